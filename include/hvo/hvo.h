@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file hvo.h
+ * @brief libhvo: the Linux kernel's HugeTLB Vmemmap Optimization, in a process.
+ *
+ * libhvo simulates the parts of a machine that HVO touches: physical memory,
+ * the kernel page table (bit-exact to the hardware), a software TLB, the boot
+ * allocator and the struct page array (vmemmap). A machine is described by a
+ * plain struct hvo_config, usually parsed from a one-line text spec such as
+ * "x86_64:levels=5,mem=64G" or "arm64:granule=16K,va=48".
+ *
+ * Conventions:
+ * - Every call that can fail returns 0 or a negative errno. Calls that take a
+ *   machine store a readable reason, read back with hvo_machine_error().
+ *   Calls that have no machine yet take an (err, errlen) buffer instead; it
+ *   may be NULL.
+ * - Addresses are kernel virtual addresses (va) or simulated physical
+ *   addresses (pa), both 64-bit.
+ * - Nothing here aborts on bad input.
+ */
+#ifndef HVO_HVO_H
+#define HVO_HVO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HVO_VERSION_MAJOR 0
+#define HVO_VERSION_MINOR 1
+#define HVO_VERSION_MICRO 0
+
+/** The architectures libhvo models. */
+enum hvo_arch_id {
+	HVO_ARCH_X86_64 = 0,
+	HVO_ARCH_ARM64,
+	HVO_ARCH_RISCV64,
+};
+
+/** The HVO algorithm variants (see DESIGN.md, "hugetlb"). */
+enum hvo_variant {
+	HVO_VARIANT_OFF = 0,    /**< no optimization */
+	HVO_VARIANT_KEEP2,      /**< 5.14-5.17: two vmemmap pages kept */
+	HVO_VARIANT_FAKEHEAD,   /**< 5.18-6.19: one page kept, fake heads */
+	HVO_VARIANT_SHAREDTAIL, /**< 2026: own head page, shared RO tail */
+};
+
+/** Most physical memory ranges a machine may have (RAM with holes). */
+#define HVO_MAX_MEM_RANGES 8
+
+/** One range of RAM, in simulated physical addresses. */
+struct hvo_mem_range {
+	uint64_t base; /**< first byte; page aligned */
+	uint64_t size; /**< bytes; a multiple of the page size */
+};
+
+/**
+ * A machine description: plain data, filled by hvo_config_init() and
+ * hvo_config_parse(), or by hand. hvo_machine_new() validates it again.
+ */
+struct hvo_config {
+	enum hvo_arch_id arch;
+	unsigned page_shift;       /**< 12 (4K), 14 (16K) or 16 (64K) */
+	unsigned va_bits;          /**< virtual address bits */
+	unsigned levels;           /**< page-table levels (derived) */
+	unsigned nr_mem_ranges;    /**< 0 means "the arch's default RAM" */
+	struct hvo_mem_range mem[HVO_MAX_MEM_RANGES];
+	unsigned struct_page_size; /**< bytes: 40..256, a multiple of 8 */
+	enum hvo_variant hvo;      /**< the HVO variant */
+	unsigned tlb_entries;      /**< software TLB size, a power of two */
+	bool tlb_check;            /**< report every use of a stale TLB entry */
+	bool bbm_check;            /**< report break-before-make violations */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Configuration                                                          */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Fill @p cfg with the defaults of @p arch (the first preset of that arch).
+ *
+ * @return 0, or -EINVAL if @p cfg is NULL or @p arch is unknown.
+ */
+int
+hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch);
+
+/**
+ * Parse a machine spec "ARCH[:key=value,...]" into @p cfg.
+ *
+ * ARCH is an arch name (x86_64, arm64, riscv64) or a preset name (see
+ * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
+ * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
+ * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
+ * tlbcheck=on|off, bbmcheck=on|off.
+ *
+ * @param cfg    receives the machine; untouched on failure
+ * @param spec   the text
+ * @param err    receives a reason on failure (may be NULL)
+ * @param errlen size of @p err
+ * @return 0, or -EINVAL with a reason that names the key and allowed values.
+ */
+int
+hvo_config_parse(struct hvo_config *cfg, const char *spec, char *err,
+		 size_t errlen);
+
+/**
+ * Check a configuration and fill its derived fields (levels, default RAM).
+ *
+ * @return 0, or -EINVAL with a reason in @p err.
+ */
+int
+hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen);
+
+/**
+ * Write the canonical spec of @p cfg (every parameter spelled out) to @p buf.
+ *
+ * @return 0, -EINVAL for NULL arguments, or -ENOSPC if @p buf is too small.
+ */
+int
+hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len);
+
+/** @return the name of an arch ("x86_64", ...), or NULL if unknown. */
+const char *
+hvo_arch_name(enum hvo_arch_id arch);
+
+/** @return the name of a variant ("off", "keep2", ...), or NULL if unknown. */
+const char *
+hvo_variant_name(enum hvo_variant v);
+
+/** @return the number of named machine presets. */
+size_t
+hvo_preset_count(void);
+
+/** @return the name of preset @p i ("x86_64-4l", ...), or NULL past the end. */
+const char *
+hvo_preset_name(size_t i);
+
+/** @return the spec text of preset @p i, or NULL past the end. */
+const char *
+hvo_preset_spec(size_t i);
+
+/* ---------------------------------------------------------------------- */
+/* Machines                                                               */
+/* ---------------------------------------------------------------------- */
+
+/** An opaque simulated machine. */
+struct hvo_machine;
+
+/**
+ * Build and boot a machine: reserve its physical memory, build the kernel
+ * page table and map the vmemmap for all RAM.
+ *
+ * @param cfg    the configuration (validated again here)
+ * @param out    receives the machine
+ * @param err    receives a reason on failure (may be NULL)
+ * @param errlen size of @p err
+ * @return 0, -EINVAL (bad configuration) or -ENOMEM.
+ */
+int
+hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
+		char *err, size_t errlen);
+
+/** Free a machine and everything it holds. NULL is allowed. */
+void
+hvo_machine_free(struct hvo_machine *m);
+
+/**
+ * @return the reason for the last failed call on @p m ("" if none).
+ *         Valid until the next call on @p m.
+ */
+const char *
+hvo_machine_error(const struct hvo_machine *m);
+
+/** @return the configuration @p m was built from, or NULL if @p m is NULL. */
+const struct hvo_config *
+hvo_machine_config(const struct hvo_machine *m);
+
+/**
+ * Prove the machine's invariants: accounting exact, page tables well formed,
+ * vmemmap mapped for all RAM, no stale TLB entry.
+ *
+ * @return 0, or -EUCLEAN with the first broken rule in hvo_machine_error().
+ */
+int
+hvo_machine_check(struct hvo_machine *m);
+
+/** Most levels a page table may have. */
+#define HVO_MAX_LEVELS 5
+
+/** The geometry of a machine, top level first. */
+struct hvo_geometry {
+	const char *arch;
+	unsigned page_size;
+	unsigned page_shift;
+	unsigned va_bits;
+	unsigned levels;
+	unsigned level_shift[HVO_MAX_LEVELS];   /**< VA shift of each level */
+	unsigned level_entries[HVO_MAX_LEVELS]; /**< entries in a table */
+	const char *level_name[HVO_MAX_LEVELS]; /**< "pgd", ..., "pte" */
+	uint64_t level_leaf_size[HVO_MAX_LEVELS]; /**< 0: no leaf there */
+	unsigned struct_page_size;
+	uint64_t mem_bytes;       /**< RAM, holes excluded */
+	uint64_t vmemmap_start;   /**< VMEMMAP_START */
+	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
+	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
+	unsigned section_size_bits;
+	unsigned tlb_flush_ceiling; /**< pages; a larger range flushes all */
+	uint64_t page_kernel;     /**< PAGE_KERNEL */
+	uint64_t page_kernel_ro;  /**< PAGE_KERNEL_RO (== PAGE_KERNEL: none) */
+	bool has_kernel_ro;       /**< false where the arch has no RO kernel prot */
+	bool needs_bbm;           /**< live entries need break-before-make */
+};
+
+/** Fill @p out with the geometry of @p m. @return 0 or -EINVAL. */
+int
+hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *out);
+
+/** What every physical page frame of a machine is used for. */
+enum hvo_page_category {
+	HVO_PAGES_FREE = 0,    /**< free (memblock, later the buddy allocator) */
+	HVO_PAGES_RESERVED,    /**< firmware, first MiB, kernel image */
+	HVO_PAGES_PAGETABLE,   /**< kernel page-table pages */
+	HVO_PAGES_VMEMMAP,     /**< pages holding struct pages */
+	HVO_PAGES_ALLOCATED,   /**< allocated by a user of the machine */
+	HVO_PAGES__COUNT
+};
+
+/** @return the name of a category ("free", ...), or NULL if unknown. */
+const char *
+hvo_page_category_name(enum hvo_page_category c);
+
+/**
+ * Count the frames of @p m in category @p c. The categories sum exactly to
+ * the pages of RAM.
+ *
+ * @return 0, or -EINVAL.
+ */
+int
+hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
+		  uint64_t *out);
+
+/** @return the pages of RAM of @p m (0 if @p m is NULL). */
+uint64_t
+hvo_machine_total_pages(const struct hvo_machine *m);
+
+/* ---------------------------------------------------------------------- */
+/* Page tables                                                            */
+/* ---------------------------------------------------------------------- */
+
+/** One level of a walk. */
+struct hvo_walk_level {
+	const char *name;  /**< "pgd", "p4d", "pud", "pmd", "pte" */
+	unsigned shift;    /**< VA shift of this level */
+	unsigned index;    /**< index into the table */
+	uint64_t table_pa; /**< physical address of the table */
+	uint64_t entry_pa; /**< physical address of the entry */
+	uint64_t entry;    /**< the raw entry */
+	bool valid;
+	bool leaf;         /**< a leaf (page or block) */
+};
+
+/** The result of a page-table walk. */
+struct hvo_walk {
+	uint64_t va;
+	unsigned nr_levels; /**< levels visited */
+	struct hvo_walk_level level[HVO_MAX_LEVELS];
+	bool mapped;        /**< a valid leaf was reached */
+	uint64_t pa;        /**< translation of va, if mapped */
+	uint64_t leaf_size; /**< bytes mapped by the leaf */
+	uint64_t prot;      /**< the leaf's attribute bits (arch format) */
+	bool writable;
+};
+
+/**
+ * Walk the kernel page table for @p va, recording every level.
+ *
+ * @return 0 (also when @p va is not mapped: see hvo_walk.mapped), or -EINVAL
+ *         for a non-canonical address.
+ */
+int
+hvo_walk(struct hvo_machine *m, uint64_t va, struct hvo_walk *out);
+
+/**
+ * Describe a raw entry of the given level (0 = top) in words, e.g.
+ * "pmd block pa=0x200000 P RW A D G NX".
+ *
+ * @return 0, -EINVAL, or -ENOSPC if @p buf is too small.
+ */
+int
+hvo_entry_describe(const struct hvo_machine *m, unsigned level,
+		   uint64_t entry, char *buf, size_t len);
+
+/** The protections a kernel mapping may be given. */
+enum hvo_prot {
+	HVO_PROT_KERNEL = 0, /**< PAGE_KERNEL */
+	HVO_PROT_KERNEL_RO,  /**< PAGE_KERNEL_RO */
+};
+
+/**
+ * Map [@p va, @p va + @p size) to @p pa with one leaf of that size (a page, or
+ * a block where the arch allows one of that size). Missing tables are
+ * allocated. Like the kernel's set_pte_at(), this does not flush the TLB.
+ *
+ * @return 0, -EINVAL (misaligned, non-canonical, no leaf of that size, pa not
+ *         RAM), -EEXIST (something is mapped there) or -ENOMEM.
+ */
+int
+hvo_map(struct hvo_machine *m, uint64_t va, uint64_t pa, uint64_t size,
+	enum hvo_prot prot);
+
+/**
+ * Clear the leaf that maps @p va (it must start at @p va). No TLB flush.
+ *
+ * @return 0, -EINVAL or -ENOENT.
+ */
+int
+hvo_unmap(struct hvo_machine *m, uint64_t va);
+
+/**
+ * Split the block that maps @p va into a table of next-level leaves that map
+ * the same memory with the same protection. No TLB flush.
+ *
+ * @return 0, -EINVAL (not a block), -ENOENT or -ENOMEM.
+ */
+int
+hvo_split(struct hvo_machine *m, uint64_t va);
+
+/**
+ * Change the protection of the leaf that maps @p va. No TLB flush.
+ *
+ * @return 0, -EINVAL or -ENOENT.
+ */
+int
+hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot);
+
+/* ---------------------------------------------------------------------- */
+/* Kernel memory access and the TLB                                       */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Load 8 bytes at kernel virtual address @p va through the TLB.
+ *
+ * @return 0, -EINVAL (misaligned), or -EFAULT (a fault: not mapped).
+ */
+int
+hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val);
+
+/**
+ * Store 8 bytes at @p va through the TLB. A store to a read-only mapping is a
+ * fault: it is counted and reported, and memory is left unchanged.
+ *
+ * @return 0, -EINVAL (misaligned) or -EFAULT.
+ */
+int
+hvo_kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val);
+
+/** flush_tlb_kernel_range(): page by page up to the arch's ceiling. */
+int
+hvo_flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start,
+			   uint64_t end);
+
+/** flush_tlb_all(). */
+int
+hvo_flush_tlb_all(struct hvo_machine *m);
+
+/* ---------------------------------------------------------------------- */
+/* Counters and reports                                                   */
+/* ---------------------------------------------------------------------- */
+
+/** @return the number of counters every machine keeps. */
+size_t
+hvo_counter_count(void);
+
+/** @return the name of counter @p i ("tlb.hit", ...), or NULL past the end. */
+const char *
+hvo_counter_name(size_t i);
+
+/** @return the value of counter @p i of @p m (0 if out of range). */
+uint64_t
+hvo_machine_counter(const struct hvo_machine *m, size_t i);
+
+/**
+ * Read a counter by name.
+ *
+ * @return 0, or -ENOENT if no counter has that name.
+ */
+int
+hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
+			uint64_t *val);
+
+/** Set every counter of @p m to zero. */
+void
+hvo_machine_counters_reset(struct hvo_machine *m);
+
+/**
+ * Write a JSON report of @p m to @p f: "machine", "memory", "walks" (one per
+ * address in @p walk_va) and "counters". The keys are listed in README.md.
+ *
+ * @return 0, -EINVAL, or -EIO if writing failed.
+ */
+int
+hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
+			size_t nr_walks, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVO_HVO_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Architecture descriptors.
+ *
+ * A struct hvo_arch says everything the rest of libhvo needs to know about one
+ * configuration of one architecture: level geometry, the kernel's virtual
+ * layout and protections, and how to encode and decode entries bit for bit.
+ * Code outside lib/arch/ reads this descriptor and never asks which arch it
+ * is running; quirks are data (has_kernel_ro, needs_bbm, vmemmap_pmd_blocks).
+ */
+#ifndef HVO_ARCH_H
+#define HVO_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvo/hvo.h"
+
+typedef uint64_t pgprot_t;
+
+/*
+ * The role of a level, as Linux names them. Roles count from the bottom so
+ * that a block at role PMD is "a PMD block" on every arch, whatever the depth
+ * of the table. Folded levels simply do not appear in the descriptor.
+ */
+enum pt_role {
+	PT_PTE = 0,
+	PT_PMD,
+	PT_PUD,
+	PT_P4D,
+	PT_PGD5, /* the 5th level when it is not the top (never, today) */
+	PT_NR_ROLES
+};
+
+/* What a decoded entry is. */
+enum pt_kind {
+	PTK_NONE = 0,  /* not valid: the walk stops here */
+	PTK_TABLE,     /* points at a next-level table */
+	PTK_LEAF,      /* maps memory (page or block) */
+	PTK_BAD,       /* valid but malformed: reserved bits or encoding */
+};
+
+/* An entry in arch-neutral terms. */
+struct pt_decoded {
+	enum pt_kind kind;
+	uint64_t pa;      /* table address, or output address of the leaf */
+	pgprot_t prot;    /* attribute bits as a 4K-page prot (arch format) */
+	bool writable;
+	bool global;
+	const char *why;  /* for PTK_BAD: which rule the entry breaks */
+};
+
+struct arch_level {
+	unsigned shift;       /* VA bit the level's index starts at */
+	unsigned entries;     /* entries in one table of this level */
+	enum pt_role role;
+	bool leaf_ok;         /* may hold a leaf (a page, or a block) */
+	const char *name;     /* Linux name: "pgd" for the top, else by role */
+};
+
+struct hvo_arch;
+
+struct arch_ops {
+	/* Table entry that points at the table page at @pa (kernel tables). */
+	uint64_t (*mk_table)(const struct hvo_arch *a, unsigned depth,
+			     uint64_t pa);
+	/* Leaf entry at @depth mapping @pa with the 4K-page prot @prot. */
+	uint64_t (*mk_leaf)(const struct hvo_arch *a, unsigned depth,
+			    uint64_t pa, pgprot_t prot);
+	/* Decode any entry of @depth. */
+	void (*decode)(const struct hvo_arch *a, unsigned depth, uint64_t e,
+		       struct pt_decoded *out);
+	/* Name the set bits of @e, e.g. "P RW A D G NX". */
+	int (*describe_bits)(const struct hvo_arch *a, unsigned depth,
+			     uint64_t e, char *buf, size_t len);
+	/*
+	 * Whether replacing the live valid entry @old by the valid entry @new
+	 * is allowed without break-before-make; NULL where the architecture
+	 * does not require it.
+	 */
+	bool (*bbm_change_safe)(const struct hvo_arch *a, unsigned depth,
+				uint64_t old, uint64_t new_entry);
+};
+
+struct hvo_arch {
+	enum hvo_arch_id id;
+	const char *name;
+	unsigned page_shift;
+	uint64_t page_size;
+	unsigned va_bits;
+	unsigned levels;
+	struct arch_level level[HVO_MAX_LEVELS]; /* [0] is the top */
+
+	unsigned cont_ptes;     /* contiguous-hint group at PTE level (0: none) */
+	unsigned cont_pmds;     /* contiguous-hint group at PMD level (0: none) */
+
+	/* Kernel virtual layout. */
+	uint64_t kernel_va_start; /* lowest kernel address: the upper half on
+				   * x86/riscv, all of TTBR1 on arm64 */
+	uint64_t page_offset;   /* start of the direct map */
+	uint64_t vmemmap_start; /* VMEMMAP_START */
+	uint64_t vmemmap_size;  /* bytes of VA reserved for the vmemmap */
+	uint64_t memstart_align;/* vmemmap is offset by RAM base rounded to it;
+				 * 0: the vmemmap starts at pfn 0 */
+	bool     vmemmap_pmd_blocks; /* the kernel maps the vmemmap with PMD blocks */
+
+	/* Protections, as 4K-page prots. */
+	pgprot_t page_kernel;
+	pgprot_t page_kernel_ro;
+	bool     has_kernel_ro; /* riscv: PAGE_KERNEL_RO falls back to PAGE_KERNEL */
+
+	unsigned tlb_flush_ceiling; /* pages; a longer range flushes everything */
+	unsigned max_page_order;    /* MAX_PAGE_ORDER */
+	unsigned pageblock_order;
+	unsigned section_size_bits; /* SECTION_SIZE_BITS */
+	unsigned max_physmem_bits;  /* MAX_PHYSMEM_BITS */
+	uint64_t default_ram_base;  /* where RAM starts when mem= gives no base */
+	uint64_t firmware_reserve;  /* bytes reserved at the start of RAM */
+	uint64_t kernel_offset;     /* kernel image, from the start of RAM */
+	bool     needs_bbm;         /* live changes need break-before-make */
+
+	struct arch_ops ops;
+};
+
+/*
+ * Per-arch plumbing, used by lib/config.c and lib/machine.c through the table
+ * in lib/arch/arch.c.
+ */
+struct arch_family {
+	enum hvo_arch_id id;
+	const char *name;
+	/* Defaults for cfg (page_shift, va_bits). */
+	void (*defaults)(struct hvo_config *cfg);
+	/*
+	 * Parse one arch key. Returns 1 if handled, 0 if the key is not an
+	 * arch key, or -EINVAL with a reason in err.
+	 */
+	int (*parse_key)(struct hvo_config *cfg, const char *key,
+			 const char *val, char *err, size_t errlen);
+	/* The allowed arch keys, for error messages: "levels=4|5". */
+	const char *keys_help;
+	/* Check cfg's arch fields and derive levels; -EINVAL with reason. */
+	int (*validate)(struct hvo_config *cfg, char *err, size_t errlen);
+	/* Format the arch keys of cfg ("levels=5"), canonical. */
+	int (*format)(const struct hvo_config *cfg, char *buf, size_t len);
+	/* Build the descriptor. cfg has been validated. */
+	void (*init)(struct hvo_arch *a, const struct hvo_config *cfg);
+};
+
+const struct arch_family *
+arch_family_by_id(enum hvo_arch_id id);
+
+const struct arch_family *
+arch_family_by_name(const char *name);
+
+/* Fill @a from a validated configuration. */
+void
+arch_init(struct hvo_arch *a, const struct hvo_config *cfg);
+
+/* Shared helpers for the arch files (lib/arch/arch.c). */
+void
+arch_set_levels(struct hvo_arch *a, unsigned levels, unsigned top_entries);
+
+unsigned
+struct_page_max_shift(unsigned struct_page_size);
+
+/* Whether @va is a kernel address the kernel page table translates. */
+static inline bool
+arch_va_is_kernel(const struct hvo_arch *a, uint64_t va)
+{
+	return va >= a->kernel_va_start;
+}
+
+/* The kernel address whose bits below va_bits are @low. */
+static inline uint64_t
+arch_kernel_va(const struct hvo_arch *a, uint64_t low)
+{
+	return low | (a->kernel_va_start & ~((UINT64_C(1) << a->va_bits) - 1));
+}
+
+static inline uint64_t
+arch_level_size(const struct hvo_arch *a, unsigned depth)
+{
+	return UINT64_C(1) << a->level[depth].shift;
+}
+
+static inline unsigned
+arch_level_index(const struct hvo_arch *a, unsigned depth, uint64_t va)
+{
+	return (unsigned)((va >> a->level[depth].shift) &
+			  (a->level[depth].entries - 1));
+}
+
+/* Depth of the level that plays @role, or -1 if folded. */
+int
+arch_depth_of_role(const struct hvo_arch *a, enum pt_role role);
+
+extern const struct arch_family arch_x86_64;
+extern const struct arch_family arch_arm64;
+extern const struct arch_family arch_riscv64;
+
+#endif /* HVO_ARCH_H */

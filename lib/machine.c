@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building a machine, in the kernel's boot order: memory ranges, memblock
+ * and its early reservations, the page-table root, the sparse vmemmap.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine.h"
+#include "mm/sparse.h"
+#include "mmu/mmu.h"
+
+#define KERNEL_IMAGE_SIZE (UINT64_C(8) << 20)
+
+int
+machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa)
+{
+	const struct hvo_arch *a = &m->arch;
+	int rc = memblock_phys_alloc(&m->memblock, a->page_size, a->page_size,
+				     0, pa);
+
+	if (rc)
+		return machine_err(m, -ENOMEM,
+				   "out of memory for a page-table page");
+	page_owner_set(&m->owner, *pa >> a->page_shift, 1,
+		       HVO_PAGES_PAGETABLE);
+	memset(phys_to_host(&m->phys, *pa), 0, a->page_size);
+	count(m, CNT_PT_TABLE_ALLOC);
+	return 0;
+}
+
+void
+machine_free_pagetable(struct hvo_machine *m, uint64_t pa)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	memblock_phys_free(&m->memblock, pa, a->page_size);
+	page_owner_set(&m->owner, pa >> a->page_shift, 1, HVO_PAGES_FREE);
+	phys_release(&m->phys, pa, a->page_size);
+	count(m, CNT_PT_TABLE_FREE);
+}
+
+/* memblock_reserve() with the frames' new owner recorded. */
+static int
+reserve_early(struct hvo_machine *m, uint64_t base, uint64_t size)
+{
+	const struct hvo_arch *a = &m->arch;
+	int rc;
+
+	if (size == 0)
+		return 0;
+	rc = memblock_reserve(&m->memblock, base, size);
+	if (rc)
+		return rc;
+	page_owner_set(&m->owner, base >> a->page_shift, size >> a->page_shift,
+		       HVO_PAGES_RESERVED);
+	return 0;
+}
+
+static int
+machine_boot(struct hvo_machine *m, char *err, size_t errlen)
+{
+	const struct hvo_config *cfg = &m->cfg;
+	const struct hvo_arch *a = &m->arch;
+	uint64_t ram0 = cfg->mem[0].base, lo_pfn, hi_pfn, memstart;
+	int rc;
+
+	rc = phys_init(&m->phys, cfg->mem, cfg->nr_mem_ranges, a->page_shift);
+	if (rc)
+		return errf(err, errlen, rc,
+			    "cannot reserve 0x%" PRIx64 " bytes of host address space for RAM",
+			    m->phys.hi - m->phys.lo);
+	lo_pfn = m->phys.lo >> a->page_shift;
+	hi_pfn = m->phys.hi >> a->page_shift;
+	rc = page_owner_init(&m->owner, lo_pfn, hi_pfn - lo_pfn,
+			     m->phys.total_pages);
+	if (rc)
+		return errf(err, errlen, rc, "cannot allocate the page_owner map");
+	rc = tlb_init(&m->tlb, cfg->tlb_entries, a->page_shift);
+	if (rc)
+		return errf(err, errlen, rc, "cannot allocate the TLB");
+	m->tlb.force_slow = cfg->tlb_check ? 1 : 0;
+
+	memblock_init(&m->memblock);
+	for (unsigned i = 0; i < cfg->nr_mem_ranges; i++) {
+		rc = memblock_add(&m->memblock, cfg->mem[i].base,
+				  cfg->mem[i].size);
+		if (rc)
+			return errf(err, errlen, rc, "memblock: out of memory");
+	}
+	/* Firmware at the start of RAM, then the kernel image. */
+	rc = reserve_early(m, ram0, a->firmware_reserve);
+	if (!rc)
+		rc = reserve_early(m, ram0 + a->kernel_offset,
+				   KERNEL_IMAGE_SIZE);
+	if (rc)
+		return errf(err, errlen, rc, "memblock: out of memory");
+
+	/* swapper_pg_dir */
+	rc = machine_alloc_pagetable(m, &m->pgd_pa);
+	if (rc)
+		return errf(err, errlen, rc, "%s", m->error);
+
+	/*
+	 * The vmemmap pointer: on arches whose RAM may start high, pfn
+	 * (memstart >> PAGE_SHIFT) sits at VMEMMAP_START.
+	 */
+	memstart = a->memstart_align ? round_down64(ram0, a->memstart_align) : 0;
+	m->vmemmap_base = a->vmemmap_start -
+			  (memstart >> a->page_shift) * cfg->struct_page_size;
+	m->vmemmap_pfn_lo = lo_pfn;
+	m->vmemmap_pfn_hi = hi_pfn;
+
+	rc = sparse_init(m);
+	if (rc)
+		return errf(err, errlen, rc, "boot: %s", m->error);
+	m->error[0] = '\0';
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
+		char *err, size_t errlen)
+{
+	struct hvo_machine *m;
+	int rc;
+
+	if (!out)
+		return errf(err, errlen, -EINVAL, "no place for the machine");
+	*out = NULL;
+	if (!cfg)
+		return errf(err, errlen, -EINVAL, "no configuration given");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return errf(err, errlen, -ENOMEM, "out of host memory");
+	m->cfg = *cfg;
+	rc = hvo_config_validate(&m->cfg, err, errlen);
+	if (rc)
+		goto fail;
+	arch_init(&m->arch, &m->cfg);
+	rc = machine_boot(m, err, errlen);
+	if (rc)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	hvo_machine_free(m);
+	return rc;
+}
+
+HVO_EXPORT void
+hvo_machine_free(struct hvo_machine *m)
+{
+	if (!m)
+		return;
+	tlb_fini(&m->tlb);
+	memblock_fini(&m->memblock);
+	page_owner_fini(&m->owner);
+	phys_fini(&m->phys);
+	free(m);
+}
+
+HVO_EXPORT const char *
+hvo_machine_error(const struct hvo_machine *m)
+{
+	return m ? m->error : "no machine";
+}
+
+HVO_EXPORT const struct hvo_config *
+hvo_machine_config(const struct hvo_machine *m)
+{
+	return m ? &m->cfg : NULL;
+}
+
+HVO_EXPORT int
+hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
+{
+	const struct hvo_arch *a;
+
+	if (!m || !g)
+		return -EINVAL;
+	a = &m->arch;
+	memset(g, 0, sizeof(*g));
+	g->arch = a->name;
+	g->page_size = (unsigned)a->page_size;
+	g->page_shift = a->page_shift;
+	g->va_bits = a->va_bits;
+	g->levels = a->levels;
+	for (unsigned d = 0; d < a->levels; d++) {
+		g->level_shift[d] = a->level[d].shift;
+		g->level_entries[d] = a->level[d].entries;
+		g->level_name[d] = a->level[d].name;
+		g->level_leaf_size[d] = a->level[d].leaf_ok ?
+					arch_level_size(a, d) : 0;
+	}
+	g->struct_page_size = m->cfg.struct_page_size;
+	g->mem_bytes = m->phys.total_pages << a->page_shift;
+	g->vmemmap_start = a->vmemmap_start;
+	g->vmemmap_base = m->vmemmap_base;
+	g->max_page_order = a->max_page_order;
+	g->section_size_bits = a->section_size_bits;
+	g->tlb_flush_ceiling = a->tlb_flush_ceiling;
+	g->page_kernel = a->page_kernel;
+	g->page_kernel_ro = a->page_kernel_ro;
+	g->has_kernel_ro = a->has_kernel_ro;
+	g->needs_bbm = a->needs_bbm;
+	return 0;
+}
+
+HVO_EXPORT const char *
+hvo_page_category_name(enum hvo_page_category c)
+{
+	static const char *const names[HVO_PAGES__COUNT] = {
+		[HVO_PAGES_FREE] = "free",
+		[HVO_PAGES_RESERVED] = "reserved",
+		[HVO_PAGES_PAGETABLE] = "pagetable",
+		[HVO_PAGES_VMEMMAP] = "vmemmap",
+		[HVO_PAGES_ALLOCATED] = "allocated",
+	};
+
+	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
+}
+
+HVO_EXPORT int
+hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
+		  uint64_t *out)
+{
+	if (!m || !out || (unsigned)c >= HVO_PAGES__COUNT)
+		return -EINVAL;
+	*out = m->owner.count[c];
+	return 0;
+}
+
+HVO_EXPORT uint64_t
+hvo_machine_total_pages(const struct hvo_machine *m)
+{
+	return m ? m->phys.total_pages : 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct hvo_machine: one simulated machine, the layers wired together.
+ * Internal; the public handle is opaque.
+ */
+#ifndef HVO_MACHINE_H
+#define HVO_MACHINE_H
+
+#include <stdint.h>
+
+#include "hvo/hvo.h"
+#include "arch/arch.h"
+#include "counters.h"
+#include "mem/memblock.h"
+#include "mem/page_owner.h"
+#include "mmu/tlb.h"
+#include "phys/phys.h"
+#include "util.h"
+
+struct hvo_machine {
+	struct hvo_config cfg;
+	struct hvo_arch arch;
+	struct phys phys;
+	struct memblock memblock;
+	struct page_owner owner;
+	struct tlb tlb;
+
+	uint64_t pgd_pa;        /* the kernel page table's root (swapper_pg_dir) */
+	uint64_t vmemmap_base;  /* VA of pfn 0's struct page ("vmemmap") */
+	uint64_t vmemmap_pfn_lo, vmemmap_pfn_hi; /* pfns with a struct page */
+
+	uint64_t counter[CNT__COUNT];
+	char error[256];
+};
+
+/* Record the reason of a failure and return rc. */
+int
+machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
+	HVO_PRINTF(3, 4);
+
+static inline void
+count(struct hvo_machine *m, enum hvo_counter_id id)
+{
+	m->counter[id]++;
+}
+
+/*
+ * Allocate one zeroed page for a kernel page table. At boot it comes from
+ * memblock; once the buddy allocator runs it will come from there.
+ */
+int
+machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa);
+
+void
+machine_free_pagetable(struct hvo_machine *m, uint64_t pa);
+
+#endif /* HVO_MACHINE_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memblock: the boot-time allocator, as mm/memblock.c.
+ *
+ * Two sorted lists of disjoint, merged regions: "memory" (all RAM) and
+ * "reserved" (taken). Allocation is top-down and returns the highest free,
+ * aligned range, as the kernel's default. At the end of boot the ranges in
+ * memory but not in reserved go to the buddy allocator.
+ */
+#ifndef HVO_MEMBLOCK_H
+#define HVO_MEMBLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct memblock_region {
+	uint64_t base;
+	uint64_t size;
+};
+
+struct memblock_type {
+	size_t cnt;
+	size_t max;
+	struct memblock_region *regions;
+	const char *name;
+};
+
+struct memblock {
+	struct memblock_type memory;
+	struct memblock_type reserved;
+};
+
+void
+memblock_init(struct memblock *mb);
+
+void
+memblock_fini(struct memblock *mb);
+
+/* Add RAM. 0 or -ENOMEM. */
+int
+memblock_add(struct memblock *mb, uint64_t base, uint64_t size);
+
+/* Mark [base, base + size) taken. 0 or -ENOMEM. */
+int
+memblock_reserve(struct memblock *mb, uint64_t base, uint64_t size);
+
+/* Give a reserved range back (memblock_phys_free). 0 or -ENOMEM. */
+int
+memblock_phys_free(struct memblock *mb, uint64_t base, uint64_t size);
+
+/*
+ * Allocate size bytes aligned to align, top-down, below limit (0: no limit).
+ * 0 and *pa, or -ENOMEM.
+ */
+int
+memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align,
+		    uint64_t limit, uint64_t *pa);
+
+/* Whether any byte of [base, base + size) is reserved. */
+int
+memblock_is_reserved(const struct memblock *mb, uint64_t base, uint64_t size);
+
+/* Bytes of memory, and bytes reserved. */
+uint64_t
+memblock_phys_mem_size(const struct memblock *mb);
+
+uint64_t
+memblock_reserved_size(const struct memblock *mb);
+
+/*
+ * Call fn for every free range (memory minus reserved), low to high, as
+ * for_each_free_mem_range(). Stops early if fn returns non-zero.
+ */
+int
+memblock_for_each_free(const struct memblock *mb,
+		       int (*fn)(void *ctx, uint64_t base, uint64_t size),
+		       void *ctx);
+
+#endif /* HVO_MEMBLOCK_H */

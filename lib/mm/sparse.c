@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "mmu/mmu.h"
+#include "sparse.h"
+
+void
+section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
+		    uint64_t *end)
+{
+	uint64_t first = round_down64(pfn, pages_per_section(m));
+
+	/* Struct pages may straddle pages: round the span out. */
+	*start = round_down64(pfn_to_page(m, first), m->arch.page_size);
+	*end = round_up64(pfn_to_page(m, first + pages_per_section(m)),
+			  m->arch.page_size);
+}
+
+/* One vmemmap page from memblock, as vmemmap_alloc_block(). */
+static int
+vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, uint64_t *pa)
+{
+	int rc = memblock_phys_alloc(&m->memblock, size, size, 0, pa);
+
+	if (rc)
+		return rc;
+	page_owner_set(&m->owner, *pa >> m->arch.page_shift,
+		       size >> m->arch.page_shift, HVO_PAGES_VMEMMAP);
+	return 0;
+}
+
+/* vmemmap_populate_basepages(): a PTE per vmemmap page not yet mapped. */
+static int
+vmemmap_populate_basepages(struct hvo_machine *m, uint64_t start, uint64_t end)
+{
+	const struct hvo_arch *a = &m->arch;
+	unsigned pte = a->levels - 1;
+
+	for (uint64_t va = start; va < end; va += a->page_size) {
+		struct pt_walk w;
+		uint64_t pa;
+		int rc;
+
+		pt_walk(m, va, &w, true);
+		if (w.leaf >= 0)
+			continue; /* shared with the previous section */
+		rc = vmemmap_alloc_block(m, a->page_size, &pa);
+		if (rc)
+			return machine_err(m, rc,
+					   "out of memory for the vmemmap page at va 0x%" PRIx64,
+					   va);
+		rc = pt_map(m, va, pa, pte, a->page_kernel);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * vmemmap_populate_hugepages(): a PMD block per PMD-sized piece of the span;
+ * a block already there (from the previous section, when its memmap is not
+ * a multiple of PMD_SIZE) covers us; without a block, fall back to pages.
+ */
+static int
+vmemmap_populate_hugepages(struct hvo_machine *m, uint64_t start, uint64_t end)
+{
+	const struct hvo_arch *a = &m->arch;
+	int pmd = arch_depth_of_role(a, PT_PMD);
+	uint64_t pmd_size = arch_level_size(a, (unsigned)pmd);
+
+	for (uint64_t va = start; va < end;) {
+		uint64_t next = round_down64(va, pmd_size) + pmd_size;
+		uint64_t stop = next < end ? next : end;
+		struct pt_walk w;
+		uint64_t pa;
+		int rc;
+
+		pt_walk(m, va, &w, true);
+		if (w.leaf >= 0 && (unsigned)w.leaf == (unsigned)pmd) {
+			va = next;
+			continue;
+		}
+		if (w.leaf < 0 && w.nr <= (unsigned)pmd + 1 &&
+		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
+		    vmemmap_alloc_block(m, pmd_size, &pa) == 0) {
+			rc = pt_map(m, round_down64(va, pmd_size), pa,
+				    (unsigned)pmd, a->page_kernel);
+			if (rc)
+				return rc;
+			va = next;
+			continue;
+		}
+		rc = vmemmap_populate_basepages(m, va, stop);
+		if (rc)
+			return rc;
+		va = stop;
+	}
+	return 0;
+}
+
+int
+sparse_init(struct hvo_machine *m)
+{
+	const struct phys *p = &m->phys;
+	uint64_t last_section = UINT64_MAX;
+
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		uint64_t pfn = p->range[i].base >> p->page_shift;
+		uint64_t end = (p->range[i].base + p->range[i].size) >> p->page_shift;
+
+		for (pfn = round_down64(pfn, pages_per_section(m)); pfn < end;
+		     pfn += pages_per_section(m)) {
+			uint64_t s, e;
+			int rc;
+
+			if (pfn == last_section)
+				continue;
+			last_section = pfn;
+			section_memmap_span(m, pfn, &s, &e);
+			if (m->arch.vmemmap_pmd_blocks)
+				rc = vmemmap_populate_hugepages(m, s, e);
+			else
+				rc = vmemmap_populate_basepages(m, s, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sparse vmemmap: struct pages at vmemmap_base + pfn * struct_page_size,
+ * mapped per memory section, as mm/sparse-vmemmap.c does.
+ */
+#ifndef HVO_SPARSE_H
+#define HVO_SPARSE_H
+
+#include <stdint.h>
+
+#include "machine.h"
+
+/* pfn_to_page() and page_to_pfn(): pure arithmetic on the vmemmap. */
+static inline uint64_t
+pfn_to_page(const struct hvo_machine *m, uint64_t pfn)
+{
+	return m->vmemmap_base + pfn * m->cfg.struct_page_size;
+}
+
+static inline uint64_t
+page_to_pfn(const struct hvo_machine *m, uint64_t page)
+{
+	return (page - m->vmemmap_base) / m->cfg.struct_page_size;
+}
+
+static inline uint64_t
+pages_per_section(const struct hvo_machine *m)
+{
+	return UINT64_C(1) << (m->arch.section_size_bits - m->arch.page_shift);
+}
+
+/*
+ * Populate the vmemmap of every section that holds RAM: PMD blocks where
+ * the arch's kernel uses them (falling back to pages when no block can be
+ * had), base pages elsewhere. Memory comes from memblock.
+ */
+int
+sparse_init(struct hvo_machine *m);
+
+/* The VA span [start, end) of the struct pages of the section of @pfn. */
+void
+section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
+		    uint64_t *end);
+
+#endif /* HVO_SPARSE_H */

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-table walker and editor. One loop serves every arch and depth:
+ * the descriptor gives the geometry, its ops the entry format.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "mmu.h"
+
+void
+pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t *p = phys_to_host(&m->phys, entry_pa);
+
+	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
+	    !a->ops.bbm_change_safe(a, depth, *p, val))
+		count(m, CNT_CHECK_BBM);
+	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	*p = val;
+}
+
+/* Entry address of @va in the table at @table_pa of @depth. */
+static uint64_t
+pt_entry_pa(const struct hvo_arch *a, unsigned depth, uint64_t table_pa,
+	    uint64_t va)
+{
+	return table_pa + (uint64_t)arch_level_index(a, depth, va) * 8;
+}
+
+int
+pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t table = m->pgd_pa;
+
+	w->va = va;
+	w->nr = 0;
+	w->leaf = -1;
+	w->bad = -1;
+	if (!arch_va_is_kernel(a, va))
+		return -EINVAL;
+	for (unsigned d = 0; d < a->levels; d++) {
+		struct pt_level_rec *r = &w->lvl[d];
+
+		r->depth = d;
+		r->index = arch_level_index(a, d, va);
+		r->table_pa = table;
+		r->entry_pa = table + (uint64_t)r->index * 8;
+		if (counted)
+			r->entry = pt_get(m, d, r->entry_pa);
+		else
+			memcpy(&r->entry, phys_to_host(&m->phys, r->entry_pa), 8);
+		a->ops.decode(a, d, r->entry, &r->d);
+		w->nr = d + 1;
+		switch (r->d.kind) {
+		case PTK_NONE:
+			return 0;
+		case PTK_LEAF:
+			w->leaf = (int)d;
+			return 0;
+		case PTK_BAD:
+			w->bad = (int)d;
+			return 0;
+		case PTK_TABLE:
+			/* A table must be RAM we can read; else the entry is bad. */
+			if (d + 1 == a->levels ||
+			    !phys_is_ram(&m->phys, r->d.pa, a->page_size)) {
+				r->d.kind = PTK_BAD;
+				r->d.why = d + 1 == a->levels ?
+					   "a table entry at the last level" :
+					   "a table entry that points outside RAM";
+				w->bad = (int)d;
+				return 0;
+			}
+			table = r->d.pa;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable)
+{
+	struct pt_walk w;
+
+	if (pt_walk(m, va, &w, false) || w.leaf < 0)
+		return -EFAULT;
+	const struct pt_level_rec *r = &w.lvl[w.leaf];
+	uint64_t size = arch_level_size(&m->arch, (unsigned)w.leaf);
+
+	*pa = r->d.pa + (va & (size - 1) & ~(m->arch.page_size - 1));
+	if (writable)
+		*writable = r->d.writable;
+	return 0;
+}
+
+int
+pt_depth_for_size(const struct hvo_arch *a, uint64_t size)
+{
+	for (unsigned d = 0; d < a->levels; d++)
+		if (a->level[d].leaf_ok && arch_level_size(a, d) == size)
+			return (int)d;
+	return -1;
+}
+
+int
+pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
+       pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t size, table = m->pgd_pa;
+	int rc;
+
+	if (depth >= a->levels || !a->level[depth].leaf_ok)
+		return machine_err(m, -EINVAL, "no leaf can sit at depth %u",
+				   depth);
+	size = arch_level_size(a, depth);
+	if (!arch_va_is_kernel(a, va))
+		return machine_err(m, -EINVAL,
+				   "va 0x%" PRIx64 " is not a canonical kernel address for %u-bit VA",
+				   va, a->va_bits);
+	if ((va | pa) & (size - 1))
+		return machine_err(m, -EINVAL,
+				   "va 0x%" PRIx64 " or pa 0x%" PRIx64 " is not aligned to the %s leaf size 0x%" PRIx64,
+				   va, pa, a->level[depth].name, size);
+	if (!phys_is_ram(&m->phys, pa, size))
+		return machine_err(m, -EINVAL,
+				   "pa 0x%" PRIx64 "+0x%" PRIx64 " is not RAM",
+				   pa, size);
+	for (unsigned d = 0; d < depth; d++) {
+		uint64_t ep = pt_entry_pa(a, d, table, va);
+		uint64_t e = pt_get(m, d, ep);
+		struct pt_decoded dec;
+
+		a->ops.decode(a, d, e, &dec);
+		if (dec.kind == PTK_LEAF)
+			return machine_err(m, -EEXIST,
+					   "va 0x%" PRIx64 " is inside a %s leaf",
+					   va, a->level[d].name);
+		if (dec.kind == PTK_BAD)
+			return machine_err(m, -EINVAL,
+					   "malformed %s entry 0x%016" PRIx64 ": %s",
+					   a->level[d].name, e, dec.why);
+		if (dec.kind == PTK_NONE) {
+			uint64_t new_table;
+
+			rc = machine_alloc_pagetable(m, &new_table);
+			if (rc)
+				return rc;
+			pt_set(m, d, ep, a->ops.mk_table(a, d, new_table));
+			table = new_table;
+		} else {
+			table = dec.pa;
+		}
+	}
+
+	uint64_t ep = pt_entry_pa(a, depth, table, va);
+	uint64_t e = pt_get(m, depth, ep);
+	struct pt_decoded dec;
+
+	a->ops.decode(a, depth, e, &dec);
+	if (dec.kind != PTK_NONE)
+		return machine_err(m, -EEXIST,
+				   "va 0x%" PRIx64 " is already mapped at the %s level (entry 0x%016" PRIx64 ")",
+				   va, a->level[depth].name, e);
+	pt_set(m, depth, ep, a->ops.mk_leaf(a, depth, pa, prot));
+	return 0;
+}
+
+/* Walk to the leaf that maps @va; -EINVAL or -ENOENT with a reason. */
+static int
+pt_find_leaf(struct hvo_machine *m, uint64_t va, struct pt_walk *w)
+{
+	if (pt_walk(m, va, w, true))
+		return machine_err(m, -EINVAL,
+				   "va 0x%" PRIx64 " is not a canonical kernel address for %u-bit VA",
+				   va, m->arch.va_bits);
+	if (w->bad >= 0)
+		return machine_err(m, -EINVAL, "malformed %s entry for va 0x%" PRIx64 ": %s",
+				   m->arch.level[w->bad].name, va,
+				   w->lvl[w->bad].d.why);
+	if (w->leaf < 0)
+		return machine_err(m, -ENOENT, "va 0x%" PRIx64 " is not mapped",
+				   va);
+	return 0;
+}
+
+int
+pt_unmap(struct hvo_machine *m, uint64_t va)
+{
+	struct pt_walk w;
+	int rc = pt_find_leaf(m, va, &w);
+
+	if (rc)
+		return rc;
+	unsigned d = (unsigned)w.leaf;
+
+	if (va & (arch_level_size(&m->arch, d) - 1))
+		return machine_err(m, -EINVAL,
+				   "va 0x%" PRIx64 " is inside a %s leaf, not at its start",
+				   va, m->arch.level[d].name);
+	pt_set(m, d, w.lvl[d].entry_pa, 0);
+	return 0;
+}
+
+int
+pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_walk w;
+	uint64_t table, child_size, *entries;
+	unsigned d, child;
+	int rc = pt_find_leaf(m, va, &w);
+
+	if (rc)
+		return rc;
+	d = (unsigned)w.leaf;
+	child = d + 1;
+	if (child >= a->levels || !a->level[child].leaf_ok)
+		return machine_err(m, -EINVAL,
+				   "va 0x%" PRIx64 " is mapped by a %s leaf, which cannot be split",
+				   va, a->level[d].name);
+	rc = machine_alloc_pagetable(m, &table);
+	if (rc)
+		return rc;
+	if (keep_prot)
+		prot = w.lvl[d].d.prot;
+	/*
+	 * Fill the new table before it is reachable (the kernel builds it in
+	 * a private pmd, then smp_wmb()): these writes are not yet live.
+	 */
+	child_size = arch_level_size(a, child);
+	entries = phys_to_host(&m->phys, table);
+	for (unsigned i = 0; i < a->level[child].entries; i++) {
+		entries[i] = a->ops.mk_leaf(a, child,
+					    w.lvl[d].d.pa + i * child_size,
+					    prot);
+		m->counter[CNT_PT_WRITE_PGD +
+			   (PTS_PGD - pt_stat_level(a, child))]++;
+	}
+	pt_set(m, d, w.lvl[d].entry_pa, a->ops.mk_table(a, d, table));
+	count(m, CNT_PT_SPLIT);
+	return 0;
+}
+
+int
+pt_protect(struct hvo_machine *m, uint64_t va, pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_walk w;
+	int rc = pt_find_leaf(m, va, &w);
+
+	if (rc)
+		return rc;
+	unsigned d = (unsigned)w.leaf;
+
+	pt_set(m, d, w.lvl[d].entry_pa, a->ops.mk_leaf(a, d, w.lvl[d].d.pa, prot));
+	return 0;
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software TLB: fill on miss, faults, flushes, and the checking mode
+ * that catches a missed flush.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu.h"
+
+int
+tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
+{
+	memset(t, 0, sizeof(*t));
+	if (!is_pow2(entries))
+		return -EINVAL;
+	t->e = malloc(entries * sizeof(*t->e));
+	if (!t->e)
+		return -ENOMEM;
+	t->mask = entries - 1;
+	t->shift = page_shift;
+	t->page_mask = ~((UINT64_C(1) << page_shift) - 1);
+	tlb_invalidate_all(t);
+	return 0;
+}
+
+void
+tlb_fini(struct tlb *t)
+{
+	free(t->e);
+	t->e = NULL;
+}
+
+void
+tlb_invalidate_all(struct tlb *t)
+{
+	/* All-ones tags never match: see TLB_TAG_INVALID. */
+	memset(t->e, 0xff, (t->mask + 1) * sizeof(*t->e));
+	t->large_lo = 0;
+	t->large_hi = 0;
+}
+
+void
+flush_tlb_all(struct hvo_machine *m)
+{
+	count(m, CNT_TLB_FLUSH_ALL);
+	tlb_invalidate_all(&m->tlb);
+}
+
+/* flush_tlb_one_kernel(): drop the translation of one page. */
+static void
+flush_tlb_one_kernel(struct hvo_machine *m, uint64_t va)
+{
+	struct tlb *t = &m->tlb;
+	struct tlb_entry *e = tlb_slot(t, va);
+
+	count(m, CNT_TLB_FLUSH_PAGE);
+	if (va >= t->large_lo && va < t->large_hi) {
+		/* One invalidation drops a whole large leaf: see tlb.h. */
+		tlb_invalidate_all(t);
+		return;
+	}
+	if (e->tag_read == va || e->tag_write == va) {
+		e->tag_read = TLB_TAG_INVALID;
+		e->tag_write = TLB_TAG_INVALID;
+	}
+}
+
+void
+flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t va = start & m->tlb.page_mask;
+	uint64_t pages;
+
+	count(m, CNT_TLB_FLUSH_RANGE);
+	if (end <= start)
+		return;
+	pages = (round_up64(end, a->page_size) - va) >> a->page_shift;
+	if (pages > a->tlb_flush_ceiling) {
+		flush_tlb_all(m);
+		return;
+	}
+	for (; pages--; va += a->page_size)
+		flush_tlb_one_kernel(m, va);
+}
+
+/* Name the fault for the reason text. */
+static int
+kfault(struct hvo_machine *m, enum hvo_counter_id id, uint64_t va,
+       const char *what)
+{
+	count(m, id);
+	return machine_err(m, -EFAULT, "fault at va 0x%" PRIx64 ": %s", va,
+			   what);
+}
+
+/*
+ * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
+ * page the entry is still filled for loads, as hardware would cache it.
+ */
+static struct tlb_entry *
+tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct tlb *t = &m->tlb;
+	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t page = va & t->page_mask, size, pa;
+	struct pt_walk w;
+
+	count(m, CNT_TLB_MISS);
+	if (pt_walk(m, va, &w, true)) {
+		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va,
+			     "not a kernel address");
+		return NULL;
+	}
+	if (w.bad >= 0) {
+		count(m, CNT_FAULT_BAD_ENTRY);
+		*rc = machine_err(m, -EFAULT,
+				  "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (%s)",
+				  va, a->level[w.bad].name, w.lvl[w.bad].entry,
+				  w.lvl[w.bad].d.why);
+		return NULL;
+	}
+	if (w.leaf < 0) {
+		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va, "not mapped");
+		return NULL;
+	}
+	const struct pt_decoded *d = &w.lvl[w.leaf].d;
+
+	size = arch_level_size(a, (unsigned)w.leaf);
+	pa = d->pa + (va & (size - 1) & t->page_mask);
+	if (!phys_is_ram(&m->phys, pa, a->page_size)) {
+		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va,
+			     "mapped to a physical address that is not RAM");
+		return NULL;
+	}
+	e->tag_read = page;
+	e->tag_write = d->writable ? page : TLB_TAG_INVALID;
+	e->addend = (uintptr_t)phys_to_host(&m->phys, pa) - (uintptr_t)page;
+	e->pa = pa;
+	e->leaf_size = size;
+	if (size > a->page_size) {
+		uint64_t lo = va & ~(size - 1);
+
+		if (t->large_hi == t->large_lo) {
+			t->large_lo = lo;
+			t->large_hi = lo + size;
+		} else {
+			if (lo < t->large_lo)
+				t->large_lo = lo;
+			if (lo + size > t->large_hi)
+				t->large_hi = lo + size;
+		}
+	}
+	if (write && !d->writable) {
+		*rc = kfault(m, CNT_FAULT_WRITE_PROTECT, va,
+			     "store to a read-only mapping");
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * In checking mode every hit is compared with the page table. A difference
+ * means the entry is stale: the table changed and nobody flushed. The
+ * access goes ahead through the stale entry, as on hardware; it is counted
+ * and reported.
+ */
+static void
+tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, uint64_t va,
+	      bool write)
+{
+	uint64_t pa;
+	bool writable;
+
+	if (pt_lookup(m, va, &pa, &writable) == 0 && pa == e->pa &&
+	    (!write || writable))
+		return;
+	count(m, CNT_CHECK_STALE_TLB);
+	machine_err(m, 0,
+		    "stale TLB entry used at va 0x%" PRIx64 ": cached pa 0x%" PRIx64 ", the page table says otherwise (missed flush)",
+		    va, e->pa);
+}
+
+void *
+kaccess_slow(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
+	     int *rc)
+{
+	struct tlb *t = &m->tlb;
+	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t page = va & t->page_mask;
+
+	if (va & (size - 1)) {
+		*rc = machine_err(m, -EINVAL,
+				  "misaligned %u-byte access at va 0x%" PRIx64,
+				  size, va);
+		return NULL;
+	}
+	if ((write ? e->tag_write : e->tag_read) == page) {
+		/* A hit that came here only to be checked. */
+		count(m, CNT_TLB_HIT);
+		tlb_check_hit(m, e, va, write);
+		return (void *)(uintptr_t)(va + e->addend);
+	}
+	e = tlb_fill(m, va, write, rc);
+	if (!e)
+		return NULL;
+	return (void *)(uintptr_t)(va + e->addend);
+}
+
+void *
+kmap_page(struct hvo_machine *m, uint64_t va, bool write, int *rc)
+{
+	uint8_t *p = kaccess(m, va & m->tlb.page_mask, 8, write, rc);
+
+	return p;
+}
+
+int
+tlb_check_stale(struct hvo_machine *m)
+{
+	struct tlb *t = &m->tlb;
+
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		const struct tlb_entry *e = &t->e[i];
+		uint64_t pa;
+		bool writable;
+
+		if (e->tag_read == TLB_TAG_INVALID)
+			continue;
+		if (pt_lookup(m, e->tag_read, &pa, &writable) != 0 ||
+		    pa != e->pa ||
+		    (e->tag_write != TLB_TAG_INVALID && !writable))
+			return machine_err(m, -EUCLEAN,
+					   "stale TLB entry: va 0x%" PRIx64 " cached as pa 0x%" PRIx64 "%s, but the page table %s (a flush is missing)",
+					   e->tag_read, e->pa,
+					   e->tag_write != TLB_TAG_INVALID ? " RW" : " RO",
+					   pt_lookup(m, e->tag_read, &pa, &writable) ?
+					   "no longer maps it" : "maps it differently");
+	}
+	return 0;
+}

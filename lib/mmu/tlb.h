@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A software TLB, in the manner of QEMU's softmmu: a direct-mapped array of
+ * translations from a virtual page to a host address. Each entry keeps one
+ * tag for loads and one for stores, so a read-only page simply never matches
+ * a store and takes the slow path, which faults. A miss walks the page table.
+ */
+#ifndef HVO_TLB_H
+#define HVO_TLB_H
+
+#include <stdint.h>
+
+#define TLB_TAG_INVALID (~UINT64_C(0)) /* never page aligned: never matches */
+
+struct tlb_entry {
+	uint64_t tag_read;  /* va of the page if loads may hit */
+	uint64_t tag_write; /* va of the page if stores may hit */
+	uintptr_t addend;   /* host = va + addend */
+	uint64_t pa;        /* physical page */
+	uint64_t leaf_size; /* size of the leaf this page came from */
+};
+
+struct tlb {
+	struct tlb_entry *e;
+	uint64_t mask;      /* entries - 1 */
+	unsigned shift;     /* page shift */
+	uint64_t page_mask; /* ~(page size - 1) */
+	/*
+	 * The span covered by cached pages of leaves larger than a page. A
+	 * hardware TLB holds a large leaf as one entry, so invalidating any
+	 * page of it drops all of it; we cache per page, and instead flush
+	 * everything when a single-page flush touches this span (as QEMU
+	 * does for large pages).
+	 */
+	uint64_t large_lo, large_hi;
+	/* 1 when every hit must be checked against the page table: a page
+	 * aligned tag never equals an address with bit 0 set. */
+	uint64_t force_slow;
+};
+
+int
+tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
+
+void
+tlb_fini(struct tlb *t);
+
+static inline struct tlb_entry *
+tlb_slot(const struct tlb *t, uint64_t va)
+{
+	return &t->e[(va >> t->shift) & t->mask];
+}
+
+#endif /* HVO_TLB_H */

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counters by name, and the JSON report (keys documented in README.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "machine.h"
+
+static const char *const counter_names[CNT__COUNT] = {
+#define X(id, name, help) [CNT_##id] = name,
+	HVO_COUNTERS(X)
+#undef X
+};
+
+HVO_EXPORT size_t
+hvo_counter_count(void)
+{
+	return CNT__COUNT;
+}
+
+HVO_EXPORT const char *
+hvo_counter_name(size_t i)
+{
+	return i < CNT__COUNT ? counter_names[i] : NULL;
+}
+
+HVO_EXPORT uint64_t
+hvo_machine_counter(const struct hvo_machine *m, size_t i)
+{
+	return m && i < CNT__COUNT ? m->counter[i] : 0;
+}
+
+HVO_EXPORT int
+hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
+			uint64_t *val)
+{
+	if (!m || !name || !val)
+		return -EINVAL;
+	for (size_t i = 0; i < CNT__COUNT; i++) {
+		if (strcmp(counter_names[i], name) == 0) {
+			*val = m->counter[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+HVO_EXPORT void
+hvo_machine_counters_reset(struct hvo_machine *m)
+{
+	if (m)
+		memset(m->counter, 0, sizeof(m->counter));
+}
+
+static void
+report_machine(struct json *j, const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+	char spec[512];
+
+	hvo_machine_geometry(m, &g);
+	json_key(j, "machine");
+	json_begin_object(j);
+	if (hvo_config_format(&m->cfg, spec, sizeof(spec)) == 0)
+		json_kv_str(j, "spec", spec);
+	json_kv_str(j, "arch", g.arch);
+	json_kv_u64(j, "page_size", g.page_size);
+	json_kv_u64(j, "levels", g.levels);
+	json_kv_u64(j, "va_bits", g.va_bits);
+	json_kv_u64(j, "struct_page_size", g.struct_page_size);
+	json_kv_u64(j, "mem_bytes", g.mem_bytes);
+	json_key(j, "mem_ranges");
+	json_begin_array(j);
+	for (unsigned i = 0; i < m->cfg.nr_mem_ranges; i++) {
+		json_begin_object(j);
+		json_kv_hex(j, "base", m->cfg.mem[i].base);
+		json_kv_u64(j, "size", m->cfg.mem[i].size);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_key(j, "level_names");
+	json_begin_array(j);
+	for (unsigned d = 0; d < g.levels; d++)
+		json_str(j, g.level_name[d]);
+	json_end_array(j);
+	json_key(j, "level_shifts");
+	json_begin_array(j);
+	for (unsigned d = 0; d < g.levels; d++)
+		json_u64(j, g.level_shift[d]);
+	json_end_array(j);
+	json_key(j, "entries_per_level");
+	json_begin_array(j);
+	for (unsigned d = 0; d < g.levels; d++)
+		json_u64(j, g.level_entries[d]);
+	json_end_array(j);
+	json_key(j, "leaf_sizes");
+	json_begin_array(j);
+	for (unsigned d = 0; d < g.levels; d++)
+		json_u64(j, g.level_leaf_size[d]);
+	json_end_array(j);
+	json_kv_hex(j, "vmemmap_start", g.vmemmap_start);
+	json_kv_hex(j, "vmemmap_base", g.vmemmap_base);
+	json_kv_hex(j, "page_kernel", g.page_kernel);
+	json_kv_hex(j, "page_kernel_ro", g.page_kernel_ro);
+	json_kv_bool(j, "has_kernel_ro", g.has_kernel_ro);
+	json_kv_bool(j, "needs_bbm", g.needs_bbm);
+	json_kv_u64(j, "tlb_flush_ceiling", g.tlb_flush_ceiling);
+	json_kv_u64(j, "max_page_order", g.max_page_order);
+	json_kv_u64(j, "section_size_bits", g.section_size_bits);
+	json_kv_str(j, "hvo", hvo_variant_name(m->cfg.hvo));
+	json_end_object(j);
+}
+
+static void
+report_memory(struct json *j, const struct hvo_machine *m)
+{
+	json_key(j, "memory");
+	json_begin_object(j);
+	json_kv_u64(j, "total_pages", m->phys.total_pages);
+	for (unsigned c = 0; c < HVO_PAGES__COUNT; c++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "%s_pages", hvo_page_category_name(c));
+		json_kv_u64(j, key, m->owner.count[c]);
+	}
+	json_end_object(j);
+}
+
+static void
+report_walk(struct json *j, struct hvo_machine *m, uint64_t va)
+{
+	struct hvo_walk w;
+	char desc[256];
+	int rc = hvo_walk(m, va, &w);
+
+	json_begin_object(j);
+	json_kv_hex(j, "va", va);
+	if (rc) {
+		json_kv_str(j, "error", hvo_machine_error(m));
+		json_end_object(j);
+		return;
+	}
+	json_key(j, "levels");
+	json_begin_array(j);
+	for (unsigned d = 0; d < w.nr_levels; d++) {
+		const struct hvo_walk_level *l = &w.level[d];
+
+		json_begin_object(j);
+		json_kv_str(j, "level", l->name);
+		json_kv_u64(j, "index", l->index);
+		json_kv_hex(j, "table_pa", l->table_pa);
+		json_kv_hex(j, "entry_pa", l->entry_pa);
+		json_kv_hex16(j, "entry", l->entry);
+		if (hvo_entry_describe(m, d, l->entry, desc, sizeof(desc)) == 0)
+			json_kv_str(j, "decoded", desc);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_kv_bool(j, "mapped", w.mapped);
+	if (w.mapped) {
+		json_kv_hex(j, "pa", w.pa);
+		json_kv_u64(j, "leaf_size", w.leaf_size);
+		json_kv_hex16(j, "prot", w.prot);
+		json_kv_bool(j, "writable", w.writable);
+	} else {
+		json_kv_null(j, "pa");
+		json_kv_u64(j, "leaf_size", 0);
+		json_kv_null(j, "prot");
+	}
+	json_end_object(j);
+}
+
+HVO_EXPORT int
+hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
+			size_t nr_walks, FILE *f)
+{
+	struct json j;
+
+	if (!m || !f || (nr_walks && !walk_va))
+		return -EINVAL;
+	json_init(&j, f);
+	json_begin_object(&j);
+	report_machine(&j, m);
+	report_memory(&j, m);
+	json_key(&j, "walks");
+	json_begin_array(&j);
+	for (size_t i = 0; i < nr_walks; i++)
+		report_walk(&j, m, walk_va[i]);
+	json_end_array(&j);
+	/* Counters last, so they include the walks above. */
+	json_key(&j, "counters");
+	json_begin_object(&j);
+	for (size_t i = 0; i < CNT__COUNT; i++)
+		json_kv_u64(&j, counter_names[i], m->counter[i]);
+	json_end_object(&j);
+	json_end_object(&j);
+	fputc('\n', f);
+	if (ferror(f))
+		return machine_err(m, -EIO, "writing the report failed");
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers every layer uses: error text, bit names, number parsing.
+ */
+#ifndef HVO_UTIL_H
+#define HVO_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define HVO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#else
+#define HVO_PRINTF(a, b)
+#define likely(x)   (x)
+#define unlikely(x) (x)
+#endif
+
+/* Marks the definitions that make up the public ABI. */
+#if defined(__GNUC__)
+#define HVO_EXPORT __attribute__((visibility("default")))
+#else
+#define HVO_EXPORT
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Format a reason into err (which may be NULL) and return rc, so that an
+ * error path is one line: return errf(err, len, -EINVAL, "...", ...).
+ */
+int
+errf(char *err, size_t errlen, int rc, const char *fmt, ...) HVO_PRINTF(4, 5);
+
+struct bitname {
+	uint64_t bit;     /* mask of the field; 0 skips the entry */
+	const char *name;
+};
+
+/* Write the names of the fields set in v, separated by spaces. */
+int
+describe_bitnames(uint64_t v, const struct bitname *names, size_t n,
+		  char *buf, size_t len);
+
+/* A decimal number in [0, max], or -1. */
+int
+parse_small_uint(const char *s, int max);
+
+/*
+ * A size with an optional K/M/G/T suffix (powers of 1024), or a number in
+ * decimal or 0x hex. Returns 0, or -EINVAL (malformed) or -ERANGE.
+ */
+int
+parse_size(const char *s, uint64_t *out);
+
+/* An unsigned number in decimal or 0x hex, the whole string. */
+int
+parse_u64(const char *s, uint64_t *out);
+
+static inline bool
+is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static inline uint64_t
+round_down64(uint64_t x, uint64_t align)
+{
+	return x & ~(align - 1);
+}
+
+static inline uint64_t
+round_up64(uint64_t x, uint64_t align)
+{
+	return (x + align - 1) & ~(align - 1);
+}
+
+#endif /* HVO_UTIL_H */
