@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+struct hvo_machine *
+tu_machine(const char *spec)
+{
+	struct hvo_config cfg;
+	struct hvo_machine *m = NULL;
+	char err[512];
+
+	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) != 0) {
+		print_error("spec '%s': %s\n", spec, err);
+		fail();
+	}
+	if (hvo_machine_new(&cfg, &m, err, sizeof(err)) != 0) {
+		print_error("machine '%s': %s\n", spec, err);
+		fail();
+	}
+	return m;
+}
+
+struct hvo_machine *
+tu_preset_machine(size_t preset, const char *extra)
+{
+	char spec[512];
+
+	snprintf(spec, sizeof(spec), "%s%s%s", hvo_preset_name(preset),
+		 extra && *extra ? ":" : "", extra ? extra : "");
+	return tu_machine(spec);
+}
+
+uint64_t
+tu_rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+int
+tu_run(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+}
+
+size_t
+tu_preset_of(void **state)
+{
+	return *(size_t *)*state;
+}
+
+int
+tu_run_matrix(const char *group, const struct tu_matrix_test *tests, size_t n)
+{
+	size_t np = hvo_preset_count(), total = n * np;
+	struct CMUnitTest *cases = calloc(total, sizeof(*cases));
+	size_t *idx = calloc(np, sizeof(*idx));
+	char **names = calloc(total, sizeof(*names));
+	int rc;
+
+	if (!cases || !idx || !names) {
+		free(cases);
+		free(idx);
+		free(names);
+		return 1;
+	}
+	for (size_t p = 0; p < np; p++)
+		idx[p] = p;
+	for (size_t t = 0; t < n; t++) {
+		for (size_t p = 0; p < np; p++) {
+			size_t k = t * np + p;
+			size_t len = strlen(tests[t].name) +
+				     strlen(hvo_preset_name(p)) + 2;
+
+			names[k] = malloc(len);
+			if (names[k])
+				snprintf(names[k], len, "%s/%s", tests[t].name,
+					 hvo_preset_name(p));
+			cases[k].name = names[k] ? names[k] : tests[t].name;
+			cases[k].test_func = tests[t].fn;
+			cases[k].initial_state = &idx[p];
+		}
+	}
+	rc = tu_run(group, cases, total);
+	for (size_t k = 0; k < total; k++)
+		free(names[k]);
+	free(names);
+	free(cases);
+	free(idx);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared test helpers: CMocka in TAP mode (so Meson counts every test case),
+ * machines built from specs, host RSS.
+ */
+#ifndef HVO_TESTUTIL_H
+#define HVO_TESTUTIL_H
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "hvo/hvo.h"
+
+/* Build a machine from a spec; fails the test with the reason if it cannot. */
+struct hvo_machine *
+tu_machine(const char *spec);
+
+/* Build from "PRESET:extra" (extra may be NULL or ""). */
+struct hvo_machine *
+tu_preset_machine(size_t preset, const char *extra);
+
+/* Assert hvo_machine_check() passes, printing the broken rule if not. */
+#define tu_assert_check(m)                                                  \
+	do {                                                                \
+		int rc_ = hvo_machine_check(m);                             \
+		if (rc_)                                                    \
+			print_error("check failed: %s\n", hvo_machine_error(m)); \
+		assert_int_equal(rc_, 0);                                   \
+	} while (0)
+
+/* Resident set size of this process, in bytes (from /proc/self/statm). */
+uint64_t
+tu_rss_bytes(void);
+
+/*
+ * Run a group in TAP mode. Tests that are parameterised by preset are built
+ * at run time; this takes a counted array.
+ */
+int
+tu_run(const char *name, const struct CMUnitTest *tests, size_t n);
+
+/*
+ * The matrix: for each preset, one test case named "<test>/<preset>" whose
+ * state is the preset index (cast from a size_t stored in the state array).
+ */
+struct tu_matrix_test {
+	const char *name;
+	CMUnitTestFunction fn;
+};
+
+int
+tu_run_matrix(const char *group, const struct tu_matrix_test *tests,
+	      size_t n);
+
+/* In a matrix test: the preset index of this case. */
+size_t
+tu_preset_of(void **state);
+
+#endif /* HVO_TESTUTIL_H */
