@@ -5,85 +5,212 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
+#include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
 #define FAIL(m, ...) machine_err((m), -EUCLEAN, __VA_ARGS__)
 
-/* Rule "accounting": the owner map agrees with its counts and with RAM. */
+struct free_block {
+	uint64_t pfn;
+	unsigned order;
+	unsigned zone;
+};
+
+struct free_blocks {
+	struct free_block *b;
+	size_t n, max;
+};
+
 static int
-check_accounting(struct hvo_machine *m)
+free_blocks_add(struct free_blocks *fb, uint64_t pfn, unsigned order,
+		unsigned zone)
 {
-	uint64_t seen[HVO_PAGES__COUNT] = { 0 }, sum = 0;
+	if (fb->n == fb->max) {
+		size_t max = fb->max ? fb->max * 2 : 256;
+		struct free_block *b = realloc(fb->b, max * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		fb->b = b;
+		fb->max = max;
+	}
+	fb->b[fb->n++] = (struct free_block){ pfn, order, zone };
+	return 0;
+}
+
+static int
+cmp_block(const void *a, const void *b)
+{
+	const struct free_block *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/*
+ * Rule "buddy": every list is well linked, and every block on it is free,
+ * PageBuddy on its first page with its order in private, aligned to that
+ * order, inside its zone.
+ */
+static int
+check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
+		struct free_blocks *fb)
+{
+	const struct free_area *area = &m->zones[z].free_area[order];
+	uint64_t head = free_list_head_va(m, z, order);
+	uint64_t node = area->next, prev = head, n = 0;
+	const char *zn = m->zones[z].name;
+
+	while (node != head) {
+		uint64_t pfn = (node - m->page_layout.lru - m->vmemmap_base) /
+			       m->cfg.struct_page_size;
+		uint64_t page = pfn_to_page(m, pfn), back, next, priv, flags;
+		uint32_t type;
+
+		if (node != page + m->page_layout.lru)
+			return FAIL(m, "buddy: zone %s order %u: link 0x%" PRIx64 " is not the lru of a struct page",
+				    zn, order, node);
+		if (n > m->phys.total_pages)
+			return FAIL(m, "buddy: zone %s order %u: the free list loops", zn, order);
+		if (!pfn_valid(&m->phys, pfn))
+			return FAIL(m, "buddy: zone %s order %u: pfn 0x%" PRIx64 " on the free list is not RAM",
+				    zn, order, pfn);
+		if (kread64(m, node, &next) || kread64(m, node + 8, &back) ||
+		    page_get_type(m, page, &type) || page_private(m, page, &priv) ||
+		    page_flags(m, page, &flags))
+			return FAIL(m, "buddy: zone %s order %u: struct page of pfn 0x%" PRIx64 " unreadable: %s",
+				    zn, order, pfn, m->error);
+		if (back != prev)
+			return FAIL(m, "buddy: zone %s order %u: pfn 0x%" PRIx64 ": lru.prev is 0x%" PRIx64 ", expected 0x%" PRIx64,
+				    zn, order, pfn, back, prev);
+		if (!page_type_is(type, PGTY_buddy))
+			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u free list of zone %s but not PageBuddy (page_type 0x%08x)",
+				    pfn, order, zn, type);
+		if (priv != order)
+			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u list but its private says order %" PRIu64,
+				    pfn, order, priv);
+		if (pfn & ((UINT64_C(1) << order) - 1))
+			return FAIL(m, "buddy: free block at pfn 0x%" PRIx64 " is not aligned to its order %u",
+				    pfn, order);
+		if (flags_zonenum(flags) != (unsigned)z || pfn < m->zones[z].zone_start_pfn ||
+		    pfn + (UINT64_C(1) << order) > zone_end_pfn(&m->zones[z]))
+			return FAIL(m, "buddy: free block at pfn 0x%" PRIx64 " order %u is on zone %s's list but not inside that zone",
+				    pfn, order, zn);
+		if (free_blocks_add(fb, pfn, order, z))
+			return FAIL(m, "check: out of host memory");
+		prev = node;
+		node = next;
+		n++;
+	}
+	if (area->prev != prev)
+		return FAIL(m, "buddy: zone %s order %u: the list head's prev does not name the last block",
+			    zn, order);
+	if (n != area->nr_free)
+		return FAIL(m, "buddy: zone %s order %u: %" PRIu64 " blocks on the list, nr_free says %" PRIu64,
+			    zn, order, n, area->nr_free);
+	return 0;
+}
+
+/* Rule "merge": blocks do not overlap, and no free buddies are left apart. */
+static int
+check_merged(struct hvo_machine *m, struct free_blocks *fb)
+{
+	qsort(fb->b, fb->n, sizeof(*fb->b), cmp_block);
+	for (size_t i = 0; i + 1 < fb->n; i++)
+		if (fb->b[i].pfn + (UINT64_C(1) << fb->b[i].order) > fb->b[i + 1].pfn)
+			return FAIL(m, "buddy: free blocks at pfn 0x%" PRIx64 " (order %u) and 0x%" PRIx64 " overlap",
+				    fb->b[i].pfn, fb->b[i].order, fb->b[i + 1].pfn);
+	for (size_t i = 0; i < fb->n; i++) {
+		const struct free_block *b = &fb->b[i];
+		struct free_block key = { b->pfn ^ (UINT64_C(1) << b->order), 0, 0 };
+		const struct free_block *buddy;
+
+		if (b->order >= m->arch.max_page_order)
+			continue;
+		buddy = bsearch(&key, fb->b, fb->n, sizeof(*fb->b), cmp_block);
+		if (buddy && buddy->order == b->order && buddy->zone == b->zone)
+			return FAIL(m, "buddy: pfn 0x%" PRIx64 " and its buddy 0x%" PRIx64 " are both free at order %u but were not merged",
+				    b->pfn, buddy->pfn, b->order);
+	}
+	return 0;
+}
+
+/*
+ * Rule "accounting": walking RAM, every frame is in exactly one place: an
+ * allocation (page_owner), a free block, or a deferred section. The
+ * per-category counts and the zones' free counts agree with the walk.
+ */
+static int
+check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
+{
+	uint64_t seen[HVO_PAGES__COUNT] = { 0 }, deferred = 0, zfree = 0, zdef = 0;
 	const struct phys *p = &m->phys;
+	size_t k = 0;
 
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
 		uint64_t pfn = p->range[i].base >> p->page_shift;
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
-		for (; pfn < end; pfn++) {
-			enum hvo_page_category c = page_owner_get(&m->owner, pfn);
+		while (pfn < end) {
+			uint16_t e = page_owner_entry(&m->owner, pfn);
+			struct zone *z = &m->zones[pfn_zone(m, pfn)];
 
-			if ((unsigned)c >= HVO_PAGES__COUNT)
-				return FAIL(m, "accounting: pfn 0x%" PRIx64 " has no valid category (%u)",
-					    pfn, (unsigned)c);
-			seen[c]++;
+			while (k < fb->n && fb->b[k].pfn < pfn)
+				k++;
+			if (e & PO_HEAD) {
+				if ((unsigned)po_cat(e) >= HVO_PAGES__COUNT)
+					return FAIL(m, "accounting: pfn 0x%" PRIx64 " has no valid category", pfn);
+				if (k < fb->n && fb->b[k].pfn < pfn + (UINT64_C(1) << po_order(e)))
+					return FAIL(m, "accounting: free block at pfn 0x%" PRIx64 " lies inside the %s allocation at pfn 0x%" PRIx64,
+						    fb->b[k].pfn, hvo_page_category_name(po_cat(e)), pfn);
+				seen[po_cat(e)] += UINT64_C(1) << po_order(e);
+				pfn += UINT64_C(1) << po_order(e);
+			} else if (k < fb->n && fb->b[k].pfn == pfn) {
+				seen[HVO_PAGES_FREE] += UINT64_C(1) << fb->b[k].order;
+				pfn += UINT64_C(1) << fb->b[k].order;
+			} else if (pfn >= z->first_deferred_pfn) {
+				seen[HVO_PAGES_FREE]++;
+				deferred++;
+				pfn++;
+			} else {
+				return FAIL(m, "accounting: pfn 0x%" PRIx64 " is neither allocated, free nor deferred (a leaked frame)",
+					    pfn);
+			}
 		}
+		if (pfn != end)
+			return FAIL(m, "accounting: an allocation runs past the end of RAM range %u", i);
 	}
-	for (unsigned c = 0; c < HVO_PAGES__COUNT; c++) {
-		if (seen[c] != m->owner.count[c])
-			return FAIL(m, "accounting: %" PRIu64 " frames are %s but the count says %" PRIu64,
-				    seen[c], hvo_page_category_name(c),
-				    m->owner.count[c]);
-		sum += seen[c];
+	for (unsigned c = 0; c < HVO_PAGES__COUNT; c++)
+		if (seen[c] != machine_pages(m, c))
+			return FAIL(m, "accounting: %" PRIu64 " frames are %s, but the count says %" PRIu64,
+				    seen[c], hvo_page_category_name(c), machine_pages(m, c));
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		zfree += m->zones[z].free_pages;
+		zdef += m->zones[z].deferred_pages;
 	}
-	if (sum != p->total_pages)
-		return FAIL(m, "accounting: categories sum to %" PRIu64 ", RAM has %" PRIu64 " pages",
-			    sum, p->total_pages);
+	if (zdef != deferred)
+		return FAIL(m, "accounting: %" PRIu64 " deferred pages found, the zones say %" PRIu64,
+			    deferred, zdef);
+	if (zfree + zdef != seen[HVO_PAGES_FREE])
+		return FAIL(m, "accounting: the zones count %" PRIu64 " free pages, the free lists hold %" PRIu64,
+			    zfree, seen[HVO_PAGES_FREE] - deferred);
 	return 0;
 }
 
-struct free_walk {
-	struct hvo_machine *m;
-	uint64_t pages;
-	int rc;
-};
-
-static int
-check_free_range(void *ctx, uint64_t base, uint64_t size)
+/* The category of the frame holding pa (free if no allocation holds it). */
+static enum hvo_page_category
+frame_category(const struct hvo_machine *m, uint64_t pa)
 {
-	struct free_walk *fw = ctx;
-	struct hvo_machine *m = fw->m;
-	uint64_t pfn = base >> m->arch.page_shift;
-	uint64_t n = size >> m->arch.page_shift;
+	uint64_t head;
+	unsigned order;
+	enum hvo_page_category c;
 
-	for (uint64_t i = 0; i < n; i++) {
-		enum hvo_page_category c = page_owner_get(&m->owner, pfn + i);
-
-		if (c != HVO_PAGES_FREE) {
-			fw->rc = FAIL(m, "memblock: pfn 0x%" PRIx64 " is free in memblock but %s",
-				      pfn + i, hvo_page_category_name(c));
-			return 1;
-		}
-	}
-	fw->pages += n;
-	return 0;
-}
-
-/* Rule "memblock": free in memblock exactly when free in the owner map. */
-static int
-check_memblock(struct hvo_machine *m)
-{
-	struct free_walk fw = { .m = m };
-
-	memblock_for_each_free(&m->memblock, check_free_range, &fw);
-	if (fw.rc)
-		return fw.rc;
-	if (fw.pages != m->owner.count[HVO_PAGES_FREE])
-		return FAIL(m, "memblock: %" PRIu64 " pages free in memblock, %" PRIu64 " counted free",
-			    fw.pages, m->owner.count[HVO_PAGES_FREE]);
-	return 0;
+	if (!page_owner_lookup(&m->owner, pa >> m->arch.page_shift, &head,
+			       &order, &c))
+		return HVO_PAGES_FREE;
+	return c;
 }
 
 struct table_walk {
@@ -97,15 +224,13 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 {
 	const struct hvo_arch *a = &m->arch;
 	const uint64_t *e = phys_to_host(&m->phys, table_pa);
-	uint64_t pfn = table_pa >> a->page_shift;
-
 	if (!phys_is_ram(&m->phys, table_pa, a->page_size))
 		return FAIL(m, "pagetable: %s table at pa 0x%" PRIx64 " is not RAM",
 			    a->level[depth].name, table_pa);
-	if (page_owner_get(&m->owner, pfn) != HVO_PAGES_PAGETABLE)
+	if (frame_category(m, table_pa) != HVO_PAGES_PAGETABLE)
 		return FAIL(m, "pagetable: %s table at pa 0x%" PRIx64 " is in a %s frame",
 			    a->level[depth].name, table_pa,
-			    hvo_page_category_name(page_owner_get(&m->owner, pfn)));
+			    hvo_page_category_name(frame_category(m, table_pa)));
 	tw->tables++;
 	for (unsigned i = 0; i < a->level[depth].entries; i++) {
 		uint64_t va = va_base + ((uint64_t)i << a->level[depth].shift);
@@ -167,8 +292,7 @@ check_vmemmap(struct hvo_machine *m)
 				if (pt_lookup(m, va, &pa, &w))
 					return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
 						    va, pfn);
-				if (page_owner_get(&m->owner, pa >> a->page_shift) !=
-				    HVO_PAGES_VMEMMAP)
+				if (frame_category(m, pa) != HVO_PAGES_VMEMMAP)
 					return FAIL(m, "vmemmap: va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
 						    va, pa);
 			}
@@ -181,18 +305,24 @@ HVO_EXPORT int
 hvo_machine_check(struct hvo_machine *m)
 {
 	struct table_walk tw = { 0 };
-	int rc;
+	struct free_blocks fb = { 0 };
+	int rc = 0;
 
 	if (!m)
 		return -EINVAL;
-	rc = check_accounting(m);
+	for (unsigned z = 0; z < MAX_NR_ZONES && !rc; z++)
+		for (unsigned o = 0; o <= m->arch.max_page_order && !rc; o++)
+			rc = check_free_list(m, (enum zone_type)z, o, &fb);
 	if (!rc)
-		rc = check_memblock(m);
+		rc = check_merged(m, &fb);
+	if (!rc)
+		rc = check_accounting(m, &fb);
+	free(fb.b);
 	if (!rc)
 		rc = check_table(m, &tw, 0, m->pgd_pa, 0);
-	if (!rc && tw.tables != m->owner.count[HVO_PAGES_PAGETABLE])
+	if (!rc && tw.tables != machine_pages(m, HVO_PAGES_PAGETABLE))
 		rc = FAIL(m, "pagetable: %" PRIu64 " tables reachable, %" PRIu64 " frames counted as page tables",
-			  tw.tables, m->owner.count[HVO_PAGES_PAGETABLE]);
+			  tw.tables, machine_pages(m, HVO_PAGES_PAGETABLE));
 	if (!rc)
 		rc = check_vmemmap(m);
 	if (!rc)

@@ -46,7 +46,7 @@ static const char *const variant_names[] = {
 static const char common_keys_help[] =
 	"mem=SIZE[@BASE][+SIZE[@BASE]...], struct_page=40..256 (a multiple of 8), "
 	"hvo=off|keep2|fakehead|sharedtail, tlb=16..65536 (a power of two), "
-	"tlbcheck=on|off, bbmcheck=on|off";
+	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off";
 
 HVO_EXPORT const char *
 hvo_arch_name(enum hvo_arch_id arch)
@@ -97,6 +97,7 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch)
 	cfg->tlb_entries = 1024;
 	cfg->tlb_check = false;
 	cfg->bbm_check = true;
+	cfg->deferred_init = true;
 	return 0;
 }
 
@@ -211,6 +212,9 @@ parse_common_key(struct hvo_config *cfg, const char *key, const char *val,
 		return handled(parse_bool(key, val, &cfg->tlb_check, err, errlen));
 	if (strcmp(key, "bbmcheck") == 0)
 		return handled(parse_bool(key, val, &cfg->bbm_check, err, errlen));
+	if (strcmp(key, "deferred") == 0)
+		return handled(parse_bool(key, val, &cfg->deferred_init, err,
+					  errlen));
 	return 0;
 }
 
@@ -450,10 +454,11 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 			 i ? "+" : "", sz, cfg->mem[i].base);
 	}
 	n = snprintf(buf, len,
-		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s",
+		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s",
 		     f->name, archkeys, *mem ? ",mem=" : "", mem,
 		     cfg->struct_page_size, hvo_variant_name(cfg->hvo),
 		     cfg->tlb_entries, cfg->tlb_check ? "on" : "off",
-		     cfg->bbm_check ? "on" : "off");
+		     cfg->bbm_check ? "on" : "off",
+		     cfg->deferred_init ? "on" : "off");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

@@ -39,7 +39,12 @@ enum pt_stat_level {
 	X(FAULT_WRITE_PROTECT, "fault.write_protect", "stores to read-only mappings") \
 	X(FAULT_BAD_ENTRY, "fault.bad_entry", "walks that met a malformed entry") \
 	X(CHECK_STALE_TLB, "check.stale_tlb", "uses of a stale TLB entry (missed flush)") \
-	X(CHECK_BBM, "check.bbm", "live entries changed without break-before-make")
+	X(CHECK_BBM, "check.bbm", "live entries changed without break-before-make") \
+	X(BUDDY_ALLOC, "buddy.alloc", "page allocations") \
+	X(BUDDY_FREE, "buddy.free", "page frees") \
+	X(DEFERRED_GROW, "buddy.deferred_grow", "deferred sections brought online") \
+	X(FAULT_INJECTED, "fault.injected", "allocations failed on purpose") \
+	X(HOST_RELEASE, "host.release", "runs of frames handed back to the host")
 
 enum hvo_counter_id {
 #define X(id, name, help) CNT_##id,

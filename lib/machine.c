@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "machine.h"
+#include "mm/memmap.h"
+#include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
@@ -27,32 +29,36 @@ machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/*
+ * pte_alloc_one_kernel() and friends: from memblock during boot, from the
+ * buddy allocator after it. Page tables are cleared through the physical
+ * address, as the kernel clears them through the direct map.
+ */
 int
 machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa)
 {
 	const struct hvo_arch *a = &m->arch;
-	int rc = memblock_phys_alloc(&m->memblock, a->page_size, a->page_size,
-				     0, pa);
+	uint64_t pfn;
+	int rc;
 
-	if (rc)
-		return machine_err(m, -ENOMEM,
-				   "out of memory for a page-table page");
-	page_owner_set(&m->owner, *pa >> a->page_shift, 1,
-		       HVO_PAGES_PAGETABLE);
+	if (m->buddy_up) {
+		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_PAGETABLE, &pfn);
+		if (rc)
+			return rc;
+		*pa = pfn << a->page_shift;
+	} else {
+		rc = memblock_phys_alloc(&m->memblock, a->page_size,
+					 a->page_size, 0, pa);
+		if (rc)
+			return machine_err(m, -ENOMEM,
+					   "out of memory for a page-table page");
+		pfn = *pa >> a->page_shift;
+		page_owner_alloc(&m->owner, pfn, 0, HVO_PAGES_PAGETABLE);
+	}
 	memset(phys_to_host(&m->phys, *pa), 0, a->page_size);
+	page_owner_mark_dirty(&m->owner, pfn);
 	count(m, CNT_PT_TABLE_ALLOC);
 	return 0;
-}
-
-void
-machine_free_pagetable(struct hvo_machine *m, uint64_t pa)
-{
-	const struct hvo_arch *a = &m->arch;
-
-	memblock_phys_free(&m->memblock, pa, a->page_size);
-	page_owner_set(&m->owner, pa >> a->page_shift, 1, HVO_PAGES_FREE);
-	phys_release(&m->phys, pa, a->page_size);
-	count(m, CNT_PT_TABLE_FREE);
 }
 
 /* memblock_reserve() with the frames' new owner recorded. */
@@ -67,8 +73,8 @@ reserve_early(struct hvo_machine *m, uint64_t base, uint64_t size)
 	rc = memblock_reserve(&m->memblock, base, size);
 	if (rc)
 		return rc;
-	page_owner_set(&m->owner, base >> a->page_shift, size >> a->page_shift,
-		       HVO_PAGES_RESERVED);
+	page_owner_set_range(&m->owner, base >> a->page_shift,
+			     size >> a->page_shift, HVO_PAGES_RESERVED);
 	return 0;
 }
 
@@ -87,8 +93,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 			    m->phys.hi - m->phys.lo);
 	lo_pfn = m->phys.lo >> a->page_shift;
 	hi_pfn = m->phys.hi >> a->page_shift;
-	rc = page_owner_init(&m->owner, lo_pfn, hi_pfn - lo_pfn,
-			     m->phys.total_pages);
+	rc = page_owner_init(&m->owner, lo_pfn, hi_pfn - lo_pfn);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the page_owner map");
 	rc = tlb_init(&m->tlb, cfg->tlb_entries, a->page_shift);
@@ -127,8 +132,12 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	m->vmemmap_pfn_hi = hi_pfn;
 
 	rc = sparse_init(m);
+	if (!rc)
+		rc = memmap_init(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: %s", m->error);
+	/* memblock_free_all() is done: from now on pages come from the buddy. */
+	m->buddy_up = true;
 	m->error[0] = '\0';
 	return 0;
 }
@@ -153,6 +162,7 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	if (rc)
 		goto fail;
 	arch_init(&m->arch, &m->cfg);
+	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
 	rc = machine_boot(m, err, errlen);
 	if (rc)
 		goto fail;
@@ -236,13 +246,27 @@ hvo_page_category_name(enum hvo_page_category c)
 	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
 }
 
+/* Free frames are whatever no allocation holds. */
+uint64_t
+machine_pages(const struct hvo_machine *m, enum hvo_page_category c)
+{
+	uint64_t held = 0;
+
+	if (c != HVO_PAGES_FREE)
+		return m->owner.count[c];
+	for (unsigned i = 0; i < HVO_PAGES__COUNT; i++)
+		if (i != HVO_PAGES_FREE)
+			held += m->owner.count[i];
+	return m->phys.total_pages - held;
+}
+
 HVO_EXPORT int
 hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 		  uint64_t *out)
 {
 	if (!m || !out || (unsigned)c >= HVO_PAGES__COUNT)
 		return -EINVAL;
-	*out = m->owner.count[c];
+	*out = machine_pages(m, c);
 	return 0;
 }
 

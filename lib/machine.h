@@ -11,11 +11,21 @@
 #include "hvo/hvo.h"
 #include "arch/arch.h"
 #include "counters.h"
+#include "mem/buddy.h"
 #include "mem/memblock.h"
 #include "mem/page_owner.h"
+#include "mm/layout.h"
 #include "mmu/tlb.h"
 #include "phys/phys.h"
 #include "util.h"
+
+/* Fault injection, as the kernel's fail_page_alloc: fail the nth call,
+ * or every call from the nth on. */
+struct fail_attr {
+	uint64_t nth;      /* 0: off */
+	bool persistent;
+	uint64_t calls;
+};
 
 struct hvo_machine {
 	struct hvo_config cfg;
@@ -28,6 +38,11 @@ struct hvo_machine {
 	uint64_t pgd_pa;        /* the kernel page table's root (swapper_pg_dir) */
 	uint64_t vmemmap_base;  /* VA of pfn 0's struct page ("vmemmap") */
 	uint64_t vmemmap_pfn_lo, vmemmap_pfn_hi; /* pfns with a struct page */
+
+	struct page_layout page_layout;
+	struct zone zones[MAX_NR_ZONES];
+	bool buddy_up;          /* boot is over: memblock retired */
+	struct fail_attr fail_page_alloc;
 
 	uint64_t counter[CNT__COUNT];
 	char error[256];
@@ -51,7 +66,8 @@ count(struct hvo_machine *m, enum hvo_counter_id id)
 int
 machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa);
 
-void
-machine_free_pagetable(struct hvo_machine *m, uint64_t pa);
+/* Frames of category c (free is derived: RAM that no allocation holds). */
+uint64_t
+machine_pages(const struct hvo_machine *m, enum hvo_page_category c);
 
 #endif /* HVO_MACHINE_H */

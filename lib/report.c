@@ -125,7 +125,7 @@ report_memory(struct json *j, const struct hvo_machine *m)
 		char key[64];
 
 		snprintf(key, sizeof(key), "%s_pages", hvo_page_category_name(c));
-		json_kv_u64(j, key, m->owner.count[c]);
+		json_kv_u64(j, key, machine_pages(m, c));
 	}
 	json_end_object(j);
 }

@@ -74,6 +74,8 @@ struct hvo_config {
 	unsigned tlb_entries;      /**< software TLB size, a power of two */
 	bool tlb_check;            /**< report every use of a stale TLB entry */
 	bool bbm_check;            /**< report break-before-make violations */
+	bool deferred_init;        /**< defer struct page init, as
+				        DEFERRED_STRUCT_PAGE_INIT */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -95,7 +97,7 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch);
  * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
  * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
  * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
- * tlbcheck=on|off, bbmcheck=on|off.
+ * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off.
  *
  * @param cfg    receives the machine; untouched on failure
  * @param spec   the text

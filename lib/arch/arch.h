@@ -119,6 +119,9 @@ struct hvo_arch {
 	uint64_t firmware_reserve;  /* bytes reserved at the start of RAM */
 	uint64_t kernel_offset;     /* kernel image, from the start of RAM */
 	bool     needs_bbm;         /* live changes need break-before-make */
+	/* Zone limits in bytes; 0: the kernel has no such zone. */
+	uint64_t zone_dma_limit;
+	uint64_t zone_dma32_limit;
 
 	struct arch_ops ops;
 };

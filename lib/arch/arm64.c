@@ -382,6 +382,10 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->firmware_reserve = 0;
 	a->kernel_offset = UINT64_C(2) << 20;
 	a->needs_bbm = true;
+	/* zone_dma_limit defaults to 32 bits, so ZONE_DMA takes all
+	 * memory below 4G and ZONE_DMA32 is left empty. */
+	a->zone_dma_limit = UINT64_C(4) << 30;
+	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = arm64_mk_table;
 	a->ops.mk_leaf = arm64_mk_leaf;
 	a->ops.decode = arm64_decode;

@@ -227,6 +227,9 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->firmware_reserve = UINT64_C(2) << 20;
 	a->kernel_offset = UINT64_C(2) << 20;
 	a->needs_bbm = false;
+	/* No ZONE_DMA; ZONE_DMA32 below 4G (dma32_phys_limit). */
+	a->zone_dma_limit = 0;
+	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = riscv_mk_table;
 	a->ops.mk_leaf = riscv_mk_leaf;
 	a->ops.decode = riscv_decode;

@@ -216,6 +216,9 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->firmware_reserve = UINT64_C(1) << 20;
 	a->kernel_offset = UINT64_C(16) << 20;
 	a->needs_bbm = false;
+	/* ZONE_DMA below 16M (ISA), ZONE_DMA32 below 4G. */
+	a->zone_dma_limit = UINT64_C(16) << 20;
+	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = x86_mk_table;
 	a->ops.mk_leaf = x86_mk_leaf;
 	a->ops.decode = x86_decode;

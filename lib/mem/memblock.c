@@ -214,6 +214,25 @@ memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align,
 	return -ENOMEM;
 }
 
+uint64_t
+memblock_reserved_run(const struct memblock *mb, uint64_t base,
+		      uint64_t limit, bool *reserved)
+{
+	const struct memblock_type *t = &mb->reserved;
+	size_t i = memblock_search(t, base);
+
+	if (i < t->cnt && t->regions[i].base <= base) {
+		uint64_t end = t->regions[i].base + t->regions[i].size;
+
+		*reserved = true;
+		return end < limit ? end : limit;
+	}
+	*reserved = false;
+	if (i < t->cnt && t->regions[i].base < limit)
+		return t->regions[i].base;
+	return limit;
+}
+
 static uint64_t
 memblock_type_size(const struct memblock_type *t)
 {

@@ -10,6 +10,7 @@
 #ifndef HVO_MEMBLOCK_H
 #define HVO_MEMBLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,14 @@ memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align,
 /* Whether any byte of [base, base + size) is reserved. */
 int
 memblock_is_reserved(const struct memblock *mb, uint64_t base, uint64_t size);
+
+/*
+ * The run of [base, limit) that starts at base and is all reserved or all
+ * not: returns its end, and whether it is reserved.
+ */
+uint64_t
+memblock_reserved_run(const struct memblock *mb, uint64_t base,
+		      uint64_t limit, bool *reserved);
 
 /* Bytes of memory, and bytes reserved. */
 uint64_t

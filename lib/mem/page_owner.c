@@ -5,42 +5,150 @@
 
 #include "page_owner.h"
 
-int
-page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr,
-		uint64_t ram_pages)
+/* Host memory that costs nothing until written. */
+static void *
+lazy_alloc(uint64_t bytes)
 {
-	void *p;
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int
+page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
+{
 	memset(po, 0, sizeof(*po));
-	/* Lazily backed like the frames: a large machine costs little. */
-	p = mmap(NULL, nr, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	po->e = lazy_alloc(nr * sizeof(*po->e));
+	po->dirty = lazy_alloc((nr + 63) / 64 * sizeof(uint64_t));
+	if (!po->e || !po->dirty) {
+		page_owner_fini(po);
 		return -ENOMEM;
-	po->cat = p;
+	}
 	po->base_pfn = base_pfn;
 	po->nr = nr;
-	po->count[HVO_PAGES_FREE] = ram_pages;
 	return 0;
 }
 
 void
 page_owner_fini(struct page_owner *po)
 {
-	if (po->cat)
-		munmap(po->cat, po->nr);
-	po->cat = NULL;
+	if (po->e)
+		munmap(po->e, po->nr * sizeof(*po->e));
+	if (po->dirty)
+		munmap(po->dirty, (po->nr + 63) / 64 * sizeof(uint64_t));
+	po->e = NULL;
+	po->dirty = NULL;
+}
+
+int
+page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
+		unsigned *was_order)
+{
+	uint16_t *e = &po->e[pfn - po->base_pfn];
+
+	if (!(*e & PO_HEAD))
+		return -ENOENT;
+	if (po_order(*e) != order) {
+		*was_order = po_order(*e);
+		return -EINVAL;
+	}
+	po->count[po_cat(*e)] -= UINT64_C(1) << order;
+	*e = 0;
+	return 0;
 }
 
 void
-page_owner_set(struct page_owner *po, uint64_t pfn, uint64_t n,
-	       enum hvo_page_category c)
+page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
+		     enum hvo_page_category c)
 {
-	uint8_t *p = &po->cat[pfn - po->base_pfn];
+	while (n) {
+		unsigned order = 0;
 
-	for (uint64_t i = 0; i < n; i++) {
-		po->count[p[i]]--;
-		p[i] = (uint8_t)c;
+		/* The largest aligned piece that fits. */
+		while (order < PO_ORDER_MASK &&
+		       !(pfn & ((UINT64_C(2) << order) - 1)) &&
+		       (UINT64_C(2) << order) <= n)
+			order++;
+		page_owner_alloc(po, pfn, order, c);
+		pfn += UINT64_C(1) << order;
+		n -= UINT64_C(1) << order;
 	}
+}
+
+void
+page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order)
+{
+	enum hvo_page_category c = po_cat(page_owner_entry(po, pfn));
+	unsigned was;
+
+	page_owner_free(po, pfn, order, &was);
+	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++)
+		page_owner_alloc(po, pfn + i, 0, c);
+}
+
+void
+page_owner_recategorize(struct page_owner *po, uint64_t pfn,
+			enum hvo_page_category c)
+{
+	uint16_t *e = &po->e[pfn - po->base_pfn];
+	uint64_t n = UINT64_C(1) << po_order(*e);
+
+	po->count[po_cat(*e)] -= n;
 	po->count[c] += n;
+	*e = (uint16_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
+}
+
+bool
+page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
+		  unsigned *order, enum hvo_page_category *c)
+{
+	for (unsigned o = 0; o <= PO_ORDER_MASK; o++) {
+		uint64_t cand = pfn & ~((UINT64_C(1) << o) - 1);
+		uint16_t e;
+
+		if (cand < po->base_pfn)
+			break;
+		e = po->e[cand - po->base_pfn];
+		if ((e & PO_HEAD) && po_order(e) >= o) {
+			*head = cand;
+			*order = po_order(e);
+			*c = po_cat(e);
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+page_owner_take_dirty(struct page_owner *po, uint64_t pfn, uint64_t n,
+		      void (*release)(void *ctx, uint64_t pfn, uint64_t n),
+		      void *ctx)
+{
+	uint64_t i = pfn - po->base_pfn, end = i + n, run = 0, start = 0;
+
+	while (i < end) {
+		uint64_t *w = &po->dirty[i / 64];
+
+		/* Skip clean words quickly. */
+		if (i % 64 == 0 && end - i >= 64 && *w == 0) {
+			if (run)
+				release(ctx, start + po->base_pfn, run);
+			run = 0;
+			i += 64;
+			continue;
+		}
+		if (*w & (UINT64_C(1) << (i % 64))) {
+			*w &= ~(UINT64_C(1) << (i % 64));
+			if (!run)
+				start = i;
+			run++;
+		} else if (run) {
+			release(ctx, start + po->base_pfn, run);
+			run = 0;
+		}
+		i++;
+	}
+	if (run)
+		release(ctx, start + po->base_pfn, run);
 }

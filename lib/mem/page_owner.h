@@ -1,41 +1,116 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * page_owner: what each frame is used for, as the kernel's page_owner debug
- * feature records it beside the memmap. It lives in host memory, outside the
- * simulated machine, and exists so the checker can prove that every frame is
- * accounted for exactly once.
+ * page_owner: who holds each frame, recorded beside the memmap as the
+ * kernel's page_owner debug feature does: one entry at the head of every
+ * allocation (its category and order), none for free memory. It lives in
+ * host memory, outside the simulated machine, so that the checker can prove
+ * that every frame is accounted for exactly once without trusting the
+ * structures it checks.
+ *
+ * Also here: a bitmap of the frames whose host memory has been written, so
+ * that freeing them can hand the memory back to the host.
  */
 #ifndef HVO_PAGE_OWNER_H
 #define HVO_PAGE_OWNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hvo/hvo.h"
 
+#define PO_HEAD		0x8000u
+#define PO_ORDER_SHIFT	8
+#define PO_ORDER_MASK	0x1fu
+#define PO_CAT_MASK	0xffu
+
 struct page_owner {
-	uint8_t *cat;        /* one byte per pfn in [base_pfn, base_pfn + nr) */
+	uint16_t *e;         /* one entry per pfn in [base_pfn, base_pfn + nr) */
+	uint64_t *dirty;     /* one bit per pfn: host memory written */
 	uint64_t base_pfn;
 	uint64_t nr;
-	uint64_t count[HVO_PAGES__COUNT];
+	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
 };
 
-/* Every RAM frame starts free; holes are never counted. */
 int
-page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr,
-		uint64_t ram_pages);
+page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr);
 
 void
 page_owner_fini(struct page_owner *po);
 
-static inline enum hvo_page_category
-page_owner_get(const struct page_owner *po, uint64_t pfn)
+/* An allocation of 2^order pages at pfn now belongs to category c. */
+static inline void
+page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
+		 enum hvo_page_category c)
 {
-	return (enum hvo_page_category)po->cat[pfn - po->base_pfn];
+	po->e[pfn - po->base_pfn] = (uint16_t)(PO_HEAD |
+		(order << PO_ORDER_SHIFT) | (unsigned)c);
+	po->count[c] += UINT64_C(1) << order;
 }
 
-/* Move [pfn, pfn + n) to category c, keeping the counts. */
+/* The head entry at pfn, or 0. */
+static inline uint16_t
+page_owner_entry(const struct page_owner *po, uint64_t pfn)
+{
+	return po->e[pfn - po->base_pfn];
+}
+
+static inline unsigned
+po_order(uint16_t e)
+{
+	return (e >> PO_ORDER_SHIFT) & PO_ORDER_MASK;
+}
+
+static inline enum hvo_page_category
+po_cat(uint16_t e)
+{
+	return (enum hvo_page_category)(e & PO_CAT_MASK);
+}
+
+/*
+ * Forget the allocation at pfn. Returns 0, or -ENOENT if no allocation
+ * starts there, or -EINVAL if it was made with another order (*was_order).
+ */
+int
+page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
+		unsigned *was_order);
+
+/* [pfn, pfn + n) taken for category c, as aligned power-of-two pieces. */
 void
-page_owner_set(struct page_owner *po, uint64_t pfn, uint64_t n,
-	       enum hvo_page_category c);
+page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
+		     enum hvo_page_category c);
+
+/* split_page(): one order-N allocation becomes 2^N order-0 ones. */
+void
+page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
+
+/* Change the category of the allocation at pfn (it must be a head). */
+void
+page_owner_recategorize(struct page_owner *po, uint64_t pfn,
+			enum hvo_page_category c);
+
+/*
+ * The allocation covering pfn: its head and order; false if none (the frame
+ * is free).
+ */
+bool
+page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
+		  unsigned *order, enum hvo_page_category *c);
+
+static inline void
+page_owner_mark_dirty(struct page_owner *po, uint64_t pfn)
+{
+	uint64_t i = pfn - po->base_pfn;
+
+	po->dirty[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/*
+ * Call release(ctx, pfn, n) for each run of dirty frames in
+ * [pfn, pfn + n), and clear their bits.
+ */
+void
+page_owner_take_dirty(struct page_owner *po, uint64_t pfn, uint64_t n,
+		      void (*release)(void *ctx, uint64_t pfn, uint64_t n),
+		      void *ctx);
 
 #endif /* HVO_PAGE_OWNER_H */

@@ -25,8 +25,8 @@ vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, uint64_t *pa)
 
 	if (rc)
 		return rc;
-	page_owner_set(&m->owner, *pa >> m->arch.page_shift,
-		       size >> m->arch.page_shift, HVO_PAGES_VMEMMAP);
+	page_owner_set_range(&m->owner, *pa >> m->arch.page_shift,
+			     size >> m->arch.page_shift, HVO_PAGES_VMEMMAP);
 	return 0;
 }
 

@@ -139,6 +139,10 @@ tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
 	}
 	e->tag_read = page;
 	e->tag_write = d->writable ? page : TLB_TAG_INVALID;
+	/* A writable page may be written from now on: its host memory is no
+	 * longer known to be clean. */
+	if (d->writable)
+		page_owner_mark_dirty(&m->owner, pa >> a->page_shift);
 	e->addend = (uintptr_t)phys_to_host(&m->phys, pa) - (uintptr_t)page;
 	e->pa = pa;
 	e->leaf_size = size;

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The buddy allocator. Names follow mm/page_alloc.c so the two can be read
+ * side by side: __free_one_page() merges, __rmqueue_smallest() and expand()
+ * split, set_buddy_order()/page_is_buddy() mark and recognize free blocks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "mem/buddy.h"
+#include "mm/memmap.h"
+#include "mm/page.h"
+
+/* The list_head inside a struct page, and back (container_of). */
+static uint64_t
+page_lru(const struct hvo_machine *m, uint64_t pfn)
+{
+	return pfn_to_page(m, pfn) + m->page_layout.lru;
+}
+
+static uint64_t
+lru_to_pfn(const struct hvo_machine *m, uint64_t lru)
+{
+	return page_to_pfn(m, lru - m->page_layout.lru);
+}
+
+uint64_t
+free_list_head_va(const struct hvo_machine *m, enum zone_type z,
+		  unsigned order)
+{
+	/*
+	 * Where struct zone would sit in the direct map: an address that is
+	 * never a struct page, so a link holding it marks the end of a list.
+	 */
+	return m->arch.page_offset + 0x1000 +
+	       ((uint64_t)z * NR_PAGE_ORDERS_MAX + order) * 16;
+}
+
+/* Write a link of the list: a struct page's lru, or the head in the zone. */
+static int
+set_link(struct hvo_machine *m, struct free_area *area, uint64_t head_va,
+	 uint64_t node, bool prev, uint64_t val)
+{
+	if (node == head_va) {
+		if (prev)
+			area->prev = val;
+		else
+			area->next = val;
+		return 0;
+	}
+	return kwrite64(m, node + (prev ? 8 : 0), val);
+}
+
+/* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
+static int
+add_to_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+		 unsigned order, bool tail)
+{
+	struct free_area *area = &m->zones[z].free_area[order];
+	uint64_t head = free_list_head_va(m, z, order);
+	uint64_t node = page_lru(m, pfn);
+	uint64_t prev = tail ? area->prev : head;
+	uint64_t next = tail ? head : area->next;
+	int rc;
+
+	rc = kwrite64(m, node, next);
+	if (!rc)
+		rc = kwrite64(m, node + 8, prev);
+	if (!rc)
+		rc = set_link(m, area, head, next, true, node);
+	if (!rc)
+		rc = set_link(m, area, head, prev, false, node);
+	if (rc)
+		return rc;
+	area->nr_free++;
+	return 0;
+}
+
+/* list_del() with the kernel's poison in the unlinked node. */
+static int
+del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+		   unsigned order)
+{
+	struct free_area *area = &m->zones[z].free_area[order];
+	uint64_t head = free_list_head_va(m, z, order);
+	uint64_t node = page_lru(m, pfn), next, prev;
+	int rc;
+
+	rc = kread64(m, node, &next);
+	if (!rc)
+		rc = kread64(m, node + 8, &prev);
+	if (!rc)
+		rc = set_link(m, area, head, next, true, prev);
+	if (!rc)
+		rc = set_link(m, area, head, prev, false, next);
+	if (!rc)
+		rc = kwrite64(m, node, LIST_POISON1);
+	if (!rc)
+		rc = kwrite64(m, node + 8, LIST_POISON2);
+	if (rc)
+		return rc;
+	area->nr_free--;
+	return 0;
+}
+
+/* set_buddy_order(): the order in private, then PageBuddy. */
+static int
+set_buddy_order(struct hvo_machine *m, uint64_t page, unsigned order)
+{
+	int rc = set_page_private(m, page, order);
+
+	return rc ? rc : page_set_type(m, page, PGTY_buddy);
+}
+
+static int
+clear_buddy(struct hvo_machine *m, uint64_t page)
+{
+	int rc = page_clear_type(m, page);
+
+	return rc ? rc : set_page_private(m, page, 0);
+}
+
+/*
+ * page_is_buddy(): the buddy is a free block of exactly this order in the
+ * same zone. Unreadable struct pages are simply "not a buddy".
+ */
+static bool
+page_is_buddy(struct hvo_machine *m, uint64_t buddy_pfn, unsigned order,
+	      enum zone_type z)
+{
+	uint64_t page = pfn_to_page(m, buddy_pfn), priv, flags;
+	uint32_t type;
+
+	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi ||
+	    !pfn_valid(&m->phys, buddy_pfn))
+		return false;
+	if (page_get_type(m, page, &type) || !page_type_is(type, PGTY_buddy))
+		return false;
+	if (page_private(m, page, &priv) || priv != order)
+		return false;
+	if (page_flags(m, page, &flags) || flags_zonenum(flags) != (unsigned)z)
+		return false;
+	return true;
+}
+
+static inline uint64_t
+__find_buddy_pfn(uint64_t pfn, unsigned order)
+{
+	return pfn ^ (UINT64_C(1) << order);
+}
+
+/* __free_one_page(): merge with free buddies as far as they go. */
+static int
+__free_one_page(struct hvo_machine *m, uint64_t pfn, unsigned order,
+		enum zone_type z)
+{
+	unsigned max = m->arch.max_page_order;
+	struct zone *zone = &m->zones[z];
+	uint64_t nr = UINT64_C(1) << order;
+	int rc;
+
+	while (order < max) {
+		uint64_t buddy = __find_buddy_pfn(pfn, order);
+
+		if (!page_is_buddy(m, buddy, order, z))
+			break;
+		rc = del_from_free_list(m, buddy, z, order);
+		if (!rc)
+			rc = clear_buddy(m, pfn_to_page(m, buddy));
+		if (rc)
+			return rc;
+		pfn &= buddy;
+		order++;
+	}
+	rc = set_buddy_order(m, pfn_to_page(m, pfn), order);
+	if (rc)
+		return rc;
+	/*
+	 * As the kernel does: a block whose next-larger buddy is free may
+	 * merge soon, so it goes to the tail and is handed out last.
+	 */
+	bool tail = false;
+
+	if (order < max - 1) {
+		uint64_t higher = __find_buddy_pfn(pfn & ~((UINT64_C(2) << order) - 1),
+						   order + 1);
+
+		tail = page_is_buddy(m, higher, order + 1, z);
+	}
+	rc = add_to_free_list(m, pfn, z, order, tail);
+	if (rc)
+		return rc;
+	zone->free_pages += nr;
+	return 0;
+}
+
+int
+buddy_free_range(struct hvo_machine *m, uint64_t pfn, uint64_t n)
+{
+	unsigned max = m->arch.max_page_order;
+
+	while (n) {
+		unsigned order = 0;
+		int rc;
+
+		while (order < max && !(pfn & ((UINT64_C(2) << order) - 1)) &&
+		       (UINT64_C(2) << order) <= n)
+			order++;
+		enum zone_type z = pfn_zone(m, pfn);
+
+		rc = __free_one_page(m, pfn, order, z);
+		if (rc)
+			return rc;
+		m->zones[z].managed_pages += UINT64_C(1) << order;
+		pfn += UINT64_C(1) << order;
+		n -= UINT64_C(1) << order;
+	}
+	return 0;
+}
+
+bool
+should_fail_alloc_page(struct hvo_machine *m)
+{
+	struct fail_attr *f = &m->fail_page_alloc;
+
+	if (!f->nth)
+		return false;
+	f->calls++;
+	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
+		count(m, CNT_FAULT_INJECTED);
+		return true;
+	}
+	return false;
+}
+
+/* expand(): give back the halves we do not need, largest first. */
+static int
+expand(struct hvo_machine *m, uint64_t pfn, unsigned low, unsigned high,
+       enum zone_type z)
+{
+	while (high > low) {
+		int rc;
+
+		high--;
+		uint64_t half = pfn + (UINT64_C(1) << high);
+
+		rc = set_buddy_order(m, pfn_to_page(m, half), high);
+		if (!rc)
+			rc = add_to_free_list(m, half, z, high, false);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* __rmqueue_smallest(): the smallest free block that fits, split down. */
+static int
+__rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
+		   uint64_t *pfn)
+{
+	struct zone *zone = &m->zones[z];
+	uint64_t head;
+	int rc;
+
+	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
+		struct free_area *area = &zone->free_area[cur];
+
+		head = free_list_head_va(m, z, cur);
+		if (area->next == head)
+			continue;
+		*pfn = lru_to_pfn(m, area->next);
+		rc = del_from_free_list(m, *pfn, z, cur);
+		if (!rc)
+			rc = clear_buddy(m, pfn_to_page(m, *pfn));
+		if (!rc)
+			rc = expand(m, *pfn, order, cur, z);
+		if (rc)
+			return rc;
+		zone->free_pages -= UINT64_C(1) << order;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+int
+alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	    enum hvo_page_category cat, uint64_t *pfn)
+{
+	int rc = -ENOMEM;
+
+	if (order > m->arch.max_page_order)
+		return machine_err(m, -EINVAL,
+				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
+				   order, m->arch.max_page_order);
+	if (should_fail_alloc_page(m))
+		return machine_err(m, -ENOMEM,
+				   "page allocation failed (fault injection)");
+	/* The zonelist: the highest allowed zone first, then lower ones. */
+	for (int z = (int)highest; z >= 0; z--) {
+		if (!m->zones[z].configured)
+			continue;
+		do {
+			rc = __rmqueue_smallest(m, (enum zone_type)z, order, pfn);
+		} while (rc == -ENOMEM &&
+			 deferred_grow_zone(m, (enum zone_type)z, order));
+		if (rc != -ENOMEM)
+			break;
+	}
+	if (rc == -ENOMEM)
+		return machine_err(m, -ENOMEM,
+				   "out of memory: no free block of order %u", order);
+	if (rc)
+		return rc;
+	/* prep_new_page(): the first page holds the reference. */
+	rc = set_page_count(m, pfn_to_page(m, *pfn), 1);
+	if (rc)
+		return rc;
+	page_owner_alloc(&m->owner, *pfn, order, cat);
+	count(m, CNT_BUDDY_ALLOC);
+	return 0;
+}
+
+static void
+release_host(void *ctx, uint64_t pfn, uint64_t n)
+{
+	struct hvo_machine *m = ctx;
+
+	phys_release(&m->phys, pfn << m->arch.page_shift,
+		     n << m->arch.page_shift);
+	count(m, CNT_HOST_RELEASE);
+}
+
+/* Explain why @pfn cannot be freed as an allocation of @order. */
+static int
+bad_free(struct hvo_machine *m, uint64_t pfn, unsigned order, int why,
+	 unsigned was_order)
+{
+	uint64_t head;
+	unsigned o;
+	enum hvo_page_category c;
+
+	if (why == -EINVAL)
+		return machine_err(m, -EINVAL,
+				   "free of pfn 0x%" PRIx64 " with order %u, but it was allocated with order %u",
+				   pfn, order, was_order);
+	if (!page_owner_lookup(&m->owner, pfn, &head, &o, &c))
+		return machine_err(m, -EINVAL,
+				   "pfn 0x%" PRIx64 " is already free (double free?)",
+				   pfn);
+	return machine_err(m, -EINVAL,
+			   "pfn 0x%" PRIx64 " is not the start of an allocation: it is inside the %s block at pfn 0x%" PRIx64 " of order %u",
+			   pfn, hvo_page_category_name(c), head, o);
+}
+
+/* Checks common to both free paths; changes nothing. */
+static int
+free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	uint16_t e;
+	uint64_t flags;
+	int rc;
+
+	if (!phys_is_ram(&m->phys, pfn << m->arch.page_shift,
+			 (UINT64_C(1) << order) << m->arch.page_shift))
+		return machine_err(m, -EINVAL,
+				   "pfn 0x%" PRIx64 " order %u is not RAM", pfn, order);
+	if (pfn & ((UINT64_C(1) << order) - 1))
+		return machine_err(m, -EINVAL,
+				   "pfn 0x%" PRIx64 " is not aligned to order %u", pfn, order);
+	e = page_owner_entry(&m->owner, pfn);
+	if (!(e & PO_HEAD))
+		return bad_free(m, pfn, order, -ENOENT, 0);
+	if (po_order(e) != order)
+		return bad_free(m, pfn, order, -EINVAL, po_order(e));
+	rc = page_flags(m, pfn_to_page(m, pfn), &flags);
+	if (rc)
+		return rc;
+	if (flag_test(flags, PG_reserved))
+		return machine_err(m, -EINVAL,
+				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
+				   pfn, hvo_page_category_name(po_cat(e)));
+	return 0;
+}
+
+static int
+free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	unsigned was;
+	int rc;
+
+	page_owner_free(&m->owner, pfn, order, &was);
+	page_owner_take_dirty(&m->owner, pfn, UINT64_C(1) << order,
+			      release_host, m);
+	rc = set_page_count(m, pfn_to_page(m, pfn), 0);
+	if (rc)
+		return rc;
+	count(m, CNT_BUDDY_FREE);
+	if (order <= m->arch.max_page_order)
+		return __free_one_page(m, pfn, order, pfn_zone(m, pfn));
+	/* A gigantic block goes back in MAX_PAGE_ORDER pieces. */
+	for (uint64_t i = 0; i < (UINT64_C(1) << order);
+	     i += UINT64_C(1) << m->arch.max_page_order) {
+		rc = __free_one_page(m, pfn + i, m->arch.max_page_order,
+				     pfn_zone(m, pfn + i));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int
+free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	int rc;
+
+	if (order > m->arch.max_page_order)
+		return machine_err(m, -EINVAL,
+				   "order %u is above MAX_PAGE_ORDER %u", order,
+				   m->arch.max_page_order);
+	rc = free_prepare(m, pfn, order);
+	return rc ? rc : free_block(m, pfn, order);
+}
+
+int
+split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	uint16_t e = page_owner_entry(&m->owner, pfn);
+	int rc;
+
+	if (!(e & PO_HEAD) || po_order(e) != order)
+		return machine_err(m, -EINVAL,
+				   "split_page: pfn 0x%" PRIx64 " is not an allocation of order %u",
+				   pfn, order);
+	/* Every page gets its own reference, as set_page_refcounted(). */
+	for (uint64_t i = 1; i < (UINT64_C(1) << order); i++) {
+		rc = set_page_count(m, pfn_to_page(m, pfn + i), 1);
+		if (rc)
+			return rc;
+	}
+	page_owner_split(&m->owner, pfn, order);
+	return 0;
+}
+
+/* Is [pfn, pfn + 2^order) made only of free MAX_PAGE_ORDER blocks? */
+static bool
+contig_range_free(struct hvo_machine *m, uint64_t pfn, unsigned order,
+		  enum zone_type z)
+{
+	unsigned max = m->arch.max_page_order;
+
+	for (uint64_t i = 0; i < (UINT64_C(1) << order); i += UINT64_C(1) << max)
+		if (!page_is_buddy(m, pfn + i, max, z))
+			return false;
+	return true;
+}
+
+int
+alloc_contig_pages(struct hvo_machine *m, unsigned order,
+		   enum zone_type highest, enum hvo_page_category cat,
+		   uint64_t *out)
+{
+	unsigned max = m->arch.max_page_order;
+	uint64_t nr = UINT64_C(1) << order;
+
+	if (order <= max || order > PO_ORDER_MASK)
+		return machine_err(m, -EINVAL,
+				   "contiguous allocations are for orders %u..%u, not %u",
+				   max + 1, PO_ORDER_MASK, order);
+	if (should_fail_alloc_page(m))
+		return machine_err(m, -ENOMEM,
+				   "contiguous allocation failed (fault injection)");
+	for (int zi = (int)highest; zi >= 0; zi--) {
+		enum zone_type z = (enum zone_type)zi;
+		struct zone *zone = &m->zones[z];
+		uint64_t start = round_up64(zone->zone_start_pfn, nr);
+
+		if (!zone->configured)
+			continue;
+		/* Scan upwards, as the kernel does, bringing deferred memory online. */
+		for (uint64_t pfn = start; pfn + nr <= zone_end_pfn(zone); pfn += nr) {
+			while (zone->first_deferred_pfn < pfn + nr &&
+			       deferred_grow_zone(m, z, order))
+				;
+			if (!phys_is_ram(&m->phys, pfn << m->arch.page_shift,
+					 nr << m->arch.page_shift) ||
+			    !contig_range_free(m, pfn, order, z))
+				continue;
+			for (uint64_t i = 0; i < nr; i += UINT64_C(1) << max) {
+				int rc = del_from_free_list(m, pfn + i, z, max);
+
+				if (!rc)
+					rc = clear_buddy(m, pfn_to_page(m, pfn + i));
+				if (rc)
+					return rc;
+			}
+			zone->free_pages -= nr;
+			int rc = set_page_count(m, pfn_to_page(m, pfn), 1);
+
+			if (rc)
+				return rc;
+			page_owner_alloc(&m->owner, pfn, order, cat);
+			count(m, CNT_BUDDY_ALLOC);
+			*out = pfn;
+			return 0;
+		}
+	}
+	return machine_err(m, -ENOMEM,
+			   "no free, aligned range of %" PRIu64 " pages (order %u)",
+			   nr, order);
+}
+
+int
+free_contig_range(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	int rc;
+
+	if (order <= m->arch.max_page_order || order > PO_ORDER_MASK)
+		return machine_err(m, -EINVAL,
+				   "free_contig_range: order %u is not a contiguous order",
+				   order);
+	rc = free_prepare(m, pfn, order);
+	return rc ? rc : free_block(m, pfn, order);
+}

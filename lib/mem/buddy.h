@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Zones and the buddy allocator, as mm/page_alloc.c.
+ *
+ * Every piece of allocator state that the kernel keeps in struct pages is
+ * kept there: a free block is marked PageBuddy on its first page with its
+ * order in page->private, and it is linked into its zone's free_area list
+ * through page->lru. Those fields are read and written through the vmemmap,
+ * so when HVO remaps it, the allocator sees the remapped struct pages.
+ *
+ * The list heads live in struct zone, which is host memory here (the kernel
+ * keeps it in the direct map). A head has a kernel address of its own,
+ * free_list_head_va(), which is stored in the first and last pages' lru
+ * links but never dereferenced, so list_add()/list_del() know where a list
+ * ends.
+ */
+#ifndef HVO_BUDDY_H
+#define HVO_BUDDY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvo/hvo.h"
+
+struct hvo_machine;
+
+enum zone_type {
+	ZONE_DMA = 0,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_MOVABLE,
+	MAX_NR_ZONES
+};
+
+/* MAX_PAGE_ORDER is at most 13 (arm64 64K): 14 orders. */
+#define NR_PAGE_ORDERS_MAX 14
+
+struct free_area {
+	uint64_t next;    /* lru address of the first page, or the head's own */
+	uint64_t prev;    /* lru address of the last page, or the head's own */
+	uint64_t nr_free; /* blocks on the list */
+};
+
+struct zone {
+	const char *name;
+	bool configured;          /* the kernel has this zone (it may be empty) */
+	uint64_t zone_start_pfn;
+	uint64_t spanned_pages;
+	uint64_t present_pages;
+	uint64_t managed_pages;   /* given to the buddy allocator */
+	uint64_t free_pages;      /* in free_area */
+	uint64_t first_deferred_pfn; /* struct pages from here are not yet
+				      * initialized (UINT64_MAX: none) */
+	uint64_t deferred_pages;  /* free pages still waiting for that */
+	struct free_area free_area[NR_PAGE_ORDERS_MAX];
+};
+
+static inline uint64_t
+zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + z->spanned_pages;
+}
+
+/* Lay out the zones over RAM from the arch's zone limits. */
+void
+zones_init(struct hvo_machine *m);
+
+/* The zone a present pfn belongs to. */
+enum zone_type
+pfn_zone(const struct hvo_machine *m, uint64_t pfn);
+
+uint64_t
+free_list_head_va(const struct hvo_machine *m, enum zone_type z,
+		  unsigned order);
+
+/* Allocation purposes, for page_owner and the trace of later issues. */
+int
+alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	    enum hvo_page_category cat, uint64_t *pfn);
+
+/*
+ * Free an allocation made by alloc_pages() with the same order. A pfn that
+ * is not the head of such an allocation, a double free or a wrong order
+ * returns -EINVAL with a reason and changes nothing.
+ */
+int
+free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/* Make an order-N allocation 2^N independent order-0 allocations. */
+int
+split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/*
+ * alloc_contig_pages(): 2^order contiguous pages, aligned, for orders above
+ * MAX_PAGE_ORDER (gigantic pages), taken out of the free lists.
+ */
+int
+alloc_contig_pages(struct hvo_machine *m, unsigned order,
+		   enum zone_type highest, enum hvo_page_category cat,
+		   uint64_t *pfn);
+
+/* free_contig_range() of an alloc_contig_pages() allocation. */
+int
+free_contig_range(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/*
+ * Give a free range of frames (memblock_free_all(), or a deferred section
+ * coming online) to the buddy allocator in the largest aligned blocks.
+ */
+int
+buddy_free_range(struct hvo_machine *m, uint64_t pfn, uint64_t n);
+
+/*
+ * deferred_grow_zone(): initialize the next deferred sections of @z until
+ * at least 2^order pages were added. Returns true if it added any.
+ */
+bool
+deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order);
+
+/* Fault injection: should this page allocation fail? */
+bool
+should_fail_alloc_page(struct hvo_machine *m);
+
+#endif /* HVO_BUDDY_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "mem/buddy.h"
+#include "mm/memmap.h"
+#include "mm/page.h"
+
+/* The RAM range holding pfn, or -1; *next is the next RAM pfn above pfn. */
+static int
+ram_range_of(const struct phys *p, uint64_t pfn, uint64_t *end,
+	     uint64_t *next)
+{
+	*next = UINT64_MAX;
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		uint64_t s = p->range[i].base >> p->page_shift;
+		uint64_t e = s + (p->range[i].size >> p->page_shift);
+
+		if (pfn >= s && pfn < e) {
+			*end = e;
+			return (int)i;
+		}
+		if (s > pfn && s < *next)
+			*next = s;
+	}
+	return -1;
+}
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Initialize [pfn, pfn + n) of one zone with one template. */
+static int
+init_span(struct hvo_machine *m, uint64_t pfn, uint64_t n, unsigned zone,
+	  bool reserved)
+{
+	uint8_t tpl[256];
+
+	page_template(m, zone, reserved, reserved ? 1 : 0, tpl);
+	return memmap_write_pages(m, pfn, n, tpl);
+}
+
+/*
+ * Walk [pfn, end) of one section in runs of one kind, initializing what boot
+ * initializes. @online: free memory at or above the zone's
+ * first_deferred_pfn is initialized too (deferred_grow_zone()), else it is
+ * skipped and counted as deferred. Holes and reserved memory are only
+ * written at boot (@online false).
+ */
+static int
+init_runs(struct hvo_machine *m, uint64_t pfn, uint64_t end, bool online,
+	  uint64_t *added)
+{
+	const unsigned shift = m->arch.page_shift;
+
+	while (pfn < end) {
+		uint64_t rend, next, stop;
+		int rc = 0;
+
+		if (ram_range_of(&m->phys, pfn, &rend, &next) < 0) {
+			/* A hole inside a populated section. */
+			stop = min64(next, end);
+			if (!online)
+				rc = init_span(m, pfn, stop - pfn, pfn_zone(m, pfn), true);
+			if (rc)
+				return rc;
+			pfn = stop;
+			continue;
+		}
+		enum zone_type z = pfn_zone(m, pfn);
+		struct zone *zone = &m->zones[z];
+		bool reserved;
+
+		stop = min64(min64(rend, end), zone_end_pfn(zone));
+		stop = memblock_reserved_run(&m->memblock, pfn << shift,
+					     stop << shift, &reserved) >> shift;
+		if (!reserved && zone->first_deferred_pfn > pfn)
+			stop = min64(stop, zone->first_deferred_pfn);
+		if (reserved) {
+			if (!online)
+				rc = init_span(m, pfn, stop - pfn, z, true);
+		} else if (pfn >= zone->first_deferred_pfn && !online) {
+			zone->deferred_pages += stop - pfn;
+		} else if (pfn < zone->first_deferred_pfn || online) {
+			if (online || pfn < zone->first_deferred_pfn) {
+				rc = init_span(m, pfn, stop - pfn, z, false);
+				if (!rc)
+					rc = buddy_free_range(m, pfn, stop - pfn);
+				if (added)
+					*added += stop - pfn;
+			}
+		}
+		if (rc)
+			return rc;
+		pfn = stop;
+	}
+	return 0;
+}
+
+/*
+ * defer_init(): the highest zone keeps one section's worth of present
+ * pages, up to a section boundary, and defers the rest.
+ */
+static void
+set_first_deferred(struct hvo_machine *m)
+{
+	uint64_t pps = pages_per_section(m);
+	struct zone *top = NULL;
+	uint64_t seen = 0;
+
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		if (m->zones[z].present_pages)
+			top = &m->zones[z];
+	if (!top)
+		return;
+	for (uint64_t pfn = round_up64(top->zone_start_pfn, pps);
+	     pfn < zone_end_pfn(top); pfn += pps) {
+		for (unsigned i = 0; i < m->phys.nr_ranges; i++) {
+			uint64_t s = m->phys.range[i].base >> m->phys.page_shift;
+			uint64_t e = s + (m->phys.range[i].size >> m->phys.page_shift);
+
+			s = s > top->zone_start_pfn ? s : top->zone_start_pfn;
+			e = e < pfn ? e : pfn;
+			if (e > s)
+				seen += e - s;
+		}
+		if (seen >= pps) {
+			top->first_deferred_pfn = pfn;
+			return;
+		}
+		seen = 0;
+	}
+}
+
+int
+memmap_init(struct hvo_machine *m)
+{
+	const struct phys *p = &m->phys;
+	uint64_t pps = pages_per_section(m), last = UINT64_MAX;
+
+	zones_init(m);
+	if (m->cfg.deferred_init)
+		set_first_deferred(m);
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		uint64_t pfn = p->range[i].base >> p->page_shift;
+		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
+
+		for (pfn = round_down64(pfn, pps); pfn < end; pfn += pps) {
+			int rc;
+
+			if (pfn == last)
+				continue;
+			last = pfn;
+			rc = init_runs(m, pfn, pfn + pps, false, NULL);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+bool
+deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order)
+{
+	struct zone *zone = &m->zones[z];
+	uint64_t pps = pages_per_section(m);
+	uint64_t need = round_up64(UINT64_C(1) << order, pps), added = 0;
+	uint64_t pfn = zone->first_deferred_pfn;
+
+	if (pfn == UINT64_MAX)
+		return false;
+	while (pfn < zone_end_pfn(zone) && added < need) {
+		uint64_t end = min64(pfn + pps, zone_end_pfn(zone)), n = 0;
+
+		if (init_runs(m, pfn, end, true, &n))
+			return false;
+		zone->deferred_pages -= n;
+		added += n;
+		pfn = end;
+	}
+	zone->first_deferred_pfn = pfn >= zone_end_pfn(zone) ? UINT64_MAX : pfn;
+	count(m, CNT_DEFERRED_GROW);
+	return added > 0 || zone->first_deferred_pfn != UINT64_MAX;
+}
+
+int
+memmap_init_deferred(struct hvo_machine *m)
+{
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		while (m->zones[z].first_deferred_pfn != UINT64_MAX)
+			if (!deferred_grow_zone(m, (enum zone_type)z,
+						m->arch.max_page_order))
+				return machine_err(m, -EFAULT,
+						   "deferred init of zone %s failed: %s",
+						   m->zones[z].name, m->error);
+	return 0;
+}

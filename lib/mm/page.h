@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct page: its layout for a given size, and the kernel's accessors.
+ *
+ * A struct page is never a C struct here. It is struct_page_size bytes at
+ * pfn_to_page(pfn) in the vmemmap, and every field is read and written with
+ * kernel loads and stores through the simulated MMU, so that remapping the
+ * vmemmap (HVO) changes what these accessors see, exactly as in the kernel.
+ *
+ * Layout (facts/arch-facts.md 4.1): flags 0, lru/compound_head 8 (16 bytes),
+ * mapping 24, index 32, private 40, page_type/_mapcount 48, _refcount 52,
+ * memcg_data 56 when there is room. A struct page smaller than the kernel's
+ * minimum of 56 bytes keeps flags, lru, private, page_type and _refcount and
+ * drops mapping and index (their offsets are then PAGE_FIELD_ABSENT).
+ */
+#ifndef HVO_PAGE_H
+#define HVO_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "machine.h"
+#include "mm/sparse.h"
+#include "mmu/mmu.h"
+
+
+/* enum pageflags: the bits of page->flags libhvo uses (v6.12 order). */
+enum pageflags {
+	PG_locked = 0,
+	PG_referenced = 2,
+	PG_uptodate = 3,
+	PG_dirty = 4,
+	PG_lru = 5,
+	PG_head = 6,
+	PG_reserved = 13,
+	PG_private = 14,
+	PG_hwpoison = 19,
+};
+
+/*
+ * The zone and node live in the top bits of page->flags
+ * (ZONES_PGSHIFT / NODES_PGSHIFT): 10 node bits and 3 zone bits, as a
+ * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out.
+ */
+#define NODES_SHIFT	10
+#define ZONES_WIDTH	3
+#define NODES_PGSHIFT	(64 - NODES_SHIFT)
+#define ZONES_PGSHIFT	(NODES_PGSHIFT - ZONES_WIDTH)
+#define ZONES_MASK	((UINT64_C(1) << ZONES_WIDTH) - 1)
+
+/* Page types in the top byte of page_type (enum pagetype). */
+#define PGTY_buddy	0xf0u
+#define PGTY_table	0xf2u
+#define PGTY_hugetlb	0xf4u
+#define PAGE_TYPE_NONE	0xffffffffu /* _mapcount == -1: no type */
+
+/* list_del() poison: LIST_POISON1/2 plus POISON_POINTER_DELTA. */
+#define POISON_POINTER_DELTA UINT64_C(0xdead000000000000)
+#define LIST_POISON1	(UINT64_C(0x100) + POISON_POINTER_DELTA)
+#define LIST_POISON2	(UINT64_C(0x122) + POISON_POINTER_DELTA)
+
+static inline const struct page_layout *
+page_layout(const struct hvo_machine *m)
+{
+	return &m->page_layout;
+}
+
+/*
+ * Field access. A failure means the vmemmap is not mapped (or read-only on
+ * a store): the kernel would oops; we record the reason and return the
+ * error, which callers pass up.
+ */
+static inline int
+page_read64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t *v)
+{
+	return kread64(m, page + off, v);
+}
+
+static inline int
+page_write64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t v)
+{
+	return kwrite64(m, page + off, v);
+}
+
+static inline int
+page_read32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t *v)
+{
+	return kread32(m, page + off, v);
+}
+
+static inline int
+page_write32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t v)
+{
+	return kwrite32(m, page + off, v);
+}
+
+/* page->flags helpers. */
+static inline int
+page_flags(struct hvo_machine *m, uint64_t page, uint64_t *flags)
+{
+	return page_read64(m, page, page_layout(m)->flags, flags);
+}
+
+int
+page_set_flag(struct hvo_machine *m, uint64_t page, unsigned bit, bool on);
+
+static inline bool
+flag_test(uint64_t flags, unsigned bit)
+{
+	return (flags >> bit) & 1;
+}
+
+static inline unsigned
+flags_zonenum(uint64_t flags)
+{
+	return (unsigned)((flags >> ZONES_PGSHIFT) & ZONES_MASK);
+}
+
+/* page_type: PageBuddy() and friends. */
+static inline bool
+page_type_is(uint32_t page_type, unsigned pgty)
+{
+	return (page_type >> 24) == pgty;
+}
+
+int
+page_get_type(struct hvo_machine *m, uint64_t page, uint32_t *type);
+
+/* __SetPageType(): only on a page without a type, as the kernel insists. */
+int
+page_set_type(struct hvo_machine *m, uint64_t page, unsigned pgty);
+
+int
+page_clear_type(struct hvo_machine *m, uint64_t page);
+
+static inline int
+page_private(struct hvo_machine *m, uint64_t page, uint64_t *v)
+{
+	return page_read64(m, page, page_layout(m)->private_, v);
+}
+
+static inline int
+set_page_private(struct hvo_machine *m, uint64_t page, uint64_t v)
+{
+	return page_write64(m, page, page_layout(m)->private_, v);
+}
+
+static inline int
+page_ref_count(struct hvo_machine *m, uint64_t page, uint32_t *v)
+{
+	return page_read32(m, page, page_layout(m)->refcount, v);
+}
+
+static inline int
+set_page_count(struct hvo_machine *m, uint64_t page, uint32_t v)
+{
+	return page_write32(m, page, page_layout(m)->refcount, v);
+}
+
+/*
+ * __init_single_page(): the whole struct page as boot leaves it: zone and
+ * node in flags, _refcount 1, _mapcount -1, an empty lru, the rest zero.
+ * @reserved adds PG_reserved. Written as one page-local block through
+ * kmap_page() (it never crosses a page unless struct pages straddle, in
+ * which case it is written field by field).
+ */
+int
+init_single_page(struct hvo_machine *m, uint64_t pfn, unsigned zone,
+		 bool reserved, uint32_t refcount);
+
+/* The bytes of such a struct page (lru filled in per page on write). */
+void
+page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
+	      uint32_t refcount, uint8_t *tpl);
+
+/*
+ * Write n consecutive struct pages from the template, one kmap_page() per
+ * vmemmap page (struct pages that straddle two pages are split), so that
+ * initializing the memmap costs a copy, not a walk, per struct page.
+ */
+int
+memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+		   const uint8_t *tpl);
+
+#endif /* HVO_PAGE_H */
