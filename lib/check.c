@@ -117,6 +117,8 @@ check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 static int
 check_merged(struct hvo_machine *m, struct free_blocks *fb)
 {
+	if (fb->n == 0)
+		return 0;
 	qsort(fb->b, fb->n, sizeof(*fb->b), cmp_block);
 	for (size_t i = 0; i + 1 < fb->n; i++)
 		if (fb->b[i].pfn + (UINT64_C(1) << fb->b[i].order) > fb->b[i + 1].pfn)

@@ -124,15 +124,20 @@ parse_bool(const char *key, const char *val, bool *out, char *err,
 	return 0;
 }
 
-/* mem=SIZE[@BASE][+SIZE[@BASE]...]; a missing base follows the last range. */
+/*
+ * mem=SIZE[@BASE][+SIZE[@BASE]...]. A range without a base starts where the
+ * previous one ends; the first, at the arch's usual start of RAM.
+ */
 static int
 parse_mem(struct hvo_config *cfg, const char *val, char *err, size_t errlen)
 {
+	const struct arch_family *f = arch_family_by_id(cfg->arch);
 	char buf[SPEC_MAX], *save = NULL, *item;
 	unsigned n = 0;
-	uint64_t next = UINT64_MAX; /* "the arch's default base" */
+	uint64_t next = f->default_ram_base;
 
-	if (strlen(val) >= sizeof(buf) || !*val)
+	if (strlen(val) >= sizeof(buf) || !*val || val[0] == '+' ||
+	    val[strlen(val) - 1] == '+' || strstr(val, "++"))
 		return errf(err, errlen, -EINVAL,
 			    "mem=%s: expected SIZE[@BASE][+SIZE[@BASE]...], e.g. mem=8G or mem=3G@0+5G@4G",
 			    val);
@@ -155,18 +160,14 @@ parse_mem(struct hvo_config *cfg, const char *val, char *err, size_t errlen)
 		if (at && parse_size(at + 1, &base))
 			return errf(err, errlen, -EINVAL,
 				    "mem=%s: '%s' is not an address", val, at + 1);
+		if (base + size < base)
+			return errf(err, errlen, -EINVAL,
+				    "mem=%s: range %u overflows", val, n);
 		cfg->mem[n].base = base;
 		cfg->mem[n].size = size;
+		next = base + size;
 		n++;
-		next = base == UINT64_MAX ? UINT64_MAX - 1 : base + size;
-		if (base != UINT64_MAX && base + size < base)
-			return errf(err, errlen, -EINVAL,
-				    "mem=%s: range overflows", val);
 	}
-	if (n == 0 || val[strlen(val) - 1] == '+' || strstr(val, "++") ||
-	    val[0] == '+')
-		return errf(err, errlen, -EINVAL,
-			    "mem=%s: empty range", val);
 	cfg->nr_mem_ranges = n;
 	return 0;
 }
@@ -314,7 +315,7 @@ hvo_config_parse(struct hvo_config *out, const char *spec, char *err,
 	return 0;
 }
 
-/* Default RAM: 8G, or the arch's base for ranges given without one. */
+/* No mem= at all: 8G at the arch's usual start of RAM. */
 static void
 resolve_mem(struct hvo_config *cfg, const struct hvo_arch *a)
 {
@@ -322,13 +323,6 @@ resolve_mem(struct hvo_config *cfg, const struct hvo_arch *a)
 		cfg->nr_mem_ranges = 1;
 		cfg->mem[0].base = a->default_ram_base;
 		cfg->mem[0].size = UINT64_C(8) << 30;
-	}
-	for (unsigned i = 0; i < cfg->nr_mem_ranges; i++) {
-		if (cfg->mem[i].base == UINT64_MAX)
-			cfg->mem[i].base = a->default_ram_base;
-		else if (cfg->mem[i].base == UINT64_MAX - 1)
-			cfg->mem[i].base = cfg->mem[i - 1].base +
-					   cfg->mem[i - 1].size;
 	}
 }
 

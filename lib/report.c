@@ -130,6 +130,41 @@ report_memory(struct json *j, const struct hvo_machine *m)
 	json_end_object(j);
 }
 
+/* /proc/buddyinfo as a table, and the zones' spans and counts. */
+static void
+report_zones(struct json *j, const struct hvo_machine *m)
+{
+	struct hvo_zone_info z;
+
+	json_key(j, "buddyinfo");
+	json_begin_array(j);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		json_begin_object(j);
+		json_kv_str(j, "zone", z.name);
+		json_key(j, "free_blocks");
+		json_begin_array(j);
+		for (unsigned o = 0; o < z.nr_orders; o++)
+			json_u64(j, z.nr_free[o]);
+		json_end_array(j);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_key(j, "zones");
+	json_begin_array(j);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		json_begin_object(j);
+		json_kv_str(j, "name", z.name);
+		json_kv_u64(j, "start_pfn", z.start_pfn);
+		json_kv_u64(j, "spanned_pages", z.spanned_pages);
+		json_kv_u64(j, "present_pages", z.present_pages);
+		json_kv_u64(j, "managed_pages", z.managed_pages);
+		json_kv_u64(j, "free_pages", z.free_pages);
+		json_kv_u64(j, "deferred_pages", z.deferred_pages);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void
 report_walk(struct json *j, struct hvo_machine *m, uint64_t va)
 {
@@ -186,6 +221,7 @@ hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 	json_begin_object(&j);
 	report_machine(&j, m);
 	report_memory(&j, m);
+	report_zones(&j, m);
 	json_key(&j, "walks");
 	json_begin_array(&j);
 	for (size_t i = 0; i < nr_walks; i++)

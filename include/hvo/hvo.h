@@ -83,7 +83,9 @@ struct hvo_config {
 /* ---------------------------------------------------------------------- */
 
 /**
- * Fill @p cfg with the defaults of @p arch (the first preset of that arch).
+ * Fill @p cfg with the defaults of @p arch: x86_64 4-level, arm64 4K pages
+ * with 48-bit VA, riscv64 Sv48; 64-byte struct page, the sharedtail variant,
+ * 8 GiB of RAM at the arch's usual base (filled in by validation).
  *
  * @return 0, or -EINVAL if @p cfg is NULL or @p arch is unknown.
  */
@@ -248,6 +250,98 @@ hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 /** @return the pages of RAM of @p m (0 if @p m is NULL). */
 uint64_t
 hvo_machine_total_pages(const struct hvo_machine *m);
+
+/* ---------------------------------------------------------------------- */
+/* The page allocator                                                     */
+/* ---------------------------------------------------------------------- */
+
+/** Which zones an allocation may come from, as the kernel's GFP zone bits. */
+enum hvo_gfp {
+	HVO_GFP_KERNEL = 0, /**< Normal, falling back to DMA32 and DMA */
+	HVO_GFP_DMA32,      /**< DMA32 or DMA: below 4 GiB */
+	HVO_GFP_DMA,        /**< DMA only */
+};
+
+/**
+ * alloc_pages(): 2^@p order contiguous, naturally aligned pages from the
+ * buddy allocator. The pages count as "allocated".
+ *
+ * @return 0 and the first pfn in @p pfn, -EINVAL (order above
+ *         MAX_PAGE_ORDER) or -ENOMEM (no block, or fault injection).
+ */
+int
+hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
+		uint64_t *pfn);
+
+/**
+ * free_pages(): give back an allocation of hvo_alloc_pages() with the same
+ * order. A pfn that is not such an allocation, a double free or a wrong
+ * order fails with -EINVAL and changes nothing.
+ */
+int
+hvo_free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/**
+ * split_page(): make an order-N allocation 2^N order-0 allocations, each
+ * freed on its own. @return 0 or -EINVAL.
+ */
+int
+hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/**
+ * alloc_contig_pages(): 2^@p order pages, aligned, for orders above
+ * MAX_PAGE_ORDER (gigantic pages). @return 0, -EINVAL or -ENOMEM.
+ */
+int
+hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
+		 uint64_t *pfn);
+
+/** free_contig_range() of an hvo_alloc_contig() allocation. */
+int
+hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order);
+
+/**
+ * Fault injection, as the kernel's fail_page_alloc: make the @p nth page
+ * allocation from now on fail (1 = the next one), or with @p persistent
+ * every allocation from the nth on. @p nth = 0 turns it off.
+ *
+ * @return 0 or -EINVAL.
+ */
+int
+hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent);
+
+/**
+ * Finish deferred struct page initialization now (the kernel does this in
+ * page_alloc_init_late() at the end of boot; libhvo does it on demand).
+ */
+int
+hvo_machine_init_deferred(struct hvo_machine *m);
+
+/** Most orders a free list can have (MAX_PAGE_ORDER + 1 is at most 14). */
+#define HVO_MAX_ORDERS 14
+
+/** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
+struct hvo_zone_info {
+	const char *name;        /**< "DMA", "DMA32", "Normal", "Movable" */
+	uint64_t start_pfn;
+	uint64_t spanned_pages;
+	uint64_t present_pages;
+	uint64_t managed_pages;
+	uint64_t free_pages;     /**< in the buddy allocator */
+	uint64_t deferred_pages; /**< free, struct pages not yet initialized */
+	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
+	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
+};
+
+/**
+ * Describe zone @p i (0 = DMA ...). Zones the arch does not have are
+ * skipped: i counts only the zones the kernel would list.
+ *
+ * @return 0, -ENOENT past the last zone, or -EINVAL.
+ */
+int
+hvo_machine_zone(const struct hvo_machine *m, unsigned i,
+		 struct hvo_zone_info *out);
 
 /* ---------------------------------------------------------------------- */
 /* Page tables                                                            */

@@ -41,6 +41,7 @@ arch_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->page_shift = cfg->page_shift;
 	a->page_size = UINT64_C(1) << cfg->page_shift;
 	a->va_bits = cfg->va_bits;
+	a->default_ram_base = f->default_ram_base;
 	f->init(a, cfg);
 }
 

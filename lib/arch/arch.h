@@ -133,6 +133,7 @@ struct hvo_arch {
 struct arch_family {
 	enum hvo_arch_id id;
 	const char *name;
+	uint64_t default_ram_base; /* where RAM starts when mem= gives no base */
 	/* Defaults for cfg (page_shift, va_bits). */
 	void (*defaults)(struct hvo_config *cfg);
 	/*

@@ -347,11 +347,15 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
 		/*
 		 * Pages at level 3, blocks at level 2 for every granule, and
 		 * at level 1 with 4K (1G), or with 52-bit output addresses
-		 * (16K: 64G with LPA2; 64K: 4T with FEAT_LPA).
+		 * (16K: 64G with LPA2; 64K: 4T with FEAT_LPA), and at level 0
+		 * with 4K and LPA2 (512G). Linux creates none of the last
+		 * three; the hardware allows them.
 		 */
 		a->level[d].leaf_ok = r == PT_PTE || r == PT_PMD ||
 				      (r == PT_PUD &&
-				       (ps == 12 || cfg->va_bits == 52));
+				       (ps == 12 || cfg->va_bits == 52)) ||
+				      (r == PT_P4D && ps == 12 &&
+				       cfg->va_bits == 52);
 	}
 	a->cont_ptes = ps == 12 ? 16 : ps == 14 ? 128 : 32;
 	a->cont_pmds = ps == 12 ? 16 : 32;
@@ -377,7 +381,6 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->pageblock_order = ps == 12 ? 9 : ps == 14 ? 11 : 13;
 	a->section_size_bits = ps == 16 ? 29 : 27;
 	a->max_physmem_bits = cfg->va_bits == 52 ? 52 : 48;
-	a->default_ram_base = UINT64_C(0x40000000); /* QEMU virt */
 	/* The image 2M into RAM, as firmware usually loads it. */
 	a->firmware_reserve = 0;
 	a->kernel_offset = UINT64_C(2) << 20;
@@ -396,6 +399,7 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
 const struct arch_family arch_arm64 = {
 	.id = HVO_ARCH_ARM64,
 	.name = "arm64",
+	.default_ram_base = UINT64_C(0x40000000),
 	.defaults = arm64_defaults,
 	.parse_key = arm64_parse_key,
 	.keys_help = "granule=4K|16K|64K, va=36|39|42|47|48|52 (as the granule allows)",

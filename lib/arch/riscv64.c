@@ -222,7 +222,6 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->pageblock_order = 9;
 	a->section_size_bits = 27;
 	a->max_physmem_bits = 56;
-	a->default_ram_base = UINT64_C(0x80000000); /* QEMU virt */
 	/* OpenSBI holds the first 2M; the image follows it. */
 	a->firmware_reserve = UINT64_C(2) << 20;
 	a->kernel_offset = UINT64_C(2) << 20;
@@ -240,6 +239,7 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
 const struct arch_family arch_riscv64 = {
 	.id = HVO_ARCH_RISCV64,
 	.name = "riscv64",
+	.default_ram_base = UINT64_C(0x80000000),
 	.defaults = riscv_defaults,
 	.parse_key = riscv_parse_key,
 	.keys_help = "va=39|48|57",

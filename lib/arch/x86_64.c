@@ -80,7 +80,8 @@ x86_validate(struct hvo_config *cfg, char *err, size_t errlen)
 static int
 x86_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "levels=%u", cfg->levels);
+	/* From va_bits, the field the parser sets: levels is derived. */
+	int n = snprintf(buf, len, "levels=%u", cfg->va_bits == 57 ? 5 : 4);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
@@ -210,7 +211,6 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->pageblock_order = 9;
 	a->section_size_bits = 27;
 	a->max_physmem_bits = la57 ? 52 : 46;
-	a->default_ram_base = 0;
 	/* The first MiB (BIOS, real-mode trampolines); the image at 16M
 	 * (CONFIG_PHYSICAL_START). */
 	a->firmware_reserve = UINT64_C(1) << 20;
@@ -229,6 +229,7 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
 const struct arch_family arch_x86_64 = {
 	.id = HVO_ARCH_X86_64,
 	.name = "x86_64",
+	.default_ram_base = 0,
 	.defaults = x86_defaults,
 	.parse_key = x86_parse_key,
 	.keys_help = "levels=4|5",

@@ -12,6 +12,7 @@
 #ifndef HVO_MMU_H
 #define HVO_MMU_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -139,11 +140,13 @@ kaccess(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
 static inline int
 kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
 {
-	int rc = 0;
+	int rc = -EFAULT;
 	void *p = kaccess(m, va, 8, false, &rc);
 
-	if (unlikely(!p))
-		return rc;
+	if (unlikely(!p)) {
+		*val = 0;
+		return rc ? rc : -EFAULT;
+	}
 	memcpy(val, p, 8);
 	return 0;
 }
@@ -151,11 +154,11 @@ kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
 static inline int
 kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
 {
-	int rc = 0;
+	int rc = -EFAULT;
 	void *p = kaccess(m, va, 8, true, &rc);
 
 	if (unlikely(!p))
-		return rc;
+		return rc ? rc : -EFAULT;
 	memcpy(p, &val, 8);
 	return 0;
 }
@@ -163,11 +166,13 @@ kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
 static inline int
 kread32(struct hvo_machine *m, uint64_t va, uint32_t *val)
 {
-	int rc = 0;
+	int rc = -EFAULT;
 	void *p = kaccess(m, va, 4, false, &rc);
 
-	if (unlikely(!p))
-		return rc;
+	if (unlikely(!p)) {
+		*val = 0;
+		return rc ? rc : -EFAULT;
+	}
 	memcpy(val, p, 4);
 	return 0;
 }
@@ -175,11 +180,11 @@ kread32(struct hvo_machine *m, uint64_t va, uint32_t *val)
 static inline int
 kwrite32(struct hvo_machine *m, uint64_t va, uint32_t val)
 {
-	int rc = 0;
+	int rc = -EFAULT;
 	void *p = kaccess(m, va, 4, true, &rc);
 
 	if (unlikely(!p))
-		return rc;
+		return rc ? rc : -EFAULT;
 	memcpy(p, &val, 4);
 	return 0;
 }

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public face of the page allocator.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "machine.h"
+#include "mm/memmap.h"
+
+static int
+gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)
+{
+	switch (gfp) {
+	case HVO_GFP_KERNEL: *z = ZONE_NORMAL; return 0;
+	case HVO_GFP_DMA32: *z = ZONE_DMA32; return 0;
+	case HVO_GFP_DMA: *z = ZONE_DMA; return 0;
+	}
+	return machine_err(m, -EINVAL,
+			   "gfp %d: allowed are HVO_GFP_KERNEL, HVO_GFP_DMA32 and HVO_GFP_DMA",
+			   (int)gfp);
+}
+
+HVO_EXPORT int
+hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
+		uint64_t *pfn)
+{
+	enum zone_type z = ZONE_NORMAL;
+	int rc;
+
+	if (!m || !pfn)
+		return -EINVAL;
+	rc = gfp_zone(m, gfp, &z);
+	return rc ? rc : alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+}
+
+HVO_EXPORT int
+hvo_free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	if (!m)
+		return -EINVAL;
+	return free_pages(m, pfn, order);
+}
+
+HVO_EXPORT int
+hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	if (!m)
+		return -EINVAL;
+	if (order > m->arch.max_page_order ||
+	    !pfn_valid(&m->phys, pfn))
+		return machine_err(m, -EINVAL,
+				   "split_page: pfn or order %u out of range",
+				   order);
+	return split_page(m, pfn, order);
+}
+
+HVO_EXPORT int
+hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
+		 uint64_t *pfn)
+{
+	enum zone_type z = ZONE_NORMAL;
+	int rc;
+
+	if (!m || !pfn)
+		return -EINVAL;
+	rc = gfp_zone(m, gfp, &z);
+	return rc ? rc : alloc_contig_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+}
+
+HVO_EXPORT int
+hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	if (!m)
+		return -EINVAL;
+	return free_contig_range(m, pfn, order);
+}
+
+HVO_EXPORT int
+hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent)
+{
+	if (!m)
+		return -EINVAL;
+	m->fail_page_alloc.nth = nth;
+	m->fail_page_alloc.persistent = persistent;
+	m->fail_page_alloc.calls = 0;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_init_deferred(struct hvo_machine *m)
+{
+	if (!m)
+		return -EINVAL;
+	return memmap_init_deferred(m);
+}
+
+HVO_EXPORT int
+hvo_machine_zone(const struct hvo_machine *m, unsigned i,
+		 struct hvo_zone_info *out)
+{
+	unsigned seen = 0;
+
+	if (!m || !out)
+		return -EINVAL;
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone *zone = &m->zones[z];
+
+		if (!zone->configured)
+			continue;
+		if (seen++ != i)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->name = zone->name;
+		out->start_pfn = zone->zone_start_pfn;
+		out->spanned_pages = zone->spanned_pages;
+		out->present_pages = zone->present_pages;
+		out->managed_pages = zone->managed_pages;
+		out->free_pages = zone->free_pages;
+		out->deferred_pages = zone->deferred_pages;
+		out->nr_orders = m->arch.max_page_order + 1;
+		for (unsigned o = 0; o < out->nr_orders; o++)
+			out->nr_free[o] = zone->free_area[o].nr_free;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The buddy allocator by hand-computed examples: which blocks a split
+ * leaves, which frees merge, and that bad frees change nothing.
+ */
+#include "testutil.h"
+#include "mm/page.h"
+
+#define TINY "x86_64:mem=64M,deferred=off"
+
+struct buddy_state {
+	uint64_t nr_free[4][HVO_MAX_ORDERS];
+};
+
+static void
+snapshot(struct hvo_machine *m, struct buddy_state *s)
+{
+	struct hvo_zone_info z;
+
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < 4 && hvo_machine_zone(m, i, &z) == 0; i++)
+		memcpy(s->nr_free[i], z.nr_free, sizeof(z.nr_free));
+}
+
+static void
+assert_same_state(struct hvo_machine *m, const struct buddy_state *before)
+{
+	struct buddy_state now;
+
+	snapshot(m, &now);
+	assert_memory_equal(&now, before, sizeof(now));
+}
+
+/* Is pfn a free block of this order, as its struct page says? */
+static bool
+is_free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	uint64_t page = pfn_to_page(m, pfn), priv;
+	uint32_t type;
+
+	assert_int_equal(page_get_type(m, page, &type), 0);
+	assert_int_equal(page_private(m, page, &priv), 0);
+	return page_type_is(type, PGTY_buddy) && priv == order;
+}
+
+static void
+test_alloc_free_restores(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t pfn;
+
+	(void)state;
+	snapshot(m, &before);
+	for (unsigned order = 0; order <= 10; order++) {
+		assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL, &pfn), 0);
+		assert_int_equal(pfn & ((UINT64_C(1) << order) - 1), 0);
+		tu_assert_check(m);
+		assert_int_equal(hvo_free_pages(m, pfn, order), 0);
+		assert_same_state(m, &before);
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Taking one page out of an order-k block leaves one free block at each
+ * order below k: B+2^(k-1) at k-1, ..., B+1 at 0 (expand()).
+ */
+static void
+test_expand_leaves_halves(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct hvo_zone_info z;
+	uint64_t pfn, block = 0;
+	unsigned k = 0;
+
+	(void)state;
+	/* Find the smallest non-empty order of the highest zone with memory. */
+	unsigned zi = 0;
+
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		if (z.free_pages)
+			zi = i;
+	assert_int_equal(hvo_machine_zone(m, zi, &z), 0);
+	while (z.nr_free[k] == 0)
+		k++;
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	block = pfn;
+	assert_int_equal(block & ((UINT64_C(1) << k) - 1), 0);
+	for (unsigned o = 0; o < k; o++)
+		assert_true(is_free_block(m, block + (UINT64_C(1) << o), o));
+	tu_assert_check(m);
+	assert_int_equal(hvo_free_pages(m, pfn, 0), 0);
+	assert_true(is_free_block(m, block, k) || k == 10 ||
+		    !is_free_block(m, block + 1, 0));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Split an order-2 block at P into four pages and free them out of order:
+ * P+1, P+3 stay apart (their buddies P, P+2 are allocated); P merges with
+ * P+1 into an order-1 block; P+2 merges with P+3, then with P's block.
+ */
+static void
+test_merge_order(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t p;
+
+	(void)state;
+	snapshot(m, &before);
+	assert_int_equal(hvo_alloc_pages(m, 2, HVO_GFP_KERNEL, &p), 0);
+	assert_int_equal(hvo_split_page(m, p, 2), 0);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, p + 1, 0), 0);
+	assert_int_equal(hvo_free_pages(m, p + 3, 0), 0);
+	assert_true(is_free_block(m, p + 1, 0));
+	assert_true(is_free_block(m, p + 3, 0));
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	assert_true(is_free_block(m, p, 1));
+	assert_false(is_free_block(m, p + 1, 0));
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, p + 2, 0), 0);
+	assert_false(is_free_block(m, p, 1));
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_bad_frees_change_nothing(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t p, q;
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 3, HVO_GFP_KERNEL, &p), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &q), 0);
+	snapshot(m, &before);
+
+	/* A wrong order, a tail, unaligned, reserved, not RAM. */
+	assert_int_equal(hvo_free_pages(m, p, 2), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "order 3"));
+	assert_int_equal(hvo_free_pages(m, p + 4, 2), -EINVAL);
+	assert_int_equal(hvo_free_pages(m, p + 1, 0), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "inside"));
+	assert_int_equal(hvo_free_pages(m, p + 1, 3), -EINVAL);
+	assert_int_equal(hvo_free_pages(m, 0, 0), -EINVAL); /* first MiB */
+	assert_int_equal(hvo_free_pages(m, UINT64_C(1) << 30, 0), -EINVAL);
+	assert_int_equal(hvo_free_pages(m, p, 11), -EINVAL);
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+
+	/* A double free. */
+	assert_int_equal(hvo_free_pages(m, q, 0), 0);
+	snapshot(m, &before);
+	assert_int_equal(hvo_free_pages(m, q, 0), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "double free"));
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, p, 3), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Exhaust a tiny machine page by page, then give it all back. */
+static void
+test_exhaustion(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t free0, n = 0, *pfns;
+
+	(void)state;
+	snapshot(m, &before);
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &free0), 0);
+	pfns = calloc(free0 + 1, sizeof(*pfns));
+	assert_non_null(pfns);
+	while (hvo_alloc_pages(m, 0, HVO_GFP_DMA, &pfns[n]) == 0 ||
+	       hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfns[n]) == 0)
+		n++;
+	assert_int_equal(n, free0);
+	assert_non_null(strstr(hvo_machine_error(m), "out of memory"));
+	uint64_t f;
+
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &f), 0);
+	assert_int_equal(f, 0);
+	tu_assert_check(m);
+	/* Every order is now empty, and large ones fail too. */
+	assert_int_equal(hvo_alloc_pages(m, 10, HVO_GFP_KERNEL, &f), -ENOMEM);
+	while (n--)
+		assert_int_equal(hvo_free_pages(m, pfns[n], 0), 0);
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+	free(pfns);
+	hvo_machine_free(m);
+}
+
+static void
+test_fault_injection(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	uint64_t p[4], inj;
+
+	(void)state;
+	assert_int_equal(hvo_fail_page_alloc(m, 3, false), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[0]), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[1]), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[2]), -ENOMEM);
+	assert_non_null(strstr(hvo_machine_error(m), "fault injection"));
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[2]), 0);
+	/* Every one from the 2nd on. */
+	assert_int_equal(hvo_fail_page_alloc(m, 2, true), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[3]), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &inj), -ENOMEM);
+	assert_int_equal(hvo_alloc_pages(m, 5, HVO_GFP_KERNEL, &inj), -ENOMEM);
+	assert_int_equal(hvo_machine_counter_get(m, "fault.injected", &inj), 0);
+	assert_int_equal(inj, 3);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	tu_assert_check(m);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(hvo_free_pages(m, p[i], 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_contig(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t p;
+
+	(void)state;
+	snapshot(m, &before);
+	assert_int_equal(hvo_alloc_contig(m, 10, HVO_GFP_KERNEL, &p), -EINVAL);
+	assert_int_equal(hvo_alloc_contig(m, 11, HVO_GFP_KERNEL, &p), 0);
+	assert_int_equal(p & 2047, 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_free_pages(m, p, 11), -EINVAL);
+	assert_int_equal(hvo_free_contig(m, p, 10), -EINVAL);
+	assert_int_equal(hvo_free_contig(m, p, 11), 0);
+	assert_same_state(m, &before);
+	/* 64M holds no 64M-aligned free range. */
+	assert_int_equal(hvo_alloc_contig(m, 14, HVO_GFP_KERNEL, &p), -ENOMEM);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* x86-64 zones: DMA below 16M, DMA32 below 4G, Normal above. */
+static void
+test_zones(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G");
+	struct hvo_zone_info z;
+	uint64_t p;
+
+	(void)state;
+	assert_int_equal(hvo_machine_zone(m, 0, &z), 0);
+	assert_string_equal(z.name, "DMA");
+	assert_int_equal(z.start_pfn, 0);
+	assert_int_equal(z.spanned_pages, 4096);
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_string_equal(z.name, "DMA32");
+	assert_int_equal(z.start_pfn, 4096);
+	assert_int_equal(z.spanned_pages, (UINT64_C(1) << 20) - 4096);
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	assert_string_equal(z.name, "Normal");
+	assert_int_equal(z.start_pfn, UINT64_C(1) << 20);
+	assert_int_equal(z.present_pages, UINT64_C(1) << 19);
+	/* Normal is the highest zone: most of it waits for deferred init. */
+	assert_true(z.deferred_pages > 0);
+	assert_int_equal(hvo_machine_zone(m, 3, &z), 0);
+	assert_string_equal(z.name, "Movable");
+	assert_int_equal(hvo_machine_zone(m, 4, &z), -ENOENT);
+
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_DMA, &p), 0);
+	assert_true(p < 4096);
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_DMA32, &p), 0);
+	assert_true(p < (UINT64_C(1) << 20));
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	/* riscv64 has no ZONE_DMA. */
+	m = tu_machine("riscv64:mem=1G");
+	assert_int_equal(hvo_machine_zone(m, 0, &z), 0);
+	assert_string_equal(z.name, "DMA32");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Deferred sections come online as allocations need them. */
+static void
+test_deferred_grow(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G");
+	struct hvo_zone_info z;
+	uint64_t grow0, grow1, def0, p, free_before, free_after;
+
+	(void)state;
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	def0 = z.deferred_pages;
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &free_before), 0);
+	assert_int_equal(hvo_machine_counter_get(m, "buddy.deferred_grow", &grow0), 0);
+	/* Normal's first section is online; more than it needs a grow. */
+	for (unsigned i = 0; i < 40; i++)
+		assert_int_equal(hvo_alloc_pages(m, 10, HVO_GFP_KERNEL, &p), 0);
+	assert_int_equal(hvo_machine_counter_get(m, "buddy.deferred_grow", &grow1), 0);
+	assert_true(grow1 > grow0);
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	assert_true(z.deferred_pages < def0);
+	/* Deferred pages were always counted free: only the 40 blocks moved. */
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &free_after), 0);
+	assert_int_equal(free_before - free_after, 40 * 1024);
+	tu_assert_check(m);
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	assert_int_equal(z.deferred_pages, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Pages written and then freed go back to the host. */
+static void
+test_host_release(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	uint64_t p, rel0, rel1, va = UINT64_C(0xffffc90000000000);
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 4, HVO_GFP_KERNEL, &p), 0);
+	/* Write the block through a kernel mapping of its first page. */
+	assert_int_equal(hvo_map(m, va, p << 12, 4096, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_kwrite64(m, va, 0x1234), 0);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + 4096), 0);
+	assert_int_equal(hvo_machine_counter_get(m, "host.release", &rel0), 0);
+	assert_int_equal(hvo_free_pages(m, p, 4), 0);
+	assert_int_equal(hvo_machine_counter_get(m, "host.release", &rel1), 0);
+	assert_int_equal(rel1, rel0 + 1);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_free_restores),
+		cmocka_unit_test(test_expand_leaves_halves),
+		cmocka_unit_test(test_merge_order),
+		cmocka_unit_test(test_bad_frees_change_nothing),
+		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_fault_injection),
+		cmocka_unit_test(test_contig),
+		cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_deferred_grow),
+		cmocka_unit_test(test_host_release),
+	};
+
+	return tu_run("buddy", tests, sizeof(tests) / sizeof(tests[0]));
+}
