@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mm/page.h"
 #include "mm/sparse.h"
@@ -17,6 +18,7 @@ struct free_block {
 	uint64_t pfn;
 	unsigned order;
 	unsigned zone;
+	bool pcp;       /* on a per-cpu list, not in the buddy */
 };
 
 struct free_blocks {
@@ -26,7 +28,7 @@ struct free_blocks {
 
 static int
 free_blocks_add(struct free_blocks *fb, uint64_t pfn, unsigned order,
-		unsigned zone)
+		unsigned zone, bool pcp)
 {
 	if (fb->n == fb->max) {
 		size_t max = fb->max ? fb->max * 2 : 256;
@@ -37,7 +39,7 @@ free_blocks_add(struct free_blocks *fb, uint64_t pfn, unsigned order,
 		fb->b = b;
 		fb->max = max;
 	}
-	fb->b[fb->n++] = (struct free_block){ pfn, order, zone };
+	fb->b[fb->n++] = (struct free_block){ pfn, order, zone, pcp };
 	return 0;
 }
 
@@ -55,13 +57,16 @@ cmp_block(const void *a, const void *b)
  * order, inside its zone.
  */
 static int
-check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
-		struct free_blocks *fb)
+check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
+	   struct free_blocks *fb, bool pcp)
 {
-	const struct free_area *area = &m->zones[z].free_area[order];
-	uint64_t head = free_list_head_va(m, z, order);
+	const struct free_area *area = pcp ? &m->zones[z].pcp.lists[order] :
+					     &m->zones[z].free_area[order];
+	uint64_t head = pcp ? pcp_list_head_va(m, z, order) :
+			      free_list_head_va(m, z, order);
 	uint64_t node = area->next, prev = head, n = 0;
 	const char *zn = m->zones[z].name;
+	uint32_t ref;
 
 	while (node != head) {
 		uint64_t pfn = (node - m->page_layout.lru - m->vmemmap_base) /
@@ -85,12 +90,18 @@ check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (back != prev)
 			return FAIL(m, "buddy: zone %s order %u: pfn 0x%" PRIx64 ": lru.prev is 0x%" PRIx64 ", expected 0x%" PRIx64,
 				    zn, order, pfn, back, prev);
-		if (!page_type_is(type, PGTY_buddy))
+		if (pcp) {
+			if (type != PAGE_TYPE_NONE ||
+			    page_ref_count(m, page, &ref) || ref != 0)
+				return FAIL(m, "pcp: pfn 0x%" PRIx64 " on zone %s's order-%u pcp list is not a free page (page_type 0x%08x)",
+					    pfn, zn, order, type);
+		} else if (!page_type_is(type, PGTY_buddy)) {
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u free list of zone %s but not PageBuddy (page_type 0x%08x)",
 				    pfn, order, zn, type);
-		if (priv != order)
+		} else if (priv != order) {
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u list but its private says order %" PRIu64,
 				    pfn, order, priv);
+		}
 		if (pfn & ((UINT64_C(1) << order) - 1))
 			return FAIL(m, "buddy: free block at pfn 0x%" PRIx64 " is not aligned to its order %u",
 				    pfn, order);
@@ -98,7 +109,7 @@ check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 		    pfn + (UINT64_C(1) << order) > zone_end_pfn(&m->zones[z]))
 			return FAIL(m, "buddy: free block at pfn 0x%" PRIx64 " order %u is on zone %s's list but not inside that zone",
 				    pfn, order, zn);
-		if (free_blocks_add(fb, pfn, order, z))
+		if (free_blocks_add(fb, pfn, order, z, pcp))
 			return FAIL(m, "check: out of host memory");
 		prev = node;
 		node = next;
@@ -110,6 +121,27 @@ check_free_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 	if (n != area->nr_free)
 		return FAIL(m, "buddy: zone %s order %u: %" PRIu64 " blocks on the list, nr_free says %" PRIu64,
 			    zn, order, n, area->nr_free);
+	return 0;
+}
+
+/* Rule "pcp": the per-cpu lists are well linked and hold what count says. */
+static int
+check_pcp(struct hvo_machine *m, enum zone_type z, struct free_blocks *fb)
+{
+	uint64_t pages = 0;
+	size_t first = fb->n;
+	int rc;
+
+	for (unsigned o = 0; o < NR_PCP_ORDERS; o++) {
+		rc = check_list(m, z, o, fb, true);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = first; i < fb->n; i++)
+		pages += UINT64_C(1) << fb->b[i].order;
+	if (pages != m->zones[z].pcp.count)
+		return FAIL(m, "pcp: zone %s: %" PRIu64 " pages on the pcp lists, count says %" PRIu64,
+			    m->zones[z].name, pages, m->zones[z].pcp.count);
 	return 0;
 }
 
@@ -132,7 +164,10 @@ check_merged(struct hvo_machine *m, struct free_blocks *fb)
 		if (b->order >= m->arch.max_page_order)
 			continue;
 		buddy = bsearch(&key, fb->b, fb->n, sizeof(*fb->b), cmp_block);
-		if (buddy && buddy->order == b->order && buddy->zone == b->zone)
+		if (b->pcp)
+			continue;
+		if (buddy && buddy->order == b->order && buddy->zone == b->zone &&
+		    !buddy->pcp)
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " and its buddy 0x%" PRIx64 " are both free at order %u but were not merged",
 				    b->pfn, buddy->pfn, b->order);
 	}
@@ -148,6 +183,7 @@ static int
 check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 {
 	uint64_t seen[HVO_PAGES__COUNT] = { 0 }, deferred = 0, zfree = 0, zdef = 0;
+	uint64_t zpcp = 0, inbuddy = 0;
 	const struct phys *p = &m->phys;
 	size_t k = 0;
 
@@ -171,6 +207,8 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 				pfn += UINT64_C(1) << po_order(e);
 			} else if (k < fb->n && fb->b[k].pfn == pfn) {
 				seen[HVO_PAGES_FREE] += UINT64_C(1) << fb->b[k].order;
+				if (!fb->b[k].pcp)
+					inbuddy += UINT64_C(1) << fb->b[k].order;
 				pfn += UINT64_C(1) << fb->b[k].order;
 			} else if (pfn >= z->first_deferred_pfn) {
 				seen[HVO_PAGES_FREE]++;
@@ -191,13 +229,17 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
 		zfree += m->zones[z].free_pages;
 		zdef += m->zones[z].deferred_pages;
+		zpcp += m->zones[z].pcp.count;
 	}
 	if (zdef != deferred)
 		return FAIL(m, "accounting: %" PRIu64 " deferred pages found, the zones say %" PRIu64,
 			    deferred, zdef);
-	if (zfree + zdef != seen[HVO_PAGES_FREE])
+	if (zfree != inbuddy)
 		return FAIL(m, "accounting: the zones count %" PRIu64 " free pages, the free lists hold %" PRIu64,
-			    zfree, seen[HVO_PAGES_FREE] - deferred);
+			    zfree, inbuddy);
+	if (zfree + zpcp + zdef != seen[HVO_PAGES_FREE])
+		return FAIL(m, "accounting: buddy %" PRIu64 " + pcp %" PRIu64 " + deferred %" PRIu64 " pages, but %" PRIu64 " free frames",
+			    zfree, zpcp, zdef, seen[HVO_PAGES_FREE]);
 	return 0;
 }
 
@@ -303,18 +345,67 @@ check_vmemmap(struct hvo_machine *m)
 	return 0;
 }
 
+static int
+machine_check(struct hvo_machine *m);
+
+/*
+ * The checker reads struct pages through the MMU like everyone else; put
+ * the counters and the TLB back afterwards, so that checking a machine does
+ * not change what a benchmark or a report sees.
+ */
 HVO_EXPORT int
 hvo_machine_check(struct hvo_machine *m)
+{
+	uint64_t saved[CNT__COUNT];
+	struct tlb_entry *tlb;
+	size_t tlb_bytes;
+	int rc;
+
+	if (!m)
+		return -EINVAL;
+	tlb_bytes = (m->tlb.mask + 1) * sizeof(*m->tlb.e);
+	tlb = malloc(tlb_bytes);
+	if (!tlb)
+		return machine_err(m, -ENOMEM, "check: out of host memory");
+	memcpy(saved, m->counter, sizeof(saved));
+	memcpy(tlb, m->tlb.e, tlb_bytes);
+	uint64_t large_lo = m->tlb.large_lo, large_hi = m->tlb.large_hi;
+
+	/*
+	 * Stale entries first, while the TLB is as the machine left it; then
+	 * the checker reads through a fresh TLB of its own, so a stale entry
+	 * can neither be evicted unseen nor mislead the other rules.
+	 */
+	uint64_t force_slow = m->tlb.force_slow;
+
+	rc = tlb_check_stale(m);
+	if (!rc) {
+		tlb_invalidate_all(&m->tlb);
+		m->tlb.force_slow = 0;
+		rc = machine_check(m);
+		m->tlb.force_slow = force_slow;
+	}
+	memcpy(m->counter, saved, sizeof(saved));
+	memcpy(m->tlb.e, tlb, tlb_bytes);
+	m->tlb.large_lo = large_lo;
+	m->tlb.large_hi = large_hi;
+	free(tlb);
+	return rc;
+}
+
+static int
+machine_check(struct hvo_machine *m)
 {
 	struct table_walk tw = { 0 };
 	struct free_blocks fb = { 0 };
 	int rc = 0;
 
-	if (!m)
-		return -EINVAL;
-	for (unsigned z = 0; z < MAX_NR_ZONES && !rc; z++)
+	for (unsigned z = 0; z < MAX_NR_ZONES && !rc; z++) {
 		for (unsigned o = 0; o <= m->arch.max_page_order && !rc; o++)
-			rc = check_free_list(m, (enum zone_type)z, o, &fb);
+			rc = check_list(m, (enum zone_type)z, o, &fb, false);
+		if (!rc)
+			rc = check_pcp(m, (enum zone_type)z, &fb);
+	}
 	if (!rc)
 		rc = check_merged(m, &fb);
 	if (!rc)
@@ -327,8 +418,6 @@ hvo_machine_check(struct hvo_machine *m)
 			  tw.tables, machine_pages(m, HVO_PAGES_PAGETABLE));
 	if (!rc)
 		rc = check_vmemmap(m);
-	if (!rc)
-		rc = tlb_check_stale(m);
 	if (!rc)
 		m->error[0] = '\0';
 	return rc;

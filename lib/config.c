@@ -46,7 +46,7 @@ static const char *const variant_names[] = {
 static const char common_keys_help[] =
 	"mem=SIZE[@BASE][+SIZE[@BASE]...], struct_page=40..256 (a multiple of 8), "
 	"hvo=off|keep2|fakehead|sharedtail, tlb=16..65536 (a power of two), "
-	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off";
+	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off";
 
 HVO_EXPORT const char *
 hvo_arch_name(enum hvo_arch_id arch)
@@ -98,6 +98,7 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch)
 	cfg->tlb_check = false;
 	cfg->bbm_check = true;
 	cfg->deferred_init = true;
+	cfg->pcp = true;
 	return 0;
 }
 
@@ -213,6 +214,8 @@ parse_common_key(struct hvo_config *cfg, const char *key, const char *val,
 		return handled(parse_bool(key, val, &cfg->tlb_check, err, errlen));
 	if (strcmp(key, "bbmcheck") == 0)
 		return handled(parse_bool(key, val, &cfg->bbm_check, err, errlen));
+	if (strcmp(key, "pcp") == 0)
+		return handled(parse_bool(key, val, &cfg->pcp, err, errlen));
 	if (strcmp(key, "deferred") == 0)
 		return handled(parse_bool(key, val, &cfg->deferred_init, err,
 					  errlen));
@@ -448,11 +451,12 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 			 i ? "+" : "", sz, cfg->mem[i].base);
 	}
 	n = snprintf(buf, len,
-		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s",
+		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s,pcp=%s",
 		     f->name, archkeys, *mem ? ",mem=" : "", mem,
 		     cfg->struct_page_size, hvo_variant_name(cfg->hvo),
 		     cfg->tlb_entries, cfg->tlb_check ? "on" : "off",
 		     cfg->bbm_check ? "on" : "off",
-		     cfg->deferred_init ? "on" : "off");
+		     cfg->deferred_init ? "on" : "off",
+		     cfg->pcp ? "on" : "off");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

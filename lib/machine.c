@@ -220,6 +220,7 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 	}
 	g->struct_page_size = m->cfg.struct_page_size;
 	g->mem_bytes = m->phys.total_pages << a->page_shift;
+	g->first_pfn = m->phys.lo >> a->page_shift;
 	g->vmemmap_start = a->vmemmap_start;
 	g->vmemmap_base = m->vmemmap_base;
 	g->max_page_order = a->max_page_order;
@@ -229,6 +230,25 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 	g->page_kernel_ro = a->page_kernel_ro;
 	g->has_kernel_ro = a->has_kernel_ro;
 	g->needs_bbm = a->needs_bbm;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va)
+{
+	uint64_t s, e;
+
+	if (!m || !va)
+		return -EINVAL;
+	if (pfn < round_down64(m->vmemmap_pfn_lo, pages_per_section(m)) ||
+	    pfn >= round_up64(m->vmemmap_pfn_hi, pages_per_section(m)))
+		return -EINVAL;
+	/* A section without RAM has no memmap. */
+	section_memmap_span(m, pfn, &s, &e);
+	if (pt_lookup((struct hvo_machine *)m, pfn_to_page(m, pfn) & ~(m->arch.page_size - 1),
+		      &s, NULL))
+		return -EINVAL;
+	*va = pfn_to_page(m, pfn);
 	return 0;
 }
 

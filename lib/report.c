@@ -16,6 +16,27 @@ static const char *const counter_names[CNT__COUNT] = {
 #undef X
 };
 
+static const char *const counter_help[CNT__COUNT] = {
+#define X(id, name, help) [CNT_##id] = help,
+	HVO_COUNTERS(X)
+#undef X
+};
+
+HVO_EXPORT const char *
+hvo_version(void)
+{
+#define HVO_STR2(x) #x
+#define HVO_STR(x) HVO_STR2(x)
+	return HVO_STR(HVO_VERSION_MAJOR) "." HVO_STR(HVO_VERSION_MINOR) "."
+	       HVO_STR(HVO_VERSION_MICRO);
+}
+
+HVO_EXPORT const char *
+hvo_counter_help(size_t i)
+{
+	return i < CNT__COUNT ? counter_help[i] : NULL;
+}
+
 HVO_EXPORT size_t
 hvo_counter_count(void)
 {
@@ -160,6 +181,9 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_u64(j, "managed_pages", z.managed_pages);
 		json_kv_u64(j, "free_pages", z.free_pages);
 		json_kv_u64(j, "deferred_pages", z.deferred_pages);
+		json_kv_u64(j, "pcp_pages", z.pcp_pages);
+		json_kv_u64(j, "pcp_high", z.pcp_high);
+		json_kv_u64(j, "pcp_batch", z.pcp_batch);
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -6,7 +6,8 @@
 #include "testutil.h"
 #include "mm/page.h"
 
-#define TINY "x86_64:mem=64M,deferred=off"
+/* No pcp lists: frees reach the buddy at once, so merges can be counted. */
+#define TINY "x86_64:mem=64M,deferred=off,pcp=off"
 
 struct buddy_state {
 	uint64_t nr_free[4][HVO_MAX_ORDERS];
@@ -353,6 +354,57 @@ test_host_release(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * With pcp lists (the default), small frees park on the per-cpu list and
+ * the buddy lists move only in batches; a drain merges everything back.
+ */
+static void
+test_pcp(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,deferred=off");
+	struct buddy_state before, mid;
+	struct hvo_zone_info z;
+	uint64_t p[512];
+
+	(void)state;
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_string_equal(z.name, "DMA32");
+	/* zone_batchsize(): 1 MiB of 4K pages is 256 -> 64 -> 96 -> 63. */
+	assert_int_equal(z.pcp_batch, 63);
+	assert_int_equal(z.pcp_high, 4 * 63);
+	assert_int_equal(z.pcp_pages, 0);
+	snapshot(m, &before);
+
+	/* One allocation refills the list with a batch. */
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[0]), 0);
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_int_equal(z.pcp_pages, 62);
+	tu_assert_check(m);
+	/* Its free parks on the list; the buddy lists do not move. */
+	snapshot(m, &mid);
+	assert_int_equal(hvo_free_pages(m, p[0], 0), 0);
+	assert_same_state(m, &mid);
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_int_equal(z.pcp_pages, 63);
+	tu_assert_check(m);
+
+	/* Freeing past high drains a batch. */
+	for (unsigned i = 0; i < 400; i++)
+		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p[i]), 0);
+	for (unsigned i = 0; i < 400; i++)
+		assert_int_equal(hvo_free_pages(m, p[i], 0), 0);
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_true(z.pcp_pages < z.pcp_high);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_drain_pages(m), 0);
+	assert_int_equal(hvo_machine_zone(m, 1, &z), 0);
+	assert_int_equal(z.pcp_pages, 0);
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -367,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_deferred_grow),
 		cmocka_unit_test(test_host_release),
+		cmocka_unit_test(test_pcp),
 	};
 
 	return tu_run("buddy", tests, sizeof(tests) / sizeof(tests[0]));

@@ -76,6 +76,7 @@ struct hvo_config {
 	bool bbm_check;            /**< report break-before-make violations */
 	bool deferred_init;        /**< defer struct page init, as
 				        DEFERRED_STRUCT_PAGE_INIT */
+	bool pcp;                  /**< per-CPU page lists for orders <= 3 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -99,7 +100,7 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch);
  * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
  * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
  * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
- * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off.
+ * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off.
  *
  * @param cfg    receives the machine; untouched on failure
  * @param spec   the text
@@ -126,6 +127,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen);
  */
 int
 hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len);
+
+/** @return the version of the loaded library, "MAJOR.MINOR.MICRO". */
+const char *
+hvo_version(void);
 
 /** @return the name of an arch ("x86_64", ...), or NULL if unknown. */
 const char *
@@ -185,7 +190,9 @@ hvo_machine_config(const struct hvo_machine *m);
 
 /**
  * Prove the machine's invariants: accounting exact, page tables well formed,
- * vmemmap mapped for all RAM, no stale TLB entry.
+ * vmemmap mapped for all RAM, buddy and pcp lists consistent and merged,
+ * no stale TLB entry. The checker's own reads are not counted, and it
+ * leaves the TLB as it found it.
  *
  * @return 0, or -EUCLEAN with the first broken rule in hvo_machine_error().
  */
@@ -208,6 +215,7 @@ struct hvo_geometry {
 	uint64_t level_leaf_size[HVO_MAX_LEVELS]; /**< 0: no leaf there */
 	unsigned struct_page_size;
 	uint64_t mem_bytes;       /**< RAM, holes excluded */
+	uint64_t first_pfn;       /**< the lowest pfn of RAM */
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
@@ -218,6 +226,15 @@ struct hvo_geometry {
 	bool has_kernel_ro;       /**< false where the arch has no RO kernel prot */
 	bool needs_bbm;           /**< live entries need break-before-make */
 };
+
+/**
+ * pfn_to_page(): the kernel virtual address of the struct page of @p pfn.
+ *
+ * @return 0, or -EINVAL if @p pfn has no struct page (not in a section
+ *         with RAM).
+ */
+int
+hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va);
 
 /** Fill @p out with the geometry of @p m. @return 0 or -EINVAL. */
 int
@@ -311,6 +328,13 @@ int
 hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent);
 
 /**
+ * drain_all_pages(): give every page parked on the per-CPU lists back to
+ * the buddy allocator, where it merges. @return 0 or -EINVAL.
+ */
+int
+hvo_drain_pages(struct hvo_machine *m);
+
+/**
  * Finish deferred struct page initialization now (the kernel does this in
  * page_alloc_init_late() at the end of boot; libhvo does it on demand).
  */
@@ -329,6 +353,9 @@ struct hvo_zone_info {
 	uint64_t managed_pages;
 	uint64_t free_pages;     /**< in the buddy allocator */
 	uint64_t deferred_pages; /**< free, struct pages not yet initialized */
+	uint64_t pcp_pages;      /**< free, parked on the per-CPU lists */
+	uint64_t pcp_high;       /**< the per-CPU lists drain above this */
+	uint64_t pcp_batch;      /**< pages moved at a time */
 	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
 	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
 };
@@ -474,6 +501,10 @@ hvo_counter_count(void);
 /** @return the name of counter @p i ("tlb.hit", ...), or NULL past the end. */
 const char *
 hvo_counter_name(size_t i);
+
+/** @return what counter @p i counts, in words, or NULL past the end. */
+const char *
+hvo_counter_help(size_t i);
 
 /** @return the value of counter @p i of @p m (0 if out of range). */
 uint64_t

@@ -88,6 +88,14 @@ hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent)
 }
 
 HVO_EXPORT int
+hvo_drain_pages(struct hvo_machine *m)
+{
+	if (!m)
+		return -EINVAL;
+	return drain_all_pages(m);
+}
+
+HVO_EXPORT int
 hvo_machine_init_deferred(struct hvo_machine *m)
 {
 	if (!m)
@@ -118,6 +126,9 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		out->managed_pages = zone->managed_pages;
 		out->free_pages = zone->free_pages;
 		out->deferred_pages = zone->deferred_pages;
+		out->pcp_pages = zone->pcp.count;
+		out->pcp_high = zone->pcp.high;
+		out->pcp_batch = zone->pcp.batch;
 		out->nr_orders = m->arch.max_page_order + 1;
 		for (unsigned o = 0; o < out->nr_orders; o++)
 			out->nr_free[o] = zone->free_area[o].nr_free;

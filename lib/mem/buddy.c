@@ -51,13 +51,19 @@ set_link(struct hvo_machine *m, struct free_area *area, uint64_t head_va,
 	return kwrite64(m, node + (prev ? 8 : 0), val);
 }
 
-/* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
-static int
-add_to_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
-		 unsigned order, bool tail)
+uint64_t
+pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
+		 unsigned order)
 {
-	struct free_area *area = &m->zones[z].free_area[order];
-	uint64_t head = free_list_head_va(m, z, order);
+	return free_list_head_va(m, MAX_NR_ZONES, 0) +
+	       ((uint64_t)z * NR_PCP_ORDERS + order) * 16;
+}
+
+/* list_add() or list_add_tail() of a page's lru on a list in host memory. */
+static int
+list_add_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
+	      uint64_t pfn, bool tail)
+{
 	uint64_t node = page_lru(m, pfn);
 	uint64_t prev = tail ? area->prev : head;
 	uint64_t next = tail ? head : area->next;
@@ -78,11 +84,9 @@ add_to_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
 
 /* list_del() with the kernel's poison in the unlinked node. */
 static int
-del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
-		   unsigned order)
+list_del_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
+	      uint64_t pfn)
 {
-	struct free_area *area = &m->zones[z].free_area[order];
-	uint64_t head = free_list_head_va(m, z, order);
 	uint64_t node = page_lru(m, pfn), next, prev;
 	int rc;
 
@@ -101,6 +105,23 @@ del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
 		return rc;
 	area->nr_free--;
 	return 0;
+}
+
+/* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
+static int
+add_to_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+		 unsigned order, bool tail)
+{
+	return list_add_page(m, &m->zones[z].free_area[order],
+			     free_list_head_va(m, z, order), pfn, tail);
+}
+
+static int
+del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+		   unsigned order)
+{
+	return list_del_page(m, &m->zones[z].free_area[order],
+			     free_list_head_va(m, z, order), pfn);
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy. */
@@ -282,6 +303,139 @@ __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return -ENOMEM;
 }
 
+void
+zone_pcp_init(struct hvo_machine *m, enum zone_type z)
+{
+	struct zone *zone = &m->zones[z];
+	uint64_t batch = zone->managed_pages >> 10;
+	uint64_t cap = (UINT64_C(1) << 20) >> m->arch.page_shift;
+
+	/* zone_batchsize(): ~0.1% of the zone or 1 MiB, as 2^n - 1. */
+	if (batch > cap)
+		batch = cap;
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	batch += batch / 2;
+	while (batch & (batch - 1))
+		batch &= batch - 1;
+	zone->pcp.batch = batch - 1 ? batch - 1 : 1;
+	/* The floor zone_highsize() applies: four batches. */
+	zone->pcp.high = zone->pcp.batch << 2;
+}
+
+static bool
+pcp_enabled(const struct hvo_machine *m, unsigned order)
+{
+	return m->cfg.pcp && m->buddy_up && order <= PAGE_ALLOC_COSTLY_ORDER;
+}
+
+/* free_pcppages_bulk(): @count pages from the pcp lists back to the buddy. */
+static int
+free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count)
+{
+	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+
+	while (count && pcp->count) {
+		unsigned o = pcp->free_next;
+		struct free_area *list = &pcp->lists[o];
+		uint64_t head = pcp_list_head_va(m, z, o), pfn;
+		int rc;
+
+		pcp->free_next = (o + 1) % NR_PCP_ORDERS;
+		if (list->prev == head)
+			continue;
+		/* The coldest page: the tail. */
+		pfn = lru_to_pfn(m, list->prev);
+		rc = list_del_page(m, list, head, pfn);
+		if (!rc)
+			rc = __free_one_page(m, pfn, o, z);
+		if (rc)
+			return rc;
+		pcp->count -= UINT64_C(1) << o;
+		count = count > (UINT64_C(1) << o) ? count - (UINT64_C(1) << o) : 0;
+	}
+	return 0;
+}
+
+int
+drain_all_pages(struct hvo_machine *m)
+{
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		int rc = free_pcppages_bulk(m, (enum zone_type)z,
+					    m->zones[z].pcp.count);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* free_unref_page(): park a small free on the pcp list, drain if too many. */
+static int
+free_unref_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+{
+	enum zone_type z = pfn_zone(m, pfn);
+	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	int rc = list_add_page(m, &pcp->lists[order],
+			       pcp_list_head_va(m, z, order), pfn, false);
+
+	if (rc)
+		return rc;
+	pcp->count += UINT64_C(1) << order;
+	if (pcp->count >= pcp->high)
+		return free_pcppages_bulk(m, z, pcp->batch);
+	return 0;
+}
+
+/* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
+static int
+rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
+		uint64_t *pfn)
+{
+	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	struct free_area *list = &pcp->lists[order];
+	uint64_t head = pcp_list_head_va(m, z, order);
+	int rc;
+
+	if (list->next == head) {
+		/* rmqueue_bulk(): a batch of blocks, or two for larger orders. */
+		uint64_t n = order ? pcp->batch >> order : pcp->batch;
+
+		if (order && n < 2)
+			n = 2;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t p;
+
+			rc = __rmqueue_smallest(m, z, order, &p);
+			if (rc == -ENOMEM)
+				break;
+			if (!rc)
+				rc = list_add_page(m, list, head, p, true);
+			if (rc)
+				return rc;
+			pcp->count += UINT64_C(1) << order;
+		}
+		if (list->next == head)
+			return -ENOMEM;
+	}
+	*pfn = lru_to_pfn(m, list->next);
+	rc = list_del_page(m, list, head, *pfn);
+	if (rc)
+		return rc;
+	pcp->count -= UINT64_C(1) << order;
+	return 0;
+}
+
+/* rmqueue(): the pcp for small orders, the buddy lists for the rest. */
+static int
+rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, uint64_t *pfn)
+{
+	if (pcp_enabled(m, order))
+		return rmqueue_pcplist(m, z, order, pfn);
+	return __rmqueue_smallest(m, z, order, pfn);
+}
+
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	    enum hvo_page_category cat, uint64_t *pfn)
@@ -295,16 +449,24 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (should_fail_alloc_page(m))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	/* The zonelist: the highest allowed zone first, then lower ones. */
-	for (int z = (int)highest; z >= 0; z--) {
-		if (!m->zones[z].configured)
-			continue;
-		do {
-			rc = __rmqueue_smallest(m, (enum zone_type)z, order, pfn);
-		} while (rc == -ENOMEM &&
-			 deferred_grow_zone(m, (enum zone_type)z, order));
-		if (rc != -ENOMEM)
+	/*
+	 * The zonelist: the highest allowed zone first, then lower ones. If
+	 * nothing fits, the slow path drains the pcp lists (their pages may
+	 * merge into a block that fits) and tries once more.
+	 */
+	for (int pass = 0; pass < 2 && rc == -ENOMEM; pass++) {
+		if (pass && (!m->buddy_up || drain_all_pages(m)))
 			break;
+		for (int z = (int)highest; z >= 0; z--) {
+			if (!m->zones[z].configured)
+				continue;
+			do {
+				rc = rmqueue(m, (enum zone_type)z, order, pfn);
+			} while (rc == -ENOMEM &&
+				 deferred_grow_zone(m, (enum zone_type)z, order));
+			if (rc != -ENOMEM)
+				break;
+		}
 	}
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
@@ -395,6 +557,8 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 	if (rc)
 		return rc;
 	count(m, CNT_BUDDY_FREE);
+	if (pcp_enabled(m, order))
+		return free_unref_page(m, pfn, order);
 	if (order <= m->arch.max_page_order)
 		return __free_one_page(m, pfn, order, pfn_zone(m, pfn));
 	/* A gigantic block goes back in MAX_PAGE_ORDER pieces. */

@@ -41,6 +41,24 @@ struct free_area {
 	uint64_t nr_free; /* blocks on the list */
 };
 
+/*
+ * per_cpu_pages, for the one CPU libhvo models: small frees park here and
+ * small allocations are served from here, and the buddy lists are touched
+ * only in batches (rmqueue_bulk(), free_pcppages_bulk()). Pages on these
+ * lists are free but not PageBuddy, and not counted in the zone's free
+ * pages, as in the kernel.
+ */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_PCP_ORDERS (PAGE_ALLOC_COSTLY_ORDER + 1)
+
+struct per_cpu_pages {
+	uint64_t count;   /* pages on the lists */
+	uint64_t high;    /* drain above this */
+	uint64_t batch;   /* pages moved at a time */
+	unsigned free_next; /* round-robin start for draining */
+	struct free_area lists[NR_PCP_ORDERS];
+};
+
 struct zone {
 	const char *name;
 	bool configured;          /* the kernel has this zone (it may be empty) */
@@ -53,6 +71,7 @@ struct zone {
 				      * initialized (UINT64_MAX: none) */
 	uint64_t deferred_pages;  /* free pages still waiting for that */
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
+	struct per_cpu_pages pcp;
 };
 
 static inline uint64_t
@@ -72,6 +91,18 @@ pfn_zone(const struct hvo_machine *m, uint64_t pfn);
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
 		  unsigned order);
+
+uint64_t
+pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
+		 unsigned order);
+
+/* Set a zone's pcp batch and high from its managed pages (zone_batchsize). */
+void
+zone_pcp_init(struct hvo_machine *m, enum zone_type z);
+
+/* drain_all_pages(): every pcp page back to the buddy lists. */
+int
+drain_all_pages(struct hvo_machine *m);
 
 /* Allocation purposes, for page_owner and the trace of later issues. */
 int

@@ -159,6 +159,8 @@ memmap_init(struct hvo_machine *m)
 				return rc;
 		}
 	}
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_init(m, (enum zone_type)z);
 	return 0;
 }
 
@@ -182,6 +184,7 @@ deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order)
 		pfn = end;
 	}
 	zone->first_deferred_pfn = pfn >= zone_end_pfn(zone) ? UINT64_MAX : pfn;
+	zone_pcp_init(m, z); /* zone_pcp_update(): more pages, larger batch */
 	count(m, CNT_DEFERRED_GROW);
 	return added > 0 || zone->first_deferred_pfn != UINT64_MAX;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm/page.h"
@@ -97,9 +98,10 @@ init_single_page(struct hvo_machine *m, uint64_t pfn, unsigned zone,
 	return memmap_write_pages(m, pfn, 1, tpl);
 }
 
-int
-memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl)
+/* Write struct pages [i, end) of the span one at a time (ragged ends). */
+static int
+write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+	   const uint8_t *tpl)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -119,7 +121,7 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 			if (pg != cur_page) {
 				host = kmap_page(m, pg, true, &rc);
 				if (!host)
-					return rc;
+					return rc ? rc : -EFAULT;
 				cur_page = pg;
 			}
 			if (at - pg + chunk > psize)
@@ -136,4 +138,51 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		}
 	}
 	return 0;
+}
+
+int
+memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+		   const uint8_t *tpl)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t psize = m->arch.page_size;
+	uint64_t per_page = psize / l->size;
+	uint64_t first, last, *image;
+	int rc = 0;
+
+	/*
+	 * When struct pages tile a page exactly, fill whole vmemmap pages
+	 * from one image of the page and patch the self-pointing lru links;
+	 * the ragged ends, and sizes that straddle pages, go one by one.
+	 */
+	if (psize % l->size || n < 2 * per_page)
+		return write_each(m, pfn, n, tpl);
+	first = round_up64(pfn, per_page);
+	last = round_down64(pfn + n, per_page);
+	image = malloc(psize);
+	if (!image)
+		return -ENOMEM;
+	for (uint64_t k = 0; k < per_page; k++)
+		memcpy((uint8_t *)image + k * l->size, tpl, l->size);
+	rc = write_each(m, pfn, first - pfn, tpl);
+	for (uint64_t p = first; !rc && p < last; p += per_page) {
+		uint64_t va = pfn_to_page(m, p);
+		uint8_t *host = kmap_page(m, va, true, &rc);
+
+		if (!host) {
+			rc = rc ? rc : -EFAULT;
+			break;
+		}
+		memcpy(host, image, psize);
+		for (uint64_t k = 0; k < per_page; k++) {
+			uint64_t lru = va + k * l->size + l->lru;
+
+			memcpy(host + k * l->size + l->lru, &lru, 8);
+			memcpy(host + k * l->size + l->lru_prev, &lru, 8);
+		}
+	}
+	if (!rc)
+		rc = write_each(m, last, pfn + n - last, tpl);
+	free(image);
+	return rc;
 }

@@ -60,3 +60,23 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		return -errno;
 	return 0;
 }
+
+void
+phys_advise_dense(struct phys *p, uint64_t pa, uint64_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uint64_t huge = UINT64_C(2) << 20;
+	uintptr_t lo = (uintptr_t)phys_to_host(p, pa);
+	uintptr_t hi = lo + len;
+
+	/* Only whole host huge pages inside the range. */
+	lo = (lo + huge - 1) & ~(huge - 1);
+	hi &= ~(huge - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)pa;
+	(void)len;
+#endif
+}

@@ -57,4 +57,12 @@ phys_to_host(const struct phys *p, uint64_t pa)
 int
 phys_release(struct phys *p, uint64_t pa, uint64_t len);
 
+/*
+ * Hint that [pa, pa + len) will be written densely (the vmemmap): the host
+ * may back it with huge pages, so filling it costs one fault per 2 MiB.
+ * Only a hint; nothing depends on it.
+ */
+void
+phys_advise_dense(struct phys *p, uint64_t pa, uint64_t len);
+
 #endif /* HVO_PHYS_H */

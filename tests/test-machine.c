@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Machines at boot: RAM with holes, where each arch puts RAM and the
+ * vmemmap, struct page sizes, what every frame is used for, the JSON report.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+
+static uint64_t
+counter(const struct hvo_machine *m, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
+	return v;
+}
+
+static struct hvo_geometry
+geometry(const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+
+	assert_int_equal(hvo_machine_geometry(m, &g), 0);
+	return g;
+}
+
+static uint64_t
+pages(const struct hvo_machine *m, enum hvo_page_category c)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(hvo_machine_pages(m, c, &n), 0);
+	return n;
+}
+
+static uint64_t
+struct_page_va(const struct hvo_geometry *g, uint64_t pfn)
+{
+	return g->vmemmap_base + pfn * g->struct_page_size;
+}
+
+static bool
+is_mapped(struct hvo_machine *m, uint64_t va)
+{
+	struct hvo_walk w;
+
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	return w.mapped;
+}
+
+static void
+test_ram_with_holes(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=512M@0+512M@0x100000000");
+	struct hvo_geometry g = geometry(m);
+	uint64_t section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	uint64_t ranges[2][2] = {
+		{ 0, (512 * MIB) >> 12 },
+		{ (4 * GIB) >> 12, (4 * GIB + 512 * MIB) >> 12 },
+	};
+	uint64_t hole = (2 * GIB) >> 12, v;
+
+	(void)state;
+	assert_int_equal(hvo_machine_total_pages(m), UINT64_C(1) << 18);
+	assert_int_equal(g.mem_bytes, GIB);
+
+	/* Every struct page of both ranges is mapped... */
+	for (unsigned r = 0; r < 2; r++)
+		for (uint64_t pfn = ranges[r][0]; pfn < ranges[r][1]; pfn++)
+			if (!is_mapped(m, struct_page_va(&g, pfn)))
+				fail_msg("struct page of pfn 0x%" PRIx64 " is not mapped",
+					 pfn);
+
+	/* ...and none of a section in the hole, first to last byte. */
+	assert_int_equal(hole % section, 0);
+	assert_false(is_mapped(m, struct_page_va(&g, hole)));
+	assert_false(is_mapped(m, struct_page_va(&g, hole + section / 2)));
+	assert_false(is_mapped(m, struct_page_va(&g, hole + section) - 1));
+	/* The first section past the low range is a hole too. */
+	assert_false(is_mapped(m, struct_page_va(&g, ranges[0][1])));
+	assert_int_equal(hvo_kread64(m, struct_page_va(&g, hole), &v), -EFAULT);
+
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* A hole inside a section: the kernel maps the memmap of whole sections. */
+static void
+test_hole_inside_section(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M@0+32M@0x6000000");
+	struct hvo_geometry g = geometry(m);
+	uint64_t in_hole = (80 * MIB) >> 12;
+
+	(void)state;
+	assert_int_equal(hvo_machine_total_pages(m), (96 * MIB) >> 12);
+	assert_true(is_mapped(m, struct_page_va(&g, in_hole)));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Where RAM starts, and so where the vmemmap puts pfn 0: x86 at 0, arm64
+ * at 1 GiB (QEMU virt), riscv at 2 GiB. arm64 and riscv offset the vmemmap
+ * by the start of RAM, so the first RAM page sits at VMEMMAP_START.
+ */
+static void
+check_ram_base(const char *spec, uint64_t ram_base, uint64_t memstart)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = geometry(m);
+	uint64_t first = ram_base >> g.page_shift;
+
+	assert_int_equal(hvo_machine_config(m)->mem[0].base, ram_base);
+	assert_int_equal(g.vmemmap_base,
+			 g.vmemmap_start -
+			 (memstart >> g.page_shift) * g.struct_page_size);
+	assert_true(is_mapped(m, struct_page_va(&g, first)));
+	/* Below RAM is a hole: the section under the first has no memmap. */
+	if (first) {
+		uint64_t section = UINT64_C(1) << (g.section_size_bits -
+						   g.page_shift);
+
+		assert_int_equal(first % section, 0);
+		assert_false(is_mapped(m, struct_page_va(&g, first - section)));
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_ram_base(void **state)
+{
+	(void)state;
+	check_ram_base("x86_64:mem=64M", 0, 0);
+	check_ram_base("x86_64:levels=5,mem=64M", 0, 0);
+	check_ram_base("arm64-4k-48:mem=64M", GIB, GIB);
+	check_ram_base("arm64-4k-39:mem=64M", GIB, GIB);
+	check_ram_base("arm64-16k-48:mem=64M", GIB, GIB);
+	check_ram_base("arm64-64k-48:mem=64M", GIB, GIB);
+	check_ram_base("riscv64-sv39:mem=64M", 2 * GIB, 2 * GIB);
+	check_ram_base("riscv64-sv57:mem=64M", 2 * GIB, 2 * GIB);
+	/* arm64 rounds the start of RAM down to ARM64_MEMSTART_ALIGN. */
+	check_ram_base("arm64-4k-48:mem=256M@0x48000000", 0x48000000, GIB);
+}
+
+static void
+test_vmemmap_start(void **state)
+{
+	struct hvo_machine *m;
+	struct hvo_geometry g;
+
+	(void)state;
+	/* The documented, un-randomized layouts. */
+	m = tu_machine("x86_64:mem=64M");
+	g = geometry(m);
+	assert_int_equal(g.vmemmap_start, UINT64_C(0xffffea0000000000));
+	assert_int_equal(g.vmemmap_base, UINT64_C(0xffffea0000000000));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	m = tu_machine("x86_64:levels=5,mem=64M");
+	g = geometry(m);
+	assert_int_equal(g.vmemmap_start, UINT64_C(0xffd4000000000000));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	/* arm64 4K/48: VMEMMAP_START = -SZ_1G - VMEMMAP_SIZE, 2T of it. */
+	m = tu_machine("arm64-4k-48:mem=64M");
+	g = geometry(m);
+	assert_int_equal(g.vmemmap_base,
+			 g.vmemmap_start - (UINT64_C(0x40000000) >> 12) * 64);
+	assert_int_equal(g.vmemmap_start, UINT64_C(0xfffffdffc0000000));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Struct pages of every size boot; those that are not a power of two
+ * straddle page boundaries, and both halves must be mapped.
+ */
+static void
+check_struct_page_size(const char *preset, unsigned size)
+{
+	struct hvo_machine *m;
+	struct hvo_geometry g;
+	const struct hvo_config *cfg;
+	uint64_t straddling = 0, v;
+	char spec[128];
+
+	snprintf(spec, sizeof(spec), "%s:mem=256M,struct_page=%u", preset, size);
+	m = tu_machine(spec);
+	g = geometry(m);
+	cfg = hvo_machine_config(m);
+	assert_int_equal(g.struct_page_size, size);
+	for (uint64_t pfn = cfg->mem[0].base >> g.page_shift;
+	     pfn < (cfg->mem[0].base + cfg->mem[0].size) >> g.page_shift;
+	     pfn++) {
+		uint64_t first = struct_page_va(&g, pfn);
+		uint64_t last = first + size - 8;
+
+		if (hvo_kread64(m, first, &v) || hvo_kread64(m, last, &v))
+			fail_msg("%s: struct page of pfn 0x%" PRIx64 " at 0x%" PRIx64 ": %s",
+				 spec, pfn, first, hvo_machine_error(m));
+		if (first / g.page_size != last / g.page_size)
+			straddling++;
+	}
+	if (size & (size - 1))
+		assert_true(straddling > 0);
+	else
+		assert_int_equal(straddling, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_struct_page_sizes(void **state)
+{
+	static const unsigned sizes[] = { 56, 64, 72, 80, 128 };
+	static const char *const presets[] = { "x86_64", "arm64-16k-48" };
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(presets) / sizeof(presets[0]); p++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+			check_struct_page_size(presets[p], sizes[s]);
+}
+
+/* The arches whose kernel maps the vmemmap with PMD blocks. */
+static bool
+vmemmap_uses_pmd_blocks(const struct hvo_geometry *g)
+{
+	return strcmp(g->arch, "x86_64") == 0 ||
+	       strcmp(g->arch, "riscv64") == 0 ||
+	       (strcmp(g->arch, "arm64") == 0 && g->page_size == 4096);
+}
+
+/*
+ * The vmemmap pages sparse_init() takes: the memmap of each section that
+ * holds RAM, in whole mapping units (PMD blocks or pages).
+ */
+static uint64_t
+expected_vmemmap_pages(const struct hvo_machine *m)
+{
+	const struct hvo_config *cfg = hvo_machine_config(m);
+	struct hvo_geometry g = geometry(m);
+	uint64_t per_section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	uint64_t unit = vmemmap_uses_pmd_blocks(&g) ?
+			g.level_leaf_size[g.levels - 2] : g.page_size;
+	uint64_t bytes = per_section * g.struct_page_size;
+	uint64_t sections = 0, last = UINT64_MAX;
+
+	/* Sections' memmaps must not share a unit for this sum to hold. */
+	assert_int_equal(bytes % unit, 0);
+	for (unsigned r = 0; r < cfg->nr_mem_ranges; r++) {
+		uint64_t pfn = cfg->mem[r].base >> g.page_shift;
+		uint64_t end = pfn + (cfg->mem[r].size >> g.page_shift);
+
+		for (pfn -= pfn % per_section; pfn < end; pfn += per_section) {
+			if (pfn == last)
+				continue;
+			last = pfn;
+			sections++;
+		}
+	}
+	return sections * bytes / g.page_size;
+}
+
+static void
+check_categories(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t total = hvo_machine_total_pages(m);
+	uint64_t reserved = pages(m, HVO_PAGES_RESERVED);
+	uint64_t pagetable = pages(m, HVO_PAGES_PAGETABLE);
+	uint64_t vmemmap = pages(m, HVO_PAGES_VMEMMAP);
+	uint64_t allocated = pages(m, HVO_PAGES_ALLOCATED);
+
+	assert_true(reserved > 0);
+	assert_true(pagetable > 0);
+	/* Every page-table page came from the allocator, none went back. */
+	assert_int_equal(pagetable, counter(m, "pt.table_alloc") -
+				    counter(m, "pt.table_free"));
+	if (vmemmap != expected_vmemmap_pages(m))
+		fail_msg("%s: %" PRIu64 " vmemmap pages, expected %" PRIu64,
+			 spec, vmemmap, expected_vmemmap_pages(m));
+	assert_int_equal(allocated, 0);
+	assert_int_equal(pages(m, HVO_PAGES_FREE),
+			 total - reserved - pagetable - vmemmap - allocated);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_categories(void **state)
+{
+	(void)state;
+	check_categories("x86_64:mem=256M");
+	check_categories("x86_64:mem=512M@0+512M@0x100000000");
+	check_categories("x86_64:levels=5,mem=64M");
+	check_categories("arm64-4k-48:mem=256M");
+	check_categories("arm64-16k-48:mem=64M");
+	check_categories("arm64-16k-48:mem=256M,struct_page=128");
+	check_categories("arm64-64k-48:mem=256M");
+	check_categories("riscv64-sv39:mem=256M");
+}
+
+static size_t
+count_substr(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void
+test_report_json(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_geometry g = geometry(m);
+	uint64_t va[2] = { g.vmemmap_base, g.vmemmap_start - g.page_size };
+	char *text = NULL;
+	size_t len = 0, end;
+	long depth = 0;
+	bool in_string = false;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(hvo_machine_report_json(m, va, 2, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(text);
+
+	assert_non_null(strstr(text, "\"machine\""));
+	assert_non_null(strstr(text, "\"memory\""));
+	assert_non_null(strstr(text, "\"walks\""));
+	assert_non_null(strstr(text, "\"counters\""));
+	assert_int_equal(count_substr(text, "\"va\""), 2);
+
+	/* One object, brackets balanced outside strings. */
+	end = strlen(text);
+	while (end && (text[end - 1] == '\n' || text[end - 1] == ' '))
+		end--;
+	assert_true(end > 2);
+	assert_int_equal(text[0], '{');
+	assert_int_equal(text[end - 1], '}');
+	for (size_t i = 0; i < end; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"')
+			in_string = true;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		assert_true(depth >= 0);
+		if (depth == 0)
+			assert_int_equal(i, end - 1);
+	}
+	assert_int_equal(depth, 0);
+	assert_false(in_string);
+
+	free(text);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ram_with_holes),
+		cmocka_unit_test(test_hole_inside_section),
+		cmocka_unit_test(test_ram_base),
+		cmocka_unit_test(test_vmemmap_start),
+		cmocka_unit_test(test_struct_page_sizes),
+		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_report_json),
+	};
+
+	return tu_run("machine", tests, sizeof(tests) / sizeof(tests[0]));
+}

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MMU layer by example: TLB hits and misses, the flush ceiling, a missed
+ * flush caught by the checker, break-before-make on arm64, the host cost of a
+ * large machine, and NULL arguments everywhere.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "phys/phys.h"
+#include "machine.h"
+#include "mmu/mmu.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+#define MAGIC_A UINT64_C(0x1111222233334444)
+#define MAGIC_B UINT64_C(0x5555666677778888)
+
+static uint64_t
+counter(const struct hvo_machine *m, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
+	return v;
+}
+
+static struct hvo_geometry
+geometry(const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+
+	assert_int_equal(hvo_machine_geometry(m, &g), 0);
+	return g;
+}
+
+/*
+ * An unmapped kernel VA aligned to the leaf size of @depth, below the
+ * vmemmap (where vmalloc lives on every arch), on which a leaf of that
+ * depth can be created: nothing is mapped there and no table reaches down
+ * past @depth.
+ */
+static uint64_t
+free_kernel_va(struct hvo_machine *m, unsigned depth)
+{
+	struct hvo_geometry g = geometry(m);
+	uint64_t size = g.level_leaf_size[depth];
+	uint64_t top = g.vmemmap_start & ~(size - 1);
+
+	assert_true(size != 0);
+	for (uint64_t k = 64; k; k /= 2) {
+		struct hvo_walk w;
+		uint64_t va = top - k * size;
+
+		if (hvo_walk(m, va, &w) != 0)
+			continue; /* below the kernel half */
+		if (!w.mapped && w.nr_levels <= depth + 1 &&
+		    !w.level[w.nr_levels - 1].valid)
+			return va;
+	}
+	fail_msg("no free %s-sized kernel VA below 0x%llx",
+		 g.level_name[depth], (unsigned long long)g.vmemmap_start);
+	return 0;
+}
+
+/* A page in the second half of the first RAM range: never used at boot. */
+static uint64_t
+free_pa(const struct hvo_machine *m)
+{
+	const struct hvo_config *cfg = hvo_machine_config(m);
+
+	return cfg->mem[0].base + cfg->mem[0].size / 2;
+}
+
+/* Map one page of fresh memory at a free VA. */
+static uint64_t
+map_scratch_page(struct hvo_machine *m, uint64_t pa)
+{
+	struct hvo_geometry g = geometry(m);
+	uint64_t va = free_kernel_va(m, g.levels - 1);
+
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	return va;
+}
+
+static uint64_t
+pt_reads(const struct hvo_machine *m)
+{
+	static const char *const names[] = {
+		"pt.read.pgd", "pt.read.p4d", "pt.read.pud", "pt.read.pmd",
+		"pt.read.pte",
+	};
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		sum += counter(m, names[i]);
+	return sum;
+}
+
+static void
+check_hit_miss(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = geometry(m);
+	uint64_t va = map_scratch_page(m, free_pa(m)), v;
+	uint64_t before[HVO_MAX_LEVELS];
+	char name[32];
+
+	hvo_machine_counters_reset(m);
+	for (unsigned d = 0; d < g.levels; d++) {
+		snprintf(name, sizeof(name), "pt.read.%s", g.level_name[d]);
+		before[d] = counter(m, name);
+	}
+
+	/* The first load misses and walks every level once. */
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(counter(m, "tlb.hit"), 0);
+	assert_int_equal(pt_reads(m), g.levels);
+	for (unsigned d = 0; d < g.levels; d++) {
+		snprintf(name, sizeof(name), "pt.read.%s", g.level_name[d]);
+		assert_int_equal(counter(m, name), before[d] + 1);
+	}
+
+	/* The same page again, at another offset: a hit, no walk. */
+	assert_int_equal(hvo_kread64(m, va + 8, &v), 0);
+	assert_int_equal(counter(m, "tlb.hit"), 1);
+	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(pt_reads(m), g.levels);
+
+	/* A writable page was cached for stores too. */
+	assert_int_equal(hvo_kwrite64(m, va + 16, MAGIC_A), 0);
+	assert_int_equal(counter(m, "tlb.hit"), 2);
+	assert_int_equal(counter(m, "tlb.miss"), 1);
+
+	/* After a flush of that page the next load walks again. */
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
+	assert_int_equal(hvo_kread64(m, va + 16, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(counter(m, "tlb.miss"), 2);
+	assert_int_equal(pt_reads(m), 2 * g.levels);
+
+	/* And after flush_tlb_all(). */
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(counter(m, "tlb.miss"), 3);
+
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_tlb_hit_miss(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=64M",
+		"x86_64:levels=5,mem=64M",
+		"arm64-4k-39:mem=64M",
+		"arm64-64k-42:mem=64M",
+		"riscv64-sv57:mem=64M",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		check_hit_miss(specs[i]);
+}
+
+static void
+check_flush_ceiling(const char *spec, unsigned ceiling)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = geometry(m);
+	uint64_t va = free_kernel_va(m, g.levels - 1);
+	uint64_t ps = g.page_size;
+
+	assert_int_equal(g.tlb_flush_ceiling, ceiling);
+
+	/* Exactly the ceiling: page by page. */
+	hvo_machine_counters_reset(m);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + ceiling * ps), 0);
+	assert_int_equal(counter(m, "tlb.flush_range"), 1);
+	assert_int_equal(counter(m, "tlb.flush_page"), ceiling);
+	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+
+	/* One page more: everything, once, and no single-page flushes. */
+	hvo_machine_counters_reset(m);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va,
+						     va + (ceiling + 1) * ps), 0);
+	assert_int_equal(counter(m, "tlb.flush_range"), 1);
+	assert_int_equal(counter(m, "tlb.flush_page"), 0);
+	assert_int_equal(counter(m, "tlb.flush_all"), 1);
+
+	/* A range is rounded out to pages: 16 bytes across a boundary are two. */
+	hvo_machine_counters_reset(m);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va + ps - 8, va + ps + 8), 0);
+	assert_int_equal(counter(m, "tlb.flush_page"), 2);
+	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+
+	/* An empty range flushes nothing. */
+	hvo_machine_counters_reset(m);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va), 0);
+	assert_int_equal(counter(m, "tlb.flush_page"), 0);
+	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_flush_ceiling(void **state)
+{
+	(void)state;
+	/* tlb_single_page_flush_ceiling, tlb_flush_all_threshold, MAX_DVM_OPS */
+	check_flush_ceiling("x86_64:mem=64M", 33);
+	check_flush_ceiling("x86_64:levels=5,mem=64M", 33);
+	check_flush_ceiling("riscv64-sv39:mem=64M", 64);
+	check_flush_ceiling("arm64-4k-48:mem=64M", 512);
+	check_flush_ceiling("arm64-16k-47:mem=64M", 2048);
+	check_flush_ceiling("arm64-64k-48:mem=64M", 8192);
+}
+
+/*
+ * A hardware TLB holds a block as one entry, so a single-page flush of any
+ * page of it drops the translation of every page of it.
+ */
+static void
+test_flush_inside_block(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_geometry g = geometry(m);
+	uint64_t page = g.vmemmap_base, v;
+	struct hvo_walk w;
+
+	(void)state;
+	assert_int_equal(hvo_walk(m, page, &w), 0);
+	assert_true(w.mapped);
+	assert_true(w.leaf_size > g.page_size);
+
+	assert_int_equal(hvo_kread64(m, page, &v), 0);
+	assert_int_equal(hvo_kread64(m, page + g.page_size, &v), 0);
+	hvo_machine_counters_reset(m);
+	assert_int_equal(hvo_kread64(m, page, &v), 0);
+	assert_int_equal(counter(m, "tlb.hit"), 1);
+
+	/* Flush a third page of the block: the first must miss again. */
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, page + 2 * g.page_size,
+						    page + 3 * g.page_size), 0);
+	assert_int_equal(hvo_kread64(m, page, &v), 0);
+	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(hvo_kread64(m, page + g.page_size, &v), 0);
+	assert_int_equal(counter(m, "tlb.miss"), 2);
+
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Remap a live page without a flush. The TLB still holds the old
+ * translation and the load uses it, as hardware would.
+ */
+static void
+check_stale(const char *spec, bool tlbcheck)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = geometry(m);
+	uint64_t pa1 = free_pa(m), pa2 = pa1 + g.page_size;
+	uint64_t va = map_scratch_page(m, pa1);
+	uint64_t va2 = va - g.page_size, v, stale0;
+
+	assert_int_equal(hvo_map(m, va2, pa2, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_kwrite64(m, va, MAGIC_A), 0);
+	assert_int_equal(hvo_kwrite64(m, va2, MAGIC_B), 0);
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa2, g.page_size, HVO_PROT_KERNEL), 0);
+
+	stale0 = counter(m, "check.stale_tlb");
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	if (tlbcheck) {
+		assert_int_equal(counter(m, "check.stale_tlb"), stale0 + 1);
+		assert_non_null(strstr(hvo_machine_error(m), "stale"));
+	} else {
+		/* Unchecked hits take the fast path and are not seen... */
+		assert_int_equal(counter(m, "check.stale_tlb"), stale0);
+	}
+	/* ...but the checker finds the stale entry either way. */
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_non_null(strstr(hvo_machine_error(m), "stale"));
+
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(v, MAGIC_B);
+	if (tlbcheck)
+		assert_int_equal(counter(m, "check.stale_tlb"), stale0 + 1);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_stale_tlb(void **state)
+{
+	(void)state;
+	check_stale("x86_64:mem=64M,tlbcheck=on", true);
+	check_stale("x86_64:mem=64M", false);
+	check_stale("arm64-16k-48:mem=64M,tlbcheck=on", true);
+}
+
+/* Point the live leaf that maps @va at @pa with PAGE_KERNEL, in place. */
+static void
+retarget_leaf(struct hvo_machine *m, uint64_t va, uint64_t pa)
+{
+	struct hvo_walk w;
+	unsigned d;
+
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	d = w.nr_levels - 1;
+	pt_set(m, d, w.level[d].entry_pa,
+	       m->arch.ops.mk_leaf(&m->arch, d, pa, m->arch.page_kernel));
+}
+
+static void
+check_bbm(const char *spec, bool counts)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = geometry(m);
+	unsigned pmd = g.levels - 2;
+	uint64_t pa1 = free_pa(m), pa2 = pa1 + g.page_size;
+	uint64_t va = map_scratch_page(m, pa1), bva, bpa, bbm0;
+	struct hvo_walk w;
+
+	/* Filling an empty entry is not a change of a live one. */
+	assert_int_equal(counter(m, "check.bbm"), 0);
+
+	/* A live PTE given another output address: forbidden on arm64. */
+	retarget_leaf(m, va, pa2);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_int_equal(w.pa, pa2);
+	assert_int_equal(counter(m, "check.bbm"), counts ? 1 : 0);
+
+	/* RW -> RO -> RW on the same page: permission changes are allowed. */
+	bbm0 = counter(m, "check.bbm");
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL), 0);
+	assert_int_equal(counter(m, "check.bbm"), bbm0);
+
+	/* Break (unmap), then make (map): the safe sequence. */
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa1, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(counter(m, "check.bbm"), bbm0);
+
+	/*
+	 * Splitting a live block replaces it by a table in one store: what
+	 * the kernel's HVO does, and why arm64 cannot use it as is.
+	 */
+	assert_true(g.level_leaf_size[pmd] != 0);
+	bva = free_kernel_va(m, pmd);
+	bpa = pa1 & ~(g.level_leaf_size[pmd] - 1);
+	assert_int_equal(hvo_map(m, bva, bpa, g.level_leaf_size[pmd],
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(counter(m, "check.bbm"), bbm0);
+	assert_int_equal(hvo_split(m, bva), 0);
+	assert_int_equal(counter(m, "check.bbm"), counts ? bbm0 + 1 : bbm0);
+
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_bbm(void **state)
+{
+	(void)state;
+	check_bbm("arm64-4k-48:mem=64M", true);
+	check_bbm("arm64-16k-47:mem=64M", true);
+	/* The checker can be turned off; the change is still made. */
+	check_bbm("arm64-4k-48:mem=64M,bbmcheck=off", false);
+	/* x86 and riscv do not require break-before-make. */
+	check_bbm("x86_64:mem=64M", false);
+	check_bbm("riscv64-sv48:mem=64M", false);
+}
+
+/*
+ * Simulated RAM is address space only: 1 TiB of it costs the host nothing
+ * until it is written.
+ */
+static void
+test_1t_ram_is_lazy(void **state)
+{
+	struct hvo_mem_range r = { 0, UINT64_C(1) << 40 };
+	struct phys p;
+	uint64_t before = tu_rss_bytes(), cost;
+
+	(void)state;
+	assert_int_equal(phys_init(&p, &r, 1, 12), 0);
+	/* Read a few frames: reads of untouched memory cost nothing either. */
+	for (uint64_t pa = 0; pa < r.size; pa += UINT64_C(1) << 34)
+		assert_int_equal(*(volatile uint8_t *)phys_to_host(&p, pa), 0);
+	cost = tu_rss_bytes() - before;
+	if (cost >= 64 * MIB)
+		print_error("1 TiB of simulated RAM costs %llu MiB\n",
+			    (unsigned long long)(cost / MIB));
+	assert_true(cost < 64 * MIB);
+	phys_fini(&p);
+}
+
+/*
+ * A booted machine costs what its kernel wrote: the struct pages boot
+ * initialized (low zones, the reserved frames, the first section of the
+ * highest zone; the rest is deferred) and the page tables, within 10%
+ * and 32 MiB of bookkeeping (page_owner, the sanitizers' own heap).
+ */
+static void
+check_huge_machine(const char *spec)
+{
+	struct hvo_machine *m;
+	struct hvo_geometry g;
+	struct hvo_zone_info z;
+	uint64_t before, cost, deferred = 0, pt, written;
+
+	before = tu_rss_bytes();
+	m = tu_machine(spec);
+	cost = tu_rss_bytes() - before;
+	g = geometry(m);
+	assert_int_equal(hvo_machine_total_pages(m) * g.page_size,
+			 UINT64_C(1) << 40);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		deferred += z.deferred_pages;
+	assert_true(deferred > 0);
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_PAGETABLE, &pt), 0);
+	written = (hvo_machine_total_pages(m) - deferred) * g.struct_page_size +
+		  pt * g.page_size;
+	if (cost > written + written / 10 + 32 * MIB)
+		print_error("%s costs %llu MiB of host RSS for %llu MiB written\n",
+			    spec, (unsigned long long)(cost / MIB),
+			    (unsigned long long)(written / MIB));
+	assert_true(cost <= written + written / 10 + 32 * MIB);
+	/* Far below the vmemmap the kernel mapped for all of RAM. */
+	assert_true(written < hvo_machine_total_pages(m) * g.struct_page_size / 2);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_1t_machine(void **state)
+{
+	(void)state;
+	check_huge_machine("x86_64:mem=1T");
+	check_huge_machine("arm64-64k-48:mem=1T");
+}
+
+static void
+test_null_arguments(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_machine *out = m;
+	struct hvo_geometry g = geometry(m);
+	struct hvo_config cfg;
+	struct hvo_walk w;
+	uint64_t v, va = free_kernel_va(m, g.levels - 1), one = va;
+	char buf[64], err[128];
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+
+	/* Configuration. */
+	assert_int_equal(hvo_config_init(NULL, HVO_ARCH_X86_64), -EINVAL);
+	assert_int_equal(hvo_config_init(&cfg, (enum hvo_arch_id)99), -EINVAL);
+	assert_int_equal(hvo_config_parse(NULL, "x86_64", NULL, 0), -EINVAL);
+	assert_int_equal(hvo_config_parse(&cfg, NULL, NULL, 0), -EINVAL);
+	assert_int_equal(hvo_config_parse(&cfg, NULL, err, sizeof(err)), -EINVAL);
+	assert_true(err[0] != '\0');
+	assert_int_equal(hvo_config_validate(NULL, NULL, 0), -EINVAL);
+	assert_int_equal(hvo_config_format(NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_config_init(&cfg, HVO_ARCH_X86_64), 0);
+	assert_int_equal(hvo_config_format(&cfg, NULL, 16), -EINVAL);
+	assert_null(hvo_arch_name((enum hvo_arch_id)99));
+	assert_null(hvo_variant_name((enum hvo_variant)99));
+	assert_null(hvo_preset_name(hvo_preset_count()));
+	assert_null(hvo_preset_spec(hvo_preset_count()));
+
+	/* Machines. */
+	assert_int_equal(hvo_machine_new(NULL, &out, NULL, 0), -EINVAL);
+	assert_null(out);
+	assert_int_equal(hvo_machine_new(&cfg, NULL, err, sizeof(err)), -EINVAL);
+	hvo_machine_free(NULL);
+	assert_non_null(hvo_machine_error(NULL));
+	assert_null(hvo_machine_config(NULL));
+	assert_int_equal(hvo_machine_check(NULL), -EINVAL);
+	assert_int_equal(hvo_machine_geometry(NULL, &g), -EINVAL);
+	assert_int_equal(hvo_machine_geometry(m, NULL), -EINVAL);
+	assert_null(hvo_page_category_name(HVO_PAGES__COUNT));
+	assert_int_equal(hvo_machine_pages(NULL, HVO_PAGES_FREE, &v), -EINVAL);
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, NULL), -EINVAL);
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES__COUNT, &v), -EINVAL);
+	assert_int_equal(hvo_machine_total_pages(NULL), 0);
+
+	/* Page tables. */
+	assert_int_equal(hvo_walk(NULL, va, &w), -EINVAL);
+	assert_int_equal(hvo_walk(m, va, NULL), -EINVAL);
+	assert_int_equal(hvo_entry_describe(NULL, 0, 0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_entry_describe(m, 0, 0, NULL, sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_entry_describe(m, 0, 0, buf, 0), -EINVAL);
+	assert_int_equal(hvo_entry_describe(m, HVO_MAX_LEVELS, 0, buf,
+					    sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_map(NULL, va, 0, 4096, HVO_PROT_KERNEL), -EINVAL);
+	assert_int_equal(hvo_unmap(NULL, va), -EINVAL);
+	assert_int_equal(hvo_split(NULL, va), -EINVAL);
+	assert_int_equal(hvo_protect(NULL, va, HVO_PROT_KERNEL), -EINVAL);
+
+	/* Memory access and the TLB. */
+	assert_int_equal(hvo_kread64(NULL, va, &v), -EINVAL);
+	assert_int_equal(hvo_kread64(m, g.vmemmap_base, NULL), -EINVAL);
+	assert_int_equal(hvo_kwrite64(NULL, va, 0), -EINVAL);
+	assert_int_equal(hvo_flush_tlb_kernel_range(NULL, va, va + 4096), -EINVAL);
+	assert_int_equal(hvo_flush_tlb_all(NULL), -EINVAL);
+
+	/* Counters and reports. */
+	assert_null(hvo_counter_name(hvo_counter_count()));
+	assert_int_equal(hvo_machine_counter(NULL, 0), 0);
+	assert_int_equal(hvo_machine_counter(m, hvo_counter_count()), 0);
+	assert_int_equal(hvo_machine_counter_get(NULL, "tlb.hit", &v), -EINVAL);
+	assert_int_equal(hvo_machine_counter_get(m, NULL, &v), -EINVAL);
+	assert_int_equal(hvo_machine_counter_get(m, "tlb.hit", NULL), -EINVAL);
+	assert_int_equal(hvo_machine_counter_get(m, "no.such", &v), -ENOENT);
+	hvo_machine_counters_reset(NULL);
+	assert_int_equal(hvo_machine_report_json(NULL, &one, 1, f), -EINVAL);
+	assert_int_equal(hvo_machine_report_json(m, &one, 1, NULL), -EINVAL);
+	assert_int_equal(hvo_machine_report_json(m, NULL, 1, f), -EINVAL);
+	/* No walks needs no array. */
+	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+
+	fclose(f);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tlb_hit_miss),
+		cmocka_unit_test(test_flush_ceiling),
+		cmocka_unit_test(test_flush_inside_block),
+		cmocka_unit_test(test_stale_tlb),
+		cmocka_unit_test(test_bbm),
+		cmocka_unit_test(test_1t_ram_is_lazy),
+		cmocka_unit_test(test_1t_machine),
+		cmocka_unit_test(test_null_arguments),
+	};
+
+	return tu_run("mmu", tests, sizeof(tests) / sizeof(tests[0]));
+}
