@@ -419,6 +419,8 @@ machine_check(struct hvo_machine *m)
 	if (!rc)
 		rc = check_vmemmap(m);
 	if (!rc)
+		rc = hugetlb_check(m);
+	if (!rc)
 		m->error[0] = '\0';
 	return rc;
 }

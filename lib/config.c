@@ -46,7 +46,8 @@ static const char *const variant_names[] = {
 static const char common_keys_help[] =
 	"mem=SIZE[@BASE][+SIZE[@BASE]...], struct_page=40..256 (a multiple of 8), "
 	"hvo=off|keep2|fakehead|sharedtail, tlb=16..65536 (a power of two), "
-	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off";
+	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off, "
+	"checkpages=on|off, hugepages=SIZE:N[;SIZE:N...]";
 
 HVO_EXPORT const char *
 hvo_arch_name(enum hvo_arch_id arch)
@@ -173,6 +174,51 @@ parse_mem(struct hvo_config *cfg, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
+/* hugepages=SIZE:N[;SIZE:N...], as hugepagesz= and hugepages= at boot. */
+static int
+parse_hugepages(struct hvo_config *cfg, const char *val, char *err,
+		size_t errlen)
+{
+	char buf[SPEC_MAX], *save = NULL, *item;
+	unsigned n = 0;
+
+	if (strlen(val) >= sizeof(buf) || !*val || val[strlen(val) - 1] == ';' ||
+	    val[0] == ';' || strstr(val, ";;"))
+		return errf(err, errlen, -EINVAL,
+			    "hugepages=%s: expected SIZE:N[;SIZE:N...], e.g. hugepages=1G:2;2M:512",
+			    val);
+	strcpy(buf, val);
+	for (item = strtok_r(buf, ";", &save); item;
+	     item = strtok_r(NULL, ";", &save)) {
+		char *colon = strchr(item, ':');
+		uint64_t size, nr;
+
+		if (n == HVO_MAX_MEM_RANGES)
+			return errf(err, errlen, -EINVAL,
+				    "hugepages=%s: at most %d sizes", val,
+				    HVO_MAX_MEM_RANGES);
+		if (!colon)
+			return errf(err, errlen, -EINVAL,
+				    "hugepages=%s: '%s' has no ':N' count", val, item);
+		*colon = '\0';
+		if (parse_size(item, &size) || !is_pow2(size))
+			return errf(err, errlen, -EINVAL,
+				    "hugepages=%s: '%s' is not a hugepage size", val, item);
+		if (parse_u64(colon + 1, &nr))
+			return errf(err, errlen, -EINVAL,
+				    "hugepages=%s: '%s' is not a count", val, colon + 1);
+		for (unsigned i = 0; i < n; i++)
+			if (cfg->boot_hugepages[i].size == size)
+				return errf(err, errlen, -EINVAL,
+					    "hugepages=%s: size %s is given twice", val, item);
+		cfg->boot_hugepages[n].size = size;
+		cfg->boot_hugepages[n].nr = nr;
+		n++;
+	}
+	cfg->nr_boot_hugepages = n;
+	return 0;
+}
+
 static int
 parse_common_key(struct hvo_config *cfg, const char *key, const char *val,
 		 char *err, size_t errlen)
@@ -214,6 +260,10 @@ parse_common_key(struct hvo_config *cfg, const char *key, const char *val,
 		return handled(parse_bool(key, val, &cfg->tlb_check, err, errlen));
 	if (strcmp(key, "bbmcheck") == 0)
 		return handled(parse_bool(key, val, &cfg->bbm_check, err, errlen));
+	if (strcmp(key, "checkpages") == 0)
+		return handled(parse_bool(key, val, &cfg->check_pages, err, errlen));
+	if (strcmp(key, "hugepages") == 0)
+		return handled(parse_hugepages(cfg, val, err, errlen));
 	if (strcmp(key, "pcp") == 0)
 		return handled(parse_bool(key, val, &cfg->pcp, err, errlen));
 	if (strcmp(key, "deferred") == 0)
@@ -401,6 +451,27 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    MEM_MAX_END < (UINT64_C(1) << a.max_physmem_bits) ?
 			    MEM_MAX_END : UINT64_C(1) << a.max_physmem_bits,
 			    a.max_physmem_bits);
+	for (unsigned i = 0; i < cfg->nr_boot_hugepages; i++) {
+		bool ok = false;
+		char sizes[128] = "";
+
+		for (unsigned k = 0; k < a.nr_hugetlb_sizes; k++) {
+			size_t used = strlen(sizes);
+
+			ok |= a.hugetlb_size[k] == cfg->boot_hugepages[i].size;
+			snprintf(sizes + used, sizeof(sizes) - used, "%s%" PRIu64 "K",
+				 k ? ", " : "", a.hugetlb_size[k] >> 10);
+		}
+		if (!ok)
+			return errf(err, errlen, -EINVAL,
+				    "hugepages: %" PRIu64 "K is not a hugepage size of this machine: allowed are %s",
+				    cfg->boot_hugepages[i].size >> 10, sizes);
+		if (cfg->boot_hugepages[i].nr * cfg->boot_hugepages[i].size > total)
+			return errf(err, errlen, -EINVAL,
+				    "hugepages: %" PRIu64 " x %" PRIu64 "K is more than the machine's RAM",
+				    cfg->boot_hugepages[i].nr,
+				    cfg->boot_hugepages[i].size >> 10);
+	}
 	memstart = a.memstart_align ? round_down64(cfg->mem[0].base,
 						   a.memstart_align) : 0;
 	if (((end - memstart) >> a.page_shift) * cfg->struct_page_size >
@@ -433,7 +504,7 @@ HVO_EXPORT int
 hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
 	const struct arch_family *f;
-	char archkeys[128], mem[SPEC_MAX] = "", sz[32];
+	char archkeys[128], mem[SPEC_MAX] = "", sz[32], hp[SPEC_MAX] = "";
 	int n;
 
 	if (!cfg || !buf || !len)
@@ -450,13 +521,22 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 		snprintf(mem + used, sizeof(mem) - used, "%s%s@0x%" PRIx64,
 			 i ? "+" : "", sz, cfg->mem[i].base);
 	}
+	for (unsigned i = 0; i < cfg->nr_boot_hugepages && i < HVO_MAX_MEM_RANGES; i++) {
+		size_t used = strlen(hp);
+
+		format_size(cfg->boot_hugepages[i].size, sz, sizeof(sz));
+		snprintf(hp + used, sizeof(hp) - used, "%s%s:%" PRIu64,
+			 i ? ";" : "", sz, cfg->boot_hugepages[i].nr);
+	}
 	n = snprintf(buf, len,
-		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s,pcp=%s",
+		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s,pcp=%s,checkpages=%s%s%s",
 		     f->name, archkeys, *mem ? ",mem=" : "", mem,
 		     cfg->struct_page_size, hvo_variant_name(cfg->hvo),
 		     cfg->tlb_entries, cfg->tlb_check ? "on" : "off",
 		     cfg->bbm_check ? "on" : "off",
 		     cfg->deferred_init ? "on" : "off",
-		     cfg->pcp ? "on" : "off");
+		     cfg->pcp ? "on" : "off",
+		     cfg->check_pages ? "on" : "off",
+		     *hp ? ",hugepages=" : "", hp);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

@@ -44,7 +44,14 @@ enum pt_stat_level {
 	X(BUDDY_FREE, "buddy.free", "page frees") \
 	X(DEFERRED_GROW, "buddy.deferred_grow", "deferred sections brought online") \
 	X(FAULT_INJECTED, "fault.injected", "allocations failed on purpose") \
-	X(HOST_RELEASE, "host.release", "runs of frames handed back to the host")
+	X(HOST_RELEASE, "host.release", "runs of frames handed back to the host") \
+	X(HVO_OPTIMIZE, "hvo.optimize", "hugepages whose vmemmap was optimized") \
+	X(HVO_RESTORE, "hvo.restore", "hugepages whose vmemmap was restored") \
+	X(HVO_SPLIT_PMD, "hvo.split_pmd", "vmemmap PMD blocks split into PTEs") \
+	X(HVO_VMEMMAP_FREED, "hvo.vmemmap_freed", "vmemmap pages freed") \
+	X(HVO_VMEMMAP_ALLOCED, "hvo.vmemmap_alloced", "vmemmap pages allocated (heads, restores)") \
+	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
+	X(HVO_BAD_PAGE, "hvo.bad_page", "tails that failed the free-time checks")
 
 enum hvo_counter_id {
 #define X(id, name, help) CNT_##id,

@@ -116,6 +116,18 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	if (rc)
 		return errf(err, errlen, rc, "memblock: out of memory");
 
+	/* hugepagesz= and hugepages= */
+	hugetlb_init(m);
+	for (unsigned i = 0; i < cfg->nr_boot_hugepages; i++) {
+		struct hstate *h = size_to_hstate(m, cfg->boot_hugepages[i].size);
+
+		if (h)
+			h->boot_nr = (unsigned)cfg->boot_hugepages[i].nr;
+	}
+	rc = hugetlb_reserve_bootmem(m);
+	if (rc)
+		return errf(err, errlen, rc, "%s", m->error);
+
 	/* swapper_pg_dir */
 	rc = machine_alloc_pagetable(m, &m->pgd_pa);
 	if (rc)
@@ -138,6 +150,9 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		return errf(err, errlen, rc, "boot: %s", m->error);
 	/* memblock_free_all() is done: from now on pages come from the buddy. */
 	m->buddy_up = true;
+	rc = hugetlb_gather_bootmem(m);
+	if (rc)
+		return errf(err, errlen, rc, "boot: hugepages: %s", m->error);
 	m->error[0] = '\0';
 	return 0;
 }
@@ -163,6 +178,14 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		goto fail;
 	arch_init(&m->arch, &m->cfg);
 	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
+	m->hvo_variant = m->cfg.hvo;
+	/*
+	 * The 2026 kernel encodes compound_info as a mask when struct page is
+	 * a power of two; older kernels store a pointer. The encoding is the
+	 * kernel's, fixed at boot: sharedtail machines use the mask.
+	 */
+	m->compound_mask = m->cfg.hvo == HVO_VARIANT_SHAREDTAIL &&
+			   is_pow2(m->cfg.struct_page_size);
 	rc = machine_boot(m, err, errlen);
 	if (rc)
 		goto fail;
@@ -178,6 +201,8 @@ hvo_machine_free(struct hvo_machine *m)
 {
 	if (!m)
 		return;
+	hugetlb_fini(m);
+	free(m->release.run);
 	tlb_fini(&m->tlb);
 	memblock_fini(&m->memblock);
 	page_owner_fini(&m->owner);
@@ -261,6 +286,7 @@ hvo_page_category_name(enum hvo_page_category c)
 		[HVO_PAGES_PAGETABLE] = "pagetable",
 		[HVO_PAGES_VMEMMAP] = "vmemmap",
 		[HVO_PAGES_ALLOCATED] = "allocated",
+		[HVO_PAGES_HUGETLB] = "hugetlb",
 	};
 
 	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;

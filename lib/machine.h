@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "counters.h"
 #include "mem/buddy.h"
+#include "hugetlb/hugetlb.h"
 #include "mem/memblock.h"
 #include "mem/page_owner.h"
 #include "mm/layout.h"
@@ -43,6 +44,23 @@ struct hvo_machine {
 	struct zone zones[MAX_NR_ZONES];
 	bool buddy_up;          /* boot is over: memblock retired */
 	struct fail_attr fail_page_alloc;
+	struct fail_attr fail_vmemmap_pmd; /* fail_hugetlb_vmemmap_pmd */
+	struct fail_attr fail_vmemmap_pte; /* fail_hugetlb_vmemmap_pte */
+
+	/* HugeTLB. */
+	struct hstate hstates[HUGE_MAX_HSTATE];
+	unsigned nr_hstates;
+	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
+	bool compound_mask;     /* compound_info is a mask (2026 encoding) */
+	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
+	uint64_t last_bad_page;
+
+	/* Host memory to hand back at the end of a batch (see buddy.c). */
+	struct release_queue {
+		bool active;
+		size_t n, max;
+		uint64_t (*run)[2];
+	} release;
 
 	uint64_t counter[CNT__COUNT];
 	char error[256];
@@ -65,6 +83,10 @@ count(struct hvo_machine *m, enum hvo_counter_id id)
  */
 int
 machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa);
+
+/* Should this call fail, per the fault-injection attribute? */
+bool
+should_fail(struct hvo_machine *m, struct fail_attr *f);
 
 /* Frames of category c (free is derived: RAM that no allocation holds). */
 uint64_t

@@ -189,6 +189,44 @@ report_zones(struct json *j, const struct hvo_machine *m)
 	json_end_array(j);
 }
 
+/* "hstates" and "hvo". */
+static void
+report_hugetlb(struct json *j, const struct hvo_machine *m)
+{
+	struct hvo_hstate_info h;
+	enum hvo_variant v;
+	bool enabled;
+	const char *why;
+
+	json_key(j, "hstates");
+	json_begin_array(j);
+	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
+		json_begin_object(j);
+		json_kv_u64(j, "size", h.size);
+		json_kv_str(j, "name", h.name);
+		json_kv_u64(j, "order", h.order);
+		json_kv_u64(j, "nr", h.nr);
+		json_kv_u64(j, "free", h.free);
+		json_kv_u64(j, "optimized", h.optimized);
+		json_kv_u64(j, "vmemmap_pages_per_hugepage", h.vmemmap_pages_per_hugepage);
+		json_kv_u64(j, "vmemmap_pages_freed_per_hugepage",
+			    h.vmemmap_pages_freed_per_hugepage);
+		json_kv_u64(j, "saved_bytes", h.saved_bytes);
+		json_kv_bool(j, "optimizable", h.optimizable);
+		json_kv_str(j, "reason", h.reason);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	hvo_machine_hvo(m, &v, &enabled, &why);
+	json_key(j, "hvo");
+	json_begin_object(j);
+	json_kv_str(j, "variant", hvo_variant_name(v));
+	json_kv_bool(j, "enabled", enabled);
+	json_kv_str(j, "reason", why);
+	json_kv_str(j, "compound_info", m->compound_mask ? "mask" : "pointer");
+	json_end_object(j);
+}
+
 static void
 report_walk(struct json *j, struct hvo_machine *m, uint64_t va)
 {
@@ -246,6 +284,7 @@ hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 	report_machine(&j, m);
 	report_memory(&j, m);
 	report_zones(&j, m);
+	report_hugetlb(&j, m);
 	json_key(&j, "walks");
 	json_begin_array(&j);
 	for (size_t i = 0; i < nr_walks; i++)

@@ -77,6 +77,12 @@ struct hvo_config {
 	bool deferred_init;        /**< defer struct page init, as
 				        DEFERRED_STRUCT_PAGE_INIT */
 	bool pcp;                  /**< per-CPU page lists for orders <= 3 */
+	bool check_pages;          /**< check tails when hugepages are freed */
+	unsigned nr_boot_hugepages; /**< entries in boot_hugepages */
+	struct {
+		uint64_t size;     /**< bytes */
+		uint64_t nr;
+	} boot_hugepages[HVO_MAX_MEM_RANGES]; /**< hugepages= at boot */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -100,7 +106,8 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch);
  * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
  * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
  * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
- * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off.
+ * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off,
+ * checkpages=on|off, hugepages=SIZE:N[;SIZE:N...].
  *
  * @param cfg    receives the machine; untouched on failure
  * @param spec   the text
@@ -247,6 +254,7 @@ enum hvo_page_category {
 	HVO_PAGES_PAGETABLE,   /**< kernel page-table pages */
 	HVO_PAGES_VMEMMAP,     /**< pages holding struct pages */
 	HVO_PAGES_ALLOCATED,   /**< allocated by a user of the machine */
+	HVO_PAGES_HUGETLB,     /**< hugepages in the HugeTLB pools */
 	HVO_PAGES__COUNT
 };
 
@@ -369,6 +377,113 @@ struct hvo_zone_info {
 int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out);
+
+/* ---------------------------------------------------------------------- */
+/* HugeTLB and the vmemmap optimization                                   */
+/* ---------------------------------------------------------------------- */
+
+/** A hugepage size and its pool, as /sys/kernel/mm/hugepages shows it. */
+struct hvo_hstate_info {
+	uint64_t size;         /**< bytes */
+	unsigned order;
+	const char *name;      /**< "2M", "1G", ... */
+	uint64_t nr;           /**< nr_hugepages */
+	uint64_t free;         /**< free_hugepages */
+	uint64_t optimized;    /**< hugepages with an optimized vmemmap */
+	uint64_t vmemmap_pages_per_hugepage;
+	/** What the current variant frees per hugepage (0: not optimizable). */
+	uint64_t vmemmap_pages_freed_per_hugepage;
+	uint64_t saved_bytes;  /**< freed by the hugepages optimized now */
+	bool optimizable;
+	const char *reason;    /**< why not, when not optimizable */
+};
+
+/**
+ * Describe hstate @p i (0 .. the arch's sizes - 1, smallest first).
+ *
+ * @return 0, -ENOENT past the last one, or -EINVAL.
+ */
+int
+hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
+		   struct hvo_hstate_info *out);
+
+/**
+ * set_max_huge_pages(): grow or shrink the pool of @p size to @p nr
+ * hugepages. Growing allocates every page, then optimizes them as one
+ * batch; shrinking restores the free ones as one batch, then frees them.
+ * All or nothing: a grow that cannot complete changes nothing.
+ *
+ * @return 0; -EINVAL (no such size); -ENOMEM (not enough memory, or a
+ *         vmemmap restore failed: those hugepages stay in the pool);
+ *         -EBUSY (hugepages in use keep the pool above @p nr).
+ */
+int
+hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/**
+ * Take a free hugepage of @p size from the pool (in use from now on).
+ * @return 0 and its head pfn, -EINVAL or -ENOMEM (none free).
+ */
+int
+hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn);
+
+/**
+ * Give a hugepage taken with hvo_hugepage_get() back to the pool.
+ * @return 0, or -EINVAL if @p pfn is not a hugepage in use.
+ */
+int
+hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn);
+
+/**
+ * Optimize (or restore) the vmemmap of one free hugepage, with the
+ * single-folio TLB flushes. Restoring needs memory: -ENOMEM leaves the
+ * hugepage optimized. An optimize that fails leaves it exactly as before.
+ *
+ * @return 0, -EINVAL (not a hugepage; not optimizable), -ENOMEM.
+ */
+int
+hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn);
+
+/** @copydoc hvo_hugepage_optimize */
+int
+hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn);
+
+/**
+ * vm.hugetlb_optimize_vmemmap: the variant used for hugepages allocated from
+ * now on (those already optimized keep theirs). The compound_info encoding
+ * is fixed at boot, so a machine booted with sharedtail can switch between
+ * sharedtail and off, and the others among off, keep2 and fakehead.
+ *
+ * @return 0 or -EINVAL with the reason.
+ */
+int
+hvo_set_variant(struct hvo_machine *m, enum hvo_variant v);
+
+/** The variant in force, and whether this machine can optimize at all. */
+int
+hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
+		bool *enabled, const char **reason);
+
+/**
+ * The /proc/kpageflags bits of @p pfn, computed from its struct page as
+ * read through the vmemmap (KPF_NOPAGE for a pfn without one).
+ */
+int
+hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
+
+/** What a vmemmap fault injection targets. */
+enum hvo_fail_point {
+	HVO_FAIL_VMEMMAP_PMD = 0, /**< the n-th PMD split */
+	HVO_FAIL_VMEMMAP_PTE,     /**< the n-th PTE step of a remap */
+};
+
+/**
+ * Make the @p nth event of @p point fail (from now on; 0 turns it off),
+ * or every one from the nth on with @p persistent.
+ */
+int
+hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
+		 uint64_t nth, bool persistent);
 
 /* ---------------------------------------------------------------------- */
 /* Page tables                                                            */

@@ -119,6 +119,10 @@ struct hvo_arch {
 	uint64_t firmware_reserve;  /* bytes reserved at the start of RAM */
 	uint64_t kernel_offset;     /* kernel image, from the start of RAM */
 	bool     needs_bbm;         /* live changes need break-before-make */
+	/* The hugepage sizes hugetlb offers here (arch_hugetlb_valid_size). */
+	unsigned nr_hugetlb_sizes;
+	uint64_t hugetlb_size[6];
+
 	/* Zone limits in bytes; 0: the kernel has no such zone. */
 	uint64_t zone_dma_limit;
 	uint64_t zone_dma32_limit;

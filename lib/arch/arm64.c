@@ -387,6 +387,20 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->needs_bbm = true;
 	/* zone_dma_limit defaults to 32 bits, so ZONE_DMA takes all
 	 * memory below 4G and ZONE_DMA32 is left empty. */
+	/*
+	 * CONT_PTE, PMD and CONT_PMD sizes for every granule, and PUD_SIZE
+	 * with 4K only (pud_sect_supported()).
+	 */
+	{
+		uint64_t pmd = UINT64_C(1) << (ps + bits);
+
+		a->nr_hugetlb_sizes = 0;
+		a->hugetlb_size[a->nr_hugetlb_sizes++] = (uint64_t)a->cont_ptes << ps;
+		a->hugetlb_size[a->nr_hugetlb_sizes++] = pmd;
+		a->hugetlb_size[a->nr_hugetlb_sizes++] = a->cont_pmds * pmd;
+		if (ps == 12)
+			a->hugetlb_size[a->nr_hugetlb_sizes++] = UINT64_C(1) << 30;
+	}
 	a->zone_dma_limit = UINT64_C(4) << 30;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = arm64_mk_table;

@@ -227,6 +227,11 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->kernel_offset = UINT64_C(2) << 20;
 	a->needs_bbm = false;
 	/* No ZONE_DMA; ZONE_DMA32 below 4G (dma32_phys_limit). */
+	/* Svnapot 64K, PMD_SIZE and PUD_SIZE. */
+	a->nr_hugetlb_sizes = 3;
+	a->hugetlb_size[0] = UINT64_C(64) << 10;
+	a->hugetlb_size[1] = UINT64_C(2) << 20;
+	a->hugetlb_size[2] = UINT64_C(1) << 30;
 	a->zone_dma_limit = 0;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = riscv_mk_table;

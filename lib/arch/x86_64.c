@@ -217,6 +217,10 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->kernel_offset = UINT64_C(16) << 20;
 	a->needs_bbm = false;
 	/* ZONE_DMA below 16M (ISA), ZONE_DMA32 below 4G. */
+	/* PMD_SIZE, and PUD_SIZE with GBPAGES. */
+	a->nr_hugetlb_sizes = 2;
+	a->hugetlb_size[0] = UINT64_C(2) << 20;
+	a->hugetlb_size[1] = UINT64_C(1) << 30;
 	a->zone_dma_limit = UINT64_C(16) << 20;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
 	a->ops.mk_table = x86_mk_table;

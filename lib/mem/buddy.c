@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "mem/buddy.h"
 #include "mm/memmap.h"
@@ -242,8 +243,12 @@ buddy_free_range(struct hvo_machine *m, uint64_t pfn, uint64_t n)
 bool
 should_fail_alloc_page(struct hvo_machine *m)
 {
-	struct fail_attr *f = &m->fail_page_alloc;
+	return should_fail(m, &m->fail_page_alloc);
+}
 
+bool
+should_fail(struct hvo_machine *m, struct fail_attr *f)
+{
 	if (!f->nth)
 		return false;
 	f->calls++;
@@ -483,13 +488,108 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 static void
-release_host(void *ctx, uint64_t pfn, uint64_t n)
+release_now(struct hvo_machine *m, uint64_t pfn, uint64_t n)
 {
-	struct hvo_machine *m = ctx;
-
 	phys_release(&m->phys, pfn << m->arch.page_shift,
 		     n << m->arch.page_shift);
 	count(m, CNT_HOST_RELEASE);
+}
+
+/*
+ * Frames freed inside a batch (a pool resize frees hundreds of thousands of
+ * vmemmap pages) are handed back to the host at its end, in merged runs:
+ * one madvise() per run instead of one per page.
+ */
+static void
+release_host(void *ctx, uint64_t pfn, uint64_t n)
+{
+	struct hvo_machine *m = ctx;
+	struct release_queue *q = &m->release;
+
+	if (!q->active) {
+		release_now(m, pfn, n);
+		return;
+	}
+	if (q->n && q->run[q->n - 1][0] + q->run[q->n - 1][1] == pfn) {
+		q->run[q->n - 1][1] += n;
+		return;
+	}
+	if (q->n == q->max) {
+		size_t max = q->max ? q->max * 2 : 256;
+		uint64_t (*run)[2] = realloc(q->run, max * sizeof(*run));
+
+		if (!run) {
+			release_now(m, pfn, n);
+			return;
+		}
+		q->run = run;
+		q->max = max;
+	}
+	q->run[q->n][0] = pfn;
+	q->run[q->n][1] = n;
+	q->n++;
+}
+
+static int
+cmp_run(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+void
+release_batch_begin(struct hvo_machine *m)
+{
+	m->release.active = true;
+}
+
+void
+release_batch_end(struct hvo_machine *m)
+{
+	struct release_queue *q = &m->release;
+	size_t i = 0;
+
+	q->active = false;
+	if (!q->n)
+		return;
+	qsort(q->run, q->n, sizeof(*q->run), cmp_run);
+	while (i < q->n) {
+		uint64_t pfn = q->run[i][0], n = q->run[i][1];
+
+		for (i++; i < q->n && q->run[i][0] == pfn + n; i++)
+			n += q->run[i][1];
+		release_now(m, pfn, n);
+	}
+	q->n = 0;
+}
+
+/*
+ * free_reserved_page(): a page of boot memory (PG_reserved, from memblock)
+ * joins the managed pages -- MemTotal grows -- and is freed like any other.
+ */
+int
+free_reserved_page(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t page = pfn_to_page(m, pfn);
+	unsigned was;
+	int rc;
+
+	if (page_owner_free(&m->owner, pfn, 0, &was))
+		return machine_err(m, -EINVAL,
+				   "free_reserved_page: pfn 0x%" PRIx64 " is not a single boot page",
+				   pfn);
+	rc = page_set_flag(m, page, PG_reserved, false);
+	if (!rc)
+		rc = set_page_count(m, page, 0);
+	if (rc)
+		return rc;
+	m->zones[pfn_zone(m, pfn)].managed_pages++;
+	page_owner_take_dirty(&m->owner, pfn, 1, release_host, m);
+	count(m, CNT_BUDDY_FREE);
+	if (pcp_enabled(m, 0))
+		return free_unref_page(m, pfn, 0);
+	return __free_one_page(m, pfn, 0, pfn_zone(m, pfn));
 }
 
 /* Explain why @pfn cannot be freed as an allocation of @order. */

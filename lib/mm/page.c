@@ -101,7 +101,7 @@ init_single_page(struct hvo_machine *m, uint64_t pfn, unsigned zone,
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
 static int
 write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-	   const uint8_t *tpl)
+	   const uint8_t *tpl, bool lru_self)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -128,7 +128,7 @@ write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 				chunk = (unsigned)(psize - (at - pg));
 			memcpy(host + (at - pg), tpl + off, chunk);
 			/* The lru list head points at itself. */
-			for (unsigned k = 0; k < 2; k++) {
+			for (unsigned k = 0; lru_self && k < 2; k++) {
 				unsigned f = l->lru + 8 * k;
 
 				if (f >= off && f + 8 <= off + chunk)
@@ -140,9 +140,9 @@ write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	return 0;
 }
 
-int
-memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl)
+static int
+memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+	     const uint8_t *tpl, bool lru_self)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -156,7 +156,7 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	 * the ragged ends, and sizes that straddle pages, go one by one.
 	 */
 	if (psize % l->size || n < 2 * per_page)
-		return write_each(m, pfn, n, tpl);
+		return write_each(m, pfn, n, tpl, lru_self);
 	first = round_up64(pfn, per_page);
 	last = round_down64(pfn + n, per_page);
 	image = malloc(psize);
@@ -164,7 +164,7 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		return -ENOMEM;
 	for (uint64_t k = 0; k < per_page; k++)
 		memcpy((uint8_t *)image + k * l->size, tpl, l->size);
-	rc = write_each(m, pfn, first - pfn, tpl);
+	rc = write_each(m, pfn, first - pfn, tpl, lru_self);
 	for (uint64_t p = first; !rc && p < last; p += per_page) {
 		uint64_t va = pfn_to_page(m, p);
 		uint8_t *host = kmap_page(m, va, true, &rc);
@@ -174,7 +174,7 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 			break;
 		}
 		memcpy(host, image, psize);
-		for (uint64_t k = 0; k < per_page; k++) {
+		for (uint64_t k = 0; lru_self && k < per_page; k++) {
 			uint64_t lru = va + k * l->size + l->lru;
 
 			memcpy(host + k * l->size + l->lru, &lru, 8);
@@ -182,7 +182,21 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		}
 	}
 	if (!rc)
-		rc = write_each(m, last, pfn + n - last, tpl);
+		rc = write_each(m, last, pfn + n - last, tpl, lru_self);
 	free(image);
 	return rc;
+}
+
+int
+memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+		   const uint8_t *tpl)
+{
+	return memmap_write(m, pfn, n, tpl, true);
+}
+
+int
+memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+		   const uint8_t *tpl)
+{
+	return memmap_write(m, pfn, n, tpl, false);
 }

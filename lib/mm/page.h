@@ -182,4 +182,9 @@ int
 memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		   const uint8_t *tpl);
 
+/* The same for compound tails: the template's lru is kept as it is. */
+int
+memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+		   const uint8_t *tpl);
+
 #endif /* HVO_PAGE_H */

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public face of HugeTLB and HVO.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "hugetlb/hugetlb.h"
+#include "machine.h"
+
+HVO_EXPORT int
+hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
+		   struct hvo_hstate_info *out)
+{
+	const struct hstate *h;
+	const char *why = NULL;
+
+	if (!m || !out)
+		return -EINVAL;
+	if (i >= m->nr_hstates)
+		return -ENOENT;
+	h = &m->hstates[i];
+	memset(out, 0, sizeof(*out));
+	out->size = h->size;
+	out->order = h->order;
+	out->name = h->name;
+	out->nr = h->nr;
+	out->free = h->free;
+	out->optimized = h->optimized;
+	out->vmemmap_pages_per_hugepage = h->vmemmap_pages;
+	out->optimizable = hugetlb_vmemmap_optimizable(m, h, &why);
+	if (m->hvo_variant == HVO_VARIANT_OFF && out->optimizable) {
+		out->optimizable = false;
+		why = "HVO is off (hugetlb_optimize_vmemmap=0)";
+	}
+	out->reason = why ? why : "";
+	if (out->optimizable)
+		out->vmemmap_pages_freed_per_hugepage =
+			h->vmemmap_pages - variant_kept_pages(m->hvo_variant);
+	for (uint64_t k = 0; k < h->nr; k++) {
+		enum hvo_variant v = h->pages[k].variant;
+
+		if (v != HVO_VARIANT_OFF)
+			out->saved_bytes += (h->vmemmap_pages - variant_kept_pages(v)) *
+					    m->arch.page_size;
+	}
+	return 0;
+}
+
+static struct hstate *
+hstate_or_err(struct hvo_machine *m, uint64_t size)
+{
+	struct hstate *h = size_to_hstate(m, size);
+	char sizes[128] = "";
+
+	if (h)
+		return h;
+	for (unsigned i = 0; i < m->nr_hstates; i++) {
+		size_t used = strlen(sizes);
+
+		snprintf(sizes + used, sizeof(sizes) - used, "%s%s", i ? ", " : "",
+			 m->hstates[i].name);
+	}
+	machine_err(m, -EINVAL, "no %" PRIu64 "K hugepages on this machine: sizes are %s",
+		    size >> 10, sizes);
+	return NULL;
+}
+
+HVO_EXPORT int
+hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+{
+	struct hstate *h;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	return set_max_huge_pages(m, h, nr, false);
+}
+
+HVO_EXPORT int
+hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn)
+{
+	struct hstate *h;
+
+	if (!m || !pfn)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	for (uint64_t k = 0; k < h->nr; k++) {
+		if (!h->pages[k].in_use) {
+			h->pages[k].in_use = true;
+			h->free--;
+			*pfn = h->pages[k].pfn;
+			return 0;
+		}
+	}
+	return machine_err(m, -ENOMEM, "no free %s hugepage in the pool", h->name);
+}
+
+static struct huge_page *
+hugepage_or_err(struct hvo_machine *m, uint64_t pfn, struct hstate **h)
+{
+	struct huge_page *hp = find_huge_page(m, pfn, h);
+
+	if (!hp)
+		machine_err(m, -EINVAL, "pfn 0x%" PRIx64 " is not the head of a pool hugepage",
+			    pfn);
+	return hp;
+}
+
+HVO_EXPORT int
+hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn)
+{
+	struct hstate *h;
+	struct huge_page *hp;
+
+	if (!m)
+		return -EINVAL;
+	hp = hugepage_or_err(m, pfn, &h);
+	if (!hp)
+		return -EINVAL;
+	if (!hp->in_use)
+		return machine_err(m, -EINVAL, "the %s hugepage at pfn 0x%" PRIx64 " is not in use",
+				   h->name, pfn);
+	hp->in_use = false;
+	h->free++;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
+{
+	struct hstate *h;
+	struct huge_page *hp;
+	const char *why;
+
+	if (!m)
+		return -EINVAL;
+	hp = hugepage_or_err(m, pfn, &h);
+	if (!hp)
+		return -EINVAL;
+	if (hp->variant != HVO_VARIANT_OFF)
+		return 0;
+	if (m->hvo_variant == HVO_VARIANT_OFF)
+		return machine_err(m, -EINVAL, "HVO is off");
+	if (!hugetlb_vmemmap_optimizable(m, h, &why))
+		return machine_err(m, -EINVAL, "%s hugepages: %s", h->name, why);
+	return hugetlb_vmemmap_optimize_folio(m, h, hp);
+}
+
+HVO_EXPORT int
+hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn)
+{
+	struct hstate *h;
+	struct huge_page *hp;
+
+	if (!m)
+		return -EINVAL;
+	hp = hugepage_or_err(m, pfn, &h);
+	if (!hp)
+		return -EINVAL;
+	return hugetlb_vmemmap_restore_folio(m, h, hp);
+}
+
+HVO_EXPORT int
+hvo_set_variant(struct hvo_machine *m, enum hvo_variant v)
+{
+	if (!m)
+		return -EINVAL;
+	if (!hvo_variant_name(v))
+		return machine_err(m, -EINVAL, "variant %d: allowed are off, keep2, fakehead and sharedtail",
+				   (int)v);
+	if (v != HVO_VARIANT_OFF && (v == HVO_VARIANT_SHAREDTAIL) != m->compound_mask)
+		return machine_err(m, -EINVAL,
+				   "%s needs the %s encoding of compound_head, and this machine booted with the %s one: boot with hvo=%s",
+				   hvo_variant_name(v),
+				   v == HVO_VARIANT_SHAREDTAIL ? "mask" : "pointer",
+				   m->compound_mask ? "mask" : "pointer",
+				   hvo_variant_name(v));
+	m->hvo_variant = v;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
+		bool *enabled, const char **reason)
+{
+	if (!m)
+		return -EINVAL;
+	if (v)
+		*v = m->hvo_variant;
+	if (enabled)
+		*enabled = m->hvo_variant != HVO_VARIANT_OFF &&
+			   is_pow2(m->cfg.struct_page_size);
+	if (reason) {
+		if (m->hvo_variant == HVO_VARIANT_OFF)
+			*reason = "hugetlb_optimize_vmemmap is off";
+		else if (!is_pow2(m->cfg.struct_page_size))
+			*reason = "cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)";
+		else
+			*reason = "";
+	}
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags)
+{
+	if (!m || !flags)
+		return -EINVAL;
+	return stable_page_flags(m, pfn, flags);
+}
+
+HVO_EXPORT int
+hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
+		 uint64_t nth, bool persistent)
+{
+	struct fail_attr *f;
+
+	if (!m)
+		return -EINVAL;
+	switch (point) {
+	case HVO_FAIL_VMEMMAP_PMD: f = &m->fail_vmemmap_pmd; break;
+	case HVO_FAIL_VMEMMAP_PTE: f = &m->fail_vmemmap_pte; break;
+	default:
+		return machine_err(m, -EINVAL, "fail point %d: allowed are PMD and PTE",
+				   (int)point);
+	}
+	f->nth = nth;
+	f->persistent = persistent;
+	f->calls = 0;
+	return 0;
+}

@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hstates, pools and compound pages (mm/hugetlb.c), compound_head() and
+ * /proc/kpageflags, and the checker's hugetlb rules.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hugetlb/hugetlb.h"
+#include "machine.h"
+#include "mm/page.h"
+
+#define TAIL_MAPPING	(UINT64_C(0x400) + POISON_POINTER_DELTA)
+#define HPG_vmemmap_optimized 4
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_BUDDY		10
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+#define KPF_HUGE		17
+#define KPF_HWPOISON		19
+#define KPF_NOPAGE		20
+#define KPF_RESERVED		32
+
+static unsigned
+ilog2_u64(uint64_t v)
+{
+	unsigned r = 0;
+
+	while (v >>= 1)
+		r++;
+	return r;
+}
+
+/* Does the 2026 kernel encode compound_info as a mask on this machine? */
+bool
+compound_info_has_mask(const struct hvo_machine *m)
+{
+	return m->compound_mask;
+}
+
+/* What a tail's compound_head / compound_info holds for this head. */
+static uint64_t
+compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order)
+{
+	if (compound_info_has_mask(m))
+		return ~((UINT64_C(1) << (order + ilog2_u64(m->cfg.struct_page_size))) - 1) | 1;
+	return head_va + 1;
+}
+
+/* The bytes of a plain tail struct page, written at @p (host memory). */
+void
+init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
+		   unsigned zone)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t flags = (uint64_t)zone << ZONES_PGSHIFT;
+	uint64_t info = compound_info(m, 0, order), tail_mapping = TAIL_MAPPING;
+	uint32_t type = PAGE_TYPE_NONE;
+
+	memset(p, 0, l->size);
+	memcpy(p + l->flags, &flags, 8);
+	memcpy(p + l->lru, &info, 8);
+	if (l->mapping != PAGE_FIELD_ABSENT)
+		memcpy(p + l->mapping, &tail_mapping, 8);
+	memcpy(p + l->page_type, &type, 4);
+}
+
+/* Write 8 bytes at a struct page field, if the layout has it. */
+static int
+field64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t v)
+{
+	return off == PAGE_FIELD_ABSENT ? 0 : kwrite64(m, page + off, v);
+}
+
+/*
+ * prep_compound_page() and init_new_hugetlb_folio(): every tail becomes a
+ * plain tail (written from one template per vmemmap page, as the memmap
+ * is); then the head, page[1] (order, mapcounts, nr_pages), page[2] (an
+ * empty deferred list) and page[3] (no subpool, no cgroups).
+ */
+static int
+prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t nr = UINT64_C(1) << h->order, head = pfn_to_page(m, pfn);
+	unsigned zone = pfn_zone(m, pfn);
+	uint8_t tpl[256];
+	uint64_t flags;
+	int rc;
+
+	init_compound_tail(m, tpl, h->order, zone);
+	if (!compound_info_has_mask(m)) {
+		uint64_t info = head + 1;
+
+		memcpy(tpl + l->lru, &info, 8);
+	}
+	rc = memmap_write_tails(m, pfn + 1, nr - 1, tpl);
+	if (rc)
+		return rc;
+
+	/* The head: PG_head, the hugetlb type, no HPG flags, no references. */
+	flags = ((uint64_t)zone << ZONES_PGSHIFT) | (UINT64_C(1) << PG_head);
+	rc = kwrite64(m, head + l->flags, flags);
+	if (!rc)
+		rc = kwrite64(m, head + l->lru, head + l->lru);
+	if (!rc)
+		rc = kwrite64(m, head + l->lru_prev, head + l->lru);
+	if (!rc)
+		rc = field64(m, head, l->mapping, 0);
+	if (!rc)
+		rc = set_page_private(m, head, 0);
+	if (!rc)
+		rc = kwrite32(m, head + l->page_type, PGTY_hugetlb << 24);
+	if (!rc)
+		rc = set_page_count(m, head, 0);
+
+	/* page[1]: folio_set_order() and the mapcounts. */
+	uint64_t p1 = head + l->size;
+
+	if (!rc)
+		rc = kwrite64(m, p1 + l->flags,
+			      ((uint64_t)zone << ZONES_PGSHIFT) | h->order);
+	if (!rc)
+		rc = kwrite32(m, p1 + l->lru_prev, UINT32_MAX);     /* _large_mapcount */
+	if (!rc)
+		rc = kwrite32(m, p1 + l->lru_prev + 4, UINT32_MAX); /* _entire_mapcount */
+	if (!rc)
+		rc = field64(m, p1, l->mapping, 0);   /* _nr_pages_mapped, _pincount */
+	if (!rc)
+		rc = field64(m, p1, l->index, nr);    /* _folio_nr_pages */
+
+	/* page[2]: INIT_LIST_HEAD(&folio->_deferred_list) over lru.prev, mapping. */
+	uint64_t p2 = p1 + l->size;
+
+	if (!rc && l->mapping != PAGE_FIELD_ABSENT) {
+		rc = kwrite64(m, p2 + l->lru_prev, p2 + l->lru_prev);
+		if (!rc)
+			rc = kwrite64(m, p2 + l->mapping, p2 + l->lru_prev);
+	}
+
+	/* page[3]: _hugetlb_subpool, _hugetlb_cgroup(_rsvd), _hugetlb_hwpoison. */
+	uint64_t p3 = p2 + l->size;
+
+	if (!rc)
+		rc = kwrite64(m, p3 + l->lru_prev, 0);
+	if (!rc)
+		rc = field64(m, p3, l->mapping, 0);
+	if (!rc)
+		rc = field64(m, p3, l->index, 0);
+	if (!rc)
+		rc = set_page_private(m, p3, 0);
+	return rc;
+}
+
+int
+folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on)
+{
+	uint64_t head = pfn_to_page(m, pfn), priv;
+	int rc = page_private(m, head, &priv);
+
+	if (rc)
+		return rc;
+	if (on)
+		priv |= UINT64_C(1) << HPG_vmemmap_optimized;
+	else
+		priv &= ~(UINT64_C(1) << HPG_vmemmap_optimized);
+	return set_page_private(m, head, priv);
+}
+
+/* The R5 fix: page[3]'s _hugetlb_cgroup back to TAIL_MAPPING. */
+int
+folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn)
+{
+	const struct page_layout *l = page_layout(m);
+
+	return field64(m, pfn_to_page(m, pfn) + 3 * l->size, l->mapping,
+		       TAIL_MAPPING);
+}
+
+int
+compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t info, flags, next;
+	int rc = kread64(m, page + l->lru, &info);
+
+	if (!rc)
+		rc = kread64(m, page + l->flags, &flags);
+	if (rc)
+		return rc;
+	if (info & 1) {
+		*head = compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
+						  : info - 1;
+		return 0;
+	}
+	/*
+	 * page_fixed_fake_head(): with classic HVO on, a page-aligned struct
+	 * page in a remapped tail page reads the head's bytes, PG_head and
+	 * all. Its page[1] tells the truth.
+	 */
+	if (m->hvo_fake_heads && flag_test(flags, PG_head) &&
+	    is_pow2(m->cfg.struct_page_size) &&
+	    !(page & (m->arch.page_size - 1))) {
+		rc = kread64(m, page + l->size + l->lru, &next);
+		if (rc)
+			return rc;
+		if (next & 1) {
+			*head = next - 1;
+			return 0;
+		}
+	}
+	*head = page;
+	return 0;
+}
+
+unsigned
+variant_kept_pages(enum hvo_variant v)
+{
+	switch (v) {
+	case HVO_VARIANT_OFF: return 0;
+	case HVO_VARIANT_KEEP2: return 2;
+	case HVO_VARIANT_FAKEHEAD:
+	case HVO_VARIANT_SHAREDTAIL: return 1;
+	}
+	return 0;
+}
+
+bool
+hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
+			    const char **why)
+{
+	const char *reason = NULL;
+
+	if (!is_pow2(m->cfg.struct_page_size))
+		reason = "cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)";
+	else if (h->vmemmap_pages <= 1 ||
+		 (m->hvo_variant == HVO_VARIANT_KEEP2 && h->vmemmap_pages <= 2))
+		reason = "the struct pages of this size fit in the pages HVO keeps";
+	if (why)
+		*why = reason;
+	return reason == NULL;
+}
+
+int
+hugetlb_init(struct hvo_machine *m)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	m->nr_hstates = 0;
+	for (unsigned i = 0; i < a->nr_hugetlb_sizes && i < HUGE_MAX_HSTATE; i++) {
+		struct hstate *h = &m->hstates[m->nr_hstates++];
+		uint64_t size = a->hugetlb_size[i];
+
+		memset(h, 0, sizeof(*h));
+		h->size = size;
+		h->order = ilog2_u64(size) - a->page_shift;
+		if (size >= (UINT64_C(1) << 30))
+			snprintf(h->name, sizeof(h->name), "%" PRIu64 "G", size >> 30);
+		else if (size >= (UINT64_C(1) << 20))
+			snprintf(h->name, sizeof(h->name), "%" PRIu64 "M", size >> 20);
+		else
+			snprintf(h->name, sizeof(h->name), "%" PRIu64 "K", size >> 10);
+		/* Whole pages of struct pages only: a fraction is not remappable. */
+		h->vmemmap_pages = ((UINT64_C(1) << h->order) * m->cfg.struct_page_size) /
+				   a->page_size;
+		if (((UINT64_C(1) << h->order) * m->cfg.struct_page_size) % a->page_size)
+			h->vmemmap_pages = 0;
+	}
+	return 0;
+}
+
+void
+hugetlb_fini(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++)
+		free(m->hstates[i].pages);
+}
+
+struct hstate *
+size_to_hstate(struct hvo_machine *m, uint64_t size)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++)
+		if (m->hstates[i].size == size)
+			return &m->hstates[i];
+	return NULL;
+}
+
+struct huge_page *
+find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+
+		for (uint64_t k = 0; k < h->nr; k++) {
+			if (h->pages[k].pfn == pfn) {
+				if (hs)
+					*hs = h;
+				return &h->pages[k];
+			}
+		}
+	}
+	return NULL;
+}
+
+static int
+pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
+{
+	if (h->nr == h->cap) {
+		uint64_t cap = h->cap ? h->cap * 2 : 16;
+		struct huge_page *p = realloc(h->pages, cap * sizeof(*p));
+
+		if (!p)
+			return machine_err(m, -ENOMEM, "out of host memory");
+		h->pages = p;
+		h->cap = cap;
+	}
+	h->pages[h->nr++] = (struct huge_page){
+		.pfn = pfn,
+		.variant = HVO_VARIANT_OFF,
+		.bootmem = bootmem,
+	};
+	h->free++;
+	return 0;
+}
+
+/* alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator. */
+static int
+alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t *pfn)
+{
+	if (h->order > m->arch.max_page_order)
+		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
+					  HVO_PAGES_HUGETLB, pfn);
+	return alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+}
+
+static int
+free_huge_frames(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
+{
+	if (h->order > m->arch.max_page_order)
+		return free_contig_range(m, pfn, h->order);
+	return free_pages(m, pfn, h->order);
+}
+
+/*
+ * free_tail_page_prepare(): what the kernel checks of each tail when a
+ * compound page is freed (with page checks on). Returns the first bad tail's
+ * reason, or NULL.
+ */
+static const char *
+check_free_tails(struct hvo_machine *m, struct hstate *h, uint64_t pfn,
+		 uint64_t *bad_pfn)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t head = pfn_to_page(m, pfn), nr = UINT64_C(1) << h->order;
+
+	for (uint64_t i = 1; i < nr; i++) {
+		uint64_t page = head + i * l->size, v = 0, ch;
+		uint32_t a = 0, b = 0;
+
+		*bad_pfn = pfn + i;
+		if (i == 1) {
+			if (kread32(m, page + l->lru_prev + 4, &a) || a != UINT32_MAX)
+				return "nonzero entire_mapcount";
+			if (kread32(m, page + l->lru_prev, &b) || b != UINT32_MAX)
+				return "nonzero large_mapcount";
+			if (l->mapping != PAGE_FIELD_ABSENT &&
+			    (kread64(m, page + l->mapping, &v) || v != 0))
+				return "nonzero nr_pages_mapped or pincount";
+		} else if (i == 2) {
+			if (l->mapping != PAGE_FIELD_ABSENT &&
+			    (kread64(m, page + l->lru_prev, &v) ||
+			     v != page + l->lru_prev))
+				return "on deferred list";
+		} else if (i > 3 && l->mapping != PAGE_FIELD_ABSENT) {
+			if (kread64(m, page + l->mapping, &v) || v != TAIL_MAPPING)
+				return "corrupted mapping in tail page";
+		}
+		if (kread64(m, page + l->lru, &v) || !(v & 1))
+			return "PageTail not set";
+		if (compound_head(m, page, &ch) || ch != head)
+			return "compound_head not consistent";
+	}
+	return NULL;
+}
+
+/*
+ * update_and_free_hugetlb_folio(): restore the vmemmap, check the tails,
+ * clear the compound page and give the frames back. A restore that fails
+ * leaves the hugepage in the pool, optimized.
+ */
+static int
+update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
+			      struct huge_page *hp)
+{
+	uint64_t nr = UINT64_C(1) << h->order, bad = 0;
+	uint8_t tpl[256];
+	const char *why;
+	int rc = hugetlb_vmemmap_restore_folio(m, h, hp);
+
+	if (rc)
+		return rc;
+	if (m->cfg.check_pages && (why = check_free_tails(m, h, hp->pfn, &bad))) {
+		count(m, CNT_HVO_BAD_PAGE);
+		machine_err(m, -EUCLEAN, "BUG: Bad page state: pfn 0x%" PRIx64 ": %s",
+			    bad, why);
+		m->last_bad_page = bad;
+	}
+	/* free_pages_prepare(): every struct page clean, as a free page. */
+	page_template(m, pfn_zone(m, hp->pfn), false, 0, tpl);
+	rc = memmap_write_pages(m, hp->pfn, nr, tpl);
+	if (!rc)
+		rc = set_page_count(m, pfn_to_page(m, hp->pfn), 1);
+	if (!rc)
+		rc = free_huge_frames(m, h, hp->pfn);
+	return rc;
+}
+
+static void
+pool_remove(struct hstate *h, uint64_t k)
+{
+	h->pages[k] = h->pages[--h->nr];
+}
+
+/*
+ * set_max_huge_pages(): grow by allocating every page, then preparing and
+ * optimizing them as one batch; shrink by restoring free pages as one
+ * batch, then freeing them. With @partial (the kernel's own semantics) a
+ * grow keeps what it got; without, a grow that cannot complete is undone
+ * and nothing changes.
+ */
+int
+set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
+		   bool partial)
+{
+	uint64_t in_use = h->nr - h->free;
+	int rc = 0;
+
+	if (count_ > h->nr) {
+		uint64_t want = count_ - h->nr, got = 0, first = h->nr, freep;
+		struct huge_page **list;
+
+		freep = machine_pages(m, HVO_PAGES_FREE);
+		if (!partial && want > freep >> h->order)
+			return machine_err(m, -ENOMEM,
+					   "%" PRIu64 " more %s hugepages need %" PRIu64 " pages; %" PRIu64 " are free",
+					   want, h->name, want << h->order, freep);
+		for (; got < want; got++) {
+			uint64_t pfn;
+
+			rc = alloc_fresh_hugetlb_folio(m, h, &pfn);
+			if (rc)
+				break;
+			rc = pool_add(m, h, pfn, false);
+			if (rc) {
+				free_huge_frames(m, h, pfn);
+				break;
+			}
+			rc = prep_new_hugetlb_folio(m, h, pfn);
+			if (rc)
+				break;
+		}
+		if (rc && !partial) {
+			char why[256];
+
+			memcpy(why, m->error, sizeof(why));
+			while (h->nr > first) {
+				struct huge_page *hp = &h->pages[h->nr - 1];
+
+				h->free--;
+				update_and_free_hugetlb_folio(m, h, hp);
+				h->nr--;
+			}
+			memcpy(m->error, why, sizeof(why));
+			return rc;
+		}
+		/* prep_and_add_allocated_folios(): one HVO batch. */
+		list = malloc((h->nr - first + 1) * sizeof(*list));
+		if (!list)
+			return machine_err(m, -ENOMEM, "out of host memory");
+		for (uint64_t k = first; k < h->nr; k++)
+			list[k - first] = &h->pages[k];
+		release_batch_begin(m);
+		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
+		release_batch_end(m);
+		free(list);
+		return rc && got == 0 ? rc : 0;
+	}
+	if (count_ < h->nr) {
+		uint64_t drop = h->nr - count_, n = 0;
+		struct huge_page **list;
+
+		if (count_ < in_use)
+			drop = h->free;
+		list = malloc((drop + 1) * sizeof(*list));
+		if (!list)
+			return machine_err(m, -ENOMEM, "out of host memory");
+		/* remove_pool_hugetlb_folio() for free pages, from the top. */
+		for (uint64_t k = h->nr; k-- > 0 && n < drop;)
+			if (!h->pages[k].in_use)
+				list[n++] = &h->pages[k];
+		release_batch_begin(m);
+		long restored = hugetlb_vmemmap_restore_folios(m, h, list, n);
+
+		(void)restored;
+		/* Free what was restored (or never optimized), highest index first. */
+		for (uint64_t i = 0; i < n; i++) {
+			struct huge_page *hp = list[i];
+			uint64_t k = (uint64_t)(hp - h->pages);
+
+			if (hp->variant != HVO_VARIANT_OFF) {
+				rc = -ENOMEM; /* stays in the pool, optimized */
+				continue;
+			}
+			rc = update_and_free_hugetlb_folio(m, h, hp);
+			if (rc)
+				break;
+			h->free--;
+			pool_remove(h, k);
+		}
+		release_batch_end(m);
+		free(list);
+		if (rc == -ENOMEM)
+			return machine_err(m, -ENOMEM,
+					   "some %s hugepages stay in the pool: their vmemmap could not be restored (%s)",
+					   h->name, m->error);
+		if (!rc && count_ < in_use)
+			return machine_err(m, -EBUSY,
+					   "%" PRIu64 " %s hugepages are in use; the pool keeps them",
+					   in_use, h->name);
+		return rc;
+	}
+	return 0;
+}
+
+int
+hugetlb_reserve_bootmem(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+
+		/* Only gigantic pages come from memblock; the rest from the buddy. */
+		if (h->order <= m->arch.max_page_order)
+			continue;
+		for (unsigned k = 0; k < h->boot_nr; k++) {
+			uint64_t pa;
+
+			if (memblock_phys_alloc(&m->memblock, h->size, h->size, 0, &pa))
+				return machine_err(m, -ENOMEM,
+						   "hugepages: no room at boot for %s hugepage %u of %u",
+						   h->name, k + 1, h->boot_nr);
+			page_owner_set_range(&m->owner, pa >> m->arch.page_shift,
+					     UINT64_C(1) << h->order, HVO_PAGES_HUGETLB);
+			if (pool_add(m, h, pa >> m->arch.page_shift, true))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * gather_bootmem_prealloc() and hugetlb_hstate_alloc_pages(): prepare the
+ * boot pools (memblock pages join the managed memory) and optimize them,
+ * one batch per hstate.
+ */
+int
+hugetlb_gather_bootmem(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+		struct huge_page **list;
+		int rc;
+
+		if (h->order <= m->arch.max_page_order) {
+			if (h->boot_nr) {
+				rc = set_max_huge_pages(m, h, h->boot_nr, false);
+				if (rc)
+					return rc;
+			}
+			continue;
+		}
+		if (!h->nr)
+			continue;
+		for (uint64_t k = 0; k < h->nr; k++) {
+			uint64_t pfn = h->pages[k].pfn;
+
+			rc = prep_new_hugetlb_folio(m, h, pfn);
+			if (rc)
+				return rc;
+			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
+		}
+		list = malloc(h->nr * sizeof(*list));
+		if (!list)
+			return -ENOMEM;
+		for (uint64_t k = 0; k < h->nr; k++)
+			list[k] = &h->pages[k];
+		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr);
+		free(list);
+	}
+	return 0;
+}
+
+int
+stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *out)
+{
+	uint64_t page, flags, head, hflags, info;
+	uint32_t type, htype;
+	int rc;
+
+	if (!pfn_valid(&m->phys, pfn)) {
+		*out = UINT64_C(1) << KPF_NOPAGE;
+		return 0;
+	}
+	page = pfn_to_page(m, pfn);
+	rc = page_flags(m, page, &flags);
+	if (!rc)
+		rc = kread64(m, page + page_layout(m)->lru, &info);
+	if (!rc)
+		rc = compound_head(m, page, &head);
+	if (!rc)
+		rc = page_get_type(m, page, &type);
+	if (rc)
+		return rc;
+	*out = 0;
+	/* PageCompound(): PG_head, or a tail's bit 0. */
+	if (flag_test(flags, PG_head) || (info & 1)) {
+		rc = page_flags(m, head, &hflags);
+		if (!rc)
+			rc = page_get_type(m, head, &htype);
+		if (rc)
+			return rc;
+		*out |= UINT64_C(1) << (head == page ? KPF_COMPOUND_HEAD :
+						       KPF_COMPOUND_TAIL);
+		if (page_type_is(htype, PGTY_hugetlb))
+			*out |= UINT64_C(1) << KPF_HUGE;
+	}
+	if (page_type_is(type, PGTY_buddy))
+		*out |= UINT64_C(1) << KPF_BUDDY;
+	if (flag_test(flags, PG_reserved))
+		*out |= UINT64_C(1) << KPF_RESERVED;
+	if (flag_test(flags, PG_hwpoison))
+		*out |= UINT64_C(1) << KPF_HWPOISON;
+	return 0;
+}
+
+/* The pfn behind a kernel virtual address of the vmemmap. */
+uint64_t
+pfn_of_va(struct hvo_machine *m, uint64_t va)
+{
+	uint64_t pa = 0;
+
+	pt_lookup(m, va, &pa, NULL);
+	return pa >> m->arch.page_shift;
+}
+
+#define FAIL(m, ...) machine_err((m), -EUCLEAN, __VA_ARGS__)
+
+/*
+ * Rule "hvo": the vmemmap of each optimized hugepage maps exactly as its
+ * variant says, and every struct page of every hugepage resolves to its
+ * head.
+ */
+static int
+check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t start = pfn_to_page(m, hp->pfn), nr = UINT64_C(1) << h->order;
+	uint64_t kept = variant_kept_pages(hp->variant);
+
+	for (uint64_t i = 0; hp->variant != HVO_VARIANT_OFF && i < h->vmemmap_pages; i++) {
+		uint64_t va = start + i * a->page_size, pa, want;
+		bool w, want_w;
+
+		if (pt_lookup(m, va, &pa, &w))
+			return FAIL(m, "hvo: vmemmap page %" PRIu64 " of the %s hugepage at pfn 0x%" PRIx64 " is not mapped",
+				    i, h->name, hp->pfn);
+		if (i < kept) {
+			want = i == 0 ? hp->head_vmemmap : hp->reuse_vmemmap;
+			want_w = true;
+		} else {
+			want = hp->variant == HVO_VARIANT_SHAREDTAIL ?
+			       h->tail_pfn[pfn_zone(m, hp->pfn)] : hp->reuse_vmemmap;
+			want_w = !a->has_kernel_ro;
+		}
+		if (pa >> a->page_shift != want || w != want_w)
+			return FAIL(m, "hvo: %s vmemmap page %" PRIu64 " of the %s hugepage at pfn 0x%" PRIx64 " maps pfn 0x%" PRIx64 " %s, the variant says pfn 0x%" PRIx64 " %s",
+				    hvo_variant_name(hp->variant), i, h->name, hp->pfn,
+				    pa >> a->page_shift, w ? "RW" : "RO", want,
+				    want_w ? "RW" : "RO");
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t page = start + i * m->cfg.struct_page_size, head;
+
+		if (compound_head(m, page, &head))
+			return FAIL(m, "hvo: struct page of pfn 0x%" PRIx64 " unreadable: %s",
+				    hp->pfn + i, m->error);
+		if (head != start)
+			return FAIL(m, "hvo: pfn 0x%" PRIx64 " of the %s hugepage at pfn 0x%" PRIx64 " resolves to head 0x%" PRIx64 ", not 0x%" PRIx64,
+				    hp->pfn + i, h->name, hp->pfn, head, start);
+	}
+	return 0;
+}
+
+int
+hugetlb_check(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+		uint64_t free = 0, opt = 0;
+
+		for (uint64_t k = 0; k < h->nr; k++) {
+			struct huge_page *hp = &h->pages[k];
+			uint64_t head;
+			unsigned order;
+			enum hvo_page_category c;
+			int rc;
+
+			if (!page_owner_lookup(&m->owner, hp->pfn, &head, &order, &c) ||
+			    head != hp->pfn || order != h->order || c != HVO_PAGES_HUGETLB)
+				return FAIL(m, "hvo: the %s hugepage at pfn 0x%" PRIx64 " is not a hugetlb allocation of order %u",
+					    h->name, hp->pfn, h->order);
+			rc = check_huge_page(m, h, hp);
+			if (rc)
+				return rc;
+			free += !hp->in_use;
+			opt += hp->variant != HVO_VARIANT_OFF;
+		}
+		if (free != h->free || opt != h->optimized)
+			return FAIL(m, "hvo: %s pool counts %" PRIu64 " free and %" PRIu64 " optimized, the pages say %" PRIu64 " and %" PRIu64,
+				    h->name, h->free, h->optimized, free, opt);
+	}
+	return 0;
+}

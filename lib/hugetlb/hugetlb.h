@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HugeTLB pools and the vmemmap optimization (mm/hugetlb.c,
+ * mm/hugetlb_vmemmap.c).
+ *
+ * A hugepage is a compound page: PG_head and the hugetlb page type on the
+ * head, the folio fields in the first tail pages, every tail pointing at the
+ * head. HVO remaps the tail part of its struct pages onto one shared page;
+ * which page, and how many are kept, is the variant's business.
+ */
+#ifndef HVO_HUGETLB_H
+#define HVO_HUGETLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvo/hvo.h"
+
+struct hvo_machine;
+
+#define HUGE_MAX_HSTATE 6
+
+/* One hugepage of a pool; host memory, as the kernel's folio lists. */
+struct huge_page {
+	uint64_t pfn;            /* head pfn */
+	enum hvo_variant variant;/* how its vmemmap is optimized (OFF: not) */
+	bool in_use;             /* handed out; not on the free list */
+	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
+	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
+	bool bootmem;            /* came from memblock at boot */
+};
+
+struct hstate {
+	unsigned order;
+	uint64_t size;
+	char name[16];                /* "2M", "1G" */
+	uint64_t nr;                  /* in the pool */
+	uint64_t free;
+	uint64_t optimized;           /* with an optimized vmemmap */
+	uint64_t vmemmap_pages;       /* struct page pages per hugepage */
+	bool optimizable;             /* hugetlb_vmemmap_optimizable() */
+	struct huge_page *pages;      /* the pool */
+	uint64_t cap;
+	uint64_t tail_pfn[4];         /* sharedtail: per zone, 0 = none */
+	unsigned boot_nr;             /* hugepages= at boot */
+};
+
+/* vmemmap_remap_walk flags. */
+#define VMEMMAP_SPLIT_NO_TLB_FLUSH (1u << 0)
+#define VMEMMAP_REMAP_NO_TLB_FLUSH (1u << 1)
+
+/* The hstates this arch offers, set up at boot. */
+int
+hugetlb_init(struct hvo_machine *m);
+
+void
+hugetlb_fini(struct hvo_machine *m);
+
+struct hstate *
+size_to_hstate(struct hvo_machine *m, uint64_t size);
+
+/* Boot-time pools (hugepages=): gigantic ones come from memblock. */
+int
+hugetlb_reserve_bootmem(struct hvo_machine *m);
+
+int
+hugetlb_gather_bootmem(struct hvo_machine *m);
+
+
+/* hugetlb_vmemmap_optimizable(), with the kernel's reason when not. */
+bool
+hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
+			    const char **why);
+
+/* How many vmemmap pages a variant keeps per hugepage (0 for off). */
+unsigned
+variant_kept_pages(enum hvo_variant v);
+
+/* The single-folio operations, with immediate TLB flushes. */
+int
+hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
+			       struct huge_page *hp);
+
+int
+hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
+			      struct huge_page *hp);
+
+/* The batched ones: two full flushes per batch. */
+int
+hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
+				struct huge_page **list, uint64_t n);
+
+long
+hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
+			       struct huge_page **list, uint64_t n);
+
+/* compound_head() for any struct page address, with the variant's rules. */
+int
+compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head);
+
+/* /proc/kpageflags bits of a pfn. */
+int
+stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
+
+/* The checker's hugetlb rules. */
+int
+hugetlb_check(struct hvo_machine *m);
+
+int
+set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t nr,
+		   bool partial);
+
+bool
+compound_info_has_mask(const struct hvo_machine *m);
+
+/* A plain tail struct page of a hugepage of this order, at host memory @p. */
+void
+init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
+		   unsigned zone);
+
+/* HPG_vmemmap_optimized in the head's private. */
+int
+folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on);
+
+/* Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a restore (R5). */
+int
+folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn);
+
+uint64_t
+pfn_of_va(struct hvo_machine *m, uint64_t va);
+
+/* The hugepage a pfn heads, or NULL. */
+struct huge_page *
+find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs);
+
+#endif /* HVO_HUGETLB_H */
