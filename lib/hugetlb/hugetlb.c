@@ -506,13 +506,20 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		long restored = hugetlb_vmemmap_restore_folios(m, h, list, n);
 
 		(void)restored;
-		/* Free what was restored (or never optimized), highest index first. */
+		/*
+		 * Free what was restored (or never optimized). The list runs
+		 * from the highest index down, and pool_remove() only moves
+		 * the last page into the hole, so the rest of the list stays
+		 * valid.
+		 */
+		uint64_t stuck = 0;
+
 		for (uint64_t i = 0; i < n; i++) {
 			struct huge_page *hp = list[i];
 			uint64_t k = (uint64_t)(hp - h->pages);
 
 			if (hp->variant != HVO_VARIANT_OFF) {
-				rc = -ENOMEM; /* stays in the pool, optimized */
+				stuck++; /* stays in the pool, optimized */
 				continue;
 			}
 			rc = update_and_free_hugetlb_folio(m, h, hp);
@@ -523,10 +530,10 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		}
 		release_batch_end(m);
 		free(list);
-		if (rc == -ENOMEM)
+		if (!rc && stuck)
 			return machine_err(m, -ENOMEM,
-					   "some %s hugepages stay in the pool: their vmemmap could not be restored (%s)",
-					   h->name, m->error);
+					   "%" PRIu64 " %s hugepages stay in the pool: their vmemmap could not be restored (%s)",
+					   stuck, h->name, m->error);
 		if (!rc && count_ < in_use)
 			return machine_err(m, -EBUSY,
 					   "%" PRIu64 " %s hugepages are in use; the pool keeps them",

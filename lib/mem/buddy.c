@@ -544,6 +544,33 @@ release_batch_begin(struct hvo_machine *m)
 	m->release.active = true;
 }
 
+/* Hand back [pfn, pfn + n), except frames allocated again meanwhile. */
+static void
+release_if_free(struct hvo_machine *m, uint64_t pfn, uint64_t n)
+{
+	uint64_t run = 0, start = pfn;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t head;
+		unsigned order;
+		enum hvo_page_category c;
+
+		if (!page_owner_lookup(&m->owner, pfn + i, &head, &order, &c)) {
+			if (!run)
+				start = pfn + i;
+			run++;
+			continue;
+		}
+		/* In use again, and perhaps written: still dirty. */
+		page_owner_mark_dirty(&m->owner, pfn + i);
+		if (run)
+			release_now(m, start, run);
+		run = 0;
+	}
+	if (run)
+		release_now(m, start, run);
+}
+
 void
 release_batch_end(struct hvo_machine *m)
 {
@@ -559,7 +586,12 @@ release_batch_end(struct hvo_machine *m)
 
 		for (i++; i < q->n && q->run[i][0] == pfn + n; i++)
 			n += q->run[i][1];
-		release_now(m, pfn, n);
+		/*
+		 * A frame freed early in the batch may have been handed out
+		 * again (a new vmemmap head page, say) and written: only what
+		 * is still free goes back.
+		 */
+		release_if_free(m, pfn, n);
 	}
 	q->n = 0;
 }
