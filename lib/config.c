@@ -466,7 +466,7 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			return errf(err, errlen, -EINVAL,
 				    "hugepages: %" PRIu64 "K is not a hugepage size of this machine: allowed are %s",
 				    cfg->boot_hugepages[i].size >> 10, sizes);
-		if (cfg->boot_hugepages[i].nr * cfg->boot_hugepages[i].size > total)
+		if (cfg->boot_hugepages[i].nr > total / cfg->boot_hugepages[i].size)
 			return errf(err, errlen, -EINVAL,
 				    "hugepages: %" PRIu64 " x %" PRIu64 "K is more than the machine's RAM",
 				    cfg->boot_hugepages[i].nr,

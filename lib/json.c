@@ -58,10 +58,26 @@ json_close(struct json *j, char c)
 	fputc(c, j->f);
 }
 
-void json_begin_object(struct json *j) { json_open(j, '{'); }
-void json_end_object(struct json *j) { json_close(j, '}'); }
-void json_begin_array(struct json *j) { json_open(j, '['); }
-void json_end_array(struct json *j) { json_close(j, ']'); }
+void
+json_begin_object(struct json *j)
+{
+	json_open(j, '{');
+}
+void
+json_end_object(struct json *j)
+{
+	json_close(j, '}');
+}
+void
+json_begin_array(struct json *j)
+{
+	json_open(j, '[');
+}
+void
+json_end_array(struct json *j)
+{
+	json_close(j, ']');
+}
 
 static void
 json_quoted(FILE *f, const char *s)
@@ -91,20 +107,100 @@ json_key(struct json *j, const char *key)
 	j->after_key = true;
 }
 
-void json_str(struct json *j, const char *s) { json_sep(j); json_quoted(j->f, s); }
-void json_u64(struct json *j, uint64_t v) { json_sep(j); fprintf(j->f, "%" PRIu64, v); }
-void json_i64(struct json *j, int64_t v) { json_sep(j); fprintf(j->f, "%" PRId64, v); }
-void json_double(struct json *j, double v) { json_sep(j); fprintf(j->f, "%.6g", v); }
-void json_bool(struct json *j, bool v) { json_sep(j); fputs(v ? "true" : "false", j->f); }
-void json_null(struct json *j) { json_sep(j); fputs("null", j->f); }
-void json_hex(struct json *j, uint64_t v) { json_sep(j); fprintf(j->f, "\"0x%" PRIx64 "\"", v); }
-void json_hex16(struct json *j, uint64_t v) { json_sep(j); fprintf(j->f, "\"0x%016" PRIx64 "\"", v); }
+void
+json_str(struct json *j, const char *s)
+{
+	json_sep(j);
+	json_quoted(j->f, s);
+}
+void
+json_u64(struct json *j, uint64_t v)
+{
+	json_sep(j);
+	fprintf(j->f, "%" PRIu64, v);
+}
+void
+json_i64(struct json *j, int64_t v)
+{
+	json_sep(j);
+	fprintf(j->f, "%" PRId64, v);
+}
+void
+json_double(struct json *j, double v)
+{
+	json_sep(j);
+	fprintf(j->f, "%.6g", v);
+}
+void
+json_bool(struct json *j, bool v)
+{
+	json_sep(j);
+	fputs(v ? "true" : "false", j->f);
+}
+void
+json_null(struct json *j)
+{
+	json_sep(j);
+	fputs("null", j->f);
+}
+void
+json_hex(struct json *j, uint64_t v)
+{
+	json_sep(j);
+	fprintf(j->f, "\"0x%" PRIx64 "\"", v);
+}
+void
+json_hex16(struct json *j, uint64_t v)
+{
+	json_sep(j);
+	fprintf(j->f, "\"0x%016" PRIx64 "\"", v);
+}
 
-void json_kv_str(struct json *j, const char *k, const char *v) { json_key(j, k); json_str(j, v); }
-void json_kv_u64(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_u64(j, v); }
-void json_kv_i64(struct json *j, const char *k, int64_t v) { json_key(j, k); json_i64(j, v); }
-void json_kv_double(struct json *j, const char *k, double v) { json_key(j, k); json_double(j, v); }
-void json_kv_bool(struct json *j, const char *k, bool v) { json_key(j, k); json_bool(j, v); }
-void json_kv_null(struct json *j, const char *k) { json_key(j, k); json_null(j); }
-void json_kv_hex(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_hex(j, v); }
-void json_kv_hex16(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_hex16(j, v); }
+void
+json_kv_str(struct json *j, const char *k, const char *v)
+{
+	json_key(j, k);
+	json_str(j, v);
+}
+void
+json_kv_u64(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_u64(j, v);
+}
+void
+json_kv_i64(struct json *j, const char *k, int64_t v)
+{
+	json_key(j, k);
+	json_i64(j, v);
+}
+void
+json_kv_double(struct json *j, const char *k, double v)
+{
+	json_key(j, k);
+	json_double(j, v);
+}
+void
+json_kv_bool(struct json *j, const char *k, bool v)
+{
+	json_key(j, k);
+	json_bool(j, v);
+}
+void
+json_kv_null(struct json *j, const char *k)
+{
+	json_key(j, k);
+	json_null(j);
+}
+void
+json_kv_hex(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_hex(j, v);
+}
+void
+json_kv_hex16(struct json *j, const char *k, uint64_t v)
+{
+	json_key(j, k);
+	json_hex16(j, v);
+}

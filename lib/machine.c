@@ -138,8 +138,31 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	 * (memstart >> PAGE_SHIFT) sits at VMEMMAP_START.
 	 */
 	memstart = a->memstart_align ? round_down64(ram0, a->memstart_align) : 0;
+	/*
+	 * The 2026 mask encoding computes a head by masking a tail's
+	 * address, so the vmemmap must be aligned to the struct pages of the
+	 * largest folio ("Align vmemmap to maximal folio size"). Where it is
+	 * not, the kernel keeps the pointer encoding.
+	 */
+	if (m->compound_mask && a->memstart_align) {
+		uint64_t max = 0;
+
+		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++)
+			max = a->hugetlb_size[i] > max ? a->hugetlb_size[i] : max;
+		if (max > a->memstart_align)
+			memstart = round_down64(ram0, max);
+	}
 	m->vmemmap_base = a->vmemmap_start -
 			  (memstart >> a->page_shift) * cfg->struct_page_size;
+	if (m->compound_mask) {
+		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++) {
+			uint64_t span = (a->hugetlb_size[i] >> a->page_shift) *
+					cfg->struct_page_size;
+
+			if (m->vmemmap_base & (span - 1))
+				m->compound_mask = false;
+		}
+	}
 	m->vmemmap_pfn_lo = lo_pfn;
 	m->vmemmap_pfn_hi = hi_pfn;
 

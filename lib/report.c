@@ -160,6 +160,8 @@ report_zones(struct json *j, const struct hvo_machine *m)
 	json_key(j, "buddyinfo");
 	json_begin_array(j);
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue; /* for_each_populated_zone() */
 		json_begin_object(j);
 		json_kv_str(j, "zone", z.name);
 		json_key(j, "free_blocks");

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hvo-sim: build a simulated machine from a spec, prove its invariants, and
- * show everything about it: the canonical spec, the page-table geometry, the
- * RAM, where every page frame went, page-table walks and the work counters.
+ * hvo-sim: build a simulated machine from a spec, size its HugeTLB pools,
+ * prove its invariants, and show everything about it: the canonical spec, the
+ * page-table geometry, the RAM, where every page frame went, the zones and
+ * their free lists, the hugepage pools and what HVO saved, page-table walks
+ * and the work counters.
  *
  * This program uses only the public API in <hvo/hvo.h>.
  */
@@ -43,23 +45,39 @@ struct walk_arg {
 	uint64_t value;   /* the address, or the pfn */
 };
 
+/* A --hugepages SIZE=N: set the pool of SIZE to N once the machine exists. */
+struct pool_arg {
+	const char *text; /* as given on the command line */
+	uint64_t size;    /* bytes */
+	uint64_t nr;
+};
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: " PROG " [--machine SPEC] [--walk VA]... [--json]\n"
+		"Usage: " PROG " [--machine SPEC] [--hvo VARIANT] [--hugepages SIZE=N]...\n"
+		"               [--walk VA]... [--json]\n"
 		"       " PROG " --list-presets | --help | --version\n"
 		"\n"
-		"Build a simulated machine, check its invariants and report its\n"
-		"geometry, RAM, page accounting, page-table walks and counters.\n"
+		"Build a simulated machine, size its hugepage pools, check its\n"
+		"invariants and report its geometry, RAM, page accounting, zones,\n"
+		"hugepage pools, HVO state, page-table walks and counters.\n"
 		"\n"
 		"Options:\n"
 		"  -m, --machine SPEC  the machine to build (default: " DEFAULT_SPEC ")\n"
+		"      --hvo VARIANT   the HVO variant to boot with: off, keep2,\n"
+		"                      fakehead or sharedtail; overrides the spec's hvo=\n"
+		"      --hugepages SIZE=N\n"
+		"                      once the machine is up, set the pool of SIZE\n"
+		"                      hugepages (2M, 1G, 64K, 32M, ...) to N, as a\n"
+		"                      write to nr_hugepages; may be repeated, and runs\n"
+		"                      in order\n"
 		"  -w, --walk VA       walk the kernel page table for VA; may be\n"
 		"                      repeated. VA is one of:\n"
 		"                        0x... or decimal  a kernel virtual address\n"
 		"                        pfn:N             the struct page of pfn N\n"
-		"                                          (vmemmap base + N * struct page size)\n"
+		"                                          (pfn_to_page(N); N in a section with RAM)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
 		"  -j, --json          print the JSON report instead of text\n"
 		"  -l, --list-presets  list the named machine presets and exit\n"
@@ -98,14 +116,23 @@ usage(FILE *f)
 		"           DEFERRED_STRUCT_PAGE_INIT (default on)\n"
 		"  pcp=on|off\n"
 		"           per-CPU page lists for orders up to 3 (default on)\n"
+		"  checkpages=on|off\n"
+		"           check the tail struct pages of every hugepage freed\n"
+		"           (default off)\n"
+		"  hugepages=SIZE:N[;SIZE:N...]\n"
+		"           hugepages reserved at boot, as the kernel's hugepagesz=\n"
+		"           and hugepages= (default none)\n"
 		"The canonical spec printed first spells out every key.\n"
 		"Sizes take a K, M, G or T suffix. Examples:\n"
 		"  " PROG " --machine x86_64:levels=5,mem=64G\n"
 		"  " PROG " --machine arm64:granule=16K,va=48,struct_page=80 --walk vmemmap\n"
-		"  " PROG " --machine riscv64-sv39 --walk pfn:4096 --json\n"
+		"  " PROG " --machine riscv64-sv39 --walk pfn:528384 --json\n"
+		"  " PROG " --machine x86_64:mem=8G --hugepages 2M=512 --hugepages 1G=2\n"
+		"  " PROG " --machine arm64-4k-48 --hvo fakehead --hugepages 32M=2\n"
 		"\n"
-		"Exit status: 0 on success, 1 if the machine could not be built,\n"
-		"failed its check or refused a walk, 2 for a usage error.\n");
+		"Exit status: 0 on success; 1 if the machine could not be built,\n"
+		"refused a pool size, failed its check or refused a walk; 2 for a\n"
+		"usage error.\n");
 }
 
 static void
@@ -139,11 +166,14 @@ bad_option(int what, const char *arg)
 	usage_hint();
 }
 
+/* The version built against, then the one loaded: they may differ. */
 static void
 version(void)
 {
 	printf(PROG " (libhvo) %d.%d.%d\n", HVO_VERSION_MAJOR,
 	       HVO_VERSION_MINOR, HVO_VERSION_MICRO);
+	printf("libhvo %s (built against %d.%d.%d)\n", hvo_version(),
+	       HVO_VERSION_MAJOR, HVO_VERSION_MINOR, HVO_VERSION_MICRO);
 }
 
 static void
@@ -223,26 +253,105 @@ static int
 resolve_walk(const struct hvo_machine *m, const struct hvo_geometry *g,
 	     const struct walk_arg *w, uint64_t *va)
 {
-	const struct hvo_config *cfg = hvo_machine_config(m);
-	uint64_t pfn = w->value;
+	uint64_t pfn;
 
 	switch (w->kind) {
 	case WALK_VA:
 		*va = w->value;
 		return 0;
 	case WALK_VMEMMAP:
-		pfn = cfg->mem[0].base >> g->page_shift;
+		pfn = g->first_pfn;
 		break;
 	case WALK_PFN:
+	default:
+		pfn = w->value;
 		break;
 	}
-	/* vmemmap_base + pfn * struct_page_size must not wrap around. */
-	if (pfn > (UINT64_MAX - g->vmemmap_base) / g->struct_page_size) {
-		fprintf(stderr, PROG ": --walk %s: the struct page of pfn %" PRIu64 " is past the end of the address space\n",
+	if (hvo_pfn_to_page(m, pfn, va)) {
+		fprintf(stderr, PROG ": --walk %s: pfn %" PRIu64 " has no struct page on this machine (it is in no memory section with RAM)\n",
 			w->text, pfn);
-		return -ERANGE;
+		return -EINVAL;
 	}
-	*va = g->vmemmap_base + pfn * g->struct_page_size;
+	return 0;
+}
+
+/* "off", "keep2", ...: the names the library knows. */
+static int
+parse_variant(const char *text, enum hvo_variant *out)
+{
+	const char *name;
+	int v;
+
+	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++) {
+		if (strcmp(text, name) == 0) {
+			*out = (enum hvo_variant)v;
+			return 0;
+		}
+	}
+	fprintf(stderr, PROG ": --hvo %s: allowed are", text);
+	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++)
+		fprintf(stderr, "%s %s", v ? "," : "", name);
+	fprintf(stderr, "\n");
+	return -EINVAL;
+}
+
+/*
+ * A size as the spec writes one: decimal digits and an optional K, M, G or
+ * T. expand_number() would also take a sign, blanks, hex, octal and more
+ * suffixes, and libbsd's saturates a number past 64 bits instead of
+ * refusing it, so the text is checked first.
+ */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	if (!digits || (s[digits] && (!strchr("KMGTkmgt", s[digits]) ||
+				      s[digits + 1])))
+		return -EINVAL;
+	/* A leading 0 would make it octal. */
+	while (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		s++;
+	errno = 0;
+	(void)strtoull(s, NULL, 10);
+	if (errno)
+		return -ERANGE;
+	return expand_number(s, out) ? -EINVAL : 0;
+}
+
+static int
+parse_pool(const char *text, struct pool_arg *p)
+{
+	const char *eq = strchr(text, '='), *errstr = NULL;
+	char size[32];
+	size_t len = eq ? (size_t)(eq - text) : 0;
+	long long nr;
+
+	p->text = text;
+	if (!eq || !len || len >= sizeof(size)) {
+		fprintf(stderr, PROG ": --hugepages %s: expected SIZE=N, e.g. 2M=512\n",
+			text);
+		return -EINVAL;
+	}
+	memcpy(size, text, len);
+	size[len] = '\0';
+	if (parse_size(size, &p->size)) {
+		fprintf(stderr, PROG ": --hugepages %s: '%s' is not a size (a number of bytes with an optional K, M, G or T)\n",
+			text, size);
+		return -EINVAL;
+	}
+	if (eq[1] < '0' || eq[1] > '9') {
+		fprintf(stderr, PROG ": --hugepages %s: the count must be a decimal number\n",
+			text);
+		return -EINVAL;
+	}
+	nr = strtonum(eq + 1, 0, LLONG_MAX, &errstr);
+	if (errstr) {
+		fprintf(stderr, PROG ": --hugepages %s: the count is %s\n", text,
+			errstr);
+		return -EINVAL;
+	}
+	p->nr = (uint64_t)nr;
 	return 0;
 }
 
@@ -368,6 +477,106 @@ print_memory(const struct hvo_machine *m, const struct hvo_geometry *g)
 	return 0;
 }
 
+/* /proc/zoneinfo in brief: where each zone is and what it holds. */
+static void
+print_zones(const struct hvo_machine *m)
+{
+	struct hvo_zone_info z;
+
+	printf("\nzones (pages)\n");
+	printf("  %-7s %10s %10s %10s %10s %10s %10s %7s %6s %6s\n", "zone",
+	       "start pfn", "spanned", "present", "managed", "free",
+	       "deferred", "pcp", "high", "batch");
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		printf("  %-7s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
+		       z.name, z.start_pfn, z.spanned_pages, z.present_pages,
+		       z.managed_pages, z.free_pages, z.deferred_pages,
+		       z.pcp_pages, z.pcp_high, z.pcp_batch);
+}
+
+/*
+ * /proc/buddyinfo: free blocks per order, lowest order first, in the
+ * kernel's own format (indented here, and without its trailing blank).
+ */
+static void
+print_buddyinfo(const struct hvo_machine *m)
+{
+	struct hvo_zone_info z;
+
+	printf("\nbuddyinfo (free blocks of order 0, 1, 2, ...)\n");
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue; /* the kernel lists populated zones only */
+		printf("  Node 0, zone %8s", z.name);
+		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
+			printf(" %6" PRIu64, z.nr_free[o]);
+		printf("\n");
+	}
+}
+
+/* The hugepage sizes, their pools, and what HVO saves on each. */
+static void
+print_hstates(const struct hvo_machine *m)
+{
+	struct hvo_hstate_info h;
+	uint64_t saved = 0;
+	char sz[32], hs[16];
+
+	printf("\nhugepage pools\n");
+	printf("  %-5s %5s %8s %8s %9s %8s %6s %6s  %s\n", "size", "order",
+	       "nr", "free", "optimized", "vmemmap", "freed", "saved",
+	       "optimizable");
+	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
+		if (h.name)
+			snprintf(sz, sizeof(sz), "%s", h.name);
+		else
+			format_exact(h.size, sz, sizeof(sz));
+		format_human(h.saved_bytes, hs, sizeof(hs));
+		printf("  %-5s %5u %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64 " %6" PRIu64 " %6s  %s%s%s\n",
+		       sz, h.order, h.nr, h.free, h.optimized,
+		       h.vmemmap_pages_per_hugepage,
+		       h.vmemmap_pages_freed_per_hugepage, hs,
+		       h.optimizable ? "yes" : "no",
+		       !h.optimizable && h.reason && *h.reason ? ": " : "",
+		       !h.optimizable && h.reason ? h.reason : "");
+		saved += h.saved_bytes;
+	}
+	printf("  (vmemmap: struct page pages per hugepage; freed: how many of them\n"
+	       "  HVO frees per hugepage now; saved: freed by the optimized ones)\n");
+	format_human(saved, hs, sizeof(hs));
+	printf("  vmemmap saved by HVO  %" PRIu64 " bytes (%s)\n", saved, hs);
+}
+
+/*
+ * The variant in force and whether it can run. The compound_head encoding
+ * is chosen at boot.
+ */
+static void
+print_hvo(const struct hvo_machine *m)
+{
+	bool mask = false;
+	enum hvo_variant v = HVO_VARIANT_OFF;
+	const char *why = NULL, *name;
+	bool enabled = false;
+
+	printf("\nHVO\n");
+	if (hvo_machine_hvo(m, &v, &enabled, &why) ||
+	    hvo_machine_compound_encoding(m, &mask)) {
+		printf("  (unknown: %s)\n", hvo_machine_error(m));
+		return;
+	}
+	name = hvo_variant_name(v);
+	printf("  variant             %s\n", name ? name : "?");
+	if (enabled)
+		printf("  state               enabled\n");
+	else
+		printf("  state               disabled: %s\n",
+		       why && *why ? why : "(no reason given)");
+	printf("  compound_info       %s (%s)\n", mask ? "mask" : "pointer",
+	       mask ? "compound_head() masks the address: 2026 encoding" :
+		      "compound_head() follows a pointer to the head");
+}
+
 /* Walk @p va and print every level; -EINVAL if the machine refused it. */
 static int
 print_walk(struct hvo_machine *m, const struct walk_arg *arg, uint64_t va)
@@ -418,7 +627,8 @@ print_counters(const struct hvo_machine *m)
 
 		if (!v)
 			continue;
-		printf("  %-22s %" PRIu64 "\n", hvo_counter_name(i), v);
+		printf("  %-22s %12" PRIu64 "  %s\n", hvo_counter_name(i), v,
+		       hvo_counter_help(i) ? hvo_counter_help(i) : "");
 		any = true;
 	}
 	if (!any)
@@ -440,6 +650,10 @@ report_text(struct hvo_machine *m, const struct hvo_geometry *g,
 	print_ram(g, cfg);
 	if (print_memory(m, g))
 		status = EXIT_RUNTIME;
+	print_zones(m);
+	print_buddyinfo(m);
+	print_hvo(m);
+	print_hstates(m);
 	for (size_t i = 0; i < nr_walks; i++)
 		if (print_walk(m, &walks[i], va[i]))
 			status = EXIT_RUNTIME;
@@ -477,11 +691,33 @@ report_json(struct hvo_machine *m, const struct walk_arg *walks,
 	return status;
 }
 
+/* Grow or shrink each pool in the order asked; the library says why not. */
+static int
+set_pools(struct hvo_machine *m, const struct pool_arg *pools, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		if (hvo_set_nr_hugepages(m, pools[i].size, pools[i].nr)) {
+			fprintf(stderr, PROG ": --hugepages %s: %s\n",
+				pools[i].text, hvo_machine_error(m));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Long options without a short letter: past every char. */
+enum {
+	OPT_HVO = UCHAR_MAX + 1,
+	OPT_HUGEPAGES,
+};
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "machine", required_argument, NULL, 'm' },
+		{ "hvo", required_argument, NULL, OPT_HVO },
+		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "walk", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-presets", no_argument, NULL, 'l' },
@@ -491,19 +727,22 @@ main(int argc, char **argv)
 	};
 	const char *spec = DEFAULT_SPEC;
 	struct walk_arg *walks = NULL;
+	struct pool_arg *pools = NULL;
 	uint64_t *va = NULL;
-	size_t nr_walks = 0;
-	bool json = false;
+	size_t nr_walks = 0, nr_pools = 0;
+	enum hvo_variant variant = HVO_VARIANT_OFF;
+	bool json = false, set_variant = false;
 	struct hvo_config cfg;
 	struct hvo_geometry g;
 	struct hvo_machine *m = NULL;
 	char err[1024];
 	int opt, rc, status = EXIT_USAGE;
 
-	/* Every --walk is an argument, so argc bounds their number. */
+	/* Every --walk and --hugepages is an argument: argc bounds them. */
 	walks = calloc((size_t)argc, sizeof(*walks));
+	pools = calloc((size_t)argc, sizeof(*pools));
 	va = calloc((size_t)argc, sizeof(*va));
-	if (!walks || !va) {
+	if (!walks || !pools || !va) {
 		fprintf(stderr, PROG ": out of memory\n");
 		status = EXIT_RUNTIME;
 		goto out;
@@ -515,6 +754,16 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			spec = optarg;
+			break;
+		case OPT_HVO:
+			if (parse_variant(optarg, &variant))
+				goto out;
+			set_variant = true;
+			break;
+		case OPT_HUGEPAGES:
+			if (parse_pool(optarg, &pools[nr_pools]))
+				goto out;
+			nr_pools++;
 			break;
 		case 'w':
 			if (parse_walk(optarg, &walks[nr_walks]))
@@ -553,6 +802,12 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": --machine %s: %s\n", spec, err);
 		goto out;
 	}
+	/*
+	 * --hvo wins over the spec's hvo=. It must be in the configuration
+	 * the machine boots with: the compound_head encoding is chosen then.
+	 */
+	if (set_variant)
+		cfg.hvo = variant;
 	rc = hvo_machine_new(&cfg, &m, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, PROG ": cannot build %s: %s\n", spec, err);
@@ -560,6 +815,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	status = EXIT_RUNTIME;
+	/* The pools first, so the check and the report see them. */
+	if (set_pools(m, pools, nr_pools))
+		goto out;
 	if (hvo_machine_check(m)) {
 		fprintf(stderr, PROG ": the machine failed its check: %s\n",
 			hvo_machine_error(m));
@@ -591,6 +849,7 @@ out:
 	}
 	hvo_machine_free(m);
 	free(va);
+	free(pools);
 	free(walks);
 	return status;
 }

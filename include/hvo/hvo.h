@@ -369,8 +369,9 @@ struct hvo_zone_info {
 };
 
 /**
- * Describe zone @p i (0 = DMA ...). Zones the arch does not have are
- * skipped: i counts only the zones the kernel would list.
+ * Describe zone @p i (0 = DMA ...), as /proc/zoneinfo lists them: zones
+ * the arch does not configure are skipped, empty ones are not
+ * (/proc/buddyinfo shows only zones with memory).
  *
  * @return 0, -ENOENT past the last zone, or -EINVAL.
  */
@@ -463,6 +464,14 @@ hvo_set_variant(struct hvo_machine *m, enum hvo_variant v);
 int
 hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 		bool *enabled, const char **reason);
+
+/**
+ * How tails point at their head: true for the 2026 mask encoding of
+ * compound_info (a machine booted with sharedtail, a power-of-two struct
+ * page and a vmemmap aligned to the largest folio), false for a pointer.
+ */
+int
+hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask);
 
 /**
  * The /proc/kpageflags bits of @p pfn, computed from its struct page as

@@ -62,8 +62,8 @@ hstate_or_err(struct hvo_machine *m, uint64_t size)
 		snprintf(sizes + used, sizeof(sizes) - used, "%s%s", i ? ", " : "",
 			 m->hstates[i].name);
 	}
-	machine_err(m, -EINVAL, "no %" PRIu64 "K hugepages on this machine: sizes are %s",
-		    size >> 10, sizes);
+	machine_err(m, -EINVAL, "no hugepages of %" PRIu64 " bytes on this machine: sizes are %s",
+		    size, sizes);
 	return NULL;
 }
 
@@ -204,6 +204,15 @@ hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 		else
 			*reason = "";
 	}
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask)
+{
+	if (!m || !mask)
+		return -EINVAL;
+	*mask = m->compound_mask;
 	return 0;
 }
 

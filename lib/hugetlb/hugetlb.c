@@ -446,8 +446,8 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		freep = machine_pages(m, HVO_PAGES_FREE);
 		if (!partial && want > freep >> h->order)
 			return machine_err(m, -ENOMEM,
-					   "%" PRIu64 " more %s hugepages need %" PRIu64 " pages; %" PRIu64 " are free",
-					   want, h->name, want << h->order, freep);
+					   "%" PRIu64 " more %s hugepages do not fit: %" PRIu64 " pages are free, room for %" PRIu64,
+					   want, h->name, freep, freep >> h->order);
 		for (; got < want; got++) {
 			uint64_t pfn;
 
