@@ -23,24 +23,6 @@
  */
 #define LARGEST_BACKED_LEAF (UINT64_C(4) << 40)
 
-static uint64_t
-counter(const struct hvo_machine *m, const char *name)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
-	return v;
-}
-
-static struct hvo_geometry
-geometry(const struct hvo_machine *m)
-{
-	struct hvo_geometry g;
-
-	assert_int_equal(hvo_machine_geometry(m, &g), 0);
-	return g;
-}
-
 /*
  * The PMD: the level above the PTEs, whatever its name (with 64K pages and
  * 42-bit VAs it is the top level, "pgd").
@@ -78,7 +60,7 @@ vmemmap_uses_pmd_blocks(const struct hvo_geometry *g)
 static uint64_t
 free_kernel_va(struct hvo_machine *m, unsigned depth)
 {
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t size = g.level_leaf_size[depth];
 	uint64_t top = g.vmemmap_start & ~(size - 1);
 
@@ -146,7 +128,7 @@ static void
 test_categories(void **state)
 {
 	struct hvo_machine *m = tu_preset_machine(tu_preset_of(state), "mem=256M");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t sum = 0, n;
 
 	for (unsigned c = 0; c < HVO_PAGES__COUNT; c++) {
@@ -210,7 +192,7 @@ test_vmemmap_walk(void **state)
 {
 	struct hvo_machine *m = tu_preset_machine(tu_preset_of(state), "mem=256M");
 	const struct hvo_config *cfg = hvo_machine_config(m);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t leaf = g.page_size;
 	int depth;
 
@@ -284,16 +266,16 @@ exercise_leaf(size_t p, const struct hvo_geometry *geo, unsigned depth)
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + size), 0);
 	assert_int_equal(hvo_walk(m, va + off, &w), 0);
 	assert_int_equal(w.writable, !g.has_kernel_ro);
-	n = counter(m, "fault.write_protect");
+	n = tu_counter(m, "fault.write_protect");
 	rc = hvo_kwrite64(m, va + off, MAGIC_B);
 	if (g.has_kernel_ro) {
 		assert_int_equal(rc, -EFAULT);
 		assert_true(hvo_machine_error(m)[0] != '\0');
-		assert_int_equal(counter(m, "fault.write_protect"), n + 1);
+		assert_int_equal(tu_counter(m, "fault.write_protect"), n + 1);
 	} else {
 		/* riscv: PAGE_KERNEL_RO is PAGE_KERNEL, the store lands. */
 		assert_int_equal(rc, 0);
-		assert_int_equal(counter(m, "fault.write_protect"), n);
+		assert_int_equal(tu_counter(m, "fault.write_protect"), n);
 		expect = MAGIC_B;
 	}
 	assert_int_equal(hvo_kread64(m, va + off, &v), 0);
@@ -304,9 +286,9 @@ exercise_leaf(size_t p, const struct hvo_geometry *geo, unsigned depth)
 		uint64_t child = g.level_leaf_size[depth + 1];
 
 		assert_true(child != 0);
-		n = counter(m, "pt.split");
+		n = tu_counter(m, "pt.split");
 		assert_int_equal(hvo_split(m, va), 0);
-		assert_int_equal(counter(m, "pt.split"), n + 1);
+		assert_int_equal(tu_counter(m, "pt.split"), n + 1);
 		assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + size), 0);
 		assert_int_equal(hvo_walk(m, va + off, &w), 0);
 		assert_true(w.mapped);
@@ -327,9 +309,9 @@ exercise_leaf(size_t p, const struct hvo_geometry *geo, unsigned depth)
 	/* Unmap, flush: the load faults. */
 	assert_int_equal(hvo_unmap(m, va), 0);
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	n = counter(m, "fault.not_present");
+	n = tu_counter(m, "fault.not_present");
 	assert_int_equal(hvo_kread64(m, va + off, &v), -EFAULT);
-	assert_int_equal(counter(m, "fault.not_present"), n + 1);
+	assert_int_equal(tu_counter(m, "fault.not_present"), n + 1);
 	assert_true(hvo_machine_error(m)[0] != '\0');
 	assert_int_equal(hvo_walk(m, va + off, &w), 0);
 	assert_false(w.mapped);
@@ -343,7 +325,7 @@ static void
 refuse_unbacked_leaf(size_t p, unsigned depth)
 {
 	struct hvo_machine *m = tu_preset_machine(p, "mem=256M");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t size = g.level_leaf_size[depth];
 	uint64_t va = free_kernel_va(m, depth);
 
@@ -360,7 +342,7 @@ test_map_every_level(void **state)
 {
 	size_t p = tu_preset_of(state);
 	struct hvo_machine *m = tu_preset_machine(p, "mem=256M");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	unsigned leaves = 0;
 
 	tu_assert_check(m);
@@ -405,7 +387,7 @@ test_errors(void **state)
 	{
 		struct hvo_machine *probe = tu_preset_machine(p, "mem=256M");
 
-		g = geometry(probe);
+		g = tu_geometry(probe);
 		hvo_machine_free(probe);
 	}
 	pmd = (int)pmd_depth(&g);

@@ -14,33 +14,6 @@
 #define GIB (UINT64_C(1) << 30)
 
 static uint64_t
-counter(const struct hvo_machine *m, const char *name)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
-	return v;
-}
-
-static struct hvo_geometry
-geometry(const struct hvo_machine *m)
-{
-	struct hvo_geometry g;
-
-	assert_int_equal(hvo_machine_geometry(m, &g), 0);
-	return g;
-}
-
-static uint64_t
-pages(const struct hvo_machine *m, enum hvo_page_category c)
-{
-	uint64_t n = 0;
-
-	assert_int_equal(hvo_machine_pages(m, c, &n), 0);
-	return n;
-}
-
-static uint64_t
 struct_page_va(const struct hvo_geometry *g, uint64_t pfn)
 {
 	return g->vmemmap_base + pfn * g->struct_page_size;
@@ -59,7 +32,7 @@ static void
 test_ram_with_holes(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=512M@0+512M@0x100000000");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
 	uint64_t ranges[2][2] = {
 		{ 0, (512 * MIB) >> 12 },
@@ -96,7 +69,7 @@ static void
 test_hole_inside_section(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=64M@0+32M@0x6000000");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t in_hole = (80 * MIB) >> 12;
 
 	(void)state;
@@ -115,7 +88,7 @@ static void
 check_ram_base(const char *spec, uint64_t ram_base, uint64_t memstart)
 {
 	struct hvo_machine *m = tu_machine(spec);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t first = ram_base >> g.page_shift;
 
 	assert_int_equal(hvo_machine_config(m)->mem[0].base, ram_base);
@@ -167,21 +140,21 @@ test_vmemmap_start(void **state)
 	(void)state;
 	/* The documented, un-randomized layouts. */
 	m = tu_machine("x86_64:mem=64M");
-	g = geometry(m);
+	g = tu_geometry(m);
 	assert_int_equal(g.vmemmap_start, UINT64_C(0xffffea0000000000));
 	assert_int_equal(g.vmemmap_base, UINT64_C(0xffffea0000000000));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 
 	m = tu_machine("x86_64:levels=5,mem=64M");
-	g = geometry(m);
+	g = tu_geometry(m);
 	assert_int_equal(g.vmemmap_start, UINT64_C(0xffd4000000000000));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 
 	/* arm64 4K/48: VMEMMAP_START = -SZ_1G - VMEMMAP_SIZE, 2T of it. */
 	m = tu_machine("arm64-4k-48:mem=64M");
-	g = geometry(m);
+	g = tu_geometry(m);
 	assert_int_equal(g.vmemmap_base,
 			 g.vmemmap_start - (UINT64_C(0x40000000) >> 12) * 64);
 	assert_int_equal(g.vmemmap_start, UINT64_C(0xfffffdffc0000000));
@@ -204,7 +177,7 @@ check_struct_page_size(const char *preset, unsigned size)
 
 	snprintf(spec, sizeof(spec), "%s:mem=256M,struct_page=%u", preset, size);
 	m = tu_machine(spec);
-	g = geometry(m);
+	g = tu_geometry(m);
 	cfg = hvo_machine_config(m);
 	assert_int_equal(g.struct_page_size, size);
 	for (uint64_t pfn = cfg->mem[0].base >> g.page_shift;
@@ -256,7 +229,7 @@ static uint64_t
 expected_vmemmap_pages(const struct hvo_machine *m)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t per_section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
 	uint64_t unit = vmemmap_uses_pmd_blocks(&g) ?
 			g.level_leaf_size[g.levels - 2] : g.page_size;
@@ -284,21 +257,21 @@ check_categories(const char *spec)
 {
 	struct hvo_machine *m = tu_machine(spec);
 	uint64_t total = hvo_machine_total_pages(m);
-	uint64_t reserved = pages(m, HVO_PAGES_RESERVED);
-	uint64_t pagetable = pages(m, HVO_PAGES_PAGETABLE);
-	uint64_t vmemmap = pages(m, HVO_PAGES_VMEMMAP);
-	uint64_t allocated = pages(m, HVO_PAGES_ALLOCATED);
+	uint64_t reserved = tu_pages(m, HVO_PAGES_RESERVED);
+	uint64_t pagetable = tu_pages(m, HVO_PAGES_PAGETABLE);
+	uint64_t vmemmap = tu_pages(m, HVO_PAGES_VMEMMAP);
+	uint64_t allocated = tu_pages(m, HVO_PAGES_ALLOCATED);
 
 	assert_true(reserved > 0);
 	assert_true(pagetable > 0);
 	/* Every page-table page came from the allocator, none went back. */
-	assert_int_equal(pagetable, counter(m, "pt.table_alloc") -
-				    counter(m, "pt.table_free"));
+	assert_int_equal(pagetable, tu_counter(m, "pt.table_alloc") -
+				    tu_counter(m, "pt.table_free"));
 	if (vmemmap != expected_vmemmap_pages(m))
 		fail_msg("%s: %" PRIu64 " vmemmap pages, expected %" PRIu64,
 			 spec, vmemmap, expected_vmemmap_pages(m));
 	assert_int_equal(allocated, 0);
-	assert_int_equal(pages(m, HVO_PAGES_FREE),
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE),
 			 total - reserved - pagetable - vmemmap - allocated);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -332,7 +305,7 @@ static void
 test_report_json(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t va[2] = { g.vmemmap_base, g.vmemmap_start - g.page_size };
 	char *text = NULL;
 	size_t len = 0, end;

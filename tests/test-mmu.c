@@ -18,24 +18,6 @@
 #define MAGIC_A UINT64_C(0x1111222233334444)
 #define MAGIC_B UINT64_C(0x5555666677778888)
 
-static uint64_t
-counter(const struct hvo_machine *m, const char *name)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
-	return v;
-}
-
-static struct hvo_geometry
-geometry(const struct hvo_machine *m)
-{
-	struct hvo_geometry g;
-
-	assert_int_equal(hvo_machine_geometry(m, &g), 0);
-	return g;
-}
-
 /*
  * An unmapped kernel VA aligned to the leaf size of @depth, below the
  * vmemmap (where vmalloc lives on every arch), on which a leaf of that
@@ -45,7 +27,7 @@ geometry(const struct hvo_machine *m)
 static uint64_t
 free_kernel_va(struct hvo_machine *m, unsigned depth)
 {
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t size = g.level_leaf_size[depth];
 	uint64_t top = g.vmemmap_start & ~(size - 1);
 
@@ -78,7 +60,7 @@ free_pa(const struct hvo_machine *m)
 static uint64_t
 map_scratch_page(struct hvo_machine *m, uint64_t pa)
 {
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t va = free_kernel_va(m, g.levels - 1);
 
 	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
@@ -95,7 +77,7 @@ pt_reads(const struct hvo_machine *m)
 	uint64_t sum = 0;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		sum += counter(m, names[i]);
+		sum += tu_counter(m, names[i]);
 	return sum;
 }
 
@@ -103,7 +85,7 @@ static void
 check_hit_miss(const char *spec)
 {
 	struct hvo_machine *m = tu_machine(spec);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t va = map_scratch_page(m, free_pa(m)), v;
 	uint64_t before[HVO_MAX_LEVELS];
 	char name[32];
@@ -111,41 +93,41 @@ check_hit_miss(const char *spec)
 	hvo_machine_counters_reset(m);
 	for (unsigned d = 0; d < g.levels; d++) {
 		snprintf(name, sizeof(name), "pt.read.%s", g.level_name[d]);
-		before[d] = counter(m, name);
+		before[d] = tu_counter(m, name);
 	}
 
 	/* The first load misses and walks every level once. */
 	assert_int_equal(hvo_kread64(m, va, &v), 0);
-	assert_int_equal(counter(m, "tlb.miss"), 1);
-	assert_int_equal(counter(m, "tlb.hit"), 0);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 1);
+	assert_int_equal(tu_counter(m, "tlb.hit"), 0);
 	assert_int_equal(pt_reads(m), g.levels);
 	for (unsigned d = 0; d < g.levels; d++) {
 		snprintf(name, sizeof(name), "pt.read.%s", g.level_name[d]);
-		assert_int_equal(counter(m, name), before[d] + 1);
+		assert_int_equal(tu_counter(m, name), before[d] + 1);
 	}
 
 	/* The same page again, at another offset: a hit, no walk. */
 	assert_int_equal(hvo_kread64(m, va + 8, &v), 0);
-	assert_int_equal(counter(m, "tlb.hit"), 1);
-	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(tu_counter(m, "tlb.hit"), 1);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 1);
 	assert_int_equal(pt_reads(m), g.levels);
 
 	/* A writable page was cached for stores too. */
 	assert_int_equal(hvo_kwrite64(m, va + 16, MAGIC_A), 0);
-	assert_int_equal(counter(m, "tlb.hit"), 2);
-	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(tu_counter(m, "tlb.hit"), 2);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 1);
 
 	/* After a flush of that page the next load walks again. */
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
 	assert_int_equal(hvo_kread64(m, va + 16, &v), 0);
 	assert_int_equal(v, MAGIC_A);
-	assert_int_equal(counter(m, "tlb.miss"), 2);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 2);
 	assert_int_equal(pt_reads(m), 2 * g.levels);
 
 	/* And after flush_tlb_all(). */
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	assert_int_equal(hvo_kread64(m, va, &v), 0);
-	assert_int_equal(counter(m, "tlb.miss"), 3);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 3);
 
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -171,7 +153,7 @@ static void
 check_flush_ceiling(const char *spec, unsigned ceiling)
 {
 	struct hvo_machine *m = tu_machine(spec);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t va = free_kernel_va(m, g.levels - 1);
 	uint64_t ps = g.page_size;
 
@@ -180,29 +162,29 @@ check_flush_ceiling(const char *spec, unsigned ceiling)
 	/* Exactly the ceiling: page by page. */
 	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + ceiling * ps), 0);
-	assert_int_equal(counter(m, "tlb.flush_range"), 1);
-	assert_int_equal(counter(m, "tlb.flush_page"), ceiling);
-	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_range"), 1);
+	assert_int_equal(tu_counter(m, "tlb.flush_page"), ceiling);
+	assert_int_equal(tu_counter(m, "tlb.flush_all"), 0);
 
 	/* One page more: everything, once, and no single-page flushes. */
 	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va,
 						     va + (ceiling + 1) * ps), 0);
-	assert_int_equal(counter(m, "tlb.flush_range"), 1);
-	assert_int_equal(counter(m, "tlb.flush_page"), 0);
-	assert_int_equal(counter(m, "tlb.flush_all"), 1);
+	assert_int_equal(tu_counter(m, "tlb.flush_range"), 1);
+	assert_int_equal(tu_counter(m, "tlb.flush_page"), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_all"), 1);
 
 	/* A range is rounded out to pages: 16 bytes across a boundary are two. */
 	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va + ps - 8, va + ps + 8), 0);
-	assert_int_equal(counter(m, "tlb.flush_page"), 2);
-	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_page"), 2);
+	assert_int_equal(tu_counter(m, "tlb.flush_all"), 0);
 
 	/* An empty range flushes nothing. */
 	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va), 0);
-	assert_int_equal(counter(m, "tlb.flush_page"), 0);
-	assert_int_equal(counter(m, "tlb.flush_all"), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_page"), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_all"), 0);
 
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -229,7 +211,7 @@ static void
 test_flush_inside_block(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t page = g.vmemmap_base, v;
 	struct hvo_walk w;
 
@@ -242,15 +224,15 @@ test_flush_inside_block(void **state)
 	assert_int_equal(hvo_kread64(m, page + g.page_size, &v), 0);
 	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_kread64(m, page, &v), 0);
-	assert_int_equal(counter(m, "tlb.hit"), 1);
+	assert_int_equal(tu_counter(m, "tlb.hit"), 1);
 
 	/* Flush a third page of the block: the first must miss again. */
 	assert_int_equal(hvo_flush_tlb_kernel_range(m, page + 2 * g.page_size,
 						    page + 3 * g.page_size), 0);
 	assert_int_equal(hvo_kread64(m, page, &v), 0);
-	assert_int_equal(counter(m, "tlb.miss"), 1);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 1);
 	assert_int_equal(hvo_kread64(m, page + g.page_size, &v), 0);
-	assert_int_equal(counter(m, "tlb.miss"), 2);
+	assert_int_equal(tu_counter(m, "tlb.miss"), 2);
 
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -264,7 +246,7 @@ static void
 check_stale(const char *spec, bool tlbcheck)
 {
 	struct hvo_machine *m = tu_machine(spec);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	uint64_t pa1 = free_pa(m), pa2 = pa1 + g.page_size;
 	uint64_t va = map_scratch_page(m, pa1);
 	uint64_t va2 = va - g.page_size, v, stale0;
@@ -279,15 +261,15 @@ check_stale(const char *spec, bool tlbcheck)
 	assert_int_equal(hvo_unmap(m, va), 0);
 	assert_int_equal(hvo_map(m, va, pa2, g.page_size, HVO_PROT_KERNEL), 0);
 
-	stale0 = counter(m, "check.stale_tlb");
+	stale0 = tu_counter(m, "check.stale_tlb");
 	assert_int_equal(hvo_kread64(m, va, &v), 0);
 	assert_int_equal(v, MAGIC_A);
 	if (tlbcheck) {
-		assert_int_equal(counter(m, "check.stale_tlb"), stale0 + 1);
+		assert_int_equal(tu_counter(m, "check.stale_tlb"), stale0 + 1);
 		assert_non_null(strstr(hvo_machine_error(m), "stale"));
 	} else {
 		/* Unchecked hits take the fast path and are not seen... */
-		assert_int_equal(counter(m, "check.stale_tlb"), stale0);
+		assert_int_equal(tu_counter(m, "check.stale_tlb"), stale0);
 	}
 	/* ...but the checker finds the stale entry either way. */
 	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
@@ -297,7 +279,7 @@ check_stale(const char *spec, bool tlbcheck)
 	assert_int_equal(hvo_kread64(m, va, &v), 0);
 	assert_int_equal(v, MAGIC_B);
 	if (tlbcheck)
-		assert_int_equal(counter(m, "check.stale_tlb"), stale0 + 1);
+		assert_int_equal(tu_counter(m, "check.stale_tlb"), stale0 + 1);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -329,31 +311,31 @@ static void
 check_bbm(const char *spec, bool counts)
 {
 	struct hvo_machine *m = tu_machine(spec);
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	unsigned pmd = g.levels - 2;
 	uint64_t pa1 = free_pa(m), pa2 = pa1 + g.page_size;
 	uint64_t va = map_scratch_page(m, pa1), bva, bpa, bbm0;
 	struct hvo_walk w;
 
 	/* Filling an empty entry is not a change of a live one. */
-	assert_int_equal(counter(m, "check.bbm"), 0);
+	assert_int_equal(tu_counter(m, "check.bbm"), 0);
 
 	/* A live PTE given another output address: forbidden on arm64. */
 	retarget_leaf(m, va, pa2);
 	assert_int_equal(hvo_walk(m, va, &w), 0);
 	assert_int_equal(w.pa, pa2);
-	assert_int_equal(counter(m, "check.bbm"), counts ? 1 : 0);
+	assert_int_equal(tu_counter(m, "check.bbm"), counts ? 1 : 0);
 
 	/* RW -> RO -> RW on the same page: permission changes are allowed. */
-	bbm0 = counter(m, "check.bbm");
+	bbm0 = tu_counter(m, "check.bbm");
 	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);
 	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL), 0);
-	assert_int_equal(counter(m, "check.bbm"), bbm0);
+	assert_int_equal(tu_counter(m, "check.bbm"), bbm0);
 
 	/* Break (unmap), then make (map): the safe sequence. */
 	assert_int_equal(hvo_unmap(m, va), 0);
 	assert_int_equal(hvo_map(m, va, pa1, g.page_size, HVO_PROT_KERNEL), 0);
-	assert_int_equal(counter(m, "check.bbm"), bbm0);
+	assert_int_equal(tu_counter(m, "check.bbm"), bbm0);
 
 	/*
 	 * Splitting a live block replaces it by a table in one store: what
@@ -364,9 +346,9 @@ check_bbm(const char *spec, bool counts)
 	bpa = pa1 & ~(g.level_leaf_size[pmd] - 1);
 	assert_int_equal(hvo_map(m, bva, bpa, g.level_leaf_size[pmd],
 				 HVO_PROT_KERNEL), 0);
-	assert_int_equal(counter(m, "check.bbm"), bbm0);
+	assert_int_equal(tu_counter(m, "check.bbm"), bbm0);
 	assert_int_equal(hvo_split(m, bva), 0);
-	assert_int_equal(counter(m, "check.bbm"), counts ? bbm0 + 1 : bbm0);
+	assert_int_equal(tu_counter(m, "check.bbm"), counts ? bbm0 + 1 : bbm0);
 
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	tu_assert_check(m);
@@ -427,7 +409,7 @@ check_huge_machine(const char *spec)
 	before = tu_rss_bytes();
 	m = tu_machine(spec);
 	cost = tu_rss_bytes() - before;
-	g = geometry(m);
+	g = tu_geometry(m);
 	assert_int_equal(hvo_machine_total_pages(m) * g.page_size,
 			 UINT64_C(1) << 40);
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
@@ -460,7 +442,7 @@ test_null_arguments(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
 	struct hvo_machine *out = m;
-	struct hvo_geometry g = geometry(m);
+	struct hvo_geometry g = tu_geometry(m);
 	struct hvo_config cfg;
 	struct hvo_walk w;
 	uint64_t v, va = free_kernel_va(m, g.levels - 1), one = va;

@@ -35,6 +35,33 @@ tu_preset_machine(size_t preset, const char *extra)
 }
 
 uint64_t
+tu_counter(const struct hvo_machine *m, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
+	return v;
+}
+
+struct hvo_geometry
+tu_geometry(const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+
+	assert_int_equal(hvo_machine_geometry(m, &g), 0);
+	return g;
+}
+
+uint64_t
+tu_pages(const struct hvo_machine *m, enum hvo_page_category c)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(hvo_machine_pages(m, c, &v), 0);
+	return v;
+}
+
+uint64_t
 tu_rss_bytes(void)
 {
 	unsigned long size = 0, resident = 0;

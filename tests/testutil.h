@@ -34,6 +34,18 @@ tu_preset_machine(size_t preset, const char *extra);
 		assert_int_equal(rc_, 0);                                   \
 	} while (0)
 
+/* A counter by name; fails the test if there is no such counter. */
+uint64_t
+tu_counter(const struct hvo_machine *m, const char *name);
+
+/* The geometry of a machine. */
+struct hvo_geometry
+tu_geometry(const struct hvo_machine *m);
+
+/* Frames of one category. */
+uint64_t
+tu_pages(const struct hvo_machine *m, enum hvo_page_category c);
+
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 uint64_t
 tu_rss_bytes(void);
