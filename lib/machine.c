@@ -269,6 +269,9 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 	g->struct_page_size = m->cfg.struct_page_size;
 	g->mem_bytes = m->phys.total_pages << a->page_shift;
 	g->first_pfn = m->phys.lo >> a->page_shift;
+	/* HPAGE_SIZE is PMD_SIZE on all three arches. */
+	g->default_hugepage_size =
+		arch_level_size(a, (unsigned)arch_depth_of_role(a, PT_PMD));
 	g->vmemmap_start = a->vmemmap_start;
 	g->vmemmap_base = m->vmemmap_base;
 	g->max_page_order = a->max_page_order;

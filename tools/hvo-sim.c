@@ -57,7 +57,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [--machine SPEC] [--hvo VARIANT] [--hugepages SIZE=N]...\n"
-		"               [--walk VA]... [--json]\n"
+		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--json]\n"
 		"       " PROG " --list-presets | --help | --version\n"
 		"\n"
 		"Build a simulated machine, size its hugepage pools, check its\n"
@@ -79,6 +79,11 @@ usage(FILE *f)
 		"                        pfn:N             the struct page of pfn N\n"
 		"                                          (pfn_to_page(N); N in a section with RAM)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
+		"      --kpageflags PFN[,COUNT]\n"
+		"                      print the /proc/kpageflags bits of COUNT pfns\n"
+		"                      (default 1) from PFN, a number or huge:SIZE,\n"
+		"                      the head of the first hugepage of that pool;\n"
+		"                      may be repeated (text output only)\n"
 		"  -j, --json          print the JSON report instead of text\n"
 		"  -l, --list-presets  list the named machine presets and exit\n"
 		"  -h, --help          show this help and exit\n"
@@ -709,7 +714,85 @@ set_pools(struct hvo_machine *m, const struct pool_arg *pools, size_t nr)
 enum {
 	OPT_HVO = UCHAR_MAX + 1,
 	OPT_HUGEPAGES,
+	OPT_KPAGEFLAGS,
 };
+
+/* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
+struct kpf_arg {
+	const char *text;
+	uint64_t pfn;
+	uint64_t huge_size; /* 0: pfn is given */
+	uint64_t count;
+};
+
+static int
+parse_kpageflags(const char *arg, struct kpf_arg *k)
+{
+	char buf[64], *comma;
+	const char *errstr = NULL;
+
+	k->text = arg;
+	k->count = 1;
+	k->huge_size = 0;
+	if (strlen(arg) >= sizeof(buf))
+		goto bad;
+	strlcpy(buf, arg, sizeof(buf));
+	comma = strchr(buf, ',');
+	if (comma) {
+		*comma = '\0';
+		k->count = (uint64_t)strtonum(comma + 1, 1, 1 << 20, &errstr);
+		if (errstr)
+			goto bad;
+	}
+	if (strncmp(buf, "huge:", 5) == 0) {
+		uint64_t size;
+
+		if (parse_size(buf + 5, &size))
+			goto bad;
+		k->huge_size = size;
+		return 0;
+	}
+	if (parse_u64(buf, &k->pfn))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, PROG ": --kpageflags %s: expected PFN[,COUNT] with PFN a number or huge:SIZE, COUNT 1..1048576\n",
+		arg);
+	usage_hint();
+	return -EINVAL;
+}
+
+/* The page-types view: one line per pfn, raw value and names. */
+static int
+print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
+{
+	if (n)
+		printf("\nkpageflags (/proc/kpageflags)\n");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pfn = k[i].pfn;
+
+		if (k[i].huge_size &&
+		    hvo_hugepage_pfn(m, k[i].huge_size, 0, &pfn)) {
+			fprintf(stderr, PROG ": --kpageflags %s: no such hugepage: %s\n",
+				k[i].text, hvo_machine_error(m));
+			return EXIT_RUNTIME;
+		}
+		for (uint64_t c = 0; c < k[i].count; c++) {
+			uint64_t flags;
+			char names[256];
+
+			if (hvo_kpageflags(m, pfn + c, &flags) ||
+			    hvo_kpageflags_describe(flags, names, sizeof(names))) {
+				fprintf(stderr, PROG ": --kpageflags %s: %s\n",
+					k[i].text, hvo_machine_error(m));
+				return EXIT_RUNTIME;
+			}
+			printf("  pfn 0x%-10" PRIx64 " 0x%016" PRIx64 "  %s\n",
+			       pfn + c, flags, names);
+		}
+	}
+	return EXIT_OK;
+}
 
 int
 main(int argc, char **argv)
@@ -718,6 +801,7 @@ main(int argc, char **argv)
 		{ "machine", required_argument, NULL, 'm' },
 		{ "hvo", required_argument, NULL, OPT_HVO },
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+		{ "kpageflags", required_argument, NULL, OPT_KPAGEFLAGS },
 		{ "walk", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-presets", no_argument, NULL, 'l' },
@@ -728,8 +812,9 @@ main(int argc, char **argv)
 	const char *spec = DEFAULT_SPEC;
 	struct walk_arg *walks = NULL;
 	struct pool_arg *pools = NULL;
+	struct kpf_arg *kpf = NULL;
 	uint64_t *va = NULL;
-	size_t nr_walks = 0, nr_pools = 0;
+	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
 	bool json = false, set_variant = false;
 	struct hvo_config cfg;
@@ -742,7 +827,8 @@ main(int argc, char **argv)
 	walks = calloc((size_t)argc, sizeof(*walks));
 	pools = calloc((size_t)argc, sizeof(*pools));
 	va = calloc((size_t)argc, sizeof(*va));
-	if (!walks || !pools || !va) {
+	kpf = calloc((size_t)argc, sizeof(*kpf));
+	if (!walks || !pools || !va || !kpf) {
 		fprintf(stderr, PROG ": out of memory\n");
 		status = EXIT_RUNTIME;
 		goto out;
@@ -764,6 +850,11 @@ main(int argc, char **argv)
 			if (parse_pool(optarg, &pools[nr_pools]))
 				goto out;
 			nr_pools++;
+			break;
+		case OPT_KPAGEFLAGS:
+			if (parse_kpageflags(optarg, &kpf[nr_kpf]))
+				goto out;
+			nr_kpf++;
 			break;
 		case 'w':
 			if (parse_walk(optarg, &walks[nr_walks]))
@@ -839,6 +930,8 @@ main(int argc, char **argv)
 		status = report_json(m, walks, va, nr_walks);
 	else
 		status = report_text(m, &g, walks, va, nr_walks);
+	if (status == EXIT_OK && !json)
+		status = print_kpageflags(m, kpf, nr_kpf);
 out:
 	/* Output that did not reach its file is a failure, even for --help. */
 	if (fflush(stdout) || ferror(stdout)) {
@@ -848,6 +941,7 @@ out:
 			status = EXIT_RUNTIME;
 	}
 	hvo_machine_free(m);
+	free(kpf);
 	free(va);
 	free(pools);
 	free(walks);

@@ -223,6 +223,7 @@ struct hvo_geometry {
 	unsigned struct_page_size;
 	uint64_t mem_bytes;       /**< RAM, holes excluded */
 	uint64_t first_pfn;       /**< the lowest pfn of RAM */
+	uint64_t default_hugepage_size; /**< default_hugepagesz: HPAGE_SIZE */
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
@@ -479,6 +480,21 @@ hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask);
  */
 int
 hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
+
+/**
+ * Name the bits of a kpageflags value, as page-types does:
+ * "COMPOUND_HEAD HUGE". @return 0, -EINVAL or -ENOSPC.
+ */
+int
+hvo_kpageflags_describe(uint64_t flags, char *buf, size_t len);
+
+/**
+ * The head pfn of hugepage @p i of the pool of @p size (in pool order).
+ * @return 0, -EINVAL (no such size) or -ENOENT (past the end).
+ */
+int
+hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
+		 uint64_t *pfn);
 
 /** What a vmemmap fault injection targets. */
 enum hvo_fail_point {

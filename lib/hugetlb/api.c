@@ -225,6 +225,47 @@ hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags)
 }
 
 HVO_EXPORT int
+hvo_kpageflags_describe(uint64_t flags, char *buf, size_t len)
+{
+	/* include/uapi/linux/kernel-page-flags.h and KPF_RESERVED (32). */
+	static const struct bitname names[] = {
+		{ UINT64_C(1) << 0, "LOCKED" },
+		{ UINT64_C(1) << 2, "REFERENCED" },
+		{ UINT64_C(1) << 3, "UPTODATE" },
+		{ UINT64_C(1) << 4, "DIRTY" },
+		{ UINT64_C(1) << 5, "LRU" },
+		{ UINT64_C(1) << 7, "SLAB" },
+		{ UINT64_C(1) << 10, "BUDDY" },
+		{ UINT64_C(1) << 15, "COMPOUND_HEAD" },
+		{ UINT64_C(1) << 16, "COMPOUND_TAIL" },
+		{ UINT64_C(1) << 17, "HUGE" },
+		{ UINT64_C(1) << 19, "HWPOISON" },
+		{ UINT64_C(1) << 20, "NOPAGE" },
+		{ UINT64_C(1) << 26, "PGTABLE" },
+		{ UINT64_C(1) << 32, "RESERVED" },
+	};
+
+	return describe_bitnames(flags, names, ARRAY_SIZE(names), buf, len);
+}
+
+HVO_EXPORT int
+hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
+		 uint64_t *pfn)
+{
+	struct hstate *h;
+
+	if (!m || !pfn)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	if (i >= h->nr)
+		return -ENOENT;
+	*pfn = h->pages[i].pfn;
+	return 0;
+}
+
+HVO_EXPORT int
 hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
 		 uint64_t nth, bool persistent)
 {
