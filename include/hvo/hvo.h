@@ -441,7 +441,8 @@ hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn);
  * single-folio TLB flushes. Restoring needs memory: -ENOMEM leaves the
  * hugepage optimized. An optimize that fails leaves it exactly as before.
  *
- * @return 0, -EINVAL (not a hugepage; not optimizable), -ENOMEM.
+ * @return 0, -EINVAL (not a hugepage; not optimizable), -EBUSY (in use),
+ *         -ENOMEM.
  */
 int
 hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn);
@@ -453,8 +454,9 @@ hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn);
 /**
  * vm.hugetlb_optimize_vmemmap: the variant used for hugepages allocated from
  * now on (those already optimized keep theirs). The compound_info encoding
- * is fixed at boot, so a machine booted with sharedtail can switch between
- * sharedtail and off, and the others among off, keep2 and fakehead.
+ * is fixed at boot: a machine booted with sharedtail (the 2026 kernel) can
+ * switch between sharedtail and off, one booted otherwise among off, keep2
+ * and fakehead.
  *
  * @return 0 or -EINVAL with the reason.
  */

@@ -143,6 +143,9 @@ hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
 	hp = hugepage_or_err(m, pfn, &h);
 	if (!hp)
 		return -EINVAL;
+	if (hp->in_use)
+		return machine_err(m, -EBUSY, "the %s hugepage at pfn 0x%" PRIx64 " is in use",
+				   h->name, pfn);
 	if (hp->variant != HVO_VARIANT_OFF)
 		return 0;
 	if (m->hvo_variant == HVO_VARIANT_OFF)
@@ -163,6 +166,9 @@ hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn)
 	hp = hugepage_or_err(m, pfn, &h);
 	if (!hp)
 		return -EINVAL;
+	if (hp->in_use)
+		return machine_err(m, -EBUSY, "the %s hugepage at pfn 0x%" PRIx64 " is in use",
+				   h->name, pfn);
 	return hugetlb_vmemmap_restore_folio(m, h, hp);
 }
 
@@ -174,13 +180,19 @@ hvo_set_variant(struct hvo_machine *m, enum hvo_variant v)
 	if (!hvo_variant_name(v))
 		return machine_err(m, -EINVAL, "variant %d: allowed are off, keep2, fakehead and sharedtail",
 				   (int)v);
-	if (v != HVO_VARIANT_OFF && (v == HVO_VARIANT_SHAREDTAIL) != m->compound_mask)
+	/*
+	 * The kernel a machine runs is fixed at boot: a 2026 kernel
+	 * (booted with sharedtail) knows only sharedtail and off; an older
+	 * one knows keep2, fakehead and off, and the pointer encoding.
+	 */
+	if (v == HVO_VARIANT_SHAREDTAIL && m->cfg.hvo != HVO_VARIANT_SHAREDTAIL)
 		return machine_err(m, -EINVAL,
-				   "%s needs the %s encoding of compound_head, and this machine booted with the %s one: boot with hvo=%s",
-				   hvo_variant_name(v),
-				   v == HVO_VARIANT_SHAREDTAIL ? "mask" : "pointer",
-				   m->compound_mask ? "mask" : "pointer",
-				   hvo_variant_name(v));
+				   "sharedtail is the 2026 kernel's and needs the mask encoding of compound_head; this machine booted an older kernel (pointer encoding): boot with hvo=sharedtail");
+	if ((v == HVO_VARIANT_KEEP2 || v == HVO_VARIANT_FAKEHEAD) &&
+	    m->cfg.hvo == HVO_VARIANT_SHAREDTAIL)
+		return machine_err(m, -EINVAL,
+				   "%s is an older kernel's variant and needs the pointer encoding of compound_head; this machine booted the 2026 kernel (mask encoding): boot with hvo=%s",
+				   hvo_variant_name(v), hvo_variant_name(v));
 	m->hvo_variant = v;
 	return 0;
 }

@@ -237,6 +237,8 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 
 	if (!is_pow2(m->cfg.struct_page_size))
 		reason = "cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)";
+	else if (m->hvo_variant == HVO_VARIANT_SHAREDTAIL && !m->compound_mask)
+		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
 	else if (h->vmemmap_pages <= 1 ||
 		 (m->hvo_variant == HVO_VARIANT_KEEP2 && h->vmemmap_pages <= 2))
 		reason = "the struct pages of this size fit in the pages HVO keeps";
