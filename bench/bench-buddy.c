@@ -17,20 +17,6 @@
 
 #define BOOT_RUNS 5
 
-static uint64_t
-rss_bytes(void)
-{
-	unsigned long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 static struct hvo_machine *
 machine(const char *spec)
 {
@@ -68,13 +54,13 @@ bench_boot(struct bench_json *j, const char *spec, bool quick)
 	struct bench_result r;
 
 	for (unsigned i = 0; i < runs; i++) {
-		uint64_t rss0 = rss_bytes(), t0 = bench_now_ns();
+		uint64_t rss0 = bench_rss_bytes(), t0 = bench_now_ns();
 		struct hvo_machine *m = machine(spec);
 
 		if (!m)
 			return -1;
 		t[i] = (double)(bench_now_ns() - t0);
-		rss = rss_bytes() - rss0;
+		rss = bench_rss_bytes() - rss0;
 		hvo_machine_geometry(m, &g);
 		hvo_machine_pages(m, HVO_PAGES_VMEMMAP, &vmemmap);
 		hvo_machine_pages(m, HVO_PAGES_PAGETABLE, &pt);

@@ -73,6 +73,10 @@ bench_parse_args(struct bench_opts *o, int argc, char **argv);
 uint64_t
 bench_now_ns(void);
 
+/* Resident set size of this process in bytes (/proc/self/statm), or 0. */
+uint64_t
+bench_rss_bytes(void);
+
 /* Time @fn until stable. Returns 0, or -ENOMEM. */
 int
 bench_run(const struct bench_opts *o, bench_fn fn, void *ctx,

@@ -192,12 +192,12 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
 		while (pfn < end) {
-			uint16_t e = page_owner_entry(&m->owner, pfn);
+			po_entry_t e = page_owner_entry(&m->owner, pfn);
 			struct zone *z = &m->zones[pfn_zone(m, pfn)];
 
 			while (k < fb->n && fb->b[k].pfn < pfn)
 				k++;
-			if (e & PO_HEAD) {
+			if (po_is_head(e)) {
 				if ((unsigned)po_cat(e) >= HVO_PAGES__COUNT)
 					return FAIL(m, "accounting: pfn 0x%" PRIx64 " has no valid category", pfn);
 				if (k < fb->n && fb->b[k].pfn < pfn + (UINT64_C(1) << po_order(e)))

@@ -529,9 +529,13 @@ hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 			       struct huge_page *hp)
 {
 	struct pfn_list list = { 0 };
-	int rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
-	int rc2 = free_vmemmap_page_list(m, &list);
+	int rc, rc2;
 
+	/* One madvise() per run of freed frames, not one per page. */
+	release_batch_begin(m);
+	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
+	rc2 = free_vmemmap_page_list(m, &list);
+	release_batch_end(m);
 	free(list.pfn);
 	return rc ? rc : rc2;
 }

@@ -650,7 +650,7 @@ bad_free(struct hvo_machine *m, uint64_t pfn, unsigned order, int why,
 static int
 free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
 {
-	uint16_t e;
+	po_entry_t e;
 	uint64_t flags;
 	int rc;
 
@@ -662,7 +662,7 @@ free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is not aligned to order %u", pfn, order);
 	e = page_owner_entry(&m->owner, pfn);
-	if (!(e & PO_HEAD))
+	if (!po_is_head(e))
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
@@ -720,10 +720,10 @@ free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
 int
 split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
 {
-	uint16_t e = page_owner_entry(&m->owner, pfn);
+	po_entry_t e = page_owner_entry(&m->owner, pfn);
 	int rc;
 
-	if (!(e & PO_HEAD) || po_order(e) != order)
+	if (!po_is_head(e) || po_order(e) != order)
 		return machine_err(m, -EINVAL,
 				   "split_page: pfn 0x%" PRIx64 " is not an allocation of order %u",
 				   pfn, order);

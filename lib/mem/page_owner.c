@@ -15,6 +15,9 @@ lazy_alloc(uint64_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+_Static_assert(HVO_PAGES__COUNT <= (1 << PO_CAT_BITS),
+	       "every page category must fit the page_owner entry");
+
 int
 page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 {
@@ -45,9 +48,9 @@ int
 page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 		unsigned *was_order)
 {
-	uint16_t *e = &po->e[pfn - po->base_pfn];
+	po_entry_t *e = &po->e[pfn - po->base_pfn];
 
-	if (!(*e & PO_HEAD))
+	if (!po_is_head(*e))
 		return -ENOENT;
 	if (po_order(*e) != order) {
 		*was_order = po_order(*e);
@@ -91,12 +94,12 @@ void
 page_owner_recategorize(struct page_owner *po, uint64_t pfn,
 			enum hvo_page_category c)
 {
-	uint16_t *e = &po->e[pfn - po->base_pfn];
+	po_entry_t *e = &po->e[pfn - po->base_pfn];
 	uint64_t n = UINT64_C(1) << po_order(*e);
 
 	po->count[po_cat(*e)] -= n;
 	po->count[c] += n;
-	*e = (uint16_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
+	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
 }
 
 bool
@@ -105,12 +108,12 @@ page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 {
 	for (unsigned o = 0; o <= PO_ORDER_MASK; o++) {
 		uint64_t cand = pfn & ~((UINT64_C(1) << o) - 1);
-		uint16_t e;
+		po_entry_t e;
 
 		if (cand < po->base_pfn)
 			break;
 		e = po->e[cand - po->base_pfn];
-		if ((e & PO_HEAD) && po_order(e) >= o) {
+		if (po_is_head(e) && po_order(e) >= o) {
 			*head = cand;
 			*order = po_order(e);
 			*c = po_cat(e);

@@ -18,13 +18,21 @@
 
 #include "hvo/hvo.h"
 
-#define PO_HEAD		0x8000u
-#define PO_ORDER_SHIFT	8
+/*
+ * One byte per frame: the category in the low 3 bits (never "free": a
+ * zero byte means no allocation starts here), the order above it. At one
+ * hugepage head per 512 frames every byte of this map is resident, so
+ * its size is part of the host cost of a large machine.
+ */
+typedef uint8_t po_entry_t;
+
+#define PO_CAT_BITS	3
+#define PO_CAT_MASK	((1u << PO_CAT_BITS) - 1)
+#define PO_ORDER_SHIFT	PO_CAT_BITS
 #define PO_ORDER_MASK	0x1fu
-#define PO_CAT_MASK	0xffu
 
 struct page_owner {
-	uint16_t *e;         /* one entry per pfn in [base_pfn, base_pfn + nr) */
+	po_entry_t *e;       /* one entry per pfn in [base_pfn, base_pfn + nr) */
 	uint64_t *dirty;     /* one bit per pfn: host memory written */
 	uint64_t base_pfn;
 	uint64_t nr;
@@ -42,26 +50,32 @@ static inline void
 page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 		 enum hvo_page_category c)
 {
-	po->e[pfn - po->base_pfn] = (uint16_t)(PO_HEAD |
-		(order << PO_ORDER_SHIFT) | (unsigned)c);
+	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
+						 (unsigned)c);
 	po->count[c] += UINT64_C(1) << order;
 }
 
 /* The head entry at pfn, or 0. */
-static inline uint16_t
+static inline po_entry_t
 page_owner_entry(const struct page_owner *po, uint64_t pfn)
 {
 	return po->e[pfn - po->base_pfn];
 }
 
+static inline bool
+po_is_head(po_entry_t e)
+{
+	return (e & PO_CAT_MASK) != 0;
+}
+
 static inline unsigned
-po_order(uint16_t e)
+po_order(po_entry_t e)
 {
 	return (e >> PO_ORDER_SHIFT) & PO_ORDER_MASK;
 }
 
 static inline enum hvo_page_category
-po_cat(uint16_t e)
+po_cat(po_entry_t e)
 {
 	return (enum hvo_page_category)(e & PO_CAT_MASK);
 }
