@@ -50,49 +50,6 @@ struct tails {
 	bool have[8][MAX_ZONES];
 };
 
-struct acct {
-	uint64_t free, pt, vm;
-};
-
-static uint64_t
-pages(const struct hvo_machine *m, enum hvo_page_category c)
-{
-	uint64_t n = 0;
-
-	assert_int_equal(hvo_machine_pages(m, c, &n), 0);
-	return n;
-}
-
-static struct acct
-acct(const struct hvo_machine *m)
-{
-	struct acct a = {
-		.free = pages(m, HVO_PAGES_FREE),
-		.pt = pages(m, HVO_PAGES_PAGETABLE),
-		.vm = pages(m, HVO_PAGES_VMEMMAP),
-	};
-
-	return a;
-}
-
-static uint64_t
-counter(const struct hvo_machine *m, const char *name)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
-	return v;
-}
-
-static struct hvo_hstate_info
-hstate(const struct hvo_machine *m, unsigned i)
-{
-	struct hvo_hstate_info h;
-
-	assert_int_equal(hvo_machine_hstate(m, i, &h), 0);
-	return h;
-}
-
 static bool
 is_pow2(uint64_t v)
 {
@@ -280,14 +237,14 @@ static void
 batched_grow_shrink(struct hvo_machine *m, struct combo *c, unsigned hi,
 		    const struct expect *e, uint64_t n)
 {
-	struct hvo_hstate_info h = hstate(m, hi);
-	struct acct a0 = acct(m), a1, a2;
+	struct hvo_hstate_info h = tu_hstate(m, hi);
+	struct tu_acct a0 = tu_acct(m), a1, a2;
 	uint64_t pfn[MAX_POOL], fresh = 0;
 	int64_t dpt, dvm;
 
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, n), 0);
-	a1 = acct(m);
-	h = hstate(m, hi);
+	a1 = tu_acct(m);
+	h = tu_hstate(m, hi);
 	assert_int_equal(h.nr, n);
 	assert_int_equal(h.free, n);
 	assert_int_equal(h.optimized, e->opt ? n : 0);
@@ -321,23 +278,23 @@ batched_grow_shrink(struct hvo_machine *m, struct combo *c, unsigned hi,
 		pre = read_struct_pages(m, pfn[0], bytes);
 
 		assert_int_equal(hvo_hugepage_optimize(m, pfn[0]), -EINVAL);
-		assert_int_equal(hstate(m, hi).optimized, 0);
+		assert_int_equal(tu_hstate(m, hi).optimized, 0);
 		assert_same_struct_pages(m, pfn[0], pre, bytes,
 					 HVO_VARIANT_OFF, c->sp);
-		assert_int_equal(acct(m).free, a1.free);
+		assert_int_equal(tu_acct(m).free, a1.free);
 		free(pre);
 		tu_assert_check(m);
 	}
 
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, 0), 0);
-	a2 = acct(m);
-	h = hstate(m, hi);
+	a2 = tu_acct(m);
+	h = tu_hstate(m, hi);
 	assert_int_equal(h.nr, 0);
 	assert_int_equal(h.optimized, 0);
 	assert_int_equal(a2.pt, a1.pt);
 	assert_int_equal(a2.vm, a0.vm + fresh);
 	assert_int_equal(a2.free, a0.free - (uint64_t)dpt - fresh);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 }
 
@@ -349,15 +306,15 @@ static void
 single_optimize_restore(struct hvo_machine *m, struct combo *c, unsigned hi,
 			const struct expect *e, uint64_t n)
 {
-	struct hvo_hstate_info h = hstate(m, hi);
+	struct hvo_hstate_info h = tu_hstate(m, hi);
 	uint64_t bytes = e->nr_pages * c->sp, pfn[MAX_POOL];
 	uint64_t *pre[MAX_POOL];
-	struct acct start = acct(m);
+	struct tu_acct start = tu_acct(m);
 	uint64_t pt_taken = 0, tails_taken = 0;
 
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, n), 0);
-	assert_int_equal(hstate(m, hi).optimized, 0);
+	assert_int_equal(tu_hstate(m, hi).optimized, 0);
 	assert_int_equal(pool_pfns(m, h.size, pfn, MAX_POOL), n);
 	for (uint64_t i = 0; i < n; i++)
 		pre[i] = read_struct_pages(m, pfn[i], bytes);
@@ -365,14 +322,14 @@ single_optimize_restore(struct hvo_machine *m, struct combo *c, unsigned hi,
 	tu_assert_check(m);
 
 	for (uint64_t i = 0; i < n; i++) {
-		struct acct a0 = acct(m), a1, a2;
+		struct tu_acct a0 = tu_acct(m), a1, a2;
 		uint64_t fresh = 0;
 
 		if (c->v == HVO_VARIANT_SHAREDTAIL)
 			fresh = new_tails(m, &c->tails, hi, &pfn[i], 1);
 		assert_int_equal(hvo_hugepage_optimize(m, pfn[i]), 0);
-		a1 = acct(m);
-		h = hstate(m, hi);
+		a1 = tu_acct(m);
+		h = tu_hstate(m, hi);
 		assert_int_equal(h.optimized, 1);
 		assert_int_equal(h.saved_bytes, e->freed * c->page_size);
 		assert_true(a1.pt >= a0.pt);
@@ -386,9 +343,9 @@ single_optimize_restore(struct hvo_machine *m, struct combo *c, unsigned hi,
 
 		/* Restoring takes the freed pages back, and nothing else. */
 		assert_int_equal(hvo_hugepage_restore(m, pfn[i]), 0);
-		a2 = acct(m);
-		assert_int_equal(hstate(m, hi).optimized, 0);
-		assert_int_equal(hstate(m, hi).saved_bytes, 0);
+		a2 = tu_acct(m);
+		assert_int_equal(tu_hstate(m, hi).optimized, 0);
+		assert_int_equal(tu_hstate(m, hi).saved_bytes, 0);
 		assert_int_equal(a2.free + e->freed, a1.free);
 		assert_int_equal(a2.vm, a1.vm + e->freed);
 		assert_int_equal(a2.pt, a1.pt);
@@ -399,9 +356,9 @@ single_optimize_restore(struct hvo_machine *m, struct combo *c, unsigned hi,
 	}
 
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, 0), 0);
-	assert_int_equal(hstate(m, hi).nr, 0);
-	assert_int_equal(acct(m).free, start.free - pt_taken - tails_taken);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_hstate(m, hi).nr, 0);
+	assert_int_equal(tu_acct(m).free, start.free - pt_taken - tails_taken);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 }
 
@@ -468,7 +425,7 @@ run_machine(size_t preset, const char *mem, enum hvo_variant v, unsigned sp)
 		struct expect e;
 		uint64_t n;
 
-		h = hstate(m, hi);
+		h = tu_hstate(m, hi);
 		e = expect_of(&c, &h);
 		n = pool_size_for(h.size, g.mem_bytes);
 		assert_int_equal(h.optimizable, e.opt);
@@ -490,7 +447,7 @@ run_machine(size_t preset, const char *mem, enum hvo_variant v, unsigned sp)
 			single_optimize_restore(m, &c, hi, &e,
 						e.nr_pages * sp > MIB ? 1 : n);
 	}
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }

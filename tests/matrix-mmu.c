@@ -52,34 +52,6 @@ vmemmap_uses_pmd_blocks(const struct hvo_geometry *g)
 	       (strcmp(g->arch, "arm64") == 0 && g->page_size == 4096);
 }
 
-/*
- * An unmapped kernel VA aligned to the leaf size of @depth, below the
- * vmemmap (in vmalloc space), where a leaf of that depth can be created:
- * nothing mapped and no table reaching past @depth.
- */
-static uint64_t
-free_kernel_va(struct hvo_machine *m, unsigned depth)
-{
-	struct hvo_geometry g = tu_geometry(m);
-	uint64_t size = g.level_leaf_size[depth];
-	uint64_t top = g.vmemmap_start & ~(size - 1);
-
-	assert_true(size != 0);
-	for (uint64_t k = 64; k; k /= 2) {
-		struct hvo_walk w;
-		uint64_t va = top - k * size;
-
-		if (hvo_walk(m, va, &w) != 0)
-			continue; /* below the kernel half */
-		if (!w.mapped && w.nr_levels <= depth + 1 &&
-		    !w.level[w.nr_levels - 1].valid)
-			return va;
-	}
-	fail_msg("no free %s-sized kernel VA below 0x%" PRIx64,
-		 g.level_name[depth], g.vmemmap_start);
-	return 0;
-}
-
 /* The RAM base preset @p boots with when mem= gives no base. */
 static uint64_t
 default_ram_base(size_t p)
@@ -238,7 +210,7 @@ exercise_leaf(size_t p, const struct hvo_geometry *geo, unsigned depth)
 	struct hvo_walk w;
 	int rc;
 
-	va = free_kernel_va(m, depth);
+	va = tu_free_kernel_va(m, depth);
 	off = target - leaf_pa;
 
 	assert_int_equal(hvo_walk(m, va + off, &w), 0);
@@ -327,7 +299,7 @@ refuse_unbacked_leaf(size_t p, unsigned depth)
 	struct hvo_machine *m = tu_preset_machine(p, "mem=256M");
 	struct hvo_geometry g = tu_geometry(m);
 	uint64_t size = g.level_leaf_size[depth];
-	uint64_t va = free_kernel_va(m, depth);
+	uint64_t va = tu_free_kernel_va(m, depth);
 
 	print_message("# %s: no RAM can back a 0x%" PRIx64 "-byte %s leaf; testing its refusal only\n",
 		      hvo_preset_name(p), size, g.level_name[depth]);
@@ -397,7 +369,7 @@ test_errors(void **state)
 	m = machine_with_block(p, pmd_size, &block_pa, &target);
 	ps = g.page_size;
 	pa = target;
-	va = free_kernel_va(m, (unsigned)pte);
+	va = tu_free_kernel_va(m, (unsigned)pte);
 	va2 = va - 16 * ps;
 	cfg = hvo_machine_config(m);
 	ram_end = cfg->mem[cfg->nr_mem_ranges - 1].base +
@@ -450,7 +422,7 @@ test_errors(void **state)
 	assert_error(m, hvo_split(m, va), -EINVAL);
 
 	/* A block: its middle is not a leaf start, nor a place for a page. */
-	bva = free_kernel_va(m, (unsigned)pmd);
+	bva = tu_free_kernel_va(m, (unsigned)pmd);
 	assert_int_equal(hvo_map(m, bva, block_pa, pmd_size, HVO_PROT_KERNEL), 0);
 	assert_error(m, hvo_unmap(m, bva + ps), -EINVAL);
 	assert_error(m, hvo_unmap(m, bva + pmd_size / 2), -EINVAL);

@@ -35,40 +35,6 @@
 /* Helpers                                                                */
 /* ---------------------------------------------------------------------- */
 
-struct acct {
-	uint64_t free, pt, vm;
-};
-
-static uint64_t
-pages(const struct hvo_machine *m, enum hvo_page_category c)
-{
-	uint64_t n = 0;
-
-	assert_int_equal(hvo_machine_pages(m, c, &n), 0);
-	return n;
-}
-
-static struct acct
-acct(const struct hvo_machine *m)
-{
-	struct acct a = {
-		.free = pages(m, HVO_PAGES_FREE),
-		.pt = pages(m, HVO_PAGES_PAGETABLE),
-		.vm = pages(m, HVO_PAGES_VMEMMAP),
-	};
-
-	return a;
-}
-
-static uint64_t
-counter(const struct hvo_machine *m, const char *name)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(hvo_machine_counter_get(m, name, &v), 0);
-	return v;
-}
-
 static struct hvo_geometry
 geometry(const struct hvo_machine *m)
 {
@@ -320,11 +286,11 @@ grow_and_account(struct hvo_machine *m, const struct saving_row *r,
 	struct hvo_hstate_info h = hstate_of(m, r->size, NULL);
 	uint64_t nr_pages = r->size >> g.page_shift, before[MAX_POOL], after[MAX_POOL];
 	uint64_t fresh = 0, nb = pool_pfns(m, r->size, before, MAX_POOL), na;
-	struct acct a0 = acct(m), a1;
+	struct tu_acct a0 = tu_acct(m), a1;
 	int64_t dpt;
 
 	set_nr(m, r->size, h.nr + r->nr);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	h = hstate_of(m, r->size, NULL);
 	assert_int_equal(h.nr, nb + r->nr);
 	assert_int_equal(h.optimized, r->optimizable ? h.nr : 0);
@@ -366,7 +332,7 @@ test_savings_table(void **state)
 		char spec[256];
 		struct hvo_machine *m;
 		struct hvo_hstate_info h;
-		struct acct start, end;
+		struct tu_acct start, end;
 		bool sharedtail = strstr(r->spec, "sharedtail") != NULL;
 		bool zone_has_tail[MAX_ZONES] = { false };
 		uint64_t tails = 0;
@@ -384,7 +350,7 @@ test_savings_table(void **state)
 		if (r->reason)
 			assert_non_null(strstr(h.reason, r->reason));
 
-		start = acct(m);
+		start = tu_acct(m);
 		/* Twice: the second batch finds its shared tail already there. */
 		tails += grow_and_account(m, r, sharedtail, zone_has_tail);
 		tails += grow_and_account(m, r, sharedtail, zone_has_tail);
@@ -392,11 +358,11 @@ test_savings_table(void **state)
 			assert_true(tails >= 1);
 
 		set_nr(m, r->size, 0);
-		end = acct(m);
+		end = tu_acct(m);
 		assert_int_equal(hstate_of(m, r->size, NULL).nr, 0);
 		assert_int_equal(end.vm, start.vm + tails);
 		assert_int_equal(end.free, start.free - (end.pt - start.pt) - tails);
-		assert_int_equal(counter(m, "hvo.bad_page"), 0);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 		tu_assert_check(m);
 		hvo_machine_free(m);
 	}
@@ -407,29 +373,29 @@ static void
 test_sharedtail_per_order(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=4G,hvo=sharedtail,checkpages=on");
-	struct acct a0, a1;
+	struct tu_acct a0, a1;
 	uint64_t first, second;
 
 	(void)state;
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	first = grow_one(m, 2 * MIB);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(a1.vm + 7, a0.vm + 1);
 	/* Another order: its own tail, whatever the zone. */
 	a0 = a1;
 	(void)grow_one(m, GIB);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(a1.vm + 4095, a0.vm + 1);
 	/* The first order again: a new tail only in a new zone. */
 	a0 = a1;
 	second = grow_one(m, 2 * MIB);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(a1.vm + 7,
 			 a0.vm + (zone_of(m, second) == zone_of(m, first) ? 0 : 1));
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
 	set_nr(m, GIB, 0);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -513,17 +479,17 @@ check_vmemmap_map(const char *spec, enum hvo_variant v)
 	 */
 	for (uint64_t t = 100; t <= 200; t += 100) {
 		uint64_t va = page_va(m, pfn + t) + MAPPING_OFFSET, old, now;
-		uint64_t wp = counter(m, "fault.write_protect");
+		uint64_t wp = tu_counter(m, "fault.write_protect");
 		bool kept = t * 64 / g.page_size < (v == HVO_VARIANT_KEEP2 ? 2u : 1u);
 
 		assert_int_equal(hvo_kread64(m, va, &old), 0);
 		if (ro && !kept) {
 			assert_int_equal(hvo_kwrite64(m, va, 0x1234), -EFAULT);
-			assert_int_equal(counter(m, "fault.write_protect"), wp + 1);
+			assert_int_equal(tu_counter(m, "fault.write_protect"), wp + 1);
 		} else {
 			/* Writable: store what is there, so nothing changes. */
 			assert_int_equal(hvo_kwrite64(m, va, old), 0);
-			assert_int_equal(counter(m, "fault.write_protect"), wp);
+			assert_int_equal(tu_counter(m, "fault.write_protect"), wp);
 		}
 		assert_int_equal(hvo_kread64(m, va, &now), 0);
 		assert_int_equal(now, old);
@@ -542,7 +508,7 @@ check_vmemmap_map(const char *spec, enum hvo_variant v)
 	assert_compound(m, pfn, 512);
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -672,7 +638,7 @@ check_rollback(const char *spec, enum hvo_variant v)
 	uint64_t steps[] = { 1, 2, vp - kept, walk_steps };
 	uint64_t bytes = 512 * 64, pfn;
 	struct snapshot s;
-	struct acct a0, a1;
+	struct tu_acct a0, a1;
 	uint64_t rb;
 
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
@@ -689,12 +655,12 @@ check_rollback(const char *spec, enum hvo_variant v)
 	assert_int_equal(hvo_set_variant(m, v), 0);
 
 	/* The PMD split fails: nothing has been walked, nothing changes. */
-	a0 = acct(m);
-	rb = counter(m, "hvo.rollback");
+	a0 = tu_acct(m);
+	rb = tu_counter(m, "hvo.rollback");
 	assert_int_equal(hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PMD, 1, false), 0);
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), -ENOMEM);
 	assert_int_equal(hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PMD, 0, false), 0);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 0);
 	assert_untouched(m, pfn, &s, bytes, vp);
 	assert_int_equal(vmemmap_walk(m, pfn, 0).leaf_size, 2 * MIB);
@@ -702,24 +668,24 @@ check_rollback(const char *spec, enum hvo_variant v)
 	/* Only the shared tail may stay: it is a cache for later hugepages. */
 	assert_int_equal(a0.free - a1.free, a1.vm - a0.vm);
 	assert_true(a1.vm - a0.vm <= (v == HVO_VARIANT_SHAREDTAIL ? 1u : 0u));
-	assert_int_equal(counter(m, "hvo.rollback"), rb);
+	assert_int_equal(tu_counter(m, "hvo.rollback"), rb);
 	tu_assert_check(m);
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		uint64_t k = steps[i];
 
-		a0 = acct(m);
-		rb = counter(m, "hvo.rollback");
+		a0 = tu_acct(m);
+		rb = tu_counter(m, "hvo.rollback");
 		assert_int_equal(hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PTE, k, false), 0);
 		assert_int_equal(hvo_hugepage_optimize(m, pfn), -ENOMEM);
 		assert_int_equal(hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PTE, 0, false), 0);
-		a1 = acct(m);
+		a1 = tu_acct(m);
 		assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 0);
 		assert_int_equal(hstate_of(m, 2 * MIB, NULL).saved_bytes, 0);
 		assert_untouched(m, pfn, &s, bytes, vp);
 		/* Once some PTEs were remapped, they were rolled back. */
 		if (k >= 2)
-			assert_int_equal(counter(m, "hvo.rollback"), rb + 1);
+			assert_int_equal(tu_counter(m, "hvo.rollback"), rb + 1);
 		/* No frame leaked; the split's page table stays (never merged). */
 		assert_int_equal(a1.vm, a0.vm);
 		assert_true(a1.pt - a0.pt <= (i == 0 ? 1u : 0u));
@@ -728,9 +694,9 @@ check_rollback(const char *spec, enum hvo_variant v)
 	}
 
 	/* And then it works. */
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 1);
 	assert_int_equal(a1.pt, a0.pt);
 	assert_int_equal(a1.free, a0.free + (vp - kept));
@@ -739,7 +705,7 @@ check_rollback(const char *spec, enum hvo_variant v)
 	assert_struct_pages(m, pfn, s.bytes, bytes, 64, v == HVO_VARIANT_FAKEHEAD);
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	free(s.bytes);
 	hvo_machine_free(m);
@@ -771,7 +737,7 @@ struct held {
 static void
 exhaust(struct hvo_machine *m, struct held *h, unsigned top)
 {
-	uint64_t free = pages(m, HVO_PAGES_FREE), pfn;
+	uint64_t free = tu_pages(m, HVO_PAGES_FREE), pfn;
 
 	/* Room for every page on its own (a block may be split later). */
 	h->pfn = calloc(free + 1, sizeof(*h->pfn));
@@ -785,7 +751,7 @@ exhaust(struct hvo_machine *m, struct held *h, unsigned top)
 			h->order[h->n++] = (unsigned)o;
 		}
 	}
-	assert_int_equal(pages(m, HVO_PAGES_FREE), 0);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), 0);
 }
 
 static void
@@ -805,7 +771,7 @@ test_r11_restore_under_pressure(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=3G,hvo=sharedtail,checkpages=on");
 	struct held held;
-	struct acct a0, a1;
+	struct tu_acct a0, a1;
 	uint64_t pfn;
 
 	(void)state;
@@ -816,7 +782,7 @@ test_r11_restore_under_pressure(void **state)
 	/* vmemmap_remap_alloc() gets nothing: -ENOMEM, still optimized. */
 	assert_int_equal(hvo_hugepage_restore(m, pfn), -ENOMEM);
 	assert_int_equal(hstate_of(m, GIB, NULL).optimized, 1);
-	assert_int_equal(pages(m, HVO_PAGES_FREE), 0);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), 0);
 	tu_assert_check(m);
 	/* Nor can the pool shrink: the hugepage stays, optimized. */
 	assert_int_equal(hvo_set_nr_hugepages(m, GIB, 0), -ENOMEM);
@@ -831,11 +797,11 @@ test_r11_restore_under_pressure(void **state)
 
 	/* The third of the 4095 allocations fails: all given back, no change. */
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	fail_alloc(m, 3, false);
 	assert_int_equal(hvo_hugepage_restore(m, pfn), -ENOMEM);
 	fail_alloc(m, 0, false);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, GIB, NULL).optimized, 1);
 	assert_int_equal(a1.free, a0.free);
 	assert_int_equal(a1.vm, a0.vm);
@@ -843,7 +809,7 @@ test_r11_restore_under_pressure(void **state)
 	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
 	set_nr(m, GIB, 0);
 	assert_int_equal(hstate_of(m, GIB, NULL).nr, 0);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -894,7 +860,7 @@ test_r5_free_checks(void **state)
 		}
 		for (size_t k = 0; k < 2; k++)
 			set_nr(m, sizes[k], 0);
-		if (counter(m, "hvo.bad_page"))
+		if (tu_counter(m, "hvo.bad_page"))
 			fail_msg("%s: %s", specs[i], hvo_machine_error(m));
 		tu_assert_check(m);
 		hvo_machine_free(m);
@@ -925,7 +891,7 @@ test_r5_checks_catch_corruption(void **state)
 		assert_int_equal(hvo_kwrite64(m, page_va(m, pfn + 5) + MAPPING_OFFSET,
 					      0), 0);
 		(void)hvo_set_nr_hugepages(m, 2 * MIB, 0);
-		assert_int_equal(counter(m, "hvo.bad_page"), rows[i].bad);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), rows[i].bad);
 		if (rows[i].bad)
 			assert_non_null(strstr(hvo_machine_error(m),
 					       "corrupted mapping in tail page"));
@@ -954,14 +920,14 @@ static struct r10_plan
 r10_dry_run(void)
 {
 	struct hvo_machine *m = tu_machine(R10_SPEC);
-	struct acct a0 = acct(m), a1;
-	uint64_t b0 = counter(m, "buddy.alloc");
+	struct tu_acct a0 = tu_acct(m), a1;
+	uint64_t b0 = tu_counter(m, "buddy.alloc");
 	struct r10_plan p;
 
 	set_nr(m, 2 * MIB, R10_N);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, R10_N);
-	p.allocs = counter(m, "buddy.alloc") - b0;
+	p.allocs = tu_counter(m, "buddy.alloc") - b0;
 	p.pt = a1.pt - a0.pt;
 	assert_true(p.pt >= 1);
 	assert_int_equal(p.allocs, R10_N + p.pt + 1 + R10_N);
@@ -975,7 +941,7 @@ static uint64_t
 r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 {
 	struct hvo_machine *m = tu_machine(R10_SPEC);
-	struct acct a0 = acct(m), a1, a2;
+	struct tu_acct a0 = tu_acct(m), a1, a2;
 	struct hvo_hstate_info h;
 	uint64_t tails;
 	int rc;
@@ -985,8 +951,8 @@ r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 	rc = hvo_set_nr_hugepages(m, 2 * MIB, R10_N);
 	fail_alloc(m, 0, false);
 	if (flush_all)
-		*flush_all = counter(m, "tlb.flush_all");
-	a1 = acct(m);
+		*flush_all = tu_counter(m, "tlb.flush_all");
+	a1 = tu_acct(m);
 	h = hstate_of(m, 2 * MIB, NULL);
 	assert_int_equal(rc, want_rc);
 	if (rc) {
@@ -1010,10 +976,10 @@ r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 	tu_assert_check(m);
 
 	set_nr(m, 2 * MIB, 0);
-	a2 = acct(m);
+	a2 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).nr, 0);
 	assert_int_equal(a2.free, a0.free - (a2.pt - a0.pt) - tails);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 	return h.optimized;
@@ -1121,7 +1087,7 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 			kept_free++;
 		}
 	}
-	assert_int_equal(pages(m, HVO_PAGES_FREE), kept_free);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), kept_free);
 	assert_int_equal(kept_free, R10_N * 512 + unsplit + extra);
 
 	set_nr(m, 2 * MIB, R10_N);
@@ -1130,7 +1096,7 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 	assert_int_equal(h.optimized, want_optimized);
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
-	assert_int_equal(pages(m, HVO_PAGES_FREE), kept_free - unsplit);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), kept_free - unsplit);
 	tu_assert_check(m);
 
 	for (size_t i = 0; i < held.n; i++)
@@ -1138,7 +1104,7 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 			assert_int_equal(hvo_free_pages(m, held.pfn[i], held.order[i]), 0);
 	free(held.pfn);
 	free(held.order);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -1165,9 +1131,9 @@ static struct flushes
 flushes(const struct hvo_machine *m)
 {
 	struct flushes f = {
-		.all = counter(m, "tlb.flush_all"),
-		.range = counter(m, "tlb.flush_range"),
-		.page = counter(m, "tlb.flush_page"),
+		.all = tu_counter(m, "tlb.flush_all"),
+		.range = tu_counter(m, "tlb.flush_range"),
+		.page = tu_counter(m, "tlb.flush_page"),
 	};
 
 	return f;
@@ -1188,17 +1154,17 @@ static void
 test_tlb_flushes(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=1G,hvo=sharedtail,checkpages=on");
-	struct acct a0;
+	struct tu_acct a0;
 	uint64_t pfn, n = 8;
 
 	(void)state;
 	assert_int_equal(geometry(m).tlb_flush_ceiling, 33);
 
 	/* A batch in fresh PMDs: splits without flushes, then two flush_all. */
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	hvo_machine_counters_reset(m);
 	set_nr(m, 2 * MIB, n);
-	assert_true(acct(m).pt > a0.pt);
+	assert_true(tu_acct(m).pt > a0.pt);
 	assert_flushes(m, 2, 0, 0);
 	tu_assert_check(m);
 
@@ -1209,10 +1175,10 @@ test_tlb_flushes(void **state)
 	tu_assert_check(m);
 
 	/* Again, inside the PMDs already split. */
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	hvo_machine_counters_reset(m);
 	set_nr(m, 2 * MIB, n);
-	assert_int_equal(acct(m).pt, a0.pt);
+	assert_int_equal(tu_acct(m).pt, a0.pt);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, n);
 	assert_flushes(m, 2, 0, 0);
 	tu_assert_check(m);
@@ -1273,8 +1239,8 @@ check_bbm(const char *spec, bool needs)
 	set_nr(m, 2 * MIB, n);
 	h = hstate_of(m, 2 * MIB, NULL);
 	assert_int_equal(h.optimized, n);
-	bbm = counter(m, "check.bbm");
-	split = counter(m, "hvo.split_pmd");
+	bbm = tu_counter(m, "check.bbm");
+	split = tu_counter(m, "hvo.split_pmd");
 	if (needs)
 		assert_true(bbm >= n * h.vmemmap_pages_freed_per_hugepage + split);
 	else
@@ -1284,7 +1250,7 @@ check_bbm(const char *spec, bool needs)
 	/* The restore changes them back. */
 	hvo_machine_counters_reset(m);
 	set_nr(m, 2 * MIB, 0);
-	bbm = counter(m, "check.bbm");
+	bbm = tu_counter(m, "check.bbm");
 	if (needs)
 		assert_true(bbm >= n * h.vmemmap_pages_freed_per_hugepage);
 	else
@@ -1356,7 +1322,7 @@ test_boot_pools(void **state)
 	set_nr(m, 2 * MIB, 0);
 	set_nr(m, GIB, 0);
 	assert_int_equal(managed_pages(m), managed);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(off);
 	hvo_machine_free(m);
@@ -1441,7 +1407,7 @@ test_variant_kept_per_hugepage(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=1G,hvo=fakehead,checkpages=on");
 	struct hvo_hstate_info h;
-	struct acct a0 = acct(m), a1;
+	struct tu_acct a0 = tu_acct(m), a1;
 
 	(void)state;
 	set_nr(m, 2 * MIB, 4);
@@ -1457,7 +1423,7 @@ test_variant_kept_per_hugepage(void **state)
 	h = hstate_of(m, 2 * MIB, NULL);
 	assert_int_equal(h.optimized, 8);
 	assert_int_equal(h.saved_bytes, (4 * 7 + 4 * 6) * 4096);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(a0.free - a1.free, 8 * 512 - (4 * 7 + 4 * 6) + (a1.pt - a0.pt));
 	tu_assert_check(m);
 
@@ -1472,11 +1438,11 @@ test_variant_kept_per_hugepage(void **state)
 	/* Each is restored the way it was optimized. */
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_FAKEHEAD), 0);
 	set_nr(m, 2 * MIB, 0);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).nr, 0);
 	assert_int_equal(a1.free, a0.free - (a1.pt - a0.pt));
 	assert_int_equal(a1.vm, a0.vm);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -1503,7 +1469,7 @@ test_sharedtail_off_on(void **state)
 	assert_int_equal(h.saved_bytes, 4 * 7 * 4096);
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
-	assert_int_equal(counter(m, "hvo.bad_page"), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -1517,7 +1483,7 @@ test_bad_input(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=1G,checkpages=on");
 	struct hvo_hstate_info h;
-	struct acct a0, a1;
+	struct tu_acct a0, a1;
 	uint64_t pfn[4], got[2], v, f;
 	enum hvo_variant var;
 	bool enabled;
@@ -1531,10 +1497,10 @@ test_bad_input(void **state)
 	assert_int_equal(hvo_hugepage_get(m, 4 * MIB, &v), -EINVAL);
 
 	/* More than memory: nothing changes. */
-	a0 = acct(m);
+	a0 = tu_acct(m);
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1000), -ENOMEM);
 	assert_int_equal(hvo_set_nr_hugepages(m, GIB, 2), -ENOMEM);
-	a1 = acct(m);
+	a1 = tu_acct(m);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).nr, 0);
 	assert_int_equal(hstate_of(m, GIB, NULL).nr, 0);
 	assert_int_equal(a1.free, a0.free);
@@ -1547,7 +1513,7 @@ test_bad_input(void **state)
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 4), -ENOMEM);
 	fail_alloc(m, 0, false);
 	assert_int_equal(hstate_of(m, 2 * MIB, NULL).nr, 0);
-	assert_int_equal(acct(m).free, a0.free);
+	assert_int_equal(tu_acct(m).free, a0.free);
 	tu_assert_check(m);
 
 	assert_int_equal(hvo_hugepage_get(m, 2 * MIB, &v), -ENOMEM);

@@ -18,35 +18,6 @@
 #define MAGIC_A UINT64_C(0x1111222233334444)
 #define MAGIC_B UINT64_C(0x5555666677778888)
 
-/*
- * An unmapped kernel VA aligned to the leaf size of @depth, below the
- * vmemmap (where vmalloc lives on every arch), on which a leaf of that
- * depth can be created: nothing is mapped there and no table reaches down
- * past @depth.
- */
-static uint64_t
-free_kernel_va(struct hvo_machine *m, unsigned depth)
-{
-	struct hvo_geometry g = tu_geometry(m);
-	uint64_t size = g.level_leaf_size[depth];
-	uint64_t top = g.vmemmap_start & ~(size - 1);
-
-	assert_true(size != 0);
-	for (uint64_t k = 64; k; k /= 2) {
-		struct hvo_walk w;
-		uint64_t va = top - k * size;
-
-		if (hvo_walk(m, va, &w) != 0)
-			continue; /* below the kernel half */
-		if (!w.mapped && w.nr_levels <= depth + 1 &&
-		    !w.level[w.nr_levels - 1].valid)
-			return va;
-	}
-	fail_msg("no free %s-sized kernel VA below 0x%llx",
-		 g.level_name[depth], (unsigned long long)g.vmemmap_start);
-	return 0;
-}
-
 /* A page in the second half of the first RAM range: never used at boot. */
 static uint64_t
 free_pa(const struct hvo_machine *m)
@@ -61,7 +32,7 @@ static uint64_t
 map_scratch_page(struct hvo_machine *m, uint64_t pa)
 {
 	struct hvo_geometry g = tu_geometry(m);
-	uint64_t va = free_kernel_va(m, g.levels - 1);
+	uint64_t va = tu_free_kernel_va(m, g.levels - 1);
 
 	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
 	return va;
@@ -154,7 +125,7 @@ check_flush_ceiling(const char *spec, unsigned ceiling)
 {
 	struct hvo_machine *m = tu_machine(spec);
 	struct hvo_geometry g = tu_geometry(m);
-	uint64_t va = free_kernel_va(m, g.levels - 1);
+	uint64_t va = tu_free_kernel_va(m, g.levels - 1);
 	uint64_t ps = g.page_size;
 
 	assert_int_equal(g.tlb_flush_ceiling, ceiling);
@@ -342,7 +313,7 @@ check_bbm(const char *spec, bool counts)
 	 * the kernel's HVO does, and why arm64 cannot use it as is.
 	 */
 	assert_true(g.level_leaf_size[pmd] != 0);
-	bva = free_kernel_va(m, pmd);
+	bva = tu_free_kernel_va(m, pmd);
 	bpa = pa1 & ~(g.level_leaf_size[pmd] - 1);
 	assert_int_equal(hvo_map(m, bva, bpa, g.level_leaf_size[pmd],
 				 HVO_PROT_KERNEL), 0);
@@ -445,7 +416,7 @@ test_null_arguments(void **state)
 	struct hvo_geometry g = tu_geometry(m);
 	struct hvo_config cfg;
 	struct hvo_walk w;
-	uint64_t v, va = free_kernel_va(m, g.levels - 1), one = va;
+	uint64_t v, va = tu_free_kernel_va(m, g.levels - 1), one = va;
 	char buf[64], err[128];
 	FILE *f = tmpfile();
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,50 @@ tu_pages(const struct hvo_machine *m, enum hvo_page_category c)
 
 	assert_int_equal(hvo_machine_pages(m, c, &v), 0);
 	return v;
+}
+
+struct tu_acct
+tu_acct(const struct hvo_machine *m)
+{
+	struct tu_acct a = {
+		.free = tu_pages(m, HVO_PAGES_FREE),
+		.pt = tu_pages(m, HVO_PAGES_PAGETABLE),
+		.vm = tu_pages(m, HVO_PAGES_VMEMMAP),
+	};
+
+	return a;
+}
+
+struct hvo_hstate_info
+tu_hstate(const struct hvo_machine *m, unsigned i)
+{
+	struct hvo_hstate_info h;
+
+	assert_int_equal(hvo_machine_hstate(m, i, &h), 0);
+	return h;
+}
+
+uint64_t
+tu_free_kernel_va(struct hvo_machine *m, unsigned depth)
+{
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t size = g.level_leaf_size[depth];
+	uint64_t top = g.vmemmap_start & ~(size - 1);
+
+	assert_true(size != 0);
+	for (uint64_t k = 64; k; k /= 2) {
+		struct hvo_walk w;
+		uint64_t va = top - k * size;
+
+		if (hvo_walk(m, va, &w) != 0)
+			continue; /* below the kernel half */
+		if (!w.mapped && w.nr_levels <= depth + 1 &&
+		    !w.level[w.nr_levels - 1].valid)
+			return va;
+	}
+	fail_msg("no free %s-sized kernel VA below 0x%llx",
+		 g.level_name[depth], (unsigned long long)g.vmemmap_start);
+	return 0;
 }
 
 uint64_t

@@ -46,6 +46,26 @@ tu_geometry(const struct hvo_machine *m);
 uint64_t
 tu_pages(const struct hvo_machine *m, enum hvo_page_category c);
 
+/* The three counts an HVO operation moves. */
+struct tu_acct {
+	uint64_t free, pt, vm;
+};
+
+struct tu_acct
+tu_acct(const struct hvo_machine *m);
+
+/* An hstate by index; fails the test if there is none. */
+struct hvo_hstate_info
+tu_hstate(const struct hvo_machine *m, unsigned i);
+
+/*
+ * An unmapped kernel VA aligned to the leaf size of @depth, below the
+ * vmemmap (where vmalloc lives on every arch), where a leaf of that depth
+ * can be created: nothing mapped and no table reaching past @depth.
+ */
+uint64_t
+tu_free_kernel_va(struct hvo_machine *m, unsigned depth);
+
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 uint64_t
 tu_rss_bytes(void);
