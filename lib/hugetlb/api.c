@@ -131,21 +131,32 @@ hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn)
 	return 0;
 }
 
+/* A pool hugepage that is free, for the vmemmap operations; or the error. */
+static int
+free_hugepage(struct hvo_machine *m, uint64_t pfn, struct hstate **h,
+	      struct huge_page **hp)
+{
+	if (!m)
+		return -EINVAL;
+	*hp = hugepage_or_err(m, pfn, h);
+	if (!*hp)
+		return -EINVAL;
+	if ((*hp)->in_use)
+		return machine_err(m, -EBUSY, "the %s hugepage at pfn 0x%" PRIx64 " is in use",
+				   (*h)->name, pfn);
+	return 0;
+}
+
 HVO_EXPORT int
 hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
 	const char *why;
+	int rc = free_hugepage(m, pfn, &h, &hp);
 
-	if (!m)
-		return -EINVAL;
-	hp = hugepage_or_err(m, pfn, &h);
-	if (!hp)
-		return -EINVAL;
-	if (hp->in_use)
-		return machine_err(m, -EBUSY, "the %s hugepage at pfn 0x%" PRIx64 " is in use",
-				   h->name, pfn);
+	if (rc)
+		return rc;
 	if (hp->variant != HVO_VARIANT_OFF)
 		return 0;
 	if (m->hvo_variant == HVO_VARIANT_OFF)
@@ -160,16 +171,9 @@ hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
+	int rc = free_hugepage(m, pfn, &h, &hp);
 
-	if (!m)
-		return -EINVAL;
-	hp = hugepage_or_err(m, pfn, &h);
-	if (!hp)
-		return -EINVAL;
-	if (hp->in_use)
-		return machine_err(m, -EBUSY, "the %s hugepage at pfn 0x%" PRIx64 " is in use",
-				   h->name, pfn);
-	return hugetlb_vmemmap_restore_folio(m, h, hp);
+	return rc ? rc : hugetlb_vmemmap_restore_folio(m, h, hp);
 }
 
 HVO_EXPORT int
