@@ -416,7 +416,7 @@ check_vmemmap_map(const char *spec, enum hvo_variant v)
 {
 	struct hvo_machine *m = tu_machine(spec);
 	struct hvo_geometry g = geometry(m);
-	uint64_t pfn, before[8], after[8], vp;
+	uint64_t pfn, before[8] = { 0 }, after[8] = { 0 }, vp;
 	bool ro = g.has_kernel_ro;
 
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
