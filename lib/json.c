@@ -120,18 +120,6 @@ json_u64(struct json *j, uint64_t v)
 	fprintf(j->f, "%" PRIu64, v);
 }
 void
-json_i64(struct json *j, int64_t v)
-{
-	json_sep(j);
-	fprintf(j->f, "%" PRId64, v);
-}
-void
-json_double(struct json *j, double v)
-{
-	json_sep(j);
-	fprintf(j->f, "%.6g", v);
-}
-void
 json_bool(struct json *j, bool v)
 {
 	json_sep(j);
@@ -167,18 +155,6 @@ json_kv_u64(struct json *j, const char *k, uint64_t v)
 {
 	json_key(j, k);
 	json_u64(j, v);
-}
-void
-json_kv_i64(struct json *j, const char *k, int64_t v)
-{
-	json_key(j, k);
-	json_i64(j, v);
-}
-void
-json_kv_double(struct json *j, const char *k, double v)
-{
-	json_key(j, k);
-	json_double(j, v);
 }
 void
 json_kv_bool(struct json *j, const char *k, bool v)

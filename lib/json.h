@@ -27,8 +27,6 @@ void json_end_array(struct json *j);
 void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s);
 void json_u64(struct json *j, uint64_t v);
-void json_i64(struct json *j, int64_t v);
-void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Hex as a string: "0x1f" and the 16-digit "0x000000000000001f". */
@@ -37,8 +35,6 @@ void json_hex16(struct json *j, uint64_t v);
 
 void json_kv_str(struct json *j, const char *k, const char *v);
 void json_kv_u64(struct json *j, const char *k, uint64_t v);
-void json_kv_i64(struct json *j, const char *k, int64_t v);
-void json_kv_double(struct json *j, const char *k, double v);
 void json_kv_bool(struct json *j, const char *k, bool v);
 void json_kv_null(struct json *j, const char *k);
 void json_kv_hex(struct json *j, const char *k, uint64_t v);

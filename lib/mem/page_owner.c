@@ -90,18 +90,6 @@ page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order)
 		page_owner_alloc(po, pfn + i, 0, c);
 }
 
-void
-page_owner_recategorize(struct page_owner *po, uint64_t pfn,
-			enum hvo_page_category c)
-{
-	po_entry_t *e = &po->e[pfn - po->base_pfn];
-	uint64_t n = UINT64_C(1) << po_order(*e);
-
-	po->count[po_cat(*e)] -= n;
-	po->count[c] += n;
-	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
-}
-
 bool
 page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 		  unsigned *order, enum hvo_page_category *c)

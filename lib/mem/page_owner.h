@@ -97,11 +97,6 @@ page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
 
-/* Change the category of the allocation at pfn (it must be a head). */
-void
-page_owner_recategorize(struct page_owner *po, uint64_t pfn,
-			enum hvo_page_category c);
-
 /*
  * The allocation covering pfn: its head and order; false if none (the frame
  * is free).

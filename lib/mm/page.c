@@ -88,16 +88,6 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 	/* INIT_LIST_HEAD(&page->lru) points at itself: filled per page. */
 }
 
-int
-init_single_page(struct hvo_machine *m, uint64_t pfn, unsigned zone,
-		 bool reserved, uint32_t refcount)
-{
-	uint8_t tpl[256];
-
-	page_template(m, zone, reserved, refcount, tpl);
-	return memmap_write_pages(m, pfn, 1, tpl);
-}
-
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
 static int
 write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,

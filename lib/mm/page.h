@@ -158,17 +158,10 @@ set_page_count(struct hvo_machine *m, uint64_t page, uint32_t v)
 }
 
 /*
- * __init_single_page(): the whole struct page as boot leaves it: zone and
- * node in flags, _refcount 1, _mapcount -1, an empty lru, the rest zero.
- * @reserved adds PG_reserved. Written as one page-local block through
- * kmap_page() (it never crosses a page unless struct pages straddle, in
- * which case it is written field by field).
+ * The bytes of a struct page as __init_single_page() leaves it: zone and
+ * node in flags, _refcount as given, _mapcount -1, the rest zero (the lru
+ * self-links are filled in per page on write). @reserved adds PG_reserved.
  */
-int
-init_single_page(struct hvo_machine *m, uint64_t pfn, unsigned zone,
-		 bool reserved, uint32_t refcount);
-
-/* The bytes of such a struct page (lru filled in per page on write). */
 void
 page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 	      uint32_t refcount, uint8_t *tpl);
