@@ -50,6 +50,7 @@ struct hvo_machine {
 	/* HugeTLB. */
 	struct hstate hstates[HUGE_MAX_HSTATE];
 	unsigned nr_hstates;
+	struct hp_index hp_index; /* head pfn -> pool slot */
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
 	bool compound_mask;     /* compound_info is a mask (2026 encoding) */
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */

@@ -278,6 +278,7 @@ hugetlb_init(struct hvo_machine *m)
 void
 hugetlb_fini(struct hvo_machine *m)
 {
+	free(m->hp_index.slot);
 	for (unsigned i = 0; i < m->nr_hstates; i++)
 		free(m->hstates[i].pages);
 }
@@ -291,32 +292,104 @@ size_to_hstate(struct hvo_machine *m, uint64_t size)
 	return NULL;
 }
 
+static size_t
+hp_hash(uint64_t pfn, size_t mask)
+{
+	return (size_t)((pfn * UINT64_C(0x9e3779b97f4a7c15)) >> 24) & mask;
+}
+
+/* The slot holding pfn, or the empty slot where it would go. */
+static struct hp_index_slot *
+hp_index_find(const struct hp_index *ix, uint64_t pfn)
+{
+	size_t mask = ix->cap - 1, i = hp_hash(pfn, mask);
+
+	while (ix->slot[i].pfn1 && ix->slot[i].pfn1 != pfn + 1)
+		i = (i + 1) & mask;
+	return &ix->slot[i];
+}
+
+static int
+hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
+{
+	struct hp_index_slot *sl;
+
+	if ((ix->n + 1) * 2 > ix->cap) {
+		struct hp_index old = *ix;
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+
+		ix->slot = calloc(cap, sizeof(*ix->slot));
+		if (!ix->slot) {
+			*ix = old;
+			return -ENOMEM;
+		}
+		ix->cap = cap;
+		ix->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.slot[i].pfn1)
+				hp_index_set(ix, old.slot[i].pfn1 - 1,
+					     old.slot[i].hstate, old.slot[i].k);
+		free(old.slot);
+	}
+	sl = hp_index_find(ix, pfn);
+	if (!sl->pfn1)
+		ix->n++;
+	*sl = (struct hp_index_slot){ pfn + 1, hstate, k };
+	return 0;
+}
+
+/* Remove pfn, shifting back the entries its slot was keeping apart. */
+static void
+hp_index_del(struct hp_index *ix, uint64_t pfn)
+{
+	size_t mask = ix->cap - 1, i, j;
+
+	if (!ix->cap)
+		return;
+	i = (size_t)(hp_index_find(ix, pfn) - ix->slot);
+	if (!ix->slot[i].pfn1)
+		return;
+	ix->n--;
+	for (j = (i + 1) & mask; ix->slot[j].pfn1; j = (j + 1) & mask) {
+		size_t h = hp_hash(ix->slot[j].pfn1 - 1, mask);
+
+		/* Move j back to i unless its home lies in (i, j]. */
+		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+			ix->slot[i] = ix->slot[j];
+			i = j;
+		}
+	}
+	ix->slot[i].pfn1 = 0;
+}
+
 struct huge_page *
 find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
 {
-	for (unsigned i = 0; i < m->nr_hstates; i++) {
-		struct hstate *h = &m->hstates[i];
+	const struct hp_index_slot *sl;
 
-		for (uint64_t k = 0; k < h->nr; k++) {
-			if (h->pages[k].pfn == pfn) {
-				if (hs)
-					*hs = h;
-				return &h->pages[k];
-			}
-		}
-	}
-	return NULL;
+	if (!m->hp_index.cap)
+		return NULL;
+	sl = hp_index_find(&m->hp_index, pfn);
+	if (!sl->pfn1)
+		return NULL;
+	if (hs)
+		*hs = &m->hstates[sl->hstate];
+	return &m->hstates[sl->hstate].pages[sl->k];
 }
 
 static int
 pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
 {
+	if (hp_index_set(&m->hp_index, pfn, (uint32_t)(h - m->hstates), h->nr))
+		return machine_err(m, -ENOMEM, "out of host memory");
 	if (h->nr == h->cap) {
 		uint64_t cap = h->cap ? h->cap * 2 : 16;
 		struct huge_page *p = realloc(h->pages, cap * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			hp_index_del(&m->hp_index, pfn);
 			return machine_err(m, -ENOMEM, "out of host memory");
+		}
 		h->pages = p;
 		h->cap = cap;
 	}
@@ -421,10 +494,15 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 	return rc;
 }
 
+/* Take slot k out of the pool; the last page moves into it. */
 static void
-pool_remove(struct hstate *h, uint64_t k)
+pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 {
+	hp_index_del(&m->hp_index, h->pages[k].pfn);
 	h->pages[k] = h->pages[--h->nr];
+	if (k < h->nr)
+		hp_index_set(&m->hp_index, h->pages[k].pfn,
+			     (uint32_t)(h - m->hstates), k);
 }
 
 /*
@@ -474,7 +552,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 
 				h->free--;
 				update_and_free_hugetlb_folio(m, h, hp);
-				h->nr--;
+				pool_remove(m, h, h->nr - 1);
 			}
 			memcpy(m->error, why, sizeof(why));
 			return rc;
@@ -528,7 +606,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			if (rc)
 				break;
 			h->free--;
-			pool_remove(h, k);
+			pool_remove(m, h, k);
 		}
 		release_batch_end(m);
 		free(list);
@@ -716,6 +794,13 @@ check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 int
 hugetlb_check(struct hvo_machine *m)
 {
+	uint64_t pooled = 0;
+
+	for (unsigned i = 0; i < m->nr_hstates; i++)
+		pooled += m->hstates[i].nr;
+	if (pooled != m->hp_index.n)
+		return FAIL(m, "hvo: %" PRIu64 " hugepages in the pools, %zu in the pfn index",
+			    pooled, m->hp_index.n);
 	for (unsigned i = 0; i < m->nr_hstates; i++) {
 		struct hstate *h = &m->hstates[i];
 		uint64_t free = 0, opt = 0;
@@ -727,6 +812,9 @@ hugetlb_check(struct hvo_machine *m)
 			enum hvo_page_category c;
 			int rc;
 
+			if (find_huge_page(m, hp->pfn, NULL) != hp)
+				return FAIL(m, "hvo: the pfn index does not lead to the %s hugepage at pfn 0x%" PRIx64,
+					    h->name, hp->pfn);
 			if (!page_owner_lookup(&m->owner, hp->pfn, &head, &order, &c) ||
 			    head != hp->pfn || order != h->order || c != HVO_PAGES_HUGETLB)
 				return FAIL(m, "hvo: the %s hugepage at pfn 0x%" PRIx64 " is not a hugetlb allocation of order %u",

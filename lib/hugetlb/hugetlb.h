@@ -30,6 +30,23 @@ struct huge_page {
 	bool bootmem;            /* came from memblock at boot */
 };
 
+/*
+ * Which pool slot a head pfn is in: the kernel finds a folio from its page
+ * in O(1) (page_folio()); the pools here are arrays, so an open-addressing
+ * table keeps that lookup O(1) too.
+ */
+struct hp_index_slot {
+	uint64_t pfn1;   /* pfn + 1; 0: empty */
+	uint32_t hstate;
+	uint64_t k;      /* index in that hstate's pages */
+};
+
+struct hp_index {
+	struct hp_index_slot *slot;
+	size_t cap;      /* a power of two, or 0 */
+	size_t n;
+};
+
 struct hstate {
 	unsigned order;
 	uint64_t size;
