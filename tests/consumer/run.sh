@@ -1,0 +1,201 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# A real consumer of libhvo: install the build to a staging directory, then
+# build tests/consumer/consumer.c outside the project with nothing but
+# `pkg-config libhvo`, once against libhvo.so and once statically against
+# libhvo.a, and run both.
+#
+# usage: run.sh BUILD_DIR SOURCE_DIR
+#
+# Registered in tests/meson.build as the test "consumer-pkg-config" (suite
+# "consumer", not parallel: it runs the build and the install itself).
+
+set -eu
+
+me=consumer-pkg-config
+
+die()
+{
+	printf '%s: FAIL: %s\n' "$me" "$*" >&2
+	exit 1
+}
+
+note()
+{
+	printf '%s: %s\n' "$me" "$*"
+}
+
+# Run a command with its output in a log; show the log if it fails.
+logged()
+{
+	_log=$1
+	shift
+	if ! "$@" >"$_log" 2>&1; then
+		cat "$_log" >&2
+		return 1
+	fi
+}
+
+[ $# -eq 2 ] || die "usage: $0 BUILD_DIR SOURCE_DIR"
+build=$(cd "$1" && pwd) || die "no build directory '$1'"
+src=$(cd "$2" && pwd) || die "no source directory '$2'"
+consumer_c=$src/tests/consumer/consumer.c
+[ -f "$build/meson-info/meson-info.json" ] ||
+	die "'$build' is not a configured meson build directory"
+[ -f "$consumer_c" ] || die "no $consumer_c"
+for tool in meson python3 pkg-config; do
+	command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not in PATH"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hvo-consumer.XXXXXX") ||
+	die "mktemp -d failed"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+stage=$tmp/stage
+
+# --- Build and install ---------------------------------------------------
+# `meson test` builds only what the tests themselves need; the install
+# needs every installable target. It has finished its own build by the
+# time tests run, and this test is not parallel, so nothing races it.
+logged "$tmp/compile.log" meson compile -C "$build" ||
+	die "meson compile -C $build failed"
+logged "$tmp/install.log" meson install -C "$build" --no-rebuild \
+	--destdir "$stage" ||
+	die "meson install -C $build --destdir $stage failed"
+
+# --- Find what was installed --------------------------------------------
+pc=$(find "$stage" -path '*/pkgconfig/libhvo.pc')
+[ -n "$pc" ] || die "the install has no pkgconfig/libhvo.pc"
+[ "$(printf '%s\n' "$pc" | wc -l)" -eq 1 ] ||
+	die "the install has more than one libhvo.pc: $pc"
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+[ -n "$prefix" ] || die "$pc sets no prefix"
+staged_prefix=$stage$prefix
+case $pc in
+"$staged_prefix"/*) ;;
+*) die "$pc is not under its own prefix $prefix" ;;
+esac
+
+# Point pkg-config at the staged prefix. Not with --define-prefix: pkgconf
+# takes PREFIX to be two directories above the .pc, which is wrong for a
+# multiarch libdir (PREFIX/lib/x86_64-linux-gnu/pkgconfig gives PREFIX/lib),
+# and --define-variable=prefix= or PKG_CONFIG_SYSROOT_DIR would move any
+# other package's paths too. So relocate only libhvo: a copy of its .pc
+# with the prefix of the stage.
+mkdir "$tmp/pkgconfig"
+sed "s|^prefix=.*|prefix=$staged_prefix|" "$pc" >"$tmp/pkgconfig/libhvo.pc"
+PKG_CONFIG_PATH=$tmp/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+export PKG_CONFIG_PATH
+unset PKG_CONFIG_SYSROOT_DIR
+
+pkg-config --exists libhvo ||
+	die "pkg-config cannot resolve libhvo: $(pkg-config --print-errors \
+		--exists libhvo 2>&1)"
+libdir=$(pkg-config --variable=libdir libhvo)
+includedir=$(pkg-config --variable=includedir libhvo)
+case $libdir in
+"$staged_prefix"/*) ;;
+*) die "pkg-config's libdir '$libdir' is not in the stage" ;;
+esac
+[ -f "$includedir/hvo/hvo.h" ] || die "no hvo/hvo.h in $includedir"
+cmp -s "$includedir/hvo/hvo.h" "$src/include/hvo/hvo.h" ||
+	die "the installed hvo/hvo.h differs from include/hvo/hvo.h"
+for f in libhvo.so libhvo.a; do
+	[ -e "$libdir/$f" ] || die "no $f in $libdir"
+done
+note "installed libhvo $(pkg-config --modversion libhvo) to $staged_prefix"
+
+# --- The compiler and the sanitizers of the build -------------------------
+# An ASan-instrumented libhvo (-Db_sanitize=...) only loads into a program
+# that has the sanitizer runtimes too, so build the consumer alike, with
+# the compiler the build used.
+meson introspect --buildoptions "$build" >"$tmp/options.json" ||
+	die "meson introspect --buildoptions $build failed"
+meson introspect --targets "$build" >"$tmp/targets.json" ||
+	die "meson introspect --targets $build failed"
+sanitize=$(python3 - "$tmp/options.json" <<'EOF'
+import json, sys
+with open(sys.argv[1]) as f:
+    opts = {o["name"]: o["value"] for o in json.load(f)}
+v = opts.get("b_sanitize", "none")
+if isinstance(v, list):
+    v = ",".join(v) or "none"
+print(v)
+EOF
+) || die "cannot read b_sanitize of $build"
+cc=$(python3 - "$tmp/targets.json" <<'EOF'
+import json, sys
+with open(sys.argv[1]) as f:
+    for t in json.load(f):
+        for s in t.get("target_sources", []):
+            if s.get("language") == "c" and s.get("compiler"):
+                print(" ".join(s["compiler"]))
+                sys.exit(0)
+EOF
+) || die "cannot read the C compiler of $build"
+cc=${cc:-${CC:-cc}}
+
+san_flags=
+case $sanitize in
+none | '') ;;
+*)
+	san_flags=-fsanitize=$sanitize
+	case ,$sanitize, in
+	*,undefined,*)
+		# As the top-level meson.build: a UBSan report is fatal.
+		san_flags="$san_flags -fno-sanitize-recover=undefined"
+		;;
+	esac
+	;;
+esac
+note "compiler: $cc; b_sanitize=$sanitize${san_flags:+ ($san_flags)}"
+
+# --- Against the shared library -----------------------------------------
+cflags=$(pkg-config --cflags libhvo)
+libs=$(pkg-config --libs libhvo)
+case " $cflags " in
+*" -I$includedir "*) ;;
+*) die "pkg-config --cflags libhvo ('$cflags') lacks -I$includedir" ;;
+esac
+note "cflags: $cflags"
+note "libs: $libs"
+# shellcheck disable=SC2086 # the flags are word lists
+logged "$tmp/cc-shared.log" $cc -std=c11 -Wall -Wextra -Werror $san_flags \
+	$cflags "$consumer_c" -o "$tmp/consumer-shared" $libs ||
+	die "building consumer.c against libhvo.so failed"
+# It must load the staged library, not one installed on the system.
+loaded=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer-shared" |
+	sed -n 's/^[[:space:]]*libhvo\.so[^ ]* => \([^ ]*\).*/\1/p')
+[ -n "$loaded" ] || die "consumer-shared does not link libhvo.so"
+case $loaded in
+"$libdir"/*) ;;
+*) die "consumer-shared loads $loaded, not the staged $libdir" ;;
+esac
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer-shared") ||
+	die "consumer (libhvo.so) failed: ${out:-no output}"
+note "shared: $out"
+
+# --- Against the static library -----------------------------------------
+slibs=$(pkg-config --static --libs libhvo)
+note "static libs: $slibs"
+# -lhvo would pick libhvo.so, which sits next to the archive: name the
+# archive instead.
+static_libs=
+set -f
+for w in $slibs; do
+	[ "$w" = -lhvo ] && w=$libdir/libhvo.a
+	static_libs="$static_libs $w"
+done
+set +f
+# shellcheck disable=SC2086
+logged "$tmp/cc-static.log" $cc -std=c11 -Wall -Wextra -Werror $san_flags \
+	$cflags "$consumer_c" -o "$tmp/consumer-static" $static_libs ||
+	die "building consumer.c against libhvo.a failed"
+if ldd "$tmp/consumer-static" | grep -q 'libhvo\.so'; then
+	die "consumer-static still needs libhvo.so"
+fi
+out=$(unset LD_LIBRARY_PATH; "$tmp/consumer-static") ||
+	die "consumer (libhvo.a) failed: ${out:-no output}"
+note "static: $out"
+note "ok"
