@@ -23,7 +23,7 @@
 #include <stdlib.h>
 
 static const char *const SPEC = "x86_64:mem=64M,tlbcheck=on";
-/* A VA in the vmalloc area, unused at boot (see walk-x86.c). */
+/* A VA in the vmalloc area, unused at boot (see walk.c). */
 static const uint64_t VA = UINT64_C(0xffffc90000000000);
 /* A second scratch VA, only used to fill the frames with their labels. */
 static const uint64_t FILL_VA = UINT64_C(0xffffc90000100000);

@@ -1,18 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * walk-x86: follow two kernel virtual addresses through an x86-64 page table.
+ * walk: follow two kernel virtual addresses through the page table, on
+ * x86-64 (4-level paging, 4 KiB pages) and on arm64 with 16 KiB pages and
+ * 48-bit virtual addresses (the configuration of Apple M-series Linux).
  *
- * A virtual address is not a place in memory: it is a path. The CPU cuts the
- * address into slices of 9 bits, and each slice picks one entry of one
- * table; that entry holds the physical address of the next table, until an
- * entry says "leaf" and holds the frame itself. This program walks two
- * addresses on a small simulated x86-64 machine (4-level paging) and prints
- * every step, so you can check each index by hand against the address bits.
+ * A virtual address is not a place in memory: it is a path. The CPU cuts
+ * the address into slices, and each slice picks one entry of one table;
+ * that entry holds the physical address of the next table, until an entry
+ * says "leaf" and holds the frame itself. Each machine below walks
  *
  *   1. the struct page of the first page frame of RAM (the vmemmap);
- *   2. a page we map ourselves, at the start of the kernel's vmalloc area.
+ *   2. a page we map ourselves, at the start of the kernel's vmalloc area,
  *
- * Run it: ./build/examples/walk-x86
+ * and prints every step, so you can check each index by hand against the
+ * address bits.
+ *
+ * x86-64: a table is a 4 KiB page of 512 8-byte entries, so each level eats
+ * 9 bits. The vmemmap walk stops at the PMD, with a 2 MiB block: memory is
+ * managed in sections of 128 MiB (SECTION_SIZE_BITS 27), i.e. 32768 pages,
+ * whose struct pages of 64 bytes fill exactly 2 MiB, one PMD leaf. So the
+ * kernel maps each section's struct pages with a single PMD entry (the PS
+ * bit), saving a PTE table and a TLB entry per 512 pages; HVO has to split
+ * that block before it can remap 4 KiB pieces of it.
+ *
+ * arm64 16K: a table is one 16 KiB page of 2048 descriptors, so each level
+ * eats 11 bits and the low 14 bits are the offset. What is left for the
+ * top is 48 - 14 - 3 * 11 = 1 bit: the pgd (the Arm ARM's "level 0")
+ * resolves VA bit 47 alone and has just 2 entries. A 47-bit VA drops that
+ * level (3 levels); a 52-bit one widens it to 32 entries. The vmemmap walk
+ * goes down to a 16 KiB PTE here: a 128 MiB section is 8192 pages whose
+ * struct pages fill 512 KiB, far less than the 32 MiB a PMD block maps, so
+ * arm64 builds its vmemmap from base pages with 16K and 64K granules. RAM
+ * starts at 1 GiB, so the first pfn's struct page is not at vmemmap_base.
+ *
+ * Run it: ./build/examples/walk
  */
 #include <hvo/hvo.h>
 
@@ -20,20 +41,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The machine: x86-64, 4-level paging, 64 MiB of RAM. Tiny, so it boots fast. */
-static const char *const SPEC = "x86_64:levels=4,mem=64M";
-
 /*
- * VMALLOC_START of a 4-level x86-64 kernel (Documentation/arch/x86/x86_64/
- * mm.rst). Nothing is mapped there when the machine boots, which is what we
- * want: hvo_map() must build the missing tables on the way down.
+ * The machines, tiny so they boot fast, and where each maps "my page": at
+ * VMALLOC_START. Nothing is mapped there at boot, so hvo_map() must build
+ * the missing tables on the way down. x86-64: Documentation/arch/x86/
+ * x86_64/mm.rst; arm64 48-bit: the kernel half starts at
+ * 0xffff800000000000 and its first 2 GiB are for modules.
  */
-static const uint64_t MY_VA = UINT64_C(0xffffc90000000000);
+static const struct {
+	const char *spec;
+	uint64_t my_va;
+} machines[] = {
+	{ "x86_64:levels=4,mem=64M", UINT64_C(0xffffc90000000000) },
+	{ "arm64:granule=16K,va=48,mem=256M", UINT64_C(0xffff800080000000) },
+};
 
 static _Noreturn void
 fail(const char *what, const char *why)
 {
-	fprintf(stderr, "walk-x86: %s: %s\n", what, why);
+	fprintf(stderr, "walk: %s: %s\n", what, why);
 	exit(1);
 }
 
@@ -79,8 +105,9 @@ print_walk(struct hvo_machine *m, const char *label, uint64_t va)
 		printf("  => not mapped\n");
 }
 
-int
-main(void)
+/* Build one machine, walk the two addresses, check, free. */
+static void
+run(const char *SPEC, uint64_t MY_VA)
 {
 	struct hvo_config cfg;
 	struct hvo_machine *m;
@@ -106,15 +133,8 @@ main(void)
 	/*
 	 * Walk 1: the struct page of the first pfn of RAM. pfn_to_page() is
 	 * plain arithmetic, vmemmap_base + pfn * sizeof(struct page); the page
-	 * table is what makes that address real.
-	 *
-	 * Expect the walk to stop at the PMD, with a 2 MiB block. Memory is
-	 * managed in sections of 128 MiB (SECTION_SIZE_BITS 27), i.e. 32768
-	 * pages; their 32768 struct pages of 64 bytes fill exactly 2 MiB, one
-	 * PMD leaf. So when the kernel populates the vmemmap it asks for a
-	 * 2 MiB block per section and maps it with a single PMD entry (the PS
-	 * bit), saving the 4 KiB PTE table and a TLB entry per 512 pages. HVO
-	 * will later have to split that block before it can remap 4 KiB pieces.
+	 * table is what makes that address real. On x86-64 expect a 2 MiB PMD
+	 * block, on arm64 16K a PTE (see the top of this file).
 	 */
 	pfn = g.first_pfn;
 	if (hvo_pfn_to_page(m, pfn, &page_va) != 0)
@@ -126,9 +146,9 @@ main(void)
 
 	/*
 	 * Walk 2: a page of our own. Take one free frame from the buddy
-	 * allocator and map it with an ordinary 4 KiB PTE. hvo_map() allocates
-	 * the PUD, PMD and PTE tables that do not exist yet; the walk shows all
-	 * four levels, ending in a "pte page" leaf.
+	 * allocator and map it with an ordinary page-sized PTE. hvo_map()
+	 * allocates the tables that do not exist yet; the walk shows all four
+	 * levels, ending in a "pte page" leaf.
 	 */
 	if (hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn) != 0)
 		fail("hvo_alloc_pages", hvo_machine_error(m));
@@ -160,5 +180,15 @@ main(void)
 		fail("hvo_machine_check", hvo_machine_error(m));
 	printf("\nhvo_machine_check: all invariants hold\n");
 	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	for (size_t i = 0; i < sizeof(machines) / sizeof(machines[0]); i++) {
+		if (i)
+			printf("\n----------------------------------------------------------------------\n\n");
+		run(machines[i].spec, machines[i].my_va);
+	}
 	return 0;
 }
