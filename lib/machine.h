@@ -63,6 +63,11 @@ struct hvo_machine {
 		uint64_t (*run)[2];
 	} release;
 
+	struct {
+		hvo_trace_fn fn;
+		void *ctx;
+	} trace;
+
 	uint64_t counter[CNT__COUNT];
 	char error[256];
 };
@@ -84,6 +89,18 @@ count(struct hvo_machine *m, enum hvo_counter_id id)
  */
 int
 machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa);
+
+/* Hand an event to the trace callback, if there is one. */
+static inline void
+trace_event(struct hvo_machine *m, const struct hvo_event *ev)
+{
+	if (unlikely(m->trace.fn))
+		m->trace.fn(m->trace.ctx, ev);
+}
+
+void
+trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
+	   unsigned order, const char *why);
 
 /* Should this call fail, per the fault-injection attribute? */
 bool

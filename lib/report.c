@@ -37,6 +37,70 @@ hvo_counter_help(size_t i)
 	return i < CNT__COUNT ? counter_help[i] : NULL;
 }
 
+HVO_EXPORT int
+hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx)
+{
+	if (!m)
+		return -EINVAL;
+	m->trace.fn = fn;
+	m->trace.ctx = ctx;
+	return 0;
+}
+
+void
+trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
+	   unsigned order, const char *why)
+{
+	struct hvo_event ev = {
+		.kind = kind,
+		.pfn = pfn,
+		.order = order,
+		.why = why,
+	};
+
+	trace_event(m, &ev);
+}
+
+HVO_EXPORT int
+hvo_event_format(const struct hvo_event *ev, char *buf, size_t len)
+{
+	int n = -1;
+
+	if (!ev || !buf || !len)
+		return -EINVAL;
+	switch (ev->kind) {
+	case HVO_EVENT_ENTRY_WRITE:
+		n = snprintf(buf, len, "write %s @0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64,
+			     ev->level ? ev->level : "?", ev->entry_pa,
+			     ev->old_entry, ev->new_entry);
+		break;
+	case HVO_EVENT_TLB_FLUSH:
+		if (ev->all && ev->start == ev->end)
+			n = snprintf(buf, len, "flush_tlb_all");
+		else
+			n = snprintf(buf, len, "flush_tlb_kernel_range 0x%" PRIx64 "-0x%" PRIx64 "%s",
+				     ev->start, ev->end,
+				     ev->all ? " (over the ceiling: flush all)" : "");
+		break;
+	case HVO_EVENT_PAGE_ALLOC:
+		n = snprintf(buf, len, "alloc pfn 0x%" PRIx64 " order %u (%s)",
+			     ev->pfn, ev->order, ev->why ? ev->why : "?");
+		break;
+	case HVO_EVENT_PAGE_FREE:
+		n = snprintf(buf, len, "free pfn 0x%" PRIx64 " order %u%s%s",
+			     ev->pfn, ev->order, ev->why ? " " : "",
+			     ev->why ? ev->why : "");
+		break;
+	case HVO_EVENT_FAULT:
+		n = snprintf(buf, len, "fault va 0x%" PRIx64 ": %s", ev->va,
+			     ev->why ? ev->why : "?");
+		break;
+	}
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= len ? -ENOSPC : 0;
+}
+
 HVO_EXPORT size_t
 hvo_counter_count(void)
 {

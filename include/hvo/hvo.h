@@ -423,6 +423,14 @@ int
 hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
+ * A write to nr_hugepages, with the kernel's semantics: a grow stops where
+ * memory runs out and still succeeds (read the pool back to see how far it
+ * got); a shrink frees what is free. @return 0, or -EINVAL (no such size).
+ */
+int
+hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/**
  * Take a free hugepage of @p size from the pool (in use from now on).
  * @return 0 and its head pfn, -EINVAL or -ENOMEM (none free).
  */
@@ -631,6 +639,55 @@ hvo_flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start,
 /** flush_tlb_all(). */
 int
 hvo_flush_tlb_all(struct hvo_machine *m);
+
+/* ---------------------------------------------------------------------- */
+/* Tracing                                                                */
+/* ---------------------------------------------------------------------- */
+
+/** What happened. */
+enum hvo_event_kind {
+	HVO_EVENT_ENTRY_WRITE = 0, /**< a live page-table entry was written */
+	HVO_EVENT_TLB_FLUSH,       /**< flush_tlb_kernel_range() or flush_tlb_all() */
+	HVO_EVENT_PAGE_ALLOC,      /**< pages left the buddy allocator */
+	HVO_EVENT_PAGE_FREE,       /**< pages went back to it */
+	HVO_EVENT_FAULT,           /**< a kernel access faulted */
+};
+
+/** One event; which fields mean something depends on the kind. */
+struct hvo_event {
+	enum hvo_event_kind kind;
+	const char *level;   /**< ENTRY_WRITE: "pgd" ... "pte" */
+	uint64_t entry_pa;   /**< ENTRY_WRITE: where the entry lives */
+	uint64_t old_entry;  /**< ENTRY_WRITE */
+	uint64_t new_entry;  /**< ENTRY_WRITE */
+	uint64_t start;      /**< TLB_FLUSH: the range asked for */
+	uint64_t end;
+	bool all;            /**< TLB_FLUSH: the whole TLB was flushed */
+	uint64_t pfn;        /**< PAGE_ALLOC, PAGE_FREE */
+	unsigned order;
+	const char *why;     /**< PAGE_ALLOC: the category; FAULT: the reason */
+	uint64_t va;         /**< FAULT */
+};
+
+/** A trace callback: called synchronously, in the order things happen. */
+typedef void (*hvo_trace_fn)(void *ctx, const struct hvo_event *ev);
+
+/**
+ * Send every event of @p m from now on to @p fn (NULL stops tracing).
+ * Boot is over by the time a machine exists, so it is not traced.
+ *
+ * @return 0 or -EINVAL.
+ */
+int
+hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx);
+
+/**
+ * One line describing @p ev, e.g. "pte @0x1234000: 0x...163 -> 0x...121".
+ *
+ * @return 0, -EINVAL or -ENOSPC.
+ */
+int
+hvo_event_format(const struct hvo_event *ev, char *buf, size_t len);
 
 /* ---------------------------------------------------------------------- */
 /* Counters and reports                                                   */

@@ -81,6 +81,22 @@ hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 }
 
 HVO_EXPORT int
+hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+{
+	struct hstate *h;
+	int rc;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	rc = set_max_huge_pages(m, h, nr, true);
+	/* Like the kernel's sysfs write: running out of memory is not an error. */
+	return rc == -ENOMEM || rc == -EBUSY ? 0 : rc;
+}
+
+HVO_EXPORT int
 hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn)
 {
 	struct hstate *h;

@@ -484,6 +484,8 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return rc;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
+	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
+		   hvo_page_category_name(cat));
 	return 0;
 }
 
@@ -619,6 +621,7 @@ free_reserved_page(struct hvo_machine *m, uint64_t pfn)
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
 	page_owner_take_dirty(&m->owner, pfn, 1, release_host, m);
 	count(m, CNT_BUDDY_FREE);
+	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "(boot memory)");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
 	return __free_one_page(m, pfn, 0, pfn_zone(m, pfn));
@@ -689,6 +692,7 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 	if (rc)
 		return rc;
 	count(m, CNT_BUDDY_FREE);
+	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, NULL);
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
 	if (order <= m->arch.max_page_order)
@@ -796,6 +800,8 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 				return rc;
 			page_owner_alloc(&m->owner, pfn, order, cat);
 			count(m, CNT_BUDDY_ALLOC);
+			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
+				   hvo_page_category_name(cat));
 			*out = pfn;
 			return 0;
 		}

@@ -19,6 +19,17 @@ pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
 	    !a->ops.bbm_change_safe(a, depth, *p, val))
 		count(m, CNT_CHECK_BBM);
 	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	if (unlikely(m->trace.fn)) {
+		struct hvo_event ev = {
+			.kind = HVO_EVENT_ENTRY_WRITE,
+			.level = a->level[depth].name,
+			.entry_pa = entry_pa,
+			.old_entry = *p,
+			.new_entry = val,
+		};
+
+		trace_event(m, &ev);
+	}
 	*p = val;
 }
 

@@ -42,11 +42,32 @@ tlb_invalidate_all(struct tlb *t)
 	t->large_hi = 0;
 }
 
-void
-flush_tlb_all(struct hvo_machine *m)
+static void
+trace_flush(struct hvo_machine *m, uint64_t start, uint64_t end, bool all)
+{
+	struct hvo_event ev = {
+		.kind = HVO_EVENT_TLB_FLUSH,
+		.start = start,
+		.end = end,
+		.all = all,
+	};
+
+	trace_event(m, &ev);
+}
+
+/* The flush itself, counted, without an event of its own. */
+static void
+__flush_tlb_all(struct hvo_machine *m)
 {
 	count(m, CNT_TLB_FLUSH_ALL);
 	tlb_invalidate_all(&m->tlb);
+}
+
+void
+flush_tlb_all(struct hvo_machine *m)
+{
+	trace_flush(m, 0, 0, true);
+	__flush_tlb_all(m);
 }
 
 /* flush_tlb_one_kernel(): drop the translation of one page. */
@@ -79,8 +100,9 @@ flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end)
 	if (end <= start)
 		return;
 	pages = (round_up64(end, a->page_size) - va) >> a->page_shift;
+	trace_flush(m, start, end, pages > a->tlb_flush_ceiling);
 	if (pages > a->tlb_flush_ceiling) {
-		flush_tlb_all(m);
+		__flush_tlb_all(m);
 		return;
 	}
 	for (; pages--; va += a->page_size)
@@ -92,6 +114,13 @@ static int
 kfault(struct hvo_machine *m, enum hvo_counter_id id, uint64_t va,
        const char *what)
 {
+	struct hvo_event ev = {
+		.kind = HVO_EVENT_FAULT,
+		.va = va,
+		.why = what,
+	};
+
+	trace_event(m, &ev);
 	count(m, id);
 	return machine_err(m, -EFAULT, "fault at va 0x%" PRIx64 ": %s", va,
 			   what);
@@ -117,6 +146,13 @@ tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
 		return NULL;
 	}
 	if (w.bad >= 0) {
+		struct hvo_event ev = {
+			.kind = HVO_EVENT_FAULT,
+			.va = va,
+			.why = w.lvl[w.bad].d.why,
+		};
+
+		trace_event(m, &ev);
 		count(m, CNT_FAULT_BAD_ENTRY);
 		*rc = machine_err(m, -EFAULT,
 				  "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (%s)",

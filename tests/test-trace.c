@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace callback: every event, in order, with its fields.
+ */
+#include "testutil.h"
+
+#define MAX_EVENTS 4096
+
+struct log {
+	size_t n;
+	struct hvo_event ev[MAX_EVENTS];
+};
+
+static void
+record(void *ctx, const struct hvo_event *ev)
+{
+	struct log *l = ctx;
+
+	if (l->n < MAX_EVENTS)
+		l->ev[l->n++] = *ev;
+}
+
+static size_t
+count_kind(const struct log *l, enum hvo_event_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += l->ev[i].kind == k;
+	return n;
+}
+
+/* A map, a store, a protect, a faulting store, a flush: in that order. */
+static void
+test_page_table_events(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct log *l = calloc(1, sizeof(*l));
+	uint64_t va = tu_free_kernel_va(m, 3), pfn;
+	char line[256];
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	assert_int_equal(hvo_set_trace(m, record, l), 0);
+	assert_int_equal(hvo_map(m, va, pfn << 12, 4096, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_kwrite64(m, va, 1), 0);
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + 4096), 0);
+	assert_int_equal(hvo_kwrite64(m, va, 2), -EFAULT);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+
+	/* The last three events: the protect's write is before the flush. */
+	assert_true(l->n >= 4);
+	const struct hvo_event *e = &l->ev[l->n - 3];
+
+	assert_int_equal(e[0].kind, HVO_EVENT_TLB_FLUSH);
+	assert_false(e[0].all);
+	assert_int_equal(e[0].start, va);
+	assert_int_equal(e[1].kind, HVO_EVENT_FAULT);
+	assert_int_equal(e[1].va, va);
+	assert_int_equal(e[2].kind, HVO_EVENT_TLB_FLUSH);
+	assert_true(e[2].all);
+	/* The leaf was written twice: RW, then RO. */
+	size_t writes = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->ev[i].kind != HVO_EVENT_ENTRY_WRITE ||
+		    strcmp(l->ev[i].level, "pte") != 0)
+			continue;
+		writes++;
+		assert_int_equal(hvo_event_format(&l->ev[i], line, sizeof(line)), 0);
+		assert_non_null(strstr(line, "write pte"));
+	}
+	assert_int_equal(writes, 2);
+	assert_int_equal(hvo_event_format(&l->ev[l->n - 1], line, sizeof(line)), 0);
+	assert_string_equal(line, "flush_tlb_all");
+	assert_int_equal(hvo_event_format(&l->ev[0], line, 4), -ENOSPC);
+	assert_int_equal(hvo_event_format(NULL, line, sizeof(line)), -EINVAL);
+
+	/* Off again: nothing more is recorded. */
+	size_t n = l->n;
+
+	assert_int_equal(hvo_set_trace(m, NULL, NULL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(l->n, n);
+	assert_int_equal(hvo_set_trace(NULL, record, l), -EINVAL);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_free_pages(m, pfn, 0), 0);
+	tu_assert_check(m);
+	free(l);
+	hvo_machine_free(m);
+}
+
+/*
+ * HVO of one 2M hugepage, batched: the hugepage and the vmemmap pages
+ * allocated, 8 PTE writes, two full flushes, 8 old vmemmap pages freed.
+ */
+static void
+test_hvo_events(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,pcp=off");
+	struct log *l = calloc(1, sizeof(*l));
+	size_t ptes = 0, vm_allocs = 0, hugetlb_allocs = 0, frees = 0, all = 0;
+
+	(void)state;
+	assert_non_null(l);
+	/* Split the PMD beforehand, so only the remap is seen. */
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 1), 0);
+	assert_int_equal(hvo_set_trace(m, record, l), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 2), 0);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct hvo_event *e = &l->ev[i];
+
+		if (e->kind == HVO_EVENT_ENTRY_WRITE && !strcmp(e->level, "pte"))
+			ptes++;
+		if (e->kind == HVO_EVENT_PAGE_ALLOC && !strcmp(e->why, "vmemmap"))
+			vm_allocs++;
+		if (e->kind == HVO_EVENT_PAGE_ALLOC && !strcmp(e->why, "hugetlb")) {
+			hugetlb_allocs++;
+			assert_int_equal(e->order, 9);
+		}
+		if (e->kind == HVO_EVENT_PAGE_FREE)
+			frees++;
+		if (e->kind == HVO_EVENT_TLB_FLUSH && e->all)
+			all++;
+	}
+	assert_int_equal(hugetlb_allocs, 1);
+	assert_int_equal(vm_allocs, 1);     /* the new head; the tail exists */
+	assert_int_equal(ptes, 8);
+	assert_int_equal(all, 2);
+	assert_int_equal(frees, 8);
+	assert_int_equal(count_kind(l, HVO_EVENT_FAULT), 0);
+	tu_assert_check(m);
+	free(l);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_table_events),
+		cmocka_unit_test(test_hvo_events),
+	};
+
+	return tu_run("trace", tests, sizeof(tests) / sizeof(tests[0]));
+}
