@@ -22,15 +22,8 @@
 
 #include <hvo/hvo.h>
 
-#define PROG "hvo-sim"
+#include "sim.h"
 #define DEFAULT_SPEC "x86_64"
-
-/* Exit statuses: a usage error is the caller's, a runtime error the run's. */
-enum {
-	EXIT_OK = 0,
-	EXIT_RUNTIME = 1,
-	EXIT_USAGE = 2,
-};
 
 /* What a --walk argument asked for; resolved once the machine exists. */
 enum walk_kind {
@@ -57,7 +50,10 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [--machine SPEC] [--hvo VARIANT] [--hugepages SIZE=N]...\n"
-		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--json]\n"
+		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--trace] [--json]\n"
+		"       " PROG " run [--trace] FILE|-     (a scenario; see " PROG " run --help)\n"
+		"       " PROG " show vmemmap|walk|buddy  (diagrams; see " PROG " show --help)\n"
+		"       " PROG " quiz [--seed N]          (exercises; see " PROG " quiz --help)\n"
 		"       " PROG " --list-presets | --help | --version\n"
 		"\n"
 		"Build a simulated machine, size its hugepage pools, check its\n"
@@ -79,6 +75,9 @@ usage(FILE *f)
 		"                        pfn:N             the struct page of pfn N\n"
 		"                                          (pfn_to_page(N); N in a section with RAM)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
+		"      --trace         print every event once the machine is up: entries\n"
+		"                      written (old -> new), TLB flushes, pages\n"
+		"                      allocated and freed, faults (stderr with --json)\n"
 		"      --kpageflags PFN[,COUNT]\n"
 		"                      print the /proc/kpageflags bits of COUNT pfns\n"
 		"                      (default 1) from PFN, a number or huge:SIZE,\n"
@@ -88,7 +87,9 @@ usage(FILE *f)
 		"  -l, --list-presets  list the named machine presets and exit\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
-		"\n"
+		"\n");
+	/* Two parts: ISO C promises string literals of 4095 characters only. */
+	fprintf(f,
 		"SPEC is ARCH[:key=value,...]. ARCH is x86_64, arm64, riscv64 or a\n"
 		"preset name (see --list-presets); keys override its defaults.\n"
 		"Keys of one arch:\n"
@@ -191,7 +192,7 @@ list_presets(void)
 }
 
 /* A full, unsigned 64-bit number: "0x" hex or decimal, nothing else. */
-static int
+int
 parse_u64(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -280,9 +281,8 @@ resolve_walk(const struct hvo_machine *m, const struct hvo_geometry *g,
 	return 0;
 }
 
-/* "off", "keep2", ...: the names the library knows. */
-static int
-parse_variant(const char *text, enum hvo_variant *out)
+int
+parse_variant(const char *who, const char *text, enum hvo_variant *out)
 {
 	const char *name;
 	int v;
@@ -293,7 +293,7 @@ parse_variant(const char *text, enum hvo_variant *out)
 			return 0;
 		}
 	}
-	fprintf(stderr, PROG ": --hvo %s: allowed are", text);
+	fprintf(stderr, "%s: --hvo %s: allowed are", who, text);
 	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++)
 		fprintf(stderr, "%s %s", v ? "," : "", name);
 	fprintf(stderr, "\n");
@@ -306,7 +306,7 @@ parse_variant(const char *text, enum hvo_variant *out)
  * suffixes, and libbsd's saturates a number past 64 bits instead of
  * refusing it, so the text is checked first.
  */
-static int
+int
 parse_size(const char *s, uint64_t *out)
 {
 	size_t digits = strspn(s, "0123456789");
@@ -360,9 +360,8 @@ parse_pool(const char *text, struct pool_arg *p)
 	return 0;
 }
 
-/* "2M" for an exact power of 1024, else the byte count. */
-static void
-format_exact(uint64_t v, char *buf, size_t len)
+void
+format_size(uint64_t v, char *buf, size_t len)
 {
 	static const char sfx[] = "KMGTPE";
 
@@ -397,7 +396,7 @@ print_geometry(const struct hvo_geometry *g, const struct hvo_config *cfg)
 {
 	char a[32], b[32];
 
-	format_exact(g->page_size, a, sizeof(a));
+	format_size(g->page_size, a, sizeof(a));
 	printf("geometry\n");
 	printf("  arch                %s\n", g->arch);
 	printf("  page size           %u (%s, PAGE_SHIFT %u)\n", g->page_size,
@@ -408,7 +407,7 @@ print_geometry(const struct hvo_geometry *g, const struct hvo_config *cfg)
 	       "entries", "leaf size");
 	for (unsigned d = 0; d < g->levels && d < HVO_MAX_LEVELS; d++) {
 		if (g->level_leaf_size[d])
-			format_exact(g->level_leaf_size[d], b, sizeof(b));
+			format_size(g->level_leaf_size[d], b, sizeof(b));
 		else
 			snprintf(b, sizeof(b), "- (tables only)");
 		printf("    %-5u  %-5s  %5u  %7u  %s\n", d, g->level_name[d],
@@ -535,7 +534,7 @@ print_hstates(const struct hvo_machine *m)
 		if (h.name)
 			snprintf(sz, sizeof(sz), "%s", h.name);
 		else
-			format_exact(h.size, sz, sizeof(sz));
+			format_size(h.size, sz, sizeof(sz));
 		format_human(h.saved_bytes, hs, sizeof(hs));
 		printf("  %-5s %5u %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64 " %6" PRIu64 " %6s  %s%s%s\n",
 		       sz, h.order, h.nr, h.free, h.optimized,
@@ -611,7 +610,7 @@ print_walk(struct hvo_machine *m, const struct walk_arg *arg, uint64_t va)
 		       l->entry, desc);
 	}
 	if (w.mapped) {
-		format_exact(w.leaf_size, sz, sizeof(sz));
+		format_size(w.leaf_size, sz, sizeof(sz));
 		printf("  -> pa 0x%" PRIx64 ", leaf size %s, prot 0x%016" PRIx64 " (%s)\n",
 		       w.pa, sz, w.prot, w.writable ? "writable" : "read-only");
 	} else {
@@ -715,7 +714,17 @@ enum {
 	OPT_HVO = UCHAR_MAX + 1,
 	OPT_HUGEPAGES,
 	OPT_KPAGEFLAGS,
+	OPT_TRACE,
 };
+
+void
+sim_trace_print(void *ctx, const struct hvo_event *ev)
+{
+	char line[256];
+
+	if (hvo_event_format(ev, line, sizeof(line)) == 0)
+		fprintf(ctx, "trace: %s\n", line);
+}
 
 /* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
 struct kpf_arg {
@@ -797,11 +806,20 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
 int
 main(int argc, char **argv)
 {
+	/* Subcommands first: each parses its own options. */
+	if (argc > 1 && strcmp(argv[1], "run") == 0)
+		return scenario_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "show") == 0)
+		return show_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "quiz") == 0)
+		return quiz_main(argc - 1, argv + 1);
+
 	static const struct option longopts[] = {
 		{ "machine", required_argument, NULL, 'm' },
 		{ "hvo", required_argument, NULL, OPT_HVO },
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "kpageflags", required_argument, NULL, OPT_KPAGEFLAGS },
+		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ "walk", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-presets", no_argument, NULL, 'l' },
@@ -816,7 +834,7 @@ main(int argc, char **argv)
 	uint64_t *va = NULL;
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
-	bool json = false, set_variant = false;
+	bool json = false, set_variant = false, trace = false;
 	struct hvo_config cfg;
 	struct hvo_geometry g;
 	struct hvo_machine *m = NULL;
@@ -842,7 +860,7 @@ main(int argc, char **argv)
 			spec = optarg;
 			break;
 		case OPT_HVO:
-			if (parse_variant(optarg, &variant))
+			if (parse_variant(PROG, optarg, &variant))
 				goto out;
 			set_variant = true;
 			break;
@@ -850,6 +868,9 @@ main(int argc, char **argv)
 			if (parse_pool(optarg, &pools[nr_pools]))
 				goto out;
 			nr_pools++;
+			break;
+		case OPT_TRACE:
+			trace = true;
 			break;
 		case OPT_KPAGEFLAGS:
 			if (parse_kpageflags(optarg, &kpf[nr_kpf]))
@@ -906,6 +927,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	status = EXIT_RUNTIME;
+	/* Events go where they do not spoil the output: stderr under --json. */
+	if (trace)
+		hvo_set_trace(m, sim_trace_print, json ? stderr : stdout);
 	/* The pools first, so the check and the report see them. */
 	if (set_pools(m, pools, nr_pools))
 		goto out;
