@@ -87,9 +87,8 @@ hvo_event_format(const struct hvo_event *ev, char *buf, size_t len)
 			     ev->pfn, ev->order, ev->why ? ev->why : "?");
 		break;
 	case HVO_EVENT_PAGE_FREE:
-		n = snprintf(buf, len, "free pfn 0x%" PRIx64 " order %u%s%s",
-			     ev->pfn, ev->order, ev->why ? " " : "",
-			     ev->why ? ev->why : "");
+		n = snprintf(buf, len, "free pfn 0x%" PRIx64 " order %u (%s)",
+			     ev->pfn, ev->order, ev->why ? ev->why : "?");
 		break;
 	case HVO_EVENT_FAULT:
 		n = snprintf(buf, len, "fault va 0x%" PRIx64 ": %s", ev->va,

@@ -665,7 +665,9 @@ struct hvo_event {
 	bool all;            /**< TLB_FLUSH: the whole TLB was flushed */
 	uint64_t pfn;        /**< PAGE_ALLOC, PAGE_FREE */
 	unsigned order;
-	const char *why;     /**< PAGE_ALLOC: the category; FAULT: the reason */
+	const char *why;     /**< PAGE_ALLOC/FREE: what the pages were for
+				  ("vmemmap", "hugetlb", "boot memory", ...);
+				  FAULT: the reason */
 	uint64_t va;         /**< FAULT */
 };
 

@@ -621,7 +621,7 @@ free_reserved_page(struct hvo_machine *m, uint64_t pfn)
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
 	page_owner_take_dirty(&m->owner, pfn, 1, release_host, m);
 	count(m, CNT_BUDDY_FREE);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "(boot memory)");
+	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
 	return __free_one_page(m, pfn, 0, pfn_zone(m, pfn));
@@ -682,6 +682,7 @@ free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
 static int
 free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 {
+	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
 	unsigned was;
 	int rc;
 
@@ -692,7 +693,7 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 	if (rc)
 		return rc;
 	count(m, CNT_BUDDY_FREE);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, NULL);
+	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
 	if (order <= m->arch.max_page_order)
