@@ -267,16 +267,6 @@ machine_done(struct hvo_machine *m, const char *spec)
 	hvo_machine_free(m);
 }
 
-static int
-hstate_of(const struct hvo_machine *m, uint64_t size,
-	  struct hvo_hstate_info *out)
-{
-	for (unsigned i = 0; hvo_machine_hstate(m, i, out) == 0; i++)
-		if (out->size == size)
-			return 0;
-	return -ENOENT;
-}
-
 static const char *
 size_name(uint64_t size, char *buf, size_t len)
 {
@@ -436,7 +426,7 @@ check_optimized(struct hvo_machine *m, const char *spec, uint64_t size,
 {
 	struct hvo_hstate_info h;
 
-	if (hstate_of(m, size, &h))
+	if (hvo_machine_hstate_by_size(m, size, &h))
 		fail("%s: no hstate of size %" PRIu64, spec, size);
 	else if (h.optimized != want)
 		fail("%s: %s: %" PRIu64 " hugepages optimized, want %" PRIu64,
@@ -515,7 +505,7 @@ bench_single(struct bench_json *j, const struct bench_opts *o,
 	/* A pool grown with HVO off, then the variant back on. */
 	if (hvo_set_variant(m, HVO_VARIANT_OFF) ||
 	    hvo_set_nr_hugepages(m, c->size, n) ||
-	    hvo_set_variant(m, v) || hstate_of(m, c->size, &h)) {
+	    hvo_set_variant(m, v) || hvo_machine_hstate_by_size(m, c->size, &h)) {
 		fail("%s: pool of %" PRIu64 " %s: %s", spec, n, sz,
 		     hvo_machine_error(m));
 		goto out;
@@ -635,7 +625,7 @@ check_pool(struct hvo_machine *m, const char *spec, uint64_t size,
 {
 	struct hvo_hstate_info h;
 
-	if (hstate_of(m, size, &h)) {
+	if (hvo_machine_hstate_by_size(m, size, &h)) {
 		fail("%s: no hstate of size %" PRIu64, spec, size);
 		return;
 	}
@@ -727,7 +717,7 @@ bench_batch(struct bench_json *j, const struct bench_opts *o,
 		return;
 	if (series_init(&sg, o->max_batches) || series_init(&ss, o->max_batches))
 		goto out;
-	if (hstate_of(m, c->size, &h)) {
+	if (hvo_machine_hstate_by_size(m, c->size, &h)) {
 		fail("%s: no %s hugepages", spec, sz);
 		goto out;
 	}
@@ -877,7 +867,7 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	rss_boot = bench_rss_bytes();
 	hvo_machine_geometry(m, &g);
 	hvo_machine_pages(m, HVO_PAGES_FREE, &free_pages);
-	if (hstate_of(m, size, &h)) {
+	if (hvo_machine_hstate_by_size(m, size, &h)) {
 		fail("%s: no 2M hugepages", spec);
 		goto out;
 	}

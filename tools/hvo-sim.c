@@ -147,29 +147,23 @@ usage_hint(void)
 	fprintf(stderr, "Try '" PROG " --help' for more information.\n");
 }
 
-/*
- * getopt_long() refused argv[optind - 1]: @p what is ':' (a missing
- * argument) or '?'. A short option's letter is in optopt; a long option that
- * is known but misused also leaves its letter there.
- */
-static void
-bad_option(int what, const char *arg)
+void
+report_bad_option(const char *who, int what, const char *arg, int letter)
 {
 	bool is_long = strncmp(arg, "--", 2) == 0;
 
 	if (what == ':' && is_long)
-		fprintf(stderr, PROG ": option '%s' needs an argument\n", arg);
+		fprintf(stderr, "%s: option '%s' needs an argument\n", who, arg);
 	else if (what == ':')
-		fprintf(stderr, PROG ": option '-%c' needs an argument\n",
-			optopt);
+		fprintf(stderr, "%s: option '-%c' needs an argument\n", who,
+			letter);
 	else if (!is_long)
-		fprintf(stderr, PROG ": unknown option '-%c'\n", optopt);
-	else if (optopt)
-		fprintf(stderr, PROG ": option '%.*s' takes no argument\n",
+		fprintf(stderr, "%s: unknown option '-%c'\n", who, letter);
+	else if (letter)
+		fprintf(stderr, "%s: option '%.*s' takes no argument\n", who,
 			(int)strcspn(arg, "="), arg);
 	else
-		fprintf(stderr, PROG ": unknown option '%s'\n", arg);
-	usage_hint();
+		fprintf(stderr, "%s: unknown option '%s'\n", who, arg);
 }
 
 /* The version built against, then the one loaded: they may differ. */
@@ -898,7 +892,8 @@ main(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		default:
-			bad_option(opt, argv[optind - 1]);
+			report_bad_option(PROG, opt, argv[optind - 1], optopt);
+			usage_hint();
 			goto out;
 		}
 	}

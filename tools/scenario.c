@@ -531,16 +531,6 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 	return -ENOENT;
 }
 
-static int
-hstate_of(const struct hvo_machine *m, uint64_t size,
-	  struct hvo_hstate_info *out)
-{
-	for (unsigned i = 0; hvo_machine_hstate(m, i, out) == 0; i++)
-		if (out->size == size)
-			return 0;
-	return -ENOENT;
-}
-
 /* show_val_kb(): pages as "Label:   %8lu kB". */
 static void
 meminfo_kb(struct text *t, const char *label, uint64_t pages,
@@ -585,7 +575,7 @@ read_meminfo(struct scenario *s, struct text *t)
 	meminfo_kb(t, "SwapFree:       ", 0, shift);
 	meminfo_kb(t, "PageTables:     ", 0, shift);
 	meminfo_kb(t, "CommitLimit:    ", commit, shift);
-	if (hstate_of(m, s->default_size, &dh) == 0)
+	if (hvo_machine_hstate_by_size(m, s->default_size, &dh) == 0)
 		text_add(t, "HugePages_Total:   %5" PRIu64 "\n"
 			 "HugePages_Free:    %5" PRIu64 "\n"
 			 "HugePages_Rsvd:    %5u\n"
@@ -656,11 +646,11 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size,
 		/* fall through */
 	case F_HP_NR:
 		text_add(t, "%" PRIu64 "\n",
-			 hstate_of(s->m, size, &h) ? 0 : h.nr);
+			 hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.nr);
 		break;
 	case F_HP_FREE:
 		text_add(t, "%" PRIu64 "\n",
-			 hstate_of(s->m, size, &h) ? 0 : h.free);
+			 hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.free);
 		break;
 	case F_HP_RESV:
 	case F_HP_SURPLUS:

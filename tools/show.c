@@ -185,21 +185,7 @@ parse_pool_arg(const char *text, uint64_t *size, uint64_t *nr)
 static void
 bad_show_option(int what, const char *arg, int letter)
 {
-	bool is_long = strncmp(arg, "--", 2) == 0;
-
-	if (what == ':' && is_long)
-		fprintf(stderr, PROG " show: option '%s' needs an argument\n",
-			arg);
-	else if (what == ':')
-		fprintf(stderr, PROG " show: option '-%c' needs an argument\n",
-			letter);
-	else if (!is_long)
-		fprintf(stderr, PROG " show: unknown option '-%c'\n", letter);
-	else if (letter)
-		fprintf(stderr, PROG " show: option '%.*s' takes no argument\n",
-			(int)strcspn(arg, "="), arg);
-	else
-		fprintf(stderr, PROG " show: unknown option '%s'\n", arg);
+	report_bad_option(PROG " show", what, arg, letter);
 	show_hint();
 }
 

@@ -26,6 +26,14 @@ parse_u64(const char *s, uint64_t *out);
 int
 parse_size(const char *s, uint64_t *out);
 
+/*
+ * getopt_long() refused @p arg: @p what is ':' (a missing argument) or
+ * '?'. A short option's letter is @p letter (optopt); a long option that is
+ * known but misused also leaves its letter there. Prints "WHO: ...".
+ */
+void
+report_bad_option(const char *who, int what, const char *arg, int letter);
+
 /* "2M" for an exact power of 1024, else the byte count. */
 void
 format_size(uint64_t v, char *buf, size_t len);

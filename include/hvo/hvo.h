@@ -410,6 +410,15 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 		   struct hvo_hstate_info *out);
 
 /**
+ * The hstate of hugepages of @p size bytes.
+ *
+ * @return 0, -ENOENT (no such size on this machine) or -EINVAL.
+ */
+int
+hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
+			   struct hvo_hstate_info *out);
+
+/**
  * set_max_huge_pages(): grow or shrink the pool of @p size to @p nr
  * hugepages. Growing allocates every page, then optimizes them as one
  * batch; shrinking restores the free ones as one batch, then frees them.

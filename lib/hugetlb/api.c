@@ -48,6 +48,18 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	return 0;
 }
 
+HVO_EXPORT int
+hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
+			   struct hvo_hstate_info *out)
+{
+	if (!m || !out)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nr_hstates; i++)
+		if (m->hstates[i].size == size)
+			return hvo_machine_hstate(m, i, out);
+	return -ENOENT;
+}
+
 static struct hstate *
 hstate_or_err(struct hvo_machine *m, uint64_t size)
 {
