@@ -287,19 +287,19 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 HVO_EXPORT int
 hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va)
 {
-	uint64_t s, e;
+	uint64_t page, pa;
 
 	if (!m || !va)
 		return -EINVAL;
 	if (pfn < round_down64(m->vmemmap_pfn_lo, pages_per_section(m)) ||
 	    pfn >= round_up64(m->vmemmap_pfn_hi, pages_per_section(m)))
 		return -EINVAL;
-	/* A section without RAM has no memmap. */
-	section_memmap_span(m, pfn, &s, &e);
-	if (pt_lookup((struct hvo_machine *)m, pfn_to_page(m, pfn) & ~(m->arch.page_size - 1),
-		      &s, NULL))
+	/* A section without RAM has no memmap: its struct page is unmapped. */
+	page = pfn_to_page(m, pfn);
+	if (pt_lookup((struct hvo_machine *)m, page & ~(m->arch.page_size - 1),
+		      &pa, NULL))
 		return -EINVAL;
-	*va = pfn_to_page(m, pfn);
+	*va = page;
 	return 0;
 }
 

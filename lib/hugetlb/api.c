@@ -32,7 +32,7 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	out->optimizable = hugetlb_vmemmap_optimizable(m, h, &why);
 	if (m->hvo_variant == HVO_VARIANT_OFF && out->optimizable) {
 		out->optimizable = false;
-		why = "HVO is off (hugetlb_optimize_vmemmap=0)";
+		why = HVO_REASON_OFF;
 	}
 	out->reason = why ? why : "";
 	if (out->optimizable)
@@ -188,7 +188,7 @@ hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
 	if (hp->variant != HVO_VARIANT_OFF)
 		return 0;
 	if (m->hvo_variant == HVO_VARIANT_OFF)
-		return machine_err(m, -EINVAL, "HVO is off");
+		return machine_err(m, -EINVAL, "%s", HVO_REASON_OFF);
 	if (!hugetlb_vmemmap_optimizable(m, h, &why))
 		return machine_err(m, -EINVAL, "%s hugepages: %s", h->name, why);
 	return hugetlb_vmemmap_optimize_folio(m, h, hp);
@@ -237,17 +237,12 @@ hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 		return -EINVAL;
 	if (v)
 		*v = m->hvo_variant;
+	const char *why = hvo_disabled_reason(m);
+
 	if (enabled)
-		*enabled = m->hvo_variant != HVO_VARIANT_OFF &&
-			   is_pow2(m->cfg.struct_page_size);
-	if (reason) {
-		if (m->hvo_variant == HVO_VARIANT_OFF)
-			*reason = "hugetlb_optimize_vmemmap is off";
-		else if (!is_pow2(m->cfg.struct_page_size))
-			*reason = "cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)";
-		else
-			*reason = "";
-	}
+		*enabled = why == NULL;
+	if (reason)
+		*reason = why ? why : "";
 	return 0;
 }
 

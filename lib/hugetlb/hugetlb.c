@@ -229,6 +229,16 @@ variant_kept_pages(enum hvo_variant v)
 	return 0;
 }
 
+const char *
+hvo_disabled_reason(const struct hvo_machine *m)
+{
+	if (m->hvo_variant == HVO_VARIANT_OFF)
+		return HVO_REASON_OFF;
+	if (!is_pow2(m->cfg.struct_page_size))
+		return HVO_REASON_NOT_POW2;
+	return NULL;
+}
+
 bool
 hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 			    const char **why)
@@ -236,7 +246,7 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 	const char *reason = NULL;
 
 	if (!is_pow2(m->cfg.struct_page_size))
-		reason = "cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)";
+		reason = HVO_REASON_NOT_POW2;
 	else if (m->hvo_variant == HVO_VARIANT_SHAREDTAIL && !m->compound_mask)
 		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
 	else if (h->vmemmap_pages <= 1 ||

@@ -89,6 +89,15 @@ bool
 hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 			    const char **why);
 
+/* The reasons HVO gives for not running, in one place. */
+#define HVO_REASON_OFF "HVO is off (hugetlb_optimize_vmemmap=0)"
+#define HVO_REASON_NOT_POW2 \
+	"cannot optimize vmemmap pages because \"struct page\" crosses page boundaries (its size is not a power of two)"
+
+/* Why this machine cannot optimize anything now, or NULL if it can. */
+const char *
+hvo_disabled_reason(const struct hvo_machine *m);
+
 /* How many vmemmap pages a variant keeps per hugepage (0 for off). */
 unsigned
 variant_kept_pages(enum hvo_variant v);
