@@ -288,7 +288,7 @@ report_hugetlb(struct json *j, const struct hvo_machine *m)
 	json_kv_str(j, "variant", hvo_variant_name(v));
 	json_kv_bool(j, "enabled", enabled);
 	json_kv_str(j, "reason", why);
-	json_kv_str(j, "compound_info", m->compound_mask ? "mask" : "pointer");
+	json_kv_str(j, "compound_info", compound_info_has_mask(m) ? "mask" : "pointer");
 	json_end_object(j);
 }
 

@@ -67,32 +67,6 @@ kept_pages(enum hvo_variant v)
 	}
 }
 
-/* The free hugepages of @size, by taking them all and giving them back. */
-static size_t
-pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && hvo_hugepage_get(m, size, &pfn[n]) == 0)
-		n++;
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(hvo_hugepage_put(m, pfn[i]), 0);
-	return n;
-}
-
-/* Which listed zone holds @pfn. */
-static unsigned
-zone_of(const struct hvo_machine *m, uint64_t pfn)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		if (pfn >= z.start_pfn && pfn < z.start_pfn + z.spanned_pages)
-			return i;
-	fail_msg("pfn 0x%" PRIx64 " is in no zone", pfn);
-	return 0;
-}
-
 /* How many shared tail pages the hugepages @pfn[] need that do not exist yet. */
 static uint64_t
 new_tails(const struct hvo_machine *m, struct tails *t, unsigned hi,
@@ -101,7 +75,7 @@ new_tails(const struct hvo_machine *m, struct tails *t, unsigned hi,
 	uint64_t fresh = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned z = zone_of(m, pfn[i]);
+		unsigned z = tu_zone_of(m, pfn[i]);
 
 		assert_true(z < MAX_ZONES);
 		if (!t->have[hi][z]) {
@@ -153,24 +127,6 @@ assert_hugepage_kpf(struct hvo_machine *m, uint64_t head, uint64_t nr)
 	assert_kpf(m, head, nr - 1);
 }
 
-/* The struct pages of a hugepage, read through the vmemmap. */
-static uint64_t *
-read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
-{
-	uint64_t *buf = malloc(bytes), va;
-	int rc = 0;
-
-	assert_non_null(buf);
-	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
-	/* One assert for millions of loads: cmocka's are slow under ASan. */
-	for (uint64_t i = 0; i < bytes / 8 && !rc; i++)
-		rc = hvo_kread64(m, va + i * 8, &buf[i]);
-	if (rc)
-		fail_msg("reading the struct pages of pfn 0x%" PRIx64 ": %s", pfn,
-			 hvo_machine_error(m));
-	return buf;
-}
-
 /*
  * Byte-compare with a pre-image. The one change the kernel makes on
  * purpose: classic HVO resets page[3]'s _hugetlb_cgroup (it overlays
@@ -181,7 +137,7 @@ assert_same_struct_pages(struct hvo_machine *m, uint64_t pfn,
 			 const uint64_t *pre, uint64_t bytes, enum hvo_variant v,
 			 unsigned sp)
 {
-	uint64_t *now = read_struct_pages(m, pfn, bytes);
+	uint64_t *now = tu_read_struct_pages(m, pfn, bytes);
 	uint64_t cgroup_word = (3 * (uint64_t)sp + MAPPING_OFFSET) / 8;
 
 	for (uint64_t i = 0; i < bytes / 8; i++) {
@@ -249,7 +205,7 @@ batched_grow_shrink(struct hvo_machine *m, struct combo *c, unsigned hi,
 	assert_int_equal(h.free, n);
 	assert_int_equal(h.optimized, e->opt ? n : 0);
 	assert_int_equal(h.saved_bytes, h.optimized * e->freed * c->page_size);
-	assert_int_equal(pool_pfns(m, h.size, pfn, MAX_POOL), n);
+	assert_int_equal(tu_pool_pfns(m, h.size, pfn, MAX_POOL), n);
 	if (e->opt && c->v == HVO_VARIANT_SHAREDTAIL)
 		fresh = new_tails(m, &c->tails, hi, pfn, n);
 	dpt = (int64_t)(a1.pt - a0.pt);
@@ -275,7 +231,7 @@ batched_grow_shrink(struct hvo_machine *m, struct combo *c, unsigned hi,
 
 		if (bytes > 16 * c->page_size)
 			bytes = 16 * c->page_size;
-		pre = read_struct_pages(m, pfn[0], bytes);
+		pre = tu_read_struct_pages(m, pfn[0], bytes);
 
 		assert_int_equal(hvo_hugepage_optimize(m, pfn[0]), -EINVAL);
 		assert_int_equal(tu_hstate(m, hi).optimized, 0);
@@ -315,9 +271,9 @@ single_optimize_restore(struct hvo_machine *m, struct combo *c, unsigned hi,
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, n), 0);
 	assert_int_equal(tu_hstate(m, hi).optimized, 0);
-	assert_int_equal(pool_pfns(m, h.size, pfn, MAX_POOL), n);
+	assert_int_equal(tu_pool_pfns(m, h.size, pfn, MAX_POOL), n);
 	for (uint64_t i = 0; i < n; i++)
-		pre[i] = read_struct_pages(m, pfn[i], bytes);
+		pre[i] = tu_read_struct_pages(m, pfn[i], bytes);
 	assert_int_equal(hvo_set_variant(m, c->v), 0);
 	tu_assert_check(m);
 

@@ -72,28 +72,16 @@ set_nr(struct hvo_machine *m, uint64_t size, uint64_t nr)
 			 size / KIB, rc, hvo_machine_error(m));
 }
 
-static size_t
-pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && hvo_hugepage_get(m, size, &pfn[n]) == 0)
-		n++;
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(hvo_hugepage_put(m, pfn[i]), 0);
-	return n;
-}
-
 /* Grow to one more hugepage and return the new one's head pfn. */
 static uint64_t
 grow_one(struct hvo_machine *m, uint64_t size)
 {
 	uint64_t before[MAX_POOL], after[MAX_POOL];
-	size_t nb = pool_pfns(m, size, before, MAX_POOL), na;
+	size_t nb = tu_pool_pfns(m, size, before, MAX_POOL), na;
 
 	set_nr(m, size,
 					      hstate_of(m, size, NULL).nr + 1);
-	na = pool_pfns(m, size, after, MAX_POOL);
+	na = tu_pool_pfns(m, size, after, MAX_POOL);
 	assert_int_equal(na, nb + 1);
 	for (size_t i = 0; i < na; i++) {
 		bool old = false;
@@ -116,18 +104,6 @@ page_va(const struct hvo_machine *m, uint64_t pfn)
 	return va;
 }
 
-static unsigned
-zone_of(const struct hvo_machine *m, uint64_t pfn)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		if (pfn >= z.start_pfn && pfn < z.start_pfn + z.spanned_pages)
-			return i;
-	fail_msg("pfn 0x%" PRIx64 " is in no zone", pfn);
-	return 0;
-}
-
 /* The distinct zones of @pfn[]: a sharedtail pool needs one tail per zone. */
 static uint64_t
 zones_of(const struct hvo_machine *m, const uint64_t *pfn, size_t n)
@@ -136,7 +112,7 @@ zones_of(const struct hvo_machine *m, const uint64_t *pfn, size_t n)
 	uint64_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned z = zone_of(m, pfn[i]);
+		unsigned z = tu_zone_of(m, pfn[i]);
 
 		assert_true(z < MAX_ZONES);
 		k += !seen[z];
@@ -145,27 +121,12 @@ zones_of(const struct hvo_machine *m, const uint64_t *pfn, size_t n)
 	return k;
 }
 
-static uint64_t *
-read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
-{
-	uint64_t *buf = malloc(bytes), va = page_va(m, pfn);
-	int rc = 0;
-
-	assert_non_null(buf);
-	for (uint64_t i = 0; i < bytes / 8 && !rc; i++)
-		rc = hvo_kread64(m, va + i * 8, &buf[i]);
-	if (rc)
-		fail_msg("reading struct pages of pfn 0x%" PRIx64 ": %s", pfn,
-			 hvo_machine_error(m));
-	return buf;
-}
-
 /* Byte-compare; @cgroup_reset allows page[3]'s TAIL_MAPPING (the R5 fix). */
 static void
 assert_struct_pages(struct hvo_machine *m, uint64_t pfn, const uint64_t *pre,
 		    uint64_t bytes, unsigned sp, bool cgroup_reset)
 {
-	uint64_t *now = read_struct_pages(m, pfn, bytes);
+	uint64_t *now = tu_read_struct_pages(m, pfn, bytes);
 
 	for (uint64_t i = 0; i < bytes / 8; i++) {
 		uint64_t want = pre[i];
@@ -285,7 +246,7 @@ grow_and_account(struct hvo_machine *m, const struct saving_row *r,
 	struct hvo_geometry g = geometry(m);
 	struct hvo_hstate_info h = hstate_of(m, r->size, NULL);
 	uint64_t nr_pages = r->size >> g.page_shift, before[MAX_POOL], after[MAX_POOL];
-	uint64_t fresh = 0, nb = pool_pfns(m, r->size, before, MAX_POOL), na;
+	uint64_t fresh = 0, nb = tu_pool_pfns(m, r->size, before, MAX_POOL), na;
 	struct tu_acct a0 = tu_acct(m), a1;
 	int64_t dpt;
 
@@ -295,12 +256,12 @@ grow_and_account(struct hvo_machine *m, const struct saving_row *r,
 	assert_int_equal(h.nr, nb + r->nr);
 	assert_int_equal(h.optimized, r->optimizable ? h.nr : 0);
 	assert_int_equal(h.saved_bytes, h.optimized * r->freed * g.page_size);
-	na = pool_pfns(m, r->size, after, MAX_POOL);
+	na = tu_pool_pfns(m, r->size, after, MAX_POOL);
 	assert_int_equal(na, h.nr);
 	if (sharedtail && r->optimizable) {
 		/* One shared tail per (zone, order), the first time only. */
 		for (size_t i = 0; i < na; i++) {
-			unsigned z = zone_of(m, after[i]);
+			unsigned z = tu_zone_of(m, after[i]);
 
 			if (!zone_has_tail[z]) {
 				zone_has_tail[z] = true;
@@ -391,7 +352,7 @@ test_sharedtail_per_order(void **state)
 	second = grow_one(m, 2 * MIB);
 	a1 = tu_acct(m);
 	assert_int_equal(a1.vm + 7,
-			 a0.vm + (zone_of(m, second) == zone_of(m, first) ? 0 : 1));
+			 a0.vm + (tu_zone_of(m, second) == tu_zone_of(m, first) ? 0 : 1));
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
 	set_nr(m, GIB, 0);
@@ -643,7 +604,7 @@ check_rollback(const char *spec, enum hvo_variant v)
 
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
 	pfn = grow_one(m, 2 * MIB);
-	s.bytes = read_struct_pages(m, pfn, bytes);
+	s.bytes = tu_read_struct_pages(m, pfn, bytes);
 	for (unsigned i = 0; i < vp; i++) {
 		struct hvo_walk w = vmemmap_walk(m, pfn, i);
 
@@ -1037,8 +998,8 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 
 	/* Make the shared tail (and split some PMDs), then give it all back. */
 	set_nr(m, 2 * MIB, R10_N);
-	assert_int_equal(pool_pfns(m, 2 * MIB, warm, R10_N), R10_N);
-	zone = zone_of(m, warm[0]);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, warm, R10_N), R10_N);
+	zone = tu_zone_of(m, warm[0]);
 	assert_int_equal(zones_of(m, warm, R10_N), 1);
 	set_nr(m, 2 * MIB, 0);
 
@@ -1047,7 +1008,7 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 	for (size_t i = held.n, got = 0; i-- > 0 && got < R10_N;) {
 		struct hvo_walk w;
 
-		if (held.order[i] != 9 || zone_of(m, held.pfn[i]) != zone)
+		if (held.order[i] != 9 || tu_zone_of(m, held.pfn[i]) != zone)
 			continue;
 		assert_int_equal(hvo_free_pages(m, held.pfn[i], 9), 0);
 		held.order[i] = 99; /* freed */
@@ -1518,7 +1479,7 @@ test_bad_input(void **state)
 
 	assert_int_equal(hvo_hugepage_get(m, 2 * MIB, &v), -ENOMEM);
 	set_nr(m, 2 * MIB, 4);
-	assert_int_equal(pool_pfns(m, 2 * MIB, pfn, 4), 4);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, pfn, 4), 4);
 
 	/* Put what is not in use; optimize and restore what is no hugepage. */
 	assert_int_equal(hvo_hugepage_put(m, pfn[0]), -EINVAL);

@@ -106,6 +106,45 @@ tu_free_kernel_va(struct hvo_machine *m, unsigned depth)
 	return 0;
 }
 
+size_t
+tu_pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && hvo_hugepage_pfn(m, size, n, &pfn[n]) == 0)
+		n++;
+	return n;
+}
+
+unsigned
+tu_zone_of(const struct hvo_machine *m, uint64_t pfn)
+{
+	struct hvo_zone_info z;
+
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		if (pfn >= z.start_pfn && pfn < z.start_pfn + z.spanned_pages)
+			return i;
+	fail_msg("pfn 0x%" PRIx64 " is in no zone", pfn);
+	return 0;
+}
+
+uint64_t *
+tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
+{
+	uint64_t *buf = malloc(bytes), va;
+	int rc = 0;
+
+	assert_non_null(buf);
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	/* One assert for millions of loads: cmocka's are slow under ASan. */
+	for (uint64_t i = 0; i < bytes / 8 && !rc; i++)
+		rc = hvo_kread64(m, va + i * 8, &buf[i]);
+	if (rc)
+		fail_msg("reading the struct pages of pfn 0x%" PRIx64 ": %s", pfn,
+			 hvo_machine_error(m));
+	return buf;
+}
+
 uint64_t
 tu_rss_bytes(void)
 {

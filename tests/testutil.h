@@ -66,6 +66,18 @@ tu_hstate(const struct hvo_machine *m, unsigned i);
 uint64_t
 tu_free_kernel_va(struct hvo_machine *m, unsigned depth);
 
+/* The head pfns of up to @max hugepages of the pool of @size, in pool order. */
+size_t
+tu_pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max);
+
+/* Which listed zone (hvo_machine_zone index) holds @pfn. */
+unsigned
+tu_zone_of(const struct hvo_machine *m, uint64_t pfn);
+
+/* The struct pages of @bytes from pfn's, read through the vmemmap (malloc'd). */
+uint64_t *
+tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);
+
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 uint64_t
 tu_rss_bytes(void);

@@ -251,7 +251,7 @@ hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask)
 {
 	if (!m || !mask)
 		return -EINVAL;
-	*mask = m->compound_mask;
+	*mask = compound_info_has_mask(m);
 	return 0;
 }
 

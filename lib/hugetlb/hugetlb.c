@@ -247,7 +247,7 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 
 	if (!is_pow2(m->cfg.struct_page_size))
 		reason = HVO_REASON_NOT_POW2;
-	else if (m->hvo_variant == HVO_VARIANT_SHAREDTAIL && !m->compound_mask)
+	else if (m->hvo_variant == HVO_VARIANT_SHAREDTAIL && !compound_info_has_mask(m))
 		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
 	else if (h->vmemmap_pages <= 1 ||
 		 (m->hvo_variant == HVO_VARIANT_KEEP2 && h->vmemmap_pages <= 2))
