@@ -267,7 +267,7 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	    uint64_t table_pa, uint64_t va_base)
 {
 	const struct hvo_arch *a = &m->arch;
-	const uint64_t *e = phys_to_host(&m->phys, table_pa);
+	const uint64_t *e = phys_to_host_ro(&m->phys, table_pa, NULL);
 	if (!phys_is_ram(&m->phys, table_pa, a->page_size))
 		return FAIL(m, "pagetable: %s table at pa 0x%" PRIx64 " is not RAM",
 			    a->level[depth].name, table_pa);
@@ -382,7 +382,9 @@ hvo_machine_check(struct hvo_machine *m)
 	if (!rc) {
 		tlb_invalidate_all(&m->tlb);
 		m->tlb.force_slow = 0;
+		m->tlb.saved = tlb;
 		rc = machine_check(m);
+		m->tlb.saved = NULL;
 		m->tlb.force_slow = force_slow;
 	}
 	memcpy(m->counter, saved, sizeof(saved));

@@ -56,7 +56,6 @@ machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa)
 		page_owner_alloc(&m->owner, pfn, 0, HVO_PAGES_PAGETABLE);
 	}
 	memset(phys_to_host(&m->phys, *pa), 0, a->page_size);
-	page_owner_mark_dirty(&m->owner, pfn);
 	count(m, CNT_PT_TABLE_ALLOC);
 	return 0;
 }
@@ -90,12 +89,20 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	if (rc)
 		return errf(err, errlen, rc,
 			    "cannot reserve 0x%" PRIx64 " bytes of host address space for RAM",
-			    m->phys.hi - m->phys.lo);
+			    cfg->mem[cfg->nr_mem_ranges - 1].base +
+			    cfg->mem[cfg->nr_mem_ranges - 1].size - ram0);
 	lo_pfn = m->phys.lo >> a->page_shift;
 	hi_pfn = m->phys.hi >> a->page_shift;
 	rc = page_owner_init(&m->owner, lo_pfn, hi_pfn - lo_pfn);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the page_owner map");
+	m->phys.filler = (struct phys_filler){
+		.fill = memmap_fill,
+		.shareable = memmap_shareable,
+		.unshare = tlb_unshare_pfn,
+		.live = tlb_mark_live,
+		.ctx = m,
+	};
 	rc = tlb_init(&m->tlb, cfg->tlb_entries, a->page_shift);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the TLB");
@@ -225,7 +232,6 @@ hvo_machine_free(struct hvo_machine *m)
 	if (!m)
 		return;
 	hugetlb_fini(m);
-	free(m->release.run);
 	tlb_fini(&m->tlb);
 	memblock_fini(&m->memblock);
 	page_owner_fini(&m->owner);

@@ -56,12 +56,9 @@ struct hvo_machine {
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
 	uint64_t last_bad_page;
 
-	/* Host memory to hand back at the end of a batch (see buddy.c). */
-	struct release_queue {
-		bool active;
-		size_t n, max;
-		uint64_t (*run)[2];
-	} release;
+	/* Templates of lazy vmemmap pages (mm/page.c). */
+	struct memmap_tpl tpl[MEMMAP_MAX_TPL];
+	unsigned nr_tpl;
 
 	struct {
 		hvo_trace_fn fn;

@@ -98,7 +98,8 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
 
 		memcpy(tpl + l->lru, &info, 8);
 	}
-	rc = memmap_write_tails(m, pfn + 1, nr - 1, tpl);
+	rc = memmap_write_tails(m, pfn + 1, nr - 1, tpl,
+				compound_info_has_mask(m) ? MEMMAP_NO_HEAD : pfn);
 	if (rc)
 		return rc;
 
@@ -573,9 +574,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			return machine_err(m, -ENOMEM, "out of host memory");
 		for (uint64_t k = first; k < h->nr; k++)
 			list[k - first] = &h->pages[k];
-		release_batch_begin(m);
 		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
-		release_batch_end(m);
 		free(list);
 		return rc && got == 0 ? rc : 0;
 	}
@@ -592,7 +591,6 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		for (uint64_t k = h->nr; k-- > 0 && n < drop;)
 			if (!h->pages[k].in_use)
 				list[n++] = &h->pages[k];
-		release_batch_begin(m);
 		long restored = hugetlb_vmemmap_restore_folios(m, h, list, n);
 
 		(void)restored;
@@ -618,7 +616,6 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			h->free--;
 			pool_remove(m, h, k);
 		}
-		release_batch_end(m);
 		free(list);
 		if (!rc && stuck)
 			return machine_err(m, -ENOMEM,

@@ -88,10 +88,7 @@ pte_pfn(const struct hvo_machine *m, uint64_t pte)
 static void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
-	uint64_t ps = m->arch.page_size;
-
-	memcpy(phys_to_host(&m->phys, to * ps), phys_to_host(&m->phys, from * ps), ps);
-	page_owner_mark_dirty(&m->owner, to);
+	phys_copy_frame(&m->phys, to, from);
 }
 
 /*
@@ -425,9 +422,8 @@ static int
 vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 		 uint64_t *out)
 {
-	unsigned per = (unsigned)(m->arch.page_size / m->cfg.struct_page_size);
+	uint8_t tpl[256];
 	uint64_t pfn;
-	uint8_t *p;
 	int rc;
 
 	if (h->tail_pfn[zone]) {
@@ -437,11 +433,9 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
 	if (rc)
 		return rc;
-	p = phys_to_host(&m->phys, pfn << m->arch.page_shift);
-	memset(p, 0, m->arch.page_size);
-	for (unsigned i = 0; i < per; i++)
-		init_compound_tail(m, p + i * m->cfg.struct_page_size, h->order, zone);
-	page_owner_mark_dirty(&m->owner, pfn);
+	/* With the mask encoding every tail of (zone, order) is the same. */
+	init_compound_tail(m, tpl, h->order, zone);
+	memmap_fill_frame(m, pfn, tpl, TPL_PLAIN, 0);
 	h->tail_pfn[zone] = pfn;
 	*out = pfn;
 	return 0;
@@ -531,11 +525,8 @@ hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	struct pfn_list list = { 0 };
 	int rc, rc2;
 
-	/* One madvise() per run of freed frames, not one per page. */
-	release_batch_begin(m);
 	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
 	rc2 = free_vmemmap_page_list(m, &list);
-	release_batch_end(m);
 	free(list.pfn);
 	return rc ? rc : rc2;
 }

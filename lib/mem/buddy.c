@@ -489,113 +489,16 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	return 0;
 }
 
-static void
-release_now(struct hvo_machine *m, uint64_t pfn, uint64_t n)
-{
-	phys_release(&m->phys, pfn << m->arch.page_shift,
-		     n << m->arch.page_shift);
-	count(m, CNT_HOST_RELEASE);
-}
-
 /*
- * Frames freed inside a batch (a pool resize frees hundreds of thousands of
- * vmemmap pages) are handed back to the host at its end, in merged runs:
- * one madvise() per run instead of one per page.
+ * Freed frames read as zeros from now on; the host pages behind any of them
+ * go back to the arena, for the next frame that is written.
  */
 static void
-release_host(void *ctx, uint64_t pfn, uint64_t n)
+release_frames(struct hvo_machine *m, uint64_t pfn, uint64_t n)
 {
-	struct hvo_machine *m = ctx;
-	struct release_queue *q = &m->release;
-
-	if (!q->active) {
-		release_now(m, pfn, n);
-		return;
-	}
-	if (q->n && q->run[q->n - 1][0] + q->run[q->n - 1][1] == pfn) {
-		q->run[q->n - 1][1] += n;
-		return;
-	}
-	if (q->n == q->max) {
-		size_t max = q->max ? q->max * 2 : 256;
-		uint64_t (*run)[2] = realloc(q->run, max * sizeof(*run));
-
-		if (!run) {
-			release_now(m, pfn, n);
-			return;
-		}
-		q->run = run;
-		q->max = max;
-	}
-	q->run[q->n][0] = pfn;
-	q->run[q->n][1] = n;
-	q->n++;
-}
-
-static int
-cmp_run(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-void
-release_batch_begin(struct hvo_machine *m)
-{
-	m->release.active = true;
-}
-
-/* Hand back [pfn, pfn + n), except frames allocated again meanwhile. */
-static void
-release_if_free(struct hvo_machine *m, uint64_t pfn, uint64_t n)
-{
-	uint64_t run = 0, start = pfn;
-
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t head;
-		unsigned order;
-		enum hvo_page_category c;
-
-		if (!page_owner_lookup(&m->owner, pfn + i, &head, &order, &c)) {
-			if (!run)
-				start = pfn + i;
-			run++;
-			continue;
-		}
-		/* In use again, and perhaps written: still dirty. */
-		page_owner_mark_dirty(&m->owner, pfn + i);
-		if (run)
-			release_now(m, start, run);
-		run = 0;
-	}
-	if (run)
-		release_now(m, start, run);
-}
-
-void
-release_batch_end(struct hvo_machine *m)
-{
-	struct release_queue *q = &m->release;
-	size_t i = 0;
-
-	q->active = false;
-	if (!q->n)
-		return;
-	qsort(q->run, q->n, sizeof(*q->run), cmp_run);
-	while (i < q->n) {
-		uint64_t pfn = q->run[i][0], n = q->run[i][1];
-
-		for (i++; i < q->n && q->run[i][0] == pfn + n; i++)
-			n += q->run[i][1];
-		/*
-		 * A frame freed early in the batch may have been handed out
-		 * again (a new vmemmap head page, say) and written: only what
-		 * is still free goes back.
-		 */
-		release_if_free(m, pfn, n);
-	}
-	q->n = 0;
+	if (phys_release(&m->phys, pfn << m->arch.page_shift,
+			 n << m->arch.page_shift))
+		count(m, CNT_HOST_RELEASE);
 }
 
 /*
@@ -619,7 +522,7 @@ free_reserved_page(struct hvo_machine *m, uint64_t pfn)
 	if (rc)
 		return rc;
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
-	page_owner_take_dirty(&m->owner, pfn, 1, release_host, m);
+	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
@@ -687,8 +590,7 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 	int rc;
 
 	page_owner_free(&m->owner, pfn, order, &was);
-	page_owner_take_dirty(&m->owner, pfn, UINT64_C(1) << order,
-			      release_host, m);
+	release_frames(m, pfn, UINT64_C(1) << order);
 	rc = set_page_count(m, pfn_to_page(m, pfn), 0);
 	if (rc)
 		return rc;

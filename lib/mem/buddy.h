@@ -152,13 +152,6 @@ deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order);
 int
 free_reserved_page(struct hvo_machine *m, uint64_t pfn);
 
-/* Hand host memory of freed frames back at the end of a batch. */
-void
-release_batch_begin(struct hvo_machine *m);
-
-void
-release_batch_end(struct hvo_machine *m);
-
 /* Fault injection: should this page allocation fail? */
 bool
 should_fail_alloc_page(struct hvo_machine *m);

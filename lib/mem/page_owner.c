@@ -23,8 +23,7 @@ page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 {
 	memset(po, 0, sizeof(*po));
 	po->e = lazy_alloc(nr * sizeof(*po->e));
-	po->dirty = lazy_alloc((nr + 63) / 64 * sizeof(uint64_t));
-	if (!po->e || !po->dirty) {
+	if (!po->e) {
 		page_owner_fini(po);
 		return -ENOMEM;
 	}
@@ -38,10 +37,7 @@ page_owner_fini(struct page_owner *po)
 {
 	if (po->e)
 		munmap(po->e, po->nr * sizeof(*po->e));
-	if (po->dirty)
-		munmap(po->dirty, (po->nr + 63) / 64 * sizeof(uint64_t));
 	po->e = NULL;
-	po->dirty = NULL;
 }
 
 int
@@ -109,37 +105,4 @@ page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 		}
 	}
 	return false;
-}
-
-void
-page_owner_take_dirty(struct page_owner *po, uint64_t pfn, uint64_t n,
-		      void (*release)(void *ctx, uint64_t pfn, uint64_t n),
-		      void *ctx)
-{
-	uint64_t i = pfn - po->base_pfn, end = i + n, run = 0, start = 0;
-
-	while (i < end) {
-		uint64_t *w = &po->dirty[i / 64];
-
-		/* Skip clean words quickly. */
-		if (i % 64 == 0 && end - i >= 64 && *w == 0) {
-			if (run)
-				release(ctx, start + po->base_pfn, run);
-			run = 0;
-			i += 64;
-			continue;
-		}
-		if (*w & (UINT64_C(1) << (i % 64))) {
-			*w &= ~(UINT64_C(1) << (i % 64));
-			if (!run)
-				start = i;
-			run++;
-		} else if (run) {
-			release(ctx, start + po->base_pfn, run);
-			run = 0;
-		}
-		i++;
-	}
-	if (run)
-		release(ctx, start + po->base_pfn, run);
 }

@@ -33,7 +33,6 @@ typedef uint8_t po_entry_t;
 
 struct page_owner {
 	po_entry_t *e;       /* one entry per pfn in [base_pfn, base_pfn + nr) */
-	uint64_t *dirty;     /* one bit per pfn: host memory written */
 	uint64_t base_pfn;
 	uint64_t nr;
 	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
@@ -104,22 +103,5 @@ page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
 bool
 page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 		  unsigned *order, enum hvo_page_category *c);
-
-static inline void
-page_owner_mark_dirty(struct page_owner *po, uint64_t pfn)
-{
-	uint64_t i = pfn - po->base_pfn;
-
-	po->dirty[i / 64] |= UINT64_C(1) << (i % 64);
-}
-
-/*
- * Call release(ctx, pfn, n) for each run of dirty frames in
- * [pfn, pfn + n), and clear their bits.
- */
-void
-page_owner_take_dirty(struct page_owner *po, uint64_t pfn, uint64_t n,
-		      void (*release)(void *ctx, uint64_t pfn, uint64_t n),
-		      void *ctx);
 
 #endif /* HVO_PAGE_OWNER_H */

@@ -88,14 +88,119 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 	/* INIT_LIST_HEAD(&page->lru) points at itself: filled per page. */
 }
 
+/*
+ * Lazy vmemmap pages. A vmemmap page wholly covered by one template is not
+ * written: its frame is marked lazy with a payload naming the template and
+ * the pfn its fix-ups need, and phys fills it the first time anyone touches
+ * it. Vmemmap pages that HVO remaps and frees before that never cost host
+ * memory. The payload: template index in bits 48..55, a pfn below.
+ */
+#define PAYLOAD_PFN_BITS 48
+
+static uint64_t
+payload_make(unsigned tid, uint64_t pfn)
+{
+	return ((uint64_t)tid << PAYLOAD_PFN_BITS) | pfn;
+}
+
+/* The template's index, registered on first use; -1 if the table is full. */
+static int
+memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+{
+	const struct page_layout *l = page_layout(m);
+	struct memmap_tpl t;
+
+	memcpy(t.bytes, tpl, l->size);
+	/* The patched fields are not part of what is shared. */
+	if (patch != TPL_PLAIN)
+		memset(t.bytes + l->lru, 0, 8);
+	if (patch == TPL_LRU_SELF)
+		memset(t.bytes + l->lru_prev, 0, 8);
+	t.patch = patch;
+	for (unsigned i = 0; i < m->nr_tpl; i++)
+		if (m->tpl[i].patch == patch &&
+		    memcmp(m->tpl[i].bytes, t.bytes, l->size) == 0)
+			return (int)i;
+	if (m->nr_tpl == MEMMAP_MAX_TPL)
+		return -1;
+	m->tpl[m->nr_tpl] = t;
+	return (int)m->nr_tpl++;
+}
+
+/* Struct pages of one vmemmap page, from the template, with the fix-ups. */
+static void
+fill_page(struct hvo_machine *m, const struct memmap_tpl *t, uint64_t pfn,
+	  uint8_t *host)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t per = m->arch.page_size / l->size;
+	uint64_t head_info = pfn_to_page(m, pfn) + 1;
+
+	for (uint64_t k = 0; k < per; k++) {
+		uint8_t *p = host + k * l->size;
+
+		memcpy(p, t->bytes, l->size);
+		if (t->patch == TPL_LRU_SELF) {
+			uint64_t lru = pfn_to_page(m, pfn + k) + l->lru;
+
+			memcpy(p + l->lru, &lru, 8);
+			memcpy(p + l->lru_prev, &lru, 8);
+		} else if (t->patch == TPL_HEAD) {
+			memcpy(p + l->lru, &head_info, 8);
+		}
+	}
+}
+
+void
+memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
+{
+	struct hvo_machine *m = ctx;
+
+	(void)frame;
+	fill_page(m, &m->tpl[payload >> PAYLOAD_PFN_BITS],
+		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1), host);
+}
+
+bool
+memmap_shareable(void *ctx, uint64_t payload)
+{
+	struct hvo_machine *m = ctx;
+
+	return m->tpl[payload >> PAYLOAD_PFN_BITS].patch == TPL_PLAIN;
+}
+
+void
+memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		  enum tpl_patch patch, uint64_t pfn)
+{
+	int tid = memmap_tpl_id(m, tpl, patch);
+
+	if (tid >= 0 && phys_set_lazy(&m->phys, frame, payload_make((unsigned)tid, pfn)))
+		return;
+	if (tid >= 0) {
+		fill_page(m, &m->tpl[tid], pfn,
+			  phys_to_host(&m->phys, frame << m->arch.page_shift));
+		return;
+	}
+	/* No room for another template: write it out, fix-ups and all. */
+	{
+		struct memmap_tpl t = { .patch = patch };
+
+		memcpy(t.bytes, tpl, page_layout(m)->size);
+		fill_page(m, &t, pfn,
+			  phys_to_host(&m->phys, frame << m->arch.page_shift));
+	}
+}
+
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
 static int
 write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-	   const uint8_t *tpl, bool lru_self)
+	   const uint8_t *tpl, enum tpl_patch patch, uint64_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
 	uint64_t cur_page = UINT64_MAX;
+	uint64_t head_info = pfn_to_page(m, head) + 1;
 	uint8_t *host = NULL;
 	int rc = 0;
 
@@ -117,12 +222,15 @@ write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 			if (at - pg + chunk > psize)
 				chunk = (unsigned)(psize - (at - pg));
 			memcpy(host + (at - pg), tpl + off, chunk);
-			/* The lru list head points at itself. */
-			for (unsigned k = 0; lru_self && k < 2; k++) {
+			/* The lru list head points at itself, or the head. */
+			for (unsigned k = 0; patch != TPL_PLAIN && k < 2; k++) {
 				unsigned f = l->lru + 8 * k;
+				const uint64_t *v = patch == TPL_LRU_SELF ? &lru : &head_info;
 
+				if (patch == TPL_HEAD && k)
+					break;
 				if (f >= off && f + 8 <= off + chunk)
-					memcpy(host + (at - pg) + (f - off), &lru, 8);
+					memcpy(host + (at - pg) + (f - off), v, 8);
 			}
 			off += chunk;
 		}
@@ -132,48 +240,39 @@ write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 
 static int
 memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-	     const uint8_t *tpl, bool lru_self)
+	     const uint8_t *tpl, enum tpl_patch patch, uint64_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
 	uint64_t per_page = psize / l->size;
-	uint64_t first, last, *image;
+	uint64_t first, last;
 	int rc = 0;
 
 	/*
-	 * When struct pages tile a page exactly, fill whole vmemmap pages
-	 * from one image of the page and patch the self-pointing lru links;
-	 * the ragged ends, and sizes that straddle pages, go one by one.
+	 * When struct pages tile a page exactly, each whole vmemmap page is
+	 * one template (filled now, or lazily); the ragged ends, and sizes
+	 * that straddle pages, go one by one.
 	 */
 	if (psize % l->size || n < 2 * per_page)
-		return write_each(m, pfn, n, tpl, lru_self);
+		return write_each(m, pfn, n, tpl, patch, head);
 	first = round_up64(pfn, per_page);
 	last = round_down64(pfn + n, per_page);
-	image = malloc(psize);
-	if (!image)
-		return -ENOMEM;
-	for (uint64_t k = 0; k < per_page; k++)
-		memcpy((uint8_t *)image + k * l->size, tpl, l->size);
-	rc = write_each(m, pfn, first - pfn, tpl, lru_self);
+	rc = write_each(m, pfn, first - pfn, tpl, patch, head);
 	for (uint64_t p = first; !rc && p < last; p += per_page) {
-		uint64_t va = pfn_to_page(m, p);
-		uint8_t *host = kmap_page(m, va, true, &rc);
+		uint64_t pa;
 
-		if (!host) {
-			rc = rc ? rc : -EFAULT;
+		/* The vmemmap's mapping of this page; no TLB fill is needed to
+		 * know the frame, and none to leave it lazy. */
+		if (pt_lookup(m, pfn_to_page(m, p), &pa, NULL)) {
+			rc = machine_err(m, -EFAULT,
+					 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
 			break;
 		}
-		memcpy(host, image, psize);
-		for (uint64_t k = 0; lru_self && k < per_page; k++) {
-			uint64_t lru = va + k * l->size + l->lru;
-
-			memcpy(host + k * l->size + l->lru, &lru, 8);
-			memcpy(host + k * l->size + l->lru_prev, &lru, 8);
-		}
+		memmap_fill_frame(m, pa >> m->arch.page_shift, tpl, patch,
+				  patch == TPL_HEAD ? head : p);
 	}
 	if (!rc)
-		rc = write_each(m, last, pfn + n - last, tpl, lru_self);
-	free(image);
+		rc = write_each(m, last, pfn + n - last, tpl, patch, head);
 	return rc;
 }
 
@@ -181,12 +280,13 @@ int
 memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		   const uint8_t *tpl)
 {
-	return memmap_write(m, pfn, n, tpl, true);
+	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0);
 }
 
 int
 memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl)
+		   const uint8_t *tpl, uint64_t head)
 {
-	return memmap_write(m, pfn, n, tpl, false);
+	return memmap_write(m, pfn, n, tpl,
+			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head);
 }

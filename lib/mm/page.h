@@ -175,9 +175,31 @@ int
 memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		   const uint8_t *tpl);
 
-/* The same for compound tails: the template's lru is kept as it is. */
+#define MEMMAP_NO_HEAD UINT64_MAX
+
+/*
+ * The same for compound tails: each tail's lru (compound_head) is
+ * pfn_to_page(@head) + 1, or, with MEMMAP_NO_HEAD, the template's own
+ * (the 2026 mask encoding, the same in every tail).
+ */
 int
 memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl);
+		   const uint8_t *tpl, uint64_t head);
+
+/*
+ * Fill vmemmap frame @frame with struct pages from the template: lazily if
+ * the frame has no host page yet. @pfn: the pfn of the first struct page
+ * in the frame (TPL_LRU_SELF), or the head (TPL_HEAD).
+ */
+void
+memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		  enum tpl_patch patch, uint64_t pfn);
+
+/* phys_filler callbacks: the bytes of a lazy vmemmap frame. */
+void
+memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
+
+bool
+memmap_shareable(void *ctx, uint64_t payload);
 
 #endif /* HVO_PAGE_H */

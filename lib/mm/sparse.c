@@ -104,7 +104,6 @@ sparse_init(struct hvo_machine *m)
 {
 	const struct phys *p = &m->phys;
 	uint64_t last_section = UINT64_MAX;
-	uint64_t lo = UINT64_MAX, hi = 0;
 	int rc = 0;
 
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
@@ -127,21 +126,5 @@ sparse_init(struct hvo_machine *m)
 				return rc;
 		}
 	}
-	/*
-	 * memblock hands the vmemmap out top-down in one run: tell the host
-	 * that run is about to be written densely.
-	 */
-	for (uint64_t va = m->vmemmap_base + m->vmemmap_pfn_lo * m->cfg.struct_page_size;
-	     va < m->vmemmap_base + m->vmemmap_pfn_hi * m->cfg.struct_page_size;
-	     va += m->arch.page_size) {
-		uint64_t pa;
-
-		if (pt_lookup(m, va, &pa, NULL))
-			continue;
-		lo = pa < lo ? pa : lo;
-		hi = pa + m->arch.page_size > hi ? pa + m->arch.page_size : hi;
-	}
-	if (hi > lo)
-		phys_advise_dense(&m->phys, lo, hi - lo);
 	return rc;
 }

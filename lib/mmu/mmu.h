@@ -50,7 +50,7 @@ pt_get(struct hvo_machine *m, unsigned depth, uint64_t entry_pa)
 	uint64_t v;
 
 	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
-	memcpy(&v, phys_to_host(&m->phys, entry_pa), sizeof(v));
+	memcpy(&v, phys_to_host_ro(&m->phys, entry_pa, NULL), sizeof(v));
 	return v;
 }
 
@@ -107,6 +107,14 @@ flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end);
 
 void
 flush_tlb_all(struct hvo_machine *m);
+
+/* phys_filler callbacks: forget every translation of a frame that now
+ * has a page of its own; say which host pages the TLB can still reach. */
+void
+tlb_unshare_pfn(void *ctx, uint64_t pfn);
+
+void
+tlb_mark_live(void *ctx);
 
 /* Drop every TLB entry without counting (a machine reset, not a flush). */
 void

@@ -63,7 +63,7 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 		if (counted)
 			r->entry = pt_get(m, d, r->entry_pa);
 		else
-			memcpy(&r->entry, phys_to_host(&m->phys, r->entry_pa), 8);
+			memcpy(&r->entry, phys_to_host_ro(&m->phys, r->entry_pa, NULL), 8);
 		a->ops.decode(a, d, r->entry, &r->d);
 		w->nr = d + 1;
 		switch (r->d.kind) {

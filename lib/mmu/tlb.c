@@ -55,12 +55,49 @@ trace_flush(struct hvo_machine *m, uint64_t start, uint64_t end, bool all)
 	trace_event(m, &ev);
 }
 
-/* The flush itself, counted, without an event of its own. */
+/*
+ * The flush itself, counted, without an event of its own. No translation
+ * is cached any more: host pages of freed frames can be reused.
+ */
 static void
 __flush_tlb_all(struct hvo_machine *m)
 {
 	count(m, CNT_TLB_FLUSH_ALL);
 	tlb_invalidate_all(&m->tlb);
+	phys_reclaim(&m->phys, !m->tlb.saved);
+}
+
+void
+tlb_unshare_pfn(void *ctx, uint64_t pfn)
+{
+	struct hvo_machine *m = ctx;
+	struct tlb *t = &m->tlb;
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct tlb_entry *e = k ? t->saved : t->e;
+
+		for (uint64_t i = 0; e && i <= t->mask; i++)
+			if (e[i].tag_read != TLB_TAG_INVALID &&
+			    e[i].pa >> m->arch.page_shift == pfn)
+				e[i].tag_read = e[i].tag_write = TLB_TAG_INVALID;
+	}
+}
+
+void
+tlb_mark_live(void *ctx)
+{
+	struct hvo_machine *m = ctx;
+	struct tlb *t = &m->tlb;
+
+	for (unsigned k = 0; k < 2; k++) {
+		const struct tlb_entry *e = k ? t->saved : t->e;
+
+		for (uint64_t i = 0; e && i <= t->mask; i++)
+			if (e[i].tag_read != TLB_TAG_INVALID)
+				phys_mark_live(&m->phys,
+					       (const void *)(uintptr_t)(e[i].tag_read +
+									 e[i].addend));
+	}
 }
 
 void
@@ -137,7 +174,9 @@ tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
 	struct tlb *t = &m->tlb;
 	struct tlb_entry *e = tlb_slot(t, va);
 	uint64_t page = va & t->page_mask, size, pa;
+	const void *host;
 	struct pt_walk w;
+	bool own;
 
 	count(m, CNT_TLB_MISS);
 	if (pt_walk(m, va, &w, true)) {
@@ -173,13 +212,21 @@ tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
 			     "mapped to a physical address that is not RAM");
 		return NULL;
 	}
+	/*
+	 * A load of a frame never written, or of one described but not yet
+	 * filled, may see a shared copy; the entry then takes no stores, so
+	 * the first store comes back here and gives the frame its own page.
+	 */
+	if (write && d->writable) {
+		host = phys_to_host(&m->phys, pa);
+		own = true;
+	} else {
+		host = phys_to_host_ro(&m->phys, pa, &own);
+	}
 	e->tag_read = page;
-	e->tag_write = d->writable ? page : TLB_TAG_INVALID;
-	/* A writable page may be written from now on: its host memory is no
-	 * longer known to be clean. */
-	if (d->writable)
-		page_owner_mark_dirty(&m->owner, pa >> a->page_shift);
-	e->addend = (uintptr_t)phys_to_host(&m->phys, pa) - (uintptr_t)page;
+	e->tag_write = d->writable && own ? page : TLB_TAG_INVALID;
+	e->cow = d->writable && !own;
+	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa;
 	e->leaf_size = size;
 	if (size > a->page_size) {
@@ -243,6 +290,23 @@ kaccess_slow(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
 		/* A hit that came here only to be checked. */
 		count(m, CNT_TLB_HIT);
 		tlb_check_hit(m, e, va, write);
+		return (void *)(uintptr_t)(va + e->addend);
+	}
+	if (write && e->cow && e->tag_read == page) {
+		/*
+		 * The first store to a page loads saw as a shared copy: the
+		 * frame gets its own page. Hardware would have hit; so does
+		 * this, without a walk.
+		 */
+		uint64_t pa = e->pa;
+		void *host;
+
+		count(m, CNT_TLB_HIT);
+		tlb_check_hit(m, e, va, write);
+		host = phys_to_host(&m->phys, pa);
+		e->tag_read = e->tag_write = page;
+		e->cow = 0;
+		e->addend = (uintptr_t)host - (uintptr_t)page;
 		return (void *)(uintptr_t)(va + e->addend);
 	}
 	e = tlb_fill(m, va, write, rc);

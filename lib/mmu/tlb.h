@@ -18,6 +18,7 @@ struct tlb_entry {
 	uintptr_t addend;   /* host = va + addend */
 	uint64_t pa;        /* physical page */
 	uint64_t leaf_size; /* size of the leaf this page came from */
+	uint8_t cow;        /* writable, but loads see a shared copy */
 };
 
 struct tlb {
@@ -36,6 +37,9 @@ struct tlb {
 	/* 1 when every hit must be checked against the page table: a page
 	 * aligned tag never equals an address with bit 0 set. */
 	uint64_t force_slow;
+	/* The machine's own entries while the checker reads through a TLB
+	 * of its own: still live, restored afterwards. */
+	struct tlb_entry *saved;
 };
 
 int

@@ -1,42 +1,90 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "phys.h"
 
+/* Dropped pages wait for a TLB scan once there are this many. */
+#define PENDING_SCAN 16384
+
+/* Room above one page per frame: pages still pending, shared copies. */
+#define ARENA_SLACK (UINT64_C(1) << 17)
+
+static void *
+reserve(uint64_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static unsigned
+chunk_shift(const struct phys *p)
+{
+	/* 2 MiB of host memory, whatever the simulated page size. */
+	return p->page_shift >= 21 ? 0 : 21 - p->page_shift;
+}
+
 int
 phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	  unsigned nr_ranges, unsigned page_shift)
 {
-	void *host;
+	uint64_t nleaves;
 
 	memset(p, 0, sizeof(*p));
 	if (nr_ranges == 0 || nr_ranges > HVO_MAX_MEM_RANGES)
 		return -EINVAL;
 	p->page_shift = page_shift;
+	p->page_size = UINT64_C(1) << page_shift;
 	p->nr_ranges = nr_ranges;
 	memcpy(p->range, ranges, nr_ranges * sizeof(*ranges));
 	p->lo = ranges[0].base;
 	p->hi = ranges[nr_ranges - 1].base + ranges[nr_ranges - 1].size;
 	for (unsigned i = 0; i < nr_ranges; i++)
 		p->total_pages += ranges[i].size >> page_shift;
+	p->base_pfn = p->lo >> page_shift;
+	p->nr_frames = (p->hi - p->lo) >> page_shift;
 
-	/* Address space only: untouched frames cost no host memory. */
-	host = mmap(NULL, p->hi - p->lo, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (host == MAP_FAILED)
+	nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
+	p->leaf = reserve(nleaves * sizeof(*p->leaf));
+	/* Address space only: untouched pages cost no host memory. */
+	p->arena_cap = p->total_pages + ARENA_SLACK;
+	p->arena = reserve(p->arena_cap << page_shift);
+	p->chunk_released = calloc((p->arena_cap >> chunk_shift(p)) + 1, 1);
+	if (!p->leaf || !p->arena || !p->chunk_released) {
+		phys_fini(p);
 		return -ENOMEM;
-	p->host = host;
+	}
+#ifdef MADV_HUGEPAGE
+	/* Pages are handed out densely: back them with huge pages, so filling
+	 * them costs one host fault per 2 MiB, not one per page. */
+	madvise(p->arena, p->arena_cap << page_shift, MADV_HUGEPAGE);
+#endif
+	p->zero_page = p->arena_top++;
 	return 0;
 }
 
 void
 phys_fini(struct phys *p)
 {
-	if (p->host)
-		munmap(p->host, p->hi - p->lo);
-	p->host = NULL;
+	uint64_t nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
+
+	if (p->leaf) {
+		for (uint64_t i = 0; i < nleaves; i++)
+			free(p->leaf[i]);
+		munmap(p->leaf, nleaves * sizeof(*p->leaf));
+	}
+	if (p->arena)
+		munmap(p->arena, p->arena_cap << p->page_shift);
+	free(p->free_pages);
+	free(p->pending);
+	free(p->share);
+	free(p->live);
+	free(p->chunk_released);
+	memset(p, 0, sizeof(*p));
 }
 
 bool
@@ -51,32 +99,334 @@ phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
 	return false;
 }
 
-int
-phys_release(struct phys *p, uint64_t pa, uint64_t len)
+static void *
+arena_page(const struct phys *p, uint64_t idx)
 {
-	if (len == 0)
-		return 0;
-	if (madvise(phys_to_host(p, pa), len, MADV_DONTNEED) != 0)
-		return -errno;
+	return p->arena + (idx << p->page_shift);
+}
+
+static int
+push(uint32_t **v, uint64_t *n, uint64_t *max, uint64_t x)
+{
+	if (*n == *max) {
+		uint64_t m = *max ? *max * 2 : 1024;
+		uint32_t *q = realloc(*v, m * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		*v = q;
+		*max = m;
+	}
+	(*v)[(*n)++] = (uint32_t)x;
 	return 0;
 }
 
-void
-phys_advise_dense(struct phys *p, uint64_t pa, uint64_t len)
+/*
+ * A host page for a frame. @zero: it must read as zeros (fresh pages do;
+ * reused ones are cleared). Host memory running out here is the host's
+ * problem, as a page fault would be: there is no error to return.
+ */
+static uint64_t
+arena_alloc(struct phys *p, bool zero)
 {
-#ifdef MADV_HUGEPAGE
-	const uint64_t huge = UINT64_C(2) << 20;
-	uintptr_t lo = (uintptr_t)phys_to_host(p, pa);
-	uintptr_t hi = lo + len;
+	uint64_t idx;
 
-	/* Only whole host huge pages inside the range. */
-	lo = (lo + huge - 1) & ~(huge - 1);
-	hi &= ~(huge - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)pa;
-	(void)len;
-#endif
+	if (!p->nr_free && p->arena_top == p->arena_cap)
+		phys_reclaim(p, false);
+	if (p->nr_free) {
+		idx = p->free_pages[--p->nr_free];
+		if (p->nr_free < p->nr_trimmed)
+			p->nr_trimmed = p->nr_free;
+		if (p->chunk_released[idx >> chunk_shift(p)])
+			p->chunk_released[idx >> chunk_shift(p)] = 0; /* fresh zeros */
+		else if (zero)
+			memset(arena_page(p, idx), 0, p->page_size);
+		return idx;
+	}
+	if (p->arena_top == p->arena_cap)
+		abort(); /* more pages live than frames plus every TLB entry */
+	return p->arena_top++;
+}
+
+static struct phys_leaf *
+leaf_get(struct phys *p, uint64_t pfn)
+{
+	uint64_t i = (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT;
+
+	if (!p->leaf[i]) {
+		p->leaf[i] = calloc(1, sizeof(struct phys_leaf));
+		if (!p->leaf[i])
+			abort(); /* as arena_alloc(): a host fault */
+	}
+	return p->leaf[i];
+}
+
+static void
+slot_set(struct phys_leaf *l, uint64_t *s, uint64_t v)
+{
+	l->nonzero += (*s == 0) - (v == 0);
+	*s = v;
+}
+
+/* The shared read-only copy of a payload's bytes. */
+static const void *
+share_get(struct phys *p, uint64_t pfn, uint64_t payload)
+{
+	for (unsigned i = 0; i < p->nr_share; i++)
+		if (p->share[i].payload == payload)
+			return arena_page(p, p->share[i].page);
+	if (p->nr_share == p->max_share) {
+		unsigned m = p->max_share ? p->max_share * 2 : 8;
+		struct phys_share *s = realloc(p->share, m * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		p->share = s;
+		p->max_share = m;
+	}
+	p->share[p->nr_share].payload = payload;
+	p->share[p->nr_share].page = (uint32_t)arena_alloc(p, false);
+	p->filler.fill(p->filler.ctx, pfn, payload,
+		       arena_page(p, p->share[p->nr_share].page));
+	return arena_page(p, p->share[p->nr_share++].page);
+}
+
+void *
+phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
+{
+	uint64_t pfn = pa >> p->page_shift, off = pa & (p->page_size - 1);
+	struct phys_leaf *l = leaf_get(p, pfn);
+	uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+	uint64_t v = *s, idx;
+	unsigned tag = v & PHYS_TAG_MASK;
+
+	if (tag == PHYS_HOST) {
+		if (own)
+			*own = true;
+		return (uint8_t *)arena_page(p, v >> 2) + off;
+	}
+	if (!write) {
+		const void *shared = NULL;
+
+		if (tag == PHYS_ZERO)
+			shared = arena_page(p, p->zero_page);
+		else if (p->filler.shareable(p->filler.ctx, v >> 3))
+			shared = share_get(p, pfn, v >> 3);
+		if (shared) {
+			slot_set(l, s, v | PHYS_SHARED_SEEN);
+			if (own)
+				*own = false;
+			return (uint8_t *)shared + off;
+		}
+	}
+	/* The frame gets its own page. */
+	idx = arena_alloc(p, tag == PHYS_ZERO);
+	if (tag == PHYS_LAZY)
+		p->filler.fill(p->filler.ctx, pfn, v >> 3, arena_page(p, idx));
+	slot_set(l, s, (idx << 2) | PHYS_HOST);
+	p->nr_host++;
+	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
+	if (own)
+		*own = true;
+	return (uint8_t *)arena_page(p, idx) + off;
+}
+
+bool
+phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
+{
+	struct phys_leaf *l = leaf_get(p, pfn);
+	uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+
+	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
+		return false;
+	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
+	slot_set(l, s, (payload << 3) | PHYS_LAZY);
+	return true;
+}
+
+bool
+phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload)
+{
+	const uint64_t *s = phys_slot(p, pfn);
+
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_LAZY)
+		return false;
+	*payload = *s >> 3;
+	return true;
+}
+
+/* Drop a frame's own page: it waits until no TLB entry can reach it. */
+static void
+drop_host(struct phys *p, uint64_t v)
+{
+	if (push(&p->pending, &p->nr_pending, &p->max_pending, v >> 2))
+		return; /* leaked to the arena, never reused: harmless */
+	p->nr_host--;
+}
+
+void
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from)
+{
+	const uint64_t *fs = phys_slot(p, from);
+	const uint64_t *ts = phys_slot(p, to);
+	uint64_t fv = fs ? *fs : 0;
+	unsigned ftag = fv & PHYS_TAG_MASK;
+
+	if (ftag != PHYS_HOST && (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST)) {
+		if (ftag == PHYS_LAZY) {
+			phys_set_lazy(p, to, fv >> 3);
+		} else {
+			struct phys_leaf *l = leaf_get(p, to);
+			uint64_t *s = &l->slot[(to - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+
+			if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
+				p->filler.unshare(p->filler.ctx, to);
+			slot_set(l, s, PHYS_ZERO);
+		}
+		return;
+	}
+	memcpy(phys_to_host(p, to << p->page_shift),
+	       phys_to_host_ro(p, from << p->page_shift, NULL), p->page_size);
+}
+
+uint64_t
+phys_release(struct phys *p, uint64_t pa, uint64_t len)
+{
+	uint64_t pfn = pa >> p->page_shift, end = (pa + len) >> p->page_shift;
+	uint64_t dropped = 0;
+
+	while (pfn < end) {
+		uint64_t i = pfn - p->base_pfn;
+		uint64_t next = ((i >> PHYS_LEAF_SHIFT) + 1) << PHYS_LEAF_SHIFT;
+		struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+
+		next += p->base_pfn;
+		if (next > end)
+			next = end;
+		for (; l && l->nonzero && pfn < next; pfn++) {
+			uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+
+			if ((*s & PHYS_TAG_MASK) == PHYS_HOST) {
+				drop_host(p, *s);
+				dropped++;
+			}
+			slot_set(l, s, 0);
+		}
+		if (l && !l->nonzero) {
+			free(l);
+			p->leaf[i >> PHYS_LEAF_SHIFT] = NULL;
+		}
+		pfn = next;
+	}
+	if (p->nr_pending >= PENDING_SCAN)
+		phys_reclaim(p, false);
+	return dropped;
+}
+
+void
+phys_mark_live(struct phys *p, const void *host)
+{
+	const uint8_t *h = host;
+
+	if (h < p->arena || h >= p->arena + (p->arena_cap << p->page_shift))
+		return;
+	if (p->nr_live == p->max_live) {
+		uint64_t m = p->max_live ? p->max_live * 2 : 1024;
+		uint64_t *v = realloc(p->live, m * sizeof(*v));
+
+		if (!v)
+			return;
+		p->live = v;
+		p->max_live = m;
+	}
+	p->live[p->nr_live++] = (uint64_t)(h - p->arena) >> p->page_shift;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Give whole free 2 MiB pieces of the arena back to the host. They stay on
+ * the free list, at its bottom: reused last, each refaulted as a fresh
+ * huge page.
+ */
+static void
+arena_trim(struct phys *p)
+{
+	unsigned cs = chunk_shift(p);
+	uint64_t nchunks = (p->arena_top + (UINT64_C(1) << cs) - 1) >> cs;
+	uint32_t *cnt = calloc(nchunks, sizeof(*cnt));
+	uint32_t *out;
+	uint64_t n = 0, full = 0;
+
+	if (!cnt)
+		return;
+	out = malloc(p->nr_free * sizeof(*out));
+	if (!out) {
+		free(cnt);
+		return;
+	}
+	for (uint64_t i = 0; i < p->nr_free; i++)
+		cnt[p->free_pages[i] >> cs]++;
+	/* Whole free chunks first (the bottom of the stack)... */
+	for (uint64_t c = 0; c < nchunks; c++) {
+		uint64_t first = c << cs;
+
+		if (cnt[c] != (UINT32_C(1) << cs))
+			continue;
+		if (!p->chunk_released[c]) {
+			madvise(arena_page(p, first), p->page_size << cs,
+				MADV_DONTNEED);
+			p->chunk_released[c] = 1;
+			p->released += UINT64_C(1) << cs;
+		}
+		for (uint64_t k = 0; k < (UINT64_C(1) << cs); k++)
+			out[n++] = (uint32_t)(first + k);
+		full++;
+	}
+	/* ...then the rest, in the order they were freed. */
+	for (uint64_t i = 0; i < p->nr_free; i++)
+		if (cnt[p->free_pages[i] >> cs] != (UINT32_C(1) << cs))
+			out[n++] = p->free_pages[i];
+	memcpy(p->free_pages, out, n * sizeof(*out));
+	p->nr_trimmed = full << cs;
+	free(out);
+	free(cnt);
+}
+
+void
+phys_reclaim(struct phys *p, bool tlb_empty)
+{
+	uint64_t keep = 0;
+
+	if (!p->nr_pending)
+		return;
+	p->nr_live = 0;
+	if (!tlb_empty && p->filler.live) {
+		p->filler.live(p->filler.ctx);
+		qsort(p->live, p->nr_live, sizeof(*p->live), cmp_u64);
+	}
+	for (uint64_t i = 0; i < p->nr_pending; i++) {
+		uint64_t idx = p->pending[i];
+
+		if (p->nr_live && bsearch(&idx, p->live, p->nr_live,
+					  sizeof(*p->live), cmp_u64)) {
+			p->pending[keep++] = (uint32_t)idx;
+			continue;
+		}
+		if (push(&p->free_pages, &p->nr_free, &p->max_free, idx))
+			p->pending[keep++] = (uint32_t)idx;
+	}
+	p->nr_pending = keep;
+	/* Much of the arena idle: hand whole huge pages of it back. */
+	if (p->nr_free - p->nr_trimmed >= (UINT64_C(1) << 15) &&
+	    (p->nr_free - p->nr_trimmed) * 4 >= p->arena_top)
+		arena_trim(p);
 }

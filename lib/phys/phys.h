@@ -2,10 +2,21 @@
 /*
  * Simulated physical memory.
  *
- * All RAM of a machine is one host reservation made with MAP_NORESERVE, so a
- * frame costs host memory only once it is written: host = base + (pa - lo).
- * Only the simulated kernel's metadata is ever written (page tables, struct
- * pages); hugepage contents never are.
+ * A frame's bytes live in a host page only once the simulated kernel
+ * writes it. Until then a frame is either zero, or "lazy": its content is
+ * known by a description (a payload) that the owner of the memory knows
+ * how to fill, such as "struct pages fresh from __init_single_page() for
+ * pfns p .. p + 63". A lazy frame that is freed before anyone touches it
+ * never costs the host anything: that is how a 1 TiB machine can
+ * initialize, then remap and free, 16 GiB of struct pages.
+ *
+ * Host pages come from one arena, advised for transparent huge pages, and
+ * are reused as soon as no TLB entry can still see them. Reads of a zero
+ * or shareable lazy frame see one shared read-only copy; a write gets the
+ * frame its own page (copy-on-write, as the kernel's zero page).
+ *
+ * Only the simulated kernel's metadata is ever written (page tables,
+ * struct pages); hugepage contents never are.
  */
 #ifndef HVO_PHYS_H
 #define HVO_PHYS_H
@@ -16,13 +27,69 @@
 
 #include "hvo/hvo.h"
 
+#define PHYS_LEAF_SHIFT 9
+#define PHYS_LEAF_FRAMES (1u << PHYS_LEAF_SHIFT)
+
+/* Slot tags: what a frame is now. */
+#define PHYS_ZERO	0u  /* never written: reads as zeros */
+#define PHYS_HOST	1u  /* its own host page: slot >> 2 is the arena index */
+#define PHYS_LAZY	2u  /* known content: slot >> 3 is the payload */
+#define PHYS_TAG_MASK	3u
+#define PHYS_SHARED_SEEN 4u /* ZERO/LAZY: a shared copy was handed out */
+
+struct phys_leaf {
+	uint64_t slot[PHYS_LEAF_FRAMES];
+	uint32_t nonzero; /* slots that are not plain PHYS_ZERO */
+};
+
+/*
+ * How the owner of the memory fills a lazy frame: write the bytes the
+ * payload stands for at @host (one page). @shareable: whether the bytes
+ * depend on the payload alone, so one read-only copy may serve every frame
+ * with that payload.
+ */
+struct phys_filler {
+	void (*fill)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
+	bool (*shareable)(void *ctx, uint64_t payload);
+	/* A frame read through shared copies now has its own page: drop
+	 * every cached translation of it (the TLB). */
+	void (*unshare)(void *ctx, uint64_t pfn);
+	/* Which host pages cached translations may still reach: call
+	 * phys_mark_live() for each. */
+	void (*live)(void *ctx);
+	void *ctx;
+};
+
 struct phys {
-	uint8_t *host;      /* host address of pa == lo */
-	uint64_t lo, hi;    /* span of the reservation: [lo, hi) */
+	uint64_t lo, hi;        /* span of RAM: [lo, hi) */
+	uint64_t base_pfn, nr_frames;
 	unsigned page_shift;
+	uint64_t page_size;
 	unsigned nr_ranges;
 	struct hvo_mem_range range[HVO_MAX_MEM_RANGES]; /* sorted, disjoint */
 	uint64_t total_pages;
+
+	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
+	uint8_t *arena;              /* host pages */
+	uint64_t arena_cap;          /* pages of address space */
+	uint64_t arena_top;          /* pages ever handed out */
+	uint32_t *free_pages;        /* arena pages ready for reuse */
+	uint64_t nr_free, max_free;
+	uint32_t *pending;           /* dropped, may still be in a TLB */
+	uint64_t nr_pending, max_pending;
+	uint64_t nr_host;            /* frames with their own page */
+	uint64_t zero_page;          /* arena index of the shared zeros */
+	struct phys_share {          /* shared read-only copies of lazy frames */
+		uint64_t payload;
+		uint32_t page;
+	} *share;
+	unsigned nr_share, max_share;
+	struct phys_filler filler;
+	uint64_t *live;              /* phys_mark_live() during a reclaim */
+	uint64_t nr_live, max_live;
+	uint8_t *chunk_released;     /* per 2 MiB of arena: given back, all free */
+	uint64_t nr_trimmed;         /* the free list's bottom: given back */
+	uint64_t released;           /* host pages given back (trims) */
 };
 
 /* Reserve host address space for the ranges. 0 or -ENOMEM. */
@@ -43,26 +110,95 @@ pfn_valid(const struct phys *p, uint64_t pfn)
 	return phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
 }
 
-/* Host pointer for a pa known to be RAM. */
-static inline void *
-phys_to_host(const struct phys *p, uint64_t pa)
+static inline uint64_t *
+phys_slot(const struct phys *p, uint64_t pfn)
 {
-	return p->host + (pa - p->lo);
+	uint64_t i = pfn - p->base_pfn;
+	struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+
+	return l ? &l->slot[i & (PHYS_LEAF_FRAMES - 1)] : NULL;
+}
+
+void *
+phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own);
+
+/*
+ * Host address of @pa (RAM) for writing: the frame gets its own page
+ * (filled from its lazy content, or zeroed) if it has none.
+ */
+static inline void *
+phys_to_host(struct phys *p, uint64_t pa)
+{
+	uint64_t *s = phys_slot(p, pa >> p->page_shift);
+
+	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST)
+		return p->arena + ((*s >> 2) << p->page_shift) +
+		       (pa & (p->page_size - 1));
+	return phys_host_slow(p, pa, true, NULL);
 }
 
 /*
- * Give the host memory behind [pa, pa + len) back (MADV_DONTNEED): it reads
- * as zeros afterwards. Page aligned. Returns 0 or a negative errno.
+ * Host address of @pa for reading only. A zero or shareable lazy frame
+ * gives a shared copy (*own false): do not write through it.
  */
-int
+static inline const void *
+phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
+{
+	uint64_t *s = phys_slot(p, pa >> p->page_shift);
+
+	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST) {
+		if (own)
+			*own = true;
+		return p->arena + ((*s >> 2) << p->page_shift) +
+		       (pa & (p->page_size - 1));
+	}
+	return phys_host_slow(p, pa, false, own);
+}
+
+/*
+ * Make frame @pfn lazy with @payload, if it has no host page of its own
+ * (a page someone may hold a pointer to is never dropped here). Returns
+ * whether it did; if not, the caller writes the bytes itself.
+ */
+bool
+phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload);
+
+/* The payload of a lazy frame, or false. */
+bool
+phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
+
+/*
+ * copy_page(): frame @to gets @from's bytes. A lazy or zero source is
+ * copied as its description when @to has no page of its own.
+ */
+void
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from);
+
+/*
+ * The frames of [pa, pa + len) were freed: they read as zeros afterwards
+ * and their host pages go back to the arena once no cached translation
+ * can reach them. Page aligned. Returns how many host pages were dropped.
+ */
+uint64_t
 phys_release(struct phys *p, uint64_t pa, uint64_t len);
 
 /*
- * Hint that [pa, pa + len) will be written densely (the vmemmap): the host
- * may back it with huge pages, so filling it costs one fault per 2 MiB.
- * Only a hint; nothing depends on it.
+ * Every cached translation is gone (flush_tlb_all()), or ask the filler
+ * which pages are still live: dropped pages become reusable. Then, if
+ * much of the arena is unused, give whole huge pages of it back.
  */
 void
-phys_advise_dense(struct phys *p, uint64_t pa, uint64_t len);
+phys_reclaim(struct phys *p, bool tlb_empty);
+
+/* From filler.live(): a cached translation still reaches @host. */
+void
+phys_mark_live(struct phys *p, const void *host);
+
+/* Frames with a host page of their own. */
+static inline uint64_t
+phys_host_frames(const struct phys *p)
+{
+	return p->nr_host;
+}
 
 #endif /* HVO_PHYS_H */
