@@ -321,27 +321,41 @@ hp_index_find(const struct hp_index *ix, uint64_t pfn)
 }
 
 static int
+hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k);
+
+/* Room for @n entries without growing: a pool grow sizes it once. */
+static int
+hp_index_reserve(struct hp_index *ix, size_t n)
+{
+	struct hp_index old = *ix;
+	size_t cap = ix->cap ? ix->cap : 64;
+
+	while (n * 2 > cap)
+		cap *= 2;
+	if (cap == ix->cap)
+		return 0;
+	ix->slot = calloc(cap, sizeof(*ix->slot));
+	if (!ix->slot) {
+		*ix = old;
+		return -ENOMEM;
+	}
+	ix->cap = cap;
+	ix->n = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slot[i].pfn1)
+			hp_index_set(ix, old.slot[i].pfn1 - 1, old.slot[i].hstate,
+				     old.slot[i].k);
+	free(old.slot);
+	return 0;
+}
+
+static int
 hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
 {
 	struct hp_index_slot *sl;
 
-	if ((ix->n + 1) * 2 > ix->cap) {
-		struct hp_index old = *ix;
-		size_t cap = ix->cap ? ix->cap * 2 : 64;
-
-		ix->slot = calloc(cap, sizeof(*ix->slot));
-		if (!ix->slot) {
-			*ix = old;
-			return -ENOMEM;
-		}
-		ix->cap = cap;
-		ix->n = 0;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.slot[i].pfn1)
-				hp_index_set(ix, old.slot[i].pfn1 - 1,
-					     old.slot[i].hstate, old.slot[i].k);
-		free(old.slot);
-	}
+	if (hp_index_reserve(ix, ix->n + 1))
+		return -ENOMEM;
 	sl = hp_index_find(ix, pfn);
 	if (!sl->pfn1)
 		ix->n++;
@@ -539,6 +553,17 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			return machine_err(m, -ENOMEM,
 					   "%" PRIu64 " more %s hugepages do not fit: %" PRIu64 " pages are free, room for %" PRIu64,
 					   want, h->name, freep, freep >> h->order);
+		/* Size the pfn index and the pool once, not by doubling. */
+		if (!partial || want <= freep >> h->order) {
+			struct huge_page *p = h->cap >= h->nr + want ? h->pages :
+				realloc(h->pages, (h->nr + want) * sizeof(*p));
+
+			if (!p || hp_index_reserve(&m->hp_index, m->hp_index.n + want))
+				return machine_err(m, -ENOMEM, "out of host memory");
+			h->pages = p;
+			if (h->cap < h->nr + want)
+				h->cap = h->nr + want;
+		}
 		for (; got < want; got++) {
 			uint64_t pfn;
 

@@ -88,7 +88,7 @@ pte_pfn(const struct hvo_machine *m, uint64_t pte)
 static void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
-	phys_copy_frame(&m->phys, to, from);
+	phys_copy_frame(&m->phys, to, from, false);
 }
 
 /*
@@ -487,7 +487,11 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 
 			count(m, CNT_HVO_VMEMMAP_ALLOCED);
 			pt_lookup(m, start, &old, NULL);
-			copy_page_pfn(m, head, old >> a->page_shift);
+			/*
+			 * The old head page is unmapped next and freed after
+			 * the flush: the host page can be shared, not copied.
+			 */
+			phys_copy_frame(&m->phys, head, old >> a->page_shift, true);
 			if (v == HVO_VARIANT_FAKEHEAD)
 				tail = head;
 		}

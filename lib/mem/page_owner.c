@@ -23,6 +23,12 @@ page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 {
 	memset(po, 0, sizeof(*po));
 	po->e = lazy_alloc(nr * sizeof(*po->e));
+#ifdef MADV_HUGEPAGE
+	/* A pool of 2 MiB hugepages writes one entry in 512 all over the
+	 * map: one host fault per 2 MiB of it, not one per 4 KiB. */
+	if (po->e)
+		madvise(po->e, nr * sizeof(*po->e), MADV_HUGEPAGE);
+#endif
 	if (!po->e) {
 		page_owner_fini(po);
 		return -ENOMEM;

@@ -169,12 +169,11 @@ memmap_shareable(void *ctx, uint64_t payload)
 	return m->tpl[payload >> PAYLOAD_PFN_BITS].patch == TPL_PLAIN;
 }
 
-void
-memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		  enum tpl_patch patch, uint64_t pfn)
+/* memmap_fill_frame() with the template's index known (-1: none). */
+static void
+fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+	   enum tpl_patch patch, uint64_t pfn, int tid)
 {
-	int tid = memmap_tpl_id(m, tpl, patch);
-
 	if (tid >= 0 && phys_set_lazy(&m->phys, frame, payload_make((unsigned)tid, pfn)))
 		return;
 	if (tid >= 0) {
@@ -190,6 +189,13 @@ memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 		fill_page(m, &t, pfn,
 			  phys_to_host(&m->phys, frame << m->arch.page_shift));
 	}
+}
+
+void
+memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		  enum tpl_patch patch, uint64_t pfn)
+{
+	fill_frame(m, frame, tpl, patch, pfn, memmap_tpl_id(m, tpl, patch));
 }
 
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
@@ -245,8 +251,9 @@ memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
 	uint64_t per_page = psize / l->size;
-	uint64_t first, last;
-	int rc = 0;
+	uint64_t first, last, leaf_va = 1, leaf_end = 0, leaf_pa = 0;
+	struct pt_walk w;
+	int rc = 0, tid;
 
 	/*
 	 * When struct pages tile a page exactly, each whole vmemmap page is
@@ -258,18 +265,28 @@ memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	first = round_up64(pfn, per_page);
 	last = round_down64(pfn + n, per_page);
 	rc = write_each(m, pfn, first - pfn, tpl, patch, head);
+	tid = memmap_tpl_id(m, tpl, patch);
 	for (uint64_t p = first; !rc && p < last; p += per_page) {
-		uint64_t pa;
+		uint64_t va = pfn_to_page(m, p);
 
-		/* The vmemmap's mapping of this page; no TLB fill is needed to
-		 * know the frame, and none to leave it lazy. */
-		if (pt_lookup(m, pfn_to_page(m, p), &pa, NULL)) {
-			rc = machine_err(m, -EFAULT,
-					 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
-			break;
+		/*
+		 * The frame behind this vmemmap page, from the page table (no
+		 * TLB fill is needed to know it, nor to leave it lazy); one
+		 * walk per leaf, which is a 2 MiB block on most arches.
+		 */
+		if (va < leaf_va || va >= leaf_end) {
+			pt_walk(m, va, &w, false);
+			if (w.leaf < 0 || w.bad >= 0) {
+				rc = machine_err(m, -EFAULT,
+						 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
+				break;
+			}
+			leaf_va = va & ~(arch_level_size(&m->arch, (unsigned)w.leaf) - 1);
+			leaf_end = leaf_va + arch_level_size(&m->arch, (unsigned)w.leaf);
+			leaf_pa = w.lvl[w.leaf].d.pa;
 		}
-		memmap_fill_frame(m, pa >> m->arch.page_shift, tpl, patch,
-				  patch == TPL_HEAD ? head : p);
+		fill_frame(m, (leaf_pa + (va - leaf_va)) >> m->arch.page_shift, tpl,
+			   patch, patch == TPL_HEAD ? head : p, tid);
 	}
 	if (!rc)
 		rc = write_each(m, last, pfn + n - last, tpl, patch, head);

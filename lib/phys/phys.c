@@ -50,11 +50,14 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 
 	nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
 	p->leaf = reserve(nleaves * sizeof(*p->leaf));
+	p->leaf_pool = reserve(nleaves * sizeof(*p->leaf_pool));
 	/* Address space only: untouched pages cost no host memory. */
 	p->arena_cap = p->total_pages + ARENA_SLACK;
 	p->arena = reserve(p->arena_cap << page_shift);
 	p->chunk_released = calloc((p->arena_cap >> chunk_shift(p)) + 1, 1);
-	if (!p->leaf || !p->arena || !p->chunk_released) {
+	p->refs = reserve(p->arena_cap * sizeof(*p->refs));
+	if (!p->leaf || !p->leaf_pool || !p->arena || !p->chunk_released ||
+	    !p->refs) {
 		phys_fini(p);
 		return -ENOMEM;
 	}
@@ -62,6 +65,8 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	/* Pages are handed out densely: back them with huge pages, so filling
 	 * them costs one host fault per 2 MiB, not one per page. */
 	madvise(p->arena, p->arena_cap << page_shift, MADV_HUGEPAGE);
+	madvise(p->leaf_pool, nleaves * sizeof(*p->leaf_pool), MADV_HUGEPAGE);
+	madvise(p->refs, p->arena_cap * sizeof(*p->refs), MADV_HUGEPAGE);
 #endif
 	p->zero_page = p->arena_top++;
 	return 0;
@@ -72,13 +77,14 @@ phys_fini(struct phys *p)
 {
 	uint64_t nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
 
-	if (p->leaf) {
-		for (uint64_t i = 0; i < nleaves; i++)
-			free(p->leaf[i]);
+	if (p->leaf)
 		munmap(p->leaf, nleaves * sizeof(*p->leaf));
-	}
+	if (p->leaf_pool)
+		munmap(p->leaf_pool, nleaves * sizeof(*p->leaf_pool));
 	if (p->arena)
 		munmap(p->arena, p->arena_cap << p->page_shift);
+	if (p->refs)
+		munmap(p->refs, p->arena_cap * sizeof(*p->refs));
 	free(p->free_pages);
 	free(p->pending);
 	free(p->share);
@@ -148,17 +154,37 @@ arena_alloc(struct phys *p, bool zero)
 	return p->arena_top++;
 }
 
+/*
+ * Leaves come densely from a pool of their own, advised for huge pages,
+ * and freed ones are reused: a 1 TiB pool grow touches thousands.
+ */
 static struct phys_leaf *
 leaf_get(struct phys *p, uint64_t pfn)
 {
 	uint64_t i = (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT;
+	struct phys_leaf *l = p->leaf[i];
 
-	if (!p->leaf[i]) {
-		p->leaf[i] = calloc(1, sizeof(struct phys_leaf));
-		if (!p->leaf[i])
-			abort(); /* as arena_alloc(): a host fault */
+	if (l)
+		return l;
+	if (p->leaf_free) {
+		l = p->leaf_free;
+		p->leaf_free = *(struct phys_leaf **)l;
+		memset(l, 0, sizeof(*l));
+	} else {
+		l = &p->leaf_pool[p->leaf_top++]; /* fresh zeros */
 	}
-	return p->leaf[i];
+	p->leaf[i] = l;
+	return l;
+}
+
+static void
+leaf_put(struct phys *p, uint64_t i)
+{
+	struct phys_leaf *l = p->leaf[i];
+
+	*(struct phys_leaf **)l = p->leaf_free;
+	p->leaf_free = l;
+	p->leaf[i] = NULL;
 }
 
 static void
@@ -201,9 +227,28 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 	unsigned tag = v & PHYS_TAG_MASK;
 
 	if (tag == PHYS_HOST) {
+		/* A page shared by copy_page(): reads share it, a write to a
+		 * page still shared copies it first. */
+		idx = v >> 3;
+		if (!write && p->refs[idx]) {
+			if (own)
+				*own = false;
+			return (uint8_t *)arena_page(p, idx) + off;
+		}
+		if (p->refs[idx]) {
+			uint64_t copy = arena_alloc(p, false);
+
+			memcpy(arena_page(p, copy), arena_page(p, idx), p->page_size);
+			p->refs[idx]--;
+			idx = copy;
+			p->nr_host++;
+			if (p->filler.unshare)
+				p->filler.unshare(p->filler.ctx, pfn);
+		}
+		slot_set(l, s, (idx << 3) | PHYS_HOST);
 		if (own)
 			*own = true;
-		return (uint8_t *)arena_page(p, v >> 2) + off;
+		return (uint8_t *)arena_page(p, idx) + off;
 	}
 	if (!write) {
 		const void *shared = NULL;
@@ -223,7 +268,7 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 	idx = arena_alloc(p, tag == PHYS_ZERO);
 	if (tag == PHYS_LAZY)
 		p->filler.fill(p->filler.ctx, pfn, v >> 3, arena_page(p, idx));
-	slot_set(l, s, (idx << 2) | PHYS_HOST);
+	slot_set(l, s, (idx << 3) | PHYS_HOST);
 	p->nr_host++;
 	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
 		p->filler.unshare(p->filler.ctx, pfn);
@@ -257,17 +302,26 @@ phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload)
 	return true;
 }
 
-/* Drop a frame's own page: it waits until no TLB entry can reach it. */
+/*
+ * Drop a frame's page: a page another frame shares stays theirs; else it
+ * waits until no TLB entry can reach it.
+ */
 static void
 drop_host(struct phys *p, uint64_t v)
 {
-	if (push(&p->pending, &p->nr_pending, &p->max_pending, v >> 2))
-		return; /* leaked to the arena, never reused: harmless */
+	uint64_t idx = v >> 3;
+
 	p->nr_host--;
+	if ((v & PHYS_SHARED_SEEN) && p->refs[idx]) {
+		p->refs[idx]--;
+		return;
+	}
+	/* On failure the page is leaked to the arena, never reused: harmless. */
+	push(&p->pending, &p->nr_pending, &p->max_pending, idx);
 }
 
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from)
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
 	const uint64_t *fs = phys_slot(p, from);
 	const uint64_t *ts = phys_slot(p, to);
@@ -285,6 +339,21 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from)
 				p->filler.unshare(p->filler.ctx, to);
 			slot_set(l, s, PHYS_ZERO);
 		}
+		return;
+	}
+	if (share && ftag == PHYS_HOST &&
+	    (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST) &&
+	    p->refs[fv >> 3] < UINT16_MAX) {
+		struct phys_leaf *fl = leaf_get(p, from), *tl = leaf_get(p, to);
+		uint64_t *f = &fl->slot[(from - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+		uint64_t *t = &tl->slot[(to - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+
+		if ((*t & PHYS_SHARED_SEEN) && p->filler.unshare)
+			p->filler.unshare(p->filler.ctx, to);
+		p->refs[fv >> 3]++;
+		slot_set(fl, f, fv | PHYS_SHARED_SEEN);
+		slot_set(tl, t, fv | PHYS_SHARED_SEEN);
+		p->nr_host++;
 		return;
 	}
 	memcpy(phys_to_host(p, to << p->page_shift),
@@ -314,10 +383,8 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 			}
 			slot_set(l, s, 0);
 		}
-		if (l && !l->nonzero) {
-			free(l);
-			p->leaf[i >> PHYS_LEAF_SHIFT] = NULL;
-		}
+		if (l && !l->nonzero)
+			leaf_put(p, i >> PHYS_LEAF_SHIFT);
 		pfn = next;
 	}
 	if (p->nr_pending >= PENDING_SCAN)

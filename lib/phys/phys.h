@@ -32,10 +32,11 @@
 
 /* Slot tags: what a frame is now. */
 #define PHYS_ZERO	0u  /* never written: reads as zeros */
-#define PHYS_HOST	1u  /* its own host page: slot >> 2 is the arena index */
+#define PHYS_HOST	1u  /* a host page: slot >> 3 is the arena index */
 #define PHYS_LAZY	2u  /* known content: slot >> 3 is the payload */
 #define PHYS_TAG_MASK	3u
-#define PHYS_SHARED_SEEN 4u /* ZERO/LAZY: a shared copy was handed out */
+#define PHYS_SHARED_SEEN 4u /* ZERO/LAZY: a shared copy was handed out;
+			     * HOST: the page may be another frame's too */
 
 struct phys_leaf {
 	uint64_t slot[PHYS_LEAF_FRAMES];
@@ -70,9 +71,13 @@ struct phys {
 	uint64_t total_pages;
 
 	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
+	struct phys_leaf *leaf_pool; /* where leaves come from */
+	uint64_t leaf_top;
+	struct phys_leaf *leaf_free; /* freed leaves, linked through slot[0] */
 	uint8_t *arena;              /* host pages */
 	uint64_t arena_cap;          /* pages of address space */
 	uint64_t arena_top;          /* pages ever handed out */
+	uint16_t *refs;              /* per arena page: frames sharing it, - 1 */
 	uint32_t *free_pages;        /* arena pages ready for reuse */
 	uint64_t nr_free, max_free;
 	uint32_t *pending;           /* dropped, may still be in a TLB */
@@ -131,8 +136,8 @@ phys_to_host(struct phys *p, uint64_t pa)
 {
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
-	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST)
-		return p->arena + ((*s >> 2) << p->page_shift) +
+	if (s && (*s & 7) == PHYS_HOST)
+		return p->arena + ((*s >> 3) << p->page_shift) +
 		       (pa & (p->page_size - 1));
 	return phys_host_slow(p, pa, true, NULL);
 }
@@ -146,10 +151,10 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
 {
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
-	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST) {
+	if (s && (*s & 7) == PHYS_HOST) {
 		if (own)
 			*own = true;
-		return p->arena + ((*s >> 2) << p->page_shift) +
+		return p->arena + ((*s >> 3) << p->page_shift) +
 		       (pa & (p->page_size - 1));
 	}
 	return phys_host_slow(p, pa, false, own);
@@ -168,11 +173,14 @@ bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
 
 /*
- * copy_page(): frame @to gets @from's bytes. A lazy or zero source is
- * copied as its description when @to has no page of its own.
+ * copy_page(): frame @to gets @from's bytes. When @to has no page of its
+ * own, a lazy or zero source is copied as its description; with @share, a
+ * written one by sharing its page until either frame is written
+ * (copy-on-write). @share is only for a source nobody will write through
+ * a translation cached now: the caller is about to unmap it and flush.
  */
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from);
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share);
 
 /*
  * The frames of [pa, pa + len) were freed: they read as zeros afterwards
