@@ -60,6 +60,8 @@ struct vmemmap_remap_walk {
 	unsigned flags;
 	bool reset_struct_pages; /* fakehead restore: fix the copied head */
 	bool only_tail;          /* 2026 restore: only PTEs on vmemmap_tail */
+	uint64_t head_pfn;       /* the hugepage being restored */
+	unsigned order;
 };
 
 static unsigned
@@ -246,6 +248,34 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
 }
 
 /*
+ * The copy reset_struct_pages() makes of a fakehead head page is a page
+ * of plain tails whenever the head page's tails 3..63 are plain (they are,
+ * unless something wrote them): then say so, and let phys fill the page
+ * if anyone ever reads it, instead of writing it now.
+ */
+static bool
+restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
+		    const struct vmemmap_remap_walk *walk)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t per = m->arch.page_size / l->size;
+	uint64_t info = pfn_to_page(m, walk->head_pfn) + 1;
+	const uint8_t *h;
+	uint8_t tpl[256];
+
+	if (per < 6 || m->arch.page_size % l->size)
+		return false;
+	h = phys_to_host_ro(&m->phys, src << m->arch.page_shift, NULL);
+	init_compound_tail(m, tpl, walk->order, pfn_zone(m, walk->head_pfn));
+	memcpy(tpl + l->lru, &info, 8);
+	for (uint64_t k = 3; k < per; k++)
+		if (memcmp(h + k * l->size, tpl, l->size) != 0)
+			return false;
+	memmap_fill_frame(m, dst, tpl, TPL_HEAD, walk->head_pfn);
+	return true;
+}
+
+/*
  * vmemmap_restore_pte(): the restore direction. A fresh page gets a copy
  * of what the PTE shows now and is mapped read-write. In the 2026 design
  * only PTEs on the shared tail are restored, so a head page is never
@@ -271,9 +301,12 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
 	dst = pfn_list_take(walk->vmemmap_pages);
 	if (dst == PFN_NONE)
 		return machine_err(m, -ENOMEM, "restore ran out of preallocated pages");
-	copy_page_pfn(m, dst, walk->only_tail ? src : walk->vmemmap_tail);
-	if (walk->reset_struct_pages)
-		reset_struct_pages(m, dst);
+	if (!walk->reset_struct_pages ||
+	    !restore_plain_tails(m, dst, walk->vmemmap_tail, walk)) {
+		copy_page_pfn(m, dst, walk->only_tail ? src : walk->vmemmap_tail);
+		if (walk->reset_struct_pages)
+			reset_struct_pages(m, dst);
+	}
 	pt_set(m, pte_depth(m), pte_pa,
 	       a->ops.mk_leaf(a, pte_depth(m), dst << a->page_shift,
 			      a->page_kernel));
@@ -623,6 +656,8 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 		if (rc)
 			return rc;
 		walk.reset_struct_pages = true;
+		walk.head_pfn = hp->pfn;
+		walk.order = h->order;
 		nr = h->vmemmap_pages - 1;
 		break;
 	case HVO_VARIANT_KEEP2:
