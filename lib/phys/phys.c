@@ -241,7 +241,6 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 			memcpy(arena_page(p, copy), arena_page(p, idx), p->page_size);
 			p->refs[idx]--;
 			idx = copy;
-			p->nr_host++;
 			if (p->filler.unshare)
 				p->filler.unshare(p->filler.ctx, pfn);
 		}
@@ -306,7 +305,7 @@ phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload)
  * Drop a frame's page: a page another frame shares stays theirs; else it
  * waits until no TLB entry can reach it.
  */
-static void
+static bool
 drop_host(struct phys *p, uint64_t v)
 {
 	uint64_t idx = v >> 3;
@@ -314,10 +313,11 @@ drop_host(struct phys *p, uint64_t v)
 	p->nr_host--;
 	if ((v & PHYS_SHARED_SEEN) && p->refs[idx]) {
 		p->refs[idx]--;
-		return;
+		return false;
 	}
 	/* On failure the page is leaked to the arena, never reused: harmless. */
 	push(&p->pending, &p->nr_pending, &p->max_pending, idx);
+	return true;
 }
 
 void
@@ -377,10 +377,8 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		for (; l && l->nonzero && pfn < next; pfn++) {
 			uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
 
-			if ((*s & PHYS_TAG_MASK) == PHYS_HOST) {
-				drop_host(p, *s);
-				dropped++;
-			}
+			if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
+				dropped += drop_host(p, *s);
 			slot_set(l, s, 0);
 		}
 		if (l && !l->nonzero)
@@ -478,7 +476,8 @@ phys_reclaim(struct phys *p, bool tlb_empty)
 	p->nr_live = 0;
 	if (!tlb_empty && p->filler.live) {
 		p->filler.live(p->filler.ctx);
-		qsort(p->live, p->nr_live, sizeof(*p->live), cmp_u64);
+		if (p->nr_live)
+			qsort(p->live, p->nr_live, sizeof(*p->live), cmp_u64);
 	}
 	for (uint64_t i = 0; i < p->nr_pending; i++) {
 		uint64_t idx = p->pending[i];

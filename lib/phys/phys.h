@@ -45,9 +45,10 @@ struct phys_leaf {
 
 /*
  * How the owner of the memory fills a lazy frame: write the bytes the
- * payload stands for at @host (one page). @shareable: whether the bytes
- * depend on the payload alone, so one read-only copy may serve every frame
- * with that payload.
+ * payload stands for at @host (one page). The bytes must depend on the
+ * payload alone, never on the frame: copy_page() of a lazy frame copies its
+ * payload. @shareable: whether one read-only copy may serve every frame
+ * with that payload (keep those payloads few: each gets a copy for good).
  */
 struct phys_filler {
 	void (*fill)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
@@ -185,7 +186,8 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share);
 /*
  * The frames of [pa, pa + len) were freed: they read as zeros afterwards
  * and their host pages go back to the arena once no cached translation
- * can reach them. Page aligned. Returns how many host pages were dropped.
+ * can reach them. Page aligned. Returns how many host pages that freed (a
+ * page another frame still shares is not).
  */
 uint64_t
 phys_release(struct phys *p, uint64_t pa, uint64_t len);
