@@ -124,7 +124,9 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		return errf(err, errlen, rc, "memblock: out of memory");
 
 	/* hugepagesz= and hugepages= */
-	hugetlb_init(m);
+	rc = hugetlb_init(m);
+	if (rc)
+		return errf(err, errlen, rc, "out of host memory for the hugepage index");
 	for (unsigned i = 0; i < cfg->nr_boot_hugepages; i++) {
 		struct hstate *h = size_to_hstate(m, cfg->boot_hugepages[i].size);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hugetlb/hugetlb.h"
 #include "machine.h"
@@ -258,6 +259,68 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 	return reason == NULL;
 }
 
+#define HP_INDEX_K_MASK ((UINT64_C(1) << 56) - 1)
+
+static void
+hp_index_fini(struct hp_index *ix)
+{
+	if (ix->slot)
+		munmap(ix->slot, ix->nr * sizeof(*ix->slot));
+	memset(ix, 0, sizeof(*ix));
+}
+
+static int
+hp_index_init(struct hp_index *ix, uint64_t base_pfn, uint64_t nr_pfns,
+	      unsigned shift)
+{
+	void *p;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->base_pfn = base_pfn;
+	ix->shift = shift;
+	ix->nr = (nr_pfns >> shift) + 1;
+	p = mmap(NULL, ix->nr * sizeof(*ix->slot), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		ix->nr = 0;
+		return -ENOMEM;
+	}
+	ix->slot = p;
+	return 0;
+}
+
+/* The slot of a head pfn, or NULL if no hugepage can start there. */
+static uint64_t *
+hp_index_slot(const struct hp_index *ix, uint64_t pfn)
+{
+	uint64_t i = (pfn - ix->base_pfn) >> ix->shift;
+
+	if (!ix->slot || pfn < ix->base_pfn || i >= ix->nr ||
+	    (pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1))
+		return NULL;
+	return &ix->slot[i];
+}
+
+static void
+hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
+{
+	uint64_t *sl = hp_index_slot(ix, pfn);
+
+	ix->n += !*sl;
+	*sl = ((uint64_t)hstate << 56) | (k + 1);
+}
+
+static void
+hp_index_del(struct hp_index *ix, uint64_t pfn)
+{
+	uint64_t *sl = hp_index_slot(ix, pfn);
+
+	if (sl && *sl) {
+		*sl = 0;
+		ix->n--;
+	}
+}
+
 int
 hugetlb_init(struct hvo_machine *m)
 {
@@ -283,13 +346,22 @@ hugetlb_init(struct hvo_machine *m)
 		if (((UINT64_C(1) << h->order) * m->cfg.struct_page_size) % a->page_size)
 			h->vmemmap_pages = 0;
 	}
-	return 0;
+	if (!m->nr_hstates)
+		return 0;
+	/* The smallest hugepage sets the index's grain. */
+	unsigned grain = m->hstates[0].order;
+
+	for (unsigned i = 1; i < m->nr_hstates; i++)
+		if (m->hstates[i].order < grain)
+			grain = m->hstates[i].order;
+	return hp_index_init(&m->hp_index, m->phys.base_pfn, m->phys.nr_frames,
+			     grain);
 }
 
 void
 hugetlb_fini(struct hvo_machine *m)
 {
-	free(m->hp_index.slot);
+	hp_index_fini(&m->hp_index);
 	for (unsigned i = 0; i < m->nr_hstates; i++)
 		free(m->hstates[i].pages);
 }
@@ -303,121 +375,33 @@ size_to_hstate(struct hvo_machine *m, uint64_t size)
 	return NULL;
 }
 
-static size_t
-hp_hash(uint64_t pfn, size_t mask)
-{
-	return (size_t)((pfn * UINT64_C(0x9e3779b97f4a7c15)) >> 24) & mask;
-}
-
-/* The slot holding pfn, or the empty slot where it would go. */
-static struct hp_index_slot *
-hp_index_find(const struct hp_index *ix, uint64_t pfn)
-{
-	size_t mask = ix->cap - 1, i = hp_hash(pfn, mask);
-
-	while (ix->slot[i].pfn1 && ix->slot[i].pfn1 != pfn + 1)
-		i = (i + 1) & mask;
-	return &ix->slot[i];
-}
-
-static int
-hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k);
-
-/* Room for @n entries without growing: a pool grow sizes it once. */
-static int
-hp_index_reserve(struct hp_index *ix, size_t n)
-{
-	struct hp_index old = *ix;
-	size_t cap = ix->cap ? ix->cap : 64;
-
-	while (n * 2 > cap)
-		cap *= 2;
-	if (cap == ix->cap)
-		return 0;
-	ix->slot = calloc(cap, sizeof(*ix->slot));
-	if (!ix->slot) {
-		*ix = old;
-		return -ENOMEM;
-	}
-	ix->cap = cap;
-	ix->n = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slot[i].pfn1)
-			hp_index_set(ix, old.slot[i].pfn1 - 1, old.slot[i].hstate,
-				     old.slot[i].k);
-	free(old.slot);
-	return 0;
-}
-
-static int
-hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
-{
-	struct hp_index_slot *sl;
-
-	if (hp_index_reserve(ix, ix->n + 1))
-		return -ENOMEM;
-	sl = hp_index_find(ix, pfn);
-	if (!sl->pfn1)
-		ix->n++;
-	*sl = (struct hp_index_slot){ pfn + 1, hstate, k };
-	return 0;
-}
-
-/* Remove pfn, shifting back the entries its slot was keeping apart. */
-static void
-hp_index_del(struct hp_index *ix, uint64_t pfn)
-{
-	size_t mask = ix->cap - 1, i, j;
-
-	if (!ix->cap)
-		return;
-	i = (size_t)(hp_index_find(ix, pfn) - ix->slot);
-	if (!ix->slot[i].pfn1)
-		return;
-	ix->n--;
-	for (j = (i + 1) & mask; ix->slot[j].pfn1; j = (j + 1) & mask) {
-		size_t h = hp_hash(ix->slot[j].pfn1 - 1, mask);
-
-		/* Move j back to i unless its home lies in (i, j]. */
-		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
-			ix->slot[i] = ix->slot[j];
-			i = j;
-		}
-	}
-	ix->slot[i].pfn1 = 0;
-}
-
 struct huge_page *
 find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
 {
-	const struct hp_index_slot *sl;
+	const uint64_t *sl = hp_index_slot(&m->hp_index, pfn);
+	struct hstate *h;
 
-	if (!m->hp_index.cap)
+	if (!sl || !*sl)
 		return NULL;
-	sl = hp_index_find(&m->hp_index, pfn);
-	if (!sl->pfn1)
-		return NULL;
+	h = &m->hstates[*sl >> 56];
 	if (hs)
-		*hs = &m->hstates[sl->hstate];
-	return &m->hstates[sl->hstate].pages[sl->k];
+		*hs = h;
+	return &h->pages[(*sl & HP_INDEX_K_MASK) - 1];
 }
 
 static int
 pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
 {
-	if (hp_index_set(&m->hp_index, pfn, (uint32_t)(h - m->hstates), h->nr))
-		return machine_err(m, -ENOMEM, "out of host memory");
 	if (h->nr == h->cap) {
 		uint64_t cap = h->cap ? h->cap * 2 : 16;
 		struct huge_page *p = realloc(h->pages, cap * sizeof(*p));
 
-		if (!p) {
-			hp_index_del(&m->hp_index, pfn);
+		if (!p)
 			return machine_err(m, -ENOMEM, "out of host memory");
-		}
 		h->pages = p;
 		h->cap = cap;
 	}
+	hp_index_set(&m->hp_index, pfn, (uint32_t)(h - m->hstates), h->nr);
 	h->pages[h->nr++] = (struct huge_page){
 		.pfn = pfn,
 		.variant = HVO_VARIANT_OFF,
@@ -558,7 +542,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			struct huge_page *p = h->cap >= h->nr + want ? h->pages :
 				realloc(h->pages, (h->nr + want) * sizeof(*p));
 
-			if (!p || hp_index_reserve(&m->hp_index, m->hp_index.n + want))
+			if (!p)
 				return machine_err(m, -ENOMEM, "out of host memory");
 			h->pages = p;
 			if (h->cap < h->nr + want)

@@ -32,19 +32,16 @@ struct huge_page {
 
 /*
  * Which pool slot a head pfn is in: the kernel finds a folio from its page
- * in O(1) (page_folio()); the pools here are arrays, so an open-addressing
- * table keeps that lookup O(1) too.
+ * in O(1) (page_folio()); the pools here are arrays, so a table with one
+ * entry per smallest-hugepage-sized piece of RAM keeps that lookup O(1),
+ * one cache line, and in address order. Host memory only where written.
  */
-struct hp_index_slot {
-	uint64_t pfn1;   /* pfn + 1; 0: empty */
-	uint32_t hstate;
-	uint64_t k;      /* index in that hstate's pages */
-};
-
 struct hp_index {
-	struct hp_index_slot *slot;
-	size_t cap;      /* a power of two, or 0 */
-	size_t n;
+	uint64_t *slot;     /* hstate << 56 | (k + 1), or 0 */
+	uint64_t base_pfn;  /* pfn of slot 0 */
+	uint64_t nr;        /* slots */
+	unsigned shift;     /* pfns per slot: 1 << shift */
+	size_t n;           /* hugepages indexed */
 };
 
 struct hstate {
