@@ -127,26 +127,30 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 	return (int)m->nr_tpl++;
 }
 
-/* Struct pages of one vmemmap page, from the template, with the fix-ups. */
+/*
+ * @n struct pages from the template at @host, with the fix-ups: for
+ * TPL_LRU_SELF @pfn is the first one's pfn, for TPL_HEAD the head's.
+ */
 static void
 fill_page(struct hvo_machine *m, const struct memmap_tpl *t, uint64_t pfn,
-	  uint8_t *host)
+	  uint64_t n, uint8_t *host)
 {
 	const struct page_layout *l = page_layout(m);
-	uint64_t per = m->arch.page_size / l->size;
+	const unsigned size = l->size, lru = l->lru, lru_prev = l->lru_prev;
 	uint64_t head_info = pfn_to_page(m, pfn) + 1;
+	uint64_t self = pfn_to_page(m, pfn) + lru;
 
-	for (uint64_t k = 0; k < per; k++) {
-		uint8_t *p = host + k * l->size;
-
-		memcpy(p, t->bytes, l->size);
+	for (uint64_t k = 0; k < n; k++, host += size, self += size) {
+		/* The common size as a constant: a few vector moves, no call. */
+		if (size == 64)
+			memcpy(host, t->bytes, 64);
+		else
+			memcpy(host, t->bytes, size);
 		if (t->patch == TPL_LRU_SELF) {
-			uint64_t lru = pfn_to_page(m, pfn + k) + l->lru;
-
-			memcpy(p + l->lru, &lru, 8);
-			memcpy(p + l->lru_prev, &lru, 8);
+			memcpy(host + lru, &self, 8);
+			memcpy(host + lru_prev, &self, 8);
 		} else if (t->patch == TPL_HEAD) {
-			memcpy(p + l->lru, &head_info, 8);
+			memcpy(host + lru, &head_info, 8);
 		}
 	}
 }
@@ -158,7 +162,8 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
 
 	(void)frame;
 	fill_page(m, &m->tpl[payload >> PAYLOAD_PFN_BITS],
-		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1), host);
+		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1),
+		  m->arch.page_size / page_layout(m)->size, host);
 }
 
 bool
@@ -169,33 +174,38 @@ memmap_shareable(void *ctx, uint64_t payload)
 	return m->tpl[payload >> PAYLOAD_PFN_BITS].patch == TPL_PLAIN;
 }
 
-/* memmap_fill_frame() with the template's index known (-1: none). */
+/* The template as memmap_tpl_id() keeps it, when the table is full. */
 static void
-fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-	   enum tpl_patch patch, uint64_t pfn, int tid)
+tpl_canonical(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch,
+	      struct memmap_tpl *t)
+{
+	const struct page_layout *l = page_layout(m);
+
+	memcpy(t->bytes, tpl, l->size);
+	t->patch = patch;
+}
+
+/* memmap_fill_frame() with the template known: @tid its index, or -1. */
+static void
+fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
+	   uint64_t pfn, int tid)
 {
 	if (tid >= 0 && phys_set_lazy(&m->phys, frame, payload_make((unsigned)tid, pfn)))
 		return;
-	if (tid >= 0) {
-		fill_page(m, &m->tpl[tid], pfn,
-			  phys_to_host(&m->phys, frame << m->arch.page_shift));
-		return;
-	}
-	/* No room for another template: write it out, fix-ups and all. */
-	{
-		struct memmap_tpl t = { .patch = patch };
-
-		memcpy(t.bytes, tpl, page_layout(m)->size);
-		fill_page(m, &t, pfn,
-			  phys_to_host(&m->phys, frame << m->arch.page_shift));
-	}
+	fill_page(m, t, pfn, m->arch.page_size / page_layout(m)->size,
+		  phys_to_host(&m->phys, frame << m->arch.page_shift));
 }
 
 void
 memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 		  enum tpl_patch patch, uint64_t pfn)
 {
-	fill_frame(m, frame, tpl, patch, pfn, memmap_tpl_id(m, tpl, patch));
+	int tid = memmap_tpl_id(m, tpl, patch);
+	struct memmap_tpl local;
+
+	if (tid < 0)
+		tpl_canonical(m, tpl, patch, &local);
+	fill_frame(m, frame, tid >= 0 ? &m->tpl[tid] : &local, pfn, tid);
 }
 
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
@@ -244,52 +254,109 @@ write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	return 0;
 }
 
+/*
+ * The frames behind consecutive vmemmap pages, from the page table (no TLB
+ * fill is needed to know a frame, nor to leave it lazy): one walk per
+ * block, or per PTE table and then one entry per page.
+ */
+struct vmemmap_cursor {
+	uint64_t lo, hi;  /* the VAs the cached block or table covers */
+	uint64_t pa;      /* the block's pa, or the table's */
+	unsigned depth;
+	bool table;
+};
+
+static int
+vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+	      uint64_t *frame)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_walk w;
+	uint64_t size;
+
+	if (va >= c->lo && va < c->hi) {
+		struct pt_decoded d;
+		uint64_t e;
+
+		if (!c->table) {
+			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
+			return 0;
+		}
+		memcpy(&e, phys_to_host_ro(&m->phys, c->pa +
+			(uint64_t)arch_level_index(a, c->depth, va) * 8, NULL), 8);
+		a->ops.decode(a, c->depth, e, &d);
+		if (d.kind == PTK_LEAF) {
+			*frame = d.pa >> a->page_shift;
+			return 0;
+		}
+	}
+	pt_walk(m, va, &w, false);
+	if (w.leaf < 0 || w.bad >= 0)
+		return -EFAULT;
+	size = arch_level_size(a, (unsigned)w.leaf);
+	c->depth = (unsigned)w.leaf;
+	c->table = size == a->page_size && w.leaf > 0;
+	if (c->table) {
+		uint64_t span = arch_level_size(a, (unsigned)w.leaf - 1);
+
+		c->pa = w.lvl[w.leaf].table_pa;
+		c->lo = va & ~(span - 1);
+		c->hi = c->lo + span;
+	} else {
+		c->pa = w.lvl[w.leaf].d.pa;
+		c->lo = va & ~(size - 1);
+		c->hi = c->lo + size;
+	}
+	*frame = (w.lvl[w.leaf].d.pa + (va & (size - 1))) >> a->page_shift;
+	return 0;
+}
+
 static int
 memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 	     const uint8_t *tpl, enum tpl_patch patch, uint64_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
-	uint64_t per_page = psize / l->size;
-	uint64_t first, last, leaf_va = 1, leaf_end = 0, leaf_pa = 0;
-	struct pt_walk w;
+	uint64_t per_page = psize / l->size, end = pfn + n, frame;
+	struct vmemmap_cursor c = { .lo = 1, .hi = 0 };
+	const struct memmap_tpl *t;
+	struct memmap_tpl local;
 	int rc = 0, tid;
 
-	/*
-	 * When struct pages tile a page exactly, each whole vmemmap page is
-	 * one template (filled now, or lazily); the ragged ends, and sizes
-	 * that straddle pages, go one by one.
-	 */
-	if (psize % l->size || n < 2 * per_page)
+	/* Struct pages that straddle two pages go one by one. */
+	if (psize % l->size)
 		return write_each(m, pfn, n, tpl, patch, head);
-	first = round_up64(pfn, per_page);
-	last = round_down64(pfn + n, per_page);
-	rc = write_each(m, pfn, first - pfn, tpl, patch, head);
+	/*
+	 * Else page by page: a whole vmemmap page is one template (filled
+	 * now, or lazily); part of one is filled through its mapping.
+	 */
 	tid = memmap_tpl_id(m, tpl, patch);
-	for (uint64_t p = first; !rc && p < last; p += per_page) {
+	if (tid < 0)
+		tpl_canonical(m, tpl, patch, &local);
+	t = tid >= 0 ? &m->tpl[tid] : &local;
+	for (uint64_t p = pfn, cnt; !rc && p < end; p += cnt) {
 		uint64_t va = pfn_to_page(m, p);
+		/* What the fix-ups need; a plain template needs nothing, so
+		 * all its frames share one payload (and one read-only copy). */
+		uint64_t fix = patch == TPL_HEAD ? head : patch == TPL_PLAIN ? 0 : p;
+		uint8_t *host;
 
-		/*
-		 * The frame behind this vmemmap page, from the page table (no
-		 * TLB fill is needed to know it, nor to leave it lazy); one
-		 * walk per leaf, which is a 2 MiB block on most arches.
-		 */
-		if (va < leaf_va || va >= leaf_end) {
-			pt_walk(m, va, &w, false);
-			if (w.leaf < 0 || w.bad >= 0) {
+		cnt = round_down64(p, per_page) + per_page - p;
+		if (cnt > end - p)
+			cnt = end - p;
+		if (cnt == per_page) {
+			if (vmemmap_frame(m, &c, va, &frame))
 				rc = machine_err(m, -EFAULT,
 						 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
-				break;
-			}
-			leaf_va = va & ~(arch_level_size(&m->arch, (unsigned)w.leaf) - 1);
-			leaf_end = leaf_va + arch_level_size(&m->arch, (unsigned)w.leaf);
-			leaf_pa = w.lvl[w.leaf].d.pa;
+			else
+				fill_frame(m, frame, t, fix, tid);
+			continue;
 		}
-		fill_frame(m, (leaf_pa + (va - leaf_va)) >> m->arch.page_shift, tpl,
-			   patch, patch == TPL_HEAD ? head : p, tid);
+		host = kmap_page(m, va, true, &rc);
+		if (!host)
+			return rc ? rc : -EFAULT;
+		fill_page(m, t, fix, cnt, host + (va & (psize - 1)));
 	}
-	if (!rc)
-		rc = write_each(m, last, pfn + n - last, tpl, patch, head);
 	return rc;
 }
 
