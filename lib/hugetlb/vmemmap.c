@@ -333,8 +333,11 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 {
 	int rc = 0;
 
-	for (size_t i = l->next; i < l->n && !rc; i++)
+	for (size_t i = l->next; i < l->n && !rc; i++) {
+		if (i + 8 < l->n)
+			prefetch_page_meta(m, l->pfn[i + 8]);
 		rc = free_vmemmap_page(m, l->pfn[i]);
+	}
 	l->n = l->next = 0;
 	return rc;
 }
@@ -607,6 +610,8 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 	for (uint64_t i = 0; i < n; i++) {
 		bool retried = false;
 
+		if (i + 4 < n)
+			prefetch_struct_page(m, pages[i + 4]->pfn);
 again:
 		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
 						      VMEMMAP_REMAP_NO_TLB_FLUSH,
@@ -700,6 +705,8 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
+		if (i + 4 < n)
+			prefetch_struct_page(m, pages[i + 4]->pfn);
 		if (pages[i]->variant == HVO_VARIANT_OFF)
 			continue;
 		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i],

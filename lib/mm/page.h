@@ -175,6 +175,44 @@ int
 memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		   const uint8_t *tpl);
 
+/*
+ * A hint, for loops that know which frames they touch next: start loading
+ * a frame's page_owner entry, its phys slot, and its struct page if the
+ * TLB already translates it. Changes nothing, counts nothing.
+ */
+static inline void
+prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t va = pfn_to_page(m, pfn), i = pfn - m->phys.base_pfn;
+	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
+
+	if (e->tag_read == (va & m->tlb.page_mask))
+		__builtin_prefetch((const void *)(uintptr_t)(va + e->addend));
+	__builtin_prefetch(&m->owner.e[pfn - m->owner.base_pfn]);
+	if (m->phys.leaf[i >> PHYS_LEAF_SHIFT])
+		__builtin_prefetch(&m->phys.leaf[i >> PHYS_LEAF_SHIFT]->slot[i & (PHYS_LEAF_FRAMES - 1)]);
+}
+
+/*
+ * The same for the struct page of a hugepage about to be worked on, whose
+ * translation the TLB no longer holds: an uncounted walk finds its frame,
+ * and the walk itself brings the PTE line in. Only written frames are
+ * hinted; nothing is filled or counted.
+ */
+static inline void
+prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t va = pfn_to_page(m, pfn), pa;
+	const uint64_t *s;
+
+	if (pt_lookup(m, va, &pa, NULL))
+		return;
+	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
+	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST)
+		__builtin_prefetch(m->phys.arena + ((*s >> 3) << m->arch.page_shift) +
+				   (va & (m->arch.page_size - 1)));
+}
+
 #define MEMMAP_NO_HEAD UINT64_MAX
 
 /*

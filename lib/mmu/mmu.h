@@ -19,15 +19,6 @@
 
 #include "machine.h"
 
-struct pt_level_rec {
-	unsigned depth;
-	unsigned index;
-	uint64_t table_pa;
-	uint64_t entry_pa;
-	uint64_t entry;
-	struct pt_decoded d;
-};
-
 struct pt_walk {
 	uint64_t va;
 	unsigned nr;              /* levels visited */
@@ -43,13 +34,20 @@ pt_stat_level(const struct hvo_arch *a, unsigned depth)
 	return depth == 0 ? PTS_PGD : (unsigned)a->level[depth].role;
 }
 
+/* Count one read of an entry at @depth. */
+static inline void
+pt_count_read(struct hvo_machine *m, unsigned depth)
+{
+	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
+}
+
 /* Read the entry at entry_pa of a table at @depth (counted). */
 static inline uint64_t
 pt_get(struct hvo_machine *m, unsigned depth, uint64_t entry_pa)
 {
 	uint64_t v;
 
-	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
+	pt_count_read(m, depth);
 	memcpy(&v, phys_to_host_ro(&m->phys, entry_pa, NULL), sizeof(v));
 	return v;
 }

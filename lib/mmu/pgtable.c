@@ -19,6 +19,10 @@ pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
 	    !a->ops.bbm_change_safe(a, depth, *p, val))
 		count(m, CNT_CHECK_BBM);
 	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	/* An entry above the last level: the walker's memo may hold it. */
+	if (depth + 1 < a->levels)
+		for (unsigned i = 0; i < PWC_ENTRIES; i++)
+			m->tlb.pwc[i].key = 0;
 	if (unlikely(m->trace.fn)) {
 		struct hvo_event ev = {
 			.kind = HVO_EVENT_ENTRY_WRITE,
@@ -41,11 +45,46 @@ pt_entry_pa(const struct hvo_arch *a, unsigned depth, uint64_t table_pa,
 	return table_pa + (uint64_t)arch_level_index(a, depth, va) * 8;
 }
 
+/* The memo slot of @va's region, and its key. */
+static struct pwc_entry *
+pwc_slot(struct hvo_machine *m, uint64_t va, uint64_t *key)
+{
+	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
+
+	*key = (va >> shift) + 1;
+	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
+}
+
+/*
+ * Remember the levels above the last one, if every one of them is a table
+ * (the last of them may be a block leaf).
+ */
+static void
+pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
+{
+	unsigned nr = m->arch.levels - 1;
+	struct pwc_entry *c;
+	uint64_t key;
+
+	if (w->nr < nr || w->bad >= 0)
+		return;
+	for (unsigned d = 0; d < nr; d++)
+		if (w->lvl[d].d.kind != PTK_TABLE &&
+		    !(d + 1 == nr && w->lvl[d].d.kind == PTK_LEAF))
+			return;
+	c = pwc_slot(m, w->va, &key);
+	c->key = key;
+	c->nr = nr;
+	memcpy(c->lvl, w->lvl, nr * sizeof(*c->lvl));
+}
+
 int
 pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t table = m->pgd_pa;
+	uint64_t table = m->pgd_pa, key;
+	unsigned first = 0;
+	const struct pwc_entry *c;
 
 	w->va = va;
 	w->nr = 0;
@@ -53,7 +92,21 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 	w->bad = -1;
 	if (!arch_va_is_kernel(a, va))
 		return -EINVAL;
-	for (unsigned d = 0; d < a->levels; d++) {
+	c = a->levels >= 2 ? pwc_slot(m, va, &key) : NULL;
+	if (c && c->key == key) {
+		/* The same entries a walk would read, counted as read. */
+		memcpy(w->lvl, c->lvl, c->nr * sizeof(*w->lvl));
+		for (unsigned d = 0; counted && d < c->nr; d++)
+			pt_count_read(m, d);
+		w->nr = c->nr;
+		if (w->lvl[c->nr - 1].d.kind == PTK_LEAF) {
+			w->leaf = (int)c->nr - 1;
+			return 0;
+		}
+		table = w->lvl[c->nr - 1].d.pa;
+		first = c->nr;
+	}
+	for (unsigned d = first; d < a->levels; d++) {
 		struct pt_level_rec *r = &w->lvl[d];
 
 		r->depth = d;
@@ -68,9 +121,11 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 		w->nr = d + 1;
 		switch (r->d.kind) {
 		case PTK_NONE:
-			return 0;
 		case PTK_LEAF:
-			w->leaf = (int)d;
+			if (r->d.kind == PTK_LEAF)
+				w->leaf = (int)d;
+			if (first == 0)
+				pwc_fill(m, w);
 			return 0;
 		case PTK_BAD:
 			w->bad = (int)d;

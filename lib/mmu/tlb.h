@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "arch/arch.h"
+
 #define TLB_TAG_INVALID (~UINT64_C(0)) /* never page aligned: never matches */
 
 struct tlb_entry {
@@ -19,6 +21,32 @@ struct tlb_entry {
 	uint64_t pa;        /* physical page */
 	uint64_t leaf_size; /* size of the leaf this page came from */
 	uint8_t cow;        /* writable, but loads see a shared copy */
+};
+
+/* One level of a walk: where the entry is, what it holds, what it means. */
+struct pt_level_rec {
+	unsigned depth;
+	unsigned index;
+	uint64_t table_pa;
+	uint64_t entry_pa;
+	uint64_t entry;
+	struct pt_decoded d;
+};
+
+/*
+ * The walker's memo of the levels above the last table, per 2 MiB-ish
+ * region (one entry of the level above the last): a walk that finds its
+ * region here reads only the last level from memory, yet counts every
+ * level, as the walk it stands for. Unlike a hardware paging-structure
+ * cache it is never stale: every write of an entry above the last level
+ * empties it (pt_set()). It changes no result and no counter.
+ */
+#define PWC_ENTRIES 16
+
+struct pwc_entry {
+	uint64_t key;     /* va >> the region's shift, + 1; 0: empty */
+	unsigned nr;      /* levels cached */
+	struct pt_level_rec lvl[HVO_MAX_LEVELS];
 };
 
 struct tlb {
@@ -40,6 +68,7 @@ struct tlb {
 	/* The machine's own entries while the checker reads through a TLB
 	 * of its own: still live, restored afterwards. */
 	struct tlb_entry *saved;
+	struct pwc_entry pwc[PWC_ENTRIES];
 };
 
 int
