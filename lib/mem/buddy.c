@@ -65,14 +65,17 @@ static int
 list_add_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
 	      uint64_t pfn, bool tail)
 {
+	const struct page_layout *l = page_layout(m);
 	uint64_t node = page_lru(m, pfn);
 	uint64_t prev = tail ? area->prev : head;
 	uint64_t next = tail ? head : area->next;
+	struct page_ref r;
 	int rc;
 
-	rc = kwrite64(m, node, next);
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	rc = page_ref_write64(m, &r, l->lru, next);
 	if (!rc)
-		rc = kwrite64(m, node + 8, prev);
+		rc = page_ref_write64(m, &r, l->lru_prev, prev);
 	if (!rc)
 		rc = set_link(m, area, head, next, true, node);
 	if (!rc)
@@ -88,20 +91,23 @@ static int
 list_del_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
 	      uint64_t pfn)
 {
-	uint64_t node = page_lru(m, pfn), next, prev;
+	const struct page_layout *l = page_layout(m);
+	uint64_t next, prev;
+	struct page_ref r;
 	int rc;
 
-	rc = kread64(m, node, &next);
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	rc = page_ref_read64(m, &r, l->lru, &next);
 	if (!rc)
-		rc = kread64(m, node + 8, &prev);
+		rc = page_ref_read64(m, &r, l->lru_prev, &prev);
 	if (!rc)
 		rc = set_link(m, area, head, next, true, prev);
 	if (!rc)
 		rc = set_link(m, area, head, prev, false, next);
 	if (!rc)
-		rc = kwrite64(m, node, LIST_POISON1);
+		rc = page_ref_write64(m, &r, l->lru, LIST_POISON1);
 	if (!rc)
-		rc = kwrite64(m, node + 8, LIST_POISON2);
+		rc = page_ref_write64(m, &r, l->lru_prev, LIST_POISON2);
 	if (rc)
 		return rc;
 	area->nr_free--;
@@ -125,21 +131,38 @@ del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
 			     free_list_head_va(m, z, order), pfn);
 }
 
-/* set_buddy_order(): the order in private, then PageBuddy. */
+/* set_buddy_order(): the order in private, then PageBuddy (on no type). */
 static int
 set_buddy_order(struct hvo_machine *m, uint64_t page, unsigned order)
 {
-	int rc = set_page_private(m, page, order);
+	const struct page_layout *l = page_layout(m);
+	struct page_ref r;
+	uint32_t type;
+	int rc;
 
-	return rc ? rc : page_set_type(m, page, PGTY_buddy);
+	page_ref_init(m, &r, page);
+	rc = page_ref_write64(m, &r, l->private_, order);
+	if (!rc)
+		rc = page_ref_read32(m, &r, l->page_type, &type);
+	if (rc)
+		return rc;
+	if (type != PAGE_TYPE_NONE)
+		return machine_err(m, -EINVAL,
+				   "struct page 0x%" PRIx64 " already has type 0x%08x",
+				   page, type);
+	return page_ref_write32(m, &r, l->page_type, PGTY_buddy << 24);
 }
 
 static int
 clear_buddy(struct hvo_machine *m, uint64_t page)
 {
-	int rc = page_clear_type(m, page);
+	const struct page_layout *l = page_layout(m);
+	struct page_ref r;
+	int rc;
 
-	return rc ? rc : set_page_private(m, page, 0);
+	page_ref_init(m, &r, page);
+	rc = page_ref_write32(m, &r, l->page_type, PAGE_TYPE_NONE);
+	return rc ? rc : page_ref_write64(m, &r, l->private_, 0);
 }
 
 /*
@@ -150,17 +173,22 @@ static bool
 page_is_buddy(struct hvo_machine *m, uint64_t buddy_pfn, unsigned order,
 	      enum zone_type z)
 {
-	uint64_t page = pfn_to_page(m, buddy_pfn), priv, flags;
+	const struct page_layout *l = page_layout(m);
+	uint64_t priv, flags;
+	struct page_ref r;
 	uint32_t type;
 
 	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi ||
 	    !pfn_valid(&m->phys, buddy_pfn))
 		return false;
-	if (page_get_type(m, page, &type) || !page_type_is(type, PGTY_buddy))
+	page_ref_init(m, &r, pfn_to_page(m, buddy_pfn));
+	if (page_ref_read32(m, &r, l->page_type, &type) ||
+	    !page_type_is(type, PGTY_buddy))
 		return false;
-	if (page_private(m, page, &priv) || priv != order)
+	if (page_ref_read64(m, &r, l->private_, &priv) || priv != order)
 		return false;
-	if (page_flags(m, page, &flags) || flags_zonenum(flags) != (unsigned)z)
+	if (page_ref_read64(m, &r, l->flags, &flags) ||
+	    flags_zonenum(flags) != (unsigned)z)
 		return false;
 	return true;
 }

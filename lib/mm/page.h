@@ -94,6 +94,99 @@ page_write32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t v)
 	return kwrite32(m, page + off, v);
 }
 
+/*
+ * One struct page held through one translation, as kernel code holds a
+ * struct page pointer: the first load (or the first store) goes through
+ * the TLB and is counted; later ones of the same struct page reuse the
+ * host address, where hardware would hit. For a few fields of one struct
+ * page in a row, with no page-table change between them. A struct page
+ * that straddles two vmemmap pages is accessed field by field.
+ */
+struct page_ref {
+	uint64_t page;   /* the struct page's address */
+	uint8_t *host;   /* its bytes, once translated */
+	bool can_write;  /* @host came from a store's translation */
+	bool whole;      /* inside one vmemmap page */
+};
+
+static inline void
+page_ref_init(struct hvo_machine *m, struct page_ref *r, uint64_t page)
+{
+	r->page = page;
+	r->host = NULL;
+	r->can_write = false;
+	r->whole = (page & (m->arch.page_size - 1)) + m->page_layout.size <=
+		   m->arch.page_size;
+}
+
+static inline void *
+page_ref_field(struct hvo_machine *m, struct page_ref *r, unsigned off,
+	       unsigned size, bool write, int *rc)
+{
+	uint8_t *p;
+
+	if (r->host && (!write || r->can_write))
+		return r->host + off;
+	p = kaccess(m, r->page + off, size, write, rc);
+	if (p && r->whole) {
+		r->host = p - off;
+		r->can_write = write;
+	}
+	return p;
+}
+
+static inline int
+page_ref_read64(struct hvo_machine *m, struct page_ref *r, unsigned off,
+		uint64_t *v)
+{
+	int rc = -EFAULT;
+	void *p = page_ref_field(m, r, off, 8, false, &rc);
+
+	if (!p)
+		return rc ? rc : -EFAULT;
+	memcpy(v, p, 8);
+	return 0;
+}
+
+static inline int
+page_ref_write64(struct hvo_machine *m, struct page_ref *r, unsigned off,
+		 uint64_t v)
+{
+	int rc = -EFAULT;
+	void *p = page_ref_field(m, r, off, 8, true, &rc);
+
+	if (!p)
+		return rc ? rc : -EFAULT;
+	memcpy(p, &v, 8);
+	return 0;
+}
+
+static inline int
+page_ref_read32(struct hvo_machine *m, struct page_ref *r, unsigned off,
+		uint32_t *v)
+{
+	int rc = -EFAULT;
+	void *p = page_ref_field(m, r, off, 4, false, &rc);
+
+	if (!p)
+		return rc ? rc : -EFAULT;
+	memcpy(v, p, 4);
+	return 0;
+}
+
+static inline int
+page_ref_write32(struct hvo_machine *m, struct page_ref *r, unsigned off,
+		 uint32_t v)
+{
+	int rc = -EFAULT;
+	void *p = page_ref_field(m, r, off, 4, true, &rc);
+
+	if (!p)
+		return rc ? rc : -EFAULT;
+	memcpy(p, &v, 4);
+	return 0;
+}
+
 /* page->flags helpers. */
 static inline int
 page_flags(struct hvo_machine *m, uint64_t page, uint64_t *flags)
@@ -176,41 +269,40 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 		   const uint8_t *tpl);
 
 /*
- * A hint, for loops that know which frames they touch next: start loading
- * a frame's page_owner entry, its phys slot, and its struct page if the
- * TLB already translates it. Changes nothing, counts nothing.
- */
-static inline void
-prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
-{
-	uint64_t va = pfn_to_page(m, pfn), i = pfn - m->phys.base_pfn;
-	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
-
-	if (e->tag_read == (va & m->tlb.page_mask))
-		__builtin_prefetch((const void *)(uintptr_t)(va + e->addend));
-	__builtin_prefetch(&m->owner.e[pfn - m->owner.base_pfn]);
-	if (m->phys.leaf[i >> PHYS_LEAF_SHIFT])
-		__builtin_prefetch(&m->phys.leaf[i >> PHYS_LEAF_SHIFT]->slot[i & (PHYS_LEAF_FRAMES - 1)]);
-}
-
-/*
- * The same for the struct page of a hugepage about to be worked on, whose
- * translation the TLB no longer holds: an uncounted walk finds its frame,
- * and the walk itself brings the PTE line in. Only written frames are
- * hinted; nothing is filled or counted.
+ * Hints, for loops that know which pages they touch next: start loading
+ * the struct page of @pfn -- through the TLB if it translates it, else by
+ * an uncounted walk (the walker's memo makes most of them free) -- and,
+ * for a frame about to be freed, its page_owner entry and phys slot. Only
+ * written frames are hinted; nothing is filled, counted or cached.
  */
 static inline void
 prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
 {
 	uint64_t va = pfn_to_page(m, pfn), pa;
+	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
 	const uint64_t *s;
 
+	if (e->tag_read == (va & m->tlb.page_mask)) {
+		__builtin_prefetch((const void *)(uintptr_t)(va + e->addend));
+		return;
+	}
 	if (pt_lookup(m, va, &pa, NULL))
 		return;
 	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
 	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST)
 		__builtin_prefetch(m->phys.arena + ((*s >> 3) << m->arch.page_shift) +
 				   (va & (m->arch.page_size - 1)));
+}
+
+static inline void
+prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t i = pfn - m->phys.base_pfn;
+
+	prefetch_struct_page(m, pfn);
+	__builtin_prefetch(&m->owner.e[pfn - m->owner.base_pfn]);
+	if (m->phys.leaf[i >> PHYS_LEAF_SHIFT])
+		__builtin_prefetch(&m->phys.leaf[i >> PHYS_LEAF_SHIFT]->slot[i & (PHYS_LEAF_FRAMES - 1)]);
 }
 
 #define MEMMAP_NO_HEAD UINT64_MAX
