@@ -56,6 +56,16 @@ struct hvo_machine {
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
 	uint64_t last_bad_page;
 
+	/*
+	 * Lists pool batches build, kept between calls: a resize of half a
+	 * million hugepages should not fault in fresh host memory for its
+	 * bookkeeping every time (hugetlb/).
+	 */
+	struct huge_page **batch_pages;
+	size_t batch_pages_max;
+	uint64_t *batch_pfns;
+	size_t batch_pfns_max;
+
 	/* Templates of lazy vmemmap pages (mm/page.c). */
 	struct memmap_tpl tpl[MEMMAP_MAX_TPL];
 	unsigned nr_tpl;

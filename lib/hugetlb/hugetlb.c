@@ -362,6 +362,8 @@ void
 hugetlb_fini(struct hvo_machine *m)
 {
 	hp_index_fini(&m->hp_index);
+	free(m->batch_pages);
+	free(m->batch_pfns);
 	for (unsigned i = 0; i < m->nr_hstates; i++)
 		free(m->hstates[i].pages);
 }
@@ -514,6 +516,21 @@ pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 			     (uint32_t)(h - m->hstates), k);
 }
 
+/* The batch list, room for @n hugepages; NULL when the host is out of memory. */
+static struct huge_page **
+batch_list(struct hvo_machine *m, uint64_t n)
+{
+	if (n > m->batch_pages_max) {
+		struct huge_page **l = realloc(m->batch_pages, n * sizeof(*l));
+
+		if (!l)
+			return NULL;
+		m->batch_pages = l;
+		m->batch_pages_max = n;
+	}
+	return m->batch_pages;
+}
+
 /*
  * set_max_huge_pages(): grow by allocating every page, then preparing and
  * optimizing them as one batch; shrink by restoring free pages as one
@@ -578,13 +595,12 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			return rc;
 		}
 		/* prep_and_add_allocated_folios(): one HVO batch. */
-		list = malloc((h->nr - first + 1) * sizeof(*list));
+		list = batch_list(m, h->nr - first + 1);
 		if (!list)
 			return machine_err(m, -ENOMEM, "out of host memory");
 		for (uint64_t k = first; k < h->nr; k++)
 			list[k - first] = &h->pages[k];
 		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
-		free(list);
 		return rc && got == 0 ? rc : 0;
 	}
 	if (count_ < h->nr) {
@@ -593,7 +609,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 
 		if (count_ < in_use)
 			drop = h->free;
-		list = malloc((drop + 1) * sizeof(*list));
+		list = batch_list(m, drop + 1);
 		if (!list)
 			return machine_err(m, -ENOMEM, "out of host memory");
 		/* remove_pool_hugetlb_folio() for free pages, from the top. */
@@ -628,7 +644,6 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			h->free--;
 			pool_remove(m, h, k);
 		}
-		free(list);
 		if (!rc && stuck)
 			return machine_err(m, -ENOMEM,
 					   "%" PRIu64 " %s hugepages stay in the pool: their vmemmap could not be restored (%s)",
@@ -698,13 +713,12 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 				return rc;
 			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
 		}
-		list = malloc(h->nr * sizeof(*list));
+		list = batch_list(m, h->nr);
 		if (!list)
 			return -ENOMEM;
 		for (uint64_t k = 0; k < h->nr; k++)
 			list[k] = &h->pages[k];
 		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr);
-		free(list);
 	}
 	return 0;
 }

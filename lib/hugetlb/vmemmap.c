@@ -583,13 +583,22 @@ int
 hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 				struct huge_page **pages, uint64_t n)
 {
-	struct pfn_list list = { 0 };
+	/* The machine's list, kept between batches (room for all is a hint). */
+	struct pfn_list list = { .pfn = m->batch_pfns, .max = m->batch_pfns_max };
 	bool any = false;
 	int rc = 0;
 
 	if (m->hvo_variant == HVO_VARIANT_OFF ||
 	    !hugetlb_vmemmap_optimizable(m, h, NULL))
 		return 0;
+	if (list.max < n * h->vmemmap_pages) {
+		uint64_t *p = realloc(list.pfn, n * h->vmemmap_pages * sizeof(*p));
+
+		if (p) {
+			m->batch_pfns = list.pfn = p;
+			m->batch_pfns_max = list.max = n * h->vmemmap_pages;
+		}
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		struct vmemmap_remap_walk split = {
 			.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
@@ -626,7 +635,8 @@ again:
 	}
 	flush_tlb_all(m);
 	free_vmemmap_page_list(m, &list);
-	free(list.pfn);
+	m->batch_pfns = list.pfn;
+	m->batch_pfns_max = list.max;
 	return 0;
 }
 
