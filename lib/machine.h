@@ -68,7 +68,7 @@ struct hvo_machine {
 
 	/* Templates of lazy vmemmap pages (mm/page.c). */
 	struct memmap_tpl tpl[MEMMAP_MAX_TPL];
-	unsigned nr_tpl;
+	unsigned nr_tpl, tpl_last;
 
 	struct {
 		hvo_trace_fn fn;

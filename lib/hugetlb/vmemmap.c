@@ -62,6 +62,9 @@ struct vmemmap_remap_walk {
 	bool only_tail;          /* 2026 restore: only PTEs on vmemmap_tail */
 	uint64_t head_pfn;       /* the hugepage being restored */
 	unsigned order;
+	int plain_tails;         /* restore_plain_tails() of this walk: -1 unknown */
+	uint8_t tail_tpl[256];   /* and the plain tail it compared with */
+	int tail_tid;            /* memmap_tpl_id() of it */
 };
 
 static unsigned
@@ -255,23 +258,33 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
  */
 static bool
 restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
-		    const struct vmemmap_remap_walk *walk)
+		    struct vmemmap_remap_walk *walk)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t per = m->arch.page_size / l->size;
 	uint64_t info = pfn_to_page(m, walk->head_pfn) + 1;
-	const uint8_t *h;
-	uint8_t tpl[256];
+	uint8_t *tpl = walk->tail_tpl;
 
 	if (per < 6 || m->arch.page_size % l->size)
 		return false;
-	h = phys_to_host_ro(&m->phys, src << m->arch.page_shift, NULL);
-	init_compound_tail(m, tpl, walk->order, pfn_zone(m, walk->head_pfn));
-	memcpy(tpl + l->lru, &info, 8);
-	for (uint64_t k = 3; k < per; k++)
-		if (memcmp(h + k * l->size, tpl, l->size) != 0)
-			return false;
-	memmap_fill_frame(m, dst, tpl, TPL_HEAD, walk->head_pfn);
+	/* Every page of the walk is rebuilt from the same head page. */
+	if (walk->plain_tails < 0) {
+		const uint8_t *h = phys_to_host_ro(&m->phys,
+						   src << m->arch.page_shift, NULL);
+
+		init_compound_tail(m, tpl, walk->order, pfn_zone(m, walk->head_pfn));
+		memcpy(tpl + l->lru, &info, 8);
+
+		/* Tail 3 is plain, and each after it equals the one before. */
+		walk->plain_tails =
+			memcmp(h + 3 * l->size, tpl, l->size) == 0 &&
+			memcmp(h + 4 * l->size, h + 3 * l->size,
+			       (per - 4) * l->size) == 0;
+		walk->tail_tid = memmap_tpl_id(m, tpl, TPL_HEAD);
+	}
+	if (!walk->plain_tails)
+		return false;
+	memmap_fill_frame_id(m, dst, tpl, TPL_HEAD, walk->head_pfn, walk->tail_tid);
 	return true;
 }
 
@@ -673,6 +686,7 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 		walk.reset_struct_pages = true;
 		walk.head_pfn = hp->pfn;
 		walk.order = h->order;
+		walk.plain_tails = -1;
 		nr = h->vmemmap_pages - 1;
 		break;
 	case HVO_VARIANT_KEEP2:

@@ -104,26 +104,33 @@ payload_make(unsigned tid, uint64_t pfn)
 }
 
 /* The template's index, registered on first use; -1 if the table is full. */
-static int
+int
 memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 {
 	const struct page_layout *l = page_layout(m);
-	struct memmap_tpl t;
+	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
-	memcpy(t.bytes, tpl, l->size);
+	memcpy(bytes, tpl, l->size);
 	/* The patched fields are not part of what is shared. */
 	if (patch != TPL_PLAIN)
-		memset(t.bytes + l->lru, 0, 8);
+		memset(bytes + l->lru, 0, 8);
 	if (patch == TPL_LRU_SELF)
-		memset(t.bytes + l->lru_prev, 0, 8);
-	t.patch = patch;
-	for (unsigned i = 0; i < m->nr_tpl; i++)
-		if (m->tpl[i].patch == patch &&
-		    memcmp(m->tpl[i].bytes, t.bytes, l->size) == 0)
+		memset(bytes + l->lru_prev, 0, 8);
+	/* Callers come in runs of one template: try the last one first. */
+	for (unsigned k = 0; k <= m->nr_tpl; k++) {
+		unsigned i = k ? k - 1 : m->tpl_last;
+
+		if (i < m->nr_tpl && m->tpl[i].patch == patch &&
+		    memcmp(m->tpl[i].bytes, bytes, l->size) == 0) {
+			m->tpl_last = i;
 			return (int)i;
+		}
+	}
 	if (m->nr_tpl == MEMMAP_MAX_TPL)
 		return -1;
-	m->tpl[m->nr_tpl] = t;
+	memcpy(m->tpl[m->nr_tpl].bytes, bytes, l->size);
+	m->tpl[m->nr_tpl].patch = patch;
+	m->tpl_last = m->nr_tpl;
 	return (int)m->nr_tpl++;
 }
 
@@ -197,15 +204,22 @@ fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
 }
 
 void
-memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		  enum tpl_patch patch, uint64_t pfn)
+memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		     enum tpl_patch patch, uint64_t pfn, int tid)
 {
-	int tid = memmap_tpl_id(m, tpl, patch);
 	struct memmap_tpl local;
 
 	if (tid < 0)
 		tpl_canonical(m, tpl, patch, &local);
 	fill_frame(m, frame, tid >= 0 ? &m->tpl[tid] : &local, pfn, tid);
+}
+
+void
+memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		  enum tpl_patch patch, uint64_t pfn)
+{
+	memmap_fill_frame_id(m, frame, tpl, patch, pfn,
+			     memmap_tpl_id(m, tpl, patch));
 }
 
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */

@@ -325,6 +325,14 @@ void
 memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 		  enum tpl_patch patch, uint64_t pfn);
 
+/* The same with the template's index known: memmap_tpl_id(), -1 for none. */
+int
+memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch);
+
+void
+memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
+		     enum tpl_patch patch, uint64_t pfn, int tid);
+
 /* phys_filler callbacks: the bytes of a lazy vmemmap frame. */
 void
 memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
