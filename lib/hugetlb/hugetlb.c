@@ -631,8 +631,9 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			struct huge_page *hp = list[i];
 			uint64_t k = (uint64_t)(hp - h->pages);
 
+			/* Its first vmemmap page is rewritten whole below. */
 			if (i + 4 < n)
-				prefetch_struct_page(m, list[i + 4]->pfn);
+				prefetch_vmemmap_page(m, list[i + 4]->pfn);
 
 			if (hp->variant != HVO_VARIANT_OFF) {
 				stuck++; /* stays in the pool, optimized */

@@ -729,7 +729,10 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
-		if (i + 4 < n)
+		/* A fakehead restore reads its whole head page. */
+		if (i + 4 < n && pages[i + 4]->variant == HVO_VARIANT_FAKEHEAD)
+			prefetch_vmemmap_page(m, pages[i + 4]->pfn);
+		else if (i + 4 < n)
 			prefetch_struct_page(m, pages[i + 4]->pfn);
 		if (pages[i]->variant == HVO_VARIANT_OFF)
 			continue;

@@ -275,23 +275,46 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
  * for a frame about to be freed, its page_owner entry and phys slot. Only
  * written frames are hinted; nothing is filled, counted or cached.
  */
-static inline void
-prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
+static inline const uint8_t *
+struct_page_host_hint(struct hvo_machine *m, uint64_t pfn)
 {
 	uint64_t va = pfn_to_page(m, pfn), pa;
 	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
 	const uint64_t *s;
 
-	if (e->tag_read == (va & m->tlb.page_mask)) {
-		__builtin_prefetch((const void *)(uintptr_t)(va + e->addend));
-		return;
-	}
+	if (e->tag_read == (va & m->tlb.page_mask))
+		return (const uint8_t *)(uintptr_t)(va + e->addend);
 	if (pt_lookup(m, va, &pa, NULL))
-		return;
+		return NULL;
 	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
-	if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST)
-		__builtin_prefetch(m->phys.arena + ((*s >> 3) << m->arch.page_shift) +
-				   (va & (m->arch.page_size - 1)));
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
+		return NULL;
+	return m->phys.arena + ((*s >> 3) << m->arch.page_shift) +
+	       (va & (m->arch.page_size - 1));
+}
+
+static inline void
+prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
+{
+	const uint8_t *p = struct_page_host_hint(m, pfn);
+
+	if (p)
+		__builtin_prefetch(p);
+}
+
+/*
+ * The whole vmemmap page from @pfn's struct page on (to its page's end):
+ * for a pass that will read or rewrite every struct page of a hugepage's
+ * first vmemmap page.
+ */
+static inline void
+prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
+{
+	const uint8_t *p = struct_page_host_hint(m, pfn);
+	uint64_t off = pfn_to_page(m, pfn) & (m->arch.page_size - 1);
+
+	for (uint64_t i = 0; p && off + i < m->arch.page_size; i += 64)
+		__builtin_prefetch(p + i);
 }
 
 static inline void
