@@ -44,7 +44,7 @@ enum pt_stat_level {
 	X(BUDDY_FREE, "buddy.free", "page frees") \
 	X(DEFERRED_GROW, "buddy.deferred_grow", "deferred sections brought online") \
 	X(FAULT_INJECTED, "fault.injected", "allocations failed on purpose") \
-	X(HOST_RELEASE, "host.release", "runs of frames handed back to the host") \
+	X(HOST_RELEASE, "host.release", "frees that gave written frames' host pages back") \
 	X(HVO_OPTIMIZE, "hvo.optimize", "hugepages whose vmemmap was optimized") \
 	X(HVO_RESTORE, "hvo.restore", "hugepages whose vmemmap was restored") \
 	X(HVO_SPLIT_PMD, "hvo.split_pmd", "vmemmap PMD blocks split into PTEs") \

@@ -135,22 +135,12 @@ del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
 static int
 set_buddy_order(struct hvo_machine *m, uint64_t page, unsigned order)
 {
-	const struct page_layout *l = page_layout(m);
 	struct page_ref r;
-	uint32_t type;
 	int rc;
 
 	page_ref_init(m, &r, page);
-	rc = page_ref_write64(m, &r, l->private_, order);
-	if (!rc)
-		rc = page_ref_read32(m, &r, l->page_type, &type);
-	if (rc)
-		return rc;
-	if (type != PAGE_TYPE_NONE)
-		return machine_err(m, -EINVAL,
-				   "struct page 0x%" PRIx64 " already has type 0x%08x",
-				   page, type);
-	return page_ref_write32(m, &r, l->page_type, PGTY_buddy << 24);
+	rc = page_ref_write64(m, &r, page_layout(m)->private_, order);
+	return rc ? rc : page_ref_set_type(m, &r, PGTY_buddy);
 }
 
 static int

@@ -51,18 +51,27 @@ page_get_type(struct hvo_machine *m, uint64_t page, uint32_t *type)
 }
 
 int
-page_set_type(struct hvo_machine *m, uint64_t page, unsigned pgty)
+page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty)
 {
 	uint32_t type;
-	int rc = page_get_type(m, page, &type);
+	int rc = page_ref_read32(m, r, page_layout(m)->page_type, &type);
 
 	if (rc)
 		return rc;
 	if (type != PAGE_TYPE_NONE)
 		return machine_err(m, -EINVAL,
 				   "struct page 0x%" PRIx64 " already has type 0x%08x",
-				   page, type);
-	return page_write32(m, page, page_layout(m)->page_type, pgty << 24);
+				   r->page, type);
+	return page_ref_write32(m, r, page_layout(m)->page_type, pgty << 24);
+}
+
+int
+page_set_type(struct hvo_machine *m, uint64_t page, unsigned pgty)
+{
+	struct page_ref r;
+
+	page_ref_init(m, &r, page);
+	return page_ref_set_type(m, &r, pgty);
 }
 
 int

@@ -135,57 +135,54 @@ page_ref_field(struct hvo_machine *m, struct page_ref *r, unsigned off,
 	return p;
 }
 
+/* Copy @size bytes of a field in or out through the reference. */
+static inline int
+page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
+		void *buf, unsigned size, bool write)
+{
+	int rc = -EFAULT;
+	void *p = page_ref_field(m, r, off, size, write, &rc);
+
+	if (!p)
+		return rc ? rc : -EFAULT;
+	if (write)
+		memcpy(p, buf, size);
+	else
+		memcpy(buf, p, size);
+	return 0;
+}
+
 static inline int
 page_ref_read64(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		uint64_t *v)
 {
-	int rc = -EFAULT;
-	void *p = page_ref_field(m, r, off, 8, false, &rc);
-
-	if (!p)
-		return rc ? rc : -EFAULT;
-	memcpy(v, p, 8);
-	return 0;
+	return page_ref_access(m, r, off, v, 8, false);
 }
 
 static inline int
 page_ref_write64(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		 uint64_t v)
 {
-	int rc = -EFAULT;
-	void *p = page_ref_field(m, r, off, 8, true, &rc);
-
-	if (!p)
-		return rc ? rc : -EFAULT;
-	memcpy(p, &v, 8);
-	return 0;
+	return page_ref_access(m, r, off, &v, 8, true);
 }
 
 static inline int
 page_ref_read32(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		uint32_t *v)
 {
-	int rc = -EFAULT;
-	void *p = page_ref_field(m, r, off, 4, false, &rc);
-
-	if (!p)
-		return rc ? rc : -EFAULT;
-	memcpy(v, p, 4);
-	return 0;
+	return page_ref_access(m, r, off, v, 4, false);
 }
 
 static inline int
 page_ref_write32(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		 uint32_t v)
 {
-	int rc = -EFAULT;
-	void *p = page_ref_field(m, r, off, 4, true, &rc);
-
-	if (!p)
-		return rc ? rc : -EFAULT;
-	memcpy(p, &v, 4);
-	return 0;
+	return page_ref_access(m, r, off, &v, 4, true);
 }
+
+/* __SetPageType() through a reference: only on a page without a type. */
+int
+page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty);
 
 /* page->flags helpers. */
 static inline int

@@ -37,6 +37,8 @@
 #define PHYS_TAG_MASK	3u
 #define PHYS_SHARED_SEEN 4u /* ZERO/LAZY: a shared copy was handed out;
 			     * HOST: the page may be another frame's too */
+/* A frame with a page of its own, shared with none: the fast path. */
+#define PHYS_OWN_MASK	(PHYS_TAG_MASK | PHYS_SHARED_SEEN)
 
 struct phys_leaf {
 	uint64_t slot[PHYS_LEAF_FRAMES];
@@ -137,7 +139,7 @@ phys_to_host(struct phys *p, uint64_t pa)
 {
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
-	if (s && (*s & 7) == PHYS_HOST)
+	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST)
 		return p->arena + ((*s >> 3) << p->page_shift) +
 		       (pa & (p->page_size - 1));
 	return phys_host_slow(p, pa, true, NULL);
@@ -152,7 +154,7 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
 {
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
-	if (s && (*s & 7) == PHYS_HOST) {
+	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST) {
 		if (own)
 			*own = true;
 		return p->arena + ((*s >> 3) << p->page_shift) +
