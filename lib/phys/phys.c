@@ -254,7 +254,8 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 
 		if (tag == PHYS_ZERO)
 			shared = arena_page(p, p->zero_page);
-		else if (p->filler.shareable(p->filler.ctx, v >> 3))
+		else if (p->filler.shareable && p->filler.fill &&
+			 p->filler.shareable(p->filler.ctx, v >> 3))
 			shared = share_get(p, pfn, v >> 3);
 		if (shared) {
 			slot_set(l, s, v | PHYS_SHARED_SEEN);
@@ -264,8 +265,8 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 		}
 	}
 	/* The frame gets its own page. */
-	idx = arena_alloc(p, tag == PHYS_ZERO);
-	if (tag == PHYS_LAZY)
+	idx = arena_alloc(p, tag == PHYS_ZERO || !p->filler.fill);
+	if (tag == PHYS_LAZY && p->filler.fill)
 		p->filler.fill(p->filler.ctx, pfn, v >> 3, arena_page(p, idx));
 	slot_set(l, s, (idx << 3) | PHYS_HOST);
 	p->nr_host++;
