@@ -978,6 +978,24 @@ test_64k_pages(void **state)
 	phys_fini(&phys);
 }
 
+/* A bare struct phys, no filler: described frames read as zeros. */
+static void
+test_no_filler(void **state)
+{
+	const struct hvo_mem_range r = { .base = 0, .size = 16 * MIB };
+	const uint8_t *h;
+	bool own = true;
+
+	(void)state;
+	assert_int_equal(phys_init(&phys, &r, 1, 12), 0);
+	assert_true(phys_set_lazy(&phys, 3, 0x42));
+	h = phys_to_host_ro(&phys, pa_of(3), &own);
+	assert_true(own);
+	assert_true(is_zero(h));
+	assert_int_equal(phys_host_frames(&phys), 1);
+	phys_fini(&phys);
+}
+
 int
 main(void)
 {
@@ -995,6 +1013,7 @@ main(void)
 		cmocka_unit_test_teardown(test_trim, teardown),
 		cmocka_unit_test_teardown(test_64k_pages, teardown),
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
+		cmocka_unit_test_teardown(test_no_filler, teardown),
 	};
 
 	return tu_run("phys", tests, sizeof(tests) / sizeof(tests[0]));
