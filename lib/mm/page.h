@@ -286,8 +286,7 @@ struct_page_host_hint(struct hvo_machine *m, uint64_t pfn)
 	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
 	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
 		return NULL;
-	return m->phys.arena + ((*s >> 3) << m->arch.page_shift) +
-	       (va & (m->arch.page_size - 1));
+	return phys_host_of(&m->phys, *s, pa + (va & (m->arch.page_size - 1)));
 }
 
 static inline void
@@ -317,12 +316,12 @@ prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 static inline void
 prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
 {
-	uint64_t i = pfn - m->phys.base_pfn;
+	const uint64_t *s = phys_slot(&m->phys, pfn);
 
 	prefetch_struct_page(m, pfn);
 	__builtin_prefetch(&m->owner.e[pfn - m->owner.base_pfn]);
-	if (m->phys.leaf[i >> PHYS_LEAF_SHIFT])
-		__builtin_prefetch(&m->phys.leaf[i >> PHYS_LEAF_SHIFT]->slot[i & (PHYS_LEAF_FRAMES - 1)]);
+	if (s)
+		__builtin_prefetch(s);
 }
 
 #define MEMMAP_NO_HEAD UINT64_MAX

@@ -21,6 +21,12 @@ reserve(uint64_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static uint64_t
+nr_leaves(const struct phys *p)
+{
+	return (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
+}
+
 static unsigned
 chunk_shift(const struct phys *p)
 {
@@ -48,7 +54,7 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	p->base_pfn = p->lo >> page_shift;
 	p->nr_frames = (p->hi - p->lo) >> page_shift;
 
-	nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
+	nleaves = nr_leaves(p);
 	p->leaf = reserve(nleaves * sizeof(*p->leaf));
 	p->leaf_pool = reserve(nleaves * sizeof(*p->leaf_pool));
 	/* Address space only: untouched pages cost no host memory. */
@@ -75,7 +81,7 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 void
 phys_fini(struct phys *p)
 {
-	uint64_t nleaves = (p->nr_frames + PHYS_LEAF_FRAMES - 1) >> PHYS_LEAF_SHIFT;
+	uint64_t nleaves = nr_leaves(p);
 
 	if (p->leaf)
 		munmap(p->leaf, nleaves * sizeof(*p->leaf));
@@ -222,7 +228,7 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 {
 	uint64_t pfn = pa >> p->page_shift, off = pa & (p->page_size - 1);
 	struct phys_leaf *l = leaf_get(p, pfn);
-	uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+	uint64_t *s = phys_leaf_slot(p, l, pfn);
 	uint64_t v = *s, idx;
 	unsigned tag = v & PHYS_TAG_MASK;
 
@@ -281,7 +287,7 @@ bool
 phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
 {
 	struct phys_leaf *l = leaf_get(p, pfn);
-	uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+	uint64_t *s = phys_leaf_slot(p, l, pfn);
 
 	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
 		return false;
@@ -334,7 +340,7 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 			phys_set_lazy(p, to, fv >> 3);
 		} else {
 			struct phys_leaf *l = leaf_get(p, to);
-			uint64_t *s = &l->slot[(to - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+			uint64_t *s = phys_leaf_slot(p, l, to);
 
 			if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
 				p->filler.unshare(p->filler.ctx, to);
@@ -346,8 +352,8 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 	    (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST) &&
 	    p->refs[fv >> 3] < UINT16_MAX) {
 		struct phys_leaf *fl = leaf_get(p, from), *tl = leaf_get(p, to);
-		uint64_t *f = &fl->slot[(from - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
-		uint64_t *t = &tl->slot[(to - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+		uint64_t *f = phys_leaf_slot(p, fl, from);
+		uint64_t *t = phys_leaf_slot(p, tl, to);
 
 		if ((*t & PHYS_SHARED_SEEN) && p->filler.unshare)
 			p->filler.unshare(p->filler.ctx, to);
@@ -376,7 +382,7 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		if (next > end)
 			next = end;
 		for (; l && l->nonzero && pfn < next; pfn++) {
-			uint64_t *s = &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+			uint64_t *s = phys_leaf_slot(p, l, pfn);
 
 			if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
 				dropped += drop_host(p, *s);

@@ -118,17 +118,31 @@ pfn_valid(const struct phys *p, uint64_t pfn)
 	return phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
 }
 
+/* @pfn's slot in its leaf @l. */
+static inline uint64_t *
+phys_leaf_slot(const struct phys *p, struct phys_leaf *l, uint64_t pfn)
+{
+	return &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+}
+
+/* @pfn's slot, or NULL if its leaf has none yet (the frame is zero). */
 static inline uint64_t *
 phys_slot(const struct phys *p, uint64_t pfn)
 {
-	uint64_t i = pfn - p->base_pfn;
-	struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+	struct phys_leaf *l = p->leaf[(pfn - p->base_pfn) >> PHYS_LEAF_SHIFT];
 
-	return l ? &l->slot[i & (PHYS_LEAF_FRAMES - 1)] : NULL;
+	return l ? phys_leaf_slot(p, l, pfn) : NULL;
 }
 
 void *
 phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own);
+
+/* Where @pa's byte is, for a frame whose slot @s holds a host page. */
+static inline uint8_t *
+phys_host_of(const struct phys *p, uint64_t s, uint64_t pa)
+{
+	return p->arena + ((s >> 3) << p->page_shift) + (pa & (p->page_size - 1));
+}
 
 /*
  * Host address of @pa (RAM) for writing: the frame gets its own page
@@ -140,8 +154,7 @@ phys_to_host(struct phys *p, uint64_t pa)
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
 	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST)
-		return p->arena + ((*s >> 3) << p->page_shift) +
-		       (pa & (p->page_size - 1));
+		return phys_host_of(p, *s, pa);
 	return phys_host_slow(p, pa, true, NULL);
 }
 
@@ -157,8 +170,7 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
 	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST) {
 		if (own)
 			*own = true;
-		return p->arena + ((*s >> 3) << p->page_shift) +
-		       (pa & (p->page_size - 1));
+		return phys_host_of(p, *s, pa);
 	}
 	return phys_host_slow(p, pa, false, own);
 }
