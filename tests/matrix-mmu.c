@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "machine.h"
+#include "core/machine.h"
 
 #define MIB (UINT64_C(1) << 20)
 

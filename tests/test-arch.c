@@ -18,7 +18,7 @@
 
 #include "testutil.h"
 #include "arch/arch.h"
-#include "util.h"
+#include "base/util.h"
 
 #define KB(x) ((uint64_t)(x) << 10)
 #define MB(x) ((uint64_t)(x) << 20)

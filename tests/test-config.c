@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MB(x) ((uint64_t)(x) << 20)
 #define GB(x) ((uint64_t)(x) << 30)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* memblock by hand-computed examples. */
 #include "testutil.h"
-#include "mem/memblock.h"
+#include "phys/memblock.h"
 
 #define MB(x) ((uint64_t)(x) << 20)
 

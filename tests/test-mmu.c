@@ -10,7 +10,7 @@
 
 #include "testutil.h"
 #include "phys/phys.h"
-#include "machine.h"
+#include "core/machine.h"
 #include "mmu/mmu.h"
 
 #define MIB (UINT64_C(1) << 20)

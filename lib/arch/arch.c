@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "arch.h"
+#include "arch/arch.h"
 
 static const struct arch_family *const families[] = {
 	&arch_x86_64,

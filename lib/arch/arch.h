@@ -131,7 +131,7 @@ struct hvo_arch {
 };
 
 /*
- * Per-arch plumbing, used by lib/config.c and lib/machine.c through the table
+ * Per-arch plumbing, used by lib/boot/config.c and lib/boot/boot.c through the table
  * in lib/arch/arch.c.
  */
 struct arch_family {

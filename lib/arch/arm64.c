@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "util.h"
+#include "arch/arch.h"
+#include "base/util.h"
 
 #define PTE_VALID	(UINT64_C(1) << 0)
 #define PTE_TABLE_BIT	(UINT64_C(1) << 1)

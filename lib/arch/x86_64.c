@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch.h"
-#include "util.h"
+#include "arch/arch.h"
+#include "base/util.h"
 
 #define _PAGE_PRESENT	(UINT64_C(1) << 0)
 #define _PAGE_RW	(UINT64_C(1) << 1)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "hugetlb/hugetlb.h"
-#include "machine.h"
 
 HVO_EXPORT int
 hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
@@ -18,9 +17,9 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 
 	if (!m || !out)
 		return -EINVAL;
-	if (i >= m->nr_hstates)
+	if (i >= m->hugetlb->nr_hstates)
 		return -ENOENT;
-	h = &m->hstates[i];
+	h = &m->hugetlb->hstates[i];
 	memset(out, 0, sizeof(*out));
 	out->size = h->size;
 	out->order = h->order;
@@ -30,14 +29,14 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	out->optimized = h->optimized;
 	out->vmemmap_pages_per_hugepage = h->vmemmap_pages;
 	out->optimizable = hugetlb_vmemmap_optimizable(m, h, &why);
-	if (m->hvo_variant == HVO_VARIANT_OFF && out->optimizable) {
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF && out->optimizable) {
 		out->optimizable = false;
 		why = HVO_REASON_OFF;
 	}
 	out->reason = why ? why : "";
 	if (out->optimizable)
 		out->vmemmap_pages_freed_per_hugepage =
-			h->vmemmap_pages - variant_kept_pages(m->hvo_variant);
+			h->vmemmap_pages - variant_kept_pages(m->hugetlb->hvo_variant);
 	for (uint64_t k = 0; k < h->nr; k++) {
 		enum hvo_variant v = h->pages[k].variant;
 
@@ -54,8 +53,8 @@ hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
 {
 	if (!m || !out)
 		return -EINVAL;
-	for (unsigned i = 0; i < m->nr_hstates; i++)
-		if (m->hstates[i].size == size)
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		if (m->hugetlb->hstates[i].size == size)
 			return hvo_machine_hstate(m, i, out);
 	return -ENOENT;
 }
@@ -68,11 +67,11 @@ hstate_or_err(struct hvo_machine *m, uint64_t size)
 
 	if (h)
 		return h;
-	for (unsigned i = 0; i < m->nr_hstates; i++) {
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
 		size_t used = strlen(sizes);
 
 		snprintf(sizes + used, sizeof(sizes) - used, "%s%s", i ? ", " : "",
-			 m->hstates[i].name);
+			 m->hugetlb->hstates[i].name);
 	}
 	machine_err(m, -EINVAL, "no hugepages of %" PRIu64 " bytes on this machine: sizes are %s",
 		    size, sizes);
@@ -187,7 +186,7 @@ hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
 		return rc;
 	if (hp->variant != HVO_VARIANT_OFF)
 		return 0;
-	if (m->hvo_variant == HVO_VARIANT_OFF)
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
 		return machine_err(m, -EINVAL, "%s", HVO_REASON_OFF);
 	if (!hugetlb_vmemmap_optimizable(m, h, &why))
 		return machine_err(m, -EINVAL, "%s hugepages: %s", h->name, why);
@@ -225,7 +224,7 @@ hvo_set_variant(struct hvo_machine *m, enum hvo_variant v)
 		return machine_err(m, -EINVAL,
 				   "%s is an older kernel's variant and needs the pointer encoding of compound_head; this machine booted the 2026 kernel (mask encoding): boot with hvo=%s",
 				   hvo_variant_name(v), hvo_variant_name(v));
-	m->hvo_variant = v;
+	m->hugetlb->hvo_variant = v;
 	return 0;
 }
 
@@ -236,7 +235,7 @@ hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 	if (!m)
 		return -EINVAL;
 	if (v)
-		*v = m->hvo_variant;
+		*v = m->hugetlb->hvo_variant;
 	const char *why = hvo_disabled_reason(m);
 
 	if (enabled)

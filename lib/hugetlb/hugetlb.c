@@ -11,10 +11,9 @@
 #include <sys/mman.h>
 
 #include "hugetlb/hugetlb.h"
-#include "machine.h"
+#include "mm/compound.h"
 #include "mm/page.h"
 
-#define TAIL_MAPPING	(UINT64_C(0x400) + POISON_POINTER_DELTA)
 #define HPG_vmemmap_optimized 4
 
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
@@ -25,50 +24,6 @@
 #define KPF_HWPOISON		19
 #define KPF_NOPAGE		20
 #define KPF_RESERVED		32
-
-static unsigned
-ilog2_u64(uint64_t v)
-{
-	unsigned r = 0;
-
-	while (v >>= 1)
-		r++;
-	return r;
-}
-
-/* Does the 2026 kernel encode compound_info as a mask on this machine? */
-bool
-compound_info_has_mask(const struct hvo_machine *m)
-{
-	return m->compound_mask;
-}
-
-/* What a tail's compound_head / compound_info holds for this head. */
-static uint64_t
-compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order)
-{
-	if (compound_info_has_mask(m))
-		return ~((UINT64_C(1) << (order + ilog2_u64(m->cfg.struct_page_size))) - 1) | 1;
-	return head_va + 1;
-}
-
-/* The bytes of a plain tail struct page, written at @p (host memory). */
-void
-init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
-		   unsigned zone)
-{
-	const struct page_layout *l = page_layout(m);
-	uint64_t flags = (uint64_t)zone << ZONES_PGSHIFT;
-	uint64_t info = compound_info(m, 0, order), tail_mapping = TAIL_MAPPING;
-	uint32_t type = PAGE_TYPE_NONE;
-
-	memset(p, 0, l->size);
-	memcpy(p + l->flags, &flags, 8);
-	memcpy(p + l->lru, &info, 8);
-	if (l->mapping != PAGE_FIELD_ABSENT)
-		memcpy(p + l->mapping, &tail_mapping, 8);
-	memcpy(p + l->page_type, &type, 4);
-}
 
 /* Write 8 bytes at a struct page field, if the layout has it. */
 static int
@@ -183,42 +138,6 @@ folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn)
 		       TAIL_MAPPING);
 }
 
-int
-compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head)
-{
-	const struct page_layout *l = page_layout(m);
-	uint64_t info, flags, next;
-	int rc = kread64(m, page + l->lru, &info);
-
-	if (!rc)
-		rc = kread64(m, page + l->flags, &flags);
-	if (rc)
-		return rc;
-	if (info & 1) {
-		*head = compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
-						  : info - 1;
-		return 0;
-	}
-	/*
-	 * page_fixed_fake_head(): with classic HVO on, a page-aligned struct
-	 * page in a remapped tail page reads the head's bytes, PG_head and
-	 * all. Its page[1] tells the truth.
-	 */
-	if (m->hvo_fake_heads && flag_test(flags, PG_head) &&
-	    is_pow2(m->cfg.struct_page_size) &&
-	    !(page & (m->arch.page_size - 1))) {
-		rc = kread64(m, page + l->size + l->lru, &next);
-		if (rc)
-			return rc;
-		if (next & 1) {
-			*head = next - 1;
-			return 0;
-		}
-	}
-	*head = page;
-	return 0;
-}
-
 unsigned
 variant_kept_pages(enum hvo_variant v)
 {
@@ -234,7 +153,7 @@ variant_kept_pages(enum hvo_variant v)
 const char *
 hvo_disabled_reason(const struct hvo_machine *m)
 {
-	if (m->hvo_variant == HVO_VARIANT_OFF)
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
 		return HVO_REASON_OFF;
 	if (!is_pow2(m->cfg.struct_page_size))
 		return HVO_REASON_NOT_POW2;
@@ -249,10 +168,10 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 
 	if (!is_pow2(m->cfg.struct_page_size))
 		reason = HVO_REASON_NOT_POW2;
-	else if (m->hvo_variant == HVO_VARIANT_SHAREDTAIL && !compound_info_has_mask(m))
+	else if (m->hugetlb->hvo_variant == HVO_VARIANT_SHAREDTAIL && !compound_info_has_mask(m))
 		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
 	else if (h->vmemmap_pages <= 1 ||
-		 (m->hvo_variant == HVO_VARIANT_KEEP2 && h->vmemmap_pages <= 2))
+		 (m->hugetlb->hvo_variant == HVO_VARIANT_KEEP2 && h->vmemmap_pages <= 2))
 		reason = "the struct pages of this size fit in the pages HVO keeps";
 	if (why)
 		*why = reason;
@@ -326,9 +245,12 @@ hugetlb_init(struct hvo_machine *m)
 {
 	const struct hvo_arch *a = &m->arch;
 
-	m->nr_hstates = 0;
+	m->hugetlb = calloc(1, sizeof(*m->hugetlb));
+	if (!m->hugetlb)
+		return -ENOMEM;
+	m->hugetlb->hvo_variant = m->cfg.hvo;
 	for (unsigned i = 0; i < a->nr_hugetlb_sizes && i < HUGE_MAX_HSTATE; i++) {
-		struct hstate *h = &m->hstates[m->nr_hstates++];
+		struct hstate *h = &m->hugetlb->hstates[m->hugetlb->nr_hstates++];
 		uint64_t size = a->hugetlb_size[i];
 
 		memset(h, 0, sizeof(*h));
@@ -346,46 +268,50 @@ hugetlb_init(struct hvo_machine *m)
 		if (((UINT64_C(1) << h->order) * m->cfg.struct_page_size) % a->page_size)
 			h->vmemmap_pages = 0;
 	}
-	if (!m->nr_hstates)
+	if (!m->hugetlb->nr_hstates)
 		return 0;
 	/* The smallest hugepage sets the index's grain. */
-	unsigned grain = m->hstates[0].order;
+	unsigned grain = m->hugetlb->hstates[0].order;
 
-	for (unsigned i = 1; i < m->nr_hstates; i++)
-		if (m->hstates[i].order < grain)
-			grain = m->hstates[i].order;
-	return hp_index_init(&m->hp_index, m->phys.base_pfn, m->phys.nr_frames,
+	for (unsigned i = 1; i < m->hugetlb->nr_hstates; i++)
+		if (m->hugetlb->hstates[i].order < grain)
+			grain = m->hugetlb->hstates[i].order;
+	return hp_index_init(&m->hugetlb->hp_index, m->phys.base_pfn, m->phys.nr_frames,
 			     grain);
 }
 
 void
 hugetlb_fini(struct hvo_machine *m)
 {
-	hp_index_fini(&m->hp_index);
-	free(m->batch_pages);
-	free(m->batch_pfns);
-	for (unsigned i = 0; i < m->nr_hstates; i++)
-		free(m->hstates[i].pages);
+	if (!m->hugetlb)
+		return;
+	hp_index_fini(&m->hugetlb->hp_index);
+	free(m->hugetlb->batch_pages);
+	free(m->hugetlb->batch_pfns);
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		free(m->hugetlb->hstates[i].pages);
+	free(m->hugetlb);
+	m->hugetlb = NULL;
 }
 
 struct hstate *
 size_to_hstate(struct hvo_machine *m, uint64_t size)
 {
-	for (unsigned i = 0; i < m->nr_hstates; i++)
-		if (m->hstates[i].size == size)
-			return &m->hstates[i];
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		if (m->hugetlb->hstates[i].size == size)
+			return &m->hugetlb->hstates[i];
 	return NULL;
 }
 
 struct huge_page *
 find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
 {
-	const uint64_t *sl = hp_index_slot(&m->hp_index, pfn);
+	const uint64_t *sl = hp_index_slot(&m->hugetlb->hp_index, pfn);
 	struct hstate *h;
 
 	if (!sl || !*sl)
 		return NULL;
-	h = &m->hstates[*sl >> 56];
+	h = &m->hugetlb->hstates[*sl >> 56];
 	if (hs)
 		*hs = h;
 	return &h->pages[(*sl & HP_INDEX_K_MASK) - 1];
@@ -403,7 +329,7 @@ pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
 		h->pages = p;
 		h->cap = cap;
 	}
-	hp_index_set(&m->hp_index, pfn, (uint32_t)(h - m->hstates), h->nr);
+	hp_index_set(&m->hugetlb->hp_index, pfn, (uint32_t)(h - m->hugetlb->hstates), h->nr);
 	h->pages[h->nr++] = (struct huge_page){
 		.pfn = pfn,
 		.variant = HVO_VARIANT_OFF,
@@ -493,7 +419,7 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 		count(m, CNT_HVO_BAD_PAGE);
 		machine_err(m, -EUCLEAN, "BUG: Bad page state: pfn 0x%" PRIx64 ": %s",
 			    bad, why);
-		m->last_bad_page = bad;
+		m->hugetlb->last_bad_page = bad;
 	}
 	/* free_pages_prepare(): every struct page clean, as a free page. */
 	page_template(m, pfn_zone(m, hp->pfn), false, 0, tpl);
@@ -509,26 +435,26 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 static void
 pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 {
-	hp_index_del(&m->hp_index, h->pages[k].pfn);
+	hp_index_del(&m->hugetlb->hp_index, h->pages[k].pfn);
 	h->pages[k] = h->pages[--h->nr];
 	if (k < h->nr)
-		hp_index_set(&m->hp_index, h->pages[k].pfn,
-			     (uint32_t)(h - m->hstates), k);
+		hp_index_set(&m->hugetlb->hp_index, h->pages[k].pfn,
+			     (uint32_t)(h - m->hugetlb->hstates), k);
 }
 
 /* The batch list, room for @n hugepages; NULL when the host is out of memory. */
 static struct huge_page **
 batch_list(struct hvo_machine *m, uint64_t n)
 {
-	if (n > m->batch_pages_max) {
-		struct huge_page **l = realloc(m->batch_pages, n * sizeof(*l));
+	if (n > m->hugetlb->batch_pages_max) {
+		struct huge_page **l = realloc(m->hugetlb->batch_pages, n * sizeof(*l));
 
 		if (!l)
 			return NULL;
-		m->batch_pages = l;
-		m->batch_pages_max = n;
+		m->hugetlb->batch_pages = l;
+		m->hugetlb->batch_pages_max = n;
 	}
-	return m->batch_pages;
+	return m->hugetlb->batch_pages;
 }
 
 /*
@@ -661,8 +587,8 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 int
 hugetlb_reserve_bootmem(struct hvo_machine *m)
 {
-	for (unsigned i = 0; i < m->nr_hstates; i++) {
-		struct hstate *h = &m->hstates[i];
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		struct hstate *h = &m->hugetlb->hstates[i];
 
 		/* Only gigantic pages come from memblock; the rest from the buddy. */
 		if (h->order <= m->arch.max_page_order)
@@ -691,8 +617,8 @@ hugetlb_reserve_bootmem(struct hvo_machine *m)
 int
 hugetlb_gather_bootmem(struct hvo_machine *m)
 {
-	for (unsigned i = 0; i < m->nr_hstates; i++) {
-		struct hstate *h = &m->hstates[i];
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		struct hstate *h = &m->hugetlb->hstates[i];
 		struct huge_page **list;
 		int rc;
 
@@ -768,15 +694,6 @@ stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *out)
 }
 
 /* The pfn behind a kernel virtual address of the vmemmap. */
-uint64_t
-pfn_of_va(struct hvo_machine *m, uint64_t va)
-{
-	uint64_t pa = 0;
-
-	pt_lookup(m, va, &pa, NULL);
-	return pa >> m->arch.page_shift;
-}
-
 #define FAIL(m, ...) machine_err((m), -EUCLEAN, __VA_ARGS__)
 
 /*
@@ -830,13 +747,13 @@ hugetlb_check(struct hvo_machine *m)
 {
 	uint64_t pooled = 0;
 
-	for (unsigned i = 0; i < m->nr_hstates; i++)
-		pooled += m->hstates[i].nr;
-	if (pooled != m->hp_index.n)
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		pooled += m->hugetlb->hstates[i].nr;
+	if (pooled != m->hugetlb->hp_index.n)
 		return FAIL(m, "hvo: %" PRIu64 " hugepages in the pools, %zu in the pfn index",
-			    pooled, m->hp_index.n);
-	for (unsigned i = 0; i < m->nr_hstates; i++) {
-		struct hstate *h = &m->hstates[i];
+			    pooled, m->hugetlb->hp_index.n);
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		struct hstate *h = &m->hugetlb->hstates[i];
 		uint64_t free = 0, opt = 0;
 
 		for (uint64_t k = 0; k < h->nr; k++) {

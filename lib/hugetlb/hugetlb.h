@@ -14,9 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvo/hvo.h"
-
-struct hvo_machine;
+#include "mem/buddy.h"
+#include "mm/compound.h"
 
 #define HUGE_MAX_HSTATE 6
 
@@ -57,6 +56,27 @@ struct hstate {
 	uint64_t cap;
 	uint64_t tail_pfn[4];         /* sharedtail: per zone, 0 = none */
 	unsigned boot_nr;             /* hugepages= at boot */
+};
+
+/*
+ * HugeTLB's part of a machine (struct hvo_machine's hugetlb pointer), which
+ * no layer below this one sees.
+ */
+struct hugetlb {
+	struct hstate hstates[HUGE_MAX_HSTATE];
+	unsigned nr_hstates;
+	struct hp_index hp_index;     /* head pfn -> pool slot */
+	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
+	uint64_t last_bad_page;
+	/*
+	 * Lists pool batches build, kept between calls: a resize of half a
+	 * million hugepages should not fault in fresh host memory for its
+	 * bookkeeping every time.
+	 */
+	struct huge_page **batch_pages;
+	size_t batch_pages_max;
+	uint64_t *batch_pfns;
+	size_t batch_pfns_max;
 };
 
 /* vmemmap_remap_walk flags. */
@@ -117,10 +137,6 @@ long
 hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 			       struct huge_page **list, uint64_t n);
 
-/* compound_head() for any struct page address, with the variant's rules. */
-int
-compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head);
-
 /* /proc/kpageflags bits of a pfn. */
 int
 stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
@@ -133,14 +149,6 @@ int
 set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 		   bool partial);
 
-bool
-compound_info_has_mask(const struct hvo_machine *m);
-
-/* A plain tail struct page of a hugepage of this order, at host memory @p. */
-void
-init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
-		   unsigned zone);
-
 /* HPG_vmemmap_optimized in the head's private. */
 int
 folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on);
@@ -148,9 +156,6 @@ folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on);
 /* Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a restore (R5). */
 int
 folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn);
-
-uint64_t
-pfn_of_va(struct hvo_machine *m, uint64_t va);
 
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "hugetlb/hugetlb.h"
-#include "machine.h"
 #include "mm/page.h"
 
 #define PFN_NONE UINT64_MAX
@@ -115,7 +114,7 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 		return machine_err(m, -ENOMEM,
 				   "vmemmap_split_pmd at 0x%" PRIx64 " failed (fault injection)",
 				   start);
-	rc = machine_alloc_pagetable(m, &table);
+	rc = pagetable_alloc_page(m, &table);
 	if (rc)
 		return rc;
 	ptes = phys_to_host(&m->phys, table);
@@ -500,7 +499,7 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 				 struct pfn_list *list)
 {
 	const struct hvo_arch *a = &m->arch;
-	enum hvo_variant v = m->hvo_variant;
+	enum hvo_variant v = m->hugetlb->hvo_variant;
 	uint64_t start = pfn_to_page(m, hp->pfn);
 	uint64_t end = start + h->vmemmap_pages * a->page_size;
 	uint64_t head = PFN_NONE, tail = PFN_NONE;
@@ -597,19 +596,19 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 				struct huge_page **pages, uint64_t n)
 {
 	/* The machine's list, kept between batches (room for all is a hint). */
-	struct pfn_list list = { .pfn = m->batch_pfns, .max = m->batch_pfns_max };
+	struct pfn_list list = { .pfn = m->hugetlb->batch_pfns, .max = m->hugetlb->batch_pfns_max };
 	bool any = false;
 	int rc = 0;
 
-	if (m->hvo_variant == HVO_VARIANT_OFF ||
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
 	    !hugetlb_vmemmap_optimizable(m, h, NULL))
 		return 0;
 	if (list.max < n * h->vmemmap_pages) {
 		uint64_t *p = realloc(list.pfn, n * h->vmemmap_pages * sizeof(*p));
 
 		if (p) {
-			m->batch_pfns = list.pfn = p;
-			m->batch_pfns_max = list.max = n * h->vmemmap_pages;
+			m->hugetlb->batch_pfns = list.pfn = p;
+			m->hugetlb->batch_pfns_max = list.max = n * h->vmemmap_pages;
 		}
 	}
 	for (uint64_t i = 0; i < n; i++) {
@@ -648,8 +647,8 @@ again:
 	}
 	flush_tlb_all(m);
 	free_vmemmap_page_list(m, &list);
-	m->batch_pfns = list.pfn;
-	m->batch_pfns_max = list.max;
+	m->hugetlb->batch_pfns = list.pfn;
+	m->hugetlb->batch_pfns_max = list.max;
 	return 0;
 }
 

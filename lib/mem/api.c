@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "machine.h"
-#include "mm/memmap.h"
+#include "mem/buddy.h"
+#include "mem/memmap.h"
 
 static int
 gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)

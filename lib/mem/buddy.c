@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "mem/buddy.h"
-#include "mm/memmap.h"
+#include "mem/memmap.h"
 #include "mm/page.h"
 
 /* The list_head inside a struct page, and back (container_of). */
@@ -262,19 +262,6 @@ bool
 should_fail_alloc_page(struct hvo_machine *m)
 {
 	return should_fail(m, &m->fail_page_alloc);
-}
-
-bool
-should_fail(struct hvo_machine *m, struct fail_attr *f)
-{
-	if (!f->nth)
-		return false;
-	f->calls++;
-	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
-		count(m, CNT_FAULT_INJECTED);
-		return true;
-	}
-	return false;
 }
 
 /* expand(): give back the halves we do not need, largest first. */

@@ -4,7 +4,6 @@
  */
 #include <string.h>
 
-#include "machine.h"
 #include "mem/buddy.h"
 
 static const char *const zone_names[MAX_NR_ZONES] = {

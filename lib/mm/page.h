@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "machine.h"
+#include "core/machine.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
@@ -58,6 +58,12 @@ enum pageflags {
 #define POISON_POINTER_DELTA UINT64_C(0xdead000000000000)
 #define LIST_POISON1	(UINT64_C(0x100) + POISON_POINTER_DELTA)
 #define LIST_POISON2	(UINT64_C(0x122) + POISON_POINTER_DELTA)
+/* A compound tail's ->mapping (TAIL_MAPPING, mm/internal.h). */
+#define TAIL_MAPPING	(UINT64_C(0x400) + POISON_POINTER_DELTA)
+
+/* The offsets of struct page's fields for a struct page of @size bytes. */
+void
+page_layout_init(struct page_layout *l, unsigned struct_page_size);
 
 static inline const struct page_layout *
 page_layout(const struct hvo_machine *m)
@@ -272,27 +278,10 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
  * for a frame about to be freed, its page_owner entry and phys slot. Only
  * written frames are hinted; nothing is filled, counted or cached.
  */
-static inline const uint8_t *
-struct_page_host_hint(struct hvo_machine *m, uint64_t pfn)
-{
-	uint64_t va = pfn_to_page(m, pfn), pa;
-	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
-	const uint64_t *s;
-
-	if (e->tag_read == (va & m->tlb.page_mask))
-		return (const uint8_t *)(uintptr_t)(va + e->addend);
-	if (pt_lookup(m, va, &pa, NULL))
-		return NULL;
-	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-		return NULL;
-	return phys_host_of(&m->phys, *s, pa + (va & (m->arch.page_size - 1)));
-}
-
 static inline void
 prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
 {
-	const uint8_t *p = struct_page_host_hint(m, pfn);
+	const uint8_t *p = kaddr_hint(m, pfn_to_page(m, pfn));
 
 	if (p)
 		__builtin_prefetch(p);
@@ -306,7 +295,7 @@ prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
 static inline void
 prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 {
-	const uint8_t *p = struct_page_host_hint(m, pfn);
+	const uint8_t *p = kaddr_hint(m, pfn_to_page(m, pfn));
 	uint64_t off = pfn_to_page(m, pfn) & (m->arch.page_size - 1);
 
 	for (uint64_t i = 0; p && off + i < m->arch.page_size; i += 64)
@@ -316,12 +305,9 @@ prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 static inline void
 prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
 {
-	const uint64_t *s = phys_slot(&m->phys, pfn);
-
 	prefetch_struct_page(m, pfn);
-	__builtin_prefetch(&m->owner.e[pfn - m->owner.base_pfn]);
-	if (s)
-		__builtin_prefetch(s);
+	page_owner_prefetch(&m->owner, pfn);
+	phys_prefetch_slot(&m->phys, pfn);
 }
 
 #define MEMMAP_NO_HEAD UINT64_MAX

@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "mm/sparse.h"
 #include "mmu/mmu.h"
-#include "sparse.h"
 
 void
 section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
@@ -15,6 +15,54 @@ section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
 	*start = round_down64(pfn_to_page(m, first), m->arch.page_size);
 	*end = round_up64(pfn_to_page(m, first + pages_per_section(m)),
 			  m->arch.page_size);
+}
+
+/*
+ * Where the vmemmap sits: the struct page of pfn 0 at vmemmap_base, and
+ * the pfns that have one. Decides whether the mask encoding of
+ * compound_info can stay (it needs the alignment below).
+ */
+int
+vmemmap_base_init(struct hvo_machine *m)
+{
+	const struct hvo_config *cfg = &m->cfg;
+	const struct hvo_arch *a = &m->arch;
+	uint64_t ram0 = cfg->mem[0].base, memstart;
+
+	/*
+	 * The vmemmap pointer: on arches whose RAM may start high, pfn
+	 * (memstart >> PAGE_SHIFT) sits at VMEMMAP_START.
+	 */
+	memstart = a->memstart_align ? round_down64(ram0, a->memstart_align) : 0;
+	/*
+	 * The 2026 mask encoding computes a head by masking a tail's
+	 * address, so the vmemmap must be aligned to the struct pages of the
+	 * largest folio ("Align vmemmap to maximal folio size"). Where it is
+	 * not, the kernel keeps the pointer encoding.
+	 */
+	if (m->compound_mask && a->memstart_align) {
+		uint64_t max = 0;
+
+		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++)
+			max = a->hugetlb_size[i] > max ? a->hugetlb_size[i] : max;
+		if (max > a->memstart_align)
+			memstart = round_down64(ram0, max);
+	}
+	m->vmemmap_base = a->vmemmap_start -
+			  (memstart >> a->page_shift) * cfg->struct_page_size;
+	if (m->compound_mask) {
+		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++) {
+			uint64_t span = (a->hugetlb_size[i] >> a->page_shift) *
+					cfg->struct_page_size;
+
+			if (m->vmemmap_base & (span - 1))
+				m->compound_mask = false;
+		}
+	}
+	m->vmemmap_pfn_lo = m->phys.lo >> a->page_shift;
+	m->vmemmap_pfn_hi = m->phys.hi >> a->page_shift;
+
+	return 0;
 }
 
 /* One vmemmap page from memblock, as vmemmap_alloc_block(). */

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "machine.h"
+#include "core/machine.h"
 
 /* pfn_to_page() and page_to_pfn(): pure arithmetic on the vmemmap. */
 static inline uint64_t
@@ -28,6 +28,13 @@ pages_per_section(const struct hvo_machine *m)
 {
 	return UINT64_C(1) << (m->arch.section_size_bits - m->arch.page_shift);
 }
+
+/*
+ * Place the vmemmap (vmemmap_base, the pfns with a struct page) and settle
+ * the compound_info encoding it allows.
+ */
+int
+vmemmap_base_init(struct hvo_machine *m);
 
 /*
  * Populate the vmemmap of every section that holds RAM: PMD blocks where

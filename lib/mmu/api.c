@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 static pgprot_t
 prot_of(const struct hvo_arch *a, enum hvo_prot prot)

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "machine.h"
+#include "core/machine.h"
 
 struct pt_walk {
 	uint64_t va;
@@ -73,6 +73,10 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted);
 int
 pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable);
 
+/* The pfn @va translates to, 0 if unmapped. Not counted. */
+uint64_t
+pfn_of_va(struct hvo_machine *m, uint64_t va);
+
 /*
  * Map [va, va + level size) at @depth to @pa with @prot, allocating missing
  * tables. -EINVAL, -EEXIST or -ENOMEM.
@@ -91,7 +95,7 @@ pt_unmap(struct hvo_machine *m, uint64_t va);
 /*
  * Replace the block mapping @va by a table of next-level leaves with @prot,
  * or the block's own protection if @keep_prot. The table comes from
- * machine_alloc_pagetable(). -EINVAL, -ENOENT or -ENOMEM.
+ * alloc_pagetable() (core's hook). -EINVAL, -ENOENT or -ENOMEM.
  */
 int
 pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot);
@@ -113,6 +117,12 @@ tlb_unshare_pfn(void *ctx, uint64_t pfn);
 
 void
 tlb_mark_live(void *ctx);
+
+int
+tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
+
+void
+tlb_fini(struct tlb *t);
 
 /* Drop every TLB entry without counting (a machine reset, not a flush). */
 void
@@ -193,6 +203,24 @@ kwrite32(struct hvo_machine *m, uint64_t va, uint32_t val)
 		return rc ? rc : -EFAULT;
 	memcpy(p, &val, 4);
 	return 0;
+}
+
+/*
+ * A hint, not an access: the host bytes at @va if the TLB translates it
+ * for loads, else those an uncounted walk finds if the frame already has
+ * a host page; NULL otherwise. Nothing is filled, counted or cached.
+ */
+static inline const uint8_t *
+kaddr_hint(struct hvo_machine *m, uint64_t va)
+{
+	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
+	uint64_t pa;
+
+	if (e->tag_read == (va & m->tlb.page_mask))
+		return (const uint8_t *)(uintptr_t)(va + e->addend);
+	if (pt_lookup(m, va, &pa, NULL))
+		return NULL;
+	return phys_host_hint(&m->phys, pa + (va & (m->arch.page_size - 1)));
 }
 
 /*

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 void
 pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
@@ -164,6 +164,15 @@ pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable)
 	return 0;
 }
 
+uint64_t
+pfn_of_va(struct hvo_machine *m, uint64_t va)
+{
+	uint64_t pa = 0;
+
+	pt_lookup(m, va, &pa, NULL);
+	return pa >> m->arch.page_shift;
+}
+
 int
 pt_depth_for_size(const struct hvo_arch *a, uint64_t size)
 {
@@ -214,7 +223,7 @@ pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
 		if (dec.kind == PTK_NONE) {
 			uint64_t new_table;
 
-			rc = machine_alloc_pagetable(m, &new_table);
+			rc = alloc_pagetable(m, &new_table);
 			if (rc)
 				return rc;
 			pt_set(m, d, ep, a->ops.mk_table(a, d, new_table));
@@ -290,7 +299,7 @@ pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
 		return machine_err(m, -EINVAL,
 				   "va 0x%" PRIx64 " is mapped by a %s leaf, which cannot be split",
 				   va, a->level[d].name);
-	rc = machine_alloc_pagetable(m, &table);
+	rc = alloc_pagetable(m, &table);
 	if (rc)
 		return rc;
 	if (keep_prot)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 int
 tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "phys.h"
+#include "phys/phys.h"
 
 /* Dropped pages wait for a TLB scan once there are this many. */
 #define PENDING_SCAN 16384

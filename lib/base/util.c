@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int
 errf(char *err, size_t errlen, int rc, const char *fmt, ...)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugetlb/hugetlb.h"
+#include "mem/buddy.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 
 #include "mem/buddy.h"
-#include "mm/memmap.h"
+#include "mem/memmap.h"
 #include "mm/page.h"
 
 /* The RAM range holding pfn, or -1; *next is the next RAM pfn above pfn. */

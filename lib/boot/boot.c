@@ -10,55 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine.h"
-#include "mm/memmap.h"
+#include "core/machine.h"
+#include "hugetlb/hugetlb.h"
+#include "mem/buddy.h"
+#include "mem/memmap.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
 #define KERNEL_IMAGE_SIZE (UINT64_C(8) << 20)
-
-int
-machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(m->error, sizeof(m->error), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/*
- * pte_alloc_one_kernel() and friends: from memblock during boot, from the
- * buddy allocator after it. Page tables are cleared through the physical
- * address, as the kernel clears them through the direct map.
- */
-int
-machine_alloc_pagetable(struct hvo_machine *m, uint64_t *pa)
-{
-	const struct hvo_arch *a = &m->arch;
-	uint64_t pfn;
-	int rc;
-
-	if (m->buddy_up) {
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_PAGETABLE, &pfn);
-		if (rc)
-			return rc;
-		*pa = pfn << a->page_shift;
-	} else {
-		rc = memblock_phys_alloc(&m->memblock, a->page_size,
-					 a->page_size, 0, pa);
-		if (rc)
-			return machine_err(m, -ENOMEM,
-					   "out of memory for a page-table page");
-		pfn = *pa >> a->page_shift;
-		page_owner_alloc(&m->owner, pfn, 0, HVO_PAGES_PAGETABLE);
-	}
-	memset(phys_to_host(&m->phys, *pa), 0, a->page_size);
-	count(m, CNT_PT_TABLE_ALLOC);
-	return 0;
-}
 
 /* memblock_reserve() with the frames' new owner recorded. */
 static int
@@ -82,7 +42,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 {
 	const struct hvo_config *cfg = &m->cfg;
 	const struct hvo_arch *a = &m->arch;
-	uint64_t ram0 = cfg->mem[0].base, lo_pfn, hi_pfn, memstart;
+	uint64_t ram0 = cfg->mem[0].base, lo_pfn, hi_pfn;
 	int rc;
 
 	rc = phys_init(&m->phys, cfg->mem, cfg->nr_mem_ranges, a->page_shift);
@@ -96,6 +56,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = page_owner_init(&m->owner, lo_pfn, hi_pfn - lo_pfn);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the page_owner map");
+	m->hooks.alloc_pagetable = pagetable_alloc_page;
 	m->phys.filler = (struct phys_filler){
 		.fill = memmap_fill,
 		.shareable = memmap_shareable,
@@ -138,43 +99,13 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		return errf(err, errlen, rc, "%s", m->error);
 
 	/* swapper_pg_dir */
-	rc = machine_alloc_pagetable(m, &m->pgd_pa);
+	rc = alloc_pagetable(m, &m->pgd_pa);
 	if (rc)
 		return errf(err, errlen, rc, "%s", m->error);
 
-	/*
-	 * The vmemmap pointer: on arches whose RAM may start high, pfn
-	 * (memstart >> PAGE_SHIFT) sits at VMEMMAP_START.
-	 */
-	memstart = a->memstart_align ? round_down64(ram0, a->memstart_align) : 0;
-	/*
-	 * The 2026 mask encoding computes a head by masking a tail's
-	 * address, so the vmemmap must be aligned to the struct pages of the
-	 * largest folio ("Align vmemmap to maximal folio size"). Where it is
-	 * not, the kernel keeps the pointer encoding.
-	 */
-	if (m->compound_mask && a->memstart_align) {
-		uint64_t max = 0;
-
-		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++)
-			max = a->hugetlb_size[i] > max ? a->hugetlb_size[i] : max;
-		if (max > a->memstart_align)
-			memstart = round_down64(ram0, max);
-	}
-	m->vmemmap_base = a->vmemmap_start -
-			  (memstart >> a->page_shift) * cfg->struct_page_size;
-	if (m->compound_mask) {
-		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++) {
-			uint64_t span = (a->hugetlb_size[i] >> a->page_shift) *
-					cfg->struct_page_size;
-
-			if (m->vmemmap_base & (span - 1))
-				m->compound_mask = false;
-		}
-	}
-	m->vmemmap_pfn_lo = lo_pfn;
-	m->vmemmap_pfn_hi = hi_pfn;
-
+	rc = vmemmap_base_init(m);
+	if (rc)
+		return errf(err, errlen, rc, "boot: %s", m->error);
 	rc = sparse_init(m);
 	if (!rc)
 		rc = memmap_init(m);
@@ -210,7 +141,6 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		goto fail;
 	arch_init(&m->arch, &m->cfg);
 	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
-	m->hvo_variant = m->cfg.hvo;
 	/*
 	 * The 2026 kernel encodes compound_info as a mask when struct page is
 	 * a power of two; older kernels store a pointer. The encoding is the
@@ -239,12 +169,6 @@ hvo_machine_free(struct hvo_machine *m)
 	page_owner_fini(&m->owner);
 	phys_fini(&m->phys);
 	free(m);
-}
-
-HVO_EXPORT const char *
-hvo_machine_error(const struct hvo_machine *m)
-{
-	return m ? m->error : "no machine";
 }
 
 HVO_EXPORT const struct hvo_config *
@@ -312,46 +236,10 @@ hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va)
 }
 
 HVO_EXPORT const char *
-hvo_page_category_name(enum hvo_page_category c)
+hvo_version(void)
 {
-	static const char *const names[HVO_PAGES__COUNT] = {
-		[HVO_PAGES_FREE] = "free",
-		[HVO_PAGES_RESERVED] = "reserved",
-		[HVO_PAGES_PAGETABLE] = "pagetable",
-		[HVO_PAGES_VMEMMAP] = "vmemmap",
-		[HVO_PAGES_ALLOCATED] = "allocated",
-		[HVO_PAGES_HUGETLB] = "hugetlb",
-	};
-
-	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
-}
-
-/* Free frames are whatever no allocation holds. */
-uint64_t
-machine_pages(const struct hvo_machine *m, enum hvo_page_category c)
-{
-	uint64_t held = 0;
-
-	if (c != HVO_PAGES_FREE)
-		return m->owner.count[c];
-	for (unsigned i = 0; i < HVO_PAGES__COUNT; i++)
-		if (i != HVO_PAGES_FREE)
-			held += m->owner.count[i];
-	return m->phys.total_pages - held;
-}
-
-HVO_EXPORT int
-hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
-		  uint64_t *out)
-{
-	if (!m || !out || (unsigned)c >= HVO_PAGES__COUNT)
-		return -EINVAL;
-	*out = machine_pages(m, c);
-	return 0;
-}
-
-HVO_EXPORT uint64_t
-hvo_machine_total_pages(const struct hvo_machine *m)
-{
-	return m ? m->phys.total_pages : 0;
+#define HVO_STR2(x) #x
+#define HVO_STR(x) HVO_STR2(x)
+	return HVO_STR(HVO_VERSION_MAJOR) "." HVO_STR(HVO_VERSION_MINOR) "."
+	       HVO_STR(HVO_VERSION_MICRO);
 }

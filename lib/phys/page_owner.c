@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "page_owner.h"
+#include "phys/page_owner.h"
 
 /* Host memory that costs nothing until written. */
 static void *

@@ -38,6 +38,13 @@ struct page_owner {
 	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
 };
 
+/* Start loading @pfn's entry, for a loop about to free it. */
+static inline void
+page_owner_prefetch(const struct page_owner *po, uint64_t pfn)
+{
+	__builtin_prefetch(&po->e[pfn - po->base_pfn]);
+}
+
 int
 page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr);
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A software TLB, in the manner of QEMU's softmmu: a direct-mapped array of
- * translations from a virtual page to a host address. Each entry keeps one
- * tag for loads and one for stores, so a read-only page simply never matches
- * a store and takes the slow path, which faults. A miss walks the page table.
+ * The software TLB's state, which struct hvo_machine embeds. A direct-mapped
+ * array of translations from a virtual page to a host address, in the manner
+ * of QEMU's softmmu; lib/mmu/ fills, checks and flushes it. Each entry
+ * keeps one tag for loads and one for stores, so a read-only page never
+ * matches a store and takes the slow path, which faults. A miss walks the
+ * page table.
  */
-#ifndef HVO_TLB_H
-#define HVO_TLB_H
+#ifndef HVO_TLB_TYPES_H
+#define HVO_TLB_TYPES_H
 
 #include <stdint.h>
 
@@ -71,16 +73,10 @@ struct tlb {
 	struct pwc_entry pwc[PWC_ENTRIES];
 };
 
-int
-tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
-
-void
-tlb_fini(struct tlb *t);
-
 static inline struct tlb_entry *
 tlb_slot(const struct tlb *t, uint64_t va)
 {
 	return &t->e[(va >> t->shift) & t->mask];
 }
 
-#endif /* HVO_TLB_H */
+#endif /* HVO_TLB_TYPES_H */

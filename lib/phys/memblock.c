@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memblock.h"
+#include "phys/memblock.h"
 
 void
 memblock_init(struct memblock *mb)

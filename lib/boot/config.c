@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SPEC_MAX 512
 #define MEM_MIN (UINT64_C(32) << 20)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The layout of struct page for a given size (see mm/page.h for the story).
+ * The struct page layout and memmap template types struct hvo_machine
+ * embeds (as the kernel's mm_types.h). lib/mm/page.h tells the story and
+ * holds the accessors.
  */
-#ifndef HVO_LAYOUT_H
-#define HVO_LAYOUT_H
+#ifndef HVO_MM_TYPES_H
+#define HVO_MM_TYPES_H
 
 #include <stdint.h>
 
@@ -20,9 +22,6 @@ struct page_layout {
 	unsigned page_type;  /* 32-bit, shares a word with _mapcount */
 	unsigned refcount;   /* 32-bit */
 };
-
-void
-page_layout_init(struct page_layout *l, unsigned struct_page_size);
 
 /*
  * A vmemmap page described, not written: one struct page repeated, with
@@ -41,4 +40,4 @@ struct memmap_tpl {
 
 #define MEMMAP_MAX_TPL 64
 
-#endif /* HVO_LAYOUT_H */
+#endif /* HVO_MM_TYPES_H */

@@ -6,7 +6,7 @@
 #ifndef HVO_MEMMAP_H
 #define HVO_MEMMAP_H
 
-#include "machine.h"
+#include "core/machine.h"
 
 /*
  * Lay out the zones, write every struct page that boot writes, and give

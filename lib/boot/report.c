@@ -7,138 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
-#include "machine.h"
-
-static const char *const counter_names[CNT__COUNT] = {
-#define X(id, name, help) [CNT_##id] = name,
-	HVO_COUNTERS(X)
-#undef X
-};
-
-static const char *const counter_help[CNT__COUNT] = {
-#define X(id, name, help) [CNT_##id] = help,
-	HVO_COUNTERS(X)
-#undef X
-};
-
-HVO_EXPORT const char *
-hvo_version(void)
-{
-#define HVO_STR2(x) #x
-#define HVO_STR(x) HVO_STR2(x)
-	return HVO_STR(HVO_VERSION_MAJOR) "." HVO_STR(HVO_VERSION_MINOR) "."
-	       HVO_STR(HVO_VERSION_MICRO);
-}
-
-HVO_EXPORT const char *
-hvo_counter_help(size_t i)
-{
-	return i < CNT__COUNT ? counter_help[i] : NULL;
-}
-
-HVO_EXPORT int
-hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx)
-{
-	if (!m)
-		return -EINVAL;
-	m->trace.fn = fn;
-	m->trace.ctx = ctx;
-	return 0;
-}
-
-void
-trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
-	   unsigned order, const char *why)
-{
-	struct hvo_event ev = {
-		.kind = kind,
-		.pfn = pfn,
-		.order = order,
-		.why = why,
-	};
-
-	trace_event(m, &ev);
-}
-
-HVO_EXPORT int
-hvo_event_format(const struct hvo_event *ev, char *buf, size_t len)
-{
-	int n = -1;
-
-	if (!ev || !buf || !len)
-		return -EINVAL;
-	switch (ev->kind) {
-	case HVO_EVENT_ENTRY_WRITE:
-		n = snprintf(buf, len, "write %s @0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64,
-			     ev->level ? ev->level : "?", ev->entry_pa,
-			     ev->old_entry, ev->new_entry);
-		break;
-	case HVO_EVENT_TLB_FLUSH:
-		if (ev->all && ev->start == ev->end)
-			n = snprintf(buf, len, "flush_tlb_all");
-		else
-			n = snprintf(buf, len, "flush_tlb_kernel_range 0x%" PRIx64 "-0x%" PRIx64 "%s",
-				     ev->start, ev->end,
-				     ev->all ? " (over the ceiling: flush all)" : "");
-		break;
-	case HVO_EVENT_PAGE_ALLOC:
-		n = snprintf(buf, len, "alloc pfn 0x%" PRIx64 " order %u (%s)",
-			     ev->pfn, ev->order, ev->why ? ev->why : "?");
-		break;
-	case HVO_EVENT_PAGE_FREE:
-		n = snprintf(buf, len, "free pfn 0x%" PRIx64 " order %u (%s)",
-			     ev->pfn, ev->order, ev->why ? ev->why : "?");
-		break;
-	case HVO_EVENT_FAULT:
-		n = snprintf(buf, len, "fault va 0x%" PRIx64 ": %s", ev->va,
-			     ev->why ? ev->why : "?");
-		break;
-	}
-	if (n < 0)
-		return -EINVAL;
-	return (size_t)n >= len ? -ENOSPC : 0;
-}
-
-HVO_EXPORT size_t
-hvo_counter_count(void)
-{
-	return CNT__COUNT;
-}
-
-HVO_EXPORT const char *
-hvo_counter_name(size_t i)
-{
-	return i < CNT__COUNT ? counter_names[i] : NULL;
-}
-
-HVO_EXPORT uint64_t
-hvo_machine_counter(const struct hvo_machine *m, size_t i)
-{
-	return m && i < CNT__COUNT ? m->counter[i] : 0;
-}
-
-HVO_EXPORT int
-hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
-			uint64_t *val)
-{
-	if (!m || !name || !val)
-		return -EINVAL;
-	for (size_t i = 0; i < CNT__COUNT; i++) {
-		if (strcmp(counter_names[i], name) == 0) {
-			*val = m->counter[i];
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-HVO_EXPORT void
-hvo_machine_counters_reset(struct hvo_machine *m)
-{
-	if (m)
-		memset(m->counter, 0, sizeof(m->counter));
-}
+#include "boot/json.h"
+#include "core/machine.h"
+#include "hugetlb/hugetlb.h"
 
 static void
 report_machine(struct json *j, const struct hvo_machine *m)
@@ -359,7 +230,7 @@ hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 	json_key(&j, "counters");
 	json_begin_object(&j);
 	for (size_t i = 0; i < CNT__COUNT; i++)
-		json_kv_u64(&j, counter_names[i], m->counter[i]);
+		json_kv_u64(&j, hvo_counter_name(i), m->counter[i]);
 	json_end_object(&j);
 	json_end_object(&j);
 	fputc('\n', f);

@@ -66,6 +66,17 @@ is_pow2(uint64_t x)
 	return x && !(x & (x - 1));
 }
 
+/* floor(log2(v)), 0 for v <= 1. */
+static inline unsigned
+ilog2_u64(uint64_t v)
+{
+	unsigned r = 0;
+
+	while (v >>= 1)
+		r++;
+	return r;
+}
+
 static inline uint64_t
 round_down64(uint64_t x, uint64_t align)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 
-#include "json.h"
+#include "boot/json.h"
 
 void
 json_init(struct json *j, FILE *f)

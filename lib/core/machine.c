@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The context every layer shares: the reason of a failure, counters by name,
+ * the trace, fault injection and page categories.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/machine.h"
+
+int
+machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+bool
+should_fail(struct hvo_machine *m, struct fail_attr *f)
+{
+	if (!f->nth)
+		return false;
+	f->calls++;
+	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
+		count(m, CNT_FAULT_INJECTED);
+		return true;
+	}
+	return false;
+}
+
+static const char *const counter_names[CNT__COUNT] = {
+#define X(id, name, help) [CNT_##id] = name,
+	HVO_COUNTERS(X)
+#undef X
+};
+
+static const char *const counter_help[CNT__COUNT] = {
+#define X(id, name, help) [CNT_##id] = help,
+	HVO_COUNTERS(X)
+#undef X
+};
+
+HVO_EXPORT const char *
+hvo_counter_help(size_t i)
+{
+	return i < CNT__COUNT ? counter_help[i] : NULL;
+}
+
+HVO_EXPORT int
+hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx)
+{
+	if (!m)
+		return -EINVAL;
+	m->trace.fn = fn;
+	m->trace.ctx = ctx;
+	return 0;
+}
+
+void
+trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
+	   unsigned order, const char *why)
+{
+	struct hvo_event ev = {
+		.kind = kind,
+		.pfn = pfn,
+		.order = order,
+		.why = why,
+	};
+
+	trace_event(m, &ev);
+}
+
+HVO_EXPORT int
+hvo_event_format(const struct hvo_event *ev, char *buf, size_t len)
+{
+	int n = -1;
+
+	if (!ev || !buf || !len)
+		return -EINVAL;
+	switch (ev->kind) {
+	case HVO_EVENT_ENTRY_WRITE:
+		n = snprintf(buf, len, "write %s @0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64,
+			     ev->level ? ev->level : "?", ev->entry_pa,
+			     ev->old_entry, ev->new_entry);
+		break;
+	case HVO_EVENT_TLB_FLUSH:
+		if (ev->all && ev->start == ev->end)
+			n = snprintf(buf, len, "flush_tlb_all");
+		else
+			n = snprintf(buf, len, "flush_tlb_kernel_range 0x%" PRIx64 "-0x%" PRIx64 "%s",
+				     ev->start, ev->end,
+				     ev->all ? " (over the ceiling: flush all)" : "");
+		break;
+	case HVO_EVENT_PAGE_ALLOC:
+		n = snprintf(buf, len, "alloc pfn 0x%" PRIx64 " order %u (%s)",
+			     ev->pfn, ev->order, ev->why ? ev->why : "?");
+		break;
+	case HVO_EVENT_PAGE_FREE:
+		n = snprintf(buf, len, "free pfn 0x%" PRIx64 " order %u (%s)",
+			     ev->pfn, ev->order, ev->why ? ev->why : "?");
+		break;
+	case HVO_EVENT_FAULT:
+		n = snprintf(buf, len, "fault va 0x%" PRIx64 ": %s", ev->va,
+			     ev->why ? ev->why : "?");
+		break;
+	}
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= len ? -ENOSPC : 0;
+}
+
+HVO_EXPORT size_t
+hvo_counter_count(void)
+{
+	return CNT__COUNT;
+}
+
+HVO_EXPORT const char *
+hvo_counter_name(size_t i)
+{
+	return i < CNT__COUNT ? counter_names[i] : NULL;
+}
+
+HVO_EXPORT uint64_t
+hvo_machine_counter(const struct hvo_machine *m, size_t i)
+{
+	return m && i < CNT__COUNT ? m->counter[i] : 0;
+}
+
+HVO_EXPORT int
+hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
+			uint64_t *val)
+{
+	if (!m || !name || !val)
+		return -EINVAL;
+	for (size_t i = 0; i < CNT__COUNT; i++) {
+		if (strcmp(counter_names[i], name) == 0) {
+			*val = m->counter[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+HVO_EXPORT void
+hvo_machine_counters_reset(struct hvo_machine *m)
+{
+	if (m)
+		memset(m->counter, 0, sizeof(m->counter));
+}
+
+HVO_EXPORT const char *
+hvo_machine_error(const struct hvo_machine *m)
+{
+	return m ? m->error : "no machine";
+}
+
+HVO_EXPORT const char *
+hvo_page_category_name(enum hvo_page_category c)
+{
+	static const char *const names[HVO_PAGES__COUNT] = {
+		[HVO_PAGES_FREE] = "free",
+		[HVO_PAGES_RESERVED] = "reserved",
+		[HVO_PAGES_PAGETABLE] = "pagetable",
+		[HVO_PAGES_VMEMMAP] = "vmemmap",
+		[HVO_PAGES_ALLOCATED] = "allocated",
+		[HVO_PAGES_HUGETLB] = "hugetlb",
+	};
+
+	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
+}
+
+/* Free frames are whatever no allocation holds. */
+uint64_t
+machine_pages(const struct hvo_machine *m, enum hvo_page_category c)
+{
+	uint64_t held = 0;
+
+	if (c != HVO_PAGES_FREE)
+		return m->owner.count[c];
+	for (unsigned i = 0; i < HVO_PAGES__COUNT; i++)
+		if (i != HVO_PAGES_FREE)
+			held += m->owner.count[i];
+	return m->phys.total_pages - held;
+}
+
+HVO_EXPORT int
+hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
+		  uint64_t *out)
+{
+	if (!m || !out || (unsigned)c >= HVO_PAGES__COUNT)
+		return -EINVAL;
+	*out = machine_pages(m, c);
+	return 0;
+}
+
+HVO_EXPORT uint64_t
+hvo_machine_total_pages(const struct hvo_machine *m)
+{
+	return m ? m->phys.total_pages : 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zone and free-list types struct hvo_machine embeds, as the kernel's
+ * include/linux/mmzone.h holds struct zone for everyone. The allocator that
+ * works on them is lib/mem/ (buddy.h); only the types live down here.
+ */
+#ifndef HVO_MMZONE_H
+#define HVO_MMZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum zone_type {
+	ZONE_DMA = 0,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_MOVABLE,
+	MAX_NR_ZONES
+};
+
+/* MAX_PAGE_ORDER is at most 13 (arm64 64K): 14 orders. */
+#define NR_PAGE_ORDERS_MAX 14
+
+struct free_area {
+	uint64_t next;    /* lru address of the first page, or the head's own */
+	uint64_t prev;    /* lru address of the last page, or the head's own */
+	uint64_t nr_free; /* blocks on the list */
+};
+
+/*
+ * per_cpu_pages, for the one CPU libhvo models: small frees park here and
+ * small allocations are served from here, and the buddy lists are touched
+ * only in batches (rmqueue_bulk(), free_pcppages_bulk()). Pages on these
+ * lists are free but not PageBuddy, and not counted in the zone's free
+ * pages, as in the kernel.
+ */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_PCP_ORDERS (PAGE_ALLOC_COSTLY_ORDER + 1)
+
+struct per_cpu_pages {
+	uint64_t count;   /* pages on the lists */
+	uint64_t high;    /* drain above this */
+	uint64_t batch;   /* pages moved at a time */
+	unsigned free_next; /* round-robin start for draining */
+	struct free_area lists[NR_PCP_ORDERS];
+};
+
+struct zone {
+	const char *name;
+	bool configured;          /* the kernel has this zone (it may be empty) */
+	uint64_t zone_start_pfn;
+	uint64_t spanned_pages;
+	uint64_t present_pages;
+	uint64_t managed_pages;   /* given to the buddy allocator */
+	uint64_t free_pages;      /* in free_area */
+	uint64_t first_deferred_pfn; /* struct pages from here are not yet
+				      * initialized (UINT64_MAX: none) */
+	uint64_t deferred_pages;  /* free pages still waiting for that */
+	struct free_area free_area[NR_PAGE_ORDERS_MAX];
+	struct per_cpu_pages pcp;
+};
+
+static inline uint64_t
+zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + z->spanned_pages;
+}
+
+#endif /* HVO_MMZONE_H */

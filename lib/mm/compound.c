@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compound pages: what a tail's compound_head (compound_info in the 2026
+ * kernel) holds, the bytes of a plain tail, and compound_head() with the
+ * fake-head fix-up classic HVO needs (include/linux/page-flags.h).
+ */
+#include <string.h>
+
+#include "mm/compound.h"
+
+/* Does the 2026 kernel encode compound_info as a mask on this machine? */
+bool
+compound_info_has_mask(const struct hvo_machine *m)
+{
+	return m->compound_mask;
+}
+
+/* What a tail's compound_head / compound_info holds for this head. */
+uint64_t
+compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order)
+{
+	if (compound_info_has_mask(m))
+		return ~((UINT64_C(1) << (order + ilog2_u64(m->cfg.struct_page_size))) - 1) | 1;
+	return head_va + 1;
+}
+
+/* The bytes of a plain tail struct page, written at @p (host memory). */
+void
+init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
+		   unsigned zone)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t flags = (uint64_t)zone << ZONES_PGSHIFT;
+	uint64_t info = compound_info(m, 0, order), tail_mapping = TAIL_MAPPING;
+	uint32_t type = PAGE_TYPE_NONE;
+
+	memset(p, 0, l->size);
+	memcpy(p + l->flags, &flags, 8);
+	memcpy(p + l->lru, &info, 8);
+	if (l->mapping != PAGE_FIELD_ABSENT)
+		memcpy(p + l->mapping, &tail_mapping, 8);
+	memcpy(p + l->page_type, &type, 4);
+}
+
+int
+compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t info, flags, next;
+	int rc = kread64(m, page + l->lru, &info);
+
+	if (!rc)
+		rc = kread64(m, page + l->flags, &flags);
+	if (rc)
+		return rc;
+	if (info & 1) {
+		*head = compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
+						  : info - 1;
+		return 0;
+	}
+	/*
+	 * page_fixed_fake_head(): with classic HVO on, a page-aligned struct
+	 * page in a remapped tail page reads the head's bytes, PG_head and
+	 * all. Its page[1] tells the truth.
+	 */
+	if (m->hvo_fake_heads && flag_test(flags, PG_head) &&
+	    is_pow2(m->cfg.struct_page_size) &&
+	    !(page & (m->arch.page_size - 1))) {
+		rc = kread64(m, page + l->size + l->lru, &next);
+		if (rc)
+			return rc;
+		if (next & 1) {
+			*head = next - 1;
+			return 0;
+		}
+	}
+	*head = page;
+	return 0;
+}
+

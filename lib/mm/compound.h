@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compound pages: the head/tail encoding and compound_head().
+ */
+#ifndef HVO_COMPOUND_H
+#define HVO_COMPOUND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mm/page.h"
+
+/* Does the 2026 kernel encode compound_info as a mask on this machine? */
+bool
+compound_info_has_mask(const struct hvo_machine *m);
+
+/* What a tail's compound_head / compound_info holds for this head. */
+uint64_t
+compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order);
+
+/* A plain tail struct page of a compound page of @order, at host memory @p. */
+void
+init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
+		   unsigned zone);
+
+/* compound_head() for any struct page address, with the variant's rules. */
+int
+compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head);
+
+#endif /* HVO_COMPOUND_H */
