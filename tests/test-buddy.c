@@ -36,11 +36,11 @@ assert_same_state(struct hvo_machine *m, const struct buddy_state *before)
 static bool
 is_free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 {
-	uint64_t page = pfn_to_page(m, pfn), priv;
-	uint32_t type;
+	page_t page = pfn_to_page(m, pfn);
+	uint32_t type = page_type(m, page);
+	uint64_t priv = page_private(m, page);
 
-	assert_int_equal(page_get_type(m, page, &type), 0);
-	assert_int_equal(page_private(m, page, &priv), 0);
+	assert_int_equal(machine_oops_take(m, 0), 0);
 	return page_type_is(type, PGTY_buddy) && priv == order;
 }
 
@@ -405,10 +405,67 @@ test_pcp(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * A struct page store that faults is what the kernel oopses on. Here it is
+ * a sticky fault: the operation stops before host state takes in anything
+ * it read, reports the fault's own reason at its edge, and the next
+ * operation starts clean (split_page() of a block whose struct pages were
+ * made read-only under it).
+ */
+static void
+test_struct_page_fault_is_sticky(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+	uint64_t pfn, faults;
+	page_t tail;
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &pfn), 0);
+	tail = pfn_to_page(m, pfn + 1);
+	faults = tu_counter(m, "fault.write_protect");
+	assert_int_equal(pt_protect(m, tail, m->arch.page_kernel_ro), 0);
+	flush_tlb_all(m);
+
+	assert_int_equal(hvo_split_page(m, pfn, 1), -EFAULT);
+	assert_non_null(strstr(hvo_machine_error(m), "fault at va"));
+	assert_true(tu_counter(m, "fault.write_protect") > faults);
+	assert_false(machine_oopsed(m));
+
+	/* The next failure has its own reason: nothing is held any more. */
+	assert_int_equal(hvo_free_pages(m, pfn + 1, 0), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "not the start of an allocation"));
+
+	assert_int_equal(pt_protect(m, tail, m->arch.page_kernel), 0);
+	flush_tlb_all(m);
+	assert_int_equal(hvo_free_pages(m, pfn, 1), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* machine_err_wrap() puts a reason in context; a held reason stays. */
+static void
+test_error_reason_kept_in_one_place(void **state)
+{
+	struct hvo_machine *m = tu_machine(TINY);
+
+	(void)state;
+	assert_int_equal(machine_err(m, -ENOMEM, "first"), -ENOMEM);
+	machine_err_hold(m);
+	assert_int_equal(machine_err(m, -EINVAL, "second"), -EINVAL);
+	machine_err_release(m);
+	assert_string_equal(hvo_machine_error(m), "first");
+	assert_int_equal(machine_err_wrap(m, -EIO, "while doing %s", "it"), -EIO);
+	assert_string_equal(hvo_machine_error(m), "while doing it: first");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_struct_page_fault_is_sticky),
+		cmocka_unit_test(test_error_reason_kept_in_one_place),
 		cmocka_unit_test(test_alloc_free_restores),
 		cmocka_unit_test(test_expand_leaves_halves),
 		cmocka_unit_test(test_merge_order),

@@ -116,6 +116,10 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = hugetlb_gather_bootmem(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: hugepages: %s", m->error);
+	/* A struct page fault anywhere in boot is an oops at boot. */
+	if (machine_oopsed(m))
+		return errf(err, errlen, machine_oops_take(m, 0), "boot: %s",
+			    m->error);
 	m->error[0] = '\0';
 	return 0;
 }

@@ -29,7 +29,7 @@ struct free_blocks {
 };
 
 static int
-free_blocks_add(struct free_blocks *fb, uint64_t pfn, unsigned order,
+free_blocks_add(struct free_blocks *fb, pfn_t pfn, unsigned order,
 		unsigned zone, bool pcp)
 {
 	if (fb->n == fb->max) {
@@ -68,15 +68,15 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 			      free_list_head_va(m, z, order);
 	uint64_t node = area->next, prev = head, n = 0;
 	const char *zn = m->zones[z].name;
-	uint32_t ref;
 
 	while (node != head) {
-		uint64_t pfn = (node - m->page_layout.lru - m->vmemmap_base) /
-			       m->cfg.struct_page_size;
-		uint64_t page = pfn_to_page(m, pfn), back, next, priv, flags;
-		uint32_t type;
+		pfn_t pfn = (node - m->page_layout.lru - m->vmemmap_base) /
+			    m->cfg.struct_page_size;
+		page_t page = pfn_to_page(m, pfn);
+		uint64_t back, next, priv, flags;
+		uint32_t type, ref;
 
-		if (node != page + m->page_layout.lru)
+		if (node != page_lru_va(m, page))
 			return FAIL(m, "buddy: zone %s order %u: link 0x%" PRIx64 " is not the lru of a struct page",
 				    zn, order, node);
 		if (n > m->phys.total_pages)
@@ -84,17 +84,23 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (!pfn_valid(&m->phys, pfn))
 			return FAIL(m, "buddy: zone %s order %u: pfn 0x%" PRIx64 " on the free list is not RAM",
 				    zn, order, pfn);
-		if (kread64(m, node, &next) || kread64(m, node + 8, &back) ||
-		    page_get_type(m, page, &type) || page_private(m, page, &priv) ||
-		    page_flags(m, page, &flags))
-			return FAIL(m, "buddy: zone %s order %u: struct page of pfn 0x%" PRIx64 " unreadable: %s",
-				    zn, order, pfn, m->error);
+		next = page_lru_next(m, page);
+		back = page_lru_prev(m, page);
+		type = page_type(m, page);
+		priv = page_private(m, page);
+		flags = page_flags(m, page);
+		ref = page_ref_count(m, page);
+		if (machine_oopsed(m)) {
+			machine_oops_take(m, 0);
+			return machine_err_wrap(m, -EUCLEAN,
+						"buddy: zone %s order %u: struct page of pfn 0x%" PRIx64 " unreadable",
+						zn, order, pfn);
+		}
 		if (back != prev)
 			return FAIL(m, "buddy: zone %s order %u: pfn 0x%" PRIx64 ": lru.prev is 0x%" PRIx64 ", expected 0x%" PRIx64,
 				    zn, order, pfn, back, prev);
 		if (pcp) {
-			if (type != PAGE_TYPE_NONE ||
-			    page_ref_count(m, page, &ref) || ref != 0)
+			if (type != PAGE_TYPE_NONE || ref != 0)
 				return FAIL(m, "pcp: pfn 0x%" PRIx64 " on zone %s's order-%u pcp list is not a free page (page_type 0x%08x)",
 					    pfn, zn, order, type);
 		} else if (!page_type_is(type, PGTY_buddy)) {
@@ -424,6 +430,8 @@ machine_check(struct hvo_machine *m)
 		rc = check_vmemmap(m);
 	if (!rc)
 		rc = hugetlb_check(m);
+	/* A struct page no rule could read is the check's failure too. */
+	rc = machine_oops_take(m, rc);
 	if (!rc)
 		m->error[0] = '\0';
 	return rc;

@@ -16,9 +16,29 @@ machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (m->err_hold)
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(m->error, sizeof(m->error), fmt, ap);
 	va_end(ap);
+	return rc;
+}
+
+int
+machine_err_wrap(struct hvo_machine *m, int rc, const char *fmt, ...)
+{
+	char reason[sizeof(m->error)];
+	size_t n;
+	va_list ap;
+
+	if (m->err_hold)
+		return rc;
+	memcpy(reason, m->error, sizeof(reason));
+	va_start(ap, fmt);
+	vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	va_end(ap);
+	n = strlen(m->error);
+	snprintf(m->error + n, sizeof(m->error) - n, ": %s", reason);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #ifndef HVO_MACHINE_H
 #define HVO_MACHINE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -93,13 +94,90 @@ struct hvo_machine {
 		void *ctx;
 	} trace;
 	uint64_t counter[CNT__COUNT];
+	/*
+	 * A struct page load or store that faulted: the kernel would oops.
+	 * The first fault of an operation sticks, its reason held in error[],
+	 * until the operation's edge takes it (machine_oops_take()).
+	 */
+	int oops;
+	unsigned err_hold;      /* machine_err() keeps error[] while > 0 */
 	char error[256];
 };
 
-/* Record the reason of a failure and return rc. */
+/*
+ * Record the reason of a failure and return rc. While the reason is held
+ * (an oops, or a rollback between machine_err_hold() and
+ * machine_err_release()), the first reason stays and this only returns rc.
+ */
 int
 machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
 	HVO_PRINTF(3, 4);
+
+/*
+ * Put a failure the reason in error[] explains into context: the reason
+ * becomes "<fmt ...>: <the reason it was>". Returns rc.
+ */
+int
+machine_err_wrap(struct hvo_machine *m, int rc, const char *fmt, ...)
+	HVO_PRINTF(3, 4);
+
+/*
+ * Undoing a failed step may fail on its own (and say so); the reason the
+ * caller reports is the step's. Hold it across the undo.
+ */
+static inline void
+machine_err_hold(struct hvo_machine *m)
+{
+	m->err_hold++;
+}
+
+static inline void
+machine_err_release(struct hvo_machine *m)
+{
+	m->err_hold--;
+}
+
+/*
+ * A struct page access faulted (the fault's reason is in error[]): remember
+ * the first one, and keep its reason, until the operation's edge.
+ */
+static inline void
+machine_oops(struct hvo_machine *m, int rc)
+{
+	if (m->oops)
+		return;
+	m->oops = rc ? rc : -EFAULT;
+	machine_err_hold(m);
+}
+
+/* Has this operation met a faulting struct page access? */
+static inline bool
+machine_oopsed(const struct hvo_machine *m)
+{
+	return m->oops != 0;
+}
+
+/* @rc, or the fault the operation met (which it did not take). */
+static inline int
+machine_oops_rc(const struct hvo_machine *m, int rc)
+{
+	return m->oops ? m->oops : rc;
+}
+
+/*
+ * The edge of an operation: its result, which is the fault if it met one
+ * (whatever it would have returned), and the machine ready for the next.
+ */
+static inline int
+machine_oops_take(struct hvo_machine *m, int rc)
+{
+	if (!m->oops)
+		return rc;
+	rc = m->oops;
+	m->oops = 0;
+	machine_err_release(m);
+	return rc;
+}
 
 static inline void
 count(struct hvo_machine *m, enum hvo_counter_id id)

@@ -9,6 +9,21 @@
 
 #include <stdint.h>
 
+/*
+ * Four kinds of 64-bit number run through lib/, and C cannot tell them
+ * apart; their type names do, as the kernel's phys_addr_t and struct page *
+ * do there:
+ *   pfn_t        a page frame number (the kernel's plain unsigned long pfn)
+ *   phys_addr_t  a physical address (of a frame, or of an entry in a table)
+ *   kva_t        a kernel virtual address
+ *   page_t       the kernel virtual address of a struct page in the vmemmap
+ *                (what the kernel holds as struct page *)
+ */
+typedef uint64_t pfn_t;
+typedef uint64_t phys_addr_t;
+typedef uint64_t kva_t;
+typedef uint64_t page_t;
+
 #define PAGE_FIELD_ABSENT 0xffffu
 
 struct page_layout {

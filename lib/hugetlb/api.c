@@ -88,7 +88,7 @@ hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 	h = hstate_or_err(m, size);
 	if (!h)
 		return -EINVAL;
-	return set_max_huge_pages(m, h, nr, false);
+	return machine_oops_take(m, set_max_huge_pages(m, h, nr, false));
 }
 
 HVO_EXPORT int
@@ -102,13 +102,13 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 	h = hstate_or_err(m, size);
 	if (!h)
 		return -EINVAL;
-	rc = set_max_huge_pages(m, h, nr, true);
+	rc = machine_oops_take(m, set_max_huge_pages(m, h, nr, true));
 	/* Like the kernel's sysfs write: running out of memory is not an error. */
 	return rc == -ENOMEM || rc == -EBUSY ? 0 : rc;
 }
 
 HVO_EXPORT int
-hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn)
+hvo_hugepage_get(struct hvo_machine *m, uint64_t size, pfn_t *pfn)
 {
 	struct hstate *h;
 
@@ -129,7 +129,7 @@ hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn)
 }
 
 static struct huge_page *
-hugepage_or_err(struct hvo_machine *m, uint64_t pfn, struct hstate **h)
+hugepage_or_err(struct hvo_machine *m, pfn_t pfn, struct hstate **h)
 {
 	struct huge_page *hp = find_huge_page(m, pfn, h);
 
@@ -140,7 +140,7 @@ hugepage_or_err(struct hvo_machine *m, uint64_t pfn, struct hstate **h)
 }
 
 HVO_EXPORT int
-hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn)
+hvo_hugepage_put(struct hvo_machine *m, pfn_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
@@ -160,7 +160,7 @@ hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn)
 
 /* A pool hugepage that is free, for the vmemmap operations; or the error. */
 static int
-free_hugepage(struct hvo_machine *m, uint64_t pfn, struct hstate **h,
+free_hugepage(struct hvo_machine *m, pfn_t pfn, struct hstate **h,
 	      struct huge_page **hp)
 {
 	if (!m)
@@ -175,7 +175,7 @@ free_hugepage(struct hvo_machine *m, uint64_t pfn, struct hstate **h,
 }
 
 HVO_EXPORT int
-hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
+hvo_hugepage_optimize(struct hvo_machine *m, pfn_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
@@ -190,17 +190,19 @@ hvo_hugepage_optimize(struct hvo_machine *m, uint64_t pfn)
 		return machine_err(m, -EINVAL, "%s", HVO_REASON_OFF);
 	if (!hugetlb_vmemmap_optimizable(m, h, &why))
 		return machine_err(m, -EINVAL, "%s hugepages: %s", h->name, why);
-	return hugetlb_vmemmap_optimize_folio(m, h, hp);
+	return machine_oops_take(m, hugetlb_vmemmap_optimize_folio(m, h, hp));
 }
 
 HVO_EXPORT int
-hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn)
+hvo_hugepage_restore(struct hvo_machine *m, pfn_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
 	int rc = free_hugepage(m, pfn, &h, &hp);
 
-	return rc ? rc : hugetlb_vmemmap_restore_folio(m, h, hp);
+	if (rc)
+		return rc;
+	return machine_oops_take(m, hugetlb_vmemmap_restore_folio(m, h, hp));
 }
 
 HVO_EXPORT int
@@ -255,11 +257,11 @@ hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask)
 }
 
 HVO_EXPORT int
-hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags)
+hvo_kpageflags(struct hvo_machine *m, pfn_t pfn, uint64_t *flags)
 {
 	if (!m || !flags)
 		return -EINVAL;
-	return stable_page_flags(m, pfn, flags);
+	return machine_oops_take(m, stable_page_flags(m, pfn, flags));
 }
 
 HVO_EXPORT int
@@ -288,7 +290,7 @@ hvo_kpageflags_describe(uint64_t flags, char *buf, size_t len)
 
 HVO_EXPORT int
 hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
-		 uint64_t *pfn)
+		 pfn_t *pfn)
 {
 	struct hstate *h;
 

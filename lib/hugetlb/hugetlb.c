@@ -12,7 +12,6 @@
 
 #include "hugetlb/hugetlb.h"
 #include "mm/compound.h"
-#include "mm/page.h"
 
 #define HPG_vmemmap_optimized 4
 
@@ -25,13 +24,6 @@
 #define KPF_NOPAGE		20
 #define KPF_RESERVED		32
 
-/* Write 8 bytes at a struct page field, if the layout has it. */
-static int
-field64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t v)
-{
-	return off == PAGE_FIELD_ABSENT ? 0 : kwrite64(m, page + off, v);
-}
-
 /*
  * prep_compound_page() and init_new_hugetlb_folio(): every tail becomes a
  * plain tail (written from one template per vmemmap page, as the memmap
@@ -39,20 +31,20 @@ field64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t v)
  * empty deferred list) and page[3] (no subpool, no cgroups).
  */
 static int
-prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
+prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 {
-	const struct page_layout *l = page_layout(m);
-	uint64_t nr = UINT64_C(1) << h->order, head = pfn_to_page(m, pfn);
+	uint64_t nr = UINT64_C(1) << h->order;
+	page_t head = pfn_to_page(m, pfn);
 	unsigned zone = pfn_zone(m, pfn);
+	uint64_t zone_flags = (uint64_t)zone << ZONES_PGSHIFT;
 	uint8_t tpl[256];
-	uint64_t flags;
 	int rc;
 
 	init_compound_tail(m, tpl, h->order, zone);
 	if (!compound_info_has_mask(m)) {
-		uint64_t info = head + 1;
+		uint64_t info = compound_info(m, head, h->order);
 
-		memcpy(tpl + l->lru, &info, 8);
+		memcpy(tpl + page_layout(m)->lru, &info, 8);
 	}
 	rc = memmap_write_tails(m, pfn + 1, nr - 1, tpl,
 				compound_info_has_mask(m) ? MEMMAP_NO_HEAD : pfn);
@@ -60,82 +52,54 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
 		return rc;
 
 	/* The head: PG_head, the hugetlb type, no HPG flags, no references. */
-	flags = ((uint64_t)zone << ZONES_PGSHIFT) | (UINT64_C(1) << PG_head);
-	rc = kwrite64(m, head + l->flags, flags);
-	if (!rc)
-		rc = kwrite64(m, head + l->lru, head + l->lru);
-	if (!rc)
-		rc = kwrite64(m, head + l->lru_prev, head + l->lru);
-	if (!rc)
-		rc = field64(m, head, l->mapping, 0);
-	if (!rc)
-		rc = set_page_private(m, head, 0);
-	if (!rc)
-		rc = kwrite32(m, head + l->page_type, PGTY_hugetlb << 24);
-	if (!rc)
-		rc = set_page_count(m, head, 0);
+	set_page_flags(m, head, zone_flags | (UINT64_C(1) << PG_head));
+	set_page_lru_next(m, head, page_lru_va(m, head));
+	set_page_lru_prev(m, head, page_lru_va(m, head));
+	set_page_mapping(m, head, 0);
+	set_page_private(m, head, 0);
+	page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
+	set_page_count(m, head, 0);
 
 	/* page[1]: folio_set_order() and the mapcounts. */
-	uint64_t p1 = head + l->size;
+	set_folio_flags_1(m, head, zone_flags | h->order);
+	set_folio_large_mapcount(m, head, UINT32_MAX);
+	set_folio_entire_mapcount(m, head, UINT32_MAX);
+	set_folio_mapped_and_pincount(m, head, 0);
+	set_folio_nr_pages(m, head, nr);
 
-	if (!rc)
-		rc = kwrite64(m, p1 + l->flags,
-			      ((uint64_t)zone << ZONES_PGSHIFT) | h->order);
-	if (!rc)
-		rc = kwrite32(m, p1 + l->lru_prev, UINT32_MAX);     /* _large_mapcount */
-	if (!rc)
-		rc = kwrite32(m, p1 + l->lru_prev + 4, UINT32_MAX); /* _entire_mapcount */
-	if (!rc)
-		rc = field64(m, p1, l->mapping, 0);   /* _nr_pages_mapped, _pincount */
-	if (!rc)
-		rc = field64(m, p1, l->index, nr);    /* _folio_nr_pages */
+	/* page[2]: INIT_LIST_HEAD(&folio->_deferred_list). */
+	folio_init_deferred_list(m, head);
 
-	/* page[2]: INIT_LIST_HEAD(&folio->_deferred_list) over lru.prev, mapping. */
-	uint64_t p2 = p1 + l->size;
-
-	if (!rc && l->mapping != PAGE_FIELD_ABSENT) {
-		rc = kwrite64(m, p2 + l->lru_prev, p2 + l->lru_prev);
-		if (!rc)
-			rc = kwrite64(m, p2 + l->mapping, p2 + l->lru_prev);
-	}
-
-	/* page[3]: _hugetlb_subpool, _hugetlb_cgroup(_rsvd), _hugetlb_hwpoison. */
-	uint64_t p3 = p2 + l->size;
-
-	if (!rc)
-		rc = kwrite64(m, p3 + l->lru_prev, 0);
-	if (!rc)
-		rc = field64(m, p3, l->mapping, 0);
-	if (!rc)
-		rc = field64(m, p3, l->index, 0);
-	if (!rc)
-		rc = set_page_private(m, p3, 0);
-	return rc;
+	/* page[3]: no subpool, no cgroups, no hwpoison list. */
+	set_folio_hugetlb_subpool(m, head, 0);
+	set_folio_hugetlb_cgroup(m, head, 0);
+	set_folio_hugetlb_cgroup_rsvd(m, head, 0);
+	set_folio_hugetlb_hwpoison(m, head, 0);
+	return machine_oops_rc(m, 0);
 }
 
-int
-folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on)
+void
+folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on)
 {
-	uint64_t head = pfn_to_page(m, pfn), priv;
-	int rc = page_private(m, head, &priv);
+	page_t head = pfn_to_page(m, pfn);
+	uint64_t priv = page_private(m, head);
 
-	if (rc)
-		return rc;
 	if (on)
 		priv |= UINT64_C(1) << HPG_vmemmap_optimized;
 	else
 		priv &= ~(UINT64_C(1) << HPG_vmemmap_optimized);
-	return set_page_private(m, head, priv);
+	set_page_private(m, head, priv);
 }
 
-/* The R5 fix: page[3]'s _hugetlb_cgroup back to TAIL_MAPPING. */
-int
-folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn)
+/*
+ * page[3]'s _hugetlb_cgroup overlays ->mapping: back to TAIL_MAPPING before
+ * a fakehead restore copies the head page into tail pages (the fix that
+ * doc/KERNEL-BUGS.md calls "fakehead restore copies the cgroup pointer").
+ */
+void
+folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn)
 {
-	const struct page_layout *l = page_layout(m);
-
-	return field64(m, pfn_to_page(m, pfn) + 3 * l->size, l->mapping,
-		       TAIL_MAPPING);
+	set_folio_hugetlb_cgroup(m, pfn_to_page(m, pfn), TAIL_MAPPING);
 }
 
 unsigned
@@ -210,7 +174,7 @@ hp_index_init(struct hp_index *ix, uint64_t base_pfn, uint64_t nr_pfns,
 
 /* The slot of a head pfn, or NULL if no hugepage can start there. */
 static uint64_t *
-hp_index_slot(const struct hp_index *ix, uint64_t pfn)
+hp_index_slot(const struct hp_index *ix, pfn_t pfn)
 {
 	uint64_t i = (pfn - ix->base_pfn) >> ix->shift;
 
@@ -221,7 +185,7 @@ hp_index_slot(const struct hp_index *ix, uint64_t pfn)
 }
 
 static void
-hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
+hp_index_set(struct hp_index *ix, pfn_t pfn, uint32_t hstate, uint64_t k)
 {
 	uint64_t *sl = hp_index_slot(ix, pfn);
 
@@ -230,7 +194,7 @@ hp_index_set(struct hp_index *ix, uint64_t pfn, uint32_t hstate, uint64_t k)
 }
 
 static void
-hp_index_del(struct hp_index *ix, uint64_t pfn)
+hp_index_del(struct hp_index *ix, pfn_t pfn)
 {
 	uint64_t *sl = hp_index_slot(ix, pfn);
 
@@ -304,7 +268,7 @@ size_to_hstate(struct hvo_machine *m, uint64_t size)
 }
 
 struct huge_page *
-find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
+find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs)
 {
 	const uint64_t *sl = hp_index_slot(&m->hugetlb->hp_index, pfn);
 	struct hstate *h;
@@ -318,7 +282,7 @@ find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs)
 }
 
 static int
-pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
+pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 {
 	if (h->nr == h->cap) {
 		uint64_t cap = h->cap ? h->cap * 2 : 16;
@@ -341,7 +305,7 @@ pool_add(struct hvo_machine *m, struct hstate *h, uint64_t pfn, bool bootmem)
 
 /* alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator. */
 static int
-alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t *pfn)
+alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 {
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
@@ -350,7 +314,7 @@ alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, uint64_t *pfn
 }
 
 static int
-free_huge_frames(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
+free_huge_frames(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 {
 	if (h->order > m->arch.max_page_order)
 		return free_contig_range(m, pfn, h->order);
@@ -363,38 +327,39 @@ free_huge_frames(struct hvo_machine *m, struct hstate *h, uint64_t pfn)
  * reason, or NULL.
  */
 static const char *
-check_free_tails(struct hvo_machine *m, struct hstate *h, uint64_t pfn,
-		 uint64_t *bad_pfn)
+check_free_tails(struct hvo_machine *m, struct hstate *h, pfn_t pfn,
+		 pfn_t *bad_pfn)
 {
 	const struct page_layout *l = page_layout(m);
-	uint64_t head = pfn_to_page(m, pfn), nr = UINT64_C(1) << h->order;
+	page_t head = pfn_to_page(m, pfn);
+	uint64_t nr = UINT64_C(1) << h->order;
+	bool has_mapping = l->mapping != PAGE_FIELD_ABSENT;
 
 	for (uint64_t i = 1; i < nr; i++) {
-		uint64_t page = head + i * l->size, v = 0, ch;
-		uint32_t a = 0, b = 0;
+		page_t page = head + i * l->size;
 
 		*bad_pfn = pfn + i;
 		if (i == 1) {
-			if (kread32(m, page + l->lru_prev + 4, &a) || a != UINT32_MAX)
+			if (folio_entire_mapcount(m, head) != UINT32_MAX)
 				return "nonzero entire_mapcount";
-			if (kread32(m, page + l->lru_prev, &b) || b != UINT32_MAX)
+			if (folio_large_mapcount(m, head) != UINT32_MAX)
 				return "nonzero large_mapcount";
-			if (l->mapping != PAGE_FIELD_ABSENT &&
-			    (kread64(m, page + l->mapping, &v) || v != 0))
+			if (folio_mapped_and_pincount(m, head) != 0)
 				return "nonzero nr_pages_mapped or pincount";
 		} else if (i == 2) {
-			if (l->mapping != PAGE_FIELD_ABSENT &&
-			    (kread64(m, page + l->lru_prev, &v) ||
-			     v != page + l->lru_prev))
+			if (has_mapping && folio_deferred_list_next(m, head) !=
+					   folio_deferred_list_va(m, head))
 				return "on deferred list";
-		} else if (i > 3 && l->mapping != PAGE_FIELD_ABSENT) {
-			if (kread64(m, page + l->mapping, &v) || v != TAIL_MAPPING)
+		} else if (i > 3 && has_mapping) {
+			if (page_mapping(m, page) != TAIL_MAPPING)
 				return "corrupted mapping in tail page";
 		}
-		if (kread64(m, page + l->lru, &v) || !(v & 1))
+		if (!(page_compound_info(m, page) & 1))
 			return "PageTail not set";
-		if (compound_head(m, page, &ch) || ch != head)
+		if (compound_head(m, page) != head)
 			return "compound_head not consistent";
+		if (machine_oopsed(m))
+			return "struct page unreadable";
 	}
 	return NULL;
 }
@@ -424,11 +389,12 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 	/* free_pages_prepare(): every struct page clean, as a free page. */
 	page_template(m, pfn_zone(m, hp->pfn), false, 0, tpl);
 	rc = memmap_write_pages(m, hp->pfn, nr, tpl);
-	if (!rc)
-		rc = set_page_count(m, pfn_to_page(m, hp->pfn), 1);
-	if (!rc)
-		rc = free_huge_frames(m, h, hp->pfn);
-	return rc;
+	if (rc)
+		return rc;
+	set_page_count(m, pfn_to_page(m, hp->pfn), 1);
+	if (machine_oopsed(m))
+		return m->oops;
+	return free_huge_frames(m, h, hp->pfn);
 }
 
 /* Take slot k out of the pool; the last page moves into it. */
@@ -507,9 +473,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 				break;
 		}
 		if (rc && !partial) {
-			char why[256];
-
-			memcpy(why, m->error, sizeof(why));
+			machine_err_hold(m);
 			while (h->nr > first) {
 				struct huge_page *hp = &h->pages[h->nr - 1];
 
@@ -517,7 +481,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 				update_and_free_hugetlb_folio(m, h, hp);
 				pool_remove(m, h, h->nr - 1);
 			}
-			memcpy(m->error, why, sizeof(why));
+			machine_err_release(m);
 			return rc;
 		}
 		/* prep_and_add_allocated_folios(): one HVO batch. */
@@ -572,9 +536,9 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			pool_remove(m, h, k);
 		}
 		if (!rc && stuck)
-			return machine_err(m, -ENOMEM,
-					   "%" PRIu64 " %s hugepages stay in the pool: their vmemmap could not be restored (%s)",
-					   stuck, h->name, m->error);
+			return machine_err_wrap(m, -ENOMEM,
+						"%" PRIu64 " %s hugepages stay in the pool: their vmemmap could not be restored",
+						stuck, h->name);
 		if (!rc && count_ < in_use)
 			return machine_err(m, -EBUSY,
 					   "%" PRIu64 " %s hugepages are in use; the pool keeps them",
@@ -651,37 +615,28 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 }
 
 int
-stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *out)
+stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 {
-	uint64_t page, flags, head, hflags, info;
-	uint32_t type, htype;
-	int rc;
+	page_t page, head;
+	uint64_t flags, info;
+	uint32_t type;
 
 	if (!pfn_valid(&m->phys, pfn)) {
 		*out = UINT64_C(1) << KPF_NOPAGE;
 		return 0;
 	}
 	page = pfn_to_page(m, pfn);
-	rc = page_flags(m, page, &flags);
-	if (!rc)
-		rc = kread64(m, page + page_layout(m)->lru, &info);
-	if (!rc)
-		rc = compound_head(m, page, &head);
-	if (!rc)
-		rc = page_get_type(m, page, &type);
-	if (rc)
-		return rc;
+	flags = page_flags(m, page);
+	info = page_compound_info(m, page);
+	head = compound_head(m, page);
+	type = page_type(m, page);
 	*out = 0;
 	/* PageCompound(): PG_head, or a tail's bit 0. */
 	if (flag_test(flags, PG_head) || (info & 1)) {
-		rc = page_flags(m, head, &hflags);
-		if (!rc)
-			rc = page_get_type(m, head, &htype);
-		if (rc)
-			return rc;
+		page_flags(m, head); /* the kernel reads the head's flags */
 		*out |= UINT64_C(1) << (head == page ? KPF_COMPOUND_HEAD :
 						       KPF_COMPOUND_TAIL);
-		if (page_type_is(htype, PGTY_hugetlb))
+		if (page_type_is(page_type(m, head), PGTY_hugetlb))
 			*out |= UINT64_C(1) << KPF_HUGE;
 	}
 	if (page_type_is(type, PGTY_buddy))
@@ -690,11 +645,22 @@ stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *out)
 		*out |= UINT64_C(1) << KPF_RESERVED;
 	if (flag_test(flags, PG_hwpoison))
 		*out |= UINT64_C(1) << KPF_HWPOISON;
-	return 0;
+	if (machine_oopsed(m))
+		*out = 0;
+	return machine_oops_rc(m, 0);
 }
 
-/* The pfn behind a kernel virtual address of the vmemmap. */
 #define FAIL(m, ...) machine_err((m), -EUCLEAN, __VA_ARGS__)
+
+/* A rule met a struct page it cannot read: the fault, said as the rule's. */
+static int
+check_unreadable(struct hvo_machine *m, pfn_t pfn)
+{
+	machine_oops_take(m, 0);
+	return machine_err_wrap(m, -EUCLEAN,
+				"hvo: struct page of pfn 0x%" PRIx64 " unreadable",
+				pfn);
+}
 
 /*
  * Rule "hvo": the vmemmap of each optimized hugepage maps exactly as its
@@ -730,11 +696,11 @@ check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 				    want_w ? "RW" : "RO");
 	}
 	for (uint64_t i = 0; i < nr; i++) {
-		uint64_t page = start + i * m->cfg.struct_page_size, head;
+		page_t page = start + i * m->cfg.struct_page_size;
+		page_t head = compound_head(m, page);
 
-		if (compound_head(m, page, &head))
-			return FAIL(m, "hvo: struct page of pfn 0x%" PRIx64 " unreadable: %s",
-				    hp->pfn + i, m->error);
+		if (machine_oopsed(m))
+			return check_unreadable(m, hp->pfn + i);
 		if (head != start)
 			return FAIL(m, "hvo: pfn 0x%" PRIx64 " of the %s hugepage at pfn 0x%" PRIx64 " resolves to head 0x%" PRIx64 ", not 0x%" PRIx64,
 				    hp->pfn + i, h->name, hp->pfn, head, start);

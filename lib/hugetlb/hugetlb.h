@@ -139,7 +139,7 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 
 /* /proc/kpageflags bits of a pfn. */
 int
-stable_page_flags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
+stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *flags);
 
 /* The checker's hugetlb rules. */
 int
@@ -150,15 +150,18 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 		   bool partial);
 
 /* HPG_vmemmap_optimized in the head's private. */
-int
-folio_set_vmemmap_optimized(struct hvo_machine *m, uint64_t pfn, bool on);
+void
+folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on);
 
-/* Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a restore (R5). */
-int
-folio_reset_hugetlb_cgroup(struct hvo_machine *m, uint64_t pfn);
+/*
+ * Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a fakehead
+ * restore copies the head page (doc/KERNEL-BUGS.md).
+ */
+void
+folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn);
 
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *
-find_huge_page(struct hvo_machine *m, uint64_t pfn, struct hstate **hs);
+find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs);
 
 #endif /* HVO_HUGETLB_H */

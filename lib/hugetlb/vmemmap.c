@@ -125,9 +125,9 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 	}
 	/* A block from the buddy becomes pages that can be freed one by one;
 	 * memblock's is reserved memory, each page freed on its own anyway. */
-	rc = page_flags(m, pfn_to_page(m, block), &flags);
-	if (rc)
-		return rc;
+	flags = page_flags(m, pfn_to_page(m, block));
+	if (machine_oopsed(m))
+		return m->oops;
 	if (!flag_test(flags, PG_reserved)) {
 		rc = split_page(m, block, order);
 		if (rc)
@@ -329,11 +329,10 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
 static int
 free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 {
-	uint64_t flags;
-	int rc = page_flags(m, pfn_to_page(m, pfn), &flags);
+	uint64_t flags = page_flags(m, pfn_to_page(m, pfn));
 
-	if (rc)
-		return rc;
+	if (machine_oopsed(m))
+		return m->oops;
 	count(m, CNT_HVO_VMEMMAP_FREED);
 	if (flag_test(flags, PG_reserved))
 		return free_reserved_page(m, pfn);
@@ -413,13 +412,11 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 			.vmemmap_head = head,
 			.vmemmap_pages = &back,
 		};
-		char why[256];
-
-		memcpy(why, m->error, sizeof(why));
+		machine_err_hold(m);
 		vmemmap_remap_range(m, start, done, &undo);
+		machine_err_release(m);
 		list->n = first;
 		count(m, CNT_HVO_ROLLBACK);
-		memcpy(m->error, why, sizeof(why));
 	}
 	return rc;
 }
@@ -445,16 +442,13 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 			count(m, CNT_HVO_VMEMMAP_ALLOCED);
 	}
 	if (rc) {
-		char why[256];
-
-		memcpy(why, m->error, sizeof(why));
+		machine_err_hold(m);
 		for (size_t i = 0; i < list.n; i++)
 			free_pages(m, list.pfn[i], 0);
+		machine_err_release(m);
 		free(list.pfn);
-		memcpy(m->error, why, sizeof(why));
-		return machine_err(m, -ENOMEM,
-				   "cannot restore the vmemmap: %s (the hugepage stays optimized)",
-				   why);
+		return machine_err_wrap(m, -ENOMEM,
+					"cannot restore the vmemmap (the hugepage stays optimized)");
 	}
 	walk->remap_pte = vmemmap_restore_pte;
 	walk->vmemmap_pages = &list;
@@ -518,9 +512,9 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	 * Set the flag before remapping: without a flush, stale TLB entries
 	 * may still write the old struct pages, so both copies carry it.
 	 */
-	rc = folio_set_vmemmap_optimized(m, hp->pfn, true);
-	if (rc)
-		return rc;
+	folio_set_vmemmap_optimized(m, hp->pfn, true);
+	if (machine_oopsed(m))
+		return m->oops;
 	if (v != HVO_VARIANT_KEEP2) {
 		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &head);
 		if (rc && v == HVO_VARIANT_SHAREDTAIL) {
@@ -548,14 +542,10 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	}
 	rc = vmemmap_remap_free(m, start, end, head, &tail, flags, list);
 	if (rc) {
-		char why[256];
-
-		memcpy(why, m->error, sizeof(why));
 		/* The unused head goes back with the rest. */
 		if (head != PFN_NONE)
 			pfn_list_add(list, head);
 		folio_set_vmemmap_optimized(m, hp->pfn, false);
-		memcpy(m->error, why, sizeof(why));
 		return rc;
 	}
 	hp->variant = v;
@@ -679,9 +669,9 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 		 * page[3]'s _hugetlb_cgroup (which overlays ->mapping) into
 		 * tail slots: reset it to TAIL_MAPPING first (R5).
 		 */
-		rc = folio_reset_hugetlb_cgroup(m, hp->pfn);
-		if (rc)
-			return rc;
+		folio_reset_hugetlb_cgroup(m, hp->pfn);
+		if (machine_oopsed(m))
+			return m->oops;
 		walk.reset_struct_pages = true;
 		walk.head_pfn = hp->pfn;
 		walk.order = h->order;
@@ -696,9 +686,9 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	rc = vmemmap_remap_alloc(m, start, end, &walk, nr);
 	if (rc)
 		return rc;
-	rc = folio_set_vmemmap_optimized(m, hp->pfn, false);
-	if (rc)
-		return rc;
+	folio_set_vmemmap_optimized(m, hp->pfn, false);
+	if (machine_oopsed(m))
+		return m->oops;
 	if (hp->variant == HVO_VARIANT_FAKEHEAD)
 		m->hvo_fake_heads--;
 	hp->variant = HVO_VARIANT_OFF;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The public face of the page allocator.
+ * The public face of the page allocator. Each call is an operation's edge:
+ * a struct page fault met inside it is its result (machine_oops_take()).
  */
 #include <errno.h>
 #include <string.h>
@@ -23,7 +24,7 @@ gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)
 
 HVO_EXPORT int
 hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
-		uint64_t *pfn)
+		pfn_t *pfn)
 {
 	enum zone_type z = ZONE_NORMAL;
 	int rc;
@@ -31,19 +32,21 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 	if (!m || !pfn)
 		return -EINVAL;
 	rc = gfp_zone(m, gfp, &z);
-	return rc ? rc : alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+	if (!rc)
+		rc = alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+	return machine_oops_take(m, rc);
 }
 
 HVO_EXPORT int
-hvo_free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
+hvo_free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	if (!m)
 		return -EINVAL;
-	return free_pages(m, pfn, order);
+	return machine_oops_take(m, free_pages(m, pfn, order));
 }
 
 HVO_EXPORT int
-hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+hvo_split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	if (!m)
 		return -EINVAL;
@@ -52,12 +55,12 @@ hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "split_page: pfn or order %u out of range",
 				   order);
-	return split_page(m, pfn, order);
+	return machine_oops_take(m, split_page(m, pfn, order));
 }
 
 HVO_EXPORT int
 hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
-		 uint64_t *pfn)
+		 pfn_t *pfn)
 {
 	enum zone_type z = ZONE_NORMAL;
 	int rc;
@@ -65,15 +68,17 @@ hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 	if (!m || !pfn)
 		return -EINVAL;
 	rc = gfp_zone(m, gfp, &z);
-	return rc ? rc : alloc_contig_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+	if (!rc)
+		rc = alloc_contig_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+	return machine_oops_take(m, rc);
 }
 
 HVO_EXPORT int
-hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order)
+hvo_free_contig(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	if (!m)
 		return -EINVAL;
-	return free_contig_range(m, pfn, order);
+	return machine_oops_take(m, free_contig_range(m, pfn, order));
 }
 
 HVO_EXPORT int
@@ -92,7 +97,7 @@ hvo_drain_pages(struct hvo_machine *m)
 {
 	if (!m)
 		return -EINVAL;
-	return drain_all_pages(m);
+	return machine_oops_take(m, drain_all_pages(m));
 }
 
 HVO_EXPORT int
@@ -100,7 +105,7 @@ hvo_machine_init_deferred(struct hvo_machine *m)
 {
 	if (!m)
 		return -EINVAL;
-	return memmap_init_deferred(m);
+	return machine_oops_take(m, memmap_init_deferred(m));
 }
 
 HVO_EXPORT int

@@ -12,17 +12,11 @@
 #include "mem/memmap.h"
 #include "mm/page.h"
 
-/* The list_head inside a struct page, and back (container_of). */
-static uint64_t
-page_lru(const struct hvo_machine *m, uint64_t pfn)
+/* The pfn whose struct page holds the list_head at @lru (container_of). */
+static pfn_t
+lru_to_pfn(const struct hvo_machine *m, kva_t lru)
 {
-	return pfn_to_page(m, pfn) + m->page_layout.lru;
-}
-
-static uint64_t
-lru_to_pfn(const struct hvo_machine *m, uint64_t lru)
-{
-	return page_to_pfn(m, lru - m->page_layout.lru);
+	return page_to_pfn(m, lru_to_page(m, lru));
 }
 
 uint64_t
@@ -38,18 +32,20 @@ free_list_head_va(const struct hvo_machine *m, enum zone_type z,
 }
 
 /* Write a link of the list: a struct page's lru, or the head in the zone. */
-static int
-set_link(struct hvo_machine *m, struct free_area *area, uint64_t head_va,
-	 uint64_t node, bool prev, uint64_t val)
+static void
+set_link(struct hvo_machine *m, struct free_area *area, kva_t head_va,
+	 kva_t node, bool prev, uint64_t val)
 {
 	if (node == head_va) {
 		if (prev)
 			area->prev = val;
 		else
 			area->next = val;
-		return 0;
+	} else if (prev) {
+		set_page_lru_prev(m, lru_to_page(m, node), val);
+	} else {
+		set_page_lru_next(m, lru_to_page(m, node), val);
 	}
-	return kwrite64(m, node + (prev ? 8 : 0), val);
 }
 
 uint64_t
@@ -61,137 +57,111 @@ pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
 }
 
 /* list_add() or list_add_tail() of a page's lru on a list in host memory. */
-static int
-list_add_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
-	      uint64_t pfn, bool tail)
+static void
+list_add_page(struct hvo_machine *m, struct free_area *area, kva_t head,
+	      pfn_t pfn, bool tail)
 {
-	const struct page_layout *l = page_layout(m);
-	uint64_t node = page_lru(m, pfn);
+	page_t page = pfn_to_page(m, pfn);
+	kva_t node = page_lru_va(m, page);
 	uint64_t prev = tail ? area->prev : head;
 	uint64_t next = tail ? head : area->next;
 	struct page_ref r;
-	int rc;
 
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	rc = page_ref_write64(m, &r, l->lru, next);
-	if (!rc)
-		rc = page_ref_write64(m, &r, l->lru_prev, prev);
-	if (!rc)
-		rc = set_link(m, area, head, next, true, node);
-	if (!rc)
-		rc = set_link(m, area, head, prev, false, node);
-	if (rc)
-		return rc;
+	page_ref_init(m, &r, page);
+	ref_set_lru(m, &r, next, prev);
+	set_link(m, area, head, next, true, node);
+	set_link(m, area, head, prev, false, node);
 	area->nr_free++;
-	return 0;
 }
 
 /* list_del() with the kernel's poison in the unlinked node. */
-static int
-list_del_page(struct hvo_machine *m, struct free_area *area, uint64_t head,
-	      uint64_t pfn)
+static void
+list_del_page(struct hvo_machine *m, struct free_area *area, kva_t head,
+	      pfn_t pfn)
 {
-	const struct page_layout *l = page_layout(m);
 	uint64_t next, prev;
 	struct page_ref r;
-	int rc;
 
 	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	rc = page_ref_read64(m, &r, l->lru, &next);
-	if (!rc)
-		rc = page_ref_read64(m, &r, l->lru_prev, &prev);
-	if (!rc)
-		rc = set_link(m, area, head, next, true, prev);
-	if (!rc)
-		rc = set_link(m, area, head, prev, false, next);
-	if (!rc)
-		rc = page_ref_write64(m, &r, l->lru, LIST_POISON1);
-	if (!rc)
-		rc = page_ref_write64(m, &r, l->lru_prev, LIST_POISON2);
-	if (rc)
-		return rc;
+	next = ref_lru_next(m, &r);
+	prev = ref_lru_prev(m, &r);
+	/* Links that could not be read must not reach the list heads. */
+	if (machine_oopsed(m))
+		return;
+	set_link(m, area, head, next, true, prev);
+	set_link(m, area, head, prev, false, next);
+	ref_set_lru(m, &r, LIST_POISON1, LIST_POISON2);
 	area->nr_free--;
-	return 0;
 }
 
 /* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
-static int
-add_to_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+static void
+add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		 unsigned order, bool tail)
 {
-	return list_add_page(m, &m->zones[z].free_area[order],
-			     free_list_head_va(m, z, order), pfn, tail);
+	list_add_page(m, &m->zones[z].free_area[order],
+		      free_list_head_va(m, z, order), pfn, tail);
 }
 
-static int
-del_from_free_list(struct hvo_machine *m, uint64_t pfn, enum zone_type z,
+static void
+del_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		   unsigned order)
 {
-	return list_del_page(m, &m->zones[z].free_area[order],
-			     free_list_head_va(m, z, order), pfn);
+	list_del_page(m, &m->zones[z].free_area[order],
+		      free_list_head_va(m, z, order), pfn);
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
 static int
-set_buddy_order(struct hvo_machine *m, uint64_t page, unsigned order)
+set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
 {
 	struct page_ref r;
-	int rc;
 
 	page_ref_init(m, &r, page);
-	rc = page_ref_write64(m, &r, page_layout(m)->private_, order);
-	return rc ? rc : page_ref_set_type(m, &r, PGTY_buddy);
+	ref_set_private(m, &r, order);
+	return page_ref_set_type(m, &r, PGTY_buddy);
 }
 
-static int
-clear_buddy(struct hvo_machine *m, uint64_t page)
+static void
+clear_buddy(struct hvo_machine *m, page_t page)
 {
-	const struct page_layout *l = page_layout(m);
 	struct page_ref r;
-	int rc;
 
 	page_ref_init(m, &r, page);
-	rc = page_ref_write32(m, &r, l->page_type, PAGE_TYPE_NONE);
-	return rc ? rc : page_ref_write64(m, &r, l->private_, 0);
+	ref_clear_page_type(m, &r);
+	ref_set_private(m, &r, 0);
 }
 
 /*
  * page_is_buddy(): the buddy is a free block of exactly this order in the
- * same zone. Unreadable struct pages are simply "not a buddy".
+ * same zone.
  */
 static bool
-page_is_buddy(struct hvo_machine *m, uint64_t buddy_pfn, unsigned order,
+page_is_buddy(struct hvo_machine *m, pfn_t buddy_pfn, unsigned order,
 	      enum zone_type z)
 {
-	const struct page_layout *l = page_layout(m);
-	uint64_t priv, flags;
 	struct page_ref r;
-	uint32_t type;
 
 	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi ||
 	    !pfn_valid(&m->phys, buddy_pfn))
 		return false;
 	page_ref_init(m, &r, pfn_to_page(m, buddy_pfn));
-	if (page_ref_read32(m, &r, l->page_type, &type) ||
-	    !page_type_is(type, PGTY_buddy))
+	if (!page_type_is(ref_page_type(m, &r), PGTY_buddy))
 		return false;
-	if (page_ref_read64(m, &r, l->private_, &priv) || priv != order)
+	if (ref_private(m, &r) != order)
 		return false;
-	if (page_ref_read64(m, &r, l->flags, &flags) ||
-	    flags_zonenum(flags) != (unsigned)z)
-		return false;
-	return true;
+	return flags_zonenum(ref_flags(m, &r)) == (unsigned)z;
 }
 
 static inline uint64_t
-__find_buddy_pfn(uint64_t pfn, unsigned order)
+__find_buddy_pfn(pfn_t pfn, unsigned order)
 {
 	return pfn ^ (UINT64_C(1) << order);
 }
 
 /* __free_one_page(): merge with free buddies as far as they go. */
 static int
-__free_one_page(struct hvo_machine *m, uint64_t pfn, unsigned order,
+__free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		enum zone_type z)
 {
 	unsigned max = m->arch.max_page_order;
@@ -204,11 +174,8 @@ __free_one_page(struct hvo_machine *m, uint64_t pfn, unsigned order,
 
 		if (!page_is_buddy(m, buddy, order, z))
 			break;
-		rc = del_from_free_list(m, buddy, z, order);
-		if (!rc)
-			rc = clear_buddy(m, pfn_to_page(m, buddy));
-		if (rc)
-			return rc;
+		del_from_free_list(m, buddy, z, order);
+		clear_buddy(m, pfn_to_page(m, buddy));
 		pfn &= buddy;
 		order++;
 	}
@@ -227,15 +194,13 @@ __free_one_page(struct hvo_machine *m, uint64_t pfn, unsigned order,
 
 		tail = page_is_buddy(m, higher, order + 1, z);
 	}
-	rc = add_to_free_list(m, pfn, z, order, tail);
-	if (rc)
-		return rc;
+	add_to_free_list(m, pfn, z, order, tail);
 	zone->free_pages += nr;
-	return 0;
+	return machine_oops_rc(m, 0);
 }
 
 int
-buddy_free_range(struct hvo_machine *m, uint64_t pfn, uint64_t n)
+buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
 	unsigned max = m->arch.max_page_order;
 
@@ -266,7 +231,7 @@ should_fail_alloc_page(struct hvo_machine *m)
 
 /* expand(): give back the halves we do not need, largest first. */
 static int
-expand(struct hvo_machine *m, uint64_t pfn, unsigned low, unsigned high,
+expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
        enum zone_type z)
 {
 	while (high > low) {
@@ -276,10 +241,9 @@ expand(struct hvo_machine *m, uint64_t pfn, unsigned low, unsigned high,
 		uint64_t half = pfn + (UINT64_C(1) << high);
 
 		rc = set_buddy_order(m, pfn_to_page(m, half), high);
-		if (!rc)
-			rc = add_to_free_list(m, half, z, high, false);
 		if (rc)
 			return rc;
+		add_to_free_list(m, half, z, high, false);
 	}
 	return 0;
 }
@@ -287,7 +251,7 @@ expand(struct hvo_machine *m, uint64_t pfn, unsigned low, unsigned high,
 /* __rmqueue_smallest(): the smallest free block that fits, split down. */
 static int
 __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
-		   uint64_t *pfn)
+		   pfn_t *pfn)
 {
 	struct zone *zone = &m->zones[z];
 	uint64_t head;
@@ -300,15 +264,13 @@ __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (area->next == head)
 			continue;
 		*pfn = lru_to_pfn(m, area->next);
-		rc = del_from_free_list(m, *pfn, z, cur);
-		if (!rc)
-			rc = clear_buddy(m, pfn_to_page(m, *pfn));
-		if (!rc)
-			rc = expand(m, *pfn, order, cur, z);
+		del_from_free_list(m, *pfn, z, cur);
+		clear_buddy(m, pfn_to_page(m, *pfn));
+		rc = expand(m, *pfn, order, cur, z);
 		if (rc)
 			return rc;
 		zone->free_pages -= UINT64_C(1) << order;
-		return 0;
+		return machine_oops_rc(m, 0);
 	}
 	return -ENOMEM;
 }
@@ -357,9 +319,8 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count)
 			continue;
 		/* The coldest page: the tail. */
 		pfn = lru_to_pfn(m, list->prev);
-		rc = list_del_page(m, list, head, pfn);
-		if (!rc)
-			rc = __free_one_page(m, pfn, o, z);
+		list_del_page(m, list, head, pfn);
+		rc = __free_one_page(m, pfn, o, z);
 		if (rc)
 			return rc;
 		pcp->count -= UINT64_C(1) << o;
@@ -383,25 +344,23 @@ drain_all_pages(struct hvo_machine *m)
 
 /* free_unref_page(): park a small free on the pcp list, drain if too many. */
 static int
-free_unref_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	int rc = list_add_page(m, &pcp->lists[order],
-			       pcp_list_head_va(m, z, order), pfn, false);
 
-	if (rc)
-		return rc;
+	list_add_page(m, &pcp->lists[order], pcp_list_head_va(m, z, order),
+		      pfn, false);
 	pcp->count += UINT64_C(1) << order;
 	if (pcp->count >= pcp->high)
 		return free_pcppages_bulk(m, z, pcp->batch);
-	return 0;
+	return machine_oops_rc(m, 0);
 }
 
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
 static int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
-		uint64_t *pfn)
+		pfn_t *pfn)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
 	struct free_area *list = &pcp->lists[order];
@@ -420,26 +379,23 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 			rc = __rmqueue_smallest(m, z, order, &p);
 			if (rc == -ENOMEM)
 				break;
-			if (!rc)
-				rc = list_add_page(m, list, head, p, true);
 			if (rc)
 				return rc;
+			list_add_page(m, list, head, p, true);
 			pcp->count += UINT64_C(1) << order;
 		}
 		if (list->next == head)
 			return -ENOMEM;
 	}
 	*pfn = lru_to_pfn(m, list->next);
-	rc = list_del_page(m, list, head, *pfn);
-	if (rc)
-		return rc;
+	list_del_page(m, list, head, *pfn);
 	pcp->count -= UINT64_C(1) << order;
-	return 0;
+	return machine_oops_rc(m, 0);
 }
 
 /* rmqueue(): the pcp for small orders, the buddy lists for the rest. */
 static int
-rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, uint64_t *pfn)
+rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, pfn_t *pfn)
 {
 	if (pcp_enabled(m, order))
 		return rmqueue_pcplist(m, z, order, pfn);
@@ -448,7 +404,7 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, uint64_t *pfn)
 
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum hvo_page_category cat, uint64_t *pfn)
+	    enum hvo_page_category cat, pfn_t *pfn)
 {
 	int rc = -ENOMEM;
 
@@ -484,9 +440,9 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (rc)
 		return rc;
 	/* prep_new_page(): the first page holds the reference. */
-	rc = set_page_count(m, pfn_to_page(m, *pfn), 1);
-	if (rc)
-		return rc;
+	set_page_count(m, pfn_to_page(m, *pfn), 1);
+	if (machine_oopsed(m))
+		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
@@ -499,7 +455,7 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
  * go back to the arena, for the next frame that is written.
  */
 static void
-release_frames(struct hvo_machine *m, uint64_t pfn, uint64_t n)
+release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
 	if (phys_release(&m->phys, pfn << m->arch.page_shift,
 			 n << m->arch.page_shift))
@@ -511,21 +467,19 @@ release_frames(struct hvo_machine *m, uint64_t pfn, uint64_t n)
  * joins the managed pages -- MemTotal grows -- and is freed like any other.
  */
 int
-free_reserved_page(struct hvo_machine *m, uint64_t pfn)
+free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 {
-	uint64_t page = pfn_to_page(m, pfn);
+	page_t page = pfn_to_page(m, pfn);
 	unsigned was;
-	int rc;
 
 	if (page_owner_free(&m->owner, pfn, 0, &was))
 		return machine_err(m, -EINVAL,
 				   "free_reserved_page: pfn 0x%" PRIx64 " is not a single boot page",
 				   pfn);
-	rc = page_set_flag(m, page, PG_reserved, false);
-	if (!rc)
-		rc = set_page_count(m, page, 0);
-	if (rc)
-		return rc;
+	page_set_flag(m, page, PG_reserved, false);
+	set_page_count(m, page, 0);
+	if (machine_oopsed(m))
+		return m->oops;
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
 	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
@@ -537,7 +491,7 @@ free_reserved_page(struct hvo_machine *m, uint64_t pfn)
 
 /* Explain why @pfn cannot be freed as an allocation of @order. */
 static int
-bad_free(struct hvo_machine *m, uint64_t pfn, unsigned order, int why,
+bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 	 unsigned was_order)
 {
 	uint64_t head;
@@ -559,11 +513,9 @@ bad_free(struct hvo_machine *m, uint64_t pfn, unsigned order, int why,
 
 /* Checks common to both free paths; changes nothing. */
 static int
-free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e;
-	uint64_t flags;
-	int rc;
 
 	if (!phys_is_ram(&m->phys, pfn << m->arch.page_shift,
 			 (UINT64_C(1) << order) << m->arch.page_shift))
@@ -577,18 +529,15 @@ free_prepare(struct hvo_machine *m, uint64_t pfn, unsigned order)
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
-	rc = page_flags(m, pfn_to_page(m, pfn), &flags);
-	if (rc)
-		return rc;
-	if (flag_test(flags, PG_reserved))
+	if (flag_test(page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
 				   pfn, hvo_page_category_name(po_cat(e)));
-	return 0;
+	return machine_oops_rc(m, 0);
 }
 
 static int
-free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
+free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
 	unsigned was;
@@ -596,9 +545,7 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 
 	page_owner_free(&m->owner, pfn, order, &was);
 	release_frames(m, pfn, UINT64_C(1) << order);
-	rc = set_page_count(m, pfn_to_page(m, pfn), 0);
-	if (rc)
-		return rc;
+	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
 	if (pcp_enabled(m, order))
@@ -617,7 +564,7 @@ free_block(struct hvo_machine *m, uint64_t pfn, unsigned order)
 }
 
 int
-free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
+free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	int rc;
 
@@ -630,28 +577,26 @@ free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order)
 }
 
 int
-split_page(struct hvo_machine *m, uint64_t pfn, unsigned order)
+split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e = page_owner_entry(&m->owner, pfn);
-	int rc;
 
 	if (!po_is_head(e) || po_order(e) != order)
 		return machine_err(m, -EINVAL,
 				   "split_page: pfn 0x%" PRIx64 " is not an allocation of order %u",
 				   pfn, order);
 	/* Every page gets its own reference, as set_page_refcounted(). */
-	for (uint64_t i = 1; i < (UINT64_C(1) << order); i++) {
-		rc = set_page_count(m, pfn_to_page(m, pfn + i), 1);
-		if (rc)
-			return rc;
-	}
+	for (uint64_t i = 1; i < (UINT64_C(1) << order); i++)
+		set_page_count(m, pfn_to_page(m, pfn + i), 1);
+	if (machine_oopsed(m))
+		return m->oops;
 	page_owner_split(&m->owner, pfn, order);
 	return 0;
 }
 
 /* Is [pfn, pfn + 2^order) made only of free MAX_PAGE_ORDER blocks? */
 static bool
-contig_range_free(struct hvo_machine *m, uint64_t pfn, unsigned order,
+contig_range_free(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		  enum zone_type z)
 {
 	unsigned max = m->arch.max_page_order;
@@ -694,18 +639,13 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 			    !contig_range_free(m, pfn, order, z))
 				continue;
 			for (uint64_t i = 0; i < nr; i += UINT64_C(1) << max) {
-				int rc = del_from_free_list(m, pfn + i, z, max);
-
-				if (!rc)
-					rc = clear_buddy(m, pfn_to_page(m, pfn + i));
-				if (rc)
-					return rc;
+				del_from_free_list(m, pfn + i, z, max);
+				clear_buddy(m, pfn_to_page(m, pfn + i));
 			}
 			zone->free_pages -= nr;
-			int rc = set_page_count(m, pfn_to_page(m, pfn), 1);
-
-			if (rc)
-				return rc;
+			set_page_count(m, pfn_to_page(m, pfn), 1);
+			if (machine_oopsed(m))
+				return m->oops;
 			page_owner_alloc(&m->owner, pfn, order, cat);
 			count(m, CNT_BUDDY_ALLOC);
 			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
@@ -720,7 +660,7 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 }
 
 int
-free_contig_range(struct hvo_machine *m, uint64_t pfn, unsigned order)
+free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	int rc;
 

@@ -28,7 +28,7 @@ zones_init(struct hvo_machine *m);
 
 /* The zone a present pfn belongs to. */
 enum zone_type
-pfn_zone(const struct hvo_machine *m, uint64_t pfn);
+pfn_zone(const struct hvo_machine *m, pfn_t pfn);
 
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
@@ -49,7 +49,7 @@ drain_all_pages(struct hvo_machine *m);
 /* Allocation purposes, for page_owner and the trace of later issues. */
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum hvo_page_category cat, uint64_t *pfn);
+	    enum hvo_page_category cat, pfn_t *pfn);
 
 /*
  * Free an allocation made by alloc_pages() with the same order. A pfn that
@@ -57,11 +57,11 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
  * returns -EINVAL with a reason and changes nothing.
  */
 int
-free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order);
+free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order);
 
 /* Make an order-N allocation 2^N independent order-0 allocations. */
 int
-split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
+split_page(struct hvo_machine *m, pfn_t pfn, unsigned order);
 
 /*
  * alloc_contig_pages(): 2^order contiguous pages, aligned, for orders above
@@ -70,18 +70,18 @@ split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
 int
 alloc_contig_pages(struct hvo_machine *m, unsigned order,
 		   enum zone_type highest, enum hvo_page_category cat,
-		   uint64_t *pfn);
+		   pfn_t *pfn);
 
 /* free_contig_range() of an alloc_contig_pages() allocation. */
 int
-free_contig_range(struct hvo_machine *m, uint64_t pfn, unsigned order);
+free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order);
 
 /*
  * Give a free range of frames (memblock_free_all(), or a deferred section
  * coming online) to the buddy allocator in the largest aligned blocks.
  */
 int
-buddy_free_range(struct hvo_machine *m, uint64_t pfn, uint64_t n);
+buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n);
 
 /*
  * deferred_grow_zone(): initialize the next deferred sections of @z until
@@ -92,7 +92,7 @@ deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order);
 
 /* free_reserved_page(): boot memory joins the buddy (MemTotal grows). */
 int
-free_reserved_page(struct hvo_machine *m, uint64_t pfn);
+free_reserved_page(struct hvo_machine *m, pfn_t pfn);
 
 /*
  * One zeroed page for a kernel page table: from memblock during boot, from

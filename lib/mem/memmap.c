@@ -8,7 +8,7 @@
 
 /* The RAM range holding pfn, or -1; *next is the next RAM pfn above pfn. */
 static int
-ram_range_of(const struct phys *p, uint64_t pfn, uint64_t *end,
+ram_range_of(const struct phys *p, pfn_t pfn, uint64_t *end,
 	     uint64_t *next)
 {
 	*next = UINT64_MAX;
@@ -34,7 +34,7 @@ min64(uint64_t a, uint64_t b)
 
 /* Initialize [pfn, pfn + n) of one zone with one template. */
 static int
-init_span(struct hvo_machine *m, uint64_t pfn, uint64_t n, unsigned zone,
+init_span(struct hvo_machine *m, pfn_t pfn, uint64_t n, unsigned zone,
 	  bool reserved)
 {
 	uint8_t tpl[256];
@@ -51,7 +51,7 @@ init_span(struct hvo_machine *m, uint64_t pfn, uint64_t n, unsigned zone,
  * written at boot (@online false).
  */
 static int
-init_runs(struct hvo_machine *m, uint64_t pfn, uint64_t end, bool online,
+init_runs(struct hvo_machine *m, pfn_t pfn, uint64_t end, bool online,
 	  uint64_t *added)
 {
 	const unsigned shift = m->arch.page_shift;
@@ -196,8 +196,8 @@ memmap_init_deferred(struct hvo_machine *m)
 		while (m->zones[z].first_deferred_pfn != UINT64_MAX)
 			if (!deferred_grow_zone(m, (enum zone_type)z,
 						m->arch.max_page_order))
-				return machine_err(m, -EFAULT,
-						   "deferred init of zone %s failed: %s",
-						   m->zones[z].name, m->error);
+				return machine_err_wrap(m, -EFAULT,
+							"deferred init of zone %s failed",
+							m->zones[z].name);
 	return 0;
 }

@@ -14,7 +14,7 @@ static const char *const zone_names[MAX_NR_ZONES] = {
 };
 
 enum zone_type
-pfn_zone(const struct hvo_machine *m, uint64_t pfn)
+pfn_zone(const struct hvo_machine *m, pfn_t pfn)
 {
 	uint64_t pa = pfn << m->arch.page_shift;
 

@@ -17,11 +17,11 @@ compound_info_has_mask(const struct hvo_machine *m)
 
 /* What a tail's compound_head / compound_info holds for this head. */
 uint64_t
-compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order)
+compound_info(const struct hvo_machine *m, page_t head, unsigned order)
 {
 	if (compound_info_has_mask(m))
 		return ~((UINT64_C(1) << (order + ilog2_u64(m->cfg.struct_page_size))) - 1) | 1;
-	return head_va + 1;
+	return head + 1;
 }
 
 /* The bytes of a plain tail struct page, written at @p (host memory). */
@@ -42,22 +42,20 @@ init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
 	memcpy(p + l->page_type, &type, 4);
 }
 
-int
-compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head)
+/*
+ * compound_head(): a tail's head from its compound_info; any other page is
+ * its own head. A fault reads as a page that is its own head (and is
+ * recorded: machine_oops()).
+ */
+page_t
+compound_head(struct hvo_machine *m, page_t page)
 {
-	const struct page_layout *l = page_layout(m);
-	uint64_t info, flags, next;
-	int rc = kread64(m, page + l->lru, &info);
+	uint64_t info = page_compound_info(m, page);
+	uint64_t flags = page_flags(m, page);
 
-	if (!rc)
-		rc = kread64(m, page + l->flags, &flags);
-	if (rc)
-		return rc;
-	if (info & 1) {
-		*head = compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
-						  : info - 1;
-		return 0;
-	}
+	if (info & 1)
+		return compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
+						 : info - 1;
 	/*
 	 * page_fixed_fake_head(): with classic HVO on, a page-aligned struct
 	 * page in a remapped tail page reads the head's bytes, PG_head and
@@ -66,15 +64,10 @@ compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head)
 	if (m->hvo_fake_heads && flag_test(flags, PG_head) &&
 	    is_pow2(m->cfg.struct_page_size) &&
 	    !(page & (m->arch.page_size - 1))) {
-		rc = kread64(m, page + l->size + l->lru, &next);
-		if (rc)
-			return rc;
-		if (next & 1) {
-			*head = next - 1;
-			return 0;
-		}
-	}
-	*head = page;
-	return 0;
-}
+		uint64_t next = page_compound_info(m, page + page_layout(m)->size);
 
+		if (next & 1)
+			return next - 1;
+	}
+	return page;
+}

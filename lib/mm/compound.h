@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mm/page.h"
+#include "mm/folio.h"
 
 /* Does the 2026 kernel encode compound_info as a mask on this machine? */
 bool
@@ -16,7 +16,7 @@ compound_info_has_mask(const struct hvo_machine *m);
 
 /* What a tail's compound_head / compound_info holds for this head. */
 uint64_t
-compound_info(const struct hvo_machine *m, uint64_t head_va, unsigned order);
+compound_info(const struct hvo_machine *m, page_t head, unsigned order);
 
 /* A plain tail struct page of a compound page of @order, at host memory @p. */
 void
@@ -24,7 +24,7 @@ init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
 		   unsigned zone);
 
 /* compound_head() for any struct page address, with the variant's rules. */
-int
-compound_head(struct hvo_machine *m, uint64_t page, uint64_t *head);
+page_t
+compound_head(struct hvo_machine *m, page_t page);
 
 #endif /* HVO_COMPOUND_H */

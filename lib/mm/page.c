@@ -29,55 +29,40 @@ page_layout_init(struct page_layout *l, unsigned size)
 	}
 }
 
-int
-page_set_flag(struct hvo_machine *m, uint64_t page, unsigned bit, bool on)
+void
+page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on)
 {
-	uint64_t flags;
-	int rc = page_flags(m, page, &flags);
+	uint64_t flags = page_flags(m, page);
 
-	if (rc)
-		return rc;
 	if (on)
 		flags |= UINT64_C(1) << bit;
 	else
 		flags &= ~(UINT64_C(1) << bit);
-	return page_write64(m, page, page_layout(m)->flags, flags);
-}
-
-int
-page_get_type(struct hvo_machine *m, uint64_t page, uint32_t *type)
-{
-	return page_read32(m, page, page_layout(m)->page_type, type);
+	set_page_flags(m, page, flags);
 }
 
 int
 page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty)
 {
-	uint32_t type;
-	int rc = page_ref_read32(m, r, page_layout(m)->page_type, &type);
+	uint32_t type = ref_page_type(m, r);
 
-	if (rc)
-		return rc;
+	if (machine_oopsed(m))
+		return m->oops;
 	if (type != PAGE_TYPE_NONE)
 		return machine_err(m, -EINVAL,
 				   "struct page 0x%" PRIx64 " already has type 0x%08x",
 				   r->page, type);
-	return page_ref_write32(m, r, page_layout(m)->page_type, pgty << 24);
+	page_ref_store32(m, r, page_layout(m)->page_type, pgty << 24);
+	return 0;
 }
 
 int
-page_set_type(struct hvo_machine *m, uint64_t page, unsigned pgty)
+page_set_type(struct hvo_machine *m, page_t page, unsigned pgty)
 {
 	struct page_ref r;
 
 	page_ref_init(m, &r, page);
 	return page_ref_set_type(m, &r, pgty);
-}
-
-int
-page_clear_type(struct hvo_machine *m, uint64_t page)
-{
-	return page_write32(m, page, page_layout(m)->page_type, PAGE_TYPE_NONE);
 }
 
 /* The bytes of a struct page fresh from __init_single_page(). */
@@ -107,7 +92,7 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 #define PAYLOAD_PFN_BITS 48
 
 static uint64_t
-payload_make(unsigned tid, uint64_t pfn)
+payload_make(unsigned tid, pfn_t pfn)
 {
 	return ((uint64_t)tid << PAYLOAD_PFN_BITS) | pfn;
 }
@@ -148,7 +133,7 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
  * TPL_LRU_SELF @pfn is the first one's pfn, for TPL_HEAD the head's.
  */
 static void
-fill_page(struct hvo_machine *m, const struct memmap_tpl *t, uint64_t pfn,
+fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	  uint64_t n, uint8_t *host)
 {
 	const struct page_layout *l = page_layout(m);
@@ -204,7 +189,7 @@ tpl_canonical(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch,
 /* memmap_fill_frame() with the template known: @tid its index, or -1. */
 static void
 fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
-	   uint64_t pfn, int tid)
+	   pfn_t pfn, int tid)
 {
 	if (tid >= 0 && phys_set_lazy(&m->phys, frame, payload_make((unsigned)tid, pfn)))
 		return;
@@ -214,7 +199,7 @@ fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
 
 void
 memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		     enum tpl_patch patch, uint64_t pfn, int tid)
+		     enum tpl_patch patch, pfn_t pfn, int tid)
 {
 	struct memmap_tpl local;
 
@@ -225,7 +210,7 @@ memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 
 void
 memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		  enum tpl_patch patch, uint64_t pfn)
+		  enum tpl_patch patch, pfn_t pfn)
 {
 	memmap_fill_frame_id(m, frame, tpl, patch, pfn,
 			     memmap_tpl_id(m, tpl, patch));
@@ -233,8 +218,8 @@ memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 
 /* Write struct pages [i, end) of the span one at a time (ragged ends). */
 static int
-write_each(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-	   const uint8_t *tpl, enum tpl_patch patch, uint64_t head)
+write_each(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+	   const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -335,8 +320,8 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 }
 
 static int
-memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-	     const uint8_t *tpl, enum tpl_patch patch, uint64_t head)
+memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -384,15 +369,15 @@ memmap_write(struct hvo_machine *m, uint64_t pfn, uint64_t n,
 }
 
 int
-memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl)
 {
 	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0);
 }
 
 int
-memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl, uint64_t head)
+memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		   const uint8_t *tpl, pfn_t head)
 {
 	return memmap_write(m, pfn, n, tpl,
 			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head);

@@ -72,32 +72,52 @@ page_layout(const struct hvo_machine *m)
 }
 
 /*
- * Field access. A failure means the vmemmap is not mapped (or read-only on
- * a store): the kernel would oops; we record the reason and return the
- * error, which callers pass up.
+ * Loads and stores of struct page fields, through the vmemmap and the MMU,
+ * as kernel code dereferences a struct page *. A fault is what the kernel
+ * would oops on: it is recorded on the machine (machine_oops(), with the
+ * fault's reason), a load gives 0 and a store is dropped. Code reads like
+ * the kernel's, a field at a time; where a value read from a struct page
+ * goes on into host state (a list head, an array index) the code checks
+ * machine_oopsed() first, and every operation checks at its edge.
  */
-static inline int
-page_read64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t *v)
+static inline uint64_t
+page_load64(struct hvo_machine *m, page_t page, unsigned off)
 {
-	return kread64(m, page + off, v);
+	uint64_t v;
+	int rc = kread64(m, page + off, &v);
+
+	if (unlikely(rc))
+		machine_oops(m, rc);
+	return v;
 }
 
-static inline int
-page_write64(struct hvo_machine *m, uint64_t page, unsigned off, uint64_t v)
+static inline void
+page_store64(struct hvo_machine *m, page_t page, unsigned off, uint64_t v)
 {
-	return kwrite64(m, page + off, v);
+	int rc = kwrite64(m, page + off, v);
+
+	if (unlikely(rc))
+		machine_oops(m, rc);
 }
 
-static inline int
-page_read32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t *v)
+static inline uint32_t
+page_load32(struct hvo_machine *m, page_t page, unsigned off)
 {
-	return kread32(m, page + off, v);
+	uint32_t v;
+	int rc = kread32(m, page + off, &v);
+
+	if (unlikely(rc))
+		machine_oops(m, rc);
+	return v;
 }
 
-static inline int
-page_write32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t v)
+static inline void
+page_store32(struct hvo_machine *m, page_t page, unsigned off, uint32_t v)
 {
-	return kwrite32(m, page + off, v);
+	int rc = kwrite32(m, page + off, v);
+
+	if (unlikely(rc))
+		machine_oops(m, rc);
 }
 
 /*
@@ -109,14 +129,14 @@ page_write32(struct hvo_machine *m, uint64_t page, unsigned off, uint32_t v)
  * that straddles two vmemmap pages is accessed field by field.
  */
 struct page_ref {
-	uint64_t page;   /* the struct page's address */
+	page_t page;     /* the struct page's address */
 	uint8_t *host;   /* its bytes, once translated */
 	bool can_write;  /* @host came from a store's translation */
 	bool whole;      /* inside one vmemmap page */
 };
 
 static inline void
-page_ref_init(struct hvo_machine *m, struct page_ref *r, uint64_t page)
+page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 {
 	r->page = page;
 	r->host = NULL;
@@ -125,80 +145,87 @@ page_ref_init(struct hvo_machine *m, struct page_ref *r, uint64_t page)
 		   m->arch.page_size;
 }
 
-static inline void *
-page_ref_field(struct hvo_machine *m, struct page_ref *r, unsigned off,
-	       unsigned size, bool write, int *rc)
-{
-	uint8_t *p;
-
-	if (r->host && (!write || r->can_write))
-		return r->host + off;
-	p = kaccess(m, r->page + off, size, write, rc);
-	if (p && r->whole) {
-		r->host = p - off;
-		r->can_write = write;
-	}
-	return p;
-}
-
 /* Copy @size bytes of a field in or out through the reference. */
-static inline int
+static inline void
 page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		void *buf, unsigned size, bool write)
 {
+	uint8_t *p;
 	int rc = -EFAULT;
-	void *p = page_ref_field(m, r, off, size, write, &rc);
 
-	if (!p)
-		return rc ? rc : -EFAULT;
+	if (r->host && (!write || r->can_write)) {
+		p = r->host + off;
+	} else {
+		p = kaccess(m, r->page + off, size, write, &rc);
+		if (unlikely(!p)) {
+			machine_oops(m, rc);
+			if (!write)
+				memset(buf, 0, size);
+			return;
+		}
+		if (r->whole) {
+			r->host = p - off;
+			r->can_write = write;
+		}
+	}
 	if (write)
 		memcpy(p, buf, size);
 	else
 		memcpy(buf, p, size);
-	return 0;
 }
 
-static inline int
-page_ref_read64(struct hvo_machine *m, struct page_ref *r, unsigned off,
-		uint64_t *v)
+static inline uint64_t
+page_ref_load64(struct hvo_machine *m, struct page_ref *r, unsigned off)
 {
-	return page_ref_access(m, r, off, v, 8, false);
+	uint64_t v;
+
+	page_ref_access(m, r, off, &v, 8, false);
+	return v;
 }
 
-static inline int
-page_ref_write64(struct hvo_machine *m, struct page_ref *r, unsigned off,
+static inline void
+page_ref_store64(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		 uint64_t v)
 {
-	return page_ref_access(m, r, off, &v, 8, true);
+	page_ref_access(m, r, off, &v, 8, true);
 }
 
-static inline int
-page_ref_read32(struct hvo_machine *m, struct page_ref *r, unsigned off,
-		uint32_t *v)
+static inline uint32_t
+page_ref_load32(struct hvo_machine *m, struct page_ref *r, unsigned off)
 {
-	return page_ref_access(m, r, off, v, 4, false);
+	uint32_t v;
+
+	page_ref_access(m, r, off, &v, 4, false);
+	return v;
 }
 
-static inline int
-page_ref_write32(struct hvo_machine *m, struct page_ref *r, unsigned off,
+static inline void
+page_ref_store32(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		 uint32_t v)
 {
-	return page_ref_access(m, r, off, &v, 4, true);
+	page_ref_access(m, r, off, &v, 4, true);
 }
 
-/* __SetPageType() through a reference: only on a page without a type. */
-int
-page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty);
-
-/* page->flags helpers. */
-static inline int
-page_flags(struct hvo_machine *m, uint64_t page, uint64_t *flags)
+/*
+ * The fields by name (struct page in include/linux/mm_types.h). mapping
+ * and index are absent from a struct page smaller than the kernel's: a
+ * load of one gives 0 and a store does nothing.
+ */
+static inline uint64_t
+page_flags(struct hvo_machine *m, page_t page)
 {
-	return page_read64(m, page, page_layout(m)->flags, flags);
+	return page_load64(m, page, page_layout(m)->flags);
 }
 
-int
-page_set_flag(struct hvo_machine *m, uint64_t page, unsigned bit, bool on);
+static inline void
+set_page_flags(struct hvo_machine *m, page_t page, uint64_t flags)
+{
+	page_store64(m, page, page_layout(m)->flags, flags);
+}
+
+/* SetPageX() / ClearPageX() for one bit of page->flags. */
+void
+page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on);
 
 static inline bool
 flag_test(uint64_t flags, unsigned bit)
@@ -212,45 +239,195 @@ flags_zonenum(uint64_t flags)
 	return (unsigned)((flags >> ZONES_PGSHIFT) & ZONES_MASK);
 }
 
-/* page_type: PageBuddy() and friends. */
+/* page->lru, the list_head: next and prev. In a tail, next is compound_head. */
+static inline uint64_t
+page_lru_next(struct hvo_machine *m, page_t page)
+{
+	return page_load64(m, page, page_layout(m)->lru);
+}
+
+static inline uint64_t
+page_lru_prev(struct hvo_machine *m, page_t page)
+{
+	return page_load64(m, page, page_layout(m)->lru_prev);
+}
+
+static inline void
+set_page_lru_next(struct hvo_machine *m, page_t page, uint64_t next)
+{
+	page_store64(m, page, page_layout(m)->lru, next);
+}
+
+static inline void
+set_page_lru_prev(struct hvo_machine *m, page_t page, uint64_t prev)
+{
+	page_store64(m, page, page_layout(m)->lru_prev, prev);
+}
+
+/* The address of page->lru itself (what list links point at), and back. */
+static inline kva_t
+page_lru_va(const struct hvo_machine *m, page_t page)
+{
+	return page + m->page_layout.lru;
+}
+
+static inline page_t
+lru_to_page(const struct hvo_machine *m, kva_t lru)
+{
+	return lru - m->page_layout.lru;
+}
+
+/* A tail's compound_head (compound_info in the 2026 kernel): bit 0 set. */
+static inline uint64_t
+page_compound_info(struct hvo_machine *m, page_t page)
+{
+	return page_load64(m, page, page_layout(m)->lru);
+}
+
+static inline void
+set_page_compound_info(struct hvo_machine *m, page_t page, uint64_t info)
+{
+	page_store64(m, page, page_layout(m)->lru, info);
+}
+
+static inline uint64_t
+page_mapping(struct hvo_machine *m, page_t page)
+{
+	unsigned off = page_layout(m)->mapping;
+
+	return off == PAGE_FIELD_ABSENT ? 0 : page_load64(m, page, off);
+}
+
+static inline void
+set_page_mapping(struct hvo_machine *m, page_t page, uint64_t mapping)
+{
+	unsigned off = page_layout(m)->mapping;
+
+	if (off != PAGE_FIELD_ABSENT)
+		page_store64(m, page, off, mapping);
+}
+
+static inline uint64_t
+page_index(struct hvo_machine *m, page_t page)
+{
+	unsigned off = page_layout(m)->index;
+
+	return off == PAGE_FIELD_ABSENT ? 0 : page_load64(m, page, off);
+}
+
+static inline void
+set_page_index(struct hvo_machine *m, page_t page, uint64_t index)
+{
+	unsigned off = page_layout(m)->index;
+
+	if (off != PAGE_FIELD_ABSENT)
+		page_store64(m, page, off, index);
+}
+
+static inline uint64_t
+page_private(struct hvo_machine *m, page_t page)
+{
+	return page_load64(m, page, page_layout(m)->private_);
+}
+
+static inline void
+set_page_private(struct hvo_machine *m, page_t page, uint64_t v)
+{
+	page_store64(m, page, page_layout(m)->private_, v);
+}
+
+/* page_type (which shares its word with _mapcount): PageBuddy() and kin. */
 static inline bool
 page_type_is(uint32_t page_type, unsigned pgty)
 {
 	return (page_type >> 24) == pgty;
 }
 
-int
-page_get_type(struct hvo_machine *m, uint64_t page, uint32_t *type);
-
-/* __SetPageType(): only on a page without a type, as the kernel insists. */
-int
-page_set_type(struct hvo_machine *m, uint64_t page, unsigned pgty);
-
-int
-page_clear_type(struct hvo_machine *m, uint64_t page);
-
-static inline int
-page_private(struct hvo_machine *m, uint64_t page, uint64_t *v)
+static inline uint32_t
+page_type(struct hvo_machine *m, page_t page)
 {
-	return page_read64(m, page, page_layout(m)->private_, v);
+	return page_load32(m, page, page_layout(m)->page_type);
 }
 
-static inline int
-set_page_private(struct hvo_machine *m, uint64_t page, uint64_t v)
+/*
+ * __SetPageType(): only on a page without a type, as the kernel insists
+ * (VM_BUG_ON_PAGE there): -EINVAL with a reason otherwise.
+ */
+int
+page_set_type(struct hvo_machine *m, page_t page, unsigned pgty);
+
+/* The same through a reference. */
+int
+page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty);
+
+/* __ClearPageType(): back to no type (_mapcount -1). */
+static inline void
+page_clear_type(struct hvo_machine *m, page_t page)
 {
-	return page_write64(m, page, page_layout(m)->private_, v);
+	page_store32(m, page, page_layout(m)->page_type, PAGE_TYPE_NONE);
 }
 
-static inline int
-page_ref_count(struct hvo_machine *m, uint64_t page, uint32_t *v)
+static inline uint32_t
+page_ref_count(struct hvo_machine *m, page_t page)
 {
-	return page_read32(m, page, page_layout(m)->refcount, v);
+	return page_load32(m, page, page_layout(m)->refcount);
 }
 
-static inline int
-set_page_count(struct hvo_machine *m, uint64_t page, uint32_t v)
+static inline void
+set_page_count(struct hvo_machine *m, page_t page, uint32_t v)
 {
-	return page_write32(m, page, page_layout(m)->refcount, v);
+	page_store32(m, page, page_layout(m)->refcount, v);
+}
+
+/* The same fields through a reference (struct page_ref). */
+static inline uint64_t
+ref_flags(struct hvo_machine *m, struct page_ref *r)
+{
+	return page_ref_load64(m, r, page_layout(m)->flags);
+}
+
+static inline uint64_t
+ref_lru_next(struct hvo_machine *m, struct page_ref *r)
+{
+	return page_ref_load64(m, r, page_layout(m)->lru);
+}
+
+static inline uint64_t
+ref_lru_prev(struct hvo_machine *m, struct page_ref *r)
+{
+	return page_ref_load64(m, r, page_layout(m)->lru_prev);
+}
+
+static inline void
+ref_set_lru(struct hvo_machine *m, struct page_ref *r, uint64_t next,
+	    uint64_t prev)
+{
+	page_ref_store64(m, r, page_layout(m)->lru, next);
+	page_ref_store64(m, r, page_layout(m)->lru_prev, prev);
+}
+
+static inline uint64_t
+ref_private(struct hvo_machine *m, struct page_ref *r)
+{
+	return page_ref_load64(m, r, page_layout(m)->private_);
+}
+
+static inline void
+ref_set_private(struct hvo_machine *m, struct page_ref *r, uint64_t v)
+{
+	page_ref_store64(m, r, page_layout(m)->private_, v);
+}
+
+static inline uint32_t
+ref_page_type(struct hvo_machine *m, struct page_ref *r)
+{
+	return page_ref_load32(m, r, page_layout(m)->page_type);
+}
+
+static inline void
+ref_clear_page_type(struct hvo_machine *m, struct page_ref *r)
+{
+	page_ref_store32(m, r, page_layout(m)->page_type, PAGE_TYPE_NONE);
 }
 
 /*
@@ -268,7 +445,7 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
  * initializing the memmap costs a copy, not a walk, per struct page.
  */
 int
-memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
+memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl);
 
 /*
@@ -279,7 +456,7 @@ memmap_write_pages(struct hvo_machine *m, uint64_t pfn, uint64_t n,
  * written frames are hinted; nothing is filled, counted or cached.
  */
 static inline void
-prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
+prefetch_struct_page(struct hvo_machine *m, pfn_t pfn)
 {
 	const uint8_t *p = kaddr_hint(m, pfn_to_page(m, pfn));
 
@@ -293,7 +470,7 @@ prefetch_struct_page(struct hvo_machine *m, uint64_t pfn)
  * first vmemmap page.
  */
 static inline void
-prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
+prefetch_vmemmap_page(struct hvo_machine *m, pfn_t pfn)
 {
 	const uint8_t *p = kaddr_hint(m, pfn_to_page(m, pfn));
 	uint64_t off = pfn_to_page(m, pfn) & (m->arch.page_size - 1);
@@ -303,7 +480,7 @@ prefetch_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 }
 
 static inline void
-prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
+prefetch_page_meta(struct hvo_machine *m, pfn_t pfn)
 {
 	prefetch_struct_page(m, pfn);
 	page_owner_prefetch(&m->owner, pfn);
@@ -318,8 +495,8 @@ prefetch_page_meta(struct hvo_machine *m, uint64_t pfn)
  * (the 2026 mask encoding, the same in every tail).
  */
 int
-memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
-		   const uint8_t *tpl, uint64_t head);
+memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		   const uint8_t *tpl, pfn_t head);
 
 /*
  * Fill vmemmap frame @frame with struct pages from the template: lazily if
@@ -328,7 +505,7 @@ memmap_write_tails(struct hvo_machine *m, uint64_t pfn, uint64_t n,
  */
 void
 memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		  enum tpl_patch patch, uint64_t pfn);
+		  enum tpl_patch patch, pfn_t pfn);
 
 /* The same with the template's index known: memmap_tpl_id(), -1 for none. */
 int
@@ -336,7 +513,7 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch);
 
 void
 memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
-		     enum tpl_patch patch, uint64_t pfn, int tid);
+		     enum tpl_patch patch, pfn_t pfn, int tid);
 
 /* phys_filler callbacks: the bytes of a lazy vmemmap frame. */
 void

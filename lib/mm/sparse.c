@@ -6,7 +6,7 @@
 #include "mmu/mmu.h"
 
 void
-section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
+section_memmap_span(const struct hvo_machine *m, pfn_t pfn, uint64_t *start,
 		    uint64_t *end)
 {
 	uint64_t first = round_down64(pfn, pages_per_section(m));

@@ -11,14 +11,14 @@
 #include "core/machine.h"
 
 /* pfn_to_page() and page_to_pfn(): pure arithmetic on the vmemmap. */
-static inline uint64_t
-pfn_to_page(const struct hvo_machine *m, uint64_t pfn)
+static inline page_t
+pfn_to_page(const struct hvo_machine *m, pfn_t pfn)
 {
 	return m->vmemmap_base + pfn * m->cfg.struct_page_size;
 }
 
-static inline uint64_t
-page_to_pfn(const struct hvo_machine *m, uint64_t page)
+static inline pfn_t
+page_to_pfn(const struct hvo_machine *m, page_t page)
 {
 	return (page - m->vmemmap_base) / m->cfg.struct_page_size;
 }
@@ -46,7 +46,7 @@ sparse_init(struct hvo_machine *m);
 
 /* The VA span [start, end) of the struct pages of the section of @pfn. */
 void
-section_memmap_span(const struct hvo_machine *m, uint64_t pfn, uint64_t *start,
+section_memmap_span(const struct hvo_machine *m, pfn_t pfn, uint64_t *start,
 		    uint64_t *end);
 
 #endif /* HVO_SPARSE_H */
