@@ -129,7 +129,8 @@ usage(FILE *f)
 		"           hugepages reserved at boot, as the kernel's hugepagesz=\n"
 		"           and hugepages= (default none)\n"
 		"The canonical spec printed first spells out every key.\n"
-		"Sizes take a K, M, G or T suffix. Examples:\n"
+		"A SIZE is read as the kernel's memparse() reads it: decimal, 0x hex\n"
+		"or 0 octal, with an optional K, M, G, T, P or E. Examples:\n"
 		"  " PROG " --machine x86_64:levels=5,mem=64G\n"
 		"  " PROG " --machine arm64:granule=16K,va=48,struct_page=80 --walk vmemmap\n"
 		"  " PROG " --machine riscv64-sv39 --walk pfn:528384 --json\n"
@@ -294,30 +295,6 @@ parse_variant(const char *who, const char *text, enum hvo_variant *out)
 	return -EINVAL;
 }
 
-/*
- * A size as the spec writes one: decimal digits and an optional K, M, G or
- * T. expand_number() would also take a sign, blanks, hex, octal and more
- * suffixes, and libbsd's saturates a number past 64 bits instead of
- * refusing it, so the text is checked first.
- */
-int
-parse_size(const char *s, uint64_t *out)
-{
-	size_t digits = strspn(s, "0123456789");
-
-	if (!digits || (s[digits] && (!strchr("KMGTkmgt", s[digits]) ||
-				      s[digits + 1])))
-		return -EINVAL;
-	/* A leading 0 would make it octal. */
-	while (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
-		s++;
-	errno = 0;
-	(void)strtoull(s, NULL, 10);
-	if (errno)
-		return -ERANGE;
-	return expand_number(s, out) ? -EINVAL : 0;
-}
-
 static int
 parse_pool(const char *text, struct pool_arg *p)
 {
@@ -334,8 +311,8 @@ parse_pool(const char *text, struct pool_arg *p)
 	}
 	memcpy(size, text, len);
 	size[len] = '\0';
-	if (parse_size(size, &p->size)) {
-		fprintf(stderr, PROG ": --hugepages %s: '%s' is not a size (a number of bytes with an optional K, M, G or T)\n",
+	if (hvo_parse_size(size, &p->size)) {
+		fprintf(stderr, PROG ": --hugepages %s: '%s' is not a size (" SIZE_HELP ")\n",
 			text, size);
 		return -EINVAL;
 	}
@@ -750,7 +727,7 @@ parse_kpageflags(const char *arg, struct kpf_arg *k)
 	if (strncmp(buf, "huge:", 5) == 0) {
 		uint64_t size;
 
-		if (parse_size(buf + 5, &size))
+		if (hvo_parse_size(buf + 5, &size))
 			goto bad;
 		k->huge_size = size;
 		return 0;

@@ -84,6 +84,8 @@ usage(FILE *f)
 		"                        (it boots at the first line that needs it):\n"
 		"                          hugepagesz=SIZE hugepages=N\n"
 		"                          default_hugepagesz=SIZE\n"
+		"                        (SIZE as the kernel's memparse() reads it:\n"
+		"                        2M, 2m, 0x200000, 04000K, ...)\n"
 		"                          hugetlb_free_vmemmap=on|off|1|0|y|n\n"
 		"                        others are ignored, as the kernel does\n"
 		"  echo VALUE > PATH     write a file (without '>', print VALUE)\n"
@@ -759,7 +761,7 @@ do_cmdline(struct scenario *s, char **w, int n)
 		if (val)
 			*val++ = '\0';
 		if (!strcmp(key, "hugepagesz") || !strcmp(key, "default_hugepagesz")) {
-			if (!val || parse_size(val, &v) || !v) {
+			if (!val || hvo_parse_size(val, &v) || !v) {
 				report(s, true, "cmdline: %s=%s: expected a size such as 2M or 1G",
 				       key, val ? val : "");
 				continue;

@@ -168,7 +168,7 @@ parse_pool_arg(const char *text, uint64_t *size, uint64_t *nr)
 	}
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	if (parse_size(buf, size) || !*size) {
+	if (hvo_parse_size(buf, size) || !*size) {
 		fprintf(stderr, PROG " show: --hugepages %s: '%s' is not a size\n",
 			text, buf);
 		return -EINVAL;
@@ -235,8 +235,8 @@ parse_show_args(int argc, char **argv, struct show_args *a)
 		case OPT_SIZE:
 			if (a->what != SHOW_VMEMMAP)
 				return not_for("--size", what);
-			if (parse_size(optarg, &a->size) || !a->size) {
-				fprintf(stderr, PROG " show: --size %s: not a size (a number of bytes with an optional K, M, G or T)\n",
+			if (hvo_parse_size(optarg, &a->size) || !a->size) {
+				fprintf(stderr, PROG " show: --size %s: not a size (" SIZE_HELP ")\n",
 					optarg);
 				return -EINVAL;
 			}

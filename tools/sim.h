@@ -19,12 +19,15 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-/* Numbers as hvo-sim reads them: decimal or 0x hex; sizes with K/M/G/T. */
+/*
+ * Every size is read by hvo_parse_size(), as the kernel's memparse(); this
+ * says so in help and messages.
+ */
+#define SIZE_HELP "decimal, 0x hex or 0 octal, with an optional K, M, G, T, P or E"
+
+/* Numbers as hvo-sim reads them: decimal or 0x hex. */
 int
 parse_u64(const char *s, uint64_t *out);
-
-int
-parse_size(const char *s, uint64_t *out);
 
 /*
  * getopt_long() refused @p arg: @p what is ':' (a missing argument) or
