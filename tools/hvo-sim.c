@@ -8,7 +8,6 @@
  *
  * This program uses only the public API in <hvo/hvo.h>.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +22,8 @@
 #include <hvo/hvo.h>
 
 #include "sim.h"
+#include "simutil.h"
+
 #define DEFAULT_SPEC "x86_64"
 
 /* What a --walk argument asked for; resolved once the machine exists. */
@@ -148,25 +149,6 @@ usage_hint(void)
 	fprintf(stderr, "Try '" PROG " --help' for more information.\n");
 }
 
-void
-report_bad_option(const char *who, int what, const char *arg, int letter)
-{
-	bool is_long = strncmp(arg, "--", 2) == 0;
-
-	if (what == ':' && is_long)
-		fprintf(stderr, "%s: option '%s' needs an argument\n", who, arg);
-	else if (what == ':')
-		fprintf(stderr, "%s: option '-%c' needs an argument\n", who,
-			letter);
-	else if (!is_long)
-		fprintf(stderr, "%s: unknown option '-%c'\n", who, letter);
-	else if (letter)
-		fprintf(stderr, "%s: option '%.*s' takes no argument\n", who,
-			(int)strcspn(arg, "="), arg);
-	else
-		fprintf(stderr, "%s: unknown option '%s'\n", who, arg);
-}
-
 /* The version built against, then the one loaded: they may differ. */
 static void
 version(void)
@@ -184,30 +166,6 @@ list_presets(void)
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-14s %s\n", hvo_preset_name(i), hvo_preset_spec(i));
-}
-
-/* A full, unsigned 64-bit number: "0x" hex or decimal, nothing else. */
-int
-parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	/* strtoull() would take a sign or blanks; an address has neither. */
-	if (base == 16 ? !isxdigit((unsigned char)*s) :
-			 !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int
@@ -276,25 +234,6 @@ resolve_walk(const struct hvo_machine *m, const struct hvo_geometry *g,
 	return 0;
 }
 
-int
-parse_variant(const char *who, const char *text, enum hvo_variant *out)
-{
-	const char *name;
-	int v;
-
-	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++) {
-		if (strcmp(text, name) == 0) {
-			*out = (enum hvo_variant)v;
-			return 0;
-		}
-	}
-	fprintf(stderr, "%s: --hvo %s: allowed are", who, text);
-	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++)
-		fprintf(stderr, "%s %s", v ? "," : "", name);
-	fprintf(stderr, "\n");
-	return -EINVAL;
-}
-
 static int
 parse_pool(const char *text, struct pool_arg *p)
 {
@@ -329,22 +268,6 @@ parse_pool(const char *text, struct pool_arg *p)
 	}
 	p->nr = (uint64_t)nr;
 	return 0;
-}
-
-void
-format_size(uint64_t v, char *buf, size_t len)
-{
-	static const char sfx[] = "KMGTPE";
-
-	for (int i = (int)sizeof(sfx) - 2; i >= 0; i--) {
-		unsigned shift = 10 * (unsigned)(i + 1);
-
-		if (v && !(v & ((UINT64_C(1) << shift) - 1))) {
-			snprintf(buf, len, "%" PRIu64 "%c", v >> shift, sfx[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%" PRIu64, v);
 }
 
 /*
@@ -687,15 +610,6 @@ enum {
 	OPT_KPAGEFLAGS,
 	OPT_TRACE,
 };
-
-void
-sim_trace_print(void *ctx, const struct hvo_event *ev)
-{
-	char line[256];
-
-	if (hvo_event_format(ev, line, sizeof(line)) == 0)
-		fprintf(ctx, "trace: %s\n", line);
-}
 
 /* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
 struct kpf_arg {

@@ -25,6 +25,7 @@
 #include <hvo/hvo.h>
 
 #include "sim.h"
+#include "simutil.h"
 
 enum quiz_kind {
 	KIND_WALK = 0,

@@ -24,6 +24,7 @@
 #include <hvo/hvo.h>
 
 #include "sim.h"
+#include "simutil.h"
 
 /* A line has at most this many words; more is reported, not truncated. */
 #define MAX_WORDS 64

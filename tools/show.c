@@ -22,6 +22,7 @@
 #include <hvo/hvo.h>
 
 #include "sim.h"
+#include "simutil.h"
 
 #define SHOW_DEFAULT_SPEC "x86_64:mem=1G"
 
