@@ -26,26 +26,6 @@
 
 #define DEFAULT_SPEC "x86_64"
 
-/* What a --walk argument asked for; resolved once the machine exists. */
-enum walk_kind {
-	WALK_VA,      /* a plain address */
-	WALK_PFN,     /* the struct page of a pfn */
-	WALK_VMEMMAP, /* the struct page of the first RAM pfn */
-};
-
-struct walk_arg {
-	const char *text; /* as given on the command line */
-	enum walk_kind kind;
-	uint64_t value;   /* the address, or the pfn */
-};
-
-/* A --hugepages SIZE=N: set the pool of SIZE to N once the machine exists. */
-struct pool_arg {
-	const char *text; /* as given on the command line */
-	uint64_t size;    /* bytes */
-	uint64_t nr;
-};
-
 static void
 usage(FILE *f)
 {
@@ -74,7 +54,8 @@ usage(FILE *f)
 		"                      repeated. VA is one of:\n"
 		"                        0x... or decimal  a kernel virtual address\n"
 		"                        pfn:N             the struct page of pfn N\n"
-		"                                          (pfn_to_page(N); N in a section with RAM)\n"
+		"                                          (pfn_to_page(N); N in a section with RAM,\n"
+		"                                          decimal or 0x hex)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
 		"      --trace         print every event once the machine is up: entries\n"
 		"                      written (old -> new), TLB flushes, pages\n"
@@ -166,108 +147,6 @@ list_presets(void)
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-14s %s\n", hvo_preset_name(i), hvo_preset_spec(i));
-}
-
-static int
-parse_walk(const char *text, struct walk_arg *w)
-{
-	const char *errstr = NULL;
-
-	w->text = text;
-	if (strcmp(text, "vmemmap") == 0) {
-		w->kind = WALK_VMEMMAP;
-		w->value = 0;
-		return 0;
-	}
-	if (strncmp(text, "pfn:", 4) == 0) {
-		const char *num = text + 4;
-		long long pfn;
-
-		if (*num < '0' || *num > '9') {
-			fprintf(stderr, PROG ": --walk %s: the pfn must be a decimal number\n",
-				text);
-			return -EINVAL;
-		}
-		pfn = strtonum(num, 0, LLONG_MAX, &errstr);
-		if (errstr) {
-			fprintf(stderr, PROG ": --walk %s: the pfn is %s\n",
-				text, errstr);
-			return -EINVAL;
-		}
-		w->kind = WALK_PFN;
-		w->value = (uint64_t)pfn;
-		return 0;
-	}
-	w->kind = WALK_VA;
-	if (parse_u64(text, &w->value)) {
-		fprintf(stderr, PROG ": --walk %s: expected an address (0x... or decimal), pfn:N or vmemmap\n",
-			text);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Turn a --walk argument into an address on machine @p m. */
-static int
-resolve_walk(const struct hvo_machine *m, const struct hvo_geometry *g,
-	     const struct walk_arg *w, uint64_t *va)
-{
-	uint64_t pfn;
-
-	switch (w->kind) {
-	case WALK_VA:
-		*va = w->value;
-		return 0;
-	case WALK_VMEMMAP:
-		pfn = g->first_pfn;
-		break;
-	case WALK_PFN:
-	default:
-		pfn = w->value;
-		break;
-	}
-	if (hvo_pfn_to_page(m, pfn, va)) {
-		fprintf(stderr, PROG ": --walk %s: pfn %" PRIu64 " has no struct page on this machine (it is in no memory section with RAM)\n",
-			w->text, pfn);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-parse_pool(const char *text, struct pool_arg *p)
-{
-	const char *eq = strchr(text, '='), *errstr = NULL;
-	char size[32];
-	size_t len = eq ? (size_t)(eq - text) : 0;
-	long long nr;
-
-	p->text = text;
-	if (!eq || !len || len >= sizeof(size)) {
-		fprintf(stderr, PROG ": --hugepages %s: expected SIZE=N, e.g. 2M=512\n",
-			text);
-		return -EINVAL;
-	}
-	memcpy(size, text, len);
-	size[len] = '\0';
-	if (hvo_parse_size(size, &p->size)) {
-		fprintf(stderr, PROG ": --hugepages %s: '%s' is not a size (" SIZE_HELP ")\n",
-			text, size);
-		return -EINVAL;
-	}
-	if (eq[1] < '0' || eq[1] > '9') {
-		fprintf(stderr, PROG ": --hugepages %s: the count must be a decimal number\n",
-			text);
-		return -EINVAL;
-	}
-	nr = strtonum(eq + 1, 0, LLONG_MAX, &errstr);
-	if (errstr) {
-		fprintf(stderr, PROG ": --hugepages %s: the count is %s\n", text,
-			errstr);
-		return -EINVAL;
-	}
-	p->nr = (uint64_t)nr;
-	return 0;
 }
 
 /*
@@ -477,13 +356,13 @@ print_hvo(const struct hvo_machine *m)
 
 /* Walk @p va and print every level; -EINVAL if the machine refused it. */
 static int
-print_walk(struct hvo_machine *m, const struct walk_arg *arg, uint64_t va)
+print_walk(struct hvo_machine *m, const struct sim_target *arg, uint64_t va)
 {
 	struct hvo_walk w;
 	char desc[256], sz[32];
 	int rc;
 
-	if (arg->kind == WALK_VA)
+	if (arg->kind == SIM_TARGET_VA)
 		printf("\nwalk 0x%016" PRIx64 "\n", va);
 	else
 		printf("\nwalk 0x%016" PRIx64 "  (%s)\n", va, arg->text);
@@ -535,7 +414,7 @@ print_counters(const struct hvo_machine *m)
 
 static int
 report_text(struct hvo_machine *m, const struct hvo_geometry *g,
-	    const struct walk_arg *walks, const uint64_t *va, size_t nr_walks)
+	    const struct sim_target *walks, const uint64_t *va, size_t nr_walks)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
 	char spec[1024];
@@ -564,7 +443,7 @@ report_text(struct hvo_machine *m, const struct hvo_geometry *g,
 }
 
 static int
-report_json(struct hvo_machine *m, const struct walk_arg *walks,
+report_json(struct hvo_machine *m, const struct sim_target *walks,
 	    const uint64_t *va, size_t nr_walks)
 {
 	struct hvo_walk w;
@@ -591,7 +470,7 @@ report_json(struct hvo_machine *m, const struct walk_arg *walks,
 
 /* Grow or shrink each pool in the order asked; the library says why not. */
 static int
-set_pools(struct hvo_machine *m, const struct pool_arg *pools, size_t nr)
+set_pools(struct hvo_machine *m, const struct sim_pool *pools, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++) {
 		if (hvo_set_nr_hugepages(m, pools[i].size, pools[i].nr)) {
@@ -612,6 +491,8 @@ enum {
 };
 
 /* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
+#define KPF_MAX_COUNT (1u << 20)
+
 struct kpf_arg {
 	const char *text;
 	uint64_t pfn;
@@ -623,7 +504,6 @@ static int
 parse_kpageflags(const char *arg, struct kpf_arg *k)
 {
 	char buf[64], *comma;
-	const char *errstr = NULL;
 
 	k->text = arg;
 	k->count = 1;
@@ -634,8 +514,8 @@ parse_kpageflags(const char *arg, struct kpf_arg *k)
 	comma = strchr(buf, ',');
 	if (comma) {
 		*comma = '\0';
-		k->count = (uint64_t)strtonum(comma + 1, 1, 1 << 20, &errstr);
-		if (errstr)
+		if (sim_parse_number(comma + 1, KPF_MAX_COUNT, &k->count) ||
+		    !k->count)
 			goto bad;
 	}
 	if (strncmp(buf, "huge:", 5) == 0) {
@@ -646,12 +526,12 @@ parse_kpageflags(const char *arg, struct kpf_arg *k)
 		k->huge_size = size;
 		return 0;
 	}
-	if (parse_u64(buf, &k->pfn))
+	if (sim_parse_number(buf, UINT64_MAX, &k->pfn))
 		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, PROG ": --kpageflags %s: expected PFN[,COUNT] with PFN a number or huge:SIZE, COUNT 1..1048576\n",
-		arg);
+	fprintf(stderr, PROG ": --kpageflags %s: expected PFN[,COUNT] with PFN a number or huge:SIZE, COUNT 1..%u\n",
+		arg, KPF_MAX_COUNT);
 	usage_hint();
 	return -EINVAL;
 }
@@ -713,18 +593,16 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spec = DEFAULT_SPEC;
-	struct walk_arg *walks = NULL;
-	struct pool_arg *pools = NULL;
+	struct sim_target *walks = NULL;
+	struct sim_pool *pools = NULL;
 	struct kpf_arg *kpf = NULL;
 	uint64_t *va = NULL;
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
 	bool json = false, set_variant = false, trace = false;
-	struct hvo_config cfg;
 	struct hvo_geometry g;
 	struct hvo_machine *m = NULL;
-	char err[1024];
-	int opt, rc, status = EXIT_USAGE;
+	int opt, status = EXIT_USAGE;
 
 	/* Every --walk and --hugepages is an argument: argc bounds them. */
 	walks = calloc((size_t)argc, sizeof(*walks));
@@ -750,7 +628,8 @@ main(int argc, char **argv)
 			set_variant = true;
 			break;
 		case OPT_HUGEPAGES:
-			if (parse_pool(optarg, &pools[nr_pools]))
+			if (sim_parse_pool(PROG ": --hugepages", optarg,
+					   &pools[nr_pools]))
 				goto out;
 			nr_pools++;
 			break;
@@ -763,7 +642,8 @@ main(int argc, char **argv)
 			nr_kpf++;
 			break;
 		case 'w':
-			if (parse_walk(optarg, &walks[nr_walks]))
+			if (sim_parse_target(PROG ": --walk", optarg,
+					     &walks[nr_walks]))
 				goto out;
 			nr_walks++;
 			break;
@@ -795,23 +675,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	rc = hvo_config_parse(&cfg, spec, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": --machine %s: %s\n", spec, err);
+	/* --hvo wins over the spec's hvo=. */
+	status = sim_boot(PROG, spec, set_variant ? &variant : NULL, &m);
+	if (status)
 		goto out;
-	}
-	/*
-	 * --hvo wins over the spec's hvo=. It must be in the configuration
-	 * the machine boots with: the compound_head encoding is chosen then.
-	 */
-	if (set_variant)
-		cfg.hvo = variant;
-	rc = hvo_machine_new(&cfg, &m, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": cannot build %s: %s\n", spec, err);
-		status = rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
 	status = EXIT_RUNTIME;
 	/* Events go where they do not spoil the output: stderr under --json. */
 	if (trace)
@@ -830,7 +697,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < nr_walks; i++) {
-		if (resolve_walk(m, &g, &walks[i], &va[i])) {
+		if (sim_resolve_target(PROG ": --walk", m, &walks[i],
+				       &va[i])) {
 			status = EXIT_USAGE;
 			goto out;
 		}

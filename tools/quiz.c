@@ -860,7 +860,7 @@ quiz_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":s:k:ch", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			if (parse_u64(optarg, &seed)) {
+			if (sim_parse_number(optarg, UINT64_MAX, &seed)) {
 				fprintf(stderr, PROG " quiz: bad seed '%s': "
 					"want a number\n", optarg);
 				return EXIT_USAGE;

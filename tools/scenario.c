@@ -774,7 +774,7 @@ do_cmdline(struct scenario *s, char **w, int n)
 				s->default_line = s->line;
 			}
 		} else if (!strcmp(key, "hugepages")) {
-			if (!val || parse_u64(val, &v)) {
+			if (!val || sim_parse_number(val, UINT64_MAX, &v)) {
 				report(s, true, "cmdline: hugepages=%s: expected a number",
 				       val ? val : "");
 				continue;
@@ -920,8 +920,8 @@ do_kpageflags(struct scenario *s, char **w, int n)
 	const struct hvo_config *cfg;
 	uint64_t pfn, count = 1, max_pfn = 0;
 
-	if (n < 2 || n > 3 || parse_u64(w[1], &pfn) ||
-	    (n == 3 && parse_u64(w[2], &count))) {
+	if (n < 2 || n > 3 || sim_parse_number(w[1], UINT64_MAX, &pfn) ||
+	    (n == 3 && sim_parse_number(w[2], UINT64_MAX, &count))) {
 		report(s, true, "kpageflags: expected PFN [COUNT], numbers");
 		return;
 	}

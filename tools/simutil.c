@@ -4,7 +4,6 @@
  *
  * This file uses only the public API in <hvo/hvo.h>.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 
 #include <hvo/hvo.h>
 
+#include "sim.h"
 #include "simutil.h"
 
 void
@@ -36,28 +36,146 @@ report_bad_option(const char *who, int what, const char *arg, int letter)
 		fprintf(stderr, "%s: unknown option '%s'\n", who, arg);
 }
 
-/* A full, unsigned 64-bit number: "0x" hex or decimal, nothing else. */
+/*
+ * The digits must all be of the base: strtoull() would also take a sign,
+ * blanks, or a second "0x" after the first.
+ */
 int
-parse_u64(const char *s, uint64_t *out)
+sim_parse_number(const char *s, uint64_t max, uint64_t *out)
 {
+	const char *digits = "0123456789";
 	unsigned long long v;
-	char *end;
 	int base = 10;
 
+	if (!s || !out)
+		return -EINVAL;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = "0123456789abcdefABCDEF";
 		base = 16;
 		s += 2;
 	}
-	/* strtoull() would take a sign or blanks; an address has neither. */
-	if (base == 16 ? !isxdigit((unsigned char)*s) :
-			 !isdigit((unsigned char)*s))
+	if (!*s || s[strspn(s, digits)])
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
-		return -EINVAL;
+	v = strtoull(s, NULL, base);
+	if (errno || v > max)
+		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+int
+sim_parse_pool(const char *where, const char *text, struct sim_pool *p)
+{
+	const char *eq = strchr(text, '=');
+	char size[32];
+	size_t len = eq ? (size_t)(eq - text) : 0;
+	int rc;
+
+	p->text = text;
+	if (!eq || !len || len >= sizeof(size)) {
+		fprintf(stderr, "%s %s: expected SIZE=N, e.g. 2M=512\n", where,
+			text);
+		return -EINVAL;
+	}
+	memcpy(size, text, len);
+	size[len] = '\0';
+	if (hvo_parse_size(size, &p->size) || !p->size) {
+		fprintf(stderr, "%s %s: '%s' is not a size (" SIZE_HELP ")\n",
+			where, text, size);
+		return -EINVAL;
+	}
+	rc = sim_parse_number(eq + 1, INT64_MAX, &p->nr);
+	if (rc) {
+		fprintf(stderr, "%s %s: the count %s\n", where, text,
+			rc == -ERANGE ? "is too large" :
+					"must be decimal or 0x hex");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sim_parse_target(const char *where, const char *text, struct sim_target *t)
+{
+	int rc;
+
+	t->text = text;
+	t->value = 0;
+	if (strcmp(text, "vmemmap") == 0) {
+		t->kind = SIM_TARGET_VMEMMAP;
+		return 0;
+	}
+	if (strncmp(text, "pfn:", 4) == 0) {
+		t->kind = SIM_TARGET_PFN;
+		rc = sim_parse_number(text + 4, UINT64_MAX, &t->value);
+		if (rc) {
+			fprintf(stderr, "%s %s: the pfn %s\n", where, text,
+				rc == -ERANGE ? "is too large" :
+						"must be decimal or 0x hex");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	t->kind = SIM_TARGET_VA;
+	if (sim_parse_number(text, UINT64_MAX, &t->value)) {
+		fprintf(stderr, "%s %s: expected an address (0x... or decimal), pfn:N or vmemmap\n",
+			where, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sim_resolve_target(const char *where, const struct hvo_machine *m,
+		   const struct sim_target *t, uint64_t *va)
+{
+	struct hvo_geometry g;
+	uint64_t pfn = t->value;
+
+	if (t->kind == SIM_TARGET_VA) {
+		*va = t->value;
+		return 0;
+	}
+	if (t->kind == SIM_TARGET_VMEMMAP) {
+		if (hvo_machine_geometry(m, &g)) {
+			fprintf(stderr, "%s %s: %s\n", where, t->text,
+				hvo_machine_error(m));
+			return -EINVAL;
+		}
+		pfn = g.first_pfn;
+	}
+	if (hvo_pfn_to_page(m, pfn, va)) {
+		fprintf(stderr, "%s %s: pfn 0x%" PRIx64 " has no struct page on this machine (it is in no memory section with RAM)\n",
+			where, t->text, pfn);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sim_boot(const char *who, const char *spec, const enum hvo_variant *variant,
+	 struct hvo_machine **m)
+{
+	struct hvo_config cfg;
+	char err[1024];
+	int rc;
+
+	*m = NULL;
+	rc = hvo_config_parse(&cfg, spec, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s: --machine %s: %s\n", who, spec, err);
+		return EXIT_USAGE;
+	}
+	/* The variant picks the compound_head encoding at boot. */
+	if (variant)
+		cfg.hvo = *variant;
+	rc = hvo_machine_new(&cfg, m, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s: cannot build %s: %s\n", who, spec, err);
+		return rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
 int
