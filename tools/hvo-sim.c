@@ -21,6 +21,7 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
 #include "simutil.h"
 
@@ -271,24 +272,12 @@ print_zones(const struct hvo_machine *m)
 		       z.pcp_pages, z.pcp_high, z.pcp_batch);
 }
 
-/*
- * /proc/buddyinfo: free blocks per order, lowest order first, in the
- * kernel's own format (indented here, and without its trailing blank).
- */
+/* /proc/buddyinfo: free blocks per order, lowest order first. */
 static void
 print_buddyinfo(const struct hvo_machine *m)
 {
-	struct hvo_zone_info z;
-
 	printf("\nbuddyinfo (free blocks of order 0, 1, 2, ...)\n");
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		if (!z.present_pages)
-			continue; /* the kernel lists populated zones only */
-		printf("  Node 0, zone %8s", z.name);
-		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
-			printf(" %6" PRIu64, z.nr_free[o]);
-		printf("\n");
-	}
+	procfs_buddyinfo(stdout, m, "  ", PROCFS_REPORT);
 }
 
 /* The hugepage sizes, their pools, and what HVO saves on each. */
@@ -543,7 +532,7 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
 	if (n)
 		printf("\nkpageflags (/proc/kpageflags)\n");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t pfn = k[i].pfn;
+		uint64_t pfn = k[i].pfn, bad;
 
 		if (k[i].huge_size &&
 		    hvo_hugepage_pfn(m, k[i].huge_size, 0, &pfn)) {
@@ -551,18 +540,10 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
 				k[i].text, hvo_machine_error(m));
 			return EXIT_RUNTIME;
 		}
-		for (uint64_t c = 0; c < k[i].count; c++) {
-			uint64_t flags;
-			char names[256];
-
-			if (hvo_kpageflags(m, pfn + c, &flags) ||
-			    hvo_kpageflags_describe(flags, names, sizeof(names))) {
-				fprintf(stderr, PROG ": --kpageflags %s: %s\n",
-					k[i].text, hvo_machine_error(m));
-				return EXIT_RUNTIME;
-			}
-			printf("  pfn 0x%-10" PRIx64 " 0x%016" PRIx64 "  %s\n",
-			       pfn + c, flags, names);
+		if (procfs_kpageflags(stdout, m, pfn, k[i].count, "  ", &bad)) {
+			fprintf(stderr, PROG ": --kpageflags %s: pfn 0x%" PRIx64 ": %s\n",
+				k[i].text, bad, hvo_machine_error(m));
+			return EXIT_RUNTIME;
 		}
 	}
 	return EXIT_OK;

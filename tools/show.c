@@ -21,6 +21,7 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
 #include "simutil.h"
 
@@ -930,14 +931,7 @@ show_buddy(const struct show_args *a)
 			       " optimized\n", h.name, h.nr, h.optimized);
 
 	printf("\nbuddyinfo\n");
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		if (!z.present_pages)
-			continue;
-		printf("Node 0, zone %8s", z.name);
-		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
-			printf(" %6" PRIu64, z.nr_free[o]);
-		printf("\n");
-	}
+	procfs_buddyinfo(stdout, m, "", PROCFS_REPORT);
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		unsigned orders = z.nr_orders < HVO_MAX_ORDERS ?
