@@ -64,13 +64,29 @@ sim_parse_number(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/*
+ * The number @p s in the argument @p text, as sim_parse_number() reads
+ * it. A refusal prints "WHERE TEXT: the WHAT ..." and returns -EINVAL.
+ */
+static int
+parse_number_in(const char *where, const char *text, const char *what,
+		const char *s, uint64_t max, uint64_t *out)
+{
+	int rc = sim_parse_number(s, max, out);
+
+	if (rc)
+		fprintf(stderr, "%s %s: the %s %s\n", where, text, what,
+			rc == -ERANGE ? "is too large" :
+					"must be decimal or 0x hex");
+	return rc ? -EINVAL : 0;
+}
+
 int
 sim_parse_pool(const char *where, const char *text, struct sim_pool *p)
 {
 	const char *eq = strchr(text, '=');
 	char size[32];
 	size_t len = eq ? (size_t)(eq - text) : 0;
-	int rc;
 
 	p->text = text;
 	if (!eq || !len || len >= sizeof(size)) {
@@ -85,21 +101,13 @@ sim_parse_pool(const char *where, const char *text, struct sim_pool *p)
 			where, text, size);
 		return -EINVAL;
 	}
-	rc = sim_parse_number(eq + 1, INT64_MAX, &p->nr);
-	if (rc) {
-		fprintf(stderr, "%s %s: the count %s\n", where, text,
-			rc == -ERANGE ? "is too large" :
-					"must be decimal or 0x hex");
-		return -EINVAL;
-	}
-	return 0;
+	return parse_number_in(where, text, "count", eq + 1, INT64_MAX,
+			       &p->nr);
 }
 
 int
 sim_parse_target(const char *where, const char *text, struct sim_target *t)
 {
-	int rc;
-
 	t->text = text;
 	t->value = 0;
 	if (strcmp(text, "vmemmap") == 0) {
@@ -108,14 +116,8 @@ sim_parse_target(const char *where, const char *text, struct sim_target *t)
 	}
 	if (strncmp(text, "pfn:", 4) == 0) {
 		t->kind = SIM_TARGET_PFN;
-		rc = sim_parse_number(text + 4, UINT64_MAX, &t->value);
-		if (rc) {
-			fprintf(stderr, "%s %s: the pfn %s\n", where, text,
-				rc == -ERANGE ? "is too large" :
-						"must be decimal or 0x hex");
-			return -EINVAL;
-		}
-		return 0;
+		return parse_number_in(where, text, "pfn", text + 4,
+				       UINT64_MAX, &t->value);
 	}
 	t->kind = SIM_TARGET_VA;
 	if (sim_parse_number(text, UINT64_MAX, &t->value)) {
