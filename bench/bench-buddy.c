@@ -32,14 +32,6 @@ machine(const char *spec)
 	return m;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Boot BOOT_RUNS times; report the median time and the RSS the last boot
  * added, against the bytes of vmemmap written and of page tables.
@@ -47,7 +39,7 @@ cmp_double(const void *a, const void *b)
 static int
 bench_boot(struct bench_json *j, const char *spec, bool quick)
 {
-	double t[BOOT_RUNS];
+	double t[BOOT_RUNS], sorted[BOOT_RUNS];
 	unsigned runs = quick ? 1 : BOOT_RUNS;
 	uint64_t rss = 0, vmemmap = 0, pt = 0, written = 0, sp = 0;
 	struct hvo_geometry g;
@@ -81,11 +73,10 @@ bench_boot(struct bench_json *j, const char *spec, bool quick)
 		}
 		hvo_machine_free(m);
 	}
-	qsort(t, runs, sizeof(t[0]), cmp_double);
 	memset(&r, 0, sizeof(r));
-	r.ns_per_op_median = t[runs / 2];
-	r.ns_per_op_min = t[0];
-	r.ns_per_op_max = t[runs - 1];
+	r.ns_per_op_median = bench_median(t, runs, sorted);
+	r.ns_per_op_min = sorted[0];
+	r.ns_per_op_max = sorted[runs - 1];
 	r.batches = runs;
 	r.ops = runs;
 	r.stable = true;

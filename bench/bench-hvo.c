@@ -294,14 +294,6 @@ struct series {
 };
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
 series_init(struct series *s, unsigned cap)
 {
 	memset(s, 0, sizeof(*s));
@@ -324,16 +316,11 @@ series_fini(struct series *s)
 	free(s->tmp);
 }
 
+/* The median so far; leaves s->tmp sorted. */
 static double
 series_median(struct series *s)
 {
-	unsigned n = s->n;
-
-	if (!n)
-		return 0;
-	memcpy(s->tmp, s->v, n * sizeof(double));
-	qsort(s->tmp, n, sizeof(double), cmp_double);
-	return n % 2 ? s->tmp[n / 2] : (s->tmp[n / 2 - 1] + s->tmp[n / 2]) / 2;
+	return bench_median(s->v, s->n, s->tmp);
 }
 
 static void
@@ -780,16 +767,6 @@ json_kernel_reference(struct bench_json *j)
 }
 
 static double
-median_of(const double *v, unsigned n)
-{
-	double t[BIG_CYCLES];
-
-	memcpy(t, v, n * sizeof(*t));
-	qsort(t, n, sizeof(*t), cmp_double);
-	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
-static double
 max_of(const double *v, unsigned n)
 {
 	double m = v[0];
@@ -841,6 +818,7 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	uint64_t size = 2 * MB, total, per;
 	double boot_ns, grow_ns, shrink_ns, check_ns = 0, kept = 0, ratio = 0;
 	double grow_each[BIG_CYCLES], shrink_each[BIG_CYCLES];
+	double sorted[BIG_CYCLES];
 	struct hvo_machine *m;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
@@ -949,8 +927,8 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 			"big", b->mem, "2M", vname, c + 1, grow_each[c] / 1e9,
 			shrink_each[c] / 1e9);
 	}
-	grow_ns = median_of(grow_each, BIG_CYCLES);
-	shrink_ns = median_of(shrink_each, BIG_CYCLES);
+	grow_ns = bench_median(grow_each, BIG_CYCLES, sorted);
+	shrink_ns = bench_median(shrink_each, BIG_CYCLES, sorted);
 
 	emit_big(j, "big_pool_grow", spec, vname, n, grow_ns, &dg);
 	bench_json_u64(j, "cycles", BIG_CYCLES);

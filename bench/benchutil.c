@@ -87,10 +87,11 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median of @n values; @tmp has room for @n and is clobbered. */
-static double
-median_of(const double *v, unsigned n, double *tmp)
+double
+bench_median(const double *v, unsigned n, double *tmp)
 {
+	if (!n)
+		return 0;
 	memcpy(tmp, v, n * sizeof(*v));
 	qsort(tmp, n, sizeof(*tmp), cmp_double);
 	if (n % 2)
@@ -156,7 +157,7 @@ bench_run(const struct bench_opts *o, bench_fn fn, void *ctx,
 
 		total += t;
 		per_op[b] = t / (double)r->batch_ops;
-		medians[b] = median_of(per_op, b + 1, tmp);
+		medians[b] = bench_median(per_op, b + 1, tmp);
 		if (b + 1 < o->min_batches)
 			continue;
 		if (b + 1 >= BENCH_WINDOW) {
@@ -181,7 +182,7 @@ bench_run(const struct bench_opts *o, bench_fn fn, void *ctx,
 	}
 	r->batches = b;
 	r->ops = r->batch_ops * b;
-	r->ns_per_op_median = median_of(per_op, b, tmp);
+	r->ns_per_op_median = bench_median(per_op, b, tmp);
 	r->ns_per_op_min = per_op[0];
 	r->ns_per_op_max = per_op[0];
 	for (unsigned i = 1; i < b; i++) {

@@ -77,6 +77,14 @@ bench_now_ns(void);
 uint64_t
 bench_rss_bytes(void);
 
+/*
+ * The median of the @n values of @v, the mean of the middle two for an
+ * even @n, 0 for none. @tmp has room for @n values and ends up holding
+ * them sorted, so tmp[0] and tmp[n - 1] are the least and the greatest.
+ */
+double
+bench_median(const double *v, unsigned n, double *tmp);
+
 /* Time @fn until stable. Returns 0, or -ENOMEM. */
 int
 bench_run(const struct bench_opts *o, bench_fn fn, void *ctx,

@@ -673,6 +673,194 @@ test_null_arguments(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Sizes: hvo_parse_size()                                                */
+/* ---------------------------------------------------------------------- */
+
+struct size_case {
+	const char *text;
+	int rc;         /* 0, -EINVAL or -ERANGE */
+	uint64_t value; /* when rc is 0 */
+};
+
+/*
+ * Run a table of sizes. A refused size must leave the output alone: it is
+ * preset to a pattern no case produces.
+ */
+static void
+check_sizes(const struct size_case *cases, size_t n)
+{
+	static const uint64_t poison = UINT64_C(0xa5a5a5a5a5a5a5a5);
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct size_case *c = &cases[i];
+		uint64_t v = poison;
+		int rc = hvo_parse_size(c->text, &v);
+		uint64_t want = c->rc ? poison : c->value;
+
+		if (rc != c->rc || v != want) {
+			print_error("'%s': rc %d value 0x%" PRIx64 ", want rc %d value 0x%" PRIx64 "\n",
+				    c->text, rc, v, c->rc, want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+/*
+ * The number of memparse() (lib/cmdline.c) is simple_strtoull() with base
+ * 0: decimal, 0x or 0X hex, octal after a leading 0.
+ */
+static void
+test_parse_size_bases(void **state)
+{
+	static const struct size_case cases[] = {
+		{ "0", 0, 0 },
+		{ "1", 0, 1 },
+		{ "4096", 0, 4096 },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "0x10", 0, 16 },
+		{ "0X10", 0, 16 },
+		{ "0xAbCdEf", 0, 0xabcdef },
+		{ "0x0", 0, 0 },
+		{ "0xffffffffffffffff", 0, UINT64_MAX },
+		{ "0x000000000000000000000001", 0, 1 },
+		{ "010", 0, 8 },
+		{ "0777", 0, 511 },
+		{ "00", 0, 0 },
+		{ "01777777777777777777777", 0, UINT64_MAX },
+		/* In hex, E is a digit, never the exa suffix. */
+		{ "0x1E", 0, 30 },
+		{ "0x1e", 0, 30 },
+		/* "0x" needs a hex digit after it, else it is 0 and an 'x'. */
+		{ "0x", -EINVAL, 0 },
+		{ "0xg", -EINVAL, 0 },
+		{ "0xK", -EINVAL, 0 },
+		/* An octal number has no 8 or 9. */
+		{ "08", -EINVAL, 0 },
+		{ "019", -EINVAL, 0 },
+	};
+
+	(void)state;
+	check_sizes(cases, ARRAY_SIZE(cases));
+}
+
+/* memparse()'s suffixes: K, M, G, T, P, E, either case, powers of 1024. */
+static void
+test_parse_size_suffixes(void **state)
+{
+	static const struct size_case cases[] = {
+		{ "1K", 0, UINT64_C(1) << 10 },
+		{ "1k", 0, UINT64_C(1) << 10 },
+		{ "2M", 0, UINT64_C(2) << 20 },
+		{ "2m", 0, UINT64_C(2) << 20 },
+		{ "3G", 0, UINT64_C(3) << 30 },
+		{ "3g", 0, UINT64_C(3) << 30 },
+		{ "4T", 0, UINT64_C(4) << 40 },
+		{ "4t", 0, UINT64_C(4) << 40 },
+		{ "5P", 0, UINT64_C(5) << 50 },
+		{ "5p", 0, UINT64_C(5) << 50 },
+		{ "15E", 0, UINT64_C(15) << 60 },
+		{ "15e", 0, UINT64_C(15) << 60 },
+		{ "0K", 0, 0 },
+		/* A suffix applies to a hex or octal number too. */
+		{ "0x10M", 0, UINT64_C(16) << 20 },
+		{ "0x2M", 0, UINT64_C(2) << 20 },
+		{ "0x1EK", 0, UINT64_C(30) << 10 },
+		{ "010K", 0, UINT64_C(8) << 10 },
+		{ "17179869183G", 0, UINT64_C(17179869183) << 30 },
+	};
+
+	(void)state;
+	check_sizes(cases, ARRAY_SIZE(cases));
+}
+
+/*
+ * What memparse() would read in part or wrap is refused whole: -EINVAL for
+ * text that is not a size, -ERANGE for a size past 64 bits.
+ */
+static void
+test_parse_size_refused(void **state)
+{
+	static const struct size_case cases[] = {
+		{ "", -EINVAL, 0 },
+		{ "K", -EINVAL, 0 },
+		{ "M1", -EINVAL, 0 },
+		{ "2Q", -EINVAL, 0 },
+		{ "=1", -EINVAL, 0 },
+		{ "1KB", -EINVAL, 0 },
+		{ "1KK", -EINVAL, 0 },
+		{ "1kib", -EINVAL, 0 },
+		{ "1.5G", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },
+		{ "1 ", -EINVAL, 0 },
+		{ "1 K", -EINVAL, 0 },
+		{ "1\n", -EINVAL, 0 },
+		{ "abc", -EINVAL, 0 },
+		/* Malformed wins over too large. */
+		{ "99999999999999999999Q", -EINVAL, 0 },
+		{ "18446744073709551616", -ERANGE, 0 },
+		{ "99999999999999999999999999", -ERANGE, 0 },
+		{ "0x10000000000000000", -ERANGE, 0 },
+		{ "02000000000000000000000", -ERANGE, 0 },
+		{ "16E", -ERANGE, 0 },
+		{ "16384P", -ERANGE, 0 },
+		{ "17179869184G", -ERANGE, 0 },
+		{ "0x40000000000000K", -ERANGE, 0 },
+		{ "18446744073709551615K", -ERANGE, 0 },
+	};
+
+	(void)state;
+	check_sizes(cases, ARRAY_SIZE(cases));
+}
+
+static void
+test_parse_size_null(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(hvo_parse_size(NULL, &v), -EINVAL);
+	assert_int_equal(v, 7);
+	assert_int_equal(hvo_parse_size("2M", NULL), -EINVAL);
+	assert_int_equal(hvo_parse_size(NULL, NULL), -EINVAL);
+}
+
+/* Every size of a spec is read by hvo_parse_size(): memparse()'s grammar. */
+static void
+test_spec_sizes(void **state)
+{
+	struct hvo_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	parse_ok("x86_64:mem=0x40000000", &cfg);
+	assert_int_equal(cfg.mem[0].size, GB(1));
+	parse_ok("x86_64:mem=1g", &cfg);
+	assert_int_equal(cfg.mem[0].size, GB(1));
+	parse_ok("x86_64:mem=0x400M", &cfg);
+	assert_int_equal(cfg.mem[0].size, GB(1));
+	/* A leading 0 is octal, as in the kernel's mem=. */
+	parse_ok("x86_64:mem=010G", &cfg);
+	assert_int_equal(cfg.mem[0].size, GB(8));
+	parse_ok("x86_64:mem=1G@0+1G@04G", &cfg);
+	assert_int_equal(cfg.mem[1].base, GB(4));
+	parse_ok("x86_64:mem=4G,hugepages=0x200000:4;1g:1", &cfg);
+	assert_int_equal(cfg.nr_boot_hugepages, 2);
+	assert_int_equal(cfg.boot_hugepages[0].size, MB(2));
+	assert_int_equal(cfg.boot_hugepages[1].size, GB(1));
+
+	assert_int_equal(hvo_config_parse(&cfg, "x86_64:mem=08G", err,
+					  sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "08G"));
+	assert_int_equal(hvo_config_parse(&cfg, "x86_64:mem=16E", err,
+					  sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "16E"));
+}
+
+/* ---------------------------------------------------------------------- */
 /* Configurations built by hand                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -844,6 +1032,11 @@ main(void)
 		cmocka_unit_test(test_format_unvalidated),
 		cmocka_unit_test(test_invalid_specs),
 		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_parse_size_bases),
+		cmocka_unit_test(test_parse_size_suffixes),
+		cmocka_unit_test(test_parse_size_refused),
+		cmocka_unit_test(test_parse_size_null),
+		cmocka_unit_test(test_spec_sizes),
 		cmocka_unit_test(test_validate_by_hand),
 		cmocka_unit_test(test_machine_new_refuses),
 	};

@@ -8,7 +8,6 @@
  *
  * This program uses only the public API in <hvo/hvo.h>.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,28 +21,11 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
+#include "simutil.h"
+
 #define DEFAULT_SPEC "x86_64"
-
-/* What a --walk argument asked for; resolved once the machine exists. */
-enum walk_kind {
-	WALK_VA,      /* a plain address */
-	WALK_PFN,     /* the struct page of a pfn */
-	WALK_VMEMMAP, /* the struct page of the first RAM pfn */
-};
-
-struct walk_arg {
-	const char *text; /* as given on the command line */
-	enum walk_kind kind;
-	uint64_t value;   /* the address, or the pfn */
-};
-
-/* A --hugepages SIZE=N: set the pool of SIZE to N once the machine exists. */
-struct pool_arg {
-	const char *text; /* as given on the command line */
-	uint64_t size;    /* bytes */
-	uint64_t nr;
-};
 
 static void
 usage(FILE *f)
@@ -73,7 +55,8 @@ usage(FILE *f)
 		"                      repeated. VA is one of:\n"
 		"                        0x... or decimal  a kernel virtual address\n"
 		"                        pfn:N             the struct page of pfn N\n"
-		"                                          (pfn_to_page(N); N in a section with RAM)\n"
+		"                                          (pfn_to_page(N); N in a section with RAM,\n"
+		"                                          decimal or 0x hex)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
 		"      --trace         print every event once the machine is up: entries\n"
 		"                      written (old -> new), TLB flushes, pages\n"
@@ -129,7 +112,8 @@ usage(FILE *f)
 		"           hugepages reserved at boot, as the kernel's hugepagesz=\n"
 		"           and hugepages= (default none)\n"
 		"The canonical spec printed first spells out every key.\n"
-		"Sizes take a K, M, G or T suffix. Examples:\n"
+		"A SIZE is read as the kernel's memparse() reads it: decimal, 0x hex\n"
+		"or 0 octal, with an optional K, M, G, T, P or E. Examples:\n"
 		"  " PROG " --machine x86_64:levels=5,mem=64G\n"
 		"  " PROG " --machine arm64:granule=16K,va=48,struct_page=80 --walk vmemmap\n"
 		"  " PROG " --machine riscv64-sv39 --walk pfn:528384 --json\n"
@@ -145,25 +129,6 @@ static void
 usage_hint(void)
 {
 	fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-}
-
-void
-report_bad_option(const char *who, int what, const char *arg, int letter)
-{
-	bool is_long = strncmp(arg, "--", 2) == 0;
-
-	if (what == ':' && is_long)
-		fprintf(stderr, "%s: option '%s' needs an argument\n", who, arg);
-	else if (what == ':')
-		fprintf(stderr, "%s: option '-%c' needs an argument\n", who,
-			letter);
-	else if (!is_long)
-		fprintf(stderr, "%s: unknown option '-%c'\n", who, letter);
-	else if (letter)
-		fprintf(stderr, "%s: option '%.*s' takes no argument\n", who,
-			(int)strcspn(arg, "="), arg);
-	else
-		fprintf(stderr, "%s: unknown option '%s'\n", who, arg);
 }
 
 /* The version built against, then the one loaded: they may differ. */
@@ -183,191 +148,6 @@ list_presets(void)
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-14s %s\n", hvo_preset_name(i), hvo_preset_spec(i));
-}
-
-/* A full, unsigned 64-bit number: "0x" hex or decimal, nothing else. */
-int
-parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	/* strtoull() would take a sign or blanks; an address has neither. */
-	if (base == 16 ? !isxdigit((unsigned char)*s) :
-			 !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int
-parse_walk(const char *text, struct walk_arg *w)
-{
-	const char *errstr = NULL;
-
-	w->text = text;
-	if (strcmp(text, "vmemmap") == 0) {
-		w->kind = WALK_VMEMMAP;
-		w->value = 0;
-		return 0;
-	}
-	if (strncmp(text, "pfn:", 4) == 0) {
-		const char *num = text + 4;
-		long long pfn;
-
-		if (*num < '0' || *num > '9') {
-			fprintf(stderr, PROG ": --walk %s: the pfn must be a decimal number\n",
-				text);
-			return -EINVAL;
-		}
-		pfn = strtonum(num, 0, LLONG_MAX, &errstr);
-		if (errstr) {
-			fprintf(stderr, PROG ": --walk %s: the pfn is %s\n",
-				text, errstr);
-			return -EINVAL;
-		}
-		w->kind = WALK_PFN;
-		w->value = (uint64_t)pfn;
-		return 0;
-	}
-	w->kind = WALK_VA;
-	if (parse_u64(text, &w->value)) {
-		fprintf(stderr, PROG ": --walk %s: expected an address (0x... or decimal), pfn:N or vmemmap\n",
-			text);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Turn a --walk argument into an address on machine @p m. */
-static int
-resolve_walk(const struct hvo_machine *m, const struct hvo_geometry *g,
-	     const struct walk_arg *w, uint64_t *va)
-{
-	uint64_t pfn;
-
-	switch (w->kind) {
-	case WALK_VA:
-		*va = w->value;
-		return 0;
-	case WALK_VMEMMAP:
-		pfn = g->first_pfn;
-		break;
-	case WALK_PFN:
-	default:
-		pfn = w->value;
-		break;
-	}
-	if (hvo_pfn_to_page(m, pfn, va)) {
-		fprintf(stderr, PROG ": --walk %s: pfn %" PRIu64 " has no struct page on this machine (it is in no memory section with RAM)\n",
-			w->text, pfn);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int
-parse_variant(const char *who, const char *text, enum hvo_variant *out)
-{
-	const char *name;
-	int v;
-
-	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++) {
-		if (strcmp(text, name) == 0) {
-			*out = (enum hvo_variant)v;
-			return 0;
-		}
-	}
-	fprintf(stderr, "%s: --hvo %s: allowed are", who, text);
-	for (v = 0; (name = hvo_variant_name((enum hvo_variant)v)); v++)
-		fprintf(stderr, "%s %s", v ? "," : "", name);
-	fprintf(stderr, "\n");
-	return -EINVAL;
-}
-
-/*
- * A size as the spec writes one: decimal digits and an optional K, M, G or
- * T. expand_number() would also take a sign, blanks, hex, octal and more
- * suffixes, and libbsd's saturates a number past 64 bits instead of
- * refusing it, so the text is checked first.
- */
-int
-parse_size(const char *s, uint64_t *out)
-{
-	size_t digits = strspn(s, "0123456789");
-
-	if (!digits || (s[digits] && (!strchr("KMGTkmgt", s[digits]) ||
-				      s[digits + 1])))
-		return -EINVAL;
-	/* A leading 0 would make it octal. */
-	while (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
-		s++;
-	errno = 0;
-	(void)strtoull(s, NULL, 10);
-	if (errno)
-		return -ERANGE;
-	return expand_number(s, out) ? -EINVAL : 0;
-}
-
-static int
-parse_pool(const char *text, struct pool_arg *p)
-{
-	const char *eq = strchr(text, '='), *errstr = NULL;
-	char size[32];
-	size_t len = eq ? (size_t)(eq - text) : 0;
-	long long nr;
-
-	p->text = text;
-	if (!eq || !len || len >= sizeof(size)) {
-		fprintf(stderr, PROG ": --hugepages %s: expected SIZE=N, e.g. 2M=512\n",
-			text);
-		return -EINVAL;
-	}
-	memcpy(size, text, len);
-	size[len] = '\0';
-	if (parse_size(size, &p->size)) {
-		fprintf(stderr, PROG ": --hugepages %s: '%s' is not a size (a number of bytes with an optional K, M, G or T)\n",
-			text, size);
-		return -EINVAL;
-	}
-	if (eq[1] < '0' || eq[1] > '9') {
-		fprintf(stderr, PROG ": --hugepages %s: the count must be a decimal number\n",
-			text);
-		return -EINVAL;
-	}
-	nr = strtonum(eq + 1, 0, LLONG_MAX, &errstr);
-	if (errstr) {
-		fprintf(stderr, PROG ": --hugepages %s: the count is %s\n", text,
-			errstr);
-		return -EINVAL;
-	}
-	p->nr = (uint64_t)nr;
-	return 0;
-}
-
-void
-format_size(uint64_t v, char *buf, size_t len)
-{
-	static const char sfx[] = "KMGTPE";
-
-	for (int i = (int)sizeof(sfx) - 2; i >= 0; i--) {
-		unsigned shift = 10 * (unsigned)(i + 1);
-
-		if (v && !(v & ((UINT64_C(1) << shift) - 1))) {
-			snprintf(buf, len, "%" PRIu64 "%c", v >> shift, sfx[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%" PRIu64, v);
 }
 
 /*
@@ -492,24 +272,12 @@ print_zones(const struct hvo_machine *m)
 		       z.pcp_pages, z.pcp_high, z.pcp_batch);
 }
 
-/*
- * /proc/buddyinfo: free blocks per order, lowest order first, in the
- * kernel's own format (indented here, and without its trailing blank).
- */
+/* /proc/buddyinfo: free blocks per order, lowest order first. */
 static void
 print_buddyinfo(const struct hvo_machine *m)
 {
-	struct hvo_zone_info z;
-
 	printf("\nbuddyinfo (free blocks of order 0, 1, 2, ...)\n");
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		if (!z.present_pages)
-			continue; /* the kernel lists populated zones only */
-		printf("  Node 0, zone %8s", z.name);
-		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
-			printf(" %6" PRIu64, z.nr_free[o]);
-		printf("\n");
-	}
+	procfs_buddyinfo(stdout, m, "  ", PROCFS_REPORT);
 }
 
 /* The hugepage sizes, their pools, and what HVO saves on each. */
@@ -577,13 +345,13 @@ print_hvo(const struct hvo_machine *m)
 
 /* Walk @p va and print every level; -EINVAL if the machine refused it. */
 static int
-print_walk(struct hvo_machine *m, const struct walk_arg *arg, uint64_t va)
+print_walk(struct hvo_machine *m, const struct sim_target *arg, uint64_t va)
 {
 	struct hvo_walk w;
 	char desc[256], sz[32];
 	int rc;
 
-	if (arg->kind == WALK_VA)
+	if (arg->kind == SIM_TARGET_VA)
 		printf("\nwalk 0x%016" PRIx64 "\n", va);
 	else
 		printf("\nwalk 0x%016" PRIx64 "  (%s)\n", va, arg->text);
@@ -635,7 +403,7 @@ print_counters(const struct hvo_machine *m)
 
 static int
 report_text(struct hvo_machine *m, const struct hvo_geometry *g,
-	    const struct walk_arg *walks, const uint64_t *va, size_t nr_walks)
+	    const struct sim_target *walks, const uint64_t *va, size_t nr_walks)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
 	char spec[1024];
@@ -664,7 +432,7 @@ report_text(struct hvo_machine *m, const struct hvo_geometry *g,
 }
 
 static int
-report_json(struct hvo_machine *m, const struct walk_arg *walks,
+report_json(struct hvo_machine *m, const struct sim_target *walks,
 	    const uint64_t *va, size_t nr_walks)
 {
 	struct hvo_walk w;
@@ -691,7 +459,7 @@ report_json(struct hvo_machine *m, const struct walk_arg *walks,
 
 /* Grow or shrink each pool in the order asked; the library says why not. */
 static int
-set_pools(struct hvo_machine *m, const struct pool_arg *pools, size_t nr)
+set_pools(struct hvo_machine *m, const struct sim_pool *pools, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++) {
 		if (hvo_set_nr_hugepages(m, pools[i].size, pools[i].nr)) {
@@ -711,16 +479,9 @@ enum {
 	OPT_TRACE,
 };
 
-void
-sim_trace_print(void *ctx, const struct hvo_event *ev)
-{
-	char line[256];
-
-	if (hvo_event_format(ev, line, sizeof(line)) == 0)
-		fprintf(ctx, "trace: %s\n", line);
-}
-
 /* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
+#define KPF_MAX_COUNT (1u << 20)
+
 struct kpf_arg {
 	const char *text;
 	uint64_t pfn;
@@ -732,7 +493,6 @@ static int
 parse_kpageflags(const char *arg, struct kpf_arg *k)
 {
 	char buf[64], *comma;
-	const char *errstr = NULL;
 
 	k->text = arg;
 	k->count = 1;
@@ -743,24 +503,24 @@ parse_kpageflags(const char *arg, struct kpf_arg *k)
 	comma = strchr(buf, ',');
 	if (comma) {
 		*comma = '\0';
-		k->count = (uint64_t)strtonum(comma + 1, 1, 1 << 20, &errstr);
-		if (errstr)
+		if (sim_parse_number(comma + 1, KPF_MAX_COUNT, &k->count) ||
+		    !k->count)
 			goto bad;
 	}
 	if (strncmp(buf, "huge:", 5) == 0) {
 		uint64_t size;
 
-		if (parse_size(buf + 5, &size))
+		if (hvo_parse_size(buf + 5, &size))
 			goto bad;
 		k->huge_size = size;
 		return 0;
 	}
-	if (parse_u64(buf, &k->pfn))
+	if (sim_parse_number(buf, UINT64_MAX, &k->pfn))
 		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, PROG ": --kpageflags %s: expected PFN[,COUNT] with PFN a number or huge:SIZE, COUNT 1..1048576\n",
-		arg);
+	fprintf(stderr, PROG ": --kpageflags %s: expected PFN[,COUNT] with PFN a number or huge:SIZE, COUNT 1..%u\n",
+		arg, KPF_MAX_COUNT);
 	usage_hint();
 	return -EINVAL;
 }
@@ -772,7 +532,7 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
 	if (n)
 		printf("\nkpageflags (/proc/kpageflags)\n");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t pfn = k[i].pfn;
+		uint64_t pfn = k[i].pfn, bad;
 
 		if (k[i].huge_size &&
 		    hvo_hugepage_pfn(m, k[i].huge_size, 0, &pfn)) {
@@ -780,18 +540,10 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
 				k[i].text, hvo_machine_error(m));
 			return EXIT_RUNTIME;
 		}
-		for (uint64_t c = 0; c < k[i].count; c++) {
-			uint64_t flags;
-			char names[256];
-
-			if (hvo_kpageflags(m, pfn + c, &flags) ||
-			    hvo_kpageflags_describe(flags, names, sizeof(names))) {
-				fprintf(stderr, PROG ": --kpageflags %s: %s\n",
-					k[i].text, hvo_machine_error(m));
-				return EXIT_RUNTIME;
-			}
-			printf("  pfn 0x%-10" PRIx64 " 0x%016" PRIx64 "  %s\n",
-			       pfn + c, flags, names);
+		if (procfs_kpageflags(stdout, m, pfn, k[i].count, "  ", &bad)) {
+			fprintf(stderr, PROG ": --kpageflags %s: pfn 0x%" PRIx64 ": %s\n",
+				k[i].text, bad, hvo_machine_error(m));
+			return EXIT_RUNTIME;
 		}
 	}
 	return EXIT_OK;
@@ -822,18 +574,16 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spec = DEFAULT_SPEC;
-	struct walk_arg *walks = NULL;
-	struct pool_arg *pools = NULL;
+	struct sim_target *walks = NULL;
+	struct sim_pool *pools = NULL;
 	struct kpf_arg *kpf = NULL;
 	uint64_t *va = NULL;
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
 	bool json = false, set_variant = false, trace = false;
-	struct hvo_config cfg;
 	struct hvo_geometry g;
 	struct hvo_machine *m = NULL;
-	char err[1024];
-	int opt, rc, status = EXIT_USAGE;
+	int opt, status = EXIT_USAGE;
 
 	/* Every --walk and --hugepages is an argument: argc bounds them. */
 	walks = calloc((size_t)argc, sizeof(*walks));
@@ -859,7 +609,8 @@ main(int argc, char **argv)
 			set_variant = true;
 			break;
 		case OPT_HUGEPAGES:
-			if (parse_pool(optarg, &pools[nr_pools]))
+			if (sim_parse_pool(PROG ": --hugepages", optarg,
+					   &pools[nr_pools]))
 				goto out;
 			nr_pools++;
 			break;
@@ -872,7 +623,8 @@ main(int argc, char **argv)
 			nr_kpf++;
 			break;
 		case 'w':
-			if (parse_walk(optarg, &walks[nr_walks]))
+			if (sim_parse_target(PROG ": --walk", optarg,
+					     &walks[nr_walks]))
 				goto out;
 			nr_walks++;
 			break;
@@ -904,23 +656,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	rc = hvo_config_parse(&cfg, spec, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": --machine %s: %s\n", spec, err);
+	/* --hvo wins over the spec's hvo=. */
+	status = sim_boot(PROG, spec, set_variant ? &variant : NULL, &m);
+	if (status)
 		goto out;
-	}
-	/*
-	 * --hvo wins over the spec's hvo=. It must be in the configuration
-	 * the machine boots with: the compound_head encoding is chosen then.
-	 */
-	if (set_variant)
-		cfg.hvo = variant;
-	rc = hvo_machine_new(&cfg, &m, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG ": cannot build %s: %s\n", spec, err);
-		status = rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
 	status = EXIT_RUNTIME;
 	/* Events go where they do not spoil the output: stderr under --json. */
 	if (trace)
@@ -939,7 +678,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < nr_walks; i++) {
-		if (resolve_walk(m, &g, &walks[i], &va[i])) {
+		if (sim_resolve_target(PROG ": --walk", m, &walks[i],
+				       &va[i])) {
 			status = EXIT_USAGE;
 			goto out;
 		}

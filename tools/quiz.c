@@ -24,7 +24,9 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
+#include "simutil.h"
 
 enum quiz_kind {
 	KIND_WALK = 0,
@@ -505,17 +507,17 @@ read_zones(const struct hvo_machine *m, struct hvo_zone_info *z, unsigned *n)
 	return *n ? 0 : -ENOENT;
 }
 
+/* /proc/buddyinfo of @p z, with the free counts of @p counts if given. */
 static void
 print_buddyinfo(const struct hvo_zone_info *z, unsigned nz,
 		uint64_t (*counts)[HVO_MAX_ORDERS], const char *indent)
 {
 	for (unsigned i = 0; i < nz; i++) {
-		if (!z[i].present_pages)
-			continue;
-		printf("%sNode 0, zone %8s", indent, z[i].name);
-		for (unsigned o = 0; o < z[i].nr_orders && o < HVO_MAX_ORDERS; o++)
-			printf(" %6" PRIu64, counts ? counts[i][o] : z[i].nr_free[o]);
-		printf("\n");
+		struct hvo_zone_info zi = z[i];
+
+		if (counts)
+			memcpy(zi.nr_free, counts[i], sizeof(zi.nr_free));
+		procfs_buddyinfo_zone(stdout, &zi, indent, PROCFS_REPORT);
 	}
 }
 
@@ -859,7 +861,7 @@ quiz_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":s:k:ch", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			if (parse_u64(optarg, &seed)) {
+			if (sim_parse_number(optarg, UINT64_MAX, &seed)) {
 				fprintf(stderr, PROG " quiz: bad seed '%s': "
 					"want a number\n", optarg);
 				return EXIT_USAGE;

@@ -23,7 +23,9 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
+#include "simutil.h"
 
 /* A line has at most this many words; more is reported, not truncated. */
 #define MAX_WORDS 64
@@ -61,12 +63,6 @@ struct scenario {
 	uint64_t default_size;     /* HPAGE_SIZE, or default_hugepagesz= */
 };
 
-/* A growing text buffer: what a read of a file returns. */
-struct text {
-	char buf[16384];
-	size_t len;
-};
-
 static void
 usage(FILE *f)
 {
@@ -84,13 +80,15 @@ usage(FILE *f)
 		"                        (it boots at the first line that needs it):\n"
 		"                          hugepagesz=SIZE hugepages=N\n"
 		"                          default_hugepagesz=SIZE\n"
+		"                        (SIZE as the kernel's memparse() reads it:\n"
+		"                        2M, 2m, 0x200000, 04000K, ...)\n"
 		"                          hugetlb_free_vmemmap=on|off|1|0|y|n\n"
 		"                        others are ignored, as the kernel does\n"
 		"  echo VALUE > PATH     write a file (without '>', print VALUE)\n"
 		"  cat PATH...           read files\n"
 		"  kpageflags PFN [COUNT]\n"
 		"                        /proc/kpageflags of COUNT pfns (default 1):\n"
-		"                        pfn, flags in hex, flag names\n"
+		"                        pfn and flags in hex, flag names\n"
 		"\n"
 		"Files:\n"
 		"  /proc/sys/vm/nr_hugepages\n"
@@ -124,25 +122,6 @@ report(struct scenario *s, bool fail, const char *fmt, ...)
 	fputc('\n', stderr);
 	if (fail)
 		s->failed = true;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void
-text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->len >= sizeof(t->buf) - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	t->len += (size_t)n;
-	if (t->len >= sizeof(t->buf))
-		t->len = sizeof(t->buf) - 1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -531,109 +510,8 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 	return -ENOENT;
 }
 
-/* show_val_kb(): pages as "Label:   %8lu kB". */
 static void
-meminfo_kb(struct text *t, const char *label, uint64_t pages,
-	   unsigned page_shift)
-{
-	text_add(t, "%s%8" PRIu64 " kB\n", label, pages << (page_shift - 10));
-}
-
-/*
- * A subset of /proc/meminfo: the fields the simulated machine has, in the
- * kernel's order and format. The machine has no swap, no user page tables
- * and no reserved or surplus hugepages, so those are honestly 0.
- * MemAvailable is MemFree: the kernel's estimate also subtracts watermarks
- * and adds reclaimable caches, neither of which the machine models.
- */
-static void
-read_meminfo(struct scenario *s, struct text *t)
-{
-	struct hvo_machine *m = s->m;
-	struct hvo_geometry g;
-	struct hvo_zone_info z;
-	struct hvo_hstate_info h, dh;
-	uint64_t total = 0, free = 0, huge_pages = 0, huge_kb = 0, commit;
-	unsigned shift;
-
-	hvo_machine_geometry(m, &g);
-	shift = g.page_shift;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		total += z.managed_pages;
-		free += z.free_pages + z.pcp_pages + z.deferred_pages;
-	}
-	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
-		huge_pages += h.nr << (h.order);
-		huge_kb += h.nr * (h.size >> 10);
-	}
-	/* vm_commit_limit() with the default overcommit_ratio of 50, no swap. */
-	commit = total > huge_pages ? (total - huge_pages) * 50 / 100 : 0;
-	meminfo_kb(t, "MemTotal:       ", total, shift);
-	meminfo_kb(t, "MemFree:        ", free, shift);
-	meminfo_kb(t, "MemAvailable:   ", free, shift);
-	meminfo_kb(t, "SwapTotal:      ", 0, shift);
-	meminfo_kb(t, "SwapFree:       ", 0, shift);
-	meminfo_kb(t, "PageTables:     ", 0, shift);
-	meminfo_kb(t, "CommitLimit:    ", commit, shift);
-	if (hvo_machine_hstate_by_size(m, s->default_size, &dh) == 0)
-		text_add(t, "HugePages_Total:   %5" PRIu64 "\n"
-			 "HugePages_Free:    %5" PRIu64 "\n"
-			 "HugePages_Rsvd:    %5u\n"
-			 "HugePages_Surp:    %5u\n"
-			 "Hugepagesize:   %8" PRIu64 " kB\n",
-			 dh.nr, dh.free, 0u, 0u, dh.size >> 10);
-	text_add(t, "Hugetlb:        %8" PRIu64 " kB\n", huge_kb);
-}
-
-/* frag_show_print(): populated zones, free blocks per order. */
-static void
-read_buddyinfo(const struct hvo_machine *m, struct text *t)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		if (!z.present_pages)
-			continue;
-		text_add(t, "Node 0, zone %8s ", z.name);
-		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
-			text_add(t, "%6" PRIu64 " ", z.nr_free[o]);
-		text_add(t, "\n");
-	}
-}
-
-/*
- * zoneinfo_show_print(), the lines the machine has: one CPU's pageset.
- * "pages free" is NR_FREE_PAGES, the buddy allocator's pages; the kernel
- * counts the per-CPU lists apart, as "count".
- */
-static void
-read_zoneinfo(const struct hvo_machine *m, struct text *t)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		text_add(t, "Node 0, zone %8s\n"
-			 "  pages free     %" PRIu64 "\n"
-			 "        spanned  %" PRIu64 "\n"
-			 "        present  %" PRIu64 "\n"
-			 "        managed  %" PRIu64 "\n",
-			 z.name, z.free_pages + z.deferred_pages,
-			 z.spanned_pages, z.present_pages, z.managed_pages);
-		if (!z.present_pages)
-			continue; /* the kernel stops here for empty zones */
-		text_add(t, "  pagesets\n"
-			 "    cpu: 0\n"
-			 "              count: %" PRIu64 "\n"
-			 "              high:  %" PRIu64 "\n"
-			 "              batch: %" PRIu64 "\n"
-			 "  start_pfn:           %" PRIu64 "\n",
-			 z.pcp_pages, z.pcp_high, z.pcp_batch, z.start_pfn);
-	}
-}
-
-static void
-read_file(struct scenario *s, enum file_kind kind, uint64_t size,
-	  struct text *t)
+read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 {
 	struct hvo_hstate_info h;
 	enum hvo_variant v = HVO_VARIANT_OFF;
@@ -645,30 +523,30 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size,
 		size = s->default_size;
 		/* fall through */
 	case F_HP_NR:
-		text_add(t, "%" PRIu64 "\n",
-			 hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.nr);
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.nr);
 		break;
 	case F_HP_FREE:
-		text_add(t, "%" PRIu64 "\n",
-			 hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.free);
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.free);
 		break;
 	case F_HP_RESV:
 	case F_HP_SURPLUS:
 		/* libhvo has no reservations and no surplus pages. */
-		text_add(t, "0\n");
+		fprintf(f, "0\n");
 		break;
 	case F_SYSCTL_OPTIMIZE:
 		hvo_machine_hvo(s->m, &v, &enabled, &reason);
-		text_add(t, "%d\n", v != HVO_VARIANT_OFF);
+		fprintf(f, "%d\n", v != HVO_VARIANT_OFF);
 		break;
 	case F_MEMINFO:
-		read_meminfo(s, t);
+		procfs_meminfo(f, s->m, s->default_size);
 		break;
 	case F_BUDDYINFO:
-		read_buddyinfo(s->m, t);
+		procfs_buddyinfo(f, s->m, "", PROCFS_KERNEL);
 		break;
 	case F_ZONEINFO:
-		read_zoneinfo(s->m, t);
+		procfs_zoneinfo(f, s->m);
 		break;
 	case F_DIR:
 	default:
@@ -759,7 +637,7 @@ do_cmdline(struct scenario *s, char **w, int n)
 		if (val)
 			*val++ = '\0';
 		if (!strcmp(key, "hugepagesz") || !strcmp(key, "default_hugepagesz")) {
-			if (!val || parse_size(val, &v) || !v) {
+			if (!val || hvo_parse_size(val, &v) || !v) {
 				report(s, true, "cmdline: %s=%s: expected a size such as 2M or 1G",
 				       key, val ? val : "");
 				continue;
@@ -771,7 +649,7 @@ do_cmdline(struct scenario *s, char **w, int n)
 				s->default_line = s->line;
 			}
 		} else if (!strcmp(key, "hugepages")) {
-			if (!val || parse_u64(val, &v)) {
+			if (!val || sim_parse_number(val, UINT64_MAX, &v)) {
 				report(s, true, "cmdline: hugepages=%s: expected a number",
 				       val ? val : "");
 				continue;
@@ -893,7 +771,6 @@ do_cat(struct scenario *s, char **w, int n)
 	if (!machine(s))
 		return;
 	for (int i = 1; i < n; i++) {
-		static struct text t;
 		enum file_kind kind;
 		uint64_t size = 0;
 		int rc = lookup(s->m, w[i], &kind, &size);
@@ -904,10 +781,7 @@ do_cat(struct scenario *s, char **w, int n)
 			report(s, true, "cat: %s: %s", w[i], errno_text(rc));
 			continue;
 		}
-		t.len = 0;
-		t.buf[0] = '\0';
-		read_file(s, kind, size, &t);
-		fwrite(t.buf, 1, t.len, stdout);
+		read_file(s, kind, size, stdout);
 	}
 }
 
@@ -915,10 +789,10 @@ static void
 do_kpageflags(struct scenario *s, char **w, int n)
 {
 	const struct hvo_config *cfg;
-	uint64_t pfn, count = 1, max_pfn = 0;
+	uint64_t pfn, count = 1, max_pfn = 0, bad;
 
-	if (n < 2 || n > 3 || parse_u64(w[1], &pfn) ||
-	    (n == 3 && parse_u64(w[2], &count))) {
+	if (n < 2 || n > 3 || sim_parse_number(w[1], UINT64_MAX, &pfn) ||
+	    (n == 3 && sim_parse_number(w[2], UINT64_MAX, &count))) {
 		report(s, true, "kpageflags: expected PFN [COUNT], numbers");
 		return;
 	}
@@ -938,19 +812,9 @@ do_kpageflags(struct scenario *s, char **w, int n)
 		return;
 	if (count > max_pfn - pfn)
 		count = max_pfn - pfn;
-	for (uint64_t c = 0; c < count; c++) {
-		uint64_t flags;
-		char names[512];
-
-		if (hvo_kpageflags(s->m, pfn + c, &flags) ||
-		    hvo_kpageflags_describe(flags, names, sizeof(names))) {
-			report(s, true, "kpageflags: pfn %" PRIu64 ": %s",
-			       pfn + c, hvo_machine_error(s->m));
-			return;
-		}
-		printf("%" PRIu64 " 0x%016" PRIx64 "%s%s\n", pfn + c, flags,
-		       names[0] ? " " : "", names);
-	}
+	if (procfs_kpageflags(stdout, s->m, pfn, count, "", &bad))
+		report(s, true, "kpageflags: pfn 0x%" PRIx64 ": %s", bad,
+		       hvo_machine_error(s->m));
 }
 
 /* Strip one pair of quotes, as the shell would for a simple word. */

@@ -21,7 +21,9 @@
 
 #include <hvo/hvo.h>
 
+#include "procfs.h"
 #include "sim.h"
+#include "simutil.h"
 
 #define SHOW_DEFAULT_SPEC "x86_64:mem=1G"
 
@@ -60,9 +62,7 @@ struct show_args {
 	enum show_format format;
 	const char *va_text;    /* show walk */
 	size_t nr_pools;
-	const char **pool_text; /* show buddy: --hugepages SIZE=N */
-	uint64_t *pool_size;
-	uint64_t *pool_nr;
+	struct sim_pool *pools; /* show buddy: --hugepages SIZE=N */
 };
 
 /* What one vmemmap page of the hugepage maps. */
@@ -105,7 +105,8 @@ show_usage(FILE *f)
 		"           the boot variant, and draw which frame every vmemmap page\n"
 		"           of the hugepage maps, before and after, and what was saved\n"
 		"  walk VA  walk the kernel page table for VA, one level per line;\n"
-		"           VA is 0x... or decimal, pfn:N (the struct page of pfn N)\n"
+		"           VA is 0x... or decimal, pfn:N (the struct page of pfn N,\n"
+		"           N decimal or 0x hex)\n"
 		"           or vmemmap (the struct page of the first RAM pfn)\n"
 		"  buddy    the free blocks of every populated zone, per order, as\n"
 		"           /proc/buddyinfo and as bars of free pages\n"
@@ -153,34 +154,6 @@ label_name(size_t i, char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 /* Arguments                                                          */
 /* ------------------------------------------------------------------ */
-
-static int
-parse_pool_arg(const char *text, uint64_t *size, uint64_t *nr)
-{
-	const char *eq = strchr(text, '=');
-	char buf[32];
-	size_t len = eq ? (size_t)(eq - text) : 0;
-
-	if (!eq || !len || len >= sizeof(buf)) {
-		fprintf(stderr, PROG " show: --hugepages %s: expected SIZE=N, e.g. 2M=512\n",
-			text);
-		return -EINVAL;
-	}
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	if (parse_size(buf, size) || !*size) {
-		fprintf(stderr, PROG " show: --hugepages %s: '%s' is not a size\n",
-			text, buf);
-		return -EINVAL;
-	}
-	if (eq[1] < '0' || eq[1] > '9' || parse_u64(eq + 1, nr) ||
-	    *nr > INT64_MAX) {
-		fprintf(stderr, PROG " show: --hugepages %s: the count must be a decimal number\n",
-			text);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static void
 bad_show_option(int what, const char *arg, int letter)
@@ -235,8 +208,8 @@ parse_show_args(int argc, char **argv, struct show_args *a)
 		case OPT_SIZE:
 			if (a->what != SHOW_VMEMMAP)
 				return not_for("--size", what);
-			if (parse_size(optarg, &a->size) || !a->size) {
-				fprintf(stderr, PROG " show: --size %s: not a size (a number of bytes with an optional K, M, G or T)\n",
+			if (hvo_parse_size(optarg, &a->size) || !a->size) {
+				fprintf(stderr, PROG " show: --size %s: not a size (" SIZE_HELP ")\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -258,10 +231,10 @@ parse_show_args(int argc, char **argv, struct show_args *a)
 		case OPT_HUGEPAGES:
 			if (a->what != SHOW_BUDDY)
 				return not_for("--hugepages", what);
-			if (parse_pool_arg(optarg, &a->pool_size[a->nr_pools],
-					   &a->pool_nr[a->nr_pools]))
+			if (sim_parse_pool(PROG " show: --hugepages", optarg,
+					   &a->pools[a->nr_pools]))
 				return -EINVAL;
-			a->pool_text[a->nr_pools++] = optarg;
+			a->nr_pools++;
 			break;
 		case 'h':
 			show_usage(stdout);
@@ -292,25 +265,8 @@ parse_show_args(int argc, char **argv, struct show_args *a)
 static int
 boot(const struct show_args *a, struct hvo_machine **m)
 {
-	struct hvo_config cfg;
-	char err[1024];
-	int rc;
-
-	rc = hvo_config_parse(&cfg, a->spec, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG " show: --machine %s: %s\n", a->spec, err);
-		return EXIT_USAGE;
-	}
-	/* --hvo must be in the boot configuration: it picks the encoding. */
-	if (a->set_variant)
-		cfg.hvo = a->variant;
-	rc = hvo_machine_new(&cfg, m, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, PROG " show: cannot build %s: %s\n", a->spec,
-			err);
-		return rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	return EXIT_OK;
+	return sim_boot(PROG " show", a->spec,
+			a->set_variant ? &a->variant : NULL, m);
 }
 
 /* The machine's own complaint about @p what, and the runtime status. */
@@ -841,54 +797,23 @@ out:
 /* show walk                                                          */
 /* ------------------------------------------------------------------ */
 
-/* VA as hvo-sim --walk takes it: an address, pfn:N or vmemmap. */
-static int
-resolve_va(const struct hvo_machine *m, const char *text, uint64_t *va)
-{
-	struct hvo_geometry g;
-	uint64_t pfn;
-
-	if (strcmp(text, "vmemmap") == 0) {
-		if (hvo_machine_geometry(m, &g))
-			return -EINVAL;
-		pfn = g.first_pfn;
-	} else if (strncmp(text, "pfn:", 4) == 0) {
-		if (text[4] < '0' || text[4] > '9' ||
-		    parse_u64(text + 4, &pfn) || text[5] == 'x' ||
-		    text[5] == 'X') {
-			fprintf(stderr, PROG " show walk: %s: the pfn must be a decimal number\n",
-				text);
-			return -EINVAL;
-		}
-	} else {
-		if (parse_u64(text, va)) {
-			fprintf(stderr, PROG " show walk: %s: expected an address (0x... or decimal), pfn:N or vmemmap\n",
-				text);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (hvo_pfn_to_page(m, pfn, va)) {
-		fprintf(stderr, PROG " show walk: %s: pfn %" PRIu64 " has no struct page on this machine\n",
-			text, pfn);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int
 show_walk(const struct show_args *a)
 {
 	struct hvo_machine *m = NULL;
+	struct sim_target t;
 	struct hvo_walk w;
 	char desc[256], sz[32];
 	uint64_t va;
 	int status;
 
+	/* VA as hvo-sim --walk takes it: an address, pfn:N or vmemmap. */
+	if (sim_parse_target(PROG " show walk:", a->va_text, &t))
+		return EXIT_USAGE;
 	status = boot(a, &m);
 	if (status)
 		return status;
-	if (resolve_va(m, a->va_text, &va)) {
+	if (sim_resolve_target(PROG " show walk:", m, &t, &va)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -990,11 +915,13 @@ show_buddy(const struct show_args *a)
 	printf("show buddy\n");
 	print_spec(m, "  machine  ");
 	for (size_t i = 0; i < a->nr_pools; i++) {
-		format_size(a->pool_size[i], sz, sizeof(sz));
-		printf("  hugepages %s=%" PRIu64 "\n", sz, a->pool_nr[i]);
-		if (hvo_set_nr_hugepages(m, a->pool_size[i], a->pool_nr[i])) {
+		const struct sim_pool *p = &a->pools[i];
+
+		format_size(p->size, sz, sizeof(sz));
+		printf("  hugepages %s=%" PRIu64 "\n", sz, p->nr);
+		if (hvo_set_nr_hugepages(m, p->size, p->nr)) {
 			fprintf(stderr, PROG " show buddy: --hugepages %s: %s\n",
-				a->pool_text[i], hvo_machine_error(m));
+				p->text, hvo_machine_error(m));
 			goto out;
 		}
 	}
@@ -1004,14 +931,7 @@ show_buddy(const struct show_args *a)
 			       " optimized\n", h.name, h.nr, h.optimized);
 
 	printf("\nbuddyinfo\n");
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		if (!z.present_pages)
-			continue;
-		printf("Node 0, zone %8s", z.name);
-		for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++)
-			printf(" %6" PRIu64, z.nr_free[o]);
-		printf("\n");
-	}
+	procfs_buddyinfo(stdout, m, "", PROCFS_REPORT);
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		unsigned orders = z.nr_orders < HVO_MAX_ORDERS ?
@@ -1083,10 +1003,8 @@ show_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Every --hugepages is an argument: argc bounds them. */
-	a.pool_text = calloc((size_t)argc, sizeof(*a.pool_text));
-	a.pool_size = calloc((size_t)argc, sizeof(*a.pool_size));
-	a.pool_nr = calloc((size_t)argc, sizeof(*a.pool_nr));
-	if (!a.pool_text || !a.pool_size || !a.pool_nr) {
+	a.pools = calloc((size_t)argc, sizeof(*a.pools));
+	if (!a.pools) {
 		fprintf(stderr, PROG " show: out of memory\n");
 		status = EXIT_RUNTIME;
 		goto out;
@@ -1115,8 +1033,6 @@ out:
 		if (status != EXIT_USAGE)
 			status = EXIT_RUNTIME;
 	}
-	free(a.pool_nr);
-	free(a.pool_size);
-	free(a.pool_text);
+	free(a.pools);
 	return status;
 }

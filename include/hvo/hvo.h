@@ -100,6 +100,25 @@ int
 hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch);
 
 /**
+ * Parse a size as the kernel's memparse() (lib/cmdline.c) reads one, as in
+ * hugepagesz=2M or mem=0x40000000: a number in decimal, in hex after 0x or
+ * 0X, or in octal after a leading 0, then at most one suffix K, M, G, T, P
+ * or E, in either case, each a factor of 1024. In hex, E is a digit, as in
+ * memparse(): 0x1E is 30. Unlike memparse(), the whole string must be the
+ * size, and a size past 64 bits is refused instead of wrapped.
+ *
+ * Every size in a machine spec (see hvo_config_parse()) is read this way.
+ *
+ * @param s   the text, e.g. "2M", "1g", "0x10M"
+ * @param out receives the size in bytes; untouched on failure
+ * @return 0; -EINVAL if @p s or @p out is NULL or @p s is not a size (empty,
+ *         a sign, a blank, an unknown suffix, anything after the suffix);
+ *         -ERANGE if the size does not fit in 64 bits.
+ */
+int
+hvo_parse_size(const char *s, uint64_t *out);
+
+/**
  * Parse a machine spec "ARCH[:key=value,...]" into @p cfg.
  *
  * ARCH is an arch name (x86_64, arm64, riscv64) or a preset name (see

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hvo/hvo.h"
 #include "base/util.h"
 
 int
@@ -58,68 +60,104 @@ parse_small_uint(const char *s, int max)
 	return (int)v;
 }
 
+/* The value of the digit @p c in any base up to 16; 16 for a non-digit. */
+static unsigned
+digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (unsigned)(c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (unsigned)(c - 'A' + 10);
+	return 16;
+}
+
+/*
+ * The digits of @p base at *@p sp, as the kernel's _parse_integer() takes
+ * them, moving *@p sp past them all. Returns 0, -EINVAL if there is no
+ * digit, or -ERANGE if the number does not fit in 64 bits.
+ */
+static int
+parse_digits(const char **sp, unsigned base, uint64_t *out)
+{
+	const char *s = *sp;
+	bool range = false;
+	uint64_t v = 0;
+	unsigned d;
+
+	if (digit_value(*s) >= base)
+		return -EINVAL;
+	for (; (d = digit_value(*s)) < base; s++) {
+		if (v > (UINT64_MAX - d) / base)
+			range = true;
+		v = v * base + d;
+	}
+	*sp = s;
+	*out = v;
+	return range ? -ERANGE : 0;
+}
+
 int
 parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
 	unsigned base = 10;
+	uint64_t v;
+	int rc;
 
-	if (!s || !*s)
+	if (!s || !out)
 		return -EINVAL;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
-		if (!*s)
-			return -EINVAL;
 	}
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
+	rc = parse_digits(&s, base, &v);
+	if (rc == -EINVAL || *s)
+		return -EINVAL;
+	if (rc)
+		return rc;
 	*out = v;
 	return 0;
 }
 
-int
-parse_size(const char *s, uint64_t *out)
+/*
+ * memparse() of the kernel's lib/cmdline.c: simple_strtoull(s, &end, 0),
+ * then at most one suffix K, M, G, T, P or E, in either case, each a
+ * factor of 1024. Where memparse() stops at the first character it cannot
+ * use and wraps a number past 64 bits, the whole string must be the size
+ * here, and an overflow is -ERANGE.
+ */
+HVO_EXPORT int
+hvo_parse_size(const char *s, uint64_t *out)
 {
-	char num[32];
-	size_t n;
-	unsigned shift = 0;
+	static const char suffixes[] = "KMGTPE";
+	const char *sfx = NULL;
+	unsigned base = 10, shift = 0;
 	uint64_t v;
 	int rc;
 
-	if (!s || !*s)
+	if (!s || !out)
 		return -EINVAL;
-	n = strlen(s);
-	switch (s[n - 1]) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
-	default: break;
+	/* _parse_integer_fixup_radix(): "0x" counts only before a hex digit. */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    digit_value(s[2]) < 16) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
 	}
-	if (shift)
-		n--;
-	if (n == 0 || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	rc = parse_u64(num, &v);
-	if (rc)
+	rc = parse_digits(&s, base, &v);
+	if (rc == -EINVAL)
 		return rc;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (*s)
+		sfx = strchr(suffixes, toupper((unsigned char)*s));
+	if (sfx) {
+		shift = 10 * (unsigned)(sfx - suffixes + 1);
+		s++;
+	}
+	if (*s)
+		return -EINVAL;
+	if (rc || (shift && v > UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = v << shift;
 	return 0;

@@ -50,13 +50,9 @@ int
 parse_small_uint(const char *s, int max);
 
 /*
- * A size with an optional K/M/G/T suffix (powers of 1024), or a number in
- * decimal or 0x hex. Returns 0, or -EINVAL (malformed) or -ERANGE.
+ * An unsigned number in decimal or 0x hex, the whole string. Returns 0, or
+ * -EINVAL (malformed) or -ERANGE. Sizes are read by hvo_parse_size().
  */
-int
-parse_size(const char *s, uint64_t *out);
-
-/* An unsigned number in decimal or 0x hex, the whole string. */
 int
 parse_u64(const char *s, uint64_t *out);
 

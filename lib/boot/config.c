@@ -155,11 +155,11 @@ parse_mem(struct hvo_config *cfg, const char *val, char *err, size_t errlen)
 				    HVO_MAX_MEM_RANGES);
 		if (at)
 			*at = '\0';
-		if (parse_size(item, &size) || size == 0)
+		if (hvo_parse_size(item, &size) || size == 0)
 			return errf(err, errlen, -EINVAL,
-				    "mem=%s: '%s' is not a size (use a number with K, M, G or T)",
+				    "mem=%s: '%s' is not a size (a number with an optional K, M, G, T, P or E)",
 				    val, item);
-		if (at && parse_size(at + 1, &base))
+		if (at && hvo_parse_size(at + 1, &base))
 			return errf(err, errlen, -EINVAL,
 				    "mem=%s: '%s' is not an address", val, at + 1);
 		if (base + size < base)
@@ -201,7 +201,7 @@ parse_hugepages(struct hvo_config *cfg, const char *val, char *err,
 			return errf(err, errlen, -EINVAL,
 				    "hugepages=%s: '%s' has no ':N' count", val, item);
 		*colon = '\0';
-		if (parse_size(item, &size) || !is_pow2(size))
+		if (hvo_parse_size(item, &size) || !is_pow2(size))
 			return errf(err, errlen, -EINVAL,
 				    "hugepages=%s: '%s' is not a hugepage size", val, item);
 		if (parse_u64(colon + 1, &nr))

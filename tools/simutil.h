@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What hvo-sim's main program and its subcommands share: reading the
+ * command line (numbers, variants, bad options), printing sizes, and
+ * printing trace events. Messages go to stderr and start with the WHO the
+ * caller gives ("hvo-sim", "hvo-sim show", ...).
+ */
+#ifndef HVO_SIMUTIL_H
+#define HVO_SIMUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hvo/hvo.h>
+
+/*
+ * Every size is read by hvo_parse_size(), as the kernel's memparse(); this
+ * says so in messages.
+ */
+#define SIZE_HELP "decimal, 0x hex or 0 octal, with an optional K, M, G, T, P or E"
+
+/*
+ * A number as every tool reads one, a pfn, an address, a count or a seed:
+ * decimal or 0x hex, the whole string, without a sign or blanks, and at
+ * most @p max. Returns 0, -EINVAL (not such a number) or -ERANGE (above
+ * @p max). Sizes are read by hvo_parse_size() instead.
+ */
+int
+sim_parse_number(const char *s, uint64_t max, uint64_t *out);
+
+/* A --hugepages SIZE=N: the pool of hugepages of SIZE set to N. */
+struct sim_pool {
+	const char *text; /* as typed */
+	uint64_t size;    /* bytes */
+	uint64_t nr;
+};
+
+/*
+ * Read SIZE=N: a size as hvo_parse_size() reads it, not 0, and a number
+ * up to INT64_MAX. On error prints "WHERE TEXT: ..." (WHERE is, say,
+ * "hvo-sim: --hugepages") and returns -EINVAL.
+ */
+int
+sim_parse_pool(const char *where, const char *text, struct sim_pool *p);
+
+/* What hvo-sim --walk and hvo-sim show walk take, resolved once booted. */
+enum sim_target_kind {
+	SIM_TARGET_VA,      /* a kernel virtual address */
+	SIM_TARGET_PFN,     /* pfn:N, the struct page of pfn N */
+	SIM_TARGET_VMEMMAP, /* the struct page of the first RAM pfn */
+};
+
+struct sim_target {
+	const char *text; /* as typed */
+	enum sim_target_kind kind;
+	uint64_t value;   /* the address, or the pfn */
+};
+
+/*
+ * Read VA (a number), pfn:N (N a number) or vmemmap. On error prints
+ * "WHERE TEXT: ..." and returns -EINVAL.
+ */
+int
+sim_parse_target(const char *where, const char *text, struct sim_target *t);
+
+/*
+ * The address @p t names on @p m: a struct page's for pfn:N and vmemmap.
+ * A pfn without one prints "WHERE TEXT: ..." and returns -EINVAL.
+ */
+int
+sim_resolve_target(const char *where, const struct hvo_machine *m,
+		   const struct sim_target *t, uint64_t *va);
+
+/*
+ * Build the machine of @p spec, with *@p variant in place of its hvo= if
+ * @p variant is not NULL. Returns EXIT_OK, or after printing "WHO: ..."
+ * EXIT_USAGE for a spec or a configuration the library refuses and
+ * EXIT_RUNTIME if the machine could not be built for another reason.
+ */
+int
+sim_boot(const char *who, const char *spec, const enum hvo_variant *variant,
+	 struct hvo_machine **m);
+
+/*
+ * getopt_long() refused @p arg: @p what is ':' (a missing argument) or
+ * '?'. A short option's letter is @p letter (optopt); a long option that is
+ * known but misused also leaves its letter there. Prints "WHO: ...".
+ */
+void
+report_bad_option(const char *who, int what, const char *arg, int letter);
+
+/* "2M" for an exact power of 1024, else the byte count. */
+void
+format_size(uint64_t v, char *buf, size_t len);
+
+/*
+ * A variant by name ("off", "keep2", ...). On error, prints "WHO: --hvo
+ * TEXT: allowed are ..." to stderr and returns -EINVAL.
+ */
+int
+parse_variant(const char *who, const char *text, enum hvo_variant *out);
+
+/*
+ * A trace callback for hvo_set_trace(): one "trace: ..." line per event,
+ * to the FILE given as ctx.
+ */
+void
+sim_trace_print(void *ctx, const struct hvo_event *ev);
+
+#endif /* HVO_SIMUTIL_H */
