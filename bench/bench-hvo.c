@@ -746,7 +746,7 @@ out:
 /* ---------------------------------------------------------------------- */
 
 /*
- * The kernel's numbers (facts Part 4): 500,000 2 MB hugepages, batched,
+ * The kernel's numbers (doc/KERNEL-FACTS.md, "Measured costs"): 500,000 2 MB hugepages, batched,
  * lore:20231019023113.345257-1-mike.kravetz@oracle.com.
  */
 static void

@@ -5,7 +5,7 @@
  * For each combination the pool is grown as one batch and the exact page
  * accounting is checked against what the variant frees; then hugepages
  * allocated with HVO off are optimized one by one and restored, and their
- * struct pages must come back byte for byte (facts Part 5.3, invariant 4).
+ * struct pages must come back byte for byte (doc/KERNEL-FACTS.md, "What a faithful model keeps", rule 4).
  * Struct page sizes that are not a power of two must leave HVO off with
  * the kernel's reason. The checker runs after every step.
  */
@@ -130,7 +130,7 @@ assert_hugepage_kpf(struct hvo_machine *m, uint64_t head, uint64_t nr)
 /*
  * Byte-compare with a pre-image. The one change the kernel makes on
  * purpose: classic HVO resets page[3]'s _hugetlb_cgroup (it overlays
- * ->mapping) to TAIL_MAPPING before a restore (the R5 fix).
+ * ->mapping) to TAIL_MAPPING before a restore (restore-tail-mapping's fix).
  */
 static void
 assert_same_struct_pages(struct hvo_machine *m, uint64_t pfn,
@@ -371,7 +371,7 @@ run_machine(size_t preset, const char *mem, enum hvo_variant v, unsigned sp)
 
 	/*
 	 * Largest size first: restores and page-table pages scatter over RAM
-	 * and are never given back (facts Part 6.3, 6.4), so a gigantic
+	 * and are never given back (doc/KERNEL-FACTS.md, "The remap walk", "Accounting"), so a gigantic
 	 * hugepage may find no clean aligned range after the small sizes ran.
 	 */
 	while (hvo_machine_hstate(m, nr_hstates, &h) == 0)

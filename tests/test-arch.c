@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The architecture descriptors against shared/facts/arch-facts.md: level
+ * The architecture descriptors against doc/KERNEL-FACTS.md: level
  * geometry, the kernel's constants and layout, entry encodings bit for bit,
  * decoding (including malformed entries), arm64's break-before-make rule and
  * x86's PAT bit.
@@ -25,7 +25,7 @@
 #define GB(x) ((uint64_t)(x) << 30)
 #define BIT(n) (UINT64_C(1) << (n))
 
-/* x86-64, arch-facts 1.3. */
+/* x86-64, doc/KERNEL-FACTS.md, "x86-64". */
 #define X86_PAGE_KERNEL		UINT64_C(0x8000000000000163)
 #define X86_PAGE_KERNEL_RO	UINT64_C(0x8000000000000121)
 #define X86_PAGE_KERNEL_LARGE	UINT64_C(0x80000000000001e3)
@@ -34,7 +34,7 @@
 #define X86_PAT			BIT(7)
 #define X86_PAT_LARGE		BIT(12)
 
-/* arm64, arch-facts 2.3 and 2.4 (no KPTI; LPA2 drops the SH bits). */
+/* arm64, doc/KERNEL-FACTS.md, "arm64" (no KPTI; LPA2 drops the SH bits). */
 #define ARM64_PAGE_KERNEL	UINT64_C(0x00e8000000000703)
 #define ARM64_PAGE_KERNEL_RO	UINT64_C(0x00e0000000000783)
 #define ARM64_PAGE_KERNEL_LPA2	UINT64_C(0x00e8000000000403)
@@ -50,7 +50,7 @@
 #define ARM64_UXN		BIT(54)
 #define ARM64_SW_DIRTY		BIT(55)
 
-/* riscv64, arch-facts 3. */
+/* riscv64, doc/KERNEL-FACTS.md, "riscv64". */
 #define RV_PAGE_KERNEL		UINT64_C(0xe7)
 #define RV_V			BIT(0)
 #define RV_R			BIT(1)
@@ -59,7 +59,7 @@
 #define RV_A			BIT(6)
 #define RV_D			BIT(7)
 
-/* How an arm64 descriptor holds the output address (arch-facts 2.3). */
+/* How an arm64 descriptor holds the output address (doc/KERNEL-FACTS.md, "arm64"). */
 enum oa_format {
 	OA_PLAIN,   /* x86, riscv, arm64 with 48-bit PA */
 	OA_LPA2,    /* 4K/16K with 52-bit PA: OA[51:50] in bits [9:8] */
@@ -168,7 +168,7 @@ static const struct arch_expect expects[] = {
 		.vmemmap_pmd_blocks = true, .needs_bbm = true,
 	},
 	{
-		/* Level 0 takes a 512G block with LPA2 (arch-facts 2.3). */
+		/* Level 0 takes a 512G block with LPA2 (doc/KERNEL-FACTS.md, "arm64"). */
 		.preset = "arm64-4k-52", .id = HVO_ARCH_ARM64,
 		.page_shift = 12, .va_bits = 52, .levels = 5,
 		.names = "pgd p4d pud pmd pte",
@@ -517,7 +517,7 @@ test_constants(void **state)
 	ck_u64(&ck, a.ops.mk_table != NULL && a.ops.mk_leaf != NULL &&
 		    a.ops.decode != NULL && a.ops.describe_bits != NULL, 1,
 	       "encode/decode ops present");
-	/* MAX_PAGE_ORDER + PAGE_SHIFT <= SECTION_SIZE_BITS (arch-facts 5). */
+	/* MAX_PAGE_ORDER + PAGE_SHIFT <= SECTION_SIZE_BITS (doc/KERNEL-FACTS.md, "Buddy allocator"). */
 	ck_u64(&ck, ex->max_page_order + ex->page_shift <= a.section_size_bits,
 	       1, "a MAX_PAGE_ORDER block fits a section");
 	ck_done(&ck);
@@ -583,7 +583,7 @@ test_machine_geometry(void **state)
 
 /*
  * VMEMMAP_START moves with sizeof(struct page): on arm64 the region is
- * (VA range >> PAGE_SHIFT) * sizeof(struct page) below -1G (arch-facts 2.7);
+ * (VA range >> PAGE_SHIFT) * sizeof(struct page) below -1G (doc/KERNEL-FACTS.md, "arm64");
  * on riscv it is 2^(VA_BITS - PAGE_SHIFT - 1 + order_base_2(size)) below
  * VMALLOC_START (section 3); x86 keeps its fixed base (1.4).
  */
@@ -930,7 +930,7 @@ malformed_x86(struct ck *ck, const struct hvo_arch *a)
 	unsigned pmd = pmd_depth(a), pud = pmd - 1;
 	uint64_t pk = a->page_kernel;
 
-	/* PS is reserved in the PML4E and PML5E (arch-facts 1.1). */
+	/* PS is reserved in the PML4E and PML5E (doc/KERNEL-FACTS.md, "x86-64"). */
 	for (unsigned d = 0; d < pud; d++)
 		want_bad(ck, a, d, a->ops.mk_table(a, d, 0x7000) | X86_PSE,
 			 "PS set above the PUD");
@@ -963,7 +963,7 @@ malformed_arm64(struct ck *ck, const struct hvo_arch *a,
 	uint64_t pk = a->page_kernel;
 	uint64_t blk = pk & ~ARM64_TABLE_BIT;
 
-	/* bits[1:0] = 01 is reserved at level 3 (arch-facts 2.3). */
+	/* bits[1:0] = 01 is reserved at level 3 (doc/KERNEL-FACTS.md, "arm64"). */
 	want_bad(ck, a, pte, (UINT64_C(5) << ex->page_shift) | blk,
 		 "type 0b01 at level 3");
 	/* A block where the granule and PA size allow none. */
@@ -1050,7 +1050,7 @@ struct bbm_case {
 };
 
 /*
- * pgattr_change_is_safe() as arch-facts 2.6 states it: always safe when
+ * pgattr_change_is_safe() as doc/KERNEL-FACTS.md ("arm64", "Break-before-make") states it: always safe when
  * either side is invalid; otherwise the pfn must stay, no CONT on either
  * side, no nG->G, and only PXN, RDONLY, WRITE, nG and the software bits may
  * change (plus Normal <-> Normal-Tagged).
@@ -1133,7 +1133,7 @@ test_bbm(void **state)
 
 /*
  * pgprot_4k_2_large() and back: PAT is bit 7 in a 4K PTE and bit 12 in a
- * 2M/1G leaf, where bit 7 is PS (arch-facts 1.2).
+ * 2M/1G leaf, where bit 7 is PS (doc/KERNEL-FACTS.md, "x86-64").
  */
 static void
 test_x86_pat(void **state)

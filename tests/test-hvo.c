@@ -2,10 +2,10 @@
 /*
  * HugeTLB Vmemmap Optimization by scenario: what each variant saves and
  * how it maps the vmemmap, fake heads, the kernel's reported bugs replayed
- * (R4 rollback, R5 tail mapping, R10 ENOMEM in a batch, R11 restore under
- * pressure), TLB flush counts, break-before-make, boot-time pools, variant
+ * (rollback-corrupts-head, restore-tail-mapping, batch-split-enomem, restore-needs-memory:
+ * see doc/KERNEL-BUGS.md), TLB flush counts, break-before-make, boot-time pools, variant
  * switching and bad input. Every number asserted is the kernel's (see
- * shared/facts/kernel-hvo.md).
+ * doc/KERNEL-FACTS.md).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -121,7 +121,7 @@ zones_of(const struct hvo_machine *m, const uint64_t *pfn, size_t n)
 	return k;
 }
 
-/* Byte-compare; @cgroup_reset allows page[3]'s TAIL_MAPPING (the R5 fix). */
+/* Byte-compare; @cgroup_reset allows page[3]'s TAIL_MAPPING (restore-tail-mapping's fix). */
 static void
 assert_struct_pages(struct hvo_machine *m, uint64_t pfn, const uint64_t *pre,
 		    uint64_t bytes, unsigned sp, bool cgroup_reset)
@@ -366,7 +366,7 @@ test_sharedtail_per_order(void **state)
 /* ---------------------------------------------------------------------- */
 
 /*
- * Facts Part 1.3-1.4: sharedtail maps a new head page RW and the shared
+ * doc/KERNEL-FACTS.md, "The remap walk": sharedtail maps a new head page RW and the shared
  * tail RO for pages 1..7; fakehead maps a new copy of the head RW and
  * the same copy RO for pages 1..7; keep2 keeps pages 0 and 1 and maps
  * page 1 RO for pages 2..7. Without PAGE_KERNEL_RO (riscv) the tails stay
@@ -512,7 +512,7 @@ test_vmemmap_map_riscv(void **state)
 /*
  * Classic HVO maps every tail vmemmap page to the head page, so the
  * struct page at the start of each (pfn + 64k) reads the head's flags,
- * PG_head included; compound_head() must see through it (facts 1.5) and
+ * PG_head included; compound_head() must see through it (doc/KERNEL-FACTS.md, "Compound pages and compound_head()") and
  * /proc/kpageflags report a tail. The 2026 shared tail has no PG_head.
  */
 static void
@@ -560,7 +560,7 @@ test_fake_heads(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* R4: a failed optimize leaves the hugepage exactly as it was             */
+/* rollback-corrupts-head: a failed optimize leaves the hugepage as it was */
 /* ---------------------------------------------------------------------- */
 
 struct snapshot {
@@ -584,7 +584,7 @@ assert_untouched(struct hvo_machine *m, uint64_t pfn, const struct snapshot *s,
 }
 
 /*
- * The May 2026 fix (facts R4): fail the remap at PTE step k and the
+ * The May 2026 fix of rollback-corrupts-head: fail the remap at PTE step k and the
  * rollback must give back the pre-image, byte for byte, with every frame
  * accounted for. Steps: the first, the second, the last one that frees
  * (vmemmap pages - kept) and the last of the walk (the walk covers all 8
@@ -685,7 +685,7 @@ test_r4_rollback(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* R11: restore needs memory                                              */
+/* restore-needs-memory                                                   */
 /* ---------------------------------------------------------------------- */
 
 struct held {
@@ -776,7 +776,7 @@ test_r11_restore_under_pressure(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* R5: restored tails pass the free-time checks                           */
+/* restore-tail-mapping: restored tails pass the free-time checks         */
 /* ---------------------------------------------------------------------- */
 
 static void
@@ -862,7 +862,7 @@ test_r5_checks_catch_corruption(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* R10: ENOMEM in the middle of a batch                                   */
+/* batch-split-enomem: ENOMEM in the middle of a batch                   */
 /* ---------------------------------------------------------------------- */
 
 #define R10_SPEC "x86_64:mem=256M,hvo=sharedtail,checkpages=on,deferred=off"
@@ -871,7 +871,7 @@ test_r5_checks_catch_corruption(void **state)
 /*
  * The allocations of one batched grow on a fresh R10 machine: the
  * hugepages, the page tables of the split pass, the shared tail, then one
- * head page per hugepage, in order (facts 1.4, 1.6).
+ * head page per hugepage, in order (doc/KERNEL-FACTS.md, "The remap walk", "Batching and TLB flushes").
  */
 struct r10_plan {
 	uint64_t allocs, pt;
@@ -966,7 +966,7 @@ test_r10_batch_enomem(void **state)
 	/* A page table of the split pass: splitting resumes in the remap. */
 	assert_int_equal(r10_run(R10_N + 1, false, 0, NULL), R10_N);
 
-	/* The sweep (facts R10): fail the M-th allocation, for every M. */
+	/* The sweep (batch-split-enomem): fail the M-th allocation, for every M. */
 	for (uint64_t mth = 1; mth <= p.allocs + 1; mth++) {
 		bool hugepage = mth <= R10_N;
 		uint64_t once = r10_run(mth, false, hugepage ? -ENOMEM : 0, NULL);
@@ -1081,7 +1081,7 @@ test_r10_little_memory(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
-/* TLB flushes (facts Part 1.8)                                           */
+/* TLB flushes (doc/KERNEL-FACTS.md, "Batching and TLB flushes")         */
 /* ---------------------------------------------------------------------- */
 
 struct flushes {
@@ -1185,7 +1185,7 @@ test_tlb_flushes(void **state)
 
 /*
  * arm64 needs break-before-make to change a live PTE's output address
- * (facts R2): HVO does it for every remapped vmemmap page and for the
+ * (arm64-bbm, doc/KERNEL-BUGS.md): HVO does it for every remapped vmemmap page and for the
  * PMD split; x86 does not care.
  */
 static void
@@ -1248,8 +1248,8 @@ managed_pages(const struct hvo_machine *m)
 
 /*
  * hugepages= pools are optimized at boot. Their vmemmap came from memblock,
- * so every page HVO frees joins the managed memory (MemTotal rises, facts
- * Part 6.5, 6.7): with sharedtail that is all 8 (4096) old vmemmap pages
+ * so every page HVO frees joins the managed memory (MemTotal rises,
+ * doc/KERNEL-FACTS.md, "Accounting"): with sharedtail that is all 8 (4096) old vmemmap pages
  * of each 2M (1G) hugepage, the new head coming from the buddy allocator.
  */
 static void
@@ -1362,7 +1362,7 @@ test_variant_switching_odd_struct_page(void **state)
 		fail_msg("booted sharedtail, cannot switch back: %s", why);
 }
 
-/* Hugepages keep the variant they were optimized with (facts Part 6.6). */
+/* Hugepages keep the variant they were optimized with (doc/KERNEL-FACTS.md, "Accounting"). */
 static void
 test_variant_kept_per_hugepage(void **state)
 {

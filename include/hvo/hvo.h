@@ -41,11 +41,11 @@ enum hvo_arch_id {
 	HVO_ARCH_RISCV64,
 };
 
-/** The HVO algorithm variants (see DESIGN.md, "hugetlb"). */
+/** The HVO algorithm variants (see doc/DESIGN.md, "hugetlb"). */
 enum hvo_variant {
 	HVO_VARIANT_OFF = 0,    /**< no optimization */
 	HVO_VARIANT_KEEP2,      /**< 5.14-5.17: two vmemmap pages kept */
-	HVO_VARIANT_FAKEHEAD,   /**< 5.18-6.19: one page kept, fake heads */
+	HVO_VARIANT_FAKEHEAD,   /**< 5.18-7.0: one page kept, fake heads */
 	HVO_VARIANT_SHAREDTAIL, /**< 2026: own head page, shared RO tail */
 };
 

@@ -2,7 +2,7 @@
 /*
  * arm64: VMSAv8-64 stage 1, 4K/16K/64K granules, 36- to 52-bit VA.
  *
- * Facts: shared/facts/arch-facts.md section 2 (Arm ARM D8;
+ * Facts: doc/KERNEL-FACTS.md, "arm64" (Arm ARM D8;
  * arch/arm64/include/asm/pgtable-hwdef.h, pgtable-prot.h, memory.h,
  * pgalloc.h, tlbflush.h; arch/arm64/mm/mmu.c, init.c).
  */

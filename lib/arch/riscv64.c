@@ -2,7 +2,7 @@
 /*
  * riscv64: Sv39, Sv48 and Sv57 with 4 KiB pages.
  *
- * Facts: shared/facts/arch-facts.md section 3 (arch/riscv/include/asm/
+ * Facts: doc/KERNEL-FACTS.md, "riscv64" (arch/riscv/include/asm/
  * pgtable-bits.h, pgtable-64.h, pgtable.h, page.h; arch/riscv/mm/init.c,
  * tlbflush.c).
  */

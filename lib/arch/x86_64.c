@@ -2,7 +2,7 @@
 /*
  * x86-64: 4-level (PML4) and 5-level (LA57) paging with 4 KiB pages.
  *
- * Facts: shared/facts/arch-facts.md section 1 (Intel SDM Vol. 3A ch. 4;
+ * Facts: doc/KERNEL-FACTS.md, "x86-64" (Intel SDM Vol. 3A ch. 4;
  * arch/x86/include/asm/pgtable_types.h, page_64_types.h, mm/tlb.c).
  */
 #include <errno.h>

@@ -93,8 +93,8 @@ folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on)
 
 /*
  * page[3]'s _hugetlb_cgroup overlays ->mapping: back to TAIL_MAPPING before
- * a fakehead restore copies the head page into tail pages (the fix that
- * doc/KERNEL-BUGS.md calls "fakehead restore copies the cgroup pointer").
+ * a fakehead restore copies the head page into tail pages (the fix of
+ * restore-tail-mapping, doc/KERNEL-BUGS.md).
  */
 void
 folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn)

@@ -155,7 +155,7 @@ folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on);
 
 /*
  * Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a fakehead
- * restore copies the head page (doc/KERNEL-BUGS.md).
+ * restore copies the head page (restore-tail-mapping, doc/KERNEL-BUGS.md).
  */
 void
 folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn);

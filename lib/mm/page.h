@@ -7,7 +7,7 @@
  * kernel loads and stores through the simulated MMU, so that remapping the
  * vmemmap (HVO) changes what these accessors see, exactly as in the kernel.
  *
- * Layout (facts/arch-facts.md 4.1): flags 0, lru/compound_head 8 (16 bytes),
+ * Layout (doc/KERNEL-FACTS.md, "struct page"): flags 0, lru/compound_head 8 (16 bytes),
  * mapping 24, index 32, private 40, page_type/_mapcount 48, _refcount 52,
  * memcg_data 56 when there is room. A struct page smaller than the kernel's
  * minimum of 56 bytes keeps flags, lru, private, page_type and _refcount and

@@ -6,9 +6,6 @@
  * host memory, outside the simulated machine, so that the checker can prove
  * that every frame is accounted for exactly once without trusting the
  * structures it checks.
- *
- * Also here: a bitmap of the frames whose host memory has been written, so
- * that freeing them can hand the memory back to the host.
  */
 #ifndef HVO_PAGE_OWNER_H
 #define HVO_PAGE_OWNER_H
