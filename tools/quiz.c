@@ -195,7 +195,7 @@ quiz_walk(struct rng *r, bool solve)
 	pages = cfg->mem[0].size >> g.page_shift;
 	pfn = first + rng_below(r, pages);
 	if (hvo_pfn_to_page(m, pfn, &va)) {
-		fprintf(stderr, PROG " quiz: pfn %" PRIu64 ": %s\n", pfn,
+		fprintf(stderr, PROG " quiz: pfn 0x%" PRIx64 ": %s\n", pfn,
 			hvo_machine_error(m));
 		return finish(m, EXIT_RUNTIME);
 	}
@@ -212,7 +212,7 @@ quiz_walk(struct rng *r, bool solve)
 		       g.level_shift[d], g.level_entries[d]);
 	printf("  struct page   %u bytes; the struct page of pfn 0 is at 0x%016"
 	       PRIx64 "\n", g.struct_page_size, g.vmemmap_base);
-	printf("  VA            0x%016" PRIx64 "  (pfn_to_page(%" PRIu64 "))\n",
+	printf("  VA            0x%016" PRIx64 "  (pfn_to_page(0x%" PRIx64 "))\n",
 	       va, pfn);
 	printf("\nWhich entry of each level does the walk of VA use, and where "
 	       "does it end?\n");
@@ -222,7 +222,7 @@ quiz_walk(struct rng *r, bool solve)
 	}
 
 	printf("\nAnswer\n");
-	printf("  VA = 0x%016" PRIx64 " + %" PRIu64 " * %u = 0x%016" PRIx64 "\n",
+	printf("  VA = 0x%016" PRIx64 " + 0x%" PRIx64 " * 0x%x = 0x%016" PRIx64 "\n",
 	       g.vmemmap_base, pfn, g.struct_page_size,
 	       g.vmemmap_base + pfn * g.struct_page_size);
 	if (g.vmemmap_base + pfn * g.struct_page_size != va) {
@@ -551,8 +551,8 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 		int i = find_free(s, buddy, order);
 
 		if (solve)
-			printf("      order %u: buddy = %" PRIu64 " ^ %" PRIu64
-			       " = %" PRIu64 ": %s\n", order, pfn,
+			printf("      order %u: buddy = 0x%" PRIx64 " ^ 0x%" PRIx64
+			       " = 0x%" PRIx64 ": %s\n", order, pfn,
 			       UINT64_C(1) << order, buddy,
 			       i < 0 ? "not free, stop" : "free, merge");
 		if (i < 0)
@@ -562,13 +562,13 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 		pfn &= buddy;
 		order++;
 		if (solve)
-			printf("               combined block: pfn %" PRIu64
+			printf("               combined block: pfn 0x%" PRIx64
 			       ", order %u\n", pfn, order);
 	}
 	s->free[s->nr_free_blocks++] = (struct block){ pfn, order };
 	s->nr_free[z][order]++;
 	if (solve)
-		printf("      result: free block (pfn %" PRIu64 ", order %u)\n",
+		printf("      result: free block (pfn 0x%" PRIx64 ", order %u)\n",
 		       pfn, order);
 }
 
@@ -611,7 +611,7 @@ quiz_buddy(struct rng *r, bool solve)
 	}
 	za = zone_of(s, s->arena);
 	if (za < 0) {
-		fprintf(stderr, PROG " quiz: arena pfn %" PRIu64 " in no zone\n",
+		fprintf(stderr, PROG " quiz: arena pfn 0x%" PRIx64 " in no zone\n",
 			s->arena);
 		free(s);
 		return finish(m, EXIT_RUNTIME);
@@ -628,16 +628,16 @@ quiz_buddy(struct rng *r, bool solve)
 	print_machine(m);
 	printf("  zones         ");
 	for (unsigned i = 0; i < s->nr_zones; i++)
-		printf("%s%s [%" PRIu64 ", %" PRIu64 ")", i ? ", " : "",
+		printf("%s%s [0x%" PRIx64 ", 0x%" PRIx64 ")", i ? ", " : "",
 		       s->zone[i].name, s->zone[i].start_pfn,
 		       s->zone[i].start_pfn + s->zone[i].spanned_pages);
 	printf("\n  pcp=off and deferred=off: every free goes straight to the "
 	       "buddy lists\n");
 	printf("  an allocation takes the smallest free block that fits and "
 	       "splits it\n");
-	printf("  arena         pfns %" PRIu64 "..%" PRIu64
+	printf("  arena         pfns 0x%" PRIx64 "..0x%" PRIx64
 	       " (order %u), split into single pages;\n"
-	       "                pfn %" PRIu64 " stays allocated, the others "
+	       "                pfn 0x%" PRIx64 " stays allocated, the others "
 	       "are ours\n", s->arena, s->arena + ARENA_PAGES - 1,
 	       ARENA_ORDER, s->arena + s->anchor);
 	printf("  buddyinfo now (free blocks of order 0, 1, 2, ...):\n");
@@ -669,7 +669,7 @@ quiz_buddy(struct rng *r, bool solve)
 			ops[k].alloc = true;
 			ops[k].pfn = pfn;
 			ops[k].order = order;
-			printf("    %u. alloc_pages(order %u) -> pfn %" PRIu64 "\n",
+			printf("    %u. alloc_pages(order %u) -> pfn 0x%" PRIx64 "\n",
 			       k + 1, order, pfn);
 		} else {
 			unsigned i = (unsigned)rng_below(r, s->nr_owned);
@@ -695,7 +695,7 @@ quiz_buddy(struct rng *r, bool solve)
 
 			s->owned[i] = s->owned[--s->nr_owned];
 			if (hvo_free_pages(m, b.pfn, b.order)) {
-				fprintf(stderr, PROG " quiz: free %" PRIu64
+				fprintf(stderr, PROG " quiz: free pfn 0x%" PRIx64
 					": %s\n", b.pfn, hvo_machine_error(m));
 				free(s);
 				return finish(m, EXIT_RUNTIME);
@@ -703,7 +703,7 @@ quiz_buddy(struct rng *r, bool solve)
 			ops[k].alloc = false;
 			ops[k].pfn = b.pfn;
 			ops[k].order = b.order;
-			printf("    %u. free_pages(pfn %" PRIu64 ", order %u)\n",
+			printf("    %u. free_pages(pfn 0x%" PRIx64 ", order %u)\n",
 			       k + 1, b.pfn, b.order);
 		}
 		/*
@@ -734,13 +734,13 @@ quiz_buddy(struct rng *r, bool solve)
 		int z = zone_of(s, ops[k].pfn);
 
 		if (z < 0) {
-			fprintf(stderr, PROG " quiz: pfn %" PRIu64
+			fprintf(stderr, PROG " quiz: pfn 0x%" PRIx64
 				" in no zone\n", ops[k].pfn);
 			status = EXIT_RUNTIME;
 			break;
 		}
 		if (!ops[k].alloc) {
-			printf("  %u. free pfn %" PRIu64 ", order %u\n", k + 1,
+			printf("  %u. free pfn 0x%" PRIx64 ", order %u\n", k + 1,
 			       ops[k].pfn, ops[k].order);
 			hand_free(s, z, ops[k].pfn, ops[k].order, true);
 			continue;
@@ -763,7 +763,7 @@ quiz_buddy(struct rng *r, bool solve)
 		if (ops[k].pfn >= s->arena && ops[k].pfn < s->arena + ARENA_PAGES) {
 			int i = find_free(s, ops[k].pfn, j);
 
-			printf(", our pfn %" PRIu64 "\n", ops[k].pfn);
+			printf(", our pfn 0x%" PRIx64 "\n", ops[k].pfn);
 			if (i < 0) {
 				mismatch("the arena block the allocation split",
 					 ops[k].pfn, ops[k].pfn);
@@ -777,7 +777,7 @@ quiz_buddy(struct rng *r, bool solve)
 		for (unsigned o = j; o-- > ops[k].order;) {
 			uint64_t half = ops[k].pfn + (UINT64_C(1) << o);
 
-			printf("      split: the upper half (pfn %" PRIu64
+			printf("      split: the upper half (pfn 0x%" PRIx64
 			       ", order %u) goes back free\n", half, o);
 			s->nr_free[z][o]++;
 			if (ops[k].pfn >= s->arena &&
