@@ -98,12 +98,6 @@ log2_u64(uint64_t v)
 	return n;
 }
 
-static bool
-is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 /* The low @p bits bits of @p v in binary, most significant first. */
 static void
 binary(uint64_t v, unsigned bits, char *buf, size_t len)
@@ -398,7 +392,7 @@ quiz_savings(struct rng *r, bool solve)
 	       kept, kept == 1 ? "" : "s",
 	       v == HVO_VARIANT_SHAREDTAIL ?
 	       " (its own head page; tails map one shared read-only page)" : "");
-	if (!is_pow2(sps))
+	if (!sim_is_pow2(sps))
 		why = "a struct page of a size that is not a power of two "
 		      "straddles page boundaries";
 	else if (v == HVO_VARIANT_SHAREDTAIL && !mask)
