@@ -17,21 +17,6 @@
 
 #define BOOT_RUNS 5
 
-static struct hvo_machine *
-machine(const char *spec)
-{
-	struct hvo_config cfg;
-	struct hvo_machine *m = NULL;
-	char err[256];
-
-	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) ||
-	    hvo_machine_new(&cfg, &m, err, sizeof(err))) {
-		fprintf(stderr, "bench-buddy: %s: %s\n", spec, err);
-		return NULL;
-	}
-	return m;
-}
-
 /*
  * Boot BOOT_RUNS times; report the median time and the RSS the last boot
  * added, against the bytes of vmemmap written and of page tables.
@@ -47,7 +32,7 @@ bench_boot(struct bench_json *j, const char *spec, bool quick)
 
 	for (unsigned i = 0; i < runs; i++) {
 		uint64_t rss0 = bench_rss_bytes(), t0 = bench_now_ns();
-		struct hvo_machine *m = machine(spec);
+		struct hvo_machine *m = bench_machine_new("bench-buddy", spec);
 
 		if (!m)
 			return -1;
@@ -131,7 +116,7 @@ bench_pairs(struct bench_json *j, const struct bench_opts *o)
 		struct hvo_machine *m;
 
 		snprintf(spec, sizeof(spec), "%s:mem=1G", hvo_preset_name(p));
-		m = machine(spec);
+		m = bench_machine_new("bench-buddy", spec);
 		if (!m)
 			return -1;
 		for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {

@@ -244,21 +244,6 @@ host_first_touch_rate(uint64_t bytes)
 	return t ? (double)bytes * 1e9 / (double)t : 0;
 }
 
-static struct hvo_machine *
-machine_new(const char *spec)
-{
-	struct hvo_config cfg;
-	struct hvo_machine *m = NULL;
-	char err[512];
-
-	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) ||
-	    hvo_machine_new(&cfg, &m, err, sizeof(err))) {
-		fail("%s: %s", spec, err);
-		return NULL;
-	}
-	return m;
-}
-
 /* Check and free a machine. */
 static void
 machine_done(struct hvo_machine *m, const char *spec)
@@ -486,9 +471,11 @@ bench_single(struct bench_json *j, const struct bench_opts *o,
 			     "HVO is off: there is nothing to optimize or restore");
 		return;
 	}
-	m = machine_new(spec);
-	if (!m)
+	m = bench_machine_new("bench-hvo", spec);
+	if (!m) {
+		failed = true;
 		return;
+	}
 	if (series_init(&so, o->max_batches) || series_init(&sr, o->max_batches))
 		goto out;
 
@@ -702,9 +689,11 @@ bench_batch(struct bench_json *j, const struct bench_opts *o,
 	size_name(c->size, sz, sizeof(sz));
 	snprintf(spec, sizeof(spec), "%s:%s,hvo=%s", c->preset,
 		 o->quick ? c->quick_mem : c->mem, vname);
-	m = machine_new(spec);
-	if (!m)
+	m = bench_machine_new("bench-hvo", spec);
+	if (!m) {
+		failed = true;
 		return;
+	}
 	if (series_init(&sg, o->max_batches) || series_init(&ss, o->max_batches))
 		goto out;
 	if (hvo_machine_hstate_by_size(m, c->size, &h)) {
@@ -863,10 +852,12 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	reset_peak_rss();
 	rss0 = bench_rss_bytes();
 	t0 = bench_now_ns();
-	m = machine_new(spec);
+	m = bench_machine_new("bench-hvo", spec);
 	boot_ns = (double)(bench_now_ns() - t0);
-	if (!m)
+	if (!m) {
+		failed = true;
 		return;
+	}
 	rss_boot = bench_rss_bytes();
 	hvo_machine_geometry(m, &g);
 	hvo_machine_pages(m, HVO_PAGES_FREE, &free_pages);

@@ -111,22 +111,6 @@ pt_reads(const struct hvo_machine *m)
 	return sum;
 }
 
-static struct hvo_machine *
-machine_new(const char *preset, const char *keys, char *spec, size_t len)
-{
-	struct hvo_machine *m;
-	struct hvo_config cfg;
-	char err[512];
-
-	snprintf(spec, len, "%s:%s", preset, keys);
-	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) ||
-	    hvo_machine_new(&cfg, &m, err, sizeof(err))) {
-		fprintf(stderr, "bench-tlb: %s: %s\n", spec, err);
-		return NULL;
-	}
-	return m;
-}
-
 /* The struct page of the first RAM pfn. */
 static uint64_t
 first_page_va(const struct hvo_machine *m, const struct hvo_geometry *g)
@@ -200,7 +184,8 @@ bench_hit(const struct bench_opts *o, struct bench_json *j, const char *preset)
 	char spec[128], hex[24];
 	bool ok = true;
 
-	c.m = machine_new(preset, "mem=1G", spec, sizeof(spec));
+	snprintf(spec, sizeof(spec), "%s:mem=1G", preset);
+	c.m = bench_machine_new("bench-tlb", spec);
 	if (!c.m)
 		return false;
 	hvo_machine_geometry(c.m, &g);
@@ -249,7 +234,8 @@ bench_miss(const struct bench_opts *o, struct bench_json *j,
 	bool ok = true;
 
 	for (size_t i = 0; i < sizeof(miss_specs) / sizeof(miss_specs[0]); i++) {
-		c.m = machine_new(preset, miss_specs[i], spec, sizeof(spec));
+		snprintf(spec, sizeof(spec), "%s:%s", preset, miss_specs[i]);
+		c.m = bench_machine_new("bench-tlb", spec);
 		if (!c.m)
 			continue;
 		hvo_machine_geometry(c.m, &g);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <hvo/hvo.h>
+
 #include "benchutil.h"
 
 volatile uint64_t bench_sink;
@@ -97,6 +99,21 @@ bench_median(const double *v, unsigned n, double *tmp)
 	if (n % 2)
 		return tmp[n / 2];
 	return (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+struct hvo_machine *
+bench_machine_new(const char *prog, const char *spec)
+{
+	struct hvo_config cfg;
+	struct hvo_machine *m = NULL;
+	char err[512];
+
+	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) ||
+	    hvo_machine_new(&cfg, &m, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s: %s\n", prog, spec, err);
+		return NULL;
+	}
+	return m;
 }
 
 /* Run one batch of @n operations; its length in ns. */

@@ -17,6 +17,8 @@
  *    "batches": ..., "ops": ..., ...}, ... ]}
  * Timing is reported, never asserted: a missed target only shows up as
  * "meets_target": false.
+ *
+ * It also builds the simulated machines the benchmarks measure.
  */
 #ifndef HVO_BENCHUTIL_H
 #define HVO_BENCHUTIL_H
@@ -24,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct hvo_machine;
 
 /* Running medians compared for stability. */
 #define BENCH_WINDOW 7
@@ -84,6 +88,13 @@ bench_rss_bytes(void);
  */
 double
 bench_median(const double *v, unsigned n, double *tmp);
+
+/*
+ * The machine of @spec, as hvo_config_parse() and hvo_machine_new() make
+ * it; NULL after printing "@prog: SPEC: reason" to stderr if they refuse.
+ */
+struct hvo_machine *
+bench_machine_new(const char *prog, const char *spec);
 
 /* Time @fn until stable. Returns 0, or -ENOMEM. */
 int

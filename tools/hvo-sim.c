@@ -219,7 +219,7 @@ print_ram(const struct hvo_geometry *g, const struct hvo_config *cfg)
 		const struct hvo_mem_range *r = &cfg->mem[i];
 
 		format_human(r->size, h, sizeof(h));
-		printf("  range %u   0x%016" PRIx64 "-0x%016" PRIx64 "  %6s  pfn %" PRIu64 "-%" PRIu64 "\n",
+		printf("  range %u   0x%016" PRIx64 "-0x%016" PRIx64 "  %6s  pfn 0x%" PRIx64 "-0x%" PRIx64 "\n",
 		       i, r->base, r->base + r->size - 1, h,
 		       r->base >> g->page_shift,
 		       (r->base + r->size - 1) >> g->page_shift);
@@ -255,21 +255,28 @@ print_memory(const struct hvo_machine *m, const struct hvo_geometry *g)
 	return 0;
 }
 
-/* /proc/zoneinfo in brief: where each zone is and what it holds. */
+/*
+ * /proc/zoneinfo in brief: where each zone is and what it holds. Unlike
+ * the file's start_pfn, the start pfn is in hex, as every pfn hvo-sim
+ * prints itself.
+ */
 static void
 print_zones(const struct hvo_machine *m)
 {
 	struct hvo_zone_info z;
+	char start[24];
 
 	printf("\nzones (pages)\n");
 	printf("  %-7s %10s %10s %10s %10s %10s %10s %7s %6s %6s\n", "zone",
 	       "start pfn", "spanned", "present", "managed", "free",
 	       "deferred", "pcp", "high", "batch");
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		printf("  %-7s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
-		       z.name, z.start_pfn, z.spanned_pages, z.present_pages,
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		snprintf(start, sizeof(start), "0x%" PRIx64, z.start_pfn);
+		printf("  %-7s %10s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
+		       z.name, start, z.spanned_pages, z.present_pages,
 		       z.managed_pages, z.free_pages, z.deferred_pages,
 		       z.pcp_pages, z.pcp_high, z.pcp_batch);
+	}
 }
 
 /* /proc/buddyinfo: free blocks per order, lowest order first. */

@@ -98,12 +98,6 @@ log2_u64(uint64_t v)
 	return n;
 }
 
-static bool
-is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 /* The low @p bits bits of @p v in binary, most significant first. */
 static void
 binary(uint64_t v, unsigned bits, char *buf, size_t len)
@@ -113,22 +107,6 @@ binary(uint64_t v, unsigned bits, char *buf, size_t len)
 	for (unsigned b = bits; b-- > 0 && n + 1 < len;)
 		buf[n++] = (v >> b) & 1 ? '1' : '0';
 	buf[n] = '\0';
-}
-
-/* Build a machine from a spec; on failure say why and return NULL. */
-static struct hvo_machine *
-build(const char *spec)
-{
-	struct hvo_config cfg;
-	struct hvo_machine *m = NULL;
-	char err[256];
-
-	if (hvo_config_parse(&cfg, spec, err, sizeof(err)) ||
-	    hvo_machine_new(&cfg, &m, err, sizeof(err))) {
-		fprintf(stderr, PROG " quiz: cannot build %s: %s\n", spec, err);
-		return NULL;
-	}
-	return m;
 }
 
 /* The last word on every run: the machine's invariants hold. */
@@ -183,8 +161,11 @@ quiz_walk(struct rng *r, bool solve)
 	int status = EXIT_OK;
 
 	snprintf(spec, sizeof(spec), "%s:mem=%s", hvo_preset_name(preset), mem);
-	m = build(spec);
-	if (!m)
+	/*
+	 * The quiz makes its specs, so one the library refuses is the
+	 * quiz's bug: status 1, not the 2 sim_boot() gives a bad spec.
+	 */
+	if (sim_boot(PROG " quiz", spec, NULL, &m))
 		return EXIT_RUNTIME;
 	cfg = hvo_machine_config(m);
 	if (hvo_machine_geometry(m, &g) || !cfg->nr_mem_ranges) {
@@ -195,7 +176,7 @@ quiz_walk(struct rng *r, bool solve)
 	pages = cfg->mem[0].size >> g.page_shift;
 	pfn = first + rng_below(r, pages);
 	if (hvo_pfn_to_page(m, pfn, &va)) {
-		fprintf(stderr, PROG " quiz: pfn %" PRIu64 ": %s\n", pfn,
+		fprintf(stderr, PROG " quiz: pfn 0x%" PRIx64 ": %s\n", pfn,
 			hvo_machine_error(m));
 		return finish(m, EXIT_RUNTIME);
 	}
@@ -212,7 +193,7 @@ quiz_walk(struct rng *r, bool solve)
 		       g.level_shift[d], g.level_entries[d]);
 	printf("  struct page   %u bytes; the struct page of pfn 0 is at 0x%016"
 	       PRIx64 "\n", g.struct_page_size, g.vmemmap_base);
-	printf("  VA            0x%016" PRIx64 "  (pfn_to_page(%" PRIu64 "))\n",
+	printf("  VA            0x%016" PRIx64 "  (pfn_to_page(0x%" PRIx64 "))\n",
 	       va, pfn);
 	printf("\nWhich entry of each level does the walk of VA use, and where "
 	       "does it end?\n");
@@ -222,7 +203,7 @@ quiz_walk(struct rng *r, bool solve)
 	}
 
 	printf("\nAnswer\n");
-	printf("  VA = 0x%016" PRIx64 " + %" PRIu64 " * %u = 0x%016" PRIx64 "\n",
+	printf("  VA = 0x%016" PRIx64 " + 0x%" PRIx64 " * 0x%x = 0x%016" PRIx64 "\n",
 	       g.vmemmap_base, pfn, g.struct_page_size,
 	       g.vmemmap_base + pfn * g.struct_page_size);
 	if (g.vmemmap_base + pfn * g.struct_page_size != va) {
@@ -326,8 +307,7 @@ quiz_savings(struct rng *r, bool solve)
 
 	/* A first, small machine tells the hugepage sizes of the preset. */
 	snprintf(spec, sizeof(spec), "%s:mem=256M", hvo_preset_name(preset));
-	m = build(spec);
-	if (!m)
+	if (sim_boot(PROG " quiz", spec, NULL, &m))
 		return EXIT_RUNTIME;
 	while (nr_hs < 16 && hvo_machine_hstate(m, nr_hs, &hs[nr_hs]) == 0 &&
 	       hs[nr_hs].size <= SAVINGS_MAX_SIZE)
@@ -347,8 +327,7 @@ quiz_savings(struct rng *r, bool solve)
 	format_size(mem, memsz, sizeof(memsz));
 	snprintf(spec, sizeof(spec), "%s:mem=%s,struct_page=%u,hvo=%s",
 		 hvo_preset_name(preset), memsz, sps, hvo_variant_name(v));
-	m = build(spec);
-	if (!m)
+	if (sim_boot(PROG " quiz", spec, NULL, &m))
 		return EXIT_RUNTIME;
 	if (hvo_machine_geometry(m, &g) ||
 	    hvo_machine_compound_encoding(m, &mask) ||
@@ -398,7 +377,7 @@ quiz_savings(struct rng *r, bool solve)
 	       kept, kept == 1 ? "" : "s",
 	       v == HVO_VARIANT_SHAREDTAIL ?
 	       " (its own head page; tails map one shared read-only page)" : "");
-	if (!is_pow2(sps))
+	if (!sim_is_pow2(sps))
 		why = "a struct page of a size that is not a power of two "
 		      "straddles page boundaries";
 	else if (v == HVO_VARIANT_SHAREDTAIL && !mask)
@@ -551,8 +530,8 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 		int i = find_free(s, buddy, order);
 
 		if (solve)
-			printf("      order %u: buddy = %" PRIu64 " ^ %" PRIu64
-			       " = %" PRIu64 ": %s\n", order, pfn,
+			printf("      order %u: buddy = 0x%" PRIx64 " ^ 0x%" PRIx64
+			       " = 0x%" PRIx64 ": %s\n", order, pfn,
 			       UINT64_C(1) << order, buddy,
 			       i < 0 ? "not free, stop" : "free, merge");
 		if (i < 0)
@@ -562,13 +541,13 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 		pfn &= buddy;
 		order++;
 		if (solve)
-			printf("               combined block: pfn %" PRIu64
+			printf("               combined block: pfn 0x%" PRIx64
 			       ", order %u\n", pfn, order);
 	}
 	s->free[s->nr_free_blocks++] = (struct block){ pfn, order };
 	s->nr_free[z][order]++;
 	if (solve)
-		printf("      result: free block (pfn %" PRIu64 ", order %u)\n",
+		printf("      result: free block (pfn 0x%" PRIx64 ", order %u)\n",
 		       pfn, order);
 }
 
@@ -590,8 +569,7 @@ quiz_buddy(struct rng *r, bool solve)
 		return EXIT_RUNTIME;
 	}
 	snprintf(spec, sizeof(spec), "%s:mem=64M,pcp=off,deferred=off", arch);
-	m = build(spec);
-	if (!m) {
+	if (sim_boot(PROG " quiz", spec, NULL, &m)) {
 		free(s);
 		return EXIT_RUNTIME;
 	}
@@ -611,7 +589,7 @@ quiz_buddy(struct rng *r, bool solve)
 	}
 	za = zone_of(s, s->arena);
 	if (za < 0) {
-		fprintf(stderr, PROG " quiz: arena pfn %" PRIu64 " in no zone\n",
+		fprintf(stderr, PROG " quiz: arena pfn 0x%" PRIx64 " in no zone\n",
 			s->arena);
 		free(s);
 		return finish(m, EXIT_RUNTIME);
@@ -628,16 +606,16 @@ quiz_buddy(struct rng *r, bool solve)
 	print_machine(m);
 	printf("  zones         ");
 	for (unsigned i = 0; i < s->nr_zones; i++)
-		printf("%s%s [%" PRIu64 ", %" PRIu64 ")", i ? ", " : "",
+		printf("%s%s [0x%" PRIx64 ", 0x%" PRIx64 ")", i ? ", " : "",
 		       s->zone[i].name, s->zone[i].start_pfn,
 		       s->zone[i].start_pfn + s->zone[i].spanned_pages);
 	printf("\n  pcp=off and deferred=off: every free goes straight to the "
 	       "buddy lists\n");
 	printf("  an allocation takes the smallest free block that fits and "
 	       "splits it\n");
-	printf("  arena         pfns %" PRIu64 "..%" PRIu64
+	printf("  arena         pfns 0x%" PRIx64 "..0x%" PRIx64
 	       " (order %u), split into single pages;\n"
-	       "                pfn %" PRIu64 " stays allocated, the others "
+	       "                pfn 0x%" PRIx64 " stays allocated, the others "
 	       "are ours\n", s->arena, s->arena + ARENA_PAGES - 1,
 	       ARENA_ORDER, s->arena + s->anchor);
 	printf("  buddyinfo now (free blocks of order 0, 1, 2, ...):\n");
@@ -669,7 +647,7 @@ quiz_buddy(struct rng *r, bool solve)
 			ops[k].alloc = true;
 			ops[k].pfn = pfn;
 			ops[k].order = order;
-			printf("    %u. alloc_pages(order %u) -> pfn %" PRIu64 "\n",
+			printf("    %u. alloc_pages(order %u) -> pfn 0x%" PRIx64 "\n",
 			       k + 1, order, pfn);
 		} else {
 			unsigned i = (unsigned)rng_below(r, s->nr_owned);
@@ -695,7 +673,7 @@ quiz_buddy(struct rng *r, bool solve)
 
 			s->owned[i] = s->owned[--s->nr_owned];
 			if (hvo_free_pages(m, b.pfn, b.order)) {
-				fprintf(stderr, PROG " quiz: free %" PRIu64
+				fprintf(stderr, PROG " quiz: free pfn 0x%" PRIx64
 					": %s\n", b.pfn, hvo_machine_error(m));
 				free(s);
 				return finish(m, EXIT_RUNTIME);
@@ -703,7 +681,7 @@ quiz_buddy(struct rng *r, bool solve)
 			ops[k].alloc = false;
 			ops[k].pfn = b.pfn;
 			ops[k].order = b.order;
-			printf("    %u. free_pages(pfn %" PRIu64 ", order %u)\n",
+			printf("    %u. free_pages(pfn 0x%" PRIx64 ", order %u)\n",
 			       k + 1, b.pfn, b.order);
 		}
 		/*
@@ -734,13 +712,13 @@ quiz_buddy(struct rng *r, bool solve)
 		int z = zone_of(s, ops[k].pfn);
 
 		if (z < 0) {
-			fprintf(stderr, PROG " quiz: pfn %" PRIu64
+			fprintf(stderr, PROG " quiz: pfn 0x%" PRIx64
 				" in no zone\n", ops[k].pfn);
 			status = EXIT_RUNTIME;
 			break;
 		}
 		if (!ops[k].alloc) {
-			printf("  %u. free pfn %" PRIu64 ", order %u\n", k + 1,
+			printf("  %u. free pfn 0x%" PRIx64 ", order %u\n", k + 1,
 			       ops[k].pfn, ops[k].order);
 			hand_free(s, z, ops[k].pfn, ops[k].order, true);
 			continue;
@@ -763,7 +741,7 @@ quiz_buddy(struct rng *r, bool solve)
 		if (ops[k].pfn >= s->arena && ops[k].pfn < s->arena + ARENA_PAGES) {
 			int i = find_free(s, ops[k].pfn, j);
 
-			printf(", our pfn %" PRIu64 "\n", ops[k].pfn);
+			printf(", our pfn 0x%" PRIx64 "\n", ops[k].pfn);
 			if (i < 0) {
 				mismatch("the arena block the allocation split",
 					 ops[k].pfn, ops[k].pfn);
@@ -777,7 +755,7 @@ quiz_buddy(struct rng *r, bool solve)
 		for (unsigned o = j; o-- > ops[k].order;) {
 			uint64_t half = ops[k].pfn + (UINT64_C(1) << o);
 
-			printf("      split: the upper half (pfn %" PRIu64
+			printf("      split: the upper half (pfn 0x%" PRIx64
 			       ", order %u) goes back free\n", half, o);
 			s->nr_free[z][o]++;
 			if (ops[k].pfn >= s->arena &&

@@ -450,9 +450,8 @@ static bool
 can_optimize(const struct hvo_machine *m)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
-	unsigned sp = cfg ? cfg->struct_page_size : 0;
 
-	return sp && !(sp & (sp - 1));
+	return cfg && sim_is_pow2(cfg->struct_page_size);
 }
 
 /*

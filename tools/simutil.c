@@ -199,6 +199,12 @@ parse_variant(const char *who, const char *text, enum hvo_variant *out)
 	return -EINVAL;
 }
 
+bool
+sim_is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
 void
 format_size(uint64_t v, char *buf, size_t len)
 {

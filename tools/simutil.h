@@ -8,6 +8,7 @@
 #ifndef HVO_SIMUTIL_H
 #define HVO_SIMUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +89,10 @@ sim_boot(const char *who, const char *spec, const enum hvo_variant *variant,
  */
 void
 report_bad_option(const char *who, int what, const char *arg, int letter);
+
+/* Is @p v a power of two (1, 2, 4, ...)? 0 is not. */
+bool
+sim_is_pow2(uint64_t v);
 
 /* "2M" for an exact power of 1024, else the byte count. */
 void
