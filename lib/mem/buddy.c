@@ -67,6 +67,9 @@ list_add_page(struct hvo_machine *m, struct free_area *area, kva_t head,
 	uint64_t next = tail ? head : area->next;
 	struct page_ref r;
 
+	/* After an oops the lists take in nothing more. */
+	if (machine_oopsed(m))
+		return;
 	page_ref_init(m, &r, page);
 	ref_set_lru(m, &r, next, prev);
 	set_link(m, area, head, next, true, node);
