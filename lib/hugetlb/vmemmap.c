@@ -50,7 +50,7 @@ pfn_list_take(struct pfn_list *l)
 }
 
 struct vmemmap_remap_walk {
-	int (*remap_pte)(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+	int (*remap_pte)(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			 struct vmemmap_remap_walk *walk);
 	uint64_t nr_walked;
 	uint64_t vmemmap_head;  /* the page for the first PTE, or PFN_NONE */
@@ -66,28 +66,6 @@ struct vmemmap_remap_walk {
 	int tail_tid;            /* memmap_tpl_id() of it */
 };
 
-static unsigned
-pte_depth(const struct hvo_machine *m)
-{
-	return m->arch.levels - 1;
-}
-
-/* The arch's PAGE_KERNEL_RO: riscv has none, so tails stay writable. */
-static pgprot_t
-tail_prot(const struct hvo_machine *m)
-{
-	return m->arch.page_kernel_ro;
-}
-
-static uint64_t
-pte_pfn(const struct hvo_machine *m, uint64_t pte)
-{
-	struct pt_decoded d;
-
-	m->arch.ops.decode(&m->arch, pte_depth(m), pte, &d);
-	return d.pa >> m->arch.page_shift;
-}
-
 /* copy_page() of simulated frames, as the kernel copies through the direct map. */
 static void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
@@ -96,18 +74,20 @@ copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 }
 
 /*
- * vmemmap_split_pmd(): replace the PMD block at @addr by a PTE table that
- * maps the same pages with PAGE_KERNEL. The table page is never given back.
+ * vmemmap_split_pmd(): replace the PMD block at @pmdp, which maps @addr,
+ * by a PTE table that maps the same pages with PAGE_KERNEL. The table page
+ * is never given back.
  */
 static int
-vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
+vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 		  uint64_t addr, struct vmemmap_remap_walk *walk)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t start = addr & ~(arch_level_size(a, pmd) - 1);
-	uint64_t block = w->lvl[pmd].d.pa >> a->page_shift;
-	unsigned order = a->level[pmd].shift - a->page_shift;
-	uint64_t table, flags, *ptes;
+	unsigned depth = pmd_depth(m);
+	uint64_t start = addr & ~(arch_level_size(a, depth) - 1);
+	uint64_t block = pmd_pfn(m, pmd);
+	unsigned order = a->level[depth].shift - a->page_shift;
+	uint64_t table, flags;
 	int rc;
 
 	if (should_fail(m, &m->fail_vmemmap_pmd))
@@ -117,12 +97,8 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 	rc = pagetable_alloc_page(m, &table);
 	if (rc)
 		return rc;
-	ptes = phys_to_host(&m->phys, table);
-	for (unsigned i = 0; i < a->level[pmd + 1].entries; i++) {
-		ptes[i] = a->ops.mk_leaf(a, pmd + 1, (block + i) << a->page_shift,
-					 a->page_kernel);
-		count(m, CNT_PT_WRITE_PTE);
-	}
+	pt_fill_table(m, pte_depth(m), table, block << a->page_shift,
+		      a->page_kernel);
 	/* A block from the buddy becomes pages that can be freed one by one;
 	 * memblock's is reserved memory, each page freed on its own anyway. */
 	rc = page_flags(m, pfn_to_page(m, block), &flags);
@@ -135,10 +111,10 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 	} else {
 		page_owner_split(&m->owner, block, order);
 	}
-	pt_set(m, pmd, w->lvl[pmd].entry_pa, a->ops.mk_table(a, pmd, table));
+	pmd_populate_kernel(m, pmdp, table);
 	count(m, CNT_HVO_SPLIT_PMD);
 	if (!(walk->flags & VMEMMAP_SPLIT_NO_TLB_FLUSH))
-		flush_tlb_kernel_range(m, start, start + arch_level_size(a, pmd));
+		flush_tlb_kernel_range(m, start, start + arch_level_size(a, depth));
 	return 0;
 }
 
@@ -150,20 +126,17 @@ static int
 vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
-	int pmd = arch_depth_of_role(a, PT_PMD);
-	uint64_t pmd_size = arch_level_size(a, (unsigned)pmd);
+	unsigned pmd = pmd_depth(m);
 	int rc = 0;
 
 	for (uint64_t addr = start; addr < end;) {
-		uint64_t next = (addr & ~(pmd_size - 1)) + pmd_size;
+		uint64_t next = pmd_addr_end(m, addr, end), ptep;
 		struct pt_walk w;
 
-		if (next > end)
-			next = end;
 		pt_walk(m, addr, &w, true);
-		if (w.leaf == pmd) {
-			rc = vmemmap_split_pmd(m, &w, (unsigned)pmd, addr, walk);
+		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry)) {
+			rc = vmemmap_split_pmd(m, w.lvl[pmd].entry_pa,
+					       w.lvl[pmd].entry, addr, walk);
 			if (rc)
 				break;
 			pt_walk(m, addr, &w, true);
@@ -177,16 +150,13 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 			addr = next;
 			continue;
 		}
-		uint64_t table = w.lvl[pte_depth(m)].table_pa;
-
-		for (; addr < next; addr += a->page_size) {
-			uint64_t pte_pa = table +
-				(uint64_t)arch_level_index(a, pte_depth(m), addr) * 8;
-
-			rc = walk->remap_pte(m, pte_pa, addr, walk);
+		ptep = pte_offset_kernel(m, w.lvl[pmd].entry_pa, addr);
+		for (; addr < next; addr += m->arch.page_size) {
+			rc = walk->remap_pte(m, ptep, addr, walk);
 			if (rc)
 				goto out;
 			walk->nr_walked++;
+			ptep += sizeof(pte_t);
 		}
 	}
 out:
@@ -202,15 +172,13 @@ out:
  * list to be freed.
  */
 static int
-vmemmap_remap_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
-	uint64_t pte = pt_get(m, pte_depth(m), pte_pa);
-	uint64_t old = pte_pfn(m, pte), entry;
+	uint64_t old = pte_pfn(m, ptep_get(m, ptep));
+	pte_t entry;
 	int rc;
 
-	(void)addr;
 	if (should_fail(m, &m->fail_vmemmap_pte))
 		return machine_err(m, -ENOMEM,
 				   "vmemmap PTE step %" PRIu64 " failed (fault injection)",
@@ -221,17 +189,13 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
 		return 0;
 	}
 	if (walk->nr_walked == 0)
-		entry = a->ops.mk_leaf(a, pte_depth(m),
-				       walk->vmemmap_head << a->page_shift,
-				       a->page_kernel);
-	else
-		entry = a->ops.mk_leaf(a, pte_depth(m),
-				       walk->vmemmap_tail << a->page_shift,
-				       tail_prot(m));
+		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
+	else /* read-only, to catch illegal writes to the tails */
+		entry = mk_pte(m, walk->vmemmap_tail, m->arch.page_kernel_ro);
 	rc = pfn_list_add(walk->vmemmap_pages, old);
 	if (rc)
 		return machine_err(m, rc, "out of host memory");
-	pt_set(m, pte_depth(m), pte_pa, entry);
+	set_pte_at(m, addr, ptep, entry);
 	return 0;
 }
 
@@ -295,14 +259,11 @@ restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
  * page first and rebuilds every other page from it.
  */
 static int
-vmemmap_restore_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
-	uint64_t pte = pt_get(m, pte_depth(m), pte_pa);
-	uint64_t src = pte_pfn(m, pte), dst;
+	uint64_t src = pte_pfn(m, ptep_get(m, ptep)), dst;
 
-	(void)addr;
 	if (walk->only_tail) {
 		if (src != walk->vmemmap_tail)
 			return 0;
@@ -319,9 +280,7 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
 		if (walk->reset_struct_pages)
 			reset_struct_pages(m, dst);
 	}
-	pt_set(m, pte_depth(m), pte_pa,
-	       a->ops.mk_leaf(a, pte_depth(m), dst << a->page_shift,
-			      a->page_kernel));
+	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
 }
 
@@ -362,21 +321,17 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
  * was never changed.
  */
 static int
-vmemmap_unremap_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
 	uint64_t dst;
 
-	(void)addr;
 	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE)
 		return 0;
 	dst = pfn_list_take(walk->vmemmap_pages);
 	if (dst == PFN_NONE)
 		return machine_err(m, -EFAULT, "rollback lost track of a vmemmap page");
-	pt_set(m, pte_depth(m), pte_pa,
-	       a->ops.mk_leaf(a, pte_depth(m), dst << a->page_shift,
-			      a->page_kernel));
+	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
 }
 
