@@ -17,37 +17,10 @@
 #include <string.h>
 
 #include "hugetlb/hugetlb.h"
+#include "hugetlb/vmemmap_host.h"
 #include "mm/page.h"
 
 #define PFN_NONE UINT64_MAX
-
-/* A list of vmemmap pages: to free after a remap, or to map in a restore. */
-struct pfn_list {
-	uint64_t *pfn;
-	size_t n, max, next; /* next: the first not yet taken */
-};
-
-static int
-pfn_list_add(struct pfn_list *l, uint64_t pfn)
-{
-	if (l->n == l->max) {
-		size_t max = l->max ? l->max * 2 : 64;
-		uint64_t *p = realloc(l->pfn, max * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->pfn = p;
-		l->max = max;
-	}
-	l->pfn[l->n++] = pfn;
-	return 0;
-}
-
-static uint64_t
-pfn_list_take(struct pfn_list *l)
-{
-	return l->next < l->n ? l->pfn[l->next++] : PFN_NONE;
-}
 
 struct vmemmap_remap_walk {
 	int (*remap_pte)(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
@@ -57,13 +30,9 @@ struct vmemmap_remap_walk {
 	uint64_t vmemmap_tail;  /* the page for every other PTE */
 	struct pfn_list *vmemmap_pages;
 	unsigned flags;
-	bool reset_struct_pages; /* fakehead restore: fix the copied head */
 	bool only_tail;          /* 2026 restore: only PTEs on vmemmap_tail */
-	uint64_t head_pfn;       /* the hugepage being restored */
-	unsigned order;
-	int plain_tails;         /* restore_plain_tails() of this walk: -1 unknown */
-	uint8_t tail_tpl[256];   /* and the plain tail it compared with */
-	int tail_tid;            /* memmap_tpl_id() of it */
+	/* fakehead restore: reset_struct_pages() each copy (vmemmap_host.h) */
+	struct restore_tails *reset;
 };
 
 /* copy_page() of simulated frames, as the kernel copies through the direct map. */
@@ -214,44 +183,6 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
 }
 
 /*
- * The copy reset_struct_pages() makes of a fakehead head page is a page
- * of plain tails whenever the head page's tails 3..63 are plain (they are,
- * unless something wrote them): then say so, and let phys fill the page
- * if anyone ever reads it, instead of writing it now.
- */
-static bool
-restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
-		    struct vmemmap_remap_walk *walk)
-{
-	const struct page_layout *l = page_layout(m);
-	uint64_t per = m->arch.page_size / l->size;
-	uint64_t info = pfn_to_page(m, walk->head_pfn) + 1;
-	uint8_t *tpl = walk->tail_tpl;
-
-	if (per < 6 || m->arch.page_size % l->size)
-		return false;
-	/* Every page of the walk is rebuilt from the same head page. */
-	if (walk->plain_tails < 0) {
-		const uint8_t *h = phys_to_host_ro(&m->phys,
-						   src << m->arch.page_shift, NULL);
-
-		init_compound_tail(m, tpl, walk->order, pfn_zone(m, walk->head_pfn));
-		memcpy(tpl + l->lru, &info, 8);
-
-		/* Tail 3 is plain, and each after it equals the one before. */
-		walk->plain_tails =
-			memcmp(h + 3 * l->size, tpl, l->size) == 0 &&
-			memcmp(h + 4 * l->size, h + 3 * l->size,
-			       (per - 4) * l->size) == 0;
-		walk->tail_tid = memmap_tpl_id(m, tpl, TPL_HEAD);
-	}
-	if (!walk->plain_tails)
-		return false;
-	memmap_fill_frame_id(m, dst, tpl, TPL_HEAD, walk->head_pfn, walk->tail_tid);
-	return true;
-}
-
-/*
  * vmemmap_restore_pte(): the restore direction. A fresh page gets a copy
  * of what the PTE shows now and is mapped read-write. In the 2026 design
  * only PTEs on the shared tail are restored, so a head page is never
@@ -271,13 +202,12 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		walk->vmemmap_tail = src; /* the reuse page */
 		return 0;
 	}
-	dst = pfn_list_take(walk->vmemmap_pages);
-	if (dst == PFN_NONE)
+	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return machine_err(m, -ENOMEM, "restore ran out of preallocated pages");
-	if (!walk->reset_struct_pages ||
-	    !restore_plain_tails(m, dst, walk->vmemmap_tail, walk)) {
+	if (!walk->reset ||
+	    !restore_plain_tails(m, dst, walk->vmemmap_tail, walk->reset)) {
 		copy_page_pfn(m, dst, walk->only_tail ? src : walk->vmemmap_tail);
-		if (walk->reset_struct_pages)
+		if (walk->reset)
 			reset_struct_pages(m, dst);
 	}
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
@@ -305,8 +235,7 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 	int rc = 0;
 
 	for (size_t i = l->next; i < l->n && !rc; i++) {
-		if (i + 8 < l->n)
-			prefetch_page_meta(m, l->pfn[i + 8]);
+		prefetch_vmemmap_list(m, l, i);
 		rc = free_vmemmap_page(m, l->pfn[i]);
 	}
 	l->n = l->next = 0;
@@ -328,8 +257,7 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE)
 		return 0;
-	dst = pfn_list_take(walk->vmemmap_pages);
-	if (dst == PFN_NONE)
+	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return machine_err(m, -EFAULT, "rollback lost track of a vmemmap page");
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
@@ -486,15 +414,8 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 			/* Classic HVO falls back to reusing the mapped head. */
 			head = PFN_NONE;
 		} else {
-			uint64_t old;
-
 			count(m, CNT_HVO_VMEMMAP_ALLOCED);
-			pt_lookup(m, start, &old, NULL);
-			/*
-			 * The old head page is unmapped next and freed after
-			 * the flush: the host page can be shared, not copied.
-			 */
-			phys_copy_frame(&m->phys, head, old >> a->page_shift, true);
+			vmemmap_copy_head(m, head, start);
 			if (v == HVO_VARIANT_FAKEHEAD)
 				tail = head;
 		}
@@ -550,22 +471,14 @@ int
 hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 				struct huge_page **pages, uint64_t n)
 {
-	/* The machine's list, kept between batches (room for all is a hint). */
-	struct pfn_list list = { .pfn = m->hugetlb->batch_pfns, .max = m->hugetlb->batch_pfns_max };
+	struct pfn_list list;
 	bool any = false;
 	int rc = 0;
 
 	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
 	    !hugetlb_vmemmap_optimizable(m, h, NULL))
 		return 0;
-	if (list.max < n * h->vmemmap_pages) {
-		uint64_t *p = realloc(list.pfn, n * h->vmemmap_pages * sizeof(*p));
-
-		if (p) {
-			m->hugetlb->batch_pfns = list.pfn = p;
-			m->hugetlb->batch_pfns_max = list.max = n * h->vmemmap_pages;
-		}
-	}
+	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
 	for (uint64_t i = 0; i < n; i++) {
 		struct vmemmap_remap_walk split = {
 			.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
@@ -586,13 +499,12 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 	for (uint64_t i = 0; i < n; i++) {
 		bool retried = false;
 
-		if (i + 4 < n)
-			prefetch_struct_page(m, pages[i + 4]->pfn);
+		prefetch_folio_to_optimize(m, pages, i, n);
 again:
 		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
 						      VMEMMAP_REMAP_NO_TLB_FLUSH,
 						      &list);
-		if (rc == -ENOMEM && list.n > list.next && !retried) {
+		if (rc == -ENOMEM && !pfn_list_empty(&list) && !retried) {
 			flush_tlb_all(m);
 			free_vmemmap_page_list(m, &list);
 			retried = true;
@@ -602,8 +514,7 @@ again:
 	}
 	flush_tlb_all(m);
 	free_vmemmap_page_list(m, &list);
-	m->hugetlb->batch_pfns = list.pfn;
-	m->hugetlb->batch_pfns_max = list.max;
+	vmemmap_batch_list_put(m, &list);
 	return 0;
 }
 
@@ -616,6 +527,7 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	uint64_t start = pfn_to_page(m, hp->pfn);
 	uint64_t end = start + h->vmemmap_pages * a->page_size;
 	struct vmemmap_remap_walk walk = { .flags = flags };
+	struct restore_tails tails;
 	uint64_t nr = 0;
 	int rc;
 
@@ -637,10 +549,8 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 		rc = folio_reset_hugetlb_cgroup(m, hp->pfn);
 		if (rc)
 			return rc;
-		walk.reset_struct_pages = true;
-		walk.head_pfn = hp->pfn;
-		walk.order = h->order;
-		walk.plain_tails = -1;
+		restore_tails_init(&tails, hp->pfn, h->order);
+		walk.reset = &tails;
 		nr = h->vmemmap_pages - 1;
 		break;
 	case HVO_VARIANT_KEEP2:
@@ -683,11 +593,7 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
-		/* A fakehead restore reads its whole head page. */
-		if (i + 4 < n && pages[i + 4]->variant == HVO_VARIANT_FAKEHEAD)
-			prefetch_vmemmap_page(m, pages[i + 4]->pfn);
-		else if (i + 4 < n)
-			prefetch_struct_page(m, pages[i + 4]->pfn);
+		prefetch_folio_to_restore(m, pages, i, n);
 		if (pages[i]->variant == HVO_VARIANT_OFF)
 			continue;
 		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i],
