@@ -9,7 +9,10 @@
  *   fakehead    1st page         -> new copy of head  -> same copy, RO
  *   sharedtail  1st page         -> new copy of head  -> shared tail, RO
  *
- * "RO" is PAGE_KERNEL_RO, which is PAGE_KERNEL on riscv.
+ * "RO" is PAGE_KERNEL_RO, which is PAGE_KERNEL on riscv. Each variant's
+ * choices are two small functions (keep2_plan() and keep2_restore(), and
+ * their kin); every other function is the kernel's, under its name. What
+ * the simulation adds to save host memory and time is in vmemmap_host.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,20 +23,31 @@
 #include "hugetlb/vmemmap_host.h"
 #include "mm/page.h"
 
-#define PFN_NONE UINT64_MAX
+/*
+ * As vmemmap_head: no new page, the first PTE of the walk stays as it is.
+ * As vmemmap_tail: the other PTEs map the first PTE's page, which the walk
+ * catches (the reuse page of 5.14-6.x).
+ */
+#define VMEMMAP_KEEP_FIRST UINT64_MAX
 
 struct vmemmap_remap_walk {
 	int (*remap_pte)(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			 struct vmemmap_remap_walk *walk);
 	uint64_t nr_walked;
-	uint64_t vmemmap_head;  /* the page for the first PTE, or PFN_NONE */
+	uint64_t vmemmap_head;  /* the page for the first PTE */
 	uint64_t vmemmap_tail;  /* the page for every other PTE */
 	struct pfn_list *vmemmap_pages;
 	unsigned flags;
-	bool only_tail;          /* 2026 restore: only PTEs on vmemmap_tail */
+	bool only_tail;         /* restore only PTEs on vmemmap_tail (2026) */
 	/* fakehead restore: reset_struct_pages() each copy (vmemmap_host.h) */
 	struct restore_tails *reset;
 };
+
+static uint64_t
+hugetlb_vmemmap_size(const struct hvo_machine *m, const struct hstate *h)
+{
+	return h->vmemmap_pages * m->arch.page_size;
+}
 
 /* copy_page() of simulated frames, as the kernel copies through the direct map. */
 static void
@@ -88,63 +102,113 @@ vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 }
 
 /*
+ * vmemmap_pmd_entry(): HVO remaps PTEs, so a PMD block is split first.
+ * @w is the walk to @addr; it is walked again after a split.
+ */
+static int
+vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	unsigned pmd = pmd_depth(m);
+	int rc;
+
+	if (w->nr > pmd && pmd_leaf(m, w->lvl[pmd].entry)) {
+		rc = vmemmap_split_pmd(m, w->lvl[pmd].entry_pa,
+				       w->lvl[pmd].entry, addr, walk);
+		if (rc)
+			return rc;
+		pt_walk(m, addr, w, true);
+	}
+	if (w->leaf != (int)pte_depth(m))
+		return machine_err(m, -EFAULT,
+				   "vmemmap at 0x%" PRIx64 " is not mapped by a PTE", addr);
+	return 0;
+}
+
+static int
+vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	int rc = walk->remap_pte(m, ptep, addr, walk);
+
+	if (!rc)
+		walk->nr_walked++;
+	return rc;
+}
+
+/*
  * vmemmap_remap_range(): walk [start, end) a PMD at a time, splitting
  * blocks, then call remap_pte for each PTE (a NULL remap_pte only splits).
+ * The flush comes even after a failure: the PTEs changed so far are live.
  */
 static int
 vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk)
 {
-	unsigned pmd = pmd_depth(m);
+	uint64_t next;
 	int rc = 0;
 
-	for (uint64_t addr = start; addr < end;) {
-		uint64_t next = pmd_addr_end(m, addr, end), ptep;
+	for (uint64_t addr = start; addr < end && !rc; addr = next) {
 		struct pt_walk w;
+		uint64_t ptep;
 
+		next = pmd_addr_end(m, addr, end);
 		pt_walk(m, addr, &w, true);
-		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry)) {
-			rc = vmemmap_split_pmd(m, w.lvl[pmd].entry_pa,
-					       w.lvl[pmd].entry, addr, walk);
-			if (rc)
-				break;
-			pt_walk(m, addr, &w, true);
-		}
-		if (w.leaf != (int)pte_depth(m)) {
-			rc = machine_err(m, -EFAULT,
-					 "vmemmap at 0x%" PRIx64 " is not mapped by a PTE", addr);
-			break;
-		}
-		if (!walk->remap_pte) {
-			addr = next;
+		rc = vmemmap_pmd_entry(m, &w, addr, walk);
+		/* Only splitting, not remapping the vmemmap pages. */
+		if (rc || !walk->remap_pte)
 			continue;
-		}
-		ptep = pte_offset_kernel(m, w.lvl[pmd].entry_pa, addr);
-		for (; addr < next; addr += m->arch.page_size) {
-			rc = walk->remap_pte(m, ptep, addr, walk);
-			if (rc)
-				goto out;
-			walk->nr_walked++;
+		ptep = pte_offset_kernel(m, w.lvl[pmd_depth(m)].entry_pa, addr);
+		for (; addr < next && !rc; addr += m->arch.page_size) {
+			rc = vmemmap_pte_entry(m, ptep, addr, walk);
 			ptep += sizeof(pte_t);
 		}
 	}
-out:
 	if (walk->remap_pte && !(walk->flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
 		flush_tlb_kernel_range(m, start, end);
 	return rc;
 }
 
+/* free_vmemmap_page(): boot memory by the bootmem path, the rest to the buddy. */
+static int
+free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t flags;
+	int rc = page_flags(m, pfn_to_page(m, pfn), &flags);
+
+	if (rc)
+		return rc;
+	count(m, CNT_HVO_VMEMMAP_FREED);
+	if (flag_test(flags, PG_reserved))
+		return free_reserved_page(m, pfn);
+	return free_pages(m, pfn, 0);
+}
+
+static int
+free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
+{
+	int rc = 0;
+
+	for (size_t i = l->next; i < l->n && !rc; i++) {
+		prefetch_vmemmap_list(m, l, i);
+		rc = free_vmemmap_page(m, l->pfn[i]);
+	}
+	l->n = l->next = 0;
+	return rc;
+}
+
 /*
  * vmemmap_remap_pte(): the optimize direction. The first PTE takes the
- * head page (or, with none, is kept as the reuse page every other PTE will
- * share); the others take the tail page read-only. Old pages go on the
- * list to be freed.
+ * new head page (or, with none, is kept as the reuse page every other PTE
+ * will share); the others take the tail page read-only. Old pages go on
+ * the list to be freed.
  */
 static int
 vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
-	uint64_t old = pte_pfn(m, ptep_get(m, ptep));
+	uint64_t page = pte_pfn(m, ptep_get(m, ptep));
+	bool head = walk->nr_walked == 0;
 	pte_t entry;
 	int rc;
 
@@ -152,16 +216,16 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		return machine_err(m, -ENOMEM,
 				   "vmemmap PTE step %" PRIu64 " failed (fault injection)",
 				   walk->nr_walked);
-	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE) {
-		/* Classic HVO: the first page stays, and is what tails share. */
-		walk->vmemmap_tail = old;
+	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST) {
+		/* vmemmap_pte_entry() of 6.12 catches the reuse page. */
+		walk->vmemmap_tail = page;
 		return 0;
 	}
-	if (walk->nr_walked == 0)
+	if (head)
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
 	else /* read-only, to catch illegal writes to the tails */
 		entry = mk_pte(m, walk->vmemmap_tail, m->arch.page_kernel_ro);
-	rc = pfn_list_add(walk->vmemmap_pages, old);
+	rc = pfn_list_add(walk->vmemmap_pages, page);
 	if (rc)
 		return machine_err(m, rc, "out of host memory");
 	set_pte_at(m, addr, ptep, entry);
@@ -204,42 +268,16 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	}
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return machine_err(m, -ENOMEM, "restore ran out of preallocated pages");
-	if (!walk->reset ||
-	    !restore_plain_tails(m, dst, walk->vmemmap_tail, walk->reset)) {
-		copy_page_pfn(m, dst, walk->only_tail ? src : walk->vmemmap_tail);
-		if (walk->reset)
-			reset_struct_pages(m, dst);
+	/* Classic HVO rebuilds every page from the reuse page. */
+	src = walk->vmemmap_tail;
+	if (!walk->reset) {
+		copy_page_pfn(m, dst, src);
+	} else if (!restore_plain_tails(m, dst, src, walk->reset)) {
+		copy_page_pfn(m, dst, src);
+		reset_struct_pages(m, dst);
 	}
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
-}
-
-/* free_vmemmap_page(): boot memory by the bootmem path, the rest to the buddy. */
-static int
-free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
-{
-	uint64_t flags;
-	int rc = page_flags(m, pfn_to_page(m, pfn), &flags);
-
-	if (rc)
-		return rc;
-	count(m, CNT_HVO_VMEMMAP_FREED);
-	if (flag_test(flags, PG_reserved))
-		return free_reserved_page(m, pfn);
-	return free_pages(m, pfn, 0);
-}
-
-static int
-free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
-{
-	int rc = 0;
-
-	for (size_t i = l->next; i < l->n && !rc; i++) {
-		prefetch_vmemmap_list(m, l, i);
-		rc = free_vmemmap_page(m, l->pfn[i]);
-	}
-	l->n = l->next = 0;
-	return rc;
 }
 
 /*
@@ -253,14 +291,30 @@ static int
 vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
+	bool head = walk->nr_walked == 0;
 	uint64_t dst;
 
-	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE)
+	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return machine_err(m, -EFAULT, "rollback lost track of a vmemmap page");
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
+}
+
+/*
+ * vmemmap_remap_split(): split the PMD blocks that map [start, end) into
+ * PTEs, without a flush.
+ */
+static int
+vmemmap_remap_split(struct hvo_machine *m, uint64_t start, uint64_t end)
+{
+	struct vmemmap_remap_walk walk = {
+		.remap_pte = NULL,
+		.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
+	};
+
+	return vmemmap_remap_range(m, start, end, &walk);
 }
 
 /*
@@ -307,6 +361,35 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 	return rc;
 }
 
+/* alloc_vmemmap_page_list(): @nr_pages pages on @list, or none and -ENOMEM. */
+static int
+alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
+			struct pfn_list *list)
+{
+	char why[256];
+	int rc = 0;
+
+	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
+		uint64_t pfn;
+
+		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+		if (!rc)
+			rc = pfn_list_add(list, pfn);
+		if (!rc)
+			count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	}
+	if (!rc)
+		return 0;
+	memcpy(why, m->error, sizeof(why));
+	for (size_t i = 0; i < list->n; i++)
+		free_pages(m, list->pfn[i], 0);
+	list->n = 0;
+	memcpy(m->error, why, sizeof(why));
+	return machine_err(m, -ENOMEM,
+			   "cannot restore the vmemmap: %s (the hugepage stays optimized)",
+			   why);
+}
+
 /*
  * vmemmap_remap_alloc(): allocate every page first (all or nothing), then
  * walk and restore; pages left unused go back.
@@ -316,34 +399,15 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk, uint64_t nr_pages)
 {
 	struct pfn_list list = { 0 };
-	int rc = 0;
+	int rc = alloc_vmemmap_page_list(m, nr_pages, &list);
 
-	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
-		uint64_t pfn;
-
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
-		if (!rc)
-			rc = pfn_list_add(&list, pfn);
-		if (!rc)
-			count(m, CNT_HVO_VMEMMAP_ALLOCED);
-	}
-	if (rc) {
-		char why[256];
-
-		memcpy(why, m->error, sizeof(why));
-		for (size_t i = 0; i < list.n; i++)
+	if (!rc) {
+		walk->remap_pte = vmemmap_restore_pte;
+		walk->vmemmap_pages = &list;
+		rc = vmemmap_remap_range(m, start, end, walk);
+		for (size_t i = list.next; i < list.n; i++)
 			free_pages(m, list.pfn[i], 0);
-		free(list.pfn);
-		memcpy(m->error, why, sizeof(why));
-		return machine_err(m, -ENOMEM,
-				   "cannot restore the vmemmap: %s (the hugepage stays optimized)",
-				   why);
 	}
-	walk->remap_pte = vmemmap_restore_pte;
-	walk->vmemmap_pages = &list;
-	rc = vmemmap_remap_range(m, start, end, walk);
-	for (size_t i = list.next; i < list.n; i++)
-		free_pages(m, list.pfn[i], 0);
 	free(list.pfn);
 	return rc;
 }
@@ -372,150 +436,159 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	return 0;
 }
 
+/* A new head page: a copy of the head's vmemmap page at @start. */
+static int
+vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
+{
+	uint64_t pfn;
+	int rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+
+	if (rc)
+		return rc;
+	count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	vmemmap_copy_head(m, pfn, start);
+	*head = pfn;
+	return 0;
+}
+
 /*
- * __hugetlb_vmemmap_optimize_folio(): one hugepage, old vmemmap pages
- * collected on @list (freed by the caller, after the flush it owes).
+ * What a variant keeps of one hugepage's vmemmap and where the rest maps.
+ * Optimizing walks [start, end): its first PTE gets vmemmap_head, the
+ * others vmemmap_tail (either may be VMEMMAP_KEEP_FIRST). A restore walks
+ * [start, end) too and rebuilds nr_pages pages.
+ */
+struct vmemmap_plan {
+	uint64_t start, end;
+	uint64_t vmemmap_head;
+	uint64_t vmemmap_tail;
+	uint64_t nr_pages;       /* restore */
+	bool only_tail;          /* restore: only PTEs on vmemmap_tail */
+	bool reset_struct_pages; /* restore: reset each copy of the head */
+};
+
+/*
+ * One variant's two small functions. Its plan sets HPG_vmemmap_optimized
+ * before it returns 0 ("Very Subtle" in the kernel): without a flush,
+ * stale TLB entries may still write the old struct pages, so both copies
+ * carry the flag.
+ */
+struct vmemmap_variant {
+	int (*plan)(struct hvo_machine *m, struct hstate *h,
+		    struct huge_page *hp, struct vmemmap_plan *p);
+	int (*restore)(struct hvo_machine *m, struct hstate *h,
+		       struct huge_page *hp, struct vmemmap_plan *p);
+	bool fake_heads;         /* tails read as copies of the head */
+};
+
+/*
+ * keep2 (5.14-5.17): the head page and the first tail page stay. The walk
+ * starts at the latter, the reuse page the other tails map.
  */
 static int
-__hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
-				 struct huge_page *hp, unsigned flags,
-				 struct pfn_list *list)
+keep2_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	   struct vmemmap_plan *p)
 {
-	const struct hvo_arch *a = &m->arch;
-	enum hvo_variant v = m->hugetlb->hvo_variant;
-	uint64_t start = pfn_to_page(m, hp->pfn);
-	uint64_t end = start + h->vmemmap_pages * a->page_size;
-	uint64_t head = PFN_NONE, tail = PFN_NONE;
-	unsigned zone = pfn_zone(m, hp->pfn);
-	int rc;
+	(void)h;
+	p->start += m->arch.page_size;
+	return folio_set_vmemmap_optimized(m, hp->pfn, true);
+}
 
-	if (v == HVO_VARIANT_OFF || hp->variant != HVO_VARIANT_OFF ||
-	    !hugetlb_vmemmap_optimizable(m, h, NULL))
-		return 0;
-	if (v == HVO_VARIANT_SHAREDTAIL) {
-		rc = vmemmap_get_tail(m, h, zone, &tail);
-		if (rc)
-			return rc;
-	}
-	/*
-	 * Set the flag before remapping: without a flush, stale TLB entries
-	 * may still write the old struct pages, so both copies carry it.
-	 */
+static int
+keep2_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	      struct vmemmap_plan *p)
+{
+	(void)hp;
+	p->start += m->arch.page_size;
+	p->nr_pages = h->vmemmap_pages - 2;
+	return 0;
+}
+
+/*
+ * fakehead (5.18-6.x): a new page takes a copy of the head page and every
+ * PTE maps it, the tails read-only, so tails read as fake heads. Without
+ * a new page, classic HVO falls back to reusing the mapped head.
+ */
+static int
+fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	      struct vmemmap_plan *p)
+{
+	int rc = folio_set_vmemmap_optimized(m, hp->pfn, true);
+
+	(void)h;
+	if (rc)
+		return rc;
+	if (vmemmap_alloc_head(m, p->start, &p->vmemmap_head) == 0)
+		p->vmemmap_tail = p->vmemmap_head;
+	return 0;
+}
+
+/*
+ * Rebuilding tails from a copy of the head page would copy page[3]'s
+ * _hugetlb_cgroup (which overlays ->mapping) into tail slots: reset it to
+ * TAIL_MAPPING first (R5). The walk catches the head page as the reuse
+ * page and rebuilds the rest from it.
+ */
+static int
+fakehead_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+		 struct vmemmap_plan *p)
+{
+	p->reset_struct_pages = true;
+	p->nr_pages = h->vmemmap_pages - 1;
+	return folio_reset_hugetlb_cgroup(m, hp->pfn);
+}
+
+/*
+ * sharedtail (2026): a new page takes a copy of the head page; the tails
+ * map the shared page of plain tails of (zone, order). Without either,
+ * the hugepage stays as it is.
+ */
+static int
+sharedtail_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+		struct vmemmap_plan *p)
+{
+	int rc = vmemmap_get_tail(m, h, pfn_zone(m, hp->pfn), &p->vmemmap_tail);
+
+	if (rc)
+		return rc;
 	rc = folio_set_vmemmap_optimized(m, hp->pfn, true);
 	if (rc)
 		return rc;
-	if (v != HVO_VARIANT_KEEP2) {
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &head);
-		if (rc && v == HVO_VARIANT_SHAREDTAIL) {
-			folio_set_vmemmap_optimized(m, hp->pfn, false);
-			return rc;
-		}
-		if (rc) {
-			/* Classic HVO falls back to reusing the mapped head. */
-			head = PFN_NONE;
-		} else {
-			count(m, CNT_HVO_VMEMMAP_ALLOCED);
-			vmemmap_copy_head(m, head, start);
-			if (v == HVO_VARIANT_FAKEHEAD)
-				tail = head;
-		}
-	} else {
-		start += a->page_size; /* the walk starts at the reuse page */
-	}
-	rc = vmemmap_remap_free(m, start, end, head, &tail, flags, list);
-	if (rc) {
-		char why[256];
-
-		memcpy(why, m->error, sizeof(why));
-		/* The unused head goes back with the rest. */
-		if (head != PFN_NONE)
-			pfn_list_add(list, head);
+	rc = vmemmap_alloc_head(m, p->start, &p->vmemmap_head);
+	if (rc)
 		folio_set_vmemmap_optimized(m, hp->pfn, false);
-		memcpy(m->error, why, sizeof(why));
-		return rc;
-	}
-	hp->variant = v;
-	hp->head_vmemmap = v == HVO_VARIANT_KEEP2 ?
-			   pfn_of_va(m, pfn_to_page(m, hp->pfn)) :
-			   (head != PFN_NONE ? head : tail);
-	hp->reuse_vmemmap = v == HVO_VARIANT_KEEP2 ? tail : hp->head_vmemmap;
-	if (v == HVO_VARIANT_FAKEHEAD)
-		m->hvo_fake_heads++; /* static_branch_inc() */
-	h->optimized++;
-	count(m, CNT_HVO_OPTIMIZE);
+	return rc;
+}
+
+/* Only the PTEs on the shared tail: the head page stays. */
+static int
+sharedtail_restore(struct hvo_machine *m, struct hstate *h,
+		   struct huge_page *hp, struct vmemmap_plan *p)
+{
+	p->only_tail = true;
+	p->vmemmap_tail = h->tail_pfn[pfn_zone(m, hp->pfn)];
+	p->start += m->arch.page_size;
+	p->nr_pages = h->vmemmap_pages - 1;
 	return 0;
 }
 
-int
-hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
-			       struct huge_page *hp)
+static const struct vmemmap_variant vmemmap_variants[] = {
+	[HVO_VARIANT_KEEP2] = { keep2_plan, keep2_restore, false },
+	[HVO_VARIANT_FAKEHEAD] = { fakehead_plan, fakehead_restore, true },
+	[HVO_VARIANT_SHAREDTAIL] = { sharedtail_plan, sharedtail_restore, false },
+};
+
+/* The plan of @hp's vmemmap before its variant has its say. */
+static struct vmemmap_plan
+vmemmap_plan_init(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 {
-	struct pfn_list list = { 0 };
-	int rc, rc2;
+	uint64_t start = pfn_to_page(m, hp->pfn);
 
-	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
-	rc2 = free_vmemmap_page_list(m, &list);
-	free(list.pfn);
-	return rc ? rc : rc2;
-}
-
-/*
- * hugetlb_vmemmap_optimize_folios(): split every PMD first (no flush), one
- * flush_tlb_all(), remap every hugepage (no flush), one flush_tlb_all(),
- * then free. At the first -ENOMEM of the split pass, stop splitting: the
- * remap pass splits what is left with memory that deduplication frees. On
- * -ENOMEM in the remap pass with pages collected, flush, free them and
- * retry that hugepage once.
- */
-int
-hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
-				struct huge_page **pages, uint64_t n)
-{
-	struct pfn_list list;
-	bool any = false;
-	int rc = 0;
-
-	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
-	    !hugetlb_vmemmap_optimizable(m, h, NULL))
-		return 0;
-	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
-	for (uint64_t i = 0; i < n; i++) {
-		struct vmemmap_remap_walk split = {
-			.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
-		};
-		uint64_t start = pfn_to_page(m, pages[i]->pfn);
-
-		if (pages[i]->variant != HVO_VARIANT_OFF)
-			continue;
-		any = true;
-		if (vmemmap_remap_range(m, start,
-					start + h->vmemmap_pages * m->arch.page_size,
-					&split) == -ENOMEM)
-			break;
-	}
-	if (!any)
-		return 0;
-	flush_tlb_all(m);
-	for (uint64_t i = 0; i < n; i++) {
-		bool retried = false;
-
-		prefetch_folio_to_optimize(m, pages, i, n);
-again:
-		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
-						      VMEMMAP_REMAP_NO_TLB_FLUSH,
-						      &list);
-		if (rc == -ENOMEM && !pfn_list_empty(&list) && !retried) {
-			flush_tlb_all(m);
-			free_vmemmap_page_list(m, &list);
-			retried = true;
-			goto again;
-		}
-		/* Best effort: a hugepage that cannot be optimized stays as is. */
-	}
-	flush_tlb_all(m);
-	free_vmemmap_page_list(m, &list);
-	vmemmap_batch_list_put(m, &list);
-	return 0;
+	return (struct vmemmap_plan){
+		.start = start,
+		.end = start + hugetlb_vmemmap_size(m, h),
+		.vmemmap_head = VMEMMAP_KEEP_FIRST,
+		.vmemmap_tail = VMEMMAP_KEEP_FIRST,
+	};
 }
 
 /* __hugetlb_vmemmap_restore_folio(): all pages first, or -ENOMEM and no change. */
@@ -523,49 +596,30 @@ static int
 __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 				struct huge_page *hp, unsigned flags)
 {
-	const struct hvo_arch *a = &m->arch;
-	uint64_t start = pfn_to_page(m, hp->pfn);
-	uint64_t end = start + h->vmemmap_pages * a->page_size;
+	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
 	struct vmemmap_remap_walk walk = { .flags = flags };
 	struct restore_tails tails;
-	uint64_t nr = 0;
 	int rc;
 
-	switch (hp->variant) {
-	case HVO_VARIANT_OFF:
+	if (hp->variant == HVO_VARIANT_OFF)
 		return 0;
-	case HVO_VARIANT_SHAREDTAIL:
-		walk.only_tail = true;
-		walk.vmemmap_tail = h->tail_pfn[pfn_zone(m, hp->pfn)];
-		start += a->page_size;
-		nr = h->vmemmap_pages - 1;
-		break;
-	case HVO_VARIANT_FAKEHEAD:
-		/*
-		 * Rebuilding tails from a copy of the head page would copy
-		 * page[3]'s _hugetlb_cgroup (which overlays ->mapping) into
-		 * tail slots: reset it to TAIL_MAPPING first (R5).
-		 */
-		rc = folio_reset_hugetlb_cgroup(m, hp->pfn);
-		if (rc)
-			return rc;
+	rc = vmemmap_variants[hp->variant].restore(m, h, hp, &p);
+	if (rc)
+		return rc;
+	walk.vmemmap_tail = p.vmemmap_tail;
+	walk.only_tail = p.only_tail;
+	if (p.reset_struct_pages) {
 		restore_tails_init(&tails, hp->pfn, h->order);
 		walk.reset = &tails;
-		nr = h->vmemmap_pages - 1;
-		break;
-	case HVO_VARIANT_KEEP2:
-		start += a->page_size;
-		nr = h->vmemmap_pages - 2;
-		break;
 	}
-	rc = vmemmap_remap_alloc(m, start, end, &walk, nr);
+	rc = vmemmap_remap_alloc(m, p.start, p.end, &walk, p.nr_pages);
 	if (rc)
 		return rc;
 	rc = folio_set_vmemmap_optimized(m, hp->pfn, false);
 	if (rc)
 		return rc;
-	if (hp->variant == HVO_VARIANT_FAKEHEAD)
-		m->hvo_fake_heads--;
+	if (vmemmap_variants[hp->variant].fake_heads)
+		m->hvo_fake_heads--; /* static_branch_dec() */
 	hp->variant = HVO_VARIANT_OFF;
 	hp->head_vmemmap = hp->reuse_vmemmap = 0;
 	h->optimized--;
@@ -605,4 +659,137 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	if (restored)
 		flush_tlb_all(m);
 	return restored ? restored : rc;
+}
+
+/* vmemmap_should_optimize_folio(): HVO is on, can serve @h, and has not yet. */
+static bool
+vmemmap_should_optimize_folio(const struct hvo_machine *m,
+			      const struct hstate *h, const struct huge_page *hp)
+{
+	if (hp->variant != HVO_VARIANT_OFF)
+		return false;
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
+		return false;
+	return hugetlb_vmemmap_optimizable(m, h, NULL);
+}
+
+/*
+ * __hugetlb_vmemmap_optimize_folio(): one hugepage, old vmemmap pages
+ * collected on @list (freed by the caller, after the flush it owes).
+ */
+static int
+__hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
+				 struct huge_page *hp, unsigned flags,
+				 struct pfn_list *list)
+{
+	enum hvo_variant v = m->hugetlb->hvo_variant;
+	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
+	int rc;
+
+	if (!vmemmap_should_optimize_folio(m, h, hp))
+		return 0;
+	rc = vmemmap_variants[v].plan(m, h, hp, &p);
+	if (rc)
+		return rc;
+	rc = vmemmap_remap_free(m, p.start, p.end, p.vmemmap_head,
+				&p.vmemmap_tail, flags, list);
+	if (rc) {
+		char why[256];
+
+		memcpy(why, m->error, sizeof(why));
+		/* The unused head goes back with the rest. */
+		if (p.vmemmap_head != VMEMMAP_KEEP_FIRST)
+			pfn_list_add(list, p.vmemmap_head);
+		folio_set_vmemmap_optimized(m, hp->pfn, false);
+		memcpy(m->error, why, sizeof(why));
+		return rc;
+	}
+	hp->variant = v;
+	/* What the checker expects behind the pages kept. */
+	if (p.vmemmap_head != VMEMMAP_KEEP_FIRST) {
+		hp->head_vmemmap = hp->reuse_vmemmap = p.vmemmap_head;
+	} else {
+		hp->head_vmemmap = pfn_of_va(m, pfn_to_page(m, hp->pfn));
+		hp->reuse_vmemmap = p.vmemmap_tail;
+	}
+	if (vmemmap_variants[v].fake_heads)
+		m->hvo_fake_heads++; /* static_branch_inc() */
+	h->optimized++;
+	count(m, CNT_HVO_OPTIMIZE);
+	return 0;
+}
+
+int
+hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
+			       struct huge_page *hp)
+{
+	struct pfn_list list = { 0 };
+	int rc, rc2;
+
+	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
+	rc2 = free_vmemmap_page_list(m, &list);
+	free(list.pfn);
+	return rc ? rc : rc2;
+}
+
+static int
+hugetlb_vmemmap_split_folio(struct hvo_machine *m, struct hstate *h,
+			    struct huge_page *hp)
+{
+	uint64_t start = pfn_to_page(m, hp->pfn);
+
+	if (!vmemmap_should_optimize_folio(m, h, hp))
+		return 0;
+	return vmemmap_remap_split(m, start, start + hugetlb_vmemmap_size(m, h));
+}
+
+/*
+ * hugetlb_vmemmap_optimize_folios(): split every PMD first (no flush), one
+ * flush_tlb_all(), remap every hugepage (no flush), one flush_tlb_all(),
+ * then free. At the first -ENOMEM of the split pass, stop splitting: the
+ * remap pass splits what is left with memory that deduplication frees. On
+ * -ENOMEM in the remap pass with pages collected, flush, free them and
+ * try that hugepage once more.
+ */
+int
+hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
+				struct huge_page **pages, uint64_t n)
+{
+	struct pfn_list list;
+	bool any = false;
+
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
+	    !hugetlb_vmemmap_optimizable(m, h, NULL))
+		return 0;
+	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
+	for (uint64_t i = 0; i < n; i++) {
+		if (!vmemmap_should_optimize_folio(m, h, pages[i]))
+			continue;
+		any = true;
+		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)
+			break;
+	}
+	if (!any)
+		return 0;
+	flush_tlb_all(m);
+	for (uint64_t i = 0; i < n; i++) {
+		int rc;
+
+		prefetch_folio_to_optimize(m, pages, i, n);
+		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
+						      VMEMMAP_REMAP_NO_TLB_FLUSH,
+						      &list);
+		if (rc == -ENOMEM && !pfn_list_empty(&list)) {
+			flush_tlb_all(m);
+			free_vmemmap_page_list(m, &list);
+			__hugetlb_vmemmap_optimize_folio(m, h, pages[i],
+							 VMEMMAP_REMAP_NO_TLB_FLUSH,
+							 &list);
+		}
+		/* Best effort: a hugepage that cannot be optimized stays as is. */
+	}
+	flush_tlb_all(m);
+	free_vmemmap_page_list(m, &list);
+	vmemmap_batch_list_put(m, &list);
+	return 0;
 }
