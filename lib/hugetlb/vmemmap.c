@@ -43,6 +43,24 @@ struct vmemmap_remap_walk {
 	struct restore_tails *reset;
 };
 
+/*
+ * A check the kernel makes with VM_WARN_ON_ONCE() or BUG_ON() in a walk's
+ * callback failed: stop the walk with the reason, counted.
+ */
+#define VMEMMAP_BUG(m, rc, ...) \
+	(count((m), CNT_HVO_SANITY), machine_err((m), (rc), __VA_ARGS__))
+
+/*
+ * PageHead((const struct page *)addr), answered by the pool instead of a
+ * load through the vmemmap: the kernel's checks are VM_WARN_ON_ONCE(),
+ * gone from a production build, so they must not count TLB accesses.
+ */
+static bool
+vmemmap_page_head(struct hvo_machine *m, uint64_t addr)
+{
+	return find_huge_page(m, page_to_pfn(m, addr), NULL) != NULL;
+}
+
 static uint64_t
 hugetlb_vmemmap_size(const struct hvo_machine *m, const struct hstate *h)
 {
@@ -221,6 +239,11 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		walk->vmemmap_tail = page;
 		return 0;
 	}
+	/* VM_WARN_ON_ONCE(!PageHead(addr)), and !PageTail() for the rest. */
+	if (vmemmap_page_head(m, addr) != head)
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "vmemmap_remap_pte: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
+				   addr, head ? "be" : "not be", head ? " not" : "");
 	if (head)
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
 	else /* read-only, to catch illegal writes to the tails */
@@ -251,7 +274,8 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
  * of what the PTE shows now and is mapped read-write. In the 2026 design
  * only PTEs on the shared tail are restored, so a head page is never
  * rebuilt from a tail (the May 2026 fix, R4); classic HVO catches the reuse
- * page first and rebuilds every other page from it.
+ * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
+ * PTE on any other page, and a walk that runs out of pages.
  */
 static int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
@@ -265,11 +289,18 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	} else if (walk->nr_walked == 0) {
 		walk->vmemmap_tail = src; /* the reuse page */
 		return 0;
+	} else if (src != walk->vmemmap_tail) {
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "vmemmap_restore_pte: the PTE of 0x%" PRIx64 " maps pfn 0x%" PRIx64 ", not the reuse page 0x%" PRIx64,
+				   addr, src, walk->vmemmap_tail);
 	}
+	if (vmemmap_page_head(m, addr))
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "vmemmap_restore_pte: the struct page at 0x%" PRIx64 " is a head, which is never rebuilt from a tail",
+				   addr);
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
-		return machine_err(m, -ENOMEM, "restore ran out of preallocated pages");
-	/* Classic HVO rebuilds every page from the reuse page. */
-	src = walk->vmemmap_tail;
+		return VMEMMAP_BUG(m, -ENOMEM,
+				   "restore ran out of preallocated pages");
 	if (!walk->reset) {
 		copy_page_pfn(m, dst, src);
 	} else if (!restore_plain_tails(m, dst, src, walk->reset)) {
@@ -296,8 +327,13 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
+	if (vmemmap_page_head(m, addr) != head)
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "rollback: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
+				   addr, head ? "be" : "not be", head ? " not" : "");
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
-		return machine_err(m, -EFAULT, "rollback lost track of a vmemmap page");
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "rollback lost track of a vmemmap page");
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
 }
