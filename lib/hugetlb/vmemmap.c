@@ -51,14 +51,20 @@ struct vmemmap_remap_walk {
 	(count((m), CNT_HVO_SANITY), machine_err((m), (rc), __VA_ARGS__))
 
 /*
- * PageHead((const struct page *)addr), answered by the pool instead of a
- * load through the vmemmap: the kernel's checks are VM_WARN_ON_ONCE(),
- * gone from a production build, so they must not count TLB accesses.
+ * VM_WARN_ON_ONCE(!PageHead(addr)) where @head, else PageHead() or
+ * !PageTail(): whether the struct page at @addr heads a hugepage, answered
+ * by the pool instead of a load through the vmemmap. The kernel's checks
+ * are gone from a production build, so they must not count TLB accesses.
  */
-static bool
-vmemmap_page_head(struct hvo_machine *m, uint64_t addr)
+static int
+vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,
+		   bool head)
 {
-	return find_huge_page(m, page_to_pfn(m, addr), NULL) != NULL;
+	if ((find_huge_page(m, page_to_pfn(m, addr), NULL) != NULL) == head)
+		return 0;
+	return VMEMMAP_BUG(m, -EFAULT,
+			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
+			   who, addr, head ? "be" : "not be", head ? " not" : "");
 }
 
 static uint64_t
@@ -239,11 +245,9 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		walk->vmemmap_tail = page;
 		return 0;
 	}
-	/* VM_WARN_ON_ONCE(!PageHead(addr)), and !PageTail() for the rest. */
-	if (vmemmap_page_head(m, addr) != head)
-		return VMEMMAP_BUG(m, -EFAULT,
-				   "vmemmap_remap_pte: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
-				   addr, head ? "be" : "not be", head ? " not" : "");
+	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
+	if (rc)
+		return rc;
 	if (head)
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
 	else /* read-only, to catch illegal writes to the tails */
@@ -294,10 +298,9 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 				   "vmemmap_restore_pte: the PTE of 0x%" PRIx64 " maps pfn 0x%" PRIx64 ", not the reuse page 0x%" PRIx64,
 				   addr, src, walk->vmemmap_tail);
 	}
-	if (vmemmap_page_head(m, addr))
-		return VMEMMAP_BUG(m, -EFAULT,
-				   "vmemmap_restore_pte: the struct page at 0x%" PRIx64 " is a head, which is never rebuilt from a tail",
-				   addr);
+	/* 2026: a head is never rebuilt from a tail. */
+	if (vmemmap_check_head(m, "vmemmap_restore_pte", addr, false))
+		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -ENOMEM,
 				   "restore ran out of preallocated pages");
@@ -327,10 +330,8 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
-	if (vmemmap_page_head(m, addr) != head)
-		return VMEMMAP_BUG(m, -EFAULT,
-				   "rollback: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
-				   addr, head ? "be" : "not be", head ? " not" : "");
+	if (vmemmap_check_head(m, "rollback", addr, head))
+		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -EFAULT,
 				   "rollback lost track of a vmemmap page");
