@@ -60,7 +60,14 @@ static int
 vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,
 		   bool head)
 {
-	if ((find_huge_page(m, page_to_pfn(m, addr), NULL) != NULL) == head)
+	const struct hp_index *ix = &m->hugetlb->hp_index;
+	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
+	uint64_t pfn = (addr - m->vmemmap_base) >>
+		       __builtin_ctzll(m->cfg.struct_page_size);
+	/* No hugepage starts off the grain of the smallest: most tails. */
+	bool grain = !((pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1));
+
+	if ((grain && find_huge_page(m, pfn, NULL)) == head)
 		return 0;
 	return VMEMMAP_BUG(m, -EFAULT,
 			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
@@ -800,9 +807,8 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 		return 0;
 	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
 	for (uint64_t i = 0; i < n; i++) {
-		if (!vmemmap_should_optimize_folio(m, h, pages[i]))
-			continue;
-		any = true;
+		/* HVO is on for @h: any hugepage not yet optimized will be. */
+		any |= pages[i]->variant == HVO_VARIANT_OFF;
 		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)
 			break;
 	}

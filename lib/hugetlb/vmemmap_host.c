@@ -3,25 +3,21 @@
  * HVO's host-side shortcuts (vmemmap_host.h): what the simulation does to
  * save host memory and time; the kernel has no counterpart.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hugetlb/vmemmap_host.h"
 
 int
-pfn_list_add(struct pfn_list *l, uint64_t pfn)
+pfn_list_grow(struct pfn_list *l)
 {
-	if (l->n == l->max) {
-		size_t max = l->max ? l->max * 2 : 64;
-		uint64_t *p = realloc(l->pfn, max * sizeof(*p));
+	size_t max = l->max ? l->max * 2 : 64;
+	uint64_t *p = realloc(l->pfn, max * sizeof(*p));
 
-		if (!p)
-			return -ENOMEM;
-		l->pfn = p;
-		l->max = max;
-	}
-	l->pfn[l->n++] = pfn;
+	if (!p)
+		return -ENOMEM;
+	l->pfn = p;
+	l->max = max;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #ifndef HVO_VMEMMAP_HOST_H
 #define HVO_VMEMMAP_HOST_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,19 @@ struct pfn_list {
 	size_t n, max, next; /* next: the first not yet taken */
 };
 
-/* list_add(): 0 or -ENOMEM (host memory). */
+/* Room for one more: 0 or -ENOMEM (host memory). */
 int
-pfn_list_add(struct pfn_list *l, uint64_t pfn);
+pfn_list_grow(struct pfn_list *l);
+
+/* list_add(): 0 or -ENOMEM (host memory). */
+static inline int
+pfn_list_add(struct pfn_list *l, uint64_t pfn)
+{
+	if (l->n == l->max && pfn_list_grow(l))
+		return -ENOMEM;
+	l->pfn[l->n++] = pfn;
+	return 0;
+}
 
 /* list_first_entry() and list_del(): false once every page was taken. */
 static inline bool

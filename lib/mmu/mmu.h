@@ -99,17 +99,28 @@ pt_decode(const struct hvo_machine *m, unsigned depth, uint64_t e)
 	return d;
 }
 
-/* The depth of the PTE level (always the last) and of the PMD level. */
-static inline unsigned
-pte_depth(const struct hvo_machine *m)
+/*
+ * The depth of the level that plays @role, or -1 where no level does.
+ * Roles count from the bottom (arch.h), the PTE's being the last level,
+ * so this is arch_depth_of_role() without the search.
+ */
+static inline int
+pt_role_depth(const struct hvo_machine *m, enum pt_role role)
 {
-	return m->arch.levels - 1;
+	return (int)m->arch.levels - 1 - (int)role;
 }
 
 static inline unsigned
+pte_depth(const struct hvo_machine *m)
+{
+	return (unsigned)pt_role_depth(m, PT_PTE);
+}
+
+/* Every arch has one: with 64K pages and 42-bit VAs it is the pgd. */
+static inline unsigned
 pmd_depth(const struct hvo_machine *m)
 {
-	return (unsigned)arch_depth_of_role(&m->arch, PT_PMD);
+	return (unsigned)pt_role_depth(m, PT_PMD);
 }
 
 /* The slot of @va in the table at @table_pa of @depth. */
@@ -145,7 +156,7 @@ static inline uint64_t
 pt_level_offset(struct hvo_machine *m, enum pt_role role, uint64_t parentp,
 		uint64_t addr)
 {
-	int depth = arch_depth_of_role(&m->arch, role);
+	int depth = pt_role_depth(m, role);
 	uint64_t e;
 
 	if (depth <= 0)
