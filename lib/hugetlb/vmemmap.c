@@ -51,10 +51,11 @@ struct vmemmap_remap_walk {
 	(count((m), CNT_HVO_SANITY), machine_err((m), (rc), __VA_ARGS__))
 
 /*
- * VM_WARN_ON_ONCE(!PageHead(addr)) where @head, else PageHead() or
- * !PageTail(): whether the struct page at @addr heads a hugepage, answered
- * by the pool instead of a load through the vmemmap. The kernel's checks
- * are gone from a production build, so they must not count TLB accesses.
+ * The kernel's VM_WARN_ON_ONCE(!PageHead(addr)) where @head, else its
+ * PageHead() and !PageTail() warnings: whether the struct page at @addr
+ * heads a hugepage, answered by the pool instead of a load through the
+ * vmemmap. The checks are gone from a production kernel, so they must not
+ * count TLB accesses.
  */
 static int
 vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,

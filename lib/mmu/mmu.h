@@ -74,7 +74,7 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
 
 /*
  * The kernel's page-table vocabulary (include/linux/pgtable.h) on this
- * machine. A pte_t and its kin is an entry's value, bit for bit; where the
+ * machine. A pte_t or pmd_t is an entry's value, bit for bit; where the
  * kernel holds a pointer to an entry (pte_t *ptep), lib holds the entry's
  * physical address. ptep_get() and set_pte_at() are counted as pt_get()
  * and pt_set() are. The offsets read the entry above them without
@@ -83,9 +83,6 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
  * have folds into the one above it, as the kernel folds it: p4d_offset()
  * of a 4-level table is the pgd slot itself.
  */
-typedef uint64_t pgd_t;
-typedef uint64_t p4d_t;
-typedef uint64_t pud_t;
 typedef uint64_t pmd_t;
 typedef uint64_t pte_t;
 
