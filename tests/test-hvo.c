@@ -2,8 +2,9 @@
 /*
  * HugeTLB Vmemmap Optimization by scenario: what each variant saves and
  * how it maps the vmemmap, fake heads, the kernel's reported bugs replayed
- * (rollback-corrupts-head, restore-tail-mapping, batch-split-enomem, restore-needs-memory:
- * see doc/KERNEL-BUGS.md), TLB flush counts, break-before-make, boot-time pools, variant
+ * (rollback-corrupts-head, restore-tail-mapping, batch-split-enomem,
+ * restore-needs-memory: see doc/KERNEL-BUGS.md), the callbacks' sanity
+ * checks, TLB flush counts, break-before-make, boot-time pools, variant
  * switching and bad input. Every number asserted is the kernel's (see
  * doc/KERNEL-FACTS.md).
  */
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "mmu/mmu.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -682,6 +684,72 @@ test_r4_rollback(void **state)
 		       HVO_VARIANT_FAKEHEAD);
 	check_rollback("x86_64:mem=1G,hvo=keep2,checkpages=on",
 		       HVO_VARIANT_KEEP2);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The kernel's sanity checks in the walk's callbacks                     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * vmemmap_restore_pte() of 6.12 BUG_ON()s a PTE that does not map the
+ * reuse page. Point the first tail PTE a restore rebuilds at another
+ * vmemmap page, through the internal API: the restore stops at that step
+ * with the reason, counted, and gives back every page it took; the checker
+ * names the PTE. Put it back, and the restore goes through.
+ */
+static void
+test_restore_sanity(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t first; /* the first vmemmap page a restore rebuilds */
+	} rows[] = {
+		{ "x86_64:mem=1G,hvo=fakehead,checkpages=on", 1 },
+		{ "x86_64:mem=1G,hvo=keep2,checkpages=on", 2 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct hvo_machine *m = tu_machine(rows[i].spec);
+		uint64_t pfn[2], va, ptep, other, bugs;
+		struct tu_acct a0, a1;
+		pte_t good;
+
+		set_nr(m, 2 * MIB, 2);
+		assert_int_equal(tu_pool_pfns(m, 2 * MIB, pfn, 2), 2);
+		va = page_va(m, pfn[0]) + rows[i].first * geometry(m).page_size;
+		other = vmemmap_walk(m, pfn[1], 0).pa >> geometry(m).page_shift;
+		ptep = pte_offset_kernel(m, pmd_off_k(m, va), va);
+		good = ptep_get(m, ptep);
+		set_pte_at(m, va, ptep, pfn_pte(m, other, m->arch.page_kernel_ro));
+		assert_int_equal(hvo_flush_tlb_all(m), 0);
+
+		a0 = tu_acct(m);
+		bugs = tu_counter(m, "hvo.sanity_fail");
+		assert_int_equal(hvo_hugepage_restore(m, pfn[0]), -EFAULT);
+		assert_int_equal(tu_counter(m, "hvo.sanity_fail"), bugs + 1);
+		assert_non_null(strstr(hvo_machine_error(m),
+				       "vmemmap_restore_pte: the PTE of"));
+		assert_non_null(strstr(hvo_machine_error(m),
+				       "not the reuse page"));
+		a1 = tu_acct(m);
+		assert_int_equal(a1.free, a0.free);
+		assert_int_equal(a1.vm, a0.vm);
+		assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 2);
+		assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+		assert_non_null(strstr(hvo_machine_error(m), "hvo: "));
+
+		set_pte_at(m, va, ptep, good);
+		assert_int_equal(hvo_flush_tlb_all(m), 0);
+		tu_assert_check(m);
+		assert_int_equal(hvo_hugepage_restore(m, pfn[0]), 0);
+		assert_int_equal(tu_counter(m, "hvo.sanity_fail"), bugs + 1);
+		tu_assert_check(m);
+		set_nr(m, 2 * MIB, 0);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1556,6 +1624,7 @@ main(void)
 		cmocka_unit_test(test_vmemmap_map_riscv),
 		cmocka_unit_test(test_fake_heads),
 		cmocka_unit_test(test_r4_rollback),
+		cmocka_unit_test(test_restore_sanity),
 		cmocka_unit_test(test_r11_restore_under_pressure),
 		cmocka_unit_test(test_r5_free_checks),
 		cmocka_unit_test(test_r5_checks_catch_corruption),

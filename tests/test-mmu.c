@@ -2,7 +2,8 @@
 /*
  * The MMU layer by example: TLB hits and misses, the flush ceiling, a missed
  * flush caught by the checker, break-before-make on arm64, the host cost of a
- * large machine, and NULL arguments everywhere.
+ * large machine, the kernel's page-table accessors, and NULL arguments
+ * everywhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,6 +409,75 @@ test_1t_machine(void **state)
 	check_huge_machine("arm64-64k-48:mem=1T");
 }
 
+/* The entries of every counter, to see what a call reads and writes. */
+static void
+counters_of(const struct hvo_machine *m, uint64_t *c)
+{
+	for (size_t i = 0; i < hvo_counter_count(); i++)
+		c[i] = hvo_machine_counter(m, i);
+}
+
+/*
+ * The kernel's accessors on every preset find the slots a walk reports,
+ * folding the levels the arch lacks into the one above as the kernel
+ * does; the offsets count nothing, ptep_get() and set_pte_at() one each.
+ */
+static void
+test_kernel_accessors(void **state)
+{
+	static const enum pt_role roles[] = { PT_P4D, PT_PUD, PT_PMD };
+
+	(void)state;
+	for (size_t i = 0; i < hvo_preset_count(); i++) {
+		struct hvo_machine *m = tu_preset_machine(i, "mem=256M");
+		struct hvo_geometry g = tu_geometry(m);
+		uint64_t va = g.vmemmap_base + g.first_pfn * g.struct_page_size;
+		uint64_t before[CNT__COUNT], after[CNT__COUNT], slot, ptep;
+		unsigned pte = g.levels - 1;
+		struct hvo_walk w;
+		pte_t e;
+
+		assert_int_equal(hvo_walk(m, va, &w), 0);
+		if (w.leaf_size > g.page_size) {
+			assert_true(pmd_leaf(m, w.level[pte - 1].entry));
+			assert_int_equal(pmd_pfn(m, w.level[pte - 1].entry),
+					 w.pa >> g.page_shift);
+			assert_int_equal(hvo_split(m, va), 0);
+			assert_int_equal(hvo_walk(m, va, &w), 0);
+		}
+		assert_int_equal(w.nr_levels, g.levels);
+		assert_false(pmd_leaf(m, w.level[pte - 1].entry));
+
+		counters_of(m, before);
+		slot = pgd_offset_k(m, va);
+		assert_int_equal(slot, w.level[0].entry_pa);
+		for (size_t r = 0; r < 3; r++) {
+			int d = arch_depth_of_role(&m->arch, roles[r]);
+
+			slot = pt_level_offset(m, roles[r], slot, va);
+			assert_int_equal(slot, w.level[d > 0 ? d : 0].entry_pa);
+		}
+		assert_int_equal(pmd_off_k(m, va), slot);
+		ptep = pte_offset_kernel(m, slot, va);
+		assert_int_equal(ptep, w.level[pte].entry_pa);
+		counters_of(m, after);
+		assert_memory_equal(before, after, sizeof(before));
+
+		e = ptep_get(m, ptep);
+		assert_int_equal(e, w.level[pte].entry);
+		assert_int_equal(pte_pfn(m, e), w.pa >> g.page_shift);
+		assert_int_equal(pte_pfn(m, mk_pte(m, pte_pfn(m, e),
+						   m->arch.page_kernel_ro)),
+				 w.pa >> g.page_shift);
+		set_pte_at(m, va, ptep, e);
+		counters_of(m, after);
+		assert_int_equal(after[CNT_PT_READ_PTE], before[CNT_PT_READ_PTE] + 1);
+		assert_int_equal(after[CNT_PT_WRITE_PTE], before[CNT_PT_WRITE_PTE] + 1);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -506,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_bbm),
 		cmocka_unit_test(test_1t_ram_is_lazy),
 		cmocka_unit_test(test_1t_machine),
+		cmocka_unit_test(test_kernel_accessors),
 		cmocka_unit_test(test_null_arguments),
 	};
 

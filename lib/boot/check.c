@@ -293,7 +293,7 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 			if (!arch_va_is_kernel(a, va))
 				continue; /* the user half: not ours */
 		}
-		a->ops.decode(a, depth, e[i], &d);
+		d = pt_decode(m, depth, e[i]);
 		switch (d.kind) {
 		case PTK_NONE:
 			break;

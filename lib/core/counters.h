@@ -51,7 +51,8 @@ enum pt_stat_level {
 	X(HVO_VMEMMAP_FREED, "hvo.vmemmap_freed", "vmemmap pages freed") \
 	X(HVO_VMEMMAP_ALLOCED, "hvo.vmemmap_alloced", "vmemmap pages allocated (heads, restores)") \
 	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
-	X(HVO_BAD_PAGE, "hvo.bad_page", "tails that failed the free-time checks")
+	X(HVO_BAD_PAGE, "hvo.bad_page", "tails that failed the free-time checks") \
+	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed")
 
 enum hvo_counter_id {
 #define X(id, name, help) CNT_##id,

@@ -9,7 +9,10 @@
  *   fakehead    1st page         -> new copy of head  -> same copy, RO
  *   sharedtail  1st page         -> new copy of head  -> shared tail, RO
  *
- * "RO" is PAGE_KERNEL_RO, which is PAGE_KERNEL on riscv.
+ * "RO" is PAGE_KERNEL_RO, which is PAGE_KERNEL on riscv. Each variant's
+ * choices are two small functions (keep2_plan() and keep2_restore(), and
+ * their kin); every other function is the kernel's, under its name. What
+ * the simulation adds to save host memory and time is in vmemmap_host.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,75 +20,65 @@
 #include <string.h>
 
 #include "hugetlb/hugetlb.h"
+#include "hugetlb/vmemmap_host.h"
 #include "mm/page.h"
 
-#define PFN_NONE UINT64_MAX
-
-/* A list of vmemmap pages: to free after a remap, or to map in a restore. */
-struct pfn_list {
-	uint64_t *pfn;
-	size_t n, max, next; /* next: the first not yet taken */
-};
-
-static int
-pfn_list_add(struct pfn_list *l, uint64_t pfn)
-{
-	if (l->n == l->max) {
-		size_t max = l->max ? l->max * 2 : 64;
-		uint64_t *p = realloc(l->pfn, max * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->pfn = p;
-		l->max = max;
-	}
-	l->pfn[l->n++] = pfn;
-	return 0;
-}
-
-static uint64_t
-pfn_list_take(struct pfn_list *l)
-{
-	return l->next < l->n ? l->pfn[l->next++] : PFN_NONE;
-}
+/*
+ * As vmemmap_head: no new page, the first PTE of the walk stays as it is.
+ * As vmemmap_tail: the other PTEs map the first PTE's page, which the walk
+ * catches (the reuse page of 5.14-6.x).
+ */
+#define VMEMMAP_KEEP_FIRST UINT64_MAX
 
 struct vmemmap_remap_walk {
-	int (*remap_pte)(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+	int (*remap_pte)(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			 struct vmemmap_remap_walk *walk);
 	uint64_t nr_walked;
-	uint64_t vmemmap_head;  /* the page for the first PTE, or PFN_NONE */
+	uint64_t vmemmap_head;  /* the page for the first PTE */
 	uint64_t vmemmap_tail;  /* the page for every other PTE */
 	struct pfn_list *vmemmap_pages;
 	unsigned flags;
-	bool reset_struct_pages; /* fakehead restore: fix the copied head */
-	bool only_tail;          /* 2026 restore: only PTEs on vmemmap_tail */
-	uint64_t head_pfn;       /* the hugepage being restored */
-	unsigned order;
-	int plain_tails;         /* restore_plain_tails() of this walk: -1 unknown */
-	uint8_t tail_tpl[256];   /* and the plain tail it compared with */
-	int tail_tid;            /* memmap_tpl_id() of it */
+	bool only_tail;         /* restore only PTEs on vmemmap_tail (2026) */
+	/* fakehead restore: reset_struct_pages() each copy (vmemmap_host.h) */
+	struct restore_tails *reset;
 };
 
-static unsigned
-pte_depth(const struct hvo_machine *m)
-{
-	return m->arch.levels - 1;
-}
+/*
+ * A check the kernel makes with VM_WARN_ON_ONCE() or BUG_ON() in a walk's
+ * callback failed: stop the walk with the reason, counted.
+ */
+#define VMEMMAP_BUG(m, rc, ...) \
+	(count((m), CNT_HVO_SANITY), machine_err((m), (rc), __VA_ARGS__))
 
-/* The arch's PAGE_KERNEL_RO: riscv has none, so tails stay writable. */
-static pgprot_t
-tail_prot(const struct hvo_machine *m)
+/*
+ * The kernel's VM_WARN_ON_ONCE(!PageHead(addr)) where @head, else its
+ * PageHead() and !PageTail() warnings: whether the struct page at @addr
+ * heads a hugepage, answered by the pool instead of a load through the
+ * vmemmap. The checks are gone from a production kernel, so they must not
+ * count TLB accesses.
+ */
+static int
+vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,
+		   bool head)
 {
-	return m->arch.page_kernel_ro;
+	const struct hp_index *ix = &m->hugetlb->hp_index;
+	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
+	uint64_t pfn = (addr - m->vmemmap_base) >>
+		       __builtin_ctzll(m->cfg.struct_page_size);
+	/* No hugepage starts off the grain of the smallest: most tails. */
+	bool grain = !((pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1));
+
+	if ((grain && find_huge_page(m, pfn, NULL)) == head)
+		return 0;
+	return VMEMMAP_BUG(m, -EFAULT,
+			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
+			   who, addr, head ? "be" : "not be", head ? " not" : "");
 }
 
 static uint64_t
-pte_pfn(const struct hvo_machine *m, uint64_t pte)
+hugetlb_vmemmap_size(const struct hvo_machine *m, const struct hstate *h)
 {
-	struct pt_decoded d;
-
-	m->arch.ops.decode(&m->arch, pte_depth(m), pte, &d);
-	return d.pa >> m->arch.page_shift;
+	return h->vmemmap_pages * m->arch.page_size;
 }
 
 /* copy_page() of simulated frames, as the kernel copies through the direct map. */
@@ -96,18 +89,20 @@ copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 }
 
 /*
- * vmemmap_split_pmd(): replace the PMD block at @addr by a PTE table that
- * maps the same pages with PAGE_KERNEL. The table page is never given back.
+ * vmemmap_split_pmd(): replace the PMD block at @pmdp, which maps @addr,
+ * by a PTE table that maps the same pages with PAGE_KERNEL. The table page
+ * is never given back.
  */
 static int
-vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
+vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 		  uint64_t addr, struct vmemmap_remap_walk *walk)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t start = addr & ~(arch_level_size(a, pmd) - 1);
-	uint64_t block = w->lvl[pmd].d.pa >> a->page_shift;
-	unsigned order = a->level[pmd].shift - a->page_shift;
-	uint64_t table, flags, *ptes;
+	unsigned depth = pmd_depth(m);
+	uint64_t start = addr & ~(arch_level_size(a, depth) - 1);
+	uint64_t block = pmd_pfn(m, pmd);
+	unsigned order = a->level[depth].shift - a->page_shift;
+	uint64_t table, flags;
 	int rc;
 
 	if (should_fail(m, &m->fail_vmemmap_pmd))
@@ -117,12 +112,8 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 	rc = pagetable_alloc_page(m, &table);
 	if (rc)
 		return rc;
-	ptes = phys_to_host(&m->phys, table);
-	for (unsigned i = 0; i < a->level[pmd + 1].entries; i++) {
-		ptes[i] = a->ops.mk_leaf(a, pmd + 1, (block + i) << a->page_shift,
-					 a->page_kernel);
-		count(m, CNT_PT_WRITE_PTE);
-	}
+	pt_fill_table(m, pte_depth(m), table, block << a->page_shift,
+		      a->page_kernel);
 	/* A block from the buddy becomes pages that can be freed one by one;
 	 * memblock's is reserved memory, each page freed on its own anyway. */
 	flags = page_flags(m, pfn_to_page(m, block));
@@ -135,194 +126,79 @@ vmemmap_split_pmd(struct hvo_machine *m, struct pt_walk *w, unsigned pmd,
 	} else {
 		page_owner_split(&m->owner, block, order);
 	}
-	pt_set(m, pmd, w->lvl[pmd].entry_pa, a->ops.mk_table(a, pmd, table));
+	pmd_populate_kernel(m, pmdp, table);
 	count(m, CNT_HVO_SPLIT_PMD);
 	if (!(walk->flags & VMEMMAP_SPLIT_NO_TLB_FLUSH))
-		flush_tlb_kernel_range(m, start, start + arch_level_size(a, pmd));
+		flush_tlb_kernel_range(m, start, start + arch_level_size(a, depth));
 	return 0;
+}
+
+/*
+ * vmemmap_pmd_entry(): HVO remaps PTEs, so a PMD block is split first.
+ * @w is the walk to @addr; it is walked again after a split.
+ */
+static int
+vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	unsigned pmd = pmd_depth(m);
+	int rc;
+
+	if (w->nr > pmd && pmd_leaf(m, w->lvl[pmd].entry)) {
+		rc = vmemmap_split_pmd(m, w->lvl[pmd].entry_pa,
+				       w->lvl[pmd].entry, addr, walk);
+		if (rc)
+			return rc;
+		pt_walk(m, addr, w, true);
+	}
+	if (w->leaf != (int)pte_depth(m))
+		return machine_err(m, -EFAULT,
+				   "vmemmap at 0x%" PRIx64 " is not mapped by a PTE", addr);
+	return 0;
+}
+
+static int
+vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	int rc = walk->remap_pte(m, ptep, addr, walk);
+
+	if (!rc)
+		walk->nr_walked++;
+	return rc;
 }
 
 /*
  * vmemmap_remap_range(): walk [start, end) a PMD at a time, splitting
  * blocks, then call remap_pte for each PTE (a NULL remap_pte only splits).
+ * The flush comes even after a failure: the PTEs changed so far are live.
  */
 static int
 vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
-	int pmd = arch_depth_of_role(a, PT_PMD);
-	uint64_t pmd_size = arch_level_size(a, (unsigned)pmd);
+	uint64_t next;
 	int rc = 0;
 
-	for (uint64_t addr = start; addr < end;) {
-		uint64_t next = (addr & ~(pmd_size - 1)) + pmd_size;
+	for (uint64_t addr = start; addr < end && !rc; addr = next) {
 		struct pt_walk w;
+		uint64_t ptep;
 
-		if (next > end)
-			next = end;
+		next = pmd_addr_end(m, addr, end);
 		pt_walk(m, addr, &w, true);
-		if (w.leaf == pmd) {
-			rc = vmemmap_split_pmd(m, &w, (unsigned)pmd, addr, walk);
-			if (rc)
-				break;
-			pt_walk(m, addr, &w, true);
-		}
-		if (w.leaf != (int)pte_depth(m)) {
-			rc = machine_err(m, -EFAULT,
-					 "vmemmap at 0x%" PRIx64 " is not mapped by a PTE", addr);
-			break;
-		}
-		if (!walk->remap_pte) {
-			addr = next;
+		rc = vmemmap_pmd_entry(m, &w, addr, walk);
+		/* Only splitting, not remapping the vmemmap pages. */
+		if (rc || !walk->remap_pte)
 			continue;
-		}
-		uint64_t table = w.lvl[pte_depth(m)].table_pa;
-
-		for (; addr < next; addr += a->page_size) {
-			uint64_t pte_pa = table +
-				(uint64_t)arch_level_index(a, pte_depth(m), addr) * 8;
-
-			rc = walk->remap_pte(m, pte_pa, addr, walk);
-			if (rc)
-				goto out;
-			walk->nr_walked++;
+		ptep = pte_offset_kernel(m, w.lvl[pmd_depth(m)].entry_pa, addr);
+		for (; addr < next && !rc; addr += m->arch.page_size) {
+			rc = vmemmap_pte_entry(m, ptep, addr, walk);
+			ptep += sizeof(pte_t);
 		}
 	}
-out:
 	if (walk->remap_pte && !(walk->flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
 		flush_tlb_kernel_range(m, start, end);
 	return rc;
-}
-
-/*
- * vmemmap_remap_pte(): the optimize direction. The first PTE takes the
- * head page (or, with none, is kept as the reuse page every other PTE will
- * share); the others take the tail page read-only. Old pages go on the
- * list to be freed.
- */
-static int
-vmemmap_remap_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
-		  struct vmemmap_remap_walk *walk)
-{
-	const struct hvo_arch *a = &m->arch;
-	uint64_t pte = pt_get(m, pte_depth(m), pte_pa);
-	uint64_t old = pte_pfn(m, pte), entry;
-	int rc;
-
-	(void)addr;
-	if (should_fail(m, &m->fail_vmemmap_pte))
-		return machine_err(m, -ENOMEM,
-				   "vmemmap PTE step %" PRIu64 " failed (fault injection)",
-				   walk->nr_walked);
-	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE) {
-		/* Classic HVO: the first page stays, and is what tails share. */
-		walk->vmemmap_tail = old;
-		return 0;
-	}
-	if (walk->nr_walked == 0)
-		entry = a->ops.mk_leaf(a, pte_depth(m),
-				       walk->vmemmap_head << a->page_shift,
-				       a->page_kernel);
-	else
-		entry = a->ops.mk_leaf(a, pte_depth(m),
-				       walk->vmemmap_tail << a->page_shift,
-				       tail_prot(m));
-	rc = pfn_list_add(walk->vmemmap_pages, old);
-	if (rc)
-		return machine_err(m, rc, "out of host memory");
-	pt_set(m, pte_depth(m), pte_pa, entry);
-	return 0;
-}
-
-/*
- * reset_struct_pages(): a tail page rebuilt from a copy of the head page
- * still holds the head, page[1] and page[2]; overwrite them with the plain
- * tails 3..5 (NR_RESET_STRUCT_PAGE).
- */
-static void
-reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
-{
-	uint8_t *p = phys_to_host(&m->phys, pfn << m->arch.page_shift);
-	unsigned sz = m->cfg.struct_page_size;
-
-	memcpy(p, p + 3 * sz, 3 * sz);
-}
-
-/*
- * The copy reset_struct_pages() makes of a fakehead head page is a page
- * of plain tails whenever the head page's tails 3..63 are plain (they are,
- * unless something wrote them): then say so, and let phys fill the page
- * if anyone ever reads it, instead of writing it now.
- */
-static bool
-restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
-		    struct vmemmap_remap_walk *walk)
-{
-	const struct page_layout *l = page_layout(m);
-	uint64_t per = m->arch.page_size / l->size;
-	uint64_t info = pfn_to_page(m, walk->head_pfn) + 1;
-	uint8_t *tpl = walk->tail_tpl;
-
-	if (per < 6 || m->arch.page_size % l->size)
-		return false;
-	/* Every page of the walk is rebuilt from the same head page. */
-	if (walk->plain_tails < 0) {
-		const uint8_t *h = phys_to_host_ro(&m->phys,
-						   src << m->arch.page_shift, NULL);
-
-		init_compound_tail(m, tpl, walk->order, pfn_zone(m, walk->head_pfn));
-		memcpy(tpl + l->lru, &info, 8);
-
-		/* Tail 3 is plain, and each after it equals the one before. */
-		walk->plain_tails =
-			memcmp(h + 3 * l->size, tpl, l->size) == 0 &&
-			memcmp(h + 4 * l->size, h + 3 * l->size,
-			       (per - 4) * l->size) == 0;
-		walk->tail_tid = memmap_tpl_id(m, tpl, TPL_HEAD);
-	}
-	if (!walk->plain_tails)
-		return false;
-	memmap_fill_frame_id(m, dst, tpl, TPL_HEAD, walk->head_pfn, walk->tail_tid);
-	return true;
-}
-
-/*
- * vmemmap_restore_pte(): the restore direction. A fresh page gets a copy
- * of what the PTE shows now and is mapped read-write. In the 2026 design
- * only PTEs on the shared tail are restored, so a head page is never
- * rebuilt from a tail (the May 2026 fix, R4); classic HVO catches the reuse
- * page first and rebuilds every other page from it.
- */
-static int
-vmemmap_restore_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
-		    struct vmemmap_remap_walk *walk)
-{
-	const struct hvo_arch *a = &m->arch;
-	uint64_t pte = pt_get(m, pte_depth(m), pte_pa);
-	uint64_t src = pte_pfn(m, pte), dst;
-
-	(void)addr;
-	if (walk->only_tail) {
-		if (src != walk->vmemmap_tail)
-			return 0;
-	} else if (walk->nr_walked == 0) {
-		walk->vmemmap_tail = src; /* the reuse page */
-		return 0;
-	}
-	dst = pfn_list_take(walk->vmemmap_pages);
-	if (dst == PFN_NONE)
-		return machine_err(m, -ENOMEM, "restore ran out of preallocated pages");
-	if (!walk->reset_struct_pages ||
-	    !restore_plain_tails(m, dst, walk->vmemmap_tail, walk)) {
-		copy_page_pfn(m, dst, walk->only_tail ? src : walk->vmemmap_tail);
-		if (walk->reset_struct_pages)
-			reset_struct_pages(m, dst);
-	}
-	pt_set(m, pte_depth(m), pte_pa,
-	       a->ops.mk_leaf(a, pte_depth(m), dst << a->page_shift,
-			      a->page_kernel));
-	return 0;
 }
 
 /* free_vmemmap_page(): boot memory by the bootmem path, the rest to the buddy. */
@@ -345,12 +221,104 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 	int rc = 0;
 
 	for (size_t i = l->next; i < l->n && !rc; i++) {
-		if (i + 8 < l->n)
-			prefetch_page_meta(m, l->pfn[i + 8]);
+		prefetch_vmemmap_list(m, l, i);
 		rc = free_vmemmap_page(m, l->pfn[i]);
 	}
 	l->n = l->next = 0;
 	return rc;
+}
+
+/*
+ * vmemmap_remap_pte(): the optimize direction. The first PTE takes the
+ * new head page (or, with none, is kept as the reuse page every other PTE
+ * will share); the others take the tail page read-only. Old pages go on
+ * the list to be freed.
+ */
+static int
+vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	uint64_t page = pte_pfn(m, ptep_get(m, ptep));
+	bool head = walk->nr_walked == 0;
+	pte_t entry;
+	int rc;
+
+	if (should_fail(m, &m->fail_vmemmap_pte))
+		return machine_err(m, -ENOMEM,
+				   "vmemmap PTE step %" PRIu64 " failed (fault injection)",
+				   walk->nr_walked);
+	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST) {
+		/* vmemmap_pte_entry() of 6.12 catches the reuse page. */
+		walk->vmemmap_tail = page;
+		return 0;
+	}
+	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
+	if (rc)
+		return rc;
+	if (head)
+		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
+	else /* read-only, to catch illegal writes to the tails */
+		entry = mk_pte(m, walk->vmemmap_tail, m->arch.page_kernel_ro);
+	rc = pfn_list_add(walk->vmemmap_pages, page);
+	if (rc)
+		return machine_err(m, rc, "out of host memory");
+	set_pte_at(m, addr, ptep, entry);
+	return 0;
+}
+
+/*
+ * reset_struct_pages(): a tail page rebuilt from a copy of the head page
+ * still holds the head, page[1] and page[2]; overwrite them with the plain
+ * tails 3..5 (NR_RESET_STRUCT_PAGE).
+ */
+static void
+reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
+{
+	uint8_t *p = phys_to_host(&m->phys, pfn << m->arch.page_shift);
+	unsigned sz = m->cfg.struct_page_size;
+
+	memcpy(p, p + 3 * sz, 3 * sz);
+}
+
+/*
+ * vmemmap_restore_pte(): the restore direction. A fresh page gets a copy
+ * of what the PTE shows now and is mapped read-write. In the 2026 design
+ * only PTEs on the shared tail are restored, so a head page is never
+ * rebuilt from a tail (the May 2026 fix of rollback-corrupts-head); classic HVO catches the reuse
+ * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
+ * PTE on any other page, and a walk that runs out of pages.
+ */
+static int
+vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		    struct vmemmap_remap_walk *walk)
+{
+	uint64_t src = pte_pfn(m, ptep_get(m, ptep)), dst;
+
+	if (walk->only_tail) {
+		if (src != walk->vmemmap_tail)
+			return 0;
+	} else if (walk->nr_walked == 0) {
+		walk->vmemmap_tail = src; /* the reuse page */
+		return 0;
+	} else if (src != walk->vmemmap_tail) {
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "vmemmap_restore_pte: the PTE of 0x%" PRIx64 " maps pfn 0x%" PRIx64 ", not the reuse page 0x%" PRIx64,
+				   addr, src, walk->vmemmap_tail);
+	}
+	/* 2026: a head is never rebuilt from a tail. */
+	if (vmemmap_check_head(m, "vmemmap_restore_pte", addr, false))
+		return -EFAULT;
+	if (!pfn_list_take(walk->vmemmap_pages, &dst))
+		return VMEMMAP_BUG(m, -ENOMEM,
+				   "restore ran out of preallocated pages");
+	if (!walk->reset) {
+		copy_page_pfn(m, dst, src);
+	} else if (!restore_plain_tails(m, dst, src, walk->reset)) {
+		copy_page_pfn(m, dst, src);
+		reset_struct_pages(m, dst);
+	}
+	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
+	return 0;
 }
 
 /*
@@ -361,22 +329,36 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
  * was never changed.
  */
 static int
-vmemmap_unremap_pte(struct hvo_machine *m, uint64_t pte_pa, uint64_t addr,
+vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
-	const struct hvo_arch *a = &m->arch;
+	bool head = walk->nr_walked == 0;
 	uint64_t dst;
 
-	(void)addr;
-	if (walk->nr_walked == 0 && walk->vmemmap_head == PFN_NONE)
+	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
-	dst = pfn_list_take(walk->vmemmap_pages);
-	if (dst == PFN_NONE)
-		return machine_err(m, -EFAULT, "rollback lost track of a vmemmap page");
-	pt_set(m, pte_depth(m), pte_pa,
-	       a->ops.mk_leaf(a, pte_depth(m), dst << a->page_shift,
-			      a->page_kernel));
+	if (vmemmap_check_head(m, "rollback", addr, head))
+		return -EFAULT;
+	if (!pfn_list_take(walk->vmemmap_pages, &dst))
+		return VMEMMAP_BUG(m, -EFAULT,
+				   "rollback lost track of a vmemmap page");
+	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
+}
+
+/*
+ * vmemmap_remap_split(): split the PMD blocks that map [start, end) into
+ * PTEs, without a flush.
+ */
+static int
+vmemmap_remap_split(struct hvo_machine *m, uint64_t start, uint64_t end)
+{
+	struct vmemmap_remap_walk walk = {
+		.remap_pte = NULL,
+		.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
+	};
+
+	return vmemmap_remap_range(m, start, end, &walk);
 }
 
 /*
@@ -421,6 +403,33 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 	return rc;
 }
 
+/* alloc_vmemmap_page_list(): @nr_pages pages on @list, or none and -ENOMEM. */
+static int
+alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
+			struct pfn_list *list)
+{
+	int rc = 0;
+
+	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
+		uint64_t pfn;
+
+		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+		if (!rc)
+			rc = pfn_list_add(list, pfn);
+		if (!rc)
+			count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	}
+	if (!rc)
+		return 0;
+	machine_err_hold(m);
+	for (size_t i = 0; i < list->n; i++)
+		free_pages(m, list->pfn[i], 0);
+	machine_err_release(m);
+	list->n = 0;
+	return machine_err_wrap(m, -ENOMEM,
+				"cannot restore the vmemmap (the hugepage stays optimized)");
+}
+
 /*
  * vmemmap_remap_alloc(): allocate every page first (all or nothing), then
  * walk and restore; pages left unused go back.
@@ -430,31 +439,15 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk, uint64_t nr_pages)
 {
 	struct pfn_list list = { 0 };
-	int rc = 0;
+	int rc = alloc_vmemmap_page_list(m, nr_pages, &list);
 
-	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
-		uint64_t pfn;
-
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
-		if (!rc)
-			rc = pfn_list_add(&list, pfn);
-		if (!rc)
-			count(m, CNT_HVO_VMEMMAP_ALLOCED);
-	}
-	if (rc) {
-		machine_err_hold(m);
-		for (size_t i = 0; i < list.n; i++)
+	if (!rc) {
+		walk->remap_pte = vmemmap_restore_pte;
+		walk->vmemmap_pages = &list;
+		rc = vmemmap_remap_range(m, start, end, walk);
+		for (size_t i = list.next; i < list.n; i++)
 			free_pages(m, list.pfn[i], 0);
-		machine_err_release(m);
-		free(list.pfn);
-		return machine_err_wrap(m, -ENOMEM,
-					"cannot restore the vmemmap (the hugepage stays optimized)");
 	}
-	walk->remap_pte = vmemmap_restore_pte;
-	walk->vmemmap_pages = &list;
-	rc = vmemmap_remap_range(m, start, end, walk);
-	for (size_t i = list.next; i < list.n; i++)
-		free_pages(m, list.pfn[i], 0);
 	free(list.pfn);
 	return rc;
 }
@@ -483,163 +476,160 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	return 0;
 }
 
+/* A new head page: a copy of the head's vmemmap page at @start. */
+static int
+vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
+{
+	uint64_t pfn;
+	int rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+
+	if (rc)
+		return rc;
+	count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	vmemmap_copy_head(m, pfn, start);
+	*head = pfn;
+	return 0;
+}
+
 /*
- * __hugetlb_vmemmap_optimize_folio(): one hugepage, old vmemmap pages
- * collected on @list (freed by the caller, after the flush it owes).
+ * What a variant keeps of one hugepage's vmemmap and where the rest maps.
+ * Optimizing walks [start, end): its first PTE gets vmemmap_head, the
+ * others vmemmap_tail (either may be VMEMMAP_KEEP_FIRST). A restore walks
+ * [start, end) too and rebuilds nr_pages pages.
+ */
+struct vmemmap_plan {
+	uint64_t start, end;
+	uint64_t vmemmap_head;
+	uint64_t vmemmap_tail;
+	uint64_t nr_pages;       /* restore */
+	bool only_tail;          /* restore: only PTEs on vmemmap_tail */
+	bool reset_struct_pages; /* restore: reset each copy of the head */
+};
+
+/*
+ * One variant's two small functions. Its plan sets HPG_vmemmap_optimized
+ * before it returns 0 ("Very Subtle" in the kernel): without a flush,
+ * stale TLB entries may still write the old struct pages, so both copies
+ * carry the flag.
+ */
+struct vmemmap_variant {
+	int (*plan)(struct hvo_machine *m, struct hstate *h,
+		    struct huge_page *hp, struct vmemmap_plan *p);
+	int (*restore)(struct hvo_machine *m, struct hstate *h,
+		       struct huge_page *hp, struct vmemmap_plan *p);
+	bool fake_heads;         /* tails read as copies of the head */
+};
+
+/*
+ * keep2 (5.14-5.17): the head page and the first tail page stay. The walk
+ * starts at the latter, the reuse page the other tails map.
  */
 static int
-__hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
-				 struct huge_page *hp, unsigned flags,
-				 struct pfn_list *list)
+keep2_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	   struct vmemmap_plan *p)
 {
-	const struct hvo_arch *a = &m->arch;
-	enum hvo_variant v = m->hugetlb->hvo_variant;
-	uint64_t start = pfn_to_page(m, hp->pfn);
-	uint64_t end = start + h->vmemmap_pages * a->page_size;
-	uint64_t head = PFN_NONE, tail = PFN_NONE;
-	unsigned zone = pfn_zone(m, hp->pfn);
-	int rc;
+	(void)h;
+	p->start += m->arch.page_size;
+	folio_set_vmemmap_optimized(m, hp->pfn, true);
+	return machine_oops_rc(m, 0);
+}
 
-	if (v == HVO_VARIANT_OFF || hp->variant != HVO_VARIANT_OFF ||
-	    !hugetlb_vmemmap_optimizable(m, h, NULL))
-		return 0;
-	if (v == HVO_VARIANT_SHAREDTAIL) {
-		rc = vmemmap_get_tail(m, h, zone, &tail);
-		if (rc)
-			return rc;
-	}
-	/*
-	 * Set the flag before remapping: without a flush, stale TLB entries
-	 * may still write the old struct pages, so both copies carry it.
-	 */
+static int
+keep2_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	      struct vmemmap_plan *p)
+{
+	(void)hp;
+	p->start += m->arch.page_size;
+	p->nr_pages = h->vmemmap_pages - 2;
+	return 0;
+}
+
+/*
+ * fakehead (5.18-6.x): a new page takes a copy of the head page and every
+ * PTE maps it, the tails read-only, so tails read as fake heads. Without
+ * a new page, classic HVO falls back to reusing the mapped head.
+ */
+static int
+fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+	      struct vmemmap_plan *p)
+{
+	(void)h;
 	folio_set_vmemmap_optimized(m, hp->pfn, true);
 	if (machine_oopsed(m))
 		return m->oops;
-	if (v != HVO_VARIANT_KEEP2) {
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &head);
-		if (rc && v == HVO_VARIANT_SHAREDTAIL) {
-			folio_set_vmemmap_optimized(m, hp->pfn, false);
-			return rc;
-		}
-		if (rc) {
-			/* Classic HVO falls back to reusing the mapped head. */
-			head = PFN_NONE;
-		} else {
-			uint64_t old;
-
-			count(m, CNT_HVO_VMEMMAP_ALLOCED);
-			pt_lookup(m, start, &old, NULL);
-			/*
-			 * The old head page is unmapped next and freed after
-			 * the flush: the host page can be shared, not copied.
-			 */
-			phys_copy_frame(&m->phys, head, old >> a->page_shift, true);
-			if (v == HVO_VARIANT_FAKEHEAD)
-				tail = head;
-		}
-	} else {
-		start += a->page_size; /* the walk starts at the reuse page */
-	}
-	rc = vmemmap_remap_free(m, start, end, head, &tail, flags, list);
-	if (rc) {
-		/* The unused head goes back with the rest. */
-		if (head != PFN_NONE)
-			pfn_list_add(list, head);
-		folio_set_vmemmap_optimized(m, hp->pfn, false);
-		return rc;
-	}
-	hp->variant = v;
-	hp->head_vmemmap = v == HVO_VARIANT_KEEP2 ?
-			   pfn_of_va(m, pfn_to_page(m, hp->pfn)) :
-			   (head != PFN_NONE ? head : tail);
-	hp->reuse_vmemmap = v == HVO_VARIANT_KEEP2 ? tail : hp->head_vmemmap;
-	if (v == HVO_VARIANT_FAKEHEAD)
-		m->hvo_fake_heads++; /* static_branch_inc() */
-	h->optimized++;
-	count(m, CNT_HVO_OPTIMIZE);
+	if (vmemmap_alloc_head(m, p->start, &p->vmemmap_head) == 0)
+		p->vmemmap_tail = p->vmemmap_head;
 	return 0;
-}
-
-int
-hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
-			       struct huge_page *hp)
-{
-	struct pfn_list list = { 0 };
-	int rc, rc2;
-
-	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
-	rc2 = free_vmemmap_page_list(m, &list);
-	free(list.pfn);
-	return rc ? rc : rc2;
 }
 
 /*
- * hugetlb_vmemmap_optimize_folios(): split every PMD first (no flush), one
- * flush_tlb_all(), remap every hugepage (no flush), one flush_tlb_all(),
- * then free. At the first -ENOMEM of the split pass, stop splitting: the
- * remap pass splits what is left with memory that deduplication frees. On
- * -ENOMEM in the remap pass with pages collected, flush, free them and
- * retry that hugepage once.
+ * Rebuilding tails from a copy of the head page would copy page[3]'s
+ * _hugetlb_cgroup (which overlays ->mapping) into tail slots: reset it to
+ * TAIL_MAPPING first (restore-tail-mapping, doc/KERNEL-BUGS.md). The walk catches the head page as the reuse
+ * page and rebuilds the rest from it.
  */
-int
-hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
-				struct huge_page **pages, uint64_t n)
+static int
+fakehead_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+		 struct vmemmap_plan *p)
 {
-	/* The machine's list, kept between batches (room for all is a hint). */
-	struct pfn_list list = { .pfn = m->hugetlb->batch_pfns, .max = m->hugetlb->batch_pfns_max };
-	bool any = false;
-	int rc = 0;
+	p->reset_struct_pages = true;
+	p->nr_pages = h->vmemmap_pages - 1;
+	folio_reset_hugetlb_cgroup(m, hp->pfn);
+	return machine_oops_rc(m, 0);
+}
 
-	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
-	    !hugetlb_vmemmap_optimizable(m, h, NULL))
-		return 0;
-	if (list.max < n * h->vmemmap_pages) {
-		uint64_t *p = realloc(list.pfn, n * h->vmemmap_pages * sizeof(*p));
+/*
+ * sharedtail (2026): a new page takes a copy of the head page; the tails
+ * map the shared page of plain tails of (zone, order). Without either,
+ * the hugepage stays as it is.
+ */
+static int
+sharedtail_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
+		struct vmemmap_plan *p)
+{
+	int rc = vmemmap_get_tail(m, h, pfn_zone(m, hp->pfn), &p->vmemmap_tail);
 
-		if (p) {
-			m->hugetlb->batch_pfns = list.pfn = p;
-			m->hugetlb->batch_pfns_max = list.max = n * h->vmemmap_pages;
-		}
-	}
-	for (uint64_t i = 0; i < n; i++) {
-		struct vmemmap_remap_walk split = {
-			.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH,
-		};
-		uint64_t start = pfn_to_page(m, pages[i]->pfn);
+	if (rc)
+		return rc;
+	folio_set_vmemmap_optimized(m, hp->pfn, true);
+	if (machine_oopsed(m))
+		return m->oops;
+	rc = vmemmap_alloc_head(m, p->start, &p->vmemmap_head);
+	if (rc)
+		folio_set_vmemmap_optimized(m, hp->pfn, false);
+	return rc;
+}
 
-		if (pages[i]->variant != HVO_VARIANT_OFF)
-			continue;
-		any = true;
-		if (vmemmap_remap_range(m, start,
-					start + h->vmemmap_pages * m->arch.page_size,
-					&split) == -ENOMEM)
-			break;
-	}
-	if (!any)
-		return 0;
-	flush_tlb_all(m);
-	for (uint64_t i = 0; i < n; i++) {
-		bool retried = false;
-
-		if (i + 4 < n)
-			prefetch_struct_page(m, pages[i + 4]->pfn);
-again:
-		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
-						      VMEMMAP_REMAP_NO_TLB_FLUSH,
-						      &list);
-		if (rc == -ENOMEM && list.n > list.next && !retried) {
-			flush_tlb_all(m);
-			free_vmemmap_page_list(m, &list);
-			retried = true;
-			goto again;
-		}
-		/* Best effort: a hugepage that cannot be optimized stays as is. */
-	}
-	flush_tlb_all(m);
-	free_vmemmap_page_list(m, &list);
-	m->hugetlb->batch_pfns = list.pfn;
-	m->hugetlb->batch_pfns_max = list.max;
+/* Only the PTEs on the shared tail: the head page stays. */
+static int
+sharedtail_restore(struct hvo_machine *m, struct hstate *h,
+		   struct huge_page *hp, struct vmemmap_plan *p)
+{
+	p->only_tail = true;
+	p->vmemmap_tail = h->tail_pfn[pfn_zone(m, hp->pfn)];
+	p->start += m->arch.page_size;
+	p->nr_pages = h->vmemmap_pages - 1;
 	return 0;
+}
+
+static const struct vmemmap_variant vmemmap_variants[] = {
+	[HVO_VARIANT_KEEP2] = { keep2_plan, keep2_restore, false },
+	[HVO_VARIANT_FAKEHEAD] = { fakehead_plan, fakehead_restore, true },
+	[HVO_VARIANT_SHAREDTAIL] = { sharedtail_plan, sharedtail_restore, false },
+};
+
+/* The plan of @hp's vmemmap before its variant has its say. */
+static struct vmemmap_plan
+vmemmap_plan_init(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
+{
+	uint64_t start = pfn_to_page(m, hp->pfn);
+
+	return (struct vmemmap_plan){
+		.start = start,
+		.end = start + hugetlb_vmemmap_size(m, h),
+		.vmemmap_head = VMEMMAP_KEEP_FIRST,
+		.vmemmap_tail = VMEMMAP_KEEP_FIRST,
+	};
 }
 
 /* __hugetlb_vmemmap_restore_folio(): all pages first, or -ENOMEM and no change. */
@@ -647,50 +637,30 @@ static int
 __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 				struct huge_page *hp, unsigned flags)
 {
-	const struct hvo_arch *a = &m->arch;
-	uint64_t start = pfn_to_page(m, hp->pfn);
-	uint64_t end = start + h->vmemmap_pages * a->page_size;
+	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
 	struct vmemmap_remap_walk walk = { .flags = flags };
-	uint64_t nr = 0;
+	struct restore_tails tails;
 	int rc;
 
-	switch (hp->variant) {
-	case HVO_VARIANT_OFF:
+	if (hp->variant == HVO_VARIANT_OFF)
 		return 0;
-	case HVO_VARIANT_SHAREDTAIL:
-		walk.only_tail = true;
-		walk.vmemmap_tail = h->tail_pfn[pfn_zone(m, hp->pfn)];
-		start += a->page_size;
-		nr = h->vmemmap_pages - 1;
-		break;
-	case HVO_VARIANT_FAKEHEAD:
-		/*
-		 * Rebuilding tails from a copy of the head page would copy
-		 * page[3]'s _hugetlb_cgroup (which overlays ->mapping) into
-		 * tail slots: reset it to TAIL_MAPPING first (R5).
-		 */
-		folio_reset_hugetlb_cgroup(m, hp->pfn);
-		if (machine_oopsed(m))
-			return m->oops;
-		walk.reset_struct_pages = true;
-		walk.head_pfn = hp->pfn;
-		walk.order = h->order;
-		walk.plain_tails = -1;
-		nr = h->vmemmap_pages - 1;
-		break;
-	case HVO_VARIANT_KEEP2:
-		start += a->page_size;
-		nr = h->vmemmap_pages - 2;
-		break;
+	rc = vmemmap_variants[hp->variant].restore(m, h, hp, &p);
+	if (rc)
+		return rc;
+	walk.vmemmap_tail = p.vmemmap_tail;
+	walk.only_tail = p.only_tail;
+	if (p.reset_struct_pages) {
+		restore_tails_init(&tails, hp->pfn, h->order);
+		walk.reset = &tails;
 	}
-	rc = vmemmap_remap_alloc(m, start, end, &walk, nr);
+	rc = vmemmap_remap_alloc(m, p.start, p.end, &walk, p.nr_pages);
 	if (rc)
 		return rc;
 	folio_set_vmemmap_optimized(m, hp->pfn, false);
 	if (machine_oopsed(m))
 		return m->oops;
-	if (hp->variant == HVO_VARIANT_FAKEHEAD)
-		m->hvo_fake_heads--;
+	if (vmemmap_variants[hp->variant].fake_heads)
+		m->hvo_fake_heads--; /* static_branch_dec() */
 	hp->variant = HVO_VARIANT_OFF;
 	hp->head_vmemmap = hp->reuse_vmemmap = 0;
 	h->optimized--;
@@ -718,11 +688,7 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
-		/* A fakehead restore reads its whole head page. */
-		if (i + 4 < n && pages[i + 4]->variant == HVO_VARIANT_FAKEHEAD)
-			prefetch_vmemmap_page(m, pages[i + 4]->pfn);
-		else if (i + 4 < n)
-			prefetch_struct_page(m, pages[i + 4]->pfn);
+		prefetch_folio_to_restore(m, pages, i, n);
 		if (pages[i]->variant == HVO_VARIANT_OFF)
 			continue;
 		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i],
@@ -734,4 +700,132 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	if (restored)
 		flush_tlb_all(m);
 	return restored ? restored : rc;
+}
+
+/* vmemmap_should_optimize_folio(): HVO is on, can serve @h, and has not yet. */
+static bool
+vmemmap_should_optimize_folio(const struct hvo_machine *m,
+			      const struct hstate *h, const struct huge_page *hp)
+{
+	if (hp->variant != HVO_VARIANT_OFF)
+		return false;
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
+		return false;
+	return hugetlb_vmemmap_optimizable(m, h, NULL);
+}
+
+/*
+ * __hugetlb_vmemmap_optimize_folio(): one hugepage, old vmemmap pages
+ * collected on @list (freed by the caller, after the flush it owes).
+ */
+static int
+__hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
+				 struct huge_page *hp, unsigned flags,
+				 struct pfn_list *list)
+{
+	enum hvo_variant v = m->hugetlb->hvo_variant;
+	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
+	int rc;
+
+	if (!vmemmap_should_optimize_folio(m, h, hp))
+		return 0;
+	rc = vmemmap_variants[v].plan(m, h, hp, &p);
+	if (rc)
+		return rc;
+	rc = vmemmap_remap_free(m, p.start, p.end, p.vmemmap_head,
+				&p.vmemmap_tail, flags, list);
+	if (rc) {
+		/* The unused head goes back with the rest. */
+		if (p.vmemmap_head != VMEMMAP_KEEP_FIRST)
+			pfn_list_add(list, p.vmemmap_head);
+		folio_set_vmemmap_optimized(m, hp->pfn, false);
+		return rc;
+	}
+	hp->variant = v;
+	/* What the checker expects behind the pages kept. */
+	if (p.vmemmap_head != VMEMMAP_KEEP_FIRST) {
+		hp->head_vmemmap = hp->reuse_vmemmap = p.vmemmap_head;
+	} else {
+		hp->head_vmemmap = pfn_of_va(m, pfn_to_page(m, hp->pfn));
+		hp->reuse_vmemmap = p.vmemmap_tail;
+	}
+	if (vmemmap_variants[v].fake_heads)
+		m->hvo_fake_heads++; /* static_branch_inc() */
+	h->optimized++;
+	count(m, CNT_HVO_OPTIMIZE);
+	return 0;
+}
+
+int
+hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
+			       struct huge_page *hp)
+{
+	struct pfn_list list = { 0 };
+	int rc, rc2;
+
+	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
+	rc2 = free_vmemmap_page_list(m, &list);
+	free(list.pfn);
+	return rc ? rc : rc2;
+}
+
+static int
+hugetlb_vmemmap_split_folio(struct hvo_machine *m, struct hstate *h,
+			    struct huge_page *hp)
+{
+	uint64_t start = pfn_to_page(m, hp->pfn);
+
+	if (!vmemmap_should_optimize_folio(m, h, hp))
+		return 0;
+	return vmemmap_remap_split(m, start, start + hugetlb_vmemmap_size(m, h));
+}
+
+/*
+ * hugetlb_vmemmap_optimize_folios(): split every PMD first (no flush), one
+ * flush_tlb_all(), remap every hugepage (no flush), one flush_tlb_all(),
+ * then free. At the first -ENOMEM of the split pass, stop splitting: the
+ * remap pass splits what is left with memory that deduplication frees. On
+ * -ENOMEM in the remap pass with pages collected, flush, free them and
+ * try that hugepage once more.
+ */
+int
+hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
+				struct huge_page **pages, uint64_t n)
+{
+	struct pfn_list list;
+	bool any = false;
+
+	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
+	    !hugetlb_vmemmap_optimizable(m, h, NULL))
+		return 0;
+	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
+	for (uint64_t i = 0; i < n; i++) {
+		/* HVO is on for @h: any hugepage not yet optimized will be. */
+		any |= pages[i]->variant == HVO_VARIANT_OFF;
+		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)
+			break;
+	}
+	if (!any)
+		return 0;
+	flush_tlb_all(m);
+	for (uint64_t i = 0; i < n; i++) {
+		int rc;
+
+		prefetch_folio_to_optimize(m, pages, i, n);
+		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
+						      VMEMMAP_REMAP_NO_TLB_FLUSH,
+						      &list);
+		if (rc == -ENOMEM && !pfn_list_empty(&list)) {
+			flush_tlb_all(m);
+			free_vmemmap_page_list(m, &list);
+			__hugetlb_vmemmap_optimize_folio(m, h, pages[i],
+							 VMEMMAP_REMAP_NO_TLB_FLUSH,
+							 &list);
+		}
+		/* Best effort: a hugepage that cannot be optimized stays as is. */
+	}
+	flush_tlb_all(m);
+	free_vmemmap_page_list(m, &list);
+	vmemmap_batch_list_put(m, &list);
+	return 0;
 }

@@ -290,8 +290,8 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
 			return 0;
 		}
-		memcpy(&e, phys_to_host_ro(&m->phys, c->pa +
-			(uint64_t)arch_level_index(a, c->depth, va) * 8, NULL), 8);
+		memcpy(&e, phys_to_host_ro(&m->phys,
+			pt_offset(a, c->depth, c->pa, va), NULL), 8);
 		a->ops.decode(a, c->depth, e, &d);
 		if (d.kind == PTK_LEAF) {
 			*frame = d.pa >> a->page_shift;

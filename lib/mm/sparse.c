@@ -83,7 +83,6 @@ static int
 vmemmap_populate_basepages(struct hvo_machine *m, uint64_t start, uint64_t end)
 {
 	const struct hvo_arch *a = &m->arch;
-	unsigned pte = a->levels - 1;
 
 	for (uint64_t va = start; va < end; va += a->page_size) {
 		struct pt_walk w;
@@ -98,7 +97,7 @@ vmemmap_populate_basepages(struct hvo_machine *m, uint64_t start, uint64_t end)
 			return machine_err(m, rc,
 					   "out of memory for the vmemmap page at va 0x%" PRIx64,
 					   va);
-		rc = pt_map(m, va, pa, pte, a->page_kernel);
+		rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
 		if (rc)
 			return rc;
 	}
@@ -114,35 +113,31 @@ static int
 vmemmap_populate_hugepages(struct hvo_machine *m, uint64_t start, uint64_t end)
 {
 	const struct hvo_arch *a = &m->arch;
-	int pmd = arch_depth_of_role(a, PT_PMD);
-	uint64_t pmd_size = arch_level_size(a, (unsigned)pmd);
+	unsigned pmd = pmd_depth(m);
+	uint64_t pmd_size = arch_level_size(a, pmd);
 
-	for (uint64_t va = start; va < end;) {
-		uint64_t next = round_down64(va, pmd_size) + pmd_size;
-		uint64_t stop = next < end ? next : end;
+	for (uint64_t va = start, next; va < end; va = next) {
 		struct pt_walk w;
 		uint64_t pa;
 		int rc;
 
+		next = pmd_addr_end(m, va, end);
 		pt_walk(m, va, &w, true);
-		if (w.leaf >= 0 && (unsigned)w.leaf == (unsigned)pmd) {
-			va = next;
+		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
 			continue;
-		}
-		if (w.leaf < 0 && w.nr <= (unsigned)pmd + 1 &&
+		/* pmd_none(), or none further up: a block fits. */
+		if (w.leaf < 0 && w.nr <= pmd + 1 &&
 		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
 		    vmemmap_alloc_block(m, pmd_size, &pa) == 0) {
-			rc = pt_map(m, round_down64(va, pmd_size), pa,
-				    (unsigned)pmd, a->page_kernel);
+			rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
+				    a->page_kernel);
 			if (rc)
 				return rc;
-			va = next;
 			continue;
 		}
-		rc = vmemmap_populate_basepages(m, va, stop);
+		rc = vmemmap_populate_basepages(m, va, next);
 		if (rc)
 			return rc;
-		va = stop;
 	}
 	return 0;
 }

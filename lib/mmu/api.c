@@ -74,7 +74,7 @@ hvo_entry_describe(const struct hvo_machine *m, unsigned level, uint64_t entry,
 	if (!m || !buf || !len || level >= m->arch.levels)
 		return -EINVAL;
 	a = &m->arch;
-	a->ops.decode(a, level, entry, &d);
+	d = pt_decode(m, level, entry);
 	rc = a->ops.describe_bits(a, level, entry, bits, sizeof(bits));
 	if (rc)
 		return rc;

@@ -62,6 +62,198 @@ void
 pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val);
 
 /*
+ * Fill the table at @table, not yet reachable, with leaves of @depth that
+ * map [pa, pa + its entries * leaf size) with @prot: the private table
+ * vmemmap_split_pmd() and a block split build before the entry above
+ * makes it live. Counted as writes; nothing live changes, so nothing is
+ * traced or checked for break-before-make.
+ */
+void
+pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
+	      uint64_t pa, pgprot_t prot);
+
+/*
+ * The kernel's page-table vocabulary (include/linux/pgtable.h) on this
+ * machine. A pte_t or pmd_t is an entry's value, bit for bit; where the
+ * kernel holds a pointer to an entry (pte_t *ptep), lib holds the entry's
+ * physical address. ptep_get() and set_pte_at() are counted as pt_get()
+ * and pt_set() are. The offsets read the entry above them without
+ * counting: the counters count one read per entry per walk, which the
+ * walk's own reads (pt_walk(), ptep_get()) make. A level the arch does not
+ * have folds into the one above it, as the kernel folds it: p4d_offset()
+ * of a 4-level table is the pgd slot itself.
+ */
+typedef uint64_t pmd_t;
+typedef uint64_t pte_t;
+
+/* An entry of @depth in arch-neutral terms (not a read: @e is a value). */
+static inline struct pt_decoded
+pt_decode(const struct hvo_machine *m, unsigned depth, uint64_t e)
+{
+	struct pt_decoded d;
+
+	m->arch.ops.decode(&m->arch, depth, e, &d);
+	return d;
+}
+
+/*
+ * The depth of the level that plays @role, or -1 where no level does.
+ * Roles count from the bottom (arch.h), the PTE's being the last level,
+ * so this is arch_depth_of_role() without the search.
+ */
+static inline int
+pt_role_depth(const struct hvo_machine *m, enum pt_role role)
+{
+	return (int)m->arch.levels - 1 - (int)role;
+}
+
+static inline unsigned
+pte_depth(const struct hvo_machine *m)
+{
+	return (unsigned)pt_role_depth(m, PT_PTE);
+}
+
+/* Every arch has one: with 64K pages and 42-bit VAs it is the pgd. */
+static inline unsigned
+pmd_depth(const struct hvo_machine *m)
+{
+	return (unsigned)pt_role_depth(m, PT_PMD);
+}
+
+/* The slot of @va in the table at @table_pa of @depth. */
+static inline uint64_t
+pt_offset(const struct hvo_arch *a, unsigned depth, uint64_t table_pa,
+	  uint64_t va)
+{
+	return table_pa + (uint64_t)arch_level_index(a, depth, va) * 8;
+}
+
+/* The address after @addr's PMD-sized piece, or @end if that comes first. */
+static inline uint64_t
+pmd_addr_end(const struct hvo_machine *m, uint64_t addr, uint64_t end)
+{
+	uint64_t size = arch_level_size(&m->arch, pmd_depth(m));
+	uint64_t next = (addr & ~(size - 1)) + size;
+
+	return next < end ? next : end;
+}
+
+static inline uint64_t
+pgd_offset_k(const struct hvo_machine *m, uint64_t addr)
+{
+	return pt_offset(&m->arch, 0, m->pgd_pa, addr);
+}
+
+/*
+ * The slot of @addr at the level of @role, in the table the entry at
+ * @parentp (one level up) points to; @parentp itself if the level is
+ * folded (the pgd plays it, or no level does).
+ */
+static inline uint64_t
+pt_level_offset(struct hvo_machine *m, enum pt_role role, uint64_t parentp,
+		uint64_t addr)
+{
+	int depth = pt_role_depth(m, role);
+	uint64_t e;
+
+	if (depth <= 0)
+		return parentp;
+	memcpy(&e, phys_to_host_ro(&m->phys, parentp, NULL), sizeof(e));
+	return pt_offset(&m->arch, (unsigned)depth,
+			 pt_decode(m, (unsigned)depth - 1, e).pa, addr);
+}
+
+static inline uint64_t
+p4d_offset(struct hvo_machine *m, uint64_t pgdp, uint64_t addr)
+{
+	return pt_level_offset(m, PT_P4D, pgdp, addr);
+}
+
+static inline uint64_t
+pud_offset(struct hvo_machine *m, uint64_t p4dp, uint64_t addr)
+{
+	return pt_level_offset(m, PT_PUD, p4dp, addr);
+}
+
+static inline uint64_t
+pmd_offset(struct hvo_machine *m, uint64_t pudp, uint64_t addr)
+{
+	return pt_level_offset(m, PT_PMD, pudp, addr);
+}
+
+/* pmd_off_k(): the PMD slot of @addr in the kernel page table. */
+static inline uint64_t
+pmd_off_k(struct hvo_machine *m, uint64_t addr)
+{
+	return pmd_offset(m, pud_offset(m, p4d_offset(m, pgd_offset_k(m, addr),
+						      addr), addr), addr);
+}
+
+/* @pmdp must point at a table (not none, not a leaf). */
+static inline uint64_t
+pte_offset_kernel(struct hvo_machine *m, uint64_t pmdp, uint64_t addr)
+{
+	return pt_level_offset(m, PT_PTE, pmdp, addr);
+}
+
+static inline pte_t
+ptep_get(struct hvo_machine *m, uint64_t ptep)
+{
+	return pt_get(m, pte_depth(m), ptep);
+}
+
+/* Like the kernel's, @addr only names the page; nothing is flushed. */
+static inline void
+set_pte_at(struct hvo_machine *m, uint64_t addr, uint64_t ptep, pte_t pte)
+{
+	(void)addr;
+	pt_set(m, pte_depth(m), ptep, pte);
+}
+
+static inline pte_t
+pfn_pte(const struct hvo_machine *m, uint64_t pfn, pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	return a->ops.mk_leaf(a, pte_depth(m), pfn << a->page_shift, prot);
+}
+
+/* The kernel's takes a struct page; pages here are named by their pfn. */
+static inline pte_t
+mk_pte(const struct hvo_machine *m, uint64_t pfn, pgprot_t prot)
+{
+	return pfn_pte(m, pfn, prot);
+}
+
+static inline uint64_t
+pte_pfn(const struct hvo_machine *m, pte_t pte)
+{
+	return pt_decode(m, pte_depth(m), pte).pa >> m->arch.page_shift;
+}
+
+/* A PMD that maps a block: pmd_leaf(), and the block's first pfn. */
+static inline bool
+pmd_leaf(const struct hvo_machine *m, pmd_t pmd)
+{
+	return pt_decode(m, pmd_depth(m), pmd).kind == PTK_LEAF;
+}
+
+static inline uint64_t
+pmd_pfn(const struct hvo_machine *m, pmd_t pmd)
+{
+	return pt_decode(m, pmd_depth(m), pmd).pa >> m->arch.page_shift;
+}
+
+/* Point the PMD at @pmdp at the PTE table at @table_pa (counted, live). */
+static inline void
+pmd_populate_kernel(struct hvo_machine *m, uint64_t pmdp, uint64_t table_pa)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	pt_set(m, pmd_depth(m), pmdp, a->ops.mk_table(a, pmd_depth(m), table_pa));
+}
+
+/*
  * Walk the table for @va. Returns 0 (see w->leaf and w->bad), or -EINVAL if
  * @va is not a kernel address. @counted: whether reads are counted (the
  * checker's own walks are not).

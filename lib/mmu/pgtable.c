@@ -37,12 +37,19 @@ pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
 	*p = val;
 }
 
-/* Entry address of @va in the table at @table_pa of @depth. */
-static uint64_t
-pt_entry_pa(const struct hvo_arch *a, unsigned depth, uint64_t table_pa,
-	    uint64_t va)
+void
+pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
+	      uint64_t pa, pgprot_t prot)
 {
-	return table_pa + (uint64_t)arch_level_index(a, depth, va) * 8;
+	const struct hvo_arch *a = &m->arch;
+	uint64_t *entries = phys_to_host(&m->phys, table);
+	uint64_t size = arch_level_size(a, depth);
+
+	for (unsigned i = 0; i < a->level[depth].entries; i++) {
+		entries[i] = a->ops.mk_leaf(a, depth, pa + i * size, prot);
+		m->counter[CNT_PT_WRITE_PGD +
+			   (PTS_PGD - pt_stat_level(a, depth))]++;
+	}
 }
 
 /* The memo slot of @va's region, and its key. */
@@ -112,7 +119,7 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 		r->depth = d;
 		r->index = arch_level_index(a, d, va);
 		r->table_pa = table;
-		r->entry_pa = table + (uint64_t)r->index * 8;
+		r->entry_pa = pt_offset(a, d, table, va);
 		if (counted)
 			r->entry = pt_get(m, d, r->entry_pa);
 		else
@@ -207,7 +214,7 @@ pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
 				   "pa 0x%" PRIx64 "+0x%" PRIx64 " is not RAM",
 				   pa, size);
 	for (unsigned d = 0; d < depth; d++) {
-		uint64_t ep = pt_entry_pa(a, d, table, va);
+		uint64_t ep = pt_offset(a, d, table, va);
 		uint64_t e = pt_get(m, d, ep);
 		struct pt_decoded dec;
 
@@ -233,7 +240,7 @@ pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
 		}
 	}
 
-	uint64_t ep = pt_entry_pa(a, depth, table, va);
+	uint64_t ep = pt_offset(a, depth, table, va);
 	uint64_t e = pt_get(m, depth, ep);
 	struct pt_decoded dec;
 
@@ -287,7 +294,7 @@ pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_walk w;
-	uint64_t table, child_size, *entries;
+	uint64_t table;
 	unsigned d, child;
 	int rc = pt_find_leaf(m, va, &w);
 
@@ -308,15 +315,7 @@ pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
 	 * Fill the new table before it is reachable (the kernel builds it in
 	 * a private pmd, then smp_wmb()): these writes are not yet live.
 	 */
-	child_size = arch_level_size(a, child);
-	entries = phys_to_host(&m->phys, table);
-	for (unsigned i = 0; i < a->level[child].entries; i++) {
-		entries[i] = a->ops.mk_leaf(a, child,
-					    w.lvl[d].d.pa + i * child_size,
-					    prot);
-		m->counter[CNT_PT_WRITE_PGD +
-			   (PTS_PGD - pt_stat_level(a, child))]++;
-	}
+	pt_fill_table(m, child, table, w.lvl[d].d.pa, prot);
 	pt_set(m, d, w.lvl[d].entry_pa, a->ops.mk_table(a, d, table));
 	count(m, CNT_PT_SPLIT);
 	return 0;

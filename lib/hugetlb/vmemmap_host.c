@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HVO's host-side shortcuts (vmemmap_host.h): what the simulation does to
+ * save host memory and time; the kernel has no counterpart.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hugetlb/vmemmap_host.h"
+
+int
+pfn_list_grow(struct pfn_list *l)
+{
+	size_t max = l->max ? l->max * 2 : 64;
+	uint64_t *p = realloc(l->pfn, max * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	l->pfn = p;
+	l->max = max;
+	return 0;
+}
+
+void
+vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
+		       uint64_t want)
+{
+	struct hugetlb *hg = m->hugetlb;
+
+	*l = (struct pfn_list){ .pfn = hg->batch_pfns, .max = hg->batch_pfns_max };
+	if (l->max < want) {
+		uint64_t *p = realloc(l->pfn, want * sizeof(*p));
+
+		if (p) {
+			hg->batch_pfns = l->pfn = p;
+			hg->batch_pfns_max = l->max = want;
+		}
+	}
+}
+
+void
+vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
+{
+	m->hugetlb->batch_pfns = l->pfn;
+	m->hugetlb->batch_pfns_max = l->max;
+}
+
+void
+vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t start)
+{
+	uint64_t old;
+
+	pt_lookup(m, start, &old, NULL);
+	phys_copy_frame(&m->phys, to, old >> m->arch.page_shift, true);
+}
+
+bool
+restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
+		    struct restore_tails *t)
+{
+	const struct page_layout *l = page_layout(m);
+	uint64_t per = m->arch.page_size / l->size;
+	uint64_t info = pfn_to_page(m, t->head_pfn) + 1;
+	uint8_t *tpl = t->tail_tpl;
+
+	if (per < 6 || m->arch.page_size % l->size)
+		return false;
+	/* Every page of the walk is rebuilt from the same head page. */
+	if (t->plain_tails < 0) {
+		const uint8_t *h = phys_to_host_ro(&m->phys,
+						   src << m->arch.page_shift, NULL);
+
+		init_compound_tail(m, tpl, t->order, pfn_zone(m, t->head_pfn));
+		memcpy(tpl + l->lru, &info, 8);
+
+		/* Tail 3 is plain, and each after it equals the one before. */
+		t->plain_tails =
+			memcmp(h + 3 * l->size, tpl, l->size) == 0 &&
+			memcmp(h + 4 * l->size, h + 3 * l->size,
+			       (per - 4) * l->size) == 0;
+		t->tail_tid = memmap_tpl_id(m, tpl, TPL_HEAD);
+	}
+	if (!t->plain_tails)
+		return false;
+	memmap_fill_frame_id(m, dst, tpl, TPL_HEAD, t->head_pfn, t->tail_tid);
+	return true;
+}
