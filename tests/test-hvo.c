@@ -675,7 +675,7 @@ check_rollback(const char *spec, enum hvo_variant v)
 }
 
 static void
-test_r4_rollback(void **state)
+test_rollback_corrupts_head(void **state)
 {
 	(void)state;
 	check_rollback("x86_64:mem=1G,hvo=sharedtail,checkpages=on",
@@ -796,7 +796,7 @@ release(struct hvo_machine *m, struct held *h)
 }
 
 static void
-test_r11_restore_under_pressure(void **state)
+test_restore_needs_memory(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=3G,hvo=sharedtail,checkpages=on");
 	struct held held;
@@ -848,7 +848,7 @@ test_r11_restore_under_pressure(void **state)
 /* ---------------------------------------------------------------------- */
 
 static void
-test_r5_free_checks(void **state)
+test_restore_tail_mapping_free_checks(void **state)
 {
 	static const char *const specs[] = {
 		"x86_64:mem=8G,hvo=off,checkpages=on",
@@ -898,7 +898,7 @@ test_r5_free_checks(void **state)
 
 /* The checks are live: a corrupted tail is caught, only with checkpages. */
 static void
-test_r5_checks_catch_corruption(void **state)
+test_restore_tail_mapping_checks_catch_corruption(void **state)
 {
 	static const struct {
 		const char *spec;
@@ -933,33 +933,33 @@ test_r5_checks_catch_corruption(void **state)
 /* batch-split-enomem: ENOMEM in the middle of a batch                   */
 /* ---------------------------------------------------------------------- */
 
-#define R10_SPEC "x86_64:mem=256M,hvo=sharedtail,checkpages=on,deferred=off"
-#define R10_N 8
+#define BATCH_ENOMEM_SPEC "x86_64:mem=256M,hvo=sharedtail,checkpages=on,deferred=off"
+#define BATCH_ENOMEM_N 8
 
 /*
- * The allocations of one batched grow on a fresh R10 machine: the
+ * The allocations of one batched grow on a fresh batch-split-enomem machine: the
  * hugepages, the page tables of the split pass, the shared tail, then one
  * head page per hugepage, in order (doc/KERNEL-FACTS.md, "The remap walk", "Batching and TLB flushes").
  */
-struct r10_plan {
+struct batch_enomem_plan {
 	uint64_t allocs, pt;
 };
 
-static struct r10_plan
-r10_dry_run(void)
+static struct batch_enomem_plan
+batch_enomem_dry_run(void)
 {
-	struct hvo_machine *m = tu_machine(R10_SPEC);
+	struct hvo_machine *m = tu_machine(BATCH_ENOMEM_SPEC);
 	struct tu_acct a0 = tu_acct(m), a1;
 	uint64_t b0 = tu_counter(m, "buddy.alloc");
-	struct r10_plan p;
+	struct batch_enomem_plan p;
 
-	set_nr(m, 2 * MIB, R10_N);
+	set_nr(m, 2 * MIB, BATCH_ENOMEM_N);
 	a1 = tu_acct(m);
-	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, R10_N);
+	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, BATCH_ENOMEM_N);
 	p.allocs = tu_counter(m, "buddy.alloc") - b0;
 	p.pt = a1.pt - a0.pt;
 	assert_true(p.pt >= 1);
-	assert_int_equal(p.allocs, R10_N + p.pt + 1 + R10_N);
+	assert_int_equal(p.allocs, BATCH_ENOMEM_N + p.pt + 1 + BATCH_ENOMEM_N);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 	return p;
@@ -967,9 +967,9 @@ r10_dry_run(void)
 
 /* Grow with the nth allocation failing; returns the hugepages optimized. */
 static uint64_t
-r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
+batch_enomem_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 {
-	struct hvo_machine *m = tu_machine(R10_SPEC);
+	struct hvo_machine *m = tu_machine(BATCH_ENOMEM_SPEC);
 	struct tu_acct a0 = tu_acct(m), a1, a2;
 	struct hvo_hstate_info h;
 	uint64_t tails;
@@ -977,7 +977,7 @@ r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 
 	hvo_machine_counters_reset(m);
 	fail_alloc(m, nth, persistent);
-	rc = hvo_set_nr_hugepages(m, 2 * MIB, R10_N);
+	rc = hvo_set_nr_hugepages(m, 2 * MIB, BATCH_ENOMEM_N);
 	fail_alloc(m, 0, false);
 	if (flush_all)
 		*flush_all = tu_counter(m, "tlb.flush_all");
@@ -995,13 +995,13 @@ r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 		return 0;
 	}
 	/* Best effort: the pool is complete, some hugepages maybe not optimized. */
-	assert_int_equal(h.nr, R10_N);
-	assert_true(h.optimized <= R10_N);
+	assert_int_equal(h.nr, BATCH_ENOMEM_N);
+	assert_true(h.optimized <= BATCH_ENOMEM_N);
 	assert_int_equal(h.saved_bytes, h.optimized * 7 * 4096);
 	tails = a1.vm + h.optimized * 7 - a0.vm;
 	assert_true(tails <= 1);
 	assert_int_equal(a0.free - a1.free,
-			 R10_N * 512 - h.optimized * 7 + (a1.pt - a0.pt) + tails);
+			 BATCH_ENOMEM_N * 512 - h.optimized * 7 + (a1.pt - a0.pt) + tails);
 	tu_assert_check(m);
 
 	set_nr(m, 2 * MIB, 0);
@@ -1015,37 +1015,37 @@ r10_run(uint64_t nth, bool persistent, int want_rc, uint64_t *flush_all)
 }
 
 static void
-test_r10_batch_enomem(void **state)
+test_batch_split_enomem(void **state)
 {
-	struct r10_plan p = r10_dry_run();
-	uint64_t first_head = p.allocs - R10_N + 1, flushes;
-	uint64_t mid = R10_N / 2;
+	struct batch_enomem_plan p = batch_enomem_dry_run();
+	uint64_t first_head = p.allocs - BATCH_ENOMEM_N + 1, flushes;
+	uint64_t mid = BATCH_ENOMEM_N / 2;
 
 	(void)state;
 	/* A head page midway: the batch flushes, frees and retries once. */
-	assert_int_equal(r10_run(first_head + mid - 1, false, 0, &flushes), R10_N);
+	assert_int_equal(batch_enomem_run(first_head + mid - 1, false, 0, &flushes), BATCH_ENOMEM_N);
 	assert_int_equal(flushes, 3);
 	/* The first head: nothing collected yet to free, no retry. */
-	assert_int_equal(r10_run(first_head, false, 0, NULL), R10_N - 1);
+	assert_int_equal(batch_enomem_run(first_head, false, 0, NULL), BATCH_ENOMEM_N - 1);
 	/* The shared tail: the first hugepage goes without, the next gets it. */
-	assert_int_equal(r10_run(first_head - 1, false, 0, NULL), R10_N - 1);
+	assert_int_equal(batch_enomem_run(first_head - 1, false, 0, NULL), BATCH_ENOMEM_N - 1);
 	/* Every allocation from a head midway: those before are optimized. */
-	assert_int_equal(r10_run(first_head + mid - 1, true, 0, NULL), mid - 1);
+	assert_int_equal(batch_enomem_run(first_head + mid - 1, true, 0, NULL), mid - 1);
 	/* A page table of the split pass: splitting resumes in the remap. */
-	assert_int_equal(r10_run(R10_N + 1, false, 0, NULL), R10_N);
+	assert_int_equal(batch_enomem_run(BATCH_ENOMEM_N + 1, false, 0, NULL), BATCH_ENOMEM_N);
 
 	/* The sweep (batch-split-enomem): fail the M-th allocation, for every M. */
 	for (uint64_t mth = 1; mth <= p.allocs + 1; mth++) {
-		bool hugepage = mth <= R10_N;
-		uint64_t once = r10_run(mth, false, hugepage ? -ENOMEM : 0, NULL);
-		uint64_t from = r10_run(mth, true, hugepage ? -ENOMEM : 0, NULL);
+		bool hugepage = mth <= BATCH_ENOMEM_N;
+		uint64_t once = batch_enomem_run(mth, false, hugepage ? -ENOMEM : 0, NULL);
+		uint64_t from = batch_enomem_run(mth, true, hugepage ? -ENOMEM : 0, NULL);
 
 		if (hugepage)
 			continue;
-		assert_true(once >= R10_N - 1);
+		assert_true(once >= BATCH_ENOMEM_N - 1);
 		if (mth >= first_head)
-			assert_int_equal(from, mth - first_head < R10_N ?
-					       mth - first_head : R10_N);
+			assert_int_equal(from, mth - first_head < BATCH_ENOMEM_N ?
+					       mth - first_head : BATCH_ENOMEM_N);
 		else
 			assert_int_equal(from, 0);
 	}
@@ -1056,24 +1056,24 @@ test_r10_batch_enomem(void **state)
  * split pass needs and @extra pages. The shared tail exists already.
  */
 static void
-r10_little_memory(uint64_t extra, uint64_t want_optimized)
+batch_enomem_little_memory(uint64_t extra, uint64_t want_optimized)
 {
-	struct hvo_machine *m = tu_machine(R10_SPEC);
+	struct hvo_machine *m = tu_machine(BATCH_ENOMEM_SPEC);
 	struct held held;
-	uint64_t warm[R10_N], kept_free = 0, pmd[R10_N], unsplit = 0;
+	uint64_t warm[BATCH_ENOMEM_N], kept_free = 0, pmd[BATCH_ENOMEM_N], unsplit = 0;
 	unsigned zone;
 	struct hvo_hstate_info h;
 
 	/* Make the shared tail (and split some PMDs), then give it all back. */
-	set_nr(m, 2 * MIB, R10_N);
-	assert_int_equal(tu_pool_pfns(m, 2 * MIB, warm, R10_N), R10_N);
+	set_nr(m, 2 * MIB, BATCH_ENOMEM_N);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, warm, BATCH_ENOMEM_N), BATCH_ENOMEM_N);
 	zone = tu_zone_of(m, warm[0]);
-	assert_int_equal(zones_of(m, warm, R10_N), 1);
+	assert_int_equal(zones_of(m, warm, BATCH_ENOMEM_N), 1);
 	set_nr(m, 2 * MIB, 0);
 
 	exhaust(m, &held, 9);
-	/* Give back R10_N order-9 blocks of the tail's zone. */
-	for (size_t i = held.n, got = 0; i-- > 0 && got < R10_N;) {
+	/* Give back BATCH_ENOMEM_N order-9 blocks of the tail's zone. */
+	for (size_t i = held.n, got = 0; i-- > 0 && got < BATCH_ENOMEM_N;) {
 		struct hvo_walk w;
 
 		if (held.order[i] != 9 || tu_zone_of(m, held.pfn[i]) != zone)
@@ -1093,7 +1093,7 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 		got++;
 		kept_free += 512;
 	}
-	assert_int_equal(kept_free, R10_N * 512);
+	assert_int_equal(kept_free, BATCH_ENOMEM_N * 512);
 	/* Single pages: split a held block into order-0 allocations. */
 	for (size_t i = 0; i < held.n; i++) {
 		if (held.order[i] >= 2 && held.order[i] <= 9) {
@@ -1117,11 +1117,11 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 		}
 	}
 	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), kept_free);
-	assert_int_equal(kept_free, R10_N * 512 + unsplit + extra);
+	assert_int_equal(kept_free, BATCH_ENOMEM_N * 512 + unsplit + extra);
 
-	set_nr(m, 2 * MIB, R10_N);
+	set_nr(m, 2 * MIB, BATCH_ENOMEM_N);
 	h = hstate_of(m, 2 * MIB, NULL);
-	assert_int_equal(h.nr, R10_N);
+	assert_int_equal(h.nr, BATCH_ENOMEM_N);
 	assert_int_equal(h.optimized, want_optimized);
 	tu_assert_check(m);
 	set_nr(m, 2 * MIB, 0);
@@ -1139,13 +1139,13 @@ r10_little_memory(uint64_t extra, uint64_t want_optimized)
 }
 
 static void
-test_r10_little_memory(void **state)
+test_batch_split_enomem_little_memory(void **state)
 {
 	(void)state;
 	/* No page for a head: HVO is skipped, the pool grows anyway. */
-	r10_little_memory(0, 0);
+	batch_enomem_little_memory(0, 0);
 	/* One page: the first head; the retry lives on what that freed. */
-	r10_little_memory(1, R10_N);
+	batch_enomem_little_memory(1, BATCH_ENOMEM_N);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1623,13 +1623,13 @@ main(void)
 		cmocka_unit_test(test_vmemmap_map_x86),
 		cmocka_unit_test(test_vmemmap_map_riscv),
 		cmocka_unit_test(test_fake_heads),
-		cmocka_unit_test(test_r4_rollback),
+		cmocka_unit_test(test_rollback_corrupts_head),
 		cmocka_unit_test(test_restore_sanity),
-		cmocka_unit_test(test_r11_restore_under_pressure),
-		cmocka_unit_test(test_r5_free_checks),
-		cmocka_unit_test(test_r5_checks_catch_corruption),
-		cmocka_unit_test(test_r10_batch_enomem),
-		cmocka_unit_test(test_r10_little_memory),
+		cmocka_unit_test(test_restore_needs_memory),
+		cmocka_unit_test(test_restore_tail_mapping_free_checks),
+		cmocka_unit_test(test_restore_tail_mapping_checks_catch_corruption),
+		cmocka_unit_test(test_batch_split_enomem),
+		cmocka_unit_test(test_batch_split_enomem_little_memory),
 		cmocka_unit_test(test_tlb_flushes),
 		cmocka_unit_test(test_bbm),
 		cmocka_unit_test(test_boot_pools),
