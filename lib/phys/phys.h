@@ -70,7 +70,8 @@ struct phys {
 	unsigned page_shift;
 	uint64_t page_size;
 	unsigned nr_ranges;
-	struct hvo_mem_range range[HVO_MAX_MEM_RANGES]; /* sorted, disjoint */
+	/* sorted, disjoint, never touching: touching ranges are merged */
+	struct hvo_mem_range range[HVO_MAX_MEM_RANGES];
 	uint64_t total_pages;
 
 	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
@@ -100,7 +101,10 @@ struct phys {
 	uint64_t released;           /* host pages given back (trims) */
 };
 
-/* Reserve host address space for the ranges. 0 or -ENOMEM. */
+/*
+ * Reserve host address space for the ranges (sorted and disjoint; those
+ * that touch become one). 0, -EINVAL or -ENOMEM.
+ */
 int
 phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	  unsigned nr_ranges, unsigned page_shift);
