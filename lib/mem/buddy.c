@@ -616,12 +616,13 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 		   uint64_t *out)
 {
 	unsigned max = m->arch.max_page_order;
-	uint64_t nr = UINT64_C(1) << order;
+	uint64_t nr;
 
 	if (order <= max || order > PO_ORDER_MASK)
 		return machine_err(m, -EINVAL,
 				   "contiguous allocations are for orders %u..%u, not %u",
 				   max + 1, PO_ORDER_MASK, order);
+	nr = UINT64_C(1) << order;
 	if (should_fail_alloc_page(m))
 		return machine_err(m, -ENOMEM,
 				   "contiguous allocation failed (fault injection)");
