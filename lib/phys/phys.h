@@ -116,10 +116,24 @@ phys_fini(struct phys *p);
 bool
 phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len);
 
+/*
+ * Whether the @nr frames from @pfn are RAM (inside one range). A pfn or a
+ * count too large for its address to fit in 64 bits is not: shifted, it
+ * would wrap onto RAM.
+ */
+static inline bool
+pfn_range_valid(const struct phys *p, uint64_t pfn, uint64_t nr)
+{
+	if (pfn < p->base_pfn || pfn - p->base_pfn >= p->nr_frames ||
+	    nr > p->nr_frames - (pfn - p->base_pfn))
+		return false;
+	return phys_is_ram(p, pfn << p->page_shift, nr << p->page_shift);
+}
+
 static inline bool
 pfn_valid(const struct phys *p, uint64_t pfn)
 {
-	return phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
+	return pfn_range_valid(p, pfn, 1);
 }
 
 /* @pfn's slot in its leaf @l. */
