@@ -447,6 +447,10 @@ test_format_spells_everything(void **state)
 	assert_int_equal(hvo_config_format(&cfg, buf, 10), -ENOSPC);
 	cfg.arch = (enum hvo_arch_id)99;
 	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
+	/* A granule no spec gives is refused, not shifted by (UBSan). */
+	parse_ok("arm64", &cfg);
+	cfg.page_shift = 40;
+	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
 }
 
 /*

@@ -505,15 +505,16 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
 	const struct arch_family *f;
 	char archkeys[128], mem[SPEC_MAX] = "", sz[32], hp[SPEC_MAX] = "";
-	int n;
+	int n, rc;
 
 	if (!cfg || !buf || !len)
 		return -EINVAL;
 	f = arch_family_by_id(cfg->arch);
 	if (!f || !hvo_variant_name(cfg->hvo))
 		return -EINVAL;
-	if (f->format(cfg, archkeys, sizeof(archkeys)))
-		return -ENOSPC;
+	rc = f->format(cfg, archkeys, sizeof(archkeys));
+	if (rc)
+		return rc;
 	for (unsigned i = 0; i < cfg->nr_mem_ranges && i < HVO_MAX_MEM_RANGES; i++) {
 		size_t used = strlen(mem);
 
