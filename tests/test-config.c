@@ -878,6 +878,7 @@ enum bad_field {
 	BAD_NR_RANGES,
 	BAD_MEM_ALIGN,
 	BAD_MEM_EMPTY,
+	BAD_NR_HUGEPAGES,
 };
 
 struct bad_config {
@@ -905,6 +906,9 @@ static const struct bad_config bad_configs[] = {
 	{ X86, BAD_NR_RANGES, 9, "mem" },
 	{ X86, BAD_MEM_ALIGN, 0x1001, "mem" },
 	{ ARM, BAD_MEM_EMPTY, 0, "mem" },
+	/* More sizes than the array holds, each of them good (ASan). */
+	{ X86, BAD_NR_HUGEPAGES, HVO_MAX_MEM_RANGES + 1, "hugepages" },
+	{ X86, BAD_NR_HUGEPAGES, UINT32_MAX, "hugepages" },
 };
 
 static void
@@ -948,6 +952,13 @@ build_bad(const struct bad_config *b, struct hvo_config *cfg)
 		cfg->mem[0].size = GB(1);
 		cfg->mem[1].base = GB(4);
 		cfg->mem[1].size = 0;
+		break;
+	case BAD_NR_HUGEPAGES:
+		cfg->nr_boot_hugepages = b->value;
+		for (unsigned i = 0; i < HVO_MAX_MEM_RANGES; i++) {
+			cfg->boot_hugepages[i].size = MB(2);
+			cfg->boot_hugepages[i].nr = 1;
+		}
 		break;
 	}
 }

@@ -414,6 +414,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	if (cfg->nr_mem_ranges > HVO_MAX_MEM_RANGES)
 		return errf(err, errlen, -EINVAL, "mem: at most %d ranges",
 			    HVO_MAX_MEM_RANGES);
+	if (cfg->nr_boot_hugepages > HVO_MAX_MEM_RANGES)
+		return errf(err, errlen, -EINVAL,
+			    "hugepages: nr_boot_hugepages %u: allowed are at most %d sizes",
+			    cfg->nr_boot_hugepages, HVO_MAX_MEM_RANGES);
 
 	arch_init(&a, cfg);
 	resolve_mem(cfg, &a);
