@@ -307,8 +307,12 @@ hvo_config_parse(struct hvo_config *out, const char *spec, char *err,
 	const struct arch_family *f;
 	int rc;
 
-	if (!out || !spec)
-		return errf(err, errlen, -EINVAL, "no spec given");
+	if (!out)
+		return errf(err, errlen, -EINVAL,
+			    "hvo_config_parse(): cfg must not be NULL");
+	if (!spec)
+		return errf(err, errlen, -EINVAL,
+			    "hvo_config_parse(): spec must not be NULL: give ARCH[:key=value,...], e.g. x86_64:mem=8G");
 	if (!*spec)
 		return errf(err, errlen, -EINVAL,
 			    "empty spec: expected ARCH[:key=value,...], e.g. x86_64:levels=5,mem=8G");
@@ -388,7 +392,8 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	int rc;
 
 	if (!cfg)
-		return errf(err, errlen, -EINVAL, "no configuration given");
+		return errf(err, errlen, -EINVAL,
+			    "hvo_config_validate(): cfg must not be NULL");
 	f = arch_family_by_id(cfg->arch);
 	if (!f)
 		return errf(err, errlen, -EINVAL,
@@ -412,8 +417,9 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    "tlb=%u: allowed are powers of two from 16 to 65536",
 			    cfg->tlb_entries);
 	if (cfg->nr_mem_ranges > HVO_MAX_MEM_RANGES)
-		return errf(err, errlen, -EINVAL, "mem: at most %d ranges",
-			    HVO_MAX_MEM_RANGES);
+		return errf(err, errlen, -EINVAL,
+			    "mem: nr_mem_ranges %u: allowed are at most %d ranges",
+			    cfg->nr_mem_ranges, HVO_MAX_MEM_RANGES);
 	if (cfg->nr_boot_hugepages > HVO_MAX_MEM_RANGES)
 		return errf(err, errlen, -EINVAL,
 			    "hugepages: nr_boot_hugepages %u: allowed are at most %d sizes",
