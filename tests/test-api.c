@@ -336,18 +336,32 @@ row_preset_count(struct api_ctx *c)
 		   "presets");
 }
 
+/* A lookup by index, @name, gives NULL from @count, its first bad index. */
+static void
+check_past_end(struct api_ctx *c, const char *name,
+	       const char *(*lookup)(size_t), size_t count)
+{
+	const size_t bad[] = { count, SIZE_MAX };
+	char text[96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s(%zu)", name, bad[i]);
+		check_true(c, text, lookup(bad[i]) == NULL, "NULL");
+	}
+}
+
 static void
 row_preset_name(struct api_ctx *c)
 {
-	IS_NULL(c, hvo_preset_name(hvo_preset_count()));
-	IS_NULL(c, hvo_preset_name(SIZE_MAX));
+	check_past_end(c, "hvo_preset_name", hvo_preset_name,
+		       hvo_preset_count());
 }
 
 static void
 row_preset_spec(struct api_ctx *c)
 {
-	IS_NULL(c, hvo_preset_spec(hvo_preset_count()));
-	IS_NULL(c, hvo_preset_spec(SIZE_MAX));
+	check_past_end(c, "hvo_preset_spec", hvo_preset_spec,
+		       hvo_preset_count());
 }
 
 /* ---------------------------------------------------------------------- */
@@ -921,15 +935,15 @@ row_counter_count(struct api_ctx *c)
 static void
 row_counter_name(struct api_ctx *c)
 {
-	IS_NULL(c, hvo_counter_name(hvo_counter_count()));
-	IS_NULL(c, hvo_counter_name(SIZE_MAX));
+	check_past_end(c, "hvo_counter_name", hvo_counter_name,
+		       hvo_counter_count());
 }
 
 static void
 row_counter_help(struct api_ctx *c)
 {
-	IS_NULL(c, hvo_counter_help(hvo_counter_count()));
-	IS_NULL(c, hvo_counter_help(SIZE_MAX));
+	check_past_end(c, "hvo_counter_help", hvo_counter_help,
+		       hvo_counter_count());
 }
 
 static void

@@ -132,12 +132,10 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	int rc;
 
 	if (!out)
-		return errf(err, errlen, -EINVAL,
-			    "hvo_machine_new(): out must not be NULL");
+		return errf_null(err, errlen, __func__, "out");
 	*out = NULL;
 	if (!cfg)
-		return errf(err, errlen, -EINVAL,
-			    "hvo_machine_new(): cfg must not be NULL");
+		return errf_null(err, errlen, __func__, "cfg");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return errf(err, errlen, -ENOMEM, "out of host memory");

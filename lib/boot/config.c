@@ -308,8 +308,7 @@ hvo_config_parse(struct hvo_config *out, const char *spec, char *err,
 	int rc;
 
 	if (!out)
-		return errf(err, errlen, -EINVAL,
-			    "hvo_config_parse(): cfg must not be NULL");
+		return errf_null(err, errlen, __func__, "cfg");
 	if (!spec)
 		return errf(err, errlen, -EINVAL,
 			    "hvo_config_parse(): spec must not be NULL: give ARCH[:key=value,...], e.g. x86_64:mem=8G");
@@ -392,8 +391,7 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	int rc;
 
 	if (!cfg)
-		return errf(err, errlen, -EINVAL,
-			    "hvo_config_validate(): cfg must not be NULL");
+		return errf_null(err, errlen, __func__, "cfg");
 	f = arch_family_by_id(cfg->arch);
 	if (!f)
 		return errf(err, errlen, -EINVAL,
