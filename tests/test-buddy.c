@@ -4,6 +4,7 @@
  * leaves, which frees merge, and that bad frees change nothing.
  */
 #include "testutil.h"
+#include "base/util.h"
 #include "mm/page.h"
 
 /* No pcp lists: frees reach the buddy at once, so merges can be counted. */
@@ -257,6 +258,45 @@ test_contig(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Orders no allocator has, and pfns whose address does not fit in 64 bits,
+ * are refused with a reason before anything is computed from them: under
+ * UBSan a shift by 64 aborts the test (issue 10, defect 4), and a pfn
+ * shifted to an address wraps onto RAM.
+ */
+static void
+test_orders_and_pfns_past_64_bits(void **state)
+{
+	static const unsigned orders[] = { 32, 63, 64, 65, UINT32_MAX };
+	struct hvo_machine *m = tu_machine(TINY);
+	struct buddy_state before;
+	uint64_t p, q;
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &q), 0);
+	snapshot(m, &before);
+	for (size_t i = 0; i < ARRAY_SIZE(orders); i++) {
+		assert_int_equal(hvo_alloc_contig(m, orders[i], HVO_GFP_KERNEL, &p),
+				 -EINVAL);
+		assert_non_null(strstr(hvo_machine_error(m), "order"));
+		assert_int_equal(hvo_alloc_pages(m, orders[i], HVO_GFP_KERNEL, &p),
+				 -EINVAL);
+		assert_int_equal(hvo_free_contig(m, q, orders[i]), -EINVAL);
+		assert_int_equal(hvo_free_pages(m, q, orders[i]), -EINVAL);
+		assert_int_equal(hvo_split_page(m, q, orders[i]), -EINVAL);
+		assert_non_null(strstr(hvo_machine_error(m), "order"));
+	}
+	/* A pfn whose address wraps to q's: 2^52 + q on a 4K machine. */
+	assert_int_equal(hvo_free_pages(m, (UINT64_C(1) << 52) + q, 0), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "not RAM"));
+	assert_int_equal(hvo_split_page(m, (UINT64_C(1) << 52) + q, 0), -EINVAL);
+	assert_int_equal(hvo_free_pages(m, UINT64_MAX, 0), -EINVAL);
+	assert_same_state(m, &before);
+	assert_int_equal(hvo_free_pages(m, q, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* x86-64 zones: DMA below 16M, DMA32 below 4G, Normal above. */
 static void
 test_zones(void **state)
@@ -473,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_fault_injection),
 		cmocka_unit_test(test_contig),
+		cmocka_unit_test(test_orders_and_pfns_past_64_bits),
 		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_deferred_grow),
 		cmocka_unit_test(test_host_release),

@@ -447,6 +447,10 @@ test_format_spells_everything(void **state)
 	assert_int_equal(hvo_config_format(&cfg, buf, 10), -ENOSPC);
 	cfg.arch = (enum hvo_arch_id)99;
 	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
+	/* A granule no spec gives is refused, not shifted by (UBSan). */
+	parse_ok("arm64", &cfg);
+	cfg.page_shift = 40;
+	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
 }
 
 /*
@@ -874,6 +878,7 @@ enum bad_field {
 	BAD_NR_RANGES,
 	BAD_MEM_ALIGN,
 	BAD_MEM_EMPTY,
+	BAD_NR_HUGEPAGES,
 };
 
 struct bad_config {
@@ -901,6 +906,9 @@ static const struct bad_config bad_configs[] = {
 	{ X86, BAD_NR_RANGES, 9, "mem" },
 	{ X86, BAD_MEM_ALIGN, 0x1001, "mem" },
 	{ ARM, BAD_MEM_EMPTY, 0, "mem" },
+	/* More sizes than the array holds, each of them good (ASan). */
+	{ X86, BAD_NR_HUGEPAGES, HVO_MAX_MEM_RANGES + 1, "hugepages" },
+	{ X86, BAD_NR_HUGEPAGES, UINT32_MAX, "hugepages" },
 };
 
 static void
@@ -944,6 +952,13 @@ build_bad(const struct bad_config *b, struct hvo_config *cfg)
 		cfg->mem[0].size = GB(1);
 		cfg->mem[1].base = GB(4);
 		cfg->mem[1].size = 0;
+		break;
+	case BAD_NR_HUGEPAGES:
+		cfg->nr_boot_hugepages = b->value;
+		for (unsigned i = 0; i < HVO_MAX_MEM_RANGES; i++) {
+			cfg->boot_hugepages[i].size = MB(2);
+			cfg->boot_hugepages[i].nr = 1;
+		}
 		break;
 	}
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "base/util.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
@@ -291,6 +292,99 @@ test_categories(void **state)
 	check_categories("riscv64-sv39:mem=256M");
 }
 
+/*
+ * RAM given as ranges that touch is one range to the kernel: memblock_add()
+ * merges regions that meet (memblock_merge_regions()), and
+ * memblock_free_all() frees each free range in the largest aligned blocks
+ * (__free_pages_memory()), across the point where the ranges met. So a
+ * machine booted with touching ranges must be the machine booted with one
+ * range of their total: the same frames in every category, the same free
+ * blocks in every zone. @split and @whole are specs of the two.
+ */
+static void
+check_touching_ranges(const char *split, const char *whole)
+{
+	struct hvo_machine *a = tu_machine(split), *b = tu_machine(whole);
+	struct hvo_zone_info za, zb;
+	unsigned i;
+	int rc;
+
+	tu_assert_check(a);
+	for (unsigned c = 0; c < HVO_PAGES__COUNT; c++)
+		if (tu_pages(a, c) != tu_pages(b, c))
+			fail_msg("%s: %" PRIu64 " %s frames, %s has %" PRIu64,
+				 split, tu_pages(a, c),
+				 hvo_page_category_name(c), whole,
+				 tu_pages(b, c));
+	for (i = 0; (rc = hvo_machine_zone(a, i, &za)) == 0; i++) {
+		assert_int_equal(hvo_machine_zone(b, i, &zb), 0);
+		assert_string_equal(za.name, zb.name);
+		if (za.free_pages != zb.free_pages ||
+		    za.managed_pages != zb.managed_pages ||
+		    za.deferred_pages != zb.deferred_pages ||
+		    za.present_pages != zb.present_pages ||
+		    memcmp(za.nr_free, zb.nr_free, sizeof(za.nr_free)))
+			fail_msg("%s: zone %s differs from %s's", split,
+				 za.name, whole);
+	}
+	assert_int_equal(rc, -ENOENT);
+	assert_int_equal(hvo_machine_zone(b, i, &zb), -ENOENT);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+/* The machines of issue 10's defect 1, and one that always worked. */
+static void
+test_touching_ranges(void **state)
+{
+	(void)state;
+	check_touching_ranges("x86_64:mem=33M+48M", "x86_64:mem=81M");
+	check_touching_ranges("x86_64:mem=34M+30M", "x86_64:mem=64M");
+	check_touching_ranges("riscv64:va=39,mem=42M+96M",
+			      "riscv64:va=39,mem=138M");
+	check_touching_ranges("x86_64:mem=32M+32M", "x86_64:mem=64M");
+	check_touching_ranges("x86_64:mem=33M+17M+31M", "x86_64:mem=81M");
+	check_touching_ranges("x86_64:mem=33M+48M,hugepages=2M:16",
+			      "x86_64:mem=81M,hugepages=2M:16");
+}
+
+/* A block that spans the point where two ranges meet maps RAM. */
+static void
+test_touching_ranges_map(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=33M+48M");
+	uint64_t va = tu_free_kernel_va(m, 2);
+
+	(void)state;
+	/* 32M..34M: half in the first range, half in the second. */
+	if (hvo_map(m, va, 32 * MIB, 2 * MIB, HVO_PROT_KERNEL_RO))
+		fail_msg("map 32M+2M: %s", hvo_machine_error(m));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Every preset, the first range ending at a few unaligned points. */
+static void
+test_touching_ranges_sweep(void **state)
+{
+	static const unsigned first[] = { 33, 34, 42, 65 };
+	static const unsigned second[] = { 30, 48, 96 };
+	char split[128], whole[128];
+
+	(void)state;
+	for (size_t p = 0; p < hvo_preset_count(); p++)
+		for (size_t i = 0; i < ARRAY_SIZE(first); i++)
+			for (size_t j = 0; j < ARRAY_SIZE(second); j++) {
+				snprintf(split, sizeof(split), "%s:mem=%uM+%uM",
+					 hvo_preset_name(p), first[i],
+					 second[j]);
+				snprintf(whole, sizeof(whole), "%s:mem=%uM",
+					 hvo_preset_name(p),
+					 first[i] + second[j]);
+				check_touching_ranges(split, whole);
+			}
+}
+
 static size_t
 count_substr(const char *s, const char *needle)
 {
@@ -370,6 +464,9 @@ main(void)
 		cmocka_unit_test(test_vmemmap_start),
 		cmocka_unit_test(test_struct_page_sizes),
 		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_touching_ranges),
+		cmocka_unit_test(test_touching_ranges_map),
+		cmocka_unit_test(test_touching_ranges_sweep),
 		cmocka_unit_test(test_report_json),
 	};
 

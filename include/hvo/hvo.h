@@ -11,9 +11,19 @@
  *
  * Conventions:
  * - Every call that can fail returns 0 or a negative errno. Calls that take a
- *   machine store a readable reason, read back with hvo_machine_error().
- *   Calls that have no machine yet take an (err, errlen) buffer instead; it
- *   may be NULL.
+ *   machine store a readable reason for every failure, read back with
+ *   hvo_machine_error(); a refused argument is named, with what is allowed
+ *   ("hvo_alloc_pages(): pfn must not be NULL", "order 64 is above
+ *   MAX_PAGE_ORDER 10"). Given a NULL machine they have nowhere to store
+ *   one: they return -EINVAL (or NULL, 0 or nothing, by their type), and
+ *   hvo_machine_error(NULL) says "no machine".
+ * - Calls that have no machine yet (hvo_config_parse(),
+ *   hvo_config_validate(), hvo_machine_new()) take an (err, errlen) buffer
+ *   instead; it may be NULL. The other calls without a machine
+ *   (hvo_config_init(), hvo_parse_size(), hvo_config_format(),
+ *   hvo_kpageflags_describe(), hvo_event_format(), and the lookups by
+ *   index or id that return NULL) give only the errno: their documentation
+ *   says which argument each one stands for.
  * - Addresses are kernel virtual addresses (va) or simulated physical
  *   addresses (pa), both 64-bit.
  * - Nothing here aborts on bad input.
@@ -149,7 +159,9 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen);
 /**
  * Write the canonical spec of @p cfg (every parameter spelled out) to @p buf.
  *
- * @return 0, -EINVAL for NULL arguments, or -ENOSPC if @p buf is too small.
+ * @return 0; -EINVAL for a NULL argument, a @p len of 0, or a
+ *         configuration no spec can give (an unknown arch or variant, an
+ *         arm64 page_shift no granule has); -ENOSPC if @p buf is too small.
  */
 int
 hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len);
@@ -258,12 +270,12 @@ struct hvo_geometry {
  * pfn_to_page(): the kernel virtual address of the struct page of @p pfn.
  *
  * @return 0, or -EINVAL if @p pfn has no struct page (not in a section
- *         with RAM).
+ *         with RAM) or @p va is NULL.
  */
 int
 hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va);
 
-/** Fill @p out with the geometry of @p m. @return 0 or -EINVAL. */
+/** Fill @p out with the geometry of @p m. @return 0 or -EINVAL (NULL). */
 int
 hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *out);
 
@@ -286,7 +298,7 @@ hvo_page_category_name(enum hvo_page_category c);
  * Count the frames of @p m in category @p c. The categories sum exactly to
  * the pages of RAM.
  *
- * @return 0, or -EINVAL.
+ * @return 0, or -EINVAL (@p out NULL, @p c not a category).
  */
 int
 hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
@@ -312,7 +324,8 @@ enum hvo_gfp {
  * buddy allocator. The pages count as "allocated".
  *
  * @return 0 and the first pfn in @p pfn, -EINVAL (order above
- *         MAX_PAGE_ORDER) or -ENOMEM (no block, or fault injection).
+ *         MAX_PAGE_ORDER, an unknown @p gfp, @p pfn NULL) or -ENOMEM (no
+ *         block, or fault injection).
  */
 int
 hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
@@ -328,20 +341,26 @@ hvo_free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order);
 
 /**
  * split_page(): make an order-N allocation 2^N order-0 allocations, each
- * freed on its own. @return 0 or -EINVAL.
+ * freed on its own. @return 0 or -EINVAL (order above MAX_PAGE_ORDER, a
+ * pfn that is not RAM or not an allocation of that order).
  */
 int
 hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
 
 /**
  * alloc_contig_pages(): 2^@p order pages, aligned, for orders above
- * MAX_PAGE_ORDER (gigantic pages). @return 0, -EINVAL or -ENOMEM.
+ * MAX_PAGE_ORDER (gigantic pages), up to 31. @return 0, -EINVAL (an order
+ * outside that, an unknown @p gfp, @p pfn NULL) or -ENOMEM.
  */
 int
 hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 		 uint64_t *pfn);
 
-/** free_contig_range() of an hvo_alloc_contig() allocation. */
+/**
+ * free_contig_range() of an hvo_alloc_contig() allocation. @return 0, or
+ * -EINVAL (an order hvo_alloc_contig() does not give, a pfn that is not
+ * such an allocation).
+ */
 int
 hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order);
 
@@ -365,6 +384,7 @@ hvo_drain_pages(struct hvo_machine *m);
 /**
  * Finish deferred struct page initialization now (the kernel does this in
  * page_alloc_init_late() at the end of boot; libhvo does it on demand).
+ * @return 0, or -EFAULT if a struct page could not be written.
  */
 int
 hvo_machine_init_deferred(struct hvo_machine *m);
@@ -393,7 +413,7 @@ struct hvo_zone_info {
  * the arch does not configure are skipped, empty ones are not
  * (/proc/buddyinfo shows only zones with memory).
  *
- * @return 0, -ENOENT past the last zone, or -EINVAL.
+ * @return 0, -ENOENT past the last zone, or -EINVAL (@p out NULL).
  */
 int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
@@ -422,7 +442,7 @@ struct hvo_hstate_info {
 /**
  * Describe hstate @p i (0 .. the arch's sizes - 1, smallest first).
  *
- * @return 0, -ENOENT past the last one, or -EINVAL.
+ * @return 0, -ENOENT past the last one, or -EINVAL (@p out NULL).
  */
 int
 hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
@@ -431,7 +451,8 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 /**
  * The hstate of hugepages of @p size bytes.
  *
- * @return 0, -ENOENT (no such size on this machine) or -EINVAL.
+ * @return 0, -ENOENT (no such size on this machine) or -EINVAL (@p out
+ *         NULL).
  */
 int
 hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
@@ -460,7 +481,8 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
  * Take a free hugepage of @p size from the pool (in use from now on).
- * @return 0 and its head pfn, -EINVAL or -ENOMEM (none free).
+ * @return 0 and its head pfn, -EINVAL (no such size, @p pfn NULL) or
+ *         -ENOMEM (none free).
  */
 int
 hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn);
@@ -499,7 +521,10 @@ hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn);
 int
 hvo_set_variant(struct hvo_machine *m, enum hvo_variant v);
 
-/** The variant in force, and whether this machine can optimize at all. */
+/**
+ * The variant in force, and whether this machine can optimize at all. Each
+ * output may be NULL. @return 0.
+ */
 int
 hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 		bool *enabled, const char **reason);
@@ -508,6 +533,7 @@ hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
  * How tails point at their head: true for the 2026 mask encoding of
  * compound_info (a machine booted with sharedtail, a power-of-two struct
  * page and a vmemmap aligned to the largest folio), false for a pointer.
+ * @return 0 or -EINVAL (@p mask NULL).
  */
 int
 hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask);
@@ -515,20 +541,23 @@ hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask);
 /**
  * The /proc/kpageflags bits of @p pfn, computed from its struct page as
  * read through the vmemmap (KPF_NOPAGE for a pfn without one).
+ * @return 0, -EINVAL (@p flags NULL) or -EFAULT (the struct page could not
+ *         be read).
  */
 int
 hvo_kpageflags(struct hvo_machine *m, uint64_t pfn, uint64_t *flags);
 
 /**
  * Name the bits of a kpageflags value, as page-types does:
- * "COMPOUND_HEAD HUGE". @return 0, -EINVAL or -ENOSPC.
+ * "COMPOUND_HEAD HUGE". @return 0, -EINVAL (@p buf NULL or @p len 0) or
+ * -ENOSPC (@p buf too small).
  */
 int
 hvo_kpageflags_describe(uint64_t flags, char *buf, size_t len);
 
 /**
  * The head pfn of hugepage @p i of the pool of @p size (in pool order).
- * @return 0, -EINVAL (no such size) or -ENOENT (past the end).
+ * @return 0, -EINVAL (no such size, @p pfn NULL) or -ENOENT (past the end).
  */
 int
 hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
@@ -543,6 +572,7 @@ enum hvo_fail_point {
 /**
  * Make the @p nth event of @p point fail (from now on; 0 turns it off),
  * or every one from the nth on with @p persistent.
+ * @return 0 or -EINVAL (an unknown @p point).
  */
 int
 hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
@@ -580,7 +610,7 @@ struct hvo_walk {
  * Walk the kernel page table for @p va, recording every level.
  *
  * @return 0 (also when @p va is not mapped: see hvo_walk.mapped), or -EINVAL
- *         for a non-canonical address.
+ *         for a non-canonical address or @p out NULL.
  */
 int
 hvo_walk(struct hvo_machine *m, uint64_t va, struct hvo_walk *out);
@@ -589,7 +619,8 @@ hvo_walk(struct hvo_machine *m, uint64_t va, struct hvo_walk *out);
  * Describe a raw entry of the given level (0 = top) in words, e.g.
  * "pmd block pa=0x200000 P RW A D G NX".
  *
- * @return 0, -EINVAL, or -ENOSPC if @p buf is too small.
+ * @return 0, -EINVAL (@p buf NULL, @p len 0, no such level), or -ENOSPC if
+ *         @p buf is too small.
  */
 int
 hvo_entry_describe(const struct hvo_machine *m, unsigned level,
@@ -645,7 +676,8 @@ hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot);
 /**
  * Load 8 bytes at kernel virtual address @p va through the TLB.
  *
- * @return 0, -EINVAL (misaligned), or -EFAULT (a fault: not mapped).
+ * @return 0, -EINVAL (misaligned, @p val NULL), or -EFAULT (a fault: not
+ *         mapped).
  */
 int
 hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val);
@@ -659,7 +691,10 @@ hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val);
 int
 hvo_kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val);
 
-/** flush_tlb_kernel_range(): page by page up to the arch's ceiling. */
+/**
+ * flush_tlb_kernel_range(): page by page up to the arch's ceiling.
+ * @return 0 or -EINVAL (@p end below @p start).
+ */
 int
 hvo_flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start,
 			   uint64_t end);
@@ -714,7 +749,8 @@ hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx);
 /**
  * One line describing @p ev, e.g. "pte @0x1234000: 0x...163 -> 0x...121".
  *
- * @return 0, -EINVAL or -ENOSPC.
+ * @return 0, -EINVAL (a NULL argument, @p len 0, an unknown kind) or
+ *         -ENOSPC (@p buf too small).
  */
 int
 hvo_event_format(const struct hvo_event *ev, char *buf, size_t len);
@@ -735,14 +771,18 @@ hvo_counter_name(size_t i);
 const char *
 hvo_counter_help(size_t i);
 
-/** @return the value of counter @p i of @p m (0 if out of range). */
+/**
+ * @return the value of counter @p i of @p m; 0 if @p i is out of range,
+ *         with the reason in hvo_machine_error().
+ */
 uint64_t
 hvo_machine_counter(const struct hvo_machine *m, size_t i);
 
 /**
  * Read a counter by name.
  *
- * @return 0, or -ENOENT if no counter has that name.
+ * @return 0, -EINVAL (@p name or @p val NULL), or -ENOENT if no counter
+ *         has that name.
  */
 int
 hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
@@ -756,7 +796,8 @@ hvo_machine_counters_reset(struct hvo_machine *m);
  * Write a JSON report of @p m to @p f: "machine", "memory", "walks" (one per
  * address in @p walk_va) and "counters". The keys are listed in README.md.
  *
- * @return 0, -EINVAL, or -EIO if writing failed.
+ * @return 0, -EINVAL (@p f NULL, or @p walk_va NULL with @p nr_walks not
+ *         0), or -EIO if writing failed.
  */
 int
 hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,

@@ -150,7 +150,10 @@ struct arch_family {
 	const char *keys_help;
 	/* Check cfg's arch fields and derive levels; -EINVAL with reason. */
 	int (*validate)(struct hvo_config *cfg, char *err, size_t errlen);
-	/* Format the arch keys of cfg ("levels=5"), canonical. */
+	/*
+	 * Format the arch keys of cfg ("levels=5"), canonical: 0, -ENOSPC,
+	 * or -EINVAL for arch fields no spec can give.
+	 */
 	int (*format)(const struct hvo_config *cfg, char *buf, size_t len);
 	/* Build the descriptor. cfg has been validated. */
 	void (*init)(struct hvo_arch *a, const struct hvo_config *cfg);

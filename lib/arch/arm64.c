@@ -156,11 +156,16 @@ arm64_va_ok(unsigned page_shift, unsigned va)
 	return false;
 }
 
+static bool
+arm64_granule_ok(unsigned page_shift)
+{
+	return page_shift == 12 || page_shift == 14 || page_shift == 16;
+}
+
 static int
 arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->page_shift != 12 && cfg->page_shift != 14 &&
-	    cfg->page_shift != 16)
+	if (!arm64_granule_ok(cfg->page_shift))
 		return errf(err, errlen, -EINVAL,
 			    "arm64: page_shift %u: allowed granules are 4K (12), 16K (14) and 64K (16)",
 			    cfg->page_shift);
@@ -177,8 +182,13 @@ arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
 static int
 arm64_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "granule=%uK,va=%u",
-			 (1u << cfg->page_shift) >> 10, cfg->va_bits);
+	int n;
+
+	/* An unchecked configuration may hold any page_shift. */
+	if (!arm64_granule_ok(cfg->page_shift))
+		return -EINVAL;
+	n = snprintf(buf, len, "granule=%uK,va=%u",
+		     (1u << cfg->page_shift) >> 10, cfg->va_bits);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

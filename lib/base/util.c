@@ -23,6 +23,12 @@ errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 }
 
 int
+errf_null(char *err, size_t errlen, const char *fn, const char *arg)
+{
+	return errf(err, errlen, -EINVAL, "%s(): %s must not be NULL", fn, arg);
+}
+
+int
 describe_bitnames(uint64_t v, const struct bitname *names, size_t n,
 		  char *buf, size_t len)
 {

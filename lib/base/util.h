@@ -35,6 +35,10 @@
 int
 errf(char *err, size_t errlen, int rc, const char *fmt, ...) HVO_PRINTF(4, 5);
 
+/* A public call @fn without a machine refuses a NULL @arg: -EINVAL. */
+int
+errf_null(char *err, size_t errlen, const char *fn, const char *arg);
+
 struct bitname {
 	uint64_t bit;     /* mask of the field; 0 skips the entry */
 	const char *name;

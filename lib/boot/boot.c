@@ -132,10 +132,10 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	int rc;
 
 	if (!out)
-		return errf(err, errlen, -EINVAL, "no place for the machine");
+		return errf_null(err, errlen, __func__, "out");
 	*out = NULL;
 	if (!cfg)
-		return errf(err, errlen, -EINVAL, "no configuration given");
+		return errf_null(err, errlen, __func__, "cfg");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return errf(err, errlen, -ENOMEM, "out of host memory");
@@ -186,8 +186,10 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 {
 	const struct hvo_arch *a;
 
-	if (!m || !g)
+	if (!m)
 		return -EINVAL;
+	if (!g)
+		return machine_err_null(m, __func__, "out");
 	a = &m->arch;
 	memset(g, 0, sizeof(*g));
 	g->arch = a->name;
@@ -223,18 +225,25 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 HVO_EXPORT int
 hvo_pfn_to_page(const struct hvo_machine *m, uint64_t pfn, uint64_t *va)
 {
-	uint64_t page, pa;
+	uint64_t page, pa, lo, hi;
 
-	if (!m || !va)
+	if (!m)
 		return -EINVAL;
-	if (pfn < round_down64(m->vmemmap_pfn_lo, pages_per_section(m)) ||
-	    pfn >= round_up64(m->vmemmap_pfn_hi, pages_per_section(m)))
-		return -EINVAL;
+	if (!va)
+		return machine_err_null(m, __func__, "va");
+	lo = round_down64(m->vmemmap_pfn_lo, pages_per_section(m));
+	hi = round_up64(m->vmemmap_pfn_hi, pages_per_section(m));
+	if (pfn < lo || pfn >= hi)
+		return machine_err_const(m, -EINVAL,
+					 "pfn 0x%" PRIx64 " has no struct page: allowed are the pfns of sections with RAM, within 0x%" PRIx64 "..0x%" PRIx64,
+					 pfn, lo, hi - 1);
 	/* A section without RAM has no memmap: its struct page is unmapped. */
 	page = pfn_to_page(m, pfn);
 	if (pt_lookup((struct hvo_machine *)m, page & ~(m->arch.page_size - 1),
 		      &pa, NULL))
-		return -EINVAL;
+		return machine_err_const(m, -EINVAL,
+					 "pfn 0x%" PRIx64 " has no struct page: its section holds no RAM",
+					 pfn);
 	*va = page;
 	return 0;
 }

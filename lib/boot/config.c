@@ -307,8 +307,11 @@ hvo_config_parse(struct hvo_config *out, const char *spec, char *err,
 	const struct arch_family *f;
 	int rc;
 
-	if (!out || !spec)
-		return errf(err, errlen, -EINVAL, "no spec given");
+	if (!out)
+		return errf_null(err, errlen, __func__, "cfg");
+	if (!spec)
+		return errf(err, errlen, -EINVAL,
+			    "hvo_config_parse(): spec must not be NULL: give ARCH[:key=value,...], e.g. x86_64:mem=8G");
 	if (!*spec)
 		return errf(err, errlen, -EINVAL,
 			    "empty spec: expected ARCH[:key=value,...], e.g. x86_64:levels=5,mem=8G");
@@ -388,7 +391,7 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	int rc;
 
 	if (!cfg)
-		return errf(err, errlen, -EINVAL, "no configuration given");
+		return errf_null(err, errlen, __func__, "cfg");
 	f = arch_family_by_id(cfg->arch);
 	if (!f)
 		return errf(err, errlen, -EINVAL,
@@ -412,8 +415,13 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    "tlb=%u: allowed are powers of two from 16 to 65536",
 			    cfg->tlb_entries);
 	if (cfg->nr_mem_ranges > HVO_MAX_MEM_RANGES)
-		return errf(err, errlen, -EINVAL, "mem: at most %d ranges",
-			    HVO_MAX_MEM_RANGES);
+		return errf(err, errlen, -EINVAL,
+			    "mem: nr_mem_ranges %u: allowed are at most %d ranges",
+			    cfg->nr_mem_ranges, HVO_MAX_MEM_RANGES);
+	if (cfg->nr_boot_hugepages > HVO_MAX_MEM_RANGES)
+		return errf(err, errlen, -EINVAL,
+			    "hugepages: nr_boot_hugepages %u: allowed are at most %d sizes",
+			    cfg->nr_boot_hugepages, HVO_MAX_MEM_RANGES);
 
 	arch_init(&a, cfg);
 	resolve_mem(cfg, &a);
@@ -505,15 +513,16 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
 	const struct arch_family *f;
 	char archkeys[128], mem[SPEC_MAX] = "", sz[32], hp[SPEC_MAX] = "";
-	int n;
+	int n, rc;
 
 	if (!cfg || !buf || !len)
 		return -EINVAL;
 	f = arch_family_by_id(cfg->arch);
 	if (!f || !hvo_variant_name(cfg->hvo))
 		return -EINVAL;
-	if (f->format(cfg, archkeys, sizeof(archkeys)))
-		return -ENOSPC;
+	rc = f->format(cfg, archkeys, sizeof(archkeys));
+	if (rc)
+		return rc;
 	for (unsigned i = 0; i < cfg->nr_mem_ranges && i < HVO_MAX_MEM_RANGES; i++) {
 		size_t used = strlen(mem);
 

@@ -213,8 +213,14 @@ hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 {
 	struct json j;
 
-	if (!m || !f || (nr_walks && !walk_va))
+	if (!m)
 		return -EINVAL;
+	if (!f)
+		return machine_err_null(m, __func__, "f");
+	if (nr_walks && !walk_va)
+		return machine_err(m, -EINVAL,
+				   "walk_va is NULL with nr_walks %zu: give the addresses, or nr_walks 0",
+				   nr_walks);
 	json_init(&j, f);
 	json_begin_object(&j);
 	report_machine(&j, m);

@@ -11,17 +11,42 @@
 
 #include "core/machine.h"
 
+static int HVO_PRINTF(3, 0)
+machine_verr(struct hvo_machine *m, int rc, const char *fmt, va_list ap)
+{
+	if (!m->err_hold)
+		vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	return rc;
+}
+
 int
 machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (m->err_hold)
-		return rc;
 	va_start(ap, fmt);
-	vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	rc = machine_verr(m, rc, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+int
+machine_err_const(const struct hvo_machine *m, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Every machine is allocated writable: hvo_machine_new(). */
+	va_start(ap, fmt);
+	rc = machine_verr((struct hvo_machine *)m, rc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+machine_err_null(const struct hvo_machine *m, const char *fn, const char *arg)
+{
+	return machine_err_const(m, -EINVAL, "%s(): %s must not be NULL", fn,
+				 arg);
 }
 
 int
@@ -151,22 +176,36 @@ hvo_counter_name(size_t i)
 HVO_EXPORT uint64_t
 hvo_machine_counter(const struct hvo_machine *m, size_t i)
 {
-	return m && i < CNT__COUNT ? m->counter[i] : 0;
+	if (!m)
+		return 0;
+	if (i >= CNT__COUNT) {
+		machine_err_const(m, -EINVAL,
+				  "counter %zu: allowed are 0..%d (hvo_counter_count())",
+				  i, CNT__COUNT - 1);
+		return 0;
+	}
+	return m->counter[i];
 }
 
 HVO_EXPORT int
 hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
 			uint64_t *val)
 {
-	if (!m || !name || !val)
+	if (!m)
 		return -EINVAL;
+	if (!name)
+		return machine_err_null(m, __func__, "name");
+	if (!val)
+		return machine_err_null(m, __func__, "val");
 	for (size_t i = 0; i < CNT__COUNT; i++) {
 		if (strcmp(counter_names[i], name) == 0) {
 			*val = m->counter[i];
 			return 0;
 		}
 	}
-	return -ENOENT;
+	return machine_err_const(m, -ENOENT,
+				 "name \"%s\": no counter has that name (hvo_counter_name() lists them, \"tlb.hit\" ...)",
+				 name);
 }
 
 HVO_EXPORT void
@@ -215,8 +254,14 @@ HVO_EXPORT int
 hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 		  uint64_t *out)
 {
-	if (!m || !out || (unsigned)c >= HVO_PAGES__COUNT)
+	if (!m)
 		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
+	if ((unsigned)c >= HVO_PAGES__COUNT)
+		return machine_err_const(m, -EINVAL,
+					 "category %d: allowed are HVO_PAGES_FREE (0) to HVO_PAGES_HUGETLB (%d)",
+					 (int)c, HVO_PAGES__COUNT - 1);
 	*out = machine_pages(m, c);
 	return 0;
 }

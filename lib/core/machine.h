@@ -114,6 +114,21 @@ machine_err(struct hvo_machine *m, int rc, const char *fmt, ...)
 	HVO_PRINTF(3, 4);
 
 /*
+ * machine_err() for the public calls that take a const machine (the
+ * getters): the reason is the one thing their refusal changes.
+ */
+int
+machine_err_const(const struct hvo_machine *m, int rc, const char *fmt, ...)
+	HVO_PRINTF(3, 4);
+
+/*
+ * A public call @fn refuses a NULL pointer argument @arg, naming both.
+ * Returns -EINVAL.
+ */
+int
+machine_err_null(const struct hvo_machine *m, const char *fn, const char *arg);
+
+/*
  * Put a failure the reason in error[] explains into context: the reason
  * becomes "<fmt ...>: <the reason it was>". Returns rc.
  */

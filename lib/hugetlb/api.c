@@ -15,10 +15,15 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	const struct hstate *h;
 	const char *why = NULL;
 
-	if (!m || !out)
+	if (!m)
 		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
 	if (i >= m->hugetlb->nr_hstates)
-		return -ENOENT;
+		return machine_err_const(m, -ENOENT,
+					 "hstate %u: this machine has %u hugepage sizes, 0..%u",
+					 i, m->hugetlb->nr_hstates,
+					 m->hugetlb->nr_hstates - 1);
 	h = &m->hugetlb->hstates[i];
 	memset(out, 0, sizeof(*out));
 	out->size = h->size;
@@ -47,35 +52,45 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	return 0;
 }
 
-HVO_EXPORT int
-hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
-			   struct hvo_hstate_info *out)
+/* Refuse a hugepage @size the machine lacks with @rc, listing its sizes. */
+static int
+no_such_size(const struct hvo_machine *m, int rc, uint64_t size)
 {
-	if (!m || !out)
-		return -EINVAL;
-	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
-		if (m->hugetlb->hstates[i].size == size)
-			return hvo_machine_hstate(m, i, out);
-	return -ENOENT;
-}
-
-static struct hstate *
-hstate_or_err(struct hvo_machine *m, uint64_t size)
-{
-	struct hstate *h = size_to_hstate(m, size);
 	char sizes[128] = "";
 
-	if (h)
-		return h;
 	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
 		size_t used = strlen(sizes);
 
 		snprintf(sizes + used, sizeof(sizes) - used, "%s%s", i ? ", " : "",
 			 m->hugetlb->hstates[i].name);
 	}
-	machine_err(m, -EINVAL, "no hugepages of %" PRIu64 " bytes on this machine: sizes are %s",
-		    size, sizes);
-	return NULL;
+	return machine_err_const(m, rc,
+				 "size %" PRIu64 ": this machine has no hugepages of that size; allowed are %s",
+				 size, sizes);
+}
+
+HVO_EXPORT int
+hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
+			   struct hvo_hstate_info *out)
+{
+	if (!m)
+		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		if (m->hugetlb->hstates[i].size == size)
+			return hvo_machine_hstate(m, i, out);
+	return no_such_size(m, -ENOENT, size);
+}
+
+static struct hstate *
+hstate_or_err(struct hvo_machine *m, uint64_t size)
+{
+	struct hstate *h = size_to_hstate(m, size);
+
+	if (!h)
+		no_such_size(m, -EINVAL, size);
+	return h;
 }
 
 HVO_EXPORT int
@@ -112,8 +127,10 @@ hvo_hugepage_get(struct hvo_machine *m, uint64_t size, pfn_t *pfn)
 {
 	struct hstate *h;
 
-	if (!m || !pfn)
+	if (!m)
 		return -EINVAL;
+	if (!pfn)
+		return machine_err_null(m, __func__, "pfn");
 	h = hstate_or_err(m, size);
 	if (!h)
 		return -EINVAL;
@@ -250,8 +267,10 @@ hvo_machine_hvo(const struct hvo_machine *m, enum hvo_variant *v,
 HVO_EXPORT int
 hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask)
 {
-	if (!m || !mask)
+	if (!m)
 		return -EINVAL;
+	if (!mask)
+		return machine_err_null(m, __func__, "mask");
 	*mask = compound_info_has_mask(m);
 	return 0;
 }
@@ -259,8 +278,10 @@ hvo_machine_compound_encoding(const struct hvo_machine *m, bool *mask)
 HVO_EXPORT int
 hvo_kpageflags(struct hvo_machine *m, pfn_t pfn, uint64_t *flags)
 {
-	if (!m || !flags)
+	if (!m)
 		return -EINVAL;
+	if (!flags)
+		return machine_err_null(m, __func__, "flags");
 	return machine_oops_take(m, stable_page_flags(m, pfn, flags));
 }
 
@@ -294,13 +315,18 @@ hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
 {
 	struct hstate *h;
 
-	if (!m || !pfn)
+	if (!m)
 		return -EINVAL;
+	if (!pfn)
+		return machine_err_null(m, __func__, "pfn");
 	h = hstate_or_err(m, size);
 	if (!h)
 		return -EINVAL;
 	if (i >= h->nr)
-		return -ENOENT;
+		return machine_err(m, -ENOENT,
+				   "i %" PRIu64 ": the %s pool has %" PRIu64 " hugepages%s",
+				   i, h->name, h->nr,
+				   h->nr ? ", from 0" : "");
 	*pfn = h->pages[i].pfn;
 	return 0;
 }

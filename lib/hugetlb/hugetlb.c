@@ -444,8 +444,9 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		freep = machine_pages(m, HVO_PAGES_FREE);
 		if (!partial && want > freep >> h->order)
 			return machine_err(m, -ENOMEM,
-					   "%" PRIu64 " more %s hugepages do not fit: %" PRIu64 " pages are free, room for %" PRIu64,
-					   want, h->name, freep, freep >> h->order);
+					   "nr %" PRIu64 ": %" PRIu64 " more %s hugepages do not fit: %" PRIu64 " pages are free, room for %" PRIu64,
+					   count_, want, h->name, freep,
+					   freep >> h->order);
 		/* Size the pfn index and the pool once, not by doubling. */
 		if (!partial || want <= freep >> h->order) {
 			struct huge_page *p = h->cap >= h->nr + want ? h->pages :

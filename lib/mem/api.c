@@ -4,6 +4,7 @@
  * a struct page fault met inside it is its result (machine_oops_take()).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "mem/buddy.h"
@@ -29,8 +30,10 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 	enum zone_type z = ZONE_NORMAL;
 	int rc;
 
-	if (!m || !pfn)
+	if (!m)
 		return -EINVAL;
+	if (!pfn)
+		return machine_err_null(m, __func__, "pfn");
 	rc = gfp_zone(m, gfp, &z);
 	if (!rc)
 		rc = alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
@@ -50,11 +53,13 @@ hvo_split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	if (!m)
 		return -EINVAL;
-	if (order > m->arch.max_page_order ||
-	    !pfn_valid(&m->phys, pfn))
+	if (order > m->arch.max_page_order)
 		return machine_err(m, -EINVAL,
-				   "split_page: pfn or order %u out of range",
-				   order);
+				   "split_page: order %u is above MAX_PAGE_ORDER %u",
+				   order, m->arch.max_page_order);
+	if (!pfn_valid(&m->phys, pfn))
+		return machine_err(m, -EINVAL,
+				   "split_page: pfn 0x%" PRIx64 " is not RAM", pfn);
 	return machine_oops_take(m, split_page(m, pfn, order));
 }
 
@@ -65,8 +70,10 @@ hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 	enum zone_type z = ZONE_NORMAL;
 	int rc;
 
-	if (!m || !pfn)
+	if (!m)
 		return -EINVAL;
+	if (!pfn)
+		return machine_err_null(m, __func__, "pfn");
 	rc = gfp_zone(m, gfp, &z);
 	if (!rc)
 		rc = alloc_contig_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
@@ -114,8 +121,10 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 {
 	unsigned seen = 0;
 
-	if (!m || !out)
+	if (!m)
 		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
 		const struct zone *zone = &m->zones[z];
 
@@ -139,5 +148,7 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 			out->nr_free[o] = zone->free_area[o].nr_free;
 		return 0;
 	}
-	return -ENOENT;
+	return machine_err_const(m, -ENOENT,
+				 "zone %u: this machine lists %u zones, 0..%u",
+				 i, seen, seen - 1);
 }

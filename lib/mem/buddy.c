@@ -520,8 +520,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e;
 
-	if (!phys_is_ram(&m->phys, pfn << m->arch.page_shift,
-			 (UINT64_C(1) << order) << m->arch.page_shift))
+	if (!pfn_range_valid(&m->phys, pfn, UINT64_C(1) << order))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " order %u is not RAM", pfn, order);
 	if (pfn & ((UINT64_C(1) << order) - 1))
@@ -616,12 +615,13 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 		   uint64_t *out)
 {
 	unsigned max = m->arch.max_page_order;
-	uint64_t nr = UINT64_C(1) << order;
+	uint64_t nr;
 
 	if (order <= max || order > PO_ORDER_MASK)
 		return machine_err(m, -EINVAL,
 				   "contiguous allocations are for orders %u..%u, not %u",
 				   max + 1, PO_ORDER_MASK, order);
+	nr = UINT64_C(1) << order;
 	if (should_fail_alloc_page(m))
 		return machine_err(m, -ENOMEM,
 				   "contiguous allocation failed (fault injection)");
@@ -637,8 +637,7 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 			while (zone->first_deferred_pfn < pfn + nr &&
 			       deferred_grow_zone(m, z, order))
 				;
-			if (!phys_is_ram(&m->phys, pfn << m->arch.page_shift,
-					 nr << m->arch.page_shift) ||
+			if (!pfn_range_valid(&m->phys, pfn, nr) ||
 			    !contig_range_free(m, pfn, order, z))
 				continue;
 			for (uint64_t i = 0; i < nr; i += UINT64_C(1) << max) {

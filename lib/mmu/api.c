@@ -28,8 +28,10 @@ hvo_walk(struct hvo_machine *m, uint64_t va, struct hvo_walk *out)
 	const struct hvo_arch *a;
 	struct pt_walk w;
 
-	if (!m || !out)
+	if (!m)
 		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
 	a = &m->arch;
 	memset(out, 0, sizeof(*out));
 	out->va = va;
@@ -71,8 +73,17 @@ hvo_entry_describe(const struct hvo_machine *m, unsigned level, uint64_t entry,
 	char bits[160];
 	int n, rc;
 
-	if (!m || !buf || !len || level >= m->arch.levels)
+	if (!m)
 		return -EINVAL;
+	if (!buf)
+		return machine_err_null(m, __func__, "buf");
+	if (!len)
+		return machine_err_const(m, -EINVAL,
+					 "len 0: buf must have room for the text and its NUL");
+	if (level >= m->arch.levels)
+		return machine_err_const(m, -EINVAL,
+					 "level %u: this machine's levels are 0 (the top) to %u",
+					 level, m->arch.levels - 1);
 	a = &m->arch;
 	d = pt_decode(m, level, entry);
 	rc = a->ops.describe_bits(a, level, entry, bits, sizeof(bits));
@@ -97,7 +108,11 @@ hvo_entry_describe(const struct hvo_machine *m, unsigned level, uint64_t entry,
 			     a->level[level].name, d.why, bits);
 		break;
 	}
-	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+	if (n < 0 || (size_t)n >= len)
+		return machine_err_const(m, -ENOSPC,
+					 "len %zu: buf is too small for the %d characters of the description",
+					 len, n);
+	return 0;
 }
 
 HVO_EXPORT int
@@ -114,7 +129,7 @@ hvo_map(struct hvo_machine *m, uint64_t va, uint64_t pa, uint64_t size,
 	depth = pt_depth_for_size(&m->arch, size);
 	if (depth < 0)
 		return machine_err(m, -EINVAL,
-				   "no leaf of 0x%" PRIx64 " bytes on this machine",
+				   "size 0x%" PRIx64 ": no leaf of that size on this machine; allowed are the level_leaf_size values of hvo_machine_geometry()",
 				   size);
 	return pt_map(m, va, pa, (unsigned)depth, prot_of(&m->arch, prot));
 }
@@ -149,8 +164,10 @@ hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot)
 HVO_EXPORT int
 hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
 {
-	if (!m || !val)
+	if (!m)
 		return -EINVAL;
+	if (!val)
+		return machine_err_null(m, __func__, "val");
 	return kread64(m, va, val);
 }
 

@@ -45,12 +45,26 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 		return -EINVAL;
 	p->page_shift = page_shift;
 	p->page_size = UINT64_C(1) << page_shift;
-	p->nr_ranges = nr_ranges;
-	memcpy(p->range, ranges, nr_ranges * sizeof(*ranges));
-	p->lo = ranges[0].base;
-	p->hi = ranges[nr_ranges - 1].base + ranges[nr_ranges - 1].size;
+	/*
+	 * Ranges that touch are one range of RAM, as memblock_add() merges
+	 * regions that meet (memblock_merge_regions()): the buddy allocator
+	 * frees and merges blocks across the point where they met.
+	 */
+	p->range[0] = ranges[0];
+	p->nr_ranges = 1;
+	for (unsigned i = 1; i < nr_ranges; i++) {
+		struct hvo_mem_range *last = &p->range[p->nr_ranges - 1];
+
+		if (last->base + last->size == ranges[i].base)
+			last->size += ranges[i].size;
+		else
+			p->range[p->nr_ranges++] = ranges[i];
+	}
 	for (unsigned i = 0; i < nr_ranges; i++)
 		p->total_pages += ranges[i].size >> page_shift;
+	p->lo = p->range[0].base;
+	p->hi = p->range[p->nr_ranges - 1].base +
+		p->range[p->nr_ranges - 1].size;
 	p->base_pfn = p->lo >> page_shift;
 	p->nr_frames = (p->hi - p->lo) >> page_shift;
 

@@ -70,7 +70,8 @@ struct phys {
 	unsigned page_shift;
 	uint64_t page_size;
 	unsigned nr_ranges;
-	struct hvo_mem_range range[HVO_MAX_MEM_RANGES]; /* sorted, disjoint */
+	/* sorted, disjoint, never touching: touching ranges are merged */
+	struct hvo_mem_range range[HVO_MAX_MEM_RANGES];
 	uint64_t total_pages;
 
 	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
@@ -100,7 +101,10 @@ struct phys {
 	uint64_t released;           /* host pages given back (trims) */
 };
 
-/* Reserve host address space for the ranges. 0 or -ENOMEM. */
+/*
+ * Reserve host address space for the ranges (sorted and disjoint; those
+ * that touch become one). 0, -EINVAL or -ENOMEM.
+ */
 int
 phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	  unsigned nr_ranges, unsigned page_shift);
@@ -112,10 +116,24 @@ phys_fini(struct phys *p);
 bool
 phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len);
 
+/*
+ * Whether the @nr frames from @pfn are RAM (inside one range). A pfn or a
+ * count too large for its address to fit in 64 bits is not: shifted, it
+ * would wrap onto RAM.
+ */
+static inline bool
+pfn_range_valid(const struct phys *p, uint64_t pfn, uint64_t nr)
+{
+	if (pfn < p->base_pfn || pfn - p->base_pfn >= p->nr_frames ||
+	    nr > p->nr_frames - (pfn - p->base_pfn))
+		return false;
+	return phys_is_ram(p, pfn << p->page_shift, nr << p->page_shift);
+}
+
 static inline bool
 pfn_valid(const struct phys *p, uint64_t pfn)
 {
-	return phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
+	return pfn_range_valid(p, pfn, 1);
 }
 
 /* @pfn's slot in its leaf @l. */
