@@ -1614,6 +1614,125 @@ test_bad_input(void **state)
 	hvo_machine_free(m);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Failures that must change nothing (issue 10's defects 2, 3 and 5)       */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A fakehead restore that fails for memory leaves every struct page as it
+ * was: the reset of page[3]'s _hugetlb_cgroup waits until every page is
+ * allocated (vmemmap_remap_alloc() allocates all first). Every allocation
+ * point of the restore, once and persistently.
+ */
+static void
+test_failed_restore_changes_nothing(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=256M,hvo=fakehead",
+		"arm64:granule=16K,va=48,mem=256M,hvo=fakehead",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		for (unsigned nth = 1; nth <= 8; nth++) {
+			for (int persistent = 0; persistent < 2; persistent++) {
+				struct hvo_machine *m = tu_machine(specs[i]);
+				uint64_t size = tu_geometry(m).default_hugepage_size;
+				uint64_t bytes = (size >> tu_geometry(m).page_shift) *
+						 tu_geometry(m).struct_page_size;
+				uint64_t pfn, *before, *after;
+				int rc;
+
+				assert_int_equal(hvo_set_nr_hugepages(m, size, 1), 0);
+				assert_int_equal(hvo_hugepage_pfn(m, size, 0, &pfn), 0);
+				before = tu_read_struct_pages(m, pfn, bytes);
+				assert_int_equal(hvo_fail_page_alloc(m, nth, persistent), 0);
+				rc = hvo_hugepage_restore(m, pfn);
+				hvo_fail_page_alloc(m, 0, false);
+				after = tu_read_struct_pages(m, pfn, bytes);
+				if (rc) {
+					assert_int_equal(rc, -ENOMEM);
+					if (memcmp(before, after, bytes))
+						fail_msg("%s: restore failing at allocation %u%s changed a struct page",
+							 specs[i], nth, persistent ? " (persistent)" : "");
+				}
+				free(before);
+				free(after);
+				tu_assert_check(m);
+				hvo_machine_free(m);
+			}
+		}
+	}
+}
+
+/*
+ * keep2 walks from the second vmemmap page, which it keeps: a failure at
+ * the 2nd PTE step rolls back a walk that has put nothing on the list yet
+ * (an optimize of a hugepage grown with HVO off, so nothing else has).
+ * Under UBSan this once added an offset to a NULL list.
+ */
+static void
+test_keep2_rollback_first_step(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,hvo=keep2");
+	uint64_t size = UINT64_C(2) << 20, pfn, bytes = 512 * 64;
+	uint64_t *before, *after;
+
+	(void)state;
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, size, 1), 0);
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_KEEP2), 0);
+	assert_int_equal(hvo_hugepage_pfn(m, size, 0, &pfn), 0);
+	before = tu_read_struct_pages(m, pfn, bytes);
+	for (unsigned nth = 1; nth <= 3; nth++) {
+		assert_int_equal(hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PTE, nth, false), 0);
+		assert_int_equal(hvo_hugepage_optimize(m, pfn), -ENOMEM);
+		after = tu_read_struct_pages(m, pfn, bytes);
+		assert_memory_equal(before, after, bytes);
+		free(after);
+		tu_assert_check(m);
+	}
+	hvo_fail_vmemmap(m, HVO_FAIL_VMEMMAP_PTE, 0, false);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	free(before);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * A sharedtail optimize that fails at its head-page allocation keeps the
+ * shared tail page it allocated first, as the 2026 kernel does
+ * (vmemmap_get_tail() keeps the page of a (zone, order) for good); the
+ * next optimize of that zone and order uses it and allocates no other.
+ */
+static void
+test_sharedtail_failed_optimize_keeps_tail(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,hvo=sharedtail");
+	uint64_t size = UINT64_C(2) << 20, pfn;
+	uint64_t vm0, free0;
+
+	(void)state;
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, size, 1), 0);
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_SHAREDTAIL), 0);
+	assert_int_equal(hvo_hugepage_pfn(m, size, 0, &pfn), 0);
+	vm0 = tu_pages(m, HVO_PAGES_VMEMMAP);
+	free0 = tu_pages(m, HVO_PAGES_FREE);
+	/* The 1st allocation is the shared tail, the 2nd the new head. */
+	assert_int_equal(hvo_fail_page_alloc(m, 2, false), 0);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), -ENOMEM);
+	hvo_fail_page_alloc(m, 0, false);
+	assert_int_equal(tu_pages(m, HVO_PAGES_VMEMMAP), vm0 + 1);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), free0 - 1);
+	tu_assert_check(m);
+	/* The retry reuses it: one new head page, 8 old pages freed. */
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	assert_int_equal(tu_pages(m, HVO_PAGES_VMEMMAP), vm0 + 1 + 1 - 8);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -1626,6 +1745,9 @@ main(void)
 		cmocka_unit_test(test_rollback_corrupts_head),
 		cmocka_unit_test(test_restore_sanity),
 		cmocka_unit_test(test_restore_needs_memory),
+		cmocka_unit_test(test_failed_restore_changes_nothing),
+		cmocka_unit_test(test_keep2_rollback_first_step),
+		cmocka_unit_test(test_sharedtail_failed_optimize_keeps_tail),
 		cmocka_unit_test(test_restore_tail_mapping_free_checks),
 		cmocka_unit_test(test_restore_tail_mapping_checks_catch_corruption),
 		cmocka_unit_test(test_batch_split_enomem),

@@ -497,7 +497,11 @@ hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn);
 /**
  * Optimize (or restore) the vmemmap of one free hugepage, with the
  * single-folio TLB flushes. Restoring needs memory: -ENOMEM leaves the
- * hugepage optimized. An optimize that fails leaves it exactly as before.
+ * hugepage optimized and its struct pages as they were. An optimize that
+ * fails leaves the hugepage exactly as before, with one exception the
+ * kernel makes too: with sharedtail, the shared tail page of the
+ * hugepage's (zone, order), once allocated, stays (vmemmap_get_tail()
+ * keeps it for every later hugepage), even if this optimize then failed.
  *
  * @return 0, -EINVAL (not a hugepage; not optimizable), -EBUSY (in use),
  *         -ENOMEM.

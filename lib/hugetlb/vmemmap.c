@@ -299,7 +299,13 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			return 0;
 	} else if (walk->nr_walked == 0) {
 		walk->vmemmap_tail = src; /* the reuse page */
-		return 0;
+		/*
+		 * Every page is allocated by now: only now may the head page
+		 * change, so a restore that fails for memory changes nothing.
+		 */
+		if (walk->reset)
+			folio_reset_hugetlb_cgroup(m, walk->reset->head_pfn);
+		return machine_oops_rc(m, 0);
 	} else if (src != walk->vmemmap_tail) {
 		return VMEMMAP_BUG(m, -EFAULT,
 				   "vmemmap_restore_pte: the PTE of 0x%" PRIx64 " maps pfn 0x%" PRIx64 ", not the reuse page 0x%" PRIx64,
@@ -385,8 +391,12 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 	*tail = walk.vmemmap_tail;
 	if (rc && walk.nr_walked) {
 		uint64_t done = start + walk.nr_walked * m->arch.page_size;
+		/*
+		 * What this walk put on the list; none yet (and perhaps no
+		 * list at all) when only a kept first page was walked.
+		 */
 		struct pfn_list back = {
-			.pfn = list->pfn + first,
+			.pfn = list->n > first ? list->pfn + first : NULL,
 			.n = list->n - first,
 		};
 		struct vmemmap_remap_walk undo = {
@@ -563,19 +573,22 @@ fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 }
 
 /*
- * Rebuilding tails from a copy of the head page would copy page[3]'s
- * _hugetlb_cgroup (which overlays ->mapping) into tail slots: reset it to
- * TAIL_MAPPING first (restore-tail-mapping, doc/KERNEL-BUGS.md). The walk catches the head page as the reuse
- * page and rebuilds the rest from it.
+ * The walk catches the head page as the reuse page and rebuilds the rest
+ * from it. Rebuilding tails from a copy of the head page would copy
+ * page[3]'s _hugetlb_cgroup (which overlays ->mapping) into tail slots, so
+ * the walk resets it to TAIL_MAPPING first (restore-tail-mapping,
+ * doc/KERNEL-BUGS.md) -- once every page is allocated, so that a restore
+ * that fails for memory leaves the struct pages as they were.
  */
 static int
 fakehead_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 		 struct vmemmap_plan *p)
 {
 	p->reset_struct_pages = true;
+	(void)m;
+	(void)hp;
 	p->nr_pages = h->vmemmap_pages - 1;
-	folio_reset_hugetlb_cgroup(m, hp->pfn);
-	return machine_oops_rc(m, 0);
+	return 0;
 }
 
 /*
