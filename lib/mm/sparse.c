@@ -6,8 +6,8 @@
 #include "mmu/mmu.h"
 
 void
-section_memmap_span(const struct hvo_machine *m, pfn_t pfn, uint64_t *start,
-		    uint64_t *end)
+section_memmap_span(const struct hvo_machine *m, pfn_t pfn, kva_t *start,
+		    kva_t *end)
 {
 	uint64_t first = round_down64(pfn, pages_per_section(m));
 
@@ -67,7 +67,7 @@ vmemmap_base_init(struct hvo_machine *m)
 
 /* One vmemmap page from memblock, as vmemmap_alloc_block(). */
 static int
-vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, uint64_t *pa)
+vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, phys_addr_t *pa)
 {
 	int rc = memblock_phys_alloc(&m->memblock, size, size, 0, pa);
 
@@ -80,7 +80,7 @@ vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, uint64_t *pa)
 
 /* vmemmap_populate_basepages(): a PTE per vmemmap page not yet mapped. */
 static int
-vmemmap_populate_basepages(struct hvo_machine *m, uint64_t start, uint64_t end)
+vmemmap_populate_basepages(struct hvo_machine *m, kva_t start, kva_t end)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -110,7 +110,7 @@ vmemmap_populate_basepages(struct hvo_machine *m, uint64_t start, uint64_t end)
  * a multiple of PMD_SIZE) covers us; without a block, fall back to pages.
  */
 static int
-vmemmap_populate_hugepages(struct hvo_machine *m, uint64_t start, uint64_t end)
+vmemmap_populate_hugepages(struct hvo_machine *m, kva_t start, kva_t end)
 {
 	const struct hvo_arch *a = &m->arch;
 	unsigned pmd = pmd_depth(m);

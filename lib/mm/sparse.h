@@ -46,7 +46,7 @@ sparse_init(struct hvo_machine *m);
 
 /* The VA span [start, end) of the struct pages of the section of @pfn. */
 void
-section_memmap_span(const struct hvo_machine *m, pfn_t pfn, uint64_t *start,
-		    uint64_t *end);
+section_memmap_span(const struct hvo_machine *m, pfn_t pfn, kva_t *start,
+		    kva_t *end);
 
 #endif /* HVO_SPARSE_H */

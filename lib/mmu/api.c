@@ -23,7 +23,7 @@ prot_valid(enum hvo_prot prot)
 }
 
 HVO_EXPORT int
-hvo_walk(struct hvo_machine *m, uint64_t va, struct hvo_walk *out)
+hvo_walk(struct hvo_machine *m, kva_t va, struct hvo_walk *out)
 {
 	const struct hvo_arch *a;
 	struct pt_walk w;
@@ -116,7 +116,7 @@ hvo_entry_describe(const struct hvo_machine *m, unsigned level, uint64_t entry,
 }
 
 HVO_EXPORT int
-hvo_map(struct hvo_machine *m, uint64_t va, uint64_t pa, uint64_t size,
+hvo_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, uint64_t size,
 	enum hvo_prot prot)
 {
 	int depth;
@@ -135,7 +135,7 @@ hvo_map(struct hvo_machine *m, uint64_t va, uint64_t pa, uint64_t size,
 }
 
 HVO_EXPORT int
-hvo_unmap(struct hvo_machine *m, uint64_t va)
+hvo_unmap(struct hvo_machine *m, kva_t va)
 {
 	if (!m)
 		return -EINVAL;
@@ -143,7 +143,7 @@ hvo_unmap(struct hvo_machine *m, uint64_t va)
 }
 
 HVO_EXPORT int
-hvo_split(struct hvo_machine *m, uint64_t va)
+hvo_split(struct hvo_machine *m, kva_t va)
 {
 	if (!m)
 		return -EINVAL;
@@ -151,7 +151,7 @@ hvo_split(struct hvo_machine *m, uint64_t va)
 }
 
 HVO_EXPORT int
-hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot)
+hvo_protect(struct hvo_machine *m, kva_t va, enum hvo_prot prot)
 {
 	if (!m)
 		return -EINVAL;
@@ -162,7 +162,7 @@ hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot)
 }
 
 HVO_EXPORT int
-hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
+hvo_kread64(struct hvo_machine *m, kva_t va, uint64_t *val)
 {
 	if (!m)
 		return -EINVAL;
@@ -172,7 +172,7 @@ hvo_kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
 }
 
 HVO_EXPORT int
-hvo_kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
+hvo_kwrite64(struct hvo_machine *m, kva_t va, uint64_t val)
 {
 	if (!m)
 		return -EINVAL;
@@ -180,7 +180,7 @@ hvo_kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
 }
 
 HVO_EXPORT int
-hvo_flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end)
+hvo_flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end)
 {
 	if (!m)
 		return -EINVAL;

@@ -43,7 +43,7 @@ pt_count_read(struct hvo_machine *m, unsigned depth)
 
 /* Read the entry at entry_pa of a table at @depth (counted). */
 static inline uint64_t
-pt_get(struct hvo_machine *m, unsigned depth, uint64_t entry_pa)
+pt_get(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa)
 {
 	uint64_t v;
 
@@ -59,7 +59,7 @@ pt_get(struct hvo_machine *m, unsigned depth, uint64_t entry_pa)
  * (check.bbm) -- and still done, as the kernel's HVO does.
  */
 void
-pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val);
+pt_set(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa, uint64_t val);
 
 /*
  * Fill the table at @table, not yet reachable, with leaves of @depth that
@@ -70,7 +70,7 @@ pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val);
  */
 void
 pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
-	      uint64_t pa, pgprot_t prot);
+	      phys_addr_t pa, pgprot_t prot);
 
 /*
  * The kernel's page-table vocabulary (include/linux/pgtable.h) on this
@@ -122,15 +122,15 @@ pmd_depth(const struct hvo_machine *m)
 
 /* The slot of @va in the table at @table_pa of @depth. */
 static inline uint64_t
-pt_offset(const struct hvo_arch *a, unsigned depth, uint64_t table_pa,
-	  uint64_t va)
+pt_offset(const struct hvo_arch *a, unsigned depth, phys_addr_t table_pa,
+	  kva_t va)
 {
 	return table_pa + (uint64_t)arch_level_index(a, depth, va) * 8;
 }
 
 /* The address after @addr's PMD-sized piece, or @end if that comes first. */
 static inline uint64_t
-pmd_addr_end(const struct hvo_machine *m, uint64_t addr, uint64_t end)
+pmd_addr_end(const struct hvo_machine *m, kva_t addr, kva_t end)
 {
 	uint64_t size = arch_level_size(&m->arch, pmd_depth(m));
 	uint64_t next = (addr & ~(size - 1)) + size;
@@ -139,7 +139,7 @@ pmd_addr_end(const struct hvo_machine *m, uint64_t addr, uint64_t end)
 }
 
 static inline uint64_t
-pgd_offset_k(const struct hvo_machine *m, uint64_t addr)
+pgd_offset_k(const struct hvo_machine *m, kva_t addr)
 {
 	return pt_offset(&m->arch, 0, m->pgd_pa, addr);
 }
@@ -151,7 +151,7 @@ pgd_offset_k(const struct hvo_machine *m, uint64_t addr)
  */
 static inline uint64_t
 pt_level_offset(struct hvo_machine *m, enum pt_role role, uint64_t parentp,
-		uint64_t addr)
+		kva_t addr)
 {
 	int depth = pt_role_depth(m, role);
 	uint64_t e;
@@ -164,26 +164,26 @@ pt_level_offset(struct hvo_machine *m, enum pt_role role, uint64_t parentp,
 }
 
 static inline uint64_t
-p4d_offset(struct hvo_machine *m, uint64_t pgdp, uint64_t addr)
+p4d_offset(struct hvo_machine *m, uint64_t pgdp, kva_t addr)
 {
 	return pt_level_offset(m, PT_P4D, pgdp, addr);
 }
 
 static inline uint64_t
-pud_offset(struct hvo_machine *m, uint64_t p4dp, uint64_t addr)
+pud_offset(struct hvo_machine *m, uint64_t p4dp, kva_t addr)
 {
 	return pt_level_offset(m, PT_PUD, p4dp, addr);
 }
 
 static inline uint64_t
-pmd_offset(struct hvo_machine *m, uint64_t pudp, uint64_t addr)
+pmd_offset(struct hvo_machine *m, uint64_t pudp, kva_t addr)
 {
 	return pt_level_offset(m, PT_PMD, pudp, addr);
 }
 
 /* pmd_off_k(): the PMD slot of @addr in the kernel page table. */
 static inline uint64_t
-pmd_off_k(struct hvo_machine *m, uint64_t addr)
+pmd_off_k(struct hvo_machine *m, kva_t addr)
 {
 	return pmd_offset(m, pud_offset(m, p4d_offset(m, pgd_offset_k(m, addr),
 						      addr), addr), addr);
@@ -191,7 +191,7 @@ pmd_off_k(struct hvo_machine *m, uint64_t addr)
 
 /* @pmdp must point at a table (not none, not a leaf). */
 static inline uint64_t
-pte_offset_kernel(struct hvo_machine *m, uint64_t pmdp, uint64_t addr)
+pte_offset_kernel(struct hvo_machine *m, uint64_t pmdp, kva_t addr)
 {
 	return pt_level_offset(m, PT_PTE, pmdp, addr);
 }
@@ -204,14 +204,14 @@ ptep_get(struct hvo_machine *m, uint64_t ptep)
 
 /* Like the kernel's, @addr only names the page; nothing is flushed. */
 static inline void
-set_pte_at(struct hvo_machine *m, uint64_t addr, uint64_t ptep, pte_t pte)
+set_pte_at(struct hvo_machine *m, kva_t addr, uint64_t ptep, pte_t pte)
 {
 	(void)addr;
 	pt_set(m, pte_depth(m), ptep, pte);
 }
 
 static inline pte_t
-pfn_pte(const struct hvo_machine *m, uint64_t pfn, pgprot_t prot)
+pfn_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -220,7 +220,7 @@ pfn_pte(const struct hvo_machine *m, uint64_t pfn, pgprot_t prot)
 
 /* The kernel's takes a struct page; pages here are named by their pfn. */
 static inline pte_t
-mk_pte(const struct hvo_machine *m, uint64_t pfn, pgprot_t prot)
+mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 {
 	return pfn_pte(m, pfn, prot);
 }
@@ -246,7 +246,7 @@ pmd_pfn(const struct hvo_machine *m, pmd_t pmd)
 
 /* Point the PMD at @pmdp at the PTE table at @table_pa (counted, live). */
 static inline void
-pmd_populate_kernel(struct hvo_machine *m, uint64_t pmdp, uint64_t table_pa)
+pmd_populate_kernel(struct hvo_machine *m, uint64_t pmdp, phys_addr_t table_pa)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -259,22 +259,22 @@ pmd_populate_kernel(struct hvo_machine *m, uint64_t pmdp, uint64_t table_pa)
  * checker's own walks are not).
  */
 int
-pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted);
+pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 
 /* The physical page @va translates to, or -EFAULT. Not counted. */
 int
-pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable);
+pt_lookup(struct hvo_machine *m, kva_t va, phys_addr_t *pa, bool *writable);
 
 /* The pfn @va translates to, 0 if unmapped. Not counted. */
 uint64_t
-pfn_of_va(struct hvo_machine *m, uint64_t va);
+pfn_of_va(struct hvo_machine *m, kva_t va);
 
 /*
  * Map [va, va + level size) at @depth to @pa with @prot, allocating missing
  * tables. -EINVAL, -EEXIST or -ENOMEM.
  */
 int
-pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
+pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
        pgprot_t prot);
 
 /* The depth whose leaves are @size bytes, or -1. */
@@ -282,7 +282,7 @@ int
 pt_depth_for_size(const struct hvo_arch *a, uint64_t size);
 
 int
-pt_unmap(struct hvo_machine *m, uint64_t va);
+pt_unmap(struct hvo_machine *m, kva_t va);
 
 /*
  * Replace the block mapping @va by a table of next-level leaves with @prot,
@@ -290,14 +290,14 @@ pt_unmap(struct hvo_machine *m, uint64_t va);
  * alloc_pagetable() (core's hook). -EINVAL, -ENOENT or -ENOMEM.
  */
 int
-pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot);
+pt_split(struct hvo_machine *m, kva_t va, bool keep_prot, pgprot_t prot);
 
 int
-pt_protect(struct hvo_machine *m, uint64_t va, pgprot_t prot);
+pt_protect(struct hvo_machine *m, kva_t va, pgprot_t prot);
 
 /* TLB maintenance, with the arch's flush ceiling. */
 void
-flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end);
+flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end);
 
 void
 flush_tlb_all(struct hvo_machine *m);
@@ -305,7 +305,7 @@ flush_tlb_all(struct hvo_machine *m);
 /* phys_filler callbacks: forget every translation of a frame that now
  * has a page of its own; say which host pages the TLB can still reach. */
 void
-tlb_unshare_pfn(void *ctx, uint64_t pfn);
+tlb_unshare_pfn(void *ctx, pfn_t pfn);
 
 void
 tlb_mark_live(void *ctx);
@@ -326,12 +326,12 @@ tlb_invalidate_all(struct tlb *t);
  * fault counted and *rc set (-EINVAL or -EFAULT).
  */
 void *
-kaccess_slow(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
+kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc);
 
 /* Host address for @size bytes at @va (size-aligned, within one page). */
 static inline void *
-kaccess(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
+kaccess(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	int *rc)
 {
 	struct tlb_entry *e = tlb_slot(&m->tlb, va);
@@ -346,7 +346,7 @@ kaccess(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
 }
 
 static inline int
-kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
+kread64(struct hvo_machine *m, kva_t va, uint64_t *val)
 {
 	int rc = -EFAULT;
 	void *p = kaccess(m, va, 8, false, &rc);
@@ -360,7 +360,7 @@ kread64(struct hvo_machine *m, uint64_t va, uint64_t *val)
 }
 
 static inline int
-kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
+kwrite64(struct hvo_machine *m, kva_t va, uint64_t val)
 {
 	int rc = -EFAULT;
 	void *p = kaccess(m, va, 8, true, &rc);
@@ -372,7 +372,7 @@ kwrite64(struct hvo_machine *m, uint64_t va, uint64_t val)
 }
 
 static inline int
-kread32(struct hvo_machine *m, uint64_t va, uint32_t *val)
+kread32(struct hvo_machine *m, kva_t va, uint32_t *val)
 {
 	int rc = -EFAULT;
 	void *p = kaccess(m, va, 4, false, &rc);
@@ -386,7 +386,7 @@ kread32(struct hvo_machine *m, uint64_t va, uint32_t *val)
 }
 
 static inline int
-kwrite32(struct hvo_machine *m, uint64_t va, uint32_t val)
+kwrite32(struct hvo_machine *m, kva_t va, uint32_t val)
 {
 	int rc = -EFAULT;
 	void *p = kaccess(m, va, 4, true, &rc);
@@ -403,7 +403,7 @@ kwrite32(struct hvo_machine *m, uint64_t va, uint32_t val)
  * a host page; NULL otherwise. Nothing is filled, counted or cached.
  */
 static inline const uint8_t *
-kaddr_hint(struct hvo_machine *m, uint64_t va)
+kaddr_hint(struct hvo_machine *m, kva_t va)
 {
 	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
 	uint64_t pa;
@@ -421,7 +421,7 @@ kaddr_hint(struct hvo_machine *m, uint64_t va)
  * that page would take. NULL with *rc on a fault.
  */
 void *
-kmap_page(struct hvo_machine *m, uint64_t va, bool write, int *rc);
+kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc);
 
 /* Check that no cached translation differs from the page table. */
 int

@@ -10,7 +10,7 @@
 #include "mmu/mmu.h"
 
 void
-pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
+pt_set(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa, uint64_t val)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t *p = phys_to_host(&m->phys, entry_pa);
@@ -39,7 +39,7 @@ pt_set(struct hvo_machine *m, unsigned depth, uint64_t entry_pa, uint64_t val)
 
 void
 pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
-	      uint64_t pa, pgprot_t prot)
+	      phys_addr_t pa, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t *entries = phys_to_host(&m->phys, table);
@@ -54,7 +54,7 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
 
 /* The memo slot of @va's region, and its key. */
 static struct pwc_entry *
-pwc_slot(struct hvo_machine *m, uint64_t va, uint64_t *key)
+pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
 {
 	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
 
@@ -86,7 +86,7 @@ pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
 }
 
 int
-pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
+pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t table = m->pgd_pa, key;
@@ -156,7 +156,7 @@ pt_walk(struct hvo_machine *m, uint64_t va, struct pt_walk *w, bool counted)
 }
 
 int
-pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable)
+pt_lookup(struct hvo_machine *m, kva_t va, phys_addr_t *pa, bool *writable)
 {
 	struct pt_walk w;
 
@@ -172,7 +172,7 @@ pt_lookup(struct hvo_machine *m, uint64_t va, uint64_t *pa, bool *writable)
 }
 
 uint64_t
-pfn_of_va(struct hvo_machine *m, uint64_t va)
+pfn_of_va(struct hvo_machine *m, kva_t va)
 {
 	uint64_t pa = 0;
 
@@ -190,7 +190,7 @@ pt_depth_for_size(const struct hvo_arch *a, uint64_t size)
 }
 
 int
-pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
+pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
        pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
@@ -255,7 +255,7 @@ pt_map(struct hvo_machine *m, uint64_t va, uint64_t pa, unsigned depth,
 
 /* Walk to the leaf that maps @va; -EINVAL or -ENOENT with a reason. */
 static int
-pt_find_leaf(struct hvo_machine *m, uint64_t va, struct pt_walk *w)
+pt_find_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w)
 {
 	if (pt_walk(m, va, w, true))
 		return machine_err(m, -EINVAL,
@@ -272,7 +272,7 @@ pt_find_leaf(struct hvo_machine *m, uint64_t va, struct pt_walk *w)
 }
 
 int
-pt_unmap(struct hvo_machine *m, uint64_t va)
+pt_unmap(struct hvo_machine *m, kva_t va)
 {
 	struct pt_walk w;
 	int rc = pt_find_leaf(m, va, &w);
@@ -290,7 +290,7 @@ pt_unmap(struct hvo_machine *m, uint64_t va)
 }
 
 int
-pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
+pt_split(struct hvo_machine *m, kva_t va, bool keep_prot, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_walk w;
@@ -322,7 +322,7 @@ pt_split(struct hvo_machine *m, uint64_t va, bool keep_prot, pgprot_t prot)
 }
 
 int
-pt_protect(struct hvo_machine *m, uint64_t va, pgprot_t prot)
+pt_protect(struct hvo_machine *m, kva_t va, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_walk w;

@@ -43,7 +43,7 @@ tlb_invalidate_all(struct tlb *t)
 }
 
 static void
-trace_flush(struct hvo_machine *m, uint64_t start, uint64_t end, bool all)
+trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
 {
 	struct hvo_event ev = {
 		.kind = HVO_EVENT_TLB_FLUSH,
@@ -68,7 +68,7 @@ __flush_tlb_all(struct hvo_machine *m)
 }
 
 void
-tlb_unshare_pfn(void *ctx, uint64_t pfn)
+tlb_unshare_pfn(void *ctx, pfn_t pfn)
 {
 	struct hvo_machine *m = ctx;
 	struct tlb *t = &m->tlb;
@@ -109,7 +109,7 @@ flush_tlb_all(struct hvo_machine *m)
 
 /* flush_tlb_one_kernel(): drop the translation of one page. */
 static void
-flush_tlb_one_kernel(struct hvo_machine *m, uint64_t va)
+flush_tlb_one_kernel(struct hvo_machine *m, kva_t va)
 {
 	struct tlb *t = &m->tlb;
 	struct tlb_entry *e = tlb_slot(t, va);
@@ -127,7 +127,7 @@ flush_tlb_one_kernel(struct hvo_machine *m, uint64_t va)
 }
 
 void
-flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end)
+flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t va = start & m->tlb.page_mask;
@@ -148,7 +148,7 @@ flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start, uint64_t end)
 
 /* Name the fault for the reason text. */
 static int
-kfault(struct hvo_machine *m, enum hvo_counter_id id, uint64_t va,
+kfault(struct hvo_machine *m, enum hvo_counter_id id, kva_t va,
        const char *what)
 {
 	struct hvo_event ev = {
@@ -168,7 +168,7 @@ kfault(struct hvo_machine *m, enum hvo_counter_id id, uint64_t va,
  * page the entry is still filled for loads, as hardware would cache it.
  */
 static struct tlb_entry *
-tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
+tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
@@ -257,7 +257,7 @@ tlb_fill(struct hvo_machine *m, uint64_t va, bool write, int *rc)
  * and reported.
  */
 static void
-tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, uint64_t va,
+tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, kva_t va,
 	      bool write)
 {
 	uint64_t pa;
@@ -273,7 +273,7 @@ tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, uint64_t va,
 }
 
 void *
-kaccess_slow(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
+kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc)
 {
 	struct tlb *t = &m->tlb;
@@ -316,7 +316,7 @@ kaccess_slow(struct hvo_machine *m, uint64_t va, unsigned size, bool write,
 }
 
 void *
-kmap_page(struct hvo_machine *m, uint64_t va, bool write, int *rc)
+kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc)
 {
 	uint8_t *p = kaccess(m, va & m->tlb.page_mask, 8, write, rc);
 
