@@ -32,7 +32,7 @@ free_list_head_va(const struct hvo_machine *m, enum zone_type z,
 }
 
 /* Write a link of the list: a struct page's lru, or the head in the zone. */
-static void
+static inline void
 set_link(struct hvo_machine *m, struct free_area *area, kva_t head_va,
 	 kva_t node, bool prev, uint64_t val)
 {
@@ -41,10 +41,8 @@ set_link(struct hvo_machine *m, struct free_area *area, kva_t head_va,
 			area->prev = val;
 		else
 			area->next = val;
-	} else if (prev) {
-		set_page_lru_prev(m, lru_to_page(m, node), val);
 	} else {
-		set_page_lru_next(m, lru_to_page(m, node), val);
+		list_store(m, node, prev, val);
 	}
 }
 

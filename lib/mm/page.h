@@ -264,6 +264,20 @@ set_page_lru_prev(struct hvo_machine *m, page_t page, uint64_t prev)
 	page_store64(m, page, page_layout(m)->lru_prev, prev);
 }
 
+/*
+ * A store to the list_head at @node (next, or prev with @prev), which a
+ * list link names by its address -- page->lru of some struct page -- as
+ * the kernel's list_add() writes next->prev through the pointer.
+ */
+static inline void
+list_store(struct hvo_machine *m, kva_t node, bool prev, uint64_t v)
+{
+	int rc = kwrite64(m, node + (prev ? 8 : 0), v);
+
+	if (unlikely(rc))
+		machine_oops(m, rc);
+}
+
 /* The address of page->lru itself (what list links point at), and back. */
 static inline kva_t
 page_lru_va(const struct hvo_machine *m, page_t page)
