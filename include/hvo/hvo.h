@@ -569,13 +569,21 @@ hvo_hugepage_pfn(struct hvo_machine *m, uint64_t size, uint64_t i,
 
 /** What a vmemmap fault injection targets. */
 enum hvo_fail_point {
-	HVO_FAIL_VMEMMAP_PMD = 0, /**< the n-th PMD split */
-	HVO_FAIL_VMEMMAP_PTE,     /**< the n-th PTE step of a remap */
+	HVO_FAIL_VMEMMAP_PMD = 0, /**< the n-th PMD split (a kernel failure point) */
+	HVO_FAIL_VMEMMAP_PTE,     /**< the n-th PTE step of a remap (libhvo's own) */
 };
 
 /**
  * Make the @p nth event of @p point fail (from now on; 0 turns it off),
  * or every one from the nth on with @p persistent.
+ *
+ * Where the points come from: a PMD split can fail in the kernel (it
+ * allocates a page-table page), as can every page allocation
+ * (hvo_fail_page_alloc()). A PTE step cannot: no released kernel's PTE
+ * callback can fail (6.12's and the 2026 design's remap and restore PTE
+ * callbacks return nothing that stops the walk). HVO_FAIL_VMEMMAP_PTE is
+ * libhvo's own point, kept to exercise the rollback at every step; a
+ * failure it causes is one no real kernel can have.
  * @return 0 or -EINVAL (an unknown @p point).
  */
 int

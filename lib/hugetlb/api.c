@@ -219,7 +219,7 @@ hvo_hugepage_restore(struct hvo_machine *m, pfn_t pfn)
 
 	if (rc)
 		return rc;
-	return machine_oops_take(m, hugetlb_vmemmap_restore_folio(m, h, hp));
+	return machine_oops_take(m, hugetlb_restore_folio(m, h, hp));
 }
 
 HVO_EXPORT int

@@ -102,6 +102,18 @@ folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn)
 	set_folio_hugetlb_cgroup(m, pfn_to_page(m, pfn), TAIL_MAPPING);
 }
 
+int
+hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
+		      struct huge_page *hp)
+{
+	bool fake = hp->variant == HVO_VARIANT_FAKEHEAD;
+	int rc = hugetlb_vmemmap_restore_folio(m, h, hp);
+
+	if (!rc && fake)
+		hp->cgroup_reset = true;
+	return rc;
+}
+
 unsigned
 variant_kept_pages(enum hvo_variant v)
 {
@@ -376,7 +388,7 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 	uint64_t nr = UINT64_C(1) << h->order, bad = 0;
 	uint8_t tpl[256];
 	const char *why;
-	int rc = hugetlb_vmemmap_restore_folio(m, h, hp);
+	int rc = hugetlb_restore_folio(m, h, hp);
 
 	if (rc)
 		return rc;
@@ -664,9 +676,151 @@ check_unreadable(struct hvo_machine *m, pfn_t pfn)
 }
 
 /*
+ * The folio rules: the struct pages that hold a pool hugepage's metadata
+ * read what prep_new_hugetlb_folio() wrote and what the pool's state
+ * implies, whichever vmemmap frames now lie behind them. A fixed number of
+ * struct pages per hugepage: the head, page[1] to page[3] and the tails in
+ * the head's vmemmap page (the page every variant keeps or copies).
+ * Each rule's reason names the hugepage, the struct page and the field.
+ */
+#define FOLIO_FAIL(m, rule, h, hp, i, field, got, want)			\
+	FAIL(m, rule ": the %s hugepage at pfn 0x%" PRIx64 ": struct page %u (pfn 0x%" PRIx64 ") %s is 0x%" PRIx64 ", expected 0x%" PRIx64, \
+	     (h)->name, (hp)->pfn, (unsigned)(i), (hp)->pfn + (i), field,	\
+	     (uint64_t)(got), (uint64_t)(want))
+
+static int
+check_folio_fields(struct hvo_machine *m, struct hstate *h,
+		   struct huge_page *hp)
+{
+	const struct page_layout *l = page_layout(m);
+	page_t head = pfn_to_page(m, hp->pfn);
+	uint64_t nr = UINT64_C(1) << h->order;
+	uint64_t zone_flags = (uint64_t)pfn_zone(m, hp->pfn) << ZONES_PGSHIFT;
+	bool has_mapping = l->mapping != PAGE_FIELD_ABSENT;
+	bool has_index = l->index != PAGE_FIELD_ABSENT;
+	bool opt = hp->variant != HVO_VARIANT_OFF;
+	uint64_t v, want, info;
+	uint64_t per_page;
+
+	/* The head: PG_head and its zone, the hugetlb type, no references. */
+	v = page_flags(m, head);
+	want = zone_flags | (UINT64_C(1) << PG_head);
+	if (machine_oopsed(m))
+		return check_unreadable(m, hp->pfn);
+	if (v != want)
+		return FOLIO_FAIL(m, "folio.head_flags", h, hp, 0, "flags", v, want);
+	v = page_type(m, head);
+	if (v != (uint32_t)PGTY_hugetlb << 24)
+		return FOLIO_FAIL(m, "folio.page_type", h, hp, 0, "page_type", v,
+				  (uint32_t)PGTY_hugetlb << 24);
+	/* A pool page holds no reference (libhvo's in_use takes none either). */
+	v = page_ref_count(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.refcount", h, hp, 0, "_refcount", v, 0);
+	/* HPG_vmemmap_optimized iff optimized; no other HPG flag is set. */
+	v = page_private(m, head);
+	want = opt ? UINT64_C(1) << HPG_vmemmap_optimized : 0;
+	if (v != want)
+		return FOLIO_FAIL(m, "folio.vmemmap_optimized", h, hp, 0,
+				  "private (HPG flags)", v, want);
+
+	/* page[1]: folio_set_order(), the mapcounts, _folio_nr_pages. */
+	v = folio_flags_1(m, head);
+	if (v != (zone_flags | h->order))
+		return FOLIO_FAIL(m, "folio.order", h, hp, 1, "_flags_1", v,
+				  zone_flags | h->order);
+	v = folio_large_mapcount(m, head);
+	if (v != UINT32_MAX)
+		return FOLIO_FAIL(m, "folio.mapcount", h, hp, 1, "_large_mapcount",
+				  v, UINT32_MAX);
+	v = folio_entire_mapcount(m, head);
+	if (v != UINT32_MAX)
+		return FOLIO_FAIL(m, "folio.mapcount", h, hp, 1, "_entire_mapcount",
+				  v, UINT32_MAX);
+	v = folio_mapped_and_pincount(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.pincount", h, hp, 1,
+				  "_nr_pages_mapped/_pincount", v, 0);
+	v = folio_nr_pages(m, head);
+	if (has_index && v != nr)
+		return FOLIO_FAIL(m, "folio.nr_pages", h, hp, 1, "_folio_nr_pages",
+				  v, nr);
+
+	/* page[2]: an empty _deferred_list points at itself both ways. */
+	want = folio_deferred_list_va(m, head);
+	v = folio_deferred_list_next(m, head);
+	if (has_mapping && v != want)
+		return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
+				  "_deferred_list.next", v, want);
+	v = folio_deferred_list_prev(m, head);
+	if (has_mapping && v != want)
+		return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
+				  "_deferred_list.prev", v, want);
+
+	/* page[3]: no subpool, no cgroups, no hwpoison list. */
+	v = folio_hugetlb_subpool(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.hugetlb_subpool", h, hp, 3,
+				  "_hugetlb_subpool", v, 0);
+	/*
+	 * _hugetlb_cgroup overlays ->mapping. The kernel never writes it for
+	 * HVO (274fe92de2c4 resets four struct pages of each copy, not the
+	 * head's page[3]), so 0 is always right. libhvo models that fix by
+	 * setting it to TAIL_MAPPING when a fakehead restore runs
+	 * (restore-tail-mapping, doc/KERNEL-BUGS.md), and it stays so
+	 * through later optimizes: TAIL_MAPPING is allowed once a fakehead
+	 * restore of this hugepage has completed, never before (a restore
+	 * that fails changes nothing).
+	 */
+	v = folio_hugetlb_cgroup(m, head);
+	if (v != 0 && (!hp->cgroup_reset || v != TAIL_MAPPING))
+		return FOLIO_FAIL(m, "folio.hugetlb_cgroup", h, hp, 3,
+				  hp->cgroup_reset ? "_hugetlb_cgroup (0 or TAIL_MAPPING)" :
+						     "_hugetlb_cgroup",
+				  v, 0);
+	v = folio_hugetlb_cgroup_rsvd(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.hugetlb_cgroup_rsvd", h, hp, 3,
+				  "_hugetlb_cgroup_rsvd", v, 0);
+	v = folio_hugetlb_hwpoison(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.hugetlb_hwpoison", h, hp, 3,
+				  "_hugetlb_hwpoison", v, 0);
+	if (machine_oopsed(m))
+		return check_unreadable(m, hp->pfn);
+
+	/*
+	 * prep_compound_tail(): the tails in the head's vmemmap page, which
+	 * no variant remaps, link to the head, and from page[4] on their
+	 * ->mapping is TAIL_MAPPING.
+	 */
+	per_page = (m->arch.page_size - (head & (m->arch.page_size - 1))) / l->size;
+	info = compound_info(m, head, h->order);
+	for (uint64_t i = 1; i < nr && i < per_page; i++) {
+		page_t page = folio_page(m, head, (unsigned)i);
+
+		v = page_compound_info(m, page);
+		if (machine_oopsed(m))
+			return check_unreadable(m, hp->pfn + i);
+		if (v != info)
+			return FOLIO_FAIL(m, "folio.tail_compound_info", h, hp, i,
+					  "compound_info", v, info);
+		if (i <= 3 || !has_mapping)
+			continue;
+		v = page_mapping(m, page);
+		if (machine_oopsed(m))
+			return check_unreadable(m, hp->pfn + i);
+		if (v != TAIL_MAPPING)
+			return FOLIO_FAIL(m, "folio.tail_mapping", h, hp, i,
+					  "mapping", v, TAIL_MAPPING);
+	}
+	return 0;
+}
+
+/*
  * Rule "hvo": the vmemmap of each optimized hugepage maps exactly as its
- * variant says, and every struct page of every hugepage resolves to its
- * head.
+ * variant says, its folio fields hold (the folio.* rules), and every struct
+ * page of every hugepage resolves to its head.
  */
 static int
 check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
@@ -674,6 +828,7 @@ check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 	const struct hvo_arch *a = &m->arch;
 	uint64_t start = pfn_to_page(m, hp->pfn), nr = UINT64_C(1) << h->order;
 	uint64_t kept = variant_kept_pages(hp->variant);
+	int rc;
 
 	for (uint64_t i = 0; hp->variant != HVO_VARIANT_OFF && i < h->vmemmap_pages; i++) {
 		uint64_t va = start + i * a->page_size, pa, want;
@@ -696,6 +851,9 @@ check_huge_page(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 				    pa >> a->page_shift, w ? "RW" : "RO", want,
 				    want_w ? "RW" : "RO");
 	}
+	rc = check_folio_fields(m, h, hp);
+	if (rc)
+		return rc;
 	for (uint64_t i = 0; i < nr; i++) {
 		page_t page = start + i * m->cfg.struct_page_size;
 		page_t head = compound_head(m, page);

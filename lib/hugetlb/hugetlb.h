@@ -27,6 +27,11 @@ struct huge_page {
 	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
 	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
 	bool bootmem;            /* came from memblock at boot */
+	/*
+	 * A fakehead restore of it completed: page[3]'s _hugetlb_cgroup may
+	 * read TAIL_MAPPING since (restore-tail-mapping, doc/KERNEL-BUGS.md).
+	 */
+	bool cgroup_reset;
 };
 
 /*
@@ -159,6 +164,14 @@ folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on);
  */
 void
 folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn);
+
+/*
+ * hugetlb_vmemmap_restore_folio(), remembering a completed fakehead
+ * restore for the checker (struct huge_page's cgroup_reset).
+ */
+int
+hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
+		      struct huge_page *hp);
 
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *

@@ -81,6 +81,13 @@ set_folio_mapped_and_pincount(struct hvo_machine *m, page_t head, uint64_t v)
 	set_page_mapping(m, folio_page(m, head, 1), v);
 }
 
+/* _folio_nr_pages over page[1].index (0 without index). */
+static inline uint64_t
+folio_nr_pages(struct hvo_machine *m, page_t head)
+{
+	return page_index(m, folio_page(m, head, 1));
+}
+
 static inline void
 set_folio_nr_pages(struct hvo_machine *m, page_t head, uint64_t nr)
 {
@@ -101,6 +108,13 @@ folio_deferred_list_next(struct hvo_machine *m, page_t head)
 	return page_lru_prev(m, folio_page(m, head, 2));
 }
 
+/* Its second link (prev), over page[2].mapping. */
+static inline uint64_t
+folio_deferred_list_prev(struct hvo_machine *m, page_t head)
+{
+	return page_mapping(m, folio_page(m, head, 2));
+}
+
 /* INIT_LIST_HEAD(&folio->_deferred_list); not there without mapping. */
 static inline void
 folio_init_deferred_list(struct hvo_machine *m, page_t head)
@@ -115,6 +129,12 @@ folio_init_deferred_list(struct hvo_machine *m, page_t head)
 }
 
 /* page[3]: the hugetlb fields. */
+static inline uint64_t
+folio_hugetlb_subpool(struct hvo_machine *m, page_t head)
+{
+	return page_lru_prev(m, folio_page(m, head, 3));
+}
+
 static inline void
 set_folio_hugetlb_subpool(struct hvo_machine *m, page_t head, uint64_t v)
 {
@@ -133,10 +153,22 @@ set_folio_hugetlb_cgroup(struct hvo_machine *m, page_t head, uint64_t v)
 	set_page_mapping(m, folio_page(m, head, 3), v);
 }
 
+static inline uint64_t
+folio_hugetlb_cgroup_rsvd(struct hvo_machine *m, page_t head)
+{
+	return page_index(m, folio_page(m, head, 3));
+}
+
 static inline void
 set_folio_hugetlb_cgroup_rsvd(struct hvo_machine *m, page_t head, uint64_t v)
 {
 	set_page_index(m, folio_page(m, head, 3), v);
+}
+
+static inline uint64_t
+folio_hugetlb_hwpoison(struct hvo_machine *m, page_t head)
+{
+	return page_private(m, folio_page(m, head, 3));
 }
 
 static inline void
