@@ -40,20 +40,14 @@
  * between (1G_SAMPLE below). Reading all 16 MiB of a 1G hugepage's struct
  * pages per case under ASan would take minutes per k.
  *
- * Known defects (issue 10) the sweep meets until they are fixed, skipped
- * with tu_skip_known() so that the output names them ("# SKIP"):
- * - defect 2: a fakehead restore that fails has changed page[3]'s
- *   _hugetlb_cgroup (the checker's folio.hugetlb_cgroup rule);
- * - defect 3: a keep2 optimize whose 2nd PTE step fails runs into
- *   undefined behaviour in the rollback; UBSan aborts. Those cases run the
- *   operation in a child process first and are skipped when it dies.
+ * Issue 10's defects 2 (a failed fakehead restore changed page[3]) and 3
+ * (keep2's rollback of a first PTE step) are fixed; the sweep holds every
+ * case to the rules above, with nothing skipped.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "testutil.h"
 
@@ -85,7 +79,7 @@ struct sweep {
 	struct hvo_hstate_info h;
 	uint64_t sp, page_size;
 	bool full_image; /* read every struct page byte (not for 1G) */
-	unsigned cases, skipped;
+	unsigned cases;
 };
 
 static uint64_t
@@ -290,34 +284,6 @@ empty(struct sweep *s, struct hvo_machine *m)
 	tu_assert_check(m);
 }
 
-/* Does the operation die (UBSan) with this fault? Known defect 3. */
-static bool
-dies(struct sweep *s, enum op op, enum point p, uint64_t k, bool persistent)
-{
-	pid_t pid;
-	int status = 0;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct hvo_machine *m = boot(s, op);
-		uint64_t pfn = 0;
-
-		if (op == OP_OPTIMIZE || op == OP_RESTORE)
-			hvo_hugepage_pfn(m, s->h.size, 0, &pfn);
-		/* The report goes nowhere: the parent names the defect. */
-		if (!freopen("/dev/null", "w", stderr))
-			_exit(2);
-		arm(m, p, k, persistent);
-		run_op(s, m, op, pfn);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 /*
  * One case: fault @p at @k. Returns whether the fault was met (the sweep
  * goes on while it is).
@@ -335,16 +301,6 @@ run_case(struct sweep *s, enum op op, enum point p, uint64_t k,
 	snprintf(what, sizeof(what), "%s, %s %" PRIu64 "%s", op_names[op],
 		 point_names[p], k, persistent ? " on" : "");
 	s->cases++;
-	/* Known defect 3: keep2's rollback after a failed 2nd PTE step. */
-	if (s->v == HVO_VARIANT_KEEP2 && p == PT_PTE && op != OP_SHRINK &&
-	    op != OP_RESTORE && dies(s, op, p, k, persistent)) {
-		char d[400];
-
-		snprintf(d, sizeof(d), "%s: %s", s->spec, what);
-		tu_skip_known("issue 10 defect 3 (keep2 optimize rollback UB when a PTE step fails)", d);
-		s->skipped++;
-		return true;
-	}
 	m = boot(s, op);
 	if (op == OP_OPTIMIZE || op == OP_RESTORE)
 		assert_int_equal(hvo_hugepage_pfn(m, s->h.size, 0, &pfn), 0);
@@ -356,19 +312,6 @@ run_case(struct sweep *s, enum op op, enum point p, uint64_t k,
 	injected = tu_counter(m, "fault.injected") - injected;
 
 	if (hvo_machine_check(m) != 0) {
-		if (s->v == HVO_VARIANT_FAKEHEAD && rc &&
-		    (op == OP_RESTORE || op == OP_SHRINK) &&
-		    !strncmp(hvo_machine_error(m), "folio.hugetlb_cgroup:", 21)) {
-			char d[400];
-
-			snprintf(d, sizeof(d), "%s: %s: %s", s->spec, what,
-				 hvo_machine_error(m));
-			tu_skip_known("issue 10 defect 2 (a failed fakehead restore resets page[3]'s _hugetlb_cgroup)", d);
-			s->skipped++;
-			image_free(&pre);
-			hvo_machine_free(m);
-			return injected != 0;
-		}
 		fail_msg("%s: %s: rc %d, check: %s", s->spec, what, rc,
 			 hvo_machine_error(m));
 	}
@@ -515,7 +458,7 @@ static void
 test_sweep(void **state)
 {
 	size_t preset = tu_preset_of(state);
-	unsigned cases = 0, skipped = 0;
+	unsigned cases = 0;
 
 	for (size_t vi = 0; vi < sizeof(variants) / sizeof(variants[0]); vi++) {
 		struct sweep s = { .v = variants[vi], .full_image = true };
@@ -544,10 +487,8 @@ test_sweep(void **state)
 			 hvo_variant_name(s.v));
 		sweep_one(&s, false);
 		cases += s.cases;
-		skipped += s.skipped;
 	}
-	print_message("# %s: %u cases, %u skipped (known defects)\n",
-		      hvo_preset_name(preset), cases, skipped);
+	print_message("# %s: %u cases\n", hvo_preset_name(preset), cases);
 }
 
 /*
@@ -557,7 +498,7 @@ test_sweep(void **state)
 static void
 test_sweep_1g(void **state)
 {
-	unsigned cases = 0, skipped = 0;
+	unsigned cases = 0;
 
 	if (strcmp(hvo_preset_name(tu_preset_of(state)), "x86_64-4l"))
 		return;
@@ -576,10 +517,8 @@ test_sweep_1g(void **state)
 		hvo_machine_free(m);
 		sweep_one(&s, true);
 		cases += s.cases;
-		skipped += s.skipped;
 	}
-	print_message("# 1G: %u cases, %u skipped (known defects)\n", cases,
-		      skipped);
+	print_message("# 1G: %u cases\n", cases);
 }
 
 int

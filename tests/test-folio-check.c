@@ -271,9 +271,8 @@ test_cgroup_after_restore(void **state)
 /*
  * Issue 10's defect 2, by its reproducer: a fakehead restore whose first
  * page allocation fails returns -ENOMEM and must leave the hugepage
- * optimized and its struct pages as they were. Until the fix lands the
- * checker catches page[3]'s _hugetlb_cgroup reset early, and the test
- * skips with that reason (tu_skip_known()); after it, it passes.
+ * optimized and its struct pages as they were; the checker's
+ * folio.hugetlb_cgroup rule would name page[3] if it changed.
  */
 static void
 test_failed_fakehead_restore(void **state)
@@ -288,13 +287,6 @@ test_failed_fakehead_restore(void **state)
 	assert_int_equal(hvo_fail_page_alloc(m, 1, false), 0);
 	assert_int_equal(hvo_hugepage_restore(m, pfn), -ENOMEM);
 	rc = hvo_machine_check(m);
-	if (rc == -EUCLEAN &&
-	    !strncmp(hvo_machine_error(m), "folio.hugetlb_cgroup: ", 22)) {
-		tu_skip_known("issue 10 defect 2 (a failed fakehead restore resets page[3]'s _hugetlb_cgroup)",
-			      hvo_machine_error(m));
-		hvo_machine_free(m);
-		return;
-	}
 	if (rc)
 		fail_msg("%s", hvo_machine_error(m));
 	hvo_machine_free(m);

@@ -742,12 +742,12 @@ test_restore_sanity(void **state)
 		set_pte_at(m, va, ptep, good);
 		assert_int_equal(hvo_flush_tlb_all(m), 0);
 		/*
-		 * A restore that fails must leave page[3] as it was (the
-		 * kernel never writes its _hugetlb_cgroup for HVO). libhvo's
-		 * fakehead restore resets it to TAIL_MAPPING before it can
-		 * fail (issue 10, defect 2): the checker names that, and
-		 * the test puts the word back to go on. Once the defect is
-		 * fixed the check passes here directly.
+		 * The fakehead walk resets page[3]'s _hugetlb_cgroup to
+		 * TAIL_MAPPING when it catches the reuse page, after every
+		 * page is allocated (so a restore that fails for memory
+		 * changes nothing) but before a later step can stop it, as
+		 * this broken PTE does. The kernel BUG()s here; the checker
+		 * names the word, and the test puts it back to go on.
 		 */
 		if (hvo_machine_check(m) != 0) {
 			uint64_t cg = page_va(m, pfn[0]) + 3 * 64 + MAPPING_OFFSET;

@@ -166,13 +166,6 @@ tu_run(const char *name, const struct CMUnitTest *tests, size_t n)
 	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
 }
 
-void
-tu_skip_known(const char *defect, const char *detail)
-{
-	printf("# SKIP %s: %s\n", defect, detail ? detail : "");
-	fflush(stdout);
-}
-
 size_t
 tu_preset_of(void **state)
 {

@@ -102,15 +102,6 @@ int
 tu_run_matrix(const char *group, const struct tu_matrix_test *tests,
 	      size_t n);
 
-/*
- * Skip a case that a known defect breaks: print "# SKIP <defect>: <detail>"
- * and let the case pass. (cmocka's skip() prints "not ok # SKIP" in TAP
- * mode, which Meson counts as a failure.) Grep the output for "# SKIP" to
- * list them; remove the call once the defect is fixed.
- */
-void
-tu_skip_known(const char *defect, const char *detail);
-
 /* In a matrix test: the preset index of this case. */
 size_t
 tu_preset_of(void **state);
