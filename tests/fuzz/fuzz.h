@@ -44,13 +44,14 @@ fuzz_fail(const char *fmt, ...);
 
 /*
  * Defects that are known and not fixed yet are kept out of the fuzzers'
- * way by guards, so that a run finds what is new; each guard names the
- * defect, and its reproducer is in tests/fuzz/known/. With HVO_FUZZ_KNOWN=1
- * in the environment the guards are off and the reproducers crash.
- * @return true if the guards are off.
+ * way by guards, so that a run finds what is new. Each guard has a name,
+ * and its reproducer is tests/fuzz/known/<target>/<name>. HVO_FUZZ_KNOWN
+ * in the environment turns guards off: a comma-separated list of names,
+ * or "all".
+ * @return true if the guard @p name is off.
  */
 bool
-fuzz_known_defects(void);
+fuzz_known(const char *name);
 
 struct hvo_machine;
 
@@ -58,8 +59,8 @@ struct hvo_machine;
  * Known defect: two adjacent RAM ranges whose boundary is not aligned to
  * the largest buddy block boot into a machine that fails its own check
  * ("accounting: an allocation runs past the end of RAM range 0";
- * known/spec/adjacent-ranges-unaligned). @return true if @p m has such
- * ranges and the guards are on: its check is skipped.
+ * guard adjacent-ranges-unaligned). @return true if @p m has such ranges
+ * and the guard is on: its check is skipped.
  */
 bool
 fuzz_known_adjacent_ranges(const struct hvo_machine *m);
