@@ -52,6 +52,13 @@
 #define MAX_HUGEPAGES 4096
 #define MAX_HSTATES 8
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_BUDDY (UINT64_C(1) << 10)
+#define KPF_COMPOUND_HEAD (UINT64_C(1) << 15)
+#define KPF_COMPOUND_TAIL (UINT64_C(1) << 16)
+#define KPF_HUGE (UINT64_C(1) << 17)
+#define KPF_NOPAGE (UINT64_C(1) << 20)
+#define KPF_RESERVED (UINT64_C(1) << 32)
 /* A failed optimize or restore compares at most this many bytes. */
 #define IMAGE_HEAD_BYTES (64 * 1024)
 #define IMAGE_TAIL_BYTES 4096
@@ -714,8 +721,6 @@ op_free_pages(struct run *r, struct fuzz_input *in)
 static bool
 known_kernel_allocation(struct run *r, uint64_t pfn, bool split0)
 {
-	const uint64_t BUDDY = UINT64_C(1) << 10, NOPAGE = UINT64_C(1) << 20;
-	const uint64_t RESERVED = UINT64_C(1) << 32;
 	uint64_t flags;
 
 	if (split0)
@@ -729,7 +734,7 @@ known_kernel_allocation(struct run *r, uint64_t pfn, bool split0)
 	if (hvo_kpageflags(r->m, pfn, &flags))
 		fail(r, "no kpageflags for pfn 0x%" PRIx64 ": %s", pfn,
 		     hvo_machine_error(r->m));
-	return !(flags & (BUDDY | NOPAGE | RESERVED));
+	return !(flags & (KPF_BUDDY | KPF_NOPAGE | KPF_RESERVED));
 }
 
 /* Free, split or free_contig what is not such an allocation: refused. */
@@ -1055,8 +1060,6 @@ op_fail_vmemmap(struct run *r, struct fuzz_input *in)
 static int
 op_kpageflags(struct run *r, struct fuzz_input *in)
 {
-	const uint64_t BUDDY = UINT64_C(1) << 10, HEAD = UINT64_C(1) << 15;
-	const uint64_t TAIL = UINT64_C(1) << 16, HUGE = UINT64_C(1) << 17;
 	uint64_t pfn = pick_pfn(r, in), flags;
 	long held = find_held(r, pfn);
 	unsigned h;
@@ -1067,14 +1070,15 @@ op_kpageflags(struct run *r, struct fuzz_input *in)
 
 		rc = hvo_kpageflags(r->m, pfn + off, &flags);
 		expect(r, rc, rc == 0, "kpageflags of a hugepage");
-		if ((flags & HUGE) == 0 || (flags & (off ? TAIL : HEAD)) == 0)
+		if (!(flags & KPF_HUGE) ||
+		    !(flags & (off ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD)))
 			fail(r, "kpageflags of hugepage 0x%" PRIx64 " + %" PRIu64 ": 0x%" PRIx64,
 			     pfn, off, flags);
 		return rc;
 	}
 	rc = hvo_kpageflags(r->m, pfn, &flags);
 	expect(r, rc, rc == 0, "kpageflags of any pfn");
-	if (held >= 0 && flags & (BUDDY | HUGE))
+	if (held >= 0 && flags & (KPF_BUDDY | KPF_HUGE))
 		fail(r, "kpageflags of allocated pfn 0x%" PRIx64 ": 0x%" PRIx64,
 		     pfn, flags);
 	return rc;
