@@ -95,7 +95,7 @@ for t in "${targets[@]}"; do
 	# What a run reached: libFuzzer's final statistics, and the ops
 	# fuzzer's count of operations.
 	grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|fuzz-ops:)' "$log" |
-		sed 's/^/  /' || true
+		awk '!seen[$0]++' | sed 's/^/  /' || true
 	grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: |.*runtime error)' "$log" |
 		head -5 | sed 's/^/  /' || true
 	ls "$artifacts"/"$t"-* 2>/dev/null | sed 's/^/  kept: /' || true
