@@ -112,10 +112,12 @@ phys_fini(struct phys *p);
 bool
 phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len);
 
+/* A pfn past the 64-bit address space is no frame, not a wrapped one. */
 static inline bool
 pfn_valid(const struct phys *p, uint64_t pfn)
 {
-	return phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
+	return pfn <= UINT64_MAX >> p->page_shift &&
+	       phys_is_ram(p, pfn << p->page_shift, UINT64_C(1) << p->page_shift);
 }
 
 /* @pfn's slot in its leaf @l. */
