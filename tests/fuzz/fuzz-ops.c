@@ -753,6 +753,15 @@ op_free_bogus(struct run *r, struct fuzz_input *in)
 		order++;
 	if (known_kernel_allocation(r, pfn, how % 3 == 1 && !order))
 		return 0;
+	/*
+	 * Known defect: hvo_free_pages() and hvo_free_contig() shift the pfn
+	 * to an address without checking that it fits: a pfn past the
+	 * address space wraps onto RAM, and its page_owner entry is read out
+	 * of bounds (free-pfn-overflow).
+	 */
+	if (how % 3 != 1 && pfn > UINT64_MAX >> r->g.page_shift &&
+	    !fuzz_known("free-pfn-overflow"))
+		return 0;
 	switch (how % 3) {
 	case 0:
 		rc = hvo_free_pages(r->m, pfn, order);
@@ -1077,7 +1086,9 @@ op_kpageflags(struct run *r, struct fuzz_input *in)
 		return rc;
 	}
 	rc = hvo_kpageflags(r->m, pfn, &flags);
-	expect(r, rc, rc == 0, "kpageflags of any pfn");
+	if (rc)
+		fail(r, "kpageflags of pfn 0x%" PRIx64 " returned %d: %s", pfn,
+		     rc, hvo_machine_error(r->m));
 	if (held >= 0 && flags & (KPF_BUDDY | KPF_HUGE))
 		fail(r, "kpageflags of allocated pfn 0x%" PRIx64 ": 0x%" PRIx64,
 		     pfn, flags);
