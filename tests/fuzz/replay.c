@@ -63,8 +63,8 @@ read_all(const char *path, uint8_t **data, size_t *size)
 static int
 run_file(const char *path)
 {
-	uint8_t *data;
-	size_t size;
+	uint8_t *data = NULL;
+	size_t size = 0;
 	int rc = read_all(path, &data, &size);
 
 	if (rc) {
