@@ -830,6 +830,9 @@ test_ranges(void **state)
 	assert_true(pfn_valid(&phys, second));
 	assert_true(pfn_valid(&phys, end - 1));
 	assert_false(pfn_valid(&phys, end));
+	/* Shifted to an address, these wrap onto RAM: they are no frames. */
+	assert_false(pfn_valid(&phys, first + (UINT64_C(1) << 52)));
+	assert_false(pfn_valid(&phys, UINT64_MAX - (UINT64_MAX >> 12) + second));
 
 	/* Frames of both ranges, at both ends. */
 	assert_true(is_zero(ro_shared(first)));

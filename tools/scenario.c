@@ -41,10 +41,10 @@ struct boot_pool {
 
 struct scenario {
 	const char *name;    /* the file as messages name it */
+	const struct scenario_opts *opts;
 	unsigned long line;  /* the line being run */
 	bool failed;         /* some line failed: exit status 1 */
 
-	bool trace;          /* --trace: print every event once booted */
 	bool have_spec;      /* a machine line was read */
 	unsigned long machine_line;
 	struct hvo_config cfg;
@@ -115,11 +115,11 @@ report(struct scenario *s, bool fail, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": %s:%lu: ", s->name, s->line);
+	fprintf(s->opts->err, PROG ": %s:%lu: ", s->name, s->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(s->opts->err, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', s->opts->err);
 	if (fail)
 		s->failed = true;
 }
@@ -352,8 +352,8 @@ boot(struct scenario *s)
 	/* The kernel finishes deferred struct page init before userspace. */
 	hvo_machine_init_deferred(s->m);
 	/* From here on the scenario's own lines act: trace them. */
-	if (s->trace)
-		hvo_set_trace(s->m, sim_trace_print, stdout);
+	if (s->opts->trace)
+		hvo_set_trace(s->m, sim_trace_print, s->opts->out);
 
 	for (unsigned k = 0; k < cfg.nr_boot_hugepages; k++) {
 		uint64_t size = cfg.boot_hugepages[k].size;
@@ -616,6 +616,17 @@ do_machine(struct scenario *s, char **w, int n)
 		report(s, true, "machine %s: %s", w[1], err);
 		return;
 	}
+	if (s->opts->max_mem) {
+		uint64_t mem = 0;
+
+		for (unsigned i = 0; i < s->cfg.nr_mem_ranges; i++)
+			mem += s->cfg.mem[i].size;
+		if (mem > s->opts->max_mem) {
+			report(s, true, "machine %s: %" PRIu64 " MiB of RAM is more than this run allows (%" PRIu64 " MiB)",
+			       w[1], mem >> 20, s->opts->max_mem >> 20);
+			return;
+		}
+	}
 	s->have_spec = true;
 	s->machine_line = s->line;
 }
@@ -734,7 +745,7 @@ do_echo(struct scenario *s, char **w, int n)
 	value[len] = '\0';
 	if (!redirect) {
 		/* Plain echo prints, as in the shell. */
-		fputs(value, stdout);
+		fputs(value, s->opts->out);
 		return;
 	}
 	if (!path) {
@@ -780,7 +791,7 @@ do_cat(struct scenario *s, char **w, int n)
 			report(s, true, "cat: %s: %s", w[i], errno_text(rc));
 			continue;
 		}
-		read_file(s, kind, size, stdout);
+		read_file(s, kind, size, s->opts->out);
 	}
 }
 
@@ -811,7 +822,7 @@ do_kpageflags(struct scenario *s, char **w, int n)
 		return;
 	if (count > max_pfn - pfn)
 		count = max_pfn - pfn;
-	if (procfs_kpageflags(stdout, s->m, pfn, count, "", &bad))
+	if (procfs_kpageflags(s->opts->out, s->m, pfn, count, "", &bad))
 		report(s, true, "kpageflags: pfn 0x%" PRIx64 ": %s", bad,
 		       hvo_machine_error(s->m));
 }
@@ -870,17 +881,40 @@ run_line(struct scenario *s, char *line)
 	else
 		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat or kpageflags)",
 		       w[0]);
-	fflush(stdout);
+	fflush(s->opts->out);
+}
+
+int
+scenario_run(FILE *in, const char *name, const struct scenario_opts *opts)
+{
+	struct scenario s = { .name = name, .opts = opts, .free_vmemmap = -1 };
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, in) >= 0) {
+		s.line++;
+		run_line(&s, line);
+		if (opts->after_line && s.m)
+			opts->after_line(opts->ctx, s.m, s.line);
+	}
+	if (ferror(in)) {
+		fprintf(opts->err, PROG " run: %s: read error\n", s.name);
+		s.failed = true;
+	}
+	free(line);
+	hvo_machine_free(s.m);
+	if (fflush(opts->out) || ferror(opts->out))
+		s.failed = true;
+	return s.failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
 int
 scenario_main(int argc, char **argv)
 {
-	struct scenario s = { .free_vmemmap = -1 };
+	struct scenario_opts opts = { .out = stdout, .err = stderr };
 	const char *file = NULL;
-	char *line = NULL;
-	size_t cap = 0;
 	FILE *f;
+	int status;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -888,7 +922,7 @@ scenario_main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--trace")) {
-			s.trace = true;
+			opts.trace = true;
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1]) {
@@ -907,31 +941,14 @@ scenario_main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(file, "-")) {
-		f = stdin;
-		s.name = "<stdin>";
-	} else {
-		f = fopen(file, "r");
-		if (!f) {
-			fprintf(stderr, PROG " run: %s: %s\n", file,
-				strerror(errno));
-			return EXIT_RUNTIME;
-		}
-		s.name = file;
+	if (!strcmp(file, "-"))
+		return scenario_run(stdin, "<stdin>", &opts);
+	f = fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, PROG " run: %s: %s\n", file, strerror(errno));
+		return EXIT_RUNTIME;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		s.line++;
-		run_line(&s, line);
-	}
-	if (ferror(f)) {
-		fprintf(stderr, PROG " run: %s: read error\n", s.name);
-		s.failed = true;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	hvo_machine_free(s.m);
-	if (fflush(stdout) || ferror(stdout))
-		s.failed = true;
-	return s.failed ? EXIT_RUNTIME : EXIT_OK;
+	status = scenario_run(f, file, &opts);
+	fclose(f);
+	return status;
 }
