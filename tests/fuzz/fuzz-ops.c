@@ -318,6 +318,16 @@ unhold(struct run *r, size_t i)
 	r->held[i] = r->held[--r->nr_held];
 }
 
+static bool
+held_overlaps(const struct run *r, uint64_t pfn)
+{
+	for (size_t i = 0; i < r->nr_held; i++)
+		if (overlaps(pfn, 1, r->held[i].pfn,
+			     UINT64_C(1) << r->held[i].order))
+			return true;
+	return false;
+}
+
 static long
 find_held(const struct run *r, uint64_t pfn)
 {
@@ -710,27 +720,26 @@ op_free_pages(struct run *r, struct fuzz_input *in)
 }
 
 /*
- * Known defect: hvo_free_pages(), hvo_free_contig() and hvo_split_page()
- * take any allocation of the right order, not only the user's: a pool
- * hugepage, a vmemmap page HVO allocated, the page table of a split PMD
- * (free-kernel-allocation); and a split of order 0 succeeds on any
- * allocation, boot memory too (split-order0). @return true if the guard
- * is on and @p pfn may be such an allocation: not boot memory, not free,
- * not inside what the sequence holds (those are refused as they should).
+ * Known defects: hvo_free_pages() and hvo_free_contig() take any
+ * allocation of the right order that is not boot memory, not only the
+ * user's: a pool hugepage, a vmemmap page HVO allocated, the page table of
+ * a split PMD (free-kernel-allocation); hvo_split_page() splits any
+ * allocation of the right order, boot memory too (split-any-allocation).
+ * @return true if the guard is on and @p pfn may be such an allocation:
+ * for a free, one that is not boot memory, not free and not inside what
+ * the sequence holds (those are refused as they should be); for a split,
+ * anything but what the sequence holds.
  */
 static bool
-known_kernel_allocation(struct run *r, uint64_t pfn, bool split0)
+known_kernel_allocation(struct run *r, uint64_t pfn, bool split)
 {
 	uint64_t flags;
 
-	if (split0)
-		return !fuzz_known("split-order0") && find_held(r, pfn) < 0;
-	if (fuzz_known("free-kernel-allocation"))
+	if (split)
+		return !fuzz_known("split-any-allocation") &&
+		       !held_overlaps(r, pfn);
+	if (fuzz_known("free-kernel-allocation") || held_overlaps(r, pfn))
 		return false;
-	for (size_t i = 0; i < r->nr_held; i++)
-		if (overlaps(pfn, 1, r->held[i].pfn,
-			     UINT64_C(1) << r->held[i].order))
-			return false;
 	if (hvo_kpageflags(r->m, pfn, &flags))
 		fail(r, "no kpageflags for pfn 0x%" PRIx64 ": %s", pfn,
 		     hvo_machine_error(r->m));
@@ -751,7 +760,7 @@ op_free_bogus(struct run *r, struct fuzz_input *in)
 
 	if (i >= 0 && r->held[i].order == order)
 		order++;
-	if (known_kernel_allocation(r, pfn, how % 3 == 1 && !order))
+	if (known_kernel_allocation(r, pfn, how % 3 == 1))
 		return 0;
 	/*
 	 * Known defect: hvo_free_pages() and hvo_free_contig() shift the pfn

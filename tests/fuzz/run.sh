@@ -82,6 +82,7 @@ for t in "${targets[@]}"; do
 	[ "$jobs" -gt 1 ] && args+=(-jobs="$jobs" -workers="$jobs")
 	mkdir -p "$work" "$artifacts"
 	rm -f "$root/$builddir"/fuzz-[0-9]*.log
+	touch "$probe/start"
 	echo "==> fuzz-$t: $seconds s, $jobs job(s), log in $builddir/fuzz-$t.log"
 	if ! (cd "$root/$builddir" &&
 	      "$exe" "${args[@]}" "$work" "$root/tests/fuzz/corpus/$t") \
@@ -98,7 +99,9 @@ for t in "${targets[@]}"; do
 		awk '!seen[$0]++' | sed 's/^/  /' || true
 	grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: |.*runtime error)' "$log" |
 		head -5 | sed 's/^/  /' || true
-	ls "$artifacts"/"$t"-* 2>/dev/null | sed 's/^/  kept: /' || true
+	# The inputs this run kept (crashes, leaks, slow units).
+	find "$artifacts" -name "$t-*" -newer "$probe/start" |
+		sed 's/^/  kept: /'
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
