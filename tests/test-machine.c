@@ -454,10 +454,32 @@ test_report_json(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * RAM that starts off a hugepage boundary: the pool's pfn index must still
+ * find a hugepage by its head (found by the spec fuzzer: the index counted
+ * its grain from RAM's first pfn, so no aligned head had a slot).
+ */
+static void
+test_hugepages_ram_off_grain(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M@0x4220000+64M@0x160000000000,hugepages=2M:2");
+	uint64_t pfn;
+
+	(void)state;
+	assert_int_equal(hvo_hugepage_pfn(m, UINT64_C(2) << 20, 1, &pfn), 0);
+	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, UINT64_C(2) << 20, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hugepages_ram_off_grain),
 		cmocka_unit_test(test_ram_with_holes),
 		cmocka_unit_test(test_hole_inside_section),
 		cmocka_unit_test(test_ram_base),

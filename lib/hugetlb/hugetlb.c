@@ -171,9 +171,14 @@ hp_index_init(struct hp_index *ix, uint64_t base_pfn, uint64_t nr_pfns,
 	void *p;
 
 	memset(ix, 0, sizeof(*ix));
-	ix->base_pfn = base_pfn;
+	/*
+	 * Hugepages are aligned to their size in pfns, not relative to where
+	 * RAM starts: slot 0 starts at RAM's first pfn rounded down to the
+	 * grain, or a head in RAM that starts off the grain has no slot.
+	 */
+	ix->base_pfn = round_down64(base_pfn, UINT64_C(1) << shift);
 	ix->shift = shift;
-	ix->nr = (nr_pfns >> shift) + 1;
+	ix->nr = ((nr_pfns + (base_pfn - ix->base_pfn)) >> shift) + 1;
 	p = mmap(NULL, ix->nr * sizeof(*ix->slot), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
