@@ -136,6 +136,54 @@ test_merge_order(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The calls that give pages back take only what the user allocated:
+ * boot memory, a pool hugepage, the page HVO copied the head into and the
+ * page table of a split vmemmap PMD are the kernel's (issue 10, the
+ * fuzzer's free-kernel-allocation and split-any-allocation).
+ */
+static void
+test_kernel_pages_refused(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,hvo=fakehead,pcp=off,"
+					   "deferred=off,hugepages=2M:1");
+	struct buddy_state before;
+	struct hvo_walk w;
+	uint64_t huge, va;
+	struct held {
+		const char *category;
+		uint64_t pfn;
+		unsigned order;
+	} held[3];
+
+	(void)state;
+	assert_int_equal(hvo_hugepage_pfn(m, UINT64_C(2) << 20, 0, &huge), 0);
+	assert_int_equal(hvo_pfn_to_page(m, huge, &va), 0);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	held[0] = (struct held){ "hugetlb", huge, 9 };
+	held[1] = (struct held){ "vmemmap", w.pa >> 12, 0 }; /* the head copy */
+	held[2] = (struct held){ "pagetable",
+				 w.level[w.nr_levels - 1].table_pa >> 12, 0 };
+	snapshot(m, &before);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(hvo_free_pages(m, held[i].pfn, held[i].order),
+				 -EINVAL);
+		assert_non_null(strstr(hvo_machine_error(m), held[i].category));
+		assert_int_equal(hvo_split_page(m, held[i].pfn, held[i].order),
+				 -EINVAL);
+		assert_non_null(strstr(hvo_machine_error(m), "the kernel holds"));
+	}
+	/* A gigantic-order free of the hugepage is refused the same way. */
+	assert_int_equal(hvo_free_contig(m, huge, 18), -EINVAL);
+	/* The reserved order-9 boot block a 64 MiB machine has at 0x3c00. */
+	assert_int_equal(hvo_split_page(m, 0, 0), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "reserved"));
+	assert_same_state(m, &before);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_bad_frees_change_nothing(void **state)
 {
@@ -518,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_deferred_grow),
 		cmocka_unit_test(test_host_release),
 		cmocka_unit_test(test_pcp),
+		cmocka_unit_test(test_kernel_pages_refused),
 	};
 
 	return tu_run("buddy", tests, sizeof(tests) / sizeof(tests[0]));

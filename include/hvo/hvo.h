@@ -333,7 +333,8 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 
 /**
  * free_pages(): give back an allocation of hvo_alloc_pages() with the same
- * order. A pfn that is not such an allocation, a double free or a wrong
+ * order. A pfn that is not such an allocation (boot memory, a pool
+ * hugepage, a page HVO or a page table holds), a double free or a wrong
  * order fails with -EINVAL and changes nothing.
  */
 int
@@ -342,7 +343,8 @@ hvo_free_pages(struct hvo_machine *m, uint64_t pfn, unsigned order);
 /**
  * split_page(): make an order-N allocation 2^N order-0 allocations, each
  * freed on its own. @return 0 or -EINVAL (order above MAX_PAGE_ORDER, a
- * pfn that is not RAM or not an allocation of that order).
+ * pfn that is not RAM or not an allocation of that order made by
+ * hvo_alloc_pages(): the kernel's own pages are refused).
  */
 int
 hvo_split_page(struct hvo_machine *m, uint64_t pfn, unsigned order);
@@ -359,7 +361,7 @@ hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 /**
  * free_contig_range() of an hvo_alloc_contig() allocation. @return 0, or
  * -EINVAL (an order hvo_alloc_contig() does not give, a pfn that is not
- * such an allocation).
+ * such an allocation, a gigantic pool hugepage).
  */
 int
 hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order);

@@ -23,6 +23,26 @@ gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)
 			   (int)gfp);
 }
 
+/*
+ * The calls that give pages back take only what the user allocated: a
+ * pool hugepage, HVO's vmemmap pages, page tables and boot memory belong
+ * to the kernel, and freeing or splitting one would corrupt the machine.
+ */
+static int
+user_allocation(struct hvo_machine *m, const char *who, pfn_t pfn)
+{
+	po_entry_t e;
+
+	if (!pfn_valid(&m->phys, pfn))
+		return 0; /* the call itself says why */
+	e = page_owner_entry(&m->owner, pfn);
+	if (!po_is_head(e) || po_cat(e) == HVO_PAGES_ALLOCATED)
+		return 0;
+	return machine_err(m, -EINVAL,
+			   "%s: pfn 0x%" PRIx64 " is a %s allocation the kernel holds, not one made by hvo_alloc_pages() or hvo_alloc_contig()",
+			   who, pfn, hvo_page_category_name(po_cat(e)));
+}
+
 HVO_EXPORT int
 hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 		pfn_t *pfn)
@@ -43,14 +63,21 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 HVO_EXPORT int
 hvo_free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
+	int rc;
+
 	if (!m)
 		return -EINVAL;
-	return machine_oops_take(m, free_pages(m, pfn, order));
+	/* The order is checked first, by free_pages(). */
+	rc = order <= m->arch.max_page_order ?
+	     user_allocation(m, "free_pages", pfn) : 0;
+	return machine_oops_take(m, rc ? rc : free_pages(m, pfn, order));
 }
 
 HVO_EXPORT int
 hvo_split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
+	int rc;
+
 	if (!m)
 		return -EINVAL;
 	if (order > m->arch.max_page_order)
@@ -60,7 +87,8 @@ hvo_split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	if (!pfn_valid(&m->phys, pfn))
 		return machine_err(m, -EINVAL,
 				   "split_page: pfn 0x%" PRIx64 " is not RAM", pfn);
-	return machine_oops_take(m, split_page(m, pfn, order));
+	rc = user_allocation(m, "split_page", pfn);
+	return machine_oops_take(m, rc ? rc : split_page(m, pfn, order));
 }
 
 HVO_EXPORT int
@@ -83,9 +111,14 @@ hvo_alloc_contig(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 HVO_EXPORT int
 hvo_free_contig(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
+	int rc;
+
 	if (!m)
 		return -EINVAL;
-	return machine_oops_take(m, free_contig_range(m, pfn, order));
+	/* The order is checked first, by free_contig_range(). */
+	rc = order > m->arch.max_page_order && order <= PO_ORDER_MASK ?
+	     user_allocation(m, "free_contig_range", pfn) : 0;
+	return machine_oops_take(m, rc ? rc : free_contig_range(m, pfn, order));
 }
 
 HVO_EXPORT int

@@ -176,7 +176,6 @@ struct run {
 	struct snapshot start;    /* at boot */
 	uint64_t split_pmd;       /* hvo.split_pmd, across counter resets */
 	bool sharedtail_used;
-	bool fakehead_used;
 	bool pte_armed;           /* a PTE-step failure was asked for */
 	bool may_move;            /* the failed operation may move frames */
 	unsigned max_ops;
@@ -391,24 +390,8 @@ image_free(struct image *img)
 	free(img->ptes);
 }
 
-/*
- * Known defect: a failed fakehead restore writes TAIL_MAPPING into struct
- * page 3's mapping before it allocates (fakehead-restore-page3), and every vmemmap page that maps the head page shows
- * it: on machines that ran fakehead, the 4th struct page of each vmemmap
- * page is not compared after a failed restore.
- */
-static bool
-skip_word(const struct run *r, bool restore, size_t k)
-{
-	uint64_t sp = r->g.struct_page_size, off = k * 8 % r->g.page_size;
-
-	return restore && r->fakehead_used &&
-	       !fuzz_known("fakehead-restore-page3") &&
-	       off >= 3 * sp && off < 4 * sp;
-}
-
 static void
-image_compare(struct run *r, uint64_t pfn, unsigned h, bool restore,
+image_compare(struct run *r, uint64_t pfn, unsigned h,
 	      const struct image *before)
 {
 	struct image now;
@@ -422,7 +405,7 @@ image_compare(struct run *r, uint64_t pfn, unsigned h, bool restore,
 			     before->ptes[i] & ~UINT64_C(1),
 			     before->ptes[i] & 1 ? "rw" : "ro");
 	for (size_t k = 0; k < now.nr_words; k++)
-		if (now.words[k] != before->words[k] && !skip_word(r, restore, k))
+		if (now.words[k] != before->words[k])
 			fail(r, "failed, and word %zu of the struct pages of hugepage 0x%" PRIx64 " went from 0x%" PRIx64 " to 0x%" PRIx64,
 			     k, pfn, before->words[k], now.words[k]);
 	image_free(&now);
@@ -719,33 +702,6 @@ op_free_pages(struct run *r, struct fuzz_input *in)
 	return rc;
 }
 
-/*
- * Known defects: hvo_free_pages() and hvo_free_contig() take any
- * allocation of the right order that is not boot memory, not only the
- * user's: a pool hugepage, a vmemmap page HVO allocated, the page table of
- * a split PMD (free-kernel-allocation); hvo_split_page() splits any
- * allocation of the right order, boot memory too (split-any-allocation).
- * @return true if the guard is on and @p pfn may be such an allocation:
- * for a free, one that is not boot memory, not free and not inside what
- * the sequence holds (those are refused as they should be); for a split,
- * anything but what the sequence holds.
- */
-static bool
-known_kernel_allocation(struct run *r, uint64_t pfn, bool split)
-{
-	uint64_t flags;
-
-	if (split)
-		return !fuzz_known("split-any-allocation") &&
-		       !held_overlaps(r, pfn);
-	if (fuzz_known("free-kernel-allocation") || held_overlaps(r, pfn))
-		return false;
-	if (hvo_kpageflags(r->m, pfn, &flags))
-		fail(r, "no kpageflags for pfn 0x%" PRIx64 ": %s", pfn,
-		     hvo_machine_error(r->m));
-	return !(flags & (KPF_BUDDY | KPF_NOPAGE | KPF_RESERVED));
-}
-
 /* Free, split or free_contig what is not such an allocation: refused. */
 static int
 op_free_bogus(struct run *r, struct fuzz_input *in)
@@ -760,17 +716,6 @@ op_free_bogus(struct run *r, struct fuzz_input *in)
 
 	if (i >= 0 && r->held[i].order == order)
 		order++;
-	if (known_kernel_allocation(r, pfn, how % 3 == 1))
-		return 0;
-	/*
-	 * Known defect: hvo_free_pages() and hvo_free_contig() shift the pfn
-	 * to an address without checking that it fits: a pfn past the
-	 * address space wraps onto RAM, and its page_owner entry is read out
-	 * of bounds (free-pfn-overflow).
-	 */
-	if (how % 3 != 1 && pfn > UINT64_MAX >> r->g.page_shift &&
-	    !fuzz_known("free-pfn-overflow"))
-		return 0;
 	switch (how % 3) {
 	case 0:
 		rc = hvo_free_pages(r->m, pfn, order);
@@ -827,12 +772,6 @@ op_alloc_contig(struct run *r, struct fuzz_input *in)
 
 	if (odd >= 0xf0)
 		order = odd == 0xff ? 64 + fuzz_u8(in) : fuzz_u8(in) % 64;
-	/*
-	 * Known defect: hvo_alloc_contig() shifts by the order before it
-	 * checks it, undefined from order 64 on (alloc-contig-order-64).
-	 */
-	if (order >= 64 && !fuzz_known("alloc-contig-order-64"))
-		return 0;
 	if (fuzz_u8(in) & 1)
 		gfp = HVO_GFP_KERNEL;
 	rc = hvo_alloc_contig(r->m, order, gfp, &pfn);
@@ -886,8 +825,6 @@ note_variant_in_use(struct run *r)
 {
 	if (r->variant == HVO_VARIANT_SHAREDTAIL)
 		r->sharedtail_used = true;
-	if (r->variant == HVO_VARIANT_FAKEHEAD)
-		r->fakehead_used = true;
 }
 
 static int
@@ -1015,13 +952,6 @@ op_vmemmap(struct run *r, struct fuzz_input *in, bool optimize)
 		expect(r, rc, rc == -EINVAL, "a pfn that is no hugepage is refused");
 		return rc;
 	}
-	/*
-	 * Known defect: a keep2 optimize whose second PTE step fails rolls
-	 * back with an offset added to a NULL list (keep2-rollback-null).
-	 */
-	if (optimize && r->variant == HVO_VARIANT_KEEP2 && r->pte_armed &&
-	    !fuzz_known("keep2-rollback-null"))
-		return 0;
 	if (optimize)
 		note_variant_in_use(r);
 	image_take(r, pfn, h, &before);
@@ -1034,7 +964,7 @@ op_vmemmap(struct run *r, struct fuzz_input *in, bool optimize)
 		       "0, -ENOMEM or -EINVAL");
 	if (rc) {
 		check_reason(r, rc);
-		image_compare(r, pfn, h, !optimize, &before);
+		image_compare(r, pfn, h, &before);
 	}
 	image_free(&before);
 	return rc;
@@ -1154,12 +1084,6 @@ op_hp_pfn(struct run *r, struct fuzz_input *in)
 	else
 		expect(r, rc, k < nr ? rc == 0 : rc == -ENOENT,
 		       "a hugepage up to the pool's size, then -ENOENT");
-	/*
-	 * Known defect: -ENOENT past the pool's end comes without a reason
-	 * (hugepage-pfn-enoent-reason).
-	 */
-	if (rc == -ENOENT && !fuzz_known("hugepage-pfn-enoent-reason"))
-		return 0;
 	return rc;
 }
 

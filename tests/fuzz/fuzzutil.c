@@ -43,28 +43,12 @@ fuzz_fail(const char *fmt, ...)
 	abort();
 }
 
-/*
- * Defects that are fixed: their guards stay off, so the fuzzers exercise
- * what once broke (issue 10's defects 1-6 and what the fuzzers found).
- */
-static const char *const fixed_defects[] = {
-	"adjacent-ranges-unaligned",
-	"fakehead-restore-page3",
-	"free-pfn-overflow",
-	"alloc-contig-order-64",
-	"keep2-rollback-null",
-	"hugepage-pfn-enoent-reason",
-};
-
 bool
 fuzz_known(const char *name)
 {
 	const char *v = getenv("HVO_FUZZ_KNOWN"), *p;
 	size_t len = strlen(name);
 
-	for (size_t i = 0; i < sizeof(fixed_defects) / sizeof(fixed_defects[0]); i++)
-		if (!strcmp(name, fixed_defects[i]))
-			return true;
 	if (!v || !*v)
 		return false;
 	if (!strcmp(v, "all"))
@@ -72,25 +56,6 @@ fuzz_known(const char *name)
 	for (p = v; (p = strstr(p, name)); p += len)
 		if ((p == v || p[-1] == ',') && (!p[len] || p[len] == ','))
 			return true;
-	return false;
-}
-
-bool
-fuzz_known_adjacent_ranges(const struct hvo_machine *m)
-{
-	const struct hvo_config *cfg = hvo_machine_config(m);
-	struct hvo_geometry g;
-
-	if (fuzz_known("adjacent-ranges-unaligned") || !cfg ||
-	    hvo_machine_geometry(m, &g))
-		return false;
-	for (unsigned i = 1; i < cfg->nr_mem_ranges; i++) {
-		uint64_t block = (uint64_t)g.page_size << g.max_page_order;
-
-		if (cfg->mem[i - 1].base + cfg->mem[i - 1].size ==
-		    cfg->mem[i].base && cfg->mem[i].base % block)
-			return true;
-	}
 	return false;
 }
 
