@@ -254,6 +254,33 @@ bad_boot_count(struct hvo_config *cfg)
 	cfg->boot_hugepages[0].nr = BIG + 1;
 }
 
+/* A release string that is not one, and one not terminated. */
+static void
+bad_kernel(struct hvo_config *cfg)
+{
+	strcpy(cfg->kernel, "six.one");
+}
+
+static void
+bad_kernel_unterminated(struct hvo_config *cfg)
+{
+	memset(cfg->kernel, '6', sizeof(cfg->kernel));
+}
+
+/* A variant on a release before HVO. */
+static void
+bad_kernel_variant(struct hvo_config *cfg)
+{
+	strcpy(cfg->kernel, "5.10");
+	cfg->hvo = HVO_VARIANT_FAKEHEAD;
+}
+
+static void
+bad_switch(struct hvo_config *cfg)
+{
+	cfg->hvo_default = (enum hvo_switch)7;
+}
+
 static void
 bad_arch(struct hvo_config *cfg)
 {
@@ -288,6 +315,18 @@ row_config_validate(struct api_ctx *c)
 	cfg = config_with(HVO_ARCH_X86_64, bad_boot_count);
 	ERR(c, -EINVAL, "hugepages", hvo_config_validate(&cfg, c->err,
 							  sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_kernel);
+	ERR(c, -EINVAL, "kernel=six.one", hvo_config_validate(&cfg, c->err,
+							       sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_kernel_unterminated);
+	ERR(c, -EINVAL, "terminated", hvo_config_validate(&cfg, c->err,
+							   sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_kernel_variant);
+	ERR(c, -EINVAL, "predates HVO", hvo_config_validate(&cfg, c->err,
+							     sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_switch);
+	ERR(c, -EINVAL, "hvo_default", hvo_config_validate(&cfg, c->err,
+							    sizeof(c->err)));
 }
 
 static void
@@ -313,6 +352,21 @@ static void
 row_version(struct api_ctx *c)
 {
 	NOT_NULL(c, hvo_version());
+}
+
+static void
+row_kernel_newest(struct api_ctx *c)
+{
+	NOT_NULL(c, hvo_kernel_newest());
+}
+
+static void
+row_machine_kernel(struct api_ctx *c)
+{
+	struct hvo_kernel_info k;
+
+	NO_M(c, hvo_machine_kernel(NULL, &k));
+	ON_M(c, -EINVAL, "out", hvo_machine_kernel(c->m, NULL));
 }
 
 static void
@@ -1006,6 +1060,8 @@ static const struct api_row rows[] = {
 	ROW(config_validate),
 	ROW(config_format),
 	ROW(version),
+	ROW(kernel_newest),
+	ROW(machine_kernel),
 	ROW(arch_name),
 	ROW(variant_name),
 	ROW(preset_count),

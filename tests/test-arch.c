@@ -397,6 +397,7 @@ expect_of(const char *preset)
 static const struct arch_expect *
 load(size_t preset, const char *extra, struct hvo_arch *a)
 {
+	struct kernel_release rel;
 	const char *name = hvo_preset_name(preset);
 	const struct arch_expect *ex = expect_of(name);
 	struct hvo_config cfg;
@@ -414,7 +415,11 @@ load(size_t preset, const char *extra, struct hvo_arch *a)
 		print_error("spec '%s': %s\n", spec, err);
 		fail();
 	}
-	arch_init(a, &cfg);
+	if (release_parse(cfg.kernel, &rel, err, sizeof(err))) {
+		print_error("spec '%s': %s\n", spec, err);
+		fail();
+	}
+	arch_init(a, &cfg, &rel);
 	return ex;
 }
 

@@ -146,7 +146,10 @@ test_arch_defaults(void **state)
 		assert_int_equal(cfg.arch, cases[i].arch);
 		assert_int_equal(cfg.page_shift, 12);
 		assert_int_equal(cfg.struct_page_size, 64);
-		assert_int_equal(cfg.hvo, HVO_VARIANT_SHAREDTAIL);
+		/* The variant of the newest release, unless hvo= says. */
+		assert_int_equal(cfg.hvo, HVO_VARIANT_RELEASE);
+		assert_string_equal(cfg.kernel, "");
+		assert_int_equal(cfg.hvo_default, HVO_SWITCH_BUILD);
 		assert_int_equal(cfg.nr_mem_ranges, 1);
 		assert_int_equal(cfg.mem[0].base, cases[i].ram_base);
 		assert_int_equal(cfg.mem[0].size, GB(8));
@@ -200,7 +203,8 @@ struct valid_case {
 	bool tlb_check, bbm_check;
 };
 
-#define ST HVO_VARIANT_SHAREDTAIL
+/* No hvo= key: the variant of the release (the newest: sharedtail). */
+#define ST HVO_VARIANT_RELEASE
 
 static const struct valid_case valid_cases[] = {
 	{ "x86_64:levels=4", X86, 12, 48, 4, 1, { { X86_RAM, GB(8) } },
@@ -261,7 +265,7 @@ static const struct valid_case valid_cases[] = {
 	{ "x86_64:hvo=fakehead", X86, 12, 48, 4, 1, { { X86_RAM, GB(8) } },
 	  64, HVO_VARIANT_FAKEHEAD, 1024, false, true },
 	{ "x86_64:hvo=sharedtail", X86, 12, 48, 4, 1, { { X86_RAM, GB(8) } },
-	  64, ST, 1024, false, true },
+	  64, HVO_VARIANT_SHAREDTAIL, 1024, false, true },
 	{ "x86_64:tlb=65536,tlbcheck=yes,bbmcheck=0", X86, 12, 48, 4, 1,
 	  { { X86_RAM, GB(8) } },
 	  64, ST, 65536, true, false },
@@ -422,7 +426,7 @@ static void
 test_format_spells_everything(void **state)
 {
 	static const char *const keys[] = {
-		"mem=", "struct_page=", "hvo=", "tlb=", "tlbcheck=",
+		"mem=", "kernel=", "struct_page=", "tlb=", "tlbcheck=",
 		"bbmcheck=",
 	};
 	struct hvo_config cfg;

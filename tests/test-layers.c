@@ -28,6 +28,7 @@
 static const char *const layers[] = {
 	"hvo",      /* include/hvo/: the public types */
 	"base",
+	"release",
 	"phys",
 	"arch",
 	"core",

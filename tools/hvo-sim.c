@@ -166,7 +166,8 @@ format_human(uint64_t v, char *buf, size_t len)
 }
 
 static void
-print_geometry(const struct hvo_geometry *g, const struct hvo_config *cfg)
+print_geometry(const struct hvo_geometry *g, const struct hvo_config *cfg,
+	       const struct hvo_kernel_info *k)
 {
 	char a[32], b[32];
 
@@ -202,7 +203,12 @@ print_geometry(const struct hvo_geometry *g, const struct hvo_config *cfg)
 	       g->tlb_flush_ceiling);
 	printf("  MAX_PAGE_ORDER      %u\n", g->max_page_order);
 	printf("  SECTION_SIZE_BITS   %u\n", g->section_size_bits);
-	printf("  hvo                 %s\n", hvo_variant_name(cfg->hvo));
+	printf("  kernel              %s (%s build)\n", k->release, k->build);
+	printf("  hvo                 %s (%s)%s\n", hvo_variant_name(k->variant),
+	       k->variant_from_release ? "the release's" : "the hvo= override",
+	       k->has_hvo ? "" : "; this release builds no HVO for this arch");
+	printf("  hugetlb_optimize_vmemmap at boot  %d%s\n", k->hvo_default,
+	       k->has_sysctl ? "" : " (no such sysctl in this release)");
 	printf("  software TLB        %u entries, stale-entry check %s, break-before-make check %s\n",
 	       cfg->tlb_entries, cfg->tlb_check ? "on" : "off",
 	       cfg->bbm_check ? "on" : "off");
@@ -413,13 +419,16 @@ report_text(struct hvo_machine *m, const struct hvo_geometry *g,
 	    const struct sim_target *walks, const uint64_t *va, size_t nr_walks)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
+	struct hvo_kernel_info k;
 	char spec[1024];
 	int status = EXIT_OK;
 
 	if (hvo_config_format(cfg, spec, sizeof(spec)))
 		snprintf(spec, sizeof(spec), "(cannot format the spec)");
+	if (hvo_machine_kernel(m, &k))
+		return EXIT_RUNTIME;
 	printf("machine  %s\n\n", spec);
-	print_geometry(g, cfg);
+	print_geometry(g, cfg, &k);
 	print_ram(g, cfg);
 	if (print_memory(m, g))
 		status = EXIT_RUNTIME;

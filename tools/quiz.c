@@ -281,6 +281,7 @@ kept_pages(enum hvo_variant v)
 	case HVO_VARIANT_KEEP2: return 2;
 	case HVO_VARIANT_FAKEHEAD:
 	case HVO_VARIANT_SHAREDTAIL: return 1;
+	case HVO_VARIANT_RELEASE:
 	case HVO_VARIANT_OFF: break;
 	}
 	return 0;

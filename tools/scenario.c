@@ -281,22 +281,26 @@ static int
 boot(struct scenario *s)
 {
 	struct hvo_config cfg = s->cfg;
+	struct hvo_kernel_info ki;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
 	char err[512];
 	bool late = false;
 	int rc;
 
-	if (s->free_vmemmap == 0)
-		cfg.hvo = HVO_VARIANT_OFF;
-	else if (s->free_vmemmap == 1 && cfg.hvo == HVO_VARIANT_OFF)
-		cfg.hvo = HVO_VARIANT_SHAREDTAIL;
+	/* The boot parameter sets the sysctl's value at boot, nothing else. */
+	if (s->free_vmemmap >= 0)
+		cfg.hvo_default = s->free_vmemmap ? HVO_SWITCH_ON : HVO_SWITCH_OFF;
 	cfg.nr_boot_hugepages = 0;
 	rc = new_machine(&cfg, &s->m, err, sizeof(err));
 	if (rc) {
 		report(s, true, "machine (line %lu): %s", s->machine_line, err);
 		return rc;
 	}
+	/* Without HVO built, the kernel does not know the parameter. */
+	if (s->free_vmemmap >= 0 && !hvo_machine_kernel(s->m, &ki) && !ki.has_hvo)
+		report(s, false, "dmesg: Unknown kernel command line parameters \"hugetlb_free_vmemmap=%s\", will be passed to user space.",
+		       s->free_vmemmap ? "on" : "off");
 	hvo_machine_geometry(s->m, &g);
 	s->default_size = g.default_hugepage_size;
 	if (s->default_hugepagesz) {
@@ -441,17 +445,20 @@ static const struct {
 };
 
 /*
- * hugetlb_optimize_vmemmap exists only if some hstate can be optimized:
- * the kernel registers it at boot when struct page has a power-of-two
- * size, whatever the sysctl's value is later. hvo_machine_hvo()'s
- * "enabled" also turns false when the sysctl is 0, so it cannot say.
+ * hugetlb_optimize_vmemmap exists only if the release has it (5.19 on)
+ * and some hstate can be optimized: the kernel registers it at boot when
+ * HVO is built and struct page has a power-of-two size, whatever the
+ * sysctl's value is later. hvo_machine_hvo()'s "enabled" also turns
+ * false when the sysctl is 0, so it cannot say.
  */
 static bool
 can_optimize(const struct hvo_machine *m)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
+	struct hvo_kernel_info k;
 
-	return cfg && sim_is_pow2(cfg->struct_page_size);
+	return cfg && !hvo_machine_kernel(m, &k) && k.has_sysctl &&
+	       k.variant != HVO_VARIANT_OFF && sim_is_pow2(cfg->struct_page_size);
 }
 
 /*
@@ -557,11 +564,9 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 static enum hvo_variant
 variant_on(const struct hvo_machine *m)
 {
-	const struct hvo_config *cfg = hvo_machine_config(m);
+	struct hvo_kernel_info k;
 
-	if (cfg && cfg->hvo != HVO_VARIANT_OFF)
-		return cfg->hvo;
-	return HVO_VARIANT_FAKEHEAD;
+	return hvo_machine_kernel(m, &k) ? HVO_VARIANT_OFF : k.variant;
 }
 
 /* A write of @p value (with echo's newline); @return 0 or -errno. */

@@ -622,6 +622,7 @@ show_vmemmap(const struct show_args *a)
 	struct vm_map *before = NULL, *after = NULL;
 	struct vm_line *lb = NULL, *la = NULL;
 	enum hvo_variant boot_v;
+	struct hvo_kernel_info k;
 	bool enabled, optimized = false, found = false;
 	const char *why = NULL, *pfx;
 	char sz[32], fsz[32], title[256];
@@ -638,10 +639,15 @@ show_vmemmap(const struct show_args *a)
 		failed(m, "reading the geometry");
 		goto out;
 	}
-	if (hvo_machine_hvo(m, &boot_v, &enabled, &why)) {
+	if (hvo_machine_hvo(m, NULL, &enabled, &why) ||
+	    hvo_machine_kernel(m, &k)) {
 		failed(m, "reading the HVO state");
 		goto out;
 	}
+	/* The machine's variant, even where its sysctl starts at 0. */
+	boot_v = k.variant;
+	if (boot_v != HVO_VARIANT_OFF && !enabled && hvo_set_variant(m, boot_v) == 0)
+		hvo_machine_hvo(m, NULL, &enabled, &why);
 	size = a->size_text ? a->size : g.default_hugepage_size;
 	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
 		if (h.size == size) {
@@ -662,8 +668,10 @@ show_vmemmap(const struct show_args *a)
 	printf("%sshow vmemmap\n", pfx);
 	printf("%s  machine  ", pfx);
 	print_spec(m, "");
+	printf("%s  kernel   Linux %s (%s build)\n", pfx, k.release, k.build);
 	printf("%s  hvo      %s%s\n", pfx, hvo_variant_name(boot_v),
-	       a->set_variant ? " (from --hvo)" : " (from the spec)");
+	       a->set_variant ? " (from --hvo)" :
+	       k.variant_from_release ? " (the release's)" : " (from the spec)");
 	printf("%s  size     %s%s\n", pfx, sz,
 	       a->size_text ? "" : " (the default)");
 	printf("%s  format   %s\n", pfx,

@@ -53,11 +53,22 @@ enum hvo_arch_id {
 
 /** The HVO algorithm variants (see doc/DESIGN.md, "hugetlb"). */
 enum hvo_variant {
+	HVO_VARIANT_RELEASE = -1, /**< in a config: the kernel release's own */
 	HVO_VARIANT_OFF = 0,    /**< no optimization */
 	HVO_VARIANT_KEEP2,      /**< 5.14-5.17: two vmemmap pages kept */
 	HVO_VARIANT_FAKEHEAD,   /**< 5.18-7.0: one page kept, fake heads */
-	HVO_VARIANT_SHAREDTAIL, /**< 2026: own head page, shared RO tail */
+	HVO_VARIANT_SHAREDTAIL, /**< 7.1 (2026): own head page, shared RO tail */
 };
+
+/** A boot-time switch that may follow the kernel build's default. */
+enum hvo_switch {
+	HVO_SWITCH_BUILD = 0, /**< the default of the release's build config */
+	HVO_SWITCH_OFF,
+	HVO_SWITCH_ON,
+};
+
+/** Room for a release string in struct hvo_config, with its NUL. */
+#define HVO_KERNEL_LEN 32
 
 /** Most physical memory ranges a machine may have (RAM with holes). */
 #define HVO_MAX_MEM_RANGES 8
@@ -80,7 +91,12 @@ struct hvo_config {
 	unsigned nr_mem_ranges;    /**< 0 means "the arch's default RAM" */
 	struct hvo_mem_range mem[HVO_MAX_MEM_RANGES];
 	unsigned struct_page_size; /**< bytes: 40..256, a multiple of 8 */
-	enum hvo_variant hvo;      /**< the HVO variant */
+	/**
+	 * The HVO variant: HVO_VARIANT_RELEASE (the default) runs the
+	 * release's own; any other value overrides it ("this release's
+	 * machine with that variant").
+	 */
+	enum hvo_variant hvo;
 	unsigned tlb_entries;      /**< software TLB size, a power of two */
 	bool tlb_check;            /**< report every use of a stale TLB entry */
 	bool bbm_check;            /**< report break-before-make violations */
@@ -93,6 +109,18 @@ struct hvo_config {
 		uint64_t size;     /**< bytes */
 		uint64_t nr;
 	} boot_hugepages[HVO_MAX_MEM_RANGES]; /**< hugepages= at boot */
+	/**
+	 * The Linux release the machine behaves as: "6.1" (the 6.1 line with
+	 * its stable updates), "6.1.15", a Debian `uname -r` such as
+	 * "6.12.117+deb12-amd64"; "" is the newest modeled (hvo_kernel_newest()).
+	 */
+	char kernel[HVO_KERNEL_LEN];
+	/** vm.hugetlb_optimize_vmemmap at boot (CONFIG_..._DEFAULT_ON). */
+	enum hvo_switch hvo_default;
+	/** init_on_alloc=: with init_on_free=, turns on the page checks. */
+	enum hvo_switch init_on_alloc;
+	/** init_on_free= */
+	enum hvo_switch init_on_free;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -136,7 +164,12 @@ hvo_parse_size(const char *s, uint64_t *out);
  * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
  * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
  * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off,
- * checkpages=on|off, hugepages=SIZE:N[;SIZE:N...].
+ * checkpages=on|off, hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
+ * hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1.
+ *
+ * kernel= makes the machine behave as that Linux release (its variant,
+ * entry values, flushes; doc/KERNEL-FACTS.md, "Release history"); hvo=
+ * then overrides only the variant.
  *
  * @param cfg    receives the machine; untouched on failure
  * @param spec   the text
@@ -165,6 +198,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen);
  */
 int
 hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len);
+
+/** @return the newest Linux release libhvo models: the default kernel=. */
+const char *
+hvo_kernel_newest(void);
 
 /** @return the version of the loaded library, "MAJOR.MINOR.MICRO". */
 const char *
@@ -526,6 +563,25 @@ hvo_hugepage_restore(struct hvo_machine *m, uint64_t pfn);
  */
 int
 hvo_set_variant(struct hvo_machine *m, enum hvo_variant v);
+
+/** The kernel a machine runs, and what it decides about HVO. */
+struct hvo_kernel_info {
+	const char *release;      /**< as given, or the newest modeled */
+	const char *build;        /**< "mainline" (libhvo's build), "Debian" */
+	enum hvo_variant variant; /**< HVO's variant on this machine */
+	bool variant_from_release; /**< false: the hvo= override chose it */
+	bool has_hvo;             /**< the release builds HVO for this arch */
+	bool has_sysctl;          /**< vm.hugetlb_optimize_vmemmap exists */
+	bool hvo_default;         /**< the sysctl's value at boot */
+	bool check_pages;         /**< page checks on free (init_on_alloc/free) */
+};
+
+/**
+ * What the machine's kernel release decides (see struct hvo_kernel_info).
+ * @return 0, or -EINVAL (@p out NULL).
+ */
+int
+hvo_machine_kernel(const struct hvo_machine *m, struct hvo_kernel_info *out);
 
 /**
  * The variant in force, and whether this machine can optimize at all. Each

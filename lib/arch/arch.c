@@ -31,7 +31,8 @@ arch_family_by_name(const char *name)
 }
 
 void
-arch_init(struct hvo_arch *a, const struct hvo_config *cfg)
+arch_init(struct hvo_arch *a, const struct hvo_config *cfg,
+	  const struct kernel_release *r)
 {
 	const struct arch_family *f = arch_family_by_id(cfg->arch);
 
@@ -42,7 +43,7 @@ arch_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->page_size = UINT64_C(1) << cfg->page_shift;
 	a->va_bits = cfg->va_bits;
 	a->default_ram_base = f->default_ram_base;
-	f->init(a, cfg);
+	f->init(a, cfg, r);
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hvo/hvo.h"
+#include "release/release.h"
 
 typedef uint64_t pgprot_t;
 
@@ -104,6 +105,8 @@ struct hvo_arch {
 	uint64_t memstart_align;/* vmemmap is offset by RAM base rounded to it;
 				 * 0: the vmemmap starts at pfn 0 */
 	bool     vmemmap_pmd_blocks; /* the kernel maps the vmemmap with PMD blocks */
+	bool     vmemmap_folio_align; /* the vmemmap is aligned to the struct
+				       * pages of the largest folio */
 
 	/* Protections, as 4K-page prots. */
 	pgprot_t page_kernel;
@@ -155,8 +158,12 @@ struct arch_family {
 	 * or -EINVAL for arch fields no spec can give.
 	 */
 	int (*format)(const struct hvo_config *cfg, char *buf, size_t len);
-	/* Build the descriptor. cfg has been validated. */
-	void (*init)(struct hvo_arch *a, const struct hvo_config *cfg);
+	/*
+	 * Build the descriptor. cfg has been validated; @r is its release,
+	 * which decides entry values that changed over time.
+	 */
+	void (*init)(struct hvo_arch *a, const struct hvo_config *cfg,
+		     const struct kernel_release *r);
 };
 
 const struct arch_family *
@@ -165,9 +172,10 @@ arch_family_by_id(enum hvo_arch_id id);
 const struct arch_family *
 arch_family_by_name(const char *name);
 
-/* Fill @a from a validated configuration. */
+/* Fill @a from a validated configuration and its release. */
 void
-arch_init(struct hvo_arch *a, const struct hvo_config *cfg);
+arch_init(struct hvo_arch *a, const struct hvo_config *cfg,
+	  const struct kernel_release *r);
 
 /* Shared helpers for the arch files (lib/arch/arch.c). */
 void

@@ -337,8 +337,10 @@ arm64_bbm_change_safe(const struct hvo_arch *a, unsigned depth, uint64_t old,
 }
 
 static void
-arm64_init(struct hvo_arch *a, const struct hvo_config *cfg)
+arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
+	   const struct kernel_release *rel)
 {
+	(void)rel; /* PROT_SECT_NORMAL by release: see arm64_sect_prot() */
 	unsigned ps = cfg->page_shift;
 	unsigned levels = cfg->levels;
 	unsigned bits = ps - 3;

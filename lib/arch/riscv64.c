@@ -188,7 +188,8 @@ riscv_describe_bits(const struct hvo_arch *a, unsigned depth, uint64_t e,
 }
 
 static void
-riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
+riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
+	   const struct kernel_release *rel)
 {
 	unsigned levels = cfg->levels;
 	uint64_t pgdir_size, vmalloc_start;
@@ -211,7 +212,9 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->vmemmap_size = UINT64_C(1) << (cfg->va_bits - 12 - 1 +
 				       struct_page_max_shift(cfg->struct_page_size));
 	a->vmemmap_start = vmalloc_start - a->vmemmap_size;
-	a->memstart_align = UINT64_C(1) << 27; /* VMEMMAP_ADDR_ALIGN */
+	/* VMEMMAP_ADDR_ALIGN: a section; the largest folio from 7.1. */
+	a->memstart_align = UINT64_C(1) << 27;
+	a->vmemmap_folio_align = release_get(rel, RP_VMEMMAP_FOLIO_ALIGN);
 	a->kernel_va_start = -(UINT64_C(1) << (cfg->va_bits - 1));
 	a->vmemmap_pmd_blocks = true;
 	a->page_kernel = PAGE_KERNEL;

@@ -32,6 +32,8 @@
 			  _PAGE_DIRTY | _PAGE_GLOBAL | _PAGE_NX)
 #define __PAGE_KERNEL_RO (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_GLOBAL | \
 			  _PAGE_NX)
+/* Until 6.6 (shadow stacks) the read-only kernel prot was also Dirty. */
+#define __PAGE_KERNEL_RO_DIRTY (__PAGE_KERNEL_RO | _PAGE_DIRTY)
 #define _KERNPG_TABLE	 (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | \
 			  _PAGE_DIRTY)
 
@@ -181,7 +183,8 @@ x86_describe_bits(const struct hvo_arch *a, unsigned depth, uint64_t e,
 }
 
 static void
-x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
+x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
+	 const struct kernel_release *rel)
 {
 	bool la57 = cfg->va_bits == 57;
 
@@ -204,7 +207,8 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg)
 	a->kernel_va_start = -(UINT64_C(1) << (cfg->va_bits - 1));
 	a->vmemmap_pmd_blocks = true;
 	a->page_kernel = __PAGE_KERNEL;
-	a->page_kernel_ro = __PAGE_KERNEL_RO;
+	a->page_kernel_ro = release_get(rel, RP_X86_RO_DIRTY) ?
+			    __PAGE_KERNEL_RO_DIRTY : __PAGE_KERNEL_RO;
 	a->has_kernel_ro = true;
 	a->tlb_flush_ceiling = 33; /* tlb_single_page_flush_ceiling */
 	a->max_page_order = 10;

@@ -124,6 +124,42 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* A switch of the spec, or the build's default. */
+static bool
+switch_on(enum hvo_switch s, bool build)
+{
+	return s == HVO_SWITCH_BUILD ? build : s == HVO_SWITCH_ON;
+}
+
+/*
+ * The kernel the machine runs: its release (validated already), HVO's
+ * variant (the release's, unless hvo= overrides it; none where the
+ * release builds no HVO for the arch), the release each variant's
+ * machinery comes from, and the build's boot defaults.
+ */
+static void
+machine_kernel_init(struct hvo_machine *m)
+{
+	const struct hvo_config *c = &m->cfg;
+	const struct kernel_build *b;
+
+	release_parse(c->kernel, &m->release, NULL, 0);
+	b = m->release.build;
+	if (c->hvo != HVO_VARIANT_RELEASE)
+		m->hvo_variant = c->hvo;
+	else if (release_has_hvo(&m->release, c->arch))
+		m->hvo_variant = (enum hvo_variant)kernel_get(m, RP_VARIANT);
+	else
+		m->hvo_variant = HVO_VARIANT_OFF;
+	for (unsigned v = 0; v < ARRAY_SIZE(m->variant_release); v++)
+		release_for_variant(&m->release, (enum hvo_variant)v,
+				    &m->variant_release[v]);
+	m->hvo_default = switch_on(c->hvo_default, b->hvo_default_on);
+	m->check_pages = c->check_pages ||
+			 switch_on(c->init_on_alloc, b->init_on_alloc) ||
+			 switch_on(c->init_on_free, b->init_on_free);
+}
+
 HVO_EXPORT int
 hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		char *err, size_t errlen)
@@ -143,14 +179,15 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	rc = hvo_config_validate(&m->cfg, err, errlen);
 	if (rc)
 		goto fail;
-	arch_init(&m->arch, &m->cfg);
+	machine_kernel_init(m);
+	arch_init(&m->arch, &m->cfg, &m->release);
 	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
 	/*
 	 * The 2026 kernel encodes compound_info as a mask when struct page is
 	 * a power of two; older kernels store a pointer. The encoding is the
 	 * kernel's, fixed at boot: sharedtail machines use the mask.
 	 */
-	m->compound_mask = m->cfg.hvo == HVO_VARIANT_SHAREDTAIL &&
+	m->compound_mask = m->hvo_variant == HVO_VARIANT_SHAREDTAIL &&
 			   is_pow2(m->cfg.struct_page_size);
 	rc = machine_boot(m, err, errlen);
 	if (rc)
@@ -173,6 +210,25 @@ hvo_machine_free(struct hvo_machine *m)
 	page_owner_fini(&m->owner);
 	phys_fini(&m->phys);
 	free(m);
+}
+
+HVO_EXPORT int
+hvo_machine_kernel(const struct hvo_machine *m, struct hvo_kernel_info *out)
+{
+	if (!m)
+		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
+	memset(out, 0, sizeof(*out));
+	out->release = m->release.name;
+	out->build = m->release.build->name;
+	out->variant = m->hvo_variant;
+	out->variant_from_release = m->cfg.hvo == HVO_VARIANT_RELEASE;
+	out->has_hvo = release_has_hvo(&m->release, m->cfg.arch);
+	out->has_sysctl = out->has_hvo && kernel_get(m, RP_SYSCTL);
+	out->hvo_default = m->hvo_default;
+	out->check_pages = m->check_pages;
+	return 0;
 }
 
 HVO_EXPORT const struct hvo_config *

@@ -10,6 +10,7 @@
 
 #include "arch/arch.h"
 #include "base/util.h"
+#include "release/release.h"
 
 #define SPEC_MAX 512
 #define MEM_MIN (UINT64_C(32) << 20)
@@ -47,7 +48,8 @@ static const char common_keys_help[] =
 	"mem=SIZE[@BASE][+SIZE[@BASE]...], struct_page=40..256 (a multiple of 8), "
 	"hvo=off|keep2|fakehead|sharedtail, tlb=16..65536 (a power of two), "
 	"tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off, "
-	"checkpages=on|off, hugepages=SIZE:N[;SIZE:N...]";
+	"checkpages=on|off, hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE (e.g. 6.1, 6.12.117+deb12-amd64), "
+	"hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1";
 
 HVO_EXPORT const char *
 hvo_arch_name(enum hvo_arch_id arch)
@@ -63,6 +65,12 @@ hvo_variant_name(enum hvo_variant v)
 	if ((unsigned)v >= ARRAY_SIZE(variant_names))
 		return NULL;
 	return variant_names[v];
+}
+
+HVO_EXPORT const char *
+hvo_kernel_newest(void)
+{
+	return RELEASE_NEWEST;
 }
 
 HVO_EXPORT size_t
@@ -94,7 +102,7 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch)
 	cfg->arch = arch;
 	f->defaults(cfg);
 	cfg->struct_page_size = 64;
-	cfg->hvo = HVO_VARIANT_SHAREDTAIL;
+	cfg->hvo = HVO_VARIANT_RELEASE;
 	cfg->tlb_entries = 1024;
 	cfg->tlb_check = false;
 	cfg->bbm_check = true;
@@ -124,6 +132,19 @@ parse_bool(const char *key, const char *val, bool *out, char *err,
 		return errf(err, errlen, -EINVAL,
 			    "%s=%s: allowed values are on and off", key, val);
 	return 0;
+}
+
+/* A boot switch given in the spec: on or off, no longer the build's. */
+static int
+parse_switch(const char *key, const char *val, enum hvo_switch *out,
+	     char *err, size_t errlen)
+{
+	bool b;
+	int rc = parse_bool(key, val, &b, err, errlen);
+
+	if (!rc)
+		*out = b ? HVO_SWITCH_ON : HVO_SWITCH_OFF;
+	return rc;
 }
 
 /*
@@ -247,6 +268,24 @@ parse_common_key(struct hvo_config *cfg, const char *key, const char *val,
 			    "hvo=%s: allowed values are off, keep2, fakehead and sharedtail",
 			    val);
 	}
+	if (strcmp(key, "kernel") == 0) {
+		struct kernel_release r;
+		int rc = release_parse(val, &r, err, errlen);
+
+		if (rc)
+			return rc;
+		strcpy(cfg->kernel, val);
+		return 1;
+	}
+	if (strcmp(key, "hvo_default") == 0)
+		return handled(parse_switch(key, val, &cfg->hvo_default,
+					    err, errlen));
+	if (strcmp(key, "init_on_alloc") == 0)
+		return handled(parse_switch(key, val, &cfg->init_on_alloc,
+					    err, errlen));
+	if (strcmp(key, "init_on_free") == 0)
+		return handled(parse_switch(key, val, &cfg->init_on_free,
+					    err, errlen));
 	if (strcmp(key, "tlb") == 0) {
 		v = parse_small_uint(val, 1 << 20);
 		if (v < 16 || v > 65536 || !is_pow2((uint64_t)v))
@@ -386,6 +425,7 @@ HVO_EXPORT int
 hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 {
 	const struct arch_family *f;
+	struct kernel_release release;
 	struct hvo_arch a;
 	uint64_t total = 0, end, memstart;
 	int rc;
@@ -405,10 +445,32 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "struct_page=%u: allowed are 40..256 bytes, a multiple of 8",
 			    cfg->struct_page_size);
-	if (!hvo_variant_name(cfg->hvo))
+	if (cfg->hvo != HVO_VARIANT_RELEASE && !hvo_variant_name(cfg->hvo))
 		return errf(err, errlen, -EINVAL,
-			    "hvo=%d: allowed values are off, keep2, fakehead and sharedtail",
+			    "hvo=%d: allowed values are off, keep2, fakehead and sharedtail (or HVO_VARIANT_RELEASE)",
 			    (int)cfg->hvo);
+	if (!memchr(cfg->kernel, '\0', sizeof(cfg->kernel)))
+		return errf(err, errlen, -EINVAL,
+			    "kernel: the release string is not terminated within %d bytes",
+			    HVO_KERNEL_LEN);
+	rc = release_parse(cfg->kernel, &release, err, errlen);
+	if (rc)
+		return rc;
+	/*
+	 * An override runs the variant on a release that has the HVO code,
+	 * also for an arch that release does not build it for (the what-if
+	 * of the arm64 series in flight); before 5.14 there is no code.
+	 */
+	if (cfg->hvo != HVO_VARIANT_RELEASE && cfg->hvo != HVO_VARIANT_OFF &&
+	    !release_get(&release, RP_HVO_ARCHES))
+		return errf(err, errlen, -EINVAL,
+			    "hvo=%s: Linux %s predates HVO (5.14), so it cannot run a variant: use hvo=off or kernel=5.14 or later",
+			    hvo_variant_name(cfg->hvo), release.name);
+	if ((unsigned)cfg->hvo_default > HVO_SWITCH_ON ||
+	    (unsigned)cfg->init_on_alloc > HVO_SWITCH_ON ||
+	    (unsigned)cfg->init_on_free > HVO_SWITCH_ON)
+		return errf(err, errlen, -EINVAL,
+			    "hvo_default, init_on_alloc, init_on_free: allowed are HVO_SWITCH_BUILD, HVO_SWITCH_OFF and HVO_SWITCH_ON");
 	if (cfg->tlb_entries < 16 || cfg->tlb_entries > 65536 ||
 	    !is_pow2(cfg->tlb_entries))
 		return errf(err, errlen, -EINVAL,
@@ -423,7 +485,7 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    "hugepages: nr_boot_hugepages %u: allowed are at most %d sizes",
 			    cfg->nr_boot_hugepages, HVO_MAX_MEM_RANGES);
 
-	arch_init(&a, cfg);
+	arch_init(&a, cfg, &release);
 	resolve_mem(cfg, &a);
 	for (unsigned i = 0; i < cfg->nr_mem_ranges; i++) {
 		const struct hvo_mem_range *r = &cfg->mem[i];
@@ -508,18 +570,38 @@ format_size(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "0x%" PRIx64, v);
 }
 
+/* Append ",KEY=VALUE" for a switch the spec set. */
+static void
+format_switch(char *buf, size_t len, const char *key, enum hvo_switch v,
+	      const char *on, const char *off)
+{
+	size_t used = strlen(buf);
+
+	if (v != HVO_SWITCH_BUILD)
+		snprintf(buf + used, len - used, ",%s=%s", key,
+			 v == HVO_SWITCH_ON ? on : off);
+}
+
 HVO_EXPORT int
 hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
 	const struct arch_family *f;
 	char archkeys[128], mem[SPEC_MAX] = "", sz[32], hp[SPEC_MAX] = "";
+	char variant[32] = "", switches[96] = "";
 	int n, rc;
 
 	if (!cfg || !buf || !len)
 		return -EINVAL;
 	f = arch_family_by_id(cfg->arch);
-	if (!f || !hvo_variant_name(cfg->hvo))
+	if (!f || (cfg->hvo != HVO_VARIANT_RELEASE && !hvo_variant_name(cfg->hvo)) ||
+	    !memchr(cfg->kernel, '\0', sizeof(cfg->kernel)))
 		return -EINVAL;
+	/* The variant is spelled out only where it overrides the release's. */
+	if (cfg->hvo != HVO_VARIANT_RELEASE)
+		snprintf(variant, sizeof(variant), ",hvo=%s", hvo_variant_name(cfg->hvo));
+	format_switch(switches, sizeof(switches), "hvo_default", cfg->hvo_default, "on", "off");
+	format_switch(switches, sizeof(switches), "init_on_alloc", cfg->init_on_alloc, "1", "0");
+	format_switch(switches, sizeof(switches), "init_on_free", cfg->init_on_free, "1", "0");
 	rc = f->format(cfg, archkeys, sizeof(archkeys));
 	if (rc)
 		return rc;
@@ -538,14 +620,15 @@ hvo_config_format(const struct hvo_config *cfg, char *buf, size_t len)
 			 i ? ";" : "", sz, cfg->boot_hugepages[i].nr);
 	}
 	n = snprintf(buf, len,
-		     "%s:%s%s%s,struct_page=%u,hvo=%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s,pcp=%s,checkpages=%s%s%s",
+		     "%s:%s%s%s,kernel=%s,struct_page=%u%s,tlb=%u,tlbcheck=%s,bbmcheck=%s,deferred=%s,pcp=%s,checkpages=%s%s%s%s",
 		     f->name, archkeys, *mem ? ",mem=" : "", mem,
-		     cfg->struct_page_size, hvo_variant_name(cfg->hvo),
+		     *cfg->kernel ? cfg->kernel : RELEASE_NEWEST,
+		     cfg->struct_page_size, variant,
 		     cfg->tlb_entries, cfg->tlb_check ? "on" : "off",
 		     cfg->bbm_check ? "on" : "off",
 		     cfg->deferred_init ? "on" : "off",
 		     cfg->pcp ? "on" : "off",
 		     cfg->check_pages ? "on" : "off",
-		     *hp ? ",hugepages=" : "", hp);
+		     switches, *hp ? ",hugepages=" : "", hp);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

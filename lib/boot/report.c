@@ -66,7 +66,11 @@ report_machine(struct json *j, const struct hvo_machine *m)
 	json_kv_u64(j, "tlb_flush_ceiling", g.tlb_flush_ceiling);
 	json_kv_u64(j, "max_page_order", g.max_page_order);
 	json_kv_u64(j, "section_size_bits", g.section_size_bits);
-	json_kv_str(j, "hvo", hvo_variant_name(m->cfg.hvo));
+	json_kv_str(j, "hvo", hvo_variant_name(m->hvo_variant));
+	json_kv_str(j, "kernel", m->release.name);
+	json_kv_str(j, "kernel_build", m->release.build->name);
+	json_kv_str(j, "variant_from",
+		    m->cfg.hvo == HVO_VARIANT_RELEASE ? "release" : "override");
 	json_end_object(j);
 }
 

@@ -52,7 +52,8 @@ enum pt_stat_level {
 	X(HVO_VMEMMAP_ALLOCED, "hvo.vmemmap_alloced", "vmemmap pages allocated (heads, restores)") \
 	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
 	X(HVO_BAD_PAGE, "hvo.bad_page", "tails that failed the free-time checks") \
-	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed")
+	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \
+	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)")
 
 enum hvo_counter_id {
 #define X(id, name, help) CNT_##id,

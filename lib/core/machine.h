@@ -28,6 +28,7 @@
 #include "phys/memblock.h"
 #include "phys/page_owner.h"
 #include "phys/phys.h"
+#include "release/release.h"
 
 struct hugetlb;
 
@@ -55,6 +56,15 @@ struct machine_hooks {
 struct hvo_machine {
 	struct hvo_config cfg;
 	struct machine_hooks hooks;
+
+	/* The kernel release (release/release.h) and what it decides. */
+	struct kernel_release release;
+	enum hvo_variant hvo_variant; /* HVO's variant here: the release's,
+				       * or the hvo= override */
+	/* The release each variant's machinery is taken from. */
+	struct kernel_release variant_release[HVO_VARIANT_SHAREDTAIL + 1];
+	bool hvo_default;       /* vm.hugetlb_optimize_vmemmap at boot */
+	bool check_pages;       /* tails checked when a hugepage is freed */
 
 	/* phys */
 	struct phys phys;
@@ -227,5 +237,20 @@ should_fail(struct hvo_machine *m, struct fail_attr *f);
 /* Frames of category c (free is derived: RAM that no allocation holds). */
 uint64_t
 machine_pages(const struct hvo_machine *m, enum hvo_page_category c);
+
+/* Property @p of the release @m runs variant @v with. */
+static inline uint64_t
+variant_get(const struct hvo_machine *m, enum hvo_variant v,
+	    enum release_prop p)
+{
+	return release_get(&m->variant_release[v], p);
+}
+
+/* Property @p of @m's kernel release. */
+static inline uint64_t
+kernel_get(const struct hvo_machine *m, enum release_prop p)
+{
+	return release_get(&m->release, p);
+}
 
 #endif /* HVO_MACHINE_H */

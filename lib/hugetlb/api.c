@@ -235,11 +235,11 @@ hvo_set_variant(struct hvo_machine *m, enum hvo_variant v)
 	 * (booted with sharedtail) knows only sharedtail and off; an older
 	 * one knows keep2, fakehead and off, and the pointer encoding.
 	 */
-	if (v == HVO_VARIANT_SHAREDTAIL && m->cfg.hvo != HVO_VARIANT_SHAREDTAIL)
+	if (v == HVO_VARIANT_SHAREDTAIL && m->hvo_variant != HVO_VARIANT_SHAREDTAIL)
 		return machine_err(m, -EINVAL,
 				   "sharedtail is the 2026 kernel's and needs the mask encoding of compound_head; this machine booted an older kernel (pointer encoding): boot with hvo=sharedtail");
 	if ((v == HVO_VARIANT_KEEP2 || v == HVO_VARIANT_FAKEHEAD) &&
-	    m->cfg.hvo == HVO_VARIANT_SHAREDTAIL)
+	    m->hvo_variant == HVO_VARIANT_SHAREDTAIL)
 		return machine_err(m, -EINVAL,
 				   "%s is an older kernel's variant and needs the pointer encoding of compound_head; this machine booted the 2026 kernel (mask encoding): boot with hvo=%s",
 				   hvo_variant_name(v), hvo_variant_name(v));

@@ -118,6 +118,7 @@ unsigned
 variant_kept_pages(enum hvo_variant v)
 {
 	switch (v) {
+	case HVO_VARIANT_RELEASE: /* never a hugepage's: resolved at boot */
 	case HVO_VARIANT_OFF: return 0;
 	case HVO_VARIANT_KEEP2: return 2;
 	case HVO_VARIANT_FAKEHEAD:
@@ -229,7 +230,7 @@ hugetlb_init(struct hvo_machine *m)
 	m->hugetlb = calloc(1, sizeof(*m->hugetlb));
 	if (!m->hugetlb)
 		return -ENOMEM;
-	m->hugetlb->hvo_variant = m->cfg.hvo;
+	m->hugetlb->hvo_variant = m->hvo_default ? m->hvo_variant : HVO_VARIANT_OFF;
 	for (unsigned i = 0; i < a->nr_hugetlb_sizes && i < HUGE_MAX_HSTATE; i++) {
 		struct hstate *h = &m->hugetlb->hstates[m->hugetlb->nr_hstates++];
 		uint64_t size = a->hugetlb_size[i];
@@ -397,7 +398,7 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 
 	if (rc)
 		return rc;
-	if (m->cfg.check_pages && (why = check_free_tails(m, h, hp->pfn, &bad))) {
+	if (m->check_pages && (why = check_free_tails(m, h, hp->pfn, &bad))) {
 		count(m, CNT_HVO_BAD_PAGE);
 		machine_err(m, -EUCLEAN, "BUG: Bad page state: pfn 0x%" PRIx64 ": %s",
 			    bad, why);
@@ -452,6 +453,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		   bool partial)
 {
 	uint64_t in_use = h->nr - h->free;
+	bool batched = kernel_get(m, RP_BATCHED);
 	int rc = 0;
 
 	if (count_ > h->nr) {
@@ -489,6 +491,10 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			rc = prep_new_hugetlb_folio(m, h, pfn);
 			if (rc)
 				break;
+			/* Before 6.7 each page is optimized as it comes. */
+			if (!batched)
+				hugetlb_vmemmap_optimize_folio(m, h,
+							       &h->pages[h->nr - 1]);
 		}
 		if (rc && !partial) {
 			machine_err_hold(m);
@@ -502,6 +508,8 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			machine_err_release(m);
 			return rc;
 		}
+		if (!batched)
+			return rc && got == 0 ? rc : 0;
 		/* prep_and_add_allocated_folios(): one HVO batch. */
 		list = batch_list(m, h->nr - first + 1);
 		if (!list)
@@ -524,9 +532,9 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		for (uint64_t k = h->nr; k-- > 0 && n < drop;)
 			if (!h->pages[k].in_use)
 				list[n++] = &h->pages[k];
-		long restored = hugetlb_vmemmap_restore_folios(m, h, list, n);
-
-		(void)restored;
+		/* Before 6.7 each page is restored as it is freed. */
+		if (batched)
+			hugetlb_vmemmap_restore_folios(m, h, list, n);
 		/*
 		 * Free what was restored (or never optimized). The list runs
 		 * from the highest index down, and pool_remove() only moves
@@ -543,11 +551,16 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 			if (i + 4 < n)
 				prefetch_vmemmap_page(m, list[i + 4]->pfn);
 
-			if (hp->variant != HVO_VARIANT_OFF) {
+			if (batched && hp->variant != HVO_VARIANT_OFF) {
 				stuck++; /* stays in the pool, optimized */
 				continue;
 			}
 			rc = update_and_free_hugetlb_folio(m, h, hp);
+			if (rc == -ENOMEM && hp->variant != HVO_VARIANT_OFF) {
+				stuck++; /* its restore failed: it stays */
+				rc = 0;
+				continue;
+			}
 			if (rc)
 				break;
 			h->free--;
@@ -621,6 +634,11 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 			if (rc)
 				return rc;
 			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
+		}
+		if (!kernel_get(m, RP_BATCHED)) {
+			for (uint64_t k = 0; k < h->nr; k++)
+				hugetlb_vmemmap_optimize_folio(m, h, &h->pages[k]);
+			continue;
 		}
 		list = batch_list(m, h->nr);
 		if (!list)

@@ -87,6 +87,10 @@ struct hugetlb {
 /* vmemmap_remap_walk flags. */
 #define VMEMMAP_SPLIT_NO_TLB_FLUSH (1u << 0)
 #define VMEMMAP_REMAP_NO_TLB_FLUSH (1u << 1)
+/* synchronize_rcu() before the remap (6.12: once per batch). */
+#define VMEMMAP_SYNCHRONIZE_RCU (1u << 2)
+/* The walk's first page is the reuse page: range flushes start after it. */
+#define VMEMMAP_FLUSH_AFTER_REUSE (1u << 3)
 
 /* The hstates this arch offers, set up at boot. */
 int

@@ -196,6 +196,9 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 			ptep += sizeof(pte_t);
 		}
 	}
+	/* Before 6.2 the reuse page is walked first, not flushed. */
+	if (walk->flags & VMEMMAP_FLUSH_AFTER_REUSE)
+		start += m->arch.page_size;
 	if (walk->remap_pte && !(walk->flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
 		flush_tlb_kernel_range(m, start, end);
 	return rc;
@@ -512,6 +515,7 @@ struct vmemmap_plan {
 	uint64_t vmemmap_head;
 	uint64_t vmemmap_tail;
 	uint64_t nr_pages;       /* restore */
+	unsigned flags;          /* VMEMMAP_FLUSH_AFTER_REUSE */
 	bool only_tail;          /* restore: only PTEs on vmemmap_tail */
 	bool reset_struct_pages; /* restore: reset each copy of the head */
 };
@@ -540,6 +544,7 @@ keep2_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 {
 	(void)h;
 	p->start += m->arch.page_size;
+	p->flags |= VMEMMAP_FLUSH_AFTER_REUSE;
 	folio_set_vmemmap_optimized(m, hp->pfn, true);
 	return machine_oops_rc(m, 0);
 }
@@ -550,44 +555,74 @@ keep2_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 {
 	(void)hp;
 	p->start += m->arch.page_size;
+	p->flags |= VMEMMAP_FLUSH_AFTER_REUSE;
 	p->nr_pages = h->vmemmap_pages - 2;
 	return 0;
 }
 
 /*
- * fakehead (5.18-6.x): a new page takes a copy of the head page and every
- * PTE maps it, the tails read-only, so tails read as fake heads. Without
- * a new page, classic HVO falls back to reusing the mapped head.
+ * fakehead (5.18-7.0): every PTE maps one page, the tails read-only, so
+ * tails read as fake heads. Which page, by release (RP_HEAD_COPY): up to
+ * 6.1 the head's own vmemmap page (the reuse page); from 6.2 a new page
+ * with a copy of it, or the head's own if none can be had; from 6.12.114
+ * a new page or nothing (the hugepage stays as it is).
  */
 static int
 fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 	      struct vmemmap_plan *p)
 {
+	enum release_head_copy mode =
+		variant_get(m, HVO_VARIANT_FAKEHEAD, RP_HEAD_COPY);
+	int rc;
+
 	(void)h;
 	folio_set_vmemmap_optimized(m, hp->pfn, true);
 	if (machine_oopsed(m))
 		return m->oops;
-	if (vmemmap_alloc_head(m, p->start, &p->vmemmap_head) == 0)
+	if (mode == HEAD_KEEP) {
+		p->flags |= VMEMMAP_FLUSH_AFTER_REUSE;
+		return 0;
+	}
+	rc = vmemmap_alloc_head(m, p->start, &p->vmemmap_head);
+	if (rc == 0) {
 		p->vmemmap_tail = p->vmemmap_head;
+	} else if (mode == HEAD_COPY) {
+		folio_set_vmemmap_optimized(m, hp->pfn, false);
+		return rc;
+	}
 	return 0;
 }
 
 /*
- * The walk catches the head page as the reuse page and rebuilds the rest
- * from it. Rebuilding tails from a copy of the head page would copy
- * page[3]'s _hugetlb_cgroup (which overlays ->mapping) into tail slots, so
- * the walk resets it to TAIL_MAPPING first (restore-tail-mapping,
- * doc/KERNEL-BUGS.md) -- once every page is allocated, so that a restore
- * that fails for memory leaves the struct pages as they were.
+ * Up to 6.12.113 the walk catches the head page as the reuse page and
+ * rebuilds the rest from it. Rebuilding tails from a copy of the head page
+ * would copy page[3]'s _hugetlb_cgroup (which overlays ->mapping) into
+ * tail slots, so the walk resets it to TAIL_MAPPING first
+ * (restore-tail-mapping, doc/KERNEL-BUGS.md) -- once every page is
+ * allocated, so that a restore that fails for memory leaves the struct
+ * pages as they were -- and resets the first struct pages of each copy.
+ * From 6.12.114 (RP_HEAD_COPY is HEAD_COPY) the walk starts at the 2nd
+ * page and copies the page mapped there verbatim, resetting nothing
+ * (RP_RESET_PAGES 0): the head's struct pages land in every tail page
+ * (debian-6.12-restore, doc/KERNEL-BUGS.md).
  */
 static int
 fakehead_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 		 struct vmemmap_plan *p)
 {
-	p->reset_struct_pages = true;
-	(void)m;
-	(void)hp;
+	enum release_head_copy mode =
+		variant_get(m, HVO_VARIANT_FAKEHEAD, RP_HEAD_COPY);
+
 	p->nr_pages = h->vmemmap_pages - 1;
+	if (mode == HEAD_KEEP)
+		p->flags |= VMEMMAP_FLUSH_AFTER_REUSE;
+	if (mode == HEAD_COPY) {
+		p->only_tail = true;
+		p->vmemmap_tail = hp->head_vmemmap;
+		p->start += m->arch.page_size;
+	}
+	p->reset_struct_pages =
+		variant_get(m, HVO_VARIANT_FAKEHEAD, RP_RESET_PAGES) != 0;
 	return 0;
 }
 
@@ -645,6 +680,23 @@ vmemmap_plan_init(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 	};
 }
 
+/*
+ * synchronize_rcu(), counted: what the release of variant @v waits for.
+ * 6.10 and 6.11 wait on every call, before they look at the hugepage
+ * (@early); 6.12 to 7.0 only with VMEMMAP_SYNCHRONIZE_RCU in @flags, for
+ * a hugepage that is really optimized or restored; 7.1 never.
+ */
+static void
+vmemmap_synchronize_rcu(struct hvo_machine *m, enum hvo_variant v, bool early,
+			unsigned flags)
+{
+	enum release_rcu rcu = variant_get(m, v, RP_RCU);
+
+	if (early ? rcu == RCU_PER_PAGE :
+		    rcu == RCU_PER_BATCH && (flags & VMEMMAP_SYNCHRONIZE_RCU))
+		count(m, CNT_HVO_SYNCHRONIZE_RCU);
+}
+
 /* __hugetlb_vmemmap_restore_folio(): all pages first, or -ENOMEM and no change. */
 static int
 __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
@@ -655,11 +707,14 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	struct restore_tails tails;
 	int rc;
 
+	vmemmap_synchronize_rcu(m, hp->variant, true, flags);
 	if (hp->variant == HVO_VARIANT_OFF)
 		return 0;
+	vmemmap_synchronize_rcu(m, hp->variant, false, flags);
 	rc = vmemmap_variants[hp->variant].restore(m, h, hp, &p);
 	if (rc)
 		return rc;
+	walk.flags |= p.flags;
 	walk.vmemmap_tail = p.vmemmap_tail;
 	walk.only_tail = p.only_tail;
 	if (p.reset_struct_pages) {
@@ -685,7 +740,7 @@ int
 hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 			      struct huge_page *hp)
 {
-	return __hugetlb_vmemmap_restore_folio(m, h, hp, 0);
+	return __hugetlb_vmemmap_restore_folio(m, h, hp, VMEMMAP_SYNCHRONIZE_RCU);
 }
 
 /*
@@ -697,18 +752,21 @@ long
 hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 			       struct huge_page **pages, uint64_t n)
 {
+	unsigned flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
 	long restored = 0;
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
+		bool optimized = pages[i]->variant != HVO_VARIANT_OFF;
+
 		prefetch_folio_to_restore(m, pages, i, n);
-		if (pages[i]->variant == HVO_VARIANT_OFF)
-			continue;
-		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i],
-						     VMEMMAP_REMAP_NO_TLB_FLUSH);
+		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i], flags);
+		/* Only the first that needed restoring waits (6.12). */
+		if (optimized)
+			flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
 		if (rc)
 			break;
-		restored++;
+		restored += optimized;
 	}
 	if (restored)
 		flush_tlb_all(m);
@@ -740,13 +798,15 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
 	int rc;
 
+	vmemmap_synchronize_rcu(m, v, true, flags);
 	if (!vmemmap_should_optimize_folio(m, h, hp))
 		return 0;
+	vmemmap_synchronize_rcu(m, v, false, flags);
 	rc = vmemmap_variants[v].plan(m, h, hp, &p);
 	if (rc)
 		return rc;
 	rc = vmemmap_remap_free(m, p.start, p.end, p.vmemmap_head,
-				&p.vmemmap_tail, flags, list);
+				&p.vmemmap_tail, flags | p.flags, list);
 	if (rc) {
 		/* The unused head goes back with the rest. */
 		if (p.vmemmap_head != VMEMMAP_KEEP_FIRST)
@@ -776,7 +836,8 @@ hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	struct pfn_list list = { 0 };
 	int rc, rc2;
 
-	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, 0, &list);
+	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, VMEMMAP_SYNCHRONIZE_RCU,
+					      &list);
 	rc2 = free_vmemmap_page_list(m, &list);
 	free(list.pfn);
 	return rc ? rc : rc2;
@@ -799,40 +860,36 @@ hugetlb_vmemmap_split_folio(struct hvo_machine *m, struct hstate *h,
  * then free. At the first -ENOMEM of the split pass, stop splitting: the
  * remap pass splits what is left with memory that deduplication frees. On
  * -ENOMEM in the remap pass with pages collected, flush, free them and
- * try that hugepage once more.
+ * try that hugepage once more. The two flushes come whenever the kernel
+ * has HVO, also when nothing is optimized (vm.hugetlb_optimize_vmemmap=0,
+ * an empty batch). Releases before 6.7 never get here: they optimize each
+ * hugepage as it is allocated (RP_BATCHED).
  */
 int
 hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 				struct huge_page **pages, uint64_t n)
 {
+	unsigned flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
 	struct pfn_list list;
-	bool any = false;
 
-	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF ||
-	    !hugetlb_vmemmap_optimizable(m, h, NULL))
-		return 0;
+	if (m->hvo_variant == HVO_VARIANT_OFF)
+		return 0; /* HVO is not built */
 	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
-	for (uint64_t i = 0; i < n; i++) {
-		/* HVO is on for @h: any hugepage not yet optimized will be. */
-		any |= pages[i]->variant == HVO_VARIANT_OFF;
+	for (uint64_t i = 0; i < n; i++)
 		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)
 			break;
-	}
-	if (!any)
-		return 0;
 	flush_tlb_all(m);
 	for (uint64_t i = 0; i < n; i++) {
 		int rc;
 
 		prefetch_folio_to_optimize(m, pages, i, n);
-		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i],
-						      VMEMMAP_REMAP_NO_TLB_FLUSH,
-						      &list);
+		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i], flags, &list);
+		/* The first hugepage decides: one grace period per batch. */
+		flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
 		if (rc == -ENOMEM && !pfn_list_empty(&list)) {
 			flush_tlb_all(m);
 			free_vmemmap_page_list(m, &list);
-			__hugetlb_vmemmap_optimize_folio(m, h, pages[i],
-							 VMEMMAP_REMAP_NO_TLB_FLUSH,
+			__hugetlb_vmemmap_optimize_folio(m, h, pages[i], flags,
 							 &list);
 		}
 		/* Best effort: a hugepage that cannot be optimized stays as is. */

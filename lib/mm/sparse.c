@@ -36,11 +36,12 @@ vmemmap_base_init(struct hvo_machine *m)
 	memstart = a->memstart_align ? round_down64(ram0, a->memstart_align) : 0;
 	/*
 	 * The 2026 mask encoding computes a head by masking a tail's
-	 * address, so the vmemmap must be aligned to the struct pages of the
-	 * largest folio ("Align vmemmap to maximal folio size"). Where it is
-	 * not, the kernel keeps the pointer encoding.
+	 * address, so 7.1's riscv aligns the vmemmap to the struct pages of
+	 * the largest folio ("Align vmemmap to maximal folio size"), whatever
+	 * the variant. Where the vmemmap is not so aligned, the kernel keeps
+	 * the pointer encoding.
 	 */
-	if (m->compound_mask && a->memstart_align) {
+	if (a->vmemmap_folio_align && a->memstart_align) {
 		uint64_t max = 0;
 
 		for (unsigned i = 0; i < a->nr_hugetlb_sizes; i++)

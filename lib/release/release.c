@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table of releases, and the parser of release strings. See
+ * release.h; the facts behind each row are in doc/KERNEL-FACTS.md,
+ * "Release history".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "release/release.h"
+
+#define ARCH_BIT(a) (UINT64_C(1) << (a))
+#define X86 ARCH_BIT(HVO_ARCH_X86_64)
+#define ARM64 ARCH_BIT(HVO_ARCH_ARM64)
+#define RISCV ARCH_BIT(HVO_ARCH_RISCV64)
+
+/* A row of mainline MAJOR.MINOR. */
+#define ROW(ma, mi) .major = (ma), .minor = (mi)
+/* ... also backported to the stable line ma.mi from point su on. */
+#define STABLE(ma, mi, su) .stable = { (ma), (mi), (su) }
+
+/*
+ * In release order; within a release, any order. The rows of 0.0 are
+ * the values before HVO.
+ */
+static const struct release_row rows[] = {
+	/* Before HVO. */
+	{ ROW(0, 0), .prop = RP_HVO_ARCHES, .value = 0,
+	  .what = "no arch builds HVO",
+	  .source = "before CONFIG_HUGETLB_PAGE_FREE_VMEMMAP" },
+	{ ROW(0, 0), .prop = RP_VARIANT, .value = HVO_VARIANT_OFF,
+	  .what = "no HVO", .source = "before 5.14" },
+	{ ROW(0, 0), .prop = RP_HEAD_COPY, .value = HEAD_KEEP,
+	  .what = "the first vmemmap page is the reuse page",
+	  .source = "f41f2ed43ca5 vmemmap_remap_free(start, end, reuse)" },
+	{ ROW(0, 0), .prop = RP_STRUCT_PAGE_POW2, .value = 0,
+	  .what = "no rule", .source = "before 5.14" },
+	{ ROW(0, 0), .prop = RP_SYSCTL, .value = 0,
+	  .what = "no vm.hugetlb_optimize_vmemmap", .source = "before 5.19" },
+	{ ROW(0, 0), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_NONE,
+	  .what = "hugetlb_free_vmemmap= is an unknown parameter",
+	  .source = "before 5.14" },
+	{ ROW(0, 0), .prop = RP_X86_RO_DIRTY, .value = 1,
+	  .what = "x86 PAGE_KERNEL_RO is P|A|D|G|NX: read-only PTEs end in 0x161",
+	  .source = "L6.1 arch/x86/include/asm/pgtable_types.h:197" },
+	{ ROW(0, 0), .prop = RP_ARM64_SECT_WRITE, .value = 0,
+	  .what = "arm64 PROT_SECT_NORMAL has neither PTE_WRITE nor PTE_DIRTY",
+	  .source = "L6.1 arch/arm64/include/asm/pgtable-prot.h:43" },
+	{ ROW(0, 0), .prop = RP_BATCHED, .value = 0,
+	  .what = "each hugepage is optimized and restored on its own, with its own flushes",
+	  .source = "L6.1 mm/hugetlb_vmemmap.c:82, :205" },
+	{ ROW(0, 0), .prop = RP_RCU, .value = RCU_NONE,
+	  .what = "no synchronize_rcu()", .source = "before 6.10" },
+	{ ROW(0, 0), .prop = RP_VMEMMAP_FOLIO_ALIGN, .value = 0,
+	  .what = "riscv's vmemmap starts at the struct page of the first RAM page's section",
+	  .source = "L6.12 arch/riscv/include/asm/pgtable.h (vmemmap)" },
+	{ ROW(0, 0), .prop = RP_RESET_PAGES, .value = 0,
+	  .what = "a restored page is a verbatim copy of the reuse page",
+	  .source = "ad2fa3717b74 (keep2: the reuse page holds only tails)" },
+
+	/* 5.14: HVO, x86_64 only, two pages kept. */
+	{ ROW(5, 14), .prop = RP_HVO_ARCHES, .value = X86,
+	  .what = "x86_64 builds HVO (CONFIG_HUGETLB_PAGE_FREE_VMEMMAP)",
+	  .source = "f41f2ed43ca5" },
+	{ ROW(5, 14), .prop = RP_VARIANT, .value = HVO_VARIANT_KEEP2,
+	  .what = "two vmemmap pages kept; 6 of 8 freed per 2M page",
+	  .source = "f41f2ed43ca5 mm: hugetlb: free the vmemmap pages associated with each HugeTLB page" },
+	{ ROW(5, 14), .prop = RP_STRUCT_PAGE_POW2, .value = 1,
+	  .what = "HVO only when sizeof(struct page) is a power of two",
+	  .source = "e9fdff87e893" },
+	{ ROW(5, 14), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_ON_OFF,
+	  .what = "hugetlb_free_vmemmap=on|off (early_param)",
+	  .source = "e9fdff87e893" },
+
+	/* 5.18: one page kept, fake heads. */
+	{ ROW(5, 18), .prop = RP_VARIANT, .value = HVO_VARIANT_FAKEHEAD,
+	  .what = "one vmemmap page kept; 7 of 8 freed per 2M page; tails read as fake heads",
+	  .source = "e7d324850bfc mm: hugetlb: free the 2nd vmemmap page associated with each HugeTLB page" },
+	{ ROW(5, 18), .prop = RP_RESET_PAGES, .value = 3,
+	  .what = "a restored tail page resets its first 3 struct pages (NR_RESET_STRUCT_PAGE)",
+	  .source = "e7d324850bfc; L6.1 mm/hugetlb_vmemmap.c:251-259" },
+
+	/* 5.19: the sysctl; arm64. */
+	{ ROW(5, 19), .prop = RP_SYSCTL, .value = 1,
+	  .what = "vm.hugetlb_optimize_vmemmap (0 or 1) for pages allocated later",
+	  .source = "78f39084b41d" },
+	{ ROW(5, 19), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_KSTRTOBOOL,
+	  .what = "hugetlb_free_vmemmap= read by kstrtobool()",
+	  .source = "9c54c522bb76" },
+	{ ROW(5, 19), .prop = RP_HVO_ARCHES, .value = X86 | ARM64,
+	  .what = "arm64 builds HVO",
+	  .source = "1e63ac088f20" },
+
+	/* 6.0 */
+	{ ROW(6, 0), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_BOOL,
+	  .what = "hugetlb_free_vmemmap is a bool core_param: a bare name means on",
+	  .source = "30152245c63b; L6.1 mm/hugetlb_vmemmap.c:415-416" },
+
+	/* 6.2: a new head page. */
+	{ ROW(6, 2), .prop = RP_HEAD_COPY, .value = HEAD_COPY_OR_KEEP,
+	  .what = "a new page takes a copy of the head page, or the first page stays if none can be had",
+	  .source = "11aad2631bf7 mm/hugetlb_vmemmap: remap head page to newly allocated page" },
+
+	/* 6.3, and 6.1.16: arm64 HVO reverted (break-before-make). */
+	{ ROW(6, 3), STABLE(6, 1, 16), .prop = RP_HVO_ARCHES, .value = X86,
+	  .what = "arm64 no longer builds HVO",
+	  .source = "060a2c92d1b6 arm64: mm: hugetlb: Disable HUGETLB_PAGE_OPTIMIZE_VMEMMAP" },
+
+	/* 6.4: riscv. */
+	{ ROW(6, 4), .prop = RP_HVO_ARCHES, .value = X86 | RISCV,
+	  .what = "riscv64 builds HVO (its PAGE_KERNEL_RO is PAGE_KERNEL)",
+	  .source = "riscv-for-linus-6.4-mw1; L6.12 arch/riscv/Kconfig:82-83" },
+
+	/* 6.5 */
+	{ ROW(6, 5), .prop = RP_ARM64_SECT_WRITE, .value = 1,
+	  .what = "arm64 PROT_SECT_NORMAL gains PTE_WRITE (PMD blocks of the vmemmap)",
+	  .source = "L6.1 arch/arm64/include/asm/pgtable-prot.h:43 vs L6.12 :50" },
+
+	/* 6.6 */
+	{ ROW(6, 6), .prop = RP_X86_RO_DIRTY, .value = 0,
+	  .what = "x86 PAGE_KERNEL_RO loses _PAGE_DIRTY: read-only PTEs end in 0x121",
+	  .source = "f788b71768ff x86/mm: Remove _PAGE_DIRTY from kernel RO pages" },
+
+	/* 6.7: batches. */
+	{ ROW(6, 7), .prop = RP_BATCHED, .value = 1,
+	  .what = "a pool grow splits, flushes all, remaps, flushes all; a shrink restores, then flushes all once",
+	  .source = "f4b7e3efaddb, 91f386bf0772; L6.12 mm/hugetlb_vmemmap.c:602-648" },
+
+	/* 6.10, 6.12: RCU grace periods. */
+	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_PAGE,
+	  .what = "synchronize_rcu() before every optimize and restore, HVO on or off",
+	  .source = "bd225530a4c7 mm/hugetlb_vmemmap: fix race with speculative PFN walkers" },
+	{ ROW(6, 12), .prop = RP_RCU, .value = RCU_PER_BATCH,
+	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",
+	  .source = "c2a967f6ab0e; L6.12 mm/hugetlb_vmemmap.c:49, :457-486" },
+
+	/* 6.15, and 6.12.111: hugetlb fields in page[3]. */
+	{ ROW(6, 15), STABLE(6, 12, 111), .prop = RP_RESET_PAGES, .value = 4,
+	  .what = "a restored tail page resets its first 4 struct pages",
+	  .source = "274fe92de2c4 mm, hugetlb: increment the number of pages to be reset on HVO" },
+	{ ROW(6, 15), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_EARLY_BOOL,
+	  .what = "hugetlb_free_vmemmap= is an early_param again: a bare name is refused [derived]",
+	  .source = "lore 20250218181656.207178-8-fvdl@google.com" },
+
+	/* 7.1, and 6.12.114: Kiryl Shutsemau's series. */
+	{ ROW(7, 1), STABLE(6, 12, 114), .prop = RP_HEAD_COPY, .value = HEAD_COPY,
+	  .what = "a new head page always; if none can be had the hugepage stays unoptimized; restore walks from the 2nd page",
+	  .source = "mm/hugetlb: refactor code around vmemmap_walk; L6.12 mm/hugetlb_vmemmap.c:394-427" },
+	{ ROW(7, 1), STABLE(6, 12, 114), .prop = RP_RESET_PAGES, .value = 0,
+	  .what = "a restored page is a verbatim copy of the page mapped there (no reset)",
+	  .source = "L6.12 mm/hugetlb_vmemmap.c:236-261 (6.12.114 backport)" },
+	{ ROW(7, 1), .prop = RP_VARIANT, .value = HVO_VARIANT_SHAREDTAIL,
+	  .what = "mask-encoded compound_info; one shared read-only tail page per zone and order",
+	  .source = "c0b495b91a47 (PATCHv7 10/18, Kiryl Shutsemau)" },
+	{ ROW(7, 1), .prop = RP_VMEMMAP_FOLIO_ALIGN, .value = 1,
+	  .what = "riscv aligns the vmemmap to the largest folio, so the mask encoding can find heads",
+	  .source = "Kiryl Shutsemau's series: VMEMMAP_ADDR_ALIGN (riscv, loongarch)" },
+	{ ROW(7, 1), .prop = RP_RCU, .value = RCU_NONE,
+	  .what = "no synchronize_rcu(): without fake heads there is no race",
+	  .source = "Kiryl Shutsemau's series, v7 (27 Feb 2026)" },
+};
+
+/*
+ * Distribution builds: the config defaults that change what a user
+ * sees. The mainline build is libhvo's own: HVO on from boot, so that a
+ * machine optimizes without a command line (upstream's Kconfig default is
+ * off, as in Debian; name the distribution, or hvo_default=off).
+ */
+static const struct kernel_build mainline_build = {
+	.name = "mainline",
+	.config = "libhvo's build: HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON=y",
+	.hvo_default_on = true,
+};
+
+static const struct kernel_build debian_build = {
+	.name = "Debian",
+	.config = "linux-config-6.1 6.1.192-3 and linux-config-6.12 6.12.118-1~deb12u1: "
+		  "HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON unset, INIT_ON_ALLOC_DEFAULT_ON=y",
+	.hvo_default_on = false,
+	.init_on_alloc = true,
+};
+
+static const char *const prop_names[RP__COUNT] = {
+	[RP_HVO_ARCHES] = "hvo_arches",
+	[RP_VARIANT] = "variant",
+	[RP_HEAD_COPY] = "head_copy",
+	[RP_STRUCT_PAGE_POW2] = "struct_page_pow2",
+	[RP_SYSCTL] = "sysctl",
+	[RP_BOOT_PARAM] = "boot_param",
+	[RP_X86_RO_DIRTY] = "x86_ro_dirty",
+	[RP_ARM64_SECT_WRITE] = "arm64_sect_write",
+	[RP_BATCHED] = "batched",
+	[RP_RCU] = "synchronize_rcu",
+	[RP_RESET_PAGES] = "reset_struct_pages",
+	[RP_VMEMMAP_FOLIO_ALIGN] = "vmemmap_folio_align",
+};
+
+const char *
+release_prop_name(enum release_prop p)
+{
+	return (unsigned)p < RP__COUNT ? prop_names[p] : NULL;
+}
+
+const struct release_row *
+release_table(size_t *n)
+{
+	*n = ARRAY_SIZE(rows);
+	return rows;
+}
+
+/* Whether mainline release a.b is at or after c.d. */
+static bool
+at_or_after(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return a != c ? a > c : b >= d;
+}
+
+static bool
+row_applies(const struct release_row *row, const struct kernel_release *r)
+{
+	if (r->before)
+		return !at_or_after(row->major, row->minor, r->major, r->minor);
+	if (at_or_after(r->major, r->minor, row->major, row->minor))
+		return true;
+	return row->stable.major && r->major == row->stable.major &&
+	       r->minor == row->stable.minor &&
+	       r->sublevel >= row->stable.sublevel;
+}
+
+const struct release_row *
+release_row_of(const struct kernel_release *r, enum release_prop p)
+{
+	const struct release_row *found = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		if (rows[i].prop == p && row_applies(&rows[i], r))
+			found = &rows[i];
+	return found;
+}
+
+uint64_t
+release_get(const struct kernel_release *r, enum release_prop p)
+{
+	const struct release_row *row = release_row_of(r, p);
+
+	return row ? row->value : 0;
+}
+
+void
+release_for_variant(const struct kernel_release *r, enum hvo_variant v,
+		    struct kernel_release *out)
+{
+	const struct release_row *since = NULL, *until = NULL;
+
+	*out = *r;
+	if (v == HVO_VARIANT_OFF || release_get(r, RP_VARIANT) == (uint64_t)v)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (rows[i].prop != RP_VARIANT)
+			continue;
+		if (since && !until)
+			until = &rows[i];
+		if (rows[i].value == (uint64_t)v)
+			since = &rows[i];
+	}
+	if (!since)
+		return;
+	memset(out, 0, sizeof(*out));
+	out->build = r->build;
+	if (until) {
+		out->major = until->major;
+		out->minor = until->minor;
+		out->before = true;
+	} else {
+		out->major = since->major;
+		out->minor = since->minor;
+		out->sublevel = RELEASE_NEWEST_POINT;
+	}
+	snprintf(out->name, sizeof(out->name), "%s%u.%u", until ? "before " : "",
+		 out->major, out->minor);
+}
+
+bool
+release_has_hvo(const struct kernel_release *r, enum hvo_arch_id arch)
+{
+	return (unsigned)arch < 64 &&
+	       (release_get(r, RP_HVO_ARCHES) & ARCH_BIT(arch));
+}
+
+/* A decimal number of at most 3 digits at *p; advances *p. */
+static bool
+parse_part(const char **p, unsigned *out)
+{
+	unsigned v = 0, n = 0;
+
+	while (isdigit((unsigned char)**p) && n < 4) {
+		v = v * 10 + (unsigned)(**p - '0');
+		(*p)++;
+		n++;
+	}
+	*out = v;
+	return n > 0 && n < 4;
+}
+
+/*
+ * What follows the version in a `uname -r`: Debian's are "+debNN-FLAVOUR"
+ * (6.12 backports) and "-ABI-FLAVOUR" (6.1: "6.1.0-28-amd64").
+ */
+static const char *const debian_flavours[] = {
+	"-amd64", "-arm64", "-riscv64", "-cloud-amd64", "-cloud-arm64",
+	"-rt-amd64", "-rt-arm64",
+};
+
+static bool
+ends_with(const char *s, const char *tail)
+{
+	size_t ls = strlen(s), lt = strlen(tail);
+
+	return ls >= lt && !strcmp(s + ls - lt, tail);
+}
+
+static bool
+debian_suffix(const char *suffix, bool *abi_only)
+{
+	bool flavour = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(debian_flavours); i++)
+		flavour |= ends_with(suffix, debian_flavours[i]);
+	if (!flavour)
+		return false;
+	/* "-28-amd64": an ABI number where the sublevel would be. */
+	*abi_only = suffix[0] == '-' && isdigit((unsigned char)suffix[1]);
+	return suffix[0] == '-' || !strncmp(suffix, "+deb", 4);
+}
+
+int
+release_parse(const char *s, struct kernel_release *r, char *err,
+	      size_t errlen)
+{
+	const char *p;
+	bool has_sub = false, abi_only = false;
+	unsigned sub = 0;
+
+	if (!s || !*s)
+		s = RELEASE_NEWEST;
+	if (strlen(s) >= sizeof(r->name))
+		return errf(err, errlen, -EINVAL,
+			    "kernel=%.40s...: too long for a release (at most %zu characters)",
+			    s, sizeof(r->name) - 1);
+	memset(r, 0, sizeof(*r));
+	p = s;
+	if (!parse_part(&p, &r->major) || *p++ != '.' ||
+	    !parse_part(&p, &r->minor))
+		goto bad;
+	if (*p == '.') {
+		p++;
+		if (!parse_part(&p, &sub))
+			goto bad;
+		has_sub = true;
+	}
+	r->build = &mainline_build;
+	if (*p) {
+		if (*p != '-' && *p != '+')
+			goto bad;
+		if (debian_suffix(p, &abi_only)) {
+			r->build = &debian_build;
+		} else if (*p == '+' || !strncmp(p, "-rc", 3)) {
+			/* a local version, or a release candidate: the release */
+		} else {
+			goto bad;
+		}
+	}
+	if (r->major < 2 || r->major > 99)
+		goto bad;
+	r->sublevel = has_sub && !abi_only ? sub : RELEASE_NEWEST_POINT;
+	strcpy(r->name, s);
+	return 0;
+bad:
+	return errf(err, errlen, -EINVAL,
+		    "kernel=%s: not a release; allowed are MAJOR.MINOR (6.1: the line with its stable updates), "
+		    "MAJOR.MINOR.SUBLEVEL (6.1.15), or a Debian uname -r (6.12.117+deb12-amd64, 6.1.0-28-amd64)",
+		    s);
+}

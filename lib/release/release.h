@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's release history as data.
+ *
+ * A machine behaves as one Linux release does. Everything that changed
+ * what a user of HVO can observe is one row of the table in release.c: the
+ * release it first shipped in (and the stable point releases it was
+ * backported to), the property it sets, the new value, and the commit or
+ * file it comes from. Code asks the table through release_get() ("does
+ * this release copy the head page?", "how does it flush?") and never
+ * compares version numbers itself; this file and release.c are the only
+ * places that know a release number.
+ *
+ * Sources: doc/KERNEL-FACTS.md, "Release history" (from the facts sheet's
+ * Part 7 timeline and the Linux 6.1 and 6.12 trees).
+ */
+#ifndef HVO_RELEASE_H
+#define HVO_RELEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvo/hvo.h"
+
+/* A sublevel that stands for "the line as maintained": every backport. */
+#define RELEASE_NEWEST_POINT 0xffffu
+
+/* The newest release libhvo models: the default machine's kernel. */
+#define RELEASE_NEWEST "7.1"
+
+/*
+ * The properties a release decides. Each takes its value from the newest
+ * row that applies to the release; the first row of each is the value
+ * before HVO existed.
+ */
+enum release_prop {
+	RP_HVO_ARCHES,     /* bit (1 << enum hvo_arch_id): arches that build HVO */
+	RP_VARIANT,        /* enum hvo_variant HVO runs */
+	RP_HEAD_COPY,      /* enum release_head_copy */
+	RP_STRUCT_PAGE_POW2, /* HVO only with a power-of-two struct page */
+	RP_SYSCTL,         /* vm.hugetlb_optimize_vmemmap exists */
+	RP_BOOT_PARAM,     /* enum release_boot_param: hugetlb_free_vmemmap= */
+	RP_X86_RO_DIRTY,   /* x86 __PAGE_KERNEL_RO carries _PAGE_DIRTY */
+	RP_ARM64_SECT_WRITE, /* arm64 PROT_SECT_NORMAL carries PTE_WRITE */
+	RP_BATCHED,        /* pools optimize and restore in batches */
+	RP_RCU,            /* enum release_rcu: synchronize_rcu() around HVO */
+	RP_RESET_PAGES,    /* struct pages a restored tail page resets
+			      (NR_RESET_STRUCT_PAGE); 0: copied verbatim */
+	RP_VMEMMAP_FOLIO_ALIGN, /* riscv: the vmemmap aligned to the struct
+			      pages of the largest folio */
+	RP__COUNT
+};
+
+/* How HVO gets the page its head struct pages live in. */
+enum release_head_copy {
+	HEAD_KEEP = 0,     /* the first vmemmap page stays (the reuse page);
+			      range flushes start after it */
+	HEAD_COPY_OR_KEEP, /* a new page takes a copy; if none can be had,
+			      the first page stays */
+	HEAD_COPY,         /* a new page takes a copy; if none can be had,
+			      the hugepage stays as it is */
+};
+
+/* How the kernel reads hugetlb_free_vmemmap=. */
+enum release_boot_param {
+	BOOT_PARAM_NONE = 0,  /* unknown: the kernel passes it to init */
+	BOOT_PARAM_ON_OFF,    /* early_param, "on" or "off" */
+	BOOT_PARAM_KSTRTOBOOL, /* early_param, kstrtobool(): y/n/1/0/on/off */
+	BOOT_PARAM_BOOL,      /* core_param bool: a bare name means on */
+	BOOT_PARAM_EARLY_BOOL, /* early_param again: a bare name is refused */
+};
+
+/* synchronize_rcu() around HVO (speculative PFN walkers). */
+enum release_rcu {
+	RCU_NONE = 0,
+	RCU_PER_PAGE,  /* every hugepage optimized or restored, HVO on or off */
+	RCU_PER_BATCH, /* once per batch that optimizes or restores a page */
+};
+
+/* One behaviour change. */
+struct release_row {
+	unsigned major, minor;  /* the mainline release that first has it */
+	struct {
+		unsigned major, minor, sublevel;
+	} stable;               /* a backport into a stable line (0: none) */
+	enum release_prop prop;
+	uint64_t value;
+	const char *what;       /* what a user observes */
+	const char *source;     /* the commit, or the file and line */
+};
+
+/* A distribution's build of a release: its config defaults. */
+struct kernel_build {
+	const char *name;        /* "mainline", "Debian" */
+	const char *config;      /* where the defaults come from */
+	bool hvo_default_on;     /* HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON */
+	bool init_on_alloc;      /* INIT_ON_ALLOC_DEFAULT_ON */
+	bool init_on_free;       /* INIT_ON_FREE_DEFAULT_ON */
+};
+
+/* A release a machine runs, as parsed from kernel=. */
+struct kernel_release {
+	unsigned major, minor;
+	unsigned sublevel;       /* RELEASE_NEWEST_POINT: the maintained line */
+	const struct kernel_build *build;
+	bool before;             /* the last release before major.minor */
+	char name[32];           /* as given, or RELEASE_NEWEST */
+};
+
+/*
+ * Parse a release: "MAJOR.MINOR" (the line as maintained, every stable
+ * backport in), "MAJOR.MINOR.SUBLEVEL", or a distribution's `uname -r`
+ * ("6.12.117+deb12-amd64", "6.1.0-28-amd64": Debian; the ABI number of
+ * the latter hides the sublevel, so it stands for the maintained line).
+ * "" is RELEASE_NEWEST. @return 0, or -EINVAL with a reason.
+ */
+int
+release_parse(const char *s, struct kernel_release *r, char *err,
+	      size_t errlen);
+
+/*
+ * The release whose HVO machinery variant @v runs with on a machine of
+ * release @r: @r itself when @v is @r's own variant (or off); for an
+ * override, the last release that ran @v (keep2 on 6.12 runs as 5.17's
+ * keep2), or the newest if @v is still current.
+ */
+void
+release_for_variant(const struct kernel_release *r, enum hvo_variant v,
+		    struct kernel_release *out);
+
+/* The value of @p for release @r. */
+uint64_t
+release_get(const struct kernel_release *r, enum release_prop p);
+
+/* The row that decided @p for @r, or NULL if none applies. */
+const struct release_row *
+release_row_of(const struct kernel_release *r, enum release_prop p);
+
+/* Whether release @r builds HVO for @arch. */
+bool
+release_has_hvo(const struct kernel_release *r, enum hvo_arch_id arch);
+
+/* The table, in release order. */
+const struct release_row *
+release_table(size_t *n);
+
+/* The name of a property, as the report and the tests print it. */
+const char *
+release_prop_name(enum release_prop p);
+
+#endif /* HVO_RELEASE_H */
