@@ -109,6 +109,23 @@ check_ram_base(const char *spec, uint64_t ram_base, uint64_t memstart)
 	hvo_machine_free(m);
 }
 
+/*
+ * Deferred struct page init when the sections it has left are all boot
+ * gigantic pages (memblock-reserved at the top of RAM): it finishes with
+ * nothing to add (it failed with -EFAULT and no reason).
+ */
+static void
+test_deferred_behind_gigantic_pages(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G,hugepages=1G:2,hvo=off");
+
+	(void)state;
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(tu_hstate(m, 1).nr, 2);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_ram_base(void **state)
 {
@@ -484,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_ram_with_holes),
 		cmocka_unit_test(test_hole_inside_section),
 		cmocka_unit_test(test_ram_base),
+		cmocka_unit_test(test_deferred_behind_gigantic_pages),
 		cmocka_unit_test(test_vmemmap_start),
 		cmocka_unit_test(test_struct_page_sizes),
 		cmocka_unit_test(test_categories),

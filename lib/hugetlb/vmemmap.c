@@ -682,9 +682,10 @@ vmemmap_plan_init(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 
 /*
  * synchronize_rcu(), counted: what the release of variant @v waits for.
- * 6.10 and 6.11 wait on every call, before they look at the hugepage
- * (@early); 6.12 to 7.0 only with VMEMMAP_SYNCHRONIZE_RCU in @flags, for
- * a hugepage that is really optimized or restored; 7.1 never.
+ * 6.10 and 6.11 wait on every call (@early: an optimize waits before it
+ * asks whether HVO is on); 6.12 to 7.0 only with VMEMMAP_SYNCHRONIZE_RCU
+ * in @flags, for a hugepage that is really optimized or restored; 7.1
+ * never.
  */
 static void
 vmemmap_synchronize_rcu(struct hvo_machine *m, enum hvo_variant v, bool early,
@@ -707,9 +708,9 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	struct restore_tails tails;
 	int rc;
 
-	vmemmap_synchronize_rcu(m, hp->variant, true, flags);
 	if (hp->variant == HVO_VARIANT_OFF)
 		return 0;
+	vmemmap_synchronize_rcu(m, hp->variant, true, flags);
 	vmemmap_synchronize_rcu(m, hp->variant, false, flags);
 	rc = vmemmap_variants[hp->variant].restore(m, h, hp, &p);
 	if (rc)
@@ -757,16 +758,15 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	int rc = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
-		bool optimized = pages[i]->variant != HVO_VARIANT_OFF;
-
 		prefetch_folio_to_restore(m, pages, i, n);
+		if (pages[i]->variant == HVO_VARIANT_OFF)
+			continue;
 		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i], flags);
-		/* Only the first that needed restoring waits (6.12). */
-		if (optimized)
-			flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
+		/* Only the first waits (6.12). */
+		flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
 		if (rc)
 			break;
-		restored += optimized;
+		restored++;
 	}
 	if (restored)
 		flush_tlb_all(m);

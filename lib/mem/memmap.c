@@ -192,10 +192,15 @@ deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order)
 int
 memmap_init_deferred(struct hvo_machine *m)
 {
+	/*
+	 * A grow that adds nothing may still finish the zone: the sections
+	 * left were all reserved (boot gigantic pages at the top of RAM).
+	 */
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
 		while (m->zones[z].first_deferred_pfn != UINT64_MAX)
 			if (!deferred_grow_zone(m, (enum zone_type)z,
-						m->arch.max_page_order))
+						m->arch.max_page_order) &&
+			    m->zones[z].first_deferred_pfn != UINT64_MAX)
 				return machine_err_wrap(m, -EFAULT,
 							"deferred init of zone %s failed",
 							m->zones[z].name);

@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel=RELEASE: each release behaves as that Linux release does.
+ *
+ * The figures of Linux 6.1 and 6.12 measured on real x86_64 kernels
+ * (doc/KERNEL-FACTS.md, "Release history"; facts Parts 6 and 8), then one
+ * test per row of the release table (lib/release/release.c), each naming
+ * the rows it covers; test_every_row_is_tested fails when a row has none.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "release/release.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+#define SZ_2M (2 * MIB)
+
+/* ------------------------------------------------------------------ */
+/* Which rows the tests cover                                          */
+/* ------------------------------------------------------------------ */
+
+#define MAX_COVERED 128
+
+static struct {
+	enum release_prop prop;
+	unsigned major, minor;
+} covered[MAX_COVERED];
+static size_t nr_covered;
+
+/* The row of @prop first shipped in @major.@minor is tested here. */
+static void
+covers(enum release_prop prop, unsigned major, unsigned minor)
+{
+	assert_true(nr_covered < MAX_COVERED);
+	covered[nr_covered].prop = prop;
+	covered[nr_covered].major = major;
+	covered[nr_covered].minor = minor;
+	nr_covered++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * MemTotal and MemFree in pages, as /proc/meminfo adds them up once
+ * deferred struct page init is over (as on a booted kernel).
+ */
+static void
+meminfo(struct hvo_machine *m, uint64_t *total, uint64_t *free)
+{
+	struct hvo_zone_info z;
+
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	*total = *free = 0;
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		*total += z.managed_pages;
+		*free += z.free_pages + z.pcp_pages + z.deferred_pages;
+	}
+}
+
+static struct hvo_kernel_info
+kernel_of(struct hvo_machine *m)
+{
+	struct hvo_kernel_info k;
+
+	assert_int_equal(hvo_machine_kernel(m, &k), 0);
+	return k;
+}
+
+/* The walk to vmemmap page @i of the hugepage at @pfn. */
+static struct hvo_walk
+vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_walk w;
+	uint64_t va;
+
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	va = (va & ~(uint64_t)(g.page_size - 1)) + (uint64_t)i * g.page_size;
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	return w;
+}
+
+/* The frame behind vmemmap page @i (a PTE's, or within a PMD block). */
+static uint64_t
+vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	return vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
+}
+
+/* The PTE of vmemmap page @i, after a split. */
+static uint64_t
+vmemmap_pte(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	struct hvo_walk w = vmemmap_walk(m, pfn, i);
+
+	assert_int_equal(w.leaf_size, tu_geometry(m).page_size);
+	return w.level[w.nr_levels - 1].entry;
+}
+
+/* One 2M hugepage allocated with HVO off, then optimized by the release. */
+static uint64_t
+one_unoptimized(struct hvo_machine *m)
+{
+	struct hvo_kernel_info k = kernel_of(m);
+	uint64_t pfn;
+
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 1), 0);
+	assert_int_equal(hvo_hugepage_pfn(m, SZ_2M, 0, &pfn), 0);
+	assert_int_equal(hvo_set_variant(m, k.variant), 0);
+	return pfn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Linux 6.1 (facts Part 6) and 6.12 (Part 8) on x86_64                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 6.1 keeps the head's vmemmap page (vmemmap_remap_free() with the reuse
+ * page first, L6.1 mm/hugetlb_vmemmap.c:304-346): its pfn stays and stays
+ * RW (...163); the 7 tails map it read-only with Dirty (...161, 6.1's
+ * __PAGE_KERNEL_RO). The range flush skips the reuse page: 7 single-page
+ * flushes; the first hugepage in 128M also splits its PMD (a full flush).
+ */
+static void
+test_linux_6_1_mapping(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,kernel=6.1");
+	uint64_t pfn, page0, e0, fp, fa, fr;
+
+	(void)state;
+	covers(RP_HEAD_COPY, 0, 0);
+	covers(RP_X86_RO_DIRTY, 0, 0);
+	covers(RP_VARIANT, 5, 18);
+	pfn = one_unoptimized(m);
+	page0 = vmemmap_frame(m, pfn, 0);
+	fp = tu_counter(m, "tlb.flush_page");
+	fa = tu_counter(m, "tlb.flush_all");
+	fr = tu_counter(m, "tlb.flush_range");
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	e0 = vmemmap_pte(m, pfn, 0);
+	assert_int_equal(vmemmap_frame(m, pfn, 0), page0);
+	assert_int_equal(e0 & 0xfff, 0x163);
+	for (unsigned i = 1; i < 8; i++) {
+		assert_int_equal(vmemmap_frame(m, pfn, i), page0);
+		assert_int_equal(vmemmap_pte(m, pfn, i) & 0xfff, 0x161);
+	}
+	assert_int_equal(tu_counter(m, "tlb.flush_page") - fp, 7);
+	assert_int_equal(tu_counter(m, "tlb.flush_all") - fa,
+			 tu_counter(m, "hvo.split_pmd"));
+	assert_int_equal(tu_counter(m, "tlb.flush_range") - fr,
+			 1 + tu_counter(m, "hvo.split_pmd"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * 6.1 at run time: 512 x 2M on a 6G machine raise MemTotal by 14336 kB
+ * (7 pages of boot memmap each); MemFree falls by the hugepages, less the
+ * 7 pages each, plus the page tables of the PMD splits. The shrink gives
+ * back no page table (the split is never undone) and MemTotal stays.
+ */
+static void
+test_linux_6_1_runtime_meminfo(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G,kernel=6.1");
+	uint64_t t0, f0, t1, f1, t2, f2, splits, pt0;
+
+	(void)state;
+	meminfo(m, &t0, &f0);
+	pt0 = tu_pages(m, HVO_PAGES_PAGETABLE);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 512), 0);
+	meminfo(m, &t1, &f1);
+	splits = tu_counter(m, "hvo.split_pmd");
+	/* 1G of hugepages: a split per 128M they touch. */
+	assert_true(splits == 8 || splits == 9);
+	assert_int_equal((t1 - t0) * 4, 14336);
+	assert_int_equal(f0 - f1, 512 * 512 - 512 * 7 + splits);
+	assert_int_equal(tu_pages(m, HVO_PAGES_PAGETABLE) - pt0, splits);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+	meminfo(m, &t2, &f2);
+	assert_int_equal(t2, t1);
+	assert_int_equal(f0 - f2, splits);
+	assert_int_equal(tu_pages(m, HVO_PAGES_PAGETABLE) - pt0, splits);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* MemTotal of a booted machine, in pages. */
+static uint64_t
+boot_total(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t t, f;
+
+	meminfo(m, &t, &f);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return t;
+}
+
+/*
+ * Boot-time gigantic pages (hugepagesz=1G hugepages=2) come from memblock
+ * with a memblock memmap: HVO at boot raises MemTotal by what it frees,
+ * 2 x 4095 pages on 6.1 (32760 kB) and 2 x 4096 on 6.12 (32768 kB, the
+ * head page copied too).
+ */
+static void
+test_boot_gigantic_meminfo(void **state)
+{
+	const char *base = "x86_64:mem=6G,hugepages=1G:2";
+	char on[128], off[128];
+
+	(void)state;
+	snprintf(on, sizeof(on), "%s,kernel=6.1,hvo_default=on", base);
+	snprintf(off, sizeof(off), "%s,kernel=6.1,hvo_default=off", base);
+	assert_int_equal((boot_total(on) - boot_total(off)) * 4, 32760);
+	snprintf(on, sizeof(on), "%s,kernel=6.12,hvo_default=on", base);
+	snprintf(off, sizeof(off), "%s,kernel=6.12,hvo_default=off", base);
+	assert_int_equal((boot_total(on) - boot_total(off)) * 4, 32768);
+}
+
+/*
+ * 6.12: a new page takes a copy of the head page (6.2, 11aad2631bf7):
+ * vm[0] moves, RW; the tails map the copy read-only without Dirty (...121,
+ * f788b71768ff in 6.6). A pool grow is one batch (6.7): 2 flush_tlb_all()
+ * and no single-page flush; one synchronize_rcu() (6.12, c2a967f6ab0e).
+ * 512 hugepages raise MemTotal by 16384 kB.
+ */
+static void
+test_linux_6_12(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G,kernel=6.12");
+	uint64_t pfn, before0, e0, t0, f0, t1, f1, fa, fp, rcu;
+
+	(void)state;
+	covers(RP_HEAD_COPY, 6, 2);
+	covers(RP_X86_RO_DIRTY, 6, 6);
+	covers(RP_BATCHED, 6, 7);
+	covers(RP_RCU, 6, 12);
+	pfn = one_unoptimized(m);
+	before0 = vmemmap_frame(m, pfn, 0);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	e0 = vmemmap_pte(m, pfn, 0);
+	assert_int_not_equal(vmemmap_frame(m, pfn, 0), before0);
+	assert_int_equal(e0 & 0xfff, 0x163);
+	for (unsigned i = 1; i < 8; i++) {
+		assert_int_equal(vmemmap_frame(m, pfn, i), vmemmap_frame(m, pfn, 0));
+		assert_int_equal(vmemmap_pte(m, pfn, i) & 0xfff, 0x121);
+	}
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+
+	meminfo(m, &t0, &f0);
+	fa = tu_counter(m, "tlb.flush_all");
+	fp = tu_counter(m, "tlb.flush_page");
+	rcu = tu_counter(m, "hvo.synchronize_rcu");
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 512), 0);
+	meminfo(m, &t1, &f1);
+	assert_int_equal(tu_counter(m, "tlb.flush_all") - fa, 2);
+	assert_int_equal(tu_counter(m, "tlb.flush_page") - fp, 0);
+	assert_int_equal(tu_counter(m, "hvo.synchronize_rcu") - rcu, 1);
+	/* The first hugepage's memory was optimized once already. */
+	assert_int_equal((t1 - t0) * 4, 511 * 32);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* One test per row                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Flushes of a pool grow of 64 x 2M, by release: before 6.7 each hugepage
+ * as it is allocated (split flushes, then a range flush of 6 pages for
+ * keep2, 7 for 5.18-6.1, 8 for 6.2-6.6); from 6.7 one batch with two full
+ * flushes, also when HVO is switched off (L6.12
+ * mm/hugetlb_vmemmap.c:602-648); before 6.7 with HVO off, none.
+ */
+static void
+grow_flushes(const char *spec, uint64_t *all, uint64_t *pages,
+	     uint64_t *splits)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t a = tu_counter(m, "tlb.flush_all");
+	uint64_t p = tu_counter(m, "tlb.flush_page");
+
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 64), 0);
+	*all = tu_counter(m, "tlb.flush_all") - a;
+	*pages = tu_counter(m, "tlb.flush_page") - p;
+	*splits = tu_counter(m, "hvo.split_pmd");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_flush_pattern_by_release(void **state)
+{
+	static const struct {
+		const char *kernel;
+		uint64_t pages_each;  /* range flush per hugepage, before 6.7 */
+	} before[] = {
+		{ "5.17", 6 }, { "6.1", 7 }, { "6.6", 8 },
+	};
+	char spec[128];
+	uint64_t all, pages, splits;
+
+	(void)state;
+	covers(RP_BATCHED, 0, 0);
+	covers(RP_VARIANT, 5, 14);
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		snprintf(spec, sizeof(spec), "x86_64:mem=1G,kernel=%s",
+			 before[i].kernel);
+		grow_flushes(spec, &all, &pages, &splits);
+		assert_true(splits >= 1);
+		assert_int_equal(all, splits);
+		assert_int_equal(pages, 64 * before[i].pages_each);
+		snprintf(spec, sizeof(spec), "x86_64:mem=1G,kernel=%s,hvo_default=off",
+			 before[i].kernel);
+		grow_flushes(spec, &all, &pages, &splits);
+		assert_int_equal(all + pages + splits, 0);
+	}
+	grow_flushes("x86_64:mem=1G,kernel=6.7", &all, &pages, &splits);
+	assert_int_equal(all, 2);
+	assert_int_equal(pages, 0);
+	grow_flushes("x86_64:mem=1G,kernel=6.12,hvo_default=off", &all, &pages,
+		     &splits);
+	assert_int_equal(all, 2);
+	assert_int_equal(splits, 0);
+}
+
+/*
+ * synchronize_rcu() around HVO: none before 6.10; 6.10 and 6.11 on every
+ * hugepage a pool change passes to HVO, also with HVO off (bd225530a4c7);
+ * 6.12 to 7.0 once per batch that optimizes (c2a967f6ab0e); none in 7.1.
+ */
+static uint64_t
+rcu_of_cycle(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t r0 = tu_counter(m, "hvo.synchronize_rcu"), r;
+
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 16), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+	r = tu_counter(m, "hvo.synchronize_rcu") - r0;
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return r;
+}
+
+static void
+test_synchronize_rcu_by_release(void **state)
+{
+	(void)state;
+	covers(RP_RCU, 0, 0);
+	covers(RP_RCU, 6, 10);
+	covers(RP_RCU, 7, 1);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.9"), 0);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.10"), 32);
+	/* Off: the grow still waits per hugepage; nothing to restore. */
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.11,hvo_default=off"), 16);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.12"), 2);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.12,hvo_default=off"), 0);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=7.0"), 2);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=7.1"), 0);
+}
+
+/* What a release builds for @arch: HVO, the sysctl, its variant. */
+static void
+expect_kernel(const char *spec, bool has_hvo, bool has_sysctl,
+	      enum hvo_variant v)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_kernel_info k = kernel_of(m);
+	struct hvo_hstate_info h = tu_hstate(m, 0);
+
+	if (k.has_hvo != has_hvo || k.has_sysctl != has_sysctl || k.variant != v)
+		print_error("%s: has_hvo %d, has_sysctl %d, variant %s\n", spec,
+			    k.has_hvo, k.has_sysctl, hvo_variant_name(k.variant));
+	assert_int_equal(k.has_hvo, has_hvo);
+	assert_int_equal(k.has_sysctl, has_sysctl);
+	assert_int_equal(k.variant, v);
+	assert_true(k.variant_from_release);
+	/* Without HVO a pool saves nothing. */
+	if (!has_hvo) {
+		assert_false(h.optimizable);
+		assert_int_equal(hvo_set_nr_hugepages(m, h.size, 2), 0);
+		assert_int_equal(tu_hstate(m, 0).saved_bytes, 0);
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Which arches build HVO, by release: x86_64 from 5.14 (f41f2ed43ca5),
+ * arm64 from 5.19 (1e63ac088f20) until 6.3 and 6.1.16 (060a2c92d1b6),
+ * riscv64 from 6.4. The sysctl from 5.19 (78f39084b41d).
+ */
+static void
+test_arches_and_sysctl_by_release(void **state)
+{
+	const enum hvo_variant OFF = HVO_VARIANT_OFF, K2 = HVO_VARIANT_KEEP2,
+		FH = HVO_VARIANT_FAKEHEAD, ST = HVO_VARIANT_SHAREDTAIL;
+
+	(void)state;
+	covers(RP_HVO_ARCHES, 0, 0);
+	covers(RP_HVO_ARCHES, 5, 14);
+	covers(RP_HVO_ARCHES, 5, 19);
+	covers(RP_HVO_ARCHES, 6, 3);
+	covers(RP_HVO_ARCHES, 6, 4);
+	covers(RP_VARIANT, 0, 0);
+	covers(RP_VARIANT, 7, 1);
+	covers(RP_SYSCTL, 0, 0);
+	covers(RP_SYSCTL, 5, 19);
+	expect_kernel("x86_64:mem=256M,kernel=5.13", false, false, OFF);
+	expect_kernel("x86_64:mem=256M,kernel=5.14", true, false, K2);
+	expect_kernel("x86_64:mem=256M,kernel=5.18", true, false, FH);
+	expect_kernel("x86_64:mem=256M,kernel=5.19", true, true, FH);
+	expect_kernel("x86_64:mem=256M,kernel=7.1", true, true, ST);
+	expect_kernel("arm64:mem=256M,kernel=5.18", false, false, OFF);
+	expect_kernel("arm64:mem=256M,kernel=5.19", true, true, FH);
+	expect_kernel("arm64:mem=256M,kernel=6.1.15", true, true, FH);
+	/* "6.1" is the line as maintained: the revert is in. */
+	expect_kernel("arm64:mem=256M,kernel=6.1", false, false, OFF);
+	expect_kernel("arm64:mem=256M,kernel=6.1.16", false, false, OFF);
+	expect_kernel("arm64:mem=256M,kernel=6.2", true, true, FH);
+	expect_kernel("arm64:mem=256M,kernel=6.12", false, false, OFF);
+	expect_kernel("arm64:mem=256M", false, false, OFF);
+	expect_kernel("riscv64:mem=256M,kernel=6.3", false, false, OFF);
+	expect_kernel("riscv64:mem=256M,kernel=6.4", true, true, FH);
+}
+
+/*
+ * A struct page that is not a power of two: HVO cannot run (5.14's
+ * e9fdff87e893, "struct page crosses page boundaries").
+ */
+static void
+test_struct_page_rule(void **state)
+{
+	struct hvo_machine *m;
+
+	(void)state;
+	covers(RP_STRUCT_PAGE_POW2, 0, 0);
+	covers(RP_STRUCT_PAGE_POW2, 5, 14);
+	m = tu_machine("x86_64:mem=256M,kernel=5.14,struct_page=72");
+	assert_false(tu_hstate(m, 0).optimizable);
+	assert_non_null(strstr(tu_hstate(m, 0).reason, "crosses page boundaries"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The head page when no new page can be had: 6.2 falls back to the old
+ * head page (11aad2631bf7); from 6.12.114 and 7.1 the hugepage stays
+ * unoptimized (Kiryl Shutsemau's refactor of vmemmap_walk).
+ */
+static void
+test_head_copy_fallback(void **state)
+{
+	static const struct {
+		const char *kernel;
+		bool optimized;
+	} cases[] = {
+		{ "6.2", true }, { "6.12.113", true }, { "6.12.114", false },
+		{ "7.1", false },
+	};
+
+	(void)state;
+	covers(RP_HEAD_COPY, 7, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char spec[96];
+		struct hvo_machine *m;
+		uint64_t pfn, f0;
+		int rc;
+
+		snprintf(spec, sizeof(spec), "x86_64:mem=256M,kernel=%s",
+			 cases[i].kernel);
+		m = tu_machine(spec);
+		pfn = one_unoptimized(m);
+		f0 = vmemmap_frame(m, pfn, 0);
+		/* sharedtail's first page is its shared tail: fail the head. */
+		assert_int_equal(hvo_fail_page_alloc(m, strcmp(cases[i].kernel, "7.1") ? 1 : 2,
+						     false), 0);
+		rc = hvo_hugepage_optimize(m, pfn);
+		if (cases[i].optimized) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(vmemmap_frame(m, pfn, 0), f0);
+			assert_int_equal(vmemmap_frame(m, pfn, 1), f0);
+		} else {
+			assert_int_equal(rc, -ENOMEM);
+			assert_int_equal(vmemmap_frame(m, pfn, 0), f0);
+			assert_int_equal(tu_hstate(m, 0).optimized, 0);
+		}
+		hvo_fail_page_alloc(m, 0, false);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
+/*
+ * What a restore writes into the tail pages it rebuilds: 5.18 to
+ * 6.12.110 copy the head page and reset its first 3 struct pages
+ * (NR_RESET_STRUCT_PAGE), 6.15 and 6.12.111 the first 4 (274fe92de2c4);
+ * 6.12.114 and 7.1 copy the page mapped there verbatim. keep2 (5.14)
+ * copies the 2nd page, which holds only tails. Struct page 64 (the first
+ * of the 2nd vmemmap page) shows which.
+ */
+static bool
+restored_page64_is_head(const char *kernel)
+{
+	char spec[96];
+	struct hvo_machine *m;
+	struct hvo_geometry g;
+	uint64_t pfn, *sp;
+	bool same;
+
+	snprintf(spec, sizeof(spec), "x86_64:mem=256M,kernel=%s", kernel);
+	m = tu_machine(spec);
+	g = tu_geometry(m);
+	pfn = one_unoptimized(m);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
+	sp = tu_read_struct_pages(m, pfn, 2 * g.page_size);
+	/* The flags word of struct page 64 against the head's. */
+	same = sp[g.page_size / 8] == sp[0];
+	free(sp);
+	hvo_machine_free(m);
+	return same;
+}
+
+static void
+test_restore_reset_by_release(void **state)
+{
+	(void)state;
+	covers(RP_RESET_PAGES, 0, 0);
+	covers(RP_RESET_PAGES, 5, 18);
+	covers(RP_RESET_PAGES, 6, 15);
+	covers(RP_RESET_PAGES, 7, 1);
+	assert_false(restored_page64_is_head("5.17"));
+	assert_false(restored_page64_is_head("6.1"));
+	assert_false(restored_page64_is_head("6.12.110"));
+	assert_false(restored_page64_is_head("6.12.113"));
+	assert_true(restored_page64_is_head("6.12.114"));
+	assert_false(restored_page64_is_head("7.1"));
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing and builds                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+test_release_strings(void **state)
+{
+	static const char *const bad[] = {
+		"6", "six", "6.", "6.x", "6.1.", "6.1.x", "6..1", "1.0", "100.1",
+		"6.1-foo", "6.1.0 ", "1234.1", "6.1234",
+	};
+	struct hvo_config cfg;
+	char spec[96], err[512];
+	struct hvo_machine *m;
+	struct hvo_kernel_info k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(spec, sizeof(spec), "x86_64:kernel=%s", bad[i]);
+		err[0] = '\0';
+		assert_int_equal(hvo_config_parse(&cfg, spec, err, sizeof(err)),
+				 -EINVAL);
+		if (!strstr(err, "kernel="))
+			print_error("%s: %s\n", spec, err);
+		assert_non_null(strstr(err, "kernel="));
+	}
+	/* Debian's builds: HVO off at boot, page checks on (init_on_alloc). */
+	m = tu_machine("x86_64:mem=256M,kernel=6.12.117+deb12-amd64");
+	k = kernel_of(m);
+	assert_string_equal(k.build, "Debian");
+	assert_false(k.hvo_default);
+	assert_true(k.check_pages);
+	assert_int_equal(k.variant, HVO_VARIANT_FAKEHEAD);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	m = tu_machine("x86_64:mem=256M,kernel=6.1.0-28-amd64,init_on_alloc=0");
+	k = kernel_of(m);
+	assert_string_equal(k.build, "Debian");
+	assert_false(k.check_pages);
+	assert_string_equal(k.release, "6.1.0-28-amd64");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	/* The mainline build, and an override. */
+	m = tu_machine("x86_64:mem=256M,kernel=6.12-rc3,hvo=keep2");
+	k = kernel_of(m);
+	assert_string_equal(k.build, "mainline");
+	assert_true(k.hvo_default);
+	assert_false(k.check_pages);
+	assert_int_equal(k.variant, HVO_VARIANT_KEEP2);
+	assert_false(k.variant_from_release);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	/* No variant before HVO existed. */
+	assert_int_equal(hvo_config_parse(&cfg, "x86_64:kernel=5.10,hvo=fakehead",
+					  err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "predates HVO"));
+	/* The canonical spec names the release and keeps the override. */
+	assert_int_equal(hvo_config_parse(&cfg, "x86_64:kernel=6.1,hvo=keep2,hvo_default=off",
+					  err, sizeof(err)), 0);
+	assert_int_equal(hvo_config_format(&cfg, spec, sizeof(spec)), -ENOSPC);
+	{
+		char buf[512];
+
+		assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), 0);
+		assert_non_null(strstr(buf, ",kernel=6.1,"));
+		assert_non_null(strstr(buf, ",hvo=keep2,"));
+		assert_non_null(strstr(buf, ",hvo_default=off"));
+	}
+}
+
+/* An override runs that variant's own machinery: keep2 on 6.12 as 5.17. */
+static void
+test_override_runs_its_release(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12,hvo=keep2");
+	uint64_t pfn, f1, fp;
+
+	(void)state;
+	pfn = one_unoptimized(m);
+	f1 = vmemmap_frame(m, pfn, 1);
+	fp = tu_counter(m, "tlb.flush_page");
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_page") - fp, 6);
+	for (unsigned i = 2; i < 8; i++)
+		assert_int_equal(vmemmap_frame(m, pfn, i), f1);
+	/* ... with 6.12's read-only entry. */
+	assert_int_equal(vmemmap_pte(m, pfn, 2) & 0xfff, 0x121);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * riscv's vmemmap is aligned to the largest folio only from 7.1
+ * (VMEMMAP_ADDR_ALIGN): with RAM at 2G+512M, the base moves by the
+ * struct pages of 512M.
+ */
+static void
+test_riscv_vmemmap_align(void **state)
+{
+	struct hvo_machine *a = tu_machine("riscv64:va=39,mem=256M@0xa0000000,kernel=6.12");
+	struct hvo_machine *b = tu_machine("riscv64:va=39,mem=256M@0xa0000000,kernel=7.1");
+	struct hvo_geometry ga = tu_geometry(a), gb = tu_geometry(b);
+
+	(void)state;
+	covers(RP_VMEMMAP_FOLIO_ALIGN, 0, 0);
+	covers(RP_VMEMMAP_FOLIO_ALIGN, 7, 1);
+	assert_int_equal(ga.vmemmap_start - ga.vmemmap_base,
+			 (UINT64_C(0xa0000000) >> 12) * 64);
+	assert_int_equal(gb.vmemmap_start - gb.vmemmap_base,
+			 (UINT64_C(0x80000000) >> 12) * 64);
+	tu_assert_check(a);
+	tu_assert_check(b);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_linux_6_1_mapping),
+		cmocka_unit_test(test_linux_6_1_runtime_meminfo),
+		cmocka_unit_test(test_boot_gigantic_meminfo),
+		cmocka_unit_test(test_linux_6_12),
+		cmocka_unit_test(test_flush_pattern_by_release),
+		cmocka_unit_test(test_synchronize_rcu_by_release),
+		cmocka_unit_test(test_arches_and_sysctl_by_release),
+		cmocka_unit_test(test_struct_page_rule),
+		cmocka_unit_test(test_head_copy_fallback),
+		cmocka_unit_test(test_restore_reset_by_release),
+		cmocka_unit_test(test_release_strings),
+		cmocka_unit_test(test_override_runs_its_release),
+		cmocka_unit_test(test_riscv_vmemmap_align),
+	};
+
+	return tu_run("release", tests, sizeof(tests) / sizeof(tests[0]));
+}
