@@ -317,16 +317,6 @@ unhold(struct run *r, size_t i)
 	r->held[i] = r->held[--r->nr_held];
 }
 
-static bool
-held_overlaps(const struct run *r, uint64_t pfn)
-{
-	for (size_t i = 0; i < r->nr_held; i++)
-		if (overlaps(pfn, 1, r->held[i].pfn,
-			     UINT64_C(1) << r->held[i].order))
-			return true;
-	return false;
-}
-
 static long
 find_held(const struct run *r, uint64_t pfn)
 {
