@@ -591,6 +591,100 @@ test_table_alloc_fails(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Host pages of freed frames are reused only once no TLB entry can reach
+ * them. Frames freed while a translation of one is still cached (no flush
+ * yet) pass lib/phys's reclaim threshold (16384 dropped host pages), so
+ * the reclaim asks the TLB which pages are live (tlb_mark_live()): the
+ * cached page stays pending while every other one is reused, and the
+ * stale translation keeps reading the bytes it cached, never another
+ * frame's. After the flush the frame reads as what it is now.
+ */
+#define RECLAIM_BLOCKS 34 /* PMD-sized: 34 * 512 frames > 16384 */
+
+static bool
+host_page_in(const uint32_t *v, uint64_t n, uint64_t idx)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (v[i] == idx)
+			return true;
+	return false;
+}
+
+static void
+test_reclaim_spares_cached_pages(void **state)
+{
+	/* A TLB large enough that nothing below evicts the cached entry. */
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,pcp=off,tlb=65536");
+	struct hvo_geometry g = tu_geometry(m);
+	unsigned pmd = pmd_depth(m), order = 0;
+	uint64_t size = g.level_leaf_size[pmd], pages = size / g.page_size;
+	uint64_t base = tu_free_kernel_va(m, pmd - 1), cached = base + 2 * size;
+	uint64_t pfn[2][RECLAIM_BLOCKS], v, idx, hits;
+	const struct tlb_entry *e = tlb_slot(&m->tlb, cached);
+
+	(void)state;
+	while ((UINT64_C(1) << order) < pages)
+		order++;
+	/* Every frame of the blocks gets a host page of its own. */
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++) {
+		uint64_t va = base + i * size;
+
+		assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL,
+						 &pfn[0][i]), 0);
+		assert_int_equal(hvo_map(m, va, pfn[0][i] << g.page_shift, size,
+					 HVO_PROT_KERNEL), 0);
+		for (uint64_t k = 0; k < pages; k++)
+			assert_int_equal(hvo_kwrite64(m, va + k * g.page_size,
+						      MAGIC_A), 0);
+	}
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	/* One translation cached: the TLB's only entry for those frames. */
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(e->tag_read, cached);
+	idx = (e->addend + cached - (uintptr_t)m->phys.arena) >> g.page_shift;
+
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_free_pages(m, pfn[0][i], order), 0);
+	/* The reclaim ran, and spared the page the TLB still reaches. */
+	assert_int_equal(e->tag_read, cached);
+	assert_true(m->phys.nr_free >= 16384 - 1);
+	assert_true(host_page_in(m->phys.pending, m->phys.nr_pending, idx));
+	assert_false(host_page_in(m->phys.free_pages, m->phys.nr_free, idx));
+
+	/* New frames written take every reusable page... */
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++) {
+		uint64_t va = base + (RECLAIM_BLOCKS + i) * size;
+
+		assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL,
+						 &pfn[1][i]), 0);
+		assert_int_equal(hvo_map(m, va, pfn[1][i] << g.page_shift, size,
+					 HVO_PROT_KERNEL), 0);
+		for (uint64_t k = 0; k < pages; k++)
+			assert_int_equal(hvo_kwrite64(m, va + k * g.page_size,
+						      MAGIC_B), 0);
+	}
+	assert_int_equal(m->phys.nr_free, 0);
+	/* ...but not the cached one: a hit still reads what it cached. */
+	hits = tu_counter(m, "tlb.hit");
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_int_equal(tu_counter(m, "tlb.hit"), hits + 1);
+	assert_int_equal(v, MAGIC_A);
+
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_true(v != MAGIC_A);
+
+	for (unsigned i = 0; i < 2 * RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_unmap(m, base + i * size), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_free_pages(m, pfn[1][i], order), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -692,6 +786,7 @@ main(void)
 		cmocka_unit_test(test_kernel_accessors),
 		cmocka_unit_test(test_malformed_entry_refused),
 		cmocka_unit_test(test_table_alloc_fails),
+		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_null_arguments),
 	};
 
