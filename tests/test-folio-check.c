@@ -5,7 +5,9 @@
  * internal accessors, expect hvo_machine_check() to name the rule, put
  * the bytes back and expect the check to pass. Run on every variant (the
  * hugepage optimized, and not), and on a struct page too small for
- * mapping and index (the rules on those fields stand down).
+ * mapping and index (the rules on those fields stand down). Then the
+ * same kind of corruption met where the kernel meets it, freeing the
+ * hugepage with checkpages=on, and the pool rules of "hvo".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -292,6 +294,167 @@ test_failed_fakehead_restore(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * _deferred_list.next (over page[2]'s lru.prev) away from itself:
+ * bad_deferred_list() breaks .prev, which the free-time check does not read.
+ */
+static void
+bad_deferred_next(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_page_lru_prev(m, folio_page(m, head, 2), LIST_POISON2);
+}
+
+/* Tail 7 without bit 0 of compound_info: not a tail at all. */
+static void
+bad_not_tail(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_page_compound_info(m, folio_page(m, head, 7), 0);
+}
+
+/*
+ * free_tail_page_prepare() with checkpages=on: a pool hugepage freed with
+ * one of its struct pages broken is reported as the kernel's "BUG: Bad
+ * page state" names it, the pfn of the first bad struct page remembered,
+ * and freed all the same (its struct pages rewritten as free ones).
+ */
+static void
+test_free_checks_tails(void **state)
+{
+	static const struct {
+		void (*apply)(struct hvo_machine *m, pfn_t pfn, page_t head);
+		unsigned page;
+		const char *why;
+	} rows[] = {
+		{ bad_entire_mapcount, 1, "nonzero entire_mapcount" },
+		{ bad_large_mapcount, 1, "nonzero large_mapcount" },
+		{ bad_pincount, 1, "nonzero nr_pages_mapped or pincount" },
+		{ bad_deferred_next, 2, "on deferred list" },
+		{ bad_tail_mapping, 5, "corrupted mapping in tail page" },
+		{ bad_compound_info, 5, "compound_head not consistent" },
+		{ bad_not_tail, 7, "PageTail not set" },
+	};
+	struct hvo_machine *m =
+		tu_machine("x86_64:mem=256M,hvo=off,checkpages=on");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t pfn, bad = tu_counter(m, "hvo.bad_page");
+		uint64_t allocated = tu_pages(m, HVO_PAGES_ALLOCATED);
+		uint64_t hugetlb;
+		char what[128];
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, 2 * MIB, 0, &pfn), 0);
+		hugetlb = tu_pages(m, HVO_PAGES_HUGETLB);
+		tu_assert_check(m);
+		rows[i].apply(m, pfn, pfn_to_page(m, pfn));
+		assert_false(machine_oopsed(m));
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), bad + 1);
+		snprintf(what, sizeof(what),
+			 "BUG: Bad page state: pfn 0x%" PRIx64 ": %s",
+			 pfn + rows[i].page, rows[i].why);
+		assert_string_equal(hvo_machine_error(m), what);
+		assert_int_equal(m->hugetlb->last_bad_page, pfn + rows[i].page);
+		assert_int_equal(tu_pages(m, HVO_PAGES_HUGETLB),
+				 hugetlb - (2 * MIB >> 12));
+		assert_int_equal(tu_pages(m, HVO_PAGES_ALLOCATED), allocated);
+		tu_assert_check(m);
+	}
+	hvo_machine_free(m);
+}
+
+/*
+ * The pool rules of "hvo": the pools and the pfn index agree, each pool
+ * page is a hugetlb allocation of its order, the free and optimized counts
+ * are the pages', and every struct page resolves to its head (beyond the
+ * tails the folio rules read). Pointer-encoded compound heads (fakehead),
+ * so that a tail can name another head.
+ */
+static void
+test_pool_rules(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,hvo=fakehead");
+	struct hstate *h = size_to_hstate(m, 2 * MIB);
+	uint64_t pfn[2], count[HVO_PAGES__COUNT], save, per_page, *bytes;
+	po_entry_t po;
+	page_t tail;
+	char what[256];
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 2), 0);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, pfn, 2), 2);
+	/* Not optimized: every struct page of it is its own, writable. */
+	assert_int_equal(hvo_hugepage_restore(m, pfn[0]), 0);
+	assert_int_equal(h->nr, 2);
+	assert_int_equal(h->free, 2);
+	assert_int_equal(h->optimized, 1);
+	tu_assert_check(m);
+
+	/* The first tail past the head's vmemmap page names the other head. */
+	per_page = m->arch.page_size / m->cfg.struct_page_size;
+	tail = folio_page(m, pfn_to_page(m, pfn[0]), (unsigned)per_page);
+	bytes = tu_read_struct_pages(m, pfn[0] + per_page,
+				     m->cfg.struct_page_size);
+	set_page_compound_info(m, tail, pfn_to_page(m, pfn[1]) + 1);
+	snprintf(what, sizeof(what),
+		 "hvo: pfn 0x%" PRIx64 " of the 2M hugepage at pfn 0x%" PRIx64 " resolves to head 0x%" PRIx64 ", not 0x%" PRIx64,
+		 pfn[0] + per_page, pfn[0], pfn_to_page(m, pfn[1]),
+		 pfn_to_page(m, pfn[0]));
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_string_equal(hvo_machine_error(m), what);
+	put_back(m, pfn[0] + per_page, bytes, m->cfg.struct_page_size);
+	free(bytes);
+	tu_assert_check(m);
+
+	/* The pfn index counts a hugepage the pools do not hold. */
+	m->hugetlb->hp_index.n++;
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_string_equal(hvo_machine_error(m),
+			    "hvo: 2 hugepages in the pools, 3 in the pfn index");
+	m->hugetlb->hp_index.n--;
+	tu_assert_check(m);
+
+	/* page_owner says a user allocated the second (counts still agree). */
+	po = page_owner_entry(&m->owner, pfn[1]);
+	memcpy(count, m->owner.count, sizeof(count));
+	m->owner.e[pfn[1] - m->owner.base_pfn] =
+		(po_entry_t)((h->order << PO_ORDER_SHIFT) | HVO_PAGES_ALLOCATED);
+	m->owner.count[HVO_PAGES_HUGETLB] -= UINT64_C(1) << h->order;
+	m->owner.count[HVO_PAGES_ALLOCATED] += UINT64_C(1) << h->order;
+	snprintf(what, sizeof(what),
+		 "hvo: the 2M hugepage at pfn 0x%" PRIx64 " is not a hugetlb allocation of order %u",
+		 pfn[1], h->order);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_string_equal(hvo_machine_error(m), what);
+	m->owner.e[pfn[1] - m->owner.base_pfn] = po;
+	memcpy(m->owner.count, count, sizeof(count));
+	tu_assert_check(m);
+
+	/* The pool's counts off by one, each. */
+	save = h->free;
+	h->free = save + 1;
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_string_equal(hvo_machine_error(m),
+			    "hvo: 2M pool counts 3 free and 1 optimized, the pages say 2 and 1");
+	h->free = save;
+	save = h->optimized;
+	h->optimized = 0;
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_string_equal(hvo_machine_error(m),
+			    "hvo: 2M pool counts 2 free and 0 optimized, the pages say 2 and 1");
+	h->optimized = save;
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -299,6 +462,8 @@ main(void)
 		cmocka_unit_test(test_folio_rules),
 		cmocka_unit_test(test_cgroup_after_restore),
 		cmocka_unit_test(test_failed_fakehead_restore),
+		cmocka_unit_test(test_free_checks_tails),
+		cmocka_unit_test(test_pool_rules),
 	};
 
 	return tu_run("folio-check", tests, sizeof(tests) / sizeof(tests[0]));

@@ -109,6 +109,135 @@ test_for_each_free(void **state)
 	memblock_fini(&mb);
 }
 
+/* An empty region changes nothing; one that overlaps two joins them. */
+static void
+test_add_empty_and_overlapping(void **state)
+{
+	struct memblock mb;
+
+	(void)state;
+	memblock_init(&mb);
+	assert_int_equal(memblock_add(&mb, MB(4), 0), 0);
+	assert_int_equal(mb.memory.cnt, 0);
+	assert_int_equal(memblock_phys_mem_size(&mb), 0);
+	assert_int_equal(memblock_add(&mb, MB(0), MB(2)), 0);
+	assert_int_equal(memblock_add(&mb, MB(4), MB(2)), 0);
+	assert_int_equal(memblock_add(&mb, MB(8), MB(2)), 0);
+	assert_int_equal(memblock_add(&mb, MB(4), 0), 0);
+	assert_int_equal(mb.memory.cnt, 3);
+	assert_int_equal(memblock_phys_mem_size(&mb), MB(6));
+	/* [1M, 5M) overlaps the first two, not the third. */
+	assert_int_equal(memblock_add(&mb, MB(1), MB(4)), 0);
+	assert_int_equal(mb.memory.cnt, 2);
+	assert_int_equal(mb.memory.regions[0].base, MB(0));
+	assert_int_equal(mb.memory.regions[0].size, MB(6));
+	assert_int_equal(mb.memory.regions[1].base, MB(8));
+	assert_int_equal(memblock_phys_mem_size(&mb), MB(8));
+	memblock_fini(&mb);
+}
+
+/*
+ * Freeing trims the region it covers the end of, the one it covers the
+ * start of, and drops those it covers whole.
+ */
+static void
+test_free_trims_and_drops(void **state)
+{
+	struct memblock mb;
+
+	(void)state;
+	memblock_init(&mb);
+	memblock_add(&mb, MB(0), MB(16));
+	memblock_reserve(&mb, MB(0), MB(2));
+	memblock_reserve(&mb, MB(4), MB(2));
+	memblock_reserve(&mb, MB(8), MB(2));
+	assert_int_equal(mb.reserved.cnt, 3);
+	/* The end of the first, all of the second, the start of the third. */
+	assert_int_equal(memblock_phys_free(&mb, MB(1), MB(8)), 0);
+	assert_int_equal(mb.reserved.cnt, 2);
+	assert_int_equal(mb.reserved.regions[0].base, MB(0));
+	assert_int_equal(mb.reserved.regions[0].size, MB(1));
+	assert_int_equal(mb.reserved.regions[1].base, MB(9));
+	assert_int_equal(mb.reserved.regions[1].size, MB(1));
+	assert_int_equal(memblock_is_reserved(&mb, MB(4), MB(2)), 0);
+	assert_int_equal(memblock_reserved_size(&mb), MB(2));
+	/* Past the end of the last, and nothing reserved there. */
+	assert_int_equal(memblock_phys_free(&mb, MB(9) + MB(1) / 2, MB(8)), 0);
+	assert_int_equal(mb.reserved.cnt, 2);
+	assert_int_equal(mb.reserved.regions[1].size, MB(1) / 2);
+	assert_int_equal(memblock_phys_free(&mb, MB(12), MB(1)), 0);
+	assert_int_equal(memblock_reserved_size(&mb), MB(1) + MB(1) / 2);
+	/* Everything. */
+	assert_int_equal(memblock_phys_free(&mb, 0, MB(16)), 0);
+	assert_int_equal(mb.reserved.cnt, 0);
+	assert_int_equal(memblock_reserved_size(&mb), 0);
+	memblock_fini(&mb);
+}
+
+/*
+ * A limit below a memory region skips it; a reserved region across the
+ * limit lowers the top of the search to its base.
+ */
+static void
+test_alloc_limit(void **state)
+{
+	struct memblock mb;
+	uint64_t pa;
+
+	(void)state;
+	memblock_init(&mb);
+	memblock_add(&mb, MB(0), MB(4));
+	memblock_add(&mb, MB(8), MB(8));
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 4096, MB(6), &pa), 0);
+	assert_int_equal(pa, MB(4) - 4096);
+	/* Nothing below 8M fits 4M, and the limit keeps [8M, 16M) out. */
+	assert_int_equal(memblock_phys_alloc(&mb, MB(4), 4096, MB(8), &pa),
+			 -ENOMEM);
+	memblock_reserve(&mb, MB(10), MB(4));
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 4096, MB(12), &pa), 0);
+	assert_int_equal(pa, MB(10) - 4096);
+	assert_int_equal(memblock_reserved_size(&mb), MB(4) + 2 * 4096);
+	memblock_fini(&mb);
+}
+
+struct visit {
+	unsigned calls, stop_at;
+	uint64_t last_base;
+};
+
+static int
+visit_free(void *ctx, uint64_t base, uint64_t size)
+{
+	struct visit *v = ctx;
+
+	(void)size;
+	v->last_base = base;
+	return ++v->calls == v->stop_at ? -EINTR : 0;
+}
+
+/* The callback's error ends the walk and is its result. */
+static void
+test_for_each_free_stops(void **state)
+{
+	struct memblock mb;
+	struct visit v = { 0, 0, 0 };
+
+	(void)state;
+	memblock_init(&mb);
+	memblock_add(&mb, MB(0), MB(16));
+	memblock_reserve(&mb, MB(2), MB(2));
+	memblock_reserve(&mb, MB(8), MB(2));
+	assert_int_equal(memblock_for_each_free(&mb, visit_free, &v), 0);
+	assert_int_equal(v.calls, 3);
+	assert_int_equal(v.last_base, MB(10));
+
+	v = (struct visit){ 0, 2, 0 };
+	assert_int_equal(memblock_for_each_free(&mb, visit_free, &v), -EINTR);
+	assert_int_equal(v.calls, 2);
+	assert_int_equal(v.last_base, MB(4));
+	memblock_fini(&mb);
+}
+
 int
 main(void)
 {
@@ -118,6 +247,10 @@ main(void)
 		cmocka_unit_test(test_alloc_skips_reserved_and_holes),
 		cmocka_unit_test(test_free_splits),
 		cmocka_unit_test(test_for_each_free),
+		cmocka_unit_test(test_add_empty_and_overlapping),
+		cmocka_unit_test(test_free_trims_and_drops),
+		cmocka_unit_test(test_alloc_limit),
+		cmocka_unit_test(test_for_each_free_stops),
 	};
 
 	return tu_run("memblock", tests, sizeof(tests) / sizeof(tests[0]));

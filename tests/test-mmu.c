@@ -5,6 +5,7 @@
  * large machine, the kernel's page-table accessors, and NULL arguments
  * everywhere.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,212 @@ test_kernel_accessors(void **state)
 	}
 }
 
+/*
+ * A malformed entry above a page stops every edit that must walk through
+ * it (map, unmap, split, protect) with -EINVAL naming the entry, as a
+ * load through it faults; nothing changes. Put back, all of them work.
+ */
+static void
+test_malformed_entry_refused(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_geometry g = tu_geometry(m);
+	const struct hvo_arch *a = &m->arch;
+	unsigned pmd = pmd_depth(m);
+	uint64_t pa = free_pa(m), va = map_scratch_page(m, pa);
+	uint64_t pmdp = pmd_off_k(m, va), good, bad, v, writes;
+	char what[256];
+
+	(void)state;
+	good = pt_get(m, pmd, pmdp);
+	/* A 2M leaf with bit 13, a reserved address bit, set. */
+	bad = a->ops.mk_leaf(a, pmd, 0, a->page_kernel) | (UINT64_C(1) << 13);
+	pt_set(m, pmd, pmdp, bad);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	writes = tu_counter(m, "pt.write.pte");
+
+	assert_int_equal(hvo_kread64(m, va, &v), -EFAULT);
+	snprintf(what, sizeof(what),
+		 "malformed %s entry 0x%016" PRIx64 ": reserved address bits set in a large leaf",
+		 a->level[pmd].name, bad);
+	assert_int_equal(hvo_map(m, va + g.page_size, pa + g.page_size,
+				 g.page_size, HVO_PROT_KERNEL), -EINVAL);
+	assert_string_equal(hvo_machine_error(m), what);
+
+	snprintf(what, sizeof(what),
+		 "malformed %s entry for va 0x%" PRIx64 ": reserved address bits set in a large leaf",
+		 a->level[pmd].name, va);
+	assert_int_equal(hvo_unmap(m, va), -EINVAL);
+	assert_string_equal(hvo_machine_error(m), what);
+	assert_int_equal(hvo_split(m, va), -EINVAL);
+	assert_string_equal(hvo_machine_error(m), what);
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), -EINVAL);
+	assert_string_equal(hvo_machine_error(m), what);
+	assert_int_equal(tu_counter(m, "pt.write.pte"), writes);
+	assert_int_equal(pt_get(m, pmd, pmdp), bad);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+
+	pt_set(m, pmd, pmdp, good);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);
+	assert_int_equal(hvo_map(m, va + g.page_size, pa + g.page_size,
+				 g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * A map that needs a new table, and a split, both get the table from the
+ * page allocator after boot: when that fails they fail with -ENOMEM and
+ * leave the page table as it was.
+ */
+static void
+test_table_alloc_fails(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M,pcp=off");
+	struct hvo_geometry g = tu_geometry(m);
+	unsigned pmd = pmd_depth(m);
+	uint64_t size = g.level_leaf_size[pmd];
+	uint64_t pa = (hvo_machine_config(m)->mem[0].size / 2) & ~(size - 1);
+	uint64_t va = tu_free_kernel_va(m, pmd - 1), tables;
+	struct hvo_walk w;
+
+	(void)state;
+	/* Nothing below the PUD yet: a page needs a PMD and a PTE table. */
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_false(w.level[pmd - 1].valid);
+	tables = tu_pages(m, HVO_PAGES_PAGETABLE);
+	assert_int_equal(hvo_fail_page_alloc(m, 1, false), 0);
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL),
+			 -ENOMEM);
+	assert_string_equal(hvo_machine_error(m),
+			    "page allocation failed (fault injection)");
+	assert_int_equal(tu_pages(m, HVO_PAGES_PAGETABLE), tables);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_false(w.mapped);
+	assert_false(w.level[pmd - 1].valid);
+	tu_assert_check(m);
+
+	/* A 2M leaf maps with no new table below the PMD one... */
+	assert_int_equal(hvo_map(m, va, pa, size, HVO_PROT_KERNEL), 0);
+	tables = tu_pages(m, HVO_PAGES_PAGETABLE);
+	/* ...and its split needs one. */
+	assert_int_equal(hvo_fail_page_alloc(m, 1, false), 0);
+	assert_int_equal(hvo_split(m, va), -ENOMEM);
+	assert_string_equal(hvo_machine_error(m),
+			    "page allocation failed (fault injection)");
+	assert_int_equal(tu_pages(m, HVO_PAGES_PAGETABLE), tables);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_int_equal(w.leaf_size, size);
+	assert_int_equal(w.pa, pa);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_split(m, va), 0);
+	assert_int_equal(tu_pages(m, HVO_PAGES_PAGETABLE), tables + 1);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_int_equal(w.leaf_size, g.page_size);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Host pages of freed frames are reused only once no TLB entry can reach
+ * them. Frames freed while a translation of one is still cached (no flush
+ * yet) pass lib/phys's reclaim threshold (16384 dropped host pages), so
+ * the reclaim asks the TLB which pages are live (tlb_mark_live()): the
+ * cached page stays pending while every other one is reused, and the
+ * stale translation keeps reading the bytes it cached, never another
+ * frame's. After the flush the frame reads as what it is now.
+ */
+#define RECLAIM_BLOCKS 34 /* PMD-sized: 34 * 512 frames > 16384 */
+
+static bool
+host_page_in(const uint32_t *v, uint64_t n, uint64_t idx)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (v[i] == idx)
+			return true;
+	return false;
+}
+
+static void
+test_reclaim_spares_cached_pages(void **state)
+{
+	/* A TLB large enough that nothing below evicts the cached entry. */
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,pcp=off,tlb=65536");
+	struct hvo_geometry g = tu_geometry(m);
+	unsigned pmd = pmd_depth(m), order = 0;
+	uint64_t size = g.level_leaf_size[pmd], pages = size / g.page_size;
+	uint64_t base = tu_free_kernel_va(m, pmd - 1), cached = base + 2 * size;
+	uint64_t pfn[2][RECLAIM_BLOCKS], v, idx, hits;
+	const struct tlb_entry *e = tlb_slot(&m->tlb, cached);
+
+	(void)state;
+	while ((UINT64_C(1) << order) < pages)
+		order++;
+	/* Every frame of the blocks gets a host page of its own. */
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++) {
+		uint64_t va = base + i * size;
+
+		assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL,
+						 &pfn[0][i]), 0);
+		assert_int_equal(hvo_map(m, va, pfn[0][i] << g.page_shift, size,
+					 HVO_PROT_KERNEL), 0);
+		for (uint64_t k = 0; k < pages; k++)
+			assert_int_equal(hvo_kwrite64(m, va + k * g.page_size,
+						      MAGIC_A), 0);
+	}
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	/* One translation cached: the TLB's only entry for those frames. */
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(e->tag_read, cached);
+	idx = (e->addend + cached - (uintptr_t)m->phys.arena) >> g.page_shift;
+
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_free_pages(m, pfn[0][i], order), 0);
+	/* The reclaim ran, and spared the page the TLB still reaches. */
+	assert_int_equal(e->tag_read, cached);
+	assert_true(m->phys.nr_free >= 16384 - 1);
+	assert_true(host_page_in(m->phys.pending, m->phys.nr_pending, idx));
+	assert_false(host_page_in(m->phys.free_pages, m->phys.nr_free, idx));
+
+	/* New frames written take every reusable page... */
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++) {
+		uint64_t va = base + (RECLAIM_BLOCKS + i) * size;
+
+		assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL,
+						 &pfn[1][i]), 0);
+		assert_int_equal(hvo_map(m, va, pfn[1][i] << g.page_shift, size,
+					 HVO_PROT_KERNEL), 0);
+		for (uint64_t k = 0; k < pages; k++)
+			assert_int_equal(hvo_kwrite64(m, va + k * g.page_size,
+						      MAGIC_B), 0);
+	}
+	assert_int_equal(m->phys.nr_free, 0);
+	/* ...but not the cached one: a hit still reads what it cached. */
+	hits = tu_counter(m, "tlb.hit");
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_int_equal(tu_counter(m, "tlb.hit"), hits + 1);
+	assert_int_equal(v, MAGIC_A);
+
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_kread64(m, cached, &v), 0);
+	assert_true(v != MAGIC_A);
+
+	for (unsigned i = 0; i < 2 * RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_unmap(m, base + i * size), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	for (unsigned i = 0; i < RECLAIM_BLOCKS; i++)
+		assert_int_equal(hvo_free_pages(m, pfn[1][i], order), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -577,6 +784,9 @@ main(void)
 		cmocka_unit_test(test_1t_ram_is_lazy),
 		cmocka_unit_test(test_1t_machine),
 		cmocka_unit_test(test_kernel_accessors),
+		cmocka_unit_test(test_malformed_entry_refused),
+		cmocka_unit_test(test_table_alloc_fails),
+		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_null_arguments),
 	};
 

@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checker's machine rules (lib/boot/check.c): buddy, pcp, merge,
+ * accounting, pagetable and vmemmap. For each failure a rule reports,
+ * break the state it guards through the internal structures, expect
+ * hvo_machine_check() to name the rule and what broke, put the state back
+ * and expect the check to pass again. The folio rules are
+ * test-folio-check.c's; a stale TLB entry is test-mmu.c's.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "mem/buddy.h"
+#include "mm/page.h"
+#include "mm/sparse.h"
+#include "mmu/mmu.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+/*
+ * No pcp lists and no deferred struct page init: every free frame is on a
+ * buddy list, so a block the tests put there is the only odd one.
+ */
+#define SPEC "x86_64:mem=256M,pcp=off,deferred=off"
+
+/* Struct pages and page_owner entries a test changes, at most. */
+#define MAX_SAVED 8
+
+/* What a test breaks, to put back before the check must pass again. */
+struct snapshot {
+	struct zone zones[MAX_NR_ZONES];
+	uint64_t owner_count[HVO_PAGES__COUNT];
+	unsigned n;
+	struct {
+		pfn_t pfn;
+		uint64_t *bytes;
+		po_entry_t po;
+	} page[MAX_SAVED];
+};
+
+static void
+snap_take(struct hvo_machine *m, struct snapshot *s)
+{
+	memcpy(s->zones, m->zones, sizeof(s->zones));
+	memcpy(s->owner_count, m->owner.count, sizeof(s->owner_count));
+	s->n = 0;
+}
+
+/* Save @pfn's struct page and page_owner entry too. */
+static void
+snap_page(struct hvo_machine *m, struct snapshot *s, pfn_t pfn)
+{
+	assert_true(s->n < MAX_SAVED);
+	s->page[s->n].pfn = pfn;
+	s->page[s->n].bytes = tu_read_struct_pages(m, pfn,
+						   m->cfg.struct_page_size);
+	s->page[s->n].po = page_owner_entry(&m->owner, pfn);
+	s->n++;
+}
+
+/* Put everything back, the earliest saved bytes last, and check. */
+static void
+snap_restore(struct hvo_machine *m, struct snapshot *s)
+{
+	while (s->n) {
+		unsigned i = --s->n;
+		uint64_t va;
+
+		assert_int_equal(hvo_pfn_to_page(m, s->page[i].pfn, &va), 0);
+		for (unsigned k = 0; k < m->cfg.struct_page_size / 8; k++)
+			assert_int_equal(hvo_kwrite64(m, va + k * 8,
+						      s->page[i].bytes[k]), 0);
+		free(s->page[i].bytes);
+		m->owner.e[s->page[i].pfn - m->owner.base_pfn] = s->page[i].po;
+	}
+	memcpy(m->zones, s->zones, sizeof(s->zones));
+	memcpy(m->owner.count, s->owner_count, sizeof(s->owner_count));
+	tu_assert_check(m);
+}
+
+/*
+ * The check must fail with -EUCLEAN, its reason starting with "@rule:"
+ * and naming @what.
+ */
+static void
+expect_broken(struct hvo_machine *m, const char *rule, const char *what)
+{
+	int rc = hvo_machine_check(m);
+	const char *err = hvo_machine_error(m);
+	size_t n = strlen(rule);
+
+	if (rc != -EUCLEAN || strncmp(err, rule, n) || err[n] != ':' ||
+	    !strstr(err, what))
+		fail_msg("expected rule %s to report \"%s\", got %d: %s",
+			 rule, what, rc, err);
+}
+
+static pfn_t
+lru_pfn(const struct hvo_machine *m, uint64_t lru)
+{
+	return page_to_pfn(m, lru_to_page(m, lru));
+}
+
+/* The first block on the buddy lists of @min_order or above. */
+static void
+first_free_block(struct hvo_machine *m, unsigned min_order, enum zone_type *z,
+		 unsigned *order, pfn_t *pfn)
+{
+	for (unsigned zi = 0; zi < MAX_NR_ZONES; zi++) {
+		for (unsigned o = min_order; o <= m->arch.max_page_order; o++) {
+			const struct free_area *area = &m->zones[zi].free_area[o];
+
+			if (area->nr_free) {
+				*z = (enum zone_type)zi;
+				*order = o;
+				*pfn = lru_pfn(m, area->next);
+				return;
+			}
+		}
+	}
+	fail_msg("no free block of order %u or above", min_order);
+}
+
+/*
+ * Put @pfn first on zone @z's order-@order free list as a PageBuddy block,
+ * behind the allocator's back, as list_add() and set_buddy_order() would.
+ * The struct pages it changes are saved in @s.
+ */
+static void
+fake_free_block(struct hvo_machine *m, struct snapshot *s, enum zone_type z,
+		unsigned order, pfn_t pfn)
+{
+	struct free_area *area = &m->zones[z].free_area[order];
+	uint64_t head = free_list_head_va(m, z, order);
+	page_t page = pfn_to_page(m, pfn);
+	uint64_t lru = page_lru_va(m, page);
+
+	snap_page(m, s, pfn);
+	if (area->next != head)
+		snap_page(m, s, lru_pfn(m, area->next));
+	set_page_lru_next(m, page, area->next);
+	set_page_lru_prev(m, page, head);
+	if (area->next == head)
+		area->prev = lru;
+	else
+		list_store(m, area->next, true, lru);
+	area->next = lru;
+	area->nr_free++;
+	assert_int_equal(page_set_type(m, page, PGTY_buddy), 0);
+	set_page_private(m, page, order);
+	assert_false(machine_oopsed(m));
+}
+
+/* Move the order-0 allocation at @pfn to category @c in page_owner. */
+static void
+relabel(struct hvo_machine *m, pfn_t pfn, enum hvo_page_category c)
+{
+	unsigned was;
+
+	assert_int_equal(page_owner_free(&m->owner, pfn, 0, &was), 0);
+	page_owner_alloc(&m->owner, pfn, 0, c);
+}
+
+/*
+ * Rule "buddy", the list itself: every link is the lru of a struct page of
+ * RAM, prev links mirror next links, and the head's prev and nr_free agree
+ * with the walk.
+ */
+static void
+test_buddy_list(void **state)
+{
+	struct hvo_machine *m = tu_machine(SPEC);
+	struct free_area *area;
+	struct snapshot s;
+	enum zone_type z;
+	unsigned o;
+	pfn_t pfn, beyond;
+	page_t page;
+	uint64_t head, nr;
+	const char *zn;
+	char what[256];
+
+	(void)state;
+	tu_assert_check(m);
+	first_free_block(m, 0, &z, &o, &pfn);
+	area = &m->zones[z].free_area[o];
+	head = free_list_head_va(m, z, o);
+	page = pfn_to_page(m, pfn);
+	zn = m->zones[z].name;
+	nr = area->nr_free;
+
+	/* A link into the middle of a struct page. */
+	snap_take(m, &s);
+	area->next += 8;
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: link 0x%" PRIx64 " is not the lru of a struct page",
+		 zn, o, area->next);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* The lru of the struct page of a frame past the end of RAM. */
+	beyond = m->phys.hi >> m->arch.page_shift;
+	snap_take(m, &s);
+	area->next = page_lru_va(m, pfn_to_page(m, beyond));
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: pfn 0x%" PRIx64 " on the free list is not RAM",
+		 zn, o, beyond);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* The first block's lru.prev does not name the list head. */
+	snap_take(m, &s);
+	snap_page(m, &s, pfn);
+	set_page_lru_prev(m, page, page_lru_va(m, page));
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: pfn 0x%" PRIx64 ": lru.prev is 0x%" PRIx64 ", expected 0x%" PRIx64,
+		 zn, o, pfn, page_lru_va(m, page), head);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* The head's prev as if the list were empty. */
+	snap_take(m, &s);
+	area->prev = head;
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: the list head's prev does not name the last block",
+		 zn, o);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* nr_free one too many. */
+	snap_take(m, &s);
+	area->nr_free++;
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: %" PRIu64 " blocks on the list, nr_free says %" PRIu64,
+		 zn, o, nr, nr + 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	hvo_machine_free(m);
+}
+
+/*
+ * Rule "buddy", each block: PageBuddy with its order in private, aligned
+ * to that order, and inside the zone whose list it is on.
+ */
+static void
+test_buddy_block(void **state)
+{
+	struct hvo_machine *m = tu_machine(SPEC);
+	struct snapshot s;
+	enum zone_type z, za;
+	unsigned o;
+	pfn_t pfn, a;
+	page_t page;
+	const char *zn;
+	char what[256];
+
+	(void)state;
+	first_free_block(m, 1, &z, &o, &pfn);
+	page = pfn_to_page(m, pfn);
+	zn = m->zones[z].name;
+
+	snap_take(m, &s);
+	snap_page(m, &s, pfn);
+	page_clear_type(m, page);
+	snprintf(what, sizeof(what),
+		 "pfn 0x%" PRIx64 " is on the order-%u free list of zone %s but not PageBuddy",
+		 pfn, o, zn);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	snap_take(m, &s);
+	snap_page(m, &s, pfn);
+	set_page_private(m, page, o - 1);
+	snprintf(what, sizeof(what),
+		 "pfn 0x%" PRIx64 " is on the order-%u list but its private says order %u",
+		 pfn, o, o - 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* page->flags names another zone. */
+	snap_take(m, &s);
+	snap_page(m, &s, pfn);
+	set_page_flags(m, page,
+		       page_flags(m, page) ^ (UINT64_C(1) << ZONES_PGSHIFT));
+	snprintf(what, sizeof(what),
+		 "free block at pfn 0x%" PRIx64 " order %u is on zone %s's list but not inside that zone",
+		 pfn, o, zn);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* An order-1 block at an odd pfn, inside a fresh allocation. */
+	assert_int_equal(hvo_alloc_pages(m, 4, HVO_GFP_KERNEL, &a), 0);
+	za = pfn_zone(m, a);
+	snap_take(m, &s);
+	fake_free_block(m, &s, za, 1, a + 1);
+	snprintf(what, sizeof(what),
+		 "free block at pfn 0x%" PRIx64 " is not aligned to its order 1",
+		 a + 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	assert_int_equal(hvo_free_pages(m, a, 4), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Rule "merge": free blocks never overlap, and free buddies are merged. */
+static void
+test_merge(void **state)
+{
+	struct hvo_machine *m = tu_machine(SPEC);
+	struct snapshot s;
+	enum zone_type z;
+	pfn_t a;
+	char what[256];
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 4, HVO_GFP_KERNEL, &a), 0);
+	z = pfn_zone(m, a);
+
+	/* [a, a + 2) and [a + 1, a + 2): each well formed on its own. */
+	snap_take(m, &s);
+	fake_free_block(m, &s, z, 1, a);
+	fake_free_block(m, &s, z, 0, a + 1);
+	snprintf(what, sizeof(what),
+		 "free blocks at pfn 0x%" PRIx64 " (order 1) and 0x%" PRIx64 " overlap",
+		 a, a + 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* a and a + 1 free at order 0: __free_one_page() would merge them. */
+	snap_take(m, &s);
+	fake_free_block(m, &s, z, 0, a);
+	fake_free_block(m, &s, z, 0, a + 1);
+	snprintf(what, sizeof(what),
+		 "pfn 0x%" PRIx64 " and its buddy 0x%" PRIx64 " are both free at order 0 but were not merged",
+		 a, a + 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	assert_int_equal(hvo_free_pages(m, a, 4), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Rule "pcp": pages on the per-cpu lists are free, untyped pages with no
+ * reference, and the lists hold what pcp.count says.
+ */
+static void
+test_pcp(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,pcp=on,deferred=off");
+	struct per_cpu_pages *pcp;
+	struct snapshot s;
+	enum zone_type z;
+	pfn_t a, pfn;
+	page_t page;
+	uint64_t count;
+	unsigned o = 0;
+	char what[256];
+
+	(void)state;
+	/* An order-0 page freed with pcp on parks on its zone's pcp list. */
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &a), 0);
+	assert_int_equal(hvo_free_pages(m, a, 0), 0);
+	z = pfn_zone(m, a);
+	pcp = &m->zones[z].pcp;
+	assert_true(pcp->lists[0].nr_free > 0);
+	pfn = lru_pfn(m, pcp->lists[0].next);
+	page = pfn_to_page(m, pfn);
+	count = pcp->count;
+	tu_assert_check(m);
+
+	snap_take(m, &s);
+	snap_page(m, &s, pfn);
+	set_page_count(m, page, 1);
+	snprintf(what, sizeof(what),
+		 "pfn 0x%" PRIx64 " on zone %s's order-%u pcp list is not a free page",
+		 pfn, m->zones[z].name, o);
+	expect_broken(m, "pcp", what);
+	snap_restore(m, &s);
+
+	snap_take(m, &s);
+	pcp->count++;
+	snprintf(what, sizeof(what),
+		 "zone %s: %" PRIu64 " pages on the pcp lists, count says %" PRIu64,
+		 m->zones[z].name, count, count + 1);
+	expect_broken(m, "pcp", what);
+	snap_restore(m, &s);
+
+	hvo_machine_free(m);
+}
+
+/*
+ * Rule "accounting": walking RAM, each frame is allocated, free or
+ * deferred, exactly once, and the counts agree with the walk.
+ */
+static void
+test_accounting(void **state)
+{
+	struct hvo_machine *m = tu_machine(SPEC);
+	const struct phys *p = &m->phys;
+	const struct hvo_mem_range *last = &p->range[p->nr_ranges - 1];
+	pfn_t a, end = (last->base + last->size) >> m->arch.page_shift;
+	uint64_t head, zfree = 0, reserved;
+	enum hvo_page_category c;
+	struct snapshot s;
+	enum zone_type z;
+	unsigned order;
+	char what[256];
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 4, HVO_GFP_KERNEL, &a), 0);
+	z = pfn_zone(m, a);
+
+	/* A page_owner entry whose category is none of them. */
+	snap_take(m, &s);
+	snap_page(m, &s, a);
+	m->owner.e[a - m->owner.base_pfn] = (po_entry_t)((4u << PO_ORDER_SHIFT) |
+							 PO_CAT_MASK);
+	snprintf(what, sizeof(what), "pfn 0x%" PRIx64 " has no valid category", a);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	/* A well-formed free block inside the allocation. */
+	snap_take(m, &s);
+	fake_free_block(m, &s, z, 0, a + 1);
+	snprintf(what, sizeof(what),
+		 "free block at pfn 0x%" PRIx64 " lies inside the allocated allocation at pfn 0x%" PRIx64,
+		 a + 1, a);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	/* The allocation forgotten by page_owner: 16 leaked frames. */
+	snap_take(m, &s);
+	snap_page(m, &s, a);
+	m->owner.e[a - m->owner.base_pfn] = 0;
+	snprintf(what, sizeof(what),
+		 "pfn 0x%" PRIx64 " is neither allocated, free nor deferred (a leaked frame)",
+		 a);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	/*
+	 * Boot allocates memblock top-down, so the last frame of RAM is
+	 * held; twice its allocation's order runs past the range.
+	 */
+	assert_true(page_owner_lookup(&m->owner, end - 1, &head, &order, &c));
+	assert_int_equal(head + (UINT64_C(1) << order), end);
+	snap_take(m, &s);
+	snap_page(m, &s, head);
+	m->owner.e[head - m->owner.base_pfn] =
+		(po_entry_t)(((order + 1) << PO_ORDER_SHIFT) | c);
+	snprintf(what, sizeof(what),
+		 "an allocation runs past the end of RAM range %u",
+		 p->nr_ranges - 1);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	/* A frame counted in the wrong category: the sum still agrees. */
+	reserved = m->owner.count[HVO_PAGES_RESERVED];
+	snap_take(m, &s);
+	m->owner.count[HVO_PAGES_RESERVED]--;
+	m->owner.count[HVO_PAGES_ALLOCATED]++;
+	snprintf(what, sizeof(what),
+		 "%" PRIu64 " frames are reserved, but the count says %" PRIu64,
+		 reserved, reserved - 1);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	/* Deferred pages a zone counts, with deferred init off. */
+	snap_take(m, &s);
+	m->zones[z].deferred_pages = 1;
+	expect_broken(m, "accounting",
+		      "0 deferred pages found, the zones say 1");
+	snap_restore(m, &s);
+
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
+		zfree += m->zones[i].free_pages;
+	snap_take(m, &s);
+	m->zones[z].free_pages++;
+	snprintf(what, sizeof(what),
+		 "the zones count %" PRIu64 " free pages, the free lists hold %" PRIu64,
+		 zfree + 1, zfree);
+	expect_broken(m, "accounting", what);
+	snap_restore(m, &s);
+
+	assert_int_equal(hvo_free_pages(m, a, 4), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Write the entry at @ep of @depth and flush, as a kernel edit would. */
+static void
+set_entry(struct hvo_machine *m, unsigned depth, uint64_t ep, uint64_t e)
+{
+	pt_set(m, depth, ep, e);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+}
+
+/* A load at @va faults with -EFAULT, counted in @counter, saying @what. */
+static void
+expect_fault(struct hvo_machine *m, uint64_t va, const char *counter,
+	     const char *what)
+{
+	uint64_t before = tu_counter(m, counter), v = 1;
+
+	assert_int_equal(hvo_kread64(m, va, &v), -EFAULT);
+	assert_int_equal(v, 0);
+	assert_int_equal(tu_counter(m, counter), before + 1);
+	if (!strstr(hvo_machine_error(m), what))
+		fail_msg("expected a fault saying \"%s\", got: %s", what,
+			 hvo_machine_error(m));
+}
+
+/*
+ * Rule "pagetable": tables are page-table frames of RAM, entries are well
+ * formed, leaves map RAM, and every page-table frame is reachable. The
+ * loads through each broken entry fault as the walk finds it.
+ */
+static void
+test_pagetable(void **state)
+{
+	/* RAM with a hole at 128M: a physical address that is not RAM. */
+	struct hvo_machine *m =
+		tu_machine("x86_64:mem=128M@0+128M@0x10000000,pcp=off,deferred=off");
+	const struct hvo_arch *ar = &m->arch;
+	unsigned pmd = pmd_depth(m), pte = pte_depth(m);
+	const char *pmd_name = ar->level[pmd].name, *pte_name = ar->level[pte].name;
+	uint64_t hole = 128 * MIB, va, va_2m, table, pmd_ep, pmd_e, pte_ep, pte_e;
+	uint64_t tables, bad;
+	struct snapshot s;
+	struct hvo_walk w;
+	enum zone_type z;
+	unsigned o;
+	pfn_t a, f;
+	char what[256];
+
+	(void)state;
+	assert_false(phys_is_ram(&m->phys, hole, ar->page_size));
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &a), 0);
+	va = tu_free_kernel_va(m, pte);
+	va_2m = va & ~(arch_level_size(ar, pmd) - 1);
+	assert_int_equal(hvo_map(m, va, a << ar->page_shift, ar->page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	pmd_ep = w.level[pmd].entry_pa;
+	pmd_e = w.level[pmd].entry;
+	pte_ep = w.level[pte].entry_pa;
+	pte_e = w.level[pte].entry;
+	table = w.level[pte].table_pa;
+	tables = tu_pages(m, HVO_PAGES_PAGETABLE);
+	tu_assert_check(m);
+
+	/* The PTE table's frame held as a user allocation. */
+	snap_take(m, &s);
+	snap_page(m, &s, table >> ar->page_shift);
+	relabel(m, table >> ar->page_shift, HVO_PAGES_ALLOCATED);
+	snprintf(what, sizeof(what),
+		 "%s table at pa 0x%" PRIx64 " is in a allocated frame",
+		 pte_name, table);
+	expect_broken(m, "pagetable", what);
+	snap_restore(m, &s);
+
+	/* A page-table frame no entry reaches. */
+	snap_take(m, &s);
+	snap_page(m, &s, a);
+	relabel(m, a, HVO_PAGES_PAGETABLE);
+	snprintf(what, sizeof(what),
+		 "%" PRIu64 " tables reachable, %" PRIu64 " frames counted as page tables",
+		 tables, tables + 1);
+	expect_broken(m, "pagetable", what);
+	snap_restore(m, &s);
+
+	/* The PMD points at a free frame as its table. */
+	first_free_block(m, 0, &z, &o, &f);
+	set_entry(m, pmd, pmd_ep, ar->ops.mk_table(ar, pmd, f << ar->page_shift));
+	snprintf(what, sizeof(what), "%s table at pa 0x%" PRIx64 " is in a free frame",
+		 pte_name, f << ar->page_shift);
+	expect_broken(m, "pagetable", what);
+	set_entry(m, pmd, pmd_ep, pmd_e);
+	tu_assert_check(m);
+
+	/* ...and at the hole. */
+	bad = ar->ops.mk_table(ar, pmd, hole);
+	set_entry(m, pmd, pmd_ep, bad);
+	snprintf(what, sizeof(what), "%s table at pa 0x%" PRIx64 " is not RAM",
+		 pte_name, hole);
+	expect_broken(m, "pagetable", what);
+	snprintf(what, sizeof(what),
+		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (a table entry that points outside RAM)",
+		 va, pmd_name, bad);
+	expect_fault(m, va, "fault.bad_entry", what);
+	set_entry(m, pmd, pmd_ep, pmd_e);
+	tu_assert_check(m);
+
+	/* A 2M leaf with a reserved address bit (13) set. */
+	bad = ar->ops.mk_leaf(ar, pmd, 0, ar->page_kernel) | (UINT64_C(1) << 13);
+	set_entry(m, pmd, pmd_ep, bad);
+	snprintf(what, sizeof(what),
+		 "malformed %s entry 0x%016" PRIx64 " for va 0x%" PRIx64 ": reserved address bits set in a large leaf",
+		 pmd_name, bad, va_2m);
+	expect_broken(m, "pagetable", what);
+	snprintf(what, sizeof(what),
+		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (reserved address bits set in a large leaf)",
+		 va, pmd_name, bad);
+	expect_fault(m, va, "fault.bad_entry", what);
+	set_entry(m, pmd, pmd_ep, pmd_e);
+	tu_assert_check(m);
+
+	/* A page mapping the hole. */
+	set_entry(m, pte, pte_ep, pfn_pte(m, hole >> ar->page_shift,
+					  ar->page_kernel));
+	snprintf(what, sizeof(what),
+		 "%s leaf for va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", not RAM",
+		 pte_name, va, hole);
+	expect_broken(m, "pagetable", what);
+	snprintf(what, sizeof(what),
+		 "fault at va 0x%" PRIx64 ": mapped to a physical address that is not RAM",
+		 va);
+	expect_fault(m, va, "fault.not_present", what);
+	set_entry(m, pte, pte_ep, pte_e);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_free_pages(m, a, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * On RISC-V a non-leaf entry (R=W=X=0) is a table pointer at any level;
+ * at the last level the hardware faults on it, and the checker names it.
+ */
+static void
+test_pagetable_last_level(void **state)
+{
+	struct hvo_machine *m = tu_machine("riscv64:mem=256M");
+	const struct hvo_arch *ar = &m->arch;
+	unsigned pte = pte_depth(m);
+	uint64_t va, pte_ep, pte_e, bad;
+	struct hvo_walk w;
+	pfn_t a;
+	char what[256];
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &a), 0);
+	va = tu_free_kernel_va(m, pte);
+	assert_int_equal(hvo_map(m, va, a << ar->page_shift, ar->page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	pte_ep = w.level[pte].entry_pa;
+	pte_e = w.level[pte].entry;
+	tu_assert_check(m);
+
+	bad = ar->ops.mk_table(ar, pte, a << ar->page_shift);
+	set_entry(m, pte, pte_ep, bad);
+	snprintf(what, sizeof(what),
+		 "table entry at the last level for va 0x%" PRIx64, va);
+	expect_broken(m, "pagetable", what);
+	snprintf(what, sizeof(what),
+		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (a table entry at the last level)",
+		 va, ar->level[pte].name, bad);
+	expect_fault(m, va, "fault.bad_entry", what);
+	set_entry(m, pte, pte_ep, pte_e);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_free_pages(m, a, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Map the vmemmap at @va with pages, splitting the leaves above them, and
+ * return the frame that backs @va's page.
+ */
+static uint64_t
+vmemmap_page_pa(struct hvo_machine *m, uint64_t va)
+{
+	struct hvo_walk w;
+
+	for (;;) {
+		assert_int_equal(hvo_walk(m, va, &w), 0);
+		assert_true(w.mapped);
+		if (w.leaf_size == m->arch.page_size)
+			break;
+		assert_int_equal(hvo_split(m, va & ~(w.leaf_size - 1)), 0);
+		assert_int_equal(hvo_flush_tlb_all(m), 0);
+	}
+	tu_assert_check(m);
+	return w.pa & ~(m->arch.page_size - 1);
+}
+
+/*
+ * Rule "vmemmap": every struct page of a section with RAM is mapped, by a
+ * vmemmap frame. And a struct page on a free list that cannot be read is
+ * the "buddy" rule's failure, with the fault as its reason.
+ */
+static void
+test_vmemmap(void **state)
+{
+	struct hvo_machine *m = tu_machine(SPEC);
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t per_page = g.page_size / g.struct_page_size;
+	uint64_t section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	uint64_t va, pa;
+	enum zone_type z, z2;
+	unsigned o, o2, order = 0;
+	pfn_t a, b, f, f2;
+	char what[256];
+
+	(void)state;
+	/* An allocation whose struct pages fill one vmemmap page. */
+	while ((UINT64_C(1) << order) < per_page)
+		order++;
+	assert_int_equal(hvo_alloc_pages(m, order, HVO_GFP_KERNEL, &a), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b), 0);
+	va = pfn_to_page(m, a);
+	assert_int_equal(va % g.page_size, 0);
+	pa = vmemmap_page_pa(m, va);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
+		 va, a & ~(section - 1));
+	expect_broken(m, "vmemmap", what);
+
+	/* Mapped again, by a frame a user allocated. */
+	assert_int_equal(hvo_map(m, va, b << g.page_shift, g.page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+		 va, b << g.page_shift);
+	expect_broken(m, "vmemmap", what);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	/*
+	 * The struct page of a free block unmapped: its list cannot be
+	 * walked. The block's other struct pages on that vmemmap page are
+	 * its own tails, on no list.
+	 */
+	first_free_block(m, order, &z, &o, &f);
+	va = pfn_to_page(m, f);
+	assert_int_equal(va % g.page_size, 0);
+	pa = vmemmap_page_pa(m, va);
+	/* The split's page table came from elsewhere: f is still first. */
+	first_free_block(m, order, &z2, &o2, &f2);
+	assert_true(z2 == z && o2 == o && f2 == f);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: struct page of pfn 0x%" PRIx64 " unreadable: fault at va 0x%" PRIx64 ": not mapped",
+		 m->zones[z].name, o, f, page_lru_va(m, va));
+	expect_broken(m, "buddy", what);
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, a, order), 0);
+	assert_int_equal(hvo_free_pages(m, b, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buddy_list),
+		cmocka_unit_test(test_buddy_block),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_pcp),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_pagetable),
+		cmocka_unit_test(test_pagetable_last_level),
+		cmocka_unit_test(test_vmemmap),
+	};
+
+	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));
+}
