@@ -31,7 +31,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: " PROG " [--machine SPEC] [--hvo VARIANT] [--hugepages SIZE=N]...\n"
+		"Usage: " PROG " [--machine SPEC] [--kernel RELEASE] [--hvo VARIANT]\n"
+		"               [--hugepages SIZE=N]...\n"
 		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--trace] [--json]\n"
 		"       " PROG " run [--trace] FILE|-     (a scenario; see " PROG " run --help)\n"
 		"       " PROG " show vmemmap|walk|buddy  (diagrams; see " PROG " show --help)\n"
@@ -44,7 +45,12 @@ usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -m, --machine SPEC  the machine to build (default: " DEFAULT_SPEC ")\n"
-		"      --hvo VARIANT   the HVO variant to boot with: off, keep2,\n"
+		"      --kernel RELEASE\n"
+		"                      behave as that Linux release: 6.1 (the line\n"
+		"                      with its stable updates), 6.1.15, 5.14, ..., or a\n"
+		"                      Debian uname -r such as 6.12.117+deb12-amd64;\n"
+		"                      the spec's kernel= (default: the newest modeled)\n"
+		"      --hvo VARIANT   override the release's HVO variant: off, keep2,\n"
 		"                      fakehead or sharedtail; overrides the spec's hvo=\n"
 		"      --hugepages SIZE=N\n"
 		"                      once the machine is up, set the pool of SIZE\n"
@@ -490,6 +496,7 @@ set_pools(struct hvo_machine *m, const struct sim_pool *pools, size_t nr)
 /* Long options without a short letter: past every char. */
 enum {
 	OPT_HVO = UCHAR_MAX + 1,
+	OPT_KERNEL,
 	OPT_HUGEPAGES,
 	OPT_KPAGEFLAGS,
 	OPT_TRACE,
@@ -579,6 +586,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "machine", required_argument, NULL, 'm' },
 		{ "hvo", required_argument, NULL, OPT_HVO },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "kpageflags", required_argument, NULL, OPT_KPAGEFLAGS },
 		{ "trace", no_argument, NULL, OPT_TRACE },
@@ -597,6 +605,8 @@ main(int argc, char **argv)
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
 	bool json = false, set_variant = false, trace = false;
+	const char *kernel = NULL;
+	char spec_buf[1024];
 	struct hvo_geometry g;
 	struct hvo_machine *m = NULL;
 	int opt, status = EXIT_USAGE;
@@ -623,6 +633,9 @@ main(int argc, char **argv)
 			if (parse_variant(PROG, optarg, &variant))
 				goto out;
 			set_variant = true;
+			break;
+		case OPT_KERNEL:
+			kernel = optarg;
 			break;
 		case OPT_HUGEPAGES:
 			if (sim_parse_pool(PROG ": --hugepages", optarg,
@@ -672,6 +685,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* --kernel is the spec's kernel=, which the spec parser checks. */
+	if (kernel) {
+		if (strstr(spec, "kernel=")) {
+			fprintf(stderr, PROG ": --kernel %s: the spec already has kernel=\n",
+				kernel);
+			goto out;
+		}
+		snprintf(spec_buf, sizeof(spec_buf), "%s%skernel=%s", spec,
+			 strchr(spec, ':') ? "," : ":", kernel);
+		spec = spec_buf;
+	}
 	/* --hvo wins over the spec's hvo=. */
 	status = sim_boot(PROG, spec, set_variant ? &variant : NULL, &m);
 	if (status)
