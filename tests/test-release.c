@@ -550,6 +550,44 @@ test_restore_reset_by_release(void **state)
 	assert_false(restored_page64_is_head("7.1"));
 }
 
+/*
+ * Boot gigantic pages against the vmemmap: up to 6.14 the hugepages=
+ * handler runs after setup_arch() populated the vmemmap (whose memblock
+ * blocks took the top of RAM), so a 1G page lands below them; from 6.15
+ * on x86 (7.0 on every arch) it is taken first, at the top of RAM.
+ */
+static uint64_t
+boot_gigantic_pfn(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t pfn;
+
+	assert_int_equal(hvo_hugepage_pfn(m, GIB, 0, &pfn), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return pfn;
+}
+
+static void
+test_boot_gigantic_order(void **state)
+{
+	const uint64_t top_x86 = (3 * GIB) >> 12;
+	const uint64_t top_arm = (GIB + 3 * GIB) >> 12;
+
+	(void)state;
+	covers(RP_BOOT_GIGANTIC_FIRST, 0, 0);
+	covers(RP_BOOT_GIGANTIC_FIRST, 6, 15);
+	covers(RP_BOOT_GIGANTIC_FIRST, 7, 0);
+	assert_int_not_equal(boot_gigantic_pfn("x86_64:mem=4G,hugepages=1G:1,kernel=6.14"),
+			     top_x86);
+	assert_int_equal(boot_gigantic_pfn("x86_64:mem=4G,hugepages=1G:1,kernel=6.15"),
+			 top_x86);
+	assert_int_not_equal(boot_gigantic_pfn("arm64:mem=4G,hugepages=1G:1,kernel=6.15"),
+			     top_arm);
+	assert_int_equal(boot_gigantic_pfn("arm64:mem=4G,hugepages=1G:1,kernel=7.0"),
+			 top_arm);
+}
+
 /* ------------------------------------------------------------------ */
 /* Parsing and builds                                                  */
 /* ------------------------------------------------------------------ */
@@ -683,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_release_strings),
 		cmocka_unit_test(test_override_runs_its_release),
 		cmocka_unit_test(test_riscv_vmemmap_align),
+		cmocka_unit_test(test_boot_gigantic_order),
 	};
 
 	return tu_run("release", tests, sizeof(tests) / sizeof(tests[0]));

@@ -43,6 +43,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	const struct hvo_config *cfg = &m->cfg;
 	const struct hvo_arch *a = &m->arch;
 	uint64_t ram0 = cfg->mem[0].base, lo_pfn, hi_pfn;
+	bool gigantic_first;
 	int rc;
 
 	rc = phys_init(&m->phys, cfg->mem, cfg->nr_mem_ranges, a->page_shift);
@@ -94,9 +95,19 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		if (h)
 			h->boot_nr = (unsigned)cfg->boot_hugepages[i].nr;
 	}
-	rc = hugetlb_reserve_bootmem(m);
-	if (rc)
-		return errf(err, errlen, rc, "%s", m->error);
+	/*
+	 * From 6.15 (x86) and 7.0 (all) boot gigantic pages are taken from
+	 * memblock before the vmemmap is populated; before, the hugepages=
+	 * handler ran after setup_arch() had populated it, so the two land
+	 * at other addresses.
+	 */
+	gigantic_first = kernel_get(m, RP_BOOT_GIGANTIC_FIRST) &
+			 (UINT64_C(1) << m->cfg.arch);
+	if (gigantic_first) {
+		rc = hugetlb_reserve_bootmem(m);
+		if (rc)
+			return errf(err, errlen, rc, "%s", m->error);
+	}
 
 	/* swapper_pg_dir */
 	rc = alloc_pagetable(m, &m->pgd_pa);
@@ -107,6 +118,8 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	if (rc)
 		return errf(err, errlen, rc, "boot: %s", m->error);
 	rc = sparse_init(m);
+	if (!rc && !gigantic_first)
+		rc = hugetlb_reserve_bootmem(m);
 	if (!rc)
 		rc = memmap_init(m);
 	if (rc)

@@ -58,6 +58,9 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_VMEMMAP_FOLIO_ALIGN, .value = 0,
 	  .what = "riscv's vmemmap starts at the struct page of the first RAM page's section",
 	  .source = "L6.12 arch/riscv/include/asm/pgtable.h (vmemmap)" },
+	{ ROW(0, 0), .prop = RP_BOOT_GIGANTIC_FIRST, .value = 0,
+	  .what = "hugepages= runs after setup_arch(): the vmemmap is populated before boot gigantic pages are taken from memblock",
+	  .source = "L6.12 init/main.c:896, :911-912; mm/hugetlb.c:4618-4701" },
 	{ ROW(0, 0), .prop = RP_RESET_PAGES, .value = 0,
 	  .what = "a restored page is a verbatim copy of the reuse page",
 	  .source = "ad2fa3717b74 (keep2: the reuse page holds only tails)" },
@@ -138,6 +141,14 @@ static const struct release_row rows[] = {
 	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",
 	  .source = "c2a967f6ab0e; L6.12 mm/hugetlb_vmemmap.c:49, :457-486" },
 
+	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
+	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
+	  .what = "x86_64 takes boot gigantic pages from memblock (hugetlb_bootmem_alloc()) before sparse_init()",
+	  .source = "Frank van der Linden's series, MM 6.15-rc1 pull; lore 20250228182928.2645936-1-fvdl@google.com" },
+	{ ROW(7, 0), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86 | ARM64 | RISCV,
+	  .what = "every arch: hugetlb_bootmem_alloc() in mm_core_init_early(), before sparse_init()",
+	  .source = "d49004c5f0c1 arch, mm: consolidate initialization of nodes, zones and memory map" },
+
 	/* 6.15, and 6.12.111: hugetlb fields in page[3]. */
 	{ ROW(6, 15), STABLE(6, 12, 111), .prop = RP_RESET_PAGES, .value = 4,
 	  .what = "a restored tail page resets its first 4 struct pages",
@@ -197,6 +208,7 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_RCU] = "synchronize_rcu",
 	[RP_RESET_PAGES] = "reset_struct_pages",
 	[RP_VMEMMAP_FOLIO_ALIGN] = "vmemmap_folio_align",
+	[RP_BOOT_GIGANTIC_FIRST] = "boot_gigantic_first",
 };
 
 const char *

@@ -49,6 +49,8 @@ enum release_prop {
 			      (NR_RESET_STRUCT_PAGE); 0: copied verbatim */
 	RP_VMEMMAP_FOLIO_ALIGN, /* riscv: the vmemmap aligned to the struct
 			      pages of the largest folio */
+	RP_BOOT_GIGANTIC_FIRST, /* bit (1 << arch): boot gigantic pages come
+			      from memblock before the vmemmap is populated */
 	RP__COUNT
 };
 
