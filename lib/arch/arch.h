@@ -112,6 +112,19 @@ struct hvo_arch {
 	pgprot_t page_kernel;
 	pgprot_t page_kernel_ro;
 	bool     has_kernel_ro; /* riscv: PAGE_KERNEL_RO falls back to PAGE_KERNEL */
+	/*
+	 * The prot of the vmemmap's PMD blocks (vmemmap_set_pmd()), in the
+	 * 4K-page form mk_leaf() turns into a block. It is not always
+	 * PAGE_KERNEL: arm64 maps them with PROT_SECT_NORMAL, which has no
+	 * PTE_DIRTY, and no PTE_WRITE before 6.5. A split keeps PAGE_KERNEL
+	 * for its PTEs, as the kernel's does.
+	 */
+	pgprot_t sect_normal;
+	/*
+	 * The kernel is unmapped from user space (arm64's KPTI), so every
+	 * entry it writes for itself is not global (nG).
+	 */
+	bool     kpti;
 
 	unsigned tlb_flush_ceiling; /* pages; a longer range flushes everything */
 	unsigned max_page_order;    /* MAX_PAGE_ORDER */

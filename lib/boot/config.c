@@ -108,6 +108,8 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch)
 	cfg->bbm_check = true;
 	cfg->deferred_init = true;
 	cfg->pcp = true;
+	/* kpti= as the modelled CPU has it (arm64; other arches have none). */
+	cfg->kpti = HVO_SWITCH_BUILD;
 	return 0;
 }
 
