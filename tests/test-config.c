@@ -279,6 +279,13 @@ static const struct valid_case valid_cases[] = {
 	{ "riscv64-sv57:struct_page=56,tlb=16,tlbcheck=on,bbmcheck=off", RV,
 	  12, 57, 5, 1, { { RV_RAM, GB(8) } },
 	  56, ST, 16, true, false },
+	/* 52-bit VA: with 64K on any release, with 4K and 16K from 6.9. */
+	{ "arm64:granule=64K,va=52,kernel=6.1", ARM, 16, 52, 3, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
+	{ "arm64:va=52,kernel=6.9", ARM, 12, 52, 5, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
+	{ "arm64:granule=16K,va=52,kernel=6.12", ARM, 14, 52, 4, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
 };
 
 static void
@@ -564,6 +571,13 @@ static const struct invalid_case invalid_cases[] = {
 	{ "arm64:kpti=on,kpti=off", "kpti" },
 	{ "x86_64:kpti=on", "kpti=on" },
 	{ "riscv64:kpti=off", "kpti=off" },
+	/*
+	 * 52-bit VA with 4K or 16K pages is LPA2, from 6.9: 6.1 offers it
+	 * with 64K only (L6.1 arch/arm64/Kconfig:1352-1354).
+	 */
+	{ "arm64:va=52,kernel=6.1", "LPA2" },
+	{ "arm64-16k-52:kernel=6.8", "LPA2" },
+	{ "arm64-4k-52:kernel=6.1.15", "kernel=6.9" },
 	/* Common keys. */
 	{ "x86_64:struct_page=36", "struct_page=36" },
 	{ "x86_64:struct_page=260", "struct_page=260" },

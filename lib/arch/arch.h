@@ -164,8 +164,12 @@ struct arch_family {
 			 const char *val, char *err, size_t errlen);
 	/* The allowed arch keys, for error messages: "levels=4|5". */
 	const char *keys_help;
-	/* Check cfg's arch fields and derive levels; -EINVAL with reason. */
-	int (*validate)(struct hvo_config *cfg, char *err, size_t errlen);
+	/*
+	 * Check cfg's arch fields against its release @r and derive levels;
+	 * -EINVAL with reason.
+	 */
+	int (*validate)(struct hvo_config *cfg, const struct kernel_release *r,
+			char *err, size_t errlen);
 	/*
 	 * Format the arch keys of cfg ("levels=5"), canonical: 0, -ENOSPC,
 	 * or -EINVAL for arch fields no spec can give.

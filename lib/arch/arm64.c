@@ -177,7 +177,8 @@ arm64_granule_ok(unsigned page_shift)
 }
 
 static int
-arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
+arm64_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	       char *err, size_t errlen)
 {
 	if (!arm64_granule_ok(cfg->page_shift))
 		return errf(err, errlen, -EINVAL,
@@ -188,6 +189,12 @@ arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    "arm64: va=%u is not offered with the %uK granule: allowed are %s",
 			    cfg->va_bits, (1u << cfg->page_shift) >> 10,
 			    arm64_va_allowed(cfg->page_shift));
+	/* Before LPA2, 52-bit VA needs the 64K granule (FEAT_LPA). */
+	if (cfg->va_bits == 52 && cfg->page_shift != 16 &&
+	    !release_get(rel, RP_ARM64_LPA2))
+		return errf(err, errlen, -EINVAL,
+			    "arm64: va=52 with the %uK granule needs LPA2, which Linux %s does not have (it came in 6.9): use va=48, granule=64K, or kernel=6.9 or later",
+			    (1u << cfg->page_shift) >> 10, rel->name);
 	if ((unsigned)cfg->kpti > HVO_SWITCH_ON)
 		return errf(err, errlen, -EINVAL,
 			    "arm64: kpti %d: allowed are HVO_SWITCH_BUILD (the CPU's default), HVO_SWITCH_OFF and HVO_SWITCH_ON",

@@ -63,8 +63,10 @@ riscv_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 }
 
 static int
-riscv_validate(struct hvo_config *cfg, char *err, size_t errlen)
+riscv_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	       char *err, size_t errlen)
 {
+	(void)rel;
 	if (cfg->page_shift != 12)
 		return errf(err, errlen, -EINVAL,
 			    "riscv64: page_shift %u: only 4K pages exist",

@@ -66,8 +66,10 @@ x86_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 }
 
 static int
-x86_validate(struct hvo_config *cfg, char *err, size_t errlen)
+x86_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	     char *err, size_t errlen)
 {
+	(void)rel;
 	if (cfg->page_shift != 12)
 		return errf(err, errlen, -EINVAL,
 			    "x86_64: page size %u: only 4K pages exist",

@@ -45,6 +45,8 @@ enum release_prop {
 	RP_ARM64_SECT_WRITE, /* arm64 PROT_SECT_NORMAL carries PTE_WRITE */
 	RP_ARM64_KPTI,     /* arm64: the modelled CPU (Cortex-A57/A72, KASLR
 			      seeded) runs with KPTI: kernel entries are nG */
+	RP_ARM64_LPA2,     /* arm64 offers 52-bit VA with 4K and 16K pages
+			      (LPA2), whose kernel prots have no SH bits */
 	RP_BATCHED,        /* pools optimize and restore in batches */
 	RP_RCU,            /* enum release_rcu: synchronize_rcu() around HVO */
 	RP_RESET_PAGES,    /* struct pages a restored tail page resets
