@@ -1025,9 +1025,11 @@ test_validate_by_hand(void **state)
 }
 
 /*
- * kpti= on arm64: on and off (with the spec's other words for them) set
- * the switch, which the canonical form spells out only when given; a
- * configuration that sets it by hand on another arch has no spec.
+ * kpti= on arm64, as the kernel's own kpti= (parse_kpti(),
+ * arch/arm64/kernel/cpufeature.c): on and off (with the spec's other
+ * words for them) set the switch, which the canonical form spells out
+ * only when given; a configuration that sets it by hand on another arch
+ * has no spec.
  */
 static void
 test_kpti_key(void **state)

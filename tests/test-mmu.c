@@ -384,7 +384,8 @@ check_vmemmap_entries(const char *spec, uint64_t block, uint64_t pk,
 	const struct hvo_config *cfg = hvo_machine_config(m);
 	uint64_t ps = g.page_size, sp = g.struct_page_size;
 	uint64_t pmd_size = g.level_leaf_size[g.levels - 2];
-	uint64_t first = g.vmemmap_base + (cfg->mem[0].base >> g.page_shift) * sp;
+	uint64_t first = g.vmemmap_base +
+			 (cfg->mem[0].base >> g.page_shift) * sp;
 	uint64_t pa, head, other, other_pa, head_pa, e, pfn;
 
 	if (!block) {

@@ -440,8 +440,9 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	 * 0b11); mk_leaf() makes it a section.
 	 */
 	a->sect_normal = prot_default | PTE_PXN | PTE_UXN |
-			 PTE_ATTRINDX(MT_NORMAL) |
-			 (release_get(rel, RP_ARM64_SECT_WRITE) ? PTE_WRITE : 0);
+			 PTE_ATTRINDX(MT_NORMAL);
+	if (release_get(rel, RP_ARM64_SECT_WRITE))
+		a->sect_normal |= PTE_WRITE;
 	a->kpti = maybe_ng != 0;
 	a->tlb_flush_ceiling = 1u << bits; /* MAX_DVM_OPS = PTRS_PER_PTE */
 	a->max_page_order = ps == 12 ? 10 : ps == 14 ? 11 : 13;
