@@ -60,7 +60,10 @@ enum hvo_variant {
 	HVO_VARIANT_SHAREDTAIL, /**< 7.1 (2026): own head page, shared RO tail */
 };
 
-/** A boot-time switch that may follow the kernel build's default. */
+/**
+ * A boot-time switch that may follow the kernel build's default (or, for
+ * struct hvo_config.kpti, the modelled CPU's).
+ */
 enum hvo_switch {
 	HVO_SWITCH_BUILD = 0, /**< the default of the release's build config */
 	HVO_SWITCH_OFF,
@@ -121,6 +124,15 @@ struct hvo_config {
 	enum hvo_switch init_on_alloc;
 	/** init_on_free= */
 	enum hvo_switch init_on_free;
+	/**
+	 * arm64 only: kpti=, whether the kernel is unmapped at EL0, which
+	 * makes every entry it writes for itself non-global (nG, bit 11).
+	 * HVO_SWITCH_BUILD is what the modelled CPU gets by default: a
+	 * Cortex-A57/A72 under QEMU's virt machine with a KASLR seed, where
+	 * KASLR turns KPTI on (from 4.16; doc/KERNEL-FACTS.md, "arm64").
+	 * Other arches refuse anything but HVO_SWITCH_BUILD.
+	 */
+	enum hvo_switch kpti;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -160,11 +172,12 @@ hvo_parse_size(const char *s, uint64_t *out);
  * Parse a machine spec "ARCH[:key=value,...]" into @p cfg.
  *
  * ARCH is an arch name (x86_64, arm64, riscv64) or a preset name (see
- * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
- * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
- * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
- * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off,
- * checkpages=on|off, hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
+ * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K,
+ * va= and kpti=on|off; riscv64 va=39|48|57; common
+ * mem=SIZE[@BASE][+SIZE@BASE...], struct_page=40..256,
+ * hvo=off|keep2|fakehead|sharedtail, tlb=N, tlbcheck=on|off,
+ * bbmcheck=on|off, deferred=on|off, pcp=on|off, checkpages=on|off,
+ * hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
  * hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1.
  *
  * kernel= makes the machine behave as that Linux release (its variant,
@@ -574,6 +587,8 @@ struct hvo_kernel_info {
 	bool has_sysctl;          /**< vm.hugetlb_optimize_vmemmap exists */
 	bool hvo_default;         /**< the sysctl's value at boot */
 	bool check_pages;         /**< page checks on free (init_on_alloc/free) */
+	bool kpti;                /**< arm64: the kernel is unmapped at EL0, so
+				       its own entries are non-global (nG) */
 };
 
 /**

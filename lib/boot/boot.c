@@ -241,6 +241,7 @@ hvo_machine_kernel(const struct hvo_machine *m, struct hvo_kernel_info *out)
 	out->has_sysctl = out->has_hvo && kernel_get(m, RP_SYSCTL);
 	out->hvo_default = m->hvo_default;
 	out->check_pages = m->check_pages;
+	out->kpti = m->arch.kpti;
 	return 0;
 }
 

@@ -50,6 +50,12 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_ARM64_SECT_WRITE, .value = 0,
 	  .what = "arm64 PROT_SECT_NORMAL has neither PTE_WRITE nor PTE_DIRTY",
 	  .source = "L6.1 arch/arm64/include/asm/pgtable-prot.h:43" },
+	{ ROW(0, 0), .prop = RP_ARM64_KPTI, .value = 0,
+	  .what = "arm64 has no KPTI: the kernel's own entries are global (no nG)",
+	  .source = "before CONFIG_UNMAP_KERNEL_AT_EL0 (4.16)" },
+	{ ROW(0, 0), .prop = RP_ARM64_LPA2, .value = 0,
+	  .what = "arm64 52-bit VA needs 64K pages: no 4K or 16K machine with va=52",
+	  .source = "L6.1 arch/arm64/Kconfig:1352-1354" },
 	{ ROW(0, 0), .prop = RP_BATCHED, .value = 0,
 	  .what = "each hugepage is optimized and restored on its own, with its own flushes",
 	  .source = "L6.1 mm/hugetlb_vmemmap.c:82, :205" },
@@ -64,6 +70,13 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_RESET_PAGES, .value = 0,
 	  .what = "a restored page is a verbatim copy of the reuse page",
 	  .source = "ad2fa3717b74 (keep2: the reuse page holds only tails)" },
+
+	/* 4.16: arm64 KPTI, forced on by KASLR. */
+	{ ROW(4, 16), .prop = RP_ARM64_KPTI, .value = 1,
+	  .what = "with a KASLR seed the arm64 kernel unmaps itself at EL0 even on a CPU Meltdown spares: every kernel entry is nG",
+	  .source = "\"arm64: mm: Use non-global mappings for kernel space\" (Will Deacon, 4.16); "
+		    "L6.1 arch/arm64/kernel/cpufeature.c:1597-1626, :1679-1685, setup.c:301; "
+		    "L6.12 arch/arm64/include/asm/mmu.h:84-110, kernel/cpufeature.c:1781-1787, kernel/pi/map_kernel.c:251-256" },
 
 	/* 5.14: HVO, x86_64 only, two pages kept. */
 	{ ROW(5, 14), .prop = RP_HVO_ARCHES, .value = X86,
@@ -132,6 +145,12 @@ static const struct release_row rows[] = {
 	{ ROW(6, 7), .prop = RP_BATCHED, .value = 1,
 	  .what = "a pool grow splits, flushes all, remaps, flushes all; a shrink restores, then flushes all once",
 	  .source = "f4b7e3efaddb, 91f386bf0772; L6.12 mm/hugetlb_vmemmap.c:602-648" },
+
+	/* 6.9: LPA2. */
+	{ ROW(6, 9), .prop = RP_ARM64_LPA2, .value = 1,
+	  .what = "arm64 52-bit VA with 4K and 16K pages (LPA2): SH leaves the kernel prots (PTE_MAYBE_SHARED) to hold OA[51:50]",
+	  .source = "Ard Biesheuvel's LPA2 series (6.9); L6.12 arch/arm64/Kconfig:1461-1463, "
+		    "arch/arm64/include/asm/pgtable-prot.h:77-90" },
 
 	/* 6.10, 6.12: RCU grace periods. */
 	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_PAGE,
@@ -204,6 +223,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOT_PARAM] = "boot_param",
 	[RP_X86_RO_DIRTY] = "x86_ro_dirty",
 	[RP_ARM64_SECT_WRITE] = "arm64_sect_write",
+	[RP_ARM64_KPTI] = "arm64_kpti",
+	[RP_ARM64_LPA2] = "arm64_lpa2",
 	[RP_BATCHED] = "batched",
 	[RP_RCU] = "synchronize_rcu",
 	[RP_RESET_PAGES] = "reset_struct_pages",

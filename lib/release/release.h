@@ -43,6 +43,10 @@ enum release_prop {
 	RP_BOOT_PARAM,     /* enum release_boot_param: hugetlb_free_vmemmap= */
 	RP_X86_RO_DIRTY,   /* x86 __PAGE_KERNEL_RO carries _PAGE_DIRTY */
 	RP_ARM64_SECT_WRITE, /* arm64 PROT_SECT_NORMAL carries PTE_WRITE */
+	RP_ARM64_KPTI,     /* arm64: the modelled CPU (Cortex-A57/A72, KASLR
+			      seeded) runs with KPTI: kernel entries are nG */
+	RP_ARM64_LPA2,     /* arm64 offers 52-bit VA with 4K and 16K pages
+			      (LPA2), whose kernel prots have no SH bits */
 	RP_BATCHED,        /* pools optimize and restore in batches */
 	RP_RCU,            /* enum release_rcu: synchronize_rcu() around HVO */
 	RP_RESET_PAGES,    /* struct pages a restored tail page resets
