@@ -588,6 +588,58 @@ test_boot_gigantic_order(void **state)
 			 top_arm);
 }
 
+/* The leaf entry of the first struct page, whatever its level. */
+static uint64_t
+first_struct_page_leaf(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_walk w;
+	uint64_t va, e;
+
+	assert_int_equal(hvo_pfn_to_page(m, g.first_pfn, &va), 0);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	e = w.level[w.nr_levels - 1].entry;
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return e;
+}
+
+/*
+ * arm64 entries by release (test-arch and test-mmu pin every value; this
+ * is the row's consequence): PROT_SECT_NORMAL gains PTE_WRITE (bit 51) in
+ * 6.5 and never has PTE_DIRTY (bit 55); kernel entries are nG (bit 11)
+ * from 4.16 (KPTI with KASLR); 52-bit VA with 4K pages from 6.9 (LPA2).
+ */
+static void
+test_arm64_entries_by_release(void **state)
+{
+	const uint64_t write = UINT64_C(1) << 51, dirty = UINT64_C(1) << 55;
+	const uint64_t ng = UINT64_C(1) << 11;
+	struct hvo_config cfg;
+	char err[512];
+	uint64_t e;
+
+	(void)state;
+	covers(RP_ARM64_SECT_WRITE, 0, 0);
+	covers(RP_ARM64_SECT_WRITE, 6, 5);
+	covers(RP_ARM64_KPTI, 0, 0);
+	covers(RP_ARM64_KPTI, 4, 16);
+	covers(RP_ARM64_LPA2, 0, 0);
+	covers(RP_ARM64_LPA2, 6, 9);
+	e = first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=6.4");
+	assert_int_equal(e & (write | dirty), 0);
+	e = first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=6.5");
+	assert_int_equal(e & (write | dirty), write);
+	assert_int_equal(first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=4.15") & ng, 0);
+	assert_int_equal(first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=4.16") & ng, ng);
+	assert_int_equal(hvo_config_parse(&cfg, "arm64:granule=4K,va=52,kernel=6.8",
+					  err, sizeof(err)), -EINVAL);
+	assert_int_equal(hvo_config_parse(&cfg, "arm64:granule=4K,va=52,kernel=6.9",
+					  err, sizeof(err)), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Parsing and builds                                                  */
 /* ------------------------------------------------------------------ */
@@ -722,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_override_runs_its_release),
 		cmocka_unit_test(test_riscv_vmemmap_align),
 		cmocka_unit_test(test_boot_gigantic_order),
+		cmocka_unit_test(test_arm64_entries_by_release),
 	};
 
 	return tu_run("release", tests, sizeof(tests) / sizeof(tests[0]));
