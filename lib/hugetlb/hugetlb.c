@@ -127,12 +127,20 @@ variant_kept_pages(enum hvo_variant v)
 	return 0;
 }
 
+/* HVO's rule since 5.14: a struct page must not cross a page boundary. */
+static bool
+struct_page_crosses(const struct hvo_machine *m)
+{
+	return kernel_get(m, RP_STRUCT_PAGE_POW2) &&
+	       !is_pow2(m->cfg.struct_page_size);
+}
+
 const char *
 hvo_disabled_reason(const struct hvo_machine *m)
 {
 	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
 		return HVO_REASON_OFF;
-	if (!is_pow2(m->cfg.struct_page_size))
+	if (struct_page_crosses(m))
 		return HVO_REASON_NOT_POW2;
 	return NULL;
 }
@@ -143,7 +151,7 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 {
 	const char *reason = NULL;
 
-	if (!is_pow2(m->cfg.struct_page_size))
+	if (struct_page_crosses(m))
 		reason = HVO_REASON_NOT_POW2;
 	else if (m->hugetlb->hvo_variant == HVO_VARIANT_SHAREDTAIL && !compound_info_has_mask(m))
 		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
