@@ -36,7 +36,11 @@
  *   6. a shrink to 0: everything comes back but the split page tables and
  *      sharedtail's shared tail pages;
  *   7. a machine with a 72-byte struct page: no HVO, and the flushes and
- *      grace periods a pool change still costs.
+ *      grace periods a pool change still costs;
+ *   8. arm64 4K's vmemmap PMD blocks: PROT_SECT_NORMAL's bits.
+ *
+ * Where libhvo disagrees with the kernel (6.10 and 6.11's grace periods,
+ * step 8), the case records it, runs on and fails at its end.
  *
  * hvo_machine_check() runs after every step.
  *
@@ -64,6 +68,9 @@
 
 /* x86 _PAGE_DIRTY (arch/x86/include/asm/pgtable_types.h). */
 #define X86_PAGE_DIRTY (UINT64_C(1) << 6)
+/* arm64 PTE_WRITE (PTE_DBM) and PTE_DIRTY (arch/arm64/include/asm/pgtable-prot.h). */
+#define ARM64_PTE_WRITE (UINT64_C(1) << 51)
+#define ARM64_PTE_DIRTY (UINT64_C(1) << 55)
 /* include/uapi/linux/kernel-page-flags.h */
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
@@ -167,6 +174,7 @@ struct kexpect {
 	enum release_rcu rcu;
 	bool x86_ro_dirty;
 	uint64_t reset_pages;
+	bool arm64_sect_write;
 };
 
 static struct kexpect
@@ -182,7 +190,32 @@ kexpect_of(const struct kernel_release *r, enum hvo_arch_id arch)
 	k.rcu = (enum release_rcu)release_get(r, RP_RCU);
 	k.x86_ro_dirty = release_get(r, RP_X86_RO_DIRTY);
 	k.reset_pages = release_get(r, RP_RESET_PAGES);
+	k.arm64_sect_write = release_get(r, RP_ARM64_SECT_WRITE);
 	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Where libhvo disagrees with the kernel                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The assertions libhvo is known to fail (issue 11: the RCU waits of 6.10
+ * and 6.11, arm64's vmemmap PMD blocks) record the disagreement, print
+ * what was seen and what the kernel does, and let the case run on, so
+ * that one of them does not hide the others or the rest of the case; the
+ * case fails at its end.
+ */
+static const char *current_case;
+static unsigned disagreements;
+
+static void
+expect_kernel(const char *what, uint64_t got, uint64_t want)
+{
+	if (got == want)
+		return;
+	disagreements++;
+	print_error("DISAGREE %s: %s: libhvo %" PRIu64 ", the kernel %" PRIu64 "\n",
+		    current_case, what, got, want);
 }
 
 /* ------------------------------------------------------------------ */
@@ -192,6 +225,7 @@ kexpect_of(const struct kernel_release *r, enum hvo_arch_id arch)
 struct rcase {
 	size_t preset;
 	const struct release_name *rel;
+	const char *name;
 };
 
 static struct hvo_machine *
@@ -593,20 +627,16 @@ assert_vmemmap(struct hvo_machine *m, const struct hvo_geometry *g,
  * when demoting", lore 20240811041703.2775153-1-yuzhao@google.com; the
  * hunks are in c2a967f6ab0e's diff, which moves them). The table's row reads
  * "before every optimize and restore"; libhvo waits before every
- * hugepage of a batch. Only what both readings agree on is asserted here:
- * a grow waits when the kernel builds HVO, a shrink that restores
- * something waits, and nothing waits without HVO.
+ * hugepage of a batch, and not for a batch that restores nothing. The
+ * kernel's count is expected: a disagreement (expect_kernel()).
  */
 static void
 assert_rcu(const char *what, uint64_t got, const struct kexpect *k,
-	   bool grow, uint64_t n_done)
+	   uint64_t n_done)
 {
 	switch (k->rcu) {
 	case RCU_PER_PAGE:
-		if (!k->has_hvo)
-			assert_int_equal(got, 0);
-		else if (grow || n_done)
-			assert_true(got >= 1);
+		expect_kernel(what, got, k->has_hvo ? 1 : 0);
 		break;
 	case RCU_PER_BATCH:
 		if (got != (n_done ? 1 : 0))
@@ -642,6 +672,7 @@ grow(struct hvo_machine *m, const struct hvo_geometry *g,
 	uint64_t n = gs->n, n_opt = e->opt ? gs->n : 0;
 	uint64_t tail_of_zone[MAX_ZONES] = { 0 };
 	bool zone_seen[MAX_ZONES] = { false };
+	char what[64];
 
 	meminfo(m, &gs->t0, &gs->f0);
 	gs->a0 = tu_acct(m);
@@ -690,7 +721,9 @@ grow(struct hvo_machine *m, const struct hvo_geometry *g,
 			expect_range_flush(&want, g, e->walk_optimize);
 	}
 	assert_flushes("grow", &d, &want);
-	assert_rcu("grow", d.rcu, k, true, n_opt);
+	snprintf(what, sizeof(what), "grow of %" PRIu64 " x %s: synchronize_rcu",
+		 n, h.name);
+	assert_rcu(what, d.rcu, k, n_opt);
 
 	/* Step 4. */
 	for (uint64_t i = 0; i < n; i++)
@@ -784,6 +817,7 @@ shrink(struct hvo_machine *m, const struct hvo_geometry *g,
 	struct ctrs c0 = ctrs_of(m), d, want = { 0 };
 	uint64_t t2, f2;
 	struct tu_acct a2;
+	char what[64];
 
 	assert_int_equal(hvo_set_nr_hugepages(m, h.size, 0), 0);
 	d = ctrs_since(m, &c0);
@@ -805,7 +839,9 @@ shrink(struct hvo_machine *m, const struct hvo_geometry *g,
 			expect_range_flush(&want, g, e->walk_restore);
 	}
 	assert_flushes("shrink", &d, &want);
-	assert_rcu("shrink", d.rcu, k, false, n_restored);
+	snprintf(what, sizeof(what), "shrink of %s, %" PRIu64 " restored: synchronize_rcu",
+		 h.name, n_restored);
+	assert_rcu(what, d.rcu, k, n_restored);
 	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
 	tu_assert_check(m);
 }
@@ -917,7 +953,7 @@ run_odd_struct_page(const struct rcase *c, const struct kexpect *k)
 	assert_int_equal(a1.vm, a0.vm);
 	want.all = k->has_hvo && k->batched ? 2 : 0;
 	assert_flushes("grow, struct page 72", &d, &want);
-	assert_rcu("grow, struct page 72", d.rcu, k, true, 0);
+	assert_rcu("grow of 2 with a 72-byte struct page: synchronize_rcu", d.rcu, k, 0);
 	tu_assert_check(m);
 
 	c0 = ctrs_of(m);
@@ -930,7 +966,7 @@ run_odd_struct_page(const struct rcase *c, const struct kexpect *k)
 	assert_int_equal(f1, f0);
 	want.all = 0;
 	assert_flushes("shrink, struct page 72", &d, &want);
-	assert_rcu("shrink, struct page 72", d.rcu, k, false, 0);
+	assert_rcu("shrink of 2 with a 72-byte struct page: synchronize_rcu", d.rcu, k, 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -1001,6 +1037,30 @@ assert_kernel(const struct rcase *c, const struct kexpect *k,
 	hvo_machine_free(m);
 }
 
+/*
+ * arm64 4K maps the vmemmap with PMD blocks (vmemmap_populate_hugepages())
+ * of PROT_SECT_NORMAL (L6.1 arch/arm64/mm/mmu.c:1256): PTE_WRITE only from
+ * 6.5 (RP_ARM64_SECT_WRITE), PTE_DIRTY in no release (L6.1
+ * arch/arm64/include/asm/pgtable-prot.h:43, L6.12 :50). libhvo maps them
+ * with PAGE_KERNEL in every release: a disagreement (expect_kernel()).
+ */
+static void
+assert_arm64_sect_prot(const struct rcase *c, const struct kexpect *k)
+{
+	struct hvo_machine *m = machine_of(c, 256 * MIB, 64);
+	struct hvo_geometry g = tu_geometry(m);
+	struct vm_map v = vm_map_of(m, &g, g.first_pfn, 0);
+
+	if (!strcmp(g.arch, "arm64") && v.leaf_size > g.page_size) {
+		expect_kernel("vmemmap PMD block: PTE_WRITE",
+			      !!(v.entry & ARM64_PTE_WRITE), k->arm64_sect_write);
+		expect_kernel("vmemmap PMD block: PTE_DIRTY",
+			      !!(v.entry & ARM64_PTE_DIRTY), 0);
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_combination(void **state)
 {
@@ -1018,10 +1078,16 @@ test_combination(void **state)
 	k = kexpect_of(&c->rel->r, cfg->arch);
 	hvo_machine_free(m);
 
+	current_case = c->name;
+	disagreements = 0;
 	assert_kernel(c, &k, &nr_hstates, sizes);
 	for (unsigned hi = 0; hi < nr_hstates; hi++)
 		run_hstate(c, &k, hi, sizes[hi]);
 	run_odd_struct_page(c, &k);
+	assert_arm64_sect_prot(c, &k);
+	if (disagreements)
+		fail_msg("%s: %u disagreement(s) with the kernel (DISAGREE above)",
+			 c->name, disagreements);
 }
 
 /* The derived releases hold every one the issue asks for. */
@@ -1068,6 +1134,7 @@ main(void)
 		for (size_t r = 0; r < nr_releases; r++, k++) {
 			rc[k].preset = p;
 			rc[k].rel = &releases[r];
+			rc[k].name = names[k];
 			snprintf(names[k], sizeof(names[k]), "%.40s/kernel=%.23s",
 				 hvo_preset_name(p), releases[r].name);
 			cases[k].name = names[k];
