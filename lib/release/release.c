@@ -153,8 +153,8 @@ static const struct release_row rows[] = {
 		    "arch/arm64/include/asm/pgtable-prot.h:77-90" },
 
 	/* 6.10, 6.12: RCU grace periods. */
-	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_PAGE,
-	  .what = "synchronize_rcu() before every optimize and restore, HVO on or off",
+	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_CALL,
+	  .what = "synchronize_rcu() once per optimize or restore request (a batch, or one hugepage), HVO on or off",
 	  .source = "bd225530a4c7 mm/hugetlb_vmemmap: fix race with speculative PFN walkers" },
 	{ ROW(6, 12), .prop = RP_RCU, .value = RCU_PER_BATCH,
 	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",

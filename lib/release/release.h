@@ -80,7 +80,8 @@ enum release_boot_param {
 /* synchronize_rcu() around HVO (speculative PFN walkers). */
 enum release_rcu {
 	RCU_NONE = 0,
-	RCU_PER_PAGE,  /* every hugepage optimized or restored, HVO on or off */
+	RCU_PER_CALL,  /* once per request, batched or not, before it looks
+			  at the hugepages: HVO on or off, work or none */
 	RCU_PER_BATCH, /* once per batch that optimizes or restores a page */
 };
 
