@@ -453,6 +453,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "kernel: the release string is not terminated within %d bytes",
 			    HVO_KERNEL_LEN);
+	if (!memchr(cfg->cmdline, '\0', sizeof(cfg->cmdline)))
+		return errf(err, errlen, -EINVAL,
+			    "cmdline: the command line is not terminated within %d bytes",
+			    HVO_CMDLINE_LEN);
 	rc = release_parse(cfg->kernel, &release, err, errlen);
 	if (rc)
 		return rc;

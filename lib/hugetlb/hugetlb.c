@@ -155,6 +155,45 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 	return reason == NULL;
 }
 
+/*
+ * hugetlb_vmemmap_optimizable_size(): the vmemmap bytes of a hugepage
+ * beyond the one page HVO keeps (HUGETLB_VMEMMAP_RESERVE_SIZE), or 0
+ * where HVO is not built or struct page is not a power of two. It is what
+ * the kernel announces, whichever page it keeps in fact.
+ */
+static uint64_t
+hugetlb_vmemmap_optimizable_size(const struct hvo_machine *m,
+				 const struct hstate *h)
+{
+	uint64_t size = (UINT64_C(1) << h->order) * m->cfg.struct_page_size;
+
+	if (m->hvo_variant == HVO_VARIANT_OFF ||
+	    !is_pow2(m->cfg.struct_page_size) || size <= m->arch.page_size)
+		return 0;
+	return size - m->arch.page_size;
+}
+
+/*
+ * In libhvo's order of the hstates (smallest first); the kernel lists
+ * them in the order they were registered, which depends on the arch's
+ * initcalls and on hugepagesz=.
+ */
+void
+report_hugepages(struct hvo_machine *m)
+{
+	if (!kernel_get(m, RP_VMEMMAP_REPORT))
+		return;
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		const struct hstate *h = &m->hugetlb->hstates[i];
+		char size[32];
+
+		string_get_size_pow2(h->size, size, sizeof(size));
+		machine_printk(m, "HugeTLB: %" PRIu64 " KiB vmemmap can be freed for a %s page",
+			       hugetlb_vmemmap_optimizable_size(m, h) >> 10,
+			       size);
+	}
+}
+
 #define HP_INDEX_K_MASK ((UINT64_C(1) << 56) - 1)
 
 static void

@@ -110,6 +110,13 @@ int
 hugetlb_gather_bootmem(struct hvo_machine *m);
 
 
+/*
+ * report_hugepages(): what hugetlb_init() logs per hugepage size at boot,
+ * on releases that log it (RP_VMEMMAP_REPORT).
+ */
+void
+report_hugepages(struct hvo_machine *m);
+
 /* hugetlb_vmemmap_optimizable(), with the kernel's reason when not. */
 bool
 hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,

@@ -49,6 +49,9 @@ enum release_prop {
 			      (NR_RESET_STRUCT_PAGE); 0: copied verbatim */
 	RP_VMEMMAP_FOLIO_ALIGN, /* riscv: the vmemmap aligned to the struct
 			      pages of the largest folio */
+	RP_VMEMMAP_REPORT, /* the boot log says, per hugepage size, how much
+			      vmemmap HVO can free */
+	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
 	RP__COUNT
 };
 
