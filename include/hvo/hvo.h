@@ -403,6 +403,12 @@ enum hvo_page_category {
 	HVO_PAGES_VMEMMAP,     /**< pages holding struct pages */
 	HVO_PAGES_ALLOCATED,   /**< allocated by a user of the machine */
 	HVO_PAGES_HUGETLB,     /**< hugepages in the HugeTLB pools */
+	/**
+	 * frames the kernel will never free: a compound page whose free found
+	 * a bad struct page (bad_page(), "BUG: Bad page state"); neither free
+	 * nor in a pool, and still in MemTotal
+	 */
+	HVO_PAGES_LEAKED,
 	HVO_PAGES__COUNT
 };
 

@@ -232,6 +232,7 @@ hvo_page_category_name(enum hvo_page_category c)
 		[HVO_PAGES_VMEMMAP] = "vmemmap",
 		[HVO_PAGES_ALLOCATED] = "allocated",
 		[HVO_PAGES_HUGETLB] = "hugetlb",
+		[HVO_PAGES_LEAKED] = "leaked",
 	};
 
 	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
@@ -261,7 +262,7 @@ hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 		return machine_err_null(m, __func__, "out");
 	if ((unsigned)c >= HVO_PAGES__COUNT)
 		return machine_err_const(m, -EINVAL,
-					 "category %d: allowed are HVO_PAGES_FREE (0) to HVO_PAGES_HUGETLB (%d)",
+					 "category %d: allowed are HVO_PAGES_FREE (0) to HVO_PAGES_LEAKED (%d)",
 					 (int)c, HVO_PAGES__COUNT - 1);
 	*out = machine_pages(m, c);
 	return 0;

@@ -107,6 +107,8 @@ struct hvo_machine {
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];
 	bool buddy_up;          /* boot is over: memblock retired */
+	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
+	uint64_t bad_page_unshown; /* and those it kept quiet */
 
 	/* hugetlb */
 	struct hugetlb *hugetlb;

@@ -72,7 +72,6 @@ struct hugetlb {
 	unsigned nr_hstates;
 	struct hp_index hp_index;     /* head pfn -> pool slot */
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
-	uint64_t last_bad_page;
 	/*
 	 * Lists pool batches build, kept between calls: a resize of half a
 	 * million hugepages should not fault in fresh host memory for its
