@@ -825,11 +825,18 @@ check_folio_fields(struct hvo_machine *m, struct hstate *h,
 		return check_unreadable(m, hp->pfn);
 
 	/*
-	 * prep_compound_tail(): the tails in the head's vmemmap page, which
-	 * no variant remaps, link to the head, and from page[4] on their
-	 * ->mapping is TAIL_MAPPING.
+	 * prep_compound_tail(): the tails link to the head, and from page[4]
+	 * on their ->mapping is TAIL_MAPPING. In an optimized hugepage only
+	 * the tails in the head's vmemmap page, which no variant remaps, are
+	 * its own; the rest read what the variant maps there. In one that is
+	 * not optimized, every tail is its own, a restored one too: a restore
+	 * that left a copy of the head or of page[1] to page[3] where a plain
+	 * tail belongs is named here (debian-6.12-restore,
+	 * doc/KERNEL-BUGS.md).
 	 */
 	per_page = (m->arch.page_size - (head & (m->arch.page_size - 1))) / l->size;
+	if (!opt)
+		per_page = nr;
 	info = compound_info(m, head, h->order);
 	for (uint64_t i = 1; i < nr && i < per_page; i++) {
 		page_t page = folio_page(m, head, (unsigned)i);
