@@ -5,6 +5,7 @@
  * mm/hugetlb_vmemmap.c, mm/mm_init.c), and what the kernel logs about
  * them. hvo_config_cmdline() applies a line to a configuration; the
  * machine built from it logs the line at boot (cmdline_log_boot()).
+ * Facts: doc/KERNEL-FACTS.md, "The kernel command line and the boot log".
  */
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,8 @@
  * bad_page()). The kernel runs them when check_pages_enabled is on, which
  * init_on_alloc=1, init_on_free=1 and the page debugging options turn on
  * (mem_debugging_and_hardening_init() in mm/mm_init.c); the machine's
- * check_pages says so.
+ * check_pages says so. Facts: doc/KERNEL-FACTS.md, "What the free-time
+ * checks look at".
  */
 #include <errno.h>
 #include <inttypes.h>
