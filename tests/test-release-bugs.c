@@ -485,6 +485,11 @@ test_cmdline_6_1_bare_means_on(void **state)
 		  "Booting kernel: `maybe' invalid for parameter `hugetlb_free_vmemmap'" },
 		/* The last one wins, as each is applied in turn. */
 		{ "6.1", "hugetlb_free_vmemmap=on hugetlb_free_vmemmap=0", OFF, "" },
+		/* next_arg(): the quotes go, around the value or the word. */
+		{ "6.1", "hugetlb_free_vmemmap=\"off\"", OFF, "" },
+		{ "6.1", "\"hugetlb_free_vmemmap=off\" quiet", OFF, "" },
+		/* parse_args() stops at "--": the rest is init's. */
+		{ "6.1", "quiet -- hugetlb_free_vmemmap=maybe", B, "" },
 	};
 
 	(void)state;
@@ -562,9 +567,15 @@ test_cmdline_init_on_alloc(void **state)
 	assert_int_equal(hvo_config_cmdline(&cfg, "init_on_alloc", err,
 					    sizeof(err)), 0);
 	assert_string_equal(err, "Malformed early option 'init_on_alloc'");
+	/* Two refusals are two lines; an empty line adds nothing. */
+	assert_int_equal(hvo_config_cmdline(&cfg, "init_on_alloc=x init_on_free=maybe",
+					    err, sizeof(err)), 0);
+	assert_string_equal(err, "Malformed early option 'init_on_alloc'\n"
+				 "Malformed early option 'init_on_free'");
+	assert_int_equal(hvo_config_cmdline(&cfg, "", NULL, 0), 0);
 	assert_int_equal(cfg.init_on_alloc, HVO_SWITCH_OFF);
 	assert_string_equal(cfg.cmdline,
-			    "init_on_alloc=0 init_on_free=off init_on_alloc");
+			    "init_on_alloc=0 init_on_free=off init_on_alloc init_on_alloc=x init_on_free=maybe");
 
 	assert_int_equal(hvo_config_parse(&cfg, "x86_64:mem=256M,kernel=4.19",
 					  err, sizeof(err)), 0);
@@ -676,6 +687,94 @@ test_bad_page_names_the_process(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Each rule of free_pages_prepare() (mm/page_alloc.c of 6.12), broken by
+ * hand in one struct page of a 2M hugepage that was never optimized, is
+ * one bad_page() report with the kernel's reason, and the hugepage is not
+ * freed. Offsets are those of a 64-byte struct page (doc/KERNEL-FACTS.md,
+ * "Field offsets"): flags 0, compound_head 8, lru.prev 16, mapping 24,
+ * _mapcount 48 and _refcount 52.
+ */
+static void
+test_free_pages_prepare_rules(void **state)
+{
+	static const struct {
+		unsigned page, off;
+		uint64_t val;
+		const char *why;
+	} t[] = {
+		/* free_tail_page_prepare(): page[1]'s folio fields. */
+		{ 1, 16, UINT64_C(0x00000000ffffffff), "nonzero entire_mapcount" },
+		{ 1, 16, UINT64_C(0xffffffff00000000), "nonzero large_mapcount" },
+		{ 1, 24, 1, "nonzero nr_pages_mapped" },
+		{ 1, 24, UINT64_C(1) << 32, "nonzero pincount" },
+		/* page[2]'s deferred list, not empty. */
+		{ 2, 16, 0x1000, "on deferred list" },
+		/* A tail that is no tail, or the tail of another head. */
+		{ 5, 8, 0, "PageTail not set" },
+		{ 5, 8, 0x1001, "compound_head not consistent" },
+		/* free_page_is_bad() of a tail, then of the head. */
+		{ 5, 48, 0, "nonzero mapcount" },
+		{ 5, 48, UINT64_C(0x00000001ffffffff), "nonzero _refcount" },
+		{ 0, 24, 0x2000, "non-NULL mapping" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(t); i++) {
+		struct hvo_machine *m = tu_machine("x86_64:mem=256M,hvo=off,checkpages=on");
+		uint64_t pfn, va;
+		char want[96];
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, 2 * MIB, 0, &pfn), 0);
+		assert_int_equal(hvo_pfn_to_page(m, pfn + t[i].page, &va), 0);
+		assert_int_equal(hvo_kwrite64(m, va + t[i].off, t[i].val), 0);
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
+		snprintf(want, sizeof(want), "page dumped because: %s\n", t[i].why);
+		if (tu_counter(m, "hvo.bad_page") != 1 || !strstr(dmesg(m), want))
+			fail_msg("%s: %" PRIu64 " reports:\n%s", t[i].why,
+				 tu_counter(m, "hvo.bad_page"), dmesg(m));
+		assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED), 512);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
+/*
+ * A tail with a page flag PAGE_FLAGS_CHECK_AT_FREE refuses fails
+ * free_page_is_bad(); without page checks nothing is looked at and the
+ * hugepage is freed.
+ */
+static void
+test_free_pages_prepare_flags(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=256M,hvo=off,checkpages=on",
+		"x86_64:mem=256M,hvo=off,checkpages=off",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(specs); i++) {
+		struct hvo_machine *m = tu_machine(specs[i]);
+		bool checks = i == 0;
+		uint64_t pfn, va, flags;
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, 2 * MIB, 0, &pfn), 0);
+		assert_int_equal(hvo_pfn_to_page(m, pfn + 100, &va), 0);
+		assert_int_equal(hvo_kread64(m, va, &flags), 0);
+		/* PG_lru, bit 5. */
+		assert_int_equal(hvo_kwrite64(m, va, flags | 0x20), 0);
+		assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), checks);
+		assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED), checks ? 512 : 0);
+		if (checks)
+			assert_non_null(strstr(dmesg(m), "page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set\n"));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -696,6 +795,8 @@ main(void)
 		cmocka_unit_test(test_boot_log_vmemmap_report),
 		cmocka_unit_test(test_dmesg_reader),
 		cmocka_unit_test(test_bad_page_names_the_process),
+		cmocka_unit_test(test_free_pages_prepare_rules),
+		cmocka_unit_test(test_free_pages_prepare_flags),
 	};
 
 	return tu_run("release-bugs", tests, N(tests));
