@@ -676,7 +676,7 @@ do_cmdline(struct scenario *s, char **w, int n)
 			s->nr_pools++;
 		} else if (!strcmp(key, "hugetlb_free_vmemmap") ||
 			   !strcmp(key, "init_on_alloc") ||
-			   !strcmp(key, "init_on_free")) {
+			   !strcmp(key, "init_on_free") || !strcmp(key, "--")) {
 			/* hvo_config_cmdline() reads them at boot. */
 		} else {
 			report(s, false, "note: cmdline: unknown kernel parameter '%s' ignored",
