@@ -583,6 +583,13 @@ test_cmdline_init_on_alloc(void **state)
 					    sizeof(err)), 0);
 	assert_string_equal(err, "Unknown kernel command line parameters \"init_on_alloc=1\", will be passed to user space.");
 	assert_int_equal(cfg.init_on_alloc, HVO_SWITCH_BUILD);
+	/* Nor does the spec key turn the checks on there. */
+	cfg.init_on_alloc = HVO_SWITCH_ON;
+	assert_int_equal(hvo_machine_new(&cfg, &m, err, sizeof(err)), 0);
+	assert_int_equal(hvo_machine_kernel(m, &k), 0);
+	assert_false(k.check_pages);
+	tu_assert_check(m);
+	hvo_machine_free(m);
 
 	assert_int_equal(hvo_config_parse(&cfg, "x86_64:mem=256M,kernel=6.12",
 					  err, sizeof(err)), 0);

@@ -120,7 +120,7 @@ struct hvo_config {
 	char kernel[HVO_KERNEL_LEN];
 	/** vm.hugetlb_optimize_vmemmap at boot (CONFIG_..._DEFAULT_ON). */
 	enum hvo_switch hvo_default;
-	/** init_on_alloc=: with init_on_free=, turns on the page checks. */
+	/** init_on_alloc=: with init_on_free=, turns on the page checks (5.3 on). */
 	enum hvo_switch init_on_alloc;
 	/** init_on_free= */
 	enum hvo_switch init_on_free;

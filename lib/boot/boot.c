@@ -160,9 +160,11 @@ machine_kernel_init(struct hvo_machine *m)
 		release_for_variant(&m->release, (enum hvo_variant)v,
 				    &m->variant_release[v]);
 	m->hvo_default = switch_on(c->hvo_default, b->hvo_default_on);
+	/* Before 5.3 there is no init_on_alloc to turn the checks on. */
 	m->check_pages = c->check_pages ||
-			 switch_on(c->init_on_alloc, b->init_on_alloc) ||
-			 switch_on(c->init_on_free, b->init_on_free);
+			 (kernel_get(m, RP_INIT_ON_ALLOC) &&
+			  (switch_on(c->init_on_alloc, b->init_on_alloc) ||
+			   switch_on(c->init_on_free, b->init_on_free)));
 }
 
 HVO_EXPORT int
