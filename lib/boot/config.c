@@ -459,6 +459,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "hvo=%d: allowed values are off, keep2, fakehead and sharedtail (or HVO_VARIANT_RELEASE)",
 			    (int)cfg->hvo);
+	if (!memchr(cfg->cmdline, '\0', sizeof(cfg->cmdline)))
+		return errf(err, errlen, -EINVAL,
+			    "cmdline: the command line is not terminated within %d bytes",
+			    HVO_CMDLINE_LEN);
 	/*
 	 * An override runs the variant on a release that has the HVO code,
 	 * also for an arch that release does not build it for (the what-if

@@ -24,18 +24,53 @@
 #include "mmu/mmu.h"
 
 
-/* enum pageflags: the bits of page->flags libhvo uses (v6.12 order). */
+/*
+ * enum pageflags: the bits of page->flags libhvo uses (v6.12 order, with
+ * CONFIG_MMU and CONFIG_MEMORY_FAILURE as Debian builds it; facts:
+ * doc/KERNEL-FACTS.md, "Flag bits").
+ */
 enum pageflags {
 	PG_locked = 0,
+	PG_writeback = 1,
 	PG_referenced = 2,
 	PG_uptodate = 3,
 	PG_dirty = 4,
 	PG_lru = 5,
 	PG_head = 6,
+	PG_active = 8,
 	PG_reserved = 13,
 	PG_private = 14,
-	PG_hwpoison = 19,
+	PG_private_2 = 15,
+	PG_unevictable = 18,
+	PG_mlocked = 19,
+	PG_hwpoison = 20,
 };
+
+#define PG_BIT(b) (UINT64_C(1) << (b))
+
+/*
+ * PAGE_FLAGS_CHECK_AT_FREE (include/linux/page-flags.h): flags a page
+ * must not carry when it is freed. The multi-gen LRU's bits are not
+ * modeled.
+ */
+#define PAGE_FLAGS_CHECK_AT_FREE					\
+	(PG_BIT(PG_lru) | PG_BIT(PG_locked) | PG_BIT(PG_private) |	\
+	 PG_BIT(PG_private_2) | PG_BIT(PG_writeback) | PG_BIT(PG_reserved) | \
+	 PG_BIT(PG_active) | PG_BIT(PG_unevictable) | PG_BIT(PG_mlocked))
+
+/*
+ * PAGE_FLAGS_CHECK_AT_PREP: every flag but PG_hwpoison, which is what a
+ * free clears of a page it accepts; the zone and node bits stay.
+ */
+#define PAGE_FLAGS_CHECK_AT_PREP					\
+	(((UINT64_C(1) << ZONES_PGSHIFT) - 1) & ~PG_BIT(PG_hwpoison))
+
+/*
+ * PAGE_FLAGS_SECOND: the bits page[1] of a compound page keeps in its
+ * flags (the order in the low byte), which a free clears before it checks
+ * page[1], since they overlap PAGE_FLAGS_CHECK_AT_FREE.
+ */
+#define PAGE_FLAGS_SECOND UINT64_C(0xff)
 
 /*
  * The zone and node live in the top bits of page->flags

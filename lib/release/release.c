@@ -70,6 +70,17 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_RESET_PAGES, .value = 0,
 	  .what = "a restored page is a verbatim copy of the reuse page",
 	  .source = "ad2fa3717b74 (keep2: the reuse page holds only tails)" },
+	{ ROW(0, 0), .prop = RP_VMEMMAP_REPORT, .value = 0,
+	  .what = "no \"vmemmap can be freed\" line in the boot log",
+	  .source = "before 6.0 (5.14 and 5.19 worded it otherwise; the text was not read)" },
+	{ ROW(0, 0), .prop = RP_INIT_ON_ALLOC, .value = 0,
+	  .what = "init_on_alloc= and init_on_free= are unknown parameters",
+	  .source = "before 5.3" },
+
+	/* 5.3 */
+	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
+	  .what = "init_on_alloc= and init_on_free= (early_param, kstrtobool()); either turns on the page checks",
+	  .source = "6471384af2a6 mm: security: introduce init_on_alloc=1 and init_on_free=1 boot options; L6.12 mm/mm_init.c:2495-2508" },
 
 	/* 4.16: arm64 KPTI, forced on by KASLR. */
 	{ ROW(4, 16), .prop = RP_ARM64_KPTI, .value = 1,
@@ -115,6 +126,9 @@ static const struct release_row rows[] = {
 	{ ROW(6, 0), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_BOOL,
 	  .what = "hugetlb_free_vmemmap is a bool core_param: a bare name means on",
 	  .source = "30152245c63b; L6.1 mm/hugetlb_vmemmap.c:415-416" },
+	{ ROW(6, 0), .prop = RP_VMEMMAP_REPORT, .value = 1,
+	  .what = "\"HugeTLB: N KiB vmemmap can be freed for a SIZE page\" for every hugepage size at boot, HVO on or off",
+	  .source = "L6.1 mm/hugetlb.c:3410 (report_hugepages()); 0 KiB where HVO is not built (GT, Debian 6.1 arm64)" },
 
 	/* 6.2: a new head page. */
 	{ ROW(6, 2), .prop = RP_HEAD_COPY, .value = HEAD_COPY_OR_KEEP,
@@ -230,6 +244,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_RESET_PAGES] = "reset_struct_pages",
 	[RP_VMEMMAP_FOLIO_ALIGN] = "vmemmap_folio_align",
 	[RP_BOOT_GIGANTIC_FIRST] = "boot_gigantic_first",
+	[RP_VMEMMAP_REPORT] = "vmemmap_report",
+	[RP_INIT_ON_ALLOC] = "init_on_alloc",
 };
 
 const char *

@@ -55,6 +55,9 @@ enum release_prop {
 			      pages of the largest folio */
 	RP_BOOT_GIGANTIC_FIRST, /* bit (1 << arch): boot gigantic pages come
 			      from memblock before the vmemmap is populated */
+	RP_VMEMMAP_REPORT, /* the boot log says, per hugepage size, how much
+			      vmemmap HVO can free */
+	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
 	RP__COUNT
 };
 
