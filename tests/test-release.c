@@ -758,8 +758,88 @@ test_riscv_vmemmap_align(void **state)
 	hvo_machine_free(b);
 }
 
+/*
+ * Rows whose test lives in another program: the file (under tests/) and
+ * the test function, which must be there.
+ */
+static const struct {
+	enum release_prop prop;
+	unsigned major, minor;
+	const char *file, *test;
+} elsewhere[] = {
+	{ RP_BOOT_PARAM, 0, 0, "test-release-bugs.c", "test_cmdline_5_10_unknown" },
+	{ RP_BOOT_PARAM, 5, 14, "test-release-bugs.c", "test_cmdline_5_14_on_off" },
+	{ RP_BOOT_PARAM, 5, 19, "test-release-bugs.c", "test_cmdline_5_19_kstrtobool" },
+	{ RP_BOOT_PARAM, 6, 0, "test-release-bugs.c", "test_cmdline_6_1_bare_means_on" },
+	{ RP_BOOT_PARAM, 6, 15, "test-release-bugs.c", "test_cmdline_6_15_bare_refused" },
+	{ RP_VMEMMAP_REPORT, 0, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
+	{ RP_VMEMMAP_REPORT, 6, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
+	{ RP_INIT_ON_ALLOC, 0, 0, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+	{ RP_INIT_ON_ALLOC, 5, 3, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+};
+
+/* The directory of the test sources (the program's argument). */
+static const char *tests_dir;
+
+/* Whether tests/@file defines @test(void **state). */
+static bool
+defined_in(const char *file, const char *test)
+{
+	char path[512], want[160];
+	char *text;
+	size_t len;
+	bool found;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tests_dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	text = malloc(1 << 20);
+	assert_non_null(text);
+	len = fread(text, 1, (1 << 20) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	snprintf(want, sizeof(want), "\n%s(void **state)\n", test);
+	found = strstr(text, want) != NULL;
+	free(text);
+	return found;
+}
+
+/* Every row of the table is named by some test. */
+static void
+test_every_row_is_tested(void **state)
+{
+	size_t n, missing = 0;
+	const struct release_row *rows = release_table(&n);
+
+	(void)state;
+	if (!tests_dir)
+		fail_msg("give the directory of the test sources as the argument");
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < nr_covered && !found; j++)
+			found = covered[j].prop == rows[i].prop &&
+				covered[j].major == rows[i].major &&
+				covered[j].minor == rows[i].minor;
+		for (size_t j = 0; j < sizeof(elsewhere) / sizeof(elsewhere[0]) && !found; j++)
+			found = elsewhere[j].prop == rows[i].prop &&
+				elsewhere[j].major == rows[i].major &&
+				elsewhere[j].minor == rows[i].minor &&
+				defined_in(elsewhere[j].file, elsewhere[j].test);
+		if (!found) {
+			print_error("row %u.%u %s (%s) has no test\n", rows[i].major,
+				    rows[i].minor, release_prop_name(rows[i].prop),
+				    rows[i].what);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linux_6_1_mapping),
@@ -777,7 +857,10 @@ main(void)
 		cmocka_unit_test(test_riscv_vmemmap_align),
 		cmocka_unit_test(test_boot_gigantic_order),
 		cmocka_unit_test(test_arm64_entries_by_release),
+		/* last: it reads what the tests above covered */
+		cmocka_unit_test(test_every_row_is_tested),
 	};
 
+	tests_dir = argc > 1 ? argv[1] : NULL;
 	return tu_run("release", tests, sizeof(tests) / sizeof(tests[0]));
 }
