@@ -762,6 +762,79 @@ row_write_nr_hugepages(struct api_ctx *c)
 	     hvo_write_nr_hugepages(c->m, UINT64_MAX, 2));
 }
 
+/* The kernel's resize: only a size it lacks is refused. */
+static void
+row_set_max_huge_pages(struct api_ctx *c)
+{
+	NO_M(c, hvo_set_max_huge_pages(NULL, 2 * MIB, 2));
+	ON_M(c, -EINVAL, "size", hvo_set_max_huge_pages(c->m, 4 * MIB, 2));
+	ON_M(c, -EINVAL, "size",
+	     hvo_set_max_huge_pages(c->m, UINT64_MAX, 2));
+}
+
+/* nr_overcommit_hugepages_store(): -EINVAL for a gigantic size. */
+static void
+row_set_nr_overcommit_hugepages(struct api_ctx *c)
+{
+	NO_M(c, hvo_set_nr_overcommit_hugepages(NULL, 2 * MIB, 2));
+	ON_M(c, -EINVAL, "size",
+	     hvo_set_nr_overcommit_hugepages(c->m, 4 * MIB, 2));
+	ON_M(c, -EINVAL, "gigantic",
+	     hvo_set_nr_overcommit_hugepages(c->m, 1024 * MIB, 2));
+}
+
+/*
+ * hugetlb_acct_memory(): a reservation larger than the pool and the
+ * overcommit is -ENOMEM (gather_surplus_pages()).
+ */
+static void
+row_hugetlb_reserve_pages(struct api_ctx *c)
+{
+	NO_M(c, hvo_hugetlb_reserve_pages(NULL, 2 * MIB, 1));
+	ON_M(c, -EINVAL, "size", hvo_hugetlb_reserve_pages(c->m, 4 * MIB, 1));
+	ON_M(c, -ENOMEM, "nr_overcommit_hugepages",
+	     hvo_hugetlb_reserve_pages(c->m, 2 * MIB, 3));
+	ON_M(c, -EINVAL, "too many",
+	     hvo_hugetlb_reserve_pages(c->m, 2 * MIB, BIG));
+	ON_M(c, -ENOMEM, "gigantic",
+	     hvo_hugetlb_reserve_pages(c->m, 1024 * MIB, 1));
+}
+
+static void
+row_hugetlb_unreserve_pages(struct api_ctx *c)
+{
+	NO_M(c, hvo_hugetlb_unreserve_pages(NULL, 2 * MIB, 1));
+	ON_M(c, -EINVAL, "size",
+	     hvo_hugetlb_unreserve_pages(c->m, 4 * MIB, 1));
+	ON_M(c, -EINVAL, "reserved",
+	     hvo_hugetlb_unreserve_pages(c->m, 2 * MIB, 1));
+}
+
+/* alloc_hugetlb_folio(): a fault that consumes a reservation needs one. */
+static void
+row_alloc_hugetlb_folio(struct api_ctx *c)
+{
+	uint64_t pfn;
+
+	NO_M(c, hvo_alloc_hugetlb_folio(NULL, 2 * MIB, false, &pfn));
+	ON_M(c, -EINVAL, "pfn", hvo_alloc_hugetlb_folio(c->m, 2 * MIB, false, NULL));
+	ON_M(c, -EINVAL, "size",
+	     hvo_alloc_hugetlb_folio(c->m, 4 * MIB, false, &pfn));
+	ON_M(c, -EINVAL, "reserve",
+	     hvo_alloc_hugetlb_folio(c->m, 2 * MIB, true, &pfn));
+}
+
+static void
+row_free_huge_folio(struct api_ctx *c)
+{
+	uint64_t pfn = pool_pfn(c);
+
+	NO_M(c, hvo_free_huge_folio(NULL, pfn));
+	ON_M(c, -EINVAL, "in use", hvo_free_huge_folio(c->m, pfn));
+	ON_M(c, -EINVAL, "pfn", hvo_free_huge_folio(c->m, pfn + 1));
+	ON_M(c, -EINVAL, "pfn", hvo_free_huge_folio(c->m, UINT64_MAX));
+}
+
 static void
 row_hugepage_get(struct api_ctx *c)
 {
@@ -1158,6 +1231,12 @@ static const struct api_row rows[] = {
 	ROW(machine_hstate_by_size),
 	ROW(set_nr_hugepages),
 	ROW(write_nr_hugepages),
+	ROW(set_max_huge_pages),
+	ROW(set_nr_overcommit_hugepages),
+	ROW(hugetlb_reserve_pages),
+	ROW(hugetlb_unreserve_pages),
+	ROW(alloc_hugetlb_folio),
+	ROW(free_huge_folio),
 	ROW(hugepage_get),
 	ROW(hugepage_put),
 	ROW(hugepage_optimize),

@@ -565,7 +565,7 @@ struct hvo_hstate_info {
 	uint64_t size;         /**< bytes */
 	unsigned order;
 	const char *name;      /**< "2M", "1G", ... */
-	uint64_t nr;           /**< nr_hugepages */
+	uint64_t nr;           /**< nr_hugepages (sysfs): nr_huge_pages */
 	uint64_t free;         /**< free_hugepages */
 	uint64_t optimized;    /**< hugepages with an optimized vmemmap */
 	uint64_t vmemmap_pages_per_hugepage;
@@ -574,6 +574,14 @@ struct hvo_hstate_info {
 	uint64_t saved_bytes;  /**< freed by the hugepages optimized now */
 	bool optimizable;
 	const char *reason;    /**< why not, when not optimizable */
+	uint64_t resv;         /**< resv_hugepages: reserved, not yet faulted */
+	uint64_t surplus;      /**< surplus_hugepages: freed when put back */
+	uint64_t nr_overcommit; /**< nr_overcommit_hugepages */
+	/**
+	 * max_huge_pages: what /proc/sys/vm/nr_hugepages reads, the
+	 * persistent pages (nr - surplus) when the pool was last resized.
+	 */
+	uint64_t max_huge_pages;
 };
 
 /**
@@ -596,38 +604,109 @@ hvo_machine_hstate_by_size(const struct hvo_machine *m, uint64_t size,
 			   struct hvo_hstate_info *out);
 
 /**
- * set_max_huge_pages(): grow or shrink the pool of @p size to @p nr
- * hugepages. Growing allocates every page, then optimizes them as one
- * batch; shrinking restores the free ones as one batch, then frees them.
- * All or nothing: a grow that cannot complete changes nothing.
+ * libhvo's all-or-nothing resize of the pool of @p size to @p nr
+ * hugepages, for tests that want an exact pool (the kernel's resize is
+ * hvo_set_max_huge_pages()). Growing allocates every page, then
+ * optimizes them as one batch (6.7 on); shrinking restores the free ones
+ * as one batch, then frees them. A grow that cannot complete changes
+ * nothing; a shrink frees what is free and neither reserved nor in use,
+ * but never turns pages in use into surplus pages. It counts every page
+ * of the pool as persistent, surplus pages too (a free surplus page is
+ * freed, which no resize of the kernel does).
  *
  * @return 0; -EINVAL (no such size); -ENOMEM (not enough memory, or a
- *         vmemmap restore failed: those hugepages stay in the pool);
- *         -EBUSY (hugepages in use keep the pool above @p nr).
+ *         vmemmap restore failed: those hugepages stay in the pool as
+ *         surplus pages, as the kernel keeps them); -EBUSY (hugepages in
+ *         use or reserved keep the pool above @p nr).
  */
 int
 hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
- * A write to nr_hugepages, with the kernel's semantics: a grow stops where
- * memory runs out and still succeeds (read the pool back to see how far it
- * got); a shrink frees what is free. @return 0, or -EINVAL (no such size).
+ * set_max_huge_pages(), the kernel's resize, which a write to
+ * nr_hugepages runs (sysctl or sysfs; what scenarios use): as many as
+ * fit. A grow first turns surplus pages into persistent ones, then stops
+ * where memory runs out and still succeeds (read the pool back to see
+ * how far it got). A shrink frees free pages down to those in use and
+ * reserved (adjust_pool_surplus()), and counts the pages in use beyond
+ * @p nr as surplus pages, each freed when it is put back. A page whose
+ * vmemmap cannot be restored stays in the pool as a surplus page.
+ *
+ * @return 0, or -EINVAL (no such size).
  */
+int
+hvo_set_max_huge_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/** The old name of hvo_set_max_huge_pages(), kept for its callers. */
 int
 hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
- * Take a free hugepage of @p size from the pool (in use from now on).
- * @return 0 and its head pfn, -EINVAL (no such size, @p pfn NULL) or
- *         -ENOMEM (none free).
+ * A write to nr_overcommit_hugepages (nr_overcommit_hugepages_store(),
+ * the sysctl's hugetlb_overcommit_handler()): how many surplus pages of
+ * @p size may be allocated on demand.
+ *
+ * @return 0, or -EINVAL (no such size; a gigantic size, which the
+ *         kernel never allocates as surplus).
  */
+int
+hvo_set_nr_overcommit_hugepages(struct hvo_machine *m, uint64_t size,
+				uint64_t nr);
+
+/**
+ * hugetlb_reserve_pages(), as an mmap() of @p nr hugepages of @p size
+ * runs it: hugetlb_acct_memory() reserves them (resv_hugepages), taking
+ * free pages not yet reserved and allocating surplus pages for the rest
+ * (gather_surplus_pages()), up to nr_overcommit_hugepages.
+ *
+ * @return 0; -EINVAL (no such size); -ENOMEM (the pool and the
+ *         overcommit cannot cover them: the mmap fails, nothing changes).
+ */
+int
+hvo_hugetlb_reserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/**
+ * hugetlb_unreserve_pages(), as the unmap of a mapping runs it for the
+ * pages it reserved and never faulted: the reservations go, and as many
+ * free surplus pages leave the pool (return_unused_surplus_pages()).
+ *
+ * @return 0, or -EINVAL (no such size; more than are reserved: nothing
+ *         changes).
+ */
+int
+hvo_hugetlb_unreserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/**
+ * alloc_hugetlb_folio(), as a fault runs it: a hugepage of @p size, in
+ * use from now on. With @p reserved it consumes one of the reservations
+ * of hvo_hugetlb_reserve_pages(); without, it takes a free page nobody
+ * has reserved, else allocates a surplus page up to
+ * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()).
+ *
+ * @return 0 and its head pfn; -EINVAL (no such size, @p pfn NULL,
+ *         @p reserved with nothing reserved); -ENOMEM (none to take:
+ *         the fault's SIGBUS).
+ */
+int
+hvo_alloc_hugetlb_folio(struct hvo_machine *m, uint64_t size, bool reserved,
+			uint64_t *pfn);
+
+/** hvo_alloc_hugetlb_folio() without a reservation (a MAP_NORESERVE fault). */
 int
 hvo_hugepage_get(struct hvo_machine *m, uint64_t size, uint64_t *pfn);
 
 /**
- * Give a hugepage taken with hvo_hugepage_get() back to the pool.
+ * free_huge_folio(): the last reference to a hugepage in use is gone.
+ * While the pool has surplus pages, the page leaves the pool for the page
+ * allocator (its vmemmap restored; if that fails it stays, free, as a
+ * surplus page); otherwise it goes back to the free list.
+ *
  * @return 0, or -EINVAL if @p pfn is not a hugepage in use.
  */
+int
+hvo_free_huge_folio(struct hvo_machine *m, uint64_t pfn);
+
+/** The same as hvo_free_huge_folio(), the old name. */
 int
 hvo_hugepage_put(struct hvo_machine *m, uint64_t pfn);
 

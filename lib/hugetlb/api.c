@@ -31,6 +31,10 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	out->name = h->name;
 	out->nr = h->nr;
 	out->free = h->free;
+	out->resv = h->resv;
+	out->surplus = h->surplus;
+	out->nr_overcommit = h->nr_overcommit;
+	out->max_huge_pages = h->max_huge_pages;
 	out->optimized = h->optimized;
 	out->vmemmap_pages_per_hugepage = h->vmemmap_pages;
 	out->optimizable = hugetlb_vmemmap_optimizable(m, h, &why);
@@ -107,7 +111,7 @@ hvo_set_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 }
 
 HVO_EXPORT int
-hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+hvo_set_max_huge_pages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 {
 	struct hstate *h;
 	int rc;
@@ -123,9 +127,71 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
 }
 
 HVO_EXPORT int
-hvo_hugepage_get(struct hvo_machine *m, uint64_t size, pfn_t *pfn)
+hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+{
+	return hvo_set_max_huge_pages(m, size, nr);
+}
+
+HVO_EXPORT int
+hvo_set_nr_overcommit_hugepages(struct hvo_machine *m, uint64_t size,
+				uint64_t nr)
 {
 	struct hstate *h;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	/* nr_overcommit_hugepages_store(): gigantic pages are never surplus. */
+	if (h->order > m->arch.max_page_order)
+		return machine_err(m, -EINVAL,
+				   "%s hugepages are gigantic: the kernel never allocates them as surplus pages, so it refuses an overcommit",
+				   h->name);
+	h->nr_overcommit = nr;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_hugetlb_reserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+{
+	struct hstate *h;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	if (nr > INT64_MAX)
+		return machine_err(m, -EINVAL, "nr %" PRIu64 ": too many to reserve",
+				   nr);
+	return machine_oops_take(m, hugetlb_acct_memory(m, h, (int64_t)nr));
+}
+
+HVO_EXPORT int
+hvo_hugetlb_unreserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr)
+{
+	struct hstate *h;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	if (nr > h->resv)
+		return machine_err(m, -EINVAL,
+				   "unreserving %" PRIu64 " %s hugepages: only %" PRIu64 " are reserved",
+				   nr, h->name, h->resv);
+	return machine_oops_take(m, hugetlb_acct_memory(m, h, -(int64_t)nr));
+}
+
+HVO_EXPORT int
+hvo_alloc_hugetlb_folio(struct hvo_machine *m, uint64_t size, bool reserved,
+			pfn_t *pfn)
+{
+	struct huge_page *hp;
+	struct hstate *h;
+	int rc;
 
 	if (!m)
 		return -EINVAL;
@@ -134,15 +200,16 @@ hvo_hugepage_get(struct hvo_machine *m, uint64_t size, pfn_t *pfn)
 	h = hstate_or_err(m, size);
 	if (!h)
 		return -EINVAL;
-	for (uint64_t k = 0; k < h->nr; k++) {
-		if (!h->pages[k].in_use) {
-			h->pages[k].in_use = true;
-			h->free--;
-			*pfn = h->pages[k].pfn;
-			return 0;
-		}
-	}
-	return machine_err(m, -ENOMEM, "no free %s hugepage in the pool", h->name);
+	rc = machine_oops_take(m, alloc_hugetlb_folio(m, h, reserved, &hp));
+	if (!rc)
+		*pfn = hp->pfn;
+	return rc;
+}
+
+HVO_EXPORT int
+hvo_hugepage_get(struct hvo_machine *m, uint64_t size, pfn_t *pfn)
+{
+	return hvo_alloc_hugetlb_folio(m, size, false, pfn);
 }
 
 static struct huge_page *
@@ -157,7 +224,7 @@ hugepage_or_err(struct hvo_machine *m, pfn_t pfn, struct hstate **h)
 }
 
 HVO_EXPORT int
-hvo_hugepage_put(struct hvo_machine *m, pfn_t pfn)
+hvo_free_huge_folio(struct hvo_machine *m, pfn_t pfn)
 {
 	struct hstate *h;
 	struct huge_page *hp;
@@ -170,9 +237,13 @@ hvo_hugepage_put(struct hvo_machine *m, pfn_t pfn)
 	if (!hp->in_use)
 		return machine_err(m, -EINVAL, "the %s hugepage at pfn 0x%" PRIx64 " is not in use",
 				   h->name, pfn);
-	hp->in_use = false;
-	h->free++;
-	return 0;
+	return machine_oops_take(m, free_huge_folio(m, h, hp));
+}
+
+HVO_EXPORT int
+hvo_hugepage_put(struct hvo_machine *m, pfn_t pfn)
+{
+	return hvo_free_huge_folio(m, pfn);
 }
 
 /* A pool hugepage that is free, for the vmemmap operations; or the error. */

@@ -462,139 +462,478 @@ batch_list(struct hvo_machine *m, uint64_t n)
 }
 
 /*
- * set_max_huge_pages(): grow by allocating every page, then preparing and
- * optimizing them as one batch; shrink by restoring free pages as one
- * batch, then freeing them. With @partial (the kernel's own semantics) a
- * grow keeps what it got; without, a grow that cannot complete is undone
- * and nothing changes.
+ * The pages a grow allocates: all of them first, then (6.7 on) one HVO
+ * batch; before 6.7 each page is optimized as it comes. With @partial a
+ * grow keeps what it got; without, one that cannot complete is undone.
+ */
+static int
+alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
+		 bool partial)
+{
+	bool batched = kernel_get(m, RP_BATCHED);
+	uint64_t got = 0, first = h->nr, freep;
+	struct huge_page **list;
+	int rc = 0;
+
+	freep = machine_pages(m, HVO_PAGES_FREE);
+	/* Size the pfn index and the pool once, not by doubling. */
+	if (!partial || want <= freep >> h->order) {
+		struct huge_page *p = h->cap >= h->nr + want ? h->pages :
+			realloc(h->pages, (h->nr + want) * sizeof(*p));
+
+		if (!p)
+			return machine_err(m, -ENOMEM, "out of host memory");
+		h->pages = p;
+		if (h->cap < h->nr + want)
+			h->cap = h->nr + want;
+	}
+	for (; got < want; got++) {
+		uint64_t pfn;
+
+		rc = alloc_fresh_hugetlb_folio(m, h, &pfn);
+		if (rc)
+			break;
+		rc = pool_add(m, h, pfn, false);
+		if (rc) {
+			free_huge_frames(m, h, pfn);
+			break;
+		}
+		rc = prep_new_hugetlb_folio(m, h, pfn);
+		if (rc)
+			break;
+		if (!batched)
+			hugetlb_vmemmap_optimize_folio(m, h,
+						       &h->pages[h->nr - 1]);
+	}
+	if (rc && !partial) {
+		machine_err_hold(m);
+		while (h->nr > first) {
+			struct huge_page *hp = &h->pages[h->nr - 1];
+
+			h->free--;
+			update_and_free_hugetlb_folio(m, h, hp);
+			pool_remove(m, h, h->nr - 1);
+		}
+		machine_err_release(m);
+		return rc;
+	}
+	if (!batched)
+		return rc && got == 0 ? rc : 0;
+	/* prep_and_add_allocated_folios(): one HVO batch. */
+	list = batch_list(m, h->nr - first + 1);
+	if (!list)
+		return machine_err(m, -ENOMEM, "out of host memory");
+	for (uint64_t k = first; k < h->nr; k++)
+		list[k - first] = &h->pages[k];
+	hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
+	return rc && got == 0 ? rc : 0;
+}
+
+/*
+ * add_hugetlb_folio(h, folio, true): a page whose vmemmap could not be
+ * restored goes back to the pool, free, as a surplus page. It never left
+ * this pool's array: only the count changes.
+ */
+static void
+add_hugetlb_folio_surplus(struct hstate *h, struct huge_page *hp)
+{
+	hp->freed = false;
+	h->surplus++;
+}
+
+/*
+ * __update_and_free_hugetlb_folio() for a page taken off the pool: freed
+ * (marked, for pool_compact()), or kept as a surplus page when its
+ * vmemmap cannot be restored.
+ */
+static int
+free_pool_folio(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
+{
+	bool opt = hp->variant != HVO_VARIANT_OFF;
+	int rc = update_and_free_hugetlb_folio(m, h, hp);
+
+	if (rc == -ENOMEM && opt && hp->variant != HVO_VARIANT_OFF) {
+		add_hugetlb_folio_surplus(h, hp);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	hp->freed = true;
+	return 0;
+}
+
+/*
+ * Take the pages freed by update_and_free_pages_bulk() out of the pool,
+ * from the highest slot down: pool_remove() moves the last page into the
+ * hole, which then is one already looked at.
+ */
+static void
+pool_compact(struct hvo_machine *m, struct hstate *h)
+{
+	for (uint64_t k = h->nr; k-- > 0;) {
+		if (!h->pages[k].freed)
+			continue;
+		h->pages[k].freed = false;
+		h->free--;
+		pool_remove(m, h, k);
+	}
+}
+
+/*
+ * Free @n hugepages taken off the pool, @list in the kernel's list order,
+ * with what the release does when a vmemmap restore fails.
+ *
+ * Before 6.7 (update_and_free_pages_bulk() of 6.1) each page is restored
+ * and freed on its own; one that cannot be restored stays as a surplus
+ * page (__update_and_free_page()).
+ *
+ * 6.7 on, update_and_free_pages_bulk() restores the list as one batch.
+ * When that fails, bulk_vmemmap_restore_error() frees the pages restored
+ * so far and retries the rest; when none was restored, it restores page
+ * by page, keeps each it cannot as a surplus page, and goes back to the
+ * batch after the first it could restore and free. The pages a batch
+ * restored are moved to the head of non_hvo_folios as they come, so they
+ * are freed last restored first.
+ */
+static int
+update_and_free_pages_bulk(struct hvo_machine *m, struct hstate *h,
+			   struct huge_page **list, uint64_t n)
+{
+	uint64_t first = 0, stop;
+	int rc = 0;
+
+	if (!kernel_get(m, RP_BATCHED)) {
+		for (uint64_t i = 0; i < n && !rc; i++) {
+			/* Its first vmemmap page is rewritten whole below. */
+			if (i + 4 < n)
+				prefetch_vmemmap_page(m, list[i + 4]->pfn);
+			rc = free_pool_folio(m, h, list[i]);
+		}
+		goto out;
+	}
+	while (first < n && !rc) {
+		hugetlb_vmemmap_restore_folios(m, h, list + first, n - first);
+		/* What it restored, or found not optimized: up to the failure. */
+		for (stop = first; stop < n; stop++)
+			if (list[stop]->variant != HVO_VARIANT_OFF)
+				break;
+		for (uint64_t i = stop; i-- > first && !rc;) {
+			if (i >= first + 4)
+				prefetch_vmemmap_page(m, list[i - 4]->pfn);
+			rc = free_pool_folio(m, h, list[i]);
+		}
+		if (stop == n || stop > first) {
+			first = stop;
+			continue;
+		}
+		/* bulk_vmemmap_restore_error(): nothing restored. */
+		while (first < n && !rc) {
+			struct huge_page *hp = list[first++];
+
+			if (hugetlb_restore_folio(m, h, hp)) {
+				add_hugetlb_folio_surplus(h, hp);
+				continue;
+			}
+			rc = free_pool_folio(m, h, hp);
+			break;
+		}
+	}
+out:
+	pool_compact(m, h);
+	return rc;
+}
+
+/* remove_pool_hugetlb_folio(): the free page a shrink takes next. */
+static struct huge_page *
+remove_pool_hugetlb_folio(struct hstate *h)
+{
+	for (uint64_t k = h->nr; k-- > 0;)
+		if (!h->pages[k].in_use && !h->pages[k].freed)
+			return &h->pages[k];
+	return NULL;
+}
+
+/*
+ * set_max_huge_pages(): a grow first turns surplus pages into persistent
+ * ones (adjust_pool_surplus(-1)), then allocates; a shrink frees free
+ * pages down to what is in use and reserved, then counts the pages in use
+ * beyond @count_ as surplus (adjust_pool_surplus(1)): each is freed when
+ * put back. The sysctl reads max_huge_pages, the persistent pages when
+ * the resize ends; sysfs reads nr_huge_pages.
  */
 int
 set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		   bool partial)
 {
-	uint64_t in_use = h->nr - h->free;
-	bool batched = kernel_get(m, RP_BATCHED);
+	uint64_t min_count, n = 0, surplus = h->surplus;
+	struct huge_page **list;
 	int rc = 0;
 
-	if (count_ > h->nr) {
-		uint64_t want = count_ - h->nr, got = 0, first = h->nr, freep;
-		struct huge_page **list;
+	/*
+	 * libhvo's exact resize counts every page as persistent, or a free
+	 * surplus page, which no kernel resize frees, would stay forever.
+	 */
+	if (!partial)
+		h->surplus = 0;
+	while (h->surplus && count_ > persistent_huge_pages(h))
+		h->surplus--;
+	if (count_ > persistent_huge_pages(h)) {
+		uint64_t want = count_ - persistent_huge_pages(h);
+		uint64_t freep = machine_pages(m, HVO_PAGES_FREE);
 
-		freep = machine_pages(m, HVO_PAGES_FREE);
-		if (!partial && want > freep >> h->order)
+		if (!partial && want > freep >> h->order) {
+			h->surplus = surplus;
 			return machine_err(m, -ENOMEM,
 					   "nr %" PRIu64 ": %" PRIu64 " more %s hugepages do not fit: %" PRIu64 " pages are free, room for %" PRIu64,
 					   count_, want, h->name, freep,
 					   freep >> h->order);
-		/* Size the pfn index and the pool once, not by doubling. */
-		if (!partial || want <= freep >> h->order) {
-			struct huge_page *p = h->cap >= h->nr + want ? h->pages :
-				realloc(h->pages, (h->nr + want) * sizeof(*p));
-
-			if (!p)
-				return machine_err(m, -ENOMEM, "out of host memory");
-			h->pages = p;
-			if (h->cap < h->nr + want)
-				h->cap = h->nr + want;
 		}
-		for (; got < want; got++) {
-			uint64_t pfn;
-
-			rc = alloc_fresh_hugetlb_folio(m, h, &pfn);
-			if (rc)
-				break;
-			rc = pool_add(m, h, pfn, false);
-			if (rc) {
-				free_huge_frames(m, h, pfn);
-				break;
-			}
-			rc = prep_new_hugetlb_folio(m, h, pfn);
-			if (rc)
-				break;
-			/* Before 6.7 each page is optimized as it comes. */
-			if (!batched)
-				hugetlb_vmemmap_optimize_folio(m, h,
-							       &h->pages[h->nr - 1]);
-		}
+		rc = alloc_pool_pages(m, h, want, partial);
 		if (rc && !partial) {
-			machine_err_hold(m);
-			while (h->nr > first) {
-				struct huge_page *hp = &h->pages[h->nr - 1];
-
-				h->free--;
-				update_and_free_hugetlb_folio(m, h, hp);
-				pool_remove(m, h, h->nr - 1);
-			}
-			machine_err_release(m);
+			h->surplus = surplus;
 			return rc;
 		}
-		if (!batched)
-			return rc && got == 0 ? rc : 0;
-		/* prep_and_add_allocated_folios(): one HVO batch. */
-		list = batch_list(m, h->nr - first + 1);
-		if (!list)
-			return machine_err(m, -ENOMEM, "out of host memory");
-		for (uint64_t k = first; k < h->nr; k++)
-			list[k - first] = &h->pages[k];
-		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
-		return rc && got == 0 ? rc : 0;
+		goto out;
 	}
-	if (count_ < h->nr) {
-		uint64_t drop = h->nr - count_, n = 0;
-		struct huge_page **list;
+	min_count = h->resv + h->nr - h->free;
+	if (min_count < count_)
+		min_count = count_;
+	if (min_count < persistent_huge_pages(h)) {
+		uint64_t drop = persistent_huge_pages(h) - min_count;
 
-		if (count_ < in_use)
-			drop = h->free;
 		list = batch_list(m, drop + 1);
 		if (!list)
 			return machine_err(m, -ENOMEM, "out of host memory");
-		/* remove_pool_hugetlb_folio() for free pages, from the top. */
-		for (uint64_t k = h->nr; k-- > 0 && n < drop;)
-			if (!h->pages[k].in_use)
-				list[n++] = &h->pages[k];
-		/* Before 6.7 each page is restored as it is freed. */
-		if (batched)
-			hugetlb_vmemmap_restore_folios(m, h, list, n);
 		/*
-		 * Free what was restored (or never optimized). The list runs
-		 * from the highest index down, and pool_remove() only moves
-		 * the last page into the hole, so the rest of the list stays
-		 * valid.
+		 * The kernel list_add()s each page it takes: the list runs
+		 * from the last one taken.
 		 */
-		uint64_t stuck = 0;
+		while (n < drop) {
+			struct huge_page *hp = remove_pool_hugetlb_folio(h);
 
-		for (uint64_t i = 0; i < n; i++) {
-			struct huge_page *hp = list[i];
-			uint64_t k = (uint64_t)(hp - h->pages);
-
-			/* Its first vmemmap page is rewritten whole below. */
-			if (i + 4 < n)
-				prefetch_vmemmap_page(m, list[i + 4]->pfn);
-
-			if (batched && hp->variant != HVO_VARIANT_OFF) {
-				stuck++; /* stays in the pool, optimized */
-				continue;
-			}
-			rc = update_and_free_hugetlb_folio(m, h, hp);
-			if (rc == -ENOMEM && hp->variant != HVO_VARIANT_OFF) {
-				stuck++; /* its restore failed: it stays */
-				rc = 0;
-				continue;
-			}
-			if (rc)
+			if (!hp)
 				break;
-			h->free--;
-			pool_remove(m, h, k);
+			hp->freed = true;
+			list[n++] = hp;
 		}
-		if (!rc && stuck)
-			return machine_err_wrap(m, -ENOMEM,
-						"%" PRIu64 " %s hugepages stay in the pool: their vmemmap could not be restored",
-						stuck, h->name);
-		if (!rc && count_ < in_use)
-			return machine_err(m, -EBUSY,
-					   "%" PRIu64 " %s hugepages are in use; the pool keeps them",
-					   in_use, h->name);
+		for (uint64_t i = 0; i < n; i++)
+			list[i]->freed = false;
+		for (uint64_t i = 0; i < n / 2; i++) {
+			struct huge_page *t = list[i];
+
+			list[i] = list[n - 1 - i];
+			list[n - 1 - i] = t;
+		}
+		surplus = h->surplus;
+		rc = update_and_free_pages_bulk(m, h, list, n);
+		if (rc)
+			return rc;
+		surplus = h->surplus - surplus;
+	} else {
+		surplus = 0;
+	}
+	if (!partial && surplus)
+		rc = machine_err(m, -ENOMEM,
+				 "%" PRIu64 " %s hugepages stay in the pool as surplus pages: their vmemmap could not be restored",
+				 surplus, h->name);
+	else if (!partial && count_ < persistent_huge_pages(h))
+		rc = machine_err(m, -EBUSY,
+				 "nr %" PRIu64 ": %" PRIu64 " %s hugepages are in use and %" PRIu64 " reserved; the pool keeps them",
+				 count_, h->nr - h->free, h->name, h->resv);
+	/* All or nothing: pages in use do not become surplus behind a refusal. */
+	while (partial && count_ < persistent_huge_pages(h) && h->surplus < h->nr)
+		h->surplus++;
+out:
+	h->max_huge_pages = persistent_huge_pages(h);
+	return rc;
+}
+
+/*
+ * alloc_surplus_hugetlb_folio(): never gigantic, never beyond
+ * nr_overcommit_hugepages; a fresh page, optimized on its own (6.12's
+ * alloc_fresh_hugetlb_folio()), counted as surplus. It joins the pool
+ * free; the caller takes it.
+ */
+static int
+alloc_surplus_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
+			    struct huge_page **out)
+{
+	uint64_t pfn;
+	int rc;
+
+	if (h->order > m->arch.max_page_order)
+		return -ENOMEM;
+	if (h->surplus >= h->nr_overcommit)
+		return -ENOMEM;
+	rc = alloc_fresh_hugetlb_folio(m, h, &pfn);
+	if (rc)
 		return rc;
+	rc = pool_add(m, h, pfn, false);
+	if (rc) {
+		free_huge_frames(m, h, pfn);
+		return rc;
+	}
+	h->surplus++;
+	rc = prep_new_hugetlb_folio(m, h, pfn);
+	if (rc)
+		return rc;
+	*out = &h->pages[h->nr - 1];
+	/* Like a grow, the page is used whether its optimize worked or not. */
+	hugetlb_vmemmap_optimize_folio(m, h, *out);
+	return machine_oops_rc(m, 0);
+}
+
+/* dequeue_hugetlb_folio_node_exact(): the free page a fault takes next. */
+static struct huge_page *
+dequeue_hugetlb_folio(struct hstate *h)
+{
+	for (uint64_t k = 0; k < h->nr; k++)
+		if (!h->pages[k].in_use)
+			return &h->pages[k];
+	return NULL;
+}
+
+int
+alloc_hugetlb_folio(struct hvo_machine *m, struct hstate *h, bool reserved,
+		    struct huge_page **out)
+{
+	struct huge_page *hp;
+	int rc;
+
+	if (reserved && !h->resv)
+		return machine_err(m, -EINVAL,
+				   "no %s hugepage is reserved: reserve one first (hugetlb_reserve_pages())",
+				   h->name);
+	/* available_huge_pages(): free pages not promised to a mapping. */
+	if (reserved || h->free > h->resv) {
+		hp = dequeue_hugetlb_folio(h);
+		if (reserved)
+			h->resv--;
+	} else {
+		rc = alloc_surplus_hugetlb_folio(m, h, &hp);
+		if (rc)
+			return machine_err_wrap(m, -ENOMEM,
+						"no free %s hugepage in the pool and no surplus page (%" PRIu64 " surplus of %" PRIu64 " overcommit): the fault gets SIGBUS",
+						h->name, h->surplus,
+						h->nr_overcommit);
+	}
+	hp->in_use = true;
+	h->free--;
+	*out = hp;
+	return 0;
+}
+
+int
+free_huge_folio(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
+{
+	int rc;
+
+	hp->in_use = false;
+	h->free++;
+	if (!h->surplus)
+		return 0; /* enqueue_hugetlb_folio() */
+	/* remove_hugetlb_folio(h, folio, true), then the page allocator. */
+	h->surplus--;
+	rc = free_pool_folio(m, h, hp);
+	pool_compact(m, h);
+	return rc;
+}
+
+/*
+ * gather_surplus_pages(): the free pages not yet reserved cover what
+ * they can; surplus pages the rest. libhvo checks first that the surplus
+ * pages fit under nr_overcommit_hugepages, so a reservation that cannot
+ * be met changes nothing (the kernel allocates and frees them again).
+ */
+static int
+gather_surplus_pages(struct hvo_machine *m, struct hstate *h, uint64_t delta)
+{
+	uint64_t needed, first = h->nr, room = 0;
+	int rc = 0;
+
+	if (h->resv + delta <= h->free) {
+		h->resv += delta;
+		return 0;
+	}
+	needed = h->resv + delta - h->free;
+	/* alloc_surplus_hugetlb_folio() never makes a gigantic page. */
+	if (h->order <= m->arch.max_page_order && h->nr_overcommit > h->surplus)
+		room = h->nr_overcommit - h->surplus;
+	if (needed > room)
+		return machine_err(m, -ENOMEM,
+				   "reserving %" PRIu64 " %s hugepages: %" PRIu64 " free, %" PRIu64 " reserved; %" PRIu64 " surplus pages needed, %" PRIu64 " allowed (nr_overcommit_hugepages %" PRIu64 ", %" PRIu64 " surplus%s)",
+				   delta, h->name, h->free, h->resv, needed,
+				   room, h->nr_overcommit, h->surplus,
+				   h->order > m->arch.max_page_order ?
+				   "; gigantic pages are never surplus" : "");
+	for (uint64_t i = 0; i < needed && !rc; i++) {
+		struct huge_page *hp;
+
+		rc = alloc_surplus_hugetlb_folio(m, h, &hp);
+	}
+	if (rc) {
+		/* free_huge_folio() of each: they are surplus pages. */
+		machine_err_hold(m);
+		for (uint64_t k = h->nr; k-- > first;) {
+			h->surplus--;
+			free_pool_folio(m, h, &h->pages[k]);
+		}
+		pool_compact(m, h);
+		machine_err_release(m);
+		return machine_err(m, -ENOMEM,
+				   "reserving %" PRIu64 " %s hugepages: no memory for %" PRIu64 " surplus pages",
+				   delta, h->name, needed);
+	}
+	h->resv += delta;
+	return 0;
+}
+
+/*
+ * return_unused_surplus_pages(): the reservation goes, and as many
+ * surplus pages as it held and are free leave the pool.
+ */
+static int
+return_unused_surplus_pages(struct hvo_machine *m, struct hstate *h,
+			    uint64_t unused)
+{
+	uint64_t nr_pages = unused < h->surplus ? unused : h->surplus, n = 0;
+	struct huge_page **list;
+
+	h->resv -= unused;
+	list = batch_list(m, nr_pages + 1);
+	if (!list)
+		return machine_err(m, -ENOMEM, "out of host memory");
+	while (n < nr_pages) {
+		struct huge_page *hp = remove_pool_hugetlb_folio(h);
+
+		if (!hp)
+			break;
+		hp->freed = true;
+		h->surplus--;
+		list[n++] = hp;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		list[i]->freed = false;
+	for (uint64_t i = 0; i < n / 2; i++) {
+		struct huge_page *t = list[i];
+
+		list[i] = list[n - 1 - i];
+		list[n - 1 - i] = t;
+	}
+	return update_and_free_pages_bulk(m, h, list, n);
+}
+
+int
+hugetlb_acct_memory(struct hvo_machine *m, struct hstate *h, int64_t delta)
+{
+	if (delta > 0)
+		return gather_surplus_pages(m, h, (uint64_t)delta);
+	if (delta < 0) {
+		if ((uint64_t)-delta > h->resv)
+			return machine_err(m, -EINVAL,
+					   "unreserving %" PRIu64 " %s hugepages: only %" PRIu64 " are reserved",
+					   (uint64_t)-delta, h->name, h->resv);
+		return return_unused_surplus_pages(m, h, (uint64_t)-delta);
 	}
 	return 0;
 }
@@ -655,6 +994,7 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 				return rc;
 			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
 		}
+		h->max_huge_pages = h->nr;
 		if (!kernel_get(m, RP_BATCHED)) {
 			for (uint64_t k = 0; k < h->nr; k++)
 				hugetlb_vmemmap_optimize_folio(m, h, &h->pages[k]);
@@ -954,6 +1294,10 @@ hugetlb_check(struct hvo_machine *m)
 		if (free != h->free || opt != h->optimized)
 			return FAIL(m, "hvo: %s pool counts %" PRIu64 " free and %" PRIu64 " optimized, the pages say %" PRIu64 " and %" PRIu64,
 				    h->name, h->free, h->optimized, free, opt);
+		/* The kernel's own invariants of the counts. */
+		if (h->surplus > h->nr || h->resv > h->free)
+			return FAIL(m, "hvo: %s pool counts %" PRIu64 " surplus of %" PRIu64 " and %" PRIu64 " reserved of %" PRIu64 " free",
+				    h->name, h->surplus, h->nr, h->resv, h->free);
 	}
 	return 0;
 }

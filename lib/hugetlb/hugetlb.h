@@ -32,6 +32,8 @@ struct huge_page {
 	 * read TAIL_MAPPING since (restore-tail-mapping, doc/KERNEL-BUGS.md).
 	 */
 	bool cgroup_reset;
+	/* Taken off the pool by a shrink and freed: out at its end. */
+	bool freed;
 };
 
 /*
@@ -52,8 +54,13 @@ struct hstate {
 	unsigned order;
 	uint64_t size;
 	char name[16];                /* "2M", "1G" */
-	uint64_t nr;                  /* in the pool */
-	uint64_t free;
+	uint64_t nr;                  /* nr_huge_pages: in the pool */
+	uint64_t free;                /* free_huge_pages */
+	uint64_t resv;                /* resv_huge_pages */
+	uint64_t surplus;             /* surplus_huge_pages */
+	uint64_t nr_overcommit;       /* nr_overcommit_huge_pages */
+	/* What the sysctl reads: the persistent pages at the last resize. */
+	uint64_t max_huge_pages;
 	uint64_t optimized;           /* with an optimized vmemmap */
 	uint64_t vmemmap_pages;       /* struct page pages per hugepage */
 	bool optimizable;             /* hugetlb_vmemmap_optimizable() */
@@ -160,9 +167,50 @@ stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *flags);
 int
 hugetlb_check(struct hvo_machine *m);
 
+/*
+ * set_max_huge_pages(): resize the persistent pool to @nr. With @partial
+ * (the kernel's own semantics) a grow keeps what it got and pages in use
+ * or reserved beyond @nr become surplus pages; without, a resize the
+ * kernel would do only in part is refused (-ENOMEM, -EBUSY) and nothing
+ * changes.
+ */
 int
 set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 		   bool partial);
+
+/* persistent_huge_pages(): the pages the pool keeps when they are freed. */
+static inline uint64_t
+persistent_huge_pages(const struct hstate *h)
+{
+	return h->nr - h->surplus;
+}
+
+/*
+ * alloc_hugetlb_folio() at a fault: a page of @h for a mapping that
+ * holds a reservation (@reserved) or not; without one, a free page not
+ * reserved by others, else a surplus page up to nr_overcommit_hugepages.
+ * @return 0 and the page in use, or -ENOMEM (the fault's SIGBUS).
+ */
+int
+alloc_hugetlb_folio(struct hvo_machine *m, struct hstate *h, bool reserved,
+		    struct huge_page **out);
+
+/*
+ * free_huge_folio(): the last reference to a page in use is gone. A
+ * surplus page goes back to the page allocator; the rest to the pool.
+ */
+int
+free_huge_folio(struct hvo_machine *m, struct hstate *h, struct huge_page *hp);
+
+/*
+ * hugetlb_acct_memory(): reserve @delta more pages (gather_surplus_pages()
+ * allocates surplus ones when the free pages do not cover them; -ENOMEM
+ * and nothing changes when that fails), or, with @delta negative, give
+ * reservations back and free surplus pages nobody needs
+ * (return_unused_surplus_pages()).
+ */
+int
+hugetlb_acct_memory(struct hvo_machine *m, struct hstate *h, int64_t delta);
 
 /* HPG_vmemmap_optimized in the head's private. */
 void
