@@ -46,9 +46,8 @@ meminfo_kb(FILE *f, const char *label, uint64_t pages, unsigned page_shift)
 
 /*
  * meminfo_proc_show() in fs/proc/meminfo.c, the fields the simulated
- * machine has, in the kernel's order and format. The machine has no swap,
- * no user page tables and no reserved or surplus hugepages, so those are
- * honestly 0. MemAvailable is MemFree: the kernel's estimate also
+ * machine has, in the kernel's order and format. The machine has no swap
+ * and no user page tables, so those are honestly 0. MemAvailable is MemFree: the kernel's estimate also
  * subtracts watermarks and adds reclaimable caches, neither of which the
  * machine models.
  */
@@ -84,10 +83,10 @@ procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
 	if (hvo_machine_hstate_by_size(m, default_size, &dh) == 0)
 		fprintf(f, "HugePages_Total:   %5" PRIu64 "\n"
 			"HugePages_Free:    %5" PRIu64 "\n"
-			"HugePages_Rsvd:    %5u\n"
-			"HugePages_Surp:    %5u\n"
+			"HugePages_Rsvd:    %5" PRIu64 "\n"
+			"HugePages_Surp:    %5" PRIu64 "\n"
 			"Hugepagesize:   %8" PRIu64 " kB\n",
-			dh.nr, dh.free, 0u, 0u, dh.size >> 10);
+			dh.nr, dh.free, dh.resv, dh.surplus, dh.size >> 10);
 	fprintf(f, "Hugetlb:        %8" PRIu64 " kB\n", huge_kb);
 }
 

@@ -62,6 +62,16 @@ struct scenario {
 	char cmdline[HVO_CMDLINE_LEN];
 
 	uint64_t default_size;     /* HPAGE_SIZE, or default_hugepagesz= */
+
+	/* The hugepages mmap_hugetlb mapped, oldest first. */
+	struct mapped_hugepage *mapped;
+	size_t nr_mapped, mapped_cap;
+};
+
+/* One hugepage a mmap_hugetlb line mapped and touched. */
+struct mapped_hugepage {
+	uint64_t pfn;
+	uint64_t size;
 };
 
 static void
@@ -96,12 +106,24 @@ usage(FILE *f)
 		"  kpageflags PFN [COUNT]\n"
 		"                        /proc/kpageflags of COUNT pfns (default 1):\n"
 		"                        pfn and flags in hex, flag names\n"
+		"  mmap_hugetlb N [SIZE] a test program maps N hugepages of SIZE\n"
+		"                        (default: the default hugepage size) and\n"
+		"                        touches each, as the kernel selftest\n"
+		"                        hugepage-mmap does: the mmap reserves them\n"
+		"                        (ENOMEM if the pool and the overcommit\n"
+		"                        cannot), each fault takes one\n"
+		"  munmap_hugetlb N [SIZE]\n"
+		"                        it unmaps the newest N of them\n"
+		"                        mmap_hugetlb and munmap_hugetlb are the two\n"
+		"                        lines besides machine and kpageflags that\n"
+		"                        are not kernel syntax\n"
 		"\n"
 		"Files:\n"
-		"  /proc/sys/vm/nr_hugepages\n"
+		"  /proc/sys/vm/nr_hugepages, /proc/sys/vm/nr_overcommit_hugepages\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
-		"      free_hugepages, resv_hugepages, surplus_hugepages\n"
+		"      nr_overcommit_hugepages, free_hugepages, resv_hugepages,\n"
+		"      surplus_hugepages\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
 		"  /proc/zoneinfo (the fields the machine has)\n"
 		"\n"
@@ -397,6 +419,8 @@ enum file_kind {
 	F_DIR,
 	F_SYSCTL_NR,        /* /proc/sys/vm/nr_hugepages */
 	F_SYSCTL_OPTIMIZE,  /* /proc/sys/vm/hugetlb_optimize_vmemmap */
+	F_SYSCTL_OVERCOMMIT, /* /proc/sys/vm/nr_overcommit_hugepages */
+	F_HP_OVERCOMMIT,
 	F_HP_NR,
 	F_HP_FREE,
 	F_HP_RESV,
@@ -417,6 +441,7 @@ static const struct {
 } files[] = {
 	{ "/proc/sys/vm/nr_hugepages", F_SYSCTL_NR },
 	{ "/proc/sys/vm/hugetlb_optimize_vmemmap", F_SYSCTL_OPTIMIZE },
+	{ "/proc/sys/vm/nr_overcommit_hugepages", F_SYSCTL_OVERCOMMIT },
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
@@ -427,6 +452,7 @@ static const struct {
 	enum file_kind kind;
 } hp_files[] = {
 	{ "nr_hugepages", F_HP_NR },
+	{ "nr_overcommit_hugepages", F_HP_OVERCOMMIT },
 	{ "free_hugepages", F_HP_FREE },
 	{ "resv_hugepages", F_HP_RESV },
 	{ "surplus_hugepages", F_HP_SURPLUS },
@@ -514,20 +540,36 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 
 	switch (kind) {
 	case F_SYSCTL_NR:
-		size = s->default_size;
-		/* fall through */
+		/* hugetlb_sysctl_handler_common() reads max_huge_pages. */
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, s->default_size, &h) ?
+			0 : h.max_huge_pages);
+		break;
 	case F_HP_NR:
+		/* nr_hugepages_show() reads nr_huge_pages. */
 		fprintf(f, "%" PRIu64 "\n",
 			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.nr);
+		break;
+	case F_SYSCTL_OVERCOMMIT:
+		size = s->default_size;
+		/* fall through */
+	case F_HP_OVERCOMMIT:
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 :
+			h.nr_overcommit);
 		break;
 	case F_HP_FREE:
 		fprintf(f, "%" PRIu64 "\n",
 			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.free);
 		break;
 	case F_HP_RESV:
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 : h.resv);
+		break;
 	case F_HP_SURPLUS:
-		/* libhvo has no reservations and no surplus pages. */
-		fprintf(f, "0\n");
+		fprintf(f, "%" PRIu64 "\n",
+			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 :
+			h.surplus);
 		break;
 	case F_SYSCTL_OPTIMIZE:
 		hvo_machine_hvo(s->m, &v, &enabled, &reason);
@@ -570,12 +612,24 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 	case F_SYSCTL_NR:
 		if (sysctl_number(value, &n, &neg) || neg)
 			return -EINVAL;
-		return hvo_write_nr_hugepages(s->m, s->default_size, n);
+		return hvo_set_max_huge_pages(s->m, s->default_size, n);
 	case F_HP_NR:
 		rc = kstrtoul10(value, &n);
 		if (rc)
 			return rc;
-		return hvo_write_nr_hugepages(s->m, size, n);
+		return hvo_set_max_huge_pages(s->m, size, n);
+	case F_SYSCTL_OVERCOMMIT:
+		/* hugetlb_overcommit_handler(): proc_doulongvec_minmax. */
+		if (sysctl_number(value, &n, &neg) || neg)
+			return -EINVAL;
+		return hvo_set_nr_overcommit_hugepages(s->m, s->default_size, n) ?
+		       -EINVAL : 0;
+	case F_HP_OVERCOMMIT:
+		rc = kstrtoul10(value, &n);
+		if (rc)
+			return rc;
+		return hvo_set_nr_overcommit_hugepages(s->m, size, n) ?
+		       -EINVAL : 0;
 	case F_SYSCTL_OPTIMIZE:
 		/* proc_dobool: an int, any non-zero value is true. */
 		if (sysctl_number(value, &n, &neg) || n > INT32_MAX)
@@ -856,6 +910,98 @@ unquote(char *word)
 	return word;
 }
 
+/* The hugepage size of an optional SIZE word, or the default one. */
+static bool
+mapping_size(struct scenario *s, const char *stmt, char **w, int n,
+	     uint64_t *nr, uint64_t *size)
+{
+	if (n < 2 || n > 3 || kstrtoul10(w[1], nr)) {
+		report(s, true, "%s: expected N [SIZE]", stmt);
+		return false;
+	}
+	if (!machine(s))
+		return false;
+	*size = s->default_size;
+	if (n == 3 && (hvo_parse_size(w[2], size) || !have_hstate(s->m, *size))) {
+		report(s, true, "%s: %s: no hugepages of that size", stmt, w[2]);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * mmap_hugetlb N [SIZE]: mmap(MAP_HUGETLB) reserves N hugepages
+ * (hugetlb_reserve_pages()), then one write per hugepage faults each in,
+ * consuming a reservation (alloc_hugetlb_folio()).
+ */
+static void
+do_mmap_hugetlb(struct scenario *s, char **w, int n)
+{
+	uint64_t nr, size;
+	int rc;
+
+	if (!mapping_size(s, "mmap_hugetlb", w, n, &nr, &size))
+		return;
+	if (s->nr_mapped + nr > s->mapped_cap) {
+		size_t cap = s->nr_mapped + nr;
+		struct mapped_hugepage *p;
+
+		if (nr > SIZE_MAX / 2 / sizeof(*p) ||
+		    !(p = realloc(s->mapped, cap * sizeof(*p)))) {
+			report(s, true, "mmap_hugetlb: mmap: %s", errno_text(-ENOMEM));
+			return;
+		}
+		s->mapped = p;
+		s->mapped_cap = cap;
+	}
+	rc = hvo_hugetlb_reserve_pages(s->m, size, nr);
+	if (rc) {
+		report(s, true, "mmap_hugetlb: mmap: %s", errno_text(rc));
+		return;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t pfn;
+
+		rc = hvo_alloc_hugetlb_folio(s->m, size, true, &pfn);
+		if (rc) {
+			report(s, true, "mmap_hugetlb: Bus error (%s)",
+			       hvo_machine_error(s->m));
+			/* The process dies: its reservations go with it. */
+			hvo_hugetlb_unreserve_pages(s->m, size, nr - i);
+			return;
+		}
+		s->mapped[s->nr_mapped++] = (struct mapped_hugepage){ pfn, size };
+	}
+}
+
+/* munmap_hugetlb N [SIZE]: the newest N mapped hugepages of SIZE go. */
+static void
+do_munmap_hugetlb(struct scenario *s, char **w, int n)
+{
+	uint64_t nr, size, have = 0;
+
+	if (!mapping_size(s, "munmap_hugetlb", w, n, &nr, &size))
+		return;
+	for (size_t i = 0; i < s->nr_mapped; i++)
+		have += s->mapped[i].size == size;
+	if (nr > have) {
+		report(s, true, "munmap_hugetlb: %" PRIu64 " hugepages of %" PRIu64 " kB are mapped, not %" PRIu64,
+		       have, size >> 10, nr);
+		return;
+	}
+	for (size_t i = s->nr_mapped; i-- > 0 && nr;) {
+		if (s->mapped[i].size != size)
+			continue;
+		if (hvo_free_huge_folio(s->m, s->mapped[i].pfn))
+			report(s, true, "munmap_hugetlb: %s",
+			       hvo_machine_error(s->m));
+		memmove(&s->mapped[i], &s->mapped[i + 1],
+			(s->nr_mapped - i - 1) * sizeof(*s->mapped));
+		s->nr_mapped--;
+		nr--;
+	}
+}
+
 static void
 run_line(struct scenario *s, char *line)
 {
@@ -895,8 +1041,12 @@ run_line(struct scenario *s, char *line)
 		do_dmesg(s, w, n);
 	else if (!strcmp(w[0], "kpageflags"))
 		do_kpageflags(s, w, n);
+	else if (!strcmp(w[0], "mmap_hugetlb"))
+		do_mmap_hugetlb(s, w, n);
+	else if (!strcmp(w[0], "munmap_hugetlb"))
+		do_munmap_hugetlb(s, w, n);
 	else
-		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat, dmesg or kpageflags)",
+		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat, dmesg, kpageflags, mmap_hugetlb or munmap_hugetlb)",
 		       w[0]);
 	fflush(s->opts->out);
 }
@@ -919,6 +1069,7 @@ scenario_run(FILE *in, const char *name, const struct scenario_opts *opts)
 		s.failed = true;
 	}
 	free(line);
+	free(s.mapped);
 	hvo_machine_free(s.m);
 	if (fflush(opts->out) || ferror(opts->out))
 		s.failed = true;

@@ -841,14 +841,14 @@ free_huge_folio(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 
 /*
  * gather_surplus_pages(): the free pages not yet reserved cover what
- * they can; surplus pages the rest. libhvo checks first that the surplus
- * pages fit under nr_overcommit_hugepages, so a reservation that cannot
- * be met changes nothing (the kernel allocates and frees them again).
+ * they can; surplus pages the rest. When they cannot all be allocated
+ * (nr_overcommit_hugepages, memory), those allocated are freed again,
+ * newest first, and nothing is reserved: the mmap fails with -ENOMEM.
  */
 static int
 gather_surplus_pages(struct hvo_machine *m, struct hstate *h, uint64_t delta)
 {
-	uint64_t needed, first = h->nr, room = 0;
+	uint64_t needed, first = h->nr, room = 0, i;
 	int rc = 0;
 
 	if (h->resv + delta <= h->free) {
@@ -859,33 +859,30 @@ gather_surplus_pages(struct hvo_machine *m, struct hstate *h, uint64_t delta)
 	/* alloc_surplus_hugetlb_folio() never makes a gigantic page. */
 	if (h->order <= m->arch.max_page_order && h->nr_overcommit > h->surplus)
 		room = h->nr_overcommit - h->surplus;
-	if (needed > room)
-		return machine_err(m, -ENOMEM,
-				   "reserving %" PRIu64 " %s hugepages: %" PRIu64 " free, %" PRIu64 " reserved; %" PRIu64 " surplus pages needed, %" PRIu64 " allowed (nr_overcommit_hugepages %" PRIu64 ", %" PRIu64 " surplus%s)",
-				   delta, h->name, h->free, h->resv, needed,
-				   room, h->nr_overcommit, h->surplus,
-				   h->order > m->arch.max_page_order ?
-				   "; gigantic pages are never surplus" : "");
-	for (uint64_t i = 0; i < needed && !rc; i++) {
+	for (i = 0; i < needed && !rc; i++) {
 		struct huge_page *hp;
 
 		rc = alloc_surplus_hugetlb_folio(m, h, &hp);
 	}
-	if (rc) {
-		/* free_huge_folio() of each: they are surplus pages. */
-		machine_err_hold(m);
-		for (uint64_t k = h->nr; k-- > first;) {
-			h->surplus--;
-			free_pool_folio(m, h, &h->pages[k]);
-		}
-		pool_compact(m, h);
-		machine_err_release(m);
-		return machine_err(m, -ENOMEM,
-				   "reserving %" PRIu64 " %s hugepages: no memory for %" PRIu64 " surplus pages",
-				   delta, h->name, needed);
+	if (!rc) {
+		h->resv += delta;
+		return 0;
 	}
-	h->resv += delta;
-	return 0;
+	/* free_huge_folio() of each: they are surplus pages. */
+	machine_err_hold(m);
+	for (uint64_t k = h->nr; k-- > first;) {
+		h->surplus--;
+		free_pool_folio(m, h, &h->pages[k]);
+	}
+	pool_compact(m, h);
+	machine_err_release(m);
+	return machine_err(m, -ENOMEM,
+			   "reserving %" PRIu64 " %s hugepages: %" PRIu64 " free, %" PRIu64 " reserved; %" PRIu64 " surplus pages needed, %" PRIu64 " allowed (nr_overcommit_hugepages %" PRIu64 ", %" PRIu64 " surplus%s)",
+			   delta, h->name, h->free, h->resv, needed, room,
+			   h->nr_overcommit, h->surplus,
+			   h->order > m->arch.max_page_order ?
+			   "; gigantic pages are never surplus" :
+			   needed > room ? "" : "; out of memory");
 }
 
 /*
