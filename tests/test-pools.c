@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HugeTLB pools as Linux 6.12 runs them (mm/hugetlb.c): pages in use,
+ * surplus pages and nr_overcommit_hugepages, reservations, and what a
+ * shrink does when a vmemmap restore fails, in the bulk path (6.7 on) and
+ * in the single-folio path before it. Each test names the kernel function
+ * whose result it pins.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define SZ (2 * MIB)
+
+static struct hvo_hstate_info
+pool(const struct hvo_machine *m)
+{
+	struct hvo_hstate_info h;
+
+	assert_int_equal(hvo_machine_hstate_by_size(m, SZ, &h), 0);
+	return h;
+}
+
+/* nr_huge_pages, free, resv, surplus and max_huge_pages, in one go. */
+#define assert_pool(m, nr_, free_, resv_, surplus_, max_)		\
+	do {								\
+		struct hvo_hstate_info h_ = pool(m);			\
+		assert_int_equal(h_.nr, (nr_));				\
+		assert_int_equal(h_.free, (free_));			\
+		assert_int_equal(h_.resv, (resv_));			\
+		assert_int_equal(h_.surplus, (surplus_));		\
+		assert_int_equal(h_.max_huge_pages, (max_));		\
+	} while (0)
+
+static void
+fail_alloc(struct hvo_machine *m, uint64_t nth, bool persistent)
+{
+	assert_int_equal(hvo_fail_page_alloc(m, nth, persistent), 0);
+}
+
+/*
+ * Issue 12: 4 hugepages, 3 in use, nr_hugepages set to 1. 6.12's
+ * set_max_huge_pages() frees the free one and adjust_pool_surplus(1)
+ * counts 2 of those in use as surplus: the sysctl reads 1
+ * (max_huge_pages), sysfs 3 (nr_huge_pages), HugePages_Surp 2. Each put
+ * back is freed while surplus pages remain (free_huge_folio()); the pool
+ * ends with 1 page.
+ */
+static void
+test_shrink_below_in_use(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t pfn[3], free0;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 4), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hvo_hugepage_get(m, SZ, &pfn[i]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 1), 0);
+	assert_pool(m, 3, 0, 0, 2, 1);
+	assert_int_equal(pool(m).optimized, 3);
+	tu_assert_check(m);
+
+	free0 = tu_pages(m, HVO_PAGES_FREE);
+	assert_int_equal(hvo_free_huge_folio(m, pfn[0]), 0);
+	assert_pool(m, 2, 0, 0, 1, 1);
+	/* Its 512 frames are back, less the 7 vmemmap pages its restore took. */
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), free0 + 512 - 7);
+	assert_int_equal(hvo_hugepage_put(m, pfn[1]), 0);
+	assert_pool(m, 1, 0, 0, 0, 1);
+	/* No surplus left: the last goes back to the free list. */
+	assert_int_equal(hvo_free_huge_folio(m, pfn[2]), 0);
+	assert_pool(m, 1, 1, 0, 0, 1);
+	/* Putting a page not in use: -EINVAL, nothing changes. */
+	assert_int_equal(hvo_free_huge_folio(m, pfn[2]), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "not in use"));
+	assert_pool(m, 1, 1, 0, 0, 1);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The strict setter never makes surplus pages: it frees what is free and
+ * says -EBUSY, as libhvo always did.
+ */
+static void
+test_strict_setter_keeps_in_use(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t pfn;
+
+	(void)state;
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ, 4), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &pfn), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ, 0), -EBUSY);
+	assert_pool(m, 1, 0, 0, 0, 1);
+	assert_int_equal(hvo_hugepage_put(m, pfn), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ, 0), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * kernel-hvo.md Part 8 item 5, measured on 6.12: a pool of 4 with
+ * nr_overcommit_hugepages 8. A mapping of 13 fails at mmap with ENOMEM
+ * and changes nothing (gather_surplus_pages()); one of 10 gets 6 surplus
+ * pages, optimized like the others (alloc_surplus_hugetlb_folio());
+ * nr_hugepages 2, then 0, turns in-use pages into surplus; unmapping
+ * frees them all (free_huge_folio()).
+ */
+static void
+test_overcommit_mmap(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t pfn[10], free0, start = tu_pages(m, HVO_PAGES_FREE);
+	uint64_t pt = tu_pages(m, HVO_PAGES_PAGETABLE);
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 4), 0);
+	assert_int_equal(hvo_set_nr_overcommit_hugepages(m, SZ, 8), 0);
+	assert_int_equal(pool(m).nr_overcommit, 8);
+	free0 = tu_pages(m, HVO_PAGES_FREE);
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 13), -ENOMEM);
+	assert_non_null(strstr(hvo_machine_error(m), "nr_overcommit_hugepages 8"));
+	assert_pool(m, 4, 4, 0, 0, 4);
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE), free0);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 10), 0);
+	assert_pool(m, 10, 10, 10, 6, 4);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &pfn[i]), 0);
+	assert_pool(m, 10, 0, 0, 6, 4);
+	assert_int_equal(pool(m).optimized, 10);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_pool(m, 10, 0, 0, 8, 2);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	assert_pool(m, 10, 0, 0, 10, 0);
+	for (int i = 9; i >= 0; i--)
+		assert_int_equal(hvo_free_huge_folio(m, pfn[i]), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	assert_int_equal(tu_pages(m, HVO_PAGES_HUGETLB), 0);
+	/* Everything back but the page tables of the vmemmap PMD splits. */
+	assert_int_equal(tu_pages(m, HVO_PAGES_FREE) +
+			 tu_pages(m, HVO_PAGES_PAGETABLE) - pt, start);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * hugetlb_acct_memory(): a reservation takes free pages first and
+ * surplus pages for the rest; a fault without a reservation takes a free
+ * page nobody reserved, else a surplus page (alloc_hugetlb_folio());
+ * giving the reservations back frees as many free surplus pages
+ * (return_unused_surplus_pages()).
+ */
+static void
+test_reserve_unreserve(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t pfn, other;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_int_equal(hvo_set_nr_overcommit_hugepages(m, SZ, 3), 0);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &pfn), -EINVAL);
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 4), 0);
+	assert_pool(m, 4, 4, 4, 2, 2);
+	/* All 4 free pages are promised: a fault without one gets a surplus. */
+	assert_int_equal(hvo_hugepage_get(m, SZ, &pfn), 0);
+	assert_pool(m, 5, 4, 4, 3, 2);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &other), -ENOMEM);
+	assert_non_null(strstr(hvo_machine_error(m), "SIGBUS"));
+	assert_pool(m, 5, 4, 4, 3, 2);
+	/* More than reserved: -EINVAL, nothing changes. */
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 5), -EINVAL);
+	assert_pool(m, 5, 4, 4, 3, 2);
+	tu_assert_check(m);
+	/* min(4, 3 surplus) free pages leave the pool. */
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 4), 0);
+	assert_pool(m, 2, 1, 0, 0, 2);
+	/* No surplus left: the page in use goes back to the free list. */
+	assert_int_equal(hvo_free_huge_folio(m, pfn), 0);
+	assert_pool(m, 2, 2, 0, 0, 2);
+	/* A resize keeps what is reserved (min_count counts resv_huge_pages). */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 1), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	assert_pool(m, 1, 1, 1, 1, 0);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 1), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Issue 12: a shrink of 8 to 0 whose 3rd page allocation fails. 6.12's
+ * update_and_free_pages_bulk() frees the folios restored before the
+ * failure and retries the rest (bulk_vmemmap_restore_error()): the pool
+ * ends empty and the sysctl write succeeds.
+ */
+static void
+test_restore_transient_failure_bulk(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 8), 0);
+	assert_int_equal(pool(m).optimized, 8);
+	fail_alloc(m, 3, false);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	fail_alloc(m, 0, false);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Every allocation from the 9th fails: the first hugepage's restore (7
+ * pages) and free work; the rest cannot be restored one by one either, and
+ * bulk_vmemmap_restore_error() makes each a surplus page. The sysctl
+ * reads 0, sysfs 7; once memory is back, nr_hugepages 7 turns them
+ * persistent (adjust_pool_surplus(-1)) without allocating, and 0 frees
+ * them.
+ */
+static void
+test_restore_failure_makes_surplus_bulk(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t hugetlb;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 8), 0);
+	fail_alloc(m, 9, true);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	fail_alloc(m, 0, false);
+	assert_pool(m, 7, 7, 0, 7, 0);
+	assert_int_equal(pool(m).optimized, 7);
+	tu_assert_check(m);
+
+	hugetlb = tu_pages(m, HVO_PAGES_HUGETLB);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 7), 0);
+	assert_pool(m, 7, 7, 0, 0, 7);
+	assert_int_equal(tu_pages(m, HVO_PAGES_HUGETLB), hugetlb);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Before 6.7 each page is restored as it is freed; one that cannot be
+ * (__update_and_free_page() of 6.1) goes back to the pool as a surplus
+ * page, and the write still succeeds.
+ */
+static void
+test_restore_failure_makes_surplus_single(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.1");
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 8), 0);
+	assert_int_equal(pool(m).optimized, 8);
+	fail_alloc(m, 1, true);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	fail_alloc(m, 0, false);
+	assert_pool(m, 8, 8, 0, 6, 2);
+	tu_assert_check(m);
+	/* The strict setter says so. */
+	fail_alloc(m, 1, true);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ, 0), -ENOMEM);
+	fail_alloc(m, 0, false);
+	assert_pool(m, 8, 8, 0, 8, 0);
+	assert_non_null(strstr(hvo_machine_error(m), "surplus"));
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ, 0), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * free_huge_folio() of a surplus page whose restore fails: 6.12's
+ * __update_and_free_hugetlb_folio() puts it back on the free list as a
+ * surplus page (add_hugetlb_folio(h, folio, true)).
+ */
+static void
+test_put_surplus_restore_fails(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t pfn;
+
+	(void)state;
+	assert_int_equal(hvo_set_nr_overcommit_hugepages(m, SZ, 1), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &pfn), 0);
+	assert_pool(m, 1, 0, 0, 1, 0);
+	assert_int_equal(pool(m).optimized, 1);
+	fail_alloc(m, 1, true);
+	assert_int_equal(hvo_free_huge_folio(m, pfn), 0);
+	fail_alloc(m, 0, false);
+	assert_pool(m, 1, 1, 0, 1, 0);
+	tu_assert_check(m);
+	/* A reservation's unused surplus page then leaves the pool. */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 1), 0);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 1), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shrink_below_in_use),
+		cmocka_unit_test(test_strict_setter_keeps_in_use),
+		cmocka_unit_test(test_overcommit_mmap),
+		cmocka_unit_test(test_reserve_unreserve),
+		cmocka_unit_test(test_restore_transient_failure_bulk),
+		cmocka_unit_test(test_restore_failure_makes_surplus_bulk),
+		cmocka_unit_test(test_restore_failure_makes_surplus_single),
+		cmocka_unit_test(test_put_surplus_restore_fails),
+	};
+
+	return tu_run("pools", tests, sizeof(tests) / sizeof(tests[0]));
+}
