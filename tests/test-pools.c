@@ -314,6 +314,82 @@ test_put_surplus_restore_fails(void **state)
 	hvo_machine_free(m);
 }
 
+/* Is @pfn in the pool of SZ? */
+static bool
+in_pool(struct hvo_machine *m, uint64_t pfn)
+{
+	uint64_t p[16];
+	size_t n = tu_pool_pfns(m, SZ, p, 16);
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == pfn)
+			return true;
+	return false;
+}
+
+/*
+ * The free list is LIFO: enqueue_hugetlb_folio() list_move()s a page to
+ * its head, dequeue_hugetlb_folio_node_exact() and
+ * remove_pool_hugetlb_folio() take the head. 6.12's grow list_add()s each
+ * new page, so prep_and_add_allocated_folios() optimizes and enqueues the
+ * newest first and the oldest ends at the head: a fault takes the oldest,
+ * and a shrink frees the oldest.
+ */
+static void
+test_freelist_order_batched(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t p[4], a, b;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 4), 0);
+	assert_int_equal(tu_pool_pfns(m, SZ, p, 4), 4);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &a), 0);
+	assert_int_equal(a, p[0]);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &b), 0);
+	assert_int_equal(b, p[1]);
+	/* Put back a, then b: b is at the head. */
+	assert_int_equal(hvo_hugepage_put(m, a), 0);
+	assert_int_equal(hvo_hugepage_put(m, b), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &a), 0);
+	assert_int_equal(a, p[1]);
+	assert_int_equal(hvo_hugepage_put(m, a), 0);
+	/* The shrink takes p[1], then p[0] (enqueued last by the grow). */
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_false(in_pool(m, p[0]));
+	assert_false(in_pool(m, p[1]));
+	assert_true(in_pool(m, p[2]));
+	assert_true(in_pool(m, p[3]));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * Before 6.7 each new page is enqueued as it is allocated
+ * (alloc_pool_huge_page() puts it, free_huge_page() enqueues it): the
+ * newest is at the head, the one a fault takes and a shrink frees first.
+ */
+static void
+test_freelist_order_single(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.1");
+	uint64_t p[4], a;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 4), 0);
+	assert_int_equal(tu_pool_pfns(m, SZ, p, 4), 4);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &a), 0);
+	assert_int_equal(a, p[3]);
+	assert_int_equal(hvo_hugepage_put(m, a), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_true(in_pool(m, p[0]));
+	assert_true(in_pool(m, p[1]));
+	assert_false(in_pool(m, p[2]));
+	assert_false(in_pool(m, p[3]));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -326,6 +402,8 @@ main(void)
 		cmocka_unit_test(test_restore_failure_makes_surplus_bulk),
 		cmocka_unit_test(test_restore_failure_makes_surplus_single),
 		cmocka_unit_test(test_put_surplus_restore_fails),
+		cmocka_unit_test(test_freelist_order_batched),
+		cmocka_unit_test(test_freelist_order_single),
 	};
 
 	return tu_run("pools", tests, sizeof(tests) / sizeof(tests[0]));

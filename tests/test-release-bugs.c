@@ -205,9 +205,14 @@ test_debian_6_12_restore(void **state)
 
 	/*
 	 * The log: the command line, the HVO line of each size, then the
-	 * first report. The shrink frees from the top of the pool, so the
-	 * first hugepage freed is the last one, and its first bad struct
-	 * page is the copy of the head at head+64.
+	 * first report. The shrink takes the head of the LIFO free list
+	 * first (remove_pool_hugetlb_folio()), which the grow's batch left
+	 * at the oldest hugepage (prep_and_add_allocated_folios() enqueues
+	 * newest first), and update_and_free_pages_bulk() frees in the
+	 * order remove_pool_hugetlb_folio() took them (list_add(), then
+	 * list_move() to non_hvo_folios): the first hugepage freed is the
+	 * first one allocated, and its first bad struct page is the copy
+	 * of the head at head+64.
 	 */
 	log = dmesg(m);
 	line_of(log, 0, line, sizeof(line));
@@ -218,7 +223,7 @@ test_debian_6_12_restore(void **state)
 	assert_string_equal(line, "HugeTLB: 16380 KiB vmemmap can be freed for a 1.00 GiB page");
 	line_of(log, 3, line, sizeof(line));
 	snprintf(want, sizeof(want), "BUG: Bad page state in process hvo  pfn:%05" PRIx64,
-		 c.pfn[NR - 1] + per_vm);
+		 c.pfn[0] + per_vm);
 	assert_string_equal(line, want);
 	/* dump_page(): two rows of raw words for a 64-byte struct page. */
 	line_of(log, 4, line, sizeof(line));

@@ -346,6 +346,17 @@ find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs)
 	return &h->pages[(*sl & HP_INDEX_K_MASK) - 1];
 }
 
+/*
+ * enqueue_hugetlb_folio(): list_move() to the head of the free list, so
+ * the list is LIFO: the page enqueued last is dequeued first.
+ */
+static void
+enqueue_hugetlb_folio(struct hstate *h, struct huge_page *hp)
+{
+	hp->lru = ++h->lru_seq;
+}
+
+/* A new page joins the pool free, at the head of the free list. */
 static int
 pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 {
@@ -364,6 +375,7 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 		.variant = HVO_VARIANT_OFF,
 		.bootmem = bootmem,
 	};
+	enqueue_hugetlb_folio(h, &h->pages[h->nr - 1]);
 	h->free++;
 	return 0;
 }
@@ -519,13 +531,20 @@ alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
 	}
 	if (!batched)
 		return rc && got == 0 ? rc : 0;
-	/* prep_and_add_allocated_folios(): one HVO batch. */
+	/*
+	 * prep_and_add_allocated_folios(): one HVO batch. set_max_huge_pages()
+	 * list_add()s each page it allocates, so the batch runs newest
+	 * first, and enqueues in that order: the oldest ends at the head of
+	 * the free list.
+	 */
 	list = batch_list(m, h->nr - first + 1);
 	if (!list)
 		return machine_err(m, -ENOMEM, "out of host memory");
 	for (uint64_t k = first; k < h->nr; k++)
-		list[k - first] = &h->pages[k];
+		list[h->nr - 1 - k] = &h->pages[k];
 	hugetlb_vmemmap_optimize_folios(m, h, list, h->nr - first);
+	for (uint64_t i = 0; i < h->nr - first; i++)
+		enqueue_hugetlb_folio(h, list[i]);
 	return rc && got == 0 ? rc : 0;
 }
 
@@ -539,6 +558,7 @@ add_hugetlb_folio_surplus(struct hstate *h, struct huge_page *hp)
 {
 	hp->freed = false;
 	h->surplus++;
+	enqueue_hugetlb_folio(h, hp);
 }
 
 /*
@@ -643,14 +663,29 @@ out:
 	return rc;
 }
 
-/* remove_pool_hugetlb_folio(): the free page a shrink takes next. */
+/*
+ * The head of the free list: the free page enqueued last. A scan, where
+ * the kernel reads one pointer; the pools are arrays here.
+ */
+static struct huge_page *
+freelist_head(struct hstate *h)
+{
+	struct huge_page *best = NULL;
+
+	for (uint64_t k = 0; k < h->nr; k++) {
+		struct huge_page *hp = &h->pages[k];
+
+		if (!hp->in_use && !hp->freed && (!best || hp->lru > best->lru))
+			best = hp;
+	}
+	return best;
+}
+
+/* remove_pool_hugetlb_folio(): the head of the free list. */
 static struct huge_page *
 remove_pool_hugetlb_folio(struct hstate *h)
 {
-	for (uint64_t k = h->nr; k-- > 0;)
-		if (!h->pages[k].in_use && !h->pages[k].freed)
-			return &h->pages[k];
-	return NULL;
+	return freelist_head(h);
 }
 
 /*
@@ -783,14 +818,11 @@ alloc_surplus_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 	return machine_oops_rc(m, 0);
 }
 
-/* dequeue_hugetlb_folio_node_exact(): the free page a fault takes next. */
+/* dequeue_hugetlb_folio_node_exact(): the head of the free list. */
 static struct huge_page *
 dequeue_hugetlb_folio(struct hstate *h)
 {
-	for (uint64_t k = 0; k < h->nr; k++)
-		if (!h->pages[k].in_use)
-			return &h->pages[k];
-	return NULL;
+	return freelist_head(h);
 }
 
 int
@@ -830,8 +862,10 @@ free_huge_folio(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 
 	hp->in_use = false;
 	h->free++;
-	if (!h->surplus)
-		return 0; /* enqueue_hugetlb_folio() */
+	if (!h->surplus) {
+		enqueue_hugetlb_folio(h, hp);
+		return 0;
+	}
 	/* remove_hugetlb_folio(h, folio, true), then the page allocator. */
 	h->surplus--;
 	rc = free_pool_folio(m, h, hp);
@@ -865,6 +899,12 @@ gather_surplus_pages(struct hvo_machine *m, struct hstate *h, uint64_t delta)
 		rc = alloc_surplus_hugetlb_folio(m, h, &hp);
 	}
 	if (!rc) {
+		/*
+		 * surplus_list is built with list_add() and enqueued from
+		 * its head: the newest first, the oldest ends at the head.
+		 */
+		for (uint64_t k = h->nr; k-- > first;)
+			enqueue_hugetlb_folio(h, &h->pages[k]);
 		h->resv += delta;
 		return 0;
 	}

@@ -34,6 +34,12 @@ struct huge_page {
 	bool cgroup_reset;
 	/* Taken off the pool by a shrink and freed: out at its end. */
 	bool freed;
+	/*
+	 * When it was last put on the free list (enqueue_hugetlb_folio()):
+	 * the free page with the highest is at the head of the kernel's
+	 * hugepage_freelists, the one a fault or a shrink takes next.
+	 */
+	uint64_t lru;
 };
 
 /*
@@ -61,6 +67,7 @@ struct hstate {
 	uint64_t nr_overcommit;       /* nr_overcommit_huge_pages */
 	/* What the sysctl reads: the persistent pages at the last resize. */
 	uint64_t max_huge_pages;
+	uint64_t lru_seq;             /* the last huge_page.lru given */
 	uint64_t optimized;           /* with an optimized vmemmap */
 	uint64_t vmemmap_pages;       /* struct page pages per hugepage */
 	bool optimizable;             /* hugetlb_vmemmap_optimizable() */
