@@ -390,6 +390,92 @@ test_freelist_order_single(void **state)
 	hvo_machine_free(m);
 }
 
+/* The frame behind vmemmap page @i of the hugepage at @pfn. */
+static uint64_t
+vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	struct hvo_walk w;
+	uint64_t va;
+
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	assert_int_equal(hvo_walk(m, va + i * 4096, &w), 0);
+	assert_true(w.mapped);
+	return w.pa >> 12;
+}
+
+/* Order-0 pages allocated and freed, in the order it happened. */
+struct page_events {
+	uint64_t alloc[64], free[64];
+	unsigned nr_alloc, nr_free;
+};
+
+static void
+record(void *ctx, const struct hvo_event *ev)
+{
+	struct page_events *e = ctx;
+
+	if (ev->order)
+		return;
+	if (ev->kind == HVO_EVENT_PAGE_ALLOC && e->nr_alloc < 64)
+		e->alloc[e->nr_alloc++] = ev->pfn;
+	else if (ev->kind == HVO_EVENT_PAGE_FREE && e->nr_free < 64)
+		e->free[e->nr_free++] = ev->pfn;
+}
+
+/*
+ * The vmemmap lists as the kernel's: vmemmap_remap_pte() list_add()s each
+ * old page and free_vmemmap_page_list() walks from the head, so a 2M
+ * hugepage's vm[7] is freed first and vm[1] last; alloc_vmemmap_page_list()
+ * list_add()s each new page and vmemmap_restore_pte() takes
+ * list_first_entry(), so the restore maps vm[1] to the page allocated
+ * last and vm[7] to the first. On 6.12.113: the restore of the 6.12.114
+ * backport leaves the copies of the head that debian-6.12-restore is about
+ * (doc/KERNEL-BUGS.md), which the checker would name.
+ */
+static void
+test_vmemmap_list_order(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12.113");
+	struct page_events e = { 0 };
+	struct hvo_kernel_info ki;
+	uint64_t pfn, old[8];
+	unsigned k = 0, kept;
+
+	(void)state;
+	assert_int_equal(hvo_machine_kernel(m, &ki), 0);
+	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 1), 0);
+	assert_int_equal(hvo_set_variant(m, ki.variant), 0);
+	assert_int_equal(hvo_hugepage_pfn(m, SZ, 0, &pfn), 0);
+	for (unsigned i = 0; i < 8; i++)
+		old[i] = vmemmap_frame(m, pfn, i);
+
+	assert_int_equal(hvo_set_trace(m, record, &e), 0);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	kept = 8 - (unsigned)pool(m).vmemmap_pages_freed_per_hugepage;
+	assert_true(kept >= 1 && kept < 8);
+	/* The old pages of vm[kept] to vm[7] are freed, vm[7] first. */
+	for (unsigned i = 0; i < e.nr_free; i++) {
+		for (unsigned v = kept; v < 8; v++) {
+			if (e.free[i] != old[v])
+				continue;
+			assert_int_equal(v, 7 - k);
+			k++;
+		}
+	}
+	assert_int_equal(k, 8 - kept);
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
+	assert_int_equal(hvo_set_trace(m, NULL, NULL), 0);
+	assert_int_equal(e.nr_alloc, 8 - kept);
+	/* vm[kept] gets the page allocated last, vm[7] the first. */
+	for (unsigned v = kept; v < 8; v++)
+		assert_int_equal(vmemmap_frame(m, pfn, v), e.alloc[7 - v]);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -404,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_put_surplus_restore_fails),
 		cmocka_unit_test(test_freelist_order_batched),
 		cmocka_unit_test(test_freelist_order_single),
+		cmocka_unit_test(test_vmemmap_list_order),
 	};
 
 	return tu_run("pools", tests, sizeof(tests) / sizeof(tests[0]));

@@ -218,12 +218,17 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 	return free_pages(m, pfn, 0);
 }
 
+/*
+ * free_vmemmap_page_list(): the kernel list_add()s each old page, so the
+ * list's head is the end of the array here: the page added last is freed
+ * first (vmemmap page 7 of a 2M hugepage before page 1).
+ */
 static int
 free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 {
 	int rc = 0;
 
-	for (size_t i = l->next; i < l->n && !rc; i++) {
+	for (size_t i = l->n; i-- > l->next && !rc;) {
 		prefetch_vmemmap_list(m, l, i);
 		rc = free_vmemmap_page(m, l->pfn[i]);
 	}
@@ -416,7 +421,27 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 	return rc;
 }
 
-/* alloc_vmemmap_page_list(): @nr_pages pages on @list, or none and -ENOMEM. */
+/*
+ * The kernel's list_add() puts each page at the head; reversed once, the
+ * array reads from the head, as pfn_list_take() (list_first_entry())
+ * takes it.
+ */
+static void
+pfn_list_reverse(struct pfn_list *l)
+{
+	for (size_t i = 0, j = l->n; i + 1 < j; i++, j--) {
+		uint64_t t = l->pfn[i];
+
+		l->pfn[i] = l->pfn[j - 1];
+		l->pfn[j - 1] = t;
+	}
+}
+
+/*
+ * alloc_vmemmap_page_list(): @nr_pages pages on @list, or none and
+ * -ENOMEM. The list runs from its head: the restore maps its first PTE
+ * to the page allocated last.
+ */
 static int
 alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 			struct pfn_list *list)
@@ -432,10 +457,13 @@ alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 		if (!rc)
 			count(m, CNT_HVO_VMEMMAP_ALLOCED);
 	}
-	if (!rc)
+	if (!rc) {
+		pfn_list_reverse(list);
 		return 0;
+	}
+	/* From the list's head: the page allocated last first. */
 	machine_err_hold(m);
-	for (size_t i = 0; i < list->n; i++)
+	for (size_t i = list->n; i-- > 0;)
 		free_pages(m, list->pfn[i], 0);
 	machine_err_release(m);
 	list->n = 0;

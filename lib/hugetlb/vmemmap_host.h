@@ -75,8 +75,9 @@ static inline void
 prefetch_vmemmap_list(struct hvo_machine *m, const struct pfn_list *l,
 		      size_t i)
 {
-	if (i + 8 < l->n)
-		prefetch_page_meta(m, l->pfn[i + 8]);
+	/* free_vmemmap_page_list() walks the list down, from its head. */
+	if (i >= l->next + 8)
+		prefetch_page_meta(m, l->pfn[i - 8]);
 }
 
 static inline void
