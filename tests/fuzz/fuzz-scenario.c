@@ -99,6 +99,8 @@ static const char *const paths[] = {
 	"/proc/buddyinfo",
 	"/proc/zoneinfo",
 	"/proc/kpageflags",
+	"/proc/sys/vm/nr_overcommit_hugepages",
+	"/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages",
 	"/proc/nothing",
 	"/",
 };
@@ -145,7 +147,7 @@ valid_line(uint64_t *rng, char *buf, size_t len)
 
 	number(rng, n1, sizeof(n1));
 	number(rng, n2, sizeof(n2));
-	switch (below(rng, 7)) {
+	switch (below(rng, 9)) {
 	case 0:
 		snprintf(buf, len, "echo %s > %s", n1,
 			 paths[below(rng, sizeof(paths) / sizeof(paths[0]))]);
@@ -169,6 +171,14 @@ valid_line(uint64_t *rng, char *buf, size_t len)
 		break;
 	case 5:
 		snprintf(buf, len, "kpageflags %s %s", n1, n2);
+		break;
+	case 6:
+		snprintf(buf, len, "%smmap_hugetlb %u%s", below(rng, 2) ? "" : "mun",
+			 below(rng, 40), below(rng, 4) ? "" : " 1G");
+		break;
+	case 7:
+		snprintf(buf, len, "%smmap_hugetlb %s %s", below(rng, 2) ? "" : "mun",
+			 n1, n2);
 		break;
 	default:
 		snprintf(buf, len, "machine %s",
