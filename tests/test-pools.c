@@ -476,6 +476,54 @@ test_vmemmap_list_order(void **state)
 	hvo_machine_free(m);
 }
 
+/* Where @pfn is in @e's frees, or -1. */
+static int
+freed_at(const struct page_events *e, uint64_t pfn)
+{
+	for (unsigned i = 0; i < e->nr_free; i++)
+		if (e->free[i] == pfn)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * 6.12's set_max_huge_pages() list_add()s each page it allocates and
+ * prep_and_add_allocated_folios() hands that list to
+ * hugetlb_vmemmap_optimize_folios(): the newest hugepage is optimized,
+ * and its old vmemmap pages collected, first. free_vmemmap_page_list()
+ * then walks the list from its head: the oldest hugepage's pages are
+ * freed first, vm[7] before vm[1].
+ */
+static void
+test_batch_order(void **state)
+{
+	const char *spec = "x86_64:mem=256M,kernel=6.12";
+	struct hvo_machine *m = tu_machine(spec);
+	struct page_events e = { 0 };
+	uint64_t p[2], vm1[2], vm7[2];
+
+	(void)state;
+	/* The same machine twice: the first says which pfns the grow takes. */
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_int_equal(tu_pool_pfns(m, SZ, p, 2), 2);
+	hvo_machine_free(m);
+	m = tu_machine(spec);
+	for (int i = 0; i < 2; i++) {
+		vm1[i] = vmemmap_frame(m, p[i], 1);
+		vm7[i] = vmemmap_frame(m, p[i], 7);
+	}
+	assert_int_equal(hvo_set_trace(m, record, &e), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_int_equal(hvo_set_trace(m, NULL, NULL), 0);
+	assert_int_equal(tu_pool_pfns(m, SZ, p, 2), 2);
+	assert_true(freed_at(&e, vm7[0]) >= 0);
+	assert_true(freed_at(&e, vm7[0]) < freed_at(&e, vm1[0]));
+	assert_true(freed_at(&e, vm1[0]) < freed_at(&e, vm7[1]));
+	assert_true(freed_at(&e, vm7[1]) < freed_at(&e, vm1[1]));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -491,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_freelist_order_batched),
 		cmocka_unit_test(test_freelist_order_single),
 		cmocka_unit_test(test_vmemmap_list_order),
+		cmocka_unit_test(test_batch_order),
 	};
 
 	return tu_run("pools", tests, sizeof(tests) / sizeof(tests[0]));
