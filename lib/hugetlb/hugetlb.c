@@ -681,11 +681,41 @@ freelist_head(struct hstate *h)
 	return best;
 }
 
-/* remove_pool_hugetlb_folio(): the head of the free list. */
-static struct huge_page *
-remove_pool_hugetlb_folio(struct hstate *h)
+static int
+lru_newest_first(const void *a, const void *b)
 {
-	return freelist_head(h);
+	const struct huge_page *x = *(struct huge_page *const *)a;
+	const struct huge_page *y = *(struct huge_page *const *)b;
+
+	return x->lru < y->lru ? 1 : x->lru > y->lru ? -1 : 0;
+}
+
+/*
+ * remove_pool_hugetlb_folio() @n times: the free pages from the head of
+ * the free list, on @list (room for every free page), in the kernel's
+ * list order: each taken page is list_add()ed, so the list runs from the
+ * last one taken. One sort, where calling freelist_head() per page would
+ * cost a scan each. @return how many were taken.
+ */
+static uint64_t
+remove_pool_hugetlb_folios(struct hstate *h, struct huge_page **list,
+			   uint64_t n)
+{
+	uint64_t f = 0;
+
+	for (uint64_t k = 0; k < h->nr; k++)
+		if (!h->pages[k].in_use)
+			list[f++] = &h->pages[k];
+	qsort(list, f, sizeof(*list), lru_newest_first);
+	if (n > f)
+		n = f;
+	for (uint64_t i = 0; i < n / 2; i++) {
+		struct huge_page *t = list[i];
+
+		list[i] = list[n - 1 - i];
+		list[n - 1 - i] = t;
+	}
+	return n;
 }
 
 /*
@@ -736,29 +766,10 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 	if (min_count < persistent_huge_pages(h)) {
 		uint64_t drop = persistent_huge_pages(h) - min_count;
 
-		list = batch_list(m, drop + 1);
+		list = batch_list(m, h->free + 1);
 		if (!list)
 			return machine_err(m, -ENOMEM, "out of host memory");
-		/*
-		 * The kernel list_add()s each page it takes: the list runs
-		 * from the last one taken.
-		 */
-		while (n < drop) {
-			struct huge_page *hp = remove_pool_hugetlb_folio(h);
-
-			if (!hp)
-				break;
-			hp->freed = true;
-			list[n++] = hp;
-		}
-		for (uint64_t i = 0; i < n; i++)
-			list[i]->freed = false;
-		for (uint64_t i = 0; i < n / 2; i++) {
-			struct huge_page *t = list[i];
-
-			list[i] = list[n - 1 - i];
-			list[n - 1 - i] = t;
-		}
+		n = remove_pool_hugetlb_folios(h, list, drop);
 		surplus = h->surplus;
 		rc = update_and_free_pages_bulk(m, h, list, n);
 		if (rc)
@@ -937,26 +948,12 @@ return_unused_surplus_pages(struct hvo_machine *m, struct hstate *h,
 	struct huge_page **list;
 
 	h->resv -= unused;
-	list = batch_list(m, nr_pages + 1);
+	list = batch_list(m, h->free + 1);
 	if (!list)
 		return machine_err(m, -ENOMEM, "out of host memory");
-	while (n < nr_pages) {
-		struct huge_page *hp = remove_pool_hugetlb_folio(h);
-
-		if (!hp)
-			break;
-		hp->freed = true;
-		h->surplus--;
-		list[n++] = hp;
-	}
-	for (uint64_t i = 0; i < n; i++)
-		list[i]->freed = false;
-	for (uint64_t i = 0; i < n / 2; i++) {
-		struct huge_page *t = list[i];
-
-		list[i] = list[n - 1 - i];
-		list[n - 1 - i] = t;
-	}
+	/* remove_hugetlb_folio(h, folio, true): each leaves the surplus count. */
+	n = remove_pool_hugetlb_folios(h, list, nr_pages);
+	h->surplus -= n;
 	return update_and_free_pages_bulk(m, h, list, n);
 }
 
