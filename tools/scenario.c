@@ -81,8 +81,10 @@ usage(FILE *f)
 		"Usage: " PROG " run [--trace] FILE|-\n"
 		"\n"
 		"Run a scenario: one statement per line, '#' starts a comment.\n"
-		"Everything but the machine and kpageflags lines is what a root\n"
-		"shell on a real Linux machine would run, with the same output.\n"
+		"Everything but the machine, kpageflags, mmap_hugetlb and\n"
+		"munmap_hugetlb lines is what a root shell on a real Linux machine\n"
+		"would run, with the same output; mmap_hugetlb and munmap_hugetlb\n"
+		"stand for a test program that maps hugepages.\n"
 		"\n"
 		"Statements:\n"
 		"  machine SPEC          the machine (see " PROG " --help); once,\n"
@@ -114,15 +116,14 @@ usage(FILE *f)
 		"                        cannot), each fault takes one\n"
 		"  munmap_hugetlb N [SIZE]\n"
 		"                        it unmaps the newest N of them\n"
-		"                        mmap_hugetlb and munmap_hugetlb are the two\n"
-		"                        lines besides machine and kpageflags that\n"
-		"                        are not kernel syntax\n"
 		"\n"
 		"Files:\n"
 		"  /proc/sys/vm/nr_hugepages, /proc/sys/vm/nr_overcommit_hugepages\n"
+		"  /proc/sys/vm/nr_hugepages_mempolicy (one node: as nr_hugepages)\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
-		"      nr_overcommit_hugepages, free_hugepages, resv_hugepages,\n"
+		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
+		"      free_hugepages, resv_hugepages,\n"
 		"      surplus_hugepages\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
 		"  /proc/zoneinfo (the fields the machine has)\n"
@@ -442,6 +443,8 @@ static const struct {
 	{ "/proc/sys/vm/nr_hugepages", F_SYSCTL_NR },
 	{ "/proc/sys/vm/hugetlb_optimize_vmemmap", F_SYSCTL_OPTIMIZE },
 	{ "/proc/sys/vm/nr_overcommit_hugepages", F_SYSCTL_OVERCOMMIT },
+	/* CONFIG_NUMA: with one node, the same pool as nr_hugepages. */
+	{ "/proc/sys/vm/nr_hugepages_mempolicy", F_SYSCTL_NR },
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
@@ -453,6 +456,7 @@ static const struct {
 } hp_files[] = {
 	{ "nr_hugepages", F_HP_NR },
 	{ "nr_overcommit_hugepages", F_HP_OVERCOMMIT },
+	{ "nr_hugepages_mempolicy", F_HP_NR },
 	{ "free_hugepages", F_HP_FREE },
 	{ "resv_hugepages", F_HP_RESV },
 	{ "surplus_hugepages", F_HP_SURPLUS },
