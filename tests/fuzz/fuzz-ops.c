@@ -118,6 +118,9 @@ enum op {
 	OP_HP_PFN,
 	OP_COUNTERS_RESET,
 	OP_REPORT,
+	OP_OVERCOMMIT,
+	OP_RESERVE,
+	OP_HP_FAULT_RESERVED,
 	OP__COUNT
 };
 
@@ -128,7 +131,8 @@ static const char *const op_names[OP__COUNT] = {
 	"hugepage_optimize", "hugepage_restore", "set_variant", "drain_pages",
 	"fail_page_alloc", "fail_vmemmap", "kpageflags", "init_deferred",
 	"flush", "walk and read", "census", "hugepage_pfn", "counters_reset",
-	"report_json",
+	"report_json", "set_nr_overcommit_hugepages",
+	"hugetlb_(un)reserve_pages", "alloc_hugetlb_folio (reserved)",
 };
 
 enum held_kind { HELD_PAGES, HELD_CONTIG };
@@ -867,17 +871,113 @@ op_hp_get(struct run *r, struct fuzz_input *in)
 
 	if (i < r->nr_hstates)
 		hstate(r, i, &h);
+	/* A surplus page is optimized as it comes. */
+	note_variant_in_use(r);
 	rc = hvo_hugepage_get(r->m, size, &pfn);
 	if (i == r->nr_hstates)
 		expect(r, rc, rc == -EINVAL, "a size the machine lacks is -EINVAL");
+	else if (h.free > h.resv)
+		expect(r, rc, rc == 0,
+		       "a hugepage while the pool has a free one nobody reserved");
+	else if (h.surplus >= h.nr_overcommit)
+		expect(r, rc, rc == -ENOMEM,
+		       "-ENOMEM with nothing free and no surplus page allowed");
 	else
-		expect(r, rc, h.free ? rc == 0 : rc == -ENOMEM,
-		       "a hugepage while the pool has a free one, else -ENOMEM");
+		expect(r, rc, rc == 0 || rc == -ENOMEM,
+		       "a surplus page, or -ENOMEM");
 	if (rc)
 		return rc;
 	if (find_in_use(r, pfn) >= 0 || pfn & (hugepage_pages(r, i) - 1))
 		fail(r, "gave hugepage 0x%" PRIx64 ", which is in use or not aligned",
 		     pfn);
+	if (r->nr_hp == MAX_HUGEPAGES)
+		fail(r, "more than %d hugepages in use", MAX_HUGEPAGES);
+	r->hp[r->nr_hp++] = (struct in_use){ pfn, i };
+	return rc;
+}
+
+/* nr_overcommit_hugepages: refused for gigantic sizes and absent ones. */
+static int
+op_overcommit(struct run *r, struct fuzz_input *in)
+{
+	uint64_t size, nr = fuzz_u8(in) % 9;
+	unsigned i = pick_hstate(r, in, &size);
+	struct hvo_hstate_info h = { 0 };
+	int rc;
+
+	if (i < r->nr_hstates)
+		hstate(r, i, &h);
+	rc = hvo_set_nr_overcommit_hugepages(r->m, size, nr);
+	if (i == r->nr_hstates)
+		expect(r, rc, rc == -EINVAL, "a size the machine lacks is -EINVAL");
+	else if (h.order > r->g.max_page_order)
+		expect(r, rc, rc == -EINVAL, "a gigantic size is -EINVAL");
+	else
+		expect(r, rc, rc == 0, "an overcommit for a size the buddy serves");
+	return rc;
+}
+
+/*
+ * hugetlb_acct_memory() both ways: a reservation is met or changes
+ * nothing; giving back more than is reserved is refused.
+ */
+static int
+op_reserve(struct run *r, struct fuzz_input *in)
+{
+	uint64_t size, nr = fuzz_u8(in) % 9;
+	bool give_back = fuzz_u8(in) & 1;
+	unsigned i = pick_hstate(r, in, &size);
+	struct hvo_hstate_info b = { 0 }, a = { 0 };
+	int rc;
+
+	if (i < r->nr_hstates)
+		hstate(r, i, &b);
+	note_variant_in_use(r);
+	rc = give_back ? hvo_hugetlb_unreserve_pages(r->m, size, nr) :
+			 hvo_hugetlb_reserve_pages(r->m, size, nr);
+	if (i == r->nr_hstates) {
+		expect(r, rc, rc == -EINVAL, "a size the machine lacks is -EINVAL");
+		return rc;
+	}
+	hstate(r, i, &a);
+	r->may_move = true;
+	if (give_back) {
+		expect(r, rc, nr > b.resv ? rc == -EINVAL : rc == 0,
+		       "giving back what is reserved, or -EINVAL");
+		if (!rc && a.resv != b.resv - nr)
+			fail(r, "unreserving %" PRIu64 " of %" PRIu64 " left %" PRIu64,
+			     nr, b.resv, a.resv);
+	} else {
+		expect(r, rc, rc == 0 || rc == -ENOMEM, "0 or -ENOMEM");
+		if (!rc && a.resv != b.resv + nr)
+			fail(r, "reserving %" PRIu64 " more than %" PRIu64 " gave %" PRIu64,
+			     nr, b.resv, a.resv);
+		if (rc && a.resv != b.resv)
+			fail(r, "a failed reservation changed resv from %" PRIu64 " to %" PRIu64,
+			     b.resv, a.resv);
+	}
+	return rc;
+}
+
+/* A fault that consumes a reservation: never fails while one is left. */
+static int
+op_hp_fault_reserved(struct run *r, struct fuzz_input *in)
+{
+	uint64_t size, pfn;
+	unsigned i = pick_hstate(r, in, &size);
+	struct hvo_hstate_info h = { 0 };
+	int rc;
+
+	if (i < r->nr_hstates)
+		hstate(r, i, &h);
+	rc = hvo_alloc_hugetlb_folio(r->m, size, true, &pfn);
+	if (i == r->nr_hstates || !h.resv) {
+		expect(r, rc, rc == -EINVAL, "no reservation: -EINVAL");
+		return rc;
+	}
+	expect(r, rc, rc == 0, "a reserved page is there");
+	if (rc)
+		return rc;
 	if (r->nr_hp == MAX_HUGEPAGES)
 		fail(r, "more than %d hugepages in use", MAX_HUGEPAGES);
 	r->hp[r->nr_hp++] = (struct in_use){ pfn, i };
@@ -1151,6 +1251,12 @@ run_op(struct run *r, struct fuzz_input *in)
 		rc = hvo_machine_report_json(r->m, &r->g.vmemmap_base, 1, r->null);
 		expect(r, rc, rc == 0, "a report to /dev/null");
 		return rc;
+	case OP_OVERCOMMIT:
+		return op_overcommit(r, in);
+	case OP_RESERVE:
+		return op_reserve(r, in);
+	case OP_HP_FAULT_RESERVED:
+		return op_hp_fault_reserved(r, in);
 	case OP__COUNT:
 		break;
 	}
@@ -1259,6 +1365,13 @@ empty(struct run *r)
 	}
 	for (unsigned i = 0; i < r->nr_hstates; i++) {
 		uint64_t last = UINT64_MAX;
+		struct hvo_hstate_info h;
+
+		/* What the mappings reserved goes with them. */
+		hstate(r, i, &h);
+		if (h.resv && hvo_hugetlb_unreserve_pages(r->m, r->hsize[i], h.resv))
+			fail(r, "cannot give back %" PRIu64 " reservations: %s",
+			     h.resv, hvo_machine_error(r->m));
 
 		/* A batch restore stops at its first -ENOMEM; go on while it gains. */
 		while (pool_nr(r, i) && pool_nr(r, i) < last) {
