@@ -195,6 +195,7 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	machine_kernel_init(m);
 	arch_init(&m->arch, &m->cfg, &m->release);
 	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
+	page_release_init(m);
 	/*
 	 * The 2026 kernel encodes compound_info as a mask when struct page is
 	 * a power of two; older kernels store a pointer. The encoding is the

@@ -31,6 +31,7 @@
 #include "release/release.h"
 
 struct hugetlb;
+struct folio_layout;
 
 /* Fault injection, as the kernel's fail_page_alloc: fail the nth call,
  * or every call from the nth on. */
@@ -82,6 +83,8 @@ struct hvo_machine {
 	uint64_t vmemmap_base;  /* VA of pfn 0's struct page ("vmemmap") */
 	uint64_t vmemmap_pfn_lo, vmemmap_pfn_hi; /* pfns with a struct page */
 	struct page_layout page_layout;
+	struct page_flag_bits pgflags; /* the release's enum pageflags */
+	const struct folio_layout *folio_layout; /* its struct folio */
 	bool compound_mask;     /* compound_info is a mask (2026 encoding) */
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
 	/* Templates of lazy vmemmap pages (mm/page.c). */

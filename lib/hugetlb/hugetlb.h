@@ -3,9 +3,10 @@
  * HugeTLB pools and the vmemmap optimization (mm/hugetlb.c,
  * mm/hugetlb_vmemmap.c).
  *
- * A hugepage is a compound page: PG_head and the hugetlb page type on the
- * head, the folio fields in the first tail pages, every tail pointing at the
- * head. HVO remaps the tail part of its struct pages onto one shared page;
+ * A hugepage is a compound page: PG_head and the hugetlb mark (a page type,
+ * or 6.1's destructor) on the head, the folio fields in the first tail
+ * pages where the release keeps them (mm/folio.h), every tail pointing at
+ * the head. HVO remaps the tail part of its struct pages onto one shared page;
  * which page, and how many are kept, is the variant's business.
  */
 #ifndef HVO_HUGETLB_H
@@ -27,11 +28,6 @@ struct huge_page {
 	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
 	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
 	bool bootmem;            /* came from memblock at boot */
-	/*
-	 * A fakehead restore of it completed: page[3]'s _hugetlb_cgroup may
-	 * read TAIL_MAPPING since (restore-tail-mapping, doc/KERNEL-BUGS.md).
-	 */
-	bool cgroup_reset;
 };
 
 /*
@@ -162,17 +158,7 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 void
 folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on);
 
-/*
- * Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a fakehead
- * restore copies the head page (restore-tail-mapping, doc/KERNEL-BUGS.md).
- */
-void
-folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn);
-
-/*
- * hugetlb_vmemmap_restore_folio(), remembering a completed fakehead
- * restore for the checker (struct huge_page's cgroup_reset).
- */
+/* hugetlb_vmemmap_restore_folio(), for the pool code and the API. */
 int
 hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 		      struct huge_page *hp);

@@ -529,7 +529,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
-	if (flag_test(page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
+	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
 				   pfn, hvo_page_category_name(po_cat(e)));

@@ -31,7 +31,8 @@ init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t flags = (uint64_t)zone << ZONES_PGSHIFT;
-	uint64_t info = compound_info(m, 0, order), tail_mapping = TAIL_MAPPING;
+	uint64_t info = compound_info(m, 0, order);
+	uint64_t tail_mapping = folio_tail_mapping(m, order);
 	uint32_t type = PAGE_TYPE_NONE;
 
 	memset(p, 0, l->size);
@@ -61,7 +62,7 @@ compound_head(struct hvo_machine *m, page_t page)
 	 * page in a remapped tail page reads the head's bytes, PG_head and
 	 * all. Its page[1] tells the truth.
 	 */
-	if (m->hvo_fake_heads && flag_test(flags, PG_head) &&
+	if (m->hvo_fake_heads && flag_test(m, flags, PG_head) &&
 	    is_pow2(m->cfg.struct_page_size) &&
 	    !(page & (m->arch.page_size - 1))) {
 		uint64_t next = page_compound_info(m, page + page_layout(m)->size);

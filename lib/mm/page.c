@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * struct page: its layout, the page flags of a release, the field
+ * accessors that are not inline, and the memmap templates with which
+ * whole vmemmap pages are described instead of written.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/folio.h"
 #include "mm/page.h"
 
 void
@@ -29,15 +35,116 @@ page_layout_init(struct page_layout *l, unsigned size)
 	}
 }
 
+/*
+ * The kernel's enum pageflags, entry by entry, in each release's order
+ * (doc/KERNEL-FACTS.md, "Page flags and page types"): the flags libhvo
+ * names are enum pageflags, the others are here only to be counted. An
+ * entry counts when the configuration has it: PG_mlocked with CONFIG_MMU
+ * (always here), PG_uncached with ARCH_USES_PG_UNCACHED, PG_hwpoison with
+ * MEMORY_FAILURE. Only the entries up to PG_hwpoison are listed: the ones
+ * after it (PG_young, PG_idle, PG_arch_2, PG_arch_3) move no flag libhvo
+ * names.
+ */
+enum {
+	K_writeback = NR_PAGEFLAGS_NAMED, K_active, K_workingset, K_waiters,
+	K_error, K_slab, K_owner_priv_1, K_owner_2, K_arch_1, K_private_2,
+	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_dropbehind,
+	K_mlocked, K_uncached, K_END
+};
+
+/* L6.1 include/linux/page-flags.h:100-141 (and 6.2 to 6.5). */
+static const uint8_t pageflags_v6_1[] = {
+	PG_locked, PG_referenced, PG_uptodate, PG_dirty, PG_lru, K_active,
+	K_workingset, K_waiters, K_error, K_slab, K_owner_priv_1, K_arch_1,
+	PG_reserved, PG_private, K_private_2, K_writeback, PG_head,
+	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_mlocked,
+	K_uncached, PG_hwpoison, K_END,
+};
+
+/* c704ae979784: PG_writeback, PG_head and PG_waiters in the low byte. */
+static const uint8_t pageflags_v6_6[] = {
+	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, K_active, K_workingset, K_error, K_slab,
+	K_owner_priv_1, K_arch_1, PG_reserved, PG_private, K_private_2,
+	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_mlocked,
+	K_uncached, PG_hwpoison, K_END,
+};
+
+/* 46df8e73a4a3: no PG_slab. */
+static const uint8_t pageflags_v6_10[] = {
+	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, K_active, K_workingset, K_error, K_owner_priv_1,
+	K_arch_1, PG_reserved, PG_private, K_private_2, K_mappedtodisk,
+	K_reclaim, K_swapbacked, K_unevictable, K_mlocked, K_uncached,
+	PG_hwpoison, K_END,
+};
+
+/* L6.12 include/linux/page-flags.h:93-129. */
+static const uint8_t pageflags_v6_12[] = {
+	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, K_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, K_private_2, K_reclaim,
+	K_swapbacked, K_unevictable, K_mlocked, PG_hwpoison, K_END,
+};
+
+/* cceba6f7e46c: PG_dropbehind before PG_mlocked. */
+static const uint8_t pageflags_v6_14[] = {
+	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, K_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, K_private_2, K_reclaim,
+	K_swapbacked, K_unevictable, K_dropbehind, K_mlocked, PG_hwpoison,
+	K_END,
+};
+
+static const uint8_t *const pageflags_orders[] = {
+	[PAGEFLAGS_V6_1] = pageflags_v6_1,
+	[PAGEFLAGS_V6_6] = pageflags_v6_6,
+	[PAGEFLAGS_V6_10] = pageflags_v6_10,
+	[PAGEFLAGS_V6_12] = pageflags_v6_12,
+	[PAGEFLAGS_V6_14] = pageflags_v6_14,
+};
+
 void
-page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on)
+pageflags_init(struct page_flag_bits *b, enum release_pageflags order,
+	       const struct hvo_arch *a)
+{
+	const uint8_t *e = pageflags_orders[order];
+	unsigned bit = 0;
+
+	memset(b->bit, PG_ABSENT, sizeof(b->bit));
+	memset(b->mask, 0, sizeof(b->mask));
+	for (; *e != K_END; e++) {
+		/* The entries the configuration's #ifdefs leave out. */
+		if ((*e == K_uncached && !a->pg_uncached) ||
+		    (*e == PG_hwpoison && !a->memory_failure))
+			continue;
+		if (*e < NR_PAGEFLAGS_NAMED) {
+			b->bit[*e] = (uint8_t)bit;
+			b->mask[*e] = UINT64_C(1) << bit;
+		}
+		bit++;
+	}
+}
+
+void
+page_release_init(struct hvo_machine *m)
+{
+	pageflags_init(&m->pgflags,
+		       (enum release_pageflags)kernel_get(m, RP_PAGEFLAGS),
+		       &m->arch);
+	m->folio_layout = folio_layout_of(
+		(enum release_folio_layout)kernel_get(m, RP_FOLIO_LAYOUT));
+}
+
+void
+page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on)
 {
 	uint64_t flags = page_flags(m, page);
 
 	if (on)
-		flags |= UINT64_C(1) << bit;
+		flags |= pg_mask(m, f);
 	else
-		flags &= ~(UINT64_C(1) << bit);
+		flags &= ~pg_mask(m, f);
 	set_page_flags(m, page, flags);
 }
 
@@ -72,7 +179,7 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t flags = ((uint64_t)zone << ZONES_PGSHIFT) |
-			 (reserved ? UINT64_C(1) << PG_reserved : 0);
+			 (reserved ? pg_mask(m, PG_reserved) : 0);
 	uint32_t type = PAGE_TYPE_NONE;
 
 	memset(tpl, 0, l->size);

@@ -23,24 +23,34 @@
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
+/*
+ * The page flags (enum pageflags in core/mm_types.h) are names: their bits
+ * are the release's, resolved at boot for the machine's release and arch
+ * (doc/KERNEL-FACTS.md, "Page flags and page types").
+ */
+void
+pageflags_init(struct page_flag_bits *b, enum release_pageflags order,
+	       const struct hvo_arch *a);
 
-/* enum pageflags: the bits of page->flags libhvo uses (v6.12 order). */
-enum pageflags {
-	PG_locked = 0,
-	PG_referenced = 2,
-	PG_uptodate = 3,
-	PG_dirty = 4,
-	PG_lru = 5,
-	PG_head = 6,
-	PG_reserved = 13,
-	PG_private = 14,
-	PG_hwpoison = 19,
-};
+/* The bit of page->flags that flag @f has on @m (1 << its number), or 0. */
+static inline uint64_t
+pg_mask(const struct hvo_machine *m, enum pageflags f)
+{
+	return m->pgflags.mask[f];
+}
+
+/* PageFoo() on a flags word already loaded. */
+static inline bool
+flag_test(const struct hvo_machine *m, uint64_t flags, enum pageflags f)
+{
+	return (flags & m->pgflags.mask[f]) != 0;
+}
 
 /*
  * The zone and node live in the top bits of page->flags
  * (ZONES_PGSHIFT / NODES_PGSHIFT): 10 node bits and 3 zone bits, as a
- * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out.
+ * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out, 6.1 and 6.12
+ * alike.
  */
 #define NODES_SHIFT	10
 #define ZONES_WIDTH	3
@@ -64,6 +74,14 @@ enum pageflags {
 /* The offsets of struct page's fields for a struct page of @size bytes. */
 void
 page_layout_init(struct page_layout *l, unsigned struct_page_size);
+
+/*
+ * What the machine's release decides of struct page: the bits of its page
+ * flags (RP_PAGEFLAGS, with the arch's Kconfig) and its folio layout
+ * (RP_FOLIO_LAYOUT). After arch_init() and page_layout_init().
+ */
+void
+page_release_init(struct hvo_machine *m);
 
 static inline const struct page_layout *
 page_layout(const struct hvo_machine *m)
@@ -223,15 +241,12 @@ set_page_flags(struct hvo_machine *m, page_t page, uint64_t flags)
 	page_store64(m, page, page_layout(m)->flags, flags);
 }
 
-/* SetPageX() / ClearPageX() for one bit of page->flags. */
+/*
+ * SetPageX() / ClearPageX() for one page flag; nothing for a flag the
+ * release or the arch does not have.
+ */
 void
-page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on);
-
-static inline bool
-flag_test(uint64_t flags, unsigned bit)
-{
-	return (flags >> bit) & 1;
-}
+page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on);
 
 static inline unsigned
 flags_zonenum(uint64_t flags)
