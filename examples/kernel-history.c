@@ -22,9 +22,10 @@
  * Things to notice: 5.14 keeps two pages and 5.18 one; 6.2 starts copying
  * the head page (MemTotal rises by 8 pages each, not 7); 6.6 drops the
  * Dirty bit of read-only kernel entries; 6.7 stops flushing per hugepage
- * and flushes the whole TLB twice per batch; 6.10 waits for RCU on every
- * hugepage, 6.12 once per batch, 7.1 never (no fake heads, nothing to
- * race with). The table in lib/release/release.c names the commit of each.
+ * and flushes the whole TLB twice per batch; 6.10 waits for RCU once per
+ * request, 6.12 once per batch that optimizes something (with HVO off,
+ * 6.10 still waits and 6.12 does not), 7.1 never (no fake heads, nothing
+ * to race with). The table in lib/release/release.c names the commit of each.
  *
  * Run it: ./build/examples/kernel-history
  */

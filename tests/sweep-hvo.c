@@ -35,10 +35,18 @@
  * walk); it is swept last, to exercise the rollback.
  *
  * 1 GiB hugepages (x86_64 only, the one preset whose 1G pool fits a small
- * machine): every k of the PMD splits, and a sample of the PTE steps and
- * of the restore's 4,095 allocations: the first, the last, and a few
- * between (1G_SAMPLE below). Reading all 16 MiB of a 1G hugepage's struct
- * pages per case under ASan would take minutes per k.
+ * machine): every k of the PMD splits and of the PTE steps (on one machine
+ * per variant: each failed optimize must leave the pre-image, so the next
+ * k starts from it), and a sample of the optimize's and the restore's
+ * page allocations: the first, the last, and a few between (sampled()
+ * below). A 1G case compares the head's vmemmap page byte for byte and
+ * every one of the 4,096 vmemmap mappings (frame and permission): the
+ * tails are never written by a failed optimize, only remapped, so the
+ * mappings say whether their bytes are the pre-image; reading all 16 MiB
+ * of struct pages per case under ASan would take minutes per k. For the
+ * same reason a PTE step runs the whole checker (which reads them all)
+ * on the first and last 64 steps and every 64th, the rest the accounting
+ * and the mappings.
  *
  * Issue 10's defects 2 (a failed fakehead restore changed page[3]) and 3
  * (keep2's rollback of a first PTE step) are fixed; the sweep holds every
@@ -399,7 +407,62 @@ clean_run(struct sweep *s, enum op op, struct image *clean)
 	hvo_machine_free(m);
 }
 
-/* 1G: the restore's allocations and the PTE steps, sampled. */
+/*
+ * 1G, every k of the optimize's PTE steps, once and from then on. A
+ * failed optimize must leave the exact pre-image, which each case
+ * asserts; so the next case starts from it on the same machine, and the
+ * 4,097 cases of a variant cost one boot.
+ */
+static void
+sweep_1g_pte_every_k(struct sweep *s, bool persistent)
+{
+	struct hvo_machine *m = boot(s, OP_OPTIMIZE);
+	/* The steps: the vmemmap pages, keep2's from the 2nd. */
+	uint64_t last = s->h.vmemmap_pages_per_hugepage -
+			(s->v == HVO_VARIANT_KEEP2);
+	struct hvo_hstate_info h;
+	struct image pre;
+	uint64_t pfn, k;
+	char what[160];
+	int rc = -ENOMEM;
+
+	assert_int_equal(hvo_hugepage_pfn(m, s->h.size, 0, &pfn), 0);
+	image_take(s, m, &pre);
+	for (k = 1; rc == -ENOMEM; k++) {
+		snprintf(what, sizeof(what), "optimize, PTE step %" PRIu64 "%s",
+			 k, persistent ? " on" : "");
+		s->cases++;
+		arm(m, PT_PTE, k, persistent);
+		rc = hvo_hugepage_optimize(m, pfn);
+		disarm(m);
+		/*
+		 * The whole checker reads every struct page of the 1G page
+		 * (16 MiB): on the first and last 64 steps and every 64th.
+		 * Every step compares all 4,096 mappings and the accounting.
+		 */
+		if ((k <= 64 || k % 64 == 0 || k + 64 >= last) &&
+		    hvo_machine_check(m) != 0)
+			fail_msg("%s: %s: rc %d, check: %s", s->spec, what, rc,
+				 hvo_machine_error(m));
+		if (rc == 0)
+			break;
+		if (rc != -ENOMEM)
+			fail_msg("%s: %s: rc %d: %s", s->spec, what, rc,
+				 hvo_machine_error(m));
+		h = hstate_by_size(m, s->h.size);
+		assert_int_equal(h.optimized, 0);
+		assert_same_hugepage(s, m, &pre, pfn, what);
+		assert_counts(s, m, &pre, what);
+	}
+	/* Every step failed once, then the optimize went through. */
+	assert_int_equal(k, last + 1);
+	tu_assert_check(m);
+	assert_int_equal(hstate_by_size(m, s->h.size).optimized, 1);
+	image_free(&pre);
+	hvo_machine_free(m);
+}
+
+/* 1G: the restore's allocations, sampled. */
 static bool
 sampled(uint64_t k, uint64_t last)
 {
@@ -430,6 +493,10 @@ sweep_one(struct sweep *s, bool gigantic)
 				/* The steps of a 1G walk: 4096 PTEs, 8 PMDs. */
 				uint64_t last = s->h.vmemmap_pages_per_hugepage + 1;
 
+				if (gigantic && p == PT_PTE) {
+					sweep_1g_pte_every_k(s, persistent);
+					continue;
+				}
 				for (uint64_t k = 1;; k++) {
 					if (gigantic && p != PT_PMD && !sampled(k, last)) {
 						if (k > last)

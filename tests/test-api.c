@@ -267,6 +267,12 @@ bad_kernel_unterminated(struct hvo_config *cfg)
 	memset(cfg->kernel, '6', sizeof(cfg->kernel));
 }
 
+static void
+bad_cmdline_unterminated(struct hvo_config *cfg)
+{
+	memset(cfg->cmdline, 'q', sizeof(cfg->cmdline));
+}
+
 /* A variant on a release before HVO. */
 static void
 bad_kernel_variant(struct hvo_config *cfg)
@@ -327,6 +333,46 @@ row_config_validate(struct api_ctx *c)
 	cfg = config_with(HVO_ARCH_X86_64, bad_switch);
 	ERR(c, -EINVAL, "hvo_default", hvo_config_validate(&cfg, c->err,
 							    sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_cmdline_unterminated);
+	ERR(c, -EINVAL, "cmdline", hvo_config_validate(&cfg, c->err,
+							sizeof(c->err)));
+}
+
+static void
+row_config_cmdline(struct api_ctx *c)
+{
+	struct hvo_config cfg, before;
+	char line[HVO_CMDLINE_LEN + 1];
+
+	assert_int_equal(hvo_config_init(&cfg, HVO_ARCH_X86_64), 0);
+	ERR(c, -EINVAL, "cfg", hvo_config_cmdline(NULL, "quiet", c->err,
+						   sizeof(c->err)));
+	ERR(c, -EINVAL, "cmdline", hvo_config_cmdline(&cfg, NULL, c->err,
+						       sizeof(c->err)));
+	memset(line, 'q', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	ERR(c, -EINVAL, "cmdline", hvo_config_cmdline(&cfg, line, c->err,
+						       sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_kernel);
+	ERR(c, -EINVAL, "kernel=six.one",
+	    hvo_config_cmdline(&cfg, "quiet", c->err, sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_kernel_unterminated);
+	ERR(c, -EINVAL, "kernel", hvo_config_cmdline(&cfg, "quiet", c->err,
+						      sizeof(c->err)));
+	cfg = config_with(HVO_ARCH_X86_64, bad_cmdline_unterminated);
+	ERR(c, -EINVAL, "cmdline", hvo_config_cmdline(&cfg, "quiet", c->err,
+						       sizeof(c->err)));
+	/* A line too long for what is kept: nothing changes. */
+	assert_int_equal(hvo_config_init(&cfg, HVO_ARCH_X86_64), 0);
+	assert_int_equal(hvo_config_cmdline(&cfg, "init_on_alloc=0", NULL, 0),
+			 0);
+	before = cfg;
+	line[HVO_CMDLINE_LEN - 16] = '\0';
+	ERR(c, -EINVAL, "kept", hvo_config_cmdline(&cfg, line, c->err,
+						    sizeof(c->err)));
+	if (memcmp(&before, &cfg, sizeof(cfg)))
+		row_fail(c, "hvo_config_cmdline(&cfg, line, ...)",
+			 "changed the configuration it refused");
 }
 
 static void
@@ -466,6 +512,25 @@ static void
 row_machine_check(struct api_ctx *c)
 {
 	NO_M(c, hvo_machine_check(NULL));
+}
+
+static void
+row_machine_dmesg(struct api_ctx *c)
+{
+	char buf[8];
+
+	NO_M(c, hvo_machine_dmesg(NULL, buf, sizeof(buf)));
+	ON_M(c, -EINVAL, "buf", hvo_machine_dmesg(c->m, NULL, sizeof(buf)));
+	ON_M(c, -EINVAL, "len", hvo_machine_dmesg(c->m, buf, 0));
+	/* Every machine has said something at boot: more than fits. */
+	ON_M(c, -ENOSPC, "len", hvo_machine_dmesg(c->m, buf, sizeof(buf)));
+}
+
+static void
+row_machine_set_comm(struct api_ctx *c)
+{
+	NO_M(c, hvo_machine_set_comm(NULL, "sh"));
+	ON_M(c, -EINVAL, "comm", hvo_machine_set_comm(c->m, NULL));
 }
 
 static void
@@ -1058,6 +1123,7 @@ static const struct api_row rows[] = {
 	ROW(parse_size),
 	ROW(config_parse),
 	ROW(config_validate),
+	ROW(config_cmdline),
 	ROW(config_format),
 	ROW(version),
 	ROW(kernel_newest),
@@ -1072,6 +1138,8 @@ static const struct api_row rows[] = {
 	ROW(machine_error),
 	ROW(machine_config),
 	ROW(machine_check),
+	ROW(machine_dmesg),
+	ROW(machine_set_comm),
 	ROW(pfn_to_page),
 	ROW(machine_geometry),
 	ROW(page_category_name),

@@ -34,11 +34,18 @@
 #define X86_PAT			BIT(7)
 #define X86_PAT_LARGE		BIT(12)
 
-/* arm64, doc/KERNEL-FACTS.md, "arm64" (no KPTI; LPA2 drops the SH bits). */
-#define ARM64_PAGE_KERNEL	UINT64_C(0x00e8000000000703)
-#define ARM64_PAGE_KERNEL_RO	UINT64_C(0x00e0000000000783)
-#define ARM64_PAGE_KERNEL_LPA2	UINT64_C(0x00e8000000000403)
-#define ARM64_PAGE_KERNEL_RO_LPA2 UINT64_C(0x00e0000000000483)
+/*
+ * arm64, doc/KERNEL-FACTS.md, "arm64". The presets run the newest release
+ * on the modelled CPU, whose KPTI makes every kernel entry nG (bit 11);
+ * LPA2 drops the SH bits. PROT_SECT_NORMAL, the vmemmap's block prot, is
+ * kept in page form (bits[1:0] 0b11): PTE_WRITE (6.5 on) but no PTE_DIRTY.
+ */
+#define ARM64_PAGE_KERNEL	UINT64_C(0x00e8000000000f03)
+#define ARM64_PAGE_KERNEL_RO	UINT64_C(0x00e0000000000f83)
+#define ARM64_PAGE_KERNEL_LPA2	UINT64_C(0x00e8000000000c03)
+#define ARM64_PAGE_KERNEL_RO_LPA2 UINT64_C(0x00e0000000000c83)
+#define ARM64_SECT_NORMAL	UINT64_C(0x0068000000000f03)
+#define ARM64_SECT_NORMAL_LPA2	UINT64_C(0x0068000000000c03)
 #define ARM64_TABLE_BIT		BIT(1)
 #define ARM64_PMD_TYPE_TABLE	UINT64_C(3)
 #define ARM64_PMD_TABLE_UXN	BIT(60)
@@ -80,6 +87,8 @@ struct arch_expect {
 	uint64_t page_kernel;
 	uint64_t page_kernel_ro;
 	bool has_kernel_ro;
+	uint64_t sect_normal;   /* the vmemmap's block prot, in page form */
+	bool kernel_ng;         /* kernel entries are nG (arm64 KPTI) */
 	uint64_t vmemmap_start; /* with a 64-byte struct page */
 	unsigned tlb_flush_ceiling;
 	unsigned max_page_order;
@@ -111,7 +120,7 @@ static const struct arch_expect expects[] = {
 		.entries = { 512, 512, 512, 512 },
 		.leaf_ok = { F, T, T, T },
 		.oa = OA_PLAIN,
-		.page_kernel = X86_PAGE_KERNEL,
+		.page_kernel = X86_PAGE_KERNEL, .sect_normal = X86_PAGE_KERNEL,
 		.page_kernel_ro = X86_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffea0000000000),
 		.tlb_flush_ceiling = 33, .max_page_order = 10,
@@ -127,7 +136,7 @@ static const struct arch_expect expects[] = {
 		.entries = { 512, 512, 512, 512, 512 },
 		.leaf_ok = { F, F, T, T, T },
 		.oa = OA_PLAIN,
-		.page_kernel = X86_PAGE_KERNEL,
+		.page_kernel = X86_PAGE_KERNEL, .sect_normal = X86_PAGE_KERNEL,
 		.page_kernel_ro = X86_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffd4000000000000),
 		.tlb_flush_ceiling = 33, .max_page_order = 10,
@@ -144,6 +153,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { T, T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xfffffffec0000000),
 		.tlb_flush_ceiling = 512, .max_page_order = 10,
@@ -160,6 +170,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, T, T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xfffffdffc0000000),
 		.tlb_flush_ceiling = 512, .max_page_order = 10,
@@ -177,6 +188,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, T, T, T, T },
 		.oa = OA_LPA2,
 		.page_kernel = ARM64_PAGE_KERNEL_LPA2,
+		.sect_normal = ARM64_SECT_NORMAL_LPA2, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO_LPA2,
 		.has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffc1ffc0000000),
@@ -194,6 +206,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffffbfc0000000),
 		.tlb_flush_ceiling = 2048, .max_page_order = 11,
@@ -211,6 +224,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, F, T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffff7fc0000000),
 		.tlb_flush_ceiling = 2048, .max_page_order = 11,
@@ -228,6 +242,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, T, T, T },
 		.oa = OA_LPA2,
 		.page_kernel = ARM64_PAGE_KERNEL_LPA2,
+		.sect_normal = ARM64_SECT_NORMAL_LPA2, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO_LPA2,
 		.has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xfffff03fc0000000),
@@ -245,6 +260,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffffff40000000),
 		.tlb_flush_ceiling = 8192, .max_page_order = 13,
@@ -261,6 +277,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { F, T, T },
 		.oa = OA_PLAIN,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xffffffdfc0000000),
 		.tlb_flush_ceiling = 8192, .max_page_order = 13,
@@ -278,6 +295,7 @@ static const struct arch_expect expects[] = {
 		.leaf_ok = { T, T, T },
 		.oa = OA_LPA64K,
 		.page_kernel = ARM64_PAGE_KERNEL,
+		.sect_normal = ARM64_SECT_NORMAL, .kernel_ng = true,
 		.page_kernel_ro = ARM64_PAGE_KERNEL_RO, .has_kernel_ro = true,
 		.vmemmap_start = UINT64_C(0xfffffc1fc0000000),
 		.tlb_flush_ceiling = 8192, .max_page_order = 13,
@@ -293,7 +311,7 @@ static const struct arch_expect expects[] = {
 		.entries = { 512, 512, 512 },
 		.leaf_ok = { T, T, T },
 		.oa = OA_PLAIN,
-		.page_kernel = RV_PAGE_KERNEL,
+		.page_kernel = RV_PAGE_KERNEL, .sect_normal = RV_PAGE_KERNEL,
 		.page_kernel_ro = RV_PAGE_KERNEL, .has_kernel_ro = false,
 		.vmemmap_start = UINT64_C(0xffffffc500000000),
 		.tlb_flush_ceiling = 64, .max_page_order = 10,
@@ -309,7 +327,7 @@ static const struct arch_expect expects[] = {
 		.entries = { 512, 512, 512, 512 },
 		.leaf_ok = { T, T, T, T },
 		.oa = OA_PLAIN,
-		.page_kernel = RV_PAGE_KERNEL,
+		.page_kernel = RV_PAGE_KERNEL, .sect_normal = RV_PAGE_KERNEL,
 		.page_kernel_ro = RV_PAGE_KERNEL, .has_kernel_ro = false,
 		.vmemmap_start = UINT64_C(0xffff8d8000000000),
 		.tlb_flush_ceiling = 64, .max_page_order = 10,
@@ -325,7 +343,7 @@ static const struct arch_expect expects[] = {
 		.entries = { 512, 512, 512, 512, 512 },
 		.leaf_ok = { T, T, T, T, T },
 		.oa = OA_PLAIN,
-		.page_kernel = RV_PAGE_KERNEL,
+		.page_kernel = RV_PAGE_KERNEL, .sect_normal = RV_PAGE_KERNEL,
 		.page_kernel_ro = RV_PAGE_KERNEL, .has_kernel_ro = false,
 		.vmemmap_start = UINT64_C(0xff1c000000000000),
 		.tlb_flush_ceiling = 64, .max_page_order = 10,
@@ -502,6 +520,9 @@ test_constants(void **state)
 	ck_u64(&ck, a.page_kernel, ex->page_kernel, "PAGE_KERNEL");
 	ck_u64(&ck, a.page_kernel_ro, ex->page_kernel_ro, "PAGE_KERNEL_RO");
 	ck_u64(&ck, a.has_kernel_ro, ex->has_kernel_ro, "has_kernel_ro");
+	ck_u64(&ck, a.sect_normal, ex->sect_normal,
+	       "the vmemmap's block prot (page form)");
+	ck_u64(&ck, a.kpti, ex->kernel_ng, "KPTI (kernel entries nG)");
 	ck_u64(&ck, a.vmemmap_start, ex->vmemmap_start, "VMEMMAP_START");
 	ck_u64(&ck, a.tlb_flush_ceiling, ex->tlb_flush_ceiling,
 	       "TLB flush ceiling");
@@ -574,6 +595,12 @@ test_machine_geometry(void **state)
 	ck_u64(&ck, g.page_kernel_ro, ex->page_kernel_ro, "page_kernel_ro");
 	ck_u64(&ck, g.has_kernel_ro, ex->has_kernel_ro, "has_kernel_ro");
 	ck_u64(&ck, g.needs_bbm, ex->needs_bbm, "needs_bbm");
+	{
+		struct hvo_kernel_info k;
+
+		assert_int_equal(hvo_machine_kernel(m, &k), 0);
+		ck_u64(&ck, k.kpti, ex->kernel_ng, "hvo_kernel_info.kpti");
+	}
 	/* The first pfn of RAM has its struct page inside the vmemmap. */
 	cfg = hvo_machine_config(m);
 	first = g.vmemmap_base +
@@ -721,16 +748,27 @@ test_encode(void **state)
 		       X86_PAGE_KERNEL_LARGE | MB(6), "2M leaf, PAGE_KERNEL");
 		ck_u64(&ck, a.ops.mk_leaf(&a, pmd - 1, GB(3), pk),
 		       X86_PAGE_KERNEL_LARGE | GB(3), "1G leaf, PAGE_KERNEL");
+		/* vmemmap_set_pmd() writes PAGE_KERNEL_LARGE
+		 * (L6.12 arch/x86/mm/init_64.c:1519-1526). */
+		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, MB(6), a.sect_normal),
+		       X86_PAGE_KERNEL_LARGE | MB(6), "2M vmemmap block");
 		ck_u64(&ck, a.ops.mk_table(&a, 0, 0x7000), UINT64_C(0x7063),
 		       "_KERNPG_TABLE");
 		break;
 	case HVO_ARCH_ARM64: {
-		uint64_t blk = ex->oa == OA_LPA2 ? UINT64_C(0x00e8000000000401)
-						 : UINT64_C(0x00e8000000000701);
+		bool lpa2 = ex->oa == OA_LPA2;
+		uint64_t blk = lpa2 ? UINT64_C(0x00e8000000000c01)
+				    : UINT64_C(0x00e8000000000f01);
+		/* PROT_SECT_NORMAL (L6.12 pgtable-prot.h:41, :50): nG, no
+		 * PTE_DIRTY. */
+		uint64_t sect = lpa2 ? UINT64_C(0x0068000000000c01)
+				     : UINT64_C(0x0068000000000f01);
 		uint64_t pa = BIT(ex->shift[pmd]) * 5;
 
 		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, pa, pk), pa | blk,
 		       "PMD block, PAGE_KERNEL");
+		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, pa, a.sect_normal),
+		       pa | sect, "PMD block, PROT_SECT_NORMAL");
 		ck_u64(&ck, a.ops.mk_table(&a, pmd, 0x40000000),
 		       UINT64_C(0x1000000040000003), "PMD table");
 		break;
@@ -740,6 +778,10 @@ test_encode(void **state)
 		       UINT64_C(0x200014e7), "4K PTE, PAGE_KERNEL");
 		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, 0x80200000, pk),
 		       UINT64_C(0x200800e7), "2M leaf, PAGE_KERNEL");
+		/* vmemmap_set_pmd(): PAGE_KERNEL (L6.12
+		 * arch/riscv/mm/init.c:1461-1465). */
+		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, 0x80200000, a.sect_normal),
+		       UINT64_C(0x200800e7), "2M vmemmap block");
 		ck_u64(&ck, a.ops.mk_table(&a, pmd, 0x80003000),
 		       UINT64_C(0x20000c01), "table");
 		break;
@@ -879,8 +921,8 @@ test_roundtrip(void **state)
 			ck_u64(&ck, dec.pa, pa, "level %u %s leaf pa", d, pn);
 			ck_u64(&ck, dec.writable, want_w,
 			       "level %u %s leaf writable", d, pn);
-			ck_u64(&ck, dec.global, 1, "level %u %s leaf global",
-			       d, pn);
+			ck_u64(&ck, dec.global, !ex->kernel_ng,
+			       "level %u %s leaf global", d, pn);
 			/* The prot comes back in its 4K-page form. */
 			ck_u64(&ck, dec.prot, prots[i], "level %u %s leaf prot",
 			       d, pn);
@@ -1071,6 +1113,7 @@ bbm_cases_at(struct ck *ck, const struct hvo_arch *a, unsigned d)
 	uint64_t pk_b = a->ops.mk_leaf(a, d, pb, a->page_kernel);
 	uint64_t ro_b = a->ops.mk_leaf(a, d, pb, a->page_kernel_ro);
 	uint64_t attr = pk & ~ARM64_ATTRINDX_MASK;
+	uint64_t pk_g = pk & ~ARM64_NG, pk_ng = pk | ARM64_NG;
 	const struct bbm_case cases[] = {
 		{ "identical", pk, pk, true },
 		{ "new output address", pk, pk_b, false },
@@ -1079,8 +1122,8 @@ bbm_cases_at(struct ck *ck, const struct hvo_arch *a, unsigned d)
 		{ "new output address, RO to RO", ro, ro_b, false },
 		{ "RW to RO, same pa", pk, ro, true },
 		{ "RO to RW, same pa", ro, pk, true },
-		{ "nG to G", pk | ARM64_NG, pk, false },
-		{ "G to nG", pk, pk | ARM64_NG, true },
+		{ "nG to G", pk_ng, pk_g, false },
+		{ "G to nG", pk_g, pk_ng, true },
 		{ "CONT set", pk, pk | ARM64_CONT, false },
 		{ "CONT cleared", pk | ARM64_CONT, pk, false },
 		{ "CONT on both", pk | ARM64_CONT, pk | ARM64_CONT, false },
@@ -1191,6 +1234,103 @@ test_x86_pat(void **state)
 	ck_done(&ck);
 }
 
+/*
+ * arm64's kernel prots per release and KPTI (L6.1 and L6.12
+ * arch/arm64/include/asm/pgtable-prot.h; doc/KERNEL-FACTS.md, "arm64"):
+ * PAGE_KERNEL and PAGE_KERNEL_RO carry PTE_DIRTY and did not change from
+ * 6.1 to 6.12; PROT_SECT_NORMAL never has PTE_DIRTY and gains PTE_WRITE
+ * in 6.5 (L6.1 :43 against L6.12 :50); nG (PTE_MAYBE_NG, PMD_MAYBE_NG)
+ * is in all three when the kernel is unmapped at EL0, which the modelled
+ * CPU's seeded KASLR asks for from 4.16 on.
+ */
+struct arm64_prot_case {
+	const char *extra;
+	uint64_t page_kernel, page_kernel_ro;
+	uint64_t block; /* a PMD block of PROT_SECT_NORMAL, at pa 0 */
+};
+
+static const struct arm64_prot_case arm64_prot_cases[] = {
+	{ "kernel=6.1,kpti=off", UINT64_C(0x00e8000000000703),
+	  UINT64_C(0x00e0000000000783), UINT64_C(0x0060000000000701) },
+	{ "kernel=6.1,kpti=on", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0060000000000f01) },
+	{ "kernel=6.1", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0060000000000f01) },
+	{ "kernel=6.4,kpti=off", UINT64_C(0x00e8000000000703),
+	  UINT64_C(0x00e0000000000783), UINT64_C(0x0060000000000701) },
+	{ "kernel=6.4,kpti=on", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0060000000000f01) },
+	{ "kernel=6.5,kpti=off", UINT64_C(0x00e8000000000703),
+	  UINT64_C(0x00e0000000000783), UINT64_C(0x0068000000000701) },
+	{ "kernel=6.5,kpti=on", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0068000000000f01) },
+	{ "kernel=6.12,kpti=off", UINT64_C(0x00e8000000000703),
+	  UINT64_C(0x00e0000000000783), UINT64_C(0x0068000000000701) },
+	{ "kernel=6.12,kpti=on", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0068000000000f01) },
+	{ "kernel=6.12", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0068000000000f01) },
+	/* Before KPTI existed, the kernel's entries were global. */
+	{ "kernel=4.15", UINT64_C(0x00e8000000000703),
+	  UINT64_C(0x00e0000000000783), UINT64_C(0x0060000000000701) },
+	{ "kernel=4.16", UINT64_C(0x00e8000000000f03),
+	  UINT64_C(0x00e0000000000f83), UINT64_C(0x0060000000000f01) },
+};
+
+/* With LPA2 (52-bit VA, 4K or 16K; 6.9 on) SH is clear everywhere. */
+static const struct arm64_prot_case arm64_prot_cases_lpa2[] = {
+	{ "kernel=6.12,kpti=off", UINT64_C(0x00e8000000000403),
+	  UINT64_C(0x00e0000000000483), UINT64_C(0x0068000000000401) },
+	{ "kernel=6.12,kpti=on", UINT64_C(0x00e8000000000c03),
+	  UINT64_C(0x00e0000000000c83), UINT64_C(0x0068000000000c01) },
+};
+
+static void
+test_arm64_prot_by_release(void **state)
+{
+	size_t p = tu_preset_of(state);
+	const struct arch_expect *ex = expect_of(hvo_preset_name(p));
+	struct ck ck = { hvo_preset_name(p), 0 };
+	const struct arm64_prot_case *cases = arm64_prot_cases;
+	size_t n = ARRAY_SIZE(arm64_prot_cases);
+
+	assert_non_null(ex);
+	if (ex->id != HVO_ARCH_ARM64)
+		return;
+	if (ex->oa == OA_LPA2) {
+		cases = arm64_prot_cases_lpa2;
+		n = ARRAY_SIZE(arm64_prot_cases_lpa2);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct arm64_prot_case *c = &cases[i];
+		struct hvo_arch a;
+		unsigned pte, pmd;
+		uint64_t pa;
+
+		load(p, c->extra, &a);
+		pte = pte_depth(&a);
+		pmd = pmd_depth(&a);
+		pa = 5 * BIT(ex->shift[pmd]);
+		ck_u64(&ck, a.page_kernel, c->page_kernel, "%s: PAGE_KERNEL",
+		       c->extra);
+		ck_u64(&ck, a.page_kernel_ro, c->page_kernel_ro,
+		       "%s: PAGE_KERNEL_RO", c->extra);
+		ck_u64(&ck, a.ops.mk_leaf(&a, pmd, pa, a.sect_normal),
+		       pa | c->block, "%s: PMD block of the vmemmap", c->extra);
+		/* The PTEs a split and HVO write: PAGE_KERNEL, _RO. */
+		ck_u64(&ck, a.ops.mk_leaf(&a, pte, 7 * a.page_size,
+					  a.page_kernel),
+		       7 * a.page_size | c->page_kernel, "%s: PTE", c->extra);
+		ck_u64(&ck, a.ops.mk_leaf(&a, pte, 7 * a.page_size,
+					  a.page_kernel_ro),
+		       7 * a.page_size | c->page_kernel_ro, "%s: RO PTE",
+		       c->extra);
+		ck_u64(&ck, a.kpti, (c->page_kernel & ARM64_NG) != 0,
+		       "%s: kpti", c->extra);
+	}
+	ck_done(&ck);
+}
+
 int
 main(void)
 {
@@ -1206,6 +1346,7 @@ main(void)
 		{ "malformed", test_malformed },
 		{ "bbm", test_bbm },
 		{ "x86_pat", test_x86_pat },
+		{ "arm64_prot_by_release", test_arm64_prot_by_release },
 	};
 
 	return tu_run_matrix("arch", matrix, ARRAY_SIZE(matrix));

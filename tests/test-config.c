@@ -39,7 +39,7 @@ config_equal(const struct hvo_config *a, const struct hvo_config *b)
 	    a->struct_page_size != b->struct_page_size || a->hvo != b->hvo ||
 	    a->tlb_entries != b->tlb_entries ||
 	    a->tlb_check != b->tlb_check || a->bbm_check != b->bbm_check ||
-	    a->deferred_init != b->deferred_init)
+	    a->deferred_init != b->deferred_init || a->kpti != b->kpti)
 		return false;
 	for (unsigned i = 0; i < a->nr_mem_ranges && i < HVO_MAX_MEM_RANGES;
 	     i++)
@@ -150,6 +150,8 @@ test_arch_defaults(void **state)
 		assert_int_equal(cfg.hvo, HVO_VARIANT_RELEASE);
 		assert_string_equal(cfg.kernel, "");
 		assert_int_equal(cfg.hvo_default, HVO_SWITCH_BUILD);
+		/* KPTI as the modelled CPU has it. */
+		assert_int_equal(cfg.kpti, HVO_SWITCH_BUILD);
 		assert_int_equal(cfg.nr_mem_ranges, 1);
 		assert_int_equal(cfg.mem[0].base, cases[i].ram_base);
 		assert_int_equal(cfg.mem[0].size, GB(8));
@@ -277,6 +279,13 @@ static const struct valid_case valid_cases[] = {
 	{ "riscv64-sv57:struct_page=56,tlb=16,tlbcheck=on,bbmcheck=off", RV,
 	  12, 57, 5, 1, { { RV_RAM, GB(8) } },
 	  56, ST, 16, true, false },
+	/* 52-bit VA: with 64K on any release, with 4K and 16K from 6.9. */
+	{ "arm64:granule=64K,va=52,kernel=6.1", ARM, 16, 52, 3, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
+	{ "arm64:va=52,kernel=6.9", ARM, 12, 52, 5, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
+	{ "arm64:granule=16K,va=52,kernel=6.12", ARM, 14, 52, 4, 1,
+	  { { ARM_RAM, GB(8) } }, 64, ST, 1024, false, true },
 };
 
 static void
@@ -408,6 +417,9 @@ test_format_roundtrip(void **state)
 		"arm64-4k-39:struct_page=256,mem=2G",
 		"riscv64-sv48:deferred=off",
 		"x86_64:deferred=on,tlb=32768",
+		"arm64:kpti=off",
+		"arm64-16k-48:kpti=on,kernel=6.1",
+		"arm64:granule=64K,kpti=no",
 	};
 	unsigned failed = 0;
 
@@ -553,6 +565,19 @@ static const struct invalid_case invalid_cases[] = {
 	{ "arm64:levels=4", "levels" },
 	{ "riscv64:va=40", "va=40" },
 	{ "riscv64:levels=3", "levels" },
+	/* kpti= is arm64's, on or off. */
+	{ "arm64:kpti=maybe", "kpti=maybe" },
+	{ "arm64:kpti=", "kpti" },
+	{ "arm64:kpti=on,kpti=off", "kpti" },
+	{ "x86_64:kpti=on", "kpti=on" },
+	{ "riscv64:kpti=off", "kpti=off" },
+	/*
+	 * 52-bit VA with 4K or 16K pages is LPA2, from 6.9: 6.1 offers it
+	 * with 64K only (L6.1 arch/arm64/Kconfig:1352-1354).
+	 */
+	{ "arm64:va=52,kernel=6.1", "LPA2" },
+	{ "arm64-16k-52:kernel=6.8", "LPA2" },
+	{ "arm64-4k-52:kernel=6.1.15", "kernel=6.9" },
 	/* Common keys. */
 	{ "x86_64:struct_page=36", "struct_page=36" },
 	{ "x86_64:struct_page=260", "struct_page=260" },
@@ -883,6 +908,7 @@ enum bad_field {
 	BAD_MEM_ALIGN,
 	BAD_MEM_EMPTY,
 	BAD_NR_HUGEPAGES,
+	BAD_KPTI,
 };
 
 struct bad_config {
@@ -913,6 +939,10 @@ static const struct bad_config bad_configs[] = {
 	/* More sizes than the array holds, each of them good (ASan). */
 	{ X86, BAD_NR_HUGEPAGES, HVO_MAX_MEM_RANGES + 1, "hugepages" },
 	{ X86, BAD_NR_HUGEPAGES, UINT32_MAX, "hugepages" },
+	/* KPTI is an arm64 switch: elsewhere only the default. */
+	{ ARM, BAD_KPTI, 3, "kpti" },
+	{ X86, BAD_KPTI, HVO_SWITCH_ON, "kpti" },
+	{ RV, BAD_KPTI, HVO_SWITCH_OFF, "kpti" },
 };
 
 static void
@@ -964,6 +994,9 @@ build_bad(const struct bad_config *b, struct hvo_config *cfg)
 			cfg->boot_hugepages[i].nr = 1;
 		}
 		break;
+	case BAD_KPTI:
+		cfg->kpti = (enum hvo_switch)b->value;
+		break;
 	}
 }
 
@@ -989,6 +1022,53 @@ test_validate_by_hand(void **state)
 		}
 	}
 	assert_int_equal(failed, 0);
+}
+
+/*
+ * kpti= on arm64, as the kernel's own kpti= (parse_kpti(),
+ * arch/arm64/kernel/cpufeature.c): on and off (with the spec's other
+ * words for them) set the switch, which the canonical form spells out
+ * only when given; a configuration that sets it by hand on another arch
+ * has no spec.
+ */
+static void
+test_kpti_key(void **state)
+{
+	static const struct {
+		const char *spec;
+		enum hvo_switch kpti;
+		const char *formatted; /* in the canonical form, or NULL */
+	} cases[] = {
+		{ "arm64", HVO_SWITCH_BUILD, NULL },
+		{ "arm64:kpti=on", HVO_SWITCH_ON, "granule=4K,va=48,kpti=on," },
+		{ "arm64:kpti=1", HVO_SWITCH_ON, "kpti=on," },
+		{ "arm64:kpti=off", HVO_SWITCH_OFF, "kpti=off," },
+		{ "arm64:kpti=no", HVO_SWITCH_OFF, "kpti=off," },
+		{ "arm64-64k-42:kpti=0", HVO_SWITCH_OFF,
+		  "granule=64K,va=42,kpti=off," },
+	};
+	struct hvo_config cfg;
+	char buf[SPEC_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		parse_ok(cases[i].spec, &cfg);
+		assert_int_equal(cfg.kpti, cases[i].kpti);
+		assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), 0);
+		if (cases[i].formatted)
+			assert_non_null(strstr(buf, cases[i].formatted));
+		else
+			assert_null(strstr(buf, "kpti"));
+	}
+	assert_int_equal(hvo_config_init(&cfg, X86), 0);
+	cfg.kpti = HVO_SWITCH_OFF;
+	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_config_init(&cfg, RV), 0);
+	cfg.kpti = HVO_SWITCH_ON;
+	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(hvo_config_init(&cfg, ARM), 0);
+	cfg.kpti = (enum hvo_switch)3;
+	assert_int_equal(hvo_config_format(&cfg, buf, sizeof(buf)), -EINVAL);
 }
 
 /*
@@ -1057,6 +1137,7 @@ main(void)
 		cmocka_unit_test(test_parse_size_null),
 		cmocka_unit_test(test_spec_sizes),
 		cmocka_unit_test(test_validate_by_hand),
+		cmocka_unit_test(test_kpti_key),
 		cmocka_unit_test(test_machine_new_refuses),
 	};
 

@@ -929,6 +929,9 @@ test_restore_tail_mapping_checks_catch_corruption(void **state)
 		if (rows[i].bad)
 			assert_non_null(strstr(hvo_machine_error(m),
 					       "corrupted mapping in tail page"));
+		/* free_pages_prepare() keeps a page it found bad: never freed. */
+		assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED),
+				 rows[i].bad ? 512 : 0);
 		tu_assert_check(m);
 		hvo_machine_free(m);
 	}

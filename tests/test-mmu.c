@@ -341,6 +341,194 @@ test_bbm(void **state)
 	check_bbm("riscv64-sv48:mem=64M", false);
 }
 
+/* The leaf of a walk of @va: its raw entry, and the level's name. */
+static uint64_t
+leaf_entry(struct hvo_machine *m, uint64_t va, const char *level,
+	   uint64_t *pa)
+{
+	struct hvo_walk w;
+	const struct hvo_walk_level *l;
+
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	l = &w.level[w.nr_levels - 1];
+	if (strcmp(l->name, level) != 0)
+		fail_msg("va 0x%llx: the leaf is a %s, not a %s",
+			 (unsigned long long)va, l->name, level);
+	*pa = w.pa;
+	return l->entry;
+}
+
+/* An entry mapping @pa with @attrs: riscv keeps the pfn at bit 10. */
+static uint64_t
+mk_entry(const struct hvo_geometry *g, uint64_t pa, uint64_t attrs)
+{
+	if (strcmp(g->arch, "riscv64") == 0)
+		return ((pa >> 12) << 10) | attrs;
+	return pa | attrs;
+}
+
+/*
+ * The entries the kernel's vmemmap holds, bit for bit: the PMD block
+ * vmemmap_populate() wrote at boot (@block; 0 where the vmemmap is mapped
+ * with pages, and @pk is what its PTEs hold), and after HVO split it, the
+ * PTEs of the split (PAGE_KERNEL, @pk) and of the remapped tails
+ * (PAGE_KERNEL_RO, @ro). @block, @pk and @ro are the attribute bits; the
+ * output address is checked against the walk's translation.
+ */
+static void
+check_vmemmap_entries(const char *spec, uint64_t block, uint64_t pk,
+		      uint64_t ro)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = tu_geometry(m);
+	const struct hvo_config *cfg = hvo_machine_config(m);
+	uint64_t ps = g.page_size, sp = g.struct_page_size;
+	uint64_t pmd_size = g.level_leaf_size[g.levels - 2];
+	uint64_t first = g.vmemmap_base +
+			 (cfg->mem[0].base >> g.page_shift) * sp;
+	uint64_t pa, head, other, other_pa, head_pa, e, pfn;
+
+	if (!block) {
+		/* vmemmap_populate_basepages(): PAGE_KERNEL PTEs. */
+		e = leaf_entry(m, first, "pte", &pa);
+		if (e != mk_entry(&g, pa, pk))
+			fail_msg("%s: vmemmap PTE 0x%016llx, want 0x%016llx",
+				 spec, (unsigned long long)e,
+				 (unsigned long long)mk_entry(&g, pa, pk));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+		return;
+	}
+	e = leaf_entry(m, first, "pmd", &pa);
+	pa &= ~(pmd_size - 1);
+	if (e != mk_entry(&g, pa, block))
+		fail_msg("%s: vmemmap PMD block 0x%016llx, want 0x%016llx",
+			 spec, (unsigned long long)e,
+			 (unsigned long long)mk_entry(&g, pa, block));
+
+	/* One 2M hugepage, optimized: its PMD is split. */
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1), 0);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, &pfn, 1), 1);
+	head = g.vmemmap_base + pfn * sp;
+	/* A vmemmap page of the same block outside the hugepage's. */
+	other = head + 8 * ps;
+	if ((other & ~(pmd_size - 1)) != (head & ~(pmd_size - 1)))
+		other = head - ps;
+
+	/* vmemmap_split_pmd(): PAGE_KERNEL PTEs onto the block's pages. */
+	e = leaf_entry(m, other, "pte", &other_pa);
+	if (e != mk_entry(&g, other_pa, pk))
+		fail_msg("%s: split PTE 0x%016llx, want 0x%016llx", spec,
+			 (unsigned long long)e,
+			 (unsigned long long)mk_entry(&g, other_pa, pk));
+	/* The head's page stays writable, the tails read it. */
+	e = leaf_entry(m, head, "pte", &head_pa);
+	if (e != mk_entry(&g, head_pa, pk))
+		fail_msg("%s: head PTE 0x%016llx, want 0x%016llx", spec,
+			 (unsigned long long)e,
+			 (unsigned long long)mk_entry(&g, head_pa, pk));
+	e = leaf_entry(m, head + ps, "pte", &pa);
+	assert_int_equal(pa, head_pa);
+	if (e != mk_entry(&g, pa, ro))
+		fail_msg("%s: tail PTE 0x%016llx, want 0x%016llx", spec,
+			 (unsigned long long)e,
+			 (unsigned long long)mk_entry(&g, pa, ro));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * arm64 (L6.1 and L6.12 arch/arm64/include/asm/pgtable-prot.h; the blocks
+ * from vmemmap_populate(), L6.1 arch/arm64/mm/mmu.c:1256, and
+ * vmemmap_set_pmd(), L6.12 :1194): PROT_SECT_NORMAL has no PTE_DIRTY,
+ * and no PTE_WRITE before 6.5; PAGE_KERNEL and PAGE_KERNEL_RO have
+ * PTE_DIRTY. With KPTI every one of them is nG.
+ */
+static void
+test_arm64_vmemmap_entries(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t block, pk, ro;
+	} cases[] = {
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.1,kpti=off",
+		  UINT64_C(0x0060000000000701), UINT64_C(0x00e8000000000703),
+		  UINT64_C(0x00e0000000000783) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.1,kpti=on",
+		  UINT64_C(0x0060000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		/* 6.1.15, the last 6.1 with arm64 HVO, on its own. */
+		{ "arm64:granule=4K,va=48,mem=1G,kernel=6.1.15",
+		  UINT64_C(0x0060000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.4,kpti=on",
+		  UINT64_C(0x0060000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.5,kpti=on",
+		  UINT64_C(0x0068000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.5,kpti=off",
+		  UINT64_C(0x0068000000000701), UINT64_C(0x00e8000000000703),
+		  UINT64_C(0x00e0000000000783) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.12,kpti=off",
+		  UINT64_C(0x0068000000000701), UINT64_C(0x00e8000000000703),
+		  UINT64_C(0x00e0000000000783) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.12,kpti=on",
+		  UINT64_C(0x0068000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		{ "arm64:granule=4K,va=48,mem=1G,hvo=fakehead,kernel=6.12",
+		  UINT64_C(0x0068000000000f01), UINT64_C(0x00e8000000000f03),
+		  UINT64_C(0x00e0000000000f83) },
+		/* 16K and 64K map the vmemmap with pages only. */
+		{ "arm64:granule=16K,va=48,mem=1G,kernel=6.1,kpti=off", 0,
+		  UINT64_C(0x00e8000000000703), 0 },
+		{ "arm64:granule=16K,va=48,mem=1G,kernel=6.1,kpti=on", 0,
+		  UINT64_C(0x00e8000000000f03), 0 },
+		{ "arm64:granule=16K,va=48,mem=1G,kernel=6.12,kpti=off", 0,
+		  UINT64_C(0x00e8000000000703), 0 },
+		{ "arm64:granule=16K,va=48,mem=1G,kernel=6.12,kpti=on", 0,
+		  UINT64_C(0x00e8000000000f03), 0 },
+		{ "arm64:granule=64K,va=48,mem=1G,kernel=6.1,kpti=off", 0,
+		  UINT64_C(0x00e8000000000703), 0 },
+		{ "arm64:granule=64K,va=48,mem=1G,kernel=6.1,kpti=on", 0,
+		  UINT64_C(0x00e8000000000f03), 0 },
+		{ "arm64:granule=64K,va=48,mem=1G,kernel=6.12,kpti=off", 0,
+		  UINT64_C(0x00e8000000000703), 0 },
+		{ "arm64:granule=64K,va=48,mem=1G,kernel=6.12,kpti=on", 0,
+		  UINT64_C(0x00e8000000000f03), 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_vmemmap_entries(cases[i].spec, cases[i].block,
+				      cases[i].pk, cases[i].ro);
+}
+
+/*
+ * x86 and riscv map the vmemmap's blocks with their PAGE_KERNEL: x86's
+ * vmemmap_set_pmd() writes PAGE_KERNEL_LARGE, P RW A D PS G NX
+ * (L6.12 arch/x86/mm/init_64.c:1519-1526, pgtable_types.h:233), riscv's
+ * PAGE_KERNEL (L6.12 arch/riscv/mm/init.c:1461-1465). The PTEs are
+ * PAGE_KERNEL and PAGE_KERNEL_RO (x86 since 6.6: no D; riscv has no RO).
+ */
+static void
+test_vmemmap_entries_x86_riscv(void **state)
+{
+	(void)state;
+	check_vmemmap_entries("x86_64:mem=1G,hvo=fakehead",
+			      UINT64_C(0x80000000000001e3),
+			      UINT64_C(0x8000000000000163),
+			      UINT64_C(0x8000000000000121));
+	check_vmemmap_entries("x86_64:mem=1G,hvo=fakehead,kernel=6.1",
+			      UINT64_C(0x80000000000001e3),
+			      UINT64_C(0x8000000000000163),
+			      UINT64_C(0x8000000000000161));
+	/* No PAGE_KERNEL_RO on riscv: the tails stay V R W A D G. */
+	check_vmemmap_entries("riscv64:mem=1G,hvo=fakehead", UINT64_C(0xe7),
+			      UINT64_C(0xe7), UINT64_C(0xe7));
+}
+
 /*
  * Simulated RAM is address space only: 1 TiB of it costs the host nothing
  * until it is written.
@@ -781,6 +969,8 @@ main(void)
 		cmocka_unit_test(test_flush_inside_block),
 		cmocka_unit_test(test_stale_tlb),
 		cmocka_unit_test(test_bbm),
+		cmocka_unit_test(test_arm64_vmemmap_entries),
+		cmocka_unit_test(test_vmemmap_entries_x86_riscv),
 		cmocka_unit_test(test_1t_ram_is_lazy),
 		cmocka_unit_test(test_1t_machine),
 		cmocka_unit_test(test_kernel_accessors),

@@ -337,9 +337,11 @@ test_flush_pattern_by_release(void **state)
 }
 
 /*
- * synchronize_rcu() around HVO: none before 6.10; 6.10 and 6.11 on every
- * hugepage a pool change passes to HVO, also with HVO off (bd225530a4c7);
- * 6.12 to 7.0 once per batch that optimizes (c2a967f6ab0e); none in 7.1.
+ * synchronize_rcu() around HVO: none before 6.10; 6.10 and 6.11 once per
+ * request, batched or not, before looking at the hugepages, so also with
+ * HVO off and for a batch with nothing to do (bd225530a4c7; its hunks
+ * are in c2a967f6ab0e's diff); 6.12 to 7.0 once per batch that optimizes
+ * or restores (c2a967f6ab0e); none in 7.1.
  */
 static uint64_t
 rcu_of_cycle(const char *spec)
@@ -363,9 +365,9 @@ test_synchronize_rcu_by_release(void **state)
 	covers(RP_RCU, 6, 10);
 	covers(RP_RCU, 7, 1);
 	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.9"), 0);
-	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.10"), 32);
-	/* Off: the grow still waits per hugepage; nothing to restore. */
-	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.11,hvo_default=off"), 16);
+	/* A grow batch and a shrink batch. */
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.10"), 2);
+	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.11,hvo_default=off"), 2);
 	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.12"), 2);
 	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=6.12,hvo_default=off"), 0);
 	assert_int_equal(rcu_of_cycle("x86_64:mem=256M,kernel=7.0"), 2);
@@ -587,6 +589,58 @@ test_boot_gigantic_order(void **state)
 			     top_arm);
 	assert_int_equal(boot_gigantic_pfn("arm64:mem=4G,hugepages=1G:1,kernel=7.0"),
 			 top_arm);
+}
+
+/* The leaf entry of the first struct page, whatever its level. */
+static uint64_t
+first_struct_page_leaf(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_walk w;
+	uint64_t va, e;
+
+	assert_int_equal(hvo_pfn_to_page(m, g.first_pfn, &va), 0);
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	e = w.level[w.nr_levels - 1].entry;
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return e;
+}
+
+/*
+ * arm64 entries by release (test-arch and test-mmu pin every value; this
+ * is the row's consequence): PROT_SECT_NORMAL gains PTE_WRITE (bit 51) in
+ * 6.5 and never has PTE_DIRTY (bit 55); kernel entries are nG (bit 11)
+ * from 4.16 (KPTI with KASLR); 52-bit VA with 4K pages from 6.9 (LPA2).
+ */
+static void
+test_arm64_entries_by_release(void **state)
+{
+	const uint64_t write = UINT64_C(1) << 51, dirty = UINT64_C(1) << 55;
+	const uint64_t ng = UINT64_C(1) << 11;
+	struct hvo_config cfg;
+	char err[512];
+	uint64_t e;
+
+	(void)state;
+	covers(RP_ARM64_SECT_WRITE, 0, 0);
+	covers(RP_ARM64_SECT_WRITE, 6, 5);
+	covers(RP_ARM64_KPTI, 0, 0);
+	covers(RP_ARM64_KPTI, 4, 16);
+	covers(RP_ARM64_LPA2, 0, 0);
+	covers(RP_ARM64_LPA2, 6, 9);
+	e = first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=6.4");
+	assert_int_equal(e & (write | dirty), 0);
+	e = first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=6.5");
+	assert_int_equal(e & (write | dirty), write);
+	assert_int_equal(first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=4.15") & ng, 0);
+	assert_int_equal(first_struct_page_leaf("arm64:granule=4K,mem=256M,kernel=4.16") & ng, ng);
+	assert_int_equal(hvo_config_parse(&cfg, "arm64:granule=4K,va=52,kernel=6.8",
+					  err, sizeof(err)), -EINVAL);
+	assert_int_equal(hvo_config_parse(&cfg, "arm64:granule=4K,va=52,kernel=6.9",
+					  err, sizeof(err)), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1094,8 +1148,88 @@ test_riscv_vmemmap_align(void **state)
 	hvo_machine_free(b);
 }
 
+/*
+ * Rows whose test lives in another program: the file (under tests/) and
+ * the test function, which must be there.
+ */
+static const struct {
+	enum release_prop prop;
+	unsigned major, minor;
+	const char *file, *test;
+} elsewhere[] = {
+	{ RP_BOOT_PARAM, 0, 0, "test-release-bugs.c", "test_cmdline_5_10_unknown" },
+	{ RP_BOOT_PARAM, 5, 14, "test-release-bugs.c", "test_cmdline_5_14_on_off" },
+	{ RP_BOOT_PARAM, 5, 19, "test-release-bugs.c", "test_cmdline_5_19_kstrtobool" },
+	{ RP_BOOT_PARAM, 6, 0, "test-release-bugs.c", "test_cmdline_6_1_bare_means_on" },
+	{ RP_BOOT_PARAM, 6, 15, "test-release-bugs.c", "test_cmdline_6_15_bare_refused" },
+	{ RP_VMEMMAP_REPORT, 0, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
+	{ RP_VMEMMAP_REPORT, 6, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
+	{ RP_INIT_ON_ALLOC, 0, 0, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+	{ RP_INIT_ON_ALLOC, 5, 3, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+};
+
+/* The directory of the test sources (the program's argument). */
+static const char *tests_dir;
+
+/* Whether tests/@file defines @test(void **state). */
+static bool
+defined_in(const char *file, const char *test)
+{
+	char path[512], want[160];
+	char *text;
+	size_t len;
+	bool found;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tests_dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	text = malloc(1 << 20);
+	assert_non_null(text);
+	len = fread(text, 1, (1 << 20) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	snprintf(want, sizeof(want), "\n%s(void **state)\n", test);
+	found = strstr(text, want) != NULL;
+	free(text);
+	return found;
+}
+
+/* Every row of the table is named by some test. */
+static void
+test_every_row_is_tested(void **state)
+{
+	size_t n, missing = 0;
+	const struct release_row *rows = release_table(&n);
+
+	(void)state;
+	if (!tests_dir)
+		fail_msg("give the directory of the test sources as the argument");
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < nr_covered && !found; j++)
+			found = covered[j].prop == rows[i].prop &&
+				covered[j].major == rows[i].major &&
+				covered[j].minor == rows[i].minor;
+		for (size_t j = 0; j < sizeof(elsewhere) / sizeof(elsewhere[0]) && !found; j++)
+			found = elsewhere[j].prop == rows[i].prop &&
+				elsewhere[j].major == rows[i].major &&
+				elsewhere[j].minor == rows[i].minor &&
+				defined_in(elsewhere[j].file, elsewhere[j].test);
+		if (!found) {
+			print_error("row %u.%u %s (%s) has no test\n", rows[i].major,
+				    rows[i].minor, release_prop_name(rows[i].prop),
+				    rows[i].what);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linux_6_1_mapping),
@@ -1116,7 +1250,11 @@ main(void)
 		cmocka_unit_test(test_fresh_folio_by_release),
 		cmocka_unit_test(test_gigantic_tails_by_release),
 		cmocka_unit_test(test_restore_tails_exact),
+		cmocka_unit_test(test_arm64_entries_by_release),
+		/* last: it reads what the tests above covered */
+		cmocka_unit_test(test_every_row_is_tested),
 	};
 
+	tests_dir = argc > 1 ? argv[1] : NULL;
 	return tu_run("release", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -58,7 +58,8 @@ struct scenario {
 	uint64_t cur_hugepagesz;   /* the last hugepagesz=, 0 if none */
 	uint64_t default_hugepagesz;
 	unsigned long default_line;
-	int free_vmemmap;          /* hugetlb_free_vmemmap=: -1 unset */
+	/* The words of the command line, for hvo_config_cmdline() at boot. */
+	char cmdline[HVO_CMDLINE_LEN];
 
 	uint64_t default_size;     /* HPAGE_SIZE, or default_hugepagesz= */
 };
@@ -82,10 +83,16 @@ usage(FILE *f)
 		"                          default_hugepagesz=SIZE\n"
 		"                        (SIZE as the kernel's memparse() reads it:\n"
 		"                        2M, 2m, 0x200000, 04000K, ...)\n"
-		"                          hugetlb_free_vmemmap=on|off|1|0|y|n\n"
-		"                        others are ignored, as the kernel does\n"
+		"                          hugetlb_free_vmemmap[=on|off|1|0|y|n]\n"
+		"                          init_on_alloc=0|1 init_on_free=0|1\n"
+		"                        read as the machine's kernel= release reads\n"
+		"                        them; others are ignored, as the kernel does\n"
 		"  echo VALUE > PATH     write a file (without '>', print VALUE)\n"
 		"  cat PATH...           read files\n"
+		"  dmesg                 the kernel log, as dmesg prints it on a real\n"
+		"                        machine (as dmesg -t: this one has no clock):\n"
+		"                        the command line, what the kernel says of it\n"
+		"                        and of HVO at boot, bad pages found later\n"
 		"  kpageflags PFN [COUNT]\n"
 		"                        /proc/kpageflags of COUNT pfns (default 1):\n"
 		"                        pfn and flags in hex, flag names\n"
@@ -218,34 +225,6 @@ sysctl_number(const char *s, uint64_t *out, bool *neg)
 	return *s ? -EINVAL : 0;
 }
 
-/* kstrtobool(): what hugetlb_free_vmemmap= takes. */
-static int
-kstrtobool(const char *s, bool *out)
-{
-	if (!s)
-		return -EINVAL;
-	switch (s[0]) {
-	case 'y': case 'Y': case 't': case 'T': case '1': case 'e': case 'E':
-		*out = true;
-		return 0;
-	case 'n': case 'N': case 'f': case 'F': case '0': case 'd': case 'D':
-		*out = false;
-		return 0;
-	case 'o': case 'O':
-		if (s[1] == 'n' || s[1] == 'N') {
-			*out = true;
-			return 0;
-		}
-		if (s[1] == 'f' || s[1] == 'F') {
-			*out = false;
-			return 0;
-		}
-		return -EINVAL;
-	default:
-		return -EINVAL;
-	}
-}
-
 /* ---------------------------------------------------------------------- */
 /* The machine                                                            */
 /* ---------------------------------------------------------------------- */
@@ -281,26 +260,33 @@ static int
 boot(struct scenario *s)
 {
 	struct hvo_config cfg = s->cfg;
-	struct hvo_kernel_info ki;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
 	char err[512];
 	bool late = false;
 	int rc;
 
-	/* The boot parameter sets the sysctl's value at boot, nothing else. */
-	if (s->free_vmemmap >= 0)
-		cfg.hvo_default = s->free_vmemmap ? HVO_SWITCH_ON : HVO_SWITCH_OFF;
+	/*
+	 * The command line as the machine's release reads it; what its
+	 * kernel says about it is noted here, and stays in its log.
+	 */
+	rc = hvo_config_cmdline(&cfg, s->cmdline, err, sizeof(err));
+	if (rc) {
+		report(s, true, "cmdline: %s", err);
+		return rc;
+	}
+	for (char *l = err, *nl; *l; l = nl) {
+		nl = l + strcspn(l, "\n");
+		if (*nl)
+			*nl++ = '\0';
+		report(s, false, "dmesg: %s", l);
+	}
 	cfg.nr_boot_hugepages = 0;
 	rc = new_machine(&cfg, &s->m, err, sizeof(err));
 	if (rc) {
 		report(s, true, "machine (line %lu): %s", s->machine_line, err);
 		return rc;
 	}
-	/* Without HVO built, the kernel does not know the parameter. */
-	if (s->free_vmemmap >= 0 && !hvo_machine_kernel(s->m, &ki) && !ki.has_hvo)
-		report(s, false, "dmesg: Unknown kernel command line parameters \"hugetlb_free_vmemmap=%s\", will be passed to user space.",
-		       s->free_vmemmap ? "on" : "off");
 	hvo_machine_geometry(s->m, &g);
 	s->default_size = g.default_hugepage_size;
 	if (s->default_hugepagesz) {
@@ -355,6 +341,8 @@ boot(struct scenario *s)
 	}
 	/* The kernel finishes deferred struct page init before userspace. */
 	hvo_machine_init_deferred(s->m);
+	/* The lines run as a script would: sh writes the files. */
+	hvo_machine_set_comm(s->m, "sh");
 	/* From here on the scenario's own lines act: trace them. */
 	if (s->opts->trace)
 		hvo_set_trace(s->m, sim_trace_print, s->opts->out);
@@ -646,9 +634,17 @@ do_cmdline(struct scenario *s, char **w, int n)
 	}
 	for (int i = 1; i < n; i++) {
 		char *key = w[i], *val = strchr(key, '=');
+		size_t have = strlen(s->cmdline);
 		uint64_t v;
-		bool b;
 
+		/* The whole line goes to the kernel, which logs it. */
+		if (have + 1 + strlen(key) >= sizeof(s->cmdline)) {
+			report(s, true, "cmdline: %s: the command line is longer than %d characters",
+			       key, HVO_CMDLINE_LEN - 1);
+			continue;
+		}
+		snprintf(s->cmdline + have, sizeof(s->cmdline) - have, "%s%s",
+			 have ? " " : "", key);
 		if (val)
 			*val++ = '\0';
 		if (!strcmp(key, "hugepagesz") || !strcmp(key, "default_hugepagesz")) {
@@ -678,13 +674,10 @@ do_cmdline(struct scenario *s, char **w, int n)
 			s->pools[s->nr_pools].nr = v;
 			s->pools[s->nr_pools].line = s->line;
 			s->nr_pools++;
-		} else if (!strcmp(key, "hugetlb_free_vmemmap")) {
-			if (kstrtobool(val, &b)) {
-				report(s, true, "cmdline: hugetlb_free_vmemmap=%s: expected on or off",
-				       val ? val : "");
-				continue;
-			}
-			s->free_vmemmap = b;
+		} else if (!strcmp(key, "hugetlb_free_vmemmap") ||
+			   !strcmp(key, "init_on_alloc") ||
+			   !strcmp(key, "init_on_free") || !strcmp(key, "--")) {
+			/* hvo_config_cmdline() reads them at boot. */
 		} else {
 			report(s, false, "note: cmdline: unknown kernel parameter '%s' ignored",
 			       key);
@@ -801,6 +794,23 @@ do_cat(struct scenario *s, char **w, int n)
 }
 
 static void
+do_dmesg(struct scenario *s, char **w, int n)
+{
+	static char log[HVO_DMESG_MAX + 1];
+
+	(void)w;
+	if (n > 1) {
+		report(s, true, "dmesg: no options are read (the log is printed as dmesg -t prints it)");
+		return;
+	}
+	if (!machine(s))
+		return;
+	if (hvo_machine_dmesg(s->m, log, sizeof(log)))
+		report(s, true, "dmesg: %s", hvo_machine_error(s->m));
+	fputs(log, s->opts->out);
+}
+
+static void
 do_kpageflags(struct scenario *s, char **w, int n)
 {
 	const struct hvo_config *cfg;
@@ -881,10 +891,12 @@ run_line(struct scenario *s, char *line)
 		do_echo(s, w, n);
 	else if (!strcmp(w[0], "cat"))
 		do_cat(s, w, n);
+	else if (!strcmp(w[0], "dmesg"))
+		do_dmesg(s, w, n);
 	else if (!strcmp(w[0], "kpageflags"))
 		do_kpageflags(s, w, n);
 	else
-		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat or kpageflags)",
+		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat, dmesg or kpageflags)",
 		       w[0]);
 	fflush(s->opts->out);
 }
@@ -892,7 +904,7 @@ run_line(struct scenario *s, char *line)
 int
 scenario_run(FILE *in, const char *name, const struct scenario_opts *opts)
 {
-	struct scenario s = { .name = name, .opts = opts, .free_vmemmap = -1 };
+	struct scenario s = { .name = name, .opts = opts };
 	char *line = NULL;
 	size_t cap = 0;
 

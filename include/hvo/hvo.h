@@ -60,7 +60,10 @@ enum hvo_variant {
 	HVO_VARIANT_SHAREDTAIL, /**< 7.1 (2026): own head page, shared RO tail */
 };
 
-/** A boot-time switch that may follow the kernel build's default. */
+/**
+ * A boot-time switch that may follow the kernel build's default (or, for
+ * struct hvo_config.kpti, the modelled CPU's).
+ */
 enum hvo_switch {
 	HVO_SWITCH_BUILD = 0, /**< the default of the release's build config */
 	HVO_SWITCH_OFF,
@@ -69,6 +72,9 @@ enum hvo_switch {
 
 /** Room for a release string in struct hvo_config, with its NUL. */
 #define HVO_KERNEL_LEN 32
+
+/** Room for a kernel command line in struct hvo_config, with its NUL. */
+#define HVO_CMDLINE_LEN 512
 
 /** Most physical memory ranges a machine may have (RAM with holes). */
 #define HVO_MAX_MEM_RANGES 8
@@ -117,10 +123,26 @@ struct hvo_config {
 	char kernel[HVO_KERNEL_LEN];
 	/** vm.hugetlb_optimize_vmemmap at boot (CONFIG_..._DEFAULT_ON). */
 	enum hvo_switch hvo_default;
-	/** init_on_alloc=: with init_on_free=, turns on the page checks. */
+	/** init_on_alloc=: with init_on_free=, turns on the page checks (5.3 on). */
 	enum hvo_switch init_on_alloc;
 	/** init_on_free= */
 	enum hvo_switch init_on_free;
+	/**
+	 * arm64 only: kpti=, whether the kernel is unmapped at EL0, which
+	 * makes every entry it writes for itself non-global (nG, bit 11).
+	 * HVO_SWITCH_BUILD is what the modelled CPU gets by default: a
+	 * Cortex-A57/A72 under QEMU's virt machine with a KASLR seed, where
+	 * KASLR turns KPTI on (from 4.16; doc/KERNEL-FACTS.md, "arm64").
+	 * Other arches refuse anything but HVO_SWITCH_BUILD.
+	 */
+	enum hvo_switch kpti;
+	/**
+	 * The kernel command line, as hvo_config_cmdline() kept it ("" for
+	 * none). A machine logs it at boot, with what its kernel says about
+	 * it (hvo_machine_dmesg()); the fields it sets were set by
+	 * hvo_config_cmdline(). A spec does not carry it.
+	 */
+	char cmdline[HVO_CMDLINE_LEN];
 };
 
 /* ---------------------------------------------------------------------- */
@@ -160,11 +182,12 @@ hvo_parse_size(const char *s, uint64_t *out);
  * Parse a machine spec "ARCH[:key=value,...]" into @p cfg.
  *
  * ARCH is an arch name (x86_64, arm64, riscv64) or a preset name (see
- * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K and
- * va=; riscv64 va=39|48|57; common mem=SIZE[@BASE][+SIZE@BASE...],
- * struct_page=40..256, hvo=off|keep2|fakehead|sharedtail, tlb=N,
- * tlbcheck=on|off, bbmcheck=on|off, deferred=on|off, pcp=on|off,
- * checkpages=on|off, hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
+ * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K,
+ * va= and kpti=on|off; riscv64 va=39|48|57; common
+ * mem=SIZE[@BASE][+SIZE@BASE...], struct_page=40..256,
+ * hvo=off|keep2|fakehead|sharedtail, tlb=N, tlbcheck=on|off,
+ * bbmcheck=on|off, deferred=on|off, pcp=on|off, checkpages=on|off,
+ * hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
  * hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1.
  *
  * kernel= makes the machine behave as that Linux release (its variant,
@@ -180,6 +203,45 @@ hvo_parse_size(const char *s, uint64_t *out);
 int
 hvo_config_parse(struct hvo_config *cfg, const char *spec, char *err,
 		 size_t errlen);
+
+/**
+ * Apply a kernel command line to @p cfg as the kernel of @p cfg->kernel
+ * (and its build, for the defaults) reads it, so set kernel= first. The
+ * parameters read are:
+ * - hugetlb_free_vmemmap: the boot value of vm.hugetlb_optimize_vmemmap
+ *   (@p cfg->hvo_default), by the release's rule: unknown before 5.14 and
+ *   wherever the release builds no HVO for the arch; "on" or "off" in
+ *   5.14 to 5.18; kstrtobool() from 5.19 (y, n, 1, 0, on, off, ...); a
+ *   bool core_param in 6.0 to 6.14, where a bare name means on; an early
+ *   parameter again from 6.15, where a bare name is refused;
+ * - init_on_alloc= and init_on_free= (5.3 on): kstrtobool(), into
+ *   @p cfg->init_on_alloc and @p cfg->init_on_free; either one on turns on
+ *   the page checks when pages are freed.
+ *
+ * Parameter names match with '-' for '_', as the kernel's do, and "--"
+ * ends the kernel's part of the line. hugepagesz=, hugepages= and
+ * default_hugepagesz= are the kernel's but left to the caller (they set
+ * @p cfg->boot_hugepages, which needs the machine's hugepage sizes); every
+ * other word is taken as one the kernel knows and libhvo does not model.
+ *
+ * A kernel boots whatever its command line says: a value it refuses is
+ * logged and ignored, an unknown parameter is passed to init. So does this
+ * call: it applies what the kernel takes and returns 0, with what the
+ * kernel logs about the line in @p err, one message a line ("Malformed
+ * early option 'init_on_alloc'", "Unknown kernel command line parameters
+ * \"hugetlb_free_vmemmap=on\", will be passed to user space."), or "" when
+ * it says nothing. The line is added to @p cfg->cmdline (after a blank,
+ * if one was kept already); a machine built from @p cfg logs it at boot.
+ *
+ * @param err    on success what the kernel logs, on failure the reason
+ *               (may be NULL)
+ * @return 0, or -EINVAL (@p cfg or @p cmdline NULL, @p cfg->kernel not a
+ *         release, the line longer than HVO_CMDLINE_LEN - 1 characters
+ *         with the one kept) with @p cfg untouched.
+ */
+int
+hvo_config_cmdline(struct hvo_config *cfg, const char *cmdline, char *err,
+		   size_t errlen);
 
 /**
  * Check a configuration and fill its derived fields (levels, default RAM).
@@ -274,6 +336,36 @@ hvo_machine_config(const struct hvo_machine *m);
 int
 hvo_machine_check(struct hvo_machine *m);
 
+/** The most bytes the kernel log of a machine holds (its ring). */
+#define HVO_DMESG_MAX 65536
+
+/**
+ * The machine's kernel log, what `dmesg -t` prints on a real machine (this
+ * one has no clock, so no timestamps): one message a line, oldest first,
+ * in the kernel's words. It holds what the machine's kernel says at boot
+ * (the command line and what it makes of it, how much vmemmap each
+ * hugepage size can free) and after (a bad page found when a page is
+ * freed). When HVO_DMESG_MAX bytes are used, the oldest lines make room.
+ *
+ * @param buf receives the log, NUL-terminated
+ * @param len size of @p buf; HVO_DMESG_MAX + 1 always takes the whole log
+ * @return 0; -EINVAL (@p buf NULL, @p len 0); -ENOSPC if the log does not
+ *         fit: @p buf then holds the oldest lines that do.
+ */
+int
+hvo_machine_dmesg(const struct hvo_machine *m, char *buf, size_t len);
+
+/**
+ * Name the process the machine's kernel works for: current->comm, which
+ * its log names ("BUG: Bad page state in process sh  pfn:..."). Longer
+ * names are cut to 15 characters, as the kernel's set_task_comm() cuts
+ * them. A new machine's process is "hvo".
+ *
+ * @return 0, or -EINVAL (@p comm NULL).
+ */
+int
+hvo_machine_set_comm(struct hvo_machine *m, const char *comm);
+
 /** Most levels a page table may have. */
 #define HVO_MAX_LEVELS 5
 
@@ -324,6 +416,12 @@ enum hvo_page_category {
 	HVO_PAGES_VMEMMAP,     /**< pages holding struct pages */
 	HVO_PAGES_ALLOCATED,   /**< allocated by a user of the machine */
 	HVO_PAGES_HUGETLB,     /**< hugepages in the HugeTLB pools */
+	/**
+	 * frames the kernel will never free: a compound page whose free found
+	 * a bad struct page (bad_page(), "BUG: Bad page state"); neither free
+	 * nor in a pool, and still in MemTotal
+	 */
+	HVO_PAGES_LEAKED,
 	HVO_PAGES__COUNT
 };
 
@@ -574,6 +672,8 @@ struct hvo_kernel_info {
 	bool has_sysctl;          /**< vm.hugetlb_optimize_vmemmap exists */
 	bool hvo_default;         /**< the sysctl's value at boot */
 	bool check_pages;         /**< page checks on free (init_on_alloc/free) */
+	bool kpti;                /**< arm64: the kernel is unmapped at EL0, so
+				       its own entries are non-global (nG) */
 };
 
 /**

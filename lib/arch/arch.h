@@ -112,6 +112,19 @@ struct hvo_arch {
 	pgprot_t page_kernel;
 	pgprot_t page_kernel_ro;
 	bool     has_kernel_ro; /* riscv: PAGE_KERNEL_RO falls back to PAGE_KERNEL */
+	/*
+	 * The prot of the vmemmap's PMD blocks (vmemmap_set_pmd()), in the
+	 * 4K-page form mk_leaf() turns into a block. It is not always
+	 * PAGE_KERNEL: arm64 maps them with PROT_SECT_NORMAL, which has no
+	 * PTE_DIRTY, and no PTE_WRITE before 6.5. A split keeps PAGE_KERNEL
+	 * for its PTEs, as the kernel's does.
+	 */
+	pgprot_t sect_normal;
+	/*
+	 * The kernel is unmapped from user space (arm64's KPTI), so every
+	 * entry it writes for itself is not global (nG).
+	 */
+	bool     kpti;
 
 	unsigned tlb_flush_ceiling; /* pages; a longer range flushes everything */
 	unsigned max_page_order;    /* MAX_PAGE_ORDER */
@@ -158,8 +171,12 @@ struct arch_family {
 			 const char *val, char *err, size_t errlen);
 	/* The allowed arch keys, for error messages: "levels=4|5". */
 	const char *keys_help;
-	/* Check cfg's arch fields and derive levels; -EINVAL with reason. */
-	int (*validate)(struct hvo_config *cfg, char *err, size_t errlen);
+	/*
+	 * Check cfg's arch fields against its release @r and derive levels;
+	 * -EINVAL with reason.
+	 */
+	int (*validate)(struct hvo_config *cfg, const struct kernel_release *r,
+			char *err, size_t errlen);
 	/*
 	 * Format the arch keys of cfg ("levels=5"), canonical: 0, -ENOSPC,
 	 * or -EINVAL for arch fields no spec can give.

@@ -130,6 +130,20 @@ arm64_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 		cfg->va_bits = (unsigned)v;
 		return 1;
 	}
+	if (strcmp(key, "kpti") == 0) {
+		/* The words the spec's other switches take. */
+		if (!strcmp(val, "on") || !strcmp(val, "1") ||
+		    !strcmp(val, "yes"))
+			cfg->kpti = HVO_SWITCH_ON;
+		else if (!strcmp(val, "off") || !strcmp(val, "0") ||
+			 !strcmp(val, "no"))
+			cfg->kpti = HVO_SWITCH_OFF;
+		else
+			return errf(err, errlen, -EINVAL,
+				    "arm64: kpti=%s: allowed values are on and off",
+				    val);
+		return 1;
+	}
 	return 0;
 }
 
@@ -163,7 +177,8 @@ arm64_granule_ok(unsigned page_shift)
 }
 
 static int
-arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
+arm64_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	       char *err, size_t errlen)
 {
 	if (!arm64_granule_ok(cfg->page_shift))
 		return errf(err, errlen, -EINVAL,
@@ -174,6 +189,16 @@ arm64_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    "arm64: va=%u is not offered with the %uK granule: allowed are %s",
 			    cfg->va_bits, (1u << cfg->page_shift) >> 10,
 			    arm64_va_allowed(cfg->page_shift));
+	/* Before LPA2, 52-bit VA needs the 64K granule (FEAT_LPA). */
+	if (cfg->va_bits == 52 && cfg->page_shift != 16 &&
+	    !release_get(rel, RP_ARM64_LPA2))
+		return errf(err, errlen, -EINVAL,
+			    "arm64: va=52 with the %uK granule needs LPA2, which Linux %s does not have (it came in 6.9): use va=48, granule=64K, or kernel=6.9 or later",
+			    (1u << cfg->page_shift) >> 10, rel->name);
+	if ((unsigned)cfg->kpti > HVO_SWITCH_ON)
+		return errf(err, errlen, -EINVAL,
+			    "arm64: kpti %d: allowed are HVO_SWITCH_BUILD (the CPU's default), HVO_SWITCH_OFF and HVO_SWITCH_ON",
+			    (int)cfg->kpti);
 	/* ARM64_HW_PGTABLE_LEVELS(va_bits) */
 	cfg->levels = (cfg->va_bits - 4) / (cfg->page_shift - 3);
 	return 0;
@@ -185,10 +210,14 @@ arm64_format(const struct hvo_config *cfg, char *buf, size_t len)
 	int n;
 
 	/* An unchecked configuration may hold any page_shift. */
-	if (!arm64_granule_ok(cfg->page_shift))
+	if (!arm64_granule_ok(cfg->page_shift) ||
+	    (unsigned)cfg->kpti > HVO_SWITCH_ON)
 		return -EINVAL;
-	n = snprintf(buf, len, "granule=%uK,va=%u",
-		     (1u << cfg->page_shift) >> 10, cfg->va_bits);
+	/* kpti= is spelled out only where it overrides the CPU's default. */
+	n = snprintf(buf, len, "granule=%uK,va=%u%s",
+		     (1u << cfg->page_shift) >> 10, cfg->va_bits,
+		     cfg->kpti == HVO_SWITCH_ON ? ",kpti=on" :
+		     cfg->kpti == HVO_SWITCH_OFF ? ",kpti=off" : "");
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
@@ -336,11 +365,24 @@ arm64_bbm_change_safe(const struct hvo_arch *a, unsigned depth, uint64_t old,
 	return ((old ^ new_entry) & ~mask) == 0;
 }
 
+/*
+ * arm64_use_ng_mappings: whether the kernel runs unmapped at EL0. Left to
+ * the CPU, the release decides: from 4.16 a seeded KASLR forces KPTI on
+ * the Cortex-A57/A72 libhvo models, which has no E0PD (doc/KERNEL-FACTS.md,
+ * "arm64", "KPTI and nG").
+ */
+static bool
+arm64_kpti(const struct hvo_config *cfg, const struct kernel_release *rel)
+{
+	if (cfg->kpti == HVO_SWITCH_BUILD)
+		return release_get(rel, RP_ARM64_KPTI);
+	return cfg->kpti == HVO_SWITCH_ON;
+}
+
 static void
 arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	   const struct kernel_release *rel)
 {
-	(void)rel; /* PROT_SECT_NORMAL by release: see arm64_sect_prot() */
 	unsigned ps = cfg->page_shift;
 	unsigned levels = cfg->levels;
 	unsigned bits = ps - 3;
@@ -348,9 +390,12 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	bool lpa2 = cfg->va_bits == 52 && ps != 16;
 	unsigned va_min;
 	uint64_t range, shared = lpa2 ? 0 : PTE_SHARED;
-	/* PROT_NORMAL without KPTI's nG. */
-	uint64_t prot_normal = PTE_TYPE_PAGE | shared | PTE_AF | PTE_PXN |
-			       PTE_UXN | PTE_WRITE | PTE_ATTRINDX(MT_NORMAL);
+	/* PTE_MAYBE_NG and PMD_MAYBE_NG, both bit 11. */
+	uint64_t maybe_ng = arm64_kpti(cfg, rel) ? PTE_NG : 0;
+	/* PROT_DEFAULT and PROT_SECT_DEFAULT: the same bits but the type. */
+	uint64_t prot_default = PTE_TYPE_PAGE | shared | PTE_AF | maybe_ng;
+	uint64_t prot_normal = prot_default | PTE_PXN | PTE_UXN | PTE_WRITE |
+			       PTE_ATTRINDX(MT_NORMAL);
 
 	arch_set_levels(a, levels, 1u << (cfg->va_bits - top_shift));
 	for (unsigned d = 0; d < levels; d++) {
@@ -388,6 +433,17 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->page_kernel = prot_normal | PTE_DIRTY;
 	a->page_kernel_ro = (prot_normal & ~PTE_WRITE) | PTE_RDONLY | PTE_DIRTY;
 	a->has_kernel_ro = true;
+	/*
+	 * PROT_SECT_NORMAL, which vmemmap_populate() (6.1) and
+	 * vmemmap_set_pmd() (6.12) give the vmemmap's blocks: never
+	 * PTE_DIRTY, and PTE_WRITE only from 6.5. Kept in page form (type
+	 * 0b11); mk_leaf() makes it a section.
+	 */
+	a->sect_normal = prot_default | PTE_PXN | PTE_UXN |
+			 PTE_ATTRINDX(MT_NORMAL);
+	if (release_get(rel, RP_ARM64_SECT_WRITE))
+		a->sect_normal |= PTE_WRITE;
+	a->kpti = maybe_ng != 0;
 	a->tlb_flush_ceiling = 1u << bits; /* MAX_DVM_OPS = PTRS_PER_PTE */
 	a->max_page_order = ps == 12 ? 10 : ps == 14 ? 11 : 13;
 	a->pageblock_order = ps == 12 ? 9 : ps == 14 ? 11 : 13;
@@ -428,7 +484,7 @@ const struct arch_family arch_arm64 = {
 	.default_ram_base = UINT64_C(0x40000000),
 	.defaults = arm64_defaults,
 	.parse_key = arm64_parse_key,
-	.keys_help = "granule=4K|16K|64K, va=36|39|42|47|48|52 (as the granule allows)",
+	.keys_help = "granule=4K|16K|64K, va=36|39|42|47|48|52 (as the granule allows), kpti=on|off",
 	.validate = arm64_validate,
 	.format = arm64_format,
 	.init = arm64_init,

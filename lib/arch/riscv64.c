@@ -46,6 +46,10 @@ static int
 riscv_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 		char *err, size_t errlen)
 {
+	if (strcmp(key, "kpti") == 0)
+		return errf(err, errlen, -EINVAL,
+			    "riscv64: kpti=%s: only arm64 has the kpti key; riscv64 has no kernel page-table isolation",
+			    val);
 	if (strcmp(key, "va") != 0)
 		return 0;
 	int v = parse_small_uint(val, 64);
@@ -59,12 +63,18 @@ riscv_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 }
 
 static int
-riscv_validate(struct hvo_config *cfg, char *err, size_t errlen)
+riscv_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	       char *err, size_t errlen)
 {
+	(void)rel;
 	if (cfg->page_shift != 12)
 		return errf(err, errlen, -EINVAL,
 			    "riscv64: page_shift %u: only 4K pages exist",
 			    cfg->page_shift);
+	if (cfg->kpti != HVO_SWITCH_BUILD)
+		return errf(err, errlen, -EINVAL,
+			    "riscv64: kpti %d: only arm64 has the kpti key; leave it HVO_SWITCH_BUILD",
+			    (int)cfg->kpti);
 	switch (cfg->va_bits) {
 	case 39: cfg->levels = 3; break;
 	case 48: cfg->levels = 4; break;
@@ -80,7 +90,11 @@ riscv_validate(struct hvo_config *cfg, char *err, size_t errlen)
 static int
 riscv_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "va=%u", cfg->va_bits);
+	int n;
+
+	if (cfg->kpti != HVO_SWITCH_BUILD)
+		return -EINVAL;
+	n = snprintf(buf, len, "va=%u", cfg->va_bits);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
@@ -220,6 +234,10 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->page_kernel = PAGE_KERNEL;
 	a->page_kernel_ro = PAGE_KERNEL; /* no PAGE_KERNEL_RO: generic fallback */
 	a->has_kernel_ro = false;
+	/* vmemmap_set_pmd() (arch/riscv/mm/init.c): pmd_set_huge() with
+	 * PAGE_KERNEL, a leaf like any other. */
+	a->sect_normal = PAGE_KERNEL;
+	a->kpti = false;
 	a->tlb_flush_ceiling = 64; /* tlb_flush_all_threshold */
 	a->max_page_order = 10;
 	a->pageblock_order = 9;

@@ -48,6 +48,10 @@ static int
 x86_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 	      char *err, size_t errlen)
 {
+	if (strcmp(key, "kpti") == 0)
+		return errf(err, errlen, -EINVAL,
+			    "x86_64: kpti=%s: only arm64 has the kpti key; libhvo's x86_64 models a CPU without PTI, whose kernel entries stay global",
+			    val);
 	if (strcmp(key, "levels") != 0)
 		return 0;
 	if (strcmp(val, "4") == 0)
@@ -62,12 +66,18 @@ x86_parse_key(struct hvo_config *cfg, const char *key, const char *val,
 }
 
 static int
-x86_validate(struct hvo_config *cfg, char *err, size_t errlen)
+x86_validate(struct hvo_config *cfg, const struct kernel_release *rel,
+	     char *err, size_t errlen)
 {
+	(void)rel;
 	if (cfg->page_shift != 12)
 		return errf(err, errlen, -EINVAL,
 			    "x86_64: page size %u: only 4K pages exist",
 			    1u << (cfg->page_shift & 31));
+	if (cfg->kpti != HVO_SWITCH_BUILD)
+		return errf(err, errlen, -EINVAL,
+			    "x86_64: kpti %d: only arm64 has the kpti key; leave it HVO_SWITCH_BUILD",
+			    (int)cfg->kpti);
 	if (cfg->va_bits == 48)
 		cfg->levels = 4;
 	else if (cfg->va_bits == 57)
@@ -82,8 +92,12 @@ x86_validate(struct hvo_config *cfg, char *err, size_t errlen)
 static int
 x86_format(const struct hvo_config *cfg, char *buf, size_t len)
 {
+	int n;
+
+	if (cfg->kpti != HVO_SWITCH_BUILD)
+		return -EINVAL;
 	/* From va_bits, the field the parser sets: levels is derived. */
-	int n = snprintf(buf, len, "levels=%u", cfg->va_bits == 57 ? 5 : 4);
+	n = snprintf(buf, len, "levels=%u", cfg->va_bits == 57 ? 5 : 4);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
@@ -210,6 +224,12 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->page_kernel_ro = release_get(rel, RP_X86_RO_DIRTY) ?
 			    __PAGE_KERNEL_RO_DIRTY : __PAGE_KERNEL_RO;
 	a->has_kernel_ro = true;
+	/*
+	 * vmemmap_set_pmd() (arch/x86/mm/init_64.c) writes PAGE_KERNEL_LARGE,
+	 * which is __PAGE_KERNEL with PSE: mk_leaf() adds PSE.
+	 */
+	a->sect_normal = __PAGE_KERNEL;
+	a->kpti = false;
 	a->tlb_flush_ceiling = 33; /* tlb_single_page_flush_ceiling */
 	a->max_page_order = 10;
 	a->pageblock_order = 9;

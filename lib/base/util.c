@@ -168,3 +168,53 @@ hvo_parse_size(const char *s, uint64_t *out)
 	*out = v << shift;
 	return 0;
 }
+
+int
+kstrtobool(const char *s, bool *out)
+{
+	if (!s)
+		return -EINVAL;
+	switch (s[0]) {
+	case 'y': case 'Y': case 't': case 'T': case 'e': case 'E': case '1':
+		*out = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case 'd': case 'D': case '0':
+		*out = false;
+		return 0;
+	case 'o': case 'O':
+		if (s[1] == 'n' || s[1] == 'N') {
+			*out = true;
+			return 0;
+		}
+		if (s[1] == 'f' || s[1] == 'F') {
+			*out = false;
+			return 0;
+		}
+		return -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+void
+string_get_size_pow2(uint64_t size, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
+	unsigned i = 0;
+
+	while (size >= 1024 && i + 1 < ARRAY_SIZE(units)) {
+		size >>= 10;
+		i++;
+	}
+	/*
+	 * A power of two leaves no remainder, so the digits after the point
+	 * are zeros: as many as make three significant digits, none for bytes.
+	 */
+	if (i == 0 || size >= 100)
+		snprintf(buf, len, "%u %s", (unsigned)size, units[i]);
+	else
+		snprintf(buf, len, "%u.%s %s", (unsigned)size,
+			 size >= 10 ? "0" : "00", units[i]);
+}

@@ -60,6 +60,24 @@ parse_small_uint(const char *s, int max);
 int
 parse_u64(const char *s, uint64_t *out);
 
+/*
+ * kstrtobool() (lib/kstrtox.c of 6.12): the first character decides --
+ * y, Y, t, T, e, E or 1 is true; n, N, f, F, d, D or 0 is false; "on" and
+ * "off" by their first two, in either case. Anything else, or NULL (a
+ * parameter given without '='), is -EINVAL.
+ */
+int
+kstrtobool(const char *s, bool *out);
+
+/*
+ * string_get_size() (lib/string_helpers.c) in binary units for a size
+ * that is a power of two: three significant digits and the unit, "2.00
+ * MiB", "32.0 MiB", "512 MiB", "1.00 GiB", as the kernel names hugepage
+ * sizes in its log.
+ */
+void
+string_get_size_pow2(uint64_t size, char *buf, size_t len);
+
 static inline bool
 is_pow2(uint64_t x)
 {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/cmdline.h"
 #include "core/machine.h"
 #include "hugetlb/hugetlb.h"
 #include "mem/buddy.h"
@@ -45,6 +46,9 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	uint64_t ram0 = cfg->mem[0].base, lo_pfn, hi_pfn;
 	bool gigantic_first;
 	int rc;
+
+	/* setup_arch() reads the early parameters, start_kernel() the rest. */
+	cmdline_log_boot(m);
 
 	rc = phys_init(&m->phys, cfg->mem, cfg->nr_mem_ranges, a->page_shift);
 	if (rc)
@@ -129,6 +133,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = hugetlb_gather_bootmem(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: hugepages: %s", m->error);
+	report_hugepages(m);
 	/* A struct page fault anywhere in boot is an oops at boot. */
 	if (machine_oopsed(m))
 		return errf(err, errlen, machine_oops_take(m, 0), "boot: %s",
@@ -168,9 +173,11 @@ machine_kernel_init(struct hvo_machine *m)
 		release_for_variant(&m->release, (enum hvo_variant)v,
 				    &m->variant_release[v]);
 	m->hvo_default = switch_on(c->hvo_default, b->hvo_default_on);
+	/* Before 5.3 there is no init_on_alloc to turn the checks on. */
 	m->check_pages = c->check_pages ||
-			 switch_on(c->init_on_alloc, b->init_on_alloc) ||
-			 switch_on(c->init_on_free, b->init_on_free);
+			 (kernel_get(m, RP_INIT_ON_ALLOC) &&
+			  (switch_on(c->init_on_alloc, b->init_on_alloc) ||
+			   switch_on(c->init_on_free, b->init_on_free)));
 }
 
 HVO_EXPORT int
@@ -189,6 +196,7 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 	if (!m)
 		return errf(err, errlen, -ENOMEM, "out of host memory");
 	m->cfg = *cfg;
+	strcpy(m->comm, "hvo");
 	rc = hvo_config_validate(&m->cfg, err, errlen);
 	if (rc)
 		goto fail;
@@ -219,6 +227,7 @@ hvo_machine_free(struct hvo_machine *m)
 	if (!m)
 		return;
 	hugetlb_fini(m);
+	machine_printk_fini(m);
 	tlb_fini(&m->tlb);
 	memblock_fini(&m->memblock);
 	page_owner_fini(&m->owner);
@@ -242,6 +251,7 @@ hvo_machine_kernel(const struct hvo_machine *m, struct hvo_kernel_info *out)
 	out->has_sysctl = out->has_hvo && kernel_get(m, RP_SYSCTL);
 	out->hvo_default = m->hvo_default;
 	out->check_pages = m->check_pages;
+	out->kpti = m->arch.kpti;
 	return 0;
 }
 

@@ -108,6 +108,8 @@ hvo_config_init(struct hvo_config *cfg, enum hvo_arch_id arch)
 	cfg->bbm_check = true;
 	cfg->deferred_init = true;
 	cfg->pcp = true;
+	/* kpti= as the modelled CPU has it (arm64; other arches have none). */
+	cfg->kpti = HVO_SWITCH_BUILD;
 	return 0;
 }
 
@@ -437,7 +439,15 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "arch %d: allowed are x86_64 (0), arm64 (1), riscv64 (2)",
 			    (int)cfg->arch);
-	rc = f->validate(cfg, err, errlen);
+	if (!memchr(cfg->kernel, '\0', sizeof(cfg->kernel)))
+		return errf(err, errlen, -EINVAL,
+			    "kernel: the release string is not terminated within %d bytes",
+			    HVO_KERNEL_LEN);
+	rc = release_parse(cfg->kernel, &release, err, errlen);
+	if (rc)
+		return rc;
+	/* The release first: which geometries exist depends on it. */
+	rc = f->validate(cfg, &release, err, errlen);
 	if (rc)
 		return rc;
 	if (cfg->struct_page_size < 40 || cfg->struct_page_size > 256 ||
@@ -449,13 +459,10 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "hvo=%d: allowed values are off, keep2, fakehead and sharedtail (or HVO_VARIANT_RELEASE)",
 			    (int)cfg->hvo);
-	if (!memchr(cfg->kernel, '\0', sizeof(cfg->kernel)))
+	if (!memchr(cfg->cmdline, '\0', sizeof(cfg->cmdline)))
 		return errf(err, errlen, -EINVAL,
-			    "kernel: the release string is not terminated within %d bytes",
-			    HVO_KERNEL_LEN);
-	rc = release_parse(cfg->kernel, &release, err, errlen);
-	if (rc)
-		return rc;
+			    "cmdline: the command line is not terminated within %d bytes",
+			    HVO_CMDLINE_LEN);
 	/*
 	 * An override runs the variant on a release that has the HVO code,
 	 * also for an arch that release does not build it for (the what-if

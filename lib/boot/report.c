@@ -71,6 +71,7 @@ report_machine(struct json *j, const struct hvo_machine *m)
 	json_kv_str(j, "kernel_build", m->release.build->name);
 	json_kv_str(j, "variant_from",
 		    m->cfg.hvo == HVO_VARIANT_RELEASE ? "release" : "override");
+	json_kv_bool(j, "kpti", m->arch.kpti);
 	json_end_object(j);
 }
 

@@ -51,7 +51,7 @@ enum pt_stat_level {
 	X(HVO_VMEMMAP_FREED, "hvo.vmemmap_freed", "vmemmap pages freed") \
 	X(HVO_VMEMMAP_ALLOCED, "hvo.vmemmap_alloced", "vmemmap pages allocated (heads, restores)") \
 	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
-	X(HVO_BAD_PAGE, "hvo.bad_page", "tails that failed the free-time checks") \
+	X(HVO_BAD_PAGE, "hvo.bad_page", "bad_page() reports of struct pages found bad when pages were freed, logged or not") \
 	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \
 	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)")
 

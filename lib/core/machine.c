@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The context every layer shares: the reason of a failure, counters by name,
- * the trace, fault injection and page categories.
+ * the trace, fault injection, page categories and the kernel log.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/machine.h"
@@ -231,6 +232,7 @@ hvo_page_category_name(enum hvo_page_category c)
 		[HVO_PAGES_VMEMMAP] = "vmemmap",
 		[HVO_PAGES_ALLOCATED] = "allocated",
 		[HVO_PAGES_HUGETLB] = "hugetlb",
+		[HVO_PAGES_LEAKED] = "leaked",
 	};
 
 	return (unsigned)c < HVO_PAGES__COUNT ? names[c] : NULL;
@@ -260,7 +262,7 @@ hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 		return machine_err_null(m, __func__, "out");
 	if ((unsigned)c >= HVO_PAGES__COUNT)
 		return machine_err_const(m, -EINVAL,
-					 "category %d: allowed are HVO_PAGES_FREE (0) to HVO_PAGES_HUGETLB (%d)",
+					 "category %d: allowed are HVO_PAGES_FREE (0) to HVO_PAGES_LEAKED (%d)",
 					 (int)c, HVO_PAGES__COUNT - 1);
 	*out = machine_pages(m, c);
 	return 0;
@@ -270,4 +272,104 @@ HVO_EXPORT uint64_t
 hvo_machine_total_pages(const struct hvo_machine *m)
 {
 	return m ? m->phys.total_pages : 0;
+}
+
+/*
+ * Make room for @need more bytes by pushing the oldest lines out, as the
+ * kernel's ring overwrites its oldest records.
+ */
+static void
+printk_make_room(struct printk_ring *r, size_t need)
+{
+	size_t cut = 0;
+
+	while (r->len - cut + need > HVO_DMESG_MAX) {
+		const char *nl = memchr(r->buf + cut, '\n', r->len - cut);
+
+		cut = nl ? (size_t)(nl - r->buf) + 1 : r->len;
+		r->dropped++;
+	}
+	if (cut) {
+		memmove(r->buf, r->buf + cut, r->len - cut);
+		r->len -= cut;
+	}
+}
+
+void
+machine_printk(struct hvo_machine *m, const char *fmt, ...)
+{
+	struct printk_ring *r = &m->log;
+	char line[LOG_LINE_MAX + 1];
+	va_list ap;
+	size_t n;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		n--;
+	if (!r->buf) {
+		r->buf = malloc(HVO_DMESG_MAX);
+		if (!r->buf)
+			return;
+	}
+	printk_make_room(r, n + 1);
+	memcpy(r->buf + r->len, line, n);
+	r->buf[r->len + n] = '\n';
+	r->len += n + 1;
+	r->lines++;
+}
+
+void
+machine_printk_fini(struct hvo_machine *m)
+{
+	free(m->log.buf);
+	memset(&m->log, 0, sizeof(m->log));
+}
+
+HVO_EXPORT int
+hvo_machine_dmesg(const struct hvo_machine *m, char *buf, size_t len)
+{
+	const struct printk_ring *r;
+	size_t n;
+
+	if (!m)
+		return -EINVAL;
+	if (!buf)
+		return machine_err_null(m, __func__, "buf");
+	if (!len)
+		return machine_err_const(m, -EINVAL,
+					 "len 0: the buffer needs room for the log and its NUL (HVO_DMESG_MAX + 1 bytes always do)");
+	r = &m->log;
+	n = r->len;
+	if (n >= len) {
+		/* The oldest whole lines that fit. */
+		n = len - 1;
+		while (n && r->buf[n - 1] != '\n')
+			n--;
+	}
+	if (n)
+		memcpy(buf, r->buf, n);
+	buf[n] = '\0';
+	if (n < r->len)
+		return machine_err_const(m, -ENOSPC,
+					 "len %zu: the log holds %zu bytes, a buffer of %zu takes it",
+					 len, r->len, r->len + 1);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_set_comm(struct hvo_machine *m, const char *comm)
+{
+	if (!m)
+		return -EINVAL;
+	if (!comm)
+		return machine_err_null(m, __func__, "comm");
+	/* set_task_comm() keeps what fits, without a word. */
+	snprintf(m->comm, sizeof(m->comm), "%s", comm);
+	return 0;
 }

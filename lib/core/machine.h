@@ -33,6 +33,22 @@
 struct hugetlb;
 struct folio_layout;
 
+/*
+ * The kernel log: the printk ring dmesg reads (kernel/printk/printk.c),
+ * whole lines in the order they were printed. When it is full the oldest
+ * lines make room, as in the kernel's ring. HVO_DMESG_MAX bytes,
+ * allocated at the first message.
+ */
+struct printk_ring {
+	char *buf;
+	size_t len;             /* bytes used, each line ending in '\n' */
+	uint64_t lines;         /* lines printed */
+	uint64_t dropped;       /* of them, pushed out by newer ones */
+};
+
+/* TASK_COMM_LEN: the name of a task, with its NUL. */
+#define TASK_COMM_LEN 16
+
 /* Fault injection, as the kernel's fail_page_alloc: fail the nth call,
  * or every call from the nth on. */
 struct fail_attr {
@@ -94,6 +110,8 @@ struct hvo_machine {
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];
 	bool buddy_up;          /* boot is over: memblock retired */
+	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
+	uint64_t bad_page_unshown; /* and those it kept quiet */
 
 	/* hugetlb */
 	struct hugetlb *hugetlb;
@@ -107,6 +125,9 @@ struct hvo_machine {
 		void *ctx;
 	} trace;
 	uint64_t counter[CNT__COUNT];
+	struct printk_ring log;
+	/* current->comm: the process the machine's kernel works for. */
+	char comm[TASK_COMM_LEN];
 	/*
 	 * A struct page load or store that faulted: the kernel would oops.
 	 * The first fault of an operation sticks, its reason held in error[],
@@ -236,6 +257,20 @@ trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
 /* Should this call fail, per the fault-injection attribute? */
 bool
 should_fail(struct hvo_machine *m, struct fail_attr *f);
+
+/*
+ * printk(): one line into the kernel log. A trailing newline is the
+ * line's end; the line is cut at LOG_LINE_MAX bytes, as the kernel cuts
+ * a record. Without host memory for the ring the line is lost, as the
+ * kernel loses a message it has no room for.
+ */
+#define LOG_LINE_MAX 1024
+void
+machine_printk(struct hvo_machine *m, const char *fmt, ...) HVO_PRINTF(2, 3);
+
+/* The ring's memory, at hvo_machine_free(). */
+void
+machine_printk_fini(struct hvo_machine *m);
 
 /* Frames of category c (free is derived: RAM that no allocation holds). */
 uint64_t

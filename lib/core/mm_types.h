@@ -55,6 +55,13 @@ enum pageflags {
 	PG_reserved,
 	PG_private,
 	PG_hwpoison,
+	/* The rest of what PAGE_FLAGS_CHECK_AT_FREE names. */
+	PG_writeback,
+	PG_active,
+	PG_slab,          /* to 6.9 */
+	PG_private_2,
+	PG_unevictable,
+	PG_mlocked,
 	NR_PAGEFLAGS_NAMED
 };
 
@@ -64,6 +71,9 @@ enum pageflags {
 struct page_flag_bits {
 	uint8_t bit[NR_PAGEFLAGS_NAMED];   /* its bit, or PG_ABSENT */
 	uint64_t mask[NR_PAGEFLAGS_NAMED]; /* 1 << bit; 0 for PG_ABSENT */
+	uint64_t check_at_free;            /* PAGE_FLAGS_CHECK_AT_FREE */
+	uint64_t check_at_prep;            /* PAGE_FLAGS_CHECK_AT_PREP */
+	uint64_t second;                   /* PAGE_FLAGS_SECOND */
 };
 
 /*

@@ -129,12 +129,20 @@ variant_kept_pages(enum hvo_variant v)
 	return 0;
 }
 
+/* HVO's rule since 5.14: a struct page must not cross a page boundary. */
+static bool
+struct_page_crosses(const struct hvo_machine *m)
+{
+	return kernel_get(m, RP_STRUCT_PAGE_POW2) &&
+	       !is_pow2(m->cfg.struct_page_size);
+}
+
 const char *
 hvo_disabled_reason(const struct hvo_machine *m)
 {
 	if (m->hugetlb->hvo_variant == HVO_VARIANT_OFF)
 		return HVO_REASON_OFF;
-	if (!is_pow2(m->cfg.struct_page_size))
+	if (struct_page_crosses(m))
 		return HVO_REASON_NOT_POW2;
 	return NULL;
 }
@@ -145,7 +153,7 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 {
 	const char *reason = NULL;
 
-	if (!is_pow2(m->cfg.struct_page_size))
+	if (struct_page_crosses(m))
 		reason = HVO_REASON_NOT_POW2;
 	else if (m->hugetlb->hvo_variant == HVO_VARIANT_SHAREDTAIL && !compound_info_has_mask(m))
 		reason = "the vmemmap is not aligned to the largest folio, so compound_info cannot be a mask and no tail page can be shared";
@@ -155,6 +163,45 @@ hugetlb_vmemmap_optimizable(const struct hvo_machine *m, const struct hstate *h,
 	if (why)
 		*why = reason;
 	return reason == NULL;
+}
+
+/*
+ * hugetlb_vmemmap_optimizable_size(): the vmemmap bytes of a hugepage
+ * beyond the one page HVO keeps (HUGETLB_VMEMMAP_RESERVE_SIZE), or 0
+ * where HVO is not built or struct page is not a power of two. It is what
+ * the kernel announces, whichever page it keeps in fact.
+ */
+static uint64_t
+hugetlb_vmemmap_optimizable_size(const struct hvo_machine *m,
+				 const struct hstate *h)
+{
+	uint64_t size = (UINT64_C(1) << h->order) * m->cfg.struct_page_size;
+
+	if (m->hvo_variant == HVO_VARIANT_OFF ||
+	    !is_pow2(m->cfg.struct_page_size) || size <= m->arch.page_size)
+		return 0;
+	return size - m->arch.page_size;
+}
+
+/*
+ * In libhvo's order of the hstates (smallest first); the kernel lists
+ * them in the order they were registered, which depends on the arch's
+ * initcalls and on hugepagesz=.
+ */
+void
+report_hugepages(struct hvo_machine *m)
+{
+	if (!kernel_get(m, RP_VMEMMAP_REPORT))
+		return;
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		const struct hstate *h = &m->hugetlb->hstates[i];
+		char size[32];
+
+		string_get_size_pow2(h->size, size, sizeof(size));
+		machine_printk(m, "HugeTLB: %" PRIu64 " KiB vmemmap can be freed for a %s page",
+			       hugetlb_vmemmap_optimizable_size(m, h) >> 10,
+			       size);
+	}
 }
 
 #define HP_INDEX_K_MASK ((UINT64_C(1) << 56) - 1)
@@ -342,101 +389,49 @@ free_huge_frames(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 }
 
 /*
- * free_tail_page_prepare() (free_tail_pages_check() in 6.1): what the
- * kernel checks of each tail when a compound page is freed (with page
- * checks on; 6.1 checks only with CONFIG_DEBUG_VM, which libhvo does not
- * tell apart). Which tails it spares, and what it reads of the first two,
- * follow the machine's folio layout. Returns the first bad tail's reason,
- * or NULL.
- */
-static const char *
-check_free_tails(struct hvo_machine *m, struct hstate *h, pfn_t pfn,
-		 pfn_t *bad_pfn)
-{
-	const struct page_layout *l = page_layout(m);
-	const struct folio_layout *fl = folio_layout(m);
-	page_t head = pfn_to_page(m, pfn);
-	uint64_t nr = UINT64_C(1) << h->order;
-	bool has_mapping = l->mapping != PAGE_FIELD_ABSENT;
-
-	/*
-	 * 6.1 takes a gigantic page apart (__destroy_compound_gigantic_page())
-	 * and frees it page by page: no tail is checked.
-	 */
-	if (folio_tail_mapping(m, h->order) != TAIL_MAPPING)
-		return NULL;
-	/*
-	 * Where the hugetlb fields lie over the deferred list (6.2 to 6.14),
-	 * __update_and_free_hugetlb_folio() makes it an empty list again
-	 * before the folio is freed.
-	 */
-	if (!fl->deferred_list_init)
-		folio_init_deferred_list(m, head);
-	for (uint64_t i = 1; i < nr; i++) {
-		page_t page = head + i * l->size;
-
-		*bad_pfn = pfn + i;
-		if (i == 1 && !fl->free_check_all_counts) {
-			/* 6.1 reads compound_mapcount, nothing else. */
-			if (folio_entire_mapcount(m, head) != UINT32_MAX)
-				return "nonzero compound_mapcount";
-		} else if (i == 1) {
-			if (folio_entire_mapcount(m, head) != UINT32_MAX)
-				return "nonzero entire_mapcount";
-			if (folio_large_mapcount(m, head) != UINT32_MAX)
-				return "nonzero large_mapcount";
-			if (folio_nr_pages_mapped(m, head) != 0)
-				return "nonzero nr_pages_mapped";
-			if (folio_pincount(m, head) != 0)
-				return "nonzero pincount";
-		} else if (i == 2) {
-			if (folio_has_deferred_list(m) &&
-			    folio_deferred_list_next(m, head) !=
-			    folio_deferred_list_va(m, head))
-				return "on deferred list";
-		} else if (i >= 8 || !(fl->free_check_skip & (1u << i))) {
-			if (has_mapping &&
-			    page_mapping(m, page) != TAIL_MAPPING)
-				return "corrupted mapping in tail page";
-		}
-		if (!(page_compound_info(m, page) & 1))
-			return "PageTail not set";
-		if (compound_head(m, page) != head)
-			return "compound_head not consistent";
-		if (machine_oopsed(m))
-			return "struct page unreadable";
-	}
-	return NULL;
-}
-
-/*
- * update_and_free_hugetlb_folio(): restore the vmemmap, check the tails,
- * clear the compound page and give the frames back. A restore that fails
- * leaves the hugepage in the pool, optimized.
+ * update_and_free_hugetlb_folio(): restore the vmemmap, drop the hugetlb
+ * type, and hand the compound page to the page allocator. A restore that
+ * fails leaves the hugepage in the pool, optimized. With page checks on,
+ * free_pages_prepare() checks every struct page first; if one fails, the
+ * kernel reports it (bad_page(): "BUG: Bad page state") and returns
+ * without freeing anything: the hugepage has left the pool, but neither
+ * its frames nor the vmemmap pages just restored behind its struct pages
+ * are ever given back (debian-6.12-restore, doc/KERNEL-BUGS.md). That is
+ * the kernel's behaviour, not a failure of the call: it returns 0.
  */
 static int
 update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 			      struct huge_page *hp)
 {
-	uint64_t nr = UINT64_C(1) << h->order, bad = 0;
+	uint64_t nr = UINT64_C(1) << h->order;
+	page_t head = pfn_to_page(m, hp->pfn);
+	struct free_check fc;
 	uint8_t tpl[256];
-	const char *why;
 	int rc = hugetlb_restore_folio(m, h, hp);
 
 	if (rc)
 		return rc;
-	if (m->check_pages && (why = check_free_tails(m, h, hp->pfn, &bad))) {
-		count(m, CNT_HVO_BAD_PAGE);
-		machine_err(m, -EUCLEAN, "BUG: Bad page state: pfn 0x%" PRIx64 ": %s",
-			    bad, why);
-		m->hugetlb->last_bad_page = bad;
+	if (m->check_pages) {
+		/* __folio_clear_hugetlb(), then folio_put() frees it. */
+		page_clear_type(m, head);
+		rc = free_pages_check(m, hp->pfn, h->order, &fc);
+		if (rc)
+			return rc;
+		if (fc.bad) {
+			leak_pages(m, hp->pfn);
+			machine_err(m, -EUCLEAN,
+				    "BUG: Bad page state: pfn 0x%" PRIx64 ": %s (%" PRIu64 " bad page reports); the %s hugepage at pfn 0x%" PRIx64 " is never freed",
+				    fc.first_pfn, fc.first_why, fc.bad, h->name,
+				    hp->pfn);
+			return 0;
+		}
 	}
 	/* free_pages_prepare(): every struct page clean, as a free page. */
 	page_template(m, pfn_zone(m, hp->pfn), false, 0, tpl);
 	rc = memmap_write_pages(m, hp->pfn, nr, tpl);
 	if (rc)
 		return rc;
-	set_page_count(m, pfn_to_page(m, hp->pfn), 1);
+	set_page_count(m, head, 1);
 	if (machine_oopsed(m))
 		return m->oops;
 	return free_huge_frames(m, h, hp->pfn);
@@ -871,12 +866,19 @@ check_folio_fields(struct hvo_machine *m, struct hstate *h,
 		return check_unreadable(m, hp->pfn);
 
 	/*
-	 * prep_compound_tail(): the tails in the head's vmemmap page, which
-	 * no variant remaps, link to the head, and where no folio field lies
-	 * over their ->mapping it is TAIL_MAPPING (none for 6.1's gigantic
-	 * pages).
+	 * prep_compound_tail(): the tails link to the head, and where no
+	 * folio field lies over their ->mapping it is TAIL_MAPPING (none for
+	 * 6.1's gigantic pages). In an optimized hugepage only the tails in
+	 * the head's vmemmap page, which no variant remaps, are its own; the
+	 * rest read what the variant maps there. In one that is not
+	 * optimized, every tail is its own, a restored one too: a restore
+	 * that left a copy of the head or of the folio's first tails where a
+	 * plain tail belongs is named here (debian-6.12-restore,
+	 * doc/KERNEL-BUGS.md).
 	 */
 	per_page = (m->arch.page_size - (head & (m->arch.page_size - 1))) / l->size;
+	if (!opt)
+		per_page = nr;
 	info = compound_info(m, head, h->order);
 	for (uint64_t i = 1; i < nr && i < per_page; i++) {
 		page_t page = folio_page(m, head, (unsigned)i);

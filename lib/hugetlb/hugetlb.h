@@ -68,7 +68,6 @@ struct hugetlb {
 	unsigned nr_hstates;
 	struct hp_index hp_index;     /* head pfn -> pool slot */
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
-	uint64_t last_bad_page;
 	/*
 	 * Lists pool batches build, kept between calls: a resize of half a
 	 * million hugepages should not fault in fresh host memory for its
@@ -105,6 +104,13 @@ hugetlb_reserve_bootmem(struct hvo_machine *m);
 int
 hugetlb_gather_bootmem(struct hvo_machine *m);
 
+
+/*
+ * report_hugepages(): what hugetlb_init() logs per hugepage size at boot,
+ * on releases that log it (RP_VMEMMAP_REPORT).
+ */
+void
+report_hugepages(struct hvo_machine *m);
 
 /* hugetlb_vmemmap_optimizable(), with the kernel's reason when not. */
 bool

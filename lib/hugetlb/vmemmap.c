@@ -678,11 +678,12 @@ vmemmap_plan_init(struct hvo_machine *m, struct hstate *h, struct huge_page *hp)
 }
 
 /*
- * synchronize_rcu(), counted: what the release of variant @v waits for.
- * 6.10 and 6.11 wait on every call (@early: an optimize waits before it
- * asks whether HVO is on); 6.12 to 7.0 only with VMEMMAP_SYNCHRONIZE_RCU
- * in @flags, for a hugepage that is really optimized or restored; 7.1
- * never.
+ * synchronize_rcu(), counted. 6.10 and 6.11 wait once per request, batched
+ * or not, before they look at the hugepages (@early: the entry points);
+ * 6.12 to 7.0 in __hugetlb_vmemmap_{optimize,restore}_folio() when
+ * @flags has VMEMMAP_SYNCHRONIZE_RCU, only for a hugepage really
+ * optimized or restored (once per batch); 7.1 never. @v is the variant
+ * whose machinery runs.
  */
 static void
 vmemmap_synchronize_rcu(struct hvo_machine *m, enum hvo_variant v, bool early,
@@ -690,7 +691,9 @@ vmemmap_synchronize_rcu(struct hvo_machine *m, enum hvo_variant v, bool early,
 {
 	enum release_rcu rcu = variant_get(m, v, RP_RCU);
 
-	if (early ? rcu == RCU_PER_PAGE :
+	if (m->hvo_variant == HVO_VARIANT_OFF)
+		return; /* HVO is not built: the calls are stubs */
+	if (early ? rcu == RCU_PER_CALL :
 		    rcu == RCU_PER_BATCH && (flags & VMEMMAP_SYNCHRONIZE_RCU))
 		count(m, CNT_HVO_SYNCHRONIZE_RCU);
 }
@@ -707,7 +710,6 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 
 	if (hp->variant == HVO_VARIANT_OFF)
 		return 0;
-	vmemmap_synchronize_rcu(m, hp->variant, true, flags);
 	vmemmap_synchronize_rcu(m, hp->variant, false, flags);
 	rc = vmemmap_variants[hp->variant].restore(m, h, hp, &p);
 	if (rc)
@@ -734,10 +736,14 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	return 0;
 }
 
+/* Its callers restore only what is optimized. */
 int
 hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 			      struct huge_page *hp)
 {
+	if (hp->variant == HVO_VARIANT_OFF)
+		return 0;
+	vmemmap_synchronize_rcu(m, hp->variant, true, 0);
 	return __hugetlb_vmemmap_restore_folio(m, h, hp, VMEMMAP_SYNCHRONIZE_RCU);
 }
 
@@ -754,6 +760,7 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 	long restored = 0;
 	int rc = 0;
 
+	vmemmap_synchronize_rcu(m, m->hugetlb->hvo_variant, true, 0);
 	for (uint64_t i = 0; i < n; i++) {
 		prefetch_folio_to_restore(m, pages, i, n);
 		if (pages[i]->variant == HVO_VARIANT_OFF)
@@ -795,7 +802,6 @@ __hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	struct vmemmap_plan p = vmemmap_plan_init(m, h, hp);
 	int rc;
 
-	vmemmap_synchronize_rcu(m, v, true, flags);
 	if (!vmemmap_should_optimize_folio(m, h, hp))
 		return 0;
 	vmemmap_synchronize_rcu(m, v, false, flags);
@@ -833,6 +839,7 @@ hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 	struct pfn_list list = { 0 };
 	int rc, rc2;
 
+	vmemmap_synchronize_rcu(m, m->hugetlb->hvo_variant, true, 0);
 	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, VMEMMAP_SYNCHRONIZE_RCU,
 					      &list);
 	rc2 = free_vmemmap_page_list(m, &list);
@@ -871,6 +878,7 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 
 	if (m->hvo_variant == HVO_VARIANT_OFF)
 		return 0; /* HVO is not built */
+	vmemmap_synchronize_rcu(m, m->hugetlb->hvo_variant, true, 0);
 	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
 	for (uint64_t i = 0; i < n; i++)
 		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)

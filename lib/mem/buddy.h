@@ -101,6 +101,41 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn);
 int
 pagetable_alloc_page(struct hvo_machine *m, uint64_t *pa);
 
+/*
+ * bad_page(): a struct page failed a check of the page allocator. Counted
+ * (hvo.bad_page) and logged in the kernel's words, rate limited as the
+ * kernel limits it (lib/mem/free_check.c).
+ */
+void
+bad_page(struct hvo_machine *m, pfn_t pfn, const char *reason);
+
+/* What free_pages_check() found. */
+struct free_check {
+	uint64_t bad;            /* bad_page() reports */
+	pfn_t first_pfn;         /* the first struct page reported */
+	const char *first_why;   /* and why */
+};
+
+/*
+ * free_pages_prepare() with page checks on, for the compound page of
+ * @order at @pfn whose head no longer has a type: every tail through
+ * free_tail_page_prepare() and free_page_is_bad(), then the head through
+ * free_page_is_bad(), each failure a bad_page() report. With no report
+ * (@fc->bad 0) the page may be freed; with one the kernel keeps it
+ * (leak_pages()), its struct pages as free_pages_prepare() leaves them.
+ * Returns 0, or the fault of an unreadable struct page.
+ */
+int
+free_pages_check(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		 struct free_check *fc);
+
+/*
+ * A page free_pages_check() found bad is never freed: its frames stay
+ * held, as HVO_PAGES_LEAKED, and still managed (MemTotal keeps them).
+ */
+void
+leak_pages(struct hvo_machine *m, pfn_t pfn);
+
 /* Fault injection: should this page allocation fail? */
 bool
 should_fail_alloc_page(struct hvo_machine *m);

@@ -52,7 +52,6 @@ page_t
 compound_head(struct hvo_machine *m, page_t page)
 {
 	uint64_t info = page_compound_info(m, page);
-	uint64_t flags = page_flags(m, page);
 
 	if (info & 1)
 		return compound_info_has_mask(m) ? page & (info & ~UINT64_C(1))
@@ -60,11 +59,12 @@ compound_head(struct hvo_machine *m, page_t page)
 	/*
 	 * page_fixed_fake_head(): with classic HVO on, a page-aligned struct
 	 * page in a remapped tail page reads the head's bytes, PG_head and
-	 * all. Its page[1] tells the truth.
+	 * all. Its page[1] tells the truth. As the kernel, the flags are
+	 * loaded only for such a page, after the static key.
 	 */
-	if (m->hvo_fake_heads && flag_test(m, flags, PG_head) &&
-	    is_pow2(m->cfg.struct_page_size) &&
-	    !(page & (m->arch.page_size - 1))) {
+	if (m->hvo_fake_heads && is_pow2(m->cfg.struct_page_size) &&
+	    !(page & (m->arch.page_size - 1)) &&
+	    flag_test(m, page_flags(m, page), PG_head)) {
 		uint64_t next = page_compound_info(m, page + page_layout(m)->size);
 
 		if (next & 1)

@@ -46,53 +46,52 @@ page_layout_init(struct page_layout *l, unsigned size)
  * names.
  */
 enum {
-	K_writeback = NR_PAGEFLAGS_NAMED, K_active, K_workingset, K_waiters,
-	K_error, K_slab, K_owner_priv_1, K_owner_2, K_arch_1, K_private_2,
-	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_dropbehind,
-	K_mlocked, K_uncached, K_END
+	K_workingset = NR_PAGEFLAGS_NAMED, K_waiters, K_error,
+	K_owner_priv_1, K_owner_2, K_arch_1, K_mappedtodisk, K_reclaim,
+	K_swapbacked, K_dropbehind, K_uncached, K_END
 };
 
 /* L6.1 include/linux/page-flags.h:100-141 (and 6.2 to 6.5). */
 static const uint8_t pageflags_v6_1[] = {
-	PG_locked, PG_referenced, PG_uptodate, PG_dirty, PG_lru, K_active,
-	K_workingset, K_waiters, K_error, K_slab, K_owner_priv_1, K_arch_1,
-	PG_reserved, PG_private, K_private_2, K_writeback, PG_head,
-	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_mlocked,
+	PG_locked, PG_referenced, PG_uptodate, PG_dirty, PG_lru, PG_active,
+	K_workingset, K_waiters, K_error, PG_slab, K_owner_priv_1, K_arch_1,
+	PG_reserved, PG_private, PG_private_2, PG_writeback, PG_head,
+	K_mappedtodisk, K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked,
 	K_uncached, PG_hwpoison, K_END,
 };
 
 /* c704ae979784: PG_writeback, PG_head and PG_waiters in the low byte. */
 static const uint8_t pageflags_v6_6[] = {
-	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
-	PG_head, K_waiters, K_active, K_workingset, K_error, K_slab,
-	K_owner_priv_1, K_arch_1, PG_reserved, PG_private, K_private_2,
-	K_mappedtodisk, K_reclaim, K_swapbacked, K_unevictable, K_mlocked,
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_error, PG_slab,
+	K_owner_priv_1, K_arch_1, PG_reserved, PG_private, PG_private_2,
+	K_mappedtodisk, K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked,
 	K_uncached, PG_hwpoison, K_END,
 };
 
 /* 46df8e73a4a3: no PG_slab. */
 static const uint8_t pageflags_v6_10[] = {
-	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
-	PG_head, K_waiters, K_active, K_workingset, K_error, K_owner_priv_1,
-	K_arch_1, PG_reserved, PG_private, K_private_2, K_mappedtodisk,
-	K_reclaim, K_swapbacked, K_unevictable, K_mlocked, K_uncached,
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_error, K_owner_priv_1,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_mappedtodisk,
+	K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked, K_uncached,
 	PG_hwpoison, K_END,
 };
 
 /* L6.12 include/linux/page-flags.h:93-129. */
 static const uint8_t pageflags_v6_12[] = {
-	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
-	PG_head, K_waiters, K_active, K_workingset, K_owner_priv_1, K_owner_2,
-	K_arch_1, PG_reserved, PG_private, K_private_2, K_reclaim,
-	K_swapbacked, K_unevictable, K_mlocked, PG_hwpoison, K_END,
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_reclaim,
+	K_swapbacked, PG_unevictable, PG_mlocked, PG_hwpoison, K_END,
 };
 
 /* cceba6f7e46c: PG_dropbehind before PG_mlocked. */
 static const uint8_t pageflags_v6_14[] = {
-	PG_locked, K_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
-	PG_head, K_waiters, K_active, K_workingset, K_owner_priv_1, K_owner_2,
-	K_arch_1, PG_reserved, PG_private, K_private_2, K_reclaim,
-	K_swapbacked, K_unevictable, K_dropbehind, K_mlocked, PG_hwpoison,
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_reclaim,
+	K_swapbacked, PG_unevictable, K_dropbehind, PG_mlocked, PG_hwpoison,
 	K_END,
 };
 
@@ -124,6 +123,15 @@ pageflags_init(struct page_flag_bits *b, enum release_pageflags order,
 		}
 		bit++;
 	}
+	/* include/linux/page-flags.h, at this release's bits. */
+	b->check_at_free = b->mask[PG_lru] | b->mask[PG_locked] |
+			   b->mask[PG_private] | b->mask[PG_private_2] |
+			   b->mask[PG_writeback] | b->mask[PG_reserved] |
+			   b->mask[PG_slab] | b->mask[PG_active] |
+			   b->mask[PG_unevictable] | b->mask[PG_mlocked];
+	b->check_at_prep = ((UINT64_C(1) << ZONES_PGSHIFT) - 1) &
+			   ~b->mask[PG_hwpoison];
+	b->second = 0;
 }
 
 void
@@ -134,6 +142,9 @@ page_release_init(struct hvo_machine *m)
 		       &m->arch);
 	m->folio_layout = folio_layout_of(
 		(enum release_folio_layout)kernel_get(m, RP_FOLIO_LAYOUT));
+	/* PAGE_FLAGS_SECOND: the order byte, where the layout keeps it. */
+	m->pgflags.second = m->folio_layout->order_in_flags_1 ?
+			    UINT64_C(0xff) : 0;
 }
 
 void

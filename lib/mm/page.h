@@ -47,6 +47,41 @@ flag_test(const struct hvo_machine *m, uint64_t flags, enum pageflags f)
 }
 
 /*
+ * PAGE_FLAGS_CHECK_AT_FREE (include/linux/page-flags.h): flags a page
+ * must not carry when it is freed, at the machine's bits (PG_slab only
+ * before 6.10, PG_hwpoison absent without MEMORY_FAILURE). The multi-gen
+ * LRU's bits are not modeled. Resolved at boot (pageflags_init()).
+ */
+static inline uint64_t
+page_flags_check_at_free(const struct hvo_machine *m)
+{
+	return m->pgflags.check_at_free;
+}
+
+/*
+ * PAGE_FLAGS_CHECK_AT_PREP: every flag but PG_hwpoison, which is what a
+ * free clears of a page it accepts; the zone and node bits stay.
+ */
+static inline uint64_t
+page_flags_check_at_prep(const struct hvo_machine *m)
+{
+	return m->pgflags.check_at_prep;
+}
+
+/*
+ * PAGE_FLAGS_SECOND: the bits page[1] of a compound page keeps in its
+ * flags (the order in the low byte), which a free clears before it checks
+ * page[1], since they overlap PAGE_FLAGS_CHECK_AT_FREE. Only where the
+ * folio layout keeps the order there (folio_layout()->order_in_flags_1);
+ * 6.1 keeps it in a byte of its own and clears no flag of page[1].
+ */
+static inline uint64_t
+page_flags_second(const struct hvo_machine *m)
+{
+	return m->pgflags.second;
+}
+
+/*
  * The zone and node live in the top bits of page->flags
  * (ZONES_PGSHIFT / NODES_PGSHIFT): 10 node bits and 3 zone bits, as a
  * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out, 6.1 and 6.12

@@ -130,8 +130,10 @@ vmemmap_populate_hugepages(struct hvo_machine *m, kva_t start, kva_t end)
 		if (w.leaf < 0 && w.nr <= pmd + 1 &&
 		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
 		    vmemmap_alloc_block(m, pmd_size, &pa) == 0) {
+			/* vmemmap_set_pmd(): the arch's block prot, which
+			 * on arm64 is not PAGE_KERNEL's. */
 			rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
-				    a->page_kernel);
+				    a->sect_normal);
 			if (rc)
 				return rc;
 			continue;

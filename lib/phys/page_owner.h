@@ -96,6 +96,19 @@ void
 page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
 		     enum hvo_page_category c);
 
+/* The allocation at pfn now belongs to category c; its order stays. */
+static inline void
+page_owner_set_cat(struct page_owner *po, uint64_t pfn,
+		   enum hvo_page_category c)
+{
+	po_entry_t *e = &po->e[pfn - po->base_pfn];
+	uint64_t n = UINT64_C(1) << po_order(*e);
+
+	po->count[po_cat(*e)] -= n;
+	po->count[c] += n;
+	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
+}
+
 /* split_page(): one order-N allocation becomes 2^N order-0 ones. */
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);

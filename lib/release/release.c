@@ -50,6 +50,12 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_ARM64_SECT_WRITE, .value = 0,
 	  .what = "arm64 PROT_SECT_NORMAL has neither PTE_WRITE nor PTE_DIRTY",
 	  .source = "L6.1 arch/arm64/include/asm/pgtable-prot.h:43" },
+	{ ROW(0, 0), .prop = RP_ARM64_KPTI, .value = 0,
+	  .what = "arm64 has no KPTI: the kernel's own entries are global (no nG)",
+	  .source = "before CONFIG_UNMAP_KERNEL_AT_EL0 (4.16)" },
+	{ ROW(0, 0), .prop = RP_ARM64_LPA2, .value = 0,
+	  .what = "arm64 52-bit VA needs 64K pages: no 4K or 16K machine with va=52",
+	  .source = "L6.1 arch/arm64/Kconfig:1352-1354" },
 	{ ROW(0, 0), .prop = RP_BATCHED, .value = 0,
 	  .what = "each hugepage is optimized and restored on its own, with its own flushes",
 	  .source = "L6.1 mm/hugetlb_vmemmap.c:82, :205" },
@@ -70,6 +76,24 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_FOLIO_LAYOUT, .value = FOLIO_LAYOUT_V6_1,
 	  .what = "page[1] holds the destructor and order bytes and the subpool (_private_1, over index); the cgroups and the hwpoison list are .private of page[2], [3] and [4] [6.1's layout; older releases unverified]",
 	  .source = "L6.1 include/linux/mm_types.h:137-149, :393-401; include/linux/hugetlb.h:41-52, :760-783; include/linux/hugetlb_cgroup.h:100-112" },
+	{ ROW(0, 0), .prop = RP_VMEMMAP_REPORT, .value = 0,
+	  .what = "no \"vmemmap can be freed\" line in the boot log",
+	  .source = "before 6.0 (5.14 and 5.19 worded it otherwise; the text was not read)" },
+	{ ROW(0, 0), .prop = RP_INIT_ON_ALLOC, .value = 0,
+	  .what = "init_on_alloc= and init_on_free= are unknown parameters",
+	  .source = "before 5.3" },
+
+	/* 5.3 */
+	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
+	  .what = "init_on_alloc= and init_on_free= (early_param, kstrtobool()); either turns on the page checks",
+	  .source = "6471384af2a6 mm: security: introduce init_on_alloc=1 and init_on_free=1 boot options; L6.12 mm/mm_init.c:2495-2508" },
+
+	/* 4.16: arm64 KPTI, forced on by KASLR. */
+	{ ROW(4, 16), .prop = RP_ARM64_KPTI, .value = 1,
+	  .what = "with a KASLR seed the arm64 kernel unmaps itself at EL0 even on a CPU Meltdown spares: every kernel entry is nG",
+	  .source = "\"arm64: mm: Use non-global mappings for kernel space\" (Will Deacon, 4.16); "
+		    "L6.1 arch/arm64/kernel/cpufeature.c:1597-1626, :1679-1685, setup.c:301; "
+		    "L6.12 arch/arm64/include/asm/mmu.h:84-110, kernel/cpufeature.c:1781-1787, kernel/pi/map_kernel.c:251-256" },
 
 	/* 5.14: HVO, x86_64 only, two pages kept. */
 	{ ROW(5, 14), .prop = RP_HVO_ARCHES, .value = X86,
@@ -108,6 +132,9 @@ static const struct release_row rows[] = {
 	{ ROW(6, 0), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_BOOL,
 	  .what = "hugetlb_free_vmemmap is a bool core_param: a bare name means on",
 	  .source = "30152245c63b; L6.1 mm/hugetlb_vmemmap.c:415-416" },
+	{ ROW(6, 0), .prop = RP_VMEMMAP_REPORT, .value = 1,
+	  .what = "\"HugeTLB: N KiB vmemmap can be freed for a SIZE page\" for every hugepage size at boot, HVO on or off",
+	  .source = "L6.1 mm/hugetlb.c:3410 (report_hugepages()); 0 KiB where HVO is not built (GT, Debian 6.1 arm64)" },
 
 	/* 6.2: a new head page. */
 	{ ROW(6, 2), .prop = RP_HEAD_COPY, .value = HEAD_COPY_OR_KEEP,
@@ -149,12 +176,18 @@ static const struct release_row rows[] = {
 	  .what = "a pool grow splits, flushes all, remaps, flushes all; a shrink restores, then flushes all once",
 	  .source = "f4b7e3efaddb, 91f386bf0772; L6.12 mm/hugetlb_vmemmap.c:602-648" },
 
+	/* 6.9: LPA2. */
+	{ ROW(6, 9), .prop = RP_ARM64_LPA2, .value = 1,
+	  .what = "arm64 52-bit VA with 4K and 16K pages (LPA2): SH leaves the kernel prots (PTE_MAYBE_SHARED) to hold OA[51:50]",
+	  .source = "Ard Biesheuvel's LPA2 series (6.9); L6.12 arch/arm64/Kconfig:1461-1463, "
+		    "arch/arm64/include/asm/pgtable-prot.h:77-90" },
+
 	/* 6.10, 6.12: RCU grace periods; page flags freed. */
 	{ ROW(6, 10), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_10,
 	  .what = "PG_slab becomes a page type: PG_reserved is bit 13, PG_hwpoison 22 on x86_64, 21 on arm64",
 	  .source = "46df8e73a4a3 mm: free up PG_slab" },
-	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_PAGE,
-	  .what = "synchronize_rcu() before every optimize and restore, HVO on or off",
+	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_CALL,
+	  .what = "synchronize_rcu() once per optimize or restore request (a batch, or one hugepage), HVO on or off",
 	  .source = "bd225530a4c7 mm/hugetlb_vmemmap: fix race with speculative PFN walkers" },
 	{ ROW(6, 12), .prop = RP_RCU, .value = RCU_PER_BATCH,
 	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",
@@ -234,6 +267,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOT_PARAM] = "boot_param",
 	[RP_X86_RO_DIRTY] = "x86_ro_dirty",
 	[RP_ARM64_SECT_WRITE] = "arm64_sect_write",
+	[RP_ARM64_KPTI] = "arm64_kpti",
+	[RP_ARM64_LPA2] = "arm64_lpa2",
 	[RP_BATCHED] = "batched",
 	[RP_RCU] = "synchronize_rcu",
 	[RP_RESET_PAGES] = "reset_struct_pages",
@@ -241,6 +276,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOT_GIGANTIC_FIRST] = "boot_gigantic_first",
 	[RP_PAGEFLAGS] = "pageflags",
 	[RP_FOLIO_LAYOUT] = "folio_layout",
+	[RP_VMEMMAP_REPORT] = "vmemmap_report",
+	[RP_INIT_ON_ALLOC] = "init_on_alloc",
 };
 
 const char *

@@ -43,6 +43,10 @@ enum release_prop {
 	RP_BOOT_PARAM,     /* enum release_boot_param: hugetlb_free_vmemmap= */
 	RP_X86_RO_DIRTY,   /* x86 __PAGE_KERNEL_RO carries _PAGE_DIRTY */
 	RP_ARM64_SECT_WRITE, /* arm64 PROT_SECT_NORMAL carries PTE_WRITE */
+	RP_ARM64_KPTI,     /* arm64: the modelled CPU (Cortex-A57/A72, KASLR
+			      seeded) runs with KPTI: kernel entries are nG */
+	RP_ARM64_LPA2,     /* arm64 offers 52-bit VA with 4K and 16K pages
+			      (LPA2), whose kernel prots have no SH bits */
 	RP_BATCHED,        /* pools optimize and restore in batches */
 	RP_RCU,            /* enum release_rcu: synchronize_rcu() around HVO */
 	RP_RESET_PAGES,    /* struct pages a restored tail page resets
@@ -55,6 +59,9 @@ enum release_prop {
 			      kernel's enum pageflags */
 	RP_FOLIO_LAYOUT,   /* enum release_folio_layout: where a hugetlb
 			      folio keeps its order and metadata */
+	RP_VMEMMAP_REPORT, /* the boot log says, per hugepage size, how much
+			      vmemmap HVO can free */
+	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
 	RP__COUNT
 };
 
@@ -80,7 +87,8 @@ enum release_boot_param {
 /* synchronize_rcu() around HVO (speculative PFN walkers). */
 enum release_rcu {
 	RCU_NONE = 0,
-	RCU_PER_PAGE,  /* every hugepage optimized or restored, HVO on or off */
+	RCU_PER_CALL,  /* once per request, batched or not, before it looks
+			  at the hugepages: HVO on or off, work or none */
 	RCU_PER_BATCH, /* once per batch that optimizes or restores a page */
 };
 
