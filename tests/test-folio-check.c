@@ -530,6 +530,53 @@ free_check_of(const char *spec,
 	hvo_machine_free(m);
 }
 
+/* Bit @bit of page->flags of tail 5, whatever flag the release has there. */
+static void
+set_tail5_bit(struct hvo_machine *m, page_t head, unsigned bit)
+{
+	page_t page = folio_page(m, head, 5);
+
+	set_page_flags(m, page, page_flags(m, page) | UINT64_C(1) << bit);
+}
+
+/* 6.1's PG_lru, 6.6 on PG_dirty. */
+static void
+bad_bit4(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 4);
+}
+
+/* 6.1's PG_active, 6.6 on PG_lru. */
+static void
+bad_bit5(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 5);
+}
+
+/* 6.1's PG_slab, 6.12's PG_workingset. */
+static void
+bad_bit9(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 9);
+}
+
+/*
+ * Bit 0 of page[1]'s flags: PG_locked on 6.1, which keeps the order in a
+ * byte of its own; part of the order byte (PAGE_FLAGS_SECOND, cleared
+ * before the check) where the layout keeps it in the flags.
+ */
+static void
+bad_flags_1_bit0(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	page_t page = folio_page(m, head, 1);
+
+	(void)pfn;
+	set_page_flags(m, page, page_flags(m, page) | 1);
+}
+
 static void
 test_free_checks_by_release(void **state)
 {
@@ -538,6 +585,7 @@ test_free_checks_by_release(void **state)
 		"x86_64:mem=256M,kernel=6.12.110,hvo=off,checkpages=on";
 	const char *v615 =
 		"x86_64:mem=256M,kernel=6.12.111,hvo=off,checkpages=on";
+	const char *flags_why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 
 	(void)state;
 	free_check_of(v61, bad_entire_mapcount, 1, "nonzero compound_mapcount");
@@ -549,6 +597,65 @@ test_free_checks_by_release(void **state)
 	free_check_of(v615, bad_cgroup, 3, NULL);
 	free_check_of(v615, bad_tail_mapping, 5,
 		      "corrupted mapping in tail page");
+
+	/* PAGE_FLAGS_CHECK_AT_FREE at the release's bits. */
+	free_check_of(v61, bad_bit4, 5, flags_why);
+	free_check_of(v62, bad_bit4, 5, NULL);
+	free_check_of(v61, bad_bit5, 5, flags_why);
+	free_check_of(v62, bad_bit5, 5, flags_why);
+	free_check_of(v615, bad_bit5, 5, flags_why);
+	free_check_of(v61, bad_bit9, 5, flags_why);
+	free_check_of(v615, bad_bit9, 5, NULL);
+	/* PAGE_FLAGS_SECOND only where page[1]'s flags hold the order. */
+	free_check_of(v61, bad_flags_1_bit0, 1, flags_why);
+	free_check_of(v62, bad_flags_1_bit0, 1, NULL);
+	free_check_of(v615, bad_flags_1_bit0, 1, NULL);
+}
+
+/*
+ * 6.1 frees a gigantic hugepage page by page after taking it apart: no
+ * tail rule applies (a tail that is no tail passes), free_page_is_bad()
+ * does (a tail with 6.1's PG_lru fails and the hugepage leaks); 6.12
+ * applies both.
+ */
+static void
+test_free_checks_gigantic_by_release(void **state)
+{
+	static const struct {
+		const char *spec;
+		void (*apply)(struct hvo_machine *m, pfn_t pfn, page_t head);
+		const char *why;
+	} rows[] = {
+		{ "x86_64:mem=4G,kernel=6.1,hvo=off,checkpages=on",
+		  bad_not_tail, NULL },
+		{ "x86_64:mem=4G,kernel=6.12.110,hvo=off,checkpages=on",
+		  bad_not_tail, "PageTail not set" },
+		{ "x86_64:mem=4G,kernel=6.1,hvo=off,checkpages=on",
+		  bad_bit4, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct hvo_machine *m = tu_machine(rows[i].spec);
+		uint64_t pfn, leaked = tu_pages(m, HVO_PAGES_LEAKED);
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 1024 * MIB, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, 1024 * MIB, 0, &pfn), 0);
+		rows[i].apply(m, pfn, pfn_to_page(m, pfn));
+		assert_false(machine_oopsed(m));
+		assert_int_equal(hvo_set_nr_hugepages(m, 1024 * MIB, 0), 0);
+		if (tu_counter(m, "hvo.bad_page") != (rows[i].why ? 1u : 0u))
+			fail_msg("%s: %" PRIu64 " bad page reports: %s",
+				 rows[i].spec, tu_counter(m, "hvo.bad_page"),
+				 hvo_machine_error(m));
+		assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED),
+				 leaked + (rows[i].why ? 1024 * MIB >> 12 : 0));
+		if (rows[i].why)
+			assert_non_null(strstr(hvo_machine_error(m),
+					       rows[i].why));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 /*
@@ -650,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_failed_fakehead_restore),
 		cmocka_unit_test(test_free_checks_tails),
 		cmocka_unit_test(test_free_checks_by_release),
+		cmocka_unit_test(test_free_checks_gigantic_by_release),
 		cmocka_unit_test(test_pool_rules),
 	};
 
