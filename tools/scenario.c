@@ -29,15 +29,6 @@
 
 /* A line has at most this many words; more is reported, not truncated. */
 #define MAX_WORDS 64
-/* cmdline hugepages= entries kept (the kernel has one per hstate). */
-#define MAX_POOLS HVO_MAX_MEM_RANGES
-
-/* One hugepages=N of the command line, resolved when the machine boots. */
-struct boot_pool {
-	uint64_t size;       /* bytes; 0: the default size, known at boot */
-	uint64_t nr;
-	unsigned long line;  /* where it was given, for messages */
-};
 
 struct scenario {
 	const char *name;    /* the file as messages name it */
@@ -52,12 +43,6 @@ struct scenario {
 	bool boot_failed;
 	unsigned long boot_line;
 
-	/* The kernel command line, applied at boot. */
-	struct boot_pool pools[MAX_POOLS];
-	unsigned nr_pools;
-	uint64_t cur_hugepagesz;   /* the last hugepagesz=, 0 if none */
-	uint64_t default_hugepagesz;
-	unsigned long default_line;
 	/* The words of the command line, for hvo_config_cmdline() at boot. */
 	char cmdline[HVO_CMDLINE_LEN];
 
@@ -86,7 +71,11 @@ usage(FILE *f)
 		"                          hugetlb_free_vmemmap[=on|off|1|0|y|n]\n"
 		"                          init_on_alloc=0|1 init_on_free=0|1\n"
 		"                        read as the machine's kernel= release reads\n"
-		"                        them; others are ignored, as the kernel does\n"
+		"                        them, with its messages in dmesg (a repeated\n"
+		"                        hugepages= or hugepagesz= is ignored,\n"
+		"                        hugepages=0:N is node 0's, pools that do not\n"
+		"                        fit get what fits and a warning); others are\n"
+		"                        ignored, as the kernel does\n"
 		"  echo VALUE > PATH     write a file (without '>', print VALUE)\n"
 		"  cat PATH...           read files\n"
 		"  dmesg                 the kernel log, as dmesg prints it on a real\n"
@@ -240,35 +229,22 @@ have_hstate(const struct hvo_machine *m, uint64_t size)
 	return false;
 }
 
-static int
-new_machine(const struct hvo_config *cfg, struct hvo_machine **m, char *err,
-	    size_t errlen)
-{
-	*m = NULL;
-	return hvo_machine_new(cfg, m, err, errlen);
-}
-
 /*
- * Boot with the command line applied. The pools' sizes can only be checked
- * against a booted machine, so a command line with pools boots twice: once
- * bare to learn the hugepage sizes, once with the pools the kernel would
- * accept. libhvo refuses a boot whose pools do not fit where the kernel
- * allocates what it can and goes on, so such pools are grown after boot
- * as far as memory allows instead.
+ * Boot with the command line applied. The library reads it as the
+ * machine's release does (hugetlb pools included) and boots with the
+ * pools that fit, warning in the log about the rest, as the kernel does.
  */
 static int
 boot(struct scenario *s)
 {
 	struct hvo_config cfg = s->cfg;
 	struct hvo_geometry g;
-	struct hvo_hstate_info h;
-	char err[512];
-	bool late = false;
+	char err[2048];
 	int rc;
 
 	/*
-	 * The command line as the machine's release reads it; what its
-	 * kernel says about it is noted here, and stays in its log.
+	 * What its kernel says about the line is noted here, and stays in
+	 * the machine's log.
 	 */
 	rc = hvo_config_cmdline(&cfg, s->cmdline, err, sizeof(err));
 	if (rc) {
@@ -281,64 +257,14 @@ boot(struct scenario *s)
 			*nl++ = '\0';
 		report(s, false, "dmesg: %s", l);
 	}
-	cfg.nr_boot_hugepages = 0;
-	rc = new_machine(&cfg, &s->m, err, sizeof(err));
+	s->m = NULL;
+	rc = hvo_machine_new(&cfg, &s->m, err, sizeof(err));
 	if (rc) {
 		report(s, true, "machine (line %lu): %s", s->machine_line, err);
 		return rc;
 	}
 	hvo_machine_geometry(s->m, &g);
 	s->default_size = g.default_hugepage_size;
-	if (s->default_hugepagesz) {
-		if (have_hstate(s->m, s->default_hugepagesz)) {
-			s->default_size = s->default_hugepagesz;
-		} else {
-			unsigned long line = s->line;
-
-			s->line = s->default_line;
-			report(s, true, "cmdline: unsupported default_hugepagesz=%" PRIu64 "K, keeping %" PRIu64 "K",
-			       s->default_hugepagesz >> 10, s->default_size >> 10);
-			s->line = line;
-		}
-	}
-
-	/* The pools this machine has, each size once (the last one wins). */
-	for (unsigned i = 0; i < s->nr_pools; i++) {
-		struct boot_pool *p = &s->pools[i];
-		uint64_t size = p->size ? p->size : s->default_size;
-		unsigned k;
-
-		if (!have_hstate(s->m, size)) {
-			unsigned long line = s->line;
-
-			s->line = p->line;
-			report(s, true, "cmdline: unsupported hugepagesz=%" PRIu64 "K, its hugepages= ignored",
-			       size >> 10);
-			s->line = line;
-			continue;
-		}
-		for (k = 0; k < cfg.nr_boot_hugepages; k++)
-			if (cfg.boot_hugepages[k].size == size)
-				break;
-		if (k == cfg.nr_boot_hugepages)
-			cfg.nr_boot_hugepages++;
-		cfg.boot_hugepages[k].size = size;
-		/* More than RAM is a failed allocation, not a bad value. */
-		cfg.boot_hugepages[k].nr = p->nr > g.mem_bytes / size ?
-					   g.mem_bytes / size : p->nr;
-	}
-	if (cfg.nr_boot_hugepages) {
-		struct hvo_machine *m2;
-
-		if (new_machine(&cfg, &m2, err, sizeof(err)) == 0) {
-			hvo_machine_free(s->m);
-			s->m = m2;
-		} else {
-			report(s, false, "note: the boot pools: %s; growing them after boot instead",
-			       err);
-			late = true;
-		}
-	}
 	/* The kernel finishes deferred struct page init before userspace. */
 	hvo_machine_init_deferred(s->m);
 	/* The lines run as a script would: sh writes the files. */
@@ -346,23 +272,6 @@ boot(struct scenario *s)
 	/* From here on the scenario's own lines act: trace them. */
 	if (s->opts->trace)
 		hvo_set_trace(s->m, sim_trace_print, s->opts->out);
-
-	for (unsigned k = 0; k < cfg.nr_boot_hugepages; k++) {
-		uint64_t size = cfg.boot_hugepages[k].size;
-		uint64_t want = cfg.boot_hugepages[k].nr;
-
-		for (unsigned i = 0; i < s->nr_pools; i++)
-			if ((s->pools[i].size ? s->pools[i].size :
-			     s->default_size) == size)
-				want = s->pools[i].nr;
-		if (late)
-			hvo_write_nr_hugepages(s->m, size,
-					       cfg.boot_hugepages[k].nr);
-		for (unsigned i = 0; hvo_machine_hstate(s->m, i, &h) == 0; i++)
-			if (h.size == size && h.nr < want)
-				report(s, false, "note: HugeTLB: allocating %" PRIu64 " of page size %s failed.  Only allocated %" PRIu64 " hugepages.",
-				       want, h.name, h.nr);
-	}
 	return 0;
 }
 
@@ -627,17 +536,22 @@ do_machine(struct scenario *s, char **w, int n)
 static void
 do_cmdline(struct scenario *s, char **w, int n)
 {
+	static const char *const known[] = {
+		"hugepagesz", "hugepages", "default_hugepagesz",
+		"hugetlb_free_vmemmap", "init_on_alloc", "init_on_free", "--",
+	};
+
 	if (s->m || s->boot_failed) {
 		report(s, true, "cmdline: the machine has already booted (at line %lu)",
 		       s->boot_line);
 		return;
 	}
 	for (int i = 1; i < n; i++) {
-		char *key = w[i], *val = strchr(key, '=');
-		size_t have = strlen(s->cmdline);
-		uint64_t v;
+		const char *key = w[i];
+		size_t have = strlen(s->cmdline), klen = strcspn(key, "=");
+		bool modelled = false;
 
-		/* The whole line goes to the kernel, which logs it. */
+		/* The whole line goes to the kernel, which reads and logs it. */
 		if (have + 1 + strlen(key) >= sizeof(s->cmdline)) {
 			report(s, true, "cmdline: %s: the command line is longer than %d characters",
 			       key, HVO_CMDLINE_LEN - 1);
@@ -645,43 +559,12 @@ do_cmdline(struct scenario *s, char **w, int n)
 		}
 		snprintf(s->cmdline + have, sizeof(s->cmdline) - have, "%s%s",
 			 have ? " " : "", key);
-		if (val)
-			*val++ = '\0';
-		if (!strcmp(key, "hugepagesz") || !strcmp(key, "default_hugepagesz")) {
-			if (!val || hvo_parse_size(val, &v) || !v) {
-				report(s, true, "cmdline: %s=%s: expected a size such as 2M or 1G",
-				       key, val ? val : "");
-				continue;
-			}
-			if (key[0] == 'h') {
-				s->cur_hugepagesz = v;
-			} else {
-				s->default_hugepagesz = v;
-				s->default_line = s->line;
-			}
-		} else if (!strcmp(key, "hugepages")) {
-			if (!val || sim_parse_number(val, UINT64_MAX, &v)) {
-				report(s, true, "cmdline: hugepages=%s: expected a number",
-				       val ? val : "");
-				continue;
-			}
-			if (s->nr_pools == MAX_POOLS) {
-				report(s, true, "cmdline: hugepages=%s: more than %d pools",
-				       val, MAX_POOLS);
-				continue;
-			}
-			s->pools[s->nr_pools].size = s->cur_hugepagesz;
-			s->pools[s->nr_pools].nr = v;
-			s->pools[s->nr_pools].line = s->line;
-			s->nr_pools++;
-		} else if (!strcmp(key, "hugetlb_free_vmemmap") ||
-			   !strcmp(key, "init_on_alloc") ||
-			   !strcmp(key, "init_on_free") || !strcmp(key, "--")) {
-			/* hvo_config_cmdline() reads them at boot. */
-		} else {
-			report(s, false, "note: cmdline: unknown kernel parameter '%s' ignored",
-			       key);
-		}
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			modelled |= strlen(known[k]) == klen &&
+				    !strncmp(key, known[k], klen);
+		if (!modelled)
+			report(s, false, "note: cmdline: unknown kernel parameter '%.*s' ignored",
+			       (int)klen, key);
 	}
 }
 

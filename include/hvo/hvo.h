@@ -114,7 +114,24 @@ struct hvo_config {
 	struct {
 		uint64_t size;     /**< bytes */
 		uint64_t nr;
+		/**
+		 * given per node (hugepages=0:N): a shortfall is warned
+		 * about for node 0, as hugetlb_hstate_alloc_pages_onenode()
+		 */
+		bool per_node;
 	} boot_hugepages[HVO_MAX_MEM_RANGES]; /**< hugepages= at boot */
+	/**
+	 * false: a boot whose pools do not fit fails (a spec's hugepages=);
+	 * true: the boot allocates what fits and logs the kernel's warning,
+	 * as the kernel does with hugepages= on its command line
+	 * (hvo_config_cmdline() sets it when the line gives a pool).
+	 */
+	bool boot_hugepages_partial;
+	/**
+	 * default_hugepagesz=: the default hugepage size (bytes), one of the
+	 * arch's; 0 for HPAGE_SIZE (the PMD size).
+	 */
+	uint64_t default_hugepagesz;
 	/**
 	 * The Linux release the machine behaves as: "6.1" (the 6.1 line with
 	 * its stable updates), "6.1.15", a Debian `uname -r` such as
@@ -218,11 +235,24 @@ hvo_config_parse(struct hvo_config *cfg, const char *spec, char *err,
  *   @p cfg->init_on_alloc and @p cfg->init_on_free; either one on turns on
  *   the page checks when pages are freed.
  *
+ * - hugepagesz=, hugepages= and default_hugepagesz= by the rules of
+ *   hugepagesz_setup(), hugepages_setup() and default_hugepagesz_setup()
+ *   (6.1 and 6.12 read them alike), into @p cfg->boot_hugepages and
+ *   @p cfg->default_hugepagesz: sizes in memparse() syntax, one of the
+ *   arch's hugepage sizes (else "HugeTLB: unsupported hugepagesz=..."); a
+ *   second hugepagesz= of a size is ignored, and so is a second
+ *   hugepages= without a hugepagesz= between them; hugepages= before any
+ *   hugepagesz= is the default size's; "hugepages=0:N" gives node 0's
+ *   count (the machine has one node: any other node is an invalid
+ *   parameter). The pools are then allocated as the kernel does, as far
+ *   as memory allows (@p cfg->boot_hugepages_partial), with its warning
+ *   when they fall short.
+ *
  * Parameter names match with '-' for '_', as the kernel's do, and "--"
- * ends the kernel's part of the line. hugepagesz=, hugepages= and
- * default_hugepagesz= are the kernel's but left to the caller (they set
- * @p cfg->boot_hugepages, which needs the machine's hugepage sizes); every
- * other word is taken as one the kernel knows and libhvo does not model.
+ * ends the kernel's part of the line. Every other word is taken as one
+ * the kernel knows and libhvo does not model. When a line was kept
+ * already, the hugetlb parameters are read over the whole kept line, as
+ * one command line, and only the new part's messages are reported.
  *
  * A kernel boots whatever its command line says: a value it refuses is
  * logged and ignored, an unknown parameter is passed to init. So does this
