@@ -205,6 +205,9 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		return errf(err, errlen, -ENOMEM, "out of host memory");
 	m->cfg = *cfg;
 	strcpy(m->comm, "hvo");
+	fail_page_alloc_init(m);
+	fail_attr_init(&m->fail_vmemmap_pmd);
+	fail_attr_init(&m->fail_vmemmap_pte);
 	rc = hvo_config_validate(&m->cfg, err, errlen);
 	if (rc)
 		goto fail;
