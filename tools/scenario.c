@@ -114,6 +114,11 @@ usage(FILE *f)
 		"      free_hugepages, resv_hugepages, surplus_hugepages\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
 		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
+		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
+		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
+		"      the kernel's fault injection, with its meaning; probability\n"
+		"      draws from a PRNG seeded with HVO_FAULT_SEED at boot, so a\n"
+		"      scenario fails the same allocations every run\n"
 		"\n"
 		"Shell syntax: one simple command a line. Words split as sh splits\n"
 		"them ('...', \"...\" and \\ quote), '#' starts a comment, and echo\n"
@@ -342,11 +347,21 @@ enum file_kind {
 	F_BUDDYINFO,
 	F_ZONEINFO,
 	F_CMDLINE,          /* /proc/cmdline */
+	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
+	F_FAIL_PROBABILITY,
+	F_FAIL_INTERVAL,
+	F_FAIL_TIMES,
+	F_FAIL_SPACE,
+	F_FAIL_VERBOSE,
+	F_FAIL_MIN_ORDER,
+	F_FAIL_IGNORE_WAIT,
+	F_FAIL_IGNORE_HIGHMEM,
 };
 
 static const char *const dirs[] = {
 	"/", "/proc", "/proc/sys", "/proc/sys/vm", "/sys", "/sys/kernel",
 	"/sys/kernel/mm", "/sys/kernel/mm/hugepages",
+	"/sys/kernel/debug", "/sys/kernel/debug/fail_page_alloc",
 };
 
 static const struct {
@@ -359,6 +374,14 @@ static const struct {
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
 	{ "/proc/cmdline", F_CMDLINE },
+	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
+	{ "/sys/kernel/debug/fail_page_alloc/interval", F_FAIL_INTERVAL },
+	{ "/sys/kernel/debug/fail_page_alloc/times", F_FAIL_TIMES },
+	{ "/sys/kernel/debug/fail_page_alloc/space", F_FAIL_SPACE },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", F_FAIL_VERBOSE },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", F_FAIL_MIN_ORDER },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", F_FAIL_IGNORE_WAIT },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", F_FAIL_IGNORE_HIGHMEM },
 };
 
 static const struct {
@@ -443,6 +466,159 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 	return -ENOENT;
 }
 
+/*
+ * The fault_attr files as debugfs prints them: unsigned longs and u32
+ * with "%llu", atomic_t with "%d", bools as Y or N.
+ */
+static void
+read_fault_attr(struct scenario *s, enum file_kind kind, FILE *f)
+{
+	struct hvo_fault_attr a;
+
+	hvo_fail_page_alloc_get(s->m, &a);
+	switch (kind) {
+	case F_FAIL_PROBABILITY:
+		fprintf(f, "%" PRIu64 "\n", a.probability);
+		break;
+	case F_FAIL_INTERVAL:
+		fprintf(f, "%" PRIu64 "\n", a.interval);
+		break;
+	case F_FAIL_TIMES:
+		fprintf(f, "%d\n", (int)a.times);
+		break;
+	case F_FAIL_SPACE:
+		fprintf(f, "%d\n", (int)a.space);
+		break;
+	case F_FAIL_VERBOSE:
+		fprintf(f, "%" PRIu64 "\n", a.verbose);
+		break;
+	case F_FAIL_MIN_ORDER:
+		fprintf(f, "%" PRIu32 "\n", a.min_order);
+		break;
+	case F_FAIL_IGNORE_WAIT:
+		fprintf(f, "%c\n", a.ignore_gfp_wait ? 'Y' : 'N');
+		break;
+	case F_FAIL_IGNORE_HIGHMEM:
+		fprintf(f, "%c\n", a.ignore_gfp_highmem ? 'Y' : 'N');
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * kstrtoull(buf, 0, ...) and kstrtoll(buf, 0, ...), as debugfs's
+ * simple_attr_write() reads a number: '+' (or '-' where @p neg may be
+ * set), 0x hex, 0 octal or decimal, at most one trailing newline.
+ */
+static int
+kstrtoull0(const char *s, uint64_t *out, bool *neg)
+{
+	unsigned base = 10;
+	int rc;
+
+	*neg = false;
+	if (*s == '+') {
+		s++;
+	} else if (*s == '-') {
+		*neg = true;
+		s++;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    digit_value(s[2]) < 16) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	rc = parse_digits(&s, base, out);
+	if (rc)
+		return rc;
+	if (*s == '\n')
+		s++;
+	return *s ? -EINVAL : 0;
+}
+
+/* kstrtobool(): the first character (or "on"/"off") decides. */
+static int
+kstrtobool_text(const char *s, bool *out)
+{
+	switch (s[0]) {
+	case 'y': case 'Y': case '1':
+		*out = true;
+		return 0;
+	case 'n': case 'N': case '0':
+		*out = false;
+		return 0;
+	case 'o': case 'O':
+		if (s[1] == 'n' || s[1] == 'N') {
+			*out = true;
+			return 0;
+		}
+		if (s[1] == 'f' || s[1] == 'F') {
+			*out = false;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* A write of a fault_attr file; @return 0 or -errno. */
+static int
+write_fault_attr(struct scenario *s, enum file_kind kind, const char *value)
+{
+	struct hvo_fault_attr a;
+	uint64_t v = 0;
+	bool neg = false, b = false;
+	int rc;
+
+	hvo_fail_page_alloc_get(s->m, &a);
+	if (kind == F_FAIL_IGNORE_WAIT || kind == F_FAIL_IGNORE_HIGHMEM)
+		rc = kstrtobool_text(value, &b);
+	else
+		rc = kstrtoull0(value, &v, &neg);
+	if (rc)
+		return -EINVAL;
+	/* Only the atomic_t files are signed. */
+	if (neg && kind != F_FAIL_TIMES && kind != F_FAIL_SPACE)
+		return -EINVAL;
+	switch (kind) {
+	case F_FAIL_PROBABILITY:
+		a.probability = v;
+		break;
+	case F_FAIL_INTERVAL:
+		a.interval = v;
+		break;
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+		/* atomic_set() keeps the low 32 bits, as an int. */
+		v = neg ? (uint64_t)0 - v : v;
+		if (kind == F_FAIL_TIMES)
+			a.times = (int32_t)(uint32_t)v;
+		else
+			a.space = (int32_t)(uint32_t)v;
+		break;
+	case F_FAIL_VERBOSE:
+		a.verbose = v;
+		break;
+	case F_FAIL_MIN_ORDER:
+		a.min_order = (uint32_t)v;
+		break;
+	case F_FAIL_IGNORE_WAIT:
+		a.ignore_gfp_wait = b;
+		break;
+	case F_FAIL_IGNORE_HIGHMEM:
+		a.ignore_gfp_highmem = b;
+		break;
+	default:
+		return -EACCES;
+	}
+	return hvo_fail_page_alloc_set(s->m, &a) ? -EINVAL : 0;
+}
+
 static void
 read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 {
@@ -485,6 +661,16 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 		/* saved_command_line: the whole line, "--" and all. */
 		fprintf(f, "%s\n", hvo_machine_config(s->m)->cmdline);
 		break;
+	case F_FAIL_PROBABILITY:
+	case F_FAIL_INTERVAL:
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+	case F_FAIL_VERBOSE:
+	case F_FAIL_MIN_ORDER:
+	case F_FAIL_IGNORE_WAIT:
+	case F_FAIL_IGNORE_HIGHMEM:
+		read_fault_attr(s, kind, f);
+		break;
 	case F_DIR:
 	default:
 		break;
@@ -525,6 +711,15 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 			return -EINVAL;
 		return hvo_set_variant(s->m, n ? variant_on(s->m) :
 				       HVO_VARIANT_OFF) ? -EINVAL : 0;
+	case F_FAIL_PROBABILITY:
+	case F_FAIL_INTERVAL:
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+	case F_FAIL_VERBOSE:
+	case F_FAIL_MIN_ORDER:
+	case F_FAIL_IGNORE_WAIT:
+	case F_FAIL_IGNORE_HIGHMEM:
+		return write_fault_attr(s, kind, value);
 	default:
 		return -EACCES;
 	}
