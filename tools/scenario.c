@@ -539,15 +539,15 @@ kstrtoull0(const char *s, uint64_t *out, bool *neg)
 	return *s ? -EINVAL : 0;
 }
 
-/* kstrtobool(): the first character (or "on"/"off") decides. */
+/* kstrtobool() of 6.12: the first character (or "on"/"off") decides. */
 static int
 kstrtobool_text(const char *s, bool *out)
 {
 	switch (s[0]) {
-	case 'y': case 'Y': case '1':
+	case 'y': case 'Y': case 't': case 'T': case 'e': case 'E': case '1':
 		*out = true;
 		return 0;
-	case 'n': case 'N': case '0':
+	case 'n': case 'N': case 'f': case 'F': case 'd': case 'D': case '0':
 		*out = false;
 		return 0;
 	case 'o': case 'O':
