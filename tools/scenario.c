@@ -125,7 +125,8 @@ usage(FILE *f)
 		"takes one '> FILE'. Anything else sh would read as syntax (a pipe,\n"
 		"&&, ;, >>, 2>, <, $, `, globs) and any other command (tee, ...) is\n"
 		"refused with the line's number, so that a scenario never does\n"
-		"less than the shell would without saying so.\n"
+		"less than the shell would without saying so. A machine line is\n"
+		"libhvo's own: its SPEC may hold ';' (hugepages=2M:4;1G:1).\n"
 		"\n"
 		"Options:\n"
 		"      --trace  print every event of the scenario's lines: entries\n"
@@ -839,13 +840,13 @@ do_echo(struct scenario *s, char **w, int n)
 		report(s, true, "echo %s: not supported here: only -n is", w[i]);
 		return;
 	}
-	/* echo's words joined by blanks. */
-	for (; i < n; i++) {
+	/* echo's words joined by blanks, empty ones too. */
+	for (int first = i; i < n; i++) {
 		if (len + strlen(w[i]) + 2 >= sizeof(value)) {
 			report(s, true, "echo: the value is too long");
 			return;
 		}
-		len += (size_t)sprintf(value + len, "%s%s", len ? " " : "",
+		len += (size_t)sprintf(value + len, "%s%s", i > first ? " " : "",
 				       w[i]);
 	}
 	if (newline)
@@ -1421,6 +1422,11 @@ split_line(struct scenario *s, const char *line, char *out, char **w)
 				*out++ = p[1];
 				p += 2;
 				quoted = true;
+				continue;
+			}
+			/* A machine spec is libhvo's, not sh's: ';' lists sizes. */
+			if (c == ';' && n && !strcmp(w[0], "machine")) {
+				*out++ = *p++;
 				continue;
 			}
 			if (strchr("|&;<()`$", c)) {
