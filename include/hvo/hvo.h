@@ -124,12 +124,14 @@ struct hvo_config {
 	 * false: a boot whose pools do not fit fails (a spec's hugepages=);
 	 * true: the boot allocates what fits and logs the kernel's warning,
 	 * as the kernel does with hugepages= on its command line
-	 * (hvo_config_cmdline() sets it when the line gives a pool).
+	 * (hvo_config_cmdline() sets it when the line gives a pool). A spec
+	 * does not carry it.
 	 */
 	bool boot_hugepages_partial;
 	/**
 	 * default_hugepagesz=: the default hugepage size (bytes), one of the
-	 * arch's; 0 for HPAGE_SIZE (the PMD size).
+	 * arch's; 0 for HPAGE_SIZE (the PMD size). hvo_config_cmdline() sets
+	 * it; a spec does not carry it. hvo_machine_geometry() reports it.
 	 */
 	uint64_t default_hugepagesz;
 	/**
