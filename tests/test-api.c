@@ -682,6 +682,40 @@ row_fail_page_alloc(struct api_ctx *c)
 }
 
 static void
+row_fail_page_alloc_get(struct api_ctx *c)
+{
+	struct hvo_fault_attr a;
+
+	NO_M(c, hvo_fail_page_alloc_get(NULL, &a));
+	CODE(c, -EINVAL, hvo_fail_page_alloc_get(c->m, NULL));
+	/* FAULT_ATTR_INITIALIZER and fail_page_alloc's own defaults. */
+	CODE(c, 0, hvo_fail_page_alloc_get(c->m, &a));
+	assert_int_equal(a.probability, 0);
+	assert_int_equal(a.space, 0);
+	assert_int_equal(a.interval, 1);
+	assert_int_equal(a.times, 1);
+	assert_int_equal(a.verbose, 2);
+	assert_int_equal(a.min_order, 1);
+	assert_true(a.ignore_gfp_wait && a.ignore_gfp_highmem);
+	assert_true(a.seed == HVO_FAULT_SEED);
+}
+
+static void
+row_fail_page_alloc_set(struct api_ctx *c)
+{
+	struct hvo_fault_attr a;
+
+	hvo_fail_page_alloc_get(c->m, &a);
+	NO_M(c, hvo_fail_page_alloc_set(NULL, &a));
+	ON_M(c, -EINVAL, "attr", hvo_fail_page_alloc_set(c->m, NULL));
+	a.times = -2;
+	ON_M(c, -EINVAL, "times", hvo_fail_page_alloc_set(c->m, &a));
+	a.times = -1;
+	a.space = -1;
+	ON_M(c, -EINVAL, "space", hvo_fail_page_alloc_set(c->m, &a));
+}
+
+static void
 row_drain_pages(struct api_ctx *c)
 {
 	NO_M(c, hvo_drain_pages(NULL));
@@ -1151,6 +1185,8 @@ static const struct api_row rows[] = {
 	ROW(alloc_contig),
 	ROW(free_contig),
 	ROW(fail_page_alloc),
+	ROW(fail_page_alloc_get),
+	ROW(fail_page_alloc_set),
 	ROW(drain_pages),
 	ROW(machine_init_deferred),
 	ROW(machine_zone),

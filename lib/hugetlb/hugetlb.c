@@ -186,7 +186,9 @@ hugetlb_vmemmap_optimizable_size(const struct hvo_machine *m,
 /*
  * In libhvo's order of the hstates (smallest first); the kernel lists
  * them in the order they were registered, which depends on the arch's
- * initcalls and on hugepagesz=.
+ * initcalls and on hugepagesz=. Both lines are worded as 6.1's and
+ * 6.12's report_hugepages() word them; releases before 6.0 worded them
+ * otherwise and log neither here.
  */
 void
 report_hugepages(struct hvo_machine *m)
@@ -198,10 +200,34 @@ report_hugepages(struct hvo_machine *m)
 		char size[32];
 
 		string_get_size_pow2(h->size, size, sizeof(size));
+		machine_printk(m, "HugeTLB: registered %s page size, pre-allocated %" PRIu64 " pages",
+			       size, h->free);
 		machine_printk(m, "HugeTLB: %" PRIu64 " KiB vmemmap can be freed for a %s page",
 			       hugetlb_vmemmap_optimizable_size(m, h) >> 10,
 			       size);
 	}
+}
+
+/*
+ * hugetlb_hstate_alloc_pages_errcheck(), and for a count given per node
+ * hugetlb_hstate_alloc_pages_onenode(): a boot pool that fell short is
+ * a warning, and the pool is what was allocated.
+ */
+static void
+boot_pool_errcheck(struct hvo_machine *m, const struct hstate *h,
+		   uint64_t allocated)
+{
+	char size[32];
+
+	if (allocated >= h->boot_want)
+		return;
+	string_get_size_pow2(h->size, size, sizeof(size));
+	if (h->boot_per_node)
+		machine_printk(m, "HugeTLB: allocating %" PRIu64 " of page size %s failed node0.  Only allocated %" PRIu64 " hugepages.",
+			       h->boot_want, size, allocated);
+	else
+		machine_printk(m, "HugeTLB: allocating %" PRIu64 " of page size %s failed.  Only allocated %" PRIu64 " hugepages.",
+			       h->boot_want, size, allocated);
 }
 
 #define HP_INDEX_K_MASK ((UINT64_C(1) << 56) - 1)
@@ -613,10 +639,14 @@ hugetlb_reserve_bootmem(struct hvo_machine *m)
 		for (unsigned k = 0; k < h->boot_nr; k++) {
 			uint64_t pa;
 
-			if (memblock_phys_alloc(&m->memblock, h->size, h->size, 0, &pa))
+			if (memblock_phys_alloc(&m->memblock, h->size, h->size, 0, &pa)) {
+				/* The kernel's command line: keep what fit. */
+				if (m->cfg.boot_hugepages_partial)
+					break;
 				return machine_err(m, -ENOMEM,
 						   "hugepages: no room at boot for %s hugepage %u of %u",
 						   h->name, k + 1, h->boot_nr);
+			}
 			page_owner_set_range(&m->owner, pa >> m->arch.page_shift,
 					     UINT64_C(1) << h->order, HVO_PAGES_HUGETLB);
 			if (pool_add(m, h, pa >> m->arch.page_shift, true))
@@ -641,12 +671,18 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 
 		if (h->order <= m->arch.max_page_order) {
 			if (h->boot_nr) {
-				rc = set_max_huge_pages(m, h, h->boot_nr, false);
-				if (rc)
+				bool partial = m->cfg.boot_hugepages_partial;
+
+				rc = set_max_huge_pages(m, h, h->boot_nr, partial);
+				if (rc && !partial)
 					return rc;
+				m->error[0] = '\0';
+				boot_pool_errcheck(m, h, h->nr);
 			}
 			continue;
 		}
+		if (h->boot_nr)
+			boot_pool_errcheck(m, h, h->nr);
 		if (!h->nr)
 			continue;
 		for (uint64_t k = 0; k < h->nr; k++) {

@@ -57,6 +57,8 @@ struct hstate {
 	uint64_t cap;
 	uint64_t tail_pfn[4];         /* sharedtail: per zone, 0 = none */
 	unsigned boot_nr;             /* hugepages= at boot */
+	uint64_t boot_want;           /* ... as given, for the warning */
+	bool boot_per_node;           /* ... given as hugepages=0:N */
 };
 
 /*
