@@ -76,6 +76,12 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_INIT_ON_ALLOC, .value = 0,
 	  .what = "init_on_alloc= and init_on_free= are unknown parameters",
 	  .source = "before 5.3" },
+	{ ROW(0, 0), .prop = RP_DEMOTE, .value = 0,
+	  .what = "no demote or demote_size file: a pool shrinks only by freeing its pages",
+	  .source = "before 5.16" },
+	{ ROW(0, 0), .prop = RP_DEMOTE_BATCHED, .value = 0,
+	  .what = "demote restores each source page, then optimizes each new page, one at a time, with their own flushes",
+	  .source = "L6.1 mm/hugetlb.c:3638-3699 (demote_free_huge_page())" },
 
 	/* 5.3 */
 	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
@@ -102,6 +108,11 @@ static const struct release_row rows[] = {
 	{ ROW(5, 14), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_ON_OFF,
 	  .what = "hugetlb_free_vmemmap=on|off (early_param)",
 	  .source = "e9fdff87e893" },
+
+	/* 5.16: demote. */
+	{ ROW(5, 16), .prop = RP_DEMOTE, .value = 1,
+	  .what = "hugepages-<size>kB/demote (write-only) and demote_size for an hstate with a smaller one: free hugepages split into pages of the smaller size",
+	  .source = "Mike Kravetz's demote series (hugetlb: add demote hugetlb page sysfs interfaces), committed 2021-11-06 for 5.16; L6.1 mm/hugetlb.c:3638-3725, :3931-4024" },
 
 	/* 5.18: one page kept, fake heads. */
 	{ ROW(5, 18), .prop = RP_VARIANT, .value = HVO_VARIANT_FAKEHEAD,
@@ -173,6 +184,10 @@ static const struct release_row rows[] = {
 	{ ROW(6, 12), .prop = RP_RCU, .value = RCU_PER_BATCH,
 	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",
 	  .source = "c2a967f6ab0e; L6.12 mm/hugetlb_vmemmap.c:49, :457-486" },
+
+	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
+	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
 
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
@@ -246,6 +261,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOT_GIGANTIC_FIRST] = "boot_gigantic_first",
 	[RP_VMEMMAP_REPORT] = "vmemmap_report",
 	[RP_INIT_ON_ALLOC] = "init_on_alloc",
+	[RP_DEMOTE] = "demote",
+	[RP_DEMOTE_BATCHED] = "demote_batched",
 };
 
 const char *
