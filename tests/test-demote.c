@@ -398,6 +398,43 @@ test_demote_restore_fails(void **state)
 }
 
 /*
+ * The second restore of a request of 2 fails once. 6.1 demotes the top
+ * page first, then fails on the other: the bottom page stays. 6.12
+ * restores its list in the reverse of the order it took the pages
+ * (hugetlb_vmemmap_restore_folios() walks the list demote_pool_huge_page()
+ * built with list_add()): the bottom page is demoted and the top one
+ * stays. Either way demote_store() returns -ENOMEM with one page demoted,
+ * and the page left is still optimized.
+ */
+static void
+check_second_restore_fails(const char *spec, bool top_stays)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t bottom = pool_pfn(m, SZ_1G, 0), top = pool_pfn(m, SZ_1G, 1);
+	uint64_t done = 9;
+
+	/* The first restore allocates 4095 pages; the 4096th fails. */
+	assert_int_equal(hvo_fail_page_alloc(m, 4096, false), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 2, &done), -ENOMEM);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).optimized, 1);
+	assert_int_equal(pool_pfn(m, SZ_1G, 0), top_stays ? top : bottom);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).optimized, 512);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_second_restore_fails(void **state)
+{
+	(void)state;
+	check_second_restore_fails("x86_64:mem=4G,hugepages=1G:2,kernel=6.1", false);
+	check_second_restore_fails("x86_64:mem=4G,hugepages=1G:2,kernel=6.12", true);
+}
+
+/*
  * HVO off at run time (vm.hugetlb_optimize_vmemmap=0): the 1G page is
  * still restored, and the 2M pages stay as they are.
  */
@@ -431,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_demote_arm64),
 		cmocka_unit_test(test_demote_riscv64),
 		cmocka_unit_test(test_demote_restore_fails),
+		cmocka_unit_test(test_demote_second_restore_fails),
 		cmocka_unit_test(test_demote_hvo_off_at_run_time),
 	};
 
