@@ -224,7 +224,10 @@ test_demote_stops_at_free(void **state)
 	hvo_machine_free(b);
 }
 
-/* Before 5.16 there is no demote: every call is refused, nothing changes. */
+/*
+ * Before 5.16 there is no demote: hugetlb_sysfs_add_hstate() creates no
+ * demote files. Every call is refused, and nothing changes.
+ */
 static void
 test_demote_before_5_16(void **state)
 {
@@ -244,8 +247,9 @@ test_demote_before_5_16(void **state)
 }
 
 /*
- * 5.16, the first release with demote, runs keep2: the 1G page keeps two
- * vmemmap pages, each 2M page too (6 of 8 freed).
+ * 5.16, the first release with demote (demote_free_huge_page()), runs
+ * keep2: the 1G page keeps two vmemmap pages, each 2M page too (6 of 8
+ * freed).
  */
 static void
 test_demote_linux_5_16(void **state)
@@ -335,8 +339,9 @@ test_demote_arm64(void **state)
 }
 
 /*
- * riscv64 (HVO from 6.4) on 6.12: 1G to 2M as one batch each way, with
- * demote_size written first, as an admin would.
+ * riscv64 (HVO from 6.4) on 6.12: 1G to 2M as one batch each way
+ * (demote_free_hugetlb_folios()), with demote_size written first, as an
+ * admin would.
  */
 static void
 test_demote_riscv64(void **state)
@@ -436,7 +441,9 @@ test_demote_second_restore_fails(void **state)
 
 /*
  * HVO off at run time (vm.hugetlb_optimize_vmemmap=0): the 1G page is
- * still restored, and the 2M pages stay as they are.
+ * still restored (hugetlb_vmemmap_restore_folios() restores whatever is
+ * optimized), and hugetlb_vmemmap_optimize_folios() leaves the 2M pages
+ * as they are, with its two full flushes all the same.
  */
 static void
 test_demote_hvo_off_at_run_time(void **state)
@@ -446,7 +453,10 @@ test_demote_hvo_off_at_run_time(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_set_variant(m, HVO_VARIANT_OFF), 0);
+	hvo_machine_counters_reset(m);
 	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(tu_counter(m, "tlb.flush_all"), 3);
+	assert_int_equal(tu_counter(m, "hvo.synchronize_rcu"), 1);
 	assert_int_equal(hstate(m, SZ_2M).nr, 512);
 	assert_int_equal(hstate(m, SZ_2M).optimized, 0);
 	assert_int_equal(hstate(m, SZ_2M).saved_bytes, 0);
