@@ -208,10 +208,10 @@ struct huge_page **
 batch_list(struct hvo_machine *m, uint64_t n);
 
 /*
- * demote_store() (5.16 on): demote up to @nr free hugepages of @h into
- * pages of its demote size; *@done says how many were. @return 0, or the
- * kernel's errno (-EINVAL: @h cannot demote; -ENOMEM: a vmemmap restore
- * failed, that page stays).
+ * demote_store() (5.16 on): demote up to @nr free hugepages of @h, which
+ * must have a demote order (hstate_demote_order()), into pages of its
+ * demote size; *@done says how many were. @return 0, or the kernel's
+ * errno (-ENOMEM: a vmemmap restore failed, that page stays).
  */
 int
 demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
