@@ -221,7 +221,10 @@ demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 unsigned
 hstate_demote_order(const struct hvo_machine *m, const struct hstate *h);
 
-/* demote_size_store(): @size must be a smaller hstate, not below HUGETLB_PAGE_ORDER. */
+/*
+ * demote_size_store(): @size must be a smaller hstate's, of at least
+ * HUGETLB_PAGE_ORDER. @return 0 or -EINVAL, with a reason.
+ */
 int
 demote_size_store(struct hvo_machine *m, struct hstate *h, uint64_t size);
 
