@@ -913,6 +913,45 @@ row_hugepage_pfn(struct api_ctx *c)
 }
 
 static void
+row_demote(struct api_ctx *c)
+{
+	uint64_t done;
+
+	NO_M(c, hvo_demote(NULL, 2 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "size", hvo_demote(c->m, 4 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "size", hvo_demote(c->m, UINT64_MAX, 1, &done));
+	/* demote_store() exists only for an hstate with a smaller one. */
+	ON_M(c, -EINVAL, "demote", hvo_demote(c->m, 2 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "demote", hvo_demote(c->m, 2 * MIB, UINT64_MAX, NULL));
+}
+
+static void
+row_demote_size(struct api_ctx *c)
+{
+	uint64_t sz;
+
+	NO_M(c, hvo_demote_size(NULL, 1 << 30, &sz));
+	ON_M(c, -EINVAL, "demote_size", hvo_demote_size(c->m, 1 << 30, NULL));
+	ON_M(c, -EINVAL, "size", hvo_demote_size(c->m, 4 * MIB, &sz));
+	ON_M(c, -EINVAL, "demote", hvo_demote_size(c->m, 2 * MIB, &sz));
+}
+
+static void
+row_set_demote_size(struct api_ctx *c)
+{
+	NO_M(c, hvo_set_demote_size(NULL, 1 << 30, 2 * MIB));
+	ON_M(c, -EINVAL, "size", hvo_set_demote_size(c->m, 4 * MIB, 2 * MIB));
+	ON_M(c, -EINVAL, "demote", hvo_set_demote_size(c->m, 2 * MIB, 2 * MIB));
+	/* demote_size_store(): a smaller hstate's size only. */
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, 1 << 30));
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, 4 * MIB));
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, UINT64_MAX));
+}
+
+static void
 row_fail_vmemmap(struct api_ctx *c)
 {
 	NO_M(c, hvo_fail_vmemmap(NULL, HVO_FAIL_VMEMMAP_PMD, 1, false));
@@ -1205,6 +1244,9 @@ static const struct api_row rows[] = {
 	ROW(kpageflags_describe),
 	ROW(hugepage_pfn),
 	ROW(fail_vmemmap),
+	ROW(demote),
+	ROW(demote_size),
+	ROW(set_demote_size),
 	ROW(walk),
 	ROW(entry_describe),
 	ROW(map),

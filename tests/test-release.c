@@ -1166,6 +1166,10 @@ static const struct {
 	{ RP_VMEMMAP_REPORT, 6, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
 	{ RP_INIT_ON_ALLOC, 0, 0, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
 	{ RP_INIT_ON_ALLOC, 5, 3, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+	{ RP_DEMOTE, 0, 0, "test-demote.c", "test_demote_before_5_16" },
+	{ RP_DEMOTE, 5, 16, "test-demote.c", "test_demote_linux_5_16" },
+	{ RP_DEMOTE_BATCHED, 0, 0, "test-demote.c", "test_demote_1g_linux_6_1" },
+	{ RP_DEMOTE_BATCHED, 6, 12, "test-demote.c", "test_demote_1g_linux_6_12" },
 };
 
 /* The directory of the test sources (the program's argument). */

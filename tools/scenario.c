@@ -111,7 +111,8 @@ usage(FILE *f)
 		"  /proc/sys/vm/nr_hugepages\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
-		"      free_hugepages, resv_hugepages, surplus_hugepages\n"
+		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
+		"      demote_size and demote (5.16 on, sizes with a smaller one)\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
 		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
@@ -344,6 +345,8 @@ enum file_kind {
 	F_HP_FREE,
 	F_HP_RESV,
 	F_HP_SURPLUS,
+	F_HP_DEMOTE,        /* write-only: demote_store() */
+	F_HP_DEMOTE_SIZE,
 	F_MEMINFO,
 	F_BUDDYINFO,
 	F_ZONEINFO,
@@ -393,6 +396,8 @@ static const struct {
 	{ "free_hugepages", F_HP_FREE },
 	{ "resv_hugepages", F_HP_RESV },
 	{ "surplus_hugepages", F_HP_SURPLUS },
+	{ "demote", F_HP_DEMOTE },
+	{ "demote_size", F_HP_DEMOTE_SIZE },
 };
 
 /*
@@ -460,6 +465,13 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(hp_files) / sizeof(hp_files[0]); i++) {
 		if (strcmp(p, hp_files[i].name) == 0) {
+			uint64_t ds;
+
+			/* The demote files exist where hvo_demote_size() answers. */
+			if ((hp_files[i].kind == F_HP_DEMOTE ||
+			     hp_files[i].kind == F_HP_DEMOTE_SIZE) &&
+			    hvo_demote_size(m, *size, &ds))
+				return -ENOENT;
 			*kind = hp_files[i].kind;
 			return 0;
 		}
@@ -645,6 +657,14 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 		/* libhvo has no reservations and no surplus pages. */
 		fprintf(f, "0\n");
 		break;
+	case F_HP_DEMOTE_SIZE: {
+		uint64_t ds = 0;
+
+		/* demote_size_show(): "%lukB" */
+		hvo_demote_size(s->m, size, &ds);
+		fprintf(f, "%" PRIu64 "kB\n", ds >> 10);
+		break;
+	}
 	case F_SYSCTL_OPTIMIZE:
 		hvo_machine_hvo(s->m, &v, &enabled, &reason);
 		fprintf(f, "%d\n", v != HVO_VARIANT_OFF);
@@ -706,6 +726,24 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 		if (rc)
 			return rc;
 		return hvo_write_nr_hugepages(s->m, size, n);
+	case F_HP_DEMOTE:
+		rc = kstrtoul10(value, &n);
+		if (rc)
+			return rc;
+		return hvo_demote(s->m, size, n, NULL);
+	case F_HP_DEMOTE_SIZE: {
+		/* memparse(): the number and its suffix; echo's newline ends it. */
+		char buf[64];
+		size_t len = strcspn(value, "\n");
+
+		if (len >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, value, len);
+		buf[len] = '\0';
+		if (hvo_parse_size(buf, &n))
+			return -EINVAL;
+		return hvo_set_demote_size(s->m, size, n);
+	}
 	case F_SYSCTL_OPTIMIZE:
 		/* proc_dobool: an int, any non-zero value is true. */
 		if (sysctl_number(value, &n, &neg) || n > INT32_MAX)
@@ -893,6 +931,9 @@ do_cat(struct scenario *s, char **w, int n)
 
 		if (!rc && kind == F_DIR)
 			rc = -EISDIR;
+		/* kernfs_fop_open(): no show, so no read, even for root. */
+		if (!rc && kind == F_HP_DEMOTE)
+			rc = -EACCES;
 		if (rc) {
 			report(s, true, "cat: %s: %s", w[i], errno_text(rc));
 			continue;

@@ -720,6 +720,53 @@ int
 hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
+ * demote_store(): a write of @p nr to
+ * hugepages-<size>kB/demote (Linux 5.16 on). Free hugepages of @p size
+ * become hugepages of its demote size (hvo_demote_size()): each has its
+ * vmemmap restored, is split, and the new pages join the smaller pool,
+ * optimized. Up to 6.11 one page at a time, with its own flushes; from
+ * 6.12 the pages taken are restored as one batch and the new pages
+ * optimized as another. Stops early, without an error, when no free page
+ * is left.
+ *
+ * @param done if not NULL, how many hugepages of @p size were demoted,
+ *        also when the call fails part way.
+ * @return 0; -EINVAL (no such size, or no smaller size to demote to: the
+ *         kernel has no demote file then); -EOPNOTSUPP (a release before
+ *         5.16); -ENOMEM (a vmemmap restore failed: that hugepage stays
+ *         in the pool, optimized, and the pages demoted before it stay
+ *         demoted).
+ */
+int
+hvo_demote(struct hvo_machine *m, uint64_t size, uint64_t nr,
+	   uint64_t *done);
+
+/**
+ * demote_size_show(): the size, in bytes, that hugepages of @p size
+ * demote to: by default the next smaller hugepage size, or what
+ * hvo_set_demote_size() wrote.
+ *
+ * @return 0; -EINVAL (no such size, @p demote_size NULL, or no smaller
+ *         size); -EOPNOTSUPP (a release before 5.16).
+ */
+int
+hvo_demote_size(const struct hvo_machine *m, uint64_t size,
+		uint64_t *demote_size);
+
+/**
+ * demote_size_store(): make hugepages of @p size demote to @p
+ * demote_size bytes, which must be a smaller hugepage size of the
+ * machine and no smaller than HUGETLB_PAGE_ORDER (the PMD size: an arm64
+ * 64K size can be the default demote size, yet not be written).
+ *
+ * @return 0; -EINVAL (no such size, no smaller size, or @p demote_size
+ *         refused); -EOPNOTSUPP (a release before 5.16).
+ */
+int
+hvo_set_demote_size(struct hvo_machine *m, uint64_t size,
+		    uint64_t demote_size);
+
+/**
  * Take a free hugepage of @p size from the pool (in use from now on).
  * @return 0 and its head pfn, -EINVAL (no such size, @p pfn NULL) or
  *         -ENOMEM (none free).

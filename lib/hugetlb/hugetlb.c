@@ -38,7 +38,7 @@
  * release keeps them. The kernel leaves the hwpoison list as the tail
  * prep left it, 0.
  */
-static int
+int
 prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 {
 	const struct folio_layout *fl = folio_layout(m);
@@ -374,7 +374,7 @@ find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs)
 	return &h->pages[(*sl & HP_INDEX_K_MASK) - 1];
 }
 
-static int
+int
 pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 {
 	if (h->nr == h->cap) {
@@ -464,7 +464,7 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 }
 
 /* Take slot k out of the pool; the last page moves into it. */
-static void
+void
 pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 {
 	hp_index_del(&m->hugetlb->hp_index, h->pages[k].pfn);
@@ -475,7 +475,7 @@ pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 }
 
 /* The batch list, room for @n hugepages; NULL when the host is out of memory. */
-static struct huge_page **
+struct huge_page **
 batch_list(struct hvo_machine *m, uint64_t n)
 {
 	if (n > m->hugetlb->batch_pages_max) {

@@ -59,6 +59,7 @@ struct hstate {
 	unsigned boot_nr;             /* hugepages= at boot */
 	uint64_t boot_want;           /* ... as given, for the warning */
 	bool boot_per_node;           /* ... given as hugepages=0:N */
+	unsigned demote_order;        /* demote_size written; 0: the default */
 };
 
 /*
@@ -174,5 +175,45 @@ hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *
 find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs);
+
+/*
+ * The pool's bookkeeping, for the pool operations in other files
+ * (demote.c): prep_new_hugetlb_folio() writes a new hugepage's struct
+ * pages, pool_add() puts a hugepage at the top of the pool (free),
+ * pool_remove() takes slot @k out (the last page moves into it), and
+ * batch_list() is the shared list of a batch, room for @n.
+ */
+int
+prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn);
+
+int
+pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem);
+
+void
+pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k);
+
+struct huge_page **
+batch_list(struct hvo_machine *m, uint64_t n);
+
+/*
+ * demote_store() (5.16 on): demote up to @nr free hugepages of @h, which
+ * must have a demote order (hstate_demote_order()), into pages of its
+ * demote size; *@done says how many were. @return 0, or the kernel's
+ * errno (-ENOMEM: a vmemmap restore failed, that page stays).
+ */
+int
+demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
+	     uint64_t *done);
+
+/* h->demote_order as the kernel keeps it: 0 when @h cannot demote. */
+unsigned
+hstate_demote_order(const struct hvo_machine *m, const struct hstate *h);
+
+/*
+ * demote_size_store(): @size must be a smaller hstate's, of at least
+ * HUGETLB_PAGE_ORDER. @return 0 or -EINVAL, with a reason.
+ */
+int
+demote_size_store(struct hvo_machine *m, struct hstate *h, uint64_t size);
 
 #endif /* HVO_HUGETLB_H */

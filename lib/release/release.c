@@ -82,6 +82,12 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_INIT_ON_ALLOC, .value = 0,
 	  .what = "init_on_alloc= and init_on_free= are unknown parameters",
 	  .source = "before 5.3" },
+	{ ROW(0, 0), .prop = RP_DEMOTE, .value = 0,
+	  .what = "no demote or demote_size file: a pool shrinks only by freeing its pages",
+	  .source = "before 5.16" },
+	{ ROW(0, 0), .prop = RP_DEMOTE_BATCHED, .value = 0,
+	  .what = "demote restores each source page, then optimizes each new page, one at a time, with their own flushes",
+	  .source = "L6.1 mm/hugetlb.c:3638-3699 (demote_free_huge_page())" },
 
 	/* 5.3 */
 	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
@@ -108,6 +114,11 @@ static const struct release_row rows[] = {
 	{ ROW(5, 14), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_ON_OFF,
 	  .what = "hugetlb_free_vmemmap=on|off (early_param)",
 	  .source = "e9fdff87e893" },
+
+	/* 5.16: demote. */
+	{ ROW(5, 16), .prop = RP_DEMOTE, .value = 1,
+	  .what = "hugepages-<size>kB/demote (write-only) and demote_size for an hstate with a smaller one: free hugepages split into pages of the smaller size",
+	  .source = "Mike Kravetz's demote series (hugetlb: add demote hugetlb page sysfs interfaces), committed 2021-11-06 for 5.16; L6.1 mm/hugetlb.c:3638-3725, :3931-4024" },
 
 	/* 5.18: one page kept, fake heads. */
 	{ ROW(5, 18), .prop = RP_VARIANT, .value = HVO_VARIANT_FAKEHEAD,
@@ -201,6 +212,10 @@ static const struct release_row rows[] = {
 	  .what = "PG_dropbehind comes before PG_mlocked: PG_hwpoison is bit 21 [releases after 6.14 unverified]",
 	  .source = "cceba6f7e46c mm: add PG_dropbehind folio flag (RWF_DONTCACHE, 6.14)" },
 
+	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
+	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
+
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
 	  .what = "x86_64 takes boot gigantic pages from memblock (hugetlb_bootmem_alloc()) before sparse_init()",
@@ -278,6 +293,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_FOLIO_LAYOUT] = "folio_layout",
 	[RP_VMEMMAP_REPORT] = "vmemmap_report",
 	[RP_INIT_ON_ALLOC] = "init_on_alloc",
+	[RP_DEMOTE] = "demote",
+	[RP_DEMOTE_BATCHED] = "demote_batched",
 };
 
 const char *

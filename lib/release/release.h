@@ -62,6 +62,9 @@ enum release_prop {
 	RP_VMEMMAP_REPORT, /* the boot log says, per hugepage size, how much
 			      vmemmap HVO can free */
 	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
+	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
+	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
+			      and optimizes the new pages as one batch */
 	RP__COUNT
 };
 
