@@ -682,6 +682,40 @@ row_fail_page_alloc(struct api_ctx *c)
 }
 
 static void
+row_fail_page_alloc_get(struct api_ctx *c)
+{
+	struct hvo_fault_attr a;
+
+	NO_M(c, hvo_fail_page_alloc_get(NULL, &a));
+	CODE(c, -EINVAL, hvo_fail_page_alloc_get(c->m, NULL));
+	/* FAULT_ATTR_INITIALIZER and fail_page_alloc's own defaults. */
+	CODE(c, 0, hvo_fail_page_alloc_get(c->m, &a));
+	assert_int_equal(a.probability, 0);
+	assert_int_equal(a.space, 0);
+	assert_int_equal(a.interval, 1);
+	assert_int_equal(a.times, 1);
+	assert_int_equal(a.verbose, 2);
+	assert_int_equal(a.min_order, 1);
+	assert_true(a.ignore_gfp_wait && a.ignore_gfp_highmem);
+	assert_true(a.seed == HVO_FAULT_SEED);
+}
+
+static void
+row_fail_page_alloc_set(struct api_ctx *c)
+{
+	struct hvo_fault_attr a;
+
+	hvo_fail_page_alloc_get(c->m, &a);
+	NO_M(c, hvo_fail_page_alloc_set(NULL, &a));
+	ON_M(c, -EINVAL, "attr", hvo_fail_page_alloc_set(c->m, NULL));
+	a.times = -2;
+	ON_M(c, -EINVAL, "times", hvo_fail_page_alloc_set(c->m, &a));
+	a.times = -1;
+	a.space = -1;
+	ON_M(c, -EINVAL, "space", hvo_fail_page_alloc_set(c->m, &a));
+}
+
+static void
 row_drain_pages(struct api_ctx *c)
 {
 	NO_M(c, hvo_drain_pages(NULL));
@@ -949,6 +983,45 @@ row_hugepage_pfn(struct api_ctx *c)
 	ON_M(c, -ENOENT, "i", hvo_hugepage_pfn(c->m, 2 * MIB, BIG + 1, &pfn));
 	ON_M(c, -ENOENT, "i",
 	     hvo_hugepage_pfn(c->m, UINT64_C(1) << 30, 0, &pfn));
+}
+
+static void
+row_demote(struct api_ctx *c)
+{
+	uint64_t done;
+
+	NO_M(c, hvo_demote(NULL, 2 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "size", hvo_demote(c->m, 4 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "size", hvo_demote(c->m, UINT64_MAX, 1, &done));
+	/* demote_store() exists only for an hstate with a smaller one. */
+	ON_M(c, -EINVAL, "demote", hvo_demote(c->m, 2 * MIB, 1, &done));
+	ON_M(c, -EINVAL, "demote", hvo_demote(c->m, 2 * MIB, UINT64_MAX, NULL));
+}
+
+static void
+row_demote_size(struct api_ctx *c)
+{
+	uint64_t sz;
+
+	NO_M(c, hvo_demote_size(NULL, 1 << 30, &sz));
+	ON_M(c, -EINVAL, "demote_size", hvo_demote_size(c->m, 1 << 30, NULL));
+	ON_M(c, -EINVAL, "size", hvo_demote_size(c->m, 4 * MIB, &sz));
+	ON_M(c, -EINVAL, "demote", hvo_demote_size(c->m, 2 * MIB, &sz));
+}
+
+static void
+row_set_demote_size(struct api_ctx *c)
+{
+	NO_M(c, hvo_set_demote_size(NULL, 1 << 30, 2 * MIB));
+	ON_M(c, -EINVAL, "size", hvo_set_demote_size(c->m, 4 * MIB, 2 * MIB));
+	ON_M(c, -EINVAL, "demote", hvo_set_demote_size(c->m, 2 * MIB, 2 * MIB));
+	/* demote_size_store(): a smaller hstate's size only. */
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, 1 << 30));
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, 4 * MIB));
+	ON_M(c, -EINVAL, "demote_size",
+	     hvo_set_demote_size(c->m, 1 << 30, UINT64_MAX));
 }
 
 static void
@@ -1224,6 +1297,8 @@ static const struct api_row rows[] = {
 	ROW(alloc_contig),
 	ROW(free_contig),
 	ROW(fail_page_alloc),
+	ROW(fail_page_alloc_get),
+	ROW(fail_page_alloc_set),
 	ROW(drain_pages),
 	ROW(machine_init_deferred),
 	ROW(machine_zone),
@@ -1248,6 +1323,9 @@ static const struct api_row rows[] = {
 	ROW(kpageflags_describe),
 	ROW(hugepage_pfn),
 	ROW(fail_vmemmap),
+	ROW(demote),
+	ROW(demote_size),
+	ROW(set_demote_size),
 	ROW(walk),
 	ROW(entry_describe),
 	ROW(map),

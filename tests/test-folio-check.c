@@ -32,7 +32,7 @@ static void
 bad_head_flags(struct hvo_machine *m, pfn_t pfn, page_t head)
 {
 	(void)pfn;
-	set_page_flags(m, head, page_flags(m, head) | (UINT64_C(1) << PG_dirty));
+	set_page_flags(m, head, page_flags(m, head) | pg_mask(m, PG_dirty));
 }
 
 static void
@@ -82,7 +82,14 @@ static void
 bad_pincount(struct hvo_machine *m, pfn_t pfn, page_t head)
 {
 	(void)pfn;
-	set_folio_mapped_and_pincount(m, head, 1);
+	set_folio_pincount(m, head, 1);
+}
+
+static void
+bad_nr_pages_mapped(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_folio_nr_pages_mapped(m, head, 1);
 }
 
 static void
@@ -128,7 +135,7 @@ static void
 bad_hwpoison(struct hvo_machine *m, pfn_t pfn, page_t head)
 {
 	(void)pfn;
-	set_folio_hugetlb_hwpoison(m, head, folio_deferred_list_va(m, head));
+	set_folio_hugetlb_hwpoison(m, head, head + 8);
 }
 
 static void
@@ -147,6 +154,47 @@ bad_tail_mapping(struct hvo_machine *m, pfn_t pfn, page_t head)
 	set_page_mapping(m, folio_page(m, head, 5), 0);
 }
 
+/* 6.1's hugetlb mark: the destructor, not a page type. */
+static void
+bad_dtor(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	FOLIO_SET(m, head, dtor, 1); /* COMPOUND_PAGE_DTOR: not hugetlb */
+}
+
+static void
+bad_hugetlb_type(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
+}
+
+/* 6.1's compound_order byte. */
+static void
+bad_compound_order(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	FOLIO_SET(m, head, order, folio_order(m, head) - 1);
+}
+
+/*
+ * A tail whose ->mapping no folio field covers: page[2] in 6.1, page[3]
+ * before 6.15.
+ */
+static void
+bad_mapping_2(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_page_mapping(m, folio_page(m, head, 2), 0);
+}
+
+static void
+bad_mapping_3(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_page_mapping(m, folio_page(m, head, 3), 0);
+}
+
 static const struct corruption corruptions[] = {
 	{ "folio.head_flags", false, bad_head_flags },
 	{ "folio.page_type", false, bad_page_type },
@@ -156,6 +204,7 @@ static const struct corruption corruptions[] = {
 	{ "folio.mapcount", false, bad_large_mapcount },
 	{ "folio.mapcount", false, bad_entire_mapcount },
 	{ "folio.pincount", true, bad_pincount },
+	{ "folio.pincount", true, bad_nr_pages_mapped },
 	{ "folio.nr_pages", true, bad_nr_pages },
 	{ "folio.deferred_list", true, bad_deferred_list },
 	{ "folio.hugetlb_subpool", false, bad_subpool },
@@ -164,6 +213,39 @@ static const struct corruption corruptions[] = {
 	{ "folio.hugetlb_hwpoison", false, bad_hwpoison },
 	{ "folio.tail_compound_info", false, bad_compound_info },
 	{ "folio.tail_mapping", true, bad_tail_mapping },
+};
+
+/* 6.1's layout (L6.1 include/linux/mm_types.h:137-149). */
+static const struct corruption corruptions_6_1[] = {
+	{ "folio.head_flags", false, bad_head_flags },
+	{ "folio.page_type", false, bad_hugetlb_type },
+	{ "folio.dtor", false, bad_dtor },
+	{ "folio.refcount", false, bad_refcount },
+	{ "folio.vmemmap_optimized", false, bad_optimized },
+	{ "folio.order", false, bad_order },
+	{ "folio.order", false, bad_compound_order },
+	{ "folio.mapcount", false, bad_entire_mapcount },
+	{ "folio.pincount", true, bad_pincount },
+	{ "folio.nr_pages", true, bad_nr_pages },
+	{ "folio.hugetlb_subpool", true, bad_subpool },
+	{ "folio.hugetlb_cgroup", false, bad_cgroup },
+	{ "folio.hugetlb_cgroup_rsvd", false, bad_cgroup_rsvd },
+	{ "folio.hugetlb_hwpoison", false, bad_hwpoison },
+	{ "folio.tail_mapping", true, bad_mapping_2 },
+	{ "folio.tail_compound_info", false, bad_compound_info },
+	{ "folio.tail_mapping", true, bad_tail_mapping },
+};
+
+/* 6.2 to 6.14: page[1] as 6.15's, the hugetlb fields in page[2]. */
+static const struct corruption corruptions_6_2[] = {
+	{ "folio.order", false, bad_order },
+	{ "folio.mapcount", false, bad_large_mapcount },
+	{ "folio.pincount", true, bad_nr_pages_mapped },
+	{ "folio.hugetlb_subpool", false, bad_subpool },
+	{ "folio.hugetlb_cgroup", true, bad_cgroup },
+	{ "folio.hugetlb_cgroup_rsvd", true, bad_cgroup_rsvd },
+	{ "folio.hugetlb_hwpoison", false, bad_hwpoison },
+	{ "folio.tail_mapping", true, bad_mapping_3 },
 };
 
 static void
@@ -177,9 +259,13 @@ put_back(struct hvo_machine *m, uint64_t pfn, const uint64_t *saved,
 		assert_int_equal(hvo_kwrite64(m, va + i * 8, saved[i]), 0);
 }
 
-/* Every rule on the first 2 MiB hugepage of @spec, optimized or not. */
+/*
+ * Every rule of @table on the first 2 MiB hugepage of @spec, optimized or
+ * not.
+ */
 static void
-check_rules(const char *spec, bool optimize)
+check_rules_of(const char *spec, bool optimize,
+	       const struct corruption *table, size_t n)
 {
 	struct hvo_machine *m = tu_machine(spec);
 	struct hvo_geometry g = tu_geometry(m);
@@ -193,8 +279,8 @@ check_rules(const char *spec, bool optimize)
 		assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
 	tu_assert_check(m);
 	saved = tu_read_struct_pages(m, pfn, bytes);
-	for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
-		const struct corruption *c = &corruptions[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct corruption *c = &table[i];
 		int rc;
 
 		if (c->needs_mapping && !has_mapping)
@@ -216,6 +302,12 @@ check_rules(const char *spec, bool optimize)
 }
 
 static void
+check_rules(const char *spec, bool optimize)
+{
+	check_rules_of(spec, optimize, corruptions, ARRAY_SIZE(corruptions));
+}
+
+static void
 test_folio_rules(void **state)
 {
 	static const char *const specs[] = {
@@ -233,12 +325,39 @@ test_folio_rules(void **state)
 	}
 }
 
+/* The rules follow the release's folio layout. */
+static void
+test_folio_rules_by_release(void **state)
+{
+	static const char *const specs_6_1[] = {
+		"x86_64:mem=256M,kernel=6.1",
+		"arm64:granule=4K,va=48,mem=256M,kernel=6.1.15",
+		"x86_64:mem=256M,kernel=6.1,struct_page=48,hvo=off",
+	};
+	static const char *const specs_6_2[] = {
+		"x86_64:mem=256M,kernel=6.12.110",
+		"x86_64:mem=256M,kernel=6.2,struct_page=128",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(specs_6_1); i++) {
+		for (int opt = 0; opt < 2; opt++)
+			check_rules_of(specs_6_1[i], opt, corruptions_6_1,
+				       ARRAY_SIZE(corruptions_6_1));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(specs_6_2); i++) {
+		for (int opt = 0; opt < 2; opt++)
+			check_rules_of(specs_6_2[i], opt, corruptions_6_2,
+				       ARRAY_SIZE(corruptions_6_2));
+	}
+}
+
 /*
- * _hugetlb_cgroup after a completed fakehead restore: libhvo's model of
- * restore-tail-mapping's fix leaves TAIL_MAPPING there, also once the
- * hugepage is optimized again; the kernel leaves 0. Both pass. Before any
- * restore completed, TAIL_MAPPING is the rule's failure (the bytes a
- * failed restore must not leave).
+ * _hugetlb_cgroup after a completed fakehead restore: the restore resets
+ * four struct pages of each copy (274fe92de2c4, the fix of
+ * restore-tail-mapping) and never writes page[3], so it reads 0, as
+ * before; TAIL_MAPPING there, what a restore resetting three would have
+ * copied to where it belongs, is the rule's failure before and after.
  */
 static void
 test_cgroup_after_restore(void **state)
@@ -260,13 +379,14 @@ test_cgroup_after_restore(void **state)
 
 	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
 	tu_assert_check(m);
+	assert_int_equal(folio_hugetlb_cgroup(m, head), 0);
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
 	tu_assert_check(m);
-	set_folio_hugetlb_cgroup(m, head, 0);
-	tu_assert_check(m);
-	set_folio_hugetlb_cgroup(m, head, 1);
+	set_folio_hugetlb_cgroup(m, head, TAIL_MAPPING);
 	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
 	assert_non_null(strstr(hvo_machine_error(m), "folio.hugetlb_cgroup:"));
+	set_folio_hugetlb_cgroup(m, head, 0);
+	tu_assert_check(m);
 	hvo_machine_free(m);
 }
 
@@ -330,7 +450,8 @@ test_free_checks_tails(void **state)
 	} rows[] = {
 		{ bad_entire_mapcount, 1, "nonzero entire_mapcount" },
 		{ bad_large_mapcount, 1, "nonzero large_mapcount" },
-		{ bad_pincount, 1, "nonzero nr_pages_mapped" },
+		{ bad_nr_pages_mapped, 1, "nonzero nr_pages_mapped" },
+		{ bad_pincount, 1, "nonzero pincount" },
 		{ bad_deferred_next, 2, "on deferred list" },
 		{ bad_tail_mapping, 5, "corrupted mapping in tail page" },
 		{ bad_compound_info, 5, "compound_head not consistent" },
@@ -370,6 +491,171 @@ test_free_checks_tails(void **state)
 		tu_assert_check(m);
 	}
 	hvo_machine_free(m);
+}
+
+/*
+ * The free-time checks by release: 6.1's free_tail_pages_check() reads
+ * compound_mapcount of the first tail, ignores the second and checks
+ * ->mapping from the third; 6.2 to 6.14 check the third too (the hugetlb
+ * fields lie over page[2]); from 6.15 the third, where they lie, is
+ * spared. @why is the reason, or NULL when the kernel lets it through.
+ */
+static void
+free_check_of(const char *spec,
+	      void (*apply)(struct hvo_machine *m, pfn_t pfn, page_t head),
+	      unsigned page, const char *why)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t pfn, leaked = tu_pages(m, HVO_PAGES_LEAKED);
+	char what[128];
+
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 1), 0);
+	assert_int_equal(hvo_hugepage_pfn(m, 2 * MIB, 0, &pfn), 0);
+	apply(m, pfn, pfn_to_page(m, pfn));
+	assert_false(machine_oopsed(m));
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), why ? 1 : 0);
+	/* A hugepage that fails the checks is never freed (bad_page()). */
+	assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED),
+			 leaked + (why ? 2 * MIB >> 12 : 0));
+	if (why) {
+		snprintf(what, sizeof(what),
+			 "BUG: Bad page state: pfn 0x%" PRIx64 ": %s (",
+			 pfn + page, why);
+		if (strncmp(hvo_machine_error(m), what, strlen(what)))
+			fail_msg("%s: '%s' does not start with '%s'", spec,
+				 hvo_machine_error(m), what);
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* Bit @bit of page->flags of tail 5, whatever flag the release has there. */
+static void
+set_tail5_bit(struct hvo_machine *m, page_t head, unsigned bit)
+{
+	page_t page = folio_page(m, head, 5);
+
+	set_page_flags(m, page, page_flags(m, page) | UINT64_C(1) << bit);
+}
+
+/* 6.1's PG_lru, 6.6 on PG_dirty. */
+static void
+bad_bit4(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 4);
+}
+
+/* 6.1's PG_active, 6.6 on PG_lru. */
+static void
+bad_bit5(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 5);
+}
+
+/* 6.1's PG_slab, 6.12's PG_workingset. */
+static void
+bad_bit9(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	(void)pfn;
+	set_tail5_bit(m, head, 9);
+}
+
+/*
+ * Bit 0 of page[1]'s flags: PG_locked on 6.1, which keeps the order in a
+ * byte of its own; part of the order byte (PAGE_FLAGS_SECOND, cleared
+ * before the check) where the layout keeps it in the flags.
+ */
+static void
+bad_flags_1_bit0(struct hvo_machine *m, pfn_t pfn, page_t head)
+{
+	page_t page = folio_page(m, head, 1);
+
+	(void)pfn;
+	set_page_flags(m, page, page_flags(m, page) | 1);
+}
+
+static void
+test_free_checks_by_release(void **state)
+{
+	const char *v61 = "x86_64:mem=256M,kernel=6.1,hvo=off,checkpages=on";
+	const char *v62 =
+		"x86_64:mem=256M,kernel=6.12.110,hvo=off,checkpages=on";
+	const char *v615 =
+		"x86_64:mem=256M,kernel=6.12.111,hvo=off,checkpages=on";
+	const char *flags_why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+
+	(void)state;
+	free_check_of(v61, bad_entire_mapcount, 1, "nonzero compound_mapcount");
+	free_check_of(v61, bad_pincount, 1, NULL);
+	free_check_of(v61, bad_mapping_2, 2, NULL);
+	free_check_of(v61, bad_mapping_3, 3, "corrupted mapping in tail page");
+	free_check_of(v62, bad_mapping_3, 3, "corrupted mapping in tail page");
+	free_check_of(v62, bad_pincount, 1, "nonzero pincount");
+	free_check_of(v615, bad_cgroup, 3, NULL);
+	free_check_of(v615, bad_tail_mapping, 5,
+		      "corrupted mapping in tail page");
+
+	/* PAGE_FLAGS_CHECK_AT_FREE at the release's bits. */
+	free_check_of(v61, bad_bit4, 5, flags_why);
+	free_check_of(v62, bad_bit4, 5, NULL);
+	free_check_of(v61, bad_bit5, 5, flags_why);
+	free_check_of(v62, bad_bit5, 5, flags_why);
+	free_check_of(v615, bad_bit5, 5, flags_why);
+	free_check_of(v61, bad_bit9, 5, flags_why);
+	free_check_of(v615, bad_bit9, 5, NULL);
+	/* PAGE_FLAGS_SECOND only where page[1]'s flags hold the order. */
+	free_check_of(v61, bad_flags_1_bit0, 1, flags_why);
+	free_check_of(v62, bad_flags_1_bit0, 1, NULL);
+	free_check_of(v615, bad_flags_1_bit0, 1, NULL);
+}
+
+/*
+ * 6.1 frees a gigantic hugepage page by page after taking it apart: no
+ * tail rule applies (a tail that is no tail passes), free_page_is_bad()
+ * does (a tail with 6.1's PG_lru fails and the hugepage leaks); 6.12
+ * applies both.
+ */
+static void
+test_free_checks_gigantic_by_release(void **state)
+{
+	static const struct {
+		const char *spec;
+		void (*apply)(struct hvo_machine *m, pfn_t pfn, page_t head);
+		const char *why;
+	} rows[] = {
+		{ "x86_64:mem=4G,kernel=6.1,hvo=off,checkpages=on",
+		  bad_not_tail, NULL },
+		{ "x86_64:mem=4G,kernel=6.12.110,hvo=off,checkpages=on",
+		  bad_not_tail, "PageTail not set" },
+		{ "x86_64:mem=4G,kernel=6.1,hvo=off,checkpages=on",
+		  bad_bit4, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct hvo_machine *m = tu_machine(rows[i].spec);
+		uint64_t pfn, leaked = tu_pages(m, HVO_PAGES_LEAKED);
+
+		assert_int_equal(hvo_set_nr_hugepages(m, 1024 * MIB, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, 1024 * MIB, 0, &pfn), 0);
+		rows[i].apply(m, pfn, pfn_to_page(m, pfn));
+		assert_false(machine_oopsed(m));
+		assert_int_equal(hvo_set_nr_hugepages(m, 1024 * MIB, 0), 0);
+		if (tu_counter(m, "hvo.bad_page") != (rows[i].why ? 1u : 0u))
+			fail_msg("%s: %" PRIu64 " bad page reports: %s",
+				 rows[i].spec, tu_counter(m, "hvo.bad_page"),
+				 hvo_machine_error(m));
+		assert_int_equal(tu_pages(m, HVO_PAGES_LEAKED),
+				 leaked + (rows[i].why ? 1024 * MIB >> 12 : 0));
+		if (rows[i].why)
+			assert_non_null(strstr(hvo_machine_error(m),
+					       rows[i].why));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 /*
@@ -466,9 +752,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folio_rules),
+		cmocka_unit_test(test_folio_rules_by_release),
 		cmocka_unit_test(test_cgroup_after_restore),
 		cmocka_unit_test(test_failed_fakehead_restore),
 		cmocka_unit_test(test_free_checks_tails),
+		cmocka_unit_test(test_free_checks_by_release),
+		cmocka_unit_test(test_free_checks_gigantic_by_release),
 		cmocka_unit_test(test_pool_rules),
 	};
 

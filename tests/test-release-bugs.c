@@ -218,23 +218,27 @@ test_debian_6_12_restore(void **state)
 	line_of(log, 0, line, sizeof(line));
 	assert_string_equal(line, "Kernel command line: hugetlb_free_vmemmap=on");
 	line_of(log, 1, line, sizeof(line));
-	assert_string_equal(line, "HugeTLB: 28 KiB vmemmap can be freed for a 2.00 MiB page");
+	assert_string_equal(line, "HugeTLB: registered 2.00 MiB page size, pre-allocated 0 pages");
 	line_of(log, 2, line, sizeof(line));
-	assert_string_equal(line, "HugeTLB: 16380 KiB vmemmap can be freed for a 1.00 GiB page");
+	assert_string_equal(line, "HugeTLB: 28 KiB vmemmap can be freed for a 2.00 MiB page");
 	line_of(log, 3, line, sizeof(line));
+	assert_string_equal(line, "HugeTLB: registered 1.00 GiB page size, pre-allocated 0 pages");
+	line_of(log, 4, line, sizeof(line));
+	assert_string_equal(line, "HugeTLB: 16380 KiB vmemmap can be freed for a 1.00 GiB page");
+	line_of(log, 5, line, sizeof(line));
 	snprintf(want, sizeof(want), "BUG: Bad page state in process hvo  pfn:%05" PRIx64,
 		 c.pfn[0] + per_vm);
 	assert_string_equal(line, want);
 	/* dump_page(): two rows of raw words for a 64-byte struct page. */
-	line_of(log, 4, line, sizeof(line));
-	assert_int_equal(strncmp(line, "raw: ", 5), 0);
 	line_of(log, 6, line, sizeof(line));
+	assert_int_equal(strncmp(line, "raw: ", 5), 0);
+	line_of(log, 8, line, sizeof(line));
 	assert_string_equal(line, "page dumped because: corrupted mapping in tail page");
-	line_of(log, 10, line, sizeof(line));
+	line_of(log, 12, line, sizeof(line));
 	assert_string_equal(line, "page dumped because: nonzero mapcount");
-	line_of(log, 14, line, sizeof(line));
+	line_of(log, 16, line, sizeof(line));
 	assert_string_equal(line, "page dumped because: corrupted mapping in tail page");
-	line_of(log, 18, line, sizeof(line));
+	line_of(log, 20, line, sizeof(line));
 	assert_string_equal(line, "page dumped because: PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
 	/* bad_page()'s burst: 60 reports, the rest counted, not logged. */
 	assert_int_equal(count_lines(log, "BUG: Bad page state in process "), 60);
@@ -621,7 +625,9 @@ test_boot_log_vmemmap_report(void **state)
 		const char *spec, *says;
 	} t[] = {
 		{ "x86_64:mem=256M,kernel=6.1",
+		  "HugeTLB: registered 2.00 MiB page size, pre-allocated 0 pages\n"
 		  "HugeTLB: 28 KiB vmemmap can be freed for a 2.00 MiB page\n"
+		  "HugeTLB: registered 1.00 GiB page size, pre-allocated 0 pages\n"
 		  "HugeTLB: 16380 KiB vmemmap can be freed for a 1.00 GiB page\n" },
 		/* HVO off by default on Debian: the line is there all the same. */
 		{ "x86_64:mem=256M,kernel=" DEBIAN_117,

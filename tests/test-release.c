@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "mm/page.h"
 #include "release/release.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -643,6 +644,395 @@ test_arm64_entries_by_release(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* struct page by release: page flags and the folio layout             */
+/* ------------------------------------------------------------------ */
+
+/* include/uapi/linux/kernel-page-flags.h (and KPF_RESERVED, 32). */
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define KPF_HUGE 17
+#define KPF_HWPOISON 19
+#define KPF_RESERVED 32
+/* ZONE_DMA32 << ZONES_PGSHIFT (bit 51: 10 node bits, 3 zone bits). */
+#define ZONE_DMA32_FLAGS (UINT64_C(1) << 51)
+
+/*
+ * enum pageflags by release and arch (doc/KERNEL-FACTS.md, "Page flags
+ * and page types"): where PG_reserved sits in a boot-reserved page, PG_head
+ * in a hugepage's head, and PG_hwpoison once set (riscv has none: no
+ * MEMORY_FAILURE); kpageflags keeps its uapi bits whatever the release.
+ */
+static const struct {
+	const char *spec;
+	uint64_t reserved_pfn; /* the kernel image, or firmware: PG_reserved */
+	int reserved, head, hwpoison; /* bit numbers; -1: no such flag */
+} pageflag_cases[] = {
+	/* L6.1 include/linux/page-flags.h:100-141, x86 PG_uncached at 22 */
+	{ "x86_64:mem=1G,kernel=6.1", 0x1000, 12, 16, 23 },
+	/* arm64 selects no ARCH_USES_PG_UNCACHED */
+	{ "arm64:mem=1G,kernel=6.1.15", 0x40200, 12, 16, 22 },
+	/* c704ae979784: PG_writeback 1, PG_head 6 */
+	{ "x86_64:mem=1G,kernel=6.6", 0x1000, 14, 6, 23 },
+	/* 46df8e73a4a3: no PG_slab */
+	{ "x86_64:mem=1G,kernel=6.10", 0x1000, 13, 6, 22 },
+	/* L6.12 include/linux/page-flags.h:93-129 */
+	{ "x86_64:mem=1G,kernel=6.12", 0x1000, 13, 6, 20 },
+	{ "riscv64:mem=1G,kernel=6.12", 0x80000, 13, 6, -1 },
+	/* cceba6f7e46c: PG_dropbehind before PG_mlocked */
+	{ "x86_64:mem=1G,kernel=6.14", 0x1000, 13, 6, 21 },
+	{ "x86_64:mem=1G", 0x1000, 13, 6, 21 },
+};
+
+static void
+test_page_flags_by_release(void **state)
+{
+	(void)state;
+	covers(RP_PAGEFLAGS, 0, 0);
+	covers(RP_PAGEFLAGS, 6, 6);
+	covers(RP_PAGEFLAGS, 6, 10);
+	covers(RP_PAGEFLAGS, 6, 12);
+	covers(RP_PAGEFLAGS, 6, 14);
+	for (size_t i = 0; i < ARRAY_SIZE(pageflag_cases); i++) {
+		const char *spec = pageflag_cases[i].spec;
+		struct hvo_machine *m = tu_machine(spec);
+		uint64_t rpfn = pageflag_cases[i].reserved_pfn, pfn, kpf;
+		uint64_t *w, want;
+		int hw = pageflag_cases[i].hwpoison;
+
+		/* A boot-reserved page: PG_reserved and nothing else low. */
+		w = tu_read_struct_pages(m, rpfn, 8);
+		want = UINT64_C(1) << pageflag_cases[i].reserved;
+		if ((w[0] & 0xffffffff) != want)
+			fail_msg("%s: flags of reserved pfn 0x%" PRIx64 " are 0x%" PRIx64 ", want PG_reserved alone (0x%" PRIx64 ")",
+				 spec, rpfn, w[0], want);
+		free(w);
+		assert_int_equal(hvo_kpageflags(m, rpfn, &kpf), 0);
+		assert_int_equal(kpf, UINT64_C(1) << KPF_RESERVED);
+
+		/* PG_hwpoison, set as memory_failure() would. */
+		page_set_flag(m, pfn_to_page(m, rpfn), PG_hwpoison, true);
+		w = tu_read_struct_pages(m, rpfn, 8);
+		if (hw >= 0)
+			want |= UINT64_C(1) << hw;
+		if ((w[0] & 0xffffffff) != want)
+			fail_msg("%s: flags with PG_hwpoison are 0x%" PRIx64 ", want 0x%" PRIx64,
+				 spec, w[0], want);
+		free(w);
+		assert_int_equal(hvo_kpageflags(m, rpfn, &kpf), 0);
+		assert_int_equal(kpf, (UINT64_C(1) << KPF_RESERVED) |
+				      (hw >= 0 ? UINT64_C(1) << KPF_HWPOISON :
+						 0));
+		page_set_flag(m, pfn_to_page(m, rpfn), PG_hwpoison, false);
+
+		/* PG_head in a hugepage's head, and nothing else low. */
+		assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 1), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, SZ_2M, 0, &pfn), 0);
+		w = tu_read_struct_pages(m, pfn, 8);
+		want = UINT64_C(1) << pageflag_cases[i].head;
+		if ((w[0] & 0xffffffff) != want)
+			fail_msg("%s: head flags 0x%" PRIx64 ", want PG_head at bit %d",
+				 spec, w[0], pageflag_cases[i].head);
+		free(w);
+		/* PageHuge(): the page type, or 6.1's destructor in page[1]. */
+		assert_int_equal(hvo_kpageflags(m, pfn, &kpf), 0);
+		assert_int_equal(kpf, (UINT64_C(1) << KPF_COMPOUND_HEAD) |
+				      (UINT64_C(1) << KPF_HUGE));
+		assert_int_equal(hvo_kpageflags(m, pfn + 5, &kpf), 0);
+		assert_int_equal(kpf, (UINT64_C(1) << KPF_COMPOUND_TAIL) |
+				      (UINT64_C(1) << KPF_HUGE));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
+/*
+ * Struct pages 0 to 4 of a fresh 2M hugepage, grown with HVO off so that
+ * only prep wrote them, against @want (five 64-byte struct pages, their
+ * words in order); @head_va is the head's address, for the words that
+ * point into the vmemmap.
+ */
+static void
+check_fresh_folio(const char *spec,
+		  void (*expect)(uint64_t want[5][8], uint64_t head_va))
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t want[5][8], pfn, va, *w;
+
+	pfn = one_unoptimized(m);
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	expect(want, va);
+	w = tu_read_struct_pages(m, pfn, 5 * 64);
+	for (unsigned p = 0; p < 5; p++)
+		for (unsigned k = 0; k < 8; k++)
+			if (w[p * 8 + k] != want[p][k])
+				fail_msg("%s: struct page %u +%u is 0x%016" PRIx64 ", want 0x%016" PRIx64,
+					 spec, p, 8 * k, w[p * 8 + k], want[p][k]);
+	free(w);
+	tu_assert_check(m);
+	/* And it is freed clean, its tails passing the free-time checks. */
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * A plain tail of the compound page at @head_va (prep_compound_tail()):
+ * the zone, compound_head, TAIL_MAPPING, private 0, _mapcount -1,
+ * _refcount 0 (frozen).
+ */
+static void
+plain_tail(uint64_t w[8], uint64_t zone_flags, uint64_t head_va)
+{
+	w[0] = zone_flags;
+	w[1] = head_va + 1;
+	w[2] = 0;
+	w[3] = TAIL_MAPPING;
+	w[4] = 0;
+	w[5] = 0;
+	w[6] = 0x00000000ffffffff; /* _mapcount -1, _refcount 0 */
+	w[7] = 0;
+}
+
+/*
+ * 6.1 (L6.1 mm/page_alloc.c:807-834 prep_compound_page(),
+ * mm/hugetlb.c:1989-1997 __prep_new_huge_page(); the layout in
+ * include/linux/mm_types.h:137-149): the head has PG_head (bit 16) and no
+ * page type; page[1] the destructor and order bytes and compound_mapcount
+ * over lru.prev, compound_pincount and compound_nr over mapping, the
+ * subpool (_private_1) over index; the cgroups and the hwpoison list are
+ * .private of page[2], [3] and [4]; the tails keep TAIL_MAPPING.
+ */
+static void
+expect_6_1(uint64_t want[5][8], uint64_t zone_flags, uint64_t head_va)
+{
+	for (unsigned p = 1; p < 5; p++)
+		plain_tail(want[p], zone_flags, head_va);
+	want[0][0] = zone_flags | UINT64_C(1) << 16;
+	want[0][1] = want[0][2] = head_va + 8; /* INIT_LIST_HEAD(&page->lru) */
+	want[0][3] = want[0][4] = want[0][5] = 0;
+	want[0][6] = 0x00000000ffffffff; /* no page type, frozen */
+	want[0][7] = 0;
+	/* HUGETLB_PAGE_DTOR 2, order 9, compound_mapcount -1 */
+	want[1][2] = 0xffffffff00000902;
+	/* compound_pincount 0, compound_nr 512 */
+	want[1][3] = UINT64_C(512) << 32;
+	want[1][4] = 0; /* hugetlb_set_page_subpool(page, NULL) */
+	/* set_hugetlb_cgroup(), _rsvd(): page[2] and [3].private 0 */
+}
+
+static void
+expect_x86_6_1(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_1(want, ZONE_DMA32_FLAGS, head_va);
+}
+
+/* arm64's 1G of RAM at 1G is all ZONE_DMA (below 4G): zone 0. */
+static void
+expect_arm64_6_1(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_1(want, 0, head_va);
+}
+
+/*
+ * 6.12 (L6.12 mm/internal.h:709-729 prep_compound_head() and
+ * prep_compound_tail(), mm/hugetlb.c:1970-1977 init_new_hugetlb_folio();
+ * include/linux/mm_types.h:367-405): PG_head at bit 6 and the hugetlb
+ * page type (0xf4) in the head; page[1] the order in _flags_1's low byte,
+ * _large_mapcount and _entire_mapcount -1, _nr_pages_mapped and _pincount
+ * 0, _folio_nr_pages 512; page[2] an empty _deferred_list. Before 6.12.111
+ * (and from 6.2) the hugetlb fields lie over page[2] instead of page[3]:
+ * then the list's words are the subpool and the cgroup, 0, and page[3] is
+ * a plain tail.
+ */
+static void
+expect_6_12(uint64_t want[5][8], uint64_t zone_flags, uint64_t head_va,
+	    bool page3)
+{
+	for (unsigned p = 1; p < 5; p++)
+		plain_tail(want[p], zone_flags, head_va);
+	want[0][0] = zone_flags | UINT64_C(1) << 6;
+	want[0][1] = want[0][2] = head_va + 8;
+	want[0][3] = want[0][4] = want[0][5] = 0;
+	want[0][6] = 0x00000000f4000000; /* PGTY_hugetlb, frozen */
+	want[0][7] = 0;
+	want[1][0] = zone_flags | 9;
+	want[1][2] = 0xffffffffffffffff;
+	want[1][3] = 0;
+	want[1][4] = 512;
+	if (page3) {
+		/* INIT_LIST_HEAD(&folio->_deferred_list) */
+		want[2][2] = want[2][3] = head_va + 2 * 64 + 16;
+		/* page[3]: subpool, cgroup, cgroup_rsvd, hwpoison, all 0 */
+		want[3][2] = want[3][3] = want[3][4] = want[3][5] = 0;
+	} else {
+		want[2][2] = want[2][3] = want[2][4] = want[2][5] = 0;
+	}
+}
+
+static void
+expect_x86_6_12(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_12(want, ZONE_DMA32_FLAGS, head_va, true);
+}
+
+/*
+ * 7.1: 6.12.111's layout; the tails' compound_info is the mask of an
+ * order-9 folio of 64-byte struct pages, ~((1 << 15) - 1) with bit 0 set
+ * (doc/KERNEL-FACTS.md, "Compound pages and compound_head()").
+ */
+static void
+expect_x86_7_1(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_12(want, ZONE_DMA32_FLAGS, head_va, true);
+	for (unsigned p = 1; p < 5; p++)
+		want[p][1] = 0xffffffffffff8001;
+}
+
+static void
+expect_x86_6_12_110(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_12(want, ZONE_DMA32_FLAGS, head_va, false);
+}
+
+/*
+ * riscv's RAM at 2G: ZONE_DMA32. libhvo numbers the zones as x86 does
+ * (DMA32 is 1); riscv's kernel, without ZONE_DMA, numbers it 0
+ * (doc/KERNEL-FACTS.md, "Zone and node bits in page->flags").
+ */
+static void
+expect_riscv_6_12(uint64_t want[5][8], uint64_t head_va)
+{
+	expect_6_12(want, ZONE_DMA32_FLAGS, head_va, true);
+}
+
+static void
+test_fresh_folio_by_release(void **state)
+{
+	(void)state;
+	covers(RP_FOLIO_LAYOUT, 0, 0);
+	covers(RP_FOLIO_LAYOUT, 6, 2);
+	covers(RP_FOLIO_LAYOUT, 6, 15);
+	check_fresh_folio("x86_64:mem=1G,kernel=6.1,checkpages=on", expect_x86_6_1);
+	check_fresh_folio("arm64:mem=1G,kernel=6.1.15,checkpages=on",
+			  expect_arm64_6_1);
+	check_fresh_folio("x86_64:mem=1G,kernel=6.12.110,checkpages=on",
+			  expect_x86_6_12_110);
+	check_fresh_folio("x86_64:mem=1G,kernel=6.12,checkpages=on",
+			  expect_x86_6_12);
+	check_fresh_folio("x86_64:mem=1G,checkpages=on", expect_x86_7_1);
+	check_fresh_folio("riscv64:mem=1G,kernel=6.12,checkpages=on",
+			  expect_riscv_6_12);
+}
+
+/*
+ * 6.1's gigantic pages are built by hand (L6.1 mm/hugetlb.c:2007-2064
+ * __prep_compound_gigantic_page()): their tails get compound_head but no
+ * TAIL_MAPPING. 6.12's come from the compound allocator like the rest.
+ */
+static uint64_t
+gigantic_tail_mapping(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t pfn, *w, map;
+
+	assert_int_equal(hvo_hugepage_pfn(m, GIB, 0, &pfn), 0);
+	w = tu_read_struct_pages(m, pfn, 8 * 64);
+	map = w[5 * 8 + 3];
+	assert_int_equal(w[5 * 8 + 1] & 1, 1);
+	free(w);
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, GIB, 0), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return map;
+}
+
+static void
+test_gigantic_tails_by_release(void **state)
+{
+	(void)state;
+	assert_int_equal(gigantic_tail_mapping("x86_64:mem=4G,hugepages=1G:1,kernel=6.1,checkpages=on"),
+			 0);
+	assert_int_equal(gigantic_tail_mapping("x86_64:mem=4G,hugepages=1G:1,kernel=6.12.113,checkpages=on"),
+			 TAIL_MAPPING);
+}
+
+/*
+ * Every release's restore gives the tails back exactly: a fakehead copy
+ * of the head page resets 3 struct pages while the hugetlb fields lie over
+ * page[2] at most, and 4 once they lie over page[3] (the table keeps
+ * RP_RESET_PAGES and RP_FOLIO_LAYOUT in step: resetting 3 with page[3]'s
+ * layout is restore-tail-mapping); keep2 copies a page of tails, and
+ * sharedtail the shared tail. The 512 struct pages of a 2M hugepage after
+ * optimize and restore are the ones before, byte for byte, and free clean.
+ * (6.12.114 to 6.12.118 copy the head page verbatim: not here.)
+ */
+static void
+check_restore_exact(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t pfn = one_unoptimized(m), *pre, *now;
+
+	pre = tu_read_struct_pages(m, pfn, 512 * 64);
+	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
+	now = tu_read_struct_pages(m, pfn, 512 * 64);
+	for (unsigned i = 0; i < 512 * 8; i++)
+		if (now[i] != pre[i])
+			fail_msg("%s: struct page %u +%u is 0x%" PRIx64 " after the restore, 0x%" PRIx64 " before",
+				 spec, i / 8, 8 * (i % 8), now[i], pre[i]);
+	free(pre);
+	free(now);
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+	assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_restore_tails_exact(void **state)
+{
+	static const char *const kernels[] = {
+		"5.14", "5.17", "5.18", "6.1", "6.2", "6.6", "6.10", "6.12.0",
+		"6.12.110", "6.12.111", "6.12.113", "6.14", "6.15", "7.0", "7.1",
+	};
+	char spec[96];
+
+	(void)state;
+	/* The table: no release resets 3 with the hugetlb fields in page[3]. */
+	for (unsigned ma = 5; ma <= 7; ma++) {
+		for (unsigned mi = 0; mi < 20; mi++) {
+			for (unsigned su = 0; su <= 120; su += ma == 6 && mi == 12 ? 1 : 120) {
+				struct kernel_release r;
+
+				snprintf(spec, sizeof(spec), "%u.%u.%u", ma, mi, su);
+				assert_int_equal(release_parse(spec, &r, NULL, 0), 0);
+				if (release_get(&r, RP_FOLIO_LAYOUT) == FOLIO_LAYOUT_V6_15 &&
+				    release_get(&r, RP_RESET_PAGES) == 3)
+					fail_msg("%s resets 3 struct pages with the page[3] layout",
+						 spec);
+			}
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kernels); i++) {
+		snprintf(spec, sizeof(spec), "x86_64:mem=256M,kernel=%s,checkpages=on",
+			 kernels[i]);
+		check_restore_exact(spec);
+	}
+	/* Overrides run their variant's release, with the machine's layout. */
+	check_restore_exact("x86_64:mem=256M,kernel=6.1,hvo=keep2,checkpages=on");
+	check_restore_exact("x86_64:mem=256M,kernel=6.1,hvo=sharedtail,checkpages=on");
+	check_restore_exact("x86_64:mem=256M,kernel=5.17,hvo=fakehead,checkpages=on");
+	check_restore_exact("x86_64:mem=256M,hvo=fakehead,checkpages=on");
+	check_restore_exact("arm64:mem=256M,kernel=6.1.15,checkpages=on");
+	check_restore_exact("riscv64:mem=256M,kernel=6.12.113,checkpages=on");
+}
+
+/* ------------------------------------------------------------------ */
 /* Parsing and builds                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -776,6 +1166,10 @@ static const struct {
 	{ RP_VMEMMAP_REPORT, 6, 0, "test-release-bugs.c", "test_boot_log_vmemmap_report" },
 	{ RP_INIT_ON_ALLOC, 0, 0, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
 	{ RP_INIT_ON_ALLOC, 5, 3, "test-release-bugs.c", "test_cmdline_init_on_alloc" },
+	{ RP_DEMOTE, 0, 0, "test-demote.c", "test_demote_before_5_16" },
+	{ RP_DEMOTE, 5, 16, "test-demote.c", "test_demote_linux_5_16" },
+	{ RP_DEMOTE_BATCHED, 0, 0, "test-demote.c", "test_demote_1g_linux_6_1" },
+	{ RP_DEMOTE_BATCHED, 6, 12, "test-demote.c", "test_demote_1g_linux_6_12" },
 };
 
 /* The directory of the test sources (the program's argument). */
@@ -856,6 +1250,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_override_runs_its_release),
 		cmocka_unit_test(test_riscv_vmemmap_align),
 		cmocka_unit_test(test_boot_gigantic_order),
+		cmocka_unit_test(test_page_flags_by_release),
+		cmocka_unit_test(test_fresh_folio_by_release),
+		cmocka_unit_test(test_gigantic_tails_by_release),
+		cmocka_unit_test(test_restore_tails_exact),
 		cmocka_unit_test(test_arm64_entries_by_release),
 		/* last: it reads what the tests above covered */
 		cmocka_unit_test(test_every_row_is_tested),

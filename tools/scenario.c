@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hvo-sim run FILE|-: a scenario written in the syntax a Linux user already
- * types at a root shell: a kernel command line, then echo and cat on the
- * files of /proc and /sys that HugeTLB and HVO show. The same script (its
+ * types at a root shell: a kernel command line, then echo, cat, sysctl,
+ * grep, ls and dmesg on the files of /proc and /sys that HugeTLB and HVO
+ * show. One simple command a line: shell syntax the runner does not run is
+ * refused, never half-run. The same script (its
  * machine and kpageflags lines aside) runs on a real machine, so the two can
  * be compared line by line; that is why every value is printed in the
  * kernel's own format and every refused write gets the shell's message.
@@ -12,8 +14,10 @@
  *
  * This file uses only the public API in <hvo/hvo.h>.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,15 +33,6 @@
 
 /* A line has at most this many words; more is reported, not truncated. */
 #define MAX_WORDS 64
-/* cmdline hugepages= entries kept (the kernel has one per hstate). */
-#define MAX_POOLS HVO_MAX_MEM_RANGES
-
-/* One hugepages=N of the command line, resolved when the machine boots. */
-struct boot_pool {
-	uint64_t size;       /* bytes; 0: the default size, known at boot */
-	uint64_t nr;
-	unsigned long line;  /* where it was given, for messages */
-};
 
 struct scenario {
 	const char *name;    /* the file as messages name it */
@@ -52,12 +47,9 @@ struct scenario {
 	bool boot_failed;
 	unsigned long boot_line;
 
-	/* The kernel command line, applied at boot. */
-	struct boot_pool pools[MAX_POOLS];
-	unsigned nr_pools;
-	uint64_t cur_hugepagesz;   /* the last hugepagesz=, 0 if none */
-	uint64_t default_hugepagesz;
-	unsigned long default_line;
+	/* The line's output redirection ("> PATH"), NULL for none. */
+	const char *redirect;
+
 	/* The words of the command line, for hvo_config_cmdline() at boot. */
 	char cmdline[HVO_CMDLINE_LEN];
 
@@ -77,8 +69,7 @@ struct mapped_hugepage {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: " PROG " run [--trace] FILE|-\n"
+	fputs("Usage: " PROG " run [--trace] FILE|-\n"
 		"\n"
 		"Run a scenario: one statement per line, '#' starts a comment.\n"
 		"Everything but the machine, kpageflags, mmap_hugetlb and\n"
@@ -98,13 +89,31 @@ usage(FILE *f)
 		"                          hugetlb_free_vmemmap[=on|off|1|0|y|n]\n"
 		"                          init_on_alloc=0|1 init_on_free=0|1\n"
 		"                        read as the machine's kernel= release reads\n"
-		"                        them; others are ignored, as the kernel does\n"
-		"  echo VALUE > PATH     write a file (without '>', print VALUE)\n"
+		"                        them, with its messages in dmesg (a repeated\n"
+		"                        hugepages= or hugepagesz= is ignored,\n"
+		"                        hugepages=0:N is node 0's, pools that do not\n"
+		"                        fit get what fits and a warning); others are\n"
+		"                        ignored, as the kernel does\n"
+		"  echo [-n] VALUE > PATH\n"
+		"                        write a file (without '>', print VALUE)\n"
 		"  cat PATH...           read files\n"
+		"  sysctl [-n] NAME...   read sysctls as procps-ng prints them\n"
+		"                        (vm.nr_hugepages = 64; -n the value only);\n"
+		"                        NAME is dotted or slashed (vm/nr_hugepages)\n"
+		"  sysctl [-n] -w NAME=VALUE...\n"
+		"                        write them (NAME=VALUE writes without -w too)\n"
+		"  grep [-qcvixFE] PATTERN FILE...\n"
+		"                        lines of the files: a basic regex (-E\n"
+		"                        extended, -F a fixed string); status 1 (a\n"
+		"                        failed line) when nothing matched\n"
+		"  ls DIR                /sys/kernel/mm/hugepages or one hstate's\n"
+		"                        directory: its entries, one a line, sorted\n"
 		"  dmesg                 the kernel log, as dmesg prints it on a real\n"
 		"                        machine (as dmesg -t: this one has no clock):\n"
 		"                        the command line, what the kernel says of it\n"
-		"                        and of HVO at boot, bad pages found later\n"
+		"                        (hugetlb's warnings too), the hugepage sizes\n"
+		"                        registered with their boot pools, what HVO\n"
+		"                        frees, bad pages found later\n"
 		"  kpageflags PFN [COUNT]\n"
 		"                        /proc/kpageflags of COUNT pfns (default 1):\n"
 		"                        pfn and flags in hex, flag names\n"
@@ -116,17 +125,30 @@ usage(FILE *f)
 		"                        cannot), each fault takes one\n"
 		"  munmap_hugetlb N [SIZE]\n"
 		"                        it unmaps the newest N of them\n"
-		"\n"
-		"Files:\n"
+		"\n", f);
+	fputs("Files:\n"
 		"  /proc/sys/vm/nr_hugepages, /proc/sys/vm/nr_overcommit_hugepages\n"
 		"  /proc/sys/vm/nr_hugepages_mempolicy (one node: as nr_hugepages)\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
 		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
-		"      free_hugepages, resv_hugepages,\n"
-		"      surplus_hugepages\n"
+		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
+		"      demote_size and demote (5.16 on, sizes with a smaller one)\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
-		"  /proc/zoneinfo (the fields the machine has)\n"
+		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
+		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
+		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
+		"      the kernel's fault injection, with its meaning; probability\n"
+		"      draws from a PRNG seeded with HVO_FAULT_SEED at boot, so a\n"
+		"      scenario fails the same allocations every run\n"
+		"\n", f);
+	fputs("Shell syntax: one simple command a line. Words split as sh splits\n"
+		"them ('...', \"...\" and \\ quote), '#' starts a comment, and echo\n"
+		"takes one '> FILE'. Anything else sh would read as syntax (a pipe,\n"
+		"&&, ;, >>, 2>, <, $, `, globs) and any other command (tee, ...) is\n"
+		"refused with the line's number, so that a scenario never does\n"
+		"less than the shell would without saying so. A machine line is\n"
+		"libhvo's own: its SPEC may hold ';' (hugepages=2M:4;1G:1).\n"
 		"\n"
 		"Options:\n"
 		"      --trace  print every event of the scenario's lines: entries\n"
@@ -135,7 +157,7 @@ usage(FILE *f)
 		"\n"
 		"A line that fails is reported with its number and the scenario goes\n"
 		"on, as a shell would. Exit status: 0 if every line ran, 1 if any\n"
-		"failed, 2 for a usage error.\n");
+		"failed, 2 for a usage error.\n", f);
 }
 
 /* A message about the current line; a failure unless it is a note. */
@@ -263,35 +285,22 @@ have_hstate(const struct hvo_machine *m, uint64_t size)
 	return false;
 }
 
-static int
-new_machine(const struct hvo_config *cfg, struct hvo_machine **m, char *err,
-	    size_t errlen)
-{
-	*m = NULL;
-	return hvo_machine_new(cfg, m, err, errlen);
-}
-
 /*
- * Boot with the command line applied. The pools' sizes can only be checked
- * against a booted machine, so a command line with pools boots twice: once
- * bare to learn the hugepage sizes, once with the pools the kernel would
- * accept. libhvo refuses a boot whose pools do not fit where the kernel
- * allocates what it can and goes on, so such pools are grown after boot
- * as far as memory allows instead.
+ * Boot with the command line applied. The library reads it as the
+ * machine's release does (hugetlb pools included) and boots with the
+ * pools that fit, warning in the log about the rest, as the kernel does.
  */
 static int
 boot(struct scenario *s)
 {
 	struct hvo_config cfg = s->cfg;
 	struct hvo_geometry g;
-	struct hvo_hstate_info h;
-	char err[512];
-	bool late = false;
+	char err[2048];
 	int rc;
 
 	/*
-	 * The command line as the machine's release reads it; what its
-	 * kernel says about it is noted here, and stays in its log.
+	 * What its kernel says about the line is noted here, and stays in
+	 * the machine's log.
 	 */
 	rc = hvo_config_cmdline(&cfg, s->cmdline, err, sizeof(err));
 	if (rc) {
@@ -304,64 +313,14 @@ boot(struct scenario *s)
 			*nl++ = '\0';
 		report(s, false, "dmesg: %s", l);
 	}
-	cfg.nr_boot_hugepages = 0;
-	rc = new_machine(&cfg, &s->m, err, sizeof(err));
+	s->m = NULL;
+	rc = hvo_machine_new(&cfg, &s->m, err, sizeof(err));
 	if (rc) {
 		report(s, true, "machine (line %lu): %s", s->machine_line, err);
 		return rc;
 	}
 	hvo_machine_geometry(s->m, &g);
 	s->default_size = g.default_hugepage_size;
-	if (s->default_hugepagesz) {
-		if (have_hstate(s->m, s->default_hugepagesz)) {
-			s->default_size = s->default_hugepagesz;
-		} else {
-			unsigned long line = s->line;
-
-			s->line = s->default_line;
-			report(s, true, "cmdline: unsupported default_hugepagesz=%" PRIu64 "K, keeping %" PRIu64 "K",
-			       s->default_hugepagesz >> 10, s->default_size >> 10);
-			s->line = line;
-		}
-	}
-
-	/* The pools this machine has, each size once (the last one wins). */
-	for (unsigned i = 0; i < s->nr_pools; i++) {
-		struct boot_pool *p = &s->pools[i];
-		uint64_t size = p->size ? p->size : s->default_size;
-		unsigned k;
-
-		if (!have_hstate(s->m, size)) {
-			unsigned long line = s->line;
-
-			s->line = p->line;
-			report(s, true, "cmdline: unsupported hugepagesz=%" PRIu64 "K, its hugepages= ignored",
-			       size >> 10);
-			s->line = line;
-			continue;
-		}
-		for (k = 0; k < cfg.nr_boot_hugepages; k++)
-			if (cfg.boot_hugepages[k].size == size)
-				break;
-		if (k == cfg.nr_boot_hugepages)
-			cfg.nr_boot_hugepages++;
-		cfg.boot_hugepages[k].size = size;
-		/* More than RAM is a failed allocation, not a bad value. */
-		cfg.boot_hugepages[k].nr = p->nr > g.mem_bytes / size ?
-					   g.mem_bytes / size : p->nr;
-	}
-	if (cfg.nr_boot_hugepages) {
-		struct hvo_machine *m2;
-
-		if (new_machine(&cfg, &m2, err, sizeof(err)) == 0) {
-			hvo_machine_free(s->m);
-			s->m = m2;
-		} else {
-			report(s, false, "note: the boot pools: %s; growing them after boot instead",
-			       err);
-			late = true;
-		}
-	}
 	/* The kernel finishes deferred struct page init before userspace. */
 	hvo_machine_init_deferred(s->m);
 	/* The lines run as a script would: sh writes the files. */
@@ -369,23 +328,6 @@ boot(struct scenario *s)
 	/* From here on the scenario's own lines act: trace them. */
 	if (s->opts->trace)
 		hvo_set_trace(s->m, sim_trace_print, s->opts->out);
-
-	for (unsigned k = 0; k < cfg.nr_boot_hugepages; k++) {
-		uint64_t size = cfg.boot_hugepages[k].size;
-		uint64_t want = cfg.boot_hugepages[k].nr;
-
-		for (unsigned i = 0; i < s->nr_pools; i++)
-			if ((s->pools[i].size ? s->pools[i].size :
-			     s->default_size) == size)
-				want = s->pools[i].nr;
-		if (late)
-			hvo_write_nr_hugepages(s->m, size,
-					       cfg.boot_hugepages[k].nr);
-		for (unsigned i = 0; hvo_machine_hstate(s->m, i, &h) == 0; i++)
-			if (h.size == size && h.nr < want)
-				report(s, false, "note: HugeTLB: allocating %" PRIu64 " of page size %s failed.  Only allocated %" PRIu64 " hugepages.",
-				       want, h.name, h.nr);
-	}
 	return 0;
 }
 
@@ -426,14 +368,27 @@ enum file_kind {
 	F_HP_FREE,
 	F_HP_RESV,
 	F_HP_SURPLUS,
+	F_HP_DEMOTE,        /* write-only: demote_store() */
+	F_HP_DEMOTE_SIZE,
 	F_MEMINFO,
 	F_BUDDYINFO,
 	F_ZONEINFO,
+	F_CMDLINE,          /* /proc/cmdline */
+	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
+	F_FAIL_PROBABILITY,
+	F_FAIL_INTERVAL,
+	F_FAIL_TIMES,
+	F_FAIL_SPACE,
+	F_FAIL_VERBOSE,
+	F_FAIL_MIN_ORDER,
+	F_FAIL_IGNORE_WAIT,
+	F_FAIL_IGNORE_HIGHMEM,
 };
 
 static const char *const dirs[] = {
 	"/", "/proc", "/proc/sys", "/proc/sys/vm", "/sys", "/sys/kernel",
 	"/sys/kernel/mm", "/sys/kernel/mm/hugepages",
+	"/sys/kernel/debug", "/sys/kernel/debug/fail_page_alloc",
 };
 
 static const struct {
@@ -448,6 +403,15 @@ static const struct {
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
+	{ "/proc/cmdline", F_CMDLINE },
+	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
+	{ "/sys/kernel/debug/fail_page_alloc/interval", F_FAIL_INTERVAL },
+	{ "/sys/kernel/debug/fail_page_alloc/times", F_FAIL_TIMES },
+	{ "/sys/kernel/debug/fail_page_alloc/space", F_FAIL_SPACE },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", F_FAIL_VERBOSE },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", F_FAIL_MIN_ORDER },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", F_FAIL_IGNORE_WAIT },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", F_FAIL_IGNORE_HIGHMEM },
 };
 
 static const struct {
@@ -460,6 +424,8 @@ static const struct {
 	{ "free_hugepages", F_HP_FREE },
 	{ "resv_hugepages", F_HP_RESV },
 	{ "surplus_hugepages", F_HP_SURPLUS },
+	{ "demote", F_HP_DEMOTE },
+	{ "demote_size", F_HP_DEMOTE_SIZE },
 };
 
 /*
@@ -527,11 +493,171 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(hp_files) / sizeof(hp_files[0]); i++) {
 		if (strcmp(p, hp_files[i].name) == 0) {
+			uint64_t ds;
+
+			/* The demote files exist where hvo_demote_size() answers. */
+			if ((hp_files[i].kind == F_HP_DEMOTE ||
+			     hp_files[i].kind == F_HP_DEMOTE_SIZE) &&
+			    hvo_demote_size(m, *size, &ds))
+				return -ENOENT;
 			*kind = hp_files[i].kind;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+/*
+ * The fault_attr files as debugfs prints them: unsigned longs and u32
+ * with "%llu", atomic_t with "%d", bools as Y or N.
+ */
+static void
+read_fault_attr(struct scenario *s, enum file_kind kind, FILE *f)
+{
+	struct hvo_fault_attr a;
+
+	hvo_fail_page_alloc_get(s->m, &a);
+	switch (kind) {
+	case F_FAIL_PROBABILITY:
+		fprintf(f, "%" PRIu64 "\n", a.probability);
+		break;
+	case F_FAIL_INTERVAL:
+		fprintf(f, "%" PRIu64 "\n", a.interval);
+		break;
+	case F_FAIL_TIMES:
+		fprintf(f, "%d\n", (int)a.times);
+		break;
+	case F_FAIL_SPACE:
+		fprintf(f, "%d\n", (int)a.space);
+		break;
+	case F_FAIL_VERBOSE:
+		fprintf(f, "%" PRIu64 "\n", a.verbose);
+		break;
+	case F_FAIL_MIN_ORDER:
+		fprintf(f, "%" PRIu32 "\n", a.min_order);
+		break;
+	case F_FAIL_IGNORE_WAIT:
+		fprintf(f, "%c\n", a.ignore_gfp_wait ? 'Y' : 'N');
+		break;
+	case F_FAIL_IGNORE_HIGHMEM:
+		fprintf(f, "%c\n", a.ignore_gfp_highmem ? 'Y' : 'N');
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * kstrtoull(buf, 0, ...) and kstrtoll(buf, 0, ...), as debugfs's
+ * simple_attr_write() reads a number: '+' (or '-' where @p neg may be
+ * set), 0x hex, 0 octal or decimal, at most one trailing newline.
+ */
+static int
+kstrtoull0(const char *s, uint64_t *out, bool *neg)
+{
+	unsigned base = 10;
+	int rc;
+
+	*neg = false;
+	if (*s == '+') {
+		s++;
+	} else if (*s == '-') {
+		*neg = true;
+		s++;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    digit_value(s[2]) < 16) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	rc = parse_digits(&s, base, out);
+	if (rc)
+		return rc;
+	if (*s == '\n')
+		s++;
+	return *s ? -EINVAL : 0;
+}
+
+/* kstrtobool() of 6.12: the first character (or "on"/"off") decides. */
+static int
+kstrtobool_text(const char *s, bool *out)
+{
+	switch (s[0]) {
+	case 'y': case 'Y': case 't': case 'T': case 'e': case 'E': case '1':
+		*out = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case 'd': case 'D': case '0':
+		*out = false;
+		return 0;
+	case 'o': case 'O':
+		if (s[1] == 'n' || s[1] == 'N') {
+			*out = true;
+			return 0;
+		}
+		if (s[1] == 'f' || s[1] == 'F') {
+			*out = false;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* A write of a fault_attr file; @return 0 or -errno. */
+static int
+write_fault_attr(struct scenario *s, enum file_kind kind, const char *value)
+{
+	struct hvo_fault_attr a;
+	uint64_t v = 0;
+	bool neg = false, b = false;
+	int rc;
+
+	hvo_fail_page_alloc_get(s->m, &a);
+	if (kind == F_FAIL_IGNORE_WAIT || kind == F_FAIL_IGNORE_HIGHMEM)
+		rc = kstrtobool_text(value, &b);
+	else
+		rc = kstrtoull0(value, &v, &neg);
+	if (rc)
+		return -EINVAL;
+	/* Only the atomic_t files are signed. */
+	if (neg && kind != F_FAIL_TIMES && kind != F_FAIL_SPACE)
+		return -EINVAL;
+	switch (kind) {
+	case F_FAIL_PROBABILITY:
+		a.probability = v;
+		break;
+	case F_FAIL_INTERVAL:
+		a.interval = v;
+		break;
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+		/* atomic_set() keeps the low 32 bits, as an int. */
+		v = neg ? (uint64_t)0 - v : v;
+		if (kind == F_FAIL_TIMES)
+			a.times = (int32_t)(uint32_t)v;
+		else
+			a.space = (int32_t)(uint32_t)v;
+		break;
+	case F_FAIL_VERBOSE:
+		a.verbose = v;
+		break;
+	case F_FAIL_MIN_ORDER:
+		a.min_order = (uint32_t)v;
+		break;
+	case F_FAIL_IGNORE_WAIT:
+		a.ignore_gfp_wait = b;
+		break;
+	case F_FAIL_IGNORE_HIGHMEM:
+		a.ignore_gfp_highmem = b;
+		break;
+	default:
+		return -EACCES;
+	}
+	return hvo_fail_page_alloc_set(s->m, &a) ? -EINVAL : 0;
 }
 
 static void
@@ -575,6 +701,14 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 			hvo_machine_hstate_by_size(s->m, size, &h) ? 0 :
 			h.surplus);
 		break;
+	case F_HP_DEMOTE_SIZE: {
+		uint64_t ds = 0;
+
+		/* demote_size_show(): "%lukB" */
+		hvo_demote_size(s->m, size, &ds);
+		fprintf(f, "%" PRIu64 "kB\n", ds >> 10);
+		break;
+	}
 	case F_SYSCTL_OPTIMIZE:
 		hvo_machine_hvo(s->m, &v, &enabled, &reason);
 		fprintf(f, "%d\n", v != HVO_VARIANT_OFF);
@@ -587,6 +721,20 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 		break;
 	case F_ZONEINFO:
 		procfs_zoneinfo(f, s->m);
+		break;
+	case F_CMDLINE:
+		/* saved_command_line: the whole line, "--" and all. */
+		fprintf(f, "%s\n", hvo_machine_config(s->m)->cmdline);
+		break;
+	case F_FAIL_PROBABILITY:
+	case F_FAIL_INTERVAL:
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+	case F_FAIL_VERBOSE:
+	case F_FAIL_MIN_ORDER:
+	case F_FAIL_IGNORE_WAIT:
+	case F_FAIL_IGNORE_HIGHMEM:
+		read_fault_attr(s, kind, f);
 		break;
 	case F_DIR:
 	default:
@@ -634,12 +782,39 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 			return rc;
 		return hvo_set_nr_overcommit_hugepages(s->m, size, n) ?
 		       -EINVAL : 0;
+	case F_HP_DEMOTE:
+		rc = kstrtoul10(value, &n);
+		if (rc)
+			return rc;
+		return hvo_demote(s->m, size, n, NULL);
+	case F_HP_DEMOTE_SIZE: {
+		/* memparse(): the number and its suffix; echo's newline ends it. */
+		char buf[64];
+		size_t len = strcspn(value, "\n");
+
+		if (len >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, value, len);
+		buf[len] = '\0';
+		if (hvo_parse_size(buf, &n))
+			return -EINVAL;
+		return hvo_set_demote_size(s->m, size, n);
+	}
 	case F_SYSCTL_OPTIMIZE:
 		/* proc_dobool: an int, any non-zero value is true. */
 		if (sysctl_number(value, &n, &neg) || n > INT32_MAX)
 			return -EINVAL;
 		return hvo_set_variant(s->m, n ? variant_on(s->m) :
 				       HVO_VARIANT_OFF) ? -EINVAL : 0;
+	case F_FAIL_PROBABILITY:
+	case F_FAIL_INTERVAL:
+	case F_FAIL_TIMES:
+	case F_FAIL_SPACE:
+	case F_FAIL_VERBOSE:
+	case F_FAIL_MIN_ORDER:
+	case F_FAIL_IGNORE_WAIT:
+	case F_FAIL_IGNORE_HIGHMEM:
+		return write_fault_attr(s, kind, value);
 	default:
 		return -EACCES;
 	}
@@ -685,17 +860,22 @@ do_machine(struct scenario *s, char **w, int n)
 static void
 do_cmdline(struct scenario *s, char **w, int n)
 {
+	static const char *const known[] = {
+		"hugepagesz", "hugepages", "default_hugepagesz",
+		"hugetlb_free_vmemmap", "init_on_alloc", "init_on_free", "--",
+	};
+
 	if (s->m || s->boot_failed) {
 		report(s, true, "cmdline: the machine has already booted (at line %lu)",
 		       s->boot_line);
 		return;
 	}
 	for (int i = 1; i < n; i++) {
-		char *key = w[i], *val = strchr(key, '=');
-		size_t have = strlen(s->cmdline);
-		uint64_t v;
+		const char *key = w[i];
+		size_t have = strlen(s->cmdline), klen = strcspn(key, "=");
+		bool modelled = false;
 
-		/* The whole line goes to the kernel, which logs it. */
+		/* The whole line goes to the kernel, which reads and logs it. */
 		if (have + 1 + strlen(key) >= sizeof(s->cmdline)) {
 			report(s, true, "cmdline: %s: the command line is longer than %d characters",
 			       key, HVO_CMDLINE_LEN - 1);
@@ -703,43 +883,12 @@ do_cmdline(struct scenario *s, char **w, int n)
 		}
 		snprintf(s->cmdline + have, sizeof(s->cmdline) - have, "%s%s",
 			 have ? " " : "", key);
-		if (val)
-			*val++ = '\0';
-		if (!strcmp(key, "hugepagesz") || !strcmp(key, "default_hugepagesz")) {
-			if (!val || hvo_parse_size(val, &v) || !v) {
-				report(s, true, "cmdline: %s=%s: expected a size such as 2M or 1G",
-				       key, val ? val : "");
-				continue;
-			}
-			if (key[0] == 'h') {
-				s->cur_hugepagesz = v;
-			} else {
-				s->default_hugepagesz = v;
-				s->default_line = s->line;
-			}
-		} else if (!strcmp(key, "hugepages")) {
-			if (!val || sim_parse_number(val, UINT64_MAX, &v)) {
-				report(s, true, "cmdline: hugepages=%s: expected a number",
-				       val ? val : "");
-				continue;
-			}
-			if (s->nr_pools == MAX_POOLS) {
-				report(s, true, "cmdline: hugepages=%s: more than %d pools",
-				       val, MAX_POOLS);
-				continue;
-			}
-			s->pools[s->nr_pools].size = s->cur_hugepagesz;
-			s->pools[s->nr_pools].nr = v;
-			s->pools[s->nr_pools].line = s->line;
-			s->nr_pools++;
-		} else if (!strcmp(key, "hugetlb_free_vmemmap") ||
-			   !strcmp(key, "init_on_alloc") ||
-			   !strcmp(key, "init_on_free") || !strcmp(key, "--")) {
-			/* hvo_config_cmdline() reads them at boot. */
-		} else {
-			report(s, false, "note: cmdline: unknown kernel parameter '%s' ignored",
-			       key);
-		}
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			modelled |= strlen(known[k]) == klen &&
+				    !strncmp(key, known[k], klen);
+		if (!modelled)
+			report(s, false, "note: cmdline: unknown kernel parameter '%.*s' ignored",
+			       (int)klen, key);
 	}
 }
 
@@ -768,44 +917,38 @@ static void
 do_echo(struct scenario *s, char **w, int n)
 {
 	char value[4096];
-	const char *path = NULL;
-	bool redirect = false;
+	const char *path = s->redirect;
 	size_t len = 0;
 	enum file_kind kind;
 	uint64_t size = 0;
-	int rc;
+	bool newline = true;
+	int i = 1, rc;
 
-	/* echo's words, wherever the redirection sits, joined by blanks. */
-	for (int i = 1; i < n; i++) {
-		const char *word = w[i];
-
-		if (word[0] == '>') {
-			redirect = true;
-			word += word[1] == '>' ? 2 : 1;
-			if (!*word) {
-				if (i + 1 == n)
-					break;
-				word = w[++i];
-			}
-			path = word;
-			continue;
-		}
-		if (len + strlen(word) + 2 >= sizeof(value)) {
+	/* -n: no newline, as admins write "echo -n 64 > ...". */
+	if (n > 1 && !strcmp(w[1], "-n")) {
+		newline = false;
+		i++;
+	}
+	if (n > i && w[i][0] == '-' && w[i][1] && strspn(w[i] + 1, "neE") ==
+	    strlen(w[i] + 1)) {
+		report(s, true, "echo %s: not supported here: only -n is", w[i]);
+		return;
+	}
+	/* echo's words joined by blanks, empty ones too. */
+	for (int first = i; i < n; i++) {
+		if (len + strlen(w[i]) + 2 >= sizeof(value)) {
 			report(s, true, "echo: the value is too long");
 			return;
 		}
-		len += (size_t)sprintf(value + len, "%s%s", len ? " " : "",
-				       word);
+		len += (size_t)sprintf(value + len, "%s%s", i > first ? " " : "",
+				       w[i]);
 	}
-	value[len++] = '\n';
+	if (newline)
+		value[len++] = '\n';
 	value[len] = '\0';
-	if (!redirect) {
+	if (!path) {
 		/* Plain echo prints, as in the shell. */
 		fputs(value, s->opts->out);
-		return;
-	}
-	if (!path) {
-		report(s, true, "echo: syntax error: '>' without a PATH");
 		return;
 	}
 	if (!machine(s))
@@ -815,7 +958,8 @@ do_echo(struct scenario *s, char **w, int n)
 		rc = -EISDIR;
 	if (!rc && (kind == F_HP_FREE || kind == F_HP_RESV ||
 		    kind == F_HP_SURPLUS || kind == F_MEMINFO ||
-		    kind == F_BUDDYINFO || kind == F_ZONEINFO))
+		    kind == F_BUDDYINFO || kind == F_ZONEINFO ||
+		    kind == F_CMDLINE))
 		rc = -EACCES;
 	if (rc) {
 		/* The shell's redirection failed: echo never ran. */
@@ -843,6 +987,9 @@ do_cat(struct scenario *s, char **w, int n)
 
 		if (!rc && kind == F_DIR)
 			rc = -EISDIR;
+		/* kernfs_fop_open(): no show, so no read, even for root. */
+		if (!rc && kind == F_HP_DEMOTE)
+			rc = -EACCES;
 		if (rc) {
 			report(s, true, "cat: %s: %s", w[i], errno_text(rc));
 			continue;
@@ -900,19 +1047,388 @@ do_kpageflags(struct scenario *s, char **w, int n)
 		       hvo_machine_error(s->m));
 }
 
-/* Strip one pair of quotes, as the shell would for a simple word. */
-static char *
-unquote(char *word)
+/*
+ * The text of the file at @p path, as cat would print it, in a buffer
+ * the caller frees. @return 0, -ENOENT or -EISDIR (with *@p text NULL),
+ * or -ENOMEM.
+ */
+static int
+file_text(struct scenario *s, const char *path, char **text, size_t *len)
 {
-	size_t len = strlen(word);
+	enum file_kind kind;
+	uint64_t size = 0;
+	FILE *f;
+	int rc;
 
-	if (len >= 2 && (word[0] == '\'' || word[0] == '"') &&
-	    word[len - 1] == word[0]) {
-		word[len - 1] = '\0';
-		return word + 1;
+	*text = NULL;
+	*len = 0;
+	rc = lookup(s->m, path, &kind, &size);
+	if (!rc && kind == F_DIR)
+		rc = -EISDIR;
+	if (rc)
+		return rc;
+	f = open_memstream(text, len);
+	if (!f)
+		return -ENOMEM;
+	read_file(s, kind, size, f);
+	if (fclose(f)) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
 	}
-	return word;
+	return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* sysctl (procps-ng)                                                     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A key as sysctl reads it: "vm.nr_hugepages" or "vm/nr_hugepages" name
+ * /proc/sys/vm/nr_hugepages; it prints the key with dots.
+ */
+static void
+sysctl_paths(const char *key, char *path, size_t plen, char *name,
+	     size_t nlen)
+{
+	bool slashed = strchr(key, '/') != NULL;
+	size_t i;
+
+	snprintf(path, plen, "/proc/sys/%s", key);
+	snprintf(name, nlen, "%s", key);
+	for (i = strlen("/proc/sys/"); path[i]; i++)
+		if (!slashed && path[i] == '.')
+			path[i] = '/';
+	for (i = 0; name[i]; i++)
+		if (name[i] == '/')
+			name[i] = '.';
+}
+
+static void
+sysctl_read(struct scenario *s, const char *key, bool value_only)
+{
+	char path[512], name[512], *text;
+	size_t len;
+	int rc;
+
+	sysctl_paths(key, path, sizeof(path), name, sizeof(name));
+	rc = strncmp(path, "/proc/sys/", 10) ? -ENOENT :
+	     file_text(s, path, &text, &len);
+	if (rc == -EISDIR) {
+		report(s, true, "sysctl: reading key \"%s\": Is a directory (directories are not listed here)",
+		       name);
+		return;
+	}
+	if (rc) {
+		report(s, true, "sysctl: cannot stat %s: %s", path,
+		       errno_text(rc));
+		return;
+	}
+	if (value_only)
+		fputs(text, s->opts->out);
+	else
+		fprintf(s->opts->out, "%s = %s", name, text);
+	free(text);
+}
+
+static void
+sysctl_write(struct scenario *s, const char *arg, bool value_only)
+{
+	char key[512], path[512], name[512];
+	const char *value = strchr(arg, '=');
+	enum file_kind kind;
+	uint64_t size = 0;
+	int rc;
+
+	if (!value || value == arg) {
+		report(s, true, "sysctl: \"%s\" must be of the form name=value",
+		       arg);
+		return;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(value - arg), arg);
+	value++;
+	sysctl_paths(key, path, sizeof(path), name, sizeof(name));
+	rc = lookup(s->m, path, &kind, &size);
+	if (!rc && kind == F_DIR)
+		rc = -EISDIR;
+	if (rc) {
+		report(s, true, "sysctl: cannot stat %s: %s", path,
+		       errno_text(rc));
+		return;
+	}
+	rc = write_file(s, kind, size, value);
+	if (rc) {
+		report(s, true, "sysctl: setting key \"%s\": %s", name,
+		       errno_text(rc));
+		return;
+	}
+	/* sysctl -w says what it wrote. */
+	if (value_only)
+		fprintf(s->opts->out, "%s\n", value);
+	else
+		fprintf(s->opts->out, "%s = %s\n", name, value);
+}
+
+/* sysctl [-n] [-w] NAME[=VALUE]...: a NAME=VALUE writes, -w or not. */
+static void
+do_sysctl(struct scenario *s, char **w, int n)
+{
+	bool value_only = false, write = false;
+	int i = 1;
+
+	for (; i < n && w[i][0] == '-' && w[i][1]; i++) {
+		for (const char *o = w[i] + 1; *o; o++) {
+			if (*o == 'n') {
+				value_only = true;
+			} else if (*o == 'w') {
+				write = true;
+			} else {
+				report(s, true, "sysctl -%c: not supported here (only -n and -w)",
+				       *o);
+				return;
+			}
+		}
+	}
+	if (i == n) {
+		report(s, true, "sysctl: expected NAME or NAME=VALUE");
+		return;
+	}
+	if (!machine(s))
+		return;
+	for (; i < n; i++) {
+		if (write || strchr(w[i], '='))
+			sysctl_write(s, w[i], value_only);
+		else
+			sysctl_read(s, w[i], value_only);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* grep                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/* grep -F: @p pattern in @p line, or the whole line with @p whole. */
+static bool
+fixed_match(const char *line, const char *pattern, bool whole, bool icase)
+{
+	size_t plen = strlen(pattern), llen = strlen(line);
+
+	for (size_t at = 0; at + plen <= llen; at++) {
+		size_t k = 0;
+
+		if (whole && (at || llen != plen))
+			return false;
+		for (; k < plen; k++) {
+			char a = line[at + k], b = pattern[k];
+
+			if (icase) {
+				a = (char)tolower((unsigned char)a);
+				b = (char)tolower((unsigned char)b);
+			}
+			if (a != b)
+				break;
+		}
+		if (k == plen)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * grep [-qcvixFE] PATTERN FILE...: a basic regex by default (-E extended,
+ * -F a fixed string), lines printed with "FILE:" when there are several
+ * files. Its status: 0 a line matched, 1 none did (the line fails, as a
+ * command with a non-zero status), 2 an error.
+ */
+static void
+do_grep(struct scenario *s, char **w, int n)
+{
+	bool quiet = false, count = false, invert = false, icase = false;
+	bool whole = false, fixed = false, ext = false, matched = false;
+	const char *pattern;
+	regex_t re;
+	int i = 1, rc;
+
+	for (; i < n && w[i][0] == '-' && w[i][1]; i++) {
+		if (!strcmp(w[i], "--")) {
+			i++;
+			break;
+		}
+		for (const char *o = w[i] + 1; *o; o++) {
+			switch (*o) {
+			case 'q': quiet = true; break;
+			case 'c': count = true; break;
+			case 'v': invert = true; break;
+			case 'i': icase = true; break;
+			case 'x': whole = true; break;
+			case 'F': fixed = true; break;
+			case 'E': ext = true; break;
+			default:
+				report(s, true, "grep -%c: not supported here (only -q, -c, -v, -i, -x, -F, -E)",
+				       *o);
+				return;
+			}
+		}
+	}
+	if (n - i < 2) {
+		report(s, true, "grep: expected PATTERN FILE... (standard input is not read here)");
+		return;
+	}
+	pattern = w[i++];
+	if (!fixed) {
+		char anchored[1024];
+
+		snprintf(anchored, sizeof(anchored), whole ? "^(%s)$" : "%s",
+			 pattern);
+		if (whole && !ext)
+			snprintf(anchored, sizeof(anchored), "^\\(%s\\)$",
+				 pattern);
+		rc = regcomp(&re, anchored, (ext ? REG_EXTENDED : 0) |
+			     (icase ? REG_ICASE : 0) | REG_NOSUB);
+		if (rc) {
+			report(s, true, "grep: %s: invalid regular expression",
+			       pattern);
+			return;
+		}
+	}
+	if (!machine(s))
+		goto out;
+	for (int f = i; f < n; f++) {
+		unsigned long hits = 0;
+		char *text, *line, *next;
+		size_t len;
+
+		rc = file_text(s, w[f], &text, &len);
+		if (rc) {
+			report(s, true, "grep: %s: %s", w[f], errno_text(rc));
+			continue;
+		}
+		for (line = text; *line; line = next) {
+			bool hit;
+
+			next = line + strcspn(line, "\n");
+			if (*next)
+				*next++ = '\0';
+			if (fixed)
+				hit = fixed_match(line, pattern, whole, icase);
+			else
+				hit = regexec(&re, line, 0, NULL, 0) == 0;
+			if (hit == invert)
+				continue;
+			hits++;
+			matched = true;
+			if (quiet || count)
+				continue;
+			if (n - i > 1)
+				fprintf(s->opts->out, "%s:", w[f]);
+			fprintf(s->opts->out, "%s\n", line);
+		}
+		free(text);
+		if (count && !quiet) {
+			if (n - i > 1)
+				fprintf(s->opts->out, "%s:", w[f]);
+			fprintf(s->opts->out, "%lu\n", hits);
+		}
+	}
+	if (!matched)
+		report(s, true, "grep: exit status 1: no line matched");
+out:
+	if (!fixed)
+		regfree(&re);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ls                                                                     */
+/* ---------------------------------------------------------------------- */
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * ls of /sys/kernel/mm/hugepages (a directory per hugepage size) and of
+ * one hstate's directory (the files of it this runner has), one name a
+ * line, sorted, as ls prints to a pipe or a file.
+ */
+static void
+ls_dir(struct scenario *s, const char *path)
+{
+	static const char top[] = "/sys/kernel/mm/hugepages";
+	char names[16][32], *sorted[16];
+	struct hvo_hstate_info h;
+	size_t len = strlen(path), nr = 0;
+	enum file_kind kind;
+	uint64_t size = 0;
+	int rc;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	rc = lookup(s->m, path, &kind, &size);
+	if (rc) {
+		report(s, true, "ls: cannot access '%s': %s", path,
+		       errno_text(rc));
+		return;
+	}
+	if (kind != F_DIR) {
+		fprintf(s->opts->out, "%s\n", path);
+		return;
+	}
+	if (len == sizeof(top) - 1 && !strncmp(path, top, len)) {
+		for (unsigned i = 0; nr < 16 && hvo_machine_hstate(s->m, i, &h) == 0; i++)
+			snprintf(names[nr++], sizeof(names[0]),
+				 "hugepages-%" PRIu64 "kB", h.size >> 10);
+	} else if (size) {
+		for (size_t i = 0; nr < 16 && i < sizeof(hp_files) / sizeof(hp_files[0]); i++) {
+			char file[256];
+			enum file_kind k;
+			uint64_t sz;
+
+			snprintf(file, sizeof(file), "%.*s/%s", (int)len, path,
+				 hp_files[i].name);
+			if (!lookup(s->m, file, &k, &sz))
+				snprintf(names[nr++], sizeof(names[0]), "%s",
+					 hp_files[i].name);
+		}
+	} else {
+		report(s, true, "ls %s: not supported here: only /sys/kernel/mm/hugepages and its directories are listed",
+		       path);
+		return;
+	}
+	for (size_t i = 0; i < nr; i++)
+		sorted[i] = names[i];
+	qsort(sorted, nr, sizeof(sorted[0]), name_cmp);
+	for (size_t i = 0; i < nr; i++)
+		fprintf(s->opts->out, "%s\n", sorted[i]);
+}
+
+static void
+do_ls(struct scenario *s, char **w, int n)
+{
+	if (n < 2) {
+		report(s, true, "ls: expected a PATH (the current directory is none here)");
+		return;
+	}
+	for (int i = 1; i < n; i++) {
+		if (w[i][0] == '-') {
+			report(s, true, "ls %s: not supported here: no options are read",
+			       w[i]);
+			return;
+		}
+	}
+	if (!machine(s))
+		return;
+	for (int i = 1; i < n; i++) {
+		if (n > 2)
+			fprintf(s->opts->out, "%s%s:\n", i > 1 ? "\n" : "", w[i]);
+		ls_dir(s, w[i]);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lines                                                                  */
+/* ---------------------------------------------------------------------- */
 
 /* The hugepage size of an optional SIZE word, or the default one. */
 static bool
@@ -1006,53 +1522,191 @@ do_munmap_hugetlb(struct scenario *s, char **w, int n)
 	}
 }
 
+/*
+ * The statements, each a function of its words. A line whose first word
+ * is none of them is refused: the runner never guesses.
+ */
+static const struct statement {
+	const char *name;
+	void (*run)(struct scenario *s, char **w, int n);
+	bool redirect;       /* takes "> PATH" */
+} statements[] = {
+	{ "machine", do_machine, false },
+	{ "cmdline", do_cmdline, false },
+	{ "echo", do_echo, true },
+	{ "cat", do_cat, false },
+	{ "dmesg", do_dmesg, false },
+	{ "kpageflags", do_kpageflags, false },
+	{ "sysctl", do_sysctl, false },
+	{ "grep", do_grep, false },
+	{ "ls", do_ls, false },
+	{ "mmap_hugetlb", do_mmap_hugetlb, false },
+	{ "munmap_hugetlb", do_munmap_hugetlb, false },
+};
+
+/*
+ * Split @p line into words as sh does for the simple commands a scenario
+ * has: blanks separate words, '...' and "..." quote (a backslash escapes
+ * outside single quotes), '#' at the start of a word starts a comment,
+ * and one "> PATH" redirects. Everything else the shell would treat as
+ * syntax (| & ; < >> ( ) ` $ and globs) is refused with what it is:
+ * running the line without it would diverge from the shell silently.
+ * @return the number of words, or -1 after a report.
+ */
+static int
+split_line(struct scenario *s, const char *line, char *out, char **w)
+{
+	const char *p = line;
+	int n = 0;
+
+	s->redirect = NULL;
+	for (;;) {
+		bool quoted = false, redirect = false;
+		char *word;
+
+		while (*p && strchr(" \t\r\n\v\f", *p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (*p == '>') {
+			if (p[1] == '>' || p[1] == '|' || p[1] == '&') {
+				report(s, true, "'>%c': not supported here (only one '> FILE' redirection)",
+				       p[1]);
+				return -1;
+			}
+			if (s->redirect) {
+				report(s, true, "'>': not supported here (only one '> FILE' redirection)");
+				return -1;
+			}
+			redirect = true;
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
+		word = out;
+		while (*p && !strchr(" \t\r\n\v\f", *p)) {
+			char c = *p;
+
+			if (c == '\'' || c == '"') {
+				const char *end = strchr(p + 1, c);
+
+				if (!end) {
+					report(s, true, "unterminated quote %c", c);
+					return -1;
+				}
+				for (p++; p < end; p++) {
+					if (c == '"' && (*p == '$' || *p == '`')) {
+						report(s, true, "'%c' in double quotes: not supported here (no expansion is done)",
+						       *p);
+						return -1;
+					}
+					if (c == '"' && *p == '\\' && p + 1 < end &&
+					    strchr("\"\\$`", p[1]))
+						p++;
+					*out++ = *p;
+				}
+				p++;
+				quoted = true;
+				continue;
+			}
+			if (c == '\\' && p[1]) {
+				*out++ = p[1];
+				p += 2;
+				quoted = true;
+				continue;
+			}
+			/* A machine spec is libhvo's, not sh's: ';' lists sizes. */
+			if (c == ';' && n && !strcmp(w[0], "machine")) {
+				*out++ = *p++;
+				continue;
+			}
+			if (strchr("|&;<()`$", c)) {
+				report(s, true, "'%c': not supported here (no pipes, lists, subshells, input redirections or expansions: one simple command a line)",
+				       c);
+				return -1;
+			}
+			if (strchr("*?[", c)) {
+				report(s, true, "'%c': not supported here (no globbing: name each file)",
+				       c);
+				return -1;
+			}
+			if (c == '>') {
+				/* "2>" redirects a descriptor; "a>" ends the word. */
+				if (out > word && strspn(word, "0123456789") ==
+				    (size_t)(out - word)) {
+					report(s, true, "'%.*s>': not supported here (only one '> FILE' redirection)",
+					       (int)(out - word), word);
+					return -1;
+				}
+				break;
+			}
+			*out++ = *p++;
+		}
+		if (redirect) {
+			if (out == word && !quoted) {
+				report(s, true, "syntax error: '>' without a FILE");
+				return -1;
+			}
+			*out++ = '\0';
+			s->redirect = word;
+			continue;
+		}
+		if (out == word && !quoted)
+			continue;
+		if (n == MAX_WORDS) {
+			report(s, true, "more than %d words", MAX_WORDS);
+			return -1;
+		}
+		*out++ = '\0';
+		w[n++] = word;
+	}
+	return n;
+}
+
+/* Run one command: its words, and s->redirect. */
+static void
+run_words(struct scenario *s, char **w, int n)
+{
+	size_t i;
+
+	if (!n) {
+		if (s->redirect)
+			report(s, true, "'> %s' without a command: not supported here",
+			       s->redirect);
+		return;
+	}
+	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+		if (!strcmp(w[0], statements[i].name))
+			break;
+	if (i == sizeof(statements) / sizeof(statements[0])) {
+		report(s, true, "%.64s: not supported here: unknown command (see " PROG " run --help)",
+		       w[0]);
+		return;
+	}
+	if (s->redirect && !statements[i].redirect) {
+		report(s, true, "%s > %s: not supported here (only echo writes a file)",
+		       w[0], s->redirect);
+		return;
+	}
+	statements[i].run(s, w, n);
+	fflush(s->opts->out);
+}
+
 static void
 run_line(struct scenario *s, char *line)
 {
-	char *w[MAX_WORDS];
-	int n = 0;
-	char *p = line;
+	/* Each word's NUL takes the place of what ended it. */
+	char *w[MAX_WORDS], *words = malloc(strlen(line) + 2);
+	int n;
 
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
-		       *p == '\v' || *p == '\f')
-			p++;
-		if (!*p || *p == '#')
-			break; /* a '#' that starts a word starts a comment */
-		if (n == MAX_WORDS) {
-			report(s, true, "more than %d words", MAX_WORDS);
-			return;
-		}
-		w[n++] = p;
-		while (*p && !strchr(" \t\r\n\v\f", *p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
-	if (!n)
+	if (!words) {
+		report(s, true, "out of host memory");
 		return;
-	for (int i = 0; i < n; i++)
-		w[i] = unquote(w[i]);
-	if (!strcmp(w[0], "machine"))
-		do_machine(s, w, n);
-	else if (!strcmp(w[0], "cmdline"))
-		do_cmdline(s, w, n);
-	else if (!strcmp(w[0], "echo"))
-		do_echo(s, w, n);
-	else if (!strcmp(w[0], "cat"))
-		do_cat(s, w, n);
-	else if (!strcmp(w[0], "dmesg"))
-		do_dmesg(s, w, n);
-	else if (!strcmp(w[0], "kpageflags"))
-		do_kpageflags(s, w, n);
-	else if (!strcmp(w[0], "mmap_hugetlb"))
-		do_mmap_hugetlb(s, w, n);
-	else if (!strcmp(w[0], "munmap_hugetlb"))
-		do_munmap_hugetlb(s, w, n);
-	else
-		report(s, true, "%.64s: unknown statement (machine, cmdline, echo, cat, dmesg, kpageflags, mmap_hugetlb or munmap_hugetlb)",
-		       w[0]);
-	fflush(s->opts->out);
+	}
+	n = split_line(s, line, words, w);
+	if (n >= 0)
+		run_words(s, w, n);
+	free(words);
 }
 
 int

@@ -114,7 +114,26 @@ struct hvo_config {
 	struct {
 		uint64_t size;     /**< bytes */
 		uint64_t nr;
+		/**
+		 * given per node (hugepages=0:N): a shortfall is warned
+		 * about for node 0, as hugetlb_hstate_alloc_pages_onenode()
+		 */
+		bool per_node;
 	} boot_hugepages[HVO_MAX_MEM_RANGES]; /**< hugepages= at boot */
+	/**
+	 * false: a boot whose pools do not fit fails (a spec's hugepages=);
+	 * true: the boot allocates what fits and logs the kernel's warning,
+	 * as the kernel does with hugepages= on its command line
+	 * (hvo_config_cmdline() sets it when the line gives a pool). A spec
+	 * does not carry it.
+	 */
+	bool boot_hugepages_partial;
+	/**
+	 * default_hugepagesz=: the default hugepage size (bytes), one of the
+	 * arch's; 0 for HPAGE_SIZE (the PMD size). hvo_config_cmdline() sets
+	 * it; a spec does not carry it. hvo_machine_geometry() reports it.
+	 */
+	uint64_t default_hugepagesz;
 	/**
 	 * The Linux release the machine behaves as: "6.1" (the 6.1 line with
 	 * its stable updates), "6.1.15", a Debian `uname -r` such as
@@ -218,11 +237,24 @@ hvo_config_parse(struct hvo_config *cfg, const char *spec, char *err,
  *   @p cfg->init_on_alloc and @p cfg->init_on_free; either one on turns on
  *   the page checks when pages are freed.
  *
+ * - hugepagesz=, hugepages= and default_hugepagesz= by the rules of
+ *   hugepagesz_setup(), hugepages_setup() and default_hugepagesz_setup()
+ *   (6.1 and 6.12 read them alike), into @p cfg->boot_hugepages and
+ *   @p cfg->default_hugepagesz: sizes in memparse() syntax, one of the
+ *   arch's hugepage sizes (else "HugeTLB: unsupported hugepagesz=..."); a
+ *   second hugepagesz= of a size is ignored, and so is a second
+ *   hugepages= without a hugepagesz= between them; hugepages= before any
+ *   hugepagesz= is the default size's; "hugepages=0:N" gives node 0's
+ *   count (the machine has one node: any other node is an invalid
+ *   parameter). The pools are then allocated as the kernel does, as far
+ *   as memory allows (@p cfg->boot_hugepages_partial), with its warning
+ *   when they fall short.
+ *
  * Parameter names match with '-' for '_', as the kernel's do, and "--"
- * ends the kernel's part of the line. hugepagesz=, hugepages= and
- * default_hugepagesz= are the kernel's but left to the caller (they set
- * @p cfg->boot_hugepages, which needs the machine's hugepage sizes); every
- * other word is taken as one the kernel knows and libhvo does not model.
+ * ends the kernel's part of the line. Every other word is taken as one
+ * the kernel knows and libhvo does not model. When a line was kept
+ * already, the hugetlb parameters are read over the whole kept line, as
+ * one command line, and only the new part's messages are reported.
  *
  * A kernel boots whatever its command line says: a value it refuses is
  * logged and ignored, an unknown parameter is passed to init. So does this
@@ -502,14 +534,85 @@ int
 hvo_free_contig(struct hvo_machine *m, uint64_t pfn, unsigned order);
 
 /**
- * Fault injection, as the kernel's fail_page_alloc: make the @p nth page
- * allocation from now on fail (1 = the next one), or with @p persistent
- * every allocation from the nth on. @p nth = 0 turns it off.
+ * Fault injection, the shortcut: make the @p nth page allocation from now
+ * on fail (1 = the next one), or with @p persistent every allocation from
+ * the nth on. @p nth = 0 turns it off. It counts every allocation the
+ * machine makes (contiguous ones too) and ignores the kernel's filters;
+ * hvo_fail_page_alloc_set() is the kernel's fail_page_alloc itself. The
+ * two work side by side: an allocation fails if either says so.
  *
  * @return 0 or -EINVAL.
  */
 int
 hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent);
+
+/** The default seed of the fault-injection PRNG ("libhvo" in ASCII). */
+#define HVO_FAULT_SEED UINT64_C(0x6c696268766f)
+
+/**
+ * The kernel's fail_page_alloc (mm/fail_page_alloc.c), as the files of
+ * /sys/kernel/debug/fail_page_alloc/ show it: a struct fault_attr judged
+ * by should_fail_ex() (lib/fault-inject.c) and fail_page_alloc's filters.
+ * A call fails when, in this order: @p probability is not 0, @p times is
+ * not 0, @p space is used up (each call spends its size, 2^order pages,
+ * while more is left), it is the @p interval -th call counted, and a
+ * random number below 100 is below @p probability. A failure spends one
+ * of @p times (unless -1).
+ */
+struct hvo_fault_attr {
+	uint64_t probability;    /**< percent; 0 off; 100 or more: always */
+	uint64_t interval;       /**< only every interval-th call (0, 1: each) */
+	int32_t times;           /**< failures left; -1 no limit */
+	int32_t space;           /**< pages let through before any failure */
+	uint64_t verbose;        /**< 0 quiet; 1, 2: log each failure */
+	uint32_t min_order;      /**< min-order: smaller allocations never fail */
+	/**
+	 * ignore-gfp-wait: allocations that may sleep to reclaim never fail.
+	 * Every allocation libhvo models may (it has no atomic context):
+	 * clear it for any to fail.
+	 */
+	bool ignore_gfp_wait;
+	/**
+	 * ignore-gfp-highmem: __GFP_HIGHMEM allocations never fail. Hugetlb
+	 * pool pages are (GFP_HIGHUSER): clear it for a pool to fail.
+	 */
+	bool ignore_gfp_highmem;
+	/**
+	 * The seed of the PRNG that stands for get_random_u32_below(100), so
+	 * that the same steps fail the same calls every run; HVO_FAULT_SEED
+	 * at boot. Setting another value restarts the sequence.
+	 */
+	uint64_t seed;
+};
+
+/**
+ * Read the fail_page_alloc attributes, as they stand now (@p times and
+ * @p space count down as the kernel's do). A machine boots with the
+ * kernel's defaults: probability 0, interval 1, times 1, space 0,
+ * verbose 2, min_order 1, both ignore flags set, HVO_FAULT_SEED.
+ *
+ * @return 0, or -EINVAL if @p m or @p attr is NULL.
+ */
+int
+hvo_fail_page_alloc_get(const struct hvo_machine *m,
+			struct hvo_fault_attr *attr);
+
+/**
+ * Set the fail_page_alloc attributes (echo to its debugfs files). The
+ * interval's call count goes on, as a write of the kernel's files leaves
+ * it; a new @p seed restarts the random sequence. Failures logged with
+ * @p verbose read "FAULT_INJECTION: forcing a failure." and the attr's
+ * values, at most 10 of them (the kernel's ratelimit burst; the machine
+ * has no clock to refill it); hugetlb pool pages are __GFP_NOWARN and
+ * never logged, as in the kernel.
+ *
+ * @return 0; -EINVAL if @p m or @p attr is NULL, or @p times is below -1
+ *         or @p space below 0 (the kernel's files take them, and they
+ *         mean nothing -1 and 0 do not), with the reason; nothing changes.
+ */
+int
+hvo_fail_page_alloc_set(struct hvo_machine *m,
+			const struct hvo_fault_attr *attr);
 
 /**
  * drain_all_pages(): give every page parked on the per-CPU lists back to
@@ -640,6 +743,53 @@ hvo_set_max_huge_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 /** The old name of hvo_set_max_huge_pages(), kept for its callers. */
 int
 hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
+
+/**
+ * demote_store(): a write of @p nr to
+ * hugepages-<size>kB/demote (Linux 5.16 on). Free hugepages of @p size
+ * become hugepages of its demote size (hvo_demote_size()): each has its
+ * vmemmap restored, is split, and the new pages join the smaller pool,
+ * optimized. Up to 6.11 one page at a time, with its own flushes; from
+ * 6.12 the pages taken are restored as one batch and the new pages
+ * optimized as another. Stops early, without an error, when no free page
+ * is left.
+ *
+ * @param done if not NULL, how many hugepages of @p size were demoted,
+ *        also when the call fails part way.
+ * @return 0; -EINVAL (no such size, or no smaller size to demote to: the
+ *         kernel has no demote file then); -EOPNOTSUPP (a release before
+ *         5.16); -ENOMEM (a vmemmap restore failed: that hugepage stays
+ *         in the pool, optimized, and the pages demoted before it stay
+ *         demoted).
+ */
+int
+hvo_demote(struct hvo_machine *m, uint64_t size, uint64_t nr,
+	   uint64_t *done);
+
+/**
+ * demote_size_show(): the size, in bytes, that hugepages of @p size
+ * demote to: by default the next smaller hugepage size, or what
+ * hvo_set_demote_size() wrote.
+ *
+ * @return 0; -EINVAL (no such size, @p demote_size NULL, or no smaller
+ *         size); -EOPNOTSUPP (a release before 5.16).
+ */
+int
+hvo_demote_size(const struct hvo_machine *m, uint64_t size,
+		uint64_t *demote_size);
+
+/**
+ * demote_size_store(): make hugepages of @p size demote to @p
+ * demote_size bytes, which must be a smaller hugepage size of the
+ * machine and no smaller than HUGETLB_PAGE_ORDER (the PMD size: an arm64
+ * 64K size can be the default demote size, yet not be written).
+ *
+ * @return 0; -EINVAL (no such size, no smaller size, or @p demote_size
+ *         refused); -EOPNOTSUPP (a release before 5.16).
+ */
+int
+hvo_set_demote_size(struct hvo_machine *m, uint64_t size,
+		    uint64_t demote_size);
 
 /**
  * A write to nr_overcommit_hugepages (nr_overcommit_hugepages_store(),

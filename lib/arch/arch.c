@@ -43,6 +43,11 @@ arch_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->page_size = UINT64_C(1) << cfg->page_shift;
 	a->va_bits = cfg->va_bits;
 	a->default_ram_base = f->default_ram_base;
+	/*
+	 * x86 and arm64 select ARCH_SUPPORTS_MEMORY_FAILURE and Debian
+	 * turns MEMORY_FAILURE on; an arch without it says so in its init.
+	 */
+	a->memory_failure = true;
 	f->init(a, cfg, r);
 }
 

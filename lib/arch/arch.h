@@ -135,6 +135,13 @@ struct hvo_arch {
 	uint64_t firmware_reserve;  /* bytes reserved at the start of RAM */
 	uint64_t kernel_offset;     /* kernel image, from the start of RAM */
 	bool     needs_bbm;         /* live changes need break-before-make */
+	/*
+	 * Kconfig selects that decide which page flags exist, and so the
+	 * bits of the later ones (doc/KERNEL-FACTS.md, "Page flags and page
+	 * types"): PG_uncached while the release has it, and PG_hwpoison.
+	 */
+	bool     pg_uncached;       /* ARCH_USES_PG_UNCACHED (x86's X86_PAT) */
+	bool     memory_failure;    /* ARCH_SUPPORTS_MEMORY_FAILURE, and on */
 	/* The hugepage sizes hugetlb offers here (arch_hugetlb_valid_size). */
 	unsigned nr_hugetlb_sizes;
 	uint64_t hugetlb_size[6];

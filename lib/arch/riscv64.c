@@ -247,6 +247,8 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->firmware_reserve = UINT64_C(2) << 20;
 	a->kernel_offset = UINT64_C(2) << 20;
 	a->needs_bbm = false;
+	/* riscv selects no ARCH_SUPPORTS_MEMORY_FAILURE: no PG_hwpoison. */
+	a->memory_failure = false;
 	/* No ZONE_DMA; ZONE_DMA32 below 4G (dma32_phys_limit). */
 	/* Svnapot 64K, PMD_SIZE and PUD_SIZE. */
 	a->nr_hugetlb_sizes = 3;

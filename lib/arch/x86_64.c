@@ -240,6 +240,8 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->firmware_reserve = UINT64_C(1) << 20;
 	a->kernel_offset = UINT64_C(16) << 20;
 	a->needs_bbm = false;
+	/* X86_PAT (default y) selects ARCH_USES_PG_UNCACHED up to 6.11. */
+	a->pg_uncached = true;
 	/* ZONE_DMA below 16M (ISA), ZONE_DMA32 below 4G. */
 	/* PMD_SIZE, and PUD_SIZE with GBPAGES. */
 	a->nr_hugetlb_sizes = 2;

@@ -96,8 +96,16 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	for (unsigned i = 0; i < cfg->nr_boot_hugepages; i++) {
 		struct hstate *h = size_to_hstate(m, cfg->boot_hugepages[i].size);
 
-		if (h)
-			h->boot_nr = (unsigned)cfg->boot_hugepages[i].nr;
+		uint64_t nr = cfg->boot_hugepages[i].nr;
+
+		if (!h)
+			continue;
+		/* More than RAM holds fails all the same, and sooner. */
+		if (nr > m->phys.total_pages >> h->order)
+			nr = (m->phys.total_pages >> h->order) + 1;
+		h->boot_nr = (unsigned)nr;
+		h->boot_want = cfg->boot_hugepages[i].nr;
+		h->boot_per_node = cfg->boot_hugepages[i].per_node;
 	}
 	/*
 	 * From 6.15 (x86) and 7.0 (all) boot gigantic pages are taken from
@@ -197,12 +205,16 @@ hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		return errf(err, errlen, -ENOMEM, "out of host memory");
 	m->cfg = *cfg;
 	strcpy(m->comm, "hvo");
+	fail_page_alloc_init(m);
+	fail_attr_init(&m->fail_vmemmap_pmd);
+	fail_attr_init(&m->fail_vmemmap_pte);
 	rc = hvo_config_validate(&m->cfg, err, errlen);
 	if (rc)
 		goto fail;
 	machine_kernel_init(m);
 	arch_init(&m->arch, &m->cfg, &m->release);
 	page_layout_init(&m->page_layout, m->cfg.struct_page_size);
+	page_release_init(m);
 	/*
 	 * The 2026 kernel encodes compound_info as a mask when struct page is
 	 * a power of two; older kernels store a pointer. The encoding is the
@@ -287,7 +299,8 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 	g->mem_bytes = m->phys.total_pages << a->page_shift;
 	g->first_pfn = m->phys.lo >> a->page_shift;
 	/* HPAGE_SIZE is PMD_SIZE on all three arches. */
-	g->default_hugepage_size =
+	g->default_hugepage_size = m->cfg.default_hugepagesz ?
+		m->cfg.default_hugepagesz :
 		arch_level_size(a, (unsigned)arch_depth_of_role(a, PT_PMD));
 	g->vmemmap_start = a->vmemmap_start;
 	g->vmemmap_base = m->vmemmap_base;

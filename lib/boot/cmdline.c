@@ -9,10 +9,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "boot/cmdline.h"
 
 /* Where the kernel's messages about the line go. */
@@ -121,6 +123,284 @@ to_switch(bool on)
 	return on ? HVO_SWITCH_ON : HVO_SWITCH_OFF;
 }
 
+/*
+ * The hugetlb parameters as mm/hugetlb.c reads them while the command
+ * line is parsed (6.1 and 6.12 alike): its static state, one slot per
+ * hstate the line adds, in the order it adds them.
+ */
+struct hp_cmdline {
+	const struct hvo_arch *a;       /* arch_hugetlb_valid_size() */
+	uint64_t hpage_size;            /* HPAGE_SIZE */
+	struct {
+		uint64_t size;
+		uint64_t max;           /* max_huge_pages */
+		bool per_node;          /* max_huge_pages_node[0] given */
+	} hs[HVO_MAX_MEM_RANGES];
+	unsigned nr;                    /* hugetlb_max_hstate */
+	int parsed;                     /* parsed_hstate; -1: none */
+	bool parsed_valid;              /* parsed_valid_hugepagesz */
+	bool parsed_default;            /* parsed_default_hugepagesz */
+	unsigned default_idx;           /* default_hstate_idx */
+	uint64_t default_max;           /* default_hstate_max_huge_pages */
+	bool default_per_node;          /* default_hugepages_in_node[0] */
+	int last;                       /* last_mhp: -2 none, -1 default_max */
+};
+
+static void
+hp_init(struct hp_cmdline *hp, const struct hvo_arch *a)
+{
+	memset(hp, 0, sizeof(*hp));
+	hp->a = a;
+	hp->hpage_size = arch_level_size(a, (unsigned)arch_depth_of_role(a, PT_PMD));
+	hp->parsed = -1;
+	hp->parsed_valid = true;
+	hp->last = -2;
+}
+
+/* memparse(): a size, and 0 for what is none, which no arch accepts. */
+static bool
+hp_valid_size(const struct hp_cmdline *hp, const char *s, uint64_t *size)
+{
+	if (hvo_parse_size(s, size))
+		*size = 0;
+	for (unsigned k = 0; k < hp->a->nr_hugetlb_sizes; k++)
+		if (hp->a->hugetlb_size[k] == *size)
+			return true;
+	return false;
+}
+
+static int
+hp_find(const struct hp_cmdline *hp, uint64_t size)
+{
+	for (unsigned i = 0; i < hp->nr; i++)
+		if (hp->hs[i].size == size)
+			return (int)i;
+	return -1;
+}
+
+/* hugetlb_add_hstate(): an existing size is left alone. */
+static void
+hp_add_hstate(struct hp_cmdline *hp, uint64_t size)
+{
+	if (hp_find(hp, size) >= 0 || hp->nr == ARRAY_SIZE(hp->hs))
+		return;
+	hp->hs[hp->nr].size = size;
+	hp->parsed = (int)hp->nr++;
+}
+
+/* hugepagesz_setup() */
+static void
+hp_hugepagesz(struct hp_cmdline *hp, const char *s,
+	      const struct cmdline_sink *out)
+{
+	uint64_t size;
+	int h;
+
+	hp->parsed_valid = false;
+	if (!hp_valid_size(hp, s, &size)) {
+		say(out, "HugeTLB: unsupported hugepagesz=%s", s);
+		return;
+	}
+	h = hp_find(hp, size);
+	if (h >= 0) {
+		/* Only the default size's, given before its count. */
+		if (!hp->parsed_default || (unsigned)h != hp->default_idx ||
+		    hp->hs[h].max) {
+			say(out, "HugeTLB: hugepagesz=%s specified twice, ignoring", s);
+			return;
+		}
+		hp->parsed = h;
+		hp->parsed_valid = true;
+		return;
+	}
+	hp_add_hstate(hp, size);
+	hp->parsed_valid = true;
+}
+
+/* default_hugepagesz_setup() */
+static void
+hp_default_hugepagesz(struct hp_cmdline *hp, const char *s,
+		      const struct cmdline_sink *out)
+{
+	uint64_t size;
+
+	hp->parsed_valid = false;
+	if (hp->parsed_default) {
+		say(out, "HugeTLB: default_hugepagesz previously specified, ignoring %s", s);
+		return;
+	}
+	if (!hp_valid_size(hp, s, &size)) {
+		say(out, "HugeTLB: unsupported default_hugepagesz=%s", s);
+		return;
+	}
+	hp_add_hstate(hp, size);
+	if (hp_find(hp, size) < 0)
+		return;
+	hp->parsed_valid = true;
+	hp->parsed_default = true;
+	hp->default_idx = (unsigned)hp_find(hp, size);
+	/* A hugepages= before any hugepagesz= was this size's. */
+	if (hp->default_max) {
+		hp->hs[hp->default_idx].max = hp->default_max;
+		hp->hs[hp->default_idx].per_node = hp->default_per_node;
+		hp->default_max = 0;
+	}
+}
+
+/* sscanf("%lu%n"): blanks, an optional sign, decimal digits. */
+static bool
+hp_scan_ulong(const char *p, uint64_t *v, size_t *count)
+{
+	const char *s = p;
+	bool neg;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	neg = *s == '-';
+	if (*s == '+' || *s == '-')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (*v = 0; isdigit((unsigned char)*s); s++)
+		*v = *v * 10 + (uint64_t)(*s - '0');
+	if (neg)
+		*v = -*v;
+	*count = (size_t)(s - p);
+	return true;
+}
+
+/* hugepages_setup(), on a machine of one node, node 0. */
+static void
+hp_hugepages(struct hp_cmdline *hp, const char *s,
+	     const struct cmdline_sink *out)
+{
+	const char *p = s;
+	uint64_t *mhp, tmp;
+	bool *per_node;
+	size_t count;
+	int which;
+
+	if (!hp->parsed_valid) {
+		say(out, "HugeTLB: hugepages=%s does not follow a valid hugepagesz, ignoring", s);
+		hp->parsed_valid = true;
+		return;
+	}
+	/* No hstate yet: the count is the default size's, known later. */
+	which = hp->nr ? hp->parsed : -1;
+	mhp = which < 0 ? &hp->default_max : &hp->hs[which].max;
+	per_node = which < 0 ? &hp->default_per_node :
+		   &hp->hs[which].per_node;
+	if (which == hp->last) {
+		say(out, "HugeTLB: hugepages= specified twice without interleaving hugepagesz=, ignoring hugepages=%s", s);
+		return;
+	}
+	while (*p) {
+		if (!hp_scan_ulong(p, &tmp, &count))
+			goto invalid;
+		if (p[count] == ':') {
+			/* node_online(): node 0 is the only one. */
+			if (tmp != 0)
+				goto invalid;
+			p += count + 1;
+			if (!hp_scan_ulong(p, &tmp, &count))
+				goto invalid;
+			*per_node = true;
+			*mhp += tmp;
+			if (p[count] != ',')
+				break;
+			p += count + 1;
+		} else {
+			if (p != s)
+				goto invalid;
+			*mhp = tmp;
+			break;
+		}
+	}
+	hp->last = which;
+	return;
+
+invalid:
+	say(out, "HugeTLB: Invalid hugepages parameter %s", p);
+	/* hugepages_clear_pages_in_node() */
+	*mhp = 0;
+	*per_node = false;
+}
+
+/*
+ * hugetlb_init(): without default_hugepagesz=, HPAGE_SIZE is the default
+ * size and takes a count given before any hugepagesz=, over its own.
+ * Then the pools go to @cfg (if not NULL): a size the line gives a count
+ * replaces the configuration's, and is allocated as far as memory allows.
+ */
+static void
+hp_finish(struct hp_cmdline *hp, struct hvo_config *cfg,
+	  const struct cmdline_sink *out)
+{
+	bool any = false;
+
+	if (!hp->parsed_default) {
+		hp_add_hstate(hp, hp->hpage_size);
+		hp->default_idx = (unsigned)hp_find(hp, hp->hpage_size);
+		if (hp->default_max) {
+			unsigned d = hp->default_idx;
+
+			if (hp->hs[d].max) {
+				char size[32];
+
+				string_get_size_pow2(hp->hs[d].size, size,
+						     sizeof(size));
+				say(out, "HugeTLB: Ignoring hugepages=%" PRIu64 " associated with %s page size",
+				    hp->hs[d].max, size);
+				say(out, "HugeTLB: Using hugepages=%" PRIu64 " for number of default huge pages",
+				    hp->default_max);
+			}
+			hp->hs[d].max = hp->default_max;
+			hp->hs[d].per_node = hp->default_per_node;
+		}
+	}
+	if (!cfg)
+		return;
+	for (unsigned i = 0; i < hp->nr; i++) {
+		unsigned k;
+
+		if (!hp->hs[i].max)
+			continue;
+		for (k = 0; k < cfg->nr_boot_hugepages; k++)
+			if (cfg->boot_hugepages[k].size == hp->hs[i].size)
+				break;
+		if (k == HVO_MAX_MEM_RANGES)
+			continue;
+		if (k == cfg->nr_boot_hugepages)
+			cfg->nr_boot_hugepages++;
+		cfg->boot_hugepages[k].size = hp->hs[i].size;
+		cfg->boot_hugepages[k].nr = hp->hs[i].max;
+		cfg->boot_hugepages[k].per_node = hp->hs[i].per_node;
+		any = true;
+	}
+	if (any)
+		cfg->boot_hugepages_partial = true;
+	if (hp->parsed_default)
+		cfg->default_hugepagesz = hp->hs[hp->default_idx].size;
+}
+
+/* The hugetlb parameters are __setup(): matched as written, with '='. */
+static bool
+hp_param(struct hp_cmdline *hp, const char *param, const char *val,
+	 const struct cmdline_sink *out)
+{
+	if (!val || !hp)
+		return false;
+	if (!strcmp(param, "hugepagesz"))
+		hp_hugepagesz(hp, val, out);
+	else if (!strcmp(param, "hugepages"))
+		hp_hugepages(hp, val, out);
+	else if (!strcmp(param, "default_hugepagesz"))
+		hp_default_hugepagesz(hp, val, out);
+	else
+		return false;
+	return true;
+}
+
 /* The line's words, unknown to the release, as init will get them. */
 struct unknown {
 	char argv[HVO_CMDLINE_LEN];  /* bare words */
@@ -143,12 +423,13 @@ unknown_add(struct unknown *u, const char *param, const char *val)
  * then, after "Kernel command line: ..." (@banner), the rest in
  * parse_args("Booting kernel"), whose refusals name the value, and last
  * the words no part of the kernel claims, which go to init. Apply what is
- * taken to @cfg (if not NULL); tell @out what the kernel logs.
+ * taken to @cfg (if not NULL); tell @out what the kernel logs. The
+ * hugetlb parameters go to @hp, to be finished with hp_finish().
  */
 static void
 cmdline_apply(const char *line, const struct cmdline_kernel *k,
 	      struct hvo_config *cfg, const struct cmdline_sink *out,
-	      bool banner)
+	      bool banner, struct hp_cmdline *hp)
 {
 	enum release_boot_param rule = release_get(&k->r, RP_BOOT_PARAM);
 	bool init_on = release_get(&k->r, RP_INIT_ON_ALLOC);
@@ -212,6 +493,8 @@ cmdline_apply(const char *line, const struct cmdline_kernel *k,
 				unknown_add(&u, param, val);
 			continue;
 		}
+		if (hp_param(hp, param, val, out))
+			continue;
 		if (!parameq(param, "hugetlb_free_vmemmap"))
 			continue; /* known to the kernel, or not libhvo's */
 		if (!k->hvo_built || rule == BOOT_PARAM_NONE) {
@@ -260,9 +543,13 @@ HVO_EXPORT int
 hvo_config_cmdline(struct hvo_config *cfg, const char *cmdline, char *err,
 		   size_t errlen)
 {
-	struct text_sink text = { err, errlen, 0 };
+	struct text_sink text = { err, errlen, 0 }, none = { NULL, 0, 0 };
 	struct cmdline_sink out = { text_emit, &text };
+	struct cmdline_sink quiet = { text_emit, &none };
 	struct cmdline_kernel k;
+	struct hp_cmdline hp;
+	struct hvo_config c;
+	struct hvo_arch a;
 	size_t have, add;
 	int rc;
 
@@ -285,9 +572,20 @@ hvo_config_cmdline(struct hvo_config *cfg, const char *cmdline, char *err,
 		return errf(err, errlen, -EINVAL,
 			    "cmdline: %zu characters, with the %zu kept already, are more than a command line here holds (%d)",
 			    add, have, HVO_CMDLINE_LEN - 1);
+	/* The hugepage sizes are the arch's, as the configuration has it. */
+	c = *cfg;
+	rc = hvo_config_validate(&c, err, errlen);
+	if (rc)
+		return rc;
+	arch_init(&a, &c, &k.r);
 	if (err && errlen)
 		err[0] = '\0';
-	cmdline_apply(cmdline, &k, cfg, &out, false);
+	hp_init(&hp, &a);
+	/* The line kept is one command line with this one: read it quietly. */
+	if (have)
+		cmdline_apply(cfg->cmdline, &k, NULL, &quiet, false, &hp);
+	cmdline_apply(cmdline, &k, cfg, &out, false, &hp);
+	hp_finish(&hp, cfg, &out);
 	if (add)
 		snprintf(cfg->cmdline + have, sizeof(cfg->cmdline) - have,
 			 "%s%s", have ? " " : "", cmdline);
@@ -306,6 +604,11 @@ cmdline_log_boot(struct hvo_machine *m)
 	struct cmdline_sink out = { printk_emit, m };
 	struct cmdline_kernel k = { .r = m->release };
 
+	struct hp_cmdline hp;
+
 	k.hvo_built = m->hvo_variant != HVO_VARIANT_OFF;
-	cmdline_apply(m->cfg.cmdline, &k, NULL, &out, true);
+	hp_init(&hp, &m->arch);
+	cmdline_apply(m->cfg.cmdline, &k, NULL, &out, true, &hp);
+	/* hugetlb_init() says its part later, at subsys_initcall. */
+	hp_finish(&hp, NULL, &out);
 }

@@ -543,11 +543,23 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			return errf(err, errlen, -EINVAL,
 				    "hugepages: %" PRIu64 "K is not a hugepage size of this machine: allowed are %s",
 				    cfg->boot_hugepages[i].size >> 10, sizes);
-		if (cfg->boot_hugepages[i].nr > total / cfg->boot_hugepages[i].size)
+		/* The kernel's command line: what does not fit is a warning. */
+		if (!cfg->boot_hugepages_partial &&
+		    cfg->boot_hugepages[i].nr > total / cfg->boot_hugepages[i].size)
 			return errf(err, errlen, -EINVAL,
 				    "hugepages: %" PRIu64 " x %" PRIu64 "K is more than the machine's RAM",
 				    cfg->boot_hugepages[i].nr,
 				    cfg->boot_hugepages[i].size >> 10);
+	}
+	if (cfg->default_hugepagesz) {
+		bool ok = false;
+
+		for (unsigned k = 0; k < a.nr_hugetlb_sizes; k++)
+			ok |= a.hugetlb_size[k] == cfg->default_hugepagesz;
+		if (!ok)
+			return errf(err, errlen, -EINVAL,
+				    "default_hugepagesz: %" PRIu64 "K is not a hugepage size of this machine",
+				    cfg->default_hugepagesz >> 10);
 	}
 	memstart = a.memstart_align ? round_down64(cfg->mem[0].base,
 						   a.memstart_align) : 0;

@@ -68,8 +68,79 @@ machine_err_wrap(struct hvo_machine *m, int rc, const char *fmt, ...)
 	return rc;
 }
 
+void
+fail_attr_init(struct fail_attr *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->interval = 1;
+	f->times = 1;
+	f->verbose = 2;
+	f->seed = FAIL_SEED_DEFAULT;
+	f->rnd = FAIL_SEED_DEFAULT;
+}
+
+/*
+ * get_random_u32_below(100) from a seeded xorshift64* generator, not the
+ * kernel's entropy: the same steps fail the same calls on every run.
+ */
+static uint32_t
+fail_random_below(struct fail_attr *f, uint32_t ceil)
+{
+	uint64_t x = f->rnd ? f->rnd : FAIL_SEED_DEFAULT;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	f->rnd = x;
+	return (uint32_t)(((x * UINT64_C(0x2545f4914f6cdd1d)) >> 32) *
+			  ceil >> 32);
+}
+
+/*
+ * fail_dump(): verbose 1 and 2 log the failure (2 adds a stack dump,
+ * which a machine without a stack leaves out); the kernel ratelimits to
+ * 10 in 5 seconds, and a machine without a clock to its first 10.
+ */
+static void
+fail_dump(struct hvo_machine *m, struct fail_attr *f, const char *name)
+{
+	if (!f->verbose || f->dumps >= 10)
+		return;
+	f->dumps++;
+	machine_printk(m, "FAULT_INJECTION: forcing a failure.");
+	machine_printk(m, "name %s, interval %" PRIu64 ", probability %" PRIu64 ", space %d, times %d",
+		       name, f->interval, f->probability, (int)f->space,
+		       (int)f->times);
+}
+
 bool
-should_fail(struct hvo_machine *m, struct fail_attr *f)
+should_fail_ex(struct hvo_machine *m, struct fail_attr *f, uint64_t size,
+	       bool nowarn, const char *name)
+{
+	/* In should_fail_ex()'s order; the task's fail-nth is not modelled. */
+	if (f->probability == 0 || f->times == 0)
+		return false;
+	if (f->space > 0 && (uint64_t)f->space > size) {
+		f->space -= (int32_t)size;
+		return false;
+	}
+	if (f->interval > 1) {
+		f->count++;
+		if (f->count % f->interval)
+			return false;
+	}
+	if (f->probability <= fail_random_below(f, 100))
+		return false;
+	if (!nowarn)
+		fail_dump(m, f, name);
+	if (f->times != -1)
+		f->times--;
+	count(m, CNT_FAULT_INJECTED);
+	return true;
+}
+
+bool
+fail_nth(struct hvo_machine *m, struct fail_attr *f)
 {
 	if (!f->nth)
 		return false;
@@ -79,6 +150,12 @@ should_fail(struct hvo_machine *m, struct fail_attr *f)
 		return true;
 	}
 	return false;
+}
+
+bool
+should_fail(struct hvo_machine *m, struct fail_attr *f)
+{
+	return fail_nth(m, f) || should_fail_ex(m, f, 1, true, "");
 }
 
 static const char *const counter_names[CNT__COUNT] = {

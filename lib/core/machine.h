@@ -31,6 +31,7 @@
 #include "release/release.h"
 
 struct hugetlb;
+struct folio_layout;
 
 /*
  * The kernel log: the printk ring dmesg reads (kernel/printk/printk.c),
@@ -48,13 +49,40 @@ struct printk_ring {
 /* TASK_COMM_LEN: the name of a task, with its NUL. */
 #define TASK_COMM_LEN 16
 
-/* Fault injection, as the kernel's fail_page_alloc: fail the nth call,
- * or every call from the nth on. */
+/*
+ * Fault injection. Two ways to fail a point, either or both:
+ * - libhvo's shortcut (hvo_fail_page_alloc(), hvo_fail_vmemmap()): fail
+ *   the nth call, or every call from the nth on;
+ * - the kernel's struct fault_attr (include/linux/fault-inject.h), with
+ *   should_fail_ex()'s rules (lib/fault-inject.c): probability, interval,
+ *   times, space, verbose. Its random numbers come from a seeded PRNG, so
+ *   that a machine fails the same calls every time it runs the same steps.
+ */
 struct fail_attr {
 	uint64_t nth;      /* 0: off */
 	bool persistent;
 	uint64_t calls;
+
+	uint64_t probability;   /* percent; 0: the kernel's attr is off */
+	uint64_t interval;
+	int32_t times;          /* -1: no limit */
+	int32_t space;
+	uint64_t verbose;
+	uint64_t count;         /* calls counted for interval */
+	uint64_t seed;
+	uint64_t rnd;           /* the PRNG's state */
+	unsigned dumps;         /* fail_dump()s logged, for its ratelimit */
 };
+
+/* fail_page_alloc's own attributes (mm/fail_page_alloc.c). */
+struct fail_page_alloc_opts {
+	uint32_t min_order;
+	bool ignore_gfp_reclaim;  /* ignore-gfp-wait */
+	bool ignore_gfp_highmem;
+};
+
+/* The seed of the fault-injection PRNG unless one is set. */
+#define FAIL_SEED_DEFAULT HVO_FAULT_SEED
 
 /*
  * What a lower layer needs from a higher one, set at boot by the layer
@@ -98,6 +126,8 @@ struct hvo_machine {
 	uint64_t vmemmap_base;  /* VA of pfn 0's struct page ("vmemmap") */
 	uint64_t vmemmap_pfn_lo, vmemmap_pfn_hi; /* pfns with a struct page */
 	struct page_layout page_layout;
+	struct page_flag_bits pgflags; /* the release's enum pageflags */
+	const struct folio_layout *folio_layout; /* its struct folio */
 	bool compound_mask;     /* compound_info is a mask (2026 encoding) */
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
 	/* Templates of lazy vmemmap pages (mm/page.c). */
@@ -115,6 +145,7 @@ struct hvo_machine {
 
 	/* The shared context. */
 	struct fail_attr fail_page_alloc;
+	struct fail_page_alloc_opts fail_page_alloc_opts;
 	struct fail_attr fail_vmemmap_pmd; /* fail_hugetlb_vmemmap_pmd */
 	struct fail_attr fail_vmemmap_pte; /* fail_hugetlb_vmemmap_pte */
 	struct {
@@ -251,9 +282,26 @@ void
 trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
 	   unsigned order, const char *why);
 
-/* Should this call fail, per the fault-injection attribute? */
+/* Should this call fail, by the shortcut or by the kernel's attr? */
 bool
 should_fail(struct hvo_machine *m, struct fail_attr *f);
+
+/* libhvo's shortcut alone: is this the nth call (or one past it)? */
+bool
+fail_nth(struct hvo_machine *m, struct fail_attr *f);
+
+/*
+ * should_fail_ex(): the kernel's attr alone, for a call of @size (bytes, or pages: the
+ * unit of the attr's space) at the point @name ("fail_page_alloc"); with
+ * @nowarn a failure is not logged (FAULT_NOWARN).
+ */
+bool
+should_fail_ex(struct hvo_machine *m, struct fail_attr *f, uint64_t size,
+	       bool nowarn, const char *name);
+
+/* FAULT_ATTR_INITIALIZER: an attr that never fails until it is set. */
+void
+fail_attr_init(struct fail_attr *f);
 
 /*
  * printk(): one line into the kernel log. A trailing newline is the

@@ -39,6 +39,44 @@ struct page_layout {
 };
 
 /*
+ * The page flags libhvo names, as names: the kernel's enum pageflags
+ * numbers them differently from one release to the next (and an arch's
+ * Kconfig drops some), so a flag's bit is looked up in the machine's
+ * struct page_flag_bits, resolved once at boot (mm/page.c). Never shift
+ * by one of these.
+ */
+enum pageflags {
+	PG_locked,
+	PG_referenced,
+	PG_uptodate,
+	PG_dirty,
+	PG_lru,
+	PG_head,
+	PG_reserved,
+	PG_private,
+	PG_hwpoison,
+	/* The rest of what PAGE_FLAGS_CHECK_AT_FREE names. */
+	PG_writeback,
+	PG_active,
+	PG_slab,          /* to 6.9 */
+	PG_private_2,
+	PG_unevictable,
+	PG_mlocked,
+	NR_PAGEFLAGS_NAMED
+};
+
+/* A flag the release or the arch does not have. */
+#define PG_ABSENT 0xffu
+
+struct page_flag_bits {
+	uint8_t bit[NR_PAGEFLAGS_NAMED];   /* its bit, or PG_ABSENT */
+	uint64_t mask[NR_PAGEFLAGS_NAMED]; /* 1 << bit; 0 for PG_ABSENT */
+	uint64_t check_at_free;            /* PAGE_FLAGS_CHECK_AT_FREE */
+	uint64_t check_at_prep;            /* PAGE_FLAGS_CHECK_AT_PREP */
+	uint64_t second;                   /* PAGE_FLAGS_SECOND */
+};
+
+/*
  * A vmemmap page described, not written: one struct page repeated, with
  * per-page fix-ups (see memmap_fill_frame()).
  */

@@ -422,3 +422,87 @@ hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
 	f->calls = 0;
 	return 0;
 }
+
+/*
+ * Whether @h has the demote files: the release has them (5.16 on) and
+ * @h a smaller size to demote to. @return 0 or the refusal, with a reason.
+ */
+static int
+demote_files(const struct hvo_machine *m, const struct hstate *h)
+{
+	if (!kernel_get(m, RP_DEMOTE))
+		return machine_err_const(m, -EOPNOTSUPP,
+					 "kernel %s has no demote (hugepages-<size>kB/demote and demote_size exist from 5.16)",
+					 m->release.name);
+	if (!hstate_demote_order(m, h))
+		return machine_err_const(m, -EINVAL,
+					 "the %s hugepages cannot demote: this machine has no smaller hugepage size (the kernel creates no demote files for them)",
+					 h->name);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_demote_size(const struct hvo_machine *m, uint64_t size,
+		uint64_t *demote_size)
+{
+	const struct hstate *h = NULL;
+	int rc;
+
+	if (!m)
+		return -EINVAL;
+	if (!demote_size)
+		return machine_err_null(m, __func__, "demote_size");
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
+		if (m->hugetlb->hstates[i].size == size)
+			h = &m->hugetlb->hstates[i];
+	if (!h)
+		return no_such_size(m, -EINVAL, size);
+	rc = demote_files(m, h);
+	if (rc)
+		return rc;
+	*demote_size = UINT64_C(1) << (hstate_demote_order(m, h) +
+				       m->arch.page_shift);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_set_demote_size(struct hvo_machine *m, uint64_t size,
+		    uint64_t demote_size)
+{
+	struct hstate *h;
+	int rc;
+
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	rc = demote_files(m, h);
+	if (rc)
+		return rc;
+	return demote_size_store(m, h, demote_size);
+}
+
+HVO_EXPORT int
+hvo_demote(struct hvo_machine *m, uint64_t size, uint64_t nr,
+	   uint64_t *done)
+{
+	struct hstate *h;
+	uint64_t n = 0;
+	int rc;
+
+	if (done)
+		*done = 0;
+	if (!m)
+		return -EINVAL;
+	h = hstate_or_err(m, size);
+	if (!h)
+		return -EINVAL;
+	rc = demote_files(m, h);
+	if (rc)
+		return rc;
+	rc = machine_oops_take(m, demote_store(m, h, nr, &n));
+	if (done)
+		*done = n;
+	return rc;
+}

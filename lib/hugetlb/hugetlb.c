@@ -25,14 +25,23 @@
 #define KPF_RESERVED		32
 
 /*
- * prep_compound_page() and init_new_hugetlb_folio(): every tail becomes a
- * plain tail (written from one template per vmemmap page, as the memmap
- * is); then the head, page[1] (order, mapcounts, nr_pages), page[2] (an
- * empty deferred list) and page[3] (no subpool, no cgroups).
+ * prep_compound_page() and init_new_hugetlb_folio() (6.1:
+ * __prep_compound_gigantic_page() for a gigantic page, and
+ * __prep_new_huge_page()), in the machine's folio layout (mm/folio.h):
+ * every tail becomes a plain tail (written from one template per vmemmap
+ * page, as the memmap is); then the head (PG_head, no HPG flags, no
+ * references), page[1] (prep_compound_head(): the order, the mapcounts,
+ * nr_pages), the deferred list where prep initializes one, the hugetlb
+ * mark (the head's page type, or 6.1's destructor) and the hugetlb fields
+ * (hugetlb_set_folio_subpool(), set_hugetlb_cgroup(),
+ * set_hugetlb_cgroup_rsvd(): no subpool, no cgroups), wherever the
+ * release keeps them. The kernel leaves the hwpoison list as the tail
+ * prep left it, 0.
  */
-static int
+int
 prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 {
+	const struct folio_layout *fl = folio_layout(m);
 	uint64_t nr = UINT64_C(1) << h->order;
 	page_t head = pfn_to_page(m, pfn);
 	unsigned zone = pfn_zone(m, pfn);
@@ -51,26 +60,35 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 	if (rc)
 		return rc;
 
-	/* The head: PG_head, the hugetlb type, no HPG flags, no references. */
-	set_page_flags(m, head, zone_flags | (UINT64_C(1) << PG_head));
+	/* The head: PG_head, the hugetlb mark, no HPG flags, no references. */
+	set_page_flags(m, head, zone_flags | pg_mask(m, PG_head));
 	set_page_lru_next(m, head, page_lru_va(m, head));
 	set_page_lru_prev(m, head, page_lru_va(m, head));
 	set_page_mapping(m, head, 0);
 	set_page_private(m, head, 0);
-	page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
+	if (!fl->hugetlb_page_type)
+		page_clear_type(m, head);
 	set_page_count(m, head, 0);
 
-	/* page[1]: folio_set_order() and the mapcounts. */
-	set_folio_flags_1(m, head, zone_flags | h->order);
+	/*
+	 * page[1]: prep_compound_head(). folio_set_order() puts the order in
+	 * _flags_1's low byte (6.6 on); set_compound_order() in
+	 * compound_order (6.1). Either sets the number of pages.
+	 */
+	set_folio_flags_1(m, head, zone_flags |
+				   (fl->order_in_flags_1 ? h->order : 0));
+	if (!fl->order_in_flags_1)
+		FOLIO_SET(m, head, order, h->order);
+	set_folio_nr_pages(m, head, nr);
 	set_folio_large_mapcount(m, head, UINT32_MAX);
 	set_folio_entire_mapcount(m, head, UINT32_MAX);
-	set_folio_mapped_and_pincount(m, head, 0);
-	set_folio_nr_pages(m, head, nr);
+	set_folio_nr_pages_mapped(m, head, 0);
+	set_folio_pincount(m, head, 0);
+	if (fl->deferred_list_init)
+		folio_init_deferred_list(m, head);
+	folio_set_hugetlb(m, head);
 
-	/* page[2]: INIT_LIST_HEAD(&folio->_deferred_list). */
-	folio_init_deferred_list(m, head);
-
-	/* page[3]: no subpool, no cgroups, no hwpoison list. */
+	/* No subpool, no cgroups, no hwpoison list. */
 	set_folio_hugetlb_subpool(m, head, 0);
 	set_folio_hugetlb_cgroup(m, head, 0);
 	set_folio_hugetlb_cgroup_rsvd(m, head, 0);
@@ -91,27 +109,11 @@ folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on)
 	set_page_private(m, head, priv);
 }
 
-/*
- * page[3]'s _hugetlb_cgroup overlays ->mapping: back to TAIL_MAPPING before
- * a fakehead restore copies the head page into tail pages (the fix of
- * restore-tail-mapping, doc/KERNEL-BUGS.md).
- */
-void
-folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn)
-{
-	set_folio_hugetlb_cgroup(m, pfn_to_page(m, pfn), TAIL_MAPPING);
-}
-
 int
 hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 		      struct huge_page *hp)
 {
-	bool fake = hp->variant == HVO_VARIANT_FAKEHEAD;
-	int rc = hugetlb_vmemmap_restore_folio(m, h, hp);
-
-	if (!rc && fake)
-		hp->cgroup_reset = true;
-	return rc;
+	return hugetlb_vmemmap_restore_folio(m, h, hp);
 }
 
 unsigned
@@ -184,7 +186,9 @@ hugetlb_vmemmap_optimizable_size(const struct hvo_machine *m,
 /*
  * In libhvo's order of the hstates (smallest first); the kernel lists
  * them in the order they were registered, which depends on the arch's
- * initcalls and on hugepagesz=.
+ * initcalls and on hugepagesz=. Both lines are worded as 6.1's and
+ * 6.12's report_hugepages() word them; releases before 6.0 worded them
+ * otherwise and log neither here.
  */
 void
 report_hugepages(struct hvo_machine *m)
@@ -196,10 +200,34 @@ report_hugepages(struct hvo_machine *m)
 		char size[32];
 
 		string_get_size_pow2(h->size, size, sizeof(size));
+		machine_printk(m, "HugeTLB: registered %s page size, pre-allocated %" PRIu64 " pages",
+			       size, h->free);
 		machine_printk(m, "HugeTLB: %" PRIu64 " KiB vmemmap can be freed for a %s page",
 			       hugetlb_vmemmap_optimizable_size(m, h) >> 10,
 			       size);
 	}
+}
+
+/*
+ * hugetlb_hstate_alloc_pages_errcheck(), and for a count given per node
+ * hugetlb_hstate_alloc_pages_onenode(): a boot pool that fell short is
+ * a warning, and the pool is what was allocated.
+ */
+static void
+boot_pool_errcheck(struct hvo_machine *m, const struct hstate *h,
+		   uint64_t allocated)
+{
+	char size[32];
+
+	if (allocated >= h->boot_want)
+		return;
+	string_get_size_pow2(h->size, size, sizeof(size));
+	if (h->boot_per_node)
+		machine_printk(m, "HugeTLB: allocating %" PRIu64 " of page size %s failed node0.  Only allocated %" PRIu64 " hugepages.",
+			       h->boot_want, size, allocated);
+	else
+		machine_printk(m, "HugeTLB: allocating %" PRIu64 " of page size %s failed.  Only allocated %" PRIu64 " hugepages.",
+			       h->boot_want, size, allocated);
 }
 
 #define HP_INDEX_K_MASK ((UINT64_C(1) << 56) - 1)
@@ -350,14 +378,14 @@ find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs)
  * enqueue_hugetlb_folio(): list_move() to the head of the free list, so
  * the list is LIFO: the page enqueued last is dequeued first.
  */
-static void
+void
 enqueue_hugetlb_folio(struct hstate *h, struct huge_page *hp)
 {
 	hp->lru = ++h->lru_seq;
 }
 
 /* A new page joins the pool free, at the head of the free list. */
-static int
+int
 pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 {
 	if (h->nr == h->cap) {
@@ -448,7 +476,7 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 }
 
 /* Take slot k out of the pool; the last page moves into it. */
-static void
+void
 pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 {
 	hp_index_del(&m->hugetlb->hp_index, h->pages[k].pfn);
@@ -459,7 +487,7 @@ pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k)
 }
 
 /* The batch list, room for @n hugepages; NULL when the host is out of memory. */
-static struct huge_page **
+struct huge_page **
 batch_list(struct hvo_machine *m, uint64_t n)
 {
 	if (n > m->hugetlb->batch_pages_max) {
@@ -984,10 +1012,14 @@ hugetlb_reserve_bootmem(struct hvo_machine *m)
 		for (unsigned k = 0; k < h->boot_nr; k++) {
 			uint64_t pa;
 
-			if (memblock_phys_alloc(&m->memblock, h->size, h->size, 0, &pa))
+			if (memblock_phys_alloc(&m->memblock, h->size, h->size, 0, &pa)) {
+				/* The kernel's command line: keep what fit. */
+				if (m->cfg.boot_hugepages_partial)
+					break;
 				return machine_err(m, -ENOMEM,
 						   "hugepages: no room at boot for %s hugepage %u of %u",
 						   h->name, k + 1, h->boot_nr);
+			}
 			page_owner_set_range(&m->owner, pa >> m->arch.page_shift,
 					     UINT64_C(1) << h->order, HVO_PAGES_HUGETLB);
 			if (pool_add(m, h, pa >> m->arch.page_shift, true))
@@ -1012,12 +1044,18 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 
 		if (h->order <= m->arch.max_page_order) {
 			if (h->boot_nr) {
-				rc = set_max_huge_pages(m, h, h->boot_nr, false);
-				if (rc)
+				bool partial = m->cfg.boot_hugepages_partial;
+
+				rc = set_max_huge_pages(m, h, h->boot_nr, partial);
+				if (rc && !partial)
 					return rc;
+				m->error[0] = '\0';
+				boot_pool_errcheck(m, h, h->nr);
 			}
 			continue;
 		}
+		if (h->boot_nr)
+			boot_pool_errcheck(m, h, h->nr);
 		if (!h->nr)
 			continue;
 		for (uint64_t k = 0; k < h->nr; k++) {
@@ -1062,18 +1100,20 @@ stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 	type = page_type(m, page);
 	*out = 0;
 	/* PageCompound(): PG_head, or a tail's bit 0. */
-	if (flag_test(flags, PG_head) || (info & 1)) {
+	if (flag_test(m, flags, PG_head) || (info & 1)) {
 		page_flags(m, head); /* the kernel reads the head's flags */
 		*out |= UINT64_C(1) << (head == page ? KPF_COMPOUND_HEAD :
 						       KPF_COMPOUND_TAIL);
-		if (page_type_is(page_type(m, head), PGTY_hugetlb))
+		/* PageHuge(): the page type, or 6.1's destructor in page[1]. */
+		if (folio_test_hugetlb(m, head))
 			*out |= UINT64_C(1) << KPF_HUGE;
 	}
 	if (page_type_is(type, PGTY_buddy))
 		*out |= UINT64_C(1) << KPF_BUDDY;
-	if (flag_test(flags, PG_reserved))
+	/* The uapi bits stay; the release's PG_ bits are copied into them. */
+	if (flag_test(m, flags, PG_reserved))
 		*out |= UINT64_C(1) << KPF_RESERVED;
-	if (flag_test(flags, PG_hwpoison))
+	if (flag_test(m, flags, PG_hwpoison))
 		*out |= UINT64_C(1) << KPF_HWPOISON;
 	if (machine_oopsed(m))
 		*out = 0;
@@ -1095,9 +1135,10 @@ check_unreadable(struct hvo_machine *m, pfn_t pfn)
 /*
  * The folio rules: the struct pages that hold a pool hugepage's metadata
  * read what prep_new_hugetlb_folio() wrote and what the pool's state
- * implies, whichever vmemmap frames now lie behind them. A fixed number of
- * struct pages per hugepage: the head, page[1] to page[3] and the tails in
- * the head's vmemmap page (the page every variant keeps or copies).
+ * implies, whichever vmemmap frames now lie behind them, in the machine's
+ * folio layout. A fixed number of struct pages per hugepage: the head, the
+ * first tails (to page[4] in 6.1) and the tails in the head's vmemmap page
+ * (the page every variant keeps or copies).
  * Each rule's reason names the hugepage, the struct page and the field.
  */
 #define FOLIO_FAIL(m, rule, h, hp, i, field, got, want)			\
@@ -1105,31 +1146,54 @@ check_unreadable(struct hvo_machine *m, pfn_t pfn)
 	     (h)->name, (hp)->pfn, (unsigned)(i), (hp)->pfn + (i), field,	\
 	     (uint64_t)(got), (uint64_t)(want))
 
+/* A hugetlb field is 0 on a pool page: no subpool, cgroup or poison. */
+static int
+check_hugetlb_field(struct hvo_machine *m, struct hstate *h,
+		    struct huge_page *hp, const struct folio_field *f,
+		    const char *rule, const char *field)
+{
+	uint64_t v = folio_field_get(m, pfn_to_page(m, hp->pfn), f);
+
+	if (v != 0)
+		return FAIL(m, "%s: the %s hugepage at pfn 0x%" PRIx64 ": struct page %u (pfn 0x%" PRIx64 ") %s is 0x%" PRIx64 ", expected 0x0",
+			    rule, h->name, hp->pfn, (unsigned)f->page,
+			    hp->pfn + f->page, field, v);
+	return 0;
+}
+
 static int
 check_folio_fields(struct hvo_machine *m, struct hstate *h,
 		   struct huge_page *hp)
 {
 	const struct page_layout *l = page_layout(m);
+	const struct folio_layout *fl = folio_layout(m);
 	page_t head = pfn_to_page(m, hp->pfn);
 	uint64_t nr = UINT64_C(1) << h->order;
 	uint64_t zone_flags = (uint64_t)pfn_zone(m, hp->pfn) << ZONES_PGSHIFT;
+	uint64_t tail_mapping = folio_tail_mapping(m, h->order);
 	bool has_mapping = l->mapping != PAGE_FIELD_ABSENT;
-	bool has_index = l->index != PAGE_FIELD_ABSENT;
 	bool opt = hp->variant != HVO_VARIANT_OFF;
+	uint32_t type_want = fl->hugetlb_page_type ?
+			     (uint32_t)PGTY_hugetlb << 24 : PAGE_TYPE_NONE;
 	uint64_t v, want, info;
 	uint64_t per_page;
+	int rc;
 
-	/* The head: PG_head and its zone, the hugetlb type, no references. */
+	/* The head: PG_head and its zone, the hugetlb mark, no references. */
 	v = page_flags(m, head);
-	want = zone_flags | (UINT64_C(1) << PG_head);
+	want = zone_flags | pg_mask(m, PG_head);
 	if (machine_oopsed(m))
 		return check_unreadable(m, hp->pfn);
 	if (v != want)
 		return FOLIO_FAIL(m, "folio.head_flags", h, hp, 0, "flags", v, want);
 	v = page_type(m, head);
-	if (v != (uint32_t)PGTY_hugetlb << 24)
+	if (v != type_want)
 		return FOLIO_FAIL(m, "folio.page_type", h, hp, 0, "page_type", v,
-				  (uint32_t)PGTY_hugetlb << 24);
+				  type_want);
+	v = FOLIO_GET(m, head, dtor);
+	if (FOLIO_HAS(m, dtor) && v != HUGETLB_PAGE_DTOR)
+		return FOLIO_FAIL(m, "folio.dtor", h, hp, 1, "compound_dtor", v,
+				  HUGETLB_PAGE_DTOR);
 	/* A pool page holds no reference (libhvo's in_use takes none either). */
 	v = page_ref_count(m, head);
 	if (v != 0)
@@ -1141,79 +1205,85 @@ check_folio_fields(struct hvo_machine *m, struct hstate *h,
 		return FOLIO_FAIL(m, "folio.vmemmap_optimized", h, hp, 0,
 				  "private (HPG flags)", v, want);
 
-	/* page[1]: folio_set_order(), the mapcounts, _folio_nr_pages. */
+	/* page[1]: the order, the mapcounts, the number of pages. */
 	v = folio_flags_1(m, head);
-	if (v != (zone_flags | h->order))
+	want = zone_flags | (fl->order_in_flags_1 ? h->order : 0);
+	if (v != want)
 		return FOLIO_FAIL(m, "folio.order", h, hp, 1, "_flags_1", v,
-				  zone_flags | h->order);
+				  want);
+	v = FOLIO_GET(m, head, order);
+	if (!fl->order_in_flags_1 && v != h->order)
+		return FOLIO_FAIL(m, "folio.order", h, hp, 1, "compound_order",
+				  v, h->order);
 	v = folio_large_mapcount(m, head);
-	if (v != UINT32_MAX)
+	if (FOLIO_HAS(m, large_mapcount) && v != UINT32_MAX)
 		return FOLIO_FAIL(m, "folio.mapcount", h, hp, 1, "_large_mapcount",
 				  v, UINT32_MAX);
 	v = folio_entire_mapcount(m, head);
 	if (v != UINT32_MAX)
-		return FOLIO_FAIL(m, "folio.mapcount", h, hp, 1, "_entire_mapcount",
+		return FOLIO_FAIL(m, "folio.mapcount", h, hp, 1,
+				  fl->large_mapcount.size ? "_entire_mapcount" :
+							    "compound_mapcount",
 				  v, UINT32_MAX);
-	v = folio_mapped_and_pincount(m, head);
+	v = folio_nr_pages_mapped(m, head);
 	if (v != 0)
 		return FOLIO_FAIL(m, "folio.pincount", h, hp, 1,
-				  "_nr_pages_mapped/_pincount", v, 0);
+				  "_nr_pages_mapped", v, 0);
+	v = folio_pincount(m, head);
+	if (v != 0)
+		return FOLIO_FAIL(m, "folio.pincount", h, hp, 1, "_pincount",
+				  v, 0);
 	v = folio_nr_pages(m, head);
-	if (has_index && v != nr)
+	if (FOLIO_HAS(m, nr_pages) && v != nr)
 		return FOLIO_FAIL(m, "folio.nr_pages", h, hp, 1, "_folio_nr_pages",
 				  v, nr);
 
-	/* page[2]: an empty _deferred_list points at itself both ways. */
-	want = folio_deferred_list_va(m, head);
-	v = folio_deferred_list_next(m, head);
-	if (has_mapping && v != want)
-		return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
-				  "_deferred_list.next", v, want);
-	v = folio_deferred_list_prev(m, head);
-	if (has_mapping && v != want)
-		return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
-				  "_deferred_list.prev", v, want);
-
-	/* page[3]: no subpool, no cgroups, no hwpoison list. */
-	v = folio_hugetlb_subpool(m, head);
-	if (v != 0)
-		return FOLIO_FAIL(m, "folio.hugetlb_subpool", h, hp, 3,
-				  "_hugetlb_subpool", v, 0);
 	/*
-	 * _hugetlb_cgroup overlays ->mapping. The kernel never writes it for
-	 * HVO (274fe92de2c4 resets four struct pages of each copy, not the
-	 * head's page[3]), so 0 is always right. libhvo models that fix by
-	 * setting it to TAIL_MAPPING when a fakehead restore runs
-	 * (restore-tail-mapping, doc/KERNEL-BUGS.md), and it stays so
-	 * through later optimizes: TAIL_MAPPING is allowed once a fakehead
-	 * restore of this hugepage has completed, never before (a restore
-	 * that fails changes nothing).
+	 * page[2]: an empty _deferred_list points at itself both ways,
+	 * where prep made one (from 6.15; 6.2 to 6.14 lay the hugetlb fields
+	 * over it).
 	 */
-	v = folio_hugetlb_cgroup(m, head);
-	if (v != 0 && (!hp->cgroup_reset || v != TAIL_MAPPING))
-		return FOLIO_FAIL(m, "folio.hugetlb_cgroup", h, hp, 3,
-				  hp->cgroup_reset ? "_hugetlb_cgroup (0 or TAIL_MAPPING)" :
-						     "_hugetlb_cgroup",
-				  v, 0);
-	v = folio_hugetlb_cgroup_rsvd(m, head);
-	if (v != 0)
-		return FOLIO_FAIL(m, "folio.hugetlb_cgroup_rsvd", h, hp, 3,
-				  "_hugetlb_cgroup_rsvd", v, 0);
-	v = folio_hugetlb_hwpoison(m, head);
-	if (v != 0)
-		return FOLIO_FAIL(m, "folio.hugetlb_hwpoison", h, hp, 3,
-				  "_hugetlb_hwpoison", v, 0);
+	if (fl->deferred_list_init && folio_has_deferred_list(m)) {
+		want = folio_deferred_list_va(m, head);
+		v = folio_deferred_list_next(m, head);
+		if (v != want)
+			return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
+					  "_deferred_list.next", v, want);
+		v = folio_deferred_list_prev(m, head);
+		if (v != want)
+			return FOLIO_FAIL(m, "folio.deferred_list", h, hp, 2,
+					  "_deferred_list.prev", v, want);
+	}
+
+	/* No subpool, no cgroups, no hwpoison list, wherever they lie. */
+	rc = check_hugetlb_field(m, h, hp, &fl->subpool,
+				 "folio.hugetlb_subpool", "_hugetlb_subpool");
+	if (!rc)
+		rc = check_hugetlb_field(m, h, hp, &fl->cgroup,
+					 "folio.hugetlb_cgroup",
+					 "_hugetlb_cgroup");
+	if (!rc)
+		rc = check_hugetlb_field(m, h, hp, &fl->cgroup_rsvd,
+					 "folio.hugetlb_cgroup_rsvd",
+					 "_hugetlb_cgroup_rsvd");
+	if (!rc)
+		rc = check_hugetlb_field(m, h, hp, &fl->hwpoison,
+					 "folio.hugetlb_hwpoison",
+					 "_hugetlb_hwpoison");
+	if (rc)
+		return rc;
 	if (machine_oopsed(m))
 		return check_unreadable(m, hp->pfn);
 
 	/*
-	 * prep_compound_tail(): the tails link to the head, and from page[4]
-	 * on their ->mapping is TAIL_MAPPING. In an optimized hugepage only
-	 * the tails in the head's vmemmap page, which no variant remaps, are
-	 * its own; the rest read what the variant maps there. In one that is
-	 * not optimized, every tail is its own, a restored one too: a restore
-	 * that left a copy of the head or of page[1] to page[3] where a plain
-	 * tail belongs is named here (debian-6.12-restore,
+	 * prep_compound_tail(): the tails link to the head, and where no
+	 * folio field lies over their ->mapping it is TAIL_MAPPING (none for
+	 * 6.1's gigantic pages). In an optimized hugepage only the tails in
+	 * the head's vmemmap page, which no variant remaps, are its own; the
+	 * rest read what the variant maps there. In one that is not
+	 * optimized, every tail is its own, a restored one too: a restore
+	 * that left a copy of the head or of the folio's first tails where a
+	 * plain tail belongs is named here (debian-6.12-restore,
 	 * doc/KERNEL-BUGS.md).
 	 */
 	per_page = (m->arch.page_size - (head & (m->arch.page_size - 1))) / l->size;
@@ -1229,14 +1299,14 @@ check_folio_fields(struct hvo_machine *m, struct hstate *h,
 		if (v != info)
 			return FOLIO_FAIL(m, "folio.tail_compound_info", h, hp, i,
 					  "compound_info", v, info);
-		if (i <= 3 || !has_mapping)
+		if (i < fl->plain_mapping_from || !has_mapping)
 			continue;
 		v = page_mapping(m, page);
 		if (machine_oopsed(m))
 			return check_unreadable(m, hp->pfn + i);
-		if (v != TAIL_MAPPING)
+		if (v != tail_mapping)
 			return FOLIO_FAIL(m, "folio.tail_mapping", h, hp, i,
-					  "mapping", v, TAIL_MAPPING);
+					  "mapping", v, tail_mapping);
 	}
 	return 0;
 }

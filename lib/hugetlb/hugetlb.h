@@ -3,9 +3,10 @@
  * HugeTLB pools and the vmemmap optimization (mm/hugetlb.c,
  * mm/hugetlb_vmemmap.c).
  *
- * A hugepage is a compound page: PG_head and the hugetlb page type on the
- * head, the folio fields in the first tail pages, every tail pointing at the
- * head. HVO remaps the tail part of its struct pages onto one shared page;
+ * A hugepage is a compound page: PG_head and the hugetlb mark (a page type,
+ * or 6.1's destructor) on the head, the folio fields in the first tail
+ * pages where the release keeps them (mm/folio.h), every tail pointing at
+ * the head. HVO remaps the tail part of its struct pages onto one shared page;
  * which page, and how many are kept, is the variant's business.
  */
 #ifndef HVO_HUGETLB_H
@@ -27,11 +28,6 @@ struct huge_page {
 	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
 	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
 	bool bootmem;            /* came from memblock at boot */
-	/*
-	 * A fakehead restore of it completed: page[3]'s _hugetlb_cgroup may
-	 * read TAIL_MAPPING since (restore-tail-mapping, doc/KERNEL-BUGS.md).
-	 */
-	bool cgroup_reset;
 	/* Taken off the pool by a shrink and freed: out at its end. */
 	bool freed;
 	/*
@@ -75,6 +71,9 @@ struct hstate {
 	uint64_t cap;
 	uint64_t tail_pfn[4];         /* sharedtail: per zone, 0 = none */
 	unsigned boot_nr;             /* hugepages= at boot */
+	uint64_t boot_want;           /* ... as given, for the warning */
+	bool boot_per_node;           /* ... given as hugepages=0:N */
+	unsigned demote_order;        /* demote_size written; 0: the default */
 };
 
 /*
@@ -223,17 +222,7 @@ hugetlb_acct_memory(struct hvo_machine *m, struct hstate *h, int64_t delta);
 void
 folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on);
 
-/*
- * Reset page[3]'s _hugetlb_cgroup to TAIL_MAPPING before a fakehead
- * restore copies the head page (restore-tail-mapping, doc/KERNEL-BUGS.md).
- */
-void
-folio_reset_hugetlb_cgroup(struct hvo_machine *m, pfn_t pfn);
-
-/*
- * hugetlb_vmemmap_restore_folio(), remembering a completed fakehead
- * restore for the checker (struct huge_page's cgroup_reset).
- */
+/* hugetlb_vmemmap_restore_folio(), for the pool code and the API. */
 int
 hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 		      struct huge_page *hp);
@@ -241,5 +230,49 @@ hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *
 find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs);
+
+/*
+ * The pool's bookkeeping, for the pool operations in other files
+ * (demote.c): prep_new_hugetlb_folio() writes a new hugepage's struct
+ * pages, pool_add() puts a hugepage at the top of the pool (free),
+ * pool_remove() takes slot @k out (the last page moves into it), and
+ * batch_list() is the shared list of a batch, room for @n.
+ */
+int
+prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn);
+
+int
+pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem);
+
+/* enqueue_hugetlb_folio(): @hp goes to the head of @h's free list. */
+void
+enqueue_hugetlb_folio(struct hstate *h, struct huge_page *hp);
+
+void
+pool_remove(struct hvo_machine *m, struct hstate *h, uint64_t k);
+
+struct huge_page **
+batch_list(struct hvo_machine *m, uint64_t n);
+
+/*
+ * demote_store() (5.16 on): demote up to @nr free hugepages of @h, which
+ * must have a demote order (hstate_demote_order()), into pages of its
+ * demote size; *@done says how many were. @return 0, or the kernel's
+ * errno (-ENOMEM: a vmemmap restore failed, that page stays).
+ */
+int
+demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
+	     uint64_t *done);
+
+/* h->demote_order as the kernel keeps it: 0 when @h cannot demote. */
+unsigned
+hstate_demote_order(const struct hvo_machine *m, const struct hstate *h);
+
+/*
+ * demote_size_store(): @size must be a smaller hstate's, of at least
+ * HUGETLB_PAGE_ORDER. @return 0 or -EINVAL, with a reason.
+ */
+int
+demote_size_store(struct hvo_machine *m, struct hstate *h, uint64_t size);
 
 #endif /* HVO_HUGETLB_H */

@@ -119,7 +119,7 @@ vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 	flags = page_flags(m, pfn_to_page(m, block));
 	if (machine_oopsed(m))
 		return m->oops;
-	if (!flag_test(flags, PG_reserved)) {
+	if (!flag_test(m, flags, PG_reserved)) {
 		rc = split_page(m, block, order);
 		if (rc)
 			return rc;
@@ -213,7 +213,7 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 	if (machine_oopsed(m))
 		return m->oops;
 	count(m, CNT_HVO_VMEMMAP_FREED);
-	if (flag_test(flags, PG_reserved))
+	if (flag_test(m, flags, PG_reserved))
 		return free_reserved_page(m, pfn);
 	return free_pages(m, pfn, 0);
 }
@@ -276,16 +276,18 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 /*
  * reset_struct_pages(): a tail page rebuilt from a copy of the head page
- * still holds the head, page[1] and page[2]; overwrite them with the plain
- * tails 3..5 (NR_RESET_STRUCT_PAGE).
+ * still holds the head and the first tails, whose folio fields a tail
+ * must not carry; overwrite the first @n struct pages with the next @n
+ * (NR_RESET_STRUCT_PAGE: 3 from 5.18, 4 from 6.15 and 6.12.111, when the
+ * hugetlb fields moved to page[3]; RP_RESET_PAGES).
  */
 static void
-reset_struct_pages(struct hvo_machine *m, uint64_t pfn)
+reset_struct_pages(struct hvo_machine *m, uint64_t pfn, unsigned n)
 {
 	uint8_t *p = phys_to_host(&m->phys, pfn << m->arch.page_shift);
 	unsigned sz = m->cfg.struct_page_size;
 
-	memcpy(p, p + 3 * sz, 3 * sz);
+	memcpy(p, p + n * sz, n * sz);
 }
 
 /*
@@ -307,13 +309,7 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			return 0;
 	} else if (walk->nr_walked == 0) {
 		walk->vmemmap_tail = src; /* the reuse page */
-		/*
-		 * Every page is allocated by now: only now may the head page
-		 * change, so a restore that fails for memory changes nothing.
-		 */
-		if (walk->reset)
-			folio_reset_hugetlb_cgroup(m, walk->reset->head_pfn);
-		return machine_oops_rc(m, 0);
+		return 0;
 	} else if (src != walk->vmemmap_tail) {
 		return VMEMMAP_BUG(m, -EFAULT,
 				   "vmemmap_restore_pte: the PTE of 0x%" PRIx64 " maps pfn 0x%" PRIx64 ", not the reuse page 0x%" PRIx64,
@@ -329,7 +325,7 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		copy_page_pfn(m, dst, src);
 	} else if (!restore_plain_tails(m, dst, src, walk->reset)) {
 		copy_page_pfn(m, dst, src);
-		reset_struct_pages(m, dst);
+		reset_struct_pages(m, dst, walk->reset->nr_reset);
 	}
 	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
@@ -545,7 +541,8 @@ struct vmemmap_plan {
 	uint64_t nr_pages;       /* restore */
 	unsigned flags;          /* VMEMMAP_FLUSH_AFTER_REUSE */
 	bool only_tail;          /* restore: only PTEs on vmemmap_tail */
-	bool reset_struct_pages; /* restore: reset each copy of the head */
+	unsigned reset_pages;    /* restore: struct pages reset in each copy
+				    of the head (0: a verbatim copy) */
 };
 
 /*
@@ -623,12 +620,12 @@ fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 
 /*
  * Up to 6.12.113 the walk catches the head page as the reuse page and
- * rebuilds the rest from it. Rebuilding tails from a copy of the head page
- * would copy page[3]'s _hugetlb_cgroup (which overlays ->mapping) into
- * tail slots, so the walk resets it to TAIL_MAPPING first
- * (restore-tail-mapping, doc/KERNEL-BUGS.md) -- once every page is
- * allocated, so that a restore that fails for memory leaves the struct
- * pages as they were -- and resets the first struct pages of each copy.
+ * rebuilds the rest from it, each a copy of the head page whose first
+ * struct pages are reset from the ones after them (RP_RESET_PAGES): 3
+ * while the hugetlb fields lie over page[2] at most, 4 once they lie over
+ * page[3]'s ->mapping (the fix of restore-tail-mapping,
+ * doc/KERNEL-BUGS.md). The release table keeps the count and the folio
+ * layout in step, so every copy is exactly the tails it stands for.
  * From 6.12.114 (RP_HEAD_COPY is HEAD_COPY) the walk starts at the 2nd
  * page and copies the page mapped there verbatim, resetting nothing
  * (RP_RESET_PAGES 0): the head's struct pages land in every tail page
@@ -649,8 +646,8 @@ fakehead_restore(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 		p->vmemmap_tail = hp->head_vmemmap;
 		p->start += m->arch.page_size;
 	}
-	p->reset_struct_pages =
-		variant_get(m, HVO_VARIANT_FAKEHEAD, RP_RESET_PAGES) != 0;
+	p->reset_pages =
+		(unsigned)variant_get(m, HVO_VARIANT_FAKEHEAD, RP_RESET_PAGES);
 	return 0;
 }
 
@@ -748,8 +745,8 @@ __hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 	walk.flags |= p.flags;
 	walk.vmemmap_tail = p.vmemmap_tail;
 	walk.only_tail = p.only_tail;
-	if (p.reset_struct_pages) {
-		restore_tails_init(&tails, hp->pfn, h->order);
+	if (p.reset_pages) {
+		restore_tails_init(&tails, hp->pfn, h->order, p.reset_pages);
 		walk.reset = &tails;
 	}
 	rc = vmemmap_remap_alloc(m, p.start, p.end, &walk, p.nr_pages);

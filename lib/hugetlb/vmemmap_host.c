@@ -59,11 +59,11 @@ restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
 		    struct restore_tails *t)
 {
 	const struct page_layout *l = page_layout(m);
-	uint64_t per = m->arch.page_size / l->size;
+	uint64_t per = m->arch.page_size / l->size, n = t->nr_reset;
 	uint64_t info = pfn_to_page(m, t->head_pfn) + 1;
 	uint8_t *tpl = t->tail_tpl;
 
-	if (per < 6 || m->arch.page_size % l->size)
+	if (per < 2 * n || m->arch.page_size % l->size)
 		return false;
 	/* Every page of the walk is rebuilt from the same head page. */
 	if (t->plain_tails < 0) {
@@ -73,11 +73,14 @@ restore_plain_tails(struct hvo_machine *m, uint64_t dst, uint64_t src,
 		init_compound_tail(m, tpl, t->order, pfn_zone(m, t->head_pfn));
 		memcpy(tpl + l->lru, &info, 8);
 
-		/* Tail 3 is plain, and each after it equals the one before. */
+		/*
+		 * Tail n is plain, and each after it equals the one before:
+		 * then the reset copies n of them over the first n too.
+		 */
 		t->plain_tails =
-			memcmp(h + 3 * l->size, tpl, l->size) == 0 &&
-			memcmp(h + 4 * l->size, h + 3 * l->size,
-			       (per - 4) * l->size) == 0;
+			memcmp(h + n * l->size, tpl, l->size) == 0 &&
+			memcmp(h + (n + 1) * l->size, h + n * l->size,
+			       (per - n - 1) * l->size) == 0;
 		t->tail_tid = memmap_tpl_id(m, tpl, TPL_HEAD);
 	}
 	if (!t->plain_tails)

@@ -111,23 +111,26 @@ vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t start);
 /*
  * A fakehead restore rebuilds every tail page as a copy of the head page
  * with reset_struct_pages() applied. That copy is a page of plain tails
- * whenever the head page's tails 3..63 are plain (they are, unless
- * something wrote them): then describe it to phys, to be filled if anyone
- * ever reads it, instead of writing it now.
+ * whenever the head page's tails from the first one not reset on are
+ * plain (they are, unless something wrote them): then describe it to
+ * phys, to be filled if anyone ever reads it, instead of writing it now.
  */
 struct restore_tails {
 	uint64_t head_pfn;       /* the hugepage being restored */
 	unsigned order;
+	unsigned nr_reset;       /* NR_RESET_STRUCT_PAGE of the release */
 	int plain_tails;         /* whether the copies are plain: -1 unknown */
 	uint8_t tail_tpl[256];   /* the plain tail compared with */
 	int tail_tid;            /* memmap_tpl_id() of it */
 };
 
 static inline void
-restore_tails_init(struct restore_tails *t, uint64_t head_pfn, unsigned order)
+restore_tails_init(struct restore_tails *t, uint64_t head_pfn, unsigned order,
+		   unsigned nr_reset)
 {
 	t->head_pfn = head_pfn;
 	t->order = order;
+	t->nr_reset = nr_reset;
 	t->plain_tails = -1;
 }
 

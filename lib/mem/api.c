@@ -133,6 +133,63 @@ hvo_fail_page_alloc(struct hvo_machine *m, uint64_t nth, bool persistent)
 }
 
 HVO_EXPORT int
+hvo_fail_page_alloc_get(const struct hvo_machine *m,
+			struct hvo_fault_attr *attr)
+{
+	const struct fail_attr *f;
+
+	if (!m || !attr)
+		return -EINVAL;
+	f = &m->fail_page_alloc;
+	*attr = (struct hvo_fault_attr){
+		.probability = f->probability,
+		.interval = f->interval,
+		.times = f->times,
+		.space = f->space,
+		.verbose = f->verbose,
+		.min_order = m->fail_page_alloc_opts.min_order,
+		.ignore_gfp_wait = m->fail_page_alloc_opts.ignore_gfp_reclaim,
+		.ignore_gfp_highmem = m->fail_page_alloc_opts.ignore_gfp_highmem,
+		.seed = f->seed,
+	};
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_fail_page_alloc_set(struct hvo_machine *m,
+			const struct hvo_fault_attr *attr)
+{
+	struct fail_attr *f;
+
+	if (!m)
+		return -EINVAL;
+	if (!attr)
+		return machine_err(m, -EINVAL, "hvo_fail_page_alloc_set: attr is NULL");
+	if (attr->times < -1)
+		return machine_err(m, -EINVAL,
+				   "times %d: allowed are -1 (no limit) and counts from 0",
+				   (int)attr->times);
+	if (attr->space < 0)
+		return machine_err(m, -EINVAL,
+				   "space %d: allowed are sizes from 0",
+				   (int)attr->space);
+	f = &m->fail_page_alloc;
+	f->probability = attr->probability;
+	f->interval = attr->interval;
+	f->times = attr->times;
+	f->space = attr->space;
+	f->verbose = attr->verbose;
+	if (attr->seed != f->seed) {
+		f->seed = attr->seed;
+		f->rnd = attr->seed;
+	}
+	m->fail_page_alloc_opts.min_order = attr->min_order;
+	m->fail_page_alloc_opts.ignore_gfp_reclaim = attr->ignore_gfp_wait;
+	m->fail_page_alloc_opts.ignore_gfp_highmem = attr->ignore_gfp_highmem;
+	return 0;
+}
+
+HVO_EXPORT int
 hvo_drain_pages(struct hvo_machine *m)
 {
 	if (!m)

@@ -224,10 +224,44 @@ buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 	return 0;
 }
 
-bool
-should_fail_alloc_page(struct hvo_machine *m)
+void
+fail_page_alloc_init(struct hvo_machine *m)
 {
-	return should_fail(m, &m->fail_page_alloc);
+	fail_attr_init(&m->fail_page_alloc);
+	m->fail_page_alloc_opts.min_order = 1;
+	m->fail_page_alloc_opts.ignore_gfp_reclaim = true;
+	m->fail_page_alloc_opts.ignore_gfp_highmem = true;
+}
+
+bool
+should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+		       enum hvo_page_category cat, bool contig)
+{
+	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
+	struct fail_attr *f = &m->fail_page_alloc;
+	/*
+	 * The gfp of each allocation the machine makes: hugetlb pages
+	 * htlb_alloc_mask() (GFP_HIGHUSER, which may reclaim) with
+	 * __GFP_NOWARN; vmemmap and page-table pages GFP_KERNEL, which may
+	 * reclaim; a user's pages as GFP_KERNEL. None is atomic.
+	 */
+	bool highmem = cat == HVO_PAGES_HUGETLB;
+	bool nowarn = cat == HVO_PAGES_HUGETLB;
+	bool reclaim = true;
+
+	/* The shortcut counts every allocation, contiguous ones too. */
+	if (fail_nth(m, f))
+		return true;
+	if (contig)
+		return false;
+	if (order < o->min_order)
+		return false;
+	if (o->ignore_gfp_highmem && highmem)
+		return false;
+	if (o->ignore_gfp_reclaim && reclaim)
+		return false;
+	return should_fail_ex(m, f, UINT64_C(1) << order, nowarn,
+			      "fail_page_alloc");
 }
 
 /* expand(): give back the halves we do not need, largest first. */
@@ -413,7 +447,7 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
 				   order, m->arch.max_page_order);
-	if (should_fail_alloc_page(m))
+	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
 	/*
@@ -529,7 +563,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
-	if (flag_test(page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
+	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
 				   pfn, hvo_page_category_name(po_cat(e)));
@@ -620,7 +654,7 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 				   "contiguous allocations are for orders %u..%u, not %u",
 				   max + 1, PO_ORDER_MASK, order);
 	nr = UINT64_C(1) << order;
-	if (should_fail_alloc_page(m))
+	if (should_fail_alloc_page(m, order, cat, true))
 		return machine_err(m, -ENOMEM,
 				   "contiguous allocation failed (fault injection)");
 	for (int zi = (int)highest; zi >= 0; zi--) {

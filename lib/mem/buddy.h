@@ -136,8 +136,18 @@ free_pages_check(struct hvo_machine *m, pfn_t pfn, unsigned order,
 void
 leak_pages(struct hvo_machine *m, pfn_t pfn);
 
-/* Fault injection: should this page allocation fail? */
+/*
+ * Fault injection: should this page allocation of @order fail?
+ * should_fail_alloc_page() (mm/fail_page_alloc.c) with the gfp flags the
+ * kernel allocates a page of @cat with; @contig for alloc_contig_pages(),
+ * which no kernel fault point covers (only libhvo's shortcut fails it).
+ */
 bool
-should_fail_alloc_page(struct hvo_machine *m);
+should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+		       enum hvo_page_category cat, bool contig);
+
+/* fail_page_alloc's defaults (FAULT_ATTR_INITIALIZER and its own). */
+void
+fail_page_alloc_init(struct hvo_machine *m);
 
 #endif /* HVO_BUDDY_H */

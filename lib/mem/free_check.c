@@ -15,6 +15,7 @@
 
 #include "mem/buddy.h"
 #include "mm/compound.h"
+#include "mm/folio.h"
 #include "mm/page.h"
 
 /*
@@ -72,7 +73,8 @@ bad_page(struct hvo_machine *m, pfn_t pfn, const char *reason)
 /*
  * page_expected_state() and page_bad_reason(): what a page being freed
  * must look like -- no mapcount or type (_mapcount -1), no mapping, no
- * reference, none of PAGE_FLAGS_CHECK_AT_FREE. memcg_data and the page
+ * reference, none of PAGE_FLAGS_CHECK_AT_FREE (at the release's bits:
+ * page_flags_check_at_free()). memcg_data and the page
  * pool's signature are not modeled: nothing here sets them. The reason is
  * the last that applies, as the kernel's chain of ifs gives it. A tail
  * comes here after free_tail_page_prepare() cleared its mapping
@@ -89,46 +91,48 @@ page_bad_reason(struct hvo_machine *m, page_t page, bool mapping)
 		why = "non-NULL mapping";
 	if (page_ref_count(m, page) != 0)
 		why = "nonzero _refcount";
-	if (page_flags(m, page) & PAGE_FLAGS_CHECK_AT_FREE)
+	if (page_flags(m, page) & page_flags_check_at_free(m))
 		why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 	return why;
 }
 
 /*
- * free_tail_page_prepare(): the rules of tail @i of the compound page at
- * @head. Page[1] holds the folio's mapcounts and pincount, page[2] its
- * deferred list, page[3] the hugetlb fields (over ->mapping, so it is not
- * checked when hugetlb is built, as it always is here); every other tail
- * must have TAIL_MAPPING in ->mapping. Then every tail must be a tail,
- * and a tail of this head. Returns the reason of the first rule broken.
+ * free_tail_page_prepare() (free_tail_pages_check() in 6.1): the rules of
+ * tail @i of the compound page at @head, as the machine's folio layout has
+ * them (mm/folio.h). Page[1] holds the folio's mapcounts and pincount (6.1
+ * reads compound_mapcount only), page[2] its deferred list where the
+ * layout has one, and the tails fl->free_check_skip names (page[1] and
+ * page[2]; page[3] too where the hugetlb fields lie over its ->mapping)
+ * are spared the mapping rule; every other tail must have TAIL_MAPPING in
+ * ->mapping. Then every tail must be a tail, and a tail of this head.
+ * Returns the reason of the first rule broken.
  */
 static const char *
 tail_bad_reason(struct hvo_machine *m, page_t head, page_t page, uint64_t i)
 {
+	const struct folio_layout *fl = folio_layout(m);
 	bool has_mapping = page_layout(m)->mapping != PAGE_FIELD_ABSENT;
 
-	switch (i) {
-	case 1:
+	if (i == 1 && !fl->free_check_all_counts) {
+		/* 6.1 reads compound_mapcount, nothing else. */
+		if (folio_entire_mapcount(m, head) != UINT32_MAX)
+			return "nonzero compound_mapcount";
+	} else if (i == 1) {
 		if (folio_entire_mapcount(m, head) != UINT32_MAX)
 			return "nonzero entire_mapcount";
 		if (folio_large_mapcount(m, head) != UINT32_MAX)
 			return "nonzero large_mapcount";
-		if ((uint32_t)folio_mapped_and_pincount(m, head))
+		if (folio_nr_pages_mapped(m, head) != 0)
 			return "nonzero nr_pages_mapped";
-		if (folio_mapped_and_pincount(m, head) >> 32)
+		if (folio_pincount(m, head) != 0)
 			return "nonzero pincount";
-		break;
-	case 2:
-		if (has_mapping && folio_deferred_list_next(m, head) !=
-				   folio_deferred_list_va(m, head))
+	} else if (i == 2 && folio_has_deferred_list(m)) {
+		if (folio_deferred_list_next(m, head) !=
+		    folio_deferred_list_va(m, head))
 			return "on deferred list";
-		break;
-	case 3:
-		break;
-	default:
+	} else if (i >= 8 || !(fl->free_check_skip & (1u << i))) {
 		if (has_mapping && page_mapping(m, page) != TAIL_MAPPING)
 			return "corrupted mapping in tail page";
-		break;
 	}
 	if (!(page_compound_info(m, page) & 1))
 		return "PageTail not set";
@@ -168,18 +172,34 @@ free_pages_check(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	page_t head = pfn_to_page(m, pfn);
 	uint64_t nr = UINT64_C(1) << order;
 	unsigned sz = page_layout(m)->size;
+	bool tails_checked = folio_tail_mapping(m, order) == TAIL_MAPPING;
 	const char *why;
 
 	*fc = (struct free_check){ 0 };
-	/* page[1]'s own bits overlap the flags the check refuses. */
-	if (nr > 1)
+	/*
+	 * Where the hugetlb fields lie over the deferred list (6.2 to 6.14),
+	 * __update_and_free_hugetlb_folio() makes it an empty list again
+	 * before the folio is freed.
+	 */
+	if (nr > 1 && !folio_layout(m)->deferred_list_init)
+		folio_init_deferred_list(m, head);
+	/*
+	 * page[1]'s own bits overlap the flags the check refuses: the order
+	 * byte, where the layout keeps it in page[1]'s flags (6.2 on).
+	 */
+	if (nr > 1 && page_flags_second(m))
 		set_folio_flags_1(m, head, folio_flags_1(m, head) &
-					   ~PAGE_FLAGS_SECOND);
+					   ~page_flags_second(m));
 	for (uint64_t i = 1; i < nr; i++) {
 		page_t page = head + i * sz;
 
-		/* Reported as it is, then cleared: free_tail_page_prepare(). */
-		why = tail_bad_reason(m, head, page, i);
+		/*
+		 * Reported as it is, then cleared: free_tail_page_prepare().
+		 * 6.1 takes a gigantic page apart
+		 * (__destroy_compound_gigantic_page()) and frees it page by
+		 * page: no tail rule applies, only free_page_is_bad().
+		 */
+		why = tails_checked ? tail_bad_reason(m, head, page, i) : NULL;
 		if (machine_oopsed(m))
 			return m->oops;
 		if (why)
@@ -213,7 +233,7 @@ free_pages_check(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		tail_page_clear(m, page);
 		if (!page_bad_reason(m, page, false))
 			set_page_flags(m, page, page_flags(m, page) &
-						~PAGE_FLAGS_CHECK_AT_PREP);
+						~page_flags_check_at_prep(m));
 	}
 	return machine_oops_rc(m, 0);
 }

@@ -31,7 +31,8 @@ init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t flags = (uint64_t)zone << ZONES_PGSHIFT;
-	uint64_t info = compound_info(m, 0, order), tail_mapping = TAIL_MAPPING;
+	uint64_t info = compound_info(m, 0, order);
+	uint64_t tail_mapping = folio_tail_mapping(m, order);
 	uint32_t type = PAGE_TYPE_NONE;
 
 	memset(p, 0, l->size);
@@ -63,7 +64,7 @@ compound_head(struct hvo_machine *m, page_t page)
 	 */
 	if (m->hvo_fake_heads && is_pow2(m->cfg.struct_page_size) &&
 	    !(page & (m->arch.page_size - 1)) &&
-	    flag_test(page_flags(m, page), PG_head)) {
+	    flag_test(m, page_flags(m, page), PG_head)) {
 		uint64_t next = page_compound_info(m, page + page_layout(m)->size);
 
 		if (next & 1)

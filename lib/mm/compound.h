@@ -18,7 +18,11 @@ compound_info_has_mask(const struct hvo_machine *m);
 uint64_t
 compound_info(const struct hvo_machine *m, page_t head, unsigned order);
 
-/* A plain tail struct page of a compound page of @order, at host memory @p. */
+/*
+ * A plain tail struct page of a compound page of @order, at host memory @p:
+ * prep_compound_tail()'s, or, for a gigantic page a release builds by
+ * hand, without TAIL_MAPPING (folio_tail_mapping()).
+ */
 void
 init_compound_tail(struct hvo_machine *m, uint8_t *p, unsigned order,
 		   unsigned zone);

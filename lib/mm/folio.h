@@ -1,27 +1,115 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct folio's fields beyond the head page, by name (include/linux/
- * mm_types.h of 6.12, as lib lays them over struct pages 1 to 3):
+ * struct folio's fields beyond the head page, by name, where the machine's
+ * release lays them (struct folio in include/linux/mm_types.h;
+ * doc/KERNEL-FACTS.md, "The folio fields in the first tail pages"):
  *
- *   page[1]  _flags_1 (the folio order in its low byte), _large_mapcount
- *            and _entire_mapcount over lru.prev, _nr_pages_mapped and
- *            _pincount over mapping, _folio_nr_pages over index
- *   page[2]  _deferred_list over lru.prev and mapping
- *   page[3]  _hugetlb_subpool over lru.prev, _hugetlb_cgroup over
- *            mapping, _hugetlb_cgroup_rsvd over index, _hugetlb_hwpoison
- *            over private
+ *   6.1    page[1]: compound_dtor and compound_order bytes and
+ *          compound_mapcount over lru.prev, compound_pincount and
+ *          compound_nr over mapping, the subpool (_private_1) over index;
+ *          page[2], [3], [4]: the cgroup, the reserved cgroup and the
+ *          hwpoison list in .private
+ *   6.2    page[1]: the order in _flags_1's low byte, _large_mapcount and
+ *          _entire_mapcount over lru.prev, _nr_pages_mapped and _pincount
+ *          over mapping, _folio_nr_pages over index; page[2]: the subpool,
+ *          the cgroups and the hwpoison list over lru.prev, mapping,
+ *          index and private, where the deferred list also lies
+ *   6.15   page[1] as 6.2's; page[2]: _deferred_list over lru.prev and
+ *          mapping; page[3]: the hugetlb fields as 6.2's page[2]
  *
- * Every accessor takes the head's struct page. Loads and stores fault as
- * mm/page.h says (machine_oops()).
+ * Each field is a struct folio_field of the machine's struct folio_layout,
+ * chosen at boot from the release (RP_FOLIO_LAYOUT); the accessors below
+ * take the head's struct page and a field, and load or store it through
+ * the vmemmap. A field over mapping or index is absent from a struct page
+ * too small for them: a load gives 0 and a store does nothing. Loads and
+ * stores fault as mm/page.h says (machine_oops()).
  */
 #ifndef HVO_FOLIO_H
 #define HVO_FOLIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mm/page.h"
 
-#define FOLIO_ORDER_MASK 0xffu
+/* The struct page word a folio field lies over. */
+enum page_word {
+	PW_FLAGS,
+	PW_LRU,
+	PW_LRU_PREV,
+	PW_MAPPING,
+	PW_INDEX,
+	PW_PRIVATE,
+};
+
+/* A folio field: @size bytes at byte @off of word @word of page[@page]. */
+struct folio_field {
+	uint8_t page;  /* struct pages after the head; 0: no such field */
+	uint8_t word;  /* enum page_word */
+	uint8_t off;   /* the byte in the word: 0, or 1 (a byte), 4 (32 bits) */
+	uint8_t size;  /* 1, 4 or 8 */
+};
+
+/*
+ * Where a release keeps a hugetlb folio's order and metadata, and what
+ * its prep and its free-time checks do with them.
+ */
+struct folio_layout {
+	enum release_folio_layout id;
+	const char *name;                  /* "6.1", "6.2", "6.15" */
+	struct folio_field order;          /* the folio order, one byte */
+	bool order_in_flags_1;             /* ... in page[1]'s flags' low byte */
+	struct folio_field dtor;           /* compound_dtor: the hugetlb mark */
+	struct folio_field large_mapcount; /* -1 when prepared */
+	struct folio_field entire_mapcount;/* -1 (compound_mapcount in 6.1) */
+	struct folio_field nr_pages_mapped;/* 0 */
+	struct folio_field pincount;       /* 0 */
+	struct folio_field nr_pages;       /* 1 << order */
+	struct folio_field deferred_list;  /* a list_head: its first word */
+	bool deferred_list_init;           /* prep leaves the list empty (else
+					    * the hugetlb fields lie over it) */
+	struct folio_field subpool;        /* _hugetlb_subpool */
+	struct folio_field cgroup;         /* _hugetlb_cgroup */
+	struct folio_field cgroup_rsvd;    /* _hugetlb_cgroup_rsvd */
+	struct folio_field hwpoison;       /* _hugetlb_hwpoison */
+	bool hugetlb_page_type;            /* the head's page type says hugetlb
+					    * (else the destructor does) */
+	/*
+	 * The first tail whose ->mapping no folio field covers: every tail
+	 * from it on holds TAIL_MAPPING (prep_compound_tail()).
+	 */
+	uint8_t plain_mapping_from;
+	/*
+	 * Tails whose ->mapping the free-time check does not read
+	 * (free_tail_page_prepare()), a bit per tail index.
+	 */
+	uint8_t free_check_skip;
+	/*
+	 * The check reads every count of page[1] (6.2 on); 6.1 reads
+	 * compound_mapcount only.
+	 */
+	bool free_check_all_counts;
+	/*
+	 * A gigantic page's tails get no TAIL_MAPPING, and are not checked
+	 * when freed: 6.1 builds the compound page by hand
+	 * (__prep_compound_gigantic_page()) and takes it apart before
+	 * freeing it page by page.
+	 */
+	bool gigantic_by_hand;
+};
+
+/* HUGETLB_PAGE_DTOR (enum compound_dtor_id, 6.1 include/linux/mm.h). */
+#define HUGETLB_PAGE_DTOR 2u
+
+/* The layout of a release. */
+const struct folio_layout *
+folio_layout_of(enum release_folio_layout id);
+
+static inline const struct folio_layout *
+folio_layout(const struct hvo_machine *m)
+{
+	return m->folio_layout;
+}
 
 /* The struct page @i pages after the head. */
 static inline page_t
@@ -30,7 +118,34 @@ folio_page(const struct hvo_machine *m, page_t head, unsigned i)
 	return head + (uint64_t)i * m->page_layout.size;
 }
 
-/* page[1]: _flags_1, whose low byte is the order (folio_set_order()). */
+/* Whether @f exists on this machine (its release, its struct page size). */
+bool
+folio_field_present(const struct hvo_machine *m, const struct folio_field *f);
+
+/* The address of @f of the folio at @head; only for a present field. */
+kva_t
+folio_field_va(const struct hvo_machine *m, page_t head,
+	       const struct folio_field *f);
+
+/* Load @f (zero-extended); 0 for an absent field. */
+uint64_t
+folio_field_get(struct hvo_machine *m, page_t head,
+		const struct folio_field *f);
+
+/* Store the low @f->size bytes of @v; nothing for an absent field. */
+void
+folio_field_set(struct hvo_machine *m, page_t head,
+		const struct folio_field *f, uint64_t v);
+
+/* The fields by name. */
+#define FOLIO_GET(m, head, name) \
+	folio_field_get((m), (head), &folio_layout(m)->name)
+#define FOLIO_SET(m, head, name, v) \
+	folio_field_set((m), (head), &folio_layout(m)->name, (v))
+#define FOLIO_HAS(m, name) \
+	folio_field_present((m), &folio_layout(m)->name)
+
+/* page[1]'s flags word (_flags_1 from 6.6). */
 static inline uint64_t
 folio_flags_1(struct hvo_machine *m, page_t head)
 {
@@ -43,138 +158,167 @@ set_folio_flags_1(struct hvo_machine *m, page_t head, uint64_t flags)
 	set_page_flags(m, folio_page(m, head, 1), flags);
 }
 
+/* folio_order(). */
+static inline unsigned
+folio_order(struct hvo_machine *m, page_t head)
+{
+	return (unsigned)FOLIO_GET(m, head, order);
+}
+
+/*
+ * The hugetlb mark: __folio_set_hugetlb() (a page type, 6.9 on) or
+ * set_compound_page_dtor(HUGETLB_PAGE_DTOR) (6.1), and its test.
+ */
+void
+folio_set_hugetlb(struct hvo_machine *m, page_t head);
+
+bool
+folio_test_hugetlb(struct hvo_machine *m, page_t head);
+
+/* The mapcounts and pincount (UINT32_MAX is -1). */
 static inline uint32_t
 folio_large_mapcount(struct hvo_machine *m, page_t head)
 {
-	return page_load32(m, folio_page(m, head, 1), page_layout(m)->lru_prev);
+	return (uint32_t)FOLIO_GET(m, head, large_mapcount);
 }
 
 static inline void
 set_folio_large_mapcount(struct hvo_machine *m, page_t head, uint32_t v)
 {
-	page_store32(m, folio_page(m, head, 1), page_layout(m)->lru_prev, v);
+	FOLIO_SET(m, head, large_mapcount, v);
 }
 
 static inline uint32_t
 folio_entire_mapcount(struct hvo_machine *m, page_t head)
 {
-	return page_load32(m, folio_page(m, head, 1),
-			   page_layout(m)->lru_prev + 4);
+	return (uint32_t)FOLIO_GET(m, head, entire_mapcount);
 }
 
 static inline void
 set_folio_entire_mapcount(struct hvo_machine *m, page_t head, uint32_t v)
 {
-	page_store32(m, folio_page(m, head, 1), page_layout(m)->lru_prev + 4, v);
+	FOLIO_SET(m, head, entire_mapcount, v);
 }
 
-/* _nr_pages_mapped and _pincount, one 64-bit word over page[1].mapping. */
-static inline uint64_t
-folio_mapped_and_pincount(struct hvo_machine *m, page_t head)
+static inline uint32_t
+folio_nr_pages_mapped(struct hvo_machine *m, page_t head)
 {
-	return page_mapping(m, folio_page(m, head, 1));
+	return (uint32_t)FOLIO_GET(m, head, nr_pages_mapped);
 }
 
 static inline void
-set_folio_mapped_and_pincount(struct hvo_machine *m, page_t head, uint64_t v)
+set_folio_nr_pages_mapped(struct hvo_machine *m, page_t head, uint32_t v)
 {
-	set_page_mapping(m, folio_page(m, head, 1), v);
+	FOLIO_SET(m, head, nr_pages_mapped, v);
 }
 
-/* _folio_nr_pages over page[1].index (0 without index). */
+static inline uint32_t
+folio_pincount(struct hvo_machine *m, page_t head)
+{
+	return (uint32_t)FOLIO_GET(m, head, pincount);
+}
+
+static inline void
+set_folio_pincount(struct hvo_machine *m, page_t head, uint32_t v)
+{
+	FOLIO_SET(m, head, pincount, v);
+}
+
+/* _folio_nr_pages (compound_nr in 6.1); 0 where it is absent. */
 static inline uint64_t
 folio_nr_pages(struct hvo_machine *m, page_t head)
 {
-	return page_index(m, folio_page(m, head, 1));
+	return FOLIO_GET(m, head, nr_pages);
 }
 
 static inline void
 set_folio_nr_pages(struct hvo_machine *m, page_t head, uint64_t nr)
 {
-	set_page_index(m, folio_page(m, head, 1), nr);
+	FOLIO_SET(m, head, nr_pages, nr);
 }
 
-/* page[2]: _deferred_list, a list_head over lru.prev and mapping. */
+/*
+ * _deferred_list, a list_head: whether the machine has one (both its
+ * words: not in 6.1, nor below 56 bytes, which have no ->mapping), its
+ * address (what an empty list's links point at) and its links.
+ */
+bool
+folio_has_deferred_list(const struct hvo_machine *m);
+
 static inline kva_t
 folio_deferred_list_va(const struct hvo_machine *m, page_t head)
 {
-	return folio_page(m, head, 2) + m->page_layout.lru_prev;
+	return folio_field_va(m, head, &folio_layout(m)->deferred_list);
 }
 
-/* The list's first link (next), which points at itself when it is empty. */
 static inline uint64_t
 folio_deferred_list_next(struct hvo_machine *m, page_t head)
 {
-	return page_lru_prev(m, folio_page(m, head, 2));
+	return FOLIO_GET(m, head, deferred_list);
 }
 
-/* Its second link (prev), over page[2].mapping. */
-static inline uint64_t
-folio_deferred_list_prev(struct hvo_machine *m, page_t head)
-{
-	return page_mapping(m, folio_page(m, head, 2));
-}
+uint64_t
+folio_deferred_list_prev(struct hvo_machine *m, page_t head);
 
-/* INIT_LIST_HEAD(&folio->_deferred_list); not there without mapping. */
-static inline void
-folio_init_deferred_list(struct hvo_machine *m, page_t head)
-{
-	page_t p2 = folio_page(m, head, 2);
-	kva_t list = folio_deferred_list_va(m, head);
+/* INIT_LIST_HEAD(&folio->_deferred_list); nothing where there is none. */
+void
+folio_init_deferred_list(struct hvo_machine *m, page_t head);
 
-	if (page_layout(m)->mapping == PAGE_FIELD_ABSENT)
-		return;
-	set_page_lru_prev(m, p2, list);
-	set_page_mapping(m, p2, list);
-}
-
-/* page[3]: the hugetlb fields. */
+/* The hugetlb fields. */
 static inline uint64_t
 folio_hugetlb_subpool(struct hvo_machine *m, page_t head)
 {
-	return page_lru_prev(m, folio_page(m, head, 3));
+	return FOLIO_GET(m, head, subpool);
 }
 
 static inline void
 set_folio_hugetlb_subpool(struct hvo_machine *m, page_t head, uint64_t v)
 {
-	set_page_lru_prev(m, folio_page(m, head, 3), v);
+	FOLIO_SET(m, head, subpool, v);
 }
 
 static inline uint64_t
 folio_hugetlb_cgroup(struct hvo_machine *m, page_t head)
 {
-	return page_mapping(m, folio_page(m, head, 3));
+	return FOLIO_GET(m, head, cgroup);
 }
 
 static inline void
 set_folio_hugetlb_cgroup(struct hvo_machine *m, page_t head, uint64_t v)
 {
-	set_page_mapping(m, folio_page(m, head, 3), v);
+	FOLIO_SET(m, head, cgroup, v);
 }
 
 static inline uint64_t
 folio_hugetlb_cgroup_rsvd(struct hvo_machine *m, page_t head)
 {
-	return page_index(m, folio_page(m, head, 3));
+	return FOLIO_GET(m, head, cgroup_rsvd);
 }
 
 static inline void
 set_folio_hugetlb_cgroup_rsvd(struct hvo_machine *m, page_t head, uint64_t v)
 {
-	set_page_index(m, folio_page(m, head, 3), v);
+	FOLIO_SET(m, head, cgroup_rsvd, v);
 }
 
 static inline uint64_t
 folio_hugetlb_hwpoison(struct hvo_machine *m, page_t head)
 {
-	return page_private(m, folio_page(m, head, 3));
+	return FOLIO_GET(m, head, hwpoison);
 }
 
 static inline void
 set_folio_hugetlb_hwpoison(struct hvo_machine *m, page_t head, uint64_t v)
 {
-	set_page_private(m, folio_page(m, head, 3), v);
+	FOLIO_SET(m, head, hwpoison, v);
 }
+
+/*
+ * What a plain tail of a folio of @order holds in ->mapping: TAIL_MAPPING
+ * (prep_compound_tail()), or nothing for a gigantic page the release
+ * builds by hand.
+ */
+uint64_t
+folio_tail_mapping(const struct hvo_machine *m, unsigned order);
 
 #endif /* HVO_FOLIO_H */

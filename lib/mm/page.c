@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * struct page: its layout, the page flags of a release, the field
+ * accessors that are not inline, and the memmap templates with which
+ * whole vmemmap pages are described instead of written.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/folio.h"
 #include "mm/page.h"
 
 void
@@ -29,15 +35,127 @@ page_layout_init(struct page_layout *l, unsigned size)
 	}
 }
 
+/*
+ * The kernel's enum pageflags, entry by entry, in each release's order
+ * (doc/KERNEL-FACTS.md, "Page flags and page types"): the flags libhvo
+ * names are enum pageflags, the others are here only to be counted. An
+ * entry counts when the configuration has it: PG_mlocked with CONFIG_MMU
+ * (always here), PG_uncached with ARCH_USES_PG_UNCACHED, PG_hwpoison with
+ * MEMORY_FAILURE. Only the entries up to PG_hwpoison are listed: the ones
+ * after it (PG_young, PG_idle, PG_arch_2, PG_arch_3) move no flag libhvo
+ * names.
+ */
+enum {
+	K_workingset = NR_PAGEFLAGS_NAMED, K_waiters, K_error,
+	K_owner_priv_1, K_owner_2, K_arch_1, K_mappedtodisk, K_reclaim,
+	K_swapbacked, K_dropbehind, K_uncached, K_END
+};
+
+/* L6.1 include/linux/page-flags.h:100-141 (and 6.2 to 6.5). */
+static const uint8_t pageflags_v6_1[] = {
+	PG_locked, PG_referenced, PG_uptodate, PG_dirty, PG_lru, PG_active,
+	K_workingset, K_waiters, K_error, PG_slab, K_owner_priv_1, K_arch_1,
+	PG_reserved, PG_private, PG_private_2, PG_writeback, PG_head,
+	K_mappedtodisk, K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked,
+	K_uncached, PG_hwpoison, K_END,
+};
+
+/* c704ae979784: PG_writeback, PG_head and PG_waiters in the low byte. */
+static const uint8_t pageflags_v6_6[] = {
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_error, PG_slab,
+	K_owner_priv_1, K_arch_1, PG_reserved, PG_private, PG_private_2,
+	K_mappedtodisk, K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked,
+	K_uncached, PG_hwpoison, K_END,
+};
+
+/* 46df8e73a4a3: no PG_slab. */
+static const uint8_t pageflags_v6_10[] = {
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_error, K_owner_priv_1,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_mappedtodisk,
+	K_reclaim, K_swapbacked, PG_unevictable, PG_mlocked, K_uncached,
+	PG_hwpoison, K_END,
+};
+
+/* L6.12 include/linux/page-flags.h:93-129. */
+static const uint8_t pageflags_v6_12[] = {
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_reclaim,
+	K_swapbacked, PG_unevictable, PG_mlocked, PG_hwpoison, K_END,
+};
+
+/* cceba6f7e46c: PG_dropbehind before PG_mlocked. */
+static const uint8_t pageflags_v6_14[] = {
+	PG_locked, PG_writeback, PG_referenced, PG_uptodate, PG_dirty, PG_lru,
+	PG_head, K_waiters, PG_active, K_workingset, K_owner_priv_1, K_owner_2,
+	K_arch_1, PG_reserved, PG_private, PG_private_2, K_reclaim,
+	K_swapbacked, PG_unevictable, K_dropbehind, PG_mlocked, PG_hwpoison,
+	K_END,
+};
+
+static const uint8_t *const pageflags_orders[] = {
+	[PAGEFLAGS_V6_1] = pageflags_v6_1,
+	[PAGEFLAGS_V6_6] = pageflags_v6_6,
+	[PAGEFLAGS_V6_10] = pageflags_v6_10,
+	[PAGEFLAGS_V6_12] = pageflags_v6_12,
+	[PAGEFLAGS_V6_14] = pageflags_v6_14,
+};
+
 void
-page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on)
+pageflags_init(struct page_flag_bits *b, enum release_pageflags order,
+	       const struct hvo_arch *a)
+{
+	const uint8_t *e = pageflags_orders[order];
+	unsigned bit = 0;
+
+	memset(b->bit, PG_ABSENT, sizeof(b->bit));
+	memset(b->mask, 0, sizeof(b->mask));
+	for (; *e != K_END; e++) {
+		/* The entries the configuration's #ifdefs leave out. */
+		if ((*e == K_uncached && !a->pg_uncached) ||
+		    (*e == PG_hwpoison && !a->memory_failure))
+			continue;
+		if (*e < NR_PAGEFLAGS_NAMED) {
+			b->bit[*e] = (uint8_t)bit;
+			b->mask[*e] = UINT64_C(1) << bit;
+		}
+		bit++;
+	}
+	/* include/linux/page-flags.h, at this release's bits. */
+	b->check_at_free = b->mask[PG_lru] | b->mask[PG_locked] |
+			   b->mask[PG_private] | b->mask[PG_private_2] |
+			   b->mask[PG_writeback] | b->mask[PG_reserved] |
+			   b->mask[PG_slab] | b->mask[PG_active] |
+			   b->mask[PG_unevictable] | b->mask[PG_mlocked];
+	b->check_at_prep = ((UINT64_C(1) << ZONES_PGSHIFT) - 1) &
+			   ~b->mask[PG_hwpoison];
+	b->second = 0;
+}
+
+void
+page_release_init(struct hvo_machine *m)
+{
+	pageflags_init(&m->pgflags,
+		       (enum release_pageflags)kernel_get(m, RP_PAGEFLAGS),
+		       &m->arch);
+	m->folio_layout = folio_layout_of(
+		(enum release_folio_layout)kernel_get(m, RP_FOLIO_LAYOUT));
+	/* PAGE_FLAGS_SECOND: the order byte, where the layout keeps it. */
+	m->pgflags.second = m->folio_layout->order_in_flags_1 ?
+			    UINT64_C(0xff) : 0;
+}
+
+void
+page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on)
 {
 	uint64_t flags = page_flags(m, page);
 
 	if (on)
-		flags |= UINT64_C(1) << bit;
+		flags |= pg_mask(m, f);
 	else
-		flags &= ~(UINT64_C(1) << bit);
+		flags &= ~pg_mask(m, f);
 	set_page_flags(m, page, flags);
 }
 
@@ -72,7 +190,7 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t flags = ((uint64_t)zone << ZONES_PGSHIFT) |
-			 (reserved ? UINT64_C(1) << PG_reserved : 0);
+			 (reserved ? pg_mask(m, PG_reserved) : 0);
 	uint32_t type = PAGE_TYPE_NONE;
 
 	memset(tpl, 0, l->size);

@@ -23,59 +23,69 @@
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
-
 /*
- * enum pageflags: the bits of page->flags libhvo uses (v6.12 order, with
- * CONFIG_MMU and CONFIG_MEMORY_FAILURE as Debian builds it; facts:
- * doc/KERNEL-FACTS.md, "Flag bits").
+ * The page flags (enum pageflags in core/mm_types.h) are names: their bits
+ * are the release's, resolved at boot for the machine's release and arch
+ * (doc/KERNEL-FACTS.md, "Page flags and page types").
  */
-enum pageflags {
-	PG_locked = 0,
-	PG_writeback = 1,
-	PG_referenced = 2,
-	PG_uptodate = 3,
-	PG_dirty = 4,
-	PG_lru = 5,
-	PG_head = 6,
-	PG_active = 8,
-	PG_reserved = 13,
-	PG_private = 14,
-	PG_private_2 = 15,
-	PG_unevictable = 18,
-	PG_mlocked = 19,
-	PG_hwpoison = 20,
-};
+void
+pageflags_init(struct page_flag_bits *b, enum release_pageflags order,
+	       const struct hvo_arch *a);
 
-#define PG_BIT(b) (UINT64_C(1) << (b))
+/* The bit of page->flags that flag @f has on @m (1 << its number), or 0. */
+static inline uint64_t
+pg_mask(const struct hvo_machine *m, enum pageflags f)
+{
+	return m->pgflags.mask[f];
+}
+
+/* PageFoo() on a flags word already loaded. */
+static inline bool
+flag_test(const struct hvo_machine *m, uint64_t flags, enum pageflags f)
+{
+	return (flags & m->pgflags.mask[f]) != 0;
+}
 
 /*
  * PAGE_FLAGS_CHECK_AT_FREE (include/linux/page-flags.h): flags a page
- * must not carry when it is freed. The multi-gen LRU's bits are not
- * modeled.
+ * must not carry when it is freed, at the machine's bits (PG_slab only
+ * before 6.10, PG_hwpoison absent without MEMORY_FAILURE). The multi-gen
+ * LRU's bits are not modeled. Resolved at boot (pageflags_init()).
  */
-#define PAGE_FLAGS_CHECK_AT_FREE					\
-	(PG_BIT(PG_lru) | PG_BIT(PG_locked) | PG_BIT(PG_private) |	\
-	 PG_BIT(PG_private_2) | PG_BIT(PG_writeback) | PG_BIT(PG_reserved) | \
-	 PG_BIT(PG_active) | PG_BIT(PG_unevictable) | PG_BIT(PG_mlocked))
+static inline uint64_t
+page_flags_check_at_free(const struct hvo_machine *m)
+{
+	return m->pgflags.check_at_free;
+}
 
 /*
  * PAGE_FLAGS_CHECK_AT_PREP: every flag but PG_hwpoison, which is what a
  * free clears of a page it accepts; the zone and node bits stay.
  */
-#define PAGE_FLAGS_CHECK_AT_PREP					\
-	(((UINT64_C(1) << ZONES_PGSHIFT) - 1) & ~PG_BIT(PG_hwpoison))
+static inline uint64_t
+page_flags_check_at_prep(const struct hvo_machine *m)
+{
+	return m->pgflags.check_at_prep;
+}
 
 /*
  * PAGE_FLAGS_SECOND: the bits page[1] of a compound page keeps in its
  * flags (the order in the low byte), which a free clears before it checks
- * page[1], since they overlap PAGE_FLAGS_CHECK_AT_FREE.
+ * page[1], since they overlap PAGE_FLAGS_CHECK_AT_FREE. Only where the
+ * folio layout keeps the order there (folio_layout()->order_in_flags_1);
+ * 6.1 keeps it in a byte of its own and clears no flag of page[1].
  */
-#define PAGE_FLAGS_SECOND UINT64_C(0xff)
+static inline uint64_t
+page_flags_second(const struct hvo_machine *m)
+{
+	return m->pgflags.second;
+}
 
 /*
  * The zone and node live in the top bits of page->flags
  * (ZONES_PGSHIFT / NODES_PGSHIFT): 10 node bits and 3 zone bits, as a
- * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out.
+ * Debian x86-64 kernel with SPARSEMEM_VMEMMAP lays them out, 6.1 and 6.12
+ * alike.
  */
 #define NODES_SHIFT	10
 #define ZONES_WIDTH	3
@@ -99,6 +109,14 @@ enum pageflags {
 /* The offsets of struct page's fields for a struct page of @size bytes. */
 void
 page_layout_init(struct page_layout *l, unsigned struct_page_size);
+
+/*
+ * What the machine's release decides of struct page: the bits of its page
+ * flags (RP_PAGEFLAGS, with the arch's Kconfig) and its folio layout
+ * (RP_FOLIO_LAYOUT). After arch_init() and page_layout_init().
+ */
+void
+page_release_init(struct hvo_machine *m);
 
 static inline const struct page_layout *
 page_layout(const struct hvo_machine *m)
@@ -258,15 +276,12 @@ set_page_flags(struct hvo_machine *m, page_t page, uint64_t flags)
 	page_store64(m, page, page_layout(m)->flags, flags);
 }
 
-/* SetPageX() / ClearPageX() for one bit of page->flags. */
+/*
+ * SetPageX() / ClearPageX() for one page flag; nothing for a flag the
+ * release or the arch does not have.
+ */
 void
-page_set_flag(struct hvo_machine *m, page_t page, unsigned bit, bool on);
-
-static inline bool
-flag_test(uint64_t flags, unsigned bit)
-{
-	return (flags >> bit) & 1;
-}
+page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on);
 
 static inline unsigned
 flags_zonenum(uint64_t flags)

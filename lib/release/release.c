@@ -70,12 +70,24 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_RESET_PAGES, .value = 0,
 	  .what = "a restored page is a verbatim copy of the reuse page",
 	  .source = "ad2fa3717b74 (keep2: the reuse page holds only tails)" },
+	{ ROW(0, 0), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_1,
+	  .what = "PG_reserved is bit 12, PG_head 16, PG_hwpoison 23 on x86_64 (after PG_uncached), 22 on arm64 [6.1's order; older releases unverified]",
+	  .source = "L6.1 include/linux/page-flags.h:100-141" },
+	{ ROW(0, 0), .prop = RP_FOLIO_LAYOUT, .value = FOLIO_LAYOUT_V6_1,
+	  .what = "page[1] holds the destructor and order bytes and the subpool (_private_1, over index); the cgroups and the hwpoison list are .private of page[2], [3] and [4] [6.1's layout; older releases unverified]",
+	  .source = "L6.1 include/linux/mm_types.h:137-149, :393-401; include/linux/hugetlb.h:41-52, :760-783; include/linux/hugetlb_cgroup.h:100-112" },
 	{ ROW(0, 0), .prop = RP_VMEMMAP_REPORT, .value = 0,
 	  .what = "no \"vmemmap can be freed\" line in the boot log",
 	  .source = "before 6.0 (5.14 and 5.19 worded it otherwise; the text was not read)" },
 	{ ROW(0, 0), .prop = RP_INIT_ON_ALLOC, .value = 0,
 	  .what = "init_on_alloc= and init_on_free= are unknown parameters",
 	  .source = "before 5.3" },
+	{ ROW(0, 0), .prop = RP_DEMOTE, .value = 0,
+	  .what = "no demote or demote_size file: a pool shrinks only by freeing its pages",
+	  .source = "before 5.16" },
+	{ ROW(0, 0), .prop = RP_DEMOTE_BATCHED, .value = 0,
+	  .what = "demote restores each source page, then optimizes each new page, one at a time, with their own flushes",
+	  .source = "L6.1 mm/hugetlb.c:3638-3699 (demote_free_huge_page())" },
 
 	/* 5.3 */
 	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
@@ -102,6 +114,11 @@ static const struct release_row rows[] = {
 	{ ROW(5, 14), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_ON_OFF,
 	  .what = "hugetlb_free_vmemmap=on|off (early_param)",
 	  .source = "e9fdff87e893" },
+
+	/* 5.16: demote. */
+	{ ROW(5, 16), .prop = RP_DEMOTE, .value = 1,
+	  .what = "hugepages-<size>kB/demote (write-only) and demote_size for an hstate with a smaller one: free hugepages split into pages of the smaller size",
+	  .source = "Mike Kravetz's demote series (hugetlb: add demote hugetlb page sysfs interfaces), committed 2021-11-06 for 5.16; L6.1 mm/hugetlb.c:3638-3725, :3931-4024" },
 
 	/* 5.18: one page kept, fake heads. */
 	{ ROW(5, 18), .prop = RP_VARIANT, .value = HVO_VARIANT_FAKEHEAD,
@@ -135,6 +152,11 @@ static const struct release_row rows[] = {
 	  .what = "a new page takes a copy of the head page, or the first page stays if none can be had",
 	  .source = "11aad2631bf7 mm/hugetlb_vmemmap: remap head page to newly allocated page" },
 
+	/* 6.2: the hugetlb fields become folio fields of page[2]. */
+	{ ROW(6, 2), .prop = RP_FOLIO_LAYOUT, .value = FOLIO_LAYOUT_V6_2,
+	  .what = "the subpool, cgroups and hwpoison list lie over page[2]'s lru.prev, mapping, index and private (over the deferred list) [page[1] as 6.12's: 6.2 to 6.10 differ there]",
+	  .source = "dad6a5eb5556 mm,hugetlb: use folio fields in second tail page; 6.14's page[2] in lore 20250303163014.1128035-5-david@redhat.com" },
+
 	/* 6.3, and 6.1.16: arm64 HVO reverted (break-before-make). */
 	{ ROW(6, 3), STABLE(6, 1, 16), .prop = RP_HVO_ARCHES, .value = X86,
 	  .what = "arm64 no longer builds HVO",
@@ -155,6 +177,11 @@ static const struct release_row rows[] = {
 	  .what = "x86 PAGE_KERNEL_RO loses _PAGE_DIRTY: read-only PTEs end in 0x121",
 	  .source = "f788b71768ff x86/mm: Remove _PAGE_DIRTY from kernel RO pages" },
 
+	/* 6.6: PG_head moves to bit 6, next to the order in _flags_1. */
+	{ ROW(6, 6), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_6,
+	  .what = "PG_writeback is bit 1 and PG_head bit 6; PG_reserved 14, PG_hwpoison 23 on x86_64, 22 on arm64",
+	  .source = "c704ae979784 mm: rearrange page flags (MM 6.6-rc1 pull, lore 20230828184251.bfbc164280503903eacf498c@linux-foundation.org)" },
+
 	/* 6.7: batches. */
 	{ ROW(6, 7), .prop = RP_BATCHED, .value = 1,
 	  .what = "a pool grow splits, flushes all, remaps, flushes all; a shrink restores, then flushes all once",
@@ -166,13 +193,28 @@ static const struct release_row rows[] = {
 	  .source = "Ard Biesheuvel's LPA2 series (6.9); L6.12 arch/arm64/Kconfig:1461-1463, "
 		    "arch/arm64/include/asm/pgtable-prot.h:77-90" },
 
-	/* 6.10, 6.12: RCU grace periods. */
+	/* 6.10, 6.12: RCU grace periods; page flags freed. */
+	{ ROW(6, 10), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_10,
+	  .what = "PG_slab becomes a page type: PG_reserved is bit 13, PG_hwpoison 22 on x86_64, 21 on arm64",
+	  .source = "46df8e73a4a3 mm: free up PG_slab" },
 	{ ROW(6, 10), .prop = RP_RCU, .value = RCU_PER_CALL,
 	  .what = "synchronize_rcu() once per optimize or restore request (a batch, or one hugepage), HVO on or off",
 	  .source = "bd225530a4c7 mm/hugetlb_vmemmap: fix race with speculative PFN walkers" },
 	{ ROW(6, 12), .prop = RP_RCU, .value = RCU_PER_BATCH,
 	  .what = "one synchronize_rcu() per batch, only when a page is optimized or restored",
 	  .source = "c2a967f6ab0e; L6.12 mm/hugetlb_vmemmap.c:49, :457-486" },
+	{ ROW(6, 12), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_12,
+	  .what = "PG_error and x86's PG_uncached go, PG_mappedtodisk becomes PG_owner_2 at bit 11: PG_hwpoison is bit 20",
+	  .source = "09022bc196d2 mm: remove PG_error; 02e1960aafac; 7a87225ae2c6 x86: remove PG_uncached (MM 6.12-rc1 pull); L6.12 include/linux/page-flags.h:93-129" },
+
+	/* 6.14: a page flag added. */
+	{ ROW(6, 14), .prop = RP_PAGEFLAGS, .value = PAGEFLAGS_V6_14,
+	  .what = "PG_dropbehind comes before PG_mlocked: PG_hwpoison is bit 21 [releases after 6.14 unverified]",
+	  .source = "cceba6f7e46c mm: add PG_dropbehind folio flag (RWF_DONTCACHE, 6.14)" },
+
+	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
+	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
 
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
@@ -186,6 +228,9 @@ static const struct release_row rows[] = {
 	{ ROW(6, 15), STABLE(6, 12, 111), .prop = RP_RESET_PAGES, .value = 4,
 	  .what = "a restored tail page resets its first 4 struct pages",
 	  .source = "274fe92de2c4 mm, hugetlb: increment the number of pages to be reset on HVO" },
+	{ ROW(6, 15), STABLE(6, 12, 111), .prop = RP_FOLIO_LAYOUT, .value = FOLIO_LAYOUT_V6_15,
+	  .what = "the hugetlb fields move to page[3] (lru.prev, mapping, index, private); page[2] keeps the deferred list",
+	  .source = "4eeec8c89a0c mm: move hugetlb specific things in folio to page[3]; L6.12 include/linux/mm_types.h:367-405" },
 	{ ROW(6, 15), .prop = RP_BOOT_PARAM, .value = BOOT_PARAM_EARLY_BOOL,
 	  .what = "hugetlb_free_vmemmap= is an early_param again: a bare name is refused [derived]",
 	  .source = "lore 20250218181656.207178-8-fvdl@google.com" },
@@ -244,8 +289,12 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_RESET_PAGES] = "reset_struct_pages",
 	[RP_VMEMMAP_FOLIO_ALIGN] = "vmemmap_folio_align",
 	[RP_BOOT_GIGANTIC_FIRST] = "boot_gigantic_first",
+	[RP_PAGEFLAGS] = "pageflags",
+	[RP_FOLIO_LAYOUT] = "folio_layout",
 	[RP_VMEMMAP_REPORT] = "vmemmap_report",
 	[RP_INIT_ON_ALLOC] = "init_on_alloc",
+	[RP_DEMOTE] = "demote",
+	[RP_DEMOTE_BATCHED] = "demote_batched",
 };
 
 const char *

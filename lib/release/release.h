@@ -55,9 +55,16 @@ enum release_prop {
 			      pages of the largest folio */
 	RP_BOOT_GIGANTIC_FIRST, /* bit (1 << arch): boot gigantic pages come
 			      from memblock before the vmemmap is populated */
+	RP_PAGEFLAGS,      /* enum release_pageflags: the order of the
+			      kernel's enum pageflags */
+	RP_FOLIO_LAYOUT,   /* enum release_folio_layout: where a hugetlb
+			      folio keeps its order and metadata */
 	RP_VMEMMAP_REPORT, /* the boot log says, per hugepage size, how much
 			      vmemmap HVO can free */
 	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
+	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
+	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
+			      and optimizes the new pages as one batch */
 	RP__COUNT
 };
 
@@ -86,6 +93,34 @@ enum release_rcu {
 	RCU_PER_CALL,  /* once per request, batched or not, before it looks
 			  at the hugepages: HVO on or off, work or none */
 	RCU_PER_BATCH, /* once per batch that optimizes or restores a page */
+};
+
+/*
+ * The order of enum pageflags (include/linux/page-flags.h), which gives
+ * each page flag its bit in page->flags. lib/mm/page.c holds each order
+ * as data; entries an arch's Kconfig leaves out (PG_uncached, PG_hwpoison)
+ * are dropped there, as the kernel's #ifdefs drop them.
+ */
+enum release_pageflags {
+	PAGEFLAGS_V6_1 = 0, /* PG_head 16, PG_reserved 12 (the 6.1 tree) */
+	PAGEFLAGS_V6_6,     /* PG_writeback 1 and PG_head 6 in the low byte */
+	PAGEFLAGS_V6_10,    /* PG_slab gone: a page type */
+	PAGEFLAGS_V6_12,    /* PG_error and PG_uncached gone, PG_owner_2 */
+	PAGEFLAGS_V6_14,    /* PG_dropbehind before PG_mlocked */
+};
+
+/*
+ * Where a hugetlb folio keeps its order and its metadata
+ * (struct folio in include/linux/mm_types.h). lib/mm/folio.c holds each
+ * layout as data.
+ */
+enum release_folio_layout {
+	FOLIO_LAYOUT_V6_1 = 0, /* order and destructor bytes in page[1]; the
+				  subpool in page[1]'s _private_1, cgroups
+				  and hwpoison in .private of page[2..4] */
+	FOLIO_LAYOUT_V6_2,     /* the hugetlb fields in page[2], over the
+				  deferred list */
+	FOLIO_LAYOUT_V6_15,    /* the hugetlb fields in page[3] */
 };
 
 /* One behaviour change. */

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Demote (mm/hugetlb.c, 5.16 on): free hugepages of one size become
+ * hugepages of a smaller size. The vmemmap of each is restored first, the
+ * page is split, and the new pages are optimized: one source page at a
+ * time up to 6.11 (demote_free_huge_page(), and its folio successors), two
+ * batches per call from 6.12 (demote_free_hugetlb_folios()).
+ *
+ * The pool is an array whose top stands for the head of the kernel's free
+ * list, as set_max_huge_pages() reads it: demote takes the free pages from
+ * the top, and the new pages are added so that the page the kernel would
+ * enqueue last ends on top.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "hugetlb/hugetlb.h"
+#include "mmu/mmu.h"
+
+/*
+ * HUGETLB_PAGE_ORDER: HPAGE_SHIFT is PMD_SHIFT on x86_64, arm64 and
+ * riscv64, so it is the order of the PMD level.
+ */
+static unsigned
+hugetlb_page_order(const struct hvo_machine *m)
+{
+	return m->arch.level[pmd_depth(m)].shift - m->arch.page_shift;
+}
+
+/*
+ * hugetlb_init_hstates() sets the largest smaller hstate as the default.
+ * It skips gigantic hstates that cannot be freed at run time and, with
+ * hugetlb_cma=, the small ones; libhvo has no CMA area and every arch it
+ * models frees gigantic pages at run time (CONFIG_CONTIG_ALLOC).
+ */
+unsigned
+hstate_demote_order(const struct hvo_machine *m, const struct hstate *h)
+{
+	unsigned order = 0;
+
+	if (!kernel_get(m, RP_DEMOTE))
+		return 0;
+	if (h->demote_order)
+		return h->demote_order;
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		const struct hstate *h2 = &m->hugetlb->hstates[i];
+
+		if (h2->order < h->order && h2->order > order)
+			order = h2->order;
+	}
+	return order;
+}
+
+/*
+ * demote_size_store(): the size must be an hstate's, of at least
+ * HUGETLB_PAGE_ORDER (an arm64 64K page can be the default, yet never be
+ * written), and smaller than @h's.
+ */
+int
+demote_size_store(struct hvo_machine *m, struct hstate *h, uint64_t size)
+{
+	struct hstate *dst = size_to_hstate(m, size);
+	unsigned min = hugetlb_page_order(m);
+
+	if (!dst)
+		return machine_err(m, -EINVAL,
+				   "demote_size %" PRIu64 ": not a hugepage size of this machine",
+				   size);
+	if (dst->order < min)
+		return machine_err(m, -EINVAL,
+				   "demote_size %s: smaller than HUGETLB_PAGE_ORDER (order %u), which demote_size_store() refuses",
+				   dst->name, min);
+	if (dst->order >= h->order)
+		return machine_err(m, -EINVAL,
+				   "demote_size %s: the %s hugepages can only demote to a smaller size",
+				   dst->name, h->name);
+	h->demote_order = dst->order;
+	return 0;
+}
+
+/*
+ * split_page_owner() and the split of demote_free_hugetlb_folios(): the
+ * restored source page in slot @k leaves @src's pool, and every piece of
+ * it becomes a hugepage of @dst (prep_compound_page() and
+ * init_new_hugetlb_folio(), which write every struct page). The pieces'
+ * pfns go to @out in ascending order; they join no pool yet.
+ */
+static int
+demote_split(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
+	     uint64_t k, pfn_t *out)
+{
+	pfn_t pfn = src->pages[k].pfn;
+	uint64_t n = UINT64_C(1) << (src->order - dst->order);
+	unsigned was;
+	int rc;
+
+	src->free--;
+	pool_remove(m, src, k);
+	page_owner_free(&m->owner, pfn, src->order, &was);
+	for (uint64_t i = 0; i < n; i++) {
+		out[i] = pfn + (i << dst->order);
+		page_owner_alloc(&m->owner, out[i], dst->order,
+				 HVO_PAGES_HUGETLB);
+		rc = prep_new_hugetlb_folio(m, dst, out[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * demote_free_huge_page() (5.16-6.11): restore one page on its own (its
+ * own flushes, and a synchronize_rcu() per request in 6.10 and 6.11),
+ * split it, and prepare, optimize and enqueue each new page in turn, so
+ * the last piece ends on top. A restore that fails puts the page back:
+ * it stays in the pool, optimized, and the errno ends demote_store().
+ */
+static int
+demote_one(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
+	   uint64_t k, pfn_t *pfns, uint64_t *done)
+{
+	uint64_t n = UINT64_C(1) << (src->order - dst->order);
+	int rc = hugetlb_restore_folio(m, src, &src->pages[k]);
+
+	if (rc)
+		return rc;
+	*done = 1;
+	rc = demote_split(m, src, dst, k, pfns);
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		rc = pool_add(m, dst, pfns[i], false);
+		if (!rc)
+			hugetlb_vmemmap_optimize_folio(m, dst,
+						       &dst->pages[dst->nr - 1]);
+	}
+	return rc;
+}
+
+/*
+ * demote_free_hugetlb_folios() (6.12): restore every source page as one
+ * batch (one flush_tlb_all()), in the order of the kernel's list, which
+ * is the reverse of the order they were taken in. The batch stops at the
+ * first page it cannot restore: that page and the optimized ones after it
+ * go back to the pool, the rest are split. The new pages are optimized as
+ * one batch (two flush_tlb_all()), newest piece first, as
+ * prep_and_add_allocated_folios() walks its list, and enqueued in that
+ * order. @pick holds the slots taken, from the top down. @return the
+ * restore's errno, or 0; *@done the pages demoted.
+ */
+static int
+demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
+	     const uint64_t *pick, uint64_t n, pfn_t *pfns, uint64_t *done)
+{
+	uint64_t per = UINT64_C(1) << (src->order - dst->order), first;
+	struct huge_page **list = batch_list(m, n + 1);
+	uint64_t nr_new = 0, stuck = 0;
+	long restored;
+	int rc = 0;
+
+	if (!list)
+		return machine_err(m, -ENOMEM, "out of host memory");
+	for (uint64_t i = 0; i < n; i++)
+		list[i] = &src->pages[pick[n - 1 - i]];
+	restored = hugetlb_vmemmap_restore_folios(m, src, list, n);
+	for (uint64_t i = 0; i < n; i++)
+		stuck += src->pages[pick[i]].variant != HVO_VARIANT_OFF;
+	if (stuck)
+		rc = restored < 0 ? (int)restored : -ENOMEM;
+	/* Slots below the one removed never move: the picks run downward. */
+	for (uint64_t i = 0; i < n; i++) {
+		int err;
+
+		if (src->pages[pick[i]].variant != HVO_VARIANT_OFF)
+			continue;
+		err = demote_split(m, src, dst, pick[i], pfns + nr_new);
+		if (err)
+			return err;
+		nr_new += per;
+		(*done)++;
+	}
+	first = dst->nr;
+	for (uint64_t j = nr_new; j-- > 0;) {
+		int err = pool_add(m, dst, pfns[j], false);
+
+		if (err)
+			return err;
+	}
+	list = batch_list(m, nr_new + 1);
+	if (!list)
+		return machine_err(m, -ENOMEM, "out of host memory");
+	for (uint64_t j = 0; j < nr_new; j++)
+		list[j] = &dst->pages[first + j];
+	hugetlb_vmemmap_optimize_folios(m, dst, list, nr_new);
+	return rc;
+}
+
+/*
+ * demote_pool_huge_page(): take free pages of @src from the top, up to
+ * @nr (one before 6.12), and demote them. @return 0 or the errno;
+ * *@done the pages demoted.
+ */
+static int
+demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
+		      uint64_t nr, uint64_t *done)
+{
+	struct hstate *dst = size_to_hstate(m, UINT64_C(1) <<
+					    (hstate_demote_order(m, src) +
+					     m->arch.page_shift));
+	bool batched = kernel_get(m, RP_DEMOTE_BATCHED);
+	uint64_t per = UINT64_C(1) << (src->order - dst->order);
+	uint64_t n = 0, *pick;
+	pfn_t *pfns;
+	int rc;
+
+	*done = 0;
+	if (!batched)
+		nr = 1;
+	if (nr > src->free)
+		nr = src->free;
+	pick = malloc((nr + 1) * sizeof(*pick));
+	pfns = malloc((nr * per + 1) * sizeof(*pfns));
+	if (!pick || !pfns) {
+		free(pick);
+		free(pfns);
+		return machine_err(m, -ENOMEM, "out of host memory");
+	}
+	for (uint64_t k = src->nr; k-- > 0 && n < nr;)
+		if (!src->pages[k].in_use)
+			pick[n++] = k;
+	if (!n) {
+		rc = -EBUSY; /* only hwpoisoned pages in the kernel */
+	} else if (batched) {
+		rc = demote_batch(m, src, dst, pick, n, pfns, done);
+	} else {
+		rc = demote_one(m, src, dst, pick[0], pfns, done);
+	}
+	free(pick);
+	free(pfns);
+	return rc;
+}
+
+/*
+ * demote_store(): demote until @nr pages are done or none is free (free
+ * minus reserved: libhvo has no reservations). A failure ends the loop
+ * with its errno; what was demoted before stays demoted.
+ */
+int
+demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
+	     uint64_t *done)
+{
+	*done = 0;
+	while (nr && h->free) {
+		uint64_t n = 0;
+		int rc = demote_pool_huge_page(m, h, nr, &n);
+
+		*done += n;
+		if (rc)
+			return rc;
+		nr -= n;
+	}
+	return 0;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where each release keeps a hugetlb folio's order and metadata, as data,
+ * and the accessors that follow it (mm/folio.h). The facts and their
+ * sources: doc/KERNEL-FACTS.md, "The folio fields in the first tail pages".
+ */
+#include "mm/folio.h"
+
+#define FIELD(p, w, o, s) { .page = (p), .word = (w), .off = (o), .size = (s) }
+#define TAILS(a, b, c) ((1u << (a)) | (1u << (b)) | (1u << (c)))
+
+static const struct folio_layout layouts[] = {
+	/*
+	 * L6.1 include/linux/mm_types.h:137-149 (struct page's first tail),
+	 * :393-401 (_private_1); include/linux/hugetlb.h:41-52, :760-783;
+	 * include/linux/hugetlb_cgroup.h:100-112.
+	 */
+	[FOLIO_LAYOUT_V6_1] = {
+		.id = FOLIO_LAYOUT_V6_1,
+		.name = "6.1",
+		.order = FIELD(1, PW_LRU_PREV, 1, 1),
+		.dtor = FIELD(1, PW_LRU_PREV, 0, 1),
+		.entire_mapcount = FIELD(1, PW_LRU_PREV, 4, 4),
+		.pincount = FIELD(1, PW_MAPPING, 0, 4),
+		.nr_pages = FIELD(1, PW_MAPPING, 4, 4),
+		.subpool = FIELD(1, PW_INDEX, 0, 8),
+		.cgroup = FIELD(2, PW_PRIVATE, 0, 8),
+		.cgroup_rsvd = FIELD(3, PW_PRIVATE, 0, 8),
+		.hwpoison = FIELD(4, PW_PRIVATE, 0, 8),
+		.plain_mapping_from = 2,
+		/* the first tail holds compound_mapcount, the second is ignored */
+		.free_check_skip = (1u << 1) | (1u << 2),
+		.gigantic_by_hand = true,
+	},
+	/*
+	 * page[2]: the 6.14 struct folio as 4eeec8c89a0c found it (lore
+	 * 20250303163014.1128035-5-david@redhat.com). page[1]: 6.12's, which
+	 * that change left alone; 6.2 to 6.10 had other page[1] fields
+	 * (doc/KERNEL-FACTS.md says which), not modeled.
+	 */
+	[FOLIO_LAYOUT_V6_2] = {
+		.id = FOLIO_LAYOUT_V6_2,
+		.name = "6.2",
+		.order = FIELD(1, PW_FLAGS, 0, 1),
+		.order_in_flags_1 = true,
+		.large_mapcount = FIELD(1, PW_LRU_PREV, 0, 4),
+		.entire_mapcount = FIELD(1, PW_LRU_PREV, 4, 4),
+		.nr_pages_mapped = FIELD(1, PW_MAPPING, 0, 4),
+		.pincount = FIELD(1, PW_MAPPING, 4, 4),
+		.nr_pages = FIELD(1, PW_INDEX, 0, 4),
+		.deferred_list = FIELD(2, PW_LRU_PREV, 0, 8),
+		.subpool = FIELD(2, PW_LRU_PREV, 0, 8),
+		.cgroup = FIELD(2, PW_MAPPING, 0, 8),
+		.cgroup_rsvd = FIELD(2, PW_INDEX, 0, 8),
+		.hwpoison = FIELD(2, PW_PRIVATE, 0, 8),
+		.hugetlb_page_type = true,
+		.plain_mapping_from = 3,
+		.free_check_skip = (1u << 1) | (1u << 2),
+		.free_check_all_counts = true,
+	},
+	/* L6.12 include/linux/mm_types.h:367-405 (6.12.111's backport). */
+	[FOLIO_LAYOUT_V6_15] = {
+		.id = FOLIO_LAYOUT_V6_15,
+		.name = "6.15",
+		.order = FIELD(1, PW_FLAGS, 0, 1),
+		.order_in_flags_1 = true,
+		.large_mapcount = FIELD(1, PW_LRU_PREV, 0, 4),
+		.entire_mapcount = FIELD(1, PW_LRU_PREV, 4, 4),
+		.nr_pages_mapped = FIELD(1, PW_MAPPING, 0, 4),
+		.pincount = FIELD(1, PW_MAPPING, 4, 4),
+		.nr_pages = FIELD(1, PW_INDEX, 0, 4),
+		.deferred_list = FIELD(2, PW_LRU_PREV, 0, 8),
+		.deferred_list_init = true,
+		.subpool = FIELD(3, PW_LRU_PREV, 0, 8),
+		.cgroup = FIELD(3, PW_MAPPING, 0, 8),
+		.cgroup_rsvd = FIELD(3, PW_INDEX, 0, 8),
+		.hwpoison = FIELD(3, PW_PRIVATE, 0, 8),
+		.hugetlb_page_type = true,
+		.plain_mapping_from = 4,
+		/* case 3: hugetlb's fields lie over page[3]'s mapping */
+		.free_check_skip = TAILS(1, 2, 3),
+		.free_check_all_counts = true,
+	},
+};
+
+const struct folio_layout *
+folio_layout_of(enum release_folio_layout id)
+{
+	return (unsigned)id < ARRAY_SIZE(layouts) ? &layouts[id] : &layouts[0];
+}
+
+/* The offset of word @w in a struct page of this machine. */
+static unsigned
+word_offset(const struct hvo_machine *m, enum page_word w)
+{
+	const struct page_layout *l = page_layout(m);
+
+	switch (w) {
+	case PW_FLAGS: return l->flags;
+	case PW_LRU: return l->lru;
+	case PW_LRU_PREV: return l->lru_prev;
+	case PW_MAPPING: return l->mapping;
+	case PW_INDEX: return l->index;
+	case PW_PRIVATE: return l->private_;
+	}
+	return PAGE_FIELD_ABSENT;
+}
+
+bool
+folio_field_present(const struct hvo_machine *m, const struct folio_field *f)
+{
+	return f->size && word_offset(m, (enum page_word)f->word) != PAGE_FIELD_ABSENT;
+}
+
+kva_t
+folio_field_va(const struct hvo_machine *m, page_t head,
+	       const struct folio_field *f)
+{
+	return folio_page(m, head, f->page) +
+	       word_offset(m, (enum page_word)f->word) + f->off;
+}
+
+uint64_t
+folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
+{
+	kva_t va;
+
+	if (!folio_field_present(m, f))
+		return 0;
+	va = folio_field_va(m, head, f);
+	switch (f->size) {
+	case 8:
+		return page_load64(m, va, 0);
+	case 4:
+		return page_load32(m, va, 0);
+	default:
+		/* A byte: from the aligned 32 bits around it. */
+		return (page_load32(m, va & ~(kva_t)3, 0) >> (8 * (va & 3))) & 0xff;
+	}
+}
+
+void
+folio_field_set(struct hvo_machine *m, page_t head, const struct folio_field *f,
+		uint64_t v)
+{
+	kva_t va;
+	uint32_t w;
+	unsigned shift;
+
+	if (!folio_field_present(m, f))
+		return;
+	va = folio_field_va(m, head, f);
+	switch (f->size) {
+	case 8:
+		page_store64(m, va, 0, v);
+		break;
+	case 4:
+		page_store32(m, va, 0, (uint32_t)v);
+		break;
+	default:
+		shift = 8 * (unsigned)(va & 3);
+		w = page_load32(m, va & ~(kva_t)3, 0);
+		w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
+		page_store32(m, va & ~(kva_t)3, 0, w);
+		break;
+	}
+}
+
+void
+folio_set_hugetlb(struct hvo_machine *m, page_t head)
+{
+	if (folio_layout(m)->hugetlb_page_type)
+		page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
+	else
+		FOLIO_SET(m, head, dtor, HUGETLB_PAGE_DTOR);
+}
+
+bool
+folio_test_hugetlb(struct hvo_machine *m, page_t head)
+{
+	if (folio_layout(m)->hugetlb_page_type)
+		return page_type_is(page_type(m, head), PGTY_hugetlb);
+	return FOLIO_GET(m, head, dtor) == HUGETLB_PAGE_DTOR;
+}
+
+/* The list's second word (prev), the struct page word after its first. */
+static struct folio_field
+deferred_list_prev(const struct hvo_machine *m)
+{
+	struct folio_field prev = folio_layout(m)->deferred_list;
+
+	prev.word++;
+	return prev;
+}
+
+bool
+folio_has_deferred_list(const struct hvo_machine *m)
+{
+	struct folio_field prev = deferred_list_prev(m);
+
+	return folio_field_present(m, &folio_layout(m)->deferred_list) &&
+	       folio_field_present(m, &prev);
+}
+
+uint64_t
+folio_deferred_list_prev(struct hvo_machine *m, page_t head)
+{
+	struct folio_field prev = deferred_list_prev(m);
+
+	return folio_field_get(m, head, &prev);
+}
+
+void
+folio_init_deferred_list(struct hvo_machine *m, page_t head)
+{
+	const struct folio_field *f = &folio_layout(m)->deferred_list;
+	struct folio_field prev = deferred_list_prev(m);
+	kva_t list;
+
+	if (!folio_has_deferred_list(m))
+		return;
+	list = folio_field_va(m, head, f);
+	folio_field_set(m, head, f, list);
+	folio_field_set(m, head, &prev, list);
+}
+
+uint64_t
+folio_tail_mapping(const struct hvo_machine *m, unsigned order)
+{
+	if (folio_layout(m)->gigantic_by_hand && order > m->arch.max_page_order)
+		return 0;
+	return TAIL_MAPPING;
+}
