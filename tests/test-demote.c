@@ -79,7 +79,10 @@ check_demote_1g(const char *spec, const struct demote_want *want)
 	assert_int_equal(g.optimized, 2);
 	assert_int_equal(t.nr, 0);
 	saved2m = t.vmemmap_pages_freed_per_hugepage;
-	/* demote_pool_huge_page() takes the free list's head: the top. */
+	/*
+	 * demote_pool_huge_page() takes the free list's head, the page
+	 * enqueued last: in a boot pool nothing has reordered, the top slot.
+	 */
 	src = pool_pfn(m, SZ_1G, 1);
 	meminfo(m, &total0, &free0);
 	hvo_machine_counters_reset(m);
@@ -464,6 +467,66 @@ test_demote_hvo_off_at_run_time(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The free list is LIFO (enqueue_hugetlb_folio()): after two faults and
+ * their frees, the page freed last is the head, although it sits in the
+ * lower slot, and demote_pool_huge_page() takes it, on 6.1 and on 6.12.
+ * A page in use is never demoted, and neither is a reserved one:
+ * demote_store() counts free_huge_pages - resv_huge_pages as available,
+ * so with every free page reserved it demotes nothing and succeeds.
+ */
+static void
+check_demote_lifo_and_reserved(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t p1, p0, done = 99;
+
+	assert_int_equal(hvo_hugepage_get(m, SZ_1G, &p1), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_1G, &p0), 0);
+	assert_int_equal(p1, pool_pfn(m, SZ_1G, 1));
+	assert_int_equal(p0, pool_pfn(m, SZ_1G, 0));
+	/* Both in use: nothing to demote. */
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 0);
+	assert_int_equal(hvo_free_huge_folio(m, p1), 0);
+	assert_int_equal(hvo_free_huge_folio(m, p0), 0);
+	/* p0, freed last, is the head: demoted, p1 stays. */
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(pool_pfn(m, SZ_1G, 0), p1);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t p = pool_pfn(m, SZ_2M, i);
+
+		assert_int_equal(p >= p0 && p < p0 + (UINT64_C(1) << 18), true);
+	}
+	tu_assert_check(m);
+	/* p1 reserved: not available to demote. */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	tu_assert_check(m);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 1024);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_lifo_and_reserved(void **state)
+{
+	(void)state;
+	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.1");
+	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
+}
+
 int
 main(void)
 {
@@ -480,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_demote_restore_fails),
 		cmocka_unit_test(test_demote_second_restore_fails),
 		cmocka_unit_test(test_demote_hvo_off_at_run_time),
+		cmocka_unit_test(test_demote_lifo_and_reserved),
 	};
 
 	return tu_run("demote", tests, sizeof(tests) / sizeof(tests[0]));

@@ -751,8 +751,10 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * vmemmap restored, is split, and the new pages join the smaller pool,
  * optimized. Up to 6.11 one page at a time, with its own flushes; from
  * 6.12 the pages taken are restored as one batch and the new pages
- * optimized as another. Stops early, without an error, when no free page
- * is left.
+ * optimized as another. The pages are taken from the head of the free
+ * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use or
+ * reserved (hvo_hugetlb_reserve_pages()) are never demoted. Stops early,
+ * without an error, when no free page nobody reserved is left.
  *
  * @param done if not NULL, how many hugepages of @p size were demoted,
  *        also when the call fails part way.

@@ -6,10 +6,11 @@
  * time up to 6.11 (demote_free_huge_page(), and its folio successors), two
  * batches per call from 6.12 (demote_free_hugetlb_folios()).
  *
- * The pool is an array whose top stands for the head of the kernel's free
- * list, as set_max_huge_pages() reads it: demote takes the free pages from
- * the top, and the new pages are added so that the page the kernel would
- * enqueue last ends on top.
+ * Demote takes the free pages from the head of the LIFO free list
+ * (huge_page.lru, as dequeue_hugetlb_folio() reads it), and the new pages
+ * are enqueued with enqueue_hugetlb_folio() in the order the kernel adds
+ * them, so the page it enqueues last is the next one a fault takes. Pages
+ * in use or reserved are never demoted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -109,22 +110,34 @@ demote_split(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 	return 0;
 }
 
+/* The slot of the pool page at @pfn: slots move when a page leaves. */
+static uint64_t
+slot_of(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
+{
+	return (uint64_t)(find_huge_page(m, pfn, NULL) - h->pages);
+}
+
 /*
  * demote_free_huge_page() (5.16-6.11): restore one page on its own (its
  * own flushes, and a synchronize_rcu() per request in 6.10 and 6.11),
- * split it, and prepare, optimize and enqueue each new page in turn, so
- * the last piece ends on top. A restore that fails puts the page back:
- * it stays in the pool, optimized, and the errno ends demote_store().
+ * split it, and prepare, optimize and enqueue each new page in turn
+ * (prep_new_huge_page(), then put_page() enqueues it), so the last piece
+ * ends at the head of the free list. A restore that fails puts the page
+ * back (add_hugetlb_page(): at the head, where it was): it stays in the
+ * pool, optimized, and the errno ends demote_store().
  */
 static int
 demote_one(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
-	   uint64_t k, pfn_t *pfns, uint64_t *done)
+	   pfn_t src_pfn, pfn_t *pfns, uint64_t *done)
 {
 	uint64_t n = UINT64_C(1) << (src->order - dst->order);
+	uint64_t k = slot_of(m, src, src_pfn);
 	int rc = hugetlb_restore_folio(m, src, &src->pages[k]);
 
-	if (rc)
+	if (rc) {
+		enqueue_hugetlb_folio(src, &src->pages[k]);
 		return rc;
+	}
 	*done = 1;
 	rc = demote_split(m, src, dst, k, pfns);
 	for (uint64_t i = 0; i < n && !rc; i++) {
@@ -139,17 +152,20 @@ demote_one(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 /*
  * demote_free_hugetlb_folios() (6.12): restore every source page as one
  * batch (one flush_tlb_all()), in the order of the kernel's list, which
- * is the reverse of the order they were taken in. The batch stops at the
- * first page it cannot restore: that page and the optimized ones after it
- * go back to the pool, the rest are split. The new pages are optimized as
- * one batch (two flush_tlb_all()), newest piece first, as
- * prep_and_add_allocated_folios() walks its list, and enqueued in that
- * order. @pick holds the slots taken, from the top down. @return the
- * restore's errno, or 0; *@done the pages demoted.
+ * is the reverse of the order they were taken off the free list in
+ * (list_add()). The batch stops at the first page it cannot restore: that
+ * page and the optimized ones after it go back to the pool
+ * (add_hugetlb_folio(), enqueued in the list's order), the rest are split
+ * in the list's order, each piece list_add()ed to dst_list. The new pages
+ * are optimized as one batch (two flush_tlb_all()) and enqueued walking
+ * dst_list, newest piece first (prep_and_add_allocated_folios()): the
+ * first piece of the page taken last ends at the head of the free list.
+ * @pick holds the pfns taken, in the order taken. @return the restore's
+ * errno, or 0; *@done the pages demoted.
  */
 static int
 demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
-	     const uint64_t *pick, uint64_t n, pfn_t *pfns, uint64_t *done)
+	     const pfn_t *pick, uint64_t n, pfn_t *pfns, uint64_t *done)
 {
 	uint64_t per = UINT64_C(1) << (src->order - dst->order), first;
 	struct huge_page **list = batch_list(m, n + 1);
@@ -160,23 +176,31 @@ demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 	if (!list)
 		return machine_err(m, -ENOMEM, "out of host memory");
 	for (uint64_t i = 0; i < n; i++)
-		list[i] = &src->pages[pick[n - 1 - i]];
+		list[i] = find_huge_page(m, pick[n - 1 - i], NULL);
 	restored = hugetlb_vmemmap_restore_folios(m, src, list, n);
 	for (uint64_t i = 0; i < n; i++)
-		stuck += src->pages[pick[i]].variant != HVO_VARIANT_OFF;
+		stuck += list[i]->variant != HVO_VARIANT_OFF;
 	if (stuck)
 		rc = restored < 0 ? (int)restored : -ENOMEM;
-	/* Slots below the one removed never move: the picks run downward. */
+	/* The list's order; a slot is looked up as each page leaves. */
 	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = slot_of(m, src, pick[n - 1 - i]);
 		int err;
 
-		if (src->pages[pick[i]].variant != HVO_VARIANT_OFF)
+		if (src->pages[k].variant != HVO_VARIANT_OFF)
 			continue;
-		err = demote_split(m, src, dst, pick[i], pfns + nr_new);
+		err = demote_split(m, src, dst, k, pfns + nr_new);
 		if (err)
 			return err;
 		nr_new += per;
 		(*done)++;
+	}
+	/* add_hugetlb_folio() for those the batch could not restore. */
+	for (uint64_t i = 0; i < n && stuck; i++) {
+		struct huge_page *hp = find_huge_page(m, pick[n - 1 - i], NULL);
+
+		if (hp && hp->variant != HVO_VARIANT_OFF)
+			enqueue_hugetlb_folio(src, hp);
 	}
 	first = dst->nr;
 	for (uint64_t j = nr_new; j-- > 0;) {
@@ -195,9 +219,76 @@ demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 }
 
 /*
- * demote_pool_huge_page(): take free pages of @src from the top, up to
- * @nr (one before 6.12), and demote them. @return 0 or the errno;
- * *@done the pages demoted.
+ * The free pages demote may take: those nobody reserved (demote_store()
+ * reads free_huge_pages - resv_huge_pages), and no more than the
+ * persistent pages, so that surplus_huge_pages stays within
+ * nr_huge_pages (a free surplus page, which a failed restore leaves,
+ * goes back to the page allocator, not to a smaller pool).
+ */
+static uint64_t
+demote_available(const struct hstate *h)
+{
+	uint64_t avail = h->free > h->resv ? h->free - h->resv : 0;
+	uint64_t persistent = h->nr > h->surplus ? h->nr - h->surplus : 0;
+
+	return avail < persistent ? avail : persistent;
+}
+
+static int
+lru_newest_first(const void *a, const void *b)
+{
+	const struct huge_page *x = *(struct huge_page *const *)a;
+	const struct huge_page *y = *(struct huge_page *const *)b;
+
+	return x->lru < y->lru ? 1 : x->lru > y->lru ? -1 : 0;
+}
+
+/*
+ * The pfns of the first @nr free pages of @h from the head of its free
+ * list (list_for_each_entry_safe() over hugepage_freelists), in @pick.
+ * @return how many, or -ENOMEM (host memory).
+ */
+static int64_t
+take_from_freelist(struct hvo_machine *m, struct hstate *h, uint64_t nr,
+		   pfn_t *pick)
+{
+	struct huge_page **fl, *best = NULL;
+	uint64_t f = 0;
+
+	if (nr == 1) {
+		/* One page: a scan for the head, no sort. */
+		for (uint64_t k = 0; k < h->nr; k++) {
+			struct huge_page *hp = &h->pages[k];
+
+			if (!hp->in_use && !hp->freed &&
+			    (!best || hp->lru > best->lru))
+				best = hp;
+		}
+		if (!best)
+			return 0;
+		pick[0] = best->pfn;
+		return 1;
+	}
+	fl = malloc((h->free + 1) * sizeof(*fl));
+	if (!fl)
+		return machine_err(m, -ENOMEM, "out of host memory");
+	for (uint64_t k = 0; k < h->nr && f < h->free; k++)
+		if (!h->pages[k].in_use && !h->pages[k].freed)
+			fl[f++] = &h->pages[k];
+	qsort(fl, f, sizeof(*fl), lru_newest_first);
+	if (nr > f)
+		nr = f;
+	for (uint64_t i = 0; i < nr; i++)
+		pick[i] = fl[i]->pfn;
+	free(fl);
+	return (int64_t)nr;
+}
+
+/*
+ * demote_pool_huge_page(): take free pages of @src from the head of its
+ * free list, up to @nr (one before 6.12), and demote them; max_huge_pages
+ * follows, as the kernel updates it. @return 0 or the errno; *@done the
+ * pages demoted.
  */
 static int
 demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
@@ -208,15 +299,16 @@ demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
 					     m->arch.page_shift));
 	bool batched = kernel_get(m, RP_DEMOTE_BATCHED);
 	uint64_t per = UINT64_C(1) << (src->order - dst->order);
-	uint64_t n = 0, *pick;
-	pfn_t *pfns;
+	uint64_t avail = demote_available(src);
+	int64_t n;
+	pfn_t *pick, *pfns;
 	int rc;
 
 	*done = 0;
 	if (!batched)
 		nr = 1;
-	if (nr > src->free)
-		nr = src->free;
+	if (nr > avail)
+		nr = avail;
 	pick = malloc((nr + 1) * sizeof(*pick));
 	pfns = malloc((nr * per + 1) * sizeof(*pfns));
 	if (!pick || !pfns) {
@@ -224,32 +316,35 @@ demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
 		free(pfns);
 		return machine_err(m, -ENOMEM, "out of host memory");
 	}
-	for (uint64_t k = src->nr; k-- > 0 && n < nr;)
-		if (!src->pages[k].in_use)
-			pick[n++] = k;
-	if (!n) {
+	n = nr ? take_from_freelist(m, src, nr, pick) : 0;
+	if (n < 0) {
+		rc = (int)n;
+	} else if (!n) {
 		rc = -EBUSY; /* only hwpoisoned pages in the kernel */
 	} else if (batched) {
-		rc = demote_batch(m, src, dst, pick, n, pfns, done);
+		rc = demote_batch(m, src, dst, pick, (uint64_t)n, pfns, done);
 	} else {
 		rc = demote_one(m, src, dst, pick[0], pfns, done);
 	}
+	src->max_huge_pages -= *done < src->max_huge_pages ?
+			       *done : src->max_huge_pages;
+	dst->max_huge_pages += *done * per;
 	free(pick);
 	free(pfns);
 	return rc;
 }
 
 /*
- * demote_store(): demote until @nr pages are done or none is free (free
- * minus reserved: libhvo has no reservations). A failure ends the loop
- * with its errno; what was demoted before stays demoted.
+ * demote_store(): demote until @nr pages are done or none is available
+ * (free, not reserved: demote_available()). A failure ends the loop with
+ * its errno; what was demoted before stays demoted.
  */
 int
 demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 	     uint64_t *done)
 {
 	*done = 0;
-	while (nr && h->free) {
+	while (nr && demote_available(h)) {
 		uint64_t n = 0;
 		int rc = demote_pool_huge_page(m, h, nr, &n);
 
