@@ -1462,22 +1462,24 @@ do_mmap_hugetlb(struct scenario *s, char **w, int n)
 
 	if (!mapping_size(s, "mmap_hugetlb", w, n, &nr, &size))
 		return;
+	/* The reservation first: it bounds nr by the pool and overcommit. */
+	rc = hvo_hugetlb_reserve_pages(s->m, size, nr);
+	if (rc) {
+		report(s, true, "mmap_hugetlb: mmap: %s", errno_text(rc));
+		return;
+	}
 	if (s->nr_mapped + nr > s->mapped_cap) {
 		size_t cap = s->nr_mapped + nr;
 		struct mapped_hugepage *p;
 
 		if (nr > SIZE_MAX / 2 / sizeof(*p) ||
 		    !(p = realloc(s->mapped, cap * sizeof(*p)))) {
+			hvo_hugetlb_unreserve_pages(s->m, size, nr);
 			report(s, true, "mmap_hugetlb: mmap: %s", errno_text(-ENOMEM));
 			return;
 		}
 		s->mapped = p;
 		s->mapped_cap = cap;
-	}
-	rc = hvo_hugetlb_reserve_pages(s->m, size, nr);
-	if (rc) {
-		report(s, true, "mmap_hugetlb: mmap: %s", errno_text(rc));
-		return;
 	}
 	for (uint64_t i = 0; i < nr; i++) {
 		uint64_t pfn;
