@@ -170,7 +170,9 @@ struct hvo_config {
 
 /**
  * Fill @p cfg with the defaults of @p arch: x86_64 4-level, arm64 4K pages
- * with 48-bit VA, riscv64 Sv48; 64-byte struct page, the sharedtail variant,
+ * with 48-bit VA, riscv64 Sv48; 64-byte struct page; the newest modeled
+ * kernel (kernel "", see hvo_kernel_newest()) with its own variant
+ * (HVO_VARIANT_RELEASE) and its build's defaults (HVO_SWITCH_BUILD);
  * 8 GiB of RAM at the arch's usual base (filled in by validation).
  *
  * @return 0, or -EINVAL if @p cfg is NULL or @p arch is unknown.
