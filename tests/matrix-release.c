@@ -252,13 +252,7 @@ is_pow2(uint64_t v)
 static void
 meminfo(struct hvo_machine *m, uint64_t *total, uint64_t *free)
 {
-	struct hvo_zone_info z;
-
-	*total = *free = 0;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		*total += z.managed_pages;
-		*free += z.free_pages + z.pcp_pages + z.deferred_pages;
-	}
+	tu_meminfo(m, total, free);
 }
 
 /* The counters a pool change moves. */

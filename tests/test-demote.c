@@ -21,14 +21,8 @@
 static void
 meminfo(struct hvo_machine *m, uint64_t *total, uint64_t *free)
 {
-	struct hvo_zone_info z;
-
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
-	*total = *free = 0;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		*total += z.managed_pages;
-		*free += z.free_pages + z.pcp_pages + z.deferred_pages;
-	}
+	tu_meminfo(m, total, free);
 }
 
 static struct hvo_hstate_info

@@ -74,6 +74,18 @@ tu_acct(const struct hvo_machine *m)
 	return a;
 }
 
+void
+tu_meminfo(const struct hvo_machine *m, uint64_t *total, uint64_t *free)
+{
+	struct hvo_zone_info z;
+
+	*total = *free = 0;
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		*total += z.managed_pages;
+		*free += z.free_pages + z.pcp_pages + z.deferred_pages;
+	}
+}
+
 struct hvo_hstate_info
 tu_hstate(const struct hvo_machine *m, unsigned i)
 {

@@ -54,6 +54,13 @@ struct tu_acct {
 struct tu_acct
 tu_acct(const struct hvo_machine *m);
 
+/*
+ * MemTotal and MemFree in pages, as /proc/meminfo adds them up
+ * (si_meminfo(): the managed pages, and the free ones wherever they wait).
+ */
+void
+tu_meminfo(const struct hvo_machine *m, uint64_t *total, uint64_t *free);
+
 /* An hstate by index; fails the test if there is none. */
 struct hvo_hstate_info
 tu_hstate(const struct hvo_machine *m, unsigned i);

@@ -113,8 +113,8 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	 * handler ran after setup_arch() had populated it, so the two land
 	 * at other addresses.
 	 */
-	gigantic_first = kernel_get(m, RP_BOOT_GIGANTIC_FIRST) &
-			 (UINT64_C(1) << m->cfg.arch);
+	gigantic_first = release_arch_has(&m->release, RP_BOOT_GIGANTIC_FIRST,
+					  m->cfg.arch);
 	if (gigantic_first) {
 		rc = hugetlb_reserve_bootmem(m);
 		if (rc)

@@ -383,10 +383,16 @@ release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 }
 
 bool
+release_arch_has(const struct kernel_release *r, enum release_prop p,
+		 enum hvo_arch_id arch)
+{
+	return (unsigned)arch < 64 && (release_get(r, p) & ARCH_BIT(arch));
+}
+
+bool
 release_has_hvo(const struct kernel_release *r, enum hvo_arch_id arch)
 {
-	return (unsigned)arch < 64 &&
-	       (release_get(r, RP_HVO_ARCHES) & ARCH_BIT(arch));
+	return release_arch_has(r, RP_HVO_ARCHES, arch);
 }
 
 /* A decimal number of at most 3 digits at *p; advances *p. */

@@ -182,6 +182,11 @@ release_get(const struct kernel_release *r, enum release_prop p);
 const struct release_row *
 release_row_of(const struct kernel_release *r, enum release_prop p);
 
+/* For a property that is a set of arches (bit 1 << arch): is @arch in it? */
+bool
+release_arch_has(const struct kernel_release *r, enum release_prop p,
+		 enum hvo_arch_id arch);
+
 /* Whether release @r builds HVO for @arch. */
 bool
 release_has_hvo(const struct kernel_release *r, enum hvo_arch_id arch);
