@@ -495,11 +495,13 @@ test_accounting(void **state)
 	hvo_machine_free(m);
 }
 
-/* Write the entry at @ep of @depth and flush, as a kernel edit would. */
+/* Write the entry at @ep of @depth (which maps @va) and flush, as a kernel
+ * edit would. */
 static void
-set_entry(struct hvo_machine *m, unsigned depth, uint64_t ep, uint64_t e)
+set_entry(struct hvo_machine *m, unsigned depth, uint64_t va, uint64_t ep,
+	  uint64_t e)
 {
-	pt_set(m, depth, ep, e);
+	pt_set(m, depth, va, ep, e);
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 }
 
@@ -580,16 +582,16 @@ test_pagetable(void **state)
 
 	/* The PMD points at a free frame as its table. */
 	first_free_block(m, 0, &z, &o, &f);
-	set_entry(m, pmd, pmd_ep, ar->ops.mk_table(ar, pmd, f << ar->page_shift));
+	set_entry(m, pmd, va, pmd_ep, ar->ops.mk_table(ar, pmd, f << ar->page_shift));
 	snprintf(what, sizeof(what), "%s table at pa 0x%" PRIx64 " is in a free frame",
 		 pte_name, f << ar->page_shift);
 	expect_broken(m, "pagetable", what);
-	set_entry(m, pmd, pmd_ep, pmd_e);
+	set_entry(m, pmd, va, pmd_ep, pmd_e);
 	tu_assert_check(m);
 
 	/* ...and at the hole. */
 	bad = ar->ops.mk_table(ar, pmd, hole);
-	set_entry(m, pmd, pmd_ep, bad);
+	set_entry(m, pmd, va, pmd_ep, bad);
 	snprintf(what, sizeof(what), "%s table at pa 0x%" PRIx64 " is not RAM",
 		 pte_name, hole);
 	expect_broken(m, "pagetable", what);
@@ -597,12 +599,12 @@ test_pagetable(void **state)
 		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (a table entry that points outside RAM)",
 		 va, pmd_name, bad);
 	expect_fault(m, va, "fault.bad_entry", what);
-	set_entry(m, pmd, pmd_ep, pmd_e);
+	set_entry(m, pmd, va, pmd_ep, pmd_e);
 	tu_assert_check(m);
 
 	/* A 2M leaf with a reserved address bit (13) set. */
 	bad = ar->ops.mk_leaf(ar, pmd, 0, ar->page_kernel) | (UINT64_C(1) << 13);
-	set_entry(m, pmd, pmd_ep, bad);
+	set_entry(m, pmd, va, pmd_ep, bad);
 	snprintf(what, sizeof(what),
 		 "malformed %s entry 0x%016" PRIx64 " for va 0x%" PRIx64 ": reserved address bits set in a large leaf",
 		 pmd_name, bad, va_2m);
@@ -611,11 +613,11 @@ test_pagetable(void **state)
 		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (reserved address bits set in a large leaf)",
 		 va, pmd_name, bad);
 	expect_fault(m, va, "fault.bad_entry", what);
-	set_entry(m, pmd, pmd_ep, pmd_e);
+	set_entry(m, pmd, va, pmd_ep, pmd_e);
 	tu_assert_check(m);
 
 	/* A page mapping the hole. */
-	set_entry(m, pte, pte_ep, pfn_pte(m, hole >> ar->page_shift,
+	set_entry(m, pte, va, pte_ep, pfn_pte(m, hole >> ar->page_shift,
 					  ar->page_kernel));
 	snprintf(what, sizeof(what),
 		 "%s leaf for va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", not RAM",
@@ -625,7 +627,7 @@ test_pagetable(void **state)
 		 "fault at va 0x%" PRIx64 ": mapped to a physical address that is not RAM",
 		 va);
 	expect_fault(m, va, "fault.not_present", what);
-	set_entry(m, pte, pte_ep, pte_e);
+	set_entry(m, pte, va, pte_ep, pte_e);
 	tu_assert_check(m);
 
 	assert_int_equal(hvo_unmap(m, va), 0);
@@ -661,7 +663,7 @@ test_pagetable_last_level(void **state)
 	tu_assert_check(m);
 
 	bad = ar->ops.mk_table(ar, pte, a << ar->page_shift);
-	set_entry(m, pte, pte_ep, bad);
+	set_entry(m, pte, va, pte_ep, bad);
 	snprintf(what, sizeof(what),
 		 "table entry at the last level for va 0x%" PRIx64, va);
 	expect_broken(m, "pagetable", what);
@@ -669,7 +671,7 @@ test_pagetable_last_level(void **state)
 		 "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (a table entry at the last level)",
 		 va, ar->level[pte].name, bad);
 	expect_fault(m, va, "fault.bad_entry", what);
-	set_entry(m, pte, pte_ep, pte_e);
+	set_entry(m, pte, va, pte_ep, pte_e);
 	tu_assert_check(m);
 
 	assert_int_equal(hvo_unmap(m, va), 0);

@@ -276,7 +276,7 @@ retarget_leaf(struct hvo_machine *m, uint64_t va, uint64_t pa)
 	assert_int_equal(hvo_walk(m, va, &w), 0);
 	assert_true(w.mapped);
 	d = w.nr_levels - 1;
-	pt_set(m, d, w.level[d].entry_pa,
+	pt_set(m, d, va, w.level[d].entry_pa,
 	       m->arch.ops.mk_leaf(&m->arch, d, pa, m->arch.page_kernel));
 }
 
@@ -687,7 +687,7 @@ test_malformed_entry_refused(void **state)
 	good = pt_get(m, pmd, pmdp);
 	/* A 2M leaf with bit 13, a reserved address bit, set. */
 	bad = a->ops.mk_leaf(a, pmd, 0, a->page_kernel) | (UINT64_C(1) << 13);
-	pt_set(m, pmd, pmdp, bad);
+	pt_set(m, pmd, va, pmdp, bad);
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	writes = tu_counter(m, "pt.write.pte");
 
@@ -712,7 +712,7 @@ test_malformed_entry_refused(void **state)
 	assert_int_equal(pt_get(m, pmd, pmdp), bad);
 	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
 
-	pt_set(m, pmd, pmdp, good);
+	pt_set(m, pmd, va, pmdp, good);
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	tu_assert_check(m);
 	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);

@@ -2,6 +2,8 @@
 /*
  * The trace callback: every event, in order, with its fields.
  */
+#include <inttypes.h>
+
 #include "testutil.h"
 
 #define MAX_EVENTS 4096
@@ -61,16 +63,32 @@ test_page_table_events(void **state)
 	assert_int_equal(e[1].va, va);
 	assert_int_equal(e[2].kind, HVO_EVENT_TLB_FLUSH);
 	assert_true(e[2].all);
-	/* The leaf was written twice: RW, then RO. */
+	/*
+	 * The leaf was written twice: RW, then RO. Each write names the page
+	 * it maps, and decodes (x86's PTE bits: RW is bit 1) as the write
+	 * left it.
+	 */
 	size_t writes = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
+		char want[64];
+
 		if (l->ev[i].kind != HVO_EVENT_ENTRY_WRITE ||
 		    strcmp(l->ev[i].level, "pte") != 0)
 			continue;
 		writes++;
+		assert_int_equal(l->ev[i].va, va);
 		assert_int_equal(hvo_event_format(&l->ev[i], line, sizeof(line)), 0);
-		assert_non_null(strstr(line, "write pte"));
+		snprintf(want, sizeof(want), "write pte @0x%" PRIx64
+			 " va 0x%016" PRIx64 ": ", l->ev[i].entry_pa, va);
+		assert_non_null(strstr(line, want));
+		assert_int_equal(hvo_entry_describe(m, 3, l->ev[i].new_entry,
+						    line, sizeof(line)), 0);
+		assert_true(strncmp(line, "pte page pa=", 12) == 0);
+		if (writes == 1)
+			assert_non_null(strstr(line, " RW "));
+		else
+			assert_null(strstr(line, " RW "));
 	}
 	assert_int_equal(writes, 2);
 	assert_int_equal(hvo_event_format(&l->ev[l->n - 1], line, sizeof(line)), 0);
@@ -133,6 +151,35 @@ test_hvo_events(void **state)
 	assert_int_equal(all, 2);
 	assert_int_equal(frees, 8);
 	assert_int_equal(count_kind(l, HVO_EVENT_FAULT), 0);
+
+	/*
+	 * Each PTE write names the vmemmap page it remaps: the 8 pages of
+	 * struct pages of the new hugepage, in order, from its head's
+	 * (vmemmap_remap_pte() walks the range from its start). The head's
+	 * page stays writable, the 7 tail pages become read-only
+	 * (PAGE_KERNEL_RO: x86 clears RW, bit 1).
+	 */
+	uint64_t head, head_page;
+	size_t k = 0;
+
+	assert_int_equal(hvo_hugepage_pfn(m, 2 << 20, 1, &head), 0);
+	assert_int_equal(hvo_pfn_to_page(m, head, &head_page), 0);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct hvo_event *e = &l->ev[i];
+		char desc[256];
+
+		if (e->kind != HVO_EVENT_ENTRY_WRITE || strcmp(e->level, "pte"))
+			continue;
+		assert_int_equal(e->va, head_page + k * 4096);
+		assert_int_equal(hvo_entry_describe(m, 3, e->new_entry, desc,
+						    sizeof(desc)), 0);
+		if (k == 0)
+			assert_non_null(strstr(desc, " RW "));
+		else
+			assert_null(strstr(desc, " RW "));
+		k++;
+	}
+	assert_int_equal(k, 8);
 	tu_assert_check(m);
 	free(l);
 	hvo_machine_free(m);

@@ -33,7 +33,7 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: " PROG " [--machine SPEC] [--kernel RELEASE] [--hvo VARIANT]\n"
 		"               [--hugepages SIZE=N]...\n"
-		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--trace] [--json]\n"
+		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--trace[=json]] [--json]\n"
 		"       " PROG " run [--trace] FILE|-     (a scenario; see " PROG " run --help)\n"
 		"       " PROG " show vmemmap|walk|buddy  (diagrams; see " PROG " show --help)\n"
 		"       " PROG " quiz [--seed N]          (exercises; see " PROG " quiz --help)\n"
@@ -64,9 +64,12 @@ usage(FILE *f)
 		"                                          (pfn_to_page(N); N in a section with RAM,\n"
 		"                                          decimal or 0x hex)\n"
 		"                        vmemmap           the struct page of the first RAM pfn\n"
-		"      --trace         print every event once the machine is up: entries\n"
-		"                      written (old -> new), TLB flushes, pages\n"
-		"                      allocated and freed, faults (stderr with --json)\n"
+		"      --trace[=FORMAT]\n"
+		"                      print every event once the machine is up: entries\n"
+		"                      written (old -> new, both decoded, and the virtual\n"
+		"                      addresses they map), TLB flushes, pages allocated\n"
+		"                      and freed, faults; FORMAT text (default) or json,\n"
+		"                      one JSON object a line (to stderr with --json)\n"
 		"      --kpageflags PFN[,COUNT]\n"
 		"                      print the /proc/kpageflags bits of COUNT pfns\n"
 		"                      (default 1) from PFN, a number or huge:SIZE,\n"
@@ -589,7 +592,7 @@ main(int argc, char **argv)
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "kpageflags", required_argument, NULL, OPT_KPAGEFLAGS },
-		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "trace", optional_argument, NULL, OPT_TRACE },
 		{ "walk", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-presets", no_argument, NULL, 'l' },
@@ -605,6 +608,8 @@ main(int argc, char **argv)
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
 	bool json = false, set_variant = false, trace = false;
+	bool trace_json = false;
+	struct sim_tracer tracer;
 	const char *kernel = NULL;
 	char spec_buf[1024];
 	struct hvo_geometry g;
@@ -645,6 +650,16 @@ main(int argc, char **argv)
 			break;
 		case OPT_TRACE:
 			trace = true;
+			if (!optarg || !strcmp(optarg, "text")) {
+				trace_json = false;
+			} else if (!strcmp(optarg, "json")) {
+				trace_json = true;
+			} else {
+				fprintf(stderr, PROG ": --trace=%s: allowed are text, json\n",
+					optarg);
+				usage_hint();
+				goto out;
+			}
 			break;
 		case OPT_KPAGEFLAGS:
 			if (parse_kpageflags(optarg, &kpf[nr_kpf]))
@@ -702,8 +717,15 @@ main(int argc, char **argv)
 		goto out;
 	status = EXIT_RUNTIME;
 	/* Events go where they do not spoil the output: stderr under --json. */
-	if (trace)
-		hvo_set_trace(m, sim_trace_print, json ? stderr : stdout);
+	if (trace) {
+		if (sim_tracer_init(&tracer, json ? stderr : stdout, m,
+				    trace_json)) {
+			fprintf(stderr, PROG ": --trace: %s\n",
+				hvo_machine_error(m));
+			goto out;
+		}
+		hvo_set_trace(m, sim_tracer_print, &tracer);
+	}
 	/* The pools first, so the check and the report see them. */
 	if (set_pools(m, pools, nr_pools))
 		goto out;

@@ -2,7 +2,8 @@
 /*
  * The helpers hvo-sim's subcommands share: see simutil.h.
  *
- * This file uses only the public API in <hvo/hvo.h>.
+ * This file uses only the public API in <hvo/hvo.h>, and the library's
+ * JSON writer (lib/boot/json.c), which the tools build in.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 
 #include <hvo/hvo.h>
 
+#include "boot/json.h"
 #include "sim.h"
 #include "simutil.h"
 
@@ -228,4 +230,165 @@ sim_trace_print(void *ctx, const struct hvo_event *ev)
 
 	if (hvo_event_format(ev, line, sizeof(line)) == 0)
 		fprintf(ctx, "trace: %s\n", line);
+}
+
+/*
+ * Replace with the shared JSON header helper at merge: the two keys every
+ * JSON document of libhvo carries.
+ */
+void
+sim_json_header(struct json *j, const char *kind)
+{
+	json_kv_u64(j, "format_version", SIM_JSON_FORMAT_VERSION);
+	json_kv_str(j, "libhvo_version", hvo_version());
+	json_kv_str(j, "kind", kind);
+}
+
+int
+sim_tracer_init(struct sim_tracer *t, FILE *out, const struct hvo_machine *m,
+		bool json)
+{
+	memset(t, 0, sizeof(*t));
+	t->out = out;
+	t->m = m;
+	t->json = json;
+	return hvo_machine_geometry(m, &t->g);
+}
+
+/* The depth of the level named @p name, or -1. */
+static int
+tracer_depth(const struct sim_tracer *t, const char *name)
+{
+	for (unsigned d = 0; name && d < t->g.levels && d < HVO_MAX_LEVELS; d++)
+		if (t->g.level_name[d] && !strcmp(t->g.level_name[d], name))
+			return (int)d;
+	return -1;
+}
+
+/*
+ * One entry as the arch decodes it, as JSON: hvo_entry_describe() says
+ * "LEVEL TYPE [pa=PA] BITS..." ("pte page pa=0x1000 P RW", "pmd none",
+ * "pmd malformed (WHY) BITS"); its words become fields.
+ */
+static void
+json_entry(struct json *j, const char *key, uint64_t raw, const char *desc)
+{
+	char buf[256], *tok, *save = NULL, *bits;
+	const char *type = "?";
+	bool have_pa = false;
+	uint64_t pa = 0;
+
+	snprintf(buf, sizeof(buf), "%s", desc);
+	json_key(j, key);
+	json_begin_object(j);
+	json_kv_hex16(j, "raw", raw);
+	json_kv_str(j, "decoded", desc);
+	/* The reason of a malformed entry is in parentheses: skip it. */
+	bits = strrchr(buf, ')');
+	tok = strtok_r(buf, " ", &save); /* the level */
+	tok = tok ? strtok_r(NULL, " ", &save) : NULL;
+	if (tok)
+		type = tok;
+	json_kv_str(j, "type", type);
+	if (bits && !strcmp(type, "malformed"))
+		save = bits + 1;
+	json_key(j, "bits");
+	json_begin_array(j);
+	while ((tok = strtok_r(NULL, " ", &save))) {
+		if (!strncmp(tok, "pa=", 3)) {
+			have_pa = !sim_parse_number(tok + 3, UINT64_MAX, &pa);
+			continue;
+		}
+		json_str(j, tok);
+	}
+	json_end_array(j);
+	if (have_pa)
+		json_kv_hex(j, "pa", pa);
+	json_end_object(j);
+}
+
+static const char *const event_names[] = {
+	[HVO_EVENT_ENTRY_WRITE] = "entry_write",
+	[HVO_EVENT_TLB_FLUSH] = "tlb_flush",
+	[HVO_EVENT_PAGE_ALLOC] = "page_alloc",
+	[HVO_EVENT_PAGE_FREE] = "page_free",
+	[HVO_EVENT_FAULT] = "fault",
+};
+
+void
+sim_tracer_print(void *ctx, const struct hvo_event *ev)
+{
+	struct sim_tracer *t = ctx;
+	char line[256], was[192] = "", now[192] = "";
+	int depth = -1;
+	uint64_t span = 0;
+	struct json j;
+
+	if (hvo_event_format(ev, line, sizeof(line)) ||
+	    (size_t)ev->kind >= sizeof(event_names) / sizeof(event_names[0]))
+		return;
+	if (ev->kind == HVO_EVENT_ENTRY_WRITE) {
+		depth = tracer_depth(t, ev->level);
+		if (depth >= 0) {
+			span = UINT64_C(1) << t->g.level_shift[depth];
+			if (hvo_entry_describe(t->m, (unsigned)depth,
+					       ev->old_entry, was, sizeof(was)))
+				snprintf(was, sizeof(was), "?");
+			if (hvo_entry_describe(t->m, (unsigned)depth,
+					       ev->new_entry, now, sizeof(now)))
+				snprintf(now, sizeof(now), "?");
+		}
+	}
+	t->seq++;
+	if (!t->json) {
+		fprintf(t->out, "trace: %s\n", line);
+		if (depth >= 0) {
+			char sz[32];
+
+			format_size(span, sz, sizeof(sz));
+			fprintf(t->out, "trace:     maps va 0x%016" PRIx64
+				"..+%s\n", ev->va, sz);
+			fprintf(t->out, "trace:     was  %s\n", was);
+			fprintf(t->out, "trace:     now  %s\n", now);
+		}
+		return;
+	}
+
+	json_init_line(&j, t->out);
+	json_begin_object(&j);
+	sim_json_header(&j, "trace");
+	json_kv_u64(&j, "seq", t->seq);
+	json_kv_str(&j, "event", event_names[ev->kind]);
+	json_kv_str(&j, "text", line);
+	switch (ev->kind) {
+	case HVO_EVENT_ENTRY_WRITE:
+		json_kv_str(&j, "level", ev->level ? ev->level : "?");
+		if (depth >= 0)
+			json_kv_u64(&j, "depth", (uint64_t)depth);
+		json_kv_hex(&j, "entry_pa", ev->entry_pa);
+		json_kv_hex16(&j, "va", ev->va);
+		if (depth >= 0) {
+			json_kv_hex16(&j, "va_end", ev->va + span);
+			json_entry(&j, "old", ev->old_entry, was);
+			json_entry(&j, "new", ev->new_entry, now);
+		}
+		break;
+	case HVO_EVENT_TLB_FLUSH:
+		json_kv_bool(&j, "all", ev->all);
+		json_kv_hex16(&j, "start", ev->start);
+		json_kv_hex16(&j, "end", ev->end);
+		break;
+	case HVO_EVENT_PAGE_ALLOC:
+	case HVO_EVENT_PAGE_FREE:
+		json_kv_hex(&j, "pfn", ev->pfn);
+		json_kv_u64(&j, "order", ev->order);
+		json_kv_str(&j, "why", ev->why ? ev->why : "?");
+		break;
+	case HVO_EVENT_FAULT:
+		json_kv_hex16(&j, "va", ev->va);
+		json_kv_str(&j, "why", ev->why ? ev->why : "?");
+		break;
+	}
+	json_end_object(&j);
+	fputc('\n', t->out);
 }

@@ -107,9 +107,45 @@ parse_variant(const char *who, const char *text, enum hvo_variant *out);
 
 /*
  * A trace callback for hvo_set_trace(): one "trace: ..." line per event,
- * to the FILE given as ctx.
+ * to the FILE given as ctx. sim_tracer_print() says more.
  */
 void
 sim_trace_print(void *ctx, const struct hvo_event *ev);
+
+/* The version of the JSON documents the tools print ("format_version"). */
+#define SIM_JSON_FORMAT_VERSION 1
+
+struct json;
+
+/*
+ * Open a JSON document: its "format_version", "libhvo_version" and "kind"
+ * (which schema, doc/schema/KIND.schema.json, it follows). The caller has
+ * begun the top-level object.
+ */
+void
+sim_json_header(struct json *j, const char *kind);
+
+/*
+ * Every trace event with what a reader needs to follow it: for an entry
+ * write, the virtual address whose mapping it changes and both entries
+ * decoded by the arch (hvo_entry_describe()). As text, "trace: ..." lines;
+ * as JSON Lines, one object per event (doc/schema/trace.schema.json).
+ */
+struct sim_tracer {
+	FILE *out;
+	const struct hvo_machine *m;
+	struct hvo_geometry g;
+	bool json;
+	uint64_t seq;   /* events printed so far */
+};
+
+/* Ready @p t to print the events of @p m to @p out. Returns 0 or -EINVAL. */
+int
+sim_tracer_init(struct sim_tracer *t, FILE *out, const struct hvo_machine *m,
+		bool json);
+
+/* The callback for hvo_set_trace(), with a struct sim_tracer as ctx. */
+void
+sim_tracer_print(void *ctx, const struct hvo_event *ev);
 
 #endif /* HVO_SIMUTIL_H */

@@ -1134,7 +1134,12 @@ struct hvo_event {
 	const char *why;     /**< PAGE_ALLOC/FREE: what the pages were for
 				  ("vmemmap", "hugetlb", "boot memory", ...);
 				  FAULT: the reason */
-	uint64_t va;         /**< FAULT */
+	/**
+	 * FAULT: the address that faulted. ENTRY_WRITE: the first virtual
+	 * address whose mapping the write changes; the entry covers the
+	 * level's size from there (hvo_geometry.level_shift).
+	 */
+	uint64_t va;
 };
 
 /** A trace callback: called synchronously, in the order things happen. */
@@ -1150,7 +1155,10 @@ int
 hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx);
 
 /**
- * One line describing @p ev, e.g. "pte @0x1234000: 0x...163 -> 0x...121".
+ * One line describing @p ev, e.g.
+ * "write pte @0x1234000 va 0xffffea0000040000: 0x...163 -> 0x...121".
+ * Decode the entries with hvo_entry_describe() (the depth is the index of
+ * hvo_event.level in hvo_geometry.level_name).
  *
  * @return 0, -EINVAL (a NULL argument, @p len 0, an unknown kind) or
  *         -ENOSPC (@p buf too small).

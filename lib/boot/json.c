@@ -10,11 +10,21 @@ json_init(struct json *j, FILE *f)
 	j->depth = 0;
 	j->first[0] = true;
 	j->after_key = false;
+	j->line = false;
+}
+
+void
+json_init_line(struct json *j, FILE *f)
+{
+	json_init(j, f);
+	j->line = true;
 }
 
 static void
 json_indent(struct json *j)
 {
+	if (j->line)
+		return;
 	fputc('\n', j->f);
 	for (unsigned i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
@@ -103,7 +113,7 @@ json_key(struct json *j, const char *key)
 {
 	json_sep(j);
 	json_quoted(j->f, key);
-	fputs(": ", j->f);
+	fputs(j->line ? ":" : ": ", j->f);
 	j->after_key = true;
 }
 

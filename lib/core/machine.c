@@ -209,8 +209,8 @@ hvo_event_format(const struct hvo_event *ev, char *buf, size_t len)
 		return -EINVAL;
 	switch (ev->kind) {
 	case HVO_EVENT_ENTRY_WRITE:
-		n = snprintf(buf, len, "write %s @0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64,
-			     ev->level ? ev->level : "?", ev->entry_pa,
+		n = snprintf(buf, len, "write %s @0x%" PRIx64 " va 0x%016" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64,
+			     ev->level ? ev->level : "?", ev->entry_pa, ev->va,
 			     ev->old_entry, ev->new_entry);
 		break;
 	case HVO_EVENT_TLB_FLUSH:

@@ -126,7 +126,7 @@ vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 	} else {
 		page_owner_split(&m->owner, block, order);
 	}
-	pmd_populate_kernel(m, pmdp, table);
+	pmd_populate_kernel(m, start, pmdp, table);
 	count(m, CNT_HVO_SPLIT_PMD);
 	if (!(walk->flags & VMEMMAP_SPLIT_NO_TLB_FLUSH))
 		flush_tlb_kernel_range(m, start, start + arch_level_size(a, depth));

@@ -54,12 +54,15 @@ pt_get(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa)
 
 /*
  * Write an entry: set_pte_at(), set_pmd(), pmd_populate_kernel() and their
- * kin, for any level. On an arch that needs break-before-make, replacing a
- * live valid entry in a way the architecture forbids is counted
- * (check.bbm) -- and still done, as the kernel's HVO does.
+ * kin, for any level. @va is an address the entry translates: the trace
+ * event names the start of the range whose mapping the write changes. On
+ * an arch that needs break-before-make, replacing a live valid entry in a
+ * way the architecture forbids is counted (check.bbm) -- and still done,
+ * as the kernel's HVO does.
  */
 void
-pt_set(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa, uint64_t val);
+pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
+       uint64_t val);
 
 /*
  * Fill the table at @table, not yet reachable, with leaves of @depth that
@@ -202,12 +205,12 @@ ptep_get(struct hvo_machine *m, uint64_t ptep)
 	return pt_get(m, pte_depth(m), ptep);
 }
 
-/* Like the kernel's, @addr only names the page; nothing is flushed. */
+/* Like the kernel's, @addr only names the page (for the trace); nothing is
+ * flushed. */
 static inline void
 set_pte_at(struct hvo_machine *m, kva_t addr, uint64_t ptep, pte_t pte)
 {
-	(void)addr;
-	pt_set(m, pte_depth(m), ptep, pte);
+	pt_set(m, pte_depth(m), addr, ptep, pte);
 }
 
 static inline pte_t
@@ -244,13 +247,19 @@ pmd_pfn(const struct hvo_machine *m, pmd_t pmd)
 	return pt_decode(m, pmd_depth(m), pmd).pa >> m->arch.page_shift;
 }
 
-/* Point the PMD at @pmdp at the PTE table at @table_pa (counted, live). */
+/*
+ * Point the PMD at @pmdp at the PTE table at @table_pa (counted, live).
+ * Unlike the kernel's, it takes an address the PMD maps, @addr, which only
+ * the trace uses.
+ */
 static inline void
-pmd_populate_kernel(struct hvo_machine *m, uint64_t pmdp, phys_addr_t table_pa)
+pmd_populate_kernel(struct hvo_machine *m, kva_t addr, uint64_t pmdp,
+		    phys_addr_t table_pa)
 {
 	const struct hvo_arch *a = &m->arch;
 
-	pt_set(m, pmd_depth(m), pmdp, a->ops.mk_table(a, pmd_depth(m), table_pa));
+	pt_set(m, pmd_depth(m), addr, pmdp,
+	       a->ops.mk_table(a, pmd_depth(m), table_pa));
 }
 
 /*

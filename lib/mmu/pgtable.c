@@ -10,7 +10,8 @@
 #include "mmu/mmu.h"
 
 void
-pt_set(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa, uint64_t val)
+pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
+       uint64_t val)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t *p = phys_to_host(&m->phys, entry_pa);
@@ -30,6 +31,7 @@ pt_set(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa, uint64_t val
 			.entry_pa = entry_pa,
 			.old_entry = *p,
 			.new_entry = val,
+			.va = va & ~(arch_level_size(a, depth) - 1),
 		};
 
 		trace_event(m, &ev);
@@ -233,7 +235,7 @@ pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 			rc = alloc_pagetable(m, &new_table);
 			if (rc)
 				return rc;
-			pt_set(m, d, ep, a->ops.mk_table(a, d, new_table));
+			pt_set(m, d, va, ep, a->ops.mk_table(a, d, new_table));
 			table = new_table;
 		} else {
 			table = dec.pa;
@@ -249,7 +251,7 @@ pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 		return machine_err(m, -EEXIST,
 				   "va 0x%" PRIx64 " is already mapped at the %s level (entry 0x%016" PRIx64 ")",
 				   va, a->level[depth].name, e);
-	pt_set(m, depth, ep, a->ops.mk_leaf(a, depth, pa, prot));
+	pt_set(m, depth, va, ep, a->ops.mk_leaf(a, depth, pa, prot));
 	return 0;
 }
 
@@ -285,7 +287,7 @@ pt_unmap(struct hvo_machine *m, kva_t va)
 		return machine_err(m, -EINVAL,
 				   "va 0x%" PRIx64 " is inside a %s leaf, not at its start",
 				   va, m->arch.level[d].name);
-	pt_set(m, d, w.lvl[d].entry_pa, 0);
+	pt_set(m, d, va, w.lvl[d].entry_pa, 0);
 	return 0;
 }
 
@@ -316,7 +318,7 @@ pt_split(struct hvo_machine *m, kva_t va, bool keep_prot, pgprot_t prot)
 	 * a private pmd, then smp_wmb()): these writes are not yet live.
 	 */
 	pt_fill_table(m, child, table, w.lvl[d].d.pa, prot);
-	pt_set(m, d, w.lvl[d].entry_pa, a->ops.mk_table(a, d, table));
+	pt_set(m, d, va, w.lvl[d].entry_pa, a->ops.mk_table(a, d, table));
 	count(m, CNT_PT_SPLIT);
 	return 0;
 }
@@ -332,6 +334,6 @@ pt_protect(struct hvo_machine *m, kva_t va, pgprot_t prot)
 		return rc;
 	unsigned d = (unsigned)w.leaf;
 
-	pt_set(m, d, w.lvl[d].entry_pa, a->ops.mk_leaf(a, d, w.lvl[d].d.pa, prot));
+	pt_set(m, d, va, w.lvl[d].entry_pa, a->ops.mk_leaf(a, d, w.lvl[d].d.pa, prot));
 	return 0;
 }
