@@ -265,45 +265,81 @@ tracer_depth(const struct sim_tracer *t, const char *name)
 	return -1;
 }
 
-/*
- * One entry as the arch decodes it, as JSON: hvo_entry_describe() says
- * "LEVEL TYPE [pa=PA] BITS..." ("pte page pa=0x1000 P RW", "pmd none",
- * "pmd malformed (WHY) BITS"); its words become fields.
- */
+int
+sim_entry_parse(const char *desc, struct sim_entry_desc *out)
+{
+	const char *p = strchr(desc, ' '), *q;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!p)
+		return -EINVAL;
+	p++;
+	n = strcspn(p, " ");
+	if (!n || n >= sizeof(out->type))
+		return -EINVAL;
+	memcpy(out->type, p, n);
+	p += n;
+	while (*p == ' ')
+		p++;
+	/* A malformed entry's reason, in parentheses, is not a bit. */
+	if (!strcmp(out->type, "malformed") && *p == '(') {
+		q = strrchr(p, ')');
+		p = q ? q + 1 : p + strlen(p);
+		while (*p == ' ')
+			p++;
+	}
+	if (!strncmp(p, "pa=", 3)) {
+		char num[32];
+
+		n = strcspn(p + 3, " ");
+		if (n >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, p + 3, n);
+		num[n] = '\0';
+		if (sim_parse_number(num, UINT64_MAX, &out->pa))
+			return -EINVAL;
+		out->has_pa = true;
+		p += 3 + n;
+		while (*p == ' ')
+			p++;
+	}
+	out->bits = p;
+	return 0;
+}
+
+/* One entry as the arch decodes it, as JSON: its description's parts. */
 static void
 json_entry(struct json *j, const char *key, uint64_t raw, const char *desc)
 {
-	char buf[256], *tok, *save = NULL, *bits;
-	const char *type = "?";
-	bool have_pa = false;
-	uint64_t pa = 0;
+	struct sim_entry_desc d;
+	const char *p;
 
-	snprintf(buf, sizeof(buf), "%s", desc);
 	json_key(j, key);
 	json_begin_object(j);
 	json_kv_hex16(j, "raw", raw);
 	json_kv_str(j, "decoded", desc);
-	/* The reason of a malformed entry is in parentheses: skip it. */
-	bits = strrchr(buf, ')');
-	tok = strtok_r(buf, " ", &save); /* the level */
-	tok = tok ? strtok_r(NULL, " ", &save) : NULL;
-	if (tok)
-		type = tok;
-	json_kv_str(j, "type", type);
-	if (bits && !strcmp(type, "malformed"))
-		save = bits + 1;
+	if (sim_entry_parse(desc, &d))
+		snprintf(d.type, sizeof(d.type), "?");
+	json_kv_str(j, "type", d.type);
 	json_key(j, "bits");
 	json_begin_array(j);
-	while ((tok = strtok_r(NULL, " ", &save))) {
-		if (!strncmp(tok, "pa=", 3)) {
-			have_pa = !sim_parse_number(tok + 3, UINT64_MAX, &pa);
-			continue;
+	for (p = d.bits; p && *p;) {
+		size_t n = strcspn(p, " ");
+		char bit[64];
+
+		if (n && n < sizeof(bit)) {
+			memcpy(bit, p, n);
+			bit[n] = '\0';
+			json_str(j, bit);
 		}
-		json_str(j, tok);
+		p += n;
+		while (*p == ' ')
+			p++;
 	}
 	json_end_array(j);
-	if (have_pa)
-		json_kv_hex(j, "pa", pa);
+	if (d.has_pa)
+		json_kv_hex(j, "pa", d.pa);
 	json_end_object(j);
 }
 

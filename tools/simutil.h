@@ -112,6 +112,22 @@ parse_variant(const char *who, const char *text, enum hvo_variant *out);
 void
 sim_trace_print(void *ctx, const struct hvo_event *ev);
 
+/*
+ * An entry as hvo_entry_describe() words it, "LEVEL TYPE [pa=PA] BITS..."
+ * ("pte page pa=0x1000 P RW", "pmd none", "pmd malformed (WHY) BITS"),
+ * taken apart: TYPE is none, table, page, block or malformed.
+ */
+struct sim_entry_desc {
+	char type[16];
+	bool has_pa;
+	uint64_t pa;
+	const char *bits; /* the bits' names, into the description */
+};
+
+/* Take @p desc apart into @p out. Returns 0, or -EINVAL if it is not one. */
+int
+sim_entry_parse(const char *desc, struct sim_entry_desc *out);
+
 /* The version of the JSON documents the tools print ("format_version"). */
 #define SIM_JSON_FORMAT_VERSION 1
 
