@@ -1520,7 +1520,7 @@ walk_json(const struct hvo_machine *m, const char *target,
 		if (hvo_entry_describe(m, d, lv->entry, desc, sizeof(desc)))
 			snprintf(desc, sizeof(desc), "(cannot decode)");
 		json_begin_object(&j);
-		json_kv_str(&j, "name", lv->name);
+		json_kv_str(&j, "level", lv->name);
 		json_kv_u64(&j, "depth", d);
 		json_kv_u64(&j, "shift", lv->shift);
 		json_kv_u64(&j, "index", lv->index);
@@ -1534,13 +1534,16 @@ walk_json(const struct hvo_machine *m, const char *target,
 	}
 	json_end_array(&j);
 	json_kv_bool(&j, "mapped", w->mapped);
+	/* The keys of a walk in the machine's JSON report, and its values. */
 	if (w->mapped) {
 		json_kv_hex(&j, "pa", w->pa);
 		json_kv_u64(&j, "leaf_size", w->leaf_size);
+		json_kv_hex16(&j, "prot", w->prot);
 		json_kv_bool(&j, "writable", w->writable);
 	} else {
 		json_kv_null(&j, "pa");
-		json_kv_null(&j, "leaf_size");
+		json_kv_u64(&j, "leaf_size", 0);
+		json_kv_null(&j, "prot");
 		json_kv_null(&j, "writable");
 	}
 	json_end_object(&j);
