@@ -647,11 +647,17 @@ quiz_walk(const struct quiz *q, struct rng *r)
 	qp(q, "  page size     %u (%s)\n", g.page_size, sz);
 	qp(q, "  VA bits       %u\n", g.va_bits);
 	qp(q, "  levels        %u, top first\n", g.levels);
-	for (unsigned d = 0; d < g.levels && d < HVO_MAX_LEVELS; d++)
-		qp(q, "    %-4s  shift %2u  entries %5u  (VA bits %u..%u)\n",
-		   g.level_name[d], g.level_shift[d], g.level_entries[d],
-		   g.level_shift[d] + log2_u64(g.level_entries[d]) - 1,
-		   g.level_shift[d]);
+	for (unsigned d = 0; d < g.levels && d < HVO_MAX_LEVELS; d++) {
+		unsigned bits = log2_u64(g.level_entries[d]);
+
+		qp(q, "    %-4s  shift %2u  entries %5u", g.level_name[d],
+		   g.level_shift[d], g.level_entries[d]);
+		if (bits)
+			qp(q, "  (VA bits %u..%u)\n",
+			   g.level_shift[d] + bits - 1, g.level_shift[d]);
+		else
+			qp(q, "  (one entry)\n");
+	}
 	qp(q, "  a leaf at a level maps 2^shift bytes; the offset in it is "
 	   "VA & (2^shift - 1)\n");
 	qp(q, "  struct page   %u bytes; the struct page of pfn 0 is at 0x%016"
