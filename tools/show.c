@@ -1074,6 +1074,29 @@ dot_freed(const struct vm_pic *p)
 	}
 }
 
+/* The savings as a note: the counts, and why the hstate's may differ. */
+static void
+dot_savings(const struct vm_pic *p)
+{
+	size_t gone = for_each_difference(p->before, p->after, p->l.nr, NULL,
+					  NULL);
+	size_t fresh = for_each_difference(p->after, p->before, p->l.nr, NULL,
+					   NULL);
+	uint64_t per = p->h.vmemmap_pages_freed_per_hugepage;
+	char shared[64];
+
+	printf("  savings [shape=note, fontname=\"monospace\", label=\""
+	       "savings\\l%zu frames freed - %zu allocated = net %lld\\l"
+	       "hstate %s: %" PRIu64 " freed per hugepage\\l", gone, fresh,
+	       (long long)gone - (long long)fresh, p->h.name, per);
+	if (p->optimized && (long long)gone - (long long)fresh != (long long)per &&
+	    fresh_names(p, true, shared, sizeof(shared)))
+		printf("%s, the shared tail page, is no one\\lhugepage's cost: "
+		       "every hugepage optimized\\lin its zone maps it\\l",
+		       shared);
+	printf("\"];\n");
+}
+
 static void
 dot_legend(const struct vm_pic *p)
 {
@@ -1473,6 +1496,7 @@ show_vmemmap(const struct show_args *a)
 			 sz);
 		dot_cluster("before", title, &p, p.before, p.lb, p.nlb, false);
 		dot_freed(&p);
+		dot_savings(&p);
 		printf("}\n");
 	} else {
 		print_legend(&p);
