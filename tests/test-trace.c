@@ -185,12 +185,47 @@ test_hvo_events(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * A split of a block names the block's range: pt_split() rewrites the PMD
+ * that maps 2M at the block's start, whatever address inside it was
+ * asked for (the address the kernel's pmd_populate_kernel() is about).
+ */
+static void
+test_split_names_block(void **state)
+{
+	struct hvo_machine *m = tu_machine("riscv64:mem=256M,pcp=off");
+	struct log *l = calloc(1, sizeof(*l));
+	uint64_t va = tu_free_kernel_va(m, 2), pfn;
+	size_t writes = 0;
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(hvo_alloc_pages(m, 9, HVO_GFP_KERNEL, &pfn), 0);
+	assert_int_equal(hvo_map(m, va, pfn << 12, 2 << 20, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_set_trace(m, record, l), 0);
+	assert_int_equal(hvo_split(m, va + 5 * 4096), 0);
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->ev[i].kind != HVO_EVENT_ENTRY_WRITE)
+			continue;
+		writes++;
+		assert_string_equal(l->ev[i].level, "pmd");
+		assert_int_equal(l->ev[i].va, va);
+	}
+	assert_int_equal(writes, 1);
+	assert_int_equal(hvo_set_trace(m, NULL, NULL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	free(l);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_table_events),
 		cmocka_unit_test(test_hvo_events),
+		cmocka_unit_test(test_split_names_block),
 	};
 
 	return tu_run("trace", tests, sizeof(tests) / sizeof(tests[0]));
