@@ -95,6 +95,14 @@ struct machine_hooks {
 	 * after it (mem/pgalloc.c). mmu calls it; it lives in mem.
 	 */
 	int (*alloc_pagetable)(struct hvo_machine *m, uint64_t *pa);
+	/*
+	 * Whether hugetlb populates the memmap of the section of @pfn itself
+	 * (the kernel's SECTION_IS_VMEMMAP_PREINIT, which
+	 * sparse_vmemmap_init_nid_early() sets for a boot gigantic page's
+	 * sections): sparse_init() skips it. mm calls it; it lives in
+	 * hugetlb; NULL: no section is.
+	 */
+	bool (*section_preinit)(struct hvo_machine *m, uint64_t pfn);
 };
 
 struct hvo_machine {
