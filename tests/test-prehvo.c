@@ -66,11 +66,19 @@ boot_pfn(struct hvo_machine *m, uint64_t k)
 }
 
 /*
+ * A pre-HVO tail PTE on x86_64: vmemmap_wrprotect_hvo() write-protects
+ * the PAGE_KERNEL mirrors with ptep_set_wrprotect(), whose pte_wrprotect()
+ * clears RW and moves Dirty to SavedDirty (bit 58, mksaveddirty_shift(),
+ * L6.12 arch/x86/include/asm/pgtable.h:404-450): NX|SavedDirty|G|A|P,
+ * not PAGE_KERNEL_RO's ...121 without bit 58.
+ */
+#define X86_PREHVO_TAIL UINT64_C(0x8400000000000121)
+
+/*
  * The vmemmap of a pre-HVO page: PTEs from the first page on (never a
  * PMD block), the head page RW, every other page the same frame @tail
- * read-only, the PTE the arch's PAGE_KERNEL_RO (vmemmap_wrprotect_hvo()
- * in the boot batch). @tail 0: the head page itself (6.15's mirrors).
- * @return the head page's frame.
+ * read-only (X86_PREHVO_TAIL). @tail 0: the head page itself (6.15's
+ * mirrors). @return the head page's frame.
  */
 static uint64_t
 assert_prehvo_layout(struct hvo_machine *m, uint64_t pfn, uint64_t tail)
@@ -89,7 +97,7 @@ assert_prehvo_layout(struct hvo_machine *m, uint64_t pfn, uint64_t tail)
 		assert_int_equal(w.pa >> g.page_shift, tail);
 		assert_false(w.writable);
 		assert_int_equal(w.level[w.nr_levels - 1].entry,
-				 (tail << g.page_shift) | g.page_kernel_ro);
+				 (tail << g.page_shift) | X86_PREHVO_TAIL);
 	}
 	return head;
 }

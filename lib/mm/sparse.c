@@ -152,7 +152,8 @@ vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
 		      uint64_t headsize)
 {
 	for (uint64_t va = start + headsize; va < end; va += m->arch.page_size) {
-		int rc = pt_protect(m, va, m->arch.page_kernel_ro);
+		/* ptep_set_wrprotect(): not always PAGE_KERNEL_RO. */
+		int rc = pt_protect(m, va, m->arch.page_kernel_wrprotect);
 
 		if (rc)
 			return rc;
