@@ -41,21 +41,6 @@ meminfo(struct hvo_machine *m, uint64_t *total, uint64_t *free)
 	tu_meminfo(m, total, free);
 }
 
-/* The walk to vmemmap page @i of the hugepage at @pfn. */
-static struct hvo_walk
-vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
-{
-	struct hvo_geometry g = tu_geometry(m);
-	struct hvo_walk w;
-	uint64_t va;
-
-	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
-	va = (va & ~(uint64_t)(g.page_size - 1)) + (uint64_t)i * g.page_size;
-	assert_int_equal(hvo_walk(m, va, &w), 0);
-	assert_true(w.mapped);
-	return w;
-}
-
 static uint64_t
 boot_pfn(struct hvo_machine *m, uint64_t k)
 {
@@ -84,7 +69,7 @@ static uint64_t
 assert_prehvo_layout(struct hvo_machine *m, uint64_t pfn, uint64_t tail)
 {
 	struct hvo_geometry g = tu_geometry(m);
-	struct hvo_walk w = vmemmap_walk(m, pfn, 0);
+	struct hvo_walk w = tu_vmemmap_walk(m, pfn, 0);
 	uint64_t head = w.pa >> g.page_shift;
 
 	assert_int_equal(w.leaf_size, g.page_size);
@@ -92,7 +77,7 @@ assert_prehvo_layout(struct hvo_machine *m, uint64_t pfn, uint64_t tail)
 	if (!tail)
 		tail = head;
 	for (unsigned i = 1; i < 4096; i += 585) {
-		w = vmemmap_walk(m, pfn, i);
+		w = tu_vmemmap_walk(m, pfn, i);
 		assert_int_equal(w.leaf_size, g.page_size);
 		assert_int_equal(w.pa >> g.page_shift, tail);
 		assert_false(w.writable);
@@ -151,7 +136,7 @@ test_prehvo_boot_1g_by_release(void **state)
 	h1 = assert_prehvo_layout(m15, boot_pfn(m15, 1), 0);
 	assert_int_not_equal(h0, h1);
 	/* 7.1: one shared tail page for both, and a head page each. */
-	w = vmemmap_walk(m71, boot_pfn(m71, 0), 1);
+	w = tu_vmemmap_walk(m71, boot_pfn(m71, 0), 1);
 	tail = w.pa >> 12;
 	h0 = assert_prehvo_layout(m71, boot_pfn(m71, 0), tail);
 	h1 = assert_prehvo_layout(m71, boot_pfn(m71, 1), tail);
@@ -190,7 +175,7 @@ test_prehvo_restore(void **state)
 		uint64_t pfn = boot_pfn(m, 0), t0, f0, t1, f1, head, fa;
 		struct hvo_walk w;
 
-		head = vmemmap_walk(m, pfn, 0).pa >> 12;
+		head = tu_vmemmap_walk(m, pfn, 0).pa >> 12;
 		meminfo(m, &t0, &f0);
 		fa = tu_counter(m, "tlb.flush_all");
 		assert_int_equal(hvo_set_nr_hugepages(m, GIB, 0), 0);
@@ -200,9 +185,9 @@ test_prehvo_restore(void **state)
 		assert_int_equal(tu_hstate(m, 1).nr, 0);
 		assert_int_equal(tu_hstate(m, 1).optimized, 0);
 		/* Every vmemmap page is its own again, RW; the head stays. */
-		w = vmemmap_walk(m, pfn, 0);
+		w = tu_vmemmap_walk(m, pfn, 0);
 		assert_int_equal(w.pa >> 12, head);
-		w = vmemmap_walk(m, pfn, 4095);
+		w = tu_vmemmap_walk(m, pfn, 4095);
 		assert_true(w.writable);
 		assert_int_not_equal(w.pa >> 12, head);
 		meminfo(m, &t1, &f1);

@@ -67,33 +67,18 @@ kernel_of(struct hvo_machine *m)
 	return k;
 }
 
-/* The walk to vmemmap page @i of the hugepage at @pfn. */
-static struct hvo_walk
-vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
-{
-	struct hvo_geometry g = tu_geometry(m);
-	struct hvo_walk w;
-	uint64_t va;
-
-	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
-	va = (va & ~(uint64_t)(g.page_size - 1)) + (uint64_t)i * g.page_size;
-	assert_int_equal(hvo_walk(m, va, &w), 0);
-	assert_true(w.mapped);
-	return w;
-}
-
 /* The frame behind vmemmap page @i (a PTE's, or within a PMD block). */
 static uint64_t
 vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
 {
-	return vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
+	return tu_vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
 }
 
 /* The PTE of vmemmap page @i, after a split. */
 static uint64_t
 vmemmap_pte(struct hvo_machine *m, uint64_t pfn, unsigned i)
 {
-	struct hvo_walk w = vmemmap_walk(m, pfn, i);
+	struct hvo_walk w = tu_vmemmap_walk(m, pfn, i);
 
 	assert_int_equal(w.leaf_size, tu_geometry(m).page_size);
 	return w.level[w.nr_levels - 1].entry;

@@ -1056,8 +1056,12 @@ vmemmap_populate_prehvo(struct hvo_machine *m, struct hstate *h,
 				    m->arch.page_size, tail, &hp->head_vmemmap);
 }
 
-int
-hugetlb_vmemmap_init_early(struct hvo_machine *m)
+/* One step of boot for one boot hugepage (huge_boot_pages[nid]). */
+typedef int (*prehvo_step)(struct hvo_machine *m, struct hstate *h,
+			   struct huge_page *hp, enum prehvo_mode mode);
+
+static int
+for_each_boot_page(struct hvo_machine *m, prehvo_step step)
 {
 	enum prehvo_mode mode = prehvo_mode(m);
 
@@ -1067,16 +1071,8 @@ hugetlb_vmemmap_init_early(struct hvo_machine *m)
 		struct hstate *h = &m->hugetlb->hstates[i];
 
 		for (uint64_t k = 0; k < h->nr; k++) {
-			struct huge_page *hp = &h->pages[k];
-			int rc;
+			int rc = step(m, h, &h->pages[k], mode);
 
-			if (!vmemmap_should_optimize_bootmem_page(m, h, hp))
-				continue;
-			/* HUGE_BOOTMEM_HVO; the sections are PREINIT. */
-			hp->prehvo = true;
-			if (mode == PREHVO_LATE)
-				continue;
-			rc = vmemmap_populate_prehvo(m, h, hp, VMEMMAP_TAIL_LAST);
 			if (rc)
 				return rc;
 		}
@@ -1084,49 +1080,63 @@ hugetlb_vmemmap_init_early(struct hvo_machine *m)
 	return 0;
 }
 
+/* hugetlb_vmemmap_init_early(), for one page. */
+static int
+prehvo_init_early(struct hvo_machine *m, struct hstate *h,
+		  struct huge_page *hp, enum prehvo_mode mode)
+{
+	if (!vmemmap_should_optimize_bootmem_page(m, h, hp))
+		return 0;
+	/* HUGE_BOOTMEM_HVO; the sections are PREINIT. */
+	hp->prehvo = true;
+	if (mode == PREHVO_LATE)
+		return 0;
+	return vmemmap_populate_prehvo(m, h, hp, VMEMMAP_TAIL_LAST);
+}
+
+int
+hugetlb_vmemmap_init_early(struct hvo_machine *m)
+{
+	return for_each_boot_page(m, prehvo_init_early);
+}
+
 /*
- * hugetlb_vmemmap_init_late(). A page whose RAM spans two zones is
- * dropped from the pool here (6.15: the HVO mapping undone; 7.1: mapped
- * normally), but no page can: the only zone limits (16M, 4G) are never
- * inside a section-aligned boot gigantic page above the firmware's first
- * megabyte. The model refuses to boot rather than pretend. 7.1 populates
- * here: the shared tail of (zone, order) first, then the head page.
+ * hugetlb_vmemmap_init_late(), for one page. A page whose RAM spans two
+ * zones is dropped from the pool here (6.15: the HVO mapping undone; 7.1:
+ * mapped normally), but no page can: the only zone limits (16M, 4G) are
+ * never inside a section-aligned boot gigantic page above the firmware's
+ * first megabyte. The model refuses to boot rather than pretend. 7.1
+ * populates here: the shared tail of (zone, order) first, then the head
+ * page.
  */
+static int
+prehvo_init_late(struct hvo_machine *m, struct hstate *h,
+		 struct huge_page *hp, enum prehvo_mode mode)
+{
+	uint64_t last = hp->pfn + (UINT64_C(1) << h->order) - 1;
+	unsigned zone = pfn_zone(m, hp->pfn);
+	int rc;
+
+	if (!hp->prehvo)
+		return 0;
+	if (pfn_zone(m, last) != zone)
+		return machine_err(m, -EINVAL,
+				   "the boot %s hugepage at pfn 0x%" PRIx64 " spans two zones: not modelled",
+				   h->name, hp->pfn);
+	if (mode == PREHVO_EARLY)
+		return 0;
+	if (!h->tail_pfn[zone]) {
+		rc = vmemmap_alloc_page(m, &h->tail_pfn[zone]);
+		if (rc)
+			return rc;
+	}
+	return vmemmap_populate_prehvo(m, h, hp, h->tail_pfn[zone]);
+}
+
 int
 hugetlb_vmemmap_init_late(struct hvo_machine *m)
 {
-	enum prehvo_mode mode = prehvo_mode(m);
-
-	if (mode == PREHVO_NONE)
-		return 0;
-	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
-		struct hstate *h = &m->hugetlb->hstates[i];
-
-		for (uint64_t k = 0; k < h->nr; k++) {
-			struct huge_page *hp = &h->pages[k];
-			uint64_t last = hp->pfn + (UINT64_C(1) << h->order) - 1;
-			unsigned zone = pfn_zone(m, hp->pfn);
-			int rc;
-
-			if (!hp->prehvo)
-				continue;
-			if (pfn_zone(m, last) != zone)
-				return machine_err(m, -EINVAL,
-						   "the boot %s hugepage at pfn 0x%" PRIx64 " spans two zones: not modelled",
-						   h->name, hp->pfn);
-			if (mode == PREHVO_EARLY)
-				continue;
-			if (!h->tail_pfn[zone]) {
-				rc = vmemmap_alloc_page(m, &h->tail_pfn[zone]);
-				if (rc)
-					return rc;
-			}
-			rc = vmemmap_populate_prehvo(m, h, hp, h->tail_pfn[zone]);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
+	return for_each_boot_page(m, prehvo_init_late);
 }
 
 bool
