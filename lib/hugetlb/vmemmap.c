@@ -925,7 +925,13 @@ __hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 	for (uint64_t i = 0; i < n; i++) {
 		if (boot && pages[i]->prehvo &&
 		    pages[i]->variant != HVO_VARIANT_OFF) {
-			/* Optimized by pre-HVO: only write-protect the mirrors. */
+			/*
+			 * Optimized by pre-HVO: only write-protect the
+			 * mirrors, all of them, as the fix of
+			 * prehvo-wrprotect-range does (doc/KERNEL-BUGS.md:
+			 * the kernel from 6.15 ends the range after
+			 * pages_per_huge_page() bytes; not replayed).
+			 */
 			uint64_t start = pfn_to_page(m, pages[i]->pfn);
 
 			vmemmap_wrprotect_hvo(m, start,

@@ -236,7 +236,7 @@ static const struct release_row rows[] = {
 	/* 6.15: bootmem pre-HVO (x86_64 selects ARCH_WANT_HUGETLB_VMEMMAP_PREINIT). */
 	{ ROW(6, 15), .prop = RP_BOOTMEM_PREHVO, .value = X86,
 	  .what = "x86_64: a boot gigantic page aligned to a section and to the RAM one vmemmap PMD describes gets 1 vmemmap page and read-only mirrors at populate time: no PMD split, no memblock vmemmap to free, 1 flush_tlb_all for a batch of only such pages",
-	  .source = "Frank van der Linden, \"mm/hugetlb: do pre-HVO for bootmem allocated pages\" and \"x86/mm: set ARCH_WANT_HUGETLB_VMEMMAP_PREINIT\" (v5, lore 20250228182928.2645936-1-fvdl@google.com; MM 6.15-rc1 pull 20250330165732.f4c1493615375623f67e38eb@linux-foundation.org): "
+	  .source = "752fe17af693 mm/hugetlb: add pre-HVO framework; Frank van der Linden, \"mm/hugetlb: do pre-HVO for bootmem allocated pages\" and \"x86/mm: set ARCH_WANT_HUGETLB_VMEMMAP_PREINIT\" (v5, lore 20250228182928.2645936-1-fvdl@google.com; MM 6.15-rc1 pull 20250330165732.f4c1493615375623f67e38eb@linux-foundation.org): "
 		    "vmemmap_should_optimize_bootmem_page(), hugetlb_vmemmap_init_early(), vmemmap_populate_hvo(), vmemmap_wrprotect_hvo()" },
 	{ ROW(6, 15), .prop = RP_BATCH_SKIP_EMPTY, .value = 1,
 	  .what = "__hugetlb_vmemmap_optimize_folios() counts what it has to optimize: none (an empty batch, or only pre-HVO pages) skips the first flush_tlb_all()",
