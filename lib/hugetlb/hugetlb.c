@@ -36,12 +36,9 @@
  * (hugetlb_set_folio_subpool(), set_hugetlb_cgroup(),
  * set_hugetlb_cgroup_rsvd(): no subpool, no cgroups), wherever the
  * release keeps them. The kernel leaves the hwpoison list as the tail
- * prep left it, 0.
- */
-/*
- * With @nr_tails below the hugepage's, only the first tails are written:
- * hugetlb_folio_init_vmemmap() of a boot page with HVO_RESERVE_PAGES,
- * whose other tails are mirrors.
+ * prep left it, 0. With @nr_tails below the hugepage's, only the first
+ * tails are written: hugetlb_folio_init_vmemmap() of a pre-HVO boot page
+ * with HUGETLB_VMEMMAP_RESERVE_PAGES, whose other tails are mirrors.
  */
 static int
 __prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn,

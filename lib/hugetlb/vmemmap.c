@@ -905,9 +905,11 @@ hugetlb_vmemmap_split_folio(struct hvo_machine *m, struct hstate *h,
  * remap pass splits what is left with memory that deduplication frees. On
  * -ENOMEM in the remap pass with pages collected, flush, free them and
  * try that hugepage once more. The two flushes come whenever the kernel
- * has HVO, also when nothing is optimized (vm.hugetlb_optimize_vmemmap=0,
- * an empty batch). Releases before 6.7 never get here: they optimize each
- * hugepage as it is allocated (RP_BATCHED).
+ * has HVO, also when nothing is optimized (vm.hugetlb_optimize_vmemmap=0);
+ * from 6.15 a batch with no hugepage to look at (an empty one, or at boot
+ * only pre-HVO pages, whose mirrors it write-protects) gets only the last
+ * (RP_BATCH_SKIP_EMPTY). Releases before 6.7 never get here: they
+ * optimize each hugepage as it is allocated (RP_BATCHED).
  */
 static int
 __hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
