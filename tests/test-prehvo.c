@@ -200,6 +200,41 @@ test_prehvo_restore(void **state)
 }
 
 /*
+ * Demoting a pre-HVO page (demote_free_hugetlb_folios(), 6.12's batches):
+ * its vmemmap is restored as any optimized 1G page's (one batch, one
+ * flush_tlb_all()), then the 512 new 2M pages are optimized as one batch;
+ * their PMDs are PTE tables already, so nothing is split.
+ */
+static void
+test_prehvo_demote(void **state)
+{
+	const char *rel[] = { "6.15", "7.1" };
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		struct hvo_machine *m = boot_1g(rel[i], "");
+		uint64_t done = 0;
+
+		assert_int_equal(hvo_demote(m, GIB, 1, &done), 0);
+		assert_int_equal(done, 1);
+		assert_int_equal(tu_hstate(m, 1).nr, 1);
+		assert_int_equal(tu_hstate(m, 1).optimized, 1);
+		assert_int_equal(tu_hstate(m, 0).nr, 512);
+		assert_int_equal(tu_hstate(m, 0).optimized, 512);
+		assert_int_equal(tu_counter(m, "hvo.split_pmd"), 0);
+		assert_int_equal(tu_counter(m, "hvo.restore"), 1);
+		assert_int_equal(tu_counter(m, "hvo.optimize"), 512);
+		tu_assert_check(m);
+		/* And back to the buddy allocator. */
+		assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
+		assert_int_equal(hvo_set_nr_hugepages(m, GIB, 0), 0);
+		assert_int_equal(tu_counter(m, "hvo.bad_page"), 0);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
+/*
  * Where the kernel does not pre-optimize, boot is as 6.12's: HVO off at
  * boot (vmemmap_optimize_enabled: DEFAULT_ON unset, hugetlb_free_vmemmap=
  * off), a struct page HVO cannot serve, an override whose machinery
@@ -348,6 +383,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prehvo_boot_1g_by_release),
 		cmocka_unit_test(test_prehvo_restore),
+		cmocka_unit_test(test_prehvo_demote),
 		cmocka_unit_test(test_prehvo_fallbacks),
 		cmocka_unit_test(test_prehvo_cmdline),
 		cmocka_unit_test(test_prehvo_2m_boot_pool),
