@@ -1196,8 +1196,13 @@ void
 hvo_machine_counters_reset(struct hvo_machine *m);
 
 /**
- * Write a JSON report of @p m to @p f: "machine", "memory", "walks" (one per
- * address in @p walk_va) and "counters". The keys are listed in README.md.
+ * Write a JSON report of @p m to @p f, one object whose keys come in this
+ * order: "format_version" and "libhvo_version" (see hvo_json_begin()),
+ * "machine", "memory", "buddyinfo", "zones", "hstates", "hvo", "check"
+ * ("passed", "failed" or "not run": the result of the latest
+ * hvo_machine_check() of @p m), "walks" (one per address in @p walk_va)
+ * and "counters". README.md lists the keys inside each; the JSON Schema
+ * report.schema.json, installed in share/libhvo/schema, pins them.
  *
  * @return 0, -EINVAL (@p f NULL, or @p walk_va NULL with @p nr_walks not
  *         0), or -EIO if writing failed.
@@ -1205,6 +1210,52 @@ hvo_machine_counters_reset(struct hvo_machine *m);
 int
 hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 			size_t nr_walks, FILE *f);
+
+/**
+ * The version of the format of every JSON document libhvo and hvo-sim
+ * write, the value of their "format_version" key. It starts at 1 and is
+ * raised whenever a key is removed or renamed, or a value changes its type
+ * or meaning; adding a key does not raise it. NEWS says what each raise
+ * changed; the schemas in share/libhvo/schema describe the current one.
+ */
+#define HVO_JSON_FORMAT_VERSION 1
+
+/** Flags of hvo_json_begin(). */
+enum hvo_json_flags {
+	HVO_JSON_COMPACT = 1 << 0, /**< the object on one line (JSON Lines) */
+};
+
+/**
+ * Open a JSON document the way every document of libhvo opens: write "{"
+ * and its first two members, "format_version" (HVO_JSON_FORMAT_VERSION, a
+ * number) and "libhvo_version" (hvo_version(), a string), to @p f. The
+ * object stays open: the caller writes each further member after a comma
+ * and closes it with "}". hvo_machine_report_json() and every JSON output
+ * of hvo-sim start with this call, so that the two keys are written in
+ * one place.
+ *
+ * Without flags the members go on lines of their own, indented by two
+ * blanks (continue with ",
+  "key": value"); with HVO_JSON_COMPACT
+ * all on one line, separated by ", " (continue with ", "key": value"),
+ * as one record of JSON Lines needs.
+ *
+ * @return 0, -EINVAL (@p f NULL, or an unknown flag in @p flags) or -EIO
+ *         if writing failed.
+ */
+int
+hvo_json_begin(FILE *f, unsigned flags);
+
+/**
+ * Write @p s to @p f as a JSON string, quoted and escaped as libhvo's own
+ * documents escape strings: quotes, backslashes and control characters
+ * escaped, and every byte that is not part of valid UTF-8 replaced by
+ * U+FFFD, so any JSON reader accepts the result.
+ *
+ * @return 0, -EINVAL (@p f or @p s NULL) or -EIO if writing failed.
+ */
+int
+hvo_json_string(FILE *f, const char *s);
 
 #ifdef __cplusplus
 }
