@@ -1297,7 +1297,8 @@ hvo_machine_counters_reset(struct hvo_machine *m);
  * "machine", "memory", "buddyinfo", "zones", "hstates", "hvo", "check"
  * ("passed", "failed" or "not run": the result of the latest
  * hvo_machine_check() of @p m), "walks" (one per address in @p walk_va)
- * and "counters". README.md lists the keys inside each; the JSON Schema
+ * and "counters". README.md (installed in share/doc/libhvo), "The JSON
+ * report", lists the keys inside each; the JSON Schema
  * report.schema.json, installed in share/libhvo/schema, pins them.
  *
  * @return 0, -EINVAL (@p f NULL, or @p walk_va NULL with @p nr_walks not
