@@ -150,6 +150,7 @@ version(void)
 	       HVO_VERSION_MINOR, HVO_VERSION_MICRO);
 	printf("libhvo %s (built against %d.%d.%d)\n", hvo_version(),
 	       HVO_VERSION_MAJOR, HVO_VERSION_MINOR, HVO_VERSION_MICRO);
+	printf("JSON format_version %d\n", HVO_JSON_FORMAT_VERSION);
 }
 
 static void
