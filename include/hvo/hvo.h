@@ -29,8 +29,9 @@
  * - Nothing here aborts on bad input.
  *
  * The declarations come in groups, one per topic (the "Topics" of the API
- * reference, built with meson -Ddocs=true). DESIGN.md, installed in
- * share/doc/libhvo beside this reference, describes the model behind them.
+ * reference, built with meson -Ddocs=true). DESIGN.md describes the model
+ * behind them and KERNEL-FACTS.md the kernel facts it follows; both are
+ * installed in share/doc/libhvo, beside this reference.
  */
 #ifndef HVO_HVO_H
 #define HVO_HVO_H
@@ -168,7 +169,7 @@ struct hvo_config {
 	 * makes every entry it writes for itself non-global (nG, bit 11).
 	 * HVO_SWITCH_BUILD is what the modelled CPU gets by default: a
 	 * Cortex-A57/A72 under QEMU's virt machine with a KASLR seed, where
-	 * KASLR turns KPTI on (from 4.16; doc/KERNEL-FACTS.md, "arm64").
+	 * KASLR turns KPTI on (from 4.16; KERNEL-FACTS.md, "arm64").
 	 * Other arches refuse anything but HVO_SWITCH_BUILD.
 	 */
 	enum hvo_switch kpti;
@@ -229,7 +230,7 @@ hvo_parse_size(const char *s, uint64_t *out);
  * hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1.
  *
  * kernel= makes the machine behave as that Linux release (its variant,
- * entry values, flushes; doc/KERNEL-FACTS.md, "Release history"); hvo=
+ * entry values, flushes; KERNEL-FACTS.md, "Release history"); hvo=
  * then overrides only the variant.
  *
  * @param cfg    receives the machine; untouched on failure
