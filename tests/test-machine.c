@@ -497,13 +497,13 @@ test_json_helpers(void **state)
 	(void)state;
 	assert_non_null(f);
 	assert_int_equal(hvo_json_begin(f, HVO_JSON_COMPACT), 0);
-	fputs(", \"s\": ", f);
+	fputs(",\"s\":", f);
 	/* quote, backslash, newline, tab, DEL, UTF-8 "é", a stray 0xff */
 	assert_int_equal(hvo_json_string(f, "a\"b\\c\nd\te\x7f\xc3\xa9\xff"), 0);
 	fputc('}', f);
 	assert_int_equal(fclose(f), 0);
 	snprintf(want, sizeof(want),
-		 "{\"format_version\": %d, \"libhvo_version\": \"%s\", \"s\": "
+		 "{\"format_version\":%d,\"libhvo_version\":\"%s\",\"s\":"
 		 "\"a\\\"b\\\\c\\nd\\u0009e\\u007f\xc3\xa9\\ufffd\"}",
 		 HVO_JSON_FORMAT_VERSION, hvo_version());
 	assert_string_equal(text, want);

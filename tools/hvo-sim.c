@@ -585,7 +585,7 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n,
 			return EXIT_RUNTIME;
 		}
 		hvo_json_begin(f, HVO_JSON_COMPACT);
-		fputs(", \"kpageflags\": [", f);
+		fputs(",\"kpageflags\":[", f);
 	} else {
 		printf("\nkpageflags (/proc/kpageflags)\n");
 	}
@@ -600,9 +600,9 @@ print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n,
 			goto out;
 		}
 		if (json) {
-			fputs(i ? ", {\"arg\": " : "{\"arg\": ", f);
+			fputs(i ? ",{\"arg\":" : "{\"arg\":", f);
 			hvo_json_string(f, k[i].text);
-			fprintf(f, ", \"pfn\": %" PRIu64 ", \"count\": %" PRIu64 ", \"pages\": [",
+			fprintf(f, ",\"pfn\":%" PRIu64 ",\"count\":%" PRIu64 ",\"pages\":[",
 				pfn, k[i].count);
 			rc = procfs_kpageflags_json(f, m, pfn, k[i].count, &bad);
 			fputs("]}", f);

@@ -169,13 +169,13 @@ procfs_kpageflags_json(FILE *f, struct hvo_machine *m, uint64_t pfn,
 			*bad = pfn + c;
 			return rc;
 		}
-		fprintf(f, "%s{\"pfn\": %" PRIu64 ", \"flags\": \"0x%016" PRIx64 "\", \"names\": [",
-			c ? ", " : "", pfn + c, flags);
+		fprintf(f, "%s{\"pfn\":%" PRIu64 ",\"flags\":\"0x%016" PRIx64 "\",\"names\":[",
+			c ? "," : "", pfn + c, flags);
 		for (char *w = strtok_r(names, " ", &save); w;
 		     w = strtok_r(NULL, " ", &save)) {
 			fputs(sep, f);
 			hvo_json_string(f, w);
-			sep = ", ";
+			sep = ",";
 		}
 		fputs("]}", f);
 	}

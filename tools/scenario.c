@@ -1757,14 +1757,14 @@ run_line_json(struct scenario *s, struct scenario_opts *o,
 	len = strcspn(line, "\n");
 	line[len] = '\0';
 	hvo_json_begin(opts->out, HVO_JSON_COMPACT);
-	fputs(", \"file\": ", opts->out);
+	fputs(",\"file\":", opts->out);
 	hvo_json_string(opts->out, s->name);
-	fprintf(opts->out, ", \"line\": %lu, \"text\": ", s->line);
+	fprintf(opts->out, ",\"line\":%lu,\"text\":", s->line);
 	hvo_json_string(opts->out, line);
-	fprintf(opts->out, ", \"status\": %d, \"output\": ",
+	fprintf(opts->out, ",\"status\":%d,\"output\":",
 		s->line_failed ? EXIT_RUNTIME : EXIT_OK);
 	hvo_json_string(opts->out, out ? out : "");
-	fputs(", \"messages\": ", opts->out);
+	fputs(",\"messages\":", opts->out);
 	hvo_json_string(opts->out, msg ? msg : "");
 	fputs("}\n", opts->out);
 	fflush(opts->out);

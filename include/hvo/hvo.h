@@ -9,6 +9,11 @@
  * plain struct hvo_config, usually parsed from a one-line text spec such as
  * "x86_64:levels=5,mem=64G" or "arm64:granule=16K,va=48".
  *
+ * The declarations come in groups, one per topic (the "Topics" of the API
+ * reference, built with meson -Ddocs=true). DESIGN.md describes the model
+ * behind them and KERNEL-FACTS.md the kernel facts it follows; both are
+ * installed in share/doc/libhvo, beside this reference.
+ *
  * Conventions:
  * - Every call that can fail returns 0 or a negative errno. Calls that take a
  *   machine store a readable reason for every failure, read back with
@@ -27,11 +32,6 @@
  * - Addresses are kernel virtual addresses (va) or simulated physical
  *   addresses (pa), both 64-bit.
  * - Nothing here aborts on bad input.
- *
- * The declarations come in groups, one per topic (the "Topics" of the API
- * reference, built with meson -Ddocs=true). DESIGN.md describes the model
- * behind them and KERNEL-FACTS.md the kernel facts it follows; both are
- * installed in share/doc/libhvo, beside this reference.
  */
 #ifndef HVO_HVO_H
 #define HVO_HVO_H
@@ -346,16 +346,16 @@ hvo_preset_spec(size_t i);
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* Machines                                                               */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup machine Machines
  * Building, checking and freeing a machine; its geometry, page
  * accounting and kernel log.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* Machines                                                               */
+/* ---------------------------------------------------------------------- */
 
 /** An opaque simulated machine. */
 struct hvo_machine;
@@ -510,16 +510,16 @@ hvo_machine_total_pages(const struct hvo_machine *m);
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* The page allocator                                                     */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup alloc The page allocator
  * Pages from the buddy allocator, contiguous ranges, fault injection
  * (fail_page_alloc), the zones and their free lists.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* The page allocator                                                     */
+/* ---------------------------------------------------------------------- */
 
 /** Which zones an allocation may come from, as the kernel's GFP zone bits. */
 enum hvo_gfp {
@@ -703,16 +703,16 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* HugeTLB and the vmemmap optimization                                   */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup hugetlb HugeTLB and HVO
  * Hugepage pools (nr, surplus, overcommit, reservations, demotion),
  * single hugepages, the optimization itself, /proc/kpageflags.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* HugeTLB and the vmemmap optimization                                   */
+/* ---------------------------------------------------------------------- */
 
 /** A hugepage size and its pool, as /sys/kernel/mm/hugepages shows it. */
 struct hvo_hstate_info {
@@ -1035,16 +1035,16 @@ hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* Page tables                                                            */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup pgtable Page tables
  * Walking the kernel page table, decoding entries, mapping, unmapping,
  * splitting and protecting kernel ranges.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* Page tables                                                            */
+/* ---------------------------------------------------------------------- */
 
 /** One level of a walk. */
 struct hvo_walk_level {
@@ -1136,16 +1136,16 @@ hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot);
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* Kernel memory access and the TLB                                       */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup kmem Kernel memory and the TLB
  * Loads and stores through the kernel page table and the software TLB,
  * and TLB flushes.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* Kernel memory access and the TLB                                       */
+/* ---------------------------------------------------------------------- */
 
 /**
  * Load 8 bytes at kernel virtual address @p va through the TLB.
@@ -1179,16 +1179,16 @@ hvo_flush_tlb_all(struct hvo_machine *m);
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* Tracing                                                                */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup trace Tracing
  * Events as they happen: entries written, flushes, pages allocated and
  * freed, faults.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* Tracing                                                                */
+/* ---------------------------------------------------------------------- */
 
 /** What happened. */
 enum hvo_event_kind {
@@ -1240,15 +1240,15 @@ hvo_event_format(const struct hvo_event *ev, char *buf, size_t len);
 
 /** @} */
 
-/* ---------------------------------------------------------------------- */
-/* Counters and reports                                                   */
-/* ---------------------------------------------------------------------- */
-
 /**
  * @defgroup counters Counters
  * The counters of work every machine keeps.
  * @{
  */
+
+/* ---------------------------------------------------------------------- */
+/* Counters and reports                                                   */
+/* ---------------------------------------------------------------------- */
 
 /** @return the number of counters every machine keeps. */
 size_t
@@ -1333,10 +1333,10 @@ enum hvo_json_flags {
  * one place.
  *
  * Without flags the members go on lines of their own, indented by two
- * blanks (continue with ",
-  "key": value"); with HVO_JSON_COMPACT
- * all on one line, separated by ", " (continue with ", "key": value"),
- * as one record of JSON Lines needs.
+ * blanks: continue with a comma, a new line, two blanks and the next
+ * member. With HVO_JSON_COMPACT they go on one line without blanks, as a
+ * record of JSON Lines: continue with a comma and the next member,
+ * {"format_version":1,"libhvo_version":"0.1.0","key":value}.
  *
  * @return 0, -EINVAL (@p f NULL, or an unknown flag in @p flags) or -EIO
  *         if writing failed.

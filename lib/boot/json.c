@@ -18,13 +18,20 @@ json_init(struct json *j, FILE *f)
 	j->depth = 0;
 	j->first[0] = true;
 	j->after_key = false;
-	j->compact = false;
+	j->line = false;
+}
+
+void
+json_init_line(struct json *j, FILE *f)
+{
+	json_init(j, f);
+	j->line = true;
 }
 
 static void
 json_indent(struct json *j)
 {
-	if (j->compact)
+	if (j->line)
 		return;
 	fputc('\n', j->f);
 	for (unsigned i = 0; i < j->depth; i++)
@@ -42,7 +49,7 @@ json_sep(struct json *j)
 	if (j->depth == 0)
 		return;
 	if (!j->first[j->depth])
-		fputs(j->compact ? ", " : ",", j->f);
+		fputc(',', j->f);
 	j->first[j->depth] = false;
 	json_indent(j);
 }
@@ -164,7 +171,7 @@ json_key(struct json *j, const char *key)
 {
 	json_sep(j);
 	json_quoted(j->f, key);
-	fputs(": ", j->f);
+	fputs(j->line ? ":" : ": ", j->f);
 	j->after_key = true;
 }
 
@@ -257,8 +264,10 @@ hvo_json_begin(FILE *f, unsigned flags)
 
 	if (!f || (flags & ~(unsigned)HVO_JSON_COMPACT))
 		return -EINVAL;
-	json_init(&j, f);
-	j.compact = flags & HVO_JSON_COMPACT;
+	if (flags & HVO_JSON_COMPACT)
+		json_init_line(&j, f);
+	else
+		json_init(&j, f);
 	json_begin_document(&j);
 	return ferror(f) ? -EIO : 0;
 }

@@ -17,10 +17,12 @@ struct json {
 	unsigned depth;
 	bool first[JSON_MAX_DEPTH]; /* nothing written yet at this depth */
 	bool after_key;             /* a key was written: the value follows */
-	bool compact;               /* one line: ", " between members */
+	bool line;                  /* all on one line (JSON Lines) */
 };
 
 void json_init(struct json *j, FILE *f);
+/* A writer whose document is one line, without indentation: JSON Lines. */
+void json_init_line(struct json *j, FILE *f);
 /*
  * Open the document's object and write the two keys every JSON document
  * of libhvo starts with: "format_version" (HVO_JSON_FORMAT_VERSION) and
