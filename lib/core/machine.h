@@ -117,6 +117,8 @@ struct hvo_machine {
 	struct kernel_release variant_release[HVO_VARIANT_SHAREDTAIL + 1];
 	bool hvo_default;       /* vm.hugetlb_optimize_vmemmap at boot */
 	bool check_pages;       /* tails checked when a hugepage is freed */
+	int last_check;         /* the latest hvo_machine_check(): 0 none,
+				 * 1 passed, -1 failed (for the report) */
 
 	/* phys */
 	struct phys phys;
