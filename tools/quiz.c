@@ -14,8 +14,7 @@
  *   savings  the bytes of vmemmap HVO frees for a pool of hugepages
  *   buddy    the merges of the buddy allocator and /proc/buddyinfo
  *
- * This file uses only the public API in <hvo/hvo.h>, and the library's
- * JSON writer, which the tools build in.
+ * This file uses only the public API in <hvo/hvo.h>.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +28,7 @@
 
 #include <hvo/hvo.h>
 
-#include "boot/json.h"
+#include "simjson.h"
 #include "procfs.h"
 #include "sim.h"
 #include "simutil.h"
@@ -125,7 +124,7 @@ binary(uint64_t v, unsigned bits, char *buf, size_t len)
 struct quiz {
 	bool solve;          /* -c: the worked answers too */
 	FILE *out;           /* the text: stdout, or a buffer under --json */
-	struct json *j;      /* under --json: the question's object */
+	struct sj *j;      /* under --json: the question's object */
 	const char *machine; /* --machine, or NULL: the seed picks */
 };
 
@@ -161,7 +160,7 @@ print_machine(const struct quiz *q, const struct hvo_machine *m)
 		snprintf(spec, sizeof(spec), "?");
 	qp(q, "  machine       %s\n", spec);
 	if (q->j)
-		json_kv_str(q->j, "machine", spec);
+		sj_kv_str(q->j, "machine", spec);
 }
 
 static void
@@ -436,23 +435,23 @@ print_dump(const struct quiz *q, const struct hvo_geometry *g,
 				qp(q, "      [%4u] 0x%016" PRIx64 "  %s\n",
 				   t->e[k].index, t->e[k].entry, t->e[k].desc);
 			if (q->j) {
-				json_begin_object(q->j);
-				json_kv_hex(q->j, "table_pa", t->pa);
-				json_kv_str(q->j, "level", g->level_name[depth]);
-				json_kv_u64(q->j, "depth", depth);
-				json_key(q->j, "entries");
-				json_begin_array(q->j);
+				sj_begin_object(q->j);
+				sj_kv_hex(q->j, "table_pa", t->pa);
+				sj_kv_str(q->j, "level", g->level_name[depth]);
+				sj_kv_u64(q->j, "depth", depth);
+				sj_key(q->j, "entries");
+				sj_begin_array(q->j);
 				for (unsigned k = 0; k < t->n; k++) {
-					json_begin_object(q->j);
-					json_kv_u64(q->j, "index", t->e[k].index);
-					json_kv_hex16(q->j, "entry",
+					sj_begin_object(q->j);
+					sj_kv_u64(q->j, "index", t->e[k].index);
+					sj_kv_hex16(q->j, "entry",
 						      t->e[k].entry);
-					json_kv_str(q->j, "decoded",
+					sj_kv_str(q->j, "decoded",
 						    t->e[k].desc);
-					json_end_object(q->j);
+					sj_end_object(q->j);
 				}
-				json_end_array(q->j);
-				json_end_object(q->j);
+				sj_end_array(q->j);
+				sj_end_object(q->j);
 			}
 		}
 	}
@@ -531,32 +530,32 @@ solve_walk(const struct quiz *q, const struct hvo_geometry *g,
 }
 
 static void
-json_walk_answer(struct json *j, const struct walk_answer *a,
+json_walk_answer(struct sj *j, const struct walk_answer *a,
 		 const struct hvo_geometry *g, uint64_t va)
 {
-	json_key(j, "answer");
-	json_begin_object(j);
-	json_key(j, "path");
-	json_begin_array(j);
+	sj_key(j, "answer");
+	sj_begin_object(j);
+	sj_key(j, "path");
+	sj_begin_array(j);
 	for (unsigned k = 0; k < a->nr; k++) {
-		json_begin_object(j);
-		json_kv_str(j, "level", g->level_name[k]);
-		json_kv_u64(j, "index", a->index[k]);
-		json_kv_hex(j, "table_pa", a->table_pa[k]);
-		json_end_object(j);
+		sj_begin_object(j);
+		sj_kv_str(j, "level", g->level_name[k]);
+		sj_kv_u64(j, "index", a->index[k]);
+		sj_kv_hex(j, "table_pa", a->table_pa[k]);
+		sj_end_object(j);
 	}
-	json_end_array(j);
-	json_kv_bool(j, "mapped", a->mapped);
+	sj_end_array(j);
+	sj_kv_bool(j, "mapped", a->mapped);
 	if (a->mapped) {
-		json_kv_u64(j, "leaf_size", a->leaf_size);
-		json_kv_hex(j, "offset", va & (a->leaf_size - 1));
-		json_kv_hex(j, "pa", a->pa);
+		sj_kv_u64(j, "leaf_size", a->leaf_size);
+		sj_kv_hex(j, "offset", va & (a->leaf_size - 1));
+		sj_kv_hex(j, "pa", a->pa);
 	} else {
-		json_kv_null(j, "leaf_size");
-		json_kv_null(j, "offset");
-		json_kv_null(j, "pa");
+		sj_kv_null(j, "leaf_size");
+		sj_kv_null(j, "offset");
+		sj_kv_null(j, "pa");
 	}
-	json_end_object(j);
+	sj_end_object(j);
 }
 
 /* Does the worked answer agree with the machine's own walk? */
@@ -669,31 +668,31 @@ quiz_walk(const struct quiz *q, struct rng *r)
 	qp(q, "  page-table dump: [index] raw entry, then what the arch's "
 	   "decoder reads in it\n");
 	if (q->j) {
-		json_kv_str(q->j, "arch", g.arch);
-		json_kv_u64(q->j, "page_size", g.page_size);
-		json_kv_u64(q->j, "va_bits", g.va_bits);
-		json_key(q->j, "levels");
-		json_begin_array(q->j);
+		sj_kv_str(q->j, "arch", g.arch);
+		sj_kv_u64(q->j, "page_size", g.page_size);
+		sj_kv_u64(q->j, "va_bits", g.va_bits);
+		sj_key(q->j, "levels");
+		sj_begin_array(q->j);
 		for (unsigned d = 0; d < g.levels && d < HVO_MAX_LEVELS; d++) {
-			json_begin_object(q->j);
-			json_kv_str(q->j, "name", g.level_name[d]);
-			json_kv_u64(q->j, "shift", g.level_shift[d]);
-			json_kv_u64(q->j, "entries", g.level_entries[d]);
-			json_end_object(q->j);
+			sj_begin_object(q->j);
+			sj_kv_str(q->j, "name", g.level_name[d]);
+			sj_kv_u64(q->j, "shift", g.level_shift[d]);
+			sj_kv_u64(q->j, "entries", g.level_entries[d]);
+			sj_end_object(q->j);
 		}
-		json_end_array(q->j);
-		json_kv_u64(q->j, "struct_page_size", g.struct_page_size);
-		json_kv_hex16(q->j, "vmemmap_base", g.vmemmap_base);
-		json_kv_hex(q->j, "pfn", pfn);
-		json_kv_hex16(q->j, "va", va);
-		json_kv_hex(q->j, "top_table_pa", root);
-		json_key(q->j, "dump");
-		json_begin_array(q->j);
+		sj_end_array(q->j);
+		sj_kv_u64(q->j, "struct_page_size", g.struct_page_size);
+		sj_kv_hex16(q->j, "vmemmap_base", g.vmemmap_base);
+		sj_kv_hex(q->j, "pfn", pfn);
+		sj_kv_hex16(q->j, "va", va);
+		sj_kv_hex(q->j, "top_table_pa", root);
+		sj_key(q->j, "dump");
+		sj_begin_array(q->j);
 	}
 	print_dump(q, &g, dump);
 	if (q->j) {
-		json_end_array(q->j);
-		json_kv_str(q->j, "question",
+		sj_end_array(q->j);
+		sj_kv_str(q->j, "question",
 			    "Which entry of each level does the walk of VA "
 			    "read, where does it end, and to which physical "
 			    "address does VA translate?");
@@ -738,7 +737,7 @@ quiz_walk(const struct quiz *q, struct rng *r)
 	if (status == EXIT_OK)
 		qp(q, "  agrees with the machine's walk (hvo_walk())\n");
 	if (q->j)
-		json_kv_bool(q->j, "checked", status == EXIT_OK);
+		sj_kv_bool(q->j, "checked", status == EXIT_OK);
 	free(dump);
 	return finish(m, status);
 }
@@ -832,18 +831,18 @@ quiz_savings(const struct quiz *q, struct rng *r)
 		       "pointer encoding (vmemmap not aligned to the largest folio)");
 	qp(q, "  N             %" PRIu64 "\n", n);
 	if (q->j) {
-		json_kv_str(q->j, "arch", g.arch);
-		json_kv_u64(q->j, "page_size", g.page_size);
-		json_kv_u64(q->j, "hugepage_size", h.size);
-		json_kv_u64(q->j, "struct_page_size", sps);
-		json_kv_str(q->j, "variant", hvo_variant_name(v));
+		sj_kv_str(q->j, "arch", g.arch);
+		sj_kv_u64(q->j, "page_size", g.page_size);
+		sj_kv_u64(q->j, "hugepage_size", h.size);
+		sj_kv_u64(q->j, "struct_page_size", sps);
+		sj_kv_str(q->j, "variant", hvo_variant_name(v));
 		if (v == HVO_VARIANT_SHAREDTAIL)
-			json_kv_str(q->j, "compound_info",
+			sj_kv_str(q->j, "compound_info",
 				    mask ? "mask" : "pointer");
 		else
-			json_kv_null(q->j, "compound_info");
-		json_kv_u64(q->j, "n", n);
-		json_kv_str(q->j, "question", "How many bytes of vmemmap "
+			sj_kv_null(q->j, "compound_info");
+		sj_kv_u64(q->j, "n", n);
+		sj_kv_str(q->j, "question", "How many bytes of vmemmap "
 			    "does HVO free for N such hugepages?");
 	}
 	qp(q, "\nHow many bytes of vmemmap does HVO free for %" PRIu64
@@ -896,19 +895,19 @@ quiz_savings(const struct quiz *q, struct rng *r)
 		qp(q, "  (the shared tail page is allocated once per zone and "
 		       "order, not per hugepage)\n");
 	if (q->j) {
-		json_key(q->j, "answer");
-		json_begin_object(q->j);
-		json_kv_u64(q->j, "pages_per_hugepage", pages);
-		json_kv_u64(q->j, "struct_page_bytes", bytes);
-		json_kv_u64(q->j, "vmemmap_pages", vp);
-		json_kv_u64(q->j, "kept_pages", kept);
+		sj_key(q->j, "answer");
+		sj_begin_object(q->j);
+		sj_kv_u64(q->j, "pages_per_hugepage", pages);
+		sj_kv_u64(q->j, "struct_page_bytes", bytes);
+		sj_kv_u64(q->j, "vmemmap_pages", vp);
+		sj_kv_u64(q->j, "kept_pages", kept);
 		if (why)
-			json_kv_str(q->j, "not_optimizable", why);
+			sj_kv_str(q->j, "not_optimizable", why);
 		else
-			json_kv_null(q->j, "not_optimizable");
-		json_kv_u64(q->j, "freed_per_hugepage", freed);
-		json_kv_u64(q->j, "bytes_freed", total);
-		json_end_object(q->j);
+			sj_kv_null(q->j, "not_optimizable");
+		sj_kv_u64(q->j, "freed_per_hugepage", freed);
+		sj_kv_u64(q->j, "bytes_freed", total);
+		sj_end_object(q->j);
 	}
 
 	/* Now do it on the machine. */
@@ -947,21 +946,21 @@ quiz_savings(const struct quiz *q, struct rng *r)
 		status = EXIT_RUNTIME;
 	}
 	if (q->j) {
-		json_key(q->j, "machine_result");
-		json_begin_object(q->j);
-		json_kv_u64(q->j, "nr", h.nr);
-		json_kv_u64(q->j, "optimized", h.optimized);
-		json_kv_u64(q->j, "vmemmap_pages_per_hugepage",
+		sj_key(q->j, "machine_result");
+		sj_begin_object(q->j);
+		sj_kv_u64(q->j, "nr", h.nr);
+		sj_kv_u64(q->j, "optimized", h.optimized);
+		sj_kv_u64(q->j, "vmemmap_pages_per_hugepage",
 			    h.vmemmap_pages_per_hugepage);
-		json_kv_u64(q->j, "vmemmap_pages_freed_per_hugepage",
+		sj_kv_u64(q->j, "vmemmap_pages_freed_per_hugepage",
 			    h.vmemmap_pages_freed_per_hugepage);
-		json_kv_u64(q->j, "saved_bytes", h.saved_bytes);
-		json_end_object(q->j);
+		sj_kv_u64(q->j, "saved_bytes", h.saved_bytes);
+		sj_end_object(q->j);
 	}
 	if (status == EXIT_OK)
 		qp(q, "  agrees with the worked answer\n");
 	if (q->j)
-		json_kv_bool(q->j, "checked", status == EXIT_OK);
+		sj_kv_bool(q->j, "checked", status == EXIT_OK);
 	return finish(m, status);
 }
 
@@ -1237,27 +1236,27 @@ static const char tie_rule[] =
 	"                (__free_one_page()): the block freed last is taken first.\n";
 
 static void
-json_buddyinfo(struct json *j, const char *key, const struct hvo_zone_info *z,
+json_buddyinfo(struct sj *j, const char *key, const struct hvo_zone_info *z,
 	       unsigned nz, uint64_t (*counts)[HVO_MAX_ORDERS])
 {
-	json_key(j, key);
-	json_begin_array(j);
+	sj_key(j, key);
+	sj_begin_array(j);
 	for (unsigned i = 0; i < nz; i++) {
 		unsigned orders = z[i].nr_orders < HVO_MAX_ORDERS ?
 				  z[i].nr_orders : HVO_MAX_ORDERS;
 
 		if (!z[i].present_pages)
 			continue;
-		json_begin_object(j);
-		json_kv_str(j, "zone", z[i].name);
-		json_key(j, "nr_free");
-		json_begin_array(j);
+		sj_begin_object(j);
+		sj_kv_str(j, "zone", z[i].name);
+		sj_key(j, "nr_free");
+		sj_begin_array(j);
 		for (unsigned o = 0; o < orders; o++)
-			json_u64(j, counts ? counts[i][o] : z[i].nr_free[o]);
-		json_end_array(j);
-		json_end_object(j);
+			sj_u64(j, counts ? counts[i][o] : z[i].nr_free[o]);
+		sj_end_array(j);
+		sj_end_object(j);
 	}
-	json_end_array(j);
+	sj_end_array(j);
 }
 
 static int
@@ -1331,21 +1330,21 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 	print_buddyinfo(q, s->zone, s->nr_zones, NULL, "    ");
 	qp(q, "  operations:\n");
 	if (q->j) {
-		json_key(q->j, "zones");
-		json_begin_array(q->j);
+		sj_key(q->j, "zones");
+		sj_begin_array(q->j);
 		for (unsigned i = 0; i < s->nr_zones; i++) {
-			json_begin_object(q->j);
-			json_kv_str(q->j, "name", s->zone[i].name);
-			json_kv_hex(q->j, "start_pfn", s->zone[i].start_pfn);
-			json_kv_hex(q->j, "end_pfn", s->zone[i].start_pfn +
+			sj_begin_object(q->j);
+			sj_kv_str(q->j, "name", s->zone[i].name);
+			sj_kv_hex(q->j, "start_pfn", s->zone[i].start_pfn);
+			sj_kv_hex(q->j, "end_pfn", s->zone[i].start_pfn +
 				    s->zone[i].spanned_pages);
-			json_end_object(q->j);
+			sj_end_object(q->j);
 		}
-		json_end_array(q->j);
-		json_kv_str(q->j, "tie_rule", tie_rule);
-		json_kv_hex(q->j, "arena_pfn", s->arena);
-		json_kv_u64(q->j, "arena_order", ARENA_ORDER);
-		json_kv_hex(q->j, "anchor_pfn", s->arena + s->anchor);
+		sj_end_array(q->j);
+		sj_kv_str(q->j, "tie_rule", tie_rule);
+		sj_kv_hex(q->j, "arena_pfn", s->arena);
+		sj_kv_u64(q->j, "arena_order", ARENA_ORDER);
+		sj_kv_hex(q->j, "anchor_pfn", s->arena + s->anchor);
 		json_buddyinfo(q->j, "buddyinfo_before", s->zone, s->nr_zones,
 			       NULL);
 	}
@@ -1427,18 +1426,18 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 	   "where in its free list\ndoes it go? What does /proc/buddyinfo "
 	   "show after these operations?\n");
 	if (q->j) {
-		json_key(q->j, "operations");
-		json_begin_array(q->j);
+		sj_key(q->j, "operations");
+		sj_begin_array(q->j);
 		for (unsigned k = 0; k < nr_ops; k++) {
-			json_begin_object(q->j);
-			json_kv_str(q->j, "op", ops[k].alloc ? "alloc_pages" :
+			sj_begin_object(q->j);
+			sj_kv_str(q->j, "op", ops[k].alloc ? "alloc_pages" :
 				    "free_pages");
-			json_kv_u64(q->j, "order", ops[k].order);
-			json_kv_hex(q->j, "pfn", ops[k].pfn);
-			json_end_object(q->j);
+			sj_kv_u64(q->j, "order", ops[k].order);
+			sj_kv_hex(q->j, "pfn", ops[k].pfn);
+			sj_end_object(q->j);
 		}
-		json_end_array(q->j);
-		json_kv_str(q->j, "question", "For each alloc: which rule "
+		sj_end_array(q->j);
+		sj_kv_str(q->j, "question", "For each alloc: which rule "
 			    "gave it that block? For each free: which free "
 			    "blocks does it merge with, what block results, "
 			    "and where in its free list does it go? What does "
@@ -1544,18 +1543,18 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 				status = EXIT_RUNTIME;
 			}
 	if (q->j) {
-		json_key(q->j, "answer");
-		json_begin_object(q->j);
+		sj_key(q->j, "answer");
+		sj_begin_object(q->j);
 		json_buddyinfo(q->j, "buddyinfo", s->zone, s->nr_zones,
 			       s->nr_free);
-		json_end_object(q->j);
+		sj_end_object(q->j);
 		json_buddyinfo(q->j, "machine_buddyinfo", after, nr_after,
 			       NULL);
 	}
 	if (status == EXIT_OK)
 		qp(q, "  agrees with the worked answer\n");
 	if (q->j)
-		json_kv_bool(q->j, "checked", status == EXIT_OK);
+		sj_kv_bool(q->j, "checked", status == EXIT_OK);
 	free(s);
 	return finish(m, status);
 }
@@ -1643,17 +1642,17 @@ ask_json(struct quiz *q, int kind, struct rng *r, unsigned i)
 		fprintf(stderr, PROG " quiz: out of memory\n");
 		return EXIT_RUNTIME;
 	}
-	json_begin_object(q->j);
-	json_kv_u64(q->j, "index", i);
-	json_kv_str(q->j, "kind", kind_names[kind]);
+	sj_begin_object(q->j);
+	sj_kv_u64(q->j, "index", i);
+	sj_kv_str(q->j, "kind", kind_names[kind]);
 	status = ask(q, kind, r);
 	if (fclose(q->out)) {
 		free(text);
 		text = NULL;
 		status = EXIT_RUNTIME;
 	}
-	json_kv_str(q->j, "text", text ? text : "");
-	json_end_object(q->j);
+	sj_kv_str(q->j, "text", text ? text : "");
+	sj_end_object(q->j);
 	free(text);
 	q->out = NULL;
 	return status;
@@ -1676,7 +1675,7 @@ quiz_main(int argc, char **argv)
 	uint64_t seed = 0, count = 1;
 	int kind = -1, opt, status = EXIT_OK;
 	bool json = false;
-	struct json j;
+	struct sj j;
 	struct rng r;
 
 	opterr = 0;
@@ -1736,19 +1735,17 @@ quiz_main(int argc, char **argv)
 
 	if (json) {
 		q.j = &j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
-		sim_json_header(&j, "quiz");
-		json_kv_u64(&j, "seed", seed);
-		json_kv_str(&j, "quiz_kind", kind_names[kind]);
-		json_kv_u64(&j, "count", count);
-		json_kv_bool(&j, "solve", q.solve);
+		sj_begin_document(&j, stdout, false, "quiz");
+		sj_kv_u64(&j, "seed", seed);
+		sj_kv_str(&j, "quiz_kind", kind_names[kind]);
+		sj_kv_u64(&j, "count", count);
+		sj_kv_bool(&j, "solve", q.solve);
 		if (q.machine)
-			json_kv_str(&j, "machine_option", q.machine);
+			sj_kv_str(&j, "machine_option", q.machine);
 		else
-			json_kv_null(&j, "machine_option");
-		json_key(&j, "questions");
-		json_begin_array(&j);
+			sj_kv_null(&j, "machine_option");
+		sj_key(&j, "questions");
+		sj_begin_array(&j);
 	} else {
 		printf(PROG " quiz: seed %" PRIu64 ", kind %s", seed,
 		       kind_names[kind]);
@@ -1774,8 +1771,8 @@ quiz_main(int argc, char **argv)
 			status = rc;
 	}
 	if (json) {
-		json_end_array(&j);
-		json_end_object(&j);
+		sj_end_array(&j);
+		sj_end_object(&j);
 		printf("\n");
 	}
 	if (fflush(stdout) || ferror(stdout)) {

@@ -9,8 +9,7 @@
  *
  * Every picture is computed from the simulated machine through the public
  * API only, so the same arguments always print the same bytes. --format
- * json writes them with the library's JSON writer, built into the tool
- * (doc/schema/show.schema.json).
+ * json writes them as JSON (doc/schema/show.schema.json).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +22,7 @@
 
 #include <hvo/hvo.h>
 
-#include "boot/json.h"
+#include "simjson.h"
 #include "procfs.h"
 #include "sim.h"
 #include "simutil.h"
@@ -1166,43 +1165,43 @@ dot_cluster(const char *id, const char *title, const struct vm_pic *pic,
 
 /* One page of a picture, as JSON. */
 static void
-json_pages(struct json *j, const char *key, const struct vm_pic *p,
+json_pages(struct sj *j, const char *key, const struct vm_pic *p,
 	   const struct vm_map *map, bool after)
 {
 	char name[16];
 
-	json_key(j, key);
-	json_begin_array(j);
+	sj_key(j, key);
+	sj_begin_array(j);
 	for (size_t i = 0; i < p->l.nr; i++) {
 		uint64_t a, b;
 		const char *role = NULL;
 
 		struct_range(&p->l, i, &a, &b);
 		label_name(map[i].frame, name, sizeof(name));
-		json_begin_object(j);
-		json_kv_u64(j, "page", i);
-		json_kv_hex16(j, "va", p->l.start + (uint64_t)i * p->l.psz);
-		json_kv_u64(j, "struct_page_first", a);
-		json_kv_u64(j, "struct_page_end", b);
-		json_kv_str(j, "frame", name);
-		json_kv_hex(j, "pfn", map[i].pa / p->l.psz);
-		json_kv_bool(j, "writable", map[i].writable);
-		json_kv_u64(j, "leaf_size", map[i].leaf_size);
+		sj_begin_object(j);
+		sj_kv_u64(j, "page", i);
+		sj_kv_hex16(j, "va", p->l.start + (uint64_t)i * p->l.psz);
+		sj_kv_u64(j, "struct_page_first", a);
+		sj_kv_u64(j, "struct_page_end", b);
+		sj_kv_str(j, "frame", name);
+		sj_kv_hex(j, "pfn", map[i].pa / p->l.psz);
+		sj_kv_bool(j, "writable", map[i].writable);
+		sj_kv_u64(j, "leaf_size", map[i].leaf_size);
 		if (after)
 			role = vm_role_name(p, map[i].frame,
 					    !maps_frame(p->before, p->l.nr,
 							map[i].pa));
 		if (role)
-			json_kv_str(j, "role", role);
+			sj_kv_str(j, "role", role);
 		else
-			json_kv_null(j, "role");
-		json_end_object(j);
+			sj_kv_null(j, "role");
+		sj_end_object(j);
 	}
-	json_end_array(j);
+	sj_end_array(j);
 }
 
 struct json_pfns {
-	struct json *j;
+	struct sj *j;
 	unsigned psz;
 };
 
@@ -1211,42 +1210,42 @@ json_pfn_item(void *ctx, const struct vm_map *v)
 {
 	struct json_pfns *jp = ctx;
 
-	json_hex(jp->j, v->pa / jp->psz);
+	sj_hex(jp->j, v->pa / jp->psz);
 }
 
 static void
-json_events(struct json *j, const char *key, const struct vm_page_evs *e)
+json_events(struct sj *j, const char *key, const struct vm_page_evs *e)
 {
-	json_key(j, key);
-	json_begin_array(j);
+	sj_key(j, key);
+	sj_begin_array(j);
 	for (size_t i = 0; i < e->n; i++) {
-		json_begin_object(j);
-		json_kv_hex(j, "pfn", e->ev[i].pfn);
-		json_kv_u64(j, "order", e->ev[i].order);
-		json_kv_str(j, "why", e->ev[i].why);
-		json_end_object(j);
+		sj_begin_object(j);
+		sj_kv_hex(j, "pfn", e->ev[i].pfn);
+		sj_kv_u64(j, "order", e->ev[i].order);
+		sj_kv_str(j, "why", e->ev[i].why);
+		sj_end_object(j);
 	}
-	json_end_array(j);
+	sj_end_array(j);
 }
 
 static void
-json_counts(struct json *j, const char *key, const struct vm_counts *c)
+json_counts(struct sj *j, const char *key, const struct vm_counts *c)
 {
-	json_key(j, key);
-	json_begin_object(j);
-	json_kv_u64(j, "free", c->free);
-	json_kv_u64(j, "free_buddy", c->buddy);
-	json_kv_u64(j, "free_pcp", c->pcp);
-	json_kv_u64(j, "vmemmap", c->vmemmap);
-	json_kv_u64(j, "pagetable", c->pagetable);
-	json_end_object(j);
+	sj_key(j, key);
+	sj_begin_object(j);
+	sj_kv_u64(j, "free", c->free);
+	sj_kv_u64(j, "free_buddy", c->buddy);
+	sj_kv_u64(j, "free_pcp", c->pcp);
+	sj_kv_u64(j, "vmemmap", c->vmemmap);
+	sj_kv_u64(j, "pagetable", c->pagetable);
+	sj_end_object(j);
 }
 
 static void
 vmemmap_json(const struct hvo_machine *m, const struct vm_pic *p,
 	     const struct hvo_kernel_info *k, uint64_t size)
 {
-	struct json j;
+	struct sj j;
 	struct json_pfns jp = { .j = &j, .psz = p->l.psz };
 	char spec[1024], name[16];
 	size_t gone, fresh;
@@ -1254,65 +1253,63 @@ vmemmap_json(const struct hvo_machine *m, const struct vm_pic *p,
 	spec_of(m, spec, sizeof(spec));
 	gone = for_each_difference(p->before, p->after, p->l.nr, NULL, NULL);
 	fresh = for_each_difference(p->after, p->before, p->l.nr, NULL, NULL);
-	json_init(&j, stdout);
-	json_begin_object(&j);
-	sim_json_header(&j, "show");
-	json_kv_str(&j, "picture", "vmemmap");
-	json_kv_str(&j, "machine", spec);
-	json_kv_str(&j, "kernel", k->release);
-	json_kv_str(&j, "hvo", hvo_variant_name(p->variant));
-	json_kv_u64(&j, "hugepage_size", size);
-	json_kv_hex(&j, "head_pfn", p->l.head_pfn);
-	json_kv_u64(&j, "struct_pages", p->l.nr_struct);
-	json_kv_u64(&j, "struct_page_size", p->l.sps);
-	json_kv_u64(&j, "page_size", p->l.psz);
-	json_kv_u64(&j, "vmemmap_pages", p->l.nr);
-	json_kv_hex16(&j, "vmemmap_start", p->l.start);
-	json_kv_bool(&j, "optimized", p->optimized);
+	sj_begin_document(&j, stdout, false, "show");
+	sj_kv_str(&j, "picture", "vmemmap");
+	sj_kv_str(&j, "machine", spec);
+	sj_kv_str(&j, "kernel", k->release);
+	sj_kv_str(&j, "hvo", hvo_variant_name(p->variant));
+	sj_kv_u64(&j, "hugepage_size", size);
+	sj_kv_hex(&j, "head_pfn", p->l.head_pfn);
+	sj_kv_u64(&j, "struct_pages", p->l.nr_struct);
+	sj_kv_u64(&j, "struct_page_size", p->l.sps);
+	sj_kv_u64(&j, "page_size", p->l.psz);
+	sj_kv_u64(&j, "vmemmap_pages", p->l.nr);
+	sj_kv_hex16(&j, "vmemmap_start", p->l.start);
+	sj_kv_bool(&j, "optimized", p->optimized);
 	if (p->optimized)
-		json_kv_null(&j, "reason");
+		sj_kv_null(&j, "reason");
 	else
-		json_kv_str(&j, "reason", p->reason);
+		sj_kv_str(&j, "reason", p->reason);
 	json_pages(&j, "before", p, p->before, false);
 	json_pages(&j, "after", p, p->after, true);
 	if (p->optimized && p->tail_frame != SIZE_MAX) {
 		label_name(p->tail_frame, name, sizeof(name));
-		json_key(&j, "shared_tail_page");
-		json_begin_object(&j);
-		json_kv_str(&j, "frame", name);
-		json_kv_hex(&j, "pfn", p->f.pa[p->tail_frame] / p->l.psz);
-		json_kv_bool(&j, "read_only", p->tail_ro);
-		json_end_object(&j);
+		sj_key(&j, "shared_tail_page");
+		sj_begin_object(&j);
+		sj_kv_str(&j, "frame", name);
+		sj_kv_hex(&j, "pfn", p->f.pa[p->tail_frame] / p->l.psz);
+		sj_kv_bool(&j, "read_only", p->tail_ro);
+		sj_end_object(&j);
 	} else {
-		json_kv_null(&j, "shared_tail_page");
+		sj_kv_null(&j, "shared_tail_page");
 	}
-	json_key(&j, "freed_pfns");
-	json_begin_array(&j);
+	sj_key(&j, "freed_pfns");
+	sj_begin_array(&j);
 	for_each_difference(p->before, p->after, p->l.nr, json_pfn_item, &jp);
-	json_end_array(&j);
-	json_key(&j, "allocated_pfns");
-	json_begin_array(&j);
+	sj_end_array(&j);
+	sj_key(&j, "allocated_pfns");
+	sj_begin_array(&j);
 	for_each_difference(p->after, p->before, p->l.nr, json_pfn_item, &jp);
-	json_end_array(&j);
-	json_kv_u64(&j, "frames_freed", gone);
-	json_kv_u64(&j, "frames_allocated", fresh);
+	sj_end_array(&j);
+	sj_kv_u64(&j, "frames_freed", gone);
+	sj_kv_u64(&j, "frames_allocated", fresh);
 	/* HVO frees at least what it allocates, or it does not run. */
-	json_kv_u64(&j, "net_frames", gone >= fresh ? gone - fresh : 0);
+	sj_kv_u64(&j, "net_frames", gone >= fresh ? gone - fresh : 0);
 	json_events(&j, "page_frees", &p->freed);
 	json_events(&j, "page_allocs", &p->alloc);
 	json_counts(&j, "pages_before", &p->c0);
 	json_counts(&j, "pages_after", &p->c1);
-	json_key(&j, "hstate");
-	json_begin_object(&j);
-	json_kv_str(&j, "name", p->h.name);
-	json_kv_u64(&j, "vmemmap_pages_per_hugepage",
+	sj_key(&j, "hstate");
+	sj_begin_object(&j);
+	sj_kv_str(&j, "name", p->h.name);
+	sj_kv_u64(&j, "vmemmap_pages_per_hugepage",
 		    p->h.vmemmap_pages_per_hugepage);
-	json_kv_u64(&j, "vmemmap_pages_freed_per_hugepage",
+	sj_kv_u64(&j, "vmemmap_pages_freed_per_hugepage",
 		    p->h.vmemmap_pages_freed_per_hugepage);
-	json_kv_u64(&j, "optimized", p->h.optimized);
-	json_kv_u64(&j, "saved_bytes", p->h.saved_bytes);
-	json_end_object(&j);
-	json_end_object(&j);
+	sj_kv_u64(&j, "optimized", p->h.optimized);
+	sj_kv_u64(&j, "saved_bytes", p->h.saved_bytes);
+	sj_end_object(&j);
+	sj_end_object(&j);
 	printf("\n");
 }
 
@@ -1525,52 +1522,50 @@ static void
 walk_json(const struct hvo_machine *m, const char *target,
 	  const struct hvo_walk *w)
 {
-	struct json j;
+	struct sj j;
 	char spec[1024], desc[256];
 
 	spec_of(m, spec, sizeof(spec));
-	json_init(&j, stdout);
-	json_begin_object(&j);
-	sim_json_header(&j, "show");
-	json_kv_str(&j, "picture", "walk");
-	json_kv_str(&j, "machine", spec);
-	json_kv_str(&j, "target", target);
-	json_kv_hex16(&j, "va", w->va);
-	json_key(&j, "levels");
-	json_begin_array(&j);
+	sj_begin_document(&j, stdout, false, "show");
+	sj_kv_str(&j, "picture", "walk");
+	sj_kv_str(&j, "machine", spec);
+	sj_kv_str(&j, "target", target);
+	sj_kv_hex16(&j, "va", w->va);
+	sj_key(&j, "levels");
+	sj_begin_array(&j);
 	for (unsigned d = 0; d < w->nr_levels && d < HVO_MAX_LEVELS; d++) {
 		const struct hvo_walk_level *lv = &w->level[d];
 
 		if (hvo_entry_describe(m, d, lv->entry, desc, sizeof(desc)))
 			snprintf(desc, sizeof(desc), "(cannot decode)");
-		json_begin_object(&j);
-		json_kv_str(&j, "level", lv->name);
-		json_kv_u64(&j, "depth", d);
-		json_kv_u64(&j, "shift", lv->shift);
-		json_kv_u64(&j, "index", lv->index);
-		json_kv_hex(&j, "table_pa", lv->table_pa);
-		json_kv_hex(&j, "entry_pa", lv->entry_pa);
-		json_kv_hex16(&j, "entry", lv->entry);
-		json_kv_str(&j, "decoded", desc);
-		json_kv_bool(&j, "valid", lv->valid);
-		json_kv_bool(&j, "leaf", lv->leaf);
-		json_end_object(&j);
+		sj_begin_object(&j);
+		sj_kv_str(&j, "level", lv->name);
+		sj_kv_u64(&j, "depth", d);
+		sj_kv_u64(&j, "shift", lv->shift);
+		sj_kv_u64(&j, "index", lv->index);
+		sj_kv_hex(&j, "table_pa", lv->table_pa);
+		sj_kv_hex(&j, "entry_pa", lv->entry_pa);
+		sj_kv_hex16(&j, "entry", lv->entry);
+		sj_kv_str(&j, "decoded", desc);
+		sj_kv_bool(&j, "valid", lv->valid);
+		sj_kv_bool(&j, "leaf", lv->leaf);
+		sj_end_object(&j);
 	}
-	json_end_array(&j);
-	json_kv_bool(&j, "mapped", w->mapped);
+	sj_end_array(&j);
+	sj_kv_bool(&j, "mapped", w->mapped);
 	/* The keys of a walk in the machine's JSON report, and its values. */
 	if (w->mapped) {
-		json_kv_hex(&j, "pa", w->pa);
-		json_kv_u64(&j, "leaf_size", w->leaf_size);
-		json_kv_hex16(&j, "prot", w->prot);
-		json_kv_bool(&j, "writable", w->writable);
+		sj_kv_hex(&j, "pa", w->pa);
+		sj_kv_u64(&j, "leaf_size", w->leaf_size);
+		sj_kv_hex16(&j, "prot", w->prot);
+		sj_kv_bool(&j, "writable", w->writable);
 	} else {
-		json_kv_null(&j, "pa");
-		json_kv_u64(&j, "leaf_size", 0);
-		json_kv_null(&j, "prot");
-		json_kv_null(&j, "writable");
+		sj_kv_null(&j, "pa");
+		sj_kv_u64(&j, "leaf_size", 0);
+		sj_kv_null(&j, "prot");
+		sj_kv_null(&j, "writable");
 	}
-	json_end_object(&j);
+	sj_end_object(&j);
 	printf("\n");
 }
 
@@ -1687,52 +1682,50 @@ buddy_json(const struct hvo_machine *m)
 {
 	struct hvo_hstate_info h;
 	struct hvo_zone_info z;
-	struct json j;
+	struct sj j;
 	char spec[1024];
 
 	spec_of(m, spec, sizeof(spec));
-	json_init(&j, stdout);
-	json_begin_object(&j);
-	sim_json_header(&j, "show");
-	json_kv_str(&j, "picture", "buddy");
-	json_kv_str(&j, "machine", spec);
-	json_key(&j, "pools");
-	json_begin_array(&j);
+	sj_begin_document(&j, stdout, false, "show");
+	sj_kv_str(&j, "picture", "buddy");
+	sj_kv_str(&j, "machine", spec);
+	sj_key(&j, "pools");
+	sj_begin_array(&j);
 	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
 		if (!h.nr)
 			continue;
-		json_begin_object(&j);
-		json_kv_str(&j, "name", h.name);
-		json_kv_u64(&j, "size", h.size);
-		json_kv_u64(&j, "nr", h.nr);
-		json_kv_u64(&j, "optimized", h.optimized);
-		json_end_object(&j);
+		sj_begin_object(&j);
+		sj_kv_str(&j, "name", h.name);
+		sj_kv_u64(&j, "size", h.size);
+		sj_kv_u64(&j, "nr", h.nr);
+		sj_kv_u64(&j, "optimized", h.optimized);
+		sj_end_object(&j);
 	}
-	json_end_array(&j);
-	json_key(&j, "zones");
-	json_begin_array(&j);
+	sj_end_array(&j);
+	sj_key(&j, "zones");
+	sj_begin_array(&j);
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		unsigned orders = z.nr_orders < HVO_MAX_ORDERS ?
 				  z.nr_orders : HVO_MAX_ORDERS;
 
 		if (!z.present_pages)
 			continue;
-		json_begin_object(&j);
-		json_kv_str(&j, "name", z.name);
-		json_kv_hex(&j, "start_pfn", z.start_pfn);
-		json_kv_u64(&j, "present_pages", z.present_pages);
-		json_kv_u64(&j, "free_pages", z.free_pages);
-		json_kv_u64(&j, "pcp_pages", z.pcp_pages);
-		json_kv_u64(&j, "deferred_pages", z.deferred_pages);
-		json_key(&j, "nr_free");
-		json_begin_array(&j);
+		sj_begin_object(&j);
+		sj_kv_str(&j, "name", z.name);
+		sj_kv_hex(&j, "start_pfn", z.start_pfn);
+		sj_kv_u64(&j, "present_pages", z.present_pages);
+		sj_kv_u64(&j, "free_pages", z.free_pages);
+		sj_kv_u64(&j, "pcp_pages", z.pcp_pages);
+		sj_kv_u64(&j, "deferred_pages", z.deferred_pages);
+		sj_key(&j, "nr_free");
+		sj_begin_array(&j);
 		for (unsigned o = 0; o < orders; o++)
-			json_u64(&j, z.nr_free[o]);
-		json_end_array(&j);
-		json_end_object(&j);
+			sj_u64(&j, z.nr_free[o]);
+		sj_end_array(&j);
+		sj_end_object(&j);
 	}
-	json_end_array(&j);
-	json_end_object(&j);
+	sj_end_array(&j);
+	sj_end_object(&j);
 	printf("\n");
 }
 

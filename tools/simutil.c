@@ -2,8 +2,7 @@
 /*
  * The helpers hvo-sim's subcommands share: see simutil.h.
  *
- * This file uses only the public API in <hvo/hvo.h>, and the library's
- * JSON writer (lib/boot/json.c), which the tools build in.
+ * This file uses only the public API in <hvo/hvo.h>.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +14,7 @@
 
 #include <hvo/hvo.h>
 
-#include "boot/json.h"
+#include "simjson.h"
 #include "sim.h"
 #include "simutil.h"
 
@@ -232,18 +231,6 @@ sim_trace_print(void *ctx, const struct hvo_event *ev)
 		fprintf(ctx, "trace: %s\n", line);
 }
 
-/*
- * Replace with the shared JSON header helper at merge: the two keys every
- * JSON document of libhvo carries.
- */
-void
-sim_json_header(struct json *j, const char *kind)
-{
-	json_kv_u64(j, "format_version", SIM_JSON_FORMAT_VERSION);
-	json_kv_str(j, "libhvo_version", hvo_version());
-	json_kv_str(j, "kind", kind);
-}
-
 int
 sim_tracer_init(struct sim_tracer *t, FILE *out, const struct hvo_machine *m,
 		bool json)
@@ -310,20 +297,20 @@ sim_entry_parse(const char *desc, struct sim_entry_desc *out)
 
 /* One entry as the arch decodes it, as JSON: its description's parts. */
 static void
-json_entry(struct json *j, const char *key, uint64_t raw, const char *desc)
+json_entry(struct sj *j, const char *key, uint64_t raw, const char *desc)
 {
 	struct sim_entry_desc d;
 	const char *p;
 
-	json_key(j, key);
-	json_begin_object(j);
-	json_kv_hex16(j, "raw", raw);
-	json_kv_str(j, "decoded", desc);
+	sj_key(j, key);
+	sj_begin_object(j);
+	sj_kv_hex16(j, "raw", raw);
+	sj_kv_str(j, "decoded", desc);
 	if (sim_entry_parse(desc, &d))
 		snprintf(d.type, sizeof(d.type), "?");
-	json_kv_str(j, "type", d.type);
-	json_key(j, "bits");
-	json_begin_array(j);
+	sj_kv_str(j, "type", d.type);
+	sj_key(j, "bits");
+	sj_begin_array(j);
 	for (p = d.bits; p && *p;) {
 		size_t n = strcspn(p, " ");
 		char bit[64];
@@ -331,16 +318,16 @@ json_entry(struct json *j, const char *key, uint64_t raw, const char *desc)
 		if (n && n < sizeof(bit)) {
 			memcpy(bit, p, n);
 			bit[n] = '\0';
-			json_str(j, bit);
+			sj_str(j, bit);
 		}
 		p += n;
 		while (*p == ' ')
 			p++;
 	}
-	json_end_array(j);
+	sj_end_array(j);
 	if (d.has_pa)
-		json_kv_hex(j, "pa", d.pa);
-	json_end_object(j);
+		sj_kv_hex(j, "pa", d.pa);
+	sj_end_object(j);
 }
 
 static const char *const event_names[] = {
@@ -358,7 +345,7 @@ sim_tracer_print(void *ctx, const struct hvo_event *ev)
 	char line[256], was[192] = "", now[192] = "";
 	int depth = -1;
 	uint64_t span = 0;
-	struct json j;
+	struct sj j;
 
 	if (hvo_event_format(ev, line, sizeof(line)) ||
 	    (size_t)ev->kind >= sizeof(event_names) / sizeof(event_names[0]))
@@ -390,41 +377,39 @@ sim_tracer_print(void *ctx, const struct hvo_event *ev)
 		return;
 	}
 
-	json_init_line(&j, t->out);
-	json_begin_object(&j);
-	sim_json_header(&j, "trace");
-	json_kv_u64(&j, "seq", t->seq);
-	json_kv_str(&j, "event", event_names[ev->kind]);
-	json_kv_str(&j, "text", line);
+	sj_begin_document(&j, t->out, true, "trace");
+	sj_kv_u64(&j, "seq", t->seq);
+	sj_kv_str(&j, "event", event_names[ev->kind]);
+	sj_kv_str(&j, "text", line);
 	switch (ev->kind) {
 	case HVO_EVENT_ENTRY_WRITE:
-		json_kv_str(&j, "level", ev->level ? ev->level : "?");
+		sj_kv_str(&j, "level", ev->level ? ev->level : "?");
 		if (depth >= 0)
-			json_kv_u64(&j, "depth", (uint64_t)depth);
-		json_kv_hex(&j, "entry_pa", ev->entry_pa);
-		json_kv_hex16(&j, "va", ev->va);
+			sj_kv_u64(&j, "depth", (uint64_t)depth);
+		sj_kv_hex(&j, "entry_pa", ev->entry_pa);
+		sj_kv_hex16(&j, "va", ev->va);
 		if (depth >= 0) {
-			json_kv_hex16(&j, "va_end", ev->va + span);
+			sj_kv_hex16(&j, "va_end", ev->va + span);
 			json_entry(&j, "old", ev->old_entry, was);
 			json_entry(&j, "new", ev->new_entry, now);
 		}
 		break;
 	case HVO_EVENT_TLB_FLUSH:
-		json_kv_bool(&j, "all", ev->all);
-		json_kv_hex16(&j, "start", ev->start);
-		json_kv_hex16(&j, "end", ev->end);
+		sj_kv_bool(&j, "all", ev->all);
+		sj_kv_hex16(&j, "start", ev->start);
+		sj_kv_hex16(&j, "end", ev->end);
 		break;
 	case HVO_EVENT_PAGE_ALLOC:
 	case HVO_EVENT_PAGE_FREE:
-		json_kv_hex(&j, "pfn", ev->pfn);
-		json_kv_u64(&j, "order", ev->order);
-		json_kv_str(&j, "why", ev->why ? ev->why : "?");
+		sj_kv_hex(&j, "pfn", ev->pfn);
+		sj_kv_u64(&j, "order", ev->order);
+		sj_kv_str(&j, "why", ev->why ? ev->why : "?");
 		break;
 	case HVO_EVENT_FAULT:
-		json_kv_hex16(&j, "va", ev->va);
-		json_kv_str(&j, "why", ev->why ? ev->why : "?");
+		sj_kv_hex16(&j, "va", ev->va);
+		sj_kv_str(&j, "why", ev->why ? ev->why : "?");
 		break;
 	}
-	json_end_object(&j);
+	sj_end_object(&j);
 	fputc('\n', t->out);
 }

@@ -128,19 +128,6 @@ struct sim_entry_desc {
 int
 sim_entry_parse(const char *desc, struct sim_entry_desc *out);
 
-/* The version of the JSON documents the tools print ("format_version"). */
-#define SIM_JSON_FORMAT_VERSION 1
-
-struct json;
-
-/*
- * Open a JSON document: its "format_version", "libhvo_version" and "kind"
- * (which schema, doc/schema/KIND.schema.json, it follows). The caller has
- * begun the top-level object.
- */
-void
-sim_json_header(struct json *j, const char *kind);
-
 /*
  * Every trace event with what a reader needs to follow it: for an entry
  * write, the virtual address whose mapping it changes and both entries
