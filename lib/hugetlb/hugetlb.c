@@ -415,7 +415,11 @@ alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
-	return alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
+	int rc = alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+
+	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
+	return rc;
 }
 
 static int

@@ -213,8 +213,11 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 	if (machine_oopsed(m))
 		return m->oops;
 	count(m, CNT_HVO_VMEMMAP_FREED);
-	if (flag_test(m, flags, PG_reserved))
+	if (flag_test(m, flags, PG_reserved)) {
+		memmap_boot_pages_add(m, -1);
 		return free_reserved_page(m, pfn);
+	}
+	memmap_pages_add(m, -1);
 	return free_pages(m, pfn, 0);
 }
 
@@ -455,6 +458,7 @@ alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 	}
 	if (!rc) {
 		pfn_list_reverse(list);
+		memmap_pages_add(m, (int64_t)nr_pages);
 		return 0;
 	}
 	/* From the list's head: the page allocated last first. */
@@ -482,8 +486,10 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 		walk->remap_pte = vmemmap_restore_pte;
 		walk->vmemmap_pages = &list;
 		rc = vmemmap_remap_range(m, start, end, walk);
-		for (size_t i = list.next; i < list.n; i++)
+		for (size_t i = list.next; i < list.n; i++) {
+			memmap_pages_add(m, -1);
 			free_pages(m, list.pfn[i], 0);
+		}
 	}
 	free(list.pfn);
 	return rc;
@@ -506,6 +512,8 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	if (rc)
 		return rc;
 	/* With the mask encoding every tail of (zone, order) is the same. */
+	/* struct page metadata from the buddy, counted as the head is. */
+	memmap_pages_add(m, 1);
 	init_compound_tail(m, tpl, h->order, zone);
 	memmap_fill_frame(m, pfn, tpl, TPL_PLAIN, 0);
 	h->tail_pfn[zone] = pfn;
@@ -523,6 +531,7 @@ vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
 	if (rc)
 		return rc;
 	count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	memmap_pages_add(m, 1); /* vmemmap_remap_free() in 6.11+ */
 	vmemmap_copy_head(m, pfn, start);
 	*head = pfn;
 	return 0;
