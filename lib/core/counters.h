@@ -71,6 +71,9 @@ enum vm_event_item {
 	COMPACTISOLATED,
 	HTLB_BUDDY_PGALLOC,
 	HTLB_BUDDY_PGALLOC_FAIL,
+	/* enum numa_stat_item, counted per allocation by zone_statistics() */
+	NUMA_HIT,
+	NUMA_LOCAL,
 	NR_VM_EVENT_ITEMS
 };
 

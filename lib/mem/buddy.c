@@ -485,6 +485,9 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
 	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + pfn_zone(m, *pfn)),
 			UINT64_C(1) << order);
+	/* zone_statistics(): one node, so a local hit per allocation */
+	count_vm_events(m, NUMA_HIT, 1);
+	count_vm_events(m, NUMA_LOCAL, 1);
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
@@ -723,4 +726,27 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   order);
 	rc = free_prepare(m, pfn, order);
 	return rc ? rc : free_block(m, pfn, order);
+}
+
+/*
+ * is_free_buddy_page(): is @pfn inside a free block? The block's first
+ * page is PageBuddy with an order that reaches this far, at one of the
+ * lower pfns aligned to each order. Only the first page of a block
+ * carries the mark, so /proc/kpageflags asks this for the others.
+ */
+bool
+is_free_buddy_page(struct hvo_machine *m, pfn_t pfn)
+{
+	for (unsigned order = 0; order <= m->arch.max_page_order; order++) {
+		pfn_t head = pfn & ~((UINT64_C(1) << order) - 1);
+		struct page_ref r;
+
+		if (head < m->vmemmap_pfn_lo || !pfn_valid(&m->phys, head))
+			continue;
+		page_ref_init(m, &r, pfn_to_page(m, head));
+		if (page_type_is(ref_page_type(m, &r), PGTY_buddy) &&
+		    ref_private(m, &r) >= order)
+			return true;
+	}
+	return false;
 }

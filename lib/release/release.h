@@ -65,6 +65,8 @@ enum release_prop {
 	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
 	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
 			      and optimizes the new pages as one batch */
+	RP_VMSTAT_MEMMAP,  /* /proc/vmstat has nr_memmap_pages and
+			      nr_memmap_boot_pages */
 	RP__COUNT
 };
 
