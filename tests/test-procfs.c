@@ -216,6 +216,52 @@ test_meminfo_fields_linux_6_12_x86(void **state)
 }
 
 /*
+ * Before 6.5 (no CONFIG_UNACCEPTED_MEMORY) Debian's amd64 build prints the
+ * same fields but Unaccepted: 54 (L6.1 fs/proc/meminfo.c), and vmstat
+ * has no nr_unaccepted.
+ */
+static void
+test_meminfo_no_unaccepted_before_6_5(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,kernel=6.1");
+	char line[128];
+	unsigned i, k = 0;
+
+	(void)state;
+	for (i = 0; hvo_machine_meminfo(m, i, line, sizeof(line)) == 0; i++, k++) {
+		size_t len;
+
+		if (!strcmp(meminfo_6_12_amd64[k], "Unaccepted"))
+			k++;
+		len = strlen(meminfo_6_12_amd64[k]);
+		if (strncmp(line, meminfo_6_12_amd64[k], len) || line[len] != ':')
+			fail_msg("line %u is \"%s\", want %s", i, line,
+				 meminfo_6_12_amd64[k]);
+	}
+	assert_int_equal(i, ARRAY_SIZE(meminfo_6_12_amd64) - 1);
+	assert_false(vmstat_has(m, "nr_unaccepted"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * From 6.5 ("mm: Add support for unaccepted memory") the build with
+ * CONFIG_UNACCEPTED_MEMORY prints Unaccepted and nr_unaccepted: x86's.
+ */
+static void
+test_meminfo_unaccepted_linux_6_5(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,kernel=6.5");
+
+	(void)state;
+	assert_int_equal(meminfo(m, "Unaccepted"), 0);
+	assert_int_equal(meminfo_lines(m), ARRAY_SIZE(meminfo_6_12_amd64));
+	assert_true(vmstat_has(m, "nr_unaccepted"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * No arch_report_meminfo() off x86, no HardwareCorrupted where the arch
  * has no memory failure (riscv), no Unaccepted where nothing selects
  * UNACCEPTED_MEMORY.
@@ -653,6 +699,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meminfo_fields_linux_6_12_x86),
 		cmocka_unit_test(test_meminfo_fields_other_arches),
+		cmocka_unit_test(test_meminfo_no_unaccepted_before_6_5),
+		cmocka_unit_test(test_meminfo_unaccepted_linux_6_5),
 		cmocka_unit_test(test_meminfo_values),
 		cmocka_unit_test(test_vmstat_fields_linux_6_12_x86),
 		cmocka_unit_test(test_vmstat_no_memmap_before_6_11),

@@ -174,7 +174,7 @@ meminfo_lines(const struct hvo_machine *m, struct meminfo_line *l)
 		LINE("CmaTotal:       ", MF_KB, 0);
 		LINE("CmaFree:        ", MF_KB, 0);
 	}
-	if (a->cfg_unaccepted_memory)
+	if (a->cfg_unaccepted_memory && kernel_get(m, RP_UNACCEPTED_MEMORY))
 		LINE("Unaccepted:     ", MF_KB, 0);
 	/* hugetlb_report_meminfo(): the default hstate, then all of them. */
 	if (have_default) {

@@ -277,7 +277,8 @@ vmstat_cond(const struct hvo_machine *m, enum vmstat_cond c)
 	case VC_ZONE_DEVICE:
 		return a->cfg_zone_device;
 	case VC_UNACCEPTED_MEMORY:
-		return a->cfg_unaccepted_memory;
+		return a->cfg_unaccepted_memory &&
+		       kernel_get(m, RP_UNACCEPTED_MEMORY);
 	case VC_IOMMU:
 		return a->cfg_iommu;
 	case VC_CMA:

@@ -67,6 +67,8 @@ enum release_prop {
 			      and optimizes the new pages as one batch */
 	RP_VMSTAT_MEMMAP,  /* /proc/vmstat has nr_memmap_pages and
 			      nr_memmap_boot_pages */
+	RP_UNACCEPTED_MEMORY, /* CONFIG_UNACCEPTED_MEMORY exists: meminfo's
+				 Unaccepted, vmstat's nr_unaccepted */
 	RP__COUNT
 };
 
