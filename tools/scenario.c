@@ -136,7 +136,7 @@ usage(FILE *f)
 		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
 		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
 		"      demote_size and demote (5.16 on, sizes with a smaller one)\n"
-		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
+		"  /proc/meminfo, /proc/vmstat, /proc/buddyinfo,\n"
 		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
 		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
@@ -381,6 +381,7 @@ enum file_kind {
 	F_BUDDYINFO,
 	F_ZONEINFO,
 	F_CMDLINE,          /* /proc/cmdline */
+	F_VMSTAT,           /* /proc/vmstat */
 	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
 	F_FAIL_PROBABILITY,
 	F_FAIL_INTERVAL,
@@ -411,6 +412,7 @@ static const struct {
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
 	{ "/proc/cmdline", F_CMDLINE },
+	{ "/proc/vmstat", F_VMSTAT },
 	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
 	{ "/sys/kernel/debug/fail_page_alloc/interval", F_FAIL_INTERVAL },
 	{ "/sys/kernel/debug/fail_page_alloc/times", F_FAIL_TIMES },
@@ -721,7 +723,10 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 		fprintf(f, "%d\n", v != HVO_VARIANT_OFF);
 		break;
 	case F_MEMINFO:
-		procfs_meminfo(f, s->m, s->default_size);
+		procfs_meminfo(f, s->m);
+		break;
+	case F_VMSTAT:
+		procfs_vmstat(f, s->m);
 		break;
 	case F_BUDDYINFO:
 		procfs_buddyinfo(f, s->m, "", PROCFS_KERNEL);

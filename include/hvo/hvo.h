@@ -688,6 +688,13 @@ struct hvo_zone_info {
 	uint64_t pcp_batch;      /**< pages moved at a time */
 	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
 	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
+	/**
+	 * Free blocks per order as a booted kernel's /proc/buddyinfo shows
+	 * them: @p nr_free and the blocks deferred struct page init will
+	 * free (the machine defers that work until memory is asked for,
+	 * a kernel finishes it during boot).
+	 */
+	uint64_t nr_free_booted[HVO_MAX_ORDERS];
 };
 
 /**
@@ -700,6 +707,37 @@ struct hvo_zone_info {
 int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out);
+
+/**
+ * Line @p i (from 0) of /proc/vmstat: 6.12's vmstat_text in its order,
+ * the lines the arch's distribution build configures and the machine's
+ * release has (nr_memmap_pages and nr_memmap_boot_pages from 6.11).
+ * Counters of what the machine never does (reclaim, swap, page cache,
+ * THP) read 0; nr_free_pages counts memory deferred struct page init has
+ * yet to free, as a booted kernel shows it.
+ *
+ * @return 0 with @p name and @p value set, -ENOENT past the last line,
+ *         or -EINVAL (@p name or @p value NULL).
+ */
+int
+hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
+		   const char **name, uint64_t *value);
+
+/**
+ * Line @p i (from 0) of /proc/meminfo, as 6.12's meminfo_proc_show()
+ * prints it (with hugetlb_report_meminfo() and the arch's
+ * arch_report_meminfo()), without the newline: every field the arch's
+ * distribution build prints, in its order and format. Fields of what the
+ * machine has not (swap, page cache, slab, user page tables) read 0;
+ * memory deferred struct page init has yet to free is counted as a
+ * booted kernel counts it.
+ *
+ * @return 0, -ENOENT past the last line, -ENOSPC when @p len is too
+ *         short for the line, or -EINVAL (@p buf NULL or @p len 0).
+ */
+int
+hvo_machine_meminfo(const struct hvo_machine *m, unsigned i, char *buf,
+		    size_t len);
 
 /** @} */
 

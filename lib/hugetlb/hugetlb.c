@@ -424,7 +424,11 @@ alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
-	return alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
+	int rc = alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+
+	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
+	return rc;
 }
 
 static int
@@ -1098,11 +1102,47 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 	return 0;
 }
 
+/*
+ * The page flags stable_page_flags() copies from the folio's flags word,
+ * with their KPF_ bits (include/uapi/linux/kernel-page-flags.h and
+ * include/linux/kernel-page-flags.h). PG_hwpoison is not here: it is
+ * read from the folio only for hugetlb.
+ */
+static const struct {
+	enum pageflags pg;
+	unsigned kpf;
+} kpf_copy[] = {
+	{ PG_locked, 0 },	/* KPF_LOCKED */
+	{ PG_dirty, 4 },	/* KPF_DIRTY */
+	{ PG_uptodate, 3 },	/* KPF_UPTODATE */
+	{ PG_writeback, 8 },	/* KPF_WRITEBACK */
+	{ PG_lru, 5 },		/* KPF_LRU */
+	{ PG_referenced, 2 },	/* KPF_REFERENCED */
+	{ PG_active, 6 },	/* KPF_ACTIVE */
+	{ PG_unevictable, 18 },	/* KPF_UNEVICTABLE */
+	{ PG_mlocked, 33 },	/* KPF_MLOCKED */
+	{ PG_reserved, KPF_RESERVED },
+	{ PG_private, 35 },	/* KPF_PRIVATE */
+	{ PG_private_2, 36 },	/* KPF_PRIVATE_2 */
+};
+
+/*
+ * stable_page_flags() of 6.12's fs/proc/page.c: the flags come from the
+ * folio (page_folio()), so a tail page reports its head's PG_reserved
+ * and the rest; COMPOUND_HEAD is the head's PG_head, every other page of
+ * a folio is a COMPOUND_TAIL; HWPOISON is the folio's for hugetlb and
+ * the page's own otherwise; BUDDY is PageBuddy() on the first page of a
+ * free block and, for a page with no references, is_free_buddy_page()
+ * anywhere else in it. The machine has no user mappings, slab, LRU or
+ * THP, so MMAP, ANON, SLAB, THP and the zero page never show; its kernel
+ * page tables come from pte_alloc_one_kernel(), which does not make them
+ * PageTable(), so PGTABLE does not either.
+ */
 int
 stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 {
 	page_t page, head;
-	uint64_t flags, info;
+	uint64_t flags, k;
 	uint32_t type;
 
 	if (!pfn_valid(&m->phys, pfn)) {
@@ -1111,25 +1151,29 @@ stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 	}
 	page = pfn_to_page(m, pfn);
 	flags = page_flags(m, page);
-	info = page_compound_info(m, page);
+	/* page_folio(): a tail's head (fake heads fixed up), else itself. */
 	head = compound_head(m, page);
+	k = head == page ? flags : page_flags(m, head);
 	type = page_type(m, page);
 	*out = 0;
-	/* PageCompound(): PG_head, or a tail's bit 0. */
-	if (flag_test(m, flags, PG_head) || (info & 1)) {
-		page_flags(m, head); /* the kernel reads the head's flags */
-		*out |= UINT64_C(1) << (head == page ? KPF_COMPOUND_HEAD :
-						       KPF_COMPOUND_TAIL);
-		/* PageHuge(): the page type, or 6.1's destructor in page[1]. */
-		if (folio_test_hugetlb(m, head))
-			*out |= UINT64_C(1) << KPF_HUGE;
+	if (head == page) {
+		if (flag_test(m, k, PG_head))
+			*out |= UINT64_C(1) << KPF_COMPOUND_HEAD;
+	} else {
+		*out |= UINT64_C(1) << KPF_COMPOUND_TAIL;
 	}
-	if (page_type_is(type, PGTY_buddy))
+	/* folio_test_hugetlb(): the page type, or 6.1's destructor. */
+	if ((head != page || flag_test(m, k, PG_head)) &&
+	    folio_test_hugetlb(m, head))
+		*out |= UINT64_C(1) << KPF_HUGE;
+	if (page_type_is(type, PGTY_buddy) ||
+	    (page_ref_count(m, head) == 0 && is_free_buddy_page(m, pfn)))
 		*out |= UINT64_C(1) << KPF_BUDDY;
-	/* The uapi bits stay; the release's PG_ bits are copied into them. */
-	if (flag_test(m, flags, PG_reserved))
-		*out |= UINT64_C(1) << KPF_RESERVED;
-	if (flag_test(m, flags, PG_hwpoison))
+	for (size_t i = 0; i < sizeof(kpf_copy) / sizeof(kpf_copy[0]); i++)
+		if (flag_test(m, k, kpf_copy[i].pg))
+			*out |= UINT64_C(1) << kpf_copy[i].kpf;
+	if (flag_test(m, (*out & (UINT64_C(1) << KPF_HUGE)) ? k : flags,
+		      PG_hwpoison))
 		*out |= UINT64_C(1) << KPF_HWPOISON;
 	if (machine_oopsed(m))
 		*out = 0;

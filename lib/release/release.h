@@ -73,6 +73,10 @@ enum release_prop {
 			      shared tail, not in hugetlb_vmemmap_init_early() */
 	RP_BATCH_SKIP_EMPTY, /* a batch with nothing to optimize does one
 			      flush_tlb_all(), not two (nr_to_optimize) */
+	RP_VMSTAT_MEMMAP,  /* /proc/vmstat has nr_memmap_pages and
+			      nr_memmap_boot_pages */
+	RP_UNACCEPTED_MEMORY, /* CONFIG_UNACCEPTED_MEMORY exists: meminfo's
+				 Unaccepted, vmstat's nr_unaccepted */
 	RP__COUNT
 };
 
