@@ -521,6 +521,149 @@ test_demote_lifo_and_reserved(void **state)
 	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
 }
 
+/*
+ * 6.12's demote_store() checks only that free_huge_pages -
+ * resv_huge_pages is not 0; demote_pool_huge_page() then takes up to
+ * the count asked from the free list, reserved pages too
+ * (demote-takes-reserved, doc/KERNEL-BUGS.md). Two free 1G pages, one
+ * reserved, "echo 2 > demote": both go, resv_huge_pages 1 stays over
+ * free_huge_pages 0, and the reserved fault finds no page: a gigantic
+ * page is never surplus (alloc_surplus_hugetlb_folio()), so SIGBUS.
+ * 6.1's demote_store() looks again before each page and stops at 1.
+ */
+static void
+test_demote_takes_reserved(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
+	uint64_t done = 99, pfn;
+
+	(void)state;
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 2, &done), 0);
+	assert_int_equal(done, 2);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).free, 0);
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 1024);
+	assert_int_equal(hstate(m, SZ_2M).max_huge_pages, 1024);
+	tu_assert_check(m);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ_1G, true, &pfn), -ENOMEM);
+	assert_non_null(strstr(hvo_machine_error(m), "SIGBUS"));
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	/* More demote: free - resv wraps, but no page is left to take. */
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), -EBUSY);
+	assert_int_equal(done, 0);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hstate(m, SZ_1G).resv, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	m = tu_machine("x86_64:mem=4G,hugepages=1G:2,kernel=6.1");
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 2, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ_1G, true, &pfn), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * demote_pool_huge_page() removes its pages with
+ * remove_hugetlb_folio(src, folio, false): surplus_huge_pages stays
+ * whatever page is taken (demote-keeps-surplus, doc/KERNEL-BUGS.md). A
+ * 1G page that a shrink could not restore is a free surplus page; once
+ * memory is back, demoting it leaves HugePages_Surp 1 over
+ * nr_huge_pages 0, and max_huge_pages (0 after the shrink) minus 1
+ * wraps as the kernel's unsigned long does. Both releases.
+ */
+static void
+check_demote_keeps_surplus(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t done = 99;
+
+	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).free, 512);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_keeps_surplus(void **state)
+{
+	(void)state;
+	check_demote_keeps_surplus("x86_64:mem=4G,hugepages=1G:1,kernel=6.1");
+	check_demote_keeps_surplus("x86_64:mem=4G,hugepages=1G:1,kernel=6.12");
+}
+
+/*
+ * Before 6.12, demote_free_huge_page() puts each new 2M page through
+ * free_huge_page(), which frees it to the page allocator while the 2M
+ * hstate counts surplus pages (demote-frees-surplus-pieces,
+ * doc/KERNEL-BUGS.md): with 2 in-use 2M pages made surplus by
+ * nr_hugepages 0, a demote keeps 510 of its 512 pieces, the first two
+ * going back to the buddy allocator. 6.12's
+ * prep_and_add_allocated_folios() enqueues all 512.
+ */
+static void
+check_demote_surplus_pieces(const char *spec, uint64_t kept)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t p[2], done = 99, src = pool_pfn(m, SZ_1G, 0), pfn;
+	struct hvo_hstate_info t;
+
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 2), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[0]), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[1]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 0), 0);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 2);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	t = hstate(m, SZ_2M);
+	assert_int_equal(t.nr, 2 + kept);
+	assert_int_equal(t.free, kept);
+	assert_int_equal(t.surplus, 2 - (512 - kept));
+	assert_int_equal(t.max_huge_pages, 512);
+	assert_int_equal(t.optimized, 2 + kept);
+	for (uint64_t i = 0; i < t.nr; i++) {
+		pfn = pool_pfn(m, SZ_2M, i);
+		if (kept < 512)
+			assert_true(pfn != src && pfn != src + 512);
+	}
+	tu_assert_check(m);
+	assert_int_equal(hvo_free_huge_folio(m, p[0]), 0);
+	assert_int_equal(hvo_free_huge_folio(m, p[1]), 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_surplus_pieces(void **state)
+{
+	(void)state;
+	check_demote_surplus_pieces("x86_64:mem=4G,hugepages=1G:1,kernel=6.1", 510);
+	check_demote_surplus_pieces("x86_64:mem=4G,hugepages=1G:1,kernel=6.12", 512);
+}
+
 int
 main(void)
 {
@@ -538,6 +681,9 @@ main(void)
 		cmocka_unit_test(test_demote_second_restore_fails),
 		cmocka_unit_test(test_demote_hvo_off_at_run_time),
 		cmocka_unit_test(test_demote_lifo_and_reserved),
+		cmocka_unit_test(test_demote_takes_reserved),
+		cmocka_unit_test(test_demote_keeps_surplus),
+		cmocka_unit_test(test_demote_surplus_pieces),
 	};
 
 	return tu_run("demote", tests, sizeof(tests) / sizeof(tests[0]));
