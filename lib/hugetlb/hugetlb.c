@@ -1073,9 +1073,21 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
 		}
 		h->max_huge_pages = h->nr;
+		/*
+		 * huge_boot_pages is built with list_add(): its head is the
+		 * page memblock gave last. 6.1's gather_bootmem_prealloc()
+		 * walks it from there, optimizing and enqueueing each
+		 * (prep_new_huge_page(), free_huge_page()), so the page
+		 * allocated first ends at the head of the free list. From
+		 * 6.7 the walk list_add()s each to a second list, which
+		 * prep_and_add_bootmem_folios() optimizes and enqueues in
+		 * allocation order, as pool_add() enqueued them.
+		 */
 		if (!kernel_get(m, RP_BATCHED)) {
-			for (uint64_t k = 0; k < h->nr; k++)
+			for (uint64_t k = h->nr; k-- > 0;) {
 				hugetlb_vmemmap_optimize_folio(m, h, &h->pages[k]);
+				enqueue_hugetlb_folio(h, &h->pages[k]);
+			}
 			continue;
 		}
 		list = batch_list(m, h->nr);
