@@ -806,29 +806,49 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 			return -EINVAL;
 		return hvo_set_nr_overcommit_hugepages(s->m, s->default_size, n) ?
 		       -EINVAL : 0;
-	case F_HP_OVERCOMMIT:
+	case F_HP_OVERCOMMIT: {
+		struct hvo_geometry g;
+		struct hvo_hstate_info h;
+
+		/*
+		 * nr_overcommit_hugepages_store() refuses a gigantic size
+		 * before it reads the number.
+		 */
+		hvo_machine_geometry(s->m, &g);
+		if (hvo_machine_hstate_by_size(s->m, size, &h) ||
+		    h.order > g.max_page_order)
+			return -EINVAL;
 		rc = kstrtoul10(value, &n);
 		if (rc)
 			return rc;
 		return hvo_set_nr_overcommit_hugepages(s->m, size, n) ?
 		       -EINVAL : 0;
+	}
 	case F_HP_DEMOTE:
 		rc = kstrtoul10(value, &n);
 		if (rc)
 			return rc;
 		return hvo_demote(s->m, size, n, NULL);
 	case F_HP_DEMOTE_SIZE: {
-		/* memparse(): the number and its suffix; echo's newline ends it. */
+		/*
+		 * demote_size_store(): memparse() reads a number and a
+		 * suffix and stops at the first character it cannot use
+		 * ("2MB" is 2M, echo's newline ends it, no number is 0).
+		 * The longest prefix hvo_parse_size() takes is that size.
+		 */
 		char buf[64];
 		size_t len = strcspn(value, "\n");
 
 		if (len >= sizeof(buf))
-			return -EINVAL;
+			len = sizeof(buf) - 1;
 		memcpy(buf, value, len);
-		buf[len] = '\0';
-		if (hvo_parse_size(buf, &n))
-			return -EINVAL;
-		return hvo_set_demote_size(s->m, size, n);
+		n = 0;
+		for (; len; len--) {
+			buf[len] = '\0';
+			if (!hvo_parse_size(buf, &n))
+				break;
+		}
+		return hvo_set_demote_size(s->m, size, n) ? -EINVAL : 0;
 	}
 	case F_SYSCTL_OPTIMIZE:
 		/* proc_dobool: an int, any non-zero value is true. */
