@@ -213,8 +213,8 @@ static const struct release_row rows[] = {
 	  .source = "cceba6f7e46c mm: add PG_dropbehind folio flag (RWF_DONTCACHE, 6.14)" },
 
 	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
-	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
-	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two); demote_pool_huge_page() takes up to the count asked, reserved pages too, and enqueues the new pages without free_huge_folio(), which freed pieces while the smaller size had surplus pages",
+	  .source = "c0f398c3b2cf mm/hugetlb_vmemmap: batch HVO work when demoting (Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com); L6.12 mm/hugetlb.c:3833-3946" },
 
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
