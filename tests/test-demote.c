@@ -662,6 +662,45 @@ check_demote_surplus_pieces(const char *spec, uint64_t kept)
 	hvo_machine_free(m);
 }
 
+/*
+ * The same on 6.1 with every allocation after the 1G page's restore
+ * failing: each piece free_huge_page() frees cannot be restored
+ * (__update_and_free_page()), so add_hugetlb_page(h, page, true) puts it
+ * back as a free surplus page, and the next piece meets the same
+ * surplus count. All 512 pieces stay, optimized; HugePages_Surp stays 2.
+ */
+static void
+test_demote_surplus_pieces_restore_fails(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=4G,hugepages=1G:1,kernel=6.1");
+	uint64_t p[2], done = 99;
+	struct hvo_hstate_info t;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 2), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[0]), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[1]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 0), 0);
+	/* The 1G restore takes 4095 pages; everything after fails. */
+	assert_int_equal(hvo_fail_page_alloc(m, 4096, true), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	assert_int_equal(done, 1);
+	t = hstate(m, SZ_2M);
+	assert_int_equal(t.nr, 514);
+	assert_int_equal(t.free, 512);
+	assert_int_equal(t.surplus, 2);
+	assert_int_equal(t.optimized, 514);
+	tu_assert_check(m);
+	/* Memory back: the surplus pages in use leave when put. */
+	assert_int_equal(hvo_free_huge_folio(m, p[0]), 0);
+	assert_int_equal(hvo_free_huge_folio(m, p[1]), 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 static void
 test_demote_surplus_pieces(void **state)
 {
@@ -690,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_demote_takes_reserved),
 		cmocka_unit_test(test_demote_keeps_surplus),
 		cmocka_unit_test(test_demote_surplus_pieces),
+		cmocka_unit_test(test_demote_surplus_pieces_restore_fails),
 	};
 
 	return tu_run("demote", tests, sizeof(tests) / sizeof(tests[0]));
