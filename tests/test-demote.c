@@ -584,7 +584,8 @@ test_demote_takes_reserved(void **state)
  * 1G page that a shrink could not restore is a free surplus page; once
  * memory is back, demoting it leaves HugePages_Surp 1 over
  * nr_huge_pages 0, and max_huge_pages (0 after the shrink) minus 1
- * wraps as the kernel's unsigned long does. Both releases.
+ * wraps as the kernel's unsigned long does, and so does the pool's
+ * persistent count, so a grow does nothing. Both releases.
  */
 static void
 check_demote_keeps_surplus(const char *spec)
@@ -607,6 +608,16 @@ check_demote_keeps_surplus(const char *spec)
 	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX);
 	assert_int_equal(hstate(m, SZ_2M).nr, 512);
 	assert_int_equal(hstate(m, SZ_2M).free, 512);
+	tu_assert_check(m);
+	/*
+	 * set_max_huge_pages() then sees persistent_huge_pages() wrapped
+	 * to ULONG_MAX: nr_hugepages 1 neither grows the pool nor changes
+	 * the counts.
+	 */
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
