@@ -841,9 +841,12 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * optimized. Up to 6.11 one page at a time, with its own flushes; from
  * 6.12 the pages taken are restored as one batch and the new pages
  * optimized as another. The pages are taken from the head of the free
- * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use or
- * reserved (hvo_hugetlb_reserve_pages()) are never demoted. Stops early,
- * without an error, when no free page nobody reserved is left.
+ * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use are
+ * never demoted. Up to 6.11 it stops, without an error, when no free
+ * page nobody reserved (hvo_hugetlb_reserve_pages()) is left; 6.12 looks
+ * only before each batch, which takes up to @p nr free pages, reserved
+ * ones too. Surplus counts stay as they were, as the kernel's do
+ * (doc/KERNEL-BUGS.md: demote-takes-reserved, demote-keeps-surplus).
  *
  * @param m    the machine
  * @param size the hugepage size whose pool is demoted, in bytes
@@ -924,8 +927,9 @@ hvo_hugetlb_unreserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * alloc_hugetlb_folio(), as a fault runs it: a hugepage of @p size, in
  * use from now on. With @p reserved it consumes one of the reservations
  * of hvo_hugetlb_reserve_pages(); without, it takes a free page nobody
- * has reserved, else allocates a surplus page up to
- * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()).
+ * has reserved. With no page to take it allocates a surplus page up to
+ * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()), which a
+ * reserved fault finds only after a 6.12 demote took reserved pages.
  *
  * @return 0 and its head pfn; -EINVAL (no such size, @p pfn NULL,
  *         @p reserved with nothing reserved); -ENOMEM (none to take:

@@ -234,8 +234,8 @@ static const struct release_row rows[] = {
 	  .what = "/proc/vmstat prints nr_memmap_pages and nr_memmap_boot_pages: struct page metadata from the buddy allocator and from memblock, which HVO moves page by page",
 	  .source = "Sourav Panda, \"mm: report per-page metadata information\" (6.11 merge window); L6.12 mm/vmstat.c:1046-1054, :1281-1282, mm/hugetlb_vmemmap.c:183-189" },
 	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
-	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
-	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two); demote_pool_huge_page() takes up to the count asked, reserved pages too, and enqueues the new pages without free_huge_folio(), which freed pieces while the smaller size had surplus pages",
+	  .source = "c0f398c3b2cf mm/hugetlb_vmemmap: batch HVO work when demoting (Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com); L6.12 mm/hugetlb.c:3833-3946" },
 
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,

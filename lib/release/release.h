@@ -64,7 +64,10 @@ enum release_prop {
 	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
 	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
 	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
-			      and optimizes the new pages as one batch */
+			      and optimizes the new pages as one batch; it
+			      takes up to the count asked at once, and
+			      enqueues the new pages without
+			      free_huge_folio() */
 	RP_BOOTMEM_PREHVO, /* bit (1 << arch): eligible boot gigantic pages
 			      get a vmemmap populated already optimized
 			      (ARCH_WANT_HUGETLB_VMEMMAP_PREINIT) */
