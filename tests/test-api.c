@@ -738,6 +738,30 @@ row_machine_zone(struct api_ctx *c)
 	ON_M(c, -ENOENT, "zone", hvo_machine_zone(c->m, UINT_MAX, &z));
 }
 
+static void
+row_machine_vmstat(struct api_ctx *c)
+{
+	const char *name;
+	uint64_t v;
+
+	NO_M(c, hvo_machine_vmstat(NULL, 0, &name, &v));
+	ON_M(c, -EINVAL, "name", hvo_machine_vmstat(c->m, 0, NULL, &v));
+	ON_M(c, -EINVAL, "value", hvo_machine_vmstat(c->m, 0, &name, NULL));
+	ON_M(c, -ENOENT, "vmstat", hvo_machine_vmstat(c->m, UINT_MAX, &name, &v));
+}
+
+static void
+row_machine_meminfo(struct api_ctx *c)
+{
+	char buf[128];
+
+	NO_M(c, hvo_machine_meminfo(NULL, 0, buf, sizeof(buf)));
+	ON_M(c, -EINVAL, "buf", hvo_machine_meminfo(c->m, 0, NULL, sizeof(buf)));
+	ON_M(c, -EINVAL, "buf", hvo_machine_meminfo(c->m, 0, buf, 0));
+	ON_M(c, -ENOSPC, "bytes", hvo_machine_meminfo(c->m, 0, buf, 8));
+	ON_M(c, -ENOENT, "meminfo", hvo_machine_meminfo(c->m, UINT_MAX, buf, sizeof(buf)));
+}
+
 /* ---------------------------------------------------------------------- */
 /* HugeTLB and HVO                                                        */
 /* ---------------------------------------------------------------------- */
@@ -1324,6 +1348,8 @@ static const struct api_row rows[] = {
 	ROW(drain_pages),
 	ROW(machine_init_deferred),
 	ROW(machine_zone),
+	ROW(machine_vmstat),
+	ROW(machine_meminfo),
 	ROW(machine_hstate),
 	ROW(machine_hstate_by_size),
 	ROW(set_nr_hugepages),

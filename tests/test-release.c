@@ -1199,6 +1199,10 @@ static const struct {
 	{ RP_DEMOTE, 5, 16, "test-demote.c", "test_demote_linux_5_16" },
 	{ RP_DEMOTE_BATCHED, 0, 0, "test-demote.c", "test_demote_1g_linux_6_1" },
 	{ RP_DEMOTE_BATCHED, 6, 12, "test-demote.c", "test_demote_1g_linux_6_12" },
+	{ RP_UNACCEPTED_MEMORY, 0, 0, "test-procfs.c", "test_meminfo_no_unaccepted_before_6_5" },
+	{ RP_UNACCEPTED_MEMORY, 6, 5, "test-procfs.c", "test_meminfo_unaccepted_linux_6_5" },
+	{ RP_VMSTAT_MEMMAP, 0, 0, "test-procfs.c", "test_vmstat_no_memmap_before_6_11" },
+	{ RP_VMSTAT_MEMMAP, 6, 11, "test-procfs.c", "test_vmstat_memmap_linux_6_11" },
 };
 
 /* The directory of the test sources (the program's argument). */

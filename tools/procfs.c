@@ -34,61 +34,36 @@ procfs_buddyinfo(FILE *f, const struct hvo_machine *m, const char *indent,
 {
 	struct hvo_zone_info z;
 
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		/* A booted kernel has run deferred struct page init. */
+		memcpy(z.nr_free, z.nr_free_booted, sizeof(z.nr_free));
 		procfs_buddyinfo_zone(f, &z, indent, form);
-}
-
-/* show_val_kb(): pages as "Label:   %8lu kB". */
-static void
-meminfo_kb(FILE *f, const char *label, uint64_t pages, unsigned page_shift)
-{
-	fprintf(f, "%s%8" PRIu64 " kB\n", label, pages << (page_shift - 10));
+	}
 }
 
 /*
- * meminfo_proc_show() in fs/proc/meminfo.c, the fields the simulated
- * machine has, in the kernel's order and format. The machine has no swap
- * and no user page tables, so those are honestly 0. MemAvailable is MemFree: the kernel's estimate also
- * subtracts watermarks and adds reclaimable caches, neither of which the
- * machine models.
+ * meminfo_proc_show() in fs/proc/meminfo.c: the library formats each
+ * line as the kernel does (hvo_machine_meminfo()).
  */
 void
-procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
+procfs_meminfo(FILE *f, const struct hvo_machine *m)
 {
-	struct hvo_geometry g;
-	struct hvo_zone_info z;
-	struct hvo_hstate_info h, dh;
-	uint64_t total = 0, free = 0, huge_pages = 0, huge_kb = 0, commit;
-	unsigned shift;
+	char line[128];
 
-	hvo_machine_geometry(m, &g);
-	shift = g.page_shift;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		total += z.managed_pages;
-		free += z.free_pages + z.pcp_pages + z.deferred_pages;
-	}
-	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
-		huge_pages += h.nr << (h.order);
-		huge_kb += h.nr * (h.size >> 10);
-	}
-	/* vm_commit_limit() with the default overcommit_ratio of 50, no swap. */
-	commit = total > huge_pages ? (total - huge_pages) * 50 / 100 : 0;
-	meminfo_kb(f, "MemTotal:       ", total, shift);
-	meminfo_kb(f, "MemFree:        ", free, shift);
-	meminfo_kb(f, "MemAvailable:   ", free, shift);
-	meminfo_kb(f, "SwapTotal:      ", 0, shift);
-	meminfo_kb(f, "SwapFree:       ", 0, shift);
-	meminfo_kb(f, "PageTables:     ", 0, shift);
-	meminfo_kb(f, "CommitLimit:    ", commit, shift);
-	/* hugetlb_report_meminfo() */
-	if (hvo_machine_hstate_by_size(m, default_size, &dh) == 0)
-		fprintf(f, "HugePages_Total:   %5" PRIu64 "\n"
-			"HugePages_Free:    %5" PRIu64 "\n"
-			"HugePages_Rsvd:    %5" PRIu64 "\n"
-			"HugePages_Surp:    %5" PRIu64 "\n"
-			"Hugepagesize:   %8" PRIu64 " kB\n",
-			dh.nr, dh.free, dh.resv, dh.surplus, dh.size >> 10);
-	fprintf(f, "Hugetlb:        %8" PRIu64 " kB\n", huge_kb);
+	for (unsigned i = 0; hvo_machine_meminfo(m, i, line, sizeof(line)) == 0;
+	     i++)
+		fprintf(f, "%s\n", line);
+}
+
+/* vmstat_show() in mm/vmstat.c: "%s %lu" per line. */
+void
+procfs_vmstat(FILE *f, const struct hvo_machine *m)
+{
+	const char *name;
+	uint64_t v;
+
+	for (unsigned i = 0; hvo_machine_vmstat(m, i, &name, &v) == 0; i++)
+		fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
 /*

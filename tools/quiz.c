@@ -800,8 +800,13 @@ quiz_savings(const struct quiz *q, struct rng *r)
 	pick = (unsigned)rng_below(r, nr_hs);
 	if (hs[pick].size >= (UINT64_C(256) << 20))
 		n = 1 + rng_below(r, 2);
-	/* Room for the pool, the kernel and a naturally aligned start. */
-	mem = (n + 2) * hs[pick].size;
+	/*
+	 * Room for the pool, the kernel and a naturally aligned start; a
+	 * gigantic page needs an aligned range boot left whole, and boot's
+	 * allocations (the vmemmap, page tables) may sit in one more.
+	 */
+	mem = (n + (hs[pick].size >= (UINT64_C(256) << 20) ? 3 : 2)) *
+	      hs[pick].size;
 	if (mem < (UINT64_C(256) << 20))
 		mem = UINT64_C(256) << 20;
 	format_size(mem, memsz, sizeof(memsz));

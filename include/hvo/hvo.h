@@ -688,6 +688,13 @@ struct hvo_zone_info {
 	uint64_t pcp_batch;      /**< pages moved at a time */
 	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
 	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
+	/**
+	 * Free blocks per order as a booted kernel's /proc/buddyinfo shows
+	 * them: @p nr_free and the blocks deferred struct page init will
+	 * free (the machine defers that work until memory is asked for,
+	 * a kernel finishes it during boot).
+	 */
+	uint64_t nr_free_booted[HVO_MAX_ORDERS];
 };
 
 /**
@@ -700,6 +707,37 @@ struct hvo_zone_info {
 int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out);
+
+/**
+ * Line @p i (from 0) of /proc/vmstat: 6.12's vmstat_text in its order,
+ * the lines the arch's distribution build configures and the machine's
+ * release has (nr_memmap_pages and nr_memmap_boot_pages from 6.11).
+ * Counters of what the machine never does (reclaim, swap, page cache,
+ * THP) read 0; nr_free_pages counts memory deferred struct page init has
+ * yet to free, as a booted kernel shows it.
+ *
+ * @return 0 with @p name and @p value set, -ENOENT past the last line,
+ *         or -EINVAL (@p name or @p value NULL).
+ */
+int
+hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
+		   const char **name, uint64_t *value);
+
+/**
+ * Line @p i (from 0) of /proc/meminfo, as 6.12's meminfo_proc_show()
+ * prints it (with hugetlb_report_meminfo() and the arch's
+ * arch_report_meminfo()), without the newline: every field the arch's
+ * distribution build prints, in its order and format. Fields of what the
+ * machine has not (swap, page cache, slab, user page tables) read 0;
+ * memory deferred struct page init has yet to free is counted as a
+ * booted kernel counts it.
+ *
+ * @return 0, -ENOENT past the last line, -ENOSPC when @p len is too
+ *         short for the line, or -EINVAL (@p buf NULL or @p len 0).
+ */
+int
+hvo_machine_meminfo(const struct hvo_machine *m, unsigned i, char *buf,
+		    size_t len);
 
 /** @} */
 
@@ -803,9 +841,12 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * optimized. Up to 6.11 one page at a time, with its own flushes; from
  * 6.12 the pages taken are restored as one batch and the new pages
  * optimized as another. The pages are taken from the head of the free
- * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use or
- * reserved (hvo_hugetlb_reserve_pages()) are never demoted. Stops early,
- * without an error, when no free page nobody reserved is left.
+ * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use are
+ * never demoted. Up to 6.11 it stops, without an error, when no free
+ * page nobody reserved (hvo_hugetlb_reserve_pages()) is left; 6.12 looks
+ * only before each batch, which takes up to @p nr free pages, reserved
+ * ones too. Surplus counts stay as they were, as the kernel's do
+ * (doc/KERNEL-BUGS.md: demote-takes-reserved, demote-keeps-surplus).
  *
  * @param m    the machine
  * @param size the hugepage size whose pool is demoted, in bytes
@@ -886,8 +927,9 @@ hvo_hugetlb_unreserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * alloc_hugetlb_folio(), as a fault runs it: a hugepage of @p size, in
  * use from now on. With @p reserved it consumes one of the reservations
  * of hvo_hugetlb_reserve_pages(); without, it takes a free page nobody
- * has reserved, else allocates a surplus page up to
- * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()).
+ * has reserved. With no page to take it allocates a surplus page up to
+ * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()), which a
+ * reserved fault finds only after a 6.12 demote took reserved pages.
  *
  * @return 0 and its head pfn; -EINVAL (no such size, @p pfn NULL,
  *         @p reserved with nothing reserved); -ENOMEM (none to take:

@@ -105,8 +105,9 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_str(j, "zone", z.name);
 		json_key(j, "free_blocks");
 		json_begin_array(j);
+		/* As /proc/buddyinfo: deferred struct page init done. */
 		for (unsigned o = 0; o < z.nr_orders; o++)
-			json_u64(j, z.nr_free[o]);
+			json_u64(j, z.nr_free_booted[o]);
 		json_end_array(j);
 		json_end_object(j);
 	}

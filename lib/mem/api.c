@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mem/buddy.h"
+#include "mem/vmstat.h"
 #include "mem/memmap.h"
 
 static int
@@ -235,10 +236,29 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		out->pcp_batch = zone->pcp.batch;
 		out->nr_orders = m->arch.max_page_order + 1;
 		for (unsigned o = 0; o < out->nr_orders; o++)
-			out->nr_free[o] = zone->free_area[o].nr_free;
+			out->nr_free[o] = out->nr_free_booted[o] =
+				zone->free_area[o].nr_free;
+		deferred_free_view(m, (enum zone_type)z, out->nr_free_booted);
 		return 0;
 	}
 	return machine_err_const(m, -ENOENT,
 				 "zone %u: this machine lists %u zones, 0..%u",
 				 i, seen, seen - 1);
+}
+
+HVO_EXPORT int
+hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
+		   const char **name, uint64_t *value)
+{
+	if (!m)
+		return -EINVAL;
+	if (!name)
+		return machine_err_null(m, __func__, "name");
+	if (!value)
+		return machine_err_null(m, __func__, "value");
+	if (vmstat_item(m, i, name, value))
+		return machine_err_const(m, -ENOENT,
+					 "vmstat line %u: past the last line of /proc/vmstat",
+					 i);
+	return 0;
 }

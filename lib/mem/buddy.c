@@ -217,6 +217,8 @@ buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 		rc = __free_one_page(m, pfn, order, z);
 		if (rc)
 			return rc;
+		/* __free_pages_core() frees through free_one_page(): PGFREE */
+		count_vm_events(m, PGFREE, UINT64_C(1) << order);
 		m->zones[z].managed_pages += UINT64_C(1) << order;
 		pfn += UINT64_C(1) << order;
 		n -= UINT64_C(1) << order;
@@ -480,6 +482,12 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
+	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + pfn_zone(m, *pfn)),
+			UINT64_C(1) << order);
+	/* zone_statistics(): one node, so a local hit per allocation */
+	count_vm_events(m, NUMA_HIT, 1);
+	count_vm_events(m, NUMA_LOCAL, 1);
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
@@ -518,6 +526,8 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
 	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
+	/* __free_page(): free_unref_page_commit() or free_one_page() */
+	count_vm_events(m, PGFREE, 1);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
@@ -581,6 +591,11 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	release_frames(m, pfn, UINT64_C(1) << order);
 	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
+	/*
+	 * PGFREE, 1 << order: free_unref_page_commit() or free_one_page();
+	 * a gigantic block is free_contig_range()'s __free_page() per page.
+	 */
+	count_vm_events(m, PGFREE, UINT64_C(1) << order);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
@@ -682,6 +697,13 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 				return m->oops;
 			page_owner_alloc(&m->owner, pfn, order, cat);
 			count(m, CNT_BUDDY_ALLOC);
+			/*
+			 * alloc_contig_range() takes the free blocks with
+			 * isolate_freepages_range(), whose strict
+			 * isolate_freepages_block() counts COMPACTISOLATED
+			 * and no PGALLOC.
+			 */
+			count_vm_events(m, COMPACTISOLATED, nr);
 			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
 				   hvo_page_category_name(cat));
 			*out = pfn;
@@ -704,4 +726,27 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   order);
 	rc = free_prepare(m, pfn, order);
 	return rc ? rc : free_block(m, pfn, order);
+}
+
+/*
+ * is_free_buddy_page(): is @pfn inside a free block? The block's first
+ * page is PageBuddy with an order that reaches this far, at one of the
+ * lower pfns aligned to each order. Only the first page of a block
+ * carries the mark, so /proc/kpageflags asks this for the others.
+ */
+bool
+is_free_buddy_page(struct hvo_machine *m, pfn_t pfn)
+{
+	for (unsigned order = 0; order <= m->arch.max_page_order; order++) {
+		pfn_t head = pfn & ~((UINT64_C(1) << order) - 1);
+		struct page_ref r;
+
+		if (head < m->vmemmap_pfn_lo || !pfn_valid(&m->phys, head))
+			continue;
+		page_ref_init(m, &r, pfn_to_page(m, head));
+		if (page_type_is(ref_page_type(m, &r), PGTY_buddy) &&
+		    ref_private(m, &r) >= order)
+			return true;
+	}
+	return false;
 }

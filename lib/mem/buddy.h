@@ -95,6 +95,13 @@ int
 free_reserved_page(struct hvo_machine *m, pfn_t pfn);
 
 /*
+ * is_free_buddy_page(): whether @pfn lies in a free block of the buddy
+ * lists (any page of it, not only the PageBuddy first one).
+ */
+bool
+is_free_buddy_page(struct hvo_machine *m, pfn_t pfn);
+
+/*
  * One zeroed page for a kernel page table: from memblock during boot, from
  * the buddy allocator after it. Boot sets it as core's alloc_pagetable hook.
  */

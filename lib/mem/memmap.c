@@ -206,3 +206,55 @@ memmap_init_deferred(struct hvo_machine *m)
 							m->zones[z].name);
 	return 0;
 }
+
+/*
+ * The free blocks deferred_init_memmap() will add to zone @z, per order,
+ * into @nr_free: deferred_free_pages() frees each run of free memory
+ * above first_deferred_pfn, and the buddy allocator merges what it frees
+ * into the largest aligned blocks the run holds. first_deferred_pfn is a
+ * section boundary, so none of these merges with a block below it.
+ * Nothing is written: the machine keeps the host memory deferred init
+ * would cost.
+ */
+void
+deferred_free_view(const struct hvo_machine *m, enum zone_type z,
+		   uint64_t *nr_free)
+{
+	const struct zone *zone = &m->zones[z];
+	const unsigned shift = m->arch.page_shift, max = m->arch.max_page_order;
+	uint64_t pfn = zone->first_deferred_pfn, run = UINT64_MAX;
+
+	if (pfn == UINT64_MAX)
+		return;
+	while (pfn <= zone_end_pfn(zone)) {
+		uint64_t rend = 0, next, stop = zone_end_pfn(zone);
+		bool reserved = true;
+
+		if (pfn < zone_end_pfn(zone) &&
+		    ram_range_of(&m->phys, pfn, &rend, &next) >= 0) {
+			stop = min64(rend, stop);
+			stop = memblock_reserved_run(&m->memblock, pfn << shift,
+						     stop << shift, &reserved) >> shift;
+		} else if (pfn < zone_end_pfn(zone)) {
+			stop = min64(next, stop); /* a hole */
+		}
+		if (!reserved && run == UINT64_MAX)
+			run = pfn;
+		if ((reserved || pfn >= zone_end_pfn(zone)) && run != UINT64_MAX) {
+			/* The run [run, pfn) as the buddy allocator merges it. */
+			while (run < pfn) {
+				unsigned o = 0;
+
+				while (o < max && !(run & ((UINT64_C(2) << o) - 1)) &&
+				       run + (UINT64_C(2) << o) <= pfn)
+					o++;
+				nr_free[o]++;
+				run += UINT64_C(1) << o;
+			}
+			run = UINT64_MAX;
+		}
+		if (pfn >= zone_end_pfn(zone))
+			break;
+		pfn = stop;
+	}
+}
