@@ -41,6 +41,10 @@ procfs_buddyinfo(FILE *f, const struct hvo_machine *m, const char *indent,
 void
 procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size);
 
+/* /proc/pagetypeinfo, as mm/vmstat.c prints it. */
+void
+procfs_pagetypeinfo(FILE *f, const struct hvo_machine *m);
+
 /* /proc/zoneinfo, the lines the machine has. */
 void
 procfs_zoneinfo(FILE *f, const struct hvo_machine *m);

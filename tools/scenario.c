@@ -135,7 +135,8 @@ usage(FILE *f)
 		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
 		"      demote_size and demote (5.16 on, sizes with a smaller one)\n"
 		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
-		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
+		"  /proc/zoneinfo (the fields the machine has), /proc/pagetypeinfo,\n"
+		"  /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
 		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
 		"      the kernel's fault injection, with its meaning; probability\n"
@@ -373,6 +374,7 @@ enum file_kind {
 	F_MEMINFO,
 	F_BUDDYINFO,
 	F_ZONEINFO,
+	F_PAGETYPEINFO,
 	F_CMDLINE,          /* /proc/cmdline */
 	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
 	F_FAIL_PROBABILITY,
@@ -403,6 +405,7 @@ static const struct {
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
+	{ "/proc/pagetypeinfo", F_PAGETYPEINFO },
 	{ "/proc/cmdline", F_CMDLINE },
 	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
 	{ "/sys/kernel/debug/fail_page_alloc/interval", F_FAIL_INTERVAL },
@@ -722,6 +725,9 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 	case F_ZONEINFO:
 		procfs_zoneinfo(f, s->m);
 		break;
+	case F_PAGETYPEINFO:
+		procfs_pagetypeinfo(f, s->m);
+		break;
 	case F_CMDLINE:
 		/* saved_command_line: the whole line, "--" and all. */
 		fprintf(f, "%s\n", hvo_machine_config(s->m)->cmdline);
@@ -959,7 +965,7 @@ do_echo(struct scenario *s, char **w, int n)
 	if (!rc && (kind == F_HP_FREE || kind == F_HP_RESV ||
 		    kind == F_HP_SURPLUS || kind == F_MEMINFO ||
 		    kind == F_BUDDYINFO || kind == F_ZONEINFO ||
-		    kind == F_CMDLINE))
+		    kind == F_PAGETYPEINFO || kind == F_CMDLINE))
 		rc = -EACCES;
 	if (rc) {
 		/* The shell's redirection failed: echo never ran. */

@@ -133,8 +133,12 @@ zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
 
 	for (unsigned t = 0; t < MIGRATE_TYPES; t++)
 		count[t] = 0;
-	for (pfn_t pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone);
-	     pfn += pageblock_nr_pages(m))
+	/*
+	 * Pageblocks deferred init has not reached have no type yet; a
+	 * booted kernel has none left when /proc can be read.
+	 */
+	for (pfn_t pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone) &&
+	     pfn < zone->first_deferred_pfn; pfn += pageblock_nr_pages(m))
 		if (pfn_has_memmap(m, pfn) && pfn_zone(m, pfn) == z)
 			count[get_pfnblock_migratetype(m, pfn)]++;
 }

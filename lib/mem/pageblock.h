@@ -62,7 +62,8 @@ pfn_has_memmap(const struct hvo_machine *m, pfn_t pfn);
 /*
  * pagetypeinfo_showblockcount_print(): the pageblocks of zone @z by
  * migratetype, stepping from zone_start_pfn by a pageblock, counting
- * each pfn with a memmap in the zone. @count has MIGRATE_TYPES entries.
+ * each pfn with a memmap in the zone, up to the first deferred pfn.
+ * @count has MIGRATE_TYPES entries.
  */
 void
 zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
