@@ -89,8 +89,16 @@ init_runs(struct hvo_machine *m, pfn_t pfn, uint64_t end, bool online,
 		 */
 		if (reserved) {
 			if (!online) {
-				pageblock_init_range(m, pfn, stop - pfn,
-						     MIGRATE_MOVABLE);
+				/*
+				 * memmap_init_range() stops at the first
+				 * deferred pfn; reserve_bootmem_region()
+				 * initializes reserved pages above it
+				 * without a migratetype.
+				 */
+				if (pfn < zone->first_deferred_pfn)
+					pageblock_init_range(m, pfn,
+							     min64(stop, zone->first_deferred_pfn) - pfn,
+							     MIGRATE_MOVABLE);
 				rc = init_span(m, pfn, stop - pfn, z, true);
 			}
 		} else if (pfn >= zone->first_deferred_pfn && !online) {
