@@ -331,6 +331,58 @@ test_contig_skips_unmovable_and_huge(void **state)
 }
 
 /*
+ * ALLOC_NOFRAGMENT (alloc_flags_nofragment(): the preferred zone is Normal
+ * and ZONE_DMA32 exists, so on x86_64 machines with memory above 4G).
+ * ZONE_NORMAL is made to hold no free block of pageblock_order or more,
+ * only the pieces of one movable pageblock a movable page was taken from.
+ * An unmovable page then may not claim that pageblock (__rmqueue_claim()
+ * looks at pageblock_order and up only) nor steal from it
+ * (__rmqueue_steal() is skipped): get_page_from_freelist() moves on to
+ * ZONE_DMA32 and claims a whole block there. Without the flag the same
+ * request would have claimed the fragmented pageblock in Normal, whose
+ * pages are free or on the pcp list (try_to_steal_block() counts those as
+ * alike).
+ */
+static void
+test_nofragment_prefers_dma32(void **state)
+{
+	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
+	uint64_t pfn, blocks = 0, movable = 0, p;
+
+	(void)state;
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	/* Every movable block of order 9 and up in Normal, as movable pages. */
+	for (;;) {
+		assert_int_equal(alloc_pages(m, 9, ZONE_NORMAL, MIGRATE_MOVABLE,
+					     HVO_PAGES_ALLOCATED, &pfn), 0);
+		if (pfn < PFN_4G)
+			break;
+		movable = pfn;
+		blocks++;
+	}
+	assert_true(blocks > 1000);
+	/* And the smaller movable pieces, until Normal has none. */
+	do {
+		assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_MOVABLE,
+					     HVO_PAGES_ALLOCATED, &pfn), 0);
+	} while (pfn >= PFN_4G);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	/* One pageblock back, and a movable page out of it: pieces. */
+	assert_int_equal(free_pages(m, movable, 9), 0);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_MOVABLE,
+				     HVO_PAGES_ALLOCATED, &p), 0);
+	assert_true(p >= movable && p < movable + PB_PAGES);
+	/* An unmovable page: not from the fragmented pageblock. */
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p), 0);
+	assert_true(p < PFN_4G);
+	assert_int_equal(get_pfnblock_migratetype(m, p), MIGRATE_UNMOVABLE);
+	assert_int_equal(get_pfnblock_migratetype(m, movable), MIGRATE_MOVABLE);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * The 1G pages a write of @want to the 1G nr_hugepages gets on @spec
  * after @cycles HVO cycles of 512 x 2M (up to 8 pfns in @pfn), and the
  * unmovable pageblocks of 4G..6G before it.
@@ -426,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_drain_returns_to_pageblock_type),
 		cmocka_unit_test(test_contig_drains_pcp_first),
 		cmocka_unit_test(test_contig_skips_unmovable_and_huge),
+		cmocka_unit_test(test_nofragment_prefers_dma32),
 		cmocka_unit_test(test_hvo_cycles_cost_a_gigantic_page),
 	};
 
