@@ -331,6 +331,45 @@ test_contig_skips_unmovable_and_huge(void **state)
 }
 
 /*
+ * free_pcppages_bulk(): a free that takes the pcp lists to high drains,
+ * starting with the list it went to, and empties that list before it
+ * moves to the next (pindex round robin). With order-1 pages parked on
+ * their list (pindex 3) and plenty of order-0 pages on list 0, the drain
+ * a free of an order-0 page starts takes all it needs from list 0 and
+ * leaves list 3 alone.
+ */
+static void
+test_pcp_drain_empties_a_list_first(void **state)
+{
+	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
+	struct per_cpu_pages *pcp = &m->zones[ZONE_NORMAL].pcp;
+	uint64_t a[40], b[400], l0, l3;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &a[i]), 0);
+	for (i = 0; i < 400; i++)
+		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b[i]), 0);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(hvo_free_pages(m, a[i], 1), 0);
+	assert_int_equal(pcp->lists[3].nr, 40);
+	for (i = 0; i < 400 && pcp->count + 1 < pcp->high; i++)
+		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+	assert_true(i < 400);
+	assert_true(pcp->lists[0].nr > pcp->batch);
+	l0 = pcp->lists[0].nr;
+	l3 = pcp->lists[3].nr;
+	assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+	assert_true(pcp->lists[0].nr < l0);
+	assert_int_equal(pcp->lists[3].nr, l3);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * ALLOC_NOFRAGMENT (alloc_flags_nofragment(): the preferred zone is Normal
  * and ZONE_DMA32 exists, so on x86_64 machines with memory above 4G).
  * ZONE_NORMAL is made to hold no free block of pageblock_order or more,
@@ -476,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_pcp_pindex),
 		cmocka_unit_test(test_hugetlb_2m_through_pcp),
 		cmocka_unit_test(test_drain_returns_to_pageblock_type),
+		cmocka_unit_test(test_pcp_drain_empties_a_list_first),
 		cmocka_unit_test(test_contig_drains_pcp_first),
 		cmocka_unit_test(test_contig_skips_unmovable_and_huge),
 		cmocka_unit_test(test_nofragment_prefers_dma32),
