@@ -370,6 +370,49 @@ test_pcp_drain_empties_a_list_first(void **state)
 }
 
 /*
+ * A failed alloc_contig_range() gives the pageblocks it had isolated back
+ * as MIGRATE_MOVABLE (undo_isolate_page_range() with the type
+ * alloc_contig_pages() isolates with), whatever they were. Here 4G..4G+4M
+ * is a free block in two Unmovable pageblocks (claimed by a GFP_KERNEL
+ * page since freed), and the block above holds an unmovable allocation.
+ * start_isolate_page_range() isolates the first pageblock, the last, the
+ * second, and stops at the third: the first two end Movable, the third
+ * stays Unmovable, and the 1G page comes from 5G.
+ */
+static void
+test_contig_failure_leaves_pageblocks_movable(void **state)
+{
+	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
+	struct hvo_zone_info z;
+	uint64_t u, big, g;
+
+	(void)state;
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &u), 0);
+	assert_int_equal(u, PFN_4G);
+	/* No free unmovable block of order 10: the next one is claimed. */
+	assert_int_equal(alloc_pages(m, 10, ZONE_NORMAL, MIGRATE_UNMOVABLE,
+				     HVO_PAGES_ALLOCATED, &big), 0);
+	assert_int_equal(big, PFN_4G + 1024);
+	assert_int_equal(hvo_free_pages(m, u, 0), 0);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	z = zone_named(m, "Normal");
+	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
+	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_UNMOVABLE);
+	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_UNMOVABLE);
+
+	assert_int_equal(hvo_alloc_contig(m, 18, HVO_GFP_KERNEL, &g), 0);
+	assert_int_equal(g, PFN_5G);
+	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_MOVABLE);
+	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_MOVABLE);
+	assert_int_equal(get_pfnblock_migratetype(m, big), MIGRATE_UNMOVABLE);
+	z = zone_named(m, "Normal");
+	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * ALLOC_NOFRAGMENT (alloc_flags_nofragment(): the preferred zone is Normal
  * and ZONE_DMA32 exists, so on x86_64 machines with memory above 4G).
  * ZONE_NORMAL is made to hold no free block of pageblock_order or more,
@@ -518,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_pcp_drain_empties_a_list_first),
 		cmocka_unit_test(test_contig_drains_pcp_first),
 		cmocka_unit_test(test_contig_skips_unmovable_and_huge),
+		cmocka_unit_test(test_contig_failure_leaves_pageblocks_movable),
 		cmocka_unit_test(test_nofragment_prefers_dma32),
 		cmocka_unit_test(test_hvo_cycles_cost_a_gigantic_page),
 	};
