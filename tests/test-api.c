@@ -561,6 +561,13 @@ row_page_category_name(struct api_ctx *c)
 }
 
 static void
+row_migratetype_name(struct api_ctx *c)
+{
+	IS_NULL(c, hvo_migratetype_name(HVO_MIGRATE_TYPES));
+	IS_NULL(c, hvo_migratetype_name(UINT_MAX));
+}
+
+static void
 row_machine_pages(struct api_ctx *c)
 {
 	uint64_t v;
@@ -1335,6 +1342,7 @@ static const struct api_row rows[] = {
 	ROW(pfn_to_page),
 	ROW(machine_geometry),
 	ROW(page_category_name),
+	ROW(migratetype_name),
 	ROW(machine_pages),
 	ROW(machine_total_pages),
 	ROW(alloc_pages),

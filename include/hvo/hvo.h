@@ -452,6 +452,7 @@ struct hvo_geometry {
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
+	unsigned pageblock_order; /**< pageblock_order: 9 on x86_64 */
 	unsigned section_size_bits; /**< SECTION_SIZE_BITS */
 	unsigned tlb_flush_ceiling; /**< pages; a larger range flushes all */
 	uint64_t page_kernel;     /**< PAGE_KERNEL */
@@ -673,6 +674,8 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 
 /** Most orders a free list can have (MAX_PAGE_ORDER + 1 is at most 14). */
 #define HVO_MAX_ORDERS 14
+/** Migratetypes a zone's free lists are kept by (MIGRATE_TYPES). */
+#define HVO_MIGRATE_TYPES 5
 
 /** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
 struct hvo_zone_info {
@@ -695,7 +698,28 @@ struct hvo_zone_info {
 	 * a kernel finishes it during boot).
 	 */
 	uint64_t nr_free_booted[HVO_MAX_ORDERS];
+	/**
+	 * Free blocks per migratetype and order, as /proc/pagetypeinfo
+	 * counts them: the buddy's free lists, without the per-CPU lists.
+	 * The types are named by hvo_migratetype_name().
+	 */
+	uint64_t nr_free_by_type[HVO_MIGRATE_TYPES][HVO_MAX_ORDERS];
+	/**
+	 * The zone's pageblocks per migratetype, as pagetypeinfo's
+	 * "Number of blocks type" counts them.
+	 */
+	uint64_t nr_pageblocks[HVO_MIGRATE_TYPES];
 };
+
+/**
+ * The name of migratetype @p mt as the kernel prints it ("Unmovable",
+ * "Movable", "Reclaimable", "HighAtomic", "Isolate": a stock x86_64 6.12
+ * build, which has no CMA).
+ *
+ * @return the name, or NULL for @p mt HVO_MIGRATE_TYPES and above.
+ */
+const char *
+hvo_migratetype_name(unsigned mt);
 
 /**
  * Describe zone @p i (0 = DMA ...), as /proc/zoneinfo lists them: zones

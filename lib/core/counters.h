@@ -43,6 +43,8 @@ enum pt_stat_level {
 	X(BUDDY_ALLOC, "buddy.alloc", "page allocations") \
 	X(BUDDY_FREE, "buddy.free", "page frees") \
 	X(DEFERRED_GROW, "buddy.deferred_grow", "deferred sections brought online") \
+	X(BUDDY_CLAIM, "buddy.claim", "pageblocks claimed for another migratetype (__rmqueue_claim())") \
+	X(BUDDY_STEAL, "buddy.steal", "blocks taken from another migratetype's pageblock (__rmqueue_steal())") \
 	X(FAULT_INJECTED, "fault.injected", "allocations failed on purpose") \
 	X(HOST_RELEASE, "host.release", "frees that gave written frames' host pages back") \
 	X(HVO_OPTIMIZE, "hvo.optimize", "hugepages whose vmemmap was optimized") \
