@@ -27,6 +27,16 @@
  * - Addresses are kernel virtual addresses (va) or simulated physical
  *   addresses (pa), both 64-bit.
  * - Nothing here aborts on bad input.
+ * - Threads: libhvo keeps no global mutable state; everything a call
+ *   changes belongs to the machine it is given. Different machines may be
+ *   used on different threads at the same time, with no locking; one
+ *   machine must be used by one thread at a time (it has no lock of its
+ *   own). The calls without a machine are safe from any thread. A trace
+ *   callback runs on the thread of the call that caused the event.
+ *   (doc/ABI.md, "Threads"; tests/threads/ checks it under
+ *   ThreadSanitizer.)
+ * - ABI: doc/ABI.md. Public structs keep their size and layout for a
+ *   soname: later fields take their reserved words.
  */
 #ifndef HVO_HVO_H
 #define HVO_HVO_H
