@@ -131,16 +131,20 @@ if isinstance(v, list):
 print(v)
 EOF
 ) || die "cannot read b_sanitize of $build"
-cc=$(python3 - "$tmp/targets.json" <<'EOF'
+# The compiler the build used for LANGUAGE ("c", "cpp"), or nothing.
+compiler_of()
+{
+	python3 - "$tmp/targets.json" "$1" <<'EOF'
 import json, sys
 with open(sys.argv[1]) as f:
     for t in json.load(f):
         for s in t.get("target_sources", []):
-            if s.get("language") == "c" and s.get("compiler"):
+            if s.get("language") == sys.argv[2] and s.get("compiler"):
                 print(" ".join(s["compiler"]))
                 sys.exit(0)
 EOF
-) || die "cannot read the C compiler of $build"
+}
+cc=$(compiler_of c) || die "cannot read the C compiler of $build"
 cc=${cc:-${CC:-cc}}
 
 san_flags=
@@ -251,16 +255,7 @@ LD_LIBRARY_PATH=$libdir "$tmp/consumer-shared" sweep >"$tmp/sweep-c.txt" ||
 [ -s "$tmp/sweep-c.txt" ] || die "the C sweep printed nothing"
 
 # C++: the build's C++ compiler, if it has one, else c++.
-cxx=$(python3 - "$tmp/targets.json" <<'EOF2'
-import json, sys
-with open(sys.argv[1]) as f:
-    for t in json.load(f):
-        for s in t.get("target_sources", []):
-            if s.get("language") == "cpp" and s.get("compiler"):
-                print(" ".join(s["compiler"]))
-                sys.exit(0)
-EOF2
-) || die "cannot read the C++ compiler of $build"
+cxx=$(compiler_of cpp) || die "cannot read the C++ compiler of $build"
 cxx=${cxx:-${CXX:-c++}}
 # shellcheck disable=SC2086
 logged "$tmp/cxx.log" $cxx -std=c++11 -Wall -Wextra -Werror $san_flags \
