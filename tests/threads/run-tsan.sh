@@ -33,5 +33,19 @@ $cc -std=c11 -O1 -g -fsanitize=thread -D_DEFAULT_SOURCE -pthread \
 	"$src/tests/threads/test-threads.c" "$@" -o "$tmp/test-threads-tsan"
 
 # halt_on_error: the first race is the failure, with its report.
-TSAN_OPTIONS="halt_on_error=1 exitcode=66${TSAN_OPTIONS:+ $TSAN_OPTIONS}" \
-	"$tmp/test-threads-tsan" 2
+TSAN_OPTIONS="halt_on_error=1 exitcode=66${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+export TSAN_OPTIONS
+rc=0
+"$tmp/test-threads-tsan" 2 >"$tmp/out" 2>&1 || rc=$?
+# Older ThreadSanitizer runtimes cannot map their shadow memory under the
+# high ASLR entropy of newer kernels ("unexpected memory mapping"): run
+# it again with ASLR off for this process.
+if [ $rc -ne 0 ] && grep -q 'unexpected memory mapping' "$tmp/out" &&
+	command -v setarch >/dev/null 2>&1; then
+	echo "run-tsan.sh: ThreadSanitizer cannot map its shadow memory; again without ASLR"
+	rc=0
+	setarch "$(uname -m)" -R "$tmp/test-threads-tsan" 2 >"$tmp/out" 2>&1 ||
+		rc=$?
+fi
+cat "$tmp/out"
+exit $rc
