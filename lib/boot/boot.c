@@ -242,6 +242,24 @@ fail:
 	return rc;
 }
 
+HVO_EXPORT int
+hvo_machine_new_from_spec(const char *spec, struct hvo_machine **out,
+			  char *err, size_t errlen)
+{
+	struct hvo_config cfg;
+	int rc;
+
+	if (!out)
+		return errf_null(err, errlen, __func__, "out");
+	*out = NULL;
+	if (!spec)
+		return errf_null(err, errlen, __func__, "spec");
+	rc = hvo_config_parse(&cfg, spec, err, errlen);
+	if (rc)
+		return rc;
+	return hvo_machine_new(&cfg, out, err, errlen);
+}
+
 HVO_EXPORT void
 hvo_machine_free(struct hvo_machine *m)
 {

@@ -147,8 +147,10 @@ hvo_fail_page_alloc_get(const struct hvo_machine *m,
 {
 	const struct fail_attr *f;
 
-	if (!m || !attr)
+	if (!m)
 		return -EINVAL;
+	if (!attr)
+		return machine_err_null(m, __func__, "attr");
 	f = &m->fail_page_alloc;
 	*attr = (struct hvo_fault_attr){
 		.probability = f->probability,
@@ -169,11 +171,17 @@ hvo_fail_page_alloc_set(struct hvo_machine *m,
 			const struct hvo_fault_attr *attr)
 {
 	struct fail_attr *f;
+	size_t i;
 
 	if (!m)
 		return -EINVAL;
 	if (!attr)
 		return machine_err(m, -EINVAL, "hvo_fail_page_alloc_set: attr is NULL");
+	i = reserved_first_set(attr->reserved, ARRAY_SIZE(attr->reserved));
+	if (i < ARRAY_SIZE(attr->reserved))
+		return machine_err(m, -EINVAL,
+				   "reserved[%zu]: must be 0 (start from hvo_fail_page_alloc_get(); doc/ABI.md)",
+				   i);
 	if (attr->times < -1)
 		return machine_err(m, -EINVAL,
 				   "times %d: allowed are -1 (no limit) and counts from 0",
