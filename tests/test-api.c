@@ -318,6 +318,11 @@ row_config_validate(struct api_ctx *c)
 	cfg = config_with(HVO_ARCH_X86_64, bad_boot_size);
 	ERR(c, -EINVAL, "hugepages", hvo_config_validate(&cfg, c->err,
 							  sizeof(c->err)));
+	/* Room for later fields must be zero (doc/ABI.md). */
+	hvo_config_init(&cfg, HVO_ARCH_X86_64);
+	cfg.reserved[15] = 1;
+	ERR(c, -EINVAL, "reserved[15]", hvo_config_validate(&cfg, c->err,
+							     sizeof(c->err)));
 	cfg = config_with(HVO_ARCH_X86_64, bad_boot_count);
 	ERR(c, -EINVAL, "hugepages", hvo_config_validate(&cfg, c->err,
 							  sizeof(c->err)));
@@ -489,6 +494,26 @@ row_machine_new(struct api_ctx *c)
 }
 
 static void
+row_machine_new_from_spec(struct api_ctx *c)
+{
+	struct hvo_machine *m = NULL;
+
+	ERR(c, -EINVAL, "out", hvo_machine_new_from_spec("x86_64", NULL,
+							  c->err,
+							  sizeof(c->err)));
+	ERR(c, -EINVAL, "spec", hvo_machine_new_from_spec(NULL, &m, c->err,
+							   sizeof(c->err)));
+	ERR(c, -EINVAL, "levels", hvo_machine_new_from_spec("x86_64:levels=6",
+							     &m, c->err,
+							     sizeof(c->err)));
+	/* A spec that parses but cannot boot: the boot's reason. */
+	ERR(c, -ENOMEM, "hugepages",
+	    hvo_machine_new_from_spec("x86_64:mem=64M,hugepages=2M:30", &m,
+				      c->err, sizeof(c->err)));
+	assert_null(m);
+}
+
+static void
 row_machine_free(struct api_ctx *c)
 {
 	RUNS(c, hvo_machine_free(NULL));
@@ -558,6 +583,13 @@ row_page_category_name(struct api_ctx *c)
 {
 	IS_NULL(c, hvo_page_category_name(HVO_PAGES__COUNT));
 	IS_NULL(c, hvo_page_category_name((enum hvo_page_category)-1));
+}
+
+static void
+row_migratetype_name(struct api_ctx *c)
+{
+	IS_NULL(c, hvo_migratetype_name(HVO_MIGRATE_TYPES));
+	IS_NULL(c, hvo_migratetype_name(UINT_MAX));
 }
 
 static void
@@ -687,7 +719,7 @@ row_fail_page_alloc_get(struct api_ctx *c)
 	struct hvo_fault_attr a;
 
 	NO_M(c, hvo_fail_page_alloc_get(NULL, &a));
-	CODE(c, -EINVAL, hvo_fail_page_alloc_get(c->m, NULL));
+	ON_M(c, -EINVAL, "attr", hvo_fail_page_alloc_get(c->m, NULL));
 	/* FAULT_ATTR_INITIALIZER and fail_page_alloc's own defaults. */
 	CODE(c, 0, hvo_fail_page_alloc_get(c->m, &a));
 	assert_int_equal(a.probability, 0);
@@ -713,6 +745,10 @@ row_fail_page_alloc_set(struct api_ctx *c)
 	a.times = -1;
 	a.space = -1;
 	ON_M(c, -EINVAL, "space", hvo_fail_page_alloc_set(c->m, &a));
+	/* Room for later fields must be zero (doc/ABI.md). */
+	a.space = 0;
+	a.reserved[3] = 1;
+	ON_M(c, -EINVAL, "reserved[3]", hvo_fail_page_alloc_set(c->m, &a));
 }
 
 static void
@@ -1257,6 +1293,53 @@ row_machine_counter_get(struct api_ctx *c)
 }
 
 static void
+row_counter_get(struct api_ctx *c)
+{
+	uint64_t v;
+
+	NO_M(c, hvo_counter_get(NULL, HVO_COUNTER_TLB_HIT, &v));
+	ON_M(c, -EINVAL, "val", hvo_counter_get(c->m, HVO_COUNTER_TLB_HIT,
+						NULL));
+	ON_M(c, -EINVAL, "counter",
+	     hvo_counter_get(c->m, (enum hvo_counter)hvo_counter_count(), &v));
+	ON_M(c, -EINVAL, "counter",
+	     hvo_counter_get(c->m, (enum hvo_counter)-1, &v));
+}
+
+static void
+row_machine_counters_snapshot(struct api_ctx *c)
+{
+	uint64_t v[64];
+
+	NO_M(c, hvo_machine_counters_snapshot(NULL, v, 1));
+	ON_M(c, -EINVAL, "vals", hvo_machine_counters_snapshot(c->m, NULL, 1));
+	ON_M(c, -EINVAL, "n 0", hvo_machine_counters_snapshot(c->m, v, 0));
+	ON_M(c, -EINVAL, "hvo_counter_count",
+	     hvo_machine_counters_snapshot(c->m, v, hvo_counter_count() + 1));
+}
+
+static void
+row_machine_counters_delta(struct api_ctx *c)
+{
+	uint64_t before[64], d[64];
+	size_t n = hvo_counter_count();
+
+	assert_true(n < 64);
+	hvo_machine_counters_snapshot(c->m, before, n);
+	NO_M(c, hvo_machine_counters_delta(NULL, before, d, n));
+	ON_M(c, -EINVAL, "before", hvo_machine_counters_delta(c->m, NULL, d, n));
+	ON_M(c, -EINVAL, "delta",
+	     hvo_machine_counters_delta(c->m, before, NULL, n));
+	ON_M(c, -EINVAL, "n 0", hvo_machine_counters_delta(c->m, before, d, 0));
+	ON_M(c, -EINVAL, "hvo_counter_count",
+	     hvo_machine_counters_delta(c->m, before, d, n + 1));
+	/* A snapshot above the counters: they were reset in between. */
+	before[HVO_COUNTER_TLB_MISS] = UINT64_MAX;
+	ON_M(c, -EINVAL, "reset",
+	     hvo_machine_counters_delta(c->m, before, d, n));
+}
+
+static void
 row_machine_counters_reset(struct api_ctx *c)
 {
 	RUNS(c, hvo_machine_counters_reset(NULL));
@@ -1326,6 +1409,7 @@ static const struct api_row rows[] = {
 	ROW(preset_name),
 	ROW(preset_spec),
 	ROW(machine_new),
+	ROW(machine_new_from_spec),
 	ROW(machine_free),
 	ROW(machine_error),
 	ROW(machine_config),
@@ -1335,6 +1419,7 @@ static const struct api_row rows[] = {
 	ROW(pfn_to_page),
 	ROW(machine_geometry),
 	ROW(page_category_name),
+	ROW(migratetype_name),
 	ROW(machine_pages),
 	ROW(machine_total_pages),
 	ROW(alloc_pages),
@@ -1391,6 +1476,9 @@ static const struct api_row rows[] = {
 	ROW(counter_help),
 	ROW(machine_counter),
 	ROW(machine_counter_get),
+	ROW(counter_get),
+	ROW(machine_counters_snapshot),
+	ROW(machine_counters_delta),
 	ROW(machine_counters_reset),
 	ROW(machine_report_json),
 	ROW(json_begin),

@@ -156,3 +156,57 @@ procfs_kpageflags_json(FILE *f, struct hvo_machine *m, uint64_t pfn,
 	}
 	return 0;
 }
+
+/*
+ * pagetypeinfo_show() in mm/vmstat.c: the pageblock geometry, the free
+ * blocks per zone, migratetype and order (pagetypeinfo_showfree_print(),
+ * which stops counting a list at 100000 and prints ">100000"), then the
+ * pageblocks per migratetype (pagetypeinfo_showblockcount_print()), each
+ * for the populated zones. "Number of mixed blocks" needs page_owner=on,
+ * which the machine's kernel is not booted with.
+ */
+void
+procfs_pagetypeinfo(FILE *f, const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+	struct hvo_zone_info z;
+	unsigned nr_orders = 0;
+
+	hvo_machine_geometry(m, &g);
+	fprintf(f, "Page block order: %u\n", g.pageblock_order);
+	fprintf(f, "Pages per block:  %" PRIu64 "\n\n",
+		UINT64_C(1) << g.pageblock_order);
+	fprintf(f, "%-43s ", "Free pages count per migrate type at order");
+	if (hvo_machine_zone(m, 0, &z) == 0)
+		nr_orders = z.nr_orders;
+	for (unsigned o = 0; o < nr_orders; o++)
+		fprintf(f, "%6u ", o);
+	fputc('\n', f);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue;
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++) {
+			fprintf(f, "Node %4d, zone %8s, type %12s ", 0, z.name,
+				hvo_migratetype_name(t));
+			for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++) {
+				uint64_t n = z.nr_free_by_type[t][o];
+
+				fprintf(f, "%s%6" PRIu64 " ", n >= 100000 ? ">" : "",
+					n >= 100000 ? UINT64_C(100000) : n);
+			}
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\n%-23s", "Number of blocks type ");
+	for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+		fprintf(f, "%12s ", hvo_migratetype_name(t));
+	fputc('\n', f);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue;
+		fprintf(f, "Node %d, zone %8s ", 0, z.name);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+			fprintf(f, "%12" PRIu64 " ", z.nr_pageblocks[t]);
+		fputc('\n', f);
+	}
+}

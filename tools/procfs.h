@@ -48,6 +48,10 @@ procfs_meminfo(FILE *f, const struct hvo_machine *m);
 void
 procfs_vmstat(FILE *f, const struct hvo_machine *m);
 
+/* /proc/pagetypeinfo, as mm/vmstat.c prints it. */
+void
+procfs_pagetypeinfo(FILE *f, const struct hvo_machine *m);
+
 /* /proc/zoneinfo, the lines the machine has. */
 void
 procfs_zoneinfo(FILE *f, const struct hvo_machine *m);

@@ -986,7 +986,8 @@ struct block {
 };
 
 /*
- * The free lists of the arena's zone, as the student can know them: the
+ * The unmovable free lists of the arena's zone (free_area[].free_list[
+ * MIGRATE_UNMOVABLE]), as the student can know them: the
  * blocks the question shows (freed by it, or split off by its
  * allocations), in list order, and runs of blocks that were free before
  * the question, whose pfns it does not show. An allocation takes the head
@@ -1011,6 +1012,7 @@ struct freelist {
 struct buddy_state {
 	struct hvo_zone_info zone[MAX_ZONES];
 	uint64_t nr_free[MAX_ZONES][HVO_MAX_ORDERS]; /* the prediction */
+	uint64_t nr_unmovable[MAX_ZONES][HVO_MAX_ORDERS]; /* its unmovable part */
 	unsigned nr_zones;
 	uint64_t arena;
 	unsigned anchor;                 /* arena page never freed */
@@ -1150,6 +1152,7 @@ hand_free(const struct quiz *q, struct buddy_state *s, int z, uint64_t pfn,
 			break;
 		drop_free(s, (unsigned)i);
 		s->nr_free[z][order]--;
+		s->nr_unmovable[z][order]--;
 		if (z == s->za)
 			fl_remove(&s->fl[order], buddy);
 		pfn &= buddy;
@@ -1160,6 +1163,7 @@ hand_free(const struct quiz *q, struct buddy_state *s, int z, uint64_t pfn,
 	}
 	s->free[s->nr_free_blocks++] = (struct block){ pfn, order };
 	s->nr_free[z][order]++;
+	s->nr_unmovable[z][order]++;
 	if (solve)
 		qp(q, "      result: free block (pfn 0x%" PRIx64 ", order %u)\n",
 		       pfn, order);
@@ -1172,6 +1176,12 @@ hand_free(const struct quiz *q, struct buddy_state *s, int z, uint64_t pfn,
 		uint64_t higher = (pfn & ~((UINT64_C(2) << order) - 1)) ^
 				  (UINT64_C(2) << order);
 
+		/*
+		 * buddy_merge_likely() asks whether the block is free on any
+		 * list. Outside the arena it still lies in the arena's
+		 * pageblock (pageblock_order > ARENA_ORDER on every arch),
+		 * whose free blocks are all on the unmovable lists modelled.
+		 */
 		if (higher >= s->arena && higher < s->arena + ARENA_PAGES)
 			up = find_free(s, higher, order + 1) >= 0;
 		else
@@ -1232,13 +1242,34 @@ predict_alloc(const struct quiz *q, struct buddy_state *s, unsigned j,
 
 /* How the allocator picks among equal free blocks, as the question says. */
 static const char tie_rule[] =
-	"  tie rule      an allocation takes the smallest order that has a free block,\n"
-	"                and of that order's free blocks the one at the head of its\n"
-	"                free list; it splits the block and puts the upper halves back\n"
-	"                at the head of the lists below (__rmqueue_smallest(), expand()).\n"
-	"                A freed block, merged as far as it goes, goes to the head of\n"
-	"                its list, or to the tail if its buddy one order up is free\n"
-	"                (__free_one_page()): the block freed last is taken first.\n";
+	"  tie rule      alloc_pages() here is GFP_KERNEL, so MIGRATE_UNMOVABLE: it\n"
+	"                takes the smallest order whose unmovable free list has a\n"
+	"                block (/proc/pagetypeinfo counts them), and the block at the\n"
+	"                head of that list; it splits the block and puts the upper\n"
+	"                halves at the head of the unmovable lists below\n"
+	"                (__rmqueue_smallest(), expand()). The arena's pageblock is\n"
+	"                unmovable, so a freed arena block, merged as far as it goes,\n"
+	"                goes to the unmovable list of its order: to the head, or to\n"
+	"                the tail if its buddy one order up is free (__free_one_page()),\n"
+	"                so the block freed last is taken first. No allocation here\n"
+	"                falls back to another migratetype's block (__rmqueue_claim(),\n"
+	"                __rmqueue_steal()): before the operations the unmovable lists\n"
+	"                hold more blocks of order 3 and up than they can take.\n";
+
+/*
+ * How many allocations of order below ARENA_ORDER the unmovable lists of
+ * zone @p z can serve for sure: each takes at most one aligned block of
+ * order ARENA_ORDER - 1 out of a larger free block, so count those.
+ */
+static uint64_t
+unmovable_room(const struct buddy_state *s, int z)
+{
+	uint64_t room = 0;
+
+	for (unsigned o = ARENA_ORDER - 1; o < HVO_MAX_ORDERS; o++)
+		room += s->nr_unmovable[z][o] << (o - (ARENA_ORDER - 1));
+	return room;
+}
 
 static void
 json_buddyinfo(struct sj *j, const char *key, const struct hvo_zone_info *z,
@@ -1313,8 +1344,19 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 		if (i != s->anchor)
 			s->owned[s->nr_owned++] =
 				(struct block){ s->arena + i, 0 };
-	for (unsigned i = 0; i < s->nr_zones; i++)
+	for (unsigned i = 0; i < s->nr_zones; i++) {
 		memcpy(s->nr_free[i], s->zone[i].nr_free, sizeof(s->nr_free[i]));
+		memcpy(s->nr_unmovable[i], s->zone[i].nr_free_by_type[0],
+		       sizeof(s->nr_unmovable[i]));
+	}
+	/* The tie rule promises that no allocation falls back: hold to it. */
+	if (unmovable_room(s, za) < nr_ops) {
+		fprintf(stderr, PROG " quiz: zone %s has room for %" PRIu64
+			" unmovable allocations, fewer than %u\n",
+			s->zone[za].name, unmovable_room(s, za), nr_ops);
+		free(s);
+		return finish(m, EXIT_RUNTIME);
+	}
 
 	qp(q, "Question (buddy)\n");
 	print_machine(q, m);
@@ -1326,6 +1368,8 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 	qp(q, "\n  pcp=off and deferred=off: every free goes straight to the "
 	       "buddy lists\n");
 	qp(q, "%s", tie_rule);
+	qp(q, "  unmovable free blocks now (order 0, 1, 2, ...):\n");
+	print_buddyinfo(q, s->zone, s->nr_zones, s->nr_unmovable, "    ");
 	qp(q, "  arena         pfns 0x%" PRIx64 "..0x%" PRIx64
 	       " (order %u), split into single pages;\n"
 	       "                pfn 0x%" PRIx64 " stays allocated, the others "
@@ -1350,6 +1394,8 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 		sj_kv_hex(q->j, "arena_pfn", s->arena);
 		sj_kv_u64(q->j, "arena_order", ARENA_ORDER);
 		sj_kv_hex(q->j, "anchor_pfn", s->arena + s->anchor);
+		json_buddyinfo(q->j, "unmovable_before", s->zone, s->nr_zones,
+			       s->nr_unmovable);
 		json_buddyinfo(q->j, "buddyinfo_before", s->zone, s->nr_zones,
 			       NULL);
 	}
@@ -1461,9 +1507,9 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 	s->nr_free_blocks = 0;
 	s->za = za;
 	for (unsigned o = 0; o < HVO_MAX_ORDERS; o++)
-		if (s->nr_free[za][o])
+		if (s->nr_unmovable[za][o])
 			fl_push(&s->fl[o], (struct fl_entry){
-				.unknown = s->nr_free[za][o] }, false);
+				.unknown = s->nr_unmovable[za][o] }, false);
 	for (unsigned k = 0; k < nr_ops; k++) {
 		int z = zone_of(s, ops[k].pfn);
 
@@ -1479,13 +1525,16 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 			hand_free(q, s, z, ops[k].pfn, ops[k].order, true);
 			continue;
 		}
-		/* __rmqueue_smallest(): the lowest order with a block. */
+		/*
+		 * __rmqueue_smallest(): the lowest order with a block on the
+		 * unmovable lists.
+		 */
 		unsigned j = ops[k].order, max = s->zone[z].nr_orders;
 
-		while (j < max && !s->nr_free[z][j])
+		while (j < max && !s->nr_unmovable[z][j])
 			j++;
 		qp(q, "  %u. alloc order %u from zone %s: the smallest free "
-		       "block has order %u", k + 1, ops[k].order,
+		       "unmovable block has order %u", k + 1, ops[k].order,
 		       s->zone[z].name, j);
 		if (j >= max) {
 			qp(q, "\n");
@@ -1494,6 +1543,7 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 			break;
 		}
 		s->nr_free[z][j]--;
+		s->nr_unmovable[z][j]--;
 		if (ops[k].pfn >= s->arena && ops[k].pfn < s->arena + ARENA_PAGES) {
 			int i = find_free(s, ops[k].pfn, j);
 
@@ -1516,6 +1566,7 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 			qp(q, "      split: the upper half (pfn 0x%" PRIx64
 			       ", order %u) goes back free\n", half, o);
 			s->nr_free[z][o]++;
+			s->nr_unmovable[z][o]++;
 			if (z == za)
 				fl_push(&s->fl[o],
 					(struct fl_entry){ .pfn = half }, false);
@@ -1545,6 +1596,20 @@ quiz_buddy(const struct quiz *q, struct rng *r)
 					 after[i].name, o);
 				mismatch(what, s->nr_free[i][o],
 					 after[i].nr_free[o]);
+				status = EXIT_RUNTIME;
+			}
+	/* The unmovable lists the answer modelled, against pagetypeinfo. */
+	for (unsigned i = 0; i < nr_after; i++)
+		for (unsigned o = 0; o < after[i].nr_orders && o < HVO_MAX_ORDERS; o++)
+			if (after[i].nr_free_by_type[0][o] !=
+			    s->nr_unmovable[i][o]) {
+				char what[80];
+
+				snprintf(what, sizeof(what),
+					 "zone %s, free unmovable blocks of "
+					 "order %u", after[i].name, o);
+				mismatch(what, s->nr_unmovable[i][o],
+					 after[i].nr_free_by_type[0][o]);
 				status = EXIT_RUNTIME;
 			}
 	if (q->j) {

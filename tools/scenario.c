@@ -143,7 +143,8 @@ usage(FILE *f)
 		"      nr_hugepages, free_hugepages, surplus_hugepages, demote_size,\n"
 		"      demote: node 0's, the only node's, so the hstate's counts\n"
 		"  /proc/meminfo, /proc/vmstat, /proc/buddyinfo,\n"
-		"  /proc/zoneinfo (the fields the machine has), /proc/cmdline\n"
+		"  /proc/zoneinfo (the fields the machine has), /proc/pagetypeinfo,\n"
+		"  /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
 		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
 		"      the kernel's fault injection, with its meaning; probability\n"
@@ -386,6 +387,7 @@ enum file_kind {
 	F_MEMINFO,
 	F_BUDDYINFO,
 	F_ZONEINFO,
+	F_PAGETYPEINFO,
 	F_CMDLINE,          /* /proc/cmdline */
 	F_VMSTAT,           /* /proc/vmstat */
 	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
@@ -423,6 +425,7 @@ static const struct {
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
+	{ "/proc/pagetypeinfo", F_PAGETYPEINFO },
 	{ "/proc/cmdline", F_CMDLINE },
 	{ "/proc/vmstat", F_VMSTAT },
 	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
@@ -764,6 +767,9 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 	case F_ZONEINFO:
 		procfs_zoneinfo(f, s->m);
 		break;
+	case F_PAGETYPEINFO:
+		procfs_pagetypeinfo(f, s->m);
+		break;
 	case F_CMDLINE:
 		/* saved_command_line: the whole line, "--" and all. */
 		fprintf(f, "%s\n", hvo_machine_config(s->m)->cmdline);
@@ -1021,7 +1027,7 @@ do_echo(struct scenario *s, char **w, int n)
 	if (!rc && (kind == F_HP_FREE || kind == F_HP_RESV ||
 		    kind == F_HP_SURPLUS || kind == F_MEMINFO ||
 		    kind == F_BUDDYINFO || kind == F_ZONEINFO ||
-		    kind == F_CMDLINE))
+		    kind == F_PAGETYPEINFO || kind == F_CMDLINE))
 		rc = -EACCES;
 	if (rc) {
 		/* The shell's redirection failed: echo never ran. */

@@ -32,6 +32,16 @@
  * - Addresses are kernel virtual addresses (va) or simulated physical
  *   addresses (pa), both 64-bit.
  * - Nothing here aborts on bad input.
+ * - Threads: libhvo keeps no global mutable state; everything a call
+ *   changes belongs to the machine it is given. Different machines may be
+ *   used on different threads at the same time, with no locking; one
+ *   machine must be used by one thread at a time (it has no lock of its
+ *   own). The calls without a machine are safe from any thread. A trace
+ *   callback runs on the thread of the call that caused the event.
+ *   (doc/ABI.md, "Threads"; tests/threads/ checks it under
+ *   ThreadSanitizer.)
+ * - ABI: doc/ABI.md. Public structs keep their size and layout for a
+ *   soname: later fields take their reserved words.
  */
 #ifndef HVO_HVO_H
 #define HVO_HVO_H
@@ -97,7 +107,10 @@ enum hvo_switch {
 /** Most physical memory ranges a machine may have (RAM with holes). */
 #define HVO_MAX_MEM_RANGES 8
 
-/** One range of RAM, in simulated physical addresses. */
+/**
+ * One range of RAM, in simulated physical addresses. This pair is frozen:
+ * it never grows (doc/ABI.md), so it carries no reserved space.
+ */
 struct hvo_mem_range {
 	uint64_t base; /**< first byte; page aligned */
 	uint64_t size; /**< bytes; a multiple of the page size */
@@ -180,6 +193,11 @@ struct hvo_config {
 	 * hvo_config_cmdline(). A spec does not carry it.
 	 */
 	char cmdline[HVO_CMDLINE_LEN];
+	/**
+	 * Room for fields of later releases: must be zero (hvo_config_init()
+	 * and the calls that fill this struct write zeros), else refused.
+	 */
+	uint64_t reserved[16];
 };
 
 /* ---------------------------------------------------------------------- */
@@ -374,6 +392,21 @@ int
 hvo_machine_new(const struct hvo_config *cfg, struct hvo_machine **out,
 		char *err, size_t errlen);
 
+/**
+ * hvo_config_parse() and hvo_machine_new() in one call: the machine of a
+ * spec ("arm64:granule=16K", a preset name such as "riscv64-sv39", ...).
+ *
+ * @param spec   the spec text (see hvo_config_parse())
+ * @param out    receives the machine; NULL on failure
+ * @param err    receives the reason on failure (may be NULL): the spec's
+ *               error or the boot's, as the two calls give them
+ * @param errlen size of @p err
+ * @return 0, -EINVAL (a NULL argument, a bad spec) or -ENOMEM.
+ */
+int
+hvo_machine_new_from_spec(const char *spec, struct hvo_machine **out,
+			  char *err, size_t errlen);
+
 /** Free a machine and everything it holds. NULL is allowed. */
 void
 hvo_machine_free(struct hvo_machine *m);
@@ -452,12 +485,15 @@ struct hvo_geometry {
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
+	unsigned pageblock_order; /**< pageblock_order: 9 on x86_64 */
 	unsigned section_size_bits; /**< SECTION_SIZE_BITS */
 	unsigned tlb_flush_ceiling; /**< pages; a larger range flushes all */
 	uint64_t page_kernel;     /**< PAGE_KERNEL */
 	uint64_t page_kernel_ro;  /**< PAGE_KERNEL_RO (== PAGE_KERNEL: none) */
 	bool has_kernel_ro;       /**< false where the arch has no RO kernel prot */
 	bool needs_bbm;           /**< live entries need break-before-make */
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[8];
 };
 
 /**
@@ -625,6 +661,12 @@ struct hvo_fault_attr {
 	 * at boot. Setting another value restarts the sequence.
 	 */
 	uint64_t seed;
+	/**
+	 * Room for fields of later releases: zeros from
+	 * hvo_fail_page_alloc_get(); hvo_fail_page_alloc_set() refuses
+	 * anything else.
+	 */
+	uint64_t reserved[4];
 };
 
 /**
@@ -673,6 +715,8 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 
 /** Most orders a free list can have (MAX_PAGE_ORDER + 1 is at most 14). */
 #define HVO_MAX_ORDERS 14
+/** Migratetypes a zone's free lists are kept by (MIGRATE_TYPES). */
+#define HVO_MIGRATE_TYPES 5
 
 /** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
 struct hvo_zone_info {
@@ -695,7 +739,30 @@ struct hvo_zone_info {
 	 * a kernel finishes it during boot).
 	 */
 	uint64_t nr_free_booted[HVO_MAX_ORDERS];
+	/**
+	 * Free blocks per migratetype and order, as /proc/pagetypeinfo
+	 * counts them: the buddy's free lists, without the per-CPU lists.
+	 * The types are named by hvo_migratetype_name().
+	 */
+	uint64_t nr_free_by_type[HVO_MIGRATE_TYPES][HVO_MAX_ORDERS];
+	/**
+	 * The zone's pageblocks per migratetype, as pagetypeinfo's
+	 * "Number of blocks type" counts them.
+	 */
+	uint64_t nr_pageblocks[HVO_MIGRATE_TYPES];
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[8];
 };
+
+/**
+ * The name of migratetype @p mt as the kernel prints it ("Unmovable",
+ * "Movable", "Reclaimable", "HighAtomic", "Isolate": a stock x86_64 6.12
+ * build, which has no CMA).
+ *
+ * @return the name, or NULL for @p mt HVO_MIGRATE_TYPES and above.
+ */
+const char *
+hvo_migratetype_name(unsigned mt);
 
 /**
  * Describe zone @p i (0 = DMA ...), as /proc/zoneinfo lists them: zones
@@ -774,6 +841,22 @@ struct hvo_hstate_info {
 	 * persistent pages (nr - surplus) when the pool was last resized.
 	 */
 	uint64_t max_huge_pages;
+	/**
+	 * Bytes of struct pages of one hugepage: its pages times
+	 * struct_page_size (on arm64 64K with 2M pages, 32 x 64 = 2048, less
+	 * than one vmemmap page).
+	 */
+	uint64_t vmemmap_bytes_per_hugepage;
+	/**
+	 * Bytes of vmemmap the current variant frees per hugepage:
+	 * vmemmap_pages_freed_per_hugepage whole pages. 0 when the struct
+	 * pages of a hugepage fill no more than the pages the variant keeps
+	 * (arm64 16K and 64K with 2M hugepages: a page the struct pages share
+	 * with their neighbours' cannot be freed; see reason).
+	 */
+	uint64_t vmemmap_bytes_freed_per_hugepage;
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[8];
 };
 
 /**
@@ -1001,6 +1084,8 @@ struct hvo_kernel_info {
 	bool check_pages;         /**< page checks on free (init_on_alloc/free) */
 	bool kpti;                /**< arm64: the kernel is unmapped at EL0, so
 				       its own entries are non-global (nG) */
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[4];
 };
 
 /**
@@ -1098,6 +1183,8 @@ struct hvo_walk_level {
 	uint64_t entry;    /**< the raw entry */
 	bool valid;        /**< the entry is present */
 	bool leaf;         /**< a leaf (page or block) */
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[2];
 };
 
 /** The result of a page-table walk. */
@@ -1111,6 +1198,8 @@ struct hvo_walk {
 	uint64_t prot;      /**< the leaf's attribute bits (arch format) */
 	/** the leaf allows kernel writes */
 	bool writable;
+	/** Room for fields of later releases; the library writes zeros. */
+	uint64_t reserved[4];
 };
 
 /**
@@ -1262,6 +1351,11 @@ struct hvo_event {
 	 * level's size from there (hvo_geometry.level_shift).
 	 */
 	uint64_t va;
+	/**
+	 * Room for fields of later releases; the library writes zeros and
+	 * hvo_event_format() ignores it.
+	 */
+	uint64_t reserved[4];
 };
 
 /** A trace callback: called synchronously, in the order things happen. */
@@ -1300,6 +1394,55 @@ hvo_event_format(const struct hvo_event *ev, char *buf, size_t len);
 /* Counters and reports                                                   */
 /* ---------------------------------------------------------------------- */
 
+/**
+ * The counters every machine keeps, by number: HVO_COUNTER_X is counter
+ * number X of hvo_counter_name() (its name in the comment). Values never
+ * change; a later release appends counters, so a program may see
+ * hvo_counter_count() larger than the counters it knows.
+ */
+enum hvo_counter {
+	HVO_COUNTER_PT_READ_PGD = 0,    /**< "pt.read.pgd" */
+	HVO_COUNTER_PT_READ_P4D,        /**< "pt.read.p4d" */
+	HVO_COUNTER_PT_READ_PUD,        /**< "pt.read.pud" */
+	HVO_COUNTER_PT_READ_PMD,        /**< "pt.read.pmd" */
+	HVO_COUNTER_PT_READ_PTE,        /**< "pt.read.pte" */
+	HVO_COUNTER_PT_WRITE_PGD,       /**< "pt.write.pgd" */
+	HVO_COUNTER_PT_WRITE_P4D,       /**< "pt.write.p4d" */
+	HVO_COUNTER_PT_WRITE_PUD,       /**< "pt.write.pud" */
+	HVO_COUNTER_PT_WRITE_PMD,       /**< "pt.write.pmd" */
+	HVO_COUNTER_PT_WRITE_PTE,       /**< "pt.write.pte" */
+	HVO_COUNTER_PT_TABLE_ALLOC,     /**< "pt.table_alloc" */
+	HVO_COUNTER_PT_TABLE_FREE,      /**< "pt.table_free" */
+	HVO_COUNTER_PT_SPLIT,           /**< "pt.split" */
+	HVO_COUNTER_TLB_HIT,            /**< "tlb.hit" */
+	HVO_COUNTER_TLB_MISS,           /**< "tlb.miss" */
+	HVO_COUNTER_TLB_FLUSH_RANGE,    /**< "tlb.flush_range" */
+	HVO_COUNTER_TLB_FLUSH_PAGE,     /**< "tlb.flush_page" */
+	HVO_COUNTER_TLB_FLUSH_ALL,      /**< "tlb.flush_all" */
+	HVO_COUNTER_FAULT_NOT_PRESENT,  /**< "fault.not_present" */
+	HVO_COUNTER_FAULT_WRITE_PROTECT, /**< "fault.write_protect" */
+	HVO_COUNTER_FAULT_BAD_ENTRY,    /**< "fault.bad_entry" */
+	HVO_COUNTER_CHECK_STALE_TLB,    /**< "check.stale_tlb" */
+	HVO_COUNTER_CHECK_BBM,          /**< "check.bbm" */
+	HVO_COUNTER_BUDDY_ALLOC,        /**< "buddy.alloc" */
+	HVO_COUNTER_BUDDY_FREE,         /**< "buddy.free" */
+	HVO_COUNTER_DEFERRED_GROW,      /**< "buddy.deferred_grow" */
+	HVO_COUNTER_FAULT_INJECTED,     /**< "fault.injected" */
+	HVO_COUNTER_HOST_RELEASE,       /**< "host.release" */
+	HVO_COUNTER_HVO_OPTIMIZE,       /**< "hvo.optimize" */
+	HVO_COUNTER_HVO_RESTORE,        /**< "hvo.restore" */
+	HVO_COUNTER_HVO_SPLIT_PMD,      /**< "hvo.split_pmd" */
+	HVO_COUNTER_HVO_VMEMMAP_FREED,  /**< "hvo.vmemmap_freed" */
+	HVO_COUNTER_HVO_VMEMMAP_ALLOCED, /**< "hvo.vmemmap_alloced" */
+	HVO_COUNTER_HVO_PREHVO,         /**< "hvo.prehvo" */
+	HVO_COUNTER_HVO_ROLLBACK,       /**< "hvo.rollback" */
+	HVO_COUNTER_HVO_BAD_PAGE,       /**< "hvo.bad_page" */
+	HVO_COUNTER_HVO_SANITY,         /**< "hvo.sanity_fail" */
+	HVO_COUNTER_HVO_SYNCHRONIZE_RCU, /**< "hvo.synchronize_rcu" */
+	HVO_COUNTER_BUDDY_CLAIM,        /**< "buddy.claim" (0.2.0) */
+	HVO_COUNTER_BUDDY_STEAL,        /**< "buddy.steal" (0.2.0) */
+};
+
 /** @return the number of counters every machine keeps. */
 size_t
 hvo_counter_count(void);
@@ -1328,6 +1471,44 @@ hvo_machine_counter(const struct hvo_machine *m, size_t i);
 int
 hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
 			uint64_t *val);
+
+/**
+ * Read counter @p c of @p m: the same value as hvo_machine_counter_get()
+ * with its name, without the look-up or the chance of a misspelt name.
+ *
+ * @return 0, or -EINVAL (@p val NULL, @p c not a counter) with the reason.
+ */
+int
+hvo_counter_get(const struct hvo_machine *m, enum hvo_counter c,
+		uint64_t *val);
+
+/**
+ * Copy the first @p n counters of @p m into @p vals, in the order of
+ * enum hvo_counter: a snapshot to measure an operation with
+ * hvo_machine_counters_delta(). @p n may be less than
+ * hvo_counter_count() (a program built against an older header).
+ *
+ * @return 0, or -EINVAL (@p vals NULL, @p n 0 or above
+ *         hvo_counter_count()) with the reason.
+ */
+int
+hvo_machine_counters_snapshot(const struct hvo_machine *m, uint64_t *vals,
+			      size_t n);
+
+/**
+ * What the first @p n counters of @p m have counted since @p before was
+ * taken by hvo_machine_counters_snapshot(): @p delta[i] = now - before[i].
+ * @p delta may be @p before (the snapshot is then replaced). Counters
+ * only grow, so a value below its snapshot means the counters were reset
+ * in between: refused.
+ *
+ * @return 0, or -EINVAL (@p before or @p delta NULL, @p n 0 or above
+ *         hvo_counter_count(), a counter below its snapshot) with the
+ *         reason.
+ */
+int
+hvo_machine_counters_delta(const struct hvo_machine *m,
+			   const uint64_t *before, uint64_t *delta, size_t n);
 
 /** Set every counter of @p m to zero. */
 void

@@ -104,6 +104,20 @@ ilog2_u64(uint64_t v)
 	return r;
 }
 
+/*
+ * The index of the first non-zero word of a public struct's reserved
+ * space (doc/ABI.md), or @n when all are zero.
+ */
+static inline size_t
+reserved_first_set(const uint64_t *reserved, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !reserved[i])
+		i++;
+	return i;
+}
+
 static inline uint64_t
 round_down64(uint64_t x, uint64_t align)
 {

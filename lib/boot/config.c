@@ -430,10 +430,16 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	struct kernel_release release;
 	struct hvo_arch a;
 	uint64_t total = 0, end, memstart;
+	size_t nonzero;
 	int rc;
 
 	if (!cfg)
 		return errf_null(err, errlen, __func__, "cfg");
+	nonzero = reserved_first_set(cfg->reserved, ARRAY_SIZE(cfg->reserved));
+	if (nonzero < ARRAY_SIZE(cfg->reserved))
+		return errf(err, errlen, -EINVAL,
+			    "reserved[%zu]: must be 0 (start from hvo_config_init(); doc/ABI.md)",
+			    nonzero);
 	f = arch_family_by_id(cfg->arch);
 	if (!f)
 		return errf(err, errlen, -EINVAL,

@@ -126,6 +126,22 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_u64(j, "pcp_pages", z.pcp_pages);
 		json_kv_u64(j, "pcp_high", z.pcp_high);
 		json_kv_u64(j, "pcp_batch", z.pcp_batch);
+		/* /proc/pagetypeinfo's two tables. */
+		json_key(j, "free_blocks_by_type");
+		json_begin_object(j);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++) {
+			json_key(j, hvo_migratetype_name(t));
+			json_begin_array(j);
+			for (unsigned o = 0; o < z.nr_orders; o++)
+				json_u64(j, z.nr_free_by_type[t][o]);
+			json_end_array(j);
+		}
+		json_end_object(j);
+		json_key(j, "pageblocks");
+		json_begin_object(j);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+			json_kv_u64(j, hvo_migratetype_name(t), z.nr_pageblocks[t]);
+		json_end_object(j);
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -54,7 +54,9 @@ enum pt_stat_level {
 	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
 	X(HVO_BAD_PAGE, "hvo.bad_page", "bad_page() reports of struct pages found bad when pages were freed, logged or not") \
 	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \
-	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)")
+	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)") \
+	X(BUDDY_CLAIM, "buddy.claim", "pageblocks claimed for another migratetype (__rmqueue_claim())") \
+	X(BUDDY_STEAL, "buddy.steal", "blocks taken from another migratetype's pageblock (__rmqueue_steal())")
 
 /*
  * The kernel's own statistics the machine keeps, as /proc/vmstat prints

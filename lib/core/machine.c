@@ -286,6 +286,77 @@ hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
 				 name);
 }
 
+/* The public numbers are the list's: hvo.h spells out what it makes. */
+#define X(id, name, help) \
+	_Static_assert((int)HVO_COUNTER_##id == CNT_##id, \
+		       "enum hvo_counter follows HVO_COUNTERS (" name ")");
+HVO_COUNTERS(X)
+#undef X
+
+HVO_EXPORT int
+hvo_counter_get(const struct hvo_machine *m, enum hvo_counter c,
+		uint64_t *val)
+{
+	if (!m)
+		return -EINVAL;
+	if (!val)
+		return machine_err_null(m, __func__, "val");
+	if ((unsigned)c >= CNT__COUNT)
+		return machine_err_const(m, -EINVAL,
+					 "counter %d: allowed are 0..%d (enum hvo_counter)",
+					 (int)c, CNT__COUNT - 1);
+	*val = m->counter[c];
+	return 0;
+}
+
+/* The @n of a snapshot or a delta, refused with the reason if unusable. */
+static int
+counters_n(const struct hvo_machine *m, const char *fn, size_t n)
+{
+	if (n == 0 || n > CNT__COUNT)
+		return machine_err_const(m, -EINVAL,
+					 "%s(): n %zu: allowed are 1..%d (hvo_counter_count())",
+					 fn, n, CNT__COUNT);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_counters_snapshot(const struct hvo_machine *m, uint64_t *vals,
+			      size_t n)
+{
+	if (!m)
+		return -EINVAL;
+	if (!vals)
+		return machine_err_null(m, __func__, "vals");
+	if (counters_n(m, __func__, n))
+		return -EINVAL;
+	memcpy(vals, m->counter, n * sizeof(*vals));
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_machine_counters_delta(const struct hvo_machine *m,
+			   const uint64_t *before, uint64_t *delta, size_t n)
+{
+	if (!m)
+		return -EINVAL;
+	if (!before)
+		return machine_err_null(m, __func__, "before");
+	if (!delta)
+		return machine_err_null(m, __func__, "delta");
+	if (counters_n(m, __func__, n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (m->counter[i] < before[i])
+			return machine_err_const(m, -EINVAL,
+						 "before[%zu]: %s is %" PRIu64 ", below its snapshot %" PRIu64 ": the counters were reset since",
+						 i, counter_names[i], m->counter[i],
+						 before[i]);
+	for (size_t i = 0; i < n; i++)
+		delta[i] = m->counter[i] - before[i];
+	return 0;
+}
+
 HVO_EXPORT void
 hvo_machine_counters_reset(struct hvo_machine *m)
 {

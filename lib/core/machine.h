@@ -147,6 +147,9 @@ struct hvo_machine {
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];
 	bool buddy_up;          /* boot is over: memblock retired */
+	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
+	uint64_t *pageblock_flags;
+	uint64_t nr_pageblock_words;
 	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
 	uint64_t bad_page_unshown; /* and those it kept quiet */
 

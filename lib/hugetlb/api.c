@@ -46,6 +46,10 @@ hvo_machine_hstate(const struct hvo_machine *m, unsigned i,
 	if (out->optimizable)
 		out->vmemmap_pages_freed_per_hugepage =
 			h->vmemmap_pages - variant_kept_pages(m->hugetlb->hvo_variant);
+	out->vmemmap_bytes_per_hugepage =
+		(h->size >> m->arch.page_shift) * m->cfg.struct_page_size;
+	out->vmemmap_bytes_freed_per_hugepage =
+		out->vmemmap_pages_freed_per_hugepage * m->arch.page_size;
 	for (uint64_t k = 0; k < h->nr; k++) {
 		enum hvo_variant v = h->pages[k].variant;
 

@@ -417,6 +417,22 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 	return 0;
 }
 
+/*
+ * htlb_alloc_mask() as a migratetype: GFP_HIGHUSER_MOVABLE when
+ * hugepage_movable_supported(), GFP_HIGHUSER otherwise. Every hugepage
+ * size of the modelled arches can migrate (the generic
+ * arch_hugetlb_migration_supported() takes PMD and PUD sizes; arm64's and
+ * riscv's take every size they offer), so only a gigantic page is not
+ * movable. alloc_contig_pages() isolates with MIGRATE_MOVABLE whatever
+ * the mask says, so the type matters for buddy-sized pages only.
+ */
+static enum migratetype
+htlb_alloc_migratetype(const struct hvo_machine *m, const struct hstate *h)
+{
+	return h->order > m->arch.max_page_order ? MIGRATE_UNMOVABLE :
+						   MIGRATE_MOVABLE;
+}
+
 /* alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator. */
 static int
 alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
@@ -425,7 +441,8 @@ alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
 	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
-	int rc = alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+	int rc = alloc_pages(m, h->order, ZONE_NORMAL,
+			     htlb_alloc_migratetype(m, h), HVO_PAGES_HUGETLB, pfn);
 
 	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
 	return rc;

@@ -10,6 +10,7 @@
 #include "mem/buddy.h"
 #include "mem/vmstat.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 
 static int
 gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)
@@ -57,7 +58,14 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 		return machine_err_null(m, __func__, "pfn");
 	rc = gfp_zone(m, gfp, &z);
 	if (!rc)
-		rc = alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+		/*
+		 * The zone modifiers only: GFP_KERNEL and its kin carry
+		 * neither __GFP_MOVABLE nor __GFP_RECLAIMABLE, so the pages
+		 * are unmovable. The machine has no page cache or anonymous
+		 * memory, nothing a movable allocation could be.
+		 */
+		rc = alloc_pages(m, order, z, MIGRATE_UNMOVABLE,
+				 HVO_PAGES_ALLOCATED, pfn);
 	return machine_oops_take(m, rc);
 }
 
@@ -139,8 +147,10 @@ hvo_fail_page_alloc_get(const struct hvo_machine *m,
 {
 	const struct fail_attr *f;
 
-	if (!m || !attr)
+	if (!m)
 		return -EINVAL;
+	if (!attr)
+		return machine_err_null(m, __func__, "attr");
 	f = &m->fail_page_alloc;
 	*attr = (struct hvo_fault_attr){
 		.probability = f->probability,
@@ -161,11 +171,17 @@ hvo_fail_page_alloc_set(struct hvo_machine *m,
 			const struct hvo_fault_attr *attr)
 {
 	struct fail_attr *f;
+	size_t i;
 
 	if (!m)
 		return -EINVAL;
 	if (!attr)
 		return machine_err(m, -EINVAL, "hvo_fail_page_alloc_set: attr is NULL");
+	i = reserved_first_set(attr->reserved, ARRAY_SIZE(attr->reserved));
+	if (i < ARRAY_SIZE(attr->reserved))
+		return machine_err(m, -EINVAL,
+				   "reserved[%zu]: must be 0 (start from hvo_fail_page_alloc_get(); doc/ABI.md)",
+				   i);
 	if (attr->times < -1)
 		return machine_err(m, -EINVAL,
 				   "times %d: allowed are -1 (no limit) and counts from 0",
@@ -206,6 +222,12 @@ hvo_machine_init_deferred(struct hvo_machine *m)
 	return machine_oops_take(m, memmap_init_deferred(m));
 }
 
+HVO_EXPORT const char *
+hvo_migratetype_name(unsigned mt)
+{
+	return migratetype_name(mt);
+}
+
 HVO_EXPORT int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out)
@@ -235,10 +257,15 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		out->pcp_high = zone->pcp.high;
 		out->pcp_batch = zone->pcp.batch;
 		out->nr_orders = m->arch.max_page_order + 1;
-		for (unsigned o = 0; o < out->nr_orders; o++)
+		for (unsigned o = 0; o < out->nr_orders; o++) {
 			out->nr_free[o] = out->nr_free_booted[o] =
 				zone->free_area[o].nr_free;
+			for (unsigned t = 0; t < MIGRATE_TYPES; t++)
+				out->nr_free_by_type[t][o] =
+					zone->free_area[o].free_list[t].nr;
+		}
 		deferred_free_view(m, (enum zone_type)z, out->nr_free_booted);
+		zone_pageblock_counts(m, (enum zone_type)z, out->nr_pageblocks);
 		return 0;
 	}
 	return machine_err_const(m, -ENOENT,

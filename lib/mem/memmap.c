@@ -4,6 +4,7 @@
 
 #include "mem/buddy.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 
 /* The RAM range holding pfn, or -1; *next is the next RAM pfn above pfn. */
@@ -79,13 +80,36 @@ init_runs(struct hvo_machine *m, pfn_t pfn, uint64_t end, bool online,
 					     stop << shift, &reserved) >> shift;
 		if (!reserved && zone->first_deferred_pfn > pfn)
 			stop = min64(stop, zone->first_deferred_pfn);
+		/*
+		 * memmap_init_range() marks the pageblocks of present memory
+		 * MIGRATE_MOVABLE, reserved ones too; deferred init marks the
+		 * free ranges it brings up (deferred_free_pages()). A
+		 * pageblock starting in a hole, or in deferred reserved
+		 * memory, keeps its zeroed bits: MIGRATE_UNMOVABLE.
+		 */
 		if (reserved) {
-			if (!online)
+			if (!online) {
+				/*
+				 * memmap_init_range() stops at the first
+				 * deferred pfn; reserve_bootmem_region()
+				 * initializes reserved pages above it
+				 * without a migratetype.
+				 */
+				if (pfn < zone->first_deferred_pfn)
+					pageblock_init_range(m, pfn,
+							     min64(stop, zone->first_deferred_pfn) - pfn,
+							     MIGRATE_MOVABLE);
 				rc = init_span(m, pfn, stop - pfn, z, true);
+			}
 		} else if (pfn >= zone->first_deferred_pfn && !online) {
 			zone->deferred_pages += stop - pfn;
 		} else if (pfn < zone->first_deferred_pfn || online) {
 			if (online || pfn < zone->first_deferred_pfn) {
+				if (online)
+					deferred_init_pageblocks(m, pfn, stop - pfn);
+				else
+					pageblock_init_range(m, pfn, stop - pfn,
+							     MIGRATE_MOVABLE);
 				rc = init_span(m, pfn, stop - pfn, z, false);
 				if (!rc)
 					rc = buddy_free_range(m, pfn, stop - pfn);
@@ -140,8 +164,12 @@ memmap_init(struct hvo_machine *m)
 {
 	const struct phys *p = &m->phys;
 	uint64_t pps = pages_per_section(m), last = UINT64_MAX;
+	int rc;
 
 	zones_init(m);
+	rc = pageblock_flags_init(m);
+	if (rc)
+		return rc;
 	if (m->cfg.deferred_init)
 		set_first_deferred(m);
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
@@ -149,8 +177,6 @@ memmap_init(struct hvo_machine *m)
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
 		for (pfn = round_down64(pfn, pps); pfn < end; pfn += pps) {
-			int rc;
-
 			if (pfn == last)
 				continue;
 			last = pfn;

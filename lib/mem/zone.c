@@ -66,18 +66,7 @@ zones_init(struct hvo_machine *m)
 		memset(zone, 0, sizeof(*zone));
 		zone->name = zone_names[z];
 		zone->first_deferred_pfn = UINT64_MAX;
-		for (unsigned o = 0; o < NR_PAGE_ORDERS_MAX; o++) {
-			uint64_t head = free_list_head_va(m, (enum zone_type)z, o);
-
-			zone->free_area[o].next = head;
-			zone->free_area[o].prev = head;
-		}
-		for (unsigned o = 0; o < NR_PCP_ORDERS; o++) {
-			uint64_t head = pcp_list_head_va(m, (enum zone_type)z, o);
-
-			zone->pcp.lists[o].next = head;
-			zone->pcp.lists[o].prev = head;
-		}
+		zone_init_free_lists(m, (enum zone_type)z);
 		/* ZONE_MOVABLE exists but stays empty: no movablecore=. */
 		zone->configured = z == ZONE_MOVABLE || z == ZONE_NORMAL ||
 				   (z == ZONE_DMA && a->zone_dma_limit) ||

@@ -4,7 +4,14 @@
 # A real consumer of libhvo: install the build to a staging directory, then
 # build tests/consumer/consumer.c outside the project with nothing but
 # `pkg-config libhvo`, once against libhvo.so and once statically against
-# libhvo.a, and run both.
+# libhvo.a, and run both. Then, against the same install:
+#
+# - the installed libhvo.so and libhvo.a must export exactly the functions
+#   the installed headers declare (tests/abi/check-abi.py);
+# - consumer.c (`consumer sweep`), consumer.cpp and sweep.py, a C, a C++
+#   and a Python program, each run the consumers' sweep (consumer.c says
+#   what it is) against the installed library and Python package, and
+#   their outputs must be equal byte for byte.
 #
 # usage: run.sh BUILD_DIR SOURCE_DIR
 #
@@ -124,16 +131,20 @@ if isinstance(v, list):
 print(v)
 EOF
 ) || die "cannot read b_sanitize of $build"
-cc=$(python3 - "$tmp/targets.json" <<'EOF'
+# The compiler the build used for LANGUAGE ("c", "cpp"), or nothing.
+compiler_of()
+{
+	python3 - "$tmp/targets.json" "$1" <<'EOF'
 import json, sys
 with open(sys.argv[1]) as f:
     for t in json.load(f):
         for s in t.get("target_sources", []):
-            if s.get("language") == "c" and s.get("compiler"):
+            if s.get("language") == sys.argv[2] and s.get("compiler"):
                 print(" ".join(s["compiler"]))
                 sys.exit(0)
 EOF
-) || die "cannot read the C compiler of $build"
+}
+cc=$(compiler_of c) || die "cannot read the C compiler of $build"
 cc=${cc:-${CC:-cc}}
 
 san_flags=
@@ -198,4 +209,101 @@ fi
 out=$(unset LD_LIBRARY_PATH; "$tmp/consumer-static") ||
 	die "consumer (libhvo.a) failed: ${out:-no output}"
 note "static: $out"
+
+# A program may use the kernel's names the library uses inside: with a
+# clean archive they do not clash in a static link.
+cat >"$tmp/clash.c" <<'EOF2'
+#include <hvo/hvo.h>
+#include <stdio.h>
+int free_pages(void);
+int parse_size(void);
+int alloc_pages(void);
+int compound_head(void);
+int free_pages(void) { return 1; }
+int parse_size(void) { return 2; }
+int alloc_pages(void) { return 3; }
+int compound_head(void) { return 4; }
+int main(void)
+{
+	struct hvo_machine *m = NULL;
+	int ret = hvo_machine_new_from_spec("x86_64:mem=256M", &m, NULL, 0);
+
+	hvo_machine_free(m);
+	printf("%d\n", ret + free_pages() + parse_size() + alloc_pages() +
+	       compound_head());
+	return ret;
+}
+EOF2
+# shellcheck disable=SC2086
+logged "$tmp/cc-clash.log" $cc -std=c11 -Wall -Wextra -Werror $san_flags \
+	$cflags "$tmp/clash.c" -o "$tmp/clash" $static_libs ||
+	die "a program with its own free_pages() does not link against libhvo.a"
+out=$("$tmp/clash") || die "the program with its own free_pages() failed"
+[ "$out" = 10 ] || die "the program's own free_pages() was not called: $out"
+note "static: a program's own free_pages(), parse_size(), ... link and run"
+
+# --- The installed ABI ------------------------------------------------------
+logged "$tmp/abi.log" python3 "$src/tests/abi/check-abi.py" exports \
+	"$includedir/hvo" "$src/lib/libhvo.sym" "$libdir/libhvo.so" \
+	"$libdir/libhvo.a" || die "the installed libraries export more or less than the API"
+note "$(cat "$tmp/abi.log")"
+
+# --- One sweep, three languages ---------------------------------------------
+# C: consumer.c, already built against libhvo.so.
+LD_LIBRARY_PATH=$libdir "$tmp/consumer-shared" sweep >"$tmp/sweep-c.txt" ||
+	die "consumer (C) sweep failed"
+[ -s "$tmp/sweep-c.txt" ] || die "the C sweep printed nothing"
+
+# C++: the build's C++ compiler, if it has one, else c++.
+cxx=$(compiler_of cpp) || die "cannot read the C++ compiler of $build"
+cxx=${cxx:-${CXX:-c++}}
+# shellcheck disable=SC2086
+logged "$tmp/cxx.log" $cxx -std=c++11 -Wall -Wextra -Werror $san_flags \
+	$cflags "$src/tests/consumer/consumer.cpp" -o "$tmp/consumer-cxx" \
+	$libs || die "building consumer.cpp against libhvo.so failed"
+LD_LIBRARY_PATH=$libdir "$tmp/consumer-cxx" >"$tmp/sweep-cxx.txt" ||
+	die "consumer (C++) sweep failed"
+
+# Python: the installed package, found under the stage, loading the
+# installed library through LD_LIBRARY_PATH (never HVO_LIBRARY).
+init=$(find "$staged_prefix" -path '*/hvo/__init__.py')
+[ -n "$init" ] || die "the install has no Python package hvo"
+[ "$(printf '%s\n' "$init" | wc -l)" -eq 1 ] ||
+	die "the install has more than one hvo package: $init"
+pydir=$(dirname "$(dirname "$init")")
+py_preload=
+case ,$sanitize, in
+*,address,*)
+	# An ASan libhvo loads into python only after the ASan runtime.
+	case $($cc --version | head -n 1) in
+	*clang*) rt=libclang_rt.asan-$(uname -m).so ;;
+	*) rt=libasan.so ;;
+	esac
+	py_preload=$($cc -print-file-name=$rt)
+	;;
+esac
+run_py()
+{
+	env -u HVO_LIBRARY PYTHONPATH="$pydir" LD_LIBRARY_PATH="$libdir" \
+		PYTHONDONTWRITEBYTECODE=1 ${py_preload:+LD_PRELOAD=$py_preload} \
+		ASAN_OPTIONS=detect_leaks=0 python3 "$@"
+}
+loaded=$(run_py -c 'import hvo
+print([l.split()[-1] for l in open("/proc/self/maps") if "libhvo" in l][0])') ||
+	die "python3 cannot import the installed hvo package"
+case $loaded in
+"$libdir"/*) ;;
+*) die "the Python package loads $loaded, not the staged $libdir" ;;
+esac
+run_py "$src/tests/consumer/sweep.py" >"$tmp/sweep-py.txt" ||
+	die "consumer (Python) sweep failed"
+
+for lang in cxx py; do
+	if ! cmp -s "$tmp/sweep-c.txt" "$tmp/sweep-$lang.txt"; then
+		diff -u "$tmp/sweep-c.txt" "$tmp/sweep-$lang.txt" >&2 || true
+		die "the $lang sweep differs from the C sweep"
+	fi
+done
+note "sweep: C, C++ and Python agree on $(wc -l <"$tmp/sweep-c.txt") lines" \
+	"($(grep -c ' pool ' "$tmp/sweep-c.txt") machines)"
 note "ok"
