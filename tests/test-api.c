@@ -738,6 +738,87 @@ row_machine_zone(struct api_ctx *c)
 	ON_M(c, -ENOENT, "zone", hvo_machine_zone(c->m, UINT_MAX, &z));
 }
 
+static void
+row_mem_available(struct api_ctx *c)
+{
+	struct hvo_mem_available a;
+
+	NO_M(c, hvo_mem_available(NULL, &a));
+	ON_M(c, -EINVAL, "out", hvo_mem_available(c->m, NULL));
+}
+
+static void
+row_min_free_kbytes_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_min_free_kbytes_get(NULL, &v));
+	ON_M(c, -EINVAL, "kbytes", hvo_min_free_kbytes_get(c->m, NULL));
+}
+
+static void
+row_min_free_kbytes_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_min_free_kbytes_set(NULL, 1024));
+	ON_M(c, -EINVAL, "min_free_kbytes", hvo_min_free_kbytes_set(c->m, -1));
+	ON_M(c, -EINVAL, "min_free_kbytes",
+	     hvo_min_free_kbytes_set(c->m, (int64_t)INT_MAX + 1));
+	ON_M(c, -EINVAL, "min_free_kbytes", hvo_min_free_kbytes_set(c->m, INT64_MIN));
+}
+
+static void
+row_watermark_scale_factor_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_watermark_scale_factor_get(NULL, &v));
+	ON_M(c, -EINVAL, "factor", hvo_watermark_scale_factor_get(c->m, NULL));
+}
+
+static void
+row_watermark_scale_factor_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_watermark_scale_factor_set(NULL, 10));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, 0));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, 3001));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, INT64_MIN));
+}
+
+static void
+row_lowmem_reserve_ratio_get(struct api_ctx *c)
+{
+	int r[HVO_MAX_ZONES];
+	unsigned nr;
+
+	NO_M(c, hvo_lowmem_reserve_ratio_get(NULL, r, HVO_MAX_ZONES, &nr));
+	ON_M(c, -EINVAL, "ratio",
+	     hvo_lowmem_reserve_ratio_get(c->m, NULL, HVO_MAX_ZONES, &nr));
+	ON_M(c, -EINVAL, "nr",
+	     hvo_lowmem_reserve_ratio_get(c->m, r, HVO_MAX_ZONES, NULL));
+}
+
+static void
+row_lowmem_reserve_ratio_set(struct api_ctx *c)
+{
+	int64_t r[HVO_MAX_ZONES + 1] = { 256, 256, 32, 0 };
+
+	NO_M(c, hvo_lowmem_reserve_ratio_set(NULL, r, 4));
+	ON_M(c, -EINVAL, "ratio", hvo_lowmem_reserve_ratio_set(c->m, NULL, 4));
+	ON_M(c, -EINVAL, "ratios", hvo_lowmem_reserve_ratio_set(c->m, r, 0));
+	ON_M(c, -EINVAL, "ratios",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, HVO_MAX_ZONES + 1));
+	ON_M(c, -EINVAL, "ratios", hvo_lowmem_reserve_ratio_set(c->m, r, UINT_MAX));
+	r[1] = (int64_t)INT_MAX + 1;
+	ON_M(c, -EINVAL, "lowmem_reserve_ratio[1]",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, 4));
+	r[1] = INT64_MIN;
+	ON_M(c, -EINVAL, "lowmem_reserve_ratio[1]",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, 4));
+}
+
 /* ---------------------------------------------------------------------- */
 /* HugeTLB and HVO                                                        */
 /* ---------------------------------------------------------------------- */
@@ -1299,6 +1380,13 @@ static const struct api_row rows[] = {
 	ROW(fail_page_alloc),
 	ROW(fail_page_alloc_get),
 	ROW(fail_page_alloc_set),
+	ROW(mem_available),
+	ROW(min_free_kbytes_get),
+	ROW(min_free_kbytes_set),
+	ROW(watermark_scale_factor_get),
+	ROW(watermark_scale_factor_set),
+	ROW(lowmem_reserve_ratio_get),
+	ROW(lowmem_reserve_ratio_set),
 	ROW(drain_pages),
 	ROW(machine_init_deferred),
 	ROW(machine_zone),

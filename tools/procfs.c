@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -91,32 +92,106 @@ procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
 }
 
 /*
- * zoneinfo_show_print() in mm/vmstat.c, the lines the machine has: one
- * CPU's pageset. "pages free" is NR_FREE_PAGES, the buddy allocator's
- * pages; the kernel counts the per-CPU lists apart, as "count".
+ * The counters zoneinfo_show_print() lists, as vmstat_text[] names them
+ * in Linux 6.12 with Debian's amd64 configuration (CONFIG_ZSMALLOC,
+ * CONFIG_UNACCEPTED_MEMORY, CONFIG_NUMA, CONFIG_IOMMU_SUPPORT,
+ * CONFIG_SWAP, CONFIG_NUMA_BALANCING; no CONFIG_SHADOW_CALL_STACK).
+ * The machine keeps none of them but NR_FREE_PAGES: it has no LRU, no
+ * page cache, no slab and no second node, so they read 0.
+ */
+static const char *const zoneinfo_node_stats[] = {
+	"nr_inactive_anon", "nr_active_anon", "nr_inactive_file",
+	"nr_active_file", "nr_unevictable", "nr_slab_reclaimable",
+	"nr_slab_unreclaimable", "nr_isolated_anon", "nr_isolated_file",
+	"workingset_nodes", "workingset_refault_anon",
+	"workingset_refault_file", "workingset_activate_anon",
+	"workingset_activate_file", "workingset_restore_anon",
+	"workingset_restore_file", "workingset_nodereclaim", "nr_anon_pages",
+	"nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback",
+	"nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages",
+	"nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped",
+	"nr_anon_transparent_hugepages", "nr_vmscan_write",
+	"nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written",
+	"nr_throttled_written", "nr_kernel_misc_reclaimable",
+	"nr_foll_pin_acquired", "nr_foll_pin_released", "nr_kernel_stack",
+	"nr_page_table_pages", "nr_sec_page_table_pages", "nr_iommu_pages",
+	"nr_swapcached", "pgpromote_success", "pgpromote_candidate",
+	"pgdemote_kswapd", "pgdemote_direct", "pgdemote_khugepaged",
+};
+
+/* enum zone_stat_item after NR_FREE_PAGES, then enum numa_stat_item. */
+static const char *const zoneinfo_zone_stats[] = {
+	"nr_zone_inactive_anon", "nr_zone_active_anon",
+	"nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable",
+	"nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages",
+	"nr_free_cma", "nr_unaccepted",
+	"numa_hit", "numa_miss", "numa_foreign", "numa_interleave",
+	"numa_local", "numa_other",
+};
+
+/*
+ * zoneinfo_show_print() in mm/vmstat.c of Linux 6.12, every line in its
+ * order: the per-node stats on the node's first populated zone, the
+ * watermarks, the protection against each highest zone, and for a
+ * populated zone its counters and the one online CPU's pageset. "pages
+ * free" is NR_FREE_PAGES, the buddy allocator's pages; the per-CPU lists
+ * are apart, as "count".
  */
 void
 procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 {
 	struct hvo_zone_info z;
+	bool node_stats = false;
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		fprintf(f, "Node 0, zone %8s\n"
-			"  pages free     %" PRIu64 "\n"
-			"        spanned  %" PRIu64 "\n"
-			"        present  %" PRIu64 "\n"
-			"        managed  %" PRIu64 "\n",
-			z.name, z.free_pages + z.deferred_pages,
-			z.spanned_pages, z.present_pages, z.managed_pages);
-		if (!z.present_pages)
-			continue; /* the kernel stops here for empty zones */
-		fprintf(f, "  pagesets\n"
-			"    cpu: 0\n"
-			"              count: %" PRIu64 "\n"
-			"              high:  %" PRIu64 "\n"
-			"              batch: %" PRIu64 "\n"
-			"  start_pfn:           %" PRIu64 "\n",
-			z.pcp_pages, z.pcp_high, z.pcp_batch, z.start_pfn);
+		fprintf(f, "Node 0, zone %8s", z.name);
+		/* is_zone_first_populated() */
+		if (z.present_pages && !node_stats) {
+			node_stats = true;
+			fputs("\n  per-node stats", f);
+			for (size_t s = 0; s < sizeof(zoneinfo_node_stats) /
+					       sizeof(zoneinfo_node_stats[0]); s++)
+				fprintf(f, "\n      %-12s %lu",
+					zoneinfo_node_stats[s], 0ul);
+		}
+		fprintf(f, "\n  pages free     %" PRIu64
+			"\n        boost    %" PRIu64
+			"\n        min      %" PRIu64
+			"\n        low      %" PRIu64
+			"\n        high     %" PRIu64
+			"\n        promo    %" PRIu64
+			"\n        spanned  %" PRIu64
+			"\n        present  %" PRIu64
+			"\n        managed  %" PRIu64
+			"\n        cma      %lu",
+			z.nr_free_pages, z.watermark_boost, z.wmark_min + z.watermark_boost,
+			z.wmark_low + z.watermark_boost,
+			z.wmark_high + z.watermark_boost,
+			z.wmark_promo + z.watermark_boost, z.spanned_pages,
+			z.present_pages, z.managed_pages + z.deferred_pages, 0ul);
+		for (unsigned j = 0; j < z.nr_protection; j++)
+			fprintf(f, "%s%" PRIu64, j ? ", " : "\n        protection: (",
+				z.protection[j]);
+		fputc(')', f);
+		if (!z.present_pages) {
+			fputc('\n', f);
+			continue; /* unpopulated: nothing else is useful */
+		}
+		fprintf(f, "\n      %-12s %" PRIu64, "nr_free_pages",
+			z.nr_free_pages);
+		for (size_t s = 0; s < sizeof(zoneinfo_zone_stats) /
+				       sizeof(zoneinfo_zone_stats[0]); s++)
+			fprintf(f, "\n      %-12s %lu", zoneinfo_zone_stats[s], 0ul);
+		fprintf(f, "\n  pagesets"
+			"\n    cpu: 0"
+			"\n              count: %" PRIu64
+			"\n              high:  %" PRIu64
+			"\n              batch: %" PRIu64
+			"\n  vm stats threshold: %u"
+			"\n  node_unreclaimable:  0"
+			"\n  start_pfn:           %" PRIu64 "\n",
+			z.pcp_pages, z.pcp_high, z.pcp_batch, z.stat_threshold,
+			z.start_pfn);
 	}
 }
 

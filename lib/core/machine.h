@@ -136,6 +136,7 @@ struct hvo_machine {
 
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];
+	struct vm_watermarks wmark;
 	bool buddy_up;          /* boot is over: memblock retired */
 	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
 	uint64_t bad_page_unshown; /* and those it kept quiet */

@@ -41,12 +41,31 @@ struct per_cpu_pages {
 	uint64_t count;   /* pages on the lists */
 	uint64_t high;    /* drain above this */
 	uint64_t batch;   /* pages moved at a time */
+	uint64_t high_min; /* the bounds the kernel tunes high between */
+	uint64_t high_max;
 	unsigned free_next; /* round-robin start for draining */
 	struct free_area lists[NR_PCP_ORDERS];
 };
 
+/* enum zone_watermarks */
+enum zone_watermarks {
+	WMARK_MIN,
+	WMARK_LOW,
+	WMARK_HIGH,
+	WMARK_PROMO,
+	NR_WMARK
+};
+
 struct zone {
 	const char *name;
+	/* __setup_per_zone_wmarks() */
+	uint64_t _watermark[NR_WMARK];
+	uint64_t watermark_boost;
+	/* setup_per_zone_lowmem_reserve(): kept free from allocations of
+	 * which this is not the highest zone, by that highest zone */
+	uint64_t lowmem_reserve[MAX_NR_ZONES];
+	/* per_cpu_zonestat.stat_threshold (refresh_zone_stat_thresholds()) */
+	unsigned stat_threshold;
 	bool configured;          /* the kernel has this zone (it may be empty) */
 	uint64_t zone_start_pfn;
 	uint64_t spanned_pages;
@@ -58,6 +77,19 @@ struct zone {
 	uint64_t deferred_pages;  /* free pages still waiting for that */
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
 	struct per_cpu_pages pcp;
+};
+
+/*
+ * The tunables and totals of mm/page_alloc.c behind the watermarks:
+ * vm.min_free_kbytes, vm.watermark_scale_factor, vm.lowmem_reserve_ratio
+ * and totalreserve_pages.
+ */
+struct vm_watermarks {
+	int min_free_kbytes;
+	int user_min_free_kbytes;   /* -1 until a user writes it */
+	int watermark_scale_factor;
+	int lowmem_reserve_ratio[MAX_NR_ZONES];
+	uint64_t totalreserve_pages;
 };
 
 static inline uint64_t

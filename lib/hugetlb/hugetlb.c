@@ -408,14 +408,18 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 	return 0;
 }
 
-/* alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator. */
+/*
+ * alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator.
+ * htlb_alloc_mask() is GFP_HIGHUSER_MOVABLE for the sizes that migrate
+ * (highest zone ZONE_MOVABLE) and GFP_HIGHUSER for gigantic ones.
+ */
 static int
 alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 {
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
-	return alloc_pages(m, h->order, ZONE_NORMAL, HVO_PAGES_HUGETLB, pfn);
+	return alloc_pages(m, h->order, ZONE_MOVABLE, HVO_PAGES_HUGETLB, pfn);
 }
 
 static int

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include "mem/buddy.h"
@@ -236,9 +237,115 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		out->nr_orders = m->arch.max_page_order + 1;
 		for (unsigned o = 0; o < out->nr_orders; o++)
 			out->nr_free[o] = zone->free_area[o].nr_free;
+		out->wmark_min = zone->_watermark[WMARK_MIN];
+		out->wmark_low = zone->_watermark[WMARK_LOW];
+		out->wmark_high = zone->_watermark[WMARK_HIGH];
+		out->wmark_promo = zone->_watermark[WMARK_PROMO];
+		out->watermark_boost = zone->watermark_boost;
+		out->nr_protection = MAX_NR_ZONES;
+		for (unsigned j = 0; j < MAX_NR_ZONES; j++)
+			out->protection[j] = zone->lowmem_reserve[j];
+		out->pcp_high_min = zone->pcp.high_min;
+		out->pcp_high_max = zone->pcp.high_max;
+		out->nr_free_pages = zone_nr_free_pages(zone);
+		out->stat_threshold = zone->stat_threshold;
 		return 0;
 	}
 	return machine_err_const(m, -ENOENT,
 				 "zone %u: this machine lists %u zones, 0..%u",
 				 i, seen, seen - 1);
+}
+
+HVO_EXPORT int
+hvo_mem_available(const struct hvo_machine *m, struct hvo_mem_available *out)
+{
+	if (!m)
+		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
+	out->free_pages = 0;
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		out->free_pages += zone_nr_free_pages(&m->zones[z]);
+	out->totalreserve_pages = m->wmark.totalreserve_pages;
+	out->available_pages = si_mem_available(m);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_min_free_kbytes_get(const struct hvo_machine *m, int *kbytes)
+{
+	if (!m)
+		return -EINVAL;
+	if (!kbytes)
+		return machine_err_null(m, __func__, "kbytes");
+	*kbytes = m->wmark.min_free_kbytes;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_min_free_kbytes_set(struct hvo_machine *m, int64_t kbytes)
+{
+	if (!m)
+		return -EINVAL;
+	return min_free_kbytes_sysctl_handler(m, kbytes);
+}
+
+HVO_EXPORT int
+hvo_watermark_scale_factor_get(const struct hvo_machine *m, int *factor)
+{
+	if (!m)
+		return -EINVAL;
+	if (!factor)
+		return machine_err_null(m, __func__, "factor");
+	*factor = m->wmark.watermark_scale_factor;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_watermark_scale_factor_set(struct hvo_machine *m, int64_t factor)
+{
+	if (!m)
+		return -EINVAL;
+	return watermark_scale_factor_sysctl_handler(m, factor);
+}
+
+HVO_EXPORT int
+hvo_lowmem_reserve_ratio_get(const struct hvo_machine *m, int *ratio,
+			     unsigned n, unsigned *nr)
+{
+	if (!m)
+		return -EINVAL;
+	if (!ratio)
+		return machine_err_null(m, __func__, "ratio");
+	if (!nr)
+		return machine_err_null(m, __func__, "nr");
+	for (unsigned i = 0; i < n && i < MAX_NR_ZONES; i++)
+		ratio[i] = m->wmark.lowmem_reserve_ratio[i];
+	*nr = MAX_NR_ZONES;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
+			     unsigned n)
+{
+	int v[MAX_NR_ZONES];
+
+	if (!m)
+		return -EINVAL;
+	if (!ratio)
+		return machine_err_null(m, __func__, "ratio");
+	if (!n || n > MAX_NR_ZONES)
+		return machine_err(m, -EINVAL,
+				   "lowmem_reserve_ratio: %u ratios given, allowed are 1..%u (one per zone)",
+				   n, (unsigned)MAX_NR_ZONES);
+	for (unsigned i = 0; i < n; i++) {
+		if (ratio[i] < INT_MIN || ratio[i] > INT_MAX)
+			return machine_err(m, -EINVAL,
+					   "lowmem_reserve_ratio[%u] %" PRId64 ": allowed are int values (below 1 means no protection)",
+					   i, ratio[i]);
+		v[i] = (int)ratio[i];
+	}
+	lowmem_reserve_ratio_sysctl_handler(m, v, n);
+	return 0;
 }

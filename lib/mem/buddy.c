@@ -239,15 +239,11 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 {
 	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
 	struct fail_attr *f = &m->fail_page_alloc;
-	/*
-	 * The gfp of each allocation the machine makes: hugetlb pages
-	 * htlb_alloc_mask() (GFP_HIGHUSER, which may reclaim) with
-	 * __GFP_NOWARN; vmemmap and page-table pages GFP_KERNEL, which may
-	 * reclaim; a user's pages as GFP_KERNEL. None is atomic.
-	 */
-	bool highmem = cat == HVO_PAGES_HUGETLB;
-	bool nowarn = cat == HVO_PAGES_HUGETLB;
-	bool reclaim = true;
+	/* The gfp of each allocation the machine makes: none is atomic. */
+	gfp_t gfp = page_category_gfp(cat, ZONE_NORMAL);
+	bool highmem = gfp & __GFP_HIGHMEM;
+	bool nowarn = gfp & __GFP_NOWARN;
+	bool reclaim = gfp & __GFP_DIRECT_RECLAIM;
 
 	/* The shortcut counts every allocation, contiguous ones too. */
 	if (fail_nth(m, f))
@@ -314,21 +310,13 @@ void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 {
 	struct zone *zone = &m->zones[z];
-	uint64_t batch = zone->managed_pages >> 10;
-	uint64_t cap = (UINT64_C(1) << 20) >> m->arch.page_shift;
+	struct per_cpu_pages *pcp = &zone->pcp;
 
-	/* zone_batchsize(): ~0.1% of the zone or 1 MiB, as 2^n - 1. */
-	if (batch > cap)
-		batch = cap;
-	batch /= 4;
-	if (batch < 1)
-		batch = 1;
-	batch += batch / 2;
-	while (batch & (batch - 1))
-		batch &= batch - 1;
-	zone->pcp.batch = batch - 1 ? batch - 1 : 1;
-	/* The floor zone_highsize() applies: four batches. */
-	zone->pcp.high = zone->pcp.batch << 2;
+	pcp->batch = zone_batchsize(m, zone);
+	pcp->high_min = zone_highsize(zone, pcp->batch, 0);
+	pcp->high_max = zone_highsize(zone, pcp->batch,
+				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+	pcp->high = pcp->high_min;
 }
 
 static bool
@@ -437,11 +425,73 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, pfn_t *pfn)
 	return __rmqueue_smallest(m, z, order, pfn);
 }
 
+/*
+ * get_page_from_freelist(): the zonelist from @highest down, each zone
+ * with pages checked against the watermark @alloc_flags names and its
+ * protection against @highest; a zone that fails it is skipped unless
+ * deferred init can grow it. Zones without managed pages are not on the
+ * zonelist (build_zonerefs_node()).
+ */
+static int
+get_page_from_freelist(struct hvo_machine *m, unsigned order,
+		       enum zone_type highest, unsigned alloc_flags, pfn_t *pfn)
+{
+	int rc = -ENOMEM;
+
+	for (int z = (int)highest; z >= 0; z--) {
+		struct zone *zone = &m->zones[z];
+
+		if (!zone->configured || !zone_managed_pages(zone))
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_fast(zone, order,
+					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
+					 highest, alloc_flags))
+			continue;
+		do {
+			rc = rmqueue(m, (enum zone_type)z, order, pfn);
+		} while (rc == -ENOMEM &&
+			 deferred_grow_zone(m, (enum zone_type)z, order));
+		if (rc != -ENOMEM)
+			return rc;
+	}
+	return rc;
+}
+
+/*
+ * __alloc_pages(): the fast path at the low watermark, then the slow
+ * path's flags (the min watermark for every caller here). The machine
+ * has nothing to reclaim or compact (no page cache, no swap, no movable
+ * pages compaction could move), so of the slow path only what changes
+ * the outcome is modelled: one try with gfp_to_alloc_flags(), and for a
+ * caller that may reclaim, the drain of the per-CPU lists that follows a
+ * failed direct reclaim and one more try. A GFP_KERNEL allocation the
+ * kernel would retry and answer with the OOM killer fails here.
+ */
+static int
+__alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	      gfp_t gfp, pfn_t *pfn)
+{
+	int rc = get_page_from_freelist(m, order, highest, ALLOC_WMARK_LOW, pfn);
+	unsigned alloc_flags;
+
+	if (rc != -ENOMEM || !m->buddy_up)
+		return rc;
+	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	rc = get_page_from_freelist(m, order, highest, alloc_flags, pfn);
+	if (rc != -ENOMEM || !(gfp & __GFP_DIRECT_RECLAIM))
+		return rc;
+	rc = drain_all_pages(m);
+	if (rc)
+		return rc;
+	return get_page_from_freelist(m, order, highest, alloc_flags, pfn);
+}
+
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	    enum hvo_page_category cat, pfn_t *pfn)
 {
-	int rc = -ENOMEM;
+	int rc;
 
 	if (order > m->arch.max_page_order)
 		return machine_err(m, -EINVAL,
@@ -450,28 +500,12 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	/*
-	 * The zonelist: the highest allowed zone first, then lower ones. If
-	 * nothing fits, the slow path drains the pcp lists (their pages may
-	 * merge into a block that fits) and tries once more.
-	 */
-	for (int pass = 0; pass < 2 && rc == -ENOMEM; pass++) {
-		if (pass && (!m->buddy_up || drain_all_pages(m)))
-			break;
-		for (int z = (int)highest; z >= 0; z--) {
-			if (!m->zones[z].configured)
-				continue;
-			do {
-				rc = rmqueue(m, (enum zone_type)z, order, pfn);
-			} while (rc == -ENOMEM &&
-				 deferred_grow_zone(m, (enum zone_type)z, order));
-			if (rc != -ENOMEM)
-				break;
-		}
-	}
+	rc = __alloc_pages(m, order, highest, page_category_gfp(cat, highest),
+			   pfn);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
-				   "out of memory: no free block of order %u", order);
+				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
+				   m->zones[highest].name, order);
 	if (rc)
 		return rc;
 	/* prep_new_page(): the first page holds the reference. */
