@@ -48,9 +48,9 @@ meminfo_kb(FILE *f, const char *label, uint64_t pages, unsigned page_shift)
 /*
  * meminfo_proc_show() in fs/proc/meminfo.c, the fields the simulated
  * machine has, in the kernel's order and format. The machine has no swap
- * and no user page tables, so those are honestly 0. MemAvailable is MemFree: the kernel's estimate also
- * subtracts watermarks and adds reclaimable caches, neither of which the
- * machine models.
+ * and no user page tables, so those are honestly 0. MemFree is
+ * NR_FREE_PAGES (si_meminfo()), without the per-CPU lists; MemAvailable
+ * is si_mem_available(), whose page cache and slab parts are 0 here.
  */
 void
 procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
@@ -58,15 +58,15 @@ procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
 	struct hvo_geometry g;
 	struct hvo_zone_info z;
 	struct hvo_hstate_info h, dh;
-	uint64_t total = 0, free = 0, huge_pages = 0, huge_kb = 0, commit;
+	struct hvo_mem_available avail;
+	uint64_t total = 0, huge_pages = 0, huge_kb = 0, commit;
 	unsigned shift;
 
 	hvo_machine_geometry(m, &g);
 	shift = g.page_shift;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
 		total += z.managed_pages;
-		free += z.free_pages + z.pcp_pages + z.deferred_pages;
-	}
+	hvo_mem_available(m, &avail);
 	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
 		huge_pages += h.nr << (h.order);
 		huge_kb += h.nr * (h.size >> 10);
@@ -74,8 +74,8 @@ procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
 	/* vm_commit_limit() with the default overcommit_ratio of 50, no swap. */
 	commit = total > huge_pages ? (total - huge_pages) * 50 / 100 : 0;
 	meminfo_kb(f, "MemTotal:       ", total, shift);
-	meminfo_kb(f, "MemFree:        ", free, shift);
-	meminfo_kb(f, "MemAvailable:   ", free, shift);
+	meminfo_kb(f, "MemFree:        ", avail.free_pages, shift);
+	meminfo_kb(f, "MemAvailable:   ", avail.available_pages, shift);
 	meminfo_kb(f, "SwapTotal:      ", 0, shift);
 	meminfo_kb(f, "SwapFree:       ", 0, shift);
 	meminfo_kb(f, "PageTables:     ", 0, shift);
