@@ -675,6 +675,10 @@ contig_range_free(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	return true;
 }
 
+/*
+ * No watermark check here: alloc_contig_range() isolates and takes the
+ * range whatever the zone's free pages (mm/page_isolation.c).
+ */
 int
 alloc_contig_pages(struct hvo_machine *m, unsigned order,
 		   enum zone_type highest, enum hvo_page_category cat,
