@@ -788,6 +788,49 @@ row_watermark_scale_factor_set(struct api_ctx *c)
 }
 
 static void
+row_watermark_boost_factor_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_watermark_boost_factor_get(NULL, &v));
+	ON_M(c, -EINVAL, "factor", hvo_watermark_boost_factor_get(c->m, NULL));
+}
+
+static void
+row_watermark_boost_factor_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_watermark_boost_factor_set(NULL, 0));
+	ON_M(c, -EINVAL, "watermark_boost_factor",
+	     hvo_watermark_boost_factor_set(c->m, -1));
+	ON_M(c, -EINVAL, "watermark_boost_factor",
+	     hvo_watermark_boost_factor_set(c->m, (int64_t)INT_MAX + 1));
+}
+
+static void
+row_percpu_pagelist_high_fraction_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_percpu_pagelist_high_fraction_get(NULL, &v));
+	ON_M(c, -EINVAL, "fraction",
+	     hvo_percpu_pagelist_high_fraction_get(c->m, NULL));
+}
+
+static void
+row_percpu_pagelist_high_fraction_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_percpu_pagelist_high_fraction_set(NULL, 0));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, 1));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, 7));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, -8));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, INT64_MAX));
+}
+
+static void
 row_lowmem_reserve_ratio_get(struct api_ctx *c)
 {
 	int r[HVO_MAX_ZONES];
@@ -1385,6 +1428,10 @@ static const struct api_row rows[] = {
 	ROW(min_free_kbytes_set),
 	ROW(watermark_scale_factor_get),
 	ROW(watermark_scale_factor_set),
+	ROW(watermark_boost_factor_get),
+	ROW(watermark_boost_factor_set),
+	ROW(percpu_pagelist_high_fraction_get),
+	ROW(percpu_pagelist_high_fraction_set),
 	ROW(lowmem_reserve_ratio_get),
 	ROW(lowmem_reserve_ratio_set),
 	ROW(drain_pages),

@@ -440,6 +440,46 @@ test_zone_batchsize_and_highsize(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * percpu_pagelist_high_fraction_sysctl_handler(): 0 or 8 and more; with
+ * 8, high_min = high_max = 1026045 / 8 = 128255 on DMA32
+ * (zone_highsize() of the fraction); back to 0, the low watermark.
+ * watermark_boost_factor: proc_dointvec_minmax() from 0, 15000 at boot.
+ */
+static void
+test_percpu_pagelist_high_fraction_sysctl_handler(void **state)
+{
+	struct hvo_machine *m = booted(SPEC_4G);
+	int v;
+
+	(void)state;
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_get(m, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 8), 0);
+	assert_int_equal(zone(m, 1).pcp_high, 128255);
+	assert_int_equal(zone(m, 1).pcp_high_min, 128255);
+	assert_int_equal(zone(m, 1).pcp_high_max, 128255);
+	/* DMA: 3840 / 8 = 480. */
+	assert_int_equal(zone(m, 0).pcp_high, 480);
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 7), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(m), "percpu_pagelist_high_fraction"));
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_get(m, &v), 0);
+	assert_int_equal(v, 8);
+	assert_int_equal(zone(m, 1).pcp_high, 128255);
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 0), 0);
+	assert_int_equal(zone(m, 1).pcp_high, 3047);
+	assert_int_equal(zone(m, 1).pcp_high_max, 128255);
+
+	assert_int_equal(hvo_watermark_boost_factor_get(m, &v), 0);
+	assert_int_equal(v, 15000);
+	assert_int_equal(hvo_watermark_boost_factor_set(m, -1), -EINVAL);
+	assert_int_equal(hvo_watermark_boost_factor_set(m, 0), 0);
+	assert_int_equal(hvo_watermark_boost_factor_get(m, &v), 0);
+	assert_int_equal(v, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -454,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_lowmem_reserve_ratio_sysctl_handler),
 		cmocka_unit_test(test_nr_free_pages_excludes_pcp),
 		cmocka_unit_test(test_zone_batchsize_and_highsize),
+		cmocka_unit_test(test_percpu_pagelist_high_fraction_sysctl_handler),
 	};
 
 	return tu_run("watermark", tests, sizeof(tests) / sizeof(tests[0]));

@@ -131,7 +131,9 @@ usage(FILE *f)
 		"  /proc/sys/vm/nr_hugepages_mempolicy (one node: as nr_hugepages)\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
 		"  /proc/sys/vm/min_free_kbytes, watermark_scale_factor (1..3000),\n"
-		"      lowmem_reserve_ratio (one ratio per zone): the watermarks\n"
+		"      lowmem_reserve_ratio (one ratio per zone): the watermarks;\n"
+		"      percpu_pagelist_high_fraction (0, 8..): pcp high;\n"
+		"      watermark_boost_factor (kept, boosts nothing)\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
 		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
 		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
@@ -368,6 +370,8 @@ enum file_kind {
 	F_SYSCTL_MIN_FREE_KBYTES,
 	F_SYSCTL_WATERMARK_SCALE_FACTOR,
 	F_SYSCTL_LOWMEM_RESERVE_RATIO,
+	F_SYSCTL_WATERMARK_BOOST_FACTOR,
+	F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION,
 	F_HP_OVERCOMMIT,
 	F_HP_NR,
 	F_HP_FREE,
@@ -408,6 +412,9 @@ static const struct {
 	{ "/proc/sys/vm/min_free_kbytes", F_SYSCTL_MIN_FREE_KBYTES },
 	{ "/proc/sys/vm/watermark_scale_factor", F_SYSCTL_WATERMARK_SCALE_FACTOR },
 	{ "/proc/sys/vm/lowmem_reserve_ratio", F_SYSCTL_LOWMEM_RESERVE_RATIO },
+	{ "/proc/sys/vm/watermark_boost_factor", F_SYSCTL_WATERMARK_BOOST_FACTOR },
+	{ "/proc/sys/vm/percpu_pagelist_high_fraction",
+	  F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION },
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
@@ -679,6 +686,10 @@ read_vm_sysctl(struct scenario *s, enum file_kind kind, FILE *f)
 		hvo_min_free_kbytes_get(s->m, &v[0]);
 	else if (kind == F_SYSCTL_WATERMARK_SCALE_FACTOR)
 		hvo_watermark_scale_factor_get(s->m, &v[0]);
+	else if (kind == F_SYSCTL_WATERMARK_BOOST_FACTOR)
+		hvo_watermark_boost_factor_get(s->m, &v[0]);
+	else if (kind == F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION)
+		hvo_percpu_pagelist_high_fraction_get(s->m, &v[0]);
 	else if (hvo_lowmem_reserve_ratio_get(s->m, v, HVO_MAX_ZONES, &nr))
 		nr = 0;
 	for (unsigned i = 0; i < nr && i < HVO_MAX_ZONES; i++)
@@ -750,6 +761,8 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 	case F_SYSCTL_MIN_FREE_KBYTES:
 	case F_SYSCTL_WATERMARK_SCALE_FACTOR:
 	case F_SYSCTL_LOWMEM_RESERVE_RATIO:
+	case F_SYSCTL_WATERMARK_BOOST_FACTOR:
+	case F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION:
 		read_vm_sysctl(s, kind, f);
 		break;
 	case F_SYSCTL_NR:
@@ -845,15 +858,22 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 
 	switch (kind) {
 	case F_SYSCTL_MIN_FREE_KBYTES:
-	case F_SYSCTL_WATERMARK_SCALE_FACTOR: {
+	case F_SYSCTL_WATERMARK_SCALE_FACTOR:
+	case F_SYSCTL_WATERMARK_BOOST_FACTOR:
+	case F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION: {
 		int64_t v;
 
 		/* proc_dointvec_minmax(): -EINVAL, and nothing changes. */
 		if (sysctl_int(value, &v))
 			return -EINVAL;
-		rc = kind == F_SYSCTL_MIN_FREE_KBYTES ?
-		     hvo_min_free_kbytes_set(s->m, v) :
-		     hvo_watermark_scale_factor_set(s->m, v);
+		if (kind == F_SYSCTL_MIN_FREE_KBYTES)
+			rc = hvo_min_free_kbytes_set(s->m, v);
+		else if (kind == F_SYSCTL_WATERMARK_SCALE_FACTOR)
+			rc = hvo_watermark_scale_factor_set(s->m, v);
+		else if (kind == F_SYSCTL_WATERMARK_BOOST_FACTOR)
+			rc = hvo_watermark_boost_factor_set(s->m, v);
+		else
+			rc = hvo_percpu_pagelist_high_fraction_set(s->m, v);
 		return rc ? -EINVAL : 0;
 	}
 	case F_SYSCTL_LOWMEM_RESERVE_RATIO:

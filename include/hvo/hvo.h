@@ -729,6 +729,42 @@ int
 hvo_watermark_scale_factor_set(struct hvo_machine *m, int64_t factor);
 
 /**
+ * Read vm.watermark_boost_factor (15000 at boot). @return 0, or -EINVAL
+ * if @p m or @p factor is NULL.
+ */
+int
+hvo_watermark_boost_factor_get(const struct hvo_machine *m, int *factor);
+
+/**
+ * Write vm.watermark_boost_factor (proc_dointvec_minmax() from 0). The
+ * value is kept, and changes nothing: the kernel boosts a watermark only
+ * when an allocation falls back to another migratetype, which the
+ * allocator does not model. @return 0, or -EINVAL outside 0..INT_MAX,
+ * with the reason; nothing changes.
+ */
+int
+hvo_watermark_boost_factor_set(struct hvo_machine *m, int64_t factor);
+
+/**
+ * Read vm.percpu_pagelist_high_fraction (0 at boot). @return 0, or
+ * -EINVAL if @p m or @p fraction is NULL.
+ */
+int
+hvo_percpu_pagelist_high_fraction_get(const struct hvo_machine *m,
+				      int *fraction);
+
+/**
+ * Write vm.percpu_pagelist_high_fraction
+ * (percpu_pagelist_high_fraction_sysctl_handler()): 0 bases each zone's
+ * pcp high on its low watermark, a fraction of 8 or more fixes it at the
+ * zone's managed pages / fraction (at least four batches); every zone's
+ * pcp high follows. @return 0, or -EINVAL for 1..7 or a value outside
+ * 0..INT_MAX, with the reason; nothing changes.
+ */
+int
+hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction);
+
+/**
  * Read vm.lowmem_reserve_ratio: one ratio per zone (MAX_NR_ZONES, the
  * zones of hvo_machine_zone() in order), at most @p n into @p ratio, and
  * how many there are in @p nr. @return 0, or -EINVAL (a NULL pointer).

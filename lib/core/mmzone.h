@@ -88,6 +88,8 @@ struct vm_watermarks {
 	int min_free_kbytes;
 	int user_min_free_kbytes;   /* -1 until a user writes it */
 	int watermark_scale_factor;
+	int watermark_boost_factor;  /* kept: nothing boosts without migratetypes */
+	int percpu_pagelist_high_fraction;
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	uint64_t totalreserve_pages;
 };

@@ -349,3 +349,42 @@ hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
 	lowmem_reserve_ratio_sysctl_handler(m, v, n);
 	return 0;
 }
+
+HVO_EXPORT int
+hvo_watermark_boost_factor_get(const struct hvo_machine *m, int *factor)
+{
+	if (!m)
+		return -EINVAL;
+	if (!factor)
+		return machine_err_null(m, __func__, "factor");
+	*factor = m->wmark.watermark_boost_factor;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_watermark_boost_factor_set(struct hvo_machine *m, int64_t factor)
+{
+	if (!m)
+		return -EINVAL;
+	return watermark_boost_factor_sysctl_handler(m, factor);
+}
+
+HVO_EXPORT int
+hvo_percpu_pagelist_high_fraction_get(const struct hvo_machine *m,
+				      int *fraction)
+{
+	if (!m)
+		return -EINVAL;
+	if (!fraction)
+		return machine_err_null(m, __func__, "fraction");
+	*fraction = m->wmark.percpu_pagelist_high_fraction;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction)
+{
+	if (!m)
+		return -EINVAL;
+	return percpu_pagelist_high_fraction_sysctl_handler(m, fraction);
+}

@@ -312,9 +312,12 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 	struct zone *zone = &m->zones[z];
 	struct per_cpu_pages *pcp = &zone->pcp;
 
+	unsigned fraction = (unsigned)m->wmark.percpu_pagelist_high_fraction;
+
 	pcp->batch = zone_batchsize(m, zone);
-	pcp->high_min = zone_highsize(zone, pcp->batch, 0);
-	pcp->high_max = zone_highsize(zone, pcp->batch,
+	pcp->high_min = zone_highsize(zone, pcp->batch, fraction);
+	pcp->high_max = fraction ? pcp->high_min :
+			zone_highsize(zone, pcp->batch,
 				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
 	pcp->high = pcp->high_min;
 }

@@ -39,10 +39,11 @@ pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
 		 unsigned order);
 
 /*
- * zone_set_pageset_high_and_batch() with percpu_pagelist_high_fraction 0:
- * batch from zone_batchsize(), high_min from zone_highsize() of the low
- * watermark, high_max of MIN_PERCPU_PAGELIST_HIGH_FRACTION; pcp->high
- * starts at high_min, where the kernel's first clamp puts it.
+ * zone_set_pageset_high_and_batch(): batch from zone_batchsize(); with
+ * percpu_pagelist_high_fraction 0 high_min from zone_highsize() of the
+ * low watermark and high_max of MIN_PERCPU_PAGELIST_HIGH_FRACTION, else
+ * both of the fraction; pcp->high starts at high_min, where the kernel's
+ * first clamp puts it.
  */
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z);
@@ -166,6 +167,13 @@ watermark_scale_factor_sysctl_handler(struct hvo_machine *m, int64_t factor);
 void
 lowmem_reserve_ratio_sysctl_handler(struct hvo_machine *m, const int *ratio,
 				    unsigned n);
+
+int
+watermark_boost_factor_sysctl_handler(struct hvo_machine *m, int64_t factor);
+
+int
+percpu_pagelist_high_fraction_sysctl_handler(struct hvo_machine *m,
+					     int64_t fraction);
 
 /* drain_all_pages(): every pcp page back to the buddy lists. */
 int

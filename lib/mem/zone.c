@@ -161,6 +161,8 @@ vm_watermarks_init(struct hvo_machine *m)
 	w->min_free_kbytes = 1024;
 	w->user_min_free_kbytes = -1;
 	w->watermark_scale_factor = 10;
+	w->watermark_boost_factor = 15000;
+	w->percpu_pagelist_high_fraction = 0;
 	/* sysctl_lowmem_reserve_ratio[] with ZONE_DMA and ZONE_DMA32 built. */
 	w->lowmem_reserve_ratio[ZONE_DMA] = 256;
 	w->lowmem_reserve_ratio[ZONE_DMA32] = 256;
@@ -570,4 +572,42 @@ lowmem_reserve_ratio_sysctl_handler(struct hvo_machine *m, const int *ratio,
 	for (unsigned i = 0; i < n && i < MAX_NR_ZONES; i++)
 		m->wmark.lowmem_reserve_ratio[i] = ratio[i] < 1 ? 0 : ratio[i];
 	setup_per_zone_lowmem_reserve(m);
+}
+
+/*
+ * The vm.watermark_boost_factor write (proc_dointvec_minmax() from 0).
+ * The value is kept; boost_watermark() is the only reader and needs a
+ * migratetype fallback, which the allocator does not model.
+ */
+int
+watermark_boost_factor_sysctl_handler(struct hvo_machine *m, int64_t factor)
+{
+	if (factor < 0 || factor > INT_MAX)
+		return machine_err(m, -EINVAL,
+				   "watermark_boost_factor %" PRId64 ": allowed are 0..%d",
+				   factor, INT_MAX);
+	m->wmark.watermark_boost_factor = (int)factor;
+	return 0;
+}
+
+/*
+ * percpu_pagelist_high_fraction_sysctl_handler(): 0 (high from the low
+ * watermark, tuned up to an eighth of the zone) or at least
+ * MIN_PERCPU_PAGELIST_HIGH_FRACTION (high fixed at managed / fraction);
+ * then zone_pcp_update() of every zone.
+ */
+int
+percpu_pagelist_high_fraction_sysctl_handler(struct hvo_machine *m,
+					     int64_t fraction)
+{
+	if (fraction < 0 || fraction > INT_MAX ||
+	    (fraction && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION))
+		return machine_err(m, -EINVAL,
+				   "percpu_pagelist_high_fraction %" PRId64 ": allowed are 0 and %d..%d",
+				   fraction, MIN_PERCPU_PAGELIST_HIGH_FRACTION,
+				   INT_MAX);
+	m->wmark.percpu_pagelist_high_fraction = (int)fraction;
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_init(m, (enum zone_type)z);
+	return 0;
 }
