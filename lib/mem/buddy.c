@@ -311,7 +311,6 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 {
 	struct zone *zone = &m->zones[z];
 	struct per_cpu_pages *pcp = &zone->pcp;
-
 	unsigned fraction = (unsigned)m->wmark.percpu_pagelist_high_fraction;
 
 	pcp->batch = zone_batchsize(m, zone);
@@ -431,9 +430,11 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, pfn_t *pfn)
 /*
  * get_page_from_freelist(): the zonelist from @highest down, each zone
  * with pages checked against the watermark @alloc_flags names and its
- * protection against @highest; a zone that fails it is skipped unless
- * deferred init can grow it. Zones without managed pages are not on the
- * zonelist (build_zonerefs_node()).
+ * protection against @highest, and skipped if it fails. Zones without
+ * managed pages are not on the zonelist (build_zonerefs_node()). Deferred
+ * memory counts as free, as to a booted kernel, so the kernel's "grow a
+ * zone that fails its watermark" never applies; a zone that passes grows
+ * on demand when its lists run dry.
  */
 static int
 get_page_from_freelist(struct hvo_machine *m, unsigned order,

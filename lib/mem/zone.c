@@ -403,8 +403,9 @@ zone_highsize(const struct zone *zone, uint64_t batch, unsigned high_fraction)
 /* ---------------------------------------------------------------------- */
 
 /*
- * The gfp mask the kernel allocates a page of @cat with (@order for a
- * hugepage), @highest the zone its caller allows.
+ * The gfp mask the kernel allocates a page of @cat with, @highest the
+ * zone its caller allows (for hugetlb: ZONE_MOVABLE for the sizes that
+ * migrate).
  */
 gfp_t
 page_category_gfp(enum hvo_page_category cat, enum zone_type highest)
