@@ -1377,6 +1377,28 @@ row_machine_report_json(struct api_ctx *c)
 	fclose(f);
 }
 
+static void
+row_json_begin(struct api_ctx *c)
+{
+	FILE *f = fopen("/dev/null", "w");
+
+	assert_non_null(f);
+	CODE(c, -EINVAL, hvo_json_begin(NULL, 0));
+	CODE(c, -EINVAL, hvo_json_begin(f, 1u << 7));
+	fclose(f);
+}
+
+static void
+row_json_string(struct api_ctx *c)
+{
+	FILE *f = fopen("/dev/null", "w");
+
+	assert_non_null(f);
+	CODE(c, -EINVAL, hvo_json_string(NULL, "x"));
+	CODE(c, -EINVAL, hvo_json_string(f, NULL));
+	fclose(f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The table                                                              */
 /* ---------------------------------------------------------------------- */
@@ -1480,6 +1502,8 @@ static const struct api_row rows[] = {
 	ROW(machine_counter_get),
 	ROW(machine_counters_reset),
 	ROW(machine_report_json),
+	ROW(json_begin),
+	ROW(json_string),
 };
 
 /* What a refusal must not change: memory by use, zones and pools. */

@@ -431,6 +431,11 @@ test_report_json(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(text);
 
+	/* The two keys of hvo_json_begin() open the document. */
+	assert_true(strncmp(text, "{\n  \"format_version\": 1,\n  \"libhvo_version\": \"",
+			    strlen("{\n  \"format_version\": 1,\n  \"libhvo_version\": \"")) == 0);
+	/* The checker has not run on this machine yet. */
+	assert_non_null(strstr(text, "\"check\": \"not run\""));
 	assert_non_null(strstr(text, "\"machine\""));
 	assert_non_null(strstr(text, "\"memory\""));
 	assert_non_null(strstr(text, "\"walks\""));
@@ -469,7 +474,50 @@ test_report_json(void **state)
 
 	free(text);
 	tu_assert_check(m);
+
+	/* Once hvo_machine_check() has passed, the report says so. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "\"check\": \"passed\""));
+	free(text);
 	hvo_machine_free(m);
+}
+
+/* hvo_json_begin() and hvo_json_string(), the helpers tools write with. */
+static void
+test_json_helpers(void **state)
+{
+	char *text = NULL, want[128];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(hvo_json_begin(f, HVO_JSON_COMPACT), 0);
+	fputs(",\"s\":", f);
+	/* quote, backslash, newline, tab, DEL, UTF-8 "é", a stray 0xff */
+	assert_int_equal(hvo_json_string(f, "a\"b\\c\nd\te\x7f\xc3\xa9\xff"), 0);
+	fputc('}', f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(want, sizeof(want),
+		 "{\"format_version\":%d,\"libhvo_version\":\"%s\",\"s\":"
+		 "\"a\\\"b\\\\c\\nd\\u0009e\\u007f\xc3\xa9\\ufffd\"}",
+		 HVO_JSON_FORMAT_VERSION, hvo_version());
+	assert_string_equal(text, want);
+	free(text);
+
+	/* A truncated sequence and an overlong one are not UTF-8. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(hvo_json_string(f, "\xe2\x82"), 0);
+	assert_int_equal(hvo_json_string(f, "\xc0\xaf"), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(text, "\"\\ufffd\\ufffd\"\"\\ufffd\\ufffd\"");
+	free(text);
 }
 
 /*
@@ -509,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_touching_ranges_map),
 		cmocka_unit_test(test_touching_ranges_sweep),
 		cmocka_unit_test(test_report_json),
+		cmocka_unit_test(test_json_helpers),
 	};
 
 	return tu_run("machine", tests, sizeof(tests) / sizeof(tests[0]));

@@ -67,33 +67,18 @@ kernel_of(struct hvo_machine *m)
 	return k;
 }
 
-/* The walk to vmemmap page @i of the hugepage at @pfn. */
-static struct hvo_walk
-vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
-{
-	struct hvo_geometry g = tu_geometry(m);
-	struct hvo_walk w;
-	uint64_t va;
-
-	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
-	va = (va & ~(uint64_t)(g.page_size - 1)) + (uint64_t)i * g.page_size;
-	assert_int_equal(hvo_walk(m, va, &w), 0);
-	assert_true(w.mapped);
-	return w;
-}
-
 /* The frame behind vmemmap page @i (a PTE's, or within a PMD block). */
 static uint64_t
 vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
 {
-	return vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
+	return tu_vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
 }
 
 /* The PTE of vmemmap page @i, after a split. */
 static uint64_t
 vmemmap_pte(struct hvo_machine *m, uint64_t pfn, unsigned i)
 {
-	struct hvo_walk w = vmemmap_walk(m, pfn, i);
+	struct hvo_walk w = tu_vmemmap_walk(m, pfn, i);
 
 	assert_int_equal(w.leaf_size, tu_geometry(m).page_size);
 	return w.level[w.nr_levels - 1].entry;
@@ -583,6 +568,56 @@ test_boot_gigantic_order(void **state)
 			     top_arm);
 	assert_int_equal(boot_gigantic_pfn("arm64:mem=4G,hugepages=1G:1,kernel=7.0"),
 			 top_arm);
+}
+
+/*
+ * Bootmem pre-HVO: hugepagesz=1G hugepages=2 with HVO on. Up to 6.14 HVO
+ * at hugetlb init splits the 16 PMDs and flushes all twice; from 6.15 on
+ * x86_64 (not riscv) the pages are populated optimized: no split, one
+ * flush_tlb_all() (nr_to_optimize 0). 6.15 to 7.0 mirror each page's own
+ * head page; 7.1 populates late, on one shared tail page. An empty batch
+ * flushes once from 6.15 (tests/test-prehvo.c has the rest).
+ */
+static void
+test_bootmem_prehvo_by_release(void **state)
+{
+	static const struct {
+		const char *spec;
+		uint64_t prehvo, splits, flushes;
+		bool shared;
+	} cases[] = {
+		{ "x86_64:mem=8G,hugepages=1G:2,hvo_default=on,kernel=6.14", 0, 16, 2, false },
+		{ "x86_64:mem=8G,hugepages=1G:2,hvo_default=on,kernel=6.15", 2, 0, 1, false },
+		{ "x86_64:mem=8G,hugepages=1G:2,hvo_default=on,kernel=7.0", 2, 0, 1, false },
+		{ "x86_64:mem=8G,hugepages=1G:2,hvo_default=on,kernel=7.1", 2, 0, 1, true },
+		{ "riscv64:mem=8G,hugepages=1G:2,hvo_default=on,kernel=7.1", 0, 16, 2, true },
+	};
+
+	(void)state;
+	covers(RP_BOOTMEM_PREHVO, 0, 0);
+	covers(RP_BOOTMEM_PREHVO, 6, 15);
+	covers(RP_BOOTMEM_PREHVO_LATE, 0, 0);
+	covers(RP_BOOTMEM_PREHVO_LATE, 7, 1);
+	covers(RP_BATCH_SKIP_EMPTY, 0, 0);
+	covers(RP_BATCH_SKIP_EMPTY, 6, 15);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hvo_machine *m = tu_machine(cases[i].spec);
+		uint64_t p0, p1;
+
+		assert_int_equal(hvo_hugepage_pfn(m, GIB, 0, &p0), 0);
+		assert_int_equal(hvo_hugepage_pfn(m, GIB, 1, &p1), 0);
+		assert_int_equal(tu_counter(m, "hvo.prehvo"), cases[i].prehvo);
+		assert_int_equal(tu_counter(m, "hvo.split_pmd"), cases[i].splits);
+		assert_int_equal(tu_counter(m, "tlb.flush_all"), cases[i].flushes);
+		/* The tails of both pages on one page, or each on its own. */
+		assert_int_equal(vmemmap_frame(m, p0, 1) == vmemmap_frame(m, p1, 1),
+				 cases[i].shared);
+		if (cases[i].prehvo && !cases[i].shared)
+			assert_int_equal(vmemmap_frame(m, p0, 1),
+					 vmemmap_frame(m, p0, 0));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 /* The leaf entry of the first struct page, whatever its level. */
@@ -1244,6 +1279,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_override_runs_its_release),
 		cmocka_unit_test(test_riscv_vmemmap_align),
 		cmocka_unit_test(test_boot_gigantic_order),
+		cmocka_unit_test(test_bootmem_prehvo_by_release),
 		cmocka_unit_test(test_page_flags_by_release),
 		cmocka_unit_test(test_fresh_folio_by_release),
 		cmocka_unit_test(test_gigantic_tails_by_release),

@@ -212,6 +212,20 @@ tu_kernel_min_total(const struct hvo_machine *m)
 	return sum;
 }
 
+struct hvo_walk
+tu_vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_walk w;
+	uint64_t va;
+
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	va = (va & ~(uint64_t)(g.page_size - 1)) + (uint64_t)i * g.page_size;
+	assert_int_equal(hvo_walk(m, va, &w), 0);
+	assert_true(w.mapped);
+	return w;
+}
+
 uint64_t *
 tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
 {

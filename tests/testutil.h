@@ -106,6 +106,10 @@ tu_kernel_min_total(const struct hvo_machine *m);
 unsigned
 tu_zone_of(const struct hvo_machine *m, uint64_t pfn);
 
+/* The walk to vmemmap page @i of the struct pages from @pfn's on (mapped). */
+struct hvo_walk
+tu_vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i);
+
 /* The struct pages of @bytes from pfn's, read through the vmemmap (malloc'd). */
 uint64_t *
 tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);

@@ -34,7 +34,8 @@ usage(FILE *f)
 		"Usage: " PROG " [--machine SPEC] [--kernel RELEASE] [--hvo VARIANT]\n"
 		"               [--hugepages SIZE=N]...\n"
 		"               [--walk VA]... [--kpageflags PFN[,COUNT]]... [--trace] [--json]\n"
-		"       " PROG " run [--trace] FILE|-     (a scenario; see " PROG " run --help)\n"
+		"               [--no-check]\n"
+		"       " PROG " run [--trace] [--json] FILE|-  (a scenario; see " PROG " run --help)\n"
 		"       " PROG " show vmemmap|walk|buddy  (diagrams; see " PROG " show --help)\n"
 		"       " PROG " quiz [--seed N]          (exercises; see " PROG " quiz --help)\n"
 		"       " PROG " --list-presets | --help | --version\n"
@@ -71,8 +72,12 @@ usage(FILE *f)
 		"                      print the /proc/kpageflags bits of COUNT pfns\n"
 		"                      (default 1) from PFN, a number or huge:SIZE,\n"
 		"                      the head of the first hugepage of that pool;\n"
-		"                      may be repeated (text output only)\n"
+		"                      may be repeated; with --json, one more JSON\n"
+		"                      document on one line after the report\n"
 		"  -j, --json          print the JSON report instead of text\n"
+		"      --no-check      skip the check of the machine's invariants\n"
+		"                      (hvo_machine_check(), slow on a large machine);\n"
+		"                      the report says whether it ran\n"
 		"  -l, --list-presets  list the named machine presets and exit\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
@@ -128,7 +133,7 @@ usage(FILE *f)
 		"\n"
 		"Exit status: 0 on success; 1 if the machine could not be built,\n"
 		"refused a pool size, failed its check or refused a walk; 2 for a\n"
-		"usage error.\n");
+		"usage error. See also man " PROG "(1).\n");
 }
 
 static void
@@ -145,6 +150,7 @@ version(void)
 	       HVO_VERSION_MINOR, HVO_VERSION_MICRO);
 	printf("libhvo %s (built against %d.%d.%d)\n", hvo_version(),
 	       HVO_VERSION_MAJOR, HVO_VERSION_MINOR, HVO_VERSION_MICRO);
+	printf("JSON format_version %d\n", HVO_JSON_FORMAT_VERSION);
 }
 
 static void
@@ -422,7 +428,8 @@ print_counters(const struct hvo_machine *m)
 
 static int
 report_text(struct hvo_machine *m, const struct hvo_geometry *g,
-	    const struct sim_target *walks, const uint64_t *va, size_t nr_walks)
+	    const struct sim_target *walks, const uint64_t *va, size_t nr_walks,
+	    bool checked)
 {
 	const struct hvo_config *cfg = hvo_machine_config(m);
 	struct hvo_kernel_info k;
@@ -433,7 +440,10 @@ report_text(struct hvo_machine *m, const struct hvo_geometry *g,
 		snprintf(spec, sizeof(spec), "(cannot format the spec)");
 	if (hvo_machine_kernel(m, &k))
 		return EXIT_RUNTIME;
-	printf("machine  %s\n\n", spec);
+	printf("machine  %s\n", spec);
+	printf("check    %s\n\n", checked ?
+	       "passed (hvo_machine_check(): every invariant holds)" :
+	       "not run (--no-check)");
 	print_geometry(g, cfg, &k);
 	print_ram(g, cfg);
 	if (print_memory(m, g))
@@ -500,6 +510,7 @@ enum {
 	OPT_HUGEPAGES,
 	OPT_KPAGEFLAGS,
 	OPT_TRACE,
+	OPT_NO_CHECK,
 };
 
 /* --kpageflags PFN[,COUNT]: PFN is a number or huge:SIZE. */
@@ -548,28 +559,74 @@ bad:
 	return -EINVAL;
 }
 
-/* The page-types view: one line per pfn, raw value and names. */
+/*
+ * The page-types view: one line per pfn, raw value and names. Under
+ * @p json, one document on one line (doc/schema/kpageflags.schema.json):
+ * the two keys of hvo_json_begin(), then "kpageflags", one object per
+ * --kpageflags: "arg" as typed, "pfn" and "count" as resolved, "pages"
+ * as procfs_kpageflags_json() writes them. It is built in memory and
+ * printed whole, so a failure leaves no half document.
+ */
 static int
-print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n)
+print_kpageflags(struct hvo_machine *m, const struct kpf_arg *k, size_t n,
+		 bool json)
 {
-	if (n)
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *f = stdout;
+	int status = EXIT_RUNTIME;
+
+	if (!n)
+		return EXIT_OK;
+	if (json) {
+		f = open_memstream(&doc, &len);
+		if (!f) {
+			fprintf(stderr, PROG ": --kpageflags: out of memory\n");
+			return EXIT_RUNTIME;
+		}
+		hvo_json_begin(f, HVO_JSON_COMPACT);
+		fputs(",\"kpageflags\":[", f);
+	} else {
 		printf("\nkpageflags (/proc/kpageflags)\n");
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pfn = k[i].pfn, bad;
+		int rc;
 
 		if (k[i].huge_size &&
 		    hvo_hugepage_pfn(m, k[i].huge_size, 0, &pfn)) {
 			fprintf(stderr, PROG ": --kpageflags %s: no such hugepage: %s\n",
 				k[i].text, hvo_machine_error(m));
-			return EXIT_RUNTIME;
+			goto out;
 		}
-		if (procfs_kpageflags(stdout, m, pfn, k[i].count, "  ", &bad)) {
+		if (json) {
+			fputs(i ? ",{\"arg\":" : "{\"arg\":", f);
+			hvo_json_string(f, k[i].text);
+			fprintf(f, ",\"pfn\":%" PRIu64 ",\"count\":%" PRIu64 ",\"pages\":[",
+				pfn, k[i].count);
+			rc = procfs_kpageflags_json(f, m, pfn, k[i].count, &bad);
+			fputs("]}", f);
+		} else {
+			rc = procfs_kpageflags(f, m, pfn, k[i].count, "  ",
+					       &bad);
+		}
+		if (rc) {
 			fprintf(stderr, PROG ": --kpageflags %s: pfn 0x%" PRIx64 ": %s\n",
 				k[i].text, bad, hvo_machine_error(m));
-			return EXIT_RUNTIME;
+			goto out;
 		}
 	}
-	return EXIT_OK;
+	status = EXIT_OK;
+out:
+	if (json) {
+		fputs("]}\n", f);
+		if (fclose(f))
+			status = EXIT_RUNTIME;
+		if (status == EXIT_OK)
+			fwrite(doc, 1, len, stdout);
+		free(doc);
+	}
+	return status;
 }
 
 int
@@ -590,6 +647,7 @@ main(int argc, char **argv)
 		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "kpageflags", required_argument, NULL, OPT_KPAGEFLAGS },
 		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
 		{ "walk", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-presets", no_argument, NULL, 'l' },
@@ -604,7 +662,7 @@ main(int argc, char **argv)
 	uint64_t *va = NULL;
 	size_t nr_walks = 0, nr_pools = 0, nr_kpf = 0;
 	enum hvo_variant variant = HVO_VARIANT_OFF;
-	bool json = false, set_variant = false, trace = false;
+	bool json = false, set_variant = false, trace = false, check = true;
 	const char *kernel = NULL;
 	char spec_buf[1024];
 	struct hvo_geometry g;
@@ -645,6 +703,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_TRACE:
 			trace = true;
+			break;
+		case OPT_NO_CHECK:
+			check = false;
 			break;
 		case OPT_KPAGEFLAGS:
 			if (parse_kpageflags(optarg, &kpf[nr_kpf]))
@@ -707,7 +768,7 @@ main(int argc, char **argv)
 	/* The pools first, so the check and the report see them. */
 	if (set_pools(m, pools, nr_pools))
 		goto out;
-	if (hvo_machine_check(m)) {
+	if (check && hvo_machine_check(m)) {
 		fprintf(stderr, PROG ": the machine failed its check: %s\n",
 			hvo_machine_error(m));
 		goto out;
@@ -728,9 +789,9 @@ main(int argc, char **argv)
 	if (json)
 		status = report_json(m, walks, va, nr_walks);
 	else
-		status = report_text(m, &g, walks, va, nr_walks);
-	if (status == EXIT_OK && !json)
-		status = print_kpageflags(m, kpf, nr_kpf);
+		status = report_text(m, &g, walks, va, nr_walks, check);
+	if (status == EXIT_OK)
+		status = print_kpageflags(m, kpf, nr_kpf, json);
 out:
 	/* Output that did not reach its file is a failure, even for --help. */
 	if (fflush(stdout) || ferror(stdout)) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <hvo/hvo.h>
 
@@ -195,6 +196,18 @@ procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 	}
 }
 
+/* The flags of @p pfn and their names, as page-types names the bits. */
+static int
+kpageflags_one(struct hvo_machine *m, uint64_t pfn, uint64_t *flags,
+	       char *names, size_t len)
+{
+	int rc = hvo_kpageflags(m, pfn, flags);
+
+	if (!rc)
+		rc = hvo_kpageflags_describe(*flags, names, len);
+	return rc;
+}
+
 /* As page-types names the bits: the pfn, the raw value, the names. */
 int
 procfs_kpageflags(FILE *f, struct hvo_machine *m, uint64_t pfn,
@@ -203,18 +216,43 @@ procfs_kpageflags(FILE *f, struct hvo_machine *m, uint64_t pfn,
 	for (uint64_t c = 0; c < count; c++) {
 		uint64_t flags;
 		char names[512];
-		int rc;
+		int rc = kpageflags_one(m, pfn + c, &flags, names,
+					sizeof(names));
 
-		rc = hvo_kpageflags(m, pfn + c, &flags);
-		if (!rc)
-			rc = hvo_kpageflags_describe(flags, names,
-						     sizeof(names));
 		if (rc) {
 			*bad = pfn + c;
 			return rc;
 		}
 		fprintf(f, "%spfn 0x%-10" PRIx64 " 0x%016" PRIx64 "%s%s\n",
 			indent, pfn + c, flags, names[0] ? "  " : "", names);
+	}
+	return 0;
+}
+
+int
+procfs_kpageflags_json(FILE *f, struct hvo_machine *m, uint64_t pfn,
+		       uint64_t count, uint64_t *bad)
+{
+	for (uint64_t c = 0; c < count; c++) {
+		uint64_t flags;
+		char names[512], *save = NULL;
+		const char *sep = "";
+		int rc = kpageflags_one(m, pfn + c, &flags, names,
+					sizeof(names));
+
+		if (rc) {
+			*bad = pfn + c;
+			return rc;
+		}
+		fprintf(f, "%s{\"pfn\":%" PRIu64 ",\"flags\":\"0x%016" PRIx64 "\",\"names\":[",
+			c ? "," : "", pfn + c, flags);
+		for (char *w = strtok_r(names, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save)) {
+			fputs(sep, f);
+			hvo_json_string(f, w);
+			sep = ",";
+		}
+		fputs("]}", f);
 	}
 	return 0;
 }

@@ -55,4 +55,14 @@ int
 procfs_kpageflags(FILE *f, struct hvo_machine *m, uint64_t pfn,
 		  uint64_t count, const char *indent, uint64_t *bad);
 
+/*
+ * The same pfns as JSON, one object per pfn separated by commas, on one
+ * line: {"pfn":N,"flags":"0x...","names":["COMPOUND_HEAD",...]} (the pfn a
+ * number, the flags 16 hex digits as in the report's entries, the names as
+ * page-types prints them). Returns as procfs_kpageflags() does.
+ */
+int
+procfs_kpageflags_json(FILE *f, struct hvo_machine *m, uint64_t pfn,
+		       uint64_t count, uint64_t *bad);
+
 #endif /* HVO_PROCFS_H */

@@ -39,6 +39,8 @@ struct scenario {
 	const struct scenario_opts *opts;
 	unsigned long line;  /* the line being run */
 	bool failed;         /* some line failed: exit status 1 */
+	bool line_failed;    /* the line being run failed */
+	FILE *trace_out;     /* where --trace prints, for the whole run */
 
 	bool have_spec;      /* a machine line was read */
 	unsigned long machine_line;
@@ -69,7 +71,7 @@ struct mapped_hugepage {
 static void
 usage(FILE *f)
 {
-	fputs("Usage: " PROG " run [--trace] FILE|-\n"
+	fputs("Usage: " PROG " run [--trace] [--json] FILE|-\n"
 		"\n"
 		"Run a scenario: one statement per line, '#' starts a comment.\n"
 		"Everything but the machine, kpageflags, mmap_hugetlb and\n"
@@ -157,6 +159,11 @@ usage(FILE *f)
 		"Options:\n"
 		"      --trace  print every event of the scenario's lines: entries\n"
 		"               written, TLB flushes, pages allocated and freed, faults\n"
+		"               (to stderr with --json)\n"
+		"      --json   print one JSON object per line that holds a command\n"
+		"               (JSON Lines): format_version, libhvo_version, file,\n"
+		"               line, text, status (0, or 1 if it failed), output and\n"
+		"               messages, as text (see man " PROG "-run)\n"
 		"  -h, --help   show this help and exit\n"
 		"\n"
 		"A line that fails is reported with its number and the scenario goes\n"
@@ -177,7 +184,7 @@ report(struct scenario *s, bool fail, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', s->opts->err);
 	if (fail)
-		s->failed = true;
+		s->failed = s->line_failed = true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -331,7 +338,7 @@ boot(struct scenario *s)
 	hvo_machine_set_comm(s->m, "sh");
 	/* From here on the scenario's own lines act: trace them. */
 	if (s->opts->trace)
-		hvo_set_trace(s->m, sim_trace_print, s->opts->out);
+		hvo_set_trace(s->m, sim_trace_print, s->trace_out);
 	return 0;
 }
 
@@ -1811,7 +1818,8 @@ run_words(struct scenario *s, char **w, int n)
 	fflush(s->opts->out);
 }
 
-static void
+/* Returns the number of words run, or -1 if the line was refused. */
+static int
 run_line(struct scenario *s, char *line)
 {
 	/* Each word's NUL takes the place of what ended it. */
@@ -1820,24 +1828,88 @@ run_line(struct scenario *s, char *line)
 
 	if (!words) {
 		report(s, true, "out of host memory");
-		return;
+		return -1;
 	}
 	n = split_line(s, line, words, w);
 	if (n >= 0)
 		run_words(s, w, n);
 	free(words);
+	return n;
+}
+
+/*
+ * One line under --json: what it prints and what is said of it go to
+ * buffers of their own, through @p o (s->opts), in place of the caller's
+ * @p opts, then written as one record of JSON Lines
+ * (doc/schema/run.schema.json). A line without a command (blank, a
+ * comment) that says nothing has no record.
+ */
+static void
+run_line_json(struct scenario *s, struct scenario_opts *o,
+	      const struct scenario_opts *opts, char *line)
+{
+	char *out = NULL, *msg = NULL;
+	size_t out_len = 0, msg_len = 0, len;
+	int n;
+
+	o->out = open_memstream(&out, &out_len);
+	o->err = open_memstream(&msg, &msg_len);
+	if (!o->out || !o->err) {
+		if (o->out)
+			fclose(o->out);
+		if (o->err)
+			fclose(o->err);
+		o->out = opts->out;
+		o->err = opts->err;
+		report(s, true, "out of host memory");
+		return;
+	}
+	n = run_line(s, line);
+	fclose(o->out);
+	fclose(o->err);
+	o->out = opts->out;
+	o->err = opts->err;
+	if (n == 0 && !out_len && !msg_len && !s->line_failed)
+		goto out;
+	len = strcspn(line, "\n");
+	line[len] = '\0';
+	hvo_json_begin(opts->out, HVO_JSON_COMPACT);
+	fputs(",\"file\":", opts->out);
+	hvo_json_string(opts->out, s->name);
+	fprintf(opts->out, ",\"line\":%lu,\"text\":", s->line);
+	hvo_json_string(opts->out, line);
+	fprintf(opts->out, ",\"status\":%d,\"output\":",
+		s->line_failed ? EXIT_RUNTIME : EXIT_OK);
+	hvo_json_string(opts->out, out ? out : "");
+	fputs(",\"messages\":", opts->out);
+	hvo_json_string(opts->out, msg ? msg : "");
+	fputs("}\n", opts->out);
+	fflush(opts->out);
+out:
+	free(out);
+	free(msg);
 }
 
 int
 scenario_run(FILE *in, const char *name, const struct scenario_opts *opts)
 {
-	struct scenario s = { .name = name, .opts = opts };
+	/* Under --json each line prints into buffers of its own. */
+	struct scenario_opts o = *opts;
+	struct scenario s = {
+		.name = name,
+		.opts = &o,
+		.trace_out = opts->json ? opts->err : opts->out,
+	};
 	char *line = NULL;
 	size_t cap = 0;
 
 	while (getline(&line, &cap, in) >= 0) {
 		s.line++;
-		run_line(&s, line);
+		s.line_failed = false;
+		if (opts->json)
+			run_line_json(&s, &o, opts, line);
+		else
+			run_line(&s, line);
 		if (opts->after_line && s.m)
 			opts->after_line(opts->ctx, s.m, s.line);
 	}
@@ -1868,6 +1940,10 @@ scenario_main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--trace")) {
 			opts.trace = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			opts.json = true;
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1]) {

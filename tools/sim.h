@@ -29,7 +29,10 @@ struct hvo_machine;
 struct scenario_opts {
 	FILE *out;          /* what cat, echo, kpageflags and --trace print */
 	FILE *err;          /* the messages about failed lines */
-	bool trace;         /* print every event once the machine has booted */
+	bool trace;         /* print every event once the machine has booted
+			     * (to err under json) */
+	bool json;          /* one JSON Lines record per command line on out,
+			     * with the line's output and messages inside */
 	uint64_t max_mem;   /* bytes: refuse a machine with more RAM; 0: any */
 	/* Called after every line once the machine has booted (the fuzzer
 	 * checks the machine there); may be NULL. */

@@ -9,6 +9,11 @@
  * plain struct hvo_config, usually parsed from a one-line text spec such as
  * "x86_64:levels=5,mem=64G" or "arm64:granule=16K,va=48".
  *
+ * The declarations come in groups, one per topic (the "Topics" of the API
+ * reference, built with meson -Ddocs=true). DESIGN.md describes the model
+ * behind them and KERNEL-FACTS.md the kernel facts it follows; both are
+ * installed in share/doc/libhvo, beside this reference.
+ *
  * Conventions:
  * - Every call that can fail returns 0 or a negative errno. Calls that take a
  *   machine store a readable reason for every failure, read back with
@@ -40,9 +45,22 @@
 extern "C" {
 #endif
 
-#define HVO_VERSION_MAJOR 0
-#define HVO_VERSION_MINOR 1
-#define HVO_VERSION_MICRO 0
+/**
+ * @defgroup config Machine descriptions
+ * The version, the architectures and HVO variants, struct hvo_config and
+ * the calls that fill it from a spec, a preset or a kernel command line.
+ * @{
+ */
+
+/**
+ * @name The version of libhvo this header belongs to
+ * hvo_version() gives the loaded library's, which may differ.
+ * @{
+ */
+#define HVO_VERSION_MAJOR 0 /**< major: raised by an incompatible change */
+#define HVO_VERSION_MINOR 1 /**< minor: raised by additions */
+#define HVO_VERSION_MICRO 0 /**< micro: raised by fixes */
+/** @} */
 
 /** The architectures libhvo models. */
 enum hvo_arch_id {
@@ -51,7 +69,7 @@ enum hvo_arch_id {
 	HVO_ARCH_RISCV64,
 };
 
-/** The HVO algorithm variants (see doc/DESIGN.md, "hugetlb"). */
+/** The HVO algorithm variants (see DESIGN.md, "hugetlb"). */
 enum hvo_variant {
 	HVO_VARIANT_RELEASE = -1, /**< in a config: the kernel release's own */
 	HVO_VARIANT_OFF = 0,    /**< no optimization */
@@ -90,12 +108,12 @@ struct hvo_mem_range {
  * hvo_config_parse(), or by hand. hvo_machine_new() validates it again.
  */
 struct hvo_config {
-	enum hvo_arch_id arch;
+	enum hvo_arch_id arch;     /**< the architecture */
 	unsigned page_shift;       /**< 12 (4K), 14 (16K) or 16 (64K) */
 	unsigned va_bits;          /**< virtual address bits */
 	unsigned levels;           /**< page-table levels (derived) */
 	unsigned nr_mem_ranges;    /**< 0 means "the arch's default RAM" */
-	struct hvo_mem_range mem[HVO_MAX_MEM_RANGES];
+	struct hvo_mem_range mem[HVO_MAX_MEM_RANGES]; /**< RAM, ascending */
 	unsigned struct_page_size; /**< bytes: 40..256, a multiple of 8 */
 	/**
 	 * The HVO variant: HVO_VARIANT_RELEASE (the default) runs the
@@ -151,7 +169,7 @@ struct hvo_config {
 	 * makes every entry it writes for itself non-global (nG, bit 11).
 	 * HVO_SWITCH_BUILD is what the modelled CPU gets by default: a
 	 * Cortex-A57/A72 under QEMU's virt machine with a KASLR seed, where
-	 * KASLR turns KPTI on (from 4.16; doc/KERNEL-FACTS.md, "arm64").
+	 * KASLR turns KPTI on (from 4.16; KERNEL-FACTS.md, "arm64").
 	 * Other arches refuse anything but HVO_SWITCH_BUILD.
 	 */
 	enum hvo_switch kpti;
@@ -205,14 +223,14 @@ hvo_parse_size(const char *s, uint64_t *out);
  * ARCH is an arch name (x86_64, arm64, riscv64) or a preset name (see
  * hvo_preset_name()). Keys: x86_64 levels=4|5; arm64 granule=4K|16K|64K,
  * va= and kpti=on|off; riscv64 va=39|48|57; common
- * mem=SIZE[@BASE][+SIZE@BASE...], struct_page=40..256,
+ * mem=SIZE[\@BASE][+SIZE\@BASE...], struct_page=40..256,
  * hvo=off|keep2|fakehead|sharedtail, tlb=N, tlbcheck=on|off,
  * bbmcheck=on|off, deferred=on|off, pcp=on|off, checkpages=on|off,
  * hugepages=SIZE:N[;SIZE:N...], kernel=RELEASE,
  * hvo_default=on|off, init_on_alloc=0|1, init_on_free=0|1.
  *
  * kernel= makes the machine behave as that Linux release (its variant,
- * entry values, flushes; doc/KERNEL-FACTS.md, "Release history"); hvo=
+ * entry values, flushes; KERNEL-FACTS.md, "Release history"); hvo=
  * then overrides only the variant.
  *
  * @param cfg    receives the machine; untouched on failure
@@ -267,8 +285,11 @@ hvo_config_parse(struct hvo_config *cfg, const char *spec, char *err,
  * it says nothing. The line is added to @p cfg->cmdline (after a blank,
  * if one was kept already); a machine built from @p cfg logs it at boot.
  *
+ * @param cfg     the configuration the line applies to
+ * @param cmdline the kernel command line, words separated by blanks
  * @param err    on success what the kernel logs, on failure the reason
  *               (may be NULL)
+ * @param errlen size of @p err
  * @return 0, or -EINVAL (@p cfg or @p cmdline NULL, @p cfg->kernel not a
  *         release, the line longer than HVO_CMDLINE_LEN - 1 characters
  *         with the one kept) with @p cfg untouched.
@@ -322,6 +343,15 @@ hvo_preset_name(size_t i);
 /** @return the spec text of preset @p i, or NULL past the end. */
 const char *
 hvo_preset_spec(size_t i);
+
+/** @} */
+
+/**
+ * @defgroup machine Machines
+ * Building, checking and freeing a machine; its geometry, page
+ * accounting and kernel log.
+ * @{
+ */
 
 /* ---------------------------------------------------------------------- */
 /* Machines                                                               */
@@ -381,6 +411,7 @@ hvo_machine_check(struct hvo_machine *m);
  * hugepage size can free) and after (a bad page found when a page is
  * freed). When HVO_DMESG_MAX bytes are used, the oldest lines make room.
  *
+ * @param m   the machine
  * @param buf receives the log, NUL-terminated
  * @param len size of @p buf; HVO_DMESG_MAX + 1 always takes the whole log
  * @return 0; -EINVAL (@p buf NULL, @p len 0); -ENOSPC if the log does not
@@ -405,23 +436,23 @@ hvo_machine_set_comm(struct hvo_machine *m, const char *comm);
 
 /** The geometry of a machine, top level first. */
 struct hvo_geometry {
-	const char *arch;
-	unsigned page_size;
-	unsigned page_shift;
-	unsigned va_bits;
-	unsigned levels;
+	const char *arch;         /**< "x86_64", "arm64", "riscv64" */
+	unsigned page_size;       /**< bytes: PAGE_SIZE */
+	unsigned page_shift;      /**< PAGE_SHIFT */
+	unsigned va_bits;         /**< virtual address bits */
+	unsigned levels;          /**< page-table levels */
 	unsigned level_shift[HVO_MAX_LEVELS];   /**< VA shift of each level */
 	unsigned level_entries[HVO_MAX_LEVELS]; /**< entries in a table */
 	const char *level_name[HVO_MAX_LEVELS]; /**< "pgd", ..., "pte" */
 	uint64_t level_leaf_size[HVO_MAX_LEVELS]; /**< 0: no leaf there */
-	unsigned struct_page_size;
+	unsigned struct_page_size; /**< bytes per struct page */
 	uint64_t mem_bytes;       /**< RAM, holes excluded */
 	uint64_t first_pfn;       /**< the lowest pfn of RAM */
 	uint64_t default_hugepage_size; /**< default_hugepagesz: HPAGE_SIZE */
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
-	unsigned section_size_bits;
+	unsigned section_size_bits; /**< SECTION_SIZE_BITS */
 	unsigned tlb_flush_ceiling; /**< pages; a larger range flushes all */
 	uint64_t page_kernel;     /**< PAGE_KERNEL */
 	uint64_t page_kernel_ro;  /**< PAGE_KERNEL_RO (== PAGE_KERNEL: none) */
@@ -476,6 +507,15 @@ hvo_machine_pages(const struct hvo_machine *m, enum hvo_page_category c,
 /** @return the pages of RAM of @p m (0 if @p m is NULL). */
 uint64_t
 hvo_machine_total_pages(const struct hvo_machine *m);
+
+/** @} */
+
+/**
+ * @defgroup alloc The page allocator
+ * Pages from the buddy allocator, contiguous ranges, fault injection
+ * (fail_page_alloc), the zones and their free lists.
+ * @{
+ */
 
 /* ---------------------------------------------------------------------- */
 /* The page allocator                                                     */
@@ -640,10 +680,10 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 /** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
 struct hvo_zone_info {
 	const char *name;        /**< "DMA", "DMA32", "Normal", "Movable" */
-	uint64_t start_pfn;
-	uint64_t spanned_pages;
-	uint64_t present_pages;
-	uint64_t managed_pages;
+	uint64_t start_pfn;      /**< zone_start_pfn */
+	uint64_t spanned_pages;  /**< pfns from start, holes included */
+	uint64_t present_pages;  /**< pages of RAM in the span */
+	uint64_t managed_pages;  /**< pages the buddy allocator manages */
 	uint64_t free_pages;     /**< in the buddy allocator */
 	uint64_t deferred_pages; /**< free, struct pages not yet initialized */
 	uint64_t pcp_pages;      /**< free, parked on the per-CPU lists */
@@ -784,6 +824,15 @@ int
 hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
 			     unsigned n);
 
+/** @} */
+
+/**
+ * @defgroup hugetlb HugeTLB and HVO
+ * Hugepage pools (nr, surplus, overcommit, reservations, demotion),
+ * single hugepages, the optimization itself, /proc/kpageflags.
+ * @{
+ */
+
 /* ---------------------------------------------------------------------- */
 /* HugeTLB and the vmemmap optimization                                   */
 /* ---------------------------------------------------------------------- */
@@ -791,16 +840,16 @@ hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
 /** A hugepage size and its pool, as /sys/kernel/mm/hugepages shows it. */
 struct hvo_hstate_info {
 	uint64_t size;         /**< bytes */
-	unsigned order;
+	unsigned order;        /**< huge_page_order(): pages are 2^order */
 	const char *name;      /**< "2M", "1G", ... */
 	uint64_t nr;           /**< nr_hugepages (sysfs): nr_huge_pages */
 	uint64_t free;         /**< free_hugepages */
 	uint64_t optimized;    /**< hugepages with an optimized vmemmap */
-	uint64_t vmemmap_pages_per_hugepage;
+	uint64_t vmemmap_pages_per_hugepage; /**< pages its struct pages fill */
 	/** What the current variant frees per hugepage (0: not optimizable). */
 	uint64_t vmemmap_pages_freed_per_hugepage;
 	uint64_t saved_bytes;  /**< freed by the hugepages optimized now */
-	bool optimizable;
+	bool optimizable;      /**< HVO can optimize hugepages of this size */
 	const char *reason;    /**< why not, when not optimizable */
 	uint64_t resv;         /**< resv_hugepages: reserved, not yet faulted */
 	uint64_t surplus;      /**< surplus_hugepages: freed when put back */
@@ -871,7 +920,7 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
 
 /**
  * demote_store(): a write of @p nr to
- * hugepages-<size>kB/demote (Linux 5.16 on). Free hugepages of @p size
+ * hugepages-\<size\>kB/demote (Linux 5.16 on). Free hugepages of @p size
  * become hugepages of its demote size (hvo_demote_size()): each has its
  * vmemmap restored, is split, and the new pages join the smaller pool,
  * optimized. Up to 6.11 one page at a time, with its own flushes; from
@@ -881,6 +930,9 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * reserved (hvo_hugetlb_reserve_pages()) are never demoted. Stops early,
  * without an error, when no free page nobody reserved is left.
  *
+ * @param m    the machine
+ * @param size the hugepage size whose pool is demoted, in bytes
+ * @param nr   how many hugepages to demote, at most
  * @param done if not NULL, how many hugepages of @p size were demoted,
  *        also when the call fails part way.
  * @return 0; -EINVAL (no such size, or no smaller size to demote to: the
@@ -1104,6 +1156,15 @@ int
 hvo_fail_vmemmap(struct hvo_machine *m, enum hvo_fail_point point,
 		 uint64_t nth, bool persistent);
 
+/** @} */
+
+/**
+ * @defgroup pgtable Page tables
+ * Walking the kernel page table, decoding entries, mapping, unmapping,
+ * splitting and protecting kernel ranges.
+ * @{
+ */
+
 /* ---------------------------------------------------------------------- */
 /* Page tables                                                            */
 /* ---------------------------------------------------------------------- */
@@ -1116,19 +1177,20 @@ struct hvo_walk_level {
 	uint64_t table_pa; /**< physical address of the table */
 	uint64_t entry_pa; /**< physical address of the entry */
 	uint64_t entry;    /**< the raw entry */
-	bool valid;
+	bool valid;        /**< the entry is present */
 	bool leaf;         /**< a leaf (page or block) */
 };
 
 /** The result of a page-table walk. */
 struct hvo_walk {
-	uint64_t va;
+	uint64_t va;        /**< the address walked */
 	unsigned nr_levels; /**< levels visited */
-	struct hvo_walk_level level[HVO_MAX_LEVELS];
+	struct hvo_walk_level level[HVO_MAX_LEVELS]; /**< top level first */
 	bool mapped;        /**< a valid leaf was reached */
 	uint64_t pa;        /**< translation of va, if mapped */
 	uint64_t leaf_size; /**< bytes mapped by the leaf */
 	uint64_t prot;      /**< the leaf's attribute bits (arch format) */
+	/** the leaf allows kernel writes */
 	bool writable;
 };
 
@@ -1195,6 +1257,15 @@ hvo_split(struct hvo_machine *m, uint64_t va);
 int
 hvo_protect(struct hvo_machine *m, uint64_t va, enum hvo_prot prot);
 
+/** @} */
+
+/**
+ * @defgroup kmem Kernel memory and the TLB
+ * Loads and stores through the kernel page table and the software TLB,
+ * and TLB flushes.
+ * @{
+ */
+
 /* ---------------------------------------------------------------------- */
 /* Kernel memory access and the TLB                                       */
 /* ---------------------------------------------------------------------- */
@@ -1229,6 +1300,15 @@ hvo_flush_tlb_kernel_range(struct hvo_machine *m, uint64_t start,
 int
 hvo_flush_tlb_all(struct hvo_machine *m);
 
+/** @} */
+
+/**
+ * @defgroup trace Tracing
+ * Events as they happen: entries written, flushes, pages allocated and
+ * freed, faults.
+ * @{
+ */
+
 /* ---------------------------------------------------------------------- */
 /* Tracing                                                                */
 /* ---------------------------------------------------------------------- */
@@ -1244,16 +1324,16 @@ enum hvo_event_kind {
 
 /** One event; which fields mean something depends on the kind. */
 struct hvo_event {
-	enum hvo_event_kind kind;
+	enum hvo_event_kind kind; /**< which of the events below */
 	const char *level;   /**< ENTRY_WRITE: "pgd" ... "pte" */
 	uint64_t entry_pa;   /**< ENTRY_WRITE: where the entry lives */
 	uint64_t old_entry;  /**< ENTRY_WRITE */
 	uint64_t new_entry;  /**< ENTRY_WRITE */
 	uint64_t start;      /**< TLB_FLUSH: the range asked for */
-	uint64_t end;
+	uint64_t end;        /**< TLB_FLUSH: its end, exclusive */
 	bool all;            /**< TLB_FLUSH: the whole TLB was flushed */
 	uint64_t pfn;        /**< PAGE_ALLOC, PAGE_FREE */
-	unsigned order;
+	unsigned order;      /**< PAGE_ALLOC, PAGE_FREE: 2^order pages */
 	const char *why;     /**< PAGE_ALLOC/FREE: what the pages were for
 				  ("vmemmap", "hugetlb", "boot memory", ...);
 				  FAULT: the reason */
@@ -1280,6 +1360,14 @@ hvo_set_trace(struct hvo_machine *m, hvo_trace_fn fn, void *ctx);
  */
 int
 hvo_event_format(const struct hvo_event *ev, char *buf, size_t len);
+
+/** @} */
+
+/**
+ * @defgroup counters Counters
+ * The counters of work every machine keeps.
+ * @{
+ */
 
 /* ---------------------------------------------------------------------- */
 /* Counters and reports                                                   */
@@ -1318,9 +1406,24 @@ hvo_machine_counter_get(const struct hvo_machine *m, const char *name,
 void
 hvo_machine_counters_reset(struct hvo_machine *m);
 
+/** @} */
+
 /**
- * Write a JSON report of @p m to @p f: "machine", "memory", "walks" (one per
- * address in @p walk_va) and "counters". The keys are listed in README.md.
+ * @defgroup json JSON documents
+ * The JSON report, and the helpers every JSON document of libhvo and its
+ * tools is written with: format_version and libhvo_version first.
+ * @{
+ */
+
+/**
+ * Write a JSON report of @p m to @p f, one object whose keys come in this
+ * order: "format_version" and "libhvo_version" (see hvo_json_begin()),
+ * "machine", "memory", "buddyinfo", "zones", "hstates", "hvo", "check"
+ * ("passed", "failed" or "not run": the result of the latest
+ * hvo_machine_check() of @p m), "walks" (one per address in @p walk_va)
+ * and "counters". README.md (installed in share/doc/libhvo), "The JSON
+ * report", lists the keys inside each; the JSON Schema
+ * report.schema.json, installed in share/libhvo/schema, pins them.
  *
  * @return 0, -EINVAL (@p f NULL, or @p walk_va NULL with @p nr_walks not
  *         0), or -EIO if writing failed.
@@ -1328,6 +1431,54 @@ hvo_machine_counters_reset(struct hvo_machine *m);
 int
 hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 			size_t nr_walks, FILE *f);
+
+/**
+ * The version of the format of every JSON document libhvo and hvo-sim
+ * write, the value of their "format_version" key. It starts at 1 and is
+ * raised whenever a key is removed or renamed, or a value changes its type
+ * or meaning; adding a key does not raise it. NEWS says what each raise
+ * changed; the schemas in share/libhvo/schema describe the current one.
+ */
+#define HVO_JSON_FORMAT_VERSION 1
+
+/** Flags of hvo_json_begin(). */
+enum hvo_json_flags {
+	HVO_JSON_COMPACT = 1 << 0, /**< the object on one line (JSON Lines) */
+};
+
+/**
+ * Open a JSON document the way every document of libhvo opens: write "{"
+ * and its first two members, "format_version" (HVO_JSON_FORMAT_VERSION, a
+ * number) and "libhvo_version" (hvo_version(), a string), to @p f. The
+ * object stays open: the caller writes each further member after a comma
+ * and closes it with "}". hvo_machine_report_json() and every JSON output
+ * of hvo-sim start with this call, so that the two keys are written in
+ * one place.
+ *
+ * Without flags the members go on lines of their own, indented by two
+ * blanks: continue with a comma, a new line, two blanks and the next
+ * member. With HVO_JSON_COMPACT they go on one line without blanks, as a
+ * record of JSON Lines: continue with a comma and the next member,
+ * {"format_version":1,"libhvo_version":"0.1.0","key":value}.
+ *
+ * @return 0, -EINVAL (@p f NULL, or an unknown flag in @p flags) or -EIO
+ *         if writing failed.
+ */
+int
+hvo_json_begin(FILE *f, unsigned flags);
+
+/**
+ * Write @p s to @p f as a JSON string, quoted and escaped as libhvo's own
+ * documents escape strings: quotes, backslashes and control characters
+ * escaped, and every byte that is not part of valid UTF-8 replaced by
+ * U+FFFD, so any JSON reader accepts the result.
+ *
+ * @return 0, -EINVAL (@p f or @p s NULL) or -EIO if writing failed.
+ */
+int
+hvo_json_string(FILE *f, const char *s);
+
+/** @} */
 
 #ifdef __cplusplus
 }

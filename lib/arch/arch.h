@@ -113,6 +113,13 @@ struct hvo_arch {
 	pgprot_t page_kernel_ro;
 	bool     has_kernel_ro; /* riscv: PAGE_KERNEL_RO falls back to PAGE_KERNEL */
 	/*
+	 * A PAGE_KERNEL entry after ptep_set_wrprotect() (pte_wrprotect()),
+	 * which is not always PAGE_KERNEL_RO: x86 from 6.6 moves Dirty to
+	 * the software SavedDirty bit, riscv clears its write bit although
+	 * its PAGE_KERNEL_RO is writable.
+	 */
+	pgprot_t page_kernel_wrprotect;
+	/*
 	 * The prot of the vmemmap's PMD blocks (vmemmap_set_pmd()), in the
 	 * 4K-page form mk_leaf() turns into a block. It is not always
 	 * PAGE_KERNEL: arm64 maps them with PROT_SECT_NORMAL, which has no

@@ -432,6 +432,8 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 
 	a->page_kernel = prot_normal | PTE_DIRTY;
 	a->page_kernel_ro = (prot_normal & ~PTE_WRITE) | PTE_RDONLY | PTE_DIRTY;
+	/* pte_wrprotect(): hardware-dirty becomes PTE_DIRTY, then RDONLY. */
+	a->page_kernel_wrprotect = a->page_kernel_ro;
 	a->has_kernel_ro = true;
 	/*
 	 * PROT_SECT_NORMAL, which vmemmap_populate() (6.1) and

@@ -233,6 +233,8 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->vmemmap_pmd_blocks = true;
 	a->page_kernel = PAGE_KERNEL;
 	a->page_kernel_ro = PAGE_KERNEL; /* no PAGE_KERNEL_RO: generic fallback */
+	/* pte_wrprotect() clears _PAGE_WRITE all the same. */
+	a->page_kernel_wrprotect = PAGE_KERNEL & ~_PAGE_WRITE;
 	a->has_kernel_ro = false;
 	/* vmemmap_set_pmd() (arch/riscv/mm/init.c): pmd_set_huge() with
 	 * PAGE_KERNEL, a leaf like any other. */

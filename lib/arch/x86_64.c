@@ -23,6 +23,7 @@
 #define _PAGE_PAT	(UINT64_C(1) << 7)
 #define _PAGE_GLOBAL	(UINT64_C(1) << 8)
 #define _PAGE_PAT_LARGE	(UINT64_C(1) << 12)
+#define _PAGE_SAVED_DIRTY (UINT64_C(1) << 58) /* _PAGE_BIT_SOFTW5 */
 #define _PAGE_NX	(UINT64_C(1) << 63)
 
 /* Physical address bits of an entry (MAXPHYADDR taken as 52). */
@@ -189,6 +190,7 @@ x86_describe_bits(const struct hvo_arch *a, unsigned depth, uint64_t e,
 		{ _PAGE_PSE, pte ? "PAT" : "PS" },
 		{ _PAGE_GLOBAL, "G" },
 		{ large ? _PAGE_PAT_LARGE : 0, "PAT" },
+		{ _PAGE_SAVED_DIRTY, "SavedDirty" },
 		{ _PAGE_NX, "NX" },
 	};
 
@@ -223,6 +225,15 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->page_kernel = __PAGE_KERNEL;
 	a->page_kernel_ro = release_get(rel, RP_X86_RO_DIRTY) ?
 			    __PAGE_KERNEL_RO_DIRTY : __PAGE_KERNEL_RO;
+	/*
+	 * pte_wrprotect() clears RW; from 6.6 (the shadow-stack merge that
+	 * also took Dirty out of __PAGE_KERNEL_RO) mksaveddirty_shift() then
+	 * moves Dirty to SavedDirty, as Write=0,Dirty=1 is a shadow stack
+	 * (L6.12 arch/x86/include/asm/pgtable.h:404-450, :1345-1359).
+	 */
+	a->page_kernel_wrprotect = release_get(rel, RP_X86_RO_DIRTY) ?
+		__PAGE_KERNEL & ~_PAGE_RW :
+		(__PAGE_KERNEL & ~(_PAGE_RW | _PAGE_DIRTY)) | _PAGE_SAVED_DIRTY;
 	a->has_kernel_ro = true;
 	/*
 	 * vmemmap_set_pmd() (arch/x86/mm/init_64.c) writes PAGE_KERNEL_LARGE,

@@ -62,6 +62,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the page_owner map");
 	m->hooks.alloc_pagetable = pagetable_alloc_page;
+	m->hooks.section_preinit = hugetlb_section_preinit;
 	m->phys.filler = (struct phys_filler){
 		.fill = memmap_fill,
 		.shareable = memmap_shareable,
@@ -129,9 +130,17 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = vmemmap_base_init(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: %s", m->error);
-	rc = sparse_init(m);
+	/*
+	 * sparse_init() with its hooks for bootmem pre-HVO (6.15):
+	 * sparse_vmemmap_init_nid_early() before, _late() after.
+	 */
+	rc = hugetlb_vmemmap_init_early(m);
+	if (!rc)
+		rc = sparse_init(m);
 	if (!rc && !gigantic_first)
 		rc = hugetlb_reserve_bootmem(m);
+	if (!rc)
+		rc = hugetlb_vmemmap_init_late(m);
 	if (!rc)
 		rc = memmap_init(m);
 	if (rc)

@@ -400,6 +400,7 @@ hvo_machine_check(struct hvo_machine *m)
 	m->tlb.large_lo = large_lo;
 	m->tlb.large_hi = large_hi;
 	free(tlb);
+	m->last_check = rc ? -1 : 1;
 	return rc;
 }
 

@@ -17,9 +17,19 @@ struct json {
 	unsigned depth;
 	bool first[JSON_MAX_DEPTH]; /* nothing written yet at this depth */
 	bool after_key;             /* a key was written: the value follows */
+	bool line;                  /* all on one line (JSON Lines) */
 };
 
 void json_init(struct json *j, FILE *f);
+/* A writer whose document is one line, without indentation: JSON Lines. */
+void json_init_line(struct json *j, FILE *f);
+/*
+ * Open the document's object and write the two keys every JSON document
+ * of libhvo starts with: "format_version" (HVO_JSON_FORMAT_VERSION) and
+ * "libhvo_version" (hvo_version()). The one place that writes them; the
+ * public hvo_json_begin() calls it too.
+ */
+void json_begin_document(struct json *j);
 void json_begin_object(struct json *j);
 void json_end_object(struct json *j);
 void json_begin_array(struct json *j);

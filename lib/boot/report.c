@@ -245,11 +245,13 @@ hvo_machine_report_json(struct hvo_machine *m, const uint64_t *walk_va,
 				   "walk_va is NULL with nr_walks %zu: give the addresses, or nr_walks 0",
 				   nr_walks);
 	json_init(&j, f);
-	json_begin_object(&j);
+	json_begin_document(&j);
 	report_machine(&j, m);
 	report_memory(&j, m);
 	report_zones(&j, m);
 	report_hugetlb(&j, m);
+	json_kv_str(&j, "check", m->last_check == 0 ? "not run" :
+		    m->last_check > 0 ? "passed" : "failed");
 	json_key(&j, "walks");
 	json_begin_array(&j);
 	for (size_t i = 0; i < nr_walks; i++)

@@ -50,6 +50,7 @@ enum pt_stat_level {
 	X(HVO_SPLIT_PMD, "hvo.split_pmd", "vmemmap PMD blocks split into PTEs") \
 	X(HVO_VMEMMAP_FREED, "hvo.vmemmap_freed", "vmemmap pages freed") \
 	X(HVO_VMEMMAP_ALLOCED, "hvo.vmemmap_alloced", "vmemmap pages allocated (heads, restores)") \
+	X(HVO_PREHVO, "hvo.prehvo", "boot hugepages whose vmemmap was populated already optimized (6.15+)") \
 	X(HVO_ROLLBACK, "hvo.rollback", "optimizations undone after a failure") \
 	X(HVO_BAD_PAGE, "hvo.bad_page", "bad_page() reports of struct pages found bad when pages were freed, logged or not") \
 	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \

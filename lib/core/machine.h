@@ -95,6 +95,14 @@ struct machine_hooks {
 	 * after it (mem/pgalloc.c). mmu calls it; it lives in mem.
 	 */
 	int (*alloc_pagetable)(struct hvo_machine *m, uint64_t *pa);
+	/*
+	 * Whether hugetlb populates the memmap of the section of @pfn itself
+	 * (the kernel's SECTION_IS_VMEMMAP_PREINIT, which
+	 * sparse_vmemmap_init_nid_early() sets for a boot gigantic page's
+	 * sections): sparse_init() skips it. mm calls it; it lives in
+	 * hugetlb; NULL: no section is.
+	 */
+	bool (*section_preinit)(struct hvo_machine *m, uint64_t pfn);
 };
 
 struct hvo_machine {
@@ -109,6 +117,8 @@ struct hvo_machine {
 	struct kernel_release variant_release[HVO_VARIANT_SHAREDTAIL + 1];
 	bool hvo_default;       /* vm.hugetlb_optimize_vmemmap at boot */
 	bool check_pages;       /* tails checked when a hugepage is freed */
+	int last_check;         /* the latest hvo_machine_check(): 0 none,
+				 * 1 passed, -1 failed (for the report) */
 
 	/* phys */
 	struct phys phys;

@@ -36,10 +36,13 @@
  * (hugetlb_set_folio_subpool(), set_hugetlb_cgroup(),
  * set_hugetlb_cgroup_rsvd(): no subpool, no cgroups), wherever the
  * release keeps them. The kernel leaves the hwpoison list as the tail
- * prep left it, 0.
+ * prep left it, 0. With @nr_tails below the hugepage's, only the first
+ * tails are written: hugetlb_folio_init_vmemmap() of a pre-HVO boot page
+ * with HUGETLB_VMEMMAP_RESERVE_PAGES, whose other tails are mirrors.
  */
-int
-prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
+static int
+__prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn,
+			 uint64_t nr_tails)
 {
 	const struct folio_layout *fl = folio_layout(m);
 	uint64_t nr = UINT64_C(1) << h->order;
@@ -55,7 +58,7 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 
 		memcpy(tpl + page_layout(m)->lru, &info, 8);
 	}
-	rc = memmap_write_tails(m, pfn + 1, nr - 1, tpl,
+	rc = memmap_write_tails(m, pfn + 1, nr_tails, tpl,
 				compound_info_has_mask(m) ? MEMMAP_NO_HEAD : pfn);
 	if (rc)
 		return rc;
@@ -94,6 +97,12 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 	set_folio_hugetlb_cgroup_rsvd(m, head, 0);
 	set_folio_hugetlb_hwpoison(m, head, 0);
 	return machine_oops_rc(m, 0);
+}
+
+int
+prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
+{
+	return __prep_new_hugetlb_folio(m, h, pfn, (UINT64_C(1) << h->order) - 1);
 }
 
 void
@@ -1063,12 +1072,19 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 		if (!h->nr)
 			continue;
 		for (uint64_t k = 0; k < h->nr; k++) {
-			uint64_t pfn = h->pages[k].pfn;
+			struct huge_page *hp = &h->pages[k];
+			/* A pre-HVO page: the struct pages of its own page. */
+			uint64_t tails = hp->prehvo ?
+				m->arch.page_size / m->cfg.struct_page_size - 1 :
+				(UINT64_C(1) << h->order) - 1;
 
-			rc = prep_new_hugetlb_folio(m, h, pfn);
+			rc = __prep_new_hugetlb_folio(m, h, hp->pfn, tails);
 			if (rc)
 				return rc;
-			m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << h->order;
+			if (hp->prehvo)
+				hugetlb_vmemmap_prehvo_folio(m, h, hp);
+			m->zones[pfn_zone(m, hp->pfn)].managed_pages +=
+				UINT64_C(1) << h->order;
 		}
 		h->max_huge_pages = h->nr;
 		if (!kernel_get(m, RP_BATCHED)) {
@@ -1081,7 +1097,7 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 			return -ENOMEM;
 		for (uint64_t k = 0; k < h->nr; k++)
 			list[k] = &h->pages[k];
-		hugetlb_vmemmap_optimize_folios(m, h, list, h->nr);
+		hugetlb_vmemmap_optimize_bootmem_folios(m, h, list, h->nr);
 	}
 	return 0;
 }

@@ -28,6 +28,8 @@ struct huge_page {
 	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
 	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
 	bool bootmem;            /* came from memblock at boot */
+	bool prehvo;             /* HUGE_BOOTMEM_HVO: its vmemmap was
+				    populated already optimized */
 	/* Taken off the pool by a shrink and freed: out at its end. */
 	bool freed;
 	/*
@@ -160,6 +162,32 @@ hugetlb_vmemmap_restore_folio(struct hvo_machine *m, struct hstate *h,
 int
 hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 				struct huge_page **list, uint64_t n);
+
+/* The boot pool's batch: pre-HVO pages only get their mirrors made RO. */
+int
+hugetlb_vmemmap_optimize_bootmem_folios(struct hvo_machine *m,
+					struct hstate *h,
+					struct huge_page **list, uint64_t n);
+
+/*
+ * Bootmem pre-HVO (RP_BOOTMEM_PREHVO): hugetlb_vmemmap_init_early() runs
+ * before sparse_init(), hugetlb_vmemmap_init_late() after it, before
+ * memmap_init(); hugetlb_section_preinit() is the hook by which
+ * sparse_init() leaves their sections alone; gather calls
+ * hugetlb_vmemmap_prehvo_folio() for each pre-HVO page.
+ */
+int
+hugetlb_vmemmap_init_early(struct hvo_machine *m);
+
+int
+hugetlb_vmemmap_init_late(struct hvo_machine *m);
+
+bool
+hugetlb_section_preinit(struct hvo_machine *m, uint64_t pfn);
+
+void
+hugetlb_vmemmap_prehvo_folio(struct hvo_machine *m, struct hstate *h,
+			     struct huge_page *hp);
 
 long
 hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,

@@ -22,6 +22,7 @@
 #include "hugetlb/hugetlb.h"
 #include "hugetlb/vmemmap_host.h"
 #include "mm/page.h"
+#include "mm/sparse.h"
 
 /*
  * As vmemmap_head: no new page, the first PTE of the walk stays as it is.
@@ -489,12 +490,25 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 	return rc;
 }
 
+/*
+ * init_compound_tail() over a whole shared tail page: with the mask
+ * encoding every tail of (zone, order) is the same.
+ */
+static void
+vmemmap_init_tail(struct hvo_machine *m, const struct hstate *h, unsigned zone,
+		  uint64_t pfn)
+{
+	uint8_t tpl[256];
+
+	init_compound_tail(m, tpl, h->order, zone);
+	memmap_fill_frame(m, pfn, tpl, TPL_PLAIN, 0);
+}
+
 /* vmemmap_get_tail(): the shared, zeroed-then-filled tail page of (zone, order). */
 static int
 vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 		 uint64_t *out)
 {
-	uint8_t tpl[256];
 	uint64_t pfn;
 	int rc;
 
@@ -505,9 +519,7 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
 	if (rc)
 		return rc;
-	/* With the mask encoding every tail of (zone, order) is the same. */
-	init_compound_tail(m, tpl, h->order, zone);
-	memmap_fill_frame(m, pfn, tpl, TPL_PLAIN, 0);
+	vmemmap_init_tail(m, h, zone, pfn);
 	h->tail_pfn[zone] = pfn;
 	*out = pfn;
 	return 0;
@@ -893,24 +905,52 @@ hugetlb_vmemmap_split_folio(struct hvo_machine *m, struct hstate *h,
  * remap pass splits what is left with memory that deduplication frees. On
  * -ENOMEM in the remap pass with pages collected, flush, free them and
  * try that hugepage once more. The two flushes come whenever the kernel
- * has HVO, also when nothing is optimized (vm.hugetlb_optimize_vmemmap=0,
- * an empty batch). Releases before 6.7 never get here: they optimize each
- * hugepage as it is allocated (RP_BATCHED).
+ * has HVO, also when nothing is optimized (vm.hugetlb_optimize_vmemmap=0);
+ * from 6.15 a batch with no hugepage to look at (an empty one, or at boot
+ * only pre-HVO pages, whose mirrors it write-protects) gets only the last
+ * (RP_BATCH_SKIP_EMPTY). Releases before 6.7 never get here: they
+ * optimize each hugepage as it is allocated (RP_BATCHED).
  */
-int
-hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
-				struct huge_page **pages, uint64_t n)
+static int
+__hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
+				  struct huge_page **pages, uint64_t n,
+				  bool boot)
 {
 	unsigned flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
+	uint64_t nr_to_optimize = 0;
 	struct pfn_list list;
 
 	if (m->hvo_variant == HVO_VARIANT_OFF)
 		return 0; /* HVO is not built */
 	vmemmap_synchronize_rcu(m, m->hugetlb->hvo_variant, true, 0);
 	vmemmap_batch_list_get(m, &list, n * h->vmemmap_pages);
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i++) {
+		if (boot && pages[i]->prehvo &&
+		    pages[i]->variant != HVO_VARIANT_OFF) {
+			/*
+			 * Optimized by pre-HVO: only write-protect the
+			 * mirrors, all of them, as the fix of
+			 * prehvo-wrprotect-range does (doc/KERNEL-BUGS.md:
+			 * the kernel from 6.15 ends the range after
+			 * pages_per_huge_page() bytes; not replayed).
+			 */
+			uint64_t start = pfn_to_page(m, pages[i]->pfn);
+
+			vmemmap_wrprotect_hvo(m, start,
+					      start + hugetlb_vmemmap_size(m, h),
+					      m->arch.page_size);
+			continue;
+		}
+		nr_to_optimize++;
 		if (hugetlb_vmemmap_split_folio(m, h, pages[i]) == -ENOMEM)
 			break;
+	}
+	/*
+	 * From 6.15 a batch with nothing left to optimize (only pre-HVO
+	 * pages, or none at all) skips to the last flush.
+	 */
+	if (!nr_to_optimize && kernel_get(m, RP_BATCH_SKIP_EMPTY))
+		goto out;
 	flush_tlb_all(m);
 	for (uint64_t i = 0; i < n; i++) {
 		int rc;
@@ -927,8 +967,220 @@ hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 		}
 		/* Best effort: a hugepage that cannot be optimized stays as is. */
 	}
+out:
 	flush_tlb_all(m);
 	free_vmemmap_page_list(m, &list);
 	vmemmap_batch_list_put(m, &list);
 	return 0;
+}
+
+int
+hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
+				struct huge_page **pages, uint64_t n)
+{
+	return __hugetlb_vmemmap_optimize_folios(m, h, pages, n, false);
+}
+
+int
+hugetlb_vmemmap_optimize_bootmem_folios(struct hvo_machine *m,
+					struct hstate *h,
+					struct huge_page **pages, uint64_t n)
+{
+	return __hugetlb_vmemmap_optimize_folios(m, h, pages, n, true);
+}
+
+/*
+ * Bootmem pre-HVO (6.15 on x86_64, RP_BOOTMEM_PREHVO): a boot gigantic
+ * page never gets a full vmemmap. 6.15 to 7.0 populate it in
+ * hugetlb_vmemmap_init_early(), before sparse_init(): one page for the
+ * head and the struct pages HVO keeps, and every other vmemmap page a
+ * read-write mirror of it; 7.1 (RP_BOOTMEM_PREHVO_LATE) only marks the
+ * page there and populates it in hugetlb_vmemmap_init_late(), once zones
+ * are known, with the mirrors on the zone's shared tail page of the
+ * order. Either way the memory comes from memblock and sparse_init()
+ * leaves the sections alone (hugetlb_section_preinit()). The gather step
+ * marks the folio optimized (hugetlb_vmemmap_prehvo_folio()) and the boot
+ * batch write-protects the mirrors.
+ */
+enum prehvo_mode {
+	PREHVO_NONE,
+	PREHVO_EARLY,
+	PREHVO_LATE,
+};
+
+/*
+ * Whether and how this boot pre-optimizes: HVO on at boot
+ * (vmemmap_optimize_enabled), the boot gigantic pages taken from memblock
+ * before sparse_init() (hugetlb_bootmem_allocated()), and the arch wanting
+ * it in the release whose machinery the variant runs.
+ */
+static enum prehvo_mode
+prehvo_mode(const struct hvo_machine *m)
+{
+	enum hvo_variant v = m->hugetlb->hvo_variant;
+
+	if (v == HVO_VARIANT_OFF ||
+	    !release_arch_has(&m->release, RP_BOOT_GIGANTIC_FIRST, m->cfg.arch) ||
+	    !release_arch_has(&m->variant_release[v], RP_BOOTMEM_PREHVO,
+			      m->cfg.arch))
+		return PREHVO_NONE;
+	return variant_get(m, v, RP_BOOTMEM_PREHVO_LATE) ? PREHVO_LATE :
+							   PREHVO_EARLY;
+}
+
+/*
+ * vmemmap_should_optimize_bootmem_page(): the size can be optimized, and
+ * the page is aligned to a section and to the RAM whose struct pages fill
+ * one vmemmap PMD (128M with 4K pages and a 64-byte struct page), so no
+ * PMD is shared with memory outside it.
+ */
+static bool
+vmemmap_should_optimize_bootmem_page(const struct hvo_machine *m,
+				     const struct hstate *h,
+				     const struct huge_page *hp)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t pa = hp->pfn << a->page_shift;
+	uint64_t section = UINT64_C(1) << a->section_size_bits;
+	uint64_t pmd_vmemmap_size =
+		(arch_level_size(a, pmd_depth(m)) / m->cfg.struct_page_size) <<
+		a->page_shift;
+
+	if (!hp->bootmem || !hugetlb_vmemmap_optimizable(m, h, NULL))
+		return false;
+	if ((pa | h->size) & (section - 1))
+		return false;
+	return !((pa | h->size) & (pmd_vmemmap_size - 1));
+}
+
+/* Populate @hp's vmemmap pre-optimized, on @tail or its own mirrors. */
+static int
+vmemmap_populate_prehvo(struct hvo_machine *m, struct hstate *h,
+			struct huge_page *hp, uint64_t tail)
+{
+	uint64_t start = pfn_to_page(m, hp->pfn);
+
+	return vmemmap_populate_hvo(m, start, start + hugetlb_vmemmap_size(m, h),
+				    m->arch.page_size, tail, &hp->head_vmemmap);
+}
+
+/* One step of boot for one boot hugepage (huge_boot_pages[nid]). */
+typedef int (*prehvo_step)(struct hvo_machine *m, struct hstate *h,
+			   struct huge_page *hp, enum prehvo_mode mode);
+
+static int
+for_each_boot_page(struct hvo_machine *m, prehvo_step step)
+{
+	enum prehvo_mode mode = prehvo_mode(m);
+
+	if (mode == PREHVO_NONE)
+		return 0;
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		struct hstate *h = &m->hugetlb->hstates[i];
+
+		for (uint64_t k = 0; k < h->nr; k++) {
+			int rc = step(m, h, &h->pages[k], mode);
+
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* hugetlb_vmemmap_init_early(), for one page. */
+static int
+prehvo_init_early(struct hvo_machine *m, struct hstate *h,
+		  struct huge_page *hp, enum prehvo_mode mode)
+{
+	if (!vmemmap_should_optimize_bootmem_page(m, h, hp))
+		return 0;
+	/* HUGE_BOOTMEM_HVO; the sections are PREINIT. */
+	hp->prehvo = true;
+	if (mode == PREHVO_LATE)
+		return 0;
+	return vmemmap_populate_prehvo(m, h, hp, VMEMMAP_TAIL_LAST);
+}
+
+int
+hugetlb_vmemmap_init_early(struct hvo_machine *m)
+{
+	return for_each_boot_page(m, prehvo_init_early);
+}
+
+/*
+ * hugetlb_vmemmap_init_late(), for one page. A page whose RAM spans two
+ * zones is dropped from the pool here (6.15: the HVO mapping undone; 7.1:
+ * mapped normally), but no page can: the only zone limits (16M, 4G) are
+ * never inside a section-aligned boot gigantic page above the firmware's
+ * first megabyte. The model refuses to boot rather than pretend. 7.1
+ * populates here: the shared tail of (zone, order) first, then the head
+ * page.
+ */
+static int
+prehvo_init_late(struct hvo_machine *m, struct hstate *h,
+		 struct huge_page *hp, enum prehvo_mode mode)
+{
+	uint64_t last = hp->pfn + (UINT64_C(1) << h->order) - 1;
+	unsigned zone = pfn_zone(m, hp->pfn);
+	int rc;
+
+	if (!hp->prehvo)
+		return 0;
+	if (pfn_zone(m, last) != zone)
+		return machine_err(m, -EINVAL,
+				   "the boot %s hugepage at pfn 0x%" PRIx64 " spans two zones: not modelled",
+				   h->name, hp->pfn);
+	if (mode == PREHVO_EARLY)
+		return 0;
+	if (!h->tail_pfn[zone]) {
+		rc = vmemmap_alloc_page(m, &h->tail_pfn[zone]);
+		if (rc)
+			return rc;
+	}
+	return vmemmap_populate_prehvo(m, h, hp, h->tail_pfn[zone]);
+}
+
+int
+hugetlb_vmemmap_init_late(struct hvo_machine *m)
+{
+	return for_each_boot_page(m, prehvo_init_late);
+}
+
+bool
+hugetlb_section_preinit(struct hvo_machine *m, uint64_t pfn)
+{
+	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
+		struct hstate *h = &m->hugetlb->hstates[i], *hs;
+		uint64_t head = round_down64(pfn, UINT64_C(1) << h->order);
+		struct huge_page *hp = find_huge_page(m, head, &hs);
+
+		if (hp && hs == h && hp->prehvo)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * gather_bootmem_prealloc_node(): a pre-HVO page is optimized as it is.
+ * 7.1 also initializes the shared tails here, after memmap_init()
+ * (hugetlb_vmemmap_init()); the pointer encoding's mirrors are the head
+ * page, which prep wrote.
+ */
+void
+hugetlb_vmemmap_prehvo_folio(struct hvo_machine *m, struct hstate *h,
+			     struct huge_page *hp)
+{
+	enum hvo_variant v = m->hugetlb->hvo_variant;
+	unsigned zone = pfn_zone(m, hp->pfn);
+
+	folio_set_vmemmap_optimized(m, hp->pfn, true);
+	if (v == HVO_VARIANT_SHAREDTAIL)
+		vmemmap_init_tail(m, h, zone, h->tail_pfn[zone]);
+	hp->variant = v;
+	hp->reuse_vmemmap = hp->head_vmemmap;
+	if (vmemmap_variants[v].fake_heads)
+		m->hvo_fake_heads++; /* static_branch_inc() */
+	h->optimized++;
+	count(m, CNT_HVO_PREHVO);
 }

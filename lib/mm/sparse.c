@@ -105,6 +105,62 @@ vmemmap_populate_basepages(struct hvo_machine *m, kva_t start, kva_t end)
 	return 0;
 }
 
+int
+vmemmap_alloc_page(struct hvo_machine *m, uint64_t *pfn)
+{
+	phys_addr_t pa;
+	int rc = vmemmap_alloc_block(m, m->arch.page_size, &pa);
+
+	if (rc)
+		return machine_err(m, rc, "out of memory for a vmemmap page");
+	*pfn = pa >> m->arch.page_shift;
+	return 0;
+}
+
+int
+vmemmap_populate_hvo(struct hvo_machine *m, kva_t start, kva_t end,
+		     uint64_t headsize, uint64_t tail_pfn, uint64_t *head_pfn)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t va, pfn = 0;
+	int rc;
+
+	for (va = start; va < start + headsize; va += a->page_size) {
+		rc = vmemmap_alloc_page(m, &pfn);
+		if (!rc)
+			rc = pt_map(m, va, pfn << a->page_shift, pte_depth(m),
+				    a->page_kernel);
+		if (rc)
+			return rc;
+		if (va == start)
+			*head_pfn = pfn;
+	}
+	/* The rest mirror one page: the last head page, or the tail. */
+	if (tail_pfn != VMEMMAP_TAIL_LAST)
+		pfn = tail_pfn;
+	for (; va < end; va += a->page_size) {
+		rc = pt_map(m, va, pfn << a->page_shift, pte_depth(m),
+			    a->page_kernel);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int
+vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
+		      uint64_t headsize)
+{
+	for (uint64_t va = start + headsize; va < end; va += m->arch.page_size) {
+		/* ptep_set_wrprotect(): not always PAGE_KERNEL_RO. */
+		int rc = pt_protect(m, va, m->arch.page_kernel_wrprotect);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * vmemmap_populate_hugepages(): a PMD block per PMD-sized piece of the span;
  * a block already there (from the previous section, when its memmap is not
@@ -163,6 +219,10 @@ sparse_init(struct hvo_machine *m)
 			if (pfn == last_section)
 				continue;
 			last_section = pfn;
+			/* SECTION_IS_VMEMMAP_PREINIT: hugetlb maps it. */
+			if (m->hooks.section_preinit &&
+			    m->hooks.section_preinit(m, pfn))
+				continue;
 			section_memmap_span(m, pfn, &s, &e);
 			if (m->arch.vmemmap_pmd_blocks)
 				rc = vmemmap_populate_hugepages(m, s, e);

@@ -44,6 +44,34 @@ vmemmap_base_init(struct hvo_machine *m);
 int
 sparse_init(struct hvo_machine *m);
 
+/*
+ * vmemmap_populate_hvo(): map [start, end) of the vmemmap HVO-style, with
+ * base pages: the first @headsize bytes get pages of their own from
+ * memblock; every later page maps @tail_pfn, or, with VMEMMAP_TAIL_LAST,
+ * the last of those head pages (6.15's mirrors). Read-write, as the
+ * kernel maps them until vmemmap_wrprotect_hvo(). *@head_pfn: the first
+ * head page.
+ */
+#define VMEMMAP_TAIL_LAST UINT64_MAX
+int
+vmemmap_populate_hvo(struct hvo_machine *m, kva_t start, kva_t end,
+		     uint64_t headsize, uint64_t tail_pfn, uint64_t *head_pfn);
+
+/*
+ * vmemmap_alloc_block_zero(): one zeroed vmemmap page from memblock (the
+ * shared tail of 7.1's pre-HVO).
+ */
+int
+vmemmap_alloc_page(struct hvo_machine *m, uint64_t *pfn);
+
+/*
+ * vmemmap_wrprotect_hvo(): write-protect the mirrors, [start + headsize,
+ * end). No flush: the caller owes it.
+ */
+int
+vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
+		      uint64_t headsize);
+
 /* The VA span [start, end) of the struct pages of the section of @pfn. */
 void
 section_memmap_span(const struct hvo_machine *m, pfn_t pfn, kva_t *start,

@@ -85,6 +85,15 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_DEMOTE, .value = 0,
 	  .what = "no demote or demote_size file: a pool shrinks only by freeing its pages",
 	  .source = "before 5.16" },
+	{ ROW(0, 0), .prop = RP_BOOTMEM_PREHVO, .value = 0,
+	  .what = "boot gigantic pages get a full vmemmap; HVO frees it at hugetlb init (PMD splits, memblock vmemmap freed)",
+	  .source = "L6.12 mm/hugetlb.c:3320-3321, mm/hugetlb_vmemmap.c:602-648" },
+	{ ROW(0, 0), .prop = RP_BOOTMEM_PREHVO_LATE, .value = 0,
+	  .what = "no deferred population of a boot page's vmemmap",
+	  .source = "before 7.1" },
+	{ ROW(0, 0), .prop = RP_BATCH_SKIP_EMPTY, .value = 0,
+	  .what = "a batch flushes all twice, with something to optimize or not",
+	  .source = "L6.12 mm/hugetlb_vmemmap.c:602-648 (hugetlb_vmemmap_optimize_folios())" },
 	{ ROW(0, 0), .prop = RP_DEMOTE_BATCHED, .value = 0,
 	  .what = "demote restores each source page, then optimizes each new page, one at a time, with their own flushes",
 	  .source = "L6.1 mm/hugetlb.c:3638-3699 (demote_free_huge_page())" },
@@ -224,6 +233,18 @@ static const struct release_row rows[] = {
 	  .what = "every arch: hugetlb_bootmem_alloc() in mm_core_init_early(), before sparse_init()",
 	  .source = "d49004c5f0c1 arch, mm: consolidate initialization of nodes, zones and memory map" },
 
+	/* 6.15: bootmem pre-HVO (x86_64 selects ARCH_WANT_HUGETLB_VMEMMAP_PREINIT). */
+	{ ROW(6, 15), .prop = RP_BOOTMEM_PREHVO, .value = X86,
+	  .what = "x86_64: a boot gigantic page aligned to a section and to the RAM one vmemmap PMD describes gets 1 vmemmap page and read-only mirrors at populate time: no PMD split, no memblock vmemmap to free, 1 flush_tlb_all for a batch of only such pages",
+	  .source = "752fe17af693 mm/hugetlb: add pre-HVO framework; Frank van der Linden, \"mm/hugetlb: do pre-HVO for bootmem allocated pages\" and \"x86/mm: set ARCH_WANT_HUGETLB_VMEMMAP_PREINIT\" (v5, lore 20250228182928.2645936-1-fvdl@google.com; MM 6.15-rc1 pull 20250330165732.f4c1493615375623f67e38eb@linux-foundation.org): "
+		    "vmemmap_should_optimize_bootmem_page(), hugetlb_vmemmap_init_early(), vmemmap_populate_hvo(), vmemmap_wrprotect_hvo()" },
+	{ ROW(6, 15), .prop = RP_BATCH_SKIP_EMPTY, .value = 1,
+	  .what = "__hugetlb_vmemmap_optimize_folios() counts what it has to optimize: none (an empty batch, or only pre-HVO pages) skips the first flush_tlb_all()",
+	  .source = "the same series (nr_to_optimize in __hugetlb_vmemmap_optimize_folios())" },
+	{ ROW(7, 1), .prop = RP_BOOTMEM_PREHVO_LATE, .value = 1,
+	  .what = "the pre-HVO vmemmap is populated in hugetlb_vmemmap_init_late(), once zones are known: a head page and the zone's shared tail page for the order, both from memblock",
+	  .source = "Kiryl Shutsemau, \"mm/hugetlb: Defer vmemmap population for bootmem hugepages\" (PATCHv7 09/18, lore 20260227193030.272078-9-kas@kernel.org) and PATCHv7 10/18 (c0b495b91a47, vmemmap_populate_hvo() with vmemmap_get_tail())" },
+
 	/* 6.15, and 6.12.111: hugetlb fields in page[3]. */
 	{ ROW(6, 15), STABLE(6, 12, 111), .prop = RP_RESET_PAGES, .value = 4,
 	  .what = "a restored tail page resets its first 4 struct pages",
@@ -295,6 +316,9 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_INIT_ON_ALLOC] = "init_on_alloc",
 	[RP_DEMOTE] = "demote",
 	[RP_DEMOTE_BATCHED] = "demote_batched",
+	[RP_BOOTMEM_PREHVO] = "bootmem_prehvo",
+	[RP_BOOTMEM_PREHVO_LATE] = "bootmem_prehvo_late",
+	[RP_BATCH_SKIP_EMPTY] = "batch_skip_empty",
 };
 
 const char *

@@ -65,6 +65,14 @@ enum release_prop {
 	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
 	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
 			      and optimizes the new pages as one batch */
+	RP_BOOTMEM_PREHVO, /* bit (1 << arch): eligible boot gigantic pages
+			      get a vmemmap populated already optimized
+			      (ARCH_WANT_HUGETLB_VMEMMAP_PREINIT) */
+	RP_BOOTMEM_PREHVO_LATE, /* that vmemmap is populated in
+			      hugetlb_vmemmap_init_late(), on the zone's
+			      shared tail, not in hugetlb_vmemmap_init_early() */
+	RP_BATCH_SKIP_EMPTY, /* a batch with nothing to optimize does one
+			      flush_tlb_all(), not two (nr_to_optimize) */
 	RP__COUNT
 };
 

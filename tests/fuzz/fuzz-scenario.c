@@ -6,7 +6,8 @@
  * What must hold: the run ends with exit status 0 or 1 (2 is a usage
  * error, which a scenario cannot cause), with no sanitizer report, and
  * the machine passes hvo_machine_check() after every line once it has
- * booted. Machines above SCENARIO_MAX_MEM of RAM are refused by the
+ * booted. Half the inputs run with the JSON Lines output of --json.
+ * Machines above SCENARIO_MAX_MEM of RAM are refused by the
  * runner (a failed line), so that a run stays fast.
  *
  * The random scenarios of replay-scenario --random mix valid statements
@@ -52,6 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!null && !(null = fopen("/dev/null", "w")))
 		fuzz_fail("cannot open /dev/null: %s", strerror(errno));
 	opts.out = opts.err = null;
+	/* Half the inputs (by their last byte) run as hvo-sim run --json. */
+	opts.json = data[size - 1] & 1;
 	in = fmemopen((void *)data, size, "r");
 	if (!in)
 		fuzz_fail("fmemopen: %s", strerror(errno));
