@@ -481,7 +481,7 @@ static void
 pool_of(uint64_t size, uint64_t *n, uint64_t *mem)
 {
 	*n = size <= SMALL_SIZE ? NR_SMALL : NR_LARGE;
-	*mem = size <= SMALL_SIZE ? 256 * MIB : 3 * size + 256 * MIB;
+	*mem = size <= SMALL_SIZE ? 256 * MIB : 4 * size + 256 * MIB;
 }
 
 struct grow_state {

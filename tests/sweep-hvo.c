@@ -564,7 +564,7 @@ test_sweep(void **state)
 		s.page_size = g.page_size;
 		snprintf(s.spec, sizeof(s.spec), "%s:mem=%" PRIu64 "M,hvo=%s",
 			 hvo_preset_name(preset),
-			 (4 * s.h.size > 128 * MIB ? 4 * s.h.size : 128 * MIB) / MIB,
+			 (4 * s.h.size > 256 * MIB ? 4 * s.h.size : 256 * MIB) / MIB,
 			 hvo_variant_name(s.v));
 		sweep_one(&s, false);
 		cases += s.cases;

@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 #include "mem/buddy.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
@@ -113,15 +114,28 @@ first_free_block(struct hvo_machine *m, unsigned min_order, enum zone_type *z,
 		for (unsigned o = min_order; o <= m->arch.max_page_order; o++) {
 			const struct free_area *area = &m->zones[zi].free_area[o];
 
-			if (area->nr_free) {
+			for (unsigned t = 0; t < MIGRATE_TYPES; t++) {
+				if (!area->free_list[t].nr)
+					continue;
 				*z = (enum zone_type)zi;
 				*order = o;
-				*pfn = lru_pfn(m, area->next);
+				*pfn = lru_pfn(m, area->free_list[t].next);
 				return;
 			}
 		}
 	}
 	fail_msg("no free block of order %u or above", min_order);
+}
+
+/* The buddy list a free block at @pfn belongs on: its pageblock's type. */
+static struct free_list *
+block_list(struct hvo_machine *m, enum zone_type z, unsigned order, pfn_t pfn,
+	   uint64_t *head)
+{
+	enum migratetype mt = get_pfnblock_migratetype(m, pfn);
+
+	*head = free_list_head_va(m, z, order, mt);
+	return &m->zones[z].free_area[order].free_list[mt];
 }
 
 /*
@@ -133,8 +147,8 @@ static void
 fake_free_block(struct hvo_machine *m, struct snapshot *s, enum zone_type z,
 		unsigned order, pfn_t pfn)
 {
-	struct free_area *area = &m->zones[z].free_area[order];
-	uint64_t head = free_list_head_va(m, z, order);
+	uint64_t head;
+	struct free_list *area = block_list(m, z, order, pfn, &head);
 	page_t page = pfn_to_page(m, pfn);
 	uint64_t lru = page_lru_va(m, page);
 
@@ -148,7 +162,8 @@ fake_free_block(struct hvo_machine *m, struct snapshot *s, enum zone_type z,
 	else
 		list_store(m, area->next, true, lru);
 	area->next = lru;
-	area->nr_free++;
+	area->nr++;
+	m->zones[z].free_area[order].nr_free++;
 	assert_int_equal(page_set_type(m, page, PGTY_buddy), 0);
 	set_page_private(m, page, order);
 	assert_false(machine_oopsed(m));
@@ -173,7 +188,7 @@ static void
 test_buddy_list(void **state)
 {
 	struct hvo_machine *m = tu_machine(SPEC);
-	struct free_area *area;
+	struct free_list *area;
 	struct snapshot s;
 	enum zone_type z;
 	unsigned o;
@@ -186,11 +201,10 @@ test_buddy_list(void **state)
 	(void)state;
 	tu_assert_check(m);
 	first_free_block(m, 0, &z, &o, &pfn);
-	area = &m->zones[z].free_area[o];
-	head = free_list_head_va(m, z, o);
+	area = block_list(m, z, o, pfn, &head);
 	page = pfn_to_page(m, pfn);
 	zn = m->zones[z].name;
-	nr = area->nr_free;
+	nr = area->nr;
 
 	/* A link into the middle of a struct page. */
 	snap_take(m, &s);
@@ -230,12 +244,22 @@ test_buddy_list(void **state)
 	expect_broken(m, "buddy", what);
 	snap_restore(m, &s);
 
-	/* nr_free one too many. */
+	/* The list's count one too many. */
 	snap_take(m, &s);
-	area->nr_free++;
+	area->nr++;
 	snprintf(what, sizeof(what),
-		 "zone %s order %u: %" PRIu64 " blocks on the list, nr_free says %" PRIu64,
+		 "zone %s order %u: %" PRIu64 " blocks on the list, its count says %" PRIu64,
 		 zn, o, nr, nr + 1);
+	expect_broken(m, "buddy", what);
+	snap_restore(m, &s);
+
+	/* nr_free one too many over the order's lists. */
+	snap_take(m, &s);
+	m->zones[z].free_area[o].nr_free++;
+	snprintf(what, sizeof(what),
+		 "zone %s order %u: %" PRIu64 " blocks on the lists, nr_free says %" PRIu64,
+		 zn, o, m->zones[z].free_area[o].nr_free - 1,
+		 m->zones[z].free_area[o].nr_free);
 	expect_broken(m, "buddy", what);
 	snap_restore(m, &s);
 
@@ -370,7 +394,8 @@ test_pcp(void **state)
 	assert_int_equal(hvo_free_pages(m, a, 0), 0);
 	z = pfn_zone(m, a);
 	pcp = &m->zones[z].pcp;
-	assert_true(pcp->lists[0].nr_free > 0);
+	/* order_to_pindex(MIGRATE_UNMOVABLE, 0): list 0. */
+	assert_true(pcp->lists[0].nr > 0);
 	pfn = lru_pfn(m, pcp->lists[0].next);
 	page = pfn_to_page(m, pfn);
 	count = pcp->count;

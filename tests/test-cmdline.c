@@ -128,6 +128,12 @@ test_hugepagesz_setup(void **state)
 		  "", { { 2 * MIB, 2, false }, { GIB, 1, false } }, 0 },
 		{ "hugepagesz=4M", "HugeTLB: unsupported hugepagesz=4M",
 		  { { 0, 0, false } }, 0 },
+		/* memparse() stops where it cannot read on: 2MB is 2M. */
+		{ "hugepagesz=2MB hugepages=3 hugepagesz=1GiB hugepages=1",
+		  "", { { 2 * MIB, 3, false }, { GIB, 1, false } }, 0 },
+		/* No digit: memparse() reads 0, no size. */
+		{ "hugepagesz=M", "HugeTLB: unsupported hugepagesz=M",
+		  { { 0, 0, false } }, 0 },
 		/* __setup() names match as written: '-' is not '_' there. */
 		{ "hugepages-z=2M", "", { { 0, 0, false } }, 0 },
 	};

@@ -50,6 +50,12 @@ pool_pfn(struct hvo_machine *m, uint64_t size, uint64_t i)
 struct demote_want {
 	uint64_t flush_all, flush_range, flush_page, rcu;
 	bool top_is_first; /* the new 2M page on top is the first piece */
+	/*
+	 * The boot pool slot at the head of the free list: 6.1's
+	 * gather_bootmem_prealloc() enqueues the page memblock gave first
+	 * last (slot 0); from 6.7 the one it gave last (slot 1) ends there.
+	 */
+	unsigned head_slot;
 };
 
 /*
@@ -73,11 +79,8 @@ check_demote_1g(const char *spec, const struct demote_want *want)
 	assert_int_equal(g.optimized, 2);
 	assert_int_equal(t.nr, 0);
 	saved2m = t.vmemmap_pages_freed_per_hugepage;
-	/*
-	 * demote_pool_huge_page() takes the free list's head, the page
-	 * enqueued last: in a boot pool nothing has reordered, the top slot.
-	 */
-	src = pool_pfn(m, SZ_1G, 1);
+	/* demote_pool_huge_page() takes the free list's head. */
+	src = pool_pfn(m, SZ_1G, want->head_slot);
 	meminfo(m, &total0, &free0);
 	hvo_machine_counters_reset(m);
 
@@ -138,7 +141,7 @@ test_demote_1g_linux_6_1(void **state)
 {
 	static const struct demote_want want = {
 		.flush_all = 1, .flush_range = 513, .flush_page = 512 * 7,
-		.rcu = 0, .top_is_first = false,
+		.rcu = 0, .top_is_first = false, .head_slot = 0,
 	};
 
 	(void)state;
@@ -156,7 +159,7 @@ test_demote_1g_linux_6_10(void **state)
 {
 	static const struct demote_want want = {
 		.flush_all = 1, .flush_range = 513, .flush_page = 512 * 8,
-		.rcu = 513, .top_is_first = false,
+		.rcu = 513, .top_is_first = false, .head_slot = 1,
 	};
 
 	(void)state;
@@ -175,7 +178,7 @@ test_demote_1g_linux_6_12(void **state)
 {
 	static const struct demote_want want = {
 		.flush_all = 3, .flush_range = 0, .flush_page = 0,
-		.rcu = 2, .top_is_first = true,
+		.rcu = 2, .top_is_first = true, .head_slot = 1,
 	};
 
 	(void)state;
@@ -400,13 +403,14 @@ test_demote_restore_fails(void **state)
 }
 
 /*
- * The second restore of a request of 2 fails once. 6.1 demotes the top
- * page first, then fails on the other: the bottom page stays. 6.12
- * restores its list in the reverse of the order it took the pages
- * (hugetlb_vmemmap_restore_folios() walks the list demote_pool_huge_page()
- * built with list_add()): the bottom page is demoted and the top one
- * stays. Either way demote_store() returns -ENOMEM with one page demoted,
- * and the page left is still optimized.
+ * The second restore of a request of 2 fails once. 6.1 demotes the head
+ * of its boot free list first, slot 0 (gather_bootmem_prealloc()
+ * enqueued it last), then fails on the other: slot 1 stays. 6.12 takes
+ * slot 1 first, its head, and restores its list in the reverse of the
+ * order it took the pages (hugetlb_vmemmap_restore_folios() walks the
+ * list demote_pool_huge_page() built with list_add()): slot 0 is
+ * demoted and slot 1 stays too. Either way demote_store() returns
+ * -ENOMEM with one page demoted, and the page left is still optimized.
  */
 static void
 check_second_restore_fails(const char *spec, bool top_stays)
@@ -432,7 +436,7 @@ static void
 test_demote_second_restore_fails(void **state)
 {
 	(void)state;
-	check_second_restore_fails("x86_64:mem=4G,hugepages=1G:2,kernel=6.1", false);
+	check_second_restore_fails("x86_64:mem=4G,hugepages=1G:2,kernel=6.1", true);
 	check_second_restore_fails("x86_64:mem=4G,hugepages=1G:2,kernel=6.12", true);
 }
 
@@ -463,22 +467,24 @@ test_demote_hvo_off_at_run_time(void **state)
 
 /*
  * The free list is LIFO (enqueue_hugetlb_folio()): after two faults and
- * their frees, the page freed last is the head, although it sits in the
- * lower slot, and demote_pool_huge_page() takes it, on 6.1 and on 6.12.
+ * their frees, the page freed last is the head, although the boot pool
+ * had the other at its head (slot 0 on 6.1, slot 1 on 6.12: see
+ * test_bootmem_freelist_order() in test-pools.c), and
+ * demote_pool_huge_page() takes it, on 6.1 and on 6.12.
  * A page in use is never demoted, and neither is a reserved one:
  * demote_store() counts free_huge_pages - resv_huge_pages as available,
  * so with every free page reserved it demotes nothing and succeeds.
  */
 static void
-check_demote_lifo_and_reserved(const char *spec)
+check_demote_lifo_and_reserved(const char *spec, unsigned head_slot)
 {
 	struct hvo_machine *m = tu_machine(spec);
 	uint64_t p1, p0, done = 99;
 
 	assert_int_equal(hvo_hugepage_get(m, SZ_1G, &p1), 0);
 	assert_int_equal(hvo_hugepage_get(m, SZ_1G, &p0), 0);
-	assert_int_equal(p1, pool_pfn(m, SZ_1G, 1));
-	assert_int_equal(p0, pool_pfn(m, SZ_1G, 0));
+	assert_int_equal(p1, pool_pfn(m, SZ_1G, head_slot));
+	assert_int_equal(p0, pool_pfn(m, SZ_1G, !head_slot));
 	/* Both in use: nothing to demote. */
 	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
 	assert_int_equal(done, 0);
@@ -517,8 +523,201 @@ static void
 test_demote_lifo_and_reserved(void **state)
 {
 	(void)state;
-	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.1");
-	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
+	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.1", 0);
+	check_demote_lifo_and_reserved("x86_64:mem=4G,hugepages=1G:2,kernel=6.12", 1);
+}
+
+/*
+ * 6.12's demote_store() checks only that free_huge_pages -
+ * resv_huge_pages is not 0; demote_pool_huge_page() then takes up to
+ * the count asked from the free list, reserved pages too
+ * (demote-takes-reserved, doc/KERNEL-BUGS.md). Two free 1G pages, one
+ * reserved, "echo 2 > demote": both go, resv_huge_pages 1 stays over
+ * free_huge_pages 0, and the reserved fault finds no page: a gigantic
+ * page is never surplus (alloc_surplus_hugetlb_folio()), so SIGBUS.
+ * 6.1's demote_store() looks again before each page and stops at 1.
+ */
+static void
+test_demote_takes_reserved(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
+	uint64_t done = 99, pfn;
+
+	(void)state;
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 2, &done), 0);
+	assert_int_equal(done, 2);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).free, 0);
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 1024);
+	assert_int_equal(hstate(m, SZ_2M).max_huge_pages, 1024);
+	tu_assert_check(m);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ_1G, true, &pfn), -ENOMEM);
+	assert_non_null(strstr(hvo_machine_error(m), "SIGBUS"));
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	/* More demote: free - resv wraps, but no page is left to take. */
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), -EBUSY);
+	assert_int_equal(done, 0);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hstate(m, SZ_1G).resv, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	m = tu_machine("x86_64:mem=4G,hugepages=1G:2,kernel=6.1");
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 2, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).resv, 1);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ_1G, true, &pfn), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * demote_pool_huge_page() removes its pages with
+ * remove_hugetlb_folio(src, folio, false): surplus_huge_pages stays
+ * whatever page is taken (demote-keeps-surplus, doc/KERNEL-BUGS.md). A
+ * 1G page that a shrink could not restore is a free surplus page; once
+ * memory is back, demoting it leaves HugePages_Surp 1 over
+ * nr_huge_pages 0, and max_huge_pages (0 after the shrink) minus 1
+ * wraps as the kernel's unsigned long does, and so does the pool's
+ * persistent count, so a grow does nothing. Both releases.
+ */
+static void
+check_demote_keeps_surplus(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t done = 99;
+
+	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).free, 512);
+	tu_assert_check(m);
+	/*
+	 * set_max_huge_pages() then sees persistent_huge_pages() wrapped
+	 * to ULONG_MAX: nr_hugepages 1 neither grows the pool nor changes
+	 * the counts.
+	 */
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 1), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_keeps_surplus(void **state)
+{
+	(void)state;
+	check_demote_keeps_surplus("x86_64:mem=4G,hugepages=1G:1,kernel=6.1");
+	check_demote_keeps_surplus("x86_64:mem=4G,hugepages=1G:1,kernel=6.12");
+}
+
+/*
+ * Before 6.12, demote_free_huge_page() puts each new 2M page through
+ * free_huge_page(), which frees it to the page allocator while the 2M
+ * hstate counts surplus pages (demote-frees-surplus-pieces,
+ * doc/KERNEL-BUGS.md): with 2 in-use 2M pages made surplus by
+ * nr_hugepages 0, a demote keeps 510 of its 512 pieces, the first two
+ * going back to the buddy allocator. 6.12's
+ * prep_and_add_allocated_folios() enqueues all 512.
+ */
+static void
+check_demote_surplus_pieces(const char *spec, uint64_t kept)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t p[2], done = 99, src = pool_pfn(m, SZ_1G, 0), pfn;
+	struct hvo_hstate_info t;
+
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 2), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[0]), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[1]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 0), 0);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 2);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	t = hstate(m, SZ_2M);
+	assert_int_equal(t.nr, 2 + kept);
+	assert_int_equal(t.free, kept);
+	assert_int_equal(t.surplus, 2 - (512 - kept));
+	assert_int_equal(t.max_huge_pages, 512);
+	assert_int_equal(t.optimized, 2 + kept);
+	for (uint64_t i = 0; i < t.nr; i++) {
+		pfn = pool_pfn(m, SZ_2M, i);
+		if (kept < 512)
+			assert_true(pfn != src && pfn != src + 512);
+	}
+	tu_assert_check(m);
+	assert_int_equal(hvo_free_huge_folio(m, p[0]), 0);
+	assert_int_equal(hvo_free_huge_folio(m, p[1]), 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The same on 6.1 with every allocation after the 1G page's restore
+ * failing: each piece free_huge_page() frees cannot be restored
+ * (__update_and_free_page()), so add_hugetlb_page(h, page, true) puts it
+ * back as a free surplus page, and the next piece meets the same
+ * surplus count. All 512 pieces stay, optimized; HugePages_Surp stays 2.
+ */
+static void
+test_demote_surplus_pieces_restore_fails(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=4G,hugepages=1G:1,kernel=6.1");
+	uint64_t p[2], done = 99;
+	struct hvo_hstate_info t;
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 2), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[0]), 0);
+	assert_int_equal(hvo_hugepage_get(m, SZ_2M, &p[1]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_2M, 0), 0);
+	/* The 1G restore takes 4095 pages; everything after fails. */
+	assert_int_equal(hvo_fail_page_alloc(m, 4096, true), 0);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	assert_int_equal(done, 1);
+	t = hstate(m, SZ_2M);
+	assert_int_equal(t.nr, 514);
+	assert_int_equal(t.free, 512);
+	assert_int_equal(t.surplus, 2);
+	assert_int_equal(t.optimized, 514);
+	tu_assert_check(m);
+	/* Memory back: the surplus pages in use leave when put. */
+	assert_int_equal(hvo_free_huge_folio(m, p[0]), 0);
+	assert_int_equal(hvo_free_huge_folio(m, p[1]), 0);
+	assert_int_equal(hstate(m, SZ_2M).nr, 512);
+	assert_int_equal(hstate(m, SZ_2M).surplus, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_surplus_pieces(void **state)
+{
+	(void)state;
+	check_demote_surplus_pieces("x86_64:mem=4G,hugepages=1G:1,kernel=6.1", 510);
+	check_demote_surplus_pieces("x86_64:mem=4G,hugepages=1G:1,kernel=6.12", 512);
 }
 
 int
@@ -538,6 +737,10 @@ main(void)
 		cmocka_unit_test(test_demote_second_restore_fails),
 		cmocka_unit_test(test_demote_hvo_off_at_run_time),
 		cmocka_unit_test(test_demote_lifo_and_reserved),
+		cmocka_unit_test(test_demote_takes_reserved),
+		cmocka_unit_test(test_demote_keeps_surplus),
+		cmocka_unit_test(test_demote_surplus_pieces),
+		cmocka_unit_test(test_demote_surplus_pieces_restore_fails),
 	};
 
 	return tu_run("demote", tests, sizeof(tests) / sizeof(tests[0]));

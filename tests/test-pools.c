@@ -524,6 +524,123 @@ test_batch_order(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The boot pool of gigantic pages, whose order memblock (top down) and
+ * the gather decide. 6.12's gather_bootmem_prealloc_node() list_add()s
+ * each page of huge_boot_pages (itself list_add()ed at allocation) to a
+ * list that prep_and_add_bootmem_folios() enqueues in allocation order:
+ * the page allocated last, the lowest, is at the head, the one a fault
+ * takes. 6.1's gather_bootmem_prealloc() enqueues straight from
+ * huge_boot_pages: the page allocated first, the highest, is the head.
+ */
+static void
+check_bootmem_freelist_order(const char *spec, unsigned head_slot)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t p[3], got;
+
+	assert_int_equal(tu_pool_pfns(m, UINT64_C(1) << 30, p, 3), 3);
+	/* memblock allocates top down: the first page is the highest. */
+	assert_true(p[0] > p[1] && p[1] > p[2]);
+	assert_int_equal(hvo_hugepage_get(m, UINT64_C(1) << 30, &got), 0);
+	assert_int_equal(got, p[head_slot]);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_bootmem_freelist_order(void **state)
+{
+	(void)state;
+	check_bootmem_freelist_order("x86_64:mem=8G,hugepages=1G:3,kernel=6.12", 2);
+	check_bootmem_freelist_order("x86_64:mem=8G,hugepages=1G:3,kernel=6.1", 0);
+}
+
+/*
+ * A private hugetlb mapping's reservations, on 6.12, through the calls a
+ * scenario's mmap_hugetlb and munmap_hugetlb make: hugetlb_reserve_pages()
+ * reserves the whole range at mmap (hugetlb_acct_memory()), a fault
+ * consumes one (alloc_hugetlb_folio(): dequeue_hugetlb_folio_vma()
+ * decrements resv_huge_pages), an unmap frees the pages touched
+ * (free_huge_folio()) and hugetlb_vm_op_close() gives back those never
+ * touched. No subpool: a mount without size= has none.
+ */
+static void
+test_mapping_reservations(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=256M,kernel=6.12");
+	uint64_t a[3], b, c[3];
+
+	(void)state;
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 4), 0);
+	/* Map 3 and touch them all. */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 3), 0);
+	assert_pool(m, 4, 4, 3, 0, 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &a[i]), 0);
+	assert_pool(m, 4, 1, 0, 0, 4);
+	/* Unmap them: the pages go back to the pool, nothing to unreserve. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hvo_free_huge_folio(m, a[i]), 0);
+	assert_pool(m, 4, 4, 0, 0, 4);
+	tu_assert_check(m);
+
+	/* Map 3 and touch 1: 2 stay reserved. */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 3), 0);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &b), 0);
+	assert_pool(m, 4, 3, 2, 0, 4);
+	/* The last page free and unreserved: a fault elsewhere takes it. */
+	assert_int_equal(hvo_hugepage_get(m, SZ, &c[0]), 0);
+	assert_pool(m, 4, 2, 2, 0, 4);
+	assert_int_equal(hvo_hugepage_get(m, SZ, &c[1]), -ENOMEM);
+	assert_int_equal(hvo_free_huge_folio(m, c[0]), 0);
+	/* Unmap part: one untouched page, then the touched one. */
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 1), 0);
+	assert_pool(m, 4, 3, 1, 0, 4);
+	assert_int_equal(hvo_free_huge_folio(m, b), 0);
+	assert_pool(m, 4, 4, 1, 0, 4);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 1), 0);
+	assert_pool(m, 4, 4, 0, 0, 4);
+	tu_assert_check(m);
+
+	/*
+	 * Shrink while reserved: map 3, touch 1, nr_hugepages 0. min_count
+	 * is resv 2 + 1 in use: one free page goes, and
+	 * adjust_pool_surplus(1) counts the 3 left as surplus.
+	 */
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 3), 0);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &c[0]), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 0), 0);
+	assert_pool(m, 3, 2, 2, 3, 0);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &c[1]), 0);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &c[2]), 0);
+	assert_pool(m, 3, 0, 0, 3, 0);
+	tu_assert_check(m);
+	/* Each page unmapped is a surplus page: the buddy allocator's. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hvo_free_huge_folio(m, c[i]), 0);
+	assert_pool(m, 0, 0, 0, 0, 0);
+
+	/*
+	 * Overcommit with surplus: pool 2, overcommit 2, map 3 and touch 1.
+	 * gather_surplus_pages() adds 1 surplus page; unmapping frees the
+	 * touched page first (surplus: to the buddy allocator), then
+	 * return_unused_surplus_pages() finds no surplus left to free.
+	 */
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);
+	assert_int_equal(hvo_set_nr_overcommit_hugepages(m, SZ, 2), 0);
+	assert_int_equal(hvo_hugetlb_reserve_pages(m, SZ, 3), 0);
+	assert_pool(m, 3, 3, 3, 1, 2);
+	assert_int_equal(hvo_alloc_hugetlb_folio(m, SZ, true, &b), 0);
+	assert_pool(m, 3, 2, 2, 1, 2);
+	assert_int_equal(hvo_free_huge_folio(m, b), 0);
+	assert_pool(m, 2, 2, 2, 0, 2);
+	assert_int_equal(hvo_hugetlb_unreserve_pages(m, SZ, 2), 0);
+	assert_pool(m, 2, 2, 0, 0, 2);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -540,6 +657,8 @@ main(void)
 		cmocka_unit_test(test_freelist_order_single),
 		cmocka_unit_test(test_vmemmap_list_order),
 		cmocka_unit_test(test_batch_order),
+		cmocka_unit_test(test_bootmem_freelist_order),
+		cmocka_unit_test(test_mapping_reservations),
 	};
 
 	return tu_run("pools", tests, sizeof(tests) / sizeof(tests[0]));

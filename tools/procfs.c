@@ -35,61 +35,36 @@ procfs_buddyinfo(FILE *f, const struct hvo_machine *m, const char *indent,
 {
 	struct hvo_zone_info z;
 
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		/* A booted kernel has run deferred struct page init. */
+		memcpy(z.nr_free, z.nr_free_booted, sizeof(z.nr_free));
 		procfs_buddyinfo_zone(f, &z, indent, form);
-}
-
-/* show_val_kb(): pages as "Label:   %8lu kB". */
-static void
-meminfo_kb(FILE *f, const char *label, uint64_t pages, unsigned page_shift)
-{
-	fprintf(f, "%s%8" PRIu64 " kB\n", label, pages << (page_shift - 10));
+	}
 }
 
 /*
- * meminfo_proc_show() in fs/proc/meminfo.c, the fields the simulated
- * machine has, in the kernel's order and format. The machine has no swap
- * and no user page tables, so those are honestly 0. MemFree is
- * NR_FREE_PAGES (si_meminfo()), without the per-CPU lists; MemAvailable
- * is si_mem_available(), whose page cache and slab parts are 0 here.
+ * meminfo_proc_show() in fs/proc/meminfo.c: the library formats each
+ * line as the kernel does (hvo_machine_meminfo()).
  */
 void
-procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size)
+procfs_meminfo(FILE *f, const struct hvo_machine *m)
 {
-	struct hvo_geometry g;
-	struct hvo_zone_info z;
-	struct hvo_hstate_info h, dh;
-	struct hvo_mem_available avail;
-	uint64_t total = 0, huge_pages = 0, huge_kb = 0, commit;
-	unsigned shift;
+	char line[128];
 
-	hvo_machine_geometry(m, &g);
-	shift = g.page_shift;
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		total += z.managed_pages;
-	hvo_mem_available(m, &avail);
-	for (unsigned i = 0; hvo_machine_hstate(m, i, &h) == 0; i++) {
-		huge_pages += h.nr << (h.order);
-		huge_kb += h.nr * (h.size >> 10);
-	}
-	/* vm_commit_limit() with the default overcommit_ratio of 50, no swap. */
-	commit = total > huge_pages ? (total - huge_pages) * 50 / 100 : 0;
-	meminfo_kb(f, "MemTotal:       ", total, shift);
-	meminfo_kb(f, "MemFree:        ", avail.free_pages, shift);
-	meminfo_kb(f, "MemAvailable:   ", avail.available_pages, shift);
-	meminfo_kb(f, "SwapTotal:      ", 0, shift);
-	meminfo_kb(f, "SwapFree:       ", 0, shift);
-	meminfo_kb(f, "PageTables:     ", 0, shift);
-	meminfo_kb(f, "CommitLimit:    ", commit, shift);
-	/* hugetlb_report_meminfo() */
-	if (hvo_machine_hstate_by_size(m, default_size, &dh) == 0)
-		fprintf(f, "HugePages_Total:   %5" PRIu64 "\n"
-			"HugePages_Free:    %5" PRIu64 "\n"
-			"HugePages_Rsvd:    %5" PRIu64 "\n"
-			"HugePages_Surp:    %5" PRIu64 "\n"
-			"Hugepagesize:   %8" PRIu64 " kB\n",
-			dh.nr, dh.free, dh.resv, dh.surplus, dh.size >> 10);
-	fprintf(f, "Hugetlb:        %8" PRIu64 " kB\n", huge_kb);
+	for (unsigned i = 0; hvo_machine_meminfo(m, i, line, sizeof(line)) == 0;
+	     i++)
+		fprintf(f, "%s\n", line);
+}
+
+/* vmstat_show() in mm/vmstat.c: "%s %lu" per line. */
+void
+procfs_vmstat(FILE *f, const struct hvo_machine *m)
+{
+	const char *name;
+	uint64_t v;
+
+	for (unsigned i = 0; hvo_machine_vmstat(m, i, &name, &v) == 0; i++)
+		fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
 /*
@@ -255,4 +230,58 @@ procfs_kpageflags_json(FILE *f, struct hvo_machine *m, uint64_t pfn,
 		fputs("]}", f);
 	}
 	return 0;
+}
+
+/*
+ * pagetypeinfo_show() in mm/vmstat.c: the pageblock geometry, the free
+ * blocks per zone, migratetype and order (pagetypeinfo_showfree_print(),
+ * which stops counting a list at 100000 and prints ">100000"), then the
+ * pageblocks per migratetype (pagetypeinfo_showblockcount_print()), each
+ * for the populated zones. "Number of mixed blocks" needs page_owner=on,
+ * which the machine's kernel is not booted with.
+ */
+void
+procfs_pagetypeinfo(FILE *f, const struct hvo_machine *m)
+{
+	struct hvo_geometry g;
+	struct hvo_zone_info z;
+	unsigned nr_orders = 0;
+
+	hvo_machine_geometry(m, &g);
+	fprintf(f, "Page block order: %u\n", g.pageblock_order);
+	fprintf(f, "Pages per block:  %" PRIu64 "\n\n",
+		UINT64_C(1) << g.pageblock_order);
+	fprintf(f, "%-43s ", "Free pages count per migrate type at order");
+	if (hvo_machine_zone(m, 0, &z) == 0)
+		nr_orders = z.nr_orders;
+	for (unsigned o = 0; o < nr_orders; o++)
+		fprintf(f, "%6u ", o);
+	fputc('\n', f);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue;
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++) {
+			fprintf(f, "Node %4d, zone %8s, type %12s ", 0, z.name,
+				hvo_migratetype_name(t));
+			for (unsigned o = 0; o < z.nr_orders && o < HVO_MAX_ORDERS; o++) {
+				uint64_t n = z.nr_free_by_type[t][o];
+
+				fprintf(f, "%s%6" PRIu64 " ", n >= 100000 ? ">" : "",
+					n >= 100000 ? UINT64_C(100000) : n);
+			}
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\n%-23s", "Number of blocks type ");
+	for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+		fprintf(f, "%12s ", hvo_migratetype_name(t));
+	fputc('\n', f);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		if (!z.present_pages)
+			continue;
+		fprintf(f, "Node %d, zone %8s ", 0, z.name);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+			fprintf(f, "%12" PRIu64 " ", z.nr_pageblocks[t]);
+		fputc('\n', f);
+	}
 }

@@ -29,17 +29,28 @@ void
 procfs_buddyinfo_zone(FILE *f, const struct hvo_zone_info *z,
 		      const char *indent, enum procfs_form form);
 
-/* /proc/buddyinfo: the line of every zone of @p m that has memory. */
+/*
+ * /proc/buddyinfo: the line of every zone of @p m that has memory, as a
+ * booted kernel shows it (deferred struct page init done: nr_free_booted).
+ */
 void
 procfs_buddyinfo(FILE *f, const struct hvo_machine *m, const char *indent,
 		 enum procfs_form form);
 
 /*
- * /proc/meminfo, the fields the machine has. The HugePages_ lines are of
- * the default hugepage size @p default_size (default_hugepagesz=).
+ * /proc/meminfo, every field of the kernel's, in its order; the
+ * HugePages_ lines are of the default hugepage size (default_hugepagesz=).
  */
 void
-procfs_meminfo(FILE *f, const struct hvo_machine *m, uint64_t default_size);
+procfs_meminfo(FILE *f, const struct hvo_machine *m);
+
+/* /proc/vmstat: a line per counter, "name value", in the kernel's order. */
+void
+procfs_vmstat(FILE *f, const struct hvo_machine *m);
+
+/* /proc/pagetypeinfo, as mm/vmstat.c prints it. */
+void
+procfs_pagetypeinfo(FILE *f, const struct hvo_machine *m);
 
 /* /proc/zoneinfo, the lines the machine has. */
 void

@@ -459,6 +459,7 @@ struct block {
 struct buddy_state {
 	struct hvo_zone_info zone[MAX_ZONES];
 	uint64_t nr_free[MAX_ZONES][HVO_MAX_ORDERS]; /* the prediction */
+	uint64_t nr_unmovable[MAX_ZONES][HVO_MAX_ORDERS]; /* its unmovable part */
 	unsigned nr_zones;
 	uint64_t arena;
 	unsigned anchor;                 /* arena page never freed */
@@ -539,6 +540,7 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 			break;
 		drop_free(s, (unsigned)i);
 		s->nr_free[z][order]--;
+		s->nr_unmovable[z][order]--;
 		pfn &= buddy;
 		order++;
 		if (solve)
@@ -547,6 +549,7 @@ hand_free(struct buddy_state *s, int z, uint64_t pfn, unsigned order,
 	}
 	s->free[s->nr_free_blocks++] = (struct block){ pfn, order };
 	s->nr_free[z][order]++;
+	s->nr_unmovable[z][order]++;
 	if (solve)
 		printf("      result: free block (pfn 0x%" PRIx64 ", order %u)\n",
 		       pfn, order);
@@ -600,8 +603,11 @@ quiz_buddy(struct rng *r, bool solve)
 		if (i != s->anchor)
 			s->owned[s->nr_owned++] =
 				(struct block){ s->arena + i, 0 };
-	for (unsigned i = 0; i < s->nr_zones; i++)
+	for (unsigned i = 0; i < s->nr_zones; i++) {
 		memcpy(s->nr_free[i], s->zone[i].nr_free, sizeof(s->nr_free[i]));
+		memcpy(s->nr_unmovable[i], s->zone[i].nr_free_by_type[0],
+		       sizeof(s->nr_unmovable[i]));
+	}
 
 	printf("Question (buddy)\n");
 	print_machine(m);
@@ -612,8 +618,12 @@ quiz_buddy(struct rng *r, bool solve)
 		       s->zone[i].start_pfn + s->zone[i].spanned_pages);
 	printf("\n  pcp=off and deferred=off: every free goes straight to the "
 	       "buddy lists\n");
-	printf("  an allocation takes the smallest free block that fits and "
-	       "splits it\n");
+	printf("  alloc_pages() here is GFP_KERNEL, MIGRATE_UNMOVABLE: it takes "
+	       "the smallest free block\n  on the unmovable lists that fits "
+	       "(/proc/pagetypeinfo counts them) and splits it;\n  the "
+	       "arena's pageblock is unmovable, so its frees go back there\n");
+	printf("  unmovable free blocks now (order 0, 1, 2, ...):\n");
+	print_buddyinfo(s->zone, s->nr_zones, s->nr_unmovable, "    ");
 	printf("  arena         pfns 0x%" PRIx64 "..0x%" PRIx64
 	       " (order %u), split into single pages;\n"
 	       "                pfn 0x%" PRIx64 " stays allocated, the others "
@@ -724,13 +734,16 @@ quiz_buddy(struct rng *r, bool solve)
 			hand_free(s, z, ops[k].pfn, ops[k].order, true);
 			continue;
 		}
-		/* __rmqueue_smallest(): the lowest order with a block. */
+		/*
+		 * __rmqueue_smallest(): the lowest order with a block on the
+		 * unmovable lists.
+		 */
 		unsigned j = ops[k].order, max = s->zone[z].nr_orders;
 
-		while (j < max && !s->nr_free[z][j])
+		while (j < max && !s->nr_unmovable[z][j])
 			j++;
 		printf("  %u. alloc order %u from zone %s: the smallest free "
-		       "block has order %u", k + 1, ops[k].order,
+		       "unmovable block has order %u", k + 1, ops[k].order,
 		       s->zone[z].name, j);
 		if (j >= max) {
 			printf("\n");
@@ -739,6 +752,7 @@ quiz_buddy(struct rng *r, bool solve)
 			break;
 		}
 		s->nr_free[z][j]--;
+		s->nr_unmovable[z][j]--;
 		if (ops[k].pfn >= s->arena && ops[k].pfn < s->arena + ARENA_PAGES) {
 			int i = find_free(s, ops[k].pfn, j);
 
@@ -759,6 +773,7 @@ quiz_buddy(struct rng *r, bool solve)
 			printf("      split: the upper half (pfn 0x%" PRIx64
 			       ", order %u) goes back free\n", half, o);
 			s->nr_free[z][o]++;
+			s->nr_unmovable[z][o]++;
 			if (ops[k].pfn >= s->arena &&
 			    ops[k].pfn < s->arena + ARENA_PAGES)
 				s->free[s->nr_free_blocks++] =

@@ -108,8 +108,9 @@ usage(FILE *f)
 		"                        lines of the files: a basic regex (-E\n"
 		"                        extended, -F a fixed string); status 1 (a\n"
 		"                        failed line) when nothing matched\n"
-		"  ls DIR                /sys/kernel/mm/hugepages or one hstate's\n"
-		"                        directory: its entries, one a line, sorted\n"
+		"  ls DIR                /sys/kernel/mm/hugepages, node 0's hugepages\n"
+		"                        or one hstate's directory: its entries, one\n"
+		"                        a line, sorted\n"
 		"  dmesg                 the kernel log, as dmesg prints it on a real\n"
 		"                        machine (as dmesg -t: this one has no clock):\n"
 		"                        the command line, what the kernel says of it\n"
@@ -120,13 +121,15 @@ usage(FILE *f)
 		"                        /proc/kpageflags of COUNT pfns (default 1):\n"
 		"                        pfn and flags in hex, flag names\n"
 		"  mmap_hugetlb N [SIZE] a test program maps N hugepages of SIZE\n"
-		"                        (default: the default hugepage size) and\n"
+		"                        (default: the default hugepage size;\n"
+		"                        MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB) and\n"
 		"                        touches each, as the kernel selftest\n"
 		"                        hugepage-mmap does: the mmap reserves them\n"
 		"                        (ENOMEM if the pool and the overcommit\n"
 		"                        cannot), each fault takes one\n"
 		"  munmap_hugetlb N [SIZE]\n"
-		"                        it unmaps the newest N of them\n"
+		"                        it unmaps the newest N of them, which are\n"
+		"                        freed in address order\n"
 		"\n", f);
 	fputs("Files:\n"
 		"  /proc/sys/vm/nr_hugepages, /proc/sys/vm/nr_overcommit_hugepages\n"
@@ -140,8 +143,12 @@ usage(FILE *f)
 		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
 		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
 		"      demote_size and demote (5.16 on, sizes with a smaller one)\n"
-		"  /proc/meminfo (the fields the machine has), /proc/buddyinfo,\n"
-		"  /proc/zoneinfo (every field of 6.12's), /proc/cmdline\n"
+		"  /sys/devices/system/node/node0/hugepages/hugepages-<size>kB/\n"
+		"      nr_hugepages, free_hugepages, surplus_hugepages, demote_size,\n"
+		"      demote: node 0's, the only node's, so the hstate's counts\n"
+		"  /proc/meminfo, /proc/vmstat, /proc/buddyinfo,\n"
+		"  /proc/zoneinfo (every field of 6.12's), /proc/pagetypeinfo,\n"
+		"  /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
 		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
 		"      the kernel's fault injection, with its meaning; probability\n"
@@ -389,7 +396,9 @@ enum file_kind {
 	F_MEMINFO,
 	F_BUDDYINFO,
 	F_ZONEINFO,
+	F_PAGETYPEINFO,
 	F_CMDLINE,          /* /proc/cmdline */
+	F_VMSTAT,           /* /proc/vmstat */
 	/* /sys/kernel/debug/fail_page_alloc/: the kernel's fault_attr */
 	F_FAIL_PROBABILITY,
 	F_FAIL_INTERVAL,
@@ -401,9 +410,15 @@ enum file_kind {
 	F_FAIL_IGNORE_HIGHMEM,
 };
 
+/* Node 0's copies of the hstate directories (per_node_hstate_attrs). */
+#define NODE_HUGEPAGES "/sys/devices/system/node/node0/hugepages"
+
 static const char *const dirs[] = {
 	"/", "/proc", "/proc/sys", "/proc/sys/vm", "/sys", "/sys/kernel",
 	"/sys/kernel/mm", "/sys/kernel/mm/hugepages",
+	/* CONFIG_NUMA: hugetlb_register_node() of node 0, the only node. */
+	"/sys/devices", "/sys/devices/system", "/sys/devices/system/node",
+	"/sys/devices/system/node/node0", NODE_HUGEPAGES,
 	"/sys/kernel/debug", "/sys/kernel/debug/fail_page_alloc",
 };
 
@@ -425,7 +440,9 @@ static const struct {
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
+	{ "/proc/pagetypeinfo", F_PAGETYPEINFO },
 	{ "/proc/cmdline", F_CMDLINE },
+	{ "/proc/vmstat", F_VMSTAT },
 	{ "/sys/kernel/debug/fail_page_alloc/probability", F_FAIL_PROBABILITY },
 	{ "/sys/kernel/debug/fail_page_alloc/interval", F_FAIL_INTERVAL },
 	{ "/sys/kernel/debug/fail_page_alloc/times", F_FAIL_TIMES },
@@ -436,18 +453,28 @@ static const struct {
 	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", F_FAIL_IGNORE_HIGHMEM },
 };
 
+/*
+ * The files of an hstate's directory: hstate_attrs and, where the size
+ * can demote, hstate_demote_attrs. A node's directory has
+ * per_node_hstate_attrs (@node) and the demote files too
+ * (hugetlb_sysfs_add_hstate()). With one node, node 0's counts are the
+ * hstate's: nr_hugepages_show_common() reads nr_huge_pages_node[0],
+ * and set_max_huge_pages() for nid 0 adds persistent_huge_pages() less
+ * node 0's persistent pages, 0, to the count written.
+ */
 static const struct {
 	const char *name;
 	enum file_kind kind;
+	bool node;
 } hp_files[] = {
-	{ "nr_hugepages", F_HP_NR },
-	{ "nr_overcommit_hugepages", F_HP_OVERCOMMIT },
-	{ "nr_hugepages_mempolicy", F_HP_NR },
-	{ "free_hugepages", F_HP_FREE },
-	{ "resv_hugepages", F_HP_RESV },
-	{ "surplus_hugepages", F_HP_SURPLUS },
-	{ "demote", F_HP_DEMOTE },
-	{ "demote_size", F_HP_DEMOTE_SIZE },
+	{ "nr_hugepages", F_HP_NR, true },
+	{ "nr_overcommit_hugepages", F_HP_OVERCOMMIT, false },
+	{ "nr_hugepages_mempolicy", F_HP_NR, false },
+	{ "free_hugepages", F_HP_FREE, true },
+	{ "resv_hugepages", F_HP_RESV, false },
+	{ "surplus_hugepages", F_HP_SURPLUS, true },
+	{ "demote", F_HP_DEMOTE, true },
+	{ "demote_size", F_HP_DEMOTE_SIZE, true },
 };
 
 /*
@@ -476,9 +503,11 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
        uint64_t *size)
 {
 	static const char hp[] = "/sys/kernel/mm/hugepages/hugepages-";
+	static const char node_hp[] = NODE_HUGEPAGES "/hugepages-";
 	size_t len = strlen(path);
 	const char *p;
 	uint64_t kb;
+	bool node = false;
 
 	/* A trailing slash names a directory, as in the shell. */
 	while (len > 1 && path[len - 1] == '/')
@@ -498,9 +527,14 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 			return 0;
 		}
 	}
-	if (strncmp(path, hp, sizeof(hp) - 1))
+	if (!strncmp(path, hp, sizeof(hp) - 1)) {
+		p = path + sizeof(hp) - 1;
+	} else if (!strncmp(path, node_hp, sizeof(node_hp) - 1)) {
+		p = path + sizeof(node_hp) - 1;
+		node = true;
+	} else {
 		return -ENOENT;
-	p = path + sizeof(hp) - 1;
+	}
 	/* The kernel names the directory with "%lukB": no leading zero. */
 	if (*p == '0' || parse_digits(&p, 10, &kb) || strncmp(p, "kB", 2) ||
 	    kb > UINT64_MAX >> 10 || !have_hstate(m, kb << 10))
@@ -514,7 +548,8 @@ lookup(const struct hvo_machine *m, const char *path, enum file_kind *kind,
 	if (*p++ != '/')
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(hp_files) / sizeof(hp_files[0]); i++) {
-		if (strcmp(p, hp_files[i].name) == 0) {
+		if (strcmp(p, hp_files[i].name) == 0 &&
+		    (hp_files[i].node || !node)) {
 			uint64_t ds;
 
 			/* The demote files exist where hvo_demote_size() answers. */
@@ -817,13 +852,19 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 		fprintf(f, "%d\n", v != HVO_VARIANT_OFF);
 		break;
 	case F_MEMINFO:
-		procfs_meminfo(f, s->m, s->default_size);
+		procfs_meminfo(f, s->m);
+		break;
+	case F_VMSTAT:
+		procfs_vmstat(f, s->m);
 		break;
 	case F_BUDDYINFO:
 		procfs_buddyinfo(f, s->m, "", PROCFS_KERNEL);
 		break;
 	case F_ZONEINFO:
 		procfs_zoneinfo(f, s->m);
+		break;
+	case F_PAGETYPEINFO:
+		procfs_pagetypeinfo(f, s->m);
 		break;
 	case F_CMDLINE:
 		/* saved_command_line: the whole line, "--" and all. */
@@ -900,29 +941,49 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 			return -EINVAL;
 		return hvo_set_nr_overcommit_hugepages(s->m, s->default_size, n) ?
 		       -EINVAL : 0;
-	case F_HP_OVERCOMMIT:
+	case F_HP_OVERCOMMIT: {
+		struct hvo_geometry g;
+		struct hvo_hstate_info h;
+
+		/*
+		 * nr_overcommit_hugepages_store() refuses a gigantic size
+		 * before it reads the number.
+		 */
+		hvo_machine_geometry(s->m, &g);
+		if (hvo_machine_hstate_by_size(s->m, size, &h) ||
+		    h.order > g.max_page_order)
+			return -EINVAL;
 		rc = kstrtoul10(value, &n);
 		if (rc)
 			return rc;
 		return hvo_set_nr_overcommit_hugepages(s->m, size, n) ?
 		       -EINVAL : 0;
+	}
 	case F_HP_DEMOTE:
 		rc = kstrtoul10(value, &n);
 		if (rc)
 			return rc;
 		return hvo_demote(s->m, size, n, NULL);
 	case F_HP_DEMOTE_SIZE: {
-		/* memparse(): the number and its suffix; echo's newline ends it. */
+		/*
+		 * demote_size_store(): memparse() reads a number and a
+		 * suffix and stops at the first character it cannot use
+		 * ("2MB" is 2M, echo's newline ends it, no number is 0).
+		 * The longest prefix hvo_parse_size() takes is that size.
+		 */
 		char buf[64];
 		size_t len = strcspn(value, "\n");
 
 		if (len >= sizeof(buf))
-			return -EINVAL;
+			len = sizeof(buf) - 1;
 		memcpy(buf, value, len);
-		buf[len] = '\0';
-		if (hvo_parse_size(buf, &n))
-			return -EINVAL;
-		return hvo_set_demote_size(s->m, size, n);
+		n = 0;
+		for (; len; len--) {
+			buf[len] = '\0';
+			if (!hvo_parse_size(buf, &n))
+				break;
+		}
+		return hvo_set_demote_size(s->m, size, n) ? -EINVAL : 0;
 	}
 	case F_SYSCTL_OPTIMIZE:
 		/* proc_dobool: an int, any non-zero value is true. */
@@ -1083,7 +1144,7 @@ do_echo(struct scenario *s, char **w, int n)
 	if (!rc && (kind == F_HP_FREE || kind == F_HP_RESV ||
 		    kind == F_HP_SURPLUS || kind == F_MEMINFO ||
 		    kind == F_BUDDYINFO || kind == F_ZONEINFO ||
-		    kind == F_CMDLINE))
+		    kind == F_PAGETYPEINFO || kind == F_CMDLINE))
 		rc = -EACCES;
 	if (rc) {
 		/* The shell's redirection failed: echo never ran. */
@@ -1472,9 +1533,9 @@ name_cmp(const void *a, const void *b)
 }
 
 /*
- * ls of /sys/kernel/mm/hugepages (a directory per hugepage size) and of
- * one hstate's directory (the files of it this runner has), one name a
- * line, sorted, as ls prints to a pipe or a file.
+ * ls of /sys/kernel/mm/hugepages or node 0's hugepages (a directory per
+ * hugepage size) and of one hstate's directory (the files of it this
+ * runner has), one name a line, sorted, as ls prints to a pipe or a file.
  */
 static void
 ls_dir(struct scenario *s, const char *path)
@@ -1499,7 +1560,9 @@ ls_dir(struct scenario *s, const char *path)
 		fprintf(s->opts->out, "%s\n", path);
 		return;
 	}
-	if (len == sizeof(top) - 1 && !strncmp(path, top, len)) {
+	if ((len == sizeof(top) - 1 && !strncmp(path, top, len)) ||
+	    (len == sizeof(NODE_HUGEPAGES) - 1 &&
+	     !strncmp(path, NODE_HUGEPAGES, len))) {
 		for (unsigned i = 0; nr < 16 && hvo_machine_hstate(s->m, i, &h) == 0; i++)
 			snprintf(names[nr++], sizeof(names[0]),
 				 "hugepages-%" PRIu64 "kB", h.size >> 10);
@@ -1516,7 +1579,7 @@ ls_dir(struct scenario *s, const char *path)
 					 hp_files[i].name);
 		}
 	} else {
-		report(s, true, "ls %s: not supported here: only /sys/kernel/mm/hugepages and its directories are listed",
+		report(s, true, "ls %s: not supported here: only /sys/kernel/mm/hugepages, " NODE_HUGEPAGES " and their directories are listed",
 		       path);
 		return;
 	}
@@ -1574,9 +1637,14 @@ mapping_size(struct scenario *s, const char *stmt, char **w, int n,
 }
 
 /*
- * mmap_hugetlb N [SIZE]: mmap(MAP_HUGETLB) reserves N hugepages
- * (hugetlb_reserve_pages()), then one write per hugepage faults each in,
- * consuming a reservation (alloc_hugetlb_folio()).
+ * mmap_hugetlb N [SIZE]: mmap(MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB)
+ * reserves N hugepages (hugetlb_reserve_pages(): chg is the whole
+ * range), then one write per hugepage, lowest address first, faults each
+ * in, consuming a reservation (alloc_hugetlb_folio()). The internal
+ * hugetlbfs mount has no size= or min_size=, so no subpool: its counts
+ * change nothing here. The selftest's memfd mapping (MAP_SHARED) gives
+ * the same counts while it is mapped whole and when it is unmapped whole;
+ * only a partial munmap differs there, whose pages stay in the file.
  */
 static void
 do_mmap_hugetlb(struct scenario *s, char **w, int n)
@@ -1612,7 +1680,16 @@ do_mmap_hugetlb(struct scenario *s, char **w, int n)
 		if (rc) {
 			report(s, true, "mmap_hugetlb: Bus error (%s)",
 			       hvo_machine_error(s->m));
-			/* The process dies: its reservations go with it. */
+			/*
+			 * SIGBUS kills the program that faulted: exit_mmap()
+			 * frees the pages this mapping had, in address order,
+			 * then hugetlb_vm_op_close() gives back the
+			 * reservations left. Mappings of earlier lines stay.
+			 */
+			for (uint64_t k = 0; k < i; k++)
+				hvo_free_huge_folio(s->m,
+						    s->mapped[s->nr_mapped - i + k].pfn);
+			s->nr_mapped -= i;
 			hvo_hugetlb_unreserve_pages(s->m, size, nr - i);
 			return;
 		}
@@ -1620,11 +1697,19 @@ do_mmap_hugetlb(struct scenario *s, char **w, int n)
 	}
 }
 
-/* munmap_hugetlb N [SIZE]: the newest N mapped hugepages of SIZE go. */
+/*
+ * munmap_hugetlb N [SIZE]: the newest N mapped hugepages of SIZE go. The
+ * kernel's zap walks the range up, so they are freed oldest first
+ * (free_huge_folio() of each, in address order), and the one faulted
+ * last ends at the head of the free list. The pages were touched: their
+ * reservations were consumed at the fault, and a private mapping's
+ * hugetlb_vm_op_close() has none left to give back.
+ */
 static void
 do_munmap_hugetlb(struct scenario *s, char **w, int n)
 {
 	uint64_t nr, size, have = 0;
+	size_t first, kept;
 
 	if (!mapping_size(s, "munmap_hugetlb", w, n, &nr, &size))
 		return;
@@ -1635,17 +1720,20 @@ do_munmap_hugetlb(struct scenario *s, char **w, int n)
 		       have, size >> 10, nr);
 		return;
 	}
-	for (size_t i = s->nr_mapped; i-- > 0 && nr;) {
-		if (s->mapped[i].size != size)
+	/* The oldest of the newest @nr of this size. */
+	for (first = s->nr_mapped, have = 0; have < nr; first--)
+		have += s->mapped[first - 1].size == size;
+	kept = first;
+	for (size_t i = first; i < s->nr_mapped; i++) {
+		if (s->mapped[i].size != size) {
+			s->mapped[kept++] = s->mapped[i];
 			continue;
+		}
 		if (hvo_free_huge_folio(s->m, s->mapped[i].pfn))
 			report(s, true, "munmap_hugetlb: %s",
 			       hvo_machine_error(s->m));
-		memmove(&s->mapped[i], &s->mapped[i + 1],
-			(s->nr_mapped - i - 1) * sizeof(*s->mapped));
-		s->nr_mapped--;
-		nr--;
 	}
+	s->nr_mapped = kept;
 }
 
 /*

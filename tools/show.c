@@ -938,8 +938,14 @@ show_buddy(const struct show_args *a)
 			printf("  pool %s: %" PRIu64 " hugepages, %" PRIu64
 			       " optimized\n", h.name, h.nr, h.optimized);
 
+	/*
+	 * The lists as they are, as the bars below draw them: memory that
+	 * deferred struct page init has not reached is on none of them yet
+	 * (/proc/buddyinfo would count it, as a booted kernel has).
+	 */
 	printf("\nbuddyinfo\n");
-	procfs_buddyinfo(stdout, m, "", PROCFS_REPORT);
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		procfs_buddyinfo_zone(stdout, &z, "", PROCFS_REPORT);
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		unsigned orders = z.nr_orders < HVO_MAX_ORDERS ?

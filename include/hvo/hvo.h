@@ -452,6 +452,7 @@ struct hvo_geometry {
 	uint64_t vmemmap_start;   /**< VMEMMAP_START */
 	uint64_t vmemmap_base;    /**< address of pfn 0's struct page */
 	unsigned max_page_order;  /**< MAX_PAGE_ORDER */
+	unsigned pageblock_order; /**< pageblock_order: 9 on x86_64 */
 	unsigned section_size_bits; /**< SECTION_SIZE_BITS */
 	unsigned tlb_flush_ceiling; /**< pages; a larger range flushes all */
 	uint64_t page_kernel;     /**< PAGE_KERNEL */
@@ -673,6 +674,8 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 
 /** Most orders a free list can have (MAX_PAGE_ORDER + 1 is at most 14). */
 #define HVO_MAX_ORDERS 14
+/** Migratetypes a zone's free lists are kept by (MIGRATE_TYPES). */
+#define HVO_MIGRATE_TYPES 5
 
 /** Most zones a node has (MAX_NR_ZONES). */
 #define HVO_MAX_ZONES 8
@@ -707,7 +710,35 @@ struct hvo_zone_info {
 	uint64_t nr_free_pages;
 	/** The per-CPU vm stats threshold (calculate_normal_threshold()). */
 	unsigned stat_threshold;
+	/**
+	 * Free blocks per order as a booted kernel's /proc/buddyinfo shows
+	 * them: @p nr_free and the blocks deferred struct page init will
+	 * free (the machine defers that work until memory is asked for,
+	 * a kernel finishes it during boot).
+	 */
+	uint64_t nr_free_booted[HVO_MAX_ORDERS];
+	/**
+	 * Free blocks per migratetype and order, as /proc/pagetypeinfo
+	 * counts them: the buddy's free lists, without the per-CPU lists.
+	 * The types are named by hvo_migratetype_name().
+	 */
+	uint64_t nr_free_by_type[HVO_MIGRATE_TYPES][HVO_MAX_ORDERS];
+	/**
+	 * The zone's pageblocks per migratetype, as pagetypeinfo's
+	 * "Number of blocks type" counts them.
+	 */
+	uint64_t nr_pageblocks[HVO_MIGRATE_TYPES];
 };
+
+/**
+ * The name of migratetype @p mt as the kernel prints it ("Unmovable",
+ * "Movable", "Reclaimable", "HighAtomic", "Isolate": a stock x86_64 6.12
+ * build, which has no CMA).
+ *
+ * @return the name, or NULL for @p mt HVO_MIGRATE_TYPES and above.
+ */
+const char *
+hvo_migratetype_name(unsigned mt);
 
 /**
  * Describe zone @p i (0 = DMA ...), as /proc/zoneinfo lists them: zones
@@ -824,6 +855,37 @@ int
 hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
 			     unsigned n);
 
+/**
+ * Line @p i (from 0) of /proc/vmstat: 6.12's vmstat_text in its order,
+ * the lines the arch's distribution build configures and the machine's
+ * release has (nr_memmap_pages and nr_memmap_boot_pages from 6.11).
+ * Counters of what the machine never does (reclaim, swap, page cache,
+ * THP) read 0; nr_free_pages counts memory deferred struct page init has
+ * yet to free, as a booted kernel shows it.
+ *
+ * @return 0 with @p name and @p value set, -ENOENT past the last line,
+ *         or -EINVAL (@p name or @p value NULL).
+ */
+int
+hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
+		   const char **name, uint64_t *value);
+
+/**
+ * Line @p i (from 0) of /proc/meminfo, as 6.12's meminfo_proc_show()
+ * prints it (with hugetlb_report_meminfo() and the arch's
+ * arch_report_meminfo()), without the newline: every field the arch's
+ * distribution build prints, in its order and format. Fields of what the
+ * machine has not (swap, page cache, slab, user page tables) read 0;
+ * memory deferred struct page init has yet to free is counted as a
+ * booted kernel counts it.
+ *
+ * @return 0, -ENOENT past the last line, -ENOSPC when @p len is too
+ *         short for the line, or -EINVAL (@p buf NULL or @p len 0).
+ */
+int
+hvo_machine_meminfo(const struct hvo_machine *m, unsigned i, char *buf,
+		    size_t len);
+
 /** @} */
 
 /**
@@ -926,9 +988,12 @@ hvo_write_nr_hugepages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * optimized. Up to 6.11 one page at a time, with its own flushes; from
  * 6.12 the pages taken are restored as one batch and the new pages
  * optimized as another. The pages are taken from the head of the free
- * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use or
- * reserved (hvo_hugetlb_reserve_pages()) are never demoted. Stops early,
- * without an error, when no free page nobody reserved is left.
+ * list (the LIFO order of hvo_alloc_hugetlb_folio()); pages in use are
+ * never demoted. Up to 6.11 it stops, without an error, when no free
+ * page nobody reserved (hvo_hugetlb_reserve_pages()) is left; 6.12 looks
+ * only before each batch, which takes up to @p nr free pages, reserved
+ * ones too. Surplus counts stay as they were, as the kernel's do
+ * (doc/KERNEL-BUGS.md: demote-takes-reserved, demote-keeps-surplus).
  *
  * @param m    the machine
  * @param size the hugepage size whose pool is demoted, in bytes
@@ -1009,8 +1074,9 @@ hvo_hugetlb_unreserve_pages(struct hvo_machine *m, uint64_t size, uint64_t nr);
  * alloc_hugetlb_folio(), as a fault runs it: a hugepage of @p size, in
  * use from now on. With @p reserved it consumes one of the reservations
  * of hvo_hugetlb_reserve_pages(); without, it takes a free page nobody
- * has reserved, else allocates a surplus page up to
- * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()).
+ * has reserved. With no page to take it allocates a surplus page up to
+ * nr_overcommit_hugepages (alloc_surplus_hugetlb_folio()), which a
+ * reserved fault finds only after a 6.12 demote took reserved pages.
  *
  * @return 0 and its head pfn; -EINVAL (no such size, @p pfn NULL,
  *         @p reserved with nothing reserved); -ENOMEM (none to take:

@@ -157,6 +157,23 @@ struct hvo_arch {
 	uint64_t zone_dma_limit;
 	uint64_t zone_dma32_limit;
 
+	/*
+	 * What /proc/meminfo and /proc/vmstat print that the arch's kernel
+	 * decides: VMALLOC_TOTAL (VMALLOC_END - VMALLOC_START, bytes),
+	 * whether arch_report_meminfo() prints the DirectMap lines and the
+	 * direct-map split counters exist (x86), and the Kconfig options of
+	 * the distribution build that add lines: CONFIG_CMA,
+	 * CONFIG_UNACCEPTED_MEMORY, CONFIG_ZONE_DEVICE, CONFIG_IOMMU_SUPPORT,
+	 * and what the arch's Kconfig selects.
+	 */
+	uint64_t vmalloc_total;
+	bool     direct_map_report;
+	bool     cfg_cma;
+	bool     cfg_unaccepted_memory;
+	bool     cfg_zone_device;
+	bool     cfg_iommu;
+	bool     cfg_thp_pud; /* HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */
+
 	struct arch_ops ops;
 };
 

@@ -473,6 +473,23 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	}
 	a->zone_dma_limit = UINT64_C(4) << 30;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	/*
+	 * VMALLOC_START is MODULES_END, 2G above _PAGE_END(VA_BITS_MIN);
+	 * VMALLOC_END is 8M below VMEMMAP_START (with 52-bit VA on a CPU
+	 * that has it, VMEMMAP_UNUSED_NPAGES is 0: the same).
+	 */
+	a->vmalloc_total = a->vmemmap_start - (UINT64_C(8) << 20) -
+			   (-(UINT64_C(1) << (va_min - 1)) + (UINT64_C(2) << 30));
+	/*
+	 * No Debian arm64 config was read here: CMA, ZONE_DEVICE and the
+	 * IOMMU as generic arm64 distribution builds have them, no
+	 * unaccepted memory (an x86 TDX/SEV feature in 6.12).
+	 */
+	a->cfg_cma = true;
+	a->cfg_unaccepted_memory = false;
+	a->cfg_zone_device = true;
+	a->cfg_iommu = true;
+	a->cfg_thp_pud = false; /* not selected in 6.12 */
 	a->ops.mk_table = arm64_mk_table;
 	a->ops.mk_leaf = arm64_mk_leaf;
 	a->ops.decode = arm64_decode;

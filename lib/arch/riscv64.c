@@ -259,6 +259,14 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->hugetlb_size[2] = UINT64_C(1) << 30;
 	a->zone_dma_limit = 0;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	/* VMALLOC_START to VMALLOC_END (PAGE_OFFSET): VMALLOC_SIZE. */
+	a->vmalloc_total = a->page_offset - vmalloc_start;
+	/* No Debian riscv64 config was read here: as arm64's, no CMA. */
+	a->cfg_cma = false;
+	a->cfg_unaccepted_memory = false;
+	a->cfg_zone_device = true;
+	a->cfg_iommu = true;
+	a->cfg_thp_pud = false; /* not selected in 6.12 */
 	a->ops.mk_table = riscv_mk_table;
 	a->ops.mk_leaf = riscv_mk_leaf;
 	a->ops.decode = riscv_decode;

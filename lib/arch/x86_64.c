@@ -260,6 +260,18 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->hugetlb_size[1] = UINT64_C(1) << 30;
 	a->zone_dma_limit = UINT64_C(16) << 20;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	/*
+	 * VMALLOC_SIZE_TB_L4 or _L5 terabytes, less the byte VMALLOC_END
+	 * leaves out (arch/x86/include/asm/pgtable_64_types.h, 6.12).
+	 */
+	a->vmalloc_total = ((la57 ? UINT64_C(12800) : UINT64_C(32)) << 40) - 1;
+	a->direct_map_report = true;
+	/* Debian's 6.12 amd64 config (config.amd64_none_amd64). */
+	a->cfg_cma = false;
+	a->cfg_unaccepted_memory = true;
+	a->cfg_zone_device = true;
+	a->cfg_iommu = true;
+	a->cfg_thp_pud = true; /* arch/x86/Kconfig, 6.12 */
 	a->ops.mk_table = x86_mk_table;
 	a->ops.mk_leaf = x86_mk_leaf;
 	a->ops.decode = x86_decode;

@@ -129,12 +129,10 @@ parse_u64(const char *s, uint64_t *out)
 /*
  * memparse() of the kernel's lib/cmdline.c: simple_strtoull(s, &end, 0),
  * then at most one suffix K, M, G, T, P or E, in either case, each a
- * factor of 1024. Where memparse() stops at the first character it cannot
- * use and wraps a number past 64 bits, the whole string must be the size
- * here, and an overflow is -ERANGE.
+ * factor of 1024, stopping at the first character it cannot use.
  */
-HVO_EXPORT int
-hvo_parse_size(const char *s, uint64_t *out)
+int
+memparse(const char *s, const char **end, uint64_t *out)
 {
 	static const char suffixes[] = "KMGTPE";
 	const char *sfx = NULL;
@@ -142,8 +140,7 @@ hvo_parse_size(const char *s, uint64_t *out)
 	uint64_t v;
 	int rc;
 
-	if (!s || !out)
-		return -EINVAL;
+	*end = s;
 	/* _parse_integer_fixup_radix(): "0x" counts only before a hex digit. */
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
 	    digit_value(s[2]) < 16) {
@@ -161,11 +158,33 @@ hvo_parse_size(const char *s, uint64_t *out)
 		shift = 10 * (unsigned)(sfx - suffixes + 1);
 		s++;
 	}
-	if (*s)
-		return -EINVAL;
+	*end = s;
 	if (rc || (shift && v > UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = v << shift;
+	return 0;
+}
+
+/*
+ * memparse() of the whole string: where memparse() stops at the first
+ * character it cannot use and wraps a number past 64 bits, the whole
+ * string must be the size here, and an overflow is -ERANGE.
+ */
+HVO_EXPORT int
+hvo_parse_size(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int rc;
+
+	if (!s || !out)
+		return -EINVAL;
+	rc = memparse(s, &end, &v);
+	if (rc == -EINVAL || *end)
+		return -EINVAL;
+	if (rc)
+		return rc;
+	*out = v;
 	return 0;
 }
 

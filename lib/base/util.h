@@ -61,6 +61,15 @@ int
 parse_u64(const char *s, uint64_t *out);
 
 /*
+ * memparse(): a size with an optional suffix (K to E), read up to the
+ * first character that is none of it; *@p end points there. Returns 0,
+ * -EINVAL (no digit: the kernel reads 0) or -ERANGE (past 64 bits, where
+ * the kernel wraps).
+ */
+int
+memparse(const char *s, const char **end, uint64_t *out);
+
+/*
  * kstrtobool() (lib/kstrtox.c of 6.12): the first character decides --
  * y, Y, t, T, e, E or 1 is true; n, N, f, F, d, D or 0 is false; "on" and
  * "off" by their first two, in either case. Anything else, or NULL (a

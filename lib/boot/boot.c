@@ -15,6 +15,7 @@
 #include "hugetlb/hugetlb.h"
 #include "mem/buddy.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
@@ -257,6 +258,7 @@ hvo_machine_free(struct hvo_machine *m)
 	tlb_fini(&m->tlb);
 	memblock_fini(&m->memblock);
 	page_owner_fini(&m->owner);
+	pageblock_flags_fini(m);
 	phys_fini(&m->phys);
 	free(m);
 }
@@ -320,6 +322,7 @@ hvo_machine_geometry(const struct hvo_machine *m, struct hvo_geometry *g)
 	g->vmemmap_start = a->vmemmap_start;
 	g->vmemmap_base = m->vmemmap_base;
 	g->max_page_order = a->max_page_order;
+	g->pageblock_order = a->pageblock_order;
 	g->section_size_bits = a->section_size_bits;
 	g->tlb_flush_ceiling = a->tlb_flush_ceiling;
 	g->page_kernel = a->page_kernel;

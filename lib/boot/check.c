@@ -10,6 +10,7 @@
 
 #include "hugetlb/hugetlb.h"
 #include "mem/buddy.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
@@ -56,16 +57,19 @@ cmp_block(const void *a, const void *b)
 /*
  * Rule "buddy": every list is well linked, and every block on it is free,
  * PageBuddy on its first page with its order in private, aligned to that
- * order, inside its zone.
+ * order, inside its zone, and in a pageblock of its list's migratetype
+ * (the kernel warns in __del_page_from_free_list() when it is not).
+ * @mt is the buddy list's type; @pindex the pcp list's index, or -1.
  */
 static int
 check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
-	   struct free_blocks *fb, bool pcp)
+	   enum migratetype mt, int pindex, struct free_blocks *fb)
 {
-	const struct free_area *area = pcp ? &m->zones[z].pcp.lists[order] :
-					     &m->zones[z].free_area[order];
-	uint64_t head = pcp ? pcp_list_head_va(m, z, order) :
-			      free_list_head_va(m, z, order);
+	bool pcp = pindex >= 0;
+	const struct free_list *area = pcp ? &m->zones[z].pcp.lists[pindex] :
+					     &m->zones[z].free_area[order].free_list[mt];
+	uint64_t head = pcp ? pcp_list_head_va(m, z, (unsigned)pindex) :
+			      free_list_head_va(m, z, order, mt);
 	uint64_t node = area->next, prev = head, n = 0;
 	const char *zn = m->zones[z].name;
 
@@ -109,6 +113,10 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 		} else if (priv != order) {
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u list but its private says order %" PRIu64,
 				    pfn, order, priv);
+		} else if (get_pfnblock_migratetype(m, pfn) != mt) {
+			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on zone %s's %s order-%u list but its pageblock is %s",
+				    pfn, zn, migratetype_name(mt), order,
+				    migratetype_name(get_pfnblock_migratetype(m, pfn)));
 		}
 		if (pfn & ((UINT64_C(1) << order) - 1))
 			return FAIL(m, "buddy: free block at pfn 0x%" PRIx64 " is not aligned to its order %u",
@@ -126,9 +134,30 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 	if (area->prev != prev)
 		return FAIL(m, "buddy: zone %s order %u: the list head's prev does not name the last block",
 			    zn, order);
+	if (n != area->nr)
+		return FAIL(m, "buddy: zone %s order %u: %" PRIu64 " blocks on the list, its count says %" PRIu64,
+			    zn, order, n, area->nr);
+	return 0;
+}
+
+/* The lists of one order, one per migratetype, and their nr_free. */
+static int
+check_free_area(struct hvo_machine *m, enum zone_type z, unsigned order,
+		struct free_blocks *fb)
+{
+	const struct free_area *area = &m->zones[z].free_area[order];
+	uint64_t n = 0;
+
+	for (unsigned t = 0; t < MIGRATE_TYPES; t++) {
+		int rc = check_list(m, z, order, (enum migratetype)t, -1, fb);
+
+		if (rc)
+			return rc;
+		n += area->free_list[t].nr;
+	}
 	if (n != area->nr_free)
-		return FAIL(m, "buddy: zone %s order %u: %" PRIu64 " blocks on the list, nr_free says %" PRIu64,
-			    zn, order, n, area->nr_free);
+		return FAIL(m, "buddy: zone %s order %u: %" PRIu64 " blocks on the lists, nr_free says %" PRIu64,
+			    m->zones[z].name, order, n, area->nr_free);
 	return 0;
 }
 
@@ -140,8 +169,9 @@ check_pcp(struct hvo_machine *m, enum zone_type z, struct free_blocks *fb)
 	size_t first = fb->n;
 	int rc;
 
-	for (unsigned o = 0; o < NR_PCP_ORDERS; o++) {
-		rc = check_list(m, z, o, fb, true);
+	for (unsigned i = 0; i < NR_PCP_LISTS; i++) {
+		rc = check_list(m, z, pindex_to_order(m, i), MIGRATE_UNMOVABLE,
+				(int)i, fb);
 		if (rc)
 			return rc;
 	}
@@ -174,6 +204,14 @@ check_merged(struct hvo_machine *m, struct free_blocks *fb)
 		buddy = bsearch(&key, fb->b, fb->n, sizeof(*fb->b), cmp_block);
 		if (b->pcp)
 			continue;
+		if (buddy && b->order >= m->arch.pageblock_order) {
+			/* __free_one_page() keeps isolated blocks apart. */
+			enum migratetype x = get_pfnblock_migratetype(m, b->pfn);
+			enum migratetype y = get_pfnblock_migratetype(m, buddy->pfn);
+
+			if (x != y && (x >= MIGRATE_PCPTYPES || y >= MIGRATE_PCPTYPES))
+				continue;
+		}
 		if (buddy && buddy->order == b->order && buddy->zone == b->zone &&
 		    !buddy->pcp)
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " and its buddy 0x%" PRIx64 " are both free at order %u but were not merged",
@@ -413,7 +451,7 @@ machine_check(struct hvo_machine *m)
 
 	for (unsigned z = 0; z < MAX_NR_ZONES && !rc; z++) {
 		for (unsigned o = 0; o <= m->arch.max_page_order && !rc; o++)
-			rc = check_list(m, (enum zone_type)z, o, &fb, false);
+			rc = check_free_area(m, (enum zone_type)z, o, &fb);
 		if (!rc)
 			rc = check_pcp(m, (enum zone_type)z, &fb);
 	}

@@ -157,11 +157,16 @@ hp_init(struct hp_cmdline *hp, const struct hvo_arch *a)
 	hp->last = -2;
 }
 
-/* memparse(): a size, and 0 for what is none, which no arch accepts. */
+/*
+ * memparse(): a size up to the first character it cannot use ("2MB" is
+ * 2M), and 0 for what is none, which no arch accepts.
+ */
 static bool
 hp_valid_size(const struct hp_cmdline *hp, const char *s, uint64_t *size)
 {
-	if (hvo_parse_size(s, size))
+	const char *end;
+
+	if (memparse(s, &end, size))
 		*size = 0;
 	for (unsigned k = 0; k < hp->a->nr_hugetlb_sizes; k++)
 		if (hp->a->hugetlb_size[k] == *size)

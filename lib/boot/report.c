@@ -10,6 +10,7 @@
 #include "boot/json.h"
 #include "core/machine.h"
 #include "hugetlb/hugetlb.h"
+#include "mem/vmstat.h"
 
 static void
 report_machine(struct json *j, const struct hvo_machine *m)
@@ -107,8 +108,9 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_str(j, "zone", z.name);
 		json_key(j, "free_blocks");
 		json_begin_array(j);
+		/* As /proc/buddyinfo: deferred struct page init done. */
 		for (unsigned o = 0; o < z.nr_orders; o++)
-			json_u64(j, z.nr_free[o]);
+			json_u64(j, z.nr_free_booted[o]);
 		json_end_array(j);
 		json_end_object(j);
 	}
@@ -143,6 +145,22 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		for (unsigned k = 0; k < z.nr_protection; k++)
 			json_u64(j, z.protection[k]);
 		json_end_array(j);
+		/* /proc/pagetypeinfo's two tables. */
+		json_key(j, "free_blocks_by_type");
+		json_begin_object(j);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++) {
+			json_key(j, hvo_migratetype_name(t));
+			json_begin_array(j);
+			for (unsigned o = 0; o < z.nr_orders; o++)
+				json_u64(j, z.nr_free_by_type[t][o]);
+			json_end_array(j);
+		}
+		json_end_object(j);
+		json_key(j, "pageblocks");
+		json_begin_object(j);
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+			json_kv_u64(j, hvo_migratetype_name(t), z.nr_pageblocks[t]);
+		json_end_object(j);
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -43,6 +43,8 @@ enum pt_stat_level {
 	X(BUDDY_ALLOC, "buddy.alloc", "page allocations") \
 	X(BUDDY_FREE, "buddy.free", "page frees") \
 	X(DEFERRED_GROW, "buddy.deferred_grow", "deferred sections brought online") \
+	X(BUDDY_CLAIM, "buddy.claim", "pageblocks claimed for another migratetype (__rmqueue_claim())") \
+	X(BUDDY_STEAL, "buddy.steal", "blocks taken from another migratetype's pageblock (__rmqueue_steal())") \
 	X(FAULT_INJECTED, "fault.injected", "allocations failed on purpose") \
 	X(HOST_RELEASE, "host.release", "frees that gave written frames' host pages back") \
 	X(HVO_OPTIMIZE, "hvo.optimize", "hugepages whose vmemmap was optimized") \
@@ -55,6 +57,39 @@ enum pt_stat_level {
 	X(HVO_BAD_PAGE, "hvo.bad_page", "bad_page() reports of struct pages found bad when pages were freed, logged or not") \
 	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \
 	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)")
+
+/*
+ * The kernel's own statistics the machine keeps, as /proc/vmstat prints
+ * them (lib/mem/vmstat.c). vm_event_item follows
+ * include/linux/vm_event_item.h, only the events the machine can have:
+ * PGALLOC_DMA..PGALLOC_MOVABLE are indexed by enum zone_type, as
+ * __count_zid_vm_events() indexes them.
+ */
+enum vm_event_item {
+	PGALLOC_DMA,
+	PGALLOC_DMA32,
+	PGALLOC_NORMAL,
+	PGALLOC_MOVABLE,
+	PGFREE,
+	COMPACTISOLATED,
+	HTLB_BUDDY_PGALLOC,
+	HTLB_BUDDY_PGALLOC_FAIL,
+	/* enum numa_stat_item, counted per allocation by zone_statistics() */
+	NUMA_HIT,
+	NUMA_LOCAL,
+	NR_VM_EVENT_ITEMS
+};
+
+/*
+ * The system-wide enum vm_stat_item counters of include/linux/vmstat.h
+ * the machine keeps: struct page metadata from the buddy allocator and
+ * from memblock (memmap_pages_add(), memmap_boot_pages_add()).
+ */
+enum vm_stat_item {
+	NR_MEMMAP_PAGES,
+	NR_MEMMAP_BOOT_PAGES,
+	NR_VM_STAT_ITEMS
+};
 
 enum hvo_counter_id {
 #define X(id, name, help) CNT_##id,

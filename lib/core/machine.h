@@ -148,6 +148,9 @@ struct hvo_machine {
 	struct zone zones[MAX_NR_ZONES];
 	struct vm_watermarks wmark;
 	bool buddy_up;          /* boot is over: memblock retired */
+	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
+	uint64_t *pageblock_flags;
+	uint64_t nr_pageblock_words;
 	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
 	uint64_t bad_page_unshown; /* and those it kept quiet */
 
@@ -164,6 +167,9 @@ struct hvo_machine {
 		void *ctx;
 	} trace;
 	uint64_t counter[CNT__COUNT];
+	/* /proc/vmstat's events and vm_stat items; never reset. */
+	uint64_t vm_events[NR_VM_EVENT_ITEMS];
+	int64_t vm_stat[NR_VM_STAT_ITEMS];
 	struct printk_ring log;
 	/* current->comm: the process the machine's kernel works for. */
 	char comm[TASK_COMM_LEN];
@@ -271,6 +277,28 @@ static inline void
 count(struct hvo_machine *m, enum hvo_counter_id id)
 {
 	m->counter[id]++;
+}
+
+/* __count_vm_events(): an event of /proc/vmstat, @delta times. */
+static inline void
+count_vm_events(struct hvo_machine *m, enum vm_event_item item,
+		uint64_t delta)
+{
+	m->vm_events[item] += delta;
+}
+
+/* memmap_pages_add(): buddy-allocated struct page metadata, in pages. */
+static inline void
+memmap_pages_add(struct hvo_machine *m, int64_t delta)
+{
+	m->vm_stat[NR_MEMMAP_PAGES] += delta;
+}
+
+/* memmap_boot_pages_add(): memblock-allocated struct page metadata. */
+static inline void
+memmap_boot_pages_add(struct hvo_machine *m, int64_t delta)
+{
+	m->vm_stat[NR_MEMMAP_BOOT_PAGES] += delta;
 }
 
 /* One zeroed page-table page, through the hook (struct machine_hooks). */

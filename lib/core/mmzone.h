@@ -21,10 +21,39 @@ enum zone_type {
 /* MAX_PAGE_ORDER is at most 13 (arm64 64K): 14 orders. */
 #define NR_PAGE_ORDERS_MAX 14
 
-struct free_area {
+/*
+ * enum migratetype (include/linux/mmzone.h) as a stock x86_64 6.12 build
+ * has it: CONFIG_MEMORY_ISOLATION on, CONFIG_CMA off (Debian's amd64
+ * config), so there is no MIGRATE_CMA and MIGRATE_TYPES is 5.
+ */
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES, /* the types the per-CPU lists keep */
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_ISOLATE,
+	MIGRATE_TYPES
+};
+
+/*
+ * include/linux/pageblock-flags.h: four bits per pageblock, the low
+ * three the migratetype, the fourth PB_migrate_skip (compaction's).
+ */
+#define NR_PAGEBLOCK_BITS 4
+#define MIGRATETYPE_MASK 7u
+
+/* A list of free pages in host memory, with its length. */
+struct free_list {
 	uint64_t next;    /* lru address of the first page, or the head's own */
 	uint64_t prev;    /* lru address of the last page, or the head's own */
-	uint64_t nr_free; /* blocks on the list */
+	uint64_t nr;      /* blocks on this list */
+};
+
+/* struct free_area: one list per migratetype, nr_free over all of them. */
+struct free_area {
+	struct free_list free_list[MIGRATE_TYPES];
+	uint64_t nr_free; /* blocks on the lists */
 };
 
 /*
@@ -33,9 +62,17 @@ struct free_area {
  * only in batches (rmqueue_bulk(), free_pcppages_bulk()). Pages on these
  * lists are free but not PageBuddy, and not counted in the zone's free
  * pages, as in the kernel.
+ *
+ * The lists as 6.12 keeps them: one per migratetype below
+ * MIGRATE_PCPTYPES and order up to PAGE_ALLOC_COSTLY_ORDER, then the two
+ * lists of THP's order (CONFIG_TRANSPARENT_HUGEPAGE is built in on every
+ * arch's stock config): unmovable and reclaimable share the first, movable
+ * has the second (order_to_pindex()).
  */
 #define PAGE_ALLOC_COSTLY_ORDER 3
-#define NR_PCP_ORDERS (PAGE_ALLOC_COSTLY_ORDER + 1)
+#define NR_PCP_THP 2
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
 
 struct per_cpu_pages {
 	uint64_t count;   /* pages on the lists */
@@ -43,8 +80,7 @@ struct per_cpu_pages {
 	uint64_t batch;   /* pages moved at a time */
 	uint64_t high_min; /* the bounds the kernel tunes high between */
 	uint64_t high_max;
-	unsigned free_next; /* round-robin start for draining */
-	struct free_area lists[NR_PCP_ORDERS];
+	struct free_list lists[NR_PCP_LISTS];
 };
 
 /* enum zone_watermarks */
@@ -88,7 +124,9 @@ struct vm_watermarks {
 	int min_free_kbytes;
 	int user_min_free_kbytes;   /* -1 until a user writes it */
 	int watermark_scale_factor;
-	int watermark_boost_factor;  /* kept: nothing boosts without migratetypes */
+	/* kept: try_to_steal_block() does not call boost_watermark(); kswapd,
+	 * which would clear a boost, is not modelled either */
+	int watermark_boost_factor;
 	int percpu_pagelist_high_fraction;
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	uint64_t totalreserve_pages;

@@ -10,7 +10,8 @@
  * (huge_page.lru, as dequeue_hugetlb_folio() reads it), and the new pages
  * are enqueued with enqueue_hugetlb_folio() in the order the kernel adds
  * them, so the page it enqueues last is the next one a fault takes. Pages
- * in use or reserved are never demoted.
+ * in use are never demoted; reserved and surplus ones may be, as the
+ * kernel's counts allow (demote_pool_huge_page()).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -121,8 +122,10 @@ slot_of(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
  * demote_free_huge_page() (5.16-6.11): restore one page on its own (its
  * own flushes, and a synchronize_rcu() per request in 6.10 and 6.11),
  * split it, and prepare, optimize and enqueue each new page in turn
- * (prep_new_huge_page(), then put_page() enqueues it), so the last piece
- * ends at the head of the free list. A restore that fails puts the page
+ * (prep_new_huge_page(), then free_huge_page() enqueues it), so the last
+ * piece ends at the head of the free list; free_huge_page() frees a
+ * piece instead while the smaller size counts surplus pages, one piece
+ * per surplus page (demote-frees-surplus-pieces, doc/KERNEL-BUGS.md). A restore that fails puts the page
  * back (add_hugetlb_page(): at the head, where it was): it stays in the
  * pool, optimized, and the errno ends demote_store().
  */
@@ -141,10 +144,23 @@ demote_one(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 	*done = 1;
 	rc = demote_split(m, src, dst, k, pfns);
 	for (uint64_t i = 0; i < n && !rc; i++) {
+		struct huge_page *hp;
+
 		rc = pool_add(m, dst, pfns[i], false);
-		if (!rc)
-			hugetlb_vmemmap_optimize_folio(m, dst,
-						       &dst->pages[dst->nr - 1]);
+		if (rc)
+			break;
+		hp = &dst->pages[dst->nr - 1];
+		hugetlb_vmemmap_optimize_folio(m, dst, hp);
+		/*
+		 * free_huge_folio() of the new page: while @dst counts
+		 * surplus pages, it is taken for one of them and goes to
+		 * the page allocator (restored first), not to the pool.
+		 */
+		if (dst->surplus) {
+			hp->in_use = true;
+			dst->free--;
+			rc = free_huge_folio(m, dst, hp);
+		}
 	}
 	return rc;
 }
@@ -218,22 +234,6 @@ demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 	return rc;
 }
 
-/*
- * The free pages demote may take: those nobody reserved (demote_store()
- * reads free_huge_pages - resv_huge_pages), and no more than the
- * persistent pages, so that surplus_huge_pages stays within
- * nr_huge_pages (a free surplus page, which a failed restore leaves,
- * goes back to the page allocator, not to a smaller pool).
- */
-static uint64_t
-demote_available(const struct hstate *h)
-{
-	uint64_t avail = h->free > h->resv ? h->free - h->resv : 0;
-	uint64_t persistent = h->nr > h->surplus ? h->nr - h->surplus : 0;
-
-	return avail < persistent ? avail : persistent;
-}
-
 static int
 lru_newest_first(const void *a, const void *b)
 {
@@ -286,8 +286,15 @@ take_from_freelist(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 
 /*
  * demote_pool_huge_page(): take free pages of @src from the head of its
- * free list, up to @nr (one before 6.12), and demote them; max_huge_pages
- * follows, as the kernel updates it. @return 0 or the errno; *@done the
+ * free list and demote them; max_huge_pages follows, as the kernel
+ * updates it. 6.12 takes up to @nr at once, whatever is reserved: only
+ * demote_store() looks at resv_huge_pages, and only to see that some
+ * free page is not reserved, so a batch may take reserved pages too
+ * (demote-takes-reserved, doc/KERNEL-BUGS.md). Before 6.12 it takes one,
+ * and demote_store() looks again before the next. Neither looks at
+ * surplus_huge_pages: remove_hugetlb_folio(src, folio, false) leaves the
+ * count as it was, also when the page taken is the last that count
+ * stood for (demote-keeps-surplus). @return 0 or the errno; *@done the
  * pages demoted.
  */
 static int
@@ -299,7 +306,6 @@ demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
 					     m->arch.page_shift));
 	bool batched = kernel_get(m, RP_DEMOTE_BATCHED);
 	uint64_t per = UINT64_C(1) << (src->order - dst->order);
-	uint64_t avail = demote_available(src);
 	int64_t n;
 	pfn_t *pick, *pfns;
 	int rc;
@@ -307,8 +313,8 @@ demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
 	*done = 0;
 	if (!batched)
 		nr = 1;
-	if (nr > avail)
-		nr = avail;
+	else if (nr > src->free)
+		nr = src->free;
 	pick = malloc((nr + 1) * sizeof(*pick));
 	pfns = malloc((nr * per + 1) * sizeof(*pfns));
 	if (!pick || !pfns) {
@@ -326,25 +332,30 @@ demote_pool_huge_page(struct hvo_machine *m, struct hstate *src,
 	} else {
 		rc = demote_one(m, src, dst, pick[0], pfns, done);
 	}
-	src->max_huge_pages -= *done < src->max_huge_pages ?
-			       *done : src->max_huge_pages;
+	src->max_huge_pages -= *done;
 	dst->max_huge_pages += *done * per;
+	/* The kernel's own rules of the counts no longer hold: say why. */
+	if (src->resv > src->free || src->surplus > src->nr)
+		src->counts_broken = true;
 	free(pick);
 	free(pfns);
 	return rc;
 }
 
 /*
- * demote_store(): demote until @nr pages are done or none is available
- * (free, not reserved: demote_available()). A failure ends the loop with
- * its errno; what was demoted before stays demoted.
+ * demote_store(): demote until @nr pages are done or no free page is
+ * left that nobody reserved. The kernel reads free_huge_pages -
+ * resv_huge_pages as an unsigned long and stops only at 0, so after a
+ * batch took reserved pages the difference wraps and it goes on while
+ * free pages remain. A failure ends the loop with its errno; what was
+ * demoted before stays demoted.
  */
 int
 demote_store(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 	     uint64_t *done)
 {
 	*done = 0;
-	while (nr && demote_available(h)) {
+	while (nr && h->free - h->resv) {
 		uint64_t n = 0;
 		int rc = demote_pool_huge_page(m, h, nr, &n);
 

@@ -418,6 +418,22 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 }
 
 /*
+ * htlb_alloc_mask() as a migratetype: GFP_HIGHUSER_MOVABLE when
+ * hugepage_movable_supported(), GFP_HIGHUSER otherwise. Every hugepage
+ * size of the modelled arches can migrate (the generic
+ * arch_hugetlb_migration_supported() takes PMD and PUD sizes; arm64's and
+ * riscv's take every size they offer), so only a gigantic page is not
+ * movable. alloc_contig_pages() isolates with MIGRATE_MOVABLE whatever
+ * the mask says, so the type matters for buddy-sized pages only.
+ */
+static enum migratetype
+htlb_alloc_migratetype(const struct hvo_machine *m, const struct hstate *h)
+{
+	return h->order > m->arch.max_page_order ? MIGRATE_UNMOVABLE :
+						   MIGRATE_MOVABLE;
+}
+
+/*
  * alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator.
  * htlb_alloc_mask() is GFP_HIGHUSER_MOVABLE for the sizes that migrate
  * (highest zone ZONE_MOVABLE) and GFP_HIGHUSER for gigantic ones.
@@ -425,10 +441,17 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 static int
 alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 {
+	int rc;
+
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
-	return alloc_pages(m, h->order, ZONE_MOVABLE, HVO_PAGES_HUGETLB, pfn);
+	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
+	rc = alloc_pages(m, h->order, ZONE_MOVABLE, htlb_alloc_migratetype(m, h),
+			 HVO_PAGES_HUGETLB, pfn);
+
+	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
+	return rc;
 }
 
 static int
@@ -888,12 +911,16 @@ alloc_hugetlb_folio(struct hvo_machine *m, struct hstate *h, bool reserved,
 		return machine_err(m, -EINVAL,
 				   "no %s hugepage is reserved: reserve one first (hugetlb_reserve_pages())",
 				   h->name);
-	/* available_huge_pages(): free pages not promised to a mapping. */
-	if (reserved || h->free > h->resv) {
-		hp = dequeue_hugetlb_folio(h);
-		if (reserved)
-			h->resv--;
-	} else {
+	/*
+	 * dequeue_hugetlb_folio_vma(): a fault with a reservation takes the
+	 * head of the free list; one without, only while
+	 * available_huge_pages() (free - resv, an unsigned long) is not 0.
+	 * With no page there, alloc_buddy_hugetlb_folio_with_mpol() makes a
+	 * surplus page, which consumes the reservation all the same (a
+	 * demote may have taken the reserved pages: demote-takes-reserved).
+	 */
+	hp = reserved || h->free - h->resv ? dequeue_hugetlb_folio(h) : NULL;
+	if (!hp) {
 		rc = alloc_surplus_hugetlb_folio(m, h, &hp);
 		if (rc)
 			return machine_err_wrap(m, -ENOMEM,
@@ -901,6 +928,8 @@ alloc_hugetlb_folio(struct hvo_machine *m, struct hstate *h, bool reserved,
 						h->name, h->surplus,
 						h->nr_overcommit);
 	}
+	if (reserved)
+		h->resv--;
 	hp->in_use = true;
 	h->free--;
 	*out = hp;
@@ -1087,9 +1116,21 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 				UINT64_C(1) << h->order;
 		}
 		h->max_huge_pages = h->nr;
+		/*
+		 * huge_boot_pages is built with list_add(): its head is the
+		 * page memblock gave last. 6.1's gather_bootmem_prealloc()
+		 * walks it from there, optimizing and enqueueing each
+		 * (prep_new_huge_page(), free_huge_page()), so the page
+		 * allocated first ends at the head of the free list. From
+		 * 6.7 the walk list_add()s each to a second list, which
+		 * prep_and_add_bootmem_folios() optimizes and enqueues in
+		 * allocation order, as pool_add() enqueued them.
+		 */
 		if (!kernel_get(m, RP_BATCHED)) {
-			for (uint64_t k = 0; k < h->nr; k++)
+			for (uint64_t k = h->nr; k-- > 0;) {
 				hugetlb_vmemmap_optimize_folio(m, h, &h->pages[k]);
+				enqueue_hugetlb_folio(h, &h->pages[k]);
+			}
 			continue;
 		}
 		list = batch_list(m, h->nr);
@@ -1102,11 +1143,47 @@ hugetlb_gather_bootmem(struct hvo_machine *m)
 	return 0;
 }
 
+/*
+ * The page flags stable_page_flags() copies from the folio's flags word,
+ * with their KPF_ bits (include/uapi/linux/kernel-page-flags.h and
+ * include/linux/kernel-page-flags.h). PG_hwpoison is not here: it is
+ * read from the folio only for hugetlb.
+ */
+static const struct {
+	enum pageflags pg;
+	unsigned kpf;
+} kpf_copy[] = {
+	{ PG_locked, 0 },	/* KPF_LOCKED */
+	{ PG_dirty, 4 },	/* KPF_DIRTY */
+	{ PG_uptodate, 3 },	/* KPF_UPTODATE */
+	{ PG_writeback, 8 },	/* KPF_WRITEBACK */
+	{ PG_lru, 5 },		/* KPF_LRU */
+	{ PG_referenced, 2 },	/* KPF_REFERENCED */
+	{ PG_active, 6 },	/* KPF_ACTIVE */
+	{ PG_unevictable, 18 },	/* KPF_UNEVICTABLE */
+	{ PG_mlocked, 33 },	/* KPF_MLOCKED */
+	{ PG_reserved, KPF_RESERVED },
+	{ PG_private, 35 },	/* KPF_PRIVATE */
+	{ PG_private_2, 36 },	/* KPF_PRIVATE_2 */
+};
+
+/*
+ * stable_page_flags() of 6.12's fs/proc/page.c: the flags come from the
+ * folio (page_folio()), so a tail page reports its head's PG_reserved
+ * and the rest; COMPOUND_HEAD is the head's PG_head, every other page of
+ * a folio is a COMPOUND_TAIL; HWPOISON is the folio's for hugetlb and
+ * the page's own otherwise; BUDDY is PageBuddy() on the first page of a
+ * free block and, for a page with no references, is_free_buddy_page()
+ * anywhere else in it. The machine has no user mappings, slab, LRU or
+ * THP, so MMAP, ANON, SLAB, THP and the zero page never show; its kernel
+ * page tables come from pte_alloc_one_kernel(), which does not make them
+ * PageTable(), so PGTABLE does not either.
+ */
 int
 stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 {
 	page_t page, head;
-	uint64_t flags, info;
+	uint64_t flags, k;
 	uint32_t type;
 
 	if (!pfn_valid(&m->phys, pfn)) {
@@ -1115,25 +1192,29 @@ stable_page_flags(struct hvo_machine *m, pfn_t pfn, uint64_t *out)
 	}
 	page = pfn_to_page(m, pfn);
 	flags = page_flags(m, page);
-	info = page_compound_info(m, page);
+	/* page_folio(): a tail's head (fake heads fixed up), else itself. */
 	head = compound_head(m, page);
+	k = head == page ? flags : page_flags(m, head);
 	type = page_type(m, page);
 	*out = 0;
-	/* PageCompound(): PG_head, or a tail's bit 0. */
-	if (flag_test(m, flags, PG_head) || (info & 1)) {
-		page_flags(m, head); /* the kernel reads the head's flags */
-		*out |= UINT64_C(1) << (head == page ? KPF_COMPOUND_HEAD :
-						       KPF_COMPOUND_TAIL);
-		/* PageHuge(): the page type, or 6.1's destructor in page[1]. */
-		if (folio_test_hugetlb(m, head))
-			*out |= UINT64_C(1) << KPF_HUGE;
+	if (head == page) {
+		if (flag_test(m, k, PG_head))
+			*out |= UINT64_C(1) << KPF_COMPOUND_HEAD;
+	} else {
+		*out |= UINT64_C(1) << KPF_COMPOUND_TAIL;
 	}
-	if (page_type_is(type, PGTY_buddy))
+	/* folio_test_hugetlb(): the page type, or 6.1's destructor. */
+	if ((head != page || flag_test(m, k, PG_head)) &&
+	    folio_test_hugetlb(m, head))
+		*out |= UINT64_C(1) << KPF_HUGE;
+	if (page_type_is(type, PGTY_buddy) ||
+	    (page_ref_count(m, head) == 0 && is_free_buddy_page(m, pfn)))
 		*out |= UINT64_C(1) << KPF_BUDDY;
-	/* The uapi bits stay; the release's PG_ bits are copied into them. */
-	if (flag_test(m, flags, PG_reserved))
-		*out |= UINT64_C(1) << KPF_RESERVED;
-	if (flag_test(m, flags, PG_hwpoison))
+	for (size_t i = 0; i < sizeof(kpf_copy) / sizeof(kpf_copy[0]); i++)
+		if (flag_test(m, k, kpf_copy[i].pg))
+			*out |= UINT64_C(1) << kpf_copy[i].kpf;
+	if (flag_test(m, (*out & (UINT64_C(1) << KPF_HUGE)) ? k : flags,
+		      PG_hwpoison))
 		*out |= UINT64_C(1) << KPF_HWPOISON;
 	if (machine_oopsed(m))
 		*out = 0;
@@ -1418,8 +1499,11 @@ hugetlb_check(struct hvo_machine *m)
 		if (free != h->free || opt != h->optimized)
 			return FAIL(m, "hvo: %s pool counts %" PRIu64 " free and %" PRIu64 " optimized, the pages say %" PRIu64 " and %" PRIu64,
 				    h->name, h->free, h->optimized, free, opt);
-		/* The kernel's own invariants of the counts. */
-		if (h->surplus > h->nr || h->resv > h->free)
+		/*
+		 * The kernel's own invariants of the counts, which only its
+		 * demote breaks (hstate.counts_broken).
+		 */
+		if (!h->counts_broken && (h->surplus > h->nr || h->resv > h->free))
 			return FAIL(m, "hvo: %s pool counts %" PRIu64 " surplus of %" PRIu64 " and %" PRIu64 " reserved of %" PRIu64 " free",
 				    h->name, h->surplus, h->nr, h->resv, h->free);
 	}

@@ -76,6 +76,14 @@ struct hstate {
 	uint64_t boot_want;           /* ... as given, for the warning */
 	bool boot_per_node;           /* ... given as hugepages=0:N */
 	unsigned demote_order;        /* demote_size written; 0: the default */
+	/*
+	 * A demote left resv_huge_pages above free_huge_pages or
+	 * surplus_huge_pages above nr_huge_pages, as the kernel's does
+	 * (demote-takes-reserved, demote-keeps-surplus in
+	 * doc/KERNEL-BUGS.md): the checker no longer holds the counts to
+	 * those two rules.
+	 */
+	bool counts_broken;
 };
 
 /*

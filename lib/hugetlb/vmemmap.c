@@ -214,8 +214,11 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 	if (machine_oopsed(m))
 		return m->oops;
 	count(m, CNT_HVO_VMEMMAP_FREED);
-	if (flag_test(m, flags, PG_reserved))
+	if (flag_test(m, flags, PG_reserved)) {
+		memmap_boot_pages_add(m, -1);
 		return free_reserved_page(m, pfn);
+	}
+	memmap_pages_add(m, -1);
 	return free_pages(m, pfn, 0);
 }
 
@@ -448,7 +451,9 @@ alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
 		uint64_t pfn;
 
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+		/* GFP_KERNEL: an unmovable page (gfp_migratetype()). */
+		rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
+			 HVO_PAGES_VMEMMAP, &pfn);
 		if (!rc)
 			rc = pfn_list_add(list, pfn);
 		if (!rc)
@@ -456,6 +461,7 @@ alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 	}
 	if (!rc) {
 		pfn_list_reverse(list);
+		memmap_pages_add(m, (int64_t)nr_pages);
 		return 0;
 	}
 	/* From the list's head: the page allocated last first. */
@@ -483,8 +489,10 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 		walk->remap_pte = vmemmap_restore_pte;
 		walk->vmemmap_pages = &list;
 		rc = vmemmap_remap_range(m, start, end, walk);
-		for (size_t i = list.next; i < list.n; i++)
+		for (size_t i = list.next; i < list.n; i++) {
+			memmap_pages_add(m, -1);
 			free_pages(m, list.pfn[i], 0);
+		}
 	}
 	free(list.pfn);
 	return rc;
@@ -516,9 +524,12 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 		*out = h->tail_pfn[zone];
 		return 0;
 	}
-	rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+	rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
+			 HVO_PAGES_VMEMMAP, &pfn);
 	if (rc)
 		return rc;
+	/* struct page metadata from the buddy, counted as the head is. */
+	memmap_pages_add(m, 1);
 	vmemmap_init_tail(m, h, zone, pfn);
 	h->tail_pfn[zone] = pfn;
 	*out = pfn;
@@ -530,11 +541,14 @@ static int
 vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
 {
 	uint64_t pfn;
-	int rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
+	/* GFP_KERNEL, as the restore's pages: unmovable. */
+	int rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
+			     HVO_PAGES_VMEMMAP, &pfn);
 
 	if (rc)
 		return rc;
 	count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	memmap_pages_add(m, 1); /* vmemmap_remap_free() in 6.11+ */
 	vmemmap_copy_head(m, pfn, start);
 	*head = pfn;
 	return 0;

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "mem/buddy.h"
+#include "mem/vmstat.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 
 static int
 gfp_zone(struct hvo_machine *m, enum hvo_gfp gfp, enum zone_type *z)
@@ -57,7 +59,14 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 		return machine_err_null(m, __func__, "pfn");
 	rc = gfp_zone(m, gfp, &z);
 	if (!rc)
-		rc = alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
+		/*
+		 * The zone modifiers only: GFP_KERNEL and its kin carry
+		 * neither __GFP_MOVABLE nor __GFP_RECLAIMABLE, so the pages
+		 * are unmovable. The machine has no page cache or anonymous
+		 * memory, nothing a movable allocation could be.
+		 */
+		rc = alloc_pages(m, order, z, MIGRATE_UNMOVABLE,
+				 HVO_PAGES_ALLOCATED, pfn);
 	return machine_oops_take(m, rc);
 }
 
@@ -206,6 +215,12 @@ hvo_machine_init_deferred(struct hvo_machine *m)
 	return machine_oops_take(m, memmap_init_deferred(m));
 }
 
+HVO_EXPORT const char *
+hvo_migratetype_name(unsigned mt)
+{
+	return migratetype_name(mt);
+}
+
 HVO_EXPORT int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out)
@@ -235,8 +250,15 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		out->pcp_high = zone->pcp.high;
 		out->pcp_batch = zone->pcp.batch;
 		out->nr_orders = m->arch.max_page_order + 1;
-		for (unsigned o = 0; o < out->nr_orders; o++)
-			out->nr_free[o] = zone->free_area[o].nr_free;
+		for (unsigned o = 0; o < out->nr_orders; o++) {
+			out->nr_free[o] = out->nr_free_booted[o] =
+				zone->free_area[o].nr_free;
+			for (unsigned t = 0; t < MIGRATE_TYPES; t++)
+				out->nr_free_by_type[t][o] =
+					zone->free_area[o].free_list[t].nr;
+		}
+		deferred_free_view(m, (enum zone_type)z, out->nr_free_booted);
+		zone_pageblock_counts(m, (enum zone_type)z, out->nr_pageblocks);
 		out->wmark_min = zone->_watermark[WMARK_MIN];
 		out->wmark_low = zone->_watermark[WMARK_LOW];
 		out->wmark_high = zone->_watermark[WMARK_HIGH];
@@ -263,10 +285,8 @@ hvo_mem_available(const struct hvo_machine *m, struct hvo_mem_available *out)
 		return -EINVAL;
 	if (!out)
 		return machine_err_null(m, __func__, "out");
-	out->free_pages = 0;
-	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-		out->free_pages += zone_nr_free_pages(&m->zones[z]);
-	out->totalreserve_pages = m->wmark.totalreserve_pages;
+	out->free_pages = global_free_pages(m);
+	out->totalreserve_pages = totalreserve_pages(m);
 	out->available_pages = si_mem_available(m);
 	return 0;
 }
@@ -387,4 +407,21 @@ hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction)
 	if (!m)
 		return -EINVAL;
 	return percpu_pagelist_high_fraction_sysctl_handler(m, fraction);
+}
+
+HVO_EXPORT int
+hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
+		   const char **name, uint64_t *value)
+{
+	if (!m)
+		return -EINVAL;
+	if (!name)
+		return machine_err_null(m, __func__, "name");
+	if (!value)
+		return machine_err_null(m, __func__, "value");
+	if (vmstat_item(m, i, name, value))
+		return machine_err_const(m, -ENOENT,
+					 "vmstat line %u: past the last line of /proc/vmstat",
+					 i);
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "mem/buddy.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 
 /* The pfn whose struct page holds the list_head at @lru (container_of). */
@@ -21,48 +22,68 @@ lru_to_pfn(const struct hvo_machine *m, kva_t lru)
 
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
-		  unsigned order)
+		  unsigned order, enum migratetype mt)
 {
 	/*
 	 * Where struct zone would sit in the direct map: an address that is
 	 * never a struct page, so a link holding it marks the end of a list.
 	 */
 	return m->arch.page_offset + 0x1000 +
-	       ((uint64_t)z * NR_PAGE_ORDERS_MAX + order) * 16;
+	       (((uint64_t)z * NR_PAGE_ORDERS_MAX + order) * MIGRATE_TYPES +
+		mt) * 16;
+}
+
+uint64_t
+pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
+		 unsigned pindex)
+{
+	return free_list_head_va(m, MAX_NR_ZONES, 0, 0) +
+	       ((uint64_t)z * NR_PCP_LISTS + pindex) * 16;
+}
+
+void
+zone_init_free_lists(struct hvo_machine *m, enum zone_type z)
+{
+	struct zone *zone = &m->zones[z];
+
+	for (unsigned o = 0; o < NR_PAGE_ORDERS_MAX; o++)
+		for (unsigned t = 0; t < MIGRATE_TYPES; t++) {
+			uint64_t head = free_list_head_va(m, z, o, t);
+
+			zone->free_area[o].free_list[t] =
+				(struct free_list){ head, head, 0 };
+		}
+	for (unsigned i = 0; i < NR_PCP_LISTS; i++) {
+		uint64_t head = pcp_list_head_va(m, z, i);
+
+		zone->pcp.lists[i] = (struct free_list){ head, head, 0 };
+	}
 }
 
 /* Write a link of the list: a struct page's lru, or the head in the zone. */
 static inline void
-set_link(struct hvo_machine *m, struct free_area *area, kva_t head_va,
+set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
 	 kva_t node, bool prev, uint64_t val)
 {
 	if (node == head_va) {
 		if (prev)
-			area->prev = val;
+			list->prev = val;
 		else
-			area->next = val;
+			list->next = val;
 	} else {
 		list_store(m, node, prev, val);
 	}
 }
 
-uint64_t
-pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
-		 unsigned order)
-{
-	return free_list_head_va(m, MAX_NR_ZONES, 0) +
-	       ((uint64_t)z * NR_PCP_ORDERS + order) * 16;
-}
-
 /* list_add() or list_add_tail() of a page's lru on a list in host memory. */
 static void
-list_add_page(struct hvo_machine *m, struct free_area *area, kva_t head,
+list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	      pfn_t pfn, bool tail)
 {
 	page_t page = pfn_to_page(m, pfn);
 	kva_t node = page_lru_va(m, page);
-	uint64_t prev = tail ? area->prev : head;
-	uint64_t next = tail ? head : area->next;
+	uint64_t prev = tail ? list->prev : head;
+	uint64_t next = tail ? head : list->next;
 	struct page_ref r;
 
 	/* After an oops the lists take in nothing more. */
@@ -70,14 +91,14 @@ list_add_page(struct hvo_machine *m, struct free_area *area, kva_t head,
 		return;
 	page_ref_init(m, &r, page);
 	ref_set_lru(m, &r, next, prev);
-	set_link(m, area, head, next, true, node);
-	set_link(m, area, head, prev, false, node);
-	area->nr_free++;
+	set_link(m, list, head, next, true, node);
+	set_link(m, list, head, prev, false, node);
+	list->nr++;
 }
 
 /* list_del() with the kernel's poison in the unlinked node. */
 static void
-list_del_page(struct hvo_machine *m, struct free_area *area, kva_t head,
+list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	      pfn_t pfn)
 {
 	uint64_t next, prev;
@@ -89,27 +110,82 @@ list_del_page(struct hvo_machine *m, struct free_area *area, kva_t head,
 	/* Links that could not be read must not reach the list heads. */
 	if (machine_oopsed(m))
 		return;
-	set_link(m, area, head, next, true, prev);
-	set_link(m, area, head, prev, false, next);
+	set_link(m, list, head, next, true, prev);
+	set_link(m, list, head, prev, false, next);
 	ref_set_lru(m, &r, LIST_POISON1, LIST_POISON2);
-	area->nr_free--;
+	list->nr--;
+}
+
+static inline bool
+list_empty(const struct free_list *list, kva_t head)
+{
+	return list->next == head;
+}
+
+/* order_to_pindex(): the pcp list of a migratetype and order. */
+unsigned
+order_to_pindex(const struct hvo_machine *m, enum migratetype mt,
+		unsigned order)
+{
+	/* THP's order is HPAGE_PMD_ORDER, pageblock_order on every arch here. */
+	if (order > PAGE_ALLOC_COSTLY_ORDER) {
+		(void)m;
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
+	}
+	return MIGRATE_PCPTYPES * order + mt;
+}
+
+unsigned
+pindex_to_order(const struct hvo_machine *m, unsigned pindex)
+{
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return m->arch.pageblock_order;
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+/*
+ * pcp_allowed_order(): the costly orders and THP's. pageblock_order is
+ * HPAGE_PMD_ORDER on every modelled arch (pageblock-flags.h takes it from
+ * there when THP is built in, capped at MAX_PAGE_ORDER).
+ */
+static bool
+pcp_allowed_order(const struct hvo_machine *m, unsigned order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       order == m->arch.pageblock_order;
+}
+
+/* The machine runs the pcp lists once boot is over, unless turned off. */
+static bool
+pcp_enabled(const struct hvo_machine *m, unsigned order)
+{
+	return m->cfg.pcp && m->buddy_up && pcp_allowed_order(m, order);
+}
+
+/* account_freepages(): NR_FREE_PAGES leaves isolated pages out. */
+static void
+account_freepages(struct zone *zone, int64_t nr, enum migratetype mt)
+{
+	if (mt == MIGRATE_ISOLATE)
+		return;
+	zone->free_pages += (uint64_t)nr;
+}
+
+static inline struct free_list *
+free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
+	     enum migratetype mt)
+{
+	return &m->zones[z].free_area[order].free_list[mt];
 }
 
 /* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
 static void
-add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		 unsigned order, bool tail)
+__add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
+		   unsigned order, enum migratetype mt, bool tail)
 {
-	list_add_page(m, &m->zones[z].free_area[order],
-		      free_list_head_va(m, z, order), pfn, tail);
-}
-
-static void
-del_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		   unsigned order)
-{
-	list_del_page(m, &m->zones[z].free_area[order],
-		      free_list_head_va(m, z, order), pfn);
+	list_add_page(m, free_list_of(m, z, order, mt),
+		      free_list_head_va(m, z, order, mt), pfn, tail);
+	m->zones[z].free_area[order].nr_free++;
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
@@ -123,14 +199,44 @@ set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
 	return page_ref_set_type(m, &r, PGTY_buddy);
 }
 
+/*
+ * __del_page_from_free_list(): off its list, PageBuddy and the order
+ * cleared.
+ */
 static void
-clear_buddy(struct hvo_machine *m, page_t page)
+__del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
+			  unsigned order, enum migratetype mt)
 {
 	struct page_ref r;
 
-	page_ref_init(m, &r, page);
+	list_del_page(m, free_list_of(m, z, order, mt),
+		      free_list_head_va(m, z, order, mt), pfn);
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
 	ref_clear_page_type(m, &r);
 	ref_set_private(m, &r, 0);
+	m->zones[z].free_area[order].nr_free--;
+}
+
+static void
+del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
+			unsigned order, enum migratetype mt)
+{
+	__del_page_from_free_list(m, pfn, z, order, mt);
+	account_freepages(&m->zones[z], -(int64_t)(UINT64_C(1) << order), mt);
+}
+
+/* move_to_free_list(): to the tail of another type's list, still free. */
+static void
+move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
+		  unsigned order, enum migratetype old_mt,
+		  enum migratetype new_mt)
+{
+	list_del_page(m, free_list_of(m, z, order, old_mt),
+		      free_list_head_va(m, z, order, old_mt), pfn);
+	list_add_page(m, free_list_of(m, z, order, new_mt),
+		      free_list_head_va(m, z, order, new_mt), pfn, true);
+	account_freepages(&m->zones[z], -(int64_t)(UINT64_C(1) << order), old_mt);
+	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), new_mt);
 }
 
 /*
@@ -154,29 +260,79 @@ page_is_buddy(struct hvo_machine *m, pfn_t buddy_pfn, unsigned order,
 	return flags_zonenum(ref_flags(m, &r)) == (unsigned)z;
 }
 
+/* PageBuddy() and buddy_order() of a free block's first page. */
+static bool
+page_buddy_order(struct hvo_machine *m, pfn_t pfn, unsigned *order)
+{
+	struct page_ref r;
+
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	if (!page_type_is(ref_page_type(m, &r), PGTY_buddy))
+		return false;
+	*order = (unsigned)ref_private(m, &r);
+	return !machine_oopsed(m);
+}
+
 static inline uint64_t
 __find_buddy_pfn(pfn_t pfn, unsigned order)
 {
 	return pfn ^ (UINT64_C(1) << order);
 }
 
-/* __free_one_page(): merge with free buddies as far as they go. */
+/* migratetype_is_mergeable(): only the pcp types merge with each other. */
+static inline bool
+migratetype_is_mergeable(enum migratetype mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+/* change_pageblock_range(): every pageblock of a block of @order. */
+static void
+change_pageblock_range(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		       enum migratetype mt)
+{
+	uint64_t nr = UINT64_C(1) << (order - m->arch.pageblock_order);
+
+	for (uint64_t i = 0; i < nr; i++)
+		set_pageblock_migratetype(m, pfn + i * pageblock_nr_pages(m), mt);
+}
+
+/* The fpi_t flags of __free_one_page() the model uses. */
+#define FPI_NONE 0u
+#define FPI_TO_TAIL 1u
+
+/*
+ * __free_one_page(): merge with free buddies as far as they go. From
+ * pageblock_order up, a buddy in a pageblock of another migratetype merges
+ * only if both types are mergeable (6.12); the merged block takes the
+ * freed page's type, on every pageblock it covers.
+ */
 static int
 __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		enum zone_type z)
+		enum zone_type z, enum migratetype mt, unsigned fpi)
 {
 	unsigned max = m->arch.max_page_order;
-	struct zone *zone = &m->zones[z];
-	uint64_t nr = UINT64_C(1) << order;
+	uint64_t buddy = 0;
+	bool tail;
 	int rc;
 
+	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), mt);
 	while (order < max) {
-		uint64_t buddy = __find_buddy_pfn(pfn, order);
+		enum migratetype buddy_mt = mt;
 
+		buddy = __find_buddy_pfn(pfn, order);
 		if (!page_is_buddy(m, buddy, order, z))
 			break;
-		del_from_free_list(m, buddy, z, order);
-		clear_buddy(m, pfn_to_page(m, buddy));
+		if (order >= m->arch.pageblock_order) {
+			buddy_mt = get_pfnblock_migratetype(m, buddy);
+			if (mt != buddy_mt &&
+			    (!migratetype_is_mergeable(mt) ||
+			     !migratetype_is_mergeable(buddy_mt)))
+				break;
+		}
+		__del_page_from_free_list(m, buddy, z, order, buddy_mt);
+		if (buddy_mt != mt)
+			change_pageblock_range(m, buddy, order, mt);
 		pfn &= buddy;
 		order++;
 	}
@@ -184,20 +340,44 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	if (rc)
 		return rc;
 	/*
-	 * As the kernel does: a block whose next-larger buddy is free may
+	 * buddy_merge_likely(): a block whose next-larger buddy is free may
 	 * merge soon, so it goes to the tail and is handed out last.
 	 */
-	bool tail = false;
+	if (fpi & FPI_TO_TAIL) {
+		tail = true;
+	} else if (order < max - 1) {
+		pfn_t higher = buddy & pfn;
 
-	if (order < max - 1) {
-		uint64_t higher = __find_buddy_pfn(pfn & ~((UINT64_C(2) << order) - 1),
-						   order + 1);
-
-		tail = page_is_buddy(m, higher, order + 1, z);
+		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
+				     order + 1, z);
+	} else {
+		tail = false;
 	}
-	add_to_free_list(m, pfn, z, order, tail);
-	zone->free_pages += nr;
+	__add_to_free_list(m, pfn, z, order, mt, tail);
 	return machine_oops_rc(m, 0);
+}
+
+/*
+ * split_large_buddy() and free_one_page(): a block above pageblock_order
+ * goes back one pageblock at a time, each with its own pageblock's type,
+ * and merges from there.
+ */
+static int
+free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
+{
+	pfn_t end = pfn + (UINT64_C(1) << order);
+	unsigned piece = order;
+
+	if (piece > m->arch.pageblock_order)
+		piece = m->arch.pageblock_order;
+	for (; pfn < end; pfn += UINT64_C(1) << piece) {
+		int rc = __free_one_page(m, pfn, piece, pfn_zone(m, pfn),
+					 get_pfnblock_migratetype(m, pfn), fpi);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int
@@ -212,12 +392,18 @@ buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 		while (order < max && !(pfn & ((UINT64_C(2) << order) - 1)) &&
 		       (UINT64_C(2) << order) <= n)
 			order++;
-		enum zone_type z = pfn_zone(m, pfn);
-
-		rc = __free_one_page(m, pfn, order, z);
+		/*
+		 * __free_pages_core() -> __free_pages_ok() with FPI_TO_TAIL
+		 * (7fef431be9c9, 5.10): memory given to the allocator at boot
+		 * and by deferred init queues behind what is free already,
+		 * so each list hands it out in ascending pfn order.
+		 */
+		rc = free_one_page(m, pfn, order, FPI_TO_TAIL);
 		if (rc)
 			return rc;
-		m->zones[z].managed_pages += UINT64_C(1) << order;
+		/* __free_pages_core() frees through free_one_page(): PGFREE */
+		count_vm_events(m, PGFREE, UINT64_C(1) << order);
+		m->zones[pfn_zone(m, pfn)].managed_pages += UINT64_C(1) << order;
 		pfn += UINT64_C(1) << order;
 		n -= UINT64_C(1) << order;
 	}
@@ -260,52 +446,353 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 			      "fail_page_alloc");
 }
 
-/* expand(): give back the halves we do not need, largest first. */
+/*
+ * expand(): give back the halves we do not need, largest first, on the
+ * lists of @mt. Returns the pages given back.
+ */
 static int
 expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
-       enum zone_type z)
+       enum zone_type z, enum migratetype mt, uint64_t *nr_added)
 {
+	*nr_added = 0;
 	while (high > low) {
 		int rc;
 
 		high--;
 		uint64_t half = pfn + (UINT64_C(1) << high);
 
+		__add_to_free_list(m, half, z, high, mt, false);
 		rc = set_buddy_order(m, pfn_to_page(m, half), high);
 		if (rc)
 			return rc;
-		add_to_free_list(m, half, z, high, false);
+		*nr_added += UINT64_C(1) << high;
 	}
 	return 0;
 }
 
-/* __rmqueue_smallest(): the smallest free block that fits, split down. */
+/* page_del_and_expand(): take the block at @pfn, keep 2^@low of it. */
 static int
-__rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
-		   pfn_t *pfn)
+page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
+		    unsigned low, unsigned high, enum migratetype mt)
 {
-	struct zone *zone = &m->zones[z];
-	uint64_t head;
+	uint64_t added;
 	int rc;
 
-	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
-		struct free_area *area = &zone->free_area[cur];
+	__del_page_from_free_list(m, pfn, z, high, mt);
+	rc = expand(m, pfn, low, high, z, mt, &added);
+	account_freepages(&m->zones[z],
+			  -(int64_t)((UINT64_C(1) << high) - added), mt);
+	return rc;
+}
 
-		head = free_list_head_va(m, z, cur);
-		if (area->next == head)
+/* get_page_from_free_area(): the first block of a list, or false. */
+static bool
+get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
+			unsigned order, enum migratetype mt, pfn_t *pfn)
+{
+	struct free_list *list = free_list_of(m, z, order, mt);
+
+	if (list_empty(list, free_list_head_va(m, z, order, mt)))
+		return false;
+	*pfn = lru_to_pfn(m, list->next);
+	return true;
+}
+
+/*
+ * __rmqueue_smallest(): the smallest free block of @mt that fits, split
+ * down. -ENOMEM when the type has none.
+ */
+static int
+__rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
+		   enum migratetype mt, pfn_t *pfn)
+{
+	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
+		int rc;
+
+		if (!get_page_from_free_area(m, z, cur, mt, pfn))
 			continue;
-		*pfn = lru_to_pfn(m, area->next);
-		del_from_free_list(m, *pfn, z, cur);
-		clear_buddy(m, pfn_to_page(m, *pfn));
-		rc = expand(m, *pfn, order, cur, z);
-		if (rc)
-			return rc;
-		zone->free_pages -= UINT64_C(1) << order;
-		return machine_oops_rc(m, 0);
+		rc = page_del_and_expand(m, *pfn, z, order, cur, mt);
+		return rc ? rc : machine_oops_rc(m, 0);
 	}
 	return -ENOMEM;
 }
 
+/* fallbacks[]: where each pcp type looks when its own lists are empty. */
+static const enum migratetype fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+/*
+ * __move_freepages_block(): every free block inside the pageblock at
+ * @start to @new_mt's lists, and the pageblock to @new_mt. Returns the
+ * pages moved.
+ */
+static uint64_t
+__move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
+		       enum migratetype old_mt, enum migratetype new_mt)
+{
+	pfn_t end = start + pageblock_nr_pages(m);
+	uint64_t moved = 0;
+
+	for (pfn_t pfn = start; pfn < end && !machine_oopsed(m);) {
+		unsigned order;
+
+		if (!page_buddy_order(m, pfn, &order)) {
+			pfn++;
+			continue;
+		}
+		move_to_free_list(m, pfn, z, order, old_mt, new_mt);
+		pfn += UINT64_C(1) << order;
+		moved += UINT64_C(1) << order;
+	}
+	set_pageblock_migratetype(m, start, new_mt);
+	return moved;
+}
+
+void
+deferred_init_pageblocks(struct hvo_machine *m, pfn_t pfn, uint64_t n)
+{
+	uint64_t nr = pageblock_nr_pages(m);
+
+	for (pfn_t p = round_up64(pfn, nr); p < pfn + n; p += nr) {
+		enum migratetype old = get_pfnblock_migratetype(m, p);
+
+		if (old != MIGRATE_MOVABLE)
+			__move_freepages_block(m, pfn_zone(m, p), p, old,
+					       MIGRATE_MOVABLE);
+	}
+}
+
+/*
+ * prep_move_freepages_block(): the pageblock of @pfn, if the zone holds
+ * all of it, and its free pages. The movable pages the kernel also counts
+ * (PageLRU or __PageMovable) the machine never has: it keeps no page cache,
+ * no anonymous memory and no movable driver pages.
+ */
+static bool
+prep_move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+			  pfn_t *start, uint64_t *num_free,
+			  uint64_t *num_movable)
+{
+	const struct zone *zone = &m->zones[z];
+	pfn_t s = pageblock_start_pfn(m, pfn);
+	pfn_t e = s + pageblock_nr_pages(m);
+
+	if (s < zone->zone_start_pfn || e > zone_end_pfn(zone))
+		return false;
+	*start = s;
+	if (!num_free)
+		return true;
+	*num_free = 0;
+	*num_movable = 0;
+	for (pfn = s; pfn < e && !machine_oopsed(m);) {
+		unsigned order;
+
+		if (pfn_valid(&m->phys, pfn) && page_buddy_order(m, pfn, &order)) {
+			*num_free += UINT64_C(1) << order;
+			pfn += UINT64_C(1) << order;
+			continue;
+		}
+		pfn++;
+	}
+	return true;
+}
+
+/*
+ * can_steal_fallback(): a whole pageblock's worth always; half of one or
+ * more, or any size for an unmovable or reclaimable allocation.
+ */
+static bool
+can_steal_fallback(const struct hvo_machine *m, unsigned order,
+		   enum migratetype start_mt)
+{
+	unsigned pbo = m->arch.pageblock_order;
+
+	if (order >= pbo)
+		return true;
+	return order >= pbo / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE;
+}
+
+/*
+ * try_to_steal_block(): claim the pageblock of the free block at @pfn for
+ * @start_type: a block of pageblock_order or more outright, a smaller one
+ * when at least half the pageblock is free or alike. Returns 0 with the
+ * allocation in *out, -ENOMEM when the pageblock stays as it is.
+ * boost_watermark() is not modelled: no kswapd would clear the boost.
+ */
+static int
+try_to_steal_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+		   unsigned current_order, unsigned order,
+		   enum migratetype start_type, pfn_t *out)
+{
+	enum migratetype block_type = get_pfnblock_migratetype(m, pfn);
+	uint64_t free_pages, movable_pages, alike_pages, added;
+	pfn_t start;
+	int rc;
+
+	if (block_type == MIGRATE_HIGHATOMIC)
+		return -ENOMEM;
+	if (current_order >= m->arch.pageblock_order) {
+		del_page_from_free_list(m, pfn, z, current_order, block_type);
+		change_pageblock_range(m, pfn, current_order, start_type);
+		rc = expand(m, pfn, order, current_order, z, start_type, &added);
+		account_freepages(&m->zones[z], (int64_t)added, start_type);
+		*out = pfn;
+		return rc ? rc : machine_oops_rc(m, 0);
+	}
+	if (!prep_move_freepages_block(m, z, pfn, &start, &free_pages,
+				       &movable_pages))
+		return -ENOMEM;
+	if (start_type == MIGRATE_MOVABLE)
+		alike_pages = movable_pages;
+	else if (block_type == MIGRATE_MOVABLE)
+		alike_pages = pageblock_nr_pages(m) - (free_pages + movable_pages);
+	else
+		alike_pages = 0;
+	if (free_pages + alike_pages >=
+	    (UINT64_C(1) << (m->arch.pageblock_order - 1))) {
+		__move_freepages_block(m, z, start, block_type, start_type);
+		return __rmqueue_smallest(m, z, order, start_type, out);
+	}
+	return -ENOMEM;
+}
+
+/*
+ * find_suitable_fallback() with only_stealable false: the first fallback
+ * type with a block of @order, and whether its pageblock may be claimed.
+ */
+static int
+find_suitable_fallback(struct hvo_machine *m, enum zone_type z,
+		       unsigned order, enum migratetype mt, bool *can_steal)
+{
+	if (m->zones[z].free_area[order].nr_free == 0)
+		return -1;
+	*can_steal = false;
+	for (unsigned i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		enum migratetype fmt = fallbacks[mt][i];
+
+		if (list_empty(free_list_of(m, z, order, fmt),
+			       free_list_head_va(m, z, order, fmt)))
+			continue;
+		*can_steal = can_steal_fallback(m, order, mt);
+		return (int)fmt;
+	}
+	return -1;
+}
+
+/*
+ * __rmqueue_claim(): claim a whole pageblock of another type, largest
+ * free block first; with ALLOC_NOFRAGMENT only blocks of pageblock_order
+ * and up.
+ */
+static int
+__rmqueue_claim(struct hvo_machine *m, enum zone_type z, unsigned order,
+		enum migratetype start_mt, unsigned alloc_flags, pfn_t *out)
+{
+	int min_order = (int)order;
+
+	if (order < m->arch.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = (int)m->arch.pageblock_order;
+	for (int cur = (int)m->arch.max_page_order; cur >= min_order; cur--) {
+		bool can_steal;
+		int fmt = find_suitable_fallback(m, z, (unsigned)cur, start_mt,
+						 &can_steal);
+		pfn_t pfn = 0;
+		int rc;
+
+		if (fmt < 0)
+			continue;
+		if (!can_steal)
+			break;
+		get_page_from_free_area(m, z, (unsigned)cur,
+					(enum migratetype)fmt, &pfn);
+		rc = try_to_steal_block(m, z, pfn, (unsigned)cur, order,
+					start_mt, out);
+		if (rc != -ENOMEM) {
+			if (!rc)
+				count(m, CNT_BUDDY_CLAIM);
+			return rc;
+		}
+	}
+	return -ENOMEM;
+}
+
+/*
+ * __rmqueue_steal(): the smallest block of a fallback type, its pageblock
+ * left as it is.
+ */
+static int
+__rmqueue_steal(struct hvo_machine *m, enum zone_type z, unsigned order,
+		enum migratetype start_mt, pfn_t *out)
+{
+	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
+		bool can_steal;
+		int fmt = find_suitable_fallback(m, z, cur, start_mt, &can_steal);
+		int rc;
+
+		if (fmt < 0)
+			continue;
+		get_page_from_free_area(m, z, cur, (enum migratetype)fmt, out);
+		rc = page_del_and_expand(m, *out, z, order, cur,
+					 (enum migratetype)fmt);
+		if (!rc)
+			count(m, CNT_BUDDY_STEAL);
+		return rc ? rc : machine_oops_rc(m, 0);
+	}
+	return -ENOMEM;
+}
+
+enum rmqueue_mode {
+	RMQUEUE_NORMAL,
+	RMQUEUE_CLAIM,
+	RMQUEUE_STEAL,
+};
+
+/*
+ * __rmqueue(): the type's own lists, then claiming a pageblock, then
+ * stealing a block (not under ALLOC_NOFRAGMENT). @mode remembers across a
+ * batch where the last block came from, as rmqueue_bulk() keeps it. No
+ * CMA: the stock config has none.
+ */
+static int
+__rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
+	  enum migratetype mt, unsigned alloc_flags, enum rmqueue_mode *mode,
+	  pfn_t *pfn)
+{
+	int rc = -ENOMEM;
+
+	switch (*mode) {
+	case RMQUEUE_NORMAL:
+		rc = __rmqueue_smallest(m, z, order, mt, pfn);
+		if (rc != -ENOMEM)
+			return rc;
+		/* fall through */
+	case RMQUEUE_CLAIM:
+		rc = __rmqueue_claim(m, z, order, mt, alloc_flags, pfn);
+		if (rc != -ENOMEM) {
+			*mode = RMQUEUE_NORMAL;
+			return rc;
+		}
+		/* fall through */
+	case RMQUEUE_STEAL:
+		if (!(alloc_flags & ALLOC_NOFRAGMENT)) {
+			rc = __rmqueue_steal(m, z, order, mt, pfn);
+			if (rc != -ENOMEM) {
+				*mode = RMQUEUE_STEAL;
+				return rc;
+			}
+		}
+	}
+	return rc;
+}
+
+/*
+ * zone_pcp_init(): zone_batchsize() and zone_highsize() (lib/mem/zone.c)
+ * size the lists; high starts at high_min.
+ */
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 {
@@ -321,45 +808,85 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 	pcp->high = pcp->high_min;
 }
 
-static bool
-pcp_enabled(const struct hvo_machine *m, unsigned order)
+/*
+ * nr_pcp_alloc(): blocks rmqueue_bulk() takes to refill a list: a batch
+ * of pages, scaled down for higher orders to no fewer than two blocks.
+ */
+static uint64_t
+nr_pcp_alloc(const struct per_cpu_pages *pcp, unsigned order)
 {
-	return m->cfg.pcp && m->buddy_up && order <= PAGE_ALLOC_COSTLY_ORDER;
+	uint64_t batch = pcp->batch;
+
+	if (order && batch > 1) {
+		batch >>= order;
+		if (batch < 2)
+			batch = 2;
+	}
+	return batch;
 }
 
-/* free_pcppages_bulk(): @count pages from the pcp lists back to the buddy. */
+/* nr_pcp_free(): pages free_pcppages_bulk() gives back past high. */
+static uint64_t
+nr_pcp_free(const struct per_cpu_pages *pcp)
+{
+	return pcp->batch;
+}
+
+/*
+ * free_pcppages_bulk(): @count pages back to the buddy, starting with the
+ * list at @pindex, each list emptied before the next in round-robin
+ * order; each page goes to its pageblock's migratetype as it is now.
+ */
 static int
-free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count)
+free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
+		   unsigned pindex)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	int64_t left = (int64_t)(count < pcp->count ? count : pcp->count);
 
-	while (count && pcp->count) {
-		unsigned o = pcp->free_next;
-		struct free_area *list = &pcp->lists[o];
-		uint64_t head = pcp_list_head_va(m, z, o), pfn;
-		int rc;
+	pindex = pindex ? pindex - 1 : NR_PCP_LISTS - 1;
+	while (left > 0) {
+		struct free_list *list;
+		uint64_t head;
+		unsigned order;
 
-		pcp->free_next = (o + 1) % NR_PCP_ORDERS;
-		if (list->prev == head)
-			continue;
-		/* The coldest page: the tail. */
-		pfn = lru_to_pfn(m, list->prev);
-		list_del_page(m, list, head, pfn);
-		rc = __free_one_page(m, pfn, o, z);
-		if (rc)
-			return rc;
-		pcp->count -= UINT64_C(1) << o;
-		count = count > (UINT64_C(1) << o) ? count - (UINT64_C(1) << o) : 0;
+		do {
+			if (++pindex > NR_PCP_LISTS - 1)
+				pindex = 0;
+			list = &pcp->lists[pindex];
+			head = pcp_list_head_va(m, z, pindex);
+		} while (list_empty(list, head));
+		order = pindex_to_order(m, pindex);
+		do {
+			/* The coldest page: the tail. */
+			pfn_t pfn = lru_to_pfn(m, list->prev);
+			int rc;
+
+			list_del_page(m, list, head, pfn);
+			left -= (int64_t)(UINT64_C(1) << order);
+			pcp->count -= UINT64_C(1) << order;
+			rc = __free_one_page(m, pfn, order, z,
+					     get_pfnblock_migratetype(m, pfn),
+					     FPI_NONE);
+			if (rc)
+				return rc;
+		} while (left > 0 && !list_empty(list, head));
 	}
 	return 0;
+}
+
+/* drain_pages_zone(): all of one zone's pcp pages back to the buddy. */
+static int
+drain_pages_zone(struct hvo_machine *m, enum zone_type z)
+{
+	return free_pcppages_bulk(m, z, m->zones[z].pcp.count, 0);
 }
 
 int
 drain_all_pages(struct hvo_machine *m)
 {
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
-		int rc = free_pcppages_bulk(m, (enum zone_type)z,
-					    m->zones[z].pcp.count);
+		int rc = drain_pages_zone(m, (enum zone_type)z);
 
 		if (rc)
 			return rc;
@@ -367,49 +894,74 @@ drain_all_pages(struct hvo_machine *m)
 	return 0;
 }
 
-/* free_unref_page(): park a small free on the pcp list, drain if too many. */
+/*
+ * free_unref_page(): park a free on the pcp list of its pageblock's type
+ * (HighAtomic as movable; an isolated pageblock's page straight to the
+ * buddy), drain past high starting with that list.
+ */
 static int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	enum migratetype mt = get_pfnblock_migratetype(m, pfn);
+	unsigned pindex;
 
-	list_add_page(m, &pcp->lists[order], pcp_list_head_va(m, z, order),
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (mt == MIGRATE_ISOLATE)
+			return free_one_page(m, pfn, order, FPI_NONE);
+		mt = MIGRATE_MOVABLE;
+	}
+	pindex = order_to_pindex(m, mt, order);
+	list_add_page(m, &pcp->lists[pindex], pcp_list_head_va(m, z, pindex),
 		      pfn, false);
 	pcp->count += UINT64_C(1) << order;
 	if (pcp->count >= pcp->high)
-		return free_pcppages_bulk(m, z, pcp->batch);
+		return free_pcppages_bulk(m, z, nr_pcp_free(pcp), pindex);
 	return machine_oops_rc(m, 0);
+}
+
+/* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
+static int
+rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
+	     uint64_t n, unsigned pindex, enum migratetype mt,
+	     unsigned alloc_flags)
+{
+	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+
+	for (uint64_t i = 0; i < n; i++) {
+		pfn_t p;
+		int rc = __rmqueue(m, z, order, mt, alloc_flags, &mode, &p);
+
+		if (rc == -ENOMEM)
+			break;
+		if (rc)
+			return rc;
+		list_add_page(m, &pcp->lists[pindex],
+			      pcp_list_head_va(m, z, pindex), p, true);
+		pcp->count += UINT64_C(1) << order;
+	}
+	return 0;
 }
 
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
 static int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
-		pfn_t *pfn)
+		enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	struct free_area *list = &pcp->lists[order];
-	uint64_t head = pcp_list_head_va(m, z, order);
-	int rc;
+	unsigned pindex = order_to_pindex(m, mt, order);
+	struct free_list *list = &pcp->lists[pindex];
+	uint64_t head = pcp_list_head_va(m, z, pindex);
 
-	if (list->next == head) {
-		/* rmqueue_bulk(): a batch of blocks, or two for larger orders. */
-		uint64_t n = order ? pcp->batch >> order : pcp->batch;
+	if (list_empty(list, head)) {
+		int rc = rmqueue_bulk(m, z, order, nr_pcp_alloc(pcp, order),
+				      pindex, mt, alloc_flags);
 
-		if (order && n < 2)
-			n = 2;
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t p;
-
-			rc = __rmqueue_smallest(m, z, order, &p);
-			if (rc == -ENOMEM)
-				break;
-			if (rc)
-				return rc;
-			list_add_page(m, list, head, p, true);
-			pcp->count += UINT64_C(1) << order;
-		}
-		if (list->next == head)
+		if (rc)
+			return rc;
+		if (list_empty(list, head))
 			return -ENOMEM;
 	}
 	*pfn = lru_to_pfn(m, list->next);
@@ -418,34 +970,67 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return machine_oops_rc(m, 0);
 }
 
-/* rmqueue(): the pcp for small orders, the buddy lists for the rest. */
+/* rmqueue(): the pcp for the orders it keeps, the buddy lists for the rest. */
 static int
-rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order, pfn_t *pfn)
+rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
+	enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+
 	if (pcp_enabled(m, order))
-		return rmqueue_pcplist(m, z, order, pfn);
-	return __rmqueue_smallest(m, z, order, pfn);
+		return rmqueue_pcplist(m, z, order, mt, alloc_flags, pfn);
+	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn);
+}
+
+/*
+ * A zone on the zonelist: build_zonerefs_node() takes the populated ones
+ * (present pages; deferred memory included).
+ */
+static bool
+zone_populated(const struct zone *zone)
+{
+	return zone->configured && zone->present_pages;
+}
+
+/*
+ * alloc_flags_nofragment(): ALLOC_KSWAPD for a caller that may wake
+ * kswapd; with ZONE_DMA32 built in and one node, an allocation whose
+ * preferred zone is Normal first avoids splitting pageblocks of other
+ * types (ALLOC_NOFRAGMENT), and only when no zone gives it a whole
+ * pageblock tries again without.
+ */
+static unsigned
+alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred,
+		       gfp_t gfp)
+{
+	unsigned alloc_flags = gfp & __GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0;
+
+	if (!m->zones[ZONE_DMA32].configured || preferred != ZONE_NORMAL)
+		return alloc_flags;
+	return alloc_flags | ALLOC_NOFRAGMENT;
 }
 
 /*
  * get_page_from_freelist(): the zonelist from @highest down, each zone
- * with pages checked against the watermark @alloc_flags names and its
- * protection against @highest, and skipped if it fails. Zones without
- * managed pages are not on the zonelist (build_zonerefs_node()). Deferred
- * memory counts as free, as to a booted kernel, so the kernel's "grow a
- * zone that fails its watermark" never applies; a zone that passes grows
- * on demand when its lists run dry.
+ * checked against the watermark @alloc_flags names and its protection
+ * against @highest, and skipped if it fails; then rmqueue() of @mt with
+ * @alloc_flags. With ALLOC_NOFRAGMENT the whole zonelist once more
+ * without it. Deferred memory counts as free, as to a booted kernel, so
+ * the kernel's "grow a zone that fails its watermark" never applies; a
+ * zone that passes grows on demand when its lists run dry.
  */
 static int
 get_page_from_freelist(struct hvo_machine *m, unsigned order,
-		       enum zone_type highest, unsigned alloc_flags, pfn_t *pfn)
+		       enum zone_type highest, enum migratetype mt,
+		       unsigned alloc_flags, pfn_t *pfn)
 {
 	int rc = -ENOMEM;
 
+retry:
 	for (int z = (int)highest; z >= 0; z--) {
 		struct zone *zone = &m->zones[z];
 
-		if (!zone->configured || !zone_managed_pages(zone))
+		if (!zone_populated(zone))
 			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
@@ -453,47 +1038,60 @@ get_page_from_freelist(struct hvo_machine *m, unsigned order,
 					 highest, alloc_flags))
 			continue;
 		do {
-			rc = rmqueue(m, (enum zone_type)z, order, pfn);
+			rc = rmqueue(m, (enum zone_type)z, order, mt,
+				     alloc_flags, pfn);
 		} while (rc == -ENOMEM &&
 			 deferred_grow_zone(m, (enum zone_type)z, order));
 		if (rc != -ENOMEM)
 			return rc;
 	}
+	if (alloc_flags & ALLOC_NOFRAGMENT) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
 	return rc;
 }
 
 /*
- * __alloc_pages(): the fast path at the low watermark, then the slow
- * path's flags (the min watermark for every caller here). The machine
- * has nothing to reclaim or compact (no page cache, no swap, no movable
- * pages compaction could move), so of the slow path only what changes
- * the outcome is modelled: one try with gfp_to_alloc_flags(), and for a
+ * __alloc_pages(): the fast path at the low watermark with
+ * alloc_flags_nofragment() of the preferred zone (the first populated
+ * one from @highest down), then the slow path's flags
+ * (gfp_to_alloc_flags(), no ALLOC_NOFRAGMENT). The machine has nothing
+ * to reclaim or compact (no page cache, no swap, no movable pages
+ * compaction could move), so of the slow path only what changes the
+ * outcome is modelled: one try with gfp_to_alloc_flags(), and for a
  * caller that may reclaim, the drain of the per-CPU lists that follows a
  * failed direct reclaim and one more try. A GFP_KERNEL allocation the
  * kernel would retry and answer with the OOM killer fails here.
  */
 static int
 __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	      gfp_t gfp, pfn_t *pfn)
+	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
 {
-	int rc = get_page_from_freelist(m, order, highest, ALLOC_WMARK_LOW, pfn);
+	enum zone_type preferred = highest;
 	unsigned alloc_flags;
+	int rc;
 
+	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
+		preferred--;
+	alloc_flags = ALLOC_WMARK_LOW |
+		      alloc_flags_nofragment(m, preferred, gfp);
+	rc = get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 	if (rc != -ENOMEM || !m->buddy_up)
 		return rc;
 	alloc_flags = gfp_to_alloc_flags(gfp, order);
-	rc = get_page_from_freelist(m, order, highest, alloc_flags, pfn);
+	rc = get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 	if (rc != -ENOMEM || !(gfp & __GFP_DIRECT_RECLAIM))
 		return rc;
 	rc = drain_all_pages(m);
 	if (rc)
 		return rc;
-	return get_page_from_freelist(m, order, highest, alloc_flags, pfn);
+	return get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 }
 
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum hvo_page_category cat, pfn_t *pfn)
+	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn)
 {
 	int rc;
 
@@ -501,11 +1099,15 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
 				   order, m->arch.max_page_order);
+	if (mt >= MIGRATE_PCPTYPES)
+		return machine_err(m, -EINVAL,
+				   "an allocation's migratetype is one of the pcp types, not %u",
+				   (unsigned)mt);
 	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	rc = __alloc_pages(m, order, highest, page_category_gfp(cat, highest),
-			   pfn);
+	rc = __alloc_pages(m, order, highest, mt,
+			   page_category_gfp(cat, highest), pfn);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
@@ -518,6 +1120,12 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
+	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + pfn_zone(m, *pfn)),
+			UINT64_C(1) << order);
+	/* zone_statistics(): one node, so a local hit per allocation */
+	count_vm_events(m, NUMA_HIT, 1);
+	count_vm_events(m, NUMA_LOCAL, 1);
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
@@ -556,10 +1164,12 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	m->zones[pfn_zone(m, pfn)].managed_pages++;
 	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
+	/* __free_page(): free_unref_page_commit() or free_one_page() */
+	count_vm_events(m, PGFREE, 1);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
-	return __free_one_page(m, pfn, 0, pfn_zone(m, pfn));
+	return free_one_page(m, pfn, 0, FPI_NONE);
 }
 
 /* Explain why @pfn cannot be freed as an allocation of @order. */
@@ -613,26 +1223,21 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
 	unsigned was;
-	int rc;
 
 	page_owner_free(&m->owner, pfn, order, &was);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
+	/*
+	 * PGFREE, 1 << order: free_unref_page_commit() or free_one_page();
+	 * a gigantic block is free_contig_range()'s __free_page() per page.
+	 */
+	count_vm_events(m, PGFREE, UINT64_C(1) << order);
 	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
-	if (order <= m->arch.max_page_order)
-		return __free_one_page(m, pfn, order, pfn_zone(m, pfn));
-	/* A gigantic block goes back in MAX_PAGE_ORDER pieces. */
-	for (uint64_t i = 0; i < (UINT64_C(1) << order);
-	     i += UINT64_C(1) << m->arch.max_page_order) {
-		rc = __free_one_page(m, pfn + i, m->arch.max_page_order,
-				     pfn_zone(m, pfn + i));
-		if (rc)
-			return rc;
-	}
-	return 0;
+	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
+	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
 int
@@ -666,17 +1271,169 @@ split_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	return 0;
 }
 
-/* Is [pfn, pfn + 2^order) made only of free MAX_PAGE_ORDER blocks? */
+/*
+ * pfn_range_valid_contig() and has_unmovable_pages() in one walk over the
+ * allocations in the range (page_owner), reading a struct page only at
+ * an allocation's first page. The range is valid when it is RAM of zone
+ * @z with no PageReserved and no PageHuge page (a hugetlb folio, free in
+ * its pool or in use: 6.12 skips such ranges before it would migrate
+ * anything). An allocated page then makes its pageblock unmovable: the
+ * machine has no LRU or __PageMovable pages, so nothing else can move.
+ * A high-order allocation that is not compound holds its reference on
+ * its first page only, so only that page's pageblock counts, as in the
+ * kernel; a contiguous allocation that is not compound holds one on every
+ * page (split_free_pages()), so all its pageblocks count. *first_busy is
+ * the index of the first unmovable pageblock below the last, *last_busy
+ * says whether the last one is.
+ */
 static bool
-contig_range_free(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		  enum zone_type z)
+contig_range_scan(struct hvo_machine *m, enum zone_type z, pfn_t start,
+		  uint64_t nr, uint64_t *first_busy, bool *last_busy)
 {
-	unsigned max = m->arch.max_page_order;
+	unsigned pbo = m->arch.pageblock_order;
+	uint64_t last = (nr >> pbo) - 1;
+	enum hvo_page_category c;
+	pfn_t pfn = start, head;
+	unsigned order;
 
-	for (uint64_t i = 0; i < (UINT64_C(1) << order); i += UINT64_C(1) << max)
-		if (!page_is_buddy(m, pfn + i, max, z))
+	*first_busy = UINT64_MAX;
+	*last_busy = false;
+	if (!pfn_range_valid(&m->phys, start, nr) || pfn_zone(m, start) != z ||
+	    pfn_zone(m, start + nr - 1) != z)
+		return false;
+	/* Struct pages deferred init has not reached yet are not pages. */
+	if (start + nr > m->zones[z].first_deferred_pfn)
+		return false;
+	/*
+	 * An allocation from below that covers the start is one larger than
+	 * the range, so larger than MAX_PAGE_ORDER: a gigantic page, or a
+	 * contiguous allocation with a reference on every page.
+	 */
+	if (page_owner_lookup(&m->owner, start, &head, &order, &c) &&
+	    head < start) {
+		if (c == HVO_PAGES_HUGETLB ||
+		    flag_test(m, page_flags(m, pfn_to_page(m, head)), PG_reserved))
 			return false;
-	return true;
+		*first_busy = 0;
+		*last_busy = true;
+		return !machine_oopsed(m);
+	}
+	while (pfn < start + nr) {
+		po_entry_t e = page_owner_entry(&m->owner, pfn);
+		uint64_t pb = (pfn - start) >> pbo, n;
+
+		if (!po_is_head(e)) {
+			pfn++;
+			continue;
+		}
+		n = UINT64_C(1) << po_order(e);
+		if (po_cat(e) == HVO_PAGES_HUGETLB)
+			return false;
+		if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
+			return false;
+		if (pb != last && *first_busy == UINT64_MAX)
+			*first_busy = pb;
+		if (pb == last || (po_order(e) > m->arch.max_page_order &&
+				   pfn + n > start + (last << pbo)))
+			*last_busy = true;
+		pfn += n;
+	}
+	return !machine_oopsed(m);
+}
+
+/*
+ * find_large_buddy(): the free block that starts at or covers @pfn, if
+ * there is one.
+ */
+static bool
+find_large_buddy(struct hvo_machine *m, pfn_t pfn, pfn_t *head,
+		 unsigned *order)
+{
+	pfn_t p = pfn;
+
+	for (unsigned o = 0; !page_buddy_order(m, p, order);) {
+		if (++o > m->arch.max_page_order)
+			return false;
+		p &= ~((UINT64_C(1) << o) - 1);
+	}
+	*head = p;
+	return p + (UINT64_C(1) << *order) > pfn;
+}
+
+/*
+ * set_migratetype_isolate() followed by unset_migratetype_isolate(), as
+ * a failed alloc_contig_range() leaves a pageblock it had isolated: the
+ * pageblock ends MIGRATE_MOVABLE (the type alloc_contig_pages() isolates
+ * with) whatever it was, its free blocks at the tail of the movable
+ * lists. A free block larger than a pageblock is split by the isolation
+ * and merged again when it ends; the model skips the round trip and moves
+ * the whole block, every pageblock of it movable, as the merge leaves it.
+ */
+static void
+isolate_and_undo_pageblock(struct hvo_machine *m, enum zone_type z, pfn_t pb)
+{
+	pfn_t head;
+	unsigned order;
+
+	if (find_large_buddy(m, pb, &head, &order) &&
+	    order > m->arch.pageblock_order) {
+		move_to_free_list(m, head, z, order,
+				  get_pfnblock_migratetype(m, head),
+				  MIGRATE_MOVABLE);
+		change_pageblock_range(m, head, order, MIGRATE_MOVABLE);
+		return;
+	}
+	__move_freepages_block(m, z, pb, get_pfnblock_migratetype(m, pb),
+			       MIGRATE_MOVABLE);
+}
+
+/*
+ * alloc_contig_range() of an aligned range pfn_range_valid_contig()
+ * accepted. start_isolate_page_range() isolates the first pageblock, the
+ * last, then the rest upwards, and stops at the first with an unmovable
+ * page; the pageblocks it had isolated are given back movable. With all
+ * isolated, the zone's pcp lists are drained, nothing needs migrating,
+ * and every page of the range is a free block: they are taken, and
+ * undo_isolate_page_range() leaves the pageblocks movable. Returns 0 or
+ * -EBUSY.
+ */
+static int
+alloc_contig_range(struct hvo_machine *m, enum zone_type z, pfn_t start,
+		   uint64_t nr, uint64_t first_busy, bool last_busy)
+{
+	uint64_t nb = nr >> m->arch.pageblock_order, fail;
+	uint64_t pbn = pageblock_nr_pages(m);
+	int rc;
+
+	/* The index at which isolation stops, in the kernel's order. */
+	fail = first_busy == 0 ? 0 : last_busy ? nb - 1 : first_busy;
+	if (fail != UINT64_MAX) {
+		if (fail == 0)
+			return -EBUSY;
+		isolate_and_undo_pageblock(m, z, start);
+		if (fail != nb - 1) {
+			for (uint64_t i = 1; i < fail; i++)
+				isolate_and_undo_pageblock(m, z, start + i * pbn);
+			isolate_and_undo_pageblock(m, z, start + (nb - 1) * pbn);
+		}
+		return machine_oops_rc(m, -EBUSY);
+	}
+	rc = drain_pages_zone(m, z);
+	if (rc)
+		return rc;
+	for (pfn_t pfn = start; pfn < start + nr;) {
+		unsigned order;
+
+		if (!page_buddy_order(m, pfn, &order))
+			return machine_err(m, -EFAULT,
+					   "alloc_contig_range: pfn 0x%" PRIx64 " is neither allocated nor free in the buddy allocator",
+					   pfn);
+		del_page_from_free_list(m, pfn, z, order,
+					get_pfnblock_migratetype(m, pfn));
+		pfn += UINT64_C(1) << order;
+	}
+	pageblock_init_range(m, start, nr, MIGRATE_MOVABLE);
+	return machine_oops_rc(m, 0);
 }
 
 /*
@@ -708,30 +1465,44 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 			continue;
 		/* Scan upwards, as the kernel does, bringing deferred memory online. */
 		for (uint64_t pfn = start; pfn + nr <= zone_end_pfn(zone); pfn += nr) {
+			uint64_t first_busy;
+			bool last_busy;
+			int rc;
+
 			while (zone->first_deferred_pfn < pfn + nr &&
 			       deferred_grow_zone(m, z, order))
 				;
-			if (!pfn_range_valid(&m->phys, pfn, nr) ||
-			    !contig_range_free(m, pfn, order, z))
+			if (!contig_range_scan(m, z, pfn, nr, &first_busy,
+					       &last_busy))
 				continue;
-			for (uint64_t i = 0; i < nr; i += UINT64_C(1) << max) {
-				del_from_free_list(m, pfn + i, z, max);
-				clear_buddy(m, pfn_to_page(m, pfn + i));
-			}
-			zone->free_pages -= nr;
+			rc = alloc_contig_range(m, z, pfn, nr, first_busy,
+						last_busy);
+			if (rc == -EBUSY)
+				continue;
+			if (rc)
+				return rc;
 			set_page_count(m, pfn_to_page(m, pfn), 1);
 			if (machine_oopsed(m))
 				return m->oops;
 			page_owner_alloc(&m->owner, pfn, order, cat);
 			count(m, CNT_BUDDY_ALLOC);
+			/*
+			 * alloc_contig_range() takes the free blocks with
+			 * isolate_freepages_range(), whose strict
+			 * isolate_freepages_block() counts COMPACTISOLATED
+			 * and no PGALLOC.
+			 */
+			count_vm_events(m, COMPACTISOLATED, nr);
 			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
 				   hvo_page_category_name(cat));
 			*out = pfn;
 			return 0;
 		}
 	}
+	if (machine_oopsed(m))
+		return m->oops;
 	return machine_err(m, -ENOMEM,
-			   "no free, aligned range of %" PRIu64 " pages (order %u)",
+			   "no free, aligned range of %" PRIu64 " pages (order %u) without unmovable pages",
 			   nr, order);
 }
 
@@ -746,4 +1517,27 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   order);
 	rc = free_prepare(m, pfn, order);
 	return rc ? rc : free_block(m, pfn, order);
+}
+
+/*
+ * is_free_buddy_page(): is @pfn inside a free block? The block's first
+ * page is PageBuddy with an order that reaches this far, at one of the
+ * lower pfns aligned to each order. Only the first page of a block
+ * carries the mark, so /proc/kpageflags asks this for the others.
+ */
+bool
+is_free_buddy_page(struct hvo_machine *m, pfn_t pfn)
+{
+	for (unsigned order = 0; order <= m->arch.max_page_order; order++) {
+		pfn_t head = pfn & ~((UINT64_C(1) << order) - 1);
+		struct page_ref r;
+
+		if (head < m->vmemmap_pfn_lo || !pfn_valid(&m->phys, head))
+			continue;
+		page_ref_init(m, &r, pfn_to_page(m, head));
+		if (page_type_is(ref_page_type(m, &r), PGTY_buddy) &&
+		    ref_private(m, &r) >= order)
+			return true;
+	}
+	return false;
 }

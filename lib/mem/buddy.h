@@ -30,13 +30,31 @@ zones_init(struct hvo_machine *m);
 enum zone_type
 pfn_zone(const struct hvo_machine *m, pfn_t pfn);
 
+/* The kernel address of a free list's head (never a struct page). */
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
-		  unsigned order);
+		  unsigned order, enum migratetype mt);
 
+/* The same for pcp list @pindex (order_to_pindex()). */
 uint64_t
 pcp_list_head_va(const struct hvo_machine *m, enum zone_type z,
-		 unsigned order);
+		 unsigned pindex);
+
+/* Every free list and pcp list of @z empty (free_area_init_core()). */
+void
+zone_init_free_lists(struct hvo_machine *m, enum zone_type z);
+
+/*
+ * order_to_pindex() and pindex_to_order(): the pcp list of a migratetype
+ * below MIGRATE_PCPTYPES and an order up to PAGE_ALLOC_COSTLY_ORDER, or
+ * THP's order (pageblock_order here).
+ */
+unsigned
+order_to_pindex(const struct hvo_machine *m, enum migratetype mt,
+		unsigned order);
+
+unsigned
+pindex_to_order(const struct hvo_machine *m, unsigned pindex);
 
 /*
  * zone_set_pageset_high_and_batch(): batch from zone_batchsize(); with
@@ -99,6 +117,7 @@ typedef unsigned gfp_t;
 #define ALLOC_OOM            0x08u
 #define ALLOC_NON_BLOCK      0x10u
 #define ALLOC_MIN_RESERVE    0x20u
+#define ALLOC_NOFRAGMENT     0x100u
 #define ALLOC_HIGHATOMIC     0x200u
 #define ALLOC_KSWAPD         0x800u
 #define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
@@ -153,10 +172,6 @@ bool
 zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
 		    enum zone_type highest, unsigned alloc_flags);
 
-/* si_mem_available(): MemAvailable in pages. */
-uint64_t
-si_mem_available(const struct hvo_machine *m);
-
 /* The vm sysctl handlers: 0, or -EINVAL with a reason and no change. */
 int
 min_free_kbytes_sysctl_handler(struct hvo_machine *m, int64_t kbytes);
@@ -179,10 +194,14 @@ percpu_pagelist_high_fraction_sysctl_handler(struct hvo_machine *m,
 int
 drain_all_pages(struct hvo_machine *m);
 
-/* Allocation purposes, for page_owner and the trace of later issues. */
+/*
+ * alloc_pages(): 2^@order pages from @highest down, of migratetype @mt
+ * (gfp_migratetype() of the caller's gfp flags: a pcp type). @cat is what
+ * they are for, for page_owner and the trace.
+ */
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum hvo_page_category cat, pfn_t *pfn);
+	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn);
 
 /*
  * Free an allocation made by alloc_pages() with the same order. A pfn that
@@ -198,7 +217,9 @@ split_page(struct hvo_machine *m, pfn_t pfn, unsigned order);
 
 /*
  * alloc_contig_pages(): 2^order contiguous pages, aligned, for orders above
- * MAX_PAGE_ORDER (gigantic pages), taken out of the free lists.
+ * MAX_PAGE_ORDER (gigantic pages): the first range, zone by zone from
+ * @highest down and upwards in each, that pfn_range_valid_contig() and
+ * the isolation of its pageblocks accept (lib/mem/buddy.c says how).
  */
 int
 alloc_contig_pages(struct hvo_machine *m, unsigned order,
@@ -223,9 +244,26 @@ buddy_free_range(struct hvo_machine *m, pfn_t pfn, uint64_t n);
 bool
 deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order);
 
+/*
+ * deferred_free_pages()'s marking of [@pfn, @pfn + @n): its pageblocks
+ * MIGRATE_MOVABLE. The kernel finishes deferred init before anything
+ * frees boot memory; the machine may free a reserved page of a deferred
+ * section first (HVO's boot vmemmap), so a pageblock that already holds
+ * free pages takes them along to the movable lists.
+ */
+void
+deferred_init_pageblocks(struct hvo_machine *m, pfn_t pfn, uint64_t n);
+
 /* free_reserved_page(): boot memory joins the buddy (MemTotal grows). */
 int
 free_reserved_page(struct hvo_machine *m, pfn_t pfn);
+
+/*
+ * is_free_buddy_page(): whether @pfn lies in a free block of the buddy
+ * lists (any page of it, not only the PageBuddy first one).
+ */
+bool
+is_free_buddy_page(struct hvo_machine *m, pfn_t pfn);
 
 /*
  * One zeroed page for a kernel page table: from memblock during boot, from

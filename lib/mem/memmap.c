@@ -4,6 +4,7 @@
 
 #include "mem/buddy.h"
 #include "mem/memmap.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 
 /* The RAM range holding pfn, or -1; *next is the next RAM pfn above pfn. */
@@ -79,13 +80,36 @@ init_runs(struct hvo_machine *m, pfn_t pfn, uint64_t end, bool online,
 					     stop << shift, &reserved) >> shift;
 		if (!reserved && zone->first_deferred_pfn > pfn)
 			stop = min64(stop, zone->first_deferred_pfn);
+		/*
+		 * memmap_init_range() marks the pageblocks of present memory
+		 * MIGRATE_MOVABLE, reserved ones too; deferred init marks the
+		 * free ranges it brings up (deferred_free_pages()). A
+		 * pageblock starting in a hole, or in deferred reserved
+		 * memory, keeps its zeroed bits: MIGRATE_UNMOVABLE.
+		 */
 		if (reserved) {
-			if (!online)
+			if (!online) {
+				/*
+				 * memmap_init_range() stops at the first
+				 * deferred pfn; reserve_bootmem_region()
+				 * initializes reserved pages above it
+				 * without a migratetype.
+				 */
+				if (pfn < zone->first_deferred_pfn)
+					pageblock_init_range(m, pfn,
+							     min64(stop, zone->first_deferred_pfn) - pfn,
+							     MIGRATE_MOVABLE);
 				rc = init_span(m, pfn, stop - pfn, z, true);
+			}
 		} else if (pfn >= zone->first_deferred_pfn && !online) {
 			zone->deferred_pages += stop - pfn;
 		} else if (pfn < zone->first_deferred_pfn || online) {
 			if (online || pfn < zone->first_deferred_pfn) {
+				if (online)
+					deferred_init_pageblocks(m, pfn, stop - pfn);
+				else
+					pageblock_init_range(m, pfn, stop - pfn,
+							     MIGRATE_MOVABLE);
 				rc = init_span(m, pfn, stop - pfn, z, false);
 				if (!rc)
 					rc = buddy_free_range(m, pfn, stop - pfn);
@@ -140,8 +164,12 @@ memmap_init(struct hvo_machine *m)
 {
 	const struct phys *p = &m->phys;
 	uint64_t pps = pages_per_section(m), last = UINT64_MAX;
+	int rc;
 
 	zones_init(m);
+	rc = pageblock_flags_init(m);
+	if (rc)
+		return rc;
 	if (m->cfg.deferred_init)
 		set_first_deferred(m);
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
@@ -149,8 +177,6 @@ memmap_init(struct hvo_machine *m)
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
 		for (pfn = round_down64(pfn, pps); pfn < end; pfn += pps) {
-			int rc;
-
 			if (pfn == last)
 				continue;
 			last = pfn;
@@ -205,4 +231,56 @@ memmap_init_deferred(struct hvo_machine *m)
 							"deferred init of zone %s failed",
 							m->zones[z].name);
 	return 0;
+}
+
+/*
+ * The free blocks deferred_init_memmap() will add to zone @z, per order,
+ * into @nr_free: deferred_free_pages() frees each run of free memory
+ * above first_deferred_pfn, and the buddy allocator merges what it frees
+ * into the largest aligned blocks the run holds. first_deferred_pfn is a
+ * section boundary, so none of these merges with a block below it.
+ * Nothing is written: the machine keeps the host memory deferred init
+ * would cost.
+ */
+void
+deferred_free_view(const struct hvo_machine *m, enum zone_type z,
+		   uint64_t *nr_free)
+{
+	const struct zone *zone = &m->zones[z];
+	const unsigned shift = m->arch.page_shift, max = m->arch.max_page_order;
+	uint64_t pfn = zone->first_deferred_pfn, run = UINT64_MAX;
+
+	if (pfn == UINT64_MAX)
+		return;
+	while (pfn <= zone_end_pfn(zone)) {
+		uint64_t rend = 0, next, stop = zone_end_pfn(zone);
+		bool reserved = true;
+
+		if (pfn < zone_end_pfn(zone) &&
+		    ram_range_of(&m->phys, pfn, &rend, &next) >= 0) {
+			stop = min64(rend, stop);
+			stop = memblock_reserved_run(&m->memblock, pfn << shift,
+						     stop << shift, &reserved) >> shift;
+		} else if (pfn < zone_end_pfn(zone)) {
+			stop = min64(next, stop); /* a hole */
+		}
+		if (!reserved && run == UINT64_MAX)
+			run = pfn;
+		if ((reserved || pfn >= zone_end_pfn(zone)) && run != UINT64_MAX) {
+			/* The run [run, pfn) as the buddy allocator merges it. */
+			while (run < pfn) {
+				unsigned o = 0;
+
+				while (o < max && !(run & ((UINT64_C(2) << o) - 1)) &&
+				       run + (UINT64_C(2) << o) <= pfn)
+					o++;
+				nr_free[o]++;
+				run += UINT64_C(1) << o;
+			}
+			run = UINT64_MAX;
+		}
+		if (pfn >= zone_end_pfn(zone))
+			break;
+		pfn = stop;
+	}
 }

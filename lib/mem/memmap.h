@@ -20,4 +20,12 @@ memmap_init(struct hvo_machine *m);
 int
 memmap_init_deferred(struct hvo_machine *m);
 
+/*
+ * Add to @nr_free (per order) the free blocks deferred struct page init
+ * will give zone @z once it runs, without running it.
+ */
+void
+deferred_free_view(const struct hvo_machine *m, enum zone_type z,
+		   uint64_t *nr_free);
+
 #endif /* HVO_MEMMAP_H */

@@ -21,7 +21,9 @@ pagetable_alloc_page(struct hvo_machine *m, uint64_t *pa)
 	int rc;
 
 	if (m->buddy_up) {
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_PAGETABLE, &pfn);
+		/* GFP_PGTABLE_KERNEL, GFP_KERNEL: unmovable. */
+		rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
+				 HVO_PAGES_PAGETABLE, &pfn);
 		if (rc)
 			return rc;
 		*pa = pfn << a->page_shift;

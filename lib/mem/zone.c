@@ -73,18 +73,7 @@ zones_init(struct hvo_machine *m)
 		memset(zone, 0, sizeof(*zone));
 		zone->name = zone_names[z];
 		zone->first_deferred_pfn = UINT64_MAX;
-		for (unsigned o = 0; o < NR_PAGE_ORDERS_MAX; o++) {
-			uint64_t head = free_list_head_va(m, (enum zone_type)z, o);
-
-			zone->free_area[o].next = head;
-			zone->free_area[o].prev = head;
-		}
-		for (unsigned o = 0; o < NR_PCP_ORDERS; o++) {
-			uint64_t head = pcp_list_head_va(m, (enum zone_type)z, o);
-
-			zone->pcp.lists[o].next = head;
-			zone->pcp.lists[o].prev = head;
-		}
+		zone_init_free_lists(m, (enum zone_type)z);
 		/* ZONE_MOVABLE exists but stays empty: no movablecore=. */
 		zone->configured = z == ZONE_MOVABLE || z == ZONE_NORMAL ||
 				   (z == ZONE_DMA && a->zone_dma_limit) ||
@@ -509,21 +498,6 @@ zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
 		return true;
 	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
 				   free_pages);
-}
-
-/*
- * si_mem_available() (mm/show_mem.c): free pages less totalreserve_pages;
- * the page cache and reclaimable slab parts are 0 on this machine.
- */
-uint64_t
-si_mem_available(const struct hvo_machine *m)
-{
-	int64_t available = 0;
-
-	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-		available += (int64_t)zone_nr_free_pages(&m->zones[z]);
-	available -= (int64_t)m->wmark.totalreserve_pages;
-	return available < 0 ? 0 : (uint64_t)available;
 }
 
 /* ---------------------------------------------------------------------- */

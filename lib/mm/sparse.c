@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The sparse vmemmap at boot: mm/sparse.c (sparse_init_nid(), the
+ * node's memmap buffer) and mm/sparse-vmemmap.c (vmemmap_populate_*()).
+ */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
@@ -66,14 +71,104 @@ vmemmap_base_init(struct hvo_machine *m)
 	return 0;
 }
 
-/* One vmemmap page from memblock, as vmemmap_alloc_block(). */
-static int
-vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, phys_addr_t *pa)
-{
-	int rc = memblock_phys_alloc(&m->memblock, size, size, 0, pa);
+/*
+ * The node's memmap buffer, sparsemap_buf and sparsemap_buf_end of
+ * mm/sparse.c: [buf, end) is what is left to hand out; buf is 0 when
+ * there is none. The kernel keeps them in two globals; sparse_init()
+ * here passes them down.
+ */
+struct sparse_buffer {
+	phys_addr_t buf, end;
+};
 
-	if (rc)
-		return rc;
+/*
+ * section_map_size() with SPARSEMEM_VMEMMAP: one section's struct pages,
+ * rounded up to PMD_SIZE.
+ */
+static uint64_t
+section_map_size(const struct hvo_machine *m)
+{
+	return round_up64(pages_per_section(m) * m->cfg.struct_page_size,
+			  arch_level_size(&m->arch, pmd_depth(m)));
+}
+
+/*
+ * sparse_buffer_init(): memblock_alloc_exact_nid_raw() of @size bytes
+ * aligned to section_map_size(), top-down like every memblock
+ * allocation. The kernel asks for it above __pa(MAX_DMA_ADDRESS) and
+ * retries from 0; top-down, the first try wins whenever anything does,
+ * so the model asks once. Without it the buffer is empty and every
+ * vmemmap page comes from vmemmap_alloc_block().
+ */
+static void
+sparse_buffer_init(struct hvo_machine *m, struct sparse_buffer *sb,
+		   uint64_t size)
+{
+	phys_addr_t pa;
+
+	sb->buf = sb->end = 0;
+	if (!size || memblock_phys_alloc(&m->memblock, size,
+					 section_map_size(m), 0, &pa))
+		return;
+	sb->buf = pa;
+	sb->end = pa + size;
+}
+
+/* sparse_buffer_free(): the first @size bytes go back to memblock. */
+static void
+sparse_buffer_free(struct hvo_machine *m, struct sparse_buffer *sb,
+		   uint64_t size)
+{
+	memblock_phys_free(&m->memblock, sb->buf, size);
+}
+
+/* sparse_buffer_fini(): what was not handed out goes back to memblock. */
+static void
+sparse_buffer_fini(struct hvo_machine *m, struct sparse_buffer *sb)
+{
+	if (sb->buf && sb->end > sb->buf)
+		sparse_buffer_free(m, sb, sb->end - sb->buf);
+	sb->buf = sb->end = 0;
+}
+
+/*
+ * sparse_buffer_alloc(): the next @size bytes of the buffer, aligned to
+ * @size, in ascending order; the gap the alignment skips is freed.
+ * Returns false when the buffer cannot serve it.
+ */
+static bool
+sparse_buffer_alloc(struct hvo_machine *m, struct sparse_buffer *sb,
+		    uint64_t size, phys_addr_t *pa)
+{
+	phys_addr_t ptr;
+
+	if (!sb->buf)
+		return false;
+	ptr = round_up64(sb->buf, size);
+	if (ptr + size > sb->end)
+		return false;
+	if (ptr > sb->buf)
+		sparse_buffer_free(m, sb, ptr - sb->buf);
+	sb->buf = ptr + size;
+	*pa = ptr;
+	return true;
+}
+
+/*
+ * vmemmap_alloc_block_buf(): a piece of the node's buffer, or else
+ * vmemmap_alloc_block(), one block from memblock (top-down, so these
+ * fall as the pfn rises).
+ */
+static int
+vmemmap_alloc_block_buf(struct hvo_machine *m, struct sparse_buffer *sb,
+			uint64_t size, phys_addr_t *pa)
+{
+	if (!sparse_buffer_alloc(m, sb, size, pa)) {
+		int rc = memblock_phys_alloc(&m->memblock, size, size, 0, pa);
+
+		if (rc)
+			return rc;
+	}
 	page_owner_set_range(&m->owner, *pa >> m->arch.page_shift,
 			     size >> m->arch.page_shift, HVO_PAGES_VMEMMAP);
 	return 0;
@@ -81,7 +176,8 @@ vmemmap_alloc_block(struct hvo_machine *m, uint64_t size, phys_addr_t *pa)
 
 /* vmemmap_populate_basepages(): a PTE per vmemmap page not yet mapped. */
 static int
-vmemmap_populate_basepages(struct hvo_machine *m, kva_t start, kva_t end)
+vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
+			   kva_t start, kva_t end)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -93,7 +189,7 @@ vmemmap_populate_basepages(struct hvo_machine *m, kva_t start, kva_t end)
 		pt_walk(m, va, &w, true);
 		if (w.leaf >= 0)
 			continue; /* shared with the previous section */
-		rc = vmemmap_alloc_block(m, a->page_size, &pa);
+		rc = vmemmap_alloc_block_buf(m, sb, a->page_size, &pa);
 		if (rc)
 			return machine_err(m, rc,
 					   "out of memory for the vmemmap page at va 0x%" PRIx64,
@@ -108,8 +204,10 @@ vmemmap_populate_basepages(struct hvo_machine *m, kva_t start, kva_t end)
 int
 vmemmap_alloc_page(struct hvo_machine *m, uint64_t *pfn)
 {
+	/* hugetlb_vmemmap_init_early() runs before sparse_buffer_init(). */
+	struct sparse_buffer none = { 0 };
 	phys_addr_t pa;
-	int rc = vmemmap_alloc_block(m, m->arch.page_size, &pa);
+	int rc = vmemmap_alloc_block_buf(m, &none, m->arch.page_size, &pa);
 
 	if (rc)
 		return machine_err(m, rc, "out of memory for a vmemmap page");
@@ -135,6 +233,8 @@ vmemmap_populate_hvo(struct hvo_machine *m, kva_t start, kva_t end,
 		if (va == start)
 			*head_pfn = pfn;
 	}
+	/* hugetlb_vmemmap_init_early(): HUGETLB_VMEMMAP_RESERVE_SIZE of it. */
+	memmap_boot_pages_add(m, (int64_t)(headsize >> a->page_shift));
 	/* The rest mirror one page: the last head page, or the tail. */
 	if (tail_pfn != VMEMMAP_TAIL_LAST)
 		pfn = tail_pfn;
@@ -167,7 +267,8 @@ vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
  * a multiple of PMD_SIZE) covers us; without a block, fall back to pages.
  */
 static int
-vmemmap_populate_hugepages(struct hvo_machine *m, kva_t start, kva_t end)
+vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
+			   kva_t start, kva_t end)
 {
 	const struct hvo_arch *a = &m->arch;
 	unsigned pmd = pmd_depth(m);
@@ -185,7 +286,7 @@ vmemmap_populate_hugepages(struct hvo_machine *m, kva_t start, kva_t end)
 		/* pmd_none(), or none further up: a block fits. */
 		if (w.leaf < 0 && w.nr <= pmd + 1 &&
 		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
-		    vmemmap_alloc_block(m, pmd_size, &pa) == 0) {
+		    vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
 			/* vmemmap_set_pmd(): the arch's block prot, which
 			 * on arm64 is not PAGE_KERNEL's. */
 			rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
@@ -194,19 +295,26 @@ vmemmap_populate_hugepages(struct hvo_machine *m, kva_t start, kva_t end)
 				return rc;
 			continue;
 		}
-		rc = vmemmap_populate_basepages(m, va, next);
+		rc = vmemmap_populate_basepages(m, sb, va, next);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-int
-sparse_init(struct hvo_machine *m)
+/*
+ * Call @fn for the first pfn of every section that holds RAM, in
+ * ascending order (for_each_present_section_nr()). Stops at the first
+ * error and returns it.
+ */
+static int
+for_each_present_section(struct hvo_machine *m,
+			 int (*fn)(struct hvo_machine *m, pfn_t pfn,
+				   void *ctx),
+			 void *ctx)
 {
 	const struct phys *p = &m->phys;
 	uint64_t last_section = UINT64_MAX;
-	int rc = 0;
 
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
 		uint64_t pfn = p->range[i].base >> p->page_shift;
@@ -214,23 +322,72 @@ sparse_init(struct hvo_machine *m)
 
 		for (pfn = round_down64(pfn, pages_per_section(m)); pfn < end;
 		     pfn += pages_per_section(m)) {
-			uint64_t s, e;
+			int rc;
 
 			if (pfn == last_section)
 				continue;
 			last_section = pfn;
-			/* SECTION_IS_VMEMMAP_PREINIT: hugetlb maps it. */
-			if (m->hooks.section_preinit &&
-			    m->hooks.section_preinit(m, pfn))
-				continue;
-			section_memmap_span(m, pfn, &s, &e);
-			if (m->arch.vmemmap_pmd_blocks)
-				rc = vmemmap_populate_hugepages(m, s, e);
-			else
-				rc = vmemmap_populate_basepages(m, s, e);
+			rc = fn(m, pfn, ctx);
 			if (rc)
 				return rc;
 		}
 	}
+	return 0;
+}
+
+static int
+count_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
+{
+	(void)m;
+	(void)pfn;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * __populate_section_memmap() for one present section, and the boot
+ * memmap it accounts: DIV_ROUND_UP(PAGES_PER_SECTION * sizeof(struct
+ * page), PAGE_SIZE) pages, whatever of it an earlier section shared.
+ */
+static int
+populate_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
+{
+	struct sparse_buffer *sb = ctx;
+	uint64_t s, e;
+	int rc;
+
+	/* SECTION_IS_VMEMMAP_PREINIT: hugetlb maps it and counts its pages. */
+	if (m->hooks.section_preinit && m->hooks.section_preinit(m, pfn))
+		return 0;
+	section_memmap_span(m, pfn, &s, &e);
+	if (m->arch.vmemmap_pmd_blocks)
+		rc = vmemmap_populate_hugepages(m, sb, s, e);
+	else
+		rc = vmemmap_populate_basepages(m, sb, s, e);
+	if (rc)
+		return rc;
+	memmap_boot_pages_add(m, (int64_t)round_up64(pages_per_section(m) *
+						     m->cfg.struct_page_size,
+						     m->arch.page_size) >>
+				 m->arch.page_shift);
+	return 0;
+}
+
+/*
+ * sparse_init() and sparse_init_nid() for the one node: a buffer for the
+ * memmap of every present section, handed out in ascending pfn order, so
+ * the memmap of consecutive sections is physically consecutive.
+ */
+int
+sparse_init(struct hvo_machine *m)
+{
+	struct sparse_buffer sb;
+	uint64_t map_count = 0;
+	int rc;
+
+	for_each_present_section(m, count_section, &map_count);
+	sparse_buffer_init(m, &sb, map_count * section_map_size(m));
+	rc = for_each_present_section(m, populate_section, &sb);
+	sparse_buffer_fini(m, &sb);
 	return rc;
 }

@@ -97,6 +97,12 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_DEMOTE_BATCHED, .value = 0,
 	  .what = "demote restores each source page, then optimizes each new page, one at a time, with their own flushes",
 	  .source = "L6.1 mm/hugetlb.c:3638-3699 (demote_free_huge_page())" },
+	{ ROW(0, 0), .prop = RP_UNACCEPTED_MEMORY, .value = 0,
+	  .what = "no Unaccepted line in /proc/meminfo, no nr_unaccepted in /proc/vmstat, whatever the arch",
+	  .source = "L6.1 fs/proc/meminfo.c and mm/vmstat.c (no CONFIG_UNACCEPTED_MEMORY)" },
+	{ ROW(0, 0), .prop = RP_VMSTAT_MEMMAP, .value = 0,
+	  .what = "/proc/vmstat has no memmap counters",
+	  .source = "L6.1 mm/vmstat.c vmstat_text (ends its node items with nr_dirty_background_threshold)" },
 
 	/* 5.3 */
 	{ ROW(5, 3), .prop = RP_INIT_ON_ALLOC, .value = 1,
@@ -221,9 +227,15 @@ static const struct release_row rows[] = {
 	  .what = "PG_dropbehind comes before PG_mlocked: PG_hwpoison is bit 21 [releases after 6.14 unverified]",
 	  .source = "cceba6f7e46c mm: add PG_dropbehind folio flag (RWF_DONTCACHE, 6.14)" },
 
+	{ ROW(6, 5), .prop = RP_UNACCEPTED_MEMORY, .value = 1,
+	  .what = "/proc/meminfo prints Unaccepted and /proc/vmstat nr_unaccepted where the build has CONFIG_UNACCEPTED_MEMORY (x86: Debian's amd64 6.12 config has it)",
+	  .source = "Kirill A. Shutemov, \"mm: Add support for unaccepted memory\" (6.5 merge window); L6.12 fs/proc/meminfo.c:161-164, mm/vmstat.c:1207-1209" },
+	{ ROW(6, 11), .prop = RP_VMSTAT_MEMMAP, .value = 1,
+	  .what = "/proc/vmstat prints nr_memmap_pages and nr_memmap_boot_pages: struct page metadata from the buddy allocator and from memblock, which HVO moves page by page",
+	  .source = "Sourav Panda, \"mm: report per-page metadata information\" (6.11 merge window); L6.12 mm/vmstat.c:1046-1054, :1281-1282, mm/hugetlb_vmemmap.c:183-189" },
 	{ ROW(6, 12), .prop = RP_DEMOTE_BATCHED, .value = 1,
-	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two)",
-	  .source = "Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com; L6.12 mm/hugetlb.c:3833-3946" },
+	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two); demote_pool_huge_page() takes up to the count asked, reserved pages too, and enqueues the new pages without free_huge_folio(), which freed pieces while the smaller size had surplus pages",
+	  .source = "c0f398c3b2cf mm/hugetlb_vmemmap: batch HVO work when demoting (Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com); L6.12 mm/hugetlb.c:3833-3946" },
 
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
@@ -319,6 +331,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOTMEM_PREHVO] = "bootmem_prehvo",
 	[RP_BOOTMEM_PREHVO_LATE] = "bootmem_prehvo_late",
 	[RP_BATCH_SKIP_EMPTY] = "batch_skip_empty",
+	[RP_VMSTAT_MEMMAP] = "vmstat_memmap",
+	[RP_UNACCEPTED_MEMORY] = "unaccepted_memory",
 };
 
 const char *

@@ -64,7 +64,10 @@ enum release_prop {
 	RP_INIT_ON_ALLOC,  /* init_on_alloc= and init_on_free= exist */
 	RP_DEMOTE,         /* the demote and demote_size files of an hstate */
 	RP_DEMOTE_BATCHED, /* demote restores its source pages as one batch
-			      and optimizes the new pages as one batch */
+			      and optimizes the new pages as one batch; it
+			      takes up to the count asked at once, and
+			      enqueues the new pages without
+			      free_huge_folio() */
 	RP_BOOTMEM_PREHVO, /* bit (1 << arch): eligible boot gigantic pages
 			      get a vmemmap populated already optimized
 			      (ARCH_WANT_HUGETLB_VMEMMAP_PREINIT) */
@@ -73,6 +76,10 @@ enum release_prop {
 			      shared tail, not in hugetlb_vmemmap_init_early() */
 	RP_BATCH_SKIP_EMPTY, /* a batch with nothing to optimize does one
 			      flush_tlb_all(), not two (nr_to_optimize) */
+	RP_VMSTAT_MEMMAP,  /* /proc/vmstat has nr_memmap_pages and
+			      nr_memmap_boot_pages */
+	RP_UNACCEPTED_MEMORY, /* CONFIG_UNACCEPTED_MEMORY exists: meminfo's
+				 Unaccepted, vmstat's nr_unaccepted */
 	RP__COUNT
 };
 

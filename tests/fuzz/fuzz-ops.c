@@ -121,6 +121,7 @@ enum op {
 	OP_OVERCOMMIT,
 	OP_RESERVE,
 	OP_HP_FAULT_RESERVED,
+	OP_DEMOTE,
 	OP__COUNT
 };
 
@@ -133,6 +134,7 @@ static const char *const op_names[OP__COUNT] = {
 	"flush", "walk and read", "census", "hugepage_pfn", "counters_reset",
 	"report_json", "set_nr_overcommit_hugepages",
 	"hugetlb_(un)reserve_pages", "alloc_hugetlb_folio (reserved)",
+	"demote",
 };
 
 enum held_kind { HELD_PAGES, HELD_CONTIG };
@@ -876,7 +878,8 @@ op_hp_get(struct run *r, struct fuzz_input *in)
 	rc = hvo_hugepage_get(r->m, size, &pfn);
 	if (i == r->nr_hstates)
 		expect(r, rc, rc == -EINVAL, "a size the machine lacks is -EINVAL");
-	else if (h.free > h.resv)
+	else if (h.free && h.free != h.resv)
+		/* available_huge_pages(): free - resv, wrapped after a demote. */
 		expect(r, rc, rc == 0,
 		       "a hugepage while the pool has a free one nobody reserved");
 	else if (h.surplus >= h.nr_overcommit)
@@ -975,12 +978,47 @@ op_hp_fault_reserved(struct run *r, struct fuzz_input *in)
 		expect(r, rc, rc == -EINVAL, "no reservation: -EINVAL");
 		return rc;
 	}
-	expect(r, rc, rc == 0, "a reserved page is there");
+	/* A 6.12 demote may have taken it (demote-takes-reserved). */
+	expect(r, rc, rc == 0 || (!h.free && rc == -ENOMEM),
+	       "a reserved page is there");
 	if (rc)
 		return rc;
 	if (r->nr_hp == MAX_HUGEPAGES)
 		fail(r, "more than %d hugepages in use", MAX_HUGEPAGES);
 	r->hp[r->nr_hp++] = (struct in_use){ pfn, i };
+	return rc;
+}
+
+/*
+ * demote_store(): refused without the demote files; else the pages
+ * demoted leave the pool, never more than asked, and the errors are a
+ * restore's -ENOMEM or, with only reserved pages left after a 6.12
+ * batch, -EBUSY.
+ */
+static int
+op_demote(struct run *r, struct fuzz_input *in)
+{
+	uint64_t size, ds, nr = fuzz_u8(in) % 4, done = 0;
+	unsigned i = pick_hstate(r, in, &size);
+	struct hvo_hstate_info b = { 0 }, a = { 0 };
+	int rc;
+
+	if (i < r->nr_hstates)
+		hstate(r, i, &b);
+	note_variant_in_use(r);
+	rc = hvo_demote(r->m, size, nr, &done);
+	if (i == r->nr_hstates || hvo_demote_size(r->m, size, &ds)) {
+		expect(r, rc, rc == -EINVAL || rc == -EOPNOTSUPP,
+		       "no demote files: refused");
+		return rc;
+	}
+	hstate(r, i, &a);
+	r->may_move = true;
+	expect(r, rc, rc == 0 || rc == -ENOMEM || rc == -EBUSY,
+	       "0, a restore's -ENOMEM or -EBUSY");
+	if (done > nr || a.nr != b.nr - done)
+		fail(r, "demote of %" PRIu64 " said %" PRIu64 " and left %" PRIu64 " of %" PRIu64,
+		     nr, done, a.nr, b.nr);
 	return rc;
 }
 
@@ -1257,6 +1295,8 @@ run_op(struct run *r, struct fuzz_input *in)
 		return op_reserve(r, in);
 	case OP_HP_FAULT_RESERVED:
 		return op_hp_fault_reserved(r, in);
+	case OP_DEMOTE:
+		return op_demote(r, in);
 	case OP__COUNT:
 		break;
 	}

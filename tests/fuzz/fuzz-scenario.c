@@ -110,6 +110,9 @@ static const char *const paths[] = {
 	"/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages",
 	"/proc/nothing",
 	"/",
+	"/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
+	"/sys/devices/system/node/node0/hugepages/hugepages-32768kB/demote",
+	"/sys/devices/system/node/node0/hugepages",
 };
 
 static const char *const params[] = {

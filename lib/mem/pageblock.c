@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pageblock flags: see pageblock.h. Names follow mm/page_alloc.c
+ * (get_pfnblock_flags_mask(), set_pfnblock_flags_mask()).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mem/buddy.h"
+#include "mem/pageblock.h"
+#include "mm/sparse.h"
+
+static const char *const migratetype_names[MIGRATE_TYPES] = {
+	[MIGRATE_UNMOVABLE] = "Unmovable",
+	[MIGRATE_MOVABLE] = "Movable",
+	[MIGRATE_RECLAIMABLE] = "Reclaimable",
+	[MIGRATE_HIGHATOMIC] = "HighAtomic",
+	[MIGRATE_ISOLATE] = "Isolate",
+};
+
+const char *
+migratetype_name(unsigned mt)
+{
+	return mt < MIGRATE_TYPES ? migratetype_names[mt] : NULL;
+}
+
+/* The first pfn the bitmap covers: the first section with a memmap. */
+static pfn_t
+pageblock_base_pfn(const struct hvo_machine *m)
+{
+	return round_down64(m->vmemmap_pfn_lo, pages_per_section(m));
+}
+
+int
+pageblock_flags_init(struct hvo_machine *m)
+{
+	pfn_t lo = pageblock_base_pfn(m);
+	pfn_t hi = round_up64(m->vmemmap_pfn_hi, pages_per_section(m));
+	uint64_t bits = ((hi - lo) >> m->arch.pageblock_order) *
+			NR_PAGEBLOCK_BITS;
+
+	free(m->pageblock_flags);
+	m->nr_pageblock_words = (bits + 63) / 64;
+	m->pageblock_flags = calloc(m->nr_pageblock_words ?
+				    m->nr_pageblock_words : 1,
+				    sizeof(*m->pageblock_flags));
+	if (!m->pageblock_flags)
+		return machine_err(m, -ENOMEM,
+				   "out of host memory for the pageblock flags");
+	return 0;
+}
+
+void
+pageblock_flags_fini(struct hvo_machine *m)
+{
+	free(m->pageblock_flags);
+	m->pageblock_flags = NULL;
+	m->nr_pageblock_words = 0;
+}
+
+/* pfn_to_bitidx(): the pageblock's first bit, or UINT64_MAX outside. */
+static uint64_t
+pfn_to_bitidx(const struct hvo_machine *m, pfn_t pfn)
+{
+	pfn_t lo = pageblock_base_pfn(m);
+	uint64_t bit;
+
+	if (!m->pageblock_flags || pfn < lo)
+		return UINT64_MAX;
+	bit = ((pfn - lo) >> m->arch.pageblock_order) * NR_PAGEBLOCK_BITS;
+	return bit / 64 < m->nr_pageblock_words ? bit : UINT64_MAX;
+}
+
+enum migratetype
+get_pfnblock_migratetype(const struct hvo_machine *m, pfn_t pfn)
+{
+	uint64_t bit = pfn_to_bitidx(m, pfn);
+
+	if (bit == UINT64_MAX)
+		return MIGRATE_UNMOVABLE;
+	return (enum migratetype)((m->pageblock_flags[bit / 64] >> (bit % 64)) &
+				  MIGRATETYPE_MASK);
+}
+
+void
+set_pageblock_migratetype(struct hvo_machine *m, pfn_t pfn,
+			  enum migratetype mt)
+{
+	uint64_t bit = pfn_to_bitidx(m, pfn);
+	uint64_t *w;
+
+	if (bit == UINT64_MAX)
+		return;
+	w = &m->pageblock_flags[bit / 64];
+	*w = (*w & ~((uint64_t)MIGRATETYPE_MASK << (bit % 64))) |
+	     ((uint64_t)mt << (bit % 64));
+}
+
+void
+pageblock_init_range(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		     enum migratetype mt)
+{
+	uint64_t nr = pageblock_nr_pages(m);
+
+	for (pfn_t p = round_up64(pfn, nr); p < pfn + n; p += nr)
+		set_pageblock_migratetype(m, p, mt);
+}
+
+bool
+pfn_has_memmap(const struct hvo_machine *m, pfn_t pfn)
+{
+	const struct phys *p = &m->phys;
+	uint64_t pps = pages_per_section(m);
+	pfn_t s = round_down64(pfn, pps), e = s + pps;
+
+	if (pfn < m->vmemmap_pfn_lo || pfn >= m->vmemmap_pfn_hi)
+		return false;
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		pfn_t rs = p->range[i].base >> p->page_shift;
+		pfn_t re = rs + (p->range[i].size >> p->page_shift);
+
+		if (rs < e && re > s)
+			return true;
+	}
+	return false;
+}
+
+void
+zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
+		      uint64_t *count)
+{
+	const struct zone *zone = &m->zones[z];
+
+	for (unsigned t = 0; t < MIGRATE_TYPES; t++)
+		count[t] = 0;
+	/*
+	 * Pageblocks deferred init has not reached have no type yet; a
+	 * booted kernel has none left when /proc can be read.
+	 */
+	for (pfn_t pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone) &&
+	     pfn < zone->first_deferred_pfn; pfn += pageblock_nr_pages(m))
+		if (pfn_has_memmap(m, pfn) && pfn_zone(m, pfn) == z)
+			count[get_pfnblock_migratetype(m, pfn)]++;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pageblock flags, as include/linux/pageblock-flags.h and the bitmap
+ * helpers of mm/page_alloc.c: NR_PAGEBLOCK_BITS per pageblock, the
+ * migratetype in the low three. With SPARSEMEM the kernel keeps one
+ * bitmap per mem_section (its usemap) and indexes it by the pfn's offset
+ * in the section; here the sections' bitmaps are laid end to end in one
+ * host array from the first section with a memmap, which gives every
+ * pageblock the same bits at the same offset of its section.
+ */
+#ifndef HVO_PAGEBLOCK_H
+#define HVO_PAGEBLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/machine.h"
+
+/* The bitmap for every section of the memmap, all bits 0 (UNMOVABLE). */
+int
+pageblock_flags_init(struct hvo_machine *m);
+
+void
+pageblock_flags_fini(struct hvo_machine *m);
+
+static inline uint64_t
+pageblock_nr_pages(const struct hvo_machine *m)
+{
+	return UINT64_C(1) << m->arch.pageblock_order;
+}
+
+static inline pfn_t
+pageblock_start_pfn(const struct hvo_machine *m, pfn_t pfn)
+{
+	return pfn & ~(pageblock_nr_pages(m) - 1);
+}
+
+/* get_pfnblock_migratetype(): the migratetype bits of @pfn's pageblock. */
+enum migratetype
+get_pfnblock_migratetype(const struct hvo_machine *m, pfn_t pfn);
+
+/* set_pageblock_migratetype() of the pageblock holding @pfn. */
+void
+set_pageblock_migratetype(struct hvo_machine *m, pfn_t pfn,
+			  enum migratetype mt);
+
+/*
+ * memmap_init_range()'s marking: every pageblock-aligned pfn of
+ * [@pfn, @pfn + @n) gets @mt.
+ */
+void
+pageblock_init_range(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		     enum migratetype mt);
+
+/*
+ * pfn_to_online_page() != NULL: @pfn lies in a section with a memmap
+ * (holes inside such a section have struct pages too).
+ */
+bool
+pfn_has_memmap(const struct hvo_machine *m, pfn_t pfn);
+
+/*
+ * pagetypeinfo_showblockcount_print(): the pageblocks of zone @z by
+ * migratetype, stepping from zone_start_pfn by a pageblock, counting
+ * each pfn with a memmap in the zone, up to the first deferred pfn.
+ * @count has MIGRATE_TYPES entries.
+ */
+void
+zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
+		      uint64_t *count);
+
+/* migratetype_names[]: "Unmovable", ..., or NULL past MIGRATE_TYPES. */
+const char *
+migratetype_name(unsigned mt);
+
+#endif /* HVO_PAGEBLOCK_H */
