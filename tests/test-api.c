@@ -889,6 +889,25 @@ row_machine_vmstat(struct api_ctx *c)
 }
 
 static void
+row_machine_zoneinfo_stat(struct api_ctx *c)
+{
+	const char *name;
+	uint64_t v;
+
+	NO_M(c, hvo_machine_zoneinfo_stat(NULL, 0, false, 0, &name, &v));
+	ON_M(c, -EINVAL, "name",
+	     hvo_machine_zoneinfo_stat(c->m, 0, false, 0, NULL, &v));
+	ON_M(c, -EINVAL, "value",
+	     hvo_machine_zoneinfo_stat(c->m, 0, true, 0, &name, NULL));
+	ON_M(c, -ENOENT, "zone",
+	     hvo_machine_zoneinfo_stat(c->m, UINT_MAX, false, 0, &name, &v));
+	ON_M(c, -ENOENT, "zoneinfo",
+	     hvo_machine_zoneinfo_stat(c->m, 0, false, UINT_MAX, &name, &v));
+	ON_M(c, -ENOENT, "zoneinfo",
+	     hvo_machine_zoneinfo_stat(c->m, 0, true, UINT_MAX, &name, &v));
+}
+
+static void
 row_machine_meminfo(struct api_ctx *c)
 {
 	char buf[128];
@@ -1499,6 +1518,7 @@ static const struct api_row rows[] = {
 	ROW(machine_init_deferred),
 	ROW(machine_zone),
 	ROW(machine_vmstat),
+	ROW(machine_zoneinfo_stat),
 	ROW(machine_meminfo),
 	ROW(machine_hstate),
 	ROW(machine_hstate_by_size),

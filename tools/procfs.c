@@ -68,44 +68,6 @@ procfs_vmstat(FILE *f, const struct hvo_machine *m)
 }
 
 /*
- * The counters zoneinfo_show_print() lists, as vmstat_text[] names them
- * in Linux 6.12 with Debian's amd64 configuration (CONFIG_ZSMALLOC,
- * CONFIG_UNACCEPTED_MEMORY, CONFIG_NUMA, CONFIG_IOMMU_SUPPORT,
- * CONFIG_SWAP, CONFIG_NUMA_BALANCING; no CONFIG_SHADOW_CALL_STACK).
- * The machine keeps none of them but NR_FREE_PAGES: it has no LRU, no
- * page cache, no slab and no second node, so they read 0.
- */
-static const char *const zoneinfo_node_stats[] = {
-	"nr_inactive_anon", "nr_active_anon", "nr_inactive_file",
-	"nr_active_file", "nr_unevictable", "nr_slab_reclaimable",
-	"nr_slab_unreclaimable", "nr_isolated_anon", "nr_isolated_file",
-	"workingset_nodes", "workingset_refault_anon",
-	"workingset_refault_file", "workingset_activate_anon",
-	"workingset_activate_file", "workingset_restore_anon",
-	"workingset_restore_file", "workingset_nodereclaim", "nr_anon_pages",
-	"nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback",
-	"nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages",
-	"nr_shmem_pmdmapped", "nr_file_hugepages", "nr_file_pmdmapped",
-	"nr_anon_transparent_hugepages", "nr_vmscan_write",
-	"nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written",
-	"nr_throttled_written", "nr_kernel_misc_reclaimable",
-	"nr_foll_pin_acquired", "nr_foll_pin_released", "nr_kernel_stack",
-	"nr_page_table_pages", "nr_sec_page_table_pages", "nr_iommu_pages",
-	"nr_swapcached", "pgpromote_success", "pgpromote_candidate",
-	"pgdemote_kswapd", "pgdemote_direct", "pgdemote_khugepaged",
-};
-
-/* enum zone_stat_item after NR_FREE_PAGES, then enum numa_stat_item. */
-static const char *const zoneinfo_zone_stats[] = {
-	"nr_zone_inactive_anon", "nr_zone_active_anon",
-	"nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable",
-	"nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages",
-	"nr_free_cma", "nr_unaccepted",
-	"numa_hit", "numa_miss", "numa_foreign", "numa_interleave",
-	"numa_local", "numa_other",
-};
-
-/*
  * zoneinfo_show_print() in mm/vmstat.c of Linux 6.12, every line in its
  * order: the per-node stats on the node's first populated zone, the
  * watermarks, the protection against each highest zone, and for a
@@ -118,6 +80,8 @@ procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 {
 	struct hvo_zone_info z;
 	bool node_stats = false;
+	const char *name;
+	uint64_t v;
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		fprintf(f, "Node 0, zone %8s", z.name);
@@ -125,10 +89,10 @@ procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 		if (z.present_pages && !node_stats) {
 			node_stats = true;
 			fputs("\n  per-node stats", f);
-			for (size_t s = 0; s < sizeof(zoneinfo_node_stats) /
-					       sizeof(zoneinfo_node_stats[0]); s++)
-				fprintf(f, "\n      %-12s %lu",
-					zoneinfo_node_stats[s], 0ul);
+			for (unsigned s = 0;
+			     hvo_machine_zoneinfo_stat(m, i, true, s, &name,
+						       &v) == 0; s++)
+				fprintf(f, "\n      %-12s %" PRIu64, name, v);
 		}
 		fprintf(f, "\n  pages free     %" PRIu64
 			"\n        boost    %" PRIu64
@@ -153,11 +117,10 @@ procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 			fputc('\n', f);
 			continue; /* unpopulated: nothing else is useful */
 		}
-		fprintf(f, "\n      %-12s %" PRIu64, "nr_free_pages",
-			z.nr_free_pages);
-		for (size_t s = 0; s < sizeof(zoneinfo_zone_stats) /
-				       sizeof(zoneinfo_zone_stats[0]); s++)
-			fprintf(f, "\n      %-12s %lu", zoneinfo_zone_stats[s], 0ul);
+		for (unsigned s = 0;
+		     hvo_machine_zoneinfo_stat(m, i, false, s, &name, &v) == 0;
+		     s++)
+			fprintf(f, "\n      %-12s %" PRIu64, name, v);
 		fprintf(f, "\n  pagesets"
 			"\n    cpu: 0"
 			"\n              count: %" PRIu64

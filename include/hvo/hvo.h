@@ -871,6 +871,23 @@ hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
 		   const char **name, uint64_t *value);
 
 /**
+ * Counter @p i (from 0) of zone @p zone (as hvo_machine_zone() numbers
+ * the zones) in /proc/zoneinfo, named and ordered as /proc/vmstat names
+ * them (6.12's vmstat_text, one table): with @p node_stats the node's
+ * counters (enum node_stat_item, "per-node stats", the same for every
+ * zone), else the zone's (enum zone_stat_item, then enum numa_stat_item,
+ * the zone's own values: nr_free_pages is its NR_FREE_PAGES, numa_hit
+ * and numa_local its allocations).
+ *
+ * @return 0 with @p name and @p value set, -ENOENT past the last counter
+ *         or zone, or -EINVAL (@p name or @p value NULL).
+ */
+int
+hvo_machine_zoneinfo_stat(const struct hvo_machine *m, unsigned zone,
+			  bool node_stats, unsigned i, const char **name,
+			  uint64_t *value);
+
+/**
  * Line @p i (from 0) of /proc/meminfo, as 6.12's meminfo_proc_show()
  * prints it (with hugetlb_report_meminfo() and the arch's
  * arch_report_meminfo()), without the newline: every field the arch's

@@ -113,6 +113,8 @@ struct zone {
 	uint64_t deferred_pages;  /* free pages still waiting for that */
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
 	struct per_cpu_pages pcp;
+	/* zone_statistics(): NUMA_HIT and NUMA_LOCAL of this zone */
+	uint64_t vm_numa_event[2];
 };
 
 /*

@@ -410,6 +410,37 @@ hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction)
 }
 
 HVO_EXPORT int
+hvo_machine_zoneinfo_stat(const struct hvo_machine *m, unsigned zone,
+			  bool node_stats, unsigned i, const char **name,
+			  uint64_t *value)
+{
+	unsigned seen = 0;
+
+	if (!m)
+		return -EINVAL;
+	if (!name)
+		return machine_err_null(m, __func__, "name");
+	if (!value)
+		return machine_err_null(m, __func__, "value");
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		if (!m->zones[z].configured || seen++ != zone)
+			continue;
+		if (node_stats ?
+		    vmstat_part_item(m, NULL, VMSTAT_NODE, VMSTAT_NODE, i,
+				     name, value) :
+		    vmstat_part_item(m, &m->zones[z], VMSTAT_ZONE, VMSTAT_NUMA,
+				     i, name, value))
+			return machine_err_const(m, -ENOENT,
+						 "zoneinfo counter %u: past the last",
+						 i);
+		return 0;
+	}
+	return machine_err_const(m, -ENOENT,
+				 "zone %u: this machine lists %u zones, 0..%u",
+				 zone, seen, seen - 1);
+}
+
+HVO_EXPORT int
 hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
 		   const char **name, uint64_t *value)
 {

@@ -1126,6 +1126,8 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	/* zone_statistics(): one node, so a local hit per allocation */
 	count_vm_events(m, NUMA_HIT, 1);
 	count_vm_events(m, NUMA_LOCAL, 1);
+	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
+	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
