@@ -615,7 +615,13 @@ row_machine_total_pages(struct api_ctx *c)
 /* The page allocator                                                     */
 /* ---------------------------------------------------------------------- */
 
-/* A pfn the buddy allocator holds free: no allocation starts there. */
+/*
+ * A pfn the buddy allocator holds free: no allocation starts there. The
+ * pcp lists are drained after the free, as test_row() drains them before
+ * it looks: the per-migratetype lists keep a freed unmovable page apart
+ * from the pages already parked (free_unref_page()), and high (from the
+ * low watermark, zone_highsize()) leaves it there.
+ */
 static uint64_t
 free_pfn(struct api_ctx *c)
 {
@@ -623,6 +629,7 @@ free_pfn(struct api_ctx *c)
 
 	assert_int_equal(hvo_alloc_pages(c->m, 0, HVO_GFP_KERNEL, &pfn), 0);
 	assert_int_equal(hvo_free_pages(c->m, pfn, 0), 0);
+	assert_int_equal(hvo_drain_pages(c->m), 0);
 	return pfn;
 }
 
@@ -775,6 +782,130 @@ row_machine_zone(struct api_ctx *c)
 }
 
 static void
+row_mem_available(struct api_ctx *c)
+{
+	struct hvo_mem_available a;
+
+	NO_M(c, hvo_mem_available(NULL, &a));
+	ON_M(c, -EINVAL, "out", hvo_mem_available(c->m, NULL));
+}
+
+static void
+row_min_free_kbytes_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_min_free_kbytes_get(NULL, &v));
+	ON_M(c, -EINVAL, "kbytes", hvo_min_free_kbytes_get(c->m, NULL));
+}
+
+static void
+row_min_free_kbytes_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_min_free_kbytes_set(NULL, 1024));
+	ON_M(c, -EINVAL, "min_free_kbytes", hvo_min_free_kbytes_set(c->m, -1));
+	ON_M(c, -EINVAL, "min_free_kbytes",
+	     hvo_min_free_kbytes_set(c->m, (int64_t)INT_MAX + 1));
+	ON_M(c, -EINVAL, "min_free_kbytes", hvo_min_free_kbytes_set(c->m, INT64_MIN));
+}
+
+static void
+row_watermark_scale_factor_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_watermark_scale_factor_get(NULL, &v));
+	ON_M(c, -EINVAL, "factor", hvo_watermark_scale_factor_get(c->m, NULL));
+}
+
+static void
+row_watermark_scale_factor_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_watermark_scale_factor_set(NULL, 10));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, 0));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, 3001));
+	ON_M(c, -EINVAL, "watermark_scale_factor",
+	     hvo_watermark_scale_factor_set(c->m, INT64_MIN));
+}
+
+static void
+row_watermark_boost_factor_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_watermark_boost_factor_get(NULL, &v));
+	ON_M(c, -EINVAL, "factor", hvo_watermark_boost_factor_get(c->m, NULL));
+}
+
+static void
+row_watermark_boost_factor_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_watermark_boost_factor_set(NULL, 0));
+	ON_M(c, -EINVAL, "watermark_boost_factor",
+	     hvo_watermark_boost_factor_set(c->m, -1));
+	ON_M(c, -EINVAL, "watermark_boost_factor",
+	     hvo_watermark_boost_factor_set(c->m, (int64_t)INT_MAX + 1));
+}
+
+static void
+row_percpu_pagelist_high_fraction_get(struct api_ctx *c)
+{
+	int v;
+
+	NO_M(c, hvo_percpu_pagelist_high_fraction_get(NULL, &v));
+	ON_M(c, -EINVAL, "fraction",
+	     hvo_percpu_pagelist_high_fraction_get(c->m, NULL));
+}
+
+static void
+row_percpu_pagelist_high_fraction_set(struct api_ctx *c)
+{
+	NO_M(c, hvo_percpu_pagelist_high_fraction_set(NULL, 0));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, 1));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, 7));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, -8));
+	ON_M(c, -EINVAL, "percpu_pagelist_high_fraction",
+	     hvo_percpu_pagelist_high_fraction_set(c->m, INT64_MAX));
+}
+
+static void
+row_lowmem_reserve_ratio_get(struct api_ctx *c)
+{
+	int r[HVO_MAX_ZONES];
+	unsigned nr;
+
+	NO_M(c, hvo_lowmem_reserve_ratio_get(NULL, r, HVO_MAX_ZONES, &nr));
+	ON_M(c, -EINVAL, "ratio",
+	     hvo_lowmem_reserve_ratio_get(c->m, NULL, HVO_MAX_ZONES, &nr));
+	ON_M(c, -EINVAL, "nr",
+	     hvo_lowmem_reserve_ratio_get(c->m, r, HVO_MAX_ZONES, NULL));
+}
+
+static void
+row_lowmem_reserve_ratio_set(struct api_ctx *c)
+{
+	int64_t r[HVO_MAX_ZONES + 1] = { 256, 256, 32, 0 };
+
+	NO_M(c, hvo_lowmem_reserve_ratio_set(NULL, r, 4));
+	ON_M(c, -EINVAL, "ratio", hvo_lowmem_reserve_ratio_set(c->m, NULL, 4));
+	ON_M(c, -EINVAL, "ratios", hvo_lowmem_reserve_ratio_set(c->m, r, 0));
+	ON_M(c, -EINVAL, "ratios",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, HVO_MAX_ZONES + 1));
+	ON_M(c, -EINVAL, "ratios", hvo_lowmem_reserve_ratio_set(c->m, r, UINT_MAX));
+	r[1] = (int64_t)INT_MAX + 1;
+	ON_M(c, -EINVAL, "lowmem_reserve_ratio[1]",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, 4));
+	r[1] = INT64_MIN;
+	ON_M(c, -EINVAL, "lowmem_reserve_ratio[1]",
+	     hvo_lowmem_reserve_ratio_set(c->m, r, 4));
+}
+
+static void
 row_machine_vmstat(struct api_ctx *c)
 {
 	const char *name;
@@ -784,6 +915,25 @@ row_machine_vmstat(struct api_ctx *c)
 	ON_M(c, -EINVAL, "name", hvo_machine_vmstat(c->m, 0, NULL, &v));
 	ON_M(c, -EINVAL, "value", hvo_machine_vmstat(c->m, 0, &name, NULL));
 	ON_M(c, -ENOENT, "vmstat", hvo_machine_vmstat(c->m, UINT_MAX, &name, &v));
+}
+
+static void
+row_machine_zoneinfo_stat(struct api_ctx *c)
+{
+	const char *name;
+	uint64_t v;
+
+	NO_M(c, hvo_machine_zoneinfo_stat(NULL, 0, false, 0, &name, &v));
+	ON_M(c, -EINVAL, "name",
+	     hvo_machine_zoneinfo_stat(c->m, 0, false, 0, NULL, &v));
+	ON_M(c, -EINVAL, "value",
+	     hvo_machine_zoneinfo_stat(c->m, 0, true, 0, &name, NULL));
+	ON_M(c, -ENOENT, "zone",
+	     hvo_machine_zoneinfo_stat(c->m, UINT_MAX, false, 0, &name, &v));
+	ON_M(c, -ENOENT, "zoneinfo",
+	     hvo_machine_zoneinfo_stat(c->m, 0, false, UINT_MAX, &name, &v));
+	ON_M(c, -ENOENT, "zoneinfo",
+	     hvo_machine_zoneinfo_stat(c->m, 0, true, UINT_MAX, &name, &v));
 }
 
 static void
@@ -1430,10 +1580,22 @@ static const struct api_row rows[] = {
 	ROW(fail_page_alloc),
 	ROW(fail_page_alloc_get),
 	ROW(fail_page_alloc_set),
+	ROW(mem_available),
+	ROW(min_free_kbytes_get),
+	ROW(min_free_kbytes_set),
+	ROW(watermark_scale_factor_get),
+	ROW(watermark_scale_factor_set),
+	ROW(watermark_boost_factor_get),
+	ROW(watermark_boost_factor_set),
+	ROW(percpu_pagelist_high_fraction_get),
+	ROW(percpu_pagelist_high_fraction_set),
+	ROW(lowmem_reserve_ratio_get),
+	ROW(lowmem_reserve_ratio_set),
 	ROW(drain_pages),
 	ROW(machine_init_deferred),
 	ROW(machine_zone),
 	ROW(machine_vmstat),
+	ROW(machine_zoneinfo_stat),
 	ROW(machine_meminfo),
 	ROW(machine_hstate),
 	ROW(machine_hstate_by_size),
@@ -1513,6 +1675,8 @@ test_row(void **state)
 	struct api_ctx c = { .fn = row->fn, .m = tu_machine(SPEC) };
 	struct memory_state before, after;
 
+	/* free_pfn() drains the pcp lists: start from drained ones. */
+	assert_int_equal(hvo_drain_pages(c.m), 0);
 	memory_state(c.m, &before);
 	row->run(&c);
 	if (c.calls == 0)

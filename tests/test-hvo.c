@@ -761,11 +761,23 @@ struct held {
 	size_t n;
 };
 
-/* Take every free page, in blocks of @top and smaller. */
+/*
+ * Take every free page, in blocks of @top and smaller. The kernel keeps
+ * each zone's min watermark and ZONE_DMA's protection from GFP_KERNEL
+ * (__zone_watermark_ok()); with vm.min_free_kbytes 0 and every
+ * vm.lowmem_reserve_ratio 0 it keeps nothing, and so does the machine.
+ */
 static void
 exhaust(struct hvo_machine *m, struct held *h, unsigned top)
 {
 	uint64_t free = tu_pages(m, HVO_PAGES_FREE), pfn;
+	int64_t no_ratio[HVO_MAX_ZONES] = { 0 };
+	int ratio[HVO_MAX_ZONES];
+	unsigned nr;
+
+	assert_int_equal(hvo_min_free_kbytes_set(m, 0), 0);
+	assert_int_equal(hvo_lowmem_reserve_ratio_get(m, ratio, HVO_MAX_ZONES, &nr), 0);
+	assert_int_equal(hvo_lowmem_reserve_ratio_set(m, no_ratio, nr), 0);
 
 	/* Room for every page on its own (a block may be split later). */
 	h->pfn = calloc(free + 1, sizeof(*h->pfn));

@@ -336,29 +336,31 @@ test_contig_skips_unmovable_and_huge(void **state)
  * moves to the next (pindex round robin). With order-1 pages parked on
  * their list (pindex 3) and plenty of order-0 pages on list 0, the drain
  * a free of an order-0 page starts takes all it needs from list 0 and
- * leaves list 3 alone.
+ * leaves list 3 alone. High is zone_highsize() of the low watermark
+ * (1986 pages in Normal here), so it takes some 2000 frees to get there.
  */
 static void
 test_pcp_drain_empties_a_list_first(void **state)
 {
 	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
 	struct per_cpu_pages *pcp = &m->zones[ZONE_NORMAL].pcp;
-	uint64_t a[40], b[400], l0, l3;
+	static uint64_t b[2400];
+	uint64_t a[40], l0, l3;
 	unsigned i;
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
 	for (i = 0; i < 40; i++)
 		assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &a[i]), 0);
-	for (i = 0; i < 400; i++)
+	for (i = 0; i < ARRAY_SIZE(b); i++)
 		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b[i]), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
 	for (i = 0; i < 40; i++)
 		assert_int_equal(hvo_free_pages(m, a[i], 1), 0);
 	assert_int_equal(pcp->lists[3].nr, 40);
-	for (i = 0; i < 400 && pcp->count + 1 < pcp->high; i++)
+	for (i = 0; i < ARRAY_SIZE(b) && pcp->count + 1 < pcp->high; i++)
 		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
-	assert_true(i < 400);
+	assert_true(i < ARRAY_SIZE(b));
 	assert_true(pcp->lists[0].nr > pcp->batch);
 	l0 = pcp->lists[0].nr;
 	l3 = pcp->lists[3].nr;
@@ -416,14 +418,17 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
  * ALLOC_NOFRAGMENT (alloc_flags_nofragment(): the preferred zone is Normal
  * and ZONE_DMA32 exists, so on x86_64 machines with memory above 4G).
  * ZONE_NORMAL is made to hold no free block of pageblock_order or more,
- * only the pieces of one movable pageblock a movable page was taken from.
+ * only the pieces of one movable pageblock whose first page is kept.
  * An unmovable page then may not claim that pageblock (__rmqueue_claim()
  * looks at pageblock_order and up only) nor steal from it
  * (__rmqueue_steal() is skipped): get_page_from_freelist() moves on to
  * ZONE_DMA32 and claims a whole block there. Without the flag the same
  * request would have claimed the fragmented pageblock in Normal, whose
  * pages are free or on the pcp list (try_to_steal_block() counts those as
- * alike).
+ * alike). The watermarks are lowered (vm.min_free_kbytes 0,
+ * vm.watermark_scale_factor 1: a low watermark of 0.01% of the zone) so
+ * that the pageblock given back lifts Normal above its low watermark and
+ * the zone stays on the fast path's zonelist (zone_watermark_fast()).
  */
 static void
 test_nofragment_prefers_dma32(void **state)
@@ -433,6 +438,8 @@ test_nofragment_prefers_dma32(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_min_free_kbytes_set(m, 0), 0);
+	assert_int_equal(hvo_watermark_scale_factor_set(m, 1), 0);
 	/* Every movable block of order 9 and up in Normal, as movable pages. */
 	for (;;) {
 		assert_int_equal(alloc_pages(m, 9, ZONE_NORMAL, MIGRATE_MOVABLE,
@@ -449,12 +456,17 @@ test_nofragment_prefers_dma32(void **state)
 					     HVO_PAGES_ALLOCATED, &pfn), 0);
 	} while (pfn >= PFN_4G);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	/* One pageblock back, and a movable page out of it: pieces. */
-	assert_int_equal(free_pages(m, movable, 9), 0);
+	/*
+	 * One pageblock back but its first page: pieces. (Taking a movable
+	 * page out of the freed block would not do: the watermark stops the
+	 * loop above with small free pieces left in Normal, and
+	 * __rmqueue_smallest() takes one of those first.)
+	 */
+	assert_int_equal(split_page(m, movable, 9), 0);
+	for (p = movable + 1; p < movable + PB_PAGES; p++)
+		assert_int_equal(free_pages(m, p, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_MOVABLE,
-				     HVO_PAGES_ALLOCATED, &p), 0);
-	assert_true(p >= movable && p < movable + PB_PAGES);
+	assert_int_equal(zone_named(m, "Normal").nr_free_by_type[MIGRATE_MOVABLE][9], 0);
 	/* An unmovable page: not from the fragmented pageblock. */
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p), 0);
 	assert_true(p < PFN_4G);

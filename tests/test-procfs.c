@@ -417,6 +417,57 @@ test_vmstat_memmap_linux_6_11(void **state)
 }
 
 /*
+ * zoneinfo_show_print() names its counters from vmstat_text, as
+ * /proc/vmstat does: a zone's counters are zone_stat_item and
+ * numa_stat_item, /proc/vmstat's first lines, nr_free_pages the zone's
+ * NR_FREE_PAGES, numa_hit the zone's share of the machine's
+ * (zone_numa_event_state(), summed by /proc/vmstat); the per-node stats
+ * are node_stat_item, the lines that follow.
+ */
+static void
+test_zoneinfo_counters_are_vmstat_text(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,kernel=6.12");
+	struct hvo_zone_info z;
+	const char *name, *vname;
+	uint64_t v, vv, free = 0, hit = 0, pfn;
+	unsigned i, nz = 0, nn = 0;
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_DMA, &pfn), 0);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	for (unsigned zi = 0; hvo_machine_zone(m, zi, &z) == 0; zi++) {
+		for (i = 0; hvo_machine_zoneinfo_stat(m, zi, false, i, &name,
+						      &v) == 0; i++) {
+			assert_int_equal(hvo_machine_vmstat(m, i, &vname, &vv), 0);
+			assert_string_equal(name, vname);
+			if (!strcmp(name, "nr_free_pages")) {
+				assert_int_equal(v, z.nr_free_pages);
+				free += v;
+			}
+			if (!strcmp(name, "numa_hit"))
+				hit += v;
+		}
+		nz = i;
+		for (i = 0; hvo_machine_zoneinfo_stat(m, zi, true, i, &name,
+						      &v) == 0; i++) {
+			assert_int_equal(hvo_machine_vmstat(m, nz + i, &vname,
+							    &vv), 0);
+			assert_string_equal(name, vname);
+			assert_int_equal(v, vv);
+		}
+		nn = i;
+	}
+	assert_int_equal(nz, 18); /* 12 zone items (nr_unaccepted), 6 NUMA */
+	assert_true(nn > 40);
+	assert_int_equal(free, vmstat(m, "nr_free_pages"));
+	assert_int_equal(hit, vmstat(m, "numa_hit"));
+	assert_true(hit >= 2);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * PGALLOC of the page's zone by 1 << order in rmqueue_pcplist() and
  * rmqueue_buddy(), PGFREE by 1 << order in free_unref_page_commit() and
  * free_one_page(), numa_hit and numa_local once per allocation
@@ -706,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_vmstat_no_memmap_before_6_11),
 		cmocka_unit_test(test_vmstat_memmap_linux_6_11),
 		cmocka_unit_test(test_vmstat_pgalloc_pgfree),
+		cmocka_unit_test(test_zoneinfo_counters_are_vmstat_text),
 		cmocka_unit_test(test_vmstat_htlb_buddy_and_contig),
 		cmocka_unit_test(test_kpageflags_buddy_every_page),
 		cmocka_unit_test(test_kpageflags_reserved_hwpoison_from_folio),

@@ -140,6 +140,78 @@ tu_zone_of(const struct hvo_machine *m, uint64_t pfn)
 	return 0;
 }
 
+/* The floor of the square root, by bisection: independent of the library's. */
+static uint64_t
+tu_isqrt(uint64_t x)
+{
+	uint64_t lo = 0, hi = UINT64_C(1) << 32;
+
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (mid * mid <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+tu_kernel_wmarks(const struct hvo_machine *m, unsigned i, struct tu_wmark *w)
+{
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_zone_info z;
+	uint64_t lowmem = 0, managed = 0, pages_min, tmp, step, kb;
+	bool movable = false;
+
+	for (unsigned j = 0; hvo_machine_zone(m, j, &z) == 0; j++) {
+		uint64_t n = z.managed_pages + z.deferred_pages;
+
+		if (strcmp(z.name, "Movable"))
+			lowmem += n;
+		if (j == i) {
+			managed = n;
+			movable = !strcmp(z.name, "Movable");
+		}
+	}
+	/* nr_free_buffer_pages(): no high watermark yet at the first call. */
+	kb = tu_isqrt((lowmem << (g.page_shift - 10)) * 16);
+	w->min_free_kbytes = kb < 128 ? 128 : kb > 262144 ? 262144 : (int)kb;
+	pages_min = (uint64_t)w->min_free_kbytes >> (g.page_shift - 10);
+	tmp = lowmem ? pages_min * managed / lowmem : 0;
+	if (movable) {
+		w->min = managed / 1024;
+		w->min = w->min < 32 ? 32 : w->min > 128 ? 128 : w->min;
+	} else {
+		w->min = tmp;
+	}
+	/* mult_frac(managed, 10, 10000) */
+	step = managed / 10000 * 10 + managed % 10000 * 10 / 10000;
+	if (tmp / 4 > step)
+		step = tmp / 4;
+	w->low = w->min + step;
+	w->high = w->low + step;
+	w->promo = w->high + step;
+}
+
+uint64_t
+tu_kernel_min_total(const struct hvo_machine *m)
+{
+	struct hvo_zone_info z;
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
+		struct tu_wmark w;
+
+		if (!z.present_pages)
+			continue;
+		tu_kernel_wmarks(m, i, &w);
+		sum += w.min;
+	}
+	return sum;
+}
+
 struct hvo_walk
 tu_vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
 {

@@ -77,6 +77,31 @@ tu_free_kernel_va(struct hvo_machine *m, unsigned depth);
 size_t
 tu_pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max);
 
+/*
+ * The watermarks Linux 6.12 gives zone @i (hvo_machine_zone() order) of
+ * a machine just booted with the default tunables, computed here from
+ * the zones' managed pages (deferred ones included, as after
+ * page_alloc_init_late()): calculate_min_free_kbytes() (int_sqrt of
+ * lowmem kB * 16, clamped to 128..262144) and __setup_per_zone_wmarks()
+ * (watermark_scale_factor 10). The library is checked against these.
+ */
+struct tu_wmark {
+	int min_free_kbytes;
+	uint64_t min, low, high, promo;
+};
+
+void
+tu_kernel_wmarks(const struct hvo_machine *m, unsigned i, struct tu_wmark *w);
+
+/*
+ * What allocations leave free when every zone has been allocated down
+ * with a gfp whose highest zone it is: each populated zone's min
+ * watermark (__zone_watermark_ok() refuses the page that would take it
+ * to min; the slow path's drain gives back the pcp pages first).
+ */
+uint64_t
+tu_kernel_min_total(const struct hvo_machine *m);
+
 /* Which listed zone (hvo_machine_zone index) holds @pfn. */
 unsigned
 tu_zone_of(const struct hvo_machine *m, uint64_t pfn);

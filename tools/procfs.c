@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,32 +68,69 @@ procfs_vmstat(FILE *f, const struct hvo_machine *m)
 }
 
 /*
- * zoneinfo_show_print() in mm/vmstat.c, the lines the machine has: one
- * CPU's pageset. "pages free" is NR_FREE_PAGES, the buddy allocator's
- * pages; the kernel counts the per-CPU lists apart, as "count".
+ * zoneinfo_show_print() in mm/vmstat.c of Linux 6.12, every line in its
+ * order: the per-node stats on the node's first populated zone, the
+ * watermarks, the protection against each highest zone, and for a
+ * populated zone its counters and the one online CPU's pageset. "pages
+ * free" is NR_FREE_PAGES, the buddy allocator's pages; the per-CPU lists
+ * are apart, as "count".
  */
 void
 procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 {
 	struct hvo_zone_info z;
+	bool node_stats = false;
+	const char *name;
+	uint64_t v;
 
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
-		fprintf(f, "Node 0, zone %8s\n"
-			"  pages free     %" PRIu64 "\n"
-			"        spanned  %" PRIu64 "\n"
-			"        present  %" PRIu64 "\n"
-			"        managed  %" PRIu64 "\n",
-			z.name, z.free_pages + z.deferred_pages,
-			z.spanned_pages, z.present_pages, z.managed_pages);
-		if (!z.present_pages)
-			continue; /* the kernel stops here for empty zones */
-		fprintf(f, "  pagesets\n"
-			"    cpu: 0\n"
-			"              count: %" PRIu64 "\n"
-			"              high:  %" PRIu64 "\n"
-			"              batch: %" PRIu64 "\n"
-			"  start_pfn:           %" PRIu64 "\n",
-			z.pcp_pages, z.pcp_high, z.pcp_batch, z.start_pfn);
+		fprintf(f, "Node 0, zone %8s", z.name);
+		/* is_zone_first_populated() */
+		if (z.present_pages && !node_stats) {
+			node_stats = true;
+			fputs("\n  per-node stats", f);
+			for (unsigned s = 0;
+			     hvo_machine_zoneinfo_stat(m, i, true, s, &name,
+						       &v) == 0; s++)
+				fprintf(f, "\n      %-12s %" PRIu64, name, v);
+		}
+		fprintf(f, "\n  pages free     %" PRIu64
+			"\n        boost    %" PRIu64
+			"\n        min      %" PRIu64
+			"\n        low      %" PRIu64
+			"\n        high     %" PRIu64
+			"\n        promo    %" PRIu64
+			"\n        spanned  %" PRIu64
+			"\n        present  %" PRIu64
+			"\n        managed  %" PRIu64
+			"\n        cma      %lu",
+			z.nr_free_pages, z.watermark_boost, z.wmark_min + z.watermark_boost,
+			z.wmark_low + z.watermark_boost,
+			z.wmark_high + z.watermark_boost,
+			z.wmark_promo + z.watermark_boost, z.spanned_pages,
+			z.present_pages, z.managed_pages + z.deferred_pages, 0ul);
+		for (unsigned j = 0; j < z.nr_protection; j++)
+			fprintf(f, "%s%" PRIu64, j ? ", " : "\n        protection: (",
+				z.protection[j]);
+		fputc(')', f);
+		if (!z.present_pages) {
+			fputc('\n', f);
+			continue; /* unpopulated: nothing else is useful */
+		}
+		for (unsigned s = 0;
+		     hvo_machine_zoneinfo_stat(m, i, false, s, &name, &v) == 0;
+		     s++)
+			fprintf(f, "\n      %-12s %" PRIu64, name, v);
+		fprintf(f, "\n  pagesets"
+			"\n    cpu: 0"
+			"\n              count: %" PRIu64
+			"\n              high:  %" PRIu64
+			"\n              batch: %" PRIu64
+			"\n  vm stats threshold: %u"
+			"\n  node_unreclaimable:  0"
+			"\n  start_pfn:           %" PRIu64 "\n",
+			z.pcp_pages, z.pcp_high, z.pcp_batch, z.stat_threshold,
+			z.start_pfn);
 	}
 }
 

@@ -135,6 +135,10 @@ usage(FILE *f)
 		"  /proc/sys/vm/nr_hugepages, /proc/sys/vm/nr_overcommit_hugepages\n"
 		"  /proc/sys/vm/nr_hugepages_mempolicy (one node: as nr_hugepages)\n"
 		"  /proc/sys/vm/hugetlb_optimize_vmemmap\n"
+		"  /proc/sys/vm/min_free_kbytes, watermark_scale_factor (1..3000),\n"
+		"      lowmem_reserve_ratio (one ratio per zone): the watermarks;\n"
+		"      percpu_pagelist_high_fraction (0, 8..): pcp high;\n"
+		"      watermark_boost_factor (kept, boosts nothing)\n"
 		"  /sys/kernel/mm/hugepages/hugepages-<size>kB/nr_hugepages,\n"
 		"      nr_hugepages_mempolicy, nr_overcommit_hugepages,\n"
 		"      free_hugepages, resv_hugepages, surplus_hugepages,\n"
@@ -143,7 +147,7 @@ usage(FILE *f)
 		"      nr_hugepages, free_hugepages, surplus_hugepages, demote_size,\n"
 		"      demote: node 0's, the only node's, so the hstate's counts\n"
 		"  /proc/meminfo, /proc/vmstat, /proc/buddyinfo,\n"
-		"  /proc/zoneinfo (the fields the machine has), /proc/pagetypeinfo,\n"
+		"  /proc/zoneinfo (every field of 6.12's), /proc/pagetypeinfo,\n"
 		"  /proc/cmdline\n"
 		"  /sys/kernel/debug/fail_page_alloc/probability, interval, times,\n"
 		"      space, verbose, min-order, ignore-gfp-wait, ignore-gfp-highmem:\n"
@@ -377,6 +381,11 @@ enum file_kind {
 	F_SYSCTL_NR,        /* /proc/sys/vm/nr_hugepages */
 	F_SYSCTL_OPTIMIZE,  /* /proc/sys/vm/hugetlb_optimize_vmemmap */
 	F_SYSCTL_OVERCOMMIT, /* /proc/sys/vm/nr_overcommit_hugepages */
+	F_SYSCTL_MIN_FREE_KBYTES,
+	F_SYSCTL_WATERMARK_SCALE_FACTOR,
+	F_SYSCTL_LOWMEM_RESERVE_RATIO,
+	F_SYSCTL_WATERMARK_BOOST_FACTOR,
+	F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION,
 	F_HP_OVERCOMMIT,
 	F_HP_NR,
 	F_HP_FREE,
@@ -422,6 +431,12 @@ static const struct {
 	{ "/proc/sys/vm/nr_overcommit_hugepages", F_SYSCTL_OVERCOMMIT },
 	/* CONFIG_NUMA: with one node, the same pool as nr_hugepages. */
 	{ "/proc/sys/vm/nr_hugepages_mempolicy", F_SYSCTL_NR },
+	{ "/proc/sys/vm/min_free_kbytes", F_SYSCTL_MIN_FREE_KBYTES },
+	{ "/proc/sys/vm/watermark_scale_factor", F_SYSCTL_WATERMARK_SCALE_FACTOR },
+	{ "/proc/sys/vm/lowmem_reserve_ratio", F_SYSCTL_LOWMEM_RESERVE_RATIO },
+	{ "/proc/sys/vm/watermark_boost_factor", F_SYSCTL_WATERMARK_BOOST_FACTOR },
+	{ "/proc/sys/vm/percpu_pagelist_high_fraction",
+	  F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION },
 	{ "/proc/meminfo", F_MEMINFO },
 	{ "/proc/buddyinfo", F_BUDDYINFO },
 	{ "/proc/zoneinfo", F_ZONEINFO },
@@ -702,6 +717,80 @@ write_fault_attr(struct scenario *s, enum file_kind kind, const char *value)
 	return hvo_fail_page_alloc_set(s->m, &a) ? -EINVAL : 0;
 }
 
+/* proc_dointvec's reading: the ints separated by tabs, then a newline. */
+static void
+read_vm_sysctl(struct scenario *s, enum file_kind kind, FILE *f)
+{
+	int v[HVO_MAX_ZONES];
+	unsigned nr = 1;
+
+	if (kind == F_SYSCTL_MIN_FREE_KBYTES)
+		hvo_min_free_kbytes_get(s->m, &v[0]);
+	else if (kind == F_SYSCTL_WATERMARK_SCALE_FACTOR)
+		hvo_watermark_scale_factor_get(s->m, &v[0]);
+	else if (kind == F_SYSCTL_WATERMARK_BOOST_FACTOR)
+		hvo_watermark_boost_factor_get(s->m, &v[0]);
+	else if (kind == F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION)
+		hvo_percpu_pagelist_high_fraction_get(s->m, &v[0]);
+	else if (hvo_lowmem_reserve_ratio_get(s->m, v, HVO_MAX_ZONES, &nr))
+		nr = 0;
+	for (unsigned i = 0; i < nr && i < HVO_MAX_ZONES; i++)
+		fprintf(f, "%s%d", i ? "\t" : "", v[i]);
+	fputc('\n', f);
+}
+
+/*
+ * The int a proc_dointvec_minmax() write gives: sysctl_number(), then
+ * the sign; -EINVAL outside int (do_proc_dointvec_conv()).
+ */
+static int
+sysctl_int(const char *s, int64_t *out)
+{
+	uint64_t n;
+	bool neg;
+
+	if (sysctl_number(s, &n, &neg) ||
+	    n > (neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX))
+		return -EINVAL;
+	*out = neg ? -(int64_t)n : (int64_t)n;
+	return 0;
+}
+
+/*
+ * lowmem_reserve_ratio_sysctl_handler(): proc_dointvec_minmax() stores
+ * the ints up to the first it refuses, and the handler ignores the
+ * refusal, so the write succeeds with what came before it.
+ */
+static int
+write_lowmem_reserve_ratio(struct scenario *s, const char *value)
+{
+	int64_t v[HVO_MAX_ZONES];
+	int cur[HVO_MAX_ZONES];
+	unsigned nr, n = 0;
+
+	if (hvo_lowmem_reserve_ratio_get(s->m, cur, HVO_MAX_ZONES, &nr))
+		return -EINVAL;
+	while (n < nr && n < HVO_MAX_ZONES) {
+		char word[64];
+		size_t len;
+
+		while (is_wspace(*value))
+			value++;
+		len = strcspn(value, " \t\n");
+		if (!len)
+			break;
+		if (len >= sizeof(word))
+			break;
+		memcpy(word, value, len);
+		word[len] = '\0';
+		value += len;
+		if (sysctl_int(word, &v[n]))
+			break;
+		n++;
+	}
+	return n ? hvo_lowmem_reserve_ratio_set(s->m, v, n) : 0;
+}
+
 static void
 read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 {
@@ -711,6 +800,13 @@ read_file(struct scenario *s, enum file_kind kind, uint64_t size, FILE *f)
 	const char *reason;
 
 	switch (kind) {
+	case F_SYSCTL_MIN_FREE_KBYTES:
+	case F_SYSCTL_WATERMARK_SCALE_FACTOR:
+	case F_SYSCTL_LOWMEM_RESERVE_RATIO:
+	case F_SYSCTL_WATERMARK_BOOST_FACTOR:
+	case F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION:
+		read_vm_sysctl(s, kind, f);
+		break;
 	case F_SYSCTL_NR:
 		/* hugetlb_sysctl_handler_common() reads max_huge_pages. */
 		fprintf(f, "%" PRIu64 "\n",
@@ -809,6 +905,27 @@ write_file(struct scenario *s, enum file_kind kind, uint64_t size,
 	int rc;
 
 	switch (kind) {
+	case F_SYSCTL_MIN_FREE_KBYTES:
+	case F_SYSCTL_WATERMARK_SCALE_FACTOR:
+	case F_SYSCTL_WATERMARK_BOOST_FACTOR:
+	case F_SYSCTL_PERCPU_PAGELIST_HIGH_FRACTION: {
+		int64_t v;
+
+		/* proc_dointvec_minmax(): -EINVAL, and nothing changes. */
+		if (sysctl_int(value, &v))
+			return -EINVAL;
+		if (kind == F_SYSCTL_MIN_FREE_KBYTES)
+			rc = hvo_min_free_kbytes_set(s->m, v);
+		else if (kind == F_SYSCTL_WATERMARK_SCALE_FACTOR)
+			rc = hvo_watermark_scale_factor_set(s->m, v);
+		else if (kind == F_SYSCTL_WATERMARK_BOOST_FACTOR)
+			rc = hvo_watermark_boost_factor_set(s->m, v);
+		else
+			rc = hvo_percpu_pagelist_high_fraction_set(s->m, v);
+		return rc ? -EINVAL : 0;
+	}
+	case F_SYSCTL_LOWMEM_RESERVE_RATIO:
+		return write_lowmem_reserve_ratio(s, value);
 	case F_SYSCTL_NR:
 		if (sysctl_number(value, &n, &neg) || neg)
 			return -EINVAL;

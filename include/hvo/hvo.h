@@ -718,6 +718,9 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 /** Migratetypes a zone's free lists are kept by (MIGRATE_TYPES). */
 #define HVO_MIGRATE_TYPES 5
 
+/** Most zones a node has (MAX_NR_ZONES). */
+#define HVO_MAX_ZONES 8
+
 /** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
 struct hvo_zone_info {
 	const char *name;        /**< "DMA", "DMA32", "Normal", "Movable" */
@@ -732,6 +735,22 @@ struct hvo_zone_info {
 	uint64_t pcp_batch;      /**< pages moved at a time */
 	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
 	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
+	/** The watermarks (pages): _watermark[WMARK_MIN..WMARK_PROMO]. */
+	uint64_t wmark_min, wmark_low, wmark_high, wmark_promo;
+	uint64_t watermark_boost; /**< added to each watermark */
+	/** lowmem_reserve[]: entries in @p protection (MAX_NR_ZONES). */
+	unsigned nr_protection;
+	/**
+	 * lowmem_reserve[j]: pages this zone keeps free from allocations
+	 * whose highest zone is zone j ("protection" in /proc/zoneinfo).
+	 */
+	uint64_t protection[HVO_MAX_ZONES];
+	uint64_t pcp_high_min;   /**< pcp->high is tuned between these */
+	uint64_t pcp_high_max;
+	/** NR_FREE_PAGES: @p free_pages and @p deferred_pages, never pcp. */
+	uint64_t nr_free_pages;
+	/** The per-CPU vm stats threshold (calculate_normal_threshold()). */
+	unsigned stat_threshold;
 	/**
 	 * Free blocks per order as a booted kernel's /proc/buddyinfo shows
 	 * them: @p nr_free and the blocks deferred struct page init will
@@ -775,6 +794,110 @@ int
 hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		 struct hvo_zone_info *out);
 
+/** Free memory as /proc/meminfo counts it (si_meminfo(), si_mem_available()). */
+struct hvo_mem_available {
+	uint64_t free_pages;         /**< NR_FREE_PAGES, MemFree: not the pcp lists */
+	uint64_t totalreserve_pages; /**< calculate_totalreserve_pages() */
+	uint64_t available_pages;    /**< MemAvailable: free less totalreserve */
+};
+
+/**
+ * si_mem_available() of Linux 6.12: free pages less totalreserve_pages
+ * (each zone's high watermark and largest protection, at most its managed
+ * pages), plus the reclaimable page cache and slab, which this machine
+ * does not have. @return 0, or -EINVAL if @p m or @p out is NULL.
+ */
+int
+hvo_mem_available(const struct hvo_machine *m, struct hvo_mem_available *out);
+
+/**
+ * Read vm.min_free_kbytes. A machine boots with the kernel's
+ * calculate_min_free_kbytes(): 4 * sqrt(lowmem kB), within 128..262144.
+ * @return 0, or -EINVAL if @p m or @p kbytes is NULL.
+ */
+int
+hvo_min_free_kbytes_get(const struct hvo_machine *m, int *kbytes);
+
+/**
+ * Write vm.min_free_kbytes (min_free_kbytes_sysctl_handler()): the value
+ * becomes the user's and every zone's watermarks, pcp high and the
+ * reserve total follow. @return 0, or -EINVAL for a value outside
+ * 0..INT_MAX (the kernel's range), with the reason; nothing changes.
+ */
+int
+hvo_min_free_kbytes_set(struct hvo_machine *m, int64_t kbytes);
+
+/**
+ * Read vm.watermark_scale_factor (10 at boot: 0.1% of a zone between
+ * watermarks). @return 0, or -EINVAL if @p m or @p factor is NULL.
+ */
+int
+hvo_watermark_scale_factor_get(const struct hvo_machine *m, int *factor);
+
+/**
+ * Write vm.watermark_scale_factor (watermark_scale_factor_sysctl_handler()).
+ * @return 0, or -EINVAL for a value outside 1..3000, with the reason;
+ *         nothing changes.
+ */
+int
+hvo_watermark_scale_factor_set(struct hvo_machine *m, int64_t factor);
+
+/**
+ * Read vm.watermark_boost_factor (15000 at boot). @return 0, or -EINVAL
+ * if @p m or @p factor is NULL.
+ */
+int
+hvo_watermark_boost_factor_get(const struct hvo_machine *m, int *factor);
+
+/**
+ * Write vm.watermark_boost_factor (proc_dointvec_minmax() from 0). The
+ * value is kept, and changes nothing: the kernel boosts a watermark only
+ * when an allocation falls back to another migratetype, which the
+ * allocator does not model. @return 0, or -EINVAL outside 0..INT_MAX,
+ * with the reason; nothing changes.
+ */
+int
+hvo_watermark_boost_factor_set(struct hvo_machine *m, int64_t factor);
+
+/**
+ * Read vm.percpu_pagelist_high_fraction (0 at boot). @return 0, or
+ * -EINVAL if @p m or @p fraction is NULL.
+ */
+int
+hvo_percpu_pagelist_high_fraction_get(const struct hvo_machine *m,
+				      int *fraction);
+
+/**
+ * Write vm.percpu_pagelist_high_fraction
+ * (percpu_pagelist_high_fraction_sysctl_handler()): 0 bases each zone's
+ * pcp high on its low watermark, a fraction of 8 or more fixes it at the
+ * zone's managed pages / fraction (at least four batches); every zone's
+ * pcp high follows. @return 0, or -EINVAL for 1..7 or a value outside
+ * 0..INT_MAX, with the reason; nothing changes.
+ */
+int
+hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction);
+
+/**
+ * Read vm.lowmem_reserve_ratio: one ratio per zone (MAX_NR_ZONES, the
+ * zones of hvo_machine_zone() in order), at most @p n into @p ratio, and
+ * how many there are in @p nr. @return 0, or -EINVAL (a NULL pointer).
+ */
+int
+hvo_lowmem_reserve_ratio_get(const struct hvo_machine *m, int *ratio,
+			     unsigned n, unsigned *nr);
+
+/**
+ * Write the first @p n ratios of vm.lowmem_reserve_ratio
+ * (lowmem_reserve_ratio_sysctl_handler()): a ratio below 1 is stored as
+ * 0 (no protection), and every zone's protection and the reserve total
+ * follow. @return 0, or -EINVAL (@p ratio NULL, @p n 0 or above
+ * MAX_NR_ZONES, a value outside int), with the reason; nothing changes.
+ */
+int
+hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
+			     unsigned n);
+
 /**
  * Line @p i (from 0) of /proc/vmstat: 6.12's vmstat_text in its order,
  * the lines the arch's distribution build configures and the machine's
@@ -789,6 +912,23 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 int
 hvo_machine_vmstat(const struct hvo_machine *m, unsigned i,
 		   const char **name, uint64_t *value);
+
+/**
+ * Counter @p i (from 0) of zone @p zone (as hvo_machine_zone() numbers
+ * the zones) in /proc/zoneinfo, named and ordered as /proc/vmstat names
+ * them (6.12's vmstat_text, one table): with @p node_stats the node's
+ * counters (enum node_stat_item, "per-node stats", the same for every
+ * zone), else the zone's (enum zone_stat_item, then enum numa_stat_item,
+ * the zone's own values: nr_free_pages is its NR_FREE_PAGES, numa_hit
+ * and numa_local its allocations).
+ *
+ * @return 0 with @p name and @p value set, -ENOENT past the last counter
+ *         or zone, or -EINVAL (@p name or @p value NULL).
+ */
+int
+hvo_machine_zoneinfo_stat(const struct hvo_machine *m, unsigned zone,
+			  bool node_stats, unsigned i, const char **name,
+			  uint64_t *value);
 
 /**
  * Line @p i (from 0) of /proc/meminfo, as 6.12's meminfo_proc_show()

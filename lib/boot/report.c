@@ -10,6 +10,7 @@
 #include "boot/json.h"
 #include "core/machine.h"
 #include "hugetlb/hugetlb.h"
+#include "mem/vmstat.h"
 
 static void
 report_machine(struct json *j, const struct hvo_machine *m)
@@ -87,6 +88,8 @@ report_memory(struct json *j, const struct hvo_machine *m)
 		snprintf(key, sizeof(key), "%s_pages", hvo_page_category_name(c));
 		json_kv_u64(j, key, machine_pages(m, c));
 	}
+	/* MemAvailable: si_mem_available(). */
+	json_kv_u64(j, "available_pages", si_mem_available(m));
 	json_end_object(j);
 }
 
@@ -126,6 +129,22 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_u64(j, "pcp_pages", z.pcp_pages);
 		json_kv_u64(j, "pcp_high", z.pcp_high);
 		json_kv_u64(j, "pcp_batch", z.pcp_batch);
+		json_kv_u64(j, "pcp_high_min", z.pcp_high_min);
+		json_kv_u64(j, "pcp_high_max", z.pcp_high_max);
+		json_kv_u64(j, "nr_free_pages", z.nr_free_pages);
+		json_key(j, "watermarks");
+		json_begin_object(j);
+		json_kv_u64(j, "min", z.wmark_min);
+		json_kv_u64(j, "low", z.wmark_low);
+		json_kv_u64(j, "high", z.wmark_high);
+		json_kv_u64(j, "promo", z.wmark_promo);
+		json_kv_u64(j, "boost", z.watermark_boost);
+		json_end_object(j);
+		json_key(j, "protection");
+		json_begin_array(j);
+		for (unsigned k = 0; k < z.nr_protection; k++)
+			json_u64(j, z.protection[k]);
+		json_end_array(j);
 		/* /proc/pagetypeinfo's two tables. */
 		json_key(j, "free_blocks_by_type");
 		json_begin_object(j);

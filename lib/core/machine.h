@@ -146,6 +146,7 @@ struct hvo_machine {
 
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];
+	struct vm_watermarks wmark;
 	bool buddy_up;          /* boot is over: memblock retired */
 	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
 	uint64_t *pageblock_flags;

@@ -78,11 +78,30 @@ struct per_cpu_pages {
 	uint64_t count;   /* pages on the lists */
 	uint64_t high;    /* drain above this */
 	uint64_t batch;   /* pages moved at a time */
+	uint64_t high_min; /* the bounds the kernel tunes high between */
+	uint64_t high_max;
 	struct free_list lists[NR_PCP_LISTS];
+};
+
+/* enum zone_watermarks */
+enum zone_watermarks {
+	WMARK_MIN,
+	WMARK_LOW,
+	WMARK_HIGH,
+	WMARK_PROMO,
+	NR_WMARK
 };
 
 struct zone {
 	const char *name;
+	/* __setup_per_zone_wmarks() */
+	uint64_t _watermark[NR_WMARK];
+	uint64_t watermark_boost;
+	/* setup_per_zone_lowmem_reserve(): kept free from allocations of
+	 * which this is not the highest zone, by that highest zone */
+	uint64_t lowmem_reserve[MAX_NR_ZONES];
+	/* per_cpu_zonestat.stat_threshold (refresh_zone_stat_thresholds()) */
+	unsigned stat_threshold;
 	bool configured;          /* the kernel has this zone (it may be empty) */
 	uint64_t zone_start_pfn;
 	uint64_t spanned_pages;
@@ -94,6 +113,25 @@ struct zone {
 	uint64_t deferred_pages;  /* free pages still waiting for that */
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
 	struct per_cpu_pages pcp;
+	/* zone_statistics(): NUMA_HIT and NUMA_LOCAL of this zone */
+	uint64_t vm_numa_event[2];
+};
+
+/*
+ * The tunables and totals of mm/page_alloc.c behind the watermarks:
+ * vm.min_free_kbytes, vm.watermark_scale_factor, vm.lowmem_reserve_ratio
+ * and totalreserve_pages.
+ */
+struct vm_watermarks {
+	int min_free_kbytes;
+	int user_min_free_kbytes;   /* -1 until a user writes it */
+	int watermark_scale_factor;
+	/* kept: try_to_steal_block() does not call boost_watermark(); kswapd,
+	 * which would clear a boost, is not modelled either */
+	int watermark_boost_factor;
+	int percpu_pagelist_high_fraction;
+	int lowmem_reserve_ratio[MAX_NR_ZONES];
+	uint64_t totalreserve_pages;
 };
 
 static inline uint64_t

@@ -433,16 +433,22 @@ htlb_alloc_migratetype(const struct hvo_machine *m, const struct hstate *h)
 						   MIGRATE_MOVABLE;
 }
 
-/* alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator. */
+/*
+ * alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator.
+ * htlb_alloc_mask() is GFP_HIGHUSER_MOVABLE for the sizes that migrate
+ * (highest zone ZONE_MOVABLE) and GFP_HIGHUSER for gigantic ones.
+ */
 static int
 alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 {
+	int rc;
+
 	if (h->order > m->arch.max_page_order)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
 	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
-	int rc = alloc_pages(m, h->order, ZONE_NORMAL,
-			     htlb_alloc_migratetype(m, h), HVO_PAGES_HUGETLB, pfn);
+	rc = alloc_pages(m, h->order, ZONE_MOVABLE, htlb_alloc_migratetype(m, h),
+			 HVO_PAGES_HUGETLB, pfn);
 
 	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
 	return rc;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include "mem/buddy.h"
@@ -266,11 +267,185 @@ hvo_machine_zone(const struct hvo_machine *m, unsigned i,
 		}
 		deferred_free_view(m, (enum zone_type)z, out->nr_free_booted);
 		zone_pageblock_counts(m, (enum zone_type)z, out->nr_pageblocks);
+		out->wmark_min = zone->_watermark[WMARK_MIN];
+		out->wmark_low = zone->_watermark[WMARK_LOW];
+		out->wmark_high = zone->_watermark[WMARK_HIGH];
+		out->wmark_promo = zone->_watermark[WMARK_PROMO];
+		out->watermark_boost = zone->watermark_boost;
+		out->nr_protection = MAX_NR_ZONES;
+		for (unsigned j = 0; j < MAX_NR_ZONES; j++)
+			out->protection[j] = zone->lowmem_reserve[j];
+		out->pcp_high_min = zone->pcp.high_min;
+		out->pcp_high_max = zone->pcp.high_max;
+		out->nr_free_pages = zone_nr_free_pages(zone);
+		out->stat_threshold = zone->stat_threshold;
 		return 0;
 	}
 	return machine_err_const(m, -ENOENT,
 				 "zone %u: this machine lists %u zones, 0..%u",
 				 i, seen, seen - 1);
+}
+
+HVO_EXPORT int
+hvo_mem_available(const struct hvo_machine *m, struct hvo_mem_available *out)
+{
+	if (!m)
+		return -EINVAL;
+	if (!out)
+		return machine_err_null(m, __func__, "out");
+	out->free_pages = global_free_pages(m);
+	out->totalreserve_pages = totalreserve_pages(m);
+	out->available_pages = si_mem_available(m);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_min_free_kbytes_get(const struct hvo_machine *m, int *kbytes)
+{
+	if (!m)
+		return -EINVAL;
+	if (!kbytes)
+		return machine_err_null(m, __func__, "kbytes");
+	*kbytes = m->wmark.min_free_kbytes;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_min_free_kbytes_set(struct hvo_machine *m, int64_t kbytes)
+{
+	if (!m)
+		return -EINVAL;
+	return min_free_kbytes_sysctl_handler(m, kbytes);
+}
+
+HVO_EXPORT int
+hvo_watermark_scale_factor_get(const struct hvo_machine *m, int *factor)
+{
+	if (!m)
+		return -EINVAL;
+	if (!factor)
+		return machine_err_null(m, __func__, "factor");
+	*factor = m->wmark.watermark_scale_factor;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_watermark_scale_factor_set(struct hvo_machine *m, int64_t factor)
+{
+	if (!m)
+		return -EINVAL;
+	return watermark_scale_factor_sysctl_handler(m, factor);
+}
+
+HVO_EXPORT int
+hvo_lowmem_reserve_ratio_get(const struct hvo_machine *m, int *ratio,
+			     unsigned n, unsigned *nr)
+{
+	if (!m)
+		return -EINVAL;
+	if (!ratio)
+		return machine_err_null(m, __func__, "ratio");
+	if (!nr)
+		return machine_err_null(m, __func__, "nr");
+	for (unsigned i = 0; i < n && i < MAX_NR_ZONES; i++)
+		ratio[i] = m->wmark.lowmem_reserve_ratio[i];
+	*nr = MAX_NR_ZONES;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
+			     unsigned n)
+{
+	int v[MAX_NR_ZONES];
+
+	if (!m)
+		return -EINVAL;
+	if (!ratio)
+		return machine_err_null(m, __func__, "ratio");
+	if (!n || n > MAX_NR_ZONES)
+		return machine_err(m, -EINVAL,
+				   "lowmem_reserve_ratio: %u ratios given, allowed are 1..%u (one per zone)",
+				   n, (unsigned)MAX_NR_ZONES);
+	for (unsigned i = 0; i < n; i++) {
+		if (ratio[i] < INT_MIN || ratio[i] > INT_MAX)
+			return machine_err(m, -EINVAL,
+					   "lowmem_reserve_ratio[%u] %" PRId64 ": allowed are int values (below 1 means no protection)",
+					   i, ratio[i]);
+		v[i] = (int)ratio[i];
+	}
+	lowmem_reserve_ratio_sysctl_handler(m, v, n);
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_watermark_boost_factor_get(const struct hvo_machine *m, int *factor)
+{
+	if (!m)
+		return -EINVAL;
+	if (!factor)
+		return machine_err_null(m, __func__, "factor");
+	*factor = m->wmark.watermark_boost_factor;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_watermark_boost_factor_set(struct hvo_machine *m, int64_t factor)
+{
+	if (!m)
+		return -EINVAL;
+	return watermark_boost_factor_sysctl_handler(m, factor);
+}
+
+HVO_EXPORT int
+hvo_percpu_pagelist_high_fraction_get(const struct hvo_machine *m,
+				      int *fraction)
+{
+	if (!m)
+		return -EINVAL;
+	if (!fraction)
+		return machine_err_null(m, __func__, "fraction");
+	*fraction = m->wmark.percpu_pagelist_high_fraction;
+	return 0;
+}
+
+HVO_EXPORT int
+hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction)
+{
+	if (!m)
+		return -EINVAL;
+	return percpu_pagelist_high_fraction_sysctl_handler(m, fraction);
+}
+
+HVO_EXPORT int
+hvo_machine_zoneinfo_stat(const struct hvo_machine *m, unsigned zone,
+			  bool node_stats, unsigned i, const char **name,
+			  uint64_t *value)
+{
+	unsigned seen = 0;
+
+	if (!m)
+		return -EINVAL;
+	if (!name)
+		return machine_err_null(m, __func__, "name");
+	if (!value)
+		return machine_err_null(m, __func__, "value");
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		if (!m->zones[z].configured || seen++ != zone)
+			continue;
+		if (node_stats ?
+		    vmstat_part_item(m, NULL, VMSTAT_NODE, VMSTAT_NODE, i,
+				     name, value) :
+		    vmstat_part_item(m, &m->zones[z], VMSTAT_ZONE, VMSTAT_NUMA,
+				     i, name, value))
+			return machine_err_const(m, -ENOENT,
+						 "zoneinfo counter %u: past the last",
+						 i);
+		return 0;
+	}
+	return machine_err_const(m, -ENOENT,
+				 "zone %u: this machine lists %u zones, 0..%u",
+				 zone, seen, seen - 1);
 }
 
 HVO_EXPORT int

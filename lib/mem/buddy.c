@@ -425,16 +425,11 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 {
 	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
 	struct fail_attr *f = &m->fail_page_alloc;
-	/*
-	 * The gfp of each allocation the machine makes: hugetlb pages
-	 * htlb_alloc_mask() (GFP_HIGHUSER_MOVABLE, or GFP_HIGHUSER for a
-	 * gigantic page; both may reclaim) with __GFP_NOWARN; vmemmap and
-	 * page-table pages GFP_KERNEL, which may reclaim; a user's pages as
-	 * GFP_KERNEL. None is atomic.
-	 */
-	bool highmem = cat == HVO_PAGES_HUGETLB;
-	bool nowarn = cat == HVO_PAGES_HUGETLB;
-	bool reclaim = true;
+	/* The gfp of each allocation the machine makes: none is atomic. */
+	gfp_t gfp = page_category_gfp(cat, ZONE_NORMAL);
+	bool highmem = gfp & __GFP_HIGHMEM;
+	bool nowarn = gfp & __GFP_NOWARN;
+	bool reclaim = gfp & __GFP_DIRECT_RECLAIM;
 
 	/* The shortcut counts every allocation, contiguous ones too. */
 	if (fail_nth(m, f))
@@ -626,7 +621,7 @@ can_steal_fallback(const struct hvo_machine *m, unsigned order,
  * @start_type: a block of pageblock_order or more outright, a smaller one
  * when at least half the pageblock is free or alike. Returns 0 with the
  * allocation in *out, -ENOMEM when the pageblock stays as it is.
- * boost_watermark() is left to the watermarks.
+ * boost_watermark() is not modelled: no kswapd would clear the boost.
  */
 static int
 try_to_steal_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
@@ -687,9 +682,6 @@ find_suitable_fallback(struct hvo_machine *m, enum zone_type z,
 	}
 	return -1;
 }
-
-/* The alloc_flags the model uses. */
-#define ALLOC_NOFRAGMENT 0x1u
 
 /*
  * __rmqueue_claim(): claim a whole pageblock of another type, largest
@@ -798,42 +790,22 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 }
 
 /*
- * zone_batchsize(): ~0.1% of the zone or 1 MiB, as 2^n - 1. The pcp
- * numbers are the watermark work's to replace: each sits in one function.
+ * zone_pcp_init(): zone_batchsize() and zone_highsize() (lib/mem/zone.c)
+ * size the lists; high starts at high_min.
  */
-static uint64_t
-zone_batchsize(const struct hvo_machine *m, enum zone_type z)
-{
-	uint64_t batch = m->zones[z].managed_pages >> 10;
-	uint64_t cap = (UINT64_C(1) << 20) >> m->arch.page_shift;
-
-	if (batch > cap)
-		batch = cap;
-	batch /= 4;
-	if (batch < 1)
-		batch = 1;
-	batch += batch / 2;
-	while (batch & (batch - 1))
-		batch &= batch - 1;
-	return batch - 1 ? batch - 1 : 1;
-}
-
-/* zone_highsize(): the floor the kernel applies, four batches. */
-static uint64_t
-zone_highsize(const struct hvo_machine *m, enum zone_type z, uint64_t batch)
-{
-	(void)m;
-	(void)z;
-	return batch << 2;
-}
-
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 {
 	struct zone *zone = &m->zones[z];
+	struct per_cpu_pages *pcp = &zone->pcp;
+	unsigned fraction = (unsigned)m->wmark.percpu_pagelist_high_fraction;
 
-	zone->pcp.batch = zone_batchsize(m, z);
-	zone->pcp.high = zone_highsize(m, z, zone->pcp.batch);
+	pcp->batch = zone_batchsize(m, zone);
+	pcp->high_min = zone_highsize(zone, pcp->batch, fraction);
+	pcp->high_max = fraction ? pcp->high_min :
+			zone_highsize(zone, pcp->batch,
+				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+	pcp->high = pcp->high_min;
 }
 
 /*
@@ -1010,7 +982,10 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn);
 }
 
-/* A zone on the zonelist: it has memory (managed_zone()), or will have. */
+/*
+ * A zone on the zonelist: build_zonerefs_node() takes the populated ones
+ * (present pages; deferred memory included).
+ */
 static bool
 zone_populated(const struct zone *zone)
 {
@@ -1018,22 +993,31 @@ zone_populated(const struct zone *zone)
 }
 
 /*
- * alloc_flags_nofragment(): with ZONE_DMA32 built in and one node, an
- * allocation whose preferred zone is Normal first avoids splitting
- * pageblocks of other types (ALLOC_NOFRAGMENT), and only when no zone
- * gives it a whole pageblock tries again without.
+ * alloc_flags_nofragment(): ALLOC_KSWAPD for a caller that may wake
+ * kswapd; with ZONE_DMA32 built in and one node, an allocation whose
+ * preferred zone is Normal first avoids splitting pageblocks of other
+ * types (ALLOC_NOFRAGMENT), and only when no zone gives it a whole
+ * pageblock tries again without.
  */
 static unsigned
-alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred)
+alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred,
+		       gfp_t gfp)
 {
+	unsigned alloc_flags = gfp & __GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0;
+
 	if (!m->zones[ZONE_DMA32].configured || preferred != ZONE_NORMAL)
-		return 0;
-	return ALLOC_NOFRAGMENT;
+		return alloc_flags;
+	return alloc_flags | ALLOC_NOFRAGMENT;
 }
 
 /*
- * get_page_from_freelist(): each zone from @highest down; with
- * ALLOC_NOFRAGMENT the whole zonelist once more without it.
+ * get_page_from_freelist(): the zonelist from @highest down, each zone
+ * checked against the watermark @alloc_flags names and its protection
+ * against @highest, and skipped if it fails; then rmqueue() of @mt with
+ * @alloc_flags. With ALLOC_NOFRAGMENT the whole zonelist once more
+ * without it. Deferred memory counts as free, as to a booted kernel, so
+ * the kernel's "grow a zone that fails its watermark" never applies; a
+ * zone that passes grows on demand when its lists run dry.
  */
 static int
 get_page_from_freelist(struct hvo_machine *m, unsigned order,
@@ -1044,7 +1028,14 @@ get_page_from_freelist(struct hvo_machine *m, unsigned order,
 
 retry:
 	for (int z = (int)highest; z >= 0; z--) {
-		if (!m->zones[z].configured)
+		struct zone *zone = &m->zones[z];
+
+		if (!zone_populated(zone))
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_fast(zone, order,
+					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
+					 highest, alloc_flags))
 			continue;
 		do {
 			rc = rmqueue(m, (enum zone_type)z, order, mt,
@@ -1061,11 +1052,47 @@ retry:
 	return rc;
 }
 
+/*
+ * __alloc_pages(): the fast path at the low watermark with
+ * alloc_flags_nofragment() of the preferred zone (the first populated
+ * one from @highest down), then the slow path's flags
+ * (gfp_to_alloc_flags(), no ALLOC_NOFRAGMENT). The machine has nothing
+ * to reclaim or compact (no page cache, no swap, no movable pages
+ * compaction could move), so of the slow path only what changes the
+ * outcome is modelled: one try with gfp_to_alloc_flags(), and for a
+ * caller that may reclaim, the drain of the per-CPU lists that follows a
+ * failed direct reclaim and one more try. A GFP_KERNEL allocation the
+ * kernel would retry and answer with the OOM killer fails here.
+ */
+static int
+__alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
+{
+	enum zone_type preferred = highest;
+	unsigned alloc_flags;
+	int rc;
+
+	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
+		preferred--;
+	alloc_flags = ALLOC_WMARK_LOW |
+		      alloc_flags_nofragment(m, preferred, gfp);
+	rc = get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
+	if (rc != -ENOMEM || !m->buddy_up)
+		return rc;
+	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	rc = get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
+	if (rc != -ENOMEM || !(gfp & __GFP_DIRECT_RECLAIM))
+		return rc;
+	rc = drain_all_pages(m);
+	if (rc)
+		return rc;
+	return get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
+}
+
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn)
 {
-	enum zone_type preferred = highest;
 	int rc;
 
 	if (order > m->arch.max_page_order)
@@ -1079,22 +1106,12 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
-		preferred--;
-	/*
-	 * The fast path, then the slow path's retry after draining the pcp
-	 * lists (their pages may merge into a block that fits).
-	 */
-	rc = get_page_from_freelist(m, order, highest, mt,
-				    alloc_flags_nofragment(m, preferred), pfn);
-	if (rc == -ENOMEM && m->buddy_up) {
-		rc = drain_all_pages(m);
-		if (!rc)
-			rc = get_page_from_freelist(m, order, highest, mt, 0, pfn);
-	}
+	rc = __alloc_pages(m, order, highest, mt,
+			   page_category_gfp(cat, highest), pfn);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
-				   "out of memory: no free block of order %u", order);
+				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
+				   m->zones[highest].name, order);
 	if (rc)
 		return rc;
 	/* prep_new_page(): the first page holds the reference. */
@@ -1109,6 +1126,8 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	/* zone_statistics(): one node, so a local hit per allocation */
 	count_vm_events(m, NUMA_HIT, 1);
 	count_vm_events(m, NUMA_LOCAL, 1);
+	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
+	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
@@ -1419,6 +1438,10 @@ alloc_contig_range(struct hvo_machine *m, enum zone_type z, pfn_t start,
 	return machine_oops_rc(m, 0);
 }
 
+/*
+ * No watermark check here: alloc_contig_range() isolates and takes the
+ * range whatever the zone's free pages (mm/page_isolation.c).
+ */
 int
 alloc_contig_pages(struct hvo_machine *m, unsigned order,
 		   enum zone_type highest, enum hvo_page_category cat,

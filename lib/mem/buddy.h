@@ -56,9 +56,139 @@ order_to_pindex(const struct hvo_machine *m, enum migratetype mt,
 unsigned
 pindex_to_order(const struct hvo_machine *m, unsigned pindex);
 
-/* Set a zone's pcp batch and high from its managed pages (zone_batchsize). */
+/*
+ * zone_set_pageset_high_and_batch(): batch from zone_batchsize(); with
+ * percpu_pagelist_high_fraction 0 high_min from zone_highsize() of the
+ * low watermark and high_max of MIN_PERCPU_PAGELIST_HIGH_FRACTION, else
+ * both of the fraction; pcp->high starts at high_min, where the kernel's
+ * first clamp puts it.
+ */
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z);
+
+/* zone_batchsize() */
+uint64_t
+zone_batchsize(const struct hvo_machine *m, const struct zone *zone);
+
+/* MIN_PERCPU_PAGELIST_HIGH_FRACTION */
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+
+/* zone_highsize(): @high_fraction 0 for the low watermark's share. */
+uint64_t
+zone_highsize(const struct zone *zone, uint64_t batch, unsigned high_fraction);
+
+/*
+ * gfp flags (include/linux/gfp_types.h), the ones whose effect the
+ * machine models. The values are libhvo's own.
+ */
+typedef unsigned gfp_t;
+
+#define __GFP_DMA            0x0001u
+#define __GFP_HIGHMEM        0x0002u
+#define __GFP_DMA32          0x0004u
+#define __GFP_MOVABLE        0x0008u
+#define __GFP_HIGH           0x0010u
+#define __GFP_IO             0x0020u
+#define __GFP_FS             0x0040u
+#define __GFP_ZERO           0x0080u
+#define __GFP_DIRECT_RECLAIM 0x0100u
+#define __GFP_KSWAPD_RECLAIM 0x0200u
+#define __GFP_NOWARN         0x0400u
+#define __GFP_RETRY_MAYFAIL  0x0800u
+#define __GFP_NORETRY        0x1000u
+#define __GFP_COMP           0x2000u
+#define __GFP_THISNODE       0x4000u
+#define __GFP_NOMEMALLOC     0x8000u
+#define __GFP_HARDWALL       0x10000u
+
+#define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define GFP_KERNEL (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_USER (GFP_KERNEL | __GFP_HARDWALL)
+#define GFP_HIGHUSER (GFP_USER | __GFP_HIGHMEM)
+#define GFP_HIGHUSER_MOVABLE (GFP_HIGHUSER | __GFP_MOVABLE)
+#define GFP_PGTABLE_KERNEL (GFP_KERNEL | __GFP_ZERO)
+
+/* alloc_flags (mm/internal.h): the low bits index _watermark[]. */
+#define ALLOC_WMARK_MIN      WMARK_MIN
+#define ALLOC_WMARK_LOW      WMARK_LOW
+#define ALLOC_WMARK_HIGH     WMARK_HIGH
+#define ALLOC_NO_WATERMARKS  0x04u
+#define ALLOC_WMARK_MASK     (ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM            0x08u
+#define ALLOC_NON_BLOCK      0x10u
+#define ALLOC_MIN_RESERVE    0x20u
+#define ALLOC_NOFRAGMENT     0x100u
+#define ALLOC_HIGHATOMIC     0x200u
+#define ALLOC_KSWAPD         0x800u
+#define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+/* The gfp the kernel allocates a page of @cat with, under @highest. */
+gfp_t
+page_category_gfp(enum hvo_page_category cat, enum zone_type highest);
+
+/* gfp_to_alloc_flags(): the slow path's alloc_flags. */
+unsigned
+gfp_to_alloc_flags(gfp_t gfp, unsigned order);
+
+/* Managed pages as a booted kernel counts them (deferred memory in). */
+uint64_t
+zone_managed_pages(const struct zone *zone);
+
+/* NR_FREE_PAGES of a zone: without the per-CPU lists. */
+uint64_t
+zone_nr_free_pages(const struct zone *zone);
+
+static inline uint64_t
+wmark_pages(const struct zone *zone, enum zone_watermarks w)
+{
+	return zone->_watermark[w] + zone->watermark_boost;
+}
+
+/* The vm tunables' initial values. */
+void
+vm_watermarks_init(struct hvo_machine *m);
+
+/*
+ * init_per_zone_wmark_min(): min_free_kbytes from lowmem, the watermarks,
+ * the pcp high values and the lowmem reserves.
+ */
+void
+init_per_zone_wmark_min(struct hvo_machine *m);
+
+/* setup_per_zone_wmarks(): watermarks and pcp high from min_free_kbytes. */
+void
+setup_per_zone_wmarks(struct hvo_machine *m);
+
+/* setup_per_zone_lowmem_reserve(), with calculate_totalreserve_pages(). */
+void
+setup_per_zone_lowmem_reserve(struct hvo_machine *m);
+
+bool
+__zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
+		    enum zone_type highest, unsigned alloc_flags,
+		    int64_t free_pages);
+
+bool
+zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
+		    enum zone_type highest, unsigned alloc_flags);
+
+/* The vm sysctl handlers: 0, or -EINVAL with a reason and no change. */
+int
+min_free_kbytes_sysctl_handler(struct hvo_machine *m, int64_t kbytes);
+
+int
+watermark_scale_factor_sysctl_handler(struct hvo_machine *m, int64_t factor);
+
+void
+lowmem_reserve_ratio_sysctl_handler(struct hvo_machine *m, const int *ratio,
+				    unsigned n);
+
+int
+watermark_boost_factor_sysctl_handler(struct hvo_machine *m, int64_t factor);
+
+int
+percpu_pagelist_high_fraction_sysctl_handler(struct hvo_machine *m,
+					     int64_t fraction);
 
 /* drain_all_pages(): every pcp page back to the buddy lists. */
 int

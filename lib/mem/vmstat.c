@@ -73,7 +73,7 @@ struct vmstat_line {
  * they leave off: HIGHMEM, SHADOW_CALL_STACK, DEBUG_TLBFLUSH,
  * PER_VMA_LOCK_STATS, DEBUG_STACK_USAGE.
  */
-static const struct vmstat_line vmstat_text[] = {
+static const struct vmstat_line zone_stat_text[] = {
 	/* enum zone_stat_item */
 	{ "nr_free_pages", VC_ALWAYS, VS_FREE_PAGES, 0 },
 	Z("nr_zone_inactive_anon"),
@@ -87,6 +87,9 @@ static const struct vmstat_line vmstat_text[] = {
 	Z("nr_zspages"),
 	Z("nr_free_cma"),
 	ZC("nr_unaccepted", VC_UNACCEPTED_MEMORY),
+};
+
+static const struct vmstat_line numa_stat_text[] = {
 	/* enum numa_stat_item: zone_statistics(), one node */
 	EV("numa_hit", NUMA_HIT),
 	Z("numa_miss"),
@@ -94,6 +97,9 @@ static const struct vmstat_line vmstat_text[] = {
 	Z("numa_interleave"),
 	EV("numa_local", NUMA_LOCAL),
 	Z("numa_other"),
+};
+
+static const struct vmstat_line node_stat_text[] = {
 	/* enum node_stat_item */
 	Z("nr_inactive_anon"),
 	Z("nr_active_anon"),
@@ -143,11 +149,17 @@ static const struct vmstat_line vmstat_text[] = {
 	Z("pgdemote_kswapd"),
 	Z("pgdemote_direct"),
 	Z("pgdemote_khugepaged"),
+};
+
+static const struct vmstat_line vm_stat_text[] = {
 	/* system-wide enum vm_stat_item */
 	{ "nr_dirty_threshold", VC_ALWAYS, VS_DIRTY, 0 },
 	{ "nr_dirty_background_threshold", VC_ALWAYS, VS_DIRTY_BG, 0 },
 	{ "nr_memmap_pages", VC_MEMMAP, VS_STAT, NR_MEMMAP_PAGES },
 	{ "nr_memmap_boot_pages", VC_MEMMAP, VS_STAT, NR_MEMMAP_BOOT_PAGES },
+};
+
+static const struct vmstat_line vm_event_text[] = {
 	/* enum vm_event_item */
 	Z("pgpgin"),
 	Z("pgpgout"),
@@ -262,6 +274,24 @@ static const struct vmstat_line vmstat_text[] = {
 	ZC("direct_map_level3_splits", VC_X86),
 };
 
+#define PART(t) { t, sizeof(t) / sizeof((t)[0]) }
+
+/*
+ * vmstat_text in its order, in the parts zone_stat_name(),
+ * numa_stat_name(), node_stat_name() and vm_event_name() index:
+ * /proc/vmstat prints them all, /proc/zoneinfo the first three.
+ */
+static const struct vmstat_part {
+	const struct vmstat_line *line;
+	size_t nr;
+} vmstat_text[NR_VMSTAT_PARTS] = {
+	[VMSTAT_ZONE] = PART(zone_stat_text),
+	[VMSTAT_NUMA] = PART(numa_stat_text),
+	[VMSTAT_NODE] = PART(node_stat_text),
+	[VMSTAT_GLOBAL] = PART(vm_stat_text),
+	[VMSTAT_EVENT] = PART(vm_event_text),
+};
+
 static bool
 vmstat_cond(const struct hvo_machine *m, enum vmstat_cond c)
 {
@@ -299,7 +329,7 @@ global_free_pages(const struct hvo_machine *m)
 	uint64_t nr = 0;
 
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-		nr += m->zones[z].free_pages + m->zones[z].deferred_pages;
+		nr += zone_nr_free_pages(&m->zones[z]);
 	return nr;
 }
 
@@ -316,14 +346,8 @@ totalram_pages(const struct hvo_machine *m)
 uint64_t
 totalreserve_pages(const struct hvo_machine *m)
 {
-	/*
-	 * calculate_totalreserve_pages(): per zone, its largest
-	 * lowmem_reserve plus its high watermark. The zones of this model
-	 * have neither yet, so nothing is reserved; the watermark work
-	 * fills this in.
-	 */
-	(void)m;
-	return 0;
+	/* calculate_totalreserve_pages(), kept by the watermarks */
+	return m->wmark.totalreserve_pages;
 }
 
 uint64_t
@@ -359,40 +383,62 @@ global_dirty_limits(const struct hvo_machine *m, uint64_t *background,
 	*dirty = thresh;
 }
 
+/*
+ * The value of @l: the machine's if @zone is NULL, else that zone's
+ * (zone_page_state() and zone_numa_event_state()).
+ */
+static uint64_t
+vmstat_value(const struct hvo_machine *m, const struct zone *zone,
+	     const struct vmstat_line *l)
+{
+	uint64_t bg, dirty;
+
+	switch ((enum vmstat_src)l->src) {
+	case VS_ZERO:
+		return 0;
+	case VS_FREE_PAGES:
+		return zone ? zone_nr_free_pages(zone) : global_free_pages(m);
+	case VS_EVENT:
+		if (zone && (l->idx == NUMA_HIT || l->idx == NUMA_LOCAL))
+			return zone->vm_numa_event[l->idx - NUMA_HIT];
+		return m->vm_events[l->idx];
+	case VS_STAT:
+		/* vmstat_start() reads the atomics as unsigned long */
+		return (uint64_t)m->vm_stat[l->idx];
+	case VS_DIRTY:
+	case VS_DIRTY_BG:
+		global_dirty_limits(m, &bg, &dirty);
+		return l->src == VS_DIRTY ? dirty : bg;
+	}
+	return 0;
+}
+
+int
+vmstat_part_item(const struct hvo_machine *m, const struct zone *zone,
+		 enum vmstat_part_id first, enum vmstat_part_id last,
+		 unsigned i, const char **name, uint64_t *value)
+{
+	unsigned seen = 0;
+
+	for (unsigned p = first; p <= last; p++) {
+		for (size_t k = 0; k < vmstat_text[p].nr; k++) {
+			const struct vmstat_line *l = &vmstat_text[p].line[k];
+
+			if (!vmstat_cond(m, (enum vmstat_cond)l->cond) ||
+			    seen++ != i)
+				continue;
+			*name = l->name;
+			*value = vmstat_value(m, zone, l);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int
 vmstat_item(const struct hvo_machine *m, unsigned i, const char **name,
 	    uint64_t *value)
 {
-	unsigned seen = 0;
-
-	for (size_t k = 0; k < sizeof(vmstat_text) / sizeof(vmstat_text[0]); k++) {
-		const struct vmstat_line *l = &vmstat_text[k];
-		uint64_t bg, dirty;
-
-		if (!vmstat_cond(m, (enum vmstat_cond)l->cond) || seen++ != i)
-			continue;
-		*name = l->name;
-		switch ((enum vmstat_src)l->src) {
-		case VS_ZERO:
-			*value = 0;
-			break;
-		case VS_FREE_PAGES:
-			*value = global_free_pages(m);
-			break;
-		case VS_EVENT:
-			*value = m->vm_events[l->idx];
-			break;
-		case VS_STAT:
-			/* vmstat_start() reads the atomics as unsigned long */
-			*value = (uint64_t)m->vm_stat[l->idx];
-			break;
-		case VS_DIRTY:
-		case VS_DIRTY_BG:
-			global_dirty_limits(m, &bg, &dirty);
-			*value = l->src == VS_DIRTY ? dirty : bg;
-			break;
-		}
-		return 0;
-	}
-	return -ENOENT;
+	return vmstat_part_item(m, NULL, VMSTAT_ZONE, VMSTAT_EVENT, i, name,
+				value);
 }

@@ -44,4 +44,24 @@ int
 vmstat_item(const struct hvo_machine *m, unsigned i, const char **name,
 	    uint64_t *value);
 
+/* The parts of vmstat_text, in its order. */
+enum vmstat_part_id {
+	VMSTAT_ZONE,   /* enum zone_stat_item */
+	VMSTAT_NUMA,   /* enum numa_stat_item */
+	VMSTAT_NODE,   /* enum node_stat_item */
+	VMSTAT_GLOBAL, /* the system-wide enum vm_stat_item */
+	VMSTAT_EVENT,  /* enum vm_event_item */
+	NR_VMSTAT_PARTS
+};
+
+/*
+ * Line @i of the parts @first..@last of vmstat_text (the lines the build
+ * configures): the machine's value, or @zone's for the zone and NUMA
+ * counters (zoneinfo_show_print()). 0, or -ENOENT past the last line.
+ */
+int
+vmstat_part_item(const struct hvo_machine *m, const struct zone *zone,
+		 enum vmstat_part_id first, enum vmstat_part_id last,
+		 unsigned i, const char **name, uint64_t *value);
+
 #endif /* HVO_VMSTAT_H */

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Zone layout: free_area_init() over the arch's zone limits.
+ * Zones: their layout, free_area_init() over the arch's zone limits, and
+ * their watermarks and reserves as mm/page_alloc.c computes them
+ * (init_per_zone_wmark_min(), __setup_per_zone_wmarks(),
+ * setup_per_zone_lowmem_reserve()), with the watermark check
+ * (__zone_watermark_ok()) and the vm sysctl handlers behind them.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include "mem/buddy.h"
@@ -85,4 +92,497 @@ zones_init(struct hvo_machine *m)
 		if (limit[z] > lo)
 			lo = limit[z];
 	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Watermarks and reserves (mm/page_alloc.c)                              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * zone_managed_pages() as a booted kernel reads it. The kernel has given
+ * its deferred memory to the buddy allocator before any initcall runs
+ * (page_alloc_init_late()); libhvo initializes it lazily, so the pages it
+ * has not reached yet are counted here as the kernel would count them.
+ */
+uint64_t
+zone_managed_pages(const struct zone *zone)
+{
+	return zone->managed_pages + zone->deferred_pages;
+}
+
+/* NR_FREE_PAGES of a zone: the buddy lists, never the per-CPU lists. */
+uint64_t
+zone_nr_free_pages(const struct zone *zone)
+{
+	return zone->free_pages + zone->deferred_pages;
+}
+
+/* int_sqrt(): the largest r with r * r <= x. */
+static uint64_t
+int_sqrt(uint64_t x)
+{
+	uint64_t r = 0;
+
+	for (uint64_t bit = UINT64_C(1) << 62; bit; bit >>= 2) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+	}
+	return r;
+}
+
+/* mult_frac(): x * n / d without overflowing the product. */
+static uint64_t
+mult_frac(uint64_t x, uint64_t n, uint64_t d)
+{
+	return (x / d) * n + (x % d) * n / d;
+}
+
+void
+vm_watermarks_init(struct hvo_machine *m)
+{
+	struct vm_watermarks *w = &m->wmark;
+
+	/* The initial values of mm/page_alloc.c. */
+	w->min_free_kbytes = 1024;
+	w->user_min_free_kbytes = -1;
+	w->watermark_scale_factor = 10;
+	w->watermark_boost_factor = 15000;
+	w->percpu_pagelist_high_fraction = 0;
+	/* sysctl_lowmem_reserve_ratio[] with ZONE_DMA and ZONE_DMA32 built. */
+	w->lowmem_reserve_ratio[ZONE_DMA] = 256;
+	w->lowmem_reserve_ratio[ZONE_DMA32] = 256;
+	w->lowmem_reserve_ratio[ZONE_NORMAL] = 32;
+	w->lowmem_reserve_ratio[ZONE_MOVABLE] = 0;
+	w->totalreserve_pages = 0;
+}
+
+/*
+ * nr_free_zone_pages() of gfp_zone(GFP_USER): the managed pages above the
+ * high watermark of every zone up to ZONE_NORMAL.
+ */
+static uint64_t
+nr_free_buffer_pages(const struct hvo_machine *m)
+{
+	uint64_t sum = 0;
+
+	for (unsigned z = 0; z <= ZONE_NORMAL; z++) {
+		const struct zone *zone = &m->zones[z];
+		uint64_t size = zone_managed_pages(zone);
+		uint64_t high = zone->_watermark[WMARK_HIGH];
+
+		if (zone->configured && size > high)
+			sum += size - high;
+	}
+	return sum;
+}
+
+/*
+ * calculate_min_free_kbytes(): 4 * sqrt(lowmem in kB), kept between 128 kB
+ * and 256 MiB, unless a user's value is larger.
+ */
+static void
+calculate_min_free_kbytes(struct hvo_machine *m)
+{
+	struct vm_watermarks *w = &m->wmark;
+	uint64_t lowmem_kbytes = nr_free_buffer_pages(m) <<
+				 (m->arch.page_shift - 10);
+	uint64_t v = int_sqrt(lowmem_kbytes * 16);
+
+	if ((int64_t)v > w->user_min_free_kbytes)
+		w->min_free_kbytes = v < 128 ? 128 : v > 262144 ? 262144 : (int)v;
+	else
+		machine_printk(m, "min_free_kbytes is not updated to %d because user defined value %d is preferred",
+			       (int)v, w->user_min_free_kbytes);
+}
+
+/*
+ * calculate_totalreserve_pages(): per zone the largest protection it
+ * keeps plus its high watermark, at most its managed pages.
+ */
+static void
+calculate_totalreserve_pages(struct hvo_machine *m)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++) {
+		const struct zone *zone = &m->zones[i];
+		uint64_t max = 0;
+
+		for (unsigned j = i; j < MAX_NR_ZONES; j++)
+			if (zone->lowmem_reserve[j] > max)
+				max = zone->lowmem_reserve[j];
+		max += zone->_watermark[WMARK_HIGH];
+		if (max > zone_managed_pages(zone))
+			max = zone_managed_pages(zone);
+		total += max;
+	}
+	m->wmark.totalreserve_pages = total;
+}
+
+/*
+ * setup_per_zone_lowmem_reserve(): zone i keeps, against allocations
+ * whose highest zone is j > i, the managed pages of zones i+1..j divided
+ * by its lowmem_reserve_ratio (nothing with a ratio of 0 or no pages).
+ */
+void
+setup_per_zone_lowmem_reserve(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < MAX_NR_ZONES - 1; i++) {
+		struct zone *zone = &m->zones[i];
+		int ratio = m->wmark.lowmem_reserve_ratio[i];
+		bool clear = !ratio || !zone_managed_pages(zone);
+		uint64_t managed = 0;
+
+		for (unsigned j = i + 1; j < MAX_NR_ZONES; j++) {
+			managed += zone_managed_pages(&m->zones[j]);
+			zone->lowmem_reserve[j] = clear ? 0 : managed / (uint64_t)ratio;
+		}
+	}
+	calculate_totalreserve_pages(m);
+}
+
+/*
+ * __setup_per_zone_wmarks(): min_free_kbytes shared among the lowmem
+ * zones by size (ZONE_MOVABLE gets a small fixed min), then low and high
+ * each a step above, the step the larger of a quarter of min and
+ * watermark_scale_factor / 10000 of the zone; promo one step above high.
+ */
+static void
+__setup_per_zone_wmarks(struct hvo_machine *m)
+{
+	uint64_t pages_min = (uint64_t)m->wmark.min_free_kbytes >>
+			     (m->arch.page_shift - 10);
+	uint64_t lowmem_pages = 0;
+
+	/* No ZONE_HIGHMEM on a 64-bit kernel. */
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		if (z != ZONE_MOVABLE)
+			lowmem_pages += zone_managed_pages(&m->zones[z]);
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->zones[z];
+		uint64_t managed = zone_managed_pages(zone);
+		uint64_t tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
+
+		if (z == ZONE_MOVABLE) {
+			uint64_t min_pages = managed / 1024;
+
+			/* clamp(SWAP_CLUSTER_MAX, 128) */
+			min_pages = min_pages < 32 ? 32 : min_pages > 128 ? 128 : min_pages;
+			zone->_watermark[WMARK_MIN] = min_pages;
+		} else {
+			zone->_watermark[WMARK_MIN] = tmp;
+		}
+		uint64_t step = mult_frac(managed,
+					  (uint64_t)m->wmark.watermark_scale_factor,
+					  10000);
+
+		if (tmp >> 2 > step)
+			step = tmp >> 2;
+		/*
+		 * watermark_boost is raised only when an allocation falls
+		 * back to another migratetype's pageblock (boost_watermark());
+		 * the allocator models no migratetypes, so it stays 0.
+		 */
+		zone->watermark_boost = 0;
+		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + step;
+		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + step;
+		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + step;
+	}
+	calculate_totalreserve_pages(m);
+}
+
+/* setup_per_zone_wmarks(): then zone_pcp_update(), since high follows low. */
+void
+setup_per_zone_wmarks(struct hvo_machine *m)
+{
+	__setup_per_zone_wmarks(m);
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_init(m, (enum zone_type)z);
+}
+
+/* fls(): the 1-based index of the highest set bit, 0 for 0. */
+static unsigned
+fls64(uint64_t x)
+{
+	unsigned n = 0;
+
+	while (x) {
+		n++;
+		x >>= 1;
+	}
+	return n;
+}
+
+/*
+ * refresh_zone_stat_thresholds() with calculate_normal_threshold() for the
+ * populated zones: 2 * fls(online CPUs) * (1 + fls(managed in 128 MiB
+ * units)), at most 125. The machine has one CPU online.
+ */
+static void
+refresh_zone_stat_thresholds(struct hvo_machine *m)
+{
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->zones[z];
+		uint64_t mem = zone_managed_pages(zone) >> (27 - m->arch.page_shift);
+		unsigned threshold = 2 * fls64(1) * (1 + fls64(mem));
+
+		if (!zone->present_pages)
+			continue;
+		zone->stat_threshold = threshold < 125 ? threshold : 125;
+	}
+}
+
+/*
+ * init_per_zone_wmark_min(), the postcore initcall: after deferred init,
+ * before hugetlb_init() and the boot hugepages. The kernel also lets
+ * khugepaged raise min_free_kbytes when THP is enabled
+ * (khugepaged_min_free_kbytes_update()); the machine has no THP.
+ */
+void
+init_per_zone_wmark_min(struct hvo_machine *m)
+{
+	calculate_min_free_kbytes(m);
+	setup_per_zone_wmarks(m);
+	refresh_zone_stat_thresholds(m);
+	setup_per_zone_lowmem_reserve(m);
+}
+
+/* zone_batchsize(): ~0.1% of the zone or 1 MiB, as 2^n - 1, at least 1. */
+uint64_t
+zone_batchsize(const struct hvo_machine *m, const struct zone *zone)
+{
+	uint64_t batch = zone_managed_pages(zone) >> 10;
+	uint64_t cap = (UINT64_C(1) << 20) >> m->arch.page_shift;
+
+	if (batch > cap)
+		batch = cap;
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	batch += batch / 2;
+	while (batch & (batch - 1))
+		batch &= batch - 1;
+	/* zone_set_pageset_high_and_batch() takes max(1, ...) */
+	return batch - 1 ? batch - 1 : 1;
+}
+
+/*
+ * zone_highsize(): the low watermark (@high_fraction 0) or a fraction of
+ * the managed pages, split over the CPUs of the node -- one here, with
+ * cpu_online 0 -- and at least four batches.
+ */
+uint64_t
+zone_highsize(const struct zone *zone, uint64_t batch, unsigned high_fraction)
+{
+	uint64_t total = high_fraction ?
+			 zone_managed_pages(zone) / high_fraction :
+			 zone->_watermark[WMARK_LOW];
+	unsigned nr_split_cpus = 1;
+	uint64_t high = total / nr_split_cpus;
+
+	return high > batch << 2 ? high : batch << 2;
+}
+
+/* ---------------------------------------------------------------------- */
+/* gfp flags and the watermark check                                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The gfp mask the kernel allocates a page of @cat with, @highest the
+ * zone its caller allows (for hugetlb: ZONE_MOVABLE for the sizes that
+ * migrate).
+ */
+gfp_t
+page_category_gfp(enum hvo_page_category cat, enum zone_type highest)
+{
+	gfp_t zone_bits = highest == ZONE_DMA ? __GFP_DMA :
+			  highest == ZONE_DMA32 ? __GFP_DMA32 : 0;
+
+	switch (cat) {
+	case HVO_PAGES_HUGETLB:
+		/*
+		 * alloc_buddy_hugetlb_folio(): htlb_alloc_mask() -- movable
+		 * for the sizes that migrate, not for gigantic ones -- with
+		 * __GFP_THISNODE, __GFP_RETRY_MAYFAIL and __GFP_NOWARN.
+		 */
+		return (highest == ZONE_MOVABLE ? GFP_HIGHUSER_MOVABLE :
+			GFP_HIGHUSER) | __GFP_COMP | __GFP_NOWARN |
+		       __GFP_THISNODE | __GFP_RETRY_MAYFAIL;
+	case HVO_PAGES_VMEMMAP:
+		/*
+		 * hugetlb_vmemmap.c: the restore's pages GFP_KERNEL |
+		 * __GFP_RETRY_MAYFAIL (6.1: __GFP_NORETRY | __GFP_THISNODE),
+		 * a new head page GFP_KERNEL. On a machine with nothing to
+		 * reclaim each drains the pcp lists once and gives up, so the
+		 * retry modifier changes nothing and is left out.
+		 */
+		return GFP_KERNEL;
+	case HVO_PAGES_PAGETABLE:
+		return GFP_PGTABLE_KERNEL;
+	default:
+		return GFP_KERNEL | zone_bits;
+	}
+}
+
+/*
+ * gfp_to_alloc_flags(): the slow path's flags. ALLOC_CPUSET and ALLOC_CMA
+ * change nothing here (no cpusets, no CMA pages) and are left out.
+ */
+unsigned
+gfp_to_alloc_flags(gfp_t gfp, unsigned order)
+{
+	unsigned alloc_flags = ALLOC_WMARK_MIN;
+
+	if (gfp & __GFP_HIGH)
+		alloc_flags |= ALLOC_MIN_RESERVE;
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		alloc_flags |= ALLOC_KSWAPD;
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC)) {
+		alloc_flags |= ALLOC_NON_BLOCK;
+		if (order > 0 && (alloc_flags & ALLOC_MIN_RESERVE))
+			alloc_flags |= ALLOC_HIGHATOMIC;
+	}
+	return alloc_flags;
+}
+
+/*
+ * __zone_watermark_ok(): after the allocation the zone keeps more than
+ * @mark plus its protection against @highest free, and for a high order
+ * a free block of at least that order exists. Neither highatomic
+ * reserves nor CMA pages exist here, so only the allocation's own pages
+ * beyond the first are unusable.
+ */
+bool
+__zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
+		    enum zone_type highest, unsigned alloc_flags,
+		    int64_t free_pages)
+{
+	int64_t min = (int64_t)mark;
+
+	free_pages -= (INT64_C(1) << order) - 1;
+	if (alloc_flags & ALLOC_RESERVES) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + (int64_t)zone->lowmem_reserve[highest])
+		return false;
+	if (!order)
+		return true;
+	for (unsigned o = order; o < NR_PAGE_ORDERS_MAX; o++)
+		if (zone->free_area[o].nr_free)
+			return true;
+	/* Deferred memory is free MAX_PAGE_ORDER blocks to a booted kernel. */
+	return zone->deferred_pages >= (UINT64_C(1) << order);
+}
+
+/*
+ * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
+ * The boosted-watermark retry never applies: the boost stays 0.
+ */
+bool
+zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
+		    enum zone_type highest, unsigned alloc_flags)
+{
+	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
+
+	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
+		return true;
+	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
+				   free_pages);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The sysctl handlers                                                    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * min_free_kbytes_sysctl_handler(): proc_dointvec_minmax() from 0, then
+ * the value is the user's and the watermarks follow it.
+ */
+int
+min_free_kbytes_sysctl_handler(struct hvo_machine *m, int64_t kbytes)
+{
+	if (kbytes < 0 || kbytes > INT_MAX)
+		return machine_err(m, -EINVAL,
+				   "min_free_kbytes %" PRId64 ": allowed are 0..%d",
+				   kbytes, INT_MAX);
+	m->wmark.min_free_kbytes = (int)kbytes;
+	m->wmark.user_min_free_kbytes = (int)kbytes;
+	setup_per_zone_wmarks(m);
+	return 0;
+}
+
+/* watermark_scale_factor_sysctl_handler(): 1..3000, then the watermarks. */
+int
+watermark_scale_factor_sysctl_handler(struct hvo_machine *m, int64_t factor)
+{
+	if (factor < 1 || factor > 3000)
+		return machine_err(m, -EINVAL,
+				   "watermark_scale_factor %" PRId64 ": allowed are 1..3000",
+				   factor);
+	m->wmark.watermark_scale_factor = (int)factor;
+	setup_per_zone_wmarks(m);
+	return 0;
+}
+
+/*
+ * lowmem_reserve_ratio_sysctl_handler(): the first @n ratios, each below
+ * 1 taken as 0, then the protections. The kernel's handler ignores what
+ * proc_dointvec_minmax() refuses, so a value that is not an int stops the
+ * write there and the write still succeeds; callers parse it so.
+ */
+void
+lowmem_reserve_ratio_sysctl_handler(struct hvo_machine *m, const int *ratio,
+				    unsigned n)
+{
+	for (unsigned i = 0; i < n && i < MAX_NR_ZONES; i++)
+		m->wmark.lowmem_reserve_ratio[i] = ratio[i] < 1 ? 0 : ratio[i];
+	setup_per_zone_lowmem_reserve(m);
+}
+
+/*
+ * The vm.watermark_boost_factor write (proc_dointvec_minmax() from 0).
+ * The value is kept; boost_watermark() is the only reader and needs a
+ * migratetype fallback, which the allocator does not model.
+ */
+int
+watermark_boost_factor_sysctl_handler(struct hvo_machine *m, int64_t factor)
+{
+	if (factor < 0 || factor > INT_MAX)
+		return machine_err(m, -EINVAL,
+				   "watermark_boost_factor %" PRId64 ": allowed are 0..%d",
+				   factor, INT_MAX);
+	m->wmark.watermark_boost_factor = (int)factor;
+	return 0;
+}
+
+/*
+ * percpu_pagelist_high_fraction_sysctl_handler(): 0 (high from the low
+ * watermark, tuned up to an eighth of the zone) or at least
+ * MIN_PERCPU_PAGELIST_HIGH_FRACTION (high fixed at managed / fraction);
+ * then zone_pcp_update() of every zone.
+ */
+int
+percpu_pagelist_high_fraction_sysctl_handler(struct hvo_machine *m,
+					     int64_t fraction)
+{
+	if (fraction < 0 || fraction > INT_MAX ||
+	    (fraction && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION))
+		return machine_err(m, -EINVAL,
+				   "percpu_pagelist_high_fraction %" PRId64 ": allowed are 0 and %d..%d",
+				   fraction, MIN_PERCPU_PAGELIST_HIGH_FRACTION,
+				   INT_MAX);
+	m->wmark.percpu_pagelist_high_fraction = (int)fraction;
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_init(m, (enum zone_type)z);
+	return 0;
 }
