@@ -32,7 +32,7 @@ test_struct_layout(void **state)
 	assert_int_equal(sizeof(struct hvo_mem_range), 16); /* frozen */
 	PIN(hvo_config, 1072, 944);
 	PIN(hvo_geometry, 296, 232);
-	PIN(hvo_zone_info, 976, 912);
+	PIN(hvo_zone_info, 1120, 1056);
 	PIN(hvo_hstate_info, 200, 136);
 	PIN(hvo_walk_level, 64, 48);
 	PIN(hvo_walk, 408, 376);
