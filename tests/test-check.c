@@ -802,6 +802,72 @@ test_vmemmap(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Never-touched memory is checked by its description, in bulk: the
+ * deferred runs of a 1 TiB machine (deferred_init_memmap() has not reached
+ * them) and the 2M vmemmap leaves that map their struct pages. A rule
+ * broken deep inside such a run is still found and named.
+ */
+static void
+test_described(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1T");
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	struct zone *zn = &m->zones[ZONE_NORMAL];
+	uint64_t zdef = 0, va, pa;
+	pfn_t mid, b;
+	char what[256];
+	unsigned was;
+
+	(void)state;
+	tu_assert_check(m);
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
+		zdef += m->zones[i].deferred_pages;
+	/* A pfn in the middle of RAM, well inside the deferred run. */
+	mid = (m->phys.total_pages / 2) | 7;
+	assert_true(zn->first_deferred_pfn != UINT64_MAX);
+	assert_true(mid > zn->first_deferred_pfn + section);
+
+	/* An allocation the deferred run does not know of. */
+	page_owner_alloc(&m->owner, mid, 0, HVO_PAGES_ALLOCATED);
+	snprintf(what, sizeof(what),
+		 "%" PRIu64 " deferred pages found, the zones say %" PRIu64,
+		 zdef - 1, zdef);
+	expect_broken(m, "accounting", what);
+	assert_int_equal(page_owner_free(&m->owner, mid, 0, &was), 0);
+	tu_assert_check(m);
+
+	/*
+	 * One vmemmap page of the run, inside its 2M leaf, split out and
+	 * unmapped, then mapped by a frame a user allocated.
+	 */
+	va = round_down64(pfn_to_page(m, mid), g.page_size) + 5 * g.page_size;
+	pa = vmemmap_page_pa(m, va);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b), 0);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
+		 va, mid & ~(section - 1));
+	expect_broken(m, "vmemmap", what);
+	assert_int_equal(hvo_map(m, va, b << g.page_shift, g.page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+		 va, b << g.page_shift);
+	expect_broken(m, "vmemmap", what);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	assert_int_equal(hvo_free_pages(m, b, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -814,6 +880,7 @@ main(void)
 		cmocka_unit_test(test_pagetable),
 		cmocka_unit_test(test_pagetable_last_level),
 		cmocka_unit_test(test_vmemmap),
+		cmocka_unit_test(test_described),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));
