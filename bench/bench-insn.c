@@ -13,6 +13,8 @@
  *   pool_shrink_2m     and back to 0, per hugepage
  *   arm64_alloc_free   hvo_alloc_pages() + hvo_free_pages() of order 0,
  *                      one pair, on arm64
+ *   check_x86_64_64T   hvo_machine_check() of a 64 TiB machine just booted
+ *                      (almost all of it never touched)
  *   boot_*             hvo_machine_new() of the largest machines
  *
  * Instructions are user-space only. They come from the CPU's counter
@@ -193,6 +195,21 @@ setup_alloc_free(struct ctx *c)
 	return run_alloc_free(c);
 }
 
+static int
+setup_none(struct ctx *c)
+{
+	(void)c;
+	return 0;
+}
+
+static int
+run_check(struct ctx *c)
+{
+	int rc = hvo_machine_check(c->m);
+
+	return rc ? fail(c, "hvo_machine_check()", rc) : 0;
+}
+
 static const struct op ops[] = {
 	{ "optimize_2m", "x86_64:mem=8G,hvo=sharedtail", NULL, 1024, 64,
 	  setup_optimize, run_optimize, false, "3000 instructions" },
@@ -204,6 +221,8 @@ static const struct op ops[] = {
 	  setup_shrink, run_shrink, false, "5000 instructions" },
 	{ "arm64_alloc_free", "arm64:mem=4G", NULL, 20000, 1000,
 	  setup_alloc_free, run_alloc_free, false, "100 ns" },
+	{ "check_x86_64_64T", "x86_64:mem=64T", "x86_64:mem=1T", 1, 1,
+	  setup_none, run_check, false, "20 ms per TiB untouched" },
 	{ "boot_x86_64_64T", "x86_64:mem=64T", "x86_64:mem=1T", 1, 1,
 	  NULL, NULL, true, "2 s end to end with the check" },
 	{ "boot_x86_64_5l_256T", "x86_64:levels=5,mem=256T",
