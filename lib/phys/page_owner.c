@@ -96,12 +96,46 @@ page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
 	}
 }
 
+/* Write an entry, the counts unchanged: the pages keep their category. */
+static void
+po_put(struct page_owner *po, uint64_t pfn, unsigned order,
+       enum hvo_page_category c)
+{
+	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
+						 (unsigned)c);
+	page_owner_mark(po, pfn);
+}
+
+/* Halve the allocation covering @pfn down to the order-@order piece there. */
+static void
+carve(struct page_owner *po, uint64_t pfn, unsigned order)
+{
+	uint64_t head;
+	unsigned o;
+	enum hvo_page_category c;
+
+	if (!page_owner_lookup(po, pfn, &head, &o, &c))
+		return;
+	while (o > order) {
+		uint64_t half;
+
+		o--;
+		half = head + (UINT64_C(1) << o);
+		po_put(po, head, o, c);
+		po_put(po, half, o, c);
+		if (pfn >= half)
+			head = half;
+	}
+}
+
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order)
 {
-	enum hvo_page_category c = po_cat(page_owner_entry(po, pfn));
+	enum hvo_page_category c;
 	unsigned was;
 
+	carve(po, pfn, order);
+	c = po_cat(page_owner_entry(po, pfn));
 	page_owner_free(po, pfn, order, &was);
 	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++)
 		page_owner_alloc(po, pfn + i, 0, c);

@@ -128,7 +128,11 @@ page_owner_set_cat(struct page_owner *po, uint64_t pfn,
 	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
 }
 
-/* split_page(): one order-N allocation becomes 2^N order-0 ones. */
+/*
+ * split_page(): one order-N allocation becomes 2^N order-0 ones. If @pfn
+ * lies inside a larger allocation (page_owner_set_range() of a run of
+ * blocks), that one is first halved down to the order-N piece at @pfn.
+ */
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
 
