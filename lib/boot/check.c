@@ -380,9 +380,14 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
  * leaf, not one per page. Reports the first page that breaks the rule, as
  * a walk page by page would.
  */
+/* The vmemmap allocation the last frame checked lay in: [lo, hi). */
+struct vmemmap_alloc {
+	uint64_t lo, hi;
+};
+
 static int
 check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
-		   uint64_t pfn)
+		   uint64_t pfn, struct vmemmap_alloc *last)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -401,15 +406,18 @@ check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 			stop = e;
 		pa = w.lvl[w.leaf].d.pa + (va & (size - 1) & ~(a->page_size - 1));
 		while (va < stop) {
-			if (!page_owner_lookup(&m->owner, pa >> a->page_shift,
-					       &head, &order, &c) ||
-			    c != HVO_PAGES_VMEMMAP)
-				return FAIL(m, "vmemmap: va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
-					    va, pa);
+			if (pa < last->lo || pa >= last->hi) {
+				if (!page_owner_lookup(&m->owner, pa >> a->page_shift,
+						       &head, &order, &c) ||
+				    c != HVO_PAGES_VMEMMAP)
+					return FAIL(m, "vmemmap: va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+						    va, pa);
+				last->lo = head << a->page_shift;
+				last->hi = (head + (UINT64_C(1) << order)) << a->page_shift;
+			}
 			/* Every frame of the allocation is vmemmap. */
-			head = (head + (UINT64_C(1) << order)) << a->page_shift;
-			va += head - pa;
-			pa = head;
+			va += last->hi - pa;
+			pa = last->hi;
 		}
 		va = stop;
 	}
@@ -421,6 +429,7 @@ static int
 check_vmemmap(struct hvo_machine *m)
 {
 	const struct phys *p = &m->phys;
+	struct vmemmap_alloc last = { 0, 0 };
 
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
 		uint64_t pfn = p->range[i].base >> p->page_shift;
@@ -432,7 +441,7 @@ check_vmemmap(struct hvo_machine *m)
 			int rc;
 
 			section_memmap_span(m, pfn, &s, &e);
-			rc = check_vmemmap_span(m, s, e, pfn);
+			rc = check_vmemmap_span(m, s, e, pfn, &last);
 			if (rc)
 				return rc;
 		}
