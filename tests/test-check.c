@@ -726,6 +726,40 @@ vmemmap_page_pa(struct hvo_machine *m, uint64_t va)
 }
 
 /*
+ * The vmemmap page at @va (backed by @pa, mapped by a page) unmapped,
+ * then mapped by frame @b a user allocated: rule "vmemmap" names each.
+ * Put back, the check passes. @section: the first pfn of its section.
+ */
+static void
+break_vmemmap_page(struct hvo_machine *m, uint64_t va, uint64_t pa, pfn_t b,
+		   pfn_t section)
+{
+	uint64_t page_size = m->arch.page_size;
+	char what[256];
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
+		 va, section);
+	expect_broken(m, "vmemmap", what);
+
+	/* Mapped again, by a frame a user allocated. */
+	assert_int_equal(hvo_map(m, va, b << m->arch.page_shift, page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+		 va, b << m->arch.page_shift);
+	expect_broken(m, "vmemmap", what);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa, page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+}
+
+/*
  * Rule "vmemmap": every struct page of a section with RAM is mapped, by a
  * vmemmap frame. And a struct page on a free list that cannot be read is
  * the "buddy" rule's failure, with the fault as its reason.
@@ -753,26 +787,7 @@ test_vmemmap(void **state)
 	assert_int_equal(va % g.page_size, 0);
 	pa = vmemmap_page_pa(m, va);
 
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
-		 va, a & ~(section - 1));
-	expect_broken(m, "vmemmap", what);
-
-	/* Mapped again, by a frame a user allocated. */
-	assert_int_equal(hvo_map(m, va, b << g.page_shift, g.page_size,
-				 HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
-		 va, b << g.page_shift);
-	expect_broken(m, "vmemmap", what);
-
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	tu_assert_check(m);
+	break_vmemmap_page(m, va, pa, b, a & ~(section - 1));
 
 	/*
 	 * The struct page of a free block unmapped: its list cannot be
@@ -845,23 +860,7 @@ test_described(void **state)
 	va = round_down64(pfn_to_page(m, mid), g.page_size) + 5 * g.page_size;
 	pa = vmemmap_page_pa(m, va);
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b), 0);
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
-		 va, mid & ~(section - 1));
-	expect_broken(m, "vmemmap", what);
-	assert_int_equal(hvo_map(m, va, b << g.page_shift, g.page_size,
-				 HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
-		 va, b << g.page_shift);
-	expect_broken(m, "vmemmap", what);
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	tu_assert_check(m);
+	break_vmemmap_page(m, va, pa, b, mid & ~(section - 1));
 
 	assert_int_equal(hvo_free_pages(m, b, 0), 0);
 	tu_assert_check(m);
