@@ -544,11 +544,10 @@ test_hugepages_ram_off_grain(void **state)
 /*
  * The largest machines the arches address boot: RAM just below 4 PiB
  * with x86_64's 5-level paging (MAX_PHYSMEM_BITS 52, arch/x86's
- * sparsemem.h) and 1 PiB with arm64's 52-bit PAs (its linear map, half
- * the 52-bit kernel VA range, bounds RAM below 2 PiB: arm64_memblock_init()
- * drops what lies above). 4-level x86_64 stops at 64 TiB (46 bits). The
- * struct pages of the top range are mapped, the check passes and the JSON
- * report is written.
+ * sparsemem.h) and 1 PiB with arm64's 52-bit PAs (MAX_PHYSMEM_BITS is
+ * PHYS_MASK_SHIFT, 52 with LPA2 or 64K pages: arch/arm64's sparsemem.h).
+ * 4-level x86_64 stops at 64 TiB (46 bits). The struct pages of the top range are
+ * mapped, the check passes and the JSON report is written.
  */
 static void
 test_physmem_limit(void **state)
