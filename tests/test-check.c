@@ -728,6 +728,40 @@ vmemmap_page_pa(struct hvo_machine *m, uint64_t va)
 }
 
 /*
+ * The vmemmap page at @va (backed by @pa, mapped by a page) unmapped,
+ * then mapped by frame @b a user allocated: rule "vmemmap" names each.
+ * Put back, the check passes. @section: the first pfn of its section.
+ */
+static void
+break_vmemmap_page(struct hvo_machine *m, uint64_t va, uint64_t pa, pfn_t b,
+		   pfn_t section)
+{
+	uint64_t page_size = m->arch.page_size;
+	char what[256];
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
+		 va, section);
+	expect_broken(m, "vmemmap", what);
+
+	/* Mapped again, by a frame a user allocated. */
+	assert_int_equal(hvo_map(m, va, b << m->arch.page_shift, page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	snprintf(what, sizeof(what),
+		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+		 va, b << m->arch.page_shift);
+	expect_broken(m, "vmemmap", what);
+
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa, page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+}
+
+/*
  * Rule "vmemmap": every struct page of a section with RAM is mapped, by a
  * vmemmap frame. And a struct page on a free list that cannot be read is
  * the "buddy" rule's failure, with the fault as its reason.
@@ -755,26 +789,7 @@ test_vmemmap(void **state)
 	assert_int_equal(va % g.page_size, 0);
 	pa = vmemmap_page_pa(m, va);
 
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
-		 va, a & ~(section - 1));
-	expect_broken(m, "vmemmap", what);
-
-	/* Mapped again, by a frame a user allocated. */
-	assert_int_equal(hvo_map(m, va, b << g.page_shift, g.page_size,
-				 HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	snprintf(what, sizeof(what),
-		 "va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
-		 va, b << g.page_shift);
-	expect_broken(m, "vmemmap", what);
-
-	assert_int_equal(hvo_unmap(m, va), 0);
-	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
-	assert_int_equal(hvo_flush_tlb_all(m), 0);
-	tu_assert_check(m);
+	break_vmemmap_page(m, va, pa, b, a & ~(section - 1));
 
 	/*
 	 * The struct page of a free block unmapped: its list cannot be
@@ -804,6 +819,56 @@ test_vmemmap(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Never-touched memory is checked by its description, in bulk: the
+ * deferred runs of a 1 TiB machine (deferred_init_memmap() has not reached
+ * them) and the 2M vmemmap leaves that map their struct pages. A rule
+ * broken deep inside such a run is still found and named.
+ */
+static void
+test_described(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1T");
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	struct zone *zn = &m->zones[ZONE_NORMAL];
+	uint64_t zdef = 0, va, pa;
+	pfn_t mid, b;
+	char what[256];
+	unsigned was;
+
+	(void)state;
+	tu_assert_check(m);
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
+		zdef += m->zones[i].deferred_pages;
+	/* A pfn in the middle of RAM, well inside the deferred run. */
+	mid = (m->phys.total_pages / 2) | 7;
+	assert_true(zn->first_deferred_pfn != UINT64_MAX);
+	assert_true(mid > zn->first_deferred_pfn + section);
+
+	/* An allocation the deferred run does not know of. */
+	page_owner_alloc(&m->owner, mid, 0, HVO_PAGES_ALLOCATED);
+	snprintf(what, sizeof(what),
+		 "%" PRIu64 " deferred pages found, the zones say %" PRIu64,
+		 zdef - 1, zdef);
+	expect_broken(m, "accounting", what);
+	assert_int_equal(page_owner_free(&m->owner, mid, 0, &was), 0);
+	tu_assert_check(m);
+
+	/*
+	 * One vmemmap page of the run, inside its 2M leaf, split out and
+	 * unmapped, then mapped by a frame a user allocated.
+	 */
+	va = round_down64(pfn_to_page(m, mid), g.page_size) + 5 * g.page_size;
+	pa = vmemmap_page_pa(m, va);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b), 0);
+	break_vmemmap_page(m, va, pa, b, mid & ~(section - 1));
+
+	assert_int_equal(hvo_free_pages(m, b, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -816,6 +881,7 @@ main(void)
 		cmocka_unit_test(test_pagetable),
 		cmocka_unit_test(test_pagetable_last_level),
 		cmocka_unit_test(test_vmemmap),
+		cmocka_unit_test(test_described),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));

@@ -614,10 +614,11 @@ static const struct invalid_case invalid_cases[] = {
 	/* An explicit base is an address, never "the default". */
 	{ "x86_64:mem=1G@0xffffffffffffffff", "0xffffffffffffffff" },
 	{ "x86_64:mem=1G@0x18446744073709551616", "0x18446744073709551616" },
-	/* RAM above what the arch addresses, or above libhvo's 64T. */
+	/* RAM above what the arch addresses, or above libhvo's 4P. */
 	{ "x86_64:mem=1G@0+1G@64T", "above the limit" },
-	{ "x86_64:levels=5,mem=1G@0+1G@100T", "above the limit" },
-	{ "riscv64:mem=1G+1G@64T", "above the limit" },
+	{ "x86_64:levels=5,mem=1G@0+1G@4P", "above the limit" },
+	{ "arm64-64k-52:mem=1G@0x40000000+1G@4P", "above the limit" },
+	{ "riscv64:mem=1G+1G@4P", "above the limit" },
 	{ "x86_64:mem=65T", "above the limit" },
 	/* struct pages that do not fit the vmemmap region. */
 	{ "x86_64:struct_page=256,mem=1G@0+1G@16T", "vmemmap" },

@@ -541,6 +541,51 @@ test_hugepages_ram_off_grain(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The largest machines the arches address boot: RAM just below 4 PiB
+ * with x86_64's 5-level paging (MAX_PHYSMEM_BITS 52, arch/x86's
+ * sparsemem.h) and 1 PiB with arm64's 52-bit PAs (MAX_PHYSMEM_BITS is
+ * PHYS_MASK_SHIFT, 52 with LPA2 or 64K pages: arch/arm64's sparsemem.h).
+ * 4-level x86_64 stops at 64 TiB (46 bits). The struct pages of the top range are
+ * mapped, the check passes and the JSON report is written.
+ */
+static void
+test_physmem_limit(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:levels=5,mem=1G@0+1G@4095T",
+		"arm64-64k-52:mem=1G@0x40000000+1G@1P",
+		"arm64-4k-52:mem=1G@0x40000000+1G@1P",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct hvo_machine *m = tu_machine(specs[i]);
+		struct hvo_geometry g = tu_geometry(m);
+		const struct hvo_config *cfg = hvo_machine_config(m);
+		uint64_t top = cfg->mem[cfg->nr_mem_ranges - 1].base +
+			       cfg->mem[cfg->nr_mem_ranges - 1].size;
+		uint64_t va;
+		struct hvo_walk w;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		assert_true(top > UINT64_C(1) << 46);
+		assert_int_equal(hvo_pfn_to_page(m, (top >> g.page_shift) - 1, &va), 0);
+		assert_int_equal(hvo_walk(m, va, &w), 0);
+		assert_true(w.mapped);
+		tu_assert_check(m);
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+		assert_int_equal(fclose(f), 0);
+		assert_non_null(strstr(text, "\"check\": \"passed\""));
+		free(text);
+		hvo_machine_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -557,6 +602,7 @@ main(void)
 		cmocka_unit_test(test_touching_ranges_map),
 		cmocka_unit_test(test_touching_ranges_sweep),
 		cmocka_unit_test(test_report_json),
+		cmocka_unit_test(test_physmem_limit),
 		cmocka_unit_test(test_json_helpers),
 	};
 

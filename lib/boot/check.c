@@ -257,9 +257,23 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 					inbuddy += UINT64_C(1) << fb->b[k].order;
 				pfn += UINT64_C(1) << fb->b[k].order;
 			} else if (pfn >= z->first_deferred_pfn) {
-				seen[HVO_PAGES_FREE]++;
-				deferred++;
-				pfn++;
+				/*
+				 * Never touched: the run up to the next
+				 * allocation, free block or zone end is
+				 * deferred as a whole, counted at once.
+				 */
+				uint64_t run = end;
+
+				if (zone_end_pfn(z) < run)
+					run = zone_end_pfn(z);
+				if (k < fb->n && fb->b[k].pfn < run)
+					run = fb->b[k].pfn;
+				if (run <= pfn)
+					run = pfn + 1;
+				run = page_owner_next_head(&m->owner, pfn + 1, run);
+				seen[HVO_PAGES_FREE] += run - pfn;
+				deferred += run - pfn;
+				pfn = run;
 			} else {
 				return FAIL(m, "accounting: pfn 0x%" PRIx64 " is neither allocated, free nor deferred (a leaked frame)",
 					    pfn);
@@ -359,12 +373,63 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	return 0;
 }
 
+/*
+ * The vmemmap frames of [va, e) one leaf at a time: a leaf whose frames
+ * all lie in one vmemmap allocation is checked at once, so struct pages
+ * mapped by 2M (or larger) leaves and never remapped cost one walk per
+ * leaf, not one per page. Reports the first page that breaks the rule, as
+ * a walk page by page would.
+ */
+/* The vmemmap allocation the last frame checked lay in: [lo, hi). */
+struct vmemmap_alloc {
+	uint64_t lo, hi;
+};
+
+static int
+check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
+		   uint64_t pfn, struct vmemmap_alloc *last)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	while (va < e) {
+		struct pt_walk w;
+		uint64_t size, stop, pa, head;
+		unsigned order;
+		enum hvo_page_category c;
+
+		if (pt_walk(m, va, &w, false) || w.leaf < 0)
+			return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
+				    va, pfn);
+		size = arch_level_size(a, (unsigned)w.leaf);
+		stop = round_down64(va, size) + size;
+		if (stop > e || stop < va)
+			stop = e;
+		pa = w.lvl[w.leaf].d.pa + (va & (size - 1) & ~(a->page_size - 1));
+		while (va < stop) {
+			if (pa < last->lo || pa >= last->hi) {
+				if (!page_owner_lookup(&m->owner, pa >> a->page_shift,
+						       &head, &order, &c) ||
+				    c != HVO_PAGES_VMEMMAP)
+					return FAIL(m, "vmemmap: va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+						    va, pa);
+				last->lo = head << a->page_shift;
+				last->hi = (head + (UINT64_C(1) << order)) << a->page_shift;
+			}
+			/* Every frame of the allocation is vmemmap. */
+			va += last->hi - pa;
+			pa = last->hi;
+		}
+		va = stop;
+	}
+	return 0;
+}
+
 /* Rule "vmemmap": the struct pages of every section with RAM are mapped. */
 static int
 check_vmemmap(struct hvo_machine *m)
 {
-	const struct hvo_arch *a = &m->arch;
 	const struct phys *p = &m->phys;
+	struct vmemmap_alloc last = { 0, 0 };
 
 	for (unsigned i = 0; i < p->nr_ranges; i++) {
 		uint64_t pfn = p->range[i].base >> p->page_shift;
@@ -373,19 +438,12 @@ check_vmemmap(struct hvo_machine *m)
 		for (pfn = round_down64(pfn, pages_per_section(m)); pfn < end;
 		     pfn += pages_per_section(m)) {
 			uint64_t s, e;
+			int rc;
 
 			section_memmap_span(m, pfn, &s, &e);
-			for (uint64_t va = s; va < e; va += a->page_size) {
-				uint64_t pa;
-				bool w;
-
-				if (pt_lookup(m, va, &pa, &w))
-					return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
-						    va, pfn);
-				if (frame_category(m, pa) != HVO_PAGES_VMEMMAP)
-					return FAIL(m, "vmemmap: va 0x%" PRIx64 " maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
-						    va, pa);
-			}
+			rc = check_vmemmap_span(m, s, e, pfn, &last);
+			if (rc)
+				return rc;
 		}
 	}
 	return 0;

@@ -14,8 +14,13 @@
 
 #define SPEC_MAX 512
 #define MEM_MIN (UINT64_C(32) << 20)
-/* The host reservation must fit the user address space with room to spare. */
-#define MEM_MAX_END (UINT64_C(1) << 46)
+/*
+ * The largest MAX_PHYSMEM_BITS of the modeled arches' kernels (x86_64 with
+ * 5-level paging, arm64 with 52-bit PAs): 4 PiB. The host reserves address
+ * space, not memory, in proportion to RAM, and caps the part that grows
+ * with it (lib/phys), so RAM up to here fits a 47-bit host user space.
+ */
+#define MEM_MAX_END (UINT64_C(1) << 52)
 
 static const struct {
 	const char *name;
@@ -529,7 +534,7 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 			    a.kernel_offset + (UINT64_C(8) << 20));
 	if (end > MEM_MAX_END || end > (UINT64_C(1) << a.max_physmem_bits))
 		return errf(err, errlen, -EINVAL,
-			    "mem: RAM ends at 0x%" PRIx64 ", above the limit 0x%" PRIx64 " (MAX_PHYSMEM_BITS %u, libhvo at most 64T)",
+			    "mem: RAM ends at 0x%" PRIx64 ", above the limit 0x%" PRIx64 " (MAX_PHYSMEM_BITS %u, libhvo at most 4P)",
 			    end,
 			    MEM_MAX_END < (UINT64_C(1) << a.max_physmem_bits) ?
 			    MEM_MAX_END : UINT64_C(1) << a.max_physmem_bits,

@@ -271,11 +271,18 @@ deferred_free_view(const struct hvo_machine *m, enum zone_type z,
 			while (run < pfn) {
 				unsigned o = 0;
 
+				uint64_t n = 1;
+
 				while (o < max && !(run & ((UINT64_C(2) << o) - 1)) &&
 				       run + (UINT64_C(2) << o) <= pfn)
 					o++;
-				nr_free[o]++;
-				run += UINT64_C(1) << o;
+				/* Aligned to MAX_PAGE_ORDER: every block up to
+				 * the last whole one is that order, counted at
+				 * once. */
+				if (o == max)
+					n = (pfn - run) >> max;
+				nr_free[o] += n;
+				run += n << o;
 			}
 			run = UINT64_MAX;
 		}

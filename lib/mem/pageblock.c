@@ -125,6 +125,21 @@ pfn_has_memmap(const struct hvo_machine *m, pfn_t pfn)
 	return false;
 }
 
+/* The first pfn of the first section with RAM above @pfn, or UINT64_MAX. */
+static pfn_t
+next_memmap_pfn(const struct hvo_machine *m, pfn_t pfn)
+{
+	const struct phys *p = &m->phys;
+
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		pfn_t rs = p->range[i].base >> p->page_shift;
+
+		if (rs > pfn)
+			return round_down64(rs, pages_per_section(m));
+	}
+	return UINT64_MAX;
+}
+
 void
 zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
 		      uint64_t *count)
@@ -138,7 +153,18 @@ zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
 	 * booted kernel has none left when /proc can be read.
 	 */
 	for (pfn_t pfn = zone->zone_start_pfn; pfn < zone_end_pfn(zone) &&
-	     pfn < zone->first_deferred_pfn; pfn += pageblock_nr_pages(m))
-		if (pfn_has_memmap(m, pfn) && pfn_zone(m, pfn) == z)
+	     pfn < zone->first_deferred_pfn; pfn += pageblock_nr_pages(m)) {
+		if (!pfn_has_memmap(m, pfn)) {
+			/* A hole: on to the section of the next RAM range,
+			 * in the same pageblock steps (host time only). */
+			pfn_t next = next_memmap_pfn(m, pfn);
+
+			if (next > pfn + pageblock_nr_pages(m))
+				pfn += round_down64(next - pfn, pageblock_nr_pages(m)) -
+				       pageblock_nr_pages(m);
+			continue;
+		}
+		if (pfn_zone(m, pfn) == z)
 			count[get_pfnblock_migratetype(m, pfn)]++;
+	}
 }

@@ -79,7 +79,21 @@ vmemmap_base_init(struct hvo_machine *m)
  */
 struct sparse_buffer {
 	phys_addr_t buf, end;
+	/* Blocks handed out back to back, not yet in page_owner: recorded
+	 * as one range, in few entries, not one per block (host memory). */
+	phys_addr_t run, run_end;
 };
+
+/* page_owner learns of the blocks of the pending run. */
+static void
+sparse_buffer_flush(struct hvo_machine *m, struct sparse_buffer *sb)
+{
+	if (sb->run_end > sb->run)
+		page_owner_set_range(&m->owner, sb->run >> m->arch.page_shift,
+				     (sb->run_end - sb->run) >> m->arch.page_shift,
+				     HVO_PAGES_VMEMMAP);
+	sb->run = sb->run_end = 0;
+}
 
 /*
  * section_map_size() with SPARSEMEM_VMEMMAP: one section's struct pages,
@@ -107,6 +121,7 @@ sparse_buffer_init(struct hvo_machine *m, struct sparse_buffer *sb,
 	phys_addr_t pa;
 
 	sb->buf = sb->end = 0;
+	sb->run = sb->run_end = 0;
 	if (!size || memblock_phys_alloc(&m->memblock, size,
 					 section_map_size(m), 0, &pa))
 		return;
@@ -126,6 +141,7 @@ sparse_buffer_free(struct hvo_machine *m, struct sparse_buffer *sb,
 static void
 sparse_buffer_fini(struct hvo_machine *m, struct sparse_buffer *sb)
 {
+	sparse_buffer_flush(m, sb);
 	if (sb->buf && sb->end > sb->buf)
 		sparse_buffer_free(m, sb, sb->end - sb->buf);
 	sb->buf = sb->end = 0;
@@ -163,7 +179,24 @@ static int
 vmemmap_alloc_block_buf(struct hvo_machine *m, struct sparse_buffer *sb,
 			uint64_t size, phys_addr_t *pa)
 {
-	if (!sparse_buffer_alloc(m, sb, size, pa)) {
+	if (sparse_buffer_alloc(m, sb, size, pa)) {
+		/*
+		 * Blocks (not single pages: free_reserved_page() frees
+		 * those unsplit) that follow the run join it; a block is
+		 * split in page_owner when its PMD is (page_owner_split()).
+		 */
+		if (size > m->arch.page_size && *pa == sb->run_end &&
+		    sb->run_end > sb->run) {
+			sb->run_end += size;
+			return 0;
+		}
+		sparse_buffer_flush(m, sb);
+		if (size > m->arch.page_size) {
+			sb->run = *pa;
+			sb->run_end = *pa + size;
+			return 0;
+		}
+	} else {
 		int rc = memblock_phys_alloc(&m->memblock, size, size, 0, pa);
 
 		if (rc)

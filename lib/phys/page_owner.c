@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,6 +19,16 @@ lazy_alloc(uint64_t bytes)
 _Static_assert(HVO_PAGES__COUNT <= (1 << PO_CAT_BITS),
 	       "every page category must fit the page_owner entry");
 
+/* Words of the summary for @nr entries. */
+static uint64_t
+summary_words(uint64_t nr)
+{
+	uint64_t blocks = (nr + (UINT64_C(1) << PO_SUMMARY_SHIFT) - 1) >>
+			  PO_SUMMARY_SHIFT;
+
+	return (blocks + 63) / 64;
+}
+
 int
 page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 {
@@ -29,7 +40,9 @@ page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 	if (po->e)
 		madvise(po->e, nr * sizeof(*po->e), MADV_HUGEPAGE);
 #endif
-	if (!po->e) {
+	if (po->e)
+		po->summary = calloc(summary_words(nr), sizeof(*po->summary));
+	if (!po->e || !po->summary) {
 		page_owner_fini(po);
 		return -ENOMEM;
 	}
@@ -44,6 +57,8 @@ page_owner_fini(struct page_owner *po)
 	if (po->e)
 		munmap(po->e, po->nr * sizeof(*po->e));
 	po->e = NULL;
+	free(po->summary);
+	po->summary = NULL;
 }
 
 int
@@ -81,12 +96,46 @@ page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,
 	}
 }
 
+/* Write an entry, the counts unchanged: the pages keep their category. */
+static void
+po_put(struct page_owner *po, uint64_t pfn, unsigned order,
+       enum hvo_page_category c)
+{
+	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
+						 (unsigned)c);
+	page_owner_mark(po, pfn);
+}
+
+/* Halve the allocation covering @pfn down to the order-@order piece there. */
+static void
+carve(struct page_owner *po, uint64_t pfn, unsigned order)
+{
+	uint64_t head;
+	unsigned o;
+	enum hvo_page_category c;
+
+	if (!page_owner_lookup(po, pfn, &head, &o, &c))
+		return;
+	while (o > order) {
+		uint64_t half;
+
+		o--;
+		half = head + (UINT64_C(1) << o);
+		po_put(po, head, o, c);
+		po_put(po, half, o, c);
+		if (pfn >= half)
+			head = half;
+	}
+}
+
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order)
 {
-	enum hvo_page_category c = po_cat(page_owner_entry(po, pfn));
+	enum hvo_page_category c;
 	unsigned was;
 
+	carve(po, pfn, order);
+	c = po_cat(page_owner_entry(po, pfn));
 	page_owner_free(po, pfn, order, &was);
 	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++)
 		page_owner_alloc(po, pfn + i, 0, c);
@@ -111,4 +160,56 @@ page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 		}
 	}
 	return false;
+}
+
+/* The first head among the entries [@i, @end) of a marked block, or @end. */
+static uint64_t
+scan_entries(const struct page_owner *po, uint64_t i, uint64_t end)
+{
+	while (i < end) {
+		uint64_t w;
+
+		/* Eight entries at a time where they are all zero. */
+		if (!(i & 7) && i + 8 <= end) {
+			memcpy(&w, &po->e[i], sizeof(w));
+			if (!w) {
+				i += 8;
+				continue;
+			}
+		}
+		if (po_is_head(po->e[i]))
+			return i;
+		i++;
+	}
+	return end;
+}
+
+uint64_t
+page_owner_next_head(const struct page_owner *po, uint64_t pfn, uint64_t end)
+{
+	uint64_t i = pfn - po->base_pfn, stop = end - po->base_pfn;
+
+	while (i < stop) {
+		uint64_t b = i >> PO_SUMMARY_SHIFT;
+		uint64_t word = po->summary[b / 64] >> (b % 64);
+		uint64_t block_end;
+
+		if (!word) {
+			/* No block marked up to the end of this word. */
+			i = (b / 64 + 1) * 64 << PO_SUMMARY_SHIFT;
+			continue;
+		}
+		if (!(word & 1)) {
+			b += (uint64_t)__builtin_ctzll(word);
+			i = b << PO_SUMMARY_SHIFT;
+			continue;
+		}
+		block_end = (b + 1) << PO_SUMMARY_SHIFT;
+		if (block_end > stop)
+			block_end = stop;
+		i = scan_entries(po, i, block_end);
+		if (i < block_end)
+			return po->base_pfn + i;
+	}
+	return end;
 }

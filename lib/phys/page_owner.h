@@ -28,12 +28,30 @@ typedef uint8_t po_entry_t;
 #define PO_ORDER_SHIFT	PO_CAT_BITS
 #define PO_ORDER_MASK	0x1fu
 
+/*
+ * The map is summarized for scans over memory nothing was ever allocated
+ * in: one bit per PO_SUMMARY_SHIFT-sized block of pfns, set once an entry
+ * of that block was written and never cleared. A clear bit proves its
+ * block holds no entry, so page_owner_next_head() steps over it whole.
+ */
+#define PO_SUMMARY_SHIFT 15
+
 struct page_owner {
 	po_entry_t *e;       /* one entry per pfn in [base_pfn, base_pfn + nr) */
 	uint64_t base_pfn;
 	uint64_t nr;
 	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
+	uint64_t *summary;   /* a bit per block of 2^PO_SUMMARY_SHIFT entries */
 };
+
+/* The block of @pfn's entry may hold entries now. */
+static inline void
+page_owner_mark(struct page_owner *po, uint64_t pfn)
+{
+	uint64_t b = (pfn - po->base_pfn) >> PO_SUMMARY_SHIFT;
+
+	po->summary[b / 64] |= UINT64_C(1) << (b % 64);
+}
 
 /* Start loading @pfn's entry, for a loop about to free it. */
 static inline void
@@ -55,6 +73,7 @@ page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 {
 	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
 						 (unsigned)c);
+	page_owner_mark(po, pfn);
 	po->count[c] += UINT64_C(1) << order;
 }
 
@@ -109,7 +128,11 @@ page_owner_set_cat(struct page_owner *po, uint64_t pfn,
 	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
 }
 
-/* split_page(): one order-N allocation becomes 2^N order-0 ones. */
+/*
+ * split_page(): one order-N allocation becomes 2^N order-0 ones. If @pfn
+ * lies inside a larger allocation (page_owner_set_range() of a run of
+ * blocks), that one is first halved down to the order-N piece at @pfn.
+ */
 void
 page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
 
@@ -120,5 +143,13 @@ page_owner_split(struct page_owner *po, uint64_t pfn, unsigned order);
 bool
 page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 		  unsigned *order, enum hvo_page_category *c);
+
+/*
+ * The first pfn in [@pfn, @end) where an allocation starts, or @end. Costs
+ * one bit per block nothing was ever allocated in: the checker's walk over
+ * never-touched memory.
+ */
+uint64_t
+page_owner_next_head(const struct page_owner *po, uint64_t pfn, uint64_t end);
 
 #endif /* HVO_PAGE_OWNER_H */

@@ -11,6 +11,13 @@
 
 /* Room above one page per frame: pages still pending, shared copies. */
 #define ARENA_SLACK (UINT64_C(1) << 17)
+/*
+ * Host pages a machine may ever hold: far more than any host has memory
+ * for, far less than a 4 PiB machine has frames. Only the simulated
+ * kernel's metadata is ever written, so reaching this is running out of
+ * host memory, as abort() in arena_alloc() says.
+ */
+#define ARENA_MAX_BYTES (UINT64_C(1) << 44)
 
 static void *
 reserve(uint64_t bytes)
@@ -73,6 +80,8 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	p->leaf_pool = reserve(nleaves * sizeof(*p->leaf_pool));
 	/* Address space only: untouched pages cost no host memory. */
 	p->arena_cap = p->total_pages + ARENA_SLACK;
+	if (p->arena_cap > ARENA_MAX_BYTES >> page_shift)
+		p->arena_cap = ARENA_MAX_BYTES >> page_shift;
 	p->arena = reserve(p->arena_cap << page_shift);
 	p->chunk_released = calloc((p->arena_cap >> chunk_shift(p)) + 1, 1);
 	p->refs = reserve(p->arena_cap * sizeof(*p->refs));
