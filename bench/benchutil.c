@@ -216,21 +216,11 @@ bench_run(const struct bench_opts *o, bench_fn fn, void *ctx,
 /* JSON                                                                   */
 /* ---------------------------------------------------------------------- */
 
+/* One JSON string writer for the project: the library's. */
 static void
 json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	hvo_json_string(f, s ? s : "");
 }
 
 static void
@@ -247,7 +237,9 @@ bench_json_begin(struct bench_json *j, FILE *f, const char *benchmark)
 	j->f = f;
 	j->nr_results = 0;
 	j->in_result = false;
-	fputs("{\n  \"benchmark\": ", f);
+	/* format_version and libhvo_version, as every libhvo document. */
+	hvo_json_begin(f, 0);
+	fputs(",\n  \"benchmark\": ", f);
 	json_string(f, benchmark);
 	fputs(",\n  \"results\": [", f);
 }
