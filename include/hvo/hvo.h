@@ -735,8 +735,10 @@ struct hvo_zone_info {
 	uint64_t pcp_batch;      /**< pages moved at a time */
 	unsigned nr_orders;      /**< MAX_PAGE_ORDER + 1 */
 	uint64_t nr_free[HVO_MAX_ORDERS]; /**< free blocks per order */
-	/** The watermarks (pages): _watermark[WMARK_MIN..WMARK_PROMO]. */
-	uint64_t wmark_min, wmark_low, wmark_high, wmark_promo;
+	uint64_t wmark_min;      /**< _watermark[WMARK_MIN], pages */
+	uint64_t wmark_low;      /**< _watermark[WMARK_LOW], pages */
+	uint64_t wmark_high;     /**< _watermark[WMARK_HIGH], pages */
+	uint64_t wmark_promo;    /**< _watermark[WMARK_PROMO], pages */
 	uint64_t watermark_boost; /**< added to each watermark */
 	/** lowmem_reserve[]: entries in @p protection (MAX_NR_ZONES). */
 	unsigned nr_protection;
@@ -745,8 +747,8 @@ struct hvo_zone_info {
 	 * whose highest zone is zone j ("protection" in /proc/zoneinfo).
 	 */
 	uint64_t protection[HVO_MAX_ZONES];
-	uint64_t pcp_high_min;   /**< pcp->high is tuned between these */
-	uint64_t pcp_high_max;
+	uint64_t pcp_high_min;   /**< the lowest pcp->high (zone_highsize()) */
+	uint64_t pcp_high_max;   /**< the highest pcp->high it may be tuned to */
 	/** NR_FREE_PAGES: @p free_pages and @p deferred_pages, never pcp. */
 	uint64_t nr_free_pages;
 	/** The per-CPU vm stats threshold (calculate_normal_threshold()). */
