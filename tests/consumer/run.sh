@@ -248,6 +248,22 @@ logged "$tmp/abi.log" python3 "$src/tests/abi/check-abi.py" exports \
 	"$libdir/libhvo.a" || die "the installed libraries export more or less than the API"
 note "$(cat "$tmp/abi.log")"
 
+# --- man hvo-sim ----------------------------------------------------------
+# The pages must be installed where man looks for them under the prefix,
+# and man must find and render each one from there.
+mandir=$(dirname "$(find "$staged_prefix" -path '*/man1/hvo-sim.1' | head -n 1)")
+[ -n "$mandir" ] && [ "$mandir" != . ] || die "the install has no man1/hvo-sim.1"
+command -v man >/dev/null 2>&1 || die "'man' is not in PATH (Debian: man-db)"
+for page in hvo-sim hvo-sim-run hvo-sim-show hvo-sim-quiz; do
+	found=$(MANPATH=$(dirname "$mandir") man -w "$page" 2>/dev/null) ||
+		die "man -w $page finds no page under $(dirname "$mandir")"
+	[ "$found" = "$mandir/$page.1" ] ||
+		die "man -w $page found $found, not the installed $mandir/$page.1"
+	MANPATH=$(dirname "$mandir") MANWIDTH=80 man "$page" 2>/dev/null |
+		grep -q "$page" || die "man $page renders no page naming $page"
+done
+note "man: hvo-sim and its three subcommand pages, from $mandir"
+
 # --- One sweep, three languages ---------------------------------------------
 # C: consumer.c, already built against libhvo.so.
 LD_LIBRARY_PATH=$libdir "$tmp/consumer-shared" sweep >"$tmp/sweep-c.txt" ||
