@@ -777,7 +777,7 @@ row_machine_zone(struct api_ctx *c)
 
 	NO_M(c, hvo_machine_zone(NULL, 0, &z));
 	ON_M(c, -EINVAL, "out", hvo_machine_zone(c->m, 0, NULL));
-	ON_M(c, -ENOENT, "zone", hvo_machine_zone(c->m, 4, &z));
+	ON_M(c, -ENOENT, "zone", hvo_machine_zone(c->m, 5, &z));
 	ON_M(c, -ENOENT, "zone", hvo_machine_zone(c->m, UINT_MAX, &z));
 }
 

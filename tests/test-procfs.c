@@ -6,7 +6,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "procfs.h"
 #include "testutil.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -744,6 +747,127 @@ test_buddyinfo_after_deferred_init(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The field name of a /proc/zoneinfo line: the zone header as it is, the
+ * protection line up to its list, any other line without its leading
+ * blanks and trailing number.
+ */
+static void
+zoneinfo_field(const char *line, char *name, size_t len)
+{
+	const char *s = line + strspn(line, " ");
+	const char *paren = strchr(s, '(');
+	size_t n = strlen(s);
+
+	if (!strncmp(s, "Node ", 5)) {
+		snprintf(name, len, "%s", s);
+		return;
+	}
+	if (paren)
+		n = (size_t)(paren - s);
+	else
+		while (n && strchr("0123456789", s[n - 1]))
+			n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	snprintf(name, len, "%.*s", (int)n, s);
+}
+
+/* Entries in the "protection: (a, b, ...)" list of @p line. */
+static unsigned
+protection_entries(const char *line)
+{
+	unsigned n = 1;
+
+	for (const char *p = strchr(line, '('); *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+/*
+ * /proc/zoneinfo of a 6 GiB x86_64 guest on 6.12, field names in order,
+ * as zoneinfo_show() prints it: walk_zones_in_node() without
+ * assert_populated, so every zone of the build including the empty ones
+ * (Debian's amd64 config has CONFIG_ZONE_DEVICE: DMA, DMA32, Normal,
+ * Movable, Device); zoneinfo_show_print() per zone: the header, the
+ * node's stats on its first populated zone (is_zone_first_populated()),
+ * the watermarks, spanned/present/managed/cma, the protection against
+ * each of MAX_NR_ZONES = 5 zones, and only for a populated zone
+ * (populated_zone()) its counters, the pageset and the rest.
+ */
+static void
+test_zoneinfo_fields_linux_6_12_x86(void **state)
+{
+	static const char *const zones[] = {
+		"     DMA", "   DMA32", "  Normal", " Movable", "  Device",
+	};
+	static const char *const wmarks[] = {
+		"pages free", "boost", "min", "low", "high", "promo", "spanned",
+		"present", "managed", "cma",
+	};
+	static const char *const tail[] = {
+		"pagesets", "cpu:", "count:", "high:", "batch:",
+		"vm stats threshold:", "node_unreclaimable:", "start_pfn:",
+	};
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G,kernel=6.12");
+	char *buf = NULL, *save = NULL, name[128], want[128];
+	const char **expect = calloc(1024, sizeof(*expect));
+	unsigned nexp = 0, nline = 0, nnode = 0;
+	size_t size = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(expect);
+	/* node_stat_item: vmstat_text after the 18 zone and NUMA items. */
+	while (strcmp(vmstat_6_12_amd64[18 + nnode], "nr_dirty_threshold"))
+		nnode++;
+	for (unsigned z = 0; z < ARRAY_SIZE(zones); z++) {
+		bool populated = z < 3; /* 6 GiB: DMA, DMA32 and Normal */
+
+		expect[nexp++] = zones[z];
+		if (z == 0) {
+			expect[nexp++] = "per-node stats";
+			for (unsigned i = 0; i < nnode; i++)
+				expect[nexp++] = vmstat_6_12_amd64[18 + i];
+		}
+		for (unsigned i = 0; i < ARRAY_SIZE(wmarks); i++)
+			expect[nexp++] = wmarks[i];
+		expect[nexp++] = "protection:";
+		if (!populated)
+			continue;
+		for (unsigned i = 0; i < 18; i++)
+			expect[nexp++] = vmstat_6_12_amd64[i];
+		for (unsigned i = 0; i < ARRAY_SIZE(tail); i++)
+			expect[nexp++] = tail[i];
+	}
+
+	f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	procfs_zoneinfo(f, m);
+	assert_int_equal(fclose(f), 0);
+	for (char *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save), nline++) {
+		assert_true(nline < nexp);
+		zoneinfo_field(l, name, sizeof(name));
+		/* The zone names are "%8s", right-aligned: a leading blank. */
+		if (expect[nline][0] == ' ')
+			snprintf(want, sizeof(want), "Node 0, zone %s",
+				 expect[nline]);
+		else
+			snprintf(want, sizeof(want), "%s", expect[nline]);
+		if (strcmp(name, want))
+			fail_msg("/proc/zoneinfo line %u: \"%s\", the kernel's \"%s\"",
+				 nline + 1, name, want);
+		if (!strcmp(name, "protection:"))
+			assert_int_equal(protection_entries(l), 5);
+	}
+	assert_int_equal(nline, nexp);
+	free(buf);
+	free(expect);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -758,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_vmstat_memmap_linux_6_11),
 		cmocka_unit_test(test_vmstat_pgalloc_pgfree),
 		cmocka_unit_test(test_zoneinfo_counters_are_vmstat_text),
+		cmocka_unit_test(test_zoneinfo_fields_linux_6_12_x86),
 		cmocka_unit_test(test_vmstat_htlb_buddy_and_contig),
 		cmocka_unit_test(test_kpageflags_buddy_every_page),
 		cmocka_unit_test(test_kpageflags_reserved_hwpoison_from_folio),

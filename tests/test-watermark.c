@@ -118,18 +118,20 @@ test_init_per_zone_wmark_min_arches(void **state)
 /*
  * setup_per_zone_lowmem_reserve(): ZONE_DMA (ratio 256) keeps the managed
  * pages above it / 256 = 1026045 / 256 = 4007 against DMA32, Normal and
- * Movable; DMA32 has only empty zones above; Normal has no pages.
+ * Movable and Device (CONFIG_ZONE_DEVICE: empty, so it adds nothing);
+ * DMA32 has only empty zones above; Normal has no pages.
  * calculate_totalreserve_pages(): DMA min(4007 + 13, 3840) = 3840, DMA32
  * 0 + 4073, the empty zones 0: 7913. si_mem_available(): free - 7913.
  */
 static void
 test_setup_per_zone_lowmem_reserve(void **state)
 {
-	static const uint64_t want[4][4] = {
-		{ 0, 4007, 4007, 4007 },
-		{ 0, 0, 0, 0 },
-		{ 0, 0, 0, 0 },
-		{ 0, 0, 0, 0 },
+	static const uint64_t want[5][5] = {
+		{ 0, 4007, 4007, 4007, 4007 },
+		{ 0, 0, 0, 0, 0 },
+		{ 0, 0, 0, 0, 0 },
+		{ 0, 0, 0, 0, 0 },
+		{ 0, 0, 0, 0, 0 },
 	};
 	struct hvo_machine *m = booted(SPEC_4G);
 	struct hvo_mem_available a;
@@ -139,15 +141,16 @@ test_setup_per_zone_lowmem_reserve(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_lowmem_reserve_ratio_get(m, ratio, HVO_MAX_ZONES, &nr), 0);
-	assert_int_equal(nr, 4);
+	assert_int_equal(nr, 5);
 	assert_int_equal(ratio[0], 256);
 	assert_int_equal(ratio[1], 256);
 	assert_int_equal(ratio[2], 32);
 	assert_int_equal(ratio[3], 0);
-	for (unsigned i = 0; i < 4; i++) {
+	assert_int_equal(ratio[4], 0); /* ZONE_DEVICE: not in the initializer */
+	for (unsigned i = 0; i < 5; i++) {
 		struct hvo_zone_info z = zone(m, i);
 
-		assert_int_equal(z.nr_protection, 4);
+		assert_int_equal(z.nr_protection, 5);
 		assert_memory_equal(z.protection, want[i], sizeof(want[i]));
 		free += z.nr_free_pages;
 	}

@@ -723,7 +723,7 @@ hvo_machine_init_deferred(struct hvo_machine *m);
 
 /** A zone, as /proc/zoneinfo and /proc/buddyinfo show it. */
 struct hvo_zone_info {
-	const char *name;        /**< "DMA", "DMA32", "Normal", "Movable" */
+	const char *name;        /**< "DMA" .. "Device" (zone_names[]) */
 	uint64_t start_pfn;      /**< zone_start_pfn */
 	uint64_t spanned_pages;  /**< pfns from start, holes included */
 	uint64_t present_pages;  /**< pages of RAM in the span */

@@ -163,8 +163,9 @@ struct hvo_arch {
 	 * whether arch_report_meminfo() prints the DirectMap lines and the
 	 * direct-map split counters exist (x86), and the Kconfig options of
 	 * the distribution build that add lines: CONFIG_CMA,
-	 * CONFIG_UNACCEPTED_MEMORY, CONFIG_ZONE_DEVICE, CONFIG_IOMMU_SUPPORT,
-	 * and what the arch's Kconfig selects.
+	 * CONFIG_UNACCEPTED_MEMORY, CONFIG_ZONE_DEVICE (also the zone:
+	 * ZONE_DEVICE is configured, always empty, where it is set),
+	 * CONFIG_IOMMU_SUPPORT, and what the arch's Kconfig selects.
 	 */
 	uint64_t vmalloc_total;
 	bool     direct_map_report;

@@ -15,6 +15,13 @@ enum zone_type {
 	ZONE_DMA32,
 	ZONE_NORMAL,
 	ZONE_MOVABLE,
+	/*
+	 * CONFIG_ZONE_DEVICE: device memory (pmem, HMM) that memremap_pages()
+	 * adds. The machine models no device memory, so where the arch's
+	 * build has the zone (struct hvo_arch cfg_zone_device) it is always
+	 * empty; where it has not, it is not configured.
+	 */
+	ZONE_DEVICE,
 	MAX_NR_ZONES
 };
 

@@ -305,7 +305,7 @@ vmstat_cond(const struct hvo_machine *m, enum vmstat_cond c)
 	case VC_ZONE_DMA32:
 		return m->zones[ZONE_DMA32].configured;
 	case VC_ZONE_DEVICE:
-		return a->cfg_zone_device;
+		return m->zones[ZONE_DEVICE].configured;
 	case VC_UNACCEPTED_MEMORY:
 		return a->cfg_unaccepted_memory &&
 		       kernel_get(m, RP_UNACCEPTED_MEMORY);

@@ -18,6 +18,7 @@ static const char *const zone_names[MAX_NR_ZONES] = {
 	[ZONE_DMA32] = "DMA32",
 	[ZONE_NORMAL] = "Normal",
 	[ZONE_MOVABLE] = "Movable",
+	[ZONE_DEVICE] = "Device",
 };
 
 enum zone_type
@@ -63,6 +64,7 @@ zones_init(struct hvo_machine *m)
 		[ZONE_DMA32] = a->zone_dma32_limit >> a->page_shift,
 		[ZONE_NORMAL] = UINT64_MAX,
 		[ZONE_MOVABLE] = 0,
+		[ZONE_DEVICE] = 0,
 	};
 	uint64_t lo = 0;
 
@@ -74,11 +76,16 @@ zones_init(struct hvo_machine *m)
 		zone->name = zone_names[z];
 		zone->first_deferred_pfn = UINT64_MAX;
 		zone_init_free_lists(m, (enum zone_type)z);
-		/* ZONE_MOVABLE exists but stays empty: no movablecore=. */
+		/*
+		 * ZONE_MOVABLE exists but stays empty: no movablecore=.
+		 * ZONE_DEVICE exists where the build configures it and stays
+		 * empty: no device memory is modelled.
+		 */
 		zone->configured = z == ZONE_MOVABLE || z == ZONE_NORMAL ||
 				   (z == ZONE_DMA && a->zone_dma_limit) ||
-				   (z == ZONE_DMA32 && a->zone_dma32_limit);
-		if (!zone->configured || z == ZONE_MOVABLE)
+				   (z == ZONE_DMA32 && a->zone_dma32_limit) ||
+				   (z == ZONE_DEVICE && a->cfg_zone_device);
+		if (!zone->configured || z == ZONE_MOVABLE || z == ZONE_DEVICE)
 			continue;
 		s = lo > ram_lo ? lo : ram_lo;
 		e = limit[z] < ram_hi ? limit[z] : ram_hi;
@@ -157,6 +164,8 @@ vm_watermarks_init(struct hvo_machine *m)
 	w->lowmem_reserve_ratio[ZONE_DMA32] = 256;
 	w->lowmem_reserve_ratio[ZONE_NORMAL] = 32;
 	w->lowmem_reserve_ratio[ZONE_MOVABLE] = 0;
+	/* Not in the initializer: 0, no protection. */
+	w->lowmem_reserve_ratio[ZONE_DEVICE] = 0;
 	w->totalreserve_pages = 0;
 }
 
