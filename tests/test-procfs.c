@@ -747,6 +747,70 @@ test_buddyinfo_after_deferred_init(void **state)
 	hvo_machine_free(m);
 }
 
+/* The name of the last zone /proc/zoneinfo lists (walk_zones_in_node()). */
+static const char *
+last_zone(struct hvo_machine *m)
+{
+	static char name[16];
+	struct hvo_zone_info z;
+
+	name[0] = '\0';
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		snprintf(name, sizeof(name), "%s", z.name);
+	return name;
+}
+
+/*
+ * Before 6.11 riscv's Kconfig selects neither ARCH_ENABLE_MEMORY_HOTPLUG
+ * nor ARCH_HAS_PTE_DEVMAP, so ZONE_DEVICE (mm/Kconfig) cannot be built:
+ * the zones end with Movable, protection has one entry fewer, and
+ * vmstat_text has no *_device lines. x86_64 and arm64 have it.
+ */
+static void
+test_zone_device_before_6_11(void **state)
+{
+	struct hvo_machine *m = tu_machine("riscv64:mem=1G,kernel=6.1");
+
+	(void)state;
+	assert_string_equal(last_zone(m), "Movable");
+	assert_false(vmstat_has(m, "pgalloc_device"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	m = tu_machine("x86_64:mem=1G,kernel=6.1");
+	assert_string_equal(last_zone(m), "Device");
+	assert_true(vmstat_has(m, "pgalloc_device"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	m = tu_machine("arm64:mem=1G,kernel=6.1");
+	assert_string_equal(last_zone(m), "Device");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * 6.11 on (Björn Töpel, "riscv: Memory Hot(Un)Plug support"): riscv64
+ * can build ZONE_DEVICE too; the distribution build is taken to set it
+ * (cfg_zone_device), so its last zone is an empty Device.
+ */
+static void
+test_zone_device_linux_6_11(void **state)
+{
+	struct hvo_machine *m = tu_machine("riscv64:mem=1G,kernel=6.12");
+	struct hvo_zone_info z;
+	unsigned i = 0;
+
+	(void)state;
+	while (hvo_machine_zone(m, i + 1, &z) == 0)
+		i++;
+	assert_int_equal(hvo_machine_zone(m, i, &z), 0);
+	assert_string_equal(z.name, "Device");
+	assert_int_equal(z.present_pages, 0);
+	assert_int_equal(z.managed_pages, 0);
+	assert_true(vmstat_has(m, "pgalloc_device"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /*
  * The field name of a /proc/zoneinfo line: the zone header as it is, the
  * protection line up to its list, any other line without its leading
@@ -883,6 +947,8 @@ main(void)
 		cmocka_unit_test(test_vmstat_pgalloc_pgfree),
 		cmocka_unit_test(test_zoneinfo_counters_are_vmstat_text),
 		cmocka_unit_test(test_zoneinfo_fields_linux_6_12_x86),
+		cmocka_unit_test(test_zone_device_before_6_11),
+		cmocka_unit_test(test_zone_device_linux_6_11),
 		cmocka_unit_test(test_vmstat_htlb_buddy_and_contig),
 		cmocka_unit_test(test_kpageflags_buddy_every_page),
 		cmocka_unit_test(test_kpageflags_reserved_hwpoison_from_folio),

@@ -1234,6 +1234,8 @@ static const struct {
 	{ RP_UNACCEPTED_MEMORY, 6, 5, "test-procfs.c", "test_meminfo_unaccepted_linux_6_5" },
 	{ RP_VMSTAT_MEMMAP, 0, 0, "test-procfs.c", "test_vmstat_no_memmap_before_6_11" },
 	{ RP_VMSTAT_MEMMAP, 6, 11, "test-procfs.c", "test_vmstat_memmap_linux_6_11" },
+	{ RP_ZONE_DEVICE_ARCHES, 0, 0, "test-procfs.c", "test_zone_device_before_6_11" },
+	{ RP_ZONE_DEVICE_ARCHES, 6, 11, "test-procfs.c", "test_zone_device_linux_6_11" },
 };
 
 /* The directory of the test sources (the program's argument). */

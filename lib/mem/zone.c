@@ -66,6 +66,10 @@ zones_init(struct hvo_machine *m)
 		[ZONE_MOVABLE] = 0,
 		[ZONE_DEVICE] = 0,
 	};
+	/* The distribution build sets it where the arch's Kconfig allows. */
+	bool zone_device = a->cfg_zone_device &&
+			   release_arch_has(&m->release, RP_ZONE_DEVICE_ARCHES,
+					    m->cfg.arch);
 	uint64_t lo = 0;
 
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
@@ -84,7 +88,7 @@ zones_init(struct hvo_machine *m)
 		zone->configured = z == ZONE_MOVABLE || z == ZONE_NORMAL ||
 				   (z == ZONE_DMA && a->zone_dma_limit) ||
 				   (z == ZONE_DMA32 && a->zone_dma32_limit) ||
-				   (z == ZONE_DEVICE && a->cfg_zone_device);
+				   (z == ZONE_DEVICE && zone_device);
 		if (!zone->configured || z == ZONE_MOVABLE || z == ZONE_DEVICE)
 			continue;
 		s = lo > ram_lo ? lo : ram_lo;

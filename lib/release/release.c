@@ -100,6 +100,9 @@ static const struct release_row rows[] = {
 	{ ROW(0, 0), .prop = RP_UNACCEPTED_MEMORY, .value = 0,
 	  .what = "no Unaccepted line in /proc/meminfo, no nr_unaccepted in /proc/vmstat, whatever the arch",
 	  .source = "L6.1 fs/proc/meminfo.c and mm/vmstat.c (no CONFIG_UNACCEPTED_MEMORY)" },
+	{ ROW(0, 0), .prop = RP_ZONE_DEVICE_ARCHES, .value = X86 | ARM64,
+	  .what = "ZONE_DEVICE can be built on x86_64 (Debian's 6.1 amd64 config has it) and arm64, not on riscv: no memory hotplug, no ARCH_HAS_PTE_DEVMAP",
+	  .source = "L6.1 mm/Kconfig (ZONE_DEVICE depends on MEMORY_HOTPLUG, ARCH_HAS_PTE_DEVMAP), L6.1 arch/riscv/Kconfig (selects neither)" },
 	{ ROW(0, 0), .prop = RP_VMSTAT_MEMMAP, .value = 0,
 	  .what = "/proc/vmstat has no memmap counters",
 	  .source = "L6.1 mm/vmstat.c vmstat_text (ends its node items with nr_dirty_background_threshold)" },
@@ -230,6 +233,9 @@ static const struct release_row rows[] = {
 	{ ROW(6, 5), .prop = RP_UNACCEPTED_MEMORY, .value = 1,
 	  .what = "/proc/meminfo prints Unaccepted and /proc/vmstat nr_unaccepted where the build has CONFIG_UNACCEPTED_MEMORY (x86: Debian's amd64 6.12 config has it)",
 	  .source = "Kirill A. Shutemov, \"mm: Add support for unaccepted memory\" (6.5 merge window); L6.12 fs/proc/meminfo.c:161-164, mm/vmstat.c:1207-1209" },
+	{ ROW(6, 11), .prop = RP_ZONE_DEVICE_ARCHES, .value = X86 | ARM64 | RISCV,
+	  .what = "riscv64 selects ARCH_ENABLE_MEMORY_HOTPLUG and ARCH_HAS_PTE_DEVMAP, so ZONE_DEVICE can be built there too [6.11 from the series' merge window; 6.12 read, 6.1 read]",
+	  .source = "Björn Töpel, \"riscv: Memory Hot(Un)Plug support\" (6.11 merge window); L6.12 arch/riscv/Kconfig:22,44" },
 	{ ROW(6, 11), .prop = RP_VMSTAT_MEMMAP, .value = 1,
 	  .what = "/proc/vmstat prints nr_memmap_pages and nr_memmap_boot_pages: struct page metadata from the buddy allocator and from memblock, which HVO moves page by page",
 	  .source = "Sourav Panda, \"mm: report per-page metadata information\" (6.11 merge window); L6.12 mm/vmstat.c:1046-1054, :1281-1282, mm/hugetlb_vmemmap.c:183-189" },
@@ -333,6 +339,7 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BATCH_SKIP_EMPTY] = "batch_skip_empty",
 	[RP_VMSTAT_MEMMAP] = "vmstat_memmap",
 	[RP_UNACCEPTED_MEMORY] = "unaccepted_memory",
+	[RP_ZONE_DEVICE_ARCHES] = "zone_device_arches",
 };
 
 const char *

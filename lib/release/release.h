@@ -80,6 +80,9 @@ enum release_prop {
 			      nr_memmap_boot_pages */
 	RP_UNACCEPTED_MEMORY, /* CONFIG_UNACCEPTED_MEMORY exists: meminfo's
 				 Unaccepted, vmstat's nr_unaccepted */
+	RP_ZONE_DEVICE_ARCHES, /* bit (1 << arch): the arch's Kconfig allows
+				  CONFIG_ZONE_DEVICE (memory hotplug and
+				  ARCH_HAS_PTE_DEVMAP) */
 	RP__COUNT
 };
 
