@@ -157,6 +157,8 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = hugetlb_gather_bootmem(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: hugepages: %s", m->error);
+	/* hugepage_init(), the next subsys initcall: khugepaged starts. */
+	khugepaged_start(m);
 	report_hugepages(m);
 	/* A struct page fault anywhere in boot is an oops at boot. */
 	if (machine_oopsed(m))

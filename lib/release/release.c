@@ -300,16 +300,20 @@ static const struct release_row rows[] = {
  */
 static const struct kernel_build mainline_build = {
 	.name = "mainline",
-	.config = "libhvo's build: HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON=y",
+	.config = "libhvo's build: HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON=y, "
+		  "TRANSPARENT_HUGEPAGE_ALWAYS=y (mm/Kconfig's default)",
 	.hvo_default_on = true,
+	.thp_enabled = true,
 };
 
 static const struct kernel_build debian_build = {
 	.name = "Debian",
 	.config = "linux-config-6.1 6.1.192-3 and linux-config-6.12 6.12.118-1~deb12u1: "
-		  "HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON unset, INIT_ON_ALLOC_DEFAULT_ON=y",
+		  "HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON unset, INIT_ON_ALLOC_DEFAULT_ON=y, "
+		  "TRANSPARENT_HUGEPAGE_ALWAYS=y",
 	.hvo_default_on = false,
 	.init_on_alloc = true,
+	.thp_enabled = true,
 };
 
 static const char *const prop_names[RP__COUNT] = {

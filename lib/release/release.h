@@ -160,6 +160,9 @@ struct kernel_build {
 	bool hvo_default_on;     /* HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON */
 	bool init_on_alloc;      /* INIT_ON_ALLOC_DEFAULT_ON */
 	bool init_on_free;       /* INIT_ON_FREE_DEFAULT_ON */
+	/* TRANSPARENT_HUGEPAGE_ALWAYS or _MADVISE: khugepaged starts at
+	 * boot and raises min_free_kbytes */
+	bool thp_enabled;
 };
 
 /* A release a machine runs, as parsed from kernel=. */
