@@ -83,6 +83,9 @@ enum release_prop {
 	RP_ZONE_DEVICE_ARCHES, /* bit (1 << arch): the arch's Kconfig allows
 				  CONFIG_ZONE_DEVICE (memory hotplug and
 				  ARCH_HAS_PTE_DEVMAP) */
+	RP_VMSTAT_TEXT,    /* bits of enum release_vmstat_text: the
+			    * vmstat_text names the release has */
+	RP_ZONEINFO_PROMO, /* /proc/zoneinfo prints the promo watermark */
 	RP__COUNT
 };
 
@@ -151,6 +154,22 @@ struct release_row {
 	uint64_t value;
 	const char *what;       /* what a user observes */
 	const char *source;     /* the commit, or the file and line */
+};
+
+/*
+ * Groups of /proc/vmstat names that came and went between the releases
+ * modelled (RP_VMSTAT_TEXT); a release's value has every group it prints.
+ */
+enum release_vmstat_text {
+	/* pgsteal_khugepaged, pgscan_khugepaged */
+	VMSTAT_KHUGEPAGED_RECLAIM = 1 << 0,
+	/* pgdemote_{kswapd,direct,khugepaged} as node stats, not events */
+	VMSTAT_PGDEMOTE_NODE = 1 << 1,
+	VMSTAT_ZSWPWB = 1 << 2,
+	VMSTAT_ZONE_RECLAIM_SUCCESS = 1 << 3,
+	VMSTAT_IOMMU_PAGES = 1 << 4,
+	/* thp_underused_split_page, swpin_zero, swpout_zero */
+	VMSTAT_6_12_EVENTS = 1 << 5,
 };
 
 /* A distribution's build of a release: its config defaults. */
