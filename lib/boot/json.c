@@ -224,6 +224,16 @@ json_kv_u64(struct json *j, const char *k, uint64_t v)
 	json_key(j, k);
 	json_u64(j, v);
 }
+/* "k": [v[0], ..., v[n - 1]] */
+void
+json_kv_u64_array(struct json *j, const char *k, const uint64_t *v, size_t n)
+{
+	json_key(j, k);
+	json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		json_u64(j, v[i]);
+	json_end_array(j);
+}
 void
 json_kv_bool(struct json *j, const char *k, bool v)
 {

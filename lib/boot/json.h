@@ -7,6 +7,7 @@
 #define HVO_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -45,6 +46,8 @@ void json_hex16(struct json *j, uint64_t v);
 
 void json_kv_str(struct json *j, const char *k, const char *v);
 void json_kv_u64(struct json *j, const char *k, uint64_t v);
+void json_kv_u64_array(struct json *j, const char *k, const uint64_t *v,
+		       size_t n);
 void json_kv_bool(struct json *j, const char *k, bool v);
 void json_kv_null(struct json *j, const char *k);
 void json_kv_hex(struct json *j, const char *k, uint64_t v);

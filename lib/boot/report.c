@@ -53,11 +53,7 @@ report_machine(struct json *j, const struct hvo_machine *m)
 	for (unsigned d = 0; d < g.levels; d++)
 		json_u64(j, g.level_entries[d]);
 	json_end_array(j);
-	json_key(j, "leaf_sizes");
-	json_begin_array(j);
-	for (unsigned d = 0; d < g.levels; d++)
-		json_u64(j, g.level_leaf_size[d]);
-	json_end_array(j);
+	json_kv_u64_array(j, "leaf_sizes", g.level_leaf_size, g.levels);
 	json_kv_hex(j, "vmemmap_start", g.vmemmap_start);
 	json_kv_hex(j, "vmemmap_base", g.vmemmap_base);
 	json_kv_hex(j, "page_kernel", g.page_kernel);
@@ -106,12 +102,8 @@ report_zones(struct json *j, const struct hvo_machine *m)
 			continue; /* for_each_populated_zone() */
 		json_begin_object(j);
 		json_kv_str(j, "zone", z.name);
-		json_key(j, "free_blocks");
-		json_begin_array(j);
 		/* As /proc/buddyinfo: deferred struct page init done. */
-		for (unsigned o = 0; o < z.nr_orders; o++)
-			json_u64(j, z.nr_free_booted[o]);
-		json_end_array(j);
+		json_kv_u64_array(j, "free_blocks", z.nr_free_booted, z.nr_orders);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -140,21 +132,13 @@ report_zones(struct json *j, const struct hvo_machine *m)
 		json_kv_u64(j, "promo", z.wmark_promo);
 		json_kv_u64(j, "boost", z.watermark_boost);
 		json_end_object(j);
-		json_key(j, "protection");
-		json_begin_array(j);
-		for (unsigned k = 0; k < z.nr_protection; k++)
-			json_u64(j, z.protection[k]);
-		json_end_array(j);
+		json_kv_u64_array(j, "protection", z.protection, z.nr_protection);
 		/* /proc/pagetypeinfo's two tables. */
 		json_key(j, "free_blocks_by_type");
 		json_begin_object(j);
-		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++) {
-			json_key(j, hvo_migratetype_name(t));
-			json_begin_array(j);
-			for (unsigned o = 0; o < z.nr_orders; o++)
-				json_u64(j, z.nr_free_by_type[t][o]);
-			json_end_array(j);
-		}
+		for (unsigned t = 0; t < HVO_MIGRATE_TYPES; t++)
+			json_kv_u64_array(j, hvo_migratetype_name(t),
+					  z.nr_free_by_type[t], z.nr_orders);
 		json_end_object(j);
 		json_key(j, "pageblocks");
 		json_begin_object(j);
