@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "mem/buddy.h"
@@ -299,42 +300,80 @@ hvo_mem_available(const struct hvo_machine *m, struct hvo_mem_available *out)
 	return 0;
 }
 
-HVO_EXPORT int
-hvo_min_free_kbytes_get(const struct hvo_machine *m, int *kbytes)
+/*
+ * The int sysctls of mm/page_alloc.c under /proc/sys/vm: where the value
+ * lives, and the handler a write goes through (its range and errno are
+ * the kernel's, and it recomputes what depends on the value).
+ */
+enum vm_int_sysctl {
+	VM_MIN_FREE_KBYTES,
+	VM_WATERMARK_SCALE_FACTOR,
+	VM_WATERMARK_BOOST_FACTOR,
+	VM_PERCPU_PAGELIST_HIGH_FRACTION,
+};
+
+static const struct {
+	const char *arg;   /* the public call's parameter, for its reason */
+	size_t offset;     /* in struct vm_watermarks */
+	int (*handler)(struct hvo_machine *m, int64_t v);
+} vm_int_sysctls[] = {
+	[VM_MIN_FREE_KBYTES] = { "kbytes",
+		offsetof(struct vm_watermarks, min_free_kbytes),
+		min_free_kbytes_sysctl_handler },
+	[VM_WATERMARK_SCALE_FACTOR] = { "factor",
+		offsetof(struct vm_watermarks, watermark_scale_factor),
+		watermark_scale_factor_sysctl_handler },
+	[VM_WATERMARK_BOOST_FACTOR] = { "factor",
+		offsetof(struct vm_watermarks, watermark_boost_factor),
+		watermark_boost_factor_sysctl_handler },
+	[VM_PERCPU_PAGELIST_HIGH_FRACTION] = { "fraction",
+		offsetof(struct vm_watermarks, percpu_pagelist_high_fraction),
+		percpu_pagelist_high_fraction_sysctl_handler },
+};
+
+static int
+vm_int_get(const struct hvo_machine *m, const char *fn, enum vm_int_sysctl s,
+	   int *out)
 {
 	if (!m)
 		return -EINVAL;
-	if (!kbytes)
-		return machine_err_null(m, __func__, "kbytes");
-	*kbytes = m->wmark.min_free_kbytes;
+	if (!out)
+		return machine_err_null(m, fn, vm_int_sysctls[s].arg);
+	memcpy(out, (const char *)&m->wmark + vm_int_sysctls[s].offset,
+	       sizeof(*out));
 	return 0;
+}
+
+static int
+vm_int_set(struct hvo_machine *m, enum vm_int_sysctl s, int64_t v)
+{
+	if (!m)
+		return -EINVAL;
+	return vm_int_sysctls[s].handler(m, v);
+}
+
+HVO_EXPORT int
+hvo_min_free_kbytes_get(const struct hvo_machine *m, int *kbytes)
+{
+	return vm_int_get(m, __func__, VM_MIN_FREE_KBYTES, kbytes);
 }
 
 HVO_EXPORT int
 hvo_min_free_kbytes_set(struct hvo_machine *m, int64_t kbytes)
 {
-	if (!m)
-		return -EINVAL;
-	return min_free_kbytes_sysctl_handler(m, kbytes);
+	return vm_int_set(m, VM_MIN_FREE_KBYTES, kbytes);
 }
 
 HVO_EXPORT int
 hvo_watermark_scale_factor_get(const struct hvo_machine *m, int *factor)
 {
-	if (!m)
-		return -EINVAL;
-	if (!factor)
-		return machine_err_null(m, __func__, "factor");
-	*factor = m->wmark.watermark_scale_factor;
-	return 0;
+	return vm_int_get(m, __func__, VM_WATERMARK_SCALE_FACTOR, factor);
 }
 
 HVO_EXPORT int
 hvo_watermark_scale_factor_set(struct hvo_machine *m, int64_t factor)
 {
-	if (!m)
-		return -EINVAL;
-	return watermark_scale_factor_sysctl_handler(m, factor);
+	return vm_int_set(m, VM_WATERMARK_SCALE_FACTOR, factor);
 }
 
 HVO_EXPORT int
@@ -381,40 +420,27 @@ hvo_lowmem_reserve_ratio_set(struct hvo_machine *m, const int64_t *ratio,
 HVO_EXPORT int
 hvo_watermark_boost_factor_get(const struct hvo_machine *m, int *factor)
 {
-	if (!m)
-		return -EINVAL;
-	if (!factor)
-		return machine_err_null(m, __func__, "factor");
-	*factor = m->wmark.watermark_boost_factor;
-	return 0;
+	return vm_int_get(m, __func__, VM_WATERMARK_BOOST_FACTOR, factor);
 }
 
 HVO_EXPORT int
 hvo_watermark_boost_factor_set(struct hvo_machine *m, int64_t factor)
 {
-	if (!m)
-		return -EINVAL;
-	return watermark_boost_factor_sysctl_handler(m, factor);
+	return vm_int_set(m, VM_WATERMARK_BOOST_FACTOR, factor);
 }
 
 HVO_EXPORT int
 hvo_percpu_pagelist_high_fraction_get(const struct hvo_machine *m,
 				      int *fraction)
 {
-	if (!m)
-		return -EINVAL;
-	if (!fraction)
-		return machine_err_null(m, __func__, "fraction");
-	*fraction = m->wmark.percpu_pagelist_high_fraction;
-	return 0;
+	return vm_int_get(m, __func__, VM_PERCPU_PAGELIST_HIGH_FRACTION,
+			  fraction);
 }
 
 HVO_EXPORT int
 hvo_percpu_pagelist_high_fraction_set(struct hvo_machine *m, int64_t fraction)
 {
-	if (!m)
-		return -EINVAL;
-	return percpu_pagelist_high_fraction_sysctl_handler(m, fraction);
+	return vm_int_set(m, VM_PERCPU_PAGELIST_HIGH_FRACTION, fraction);
 }
 
 HVO_EXPORT int
