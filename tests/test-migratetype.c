@@ -27,6 +27,8 @@
 #define GUEST "x86_64:mem=3G@0+3G@4G,kernel=6.12"
 #define PFN_4G (UINT64_C(4) << 18)
 #define PFN_5G (UINT64_C(5) << 18)
+/* A movable kernel allocation: gfp_migratetype() gives MIGRATE_MOVABLE. */
+#define MOVABLE_GFP (GFP_KERNEL | __GFP_MOVABLE)
 
 static struct hvo_zone_info
 zone_named(const struct hvo_machine *m, const char *name)
@@ -393,8 +395,8 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &u), 0);
 	assert_int_equal(u, PFN_4G);
 	/* No free unmovable block of order 10: the next one is claimed. */
-	assert_int_equal(alloc_pages(m, 10, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-				     HVO_PAGES_ALLOCATED, &big), 0);
+	assert_int_equal(alloc_pages(m, 10, ZONE_NORMAL, HVO_PAGES_ALLOCATED,
+				     &big), 0);
 	assert_int_equal(big, PFN_4G + 1024);
 	assert_int_equal(hvo_free_pages(m, u, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
@@ -442,8 +444,8 @@ test_nofragment_prefers_dma32(void **state)
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 1), 0);
 	/* Every movable block of order 9 and up in Normal, as movable pages. */
 	for (;;) {
-		assert_int_equal(alloc_pages(m, 9, ZONE_NORMAL, MIGRATE_MOVABLE,
-					     HVO_PAGES_ALLOCATED, &pfn), 0);
+		assert_int_equal(alloc_pages_gfp(m, 9, ZONE_NORMAL, MOVABLE_GFP,
+						 HVO_PAGES_ALLOCATED, &pfn), 0);
 		if (pfn < PFN_4G)
 			break;
 		movable = pfn;
@@ -452,8 +454,8 @@ test_nofragment_prefers_dma32(void **state)
 	assert_true(blocks > 1000);
 	/* And the smaller movable pieces, until Normal has none. */
 	do {
-		assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_MOVABLE,
-					     HVO_PAGES_ALLOCATED, &pfn), 0);
+		assert_int_equal(alloc_pages_gfp(m, 0, ZONE_NORMAL, MOVABLE_GFP,
+						 HVO_PAGES_ALLOCATED, &pfn), 0);
 	} while (pfn >= PFN_4G);
 	assert_int_equal(hvo_drain_pages(m), 0);
 	/*

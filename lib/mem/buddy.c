@@ -1090,8 +1090,8 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 int
-alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn)
+alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
+		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
 {
 	int rc;
 
@@ -1099,15 +1099,11 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
 				   order, m->arch.max_page_order);
-	if (mt >= MIGRATE_PCPTYPES)
-		return machine_err(m, -EINVAL,
-				   "an allocation's migratetype is one of the pcp types, not %u",
-				   (unsigned)mt);
 	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	rc = __alloc_pages(m, order, highest, mt,
-			   page_category_gfp(cat, highest), pfn);
+	/* prepare_alloc_pages(): the migratetype comes from the gfp alone. */
+	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
@@ -1131,6 +1127,14 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
+}
+
+int
+alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	    enum hvo_page_category cat, pfn_t *pfn)
+{
+	return alloc_pages_gfp(m, order, highest, page_category_gfp(cat, highest),
+			       cat, pfn);
 }
 
 /*
