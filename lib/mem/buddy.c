@@ -12,6 +12,7 @@
 #include "mem/memmap.h"
 #include "mem/pageblock.h"
 #include "mm/page.h"
+#include "release/release.h"
 
 /* The pfn whose struct page holds the list_head at @lru (container_of). */
 static pfn_t
@@ -186,6 +187,8 @@ __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 	list_add_page(m, free_list_of(m, z, order, mt),
 		      free_list_head_va(m, z, order, mt), pfn, tail);
 	m->zones[z].free_area[order].nr_free++;
+	if (unlikely(m->strays))
+		free_list_strays_add(m, pfn, mt);
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
@@ -215,6 +218,8 @@ __del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 	ref_clear_page_type(m, &r);
 	ref_set_private(m, &r, 0);
 	m->zones[z].free_area[order].nr_free--;
+	if (unlikely(m->strays))
+		free_list_strays_del(m, pfn);
 }
 
 static void
@@ -235,6 +240,8 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		      free_list_head_va(m, z, order, old_mt), pfn);
 	list_add_page(m, free_list_of(m, z, order, new_mt),
 		      free_list_head_va(m, z, order, new_mt), pfn, true);
+	if (unlikely(m->strays))
+		free_list_strays_add(m, pfn, new_mt);
 	account_freepages(&m->zones[z], -(int64_t)(UINT64_C(1) << order), old_mt);
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), new_mt);
 }
@@ -304,8 +311,10 @@ change_pageblock_range(struct hvo_machine *m, pfn_t pfn, unsigned order,
 /*
  * __free_one_page(): merge with free buddies as far as they go. From
  * pageblock_order up, a buddy in a pageblock of another migratetype merges
- * only if both types are mergeable (6.12); the merged block takes the
- * freed page's type, on every pageblock it covers.
+ * only if both types are mergeable; from 6.10 on the merged block gives
+ * the freed page's type to every pageblock it covers, before (6.1, with
+ * m->strays) the buddy leaves whatever list it is on and the other
+ * pageblock keeps its type.
  */
 static int
 __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
@@ -330,9 +339,14 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 			     !migratetype_is_mergeable(buddy_mt)))
 				break;
 		}
-		__del_page_from_free_list(m, buddy, z, order, buddy_mt);
-		if (buddy_mt != mt)
-			change_pageblock_range(m, buddy, order, mt);
+		if (unlikely(m->strays)) {
+			__del_page_from_free_list(m, buddy, z, order,
+						  free_list_mt(m, buddy));
+		} else {
+			__del_page_from_free_list(m, buddy, z, order, buddy_mt);
+			if (buddy_mt != mt)
+				change_pageblock_range(m, buddy, order, mt);
+		}
 		pfn &= buddy;
 		order++;
 	}
@@ -525,15 +539,15 @@ static const enum migratetype fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] 
 };
 
 /*
- * __move_freepages_block(): every free block inside the pageblock at
- * @start to @new_mt's lists, and the pageblock to @new_mt. Returns the
- * pages moved.
+ * move_freepages(): every free block starting in [@start, @end) to
+ * @new_mt's lists, from the lists of @old_mt (from 6.10 every block of a
+ * pageblock is on its type's list), or before 6.10 from whichever list
+ * each is on. Returns the pages moved.
  */
 static uint64_t
-__move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
-		       enum migratetype old_mt, enum migratetype new_mt)
+move_freepages(struct hvo_machine *m, enum zone_type z, pfn_t start,
+	       pfn_t end, enum migratetype old_mt, enum migratetype new_mt)
 {
-	pfn_t end = start + pageblock_nr_pages(m);
 	uint64_t moved = 0;
 
 	for (pfn_t pfn = start; pfn < end && !machine_oopsed(m);) {
@@ -543,10 +557,28 @@ __move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
 			pfn++;
 			continue;
 		}
-		move_to_free_list(m, pfn, z, order, old_mt, new_mt);
+		move_to_free_list(m, pfn, z, order,
+				  m->strays ? free_list_mt(m, pfn) : old_mt,
+				  new_mt);
 		pfn += UINT64_C(1) << order;
 		moved += UINT64_C(1) << order;
 	}
+	return moved;
+}
+
+/*
+ * __move_freepages_block(): every free block inside the pageblock at
+ * @start to @new_mt's lists, and the pageblock to @new_mt. Returns the
+ * pages moved.
+ */
+static uint64_t
+__move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
+		       enum migratetype old_mt, enum migratetype new_mt)
+{
+	uint64_t moved = move_freepages(m, z, start,
+					start + pageblock_nr_pages(m), old_mt,
+					new_mt);
+
 	set_pageblock_migratetype(m, start, new_mt);
 	return moved;
 }
@@ -745,6 +777,145 @@ __rmqueue_steal(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return -ENOMEM;
 }
 
+/*
+ * move_freepages_block() as 6.1 has it: the free blocks of @pfn's
+ * pageblock to @new_mt's lists, the pageblock's type left as it is.
+ * A pageblock that starts below the zone is moved from @pfn on; one that
+ * ends beyond it is not moved (0). Returns the pages moved; the movable
+ * pages it also counts (PageLRU, __PageMovable) the machine never has.
+ */
+static uint64_t
+move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+		     enum migratetype new_mt)
+{
+	const struct zone *zone = &m->zones[z];
+	pfn_t start = pageblock_start_pfn(m, pfn);
+	pfn_t end = start + pageblock_nr_pages(m);
+
+	if (start < zone->zone_start_pfn)
+		start = pfn;
+	if (end > zone_end_pfn(zone))
+		return 0;
+	return move_freepages(m, z, start, end, new_mt, new_mt);
+}
+
+/*
+ * steal_suitable_fallback() before 6.10 (6.1): the free block at @pfn, on
+ * @fallback_mt's list, goes to @start_type's lists. A block of
+ * pageblock_order or more takes its pageblocks along. A smaller one, when
+ * @whole_block allows, brings every free block of its pageblock with it,
+ * and the pageblock changes type only if those and the pages alike
+ * (allocated ones, for an unmovable or reclaimable request in a movable
+ * pageblock) make half of it; else the moved blocks stay on
+ * @start_type's lists in a pageblock of another type. __rmqueue() then
+ * takes the allocation from @start_type's lists. boost_watermark() is not
+ * modelled: no kswapd would clear the boost.
+ */
+static void
+steal_suitable_fallback(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+			unsigned current_order, enum migratetype fallback_mt,
+			enum migratetype start_type, bool whole_block)
+{
+	enum migratetype old_block_type = get_pfnblock_migratetype(m, pfn);
+	uint64_t free_pages, alike_pages = 0;
+
+	if (old_block_type == MIGRATE_HIGHATOMIC)
+		goto single_page;
+	if (current_order >= m->arch.pageblock_order) {
+		change_pageblock_range(m, pfn, current_order, start_type);
+		count(m, CNT_BUDDY_CLAIM);
+		goto single_page;
+	}
+	if (!whole_block)
+		goto single_page;
+	free_pages = move_freepages_block(m, z, pfn, start_type);
+	if (start_type != MIGRATE_MOVABLE && old_block_type == MIGRATE_MOVABLE)
+		alike_pages = pageblock_nr_pages(m) - free_pages;
+	if (!free_pages)
+		goto single_page;
+	if (free_pages + alike_pages >=
+	    (UINT64_C(1) << (m->arch.pageblock_order - 1))) {
+		set_pageblock_migratetype(m, pfn, start_type);
+		count(m, CNT_BUDDY_CLAIM);
+	} else {
+		count(m, CNT_BUDDY_STEAL);
+	}
+	return;
+single_page:
+	if (old_block_type != start_type &&
+	    current_order < m->arch.pageblock_order)
+		count(m, CNT_BUDDY_STEAL);
+	move_to_free_list(m, pfn, z, current_order, fallback_mt, start_type);
+}
+
+/*
+ * __rmqueue_fallback() before 6.15 (6.12.29): the largest block of a
+ * fallback type (with ALLOC_NOFRAGMENT of pageblock_order or more), or
+ * the smallest for a movable request that may not claim its pageblock.
+ * 6.1 (m->strays) hands the block to steal_suitable_fallback() and
+ * returns -EAGAIN for __rmqueue() to try its own lists again; 6.10's
+ * hygienic form claims the pageblock as try_to_steal_block() does, or
+ * takes just the block asked for off the fallback type's lists, and
+ * returns 0 with it in *out. -ENOMEM: no fallback type has a block.
+ */
+static int
+__rmqueue_fallback(struct hvo_machine *m, enum zone_type z, unsigned order,
+		   enum migratetype start_mt, unsigned alloc_flags, pfn_t *out)
+{
+	int max = (int)m->arch.max_page_order, min_order = (int)order, cur;
+	bool can_steal = false;
+	int fmt = -1;
+	pfn_t pfn = 0;
+	int rc;
+
+	if (order < m->arch.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = (int)m->arch.pageblock_order;
+	for (cur = max; cur >= min_order; cur--) {
+		fmt = find_suitable_fallback(m, z, (unsigned)cur, start_mt,
+					     &can_steal);
+		if (fmt < 0)
+			continue;
+		if (!can_steal && start_mt == MIGRATE_MOVABLE &&
+		    cur > (int)order)
+			goto find_smallest;
+		goto do_steal;
+	}
+	return -ENOMEM;
+
+find_smallest:
+	for (cur = (int)order; cur <= max; cur++) {
+		fmt = find_suitable_fallback(m, z, (unsigned)cur, start_mt,
+					     &can_steal);
+		if (fmt >= 0)
+			break;
+	}
+do_steal:
+	get_page_from_free_area(m, z, (unsigned)cur, (enum migratetype)fmt,
+				&pfn);
+	if (m->strays) {
+		steal_suitable_fallback(m, z, pfn, (unsigned)cur,
+					(enum migratetype)fmt, start_mt,
+					can_steal);
+		return machine_oops_rc(m, -EAGAIN);
+	}
+	/* 6.10's steal_suitable_fallback(): the claim, else single_page. */
+	if (can_steal) {
+		rc = try_to_steal_block(m, z, pfn, (unsigned)cur, order,
+					start_mt, out);
+		if (rc != -ENOMEM) {
+			if (!rc)
+				count(m, CNT_BUDDY_CLAIM);
+			return rc;
+		}
+	}
+	*out = pfn;
+	rc = page_del_and_expand(m, pfn, z, order, (unsigned)cur,
+				 (enum migratetype)fmt);
+	if (!rc)
+		count(m, CNT_BUDDY_STEAL);
+	return rc ? rc : machine_oops_rc(m, 0);
+}
+
 enum rmqueue_mode {
 	RMQUEUE_NORMAL,
 	RMQUEUE_CLAIM,
@@ -755,7 +926,8 @@ enum rmqueue_mode {
  * __rmqueue(): the type's own lists, then claiming a pageblock, then
  * stealing a block (not under ALLOC_NOFRAGMENT). @mode remembers across a
  * batch where the last block came from, as rmqueue_bulk() keeps it. No
- * CMA: the stock config has none.
+ * CMA: the stock config has none. Before 6.15 (6.12.29) the fallback is
+ * __rmqueue_fallback()'s, and 6.1's goes back to the type's own lists.
  */
 static int
 __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
@@ -764,6 +936,16 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 {
 	int rc = -ENOMEM;
 
+	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL) {
+		do {
+			rc = __rmqueue_smallest(m, z, order, mt, pfn);
+			if (rc != -ENOMEM)
+				return rc;
+			rc = __rmqueue_fallback(m, z, order, mt, alloc_flags,
+						pfn);
+		} while (rc == -EAGAIN);
+		return rc;
+	}
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
 		rc = __rmqueue_smallest(m, z, order, mt, pfn);
@@ -1383,8 +1565,7 @@ isolate_and_undo_pageblock(struct hvo_machine *m, enum zone_type z, pfn_t pb)
 
 	if (find_large_buddy(m, pb, &head, &order) &&
 	    order > m->arch.pageblock_order) {
-		move_to_free_list(m, head, z, order,
-				  get_pfnblock_migratetype(m, head),
+		move_to_free_list(m, head, z, order, free_list_mt(m, head),
 				  MIGRATE_MOVABLE);
 		change_pageblock_range(m, head, order, MIGRATE_MOVABLE);
 		return;
@@ -1435,7 +1616,7 @@ alloc_contig_range(struct hvo_machine *m, enum zone_type z, pfn_t start,
 					   "alloc_contig_range: pfn 0x%" PRIx64 " is neither allocated nor free in the buddy allocator",
 					   pfn);
 		del_page_from_free_list(m, pfn, z, order,
-					get_pfnblock_migratetype(m, pfn));
+					free_list_mt(m, pfn));
 		pfn += UINT64_C(1) << order;
 	}
 	pageblock_init_range(m, start, nr, MIGRATE_MOVABLE);

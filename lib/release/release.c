@@ -29,6 +29,9 @@
  */
 static const struct release_row rows[] = {
 	/* Before HVO. */
+	{ ROW(0, 0), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_STEAL_SUITABLE,
+	  .what = "an allocation whose own lists are empty takes the largest block of a fallback type (a movable one that may not claim: the smallest), moves it, or every free page of its pageblock, to its own lists, and splits from its own lists; free pages may sit on another type's list than their pageblock's [6.1's form; bounded by c0cd6f557b90 above, unverified before 4.13]",
+	  .source = "L6.1 mm/page_alloc.c:2725-2900, :3032-3141 (can_steal_fallback(), steal_suitable_fallback(), find_suitable_fallback(), __rmqueue_fallback(), __rmqueue())" },
 	{ ROW(0, 0), .prop = RP_HVO_ARCHES, .value = 0,
 	  .what = "no arch builds HVO",
 	  .source = "before CONFIG_HUGETLB_PAGE_FREE_VMEMMAP" },
@@ -243,6 +246,17 @@ static const struct release_row rows[] = {
 	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two); demote_pool_huge_page() takes up to the count asked, reserved pages too, and enqueues the new pages without free_huge_folio(), which freed pieces while the smaller size had surplus pages",
 	  .source = "c0f398c3b2cf mm/hugetlb_vmemmap: batch HVO work when demoting (Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com); L6.12 mm/hugetlb.c:3833-3946" },
 
+	/* 6.10, 6.15 (6.12.29): the page allocator's fallback. */
+	{ ROW(6, 10), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_HYGIENE,
+	  .what = "a free page stays on its pageblock's list: the fallback claims the whole pageblock (free or alike pages at least half of it) and splits from the asking type's lists, or takes just the block asked for, its remainder left on the fallback type's lists; a merge across pageblocks gives both the freed page's type",
+	  .source = "Johannes Weiner, \"mm: page_alloc: freelist migratetype hygiene\" (6.10 merge window): c0cd6f557b90 mm: page_alloc: fix freelist movement during block conversion; \"mm: page_alloc: fix up block types when merging compatible blocks\" [the 6.10 merge not read in a tree]" },
+	{ ROW(6, 15), STABLE(6, 12, 29), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_CLAIM_STEAL,
+	  .what = "__rmqueue_claim() tries whole pageblocks, largest block first; failing that __rmqueue_steal() takes the smallest fallback block; rmqueue_bulk() resumes in the mode that last worked",
+	  .source = "c2f6ea38fc1b mm: page_alloc: don't steal single pages from biggest buddy; 90abee6d7895 mm: page_alloc: speed up fallbacks in rmqueue_bulk() (both in Linux 6.12.29's shortlog); L6.12 mm/page_alloc.c:1955-2370 (Debian 6.12.118)" },
+	{ ROW(6, 15), STABLE(6, 14, 7), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_CLAIM_STEAL,
+	  .what = "the same backport in the 6.14 line",
+	  .source = "Linux 6.14.7's shortlog: Johannes Weiner, the two commits above" },
+
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
 	  .what = "x86_64 takes boot gigantic pages from memblock (hugetlb_bootmem_alloc()) before sparse_init()",
@@ -340,6 +354,7 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_VMSTAT_MEMMAP] = "vmstat_memmap",
 	[RP_UNACCEPTED_MEMORY] = "unaccepted_memory",
 	[RP_ZONE_DEVICE_ARCHES] = "zone_device_arches",
+	[RP_RMQUEUE_FALLBACK] = "rmqueue_fallback",
 };
 
 const char *
