@@ -335,11 +335,16 @@ test_contig_skips_unmovable_and_huge(void **state)
 /*
  * free_pcppages_bulk(): a free that takes the pcp lists to high drains,
  * starting with the list it went to, and empties that list before it
- * moves to the next (pindex round robin). With order-1 pages parked on
- * their list (pindex 3) and plenty of order-0 pages on list 0, the drain
- * a free of an order-0 page starts takes all it needs from list 0 and
- * leaves list 3 alone. High is zone_highsize() of the low watermark
- * (1986 pages in Normal here), so it takes some 2000 frees to get there.
+ * moves to the next (pindex round robin). Order-1 pages are parked on
+ * their list (pindex 3), each after an order-0 free so that no two
+ * high-order frees come in a row (6.7's free_high would drain them),
+ * then order-0 pages on list 0 until a free drains. percpu_pagelist_
+ * high_fraction 1000 pins high (high_min = high_max, no tuning: from 6.7
+ * the refills before would otherwise have raised high towards high_max,
+ * nr_pcp_alloc()); the drain gives back nr_pcp_free(): the pages freed
+ * in a row (free_count), at most high - batch. That is more than list 0
+ * holds: list 0 is emptied, then the rest comes from list 3, a 2-page
+ * block at a time, the last block whole.
  */
 static void
 test_pcp_drain_empties_a_list_first(void **state)
@@ -347,28 +352,41 @@ test_pcp_drain_empties_a_list_first(void **state)
 	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
 	struct per_cpu_pages *pcp = &m->zones[ZONE_NORMAL].pcp;
 	static uint64_t b[2400];
-	uint64_t a[40], l0, l3;
+	uint64_t a[40], l0 = 0, l3 = 0, before = 0, drained, rest;
 	unsigned i;
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 1000), 0);
+	assert_int_equal(pcp->high_min, pcp->high_max);
 	for (i = 0; i < 40; i++)
 		assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &a[i]), 0);
 	for (i = 0; i < ARRAY_SIZE(b); i++)
 		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b[i]), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < 40; i++) {
 		assert_int_equal(hvo_free_pages(m, a[i], 1), 0);
-	assert_int_equal(pcp->lists[3].nr, 40);
-	for (i = 0; i < ARRAY_SIZE(b) && pcp->count + 1 < pcp->high; i++)
 		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+	}
+	assert_int_equal(pcp->lists[3].nr, 40);
+	for (; i < ARRAY_SIZE(b); i++) {
+		before = pcp->count;
+		l0 = pcp->lists[0].nr;
+		l3 = pcp->lists[3].nr;
+		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+		if (pcp->count < before)
+			break;
+	}
 	assert_true(i < ARRAY_SIZE(b));
-	assert_true(pcp->lists[0].nr > pcp->batch);
-	l0 = pcp->lists[0].nr;
-	l3 = pcp->lists[3].nr;
-	assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
-	assert_true(pcp->lists[0].nr < l0);
-	assert_int_equal(pcp->lists[3].nr, l3);
+	/* The free that reached high, and what nr_pcp_free() gave back. */
+	assert_int_equal(before + 1, pcp->high);
+	drained = pcp->high - pcp->batch;
+	assert_true(drained > l0 + 1);
+	assert_int_equal(pcp->lists[0].nr, 0);
+	/* The last block may overshoot the count by its second page. */
+	rest = (drained - (l0 + 1) + 1) / 2;
+	assert_int_equal(pcp->lists[3].nr, l3 - rest);
+	assert_int_equal(pcp->count, before + 1 - (l0 + 1) - 2 * rest);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }

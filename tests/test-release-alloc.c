@@ -300,6 +300,132 @@ test_gfp_migratetype(void **state)
 	hvo_machine_free(m);
 }
 
+/* With the per-CPU lists: 1 GiB, ZONE_DMA32 the zone every page comes from. */
+#define PCP "x86_64:mem=1G,hvo=off,kernel="
+
+/*
+ * nr_pcp_alloc(): a refill of the order-0 list. 6.1 takes a batch each
+ * time and never changes high (zone_highsize(): the low watermark, at
+ * least 4 batches). From 6.7 (51a755c56dc0) each refill raises high by
+ * what it takes, and a run of allocations doubles the refill
+ * (alloc_factor): after 64 allocations the second refill took 126 pages,
+ * high rose by 63 + 126.
+ */
+static void
+check_pcp_refill(const char *kernel, bool high_auto)
+{
+	struct hvo_machine *m = machine_of(PCP, kernel);
+	struct hvo_zone_info z;
+	uint64_t pfn, high_min;
+
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	z = zone_named(m, "DMA32");
+	assert_int_equal(z.pcp_batch, 63);
+	high_min = z.wmark_low > 4 * z.pcp_batch ? z.wmark_low : 4 * z.pcp_batch;
+	assert_int_equal(z.pcp_high, high_min);
+	assert_int_equal(z.pcp_high_min, high_min);
+	assert_int_equal(z.pcp_high_max, high_auto ? z.managed_pages / 8 : high_min);
+	for (unsigned i = 0; i < 64; i++)
+		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	z = zone_named(m, "DMA32");
+	assert_int_equal(z.pcp_pages, high_auto ? 126 - 1 : 63 - 1);
+	assert_int_equal(z.pcp_high, high_auto ? high_min + 63 + 126 : high_min);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_pcp_refill_by_release(void **state)
+{
+	(void)state;
+	check_pcp_refill("6.1", false);
+	check_pcp_refill("6.6", false);
+	check_pcp_refill("6.7", true);
+	check_pcp_refill("6.12", true);
+}
+
+/*
+ * free_unref_page_commit() and nr_pcp_free() on a run of frees, with
+ * percpu_pagelist_high_fraction 1000 (high: 4 batches). Order-0 frees
+ * until one drains; then two order-1 frees.
+ * - 6.1: the drain gives back a batch (batch << free_factor, the factor
+ *   then 1) and leaves high - batch; with free_factor set, any free of
+ *   order 1..3 is free_high: nr_pcp_high() says 0, and the lists are
+ *   emptied, twice.
+ * - 6.7 on: the drain gives back free_count (the pages freed in a row,
+ *   at most high - batch); the first order-1 free parks (free_high needs
+ *   the free before to be of order 1..3: PCPF_PREV_FREE_HIGH_ORDER), the
+ *   second drains up to 32 batches and lowers high by as much, not below
+ *   high_min.
+ */
+static void
+check_pcp_free_high(const char *kernel, bool high_auto)
+{
+	struct hvo_machine *m = machine_of(PCP, kernel);
+	static uint64_t b[4096];
+	struct hvo_zone_info z;
+	uint64_t a[2], before = 0, high = 0, c;
+	unsigned i;
+
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &a[i]), 0);
+	for (i = 0; i < ARRAY_SIZE(b); i++)
+		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b[i]), 0);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	/*
+	 * From 6.7 the refills have raised high by as much as was taken: a
+	 * fraction pins it low (high_min = high_max), which changes none of
+	 * the rules below. 6.1 takes the same fraction.
+	 */
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 1000), 0);
+	for (i = 0; i < ARRAY_SIZE(b); i++) {
+		z = zone_named(m, "DMA32");
+		before = z.pcp_pages;
+		high = z.pcp_high;
+		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+		if (zone_named(m, "DMA32").pcp_pages < before)
+			break;
+	}
+	assert_true(i < ARRAY_SIZE(b));
+	z = zone_named(m, "DMA32");
+	c = z.pcp_pages;
+	if (high_auto) {
+		/* nr_pcp_free(): free_count, i.e. i + 1 pages, at most high - batch. */
+		uint64_t want = i + 1 < high - 63 ? i + 1 : high - 63;
+
+		assert_int_equal(before + 1 - c, want);
+	} else {
+		assert_int_equal(high, z.pcp_high_min);
+		assert_int_equal(before + 1, high);
+		assert_int_equal(c, high - 63);
+	}
+	assert_int_equal(hvo_free_pages(m, a[0], 1), 0);
+	z = zone_named(m, "DMA32");
+	assert_int_equal(z.pcp_pages, high_auto ? c + 2 : 0);
+	assert_int_equal(hvo_free_pages(m, a[1], 1), 0);
+	z = zone_named(m, "DMA32");
+	if (high_auto) {
+		uint64_t drain = c + 4 < 63 << 5 ? c + 4 : 63 << 5;
+
+		assert_int_equal(z.pcp_pages, c + 4 - drain);
+		assert_true(z.pcp_high >= z.pcp_high_min);
+	} else {
+		assert_int_equal(z.pcp_pages, 0);
+		assert_int_equal(z.pcp_high, z.pcp_high_min);
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_pcp_free_high_by_release(void **state)
+{
+	(void)state;
+	check_pcp_free_high("6.1", false);
+	check_pcp_free_high("6.12", true);
+}
+
 int
 main(void)
 {
@@ -308,6 +434,8 @@ main(void)
 		cmocka_unit_test(test_fallback_biggest_buddy_by_release),
 		cmocka_unit_test(test_merge_across_pageblocks_by_release),
 		cmocka_unit_test(test_gfp_migratetype),
+		cmocka_unit_test(test_pcp_refill_by_release),
+		cmocka_unit_test(test_pcp_free_high_by_release),
 	};
 
 	return tu_run("release-alloc", tests, sizeof(tests) / sizeof(tests[0]));

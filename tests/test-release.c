@@ -1239,6 +1239,8 @@ static const struct {
 	{ RP_RMQUEUE_FALLBACK, 0, 0, "test-release-alloc.c", "test_fallback_single_page_by_release" },
 	{ RP_RMQUEUE_FALLBACK, 6, 10, "test-release-alloc.c", "test_merge_across_pageblocks_by_release" },
 	{ RP_RMQUEUE_FALLBACK, 6, 15, "test-release-alloc.c", "test_fallback_biggest_buddy_by_release" },
+	{ RP_PCP_HIGH_AUTO, 0, 0, "test-release-alloc.c", "test_pcp_free_high_by_release" },
+	{ RP_PCP_HIGH_AUTO, 6, 7, "test-release-alloc.c", "test_pcp_refill_by_release" },
 };
 
 /* The directory of the test sources (the program's argument). */

@@ -971,9 +971,27 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return rc;
 }
 
+/* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1.192 and 6.12.118 configs. */
+#define PCP_BATCH_SCALE_MAX 5
+
+static inline int64_t
+clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
 /*
  * zone_pcp_init(): zone_batchsize() and zone_highsize() (lib/mem/zone.c)
- * size the lists; high starts at high_min.
+ * size the lists. 6.1's zone_set_pageset_high_and_batch() sets high
+ * itself (high_min and high_max here say the same); from 6.7 (51a755c56dc0)
+ * it sets high_min and high_max, and high follows them as it is used and
+ * as decay_pcp_high() of the vmstat worker brings it down a step a
+ * second. The machine has no clock: high starts at high_min, as after a
+ * boot or a sysctl write followed by an idle while, and is not decayed
+ * otherwise. PCPF_FREE_HIGH_BATCH is set: zone_pcp_update_cacheinfo()
+ * sets it when the CPU's share of its data cache holds more than 3
+ * batches (756 KiB with batch 63), as the cores of current x86_64 and
+ * arm64 machines have; libhvo models no cache sizes.
  */
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z)
@@ -982,36 +1000,140 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 	struct per_cpu_pages *pcp = &zone->pcp;
 	unsigned fraction = (unsigned)m->wmark.percpu_pagelist_high_fraction;
 
+	pcp->high_auto = release_get(&m->release, RP_PCP_HIGH_AUTO);
 	pcp->batch = zone_batchsize(m, zone);
 	pcp->high_min = zone_highsize(zone, pcp->batch, fraction);
-	pcp->high_max = fraction ? pcp->high_min :
+	pcp->high_max = !pcp->high_auto || fraction ? pcp->high_min :
 			zone_highsize(zone, pcp->batch,
 				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
 	pcp->high = pcp->high_min;
+	if (pcp->high_auto)
+		pcp->flags |= PCPF_FREE_HIGH_BATCH;
 }
 
 /*
  * nr_pcp_alloc(): blocks rmqueue_bulk() takes to refill a list: a batch
  * of pages, scaled down for higher orders to no fewer than two blocks.
+ * From 6.7 an order-0 refill takes batch << alloc_factor pages (the
+ * factor grows with each refill in a run of allocations, up to
+ * PCP_BATCH_SCALE_MAX, and is halved by each free), no more than leaves
+ * a batch of room under high, and each refill first raises high by what
+ * it takes, up to high_max, unless the zone is below its high watermark.
  */
 static uint64_t
-nr_pcp_alloc(const struct per_cpu_pages *pcp, unsigned order)
+nr_pcp_alloc(struct per_cpu_pages *pcp, const struct zone *zone,
+	     unsigned order)
 {
-	uint64_t batch = pcp->batch;
+	int64_t base_batch = (int64_t)pcp->batch, batch, high, max_nr_alloc;
 
+	if (pcp->high_auto) {
+		high = clamp64((int64_t)pcp->high, (int64_t)pcp->high_min,
+			       (int64_t)pcp->high_max);
+		pcp->high = (uint64_t)high;
+		if (high < base_batch)
+			return 1;
+		batch = order ? base_batch : base_batch << pcp->alloc_factor;
+		if (pcp->high_min != pcp->high_max && !zone->below_high) {
+			high = high + batch < (int64_t)pcp->high_max ?
+			       high + batch : (int64_t)pcp->high_max;
+			pcp->high = (uint64_t)high;
+		}
+		if (!order) {
+			max_nr_alloc = high - (int64_t)pcp->count - base_batch;
+			if (max_nr_alloc < base_batch)
+				max_nr_alloc = base_batch;
+			if (batch <= max_nr_alloc &&
+			    pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+				pcp->alloc_factor++;
+			if (batch > max_nr_alloc)
+				batch = max_nr_alloc;
+		}
+	} else {
+		batch = base_batch;
+	}
 	if (order && batch > 1) {
 		batch >>= order;
 		if (batch < 2)
 			batch = 2;
 	}
-	return batch;
+	return (uint64_t)batch;
 }
 
-/* nr_pcp_free(): pages free_pcppages_bulk() gives back past high. */
+/*
+ * nr_pcp_free(): pages free_pcppages_bulk() gives back past high. 6.1:
+ * batch << free_factor, the factor growing with each such drain (up to
+ * PCP_BATCH_SCALE_MAX, as 6.1.192 has it from the stable backport of
+ * "mm: restrict the pcp batch scale factor to avoid too long latency");
+ * from 6.7 the pages freed in a row (free_count). Either leaves at least
+ * a batch on the lists; @free_high gives back all (6.1) or up to 32
+ * batches (6.7 on).
+ */
 static uint64_t
-nr_pcp_free(const struct per_cpu_pages *pcp)
+nr_pcp_free(struct per_cpu_pages *pcp, uint64_t high, bool free_high)
 {
-	return pcp->batch;
+	int64_t batch = (int64_t)pcp->batch, max_nr_free;
+
+	if (free_high)
+		return pcp->high_auto && pcp->count > (uint64_t)batch << PCP_BATCH_SCALE_MAX ?
+		       (uint64_t)batch << PCP_BATCH_SCALE_MAX : pcp->count;
+	if ((int64_t)high < batch)
+		return 1;
+	max_nr_free = (int64_t)high - batch;
+	if (pcp->high_auto)
+		return (uint64_t)clamp64((int64_t)pcp->free_count, batch,
+					 max_nr_free);
+	if ((batch << pcp->free_factor) < max_nr_free &&
+	    pcp->free_factor < PCP_BATCH_SCALE_MAX) {
+		pcp->free_factor++;
+		return (uint64_t)clamp64(batch << (pcp->free_factor - 1), batch,
+					 max_nr_free);
+	}
+	return (uint64_t)clamp64(batch << pcp->free_factor, batch, max_nr_free);
+}
+
+/*
+ * nr_pcp_high(): the count at which a free drains. 6.1: high, or 0 for
+ * @free_high. From 6.7, high clamped into [high_min, high_max]; a
+ * @free_high run lowers it by 32 batches and drains; a zone below its
+ * high watermark lowers it by what is freed in a row and drains down to
+ * high_min; otherwise high rises to hold what is freed in a row plus a
+ * batch. ZONE_RECLAIM_ACTIVE, set by kswapd, never is: no kswapd runs.
+ */
+static uint64_t
+nr_pcp_high(struct per_cpu_pages *pcp, const struct zone *zone,
+	    bool free_high)
+{
+	int64_t high, high_min, high_max, batch = (int64_t)pcp->batch;
+	int64_t free_count;
+
+	if (!pcp->high_auto)
+		return free_high ? 0 : pcp->high;
+	high_min = (int64_t)pcp->high_min;
+	high_max = (int64_t)pcp->high_max;
+	high = clamp64((int64_t)pcp->high, high_min, high_max);
+	pcp->high = (uint64_t)high;
+	if (!high)
+		return 0;
+	if (free_high) {
+		high -= batch << PCP_BATCH_SCALE_MAX;
+		pcp->high = (uint64_t)(high > high_min ? high : high_min);
+		return 0;
+	}
+	if (high_min == high_max)
+		return (uint64_t)high;
+	free_count = (int64_t)pcp->free_count > batch ?
+		     (int64_t)pcp->free_count : batch;
+	if (zone->below_high) {
+		pcp->high = (uint64_t)(high - free_count > high_min ?
+				       high - free_count : high_min);
+		return pcp->count > (uint64_t)high_min ? pcp->count :
+			(uint64_t)high_min;
+	}
+	if ((int64_t)pcp->count >= high &&
+	    high < (int64_t)pcp->free_count + batch)
+		pcp->high = (uint64_t)clamp64((int64_t)pcp->free_count + batch,
+					      high_min, high_max);
+	return (uint64_t)high;
 }
 
 /*
@@ -1077,6 +1199,51 @@ drain_all_pages(struct hvo_machine *m)
 }
 
 /*
+ * free_unref_page_commit() after the page is on its list: whether a run
+ * of frees drains (6.1: free_factor set and a free of order 1..3; from
+ * 6.7 a second such free in a row, with a batch freed in a row, and with
+ * PCPF_FREE_HIGH_BATCH a batch on the lists), the count high sets, and
+ * the drain. From 6.7 a drain that lifts the zone above its high
+ * watermark ends ZONE_BELOW_HIGH.
+ */
+static int
+free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
+		       unsigned order, unsigned pindex)
+{
+	struct zone *zone = &m->zones[z];
+	struct per_cpu_pages *pcp = &zone->pcp;
+	bool small = order && order <= PAGE_ALLOC_COSTLY_ORDER;
+	bool free_high;
+	uint64_t high;
+	int rc;
+
+	if (!pcp->high_auto) {
+		free_high = pcp->free_factor && small;
+	} else {
+		pcp->alloc_factor >>= 1;
+		free_high = small && pcp->free_count >= pcp->batch &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) ||
+			     pcp->count >= pcp->batch);
+		if (small)
+			pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+		else
+			pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+		if (pcp->free_count < pcp->batch << PCP_BATCH_SCALE_MAX)
+			pcp->free_count += UINT64_C(1) << order;
+	}
+	high = nr_pcp_high(pcp, zone, free_high);
+	if (pcp->count < high)
+		return machine_oops_rc(m, 0);
+	rc = free_pcppages_bulk(m, z, nr_pcp_free(pcp, high, free_high), pindex);
+	if (!rc && zone->below_high &&
+	    __zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH),
+				ZONE_MOVABLE, 0, (int64_t)zone_nr_free_pages(zone)))
+		zone->below_high = false;
+	return rc;
+}
+
+/*
  * free_unref_page(): park a free on the pcp list of its pageblock's type
  * (HighAtomic as movable; an isolated pageblock's page straight to the
  * buddy), drain past high starting with that list.
@@ -1098,9 +1265,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	list_add_page(m, &pcp->lists[pindex], pcp_list_head_va(m, z, pindex),
 		      pfn, false);
 	pcp->count += UINT64_C(1) << order;
-	if (pcp->count >= pcp->high)
-		return free_pcppages_bulk(m, z, nr_pcp_free(pcp), pindex);
-	return machine_oops_rc(m, 0);
+	return free_unref_page_commit(m, z, order, pindex);
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
@@ -1137,8 +1302,14 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	struct free_list *list = &pcp->lists[pindex];
 	uint64_t head = pcp_list_head_va(m, z, pindex);
 
+	/* An allocation scales the next drain back (6.1: free_factor). */
+	if (pcp->high_auto)
+		pcp->free_count >>= 1;
+	else
+		pcp->free_factor >>= 1;
 	if (list_empty(list, head)) {
-		int rc = rmqueue_bulk(m, z, order, nr_pcp_alloc(pcp, order),
+		int rc = rmqueue_bulk(m, z, order,
+				      nr_pcp_alloc(pcp, &m->zones[z], order),
 				      pindex, mt, alloc_flags);
 
 		if (rc)
@@ -1214,6 +1385,15 @@ retry:
 
 		if (!zone_populated(zone))
 			continue;
+		/*
+		 * From 6.7 the high watermark is checked first: a zone below
+		 * it is marked ZONE_BELOW_HIGH, which lowers pcp->high on
+		 * frees, until a drain lifts the zone above it.
+		 */
+		if (zone->pcp.high_auto && !zone->below_high &&
+		    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH),
+					 highest, alloc_flags))
+			zone->below_high = true;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
 					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),

@@ -85,6 +85,9 @@ enum release_prop {
 				  ARCH_HAS_PTE_DEVMAP) */
 	RP_RMQUEUE_FALLBACK, /* enum release_fallback: how __rmqueue() takes
 				from another migratetype's free lists */
+	RP_PCP_HIGH_AUTO,  /* the per-CPU lists tune pcp->high between
+			      high_min and high_max (else: 6.1's fixed high
+			      and free_factor) */
 	RP__COUNT
 };
 
