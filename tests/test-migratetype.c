@@ -30,18 +30,6 @@
 /* A movable kernel allocation: gfp_migratetype() gives MIGRATE_MOVABLE. */
 #define MOVABLE_GFP (GFP_KERNEL | __GFP_MOVABLE)
 
-static struct hvo_zone_info
-zone_named(const struct hvo_machine *m, const char *name)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		if (!strcmp(z.name, name))
-			return z;
-	fail_msg("no zone %s", name);
-	return z;
-}
-
 /* The pfn of the first page on a list (container_of its lru). */
 static uint64_t
 lru_first_pfn(struct hvo_machine *m, const struct free_list *list)
@@ -87,7 +75,7 @@ test_boot_pageblocks_movable(void **state)
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
 	for (unsigned i = 0; i < 3; i++) {
-		struct hvo_zone_info z = zone_named(m, names[i]);
+		struct hvo_zone_info z = tu_zone_named(m, names[i]);
 		bool normal = i == 2;
 
 		/* The 3G..4G hole has no memmap: present pages count. */
@@ -118,7 +106,7 @@ test_boot_pageblocks_movable(void **state)
 static uint64_t
 normal_unmovable(const struct hvo_machine *m)
 {
-	return zone_named(m, "Normal").nr_pageblocks[MIGRATE_UNMOVABLE];
+	return tu_zone_named(m, "Normal").nr_pageblocks[MIGRATE_UNMOVABLE];
 }
 
 /*
@@ -147,7 +135,7 @@ test_unmovable_claims_max_order_block(void **state)
 					    MIGRATE_UNMOVABLE, pbs, 4), 2);
 	assert_int_equal(pbs[0], PFN_4G);
 	assert_int_equal(pbs[1], PFN_4G + PB_PAGES);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_pageblocks[MIGRATE_UNMOVABLE], u0 + 2);
 	/* The batch less the page handed out waits on the pcp list. */
 	assert_int_equal(z.pcp_pages, z.pcp_batch - 1);
@@ -209,7 +197,7 @@ test_hugetlb_2m_through_pcp(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][9], 1);
 	o9 = &m->zones[ZONE_NORMAL].free_area[9].free_list[MIGRATE_MOVABLE];
 	odd = lru_first_pfn(m, o9);
@@ -222,7 +210,7 @@ test_hugetlb_2m_through_pcp(void **state)
 	assert_int_equal(m->zones[ZONE_NORMAL].pcp.lists[13].nr, 1);
 	assert_int_equal(lru_first_pfn(m, &m->zones[ZONE_NORMAL].pcp.lists[13]),
 			 PFN_4G);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_true(z.pcp_pages >= 512);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -247,7 +235,7 @@ test_drain_returns_to_pageblock_type(void **state)
 	for (unsigned i = 0; i < 8; i++)
 		assert_int_equal(hvo_free_pages(m, pfn[i], 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.pcp_pages, 0);
 	/* The claimed block is whole again, on the unmovable list. */
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
@@ -278,11 +266,11 @@ test_contig_drains_pcp_first(void **state)
 		assert_true(pfn[i] >= PFN_4G && pfn[i] < PFN_5G);
 		assert_int_equal(hvo_free_pages(m, pfn[i], 0), 0);
 	}
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_true(z.pcp_pages > 0);
 	assert_int_equal(hvo_alloc_contig(m, 18, HVO_GFP_KERNEL, &g), 0);
 	assert_int_equal(g, PFN_4G);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.pcp_pages, 0);
 	assert_int_equal(z.nr_pageblocks[MIGRATE_UNMOVABLE], u0);
 	assert_int_equal(hvo_free_contig(m, g, 18), 0);
@@ -418,7 +406,7 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
 	assert_int_equal(big, PFN_4G + 1024);
 	assert_int_equal(hvo_free_pages(m, u, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_UNMOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_UNMOVABLE);
@@ -428,7 +416,7 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_MOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_MOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, big), MIGRATE_UNMOVABLE);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -486,7 +474,7 @@ test_nofragment_prefers_dma32(void **state)
 	for (p = movable + 1; p < movable + PB_PAGES; p++)
 		assert_int_equal(free_pages(m, p, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	assert_int_equal(zone_named(m, "Normal").nr_free_by_type[MIGRATE_MOVABLE][9], 0);
+	assert_int_equal(tu_zone_named(m, "Normal").nr_free_by_type[MIGRATE_MOVABLE][9], 0);
 	/* An unmovable page: not from the fragmented pageblock. */
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p), 0);
 	assert_true(p < PFN_4G);

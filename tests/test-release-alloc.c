@@ -19,18 +19,6 @@
 #define SMALL "x86_64:mem=1G,hvo=off,pcp=off,kernel="
 #define MOVABLE_GFP (GFP_KERNEL | __GFP_MOVABLE)
 
-static struct hvo_zone_info
-zone_named(const struct hvo_machine *m, const char *name)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		if (!strcmp(z.name, name))
-			return z;
-	fail_msg("no zone %s", name);
-	return z;
-}
-
 static struct hvo_machine *
 machine_of(const char *spec, const char *kernel)
 {
@@ -51,7 +39,7 @@ machine_of(const char *spec, const char *kernel)
 static void
 empty_dma32(struct hvo_machine *m)
 {
-	uint64_t dma32 = zone_named(m, "DMA32").start_pfn, pfn;
+	uint64_t dma32 = tu_zone_named(m, "DMA32").start_pfn, pfn;
 
 	assert_int_equal(hvo_min_free_kbytes_set(m, 0), 0);
 	for (int o = 10; o >= 0; o--) {
@@ -62,10 +50,10 @@ empty_dma32(struct hvo_machine *m)
 							 &pfn), 0);
 		} while (pfn >= dma32);
 	}
-	for (unsigned i = 0; i < 8192 && zone_named(m, "DMA32").free_pages; i++)
+	for (unsigned i = 0; i < 8192 && tu_zone_named(m, "DMA32").free_pages; i++)
 		assert_int_equal(alloc_pages_gfp(m, 0, ZONE_DMA32, MOVABLE_GFP,
 						 HVO_PAGES_ALLOCATED, &pfn), 0);
-	assert_int_equal(zone_named(m, "DMA32").free_pages, 0);
+	assert_int_equal(tu_zone_named(m, "DMA32").free_pages, 0);
 }
 
 /*
@@ -117,13 +105,13 @@ check_movable_steals_smallest(const char *kernel, bool stray)
 	uint64_t u = unmovable_pieces(m, 8, 2), pfn;
 	struct hvo_zone_info z;
 
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][3], 1);
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][1], 1);
 	assert_int_equal(alloc_pages_gfp(m, 0, ZONE_DMA32, MOVABLE_GFP,
 					 HVO_PAGES_ALLOCATED, &pfn), 0);
 	assert_int_equal(pfn, u + PB_PAGES);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][0], stray);
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][0], !stray);
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][3], 1);
@@ -133,7 +121,7 @@ check_movable_steals_smallest(const char *kernel, bool stray)
 	tu_assert_check(m);
 	/* The stray page goes back as its pageblock's type, and merges. */
 	assert_int_equal(free_pages(m, pfn, 0), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][1], 1);
 	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][0], 0);
 	tu_assert_check(m);
@@ -176,7 +164,7 @@ check_biggest_buddy(const char *kernel, uint64_t want_off,
 	assert_int_equal(alloc_pages_gfp(m, 0, ZONE_DMA32, MOVABLE_GFP,
 					 HVO_PAGES_ALLOCATED, &pfn), 0);
 	assert_int_equal(pfn, u + want_off);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	for (unsigned o = 0; o < z.nr_orders; o++)
 		movable += z.nr_free_by_type[MIGRATE_MOVABLE][o] << o;
 	assert_int_equal(movable, movable_free);
@@ -220,12 +208,12 @@ check_merge_across_pageblocks(const char *kernel, enum migratetype upper)
 	assert_int_equal(pfn, u + PB_PAGES);
 	assert_int_equal(get_pfnblock_migratetype(m, pfn), MIGRATE_MOVABLE);
 	assert_int_equal(free_pages(m, pfn, 9), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][9], 1);
 	/* The lower pageblock, unmovable, page by page: one order-10 block. */
 	for (unsigned i = 0; i < PB_PAGES; i++)
 		assert_int_equal(free_pages(m, u + i, 0), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
 	assert_int_equal(z.nr_free[9], 0);
 	assert_int_equal(get_pfnblock_migratetype(m, u), MIGRATE_UNMOVABLE);
@@ -238,7 +226,7 @@ check_merge_across_pageblocks(const char *kernel, enum migratetype upper)
 	assert_int_equal(alloc_pages(m, 9, ZONE_DMA32, HVO_PAGES_ALLOCATED,
 				     &pfn), 0);
 	assert_int_equal(pfn, u);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][9], 1);
 	assert_int_equal(get_pfnblock_migratetype(m, u + PB_PAGES), upper);
 	tu_assert_check(m);
@@ -319,7 +307,7 @@ check_pcp_refill(const char *kernel, bool high_auto)
 	uint64_t pfn, high_min;
 
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.pcp_batch, 63);
 	high_min = z.wmark_low > 4 * z.pcp_batch ? z.wmark_low : 4 * z.pcp_batch;
 	assert_int_equal(z.pcp_high, high_min);
@@ -327,7 +315,7 @@ check_pcp_refill(const char *kernel, bool high_auto)
 	assert_int_equal(z.pcp_high_max, high_auto ? z.managed_pages / 8 : high_min);
 	for (unsigned i = 0; i < 64; i++)
 		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.pcp_pages, high_auto ? 126 - 1 : 63 - 1);
 	assert_int_equal(z.pcp_high, high_auto ? high_min + 63 + 126 : high_min);
 	tu_assert_check(m);
@@ -380,15 +368,15 @@ check_pcp_free_high(const char *kernel, bool high_auto)
 	 */
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 1000), 0);
 	for (i = 0; i < ARRAY_SIZE(b); i++) {
-		z = zone_named(m, "DMA32");
+		z = tu_zone_named(m, "DMA32");
 		before = z.pcp_pages;
 		high = z.pcp_high;
 		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
-		if (zone_named(m, "DMA32").pcp_pages < before)
+		if (tu_zone_named(m, "DMA32").pcp_pages < before)
 			break;
 	}
 	assert_true(i < ARRAY_SIZE(b));
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	c = z.pcp_pages;
 	if (high_auto) {
 		/* nr_pcp_free(): free_count, i.e. i + 1 pages, at most high - batch. */
@@ -401,10 +389,10 @@ check_pcp_free_high(const char *kernel, bool high_auto)
 		assert_int_equal(c, high - 63);
 	}
 	assert_int_equal(hvo_free_pages(m, a[0], 1), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	assert_int_equal(z.pcp_pages, high_auto ? c + 2 : 0);
 	assert_int_equal(hvo_free_pages(m, a[1], 1), 0);
-	z = zone_named(m, "DMA32");
+	z = tu_zone_named(m, "DMA32");
 	if (high_auto) {
 		uint64_t drain = c + 4 < 63 << 5 ? c + 4 : 63 << 5;
 

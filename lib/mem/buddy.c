@@ -692,6 +692,20 @@ try_to_steal_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
 	return -ENOMEM;
 }
 
+/* try_to_steal_block(), counted (buddy.claim) when it claims. */
+static int
+claim_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+	    unsigned current_order, unsigned order, enum migratetype start_type,
+	    pfn_t *out)
+{
+	int rc = try_to_steal_block(m, z, pfn, current_order, order,
+				    start_type, out);
+
+	if (!rc)
+		count(m, CNT_BUDDY_CLAIM);
+	return rc;
+}
+
 /*
  * find_suitable_fallback() with only_stealable false: the first fallback
  * type with a block of @order, and whether its pageblock may be claimed.
@@ -741,13 +755,10 @@ __rmqueue_claim(struct hvo_machine *m, enum zone_type z, unsigned order,
 			break;
 		get_page_from_free_area(m, z, (unsigned)cur,
 					(enum migratetype)fmt, &pfn);
-		rc = try_to_steal_block(m, z, pfn, (unsigned)cur, order,
-					start_mt, out);
-		if (rc != -ENOMEM) {
-			if (!rc)
-				count(m, CNT_BUDDY_CLAIM);
+		rc = claim_block(m, z, pfn, (unsigned)cur, order, start_mt,
+				 out);
+		if (rc != -ENOMEM)
 			return rc;
-		}
 	}
 	return -ENOMEM;
 }
@@ -900,13 +911,9 @@ do_steal:
 	}
 	/* 6.10's steal_suitable_fallback(): the claim, else single_page. */
 	if (can_steal) {
-		rc = try_to_steal_block(m, z, pfn, (unsigned)cur, order,
-					start_mt, out);
-		if (rc != -ENOMEM) {
-			if (!rc)
-				count(m, CNT_BUDDY_CLAIM);
+		rc = claim_block(m, z, pfn, (unsigned)cur, order, start_mt, out);
+		if (rc != -ENOMEM)
 			return rc;
-		}
 	}
 	*out = pfn;
 	rc = page_del_and_expand(m, pfn, z, order, (unsigned)cur,
