@@ -230,6 +230,23 @@ check_merge_across_pageblocks(const char *kernel, enum migratetype upper)
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][9], 1);
 	assert_int_equal(get_pfnblock_migratetype(m, u + PB_PAGES), upper);
 	tu_assert_check(m);
+	/*
+	 * Given back, and taken again as one order-10 block whose pageblocks
+	 * are (on 6.1) of two types. Freed, 6.1's free_one_page() puts it
+	 * back whole with its first pageblock's type; from 6.10
+	 * split_large_buddy() frees each pageblock with its own type (both
+	 * unmovable there). Either way: the unmovable order-10 list.
+	 */
+	assert_int_equal(free_pages(m, u, 9), 0);
+	assert_int_equal(alloc_pages(m, 10, ZONE_DMA32, HVO_PAGES_ALLOCATED,
+				     &pfn), 0);
+	assert_int_equal(pfn, u);
+	assert_int_equal(free_pages(m, u, 10), 0);
+	z = tu_zone_named(m, "DMA32");
+	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
+	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][10], 0);
+	assert_int_equal(get_pfnblock_migratetype(m, u + PB_PAGES), upper);
+	tu_assert_check(m);
 	hvo_machine_free(m);
 }
 

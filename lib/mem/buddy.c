@@ -374,7 +374,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 /*
  * split_large_buddy() and free_one_page(): a block above pageblock_order
  * goes back one pageblock at a time, each with its own pageblock's type,
- * and merges from there.
+ * and merges from there. Before 6.10 (m->strays) there was no
+ * split_large_buddy(): a buddy block goes back whole, with its first
+ * pageblock's type. (A gigantic block still goes a pageblock at a time:
+ * free_contig_range() frees it page by page, to the same end.)
  */
 static int
 free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
@@ -382,7 +385,8 @@ free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
 	pfn_t end = pfn + (UINT64_C(1) << order);
 	unsigned piece = order;
 
-	if (piece > m->arch.pageblock_order)
+	if (piece > m->arch.pageblock_order &&
+	    (!m->strays || order > m->arch.max_page_order))
 		piece = m->arch.pageblock_order;
 	for (; pfn < end; pfn += UINT64_C(1) << piece) {
 		int rc = __free_one_page(m, pfn, piece, pfn_zone(m, pfn),
