@@ -1393,19 +1393,23 @@ get_page_from_freelist(struct hvo_machine *m, unsigned order,
 retry:
 	for (int z = (int)highest; z >= 0; z--) {
 		struct zone *zone = &m->zones[z];
+		bool above_high = false;
 
 		if (!zone_populated(zone))
 			continue;
 		/*
-		 * From 6.7 the high watermark is checked first: a zone below
-		 * it is marked ZONE_BELOW_HIGH, which lowers pcp->high on
-		 * frees, until a drain lifts the zone above it.
+		 * From 6.7 the high watermark is checked first: a zone above
+		 * it is tried at once (it keeps any lower mark too), one
+		 * below is marked ZONE_BELOW_HIGH, which lowers pcp->high on
+		 * frees until a drain lifts the zone above it.
 		 */
-		if (zone->pcp.high_auto && !zone->below_high &&
-		    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH),
-					 highest, alloc_flags))
-			zone->below_high = true;
-		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		if (zone->pcp.high_auto && !zone->below_high) {
+			above_high = zone_watermark_fast(zone, order,
+							 wmark_pages(zone, WMARK_HIGH),
+							 highest, alloc_flags);
+			zone->below_high = !above_high;
+		}
+		if (!above_high && !(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
 					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
 					 highest, alloc_flags))
