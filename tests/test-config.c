@@ -601,7 +601,7 @@ static const struct invalid_case invalid_cases[] = {
 	{ "x86_64:mem=+1G", "mem=+1G" },
 	{ "x86_64:mem=1G++1G", "mem=1G++1G" },
 	{ "x86_64:mem=16M", "16 MiB" },
-	{ "x86_64:mem=16M@0+32M@1G", "first range" },
+	{ "x86_64:mem=16M@0+32M@1G", "kernel image" },
 	{ "x86_64:mem=1G@0x1001", "0x1001" },
 	{ "x86_64:mem=1G@0+1001", "0x3e9" },
 	{ "arm64:granule=64K,mem=1G@0x40001000", "0x40001000" },

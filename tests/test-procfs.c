@@ -83,6 +83,8 @@ static const char *const vmstat_6_12_amd64[] = {
 	"balloon_migrate", "swap_ra", "swap_ra_hit", "swpin_zero", "swpout_zero",
 	"ksm_swpin_copy", "cow_ksm", "zswpin", "zswpout", "zswpwb",
 	"direct_map_level2_splits", "direct_map_level3_splits",
+	/* vmstat_show()'s deprecated last line */
+	"nr_unstable",
 };
 
 /*
@@ -326,6 +328,74 @@ test_meminfo_values(void **state)
 	assert_int_equal(meminfo(m, "DirectMap1G"), 5 * 1024 * 1024);
 	tu_assert_check(m);
 	hvo_machine_free(m);
+}
+
+/* Where @name is in /proc/vmstat of @m, or -1. */
+static int
+vmstat_index(const struct hvo_machine *m, const char *want)
+{
+	const char *name;
+	uint64_t v;
+
+	for (int i = 0; hvo_machine_vmstat(m, (unsigned)i, &name, &v) == 0; i++)
+		if (!strcmp(name, want))
+			return i;
+	return -1;
+}
+
+/*
+ * The names vmstat_text gained between the two releases a real guest
+ * printed (6.1.192 and 6.12.118, tests/test-guest.c): the khugepaged
+ * reclaim counters in 6.2 (Johannes Weiner, "mm: vmscan: split
+ * khugepaged stats from direct reclaim stats"), pgdemote_* moved from the
+ * events to the node stats and zswpwb in 6.8, nr_iommu_pages in 6.11.
+ */
+static void
+test_vmstat_names_by_release(void **state)
+{
+	static const struct {
+		const char *kernel;
+		bool khugepaged, demote_node, zswpwb, iommu;
+	} rel[] = {
+		{ "6.1", false, false, false, false },
+		{ "6.2", true, false, false, false },
+		{ "6.7", true, false, false, false },
+		{ "6.8", true, true, true, false },
+		{ "6.10", true, true, true, false },
+		{ "6.11", true, true, true, true },
+	};
+
+	(void)state;
+	for (size_t r = 0; r < ARRAY_SIZE(rel); r++) {
+		char spec[64];
+		struct hvo_machine *m;
+		int demote, steal, pgpromote;
+
+		snprintf(spec, sizeof(spec), "x86_64:mem=1G,kernel=%s", rel[r].kernel);
+		m = tu_machine(spec);
+		assert_int_equal(vmstat_index(m, "pgsteal_khugepaged") >= 0,
+				 rel[r].khugepaged);
+		assert_int_equal(vmstat_index(m, "pgscan_khugepaged") >= 0,
+				 rel[r].khugepaged);
+		assert_int_equal(vmstat_index(m, "pgdemote_khugepaged") >= 0,
+				 rel[r].demote_node);
+		/* A node stat comes before the events, an event after pgsteal_direct. */
+		demote = vmstat_index(m, "pgdemote_kswapd");
+		steal = vmstat_index(m, "pgsteal_direct");
+		pgpromote = vmstat_index(m, "pgpromote_candidate");
+		assert_true(demote >= 0 && steal >= 0 && pgpromote >= 0);
+		if (rel[r].demote_node)
+			assert_int_equal(demote, pgpromote + 1);
+		else
+			assert_true(demote > steal);
+		assert_int_equal(vmstat_index(m, "zswpwb") >= 0, rel[r].zswpwb);
+		assert_int_equal(vmstat_index(m, "nr_iommu_pages") >= 0, rel[r].iommu);
+		assert_int_equal(vmstat_index(m, "swpin_zero"), -1);
+		/* vmstat_show() ends every release's file with it */
+		assert_true(vmstat_index(m, "nr_unstable") > vmstat_index(m, "pgfree"));
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 /*
@@ -942,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_meminfo_unaccepted_linux_6_5),
 		cmocka_unit_test(test_meminfo_values),
 		cmocka_unit_test(test_vmstat_fields_linux_6_12_x86),
+		cmocka_unit_test(test_vmstat_names_by_release),
 		cmocka_unit_test(test_vmstat_no_memmap_before_6_11),
 		cmocka_unit_test(test_vmstat_memmap_linux_6_11),
 		cmocka_unit_test(test_vmstat_pgalloc_pgfree),

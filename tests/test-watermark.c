@@ -37,16 +37,19 @@ booted(const char *spec)
 
 /*
  * calculate_min_free_kbytes() and __setup_per_zone_wmarks(): 4G gives
- * lowmem 3840 + 1026045 pages = 4119540 kB, int_sqrt(65912640) = 8118 kB,
- * 2029 pages shared by zone size; the step is the larger of min/4 and
+ * lowmem 3840 + 1026045 pages = 4119540 kB, int_sqrt(65912640) = 8118 kB.
+ * Then khugepaged starts (set_recommended_min_free_kbytes(), THP built
+ * in and enabled): 2 populated zones up to Normal * 512 * (2 + 3 * 3) =
+ * 11264 pages = 45056 kB, below 5% of lowmem, so it wins; 11264 pages
+ * are shared by zone size; the step is the larger of min/4 and
  * managed * 10 / 10000. ZONE_MOVABLE, empty, gets clamp(0, 32, 128).
  */
 static void
 test_init_per_zone_wmark_min(void **state)
 {
 	static const uint64_t want[4][4] = {
-		{ 7, 10, 13, 16 },          /* DMA: 2029 * 3840 / 1029885 */
-		{ 2021, 3047, 4073, 5099 }, /* DMA32: step 1026 */
+		{ 41, 51, 61, 71 },         /* DMA: 11264 * 3840 / 1029885 */
+		{ 11222, 14027, 16832, 19637 }, /* DMA32: step 2805 */
 		{ 0, 0, 0, 0 },             /* Normal: no pages */
 		{ 32, 32, 32, 32 },         /* Movable: SWAP_CLUSTER_MAX */
 	};
@@ -55,7 +58,7 @@ test_init_per_zone_wmark_min(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_min_free_kbytes_get(m, &kb), 0);
-	assert_int_equal(kb, 8118);
+	assert_int_equal(kb, 45056);
 	for (unsigned i = 0; i < 4; i++) {
 		struct hvo_zone_info z = zone(m, i);
 		struct tu_wmark w;
@@ -120,8 +123,8 @@ test_init_per_zone_wmark_min_arches(void **state)
  * pages above it / 256 = 1026045 / 256 = 4007 against DMA32, Normal and
  * Movable and Device (CONFIG_ZONE_DEVICE: empty, so it adds nothing);
  * DMA32 has only empty zones above; Normal has no pages.
- * calculate_totalreserve_pages(): DMA min(4007 + 13, 3840) = 3840, DMA32
- * 0 + 4073, the empty zones 0: 7913. si_mem_available(): free - 7913.
+ * calculate_totalreserve_pages(): DMA min(4007 + 61, 3840) = 3840, DMA32
+ * 0 + 16832, the empty zones 0: 20672. si_mem_available(): free - 20672.
  */
 static void
 test_setup_per_zone_lowmem_reserve(void **state)
@@ -155,9 +158,9 @@ test_setup_per_zone_lowmem_reserve(void **state)
 		free += z.nr_free_pages;
 	}
 	assert_int_equal(hvo_mem_available(m, &a), 0);
-	assert_int_equal(a.totalreserve_pages, 7913);
+	assert_int_equal(a.totalreserve_pages, 20672);
 	assert_int_equal(a.free_pages, free);
-	assert_int_equal(a.available_pages, free - 7913);
+	assert_int_equal(a.available_pages, free - 20672);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -167,11 +170,14 @@ test_setup_per_zone_lowmem_reserve(void **state)
  * GFP_HIGHUSER_MOVABLE (highest zone ZONE_MOVABLE) with
  * __GFP_RETRY_MAYFAIL: the fast path needs the low watermark, the slow
  * path the min one (gfp_to_alloc_flags()), after draining the pcp lists.
- * DMA32's k-th page (from 0) needs F - 512k - 511 > min (2021), so
- * k <= (F - 512 - 2021) / 512; ZONE_DMA's 3840 free pages never exceed
- * 7 + 4007 + 511 (its min, its protection against ZONE_MOVABLE and the
- * order's pages): it is left whole, where the allocator without
- * watermarks took its 7 order-9 blocks and made 2010 pages.
+ * DMA32's k-th page (from 0) needs F - 512k - 511 > min (11222, raised
+ * by khugepaged), so k <= (F - 512 - 11222) / 512: 1982 pages;
+ * ZONE_DMA's 3840 free pages never exceed 41 + 4007 + 511 (its min, its
+ * protection against ZONE_MOVABLE and the order's pages): it is left
+ * whole, where the allocator without watermarks took its 7 order-9
+ * blocks and made 2010 pages. (A real 6.12 guest of 4 GiB has a Normal
+ * zone above 4 GiB, three zones and min_free_kbytes 67584: see
+ * test-guest.c for that machine.)
  */
 static void
 check_pool_stops_at_min(const char *spec)
@@ -185,14 +191,24 @@ check_pool_stops_at_min(const char *spec)
 	n = (f - 512 - dma32.wmark_min) / 512 + 1;
 	/* The watermark stops it, not a lack of order-9 blocks. */
 	assert_true(blocks > n);
-	assert_int_equal(n, 2000);
+	assert_int_equal(n, 1982);
 
 	assert_int_equal(hvo_set_max_huge_pages(m, 2 * 1024 * 1024, 10000), 0);
 	assert_int_equal(tu_hstate(m, 0).nr, n);
 	z = zone(m, 0);
 	assert_int_equal(z.nr_free_pages, dma.nr_free_pages);
 	z = zone(m, 1);
-	assert_true(z.nr_free_pages + z.pcp_pages <= dma32.wmark_min + 511);
+	/*
+	 * With HVO off nothing comes back: DMA32 ends at its min. With HVO
+	 * on, the 7 vmemmap pages each hugepage frees wait on the per-CPU
+	 * list (its high, the low watermark 14027, is not reached) until
+	 * the slow path drains it; those freed since the last drain are
+	 * there still, and no order-9 block is left above the min.
+	 */
+	if (strstr(spec, "hvo=off"))
+		assert_true(z.nr_free_pages + z.pcp_pages <= dma32.wmark_min + 511);
+	else
+		assert_true(z.pcp_pages > 0 && z.pcp_pages < n * 7);
 	tu_assert_check(m);
 
 	/*
@@ -329,16 +345,16 @@ test_watermark_scale_factor_sysctl_handler(void **state)
 	assert_int_equal(hvo_watermark_scale_factor_get(m, &f), 0);
 	assert_int_equal(f, 10);
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 1000), 0);
-	assert_int_equal(zone(m, 1).wmark_min, 2021);
-	assert_int_equal(zone(m, 1).wmark_low, 2021 + 102604);
-	assert_int_equal(zone(m, 1).wmark_high, 2021 + 2 * 102604);
-	assert_int_equal(zone(m, 0).wmark_low, 7 + 384);
+	assert_int_equal(zone(m, 1).wmark_min, 11222);
+	assert_int_equal(zone(m, 1).wmark_low, 11222 + 102604);
+	assert_int_equal(zone(m, 1).wmark_high, 11222 + 2 * 102604);
+	assert_int_equal(zone(m, 0).wmark_low, 41 + 384);
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 0), -EINVAL);
 	assert_non_null(strstr(hvo_machine_error(m), "1..3000"));
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 3001), -EINVAL);
 	assert_int_equal(hvo_watermark_scale_factor_get(m, &f), 0);
 	assert_int_equal(f, 1000);
-	assert_int_equal(zone(m, 1).wmark_low, 2021 + 102604);
+	assert_int_equal(zone(m, 1).wmark_low, 11222 + 102604);
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 3000), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -368,9 +384,9 @@ test_lowmem_reserve_ratio_sysctl_handler(void **state)
 	assert_int_equal(zone(m, 0).protection[3], 0);
 	/* DMA32 over empty zones: 0 / 128. */
 	assert_int_equal(zone(m, 1).protection[2], 0);
-	/* totalreserve: DMA 0 + 13, DMA32 4073. */
+	/* totalreserve: DMA 0 + 61, DMA32 16832. */
 	assert_int_equal(hvo_mem_available(m, &a), 0);
-	assert_int_equal(a.totalreserve_pages, 13 + 4073);
+	assert_int_equal(a.totalreserve_pages, 61 + 16832);
 
 	/* Refused: nothing changes. */
 	set[1] = (int64_t)INT_MAX + 1;
@@ -381,7 +397,7 @@ test_lowmem_reserve_ratio_sysctl_handler(void **state)
 
 	/* Unprotected, ZONE_DMA serves the pool down to its min. */
 	assert_int_equal(hvo_set_max_huge_pages(m, 2 * 1024 * 1024, 10000), 0);
-	assert_int_equal(tu_hstate(m, 0).nr, 2000 + 7);
+	assert_int_equal(tu_hstate(m, 0).nr, 1982 + 7);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -418,8 +434,8 @@ test_nr_free_pages_excludes_pcp(void **state)
 /*
  * zone_batchsize() and zone_highsize() with percpu_pagelist_high_fraction
  * 0, one CPU: DMA32 batch min(1001, 256) / 4 = 64 -> 96 -> 64 - 1 = 63;
- * high_min the low watermark 3047; high_max 1026045 / 8 = 128255. DMA:
- * 3840 >> 10 = 3, / 4 = 0 -> 1 -> 0, at least 1; high_min max(10, 4),
+ * high_min the low watermark 14027; high_max 1026045 / 8 = 128255. DMA:
+ * 3840 >> 10 = 3, / 4 = 0 -> 1 -> 0, at least 1; high_min max(51, 4),
  * high_max 480. refresh_zone_stat_thresholds(): 2 * fls(1) * (1 +
  * fls(managed >> 15)): DMA 2, DMA32 2 * 6 = 12.
  */
@@ -431,11 +447,11 @@ test_zone_batchsize_and_highsize(void **state)
 
 	(void)state;
 	assert_int_equal(dma32.pcp_batch, 63);
-	assert_int_equal(dma32.pcp_high_min, 3047);
-	assert_int_equal(dma32.pcp_high, 3047);
+	assert_int_equal(dma32.pcp_high_min, 14027);
+	assert_int_equal(dma32.pcp_high, 14027);
 	assert_int_equal(dma32.pcp_high_max, 128255);
 	assert_int_equal(dma.pcp_batch, 1);
-	assert_int_equal(dma.pcp_high_min, 10);
+	assert_int_equal(dma.pcp_high_min, 51);
 	assert_int_equal(dma.pcp_high_max, 480);
 	assert_int_equal(dma.stat_threshold, 2);
 	assert_int_equal(dma32.stat_threshold, 12);
@@ -470,7 +486,7 @@ test_percpu_pagelist_high_fraction_sysctl_handler(void **state)
 	assert_int_equal(v, 8);
 	assert_int_equal(zone(m, 1).pcp_high, 128255);
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 0), 0);
-	assert_int_equal(zone(m, 1).pcp_high, 3047);
+	assert_int_equal(zone(m, 1).pcp_high, 14027);
 	assert_int_equal(zone(m, 1).pcp_high_max, 128255);
 
 	assert_int_equal(hvo_watermark_boost_factor_get(m, &v), 0);

@@ -157,29 +157,16 @@ tu_isqrt(uint64_t x)
 	return lo;
 }
 
-void
-tu_kernel_wmarks(const struct hvo_machine *m, unsigned i, struct tu_wmark *w)
+/* __setup_per_zone_wmarks() of @managed pages of @lowmem, for @kb. */
+static void
+wmarks_for(int kb, unsigned page_shift, uint64_t managed, uint64_t lowmem,
+	   bool movable, struct tu_wmark *w)
 {
-	struct hvo_geometry g = tu_geometry(m);
-	struct hvo_zone_info z;
-	uint64_t lowmem = 0, managed = 0, pages_min, tmp, step, kb;
-	bool movable = false;
+	uint64_t pages_min = (uint64_t)kb >> (page_shift - 10);
+	uint64_t tmp = lowmem ? pages_min * managed / lowmem : 0;
+	uint64_t step;
 
-	for (unsigned j = 0; hvo_machine_zone(m, j, &z) == 0; j++) {
-		uint64_t n = z.managed_pages + z.deferred_pages;
-
-		if (strcmp(z.name, "Movable"))
-			lowmem += n;
-		if (j == i) {
-			managed = n;
-			movable = !strcmp(z.name, "Movable");
-		}
-	}
-	/* nr_free_buffer_pages(): no high watermark yet at the first call. */
-	kb = tu_isqrt((lowmem << (g.page_shift - 10)) * 16);
-	w->min_free_kbytes = kb < 128 ? 128 : kb > 262144 ? 262144 : (int)kb;
-	pages_min = (uint64_t)w->min_free_kbytes >> (g.page_shift - 10);
-	tmp = lowmem ? pages_min * managed / lowmem : 0;
+	w->min_free_kbytes = kb;
 	if (movable) {
 		w->min = managed / 1024;
 		w->min = w->min < 32 ? 32 : w->min > 128 ? 128 : w->min;
@@ -193,6 +180,55 @@ tu_kernel_wmarks(const struct hvo_machine *m, unsigned i, struct tu_wmark *w)
 	w->low = w->min + step;
 	w->high = w->low + step;
 	w->promo = w->high + step;
+}
+
+void
+tu_kernel_wmarks(const struct hvo_machine *m, unsigned i, struct tu_wmark *w)
+{
+	struct hvo_geometry g = tu_geometry(m);
+	struct hvo_zone_info z;
+	uint64_t lowmem = 0, managed = 0, kb, buffer = 0, nr_zones = 0, rec;
+	bool movable = false;
+	int min_free_kbytes;
+
+	for (unsigned j = 0; hvo_machine_zone(m, j, &z) == 0; j++) {
+		uint64_t n = z.managed_pages + z.deferred_pages;
+
+		if (strcmp(z.name, "Movable"))
+			lowmem += n;
+		if (j == i) {
+			managed = n;
+			movable = !strcmp(z.name, "Movable");
+		}
+	}
+	/* nr_free_buffer_pages(): no high watermark yet at the first call. */
+	kb = tu_isqrt((lowmem << (g.page_shift - 10)) * 16);
+	min_free_kbytes = kb < 128 ? 128 : kb > 262144 ? 262144 : (int)kb;
+	/*
+	 * set_recommended_min_free_kbytes() when khugepaged starts (every
+	 * build libhvo models enables THP): 11 pageblocks per populated zone
+	 * up to Normal, at most 5% of the managed pages above the high
+	 * watermarks the first value gave.
+	 */
+	for (unsigned j = 0; hvo_machine_zone(m, j, &z) == 0; j++) {
+		struct tu_wmark first;
+		uint64_t n = z.managed_pages + z.deferred_pages;
+
+		if (!strcmp(z.name, "Movable") || !strcmp(z.name, "Device"))
+			continue;
+		if (z.present_pages)
+			nr_zones++;
+		wmarks_for(min_free_kbytes, g.page_shift, n, lowmem, false, &first);
+		if (n > first.high)
+			buffer += n - first.high;
+	}
+	rec = (UINT64_C(1) << g.pageblock_order) * nr_zones * (2 + 3 * 3);
+	if (rec > buffer / 20)
+		rec = buffer / 20;
+	rec <<= g.page_shift - 10;
+	if (rec > (uint64_t)min_free_kbytes)
+		min_free_kbytes = (int)rec;
+	wmarks_for(min_free_kbytes, g.page_shift, managed, lowmem, movable, w);
 }
 
 uint64_t

@@ -86,7 +86,8 @@ tu_pool_pfns(struct hvo_machine *m, uint64_t size, uint64_t *pfn, size_t max);
  * a machine just booted with the default tunables, computed here from
  * the zones' managed pages (deferred ones included, as after
  * page_alloc_init_late()): calculate_min_free_kbytes() (int_sqrt of
- * lowmem kB * 16, clamped to 128..262144) and __setup_per_zone_wmarks()
+ * lowmem kB * 16, clamped to 128..262144), raised by khugepaged's
+ * set_recommended_min_free_kbytes(), and __setup_per_zone_wmarks()
  * (watermark_scale_factor 10). The library is checked against these.
  */
 struct tu_wmark {

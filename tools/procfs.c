@@ -73,16 +73,20 @@ procfs_vmstat(FILE *f, const struct hvo_machine *m)
  * watermarks, the protection against each highest zone, and for a
  * populated zone its counters and the one online CPU's pageset. "pages
  * free" is NR_FREE_PAGES, the buddy allocator's pages; the per-CPU lists
- * are apart, as "count".
+ * are apart, as "count". The promo watermark is printed where the release
+ * prints it (not on 6.1).
  */
 void
 procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 {
 	struct hvo_zone_info z;
+	struct hvo_kernel_info k;
 	bool node_stats = false;
 	const char *name;
 	uint64_t v;
 
+	if (hvo_machine_kernel(m, &k))
+		return;
 	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++) {
 		fprintf(f, "Node 0, zone %8s", z.name);
 		/* is_zone_first_populated() */
@@ -98,17 +102,19 @@ procfs_zoneinfo(FILE *f, const struct hvo_machine *m)
 			"\n        boost    %" PRIu64
 			"\n        min      %" PRIu64
 			"\n        low      %" PRIu64
-			"\n        high     %" PRIu64
-			"\n        promo    %" PRIu64
-			"\n        spanned  %" PRIu64
+			"\n        high     %" PRIu64,
+			z.nr_free_pages, z.watermark_boost, z.wmark_min + z.watermark_boost,
+			z.wmark_low + z.watermark_boost,
+			z.wmark_high + z.watermark_boost);
+		if (!k.zoneinfo_no_promo)
+			fprintf(f, "\n        promo    %" PRIu64,
+				z.wmark_promo + z.watermark_boost);
+		fprintf(f, "\n        spanned  %" PRIu64
 			"\n        present  %" PRIu64
 			"\n        managed  %" PRIu64
 			"\n        cma      %lu",
-			z.nr_free_pages, z.watermark_boost, z.wmark_min + z.watermark_boost,
-			z.wmark_low + z.watermark_boost,
-			z.wmark_high + z.watermark_boost,
-			z.wmark_promo + z.watermark_boost, z.spanned_pages,
-			z.present_pages, z.managed_pages + z.deferred_pages, 0ul);
+			z.spanned_pages, z.present_pages,
+			z.managed_pages + z.deferred_pages, 0ul);
 		for (unsigned j = 0; j < z.nr_protection; j++)
 			fprintf(f, "%s%" PRIu64, j ? ", " : "\n        protection: (",
 				z.protection[j]);

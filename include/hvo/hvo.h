@@ -1226,6 +1226,11 @@ struct hvo_kernel_info {
 	bool check_pages;         /**< page checks on free (init_on_alloc/free) */
 	bool kpti;                /**< arm64: the kernel is unmapped at EL0, so
 				       its own entries are non-global (nG) */
+	/**
+	 * /proc/zoneinfo prints no "promo" watermark line (6.1 does not;
+	 * 6.12 does). In the padding before @c reserved: the layout holds.
+	 */
+	bool zoneinfo_no_promo;
 	/** Room for fields of later releases; the library writes zeros. */
 	uint64_t reserved[4];
 };

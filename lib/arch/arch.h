@@ -139,8 +139,8 @@ struct hvo_arch {
 	unsigned section_size_bits; /* SECTION_SIZE_BITS */
 	unsigned max_physmem_bits;  /* MAX_PHYSMEM_BITS */
 	uint64_t default_ram_base;  /* where RAM starts when mem= gives no base */
-	uint64_t firmware_reserve;  /* bytes reserved at the start of RAM */
-	uint64_t kernel_offset;     /* kernel image, from the start of RAM */
+	uint64_t firmware_reserve;  /* bytes reserved from arch_ram_start() */
+	uint64_t kernel_offset;     /* kernel image, from arch_ram_start() */
 	bool     needs_bbm;         /* live changes need break-before-make */
 	/*
 	 * Kconfig selects that decide which page flags exist, and so the
@@ -267,5 +267,20 @@ arch_depth_of_role(const struct hvo_arch *a, enum pt_role role);
 extern const struct arch_family arch_x86_64;
 extern const struct arch_family arch_arm64;
 extern const struct arch_family arch_riscv64;
+
+/* The kernel image libhvo reserves at boot (text, data and bss). */
+#define KERNEL_IMAGE_SIZE (UINT64_C(8) << 20)
+
+/*
+ * Where firmware_reserve and kernel_offset count from: RAM's first byte
+ * rounded down to 2 MiB. A PC's RAM starts at 0x1000 (the BIOS keeps
+ * page 0), yet its low MiB and its kernel at 16 MiB are where they are
+ * on a machine whose RAM starts at 0.
+ */
+static inline uint64_t
+arch_ram_start(uint64_t ram0)
+{
+	return ram0 & ~((UINT64_C(2) << 20) - 1);
+}
 
 #endif /* HVO_ARCH_H */

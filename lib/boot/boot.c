@@ -20,8 +20,6 @@
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
 
-#define KERNEL_IMAGE_SIZE (UINT64_C(8) << 20)
-
 /* memblock_reserve() with the frames' new owner recorded. */
 static int
 reserve_early(struct hvo_machine *m, uint64_t base, uint64_t size)
@@ -83,10 +81,24 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		if (rc)
 			return errf(err, errlen, rc, "memblock: out of memory");
 	}
-	/* Firmware at the start of RAM, then the kernel image. */
-	rc = reserve_early(m, ram0, a->firmware_reserve);
+	/*
+	 * Firmware at the start of RAM (what of it is RAM: x86 reserves the
+	 * low MiB, holes and all), then the kernel image.
+	 */
+	rc = 0;
+	for (unsigned i = 0; i < cfg->nr_mem_ranges && !rc; i++) {
+		uint64_t lo = arch_ram_start(ram0), hi = lo + a->firmware_reserve;
+		uint64_t b = cfg->mem[i].base, e = b + cfg->mem[i].size;
+
+		if (b < lo)
+			b = lo;
+		if (e > hi)
+			e = hi;
+		if (b < e)
+			rc = reserve_early(m, b, e - b);
+	}
 	if (!rc)
-		rc = reserve_early(m, ram0 + a->kernel_offset,
+		rc = reserve_early(m, arch_ram_start(ram0) + a->kernel_offset,
 				   KERNEL_IMAGE_SIZE);
 	if (rc)
 		return errf(err, errlen, rc, "memblock: out of memory");
@@ -157,6 +169,8 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = hugetlb_gather_bootmem(m);
 	if (rc)
 		return errf(err, errlen, rc, "boot: hugepages: %s", m->error);
+	/* hugepage_init(), the next subsys initcall: khugepaged starts. */
+	khugepaged_start(m);
 	report_hugepages(m);
 	/* A struct page fault anywhere in boot is an oops at boot. */
 	if (machine_oopsed(m))
@@ -298,6 +312,7 @@ hvo_machine_kernel(const struct hvo_machine *m, struct hvo_kernel_info *out)
 	out->hvo_default = m->hvo_default;
 	out->check_pages = m->check_pages;
 	out->kpti = m->arch.kpti;
+	out->zoneinfo_no_promo = !kernel_get(m, RP_ZONEINFO_PROMO);
 	return 0;
 }
 

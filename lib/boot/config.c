@@ -434,7 +434,8 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 	const struct arch_family *f;
 	struct kernel_release release;
 	struct hvo_arch a;
-	uint64_t total = 0, end, memstart;
+	uint64_t total = 0, end, memstart, kbase;
+	bool kernel_fits = false;
 	size_t nonzero;
 	int rc;
 
@@ -527,11 +528,15 @@ hvo_config_validate(struct hvo_config *cfg, char *err, size_t errlen)
 		return errf(err, errlen, -EINVAL,
 			    "mem: %" PRIu64 " MiB of RAM is too little: at least %" PRIu64 " MiB",
 			    total >> 20, MEM_MIN >> 20);
-	if (cfg->mem[0].size < a.kernel_offset + (UINT64_C(8) << 20))
+	kbase = arch_ram_start(cfg->mem[0].base) + a.kernel_offset;
+	for (unsigned i = 0; i < cfg->nr_mem_ranges && !kernel_fits; i++)
+		kernel_fits = cfg->mem[i].base <= kbase &&
+			      kbase + KERNEL_IMAGE_SIZE <=
+			      cfg->mem[i].base + cfg->mem[i].size;
+	if (!kernel_fits)
 		return errf(err, errlen, -EINVAL,
-			    "mem: the first range (0x%" PRIx64 " bytes) cannot hold the firmware and the kernel image (0x%" PRIx64 " bytes)",
-			    cfg->mem[0].size,
-			    a.kernel_offset + (UINT64_C(8) << 20));
+			    "mem: no range holds the kernel image at 0x%" PRIx64 "-0x%" PRIx64,
+			    kbase, kbase + KERNEL_IMAGE_SIZE - 1);
 	if (end > MEM_MAX_END || end > (UINT64_C(1) << a.max_physmem_bits))
 		return errf(err, errlen, -EINVAL,
 			    "mem: RAM ends at 0x%" PRIx64 ", above the limit 0x%" PRIx64 " (MAX_PHYSMEM_BITS %u, libhvo at most 4P)",

@@ -174,6 +174,14 @@ vm_watermarks_init(struct hvo_machine *m);
 void
 init_per_zone_wmark_min(struct hvo_machine *m);
 
+/*
+ * hugepage_init() starting khugepaged, after the boot hugepages: with the
+ * build's THP enabled, min_free_kbytes rises to what
+ * set_recommended_min_free_kbytes() recommends, and the watermarks with it.
+ */
+void
+khugepaged_start(struct hvo_machine *m);
+
 /* setup_per_zone_wmarks(): watermarks and pcp high from min_free_kbytes. */
 void
 setup_per_zone_wmarks(struct hvo_machine *m);

@@ -6,7 +6,10 @@
  * (global_dirty_limits()) of 6.12.
  *
  * The list is 6.12's vmstat_text as the distribution build configures
- * it (the arch says which options its build turns on: struct hvo_arch).
+ * it (the arch says which options its build turns on: struct hvo_arch),
+ * with the names that came and went since 6.1 on the release's rows
+ * (RP_VMSTAT_TEXT); a real 6.1 and 6.12 guest print the same names in
+ * the same order (tests/test-guest.c).
  * Lines for what the machine does not have (page cache, swap, reclaim,
  * THP, slab, ...) read 0, as they would on a kernel that never used
  * them; the counters the machine keeps are in enum vm_event_item and
@@ -25,11 +28,18 @@ enum vmstat_cond {
 	VC_ZONE_DMA32,        /* CONFIG_ZONE_DMA32 */
 	VC_ZONE_DEVICE,       /* CONFIG_ZONE_DEVICE */
 	VC_UNACCEPTED_MEMORY, /* CONFIG_UNACCEPTED_MEMORY */
-	VC_IOMMU,             /* CONFIG_IOMMU_SUPPORT */
 	VC_CMA,               /* CONFIG_CMA */
 	VC_X86,               /* CONFIG_X86: the direct-map split events */
 	VC_THP_PUD,           /* CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */
 	VC_MEMMAP,            /* 6.11+: the memmap counters (release) */
+	/* the release's vmstat_text groups (enum release_vmstat_text) */
+	VC_KHUGEPAGED_RECLAIM,
+	VC_PGDEMOTE_NODE,
+	VC_PGDEMOTE_EVENT,    /* before VMSTAT_PGDEMOTE_NODE */
+	VC_ZSWPWB,
+	VC_ZONE_RECLAIM_SUCCESS,
+	VC_IOMMU_PAGES,       /* and CONFIG_IOMMU_SUPPORT */
+	VC_6_12_EVENTS,
 };
 
 /* Where a line's value comes from. */
@@ -142,13 +152,13 @@ static const struct vmstat_line node_stat_text[] = {
 	/* pte_alloc_one_kernel() has no ctor: init_mm's tables are not here */
 	Z("nr_page_table_pages"),
 	Z("nr_sec_page_table_pages"),
-	ZC("nr_iommu_pages", VC_IOMMU),
+	ZC("nr_iommu_pages", VC_IOMMU_PAGES),
 	Z("nr_swapcached"),
 	Z("pgpromote_success"),
 	Z("pgpromote_candidate"),
-	Z("pgdemote_kswapd"),
-	Z("pgdemote_direct"),
-	Z("pgdemote_khugepaged"),
+	ZC("pgdemote_kswapd", VC_PGDEMOTE_NODE),
+	ZC("pgdemote_direct", VC_PGDEMOTE_NODE),
+	ZC("pgdemote_khugepaged", VC_PGDEMOTE_NODE),
 };
 
 static const struct vmstat_line vm_stat_text[] = {
@@ -179,16 +189,18 @@ static const struct vmstat_line vm_event_text[] = {
 	Z("pgreuse"),
 	Z("pgsteal_kswapd"),
 	Z("pgsteal_direct"),
-	Z("pgsteal_khugepaged"),
+	ZC("pgsteal_khugepaged", VC_KHUGEPAGED_RECLAIM),
+	ZC("pgdemote_kswapd", VC_PGDEMOTE_EVENT),
+	ZC("pgdemote_direct", VC_PGDEMOTE_EVENT),
 	Z("pgscan_kswapd"),
 	Z("pgscan_direct"),
-	Z("pgscan_khugepaged"),
+	ZC("pgscan_khugepaged", VC_KHUGEPAGED_RECLAIM),
 	Z("pgscan_direct_throttle"),
 	Z("pgscan_anon"),
 	Z("pgscan_file"),
 	Z("pgsteal_anon"),
 	Z("pgsteal_file"),
-	Z("zone_reclaim_success"),
+	ZC("zone_reclaim_success", VC_ZONE_RECLAIM_SUCCESS),
 	Z("zone_reclaim_failed"),
 	Z("pginodesteal"),
 	Z("slabs_scanned"),
@@ -247,7 +259,7 @@ static const struct vmstat_line vm_event_text[] = {
 	Z("thp_split_page"),
 	Z("thp_split_page_failed"),
 	Z("thp_deferred_split_page"),
-	Z("thp_underused_split_page"),
+	ZC("thp_underused_split_page", VC_6_12_EVENTS),
 	Z("thp_split_pmd"),
 	Z("thp_scan_exceed_none_pte"),
 	Z("thp_scan_exceed_swap_pte"),
@@ -262,16 +274,18 @@ static const struct vmstat_line vm_event_text[] = {
 	Z("balloon_migrate"),
 	Z("swap_ra"),
 	Z("swap_ra_hit"),
-	Z("swpin_zero"),
-	Z("swpout_zero"),
+	ZC("swpin_zero", VC_6_12_EVENTS),
+	ZC("swpout_zero", VC_6_12_EVENTS),
 	Z("ksm_swpin_copy"),
 	Z("cow_ksm"),
 	Z("zswpin"),
 	Z("zswpout"),
-	Z("zswpwb"),
+	ZC("zswpwb", VC_ZSWPWB),
 	/* split_page_count(): the machine never splits its direct map */
 	ZC("direct_map_level2_splits", VC_X86),
 	ZC("direct_map_level3_splits", VC_X86),
+	/* vmstat_show() ends with it: deprecated, kept for userspace */
+	Z("nr_unstable"),
 };
 
 #define PART(t) { t, sizeof(t) / sizeof((t)[0]) }
@@ -309,8 +323,6 @@ vmstat_cond(const struct hvo_machine *m, enum vmstat_cond c)
 	case VC_UNACCEPTED_MEMORY:
 		return a->cfg_unaccepted_memory &&
 		       kernel_get(m, RP_UNACCEPTED_MEMORY);
-	case VC_IOMMU:
-		return a->cfg_iommu;
 	case VC_CMA:
 		return a->cfg_cma;
 	case VC_X86:
@@ -319,6 +331,21 @@ vmstat_cond(const struct hvo_machine *m, enum vmstat_cond c)
 		return a->cfg_thp_pud;
 	case VC_MEMMAP:
 		return kernel_get(m, RP_VMSTAT_MEMMAP) != 0;
+	case VC_KHUGEPAGED_RECLAIM:
+		return kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_KHUGEPAGED_RECLAIM;
+	case VC_PGDEMOTE_NODE:
+		return kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_PGDEMOTE_NODE;
+	case VC_PGDEMOTE_EVENT:
+		return !(kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_PGDEMOTE_NODE);
+	case VC_ZSWPWB:
+		return kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_ZSWPWB;
+	case VC_ZONE_RECLAIM_SUCCESS:
+		return kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_ZONE_RECLAIM_SUCCESS;
+	case VC_IOMMU_PAGES:
+		return a->cfg_iommu &&
+		       (kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_IOMMU_PAGES);
+	case VC_6_12_EVENTS:
+		return kernel_get(m, RP_VMSTAT_TEXT) & VMSTAT_6_12_EVENTS;
 	}
 	return false;
 }

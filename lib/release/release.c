@@ -242,6 +242,32 @@ static const struct release_row rows[] = {
 	{ ROW(6, 11), .prop = RP_ZONE_DEVICE_ARCHES, .value = X86 | ARM64 | RISCV,
 	  .what = "riscv64 selects ARCH_ENABLE_MEMORY_HOTPLUG and ARCH_HAS_PTE_DEVMAP, so ZONE_DEVICE can be built there too [6.11 from the series' merge window; 6.12 read, 6.1 read]",
 	  .source = "Björn Töpel, \"riscv: Memory Hot(Un)Plug support\" (6.11 merge window); L6.12 arch/riscv/Kconfig:22,44" },
+	{ ROW(0, 0), .prop = RP_VMSTAT_TEXT, .value = 0,
+	  .what = "vmstat_text as 6.1 has it: pgdemote_kswapd and pgdemote_direct are events after pgsteal_direct; no khugepaged reclaim, zswpwb, zone_reclaim_success, nr_iommu_pages or 6.12's swap and THP-split events (checked: a real Debian 6.1.192 guest, tests/data/guest/)",
+	  .source = "L6.1 mm/vmstat.c:1180-1400 vmstat_text" },
+	{ ROW(6, 2), .prop = RP_VMSTAT_TEXT, .value = VMSTAT_KHUGEPAGED_RECLAIM,
+	  .what = "pgsteal_khugepaged and pgscan_khugepaged split from the direct reclaim counters [release from the upstream log, not read in a 6.2 tree]",
+	  .source = "Johannes Weiner, \"mm: vmscan: split khugepaged stats from direct reclaim stats\" (6.2 merge window)" },
+	{ ROW(6, 8), .prop = RP_VMSTAT_TEXT,
+	  .value = VMSTAT_KHUGEPAGED_RECLAIM | VMSTAT_PGDEMOTE_NODE | VMSTAT_ZSWPWB,
+	  .what = "pgdemote_* move from the events to the node stats (pgdemote_khugepaged with them), and zswpwb counts zswap writebacks [release from the upstream log, not read in a 6.8 tree]",
+	  .source = "Li Zhijian, \"mm/vmstat: move pgdemote_* to per-node stats\"; Domenico Cerasuolo, \"mm: memcg: add per-memcg zswap writeback stat\" (6.8 merge window)" },
+	{ ROW(6, 11), .prop = RP_VMSTAT_TEXT,
+	  .value = VMSTAT_KHUGEPAGED_RECLAIM | VMSTAT_PGDEMOTE_NODE | VMSTAT_ZSWPWB |
+		   VMSTAT_IOMMU_PAGES,
+	  .what = "nr_iommu_pages, where the build has IOMMU support [release from the upstream log, not read in a 6.11 tree]",
+	  .source = "Pasha Tatashin, \"iommu: observability of the IOMMU allocations\" (6.11 merge window); L6.12 mm/vmstat.c:1266" },
+	{ ROW(6, 12), .prop = RP_VMSTAT_TEXT,
+	  .value = VMSTAT_KHUGEPAGED_RECLAIM | VMSTAT_PGDEMOTE_NODE | VMSTAT_ZSWPWB |
+		   VMSTAT_IOMMU_PAGES | VMSTAT_6_12_EVENTS | VMSTAT_ZONE_RECLAIM_SUCCESS,
+	  .what = "thp_underused_split_page, swpin_zero and swpout_zero; zone_reclaim_success is there by 6.12 [its first release unverified] (checked: a real Debian 6.12.118 guest, tests/data/guest/)",
+	  .source = "Usama Arif, \"mm: split underused THPs\"; Barry Song, \"mm: count zeromap read and set for swapout and swapin\" (6.12 merge window); L6.12 mm/vmstat.c:1319, :1390, :1420-1421" },
+	{ ROW(0, 0), .prop = RP_ZONEINFO_PROMO, .value = 0,
+	  .what = "/proc/zoneinfo prints no promo watermark (6.1.192 in a real guest)",
+	  .source = "L6.1 mm/vmstat.c zoneinfo_show_print()" },
+	{ ROW(6, 12), .prop = RP_ZONEINFO_PROMO, .value = 1,
+	  .what = "/proc/zoneinfo prints the promo watermark after high [first release between 6.2 and 6.12 unverified]",
+	  .source = "L6.12 mm/vmstat.c zoneinfo_show_print(); a real Debian 6.12.118 guest (tests/data/guest/)" },
 	{ ROW(6, 11), .prop = RP_VMSTAT_MEMMAP, .value = 1,
 	  .what = "/proc/vmstat prints nr_memmap_pages and nr_memmap_boot_pages: struct page metadata from the buddy allocator and from memblock, which HVO moves page by page",
 	  .source = "Sourav Panda, \"mm: report per-page metadata information\" (6.11 merge window); L6.12 mm/vmstat.c:1046-1054, :1281-1282, mm/hugetlb_vmemmap.c:183-189" },
@@ -320,16 +346,20 @@ static const struct release_row rows[] = {
  */
 static const struct kernel_build mainline_build = {
 	.name = "mainline",
-	.config = "libhvo's build: HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON=y",
+	.config = "libhvo's build: HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON=y, "
+		  "TRANSPARENT_HUGEPAGE_ALWAYS=y (mm/Kconfig's default)",
 	.hvo_default_on = true,
+	.thp_enabled = true,
 };
 
 static const struct kernel_build debian_build = {
 	.name = "Debian",
 	.config = "linux-config-6.1 6.1.192-3 and linux-config-6.12 6.12.118-1~deb12u1: "
-		  "HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON unset, INIT_ON_ALLOC_DEFAULT_ON=y",
+		  "HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON unset, INIT_ON_ALLOC_DEFAULT_ON=y, "
+		  "TRANSPARENT_HUGEPAGE_ALWAYS=y",
 	.hvo_default_on = false,
 	.init_on_alloc = true,
+	.thp_enabled = true,
 };
 
 static const char *const prop_names[RP__COUNT] = {
@@ -358,6 +388,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_BOOTMEM_PREHVO_LATE] = "bootmem_prehvo_late",
 	[RP_BATCH_SKIP_EMPTY] = "batch_skip_empty",
 	[RP_VMSTAT_MEMMAP] = "vmstat_memmap",
+	[RP_VMSTAT_TEXT] = "vmstat_text",
+	[RP_ZONEINFO_PROMO] = "zoneinfo_promo",
 	[RP_UNACCEPTED_MEMORY] = "unaccepted_memory",
 	[RP_ZONE_DEVICE_ARCHES] = "zone_device_arches",
 	[RP_RMQUEUE_FALLBACK] = "rmqueue_fallback",

@@ -88,6 +88,9 @@ enum release_prop {
 	RP_PCP_HIGH_AUTO,  /* the per-CPU lists tune pcp->high between
 			      high_min and high_max (else: 6.1's fixed high
 			      and free_factor) */
+	RP_VMSTAT_TEXT,    /* bits of enum release_vmstat_text: the
+			    * vmstat_text names the release has */
+	RP_ZONEINFO_PROMO, /* /proc/zoneinfo prints the promo watermark */
 	RP__COUNT
 };
 
@@ -183,6 +186,22 @@ struct release_row {
 	const char *source;     /* the commit, or the file and line */
 };
 
+/*
+ * Groups of /proc/vmstat names that came and went between the releases
+ * modelled (RP_VMSTAT_TEXT); a release's value has every group it prints.
+ */
+enum release_vmstat_text {
+	/* pgsteal_khugepaged, pgscan_khugepaged */
+	VMSTAT_KHUGEPAGED_RECLAIM = 1 << 0,
+	/* pgdemote_{kswapd,direct,khugepaged} as node stats, not events */
+	VMSTAT_PGDEMOTE_NODE = 1 << 1,
+	VMSTAT_ZSWPWB = 1 << 2,
+	VMSTAT_ZONE_RECLAIM_SUCCESS = 1 << 3,
+	VMSTAT_IOMMU_PAGES = 1 << 4,
+	/* thp_underused_split_page, swpin_zero, swpout_zero */
+	VMSTAT_6_12_EVENTS = 1 << 5,
+};
+
 /* A distribution's build of a release: its config defaults. */
 struct kernel_build {
 	const char *name;        /* "mainline", "Debian" */
@@ -190,6 +209,9 @@ struct kernel_build {
 	bool hvo_default_on;     /* HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON */
 	bool init_on_alloc;      /* INIT_ON_ALLOC_DEFAULT_ON */
 	bool init_on_free;       /* INIT_ON_FREE_DEFAULT_ON */
+	/* TRANSPARENT_HUGEPAGE_ALWAYS or _MADVISE: khugepaged starts at
+	 * boot and raises min_free_kbytes */
+	bool thp_enabled;
 };
 
 /* A release a machine runs, as parsed from kernel=. */
