@@ -27,18 +27,8 @@
 #define GUEST "x86_64:mem=3G@0+3G@4G,kernel=6.12"
 #define PFN_4G (UINT64_C(4) << 18)
 #define PFN_5G (UINT64_C(5) << 18)
-
-static struct hvo_zone_info
-zone_named(const struct hvo_machine *m, const char *name)
-{
-	struct hvo_zone_info z;
-
-	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
-		if (!strcmp(z.name, name))
-			return z;
-	fail_msg("no zone %s", name);
-	return z;
-}
+/* A movable kernel allocation: gfp_migratetype() gives MIGRATE_MOVABLE. */
+#define MOVABLE_GFP (GFP_KERNEL | __GFP_MOVABLE)
 
 /* The pfn of the first page on a list (container_of its lru). */
 static uint64_t
@@ -85,7 +75,7 @@ test_boot_pageblocks_movable(void **state)
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
 	for (unsigned i = 0; i < 3; i++) {
-		struct hvo_zone_info z = zone_named(m, names[i]);
+		struct hvo_zone_info z = tu_zone_named(m, names[i]);
 		bool normal = i == 2;
 
 		/* The 3G..4G hole has no memmap: present pages count. */
@@ -116,7 +106,7 @@ test_boot_pageblocks_movable(void **state)
 static uint64_t
 normal_unmovable(const struct hvo_machine *m)
 {
-	return zone_named(m, "Normal").nr_pageblocks[MIGRATE_UNMOVABLE];
+	return tu_zone_named(m, "Normal").nr_pageblocks[MIGRATE_UNMOVABLE];
 }
 
 /*
@@ -145,7 +135,7 @@ test_unmovable_claims_max_order_block(void **state)
 					    MIGRATE_UNMOVABLE, pbs, 4), 2);
 	assert_int_equal(pbs[0], PFN_4G);
 	assert_int_equal(pbs[1], PFN_4G + PB_PAGES);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_pageblocks[MIGRATE_UNMOVABLE], u0 + 2);
 	/* The batch less the page handed out waits on the pcp list. */
 	assert_int_equal(z.pcp_pages, z.pcp_batch - 1);
@@ -207,7 +197,7 @@ test_hugetlb_2m_through_pcp(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_MOVABLE][9], 1);
 	o9 = &m->zones[ZONE_NORMAL].free_area[9].free_list[MIGRATE_MOVABLE];
 	odd = lru_first_pfn(m, o9);
@@ -220,7 +210,7 @@ test_hugetlb_2m_through_pcp(void **state)
 	assert_int_equal(m->zones[ZONE_NORMAL].pcp.lists[13].nr, 1);
 	assert_int_equal(lru_first_pfn(m, &m->zones[ZONE_NORMAL].pcp.lists[13]),
 			 PFN_4G);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_true(z.pcp_pages >= 512);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -245,7 +235,7 @@ test_drain_returns_to_pageblock_type(void **state)
 	for (unsigned i = 0; i < 8; i++)
 		assert_int_equal(hvo_free_pages(m, pfn[i], 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.pcp_pages, 0);
 	/* The claimed block is whole again, on the unmovable list. */
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
@@ -276,11 +266,11 @@ test_contig_drains_pcp_first(void **state)
 		assert_true(pfn[i] >= PFN_4G && pfn[i] < PFN_5G);
 		assert_int_equal(hvo_free_pages(m, pfn[i], 0), 0);
 	}
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_true(z.pcp_pages > 0);
 	assert_int_equal(hvo_alloc_contig(m, 18, HVO_GFP_KERNEL, &g), 0);
 	assert_int_equal(g, PFN_4G);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.pcp_pages, 0);
 	assert_int_equal(z.nr_pageblocks[MIGRATE_UNMOVABLE], u0);
 	assert_int_equal(hvo_free_contig(m, g, 18), 0);
@@ -333,41 +323,58 @@ test_contig_skips_unmovable_and_huge(void **state)
 /*
  * free_pcppages_bulk(): a free that takes the pcp lists to high drains,
  * starting with the list it went to, and empties that list before it
- * moves to the next (pindex round robin). With order-1 pages parked on
- * their list (pindex 3) and plenty of order-0 pages on list 0, the drain
- * a free of an order-0 page starts takes all it needs from list 0 and
- * leaves list 3 alone. High is zone_highsize() of the low watermark
- * (10654 pages in Normal here, with khugepaged's min_free_kbytes), so it
- * takes some 10700 frees to get there.
+ * moves to the next (pindex round robin). Order-1 pages are parked on
+ * their list (pindex 3), each after an order-0 free so that no two
+ * high-order frees come in a row (6.7's free_high would drain them),
+ * then order-0 pages on list 0 until a free drains. percpu_pagelist_
+ * high_fraction 1000 pins high (high_min = high_max, no tuning: from 6.7
+ * the refills before would otherwise have raised high towards high_max,
+ * nr_pcp_alloc()); the drain gives back nr_pcp_free(): the pages freed
+ * in a row (free_count), at most high - batch. That is more than list 0
+ * holds: list 0 is emptied, then the rest comes from list 3, a 2-page
+ * block at a time, the last block whole.
  */
 static void
 test_pcp_drain_empties_a_list_first(void **state)
 {
 	struct hvo_machine *m = tu_machine(GUEST ",hvo=off");
 	struct per_cpu_pages *pcp = &m->zones[ZONE_NORMAL].pcp;
-	static uint64_t b[12000];
-	uint64_t a[40], l0, l3;
+	static uint64_t b[2400];
+	uint64_t a[40], l0 = 0, l3 = 0, before = 0, drained, rest;
 	unsigned i;
 
 	(void)state;
 	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 1000), 0);
+	assert_int_equal(pcp->high_min, pcp->high_max);
 	for (i = 0; i < 40; i++)
 		assert_int_equal(hvo_alloc_pages(m, 1, HVO_GFP_KERNEL, &a[i]), 0);
 	for (i = 0; i < ARRAY_SIZE(b); i++)
 		assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &b[i]), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < 40; i++) {
 		assert_int_equal(hvo_free_pages(m, a[i], 1), 0);
-	assert_int_equal(pcp->lists[3].nr, 40);
-	for (i = 0; i < ARRAY_SIZE(b) && pcp->count + 1 < pcp->high; i++)
 		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+	}
+	assert_int_equal(pcp->lists[3].nr, 40);
+	for (; i < ARRAY_SIZE(b); i++) {
+		before = pcp->count;
+		l0 = pcp->lists[0].nr;
+		l3 = pcp->lists[3].nr;
+		assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
+		if (pcp->count < before)
+			break;
+	}
 	assert_true(i < ARRAY_SIZE(b));
-	assert_true(pcp->lists[0].nr > pcp->batch);
-	l0 = pcp->lists[0].nr;
-	l3 = pcp->lists[3].nr;
-	assert_int_equal(hvo_free_pages(m, b[i], 0), 0);
-	assert_true(pcp->lists[0].nr < l0);
-	assert_int_equal(pcp->lists[3].nr, l3);
+	/* The free that reached high, and what nr_pcp_free() gave back. */
+	assert_int_equal(before + 1, pcp->high);
+	drained = pcp->high - pcp->batch;
+	assert_true(drained > l0 + 1);
+	assert_int_equal(pcp->lists[0].nr, 0);
+	/* The last block may overshoot the count by its second page. */
+	rest = (drained - (l0 + 1) + 1) / 2;
+	assert_int_equal(pcp->lists[3].nr, l3 - rest);
+	assert_int_equal(pcp->count, before + 1 - (l0 + 1) - 2 * rest);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -394,12 +401,12 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &u), 0);
 	assert_int_equal(u, PFN_4G);
 	/* No free unmovable block of order 10: the next one is claimed. */
-	assert_int_equal(alloc_pages(m, 10, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-				     HVO_PAGES_ALLOCATED, &big), 0);
+	assert_int_equal(alloc_pages(m, 10, ZONE_NORMAL, HVO_PAGES_ALLOCATED,
+				     &big), 0);
 	assert_int_equal(big, PFN_4G + 1024);
 	assert_int_equal(hvo_free_pages(m, u, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 1);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_UNMOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_UNMOVABLE);
@@ -409,7 +416,7 @@ test_contig_failure_leaves_pageblocks_movable(void **state)
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G), MIGRATE_MOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, PFN_4G + 512), MIGRATE_MOVABLE);
 	assert_int_equal(get_pfnblock_migratetype(m, big), MIGRATE_UNMOVABLE);
-	z = zone_named(m, "Normal");
+	z = tu_zone_named(m, "Normal");
 	assert_int_equal(z.nr_free_by_type[MIGRATE_UNMOVABLE][10], 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -443,8 +450,8 @@ test_nofragment_prefers_dma32(void **state)
 	assert_int_equal(hvo_watermark_scale_factor_set(m, 1), 0);
 	/* Every movable block of order 9 and up in Normal, as movable pages. */
 	for (;;) {
-		assert_int_equal(alloc_pages(m, 9, ZONE_NORMAL, MIGRATE_MOVABLE,
-					     HVO_PAGES_ALLOCATED, &pfn), 0);
+		assert_int_equal(alloc_pages_gfp(m, 9, ZONE_NORMAL, MOVABLE_GFP,
+						 HVO_PAGES_ALLOCATED, &pfn), 0);
 		if (pfn < PFN_4G)
 			break;
 		movable = pfn;
@@ -453,8 +460,8 @@ test_nofragment_prefers_dma32(void **state)
 	assert_true(blocks > 1000);
 	/* And the smaller movable pieces, until Normal has none. */
 	do {
-		assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_MOVABLE,
-					     HVO_PAGES_ALLOCATED, &pfn), 0);
+		assert_int_equal(alloc_pages_gfp(m, 0, ZONE_NORMAL, MOVABLE_GFP,
+						 HVO_PAGES_ALLOCATED, &pfn), 0);
 	} while (pfn >= PFN_4G);
 	assert_int_equal(hvo_drain_pages(m), 0);
 	/*
@@ -467,7 +474,7 @@ test_nofragment_prefers_dma32(void **state)
 	for (p = movable + 1; p < movable + PB_PAGES; p++)
 		assert_int_equal(free_pages(m, p, 0), 0);
 	assert_int_equal(hvo_drain_pages(m), 0);
-	assert_int_equal(zone_named(m, "Normal").nr_free_by_type[MIGRATE_MOVABLE][9], 0);
+	assert_int_equal(tu_zone_named(m, "Normal").nr_free_by_type[MIGRATE_MOVABLE][9], 0);
 	/* An unmovable page: not from the fragmented pageblock. */
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &p), 0);
 	assert_true(p < PFN_4G);

@@ -1243,6 +1243,11 @@ static const struct {
 	{ RP_VMSTAT_MEMMAP, 6, 11, "test-procfs.c", "test_vmstat_memmap_linux_6_11" },
 	{ RP_ZONE_DEVICE_ARCHES, 0, 0, "test-procfs.c", "test_zone_device_before_6_11" },
 	{ RP_ZONE_DEVICE_ARCHES, 6, 11, "test-procfs.c", "test_zone_device_linux_6_11" },
+	{ RP_RMQUEUE_FALLBACK, 0, 0, "test-release-alloc.c", "test_fallback_single_page_by_release" },
+	{ RP_RMQUEUE_FALLBACK, 6, 10, "test-release-alloc.c", "test_merge_across_pageblocks_by_release" },
+	{ RP_RMQUEUE_FALLBACK, 6, 15, "test-release-alloc.c", "test_fallback_biggest_buddy_by_release" },
+	{ RP_PCP_HIGH_AUTO, 0, 0, "test-release-alloc.c", "test_pcp_free_high_by_release" },
+	{ RP_PCP_HIGH_AUTO, 6, 7, "test-release-alloc.c", "test_pcp_refill_by_release" },
 };
 
 /* The directory of the test sources (the program's argument). */

@@ -346,3 +346,15 @@ tu_run_matrix(const char *group, const struct tu_matrix_test *tests, size_t n)
 	free(idx);
 	return rc;
 }
+
+struct hvo_zone_info
+tu_zone_named(const struct hvo_machine *m, const char *name)
+{
+	struct hvo_zone_info z;
+
+	for (unsigned i = 0; hvo_machine_zone(m, i, &z) == 0; i++)
+		if (!strcmp(z.name, name))
+			return z;
+	fail_msg("no zone %s", name);
+	return z;
+}

@@ -34,6 +34,10 @@ tu_preset_machine(size_t preset, const char *extra);
 		assert_int_equal(rc_, 0);                                   \
 	} while (0)
 
+/* The zone called @name ("DMA32"); fails the test if there is none. */
+struct hvo_zone_info
+tu_zone_named(const struct hvo_machine *m, const char *name);
+
 /* A counter by name; fails the test if there is no such counter. */
 uint64_t
 tu_counter(const struct hvo_machine *m, const char *name);

@@ -113,7 +113,11 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 		} else if (priv != order) {
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on the order-%u list but its private says order %" PRIu64,
 				    pfn, order, priv);
-		} else if (get_pfnblock_migratetype(m, pfn) != mt) {
+		} else if (free_list_mt(m, pfn) != mt) {
+			/*
+			 * From 6.10 a free block is on its pageblock's list;
+			 * before, where the strays table says.
+			 */
 			return FAIL(m, "buddy: pfn 0x%" PRIx64 " is on zone %s's %s order-%u list but its pageblock is %s",
 				    pfn, zn, migratetype_name(mt), order,
 				    migratetype_name(get_pfnblock_migratetype(m, pfn)));

@@ -151,6 +151,11 @@ struct hvo_machine {
 	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
 	uint64_t *pageblock_flags;
 	uint64_t nr_pageblock_words;
+	/* The release's fallback form (enum release_fallback), and for the
+	 * form before 6.10 the free blocks on another type's list than their
+	 * pageblock's (mem/pageblock.h; NULL from 6.10 on). */
+	unsigned rmqueue_fallback;
+	struct free_list_strays *strays;
 	uint64_t bad_page_shown;   /* bad_page()'s burst: reports logged */
 	uint64_t bad_page_unshown; /* and those it kept quiet */
 

@@ -81,12 +81,25 @@ struct free_area {
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 #define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
 
+/* pcp->flags (6.7 on) */
+#define PCPF_PREV_FREE_HIGH_ORDER 0x1u /* the last free was of order 1..3 */
+#define PCPF_FREE_HIGH_BATCH      0x2u /* the CPU's data cache holds
+					  more than 3 batches */
+
 struct per_cpu_pages {
 	uint64_t count;   /* pages on the lists */
 	uint64_t high;    /* drain above this */
 	uint64_t batch;   /* pages moved at a time */
 	uint64_t high_min; /* the bounds the kernel tunes high between */
 	uint64_t high_max;
+	bool high_auto;   /* the release tunes high (6.7 on): else 6.1's rules */
+	unsigned free_factor;  /* 6.1: frees since the last allocation scale
+				  the pages a drain gives back */
+	unsigned alloc_factor; /* 6.7 on: allocations since the last free
+				  scale a refill */
+	uint64_t free_count;   /* 6.7 on: pages freed in a row, halved by
+				  each allocation */
+	unsigned flags;        /* PCPF_* */
 	struct free_list lists[NR_PCP_LISTS];
 };
 
@@ -120,6 +133,7 @@ struct zone {
 	uint64_t deferred_pages;  /* free pages still waiting for that */
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
 	struct per_cpu_pages pcp;
+	bool below_high;          /* ZONE_BELOW_HIGH (6.7 on) */
 	/* zone_statistics(): NUMA_HIT and NUMA_LOCAL of this zone */
 	uint64_t vm_numa_event[2];
 };

@@ -418,25 +418,15 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 }
 
 /*
- * htlb_alloc_mask() as a migratetype: GFP_HIGHUSER_MOVABLE when
- * hugepage_movable_supported(), GFP_HIGHUSER otherwise. Every hugepage
- * size of the modelled arches can migrate (the generic
- * arch_hugetlb_migration_supported() takes PMD and PUD sizes; arm64's and
- * riscv's take every size they offer), so only a gigantic page is not
- * movable. alloc_contig_pages() isolates with MIGRATE_MOVABLE whatever
- * the mask says, so the type matters for buddy-sized pages only.
- */
-static enum migratetype
-htlb_alloc_migratetype(const struct hvo_machine *m, const struct hstate *h)
-{
-	return h->order > m->arch.max_page_order ? MIGRATE_UNMOVABLE :
-						   MIGRATE_MOVABLE;
-}
-
-/*
  * alloc_fresh_hugetlb_folio(): from the buddy, or the contiguous allocator.
  * htlb_alloc_mask() is GFP_HIGHUSER_MOVABLE for the sizes that migrate
- * (highest zone ZONE_MOVABLE) and GFP_HIGHUSER for gigantic ones.
+ * (highest zone ZONE_MOVABLE) and GFP_HIGHUSER for gigantic ones
+ * (page_category_gfp()); every size the buddy allocator can give
+ * migrates on the modelled arches (the generic
+ * arch_hugetlb_migration_supported() takes PMD and PUD sizes, arm64's and
+ * riscv's every size they offer), so those pages come from the movable
+ * lists. alloc_contig_pages() isolates with MIGRATE_MOVABLE whatever the
+ * mask says.
  */
 static int
 alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
@@ -447,8 +437,7 @@ alloc_fresh_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t *pfn)
 		return alloc_contig_pages(m, h->order, ZONE_NORMAL,
 					  HVO_PAGES_HUGETLB, pfn);
 	/* alloc_buddy_hugetlb_folio() counts its successes and failures. */
-	rc = alloc_pages(m, h->order, ZONE_MOVABLE, htlb_alloc_migratetype(m, h),
-			 HVO_PAGES_HUGETLB, pfn);
+	rc = alloc_pages(m, h->order, ZONE_MOVABLE, HVO_PAGES_HUGETLB, pfn);
 
 	count_vm_events(m, rc ? HTLB_BUDDY_PGALLOC_FAIL : HTLB_BUDDY_PGALLOC, 1);
 	return rc;

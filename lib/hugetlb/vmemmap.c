@@ -452,8 +452,7 @@ alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 		uint64_t pfn;
 
 		/* GFP_KERNEL: an unmovable page (gfp_migratetype()). */
-		rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-			 HVO_PAGES_VMEMMAP, &pfn);
+		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
 		if (!rc)
 			rc = pfn_list_add(list, pfn);
 		if (!rc)
@@ -524,8 +523,7 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 		*out = h->tail_pfn[zone];
 		return 0;
 	}
-	rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-			 HVO_PAGES_VMEMMAP, &pfn);
+	rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
 	if (rc)
 		return rc;
 	/* struct page metadata from the buddy, counted as the head is. */
@@ -542,8 +540,7 @@ vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
 {
 	uint64_t pfn;
 	/* GFP_KERNEL, as the restore's pages: unmovable. */
-	int rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-			     HVO_PAGES_VMEMMAP, &pfn);
+	int rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
 
 	if (rc)
 		return rc;

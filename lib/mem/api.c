@@ -66,8 +66,7 @@ hvo_alloc_pages(struct hvo_machine *m, unsigned order, enum hvo_gfp gfp,
 		 * are unmovable. The machine has no page cache or anonymous
 		 * memory, nothing a movable allocation could be.
 		 */
-		rc = alloc_pages(m, order, z, MIGRATE_UNMOVABLE,
-				 HVO_PAGES_ALLOCATED, pfn);
+		rc = alloc_pages(m, order, z, HVO_PAGES_ALLOCATED, pfn);
 	return machine_oops_take(m, rc);
 }
 

@@ -12,6 +12,7 @@
 #include "mem/memmap.h"
 #include "mem/pageblock.h"
 #include "mm/page.h"
+#include "release/release.h"
 
 /* The pfn whose struct page holds the list_head at @lru (container_of). */
 static pfn_t
@@ -186,6 +187,8 @@ __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 	list_add_page(m, free_list_of(m, z, order, mt),
 		      free_list_head_va(m, z, order, mt), pfn, tail);
 	m->zones[z].free_area[order].nr_free++;
+	if (unlikely(m->strays))
+		free_list_strays_add(m, pfn, mt);
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
@@ -215,6 +218,8 @@ __del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 	ref_clear_page_type(m, &r);
 	ref_set_private(m, &r, 0);
 	m->zones[z].free_area[order].nr_free--;
+	if (unlikely(m->strays))
+		free_list_strays_del(m, pfn);
 }
 
 static void
@@ -235,6 +240,8 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		      free_list_head_va(m, z, order, old_mt), pfn);
 	list_add_page(m, free_list_of(m, z, order, new_mt),
 		      free_list_head_va(m, z, order, new_mt), pfn, true);
+	if (unlikely(m->strays))
+		free_list_strays_add(m, pfn, new_mt);
 	account_freepages(&m->zones[z], -(int64_t)(UINT64_C(1) << order), old_mt);
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), new_mt);
 }
@@ -304,8 +311,10 @@ change_pageblock_range(struct hvo_machine *m, pfn_t pfn, unsigned order,
 /*
  * __free_one_page(): merge with free buddies as far as they go. From
  * pageblock_order up, a buddy in a pageblock of another migratetype merges
- * only if both types are mergeable (6.12); the merged block takes the
- * freed page's type, on every pageblock it covers.
+ * only if both types are mergeable; from 6.10 on the merged block gives
+ * the freed page's type to every pageblock it covers, before (6.1, with
+ * m->strays) the buddy leaves whatever list it is on and the other
+ * pageblock keeps its type.
  */
 static int
 __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
@@ -330,9 +339,14 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 			     !migratetype_is_mergeable(buddy_mt)))
 				break;
 		}
-		__del_page_from_free_list(m, buddy, z, order, buddy_mt);
-		if (buddy_mt != mt)
-			change_pageblock_range(m, buddy, order, mt);
+		if (unlikely(m->strays)) {
+			__del_page_from_free_list(m, buddy, z, order,
+						  free_list_mt(m, buddy));
+		} else {
+			__del_page_from_free_list(m, buddy, z, order, buddy_mt);
+			if (buddy_mt != mt)
+				change_pageblock_range(m, buddy, order, mt);
+		}
 		pfn &= buddy;
 		order++;
 	}
@@ -360,7 +374,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 /*
  * split_large_buddy() and free_one_page(): a block above pageblock_order
  * goes back one pageblock at a time, each with its own pageblock's type,
- * and merges from there.
+ * and merges from there. Before 6.10 (m->strays) there was no
+ * split_large_buddy(): a buddy block goes back whole, with its first
+ * pageblock's type. (A gigantic block still goes a pageblock at a time:
+ * free_contig_range() frees it page by page, to the same end.)
  */
 static int
 free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
@@ -368,7 +385,8 @@ free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
 	pfn_t end = pfn + (UINT64_C(1) << order);
 	unsigned piece = order;
 
-	if (piece > m->arch.pageblock_order)
+	if (piece > m->arch.pageblock_order &&
+	    (!m->strays || order > m->arch.max_page_order))
 		piece = m->arch.pageblock_order;
 	for (; pfn < end; pfn += UINT64_C(1) << piece) {
 		int rc = __free_one_page(m, pfn, piece, pfn_zone(m, pfn),
@@ -525,15 +543,15 @@ static const enum migratetype fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] 
 };
 
 /*
- * __move_freepages_block(): every free block inside the pageblock at
- * @start to @new_mt's lists, and the pageblock to @new_mt. Returns the
- * pages moved.
+ * move_freepages(): every free block starting in [@start, @end) to
+ * @new_mt's lists, from the lists of @old_mt (from 6.10 every block of a
+ * pageblock is on its type's list), or before 6.10 from whichever list
+ * each is on. Returns the pages moved.
  */
 static uint64_t
-__move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
-		       enum migratetype old_mt, enum migratetype new_mt)
+move_freepages(struct hvo_machine *m, enum zone_type z, pfn_t start,
+	       pfn_t end, enum migratetype old_mt, enum migratetype new_mt)
 {
-	pfn_t end = start + pageblock_nr_pages(m);
 	uint64_t moved = 0;
 
 	for (pfn_t pfn = start; pfn < end && !machine_oopsed(m);) {
@@ -543,10 +561,28 @@ __move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
 			pfn++;
 			continue;
 		}
-		move_to_free_list(m, pfn, z, order, old_mt, new_mt);
+		move_to_free_list(m, pfn, z, order,
+				  m->strays ? free_list_mt(m, pfn) : old_mt,
+				  new_mt);
 		pfn += UINT64_C(1) << order;
 		moved += UINT64_C(1) << order;
 	}
+	return moved;
+}
+
+/*
+ * __move_freepages_block(): every free block inside the pageblock at
+ * @start to @new_mt's lists, and the pageblock to @new_mt. Returns the
+ * pages moved.
+ */
+static uint64_t
+__move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t start,
+		       enum migratetype old_mt, enum migratetype new_mt)
+{
+	uint64_t moved = move_freepages(m, z, start,
+					start + pageblock_nr_pages(m), old_mt,
+					new_mt);
+
 	set_pageblock_migratetype(m, start, new_mt);
 	return moved;
 }
@@ -660,6 +696,20 @@ try_to_steal_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
 	return -ENOMEM;
 }
 
+/* try_to_steal_block(), counted (buddy.claim) when it claims. */
+static int
+claim_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+	    unsigned current_order, unsigned order, enum migratetype start_type,
+	    pfn_t *out)
+{
+	int rc = try_to_steal_block(m, z, pfn, current_order, order,
+				    start_type, out);
+
+	if (!rc)
+		count(m, CNT_BUDDY_CLAIM);
+	return rc;
+}
+
 /*
  * find_suitable_fallback() with only_stealable false: the first fallback
  * type with a block of @order, and whether its pageblock may be claimed.
@@ -709,13 +759,10 @@ __rmqueue_claim(struct hvo_machine *m, enum zone_type z, unsigned order,
 			break;
 		get_page_from_free_area(m, z, (unsigned)cur,
 					(enum migratetype)fmt, &pfn);
-		rc = try_to_steal_block(m, z, pfn, (unsigned)cur, order,
-					start_mt, out);
-		if (rc != -ENOMEM) {
-			if (!rc)
-				count(m, CNT_BUDDY_CLAIM);
+		rc = claim_block(m, z, pfn, (unsigned)cur, order, start_mt,
+				 out);
+		if (rc != -ENOMEM)
 			return rc;
-		}
 	}
 	return -ENOMEM;
 }
@@ -745,6 +792,141 @@ __rmqueue_steal(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return -ENOMEM;
 }
 
+/*
+ * move_freepages_block() as 6.1 has it: the free blocks of @pfn's
+ * pageblock to @new_mt's lists, the pageblock's type left as it is.
+ * A pageblock that starts below the zone is moved from @pfn on; one that
+ * ends beyond it is not moved (0). Returns the pages moved; the movable
+ * pages it also counts (PageLRU, __PageMovable) the machine never has.
+ */
+static uint64_t
+move_freepages_block(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+		     enum migratetype new_mt)
+{
+	const struct zone *zone = &m->zones[z];
+	pfn_t start = pageblock_start_pfn(m, pfn);
+	pfn_t end = start + pageblock_nr_pages(m);
+
+	if (start < zone->zone_start_pfn)
+		start = pfn;
+	if (end > zone_end_pfn(zone))
+		return 0;
+	return move_freepages(m, z, start, end, new_mt, new_mt);
+}
+
+/*
+ * steal_suitable_fallback() before 6.10 (6.1): the free block at @pfn, on
+ * @fallback_mt's list, goes to @start_type's lists. A block of
+ * pageblock_order or more takes its pageblocks along. A smaller one, when
+ * @whole_block allows, brings every free block of its pageblock with it,
+ * and the pageblock changes type only if those and the pages alike
+ * (allocated ones, for an unmovable or reclaimable request in a movable
+ * pageblock) make half of it; else the moved blocks stay on
+ * @start_type's lists in a pageblock of another type. __rmqueue() then
+ * takes the allocation from @start_type's lists. boost_watermark() is not
+ * modelled: no kswapd would clear the boost.
+ */
+static void
+steal_suitable_fallback(struct hvo_machine *m, enum zone_type z, pfn_t pfn,
+			unsigned current_order, enum migratetype fallback_mt,
+			enum migratetype start_type, bool whole_block)
+{
+	enum migratetype old_block_type = get_pfnblock_migratetype(m, pfn);
+	uint64_t free_pages, alike_pages = 0;
+
+	if (old_block_type == MIGRATE_HIGHATOMIC)
+		goto single_page;
+	if (current_order >= m->arch.pageblock_order) {
+		change_pageblock_range(m, pfn, current_order, start_type);
+		count(m, CNT_BUDDY_CLAIM);
+		goto single_page;
+	}
+	if (!whole_block)
+		goto single_page;
+	free_pages = move_freepages_block(m, z, pfn, start_type);
+	if (start_type != MIGRATE_MOVABLE && old_block_type == MIGRATE_MOVABLE)
+		alike_pages = pageblock_nr_pages(m) - free_pages;
+	if (!free_pages)
+		goto single_page;
+	if (free_pages + alike_pages >=
+	    (UINT64_C(1) << (m->arch.pageblock_order - 1))) {
+		set_pageblock_migratetype(m, pfn, start_type);
+		count(m, CNT_BUDDY_CLAIM);
+	} else {
+		count(m, CNT_BUDDY_STEAL);
+	}
+	return;
+single_page:
+	if (old_block_type != start_type &&
+	    current_order < m->arch.pageblock_order)
+		count(m, CNT_BUDDY_STEAL);
+	move_to_free_list(m, pfn, z, current_order, fallback_mt, start_type);
+}
+
+/*
+ * __rmqueue_fallback() before 6.15 (6.12.29): the largest block of a
+ * fallback type (with ALLOC_NOFRAGMENT of pageblock_order or more), or
+ * the smallest for a movable request that may not claim its pageblock.
+ * 6.1 (m->strays) hands the block to steal_suitable_fallback() and
+ * returns -EAGAIN for __rmqueue() to try its own lists again; 6.10's
+ * hygienic form claims the pageblock as try_to_steal_block() does, or
+ * takes just the block asked for off the fallback type's lists, and
+ * returns 0 with it in *out. -ENOMEM: no fallback type has a block.
+ */
+static int
+__rmqueue_fallback(struct hvo_machine *m, enum zone_type z, unsigned order,
+		   enum migratetype start_mt, unsigned alloc_flags, pfn_t *out)
+{
+	int max = (int)m->arch.max_page_order, min_order = (int)order, cur;
+	bool can_steal = false;
+	int fmt = -1;
+	pfn_t pfn = 0;
+	int rc;
+
+	if (order < m->arch.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = (int)m->arch.pageblock_order;
+	for (cur = max; cur >= min_order; cur--) {
+		fmt = find_suitable_fallback(m, z, (unsigned)cur, start_mt,
+					     &can_steal);
+		if (fmt < 0)
+			continue;
+		if (!can_steal && start_mt == MIGRATE_MOVABLE &&
+		    cur > (int)order)
+			goto find_smallest;
+		goto do_steal;
+	}
+	return -ENOMEM;
+
+find_smallest:
+	for (cur = (int)order; cur <= max; cur++) {
+		fmt = find_suitable_fallback(m, z, (unsigned)cur, start_mt,
+					     &can_steal);
+		if (fmt >= 0)
+			break;
+	}
+do_steal:
+	get_page_from_free_area(m, z, (unsigned)cur, (enum migratetype)fmt,
+				&pfn);
+	if (m->strays) {
+		steal_suitable_fallback(m, z, pfn, (unsigned)cur,
+					(enum migratetype)fmt, start_mt,
+					can_steal);
+		return machine_oops_rc(m, -EAGAIN);
+	}
+	/* 6.10's steal_suitable_fallback(): the claim, else single_page. */
+	if (can_steal) {
+		rc = claim_block(m, z, pfn, (unsigned)cur, order, start_mt, out);
+		if (rc != -ENOMEM)
+			return rc;
+	}
+	*out = pfn;
+	rc = page_del_and_expand(m, pfn, z, order, (unsigned)cur,
+				 (enum migratetype)fmt);
+	if (!rc)
+		count(m, CNT_BUDDY_STEAL);
+	return rc ? rc : machine_oops_rc(m, 0);
+}
+
 enum rmqueue_mode {
 	RMQUEUE_NORMAL,
 	RMQUEUE_CLAIM,
@@ -755,7 +937,8 @@ enum rmqueue_mode {
  * __rmqueue(): the type's own lists, then claiming a pageblock, then
  * stealing a block (not under ALLOC_NOFRAGMENT). @mode remembers across a
  * batch where the last block came from, as rmqueue_bulk() keeps it. No
- * CMA: the stock config has none.
+ * CMA: the stock config has none. Before 6.15 (6.12.29) the fallback is
+ * __rmqueue_fallback()'s, and 6.1's goes back to the type's own lists.
  */
 static int
 __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
@@ -764,6 +947,16 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 {
 	int rc = -ENOMEM;
 
+	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL) {
+		do {
+			rc = __rmqueue_smallest(m, z, order, mt, pfn);
+			if (rc != -ENOMEM)
+				return rc;
+			rc = __rmqueue_fallback(m, z, order, mt, alloc_flags,
+						pfn);
+		} while (rc == -EAGAIN);
+		return rc;
+	}
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
 		rc = __rmqueue_smallest(m, z, order, mt, pfn);
@@ -789,9 +982,27 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return rc;
 }
 
+/* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1.192 and 6.12.118 configs. */
+#define PCP_BATCH_SCALE_MAX 5
+
+static inline int64_t
+clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
 /*
  * zone_pcp_init(): zone_batchsize() and zone_highsize() (lib/mem/zone.c)
- * size the lists; high starts at high_min.
+ * size the lists. 6.1's zone_set_pageset_high_and_batch() sets high
+ * itself (high_min and high_max here say the same); from 6.7 (51a755c56dc0)
+ * it sets high_min and high_max, and high follows them as it is used and
+ * as decay_pcp_high() of the vmstat worker brings it down a step a
+ * second. The machine has no clock: high starts at high_min, as after a
+ * boot or a sysctl write followed by an idle while, and is not decayed
+ * otherwise. PCPF_FREE_HIGH_BATCH is set: zone_pcp_update_cacheinfo()
+ * sets it when the CPU's share of its data cache holds more than 3
+ * batches (756 KiB with batch 63), as the cores of current x86_64 and
+ * arm64 machines have; libhvo models no cache sizes.
  */
 void
 zone_pcp_init(struct hvo_machine *m, enum zone_type z)
@@ -800,36 +1011,140 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 	struct per_cpu_pages *pcp = &zone->pcp;
 	unsigned fraction = (unsigned)m->wmark.percpu_pagelist_high_fraction;
 
+	pcp->high_auto = release_get(&m->release, RP_PCP_HIGH_AUTO);
 	pcp->batch = zone_batchsize(m, zone);
 	pcp->high_min = zone_highsize(zone, pcp->batch, fraction);
-	pcp->high_max = fraction ? pcp->high_min :
+	pcp->high_max = !pcp->high_auto || fraction ? pcp->high_min :
 			zone_highsize(zone, pcp->batch,
 				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
 	pcp->high = pcp->high_min;
+	if (pcp->high_auto)
+		pcp->flags |= PCPF_FREE_HIGH_BATCH;
 }
 
 /*
  * nr_pcp_alloc(): blocks rmqueue_bulk() takes to refill a list: a batch
  * of pages, scaled down for higher orders to no fewer than two blocks.
+ * From 6.7 an order-0 refill takes batch << alloc_factor pages (the
+ * factor grows with each refill in a run of allocations, up to
+ * PCP_BATCH_SCALE_MAX, and is halved by each free), no more than leaves
+ * a batch of room under high, and each refill first raises high by what
+ * it takes, up to high_max, unless the zone is below its high watermark.
  */
 static uint64_t
-nr_pcp_alloc(const struct per_cpu_pages *pcp, unsigned order)
+nr_pcp_alloc(struct per_cpu_pages *pcp, const struct zone *zone,
+	     unsigned order)
 {
-	uint64_t batch = pcp->batch;
+	int64_t base_batch = (int64_t)pcp->batch, batch, high, max_nr_alloc;
 
+	if (pcp->high_auto) {
+		high = clamp64((int64_t)pcp->high, (int64_t)pcp->high_min,
+			       (int64_t)pcp->high_max);
+		pcp->high = (uint64_t)high;
+		if (high < base_batch)
+			return 1;
+		batch = order ? base_batch : base_batch << pcp->alloc_factor;
+		if (pcp->high_min != pcp->high_max && !zone->below_high) {
+			high = high + batch < (int64_t)pcp->high_max ?
+			       high + batch : (int64_t)pcp->high_max;
+			pcp->high = (uint64_t)high;
+		}
+		if (!order) {
+			max_nr_alloc = high - (int64_t)pcp->count - base_batch;
+			if (max_nr_alloc < base_batch)
+				max_nr_alloc = base_batch;
+			if (batch <= max_nr_alloc &&
+			    pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+				pcp->alloc_factor++;
+			if (batch > max_nr_alloc)
+				batch = max_nr_alloc;
+		}
+	} else {
+		batch = base_batch;
+	}
 	if (order && batch > 1) {
 		batch >>= order;
 		if (batch < 2)
 			batch = 2;
 	}
-	return batch;
+	return (uint64_t)batch;
 }
 
-/* nr_pcp_free(): pages free_pcppages_bulk() gives back past high. */
+/*
+ * nr_pcp_free(): pages free_pcppages_bulk() gives back past high. 6.1:
+ * batch << free_factor, the factor growing with each such drain (up to
+ * PCP_BATCH_SCALE_MAX, as 6.1.192 has it from the stable backport of
+ * "mm: restrict the pcp batch scale factor to avoid too long latency");
+ * from 6.7 the pages freed in a row (free_count). Either leaves at least
+ * a batch on the lists; @free_high gives back all (6.1) or up to 32
+ * batches (6.7 on).
+ */
 static uint64_t
-nr_pcp_free(const struct per_cpu_pages *pcp)
+nr_pcp_free(struct per_cpu_pages *pcp, uint64_t high, bool free_high)
 {
-	return pcp->batch;
+	int64_t batch = (int64_t)pcp->batch, max_nr_free;
+
+	if (free_high)
+		return pcp->high_auto && pcp->count > (uint64_t)batch << PCP_BATCH_SCALE_MAX ?
+		       (uint64_t)batch << PCP_BATCH_SCALE_MAX : pcp->count;
+	if ((int64_t)high < batch)
+		return 1;
+	max_nr_free = (int64_t)high - batch;
+	if (pcp->high_auto)
+		return (uint64_t)clamp64((int64_t)pcp->free_count, batch,
+					 max_nr_free);
+	if ((batch << pcp->free_factor) < max_nr_free &&
+	    pcp->free_factor < PCP_BATCH_SCALE_MAX) {
+		pcp->free_factor++;
+		return (uint64_t)clamp64(batch << (pcp->free_factor - 1), batch,
+					 max_nr_free);
+	}
+	return (uint64_t)clamp64(batch << pcp->free_factor, batch, max_nr_free);
+}
+
+/*
+ * nr_pcp_high(): the count at which a free drains. 6.1: high, or 0 for
+ * @free_high. From 6.7, high clamped into [high_min, high_max]; a
+ * @free_high run lowers it by 32 batches and drains; a zone below its
+ * high watermark lowers it by what is freed in a row and drains down to
+ * high_min; otherwise high rises to hold what is freed in a row plus a
+ * batch. ZONE_RECLAIM_ACTIVE, set by kswapd, never is: no kswapd runs.
+ */
+static uint64_t
+nr_pcp_high(struct per_cpu_pages *pcp, const struct zone *zone,
+	    bool free_high)
+{
+	int64_t high, high_min, high_max, batch = (int64_t)pcp->batch;
+	int64_t free_count;
+
+	if (!pcp->high_auto)
+		return free_high ? 0 : pcp->high;
+	high_min = (int64_t)pcp->high_min;
+	high_max = (int64_t)pcp->high_max;
+	high = clamp64((int64_t)pcp->high, high_min, high_max);
+	pcp->high = (uint64_t)high;
+	if (!high)
+		return 0;
+	if (free_high) {
+		high -= batch << PCP_BATCH_SCALE_MAX;
+		pcp->high = (uint64_t)(high > high_min ? high : high_min);
+		return 0;
+	}
+	if (high_min == high_max)
+		return (uint64_t)high;
+	free_count = (int64_t)pcp->free_count > batch ?
+		     (int64_t)pcp->free_count : batch;
+	if (zone->below_high) {
+		pcp->high = (uint64_t)(high - free_count > high_min ?
+				       high - free_count : high_min);
+		return pcp->count > (uint64_t)high_min ? pcp->count :
+			(uint64_t)high_min;
+	}
+	if ((int64_t)pcp->count >= high &&
+	    high < (int64_t)pcp->free_count + batch)
+		pcp->high = (uint64_t)clamp64((int64_t)pcp->free_count + batch,
+					      high_min, high_max);
+	return (uint64_t)high;
 }
 
 /*
@@ -895,6 +1210,51 @@ drain_all_pages(struct hvo_machine *m)
 }
 
 /*
+ * free_unref_page_commit() after the page is on its list: whether a run
+ * of frees drains (6.1: free_factor set and a free of order 1..3; from
+ * 6.7 a second such free in a row, with a batch freed in a row, and with
+ * PCPF_FREE_HIGH_BATCH a batch on the lists), the count high sets, and
+ * the drain. From 6.7 a drain that lifts the zone above its high
+ * watermark ends ZONE_BELOW_HIGH.
+ */
+static int
+free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
+		       unsigned order, unsigned pindex)
+{
+	struct zone *zone = &m->zones[z];
+	struct per_cpu_pages *pcp = &zone->pcp;
+	bool small = order && order <= PAGE_ALLOC_COSTLY_ORDER;
+	bool free_high;
+	uint64_t high;
+	int rc;
+
+	if (!pcp->high_auto) {
+		free_high = pcp->free_factor && small;
+	} else {
+		pcp->alloc_factor >>= 1;
+		free_high = small && pcp->free_count >= pcp->batch &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) ||
+			     pcp->count >= pcp->batch);
+		if (small)
+			pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+		else
+			pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+		if (pcp->free_count < pcp->batch << PCP_BATCH_SCALE_MAX)
+			pcp->free_count += UINT64_C(1) << order;
+	}
+	high = nr_pcp_high(pcp, zone, free_high);
+	if (pcp->count < high)
+		return machine_oops_rc(m, 0);
+	rc = free_pcppages_bulk(m, z, nr_pcp_free(pcp, high, free_high), pindex);
+	if (!rc && zone->below_high &&
+	    __zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH),
+				ZONE_MOVABLE, 0, (int64_t)zone_nr_free_pages(zone)))
+		zone->below_high = false;
+	return rc;
+}
+
+/*
  * free_unref_page(): park a free on the pcp list of its pageblock's type
  * (HighAtomic as movable; an isolated pageblock's page straight to the
  * buddy), drain past high starting with that list.
@@ -916,9 +1276,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	list_add_page(m, &pcp->lists[pindex], pcp_list_head_va(m, z, pindex),
 		      pfn, false);
 	pcp->count += UINT64_C(1) << order;
-	if (pcp->count >= pcp->high)
-		return free_pcppages_bulk(m, z, nr_pcp_free(pcp), pindex);
-	return machine_oops_rc(m, 0);
+	return free_unref_page_commit(m, z, order, pindex);
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
@@ -955,8 +1313,14 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	struct free_list *list = &pcp->lists[pindex];
 	uint64_t head = pcp_list_head_va(m, z, pindex);
 
+	/* An allocation scales the next drain back (6.1: free_factor). */
+	if (pcp->high_auto)
+		pcp->free_count >>= 1;
+	else
+		pcp->free_factor >>= 1;
 	if (list_empty(list, head)) {
-		int rc = rmqueue_bulk(m, z, order, nr_pcp_alloc(pcp, order),
+		int rc = rmqueue_bulk(m, z, order,
+				      nr_pcp_alloc(pcp, &m->zones[z], order),
 				      pindex, mt, alloc_flags);
 
 		if (rc)
@@ -1029,10 +1393,23 @@ get_page_from_freelist(struct hvo_machine *m, unsigned order,
 retry:
 	for (int z = (int)highest; z >= 0; z--) {
 		struct zone *zone = &m->zones[z];
+		bool above_high = false;
 
 		if (!zone_populated(zone))
 			continue;
-		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		/*
+		 * From 6.7 the high watermark is checked first: a zone above
+		 * it is tried at once (it keeps any lower mark too), one
+		 * below is marked ZONE_BELOW_HIGH, which lowers pcp->high on
+		 * frees until a drain lifts the zone above it.
+		 */
+		if (zone->pcp.high_auto && !zone->below_high) {
+			above_high = zone_watermark_fast(zone, order,
+							 wmark_pages(zone, WMARK_HIGH),
+							 highest, alloc_flags);
+			zone->below_high = !above_high;
+		}
+		if (!above_high && !(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
 					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
 					 highest, alloc_flags))
@@ -1090,8 +1467,8 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 int
-alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn)
+alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
+		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
 {
 	int rc;
 
@@ -1099,15 +1476,11 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
 				   order, m->arch.max_page_order);
-	if (mt >= MIGRATE_PCPTYPES)
-		return machine_err(m, -EINVAL,
-				   "an allocation's migratetype is one of the pcp types, not %u",
-				   (unsigned)mt);
 	if (should_fail_alloc_page(m, order, cat, false))
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
-	rc = __alloc_pages(m, order, highest, mt,
-			   page_category_gfp(cat, highest), pfn);
+	/* prepare_alloc_pages(): the migratetype comes from the gfp alone. */
+	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
@@ -1131,6 +1504,14 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
 		   hvo_page_category_name(cat));
 	return 0;
+}
+
+int
+alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	    enum hvo_page_category cat, pfn_t *pfn)
+{
+	return alloc_pages_gfp(m, order, highest, page_category_gfp(cat, highest),
+			       cat, pfn);
 }
 
 /*
@@ -1379,8 +1760,7 @@ isolate_and_undo_pageblock(struct hvo_machine *m, enum zone_type z, pfn_t pb)
 
 	if (find_large_buddy(m, pb, &head, &order) &&
 	    order > m->arch.pageblock_order) {
-		move_to_free_list(m, head, z, order,
-				  get_pfnblock_migratetype(m, head),
+		move_to_free_list(m, head, z, order, free_list_mt(m, head),
 				  MIGRATE_MOVABLE);
 		change_pageblock_range(m, head, order, MIGRATE_MOVABLE);
 		return;
@@ -1431,7 +1811,7 @@ alloc_contig_range(struct hvo_machine *m, enum zone_type z, pfn_t start,
 					   "alloc_contig_range: pfn 0x%" PRIx64 " is neither allocated nor free in the buddy allocator",
 					   pfn);
 		del_page_from_free_list(m, pfn, z, order,
-					get_pfnblock_migratetype(m, pfn));
+					free_list_mt(m, pfn));
 		pfn += UINT64_C(1) << order;
 	}
 	pageblock_init_range(m, start, nr, MIGRATE_MOVABLE);

@@ -100,6 +100,7 @@ typedef unsigned gfp_t;
 #define __GFP_THISNODE       0x4000u
 #define __GFP_NOMEMALLOC     0x8000u
 #define __GFP_HARDWALL       0x10000u
+#define __GFP_RECLAIMABLE    0x20000u
 
 #define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
 #define GFP_KERNEL (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
@@ -125,6 +126,24 @@ typedef unsigned gfp_t;
 /* The gfp the kernel allocates a page of @cat with, under @highest. */
 gfp_t
 page_category_gfp(enum hvo_page_category cat, enum zone_type highest);
+
+/*
+ * gfp_migratetype(): the free lists an allocation of @gfp takes from.
+ * The kernel reads the two mobility bits as a number (__GFP_MOVABLE 1,
+ * __GFP_RECLAIMABLE 2, GFP_MOVABLE_SHIFT); both at once is a caller's bug
+ * it warns about, taken here as movable. page_group_by_mobility_disabled
+ * (fewer pages than pageblocks times types) never holds on a machine
+ * libhvo builds.
+ */
+static inline enum migratetype
+gfp_migratetype(gfp_t gfp)
+{
+	if (gfp & __GFP_MOVABLE)
+		return MIGRATE_MOVABLE;
+	if (gfp & __GFP_RECLAIMABLE)
+		return MIGRATE_RECLAIMABLE;
+	return MIGRATE_UNMOVABLE;
+}
 
 /* gfp_to_alloc_flags(): the slow path's alloc_flags. */
 unsigned
@@ -203,13 +222,21 @@ int
 drain_all_pages(struct hvo_machine *m);
 
 /*
- * alloc_pages(): 2^@order pages from @highest down, of migratetype @mt
- * (gfp_migratetype() of the caller's gfp flags: a pcp type). @cat is what
- * they are for, for page_owner and the trace.
+ * alloc_pages(): 2^@order pages from @highest down, with the gfp flags the
+ * kernel allocates a page of @cat with (page_category_gfp()). @cat is
+ * also what they are for, for page_owner and the trace.
  */
 int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn);
+	    enum hvo_page_category cat, pfn_t *pfn);
+
+/*
+ * The same with the caller's own @gfp: the free lists come from
+ * gfp_migratetype(@gfp), the watermark flags from gfp_to_alloc_flags().
+ */
+int
+alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
+		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn);
 
 /*
  * Free an allocation made by alloc_pages() with the same order. A pfn that

@@ -9,6 +9,7 @@
 #include "mem/buddy.h"
 #include "mem/pageblock.h"
 #include "mm/sparse.h"
+#include "release/release.h"
 
 static const char *const migratetype_names[MIGRATE_TYPES] = {
 	[MIGRATE_UNMOVABLE] = "Unmovable",
@@ -31,6 +32,120 @@ pageblock_base_pfn(const struct hvo_machine *m)
 	return round_down64(m->vmemmap_pfn_lo, pages_per_section(m));
 }
 
+static void
+free_list_strays_free(struct hvo_machine *m)
+{
+	if (!m->strays)
+		return;
+	free(m->strays->key);
+	free(m->strays->mt);
+	free(m->strays);
+	m->strays = NULL;
+}
+
+/* The slot of @pfn, or of the empty slot where it would go. */
+static uint64_t
+strays_slot(const struct free_list_strays *t, pfn_t pfn)
+{
+	uint64_t mask = t->cap - 1;
+	uint64_t i = (pfn * UINT64_C(0x9e3779b97f4a7c15)) >> 20 & mask;
+
+	while (t->key[i] && t->key[i] != pfn + 1)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Twice the slots (at least 64), every entry placed again. */
+static int
+strays_grow(struct free_list_strays *t)
+{
+	struct free_list_strays n = { .cap = t->cap ? t->cap * 2 : 64 };
+
+	n.key = calloc(n.cap, sizeof(*n.key));
+	n.mt = calloc(n.cap, sizeof(*n.mt));
+	if (!n.key || !n.mt) {
+		free(n.key);
+		free(n.mt);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < t->cap; i++) {
+		uint64_t j;
+
+		if (!t->key[i])
+			continue;
+		j = strays_slot(&n, t->key[i] - 1);
+		n.key[j] = t->key[i];
+		n.mt[j] = t->mt[i];
+		n.nr++;
+	}
+	free(t->key);
+	free(t->mt);
+	*t = n;
+	return 0;
+}
+
+enum migratetype
+free_list_stray_mt(const struct hvo_machine *m, pfn_t pfn)
+{
+	const struct free_list_strays *t = m->strays;
+	uint64_t i = strays_slot(t, pfn);
+
+	return t->key[i] ? (enum migratetype)t->mt[i] :
+			   get_pfnblock_migratetype(m, pfn);
+}
+
+void
+free_list_strays_del(struct hvo_machine *m, pfn_t pfn)
+{
+	struct free_list_strays *t = m->strays;
+	uint64_t mask, i, j;
+
+	if (!t->nr)
+		return;
+	mask = t->cap - 1;
+	i = strays_slot(t, pfn);
+	if (!t->key[i])
+		return;
+	/* Linear probing's deletion: pull later entries of the run back. */
+	t->key[i] = 0;
+	t->nr--;
+	for (j = (i + 1) & mask; t->key[j]; j = (j + 1) & mask) {
+		uint64_t home = ((t->key[j] - 1) *
+				 UINT64_C(0x9e3779b97f4a7c15)) >> 20 & mask;
+
+		/* Does @j's entry belong at or before the hole at @i? */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			t->key[i] = t->key[j];
+			t->mt[i] = t->mt[j];
+			t->key[j] = 0;
+			i = j;
+		}
+	}
+}
+
+void
+free_list_strays_add(struct hvo_machine *m, pfn_t pfn, enum migratetype mt)
+{
+	struct free_list_strays *t = m->strays;
+	uint64_t i;
+
+	if (mt == get_pfnblock_migratetype(m, pfn)) {
+		free_list_strays_del(m, pfn);
+		return;
+	}
+	if ((t->nr + 1) * 2 > t->cap && strays_grow(t)) {
+		machine_err(m, -ENOMEM, "out of host memory for the free lists");
+		machine_oops(m, -ENOMEM);
+		return;
+	}
+	i = strays_slot(t, pfn);
+	if (!t->key[i]) {
+		t->key[i] = pfn + 1;
+		t->nr++;
+	}
+	t->mt[i] = (uint8_t)mt;
+}
+
 int
 pageblock_flags_init(struct hvo_machine *m)
 {
@@ -47,6 +162,15 @@ pageblock_flags_init(struct hvo_machine *m)
 	if (!m->pageblock_flags)
 		return machine_err(m, -ENOMEM,
 				   "out of host memory for the pageblock flags");
+	m->rmqueue_fallback = (unsigned)release_get(&m->release,
+						    RP_RMQUEUE_FALLBACK);
+	free_list_strays_free(m);
+	if (m->rmqueue_fallback == FALLBACK_STEAL_SUITABLE) {
+		m->strays = calloc(1, sizeof(*m->strays));
+		if (!m->strays)
+			return machine_err(m, -ENOMEM,
+					   "out of host memory for the free lists");
+	}
 	return 0;
 }
 
@@ -56,6 +180,7 @@ pageblock_flags_fini(struct hvo_machine *m)
 	free(m->pageblock_flags);
 	m->pageblock_flags = NULL;
 	m->nr_pageblock_words = 0;
+	free_list_strays_free(m);
 }
 
 /* pfn_to_bitidx(): the pageblock's first bit, or UINT64_MAX outside. */

@@ -69,6 +69,50 @@ void
 zone_pageblock_counts(const struct hvo_machine *m, enum zone_type z,
 		      uint64_t *count);
 
+/*
+ * Before 6.10 (FALLBACK_STEAL_SUITABLE) a free block may sit on the list
+ * of another migratetype than its pageblock's: steal_suitable_fallback()
+ * moves blocks to the asking type's lists and may leave the pageblock as
+ * it was, expand() gives the remainder to the asking type's lists, and a
+ * merge across pageblocks leaves the other pageblock's type alone. The
+ * kernel's list_del() needs no list; the model's lists keep their heads
+ * and lengths in host memory, so it has to know which list a free block
+ * is on. The strays table says it for the blocks whose list is not their
+ * pageblock's type (a host hash by first pfn; an entry may also name the
+ * type the pageblock took after its blocks moved, which is still right).
+ * The machine has one only when its release needs it; from 6.10 on every
+ * free block is on its pageblock's list (freelist migratetype hygiene).
+ */
+struct free_list_strays {
+	uint64_t *key;       /* pfn + 1 of a block's first page; 0: empty */
+	uint8_t *mt;         /* the list it is on */
+	uint64_t cap, nr;    /* slots (a power of two), entries */
+};
+
+/* The list the free block at @pfn is on. */
+enum migratetype
+free_list_stray_mt(const struct hvo_machine *m, pfn_t pfn);
+
+static inline enum migratetype
+free_list_mt(const struct hvo_machine *m, pfn_t pfn)
+{
+	if (!m->strays || !m->strays->nr)
+		return get_pfnblock_migratetype(m, pfn);
+	return free_list_stray_mt(m, pfn);
+}
+
+/*
+ * The free block at @pfn went onto @mt's list (m->strays set): noted if
+ * that is not its pageblock's type. Running out of host memory is an oops
+ * of the operation (-ENOMEM).
+ */
+void
+free_list_strays_add(struct hvo_machine *m, pfn_t pfn, enum migratetype mt);
+
+/* The free block at @pfn left its list (m->strays set). */
+void
+free_list_strays_del(struct hvo_machine *m, pfn_t pfn);
+
 /* migratetype_names[]: "Unmovable", ..., or NULL past MIGRATE_TYPES. */
 const char *
 migratetype_name(unsigned mt);

@@ -22,8 +22,7 @@ pagetable_alloc_page(struct hvo_machine *m, uint64_t *pa)
 
 	if (m->buddy_up) {
 		/* GFP_PGTABLE_KERNEL, GFP_KERNEL: unmovable. */
-		rc = alloc_pages(m, 0, ZONE_NORMAL, MIGRATE_UNMOVABLE,
-				 HVO_PAGES_PAGETABLE, &pfn);
+		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_PAGETABLE, &pfn);
 		if (rc)
 			return rc;
 		*pa = pfn << a->page_shift;

@@ -29,6 +29,12 @@
  */
 static const struct release_row rows[] = {
 	/* Before HVO. */
+	{ ROW(0, 0), .prop = RP_PCP_HIGH_AUTO, .value = 0,
+	  .what = "pcp->high is zone_highsize() of the low watermark, fixed; frees past it give back batch << free_factor pages (free_factor grows per drain, halves per allocation, at most CONFIG_PCP_BATCH_SCALE_MAX 5), a high-order free after a drain without allocation gives back every pcp page [6.1.192's form; bounded by 51a755c56dc0 above]",
+	  .source = "L6.1 mm/page_alloc.c:3422-3492 (nr_pcp_free(), nr_pcp_high(), free_unref_page_commit()), :3852-3856, :7096-7135 (zone_highsize())" },
+	{ ROW(0, 0), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_STEAL_SUITABLE,
+	  .what = "an allocation whose own lists are empty takes the largest block of a fallback type (a movable one that may not claim: the smallest), moves it, or every free page of its pageblock, to its own lists, and splits from its own lists; free pages may sit on another type's list than their pageblock's [6.1's form; bounded by c0cd6f557b90 above, unverified before 4.13]",
+	  .source = "L6.1 mm/page_alloc.c:2725-2900, :3032-3141 (can_steal_fallback(), steal_suitable_fallback(), find_suitable_fallback(), __rmqueue_fallback(), __rmqueue())" },
 	{ ROW(0, 0), .prop = RP_HVO_ARCHES, .value = 0,
 	  .what = "no arch builds HVO",
 	  .source = "before CONFIG_HUGETLB_PAGE_FREE_VMEMMAP" },
@@ -269,6 +275,20 @@ static const struct release_row rows[] = {
 	  .what = "demote restores every source page as one batch (one flush_tlb_all()) and optimizes every new page as one batch (two); demote_pool_huge_page() takes up to the count asked, reserved pages too, and enqueues the new pages without free_huge_folio(), which freed pieces while the smaller size had surplus pages",
 	  .source = "c0f398c3b2cf mm/hugetlb_vmemmap: batch HVO work when demoting (Yu Zhao, lore 20240811041703.2775153-1-yuzhao@google.com); L6.12 mm/hugetlb.c:3833-3946" },
 
+	/* 6.7, 6.10, 6.15 (6.12.29): the page allocator's lists. */
+	{ ROW(6, 7), .prop = RP_PCP_HIGH_AUTO, .value = 1,
+	  .what = "pcp->high moves between high_min (the low watermark's share) and high_max (1/8 of the zone): up by a batch per refill and to hold what is freed, down when the zone is below its high watermark or high-order pages are freed in a run; frees give back free_count pages, refills take batch << alloc_factor [decay_pcp_high() of the vmstat worker not modelled]",
+	  .source = "Huang Ying, \"mm: PCP high auto-tuning\" v3 (6.7 merge window): 51a755c56dc0 mm: tune PCP high automatically, with \"mm, page_alloc: scale the number of pages that are batch allocated\" and \"mm, pcp: decrease PCP high if free pages < high watermark\" [their ids and the 6.7 merge not read in a tree]; L6.12 mm/page_alloc.c:2603-2716, :3021-3061" },
+	{ ROW(6, 10), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_HYGIENE,
+	  .what = "a free page stays on its pageblock's list: the fallback claims the whole pageblock (free or alike pages at least half of it) and splits from the asking type's lists, or takes just the block asked for, its remainder left on the fallback type's lists; a merge across pageblocks gives both the freed page's type",
+	  .source = "Johannes Weiner, \"mm: page_alloc: freelist migratetype hygiene\" (6.10 merge window): c0cd6f557b90 mm: page_alloc: fix freelist movement during block conversion; \"mm: page_alloc: fix up block types when merging compatible blocks\" [the 6.10 merge not read in a tree]" },
+	{ ROW(6, 15), STABLE(6, 12, 29), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_CLAIM_STEAL,
+	  .what = "__rmqueue_claim() tries whole pageblocks, largest block first; failing that __rmqueue_steal() takes the smallest fallback block; rmqueue_bulk() resumes in the mode that last worked",
+	  .source = "c2f6ea38fc1b mm: page_alloc: don't steal single pages from biggest buddy; 90abee6d7895 mm: page_alloc: speed up fallbacks in rmqueue_bulk() (both in Linux 6.12.29's shortlog); L6.12 mm/page_alloc.c:1955-2370 (Debian 6.12.118)" },
+	{ ROW(6, 15), STABLE(6, 14, 7), .prop = RP_RMQUEUE_FALLBACK, .value = FALLBACK_CLAIM_STEAL,
+	  .what = "the same backport in the 6.14 line",
+	  .source = "Linux 6.14.7's shortlog: Johannes Weiner, the two commits above" },
+
 	/* 6.15, 7.0: boot gigantic pages before sparse_init(). */
 	{ ROW(6, 15), .prop = RP_BOOT_GIGANTIC_FIRST, .value = X86,
 	  .what = "x86_64 takes boot gigantic pages from memblock (hugetlb_bootmem_alloc()) before sparse_init()",
@@ -372,6 +392,8 @@ static const char *const prop_names[RP__COUNT] = {
 	[RP_ZONEINFO_PROMO] = "zoneinfo_promo",
 	[RP_UNACCEPTED_MEMORY] = "unaccepted_memory",
 	[RP_ZONE_DEVICE_ARCHES] = "zone_device_arches",
+	[RP_RMQUEUE_FALLBACK] = "rmqueue_fallback",
+	[RP_PCP_HIGH_AUTO] = "pcp_high_auto",
 };
 
 const char *

@@ -83,6 +83,11 @@ enum release_prop {
 	RP_ZONE_DEVICE_ARCHES, /* bit (1 << arch): the arch's Kconfig allows
 				  CONFIG_ZONE_DEVICE (memory hotplug and
 				  ARCH_HAS_PTE_DEVMAP) */
+	RP_RMQUEUE_FALLBACK, /* enum release_fallback: how __rmqueue() takes
+				from another migratetype's free lists */
+	RP_PCP_HIGH_AUTO,  /* the per-CPU lists tune pcp->high between
+			      high_min and high_max (else: 6.1's fixed high
+			      and free_factor) */
 	RP_VMSTAT_TEXT,    /* bits of enum release_vmstat_text: the
 			    * vmstat_text names the release has */
 	RP_ZONEINFO_PROMO, /* /proc/zoneinfo prints the promo watermark */
@@ -142,6 +147,31 @@ enum release_folio_layout {
 	FOLIO_LAYOUT_V6_2,     /* the hugetlb fields in page[2], over the
 				  deferred list */
 	FOLIO_LAYOUT_V6_15,    /* the hugetlb fields in page[3] */
+};
+
+/*
+ * How the page allocator falls back to another migratetype's free lists
+ * (mm/page_alloc.c). lib/mem/buddy.c holds each form beside the others.
+ */
+enum release_fallback {
+	FALLBACK_STEAL_SUITABLE = 0, /* __rmqueue_fallback(), largest block
+					first, and steal_suitable_fallback():
+					the block (or its whole pageblock's
+					free pages) moves to the asking
+					type's lists, whose pageblock type
+					may stay; __rmqueue() retries
+					__rmqueue_smallest(). Free pages can
+					sit on another type's list. */
+	FALLBACK_HYGIENE,            /* 6.10: a free page is always on its
+					pageblock's list: claim the whole
+					pageblock, or take just the block
+					asked for off its own type's list
+					(from the largest fallback block) */
+	FALLBACK_CLAIM_STEAL,        /* 6.15 (6.12.29): __rmqueue_claim()
+					largest first, then __rmqueue_steal()
+					smallest first; rmqueue_bulk()
+					resumes in the mode that last
+					worked */
 };
 
 /* One behaviour change. */
