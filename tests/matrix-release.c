@@ -473,15 +473,16 @@ hexpect_of(const struct kexpect *k, const struct hvo_geometry *g,
 }
 
 /*
- * The size fits 4 times in 256M, or twice in three times its size and
+ * The size fits 4 times in 256M, or twice in five times its size and
  * 256M more (gigantic hugepages need a free aligned range, and memblock
- * takes the top of RAM and the kernel image the bottom).
+ * takes the top of RAM, the kernel image the bottom and, where RAM
+ * crosses 4G, swiotlb_init() 64M just below 4G).
  */
 static void
 pool_of(uint64_t size, uint64_t *n, uint64_t *mem)
 {
 	*n = size <= SMALL_SIZE ? NR_SMALL : NR_LARGE;
-	*mem = size <= SMALL_SIZE ? 256 * MIB : 4 * size + 256 * MIB;
+	*mem = size <= SMALL_SIZE ? 256 * MIB : 5 * size + 256 * MIB;
 }
 
 struct grow_state {

@@ -519,14 +519,20 @@ gigantic_after_cycles(const char *spec, unsigned cycles, unsigned want,
 }
 
 /*
- * The ground truth (facts: a real 6.1 guest got 1 of 2 1G pages after a
- * few HVO cycles). On the 6 GiB guest a 1G page can only be had in
- * 4G..5G and 5G..6G of ZONE_NORMAL (6G..7G holds the boot memmap and page
- * tables: PageReserved, pfn_range_valid_contig() refuses it) and 1G..2G
- * and 2G..3G of ZONE_DMA32 (0..1G spans ZONE_DMA): four, as a fresh
+ * The 6 GiB QEMU guest of tests/data/guest, as its e820 map gives RAM:
+ * below 3G up to 0xbffe0000, the rest from 4G.
+ */
+#define QEMU_6G "x86_64:mem=632K@4K+3144576K@1M+3G@4G"
+
+/*
+ * The ground truth of issue 13 (tests/data/guest/README.md): on the
+ * 6 GiB guest a 1G page can only be had in 1G..2G of ZONE_DMA32 (0..1G
+ * spans ZONE_DMA; 2G..3G holds the swiotlb buffer and ends in a hole) and
+ * 4G..5G and 5G..6G of ZONE_NORMAL (6G..7G holds the boot memmap:
+ * PageReserved, pfn_range_valid_contig() refuses it): three, as a fresh
  * machine shows, the first at 4G.
  *
- * A cycle grows the 2M pool to 512 and frees it, HVO on (kernel=6.12).
+ * A cycle grows the 2M pool to 512 and frees it, HVO on (mainline 6.12).
  * The grow takes 4G..5G (memory came with FPI_TO_TAIL, so in ascending
  * order; the first page is the odd 2M block at the top), then optimizes
  * the batch: each hugepage's head copy is a GFP_KERNEL page, unmovable
@@ -540,8 +546,9 @@ gigantic_after_cycles(const char *spec, unsigned cycles, unsigned want,
  * in the same places. The head copies stay allocated after the pool is
  * gone (vm[0] of each restored vmemmap): has_unmovable_pages() fails the
  * isolation of 5G..6G (start_isolate_page_range()), and
- * alloc_contig_pages() gets only 4G, 1G and 2G. As on the real machine,
- * HVO costs a 1G page; echo 1 still succeeds, at 4G.
+ * alloc_contig_pages() gets only 4G and 1G: HVO costs a 1G page; echo 1
+ * still succeeds, at 4G. (The real guests: 6.1 keeps its two, Debian's
+ * 6.12.118 loses both to its restore bug; test-release-alloc.c.)
  */
 static void
 test_hvo_cycles_cost_a_gigantic_page(void **state)
@@ -550,22 +557,20 @@ test_hvo_cycles_cost_a_gigantic_page(void **state)
 	size_t nr;
 
 	(void)state;
-	assert_int_equal(gigantic_after_cycles(GUEST, 0, 8, pfn, pbs, 32, &nr), 4);
+	assert_int_equal(gigantic_after_cycles(QEMU_6G, 0, 8, pfn, pbs, 32, &nr), 3);
 	assert_int_equal(pfn[0], PFN_4G);
 	assert_int_equal(pfn[1], PFN_5G);
 	assert_int_equal(pfn[2], UINT64_C(1) << 18);
-	assert_int_equal(pfn[3], UINT64_C(2) << 18);
 	assert_int_equal(nr, 0);
 
-	assert_int_equal(gigantic_after_cycles(GUEST, 3, 8, pfn, pbs, 32, &nr), 3);
+	assert_int_equal(gigantic_after_cycles(QEMU_6G, 3, 8, pfn, pbs, 32, &nr), 2);
 	assert_int_equal(pfn[0], PFN_4G);
 	assert_int_equal(pfn[1], UINT64_C(1) << 18);
-	assert_int_equal(pfn[2], UINT64_C(2) << 18);
 	assert_int_equal(nr, 2);
 	assert_int_equal(pbs[0], PFN_5G);
 	assert_int_equal(pbs[1], PFN_5G + PB_PAGES);
 
-	assert_int_equal(gigantic_after_cycles(GUEST, 3, 1, pfn, pbs, 32, &nr), 1);
+	assert_int_equal(gigantic_after_cycles(QEMU_6G, 3, 1, pfn, pbs, 32, &nr), 1);
 	assert_int_equal(pfn[0], PFN_4G);
 }
 

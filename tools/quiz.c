@@ -803,9 +803,10 @@ quiz_savings(const struct quiz *q, struct rng *r)
 	/*
 	 * Room for the pool, the kernel and a naturally aligned start; a
 	 * gigantic page needs an aligned range boot left whole, and boot's
-	 * allocations (the vmemmap, page tables) may sit in one more.
+	 * allocations (the vmemmap, page tables, the swiotlb buffer below
+	 * 4G) may sit in two more.
 	 */
-	mem = (n + (hs[pick].size >= (UINT64_C(256) << 20) ? 3 : 2)) *
+	mem = (n + (hs[pick].size >= (UINT64_C(256) << 20) ? 4 : 2)) *
 	      hs[pick].size;
 	if (mem < (UINT64_C(256) << 20))
 		mem = UINT64_C(256) << 20;

@@ -156,6 +156,13 @@ struct hvo_arch {
 	/* Zone limits in bytes; 0: the kernel has no such zone. */
 	uint64_t zone_dma_limit;
 	uint64_t zone_dma32_limit;
+	/*
+	 * swiotlb_init() at mem_init(): RAM above this address turns the
+	 * bounce buffer on, and memblock_alloc_low() takes it below
+	 * (x86's MAX_DMA32_PFN in pci_swiotlb_detect(), arm64's
+	 * arm64_dma_phys_limit, riscv's dma32_phys_limit).
+	 */
+	uint64_t swiotlb_limit;
 
 	/*
 	 * What /proc/meminfo and /proc/vmstat print that the arch's kernel

@@ -473,6 +473,7 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	}
 	a->zone_dma_limit = UINT64_C(4) << 30;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	a->swiotlb_limit = UINT64_C(4) << 30;
 	/*
 	 * VMALLOC_START is MODULES_END, 2G above _PAGE_END(VA_BITS_MIN);
 	 * VMALLOC_END is 8M below VMEMMAP_START (with 52-bit VA on a CPU

@@ -259,6 +259,7 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->hugetlb_size[2] = UINT64_C(1) << 30;
 	a->zone_dma_limit = 0;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	a->swiotlb_limit = UINT64_C(4) << 30;
 	/* VMALLOC_START to VMALLOC_END (PAGE_OFFSET): VMALLOC_SIZE. */
 	a->vmalloc_total = a->page_offset - vmalloc_start;
 	/* No Debian riscv64 config was read here: as arm64's, no CMA. */

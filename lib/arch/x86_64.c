@@ -260,6 +260,7 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->hugetlb_size[1] = UINT64_C(1) << 30;
 	a->zone_dma_limit = UINT64_C(16) << 20;
 	a->zone_dma32_limit = UINT64_C(4) << 30;
+	a->swiotlb_limit = UINT64_C(4) << 30;
 	/*
 	 * VMALLOC_SIZE_TB_L4 or _L5 terabytes, less the byte VMALLOC_END
 	 * leaves out (arch/x86/include/asm/pgtable_64_types.h, 6.12).
