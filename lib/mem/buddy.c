@@ -20,6 +20,18 @@ lru_to_pfn(const struct hvo_machine *m, kva_t lru)
 	return page_to_pfn(m, lru_to_page(m, lru));
 }
 
+/*
+ * trace_page() of an allocation or a free of @cat: the event is built only
+ * when a trace callback listens (every page goes through here).
+ */
+static inline void
+trace_buddy(struct hvo_machine *m, enum hvo_event_kind kind, pfn_t pfn,
+	    unsigned order, enum hvo_page_category cat)
+{
+	if (unlikely(m->trace.fn))
+		trace_page(m, kind, pfn, order, hvo_page_category_name(cat));
+}
+
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
 		  unsigned order, enum migratetype mt)
@@ -1128,8 +1140,7 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	count_vm_events(m, NUMA_LOCAL, 1);
 	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
 	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
-	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
-		   hvo_page_category_name(cat));
+	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
 
@@ -1168,7 +1179,8 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */
 	count_vm_events(m, PGFREE, 1);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
+	if (unlikely(m->trace.fn))
+		trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
 	return free_one_page(m, pfn, 0, FPI_NONE);
@@ -1235,7 +1247,7 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	 * a gigantic block is free_contig_range()'s __free_page() per page.
 	 */
 	count_vm_events(m, PGFREE, UINT64_C(1) << order);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
+	trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, c);
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
 	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
@@ -1495,8 +1507,7 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 			 * and no PGALLOC.
 			 */
 			count_vm_events(m, COMPACTISOLATED, nr);
-			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
-				   hvo_page_category_name(cat));
+			trace_buddy(m, HVO_EVENT_PAGE_ALLOC, pfn, order, cat);
 			*out = pfn;
 			return 0;
 		}

@@ -122,18 +122,6 @@ phys_fini(struct phys *p)
 	memset(p, 0, sizeof(*p));
 }
 
-bool
-phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
-{
-	for (unsigned i = 0; i < p->nr_ranges; i++) {
-		const struct hvo_mem_range *r = &p->range[i];
-
-		if (pa >= r->base && pa - r->base < r->size)
-			return len <= r->size - (pa - r->base);
-	}
-	return false;
-}
-
 static void *
 arena_page(const struct phys *p, uint64_t idx)
 {

@@ -112,9 +112,21 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 void
 phys_fini(struct phys *p);
 
-/* Whether [pa, pa + len) is RAM (inside one range). */
-bool
-phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len);
+/*
+ * Whether [pa, pa + len) is RAM (inside one range). Inline: the buddy
+ * allocator asks it of every page it frees and every buddy it looks at.
+ */
+static inline bool
+phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
+{
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		const struct hvo_mem_range *r = &p->range[i];
+
+		if (pa >= r->base && pa - r->base < r->size)
+			return len <= r->size - (pa - r->base);
+	}
+	return false;
+}
 
 /*
  * Whether the @nr frames from @pfn are RAM (inside one range). A pfn or a
