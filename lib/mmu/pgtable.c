@@ -13,8 +13,15 @@ void
 pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
        uint64_t val)
 {
+	pt_set_host(m, depth, va, entry_pa, phys_to_host(&m->phys, entry_pa),
+		    val);
+}
+
+void
+pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	    phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+{
 	const struct hvo_arch *a = &m->arch;
-	uint64_t *p = phys_to_host(&m->phys, entry_pa);
 
 	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
 	    !a->ops.bbm_change_safe(a, depth, *p, val))
