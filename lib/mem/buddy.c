@@ -108,24 +108,32 @@ list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	list->nr++;
 }
 
-/* list_del() with the kernel's poison in the unlinked node. */
-static void
-list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
-	      pfn_t pfn)
+/* list_del() with the kernel's poison in the unlinked node, @r's. */
+static inline void
+list_del_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
+	     struct page_ref *r)
 {
 	uint64_t next, prev;
-	struct page_ref r;
 
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	next = ref_lru_next(m, &r);
-	prev = ref_lru_prev(m, &r);
+	next = ref_lru_next(m, r);
+	prev = ref_lru_prev(m, r);
 	/* Links that could not be read must not reach the list heads. */
 	if (machine_oopsed(m))
 		return;
 	set_link(m, list, head, next, true, prev);
 	set_link(m, list, head, prev, false, next);
-	ref_set_lru(m, &r, LIST_POISON1, LIST_POISON2);
+	ref_set_lru(m, r, LIST_POISON1, LIST_POISON2);
 	list->nr--;
+}
+
+static void
+list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
+	      pfn_t pfn)
+{
+	struct page_ref r;
+
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	list_del_ref(m, list, head, &r);
 }
 
 static inline bool
@@ -191,7 +199,7 @@ free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
 }
 
 /* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
-static void
+static inline void
 __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		   unsigned order, enum migratetype mt, bool tail)
 {
@@ -201,7 +209,7 @@ __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
-static int
+static inline int
 set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
 {
 	struct page_ref r;
@@ -215,18 +223,27 @@ set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
  * __del_page_from_free_list(): off its list, PageBuddy and the order
  * cleared.
  */
+static inline void
+__del_ref_from_free_list(struct hvo_machine *m, struct page_ref *r,
+			 enum zone_type z, unsigned order, enum migratetype mt)
+{
+	list_del_ref(m, free_list_of(m, z, order, mt),
+		     free_list_head_va(m, z, order, mt), r);
+	/* The poison was the last store through the TLB: the same entry. */
+	page_ref_again(m, r, true);
+	ref_clear_page_type(m, r);
+	ref_set_private(m, r, 0);
+	m->zones[z].free_area[order].nr_free--;
+}
+
 static void
 __del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 			  unsigned order, enum migratetype mt)
 {
 	struct page_ref r;
 
-	list_del_page(m, free_list_of(m, z, order, mt),
-		      free_list_head_va(m, z, order, mt), pfn);
 	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	ref_clear_page_type(m, &r);
-	ref_set_private(m, &r, 0);
-	m->zones[z].free_area[order].nr_free--;
+	__del_ref_from_free_list(m, &r, z, order, mt);
 }
 
 static void
@@ -253,23 +270,28 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 
 /*
  * page_is_buddy(): the buddy is a free block of exactly this order in the
- * same zone.
+ * same zone. @ram, if not NULL, is a RAM range likely to hold it; @r
+ * takes the buddy's struct page as it was reached.
  */
-static bool
+static inline bool
 page_is_buddy(struct hvo_machine *m, pfn_t buddy_pfn, unsigned order,
-	      enum zone_type z)
+	      enum zone_type z, const struct hvo_mem_range *ram,
+	      struct page_ref *r)
 {
-	struct page_ref r;
+	uint64_t pa = buddy_pfn << m->arch.page_shift;
 
-	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi ||
+	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi)
+		return false;
+	/* pfn_valid(), first in @ram, the range of the block that merges. */
+	if (!(ram && pa >= ram->base && pa - ram->base < ram->size) &&
 	    !pfn_valid(&m->phys, buddy_pfn))
 		return false;
-	page_ref_init(m, &r, pfn_to_page(m, buddy_pfn));
-	if (!page_type_is(ref_page_type(m, &r), PGTY_buddy))
+	page_ref_init(m, r, pfn_to_page(m, buddy_pfn));
+	if (!page_type_is(ref_page_type(m, r), PGTY_buddy))
 		return false;
-	if (ref_private(m, &r) != order)
+	if (ref_private(m, r) != order)
 		return false;
-	return flags_zonenum(ref_flags(m, &r)) == (unsigned)z;
+	return flags_zonenum(ref_flags(m, r)) == (unsigned)z;
 }
 
 /* PageBuddy() and buddy_order() of a free block's first page. */
@@ -324,6 +346,8 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		enum zone_type z, enum migratetype mt, unsigned fpi)
 {
 	unsigned max = m->arch.max_page_order;
+	const struct hvo_mem_range *ram =
+		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
 	bool tail;
 	int rc;
@@ -331,9 +355,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), mt);
 	while (order < max) {
 		enum migratetype buddy_mt = mt;
+		struct page_ref r;
 
 		buddy = __find_buddy_pfn(pfn, order);
-		if (!page_is_buddy(m, buddy, order, z))
+		if (!page_is_buddy(m, buddy, order, z, ram, &r))
 			break;
 		if (order >= m->arch.pageblock_order) {
 			buddy_mt = get_pfnblock_migratetype(m, buddy);
@@ -342,7 +367,9 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 			     !migratetype_is_mergeable(buddy_mt)))
 				break;
 		}
-		__del_page_from_free_list(m, buddy, z, order, buddy_mt);
+		/* list_del() loads the lru page_is_buddy() just reached. */
+		page_ref_again(m, &r, false);
+		__del_ref_from_free_list(m, &r, z, order, buddy_mt);
 		if (buddy_mt != mt)
 			change_pageblock_range(m, buddy, order, mt);
 		pfn &= buddy;
@@ -359,9 +386,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		tail = true;
 	} else if (order < max - 1) {
 		pfn_t higher = buddy & pfn;
+		struct page_ref r;
 
 		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
-				     order + 1, z);
+				     order + 1, z, ram, &r);
 	} else {
 		tail = false;
 	}
