@@ -939,7 +939,7 @@ drain_all_pages(struct hvo_machine *m)
  * (HighAtomic as movable; an isolated pageblock's page straight to the
  * buddy), drain past high starting with that list.
  */
-static int
+static inline int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
@@ -1237,7 +1237,7 @@ bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 }
 
 /* Checks common to both free paths; changes nothing. */
-static int
+static inline int
 free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e;
@@ -1260,7 +1260,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	return machine_oops_rc(m, 0);
 }
 
-static int
+static inline int
 free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
