@@ -490,7 +490,7 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
  * expand(): give back the halves we do not need, largest first, on the
  * lists of @mt. Returns the pages given back.
  */
-static int
+static inline int
 expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
        enum zone_type z, enum migratetype mt, uint64_t *nr_added)
 {
@@ -511,7 +511,7 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
 }
 
 /* page_del_and_expand(): take the block at @pfn, keep 2^@low of it. */
-static int
+static inline int
 page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		    unsigned low, unsigned high, enum migratetype mt)
 {
@@ -526,7 +526,7 @@ page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 }
 
 /* get_page_from_free_area(): the first block of a list, or false. */
-static bool
+static inline bool
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
@@ -542,7 +542,7 @@ get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
  * __rmqueue_smallest(): the smallest free block of @mt that fits, split
  * down. -ENOMEM when the type has none.
  */
-static int
+static inline int
 __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 		   enum migratetype mt, pfn_t *pfn)
 {
@@ -962,7 +962,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
-static int
+static inline int
 rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	     uint64_t n, unsigned pindex, enum migratetype mt,
 	     unsigned alloc_flags)
@@ -986,7 +986,7 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 }
 
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
-static int
+static inline int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
