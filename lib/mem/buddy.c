@@ -1133,6 +1133,7 @@ int
 alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	    enum migratetype mt, enum hvo_page_category cat, pfn_t *pfn)
 {
+	enum zone_type z;
 	int rc;
 
 	if (order > m->arch.max_page_order)
@@ -1160,14 +1161,15 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
+	z = pfn_zone(m, *pfn);
 	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
-	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + pfn_zone(m, *pfn)),
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
 			UINT64_C(1) << order);
 	/* zone_statistics(): one node, so a local hit per allocation */
 	count_vm_events(m, NUMA_HIT, 1);
 	count_vm_events(m, NUMA_LOCAL, 1);
-	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
-	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
+	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
+	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
 	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
