@@ -49,6 +49,9 @@ struct vmemmap_remap_walk {
 	 * pt_set()'s.
 	 */
 	uint64_t *pte_host;
+	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
+	pte_t tail_entry;
+	uint64_t tail_entry_of;
 };
 
 /* ptep_get() of the PTE the walk is at. */
@@ -291,10 +294,18 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
 	if (rc)
 		return rc;
-	if (head)
+	if (head) {
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
-	else /* read-only, to catch illegal writes to the tails */
-		entry = mk_pte(m, walk->vmemmap_tail, m->arch.page_kernel_ro);
+	} else {
+		/* read-only, to catch illegal writes to the tails; one entry
+		 * for all of them, made once */
+		if (walk->tail_entry_of != walk->vmemmap_tail + 1) {
+			walk->tail_entry = mk_pte(m, walk->vmemmap_tail,
+						  m->arch.page_kernel_ro);
+			walk->tail_entry_of = walk->vmemmap_tail + 1;
+		}
+		entry = walk->tail_entry;
+	}
 	rc = pfn_list_add(walk->vmemmap_pages, page);
 	if (rc)
 		return machine_err(m, rc, "out of host memory");
