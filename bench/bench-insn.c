@@ -423,6 +423,7 @@ main(int argc, char **argv)
 	const char *only = NULL;
 	int fd, status = 0;
 
+	bench_opts_init(&o, false);
 	argc = bench_parse_args(&o, argc, argv);
 	if (argc < 0)
 		return 0;

@@ -42,7 +42,32 @@ struct vmemmap_remap_walk {
 	bool only_tail;         /* restore only PTEs on vmemmap_tail (2026) */
 	/* fakehead restore: reset_struct_pages() each copy (vmemmap_host.h) */
 	struct restore_tails *reset;
+	/*
+	 * The host bytes of the PTE the callback is at: the walk translates
+	 * each PTE table once (the kernel's pte_offset_kernel() pointer),
+	 * the reads and writes through it are counted as pt_get()'s and
+	 * pt_set()'s.
+	 */
+	uint64_t *pte_host;
+	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
+	pte_t tail_entry;
+	uint64_t tail_entry_of;
 };
+
+/* ptep_get() of the PTE the walk is at. */
+static inline pte_t
+walk_ptep_get(struct hvo_machine *m, const struct vmemmap_remap_walk *walk)
+{
+	return pt_get_host(m, pte_depth(m), walk->pte_host);
+}
+
+/* set_pte_at() of the PTE the walk is at, @ptep. */
+static inline void
+walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
+		uint64_t addr, uint64_t ptep, pte_t pte)
+{
+	pt_set_host(m, pte_depth(m), addr, ptep, walk->pte_host, pte);
+}
 
 /*
  * A check the kernel makes with VM_WARN_ON_ONCE() or BUG_ON() in a walk's
@@ -192,9 +217,11 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		if (rc || !walk->remap_pte)
 			continue;
 		ptep = pte_offset_kernel(m, w.lvl[pmd_depth(m)].entry_pa, addr);
+		walk->pte_host = phys_to_host(&m->phys, ptep);
 		for (; addr < next && !rc; addr += m->arch.page_size) {
 			rc = vmemmap_pte_entry(m, ptep, addr, walk);
 			ptep += sizeof(pte_t);
+			walk->pte_host++;
 		}
 	}
 	/* Before 6.2 the reuse page is walked first, not flushed. */
@@ -250,7 +277,7 @@ static int
 vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
-	uint64_t page = pte_pfn(m, ptep_get(m, ptep));
+	uint64_t page = pte_pfn(m, walk_ptep_get(m, walk));
 	bool head = walk->nr_walked == 0;
 	pte_t entry;
 	int rc;
@@ -267,14 +294,22 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
 	if (rc)
 		return rc;
-	if (head)
+	if (head) {
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
-	else /* read-only, to catch illegal writes to the tails */
-		entry = mk_pte(m, walk->vmemmap_tail, m->arch.page_kernel_ro);
+	} else {
+		/* read-only, to catch illegal writes to the tails; one entry
+		 * for all of them, made once */
+		if (walk->tail_entry_of != walk->vmemmap_tail + 1) {
+			walk->tail_entry = mk_pte(m, walk->vmemmap_tail,
+						  m->arch.page_kernel_ro);
+			walk->tail_entry_of = walk->vmemmap_tail + 1;
+		}
+		entry = walk->tail_entry;
+	}
 	rc = pfn_list_add(walk->vmemmap_pages, page);
 	if (rc)
 		return machine_err(m, rc, "out of host memory");
-	set_pte_at(m, addr, ptep, entry);
+	walk_set_pte_at(m, walk, addr, ptep, entry);
 	return 0;
 }
 
@@ -306,7 +341,7 @@ static int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
-	uint64_t src = pte_pfn(m, ptep_get(m, ptep)), dst;
+	uint64_t src = pte_pfn(m, walk_ptep_get(m, walk)), dst;
 
 	if (walk->only_tail) {
 		if (src != walk->vmemmap_tail)
@@ -331,7 +366,7 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		copy_page_pfn(m, dst, src);
 		reset_struct_pages(m, dst, walk->reset->nr_reset);
 	}
-	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
+	walk_set_pte_at(m, walk, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
 }
 
@@ -356,7 +391,7 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -EFAULT,
 				   "rollback lost track of a vmemmap page");
-	set_pte_at(m, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
+	walk_set_pte_at(m, walk, addr, ptep, mk_pte(m, dst, m->arch.page_kernel));
 	return 0;
 }
 
@@ -481,9 +516,12 @@ static int
 vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 		    struct vmemmap_remap_walk *walk, uint64_t nr_pages)
 {
-	struct pfn_list list = { 0 };
-	int rc = alloc_vmemmap_page_list(m, nr_pages, &list);
+	struct pfn_list list;
+	int rc;
 
+	/* The batch's list: no pass is running, and its room is kept. */
+	vmemmap_batch_list_get(m, &list, nr_pages);
+	rc = alloc_vmemmap_page_list(m, nr_pages, &list);
 	if (!rc) {
 		walk->remap_pte = vmemmap_restore_pte;
 		walk->vmemmap_pages = &list;
@@ -493,7 +531,7 @@ vmemmap_remap_alloc(struct hvo_machine *m, uint64_t start, uint64_t end,
 			free_pages(m, list.pfn[i], 0);
 		}
 	}
-	free(list.pfn);
+	vmemmap_batch_list_put(m, &list);
 	return rc;
 }
 
@@ -887,14 +925,16 @@ int
 hugetlb_vmemmap_optimize_folio(struct hvo_machine *m, struct hstate *h,
 			       struct huge_page *hp)
 {
-	struct pfn_list list = { 0 };
+	struct pfn_list list;
 	int rc, rc2;
 
 	vmemmap_synchronize_rcu(m, m->hugetlb->hvo_variant, true, 0);
+	/* The batch's list: no batch is running, and its room is kept. */
+	vmemmap_batch_list_get(m, &list, h->vmemmap_pages + 1);
 	rc = __hugetlb_vmemmap_optimize_folio(m, h, hp, VMEMMAP_SYNCHRONIZE_RCU,
 					      &list);
 	rc2 = free_vmemmap_page_list(m, &list);
-	free(list.pfn);
+	vmemmap_batch_list_put(m, &list);
 	return rc ? rc : rc2;
 }
 

@@ -21,6 +21,18 @@ lru_to_pfn(const struct hvo_machine *m, kva_t lru)
 	return page_to_pfn(m, lru_to_page(m, lru));
 }
 
+/*
+ * trace_page() of an allocation or a free of @cat: the event is built only
+ * when a trace callback listens (every page goes through here).
+ */
+static inline void
+trace_buddy(struct hvo_machine *m, enum hvo_event_kind kind, pfn_t pfn,
+	    unsigned order, enum hvo_page_category cat)
+{
+	if (unlikely(m->trace.fn))
+		trace_page(m, kind, pfn, order, hvo_page_category_name(cat));
+}
+
 uint64_t
 free_list_head_va(const struct hvo_machine *m, enum zone_type z,
 		  unsigned order, enum migratetype mt)
@@ -97,24 +109,32 @@ list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	list->nr++;
 }
 
-/* list_del() with the kernel's poison in the unlinked node. */
-static void
-list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
-	      pfn_t pfn)
+/* list_del() with the kernel's poison in the unlinked node, @r's. */
+static inline void
+list_del_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
+	     struct page_ref *r)
 {
 	uint64_t next, prev;
-	struct page_ref r;
 
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	next = ref_lru_next(m, &r);
-	prev = ref_lru_prev(m, &r);
+	next = ref_lru_next(m, r);
+	prev = ref_lru_prev(m, r);
 	/* Links that could not be read must not reach the list heads. */
 	if (machine_oopsed(m))
 		return;
 	set_link(m, list, head, next, true, prev);
 	set_link(m, list, head, prev, false, next);
-	ref_set_lru(m, &r, LIST_POISON1, LIST_POISON2);
+	ref_set_lru(m, r, LIST_POISON1, LIST_POISON2);
 	list->nr--;
+}
+
+static void
+list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
+	      pfn_t pfn)
+{
+	struct page_ref r;
+
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	list_del_ref(m, list, head, &r);
 }
 
 static inline bool
@@ -180,7 +200,7 @@ free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
 }
 
 /* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
-static void
+static inline void
 __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		   unsigned order, enum migratetype mt, bool tail)
 {
@@ -192,7 +212,7 @@ __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 }
 
 /* set_buddy_order(): the order in private, then PageBuddy (on no type). */
-static int
+static inline int
 set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
 {
 	struct page_ref r;
@@ -206,18 +226,27 @@ set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
  * __del_page_from_free_list(): off its list, PageBuddy and the order
  * cleared.
  */
+static inline void
+__del_ref_from_free_list(struct hvo_machine *m, struct page_ref *r,
+			 enum zone_type z, unsigned order, enum migratetype mt)
+{
+	list_del_ref(m, free_list_of(m, z, order, mt),
+		     free_list_head_va(m, z, order, mt), r);
+	/* The poison was the last store through the TLB: the same entry. */
+	page_ref_again(m, r, true);
+	ref_clear_page_type(m, r);
+	ref_set_private(m, r, 0);
+	m->zones[z].free_area[order].nr_free--;
+}
+
 static void
 __del_page_from_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 			  unsigned order, enum migratetype mt)
 {
 	struct page_ref r;
 
-	list_del_page(m, free_list_of(m, z, order, mt),
-		      free_list_head_va(m, z, order, mt), pfn);
 	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	ref_clear_page_type(m, &r);
-	ref_set_private(m, &r, 0);
-	m->zones[z].free_area[order].nr_free--;
+	__del_ref_from_free_list(m, &r, z, order, mt);
 	if (unlikely(m->strays))
 		free_list_strays_del(m, pfn);
 }
@@ -248,23 +277,28 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 
 /*
  * page_is_buddy(): the buddy is a free block of exactly this order in the
- * same zone.
+ * same zone. @ram, if not NULL, is a RAM range likely to hold it; @r
+ * takes the buddy's struct page as it was reached.
  */
-static bool
+static inline bool
 page_is_buddy(struct hvo_machine *m, pfn_t buddy_pfn, unsigned order,
-	      enum zone_type z)
+	      enum zone_type z, const struct hvo_mem_range *ram,
+	      struct page_ref *r)
 {
-	struct page_ref r;
+	uint64_t pa = buddy_pfn << m->arch.page_shift;
 
-	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi ||
+	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi)
+		return false;
+	/* pfn_valid(), first in @ram, the range of the block that merges. */
+	if (!(ram && pa >= ram->base && pa - ram->base < ram->size) &&
 	    !pfn_valid(&m->phys, buddy_pfn))
 		return false;
-	page_ref_init(m, &r, pfn_to_page(m, buddy_pfn));
-	if (!page_type_is(ref_page_type(m, &r), PGTY_buddy))
+	page_ref_init(m, r, pfn_to_page(m, buddy_pfn));
+	if (!page_type_is(ref_page_type(m, r), PGTY_buddy))
 		return false;
-	if (ref_private(m, &r) != order)
+	if (ref_private(m, r) != order)
 		return false;
-	return flags_zonenum(ref_flags(m, &r)) == (unsigned)z;
+	return flags_zonenum(ref_flags(m, r)) == (unsigned)z;
 }
 
 /* PageBuddy() and buddy_order() of a free block's first page. */
@@ -321,6 +355,8 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		enum zone_type z, enum migratetype mt, unsigned fpi)
 {
 	unsigned max = m->arch.max_page_order;
+	const struct hvo_mem_range *ram =
+		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
 	bool tail;
 	int rc;
@@ -328,9 +364,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), mt);
 	while (order < max) {
 		enum migratetype buddy_mt = mt;
+		struct page_ref r;
 
 		buddy = __find_buddy_pfn(pfn, order);
-		if (!page_is_buddy(m, buddy, order, z))
+		if (!page_is_buddy(m, buddy, order, z, ram, &r))
 			break;
 		if (order >= m->arch.pageblock_order) {
 			buddy_mt = get_pfnblock_migratetype(m, buddy);
@@ -343,7 +380,9 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 			__del_page_from_free_list(m, buddy, z, order,
 						  free_list_mt(m, buddy));
 		} else {
-			__del_page_from_free_list(m, buddy, z, order, buddy_mt);
+			/* list_del() loads the lru page_is_buddy() reached. */
+			page_ref_again(m, &r, false);
+			__del_ref_from_free_list(m, &r, z, order, buddy_mt);
 			if (buddy_mt != mt)
 				change_pageblock_range(m, buddy, order, mt);
 		}
@@ -361,9 +400,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		tail = true;
 	} else if (order < max - 1) {
 		pfn_t higher = buddy & pfn;
+		struct page_ref r;
 
 		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
-				     order + 1, z);
+				     order + 1, z, ram, &r);
 	} else {
 		tail = false;
 	}
@@ -468,7 +508,7 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
  * expand(): give back the halves we do not need, largest first, on the
  * lists of @mt. Returns the pages given back.
  */
-static int
+static inline int
 expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
        enum zone_type z, enum migratetype mt, uint64_t *nr_added)
 {
@@ -489,7 +529,7 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
 }
 
 /* page_del_and_expand(): take the block at @pfn, keep 2^@low of it. */
-static int
+static inline int
 page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		    unsigned low, unsigned high, enum migratetype mt)
 {
@@ -504,7 +544,7 @@ page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 }
 
 /* get_page_from_free_area(): the first block of a list, or false. */
-static bool
+static inline bool
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
@@ -520,7 +560,7 @@ get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
  * __rmqueue_smallest(): the smallest free block of @mt that fits, split
  * down. -ENOMEM when the type has none.
  */
-static int
+static inline int
 __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 		   enum migratetype mt, pfn_t *pfn)
 {
@@ -1259,7 +1299,7 @@ free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
  * (HighAtomic as movable; an isolated pageblock's page straight to the
  * buddy), drain past high starting with that list.
  */
-static int
+static inline int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
@@ -1280,7 +1320,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
-static int
+static inline int
 rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	     uint64_t n, unsigned pindex, enum migratetype mt,
 	     unsigned alloc_flags)
@@ -1304,7 +1344,7 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 }
 
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
-static int
+static inline int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
@@ -1470,6 +1510,7 @@ int
 alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
 {
+	enum zone_type z;
 	int rc;
 
 	if (order > m->arch.max_page_order)
@@ -1493,16 +1534,16 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
+	z = pfn_zone(m, *pfn);
 	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
-	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + pfn_zone(m, *pfn)),
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
 			UINT64_C(1) << order);
 	/* zone_statistics(): one node, so a local hit per allocation */
 	count_vm_events(m, NUMA_HIT, 1);
 	count_vm_events(m, NUMA_LOCAL, 1);
-	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
-	m->zones[pfn_zone(m, *pfn)].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
-	trace_page(m, HVO_EVENT_PAGE_ALLOC, *pfn, order,
-		   hvo_page_category_name(cat));
+	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
+	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
+	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
 
@@ -1549,7 +1590,8 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */
 	count_vm_events(m, PGFREE, 1);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
+	if (unlikely(m->trace.fn))
+		trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 	if (pcp_enabled(m, 0))
 		return free_unref_page(m, pfn, 0);
 	return free_one_page(m, pfn, 0, FPI_NONE);
@@ -1578,7 +1620,7 @@ bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 }
 
 /* Checks common to both free paths; changes nothing. */
-static int
+static inline int
 free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e;
@@ -1601,7 +1643,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	return machine_oops_rc(m, 0);
 }
 
-static int
+static inline int
 free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
@@ -1616,7 +1658,7 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 	 * a gigantic block is free_contig_range()'s __free_page() per page.
 	 */
 	count_vm_events(m, PGFREE, UINT64_C(1) << order);
-	trace_page(m, HVO_EVENT_PAGE_FREE, pfn, order, hvo_page_category_name(c));
+	trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, c);
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order);
 	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
@@ -1875,8 +1917,7 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 			 * and no PGALLOC.
 			 */
 			count_vm_events(m, COMPACTISOLATED, nr);
-			trace_page(m, HVO_EVENT_PAGE_ALLOC, pfn, order,
-				   hvo_page_category_name(cat));
+			trace_buddy(m, HVO_EVENT_PAGE_ALLOC, pfn, order, cat);
 			*out = pfn;
 			return 0;
 		}

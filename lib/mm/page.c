@@ -259,18 +259,23 @@ fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	uint64_t head_info = pfn_to_page(m, pfn) + 1;
 	uint64_t self = pfn_to_page(m, pfn) + lru;
 
-	for (uint64_t k = 0; k < n; k++, host += size, self += size) {
+	/* The bytes first, then the fix-ups: each loop stays branch-free. */
+	if (size == 64) {
 		/* The common size as a constant: a few vector moves, no call. */
-		if (size == 64)
-			memcpy(host, t->bytes, 64);
-		else
-			memcpy(host, t->bytes, size);
-		if (t->patch == TPL_LRU_SELF) {
+		for (uint64_t k = 0; k < n; k++)
+			memcpy(host + k * 64, t->bytes, 64);
+	} else {
+		for (uint64_t k = 0; k < n; k++)
+			memcpy(host + k * size, t->bytes, size);
+	}
+	if (t->patch == TPL_LRU_SELF) {
+		for (uint64_t k = 0; k < n; k++, host += size, self += size) {
 			memcpy(host + lru, &self, 8);
 			memcpy(host + lru_prev, &self, 8);
-		} else if (t->patch == TPL_HEAD) {
-			memcpy(host + lru, &head_info, 8);
 		}
+	} else if (t->patch == TPL_HEAD) {
+		for (uint64_t k = 0; k < n; k++, host += size)
+			memcpy(host + lru, &head_info, 8);
 	}
 }
 

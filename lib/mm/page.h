@@ -227,6 +227,22 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		memcpy(buf, p, size);
 }
 
+/*
+ * The kernel reaches the struct page of @r again, for a load (or a store
+ * if @write), and nothing has gone through the TLB since @r last did: the
+ * access would hit the entry @r came through. Count that hit and keep the
+ * translation, else forget it, so the next access looks it up. With
+ * tlb_check every access is looked up.
+ */
+static inline void
+page_ref_again(struct hvo_machine *m, struct page_ref *r, bool write)
+{
+	if (r->host && (!write || r->can_write) && !m->tlb.force_slow)
+		m->counter[CNT_TLB_HIT]++;
+	else
+		r->host = NULL;
+}
+
 static inline uint64_t
 page_ref_load64(struct hvo_machine *m, struct page_ref *r, unsigned off)
 {

@@ -65,6 +65,24 @@ pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
        uint64_t val);
 
 /*
+ * pt_set() of an entry whose host bytes @host the caller holds already
+ * (phys_to_host() of @entry_pa, writable): a walk over one table
+ * translates the table once, not every entry. Counted, checked and
+ * traced as pt_set().
+ */
+void
+pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	    phys_addr_t entry_pa, uint64_t *host, uint64_t val);
+
+/* pt_get() of an entry whose host bytes @host the caller holds (counted). */
+static inline uint64_t
+pt_get_host(struct hvo_machine *m, unsigned depth, const uint64_t *host)
+{
+	pt_count_read(m, depth);
+	return *host;
+}
+
+/*
  * Fill the table at @table, not yet reachable, with leaves of @depth that
  * map [pa, pa + its entries * leaf size) with @prot: the private table
  * vmemmap_split_pmd() and a block split build before the entry above

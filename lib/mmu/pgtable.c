@@ -13,8 +13,15 @@ void
 pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
        uint64_t val)
 {
+	pt_set_host(m, depth, va, entry_pa, phys_to_host(&m->phys, entry_pa),
+		    val);
+}
+
+void
+pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	    phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+{
 	const struct hvo_arch *a = &m->arch;
-	uint64_t *p = phys_to_host(&m->phys, entry_pa);
 
 	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
 	    !a->ops.bbm_change_safe(a, depth, *p, val))
@@ -104,9 +111,11 @@ pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 	c = a->levels >= 2 ? pwc_slot(m, va, &key) : NULL;
 	if (c && c->key == key) {
 		/* The same entries a walk would read, counted as read. */
-		memcpy(w->lvl, c->lvl, c->nr * sizeof(*w->lvl));
-		for (unsigned d = 0; counted && d < c->nr; d++)
-			pt_count_read(m, d);
+		for (unsigned d = 0; d < c->nr; d++) {
+			w->lvl[d] = c->lvl[d];
+			if (counted)
+				pt_count_read(m, d);
+		}
 		w->nr = c->nr;
 		if (w->lvl[c->nr - 1].d.kind == PTK_LEAF) {
 			w->leaf = (int)c->nr - 1;

@@ -122,18 +122,6 @@ phys_fini(struct phys *p)
 	memset(p, 0, sizeof(*p));
 }
 
-bool
-phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
-{
-	for (unsigned i = 0; i < p->nr_ranges; i++) {
-		const struct hvo_mem_range *r = &p->range[i];
-
-		if (pa >= r->base && pa - r->base < r->size)
-			return len <= r->size - (pa - r->base);
-	}
-	return false;
-}
-
 static void *
 arena_page(const struct phys *p, uint64_t idx)
 {
@@ -390,12 +378,36 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 	       phys_to_host_ro(p, from << p->page_shift, NULL), p->page_size);
 }
 
+/* Forget frame @pfn of leaf @l (which holds something): 1 if its host page went. */
+static inline uint64_t
+release_slot(struct phys *p, struct phys_leaf *l, uint64_t pfn)
+{
+	uint64_t *s = phys_leaf_slot(p, l, pfn);
+	uint64_t dropped = 0;
+
+	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
+		dropped = drop_host(p, *s);
+	slot_set(l, s, 0);
+	return dropped;
+}
+
 uint64_t
 phys_release(struct phys *p, uint64_t pa, uint64_t len)
 {
 	uint64_t pfn = pa >> p->page_shift, end = (pa + len) >> p->page_shift;
 	uint64_t dropped = 0;
 
+	/* One frame, the common case (every order-0 free): no loop. */
+	if (end == pfn + 1) {
+		uint64_t i = pfn - p->base_pfn;
+		struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+
+		if (l && l->nonzero)
+			dropped = release_slot(p, l, pfn);
+		if (l && !l->nonzero)
+			leaf_put(p, i >> PHYS_LEAF_SHIFT);
+		goto out;
+	}
 	while (pfn < end) {
 		uint64_t i = pfn - p->base_pfn;
 		uint64_t next = ((i >> PHYS_LEAF_SHIFT) + 1) << PHYS_LEAF_SHIFT;
@@ -404,17 +416,13 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		next += p->base_pfn;
 		if (next > end)
 			next = end;
-		for (; l && l->nonzero && pfn < next; pfn++) {
-			uint64_t *s = phys_leaf_slot(p, l, pfn);
-
-			if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
-				dropped += drop_host(p, *s);
-			slot_set(l, s, 0);
-		}
+		for (; l && l->nonzero && pfn < next; pfn++)
+			dropped += release_slot(p, l, pfn);
 		if (l && !l->nonzero)
 			leaf_put(p, i >> PHYS_LEAF_SHIFT);
 		pfn = next;
 	}
+out:
 	if (p->nr_pending >= PENDING_SCAN)
 		phys_reclaim(p, false);
 	return dropped;

@@ -112,9 +112,30 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 void
 phys_fini(struct phys *p);
 
-/* Whether [pa, pa + len) is RAM (inside one range). */
-bool
-phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len);
+/*
+ * The RAM range holding @pa, or NULL; and whether [pa, pa + len) is RAM
+ * (inside one range). Inline: the buddy allocator asks it of every page
+ * it frees and every buddy it looks at.
+ */
+static inline const struct hvo_mem_range *
+phys_range_of(const struct phys *p, uint64_t pa)
+{
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		const struct hvo_mem_range *r = &p->range[i];
+
+		if (pa >= r->base && pa - r->base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+static inline bool
+phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
+{
+	const struct hvo_mem_range *r = phys_range_of(p, pa);
+
+	return r && len <= r->size - (pa - r->base);
+}
 
 /*
  * Whether the @nr frames from @pfn are RAM (inside one range). A pfn or a

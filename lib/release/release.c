@@ -428,11 +428,27 @@ row_applies(const struct release_row *row, const struct kernel_release *r)
 	       r->sublevel >= row->stable.sublevel;
 }
 
+/* Each property's deciding row, in one pass over the table. */
+static void
+release_resolve(struct kernel_release *r)
+{
+	for (size_t p = 0; p < RP__COUNT; p++)
+		r->row[p] = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		if (row_applies(&rows[i], r))
+			r->row[rows[i].prop] = &rows[i];
+	r->resolved = true;
+}
+
 const struct release_row *
 release_row_of(const struct kernel_release *r, enum release_prop p)
 {
 	const struct release_row *found = NULL;
 
+	if ((unsigned)p >= RP__COUNT)
+		return NULL;
+	if (r->resolved)
+		return r->row[p];
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
 		if (rows[i].prop == p && row_applies(&rows[i], r))
 			found = &rows[i];
@@ -455,7 +471,7 @@ release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 
 	*out = *r;
 	if (v == HVO_VARIANT_OFF || release_get(r, RP_VARIANT) == (uint64_t)v)
-		return;
+		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		if (rows[i].prop != RP_VARIANT)
 			continue;
@@ -465,7 +481,7 @@ release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 			since = &rows[i];
 	}
 	if (!since)
-		return;
+		goto out;
 	memset(out, 0, sizeof(*out));
 	out->build = r->build;
 	if (until) {
@@ -479,6 +495,8 @@ release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 	}
 	snprintf(out->name, sizeof(out->name), "%s%u.%u", until ? "before " : "",
 		 out->major, out->minor);
+out:
+	release_resolve(out);
 }
 
 bool
@@ -581,6 +599,7 @@ release_parse(const char *s, struct kernel_release *r, char *err,
 		goto bad;
 	r->sublevel = has_sub && !abi_only ? sub : RELEASE_NEWEST_POINT;
 	strcpy(r->name, s);
+	release_resolve(r);
 	return 0;
 bad:
 	return errf(err, errlen, -EINVAL,

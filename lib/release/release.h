@@ -221,6 +221,14 @@ struct kernel_release {
 	const struct kernel_build *build;
 	bool before;             /* the last release before major.minor */
 	char name[32];           /* as given, or RELEASE_NEWEST */
+	/*
+	 * The row that decides each property, looked up once by
+	 * release_parse() and release_for_variant() (resolved), so that
+	 * release_get() on a hot path is one load. A release built by hand
+	 * (resolved false) is looked up in the table at every call.
+	 */
+	bool resolved;
+	const struct release_row *row[RP__COUNT];
 };
 
 /*
