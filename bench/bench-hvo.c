@@ -811,6 +811,8 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	struct hvo_machine *m;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
+	struct hvo_mem_available avail_info;
+	uint64_t usable;
 	struct snap s0, dg, ds;
 	char spec[128], why[256];
 	bool hvo;
@@ -861,6 +863,10 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	rss_boot = bench_rss_bytes();
 	hvo_machine_geometry(m, &g);
 	hvo_machine_pages(m, HVO_PAGES_FREE, &free_pages);
+	if (hvo_mem_available(m, &avail_info) == 0)
+		usable = avail_info.available_pages;
+	else
+		usable = free_pages;
 	if (hvo_machine_hstate_by_size(m, size, &h)) {
 		fail("%s: no 2M hugepages", spec);
 		goto out;
@@ -869,10 +875,12 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	/*
 	 * The most that fits: each hugepage takes 512 pages, and the grow
 	 * needs one more page per hugepage for its new head and a PTE table
-	 * per 64 hugepages before the old vmemmap is freed; keep a margin.
+	 * per 64 hugepages before the old vmemmap is freed; the allocator
+	 * keeps every zone's watermarks (MemAvailable leaves the high ones
+	 * and the protections out); keep a margin.
 	 */
 	per = size / g.page_size;
-	n = free_pages > 16384 ? (free_pages - 16384) / (per + 2) : 0;
+	n = usable > 16384 ? (usable - 16384) / (per + 2) : 0;
 
 	/*
 	 * Grow and shrink BIG_CYCLES times on the same machine. The first
