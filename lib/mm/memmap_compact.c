@@ -26,8 +26,11 @@ struct rec {
 	uint16_t nr;        /* differing words */
 	uint16_t nr_wide;   /* of them whole words */
 	uint32_t size;      /* bytes, this header included */
-	/* uint16_t code[nr]; uint32_t narrow[nr - nr_wide]; uint64_t wide[] */
+	/* uint32_t narrow[nr - nr_wide]; uint16_t code[nr]; uint64_t wide[],
+	 * each aligned for its type */
 };
+
+_Static_assert(sizeof(struct rec) % 8 == 0, "the narrow words follow aligned");
 
 enum { KIND_REL, KIND_U32, KIND_WIDE };
 
@@ -247,8 +250,8 @@ rec_build(const uint64_t *host, const uint64_t *tpl, uint64_t words,
 		.nr_wide = (uint16_t)nr_wide,
 		.size = (uint32_t)size,
 	};
-	code = (uint16_t *)(r + 1);
-	narrow = (uint32_t *)(code + nr);
+	narrow = (uint32_t *)(r + 1);
+	code = (uint16_t *)(narrow + (nr - nr_wide));
 	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
 	for (uint64_t w = 0; w < words && k < nr; w++) {
 		unsigned kind;
@@ -373,8 +376,8 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 		return;
 	}
 	memmap_fill(m, frame, r->payload, host);
-	code = (const uint16_t *)(r + 1);
-	narrow = (const uint32_t *)(code + r->nr);
+	narrow = (const uint32_t *)(r + 1);
+	code = (const uint16_t *)(narrow + (r->nr - r->nr_wide));
 	wide = (const uint64_t *)((const uint8_t *)r + r->size - 8 * r->nr_wide);
 	for (unsigned i = 0; i < r->nr; i++) {
 		unsigned kind = code[i] >> KIND_SHIFT, off = code[i] & OFF_MASK;
