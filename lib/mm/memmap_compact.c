@@ -32,15 +32,15 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) % 8 == 0, "the narrow words follow aligned");
 
+/* A code: the kind in its top bits, the word offset below. */
 enum { KIND_REL, KIND_U32, KIND_WIDE };
-
-/* Templates this file may add: the rest of the table is the memmap's. */
-#define COMPACT_TPL_LIMIT (MEMMAP_MAX_TPL - 16)
 #define KIND_SHIFT 14
 #define OFF_MASK ((1u << KIND_SHIFT) - 1)
 
-#define NO_FRAME UINT64_MAX
+/* Templates this file may add: the rest of the table is the memmap's. */
+#define COMPACT_TPL_LIMIT (MEMMAP_MAX_TPL - 16)
 
+#define NO_FRAME UINT64_MAX
 
 static struct memmap_compact *
 compact_get(struct hvo_machine *m)
@@ -107,7 +107,7 @@ names(struct hvo_machine *m, uint64_t frame, uint64_t idx)
 	uint64_t pl;
 
 	return frame != NO_FRAME && phys_lazy_payload(&m->phys, frame, &pl) &&
-	       pl == memmap_payload(MEMMAP_TPL_COMPACT, idx);
+	       pl == compact_payload(idx);
 }
 
 /*
@@ -288,7 +288,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	struct rec *r;
 	int64_t idx;
 
-	if (psize % l->size || !pfn_valid(&m->phys, frame))
+	if (psize % l->size || words > OFF_MASK + 1 ||
+	    !pfn_valid(&m->phys, frame))
 		return false;
 	s = phys_slot(&m->phys, frame);
 	/*
@@ -566,16 +567,6 @@ void
 memmap_compact_note(struct hvo_machine *m, uint64_t va)
 {
 	memmap_compact_note_alias(m, va, NO_FRAME);
-}
-
-void
-memmap_compact_stats(const struct hvo_machine *m, uint64_t *bytes,
-		     uint64_t *records)
-{
-	const struct memmap_compact *c = m->compact;
-
-	*bytes = c ? c->bytes + c->max * 16 + (c->scratch ? m->arch.page_size : 0) : 0;
-	*records = c ? c->live : 0;
 }
 
 void

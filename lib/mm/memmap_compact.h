@@ -105,11 +105,6 @@ memmap_compact_flush(struct hvo_machine *m);
 int
 memmap_compact_set_budget(struct hvo_machine *m, uint64_t bytes);
 
-/* Host bytes held by the records, and records in use. */
-void
-memmap_compact_stats(const struct hvo_machine *m, uint64_t *bytes,
-		     uint64_t *records);
-
 void
 memmap_compact_fini(struct hvo_machine *m);
 
