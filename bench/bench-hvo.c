@@ -19,8 +19,10 @@
  *   written per hugepage. The first cycle (deferred struct page init, PMD
  *   splits) is reported apart.
  * big_pool_grow, big_pool_shrink: the kernel's batching measurement on
- *   x86_64 with 1 TiB of RAM: as many 2M hugepages as fit (about 500,000;
- *   the count is reported), grown and shrunk BIG_CYCLES times on one
+ *   x86_64 with 1 TiB of RAM (--big-mem; 64T is the largest the issue
+ *   asks for): as many 2M (or, --big-size=1G, 1G) hugepages as fit (about
+ *   500,000 at 1 TiB; the count is reported), grown and shrunk BIG_CYCLES
+ *   times (--big-cycles) on one
  *   machine; the median against a 1 s target each way, the first cycle
  *   (which also pays for host memory never touched before) beside it; host
  *   RSS at the end of the first grow against the vmemmap and page tables
@@ -767,13 +769,17 @@ max_of(const double *v, unsigned n)
 
 struct big_opts {
 	const char *mem;      /* "1T" */
+	const char *size_name; /* "2M" or "1G" */
+	uint64_t size;
+	unsigned cycles;      /* 1 .. BIG_CYCLES */
 	double touch_rate;    /* host_first_touch_rate() */
 	bool variant[NR_VARIANTS];
 };
 
 static void
 emit_big(struct bench_json *j, const char *name, const char *spec,
-	 const char *vname, uint64_t n, double ns, const struct snap *d)
+	 const char *vname, const char *size_name, uint64_t n, double ns,
+	 const struct snap *d)
 {
 	struct bench_result r;
 
@@ -785,7 +791,7 @@ emit_big(struct bench_json *j, const char *name, const char *spec,
 	bench_json_result_begin(j, name, "x86_64-4l", &r);
 	bench_json_str(j, "spec", spec);
 	bench_json_str(j, "variant", vname);
-	bench_json_str(j, "hugepage_size", "2M");
+	bench_json_str(j, "hugepage_size", size_name);
 	bench_json_u64(j, "nr_hugepages", n);
 	bench_json_double(j, "seconds", ns / 1e9);
 	bench_json_double(j, "ns_per_hugepage", ns / (double)n);
@@ -804,13 +810,18 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	const char *vname = hvo_variant_name(v);
 	uint64_t t_start = bench_now_ns(), t0, free_pages, vmemmap, pt, n;
 	uint64_t rss0, rss_boot, rss_grow = 0, rss_shrink = 0, peak = 0, avail, need;
-	uint64_t size = 2 * MB, total, per;
+	uint64_t size = b->size, total, per;
+	const char *sz = b->size_name;
+	const unsigned cycles = b->cycles;
 	double boot_ns, grow_ns, shrink_ns, check_ns = 0, kept = 0, ratio = 0;
+	double per_hugepage = 0;
 	double grow_each[BIG_CYCLES], shrink_each[BIG_CYCLES];
 	double sorted[BIG_CYCLES];
 	struct hvo_machine *m;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
+	struct hvo_mem_available avail_info;
+	uint64_t usable;
 	struct snap s0, dg, ds;
 	char spec[128], why[256];
 	bool hvo;
@@ -832,19 +843,19 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		for (unsigned i = 0; i < cfg.nr_mem_ranges; i++)
 			total += cfg.mem[i].size;
 		/*
-		 * What the host holds at most: the vmemmap HVO keeps (one page
-		 * per 2M hugepage, 8 bytes a frame) and its frame table, the
-		 * page_owner map (1 byte a frame), and 1G of slack.
+		 * What the host holds at most: about 1 KiB per hugepage of
+		 * any size (its head vmemmap page described, page tables,
+		 * frame table, page_owner), the vmemmap 1G hugepages keep
+		 * (a page per hugepage, 4 KiB at most), 1G of slack.
 		 */
-		total >>= cfg.page_shift;
-		need = total * (8 + 8 + 1) + GB;
+		need = (total / size) * (size > 2 * MB ? 8192 : 1024) + GB;
 	}
 	avail = proc_kb("/proc/meminfo", "MemAvailable");
 	if (avail && avail < need) {
 		snprintf(why, sizeof(why),
 			 "the host has %" PRIu64 " MiB available, this machine may need %" PRIu64 " MiB",
 			 avail >> 20, need >> 20);
-		emit_skipped(j, "big_pool_grow", "x86_64-4l", spec, vname, "2M", why);
+		emit_skipped(j, "big_pool_grow", "x86_64-4l", spec, vname, sz, why);
 		fprintf(stderr, "bench-hvo: %s skipped: %s\n", spec, why);
 		return;
 	}
@@ -861,18 +872,24 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	rss_boot = bench_rss_bytes();
 	hvo_machine_geometry(m, &g);
 	hvo_machine_pages(m, HVO_PAGES_FREE, &free_pages);
+	if (hvo_mem_available(m, &avail_info) == 0)
+		usable = avail_info.available_pages;
+	else
+		usable = free_pages;
 	if (hvo_machine_hstate_by_size(m, size, &h)) {
-		fail("%s: no 2M hugepages", spec);
+		fail("%s: no %s hugepages", spec, sz);
 		goto out;
 	}
 	hvo = h.optimizable;
 	/*
 	 * The most that fits: each hugepage takes 512 pages, and the grow
 	 * needs one more page per hugepage for its new head and a PTE table
-	 * per 64 hugepages before the old vmemmap is freed; keep a margin.
+	 * per 64 hugepages before the old vmemmap is freed; the allocator
+	 * keeps every zone's watermarks (MemAvailable leaves the high ones
+	 * and the protections out); keep a margin.
 	 */
 	per = size / g.page_size;
-	n = free_pages > 16384 ? (free_pages - 16384) / (per + 2) : 0;
+	n = usable > 16384 ? (usable - 16384) / (per + 2) : 0;
 
 	/*
 	 * Grow and shrink BIG_CYCLES times on the same machine. The first
@@ -881,7 +898,7 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	 * ones reuse it, as a long-running kernel reuses its memory. The
 	 * median is the figure; the first is reported beside it.
 	 */
-	for (unsigned c = 0; c < BIG_CYCLES; c++) {
+	for (unsigned c = 0; c < cycles; c++) {
 		snap_take(m, &s0);
 		t0 = bench_now_ns();
 		rc = hvo_set_nr_hugepages(m, size, n);
@@ -896,6 +913,7 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		if (c == 0) {
 			rss_grow = bench_rss_bytes();
 			peak = proc_kb("/proc/self/status", "VmHWM");
+			per_hugepage = n ? (double)(rss_grow - rss_boot) / (double)n : 0;
 			hvo_machine_pages(m, HVO_PAGES_VMEMMAP, &vmemmap);
 			hvo_machine_pages(m, HVO_PAGES_PAGETABLE, &pt);
 			kept = (double)((vmemmap + pt) * g.page_size);
@@ -915,23 +933,27 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		check_batch_flushes(spec, "shrink", &ds, hvo ? 1 : 0);
 		rss_shrink = bench_rss_bytes();
 		fprintf(stderr, "%-13s %-13s %-4s %-10s cycle %u: grow %.3f s, shrink %.3f s\n",
-			"big", b->mem, "2M", vname, c + 1, grow_each[c] / 1e9,
+			"big", b->mem, sz, vname, c + 1, grow_each[c] / 1e9,
 			shrink_each[c] / 1e9);
 	}
-	grow_ns = bench_median(grow_each, BIG_CYCLES, sorted);
-	shrink_ns = bench_median(shrink_each, BIG_CYCLES, sorted);
+	grow_ns = bench_median(grow_each, cycles, sorted);
+	shrink_ns = bench_median(shrink_each, cycles, sorted);
+	/* The figure that matters for the largest machines: all of it. */
+	peak = proc_kb("/proc/self/status", "VmHWM");
 
-	emit_big(j, "big_pool_grow", spec, vname, n, grow_ns, &dg);
-	bench_json_u64(j, "cycles", BIG_CYCLES);
+	emit_big(j, "big_pool_grow", spec, vname, sz, n, grow_ns, &dg);
+	bench_json_u64(j, "cycles", cycles);
 	bench_json_double(j, "first_seconds", grow_each[0] / 1e9);
-	bench_json_double(j, "max_seconds", max_of(grow_each, BIG_CYCLES) / 1e9);
+	bench_json_double(j, "max_seconds", max_of(grow_each, cycles) / 1e9);
 	bench_json_u64(j, "free_pages_at_boot", free_pages);
 	bench_json_double(j, "boot_seconds", boot_ns / 1e9);
 	bench_json_u64(j, "rss_before_boot_bytes", rss0);
 	bench_json_u64(j, "rss_after_boot_bytes", rss_boot);
 	bench_json_double(j, "host_first_touch_gib_per_s", b->touch_rate / (double)GB);
 	bench_json_u64(j, "rss_bytes", rss_grow);
+	/* VmHWM of the whole run, before the final check. */
 	bench_json_u64(j, "peak_rss_bytes", peak);
+	bench_json_double(j, "host_bytes_per_hugepage", per_hugepage);
 	bench_json_u64(j, "vmemmap_bytes", vmemmap * g.page_size);
 	bench_json_u64(j, "pagetable_bytes", pt * g.page_size);
 	bench_json_u64(j, "kept_vmemmap_bytes", (uint64_t)kept);
@@ -940,18 +962,18 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	bench_json_bool(j, "meets_rss_target", ratio <= BIG_RSS_TARGET);
 	bench_json_result_end(j);
 
-	emit_big(j, "big_pool_shrink", spec, vname, n, shrink_ns, &ds);
-	bench_json_u64(j, "cycles", BIG_CYCLES);
+	emit_big(j, "big_pool_shrink", spec, vname, sz, n, shrink_ns, &ds);
+	bench_json_u64(j, "cycles", cycles);
 	bench_json_double(j, "first_seconds", shrink_each[0] / 1e9);
-	bench_json_double(j, "max_seconds", max_of(shrink_each, BIG_CYCLES) / 1e9);
+	bench_json_double(j, "max_seconds", max_of(shrink_each, cycles) / 1e9);
 	bench_json_u64(j, "rss_bytes", rss_shrink);
 	bench_json_result_end(j);
 
 	fprintf(stderr, "%-13s %-13s %-4s %-10s median grow %.3f s, shrink %.3f s (%"
-		PRIu64 " hugepages), RSS %.2f GiB / kept %.2f GiB = %.3f, peak %.2f GiB\n",
-		"big", b->mem, "2M", vname, grow_ns / 1e9, shrink_ns / 1e9, n,
+		PRIu64 " hugepages), RSS %.2f GiB / kept %.2f GiB = %.3f, %.0f host bytes per hugepage, peak %.2f GiB\n",
+		"big", b->mem, sz, vname, grow_ns / 1e9, shrink_ns / 1e9, n,
 		(double)rss_grow / (double)GB, kept / (double)GB, ratio,
-		(double)peak / (double)GB);
+		per_hugepage, (double)peak / (double)GB);
 out:
 	/* With the pool empty again this is quick (0.2 s at 1 TiB). */
 	t0 = bench_now_ns();
@@ -960,7 +982,7 @@ out:
 	check_ns = (double)(bench_now_ns() - t0);
 	hvo_machine_free(m);
 	fprintf(stderr, "%-13s %-13s %-4s %-10s wall %.1f s (boot %.1f s, check %.1f s)\n",
-		"big", b->mem, "2M", vname,
+		"big", b->mem, sz, vname,
 		(double)(bench_now_ns() - t_start) / 1e9, boot_ns / 1e9,
 		check_ns / 1e9);
 }
@@ -997,7 +1019,9 @@ main(int argc, char **argv)
 {
 	struct bench_opts o;
 	struct bench_json j;
-	struct big_opts b = { .mem = "1T" };
+	struct big_opts b = {
+		.mem = "1T", .size_name = "2M", .size = 2 * MB, .cycles = BIG_CYCLES,
+	};
 	bool single, batch;
 	const char *big_list = "all", *only = NULL, *preset = NULL;
 
@@ -1005,6 +1029,8 @@ main(int argc, char **argv)
 	argc = bench_parse_args(&o, argc, argv);
 	if (argc < 0) {
 		printf("  --big-mem=SIZE       RAM of the big machine (default 1T; --quick: 4G)\n"
+		       "  --big-size=2M|1G     hugepage size of the big pool (default 2M)\n"
+		       "  --big-cycles=N       grow and shrink cycles, 1 to 3 (default 3)\n"
 		       "  --big-variants=LIST  variants of the big run: off,keep2,fakehead,\n"
 		       "                       sharedtail, all (default) or none\n"
 		       "  --only=single|batch|big  one part only\n"
@@ -1016,6 +1042,22 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strncmp(argv[i], "--big-mem=", 10) == 0) {
 			b.mem = argv[i] + 10;
+		} else if (strcmp(argv[i], "--big-size=2M") == 0) {
+			b.size_name = "2M";
+			b.size = 2 * MB;
+		} else if (strcmp(argv[i], "--big-size=1G") == 0) {
+			b.size_name = "1G";
+			b.size = GB;
+		} else if (strncmp(argv[i], "--big-cycles=", 13) == 0) {
+			char *end;
+			unsigned long c = strtoul(argv[i] + 13, &end, 10);
+
+			if (*end || c < 1 || c > BIG_CYCLES) {
+				fprintf(stderr, "bench-hvo: --big-cycles=%s: allowed are 1 to %d\n",
+					argv[i] + 13, BIG_CYCLES);
+				return 2;
+			}
+			b.cycles = (unsigned)c;
 		} else if (strncmp(argv[i], "--big-variants=", 15) == 0) {
 			big_list = argv[i] + 15;
 		} else if (strncmp(argv[i], "--only=", 7) == 0) {

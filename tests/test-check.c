@@ -75,7 +75,7 @@ snap_restore(struct hvo_machine *m, struct snapshot *s)
 			assert_int_equal(hvo_kwrite64(m, va + k * 8,
 						      s->page[i].bytes[k]), 0);
 		free(s->page[i].bytes);
-		m->owner.e[s->page[i].pfn - m->owner.base_pfn] = s->page[i].po;
+		po_set(&m->owner, s->page[i].pfn - m->owner.base_pfn, s->page[i].po);
 	}
 	memcpy(m->zones, s->zones, sizeof(s->zones));
 	memcpy(m->owner.count, s->owner_count, sizeof(s->owner_count));
@@ -446,8 +446,8 @@ test_accounting(void **state)
 	/* A page_owner entry whose category is none of them. */
 	snap_take(m, &s);
 	snap_page(m, &s, a);
-	m->owner.e[a - m->owner.base_pfn] = (po_entry_t)((4u << PO_ORDER_SHIFT) |
-							 PO_CAT_MASK);
+	po_set(&m->owner, a - m->owner.base_pfn,
+	       (po_entry_t)((4u << PO_ORDER_SHIFT) | PO_CAT_MASK));
 	snprintf(what, sizeof(what), "pfn 0x%" PRIx64 " has no valid category", a);
 	expect_broken(m, "accounting", what);
 	snap_restore(m, &s);
@@ -464,7 +464,7 @@ test_accounting(void **state)
 	/* The allocation forgotten by page_owner: 16 leaked frames. */
 	snap_take(m, &s);
 	snap_page(m, &s, a);
-	m->owner.e[a - m->owner.base_pfn] = 0;
+	po_set(&m->owner, a - m->owner.base_pfn, 0);
 	snprintf(what, sizeof(what),
 		 "pfn 0x%" PRIx64 " is neither allocated, free nor deferred (a leaked frame)",
 		 a);
@@ -479,8 +479,8 @@ test_accounting(void **state)
 	assert_int_equal(head + (UINT64_C(1) << order), end);
 	snap_take(m, &s);
 	snap_page(m, &s, head);
-	m->owner.e[head - m->owner.base_pfn] =
-		(po_entry_t)(((order + 1) << PO_ORDER_SHIFT) | c);
+	po_set(&m->owner, head - m->owner.base_pfn,
+	       (po_entry_t)(((order + 1) << PO_ORDER_SHIFT) | c));
 	snprintf(what, sizeof(what),
 		 "an allocation runs past the end of RAM range %u",
 		 p->nr_ranges - 1);

@@ -714,8 +714,8 @@ test_pool_rules(void **state)
 	/* page_owner says a user allocated the second (counts still agree). */
 	po = page_owner_entry(&m->owner, pfn[1]);
 	memcpy(count, m->owner.count, sizeof(count));
-	m->owner.e[pfn[1] - m->owner.base_pfn] =
-		(po_entry_t)((h->order << PO_ORDER_SHIFT) | HVO_PAGES_ALLOCATED);
+	po_set(&m->owner, pfn[1] - m->owner.base_pfn,
+	       (po_entry_t)((h->order << PO_ORDER_SHIFT) | HVO_PAGES_ALLOCATED));
 	m->owner.count[HVO_PAGES_HUGETLB] -= UINT64_C(1) << h->order;
 	m->owner.count[HVO_PAGES_ALLOCATED] += UINT64_C(1) << h->order;
 	snprintf(what, sizeof(what),
@@ -723,7 +723,7 @@ test_pool_rules(void **state)
 		 pfn[1], h->order);
 	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
 	assert_string_equal(hvo_machine_error(m), what);
-	m->owner.e[pfn[1] - m->owner.base_pfn] = po;
+	po_set(&m->owner, pfn[1] - m->owner.base_pfn, po);
 	memcpy(m->owner.count, count, sizeof(count));
 	tu_assert_check(m);
 

@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "phys/phys.h"
 #include "core/machine.h"
+#include "mm/memmap_compact.h"
 #include "mmu/mmu.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -873,6 +874,72 @@ test_reclaim_spares_cached_pages(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Host memory only: vmemmap pages described as a template plus the words
+ * that differ (mm/memmap_compact.c) read back, byte for byte, what the
+ * same operations leave on a machine that keeps every written page, and
+ * every counter agrees. The pool follows alloc_pool_huge_folios() and
+ * update_and_free_pages_bulk() (6.12) on both machines.
+ */
+static void
+compare_memmaps(struct hvo_machine *a, struct hvo_machine *b)
+{
+	uint64_t lo, hi, va, x, y;
+
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_hi - 1, &hi), 0);
+	for (va = lo; va < hi + a->cfg.struct_page_size; va += 8) {
+		/* The same reads on both: their TLB counters stay equal. */
+		assert_int_equal(hvo_kread64(a, va, &x), 0);
+		assert_int_equal(hvo_kread64(b, va, &y), 0);
+		if (x != y)
+			print_error("va 0x%" PRIx64 ": 0x%" PRIx64 " != 0x%" PRIx64 "\n",
+				    va, x, y);
+		assert_int_equal(x, y);
+	}
+	/* Every counter of simulated work; host.* counts the host's. */
+	for (size_t i = 0; i < hvo_counter_count(); i++) {
+		if (strncmp(hvo_counter_name(i), "host.", 5) == 0)
+			continue;
+		if (hvo_machine_counter(a, i) != hvo_machine_counter(b, i))
+			print_error("counter %s: %" PRIu64 " != %" PRIu64 "\n",
+				    hvo_counter_name(i), hvo_machine_counter(a, i),
+				    hvo_machine_counter(b, i));
+		assert_int_equal(hvo_machine_counter(a, i),
+				 hvo_machine_counter(b, i));
+	}
+}
+
+static void
+test_compact_vmemmap_reads_back(void **state)
+{
+	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	const uint64_t sizes[] = { 2 << 20, 2 << 20 };
+	const uint64_t nrs[] = { 400, 0 };
+
+	(void)state;
+	/* Machine a compacts whatever it can; b never does. */
+	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t held_a, held_b;
+
+		assert_int_equal(hvo_set_nr_hugepages(a, sizes[k], nrs[k]), 0);
+		assert_int_equal(hvo_set_nr_hugepages(b, sizes[k], nrs[k]), 0);
+		/* Described, with fewer host pages written. */
+		held_a = phys_host_frames(&a->phys);
+		held_b = phys_host_frames(&b->phys);
+		assert_true(a->compact->compacted > 0);
+		assert_true(held_a < held_b);
+		compare_memmaps(a, b);
+		tu_assert_check(a);
+		tu_assert_check(b);
+	}
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -977,6 +1044,7 @@ main(void)
 		cmocka_unit_test(test_malformed_entry_refused),
 		cmocka_unit_test(test_table_alloc_fails),
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
+		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_null_arguments),
 	};
 

@@ -130,4 +130,13 @@ round_up64(uint64_t x, uint64_t align)
 	return (x + align - 1) & ~(align - 1);
 }
 
+/* qsort() and bsearch() order of uint64_t. */
+static inline int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 #endif /* HVO_UTIL_H */

@@ -16,6 +16,7 @@
 #include "mem/buddy.h"
 #include "mem/memmap.h"
 #include "mem/pageblock.h"
+#include "mm/memmap_compact.h"
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
@@ -332,6 +333,7 @@ hvo_machine_free(struct hvo_machine *m)
 	memblock_fini(&m->memblock);
 	page_owner_fini(&m->owner);
 	pageblock_flags_fini(m);
+	memmap_compact_fini(m);
 	phys_fini(&m->phys);
 	free(m);
 }

@@ -31,6 +31,7 @@
 #include "release/release.h"
 
 struct hugetlb;
+struct memmap_compact;
 struct folio_layout;
 
 /*
@@ -143,6 +144,8 @@ struct hvo_machine {
 	/* Templates of lazy vmemmap pages (mm/page.c). */
 	struct memmap_tpl tpl[MEMMAP_MAX_TPL];
 	unsigned nr_tpl, tpl_last;
+	/* Vmemmap frames described as a template plus words (host only). */
+	struct memmap_compact *compact;
 
 	/* mem */
 	struct zone zones[MAX_NR_ZONES];

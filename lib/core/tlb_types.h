@@ -51,6 +51,8 @@ struct pwc_entry {
 	struct pt_level_rec lvl[HVO_MAX_LEVELS];
 };
 
+#define TLB_OWN_LOG 4096
+
 struct tlb {
 	struct tlb_entry *e;
 	uint64_t mask;      /* entries - 1 */
@@ -70,8 +72,22 @@ struct tlb {
 	/* The machine's own entries while the checker reads through a TLB
 	 * of its own: still live, restored afterwards. */
 	struct tlb_entry *saved;
+	/*
+	 * The last TLB_OWN_LOG pages filled with a host page of the frame's
+	 * own (a store, or a frame already written): the host-memory
+	 * compaction looks at them once no entry reaches them
+	 * (mm/memmap_compact.c). Changes no result and no counter.
+	 */
+	uint64_t own_log[TLB_OWN_LOG];
+	uint64_t own_n;
 	struct pwc_entry pwc[PWC_ENTRIES];
 };
+
+static inline void
+tlb_log_own(struct tlb *t, uint64_t page)
+{
+	t->own_log[t->own_n++ & (TLB_OWN_LOG - 1)] = page;
+}
 
 static inline struct tlb_entry *
 tlb_slot(const struct tlb *t, uint64_t va)

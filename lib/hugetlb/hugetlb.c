@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "hugetlb/hugetlb.h"
+#include "hugetlb/vmemmap_host.h"
 #include "mm/compound.h"
 
 #define HPG_vmemmap_optimized 4
@@ -566,6 +567,7 @@ alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
 		rc = prep_new_hugetlb_folio(m, h, pfn);
 		if (rc)
 			break;
+		memmap_compact_note(m, pfn_to_page(m, pfn));
 		if (!batched)
 			hugetlb_vmemmap_optimize_folio(m, h,
 						       &h->pages[h->nr - 1]);
@@ -694,6 +696,7 @@ update_and_free_pages_bulk(struct hvo_machine *m, struct hstate *h,
 			if (i >= first + 4)
 				prefetch_vmemmap_page(m, list[i - 4]->pfn);
 			rc = free_pool_folio(m, h, list[i]);
+			hugetlb_host_freed(m, h, list[i]->pfn);
 		}
 		if (stop == n || stop > first) {
 			first = stop;
@@ -844,6 +847,8 @@ set_max_huge_pages(struct hvo_machine *m, struct hstate *h, uint64_t count_,
 		h->surplus++;
 out:
 	h->max_huge_pages = persistent_huge_pages(h);
+	/* Host memory: what the resize wrote may be described now. */
+	memmap_compact_flush(m);
 	return rc;
 }
 

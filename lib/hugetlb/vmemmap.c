@@ -112,6 +112,7 @@ static void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
 	phys_copy_frame(&m->phys, to, from, false);
+	memmap_compact_copied(m, to, from, false);
 }
 
 /*
@@ -262,6 +263,7 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 	for (size_t i = l->n; i-- > l->next && !rc;) {
 		prefetch_vmemmap_list(m, l, i);
 		rc = free_vmemmap_page(m, l->pfn[i]);
+		memmap_compact_note(m, pfn_to_page(m, l->pfn[i]));
 	}
 	l->n = l->next = 0;
 	return rc;
@@ -855,6 +857,7 @@ hugetlb_vmemmap_restore_folios(struct hvo_machine *m, struct hstate *h,
 		if (pages[i]->variant == HVO_VARIANT_OFF)
 			continue;
 		rc = __hugetlb_vmemmap_restore_folio(m, h, pages[i], flags);
+		hugetlb_host_freed(m, h, pages[i]->pfn);
 		/* Only the first waits (6.12). */
 		flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
 		if (rc)
@@ -1007,7 +1010,10 @@ __hugetlb_vmemmap_optimize_folios(struct hvo_machine *m, struct hstate *h,
 		int rc;
 
 		prefetch_folio_to_optimize(m, pages, i, n);
+		size_t old = list.n;
+
 		rc = __hugetlb_vmemmap_optimize_folio(m, h, pages[i], flags, &list);
+		vmemmap_host_optimized(m, pages[i]->pfn, &list, old);
 		/* The first hugepage decides: one grace period per batch. */
 		flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
 		if (rc == -ENOMEM && !pfn_list_empty(&list)) {

@@ -52,6 +52,7 @@ vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t start)
 
 	pt_lookup(m, start, &old, NULL);
 	phys_copy_frame(&m->phys, to, old >> m->arch.page_shift, true);
+	memmap_compact_copied(m, to, old >> m->arch.page_shift, true);
 }
 
 bool

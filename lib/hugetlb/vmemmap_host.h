@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hugetlb/hugetlb.h"
+#include "mm/memmap_compact.h"
 #include "mm/page.h"
 
 /*
@@ -69,6 +70,33 @@ vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 
 void
 vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l);
+
+/*
+ * A safe point after the hugepage at @pfn was optimized: its new head page
+ * and the old one (the first page @list took from @old on, until freed)
+ * may be described instead of held (memmap_compact_note()).
+ */
+static inline void
+vmemmap_host_optimized(struct hvo_machine *m, uint64_t pfn,
+		       const struct pfn_list *l, size_t old)
+{
+	memmap_compact_note_alias(m, pfn_to_page(m, pfn),
+				  l->n > old ? l->pfn[old] : UINT64_MAX);
+}
+
+/*
+ * A safe point after the vmemmap of the hugepage at @pfn was restored, or
+ * the hugepage went back to the buddy allocator: the vmemmap pages that
+ * wrote may be described instead of held (memmap_compact_note()).
+ */
+static inline void
+hugetlb_host_freed(struct hvo_machine *m, const struct hstate *h, uint64_t pfn)
+{
+	uint64_t va = pfn_to_page(m, pfn);
+
+	for (uint64_t i = 0; i < h->vmemmap_pages; i++)
+		memmap_compact_note(m, va + i * m->arch.page_size);
+}
 
 /* Loads the next steps of a loop will make, started early. */
 static inline void

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mm/folio.h"
+#include "mm/memmap_compact.h"
 #include "mm/page.h"
 
 void
@@ -207,12 +208,12 @@ page_template(const struct hvo_machine *m, unsigned zone, bool reserved,
  * it. Vmemmap pages that HVO remaps and frees before that never cost host
  * memory. The payload: template index in bits 48..55, a pfn below.
  */
-#define PAYLOAD_PFN_BITS 48
+#define PAYLOAD_PFN_BITS MEMMAP_PAYLOAD_PFN_BITS
 
 static uint64_t
 payload_make(unsigned tid, pfn_t pfn)
 {
-	return ((uint64_t)tid << PAYLOAD_PFN_BITS) | pfn;
+	return memmap_payload(tid, pfn);
 }
 
 /* The template's index, registered on first use; -1 if the table is full. */
@@ -284,7 +285,13 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
 {
 	struct hvo_machine *m = ctx;
 
-	(void)frame;
+	/* A frame described as a template and the words that differ. */
+	if (payload >> PAYLOAD_PFN_BITS == MEMMAP_TPL_COMPACT) {
+		memmap_compact_fill(m, frame,
+				    payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1),
+				    host);
+		return;
+	}
 	fill_page(m, &m->tpl[payload >> PAYLOAD_PFN_BITS],
 		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1),
 		  m->arch.page_size / page_layout(m)->size, host);
@@ -295,7 +302,8 @@ memmap_shareable(void *ctx, uint64_t payload)
 {
 	struct hvo_machine *m = ctx;
 
-	return m->tpl[payload >> PAYLOAD_PFN_BITS].patch == TPL_PLAIN;
+	return payload >> PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT &&
+	       m->tpl[payload >> PAYLOAD_PFN_BITS].patch == TPL_PLAIN;
 }
 
 /* The template as memmap_tpl_id() keeps it, when the table is full. */

@@ -595,6 +595,18 @@ void
 memmap_fill_frame_id(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 		     enum tpl_patch patch, pfn_t pfn, int tid);
 
+/*
+ * A lazy vmemmap frame's payload: the template index in bits 48..55, the
+ * pfn its fix-ups need below.
+ */
+#define MEMMAP_PAYLOAD_PFN_BITS 48
+
+static inline uint64_t
+memmap_payload(unsigned tid, pfn_t pfn)
+{
+	return ((uint64_t)tid << MEMMAP_PAYLOAD_PFN_BITS) | pfn;
+}
+
 /* phys_filler callbacks: the bytes of a lazy vmemmap frame. */
 void
 memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);

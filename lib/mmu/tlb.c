@@ -223,6 +223,8 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	} else {
 		host = phys_to_host_ro(&m->phys, pa, &own);
 	}
+	if (own)
+		tlb_log_own(t, page);
 	e->tag_read = page;
 	e->tag_write = d->writable && own ? page : TLB_TAG_INVALID;
 	e->cow = d->writable && !own;
@@ -304,6 +306,7 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		count(m, CNT_TLB_HIT);
 		tlb_check_hit(m, e, va, write);
 		host = phys_to_host(&m->phys, pa);
+		tlb_log_own(&m->tlb, page);
 		e->tag_read = e->tag_write = page;
 		e->cow = 0;
 		e->addend = (uintptr_t)host - (uintptr_t)page;

@@ -29,20 +29,22 @@ summary_words(uint64_t nr)
 	return (blocks + 63) / 64;
 }
 
+static uint64_t
+nr_blocks(uint64_t nr)
+{
+	return (nr + PO_BLOCK - 1) >> PO_BLOCK_SHIFT;
+}
+
 int
 page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 {
+	uint64_t blocks = nr_blocks(nr);
+
 	memset(po, 0, sizeof(*po));
-	po->e = lazy_alloc(nr * sizeof(*po->e));
-#ifdef MADV_HUGEPAGE
-	/* A pool of 2 MiB hugepages writes one entry in 512 all over the
-	 * map: one host fault per 2 MiB of it, not one per 4 KiB. */
-	if (po->e)
-		madvise(po->e, nr * sizeof(*po->e), MADV_HUGEPAGE);
-#endif
-	if (po->e)
-		po->summary = calloc(summary_words(nr), sizeof(*po->summary));
-	if (!po->e || !po->summary) {
+	po->coarse = lazy_alloc(blocks * sizeof(*po->coarse));
+	po->fine = lazy_alloc(blocks * sizeof(*po->fine));
+	po->summary = calloc(summary_words(nr), sizeof(*po->summary));
+	if (!po->coarse || !po->fine || !po->summary) {
 		page_owner_fini(po);
 		return -ENOMEM;
 	}
@@ -54,27 +56,59 @@ page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 void
 page_owner_fini(struct page_owner *po)
 {
-	if (po->e)
-		munmap(po->e, po->nr * sizeof(*po->e));
-	po->e = NULL;
+	uint64_t blocks = nr_blocks(po->nr);
+
+	/* Fine maps are found through the summary: only marked blocks. */
+	for (uint64_t b = 0; po->fine && po->nr_fine && b < blocks; b++) {
+		uint64_t s = (b << PO_BLOCK_SHIFT) >> PO_SUMMARY_SHIFT;
+
+		if (!(po->summary[s / 64] & (UINT64_C(1) << (s % 64)))) {
+			b = (((s + 1) << PO_SUMMARY_SHIFT) >> PO_BLOCK_SHIFT) - 1;
+			continue;
+		}
+		free(po->fine[b]);
+	}
+	if (po->coarse)
+		munmap(po->coarse, blocks * sizeof(*po->coarse));
+	if (po->fine)
+		munmap(po->fine, blocks * sizeof(*po->fine));
+	po->coarse = NULL;
+	po->fine = NULL;
 	free(po->summary);
 	po->summary = NULL;
+}
+
+po_entry_t *
+po_slow_ref(struct page_owner *po, uint64_t i)
+{
+	uint64_t b = i >> PO_BLOCK_SHIFT;
+	po_entry_t *f = calloc(PO_BLOCK, sizeof(*f));
+
+	/* On failure the entry is lost: the checker reports the frame. */
+	if (!f)
+		return NULL;
+	f[0] = po->coarse[b];
+	po->coarse[b] = 0;
+	po->fine[b] = f;
+	po->nr_fine++;
+	return &f[i & (PO_BLOCK - 1)];
 }
 
 int
 page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 		unsigned *was_order)
 {
-	po_entry_t *e = &po->e[pfn - po->base_pfn];
+	uint64_t i = pfn - po->base_pfn;
+	po_entry_t e = po_get(po, i);
 
-	if (!po_is_head(*e))
+	if (!po_is_head(e))
 		return -ENOENT;
-	if (po_order(*e) != order) {
-		*was_order = po_order(*e);
+	if (po_order(e) != order) {
+		*was_order = po_order(e);
 		return -EINVAL;
 	}
-	po->count[po_cat(*e)] -= UINT64_C(1) << order;
-	*e = 0;
+	po->count[po_cat(e)] -= UINT64_C(1) << order;
+	po_set(po, i, 0);
 	return 0;
 }
 
@@ -101,8 +135,8 @@ static void
 po_put(struct page_owner *po, uint64_t pfn, unsigned order,
        enum hvo_page_category c)
 {
-	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
-						 (unsigned)c);
+	po_set(po, pfn - po->base_pfn,
+	       (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c));
 	page_owner_mark(po, pfn);
 }
 
@@ -151,7 +185,7 @@ page_owner_lookup(const struct page_owner *po, uint64_t pfn, uint64_t *head,
 
 		if (cand < po->base_pfn)
 			break;
-		e = po->e[cand - po->base_pfn];
+		e = po_get(po, cand - po->base_pfn);
 		if (po_is_head(e) && po_order(e) >= o) {
 			*head = cand;
 			*order = po_order(e);
@@ -167,19 +201,33 @@ static uint64_t
 scan_entries(const struct page_owner *po, uint64_t i, uint64_t end)
 {
 	while (i < end) {
-		uint64_t w;
+		uint64_t b = i >> PO_BLOCK_SHIFT;
+		uint64_t bend = (b + 1) << PO_BLOCK_SHIFT;
+		const po_entry_t *f = po->fine[b];
 
-		/* Eight entries at a time where they are all zero. */
-		if (!(i & 7) && i + 8 <= end) {
-			memcpy(&w, &po->e[i], sizeof(w));
-			if (!w) {
-				i += 8;
-				continue;
-			}
+		if (bend > end)
+			bend = end;
+		if (!f) {
+			/* Only the block's first entry may be set. */
+			if (!(i & (PO_BLOCK - 1)) && po_is_head(po->coarse[b]))
+				return i;
+			i = bend;
+			continue;
 		}
-		if (po_is_head(po->e[i]))
-			return i;
-		i++;
+		for (; i < bend; i++) {
+			uint64_t w;
+
+			/* Eight entries at a time where they are all zero. */
+			if (!(i & 7) && i + 8 <= bend) {
+				memcpy(&w, &f[i & (PO_BLOCK - 1)], sizeof(w));
+				if (!w) {
+					i += 7;
+					continue;
+				}
+			}
+			if (po_is_head(f[i & (PO_BLOCK - 1)]))
+				return i;
+		}
 	}
 	return end;
 }

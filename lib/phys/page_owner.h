@@ -17,11 +17,19 @@
 
 /*
  * One byte per frame: the category in the low 3 bits (never "free": a
- * zero byte means no allocation starts here), the order above it. At one
- * hugepage head per 512 frames every byte of this map is resident, so
- * its size is part of the host cost of a large machine.
+ * zero byte means no allocation starts here), the order above it.
+ *
+ * Stored in blocks of PO_BLOCK frames. A block in which at most its first
+ * frame starts an allocation (a hugepage pool: one head per 512 frames)
+ * is one byte of the coarse map; a block with more gets a fine map of its
+ * own, one byte per frame, for good. So a full pool of 2M hugepages costs
+ * the host a byte per hugepage, not 512 (host memory only: the kernel's
+ * page_owner keeps a record per frame).
  */
 typedef uint8_t po_entry_t;
+
+#define PO_BLOCK_SHIFT	9
+#define PO_BLOCK	(1u << PO_BLOCK_SHIFT)
 
 #define PO_CAT_BITS	3
 #define PO_CAT_MASK	((1u << PO_CAT_BITS) - 1)
@@ -37,7 +45,9 @@ typedef uint8_t po_entry_t;
 #define PO_SUMMARY_SHIFT 15
 
 struct page_owner {
-	po_entry_t *e;       /* one entry per pfn in [base_pfn, base_pfn + nr) */
+	po_entry_t *coarse;  /* per block: its first frame's entry, if not fine */
+	po_entry_t **fine;   /* per block: NULL, or an entry per frame */
+	uint64_t nr_fine;    /* blocks with a fine map */
 	uint64_t base_pfn;
 	uint64_t nr;
 	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
@@ -53,11 +63,52 @@ page_owner_mark(struct page_owner *po, uint64_t pfn)
 	po->summary[b / 64] |= UINT64_C(1) << (b % 64);
 }
 
+/* The entry at index @i of the map (pfn - base_pfn). */
+static inline po_entry_t
+po_get(const struct page_owner *po, uint64_t i)
+{
+	const po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+
+	if (f)
+		return f[i & (PO_BLOCK - 1)];
+	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
+}
+
+/* Where the entry at index @i is written; NULL without host memory. */
+po_entry_t *
+po_slow_ref(struct page_owner *po, uint64_t i);
+
+static inline po_entry_t *
+po_ref(struct page_owner *po, uint64_t i)
+{
+	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+
+	if (f)
+		return &f[i & (PO_BLOCK - 1)];
+	if (!(i & (PO_BLOCK - 1)))
+		return &po->coarse[i >> PO_BLOCK_SHIFT];
+	return po_slow_ref(po, i);
+}
+
+/* Write the entry at index @i (0 clears it). */
+static inline void
+po_set(struct page_owner *po, uint64_t i, po_entry_t v)
+{
+	po_entry_t *e;
+
+	/* A zero needs no room where there is none: it reads as zero. */
+	if (!v && !po->fine[i >> PO_BLOCK_SHIFT] && (i & (PO_BLOCK - 1)))
+		return;
+	e = po_ref(po, i);
+	if (e)
+		*e = v;
+}
+
 /* Start loading @pfn's entry, for a loop about to free it. */
 static inline void
 page_owner_prefetch(const struct page_owner *po, uint64_t pfn)
 {
-	__builtin_prefetch(&po->e[pfn - po->base_pfn]);
+	__builtin_prefetch(&po->fine[(pfn - po->base_pfn) >> PO_BLOCK_SHIFT]);
 }
 
 int
@@ -71,8 +122,8 @@ static inline void
 page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 		 enum hvo_page_category c)
 {
-	po->e[pfn - po->base_pfn] = (po_entry_t)((order << PO_ORDER_SHIFT) |
-						 (unsigned)c);
+	po_set(po, pfn - po->base_pfn,
+	       (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c));
 	page_owner_mark(po, pfn);
 	po->count[c] += UINT64_C(1) << order;
 }
@@ -81,7 +132,7 @@ page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 static inline po_entry_t
 page_owner_entry(const struct page_owner *po, uint64_t pfn)
 {
-	return po->e[pfn - po->base_pfn];
+	return po_get(po, pfn - po->base_pfn);
 }
 
 static inline bool
@@ -120,12 +171,13 @@ static inline void
 page_owner_set_cat(struct page_owner *po, uint64_t pfn,
 		   enum hvo_page_category c)
 {
-	po_entry_t *e = &po->e[pfn - po->base_pfn];
-	uint64_t n = UINT64_C(1) << po_order(*e);
+	po_entry_t e = po_get(po, pfn - po->base_pfn);
+	uint64_t n = UINT64_C(1) << po_order(e);
 
-	po->count[po_cat(*e)] -= n;
+	po->count[po_cat(e)] -= n;
 	po->count[c] += n;
-	*e = (po_entry_t)((*e & ~PO_CAT_MASK) | (unsigned)c);
+	po_set(po, pfn - po->base_pfn,
+	       (po_entry_t)((e & ~PO_CAT_MASK) | (unsigned)c));
 }
 
 /*

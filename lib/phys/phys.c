@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/util.h"
 #include "phys/phys.h"
 
 /* Dropped pages wait for a TLB scan once there are this many. */
@@ -445,14 +446,6 @@ phys_mark_live(struct phys *p, const void *host)
 		p->max_live = m;
 	}
 	p->live[p->nr_live++] = (uint64_t)(h - p->arena) >> p->page_shift;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /*

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compacted vmemmap frames (memmap_compact.h): host memory only.
+ *
+ * A record: the template payload it is based on, the frames it describes
+ * (an owner and perhaps an alias), and the words that differ from the
+ * template. Each differing word has a 16-bit code, its word offset and a
+ * kind: a pointer near the frame's own struct pages (a list link: 32 bits
+ * relative to them), a value that fits 32 bits, or a whole word. A frame
+ * filled from the record gets its bytes back; once no frame is described
+ * by it the record is freed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "mm/memmap_compact.h"
+#include "mm/page.h"
+#include "phys/phys.h"
+
+struct rec {
+	uint64_t payload;   /* the template's */
+	uint64_t frame[2];  /* the owner, an alias or NO_FRAME */
+	uint64_t base;      /* VA of the first struct page: kind REL's origin */
+	uint16_t nr;        /* differing words */
+	uint16_t nr_wide;   /* of them whole words */
+	uint32_t size;      /* bytes, this header included */
+	/* uint32_t narrow[nr - nr_wide]; uint16_t code[nr]; uint64_t wide[],
+	 * each aligned for its type */
+};
+
+_Static_assert(sizeof(struct rec) % 8 == 0, "the narrow words follow aligned");
+
+/* A code: the kind in its top bits, the word offset below. */
+enum { KIND_REL, KIND_U32, KIND_WIDE };
+#define KIND_SHIFT 14
+#define OFF_MASK ((1u << KIND_SHIFT) - 1)
+
+/* Templates this file may add: the rest of the table is the memmap's. */
+#define COMPACT_TPL_LIMIT (MEMMAP_MAX_TPL - 16)
+
+#define NO_FRAME UINT64_MAX
+
+static struct memmap_compact *
+compact_get(struct hvo_machine *m)
+{
+	if (!m->compact) {
+		m->compact = calloc(1, sizeof(*m->compact));
+		if (m->compact) {
+			m->compact->gc_at = 4096;
+			m->compact->budget = MEMMAP_COMPACT_BUDGET;
+		}
+	}
+	if (m->compact && !m->compact->scratch)
+		m->compact->scratch = malloc(m->arch.page_size);
+	return m->compact && m->compact->scratch ? m->compact : NULL;
+}
+
+static void
+rec_free(struct memmap_compact *c, uint64_t idx)
+{
+	struct rec *r = c->rec[idx];
+
+	c->bytes -= r->size;
+	free(r);
+	c->rec[idx] = NULL;
+	c->live--;
+	/* Room for every index was made when it was handed out. */
+	c->free_idx[c->nr_free++] = idx;
+}
+
+/* A new record index, or -1 without host memory. */
+static int64_t
+rec_idx(struct memmap_compact *c)
+{
+	if (c->nr_free)
+		return (int64_t)c->free_idx[--c->nr_free];
+	if (c->nr == c->max) {
+		uint64_t max = c->max ? c->max * 2 : 1024;
+		struct rec **r = realloc(c->rec, max * sizeof(*r));
+		uint64_t *f;
+
+		if (!r)
+			return -1;
+		c->rec = r;
+		f = realloc(c->free_idx, max * sizeof(*f));
+		if (!f)
+			return -1;
+		c->free_idx = f;
+		c->max = max;
+	}
+	c->rec[c->nr] = NULL;
+	return (int64_t)c->nr++;
+}
+
+static uint64_t
+compact_payload(uint64_t idx)
+{
+	return memmap_payload(MEMMAP_TPL_COMPACT, idx);
+}
+
+/* Whether @frame is lazy with record @idx's payload. */
+static bool
+names(struct hvo_machine *m, uint64_t frame, uint64_t idx)
+{
+	uint64_t pl;
+
+	return frame != NO_FRAME && phys_lazy_payload(&m->phys, frame, &pl) &&
+	       pl == compact_payload(idx);
+}
+
+/*
+ * Free the records no frame names any more (freed, or written over,
+ * without being filled): a slot read or two per record.
+ */
+static void
+compact_gc(struct hvo_machine *m, struct memmap_compact *c)
+{
+	for (uint64_t i = 0; i < c->nr; i++) {
+		if (c->rec[i] && !names(m, c->rec[i]->frame[0], i) &&
+		    !names(m, c->rec[i]->frame[1], i))
+			rec_free(c, i);
+	}
+	c->gc_at = c->live * 2 > 4096 ? c->live * 2 : 4096;
+}
+
+/* Words of @a that differ from @b, up to @limit (then limit + 1). */
+static unsigned
+count_diffs(const uint64_t *a, const uint64_t *b, uint64_t words,
+	    unsigned limit)
+{
+	unsigned n = 0;
+
+	for (uint64_t i = 0; i < words; i++)
+		if (a[i] != b[i] && ++n > limit)
+			break;
+	return n;
+}
+
+/*
+ * The index of a template known to the memmap (memmap_tpl_id()) that
+ * struct page @sp is, with @patch's fields left out; -1 if none. Nothing
+ * is registered: the table is the memmap's.
+ */
+static int
+tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
+{
+	const struct page_layout *l = page_layout(m);
+	uint8_t bytes[sizeof(m->tpl[0].bytes)];
+
+	memcpy(bytes, sp, l->size);
+	if (patch != TPL_PLAIN)
+		memset(bytes + l->lru, 0, 8);
+	if (patch == TPL_LRU_SELF)
+		memset(bytes + l->lru_prev, 0, 8);
+	for (unsigned i = 0; i < m->nr_tpl; i++)
+		if (m->tpl[i].patch == patch &&
+		    memcmp(m->tpl[i].bytes, bytes, l->size) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The template payload the struct page at @k of the frame suggests, from
+ * what its lru holds: a compound_head (a tail: the head's address + 1),
+ * the same in every tail (the mask encoding), or linked to itself (fresh
+ * from __init_single_page()). @alt: the second guess. False if none.
+ */
+static bool
+guess_payload(struct hvo_machine *m, const uint8_t *host, uint64_t page_va,
+	      uint64_t k, bool alt, uint64_t *payload)
+{
+	const struct page_layout *l = page_layout(m);
+	const uint64_t per = m->arch.page_size / l->size;
+	const uint8_t *sp = host + k * l->size;
+	enum tpl_patch patch = TPL_PLAIN;
+	uint64_t next, head, fix = 0;
+	int tid;
+
+	memcpy(&next, sp + l->lru, 8);
+	head = next - 1;
+	if (!alt && (next & 1) && head >= m->vmemmap_base &&
+	    (head - m->vmemmap_base) % l->size == 0) {
+		patch = TPL_HEAD;
+		fix = page_to_pfn(m, head);
+	} else if (!alt && !(next & 1)) {
+		patch = TPL_LRU_SELF;
+		fix = page_to_pfn(m, page_va);
+	} else if (!alt) {
+		return false;
+	}
+	if (fix >> MEMMAP_PAYLOAD_PFN_BITS)
+		return false;
+	tid = tpl_find(m, sp, patch);
+	/*
+	 * A plain struct page the memmap never wrote (pages allocated and
+	 * taken off a list: poisoned links), the same in the frame's first,
+	 * middle and last place: worth a template of its own, while the
+	 * table has room to spare.
+	 */
+	if (tid < 0 && patch == TPL_PLAIN && m->nr_tpl < COMPACT_TPL_LIMIT &&
+	    memcmp(sp, host, l->size) == 0 &&
+	    memcmp(sp, host + (per / 2) * l->size, l->size) == 0 &&
+	    memcmp(sp, host + (per - 1) * l->size, l->size) == 0)
+		tid = memmap_tpl_id(m, sp, patch);
+	if (tid < 0)
+		return false;
+	*payload = memmap_payload((unsigned)tid, fix);
+	return true;
+}
+
+static unsigned
+word_kind(uint64_t v, uint64_t base)
+{
+	if (v - base + (UINT64_C(1) << 31) < (UINT64_C(1) << 32))
+		return KIND_REL;
+	return v >> 32 ? KIND_WIDE : KIND_U32;
+}
+
+/* The record of the @nr words of @host that differ from @tpl; NULL if too big. */
+static struct rec *
+rec_build(const uint64_t *host, const uint64_t *tpl, uint64_t words,
+	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base)
+{
+	unsigned nr_wide = 0, k = 0, n32 = 0, n64 = 0;
+	uint16_t *code;
+	uint32_t *narrow;
+	uint64_t *wide;
+	struct rec *r;
+	size_t size;
+
+	for (uint64_t w = 0; w < words; w++)
+		if (host[w] != tpl[w] && word_kind(host[w], base) == KIND_WIDE)
+			nr_wide++;
+	size = sizeof(*r) + 2 * nr + 4 * (nr - nr_wide);
+	size = (size + 7) & ~(size_t)7;
+	size += 8 * nr_wide;
+	/* Worth it while it takes a third of the page at most. */
+	if (size > words * 8 / 3)
+		return NULL;
+	r = malloc(size);
+	if (!r)
+		return NULL;
+	*r = (struct rec){
+		.payload = payload,
+		.frame = { frame, NO_FRAME },
+		.base = base,
+		.nr = (uint16_t)nr,
+		.nr_wide = (uint16_t)nr_wide,
+		.size = (uint32_t)size,
+	};
+	narrow = (uint32_t *)(r + 1);
+	code = (uint16_t *)(narrow + (nr - nr_wide));
+	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
+	for (uint64_t w = 0; w < words && k < nr; w++) {
+		unsigned kind;
+
+		if (host[w] == tpl[w])
+			continue;
+		kind = word_kind(host[w], base);
+		code[k++] = (uint16_t)(kind << KIND_SHIFT | w);
+		if (kind == KIND_WIDE)
+			wide[n64++] = host[w];
+		else if (kind == KIND_REL)
+			narrow[n32++] = (uint32_t)(host[w] - base);
+		else
+			narrow[n32++] = (uint32_t)host[w];
+	}
+	return r;
+}
+
+bool
+memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
+		     uint64_t alias)
+{
+	const struct page_layout *l = page_layout(m);
+	const uint64_t psize = m->arch.page_size, words = psize / 8;
+	const uint64_t per = psize / l->size;
+	const uint64_t pos[] = {
+		per - 1, 0, per / 2, 1, 2, 3, per / 4, 3 * per / 4, per - 2,
+	};
+	struct memmap_compact *c;
+	uint64_t page_va = va & ~(psize - 1), best_payload = 0, *s;
+	uint64_t filled = UINT64_MAX, page, *as;
+	const uint64_t *host;
+	unsigned best = MEMMAP_COMPACT_MAX_WORDS + 1;
+	struct rec *r;
+	int64_t idx;
+
+	if (psize % l->size || words > OFF_MASK + 1 ||
+	    !pfn_valid(&m->phys, frame))
+		return false;
+	s = phys_slot(&m->phys, frame);
+	/*
+	 * A page copy_page() shared stays with the other frame: only this
+	 * frame's hold on it is given back.
+	 */
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
+		return false;
+	c = compact_get(m);
+	if (!c)
+		return false;
+	host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
+	/* Good enough: a guess leaving at most half the room. */
+	for (unsigned i = 0; i < 2 * sizeof(pos) / sizeof(pos[0]) &&
+	     best > MEMMAP_COMPACT_MAX_WORDS / 2; i++) {
+		uint64_t payload, k = pos[i / 2];
+		unsigned n;
+
+		if (k >= per || !guess_payload(m, (const uint8_t *)host,
+					       page_va, k, i % 2, &payload))
+			continue;
+		if (payload == best_payload && best <= MEMMAP_COMPACT_MAX_WORDS)
+			continue;
+		memmap_fill(m, frame, payload, c->scratch);
+		filled = payload;
+		n = count_diffs(host, (const uint64_t *)c->scratch, words,
+				best - 1);
+		if (n < best) {
+			best = n;
+			best_payload = payload;
+		}
+	}
+	if (best > MEMMAP_COMPACT_MAX_WORDS)
+		return false;
+	if (best_payload != filled)
+		memmap_fill(m, frame, best_payload, c->scratch);
+	r = rec_build(host, (const uint64_t *)c->scratch, words, best,
+		      best_payload, frame, page_va);
+	if (!r)
+		return false;
+	if (c->live >= c->gc_at)
+		compact_gc(m, c);
+	idx = rec_idx(c);
+	if (idx < 0) {
+		free(r);
+		return false;
+	}
+	c->rec[idx] = r;
+	c->live++;
+	c->bytes += r->size;
+	c->compacted++;
+	page = *s >> 3;
+	phys_release(&m->phys, frame << m->arch.page_shift, psize);
+	phys_set_lazy(&m->phys, frame, compact_payload((uint64_t)idx));
+	/*
+	 * A frame sharing the host page (copy_page()) is described by the
+	 * same record. A TLB entry may still reach it, but only to read: it
+	 * is about to be freed, and the page is not reused until no entry
+	 * reaches it (phys_reclaim()).
+	 */
+	as = alias != NO_FRAME && pfn_valid(&m->phys, alias) ?
+	     phys_slot(&m->phys, alias) : NULL;
+	if (as && (*as & PHYS_TAG_MASK) == PHYS_HOST && *as >> 3 == page) {
+		phys_release(&m->phys, alias << m->arch.page_shift, psize);
+		phys_set_lazy(&m->phys, alias, compact_payload((uint64_t)idx));
+		r->frame[1] = alias;
+	}
+	return true;
+}
+
+void
+memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
+		     void *host)
+{
+	struct memmap_compact *c = m->compact;
+	struct rec *r = c && idx < c->nr ? c->rec[idx] : NULL;
+	const uint16_t *code;
+	const uint32_t *narrow;
+	const uint64_t *wide;
+	uint64_t *w = host;
+
+	if (!r) {
+		/* Cannot happen: a described frame always has its record. */
+		memset(host, 0, m->arch.page_size);
+		return;
+	}
+	memmap_fill(m, frame, r->payload, host);
+	narrow = (const uint32_t *)(r + 1);
+	code = (const uint16_t *)(narrow + (r->nr - r->nr_wide));
+	wide = (const uint64_t *)((const uint8_t *)r + r->size - 8 * r->nr_wide);
+	for (unsigned i = 0; i < r->nr; i++) {
+		unsigned kind = code[i] >> KIND_SHIFT, off = code[i] & OFF_MASK;
+
+		if (kind == KIND_WIDE)
+			w[off] = *wide++;
+		else if (kind == KIND_REL)
+			w[off] = r->base + (uint64_t)(int64_t)(int32_t)*narrow++;
+		else
+			w[off] = *narrow++;
+	}
+	/* The frame has its own bytes now: the record serves the other. */
+	if (r->frame[1] == frame) {
+		r->frame[1] = NO_FRAME;
+	} else if (r->frame[0] == frame && r->frame[1] != NO_FRAME) {
+		r->frame[0] = r->frame[1];
+		r->frame[1] = NO_FRAME;
+	} else if (r->frame[0] == frame) {
+		rec_free(c, idx);
+	}
+}
+
+void
+memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
+		      bool from_dies)
+{
+	struct memmap_compact *c = m->compact;
+	uint64_t pl;
+
+	if (!c || !phys_lazy_payload(&m->phys, to, &pl) ||
+	    pl >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT)
+		return;
+	pl &= (UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1;
+	for (unsigned k = 0; from_dies && k < 2 && pl < c->nr && c->rec[pl];
+	     k++) {
+		if (c->rec[pl]->frame[k] == from) {
+			c->rec[pl]->frame[k] = to;
+			return;
+		}
+	}
+	/* Its own bytes now: two frames never name one record for long. */
+	(void)phys_to_host(&m->phys, to << m->arch.page_shift);
+}
+
+/* The frames the TLB (the machine's, and the checker's) may reach. */
+static uint64_t
+tlb_frames(struct hvo_machine *m, uint64_t *out, uint64_t max)
+{
+	const struct tlb *t = &m->tlb;
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k < 2; k++) {
+		const struct tlb_entry *e = k ? t->saved : t->e;
+
+		for (uint64_t i = 0; e && i <= t->mask && n < max; i++)
+			if (e[i].tag_read != TLB_TAG_INVALID)
+				out[n++] = e[i].pa >> m->arch.page_shift;
+	}
+	return n;
+}
+
+/*
+ * Whether the vmemmap pages written hold enough host memory to be worth
+ * describing: a small machine keeps its bytes, and its speed.
+ */
+static bool
+over_budget(const struct hvo_machine *m)
+{
+	uint64_t budget = m->compact ? m->compact->budget : MEMMAP_COMPACT_BUDGET;
+
+	return phys_host_frames(&m->phys) << m->arch.page_shift >= budget;
+}
+
+int
+memmap_compact_set_budget(struct hvo_machine *m, uint64_t bytes)
+{
+	struct memmap_compact *c = compact_get(m);
+
+	if (!c)
+		return -ENOMEM;
+	c->budget = bytes;
+	return 0;
+}
+
+/*
+ * The vmemmap pages the TLB gave a host page of their own since the last
+ * time join the list: whatever wrote them, they may be compacted once no
+ * TLB entry reaches them.
+ */
+static void
+drain_own_log(struct hvo_machine *m, struct memmap_compact *c)
+{
+	struct tlb *t = &m->tlb;
+	uint64_t lo = pfn_to_page(m, m->vmemmap_pfn_lo);
+	uint64_t hi = pfn_to_page(m, m->vmemmap_pfn_hi);
+	uint64_t n = t->own_n - c->own_seen, last = UINT64_MAX;
+
+	if (n > TLB_OWN_LOG)
+		n = TLB_OWN_LOG;
+	for (uint64_t i = t->own_n - n; i < t->own_n; i++) {
+		uint64_t va = t->own_log[i & (TLB_OWN_LOG - 1)];
+
+		if (va < lo || va >= hi || va == last ||
+		    c->nr_pend == MEMMAP_COMPACT_PENDING)
+			continue;
+		last = va;
+		c->pend[c->nr_pend++] = (struct memmap_compact_pend){
+			va, NO_FRAME, NO_FRAME
+		};
+	}
+	c->own_seen = t->own_n;
+}
+
+/*
+ * Compact what was noted. A frame a TLB entry may still reach is kept for
+ * the next time (the TLB holds a host pointer to its page), unless half
+ * the list is such frames already; at @all none is kept.
+ */
+static void
+compact_pending(struct hvo_machine *m, struct memmap_compact *c, bool all)
+{
+	uint64_t max, n, *cached;
+	unsigned keep = 0;
+
+	drain_own_log(m, c);
+	max = 2 * (m->tlb.mask + 1);
+	cached = malloc(max * sizeof(*cached));
+	n = cached ? tlb_frames(m, cached, max) : 0;
+	qsort(cached, n, sizeof(*cached), cmp_u64);
+	for (unsigned i = 0; cached && i < c->nr_pend; i++) {
+		struct memmap_compact_pend pe = c->pend[i];
+		uint64_t pa;
+
+		/* Kept from the last time: the frame is known. */
+		if (pe.frame == NO_FRAME) {
+			if (pt_lookup(m, pe.va, &pa, NULL))
+				continue;
+			pe.frame = pa >> m->arch.page_shift;
+		}
+		if (!bsearch(&pe.frame, cached, n, sizeof(*cached), cmp_u64))
+			memmap_compact_frame(m, pe.frame, pe.va, pe.alias);
+		else if (!all && keep < MEMMAP_COMPACT_PENDING / 2)
+			c->pend[keep++] = pe;
+	}
+	free(cached);
+	c->nr_pend = keep;
+	c->nr_new = 0;
+	/* The pages given back serve the next frames to be written. */
+	phys_reclaim(&m->phys, false);
+}
+
+void
+memmap_compact_flush(struct hvo_machine *m)
+{
+	if (m->compact && over_budget(m))
+		compact_pending(m, m->compact, true);
+}
+
+void
+memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
+{
+	struct memmap_compact *c = compact_get(m);
+	struct memmap_compact_pend *last;
+	bool over = over_budget(m);
+
+	if (!c)
+		return;
+	last = c->nr_pend ? &c->pend[c->nr_pend - 1] : NULL;
+	if (last && last->alias == alias &&
+	    (last->va ^ va) < m->arch.page_size)
+		return; /* the same frame again */
+	/* Below the budget the oldest notes are forgotten: those frames stay. */
+	if (c->nr_pend == MEMMAP_COMPACT_PENDING && !over)
+		c->nr_pend = 0;
+	if (c->nr_pend == MEMMAP_COMPACT_PENDING)
+		compact_pending(m, c, false);
+	c->pend[c->nr_pend++] = (struct memmap_compact_pend){
+		va, alias, NO_FRAME
+	};
+	if (over && (++c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
+		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
+		compact_pending(m, c, false);
+}
+
+void
+memmap_compact_note(struct hvo_machine *m, uint64_t va)
+{
+	memmap_compact_note_alias(m, va, NO_FRAME);
+}
+
+void
+memmap_compact_fini(struct hvo_machine *m)
+{
+	struct memmap_compact *c = m->compact;
+
+	if (!c)
+		return;
+	for (uint64_t i = 0; i < c->nr; i++)
+		free(c->rec[i]);
+	free(c->rec);
+	free(c->free_idx);
+	free(c->scratch);
+	free(c);
+	m->compact = NULL;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compacted vmemmap frames: host memory only, the kernel has no
+ * counterpart. A vmemmap frame written as a whole page of host memory,
+ * whose struct pages are mostly one template (a hugepage's head vmemmap
+ * page: 60 plain tails and the few struct pages hugetlb writes; or the
+ * struct pages of freed vmemmap memory), is described instead as a lazy
+ * frame: a template payload (mm/page.c) plus the 8-byte words that differ
+ * from it. The first access fills it back, bytes for bytes. Nothing here
+ * reads or writes through the simulated MMU, or changes a counter.
+ */
+#ifndef HVO_MEMMAP_COMPACT_H
+#define HVO_MEMMAP_COMPACT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/machine.h"
+
+/* The template index in a lazy payload that names a compacted frame. */
+#define MEMMAP_TPL_COMPACT 0xffu
+
+/* At most this many words may differ from the template. */
+#define MEMMAP_COMPACT_MAX_WORDS 256
+
+/* Host bytes of written frames below which nothing is compacted. */
+#define MEMMAP_COMPACT_BUDGET (UINT64_C(64) << 20)
+
+/* Frames noted before they are looked at, together. */
+#define MEMMAP_COMPACT_PENDING 8192
+
+/*
+ * A frame noted: a struct page VA it maps, an alias or UINT64_MAX, and the
+ * frame once looked up (UINT64_MAX before).
+ */
+struct memmap_compact_pend {
+	uint64_t va, alias, frame;
+};
+
+struct rec;
+
+struct memmap_compact {
+	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
+	unsigned nr_pend;
+	unsigned nr_new;    /* noted since the last look */
+	uint64_t own_seen;  /* the TLB's own_n when its log was last read */
+	struct rec **rec;   /* per record index: the record, or NULL */
+	uint64_t nr, max;   /* indices handed out, room */
+	uint64_t *free_idx; /* indices free for reuse */
+	uint64_t nr_free, max_free;
+	uint64_t live;      /* records in use */
+	uint64_t gc_at;     /* look for records nobody names at this many */
+	uint64_t bytes;     /* host bytes the records hold */
+	uint64_t compacted; /* frames ever compacted (statistics) */
+	uint64_t budget;    /* MEMMAP_COMPACT_BUDGET, or what a test set */
+	uint8_t *scratch;   /* one page: a template filled, to compare */
+};
+
+/*
+ * Describe vmemmap frame @frame, which @va (a struct page address) maps,
+ * as a template plus differing words, and give its host page back. Only
+ * for a frame with a host page that no cached translation (TLB entry) and
+ * no host pointer the caller holds can reach. @alias: a frame that shares
+ * the host page (copy_page()), unmapped and about to be freed, described
+ * by the same record; or UINT64_MAX. Returns whether it did.
+ */
+bool
+memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
+		     uint64_t alias);
+
+/* The phys filler for a compacted frame: its bytes at @host. */
+void
+memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
+		    void *host);
+
+/*
+ * copy_page() of frame @from into @to has just copied @from's description
+ * (phys_copy_frame()). @from_dies: @from is unmapped and freed next, so
+ * @to takes its record over; otherwise @to gets its own bytes now.
+ */
+void
+memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
+		      bool from_dies);
+
+/*
+ * A safe point: the struct page at @va was written, and the caller holds
+ * no host pointer into the vmemmap. Once enough frames are noted, those no
+ * TLB entry reaches are compacted (memmap_compact_frame()).
+ */
+void
+memmap_compact_note(struct hvo_machine *m, uint64_t va);
+
+/*
+ * The same, with @alias: a frame that shares the host page of the one @va
+ * maps (copy_page()), remapped away and freed after the next flush.
+ */
+void
+memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias);
+
+/* The same for every frame noted so far. */
+void
+memmap_compact_flush(struct hvo_machine *m);
+
+/* Compact above @bytes of written frames (tests: 0). 0 or -ENOMEM. */
+int
+memmap_compact_set_budget(struct hvo_machine *m, uint64_t bytes);
+
+void
+memmap_compact_fini(struct hvo_machine *m);
+
+#endif /* HVO_MEMMAP_COMPACT_H */
