@@ -149,11 +149,7 @@ tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
 	const struct page_layout *l = page_layout(m);
 	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
-	memcpy(bytes, sp, l->size);
-	if (patch != TPL_PLAIN)
-		memset(bytes + l->lru, 0, 8);
-	if (patch == TPL_LRU_SELF)
-		memset(bytes + l->lru_prev, 0, 8);
+	memmap_tpl_key(m, sp, patch, bytes);
 	for (unsigned i = 0; i < m->nr_tpl; i++)
 		if (m->tpl[i].patch == patch &&
 		    memcmp(m->tpl[i].bytes, bytes, l->size) == 0)

@@ -216,12 +216,11 @@ payload_make(unsigned tid, pfn_t pfn)
 	return memmap_payload(tid, pfn);
 }
 
-/* The template's index, registered on first use; -1 if the table is full. */
-int
-memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+void
+memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
+	       enum tpl_patch patch, uint8_t *bytes)
 {
 	const struct page_layout *l = page_layout(m);
-	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
 	memcpy(bytes, tpl, l->size);
 	/* The patched fields are not part of what is shared. */
@@ -229,6 +228,16 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 		memset(bytes + l->lru, 0, 8);
 	if (patch == TPL_LRU_SELF)
 		memset(bytes + l->lru_prev, 0, 8);
+}
+
+/* The template's index, registered on first use; -1 if the table is full. */
+int
+memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+{
+	const struct page_layout *l = page_layout(m);
+	uint8_t bytes[sizeof(m->tpl[0].bytes)];
+
+	memmap_tpl_key(m, tpl, patch, bytes);
 	/* Callers come in runs of one template: try the last one first. */
 	for (unsigned k = 0; k <= m->nr_tpl; k++) {
 		unsigned i = k ? k - 1 : m->tpl_last;

@@ -587,6 +587,14 @@ void
 memmap_fill_frame(struct hvo_machine *m, uint64_t frame, const uint8_t *tpl,
 		  enum tpl_patch patch, pfn_t pfn);
 
+/*
+ * The bytes a template is kept as in m->tpl[]: @tpl's struct page with the
+ * fields @patch fills per page zeroed, into @bytes (page_layout()->size).
+ */
+void
+memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
+	       enum tpl_patch patch, uint8_t *bytes);
+
 /* The same with the template's index known: memmap_tpl_id(), -1 for none. */
 int
 memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch);
