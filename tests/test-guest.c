@@ -14,7 +14,8 @@
  * their order (every number replaced by N: the kernel's own allocations,
  * slab and page cache, which the machine has not, change the values);
  * min_free_kbytes and lowmem_reserve_ratio; each zone's start_pfn,
- * spanned and present pages, and ZONE_DMA's managed pages. What is not
+ * spanned and present pages, ZONE_DMA's managed pages and the empty
+ * ZONE_MOVABLE's watermarks. What is not
  * pinned, and why, is in the README beside the captures.
  */
 #include <inttypes.h>
@@ -259,7 +260,8 @@ zoneinfo_value(const char *zi, const char *zone, const char *key)
  * spanned, present; the BIOS pages and the hole below 1M are absent),
  * ZONE_DMA's managed pages (the low MiB is reserved, memblock_reserve()
  * in x86's setup_arch()), set_recommended_min_free_kbytes() (67584 on
- * three zones) and the lowmem_reserve_ratio initializer.
+ * three zones), __setup_per_zone_wmarks() for ZONE_MOVABLE and the
+ * lowmem_reserve_ratio initializer.
  */
 static void
 test_layout_and_tunables_match(void **state)
@@ -292,6 +294,16 @@ test_layout_and_tunables_match(void **state)
 			}
 		assert_int_equal(zoneinfo_value(real, "DMA", "managed"),
 				 zoneinfo_value(sim, "DMA", "managed"));
+		/*
+		 * The empty ZONE_MOVABLE's watermarks: 0 on 6.1 (lowmem, a
+		 * share of nothing), 32 on 6.12 (clamped as highmem's).
+		 */
+		for (size_t k = 0; k < 3; k++) {
+			static const char *const w[] = { "min", "low", "high" };
+
+			assert_int_equal(zoneinfo_value(real, "Movable", w[k]),
+					 zoneinfo_value(sim, "Movable", w[k]));
+		}
 
 		kb_real = section(cap, "fresh", "/proc/sys/vm/min_free_kbytes");
 		assert_non_null(kb_real);

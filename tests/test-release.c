@@ -1237,6 +1237,8 @@ static const struct {
 	{ RP_VMSTAT_TEXT, 6, 8, "test-procfs.c", "test_vmstat_names_by_release" },
 	{ RP_VMSTAT_TEXT, 6, 11, "test-procfs.c", "test_vmstat_names_by_release" },
 	{ RP_VMSTAT_TEXT, 6, 12, "test-guest.c", "test_proc_files_have_the_kernels_fields" },
+	{ RP_WMARK_MOVABLE_AS_HIGHMEM, 0, 0, "test-guest.c", "test_layout_and_tunables_match" },
+	{ RP_WMARK_MOVABLE_AS_HIGHMEM, 6, 12, "test-guest.c", "test_layout_and_tunables_match" },
 	{ RP_ZONEINFO_PROMO, 0, 0, "test-guest.c", "test_proc_files_have_the_kernels_fields" },
 	{ RP_ZONEINFO_PROMO, 6, 12, "test-guest.c", "test_proc_files_have_the_kernels_fields" },
 	{ RP_VMSTAT_MEMMAP, 0, 0, "test-procfs.c", "test_vmstat_no_memmap_before_6_11" },

@@ -261,9 +261,10 @@ setup_per_zone_lowmem_reserve(struct hvo_machine *m)
 
 /*
  * __setup_per_zone_wmarks(): min_free_kbytes shared among the lowmem
- * zones by size (ZONE_MOVABLE gets a small fixed min), then low and high
- * each a step above, the step the larger of a quarter of min and
- * watermark_scale_factor / 10000 of the zone; promo one step above high.
+ * zones by size (ZONE_MOVABLE, where the release treats it as highmem,
+ * gets a small fixed min instead), then low and high each a step above,
+ * the step the larger of a quarter of min and watermark_scale_factor /
+ * 10000 of the zone; promo one step above high.
  */
 static void
 __setup_per_zone_wmarks(struct hvo_machine *m)
@@ -271,17 +272,18 @@ __setup_per_zone_wmarks(struct hvo_machine *m)
 	uint64_t pages_min = (uint64_t)m->wmark.min_free_kbytes >>
 			     (m->arch.page_shift - 10);
 	uint64_t lowmem_pages = 0;
+	bool movable_as_highmem = kernel_get(m, RP_WMARK_MOVABLE_AS_HIGHMEM);
 
 	/* No ZONE_HIGHMEM on a 64-bit kernel. */
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-		if (z != ZONE_MOVABLE)
+		if (z != ZONE_MOVABLE || !movable_as_highmem)
 			lowmem_pages += zone_managed_pages(&m->zones[z]);
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &m->zones[z];
 		uint64_t managed = zone_managed_pages(zone);
 		uint64_t tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
 
-		if (z == ZONE_MOVABLE) {
+		if (z == ZONE_MOVABLE && movable_as_highmem) {
 			uint64_t min_pages = managed / 1024;
 
 			/* clamp(SWAP_CLUSTER_MAX, 128) */

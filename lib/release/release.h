@@ -91,6 +91,9 @@ enum release_prop {
 	RP_VMSTAT_TEXT,    /* bits of enum release_vmstat_text: the
 			    * vmstat_text names the release has */
 	RP_ZONEINFO_PROMO, /* /proc/zoneinfo prints the promo watermark */
+	RP_WMARK_MOVABLE_AS_HIGHMEM, /* __setup_per_zone_wmarks() leaves
+			    * ZONE_MOVABLE out of lowmem and clamps its min
+			    * as highmem's */
 	RP__COUNT
 };
 
