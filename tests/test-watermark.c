@@ -448,7 +448,8 @@ test_zone_batchsize_and_highsize(void **state)
 	(void)state;
 	assert_int_equal(dma32.pcp_batch, 63);
 	assert_int_equal(dma32.pcp_high_min, 14027);
-	assert_int_equal(dma32.pcp_high, 14027);
+	/* untouched since boot: BOOT_PAGESET_HIGH until first use */
+	assert_int_equal(dma32.pcp_high, 0);
 	assert_int_equal(dma32.pcp_high_max, 128255);
 	assert_int_equal(dma.pcp_batch, 1);
 	assert_int_equal(dma.pcp_high_min, 51);
@@ -475,19 +476,27 @@ test_percpu_pagelist_high_fraction_sysctl_handler(void **state)
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_get(m, &v), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 8), 0);
-	assert_int_equal(zone(m, 1).pcp_high, 128255);
+	/* pageset_update() sets the bounds; an unused list's high stays 0 */
+	assert_int_equal(zone(m, 1).pcp_high, 0);
 	assert_int_equal(zone(m, 1).pcp_high_min, 128255);
 	assert_int_equal(zone(m, 1).pcp_high_max, 128255);
 	/* DMA: 3840 / 8 = 480. */
-	assert_int_equal(zone(m, 0).pcp_high, 480);
+	assert_int_equal(zone(m, 0).pcp_high_min, 480);
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 7), -EINVAL);
 	assert_non_null(strstr(hvo_machine_error(m), "percpu_pagelist_high_fraction"));
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_get(m, &v), 0);
 	assert_int_equal(v, 8);
-	assert_int_equal(zone(m, 1).pcp_high, 128255);
+	assert_int_equal(zone(m, 1).pcp_high_min, 128255);
 	assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m, 0), 0);
-	assert_int_equal(zone(m, 1).pcp_high, 14027);
+	assert_int_equal(zone(m, 1).pcp_high_min, 14027);
 	assert_int_equal(zone(m, 1).pcp_high_max, 128255);
+	/* The first use clamps high into the bounds (nr_pcp_alloc()). */
+	uint64_t pfn;
+
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	assert_true(zone(m, 1).pcp_high >= 14027);
+	assert_true(zone(m, 1).pcp_high <= 128255);
+	assert_int_equal(hvo_free_pages(m, pfn, 0), 0);
 
 	assert_int_equal(hvo_watermark_boost_factor_get(m, &v), 0);
 	assert_int_equal(v, 15000);

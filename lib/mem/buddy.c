@@ -1057,7 +1057,15 @@ zone_pcp_init(struct hvo_machine *m, enum zone_type z)
 	pcp->high_max = !pcp->high_auto || fraction ? pcp->high_min :
 			zone_highsize(zone, pcp->batch,
 				      MIN_PERCPU_PAGELIST_HIGH_FRACTION);
-	pcp->high = pcp->high_min;
+	/*
+	 * 6.1's pageset_update() sets high. From 6.7 it sets only the
+	 * bounds: high stays BOOT_PAGESET_HIGH (0) until the list is first
+	 * used and nr_pcp_high() or nr_pcp_alloc() clamps it (a real 6.12
+	 * guest's untouched ZONE_DMA prints "high: 0"); a list in use is
+	 * taken to have decayed to high_min (decay_pcp_high()).
+	 */
+	if (!pcp->high_auto || pcp->high)
+		pcp->high = pcp->high_min;
 	if (pcp->high_auto)
 		pcp->flags |= PCPF_FREE_HIGH_BATCH;
 }
