@@ -586,6 +586,51 @@ test_physmem_limit(void **state)
 	}
 }
 
+/* Whether the boot log of @spec's machine has @line, and its text. */
+static bool
+boot_log_has(const char *spec, const char *line)
+{
+	static char log[HVO_DMESG_MAX + 1];
+	struct hvo_machine *m = tu_machine(spec);
+	bool found;
+
+	assert_int_equal(hvo_machine_dmesg(m, log, sizeof(log)), 0);
+	found = strstr(log, line) != NULL;
+	tu_assert_check(m);
+	hvo_machine_free(m);
+	return found;
+}
+
+/*
+ * swiotlb_init() from mem_init() (kernel/dma/swiotlb.c,
+ * swiotlb_init_remap()): only where RAM goes above the DMA limit (x86's
+ * pci_swiotlb_detect(), arm64's and riscv's mem_init()), 64 MiB top-down
+ * below 4G; where that does not fit, halved down to 1 MiB, each failure
+ * and the adjusted size said as the kernel says them.
+ */
+static void
+test_swiotlb_init(void **state)
+{
+	(void)state;
+	assert_false(boot_log_has("x86_64:mem=3G", "software IO TLB"));
+	assert_true(boot_log_has("x86_64:mem=2G@0+1G@4G",
+				 "software IO TLB: mapped [mem 0x000000007c000000-0x0000000080000000] (64MB)"));
+	assert_true(boot_log_has("x86_64:mem=2G@0+1G@4G",
+				 "software IO TLB: area num 1."));
+	/* arm64's RAM starts at 1G: 4G of it goes above 4G */
+	assert_true(boot_log_has("arm64:mem=4G",
+				 "software IO TLB: mapped [mem 0x00000000fc000000-0x0000000100000000] (64MB)"));
+	assert_false(boot_log_has("arm64:mem=2G", "software IO TLB"));
+	assert_true(boot_log_has("riscv64:mem=4G", "software IO TLB: mapped"));
+	/* 25M below 4G: 64M, 32M and 16M do not fit, 8M does */
+	assert_true(boot_log_has("x86_64:mem=25M@0+1G@4G",
+				 "software IO TLB: swiotlb_memblock_alloc: Failed to allocate 16777216 bytes tlb structure"));
+	assert_true(boot_log_has("x86_64:mem=25M@0+1G@4G",
+				 "software IO TLB: SWIOTLB bounce buffer size adjusted 32768 -> 4096 slabs"));
+	assert_true(boot_log_has("x86_64:mem=25M@0+1G@4G",
+				 "software IO TLB: mapped [mem 0x0000000000800000-0x0000000001000000] (8MB)"));
+}
+
 int
 main(void)
 {
@@ -604,6 +649,7 @@ main(void)
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_physmem_limit),
 		cmocka_unit_test(test_json_helpers),
+		cmocka_unit_test(test_swiotlb_init),
 	};
 
 	return tu_run("machine", tests, sizeof(tests) / sizeof(tests[0]));

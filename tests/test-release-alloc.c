@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "testutil.h"
 #include "mem/buddy.h"
@@ -530,6 +531,124 @@ test_gigantic_after_cycles_by_release(void **state)
 	assert_int_equal(pfn[0], G(1));
 }
 
+/*
+ * A random churn of unmovable, movable and reclaimable allocations of
+ * orders 0 to 3, freed in random order, on each fallback form (6.1's
+ * __rmqueue_fallback() with its stray free pages, 6.10's and 6.12.29's
+ * claim and steal): the first requests of the unmovable and reclaimable
+ * types claim pageblocks from the movable ones, later ones fall back
+ * between the three as their lists run dry, and frees merge across the
+ * claimed blocks. Every 2000 steps the buddy allocator's invariants hold
+ * (hvo_machine_check(): free lists against pageblock types and the stray
+ * table, counts, merges), and when everything is back the zone's free
+ * pages are what they were.
+ */
+static void
+check_churn(const char *kernel, unsigned seed)
+{
+	struct hvo_machine *m = machine_of(SMALL, kernel);
+	static uint64_t pfn[6000];
+	static unsigned char ord[6000];
+	const gfp_t gfp[3] = { GFP_KERNEL, MOVABLE_GFP,
+			       GFP_KERNEL | __GFP_RECLAIMABLE };
+	uint64_t free0, state = seed, n = 0;
+
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_min_free_kbytes_set(m, 0), 0);
+	free0 = tu_zone_named(m, "DMA32").free_pages;
+	for (unsigned step = 0; step < 12000; step++) {
+		bool alloc;
+
+		state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+		alloc = n == 0 || (n < 6000 && (state >> 33) % 3 != 0);
+		if (alloc) {
+			unsigned o = (unsigned)(state >> 40) % 4;
+			gfp_t g = gfp[(state >> 50) % 3];
+
+			if (alloc_pages_gfp(m, o, ZONE_DMA32, g,
+					    HVO_PAGES_ALLOCATED, &pfn[n]) == 0)
+				ord[n++] = (unsigned char)o;
+		} else {
+			uint64_t k = (state >> 20) % n;
+
+			assert_int_equal(free_pages(m, pfn[k], ord[k]), 0);
+			pfn[k] = pfn[n - 1];
+			ord[k] = ord[n - 1];
+			n--;
+		}
+		if (step % 2000 == 0)
+			tu_assert_check(m);
+	}
+	tu_assert_check(m);
+	while (n--)
+		assert_int_equal(free_pages(m, pfn[n], ord[n]), 0);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	assert_int_equal(tu_zone_named(m, "DMA32").free_pages, free0);
+	/* Only 6.1 can leave a free block on another type's list. */
+	assert_int_equal(m->strays != NULL, !strcmp(kernel, "6.1"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The strays table itself (6.1 only): a block noted on another list than
+ * its pageblock's type is found there, one noted back on its own type's
+ * list is forgotten, and deletions in any order keep every other entry
+ * findable (linear probing pulls later entries of a run back). Hundreds
+ * of entries, so the table grows several times and its runs collide.
+ */
+static void
+test_strays_table(void **state)
+{
+	struct hvo_machine *m = machine_of(SMALL, "6.1");
+	uint64_t base = tu_zone_named(m, "DMA32").start_pfn + 64 * PB_PAGES;
+	enum { N = 700 };
+	static bool in[N];
+	uint64_t state_ = 7;
+
+	(void)state;
+	assert_non_null(m->strays);
+	assert_int_equal(get_pfnblock_migratetype(m, base), MIGRATE_MOVABLE);
+	for (unsigned i = 0; i < N; i++) {
+		free_list_strays_add(m, base + 8 * i, MIGRATE_UNMOVABLE);
+		in[i] = true;
+	}
+	assert_int_equal(m->strays->nr, N);
+	/* Noted on its own type's list: no longer a stray. */
+	free_list_strays_add(m, base + 8, MIGRATE_MOVABLE);
+	in[1] = false;
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < N; i++)
+			assert_int_equal(free_list_mt(m, base + 8 * i),
+					 in[i] ? MIGRATE_UNMOVABLE : MIGRATE_MOVABLE);
+		for (unsigned k = 0; k < N / 2; k++) {
+			unsigned i;
+
+			state_ = state_ * 6364136223846793005ULL + 1;
+			i = (unsigned)((state_ >> 33) % N);
+			free_list_strays_del(m, base + 8 * i);
+			in[i] = false;
+		}
+	}
+	for (unsigned i = 0; i < N; i++)
+		free_list_strays_del(m, base + 8 * i);
+	assert_int_equal(m->strays->nr, 0);
+	assert_int_equal(free_list_mt(m, base), MIGRATE_MOVABLE);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_fallback_churn_by_release(void **state)
+{
+	(void)state;
+	for (unsigned seed = 1; seed <= 3; seed++) {
+		check_churn("6.1", seed);
+		check_churn("6.12.28", seed);
+		check_churn("6.12", seed);
+	}
+}
+
 int
 main(void)
 {
@@ -541,6 +660,8 @@ main(void)
 		cmocka_unit_test(test_pcp_refill_by_release),
 		cmocka_unit_test(test_pcp_free_high_by_release),
 		cmocka_unit_test(test_gigantic_after_cycles_by_release),
+		cmocka_unit_test(test_fallback_churn_by_release),
+		cmocka_unit_test(test_strays_table),
 	};
 
 	return tu_run("release-alloc", tests, sizeof(tests) / sizeof(tests[0]));

@@ -40,38 +40,54 @@ reserve_early(struct hvo_machine *m, uint64_t base, uint64_t size)
 
 /*
  * swiotlb_init() from mem_init(), before memblock_free_all(): with RAM
- * above the arch's DMA limit, IO_TLB_DEFAULT_SIZE (64 MiB) of bounce
- * buffer from memblock_alloc_low(), top-down below the limit, and its
- * slot array (nslabs of 2 KiB, 24 bytes each: struct io_tlb_slot) from
- * memblock_alloc(). Both stay reserved. A real 6.12 guest of 4 GiB says
- * "software IO TLB: mapped [mem 0x00000000bbee4000-0x00000000bfee4000]
- * (64MB)", just below its initrd (tests/data/guest/).
+ * above the arch's DMA limit, swiotlb_init_remap() takes the bounce
+ * buffer from memblock_alloc_low() (IO_TLB_DEFAULT_SIZE, 64 MiB, top-down
+ * below the limit), halving it down to IO_TLB_MIN_SLABS (1 MiB) while it
+ * does not fit, then its slot array (24 bytes per 2 KiB slab: struct
+ * io_tlb_slot) from memblock_alloc(). Both stay reserved. A real 6.12
+ * guest of 4 GiB says "software IO TLB: mapped [mem
+ * 0x00000000bbee4000-0x00000000bfee4000] (64MB)", just below its initrd
+ * (tests/data/guest/).
  */
+#define IO_TLB_SHIFT 11
+#define IO_TLB_SEGSIZE 128
+#define IO_TLB_MIN_SLABS ((UINT64_C(1) << 20) >> IO_TLB_SHIFT)
+#define IO_TLB_DEFAULT_SLABS ((UINT64_C(64) << 20) >> IO_TLB_SHIFT)
+
 static int
 swiotlb_init(struct hvo_machine *m)
 {
-	const uint64_t bytes = UINT64_C(64) << 20, slots = (bytes >> 11) * 24;
 	const struct hvo_arch *a = &m->arch;
-	uint64_t tlb, meta;
-	int rc;
+	uint64_t nslabs = IO_TLB_DEFAULT_SLABS, bytes, slots, tlb, meta;
 
 	if (!a->swiotlb_limit || m->phys.hi <= a->swiotlb_limit)
 		return 0;
-	rc = memblock_phys_alloc(&m->memblock, bytes, a->page_size,
-				 a->swiotlb_limit, &tlb);
-	if (rc) {
-		/* swiotlb_init_remap(): the kernel warns and goes on */
-		machine_printk(m, "software IO TLB: Cannot allocate buffer");
-		return 0;
+	/* swiotlb_adjust_nareas(num_possible_cpus()): one CPU */
+	machine_printk(m, "software IO TLB: area num 1.");
+	for (;;) {
+		bytes = nslabs << IO_TLB_SHIFT;
+		if (!memblock_phys_alloc(&m->memblock, bytes, a->page_size,
+					 a->swiotlb_limit, &tlb))
+			break;
+		machine_printk(m, "software IO TLB: swiotlb_memblock_alloc: Failed to allocate %" PRIu64 " bytes tlb structure",
+			       bytes);
+		if (nslabs <= IO_TLB_MIN_SLABS)
+			return 0; /* no bounce buffer; the boot goes on */
+		nslabs = round_up64(nslabs >> 1, IO_TLB_SEGSIZE);
 	}
+	if (nslabs != IO_TLB_DEFAULT_SLABS)
+		machine_printk(m, "software IO TLB: SWIOTLB bounce buffer size adjusted %" PRIu64 " -> %" PRIu64 " slabs",
+			       IO_TLB_DEFAULT_SLABS, nslabs);
 	page_owner_set_range(&m->owner, tlb >> a->page_shift,
 			     bytes >> a->page_shift, HVO_PAGES_RESERVED);
-	rc = memblock_phys_alloc(&m->memblock, slots, a->page_size, 0, &meta);
-	if (rc)
-		return rc;
+	slots = round_up64(nslabs * 24, a->page_size);
+	if (memblock_phys_alloc(&m->memblock, slots, a->page_size, 0, &meta)) {
+		machine_printk(m, "software IO TLB: swiotlb_init_remap: Failed to allocate %" PRIu64 " bytes align=0x%" PRIx64,
+			       slots, a->page_size);
+		return 0;
+	}
 	page_owner_set_range(&m->owner, meta >> a->page_shift,
-			     (slots + a->page_size - 1) >> a->page_shift,
-			     HVO_PAGES_RESERVED);
+			     slots >> a->page_shift, HVO_PAGES_RESERVED);
 	machine_printk(m, "software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64 "MB)",
 		       tlb, tlb + bytes, bytes >> 20);
 	return 0;
