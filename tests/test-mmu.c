@@ -940,6 +940,69 @@ test_compact_vmemmap_reads_back(void **state)
 	hvo_machine_free(b);
 }
 
+/*
+ * The same comparison over the variants, arches, a TLB small enough to
+ * evict (its copies and aliases of described pages), page checks, 1G
+ * pages, demote and a shrink that restores: each step on both machines,
+ * then every struct page and counter compared.
+ */
+static void
+test_compact_vmemmap_reads_back_configs(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=4G,hvo=fakehead",
+		"x86_64:mem=4G,hvo=keep2,tlb=16",
+		"x86_64:mem=4G,hvo=sharedtail,tlbcheck=on,checkpages=on",
+		"x86_64:mem=4G,hvo=off",
+		"arm64:granule=4K,mem=4G,kernel=6.1.15",
+		"riscv64:mem=4G",
+	};
+	static const struct {
+		uint64_t size, nr;
+		bool demote;
+	} steps[] = {
+		{ 2 << 20, 300, false },
+		{ UINT64_C(1) << 30, 1, false },
+		{ 2 << 20, 50, false },
+		{ UINT64_C(1) << 30, 1, true },
+		{ UINT64_C(1) << 30, 0, false },
+		{ 2 << 20, 0, false },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(specs) / sizeof(specs[0]); c++) {
+		struct hvo_machine *a = tu_machine(specs[c]);
+		struct hvo_machine *b = tu_machine(specs[c]);
+
+		assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+		assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			struct hvo_machine *both[2] = { a, b };
+			uint64_t done[2] = { 0, 0 };
+			int rc[2];
+
+			/*
+			 * Both machines answer alike, success or not (a 1G
+			 * page may find no free aligned range).
+			 */
+			for (unsigned i = 0; i < 2; i++)
+				rc[i] = steps[k].demote ?
+					hvo_demote(both[i], steps[k].size, 1,
+						   &done[i]) :
+					hvo_set_nr_hugepages(both[i], steps[k].size,
+							     steps[k].nr);
+			assert_int_equal(rc[0], rc[1]);
+			assert_int_equal(done[0], done[1]);
+			compare_memmaps(a, b);
+			tu_assert_check(a);
+			tu_assert_check(b);
+		}
+		assert_true(a->compact->compacted > 0);
+		hvo_machine_free(a);
+		hvo_machine_free(b);
+	}
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -1045,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_table_alloc_fails),
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
+		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
 		cmocka_unit_test(test_null_arguments),
 	};
 
