@@ -8,8 +8,10 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "testutil.h"
+#include "mem/buddy.h"
 
 #define SPEC_4G "x86_64:mem=4G"
 #define SPEC_4G_OFF "x86_64:mem=4G,hvo=off"
@@ -508,6 +510,133 @@ test_percpu_pagelist_high_fraction_sysctl_handler(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * gfp_to_alloc_flags() (6.12): __GFP_HIGH reaches into the min reserve
+ * (ALLOC_MIN_RESERVE), __GFP_KSWAPD_RECLAIM wakes kswapd, and a caller
+ * that cannot sleep and did not forbid reserves (no __GFP_NOMEMALLOC) is
+ * ALLOC_NON_BLOCK; with both and a high order, ALLOC_HIGHATOMIC.
+ * GFP_ATOMIC is __GFP_HIGH | __GFP_KSWAPD_RECLAIM, GFP_NOWAIT
+ * __GFP_KSWAPD_RECLAIM | __GFP_NOWARN (include/linux/gfp_types.h).
+ */
+static void
+test_gfp_to_alloc_flags(void **state)
+{
+	const gfp_t atomic = __GFP_HIGH | __GFP_KSWAPD_RECLAIM;
+	const gfp_t nowait = __GFP_KSWAPD_RECLAIM | __GFP_NOWARN;
+
+	(void)state;
+	assert_int_equal(gfp_to_alloc_flags(GFP_KERNEL, 0),
+			 ALLOC_WMARK_MIN | ALLOC_KSWAPD);
+	assert_int_equal(gfp_to_alloc_flags(GFP_HIGHUSER_MOVABLE, 9),
+			 ALLOC_WMARK_MIN | ALLOC_KSWAPD);
+	assert_int_equal(gfp_to_alloc_flags(atomic, 0),
+			 ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE | ALLOC_KSWAPD |
+			 ALLOC_NON_BLOCK);
+	assert_int_equal(gfp_to_alloc_flags(atomic, 2),
+			 ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE | ALLOC_KSWAPD |
+			 ALLOC_NON_BLOCK | ALLOC_HIGHATOMIC);
+	assert_int_equal(gfp_to_alloc_flags(atomic | __GFP_NOMEMALLOC, 2),
+			 ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE | ALLOC_KSWAPD);
+	assert_int_equal(gfp_to_alloc_flags(nowait, 1),
+			 ALLOC_WMARK_MIN | ALLOC_KSWAPD | ALLOC_NON_BLOCK);
+	assert_int_equal(gfp_to_alloc_flags(0, 0),
+			 ALLOC_WMARK_MIN | ALLOC_NON_BLOCK);
+}
+
+/*
+ * __zone_watermark_ok() (6.12) with the reserves: ALLOC_MIN_RESERVE takes
+ * half of the mark away, ALLOC_NON_BLOCK a quarter of what is left,
+ * ALLOC_OOM half again; the order's other pages are not usable; for a
+ * high order a free block of that order must exist. Mark 1000 on an
+ * otherwise empty zone: 1000, 500, 375, 188 (375 - 187), 500.
+ */
+static void
+test_zone_watermark_ok_reserves(void **state)
+{
+	static const struct {
+		unsigned flags;
+		int64_t min;
+	} cases[] = {
+		{ 0, 1000 },
+		{ ALLOC_MIN_RESERVE, 500 },
+		{ ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK, 375 },
+		{ ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK | ALLOC_OOM, 188 },
+		{ ALLOC_OOM, 500 },
+		{ ALLOC_NON_BLOCK, 1000 },
+	};
+	struct zone zone;
+
+	(void)state;
+	memset(&zone, 0, sizeof(zone));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t min = cases[i].min;
+
+		assert_false(__zone_watermark_ok(&zone, 0, 1000, ZONE_NORMAL,
+						 cases[i].flags, min));
+		assert_true(__zone_watermark_ok(&zone, 0, 1000, ZONE_NORMAL,
+						cases[i].flags, min + 1));
+		/* order 2: three pages more, and a block of order 2 */
+		assert_false(__zone_watermark_ok(&zone, 2, 1000, ZONE_NORMAL,
+						 cases[i].flags, min + 4));
+		zone.free_area[3].nr_free = 1;
+		assert_true(__zone_watermark_ok(&zone, 2, 1000, ZONE_NORMAL,
+						cases[i].flags, min + 4));
+		assert_false(__zone_watermark_ok(&zone, 2, 1000, ZONE_NORMAL,
+						 cases[i].flags, min + 3));
+		zone.free_area[3].nr_free = 0;
+	}
+	/* The protection against the caller's highest zone counts on top. */
+	zone.lowmem_reserve[ZONE_NORMAL] = 100;
+	assert_false(__zone_watermark_ok(&zone, 0, 1000, ZONE_NORMAL, 0, 1100));
+	assert_true(__zone_watermark_ok(&zone, 0, 1000, ZONE_NORMAL, 0, 1101));
+	assert_true(__zone_watermark_ok(&zone, 0, 1000, ZONE_DMA32, 0, 1001));
+}
+
+/*
+ * set_recommended_min_free_kbytes() run again after a user's write, as
+ * start_stop_khugepaged() does when THP is switched on through sysfs: it
+ * raises a smaller user value to the recommendation, and says so
+ * ("raising min_free_kbytes from ... to help transparent hugepage
+ * allocations"); a larger one stays.
+ */
+static void
+test_khugepaged_raises_a_user_value(void **state)
+{
+	static char log[HVO_DMESG_MAX + 1];
+	struct hvo_machine *m = booted(SPEC_4G);
+	int kb;
+
+	(void)state;
+	assert_int_equal(hvo_min_free_kbytes_set(m, 1024), 0);
+	khugepaged_start(m);
+	assert_int_equal(hvo_min_free_kbytes_get(m, &kb), 0);
+	assert_int_equal(kb, 45056);
+	assert_int_equal(zone(m, 1).wmark_min, 11222);
+	assert_int_equal(hvo_machine_dmesg(m, log, sizeof(log)), 0);
+	assert_non_null(strstr(log, "raising min_free_kbytes from 1024 to 45056 to help transparent hugepage allocations"));
+	assert_int_equal(hvo_min_free_kbytes_set(m, 100000), 0);
+	khugepaged_start(m);
+	assert_int_equal(hvo_min_free_kbytes_get(m, &kb), 0);
+	assert_int_equal(kb, 100000);
+	/*
+	 * init_per_zone_wmark_min() again (memory hotplug calls it):
+	 * calculate_min_free_kbytes() keeps the larger user value and says
+	 * why.
+	 */
+	init_per_zone_wmark_min(m);
+	assert_int_equal(hvo_min_free_kbytes_get(m, &kb), 0);
+	assert_int_equal(kb, 100000);
+	assert_int_equal(hvo_machine_dmesg(m, log, sizeof(log)), 0);
+	/*
+	 * lowmem is now the managed pages above the high watermarks that
+	 * 100000 kB set: (3840 - 139) + (1026045 - 37358) = 992388 pages,
+	 * int_sqrt(3969552 * 16) = 7969.
+	 */
+	assert_non_null(strstr(log, "min_free_kbytes is not updated to 7969 because user defined value 100000 is preferred"));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -523,6 +652,9 @@ main(void)
 		cmocka_unit_test(test_nr_free_pages_excludes_pcp),
 		cmocka_unit_test(test_zone_batchsize_and_highsize),
 		cmocka_unit_test(test_percpu_pagelist_high_fraction_sysctl_handler),
+		cmocka_unit_test(test_gfp_to_alloc_flags),
+		cmocka_unit_test(test_zone_watermark_ok_reserves),
+		cmocka_unit_test(test_khugepaged_raises_a_user_value),
 	};
 
 	return tu_run("watermark", tests, sizeof(tests) / sizeof(tests[0]));
