@@ -29,6 +29,21 @@ is_mapped(struct hvo_machine *m, uint64_t va)
 	return w.mapped;
 }
 
+/* The JSON report of @m, after a passing check, says it passed. */
+static void
+assert_report_check_passed(struct hvo_machine *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "\"check\": \"passed\""));
+	free(text);
+}
+
 static void
 test_ram_with_holes(void **state)
 {
@@ -476,13 +491,7 @@ test_report_json(void **state)
 	tu_assert_check(m);
 
 	/* Once hvo_machine_check() has passed, the report says so. */
-	text = NULL;
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_non_null(strstr(text, "\"check\": \"passed\""));
-	free(text);
+	assert_report_check_passed(m);
 	hvo_machine_free(m);
 }
 
@@ -567,21 +576,13 @@ test_physmem_limit(void **state)
 			       cfg->mem[cfg->nr_mem_ranges - 1].size;
 		uint64_t va;
 		struct hvo_walk w;
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f;
 
 		assert_true(top > UINT64_C(1) << 46);
 		assert_int_equal(hvo_pfn_to_page(m, (top >> g.page_shift) - 1, &va), 0);
 		assert_int_equal(hvo_walk(m, va, &w), 0);
 		assert_true(w.mapped);
 		tu_assert_check(m);
-		f = open_memstream(&text, &len);
-		assert_non_null(f);
-		assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
-		assert_int_equal(fclose(f), 0);
-		assert_non_null(strstr(text, "\"check\": \"passed\""));
-		free(text);
+		assert_report_check_passed(m);
 		hvo_machine_free(m);
 	}
 }

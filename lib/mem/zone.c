@@ -564,16 +564,31 @@ zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
 /* ---------------------------------------------------------------------- */
 
 /*
+ * proc_dointvec_minmax()'s refusal: -EINVAL, with the sysctl's name and
+ * its range in the reason, when @v is outside [@lo, @hi].
+ */
+static int
+proc_dointvec_minmax(struct hvo_machine *m, const char *name, int64_t v,
+		     int64_t lo, int64_t hi)
+{
+	if (v >= lo && v <= hi)
+		return 0;
+	return machine_err(m, -EINVAL,
+			   "%s %" PRId64 ": allowed are %" PRId64 "..%" PRId64,
+			   name, v, lo, hi);
+}
+
+/*
  * min_free_kbytes_sysctl_handler(): proc_dointvec_minmax() from 0, then
  * the value is the user's and the watermarks follow it.
  */
 int
 min_free_kbytes_sysctl_handler(struct hvo_machine *m, int64_t kbytes)
 {
-	if (kbytes < 0 || kbytes > INT_MAX)
-		return machine_err(m, -EINVAL,
-				   "min_free_kbytes %" PRId64 ": allowed are 0..%d",
-				   kbytes, INT_MAX);
+	int rc = proc_dointvec_minmax(m, "min_free_kbytes", kbytes, 0, INT_MAX);
+
+	if (rc)
+		return rc;
 	m->wmark.min_free_kbytes = (int)kbytes;
 	m->wmark.user_min_free_kbytes = (int)kbytes;
 	setup_per_zone_wmarks(m);
@@ -584,10 +599,11 @@ min_free_kbytes_sysctl_handler(struct hvo_machine *m, int64_t kbytes)
 int
 watermark_scale_factor_sysctl_handler(struct hvo_machine *m, int64_t factor)
 {
-	if (factor < 1 || factor > 3000)
-		return machine_err(m, -EINVAL,
-				   "watermark_scale_factor %" PRId64 ": allowed are 1..3000",
-				   factor);
+	int rc = proc_dointvec_minmax(m, "watermark_scale_factor", factor, 1,
+				      3000);
+
+	if (rc)
+		return rc;
 	m->wmark.watermark_scale_factor = (int)factor;
 	setup_per_zone_wmarks(m);
 	return 0;
@@ -616,10 +632,11 @@ lowmem_reserve_ratio_sysctl_handler(struct hvo_machine *m, const int *ratio,
 int
 watermark_boost_factor_sysctl_handler(struct hvo_machine *m, int64_t factor)
 {
-	if (factor < 0 || factor > INT_MAX)
-		return machine_err(m, -EINVAL,
-				   "watermark_boost_factor %" PRId64 ": allowed are 0..%d",
-				   factor, INT_MAX);
+	int rc = proc_dointvec_minmax(m, "watermark_boost_factor", factor, 0,
+				      INT_MAX);
+
+	if (rc)
+		return rc;
 	m->wmark.watermark_boost_factor = (int)factor;
 	return 0;
 }
