@@ -14,6 +14,7 @@
 #include "phys/phys.h"
 #include "core/machine.h"
 #include "mm/memmap_compact.h"
+#include "mm/page.h"
 #include "mmu/mmu.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -1046,6 +1047,99 @@ test_compact_vmemmap_reads_back_configs(void **state)
 	}
 }
 
+/* The first vmemmap page of @m described by a record, or 0. */
+static uint64_t
+described_vmemmap_page(struct hvo_machine *m)
+{
+	uint64_t lo, hi, pa, pl;
+
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_hi - 1, &hi), 0);
+	for (uint64_t va = lo; va < hi; va += m->arch.page_size)
+		if (pt_lookup(m, va, &pa, NULL) == 0 &&
+		    phys_lazy_payload(&m->phys, pa >> m->arch.page_shift, &pl) &&
+		    pl >> MEMMAP_PAYLOAD_PFN_BITS == MEMMAP_TPL_COMPACT)
+			return va & ~(m->arch.page_size - 1);
+	return 0;
+}
+
+/*
+ * Host memory only: the checker reads described struct pages through
+ * scratch pages (tlb_scratch_begin()), so a check gives no frame a host
+ * page of its own; what it reads is what a machine that keeps every page
+ * holds, through more frames than there are scratch pages; and a store
+ * made meanwhile gives its frame its own bytes, as any store does.
+ */
+static void
+test_check_reads_described_pages_in_scratch(void **state)
+{
+	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	uint64_t lo, hi, held, x, y, va, pa, pl;
+	void (*peek)(void *, uint64_t, uint64_t, void *);
+
+	(void)state;
+	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 0), 0);
+	va = described_vmemmap_page(a);
+	assert_true(va != 0);
+
+	/* The check reads the freed blocks' heads, described: no page. */
+	held = phys_host_frames(&a->phys);
+	tu_assert_check(a);
+	assert_int_equal(phys_host_frames(&a->phys), held);
+	assert_int_equal(described_vmemmap_page(a), va);
+
+	/* Every struct page, through far more frames than scratch pages. */
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_hi - 1, &hi), 0);
+	assert_int_equal(tlb_scratch_begin(a), 0);
+	for (uint64_t v = lo; v < hi + a->cfg.struct_page_size; v += 8) {
+		assert_int_equal(hvo_kread64(a, v, &x), 0);
+		assert_int_equal(hvo_kread64(b, v, &y), 0);
+		assert_int_equal(x, y);
+	}
+	assert_int_equal(phys_host_frames(&a->phys), held);
+	/* Read again after the scratch pages went round: still alike. */
+	assert_int_equal(hvo_kread64(a, va + 8, &x), 0);
+	assert_int_equal(hvo_kread64(b, va + 8, &y), 0);
+	assert_int_equal(x, y);
+
+	/* A store through an entry a scratch page filled: the frame's own. */
+	assert_int_equal(hvo_kread64(a, va + 16, &x), 0);
+	assert_int_equal(hvo_kwrite64(a, va + 16, x ^ 1), 0);
+	assert_int_equal(hvo_kwrite64(b, va + 16, x ^ 1), 0);
+	assert_int_equal(phys_host_frames(&a->phys), held + 1);
+	assert_int_equal(pt_lookup(a, va, &pa, NULL), 0);
+	assert_false(phys_lazy_payload(&a->phys, pa >> a->arch.page_shift, &pl));
+	for (uint64_t v = va; v < va + a->arch.page_size; v += 8) {
+		assert_int_equal(hvo_kread64(a, v, &x), 0);
+		assert_int_equal(hvo_kread64(b, v, &y), 0);
+		assert_int_equal(x, y);
+	}
+	assert_true(tlb_scratch_end(a) > TLB_SCRATCH_PAGES);
+	assert_int_equal(tlb_scratch_end(a), 0);
+
+	/* Without a peek the frames are filled, as before. */
+	peek = a->phys.filler.peek;
+	a->phys.filler.peek = NULL;
+	va = described_vmemmap_page(a);
+	assert_true(va != 0);
+	assert_int_equal(tlb_scratch_begin(a), 0);
+	assert_int_equal(hvo_kread64(a, va, &x), 0);
+	assert_int_equal(tlb_scratch_end(a), 0);
+	assert_int_equal(phys_host_frames(&a->phys), held + 2);
+	a->phys.filler.peek = peek;
+	tu_assert_check(a);
+	tu_assert_check(b);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
 static void
 test_null_arguments(void **state)
 {
@@ -1152,6 +1246,7 @@ main(void)
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
+		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_null_arguments),
 	};
 

@@ -120,6 +120,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	m->hooks.section_preinit = hugetlb_section_preinit;
 	m->phys.filler = (struct phys_filler){
 		.fill = memmap_fill,
+		.peek = memmap_compact_peek,
 		.shareable = memmap_shareable,
 		.unshare = tlb_unshare_pfn,
 		.live = tlb_mark_live,

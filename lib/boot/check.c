@@ -491,7 +491,15 @@ hvo_machine_check(struct hvo_machine *m)
 		tlb_invalidate_all(&m->tlb);
 		m->tlb.force_slow = 0;
 		m->tlb.saved = tlb;
+		/*
+		 * Described struct pages are read through scratch pages,
+		 * so checking costs no host memory; without them (no host
+		 * memory for 32 pages) they are filled as any read fills
+		 * them.
+		 */
+		(void)tlb_scratch_begin(m);
 		rc = machine_check(m);
+		tlb_scratch_end(m);
 		m->tlb.saved = NULL;
 		m->tlb.force_slow = force_slow;
 	}

@@ -53,6 +53,22 @@ struct pwc_entry {
 
 #define TLB_OWN_LOG 4096
 
+/*
+ * Pages the checker reads described frames through (tlb_scratch_begin()):
+ * the frame stays described, and the entry that reached one of these is
+ * dropped when the page serves another frame. Host memory only; each is
+ * reused after this many other fills, longer than any host pointer into
+ * one is held.
+ */
+#define TLB_SCRATCH_PAGES 32
+
+struct tlb_scratch {
+	uint8_t *pages;                    /* TLB_SCRATCH_PAGES pages */
+	uint64_t slot[TLB_SCRATCH_PAGES];  /* the entry each was filled for */
+	unsigned next;                     /* the one reused next */
+	uint64_t fills;                    /* frames read this way */
+};
+
 struct tlb {
 	struct tlb_entry *e;
 	uint64_t mask;      /* entries - 1 */
@@ -80,6 +96,8 @@ struct tlb {
 	 */
 	uint64_t own_log[TLB_OWN_LOG];
 	uint64_t own_n;
+	/* While the checker runs: how it reads described frames. */
+	struct tlb_scratch *scratch;
 	struct pwc_entry pwc[PWC_ENTRIES];
 };
 

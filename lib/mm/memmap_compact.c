@@ -356,22 +356,16 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	return true;
 }
 
-void
-memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
-		     void *host)
+/* Record @r's bytes for @frame at @host. */
+static void
+rec_bytes(struct hvo_machine *m, uint64_t frame, const struct rec *r,
+	  void *host)
 {
-	struct memmap_compact *c = m->compact;
-	struct rec *r = c && idx < c->nr ? c->rec[idx] : NULL;
 	const uint16_t *code;
 	const uint32_t *narrow;
 	const uint64_t *wide;
 	uint64_t *w = host;
 
-	if (!r) {
-		/* Cannot happen: a described frame always has its record. */
-		memset(host, 0, m->arch.page_size);
-		return;
-	}
 	memmap_fill(m, frame, r->payload, host);
 	narrow = (const uint32_t *)(r + 1);
 	code = (const uint16_t *)(narrow + (r->nr - r->nr_wide));
@@ -386,6 +380,30 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 		else
 			w[off] = *narrow++;
 	}
+}
+
+/* Record @idx, or NULL. */
+static struct rec *
+rec_of(const struct hvo_machine *m, uint64_t idx)
+{
+	const struct memmap_compact *c = m->compact;
+
+	return c && idx < c->nr ? c->rec[idx] : NULL;
+}
+
+void
+memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
+		    void *host)
+{
+	struct memmap_compact *c = m->compact;
+	struct rec *r = rec_of(m, idx);
+
+	if (!r) {
+		/* Cannot happen: a described frame always has its record. */
+		memset(host, 0, m->arch.page_size);
+		return;
+	}
+	rec_bytes(m, frame, r, host);
 	/* The frame has its own bytes now: the record serves the other. */
 	if (r->frame[1] == frame) {
 		r->frame[1] = NO_FRAME;
@@ -395,6 +413,24 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 	} else if (r->frame[0] == frame) {
 		rec_free(c, idx);
 	}
+}
+
+void
+memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host)
+{
+	struct hvo_machine *m = ctx;
+	const struct rec *r;
+
+	if (payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT) {
+		/* A template alone: filling it changes nothing. */
+		memmap_fill(m, frame, payload, host);
+		return;
+	}
+	r = rec_of(m, payload & ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
+	if (r)
+		rec_bytes(m, frame, r, host);
+	else
+		memset(host, 0, m->arch.page_size);
 }
 
 void

@@ -74,6 +74,14 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 		    void *host);
 
 /*
+ * The phys filler's peek (phys_filler.peek): the bytes of @frame, lazy
+ * with @payload (any memmap payload), at @host, the frame staying
+ * described: no record is given up.
+ */
+void
+memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host);
+
+/*
  * copy_page() of frame @from into @to has just copied @from's description
  * (phys_copy_frame()). @from_dies: @from is unmapped and freed next, so
  * @to takes its record over; otherwise @to gets its own bytes now.

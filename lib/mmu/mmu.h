@@ -454,4 +454,17 @@ kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc);
 int
 tlb_check_stale(struct hvo_machine *m);
 
+/*
+ * From here to tlb_scratch_end(), loads that miss on a frame described but
+ * not shareable (phys_filler.peek) read it through a page of the TLB's own
+ * instead of giving the frame one: the checker reads a machine without
+ * growing it. Stores are as always. 0 or -ENOMEM.
+ */
+int
+tlb_scratch_begin(struct hvo_machine *m);
+
+/* Frames read through the scratch pages since tlb_scratch_begin(). */
+uint64_t
+tlb_scratch_end(struct hvo_machine *m);
+
 #endif /* HVO_MMU_H */

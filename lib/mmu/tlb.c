@@ -163,6 +163,71 @@ kfault(struct hvo_machine *m, enum hvo_counter_id id, kva_t va,
 			   what);
 }
 
+int
+tlb_scratch_begin(struct hvo_machine *m)
+{
+	struct tlb_scratch *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->pages = malloc(TLB_SCRATCH_PAGES * m->arch.page_size);
+	if (!s || !s->pages) {
+		free(s);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < TLB_SCRATCH_PAGES; i++)
+		s->slot[i] = UINT64_MAX;
+	m->tlb.scratch = s;
+	return 0;
+}
+
+uint64_t
+tlb_scratch_end(struct hvo_machine *m)
+{
+	struct tlb_scratch *s = m->tlb.scratch;
+	uint64_t fills;
+
+	if (!s)
+		return 0;
+	fills = s->fills;
+	free(s->pages);
+	free(s);
+	m->tlb.scratch = NULL;
+	return fills;
+}
+
+/*
+ * A load's view of frame @pa for TLB entry @e, in a scratch page, if the
+ * frame is described and its reading would give it a page of its own;
+ * NULL otherwise. The entry the scratch page served before is dropped, if
+ * it still points there: no entry ever reaches another frame's bytes.
+ */
+static const void *
+tlb_scratch_read(struct hvo_machine *m, const struct tlb_entry *e,
+		 uint64_t pa)
+{
+	struct tlb *t = &m->tlb;
+	struct tlb_scratch *s = t->scratch;
+	const struct phys_filler *f = &m->phys.filler;
+	uint64_t pfn = pa >> m->arch.page_shift, payload;
+	struct tlb_entry *old;
+	uint8_t *page;
+	unsigned k;
+
+	if (!f->peek || !phys_lazy_payload(&m->phys, pfn, &payload) ||
+	    (f->shareable && f->shareable(f->ctx, payload)))
+		return NULL;
+	k = s->next++ % TLB_SCRATCH_PAGES;
+	page = s->pages + k * m->arch.page_size;
+	old = s->slot[k] <= t->mask ? &t->e[s->slot[k]] : NULL;
+	if (old && old->tag_read != TLB_TAG_INVALID &&
+	    old->tag_read + old->addend == (uintptr_t)page)
+		old->tag_read = old->tag_write = TLB_TAG_INVALID;
+	f->peek(f->ctx, pfn, payload, page);
+	s->slot[k] = (uint64_t)(e - t->e);
+	s->fills++;
+	return page;
+}
+
 /*
  * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
  * page the entry is still filled for loads, as hardware would cache it.
@@ -220,6 +285,8 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	if (write && d->writable) {
 		host = phys_to_host(&m->phys, pa);
 		own = true;
+	} else if (t->scratch && (host = tlb_scratch_read(m, e, pa))) {
+		own = false;
 	} else {
 		host = phys_to_host_ro(&m->phys, pa, &own);
 	}

@@ -55,6 +55,9 @@ struct phys_leaf {
 struct phys_filler {
 	void (*fill)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
 	bool (*shareable)(void *ctx, uint64_t payload);
+	/* The same bytes as @fill, for a reader that keeps them in a page
+	 * of its own (the checker): the frame stays described. Optional. */
+	void (*peek)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
 	/* A frame read through shared copies now has its own page: drop
 	 * every cached translation of it (the TLB). */
 	void (*unshare)(void *ctx, uint64_t pfn);
