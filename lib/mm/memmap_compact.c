@@ -50,6 +50,7 @@ compact_get(struct hvo_machine *m)
 		if (m->compact) {
 			m->compact->gc_at = 4096;
 			m->compact->budget = MEMMAP_COMPACT_BUDGET;
+			m->compact->gen = 1;
 		}
 	}
 	if (m->compact && !m->compact->scratch)
@@ -495,6 +496,42 @@ memmap_compact_set_budget(struct hvo_machine *m, uint64_t bytes)
 	return 0;
 }
 
+/* Forget every note's place in the hash (the list is rebuilt or emptied). */
+static void
+pend_hash_reset(struct memmap_compact *c)
+{
+	if (++c->gen == 0) {
+		memset(c->hgen, 0, sizeof(c->hgen));
+		c->gen = 1;
+	}
+}
+
+/*
+ * Note the page of @va (with @alias, and @frame if known) unless it is
+ * noted already. False if it was, or the list is full.
+ */
+static bool
+pend_add(const struct hvo_machine *m, struct memmap_compact *c, uint64_t va,
+	 uint64_t alias, uint64_t frame)
+{
+	const uint64_t page = va >> m->arch.page_shift;
+	uint64_t h = (page ^ alias) * UINT64_C(0x9e3779b97f4a7c15) >>
+		     (64 - MEMMAP_COMPACT_HASH_BITS);
+
+	for (; c->hgen[h] == c->gen; h = (h + 1) & (MEMMAP_COMPACT_HASH - 1)) {
+		const struct memmap_compact_pend *p = &c->pend[c->hidx[h]];
+
+		if (p->va >> m->arch.page_shift == page && p->alias == alias)
+			return false;
+	}
+	if (c->nr_pend == MEMMAP_COMPACT_PENDING)
+		return false;
+	c->hgen[h] = c->gen;
+	c->hidx[h] = (uint16_t)c->nr_pend;
+	c->pend[c->nr_pend++] = (struct memmap_compact_pend){ va, alias, frame };
+	return true;
+}
+
 /*
  * The vmemmap pages the TLB gave a host page of their own since the last
  * time join the list: whatever wrote them, they may be compacted once no
@@ -506,28 +543,25 @@ drain_own_log(struct hvo_machine *m, struct memmap_compact *c)
 	struct tlb *t = &m->tlb;
 	uint64_t lo = pfn_to_page(m, m->vmemmap_pfn_lo);
 	uint64_t hi = pfn_to_page(m, m->vmemmap_pfn_hi);
-	uint64_t n = t->own_n - c->own_seen, last = UINT64_MAX;
+	uint64_t n = t->own_n - c->own_seen;
 
 	if (n > TLB_OWN_LOG)
 		n = TLB_OWN_LOG;
 	for (uint64_t i = t->own_n - n; i < t->own_n; i++) {
 		uint64_t va = t->own_log[i & (TLB_OWN_LOG - 1)];
 
-		if (va < lo || va >= hi || va == last ||
-		    c->nr_pend == MEMMAP_COMPACT_PENDING)
-			continue;
-		last = va;
-		c->pend[c->nr_pend++] = (struct memmap_compact_pend){
-			va, NO_FRAME, NO_FRAME
-		};
+		if (va >= lo && va < hi)
+			pend_add(m, c, va, NO_FRAME, NO_FRAME);
 	}
 	c->own_seen = t->own_n;
 }
 
 /*
  * Compact what was noted. A frame a TLB entry may still reach is kept for
- * the next time (the TLB holds a host pointer to its page), unless half
- * the list is such frames already; at @all none is kept.
+ * the next time (the TLB holds a host pointer to its page); each is noted
+ * once, so they are never more than the TLB's entries, unless the TLB is
+ * larger than half the list (then the rest are dropped). At @all none is
+ * kept.
  */
 static void
 compact_pending(struct hvo_machine *m, struct memmap_compact *c, bool all)
@@ -556,8 +590,12 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c, bool all)
 			c->pend[keep++] = pe;
 	}
 	free(cached);
-	c->nr_pend = keep;
+	c->nr_pend = 0;
 	c->nr_new = 0;
+	pend_hash_reset(c);
+	for (unsigned i = 0; i < keep; i++)
+		pend_add(m, c, c->pend[i].va, c->pend[i].alias,
+			 c->pend[i].frame);
 	/* The pages given back serve the next frames to be written. */
 	phys_reclaim(&m->phys, false);
 }
@@ -573,23 +611,19 @@ void
 memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 {
 	struct memmap_compact *c = compact_get(m);
-	struct memmap_compact_pend *last;
 	bool over = over_budget(m);
 
 	if (!c)
 		return;
-	last = c->nr_pend ? &c->pend[c->nr_pend - 1] : NULL;
-	if (last && last->alias == alias &&
-	    (last->va ^ va) < m->arch.page_size)
-		return; /* the same frame again */
 	/* Below the budget the oldest notes are forgotten: those frames stay. */
-	if (c->nr_pend == MEMMAP_COMPACT_PENDING && !over)
+	if (c->nr_pend == MEMMAP_COMPACT_PENDING && !over) {
 		c->nr_pend = 0;
+		pend_hash_reset(c);
+	}
 	if (c->nr_pend == MEMMAP_COMPACT_PENDING)
 		compact_pending(m, c, false);
-	c->pend[c->nr_pend++] = (struct memmap_compact_pend){
-		va, alias, NO_FRAME
-	};
+	if (!pend_add(m, c, va, alias, NO_FRAME))
+		return; /* the same page again */
 	if (over && (++c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
 		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
 		compact_pending(m, c, false);

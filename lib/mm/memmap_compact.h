@@ -37,12 +37,28 @@ struct memmap_compact_pend {
 	uint64_t va, alias, frame;
 };
 
+/*
+ * The pages noted, hashed (by vmemmap page and alias), so that each is
+ * noted once: a page written again and again (the TLB's log names it at
+ * each fill) takes one place, and the frames a TLB entry still reaches,
+ * kept for the next time, are never more than the TLB holds.
+ */
+#define MEMMAP_COMPACT_HASH_BITS 14
+#define MEMMAP_COMPACT_HASH (1u << MEMMAP_COMPACT_HASH_BITS)
+
+_Static_assert(MEMMAP_COMPACT_HASH >= 2 * MEMMAP_COMPACT_PENDING,
+	       "the hash stays at most half full");
+
 struct rec;
 
 struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
 	unsigned nr_new;    /* noted since the last look */
+	/* pend[] by page: the index of a slot is valid if its gen is gen */
+	uint16_t hidx[MEMMAP_COMPACT_HASH];
+	uint32_t hgen[MEMMAP_COMPACT_HASH];
+	uint32_t gen;
 	uint64_t own_seen;  /* the TLB's own_n when its log was last read */
 	struct rec **rec;   /* per record index: the record, or NULL */
 	uint64_t nr, max;   /* indices handed out, room */
