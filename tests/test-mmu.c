@@ -1183,13 +1183,101 @@ test_compact_notes_each_page_once(void **state)
 	/* Reachable all along: none described yet. */
 	for (unsigned i = 0; i < 3; i++)
 		assert_false(frame_described(m, va[i]));
-	print_message("nr_pend %u compacted %lu\n", m->compact->nr_pend, (unsigned long)m->compact->compacted);
+	assert_true(m->compact->nr_pend <= 3);
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	memmap_compact_flush(m);
 	for (unsigned i = 0; i < 3; i++)
 		assert_true(frame_described(m, va[i]));
 	tu_assert_check(m);
 	hvo_machine_free(m);
+}
+
+/* Every valid entry is listed once, under its frame's hash, and no other. */
+static void
+assert_tlb_pfn_lists(const struct tlb *t)
+{
+	static uint8_t seen[65536];
+	uint64_t listed = 0, valid = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned b = 0; b < TLB_PFN_BUCKETS; b++) {
+		uint32_t prev = TLB_PFN_NONE;
+
+		for (uint32_t i = t->pfn_head[b]; i != TLB_PFN_NONE;
+		     prev = i, i = t->pfn_next[i]) {
+			assert_true(i <= t->mask);
+			assert_int_equal(t->pfn_prev[i], prev);
+			assert_int_equal(tlb_pfn_bucket(t, t->e[i].pa), b);
+			assert_true(t->e[i].tag_read != TLB_TAG_INVALID);
+			assert_int_equal(seen[i]++, 0);
+			listed++;
+		}
+	}
+	for (uint64_t i = 0; i <= t->mask; i++)
+		valid += t->e[i].tag_read != TLB_TAG_INVALID;
+	assert_int_equal(listed, valid);
+}
+
+/*
+ * Host bookkeeping only: the TLB's lists of entries per frame hash
+ * (tlb_pfn_bucket(), through which tlb_unshare_pfn() finds the entries
+ * that may reach a frame) hold every valid entry once, through fills,
+ * single page flushes, unshares, copies shared and written, HVO both
+ * ways, a small TLB that evicts, and the checker's reads through scratch
+ * pages; and unsharing a frame drops every entry that reached it.
+ */
+static void
+test_tlb_pfn_lists(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=2G,hvo=sharedtail,tlb=16",
+		"x86_64:mem=2G,hvo=fakehead",
+		"arm64:granule=4K,mem=2G,hvo=keep2",
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(specs) / sizeof(specs[0]); c++) {
+		struct hvo_machine *m = tu_machine(specs[c]);
+		const uint64_t nrs[] = { 300, 20, 0 };
+
+		assert_int_equal(memmap_compact_set_budget(m, 0), 0);
+		for (unsigned k = 0; k < 3; k++) {
+			uint64_t pfn = UINT64_MAX;
+
+			assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nrs[k]), 0);
+			assert_tlb_pfn_lists(&m->tlb);
+			tu_assert_check(m);
+			assert_tlb_pfn_lists(&m->tlb);
+			/* The frame of the first valid entry, unshared. */
+			for (uint64_t i = 0; i <= m->tlb.mask && pfn == UINT64_MAX; i++)
+				if (m->tlb.e[i].tag_read != TLB_TAG_INVALID)
+					pfn = m->tlb.e[i].pa >> m->arch.page_shift;
+			assert_true(pfn != UINT64_MAX);
+			tlb_unshare_pfn(m, pfn);
+			for (uint64_t i = 0; i <= m->tlb.mask; i++)
+				assert_false(m->tlb.e[i].tag_read != TLB_TAG_INVALID &&
+					     m->tlb.e[i].pa >> m->arch.page_shift == pfn);
+			assert_tlb_pfn_lists(&m->tlb);
+		}
+		/*
+		 * A load of a page never written (the shared zeros), then a
+		 * store: the entry the frame's unsharing dropped is valid
+		 * again, and listed.
+		 */
+		{
+			uint64_t va = map_scratch_page(m, free_pa(m)), v;
+
+			assert_int_equal(hvo_kread64(m, va, &v), 0);
+			assert_int_equal(hvo_kwrite64(m, va, MAGIC_A), 0);
+			assert_tlb_pfn_lists(&m->tlb);
+			assert_int_equal(hvo_kread64(m, va, &v), 0);
+			assert_int_equal(v, MAGIC_A);
+			assert_int_equal(hvo_unmap(m, va), 0);
+			assert_int_equal(hvo_flush_tlb_all(m), 0);
+		}
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
 }
 
 static void
@@ -1300,6 +1388,7 @@ main(void)
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
+		cmocka_unit_test(test_tlb_pfn_lists),
 		cmocka_unit_test(test_null_arguments),
 	};
 

@@ -505,6 +505,7 @@ hvo_machine_check(struct hvo_machine *m)
 	}
 	memcpy(m->counter, saved, sizeof(saved));
 	memcpy(m->tlb.e, tlb, tlb_bytes);
+	tlb_recount(&m->tlb);
 	m->tlb.large_lo = large_lo;
 	m->tlb.large_hi = large_hi;
 	free(tlb);

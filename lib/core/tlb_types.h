@@ -54,6 +54,17 @@ struct pwc_entry {
 #define TLB_OWN_LOG 4096
 
 /*
+ * The valid entries listed per hash of the frame they reach (pfn_head[],
+ * then pfn_next[] and pfn_prev[] by entry index, TLB_PFN_NONE ending a
+ * list), so that tlb_unshare_pfn() looks at the entries that may reach
+ * a frame, not at all of them. Host bookkeeping only; changes no result
+ * and no counter.
+ */
+#define TLB_PFN_BITS 12
+#define TLB_PFN_BUCKETS (1u << TLB_PFN_BITS)
+#define TLB_PFN_NONE UINT32_MAX
+
+/*
  * Pages the checker reads described frames through (tlb_scratch_begin()):
  * the frame stays described, and the entry that reached one of these is
  * dropped when the page serves another frame. Host memory only; each is
@@ -98,6 +109,8 @@ struct tlb {
 	uint64_t own_n;
 	/* While the checker runs: how it reads described frames. */
 	struct tlb_scratch *scratch;
+	uint32_t pfn_head[TLB_PFN_BUCKETS];
+	uint32_t *pfn_next, *pfn_prev;
 	struct pwc_entry pwc[PWC_ENTRIES];
 };
 
@@ -105,6 +118,14 @@ static inline void
 tlb_log_own(struct tlb *t, uint64_t page)
 {
 	t->own_log[t->own_n++ & (TLB_OWN_LOG - 1)] = page;
+}
+
+/* The list of entries that may reach @pa's frame (tlb.pfn_head[]). */
+static inline unsigned
+tlb_pfn_bucket(const struct tlb *t, uint64_t pa)
+{
+	return (unsigned)((pa >> t->shift) * UINT64_C(0x9e3779b97f4a7c15) >>
+			  (64 - TLB_PFN_BITS));
 }
 
 static inline struct tlb_entry *

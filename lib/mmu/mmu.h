@@ -347,6 +347,10 @@ tlb_fini(struct tlb *t);
 void
 tlb_invalidate_all(struct tlb *t);
 
+/* The entries were put back by hand (the checker): list them again. */
+void
+tlb_recount(struct tlb *t);
+
 /*
  * The slow path of every access: a miss, a misaligned access, a store to a
  * read-only page or a checked hit. Returns the host address, or NULL with a

@@ -17,8 +17,12 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
 	if (!is_pow2(entries))
 		return -EINVAL;
 	t->e = malloc(entries * sizeof(*t->e));
-	if (!t->e)
+	t->pfn_next = malloc(entries * sizeof(*t->pfn_next));
+	t->pfn_prev = malloc(entries * sizeof(*t->pfn_prev));
+	if (!t->e || !t->pfn_next || !t->pfn_prev) {
+		tlb_fini(t);
 		return -ENOMEM;
+	}
 	t->mask = entries - 1;
 	t->shift = page_shift;
 	t->page_mask = ~((UINT64_C(1) << page_shift) - 1);
@@ -30,7 +34,10 @@ void
 tlb_fini(struct tlb *t)
 {
 	free(t->e);
+	free(t->pfn_next);
+	free(t->pfn_prev);
 	t->e = NULL;
+	t->pfn_next = t->pfn_prev = NULL;
 }
 
 void
@@ -38,8 +45,54 @@ tlb_invalidate_all(struct tlb *t)
 {
 	/* All-ones tags never match: see TLB_TAG_INVALID. */
 	memset(t->e, 0xff, (t->mask + 1) * sizeof(*t->e));
+	memset(t->pfn_head, 0xff, sizeof(t->pfn_head));
 	t->large_lo = 0;
 	t->large_hi = 0;
+}
+
+/* List valid entry @i under its frame's hash. */
+static void
+tlb_pfn_link(struct tlb *t, uint32_t i)
+{
+	uint32_t *head = &t->pfn_head[tlb_pfn_bucket(t, t->e[i].pa)];
+
+	t->pfn_prev[i] = TLB_PFN_NONE;
+	t->pfn_next[i] = *head;
+	if (*head != TLB_PFN_NONE)
+		t->pfn_prev[*head] = i;
+	*head = i;
+}
+
+static void
+tlb_pfn_unlink(struct tlb *t, uint32_t i)
+{
+	uint32_t next = t->pfn_next[i], prev = t->pfn_prev[i];
+
+	if (prev != TLB_PFN_NONE)
+		t->pfn_next[prev] = next;
+	else
+		t->pfn_head[tlb_pfn_bucket(t, t->e[i].pa)] = next;
+	if (next != TLB_PFN_NONE)
+		t->pfn_prev[next] = prev;
+}
+
+void
+tlb_recount(struct tlb *t)
+{
+	memset(t->pfn_head, 0xff, sizeof(t->pfn_head));
+	for (uint64_t i = 0; i <= t->mask; i++)
+		if (t->e[i].tag_read != TLB_TAG_INVALID)
+			tlb_pfn_link(t, (uint32_t)i);
+}
+
+/* Drop entry @e of the TLB's own (not the saved ones), if valid. */
+static void
+tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
+{
+	if (e->tag_read != TLB_TAG_INVALID)
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
+	e->tag_read = TLB_TAG_INVALID;
+	e->tag_write = TLB_TAG_INVALID;
 }
 
 static void
@@ -72,15 +125,22 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 {
 	struct hvo_machine *m = ctx;
 	struct tlb *t = &m->tlb;
+	uint32_t k = t->pfn_head[tlb_pfn_bucket(t, pfn << m->arch.page_shift)];
 
-	for (unsigned k = 0; k < 2; k++) {
-		struct tlb_entry *e = k ? t->saved : t->e;
+	/* The entries that may reach the frame: those of its hash. */
+	while (k != TLB_PFN_NONE) {
+		uint32_t next = t->pfn_next[k];
 
-		for (uint64_t i = 0; e && i <= t->mask; i++)
-			if (e[i].tag_read != TLB_TAG_INVALID &&
-			    e[i].pa >> m->arch.page_shift == pfn)
-				e[i].tag_read = e[i].tag_write = TLB_TAG_INVALID;
+		if (t->e[k].pa >> m->arch.page_shift == pfn)
+			tlb_entry_drop(t, &t->e[k]);
+		k = next;
 	}
+	/* The machine's own entries, while the checker runs. */
+	for (uint64_t i = 0; t->saved && i <= t->mask; i++)
+		if (t->saved[i].tag_read != TLB_TAG_INVALID &&
+		    t->saved[i].pa >> m->arch.page_shift == pfn)
+			t->saved[i].tag_read = t->saved[i].tag_write =
+				TLB_TAG_INVALID;
 }
 
 void
@@ -120,10 +180,8 @@ flush_tlb_one_kernel(struct hvo_machine *m, kva_t va)
 		tlb_invalidate_all(t);
 		return;
 	}
-	if (e->tag_read == va || e->tag_write == va) {
-		e->tag_read = TLB_TAG_INVALID;
-		e->tag_write = TLB_TAG_INVALID;
-	}
+	if (e->tag_read == va || e->tag_write == va)
+		tlb_entry_drop(t, e);
 }
 
 void
@@ -221,7 +279,7 @@ tlb_scratch_read(struct hvo_machine *m, const struct tlb_entry *e,
 	old = s->slot[k] <= t->mask ? &t->e[s->slot[k]] : NULL;
 	if (old && old->tag_read != TLB_TAG_INVALID &&
 	    old->tag_read + old->addend == (uintptr_t)page)
-		old->tag_read = old->tag_write = TLB_TAG_INVALID;
+		tlb_entry_drop(t, old);
 	f->peek(f->ctx, pfn, payload, page);
 	s->slot[k] = (uint64_t)(e - t->e);
 	s->fills++;
@@ -292,11 +350,14 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	}
 	if (own)
 		tlb_log_own(t, page);
+	if (e->tag_read != TLB_TAG_INVALID)
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
 	e->tag_read = page;
 	e->tag_write = d->writable && own ? page : TLB_TAG_INVALID;
 	e->cow = d->writable && !own;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa;
+	tlb_pfn_link(t, (uint32_t)(e - t->e));
 	e->leaf_size = size;
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
@@ -374,6 +435,11 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		tlb_check_hit(m, e, va, write);
 		host = phys_to_host(&m->phys, pa);
 		tlb_log_own(&m->tlb, page);
+		/* Unsharing the frame may have dropped the entry: list it again. */
+		if (e->tag_read == TLB_TAG_INVALID) {
+			e->pa = pa;
+			tlb_pfn_link(t, (uint32_t)(e - t->e));
+		}
 		e->tag_read = e->tag_write = page;
 		e->cow = 0;
 		e->addend = (uintptr_t)host - (uintptr_t)page;
