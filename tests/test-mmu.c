@@ -957,6 +957,7 @@ test_compact_vmemmap_reads_back_configs(void **state)
 		"x86_64:mem=4G,hvo=off",
 		"arm64:granule=4K,mem=4G,kernel=6.1.15",
 		"arm64:granule=64K,va=48,mem=4G",
+		"arm64:granule=64K,va=48,mem=4G,hvo=sharedtail",
 		"riscv64:mem=4G",
 		"x86_64:mem=4G,struct_page=72",
 	};
@@ -965,10 +966,12 @@ test_compact_vmemmap_reads_back_configs(void **state)
 		bool demote;
 	} steps[] = {
 		{ 2 << 20, 300, false },
+		{ UINT64_C(512) << 20, 2, false },
 		{ UINT64_C(1) << 30, 1, false },
 		{ 2 << 20, 50, false },
 		{ UINT64_C(1) << 30, 1, true },
 		{ UINT64_C(1) << 30, 0, false },
+		{ UINT64_C(512) << 20, 0, false },
 		{ 2 << 20, 0, false },
 	};
 
@@ -1034,12 +1037,16 @@ test_compact_vmemmap_reads_back_configs(void **state)
 		tu_assert_check(a);
 		tu_assert_check(b);
 		/*
-		 * Described pages on all but two: struct_page=72 does not
-		 * divide a page (memmap_compact_frame() refuses), and the
-		 * 64K arm64 machine describes none either (not understood
-		 * yet; its pages read back alike all the same).
+		 * Described pages on all but two. struct_page=72 does not
+		 * divide a page (memmap_compact_frame() refuses). The 64K
+		 * arm64 machine without HVO (its release builds none there)
+		 * never flushes its TLB, whose 1024 entries of 64 KiB reach
+		 * the whole 4 MiB vmemmap of 4 GiB of RAM: every page written
+		 * stays reachable, and a page the TLB reaches is not
+		 * described. With HVO, whose batches flush, it describes
+		 * them.
 		 */
-		if (!strstr(specs[c], "granule=64K") &&
+		if (strcmp(specs[c], "arm64:granule=64K,va=48,mem=4G") != 0 &&
 		    !strstr(specs[c], "struct_page=72"))
 			assert_true(a->compact->compacted > 0);
 		hvo_machine_free(a);

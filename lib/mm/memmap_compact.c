@@ -558,13 +558,13 @@ drain_own_log(struct hvo_machine *m, struct memmap_compact *c)
 
 /*
  * Compact what was noted. A frame a TLB entry may still reach is kept for
- * the next time (the TLB holds a host pointer to its page); each is noted
- * once, so they are never more than the TLB's entries, unless the TLB is
- * larger than half the list (then the rest are dropped). At @all none is
- * kept.
+ * the next time (the TLB holds a host pointer to its page), also at the
+ * end of a resize: each is noted once, so they are never more than the
+ * TLB's entries, unless the TLB is larger than half the list (then the
+ * rest are dropped).
  */
 static void
-compact_pending(struct hvo_machine *m, struct memmap_compact *c, bool all)
+compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 {
 	uint64_t max, n, *cached;
 	unsigned keep = 0;
@@ -586,7 +586,7 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c, bool all)
 		}
 		if (!bsearch(&pe.frame, cached, n, sizeof(*cached), cmp_u64))
 			memmap_compact_frame(m, pe.frame, pe.va, pe.alias);
-		else if (!all && keep < MEMMAP_COMPACT_PENDING / 2)
+		else if (keep < MEMMAP_COMPACT_PENDING / 2)
 			c->pend[keep++] = pe;
 	}
 	free(cached);
@@ -604,7 +604,7 @@ void
 memmap_compact_flush(struct hvo_machine *m)
 {
 	if (m->compact && over_budget(m))
-		compact_pending(m, m->compact, true);
+		compact_pending(m, m->compact);
 }
 
 void
@@ -621,12 +621,12 @@ memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 		pend_hash_reset(c);
 	}
 	if (c->nr_pend == MEMMAP_COMPACT_PENDING)
-		compact_pending(m, c, false);
+		compact_pending(m, c);
 	if (!pend_add(m, c, va, alias, NO_FRAME))
 		return; /* the same page again */
 	if (over && (++c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
 		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
-		compact_pending(m, c, false);
+		compact_pending(m, c);
 }
 
 void
