@@ -126,16 +126,23 @@ compact_gc(struct hvo_machine *m, struct memmap_compact *c)
 	c->gc_at = c->live * 2 > 4096 ? c->live * 2 : 4096;
 }
 
-/* Words of @a that differ from @b, up to @limit (then limit + 1). */
+/*
+ * Words of @a that differ from @b, up to @limit (then limit + 1), their
+ * offsets in @pos (room for @limit).
+ */
 static unsigned
 count_diffs(const uint64_t *a, const uint64_t *b, uint64_t words,
-	    unsigned limit)
+	    unsigned limit, uint16_t *pos)
 {
 	unsigned n = 0;
 
-	for (uint64_t i = 0; i < words; i++)
-		if (a[i] != b[i] && ++n > limit)
-			break;
+	for (uint64_t i = 0; i < words; i++) {
+		if (a[i] == b[i])
+			continue;
+		if (n == limit)
+			return limit + 1;
+		pos[n++] = (uint16_t)i;
+	}
 	return n;
 }
 
@@ -215,21 +222,20 @@ word_kind(uint64_t v, uint64_t base)
 	return v >> 32 ? KIND_WIDE : KIND_U32;
 }
 
-/* The record of the @nr words of @host that differ from @tpl; NULL if too big. */
+/* The record of the @nr words of @host at @pos; NULL if too big. */
 static struct rec *
-rec_build(const uint64_t *host, const uint64_t *tpl, uint64_t words,
+rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base)
 {
-	unsigned nr_wide = 0, k = 0, n32 = 0, n64 = 0;
+	unsigned nr_wide = 0, n32 = 0, n64 = 0;
 	uint16_t *code;
 	uint32_t *narrow;
 	uint64_t *wide;
 	struct rec *r;
 	size_t size;
 
-	for (uint64_t w = 0; w < words; w++)
-		if (host[w] != tpl[w] && word_kind(host[w], base) == KIND_WIDE)
-			nr_wide++;
+	for (unsigned k = 0; k < nr; k++)
+		nr_wide += word_kind(host[pos[k]], base) == KIND_WIDE;
 	size = sizeof(*r) + 2 * nr + 4 * (nr - nr_wide);
 	size = (size + 7) & ~(size_t)7;
 	size += 8 * nr_wide;
@@ -250,21 +256,36 @@ rec_build(const uint64_t *host, const uint64_t *tpl, uint64_t words,
 	narrow = (uint32_t *)(r + 1);
 	code = (uint16_t *)(narrow + (nr - nr_wide));
 	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
-	for (uint64_t w = 0; w < words && k < nr; w++) {
-		unsigned kind;
+	for (unsigned k = 0; k < nr; k++) {
+		uint64_t v = host[pos[k]];
+		unsigned kind = word_kind(v, base);
 
-		if (host[w] == tpl[w])
-			continue;
-		kind = word_kind(host[w], base);
-		code[k++] = (uint16_t)(kind << KIND_SHIFT | w);
+		code[k] = (uint16_t)(kind << KIND_SHIFT | pos[k]);
 		if (kind == KIND_WIDE)
-			wide[n64++] = host[w];
+			wide[n64++] = v;
 		else if (kind == KIND_REL)
-			narrow[n32++] = (uint32_t)(host[w] - base);
+			narrow[n32++] = (uint32_t)(v - base);
 		else
-			narrow[n32++] = (uint32_t)host[w];
+			narrow[n32++] = (uint32_t)v;
 	}
 	return r;
+}
+
+/* Start loading the host page of @frame, the next to be looked at. */
+static void
+prefetch_frame(const struct hvo_machine *m, uint64_t frame)
+{
+	const uint64_t *s;
+	const uint8_t *host;
+
+	if (frame == NO_FRAME || !pfn_valid(&m->phys, frame))
+		return;
+	s = phys_slot(&m->phys, frame);
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
+		return;
+	host = phys_host_of(&m->phys, *s, 0);
+	for (uint64_t off = 0; off < m->arch.page_size && off < 4096; off += 64)
+		__builtin_prefetch(host + off);
 }
 
 bool
@@ -279,9 +300,10 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	};
 	struct memmap_compact *c;
 	uint64_t page_va = va & ~(psize - 1), best_payload = 0, *s;
-	uint64_t filled = UINT64_MAX, page, *as;
+	uint64_t page, *as;
 	const uint64_t *host;
 	unsigned best = MEMMAP_COMPACT_MAX_WORDS + 1;
+	uint16_t diff[2][MEMMAP_COMPACT_MAX_WORDS], *best_pos = diff[0];
 	struct rec *r;
 	int64_t idx;
 
@@ -310,21 +332,21 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 			continue;
 		if (payload == best_payload && best <= MEMMAP_COMPACT_MAX_WORDS)
 			continue;
+		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
+
 		memmap_fill(m, frame, payload, c->scratch);
-		filled = payload;
 		n = count_diffs(host, (const uint64_t *)c->scratch, words,
-				best - 1);
+				best - 1, try_pos);
 		if (n < best) {
 			best = n;
 			best_payload = payload;
+			best_pos = try_pos;
 		}
 	}
 	if (best > MEMMAP_COMPACT_MAX_WORDS)
 		return false;
-	if (best_payload != filled)
-		memmap_fill(m, frame, best_payload, c->scratch);
-	r = rec_build(host, (const uint64_t *)c->scratch, words, best,
-		      best_payload, frame, page_va);
+	r = rec_build(host, best_pos, words, best, best_payload, frame,
+		      page_va);
 	if (!r)
 		return false;
 	if (c->live >= c->gc_at)
@@ -556,6 +578,17 @@ drain_own_log(struct hvo_machine *m, struct memmap_compact *c)
 	c->own_seen = t->own_n;
 }
 
+/* The frame @pe's page maps (known if kept from the last time), or NO_FRAME. */
+static uint64_t
+pend_frame(struct hvo_machine *m, struct memmap_compact_pend *pe)
+{
+	uint64_t pa;
+
+	if (pe->frame == NO_FRAME && !pt_lookup(m, pe->va, &pa, NULL))
+		pe->frame = pa >> m->arch.page_shift;
+	return pe->frame;
+}
+
 /*
  * Compact what was noted. A frame a TLB entry may still reach is kept for
  * the next time (the TLB holds a host pointer to its page), also at the
@@ -575,15 +608,15 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 	n = cached ? tlb_frames(m, cached, max) : 0;
 	qsort(cached, n, sizeof(*cached), cmp_u64);
 	for (unsigned i = 0; cached && i < c->nr_pend; i++) {
-		struct memmap_compact_pend pe = c->pend[i];
-		uint64_t pa;
+		struct memmap_compact_pend pe;
 
-		/* Kept from the last time: the frame is known. */
-		if (pe.frame == NO_FRAME) {
-			if (pt_lookup(m, pe.va, &pa, NULL))
-				continue;
-			pe.frame = pa >> m->arch.page_shift;
-		}
+		/* The next one's page loads while this one is looked at. */
+		if (i + 1 < c->nr_pend)
+			prefetch_frame(m, pend_frame(m, &c->pend[i + 1]));
+		pe = c->pend[i];
+		pe.frame = pend_frame(m, &c->pend[i]);
+		if (pe.frame == NO_FRAME)
+			continue; /* no longer mapped */
 		if (!bsearch(&pe.frame, cached, n, sizeof(*cached), cmp_u64))
 			memmap_compact_frame(m, pe.frame, pe.va, pe.alias);
 		else if (keep < MEMMAP_COMPACT_PENDING / 2)
