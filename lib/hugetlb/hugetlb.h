@@ -94,6 +94,9 @@ struct hugetlb {
 	struct hstate hstates[HUGE_MAX_HSTATE];
 	unsigned nr_hstates;
 	struct hp_index hp_index;     /* head pfn -> pool slot */
+	/* Boot pages marked HUGE_BOOTMEM_HVO: with none, no section is
+	 * SECTION_IS_VMEMMAP_PREINIT and sparse_init() asks nothing. */
+	uint64_t nr_prehvo;
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
 	/*
 	 * Lists pool batches build, kept between calls: a resize of half a

@@ -1154,6 +1154,7 @@ prehvo_init_early(struct hvo_machine *m, struct hstate *h,
 		return 0;
 	/* HUGE_BOOTMEM_HVO; the sections are PREINIT. */
 	hp->prehvo = true;
+	m->hugetlb->nr_prehvo++;
 	if (mode == PREHVO_LATE)
 		return 0;
 	return vmemmap_populate_prehvo(m, h, hp, VMEMMAP_TAIL_LAST);
@@ -1207,6 +1208,10 @@ hugetlb_vmemmap_init_late(struct hvo_machine *m)
 bool
 hugetlb_section_preinit(struct hvo_machine *m, uint64_t pfn)
 {
+	/* The section flag is per section: a 4 PiB machine has 2^25 of them,
+	 * and the pool index behind find_huge_page() is as sparse. */
+	if (!m->hugetlb->nr_prehvo)
+		return false;
 	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
 		struct hstate *h = &m->hugetlb->hstates[i], *hs;
 		uint64_t head = round_down64(pfn, UINT64_C(1) << h->order);
