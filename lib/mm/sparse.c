@@ -82,6 +82,9 @@ struct sparse_buffer {
 	/* Blocks handed out back to back, not yet in page_owner: recorded
 	 * as one range, in few entries, not one per block (host memory). */
 	phys_addr_t run, run_end;
+	/* The PMD table the last block went into: the next section's block
+	 * goes into the entry beside it (host time: a petabyte has 2^25). */
+	struct pt_cursor pmd;
 };
 
 /* page_owner learns of the blocks of the pending run. */
@@ -122,6 +125,7 @@ sparse_buffer_init(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	sb->buf = sb->end = 0;
 	sb->run = sb->run_end = 0;
+	sb->pmd = (struct pt_cursor){ 0 };
 	if (!size || memblock_phys_alloc(&m->memblock, size,
 					 section_map_size(m), 0, &pa))
 		return;
@@ -309,10 +313,27 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	for (uint64_t va = start, next; va < end; va = next) {
 		struct pt_walk w;
+		struct pt_decoded d;
 		uint64_t pa;
 		int rc;
 
 		next = pmd_addr_end(m, va, end);
+		/* The walk below, through the table the last block went into. */
+		if (pt_cursor_get(m, &sb->pmd, va, &d)) {
+			if (d.kind == PTK_LEAF)
+				continue;
+			if (vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
+				rc = pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
+						   pa, a->sect_normal);
+				if (rc)
+					return rc;
+				continue;
+			}
+			rc = vmemmap_populate_basepages(m, sb, va, next);
+			if (rc)
+				return rc;
+			continue;
+		}
 		pt_walk(m, va, &w, true);
 		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
 			continue;
@@ -326,6 +347,7 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 				    a->sect_normal);
 			if (rc)
 				return rc;
+			pt_cursor_remember(m, &sb->pmd, va, pmd);
 			continue;
 		}
 		rc = vmemmap_populate_basepages(m, sb, va, next);

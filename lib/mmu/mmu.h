@@ -304,6 +304,39 @@ int
 pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
        pgprot_t prot);
 
+/*
+ * A table a loop keeps going back to, as sparse_init() maps the vmemmap
+ * block after block into one PMD table: [lo, hi) are the VAs its entries
+ * map (empty: nothing remembered). A walk through it reads, and counts,
+ * every entry above it as a walk from the top would: only the host skips
+ * the steps. Valid while nothing rewrites the entries above it.
+ */
+struct pt_cursor {
+	kva_t lo, hi;
+	phys_addr_t table;
+	unsigned depth;
+};
+
+/* Remember the table of the leaf at @depth just mapped at @va (not counted). */
+void
+pt_cursor_remember(struct hvo_machine *m, struct pt_cursor *c, kva_t va,
+		   unsigned depth);
+
+/*
+ * pt_walk() (counted) of @va, if @va is inside the cursor's table and its
+ * entry there ends the walk (none or a leaf): *@d is that entry. false,
+ * with nothing counted: walk instead.
+ */
+bool
+pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      struct pt_decoded *d);
+
+/* pt_map() of a leaf at the cursor's depth for @va, which pt_cursor_get()
+ * found inside the cursor's table. */
+int
+pt_cursor_map(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      phys_addr_t pa, pgprot_t prot);
+
 /* The depth whose leaves are @size bytes, or -1. */
 int
 pt_depth_for_size(const struct hvo_arch *a, uint64_t size);
