@@ -83,8 +83,9 @@ struct sparse_buffer {
 	 * as one range, in few entries, not one per block (host memory). */
 	phys_addr_t run, run_end;
 	/* The PMD table the last block went into: the next section's block
-	 * goes into the entry beside it (host time: a petabyte has 2^25). */
-	struct pt_cursor pmd;
+	 * goes into the entry beside it (host time: a petabyte has 2^25);
+	 * and the PTE table the last vmemmap page went into. */
+	struct pt_cursor pmd, pte;
 };
 
 /* page_owner learns of the blocks of the pending run. */
@@ -125,7 +126,7 @@ sparse_buffer_init(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	sb->buf = sb->end = 0;
 	sb->run = sb->run_end = 0;
-	sb->pmd = (struct pt_cursor){ 0 };
+	sb->pmd = sb->pte = (struct pt_cursor){ 0 };
 	if (!size || memblock_phys_alloc(&m->memblock, size,
 					 section_map_size(m), 0, &pa))
 		return;
@@ -220,18 +221,27 @@ vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	for (uint64_t va = start; va < end; va += a->page_size) {
 		struct pt_walk w;
+		struct pt_decoded d;
+		bool cached = pt_cursor_get(m, &sb->pte, va, &d);
 		uint64_t pa;
 		int rc;
 
-		pt_walk(m, va, &w, true);
-		if (w.leaf >= 0)
+		if (!cached)
+			pt_walk(m, va, &w, true);
+		if (cached ? d.kind == PTK_LEAF : w.leaf >= 0)
 			continue; /* shared with the previous section */
 		rc = vmemmap_alloc_block_buf(m, sb, a->page_size, &pa);
 		if (rc)
 			return machine_err(m, rc,
 					   "out of memory for the vmemmap page at va 0x%" PRIx64,
 					   va);
-		rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
+		if (cached) {
+			rc = pt_cursor_map(m, &sb->pte, va, pa, a->page_kernel);
+		} else {
+			rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
+			if (!rc)
+				pt_cursor_remember(m, &sb->pte, va, pte_depth(m));
+		}
 		if (rc)
 			return rc;
 	}
