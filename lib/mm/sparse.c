@@ -324,40 +324,34 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 	for (uint64_t va = start, next; va < end; va = next) {
 		struct pt_walk w;
 		struct pt_decoded d;
+		/* The walk, through the table the last block went into. */
+		bool cached = pt_cursor_get(m, &sb->pmd, va, &d);
 		uint64_t pa;
 		int rc;
 
 		next = pmd_addr_end(m, va, end);
-		/* The walk below, through the table the last block went into. */
-		if (pt_cursor_get(m, &sb->pmd, va, &d)) {
-			if (d.kind == PTK_LEAF)
-				continue;
-			if (vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
-				rc = pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
-						   pa, a->sect_normal);
-				if (rc)
-					return rc;
-				continue;
-			}
-			rc = vmemmap_populate_basepages(m, sb, va, next);
-			if (rc)
-				return rc;
-			continue;
-		}
-		pt_walk(m, va, &w, true);
-		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
+		if (!cached)
+			pt_walk(m, va, &w, true);
+		if (cached ? d.kind == PTK_LEAF :
+			     w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
 			continue;
 		/* pmd_none(), or none further up: a block fits. */
-		if (w.leaf < 0 && w.nr <= pmd + 1 &&
-		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
+		if ((cached || (w.leaf < 0 && w.nr <= pmd + 1 &&
+				w.lvl[w.nr - 1].d.kind == PTK_NONE)) &&
 		    vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
 			/* vmemmap_set_pmd(): the arch's block prot, which
 			 * on arm64 is not PAGE_KERNEL's. */
-			rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
-				    a->sect_normal);
+			if (cached) {
+				rc = pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
+						   pa, a->sect_normal);
+			} else {
+				rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
+					    a->sect_normal);
+				if (!rc)
+					pt_cursor_remember(m, &sb->pmd, va, pmd);
+			}
 			if (rc)
 				return rc;
-			pt_cursor_remember(m, &sb->pmd, va, pmd);
 			continue;
 		}
 		rc = vmemmap_populate_basepages(m, sb, va, next);
