@@ -329,13 +329,34 @@ void
 trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
 	   unsigned order, const char *why);
 
-/* Should this call fail, by the shortcut or by the kernel's attr? */
-bool
-should_fail(struct hvo_machine *m, struct fail_attr *f);
-
 /* libhvo's shortcut alone: is this the nth call (or one past it)? */
+static inline bool
+fail_nth(struct hvo_machine *m, struct fail_attr *f)
+{
+	if (!f->nth)
+		return false;
+	f->calls++;
+	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
+		count(m, CNT_FAULT_INJECTED);
+		return true;
+	}
+	return false;
+}
+
 bool
-fail_nth(struct hvo_machine *m, struct fail_attr *f);
+__should_fail(struct hvo_machine *m, struct fail_attr *f);
+
+/*
+ * Should this call fail, by the shortcut or by the kernel's attr? Inline
+ * for the common case, neither armed, which changes nothing.
+ */
+static inline bool
+should_fail(struct hvo_machine *m, struct fail_attr *f)
+{
+	if (!f->nth && !f->probability)
+		return false;
+	return __should_fail(m, f);
+}
 
 /*
  * should_fail_ex(): the kernel's attr alone, for a call of @size (bytes, or pages: the

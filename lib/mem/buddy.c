@@ -483,11 +483,8 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 {
 	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
 	struct fail_attr *f = &m->fail_page_alloc;
-	/* The gfp of each allocation the machine makes: none is atomic. */
-	gfp_t gfp = page_category_gfp(cat, ZONE_NORMAL);
-	bool highmem = gfp & __GFP_HIGHMEM;
-	bool nowarn = gfp & __GFP_NOWARN;
-	bool reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	gfp_t gfp;
+	bool highmem, nowarn, reclaim;
 
 	/* The shortcut counts every allocation, contiguous ones too. */
 	if (fail_nth(m, f))
@@ -496,6 +493,11 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 		return false;
 	if (order < o->min_order)
 		return false;
+	/* The gfp of each allocation the machine makes: none is atomic. */
+	gfp = page_category_gfp(cat, ZONE_NORMAL);
+	highmem = gfp & __GFP_HIGHMEM;
+	nowarn = gfp & __GFP_NOWARN;
+	reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	if (o->ignore_gfp_highmem && highmem)
 		return false;
 	if (o->ignore_gfp_reclaim && reclaim)
