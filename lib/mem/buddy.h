@@ -154,8 +154,11 @@ uint64_t
 zone_managed_pages(const struct zone *zone);
 
 /* NR_FREE_PAGES of a zone: without the per-CPU lists. */
-uint64_t
-zone_nr_free_pages(const struct zone *zone);
+static inline uint64_t
+zone_nr_free_pages(const struct zone *zone)
+{
+	return zone->free_pages + zone->deferred_pages;
+}
 
 static inline uint64_t
 wmark_pages(const struct zone *zone, enum zone_watermarks w)
@@ -195,9 +198,22 @@ __zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
 		    enum zone_type highest, unsigned alloc_flags,
 		    int64_t free_pages);
 
-bool
+/*
+ * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
+ * The boosted-watermark retry never applies: the boost stays 0. Inline:
+ * every allocation asks it.
+ */
+static inline bool
 zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
-		    enum zone_type highest, unsigned alloc_flags);
+		    enum zone_type highest, unsigned alloc_flags)
+{
+	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
+
+	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
+		return true;
+	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
+				   free_pages);
+}
 
 /* The vm sysctl handlers: 0, or -EINVAL with a reason and no change. */
 int

@@ -122,13 +122,6 @@ zone_managed_pages(const struct zone *zone)
 	return zone->managed_pages + zone->deferred_pages;
 }
 
-/* NR_FREE_PAGES of a zone: the buddy lists, never the per-CPU lists. */
-uint64_t
-zone_nr_free_pages(const struct zone *zone)
-{
-	return zone->free_pages + zone->deferred_pages;
-}
-
 /* int_sqrt(): the largest r with r * r <= x. */
 static uint64_t
 int_sqrt(uint64_t x)
@@ -541,22 +534,6 @@ __zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
 			return true;
 	/* Deferred memory is free MAX_PAGE_ORDER blocks to a booted kernel. */
 	return zone->deferred_pages >= (UINT64_C(1) << order);
-}
-
-/*
- * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
- * The boosted-watermark retry never applies: the boost stays 0.
- */
-bool
-zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
-		    enum zone_type highest, unsigned alloc_flags)
-{
-	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
-
-	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
-		return true;
-	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
-				   free_pages);
 }
 
 /* ---------------------------------------------------------------------- */
