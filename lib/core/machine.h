@@ -153,7 +153,8 @@ struct hvo_machine {
 	bool buddy_up;          /* boot is over: memblock retired */
 	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
 	uint64_t *pageblock_flags;
-	uint64_t nr_pageblock_words;
+	uint64_t nr_pageblock_words; /* 0 without a bitmap */
+	pfn_t pageblock_lo;          /* the pfn of its first bit */
 	/* The release's fallback form (enum release_fallback), and for the
 	 * form before 6.10 the free blocks on another type's list than their
 	 * pageblock's (mem/pageblock.h; NULL from 6.10 on). */
