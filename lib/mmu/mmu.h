@@ -249,6 +249,8 @@ mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 static inline uint64_t
 pte_pfn(const struct hvo_machine *m, pte_t pte)
 {
+	if (m->arch.ops.pte_pa)
+		return m->arch.ops.pte_pa(pte) >> m->arch.page_shift;
 	return pt_decode(m, pte_depth(m), pte).pa >> m->arch.page_shift;
 }
 
