@@ -478,8 +478,8 @@ fail_page_alloc_init(struct hvo_machine *m)
 }
 
 bool
-should_fail_alloc_page(struct hvo_machine *m, unsigned order,
-		       enum hvo_page_category cat, bool contig)
+__should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+			 enum hvo_page_category cat, bool contig)
 {
 	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
 	struct fail_attr *f = &m->fail_page_alloc;

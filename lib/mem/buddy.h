@@ -365,8 +365,18 @@ leak_pages(struct hvo_machine *m, pfn_t pfn);
  * which no kernel fault point covers (only libhvo's shortcut fails it).
  */
 bool
+__should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+			 enum hvo_page_category cat, bool contig);
+
+/* Inline for the common case, nothing armed, which changes nothing. */
+static inline bool
 should_fail_alloc_page(struct hvo_machine *m, unsigned order,
-		       enum hvo_page_category cat, bool contig);
+		       enum hvo_page_category cat, bool contig)
+{
+	if (!m->fail_page_alloc.nth && !m->fail_page_alloc.probability)
+		return false;
+	return __should_fail_alloc_page(m, order, cat, contig);
+}
 
 /* fail_page_alloc's defaults (FAULT_ATTR_INITIALIZER and its own). */
 void
