@@ -64,15 +64,31 @@ void
 pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
        uint64_t val);
 
+void
+__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	      phys_addr_t entry_pa, uint64_t *host, uint64_t val);
+
 /*
  * pt_set() of an entry whose host bytes @host the caller holds already
  * (phys_to_host() of @entry_pa, writable): a walk over one table
  * translates the table once, not every entry. Counted, checked and
- * traced as pt_set().
+ * traced as pt_set(). Inline for a last-level entry with nothing to
+ * check or trace: counted and written.
  */
-void
+static inline void
 pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
-	    phys_addr_t entry_pa, uint64_t *host, uint64_t val);
+	    phys_addr_t entry_pa, uint64_t *host, uint64_t val)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	if ((m->cfg.bbm_check && a->ops.bbm_change_safe) ||
+	    depth + 1 < a->levels || unlikely(m->trace.fn)) {
+		__pt_set_host(m, depth, va, entry_pa, host, val);
+		return;
+	}
+	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	*host = val;
+}
 
 /* pt_get() of an entry whose host bytes @host the caller holds (counted). */
 static inline uint64_t
