@@ -275,6 +275,14 @@ struct huge_page *
 find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs);
 
 /*
+ * Free hugepages in free-list order, the one enqueued last first (their
+ * lru stamps are unique). A host-side sort: the kernel's list is kept in
+ * that order as pages are enqueued.
+ */
+void
+sort_newest_first(struct huge_page **list, uint64_t n);
+
+/*
  * The pool's bookkeeping, for the pool operations in other files
  * (demote.c): prep_new_hugetlb_folio() writes a new hugepage's struct
  * pages, pool_add() puts a hugepage at the top of the pool (free),

@@ -18,8 +18,8 @@ pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
 }
 
 void
-pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
-	    phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	      phys_addr_t entry_pa, uint64_t *p, uint64_t val)
 {
 	const struct hvo_arch *a = &m->arch;
 

@@ -45,6 +45,9 @@ tlb_invalidate_all(struct tlb *t)
 static void
 trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
 {
+	if (likely(!m->trace.fn))
+		return;
+
 	struct hvo_event ev = {
 		.kind = HVO_EVENT_TLB_FLUSH,
 		.start = start,
@@ -107,22 +110,30 @@ flush_tlb_all(struct hvo_machine *m)
 	__flush_tlb_all(m);
 }
 
-/* flush_tlb_one_kernel(): drop the translation of one page. */
+/*
+ * flush_tlb_one_kernel() of each page of [va, va + pages * page size),
+ * each counted. An invalidation that meets a large leaf drops them all
+ * (see tlb.h); the others drop the page's entry if it holds it.
+ */
 static void
-flush_tlb_one_kernel(struct hvo_machine *m, kva_t va)
+flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 {
+	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
-	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t end = va + (pages << a->page_shift);
 
-	count(m, CNT_TLB_FLUSH_PAGE);
-	if (va >= t->large_lo && va < t->large_hi) {
-		/* One invalidation drops a whole large leaf: see tlb.h. */
+	m->counter[CNT_TLB_FLUSH_PAGE] += pages;
+	if (va < t->large_hi && end > t->large_lo) {
 		tlb_invalidate_all(t);
 		return;
 	}
-	if (e->tag_read == va || e->tag_write == va) {
-		e->tag_read = TLB_TAG_INVALID;
-		e->tag_write = TLB_TAG_INVALID;
+	for (; va < end; va += a->page_size) {
+		struct tlb_entry *e = tlb_slot(t, va);
+
+		if (e->tag_read == va || e->tag_write == va) {
+			e->tag_read = TLB_TAG_INVALID;
+			e->tag_write = TLB_TAG_INVALID;
+		}
 	}
 }
 
@@ -142,8 +153,7 @@ flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end)
 		__flush_tlb_all(m);
 		return;
 	}
-	for (; pages--; va += a->page_size)
-		flush_tlb_one_kernel(m, va);
+	flush_tlb_pages(m, va, pages);
 }
 
 /* Name the fault for the reason text. */

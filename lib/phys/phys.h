@@ -222,21 +222,7 @@ phys_host_of(const struct phys *p, uint64_t s, uint64_t pa)
 	return p->arena + ((s >> 3) << p->page_shift) + (pa & (p->page_size - 1));
 }
 
-/*
- * Hints for loops that know which frames they touch next: the host bytes
- * of @pa if its frame already has a host page (NULL otherwise: nothing is
- * filled or counted), and a prefetch of @pfn's slot.
- */
-static inline const uint8_t *
-phys_host_hint(const struct phys *p, uint64_t pa)
-{
-	const uint64_t *s = phys_slot(p, pa >> p->page_shift);
-
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-		return NULL;
-	return phys_host_of(p, *s, pa);
-}
-
+/* A hint for loops that know which frames they touch next: @pfn's slot. */
 static inline void
 phys_prefetch_slot(const struct phys *p, uint64_t pfn)
 {
