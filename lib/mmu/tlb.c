@@ -240,7 +240,6 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	e->cow = d->writable && !own;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa;
-	e->leaf_size = size;
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
 
