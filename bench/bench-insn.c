@@ -225,12 +225,12 @@ static const struct op ops[] = {
 	  setup_none, run_check, false, "20 ms per TiB untouched" },
 	{ "boot_x86_64_64T", "x86_64:mem=64T", "x86_64:mem=1T", 1, 1,
 	  NULL, NULL, true, "2 s end to end with the check" },
-	{ "boot_x86_64_5l_256T", "x86_64:levels=5,mem=256T",
+	{ "boot_x86_64_5l_4P", "x86_64:levels=5,mem=4P",
 	  "x86_64:levels=5,mem=1G@0+1G@4095T", 1, 1,
 	  NULL, NULL, true, "2 s (the 4 PiB target)" },
-	{ "boot_arm64_64k_52_256T", "arm64-64k-52:mem=256T",
+	{ "boot_arm64_64k_52_3967T", "arm64-64k-52:mem=3967T",
 	  "arm64-64k-52:mem=1G@0x40000000+1G@1P", 1, 1,
-	  NULL, NULL, true, "2 s (the 4 PiB target)" },
+	  NULL, NULL, true, "2 s (the 4 PiB target; the vmemmap region ends below)" },
 };
 
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))

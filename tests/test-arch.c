@@ -939,6 +939,28 @@ test_roundtrip(void **state)
 		ck_u64(&ck, dec.kind, PTK_LEAF, "PTE mapping pa 0");
 		ck_u64(&ck, dec.pa, 0, "PTE mapping pa 0: pa");
 	}
+	/*
+	 * pte_pa(), pte_pfn()'s shortcut where the arch has one, answers as
+	 * decode() does: an entry not present, and leaves RW and RO.
+	 */
+	if (a.ops.pte_pa) {
+		uint64_t pa = pa_for(BIT(ex->shift[pte]));
+		const uint64_t es[] = {
+			0,
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel) & ~UINT64_C(1),
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel),
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel_ro),
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(es); i++) {
+			struct pt_decoded dec;
+
+			a.ops.decode(&a, pte, es[i], &dec);
+			ck_u64(&ck, a.ops.pte_pa(es[i]), dec.pa,
+			       "pte_pa() of entry %zu", i);
+		}
+		ck_u64(&ck, a.ops.pte_pa(es[2]), pa, "pte_pa() of a leaf");
+	}
 	ck_done(&ck);
 }
 

@@ -1374,6 +1374,79 @@ test_null_arguments(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * The cursor sparse_init() maps the vmemmap through (pt_cursor_get(),
+ * pt_cursor_map()) counts what pt_walk() and pt_map() would, entry for
+ * entry, and writes the same entries; a table below, or an address
+ * outside its table, is left to the walk with nothing counted.
+ */
+static void
+test_pt_cursor_counts_as_walks(void **state)
+{
+	struct hvo_machine *slow = tu_machine("x86_64:mem=4G");
+	struct hvo_machine *fast = tu_machine("x86_64:mem=4G");
+	const unsigned pmd = pmd_depth(fast);
+	const uint64_t blk = arch_level_size(&fast->arch, pmd);
+	const uint64_t va0 = fast->vmemmap_base + (UINT64_C(1) << 39);
+	const uint64_t pa0 = UINT64_C(1) << 30;
+	struct pt_cursor c = { 0 };
+	struct pt_decoded d;
+	struct pt_walk w;
+	uint64_t before[CNT__COUNT];
+
+	(void)state;
+	assert_int_equal(slow->vmemmap_base, fast->vmemmap_base);
+	for (unsigned i = 0; i < 4; i++) {
+		pt_walk(slow, va0 + i * blk, &w, true);
+		assert_int_equal(w.leaf, -1);
+		assert_int_equal(pt_map(slow, va0 + i * blk, pa0 + i * blk, pmd,
+					slow->arch.sect_normal), 0);
+	}
+	/* Walk again over a leaf: counted as the walk reads it. */
+	pt_walk(slow, va0 + blk, &w, true);
+	assert_int_equal(w.leaf, (int)pmd);
+
+	assert_false(pt_cursor_get(fast, &c, va0, &d));
+	pt_walk(fast, va0, &w, true);
+	assert_int_equal(pt_map(fast, va0, pa0, pmd, fast->arch.sect_normal), 0);
+	pt_cursor_remember(fast, &c, va0, pmd);
+	for (unsigned i = 1; i < 4; i++) {
+		assert_true(pt_cursor_get(fast, &c, va0 + i * blk, &d));
+		assert_int_equal(d.kind, PTK_NONE);
+		assert_int_equal(pt_cursor_map(fast, &c, va0 + i * blk, pa0 + i * blk,
+					       fast->arch.sect_normal), 0);
+	}
+	assert_true(pt_cursor_get(fast, &c, va0 + blk, &d));
+	assert_int_equal(d.kind, PTK_LEAF);
+	assert_memory_equal(slow->counter, fast->counter, sizeof(slow->counter));
+	for (unsigned i = 0; i < 4; i++) {
+		phys_addr_t a, b;
+
+		assert_int_equal(pt_lookup(slow, va0 + i * blk, &a, NULL), 0);
+		assert_int_equal(pt_lookup(fast, va0 + i * blk, &b, NULL), 0);
+		assert_int_equal(a, b);
+		assert_int_equal(a, pa0 + i * blk);
+	}
+
+	/* A table below the entry, or another table: the walk's, uncounted. */
+	assert_int_equal(pt_map(fast, va0 + 4 * blk, pa0, pte_depth(fast),
+				fast->arch.page_kernel), 0);
+	memcpy(before, fast->counter, sizeof(before));
+	assert_false(pt_cursor_get(fast, &c, va0 + 4 * blk, &d));
+	assert_false(pt_cursor_get(fast, &c, va0 - blk, &d));
+	assert_false(pt_cursor_get(fast, &c, c.hi, &d));
+	assert_memory_equal(before, fast->counter, sizeof(before));
+	/* Mapping over a leaf through the cursor is refused, as pt_map() does. */
+	assert_int_equal(pt_cursor_map(fast, &c, va0 + blk, pa0, fast->arch.sect_normal),
+			 -EEXIST);
+	assert_int_equal(pt_cursor_map(fast, &c, va0 + 5 * blk + 4096, pa0,
+				       fast->arch.sect_normal), -EINVAL);
+	tu_assert_check(slow);
+	tu_assert_check(fast);
+	hvo_machine_free(slow);
+	hvo_machine_free(fast);
+}
+
 int
 main(void)
 {
@@ -1397,6 +1470,7 @@ main(void)
 		cmocka_unit_test(test_compact_notes_each_page_once),
 		cmocka_unit_test(test_tlb_pfn_lists),
 		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_pt_cursor_counts_as_walks),
 	};
 
 	return tu_run("mmu", tests, sizeof(tests) / sizeof(tests[0]));

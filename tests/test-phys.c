@@ -999,6 +999,89 @@ test_no_filler(void **state)
 	phys_fini(&phys);
 }
 
+/*
+ * A leaf described whole (phys_set_lazy_leaf()): every frame reads as
+ * its own lazy payload, and the leaf becomes slots on the first touch;
+ * freed whole it is forgotten, in part it becomes slots first.
+ */
+static void
+test_lazy_leaf(void **state)
+{
+	const uint64_t L = PHYS_LEAF_FRAMES;
+	uint64_t top, leaves;
+	uint64_t got;
+
+	(void)state;
+	setup_flat(64 * MIB, 12);
+	top = phys.arena_top;
+	leaves = phys.leaf_top;
+
+	assert_true(phys_set_lazy_leaf(&phys, L, 0x1001, 2));
+	assert_int_equal(phys.nr_runs, 1);
+	assert_null(phys_slot(&phys, L));
+	for (uint64_t j = 0; j < L; j += 37)
+		assert_true(is_lazy(L + j, 0x1001 + 2 * j));
+	assert_true(is_lazy(2 * L - 1, 0x1001 + 2 * (L - 1)));
+	assert_true(not_lazy(2 * L));
+	assert_int_equal(phys.leaf_top, leaves);
+	assert_int_equal(phys.arena_top, top);
+	assert_int_equal(phys_host_frames(&phys), 0);
+
+	/* Only a whole, untouched leaf, inside RAM. */
+	assert_false(phys_set_lazy_leaf(&phys, L, 0x77, 0));
+	assert_false(phys_set_lazy_leaf(&phys, 3 * L + 1, 0x77, 0));
+	assert_true(phys_set_lazy(&phys, 4 * L + 5, 0x77));
+	assert_false(phys_set_lazy_leaf(&phys, 4 * L, 0x77, 0));
+	assert_false(phys_set_lazy_leaf(&phys, phys.nr_frames, 0x77, 0));
+
+	/* The first touch: the leaf becomes slots, the rest stay lazy. */
+	assert_true(is_filled(ro_owned(L + 3), L + 3, 0x1001 + 6));
+	assert_int_equal(rec.fills, 1);
+	assert_non_null(phys_slot(&phys, L));
+	assert_int_equal(phys.nr_runs, 0);
+	assert_true(not_lazy(L + 3));
+	assert_true(is_lazy(L + 4, 0x1001 + 8));
+	assert_int_equal(phys_host_frames(&phys), 1);
+
+	/* One payload for the whole leaf (stride 0): one shared copy. */
+	assert_true(phys_set_lazy_leaf(&phys, 5 * L, 0x100, 0));
+	assert_ptr_equal(ro_shared(5 * L + 9), ro_shared(5 * L + 400));
+	assert_true(is_filled(ro_shared(5 * L + 9), 5 * L + 9, 0x100));
+	assert_true(is_lazy(5 * L + 9, 0x100));
+
+	/* Freed whole: forgotten, no leaf. */
+	assert_true(phys_set_lazy_leaf(&phys, 6 * L, 0x2001, 2));
+	assert_true(phys_set_lazy_leaf(&phys, 7 * L, 0x4001, 2));
+	leaves = phys.leaf_top;
+	assert_int_equal(phys_release(&phys, pa_of(6 * L), L << phys.page_shift), 0);
+	assert_int_equal(phys.nr_runs, 1);
+	assert_null(phys_slot(&phys, 6 * L));
+	assert_true(not_lazy(6 * L + 1));
+	assert_true(is_zero(ro_shared(6 * L + 1)));
+	/* In part, one frame and then a range: the rest stay described. */
+	assert_int_equal(phys_release(&phys, pa_of(7 * L + 10), phys.page_size), 0);
+	assert_true(not_lazy(7 * L + 10));
+	assert_true(is_lazy(7 * L + 11, 0x4001 + 22));
+	assert_int_equal(phys_release(&phys, pa_of(7 * L + 100), 50 << phys.page_shift), 0);
+	assert_true(not_lazy(7 * L + 149));
+	assert_true(is_lazy(7 * L + 150, 0x4001 + 300));
+	assert_int_equal(phys.nr_runs, 0);
+	assert_true(phys.leaf_top > leaves);
+
+	/* copy_page() from and over a described frame. */
+	assert_true(phys_set_lazy_leaf(&phys, 8 * L, 0x3001, 2));
+	assert_true(phys_set_lazy_leaf(&phys, 9 * L, 0x5001, 2));
+	phys_copy_frame(&phys, 40, 8 * L + 1, false);
+	assert_true(phys_lazy_payload(&phys, 40, &got));
+	assert_int_equal(got, 0x3003);
+	assert_true(is_lazy(8 * L + 1, 0x3003));
+	phys_copy_frame(&phys, 9 * L + 5, 46, false);
+	assert_true(not_lazy(9 * L + 5));
+	assert_true(is_lazy(9 * L + 6, 0x5001 + 12));
+	assert_int_equal(phys_host_frames(&phys), 1);
+	phys_fini(&phys);
+}
+
 int
 main(void)
 {
@@ -1017,6 +1100,7 @@ main(void)
 		cmocka_unit_test_teardown(test_64k_pages, teardown),
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
 		cmocka_unit_test_teardown(test_no_filler, teardown),
+		cmocka_unit_test_teardown(test_lazy_leaf, teardown),
 	};
 
 	return tu_run("phys", tests, sizeof(tests) / sizeof(tests[0]));

@@ -82,6 +82,12 @@ struct arch_ops {
 	 */
 	bool (*bbm_change_safe)(const struct hvo_arch *a, unsigned depth,
 				uint64_t old, uint64_t new_entry);
+	/*
+	 * decode()'s pa of a last-level entry, alone: a shortcut for
+	 * pte_pfn(), which the remap walks call per PTE; NULL where
+	 * decode() answers.
+	 */
+	uint64_t (*pte_pa)(uint64_t e);
 };
 
 struct hvo_arch {

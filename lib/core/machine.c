@@ -140,20 +140,7 @@ should_fail_ex(struct hvo_machine *m, struct fail_attr *f, uint64_t size,
 }
 
 bool
-fail_nth(struct hvo_machine *m, struct fail_attr *f)
-{
-	if (!f->nth)
-		return false;
-	f->calls++;
-	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
-		count(m, CNT_FAULT_INJECTED);
-		return true;
-	}
-	return false;
-}
-
-bool
-should_fail(struct hvo_machine *m, struct fail_attr *f)
+__should_fail(struct hvo_machine *m, struct fail_attr *f)
 {
 	return fail_nth(m, f) || should_fail_ex(m, f, 1, true, "");
 }

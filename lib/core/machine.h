@@ -153,7 +153,8 @@ struct hvo_machine {
 	bool buddy_up;          /* boot is over: memblock retired */
 	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
 	uint64_t *pageblock_flags;
-	uint64_t nr_pageblock_words;
+	uint64_t nr_pageblock_words; /* 0 without a bitmap */
+	pfn_t pageblock_lo;          /* the pfn of its first bit */
 	/* The release's fallback form (enum release_fallback), and for the
 	 * form before 6.10 the free blocks on another type's list than their
 	 * pageblock's (mem/pageblock.h; NULL from 6.10 on). */
@@ -329,13 +330,34 @@ void
 trace_page(struct hvo_machine *m, enum hvo_event_kind kind, uint64_t pfn,
 	   unsigned order, const char *why);
 
-/* Should this call fail, by the shortcut or by the kernel's attr? */
-bool
-should_fail(struct hvo_machine *m, struct fail_attr *f);
-
 /* libhvo's shortcut alone: is this the nth call (or one past it)? */
+static inline bool
+fail_nth(struct hvo_machine *m, struct fail_attr *f)
+{
+	if (!f->nth)
+		return false;
+	f->calls++;
+	if (f->calls == f->nth || (f->persistent && f->calls > f->nth)) {
+		count(m, CNT_FAULT_INJECTED);
+		return true;
+	}
+	return false;
+}
+
 bool
-fail_nth(struct hvo_machine *m, struct fail_attr *f);
+__should_fail(struct hvo_machine *m, struct fail_attr *f);
+
+/*
+ * Should this call fail, by the shortcut or by the kernel's attr? Inline
+ * for the common case, neither armed, which changes nothing.
+ */
+static inline bool
+should_fail(struct hvo_machine *m, struct fail_attr *f)
+{
+	if (!f->nth && !f->probability)
+		return false;
+	return __should_fail(m, f);
+}
 
 /*
  * should_fail_ex(): the kernel's attr alone, for a call of @size (bytes, or pages: the

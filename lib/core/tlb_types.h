@@ -21,7 +21,6 @@ struct tlb_entry {
 	uint64_t tag_write; /* va of the page if stores may hit */
 	uintptr_t addend;   /* host = va + addend */
 	uint64_t pa;        /* physical page */
-	uint64_t leaf_size; /* size of the leaf this page came from */
 	uint8_t cow;        /* writable, but loads see a shared copy */
 };
 

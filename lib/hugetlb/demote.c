@@ -234,15 +234,6 @@ demote_batch(struct hvo_machine *m, struct hstate *src, struct hstate *dst,
 	return rc;
 }
 
-static int
-lru_newest_first(const void *a, const void *b)
-{
-	const struct huge_page *x = *(struct huge_page *const *)a;
-	const struct huge_page *y = *(struct huge_page *const *)b;
-
-	return x->lru < y->lru ? 1 : x->lru > y->lru ? -1 : 0;
-}
-
 /*
  * The pfns of the first @nr free pages of @h from the head of its free
  * list (list_for_each_entry_safe() over hugepage_freelists), in @pick.
@@ -275,7 +266,7 @@ take_from_freelist(struct hvo_machine *m, struct hstate *h, uint64_t nr,
 	for (uint64_t k = 0; k < h->nr && f < h->free; k++)
 		if (!h->pages[k].in_use && !h->pages[k].freed)
 			fl[f++] = &h->pages[k];
-	qsort(fl, f, sizeof(*fl), lru_newest_first);
+	sort_newest_first(fl, f);
 	if (nr > f)
 		nr = f;
 	for (uint64_t i = 0; i < nr; i++)

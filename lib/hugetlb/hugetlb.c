@@ -746,6 +746,36 @@ lru_newest_first(const void *a, const void *b)
 	return x->lru < y->lru ? 1 : x->lru > y->lru ? -1 : 0;
 }
 
+static void
+reverse_pages(struct huge_page **list, uint64_t n)
+{
+	for (uint64_t i = 0; i < n / 2; i++) {
+		struct huge_page *t = list[i];
+
+		list[i] = list[n - 1 - i];
+		list[n - 1 - i] = t;
+	}
+}
+
+void
+sort_newest_first(struct huge_page **list, uint64_t n)
+{
+	uint64_t up = 1, down = 1;
+
+	/*
+	 * The pool's array often lies in one order already, oldest first
+	 * (reversed, not sorted) or newest first.
+	 */
+	while (up < n && list[up - 1]->lru < list[up]->lru)
+		up++;
+	while (down < n && list[down - 1]->lru > list[down]->lru)
+		down++;
+	if (up >= n)
+		reverse_pages(list, n);
+	else if (down < n)
+		qsort(list, n, sizeof(*list), lru_newest_first);
+}
+
 /*
  * remove_pool_hugetlb_folio() @n times: the free pages from the head of
  * the free list, on @list (room for every free page), in the kernel's
@@ -762,15 +792,10 @@ remove_pool_hugetlb_folios(struct hstate *h, struct huge_page **list,
 	for (uint64_t k = 0; k < h->nr; k++)
 		if (!h->pages[k].in_use)
 			list[f++] = &h->pages[k];
-	qsort(list, f, sizeof(*list), lru_newest_first);
+	sort_newest_first(list, f);
 	if (n > f)
 		n = f;
-	for (uint64_t i = 0; i < n / 2; i++) {
-		struct huge_page *t = list[i];
-
-		list[i] = list[n - 1 - i];
-		list[n - 1 - i] = t;
-	}
+	reverse_pages(list, n);
 	return n;
 }
 

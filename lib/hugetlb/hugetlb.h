@@ -20,24 +20,28 @@
 
 #define HUGE_MAX_HSTATE 6
 
-/* One hugepage of a pool; host memory, as the kernel's folio lists. */
+/*
+ * One hugepage of a pool; host memory, as the kernel's folio lists. The
+ * words first, then the small fields: 40 bytes, not 48, per hugepage of a
+ * pool that may hold 33 million.
+ */
 struct huge_page {
 	uint64_t pfn;            /* head pfn */
-	enum hvo_variant variant;/* how its vmemmap is optimized (OFF: not) */
-	bool in_use;             /* handed out; not on the free list */
 	uint64_t head_vmemmap;   /* pfn now behind the first vmemmap page */
 	uint64_t reuse_vmemmap;  /* keep2: pfn behind the second page */
-	bool bootmem;            /* came from memblock at boot */
-	bool prehvo;             /* HUGE_BOOTMEM_HVO: its vmemmap was
-				    populated already optimized */
-	/* Taken off the pool by a shrink and freed: out at its end. */
-	bool freed;
 	/*
 	 * When it was last put on the free list (enqueue_hugetlb_folio()):
 	 * the free page with the highest is at the head of the kernel's
 	 * hugepage_freelists, the one a fault or a shrink takes next.
 	 */
 	uint64_t lru;
+	enum hvo_variant variant;/* how its vmemmap is optimized (OFF: not) */
+	bool in_use;             /* handed out; not on the free list */
+	bool bootmem;            /* came from memblock at boot */
+	bool prehvo;             /* HUGE_BOOTMEM_HVO: its vmemmap was
+				    populated already optimized */
+	/* Taken off the pool by a shrink and freed: out at its end. */
+	bool freed;
 };
 
 /*
@@ -94,6 +98,9 @@ struct hugetlb {
 	struct hstate hstates[HUGE_MAX_HSTATE];
 	unsigned nr_hstates;
 	struct hp_index hp_index;     /* head pfn -> pool slot */
+	/* Boot pages marked HUGE_BOOTMEM_HVO: with none, no section is
+	 * SECTION_IS_VMEMMAP_PREINIT and sparse_init() asks nothing. */
+	uint64_t nr_prehvo;
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
 	/*
 	 * Lists pool batches build, kept between calls: a resize of half a
@@ -266,6 +273,14 @@ hugetlb_restore_folio(struct hvo_machine *m, struct hstate *h,
 /* The hugepage a pfn heads, or NULL. */
 struct huge_page *
 find_huge_page(struct hvo_machine *m, pfn_t pfn, struct hstate **hs);
+
+/*
+ * Free hugepages in free-list order, the one enqueued last first (their
+ * lru stamps are unique). A host-side sort: the kernel's list is kept in
+ * that order as pages are enqueued.
+ */
+void
+sort_newest_first(struct huge_page **list, uint64_t n);
 
 /*
  * The pool's bookkeeping, for the pool operations in other files

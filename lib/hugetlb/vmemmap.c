@@ -52,6 +52,11 @@ struct vmemmap_remap_walk {
 	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
 	pte_t tail_entry;
 	uint64_t tail_entry_of;
+	/*
+	 * vmemmap_head still wants its copy of the page the first PTE maps:
+	 * made when the walk reads that PTE, not by a look-up of its own.
+	 */
+	bool copy_head;
 };
 
 /* ptep_get() of the PTE the walk is at. */
@@ -297,6 +302,10 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	if (rc)
 		return rc;
 	if (head) {
+		if (walk->copy_head) {
+			vmemmap_copy_head(m, walk->vmemmap_head, page);
+			walk->copy_head = false;
+		}
 		entry = mk_pte(m, walk->vmemmap_head, m->arch.page_kernel);
 	} else {
 		/* read-only, to catch illegal writes to the tails; one entry
@@ -429,6 +438,7 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 		.vmemmap_tail = *tail,
 		.vmemmap_pages = list,
 		.flags = flags,
+		.copy_head = head != VMEMMAP_KEEP_FIRST,
 	};
 	size_t first = list->n;
 	int rc = vmemmap_remap_range(m, start, end, &walk);
@@ -455,6 +465,9 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 		list->n = first;
 		count(m, CNT_HVO_ROLLBACK);
 	}
+	/* A walk that failed before the first PTE: the copy, all the same. */
+	if (walk.copy_head)
+		vmemmap_copy_head(m, head, pfn_of_va(m, start));
 	return rc;
 }
 
@@ -574,9 +587,12 @@ vmemmap_get_tail(struct hvo_machine *m, struct hstate *h, unsigned zone,
 	return 0;
 }
 
-/* A new head page: a copy of the head's vmemmap page at @start. */
+/*
+ * A new head page, for a copy of the head's vmemmap page: the walk makes
+ * it as it reads the first PTE (vmemmap_remap_pte()).
+ */
 static int
-vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
+vmemmap_alloc_head(struct hvo_machine *m, uint64_t *head)
 {
 	uint64_t pfn;
 	/* GFP_KERNEL, as the restore's pages: unmovable. */
@@ -586,7 +602,6 @@ vmemmap_alloc_head(struct hvo_machine *m, uint64_t start, uint64_t *head)
 		return rc;
 	count(m, CNT_HVO_VMEMMAP_ALLOCED);
 	memmap_pages_add(m, 1); /* vmemmap_remap_free() in 6.11+ */
-	vmemmap_copy_head(m, pfn, start);
 	*head = pfn;
 	return 0;
 }
@@ -671,7 +686,7 @@ fakehead_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 		p->flags |= VMEMMAP_FLUSH_AFTER_REUSE;
 		return 0;
 	}
-	rc = vmemmap_alloc_head(m, p->start, &p->vmemmap_head);
+	rc = vmemmap_alloc_head(m, &p->vmemmap_head);
 	if (rc == 0) {
 		p->vmemmap_tail = p->vmemmap_head;
 	} else if (mode == HEAD_COPY) {
@@ -730,7 +745,7 @@ sharedtail_plan(struct hvo_machine *m, struct hstate *h, struct huge_page *hp,
 	folio_set_vmemmap_optimized(m, hp->pfn, true);
 	if (machine_oopsed(m))
 		return m->oops;
-	rc = vmemmap_alloc_head(m, p->start, &p->vmemmap_head);
+	rc = vmemmap_alloc_head(m, &p->vmemmap_head);
 	if (rc)
 		folio_set_vmemmap_optimized(m, hp->pfn, false);
 	return rc;
@@ -1154,6 +1169,7 @@ prehvo_init_early(struct hvo_machine *m, struct hstate *h,
 		return 0;
 	/* HUGE_BOOTMEM_HVO; the sections are PREINIT. */
 	hp->prehvo = true;
+	m->hugetlb->nr_prehvo++;
 	if (mode == PREHVO_LATE)
 		return 0;
 	return vmemmap_populate_prehvo(m, h, hp, VMEMMAP_TAIL_LAST);
@@ -1207,6 +1223,10 @@ hugetlb_vmemmap_init_late(struct hvo_machine *m)
 bool
 hugetlb_section_preinit(struct hvo_machine *m, uint64_t pfn)
 {
+	/* The section flag is per section: a 4 PiB machine has 2^25 of them,
+	 * and the pool index behind find_huge_page() is as sparse. */
+	if (!m->hugetlb->nr_prehvo)
+		return false;
 	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++) {
 		struct hstate *h = &m->hugetlb->hstates[i], *hs;
 		uint64_t head = round_down64(pfn, UINT64_C(1) << h->order);

@@ -46,13 +46,10 @@ vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
 }
 
 void
-vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t start)
+vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
-	uint64_t old;
-
-	pt_lookup(m, start, &old, NULL);
-	phys_copy_frame(&m->phys, to, old >> m->arch.page_shift, true);
-	memmap_compact_copied(m, to, old >> m->arch.page_shift, true);
+	phys_copy_frame(&m->phys, to, from, true);
+	memmap_compact_copied(m, to, from, true);
 }
 
 bool

@@ -128,13 +128,13 @@ prefetch_folio_to_restore(struct hvo_machine *m, struct huge_page **pages,
 }
 
 /*
- * copy_page() of the vmemmap page at @start into frame @to. The page at
- * @start is unmapped next and freed after the flush, so nobody writes it
+ * copy_page() of the head's vmemmap page, frame @from, into frame @to.
+ * @from is unmapped next and freed after the flush, so nobody writes it
  * through a translation cached now: @to shares its host page until either
  * is written.
  */
 void
-vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t start);
+vmemmap_copy_head(struct hvo_machine *m, uint64_t to, uint64_t from);
 
 /*
  * A fakehead restore rebuilds every tail page as a copy of the head page

@@ -478,16 +478,13 @@ fail_page_alloc_init(struct hvo_machine *m)
 }
 
 bool
-should_fail_alloc_page(struct hvo_machine *m, unsigned order,
-		       enum hvo_page_category cat, bool contig)
+__should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+			 enum hvo_page_category cat, bool contig)
 {
 	const struct fail_page_alloc_opts *o = &m->fail_page_alloc_opts;
 	struct fail_attr *f = &m->fail_page_alloc;
-	/* The gfp of each allocation the machine makes: none is atomic. */
-	gfp_t gfp = page_category_gfp(cat, ZONE_NORMAL);
-	bool highmem = gfp & __GFP_HIGHMEM;
-	bool nowarn = gfp & __GFP_NOWARN;
-	bool reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	gfp_t gfp;
+	bool highmem, nowarn, reclaim;
 
 	/* The shortcut counts every allocation, contiguous ones too. */
 	if (fail_nth(m, f))
@@ -496,6 +493,11 @@ should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 		return false;
 	if (order < o->min_order)
 		return false;
+	/* The gfp of each allocation the machine makes: none is atomic. */
+	gfp = page_category_gfp(cat, ZONE_NORMAL);
+	highmem = gfp & __GFP_HIGHMEM;
+	nowarn = gfp & __GFP_NOWARN;
+	reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	if (o->ignore_gfp_highmem && highmem)
 		return false;
 	if (o->ignore_gfp_reclaim && reclaim)
@@ -1627,9 +1629,12 @@ bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 			   pfn, hvo_page_category_name(c), head, o);
 }
 
-/* Checks common to both free paths; changes nothing. */
+/*
+ * Checks common to both free paths; changes nothing. *@e: the
+ * allocation's page_owner entry.
+ */
 static inline int
-free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 {
 	po_entry_t e;
 
@@ -1648,16 +1653,16 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
 				   pfn, hvo_page_category_name(po_cat(e)));
+	*ep = e;
 	return machine_oops_rc(m, 0);
 }
 
 static inline int
-free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
+free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e)
 {
-	enum hvo_page_category c = po_cat(page_owner_entry(&m->owner, pfn));
-	unsigned was;
+	enum hvo_page_category c = po_cat(e);
 
-	page_owner_free(&m->owner, pfn, order, &was);
+	page_owner_forget(&m->owner, pfn, e);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
@@ -1676,14 +1681,15 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order)
 int
 free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
+	po_entry_t e = 0;
 	int rc;
 
 	if (order > m->arch.max_page_order)
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
-	rc = free_prepare(m, pfn, order);
-	return rc ? rc : free_block(m, pfn, order);
+	rc = free_prepare(m, pfn, order, &e);
+	return rc ? rc : free_block(m, pfn, order, e);
 }
 
 int
@@ -1940,14 +1946,15 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 int
 free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
+	po_entry_t e = 0;
 	int rc;
 
 	if (order <= m->arch.max_page_order || order > PO_ORDER_MASK)
 		return machine_err(m, -EINVAL,
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
-	rc = free_prepare(m, pfn, order);
-	return rc ? rc : free_block(m, pfn, order);
+	rc = free_prepare(m, pfn, order, &e);
+	return rc ? rc : free_block(m, pfn, order, e);
 }
 
 /*

@@ -123,9 +123,42 @@ typedef unsigned gfp_t;
 #define ALLOC_KSWAPD         0x800u
 #define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
 
-/* The gfp the kernel allocates a page of @cat with, under @highest. */
-gfp_t
-page_category_gfp(enum hvo_page_category cat, enum zone_type highest);
+/*
+ * The gfp mask the kernel allocates a page of @cat with, @highest the
+ * zone its caller allows (for hugetlb: ZONE_MOVABLE for the sizes that
+ * migrate).
+ */
+static inline gfp_t
+page_category_gfp(enum hvo_page_category cat, enum zone_type highest)
+{
+	gfp_t zone_bits = highest == ZONE_DMA ? __GFP_DMA :
+			  highest == ZONE_DMA32 ? __GFP_DMA32 : 0;
+
+	switch (cat) {
+	case HVO_PAGES_HUGETLB:
+		/*
+		 * alloc_buddy_hugetlb_folio(): htlb_alloc_mask() -- movable
+		 * for the sizes that migrate, not for gigantic ones -- with
+		 * __GFP_THISNODE, __GFP_RETRY_MAYFAIL and __GFP_NOWARN.
+		 */
+		return (highest == ZONE_MOVABLE ? GFP_HIGHUSER_MOVABLE :
+			GFP_HIGHUSER) | __GFP_COMP | __GFP_NOWARN |
+		       __GFP_THISNODE | __GFP_RETRY_MAYFAIL;
+	case HVO_PAGES_VMEMMAP:
+		/*
+		 * hugetlb_vmemmap.c: the restore's pages GFP_KERNEL |
+		 * __GFP_RETRY_MAYFAIL (6.1: __GFP_NORETRY | __GFP_THISNODE),
+		 * a new head page GFP_KERNEL. On a machine with nothing to
+		 * reclaim each drains the pcp lists once and gives up, so the
+		 * retry modifier changes nothing and is left out.
+		 */
+		return GFP_KERNEL;
+	case HVO_PAGES_PAGETABLE:
+		return GFP_PGTABLE_KERNEL;
+	default:
+		return GFP_KERNEL | zone_bits;
+	}
+}
 
 /*
  * gfp_migratetype(): the free lists an allocation of @gfp takes from.
@@ -154,8 +187,11 @@ uint64_t
 zone_managed_pages(const struct zone *zone);
 
 /* NR_FREE_PAGES of a zone: without the per-CPU lists. */
-uint64_t
-zone_nr_free_pages(const struct zone *zone);
+static inline uint64_t
+zone_nr_free_pages(const struct zone *zone)
+{
+	return zone->free_pages + zone->deferred_pages;
+}
 
 static inline uint64_t
 wmark_pages(const struct zone *zone, enum zone_watermarks w)
@@ -195,9 +231,22 @@ __zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
 		    enum zone_type highest, unsigned alloc_flags,
 		    int64_t free_pages);
 
-bool
+/*
+ * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
+ * The boosted-watermark retry never applies: the boost stays 0. Inline:
+ * every allocation asks it.
+ */
+static inline bool
 zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
-		    enum zone_type highest, unsigned alloc_flags);
+		    enum zone_type highest, unsigned alloc_flags)
+{
+	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
+
+	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
+		return true;
+	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
+				   free_pages);
+}
 
 /* The vm sysctl handlers: 0, or -EINVAL with a reason and no change. */
 int
@@ -349,8 +398,18 @@ leak_pages(struct hvo_machine *m, pfn_t pfn);
  * which no kernel fault point covers (only libhvo's shortcut fails it).
  */
 bool
+__should_fail_alloc_page(struct hvo_machine *m, unsigned order,
+			 enum hvo_page_category cat, bool contig);
+
+/* Inline for the common case, nothing armed, which changes nothing. */
+static inline bool
 should_fail_alloc_page(struct hvo_machine *m, unsigned order,
-		       enum hvo_page_category cat, bool contig);
+		       enum hvo_page_category cat, bool contig)
+{
+	if (!m->fail_page_alloc.nth && !m->fail_page_alloc.probability)
+		return false;
+	return __should_fail_alloc_page(m, order, cat, contig);
+}
 
 /* fail_page_alloc's defaults (FAULT_ATTR_INITIALIZER and its own). */
 void

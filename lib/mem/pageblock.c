@@ -155,13 +155,16 @@ pageblock_flags_init(struct hvo_machine *m)
 			NR_PAGEBLOCK_BITS;
 
 	free(m->pageblock_flags);
+	m->pageblock_lo = lo;
 	m->nr_pageblock_words = (bits + 63) / 64;
 	m->pageblock_flags = calloc(m->nr_pageblock_words ?
 				    m->nr_pageblock_words : 1,
 				    sizeof(*m->pageblock_flags));
-	if (!m->pageblock_flags)
+	if (!m->pageblock_flags) {
+		m->nr_pageblock_words = 0;
 		return machine_err(m, -ENOMEM,
 				   "out of host memory for the pageblock flags");
+	}
 	m->rmqueue_fallback = (unsigned)release_get(&m->release,
 						    RP_RMQUEUE_FALLBACK);
 	free_list_strays_free(m);
@@ -183,16 +186,19 @@ pageblock_flags_fini(struct hvo_machine *m)
 	free_list_strays_free(m);
 }
 
-/* pfn_to_bitidx(): the pageblock's first bit, or UINT64_MAX outside. */
+/*
+ * pfn_to_bitidx(): the pageblock's first bit, or UINT64_MAX outside the
+ * bitmap (or without one: no words).
+ */
 static uint64_t
 pfn_to_bitidx(const struct hvo_machine *m, pfn_t pfn)
 {
-	pfn_t lo = pageblock_base_pfn(m);
 	uint64_t bit;
 
-	if (!m->pageblock_flags || pfn < lo)
+	if (pfn < m->pageblock_lo)
 		return UINT64_MAX;
-	bit = ((pfn - lo) >> m->arch.pageblock_order) * NR_PAGEBLOCK_BITS;
+	bit = ((pfn - m->pageblock_lo) >> m->arch.pageblock_order) *
+	      NR_PAGEBLOCK_BITS;
 	return bit / 64 < m->nr_pageblock_words ? bit : UINT64_MAX;
 }
 

@@ -122,13 +122,6 @@ zone_managed_pages(const struct zone *zone)
 	return zone->managed_pages + zone->deferred_pages;
 }
 
-/* NR_FREE_PAGES of a zone: the buddy lists, never the per-CPU lists. */
-uint64_t
-zone_nr_free_pages(const struct zone *zone)
-{
-	return zone->free_pages + zone->deferred_pages;
-}
-
 /* int_sqrt(): the largest r with r * r <= x. */
 static uint64_t
 int_sqrt(uint64_t x)
@@ -451,43 +444,6 @@ zone_highsize(const struct zone *zone, uint64_t batch, unsigned high_fraction)
 /* ---------------------------------------------------------------------- */
 
 /*
- * The gfp mask the kernel allocates a page of @cat with, @highest the
- * zone its caller allows (for hugetlb: ZONE_MOVABLE for the sizes that
- * migrate).
- */
-gfp_t
-page_category_gfp(enum hvo_page_category cat, enum zone_type highest)
-{
-	gfp_t zone_bits = highest == ZONE_DMA ? __GFP_DMA :
-			  highest == ZONE_DMA32 ? __GFP_DMA32 : 0;
-
-	switch (cat) {
-	case HVO_PAGES_HUGETLB:
-		/*
-		 * alloc_buddy_hugetlb_folio(): htlb_alloc_mask() -- movable
-		 * for the sizes that migrate, not for gigantic ones -- with
-		 * __GFP_THISNODE, __GFP_RETRY_MAYFAIL and __GFP_NOWARN.
-		 */
-		return (highest == ZONE_MOVABLE ? GFP_HIGHUSER_MOVABLE :
-			GFP_HIGHUSER) | __GFP_COMP | __GFP_NOWARN |
-		       __GFP_THISNODE | __GFP_RETRY_MAYFAIL;
-	case HVO_PAGES_VMEMMAP:
-		/*
-		 * hugetlb_vmemmap.c: the restore's pages GFP_KERNEL |
-		 * __GFP_RETRY_MAYFAIL (6.1: __GFP_NORETRY | __GFP_THISNODE),
-		 * a new head page GFP_KERNEL. On a machine with nothing to
-		 * reclaim each drains the pcp lists once and gives up, so the
-		 * retry modifier changes nothing and is left out.
-		 */
-		return GFP_KERNEL;
-	case HVO_PAGES_PAGETABLE:
-		return GFP_PGTABLE_KERNEL;
-	default:
-		return GFP_KERNEL | zone_bits;
-	}
-}
-
-/*
  * gfp_to_alloc_flags(): the slow path's flags. ALLOC_CPUSET and ALLOC_CMA
  * change nothing here (no cpusets, no CMA pages) and are left out.
  */
@@ -541,22 +497,6 @@ __zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
 			return true;
 	/* Deferred memory is free MAX_PAGE_ORDER blocks to a booted kernel. */
 	return zone->deferred_pages >= (UINT64_C(1) << order);
-}
-
-/*
- * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
- * The boosted-watermark retry never applies: the boost stays 0.
- */
-bool
-zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
-		    enum zone_type highest, unsigned alloc_flags)
-{
-	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
-
-	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
-		return true;
-	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
-				   free_pages);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -493,11 +493,25 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		if (cnt > end - p)
 			cnt = end - p;
 		if (cnt == per_page) {
-			if (vmemmap_frame(m, &c, va, &frame))
+			if (vmemmap_frame(m, &c, va, &frame)) {
 				rc = machine_err(m, -EFAULT,
 						 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
-			else
-				fill_frame(m, frame, t, fix, tid);
+				continue;
+			}
+			/*
+			 * A whole leaf of frames inside one block: described
+			 * as a run (the memmap of a petabyte's reserved
+			 * memory), the fix-up pfn rising page by page.
+			 */
+			if (tid >= 0 && !c.table &&
+			    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
+			    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
+			    phys_set_lazy_leaf(&m->phys, frame, payload_make((unsigned)tid, fix),
+					       patch == TPL_LRU_SELF ? per_page : 0)) {
+				cnt = per_page * PHYS_LEAF_FRAMES;
+				continue;
+			}
+			fill_frame(m, frame, t, fix, tid);
 			continue;
 		}
 		host = kmap_page(m, va, true, &rc);

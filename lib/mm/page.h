@@ -530,10 +530,9 @@ memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 
 /*
  * Hints, for loops that know which pages they touch next: start loading
- * the struct page of @pfn -- through the TLB if it translates it, else by
- * an uncounted walk (the walker's memo makes most of them free) -- and,
- * for a frame about to be freed, its page_owner entry and phys slot. Only
- * written frames are hinted; nothing is filled, counted or cached.
+ * the struct page of @pfn if the TLB translates it and, for a frame about
+ * to be freed, its page_owner entry and phys slot. Nothing is filled,
+ * counted or cached.
  */
 static inline void
 prefetch_struct_page(struct hvo_machine *m, pfn_t pfn)

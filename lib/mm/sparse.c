@@ -82,6 +82,10 @@ struct sparse_buffer {
 	/* Blocks handed out back to back, not yet in page_owner: recorded
 	 * as one range, in few entries, not one per block (host memory). */
 	phys_addr_t run, run_end;
+	/* The PMD table the last block went into: the next section's block
+	 * goes into the entry beside it (host time: a petabyte has 2^25);
+	 * and the PTE table the last vmemmap page went into. */
+	struct pt_cursor pmd, pte;
 };
 
 /* page_owner learns of the blocks of the pending run. */
@@ -122,6 +126,7 @@ sparse_buffer_init(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	sb->buf = sb->end = 0;
 	sb->run = sb->run_end = 0;
+	sb->pmd = sb->pte = (struct pt_cursor){ 0 };
 	if (!size || memblock_phys_alloc(&m->memblock, size,
 					 section_map_size(m), 0, &pa))
 		return;
@@ -216,18 +221,27 @@ vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	for (uint64_t va = start; va < end; va += a->page_size) {
 		struct pt_walk w;
+		struct pt_decoded d;
+		bool cached = pt_cursor_get(m, &sb->pte, va, &d);
 		uint64_t pa;
 		int rc;
 
-		pt_walk(m, va, &w, true);
-		if (w.leaf >= 0)
+		if (!cached)
+			pt_walk(m, va, &w, true);
+		if (cached ? d.kind == PTK_LEAF : w.leaf >= 0)
 			continue; /* shared with the previous section */
 		rc = vmemmap_alloc_block_buf(m, sb, a->page_size, &pa);
 		if (rc)
 			return machine_err(m, rc,
 					   "out of memory for the vmemmap page at va 0x%" PRIx64,
 					   va);
-		rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
+		if (cached) {
+			rc = pt_cursor_map(m, &sb->pte, va, pa, a->page_kernel);
+		} else {
+			rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
+			if (!rc)
+				pt_cursor_remember(m, &sb->pte, va, pte_depth(m));
+		}
 		if (rc)
 			return rc;
 	}
@@ -309,21 +323,33 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 
 	for (uint64_t va = start, next; va < end; va = next) {
 		struct pt_walk w;
+		struct pt_decoded d;
+		/* The walk, through the table the last block went into. */
+		bool cached = pt_cursor_get(m, &sb->pmd, va, &d);
 		uint64_t pa;
 		int rc;
 
 		next = pmd_addr_end(m, va, end);
-		pt_walk(m, va, &w, true);
-		if (w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
+		if (!cached)
+			pt_walk(m, va, &w, true);
+		if (cached ? d.kind == PTK_LEAF :
+			     w.nr > pmd && pmd_leaf(m, w.lvl[pmd].entry))
 			continue;
 		/* pmd_none(), or none further up: a block fits. */
-		if (w.leaf < 0 && w.nr <= pmd + 1 &&
-		    w.lvl[w.nr - 1].d.kind == PTK_NONE &&
+		if ((cached || (w.leaf < 0 && w.nr <= pmd + 1 &&
+				w.lvl[w.nr - 1].d.kind == PTK_NONE)) &&
 		    vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
 			/* vmemmap_set_pmd(): the arch's block prot, which
 			 * on arm64 is not PAGE_KERNEL's. */
-			rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
-				    a->sect_normal);
+			if (cached) {
+				rc = pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
+						   pa, a->sect_normal);
+			} else {
+				rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
+					    a->sect_normal);
+				if (!rc)
+					pt_cursor_remember(m, &sb->pmd, va, pmd);
+			}
 			if (rc)
 				return rc;
 			continue;

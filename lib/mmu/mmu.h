@@ -64,15 +64,31 @@ void
 pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
        uint64_t val);
 
+void
+__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	      phys_addr_t entry_pa, uint64_t *host, uint64_t val);
+
 /*
  * pt_set() of an entry whose host bytes @host the caller holds already
  * (phys_to_host() of @entry_pa, writable): a walk over one table
  * translates the table once, not every entry. Counted, checked and
- * traced as pt_set().
+ * traced as pt_set(). Inline for a last-level entry with nothing to
+ * check or trace: counted and written.
  */
-void
+static inline void
 pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
-	    phys_addr_t entry_pa, uint64_t *host, uint64_t val);
+	    phys_addr_t entry_pa, uint64_t *host, uint64_t val)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	if ((m->cfg.bbm_check && a->ops.bbm_change_safe) ||
+	    depth + 1 < a->levels || unlikely(m->trace.fn)) {
+		__pt_set_host(m, depth, va, entry_pa, host, val);
+		return;
+	}
+	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	*host = val;
+}
 
 /* pt_get() of an entry whose host bytes @host the caller holds (counted). */
 static inline uint64_t
@@ -249,6 +265,8 @@ mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 static inline uint64_t
 pte_pfn(const struct hvo_machine *m, pte_t pte)
 {
+	if (m->arch.ops.pte_pa)
+		return m->arch.ops.pte_pa(pte) >> m->arch.page_shift;
 	return pt_decode(m, pte_depth(m), pte).pa >> m->arch.page_shift;
 }
 
@@ -303,6 +321,39 @@ pfn_of_va(struct hvo_machine *m, kva_t va);
 int
 pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
        pgprot_t prot);
+
+/*
+ * A table a loop keeps going back to, as sparse_init() maps the vmemmap
+ * block after block into one PMD table: [lo, hi) are the VAs its entries
+ * map (empty: nothing remembered). A walk through it reads, and counts,
+ * every entry above it as a walk from the top would: only the host skips
+ * the steps. Valid while nothing rewrites the entries above it.
+ */
+struct pt_cursor {
+	kva_t lo, hi;
+	phys_addr_t table;
+	unsigned depth;
+};
+
+/* Remember the table of the leaf at @depth just mapped at @va (not counted). */
+void
+pt_cursor_remember(struct hvo_machine *m, struct pt_cursor *c, kva_t va,
+		   unsigned depth);
+
+/*
+ * pt_walk() (counted) of @va, if @va is inside the cursor's table and its
+ * entry there ends the walk (none or a leaf): *@d is that entry. false,
+ * with nothing counted: walk instead.
+ */
+bool
+pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      struct pt_decoded *d);
+
+/* pt_map() of a leaf at the cursor's depth for @va, which pt_cursor_get()
+ * found inside the cursor's table. */
+int
+pt_cursor_map(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      phys_addr_t pa, pgprot_t prot);
 
 /* The depth whose leaves are @size bytes, or -1. */
 int
@@ -430,20 +481,18 @@ kwrite32(struct hvo_machine *m, kva_t va, uint32_t val)
 
 /*
  * A hint, not an access: the host bytes at @va if the TLB translates it
- * for loads, else those an uncounted walk finds if the frame already has
- * a host page; NULL otherwise. Nothing is filled, counted or cached.
+ * for loads, NULL otherwise. Nothing is filled, counted or cached. (An
+ * uncounted walk on a miss cost more instructions than the prefetch it
+ * fed saved time.)
  */
 static inline const uint8_t *
 kaddr_hint(struct hvo_machine *m, kva_t va)
 {
 	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
-	uint64_t pa;
 
 	if (e->tag_read == (va & m->tlb.page_mask))
 		return (const uint8_t *)(uintptr_t)(va + e->addend);
-	if (pt_lookup(m, va, &pa, NULL))
-		return NULL;
-	return phys_host_hint(&m->phys, pa + (va & (m->arch.page_size - 1)));
+	return NULL;
 }
 
 /*

@@ -18,8 +18,8 @@ pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
 }
 
 void
-pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
-	    phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	      phys_addr_t entry_pa, uint64_t *p, uint64_t val)
 {
 	const struct hvo_arch *a = &m->arch;
 
@@ -200,13 +200,12 @@ pt_depth_for_size(const struct hvo_arch *a, uint64_t size)
 	return -1;
 }
 
-int
-pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
-       pgprot_t prot)
+/* pt_map()'s refusals: a leaf @depth cannot hold, or @va/@pa unfit for it. */
+static int
+pt_map_check(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t size, table = m->pgd_pa;
-	int rc;
+	uint64_t size;
 
 	if (depth >= a->levels || !a->level[depth].leaf_ok)
 		return machine_err(m, -EINVAL, "no leaf can sit at depth %u",
@@ -224,6 +223,38 @@ pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 		return machine_err(m, -EINVAL,
 				   "pa 0x%" PRIx64 "+0x%" PRIx64 " is not RAM",
 				   pa, size);
+	return 0;
+}
+
+/* pt_map()'s last step: the leaf into the entry of @table, which must be none. */
+static int
+pt_map_leaf(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
+	    pgprot_t prot, phys_addr_t table)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t ep = pt_offset(a, depth, table, va);
+	uint64_t e = pt_get(m, depth, ep);
+	struct pt_decoded dec;
+
+	a->ops.decode(a, depth, e, &dec);
+	if (dec.kind != PTK_NONE)
+		return machine_err(m, -EEXIST,
+				   "va 0x%" PRIx64 " is already mapped at the %s level (entry 0x%016" PRIx64 ")",
+				   va, a->level[depth].name, e);
+	pt_set(m, depth, va, ep, a->ops.mk_leaf(a, depth, pa, prot));
+	return 0;
+}
+
+int
+pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
+       pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t table = m->pgd_pa;
+	int rc = pt_map_check(m, va, pa, depth);
+
+	if (rc)
+		return rc;
 	for (unsigned d = 0; d < depth; d++) {
 		uint64_t ep = pt_offset(a, d, table, va);
 		uint64_t e = pt_get(m, d, ep);
@@ -250,18 +281,58 @@ pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 			table = dec.pa;
 		}
 	}
+	return pt_map_leaf(m, va, pa, depth, prot, table);
+}
 
-	uint64_t ep = pt_offset(a, depth, table, va);
-	uint64_t e = pt_get(m, depth, ep);
-	struct pt_decoded dec;
+void
+pt_cursor_remember(struct hvo_machine *m, struct pt_cursor *c, kva_t va,
+		   unsigned depth)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_walk w;
+	uint64_t span;
 
-	a->ops.decode(a, depth, e, &dec);
-	if (dec.kind != PTK_NONE)
-		return machine_err(m, -EEXIST,
-				   "va 0x%" PRIx64 " is already mapped at the %s level (entry 0x%016" PRIx64 ")",
-				   va, a->level[depth].name, e);
-	pt_set(m, depth, va, ep, a->ops.mk_leaf(a, depth, pa, prot));
-	return 0;
+	/* A leaf at @depth was just mapped at @va: the walk reaches it. */
+	pt_walk(m, va, &w, false);
+	span = arch_level_size(a, depth) * a->level[depth].entries;
+	c->table = w.lvl[depth].table_pa;
+	c->depth = depth;
+	c->lo = va & ~(span - 1);
+	c->hi = c->lo + span;
+}
+
+bool
+pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      struct pt_decoded *d)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	uint64_t e;
+
+	if (va < c->lo || va >= c->hi)
+		return false;
+	memcpy(&e, phys_to_host_ro(&m->phys, pt_offset(a, c->depth, c->table, va),
+				   NULL), 8);
+	a->ops.decode(a, c->depth, e, d);
+	/* A table below, or a bad entry: the walk goes on or stops short. */
+	if (d->kind != PTK_NONE && d->kind != PTK_LEAF)
+		return false;
+	for (unsigned k = 0; k <= c->depth; k++)
+		pt_count_read(m, k);
+	return true;
+}
+
+int
+pt_cursor_map(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+	      phys_addr_t pa, pgprot_t prot)
+{
+	int rc = pt_map_check(m, va, pa, c->depth);
+
+	if (rc)
+		return rc;
+	for (unsigned k = 0; k < c->depth; k++)
+		pt_count_read(m, k);
+	return pt_map_leaf(m, va, pa, c->depth, prot, c->table);
 }
 
 /* Walk to the leaf that maps @va; -EINVAL or -ENOENT with a reason. */

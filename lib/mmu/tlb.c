@@ -98,6 +98,9 @@ tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
 static void
 trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
 {
+	if (likely(!m->trace.fn))
+		return;
+
 	struct hvo_event ev = {
 		.kind = HVO_EVENT_TLB_FLUSH,
 		.start = start,
@@ -167,21 +170,29 @@ flush_tlb_all(struct hvo_machine *m)
 	__flush_tlb_all(m);
 }
 
-/* flush_tlb_one_kernel(): drop the translation of one page. */
+/*
+ * flush_tlb_one_kernel() of each page of [va, va + pages * page size),
+ * each counted. An invalidation that meets a large leaf drops them all
+ * (see tlb.h); the others drop the page's entry if it holds it.
+ */
 static void
-flush_tlb_one_kernel(struct hvo_machine *m, kva_t va)
+flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 {
+	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
-	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t end = va + (pages << a->page_shift);
 
-	count(m, CNT_TLB_FLUSH_PAGE);
-	if (va >= t->large_lo && va < t->large_hi) {
-		/* One invalidation drops a whole large leaf: see tlb.h. */
+	m->counter[CNT_TLB_FLUSH_PAGE] += pages;
+	if (va < t->large_hi && end > t->large_lo) {
 		tlb_invalidate_all(t);
 		return;
 	}
-	if (e->tag_read == va || e->tag_write == va)
-		tlb_entry_drop(t, e);
+	for (; va < end; va += a->page_size) {
+		struct tlb_entry *e = tlb_slot(t, va);
+
+		if (e->tag_read == va || e->tag_write == va)
+			tlb_entry_drop(t, e);
+	}
 }
 
 void
@@ -200,8 +211,7 @@ flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end)
 		__flush_tlb_all(m);
 		return;
 	}
-	for (; pages--; va += a->page_size)
-		flush_tlb_one_kernel(m, va);
+	flush_tlb_pages(m, va, pages);
 }
 
 /* Name the fault for the reason text. */
@@ -358,7 +368,6 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa;
 	tlb_pfn_link(t, (uint32_t)(e - t->e));
-	e->leaf_size = size;
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
 

@@ -107,8 +107,7 @@ page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 		*was_order = po_order(e);
 		return -EINVAL;
 	}
-	po->count[po_cat(e)] -= UINT64_C(1) << order;
-	po_set(po, i, 0);
+	page_owner_forget(po, pfn, e);
 	return 0;
 }
 

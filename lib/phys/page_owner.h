@@ -161,6 +161,17 @@ int
 page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 		unsigned *was_order);
 
+/*
+ * page_owner_free() of an allocation whose head entry @e the caller has
+ * read and checked already.
+ */
+static inline void
+page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
+{
+	po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
+	po_set(po, pfn - po->base_pfn, 0);
+}
+
 /* [pfn, pfn + n) taken for category c, as aligned power-of-two pieces. */
 void
 page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,

@@ -78,6 +78,7 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 
 	nleaves = nr_leaves(p);
 	p->leaf = reserve(nleaves * sizeof(*p->leaf));
+	p->run = reserve(nleaves * sizeof(*p->run));
 	p->leaf_pool = reserve(nleaves * sizeof(*p->leaf_pool));
 	/* Address space only: untouched pages cost no host memory. */
 	p->arena_cap = p->total_pages + ARENA_SLACK;
@@ -86,7 +87,7 @@ phys_init(struct phys *p, const struct hvo_mem_range *ranges,
 	p->arena = reserve(p->arena_cap << page_shift);
 	p->chunk_released = calloc((p->arena_cap >> chunk_shift(p)) + 1, 1);
 	p->refs = reserve(p->arena_cap * sizeof(*p->refs));
-	if (!p->leaf || !p->leaf_pool || !p->arena || !p->chunk_released ||
+	if (!p->leaf || !p->run || !p->leaf_pool || !p->arena || !p->chunk_released ||
 	    !p->refs) {
 		phys_fini(p);
 		return -ENOMEM;
@@ -109,6 +110,8 @@ phys_fini(struct phys *p)
 
 	if (p->leaf)
 		munmap(p->leaf, nleaves * sizeof(*p->leaf));
+	if (p->run)
+		munmap(p->run, nleaves * sizeof(*p->run));
 	if (p->leaf_pool)
 		munmap(p->leaf_pool, nleaves * sizeof(*p->leaf_pool));
 	if (p->arena)
@@ -192,6 +195,14 @@ leaf_get(struct phys *p, uint64_t pfn)
 		l = &p->leaf_pool[p->leaf_top++]; /* fresh zeros */
 	}
 	p->leaf[i] = l;
+	/* A described leaf becomes slots: every one of them lazy. */
+	if (p->run[i].first) {
+		for (unsigned j = 0; j < PHYS_LEAF_FRAMES; j++)
+			l->slot[j] = p->run[i].first + j * p->run[i].step;
+		l->nonzero = PHYS_LEAF_FRAMES;
+		p->run[i].first = 0;
+		p->nr_runs--;
+	}
 	return l;
 }
 
@@ -310,13 +321,29 @@ phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
 }
 
 bool
+phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
+		   uint64_t stride)
+{
+	uint64_t i = (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT;
+
+	if (!phys_leaf_aligned(p, pfn) ||
+	    pfn - p->base_pfn + PHYS_LEAF_FRAMES > p->nr_frames ||
+	    p->leaf[i] || p->run[i].first)
+		return false;
+	p->run[i].first = (payload << 3) | PHYS_LAZY;
+	p->run[i].step = stride << 3;
+	p->nr_runs++;
+	return true;
+}
+
+bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload)
 {
-	const uint64_t *s = phys_slot(p, pfn);
+	uint64_t v = phys_slot_value(p, pfn);
 
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_LAZY)
+	if ((v & PHYS_TAG_MASK) != PHYS_LAZY)
 		return false;
-	*payload = *s >> 3;
+	*payload = v >> 3;
 	return true;
 }
 
@@ -342,9 +369,17 @@ drop_host(struct phys *p, uint64_t v)
 void
 phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
-	const uint64_t *fs = phys_slot(p, from);
-	const uint64_t *ts = phys_slot(p, to);
-	uint64_t fv = fs ? *fs : 0;
+	const uint64_t *fs, *ts;
+	uint64_t fv;
+
+	/* Described leaves first become slots: the code below reads slots. */
+	if (!phys_slot(p, from) && phys_slot_value(p, from))
+		leaf_get(p, from);
+	if (!phys_slot(p, to) && phys_slot_value(p, to))
+		leaf_get(p, to);
+	fs = phys_slot(p, from);
+	ts = phys_slot(p, to);
+	fv = fs ? *fs : 0;
 	unsigned ftag = fv & PHYS_TAG_MASK;
 
 	if (ftag != PHYS_HOST && (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST)) {
@@ -403,6 +438,9 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		uint64_t i = pfn - p->base_pfn;
 		struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
 
+		if (!l && p->run[i >> PHYS_LEAF_SHIFT].first)
+			l = leaf_get(p, pfn);
+
 		if (l && l->nonzero)
 			dropped = release_slot(p, l, pfn);
 		if (l && !l->nonzero)
@@ -413,10 +451,21 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		uint64_t i = pfn - p->base_pfn;
 		uint64_t next = ((i >> PHYS_LEAF_SHIFT) + 1) << PHYS_LEAF_SHIFT;
 		struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+		struct phys_run *r = &p->run[i >> PHYS_LEAF_SHIFT];
 
 		next += p->base_pfn;
 		if (next > end)
 			next = end;
+		/* A described leaf freed whole is forgotten; in part, it
+		 * becomes slots first. */
+		if (!l && r->first) {
+			if (next - pfn == PHYS_LEAF_FRAMES) {
+				r->first = 0;
+				p->nr_runs--;
+			} else {
+				l = leaf_get(p, pfn);
+			}
+		}
 		for (; l && l->nonzero && pfn < next; pfn++)
 			dropped += release_slot(p, l, pfn);
 		if (l && !l->nonzero)

@@ -46,6 +46,18 @@ struct phys_leaf {
 };
 
 /*
+ * A leaf of lazy frames described whole, before any of them is touched:
+ * frame j of the leaf holds slot value first + j * step. The struct pages
+ * of consecutive vmemmap pages differ only by the pfn their fix-ups name,
+ * so the memmap of a reserved petabyte costs 16 bytes per 512 frames, not
+ * a slot per frame. first is 0 when the leaf has no run. The leaf becomes
+ * slots the first time one of its frames is touched.
+ */
+struct phys_run {
+	uint64_t first, step;
+};
+
+/*
  * How the owner of the memory fills a lazy frame: write the bytes the
  * payload stands for at @host (one page). The bytes must depend on the
  * payload alone, never on the frame: copy_page() of a lazy frame copies its
@@ -78,6 +90,8 @@ struct phys {
 	uint64_t total_pages;
 
 	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
+	struct phys_run *run;        /* per leaf, for leaves without slots */
+	uint64_t nr_runs;
 	struct phys_leaf *leaf_pool; /* where leaves come from */
 	uint64_t leaf_top;
 	struct phys_leaf *leaf_free; /* freed leaves, linked through slot[0] */
@@ -167,13 +181,38 @@ phys_leaf_slot(const struct phys *p, struct phys_leaf *l, uint64_t pfn)
 	return &l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
 }
 
-/* @pfn's slot, or NULL if its leaf has none yet (the frame is zero). */
+/*
+ * @pfn's slot, or NULL if its leaf has none yet: the frame is zero, or
+ * described by its leaf's run (phys_slot_value() tells).
+ */
 static inline uint64_t *
 phys_slot(const struct phys *p, uint64_t pfn)
 {
 	struct phys_leaf *l = p->leaf[(pfn - p->base_pfn) >> PHYS_LEAF_SHIFT];
 
 	return l ? phys_leaf_slot(p, l, pfn) : NULL;
+}
+
+/* What @pfn's slot holds, whether its leaf has slots or a run. */
+static inline uint64_t
+phys_slot_value(const struct phys *p, uint64_t pfn)
+{
+	uint64_t i = (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT;
+	const struct phys_leaf *l = p->leaf[i];
+
+	if (l)
+		return l->slot[(pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)];
+	if (!p->run[i].first)
+		return PHYS_ZERO;
+	return p->run[i].first +
+	       ((pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)) * p->run[i].step;
+}
+
+/* Whether @pfn is the first frame of a leaf. */
+static inline bool
+phys_leaf_aligned(const struct phys *p, uint64_t pfn)
+{
+	return ((pfn - p->base_pfn) & (PHYS_LEAF_FRAMES - 1)) == 0;
 }
 
 void *
@@ -186,21 +225,7 @@ phys_host_of(const struct phys *p, uint64_t s, uint64_t pa)
 	return p->arena + ((s >> 3) << p->page_shift) + (pa & (p->page_size - 1));
 }
 
-/*
- * Hints for loops that know which frames they touch next: the host bytes
- * of @pa if its frame already has a host page (NULL otherwise: nothing is
- * filled or counted), and a prefetch of @pfn's slot.
- */
-static inline const uint8_t *
-phys_host_hint(const struct phys *p, uint64_t pa)
-{
-	const uint64_t *s = phys_slot(p, pa >> p->page_shift);
-
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-		return NULL;
-	return phys_host_of(p, *s, pa);
-}
-
+/* A hint for loops that know which frames they touch next: @pfn's slot. */
 static inline void
 phys_prefetch_slot(const struct phys *p, uint64_t pfn)
 {
@@ -248,6 +273,16 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
  */
 bool
 phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload);
+
+/*
+ * phys_set_lazy() of the PHYS_LEAF_FRAMES frames from @pfn (the first of
+ * a leaf), frame j with payload @payload + j * @stride, as one run. Only
+ * for a leaf none of whose frames holds anything yet; returns whether it
+ * did (if not, set the frames one by one).
+ */
+bool
+phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
+		   uint64_t stride);
 
 /* The payload of a lazy frame, or false. */
 bool
