@@ -110,6 +110,10 @@ static void
 first_free_block(struct hvo_machine *m, unsigned min_order, enum zone_type *z,
 		 unsigned *order, pfn_t *pfn)
 {
+	/* Set even when fail_msg() ends the test: the compiler cannot tell. */
+	*z = ZONE_DMA;
+	*order = 0;
+	*pfn = 0;
 	for (unsigned zi = 0; zi < MAX_NR_ZONES; zi++) {
 		for (unsigned o = min_order; o <= m->arch.max_page_order; o++) {
 			const struct free_area *area = &m->zones[zi].free_area[o];

@@ -1279,8 +1279,10 @@ sysctl_paths(const char *key, char *path, size_t plen, char *name,
 	bool slashed = strchr(key, '/') != NULL;
 	size_t i;
 
-	snprintf(path, plen, "/proc/sys/%s", key);
-	snprintf(name, nlen, "%s", key);
+	/* A key too long for the buffers is cut: it names no sysctl then. */
+	if (snprintf(path, plen, "/proc/sys/%s", key) >= (int)plen ||
+	    snprintf(name, nlen, "%s", key) >= (int)nlen)
+		path[plen - 1] = name[nlen - 1] = '\0';
 	for (i = strlen("/proc/sys/"); path[i]; i++)
 		if (!slashed && path[i] == '.')
 			path[i] = '/';
