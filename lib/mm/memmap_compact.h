@@ -43,11 +43,12 @@ struct memmap_compact_pend {
  * each fill) takes one place, and the frames a TLB entry still reaches,
  * kept for the next time, are never more than the TLB holds.
  */
-#define MEMMAP_COMPACT_HASH_BITS 14
+#define MEMMAP_COMPACT_HASH_BITS 15
 #define MEMMAP_COMPACT_HASH (1u << MEMMAP_COMPACT_HASH_BITS)
 
-_Static_assert(MEMMAP_COMPACT_HASH >= 2 * MEMMAP_COMPACT_PENDING,
-	       "the hash stays at most half full");
+/* At most a quarter full: linear probing stays near one probe. */
+_Static_assert(MEMMAP_COMPACT_HASH >= 4 * MEMMAP_COMPACT_PENDING,
+	       "the hash stays at most a quarter full");
 
 struct rec;
 
