@@ -1067,6 +1067,13 @@ test_lazy_leaf(void **state)
 	assert_true(is_lazy(7 * L + 150, 0x4001 + 300));
 	assert_int_equal(phys.nr_runs, 0);
 	assert_true(phys.leaf_top > leaves);
+	/* A range of a described leaf, the leaf untouched before. */
+	assert_true(phys_set_lazy_leaf(&phys, 10 * L, 0x6001, 2));
+	assert_int_equal(phys_release(&phys, pa_of(10 * L + 20), 30 << phys.page_shift), 0);
+	assert_true(not_lazy(10 * L + 49));
+	assert_true(is_lazy(10 * L + 50, 0x6001 + 100));
+	assert_true(is_lazy(10 * L + 19, 0x6001 + 38));
+	assert_int_equal(phys.nr_runs, 0);
 
 	/* copy_page() from and over a described frame. */
 	assert_true(phys_set_lazy_leaf(&phys, 8 * L, 0x3001, 2));
@@ -1077,6 +1084,10 @@ test_lazy_leaf(void **state)
 	assert_true(is_lazy(8 * L + 1, 0x3003));
 	phys_copy_frame(&phys, 9 * L + 5, 46, false);
 	assert_true(not_lazy(9 * L + 5));
+	/* From a frame of a leaf never touched: zeros. */
+	phys_copy_frame(&phys, 9 * L + 7, 12 * L + 3, false);
+	assert_true(not_lazy(9 * L + 7));
+	assert_true(is_zero(ro_shared(9 * L + 7)));
 	assert_true(is_lazy(9 * L + 6, 0x5001 + 12));
 	assert_int_equal(phys_host_frames(&phys), 1);
 	phys_fini(&phys);

@@ -235,15 +235,12 @@ vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
 			return machine_err(m, rc,
 					   "out of memory for the vmemmap page at va 0x%" PRIx64,
 					   va);
-		if (cached) {
-			rc = pt_cursor_map(m, &sb->pte, va, pa, a->page_kernel);
-		} else {
-			rc = pt_map(m, va, pa, pte_depth(m), a->page_kernel);
-			if (!rc)
-				pt_cursor_remember(m, &sb->pte, va, pte_depth(m));
-		}
+		rc = cached ? pt_cursor_map(m, &sb->pte, va, pa, a->page_kernel) :
+			      pt_map(m, va, pa, pte_depth(m), a->page_kernel);
 		if (rc)
 			return rc;
+		if (!cached)
+			pt_cursor_remember(m, &sb->pte, va, pte_depth(m));
 	}
 	return 0;
 }
@@ -341,17 +338,14 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 		    vmemmap_alloc_block_buf(m, sb, pmd_size, &pa) == 0) {
 			/* vmemmap_set_pmd(): the arch's block prot, which
 			 * on arm64 is not PAGE_KERNEL's. */
-			if (cached) {
-				rc = pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
-						   pa, a->sect_normal);
-			} else {
-				rc = pt_map(m, round_down64(va, pmd_size), pa, pmd,
-					    a->sect_normal);
-				if (!rc)
-					pt_cursor_remember(m, &sb->pmd, va, pmd);
-			}
+			rc = cached ? pt_cursor_map(m, &sb->pmd, round_down64(va, pmd_size),
+						    pa, a->sect_normal) :
+				      pt_map(m, round_down64(va, pmd_size), pa, pmd,
+					     a->sect_normal);
 			if (rc)
 				return rc;
+			if (!cached)
+				pt_cursor_remember(m, &sb->pmd, va, pmd);
 			continue;
 		}
 		rc = vmemmap_populate_basepages(m, sb, va, next);
