@@ -996,6 +996,22 @@ test_no_filler(void **state)
 	assert_true(own);
 	assert_true(is_zero(h));
 	assert_int_equal(phys_host_frames(&phys), 1);
+
+	/*
+	 * Frames read through the zero page, then written, described or
+	 * copied over: with no one to tell of the unsharing, nothing is.
+	 */
+	for (uint64_t pfn = 10; pfn < 14; pfn++) {
+		h = phys_to_host_ro(&phys, pa_of(pfn), &own);
+		assert_false(own);
+	}
+	assert_true(is_zero(phys_to_host(&phys, pa_of(10))));
+	assert_true(phys_set_lazy(&phys, 11, 0x43));
+	phys_copy_frame(&phys, 12, 20, false);
+	assert_true(is_zero(phys_to_host_ro(&phys, pa_of(12), NULL)));
+	phys_copy_frame(&phys, 13, 10, true);
+	assert_ptr_equal(phys_to_host_ro(&phys, pa_of(13), NULL),
+			 phys_to_host_ro(&phys, pa_of(10), NULL));
 	phys_fini(&phys);
 }
 
