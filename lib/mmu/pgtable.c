@@ -306,7 +306,6 @@ pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 	      struct pt_decoded *d)
 {
 	const struct hvo_arch *a = &m->arch;
-
 	uint64_t e;
 
 	if (va < c->lo || va >= c->hi)
