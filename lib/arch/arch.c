@@ -48,6 +48,7 @@ arch_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	 * turns MEMORY_FAILURE on; an arch without it says so in its init.
 	 */
 	a->memory_failure = true;
+	a->ops.pte_pa = arch_pte_pa_decoded;
 	f->init(a, cfg, r);
 }
 
@@ -83,6 +84,15 @@ arch_depth_of_role(const struct hvo_arch *a, enum pt_role role)
 		if (a->level[d].role == role)
 			return (int)d;
 	return -1;
+}
+
+uint64_t
+arch_pte_pa_decoded(const struct hvo_arch *a, uint64_t e)
+{
+	struct pt_decoded d;
+
+	a->ops.decode(a, (unsigned)arch_depth_of_role(a, PT_PTE), e, &d);
+	return d.pa;
 }
 
 /* order_base_2(sizeof(struct page)), as STRUCT_PAGE_MAX_SHIFT. */

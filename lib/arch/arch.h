@@ -83,11 +83,11 @@ struct arch_ops {
 	bool (*bbm_change_safe)(const struct hvo_arch *a, unsigned depth,
 				uint64_t old, uint64_t new_entry);
 	/*
-	 * decode()'s pa of a last-level entry, alone: a shortcut for
-	 * pte_pfn(), which the remap walks call per PTE; NULL where
-	 * decode() answers.
+	 * decode()'s pa of a last-level entry, alone: pte_pfn(), which the
+	 * remap walks call per PTE. An arch with no shorter way keeps
+	 * arch_pte_pa_decoded().
 	 */
-	uint64_t (*pte_pa)(uint64_t e);
+	uint64_t (*pte_pa)(const struct hvo_arch *a, uint64_t e);
 };
 
 struct hvo_arch {
@@ -245,6 +245,10 @@ arch_set_levels(struct hvo_arch *a, unsigned levels, unsigned top_entries);
 
 unsigned
 struct_page_max_shift(unsigned struct_page_size);
+
+/* ops.pte_pa() by decode(): every arch's, unless it has a shortcut. */
+uint64_t
+arch_pte_pa_decoded(const struct hvo_arch *a, uint64_t e);
 
 /* Whether @va is a kernel address the kernel page table translates. */
 static inline bool

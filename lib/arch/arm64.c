@@ -496,7 +496,6 @@ arm64_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->ops.decode = arm64_decode;
 	a->ops.describe_bits = arm64_describe_bits;
 	a->ops.bbm_change_safe = arm64_bbm_change_safe;
-	a->ops.pte_pa = NULL; /* decode() answers */
 }
 
 const struct arch_family arch_arm64 = {

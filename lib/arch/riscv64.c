@@ -273,7 +273,6 @@ riscv_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->ops.decode = riscv_decode;
 	a->ops.describe_bits = riscv_describe_bits;
 	a->ops.bbm_change_safe = NULL;
-	a->ops.pte_pa = NULL; /* decode() answers */
 }
 
 const struct arch_family arch_riscv64 = {

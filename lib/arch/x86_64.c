@@ -174,8 +174,9 @@ x86_decode(const struct hvo_arch *a, unsigned depth, uint64_t e,
 }
 
 static uint64_t
-x86_pte_pa(uint64_t e)
+x86_pte_pa(const struct hvo_arch *a, uint64_t e)
 {
+	(void)a;
 	return e & _PAGE_PRESENT ? e & PTE_PFN_MASK : 0;
 }
 

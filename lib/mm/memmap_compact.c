@@ -275,15 +275,13 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 static void
 prefetch_frame(const struct hvo_machine *m, uint64_t frame)
 {
-	const uint64_t *s;
 	const uint8_t *host;
 
 	if (frame == NO_FRAME || !pfn_valid(&m->phys, frame))
 		return;
-	s = phys_slot(&m->phys, frame);
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
+	host = phys_host_hint(&m->phys, frame << m->arch.page_shift);
+	if (!host)
 		return;
-	host = phys_host_of(&m->phys, *s, 0);
 	for (uint64_t off = 0; off < m->arch.page_size && off < 4096; off += 64)
 		__builtin_prefetch(host + off);
 }

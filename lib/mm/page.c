@@ -424,15 +424,13 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 
 	if (va >= c->lo && va < c->hi) {
 		struct pt_decoded d;
-		uint64_t e;
 
 		if (!c->table) {
 			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
 			return 0;
 		}
-		memcpy(&e, phys_to_host_ro(&m->phys,
-			pt_offset(a, c->depth, c->pa, va), NULL), 8);
-		a->ops.decode(a, c->depth, e, &d);
+		a->ops.decode(a, c->depth,
+			      pt_peek(m, pt_offset(a, c->depth, c->pa, va)), &d);
 		if (d.kind == PTK_LEAF) {
 			*frame = d.pa >> a->page_shift;
 			return 0;

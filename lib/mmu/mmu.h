@@ -41,15 +41,29 @@ pt_count_read(struct hvo_machine *m, unsigned depth)
 	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
 }
 
+/* Count one write of an entry at @depth. */
+static inline void
+pt_count_write(struct hvo_machine *m, unsigned depth)
+{
+	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
+}
+
+/* The entry at @entry_pa, not counted: what the host looks at. */
+static inline uint64_t
+pt_peek(struct hvo_machine *m, phys_addr_t entry_pa)
+{
+	uint64_t v;
+
+	memcpy(&v, phys_to_host_ro(&m->phys, entry_pa, NULL), sizeof(v));
+	return v;
+}
+
 /* Read the entry at entry_pa of a table at @depth (counted). */
 static inline uint64_t
 pt_get(struct hvo_machine *m, unsigned depth, phys_addr_t entry_pa)
 {
-	uint64_t v;
-
 	pt_count_read(m, depth);
-	memcpy(&v, phys_to_host_ro(&m->phys, entry_pa, NULL), sizeof(v));
-	return v;
+	return pt_peek(m, entry_pa);
 }
 
 /*
@@ -86,7 +100,7 @@ pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 		__pt_set_host(m, depth, va, entry_pa, host, val);
 		return;
 	}
-	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	pt_count_write(m, depth);
 	*host = val;
 }
 
@@ -195,7 +209,7 @@ pt_level_offset(struct hvo_machine *m, enum pt_role role, uint64_t parentp,
 
 	if (depth <= 0)
 		return parentp;
-	memcpy(&e, phys_to_host_ro(&m->phys, parentp, NULL), sizeof(e));
+	e = pt_peek(m, parentp);
 	return pt_offset(&m->arch, (unsigned)depth,
 			 pt_decode(m, (unsigned)depth - 1, e).pa, addr);
 }
@@ -265,9 +279,7 @@ mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 static inline uint64_t
 pte_pfn(const struct hvo_machine *m, pte_t pte)
 {
-	if (m->arch.ops.pte_pa)
-		return m->arch.ops.pte_pa(pte) >> m->arch.page_shift;
-	return pt_decode(m, pte_depth(m), pte).pa >> m->arch.page_shift;
+	return m->arch.ops.pte_pa(&m->arch, pte) >> m->arch.page_shift;
 }
 
 /* A PMD that maps a block: pmd_leaf(), and the block's first pfn. */

@@ -26,7 +26,7 @@ __pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
 	    !a->ops.bbm_change_safe(a, depth, *p, val))
 		count(m, CNT_CHECK_BBM);
-	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, depth))]++;
+	pt_count_write(m, depth);
 	/* An entry above the last level: the walker's memo may hold it. */
 	if (depth + 1 < a->levels)
 		for (unsigned i = 0; i < PWC_ENTRIES; i++)
@@ -56,8 +56,7 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
 
 	for (unsigned i = 0; i < a->level[depth].entries; i++) {
 		entries[i] = a->ops.mk_leaf(a, depth, pa + i * size, prot);
-		m->counter[CNT_PT_WRITE_PGD +
-			   (PTS_PGD - pt_stat_level(a, depth))]++;
+		pt_count_write(m, depth);
 	}
 }
 
@@ -134,7 +133,7 @@ pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 		if (counted)
 			r->entry = pt_get(m, d, r->entry_pa);
 		else
-			memcpy(&r->entry, phys_to_host_ro(&m->phys, r->entry_pa, NULL), 8);
+			r->entry = pt_peek(m, r->entry_pa);
 		a->ops.decode(a, d, r->entry, &r->d);
 		w->nr = d + 1;
 		switch (r->d.kind) {
@@ -306,13 +305,11 @@ pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 	      struct pt_decoded *d)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t e;
 
 	if (va < c->lo || va >= c->hi)
 		return false;
-	memcpy(&e, phys_to_host_ro(&m->phys, pt_offset(a, c->depth, c->table, va),
-				   NULL), 8);
-	a->ops.decode(a, c->depth, e, d);
+	a->ops.decode(a, c->depth,
+		      pt_peek(m, pt_offset(a, c->depth, c->table, va)), d);
 	/* A table below, or a bad entry: the walk goes on or stops short. */
 	if (d->kind != PTK_NONE && d->kind != PTK_LEAF)
 		return false;

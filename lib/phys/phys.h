@@ -236,6 +236,20 @@ phys_prefetch_slot(const struct phys *p, uint64_t pfn)
 }
 
 /*
+ * Another: the host bytes of @pa if its frame already has a host page,
+ * NULL otherwise (nothing is filled or counted).
+ */
+static inline const uint8_t *
+phys_host_hint(const struct phys *p, uint64_t pa)
+{
+	const uint64_t *s = phys_slot(p, pa >> p->page_shift);
+
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
+		return NULL;
+	return phys_host_of(p, *s, pa);
+}
+
+/*
  * Host address of @pa (RAM) for writing: the frame gets its own page
  * (filled from its lazy content, or zeroed) if it has none.
  */
