@@ -1214,7 +1214,7 @@ assert_tlb_pfn_lists(const struct tlb *t)
 		     prev = i, i = t->pfn_next[i]) {
 			assert_true(i <= t->mask);
 			assert_int_equal(t->pfn_prev[i], prev);
-			assert_int_equal(tlb_pfn_bucket(t, t->e[i].pa), b);
+			assert_int_equal(tlb_pfn_bucket(t, tlb_entry_pa(&t->e[i])), b);
 			assert_true(t->e[i].tag_read != TLB_TAG_INVALID);
 			assert_int_equal(seen[i]++, 0);
 			listed++;
@@ -1258,12 +1258,12 @@ test_tlb_pfn_lists(void **state)
 			/* The frame of the first valid entry, unshared. */
 			for (uint64_t i = 0; i <= m->tlb.mask && pfn == UINT64_MAX; i++)
 				if (m->tlb.e[i].tag_read != TLB_TAG_INVALID)
-					pfn = m->tlb.e[i].pa >> m->arch.page_shift;
+					pfn = tlb_entry_pa(&m->tlb.e[i]) >> m->arch.page_shift;
 			assert_true(pfn != UINT64_MAX);
 			tlb_unshare_pfn(m, pfn);
 			for (uint64_t i = 0; i <= m->tlb.mask; i++)
 				assert_false(m->tlb.e[i].tag_read != TLB_TAG_INVALID &&
-					     m->tlb.e[i].pa >> m->arch.page_shift == pfn);
+					     tlb_entry_pa(&m->tlb.e[i]) >> m->arch.page_shift == pfn);
 			assert_tlb_pfn_lists(&m->tlb);
 		}
 		/*

@@ -16,13 +16,29 @@
 
 #define TLB_TAG_INVALID (~UINT64_C(0)) /* never page aligned: never matches */
 
+/*
+ * 32 bytes, so that finding an entry is a shift: every access of
+ * simulated memory does it. The physical page is aligned, which leaves
+ * its bit 0 to say the page is writable but loads see a shared copy
+ * (TLB_PA_COW); read it with tlb_entry_pa().
+ */
 struct tlb_entry {
 	uint64_t tag_read;  /* va of the page if loads may hit */
 	uint64_t tag_write; /* va of the page if stores may hit */
 	uintptr_t addend;   /* host = va + addend */
-	uint64_t pa;        /* physical page */
-	uint8_t cow;        /* writable, but loads see a shared copy */
+	uint64_t pa;        /* physical page, | TLB_PA_COW */
 };
+
+#define TLB_PA_COW UINT64_C(1)
+
+_Static_assert(sizeof(struct tlb_entry) == 32 || sizeof(uintptr_t) < 8,
+	       "an entry is found by a shift");
+
+static inline uint64_t
+tlb_entry_pa(const struct tlb_entry *e)
+{
+	return e->pa & ~TLB_PA_COW;
+}
 
 /* One level of a walk: where the entry is, what it holds, what it means. */
 struct pt_level_rec {

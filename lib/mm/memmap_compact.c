@@ -488,7 +488,7 @@ tlb_frames(struct hvo_machine *m, uint64_t *out, uint64_t max)
 
 		for (uint64_t i = 0; e && i <= t->mask && n < max; i++)
 			if (e[i].tag_read != TLB_TAG_INVALID)
-				out[n++] = e[i].pa >> m->arch.page_shift;
+				out[n++] = tlb_entry_pa(&e[i]) >> m->arch.page_shift;
 	}
 	return n;
 }
@@ -497,20 +497,10 @@ tlb_frames(struct hvo_machine *m, uint64_t *out, uint64_t max)
  * Whether the vmemmap pages written hold enough host memory to be worth
  * describing: a small machine keeps its bytes, and its speed.
  */
-/* Whether the host bytes of written frames reach the budget >> @shift. */
-static bool
-host_bytes_reach(const struct hvo_machine *m, unsigned shift)
-{
-	uint64_t budget = m->compact ? m->compact->budget : MEMMAP_COMPACT_BUDGET;
-
-	return phys_host_frames(&m->phys) << m->arch.page_shift >=
-	       budget >> shift;
-}
-
 static bool
 over_budget(const struct hvo_machine *m)
 {
-	return host_bytes_reach(m, 0);
+	return memmap_compact_host_reach(m, 0);
 }
 
 int
@@ -656,30 +646,14 @@ memmap_compact_flush(struct hvo_machine *m)
 		compact_pending(m, m->compact);
 }
 
-/*
- * Whether pages written now are worth noting: below half the budget they
- * are not. Until the budget is reached the list forgets its oldest notes
- * anyway (after MEMMAP_COMPACT_PENDING of them, half the default budget
- * in 4 KiB pages), and skipping them spares a small machine the hash.
- */
-static bool
-near_budget(const struct hvo_machine *m)
-{
-	return host_bytes_reach(m, 1);
-}
-
 void
-memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
+__memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 {
-	struct memmap_compact *c;
-	bool over;
+	struct memmap_compact *c = compact_get(m);
+	bool over = over_budget(m);
 
-	if (!near_budget(m))
-		return;
-	c = compact_get(m);
 	if (!c)
 		return;
-	over = over_budget(m);
 	/* Below the budget the oldest notes are forgotten: those frames stay. */
 	if (c->nr_pend == MEMMAP_COMPACT_PENDING && !over) {
 		c->nr_pend = 0;
@@ -692,12 +666,6 @@ memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 	if (over && (++c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
 		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
 		compact_pending(m, c);
-}
-
-void
-memmap_compact_note(struct hvo_machine *m, uint64_t va)
-{
-	memmap_compact_note_alias(m, va, NO_FRAME);
 }
 
 void

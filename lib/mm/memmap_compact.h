@@ -108,19 +108,47 @@ memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
 		      bool from_dies);
 
 /*
+ * Whether the host bytes of written frames reach the budget >> @shift.
+ * Notes start at half the budget: until the budget is reached the list
+ * forgets its oldest notes anyway (after MEMMAP_COMPACT_PENDING of them,
+ * half the default budget in 4 KiB pages), and a small machine is spared
+ * the hash, inline, at the cost of a compare per note.
+ */
+static inline bool
+memmap_compact_host_reach(const struct hvo_machine *m, unsigned shift)
+{
+	uint64_t budget = m->compact ? m->compact->budget : MEMMAP_COMPACT_BUDGET;
+
+	return phys_host_frames(&m->phys) << m->arch.page_shift >=
+	       budget >> shift;
+}
+
+void
+__memmap_compact_note_alias(struct hvo_machine *m, uint64_t va,
+			    uint64_t alias);
+
+/*
+ * The same as memmap_compact_note(), with @alias: a frame that shares the
+ * host page of the one @va maps (copy_page()), remapped away and freed
+ * after the next flush.
+ */
+static inline void
+memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
+{
+	if (memmap_compact_host_reach(m, 1))
+		__memmap_compact_note_alias(m, va, alias);
+}
+
+/*
  * A safe point: the struct page at @va was written, and the caller holds
  * no host pointer into the vmemmap. Once enough frames are noted, those no
  * TLB entry reaches are compacted (memmap_compact_frame()).
  */
-void
-memmap_compact_note(struct hvo_machine *m, uint64_t va);
-
-/*
- * The same, with @alias: a frame that shares the host page of the one @va
- * maps (copy_page()), remapped away and freed after the next flush.
- */
-void
-memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias);
+static inline void
+memmap_compact_note(struct hvo_machine *m, uint64_t va)
+{
+	memmap_compact_note_alias(m, va, UINT64_MAX);
+}
 
 /* The same for every frame noted so far. */
 void

@@ -54,7 +54,7 @@ tlb_invalidate_all(struct tlb *t)
 static void
 tlb_pfn_link(struct tlb *t, uint32_t i)
 {
-	uint32_t *head = &t->pfn_head[tlb_pfn_bucket(t, t->e[i].pa)];
+	uint32_t *head = &t->pfn_head[tlb_pfn_bucket(t, tlb_entry_pa(&t->e[i]))];
 
 	t->pfn_prev[i] = TLB_PFN_NONE;
 	t->pfn_next[i] = *head;
@@ -71,7 +71,7 @@ tlb_pfn_unlink(struct tlb *t, uint32_t i)
 	if (prev != TLB_PFN_NONE)
 		t->pfn_next[prev] = next;
 	else
-		t->pfn_head[tlb_pfn_bucket(t, t->e[i].pa)] = next;
+		t->pfn_head[tlb_pfn_bucket(t, tlb_entry_pa(&t->e[i]))] = next;
 	if (next != TLB_PFN_NONE)
 		t->pfn_prev[next] = prev;
 }
@@ -134,14 +134,14 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 	while (k != TLB_PFN_NONE) {
 		uint32_t next = t->pfn_next[k];
 
-		if (t->e[k].pa >> m->arch.page_shift == pfn)
+		if (tlb_entry_pa(&t->e[k]) >> m->arch.page_shift == pfn)
 			tlb_entry_drop(t, &t->e[k]);
 		k = next;
 	}
 	/* The machine's own entries, while the checker runs. */
 	for (uint64_t i = 0; t->saved && i <= t->mask; i++)
 		if (t->saved[i].tag_read != TLB_TAG_INVALID &&
-		    t->saved[i].pa >> m->arch.page_shift == pfn)
+		    tlb_entry_pa(&t->saved[i]) >> m->arch.page_shift == pfn)
 			t->saved[i].tag_read = t->saved[i].tag_write =
 				TLB_TAG_INVALID;
 }
@@ -364,9 +364,8 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
 	e->tag_read = page;
 	e->tag_write = d->writable && own ? page : TLB_TAG_INVALID;
-	e->cow = d->writable && !own;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
-	e->pa = pa;
+	e->pa = pa | (d->writable && !own ? TLB_PA_COW : 0);
 	tlb_pfn_link(t, (uint32_t)(e - t->e));
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
@@ -402,13 +401,13 @@ tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, kva_t va,
 	uint64_t pa;
 	bool writable;
 
-	if (pt_lookup(m, va, &pa, &writable) == 0 && pa == e->pa &&
+	if (pt_lookup(m, va, &pa, &writable) == 0 && pa == tlb_entry_pa(e) &&
 	    (!write || writable))
 		return;
 	count(m, CNT_CHECK_STALE_TLB);
 	machine_err(m, 0,
 		    "stale TLB entry used at va 0x%" PRIx64 ": cached pa 0x%" PRIx64 ", the page table says otherwise (missed flush)",
-		    va, e->pa);
+		    va, tlb_entry_pa(e));
 }
 
 void *
@@ -431,13 +430,13 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		tlb_check_hit(m, e, va, write);
 		return (void *)(uintptr_t)(va + e->addend);
 	}
-	if (write && e->cow && e->tag_read == page) {
+	if (write && (e->pa & TLB_PA_COW) && e->tag_read == page) {
 		/*
 		 * The first store to a page loads saw as a shared copy: the
 		 * frame gets its own page. Hardware would have hit; so does
 		 * this, without a walk.
 		 */
-		uint64_t pa = e->pa;
+		uint64_t pa = tlb_entry_pa(e);
 		void *host;
 
 		count(m, CNT_TLB_HIT);
@@ -445,12 +444,10 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		host = phys_to_host(&m->phys, pa);
 		tlb_log_own(&m->tlb, page);
 		/* Unsharing the frame may have dropped the entry: list it again. */
-		if (e->tag_read == TLB_TAG_INVALID) {
-			e->pa = pa;
+		e->pa = pa;
+		if (e->tag_read == TLB_TAG_INVALID)
 			tlb_pfn_link(t, (uint32_t)(e - t->e));
-		}
 		e->tag_read = e->tag_write = page;
-		e->cow = 0;
 		e->addend = (uintptr_t)host - (uintptr_t)page;
 		return (void *)(uintptr_t)(va + e->addend);
 	}
@@ -481,11 +478,11 @@ tlb_check_stale(struct hvo_machine *m)
 		if (e->tag_read == TLB_TAG_INVALID)
 			continue;
 		if (pt_lookup(m, e->tag_read, &pa, &writable) != 0 ||
-		    pa != e->pa ||
+		    pa != tlb_entry_pa(e) ||
 		    (e->tag_write != TLB_TAG_INVALID && !writable))
 			return machine_err(m, -EUCLEAN,
 					   "stale TLB entry: va 0x%" PRIx64 " cached as pa 0x%" PRIx64 "%s, but the page table %s (a flush is missing)",
-					   e->tag_read, e->pa,
+					   e->tag_read, tlb_entry_pa(e),
 					   e->tag_write != TLB_TAG_INVALID ? " RW" : " RO",
 					   pt_lookup(m, e->tag_read, &pa, &writable) ?
 					   "no longer maps it" : "maps it differently");
