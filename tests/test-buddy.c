@@ -433,6 +433,54 @@ test_deferred_grow(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * deferred_free_pages() (mm/mm_init.c, 6.12; deferred_free_range() in
+ * 6.1) only sets the pageblock bits of the memory it brings up: nothing
+ * there is free yet, so nothing is moved and no struct page is read to
+ * find free blocks. What deferred init reads is the buddy allocator
+ * merging what it frees: a few loads per pageblock brought up, where a
+ * scan of each pageblock's struct pages would be 512.
+ */
+static void
+test_deferred_init_reads_no_pageblock(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=16G");
+	struct hvo_zone_info z;
+	const struct zone *zn;
+	uint64_t hit0, miss0, hit1, miss1, blocks;
+
+	(void)state;
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	blocks = z.deferred_pages / 512;
+	assert_true(blocks > 5000);
+	assert_int_equal(hvo_counter_get(m, HVO_COUNTER_TLB_HIT, &hit0), 0);
+	assert_int_equal(hvo_counter_get(m, HVO_COUNTER_TLB_MISS, &miss0), 0);
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	assert_int_equal(hvo_counter_get(m, HVO_COUNTER_TLB_HIT, &hit1), 0);
+	assert_int_equal(hvo_counter_get(m, HVO_COUNTER_TLB_MISS, &miss1), 0);
+	/* About 5 per pageblock here; a scan would be over 512. */
+	assert_true((hit1 - hit0) + (miss1 - miss0) < 16 * blocks);
+	assert_int_equal(hvo_machine_zone(m, 2, &z), 0);
+	assert_int_equal(z.deferred_pages, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+
+	/*
+	 * Boot hugepages optimized at boot free vmemmap pages memblock
+	 * placed in deferred memory before deferred init comes (which the
+	 * kernel never does): the zone keeps their span, and a pageblock
+	 * deferred init brings up inside it is scanned, so that free pages
+	 * in it go to the movable lists with it.
+	 */
+	m = tu_machine("x86_64:mem=16G,hugepages=2M:1000");
+	zn = &m->zones[ZONE_NORMAL];
+	assert_true(zn->early_free_lo >= zn->first_deferred_pfn);
+	assert_true(zn->early_free_lo < zn->early_free_hi);
+	assert_int_equal(hvo_machine_init_deferred(m), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* Pages written and then freed go back to the host. */
 static void
 test_host_release(void **state)
@@ -586,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_orders_and_pfns_past_64_bits),
 		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_deferred_grow),
+		cmocka_unit_test(test_deferred_init_reads_no_pageblock),
 		cmocka_unit_test(test_host_release),
 		cmocka_unit_test(test_pcp),
 		cmocka_unit_test(test_kernel_pages_refused),

@@ -119,6 +119,18 @@ reserved_first_set(const uint64_t *reserved, size_t n)
 }
 
 static inline uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t
+max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static inline uint64_t
 round_down64(uint64_t x, uint64_t align)
 {
 	return x & ~(align - 1);

@@ -131,6 +131,12 @@ struct zone {
 	uint64_t first_deferred_pfn; /* struct pages from here are not yet
 				      * initialized (UINT64_MAX: none) */
 	uint64_t deferred_pages;  /* free pages still waiting for that */
+	/*
+	 * The pfns [lo, hi) of boot pages freed while their section was
+	 * still deferred (HVO's boot vmemmap): only pageblocks there may
+	 * hold free pages when deferred init reaches them. Host only.
+	 */
+	uint64_t early_free_lo, early_free_hi;
 	struct free_area free_area[NR_PAGE_ORDERS_MAX];
 	struct per_cpu_pages pcp;
 	bool below_high;          /* ZONE_BELOW_HIGH (6.7 on) */

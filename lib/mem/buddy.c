@@ -636,8 +636,14 @@ deferred_init_pageblocks(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 
 	for (pfn_t p = round_up64(pfn, nr); p < pfn + n; p += nr) {
 		enum migratetype old = get_pfnblock_migratetype(m, p);
+		const struct zone *zone = &m->zones[pfn_zone(m, p)];
 
-		if (old != MIGRATE_MOVABLE)
+		if (old == MIGRATE_MOVABLE)
+			continue;
+		/* The kernel's own case: nothing free yet, nothing read. */
+		if (p + nr <= zone->early_free_lo || p >= zone->early_free_hi)
+			set_pageblock_migratetype(m, p, MIGRATE_MOVABLE);
+		else
 			__move_freepages_block(m, pfn_zone(m, p), p, old,
 					       MIGRATE_MOVABLE);
 	}
@@ -1585,6 +1591,7 @@ int
 free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 {
 	page_t page = pfn_to_page(m, pfn);
+	struct zone *zone;
 	unsigned was;
 
 	if (page_owner_free(&m->owner, pfn, 0, &was))
@@ -1595,7 +1602,12 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	set_page_count(m, page, 0);
 	if (machine_oopsed(m))
 		return m->oops;
-	m->zones[pfn_zone(m, pfn)].managed_pages++;
+	zone = &m->zones[pfn_zone(m, pfn)];
+	zone->managed_pages++;
+	if (pfn >= zone->first_deferred_pfn) {
+		zone->early_free_lo = min64(zone->early_free_lo, pfn);
+		zone->early_free_hi = max64(zone->early_free_hi, pfn + 1);
+	}
 	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */

@@ -330,10 +330,12 @@ deferred_grow_zone(struct hvo_machine *m, enum zone_type z, unsigned order);
 
 /*
  * deferred_free_pages()'s marking of [@pfn, @pfn + @n): its pageblocks
- * MIGRATE_MOVABLE. The kernel finishes deferred init before anything
- * frees boot memory; the machine may free a reserved page of a deferred
- * section first (HVO's boot vmemmap), so a pageblock that already holds
- * free pages takes them along to the movable lists.
+ * MIGRATE_MOVABLE, which is all the kernel does. The kernel finishes
+ * deferred init before anything frees boot memory; the machine may free
+ * a reserved page of a deferred section first (HVO's boot vmemmap), so a
+ * pageblock in the zone's early_free span, which may already hold free
+ * pages, takes them along to the movable lists (and reads its struct
+ * pages to find them).
  */
 void
 deferred_init_pageblocks(struct hvo_machine *m, pfn_t pfn, uint64_t n);

@@ -27,12 +27,6 @@ ram_range_of(const struct phys *p, pfn_t pfn, uint64_t *end,
 	return -1;
 }
 
-static uint64_t
-min64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
 /* Initialize [pfn, pfn + n) of one zone with one template. */
 static int
 init_span(struct hvo_machine *m, pfn_t pfn, uint64_t n, unsigned zone,

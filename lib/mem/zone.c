@@ -80,6 +80,7 @@ zones_init(struct hvo_machine *m)
 		memset(zone, 0, sizeof(*zone));
 		zone->name = zone_names[z];
 		zone->first_deferred_pfn = UINT64_MAX;
+		zone->early_free_lo = UINT64_MAX;
 		zone_init_free_lists(m, (enum zone_type)z);
 		/*
 		 * ZONE_MOVABLE exists but stays empty: no movablecore=.
