@@ -856,6 +856,46 @@ test_ranges(void **state)
 	phys_fini(&phys);
 }
 
+/*
+ * 10b. A trim looks at the whole free list, so the next one waits until a
+ * quarter of the list is new: half the arena freed a page in two leaves
+ * no whole 2 MiB piece, which kept every reclaim trimming again.
+ */
+static void
+test_trim_waits(void **state)
+{
+	const uint64_t n = 120000;
+	uint64_t trims;
+
+	(void)state;
+	setup_flat(512 * MIB, 12);
+	for (uint64_t pfn = 0; pfn < n; pfn++)
+		rw(pfn)[0] = 1;
+	for (uint64_t pfn = 0; pfn < n; pfn += 2)
+		assert_int_equal(phys_release(&phys, pa_of(pfn), phys.page_size), 1);
+	phys_reclaim(&phys, true);
+	assert_int_equal(phys.nr_free, n / 2);
+	/* Trimmed as the list grew (a reclaim every PENDING_SCAN pages). */
+	trims = phys.nr_trims;
+	assert_true(trims >= 1 && trims <= 3);
+	assert_int_equal(phys.released, 0);
+
+	/* A few more: the list is mostly what the last trim saw. */
+	for (uint64_t pfn = 1; pfn < 2001; pfn += 2)
+		assert_int_equal(phys_release(&phys, pa_of(pfn), phys.page_size), 1);
+	phys_reclaim(&phys, true);
+	assert_int_equal(phys.nr_trims, trims);
+
+	/* A quarter of the list new: trimmed, whole pieces handed back. */
+	for (uint64_t pfn = 2001; pfn < 42001; pfn += 2)
+		assert_int_equal(phys_release(&phys, pa_of(pfn), phys.page_size), 1);
+	phys_reclaim(&phys, true);
+	assert_int_equal(phys.nr_trims, trims + 1);
+	assert_true(phys.released > 0);
+	assert_int_equal(phys.released % ((2 * MIB) >> 12), 0);
+	phys_fini(&phys);
+}
+
 /* 10. An idle arena is handed back in 2 MiB pieces, and still works. */
 static void
 test_trim(void **state)
@@ -1124,6 +1164,7 @@ main(void)
 		cmocka_unit_test_teardown(test_release_leaves, teardown),
 		cmocka_unit_test_teardown(test_ranges, teardown),
 		cmocka_unit_test_teardown(test_trim, teardown),
+		cmocka_unit_test_teardown(test_trim_waits, teardown),
 		cmocka_unit_test_teardown(test_64k_pages, teardown),
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
 		cmocka_unit_test_teardown(test_no_filler, teardown),

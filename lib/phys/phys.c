@@ -569,10 +569,22 @@ phys_reclaim(struct phys *p, bool tlb_empty)
 		}
 		if (push(&p->free_pages, &p->nr_free, &p->max_free, idx))
 			p->pending[keep++] = (uint32_t)idx;
+		else
+			p->freed_since_trim++;
 	}
 	p->nr_pending = keep;
-	/* Much of the arena idle: hand whole huge pages of it back. */
+	/*
+	 * Much of the arena idle: hand whole huge pages of it back. A trim
+	 * looks at the whole free list, so it waits until a quarter of that
+	 * list is new: the pages a trim leaves (parts of huge pages) would
+	 * otherwise start one at every reclaim, and a big machine's shrink
+	 * spent its time there.
+	 */
 	if (p->nr_free - p->nr_trimmed >= (UINT64_C(1) << 15) &&
-	    (p->nr_free - p->nr_trimmed) * 4 >= p->arena_top)
+	    (p->nr_free - p->nr_trimmed) * 4 >= p->arena_top &&
+	    p->freed_since_trim * 4 >= p->nr_free) {
 		arena_trim(p);
+		p->freed_since_trim = 0;
+		p->nr_trims++;
+	}
 }

@@ -116,6 +116,8 @@ struct phys {
 	uint8_t *chunk_released;     /* per 2 MiB of arena: given back, all free */
 	uint64_t nr_trimmed;         /* the free list's bottom: given back */
 	uint64_t released;           /* host pages given back (trims) */
+	uint64_t freed_since_trim;   /* pushed on the free list since */
+	uint64_t nr_trims;           /* arena trims (statistics) */
 };
 
 /*
