@@ -325,13 +325,53 @@ struct table_walk {
 	uint64_t tables;
 };
 
+/*
+ * The run of leaves of a last-level table described as words
+ * (phys_words_store()), checked by its description: its first, second and
+ * last entries are leaves of one prot whose pa steps evenly, and all the
+ * pa they map is one range of RAM. Entries are the pa's bits placed with
+ * the prot's (pt_store_run()), so the rest are as well formed. Returns 1
+ * when the run is fine, 0 when it must be checked entry by entry.
+ */
+static int
+check_words_run(struct hvo_machine *m, unsigned depth,
+		const struct phys_words *w)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t n = w->hi - w->lo, lo, span;
+	struct pt_decoded d0, d1, dl;
+
+	if (n < 3 || depth + 1 != a->levels)
+		return 0;
+	d0 = pt_decode(m, depth, phys_words_get(w, w->lo));
+	d1 = pt_decode(m, depth, phys_words_get(w, w->lo + 1));
+	dl = pt_decode(m, depth, phys_words_get(w, w->hi - 1));
+	if (d0.kind != PTK_LEAF || d1.kind != PTK_LEAF || dl.kind != PTK_LEAF ||
+	    d0.prot != d1.prot || d0.prot != dl.prot ||
+	    dl.pa != d0.pa + (n - 1) * (d1.pa - d0.pa) ||
+	    (w->x >= w->lo && w->x < w->hi))
+		return 0;
+	lo = dl.pa < d0.pa ? dl.pa : d0.pa;
+	span = (dl.pa < d0.pa ? d0.pa - dl.pa : dl.pa - d0.pa) +
+	       arch_level_size(a, depth);
+	if (span != n * arch_level_size(a, depth) ||
+	    !phys_is_ram(&m->phys, lo, span))
+		return 0;
+	return 1;
+}
+
 /* Rule "pagetable": tables are page-table frames, reached once, well formed. */
 static int
 check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	    uint64_t table_pa, uint64_t va_base)
 {
 	const struct hvo_arch *a = &m->arch;
-	const uint64_t *e = phys_to_host_ro(&m->phys, table_pa, NULL);
+	/* A table described as words is read from its description: checking
+	 * it gives it no host page. */
+	const struct phys_words *w = phys_words_of(&m->phys,
+						   table_pa >> a->page_shift);
+	const uint64_t *e = w ? NULL : phys_to_host_ro(&m->phys, table_pa, NULL);
+	bool run_ok = w && check_words_run(m, depth, w);
 	if (!phys_is_ram(&m->phys, table_pa, a->page_size))
 		return FAIL(m, "pagetable: %s table at pa 0x%" PRIx64 " is not RAM",
 			    a->level[depth].name, table_pa);
@@ -342,20 +382,26 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	tw->tables++;
 	for (unsigned i = 0; i < a->level[depth].entries; i++) {
 		uint64_t va = va_base + ((uint64_t)i << a->level[depth].shift);
+		uint64_t ei;
 		struct pt_decoded d;
 
+		if (run_ok && i == w->lo) {
+			i = w->hi - 1; /* the run, checked whole */
+			continue;
+		}
 		if (depth == 0) {
 			va = arch_kernel_va(a, va);
 			if (!arch_va_is_kernel(a, va))
 				continue; /* the user half: not ours */
 		}
-		d = pt_decode(m, depth, e[i]);
+		ei = w ? phys_words_get(w, i) : e[i];
+		d = pt_decode(m, depth, ei);
 		switch (d.kind) {
 		case PTK_NONE:
 			break;
 		case PTK_BAD:
 			return FAIL(m, "pagetable: malformed %s entry 0x%016" PRIx64 " for va 0x%" PRIx64 ": %s",
-				    a->level[depth].name, e[i], va, d.why);
+				    a->level[depth].name, ei, va, d.why);
 		case PTK_TABLE: {
 			int rc;
 
