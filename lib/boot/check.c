@@ -435,6 +435,71 @@ struct vmemmap_alloc {
 	uint64_t lo, hi;
 };
 
+/*
+ * Whether the @n frames from @pfn all lie in vmemmap allocations, read
+ * from page_owner a block of entries at a time where every frame of the
+ * block is a page of its own (the vmemmap mapped page by page).
+ */
+static bool
+vmemmap_frames_ok(const struct hvo_machine *m, uint64_t pfn, uint64_t n)
+{
+	const struct page_owner *po = &m->owner;
+	const po_entry_t page = (po_entry_t)HVO_PAGES_VMEMMAP; /* order 0 */
+	uint64_t end = pfn + n;
+
+	while (pfn < end) {
+		uint64_t i = pfn - po->base_pfn;
+		const po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+		po_entry_t e;
+
+		if (f && !(i & (PO_BLOCK - 1)) && end - pfn >= PO_BLOCK) {
+			unsigned k = 0;
+
+			while (k < PO_BLOCK && f[k] == page)
+				k++;
+			if (k == PO_BLOCK) {
+				pfn += PO_BLOCK;
+				continue;
+			}
+		}
+		e = page_owner_entry(po, pfn);
+		if (!po_is_head(e) || po_cat(e) != HVO_PAGES_VMEMMAP)
+			return false;
+		pfn += UINT64_C(1) << po_order(e);
+	}
+	return true;
+}
+
+/*
+ * The pages from @va's on mapped by the run of a last-level table
+ * described as words (phys_words_store()) whose frames are all vmemmap
+ * frames: how many, so the caller steps over them; 0 to go page by page.
+ */
+static uint64_t
+check_vmemmap_run(struct hvo_machine *m, const struct pt_walk *w,
+		  uint64_t va, uint64_t e)
+{
+	const struct hvo_arch *a = &m->arch;
+	const struct pt_level_rec *r = &w->lvl[w->leaf];
+	const struct phys_words *pw;
+	uint64_t j = r->index, n, pa0, pa1, lo;
+
+	if ((unsigned)w->leaf + 1 != a->levels)
+		return 0;
+	pw = phys_words_of(&m->phys, r->table_pa >> a->page_shift);
+	if (!pw || j < pw->lo || j >= pw->hi || !check_words_run(m, w->leaf, pw))
+		return 0;
+	n = pw->hi - j;
+	if (n > (e - va + a->page_size - 1) >> a->page_shift)
+		n = (e - va + a->page_size - 1) >> a->page_shift;
+	pa0 = pt_decode(m, w->leaf, phys_words_get(pw, j)).pa;
+	pa1 = pt_decode(m, w->leaf, phys_words_get(pw, j + n - 1)).pa;
+	lo = pa0 < pa1 ? pa0 : pa1;
+	if (!vmemmap_frames_ok(m, lo >> a->page_shift, n))
+		return 0;
+	return n;
+}
+
 static int
 check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 		   uint64_t pfn, struct vmemmap_alloc *last)
@@ -443,13 +508,19 @@ check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 
 	while (va < e) {
 		struct pt_walk w;
-		uint64_t size, stop, pa, head;
+		uint64_t size, stop, pa, head, n;
 		unsigned order;
 		enum hvo_page_category c;
 
 		if (pt_walk(m, va, &w, false) || w.leaf < 0)
 			return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
 				    va, pfn);
+		/* A described run of pages, its frames checked at once. */
+		n = check_vmemmap_run(m, &w, va, e);
+		if (n) {
+			va = round_down64(va, a->page_size) + (n << a->page_shift);
+			continue;
+		}
 		size = arch_level_size(a, (unsigned)w.leaf);
 		stop = round_down64(va, size) + size;
 		if (stop > e || stop < va)
@@ -485,9 +556,22 @@ check_vmemmap(struct hvo_machine *m)
 		uint64_t pfn = p->range[i].base >> p->page_shift;
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
-		for (pfn = round_down64(pfn, pages_per_section(m)); pfn < end;
-		     pfn += pages_per_section(m)) {
-			uint64_t s, e;
+		uint64_t first = round_down64(pfn, pages_per_section(m));
+		uint64_t s, e, s1, e1;
+
+		/*
+		 * The range's sections at once where their spans meet (a
+		 * whole number of pages each): the same pages. A break is
+		 * then looked for section by section, to name its section.
+		 */
+		section_memmap_span(m, first, &s, &e);
+		section_memmap_span(m, round_down64(end - 1, pages_per_section(m)),
+				    &s1, &e1);
+		if (!((pages_per_section(m) * m->cfg.struct_page_size) &
+		      (m->arch.page_size - 1)) &&
+		    check_vmemmap_span(m, s, e1, first, &last) == 0)
+			continue;
+		for (pfn = first; pfn < end; pfn += pages_per_section(m)) {
 			int rc;
 
 			section_memmap_span(m, pfn, &s, &e);

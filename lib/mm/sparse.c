@@ -239,10 +239,10 @@ vmemmap_alloc_pages_run(struct hvo_machine *m, struct sparse_buffer *sb,
 	if (got)
 		sparse_buffer_flush(m, sb);
 	pfn = *pa >> m->arch.page_shift;
-	for (uint64_t k = 0; k < got; k++)
-		page_owner_alloc(&m->owner,
-				 *step == psize ? pfn + k : pfn - k, 0,
-				 HVO_PAGES_VMEMMAP);
+	if (got)
+		page_owner_alloc_pages(&m->owner,
+				       *step == psize ? pfn : pfn - (got - 1),
+				       got, HVO_PAGES_VMEMMAP);
 	return got;
 }
 
