@@ -390,8 +390,13 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 	unsigned ftag = fv & PHYS_TAG_MASK;
 
 	/* A description of words is one frame's: the copy gets the bytes. */
-	if (ftag == PHYS_WORDS)
-		goto copy;
+	if (ftag == PHYS_WORDS) {
+		void *h = phys_to_host(p, to << p->page_shift);
+
+		memset(h, 0, p->page_size);
+		words_fill(p, fv >> 3, h);
+		return;
+	}
 	if (ftag != PHYS_HOST && (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST)) {
 		if (ftag == PHYS_LAZY) {
 			phys_set_lazy(p, to, fv >> 3);
@@ -420,7 +425,6 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 		p->nr_host++;
 		return;
 	}
-copy:
 	memcpy(phys_to_host(p, to << p->page_shift),
 	       phys_to_host_ro(p, from << p->page_shift, NULL), p->page_size);
 }
