@@ -225,6 +225,34 @@ check_merged(struct hvo_machine *m, struct free_blocks *fb)
 }
 
 /*
+ * Whether the PO_BLOCK entries of page_owner from @pfn (the first of a
+ * block) are all @e, in a fine map: a block of pages allocated one by one
+ * (the vmemmap mapped page by page), read at once.
+ */
+static bool
+po_block_all(const struct page_owner *po, uint64_t pfn, po_entry_t e)
+{
+	const uint64_t want = UINT64_C(0x0101010101010101) * e;
+	uint64_t i = pfn - po->base_pfn, acc = 0;
+	const po_entry_t *f;
+
+	_Static_assert(sizeof(po_entry_t) == 1, "a byte per entry");
+	if ((i & (PO_BLOCK - 1)) || i + PO_BLOCK > po->nr)
+		return false;
+	f = po->fine[i >> PO_BLOCK_SHIFT];
+	if (!f)
+		return false;
+	/* Eight entries a word, every difference or'ed in. */
+	for (unsigned k = 0; k < PO_BLOCK; k += 8) {
+		uint64_t v;
+
+		memcpy(&v, f + k, 8);
+		acc |= v ^ want;
+	}
+	return !acc;
+}
+
+/*
  * Rule "accounting": walking RAM, every frame is in exactly one place: an
  * allocation (page_owner), a free block, or a deferred section. The
  * per-category counts and the zones' free counts agree with the walk.
@@ -243,10 +271,22 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 
 		while (pfn < end) {
 			po_entry_t e = page_owner_entry(&m->owner, pfn);
-			struct zone *z = &m->zones[pfn_zone(m, pfn)];
+			struct zone *z;
 
 			while (k < fb->n && fb->b[k].pfn < pfn)
 				k++;
+			/* A block of order-0 allocations of one category,
+			 * no free block among them: counted at once. */
+			if (po_is_head(e) && !po_order(e) &&
+			    (unsigned)po_cat(e) < HVO_PAGES__COUNT &&
+			    end - pfn >= PO_BLOCK &&
+			    (k == fb->n || fb->b[k].pfn >= pfn + PO_BLOCK) &&
+			    po_block_all(&m->owner, pfn, e)) {
+				seen[po_cat(e)] += PO_BLOCK;
+				pfn += PO_BLOCK;
+				continue;
+			}
+			z = &m->zones[pfn_zone(m, pfn)];
 			if (po_is_head(e)) {
 				if ((unsigned)po_cat(e) >= HVO_PAGES__COUNT)
 					return FAIL(m, "accounting: pfn 0x%" PRIx64 " has no valid category", pfn);
@@ -448,19 +488,11 @@ vmemmap_frames_ok(const struct hvo_machine *m, uint64_t pfn, uint64_t n)
 	uint64_t end = pfn + n;
 
 	while (pfn < end) {
-		uint64_t i = pfn - po->base_pfn;
-		const po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
 		po_entry_t e;
 
-		if (f && !(i & (PO_BLOCK - 1)) && end - pfn >= PO_BLOCK) {
-			unsigned k = 0;
-
-			while (k < PO_BLOCK && f[k] == page)
-				k++;
-			if (k == PO_BLOCK) {
-				pfn += PO_BLOCK;
-				continue;
-			}
+		if (end - pfn >= PO_BLOCK && po_block_all(po, pfn, page)) {
+			pfn += PO_BLOCK;
+			continue;
 		}
 		e = page_owner_entry(po, pfn);
 		if (!po_is_head(e) || po_cat(e) != HVO_PAGES_VMEMMAP)
