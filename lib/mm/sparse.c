@@ -375,6 +375,42 @@ vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
 }
 
 /*
+ * The PMD blocks from @va (the start of one) on that go into the table
+ * the last one went into, in one go, as the loop below would map them one
+ * by one: when their entries are all none and the node's buffer holds
+ * them (a run of blocks, as vmemmap_alloc_block_buf() records them).
+ * Returns how many it mapped (0: go block by block).
+ */
+static uint64_t
+vmemmap_populate_blocks_run(struct hvo_machine *m, struct sparse_buffer *sb,
+			    kva_t va, kva_t end, int *rc)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t size = arch_level_size(a, pmd_depth(m)), n, more;
+	phys_addr_t pa;
+
+	if (va < sb->pmd.lo || va >= sb->pmd.hi || (va & (size - 1)))
+		return 0;
+	n = ((end < sb->pmd.hi ? end : sb->pmd.hi) - va) / size;
+	if (n < 2 || !pt_cursor_run_none(m, &sb->pmd, va, n) ||
+	    !sparse_buffer_alloc(m, sb, size, &pa))
+		return 0;
+	more = (sb->end - sb->buf) / size;
+	more = more < n - 1 ? more : n - 1;
+	sb->buf += more * size;
+	/* The first joins the pending run or starts one; the rest follow. */
+	if (!(pa == sb->run_end && sb->run_end > sb->run)) {
+		sparse_buffer_flush(m, sb);
+		sb->run = pa;
+		sb->run_end = pa;
+	}
+	sb->run_end += (more + 1) * size;
+	*rc = pt_cursor_map_run(m, &sb->pmd, va, more + 1, pa, size,
+				a->sect_normal);
+	return more + 1;
+}
+
+/*
  * vmemmap_populate_hugepages(): a PMD block per PMD-sized piece of the span;
  * a block already there (from the previous section, when its memmap is not
  * a multiple of PMD_SIZE) covers us; without a block, fall back to pages.
@@ -387,14 +423,22 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 	unsigned pmd = pmd_depth(m);
 	uint64_t pmd_size = arch_level_size(a, pmd);
 
-	for (uint64_t va = start, next; va < end; va = next) {
+	for (uint64_t va = start, next, n; va < end; va = next) {
 		struct pt_walk w;
 		struct pt_decoded d;
-		/* The walk, through the table the last block went into. */
-		bool cached = pt_cursor_get(m, &sb->pmd, va, &d);
+		bool cached;
 		uint64_t pa;
-		int rc;
+		int rc = 0;
 
+		n = vmemmap_populate_blocks_run(m, sb, va, end, &rc);
+		if (rc)
+			return rc;
+		if (n) {
+			next = va + n * pmd_size;
+			continue;
+		}
+		/* The walk, through the table the last block went into. */
+		cached = pt_cursor_get(m, &sb->pmd, va, &d);
 		next = pmd_addr_end(m, va, end);
 		if (!cached)
 			pt_walk(m, va, &w, true);
@@ -496,10 +540,11 @@ populate_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
 }
 
 /*
- * Sections populated page by page whose spans meet, one after another:
- * one span for vmemmap_populate_basepages(), which maps the same pages in
- * the same order as it would section by section (the spans do not
- * overlap: no page is looked at twice), so its runs can cross sections.
+ * Sections whose spans meet, one after another: one span for
+ * vmemmap_populate_basepages() or _hugepages(), which map the same pages
+ * in the same order as they would section by section (the spans do not
+ * overlap, and with PMD blocks they start and end on a block: no entry
+ * is looked at twice), so their runs can cross sections.
  */
 struct section_batch {
 	struct sparse_buffer *sb;
@@ -512,7 +557,9 @@ section_batch_flush(struct hvo_machine *m, struct section_batch *b)
 {
 	int rc = 0;
 
-	if (b->nr)
+	if (b->nr && m->arch.vmemmap_pmd_blocks)
+		rc = vmemmap_populate_hugepages(m, b->sb, b->start, b->end);
+	else if (b->nr)
 		rc = vmemmap_populate_basepages(m, b->sb, b->start, b->end);
 	if (!rc)
 		memmap_boot_pages_add(m, (int64_t)(b->nr *
@@ -535,7 +582,9 @@ batch_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
 		return rc ? rc : populate_section(m, pfn, b->sb);
 	}
 	section_memmap_span(m, pfn, &s, &e);
-	if (b->nr && s == b->end) {
+	if (b->nr && s == b->end &&
+	    (!m->arch.vmemmap_pmd_blocks ||
+	     !((s | e) & (arch_level_size(&m->arch, pmd_depth(m)) - 1)))) {
 		b->end = e;
 		b->nr++;
 		return 0;
@@ -561,9 +610,7 @@ sparse_init(struct hvo_machine *m)
 
 	for_each_present_section(m, count_section, &map_count);
 	sparse_buffer_init(m, &sb, map_count * section_map_size(m));
-	if (m->arch.vmemmap_pmd_blocks) {
-		rc = for_each_present_section(m, populate_section, &sb);
-	} else {
+	{
 		struct section_batch b = { .sb = &sb };
 
 		rc = for_each_present_section(m, batch_section, &b);

@@ -367,6 +367,9 @@ phys_peek64(struct phys *p, uint64_t pa)
 		memcpy(&v, phys_host_of(p, *s, pa), sizeof(v));
 		return v;
 	}
+	if (s && (*s & PHYS_TAG_MASK) == PHYS_WORDS)
+		return phys_words_get(&p->words[*s >> 3],
+				      (pa & (p->page_size - 1)) / 8);
 	return phys_peek64_slow(p, pa);
 }
 
