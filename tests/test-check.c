@@ -911,15 +911,49 @@ test_page_owner_alloc_pages(void **state)
 	page_owner_fini(&run);
 }
 
-/* The PTE table that maps @va, and the walk to it (not counted). */
+/* The table whose leaf maps @va (the walk not counted). */
 static uint64_t
-pte_table_of(struct hvo_machine *m, uint64_t va)
+leaf_table_of(struct hvo_machine *m, uint64_t va)
 {
 	struct pt_walk w;
 
 	assert_int_equal(pt_walk(m, va, &w, false), 0);
-	assert_int_equal(w.leaf, (int)pte_depth(m));
+	assert_true(w.leaf >= 0);
 	return w.lvl[w.leaf].table_pa;
+}
+
+/*
+ * The vmemmap's PMD blocks of a 4K-page machine, one PMD table of them,
+ * are a described run too: checked whole, and an allocation among its
+ * frames that page_owner gives to another category is still found.
+ */
+static void
+test_described_blocks(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64G");
+	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(5) << 20) + 3;
+	const uint64_t va = pfn_to_page(m, pfn);
+	uint64_t table = leaf_table_of(m, va), held, pa, head;
+	const struct phys_words *w;
+	enum hvo_page_category c;
+	unsigned order;
+
+	(void)state;
+	w = phys_words_of(&m->phys, table >> m->arch.page_shift);
+	assert_non_null(w);
+	assert_true(w->hi - w->lo > 100);
+	held = phys_host_frames(&m->phys);
+	tu_assert_check(m);
+	assert_int_equal(phys_host_frames(&m->phys), held);
+	assert_int_equal(pt_lookup(m, va, &pa, NULL), 0);
+	assert_true(page_owner_lookup(&m->owner, pa >> m->arch.page_shift,
+				      &head, &order, &c));
+	assert_int_equal(c, HVO_PAGES_VMEMMAP);
+	page_owner_set_cat(&m->owner, head, HVO_PAGES_RESERVED);
+	expect_broken(m, "vmemmap", "which is not a vmemmap frame");
+	page_owner_set_cat(&m->owner, head, HVO_PAGES_VMEMMAP);
+	tu_assert_check(m);
+	hvo_machine_free(m);
 }
 
 /*
@@ -937,7 +971,7 @@ test_described_tables(void **state)
 	struct hvo_machine *m = tu_machine("arm64:granule=16K,va=52,mem=8G");
 	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(1) << 18) + 5;
 	const uint64_t va = pfn_to_page(m, pfn);
-	uint64_t table = pte_table_of(m, va), held, v, pa, pa2, first;
+	uint64_t table = leaf_table_of(m, va), held, v, pa, pa2, first;
 	struct phys_words *w;
 	char msg[128];
 
@@ -992,6 +1026,7 @@ main(void)
 		cmocka_unit_test(test_vmemmap),
 		cmocka_unit_test(test_described),
 		cmocka_unit_test(test_described_tables),
+		cmocka_unit_test(test_described_blocks),
 		cmocka_unit_test(test_page_owner_alloc_pages),
 	};
 

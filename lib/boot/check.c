@@ -366,7 +366,7 @@ struct table_walk {
 };
 
 /*
- * The run of leaves of a last-level table described as words
+ * The run of leaves of a table described as words
  * (phys_words_store()), checked by its description: its first, second and
  * last entries are leaves of one prot whose pa steps evenly, and all the
  * pa they map is one range of RAM. Entries are the pa's bits placed with
@@ -381,7 +381,7 @@ check_words_run(struct hvo_machine *m, unsigned depth,
 	uint64_t n = w->hi - w->lo, lo, span;
 	struct pt_decoded d0, d1, dl;
 
-	if (n < 3 || depth + 1 != a->levels)
+	if (n < 3 || !a->level[depth].leaf_ok)
 		return 0;
 	d0 = pt_decode(m, depth, phys_words_get(w, w->lo));
 	d1 = pt_decode(m, depth, phys_words_get(w, w->lo + 1));
@@ -488,6 +488,9 @@ vmemmap_frames_ok(const struct hvo_machine *m, uint64_t pfn, uint64_t n)
 	uint64_t end = pfn + n;
 
 	while (pfn < end) {
+		enum hvo_page_category c;
+		uint64_t head;
+		unsigned order;
 		po_entry_t e;
 
 		if (end - pfn >= PO_BLOCK && po_block_all(po, pfn, page)) {
@@ -495,17 +498,26 @@ vmemmap_frames_ok(const struct hvo_machine *m, uint64_t pfn, uint64_t n)
 			continue;
 		}
 		e = page_owner_entry(po, pfn);
-		if (!po_is_head(e) || po_cat(e) != HVO_PAGES_VMEMMAP)
+		if (po_is_head(e)) {
+			if (po_cat(e) != HVO_PAGES_VMEMMAP)
+				return false;
+			pfn += UINT64_C(1) << po_order(e);
+			continue;
+		}
+		/* Inside an allocation: the one that covers it. */
+		if (!page_owner_lookup(po, pfn, &head, &order, &c) ||
+		    c != HVO_PAGES_VMEMMAP)
 			return false;
-		pfn += UINT64_C(1) << po_order(e);
+		pfn = head + (UINT64_C(1) << order);
 	}
 	return true;
 }
 
 /*
- * The pages from @va's on mapped by the run of a last-level table
- * described as words (phys_words_store()) whose frames are all vmemmap
- * frames: how many, so the caller steps over them; 0 to go page by page.
+ * The leaves from @va's on in the run of a table described as words
+ * (phys_words_store()), when the run checks whole and its frames are all
+ * vmemmap frames: the address past them (at most @e), so the caller steps
+ * over them; 0 to go leaf by leaf.
  */
 static uint64_t
 check_vmemmap_run(struct hvo_machine *m, const struct pt_walk *w,
@@ -513,23 +525,24 @@ check_vmemmap_run(struct hvo_machine *m, const struct pt_walk *w,
 {
 	const struct hvo_arch *a = &m->arch;
 	const struct pt_level_rec *r = &w->lvl[w->leaf];
+	uint64_t size = arch_level_size(a, (unsigned)w->leaf);
 	const struct phys_words *pw;
 	uint64_t j = r->index, n, pa0, pa1, lo;
 
-	if ((unsigned)w->leaf + 1 != a->levels)
-		return 0;
 	pw = phys_words_of(&m->phys, r->table_pa >> a->page_shift);
-	if (!pw || j < pw->lo || j >= pw->hi || !check_words_run(m, w->leaf, pw))
+	if (!pw || j < pw->lo || j >= pw->hi ||
+	    !check_words_run(m, (unsigned)w->leaf, pw))
 		return 0;
 	n = pw->hi - j;
-	if (n > (e - va + a->page_size - 1) >> a->page_shift)
-		n = (e - va + a->page_size - 1) >> a->page_shift;
-	pa0 = pt_decode(m, w->leaf, phys_words_get(pw, j)).pa;
-	pa1 = pt_decode(m, w->leaf, phys_words_get(pw, j + n - 1)).pa;
+	if (n > (e - round_down64(va, size) + size - 1) / size)
+		n = (e - round_down64(va, size) + size - 1) / size;
+	pa0 = pt_decode(m, (unsigned)w->leaf, phys_words_get(pw, j)).pa;
+	pa1 = pt_decode(m, (unsigned)w->leaf, phys_words_get(pw, j + n - 1)).pa;
 	lo = pa0 < pa1 ? pa0 : pa1;
-	if (!vmemmap_frames_ok(m, lo >> a->page_shift, n))
+	if (!vmemmap_frames_ok(m, lo >> a->page_shift, n * (size >> a->page_shift)))
 		return 0;
-	return n;
+	va = round_down64(va, size) + n * size;
+	return va < e ? va : e;
 }
 
 static int
@@ -547,10 +560,10 @@ check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 		if (pt_walk(m, va, &w, false) || w.leaf < 0)
 			return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
 				    va, pfn);
-		/* A described run of pages, its frames checked at once. */
+		/* A described run of leaves, its frames checked at once. */
 		n = check_vmemmap_run(m, &w, va, e);
 		if (n) {
-			va = round_down64(va, a->page_size) + (n << a->page_shift);
+			va = n;
 			continue;
 		}
 		size = arch_level_size(a, (unsigned)w.leaf);
