@@ -18,6 +18,7 @@
 #include "mm/page.h"
 #include "mm/sparse.h"
 #include "mmu/mmu.h"
+#include "phys/phys.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -873,6 +874,144 @@ test_described(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * page_owner_alloc_pages() records what as many page_owner_alloc() calls
+ * of order 0 would: the entries, the counts, the summary, across blocks
+ * with and without a fine map, and a block whose first entry was there.
+ */
+static void
+test_page_owner_alloc_pages(void **state)
+{
+	struct page_owner one, run;
+	const uint64_t base = 100, nr = 70000;
+	const uint64_t words = ((nr >> PO_SUMMARY_SHIFT) + 1 + 63) / 64;
+
+	(void)state;
+	assert_int_equal(page_owner_init(&one, base, nr), 0);
+	assert_int_equal(page_owner_init(&run, base, nr), 0);
+	page_owner_alloc(&one, base + 1024, 3, HVO_PAGES_RESERVED);
+	page_owner_alloc(&run, base + 1024, 3, HVO_PAGES_RESERVED);
+	for (uint64_t pfn = base + 130; pfn < base + 1024; pfn++)
+		page_owner_alloc(&one, pfn, 0, HVO_PAGES_VMEMMAP);
+	page_owner_alloc_pages(&run, base + 130, 1024 - 130, HVO_PAGES_VMEMMAP);
+	for (uint64_t pfn = base + 1032; pfn < base + 66000; pfn++)
+		page_owner_alloc(&one, pfn, 0, HVO_PAGES_VMEMMAP);
+	page_owner_alloc_pages(&run, base + 1032, 66000 - 1032, HVO_PAGES_VMEMMAP);
+	page_owner_alloc(&one, base + 66001, 0, HVO_PAGES_PAGETABLE);
+	page_owner_alloc_pages(&run, base + 66001, 1, HVO_PAGES_PAGETABLE);
+	page_owner_alloc_pages(&run, base + 66005, 0, HVO_PAGES_PAGETABLE);
+	for (uint64_t i = 0; i < nr; i++)
+		if (po_get(&one, i) != po_get(&run, i))
+			fail_msg("entry %" PRIu64 ": 0x%x, not 0x%x", i,
+				 po_get(&run, i), po_get(&one, i));
+	assert_memory_equal(one.count, run.count, sizeof(one.count));
+	assert_memory_equal(one.summary, run.summary, words * sizeof(*one.summary));
+	assert_int_equal(one.nr_fine, run.nr_fine);
+	page_owner_fini(&one);
+	page_owner_fini(&run);
+}
+
+/* The table whose leaf maps @va (the walk not counted). */
+static uint64_t
+leaf_table_of(struct hvo_machine *m, uint64_t va)
+{
+	struct pt_walk w;
+
+	assert_int_equal(pt_walk(m, va, &w, false), 0);
+	assert_true(w.leaf >= 0);
+	return w.lvl[w.leaf].table_pa;
+}
+
+/*
+ * The vmemmap's PMD blocks of a 4K-page machine, one PMD table of them,
+ * are a described run too: checked whole, and an allocation among its
+ * frames that page_owner gives to another category is still found.
+ */
+static void
+test_described_blocks(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64G");
+	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(5) << 20) + 3;
+	const uint64_t va = pfn_to_page(m, pfn);
+	uint64_t table = leaf_table_of(m, va), held, pa, head;
+	const struct phys_words *w;
+	enum hvo_page_category c;
+	unsigned order;
+
+	(void)state;
+	w = phys_words_of(&m->phys, table >> m->arch.page_shift);
+	assert_non_null(w);
+	assert_true(w->hi - w->lo > 100);
+	held = phys_host_frames(&m->phys);
+	tu_assert_check(m);
+	assert_int_equal(phys_host_frames(&m->phys), held);
+	assert_int_equal(pt_lookup(m, va, &pa, NULL), 0);
+	assert_true(page_owner_lookup(&m->owner, pa >> m->arch.page_shift,
+				      &head, &order, &c));
+	assert_int_equal(c, HVO_PAGES_VMEMMAP);
+	page_owner_set_cat(&m->owner, head, HVO_PAGES_RESERVED);
+	expect_broken(m, "vmemmap", "which is not a vmemmap frame");
+	page_owner_set_cat(&m->owner, head, HVO_PAGES_VMEMMAP);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The vmemmap of an arm64 machine with 16K pages is mapped page by page
+ * (vmemmap_populate_basepages()) into PTE tables described as runs of
+ * entries: the checker reads them from their description and checks
+ * their frames a run at a time, giving them no host page, and still finds
+ * a run that maps frames the vmemmap does not own. Reads through the TLB
+ * keep the table described; a write gives it its page, with the same
+ * entries.
+ */
+static void
+test_described_tables(void **state)
+{
+	struct hvo_machine *m = tu_machine("arm64:granule=16K,va=52,mem=8G");
+	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(1) << 18) + 5;
+	const uint64_t va = pfn_to_page(m, pfn);
+	uint64_t table = leaf_table_of(m, va), held, v, pa, pa2, first;
+	struct phys_words *w;
+	char msg[128];
+
+	(void)state;
+	w = (struct phys_words *)phys_words_of(&m->phys, table >> m->arch.page_shift);
+	assert_non_null(w);
+	assert_true(w->hi - w->lo > 1000);
+	held = phys_host_frames(&m->phys);
+	tu_assert_check(m);
+	assert_int_equal(phys_host_frames(&m->phys), held);
+	assert_ptr_equal(phys_words_of(&m->phys, table >> m->arch.page_shift), w);
+
+	/* A frame of the run page_owner gives to another: each is checked. */
+	assert_int_equal(pt_lookup(m, va + 7 * m->arch.page_size, &pa, NULL), 0);
+	page_owner_set_cat(&m->owner, pa >> m->arch.page_shift,
+			   HVO_PAGES_RESERVED);
+	snprintf(msg, sizeof(msg), "maps pa 0x%" PRIx64 ", which is not a vmemmap frame",
+		 pa);
+	expect_broken(m, "vmemmap", msg);
+	page_owner_set_cat(&m->owner, pa >> m->arch.page_shift,
+			   HVO_PAGES_VMEMMAP);
+	tu_assert_check(m);
+
+	/* Loads walk through the description. */
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(pt_lookup(m, va, &pa, NULL), 0);
+	assert_ptr_equal(phys_words_of(&m->phys, table >> m->arch.page_shift), w);
+
+	/* A write through the host: the table gets its page, same entries. */
+	assert_int_equal(pt_protect(m, va + m->arch.page_size,
+				    m->arch.page_kernel), 0);
+	assert_null(phys_words_of(&m->phys, table >> m->arch.page_shift));
+	assert_int_equal(pt_lookup(m, va, &pa2, NULL), 0);
+	assert_int_equal(pa2, pa);
+	assert_int_equal(hvo_kread64(m, va, &first), 0);
+	assert_int_equal(first, v);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -886,6 +1025,9 @@ main(void)
 		cmocka_unit_test(test_pagetable_last_level),
 		cmocka_unit_test(test_vmemmap),
 		cmocka_unit_test(test_described),
+		cmocka_unit_test(test_described_tables),
+		cmocka_unit_test(test_described_blocks),
+		cmocka_unit_test(test_page_owner_alloc_pages),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));

@@ -238,6 +238,82 @@ test_for_each_free_stops(void **state)
 	memblock_fini(&mb);
 }
 
+/* Two memblocks alike: the same regions, both lists. */
+static void
+assert_same(const struct memblock *a, const struct memblock *b)
+{
+	assert_int_equal(a->memory.cnt, b->memory.cnt);
+	assert_int_equal(a->reserved.cnt, b->reserved.cnt);
+	assert_memory_equal(a->memory.regions, b->memory.regions,
+			    a->memory.cnt * sizeof(*a->memory.regions));
+	assert_memory_equal(a->reserved.regions, b->reserved.regions,
+			    a->reserved.cnt * sizeof(*a->reserved.regions));
+}
+
+/*
+ * memblock_phys_alloc_down() makes what that many memblock_phys_alloc()
+ * calls of one page would, as sparse_init() makes them for a vmemmap
+ * mapped page by page: each just below the one before, until the free
+ * range ends (a reserved region, the memory region's base); then the
+ * caller goes on, and the next call starts over at the next free range.
+ */
+static void
+test_alloc_down_as_single_allocs(void **state)
+{
+	struct memblock one, run;
+	uint64_t pa, pb, got;
+
+	(void)state;
+	memblock_init(&one);
+	memblock_init(&run);
+	for (struct memblock *mb = &one; mb; mb = mb == &one ? &run : NULL) {
+		memblock_add(mb, MB(0), MB(4));
+		memblock_add(mb, MB(8), MB(8));
+		memblock_reserve(mb, MB(15), MB(1) - 8192);
+		memblock_reserve(mb, MB(12), 4096 * 3);
+	}
+	/* Above [15M, 16M - 8K): two pages free, then it is in the way. */
+	got = memblock_phys_alloc_down(&run, 4096, 100, &pa);
+	assert_int_equal(got, 2);
+	assert_int_equal(pa, MB(16) - 4096);
+	for (uint64_t k = 0; k < got; k++) {
+		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
+		assert_int_equal(pb, pa - k * 4096);
+	}
+	assert_same(&one, &run);
+	/* Below 15M down to the reserved pages at 12M: 765 pages. */
+	got = memblock_phys_alloc_down(&run, 4096, 10000, &pa);
+	assert_int_equal(got, (MB(3) - 3 * 4096) / 4096);
+	assert_int_equal(pa, MB(15) - 4096);
+	for (uint64_t k = 0; k < got; k++) {
+		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
+		assert_int_equal(pb, pa - k * 4096);
+	}
+	assert_same(&one, &run);
+	/* Fewer than fit: exactly that many. */
+	got = memblock_phys_alloc_down(&run, 4096, 10, &pa);
+	assert_int_equal(got, 10);
+	for (uint64_t k = 0; k < got; k++)
+		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
+	assert_int_equal(pb, pa - 9 * 4096);
+	assert_same(&one, &run);
+	/* Down to the base of the lower memory region, then nothing. */
+	got = memblock_phys_alloc_down(&run, 4096, UINT64_MAX, &pa);
+	while (memblock_phys_alloc(&one, 4096, 4096, 0, &pb) == 0 && pb >= MB(8))
+		;
+	assert_int_equal(pa - (got - 1) * 4096, MB(8));
+	got = memblock_phys_alloc_down(&run, 4096, UINT64_MAX, &pa);
+	assert_int_equal(pa, MB(4) - 4096);
+	assert_int_equal(got, MB(4) / 4096);
+	while (memblock_phys_alloc(&one, 4096, 4096, 0, &pb) == 0)
+		;
+	assert_same(&one, &run);
+	assert_int_equal(memblock_phys_alloc_down(&run, 4096, 1, &pa), 0);
+	assert_int_equal(memblock_phys_alloc_down(&run, 4096, 0, &pa), 0);
+	memblock_fini(&one);
+	memblock_fini(&run);
+}
+
 int
 main(void)
 {
@@ -251,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_free_trims_and_drops),
 		cmocka_unit_test(test_alloc_limit),
 		cmocka_unit_test(test_for_each_free_stops),
+		cmocka_unit_test(test_alloc_down_as_single_allocs),
 	};
 
 	return tu_run("memblock", tests, sizeof(tests) / sizeof(tests[0]));

@@ -1447,6 +1447,85 @@ test_pt_cursor_counts_as_walks(void **state)
 	hvo_machine_free(fast);
 }
 
+static void
+ignore_event(void *ctx, const struct hvo_event *ev)
+{
+	(void)ev;
+	(void)ctx;
+}
+
+/*
+ * pt_cursor_map_run() maps a run of pages into the cursor's table as the
+ * loop of vmemmap_populate_basepages() would page by page
+ * (pt_cursor_get(), pt_cursor_map()): the same counters, the same
+ * entries; the table stays a description, no host page; entries already
+ * there, or a trace that wants each write, send the caller page by page.
+ */
+static void
+test_pt_cursor_map_run_counts_as_pages(void **state)
+{
+	const char *spec = "arm64:granule=16K,va=52,mem=8G";
+	struct hvo_machine *slow = tu_machine(spec), *fast = tu_machine(spec);
+	const uint64_t psize = fast->arch.page_size, n = 600;
+	const unsigned pte = pte_depth(fast);
+	/* Far above the memmap, at the start of a PTE table of its own. */
+	const uint64_t va0 = round_up64(fast->vmemmap_base + (UINT64_C(1) << 40),
+					psize * fast->arch.level[pte].entries);
+	const uint64_t pa0 = UINT64_C(2) << 30;
+	struct pt_cursor cs = { 0 }, cf = { 0 };
+	struct pt_decoded d;
+	struct pt_walk w;
+	uint64_t held, table;
+
+	(void)state;
+	/* The first page as the loop maps it: walk, map, remember. */
+	pt_walk(slow, va0, &w, true);
+	assert_int_equal(pt_map(slow, va0, pa0, pte, slow->arch.page_kernel), 0);
+	pt_cursor_remember(slow, &cs, va0, pte);
+	pt_walk(fast, va0, &w, true);
+	assert_int_equal(pt_map(fast, va0, pa0, pte, fast->arch.page_kernel), 0);
+	pt_cursor_remember(fast, &cf, va0, pte);
+	/* The rest falling, as memblock hands pages out. */
+	for (uint64_t k = 1; k < n; k++) {
+		assert_true(pt_cursor_get(slow, &cs, va0 + k * psize, &d));
+		assert_int_equal(d.kind, PTK_NONE);
+		assert_int_equal(pt_cursor_map(slow, &cs, va0 + k * psize,
+					       pa0 - (k + 1) * psize,
+					       slow->arch.page_kernel), 0);
+	}
+	held = phys_host_frames(&fast->phys);
+	assert_true(pt_cursor_run_none(fast, &cf, va0 + psize, n - 1));
+	assert_false(pt_cursor_run_none(fast, &cf, va0, 2));
+	assert_false(pt_cursor_run_none(fast, &cf, va0 + psize, cf.hi));
+	assert_int_equal(pt_cursor_map_run(fast, &cf, va0 + psize, n - 1,
+					   pa0 - 2 * psize, -psize,
+					   fast->arch.page_kernel), 0);
+	assert_memory_equal(slow->counter, fast->counter, sizeof(slow->counter));
+	for (uint64_t k = 0; k < n + 2; k++) {
+		phys_addr_t a = 0, b = 0;
+		int ra = pt_lookup(slow, va0 + k * psize, &a, NULL);
+
+		assert_int_equal(pt_lookup(fast, va0 + k * psize, &b, NULL), ra);
+		assert_int_equal(a, b);
+	}
+	table = cf.table;
+	assert_non_null(phys_words_of(&fast->phys, table >> fast->arch.page_shift));
+	assert_int_equal(phys_host_frames(&fast->phys), held);
+	assert_false(pt_cursor_run_none(fast, &cf, va0 + 10 * psize, 2));
+	/* A traced machine goes page by page. */
+	assert_int_equal(hvo_set_trace(fast, ignore_event, NULL), 0);
+	assert_false(pt_cursor_run_none(fast, &cf, va0 + n * psize, 2));
+	assert_int_equal(hvo_set_trace(fast, NULL, NULL), 0);
+	/* A run that is not RAM is refused, nothing counted. */
+	assert_int_equal(pt_cursor_map_run(fast, &cf, va0 + n * psize, 3,
+					   UINT64_C(1) << 50, psize,
+					   fast->arch.page_kernel), -EINVAL);
+	tu_assert_check(slow);
+	tu_assert_check(fast);
+	hvo_machine_free(slow);
+	hvo_machine_free(fast);
+}
+
 int
 main(void)
 {
@@ -1471,6 +1550,7 @@ main(void)
 		cmocka_unit_test(test_tlb_pfn_lists),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_pt_cursor_counts_as_walks),
+		cmocka_unit_test(test_pt_cursor_map_run_counts_as_pages),
 	};
 
 	return tu_run("mmu", tests, sizeof(tests) / sizeof(tests[0]));

@@ -1149,6 +1149,124 @@ test_lazy_leaf(void **state)
 	phys_fini(&phys);
 }
 
+/* Frame @pfn's words as the description says, the host given nothing. */
+static bool
+words_are(uint64_t pfn, const uint64_t *want)
+{
+	for (uint64_t j = 0; j < phys.page_size / 8; j++)
+		if (phys_peek64(&phys, pa_of(pfn) + j * 8) != want[j])
+			return false;
+	return true;
+}
+
+/*
+ * A frame of words described as a run (a page table filled entry after
+ * entry with pages allocated one after another): stored, read and
+ * extended without host memory; the word the run cannot take goes apart;
+ * the first host access fills the page with the same words, and from
+ * then on the host holds them; a copy, a release and clear_page() see the
+ * words as the bytes they stand for.
+ */
+static void
+test_words_run(void **state)
+{
+	const uint64_t n = 4096 / 8;
+	static uint64_t want[4096 / 8];
+	const struct phys_words *w;
+	uint64_t top;
+	const uint64_t *h;
+
+	(void)state;
+	setup_flat(64 * MIB, 12);
+	top = phys.arena_top;
+	memset(want, 0, sizeof(want));
+
+	/* Zeros over a zero frame: nothing to describe. */
+	assert_true(phys_words_store(&phys, pa_of(30) + 8, 1, 0, 0));
+	assert_null(phys_words_of(&phys, 30));
+
+	/* The 64K case: entry 0, the table between, then a falling run. */
+	assert_true(phys_words_store(&phys, pa_of(30), 1, 0x9000f03, 0));
+	want[0] = 0x9000f03;
+	w = phys_words_of(&phys, 30);
+	assert_non_null(w);
+	assert_true(phys_words_store(&phys, pa_of(30) + 8, 100,
+				     0x8e000f03, -UINT64_C(0x1000)));
+	for (uint64_t j = 1; j < 101; j++)
+		want[j] = 0x8e000f03 - (j - 1) * 0x1000;
+	assert_int_equal(w->x, 0);
+	assert_int_equal(w->lo, 1);
+	assert_int_equal(w->hi, 101);
+	/* One by one, the run goes on; the next run in the same step too. */
+	assert_true(phys_words_store(&phys, pa_of(30) + 101 * 8, 1,
+				     want[100] - 0x1000, 0));
+	want[101] = want[100] - 0x1000;
+	assert_true(phys_words_store(&phys, pa_of(30) + 102 * 8, 10,
+				     want[101] - 0x1000, -UINT64_C(0x1000)));
+	for (uint64_t j = 102; j < 112; j++)
+		want[j] = want[j - 1] - 0x1000;
+	assert_int_equal(w->hi, 112);
+	assert_true(words_are(30, want));
+	/* Not the next in the step, the word apart taken: refused. */
+	assert_false(phys_words_store(&phys, pa_of(30) + 112 * 8, 1, 5, 0));
+	assert_false(phys_words_store(&phys, pa_of(30) + 50 * 8, 1, 5, 0));
+	assert_false(phys_words_store(&phys, pa_of(30) + (n - 1) * 8, 2, 5, 1));
+	assert_true(words_are(30, want));
+	assert_int_equal(phys.arena_top, top);
+	assert_int_equal(phys_host_frames(&phys), 0);
+
+	/* Rising one by one: the step is set by the second word; then an
+	 * odd first word goes apart when the third breaks its step. */
+	assert_true(phys_words_store(&phys, pa_of(31), 1, 7, 0));
+	assert_true(phys_words_store(&phys, pa_of(31) + 8, 1, 107, 0));
+	assert_true(phys_words_store(&phys, pa_of(31) + 16, 1, 108, 0));
+	assert_true(phys_words_store(&phys, pa_of(31) + 24, 1, 109, 0));
+	w = phys_words_of(&phys, 31);
+	assert_int_equal(w->x, 0);
+	assert_int_equal(w->xval, 7);
+	assert_int_equal(phys_peek64(&phys, pa_of(31) + 24), 109);
+	assert_int_equal(phys_peek64(&phys, pa_of(31) + 32), 0);
+
+	/* Not a zero or described frame: the caller writes. */
+	assert_true(phys_set_lazy(&phys, 32, 0x55));
+	assert_false(phys_words_store(&phys, pa_of(32), 1, 1, 0));
+	rw(33)[0] = 1;
+	assert_false(phys_words_store(&phys, pa_of(33) + 8, 1, 1, 0));
+
+	/* The first host access: the page holds the words, for good. */
+	h = (const uint64_t *)ro_owned(30);
+	assert_memory_equal(h, want, sizeof(want));
+	assert_null(phys_words_of(&phys, 30));
+	assert_false(phys_words_store(&phys, pa_of(30) + 112 * 8, 1,
+				      want[111] - 0x1000, 0));
+	assert_int_equal(rec.fills, 0);
+
+	/* copy_page() of described words: the bytes. */
+	assert_true(phys_words_store(&phys, pa_of(34), 3, 1, 1));
+	phys_copy_frame(&phys, 35, 34, false);
+	assert_null(phys_words_of(&phys, 35));
+	h = (const uint64_t *)ro_owned(35);
+	assert_int_equal(h[0], 1);
+	assert_int_equal(h[2], 3);
+	assert_int_equal(h[3], 0);
+	assert_non_null(phys_words_of(&phys, 34));
+
+	/* Released or cleared: zeros, and no host page for it. */
+	assert_int_equal(phys_release(&phys, pa_of(34), phys.page_size), 0);
+	assert_null(phys_words_of(&phys, 34));
+	assert_true(is_zero(ro_shared(34)));
+	assert_non_null(phys_words_of(&phys, 31));
+	phys_clear_frame(&phys, 31);
+	assert_null(phys_words_of(&phys, 31));
+	assert_true(is_zero(ro_shared(31)));
+	/* A frame with its own page keeps it, cleared. */
+	h = (const uint64_t *)ro_owned(35);
+	phys_clear_frame(&phys, 35);
+	assert_ptr_equal(ro_owned(35), h);
+	assert_true(is_zero(h));
+	phys_fini(&phys);
+}
+
 int
 main(void)
 {
@@ -1169,6 +1287,7 @@ main(void)
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
 		cmocka_unit_test_teardown(test_no_filler, teardown),
 		cmocka_unit_test_teardown(test_lazy_leaf, teardown),
+		cmocka_unit_test_teardown(test_words_run, teardown),
 	};
 
 	return tu_run("phys", tests, sizeof(tests) / sizeof(tests[0]));

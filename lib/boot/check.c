@@ -225,6 +225,34 @@ check_merged(struct hvo_machine *m, struct free_blocks *fb)
 }
 
 /*
+ * Whether the PO_BLOCK entries of page_owner from @pfn (the first of a
+ * block) are all @e, in a fine map: a block of pages allocated one by one
+ * (the vmemmap mapped page by page), read at once.
+ */
+static bool
+po_block_all(const struct page_owner *po, uint64_t pfn, po_entry_t e)
+{
+	const uint64_t want = UINT64_C(0x0101010101010101) * e;
+	uint64_t i = pfn - po->base_pfn, acc = 0;
+	const po_entry_t *f;
+
+	_Static_assert(sizeof(po_entry_t) == 1, "a byte per entry");
+	if ((i & (PO_BLOCK - 1)) || i + PO_BLOCK > po->nr)
+		return false;
+	f = po->fine[i >> PO_BLOCK_SHIFT];
+	if (!f)
+		return false;
+	/* Eight entries a word, every difference or'ed in. */
+	for (unsigned k = 0; k < PO_BLOCK; k += 8) {
+		uint64_t v;
+
+		memcpy(&v, f + k, 8);
+		acc |= v ^ want;
+	}
+	return !acc;
+}
+
+/*
  * Rule "accounting": walking RAM, every frame is in exactly one place: an
  * allocation (page_owner), a free block, or a deferred section. The
  * per-category counts and the zones' free counts agree with the walk.
@@ -243,10 +271,22 @@ check_accounting(struct hvo_machine *m, const struct free_blocks *fb)
 
 		while (pfn < end) {
 			po_entry_t e = page_owner_entry(&m->owner, pfn);
-			struct zone *z = &m->zones[pfn_zone(m, pfn)];
+			struct zone *z;
 
 			while (k < fb->n && fb->b[k].pfn < pfn)
 				k++;
+			/* A block of order-0 allocations of one category,
+			 * no free block among them: counted at once. */
+			if (po_is_head(e) && !po_order(e) &&
+			    (unsigned)po_cat(e) < HVO_PAGES__COUNT &&
+			    end - pfn >= PO_BLOCK &&
+			    (k == fb->n || fb->b[k].pfn >= pfn + PO_BLOCK) &&
+			    po_block_all(&m->owner, pfn, e)) {
+				seen[po_cat(e)] += PO_BLOCK;
+				pfn += PO_BLOCK;
+				continue;
+			}
+			z = &m->zones[pfn_zone(m, pfn)];
 			if (po_is_head(e)) {
 				if ((unsigned)po_cat(e) >= HVO_PAGES__COUNT)
 					return FAIL(m, "accounting: pfn 0x%" PRIx64 " has no valid category", pfn);
@@ -325,13 +365,53 @@ struct table_walk {
 	uint64_t tables;
 };
 
+/*
+ * The run of leaves of a table described as words
+ * (phys_words_store()), checked by its description: its first, second and
+ * last entries are leaves of one prot whose pa steps evenly, and all the
+ * pa they map is one range of RAM. Entries are the pa's bits placed with
+ * the prot's (pt_store_run()), so the rest are as well formed. Returns 1
+ * when the run is fine, 0 when it must be checked entry by entry.
+ */
+static int
+check_words_run(struct hvo_machine *m, unsigned depth,
+		const struct phys_words *w)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t n = w->hi - w->lo, lo, span;
+	struct pt_decoded d0, d1, dl;
+
+	if (n < 3 || !a->level[depth].leaf_ok)
+		return 0;
+	d0 = pt_decode(m, depth, phys_words_get(w, w->lo));
+	d1 = pt_decode(m, depth, phys_words_get(w, w->lo + 1));
+	dl = pt_decode(m, depth, phys_words_get(w, w->hi - 1));
+	if (d0.kind != PTK_LEAF || d1.kind != PTK_LEAF || dl.kind != PTK_LEAF ||
+	    d0.prot != d1.prot || d0.prot != dl.prot ||
+	    dl.pa != d0.pa + (n - 1) * (d1.pa - d0.pa) ||
+	    (w->x >= w->lo && w->x < w->hi))
+		return 0;
+	lo = dl.pa < d0.pa ? dl.pa : d0.pa;
+	span = (dl.pa < d0.pa ? d0.pa - dl.pa : dl.pa - d0.pa) +
+	       arch_level_size(a, depth);
+	if (span != n * arch_level_size(a, depth) ||
+	    !phys_is_ram(&m->phys, lo, span))
+		return 0;
+	return 1;
+}
+
 /* Rule "pagetable": tables are page-table frames, reached once, well formed. */
 static int
 check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	    uint64_t table_pa, uint64_t va_base)
 {
 	const struct hvo_arch *a = &m->arch;
-	const uint64_t *e = phys_to_host_ro(&m->phys, table_pa, NULL);
+	/* A table described as words is read from its description: checking
+	 * it gives it no host page. */
+	const struct phys_words *w = phys_words_of(&m->phys,
+						   table_pa >> a->page_shift);
+	const uint64_t *e = w ? NULL : phys_to_host_ro(&m->phys, table_pa, NULL);
+	bool run_ok = w && check_words_run(m, depth, w);
 	if (!phys_is_ram(&m->phys, table_pa, a->page_size))
 		return FAIL(m, "pagetable: %s table at pa 0x%" PRIx64 " is not RAM",
 			    a->level[depth].name, table_pa);
@@ -342,20 +422,26 @@ check_table(struct hvo_machine *m, struct table_walk *tw, unsigned depth,
 	tw->tables++;
 	for (unsigned i = 0; i < a->level[depth].entries; i++) {
 		uint64_t va = va_base + ((uint64_t)i << a->level[depth].shift);
+		uint64_t ei;
 		struct pt_decoded d;
 
+		if (run_ok && i == w->lo) {
+			i = w->hi - 1; /* the run, checked whole */
+			continue;
+		}
 		if (depth == 0) {
 			va = arch_kernel_va(a, va);
 			if (!arch_va_is_kernel(a, va))
 				continue; /* the user half: not ours */
 		}
-		d = pt_decode(m, depth, e[i]);
+		ei = w ? phys_words_get(w, i) : e[i];
+		d = pt_decode(m, depth, ei);
 		switch (d.kind) {
 		case PTK_NONE:
 			break;
 		case PTK_BAD:
 			return FAIL(m, "pagetable: malformed %s entry 0x%016" PRIx64 " for va 0x%" PRIx64 ": %s",
-				    a->level[depth].name, e[i], va, d.why);
+				    a->level[depth].name, ei, va, d.why);
 		case PTK_TABLE: {
 			int rc;
 
@@ -389,6 +475,76 @@ struct vmemmap_alloc {
 	uint64_t lo, hi;
 };
 
+/*
+ * Whether the @n frames from @pfn all lie in vmemmap allocations, read
+ * from page_owner a block of entries at a time where every frame of the
+ * block is a page of its own (the vmemmap mapped page by page).
+ */
+static bool
+vmemmap_frames_ok(const struct hvo_machine *m, uint64_t pfn, uint64_t n)
+{
+	const struct page_owner *po = &m->owner;
+	const po_entry_t page = (po_entry_t)HVO_PAGES_VMEMMAP; /* order 0 */
+	uint64_t end = pfn + n;
+
+	while (pfn < end) {
+		enum hvo_page_category c;
+		uint64_t head;
+		unsigned order;
+		po_entry_t e;
+
+		if (end - pfn >= PO_BLOCK && po_block_all(po, pfn, page)) {
+			pfn += PO_BLOCK;
+			continue;
+		}
+		e = page_owner_entry(po, pfn);
+		if (po_is_head(e)) {
+			if (po_cat(e) != HVO_PAGES_VMEMMAP)
+				return false;
+			pfn += UINT64_C(1) << po_order(e);
+			continue;
+		}
+		/* Inside an allocation: the one that covers it. */
+		if (!page_owner_lookup(po, pfn, &head, &order, &c) ||
+		    c != HVO_PAGES_VMEMMAP)
+			return false;
+		pfn = head + (UINT64_C(1) << order);
+	}
+	return true;
+}
+
+/*
+ * The leaves from @va's on in the run of a table described as words
+ * (phys_words_store()), when the run checks whole and its frames are all
+ * vmemmap frames: the address past them (at most @e), so the caller steps
+ * over them; 0 to go leaf by leaf.
+ */
+static uint64_t
+check_vmemmap_run(struct hvo_machine *m, const struct pt_walk *w,
+		  uint64_t va, uint64_t e)
+{
+	const struct hvo_arch *a = &m->arch;
+	const struct pt_level_rec *r = &w->lvl[w->leaf];
+	uint64_t size = arch_level_size(a, (unsigned)w->leaf);
+	const struct phys_words *pw;
+	uint64_t j = r->index, n, pa0, pa1, lo;
+
+	pw = phys_words_of(&m->phys, r->table_pa >> a->page_shift);
+	if (!pw || j < pw->lo || j >= pw->hi ||
+	    !check_words_run(m, (unsigned)w->leaf, pw))
+		return 0;
+	n = pw->hi - j;
+	if (n > (e - round_down64(va, size) + size - 1) / size)
+		n = (e - round_down64(va, size) + size - 1) / size;
+	pa0 = pt_decode(m, (unsigned)w->leaf, phys_words_get(pw, j)).pa;
+	pa1 = pt_decode(m, (unsigned)w->leaf, phys_words_get(pw, j + n - 1)).pa;
+	lo = pa0 < pa1 ? pa0 : pa1;
+	if (!vmemmap_frames_ok(m, lo >> a->page_shift, n * (size >> a->page_shift)))
+		return 0;
+	va = round_down64(va, size) + n * size;
+	return va < e ? va : e;
+}
+
 static int
 check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 		   uint64_t pfn, struct vmemmap_alloc *last)
@@ -397,13 +553,19 @@ check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 
 	while (va < e) {
 		struct pt_walk w;
-		uint64_t size, stop, pa, head;
+		uint64_t size, stop, pa, head, n;
 		unsigned order;
 		enum hvo_page_category c;
 
 		if (pt_walk(m, va, &w, false) || w.leaf < 0)
 			return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
 				    va, pfn);
+		/* A described run of leaves, its frames checked at once. */
+		n = check_vmemmap_run(m, &w, va, e);
+		if (n) {
+			va = n;
+			continue;
+		}
 		size = arch_level_size(a, (unsigned)w.leaf);
 		stop = round_down64(va, size) + size;
 		if (stop > e || stop < va)
@@ -439,9 +601,22 @@ check_vmemmap(struct hvo_machine *m)
 		uint64_t pfn = p->range[i].base >> p->page_shift;
 		uint64_t end = pfn + (p->range[i].size >> p->page_shift);
 
-		for (pfn = round_down64(pfn, pages_per_section(m)); pfn < end;
-		     pfn += pages_per_section(m)) {
-			uint64_t s, e;
+		uint64_t first = round_down64(pfn, pages_per_section(m));
+		uint64_t s, e, s1, e1;
+
+		/*
+		 * The range's sections at once where their spans meet (a
+		 * whole number of pages each): the same pages. A break is
+		 * then looked for section by section, to name its section.
+		 */
+		section_memmap_span(m, first, &s, &e);
+		section_memmap_span(m, round_down64(end - 1, pages_per_section(m)),
+				    &s1, &e1);
+		if (!((pages_per_section(m) * m->cfg.struct_page_size) &
+		      (m->arch.page_size - 1)) &&
+		    check_vmemmap_span(m, s, e1, first, &last) == 0)
+			continue;
+		for (pfn = first; pfn < end; pfn += pages_per_section(m)) {
 			int rc;
 
 			section_memmap_span(m, pfn, &s, &e);

@@ -35,7 +35,8 @@ pagetable_alloc_page(struct hvo_machine *m, uint64_t *pa)
 		pfn = *pa >> a->page_shift;
 		page_owner_alloc(&m->owner, pfn, 0, HVO_PAGES_PAGETABLE);
 	}
-	memset(phys_to_host(&m->phys, *pa), 0, a->page_size);
+	/* clear_page(): a table nobody wrote yet stays without host memory. */
+	phys_clear_frame(&m->phys, *pa >> a->page_shift);
 	count(m, CNT_PT_TABLE_ALLOC);
 	return 0;
 }

@@ -212,6 +212,66 @@ vmemmap_alloc_block_buf(struct hvo_machine *m, struct sparse_buffer *sb,
 	return 0;
 }
 
+/*
+ * vmemmap_alloc_block_buf() of up to @n single pages in a row, as that
+ * many calls would hand them out: from the buffer, rising, or else from
+ * memblock, falling. *@pa is the first, *@step the distance to the next;
+ * returns how many (at least one), or 0 when not even one is there (the
+ * caller's page-by-page path then fails as the kernel's does).
+ */
+static uint64_t
+vmemmap_alloc_pages_run(struct hvo_machine *m, struct sparse_buffer *sb,
+			uint64_t n, phys_addr_t *pa, uint64_t *step)
+{
+	const uint64_t psize = m->arch.page_size;
+	uint64_t got, pfn;
+
+	if (sparse_buffer_alloc(m, sb, psize, pa)) {
+		got = (sb->end - sb->buf) / psize + 1;
+		got = got < n ? got : n;
+		sb->buf += (got - 1) * psize;
+		*step = psize;
+	} else {
+		got = memblock_phys_alloc_down(&m->memblock, psize, n, pa);
+		*step = -psize;
+	}
+	/* Single pages: each its own allocation, none joins a run. */
+	if (got)
+		sparse_buffer_flush(m, sb);
+	pfn = *pa >> m->arch.page_shift;
+	if (got)
+		page_owner_alloc_pages(&m->owner,
+				       *step == psize ? pfn : pfn - (got - 1),
+				       got, HVO_PAGES_VMEMMAP);
+	return got;
+}
+
+/*
+ * The pages from @va on that go into the table the last one went into,
+ * in one go: as many calls of the loop below would map them, when they
+ * are all none there and nothing asks for them one by one. Returns how
+ * many it mapped (0: go page by page).
+ */
+static uint64_t
+vmemmap_populate_run(struct hvo_machine *m, struct sparse_buffer *sb,
+		     kva_t va, kva_t end, int *rc)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t n, got, step;
+	phys_addr_t pa;
+
+	if (va < sb->pte.lo || va >= sb->pte.hi)
+		return 0;
+	n = ((end < sb->pte.hi ? end : sb->pte.hi) - va) >> a->page_shift;
+	if (n < 2 || !pt_cursor_run_none(m, &sb->pte, va, n))
+		return 0;
+	got = vmemmap_alloc_pages_run(m, sb, n, &pa, &step);
+	if (got)
+		*rc = pt_cursor_map_run(m, &sb->pte, va, got, pa, step,
+					a->page_kernel);
+	return got;
+}
+
 /* vmemmap_populate_basepages(): a PTE per vmemmap page not yet mapped. */
 static int
 vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
@@ -219,12 +279,21 @@ vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
 {
 	const struct hvo_arch *a = &m->arch;
 
-	for (uint64_t va = start; va < end; va += a->page_size) {
+	for (uint64_t va = start, n; va < end; va += a->page_size) {
 		struct pt_walk w;
 		struct pt_decoded d;
-		bool cached = pt_cursor_get(m, &sb->pte, va, &d);
+		bool cached;
 		uint64_t pa;
-		int rc;
+		int rc = 0;
+
+		n = vmemmap_populate_run(m, sb, va, end, &rc);
+		if (rc)
+			return rc;
+		if (n) {
+			va += (n - 1) * a->page_size;
+			continue;
+		}
+		cached = pt_cursor_get(m, &sb->pte, va, &d);
 
 		if (!cached)
 			pt_walk(m, va, &w, true);
@@ -306,6 +375,42 @@ vmemmap_wrprotect_hvo(struct hvo_machine *m, kva_t start, kva_t end,
 }
 
 /*
+ * The PMD blocks from @va (the start of one) on that go into the table
+ * the last one went into, in one go, as the loop below would map them one
+ * by one: when their entries are all none and the node's buffer holds
+ * them (a run of blocks, as vmemmap_alloc_block_buf() records them).
+ * Returns how many it mapped (0: go block by block).
+ */
+static uint64_t
+vmemmap_populate_blocks_run(struct hvo_machine *m, struct sparse_buffer *sb,
+			    kva_t va, kva_t end, int *rc)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t size = arch_level_size(a, pmd_depth(m)), n, more;
+	phys_addr_t pa;
+
+	if (va < sb->pmd.lo || va >= sb->pmd.hi || (va & (size - 1)))
+		return 0;
+	n = ((end < sb->pmd.hi ? end : sb->pmd.hi) - va) / size;
+	if (n < 2 || !pt_cursor_run_none(m, &sb->pmd, va, n) ||
+	    !sparse_buffer_alloc(m, sb, size, &pa))
+		return 0;
+	more = (sb->end - sb->buf) / size;
+	more = more < n - 1 ? more : n - 1;
+	sb->buf += more * size;
+	/* The first joins the pending run or starts one; the rest follow. */
+	if (!(pa == sb->run_end && sb->run_end > sb->run)) {
+		sparse_buffer_flush(m, sb);
+		sb->run = pa;
+		sb->run_end = pa;
+	}
+	sb->run_end += (more + 1) * size;
+	*rc = pt_cursor_map_run(m, &sb->pmd, va, more + 1, pa, size,
+				a->sect_normal);
+	return more + 1;
+}
+
+/*
  * vmemmap_populate_hugepages(): a PMD block per PMD-sized piece of the span;
  * a block already there (from the previous section, when its memmap is not
  * a multiple of PMD_SIZE) covers us; without a block, fall back to pages.
@@ -318,14 +423,22 @@ vmemmap_populate_hugepages(struct hvo_machine *m, struct sparse_buffer *sb,
 	unsigned pmd = pmd_depth(m);
 	uint64_t pmd_size = arch_level_size(a, pmd);
 
-	for (uint64_t va = start, next; va < end; va = next) {
+	for (uint64_t va = start, next, n; va < end; va = next) {
 		struct pt_walk w;
 		struct pt_decoded d;
-		/* The walk, through the table the last block went into. */
-		bool cached = pt_cursor_get(m, &sb->pmd, va, &d);
+		bool cached;
 		uint64_t pa;
-		int rc;
+		int rc = 0;
 
+		n = vmemmap_populate_blocks_run(m, sb, va, end, &rc);
+		if (rc)
+			return rc;
+		if (n) {
+			next = va + n * pmd_size;
+			continue;
+		}
+		/* The walk, through the table the last block went into. */
+		cached = pt_cursor_get(m, &sb->pmd, va, &d);
 		next = pmd_addr_end(m, va, end);
 		if (!cached)
 			pt_walk(m, va, &w, true);
@@ -427,6 +540,63 @@ populate_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
 }
 
 /*
+ * Sections whose spans meet, one after another: one span for
+ * vmemmap_populate_basepages() or _hugepages(), which map the same pages
+ * in the same order as they would section by section (the spans do not
+ * overlap, and with PMD blocks they start and end on a block: no entry
+ * is looked at twice), so their runs can cross sections.
+ */
+struct section_batch {
+	struct sparse_buffer *sb;
+	kva_t start, end;
+	uint64_t nr; /* sections in it */
+};
+
+static int
+section_batch_flush(struct hvo_machine *m, struct section_batch *b)
+{
+	int rc = 0;
+
+	if (b->nr && m->arch.vmemmap_pmd_blocks)
+		rc = vmemmap_populate_hugepages(m, b->sb, b->start, b->end);
+	else if (b->nr)
+		rc = vmemmap_populate_basepages(m, b->sb, b->start, b->end);
+	if (!rc)
+		memmap_boot_pages_add(m, (int64_t)(b->nr *
+			(round_up64(pages_per_section(m) * m->cfg.struct_page_size,
+				    m->arch.page_size) >> m->arch.page_shift)));
+	b->nr = 0;
+	return rc;
+}
+
+static int
+batch_section(struct hvo_machine *m, pfn_t pfn, void *ctx)
+{
+	struct section_batch *b = ctx;
+	kva_t s, e;
+	int rc;
+
+	/* A section hugetlb maps (a question, nothing done): as it was. */
+	if (m->hooks.section_preinit && m->hooks.section_preinit(m, pfn)) {
+		rc = section_batch_flush(m, b);
+		return rc ? rc : populate_section(m, pfn, b->sb);
+	}
+	section_memmap_span(m, pfn, &s, &e);
+	if (b->nr && s == b->end &&
+	    (!m->arch.vmemmap_pmd_blocks ||
+	     !((s | e) & (arch_level_size(&m->arch, pmd_depth(m)) - 1)))) {
+		b->end = e;
+		b->nr++;
+		return 0;
+	}
+	rc = section_batch_flush(m, b);
+	b->start = s;
+	b->end = e;
+	b->nr = 1;
+	return rc;
+}
+
+/*
  * sparse_init() and sparse_init_nid() for the one node: a buffer for the
  * memmap of every present section, handed out in ascending pfn order, so
  * the memmap of consecutive sections is physically consecutive.
@@ -440,7 +610,13 @@ sparse_init(struct hvo_machine *m)
 
 	for_each_present_section(m, count_section, &map_count);
 	sparse_buffer_init(m, &sb, map_count * section_map_size(m));
-	rc = for_each_present_section(m, populate_section, &sb);
+	{
+		struct section_batch b = { .sb = &sb };
+
+		rc = for_each_present_section(m, batch_section, &b);
+		if (!rc)
+			rc = section_batch_flush(m, &b);
+	}
 	sparse_buffer_fini(m, &sb);
 	return rc;
 }

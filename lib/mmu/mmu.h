@@ -41,6 +41,13 @@ pt_count_read(struct hvo_machine *m, unsigned depth)
 	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
 }
 
+/* Count @n reads of entries at @depth. */
+static inline void
+pt_count_reads(struct hvo_machine *m, unsigned depth, uint64_t n)
+{
+	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))] += n;
+}
+
 /* Count one write of an entry at @depth. */
 static inline void
 pt_count_write(struct hvo_machine *m, unsigned depth)
@@ -48,14 +55,15 @@ pt_count_write(struct hvo_machine *m, unsigned depth)
 	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
 }
 
-/* The entry at @entry_pa, not counted: what the host looks at. */
+/*
+ * The entry at @entry_pa, not counted: what the host looks at. A table
+ * described as a run of entries (phys_words_store()) is read from its
+ * description, and stays one.
+ */
 static inline uint64_t
 pt_peek(struct hvo_machine *m, phys_addr_t entry_pa)
 {
-	uint64_t v;
-
-	memcpy(&v, phys_to_host_ro(&m->phys, entry_pa, NULL), sizeof(v));
-	return v;
+	return phys_peek64(&m->phys, entry_pa);
 }
 
 /* Read the entry at entry_pa of a table at @depth (counted). */
@@ -366,6 +374,27 @@ pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 int
 pt_cursor_map(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 	      phys_addr_t pa, pgprot_t prot);
+
+/*
+ * Whether the @n entries of the cursor's table from @va's are none, so
+ * that pt_cursor_map_run() can map them (nothing counted). false also
+ * where the run must go entry by entry: a trace wants every write.
+ */
+bool
+pt_cursor_run_none(struct hvo_machine *m, const struct pt_cursor *c,
+		   kva_t va, uint64_t n);
+
+/*
+ * pt_cursor_get() and pt_cursor_map() of @n pages from @va, page k mapped
+ * to @pa + k * @pa_step with @prot, in one go, counted as those calls
+ * count: after pt_cursor_run_none() said yes. An arithmetic run of
+ * entries is stored as the table's description where it can be
+ * (phys_words_store()): the table costs no host memory until someone
+ * writes it through the host.
+ */
+int
+pt_cursor_map_run(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+		  uint64_t n, phys_addr_t pa, uint64_t pa_step, pgprot_t prot);
 
 /* The depth whose leaves are @size bytes, or -1. */
 int

@@ -9,22 +9,18 @@
 
 #include "mmu/mmu.h"
 
-void
-pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
-       uint64_t val)
-{
-	pt_set_host(m, depth, va, entry_pa, phys_to_host(&m->phys, entry_pa),
-		    val);
-}
-
-void
-__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
-	      phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+/*
+ * What writing @val over @old at @entry_pa does besides the store: the
+ * break-before-make check, the count, the walker's memo, the trace.
+ */
+static void
+pt_set_note(struct hvo_machine *m, unsigned depth, kva_t va,
+	    phys_addr_t entry_pa, uint64_t old, uint64_t val)
 {
 	const struct hvo_arch *a = &m->arch;
 
 	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
-	    !a->ops.bbm_change_safe(a, depth, *p, val))
+	    !a->ops.bbm_change_safe(a, depth, old, val))
 		count(m, CNT_CHECK_BBM);
 	pt_count_write(m, depth);
 	/* An entry above the last level: the walker's memo may hold it. */
@@ -36,13 +32,39 @@ __pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 			.kind = HVO_EVENT_ENTRY_WRITE,
 			.level = a->level[depth].name,
 			.entry_pa = entry_pa,
-			.old_entry = *p,
+			.old_entry = old,
 			.new_entry = val,
 			.va = va & ~(arch_level_size(a, depth) - 1),
 		};
 
 		trace_event(m, &ev);
 	}
+}
+
+void
+pt_set(struct hvo_machine *m, unsigned depth, kva_t va, phys_addr_t entry_pa,
+       uint64_t val)
+{
+	const uint64_t *s = phys_slot(&m->phys, entry_pa >> m->arch.page_shift);
+
+	/* A table with no page of its own: described, if it can be. */
+	if (!s || (*s & PHYS_OWN_MASK) != PHYS_HOST) {
+		uint64_t old = pt_peek(m, entry_pa);
+
+		if (phys_words_store(&m->phys, entry_pa, 1, val, 0)) {
+			pt_set_note(m, depth, va, entry_pa, old, val);
+			return;
+		}
+	}
+	pt_set_host(m, depth, va, entry_pa, phys_to_host(&m->phys, entry_pa),
+		    val);
+}
+
+void
+__pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
+	      phys_addr_t entry_pa, uint64_t *p, uint64_t val)
+{
+	pt_set_note(m, depth, va, entry_pa, *p, val);
 	*p = val;
 }
 
@@ -329,6 +351,114 @@ pt_cursor_map(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 	for (unsigned k = 0; k < c->depth; k++)
 		pt_count_read(m, k);
 	return pt_map_leaf(m, va, pa, c->depth, prot, c->table);
+}
+
+bool
+pt_cursor_run_none(struct hvo_machine *m, const struct pt_cursor *c,
+		   kva_t va, uint64_t n)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t size = arch_level_size(a, c->depth);
+	uint64_t ep = pt_offset(a, c->depth, c->table, va);
+	uint64_t j = (ep & (a->page_size - 1)) / 8;
+	const struct phys_words *w;
+	const uint64_t *s;
+
+	if (unlikely(m->trace.fn) || va < c->lo || va >= c->hi ||
+	    n > (c->hi - va) / size)
+		return false;
+	s = phys_slot(&m->phys, c->table >> a->page_shift);
+	w = phys_words_of(&m->phys, c->table >> a->page_shift);
+	if (w)
+		return (w->x == PHYS_WORDS_NONE || w->x < j || w->x - j >= n) &&
+		       (w->hi <= j || w->lo >= j + n || w->hi == w->lo);
+	if (!s || !(*s & PHYS_TAG_MASK) || (*s & PHYS_OWN_MASK) == PHYS_HOST) {
+		const uint64_t *e = s && (*s & PHYS_TAG_MASK) ?
+				    (const uint64_t *)phys_host_of(&m->phys, *s, ep) :
+				    NULL;
+
+		for (uint64_t k = 0; e && k < n; k++)
+			if (e[k])
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Store leaves [pa, pa + n * pa_step) at @ep on: as a description where
+ * the entries are one arithmetic run, else through the host. The entries
+ * are the pa's bits (moved about only at and above bit 48: arm64's 52-bit
+ * PA) with the prot's, so inside a 2^48-aligned piece of pa they step by
+ * a constant; the last is checked against that.
+ */
+static void
+pt_store_run(struct hvo_machine *m, unsigned depth, phys_addr_t ep,
+	     uint64_t n, phys_addr_t pa, uint64_t pa_step, pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	const uint64_t hi_bits = UINT64_C(1) << 48;
+	uint64_t *host = NULL;
+
+	while (n) {
+		uint64_t k = n, e0 = a->ops.mk_leaf(a, depth, pa, prot), step;
+
+		/* The piece that stays inside pa's 2^48-aligned block. */
+		while (k > 1 && (pa ^ (pa + (k - 1) * pa_step)) >= hi_bits)
+			k /= 2;
+		step = k > 1 ? a->ops.mk_leaf(a, depth, pa + pa_step, prot) - e0 : 0;
+		if (k > 1 && a->ops.mk_leaf(a, depth, pa + (k - 1) * pa_step, prot) !=
+			     e0 + (k - 1) * step)
+			k = 1;
+		if (!host && !phys_words_store(&m->phys, ep, k, e0, step))
+			host = phys_to_host(&m->phys, ep);
+		if (host)
+			for (uint64_t i = 0; i < k; i++)
+				host[i] = a->ops.mk_leaf(a, depth, pa + i * pa_step,
+							 prot);
+		if (host)
+			host += k;
+		ep += k * 8;
+		pa += k * pa_step;
+		n -= k;
+	}
+}
+
+int
+pt_cursor_map_run(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
+		  uint64_t n, phys_addr_t pa, uint64_t pa_step, pgprot_t prot)
+{
+	const struct hvo_arch *a = &m->arch;
+	uint64_t last = pa + (n - 1) * pa_step;
+	uint64_t lo = last < pa ? last : pa;
+	uint64_t size = arch_level_size(a, c->depth);
+	int rc;
+
+	if (!n)
+		return 0;
+	/* pt_map_check() of each: aligned, all in one range of RAM. */
+	rc = pt_map_check(m, va, pa, c->depth);
+	if (rc)
+		return rc;
+	if ((pa_step & (size - 1)) || n > (c->hi - va) / size ||
+	    !phys_is_ram(&m->phys, lo, (last > pa ? last - pa : pa - last) + size))
+		return machine_err(m, -EINVAL,
+				   "a run of %" PRIu64 " leaves from pa 0x%" PRIx64 " is not aligned RAM in one table",
+				   n, pa);
+	/* From none, nothing live is broken: no break-before-make count. */
+	if (m->cfg.bbm_check && a->ops.bbm_change_safe &&
+	    !a->ops.bbm_change_safe(a, c->depth, 0,
+				    a->ops.mk_leaf(a, c->depth, pa, prot)))
+		m->counter[CNT_CHECK_BBM] += n;
+	/* pt_cursor_get(): the walk to the entry; pt_cursor_map(): the walk
+	 * to the table, the entry read again, and written. */
+	for (unsigned k = 0; k < c->depth; k++)
+		pt_count_reads(m, k, 2 * n);
+	pt_count_reads(m, c->depth, 2 * n);
+	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(a, c->depth))] += n;
+	pt_store_run(m, c->depth, pt_offset(a, c->depth, c->table, va), n, pa,
+		     pa_step, prot);
+	return 0;
 }
 
 /* Walk to the leaf that maps @va; -EINVAL or -ENOENT with a reason. */

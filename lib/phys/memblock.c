@@ -215,6 +215,38 @@ memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align,
 }
 
 uint64_t
+memblock_phys_alloc_down(struct memblock *mb, uint64_t size, uint64_t n,
+			 uint64_t *pa)
+{
+	const struct memblock_type *rsv = &mb->reserved, *mem = &mb->memory;
+	uint64_t lo = 0, k;
+	size_t i;
+
+	if (!n || memblock_phys_alloc(mb, size, size, 0, pa))
+		return 0;
+	/*
+	 * The first went to the top of the highest free range that fits
+	 * it; allocations only shrink the free ranges, so each next one
+	 * goes just below, down to the free range's floor: the memory
+	 * region's base, or the reserved region below.
+	 */
+	i = memblock_search(mem, *pa);
+	if (i < mem->cnt && mem->regions[i].base <= *pa)
+		lo = mem->regions[i].base;
+	i = memblock_search(rsv, *pa); /* the region just reserved */
+	if (i > 0 && rsv->regions[i - 1].base + rsv->regions[i - 1].size > lo)
+		lo = rsv->regions[i - 1].base + rsv->regions[i - 1].size;
+	if (i < rsv->cnt && rsv->regions[i].base < *pa)
+		return 1; /* merged with a region below: no room */
+	k = (*pa - lo) / size;
+	if (k > n - 1)
+		k = n - 1;
+	if (k && memblock_reserve(mb, *pa - k * size, k * size))
+		return 1;
+	return k + 1;
+}
+
+uint64_t
 memblock_reserved_run(const struct memblock *mb, uint64_t base,
 		      uint64_t limit, bool *reserved)
 {

@@ -57,6 +57,17 @@ int
 memblock_phys_alloc(struct memblock *mb, uint64_t size, uint64_t align,
 		    uint64_t limit, uint64_t *pa);
 
+/*
+ * @n allocations of @size bytes aligned to @size, no limit, as @n calls
+ * of memblock_phys_alloc() would make them: top-down, each just below the
+ * one before while the free range the first went into lasts. *@pa is the
+ * first (highest); returns how many were made, from 1 to @n, the rest
+ * left to the caller; 0 when not even one fits.
+ */
+uint64_t
+memblock_phys_alloc_down(struct memblock *mb, uint64_t size, uint64_t n,
+			 uint64_t *pa);
+
 /* Whether any byte of [base, base + size) is reserved. */
 int
 memblock_is_reserved(const struct memblock *mb, uint64_t base, uint64_t size);

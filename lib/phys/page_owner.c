@@ -260,3 +260,34 @@ page_owner_next_head(const struct page_owner *po, uint64_t pfn, uint64_t end)
 	}
 	return end;
 }
+
+void
+page_owner_alloc_pages(struct page_owner *po, uint64_t pfn, uint64_t n,
+		       enum hvo_page_category c)
+{
+	const po_entry_t e = (po_entry_t)c; /* order 0 */
+	uint64_t i = pfn - po->base_pfn, end = i + n;
+
+	if (!n)
+		return;
+	while (i < end) {
+		uint64_t next = (i | (PO_BLOCK - 1)) + 1;
+		po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+
+		next = next < end ? next : end;
+		/* More than the block's first entry: the block needs its
+		 * fine map, as po_set() of the second would make it. */
+		if (!f && next - i > !(i & (PO_BLOCK - 1)))
+			f = po_slow_ref(po, i) ? po->fine[i >> PO_BLOCK_SHIFT] : NULL;
+		if (f)
+			memset(&f[i & (PO_BLOCK - 1)], e, next - i);
+		else
+			for (uint64_t k = i; k < next; k++)
+				po_set(po, k, e);
+		i = next;
+	}
+	for (i = pfn; i < pfn + n; i += UINT64_C(1) << PO_SUMMARY_SHIFT)
+		page_owner_mark(po, i);
+	page_owner_mark(po, pfn + n - 1);
+	po->count[c] += n;
+}

@@ -172,6 +172,15 @@ page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
 	po_set(po, pfn - po->base_pfn, 0);
 }
 
+/*
+ * @n allocations of one page each from @pfn, all of category c: @n calls
+ * of page_owner_alloc() with order 0, written a block of entries at a
+ * time (the vmemmap of a petabyte mapped page by page).
+ */
+void
+page_owner_alloc_pages(struct page_owner *po, uint64_t pfn, uint64_t n,
+		       enum hvo_page_category c);
+
 /* [pfn, pfn + n) taken for category c, as aligned power-of-two pieces. */
 void
 page_owner_set_range(struct page_owner *po, uint64_t pfn, uint64_t n,

@@ -123,6 +123,7 @@ phys_fini(struct phys *p)
 	free(p->share);
 	free(p->live);
 	free(p->chunk_released);
+	free(p->words);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -246,6 +247,9 @@ share_get(struct phys *p, uint64_t pfn, uint64_t payload)
 	return arena_page(p, p->share[p->nr_share++].page);
 }
 
+static void
+words_fill(const struct phys *p, uint64_t idx, void *host);
+
 void *
 phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 {
@@ -283,7 +287,7 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 
 		if (tag == PHYS_ZERO)
 			shared = arena_page(p, p->zero_page);
-		else if (p->filler.shareable && p->filler.fill &&
+		else if (tag == PHYS_LAZY && p->filler.shareable && p->filler.fill &&
 			 p->filler.shareable(p->filler.ctx, v >> 3))
 			shared = share_get(p, pfn, v >> 3);
 		if (shared) {
@@ -294,8 +298,11 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 		}
 	}
 	/* The frame gets its own page. */
-	idx = arena_alloc(p, tag == PHYS_ZERO || !p->filler.fill);
-	if (tag == PHYS_LAZY && p->filler.fill)
+	idx = arena_alloc(p, tag == PHYS_ZERO || tag == PHYS_WORDS ||
+			     !p->filler.fill);
+	if (tag == PHYS_WORDS)
+		words_fill(p, v >> 3, arena_page(p, idx));
+	else if (tag == PHYS_LAZY && p->filler.fill)
 		p->filler.fill(p->filler.ctx, pfn, v >> 3, arena_page(p, idx));
 	slot_set(l, s, (idx << 3) | PHYS_HOST);
 	p->nr_host++;
@@ -382,6 +389,14 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 	fv = fs ? *fs : 0;
 	unsigned ftag = fv & PHYS_TAG_MASK;
 
+	/* A description of words is one frame's: the copy gets the bytes. */
+	if (ftag == PHYS_WORDS) {
+		void *h = phys_to_host(p, to << p->page_shift);
+
+		memset(h, 0, p->page_size);
+		words_fill(p, fv >> 3, h);
+		return;
+	}
 	if (ftag != PHYS_HOST && (!ts || (*ts & PHYS_TAG_MASK) != PHYS_HOST)) {
 		if (ftag == PHYS_LAZY) {
 			phys_set_lazy(p, to, fv >> 3);
@@ -587,4 +602,179 @@ phys_reclaim(struct phys *p, bool tlb_empty)
 		p->freed_since_trim = 0;
 		p->nr_trims++;
 	}
+}
+
+/* The description a PHYS_WORDS slot names. */
+static struct phys_words *
+words_at(const struct phys *p, uint64_t idx)
+{
+	return &p->words[idx];
+}
+
+/* A described frame's bytes, into a page that reads as zeros. */
+static void
+words_fill(const struct phys *p, uint64_t idx, void *host)
+{
+	const struct phys_words *w = words_at(p, idx);
+	uint64_t *e = host;
+
+	for (uint64_t j = w->lo; j < w->hi; j++)
+		e[j] = w->first + j * w->step;
+	if (w->x != PHYS_WORDS_NONE)
+		e[w->x] = w->xval;
+}
+
+const struct phys_words *
+phys_words_of(const struct phys *p, uint64_t pfn)
+{
+	uint64_t v = phys_slot_value(p, pfn);
+
+	if ((v & PHYS_TAG_MASK) != PHYS_WORDS)
+		return NULL;
+	return words_at(p, v >> 3);
+}
+
+/* A new description, empty: its index, or -1 without host memory. */
+static int64_t
+words_new(struct phys *p)
+{
+	if (p->nr_words == p->max_words) {
+		uint64_t m = p->max_words ? p->max_words * 2 : 256;
+		struct phys_words *w = realloc(p->words, m * sizeof(*w));
+
+		if (!w)
+			return -1;
+		p->words = w;
+		p->max_words = m;
+	}
+	p->words[p->nr_words] = (struct phys_words){ .x = PHYS_WORDS_NONE };
+	return (int64_t)p->nr_words++;
+}
+
+/* @w's run becomes [j, j + n) = v0 + k * step; the word apart stays. */
+static void
+words_restart(struct phys_words *w, uint64_t j, uint64_t n, uint64_t v0,
+	      uint64_t step)
+{
+	w->lo = (uint32_t)j;
+	w->hi = (uint32_t)(j + n);
+	w->step = step;
+	w->first = v0 - j * step;
+	if (w->x != PHYS_WORDS_NONE && w->x >= j && w->x - j < n)
+		w->x = PHYS_WORDS_NONE;
+}
+
+/*
+ * Whether @w can take words [j, j + n) = v0 + k * step (for one word,
+ * @step is unknown: the run's own, or set by the word); if so it does.
+ * A table filled entry by entry comes as one entry, then the rest in the
+ * same step; its first entry may be the odd one out (the table itself was
+ * allocated between it and the next page).
+ */
+static bool
+words_take(struct phys_words *w, uint64_t j, uint64_t n, uint64_t v0,
+	   uint64_t step)
+{
+	uint64_t len = w->hi - w->lo;
+	bool x_free = w->x == PHYS_WORDS_NONE;
+
+	if (len && j == w->hi) {
+		uint64_t last = w->first + (j - 1) * w->step, s = v0 - last;
+
+		/* The run goes on. */
+		if ((n == 1 || step == s) && (len == 1 || s == w->step)) {
+			words_restart(w, w->lo, len + n,
+				      w->first + w->lo * w->step, s);
+			return true;
+		}
+		/* Its first word was the odd one: it goes apart. */
+		if (x_free && len == 1) {
+			w->x = w->lo;
+			w->xval = last;
+			words_restart(w, j, n, v0, n == 1 ? 0 : step);
+			return true;
+		}
+		if (x_free && len == 2 && n == 1) {
+			w->x = w->lo;
+			w->xval = w->first + w->lo * w->step;
+			words_restart(w, w->lo + 1, 2, last, s);
+			return true;
+		}
+	}
+	if (!len) {
+		words_restart(w, j, n, v0, n == 1 ? 0 : step);
+		return true;
+	}
+	/* One word beside the run: the word apart. */
+	if (n == 1 && (x_free || w->x == j) && (j < w->lo || j >= w->hi)) {
+		w->x = (uint32_t)j;
+		w->xval = v0;
+		return true;
+	}
+	return false;
+}
+
+bool
+phys_words_store(struct phys *p, uint64_t pa, uint64_t n, uint64_t v0,
+		 uint64_t step)
+{
+	uint64_t pfn = pa >> p->page_shift;
+	uint64_t j = (pa & (p->page_size - 1)) / 8, v;
+	int64_t idx;
+	struct phys_leaf *l;
+	uint64_t *s;
+
+	if (!n || j + n > p->page_size / 8)
+		return false;
+	v = phys_slot_value(p, pfn);
+	if ((v & PHYS_TAG_MASK) == PHYS_WORDS)
+		return words_take(words_at(p, v >> 3), j, n, v0, step);
+	if ((v & PHYS_TAG_MASK) != PHYS_ZERO)
+		return false;
+	/* A zero frame: storing zeros changes nothing. */
+	if (v0 == 0 && (n == 1 || step == 0))
+		return true;
+	idx = words_new(p);
+	if (idx < 0 || !words_take(words_at(p, (uint64_t)idx), j, n, v0, step))
+		return false;
+	l = leaf_get(p, pfn);
+	s = phys_leaf_slot(p, l, pfn);
+	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
+	slot_set(l, s, ((uint64_t)idx << 3) | PHYS_WORDS);
+	return true;
+}
+
+uint64_t
+phys_peek64_slow(struct phys *p, uint64_t pa)
+{
+	const struct phys_words *w = phys_words_of(p, pa >> p->page_shift);
+	uint64_t v;
+
+	if (w)
+		return phys_words_get(w, (pa & (p->page_size - 1)) / 8);
+	memcpy(&v, phys_to_host_ro(p, pa, NULL), sizeof(v));
+	return v;
+}
+
+void
+phys_clear_frame(struct phys *p, uint64_t pfn)
+{
+	uint64_t v = phys_slot_value(p, pfn);
+	struct phys_leaf *l;
+	uint64_t *s;
+
+	if ((v & PHYS_TAG_MASK) == PHYS_HOST) {
+		memset(phys_to_host(p, pfn << p->page_shift), 0, p->page_size);
+		return;
+	}
+	if (v == PHYS_ZERO)
+		return;
+	l = leaf_get(p, pfn);
+	s = phys_leaf_slot(p, l, pfn);
+	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
+	slot_set(l, s, PHYS_ZERO);
+	if (!l->nonzero)
+		leaf_put(p, (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT);
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hvo/hvo.h"
 
@@ -34,6 +35,8 @@
 #define PHYS_ZERO	0u  /* never written: reads as zeros */
 #define PHYS_HOST	1u  /* a host page: slot >> 3 is the arena index */
 #define PHYS_LAZY	2u  /* known content: slot >> 3 is the payload */
+#define PHYS_WORDS	3u  /* words described by phys: slot >> 3 indexes
+			     * its struct phys_words */
 #define PHYS_TAG_MASK	3u
 #define PHYS_SHARED_SEEN 4u /* ZERO/LAZY: a shared copy was handed out;
 			     * HOST: the page may be another frame's too */
@@ -56,6 +59,22 @@ struct phys_leaf {
 struct phys_run {
 	uint64_t first, step;
 };
+
+/*
+ * A frame of 64-bit words described as an arithmetic run, before any of
+ * its words is read through the host: word j is first + j * step for j in
+ * [lo, hi), xval for j == x (one word apart from the run), zero elsewhere.
+ * A page table filled entry after entry with pages allocated one after
+ * another (the vmemmap of a petabyte mapped page by page) is one of
+ * these, not a page of host memory. Its slot is tagged PHYS_WORDS;
+ * phys fills it itself when the frame gets a page.
+ */
+struct phys_words {
+	uint64_t first, step, xval;
+	uint32_t lo, hi, x;
+};
+
+#define PHYS_WORDS_NONE UINT32_MAX
 
 /*
  * How the owner of the memory fills a lazy frame: write the bytes the
@@ -92,6 +111,8 @@ struct phys {
 	struct phys_leaf **leaf;     /* nr_frames >> PHYS_LEAF_SHIFT, rounded up */
 	struct phys_run *run;        /* per leaf, for leaves without slots */
 	uint64_t nr_runs;
+	struct phys_words *words;    /* frames described as runs of words */
+	uint64_t nr_words, max_words;
 	struct phys_leaf *leaf_pool; /* where leaves come from */
 	uint64_t leaf_top;
 	struct phys_leaf *leaf_free; /* freed leaves, linked through slot[0] */
@@ -303,6 +324,64 @@ phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
 /* The payload of a lazy frame, or false. */
 bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
+
+/* Word @j of a frame described by @w. */
+static inline uint64_t
+phys_words_get(const struct phys_words *w, uint64_t j)
+{
+	if (j == w->x)
+		return w->xval;
+	if (j >= w->lo && j < w->hi)
+		return w->first + j * w->step;
+	return 0;
+}
+
+/* The description of frame @pfn if it is described as words, else NULL. */
+const struct phys_words *
+phys_words_of(const struct phys *p, uint64_t pfn);
+
+/*
+ * Store @n words from the word at @pa (8-byte aligned, inside one frame),
+ * word k of them @v0 + k * @step, into the frame's description: a frame
+ * that reads as zeros, or one described as words, whose description can
+ * take them (the run extended, or one word apart from it). Returns
+ * whether it did; if not, the caller writes them through the host
+ * (phys_to_host()), which gives the frame its page.
+ */
+bool
+phys_words_store(struct phys *p, uint64_t pa, uint64_t n, uint64_t v0,
+		 uint64_t step);
+
+/*
+ * The 64-bit word at @pa (8-byte aligned), read without giving a
+ * described frame a page of its own.
+ */
+uint64_t
+phys_peek64_slow(struct phys *p, uint64_t pa);
+
+static inline uint64_t
+phys_peek64(struct phys *p, uint64_t pa)
+{
+	uint64_t *s = phys_slot(p, pa >> p->page_shift);
+	uint64_t v;
+
+	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST) {
+		memcpy(&v, phys_host_of(p, *s, pa), sizeof(v));
+		return v;
+	}
+	if (s && (*s & PHYS_TAG_MASK) == PHYS_WORDS)
+		return phys_words_get(&p->words[*s >> 3],
+				      (pa & (p->page_size - 1)) / 8);
+	return phys_peek64_slow(p, pa);
+}
+
+/*
+ * clear_page() of frame @pfn: it reads as zeros. A frame with a page of
+ * its own keeps it (someone may hold its address); any other becomes a
+ * zero frame, costing no host memory.
+ */
+void
+phys_clear_frame(struct phys *p, uint64_t pfn);
 
 /*
  * copy_page(): frame @to gets @from's bytes. When @to has no page of its
