@@ -884,6 +884,8 @@ test_page_owner_alloc_pages(void **state)
 {
 	struct page_owner one, run;
 	const uint64_t base = 100, nr = 70000;
+	uint64_t blk;
+	unsigned was;
 	const uint64_t words = ((nr >> PO_SUMMARY_SHIFT) + 1 + 63) / 64;
 
 	(void)state;
@@ -907,6 +909,28 @@ test_page_owner_alloc_pages(void **state)
 	assert_memory_equal(one.count, run.count, sizeof(one.count));
 	assert_memory_equal(one.summary, run.summary, words * sizeof(*one.summary));
 	assert_int_equal(one.nr_fine, run.nr_fine);
+
+	/*
+	 * Whole blocks of the run share their category's map; a free in one
+	 * gives that block a map of its own, and so does a run of new
+	 * entries inside one. The entries stay the same as one by one.
+	 */
+	blk = (base + 4096 - base) >> PO_BLOCK_SHIFT;
+	assert_true(po_is_uniform(&run, run.fine[blk]));
+	assert_false(po_is_uniform(&one, one.fine[blk]));
+	assert_int_equal(page_owner_free(&one, base + 4100, 0, &was), 0);
+	assert_int_equal(page_owner_free(&run, base + 4100, 0, &was), 0);
+	assert_false(po_is_uniform(&run, run.fine[blk]));
+	assert_true(po_is_uniform(&run, run.fine[blk + 1]));
+	for (uint64_t pfn = base + 5120; pfn < base + 5130; pfn++)
+		page_owner_alloc(&one, pfn, 0, HVO_PAGES_PAGETABLE);
+	page_owner_alloc_pages(&run, base + 5120, 10, HVO_PAGES_PAGETABLE);
+	assert_false(po_is_uniform(&run, run.fine[(5120) >> PO_BLOCK_SHIFT]));
+	for (uint64_t i = 0; i < nr; i++)
+		if (po_get(&one, i) != po_get(&run, i))
+			fail_msg("entry %" PRIu64 ": 0x%x, not 0x%x", i,
+				 po_get(&run, i), po_get(&one, i));
+	assert_memory_equal(one.count, run.count, sizeof(one.count));
 	page_owner_fini(&one);
 	page_owner_fini(&run);
 }

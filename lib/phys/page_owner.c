@@ -50,6 +50,8 @@ page_owner_init(struct page_owner *po, uint64_t base_pfn, uint64_t nr)
 	}
 	po->base_pfn = base_pfn;
 	po->nr = nr;
+	for (unsigned c = 0; c < (1u << PO_CAT_BITS); c++)
+		memset(po->uniform[c], (int)c, PO_BLOCK); /* order 0 */
 	return 0;
 }
 
@@ -66,7 +68,8 @@ page_owner_fini(struct page_owner *po)
 			b = (((s + 1) << PO_SUMMARY_SHIFT) >> PO_BLOCK_SHIFT) - 1;
 			continue;
 		}
-		free(po->fine[b]);
+		if (!po_is_uniform(po, po->fine[b]))
+			free(po->fine[b]);
 	}
 	if (po->coarse)
 		munmap(po->coarse, blocks * sizeof(*po->coarse));
@@ -82,15 +85,21 @@ po_entry_t *
 po_slow_ref(struct page_owner *po, uint64_t i)
 {
 	uint64_t b = i >> PO_BLOCK_SHIFT;
-	po_entry_t *f = calloc(PO_BLOCK, sizeof(*f));
+	po_entry_t *shared = po->fine[b];
+	po_entry_t *f = malloc(PO_BLOCK * sizeof(*f));
 
 	/* On failure the entry is lost: the checker reports the frame. */
 	if (!f)
 		return NULL;
-	f[0] = po->coarse[b];
-	po->coarse[b] = 0;
+	if (shared) {
+		memcpy(f, shared, PO_BLOCK * sizeof(*f));
+	} else {
+		memset(f, 0, PO_BLOCK * sizeof(*f));
+		f[0] = po->coarse[b];
+		po->coarse[b] = 0;
+		po->nr_fine++;
+	}
 	po->fine[b] = f;
-	po->nr_fine++;
 	return &f[i & (PO_BLOCK - 1)];
 }
 
@@ -275,6 +284,16 @@ page_owner_alloc_pages(struct page_owner *po, uint64_t pfn, uint64_t n,
 		po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
 
 		next = next < end ? next : end;
+		/* A whole block untouched so far: the shared map. */
+		if (!f && next - i == PO_BLOCK &&
+		    !po->coarse[i >> PO_BLOCK_SHIFT]) {
+			po->fine[i >> PO_BLOCK_SHIFT] = po->uniform[c];
+			po->nr_fine++;
+			i = next;
+			continue;
+		}
+		if (f && po_is_uniform(po, f))
+			f = po_slow_ref(po, i) ? po->fine[i >> PO_BLOCK_SHIFT] : NULL;
 		/* More than the block's first entry: the block needs its
 		 * fine map, as po_set() of the second would make it. */
 		if (!f && next - i > !(i & (PO_BLOCK - 1)))

@@ -24,7 +24,10 @@
  * is one byte of the coarse map; a block with more gets a fine map of its
  * own, one byte per frame, for good. So a full pool of 2M hugepages costs
  * the host a byte per hugepage, not 512 (host memory only: the kernel's
- * page_owner keeps a record per frame).
+ * page_owner keeps a record per frame). A block whose every frame is a
+ * one-page allocation of one category (the vmemmap of a 16K or 64K
+ * machine, mapped page by page) points at that category's shared map
+ * (uniform[]) until one of its entries changes.
  */
 typedef uint8_t po_entry_t;
 
@@ -52,7 +55,16 @@ struct page_owner {
 	uint64_t nr;
 	uint64_t count[HVO_PAGES__COUNT]; /* pages held, per category */
 	uint64_t *summary;   /* a bit per block of 2^PO_SUMMARY_SHIFT entries */
+	/* per category: a fine map of PO_BLOCK one-page allocations, shared */
+	po_entry_t uniform[1u << PO_CAT_BITS][PO_BLOCK];
 };
+
+/* Whether the fine map @f is a shared one, to be copied before a write. */
+static inline bool
+po_is_uniform(const struct page_owner *po, const po_entry_t *f)
+{
+	return (uintptr_t)f - (uintptr_t)po->uniform < sizeof(po->uniform);
+}
 
 /* The block of @pfn's entry may hold entries now. */
 static inline void
@@ -74,7 +86,11 @@ po_get(const struct page_owner *po, uint64_t i)
 	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
 }
 
-/* Where the entry at index @i is written; NULL without host memory. */
+/*
+ * Where the entry at index @i is written, giving its block a fine map of
+ * its own (a copy of the shared one it pointed at); NULL without host
+ * memory.
+ */
 po_entry_t *
 po_slow_ref(struct page_owner *po, uint64_t i);
 
@@ -83,9 +99,9 @@ po_ref(struct page_owner *po, uint64_t i)
 {
 	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
 
-	if (f)
+	if (f && !po_is_uniform(po, f))
 		return &f[i & (PO_BLOCK - 1)];
-	if (!(i & (PO_BLOCK - 1)))
+	if (!f && !(i & (PO_BLOCK - 1)))
 		return &po->coarse[i >> PO_BLOCK_SHIFT];
 	return po_slow_ref(po, i);
 }
