@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "testutil.h"
+#include "base/util.h"
 #include "phys/phys.h"
 #include "core/machine.h"
+#include "hugetlb/hugetlb.h"
 #include "mm/memmap_compact.h"
 #include "mm/page.h"
 #include "mmu/mmu.h"
@@ -1315,6 +1319,86 @@ test_compact_notes_each_page_once(void **state)
 	hvo_machine_free(m);
 }
 
+/* How many of the host pages wholly inside [@p, @p + @bytes) are resident. */
+static size_t
+resident_pages(const void *p, size_t bytes)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+	unsigned char vec[4096];
+	size_t n = 0;
+
+	assert_true(hi - lo <= sizeof(vec) * page);
+	assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+	for (size_t i = 0; i < (hi - lo) / page; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * Host memory only: host_forget() gives back the host pages wholly inside
+ * a range, which read as zeros again; the bytes around them stay.
+ */
+static void
+test_host_forget(void **state)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = 16 * page;
+	uint8_t *buf = malloc(bytes + page), *p;
+
+	(void)state;
+	assert_non_null(buf);
+	p = buf + 8; /* not page aligned: a part page at each end */
+	memset(p, 0xa5, bytes);
+	host_forget(p, bytes);
+	assert_int_equal(p[0], 0xa5);
+	assert_int_equal(p[bytes - 1], 0xa5);
+	for (size_t i = 0; i < bytes; i++) {
+		uintptr_t a = (uintptr_t)(p + i);
+		bool inside = a >= (((uintptr_t)p + page - 1) & ~(page - 1)) &&
+			      a < (((uintptr_t)p + bytes) & ~(page - 1));
+
+		assert_int_equal(p[i], inside ? 0 : 0xa5);
+	}
+	/* Less than a page: nothing to give back. */
+	memset(p, 0xa5, page);
+	host_forget(p, page / 2);
+	for (size_t i = 0; i < page / 2; i++)
+		assert_int_equal(p[i], 0xa5);
+	free(buf);
+}
+
+/*
+ * Host memory only: the list of a large HVO batch (over 1 MiB: 17,000
+ * hugepages of eight vmemmap pages) gives its host pages back once the
+ * batch is done, and the next batch uses it again; a small batch keeps
+ * them. __hugetlb_vmemmap_optimize_folios() (6.12) is the batch.
+ */
+static void
+test_batch_list_given_back(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=40G,hvo=sharedtail");
+	const uint64_t nr = 17000;
+	size_t bytes;
+
+	(void)state;
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nr), 0);
+	bytes = m->hugetlb->batch_pfns_max * sizeof(*m->hugetlb->batch_pfns);
+	assert_true(bytes > (1u << 20));
+	assert_int_equal(resident_pages(m->hugetlb->batch_pfns, bytes), 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nr), 0);
+	assert_int_equal(resident_pages(m->hugetlb->batch_pfns, bytes), 0);
+	tu_assert_check(m);
+	/* A small batch keeps what it wrote. */
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 2000), 0);
+	assert_true(resident_pages(m->hugetlb->batch_pfns, bytes) > 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* Every valid entry is listed once, under its frame's hash, and no other. */
 static void
 assert_tlb_pfn_lists(const struct tlb *t)
@@ -1585,6 +1669,8 @@ main(void)
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
 		cmocka_unit_test(test_compact_shapes),
+		cmocka_unit_test(test_host_forget),
+		cmocka_unit_test(test_batch_list_given_back),
 		cmocka_unit_test(test_tlb_pfn_lists),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_pt_cursor_counts_as_walks),
