@@ -389,8 +389,8 @@ prefetch_frame(const struct hvo_machine *m, uint64_t frame)
 /* Places guessed from, each twice (guess_payload()'s two guesses). */
 #define NR_GUESSES 18
 
-/* Differing words below which no other guess is tried. */
-#define GOOD_ENOUGH 16
+/* Differing words at or below which no other guess is tried. */
+#define GOOD_ENOUGH (MEMMAP_COMPACT_MAX_WORDS / 2)
 
 bool
 memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
@@ -428,11 +428,12 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		return false;
 	host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
 	/*
-	 * Good enough: a guess leaving a few words (a hugepage's head page
-	 * differs from its tails in 13). A guess that leaves more may not
-	 * be the best: the struct pages of allocated buddy pages are plain
-	 * ones with poisoned links, whose lru also suggests a fresh
-	 * template (2 words per struct page); try the others too.
+	 * Good enough: a guess leaving at most half the room. (A better one
+	 * may exist: the struct pages of allocated buddy pages, plain ones
+	 * with poisoned links, are described as fresh ones plus both links
+	 * of each, 128 words; but those words are the same on every such
+	 * page, one shape for all of them.) A payload already tried is not
+	 * filled again.
 	 */
 	for (unsigned i = 0; i < NR_GUESSES && best > GOOD_ENOUGH; i++) {
 		uint64_t guess, k = pos[i / 2];
