@@ -1245,6 +1245,31 @@ test_compact_shapes(void **state)
 	tu_assert_check(a);
 	tu_assert_check(b);
 
+	/*
+	 * Indices that name nothing read as zeros (a described frame always
+	 * has its record or shape): past the records, past the shapes, and
+	 * on a machine that never compacted.
+	 */
+	{
+		const uint64_t shape_bit = UINT64_C(1) << (MEMMAP_PAYLOAD_PFN_BITS - 1);
+		const uint64_t bad[] = {
+			memmap_payload(MEMMAP_TPL_COMPACT, a->compact->nr + 5),
+			memmap_payload(MEMMAP_TPL_COMPACT,
+				       shape_bit | (shape_bit - 1)),
+		};
+		struct hvo_machine *c = tu_machine("x86_64:mem=1G");
+
+		assert_null(c->compact);
+		for (unsigned k = 0; k < 3; k++) {
+			memset(x, 0xff, 4096);
+			memmap_compact_peek(k < 2 ? a : c, from, bad[k % 2], x);
+			for (unsigned i = 0; i < 4096; i++)
+				assert_int_equal(x[i], 0);
+		}
+		tu_assert_check(c);
+		hvo_machine_free(c);
+	}
+
 	/* The table full: the shrink's new words get records. */
 	nr_shape = a->compact->nr_shape;
 	bare = a->compact->bare;
