@@ -1190,9 +1190,9 @@ count_described(struct hvo_machine *m)
  * Host memory only: a hugepage's head vmemmap page differs from its tails
  * in the same words wherever it is, so a few shapes describe the head
  * pages of a whole pool, with no record each; a page no word of which
- * differs from a template (allocated buddy pages: poisoned links) is that
- * template alone. What they read back is a machine's that keeps every
- * page. A copy of a shaped frame (copy_page(), as vmemmap_copy_head()
+ * differs from a template (struct pages written back as they were) is
+ * that template alone. What they read back is a machine's that keeps
+ * every page. A copy of a shaped frame (copy_page(), as vmemmap_copy_head()
  * makes) is described by the same shape. Once the table of shapes is
  * full, words seen again get records of their own.
  */

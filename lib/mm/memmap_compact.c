@@ -341,7 +341,8 @@ shape_idx(struct hvo_machine *m, struct memmap_compact *c, struct rec *r,
 	int64_t fix;
 	unsigned i;
 
-	if (page_va < m->vmemmap_base || page > SHAPE_PAGE_MASK)
+	/* (A page below the vmemmap's start would wrap to a large index.) */
+	if (page > SHAPE_PAGE_MASK)
 		return NO_FRAME;
 	fix = (int64_t)pfn;
 	if (m->tpl[tid].patch != TPL_PLAIN)
@@ -469,8 +470,10 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 			      page_va);
 		if (!r)
 			return false;
-		idx = (int64_t)shape_idx(m, c, r, page_va);
-		if (idx != (int64_t)NO_FRAME) {
+		uint64_t shaped = shape_idx(m, c, r, page_va);
+
+		if (shaped != NO_FRAME) {
+			idx = (int64_t)shaped;
 			r = NULL;
 			c->shaped++;
 		} else {
