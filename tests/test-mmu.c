@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "testutil.h"
+#include "base/util.h"
 #include "phys/phys.h"
 #include "core/machine.h"
+#include "hugetlb/hugetlb.h"
 #include "mm/memmap_compact.h"
 #include "mm/page.h"
 #include "mmu/mmu.h"
@@ -1082,7 +1086,7 @@ test_check_reads_described_pages_in_scratch(void **state)
 {
 	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
 	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
-	uint64_t lo, hi, held, x, y, va, pa, pl;
+	uint64_t lo, hi, held, x, y, va, pa, pl, old;
 	void (*peek)(void *, uint64_t, uint64_t, void *);
 
 	(void)state;
@@ -1117,9 +1121,9 @@ test_check_reads_described_pages_in_scratch(void **state)
 	assert_int_equal(x, y);
 
 	/* A store through an entry a scratch page filled: the frame's own. */
-	assert_int_equal(hvo_kread64(a, va + 16, &x), 0);
-	assert_int_equal(hvo_kwrite64(a, va + 16, x ^ 1), 0);
-	assert_int_equal(hvo_kwrite64(b, va + 16, x ^ 1), 0);
+	assert_int_equal(hvo_kread64(a, va + 16, &old), 0);
+	assert_int_equal(hvo_kwrite64(a, va + 16, old ^ 1), 0);
+	assert_int_equal(hvo_kwrite64(b, va + 16, old ^ 1), 0);
 	assert_int_equal(phys_host_frames(&a->phys), held + 1);
 	assert_int_equal(pt_lookup(a, va, &pa, NULL), 0);
 	assert_false(phys_lazy_payload(&a->phys, pa >> a->arch.page_shift, &pl));
@@ -1128,6 +1132,9 @@ test_check_reads_described_pages_in_scratch(void **state)
 		assert_int_equal(hvo_kread64(b, v, &y), 0);
 		assert_int_equal(x, y);
 	}
+	/* The word back as it was: it may be a list link the check follows. */
+	assert_int_equal(hvo_kwrite64(a, va + 16, old), 0);
+	assert_int_equal(hvo_kwrite64(b, va + 16, old), 0);
 	assert_true(tlb_scratch_end(a) > TLB_SCRATCH_PAGES);
 	assert_int_equal(tlb_scratch_end(a), 0);
 
@@ -1147,15 +1154,153 @@ test_check_reads_described_pages_in_scratch(void **state)
 	hvo_machine_free(b);
 }
 
-/* Whether the frame behind vmemmap address @va is described by a record. */
+/* Described vmemmap frames of @m: by shapes, records, templates alone. */
+struct described {
+	uint64_t shaped, recs, bare, shaped_va;
+};
+
+static struct described
+count_described(struct hvo_machine *m)
+{
+	const uint64_t shape_bit = UINT64_C(1) << (MEMMAP_PAYLOAD_PFN_BITS - 1);
+	struct described d = { 0, 0, 0, 0 };
+	uint64_t lo, hi, pa, pl;
+
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_hi - 1, &hi), 0);
+	for (uint64_t va = lo & ~(m->arch.page_size - 1); va < hi;
+	     va += m->arch.page_size) {
+		if (pt_lookup(m, va, &pa, NULL) ||
+		    !phys_lazy_payload(&m->phys, pa >> m->arch.page_shift, &pl))
+			continue;
+		if (pl >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT) {
+			/* Fresh from boot, or a template alone. */
+			d.bare++;
+		} else if (pl & shape_bit) {
+			d.shaped++;
+			d.shaped_va = va;
+		} else {
+			d.recs++;
+		}
+	}
+	return d;
+}
+
+/*
+ * Host memory only: a hugepage's head vmemmap page differs from its tails
+ * in the same words wherever it is, so a few shapes describe the head
+ * pages of a whole pool, with no record each; a page no word of which
+ * differs from a template (struct pages written back as they were) is
+ * that template alone. What they read back is a machine's that keeps
+ * every page. A copy of a shaped frame (copy_page(), as vmemmap_copy_head()
+ * makes) is described by the same shape. Once the table of shapes is
+ * full, words seen again get records of their own.
+ */
+static void
+test_compact_shapes(void **state)
+{
+	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	uint8_t *x = malloc(4096), *y = malloc(4096);
+	uint64_t pa, from, to, pl, pl_to, bare;
+	struct described d;
+	unsigned nr_shape;
+
+	(void)state;
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+	d = count_described(a);
+	/* Every head page but the first of its words: one shape. */
+	assert_true(d.shaped >= 390);
+	assert_true(a->compact->nr_shape >= 1 && a->compact->nr_shape < 32);
+	assert_true(a->compact->shaped >= d.shaped);
+	assert_true(a->compact->bare > 0);
+	/* Far less than a record per head page (40 bytes each, and more). */
+	assert_true(a->compact->bytes < 400 * 16);
+
+	/*
+	 * A copy of a shaped frame: described alike, bytes for bytes. The
+	 * page allocated and freed on both machines: their counters agree.
+	 */
+	assert_int_equal(pt_lookup(a, d.shaped_va, &pa, NULL), 0);
+	from = pa >> a->arch.page_shift;
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	assert_int_equal(hvo_alloc_pages(a, 0, HVO_GFP_KERNEL, &to), 0);
+	assert_int_equal(hvo_alloc_pages(b, 0, HVO_GFP_KERNEL, &pl_to), 0);
+	assert_int_equal(pl_to, to);
+	phys_copy_frame(&a->phys, to, from, false);
+	memmap_compact_copied(a, to, from, false);
+	assert_true(phys_lazy_payload(&a->phys, to, &pl_to));
+	assert_int_equal(pl_to, pl);
+	memmap_compact_peek(a, from, pl, x);
+	memmap_compact_peek(a, to, pl_to, y);
+	assert_memory_equal(x, y, 4096);
+	assert_int_equal(hvo_free_pages(a, to, 0), 0);
+	assert_int_equal(hvo_free_pages(b, to, 0), 0);
+	compare_memmaps(a, b);
+	tu_assert_check(a);
+	tu_assert_check(b);
+
+	/*
+	 * Indices that name nothing read as zeros (a described frame always
+	 * has its record or shape): past the records, past the shapes, and
+	 * on a machine that never compacted.
+	 */
+	{
+		const uint64_t shape_bit = UINT64_C(1) << (MEMMAP_PAYLOAD_PFN_BITS - 1);
+		const uint64_t bad[] = {
+			memmap_payload(MEMMAP_TPL_COMPACT, a->compact->nr + 5),
+			memmap_payload(MEMMAP_TPL_COMPACT,
+				       shape_bit | (shape_bit - 1)),
+		};
+		struct hvo_machine *c = tu_machine("x86_64:mem=1G");
+
+		assert_null(c->compact);
+		for (unsigned k = 0; k < 3; k++) {
+			memset(x, 0xff, 4096);
+			memmap_compact_peek(k < 2 ? a : c, from, bad[k % 2], x);
+			for (unsigned i = 0; i < 4096; i++)
+				assert_int_equal(x[i], 0);
+		}
+		tu_assert_check(c);
+		hvo_machine_free(c);
+	}
+
+	/* The table full: the shrink's new words get records. */
+	nr_shape = a->compact->nr_shape;
+	bare = a->compact->bare;
+	a->compact->nr_shape = MEMMAP_COMPACT_SHAPES;
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 0), 0);
+	a->compact->nr_shape = nr_shape;
+	d = count_described(a);
+	assert_true(d.recs > 0);
+	assert_true(a->compact->live > 0);
+	assert_true(a->compact->bare > bare);
+	compare_memmaps(a, b);
+	tu_assert_check(a);
+	tu_assert_check(b);
+	free(x);
+	free(y);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+/*
+ * Whether the frame behind vmemmap address @va is described: by a record,
+ * a shape, or a template alone (no word differs).
+ */
 static bool
 frame_described(struct hvo_machine *m, uint64_t va)
 {
 	uint64_t pa, pl;
 
 	assert_int_equal(pt_lookup(m, va, &pa, NULL), 0);
-	return phys_lazy_payload(&m->phys, pa >> m->arch.page_shift, &pl) &&
-	       pl >> MEMMAP_PAYLOAD_PFN_BITS == MEMMAP_TPL_COMPACT;
+	return phys_lazy_payload(&m->phys, pa >> m->arch.page_shift, &pl);
 }
 
 /*
@@ -1195,6 +1340,86 @@ test_compact_notes_each_page_once(void **state)
 	memmap_compact_flush(m);
 	for (unsigned i = 0; i < 3; i++)
 		assert_true(frame_described(m, va[i]));
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/* How many of the host pages wholly inside [@p, @p + @bytes) are resident. */
+static size_t
+resident_pages(const void *p, size_t bytes)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+	unsigned char vec[4096];
+	size_t n = 0;
+
+	assert_true(hi - lo <= sizeof(vec) * page);
+	assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+	for (size_t i = 0; i < (hi - lo) / page; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * Host memory only: host_forget() gives back the host pages wholly inside
+ * a range, which read as zeros again; the bytes around them stay.
+ */
+static void
+test_host_forget(void **state)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = 16 * page;
+	uint8_t *buf = malloc(bytes + page), *p;
+
+	(void)state;
+	assert_non_null(buf);
+	p = buf + 8; /* not page aligned: a part page at each end */
+	memset(p, 0xa5, bytes);
+	host_forget(p, bytes);
+	assert_int_equal(p[0], 0xa5);
+	assert_int_equal(p[bytes - 1], 0xa5);
+	for (size_t i = 0; i < bytes; i++) {
+		uintptr_t a = (uintptr_t)(p + i);
+		bool inside = a >= (((uintptr_t)p + page - 1) & ~(page - 1)) &&
+			      a < (((uintptr_t)p + bytes) & ~(page - 1));
+
+		assert_int_equal(p[i], inside ? 0 : 0xa5);
+	}
+	/* Less than a page: nothing to give back. */
+	memset(p, 0xa5, page);
+	host_forget(p, page / 2);
+	for (size_t i = 0; i < page / 2; i++)
+		assert_int_equal(p[i], 0xa5);
+	free(buf);
+}
+
+/*
+ * Host memory only: the list of a large HVO batch (over 1 MiB: 17,000
+ * hugepages of eight vmemmap pages) gives its host pages back once the
+ * batch is done, and the next batch uses it again; a small batch keeps
+ * them. __hugetlb_vmemmap_optimize_folios() (6.12) is the batch.
+ */
+static void
+test_batch_list_given_back(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=40G,hvo=sharedtail");
+	const uint64_t nr = 17000;
+	size_t bytes;
+
+	(void)state;
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nr), 0);
+	bytes = m->hugetlb->batch_pfns_max * sizeof(*m->hugetlb->batch_pfns);
+	assert_true(bytes > (1u << 20));
+	assert_int_equal(resident_pages(m->hugetlb->batch_pfns, bytes), 0);
+	tu_assert_check(m);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nr), 0);
+	assert_int_equal(resident_pages(m->hugetlb->batch_pfns, bytes), 0);
+	tu_assert_check(m);
+	/* A small batch keeps what it wrote. */
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 2000), 0);
+	assert_true(resident_pages(m->hugetlb->batch_pfns, bytes) > 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -1547,6 +1772,9 @@ main(void)
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
+		cmocka_unit_test(test_compact_shapes),
+		cmocka_unit_test(test_host_forget),
+		cmocka_unit_test(test_batch_list_given_back),
 		cmocka_unit_test(test_tlb_pfn_lists),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_pt_cursor_counts_as_walks),

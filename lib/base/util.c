@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hvo/hvo.h"
 #include "base/util.h"
@@ -236,4 +238,15 @@ string_get_size_pow2(uint64_t size, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%u.%s %s", (unsigned)size,
 			 size >= 10 ? "0" : "00", units[i]);
+}
+
+void
+host_forget(void *p, size_t bytes)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }

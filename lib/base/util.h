@@ -151,4 +151,12 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Host memory only: the bytes of [@p, @p + @bytes) are no longer needed.
+ * The host pages wholly inside go back to the host (they read as zeros
+ * when touched again); the range stays the caller's.
+ */
+void
+host_forget(void *p, size_t bytes);
+
 #endif /* HVO_UTIL_H */

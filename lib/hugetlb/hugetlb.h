@@ -104,13 +104,14 @@ struct hugetlb {
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
 	/*
 	 * Lists pool batches build, kept between calls: a resize of half a
-	 * million hugepages should not fault in fresh host memory for its
-	 * bookkeeping every time.
+	 * million hugepages should not allocate its bookkeeping every time
+	 * (the vmemmap pages' list gives its host pages back when large).
 	 */
 	struct huge_page **batch_pages;
 	size_t batch_pages_max;
 	uint64_t *batch_pfns;
 	size_t batch_pfns_max;
+	size_t batch_pfns_want; /* the batch's: large, its pages are given back */
 };
 
 /* vmemmap_remap_walk flags. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "hugetlb/vmemmap_host.h"
 
 int
@@ -21,12 +22,20 @@ pfn_list_grow(struct pfn_list *l)
 	return 0;
 }
 
+/*
+ * A batch's list larger than this gives its host pages back when the
+ * batch is done: a full pool of 1 TiB would keep 64 bytes per hugepage
+ * (its eight vmemmap pages) for nothing. The next one faults them in.
+ */
+#define BATCH_LIST_KEEP_BYTES (UINT64_C(1) << 20)
+
 void
 vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 		       uint64_t want)
 {
 	struct hugetlb *hg = m->hugetlb;
 
+	hg->batch_pfns_want = want;
 	*l = (struct pfn_list){ .pfn = hg->batch_pfns, .max = hg->batch_pfns_max };
 	if (l->max < want) {
 		uint64_t *p = realloc(l->pfn, want * sizeof(*p));
@@ -41,8 +50,12 @@ vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 void
 vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
 {
-	m->hugetlb->batch_pfns = l->pfn;
-	m->hugetlb->batch_pfns_max = l->max;
+	struct hugetlb *hg = m->hugetlb;
+
+	hg->batch_pfns = l->pfn;
+	hg->batch_pfns_max = l->max;
+	if (hg->batch_pfns_want * sizeof(*l->pfn) > BATCH_LIST_KEEP_BYTES)
+		host_forget(l->pfn, l->max * sizeof(*l->pfn));
 }
 
 void

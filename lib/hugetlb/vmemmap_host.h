@@ -61,8 +61,9 @@ pfn_list_empty(const struct pfn_list *l)
 /*
  * The machine's list for a batch that collects up to @want pages, kept
  * between batches so that resizing a pool of half a million hugepages does
- * not fault in fresh host memory for its bookkeeping each time (room for
- * all is a hint); put it back when the batch is done.
+ * not allocate it each time (room for all is a hint); put it back when the
+ * batch is done. A list of more than 1 MiB gives its host pages back then
+ * (host_forget()): they are faulted in again by the next large batch.
  */
 void
 vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,

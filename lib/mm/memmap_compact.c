@@ -32,6 +32,30 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) % 8 == 0, "the narrow words follow aligned");
 
+/*
+ * A shape: a record's words (its frame[] and base unused: kind REL words
+ * are relative to the page's first struct page), the template and its
+ * pfn: relative to the page's first pfn, but for a plain template.
+ */
+struct memmap_shape {
+	uint64_t hash;
+	unsigned tid;
+	int64_t fix;
+	struct rec *r;
+};
+
+/*
+ * A record index with this bit names a shape (MEMMAP_COMPACT_SHAPE_BITS
+ * above SHAPE_PAGE_BITS) and a vmemmap page (below: its index from the
+ * vmemmap's start, room for 128 TiB of vmemmap).
+ */
+#define SHAPE_PAGE_BITS 35
+#define SHAPE_BIT (UINT64_C(1) << (SHAPE_PAGE_BITS + MEMMAP_COMPACT_SHAPE_BITS))
+#define SHAPE_PAGE_MASK ((UINT64_C(1) << SHAPE_PAGE_BITS) - 1)
+
+_Static_assert(SHAPE_BIT << 1 == UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS,
+	       "a shape's payload fills a compact payload's pfn bits");
+
 /* A code: the kind in its top bits, the word offset below. */
 enum { KIND_REL, KIND_U32, KIND_WIDE };
 #define KIND_SHIFT 14
@@ -256,6 +280,9 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	narrow = (uint32_t *)(r + 1);
 	code = (uint16_t *)(narrow + (nr - nr_wide));
 	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
+	/* The padding before wide[] too: shapes compare records whole. */
+	if (nr)
+		memset(wide - 1, 0, 8);
 	for (unsigned k = 0; k < nr; k++) {
 		uint64_t v = host[pos[k]];
 		unsigned kind = word_kind(v, base);
@@ -269,6 +296,80 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 			narrow[n32++] = (uint32_t)v;
 	}
 	return r;
+}
+
+/* A hash of record @r's words, template @tid and pfn @fix. */
+static uint64_t
+shape_hash(const struct rec *r, unsigned tid, int64_t fix)
+{
+	const uint64_t *w = (const uint64_t *)(r + 1);
+	uint64_t h = (uint64_t)tid << 48 ^ (uint64_t)r->nr << 16 ^ r->nr_wide;
+
+	h ^= (uint64_t)fix * UINT64_C(0x9e3779b97f4a7c15);
+	for (size_t i = 0; i < (r->size - sizeof(*r)) / 8; i++) {
+		h = (h ^ w[i]) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static bool
+shape_same(const struct memmap_shape *sh, const struct rec *r, unsigned tid,
+	   int64_t fix)
+{
+	return sh->tid == tid && sh->fix == fix && sh->r->nr == r->nr &&
+	       sh->r->nr_wide == r->nr_wide && sh->r->size == r->size &&
+	       memcmp(sh->r + 1, r + 1, r->size - sizeof(*r)) == 0;
+}
+
+/*
+ * The record index of a shape with record @r's words, for a frame whose
+ * vmemmap page is at @page_va; NO_FRAME if none: @r stays a record of its
+ * own. A shape found or made takes @r over.
+ */
+static uint64_t
+shape_idx(struct hvo_machine *m, struct memmap_compact *c, struct rec *r,
+	  uint64_t page_va)
+{
+	const unsigned tid = (unsigned)(r->payload >> MEMMAP_PAYLOAD_PFN_BITS);
+	const uint64_t pfn = r->payload &
+			     ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1);
+	const uint64_t page = (page_va - m->vmemmap_base) >> m->arch.page_shift;
+	const unsigned mask = 2 * MEMMAP_COMPACT_SHAPES - 1;
+	struct memmap_shape *sh;
+	uint64_t h, *seen;
+	int64_t fix;
+	unsigned i;
+
+	/* (A page below the vmemmap's start would wrap to a large index.) */
+	if (page > SHAPE_PAGE_MASK)
+		return NO_FRAME;
+	fix = (int64_t)pfn;
+	if (m->tpl[tid].patch != TPL_PLAIN)
+		fix -= (int64_t)page_to_pfn(m, page_va);
+	h = shape_hash(r, tid, fix);
+	for (i = h & mask; c->shape_hidx[i]; i = (i + 1) & mask) {
+		sh = c->shape[c->shape_hidx[i] - 1];
+		if (sh->hash == h && shape_same(sh, r, tid, fix)) {
+			free(r);
+			return SHAPE_BIT | page |
+			       (uint64_t)(c->shape_hidx[i] - 1) << SHAPE_PAGE_BITS;
+		}
+	}
+	/* Words seen on a second page become a shape, while there is room. */
+	seen = &c->seen[h % MEMMAP_COMPACT_SEEN];
+	if (*seen != h || c->nr_shape == MEMMAP_COMPACT_SHAPES) {
+		*seen = h;
+		return NO_FRAME;
+	}
+	sh = malloc(sizeof(*sh));
+	if (!sh)
+		return NO_FRAME;
+	*sh = (struct memmap_shape){ .hash = h, .tid = tid, .fix = fix, .r = r };
+	c->bytes += sizeof(*sh) + r->size;
+	c->shape[c->nr_shape] = sh;
+	c->shape_hidx[i] = (uint16_t)++c->nr_shape;
+	return SHAPE_BIT | page | (uint64_t)(c->nr_shape - 1) << SHAPE_PAGE_BITS;
 }
 
 /* Start loading the host page of @frame, the next to be looked at. */
@@ -286,6 +387,12 @@ prefetch_frame(const struct hvo_machine *m, uint64_t frame)
 		__builtin_prefetch(host + off);
 }
 
+/* Places guessed from, each twice (guess_payload()'s two guesses). */
+#define NR_GUESSES 18
+
+/* Differing words at or below which no other guess is tried. */
+#define GOOD_ENOUGH (MEMMAP_COMPACT_MAX_WORDS / 2)
+
 bool
 memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		     uint64_t alias)
@@ -293,12 +400,14 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	const struct page_layout *l = page_layout(m);
 	const uint64_t psize = m->arch.page_size, words = psize / 8;
 	const uint64_t per = psize / l->size;
-	const uint64_t pos[] = {
+	const uint64_t pos[NR_GUESSES / 2] = {
 		per - 1, 0, per / 2, 1, 2, 3, per / 4, 3 * per / 4, per - 2,
 	};
+	uint64_t tried[NR_GUESSES];
+	unsigned nr_tried = 0;
 	struct memmap_compact *c;
 	uint64_t page_va = va & ~(psize - 1), best_payload = 0, *s;
-	uint64_t page, *as;
+	uint64_t page, payload, *as;
 	const uint64_t *host;
 	unsigned best = MEMMAP_COMPACT_MAX_WORDS + 1;
 	uint16_t diff[2][MEMMAP_COMPACT_MAX_WORDS], *best_pos = diff[0];
@@ -319,75 +428,142 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	if (!c)
 		return false;
 	host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
-	/* Good enough: a guess leaving at most half the room. */
-	for (unsigned i = 0; i < 2 * sizeof(pos) / sizeof(pos[0]) &&
-	     best > MEMMAP_COMPACT_MAX_WORDS / 2; i++) {
-		uint64_t payload, k = pos[i / 2];
+	/*
+	 * Good enough: a guess leaving at most half the room. (A better one
+	 * may exist: the struct pages of allocated buddy pages, plain ones
+	 * with poisoned links, are described as fresh ones plus both links
+	 * of each, 128 words; but those words are the same on every such
+	 * page, one shape for all of them.) A payload already tried is not
+	 * filled again.
+	 */
+	for (unsigned i = 0; i < NR_GUESSES && best > GOOD_ENOUGH; i++) {
+		uint64_t guess, k = pos[i / 2];
+		bool again = false;
 		unsigned n;
 
 		if (k >= per || !guess_payload(m, (const uint8_t *)host,
-					       page_va, k, i % 2, &payload))
+					       page_va, k, i % 2, &guess))
 			continue;
-		if (payload == best_payload && best <= MEMMAP_COMPACT_MAX_WORDS)
+		for (unsigned j = 0; j < nr_tried; j++)
+			again |= tried[j] == guess;
+		if (again)
 			continue;
+		tried[nr_tried++] = guess;
 		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
 
-		memmap_fill(m, frame, payload, c->scratch);
+		memmap_fill(m, frame, guess, c->scratch);
 		n = count_diffs(host, (const uint64_t *)c->scratch, words,
 				best - 1, try_pos);
 		if (n < best) {
 			best = n;
-			best_payload = payload;
+			best_payload = guess;
 			best_pos = try_pos;
 		}
 	}
 	if (best > MEMMAP_COMPACT_MAX_WORDS)
 		return false;
-	r = rec_build(host, best_pos, words, best, best_payload, frame,
-		      page_va);
-	if (!r)
-		return false;
-	if (c->live >= c->gc_at)
-		compact_gc(m, c);
-	idx = rec_idx(c);
-	if (idx < 0) {
-		free(r);
-		return false;
+	/* The template alone, or a shape, or a record of its own. */
+	r = NULL;
+	payload = best_payload;
+	if (best) {
+		r = rec_build(host, best_pos, words, best, best_payload, frame,
+			      page_va);
+		if (!r)
+			return false;
+		uint64_t shaped = shape_idx(m, c, r, page_va);
+
+		if (shaped != NO_FRAME) {
+			idx = (int64_t)shaped;
+			r = NULL;
+			c->shaped++;
+		} else {
+			if (c->live >= c->gc_at)
+				compact_gc(m, c);
+			idx = rec_idx(c);
+			if (idx < 0) {
+				free(r);
+				return false;
+			}
+			c->rec[idx] = r;
+			c->live++;
+			c->bytes += r->size;
+		}
+		payload = compact_payload((uint64_t)idx);
+	} else {
+		c->bare++;
 	}
-	c->rec[idx] = r;
-	c->live++;
-	c->bytes += r->size;
 	c->compacted++;
 	page = *s >> 3;
 	phys_release(&m->phys, frame << m->arch.page_shift, psize);
-	phys_set_lazy(&m->phys, frame, compact_payload((uint64_t)idx));
+	phys_set_lazy(&m->phys, frame, payload);
 	/*
-	 * A frame sharing the host page (copy_page()) is described by the
-	 * same record. A TLB entry may still reach it, but only to read: it
-	 * is about to be freed, and the page is not reused until no entry
-	 * reaches it (phys_reclaim()).
+	 * A frame sharing the host page (copy_page()) is described alike.
+	 * A TLB entry may still reach it, but only to read: it is about to
+	 * be freed, and the page is not reused until no entry reaches it
+	 * (phys_reclaim()).
 	 */
 	as = alias != NO_FRAME && pfn_valid(&m->phys, alias) ?
 	     phys_slot(&m->phys, alias) : NULL;
 	if (as && (*as & PHYS_TAG_MASK) == PHYS_HOST && *as >> 3 == page) {
 		phys_release(&m->phys, alias << m->arch.page_shift, psize);
-		phys_set_lazy(&m->phys, alias, compact_payload((uint64_t)idx));
-		r->frame[1] = alias;
+		phys_set_lazy(&m->phys, alias, payload);
+		if (r)
+			r->frame[1] = alias;
 	}
 	return true;
 }
 
-/* Record @r's bytes for @frame at @host. */
+/*
+ * What compact record index @idx (a record's, or a shape's) describes:
+ * the words, their base and the template payload. False for none (cannot
+ * happen: a described frame always has its record or shape).
+ */
+static bool
+words_of(const struct hvo_machine *m, uint64_t idx, const struct rec **r,
+	 uint64_t *base, uint64_t *payload)
+{
+	const struct memmap_compact *c = m->compact;
+	const uint64_t s = (idx & ~SHAPE_BIT) >> SHAPE_PAGE_BITS;
+	const struct memmap_shape *sh;
+	uint64_t pfn;
+
+	if (!c)
+		return false;
+	if (!(idx & SHAPE_BIT)) {
+		if (idx >= c->nr || !c->rec[idx])
+			return false;
+		*r = c->rec[idx];
+		*base = (*r)->base;
+		*payload = (*r)->payload;
+		return true;
+	}
+	if (s >= c->nr_shape)
+		return false;
+	sh = c->shape[s];
+	*r = sh->r;
+	*base = m->vmemmap_base + ((idx & SHAPE_PAGE_MASK) << m->arch.page_shift);
+	pfn = (uint64_t)sh->fix;
+	if (m->tpl[sh->tid].patch != TPL_PLAIN)
+		pfn += page_to_pfn(m, *base);
+	*payload = memmap_payload(sh->tid, pfn);
+	return true;
+}
+
+/* The bytes compact record index @idx describes for @frame, at @host. */
 static void
-rec_bytes(struct hvo_machine *m, uint64_t frame, const struct rec *r,
-	  void *host)
+compact_bytes(struct hvo_machine *m, uint64_t frame, uint64_t idx, void *host)
 {
 	const uint16_t *code;
 	const uint32_t *narrow;
 	const uint64_t *wide;
-	uint64_t *w = host;
+	const struct rec *r;
+	uint64_t *w = host, base, payload;
 
-	memmap_fill(m, frame, r->payload, host);
+	if (!words_of(m, idx, &r, &base, &payload)) {
+		memset(host, 0, m->arch.page_size);
+		return;
+	}
+	memmap_fill(m, frame, payload, host);
 	narrow = (const uint32_t *)(r + 1);
 	code = (const uint16_t *)(narrow + (r->nr - r->nr_wide));
 	wide = (const uint64_t *)((const uint8_t *)r + r->size - 8 * r->nr_wide);
@@ -397,19 +573,10 @@ rec_bytes(struct hvo_machine *m, uint64_t frame, const struct rec *r,
 		if (kind == KIND_WIDE)
 			w[off] = *wide++;
 		else if (kind == KIND_REL)
-			w[off] = r->base + (uint64_t)(int64_t)(int32_t)*narrow++;
+			w[off] = base + (uint64_t)(int64_t)(int32_t)*narrow++;
 		else
 			w[off] = *narrow++;
 	}
-}
-
-/* Record @idx, or NULL. */
-static struct rec *
-rec_of(const struct hvo_machine *m, uint64_t idx)
-{
-	const struct memmap_compact *c = m->compact;
-
-	return c && idx < c->nr ? c->rec[idx] : NULL;
 }
 
 void
@@ -417,14 +584,11 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 		    void *host)
 {
 	struct memmap_compact *c = m->compact;
-	struct rec *r = rec_of(m, idx);
+	struct rec *r = c && idx < c->nr ? c->rec[idx] : NULL;
 
-	if (!r) {
-		/* Cannot happen: a described frame always has its record. */
-		memset(host, 0, m->arch.page_size);
-		return;
-	}
-	rec_bytes(m, frame, r, host);
+	compact_bytes(m, frame, idx, host);
+	if (!r)
+		return; /* a shape: nothing is given up */
 	/* The frame has its own bytes now: the record serves the other. */
 	if (r->frame[1] == frame) {
 		r->frame[1] = NO_FRAME;
@@ -440,18 +604,15 @@ void
 memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host)
 {
 	struct hvo_machine *m = ctx;
-	const struct rec *r;
 
 	if (payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT) {
 		/* A template alone: filling it changes nothing. */
 		memmap_fill(m, frame, payload, host);
 		return;
 	}
-	r = rec_of(m, payload & ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
-	if (r)
-		rec_bytes(m, frame, r, host);
-	else
-		memset(host, 0, m->arch.page_size);
+	compact_bytes(m, frame,
+		      payload & ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1),
+		      host);
 }
 
 void
@@ -465,6 +626,9 @@ memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
 	    pl >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT)
 		return;
 	pl &= (UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1;
+	/* A shape serves any number of frames: @to is described too. */
+	if (pl & SHAPE_BIT)
+		return;
 	for (unsigned k = 0; from_dies && k < 2 && pl < c->nr && c->rec[pl];
 	     k++) {
 		if (c->rec[pl]->frame[k] == from) {
@@ -677,6 +841,10 @@ memmap_compact_fini(struct hvo_machine *m)
 		return;
 	for (uint64_t i = 0; i < c->nr; i++)
 		free(c->rec[i]);
+	for (unsigned i = 0; i < c->nr_shape; i++) {
+		free(c->shape[i]->r);
+		free(c->shape[i]);
+	}
 	free(c->rec);
 	free(c->free_idx);
 	free(c->scratch);

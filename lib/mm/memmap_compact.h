@@ -5,9 +5,11 @@
  * whose struct pages are mostly one template (a hugepage's head vmemmap
  * page: 60 plain tails and the few struct pages hugetlb writes; or the
  * struct pages of freed vmemmap memory), is described instead as a lazy
- * frame: a template payload (mm/page.c) plus the 8-byte words that differ
- * from it. The first access fills it back, bytes for bytes. Nothing here
- * reads or writes through the simulated MMU, or changes a counter.
+ * frame: a template payload (mm/page.c) alone if no word differs, else
+ * plus the 8-byte words that differ from it, in a record of its own or
+ * in a shape many frames share. The first access fills it back, bytes
+ * for bytes. Nothing here reads or writes through the simulated MMU, or
+ * changes a counter.
  */
 #ifndef HVO_MEMMAP_COMPACT_H
 #define HVO_MEMMAP_COMPACT_H
@@ -50,7 +52,21 @@ struct memmap_compact_pend {
 _Static_assert(MEMMAP_COMPACT_HASH >= 4 * MEMMAP_COMPACT_PENDING,
 	       "the hash stays at most a quarter full");
 
+/*
+ * Shapes: the differing words many pages share, relative to their page
+ * (a hugepage's head vmemmap page differs from its tails in the same
+ * words, by the same values, wherever it is). A frame described by a
+ * shape has no record: its payload names the shape and its vmemmap page.
+ * A shape is made for words seen on a second page (MEMMAP_COMPACT_SEEN
+ * remembers the first), up to MEMMAP_COMPACT_SHAPES of them, kept until
+ * the machine goes.
+ */
+#define MEMMAP_COMPACT_SHAPE_BITS 12
+#define MEMMAP_COMPACT_SHAPES (1u << MEMMAP_COMPACT_SHAPE_BITS)
+#define MEMMAP_COMPACT_SEEN 4096u
+
 struct rec;
+struct memmap_shape;
 
 struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
@@ -71,6 +87,13 @@ struct memmap_compact {
 	uint64_t compacted; /* frames ever compacted (statistics) */
 	uint64_t budget;    /* MEMMAP_COMPACT_BUDGET, or what a test set */
 	uint8_t *scratch;   /* one page: a template filled, to compare */
+	struct memmap_shape *shape[MEMMAP_COMPACT_SHAPES];
+	unsigned nr_shape;
+	/* shape[] by hash, open addressed: index + 1, 0 for none */
+	uint16_t shape_hidx[2 * MEMMAP_COMPACT_SHAPES];
+	uint64_t seen[MEMMAP_COMPACT_SEEN]; /* hashes of words seen once */
+	uint64_t shaped;    /* frames ever described by a shape (statistics) */
+	uint64_t bare;      /* frames ever described by a template alone */
 };
 
 /*
