@@ -272,6 +272,50 @@ test_stale_tlb(void **state)
 	check_stale("arm64-16k-48:mem=64M,tlbcheck=on", true);
 }
 
+/*
+ * The checker names how a cached translation went stale: the page table
+ * no longer maps the page (an unmap with no flush), or maps it read-only
+ * while the entry still takes stores (a protection change with no flush,
+ * which the kernel follows with flush_tlb_kernel_range()).
+ */
+static void
+test_stale_tlb_kinds(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t pa = free_pa(m), va = map_scratch_page(m, pa), v;
+
+	(void)state;
+	/* A store fills the entry for stores too. */
+	assert_int_equal(hvo_kwrite64(m, va, MAGIC_A), 0);
+	assert_int_equal(hvo_protect(m, va, HVO_PROT_KERNEL_RO), 0);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_non_null(strstr(hvo_machine_error(m), " RW, but the page table maps it differently"));
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
+	tu_assert_check(m);
+
+	/* Loaded while read-only: an entry for loads alone. The page goes. */
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_non_null(strstr(hvo_machine_error(m), " RO, but the page table no longer maps it"));
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
+	tu_assert_check(m);
+
+	/* Writable, stored to, then mapped to another frame. */
+	assert_int_equal(hvo_map(m, va, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_kwrite64(m, va, MAGIC_B), 0);
+	assert_int_equal(hvo_unmap(m, va), 0);
+	assert_int_equal(hvo_map(m, va, pa + g.page_size, g.page_size,
+				 HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	assert_non_null(strstr(hvo_machine_error(m), " RW, but the page table maps it differently"));
+	assert_int_equal(hvo_flush_tlb_kernel_range(m, va, va + g.page_size), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* Point the live leaf that maps @va at @pa with PAGE_KERNEL, in place. */
 static void
 retarget_leaf(struct hvo_machine *m, uint64_t va, uint64_t pa)
@@ -1759,6 +1803,7 @@ main(void)
 		cmocka_unit_test(test_flush_ceiling),
 		cmocka_unit_test(test_flush_inside_block),
 		cmocka_unit_test(test_stale_tlb),
+		cmocka_unit_test(test_stale_tlb_kinds),
 		cmocka_unit_test(test_bbm),
 		cmocka_unit_test(test_arm64_vmemmap_entries),
 		cmocka_unit_test(test_vmemmap_entries_x86_riscv),
