@@ -1642,11 +1642,12 @@ bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 }
 
 /*
- * Checks common to both free paths; changes nothing. *@e: the
- * allocation's page_owner entry.
+ * free_prepare()'s checks in order, the first to fail naming what is
+ * wrong; *@ep: the allocation's page_owner entry.
  */
-static inline int
-free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+static int
+free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		      po_entry_t *ep)
 {
 	po_entry_t e;
 
@@ -1661,6 +1662,39 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
+	*ep = e;
+	return 0;
+}
+
+/*
+ * Checks common to both free paths; changes nothing. *@e: the
+ * allocation's page_owner entry.
+ */
+static inline int
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+{
+	const struct page_owner *po = &m->owner;
+	po_entry_t e = 0;
+
+	/*
+	 * The common case first: an allocation of this order starts at
+	 * @pfn, aligned. The allocators hand out only RAM, a block inside
+	 * one range, so the RAM check would pass; only boot's reserved
+	 * ranges (the first MiB with its hole) are recorded whole. Any
+	 * other free takes all the checks.
+	 */
+	if (pfn - po->base_pfn < po->nr)
+		e = po_get(po, pfn - po->base_pfn);
+	/* A head (a category) and not reserved: after HVO_PAGES_RESERVED. */
+	_Static_assert(HVO_PAGES_FREE == 0 && HVO_PAGES_RESERVED == 1,
+		       "the categories after RESERVED are the allocators'");
+	if (po_cat(e) <= HVO_PAGES_RESERVED || po_order(e) != order ||
+	    (pfn & ((UINT64_C(1) << order) - 1))) {
+		int rc = free_check_allocation(m, pfn, order, &e);
+
+		if (rc)
+			return rc;
+	}
 	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
