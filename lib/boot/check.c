@@ -73,6 +73,9 @@ check_list(struct hvo_machine *m, enum zone_type z, unsigned order,
 	uint64_t node = area->next, prev = head, n = 0;
 	const char *zn = m->zones[z].name;
 
+	if (area->head != head)
+		return FAIL(m, "buddy: zone %s order %u: the list keeps head 0x%" PRIx64 ", not its own 0x%" PRIx64,
+			    zn, order, area->head, head);
 	while (node != head) {
 		pfn_t pfn = (node - m->page_layout.lru - m->vmemmap_base) /
 			    m->cfg.struct_page_size;

@@ -55,6 +55,7 @@ struct free_list {
 	uint64_t next;    /* lru address of the first page, or the head's own */
 	uint64_t prev;    /* lru address of the last page, or the head's own */
 	uint64_t nr;      /* blocks on this list */
+	uint64_t head;    /* the head's own address (free_list_head_va()) */
 };
 
 /* struct free_area: one list per migratetype, nr_free over all of them. */

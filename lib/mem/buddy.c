@@ -64,12 +64,12 @@ zone_init_free_lists(struct hvo_machine *m, enum zone_type z)
 			uint64_t head = free_list_head_va(m, z, o, t);
 
 			zone->free_area[o].free_list[t] =
-				(struct free_list){ head, head, 0 };
+				(struct free_list){ head, head, 0, head };
 		}
 	for (unsigned i = 0; i < NR_PCP_LISTS; i++) {
 		uint64_t head = pcp_list_head_va(m, z, i);
 
-		zone->pcp.lists[i] = (struct free_list){ head, head, 0 };
+		zone->pcp.lists[i] = (struct free_list){ head, head, 0, head };
 	}
 }
 
@@ -205,7 +205,7 @@ __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		   unsigned order, enum migratetype mt, bool tail)
 {
 	list_add_page(m, free_list_of(m, z, order, mt),
-		      free_list_head_va(m, z, order, mt), pfn, tail);
+		      free_list_of(m, z, order, mt)->head, pfn, tail);
 	m->zones[z].free_area[order].nr_free++;
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, mt);
@@ -231,7 +231,7 @@ __del_ref_from_free_list(struct hvo_machine *m, struct page_ref *r,
 			 enum zone_type z, unsigned order, enum migratetype mt)
 {
 	list_del_ref(m, free_list_of(m, z, order, mt),
-		     free_list_head_va(m, z, order, mt), r);
+		     free_list_of(m, z, order, mt)->head, r);
 	/* The poison was the last store through the TLB: the same entry. */
 	page_ref_again(m, r, true);
 	ref_clear_page_type(m, r);
@@ -266,9 +266,9 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		  enum migratetype new_mt)
 {
 	list_del_page(m, free_list_of(m, z, order, old_mt),
-		      free_list_head_va(m, z, order, old_mt), pfn);
+		      free_list_of(m, z, order, old_mt)->head, pfn);
 	list_add_page(m, free_list_of(m, z, order, new_mt),
-		      free_list_head_va(m, z, order, new_mt), pfn, true);
+		      free_list_of(m, z, order, new_mt)->head, pfn, true);
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, new_mt);
 	account_freepages(&m->zones[z], -(int64_t)(UINT64_C(1) << order), old_mt);
@@ -552,7 +552,7 @@ get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 {
 	struct free_list *list = free_list_of(m, z, order, mt);
 
-	if (list_empty(list, free_list_head_va(m, z, order, mt)))
+	if (list_empty(list, free_list_of(m, z, order, mt)->head))
 		return false;
 	*pfn = lru_to_pfn(m, list->next);
 	return true;
@@ -773,7 +773,7 @@ find_suitable_fallback(struct hvo_machine *m, enum zone_type z,
 		enum migratetype fmt = fallbacks[mt][i];
 
 		if (list_empty(free_list_of(m, z, order, fmt),
-			       free_list_head_va(m, z, order, fmt)))
+			       free_list_of(m, z, order, fmt)->head))
 			continue;
 		*can_steal = can_steal_fallback(m, order, mt);
 		return (int)fmt;
@@ -1225,7 +1225,7 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 			if (++pindex > NR_PCP_LISTS - 1)
 				pindex = 0;
 			list = &pcp->lists[pindex];
-			head = pcp_list_head_va(m, z, pindex);
+			head = pcp->lists[pindex].head;
 		} while (list_empty(list, head));
 		order = pindex_to_order(m, pindex);
 		do {
@@ -1329,7 +1329,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		mt = MIGRATE_MOVABLE;
 	}
 	pindex = order_to_pindex(m, mt, order);
-	list_add_page(m, &pcp->lists[pindex], pcp_list_head_va(m, z, pindex),
+	list_add_page(m, &pcp->lists[pindex], pcp->lists[pindex].head,
 		      pfn, false);
 	pcp->count += UINT64_C(1) << order;
 	return free_unref_page_commit(m, z, order, pindex);
@@ -1353,7 +1353,7 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (rc)
 			return rc;
 		list_add_page(m, &pcp->lists[pindex],
-			      pcp_list_head_va(m, z, pindex), p, true);
+			      pcp->lists[pindex].head, p, true);
 		pcp->count += UINT64_C(1) << order;
 	}
 	return 0;
@@ -1367,7 +1367,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
 	unsigned pindex = order_to_pindex(m, mt, order);
 	struct free_list *list = &pcp->lists[pindex];
-	uint64_t head = pcp_list_head_va(m, z, pindex);
+	uint64_t head = pcp->lists[pindex].head;
 
 	/* An allocation scales the next drain back (6.1: free_factor). */
 	if (pcp->high_auto)
@@ -1642,11 +1642,12 @@ bad_free(struct hvo_machine *m, pfn_t pfn, unsigned order, int why,
 }
 
 /*
- * Checks common to both free paths; changes nothing. *@e: the
- * allocation's page_owner entry.
+ * free_prepare()'s checks in order, the first to fail naming what is
+ * wrong; *@ep: the allocation's page_owner entry.
  */
-static inline int
-free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+static int
+free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		      po_entry_t *ep)
 {
 	po_entry_t e;
 
@@ -1661,6 +1662,39 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 		return bad_free(m, pfn, order, -ENOENT, 0);
 	if (po_order(e) != order)
 		return bad_free(m, pfn, order, -EINVAL, po_order(e));
+	*ep = e;
+	return 0;
+}
+
+/*
+ * Checks common to both free paths; changes nothing. *@e: the
+ * allocation's page_owner entry.
+ */
+static inline int
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+{
+	const struct page_owner *po = &m->owner;
+	po_entry_t e = 0;
+
+	/*
+	 * The common case first: an allocation of this order starts at
+	 * @pfn, aligned. The allocators hand out only RAM, a block inside
+	 * one range, so the RAM check would pass; only boot's reserved
+	 * ranges (the first MiB with its hole) are recorded whole. Any
+	 * other free takes all the checks.
+	 */
+	if (pfn - po->base_pfn < po->nr)
+		e = po_get(po, pfn - po->base_pfn);
+	/* A head (a category) and not reserved: after HVO_PAGES_RESERVED. */
+	_Static_assert(HVO_PAGES_FREE == 0 && HVO_PAGES_RESERVED == 1,
+		       "the categories after RESERVED are the allocators'");
+	if (po_cat(e) <= HVO_PAGES_RESERVED || po_order(e) != order ||
+	    (pfn & ((UINT64_C(1) << order) - 1))) {
+		int rc = free_check_allocation(m, pfn, order, &e);
+
+		if (rc)
+			return rc;
+	}
 	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",

@@ -462,14 +462,6 @@ release_row_of(const struct kernel_release *r, enum release_prop p)
 	return found;
 }
 
-uint64_t
-release_get(const struct kernel_release *r, enum release_prop p)
-{
-	const struct release_row *row = release_row_of(r, p);
-
-	return row ? row->value : 0;
-}
-
 void
 release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 		    struct kernel_release *out)

@@ -255,13 +255,26 @@ void
 release_for_variant(const struct kernel_release *r, enum hvo_variant v,
 		    struct kernel_release *out);
 
-/* The value of @p for release @r. */
-uint64_t
-release_get(const struct kernel_release *r, enum release_prop p);
-
 /* The row that decided @p for @r, or NULL if none applies. */
 const struct release_row *
 release_row_of(const struct kernel_release *r, enum release_prop p);
+
+/*
+ * The value of @p for release @r. Inline: hot paths ask it (the HVO
+ * variant's RCU mode per optimize), and a resolved release answers with
+ * a load, no call.
+ */
+static inline uint64_t
+release_get(const struct kernel_release *r, enum release_prop p)
+{
+	const struct release_row *row;
+
+	if (r->resolved && (unsigned)p < RP__COUNT)
+		row = r->row[p];
+	else
+		row = release_row_of(r, p);
+	return row ? row->value : 0;
+}
 
 /* For a property that is a set of arches (bit 1 << arch): is @arch in it? */
 bool
