@@ -161,6 +161,17 @@ test_ram_base(void **state)
 	check_ram_base("arm64-64k-48:mem=64M,hvo=sharedtail", GIB, GIB);
 	check_ram_base("riscv64-sv39:mem=64M", 2 * GIB, 2 * GIB);
 	check_ram_base("riscv64-sv57:mem=64M", 2 * GIB, 2 * GIB);
+	/*
+	 * RAM off a 1G boundary: riscv's phys_ram_base is the start of RAM
+	 * rounded to 128M (setup_bootmem()) up to 7.0, but 7.1 rounds it to
+	 * the largest hugepage, 1G ("Align vmemmap to maximal folio size").
+	 */
+	check_ram_base("riscv64-sv39:mem=256M@0x88000000,kernel=7.0",
+		       0x88000000, 0x88000000);
+	check_ram_base("riscv64-sv39:mem=256M@0x88000000,kernel=7.1",
+		       0x88000000, 2 * GIB);
+	check_ram_base("riscv64-sv48:mem=256M@0x88000000,kernel=7.1,hvo=off",
+		       0x88000000, 2 * GIB);
 	/* arm64 rounds the start of RAM down to ARM64_MEMSTART_ALIGN. */
 	check_ram_base("arm64-4k-48:mem=256M@0x48000000", 0x48000000, GIB);
 }
