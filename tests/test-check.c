@@ -1036,6 +1036,72 @@ test_described_tables(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * A described table whose description is corrupted is no longer checked
+ * whole (check_words_run() refuses it) but entry by entry, and the entry
+ * that breaks a rule is found: a malformed entry put apart inside the
+ * run, a run whose pa steps by two pages (struct pages then read wrong:
+ * the buddy rule sees it first), a run whose first entry is no leaf. Put back, the table checks whole again, with no host page.
+ */
+static void
+test_described_corrupt(void **state)
+{
+	struct hvo_machine *m = tu_machine("arm64:granule=16K,va=48,mem=2G");
+	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(1) << 16) + 5;
+	const uint64_t va = pfn_to_page(m, pfn);
+	uint64_t table = leaf_table_of(m, va), held;
+	struct phys_words *w, saved;
+	uint32_t mid;
+
+	(void)state;
+	w = (struct phys_words *)phys_words_of(&m->phys,
+					       table >> m->arch.page_shift);
+	assert_non_null(w);
+	assert_true(w->hi - w->lo > 100);
+	saved = *w;
+	mid = w->lo + (w->hi - w->lo) / 2;
+	held = phys_host_frames(&m->phys);
+	tu_assert_check(m);
+
+	/* A malformed entry in the middle of the run (arm64: type 0b01 at
+	 * the last level is reserved). */
+	w->x = mid;
+	w->xval = 0x1;
+	expect_broken(m, "pagetable", "malformed");
+	*w = saved;
+	tu_assert_check(m);
+
+	/* The entry apart inside the run, a good leaf of the same frame:
+	 * the run is checked entry by entry, and passes. */
+	w->x = mid;
+	w->xval = phys_words_get(&saved, mid);
+	tu_assert_check(m);
+	*w = saved;
+
+	/* The pa stepping by two pages. */
+	w->step = 2 * saved.step;
+	w->first = phys_words_get(&saved, saved.lo) - (uint64_t)saved.lo * w->step;
+	/* The TLB holds the old translations: the tlb rule would see them
+	 * first (a flush is missing). */
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	/* A zero first entry: not a run of leaves; the struct pages it
+	 * mapped (a free block's) cannot be read. */
+	w->x = w->lo;
+	w->xval = 0;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	expect_broken(m, "buddy", "unreadable: fault at va");
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	assert_int_equal(phys_host_frames(&m->phys), held);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -1051,6 +1117,7 @@ main(void)
 		cmocka_unit_test(test_described),
 		cmocka_unit_test(test_described_tables),
 		cmocka_unit_test(test_described_blocks),
+		cmocka_unit_test(test_described_corrupt),
 		cmocka_unit_test(test_page_owner_alloc_pages),
 	};
 
