@@ -314,6 +314,47 @@ test_alloc_down_as_single_allocs(void **state)
 	memblock_fini(&run);
 }
 
+/*
+ * memblock_phys_alloc_down() when the first page lands just above a
+ * reserved region: memblock_reserve() merges it into that region
+ * (memblock_merge_regions()), so there is no room below it and it hands
+ * out that one page, as memblock_phys_alloc() would; the next call starts
+ * below the reserved region. RAM that starts above 0 is the floor.
+ */
+static void
+test_alloc_down_above_reserved(void **state)
+{
+	struct memblock one, run;
+	uint64_t pa, pb, got;
+
+	(void)state;
+	memblock_init(&one);
+	memblock_init(&run);
+	for (struct memblock *mb = &one; mb; mb = mb == &one ? &run : NULL) {
+		memblock_add(mb, MB(2), MB(4));
+		memblock_reserve(mb, MB(3), MB(3) - 4096);
+	}
+	got = memblock_phys_alloc_down(&run, 4096, 50, &pa);
+	assert_int_equal(got, 1);
+	assert_int_equal(pa, MB(6) - 4096);
+	assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
+	assert_int_equal(pb, pa);
+	assert_same(&one, &run);
+	assert_int_equal(run.reserved.cnt, 1);
+	/* Below it: [2M, 3M), 256 pages, down to the base of RAM. */
+	got = memblock_phys_alloc_down(&run, 4096, 1000, &pa);
+	assert_int_equal(got, 256);
+	assert_int_equal(pa, MB(3) - 4096);
+	for (uint64_t k = 0; k < got; k++) {
+		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
+		assert_int_equal(pb, pa - k * 4096);
+	}
+	assert_same(&one, &run);
+	assert_int_equal(memblock_phys_alloc_down(&run, 4096, 1, &pa), 0);
+	memblock_fini(&one);
+	memblock_fini(&run);
+}
+
 int
 main(void)
 {
@@ -328,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_alloc_limit),
 		cmocka_unit_test(test_for_each_free_stops),
 		cmocka_unit_test(test_alloc_down_as_single_allocs),
+		cmocka_unit_test(test_alloc_down_above_reserved),
 	};
 
 	return tu_run("memblock", tests, sizeof(tests) / sizeof(tests[0]));
