@@ -935,6 +935,61 @@ test_page_owner_alloc_pages(void **state)
 	page_owner_fini(&run);
 }
 
+/*
+ * page_owner_alloc_pages() over blocks whose first entry alone is set
+ * (kept in the coarse map, no fine map yet): a whole such block, and a
+ * single page at a block's start, record what page_owner_alloc() of
+ * order 0 page by page records, the first entry replaced.
+ */
+static void
+test_page_owner_alloc_pages_coarse(void **state)
+{
+	struct page_owner one, run;
+	const uint64_t base = 0, nr = 8 * PO_BLOCK;
+	unsigned was;
+
+	(void)state;
+	assert_int_equal(page_owner_init(&one, base, nr), 0);
+	assert_int_equal(page_owner_init(&run, base, nr), 0);
+	for (struct page_owner *po = &one; po; po = po == &one ? &run : NULL) {
+		page_owner_alloc(po, base + PO_BLOCK, 0, HVO_PAGES_RESERVED);
+		assert_int_equal(page_owner_free(po, base + PO_BLOCK, 0, &was), 0);
+		page_owner_alloc(po, base + 2 * PO_BLOCK, 0, HVO_PAGES_RESERVED);
+		page_owner_alloc(po, base + 4 * PO_BLOCK, 0, HVO_PAGES_RESERVED);
+	}
+	/* Block 2 whole, over its coarse first entry. */
+	for (uint64_t k = 0; k < PO_BLOCK; k++) {
+		if (k == 0)
+			assert_int_equal(page_owner_free(&one, base + 2 * PO_BLOCK,
+							 0, &was), 0);
+		page_owner_alloc(&one, base + 2 * PO_BLOCK + k, 0,
+				 HVO_PAGES_VMEMMAP);
+	}
+	assert_int_equal(page_owner_free(&run, base + 2 * PO_BLOCK, 0, &was), 0);
+	page_owner_alloc_pages(&run, base + 2 * PO_BLOCK, PO_BLOCK,
+			       HVO_PAGES_VMEMMAP);
+	/* One page at the start of untouched block 6. */
+	page_owner_alloc(&one, base + 6 * PO_BLOCK, 0, HVO_PAGES_VMEMMAP);
+	page_owner_alloc_pages(&run, base + 6 * PO_BLOCK, 1, HVO_PAGES_VMEMMAP);
+	/* Blocks 3 and 4, the first entry of 4 there. */
+	assert_int_equal(page_owner_free(&one, base + 4 * PO_BLOCK, 0, &was), 0);
+	assert_int_equal(page_owner_free(&run, base + 4 * PO_BLOCK, 0, &was), 0);
+	for (uint64_t k = 0; k < 2 * PO_BLOCK; k++)
+		page_owner_alloc(&one, base + 3 * PO_BLOCK + k, 0,
+				 HVO_PAGES_PAGETABLE);
+	page_owner_alloc_pages(&run, base + 3 * PO_BLOCK, 2 * PO_BLOCK,
+			       HVO_PAGES_PAGETABLE);
+	for (uint64_t i = 0; i < nr; i++)
+		if (po_get(&one, i) != po_get(&run, i))
+			fail_msg("entry %" PRIu64 ": 0x%x, not 0x%x", i,
+				 po_get(&run, i), po_get(&one, i));
+	assert_memory_equal(one.count, run.count, sizeof(one.count));
+	assert_int_equal(one.count[HVO_PAGES_VMEMMAP], PO_BLOCK + 1);
+	assert_int_equal(one.count[HVO_PAGES_PAGETABLE], 2 * PO_BLOCK);
+	page_owner_fini(&one);
+	page_owner_fini(&run);
+}
+
 /* The table whose leaf maps @va (the walk not counted). */
 static uint64_t
 leaf_table_of(struct hvo_machine *m, uint64_t va)
@@ -1119,6 +1174,7 @@ main(void)
 		cmocka_unit_test(test_described_blocks),
 		cmocka_unit_test(test_described_corrupt),
 		cmocka_unit_test(test_page_owner_alloc_pages),
+		cmocka_unit_test(test_page_owner_alloc_pages_coarse),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));

@@ -432,6 +432,14 @@ test_vmemmap_runs_configs(void **state)
 		"riscv64-sv39:mem=512M,hugepages=2M:32,hvo=off",
 		"x86_64:mem=1G,hugepages=2M:64,bbmcheck=on,hvo=off",
 		"x86_64:levels=5,mem=128M@0+256M@0x100000000+128M@0x400000000",
+		/*
+		 * RAM across 2^48 with 52-bit PA: arm64 moves PA bits 48+
+		 * elsewhere in the entry (__phys_to_pte_val()), so a run
+		 * of entries is no one arithmetic run across that line.
+		 */
+		"arm64-64k-52:mem=1G@0xffffc0100000",
+		"arm64-16k-52:mem=2G@0xffff90000000",
+		"arm64-4k-52:mem=2G@0xffffc0000000",
 	};
 	/* With HVO, boot hugepages' sections are mapped by hugetlb
 	 * (SECTION_IS_VMEMMAP_PREINIT), their tails sharing frames. */
