@@ -1001,6 +1001,129 @@ leaf_table_of(struct hvo_machine *m, uint64_t va)
 	return w.lvl[w.leaf].table_pa;
 }
 
+static void
+count_events(void *ctx, const struct hvo_event *ev)
+{
+	(void)ev;
+	(*(unsigned *)ctx)++;
+}
+
+/*
+ * pt_cursor_map_run() against the same leaves mapped page by page with
+ * pt_cursor_get() and pt_cursor_map() (vmemmap_populate_basepages()'s
+ * loop) on a twin machine: the same translations, every counter the same,
+ * both machines checked. Before it, what pt_cursor_run_none() and
+ * pt_cursor_map_run() refuse: a run over a mapped entry, off the table,
+ * past its end, unaligned, in a step that is no leaf size, beyond RAM;
+ * and any run while a trace is on (it wants every write). After it, an
+ * entry of the described table unmapped (a write of a word apart) and the
+ * rest still read back.
+ */
+static void
+check_map_run(const char *spec)
+{
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	struct hvo_geometry g = tu_geometry(a);
+	const unsigned pte = g.levels - 1;
+	const uint64_t n = 16, P = g.page_size;
+	const pgprot_t pk = a->arch.page_kernel;
+	uint64_t va = tu_free_kernel_va(a, pte), pa, vb, events = 0;
+	struct pt_cursor ca, cb;
+	pfn_t fa, fb;
+	unsigned traced = 0;
+
+	vb = tu_free_kernel_va(b, pte);
+	assert_int_equal(va, vb);
+	assert_int_equal(hvo_alloc_pages(a, 4, HVO_GFP_KERNEL, &fa), 0);
+	assert_int_equal(hvo_alloc_pages(b, 4, HVO_GFP_KERNEL, &fb), 0);
+	assert_int_equal(fa, fb);
+	pa = fa << g.page_shift;
+	assert_int_equal(pt_map(a, va, pa, pte, pk), 0);
+	assert_int_equal(pt_map(b, va, pa, pte, pk), 0);
+	pt_cursor_remember(a, &ca, va, pte);
+	pt_cursor_remember(b, &cb, va, pte);
+
+	/* Refused runs. */
+	assert_false(pt_cursor_run_none(a, &ca, va, n));
+	assert_false(pt_cursor_run_none(a, &ca, ca.hi, 2));
+	assert_false(pt_cursor_run_none(a, &ca, ca.hi - P, 2));
+	assert_true(pt_cursor_run_none(a, &ca, va + P, n - 1));
+	assert_int_equal(hvo_set_trace(a, count_events, &traced), 0);
+	assert_false(pt_cursor_run_none(a, &ca, va + P, n - 1));
+	assert_int_equal(hvo_set_trace(a, NULL, NULL), 0);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 0, pa, P, pk), 0);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa + 8, P, pk),
+			 -EINVAL);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa, P / 2, pk),
+			 -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(a), "not aligned RAM in one table"));
+	assert_int_equal(pt_cursor_map_run(a, &ca, ca.hi - P, 2, pa, P, pk),
+			 -EINVAL);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa,
+					   g.mem_bytes * 2, pk), -EINVAL);
+	assert_int_equal(traced, 0);
+
+	/* Pages 1..n-1 map frames n-1..1: falling, as from memblock. */
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, n - 1,
+					   pa + (n - 1) * P, -P, pk), 0);
+	for (uint64_t k = 1; k < n; k++) {
+		struct pt_decoded d;
+
+		assert_true(pt_cursor_get(b, &cb, va + k * P, &d));
+		assert_int_equal(d.kind, PTK_NONE);
+		assert_int_equal(pt_cursor_map(b, &cb, va + k * P,
+					       pa + (n - k) * P, pk), 0);
+	}
+	for (size_t i = 0; i < hvo_counter_count(); i++) {
+		uint64_t x, y;
+
+		assert_int_equal(hvo_counter_get(a, i, &x), 0);
+		assert_int_equal(hvo_counter_get(b, i, &y), 0);
+		if (x != y)
+			fail_msg("%s: counter %s: %" PRIu64 " by the run, %" PRIu64 " page by page",
+				 spec, hvo_counter_name(i), x, y);
+	}
+	for (uint64_t k = 0; k < n; k++) {
+		phys_addr_t x, y;
+
+		assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), 0);
+		assert_int_equal(pt_lookup(b, va + k * P, &y, NULL), 0);
+		assert_int_equal(x, y);
+		assert_int_equal(x, k ? pa + (n - k) * P : pa);
+	}
+	tu_assert_check(a);
+	tu_assert_check(b);
+
+	/* One entry unmapped: the others read back the same. */
+	assert_int_equal(pt_unmap(a, va + 3 * P), 0);
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	for (uint64_t k = 1; k < n; k++) {
+		phys_addr_t x;
+
+		if (k == 3) {
+			assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), -EFAULT);
+			continue;
+		}
+		assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), 0);
+		assert_int_equal(x, pa + (n - k) * P);
+		events++;
+	}
+	assert_int_equal(events, n - 2);
+	tu_assert_check(a);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+static void
+test_map_run(void **state)
+{
+	(void)state;
+	check_map_run("x86_64:mem=256M");
+	check_map_run("arm64-16k-48:mem=256M,bbmcheck=on");
+	check_map_run("arm64-64k-52:mem=512M,bbmcheck=on,tlbcheck=on");
+	check_map_run("riscv64-sv57:mem=256M");
+}
+
 /*
  * The vmemmap's PMD blocks of a 4K-page machine, one PMD table of them,
  * are a described run too: checked whole, and an allocation among its
@@ -1174,6 +1297,7 @@ main(void)
 		cmocka_unit_test(test_described_blocks),
 		cmocka_unit_test(test_described_corrupt),
 		cmocka_unit_test(test_page_owner_alloc_pages),
+		cmocka_unit_test(test_map_run),
 		cmocka_unit_test(test_page_owner_alloc_pages_coarse),
 	};
 
