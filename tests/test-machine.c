@@ -440,6 +440,16 @@ test_vmemmap_runs_configs(void **state)
 		"arm64-64k-52:mem=1G@0xffffc0100000",
 		"arm64-16k-52:mem=2G@0xffff90000000",
 		"arm64-4k-52:mem=2G@0xffffc0000000",
+		/*
+		 * sparse_buffer_init() cannot find one block for every
+		 * section's memmap (RAM in pieces, sections that hold
+		 * little of it): vmemmap_alloc_block_buf() falls back to
+		 * memblock, block by block or page by page.
+		 */
+		"x86_64:mem=25M@0+1M@0x8000000+1M@0x10000000+1M@0x18000000+1M@0x20000000+1M@0x28000000+1M@0x30000000+1M@0x38000000",
+		"x86_64:mem=24M@0+2M@0x7f00000+2M@0xff00000+2M@0x17f00000+2M@0x1ff00000+2M@0x27f00000+2M@0x2ff00000+2M@0x37f00000",
+		"arm64-16k-48:mem=32M@0x40000000+1M@0x47f00000+1M@0x4ff00000,struct_page=256",
+		"arm64-64k-48:mem=32M@0x40000000",
 	};
 	/* With HVO, boot hugepages' sections are mapped by hugetlb
 	 * (SECTION_IS_VMEMMAP_PREINIT), their tails sharing frames. */
