@@ -355,6 +355,56 @@ test_alloc_down_above_reserved(void **state)
 	memblock_fini(&run);
 }
 
+/*
+ * The edges of the region tables: an allocation of nothing or at no
+ * alignment is refused (memblock_alloc_range_nid() warns and returns
+ * NULL); a free that splits a region of a full table grows it
+ * (memblock_double_array()); a question about addresses above every
+ * reserved region; a reserved region past the memory region being walked.
+ */
+static void
+test_region_edges(void **state)
+{
+	struct memblock mb;
+	uint64_t pa, sum = 0;
+	bool reserved = true;
+	size_t cnt;
+
+	(void)state;
+	memblock_init(&mb);
+	memblock_add(&mb, MB(0), MB(64));
+	memblock_add(&mb, MB(128), MB(64));
+	assert_int_equal(memblock_phys_alloc(&mb, 0, 4096, 0, &pa), -EINVAL);
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 0, 0, &pa), -EINVAL);
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 3, 0, &pa), -EINVAL);
+
+	/* Reserved regions apart until the table is full. */
+	assert_int_equal(memblock_reserve(&mb, MB(0), MB(1)), 0);
+	for (uint64_t i = 1; mb.reserved.cnt < mb.reserved.max; i++)
+		assert_int_equal(memblock_reserve(&mb, MB(2 * i), MB(1)), 0);
+	assert_true(mb.reserved.cnt >= 2 && mb.reserved.cnt < 32);
+	cnt = mb.reserved.cnt;
+	assert_int_equal(memblock_phys_free(&mb, MB(2) + 4096, 4096), 0);
+	assert_int_equal(mb.reserved.cnt, cnt + 1);
+	assert_true(mb.reserved.max > cnt);
+	assert_int_equal(mb.reserved.regions[1].base, MB(2));
+	assert_int_equal(mb.reserved.regions[1].size, 4096);
+	assert_int_equal(mb.reserved.regions[2].base, MB(2) + 8192);
+	assert_int_equal(memblock_reserved_size(&mb), cnt * MB(1) - 4096);
+
+	/* Above every reserved region: free up to the limit. */
+	assert_false(memblock_is_reserved(&mb, MB(100), 4096));
+	assert_int_equal(memblock_reserved_run(&mb, MB(100), MB(110), &reserved),
+			 MB(110));
+	assert_false(reserved);
+
+	/* A reserved region in the upper memory region only. */
+	memblock_reserve(&mb, MB(130), MB(2));
+	assert_int_equal(memblock_for_each_free(&mb, sum_free, &sum), 0);
+	assert_int_equal(sum, MB(128) - memblock_reserved_size(&mb));
+	memblock_fini(&mb);
+}
+
 int
 main(void)
 {
@@ -370,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_for_each_free_stops),
 		cmocka_unit_test(test_alloc_down_as_single_allocs),
 		cmocka_unit_test(test_alloc_down_above_reserved),
+		cmocka_unit_test(test_region_edges),
 	};
 
 	return tu_run("memblock", tests, sizeof(tests) / sizeof(tests[0]));
