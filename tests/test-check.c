@@ -1017,7 +1017,8 @@ count_events(void *ctx, const struct hvo_event *ev)
  * past its end, unaligned, in a step that is no leaf size, beyond RAM;
  * and any run while a trace is on (it wants every write). After it, an
  * entry of the described table unmapped (a write of a word apart) and the
- * rest still read back.
+ * rest still read back; with a host page, the table's entries are read
+ * from it.
  */
 static void
 check_map_run(const char *spec)
@@ -1042,8 +1043,14 @@ check_map_run(const char *spec)
 	assert_int_equal(pt_map(b, va, pa, pte, pk), 0);
 	pt_cursor_remember(a, &ca, va, pte);
 	pt_cursor_remember(b, &cb, va, pte);
+	/* A leaf further on, the table's word apart. */
+	assert_int_equal(pt_map(a, va + (n + 2) * P, pa, pte, pk), 0);
+	assert_int_equal(pt_map(b, va + (n + 2) * P, pa, pte, pk), 0);
+	assert_non_null(phys_words_of(&a->phys, ca.table >> g.page_shift));
 
 	/* Refused runs. */
+	assert_false(pt_cursor_run_none(a, &ca, va + P, n + 4));
+	assert_true(pt_cursor_run_none(a, &ca, va + (n + 3) * P, 4));
 	assert_false(pt_cursor_run_none(a, &ca, va, n));
 	assert_false(pt_cursor_run_none(a, &ca, ca.hi, 2));
 	assert_false(pt_cursor_run_none(a, &ca, ca.hi - P, 2));
@@ -1109,6 +1116,13 @@ check_map_run(const char *spec)
 		events++;
 	}
 	assert_int_equal(events, n - 2);
+	/* The table with a host page: its entries read from there. */
+	assert_non_null(phys_to_host(&a->phys, ca.table));
+	assert_null(phys_words_of(&a->phys, ca.table >> g.page_shift));
+	assert_false(pt_cursor_run_none(a, &ca, va + P, 4));
+	assert_true(pt_cursor_run_none(a, &ca, va + 3 * P, 1));
+	assert_false(pt_cursor_run_none(a, &ca, va + 3 * P, 2));
+	assert_true(pt_cursor_run_none(a, &ca, va + (n + 3) * P, 8));
 	tu_assert_check(a);
 	hvo_machine_free(a);
 	hvo_machine_free(b);
@@ -1229,6 +1243,9 @@ test_described_corrupt(void **state)
 	const uint64_t va = pfn_to_page(m, pfn);
 	uint64_t table = leaf_table_of(m, va), held;
 	struct phys_words *w, saved;
+	const uint64_t span = m->arch.page_size *
+			      m->arch.level[m->arch.levels - 1].entries;
+	char msg[128];
 	uint32_t mid;
 
 	(void)state;
@@ -1263,6 +1280,29 @@ test_described_corrupt(void **state)
 	 * first (a flush is missing). */
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	/* The second or the last entry zero: the run is no run of leaves;
+	 * the struct pages they mapped are not mapped. */
+	for (unsigned k = 0; k < 2; k++) {
+		uint32_t j = k ? saved.hi - 1 : saved.lo + 1;
+
+		w->x = j;
+		w->xval = 0;
+		assert_int_equal(hvo_flush_tlb_all(m), 0);
+		snprintf(msg, sizeof(msg), "struct pages at va 0x%" PRIx64 " ",
+			 round_down64(va, span) + (uint64_t)j * m->arch.page_size);
+		expect_broken(m, "vmemmap", msg);
+	}
+	/* The last entry read-only (arm64's AP[2]): the run has no one prot,
+	 * its entries are checked one by one, and a read-only vmemmap page
+	 * is well formed (HVO maps tails so). */
+	w->xval = phys_words_get(&saved, w->hi - 1) | (UINT64_C(1) << 7);
+	assert_int_not_equal(w->xval, phys_words_get(&saved, w->hi - 1));
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
 	*w = saved;
 	assert_int_equal(hvo_flush_tlb_all(m), 0);
 	tu_assert_check(m);
