@@ -1296,6 +1296,17 @@ test_described_corrupt(void **state)
 			 round_down64(va, span) + (uint64_t)j * m->arch.page_size);
 		expect_broken(m, "vmemmap", msg);
 	}
+	/* The second entry read-only; the last one mapping the first's
+	 * frame again (no even step): checked one by one, each is well
+	 * formed (HVO maps tails read-only, many to one frame). */
+	w->x = saved.lo + 1;
+	w->xval = phys_words_get(&saved, w->x) | (UINT64_C(1) << 7);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	w->x = saved.hi - 1;
+	w->xval = phys_words_get(&saved, saved.lo);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
 	/* The last entry read-only (arm64's AP[2]): the run has no one prot,
 	 * its entries are checked one by one, and a read-only vmemmap page
 	 * is well formed (HVO maps tails so). */
