@@ -990,6 +990,37 @@ test_page_owner_alloc_pages_coarse(void **state)
 	page_owner_fini(&run);
 }
 
+/*
+ * page_owner_set_range() of a run larger than the largest order an entry
+ * holds (PO_ORDER_MASK): pieces of that order, one after another, each
+ * found as the allocation that covers its pfns.
+ */
+static void
+test_page_owner_set_range_huge(void **state)
+{
+	struct page_owner po;
+	const uint64_t top = UINT64_C(1) << PO_ORDER_MASK, nr = 2 * top + 8;
+	enum hvo_page_category c;
+	uint64_t head;
+	unsigned order;
+
+	(void)state;
+	assert_int_equal(page_owner_init(&po, 0, nr), 0);
+	page_owner_set_range(&po, 0, nr, HVO_PAGES_RESERVED);
+	assert_true(page_owner_lookup(&po, 5, &head, &order, &c));
+	assert_int_equal(head, 0);
+	assert_int_equal(order, PO_ORDER_MASK);
+	assert_int_equal(c, HVO_PAGES_RESERVED);
+	assert_true(page_owner_lookup(&po, top + 12345, &head, &order, &c));
+	assert_int_equal(head, top);
+	assert_int_equal(order, PO_ORDER_MASK);
+	assert_true(page_owner_lookup(&po, 2 * top + 5, &head, &order, &c));
+	assert_int_equal(head, 2 * top);
+	assert_int_equal(order, 3);
+	assert_int_equal(po.count[HVO_PAGES_RESERVED], nr);
+	page_owner_fini(&po);
+}
+
 /* The table whose leaf maps @va (the walk not counted). */
 static uint64_t
 leaf_table_of(struct hvo_machine *m, uint64_t va)
@@ -1049,6 +1080,7 @@ check_map_run(const char *spec)
 	assert_non_null(phys_words_of(&a->phys, ca.table >> g.page_shift));
 
 	/* Refused runs. */
+	assert_false(pt_cursor_run_none(a, &ca, ca.lo - P, 2));
 	assert_false(pt_cursor_run_none(a, &ca, va + P, n + 4));
 	assert_true(pt_cursor_run_none(a, &ca, va + (n + 3) * P, 4));
 	assert_false(pt_cursor_run_none(a, &ca, va, n));
@@ -1350,6 +1382,7 @@ main(void)
 		cmocka_unit_test(test_page_owner_alloc_pages),
 		cmocka_unit_test(test_map_run),
 		cmocka_unit_test(test_page_owner_alloc_pages_coarse),
+		cmocka_unit_test(test_page_owner_set_range_huge),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));
