@@ -1046,7 +1046,8 @@ count_events(void *ctx, const struct hvo_event *ev)
  * both machines checked. Before it, what pt_cursor_run_none() and
  * pt_cursor_map_run() refuse: a run over a mapped entry, off the table,
  * past its end, unaligned, in a step that is no leaf size, beyond RAM;
- * and any run while a trace is on (it wants every write). After it, an
+ * and any run while a trace is on (it wants every write); pt_map() of a
+ * leaf below the last level and pt_lookup() of a user address. After it, an
  * entry of the described table unmapped (a write of a word apart) and the
  * rest still read back; with a host page, the table's entries are read
  * from it.
@@ -1060,6 +1061,7 @@ check_map_run(const char *spec)
 	const uint64_t n = 16, P = g.page_size;
 	const pgprot_t pk = a->arch.page_kernel;
 	uint64_t va = tu_free_kernel_va(a, pte), pa, vb, events = 0;
+	phys_addr_t pb;
 	struct pt_cursor ca, cb;
 	pfn_t fa, fb;
 	unsigned traced = 0;
@@ -1101,6 +1103,10 @@ check_map_run(const char *spec)
 	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa,
 					   g.mem_bytes * 2, pk), -EINVAL);
 	assert_int_equal(traced, 0);
+	/* No level below the last; a user address has no kernel leaf. */
+	assert_int_equal(pt_map(a, va + P, pa, g.levels, pk), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(a), "no leaf can sit at depth"));
+	assert_int_equal(pt_lookup(a, UINT64_C(0x1000), &pb, NULL), -EFAULT);
 
 	/* Pages 1..n-1 map frames n-1..1: falling, as from memblock. */
 	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, n - 1,
