@@ -936,10 +936,10 @@ test_page_owner_alloc_pages(void **state)
 }
 
 /*
- * page_owner_alloc_pages() over blocks whose first entry alone is set
- * (kept in the coarse map, no fine map yet): a whole such block, and a
- * single page at a block's start, record what page_owner_alloc() of
- * order 0 page by page records, the first entry replaced.
+ * page_owner_alloc_pages() over blocks whose first entry was allocated
+ * and freed, a single page at the start of an untouched block, and two
+ * blocks at once: what page_owner_alloc() of order 0 page by page
+ * records, entries and counts.
  */
 static void
 test_page_owner_alloc_pages_coarse(void **state)

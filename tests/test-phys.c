@@ -1056,6 +1056,43 @@ test_no_filler(void **state)
 }
 
 /*
+ * With no filler, frames whose shared zero page was read are described,
+ * cleared and written after a copy by sharing as with one: the words
+ * read back, the cleared frame reads zeros, the written copy gets its own
+ * page and the frame it shared keeps its bytes; no one is told.
+ */
+static void
+test_no_filler_words(void **state)
+{
+	const struct hvo_mem_range r = { .base = 0, .size = 16 * MIB };
+	uint8_t *w;
+	bool own = true;
+
+	(void)state;
+	assert_int_equal(phys_init(&phys, &r, 1, 12), 0);
+	(void)phys_to_host_ro(&phys, pa_of(20), &own);
+	assert_false(own);
+	assert_true(phys_words_store(&phys, pa_of(20), 4, 5, 1));
+	assert_non_null(phys_words_of(&phys, 20));
+	assert_int_equal(phys_peek64(&phys, pa_of(20) + 24), 8);
+
+	(void)phys_to_host_ro(&phys, pa_of(21), &own);
+	assert_false(own);
+	phys_clear_frame(&phys, 21);
+	assert_true(is_zero(phys_to_host_ro(&phys, pa_of(21), NULL)));
+
+	w = phys_to_host(&phys, pa_of(10));
+	w[0] = 0x5a;
+	phys_copy_frame(&phys, 14, 10, true);
+	w = phys_to_host(&phys, pa_of(14));
+	assert_int_equal(w[0], 0x5a);
+	w[0] = 0xa5;
+	assert_int_equal(((const uint8_t *)phys_to_host_ro(&phys, pa_of(10), NULL))[0], 0x5a);
+	assert_int_equal(((const uint8_t *)phys_to_host_ro(&phys, pa_of(14), NULL))[0], 0xa5);
+	phys_fini(&phys);
+}
+
+/*
  * A leaf described whole (phys_set_lazy_leaf()): every frame reads as
  * its own lazy payload, and the leaf becomes slots on the first touch;
  * freed whole it is forgotten, in part it becomes slots first.
@@ -1357,6 +1394,7 @@ main(void)
 		cmocka_unit_test_teardown(test_64k_pages, teardown),
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
 		cmocka_unit_test_teardown(test_no_filler, teardown),
+		cmocka_unit_test_teardown(test_no_filler_words, teardown),
 		cmocka_unit_test_teardown(test_lazy_leaf, teardown),
 		cmocka_unit_test_teardown(test_words_run, teardown),
 		cmocka_unit_test_teardown(test_words_edges, teardown),
