@@ -251,6 +251,25 @@ assert_same(const struct memblock *a, const struct memblock *b)
 }
 
 /*
+ * memblock_phys_alloc_down() of up to @n pages on @run, and as many
+ * memblock_phys_alloc() of one page on @one: the same pages, falling from
+ * *@pa, and the same tables after. Returns how many.
+ */
+static uint64_t
+alloc_down_as_singles(struct memblock *one, struct memblock *run, uint64_t n,
+		      uint64_t *pa)
+{
+	uint64_t got = memblock_phys_alloc_down(run, 4096, n, pa), pb;
+
+	for (uint64_t k = 0; k < got; k++) {
+		assert_int_equal(memblock_phys_alloc(one, 4096, 4096, 0, &pb), 0);
+		assert_int_equal(pb, *pa - k * 4096);
+	}
+	assert_same(one, run);
+	return got;
+}
+
+/*
  * memblock_phys_alloc_down() makes what that many memblock_phys_alloc()
  * calls of one page would, as sparse_init() makes them for a vmemmap
  * mapped page by page: each just below the one before, until the free
@@ -273,23 +292,13 @@ test_alloc_down_as_single_allocs(void **state)
 		memblock_reserve(mb, MB(12), 4096 * 3);
 	}
 	/* Above [15M, 16M - 8K): two pages free, then it is in the way. */
-	got = memblock_phys_alloc_down(&run, 4096, 100, &pa);
+	got = alloc_down_as_singles(&one, &run, 100, &pa);
 	assert_int_equal(got, 2);
 	assert_int_equal(pa, MB(16) - 4096);
-	for (uint64_t k = 0; k < got; k++) {
-		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-		assert_int_equal(pb, pa - k * 4096);
-	}
-	assert_same(&one, &run);
 	/* Below 15M down to the reserved pages at 12M: 765 pages. */
-	got = memblock_phys_alloc_down(&run, 4096, 10000, &pa);
+	got = alloc_down_as_singles(&one, &run, 10000, &pa);
 	assert_int_equal(got, (MB(3) - 3 * 4096) / 4096);
 	assert_int_equal(pa, MB(15) - 4096);
-	for (uint64_t k = 0; k < got; k++) {
-		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-		assert_int_equal(pb, pa - k * 4096);
-	}
-	assert_same(&one, &run);
 	/* Fewer than fit: exactly that many. */
 	got = memblock_phys_alloc_down(&run, 4096, 10, &pa);
 	assert_int_equal(got, 10);
@@ -325,7 +334,7 @@ static void
 test_alloc_down_above_reserved(void **state)
 {
 	struct memblock one, run;
-	uint64_t pa, pb, got;
+	uint64_t pa, got;
 
 	(void)state;
 	memblock_init(&one);
@@ -334,22 +343,14 @@ test_alloc_down_above_reserved(void **state)
 		memblock_add(mb, MB(2), MB(4));
 		memblock_reserve(mb, MB(3), MB(3) - 4096);
 	}
-	got = memblock_phys_alloc_down(&run, 4096, 50, &pa);
+	got = alloc_down_as_singles(&one, &run, 50, &pa);
 	assert_int_equal(got, 1);
 	assert_int_equal(pa, MB(6) - 4096);
-	assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-	assert_int_equal(pb, pa);
-	assert_same(&one, &run);
 	assert_int_equal(run.reserved.cnt, 1);
 	/* Below it: [2M, 3M), 256 pages, down to the base of RAM. */
-	got = memblock_phys_alloc_down(&run, 4096, 1000, &pa);
+	got = alloc_down_as_singles(&one, &run, 1000, &pa);
 	assert_int_equal(got, 256);
 	assert_int_equal(pa, MB(3) - 4096);
-	for (uint64_t k = 0; k < got; k++) {
-		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-		assert_int_equal(pb, pa - k * 4096);
-	}
-	assert_same(&one, &run);
 	assert_int_equal(memblock_phys_alloc_down(&run, 4096, 1, &pa), 0);
 	memblock_fini(&one);
 	memblock_fini(&run);
