@@ -492,6 +492,36 @@ test_vmemmap_runs_configs(void **state)
 }
 
 /*
+ * RAM in pieces across many sections with large struct pages: their
+ * memmap does not fit in the RAM left, in blocks (PMD-mapped vmemmap) or
+ * in pages. The model refuses the machine with -ENOMEM and the vmemmap
+ * page it could not back. It differs from Linux here: sparse_init_nid()
+ * logs "memory map backing failed" and marks the remaining sections not
+ * present, booting with less memory.
+ */
+static void
+test_vmemmap_out_of_memory(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=24M@0+2M@0x7f00000+2M@0xff00000+2M@0x17f00000+2M@0x1ff00000+2M@0x27f00000+2M@0x2ff00000+2M@0x37f00000,struct_page=256",
+		"arm64-4k-48:mem=32M@0x40000000+2M@0x47f00000+2M@0x4ff00000+2M@0x57f00000,struct_page=256",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		struct hvo_machine *m = NULL;
+		char err[256] = "";
+
+		assert_int_equal(hvo_machine_new_from_spec(specs[i], &m, err,
+							   sizeof(err)),
+				 -ENOMEM);
+		assert_null(m);
+		if (!strstr(err, "out of memory for the vmemmap page at va 0x"))
+			fail_msg("%s: %s", specs[i], err);
+	}
+}
+
+/*
  * RAM given as ranges that touch is one range to the kernel: memblock_add()
  * merges regions that meet (memblock_merge_regions()), and
  * memblock_free_all() frees each free range in the largest aligned blocks
@@ -814,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_touching_ranges_map),
 		cmocka_unit_test(test_touching_ranges_sweep),
 		cmocka_unit_test(test_vmemmap_runs_configs),
+		cmocka_unit_test(test_vmemmap_out_of_memory),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_physmem_limit),
 		cmocka_unit_test(test_json_helpers),
