@@ -935,6 +935,92 @@ test_page_owner_alloc_pages(void **state)
 	page_owner_fini(&run);
 }
 
+/*
+ * page_owner_alloc_pages() over blocks whose first entry was allocated
+ * and freed, a single page at the start of an untouched block, and two
+ * blocks at once: what page_owner_alloc() of order 0 page by page
+ * records, entries and counts.
+ */
+static void
+test_page_owner_alloc_pages_coarse(void **state)
+{
+	struct page_owner one, run;
+	const uint64_t base = 0, nr = 8 * PO_BLOCK;
+	unsigned was;
+
+	(void)state;
+	assert_int_equal(page_owner_init(&one, base, nr), 0);
+	assert_int_equal(page_owner_init(&run, base, nr), 0);
+	for (struct page_owner *po = &one; po; po = po == &one ? &run : NULL) {
+		page_owner_alloc(po, base + PO_BLOCK, 0, HVO_PAGES_RESERVED);
+		assert_int_equal(page_owner_free(po, base + PO_BLOCK, 0, &was), 0);
+		page_owner_alloc(po, base + 2 * PO_BLOCK, 0, HVO_PAGES_RESERVED);
+		page_owner_alloc(po, base + 4 * PO_BLOCK, 0, HVO_PAGES_RESERVED);
+	}
+	/* Block 2 whole, over its coarse first entry. */
+	for (uint64_t k = 0; k < PO_BLOCK; k++) {
+		if (k == 0)
+			assert_int_equal(page_owner_free(&one, base + 2 * PO_BLOCK,
+							 0, &was), 0);
+		page_owner_alloc(&one, base + 2 * PO_BLOCK + k, 0,
+				 HVO_PAGES_VMEMMAP);
+	}
+	assert_int_equal(page_owner_free(&run, base + 2 * PO_BLOCK, 0, &was), 0);
+	page_owner_alloc_pages(&run, base + 2 * PO_BLOCK, PO_BLOCK,
+			       HVO_PAGES_VMEMMAP);
+	/* One page at the start of untouched block 6. */
+	page_owner_alloc(&one, base + 6 * PO_BLOCK, 0, HVO_PAGES_VMEMMAP);
+	page_owner_alloc_pages(&run, base + 6 * PO_BLOCK, 1, HVO_PAGES_VMEMMAP);
+	/* Blocks 3 and 4, the first entry of 4 there. */
+	assert_int_equal(page_owner_free(&one, base + 4 * PO_BLOCK, 0, &was), 0);
+	assert_int_equal(page_owner_free(&run, base + 4 * PO_BLOCK, 0, &was), 0);
+	for (uint64_t k = 0; k < 2 * PO_BLOCK; k++)
+		page_owner_alloc(&one, base + 3 * PO_BLOCK + k, 0,
+				 HVO_PAGES_PAGETABLE);
+	page_owner_alloc_pages(&run, base + 3 * PO_BLOCK, 2 * PO_BLOCK,
+			       HVO_PAGES_PAGETABLE);
+	for (uint64_t i = 0; i < nr; i++)
+		if (po_get(&one, i) != po_get(&run, i))
+			fail_msg("entry %" PRIu64 ": 0x%x, not 0x%x", i,
+				 po_get(&run, i), po_get(&one, i));
+	assert_memory_equal(one.count, run.count, sizeof(one.count));
+	assert_int_equal(one.count[HVO_PAGES_VMEMMAP], PO_BLOCK + 1);
+	assert_int_equal(one.count[HVO_PAGES_PAGETABLE], 2 * PO_BLOCK);
+	page_owner_fini(&one);
+	page_owner_fini(&run);
+}
+
+/*
+ * page_owner_set_range() of a run larger than the largest order an entry
+ * holds (PO_ORDER_MASK): pieces of that order, one after another, each
+ * found as the allocation that covers its pfns.
+ */
+static void
+test_page_owner_set_range_huge(void **state)
+{
+	struct page_owner po;
+	const uint64_t top = UINT64_C(1) << PO_ORDER_MASK, nr = 2 * top + 8;
+	enum hvo_page_category c;
+	uint64_t head;
+	unsigned order;
+
+	(void)state;
+	assert_int_equal(page_owner_init(&po, 0, nr), 0);
+	page_owner_set_range(&po, 0, nr, HVO_PAGES_RESERVED);
+	assert_true(page_owner_lookup(&po, 5, &head, &order, &c));
+	assert_int_equal(head, 0);
+	assert_int_equal(order, PO_ORDER_MASK);
+	assert_int_equal(c, HVO_PAGES_RESERVED);
+	assert_true(page_owner_lookup(&po, top + 12345, &head, &order, &c));
+	assert_int_equal(head, top);
+	assert_int_equal(order, PO_ORDER_MASK);
+	assert_true(page_owner_lookup(&po, 2 * top + 5, &head, &order, &c));
+	assert_int_equal(head, 2 * top);
+	assert_int_equal(order, 3);
+	assert_int_equal(po.count[HVO_PAGES_RESERVED], nr);
+	page_owner_fini(&po);
+}
+
 /* The table whose leaf maps @va (the walk not counted). */
 static uint64_t
 leaf_table_of(struct hvo_machine *m, uint64_t va)
@@ -944,6 +1030,150 @@ leaf_table_of(struct hvo_machine *m, uint64_t va)
 	assert_int_equal(pt_walk(m, va, &w, false), 0);
 	assert_true(w.leaf >= 0);
 	return w.lvl[w.leaf].table_pa;
+}
+
+static void
+count_events(void *ctx, const struct hvo_event *ev)
+{
+	(void)ev;
+	(*(unsigned *)ctx)++;
+}
+
+/*
+ * pt_cursor_map_run() against the same leaves mapped page by page with
+ * pt_cursor_get() and pt_cursor_map() (vmemmap_populate_basepages()'s
+ * loop) on a twin machine: the same translations, every counter the same,
+ * both machines checked. Before it, what pt_cursor_run_none() and
+ * pt_cursor_map_run() refuse: a run over a mapped entry, off the table,
+ * past its end, unaligned, in a step that is no leaf size, beyond RAM;
+ * and any run while a trace is on (it wants every write); pt_map() of a
+ * leaf below the last level and pt_lookup() of a user address. After it, an
+ * entry of the described table unmapped (a write of a word apart) and the
+ * rest still read back; with a host page, the table's entries are read
+ * from it.
+ */
+static void
+check_map_run(const char *spec)
+{
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	struct hvo_geometry g = tu_geometry(a);
+	const unsigned pte = g.levels - 1;
+	const uint64_t n = 16, P = g.page_size;
+	const pgprot_t pk = a->arch.page_kernel;
+	uint64_t va = tu_free_kernel_va(a, pte), pa, vb, events = 0;
+	phys_addr_t pb;
+	struct pt_cursor ca, cb;
+	pfn_t fa, fb;
+	unsigned traced = 0;
+
+	vb = tu_free_kernel_va(b, pte);
+	assert_int_equal(va, vb);
+	assert_int_equal(hvo_alloc_pages(a, 4, HVO_GFP_KERNEL, &fa), 0);
+	assert_int_equal(hvo_alloc_pages(b, 4, HVO_GFP_KERNEL, &fb), 0);
+	assert_int_equal(fa, fb);
+	pa = fa << g.page_shift;
+	assert_int_equal(pt_map(a, va, pa, pte, pk), 0);
+	assert_int_equal(pt_map(b, va, pa, pte, pk), 0);
+	pt_cursor_remember(a, &ca, va, pte);
+	pt_cursor_remember(b, &cb, va, pte);
+	/* A leaf further on, the table's word apart. */
+	assert_int_equal(pt_map(a, va + (n + 2) * P, pa, pte, pk), 0);
+	assert_int_equal(pt_map(b, va + (n + 2) * P, pa, pte, pk), 0);
+	assert_non_null(phys_words_of(&a->phys, ca.table >> g.page_shift));
+
+	/* Refused runs. */
+	assert_false(pt_cursor_run_none(a, &ca, ca.lo - P, 2));
+	assert_false(pt_cursor_run_none(a, &ca, va + P, n + 4));
+	assert_true(pt_cursor_run_none(a, &ca, va + (n + 3) * P, 4));
+	assert_false(pt_cursor_run_none(a, &ca, va, n));
+	assert_false(pt_cursor_run_none(a, &ca, ca.hi, 2));
+	assert_false(pt_cursor_run_none(a, &ca, ca.hi - P, 2));
+	assert_true(pt_cursor_run_none(a, &ca, va + P, n - 1));
+	assert_int_equal(hvo_set_trace(a, count_events, &traced), 0);
+	assert_false(pt_cursor_run_none(a, &ca, va + P, n - 1));
+	assert_int_equal(hvo_set_trace(a, NULL, NULL), 0);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 0, pa, P, pk), 0);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa + 8, P, pk),
+			 -EINVAL);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa, P / 2, pk),
+			 -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(a), "not aligned RAM in one table"));
+	assert_int_equal(pt_cursor_map_run(a, &ca, ca.hi - P, 2, pa, P, pk),
+			 -EINVAL);
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, 2, pa,
+					   g.mem_bytes * 2, pk), -EINVAL);
+	assert_int_equal(traced, 0);
+	/* No level below the last; a user address has no kernel leaf. */
+	assert_int_equal(pt_map(a, va + P, pa, g.levels, pk), -EINVAL);
+	assert_non_null(strstr(hvo_machine_error(a), "no leaf can sit at depth"));
+	assert_int_equal(pt_lookup(a, UINT64_C(0x1000), &pb, NULL), -EFAULT);
+
+	/* Pages 1..n-1 map frames n-1..1: falling, as from memblock. */
+	assert_int_equal(pt_cursor_map_run(a, &ca, va + P, n - 1,
+					   pa + (n - 1) * P, -P, pk), 0);
+	for (uint64_t k = 1; k < n; k++) {
+		struct pt_decoded d;
+
+		assert_true(pt_cursor_get(b, &cb, va + k * P, &d));
+		assert_int_equal(d.kind, PTK_NONE);
+		assert_int_equal(pt_cursor_map(b, &cb, va + k * P,
+					       pa + (n - k) * P, pk), 0);
+	}
+	for (size_t i = 0; i < hvo_counter_count(); i++) {
+		uint64_t x, y;
+
+		assert_int_equal(hvo_counter_get(a, i, &x), 0);
+		assert_int_equal(hvo_counter_get(b, i, &y), 0);
+		if (x != y)
+			fail_msg("%s: counter %s: %" PRIu64 " by the run, %" PRIu64 " page by page",
+				 spec, hvo_counter_name(i), x, y);
+	}
+	for (uint64_t k = 0; k < n; k++) {
+		phys_addr_t x, y;
+
+		assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), 0);
+		assert_int_equal(pt_lookup(b, va + k * P, &y, NULL), 0);
+		assert_int_equal(x, y);
+		assert_int_equal(x, k ? pa + (n - k) * P : pa);
+	}
+	tu_assert_check(a);
+	tu_assert_check(b);
+
+	/* One entry unmapped: the others read back the same. */
+	assert_int_equal(pt_unmap(a, va + 3 * P), 0);
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	for (uint64_t k = 1; k < n; k++) {
+		phys_addr_t x;
+
+		if (k == 3) {
+			assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), -EFAULT);
+			continue;
+		}
+		assert_int_equal(pt_lookup(a, va + k * P, &x, NULL), 0);
+		assert_int_equal(x, pa + (n - k) * P);
+		events++;
+	}
+	assert_int_equal(events, n - 2);
+	/* The table with a host page: its entries read from there. */
+	assert_non_null(phys_to_host(&a->phys, ca.table));
+	assert_null(phys_words_of(&a->phys, ca.table >> g.page_shift));
+	assert_false(pt_cursor_run_none(a, &ca, va + P, 4));
+	assert_true(pt_cursor_run_none(a, &ca, va + 3 * P, 1));
+	assert_false(pt_cursor_run_none(a, &ca, va + 3 * P, 2));
+	assert_true(pt_cursor_run_none(a, &ca, va + (n + 3) * P, 8));
+	tu_assert_check(a);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+static void
+test_map_run(void **state)
+{
+	(void)state;
+	check_map_run("x86_64:mem=256M");
+	check_map_run("arm64-16k-48:mem=256M,bbmcheck=on");
+	check_map_run("arm64-64k-52:mem=512M,bbmcheck=on,tlbcheck=on");
+	check_map_run("riscv64-sv57:mem=256M");
 }
 
 /*
@@ -1036,6 +1266,109 @@ test_described_tables(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * A described table whose description is corrupted is no longer checked
+ * whole (check_words_run() refuses it) but entry by entry, and the entry
+ * that breaks a rule is found: a malformed entry put apart inside the
+ * run, a run whose pa steps by two pages (struct pages then read wrong:
+ * the buddy rule sees it first), a run whose first entry is no leaf. Put back, the table checks whole again, with no host page.
+ */
+static void
+test_described_corrupt(void **state)
+{
+	struct hvo_machine *m = tu_machine("arm64:granule=16K,va=48,mem=2G");
+	const uint64_t pfn = m->vmemmap_pfn_lo + (UINT64_C(1) << 16) + 5;
+	const uint64_t va = pfn_to_page(m, pfn);
+	uint64_t table = leaf_table_of(m, va), held;
+	struct phys_words *w, saved;
+	const uint64_t span = m->arch.page_size *
+			      m->arch.level[m->arch.levels - 1].entries;
+	char msg[128];
+	uint32_t mid;
+
+	(void)state;
+	w = (struct phys_words *)phys_words_of(&m->phys,
+					       table >> m->arch.page_shift);
+	assert_non_null(w);
+	assert_true(w->hi - w->lo > 100);
+	saved = *w;
+	mid = w->lo + (w->hi - w->lo) / 2;
+	held = phys_host_frames(&m->phys);
+	tu_assert_check(m);
+
+	/* A malformed entry in the middle of the run (arm64: type 0b01 at
+	 * the last level is reserved). */
+	w->x = mid;
+	w->xval = 0x1;
+	expect_broken(m, "pagetable", "malformed");
+	*w = saved;
+	tu_assert_check(m);
+
+	/* The entry apart inside the run, a good leaf of the same frame:
+	 * the run is checked entry by entry, and passes. */
+	w->x = mid;
+	w->xval = phys_words_get(&saved, mid);
+	tu_assert_check(m);
+	*w = saved;
+
+	/* The pa stepping by two pages. */
+	w->step = 2 * saved.step;
+	w->first = phys_words_get(&saved, saved.lo) - (uint64_t)saved.lo * w->step;
+	/* The TLB holds the old translations: the tlb rule would see them
+	 * first (a flush is missing). */
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_machine_check(m), -EUCLEAN);
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	/* The second or the last entry zero: the run is no run of leaves;
+	 * the struct pages they mapped are not mapped. */
+	for (unsigned k = 0; k < 2; k++) {
+		uint32_t j = k ? saved.hi - 1 : saved.lo + 1;
+
+		w->x = j;
+		w->xval = 0;
+		assert_int_equal(hvo_flush_tlb_all(m), 0);
+		snprintf(msg, sizeof(msg), "struct pages at va 0x%" PRIx64 " ",
+			 round_down64(va, span) + (uint64_t)j * m->arch.page_size);
+		expect_broken(m, "vmemmap", msg);
+	}
+	/* The second entry read-only; the last one mapping the first's
+	 * frame again (no even step): checked one by one, each is well
+	 * formed (HVO maps tails read-only, many to one frame). */
+	w->x = saved.lo + 1;
+	w->xval = phys_words_get(&saved, w->x) | (UINT64_C(1) << 7);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	w->x = saved.hi - 1;
+	w->xval = phys_words_get(&saved, saved.lo);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	/* The last entry read-only (arm64's AP[2]): the run has no one prot,
+	 * its entries are checked one by one, and a read-only vmemmap page
+	 * is well formed (HVO maps tails so). */
+	w->xval = phys_words_get(&saved, w->hi - 1) | (UINT64_C(1) << 7);
+	assert_int_not_equal(w->xval, phys_words_get(&saved, w->hi - 1));
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+
+	/* A zero first entry: not a run of leaves; the struct pages it
+	 * mapped (a free block's) cannot be read. */
+	w->x = w->lo;
+	w->xval = 0;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	expect_broken(m, "buddy", "unreadable: fault at va");
+	*w = saved;
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	assert_int_equal(phys_host_frames(&m->phys), held);
+	hvo_machine_free(m);
+}
+
 int
 main(void)
 {
@@ -1051,7 +1384,11 @@ main(void)
 		cmocka_unit_test(test_described),
 		cmocka_unit_test(test_described_tables),
 		cmocka_unit_test(test_described_blocks),
+		cmocka_unit_test(test_described_corrupt),
 		cmocka_unit_test(test_page_owner_alloc_pages),
+		cmocka_unit_test(test_map_run),
+		cmocka_unit_test(test_page_owner_alloc_pages_coarse),
+		cmocka_unit_test(test_page_owner_set_range_huge),
 	};
 
 	return tu_run("check", tests, sizeof(tests) / sizeof(tests[0]));

@@ -161,6 +161,17 @@ test_ram_base(void **state)
 	check_ram_base("arm64-64k-48:mem=64M,hvo=sharedtail", GIB, GIB);
 	check_ram_base("riscv64-sv39:mem=64M", 2 * GIB, 2 * GIB);
 	check_ram_base("riscv64-sv57:mem=64M", 2 * GIB, 2 * GIB);
+	/*
+	 * RAM off a 1G boundary: riscv's phys_ram_base is the start of RAM
+	 * rounded to 128M (setup_bootmem()) up to 7.0, but 7.1 rounds it to
+	 * the largest hugepage, 1G ("Align vmemmap to maximal folio size").
+	 */
+	check_ram_base("riscv64-sv39:mem=256M@0x88000000,kernel=7.0",
+		       0x88000000, 0x88000000);
+	check_ram_base("riscv64-sv39:mem=256M@0x88000000,kernel=7.1",
+		       0x88000000, 2 * GIB);
+	check_ram_base("riscv64-sv48:mem=256M@0x88000000,kernel=7.1,hvo=off",
+		       0x88000000, 2 * GIB);
 	/* arm64 rounds the start of RAM down to ARM64_MEMSTART_ALIGN. */
 	check_ram_base("arm64-4k-48:mem=256M@0x48000000", 0x48000000, GIB);
 }
@@ -323,6 +334,191 @@ test_categories(void **state)
 	check_categories("arm64-16k-48:mem=256M,struct_page=128");
 	check_categories("arm64-64k-48:mem=256M");
 	check_categories("riscv64-sv39:mem=256M");
+}
+
+static int
+cmp_frame(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The vmemmap sparse_init() mapped for @spec, read back page by page
+ * through the page table: every vmemmap page of every present section is
+ * mapped writable, to a frame of its own (vmemmap_populate_basepages()
+ * and _hugepages() give each a new block or page), as many frames as the
+ * vmemmap category counts. The mapping may have been written as described
+ * runs of entries (pt_cursor_map_run()); read back, it must be the one a
+ * page-by-page population gives.
+ */
+static void
+check_vmemmap_frames(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	const struct hvo_config *cfg = hvo_machine_config(m);
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t per_section = UINT64_C(1) << (g.section_size_bits - g.page_shift);
+	uint64_t bytes = per_section * g.struct_page_size;
+	uint64_t n = 0, max = tu_pages(m, HVO_PAGES_VMEMMAP), last = UINT64_MAX;
+	uint64_t *pa = calloc(max + 1, sizeof(*pa));
+
+	assert_non_null(pa);
+	assert_int_equal(bytes % g.page_size, 0);
+	for (unsigned r = 0; r < cfg->nr_mem_ranges; r++) {
+		uint64_t pfn = cfg->mem[r].base >> g.page_shift;
+		uint64_t end = pfn + (cfg->mem[r].size >> g.page_shift);
+
+		for (pfn -= pfn % per_section; pfn < end; pfn += per_section) {
+			uint64_t va0 = struct_page_va(&g, pfn);
+
+			if (pfn == last)
+				continue;
+			last = pfn;
+			for (uint64_t off = 0; off < bytes; off += g.page_size) {
+				struct hvo_walk w;
+
+				assert_int_equal(hvo_walk(m, va0 + off, &w), 0);
+				if (!w.mapped || !w.writable)
+					fail_msg("%s: vmemmap va 0x%" PRIx64 " of pfn 0x%" PRIx64 " not mapped writable",
+						 spec, va0 + off, pfn);
+				/* One entry per leaf: count its first page. */
+				if ((va0 + off) % w.leaf_size)
+					continue;
+				for (uint64_t k = 0; k < w.leaf_size; k += g.page_size) {
+					if (n >= max)
+						fail_msg("%s: more vmemmap frames mapped than the %" PRIu64 " counted",
+							 spec, max);
+					pa[n++] = w.pa + k;
+				}
+			}
+		}
+	}
+	if (n != max)
+		fail_msg("%s: %" PRIu64 " vmemmap frames mapped, %" PRIu64 " counted",
+			 spec, n, max);
+	qsort(pa, n, sizeof(*pa), cmp_frame);
+	for (uint64_t i = 1; i < n; i++)
+		if (pa[i] == pa[i - 1])
+			fail_msg("%s: frame 0x%" PRIx64 " backs two vmemmap pages",
+				 spec, pa[i]);
+	free(pa);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * sparse_init() on configurations whose vmemmap is written as runs:
+ * granules and VA sizes, RAM in several ranges with holes, struct page
+ * sizes that are not a power of two, the break-before-make and TLB
+ * checkers on, hugepages reserved at boot.
+ */
+static void
+test_vmemmap_runs_configs(void **state)
+{
+	static const char *const specs[] = {
+		"arm64-4k-48:mem=256M",
+		"arm64-4k-52:mem=128M@0x80000000+256M@0x100000000",
+		"arm64-16k-47:mem=256M",
+		"arm64-16k-48:mem=128M@0x40000000+64M@0x100000000+64M@0x800000000",
+		"arm64-16k-52:mem=256M,struct_page=72",
+		"arm64-64k-42:mem=1G",
+		"arm64-64k-48:mem=512M@0x40000000+512M@0x400000000,struct_page=80",
+		"arm64-64k-52:mem=1G,bbmcheck=on,tlbcheck=on",
+		"arm64-16k-48:mem=512M,struct_page=80,bbmcheck=on,tlbcheck=on",
+		"riscv64-sv48:mem=256M@0x80000000+256M@0x200000000",
+		"riscv64-sv57:mem=512M,bbmcheck=on,tlbcheck=on",
+		"riscv64-sv39:mem=512M,hugepages=2M:32,hvo=off",
+		"x86_64:mem=1G,hugepages=2M:64,bbmcheck=on,hvo=off",
+		"x86_64:levels=5,mem=128M@0+256M@0x100000000+128M@0x400000000",
+		/*
+		 * RAM across 2^48 with 52-bit PA: arm64 moves PA bits 48+
+		 * elsewhere in the entry (__phys_to_pte_val()), so a run
+		 * of entries is no one arithmetic run across that line.
+		 */
+		"arm64-64k-52:mem=1G@0xffffc0100000",
+		"arm64-16k-52:mem=2G@0xffff90000000",
+		"arm64-4k-52:mem=2G@0xffffc0000000",
+		/*
+		 * sparse_buffer_init() cannot find one block for every
+		 * section's memmap (RAM in pieces, sections that hold
+		 * little of it): vmemmap_alloc_block_buf() falls back to
+		 * memblock, block by block or page by page.
+		 */
+		"x86_64:mem=25M@0+1M@0x8000000+1M@0x10000000+1M@0x18000000+1M@0x20000000+1M@0x28000000+1M@0x30000000+1M@0x38000000",
+		"x86_64:mem=24M@0+2M@0x7f00000+2M@0xff00000+2M@0x17f00000+2M@0x1ff00000+2M@0x27f00000+2M@0x2ff00000+2M@0x37f00000",
+		"arm64-16k-48:mem=32M@0x40000000+1M@0x47f00000+1M@0x4ff00000,struct_page=256",
+		"arm64-64k-48:mem=32M@0x40000000",
+	};
+	/* With HVO, boot hugepages' sections are mapped by hugetlb
+	 * (SECTION_IS_VMEMMAP_PREINIT), their tails sharing frames. */
+	static const char *const boot_hvo[] = {
+		"riscv64-sv39:mem=512M,hugepages=2M:32",
+		"x86_64:mem=1G,hugepages=2M:64,bbmcheck=on",
+		"x86_64:mem=2G@0+1G@0x100000000,hugepages=2M:16;1G:1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		check_vmemmap_frames(specs[i]);
+		/* check_categories() counts no hugepage pool. */
+		if (!strstr(specs[i], "hugepages="))
+			check_categories(specs[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(boot_hvo); i++) {
+		char off[128];
+		struct hvo_machine *m = tu_machine(boot_hvo[i]), *o;
+		struct hvo_hstate_info hm, ho;
+
+		snprintf(off, sizeof(off), "%s,hvo=off", boot_hvo[i]);
+		o = tu_machine(off);
+		/* The same RAM and pools, fewer vmemmap frames. */
+		assert_int_equal(hvo_machine_total_pages(m),
+				 hvo_machine_total_pages(o));
+		assert_int_equal(hvo_machine_hstate_by_size(m, 2 * MIB, &hm), 0);
+		assert_int_equal(hvo_machine_hstate_by_size(o, 2 * MIB, &ho), 0);
+		assert_int_equal(hm.nr, ho.nr);
+		assert_true(hm.nr >= 16);
+		if (tu_pages(m, HVO_PAGES_VMEMMAP) >= tu_pages(o, HVO_PAGES_VMEMMAP))
+			fail_msg("%s: %" PRIu64 " vmemmap frames, not fewer than %" PRIu64 " without HVO",
+				 boot_hvo[i], tu_pages(m, HVO_PAGES_VMEMMAP),
+				 tu_pages(o, HVO_PAGES_VMEMMAP));
+		tu_assert_check(m);
+		tu_assert_check(o);
+		hvo_machine_free(m);
+		hvo_machine_free(o);
+	}
+}
+
+/*
+ * RAM in pieces across many sections with large struct pages: their
+ * memmap does not fit in the RAM left, in blocks (PMD-mapped vmemmap) or
+ * in pages. The model refuses the machine with -ENOMEM and the vmemmap
+ * page it could not back. It differs from Linux here: sparse_init_nid()
+ * logs "memory map backing failed" and marks the remaining sections not
+ * present, booting with less memory.
+ */
+static void
+test_vmemmap_out_of_memory(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=24M@0+2M@0x7f00000+2M@0xff00000+2M@0x17f00000+2M@0x1ff00000+2M@0x27f00000+2M@0x2ff00000+2M@0x37f00000,struct_page=256",
+		"arm64-4k-48:mem=32M@0x40000000+2M@0x47f00000+2M@0x4ff00000+2M@0x57f00000,struct_page=256",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		struct hvo_machine *m = NULL;
+		char err[256] = "";
+
+		assert_int_equal(hvo_machine_new_from_spec(specs[i], &m, err,
+							   sizeof(err)),
+				 -ENOMEM);
+		assert_null(m);
+		if (!strstr(err, "out of memory for the vmemmap page at va 0x"))
+			fail_msg("%s: %s", specs[i], err);
+	}
 }
 
 /*
@@ -647,6 +843,8 @@ main(void)
 		cmocka_unit_test(test_touching_ranges),
 		cmocka_unit_test(test_touching_ranges_map),
 		cmocka_unit_test(test_touching_ranges_sweep),
+		cmocka_unit_test(test_vmemmap_runs_configs),
+		cmocka_unit_test(test_vmemmap_out_of_memory),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_physmem_limit),
 		cmocka_unit_test(test_json_helpers),

@@ -251,6 +251,25 @@ assert_same(const struct memblock *a, const struct memblock *b)
 }
 
 /*
+ * memblock_phys_alloc_down() of up to @n pages on @run, and as many
+ * memblock_phys_alloc() of one page on @one: the same pages, falling from
+ * *@pa, and the same tables after. Returns how many.
+ */
+static uint64_t
+alloc_down_as_singles(struct memblock *one, struct memblock *run, uint64_t n,
+		      uint64_t *pa)
+{
+	uint64_t got = memblock_phys_alloc_down(run, 4096, n, pa), pb;
+
+	for (uint64_t k = 0; k < got; k++) {
+		assert_int_equal(memblock_phys_alloc(one, 4096, 4096, 0, &pb), 0);
+		assert_int_equal(pb, *pa - k * 4096);
+	}
+	assert_same(one, run);
+	return got;
+}
+
+/*
  * memblock_phys_alloc_down() makes what that many memblock_phys_alloc()
  * calls of one page would, as sparse_init() makes them for a vmemmap
  * mapped page by page: each just below the one before, until the free
@@ -273,23 +292,13 @@ test_alloc_down_as_single_allocs(void **state)
 		memblock_reserve(mb, MB(12), 4096 * 3);
 	}
 	/* Above [15M, 16M - 8K): two pages free, then it is in the way. */
-	got = memblock_phys_alloc_down(&run, 4096, 100, &pa);
+	got = alloc_down_as_singles(&one, &run, 100, &pa);
 	assert_int_equal(got, 2);
 	assert_int_equal(pa, MB(16) - 4096);
-	for (uint64_t k = 0; k < got; k++) {
-		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-		assert_int_equal(pb, pa - k * 4096);
-	}
-	assert_same(&one, &run);
 	/* Below 15M down to the reserved pages at 12M: 765 pages. */
-	got = memblock_phys_alloc_down(&run, 4096, 10000, &pa);
+	got = alloc_down_as_singles(&one, &run, 10000, &pa);
 	assert_int_equal(got, (MB(3) - 3 * 4096) / 4096);
 	assert_int_equal(pa, MB(15) - 4096);
-	for (uint64_t k = 0; k < got; k++) {
-		assert_int_equal(memblock_phys_alloc(&one, 4096, 4096, 0, &pb), 0);
-		assert_int_equal(pb, pa - k * 4096);
-	}
-	assert_same(&one, &run);
 	/* Fewer than fit: exactly that many. */
 	got = memblock_phys_alloc_down(&run, 4096, 10, &pa);
 	assert_int_equal(got, 10);
@@ -314,6 +323,89 @@ test_alloc_down_as_single_allocs(void **state)
 	memblock_fini(&run);
 }
 
+/*
+ * memblock_phys_alloc_down() when the first page lands just above a
+ * reserved region: memblock_reserve() merges it into that region
+ * (memblock_merge_regions()), so there is no room below it and it hands
+ * out that one page, as memblock_phys_alloc() would; the next call starts
+ * below the reserved region. RAM that starts above 0 is the floor.
+ */
+static void
+test_alloc_down_above_reserved(void **state)
+{
+	struct memblock one, run;
+	uint64_t pa, got;
+
+	(void)state;
+	memblock_init(&one);
+	memblock_init(&run);
+	for (struct memblock *mb = &one; mb; mb = mb == &one ? &run : NULL) {
+		memblock_add(mb, MB(2), MB(4));
+		memblock_reserve(mb, MB(3), MB(3) - 4096);
+	}
+	got = alloc_down_as_singles(&one, &run, 50, &pa);
+	assert_int_equal(got, 1);
+	assert_int_equal(pa, MB(6) - 4096);
+	assert_int_equal(run.reserved.cnt, 1);
+	/* Below it: [2M, 3M), 256 pages, down to the base of RAM. */
+	got = alloc_down_as_singles(&one, &run, 1000, &pa);
+	assert_int_equal(got, 256);
+	assert_int_equal(pa, MB(3) - 4096);
+	assert_int_equal(memblock_phys_alloc_down(&run, 4096, 1, &pa), 0);
+	memblock_fini(&one);
+	memblock_fini(&run);
+}
+
+/*
+ * The edges of the region tables: an allocation of nothing or at no
+ * alignment is refused (memblock_alloc_range_nid() warns and returns
+ * NULL); a free that splits a region of a full table grows it
+ * (memblock_double_array()); a question about addresses above every
+ * reserved region; a reserved region past the memory region being walked.
+ */
+static void
+test_region_edges(void **state)
+{
+	struct memblock mb;
+	uint64_t pa, sum = 0;
+	bool reserved = true;
+	size_t cnt;
+
+	(void)state;
+	memblock_init(&mb);
+	memblock_add(&mb, MB(0), MB(64));
+	memblock_add(&mb, MB(128), MB(64));
+	assert_int_equal(memblock_phys_alloc(&mb, 0, 4096, 0, &pa), -EINVAL);
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 0, 0, &pa), -EINVAL);
+	assert_int_equal(memblock_phys_alloc(&mb, 4096, 3, 0, &pa), -EINVAL);
+
+	/* Reserved regions apart until the table is full. */
+	assert_int_equal(memblock_reserve(&mb, MB(0), MB(1)), 0);
+	for (uint64_t i = 1; mb.reserved.cnt < mb.reserved.max; i++)
+		assert_int_equal(memblock_reserve(&mb, MB(2 * i), MB(1)), 0);
+	assert_true(mb.reserved.cnt >= 2 && mb.reserved.cnt < 32);
+	cnt = mb.reserved.cnt;
+	assert_int_equal(memblock_phys_free(&mb, MB(2) + 4096, 4096), 0);
+	assert_int_equal(mb.reserved.cnt, cnt + 1);
+	assert_true(mb.reserved.max > cnt);
+	assert_int_equal(mb.reserved.regions[1].base, MB(2));
+	assert_int_equal(mb.reserved.regions[1].size, 4096);
+	assert_int_equal(mb.reserved.regions[2].base, MB(2) + 8192);
+	assert_int_equal(memblock_reserved_size(&mb), cnt * MB(1) - 4096);
+
+	/* Above every reserved region: free up to the limit. */
+	assert_false(memblock_is_reserved(&mb, MB(100), 4096));
+	assert_int_equal(memblock_reserved_run(&mb, MB(100), MB(110), &reserved),
+			 MB(110));
+	assert_false(reserved);
+
+	/* A reserved region in the upper memory region only. */
+	memblock_reserve(&mb, MB(130), MB(2));
+	assert_int_equal(memblock_for_each_free(&mb, sum_free, &sum), 0);
+	assert_int_equal(sum, MB(128) - memblock_reserved_size(&mb));
+	memblock_fini(&mb);
+}
+
 int
 main(void)
 {
@@ -328,6 +420,8 @@ main(void)
 		cmocka_unit_test(test_alloc_limit),
 		cmocka_unit_test(test_for_each_free_stops),
 		cmocka_unit_test(test_alloc_down_as_single_allocs),
+		cmocka_unit_test(test_alloc_down_above_reserved),
+		cmocka_unit_test(test_region_edges),
 	};
 
 	return tu_run("memblock", tests, sizeof(tests) / sizeof(tests[0]));

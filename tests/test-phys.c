@@ -1056,6 +1056,43 @@ test_no_filler(void **state)
 }
 
 /*
+ * With no filler, frames whose shared zero page was read are described,
+ * cleared and written after a copy by sharing as with one: the words
+ * read back, the cleared frame reads zeros, the written copy gets its own
+ * page and the frame it shared keeps its bytes; no one is told.
+ */
+static void
+test_no_filler_words(void **state)
+{
+	const struct hvo_mem_range r = { .base = 0, .size = 16 * MIB };
+	uint8_t *w;
+	bool own = true;
+
+	(void)state;
+	assert_int_equal(phys_init(&phys, &r, 1, 12), 0);
+	(void)phys_to_host_ro(&phys, pa_of(20), &own);
+	assert_false(own);
+	assert_true(phys_words_store(&phys, pa_of(20), 4, 5, 1));
+	assert_non_null(phys_words_of(&phys, 20));
+	assert_int_equal(phys_peek64(&phys, pa_of(20) + 24), 8);
+
+	(void)phys_to_host_ro(&phys, pa_of(21), &own);
+	assert_false(own);
+	phys_clear_frame(&phys, 21);
+	assert_true(is_zero(phys_to_host_ro(&phys, pa_of(21), NULL)));
+
+	w = phys_to_host(&phys, pa_of(10));
+	w[0] = 0x5a;
+	phys_copy_frame(&phys, 14, 10, true);
+	w = phys_to_host(&phys, pa_of(14));
+	assert_int_equal(w[0], 0x5a);
+	w[0] = 0xa5;
+	assert_int_equal(((const uint8_t *)phys_to_host_ro(&phys, pa_of(10), NULL))[0], 0x5a);
+	assert_int_equal(((const uint8_t *)phys_to_host_ro(&phys, pa_of(14), NULL))[0], 0xa5);
+	phys_fini(&phys);
+}
+
+/*
  * A leaf described whole (phys_set_lazy_leaf()): every frame reads as
  * its own lazy payload, and the leaf becomes slots on the first touch;
  * freed whole it is forgotten, in part it becomes slots first.
@@ -1267,6 +1304,77 @@ test_words_run(void **state)
 	phys_fini(&phys);
 }
 
+/*
+ * The edges of a described frame: a run that grows over its word apart
+ * (the new words win), a two-word run whose next store is more than one
+ * word in another step (refused: the caller writes through the host), a
+ * run of zeros over a zero frame (nothing to describe), nothing stored,
+ * and a zero frame whose shared zero page was handed out: describing it
+ * or clearing it again tells the filler, whose copy is stale (the same
+ * unshare() a write through the host gives).
+ */
+static void
+test_words_edges(void **state)
+{
+	const struct phys_words *w;
+
+	(void)state;
+	setup_flat(64 * MIB, 12);
+
+	/* [0, 3) = 10, 11, 12 and word 5 apart; then [3, 6) from 13. */
+	assert_true(phys_words_store(&phys, pa_of(40), 3, 10, 1));
+	assert_true(phys_words_store(&phys, pa_of(40) + 5 * 8, 1, 99, 0));
+	w = phys_words_of(&phys, 40);
+	assert_non_null(w);
+	assert_int_equal(w->x, 5);
+	assert_int_equal(phys_peek64(&phys, pa_of(40) + 5 * 8), 99);
+	assert_true(phys_words_store(&phys, pa_of(40) + 3 * 8, 3, 13, 1));
+	assert_int_equal(w->x, PHYS_WORDS_NONE);
+	assert_int_equal(w->lo, 0);
+	assert_int_equal(w->hi, 6);
+	for (uint64_t j = 0; j < 6; j++)
+		assert_int_equal(phys_peek64(&phys, pa_of(40) + j * 8), 10 + j);
+	assert_int_equal(phys_peek64(&phys, pa_of(40) + 6 * 8), 0);
+
+	/* Two words (step 100), then two more in step 1: no room apart
+	 * for both, refused, and the frame unchanged. */
+	assert_true(phys_words_store(&phys, pa_of(41), 1, 7, 0));
+	assert_true(phys_words_store(&phys, pa_of(41) + 8, 1, 107, 0));
+	assert_false(phys_words_store(&phys, pa_of(41) + 16, 2, 108, 1));
+	assert_int_equal(phys_peek64(&phys, pa_of(41) + 8), 107);
+	assert_int_equal(phys_peek64(&phys, pa_of(41) + 16), 0);
+	/* The word apart taken, the odd third cannot go apart: refused. */
+	assert_true(phys_words_store(&phys, pa_of(41) + 64, 1, 5, 0));
+	assert_false(phys_words_store(&phys, pa_of(41) + 16, 1, 500, 0));
+	assert_int_equal(phys_peek64(&phys, pa_of(41) + 64), 5);
+
+	/* Nothing, or zeros in step 0 over a zero frame: true, no frame
+	 * described; zeros in a rising step are a run. */
+	assert_false(phys_words_store(&phys, pa_of(42), 0, 1, 1));
+	assert_true(phys_words_store(&phys, pa_of(42), 8, 0, 0));
+	assert_null(phys_words_of(&phys, 42));
+	assert_true(phys_words_store(&phys, pa_of(42), 4, 0, 8));
+	assert_non_null(phys_words_of(&phys, 42));
+	assert_int_equal(phys_peek64(&phys, pa_of(42) + 24), 24);
+	assert_int_equal(phys_host_frames(&phys), 0);
+
+	/* The zero page was read shared: describing the frame unshares. */
+	assert_true(is_zero(ro_shared(43)));
+	assert_int_equal(unshared(43), 0);
+	assert_true(phys_words_store(&phys, pa_of(43), 2, 1, 1));
+	assert_int_equal(unshared(43), 1);
+	assert_int_equal(phys_peek64(&phys, pa_of(43) + 8), 2);
+	/* Read shared again, then cleared: unshared again. Frame 42 in the
+	 * same leaf keeps its words. */
+	assert_true(is_zero(ro_shared(44)));
+	phys_clear_frame(&phys, 44);
+	assert_int_equal(unshared(44), 1);
+	phys_clear_frame(&phys, 43);
+	assert_null(phys_words_of(&phys, 43));
+	assert_int_equal(phys_peek64(&phys, pa_of(42) + 24), 24);
+	phys_fini(&phys);
+}
+
 int
 main(void)
 {
@@ -1286,8 +1394,10 @@ main(void)
 		cmocka_unit_test_teardown(test_64k_pages, teardown),
 		cmocka_unit_test_teardown(test_reclaim_none_live, teardown),
 		cmocka_unit_test_teardown(test_no_filler, teardown),
+		cmocka_unit_test_teardown(test_no_filler_words, teardown),
 		cmocka_unit_test_teardown(test_lazy_leaf, teardown),
 		cmocka_unit_test_teardown(test_words_run, teardown),
+		cmocka_unit_test_teardown(test_words_edges, teardown),
 	};
 
 	return tu_run("phys", tests, sizeof(tests) / sizeof(tests[0]));
