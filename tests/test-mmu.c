@@ -1388,6 +1388,309 @@ test_compact_notes_each_page_once(void **state)
 	hvo_machine_free(m);
 }
 
+/* The first vmemmap page of @m described by a record of its own, or 0. */
+static uint64_t
+record_vmemmap_page(struct hvo_machine *m)
+{
+	const uint64_t shape_bit = UINT64_C(1) << (MEMMAP_PAYLOAD_PFN_BITS - 1);
+	uint64_t lo, hi, pa, pl;
+
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_hi - 1, &hi), 0);
+	for (uint64_t va = lo & ~(m->arch.page_size - 1); va < hi;
+	     va += m->arch.page_size)
+		if (pt_lookup(m, va, &pa, NULL) == 0 &&
+		    phys_lazy_payload(&m->phys, pa >> m->arch.page_shift, &pl) &&
+		    pl >> MEMMAP_PAYLOAD_PFN_BITS == MEMMAP_TPL_COMPACT &&
+		    !(pl & shape_bit))
+			return va;
+	return 0;
+}
+
+/* Whether the record compact payload @pl names (no shape) is held. */
+static bool
+payload_rec_held(struct hvo_machine *m, uint64_t pl)
+{
+	uint64_t idx = pl & ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1);
+
+	assert_int_equal(pl >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	assert_true(idx < m->compact->nr);
+	return m->compact->rec[idx] != NULL;
+}
+
+/* A store of the word it holds at @va on both: the frame gets its bytes. */
+static void
+rewrite_word(struct hvo_machine *a, struct hvo_machine *b, uint64_t va)
+{
+	uint64_t v;
+
+	assert_int_equal(hvo_kread64(a, va, &v), 0);
+	assert_int_equal(hvo_kwrite64(a, va, v), 0);
+	assert_int_equal(hvo_kread64(b, va, &v), 0);
+	assert_int_equal(hvo_kwrite64(b, va, v), 0);
+}
+
+/* Frame @pfn's bytes: its own page, or what its description reads. */
+static void
+assert_frame_bytes(struct hvo_machine *m, uint64_t pfn, const uint8_t *want)
+{
+	uint8_t *got = phys_to_host(&m->phys, pfn << m->arch.page_shift);
+
+	assert_non_null(got);
+	assert_memory_equal(got, want, m->arch.page_size);
+}
+
+/* A free page allocated on both twins: the same frame. */
+static uint64_t
+alloc_twins(struct hvo_machine *a, struct hvo_machine *b)
+{
+	uint64_t pa, pb;
+
+	assert_int_equal(hvo_alloc_pages(a, 0, HVO_GFP_KERNEL, &pa), 0);
+	assert_int_equal(hvo_alloc_pages(b, 0, HVO_GFP_KERNEL, &pb), 0);
+	assert_int_equal(pa, pb);
+	return pa;
+}
+
+/*
+ * Host memory only: records of their own (the table of shapes full).
+ * Records no frame names any more are freed by compact_gc(); a frame
+ * copied (copy_page(), memmap_compact_copied()) from a frame that dies
+ * takes its place in the record, owner or alias, and one whose source
+ * lives gets its own bytes; a frame and its alias (copy_page() sharing
+ * the page, as vmemmap_copy_head() leaves them) are described by one
+ * record, freed once both have their bytes back, whichever comes first;
+ * an alias with a page of its own, or no frame at all, is left alone;
+ * and a note of an unmapped page, a store outside the vmemmap and the
+ * hash's generation wrapping change nothing the kernel reads. Every
+ * struct page and counter is a twin's that keeps every page.
+ */
+static void
+test_compact_records_copied_and_freed(void **state)
+{
+	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	const uint64_t no_frame = UINT64_MAX, bad_pfn = UINT64_MAX / 2;
+	uint8_t *x = malloc(4096), *y = malloc(4096);
+	uint64_t va, pa, from, pl, p2, t[7], live, hi, dva, v;
+	unsigned nr_shape;
+
+	(void)state;
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+
+	/* Records only, each new one looking for records nobody names. */
+	nr_shape = a->compact->nr_shape;
+	a->compact->nr_shape = MEMMAP_COMPACT_SHAPES;
+	a->compact->gc_at = 1;
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 0), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 0), 0);
+	assert_true(a->compact->gc_at >= 4096);
+	assert_int_equal(a->compact->live + a->compact->nr_free, a->compact->nr);
+	assert_true(a->compact->live > 0);
+
+	/* A record's frame copied: the copy takes the dying source's place. */
+	va = record_vmemmap_page(a);
+	assert_true(va != 0);
+	assert_int_equal(pt_lookup(a, va, &pa, NULL), 0);
+	from = pa >> a->arch.page_shift;
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	memmap_compact_peek(a, from, pl, x);
+	t[0] = alloc_twins(a, b);
+	/* (Allocating wrote struct pages: their frames have their bytes.) */
+	live = a->compact->live;
+	phys_copy_frame(&a->phys, t[0], from, false);
+	assert_true(phys_lazy_payload(&a->phys, t[0], &p2));
+	assert_int_equal(p2, pl);
+	/* A copy whose source lives: its own bytes, the record kept. */
+	memmap_compact_copied(a, t[0], from, false);
+	assert_false(phys_lazy_payload(&a->phys, t[0], &p2));
+	assert_frame_bytes(a, t[0], x);
+	assert_true(payload_rec_held(a, pl));
+	assert_int_equal(a->compact->live, live);
+	/* @from filled: nobody else named the record, it is freed. */
+	rewrite_word(a, b, va);
+	assert_false(payload_rec_held(a, pl));
+	assert_int_equal(a->compact->live, live - 1);
+	/* A freed record's index reads as zeros. */
+	memset(y, 0xff, 4096);
+	memmap_compact_peek(a, from, pl, y);
+	for (unsigned i = 0; i < 4096; i++)
+		assert_int_equal(y[i], 0);
+	assert_frame_bytes(a, from, x);
+
+	/*
+	 * An alias sharing @from's page, described by the same record;
+	 * copied while it dies, its copy is the alias. The copy filled
+	 * first, then the owner: the record freed with the last.
+	 */
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	t[1] = alloc_twins(a, b);
+	t[2] = alloc_twins(a, b);
+	t[3] = alloc_twins(a, b);
+	phys_copy_frame(&a->phys, t[1], from, true);
+	assert_true(memmap_compact_frame(a, from, va, t[1]));
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	assert_true(phys_lazy_payload(&a->phys, t[1], &p2));
+	assert_int_equal(p2, pl);
+	assert_int_equal(a->compact->live, live);
+	phys_copy_frame(&a->phys, t[2], t[1], false);
+	memmap_compact_copied(a, t[2], t[1], true);
+	assert_frame_bytes(a, t[2], x);
+	assert_true(payload_rec_held(a, pl));
+	/* The dead alias named by nobody: filling it keeps the record. */
+	assert_frame_bytes(a, t[1], x);
+	assert_true(payload_rec_held(a, pl));
+	rewrite_word(a, b, va);
+	assert_false(payload_rec_held(a, pl));
+	assert_frame_bytes(a, from, x);
+
+	/* The owner filled first: the alias holds the record alone. */
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	phys_copy_frame(&a->phys, t[3], from, true);
+	assert_true(memmap_compact_frame(a, from, va, t[3]));
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	rewrite_word(a, b, va);
+	assert_true(payload_rec_held(a, pl));
+	memmap_compact_peek(a, t[3], pl, y);
+	assert_memory_equal(y, x, 4096);
+	/* The alias copied while it dies: the copy takes its place. */
+	t[6] = alloc_twins(a, b);
+	phys_copy_frame(&a->phys, t[6], t[3], false);
+	memmap_compact_copied(a, t[6], t[3], true);
+	assert_frame_bytes(a, t[3], x);
+	assert_true(payload_rec_held(a, pl));
+	assert_frame_bytes(a, t[6], x);
+	assert_false(payload_rec_held(a, pl));
+	assert_int_equal(a->compact->live, live - 1);
+
+	/*
+	 * Again, but the alias written over by a copy of a page never
+	 * written (a description too): nobody names the record, which
+	 * compact_gc() frees when the next record is made.
+	 */
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	t[5] = alloc_twins(a, b);
+	phys_copy_frame(&a->phys, t[5], from, true);
+	assert_true(memmap_compact_frame(a, from, va, t[5]));
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	rewrite_word(a, b, va);
+	t[4] = alloc_twins(a, b);
+	phys_copy_frame(&a->phys, t[5], t[4], false);
+	assert_true(payload_rec_held(a, pl));
+	assert_int_equal(a->compact->live, live);
+	a->compact->gc_at = live;
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	assert_true(memmap_compact_frame(a, from, va, no_frame));
+	assert_int_equal(a->compact->live, live);
+	assert_true(a->compact->gc_at >= 4096);
+	memset(y, 0, 4096);
+	assert_frame_bytes(a, t[5], y);
+	rewrite_word(a, b, va);
+	assert_int_equal(a->compact->live, live - 1);
+
+	/* An alias with its own page, and none at all: left alone. */
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	assert_true(memmap_compact_frame(a, from, va, t[0]));
+	assert_false(phys_lazy_payload(&a->phys, t[0], &p2));
+	assert_frame_bytes(a, t[0], x);
+	rewrite_word(a, b, va);
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	assert_true(memmap_compact_frame(a, from, va, bad_pfn));
+	rewrite_word(a, b, va);
+	/* No frame: nothing described. */
+	assert_false(memmap_compact_frame(a, bad_pfn, va, no_frame));
+
+	/*
+	 * The table of shapes with room again: the words seen once (while
+	 * it was full) make a shape, which describes the alias too.
+	 */
+	a->compact->nr_shape = nr_shape;
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	phys_copy_frame(&a->phys, t[4], from, true);
+	assert_false(phys_lazy_payload(&a->phys, t[4], &p2));
+	assert_true(memmap_compact_frame(a, from, va, t[4]));
+	assert_true(phys_lazy_payload(&a->phys, from, &pl));
+	assert_true(phys_lazy_payload(&a->phys, t[4], &p2));
+	assert_int_equal(p2, pl);
+	assert_true(pl & (UINT64_C(1) << (MEMMAP_PAYLOAD_PFN_BITS - 1)));
+	assert_int_equal(a->compact->nr_shape, nr_shape + 1);
+	memmap_compact_peek(a, t[4], pl, y);
+	assert_memory_equal(y, x, 4096);
+	for (unsigned i = 0; i < 7; i++) {
+		assert_int_equal(hvo_free_pages(a, t[i], 0), 0);
+		assert_int_equal(hvo_free_pages(b, t[i], 0), 0);
+	}
+	compare_memmaps(a, b);
+	tu_assert_check(a);
+	tu_assert_check(b);
+
+	/*
+	 * A store outside the vmemmap (the TLB's log names it: not noted),
+	 * a note of a vmemmap page nothing maps (skipped), the hash's
+	 * generation wrapping (every slot forgotten).
+	 */
+	dva = map_scratch_page(a, free_pa(a));
+	assert_int_equal(map_scratch_page(b, free_pa(b)), dva);
+	assert_int_equal(hvo_kwrite64(a, dva, MAGIC_A), 0);
+	assert_int_equal(hvo_kwrite64(b, dva, MAGIC_A), 0);
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_hi - 1, &hi), 0);
+	hi = (hi + (UINT64_C(64) << 20)) & ~(a->arch.page_size - 1);
+	assert_true(pt_lookup(a, hi, &pa, NULL) != 0);
+	rewrite_word(a, b, va);
+	memmap_compact_note(a, va);
+	memmap_compact_note(a, hi);
+	memmap_compact_note(a, va + a->arch.page_size);
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	a->compact->gen = UINT32_MAX;
+	memmap_compact_flush(a);
+	assert_int_equal(a->compact->gen, 1);
+	assert_int_equal(a->compact->nr_pend, 0);
+	for (unsigned i = 0; i < MEMMAP_COMPACT_HASH; i++)
+		assert_int_equal(a->compact->hgen[i], 0);
+	assert_true(frame_described(a, va));
+	assert_int_equal(hvo_kread64(a, dva, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(hvo_kread64(b, dva, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(hvo_unmap(a, dva), 0);
+	assert_int_equal(hvo_unmap(b, dva), 0);
+	assert_int_equal(hvo_flush_tlb_all(a), 0);
+	assert_int_equal(hvo_flush_tlb_all(b), 0);
+	compare_memmaps(a, b);
+	tu_assert_check(a);
+	tu_assert_check(b);
+
+	/* A machine that never compacted fills an index with zeros. */
+	{
+		struct hvo_machine *c = tu_machine("x86_64:mem=1G");
+
+		memset(y, 0xff, 4096);
+		memmap_compact_fill(c, 0, 5, y);
+		for (unsigned i = 0; i < 4096; i++)
+			assert_int_equal(y[i], 0);
+		assert_null(c->compact);
+		tu_assert_check(c);
+		hvo_machine_free(c);
+	}
+	free(x);
+	free(y);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
 /* How many of the host pages wholly inside [@p, @p + @bytes) are resident. */
 static size_t
 resident_pages(const void *p, size_t bytes)
@@ -1818,6 +2121,7 @@ main(void)
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
 		cmocka_unit_test(test_compact_shapes),
+		cmocka_unit_test(test_compact_records_copied_and_freed),
 		cmocka_unit_test(test_host_forget),
 		cmocka_unit_test(test_batch_list_given_back),
 		cmocka_unit_test(test_tlb_pfn_lists),
