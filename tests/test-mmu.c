@@ -1125,6 +1125,19 @@ described_vmemmap_page(struct hvo_machine *m)
  * holds, through more frames than there are scratch pages; and a store
  * made meanwhile gives its frame its own bytes, as any store does.
  */
+/*
+ * Twins for the compaction tests: @a compacts everything, @b nothing, each
+ * with a pool of @n 2M hugepages.
+ */
+static void
+compact_twin_pools(struct hvo_machine *a, struct hvo_machine *b, uint64_t n)
+{
+	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, n), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, n), 0);
+}
+
 static void
 test_check_reads_described_pages_in_scratch(void **state)
 {
@@ -1134,10 +1147,7 @@ test_check_reads_described_pages_in_scratch(void **state)
 	void (*peek)(void *, uint64_t, uint64_t, void *);
 
 	(void)state;
-	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
-	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
-	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+	compact_twin_pools(a, b, 400);
 	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 0), 0);
 	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 0), 0);
 	va = described_vmemmap_page(a);
@@ -1253,10 +1263,7 @@ test_compact_shapes(void **state)
 	(void)state;
 	assert_non_null(x);
 	assert_non_null(y);
-	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
-	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
-	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+	compact_twin_pools(a, b, 400);
 	d = count_described(a);
 	/* Every head page but the first of its words: one shape. */
 	assert_true(d.shaped >= 390);
@@ -1478,10 +1485,7 @@ test_compact_records_copied_and_freed(void **state)
 	(void)state;
 	assert_non_null(x);
 	assert_non_null(y);
-	assert_int_equal(memmap_compact_set_budget(a, 0), 0);
-	assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 400), 0);
-	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 400), 0);
+	compact_twin_pools(a, b, 400);
 
 	/* Records only, each new one looking for records nobody names. */
 	nr_shape = a->compact->nr_shape;
