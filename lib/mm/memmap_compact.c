@@ -640,20 +640,21 @@ memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
 	(void)phys_to_host(&m->phys, to << m->arch.page_shift);
 }
 
-/* The frames the TLB (the machine's, and the checker's) may reach. */
+/*
+ * The frames the machine's own TLB entries reach while the checker runs
+ * on a TLB of its own (tlb.saved), sorted; the checker's entries are
+ * looked up by frame in the TLB's hash (tlb_reaches_pfn()).
+ */
 static uint64_t
-tlb_frames(struct hvo_machine *m, uint64_t *out, uint64_t max)
+tlb_saved_frames(struct hvo_machine *m, uint64_t *out)
 {
 	const struct tlb *t = &m->tlb;
 	uint64_t n = 0;
 
-	for (unsigned k = 0; k < 2; k++) {
-		const struct tlb_entry *e = k ? t->saved : t->e;
-
-		for (uint64_t i = 0; e && i <= t->mask && n < max; i++)
-			if (e[i].tag_read != TLB_TAG_INVALID)
-				out[n++] = tlb_entry_pa(&e[i]) >> m->arch.page_shift;
-	}
+	for (uint64_t i = 0; i <= t->mask; i++)
+		if (t->saved[i].tag_read != TLB_TAG_INVALID)
+			out[n++] = tlb_entry_pa(&t->saved[i]) >> m->arch.page_shift;
+	qsort(out, n, sizeof(*out), cmp_u64);
 	return n;
 }
 
@@ -697,7 +698,12 @@ pend_add(const struct hvo_machine *m, struct memmap_compact *c, uint64_t va,
 	 uint64_t alias, uint64_t frame)
 {
 	const uint64_t page = va >> m->arch.page_shift;
-	uint64_t h = page ^ alias;
+	/*
+	 * The alias is multiplied in, not XORed: a page and its alias often
+	 * step together (copies of a run of head pages), and page ^ alias
+	 * then gave thousands of notes one slot and one run of probes.
+	 */
+	uint64_t h = page ^ alias * UINT64_C(0x9e3779b97f4a7c15);
 
 	/*
 	 * A full mix (murmur3's finalizer): the noted pages come in strides
@@ -769,15 +775,18 @@ pend_frame(struct hvo_machine *m, struct memmap_compact_pend *pe)
 static void
 compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 {
-	uint64_t max, n, *cached;
+	uint64_t n = 0, *saved = NULL;
 	unsigned keep = 0;
 
 	drain_own_log(m, c);
-	max = 2 * (m->tlb.mask + 1);
-	cached = malloc(max * sizeof(*cached));
-	n = cached ? tlb_frames(m, cached, max) : 0;
-	qsort(cached, n, sizeof(*cached), cmp_u64);
-	for (unsigned i = 0; cached && i < c->nr_pend; i++) {
+	if (m->tlb.saved) {
+		saved = malloc((m->tlb.mask + 1) * sizeof(*saved));
+		if (!saved)
+			c->nr_pend = 0; /* nothing compacted: the frames stay */
+		else
+			n = tlb_saved_frames(m, saved);
+	}
+	for (unsigned i = 0; i < c->nr_pend; i++) {
 		struct memmap_compact_pend pe;
 
 		/* The next one's page loads while this one is looked at. */
@@ -787,12 +796,14 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 		pe.frame = pend_frame(m, &c->pend[i]);
 		if (pe.frame == NO_FRAME)
 			continue; /* no longer mapped */
-		if (!bsearch(&pe.frame, cached, n, sizeof(*cached), cmp_u64))
+		if (!tlb_reaches_pfn(&m->tlb, pe.frame) &&
+		    !(n && bsearch(&pe.frame, saved, n, sizeof(*saved),
+				   cmp_u64)))
 			memmap_compact_frame(m, pe.frame, pe.va, pe.alias);
 		else if (keep < MEMMAP_COMPACT_PENDING / 2)
 			c->pend[keep++] = pe;
 	}
-	free(cached);
+	free(saved);
 	c->nr_pend = 0;
 	c->nr_new = 0;
 	pend_hash_reset(c);

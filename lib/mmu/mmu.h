@@ -429,6 +429,13 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn);
 void
 tlb_mark_live(void *ctx);
 
+/*
+ * Whether a valid entry of @t's own (not the saved ones) translates to
+ * frame @pfn: a look at the entries of its hash, not at all of them.
+ */
+bool
+tlb_reaches_pfn(const struct tlb *t, pfn_t pfn);
+
 int
 tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
 

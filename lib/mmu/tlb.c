@@ -146,6 +146,17 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 				TLB_TAG_INVALID;
 }
 
+bool
+tlb_reaches_pfn(const struct tlb *t, pfn_t pfn)
+{
+	uint32_t k = t->pfn_head[tlb_pfn_bucket(t, pfn << t->shift)];
+
+	for (; k != TLB_PFN_NONE; k = t->pfn_next[k])
+		if (tlb_entry_pa(&t->e[k]) >> t->shift == pfn)
+			return true;
+	return false;
+}
+
 void
 tlb_mark_live(void *ctx)
 {
