@@ -641,24 +641,6 @@ memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
 }
 
 /*
- * The frames the machine's own TLB entries reach while the checker runs
- * on a TLB of its own (tlb.saved), sorted; the checker's entries are
- * looked up by frame in the TLB's hash (tlb_reaches_pfn()).
- */
-static uint64_t
-tlb_saved_frames(struct hvo_machine *m, uint64_t *out)
-{
-	const struct tlb *t = &m->tlb;
-	uint64_t n = 0;
-
-	for (uint64_t i = 0; i <= t->mask; i++)
-		if (t->saved[i].tag_read != TLB_TAG_INVALID)
-			out[n++] = tlb_entry_pa(&t->saved[i]) >> m->arch.page_shift;
-	qsort(out, n, sizeof(*out), cmp_u64);
-	return n;
-}
-
-/*
  * Whether the vmemmap pages written hold enough host memory to be worth
  * describing: a small machine keeps its bytes, and its speed.
  */
@@ -775,17 +757,15 @@ pend_frame(struct hvo_machine *m, struct memmap_compact_pend *pe)
 static void
 compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 {
-	uint64_t n = 0, *saved = NULL;
 	unsigned keep = 0;
 
+	/*
+	 * Only hugetlb's paths note frames, never the checker; were it to,
+	 * its TLB's entries hide the machine's (tlb.saved): wait for it.
+	 */
+	if (m->tlb.saved)
+		return;
 	drain_own_log(m, c);
-	if (m->tlb.saved) {
-		saved = malloc((m->tlb.mask + 1) * sizeof(*saved));
-		if (!saved)
-			c->nr_pend = 0; /* nothing compacted: the frames stay */
-		else
-			n = tlb_saved_frames(m, saved);
-	}
 	for (unsigned i = 0; i < c->nr_pend; i++) {
 		struct memmap_compact_pend pe;
 
@@ -796,14 +776,11 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 		pe.frame = pend_frame(m, &c->pend[i]);
 		if (pe.frame == NO_FRAME)
 			continue; /* no longer mapped */
-		if (!tlb_reaches_pfn(&m->tlb, pe.frame) &&
-		    !(n && bsearch(&pe.frame, saved, n, sizeof(*saved),
-				   cmp_u64)))
+		if (!tlb_reaches_pfn(&m->tlb, pe.frame))
 			memmap_compact_frame(m, pe.frame, pe.va, pe.alias);
 		else if (keep < MEMMAP_COMPACT_PENDING / 2)
 			c->pend[keep++] = pe;
 	}
-	free(saved);
 	c->nr_pend = 0;
 	c->nr_new = 0;
 	pend_hash_reset(c);
