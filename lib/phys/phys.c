@@ -493,23 +493,57 @@ out:
 	return dropped;
 }
 
+/* The slot of arena page @idx in the live set: its own, or the empty one. */
+static uint64_t
+live_slot(const uint32_t *set, uint64_t cap, uint64_t idx)
+{
+	uint64_t i = (idx * UINT64_C(0x9e3779b97f4a7c15)) >> 32 & (cap - 1);
+
+	while (set[i] && set[i] != idx + 1)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static bool
+live_has(const struct phys *p, uint64_t idx)
+{
+	return p->nr_live && p->live[live_slot(p->live, p->live_cap, idx)];
+}
+
+/* Double the live set's room; false (the set as it was) without memory. */
+static bool
+live_grow(struct phys *p)
+{
+	uint64_t cap = p->live_cap ? 2 * p->live_cap : 64;
+	uint32_t *set = calloc(cap, sizeof(*set));
+
+	if (!set)
+		return false;
+	for (uint64_t i = 0; i < p->live_cap; i++)
+		if (p->live[i])
+			set[live_slot(set, cap, p->live[i] - 1)] = p->live[i];
+	free(p->live);
+	p->live = set;
+	p->live_cap = cap;
+	return true;
+}
+
 void
 phys_mark_live(struct phys *p, const void *host)
 {
 	const uint8_t *h = host;
+	uint64_t idx, i;
 
 	if (h < p->arena || h >= p->arena + (p->arena_cap << p->page_shift))
 		return;
-	if (p->nr_live == p->max_live) {
-		uint64_t m = p->max_live ? p->max_live * 2 : 1024;
-		uint64_t *v = realloc(p->live, m * sizeof(*v));
-
-		if (!v)
-			return;
-		p->live = v;
-		p->max_live = m;
+	if (2 * (p->nr_live + 1) > p->live_cap && !live_grow(p))
+		return;
+	idx = (uint64_t)(h - p->arena) >> p->page_shift;
+	i = live_slot(p->live, p->live_cap, idx);
+	if (!p->live[i]) {
+		p->live[i] = (uint32_t)(idx + 1);
+		p->nr_live++;
 	}
-	p->live[p->nr_live++] = (uint64_t)(h - p->arena) >> p->page_shift;
 }
 
 /*
@@ -568,17 +602,15 @@ phys_reclaim(struct phys *p, bool tlb_empty)
 
 	if (!p->nr_pending)
 		return;
+	if (p->nr_live)
+		memset(p->live, 0, p->live_cap * sizeof(*p->live));
 	p->nr_live = 0;
-	if (!tlb_empty && p->filler.live) {
+	if (!tlb_empty && p->filler.live)
 		p->filler.live(p->filler.ctx);
-		if (p->nr_live)
-			qsort(p->live, p->nr_live, sizeof(*p->live), cmp_u64);
-	}
 	for (uint64_t i = 0; i < p->nr_pending; i++) {
 		uint64_t idx = p->pending[i];
 
-		if (p->nr_live && bsearch(&idx, p->live, p->nr_live,
-					  sizeof(*p->live), cmp_u64)) {
+		if (live_has(p, idx)) {
 			p->pending[keep++] = (uint32_t)idx;
 			continue;
 		}

@@ -132,8 +132,13 @@ struct phys {
 	} *share;
 	unsigned nr_share, max_share;
 	struct phys_filler filler;
-	uint64_t *live;              /* phys_mark_live() during a reclaim */
-	uint64_t nr_live, max_live;
+	/*
+	 * phys_mark_live() during a reclaim: a set of arena pages (index + 1,
+	 * 0 empty; open addressing, at most half full), not a sorted list:
+	 * a reclaim comes every few hundred hugepages of a big resize.
+	 */
+	uint32_t *live;
+	uint64_t nr_live, live_cap;
 	uint8_t *chunk_released;     /* per 2 MiB of arena: given back, all free */
 	uint64_t nr_trimmed;         /* the free list's bottom: given back */
 	uint64_t released;           /* host pages given back (trims) */
