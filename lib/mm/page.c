@@ -372,7 +372,7 @@ tpl_canonical(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch,
 }
 
 /* memmap_fill_frame() with the template known: @tid its index, or -1. */
-static void
+static inline void
 fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
 	   pfn_t pfn, int tid)
 {
@@ -459,28 +459,15 @@ struct vmemmap_cursor {
 	bool table;
 };
 
+/* The walk behind vmemmap_frame(): @va is outside what @c caches. */
 static int
-vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
-	      uint64_t *frame)
+vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+		   uint64_t *frame)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_walk w;
 	uint64_t size;
 
-	if (va >= c->lo && va < c->hi) {
-		struct pt_decoded d;
-
-		if (!c->table) {
-			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
-			return 0;
-		}
-		a->ops.decode(a, c->depth,
-			      pt_peek(m, pt_offset(a, c->depth, c->pa, va)), &d);
-		if (d.kind == PTK_LEAF) {
-			*frame = d.pa >> a->page_shift;
-			return 0;
-		}
-	}
 	pt_walk(m, va, &w, false);
 	if (w.leaf < 0 || w.bad >= 0)
 		return -EFAULT;
@@ -500,6 +487,30 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	}
 	*frame = (w.lvl[w.leaf].d.pa + (va & (size - 1))) >> a->page_shift;
 	return 0;
+}
+
+/* Inline, for the cached block or table: a frame costs a decode. */
+static inline int
+vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+	      uint64_t *frame)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	if (va >= c->lo && va < c->hi) {
+		struct pt_decoded d;
+
+		if (!c->table) {
+			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
+			return 0;
+		}
+		a->ops.decode(a, c->depth,
+			      pt_peek(m, pt_offset(a, c->depth, c->pa, va)), &d);
+		if (d.kind == PTK_LEAF) {
+			*frame = d.pa >> a->page_shift;
+			return 0;
+		}
+	}
+	return vmemmap_frame_walk(m, c, va, frame);
 }
 
 static int
