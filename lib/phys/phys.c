@@ -314,7 +314,7 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 }
 
 bool
-phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
+phys_set_lazy_slow(struct phys *p, uint64_t pfn, uint64_t payload)
 {
 	struct phys_leaf *l = leaf_get(p, pfn);
 	uint64_t *s = phys_leaf_slot(p, l, pfn);
