@@ -513,67 +513,83 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	return vmemmap_frame_walk(m, c, va, frame);
 }
 
+/* Struct pages [p, p + cnt) of one vmemmap page, through its mapping. */
+static int
+memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
+		  pfn_t fix, pfn_t p, uint64_t cnt)
+{
+	uint64_t va = pfn_to_page(m, p);
+	int rc = 0;
+	uint8_t *host = kmap_page(m, va, true, &rc);
+
+	if (!host)
+		return rc ? rc : -EFAULT;
+	fill_page(m, t, fix, cnt, host + (va & (m->arch.page_size - 1)));
+	return rc;
+}
+
 static int
 memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
-	uint64_t per_page = psize / l->size, end = pfn + n, frame;
+	uint64_t per_page = psize / l->size, end = pfn + n, frame, p = pfn, cnt;
+	/* What the fix-ups need; a plain template needs nothing, so all its
+	 * frames share one payload (and one read-only copy). */
+	uint64_t fix = patch == TPL_HEAD ? head : 0;
+	bool self = patch == TPL_LRU_SELF;
 	struct vmemmap_cursor c = { .lo = 1, .hi = 0 };
 	const struct memmap_tpl *t;
 	struct memmap_tpl local;
-	int rc = 0, tid;
+	int rc, tid;
 
 	/* Struct pages that straddle two pages go one by one. */
 	if (psize % l->size)
 		return write_each(m, pfn, n, tpl, patch, head);
 	/*
 	 * Else page by page: a whole vmemmap page is one template (filled
-	 * now, or lazily); part of one is filled through its mapping.
+	 * now, or lazily); part of one, at either end, is filled through
+	 * its mapping.
 	 */
 	tid = memmap_tpl_id(m, tpl, patch);
 	if (tid < 0)
 		tpl_canonical(m, tpl, patch, &local);
 	t = tid >= 0 ? &m->tpl[tid] : &local;
-	for (uint64_t p = pfn, cnt; !rc && p < end; p += cnt) {
+	/* None when @pfn starts a vmemmap page (or @n is 0). */
+	cnt = round_up64(p, per_page) - p;
+	if (cnt > n)
+		cnt = n;
+	if (cnt) {
+		rc = memmap_write_part(m, t, self ? p : fix, p, cnt);
+		if (rc)
+			return rc;
+		p += cnt;
+	}
+	while (end - p >= per_page) {
 		uint64_t va = pfn_to_page(m, p);
-		/* What the fix-ups need; a plain template needs nothing, so
-		 * all its frames share one payload (and one read-only copy). */
-		uint64_t fix = patch == TPL_HEAD ? head : patch == TPL_PLAIN ? 0 : p;
-		uint8_t *host;
 
-		cnt = round_down64(p, per_page) + per_page - p;
-		if (cnt > end - p)
-			cnt = end - p;
-		if (cnt == per_page) {
-			if (vmemmap_frame(m, &c, va, &frame)) {
-				rc = machine_err(m, -EFAULT,
-						 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
-				continue;
-			}
-			/*
-			 * A whole leaf of frames inside one block: described
-			 * as a run (the memmap of a petabyte's reserved
-			 * memory), the fix-up pfn rising page by page.
-			 */
-			if (tid >= 0 && !c.table &&
-			    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
-			    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
-			    phys_set_lazy_leaf(&m->phys, frame, payload_make((unsigned)tid, fix),
-					       patch == TPL_LRU_SELF ? per_page : 0)) {
-				cnt = per_page * PHYS_LEAF_FRAMES;
-				continue;
-			}
-			fill_frame(m, frame, t, fix, tid);
+		if (vmemmap_frame(m, &c, va, &frame))
+			return machine_err(m, -EFAULT,
+					   "struct page of pfn 0x%" PRIx64 " is not mapped", p);
+		/*
+		 * A whole leaf of frames inside one block: described as a run
+		 * (the memmap of a petabyte's reserved memory), the fix-up
+		 * pfn rising page by page.
+		 */
+		if (tid >= 0 && !c.table &&
+		    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
+		    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
+		    phys_set_lazy_leaf(&m->phys, frame,
+				       payload_make((unsigned)tid, self ? p : fix),
+				       self ? per_page : 0)) {
+			p += per_page * PHYS_LEAF_FRAMES;
 			continue;
 		}
-		host = kmap_page(m, va, true, &rc);
-		if (!host)
-			return rc ? rc : -EFAULT;
-		fill_page(m, t, fix, cnt, host + (va & (psize - 1)));
+		fill_frame(m, frame, t, self ? p : fix, tid);
+		p += per_page;
 	}
-	return rc;
+	return p < end ? memmap_write_part(m, t, self ? p : fix, p, end - p) : 0;
 }
 
 int
