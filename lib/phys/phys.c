@@ -374,7 +374,7 @@ drop_host(struct phys *p, uint64_t v)
 }
 
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
+phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
 	const uint64_t *fs, *ts;
 	uint64_t fv;

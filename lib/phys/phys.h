@@ -347,6 +347,7 @@ phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
 bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
 
+
 /* Word @j of a frame described by @w. */
 static inline uint64_t
 phys_words_get(const struct phys_words *w, uint64_t j)
@@ -413,7 +414,22 @@ phys_clear_frame(struct phys *p, uint64_t pfn);
  * a translation cached now: the caller is about to unmap it and flush.
  */
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share);
+phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share);
+
+static inline void
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
+{
+	const uint64_t *fs = phys_slot(p, from);
+
+	/*
+	 * Inline, the copy of a lazy frame (a restore's copies of the tail
+	 * page): its description, unless @to has a page of its own.
+	 */
+	if (fs && (*fs & PHYS_TAG_MASK) == PHYS_LAZY &&
+	    phys_set_lazy(p, to, *fs >> 3))
+		return;
+	phys_copy_frame_slow(p, to, from, share);
+}
 
 /*
  * The frames of [pa, pa + len) were freed: they read as zeros afterwards
