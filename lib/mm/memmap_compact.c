@@ -620,9 +620,10 @@ memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
 		      bool from_dies)
 {
 	struct memmap_compact *c = m->compact;
-	uint64_t pl;
+	/* phys_lazy_payload(), inline: every copy of a vmemmap page asks. */
+	uint64_t v = c ? phys_slot_value(&m->phys, to) : 0, pl = v >> 3;
 
-	if (!c || !phys_lazy_payload(&m->phys, to, &pl) ||
+	if ((v & PHYS_TAG_MASK) != PHYS_LAZY ||
 	    pl >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT)
 		return;
 	pl &= (UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1;
