@@ -263,11 +263,20 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
  */
 typedef uint64_t words2 __attribute__((vector_size(16)));
 
+static inline void
+store_page64(uint8_t *host, words2 w0, words2 w1, words2 w2, words2 w3)
+{
+	memcpy(host, &w0, 16);
+	memcpy(host + 16, &w1, 16);
+	memcpy(host + 32, &w2, 16);
+	memcpy(host + 48, &w3, 16);
+}
+
 /*
  * fill_page() of 64-byte struct pages, @lru the first one's lru fix-up
  * (for TPL_LRU_SELF rising by 64 a page). page_layout_init() puts
  * lru.next at 8 and lru.prev at 16 in every layout: the second and third
- * words.
+ * words. Two struct pages a round, after an odd one.
  */
 static void
 fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
@@ -275,7 +284,7 @@ fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 {
 	const words2 step0 = { 0, 64 }, step1 = { 64, 0 };
 	uint8_t *end = host + n * 64;
-	words2 w0, w1, w2, w3;
+	words2 w0, w1, w2, w3, v0, v1;
 
 	memcpy(&w0, t->bytes, 16);
 	memcpy(&w1, t->bytes + 16, 16);
@@ -285,21 +294,32 @@ fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 		w0[1] = lru;
 	if (t->patch == TPL_LRU_SELF) {
 		w1[0] = lru;
-		for (; host < end; host += 64) {
-			memcpy(host, &w0, 16);
-			memcpy(host + 16, &w1, 16);
-			memcpy(host + 32, &w2, 16);
-			memcpy(host + 48, &w3, 16);
+		if (n & 1) {
+			store_page64(host, w0, w1, w2, w3);
 			w0 += step0;
 			w1 += step1;
+			host += 64;
+		}
+		/* v0 and v1 the round's second page: each steps by two. */
+		v0 = w0 + step0;
+		v1 = w1 + step1;
+		for (; host < end; host += 128) {
+			store_page64(host, w0, w1, w2, w3);
+			store_page64(host + 64, v0, v1, w2, w3);
+			w0 += step0 + step0;
+			w1 += step1 + step1;
+			v0 += step0 + step0;
+			v1 += step1 + step1;
 		}
 		return;
 	}
-	for (; host < end; host += 64) {
-		memcpy(host, &w0, 16);
-		memcpy(host + 16, &w1, 16);
-		memcpy(host + 32, &w2, 16);
-		memcpy(host + 48, &w3, 16);
+	if (n & 1) {
+		store_page64(host, w0, w1, w2, w3);
+		host += 64;
+	}
+	for (; host < end; host += 128) {
+		store_page64(host, w0, w1, w2, w3);
+		store_page64(host + 64, w0, w1, w2, w3);
 	}
 }
 
