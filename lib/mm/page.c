@@ -216,6 +216,14 @@ payload_make(unsigned tid, pfn_t pfn)
 	return memmap_payload(tid, pfn);
 }
 
+/*
+ * Two words of a struct page at once: the common 64-byte struct page is
+ * four of them, so a vmemmap page is written in four stores a struct page
+ * (and two additions for the self-pointing lru), and a template compared
+ * in four, with no call.
+ */
+typedef uint64_t words2 __attribute__((vector_size(16)));
+
 void
 memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
 	       enum tpl_patch patch, uint8_t *bytes)
@@ -230,15 +238,45 @@ memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
 		memset(bytes + l->lru_prev, 0, 8);
 }
 
-/* The template's index, registered on first use; -1 if the table is full. */
-int
-memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+/* Two words of the 64-byte struct page at @p, from word 2 * @k. */
+static inline words2
+words2_at(const uint8_t *p, unsigned k)
+{
+	words2 w;
+
+	memcpy(&w, p + 16 * k, 16);
+	return w;
+}
+
+/*
+ * Whether @tpl with @patch is the last template used, for 64-byte struct
+ * pages: memmap_tpl_key() and the compare of the first try, in registers.
+ */
+static bool
+tpl_is_last64(const struct hvo_machine *m, const uint8_t *tpl,
+	      enum tpl_patch patch)
+{
+	const struct memmap_tpl *t = &m->tpl[m->tpl_last];
+	words2 b0 = words2_at(tpl, 0), b1 = words2_at(tpl, 1), d;
+
+	if (patch != TPL_PLAIN)
+		b0[1] = 0;
+	if (patch == TPL_LRU_SELF)
+		b1[0] = 0;
+	d = (words2_at(t->bytes, 0) ^ b0) | (words2_at(t->bytes, 1) ^ b1) |
+	    (words2_at(t->bytes, 2) ^ words2_at(tpl, 2)) |
+	    (words2_at(t->bytes, 3) ^ words2_at(tpl, 3));
+	return t->patch == patch && !(d[0] | d[1]);
+}
+
+/* memmap_tpl_id() past its first try. */
+static int
+tpl_id_search(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 {
 	const struct page_layout *l = page_layout(m);
 	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
 	memmap_tpl_key(m, tpl, patch, bytes);
-	/* Callers come in runs of one template: try the last one first. */
 	for (unsigned k = 0; k <= m->nr_tpl; k++) {
 		unsigned i = k ? k - 1 : m->tpl_last;
 
@@ -256,12 +294,16 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 	return (int)m->nr_tpl++;
 }
 
-/*
- * Two words of a struct page at once: the common 64-byte struct page is
- * four of them, so a vmemmap page is written in four stores a struct page
- * (and two additions for the self-pointing lru), with no call.
- */
-typedef uint64_t words2 __attribute__((vector_size(16)));
+/* The template's index, registered on first use; -1 if the table is full. */
+int
+memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+{
+	/* Callers come in runs of one template: try the last one first. */
+	if (page_layout(m)->size == 64 && m->tpl_last < m->nr_tpl &&
+	    tpl_is_last64(m, tpl, patch))
+		return (int)m->tpl_last;
+	return tpl_id_search(m, tpl, patch);
+}
 
 static inline void
 store_page64(uint8_t *host, words2 w0, words2 w1, words2 w2, words2 w3)
