@@ -347,7 +347,6 @@ phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
 bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
 
-
 /* Word @j of a frame described by @w. */
 static inline uint64_t
 phys_words_get(const struct phys_words *w, uint64_t j)
