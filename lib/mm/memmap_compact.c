@@ -616,16 +616,14 @@ memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host)
 }
 
 void
-memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
-		      bool from_dies)
+__memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
+			bool from_dies)
 {
 	struct memmap_compact *c = m->compact;
-	uint64_t pl;
+	/* @to is a compacted frame (memmap_compact_copied() saw to it). */
+	uint64_t pl = (phys_slot_value(&m->phys, to) >> 3) &
+		      ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1);
 
-	if (!c || !phys_lazy_payload(&m->phys, to, &pl) ||
-	    pl >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT)
-		return;
-	pl &= (UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1;
 	/* A shape serves any number of frames: @to is described too. */
 	if (pl & SHAPE_BIT)
 		return;

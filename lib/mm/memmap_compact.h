@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/machine.h"
+#include "mm/page.h"
 
 /* The template index in a lazy payload that names a compacted frame. */
 #define MEMMAP_TPL_COMPACT 0xffu
@@ -127,8 +128,20 @@ memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host);
  * @to takes its record over; otherwise @to gets its own bytes now.
  */
 void
+__memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
+			bool from_dies);
+
+static inline void
 memmap_compact_copied(struct hvo_machine *m, uint64_t to, uint64_t from,
-		      bool from_dies);
+		      bool from_dies)
+{
+	/* Inline, the common answer: every copy of a vmemmap page asks. */
+	uint64_t v = m->compact ? phys_slot_value(&m->phys, to) : 0;
+
+	if ((v & PHYS_TAG_MASK) == PHYS_LAZY &&
+	    v >> 3 >> MEMMAP_PAYLOAD_PFN_BITS == MEMMAP_TPL_COMPACT)
+		__memmap_compact_copied(m, to, from, from_dies);
+}
 
 /*
  * Whether the host bytes of written frames reach the budget >> @shift.

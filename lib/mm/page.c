@@ -216,6 +216,14 @@ payload_make(unsigned tid, pfn_t pfn)
 	return memmap_payload(tid, pfn);
 }
 
+/*
+ * Two words of a struct page at once: the common 64-byte struct page is
+ * four of them, so a vmemmap page is written in four stores a struct page
+ * (and two additions for the self-pointing lru), and a template compared
+ * in four, with no call.
+ */
+typedef uint64_t words2 __attribute__((vector_size(16)));
+
 void
 memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
 	       enum tpl_patch patch, uint8_t *bytes)
@@ -230,15 +238,45 @@ memmap_tpl_key(const struct hvo_machine *m, const uint8_t *tpl,
 		memset(bytes + l->lru_prev, 0, 8);
 }
 
-/* The template's index, registered on first use; -1 if the table is full. */
-int
-memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+/* Two words of the 64-byte struct page at @p, from word 2 * @k. */
+static inline words2
+words2_at(const uint8_t *p, unsigned k)
+{
+	words2 w;
+
+	memcpy(&w, p + 16 * k, 16);
+	return w;
+}
+
+/*
+ * Whether @tpl with @patch is the last template used, for 64-byte struct
+ * pages: memmap_tpl_key() and the compare of the first try, in registers.
+ */
+static bool
+tpl_is_last64(const struct hvo_machine *m, const uint8_t *tpl,
+	      enum tpl_patch patch)
+{
+	const struct memmap_tpl *t = &m->tpl[m->tpl_last];
+	words2 b0 = words2_at(tpl, 0), b1 = words2_at(tpl, 1), d;
+
+	if (patch != TPL_PLAIN)
+		b0[1] = 0;
+	if (patch == TPL_LRU_SELF)
+		b1[0] = 0;
+	d = (words2_at(t->bytes, 0) ^ b0) | (words2_at(t->bytes, 1) ^ b1) |
+	    (words2_at(t->bytes, 2) ^ words2_at(tpl, 2)) |
+	    (words2_at(t->bytes, 3) ^ words2_at(tpl, 3));
+	return t->patch == patch && !(d[0] | d[1]);
+}
+
+/* memmap_tpl_id() past its first try. */
+static int
+tpl_id_search(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 {
 	const struct page_layout *l = page_layout(m);
 	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
 	memmap_tpl_key(m, tpl, patch, bytes);
-	/* Callers come in runs of one template: try the last one first. */
 	for (unsigned k = 0; k <= m->nr_tpl; k++) {
 		unsigned i = k ? k - 1 : m->tpl_last;
 
@@ -256,6 +294,77 @@ memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
 	return (int)m->nr_tpl++;
 }
 
+/* The template's index, registered on first use; -1 if the table is full. */
+int
+memmap_tpl_id(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch)
+{
+	/* Callers come in runs of one template: try the last one first. */
+	if (page_layout(m)->size == 64 && m->tpl_last < m->nr_tpl &&
+	    tpl_is_last64(m, tpl, patch))
+		return (int)m->tpl_last;
+	return tpl_id_search(m, tpl, patch);
+}
+
+static inline void
+store_page64(uint8_t *host, words2 w0, words2 w1, words2 w2, words2 w3)
+{
+	memcpy(host, &w0, 16);
+	memcpy(host + 16, &w1, 16);
+	memcpy(host + 32, &w2, 16);
+	memcpy(host + 48, &w3, 16);
+}
+
+/*
+ * fill_page() of 64-byte struct pages, @lru the first one's lru fix-up
+ * (for TPL_LRU_SELF rising by 64 a page). page_layout_init() puts
+ * lru.next at 8 and lru.prev at 16 in every layout: the second and third
+ * words. Two struct pages a round, after an odd one.
+ */
+static void
+fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
+	    uint8_t *host)
+{
+	const words2 step0 = { 0, 64 }, step1 = { 64, 0 };
+	uint8_t *end = host + n * 64;
+	words2 w0, w1, w2, w3, v0, v1;
+
+	memcpy(&w0, t->bytes, 16);
+	memcpy(&w1, t->bytes + 16, 16);
+	memcpy(&w2, t->bytes + 32, 16);
+	memcpy(&w3, t->bytes + 48, 16);
+	if (t->patch != TPL_PLAIN)
+		w0[1] = lru;
+	if (t->patch == TPL_LRU_SELF) {
+		w1[0] = lru;
+		if (n & 1) {
+			store_page64(host, w0, w1, w2, w3);
+			w0 += step0;
+			w1 += step1;
+			host += 64;
+		}
+		/* v0 and v1 the round's second page: each steps by two. */
+		v0 = w0 + step0;
+		v1 = w1 + step1;
+		for (; host < end; host += 128) {
+			store_page64(host, w0, w1, w2, w3);
+			store_page64(host + 64, v0, v1, w2, w3);
+			w0 += step0 + step0;
+			w1 += step1 + step1;
+			v0 += step0 + step0;
+			v1 += step1 + step1;
+		}
+		return;
+	}
+	if (n & 1) {
+		store_page64(host, w0, w1, w2, w3);
+		host += 64;
+	}
+	for (; host < end; host += 128) {
+		store_page64(host, w0, w1, w2, w3);
+		store_page64(host + 64, w0, w1, w2, w3);
+	}
+}
+
 /*
  * @n struct pages from the template at @host, with the fix-ups: for
  * TPL_LRU_SELF @pfn is the first one's pfn, for TPL_HEAD the head's.
@@ -269,15 +378,13 @@ fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	uint64_t head_info = pfn_to_page(m, pfn) + 1;
 	uint64_t self = pfn_to_page(m, pfn) + lru;
 
-	/* The bytes first, then the fix-ups: each loop stays branch-free. */
 	if (size == 64) {
-		/* The common size as a constant: a few vector moves, no call. */
-		for (uint64_t k = 0; k < n; k++)
-			memcpy(host + k * 64, t->bytes, 64);
-	} else {
-		for (uint64_t k = 0; k < n; k++)
-			memcpy(host + k * size, t->bytes, size);
+		fill_page64(t, t->patch == TPL_HEAD ? head_info : self, n, host);
+		return;
 	}
+	/* The bytes first, then the fix-ups: each loop stays branch-free. */
+	for (uint64_t k = 0; k < n; k++)
+		memcpy(host + k * size, t->bytes, size);
 	if (t->patch == TPL_LRU_SELF) {
 		for (uint64_t k = 0; k < n; k++, host += size, self += size) {
 			memcpy(host + lru, &self, 8);
@@ -327,7 +434,7 @@ tpl_canonical(struct hvo_machine *m, const uint8_t *tpl, enum tpl_patch patch,
 }
 
 /* memmap_fill_frame() with the template known: @tid its index, or -1. */
-static void
+static inline void
 fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
 	   pfn_t pfn, int tid)
 {
@@ -414,28 +521,15 @@ struct vmemmap_cursor {
 	bool table;
 };
 
+/* The walk behind vmemmap_frame(): @va is outside what @c caches. */
 static int
-vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
-	      uint64_t *frame)
+vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+		   uint64_t *frame)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_walk w;
 	uint64_t size;
 
-	if (va >= c->lo && va < c->hi) {
-		struct pt_decoded d;
-
-		if (!c->table) {
-			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
-			return 0;
-		}
-		a->ops.decode(a, c->depth,
-			      pt_peek(m, pt_offset(a, c->depth, c->pa, va)), &d);
-		if (d.kind == PTK_LEAF) {
-			*frame = d.pa >> a->page_shift;
-			return 0;
-		}
-	}
 	pt_walk(m, va, &w, false);
 	if (w.leaf < 0 || w.bad >= 0)
 		return -EFAULT;
@@ -457,67 +551,109 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	return 0;
 }
 
+/* Inline, for the cached block or table: a frame costs a decode. */
+static inline int
+vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+	      uint64_t *frame)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	if (va >= c->lo && va < c->hi) {
+		struct pt_decoded d;
+
+		if (!c->table) {
+			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
+			return 0;
+		}
+		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
+		a->ops.decode(a, c->depth,
+			      pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
+			      &d);
+		if (d.kind == PTK_LEAF) {
+			*frame = d.pa >> a->page_shift;
+			return 0;
+		}
+	}
+	return vmemmap_frame_walk(m, c, va, frame);
+}
+
+/* Struct pages [p, p + cnt) of one vmemmap page, through its mapping. */
+static int
+memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
+		  pfn_t fix, pfn_t p, uint64_t cnt)
+{
+	uint64_t va = pfn_to_page(m, p);
+	int rc = 0;
+	uint8_t *host = kmap_page(m, va, true, &rc);
+
+	if (!host)
+		return rc ? rc : -EFAULT;
+	fill_page(m, t, fix, cnt, host + (va & (m->arch.page_size - 1)));
+	return rc;
+}
+
 static int
 memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
-	uint64_t per_page = psize / l->size, end = pfn + n, frame;
+	uint64_t per_page = psize / l->size, end = pfn + n, frame, p = pfn, cnt;
+	/* What the fix-ups need; a plain template needs nothing, so all its
+	 * frames share one payload (and one read-only copy). */
+	uint64_t fix = patch == TPL_HEAD ? head : 0;
+	bool self = patch == TPL_LRU_SELF;
 	struct vmemmap_cursor c = { .lo = 1, .hi = 0 };
 	const struct memmap_tpl *t;
 	struct memmap_tpl local;
-	int rc = 0, tid;
+	int rc, tid;
 
 	/* Struct pages that straddle two pages go one by one. */
 	if (psize % l->size)
 		return write_each(m, pfn, n, tpl, patch, head);
 	/*
 	 * Else page by page: a whole vmemmap page is one template (filled
-	 * now, or lazily); part of one is filled through its mapping.
+	 * now, or lazily); part of one, at either end, is filled through
+	 * its mapping.
 	 */
 	tid = memmap_tpl_id(m, tpl, patch);
 	if (tid < 0)
 		tpl_canonical(m, tpl, patch, &local);
 	t = tid >= 0 ? &m->tpl[tid] : &local;
-	for (uint64_t p = pfn, cnt; !rc && p < end; p += cnt) {
+	/* None when @pfn starts a vmemmap page (or @n is 0). */
+	cnt = round_up64(p, per_page) - p;
+	if (cnt > n)
+		cnt = n;
+	if (cnt) {
+		rc = memmap_write_part(m, t, self ? p : fix, p, cnt);
+		if (rc)
+			return rc;
+		p += cnt;
+	}
+	while (end - p >= per_page) {
 		uint64_t va = pfn_to_page(m, p);
-		/* What the fix-ups need; a plain template needs nothing, so
-		 * all its frames share one payload (and one read-only copy). */
-		uint64_t fix = patch == TPL_HEAD ? head : patch == TPL_PLAIN ? 0 : p;
-		uint8_t *host;
 
-		cnt = round_down64(p, per_page) + per_page - p;
-		if (cnt > end - p)
-			cnt = end - p;
-		if (cnt == per_page) {
-			if (vmemmap_frame(m, &c, va, &frame)) {
-				rc = machine_err(m, -EFAULT,
-						 "struct page of pfn 0x%" PRIx64 " is not mapped", p);
-				continue;
-			}
-			/*
-			 * A whole leaf of frames inside one block: described
-			 * as a run (the memmap of a petabyte's reserved
-			 * memory), the fix-up pfn rising page by page.
-			 */
-			if (tid >= 0 && !c.table &&
-			    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
-			    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
-			    phys_set_lazy_leaf(&m->phys, frame, payload_make((unsigned)tid, fix),
-					       patch == TPL_LRU_SELF ? per_page : 0)) {
-				cnt = per_page * PHYS_LEAF_FRAMES;
-				continue;
-			}
-			fill_frame(m, frame, t, fix, tid);
+		if (vmemmap_frame(m, &c, va, &frame))
+			return machine_err(m, -EFAULT,
+					   "struct page of pfn 0x%" PRIx64 " is not mapped", p);
+		/*
+		 * A whole leaf of frames inside one block: described as a run
+		 * (the memmap of a petabyte's reserved memory), the fix-up
+		 * pfn rising page by page.
+		 */
+		if (tid >= 0 && !c.table &&
+		    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
+		    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
+		    phys_set_lazy_leaf(&m->phys, frame,
+				       payload_make((unsigned)tid, self ? p : fix),
+				       self ? per_page : 0)) {
+			p += per_page * PHYS_LEAF_FRAMES;
 			continue;
 		}
-		host = kmap_page(m, va, true, &rc);
-		if (!host)
-			return rc ? rc : -EFAULT;
-		fill_page(m, t, fix, cnt, host + (va & (psize - 1)));
+		fill_frame(m, frame, t, self ? p : fix, tid);
+		p += per_page;
 	}
-	return rc;
+	return p < end ? memmap_write_part(m, t, self ? p : fix, p, end - p) : 0;
 }
 
 int

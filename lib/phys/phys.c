@@ -314,7 +314,7 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 }
 
 bool
-phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
+phys_set_lazy_slow(struct phys *p, uint64_t pfn, uint64_t payload)
 {
 	struct phys_leaf *l = leaf_get(p, pfn);
 	uint64_t *s = phys_leaf_slot(p, l, pfn);
@@ -374,7 +374,7 @@ drop_host(struct phys *p, uint64_t v)
 }
 
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
+phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
 	const uint64_t *fs, *ts;
 	uint64_t fv;

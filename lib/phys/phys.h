@@ -314,7 +314,29 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
  * whether it did; if not, the caller writes the bytes itself.
  */
 bool
-phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload);
+phys_set_lazy_slow(struct phys *p, uint64_t pfn, uint64_t payload);
+
+static inline bool
+phys_set_lazy(struct phys *p, uint64_t pfn, uint64_t payload)
+{
+	struct phys_leaf *l = p->leaf[(pfn - p->base_pfn) >> PHYS_LEAF_SHIFT];
+
+	/*
+	 * Inline, the common case of a memmap write: a slot whose leaf is
+	 * there, with no host page and no shared copy handed out.
+	 */
+	if (l) {
+		uint64_t *s = phys_leaf_slot(p, l, pfn);
+
+		if (!(*s & PHYS_SHARED_SEEN) &&
+		    (*s & PHYS_TAG_MASK) != PHYS_HOST) {
+			l->nonzero += *s == 0;
+			*s = (payload << 3) | PHYS_LAZY;
+			return true;
+		}
+	}
+	return phys_set_lazy_slow(p, pfn, payload);
+}
 
 /*
  * phys_set_lazy() of the PHYS_LEAF_FRAMES frames from @pfn (the first of
@@ -396,7 +418,22 @@ phys_clear_frame(struct phys *p, uint64_t pfn);
  * a translation cached now: the caller is about to unmap it and flush.
  */
 void
-phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share);
+phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share);
+
+static inline void
+phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
+{
+	const uint64_t *fs = phys_slot(p, from);
+
+	/*
+	 * Inline, the copy of a lazy frame (a restore's copies of the tail
+	 * page): its description, unless @to has a page of its own.
+	 */
+	if (fs && (*fs & PHYS_TAG_MASK) == PHYS_LAZY &&
+	    phys_set_lazy(p, to, *fs >> 3))
+		return;
+	phys_copy_frame_slow(p, to, from, share);
+}
 
 /*
  * The frames of [pa, pa + len) were freed: they read as zeros afterwards
