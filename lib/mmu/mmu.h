@@ -452,19 +452,35 @@ void *
 kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc);
 
-/* Host address for @size bytes at @va (size-aligned, within one page). */
-static inline void *
-kaccess(struct hvo_machine *m, kva_t va, unsigned size, bool write,
-	int *rc)
+/*
+ * The hit half of kaccess(): true, counted, with the host address in *@p
+ * if the TLB holds @va for the access; false if kaccess_slow() must go.
+ */
+static inline bool
+kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+	    void **p)
 {
-	struct tlb_entry *e = tlb_slot(&m->tlb, va);
+	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
 	uint64_t key = (va | m->tlb.force_slow) &
 		       (m->tlb.page_mask | (uint64_t)(size - 1));
 
 	if (likely((write ? e->tag_write : e->tag_read) == key)) {
 		m->counter[CNT_TLB_HIT]++;
-		return (void *)(uintptr_t)(va + e->addend);
+		*p = (void *)(uintptr_t)(va + e->addend);
+		return true;
 	}
+	return false;
+}
+
+/* Host address for @size bytes at @va (size-aligned, within one page). */
+static inline void *
+kaccess(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+	int *rc)
+{
+	void *p;
+
+	if (kaccess_hit(m, va, size, write, &p))
+		return p;
 	return kaccess_slow(m, va, size, write, rc);
 }
 
