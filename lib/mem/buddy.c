@@ -89,7 +89,7 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
 }
 
 /* list_add() or list_add_tail() of a page's lru on a list in host memory. */
-static void
+static inline void
 list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	      pfn_t pfn, bool tail)
 {
