@@ -17,6 +17,7 @@ void
 page_layout_init(struct page_layout *l, unsigned size)
 {
 	l->size = size;
+	l->whole = false; /* until the vmemmap is placed */
 	l->flags = 0;
 	l->lru = 8;
 	l->lru_prev = 16;

@@ -216,7 +216,8 @@ page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 	r->page = page;
 	r->host = NULL;
 	r->can_write = false;
-	r->whole = (page & (m->arch.page_size - 1)) + m->page_layout.size <=
+	r->whole = m->page_layout.whole ||
+		   (page & (m->arch.page_size - 1)) + m->page_layout.size <=
 		   m->arch.page_size;
 }
 
