@@ -33,6 +33,7 @@ struct tlb_entry {
 
 _Static_assert(sizeof(struct tlb_entry) == 32 || sizeof(uintptr_t) < 8,
 	       "an entry is found by a shift");
+#define TLB_ENTRY_SHIFT 5 /* log2(sizeof(struct tlb_entry)) on 64 bits */
 
 static inline uint64_t
 tlb_entry_pa(const struct tlb_entry *e)
@@ -109,8 +110,17 @@ struct tlb {
 	 */
 	uint64_t large_lo, large_hi;
 	/* 1 when every hit must be checked against the page table: a page
-	 * aligned tag never equals an address with bit 0 set. */
+	 * aligned tag never equals an address with bit 0 set. Set with
+	 * tlb_set_force_slow(). */
 	uint64_t force_slow;
+	/*
+	 * Where kaccess_hit() looks for @va: the entry at hit_base +
+	 * ((va >> hit_shift) & hit_mask), tlb_slot() in bytes; with
+	 * force_slow, an entry that matches nothing (tlb_entry_none).
+	 */
+	uintptr_t hit_base;
+	uint64_t hit_mask;
+	unsigned hit_shift;
 	/* The machine's own entries while the checker reads through a TLB
 	 * of its own: still live, restored afterwards. */
 	struct tlb_entry *saved;

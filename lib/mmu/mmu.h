@@ -435,6 +435,13 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
 void
 tlb_fini(struct tlb *t);
 
+/*
+ * Turn tlb_check on or off: with it, every access takes the slow path,
+ * where a hit is checked against the page table.
+ */
+void
+tlb_set_force_slow(struct tlb *t, bool on);
+
 /* Drop every TLB entry without counting (a machine reset, not a flush). */
 void
 tlb_invalidate_all(struct tlb *t);
@@ -460,11 +467,13 @@ static inline bool
 kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	    void **p)
 {
-	const struct tlb_entry *e = tlb_slot(&m->tlb, va);
-	uint64_t key = (va | m->tlb.force_slow) &
-		       (m->tlb.page_mask | (uint64_t)(size - 1));
+	const struct tlb *t = &m->tlb;
+	const struct tlb_entry *e = (const struct tlb_entry *)
+		(t->hit_base + ((va >> t->hit_shift) & t->hit_mask));
+	uint64_t tag = write ? e->tag_write : e->tag_read;
 
-	if (likely((write ? e->tag_write : e->tag_read) == key)) {
+	/* The same page, and @va aligned to @size. */
+	if (likely(!((va ^ tag) & (t->page_mask | (uint64_t)(size - 1))))) {
 		m->counter[CNT_TLB_HIT]++;
 		*p = (void *)(uintptr_t)(va + e->addend);
 		return true;
