@@ -121,6 +121,8 @@ struct tlb {
 	uintptr_t hit_base;
 	uint64_t hit_mask;
 	unsigned hit_shift;
+	/* page_mask | (size - 1) for an access of size bytes, up to 8. */
+	uint64_t hit_key[9];
 	/* The machine's own entries while the checker reads through a TLB
 	 * of its own: still live, restored afterwards. */
 	struct tlb_entry *saved;

@@ -473,7 +473,7 @@ kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	uint64_t tag = write ? e->tag_write : e->tag_read;
 
 	/* The same page, and @va aligned to @size. */
-	if (likely(!((va ^ tag) & (t->page_mask | (uint64_t)(size - 1))))) {
+	if (likely(!((va ^ tag) & t->hit_key[size]))) {
 		m->counter[CNT_TLB_HIT]++;
 		*p = (void *)(uintptr_t)(va + e->addend);
 		return true;
@@ -481,7 +481,10 @@ kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	return false;
 }
 
-/* Host address for @size bytes at @va (size-aligned, within one page). */
+/*
+ * Host address for @size bytes at @va (size-aligned, within one page;
+ * @size is 1, 2, 4 or 8).
+ */
 static inline void *
 kaccess(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	int *rc)

@@ -26,6 +26,8 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
 	t->mask = entries - 1;
 	t->shift = page_shift;
 	t->page_mask = ~((UINT64_C(1) << page_shift) - 1);
+	for (unsigned size = 1; size < 9; size++)
+		t->hit_key[size] = t->page_mask | (size - 1);
 	tlb_set_force_slow(t, false);
 	tlb_invalidate_all(t);
 	return 0;
