@@ -25,15 +25,19 @@
 struct tlb_entry {
 	uint64_t tag_read;  /* va of the page if loads may hit */
 	uint64_t tag_write; /* va of the page if stores may hit */
-	uintptr_t addend;   /* host = va + addend */
+	union {
+		uintptr_t addend; /* host = va + addend */
+		uint64_t addend_slot; /* 32 bytes on 32-bit hosts too */
+	};
 	uint64_t pa;        /* physical page, | TLB_PA_COW */
 };
 
 #define TLB_PA_COW UINT64_C(1)
 
-_Static_assert(sizeof(struct tlb_entry) == 32 || sizeof(uintptr_t) < 8,
+/* kaccess_hit() finds an entry by its byte offset: index << this. */
+#define TLB_ENTRY_SHIFT 5
+_Static_assert(sizeof(struct tlb_entry) == 1u << TLB_ENTRY_SHIFT,
 	       "an entry is found by a shift");
-#define TLB_ENTRY_SHIFT 5 /* log2(sizeof(struct tlb_entry)) on 64 bits */
 
 static inline uint64_t
 tlb_entry_pa(const struct tlb_entry *e)
@@ -109,9 +113,9 @@ struct tlb {
 	 * does for large pages).
 	 */
 	uint64_t large_lo, large_hi;
-	/* 1 when every hit must be checked against the page table: a page
-	 * aligned tag never equals an address with bit 0 set. Set with
-	 * tlb_set_force_slow(). */
+	/* 1 when every hit must be checked against the page table: set
+	 * with tlb_set_force_slow(), which points kaccess_hit() at an
+	 * entry that matches nothing. */
 	uint64_t force_slow;
 	/*
 	 * Where kaccess_hit() looks for @va: the entry at hit_base +

@@ -35,7 +35,8 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
 
 /* The entry kaccess_hit() finds while every access must go slow. */
 static const struct tlb_entry tlb_entry_none = {
-	TLB_TAG_INVALID, TLB_TAG_INVALID, 0, 0
+	.tag_read = TLB_TAG_INVALID,
+	.tag_write = TLB_TAG_INVALID,
 };
 
 void
