@@ -129,7 +129,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	rc = tlb_init(&m->tlb, cfg->tlb_entries, a->page_shift);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the TLB");
-	m->tlb.force_slow = cfg->tlb_check ? 1 : 0;
+	tlb_set_force_slow(&m->tlb, cfg->tlb_check);
 
 	memblock_init(&m->memblock);
 	for (unsigned i = 0; i < cfg->nr_mem_ranges; i++) {

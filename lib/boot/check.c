@@ -662,12 +662,12 @@ hvo_machine_check(struct hvo_machine *m)
 	 * the checker reads through a fresh TLB of its own, so a stale entry
 	 * can neither be evicted unseen nor mislead the other rules.
 	 */
-	uint64_t force_slow = m->tlb.force_slow;
+	bool force_slow = m->tlb.force_slow;
 
 	rc = tlb_check_stale(m);
 	if (!rc) {
 		tlb_invalidate_all(&m->tlb);
-		m->tlb.force_slow = 0;
+		tlb_set_force_slow(&m->tlb, false);
 		m->tlb.saved = tlb;
 		/*
 		 * Described struct pages are read through scratch pages,
@@ -679,7 +679,7 @@ hvo_machine_check(struct hvo_machine *m)
 		rc = machine_check(m);
 		tlb_scratch_end(m);
 		m->tlb.saved = NULL;
-		m->tlb.force_slow = force_slow;
+		tlb_set_force_slow(&m->tlb, force_slow);
 	}
 	memcpy(m->counter, saved, sizeof(saved));
 	memcpy(m->tlb.e, tlb, tlb_bytes);

@@ -7,6 +7,7 @@
 #ifndef HVO_MM_TYPES_H
 #define HVO_MM_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -36,6 +37,11 @@ struct page_layout {
 	unsigned private_;
 	unsigned page_type;  /* 32-bit, shares a word with _mapcount */
 	unsigned refcount;   /* 32-bit */
+	/*
+	 * No struct page straddles two vmemmap pages: its size divides the
+	 * page size and the vmemmap is aligned to it (set with the vmemmap).
+	 */
+	bool whole;
 };
 
 /*

@@ -25,13 +25,18 @@
 struct tlb_entry {
 	uint64_t tag_read;  /* va of the page if loads may hit */
 	uint64_t tag_write; /* va of the page if stores may hit */
-	uintptr_t addend;   /* host = va + addend */
+	union {
+		uintptr_t addend; /* host = va + addend */
+		uint64_t addend_slot; /* 32 bytes on 32-bit hosts too */
+	};
 	uint64_t pa;        /* physical page, | TLB_PA_COW */
 };
 
 #define TLB_PA_COW UINT64_C(1)
 
-_Static_assert(sizeof(struct tlb_entry) == 32 || sizeof(uintptr_t) < 8,
+/* kaccess_hit() finds an entry by its byte offset: index << this. */
+#define TLB_ENTRY_SHIFT 5
+_Static_assert(sizeof(struct tlb_entry) == 1u << TLB_ENTRY_SHIFT,
 	       "an entry is found by a shift");
 
 static inline uint64_t
@@ -108,9 +113,20 @@ struct tlb {
 	 * does for large pages).
 	 */
 	uint64_t large_lo, large_hi;
-	/* 1 when every hit must be checked against the page table: a page
-	 * aligned tag never equals an address with bit 0 set. */
+	/* 1 when every hit must be checked against the page table: set
+	 * with tlb_set_force_slow(), which points kaccess_hit() at an
+	 * entry that matches nothing. */
 	uint64_t force_slow;
+	/*
+	 * Where kaccess_hit() looks for @va: the entry at hit_base +
+	 * ((va >> hit_shift) & hit_mask), tlb_slot() in bytes; with
+	 * force_slow, an entry that matches nothing (tlb_entry_none).
+	 */
+	uintptr_t hit_base;
+	uint64_t hit_mask;
+	unsigned hit_shift;
+	/* page_mask | (size - 1) for an access of size bytes, up to 8. */
+	uint64_t hit_key[9];
 	/* The machine's own entries while the checker reads through a TLB
 	 * of its own: still live, restored afterwards. */
 	struct tlb_entry *saved;

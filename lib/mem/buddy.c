@@ -89,7 +89,7 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
 }
 
 /* list_add() or list_add_tail() of a page's lru on a list in host memory. */
-static void
+static inline void
 list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	      pfn_t pfn, bool tail)
 {
@@ -982,35 +982,31 @@ enum rmqueue_mode {
 };
 
 /*
- * __rmqueue(): the type's own lists, then claiming a pageblock, then
- * stealing a block (not under ALLOC_NOFRAGMENT). @mode remembers across a
- * batch where the last block came from, as rmqueue_bulk() keeps it. No
- * CMA: the stock config has none. Before 6.15 (6.12.29) the fallback is
+ * __rmqueue() past the type's own lists, or (@mode) not looking there:
+ * claiming a pageblock, then stealing a block (not under
+ * ALLOC_NOFRAGMENT). Before 6.15 (6.12.29) the fallback is
  * __rmqueue_fallback()'s, and 6.1's goes back to the type's own lists.
  */
 static int
-__rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
-	  enum migratetype mt, unsigned alloc_flags, enum rmqueue_mode *mode,
-	  pfn_t *pfn)
+__rmqueue_other(struct hvo_machine *m, enum zone_type z, unsigned order,
+		enum migratetype mt, unsigned alloc_flags,
+		enum rmqueue_mode *mode, pfn_t *pfn)
 {
 	int rc = -ENOMEM;
 
 	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL) {
-		do {
+		for (;;) {
+			rc = __rmqueue_fallback(m, z, order, mt, alloc_flags,
+						pfn);
+			if (rc != -EAGAIN)
+				return rc;
 			rc = __rmqueue_smallest(m, z, order, mt, pfn);
 			if (rc != -ENOMEM)
 				return rc;
-			rc = __rmqueue_fallback(m, z, order, mt, alloc_flags,
-						pfn);
-		} while (rc == -EAGAIN);
-		return rc;
+		}
 	}
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
-		rc = __rmqueue_smallest(m, z, order, mt, pfn);
-		if (rc != -ENOMEM)
-			return rc;
-		/* fall through */
 	case RMQUEUE_CLAIM:
 		rc = __rmqueue_claim(m, z, order, mt, alloc_flags, pfn);
 		if (rc != -ENOMEM) {
@@ -1028,6 +1024,28 @@ __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 		}
 	}
 	return rc;
+}
+
+/*
+ * __rmqueue(): the type's own lists, then the fallbacks. @mode remembers
+ * across a batch where the last block came from, as rmqueue_bulk() keeps
+ * it. No CMA: the stock config has none. Inline: rmqueue_bulk() calls it
+ * for every page of a batch, and the type's own lists nearly always have
+ * one.
+ */
+static inline int
+__rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
+	  enum migratetype mt, unsigned alloc_flags, enum rmqueue_mode *mode,
+	  pfn_t *pfn)
+{
+	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL ||
+	    *mode == RMQUEUE_NORMAL) {
+		int rc = __rmqueue_smallest(m, z, order, mt, pfn);
+
+		if (rc != -ENOMEM)
+			return rc;
+	}
+	return __rmqueue_other(m, z, order, mt, alloc_flags, mode, pfn);
 }
 
 /* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1.192 and 6.12.118 configs. */

@@ -17,6 +17,7 @@ void
 page_layout_init(struct page_layout *l, unsigned size)
 {
 	l->size = size;
+	l->whole = false; /* until the vmemmap is placed */
 	l->flags = 0;
 	l->lru = 8;
 	l->lru_prev = 16;
@@ -160,19 +161,23 @@ page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on)
 	set_page_flags(m, page, flags);
 }
 
-int
-page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty)
+void *
+page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write)
 {
-	uint32_t type = ref_page_type(m, r);
+	int rc = -EFAULT;
+	void *p = kaccess_slow(m, va, size, write, &rc);
 
-	if (machine_oopsed(m))
-		return m->oops;
-	if (type != PAGE_TYPE_NONE)
-		return machine_err(m, -EINVAL,
-				   "struct page 0x%" PRIx64 " already has type 0x%08x",
-				   r->page, type);
-	page_ref_store32(m, r, page_layout(m)->page_type, pgty << 24);
-	return 0;
+	if (unlikely(!p))
+		machine_oops(m, rc);
+	return p;
+}
+
+int
+page_type_taken(struct hvo_machine *m, page_t page, uint32_t type)
+{
+	return machine_err(m, -EINVAL,
+			   "struct page 0x%" PRIx64 " already has type 0x%08x",
+			   page, type);
 }
 
 int

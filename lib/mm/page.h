@@ -125,6 +125,14 @@ page_layout(const struct hvo_machine *m)
 }
 
 /*
+ * The miss of a struct page access: kaccess_slow(), and on a fault the
+ * oops. The host address, or NULL after a fault. Out of line: the hit is
+ * what the fast paths inline.
+ */
+void *
+page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write);
+
+/*
  * Loads and stores of struct page fields, through the vmemmap and the MMU,
  * as kernel code dereferences a struct page *. A fault is what the kernel
  * would oops on: it is recorded on the machine (machine_oops(), with the
@@ -136,41 +144,55 @@ page_layout(const struct hvo_machine *m)
 static inline uint64_t
 page_load64(struct hvo_machine *m, page_t page, unsigned off)
 {
+	void *p;
 	uint64_t v;
-	int rc = kread64(m, page + off, &v);
 
-	if (unlikely(rc))
-		machine_oops(m, rc);
+	if (likely(kaccess_hit(m, page + off, 8, false, &p))) {
+		memcpy(&v, p, 8);
+		return v;
+	}
+	p = page_access_slow(m, page + off, 8, false);
+	v = 0;
+	if (p)
+		memcpy(&v, p, 8);
 	return v;
 }
 
 static inline void
 page_store64(struct hvo_machine *m, page_t page, unsigned off, uint64_t v)
 {
-	int rc = kwrite64(m, page + off, v);
+	void *p;
 
-	if (unlikely(rc))
-		machine_oops(m, rc);
+	if (likely(kaccess_hit(m, page + off, 8, true, &p)) ||
+	    (p = page_access_slow(m, page + off, 8, true)))
+		memcpy(p, &v, 8);
 }
 
 static inline uint32_t
 page_load32(struct hvo_machine *m, page_t page, unsigned off)
 {
+	void *p;
 	uint32_t v;
-	int rc = kread32(m, page + off, &v);
 
-	if (unlikely(rc))
-		machine_oops(m, rc);
+	if (likely(kaccess_hit(m, page + off, 4, false, &p))) {
+		memcpy(&v, p, 4);
+		return v;
+	}
+	p = page_access_slow(m, page + off, 4, false);
+	v = 0;
+	if (p)
+		memcpy(&v, p, 4);
 	return v;
 }
 
 static inline void
 page_store32(struct hvo_machine *m, page_t page, unsigned off, uint32_t v)
 {
-	int rc = kwrite32(m, page + off, v);
+	void *p;
 
-	if (unlikely(rc))
-		machine_oops(m, rc);
+	if (likely(kaccess_hit(m, page + off, 4, true, &p)) ||
+	    (p = page_access_slow(m, page + off, 4, true)))
+		memcpy(p, &v, 4);
 }
 
 /*
@@ -194,7 +216,8 @@ page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 	r->page = page;
 	r->host = NULL;
 	r->can_write = false;
-	r->whole = (page & (m->arch.page_size - 1)) + m->page_layout.size <=
+	r->whole = m->page_layout.whole ||
+		   (page & (m->arch.page_size - 1)) + m->page_layout.size <=
 		   m->arch.page_size;
 }
 
@@ -203,18 +226,21 @@ static inline void
 page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		void *buf, unsigned size, bool write)
 {
+	void *vp;
 	uint8_t *p;
-	int rc = -EFAULT;
 
 	if (r->host && (!write || r->can_write)) {
 		p = r->host + off;
 	} else {
-		p = kaccess(m, r->page + off, size, write, &rc);
-		if (unlikely(!p)) {
-			machine_oops(m, rc);
-			if (!write)
-				memset(buf, 0, size);
-			return;
+		if (likely(kaccess_hit(m, r->page + off, size, write, &vp))) {
+			p = vp;
+		} else {
+			p = page_access_slow(m, r->page + off, size, write);
+			if (unlikely(!p)) {
+				if (!write)
+					memset(buf, 0, size);
+				return;
+			}
 		}
 		if (r->whole) {
 			r->host = p - off;
@@ -338,10 +364,7 @@ set_page_lru_prev(struct hvo_machine *m, page_t page, uint64_t prev)
 static inline void
 list_store(struct hvo_machine *m, kva_t node, bool prev, uint64_t v)
 {
-	int rc = kwrite64(m, node + (prev ? 8 : 0), v);
-
-	if (unlikely(rc))
-		machine_oops(m, rc);
+	page_store64(m, node, prev ? 8 : 0, v);
 }
 
 /* The address of page->lru itself (what list links point at), and back. */
@@ -436,10 +459,6 @@ page_type(struct hvo_machine *m, page_t page)
 int
 page_set_type(struct hvo_machine *m, page_t page, unsigned pgty);
 
-/* The same through a reference. */
-int
-page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty);
-
 /* __ClearPageType(): back to no type (_mapcount -1). */
 static inline void
 page_clear_type(struct hvo_machine *m, page_t page)
@@ -508,6 +527,27 @@ static inline void
 ref_clear_page_type(struct hvo_machine *m, struct page_ref *r)
 {
 	page_ref_store32(m, r, page_layout(m)->page_type, PAGE_TYPE_NONE);
+}
+
+/* page_set_type()'s refusal of a page whose type is @type: -EINVAL. */
+int
+page_type_taken(struct hvo_machine *m, page_t page, uint32_t type);
+
+/*
+ * page_set_type() through a reference. Inline, the reference stays in
+ * registers: the buddy sets PageBuddy on every block it takes in.
+ */
+static inline int
+page_ref_set_type(struct hvo_machine *m, struct page_ref *r, unsigned pgty)
+{
+	uint32_t type = ref_page_type(m, r);
+
+	if (machine_oopsed(m))
+		return m->oops;
+	if (unlikely(type != PAGE_TYPE_NONE))
+		return page_type_taken(m, r->page, type);
+	page_ref_store32(m, r, page_layout(m)->page_type, pgty << 24);
+	return 0;
 }
 
 /*

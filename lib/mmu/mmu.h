@@ -442,6 +442,13 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
 void
 tlb_fini(struct tlb *t);
 
+/*
+ * Turn tlb_check on or off: with it, every access takes the slow path,
+ * where a hit is checked against the page table.
+ */
+void
+tlb_set_force_slow(struct tlb *t, bool on);
+
 /* Drop every TLB entry without counting (a machine reset, not a flush). */
 void
 tlb_invalidate_all(struct tlb *t);
@@ -459,19 +466,40 @@ void *
 kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc);
 
-/* Host address for @size bytes at @va (size-aligned, within one page). */
+/*
+ * The hit half of kaccess(): true, counted, with the host address in *@p
+ * if the TLB holds @va for the access; false if kaccess_slow() must go.
+ */
+static inline bool
+kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+	    void **p)
+{
+	const struct tlb *t = &m->tlb;
+	const struct tlb_entry *e = (const struct tlb_entry *)
+		(t->hit_base + ((va >> t->hit_shift) & t->hit_mask));
+	uint64_t tag = write ? e->tag_write : e->tag_read;
+
+	/* The same page, and @va aligned to @size. */
+	if (likely(!((va ^ tag) & t->hit_key[size]))) {
+		m->counter[CNT_TLB_HIT]++;
+		*p = (void *)(uintptr_t)(va + e->addend);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Host address for @size bytes at @va (size-aligned, within one page;
+ * @size is 1, 2, 4 or 8).
+ */
 static inline void *
 kaccess(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	int *rc)
 {
-	struct tlb_entry *e = tlb_slot(&m->tlb, va);
-	uint64_t key = (va | m->tlb.force_slow) &
-		       (m->tlb.page_mask | (uint64_t)(size - 1));
+	void *p;
 
-	if (likely((write ? e->tag_write : e->tag_read) == key)) {
-		m->counter[CNT_TLB_HIT]++;
-		return (void *)(uintptr_t)(va + e->addend);
-	}
+	if (kaccess_hit(m, va, size, write, &p))
+		return p;
 	return kaccess_slow(m, va, size, write, rc);
 }
 

@@ -26,8 +26,31 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
 	t->mask = entries - 1;
 	t->shift = page_shift;
 	t->page_mask = ~((UINT64_C(1) << page_shift) - 1);
+	for (unsigned size = 1; size < 9; size++)
+		t->hit_key[size] = t->page_mask | (size - 1);
+	tlb_set_force_slow(t, false);
 	tlb_invalidate_all(t);
 	return 0;
+}
+
+/* The entry kaccess_hit() finds while every access must go slow. */
+static const struct tlb_entry tlb_entry_none = {
+	.tag_read = TLB_TAG_INVALID,
+	.tag_write = TLB_TAG_INVALID,
+};
+
+void
+tlb_set_force_slow(struct tlb *t, bool on)
+{
+	t->force_slow = on;
+	t->hit_shift = t->shift - TLB_ENTRY_SHIFT;
+	if (on) {
+		t->hit_base = (uintptr_t)&tlb_entry_none;
+		t->hit_mask = 0;
+	} else {
+		t->hit_base = (uintptr_t)t->e;
+		t->hit_mask = t->mask << TLB_ENTRY_SHIFT;
+	}
 }
 
 void
