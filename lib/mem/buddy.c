@@ -1578,8 +1578,11 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 static void
 release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
-	if (phys_release(&m->phys, pfn << m->arch.page_shift,
-			 n << m->arch.page_shift))
+	uint64_t dropped = n == 1 ? phys_release_frame(&m->phys, pfn) :
+			   phys_release(&m->phys, pfn << m->arch.page_shift,
+					n << m->arch.page_shift);
+
+	if (dropped)
 		count(m, CNT_HOST_RELEASE);
 }
 
