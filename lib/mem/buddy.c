@@ -1671,10 +1671,12 @@ free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
 
 /*
  * Checks common to both free paths; changes nothing. *@e: the
- * allocation's page_owner entry.
+ * allocation's page_owner entry; *@ref: where it is stored, when the
+ * look-up found that (see po_get_ref()), else NULL.
  */
 static inline int
-free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
+	     po_entry_t **ref)
 {
 	const struct page_owner *po = &m->owner;
 	po_entry_t e = 0;
@@ -1686,8 +1688,9 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 	 * ranges (the first MiB with its hole) are recorded whole. Any
 	 * other free takes all the checks.
 	 */
+	*ref = NULL;
 	if (pfn - po->base_pfn < po->nr)
-		e = po_get(po, pfn - po->base_pfn);
+		e = po_get_ref(po, pfn - po->base_pfn, ref);
 	/* A head (a category) and not reserved: after HVO_PAGES_RESERVED. */
 	_Static_assert(HVO_PAGES_FREE == 0 && HVO_PAGES_RESERVED == 1,
 		       "the categories after RESERVED are the allocators'");
@@ -1697,6 +1700,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 
 		if (rc)
 			return rc;
+		*ref = NULL;
 	}
 	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
@@ -1707,11 +1711,12 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 }
 
 static inline int
-free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e)
+free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
+	   po_entry_t *ref)
 {
 	enum hvo_page_category c = po_cat(e);
 
-	page_owner_forget(&m->owner, pfn, e);
+	page_owner_forget_at(&m->owner, pfn, e, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
@@ -1730,15 +1735,15 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e)
 int
 free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	po_entry_t e = 0;
+	po_entry_t e = 0, *ref;
 	int rc;
 
 	if (order > m->arch.max_page_order)
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
-	rc = free_prepare(m, pfn, order, &e);
-	return rc ? rc : free_block(m, pfn, order, e);
+	rc = free_prepare(m, pfn, order, &e, &ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref);
 }
 
 int
@@ -1995,15 +2000,15 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 int
 free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	po_entry_t e = 0;
+	po_entry_t e = 0, *ref;
 	int rc;
 
 	if (order <= m->arch.max_page_order || order > PO_ORDER_MASK)
 		return machine_err(m, -EINVAL,
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
-	rc = free_prepare(m, pfn, order, &e);
-	return rc ? rc : free_block(m, pfn, order, e);
+	rc = free_prepare(m, pfn, order, &e, &ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref);
 }
 
 /*
