@@ -1359,6 +1359,18 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return 0;
 }
 
+/* The first page of a pcp list that is not empty. */
+static inline int
+rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
+		     struct free_list *list, uint64_t head, unsigned order,
+		     pfn_t *pfn)
+{
+	*pfn = lru_to_pfn(m, list->next);
+	list_del_page(m, list, head, *pfn);
+	pcp->count -= UINT64_C(1) << order;
+	return machine_oops_rc(m, 0);
+}
+
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
 static inline int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
@@ -1384,10 +1396,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (list_empty(list, head))
 			return -ENOMEM;
 	}
-	*pfn = lru_to_pfn(m, list->next);
-	list_del_page(m, list, head, *pfn);
-	pcp->count -= UINT64_C(1) << order;
-	return machine_oops_rc(m, 0);
+	return rmqueue_pcplist_take(m, pcp, list, head, order, pfn);
 }
 
 /* rmqueue(): the pcp for the orders it keeps, the buddy lists for the rest. */
@@ -1440,9 +1449,9 @@ alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred,
  * zone that passes grows on demand when its lists run dry.
  */
 static int
-get_page_from_freelist(struct hvo_machine *m, unsigned order,
-		       enum zone_type highest, enum migratetype mt,
-		       unsigned alloc_flags, pfn_t *pfn)
+get_page_from_freelist_zones(struct hvo_machine *m, unsigned order,
+			     enum zone_type highest, enum migratetype mt,
+			     unsigned alloc_flags, pfn_t *pfn)
 {
 	int rc = -ENOMEM;
 
@@ -1483,6 +1492,42 @@ retry:
 		goto retry;
 	}
 	return rc;
+}
+
+/*
+ * get_page_from_freelist_zones() in the common case first: the first zone
+ * above its high watermark (from 6.7) and its pcp list of @mt and @order
+ * not empty, so the page comes from the list. Anything else, and a
+ * machine that oopsed (whose fault rmqueue() would return), takes the
+ * zonelist; the checks here change nothing, so it makes them again.
+ */
+static inline int
+get_page_from_freelist(struct hvo_machine *m, unsigned order,
+		       enum zone_type highest, enum migratetype mt,
+		       unsigned alloc_flags, pfn_t *pfn)
+{
+	struct zone *zone = &m->zones[highest];
+	struct per_cpu_pages *pcp = &zone->pcp;
+
+	if (order <= PAGE_ALLOC_COSTLY_ORDER && pcp->high_auto &&
+	    !zone->below_high && zone_populated(zone) && !machine_oopsed(m) &&
+	    pcp_enabled(m, order)) {
+		unsigned pindex = order_to_pindex(m, mt, order);
+		struct free_list *list = &pcp->lists[pindex];
+		uint64_t head = pcp->lists[pindex].head;
+
+		if (!list_empty(list, head) &&
+		    zone_watermark_fast(zone, order,
+					wmark_pages(zone, WMARK_HIGH),
+					highest, alloc_flags)) {
+			/* rmqueue_pcplist() with a page on its list */
+			pcp->free_count >>= 1;
+			return rmqueue_pcplist_take(m, pcp, list, head, order,
+						    pfn);
+		}
+	}
+	return get_page_from_freelist_zones(m, order, highest, mt, alloc_flags,
+					    pfn);
 }
 
 /*
