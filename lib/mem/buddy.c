@@ -1320,7 +1320,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	enum migratetype mt = get_pfnblock_migratetype(m, pfn);
+	enum migratetype mt = __get_pfnblock_migratetype(m, pfn);
 	unsigned pindex;
 
 	if (mt >= MIGRATE_PCPTYPES) {
