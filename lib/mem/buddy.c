@@ -1449,9 +1449,9 @@ alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred,
  * zone that passes grows on demand when its lists run dry.
  */
 static int
-get_page_from_freelist_zones(struct hvo_machine *m, unsigned order,
-			     enum zone_type highest, enum migratetype mt,
-			     unsigned alloc_flags, pfn_t *pfn)
+get_page_from_freelist(struct hvo_machine *m, unsigned order,
+		       enum zone_type highest, enum migratetype mt,
+		       unsigned alloc_flags, pfn_t *pfn)
 {
 	int rc = -ENOMEM;
 
@@ -1495,39 +1495,33 @@ retry:
 }
 
 /*
- * get_page_from_freelist_zones() in the common case first: the first zone
- * above its high watermark (from 6.7) and its pcp list of @mt and @order
- * not empty, so the page comes from the list. Anything else, and a
- * machine that oopsed (whose fault rmqueue() would return), takes the
- * zonelist; the checks here change nothing, so it makes them again.
+ * The common case of an order-0 allocation, tried before anything else:
+ * the first zone populated and, from 6.7, above its high watermark by
+ * zone_watermark_fast()'s order-0 shortcut (so get_page_from_freelist()
+ * would go to rmqueue() at once), the machine not oopsed, and the pcp
+ * list of @mt not empty. The list, or NULL when any of that fails;
+ * get_page_from_freelist() then makes the checks again (they change
+ * nothing). An oopsed machine takes that way because rmqueue() would
+ * return its fault, and a -ENOMEM fault makes the zonelist walk grow the
+ * zone and go on.
  */
-static inline int
-get_page_from_freelist(struct hvo_machine *m, unsigned order,
-		       enum zone_type highest, enum migratetype mt,
-		       unsigned alloc_flags, pfn_t *pfn)
+static inline struct free_list *
+pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	       enum migratetype mt)
 {
 	struct zone *zone = &m->zones[highest];
 	struct per_cpu_pages *pcp = &zone->pcp;
+	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
 
-	if (order <= PAGE_ALLOC_COSTLY_ORDER && pcp->high_auto &&
-	    !zone->below_high && zone_populated(zone) && !machine_oopsed(m) &&
-	    pcp_enabled(m, order)) {
-		unsigned pindex = order_to_pindex(m, mt, order);
-		struct free_list *list = &pcp->lists[pindex];
-		uint64_t head = pcp->lists[pindex].head;
-
-		if (!list_empty(list, head) &&
-		    zone_watermark_fast(zone, order,
-					wmark_pages(zone, WMARK_HIGH),
-					highest, alloc_flags)) {
-			/* rmqueue_pcplist() with a page on its list */
-			pcp->free_count >>= 1;
-			return rmqueue_pcplist_take(m, pcp, list, head, order,
-						    pfn);
-		}
-	}
-	return get_page_from_freelist_zones(m, order, highest, mt, alloc_flags,
-					    pfn);
+	if (order || !pcp->high_auto || zone->below_high ||
+	    !zone_populated(zone) || machine_oopsed(m) || !pcp_enabled(m, 0) ||
+	    list_empty(list, list->head))
+		return NULL;
+	if ((int64_t)zone_nr_free_pages(zone) <=
+	    (int64_t)(wmark_pages(zone, WMARK_HIGH) +
+		      zone->lowmem_reserve[highest]))
+		return NULL;
+	return list;
 }
 
 /*
@@ -1546,10 +1540,18 @@ static int
 __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
 {
+	struct free_list *list = pcp_list_ready(m, order, highest, mt);
 	enum zone_type preferred = highest;
 	unsigned alloc_flags;
 	int rc;
 
+	if (list) {
+		struct per_cpu_pages *pcp = &m->zones[highest].pcp;
+
+		/* rmqueue_pcplist(): an allocation halves free_count */
+		pcp->free_count >>= 1;
+		return rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn);
+	}
 	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
 		preferred--;
 	alloc_flags = ALLOC_WMARK_LOW |
