@@ -387,6 +387,7 @@ static void
 test_copy_lazy(void **state)
 {
 	uint64_t top;
+	uint8_t *w;
 
 	(void)state;
 	setup_flat(64 * MIB, 12);
@@ -426,6 +427,20 @@ test_copy_lazy(void **state)
 	phys_copy_frame(&phys, 48, 46, false);
 	assert_int_equal(unshared(48), 1);
 	assert_true(is_zero(ro_shared(48)));
+
+	/* So is one that gets a description. */
+	assert_true(phys_set_lazy(&phys, 49, 0x700));
+	assert_true(is_filled(ro_shared(49), 49, 0x700));
+	phys_copy_frame(&phys, 49, 40, false);
+	assert_int_equal(unshared(49), 1);
+	assert_true(is_lazy(49, 0x303));
+
+	/* A destination with a page of its own gets the bytes in it. */
+	w = rw(50);
+	memset(w, 0x5a, phys.page_size);
+	phys_copy_frame(&phys, 50, 40, false);
+	assert_ptr_equal(ro_owned(50), w);
+	assert_true(is_filled(w, 40, 0x303));
 	phys_fini(&phys);
 }
 

@@ -376,9 +376,29 @@ drop_host(struct phys *p, uint64_t v)
 void
 phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
+	struct phys_leaf *lf = p->leaf[(from - p->base_pfn) >> PHYS_LEAF_SHIFT];
+	struct phys_leaf *lt = p->leaf[(to - p->base_pfn) >> PHYS_LEAF_SHIFT];
 	const uint64_t *fs, *ts;
 	uint64_t fv;
 
+	/*
+	 * The common case first (a restore copying the description of the
+	 * page every tail shares): both leaves have slots, the source is
+	 * described, the destination has no page of its own. It gets the
+	 * description, as below.
+	 */
+	if (lf && lt) {
+		uint64_t *t = phys_leaf_slot(p, lt, to);
+
+		fv = *phys_leaf_slot(p, lf, from);
+		if ((fv & PHYS_TAG_MASK) == PHYS_LAZY &&
+		    (*t & PHYS_TAG_MASK) != PHYS_HOST) {
+			if ((*t & PHYS_SHARED_SEEN) && p->filler.unshare)
+				p->filler.unshare(p->filler.ctx, to);
+			slot_set(lt, t, ((fv >> 3) << 3) | PHYS_LAZY);
+			return;
+		}
+	}
 	/* Described leaves first become slots: the code below reads slots. */
 	if (!phys_slot(p, from) && phys_slot_value(p, from))
 		leaf_get(p, from);
