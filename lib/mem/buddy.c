@@ -1779,8 +1779,8 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
 	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
-int
-free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
+static inline __attribute__((always_inline)) int
+__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e = 0, *ref;
 	int rc;
@@ -1791,6 +1791,18 @@ free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   m->arch.max_page_order);
 	rc = free_prepare(m, pfn, order, &e, &ref);
 	return rc ? rc : free_block(m, pfn, order, e, ref);
+}
+
+int
+free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
+{
+	return __free_pages(m, pfn, order);
+}
+
+int
+free_page(struct hvo_machine *m, pfn_t pfn)
+{
+	return __free_pages(m, pfn, 0);
 }
 
 int
