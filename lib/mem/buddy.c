@@ -1513,8 +1513,9 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	struct per_cpu_pages *pcp = &zone->pcp;
 	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
 
+	/* A page on the list: the zone is populated, as the walk wants. */
 	if (order || !pcp->high_auto || zone->below_high ||
-	    !zone_populated(zone) || machine_oopsed(m) || !pcp_enabled(m, 0) ||
+	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
 	    list_empty(list, list->head))
 		return NULL;
 	if ((int64_t)zone_nr_free_pages(zone) <=
