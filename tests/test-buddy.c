@@ -3,8 +3,11 @@
  * The buddy allocator by hand-computed examples: which blocks a split
  * leaves, which frees merge, and that bad frees change nothing.
  */
+#include <errno.h>
+
 #include "testutil.h"
 #include "base/util.h"
+#include "mem/buddy.h"
 #include "mm/page.h"
 
 /* No pcp lists: frees reach the buddy at once, so merges can be counted. */
@@ -514,6 +517,28 @@ test_host_release(void **state)
  * With pcp lists (the default), small frees park on the per-cpu list and
  * the buddy lists move only in batches; a drain merges everything back.
  */
+/*
+ * An order-0 allocation on a machine that met a fault returns the fault,
+ * as rmqueue() would, with a page on the pcp list or not: the fast path
+ * leaves such a machine to the zonelist walk.
+ */
+static void
+test_alloc_oopsed(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
+	uint64_t p, q;
+
+	(void)state;
+	/* One allocation fills ZONE_NORMAL's pcp list. */
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
+			 0);
+	machine_oops(m, -EFAULT);
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &q),
+			 -EFAULT);
+	assert_int_equal(machine_oops_take(m, 0), -EFAULT);
+	hvo_machine_free(m);
+}
+
 static void
 test_pcp(void **state)
 {
@@ -644,6 +669,7 @@ main(void)
 		cmocka_unit_test(test_deferred_init_reads_no_pageblock),
 		cmocka_unit_test(test_host_release),
 		cmocka_unit_test(test_pcp),
+		cmocka_unit_test(test_alloc_oopsed),
 		cmocka_unit_test(test_kernel_pages_refused),
 	};
 

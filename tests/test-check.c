@@ -922,6 +922,24 @@ test_page_owner_alloc_pages(void **state)
 	assert_int_equal(page_owner_free(&run, base + 4100, 0, &was), 0);
 	assert_false(po_is_uniform(&run, run.fine[blk]));
 	assert_true(po_is_uniform(&run, run.fine[blk + 1]));
+	/*
+	 * page_owner_forget_at() where po_get_ref() found the entry: in a
+	 * shared map it takes page_owner_forget(), which copies the map.
+	 */
+	{
+		uint64_t i = ((blk + 1) << PO_BLOCK_SHIFT) + 4;
+		po_entry_t *ref, e = po_get_ref(&run, i, &ref);
+
+		assert_non_null(ref);
+		assert_true(po_is_uniform(&run, ref));
+		page_owner_forget_at(&run, base + i, e, ref);
+		assert_int_equal(page_owner_free(&one, base + i, 0, &was), 0);
+		assert_false(po_is_uniform(&run, run.fine[blk + 1]));
+		e = po_get_ref(&run, i + 1, &ref);
+		assert_ptr_equal(ref, &run.fine[blk + 1][5]);
+		page_owner_forget_at(&run, base + i + 1, e, ref);
+		assert_int_equal(page_owner_free(&one, base + i + 1, 0, &was), 0);
+	}
 	for (uint64_t pfn = base + 5120; pfn < base + 5130; pfn++)
 		page_owner_alloc(&one, pfn, 0, HVO_PAGES_PAGETABLE);
 	page_owner_alloc_pages(&run, base + 5120, 10, HVO_PAGES_PAGETABLE);

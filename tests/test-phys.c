@@ -32,6 +32,7 @@ static struct {
 	unsigned lives;
 	const void *mark[4];
 	unsigned nr_mark;
+	bool all_live; /* live() reports every page of the arena */
 } rec;
 
 static uint64_t zeros[MAX_PAGE / 8];
@@ -80,6 +81,8 @@ t_live(void *ctx)
 	rec.lives++;
 	for (unsigned i = 0; i < rec.nr_mark; i++)
 		phys_mark_live(p, rec.mark[i]);
+	for (uint64_t i = 0; rec.all_live && i < p->arena_top; i++)
+		phys_mark_live(p, p->arena + (i << p->page_shift));
 }
 
 /* How often unshare() was called for @pfn. */
@@ -384,6 +387,7 @@ static void
 test_copy_lazy(void **state)
 {
 	uint64_t top;
+	uint8_t *w;
 
 	(void)state;
 	setup_flat(64 * MIB, 12);
@@ -423,6 +427,20 @@ test_copy_lazy(void **state)
 	phys_copy_frame(&phys, 48, 46, false);
 	assert_int_equal(unshared(48), 1);
 	assert_true(is_zero(ro_shared(48)));
+
+	/* So is one that gets a description. */
+	assert_true(phys_set_lazy(&phys, 49, 0x700));
+	assert_true(is_filled(ro_shared(49), 49, 0x700));
+	phys_copy_frame(&phys, 49, 40, false);
+	assert_int_equal(unshared(49), 1);
+	assert_true(is_lazy(49, 0x303));
+
+	/* A destination with a page of its own gets the bytes in it. */
+	w = rw(50);
+	memset(w, 0x5a, phys.page_size);
+	phys_copy_frame(&phys, 50, 40, false);
+	assert_ptr_equal(ro_owned(50), w);
+	assert_true(is_filled(w, 40, 0x303));
 	phys_fini(&phys);
 }
 
@@ -893,6 +911,78 @@ test_trim_waits(void **state)
 	assert_int_equal(phys.nr_trims, trims + 1);
 	assert_true(phys.released > 0);
 	assert_int_equal(phys.released % ((2 * MIB) >> 12), 0);
+	phys_fini(&phys);
+}
+
+/*
+ * 9b. phys_release_frame(), one frame as an order-0 free releases it,
+ * gives what phys_release() of that frame gives, on its own short path
+ * and on every way off it.
+ */
+static void
+test_release_frame(void **state)
+{
+	uint64_t pend, lives, pfn;
+	uint8_t *w;
+
+	(void)state;
+	setup_flat(128 * MIB, 12);
+
+	/* A leaf never written: nothing to release. */
+	assert_int_equal(phys_release_frame(&phys, 600), 0);
+	assert_null(phys.leaf[1]);
+
+	for (pfn = 0; pfn < 7; pfn++)
+		if (pfn != 3 && pfn != 4)
+			rw(pfn)[0] = 1;
+	assert_true(phys_set_lazy(&phys, 3, 0x11));
+	/* The pending list has no room yet: phys_release() makes it. */
+	assert_int_equal(phys.max_pending, 0);
+	assert_int_equal(phys_release_frame(&phys, 2), 1);
+	assert_int_equal(phys.nr_pending, 1);
+	/* Now the short path: a page of its own, a description, a zero. */
+	assert_int_equal(phys_release_frame(&phys, 1), 1);
+	assert_int_equal(phys.nr_pending, 2);
+	assert_int_equal(phys_release_frame(&phys, 3), 0);
+	assert_true(not_lazy(3));
+	assert_int_equal(phys_release_frame(&phys, 4), 0);
+	assert_int_equal(phys_host_frames(&phys), 3);
+
+	/* A shared page stays the other frame's, then goes with it. */
+	w = rw(10);
+	pattern(10, 0x22, w, phys.page_size);
+	phys_copy_frame(&phys, 11, 10, true);
+	assert_int_equal(phys_release_frame(&phys, 11), 0);
+	assert_int_equal(phys.nr_pending, 2);
+	assert_ptr_equal(ro_owned(10), w);
+	assert_int_equal(phys_release_frame(&phys, 10), 1);
+	assert_int_equal(phys.nr_pending, 3);
+
+	/* The leaf's last frame: phys_release() gives the leaf back. */
+	assert_int_equal(phys_release_frame(&phys, 5), 1);
+	assert_int_equal(phys_release_frame(&phys, 6), 1);
+	assert_int_equal(phys.leaf[0]->nonzero, 1);
+	assert_int_equal(phys_release_frame(&phys, 0), 1);
+	assert_null(phys.leaf[0]);
+	assert_int_equal(phys_host_frames(&phys), 0);
+
+	/*
+	 * A full pending list is scanned; with every page still live it
+	 * stays full, and each release after that scans it again.
+	 */
+	rec.all_live = true;
+	for (pfn = 1024; pfn < 1024 + 20000; pfn++)
+		rw(pfn)[0] = 1;
+	for (pfn = 1024; !rec.lives; pfn++)
+		assert_int_equal(phys_release_frame(&phys, pfn), 1);
+	pend = phys.nr_pending;
+	lives = rec.lives;
+	assert_int_equal(phys_release_frame(&phys, pfn + 1), 1);
+	assert_int_equal(phys.nr_pending, pend + 1);
+	assert_int_equal(rec.lives, lives + 1);
+	rec.all_live = false;
+	phys_reclaim(&phys, true);
+	assert_int_equal(phys.nr_pending, 0);
 	phys_fini(&phys);
 }
 
@@ -1388,6 +1478,7 @@ main(void)
 		cmocka_unit_test_teardown(test_copy_bytes, teardown),
 		cmocka_unit_test_teardown(test_release_reuse, teardown),
 		cmocka_unit_test_teardown(test_release_leaves, teardown),
+		cmocka_unit_test_teardown(test_release_frame, teardown),
 		cmocka_unit_test_teardown(test_ranges, teardown),
 		cmocka_unit_test_teardown(test_trim, teardown),
 		cmocka_unit_test_teardown(test_trim_waits, teardown),

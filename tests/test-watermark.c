@@ -434,6 +434,35 @@ test_nr_free_pages_excludes_pcp(void **state)
 }
 
 /*
+ * An order-0 allocation with a page on its pcp list takes it at once only
+ * while the zone is above its high watermark; a zone that fell below the
+ * mark without an allocation seeing it (the marks raised by a sysctl)
+ * takes the zonelist walk, which then checks the low watermark.
+ */
+static void
+test_alloc_pcp_below_high(void **state)
+{
+	/* 8G: ZONE_NORMAL, listed third, is populated and serves. */
+	struct hvo_machine *m = booted("x86_64:mem=8G");
+	struct hvo_zone_info z;
+	uint64_t pfn, pfn2;
+
+	(void)state;
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, UINT64_C(2) << 20, 1024), 0);
+	assert_int_equal(watermark_scale_factor_sysctl_handler(m, 3000), 0);
+	z = zone(m, 2);
+	assert_true(z.pcp_pages > 0);
+	assert_true(z.free_pages > z.wmark_low && z.free_pages <= z.wmark_high);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &pfn2), 0);
+	assert_int_equal(zone(m, 2).pcp_pages, z.pcp_pages - 1);
+	assert_int_equal(hvo_free_pages(m, pfn2, 0), 0);
+	assert_int_equal(hvo_free_pages(m, pfn, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * zone_batchsize() and zone_highsize() with percpu_pagelist_high_fraction
  * 0, one CPU: DMA32 batch min(1001, 256) / 4 = 64 -> 96 -> 64 - 1 = 63;
  * high_min the low watermark 14027; high_max 1026045 / 8 = 128255. DMA:
@@ -650,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_watermark_scale_factor_sysctl_handler),
 		cmocka_unit_test(test_lowmem_reserve_ratio_sysctl_handler),
 		cmocka_unit_test(test_nr_free_pages_excludes_pcp),
+		cmocka_unit_test(test_alloc_pcp_below_high),
 		cmocka_unit_test(test_zone_batchsize_and_highsize),
 		cmocka_unit_test(test_percpu_pagelist_high_fraction_sysctl_handler),
 		cmocka_unit_test(test_gfp_to_alloc_flags),

@@ -252,7 +252,7 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 		return free_reserved_page(m, pfn);
 	}
 	memmap_pages_add(m, -1);
-	return free_pages(m, pfn, 0);
+	return free_page(m, pfn);
 }
 
 /*

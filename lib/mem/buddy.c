@@ -1338,7 +1338,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	enum migratetype mt = get_pfnblock_migratetype(m, pfn);
+	enum migratetype mt = __get_pfnblock_migratetype(m, pfn);
 	unsigned pindex;
 
 	if (mt >= MIGRATE_PCPTYPES) {
@@ -1377,6 +1377,18 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return 0;
 }
 
+/* The first page of a pcp list that is not empty. */
+static inline int
+rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
+		     struct free_list *list, uint64_t head, unsigned order,
+		     pfn_t *pfn)
+{
+	*pfn = lru_to_pfn(m, list->next);
+	list_del_page(m, list, head, *pfn);
+	pcp->count -= UINT64_C(1) << order;
+	return machine_oops_rc(m, 0);
+}
+
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
 static inline int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
@@ -1402,10 +1414,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (list_empty(list, head))
 			return -ENOMEM;
 	}
-	*pfn = lru_to_pfn(m, list->next);
-	list_del_page(m, list, head, *pfn);
-	pcp->count -= UINT64_C(1) << order;
-	return machine_oops_rc(m, 0);
+	return rmqueue_pcplist_take(m, pcp, list, head, order, pfn);
 }
 
 /* rmqueue(): the pcp for the orders it keeps, the buddy lists for the rest. */
@@ -1504,6 +1513,37 @@ retry:
 }
 
 /*
+ * The common case of an order-0 allocation, tried before anything else:
+ * the first zone populated and, from 6.7, above its high watermark by
+ * zone_watermark_fast()'s order-0 shortcut (so get_page_from_freelist()
+ * would go to rmqueue() at once), the machine not oopsed, and the pcp
+ * list of @mt not empty. The list, or NULL when any of that fails;
+ * get_page_from_freelist() then makes the checks again (they change
+ * nothing). An oopsed machine takes that way because rmqueue() would
+ * return its fault, and a -ENOMEM fault makes the zonelist walk grow the
+ * zone and go on.
+ */
+static inline struct free_list *
+pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
+	       enum migratetype mt)
+{
+	struct zone *zone = &m->zones[highest];
+	struct per_cpu_pages *pcp = &zone->pcp;
+	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
+
+	/* A page on the list: the zone is populated, as the walk wants. */
+	if (order || !pcp->high_auto || zone->below_high ||
+	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
+	    list_empty(list, list->head))
+		return NULL;
+	if ((int64_t)zone_nr_free_pages(zone) <=
+	    (int64_t)(wmark_pages(zone, WMARK_HIGH) +
+		      zone->lowmem_reserve[highest]))
+		return NULL;
+	return list;
+}
+
+/*
  * __alloc_pages(): the fast path at the low watermark with
  * alloc_flags_nofragment() of the preferred zone (the first populated
  * one from @highest down), then the slow path's flags
@@ -1519,10 +1559,18 @@ static int
 __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
 {
+	struct free_list *list = pcp_list_ready(m, order, highest, mt);
 	enum zone_type preferred = highest;
 	unsigned alloc_flags;
 	int rc;
 
+	if (list) {
+		struct per_cpu_pages *pcp = &m->zones[highest].pcp;
+
+		/* rmqueue_pcplist(): an allocation halves free_count */
+		pcp->free_count >>= 1;
+		return rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn);
+	}
 	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
 		preferred--;
 	alloc_flags = ALLOC_WMARK_LOW |
@@ -1596,8 +1644,11 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 static void
 release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
-	if (phys_release(&m->phys, pfn << m->arch.page_shift,
-			 n << m->arch.page_shift))
+	uint64_t dropped = n == 1 ? phys_release_frame(&m->phys, pfn) :
+			   phys_release(&m->phys, pfn << m->arch.page_shift,
+					n << m->arch.page_shift);
+
+	if (dropped)
 		count(m, CNT_HOST_RELEASE);
 }
 
@@ -1686,10 +1737,12 @@ free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
 
 /*
  * Checks common to both free paths; changes nothing. *@e: the
- * allocation's page_owner entry.
+ * allocation's page_owner entry; *@ref: where it is stored, when the
+ * look-up found that (see po_get_ref()), else NULL.
  */
 static inline int
-free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
+free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
+	     po_entry_t **ref)
 {
 	const struct page_owner *po = &m->owner;
 	po_entry_t e = 0;
@@ -1701,8 +1754,9 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 	 * ranges (the first MiB with its hole) are recorded whole. Any
 	 * other free takes all the checks.
 	 */
+	*ref = NULL;
 	if (pfn - po->base_pfn < po->nr)
-		e = po_get(po, pfn - po->base_pfn);
+		e = po_get_ref(po, pfn - po->base_pfn, ref);
 	/* A head (a category) and not reserved: after HVO_PAGES_RESERVED. */
 	_Static_assert(HVO_PAGES_FREE == 0 && HVO_PAGES_RESERVED == 1,
 		       "the categories after RESERVED are the allocators'");
@@ -1712,6 +1766,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 
 		if (rc)
 			return rc;
+		*ref = NULL;
 	}
 	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
 		return machine_err(m, -EINVAL,
@@ -1722,11 +1777,12 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep)
 }
 
 static inline int
-free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e)
+free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
+	   po_entry_t *ref)
 {
 	enum hvo_page_category c = po_cat(e);
 
-	page_owner_forget(&m->owner, pfn, e);
+	page_owner_forget_at(&m->owner, pfn, e, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	set_page_count(m, pfn_to_page(m, pfn), 0);
 	count(m, CNT_BUDDY_FREE);
@@ -1742,18 +1798,30 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e)
 	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
-int
-free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
+static inline __attribute__((always_inline)) int
+__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	po_entry_t e = 0;
+	po_entry_t e = 0, *ref;
 	int rc;
 
 	if (order > m->arch.max_page_order)
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
-	rc = free_prepare(m, pfn, order, &e);
-	return rc ? rc : free_block(m, pfn, order, e);
+	rc = free_prepare(m, pfn, order, &e, &ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref);
+}
+
+int
+free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
+{
+	return __free_pages(m, pfn, order);
+}
+
+int
+free_page(struct hvo_machine *m, pfn_t pfn)
+{
+	return __free_pages(m, pfn, 0);
 }
 
 int
@@ -2010,15 +2078,15 @@ alloc_contig_pages(struct hvo_machine *m, unsigned order,
 int
 free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	po_entry_t e = 0;
+	po_entry_t e = 0, *ref;
 	int rc;
 
 	if (order <= m->arch.max_page_order || order > PO_ORDER_MASK)
 		return machine_err(m, -EINVAL,
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
-	rc = free_prepare(m, pfn, order, &e);
-	return rc ? rc : free_block(m, pfn, order, e);
+	rc = free_prepare(m, pfn, order, &e, &ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref);
 }
 
 /*

@@ -295,6 +295,10 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 int
 free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order);
 
+/* free_pages() of order 0. */
+int
+free_page(struct hvo_machine *m, pfn_t pfn);
+
 /* Make an order-N allocation 2^N independent order-0 allocations. */
 int
 split_page(struct hvo_machine *m, pfn_t pfn, unsigned order);

@@ -186,31 +186,10 @@ pageblock_flags_fini(struct hvo_machine *m)
 	free_list_strays_free(m);
 }
 
-/*
- * pfn_to_bitidx(): the pageblock's first bit, or UINT64_MAX outside the
- * bitmap (or without one: no words).
- */
-static uint64_t
-pfn_to_bitidx(const struct hvo_machine *m, pfn_t pfn)
-{
-	uint64_t bit;
-
-	if (pfn < m->pageblock_lo)
-		return UINT64_MAX;
-	bit = ((pfn - m->pageblock_lo) >> m->arch.pageblock_order) *
-	      NR_PAGEBLOCK_BITS;
-	return bit / 64 < m->nr_pageblock_words ? bit : UINT64_MAX;
-}
-
 enum migratetype
 get_pfnblock_migratetype(const struct hvo_machine *m, pfn_t pfn)
 {
-	uint64_t bit = pfn_to_bitidx(m, pfn);
-
-	if (bit == UINT64_MAX)
-		return MIGRATE_UNMOVABLE;
-	return (enum migratetype)((m->pageblock_flags[bit / 64] >> (bit % 64)) &
-				  MIGRATETYPE_MASK);
+	return __get_pfnblock_migratetype(m, pfn);
 }
 
 void

@@ -189,6 +189,39 @@ page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
 }
 
 /*
+ * po_get() of index @i, and in *@ref where the entry is stored when that
+ * is a fine map of the block's own (NULL otherwise), for a write after.
+ */
+static inline po_entry_t
+po_get_ref(const struct page_owner *po, uint64_t i, po_entry_t **ref)
+{
+	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+
+	if (f) {
+		*ref = &f[i & (PO_BLOCK - 1)];
+		return **ref;
+	}
+	*ref = NULL;
+	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
+}
+
+/*
+ * page_owner_forget() with @ref from po_get_ref() of the entry: no second
+ * look-up where that found one.
+ */
+static inline void
+page_owner_forget_at(struct page_owner *po, uint64_t pfn, po_entry_t e,
+		     po_entry_t *ref)
+{
+	if (ref && !po_is_uniform(po, ref)) {
+		po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
+		*ref = 0;
+		return;
+	}
+	page_owner_forget(po, pfn, e);
+}
+
+/*
  * @n allocations of one page each from @pfn, all of category c: @n calls
  * of page_owner_alloc() with order 0, written a block of entries at a
  * time (the vmemmap of a petabyte mapped page by page).

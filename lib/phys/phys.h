@@ -444,6 +444,10 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 uint64_t
 phys_release(struct phys *p, uint64_t pa, uint64_t len);
 
+/* phys_release() of the one frame @pfn: what an order-0 free does. */
+uint64_t
+phys_release_frame(struct phys *p, uint64_t pfn);
+
 /*
  * Every cached translation is gone (flush_tlb_all()), or ask the filler
  * which pages are still live: dropped pages become reusable. Then, if
