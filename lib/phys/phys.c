@@ -533,38 +533,16 @@ phys_release_frame(struct phys *p, uint64_t pfn)
 {
 	uint64_t i = pfn - p->base_pfn;
 	struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
-	uint64_t *s, v, idx;
 
 	/*
-	 * The common case in few instructions: the frame's leaf has slots
-	 * and keeps others, and a host page to drop is the frame's own and
-	 * fits the pending list without a scan. Anything else takes
-	 * phys_release().
+	 * The common case without phys_release()'s range arithmetic: the
+	 * frame's leaf has slots and keeps others (no leaf_put()), and a
+	 * host page dropped fits the pending list without a reclaim.
 	 */
 	if (unlikely(!l || l->nonzero < 2 ||
-		     p->nr_pending >= PENDING_SCAN))
+		     p->nr_pending + 1 >= PENDING_SCAN))
 		return phys_release(p, pfn << p->page_shift, p->page_size);
-	s = &l->slot[i & (PHYS_LEAF_FRAMES - 1)];
-	v = *s;
-	if ((v & PHYS_TAG_MASK) == PHYS_HOST) {
-		if (p->nr_pending + 1 >= PENDING_SCAN ||
-		    p->nr_pending == p->max_pending)
-			return phys_release(p, pfn << p->page_shift,
-					    p->page_size);
-		idx = v >> 3;
-		l->nonzero--;
-		*s = 0;
-		p->nr_host--;
-		if ((v & PHYS_SHARED_SEEN) && p->refs[idx]) {
-			p->refs[idx]--;
-			return 0;
-		}
-		p->pending[p->nr_pending++] = (uint32_t)idx;
-		return 1;
-	}
-	l->nonzero -= v != 0;
-	*s = 0;
-	return 0;
+	return release_slot(p, l, pfn);
 }
 
 void
