@@ -75,15 +75,31 @@ page_owner_mark(struct page_owner *po, uint64_t pfn)
 	po->summary[b / 64] |= UINT64_C(1) << (b % 64);
 }
 
+/*
+ * The entry at index @i of the map (pfn - base_pfn), and in *@ref where
+ * it is stored when that is a fine map (NULL otherwise), for a write
+ * after.
+ */
+static inline po_entry_t
+po_get_ref(const struct page_owner *po, uint64_t i, po_entry_t **ref)
+{
+	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+
+	if (f) {
+		*ref = &f[i & (PO_BLOCK - 1)];
+		return **ref;
+	}
+	*ref = NULL;
+	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
+}
+
 /* The entry at index @i of the map (pfn - base_pfn). */
 static inline po_entry_t
 po_get(const struct page_owner *po, uint64_t i)
 {
-	const po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
+	po_entry_t *ref;
 
-	if (f)
-		return f[i & (PO_BLOCK - 1)];
-	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
+	return po_get_ref(po, i, &ref);
 }
 
 /*
@@ -178,34 +194,6 @@ page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 		unsigned *was_order);
 
 /*
- * page_owner_free() of an allocation whose head entry @e the caller has
- * read and checked already.
- */
-static inline void
-page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
-{
-	po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
-	po_set(po, pfn - po->base_pfn, 0);
-}
-
-/*
- * po_get() of index @i, and in *@ref where the entry is stored when that
- * is a fine map of the block's own (NULL otherwise), for a write after.
- */
-static inline po_entry_t
-po_get_ref(const struct page_owner *po, uint64_t i, po_entry_t **ref)
-{
-	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
-
-	if (f) {
-		*ref = &f[i & (PO_BLOCK - 1)];
-		return **ref;
-	}
-	*ref = NULL;
-	return i & (PO_BLOCK - 1) ? 0 : po->coarse[i >> PO_BLOCK_SHIFT];
-}
-
-/*
  * page_owner_forget() with @ref from po_get_ref() of the entry: no second
  * look-up where that found one.
  */
@@ -213,12 +201,21 @@ static inline void
 page_owner_forget_at(struct page_owner *po, uint64_t pfn, po_entry_t e,
 		     po_entry_t *ref)
 {
-	if (ref && !po_is_uniform(po, ref)) {
-		po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
+	po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
+	if (ref && !po_is_uniform(po, ref))
 		*ref = 0;
-		return;
-	}
-	page_owner_forget(po, pfn, e);
+	else
+		po_set(po, pfn - po->base_pfn, 0);
+}
+
+/*
+ * page_owner_free() of an allocation whose head entry @e the caller has
+ * read and checked already.
+ */
+static inline void
+page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
+{
+	page_owner_forget_at(po, pfn, e, NULL);
 }
 
 /*
