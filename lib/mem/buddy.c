@@ -1536,9 +1536,8 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
 	    list_empty(list, list->head))
 		return NULL;
-	if ((int64_t)zone_nr_free_pages(zone) <=
-	    (int64_t)(wmark_pages(zone, WMARK_HIGH) +
-		      zone->lowmem_reserve[highest]))
+	if (!zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
+				      highest))
 		return NULL;
 	return list;
 }

@@ -232,6 +232,18 @@ __zone_watermark_ok(const struct zone *zone, unsigned order, uint64_t mark,
 		    int64_t free_pages);
 
 /*
+ * zone_watermark_fast()'s order-0 shortcut: more free pages than @mark
+ * and the protection against @highest (no CMA to leave out).
+ */
+static inline bool
+zone_watermark_order0_ok(const struct zone *zone, uint64_t mark,
+			 enum zone_type highest)
+{
+	return (int64_t)zone_nr_free_pages(zone) >
+	       (int64_t)(mark + zone->lowmem_reserve[highest]);
+}
+
+/*
  * zone_watermark_fast(): the order-0 shortcut, then __zone_watermark_ok().
  * The boosted-watermark retry never applies: the boost stays 0. Inline:
  * every allocation asks it.
@@ -240,12 +252,10 @@ static inline bool
 zone_watermark_fast(const struct zone *zone, unsigned order, uint64_t mark,
 		    enum zone_type highest, unsigned alloc_flags)
 {
-	int64_t free_pages = (int64_t)zone_nr_free_pages(zone);
-
-	if (!order && free_pages > (int64_t)(mark + zone->lowmem_reserve[highest]))
+	if (!order && zone_watermark_order0_ok(zone, mark, highest))
 		return true;
 	return __zone_watermark_ok(zone, order, mark, highest, alloc_flags,
-				   free_pages);
+				   (int64_t)zone_nr_free_pages(zone));
 }
 
 /* The vm sysctl handlers: 0, or -EINVAL with a reason and no change. */
