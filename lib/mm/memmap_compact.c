@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "base/util.h"
 #include "mm/memmap_compact.h"
@@ -151,21 +154,87 @@ compact_gc(struct hvo_machine *m, struct memmap_compact *c)
 }
 
 /*
+ * Words compared at once by next_diff_block(): a vmemmap page is mostly
+ * its template, and one test passes over 128 bytes that agree.
+ */
+#define DIFF_BLOCK 16
+
+/*
+ * The first block of DIFF_BLOCK words at or after word @i (a multiple of
+ * DIFF_BLOCK) where @a and @b differ; the last whole block's end if none.
+ */
+static uint64_t
+next_diff_block_generic(const uint64_t *a, const uint64_t *b, uint64_t i,
+			uint64_t words)
+{
+	for (; i + DIFF_BLOCK <= words; i += DIFF_BLOCK) {
+		uint64_t x = 0;
+
+		for (unsigned k = 0; k < DIFF_BLOCK; k++)
+			x |= a[i + k] ^ b[i + k];
+		if (x)
+			break;
+	}
+	return i;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_DIFF_AVX2 1
+
+/* The same with 32-byte vectors, on a host CPU that has them. */
+__attribute__((target("avx2"))) static uint64_t
+next_diff_block_avx2(const uint64_t *a, const uint64_t *b, uint64_t i,
+		     uint64_t words)
+{
+	for (; i + DIFF_BLOCK <= words; i += DIFF_BLOCK) {
+		__m256i x = _mm256_setzero_si256();
+
+		for (unsigned k = 0; k < DIFF_BLOCK; k += 4) {
+			__m256i u = _mm256_loadu_si256((const __m256i *)(a + i + k));
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b + i + k));
+
+			x = _mm256_or_si256(x, _mm256_xor_si256(u, v));
+		}
+		if (!_mm256_testz_si256(x, x))
+			break;
+	}
+	return i;
+}
+#endif
+
+static uint64_t
+next_diff_block(const struct memmap_compact *c, const uint64_t *a,
+		const uint64_t *b, uint64_t i, uint64_t words)
+{
+#ifdef HAVE_DIFF_AVX2
+	if (!c->scalar && __builtin_cpu_supports("avx2"))
+		return next_diff_block_avx2(a, b, i, words);
+#endif
+	return next_diff_block_generic(a, b, i, words);
+}
+
+/*
  * Words of @a that differ from @b, up to @limit (then limit + 1), their
  * offsets in @pos (room for @limit).
  */
 static unsigned
-count_diffs(const uint64_t *a, const uint64_t *b, uint64_t words,
-	    unsigned limit, uint16_t *pos)
+count_diffs(const struct memmap_compact *c, const uint64_t *a,
+	    const uint64_t *b, uint64_t words, unsigned limit, uint16_t *pos)
 {
 	unsigned n = 0;
+	uint64_t i = 0, end;
 
-	for (uint64_t i = 0; i < words; i++) {
-		if (a[i] == b[i])
-			continue;
-		if (n == limit)
-			return limit + 1;
-		pos[n++] = (uint16_t)i;
+	while (i < words) {
+		i = next_diff_block(c, a, b, i, words);
+		/* A block that differs, or the words after the last block. */
+		end = i + DIFF_BLOCK < words ? i + DIFF_BLOCK : words;
+		for (; i < end; i++) {
+			if (a[i] == b[i])
+				continue;
+			if (n == limit)
+				return limit + 1;
+			pos[n++] = (uint16_t)i;
+		}
 	}
 	return n;
 }
@@ -452,7 +521,7 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
 
 		memmap_fill(m, frame, guess, c->scratch);
-		n = count_diffs(host, (const uint64_t *)c->scratch, words,
+		n = count_diffs(c, host, (const uint64_t *)c->scratch, words,
 				best - 1, try_pos);
 		if (n < best) {
 			best = n;

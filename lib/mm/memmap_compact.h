@@ -95,6 +95,7 @@ struct memmap_compact {
 	uint64_t seen[MEMMAP_COMPACT_SEEN]; /* hashes of words seen once */
 	uint64_t shaped;    /* frames ever described by a shape (statistics) */
 	uint64_t bare;      /* frames ever described by a template alone */
+	bool scalar;        /* compare without the host's vector unit (tests) */
 };
 
 /*
