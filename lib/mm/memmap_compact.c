@@ -80,8 +80,11 @@ compact_get(struct hvo_machine *m)
 			m->compact->gen = 1;
 		}
 	}
-	if (m->compact && !m->compact->scratch)
-		m->compact->scratch = malloc(m->arch.page_size);
+	/* A page to fill a template into, and room for a record after it. */
+	if (m->compact && !m->compact->scratch) {
+		m->compact->scratch = malloc(2 * m->arch.page_size);
+		m->compact->scratch_payload = UINT64_MAX;
+	}
 	return m->compact && m->compact->scratch ? m->compact : NULL;
 }
 
@@ -315,16 +318,19 @@ word_kind(uint64_t v, uint64_t base)
 	return v >> 32 ? KIND_WIDE : KIND_U32;
 }
 
-/* The record of the @nr words of @host at @pos; NULL if too big. */
+/*
+ * The record of the @nr words of @host at @pos, built at @r (room for a
+ * third of a page); NULL if too big. It is copied only if it is kept.
+ */
 static struct rec *
 rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
-	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base)
+	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base,
+	  struct rec *r)
 {
 	unsigned nr_wide = 0, n32 = 0, n64 = 0;
 	uint16_t *code;
 	uint32_t *narrow;
 	uint64_t *wide;
-	struct rec *r;
 	size_t size;
 
 	for (unsigned k = 0; k < nr; k++)
@@ -334,9 +340,6 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	size += 8 * nr_wide;
 	/* Worth it while it takes a third of the page at most. */
 	if (size > words * 8 / 3)
-		return NULL;
-	r = malloc(size);
-	if (!r)
 		return NULL;
 	*r = (struct rec){
 		.payload = payload,
@@ -367,6 +370,17 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	return r;
 }
 
+/* A copy of record @r of its own, or NULL without host memory. */
+static struct rec *
+rec_dup(const struct rec *r)
+{
+	struct rec *d = malloc(r->size);
+
+	if (d)
+		memcpy(d, r, r->size);
+	return d;
+}
+
 /* A hash of record @r's words, template @tid and pfn @fix. */
 static uint64_t
 shape_hash(const struct rec *r, unsigned tid, int64_t fix)
@@ -394,11 +408,11 @@ shape_same(const struct memmap_shape *sh, const struct rec *r, unsigned tid,
 /*
  * The record index of a shape with record @r's words, for a frame whose
  * vmemmap page is at @page_va; NO_FRAME if none: @r stays a record of its
- * own. A shape found or made takes @r over.
+ * own. A shape made keeps a copy of @r.
  */
 static uint64_t
-shape_idx(struct hvo_machine *m, struct memmap_compact *c, struct rec *r,
-	  uint64_t page_va)
+shape_idx(struct hvo_machine *m, struct memmap_compact *c,
+	  const struct rec *r, uint64_t page_va)
 {
 	const unsigned tid = (unsigned)(r->payload >> MEMMAP_PAYLOAD_PFN_BITS);
 	const uint64_t pfn = r->payload &
@@ -419,11 +433,9 @@ shape_idx(struct hvo_machine *m, struct memmap_compact *c, struct rec *r,
 	h = shape_hash(r, tid, fix);
 	for (i = h & mask; c->shape_hidx[i]; i = (i + 1) & mask) {
 		sh = c->shape[c->shape_hidx[i] - 1];
-		if (sh->hash == h && shape_same(sh, r, tid, fix)) {
-			free(r);
+		if (sh->hash == h && shape_same(sh, r, tid, fix))
 			return SHAPE_BIT | page |
 			       (uint64_t)(c->shape_hidx[i] - 1) << SHAPE_PAGE_BITS;
-		}
 	}
 	/* Words seen on a second page become a shape, while there is room. */
 	seen = &c->seen[h % MEMMAP_COMPACT_SEEN];
@@ -434,7 +446,12 @@ shape_idx(struct hvo_machine *m, struct memmap_compact *c, struct rec *r,
 	sh = malloc(sizeof(*sh));
 	if (!sh)
 		return NO_FRAME;
-	*sh = (struct memmap_shape){ .hash = h, .tid = tid, .fix = fix, .r = r };
+	*sh = (struct memmap_shape){ .hash = h, .tid = tid, .fix = fix,
+				     .r = rec_dup(r) };
+	if (!sh->r) {
+		free(sh);
+		return NO_FRAME;
+	}
 	c->bytes += sizeof(*sh) + r->size;
 	c->shape[c->nr_shape] = sh;
 	c->shape_hidx[i] = (uint16_t)++c->nr_shape;
@@ -520,7 +537,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		tried[nr_tried++] = guess;
 		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
 
-		memmap_fill(m, frame, guess, c->scratch);
+		memmap_refill(m, frame, c->scratch_payload, guess, c->scratch);
+		c->scratch_payload = guess;
 		n = count_diffs(c, host, (const uint64_t *)c->scratch, words,
 				best - 1, try_pos);
 		if (n < best) {
@@ -536,7 +554,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	payload = best_payload;
 	if (best) {
 		r = rec_build(host, best_pos, words, best, best_payload, frame,
-			      page_va);
+			      page_va,
+			      (struct rec *)(c->scratch + m->arch.page_size));
 		if (!r)
 			return false;
 		uint64_t shaped = shape_idx(m, c, r, page_va);
@@ -548,7 +567,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		} else {
 			if (c->live >= c->gc_at)
 				compact_gc(m, c);
-			idx = rec_idx(c);
+			r = rec_dup(r);
+			idx = r ? rec_idx(c) : -1;
 			if (idx < 0) {
 				free(r);
 				return false;

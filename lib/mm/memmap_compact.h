@@ -87,7 +87,8 @@ struct memmap_compact {
 	uint64_t bytes;     /* host bytes the records hold */
 	uint64_t compacted; /* frames ever compacted (statistics) */
 	uint64_t budget;    /* MEMMAP_COMPACT_BUDGET, or what a test set */
-	uint8_t *scratch;   /* one page: a template filled, to compare */
+	uint8_t *scratch;   /* a template filled, to compare; a record built */
+	uint64_t scratch_payload; /* the template payload filled there */
 	struct memmap_shape *shape[MEMMAP_COMPACT_SHAPES];
 	unsigned nr_shape;
 	/* shape[] by hash, open addressed: index + 1, 0 for none */

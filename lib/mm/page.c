@@ -371,25 +371,18 @@ fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 }
 
 /*
- * @n struct pages from the template at @host, with the fix-ups: for
+ * The fix-ups of @n struct pages of template @t at @host: for
  * TPL_LRU_SELF @pfn is the first one's pfn, for TPL_HEAD the head's.
  */
 static void
-fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
-	  uint64_t n, uint8_t *host)
+fill_fixups(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
+	    uint64_t n, uint8_t *host)
 {
 	const struct page_layout *l = page_layout(m);
 	const unsigned size = l->size, lru = l->lru, lru_prev = l->lru_prev;
 	uint64_t head_info = pfn_to_page(m, pfn) + 1;
 	uint64_t self = pfn_to_page(m, pfn) + lru;
 
-	if (size == 64) {
-		fill_page64(t, t->patch == TPL_HEAD ? head_info : self, n, host);
-		return;
-	}
-	/* The bytes first, then the fix-ups: each loop stays branch-free. */
-	for (uint64_t k = 0; k < n; k++)
-		memcpy(host + k * size, t->bytes, size);
 	if (t->patch == TPL_LRU_SELF) {
 		for (uint64_t k = 0; k < n; k++, host += size, self += size) {
 			memcpy(host + lru, &self, 8);
@@ -399,6 +392,27 @@ fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 		for (uint64_t k = 0; k < n; k++, host += size)
 			memcpy(host + lru, &head_info, 8);
 	}
+}
+
+/* @n struct pages from the template at @host, with the fix-ups. */
+static void
+fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
+	  uint64_t n, uint8_t *host)
+{
+	const struct page_layout *l = page_layout(m);
+	const unsigned size = l->size;
+
+	if (size == 64) {
+		uint64_t va = pfn_to_page(m, pfn);
+
+		fill_page64(t, t->patch == TPL_HEAD ? va + 1 : va + l->lru, n,
+			    host);
+		return;
+	}
+	/* The bytes first, then the fix-ups: each loop stays branch-free. */
+	for (uint64_t k = 0; k < n; k++)
+		memcpy(host + k * size, t->bytes, size);
+	fill_fixups(m, t, pfn, n, host);
 }
 
 void
@@ -416,6 +430,24 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
 	fill_page(m, &m->tpl[payload >> PAYLOAD_PFN_BITS],
 		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1),
 		  m->arch.page_size / page_layout(m)->size, host);
+}
+
+void
+memmap_refill(struct hvo_machine *m, uint64_t frame, uint64_t old,
+	      uint64_t payload, void *host)
+{
+	const uint64_t pfn_mask = (UINT64_C(1) << PAYLOAD_PFN_BITS) - 1;
+	const unsigned tid = (unsigned)(payload >> PAYLOAD_PFN_BITS);
+
+	/* The same template: its bytes are there, the fix-ups may differ. */
+	if (old >> PAYLOAD_PFN_BITS == tid && tid != MEMMAP_TPL_COMPACT) {
+		if (old != payload)
+			fill_fixups(m, &m->tpl[tid], payload & pfn_mask,
+				    m->arch.page_size / page_layout(m)->size,
+				    host);
+		return;
+	}
+	memmap_fill(m, frame, payload, host);
 }
 
 bool

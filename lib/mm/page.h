@@ -658,6 +658,15 @@ memmap_payload(unsigned tid, pfn_t pfn)
 void
 memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
 
+/*
+ * memmap_fill() of @payload at @host, which holds the fill of @old
+ * (UINT64_MAX: anything): with the same template only the fix-ups are
+ * written again. For a host page of the library's own (a scratch copy).
+ */
+void
+memmap_refill(struct hvo_machine *m, uint64_t frame, uint64_t old,
+	      uint64_t payload, void *host);
+
 bool
 memmap_shareable(void *ctx, uint64_t payload);
 
