@@ -390,19 +390,6 @@ test_freelist_order_single(void **state)
 	hvo_machine_free(m);
 }
 
-/* The frame behind vmemmap page @i of the hugepage at @pfn. */
-static uint64_t
-vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
-{
-	struct hvo_walk w;
-	uint64_t va;
-
-	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
-	assert_int_equal(hvo_walk(m, va + i * 4096, &w), 0);
-	assert_true(w.mapped);
-	return w.pa >> 12;
-}
-
 /* Order-0 pages allocated and freed, in the order it happened. */
 struct page_events {
 	uint64_t alloc[64], free[64];
@@ -448,7 +435,7 @@ test_vmemmap_list_order(void **state)
 	assert_int_equal(hvo_set_variant(m, ki.variant), 0);
 	assert_int_equal(hvo_hugepage_pfn(m, SZ, 0, &pfn), 0);
 	for (unsigned i = 0; i < 8; i++)
-		old[i] = vmemmap_frame(m, pfn, i);
+		old[i] = tu_vmemmap_frame(m, pfn, i);
 
 	assert_int_equal(hvo_set_trace(m, record, &e), 0);
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
@@ -471,7 +458,7 @@ test_vmemmap_list_order(void **state)
 	assert_int_equal(e.nr_alloc, 8 - kept);
 	/* vm[kept] gets the page allocated last, vm[7] the first. */
 	for (unsigned v = kept; v < 8; v++)
-		assert_int_equal(vmemmap_frame(m, pfn, v), e.alloc[7 - v]);
+		assert_int_equal(tu_vmemmap_frame(m, pfn, v), e.alloc[7 - v]);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -509,8 +496,8 @@ test_batch_order(void **state)
 	hvo_machine_free(m);
 	m = tu_machine(spec);
 	for (int i = 0; i < 2; i++) {
-		vm1[i] = vmemmap_frame(m, p[i], 1);
-		vm7[i] = vmemmap_frame(m, p[i], 7);
+		vm1[i] = tu_vmemmap_frame(m, p[i], 1);
+		vm7[i] = tu_vmemmap_frame(m, p[i], 7);
 	}
 	assert_int_equal(hvo_set_trace(m, record, &e), 0);
 	assert_int_equal(hvo_set_max_huge_pages(m, SZ, 2), 0);

@@ -67,13 +67,6 @@ kernel_of(struct hvo_machine *m)
 	return k;
 }
 
-/* The frame behind vmemmap page @i (a PTE's, or within a PMD block). */
-static uint64_t
-vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
-{
-	return tu_vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
-}
-
 /* The PTE of vmemmap page @i, after a split. */
 static uint64_t
 vmemmap_pte(struct hvo_machine *m, uint64_t pfn, unsigned i)
@@ -120,16 +113,16 @@ test_linux_6_1_mapping(void **state)
 	covers(RP_X86_RO_DIRTY, 0, 0);
 	covers(RP_VARIANT, 5, 18);
 	pfn = one_unoptimized(m);
-	page0 = vmemmap_frame(m, pfn, 0);
+	page0 = tu_vmemmap_frame(m, pfn, 0);
 	fp = tu_counter(m, "tlb.flush_page");
 	fa = tu_counter(m, "tlb.flush_all");
 	fr = tu_counter(m, "tlb.flush_range");
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
 	e0 = vmemmap_pte(m, pfn, 0);
-	assert_int_equal(vmemmap_frame(m, pfn, 0), page0);
+	assert_int_equal(tu_vmemmap_frame(m, pfn, 0), page0);
 	assert_int_equal(e0 & 0xfff, 0x163);
 	for (unsigned i = 1; i < 8; i++) {
-		assert_int_equal(vmemmap_frame(m, pfn, i), page0);
+		assert_int_equal(tu_vmemmap_frame(m, pfn, i), page0);
 		assert_int_equal(vmemmap_pte(m, pfn, i) & 0xfff, 0x161);
 	}
 	assert_int_equal(tu_counter(m, "tlb.flush_page") - fp, 7);
@@ -257,13 +250,13 @@ test_linux_6_12(void **state)
 	covers(RP_BATCHED, 6, 7);
 	covers(RP_RCU, 6, 12);
 	pfn = one_unoptimized(m);
-	before0 = vmemmap_frame(m, pfn, 0);
+	before0 = tu_vmemmap_frame(m, pfn, 0);
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
 	e0 = vmemmap_pte(m, pfn, 0);
-	assert_int_not_equal(vmemmap_frame(m, pfn, 0), before0);
+	assert_int_not_equal(tu_vmemmap_frame(m, pfn, 0), before0);
 	assert_int_equal(e0 & 0xfff, 0x163);
 	for (unsigned i = 1; i < 8; i++) {
-		assert_int_equal(vmemmap_frame(m, pfn, i), vmemmap_frame(m, pfn, 0));
+		assert_int_equal(tu_vmemmap_frame(m, pfn, i), tu_vmemmap_frame(m, pfn, 0));
 		assert_int_equal(vmemmap_pte(m, pfn, i) & 0xfff, 0x121);
 	}
 	assert_int_equal(hvo_set_nr_hugepages(m, SZ_2M, 0), 0);
@@ -496,18 +489,18 @@ test_head_copy_fallback(void **state)
 			 cases[i].kernel);
 		m = tu_machine(spec);
 		pfn = one_unoptimized(m);
-		f0 = vmemmap_frame(m, pfn, 0);
+		f0 = tu_vmemmap_frame(m, pfn, 0);
 		/* sharedtail's first page is its shared tail: fail the head. */
 		assert_int_equal(hvo_fail_page_alloc(m, strcmp(cases[i].kernel, "7.1") ? 1 : 2,
 						     false), 0);
 		rc = hvo_hugepage_optimize(m, pfn);
 		if (cases[i].optimized) {
 			assert_int_equal(rc, 0);
-			assert_int_equal(vmemmap_frame(m, pfn, 0), f0);
-			assert_int_equal(vmemmap_frame(m, pfn, 1), f0);
+			assert_int_equal(tu_vmemmap_frame(m, pfn, 0), f0);
+			assert_int_equal(tu_vmemmap_frame(m, pfn, 1), f0);
 		} else {
 			assert_int_equal(rc, -ENOMEM);
-			assert_int_equal(vmemmap_frame(m, pfn, 0), f0);
+			assert_int_equal(tu_vmemmap_frame(m, pfn, 0), f0);
 			assert_int_equal(tu_hstate(m, 0).optimized, 0);
 		}
 		hvo_fail_page_alloc(m, 0, false);
@@ -641,11 +634,11 @@ test_bootmem_prehvo_by_release(void **state)
 		assert_int_equal(tu_counter(m, "hvo.split_pmd"), cases[i].splits);
 		assert_int_equal(tu_counter(m, "tlb.flush_all"), cases[i].flushes);
 		/* The tails of both pages on one page, or each on its own. */
-		assert_int_equal(vmemmap_frame(m, p0, 1) == vmemmap_frame(m, p1, 1),
+		assert_int_equal(tu_vmemmap_frame(m, p0, 1) == tu_vmemmap_frame(m, p1, 1),
 				 cases[i].shared);
 		if (cases[i].prehvo && !cases[i].shared)
-			assert_int_equal(vmemmap_frame(m, p0, 1),
-					 vmemmap_frame(m, p0, 0));
+			assert_int_equal(tu_vmemmap_frame(m, p0, 1),
+					 tu_vmemmap_frame(m, p0, 0));
 		tu_assert_check(m);
 		hvo_machine_free(m);
 	}
@@ -1171,12 +1164,12 @@ test_override_runs_its_release(void **state)
 
 	(void)state;
 	pfn = one_unoptimized(m);
-	f1 = vmemmap_frame(m, pfn, 1);
+	f1 = tu_vmemmap_frame(m, pfn, 1);
 	fp = tu_counter(m, "tlb.flush_page");
 	assert_int_equal(hvo_hugepage_optimize(m, pfn), 0);
 	assert_int_equal(tu_counter(m, "tlb.flush_page") - fp, 6);
 	for (unsigned i = 2; i < 8; i++)
-		assert_int_equal(vmemmap_frame(m, pfn, i), f1);
+		assert_int_equal(tu_vmemmap_frame(m, pfn, i), f1);
 	/* ... with 6.12's read-only entry. */
 	assert_int_equal(vmemmap_pte(m, pfn, 2) & 0xfff, 0x121);
 	tu_assert_check(m);

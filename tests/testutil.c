@@ -262,6 +262,12 @@ tu_vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i)
 	return w;
 }
 
+uint64_t
+tu_vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i)
+{
+	return tu_vmemmap_walk(m, pfn, i).pa >> tu_geometry(m).page_shift;
+}
+
 uint64_t *
 tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
 {

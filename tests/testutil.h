@@ -115,6 +115,10 @@ tu_zone_of(const struct hvo_machine *m, uint64_t pfn);
 struct hvo_walk
 tu_vmemmap_walk(struct hvo_machine *m, uint64_t pfn, unsigned i);
 
+/* The frame behind vmemmap page @i of the hugepage at @pfn. */
+uint64_t
+tu_vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i);
+
 /* The struct pages of @bytes from pfn's, read through the vmemmap (malloc'd). */
 uint64_t *
 tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);
