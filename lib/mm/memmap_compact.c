@@ -823,14 +823,18 @@ drain_own_log(struct hvo_machine *m, struct memmap_compact *c)
 	c->own_seen = t->own_n;
 }
 
-/* The frame @pe's page maps (known if kept from the last time), or NO_FRAME. */
+/*
+ * The frame @pe's page maps (known if kept from the last time), or
+ * NO_FRAME; @cur: the last PTE table looked at, as notes come in runs.
+ */
 static uint64_t
-pend_frame(struct hvo_machine *m, struct memmap_compact_pend *pe)
+pend_frame(struct hvo_machine *m, struct vmemmap_cursor *cur,
+	   struct memmap_compact_pend *pe)
 {
-	uint64_t pa;
+	uint64_t frame;
 
-	if (pe->frame == NO_FRAME && !pt_lookup(m, pe->va, &pa, NULL))
-		pe->frame = pa >> m->arch.page_shift;
+	if (pe->frame == NO_FRAME && !vmemmap_frame(m, cur, pe->va, &frame))
+		pe->frame = frame;
 	return pe->frame;
 }
 
@@ -844,6 +848,8 @@ pend_frame(struct hvo_machine *m, struct memmap_compact_pend *pe)
 static void
 compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 {
+	/* Compacting changes no page table: the cursor stays true. */
+	struct vmemmap_cursor cur = VMEMMAP_CURSOR_INIT;
 	unsigned keep = 0;
 
 	/*
@@ -858,9 +864,9 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 
 		/* The next one's page loads while this one is looked at. */
 		if (i + 1 < c->nr_pend)
-			prefetch_frame(m, pend_frame(m, &c->pend[i + 1]));
+			prefetch_frame(m, pend_frame(m, &cur, &c->pend[i + 1]));
 		pe = c->pend[i];
-		pe.frame = pend_frame(m, &c->pend[i]);
+		pe.frame = pend_frame(m, &cur, &c->pend[i]);
 		if (pe.frame == NO_FRAME)
 			continue; /* no longer mapped */
 		if (!tlb_reaches_pfn(&m->tlb, pe.frame))

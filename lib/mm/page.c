@@ -546,20 +546,7 @@ write_each(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	return 0;
 }
 
-/*
- * The frames behind consecutive vmemmap pages, from the page table (no TLB
- * fill is needed to know a frame, nor to leave it lazy): one walk per
- * block, or per PTE table and then one entry per page.
- */
-struct vmemmap_cursor {
-	uint64_t lo, hi;  /* the VAs the cached block or table covers */
-	uint64_t pa;      /* the block's pa, or the table's */
-	unsigned depth;
-	bool table;
-};
-
-/* The walk behind vmemmap_frame(): @va is outside what @c caches. */
-static int
+int
 vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		   uint64_t *frame)
 {
@@ -588,32 +575,6 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	return 0;
 }
 
-/* Inline, for the cached block or table: a frame costs a decode. */
-static inline int
-vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
-	      uint64_t *frame)
-{
-	const struct hvo_arch *a = &m->arch;
-
-	if (va >= c->lo && va < c->hi) {
-		struct pt_decoded d;
-
-		if (!c->table) {
-			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
-			return 0;
-		}
-		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		a->ops.decode(a, c->depth,
-			      pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
-			      &d);
-		if (d.kind == PTK_LEAF) {
-			*frame = d.pa >> a->page_shift;
-			return 0;
-		}
-	}
-	return vmemmap_frame_walk(m, c, va, frame);
-}
-
 /* Struct pages [p, p + cnt) of one vmemmap page, through its mapping. */
 static int
 memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
@@ -640,7 +601,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	 * frames share one payload (and one read-only copy). */
 	uint64_t fix = patch == TPL_HEAD ? head : 0;
 	bool self = patch == TPL_LRU_SELF;
-	struct vmemmap_cursor c = { .lo = 1, .hi = 0 };
+	struct vmemmap_cursor c = VMEMMAP_CURSOR_INIT;
 	const struct memmap_tpl *t;
 	struct memmap_tpl local;
 	int rc, tid;

@@ -654,6 +654,52 @@ memmap_payload(unsigned tid, pfn_t pfn)
 	return ((uint64_t)tid << MEMMAP_PAYLOAD_PFN_BITS) | pfn;
 }
 
+/*
+ * The frames behind consecutive vmemmap pages, from the page table (no TLB
+ * fill is needed to know a frame, nor to leave it lazy): one walk per
+ * block, or per PTE table and then one entry per page.
+ */
+struct vmemmap_cursor {
+	uint64_t lo, hi;  /* the VAs the cached block or table covers */
+	uint64_t pa;      /* the block's pa, or the table's */
+	unsigned depth;
+	bool table;
+};
+
+/* A cursor that caches nothing yet. */
+#define VMEMMAP_CURSOR_INIT { .lo = 1, .hi = 0 }
+
+/* The walk behind vmemmap_frame(): @va is outside what @c caches. */
+int
+vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+		   uint64_t *frame);
+
+/* Inline, for the cached block or table: a frame costs a decode. */
+static inline int
+vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
+	      uint64_t *frame)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	if (va >= c->lo && va < c->hi) {
+		struct pt_decoded d;
+
+		if (!c->table) {
+			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
+			return 0;
+		}
+		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
+		a->ops.decode(a, c->depth,
+			      pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
+			      &d);
+		if (d.kind == PTK_LEAF) {
+			*frame = d.pa >> a->page_shift;
+			return 0;
+		}
+	}
+	return vmemmap_frame_walk(m, c, va, frame);
+}
+
 /* phys_filler callbacks: the bytes of a lazy vmemmap frame. */
 void
 memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
