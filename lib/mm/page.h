@@ -206,6 +206,11 @@ page_store32(struct hvo_machine *m, page_t page, unsigned off, uint32_t v)
 struct page_ref {
 	page_t page;     /* the struct page's address */
 	uint8_t *host;   /* its bytes, once translated */
+	/*
+	 * With @host: the TLB entry of its vmemmap page, where a store
+	 * after loads looks without finding it again (kaccess_hit_slot()).
+	 */
+	const struct tlb_entry *slot;
 	bool can_write;  /* @host came from a store's translation */
 	bool whole;      /* inside one vmemmap page */
 };
@@ -215,6 +220,7 @@ page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 {
 	r->page = page;
 	r->host = NULL;
+	r->slot = NULL;
 	r->can_write = false;
 	r->whole = m->page_layout.whole ||
 		   (page & (m->arch.page_size - 1)) + m->page_layout.size <=
@@ -232,10 +238,14 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 	if (r->host && (!write || r->can_write)) {
 		p = r->host + off;
 	} else {
-		if (likely(kaccess_hit(m, r->page + off, size, write, &vp))) {
+		kva_t va = r->page + off;
+		const struct tlb_entry *slot = r->host ? r->slot :
+					       kaccess_hit_slot(m, va);
+
+		if (likely(kaccess_hit_in(m, slot, va, size, write, &vp))) {
 			p = vp;
 		} else {
-			p = page_access_slow(m, r->page + off, size, write);
+			p = page_access_slow(m, va, size, write);
 			if (unlikely(!p)) {
 				if (!write)
 					memset(buf, 0, size);
@@ -244,6 +254,7 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		}
 		if (r->whole) {
 			r->host = p - off;
+			r->slot = slot;
 			r->can_write = write;
 		}
 	}
@@ -521,6 +532,12 @@ static inline uint32_t
 ref_page_type(struct hvo_machine *m, struct page_ref *r)
 {
 	return page_ref_load32(m, r, page_layout(m)->page_type);
+}
+
+static inline void
+ref_set_page_count(struct hvo_machine *m, struct page_ref *r, uint32_t v)
+{
+	page_ref_store32(m, r, page_layout(m)->refcount, v);
 }
 
 static inline void
