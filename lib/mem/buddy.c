@@ -88,25 +88,37 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
 	}
 }
 
-/* list_add() or list_add_tail() of a page's lru on a list in host memory. */
+/*
+ * list_add() or list_add_tail() of the lru of @r's page on a list in host
+ * memory. A translation @r holds is that of the caller's last access
+ * through the TLB, a store (see page_ref_again()).
+ */
 static inline void
-list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
-	      pfn_t pfn, bool tail)
+list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
+	     struct page_ref *r, bool tail)
 {
-	page_t page = pfn_to_page(m, pfn);
-	kva_t node = page_lru_va(m, page);
+	kva_t node = page_lru_va(m, r->page);
 	uint64_t prev = tail ? list->prev : head;
 	uint64_t next = tail ? head : list->next;
-	struct page_ref r;
 
 	/* After an oops the lists take in nothing more. */
 	if (machine_oopsed(m))
 		return;
-	page_ref_init(m, &r, page);
-	ref_set_lru(m, &r, next, prev);
+	page_ref_again(m, r, true);
+	ref_set_lru(m, r, next, prev);
 	set_link(m, list, head, next, true, node);
 	set_link(m, list, head, prev, false, node);
 	list->nr++;
+}
+
+static inline void
+list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
+	      pfn_t pfn, bool tail)
+{
+	struct page_ref r;
+
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	list_add_ref(m, list, head, &r, tail);
 }
 
 /* list_del() with the kernel's poison in the unlinked node, @r's. */
@@ -1291,7 +1303,7 @@ drain_all_pages(struct hvo_machine *m)
  * the drain. From 6.7 a drain that lifts the zone above its high
  * watermark ends ZONE_BELOW_HIGH.
  */
-static int
+static inline __attribute__((always_inline)) int
 free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
 		       unsigned order, unsigned pindex)
 {
@@ -1331,10 +1343,12 @@ free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
 /*
  * free_unref_page(): park a free on the pcp list of its pageblock's type
  * (HighAtomic as movable; an isolated pageblock's page straight to the
- * buddy), drain past high starting with that list.
+ * buddy), drain past high starting with that list. @r: the page, as the
+ * caller's last access through the TLB reached it.
  */
-static inline int
-free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
+static inline __attribute__((always_inline)) int
+free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		struct page_ref *r)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
@@ -1347,8 +1361,8 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		mt = MIGRATE_MOVABLE;
 	}
 	pindex = order_to_pindex(m, mt, order);
-	list_add_page(m, &pcp->lists[pindex], pcp->lists[pindex].head,
-		      pfn, false);
+	list_add_ref(m, &pcp->lists[pindex], pcp->lists[pindex].head, r,
+		     false);
 	pcp->count += UINT64_C(1) << order;
 	return free_unref_page_commit(m, z, order, pindex);
 }
@@ -1377,14 +1391,18 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return 0;
 }
 
-/* The first page of a pcp list that is not empty. */
+/*
+ * The first page of a pcp list that is not empty; @r: its struct page,
+ * as list_del() left it, the last access through the TLB.
+ */
 static inline int
 rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
 		     struct free_list *list, uint64_t head, unsigned order,
-		     pfn_t *pfn)
+		     pfn_t *pfn, struct page_ref *r)
 {
 	*pfn = lru_to_pfn(m, list->next);
-	list_del_page(m, list, head, *pfn);
+	page_ref_init(m, r, pfn_to_page(m, *pfn));
+	list_del_ref(m, list, head, r);
 	pcp->count -= UINT64_C(1) << order;
 	return machine_oops_rc(m, 0);
 }
@@ -1398,6 +1416,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	unsigned pindex = order_to_pindex(m, mt, order);
 	struct free_list *list = &pcp->lists[pindex];
 	uint64_t head = pcp->lists[pindex].head;
+	struct page_ref r;
 
 	/* An allocation scales the next drain back (6.1: free_factor). */
 	if (pcp->high_auto)
@@ -1414,7 +1433,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (list_empty(list, head))
 			return -ENOMEM;
 	}
-	return rmqueue_pcplist_take(m, pcp, list, head, order, pfn);
+	return rmqueue_pcplist_take(m, pcp, list, head, order, pfn, &r);
 }
 
 /* rmqueue(): the pcp for the orders it keeps, the buddy lists for the rest. */
@@ -1556,7 +1575,7 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
  */
 static int
 __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
+	      enum migratetype mt, gfp_t gfp, pfn_t *pfn, struct page_ref *r)
 {
 	struct free_list *list = pcp_list_ready(m, order, highest, mt);
 	enum zone_type preferred = highest;
@@ -1568,8 +1587,11 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 
 		/* rmqueue_pcplist(): an allocation halves free_count */
 		pcp->free_count >>= 1;
-		return rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn);
+		return rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn,
+					    r);
 	}
+	/* The last access of the slow path may be another page's. */
+	r->host = NULL;
 	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
 		preferred--;
 	alloc_flags = ALLOC_WMARK_LOW |
@@ -1591,6 +1613,7 @@ int
 alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
 {
+	struct page_ref r = { .host = NULL };
 	enum zone_type z;
 	int rc;
 
@@ -1602,15 +1625,23 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return machine_err(m, -ENOMEM,
 				   "page allocation failed (fault injection)");
 	/* prepare_alloc_pages(): the migratetype comes from the gfp alone. */
-	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
+	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn,
+			   &r);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
 				   m->zones[highest].name, order);
 	if (rc)
 		return rc;
-	/* prep_new_page(): the first page holds the reference. */
-	set_page_count(m, pfn_to_page(m, *pfn), 1);
+	/*
+	 * prep_new_page(): the first page holds the reference. The fast
+	 * path's list_del() was the last access through the TLB.
+	 */
+	if (r.host)
+		page_ref_again(m, &r, true);
+	else
+		page_ref_init(m, &r, pfn_to_page(m, *pfn));
+	ref_set_page_count(m, &r, 1);
 	if (machine_oopsed(m))
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
@@ -1682,8 +1713,12 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	count_vm_events(m, PGFREE, 1);
 	if (unlikely(m->trace.fn))
 		trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
-	if (pcp_enabled(m, 0))
-		return free_unref_page(m, pfn, 0);
+	if (pcp_enabled(m, 0)) {
+		struct page_ref r;
+
+		page_ref_init(m, &r, page);
+		return free_unref_page(m, pfn, 0, &r);
+	}
 	return free_one_page(m, pfn, 0, FPI_NONE);
 }
 
@@ -1775,24 +1810,31 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
 	return machine_oops_rc(m, 0);
 }
 
-static inline int
+static inline __attribute__((always_inline)) int
 free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
 	   po_entry_t *ref)
 {
 	enum hvo_page_category c = po_cat(e);
+	struct page_ref r;
 
 	page_owner_forget_at(&m->owner, pfn, e, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
-	set_page_count(m, pfn_to_page(m, pfn), 0);
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	ref_set_page_count(m, &r, 0);
 	count(m, CNT_BUDDY_FREE);
 	/*
 	 * PGFREE, 1 << order: free_unref_page_commit() or free_one_page();
 	 * a gigantic block is free_contig_range()'s __free_page() per page.
 	 */
 	count_vm_events(m, PGFREE, UINT64_C(1) << order);
-	trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, c);
+	if (unlikely(m->trace.fn)) {
+		trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, c);
+		/* The listener may have gone through the TLB. */
+		r.host = NULL;
+	}
+	/* The store of _refcount is the last access through the TLB. */
 	if (pcp_enabled(m, order))
-		return free_unref_page(m, pfn, order);
+		return free_unref_page(m, pfn, order, &r);
 	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
 	return free_one_page(m, pfn, order, FPI_NONE);
 }

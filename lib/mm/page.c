@@ -18,9 +18,9 @@ page_layout_init(struct page_layout *l, unsigned size)
 {
 	l->size = size;
 	l->whole = false; /* until the vmemmap is placed */
-	l->flags = 0;
-	l->lru = 8;
-	l->lru_prev = 16;
+	l->flags = PAGE_FLAGS_OFF;
+	l->lru = PAGE_LRU_OFF;
+	l->lru_prev = PAGE_LRU_PREV_OFF;
 	if (size >= 56) {
 		l->mapping = 24;
 		l->index = 32;

@@ -106,6 +106,15 @@ page_flags_second(const struct hvo_machine *m)
 /* A compound tail's ->mapping (TAIL_MAPPING, mm/internal.h). */
 #define TAIL_MAPPING	(UINT64_C(0x400) + POISON_POINTER_DELTA)
 
+/*
+ * flags, lru.next and lru.prev sit at these offsets in every layout
+ * (page_layout_init()): the accessors take them as constants, which no
+ * store through the vmemmap makes the compiler load again.
+ */
+#define PAGE_FLAGS_OFF		0u
+#define PAGE_LRU_OFF		8u
+#define PAGE_LRU_PREV_OFF	16u
+
 /* The offsets of struct page's fields for a struct page of @size bytes. */
 void
 page_layout_init(struct page_layout *l, unsigned struct_page_size);
@@ -206,6 +215,11 @@ page_store32(struct hvo_machine *m, page_t page, unsigned off, uint32_t v)
 struct page_ref {
 	page_t page;     /* the struct page's address */
 	uint8_t *host;   /* its bytes, once translated */
+	/*
+	 * With @host: the TLB entry of its vmemmap page, where a store
+	 * after loads looks without finding it again (kaccess_hit_slot()).
+	 */
+	const struct tlb_entry *slot;
 	bool can_write;  /* @host came from a store's translation */
 	bool whole;      /* inside one vmemmap page */
 };
@@ -215,6 +229,7 @@ page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 {
 	r->page = page;
 	r->host = NULL;
+	r->slot = NULL;
 	r->can_write = false;
 	r->whole = m->page_layout.whole ||
 		   (page & (m->arch.page_size - 1)) + m->page_layout.size <=
@@ -232,10 +247,14 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 	if (r->host && (!write || r->can_write)) {
 		p = r->host + off;
 	} else {
-		if (likely(kaccess_hit(m, r->page + off, size, write, &vp))) {
+		kva_t va = r->page + off;
+		const struct tlb_entry *slot = r->host ? r->slot :
+					       kaccess_hit_slot(m, va);
+
+		if (likely(kaccess_hit_in(m, slot, va, size, write, &vp))) {
 			p = vp;
 		} else {
-			p = page_access_slow(m, r->page + off, size, write);
+			p = page_access_slow(m, va, size, write);
 			if (unlikely(!p)) {
 				if (!write)
 					memset(buf, 0, size);
@@ -244,6 +263,7 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		}
 		if (r->whole) {
 			r->host = p - off;
+			r->slot = slot;
 			r->can_write = write;
 		}
 	}
@@ -309,13 +329,13 @@ page_ref_store32(struct hvo_machine *m, struct page_ref *r, unsigned off,
 static inline uint64_t
 page_flags(struct hvo_machine *m, page_t page)
 {
-	return page_load64(m, page, page_layout(m)->flags);
+	return page_load64(m, page, PAGE_FLAGS_OFF);
 }
 
 static inline void
 set_page_flags(struct hvo_machine *m, page_t page, uint64_t flags)
 {
-	page_store64(m, page, page_layout(m)->flags, flags);
+	page_store64(m, page, PAGE_FLAGS_OFF, flags);
 }
 
 /*
@@ -335,25 +355,25 @@ flags_zonenum(uint64_t flags)
 static inline uint64_t
 page_lru_next(struct hvo_machine *m, page_t page)
 {
-	return page_load64(m, page, page_layout(m)->lru);
+	return page_load64(m, page, PAGE_LRU_OFF);
 }
 
 static inline uint64_t
 page_lru_prev(struct hvo_machine *m, page_t page)
 {
-	return page_load64(m, page, page_layout(m)->lru_prev);
+	return page_load64(m, page, PAGE_LRU_PREV_OFF);
 }
 
 static inline void
 set_page_lru_next(struct hvo_machine *m, page_t page, uint64_t next)
 {
-	page_store64(m, page, page_layout(m)->lru, next);
+	page_store64(m, page, PAGE_LRU_OFF, next);
 }
 
 static inline void
 set_page_lru_prev(struct hvo_machine *m, page_t page, uint64_t prev)
 {
-	page_store64(m, page, page_layout(m)->lru_prev, prev);
+	page_store64(m, page, PAGE_LRU_PREV_OFF, prev);
 }
 
 /*
@@ -371,26 +391,26 @@ list_store(struct hvo_machine *m, kva_t node, bool prev, uint64_t v)
 static inline kva_t
 page_lru_va(const struct hvo_machine *m, page_t page)
 {
-	return page + m->page_layout.lru;
+	return page + PAGE_LRU_OFF;
 }
 
 static inline page_t
 lru_to_page(const struct hvo_machine *m, kva_t lru)
 {
-	return lru - m->page_layout.lru;
+	return lru - PAGE_LRU_OFF;
 }
 
 /* A tail's compound_head (compound_info in the 2026 kernel): bit 0 set. */
 static inline uint64_t
 page_compound_info(struct hvo_machine *m, page_t page)
 {
-	return page_load64(m, page, page_layout(m)->lru);
+	return page_load64(m, page, PAGE_LRU_OFF);
 }
 
 static inline void
 set_page_compound_info(struct hvo_machine *m, page_t page, uint64_t info)
 {
-	page_store64(m, page, page_layout(m)->lru, info);
+	page_store64(m, page, PAGE_LRU_OFF, info);
 }
 
 static inline uint64_t
@@ -482,27 +502,27 @@ set_page_count(struct hvo_machine *m, page_t page, uint32_t v)
 static inline uint64_t
 ref_flags(struct hvo_machine *m, struct page_ref *r)
 {
-	return page_ref_load64(m, r, page_layout(m)->flags);
+	return page_ref_load64(m, r, PAGE_FLAGS_OFF);
 }
 
 static inline uint64_t
 ref_lru_next(struct hvo_machine *m, struct page_ref *r)
 {
-	return page_ref_load64(m, r, page_layout(m)->lru);
+	return page_ref_load64(m, r, PAGE_LRU_OFF);
 }
 
 static inline uint64_t
 ref_lru_prev(struct hvo_machine *m, struct page_ref *r)
 {
-	return page_ref_load64(m, r, page_layout(m)->lru_prev);
+	return page_ref_load64(m, r, PAGE_LRU_PREV_OFF);
 }
 
 static inline void
 ref_set_lru(struct hvo_machine *m, struct page_ref *r, uint64_t next,
 	    uint64_t prev)
 {
-	page_ref_store64(m, r, page_layout(m)->lru, next);
-	page_ref_store64(m, r, page_layout(m)->lru_prev, prev);
+	page_ref_store64(m, r, PAGE_LRU_OFF, next);
+	page_ref_store64(m, r, PAGE_LRU_PREV_OFF, prev);
 }
 
 static inline uint64_t
@@ -521,6 +541,12 @@ static inline uint32_t
 ref_page_type(struct hvo_machine *m, struct page_ref *r)
 {
 	return page_ref_load32(m, r, page_layout(m)->page_type);
+}
+
+static inline void
+ref_set_page_count(struct hvo_machine *m, struct page_ref *r, uint32_t v)
+{
+	page_ref_store32(m, r, page_layout(m)->refcount, v);
 }
 
 static inline void

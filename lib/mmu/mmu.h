@@ -467,6 +467,39 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc);
 
 /*
+ * The entry kaccess_hit() looks at for @va: the same for every address of
+ * a page, and for a page the same while the machine runs (only
+ * tlb_set_force_slow() moves it, at boot and around the checker).
+ */
+static inline const struct tlb_entry *
+kaccess_hit_slot(const struct hvo_machine *m, kva_t va)
+{
+	const struct tlb *t = &m->tlb;
+
+	return (const struct tlb_entry *)
+		(t->hit_base + ((va >> t->hit_shift) & t->hit_mask));
+}
+
+/*
+ * kaccess_hit() with its entry @e, kaccess_hit_slot() of @va, which the
+ * caller may have found for another address of @va's page.
+ */
+static inline bool
+kaccess_hit_in(struct hvo_machine *m, const struct tlb_entry *e, kva_t va,
+	       unsigned size, bool write, void **p)
+{
+	uint64_t tag = write ? e->tag_write : e->tag_read;
+
+	/* The same page, and @va aligned to @size. */
+	if (likely(!((va ^ tag) & m->tlb.hit_key[size]))) {
+		m->counter[CNT_TLB_HIT]++;
+		*p = (void *)(uintptr_t)(va + e->addend);
+		return true;
+	}
+	return false;
+}
+
+/*
  * The hit half of kaccess(): true, counted, with the host address in *@p
  * if the TLB holds @va for the access; false if kaccess_slow() must go.
  */
@@ -474,18 +507,7 @@ static inline bool
 kaccess_hit(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	    void **p)
 {
-	const struct tlb *t = &m->tlb;
-	const struct tlb_entry *e = (const struct tlb_entry *)
-		(t->hit_base + ((va >> t->hit_shift) & t->hit_mask));
-	uint64_t tag = write ? e->tag_write : e->tag_read;
-
-	/* The same page, and @va aligned to @size. */
-	if (likely(!((va ^ tag) & t->hit_key[size]))) {
-		m->counter[CNT_TLB_HIT]++;
-		*p = (void *)(uintptr_t)(va + e->addend);
-		return true;
-	}
-	return false;
+	return kaccess_hit_in(m, kaccess_hit_slot(m, va), va, size, write, p);
 }
 
 /*
