@@ -176,12 +176,13 @@ vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
 	unsigned pmd = pmd_depth(m);
 	int rc;
 
-	if (w->nr > pmd && pmd_leaf(m, w->lvl[pmd].entry)) {
+	/* pmd_leaf(): the walk stopped at a leaf of the PMD level. */
+	if (w->leaf == (int)pmd) {
 		rc = vmemmap_split_pmd(m, w->lvl[pmd].entry_pa,
 				       w->lvl[pmd].entry, addr, walk);
 		if (rc)
 			return rc;
-		pt_walk(m, addr, w, true);
+		pt_walk_leaf(m, addr, w, true);
 	}
 	if (w->leaf != (int)pte_depth(m))
 		return machine_err(m, -EFAULT,
@@ -217,12 +218,13 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		uint64_t ptep;
 
 		next = pmd_addr_end(m, addr, end);
-		pt_walk(m, addr, &w, true);
+		pt_walk_leaf(m, addr, &w, true);
 		rc = vmemmap_pmd_entry(m, &w, addr, walk);
 		/* Only splitting, not remapping the vmemmap pages. */
 		if (rc || !walk->remap_pte)
 			continue;
-		ptep = pte_offset_kernel(m, w.lvl[pmd_depth(m)].entry_pa, addr);
+		/* pte_offset_kernel(): the walk ended at that very slot. */
+		ptep = w.lvl[w.leaf].entry_pa;
 		walk->pte_host = phys_to_host(&m->phys, ptep);
 		for (; addr < next && !rc; addr += m->arch.page_size) {
 			rc = vmemmap_pte_entry(m, ptep, addr, walk);

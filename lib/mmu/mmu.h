@@ -326,6 +326,15 @@ pmd_populate_kernel(struct hvo_machine *m, kva_t addr, uint64_t pmdp,
 int
 pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 
+/*
+ * pt_walk() for a caller that looks only where the walk stopped: of
+ * w->lvl[], only the last level visited (w->nr - 1; the leaf's, or the
+ * bad entry's) is sure to be filled. Counted as pt_walk(); cheaper on a
+ * memo hit, which copies no other level's record.
+ */
+int
+pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
+
 /* The physical page @va translates to, or -EFAULT. Not counted. */
 int
 pt_lookup(struct hvo_machine *m, kva_t va, phys_addr_t *pa, bool *writable);
