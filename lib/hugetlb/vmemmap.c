@@ -191,10 +191,29 @@ vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
 }
 
 static int
+vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk);
+static int
+vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		    struct vmemmap_remap_walk *walk);
+
+static int
 vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
-	int rc = walk->remap_pte(m, ptep, addr, walk);
+	int rc;
+
+	/*
+	 * walk->remap_pte(); the two that run per hugepage are called by
+	 * name, so they are inlined into the loop: a PTE costs no indirect
+	 * call and no frame of its own.
+	 */
+	if (walk->remap_pte == vmemmap_remap_pte)
+		rc = vmemmap_remap_pte(m, ptep, addr, walk);
+	else if (walk->remap_pte == vmemmap_restore_pte)
+		rc = vmemmap_restore_pte(m, ptep, addr, walk);
+	else
+		rc = walk->remap_pte(m, ptep, addr, walk);
 
 	if (!rc)
 		walk->nr_walked++;
@@ -282,7 +301,7 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
  * will share); the others take the tail page read-only. Old pages go on
  * the list to be freed.
  */
-static int
+static inline int
 vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
@@ -350,7 +369,7 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn, unsigned n)
  * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
  * PTE on any other page, and a walk that runs out of pages.
  */
-static int
+static inline int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
