@@ -274,7 +274,7 @@ pfn_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 
-	return a->ops.mk_leaf(a, pte_depth(m), pfn << a->page_shift, prot);
+	return arch_mk_pte(a, pfn << a->page_shift, prot);
 }
 
 /* The kernel's takes a struct page; pages here are named by their pfn. */
@@ -287,7 +287,7 @@ mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 static inline uint64_t
 pte_pfn(const struct hvo_machine *m, pte_t pte)
 {
-	return m->arch.ops.pte_pa(&m->arch, pte) >> m->arch.page_shift;
+	return arch_pte_pa(&m->arch, pte) >> m->arch.page_shift;
 }
 
 /* A PMD that maps a block: pmd_leaf(), and the block's first pfn. */
