@@ -58,6 +58,9 @@ struct arch_level {
 	enum pt_role role;
 	bool leaf_ok;         /* may hold a leaf (a page, or a block) */
 	const char *name;     /* Linux name: "pgd" for the top, else by role */
+	/* Whose counters its reads and writes go to: the top's are the
+	 * pgd's (PT_NR_ROLES - 1), the others' their role's. */
+	unsigned stat;
 };
 
 struct hvo_arch;

@@ -31,7 +31,10 @@ struct pt_walk {
 static inline unsigned
 pt_stat_level(const struct hvo_arch *a, unsigned depth)
 {
-	return depth == 0 ? PTS_PGD : (unsigned)a->level[depth].role;
+	_Static_assert((int)PTS_PGD == (int)PT_NR_ROLES - 1 &&
+		       (int)PTS_PMD == (int)PT_PMD,
+		       "a level's counters are its role's, the top's the pgd's");
+	return a->level[depth].stat;
 }
 
 /* Count one read of an entry at @depth. */
@@ -103,7 +106,7 @@ pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 {
 	const struct hvo_arch *a = &m->arch;
 
-	if ((m->cfg.bbm_check && a->ops.bbm_change_safe) ||
+	if ((a->ops.bbm_change_safe && m->cfg.bbm_check) ||
 	    depth + 1 < a->levels || unlikely(m->trace.fn)) {
 		__pt_set_host(m, depth, va, entry_pa, host, val);
 		return;
