@@ -57,6 +57,12 @@ struct vmemmap_remap_walk {
 	 * made when the walk reads that PTE, not by a look-up of its own.
 	 */
 	bool copy_head;
+	/*
+	 * vmemmap_check_head()'s grain test by address, worked out once per
+	 * walk: the struct page at @addr is on the grain of the smallest
+	 * hugepage where addr - grain_va has no bit of grain_mask set.
+	 */
+	uint64_t grain_va, grain_mask;
 };
 
 /* ptep_get() of the PTE the walk is at. */
@@ -89,21 +95,34 @@ walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
  * count TLB accesses.
  */
 static int
-vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,
-		   bool head)
+vmemmap_check_head(struct hvo_machine *m, const struct vmemmap_remap_walk *walk,
+		   const char *who, uint64_t addr, bool head)
 {
-	const struct hp_index *ix = &m->hugetlb->hp_index;
+	/* No hugepage starts off the grain of the smallest: most tails. */
+	bool grain = !((addr - walk->grain_va) & walk->grain_mask);
 	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
 	uint64_t pfn = (addr - m->vmemmap_base) >>
 		       __builtin_ctzll(m->cfg.struct_page_size);
-	/* No hugepage starts off the grain of the smallest: most tails. */
-	bool grain = !((pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1));
 
 	if ((grain && find_huge_page(m, pfn, NULL)) == head)
 		return 0;
 	return VMEMMAP_BUG(m, -EFAULT,
 			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
 			   who, addr, head ? "be" : "not be", head ? " not" : "");
+}
+
+/*
+ * The walk's grain for vmemmap_check_head(): the pfns from the pool
+ * index's base in steps of its grain, as vmemmap addresses.
+ */
+static void
+vmemmap_check_init(struct hvo_machine *m, struct vmemmap_remap_walk *walk)
+{
+	const struct hp_index *ix = &m->hugetlb->hp_index;
+	unsigned shift = (unsigned)__builtin_ctzll(m->cfg.struct_page_size);
+
+	walk->grain_va = m->vmemmap_base + (ix->base_pfn << shift);
+	walk->grain_mask = ((UINT64_C(1) << ix->shift) - 1) << shift;
 }
 
 static uint64_t
@@ -232,6 +251,7 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 	uint64_t next;
 	int rc = 0;
 
+	vmemmap_check_init(m, walk);
 	for (uint64_t addr = start; addr < end && !rc; addr = next) {
 		struct pt_walk w;
 		uint64_t ptep;
@@ -319,7 +339,7 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		walk->vmemmap_tail = page;
 		return 0;
 	}
-	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
+	rc = vmemmap_check_head(m, walk, "vmemmap_remap_pte", addr, head);
 	if (rc)
 		return rc;
 	if (head) {
@@ -387,7 +407,8 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 				   addr, src, walk->vmemmap_tail);
 	}
 	/* 2026: a head is never rebuilt from a tail. */
-	if (vmemmap_check_head(m, "vmemmap_restore_pte", addr, false))
+	if (vmemmap_check_head(m, walk, "vmemmap_restore_pte", addr,
+			       false))
 		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -ENOMEM,
@@ -418,7 +439,7 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
-	if (vmemmap_check_head(m, "rollback", addr, head))
+	if (vmemmap_check_head(m, walk, "rollback", addr, head))
 		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -EFAULT,
