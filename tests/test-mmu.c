@@ -2025,6 +2025,95 @@ test_pt_cursor_counts_as_walks(void **state)
 	hvo_machine_free(fast);
 }
 
+/* Two records of one level, field by field (their padding differs). */
+static void
+assert_level_equal(const struct pt_level_rec *a, const struct pt_level_rec *b)
+{
+	assert_int_equal(a->depth, b->depth);
+	assert_int_equal(a->index, b->index);
+	assert_int_equal(a->table_pa, b->table_pa);
+	assert_int_equal(a->entry_pa, b->entry_pa);
+	assert_int_equal(a->entry, b->entry);
+	assert_int_equal(a->d.kind, b->d.kind);
+	assert_int_equal(a->d.pa, b->d.pa);
+	assert_int_equal(a->d.prot, b->d.prot);
+	assert_int_equal(a->d.writable, b->d.writable);
+	assert_int_equal(a->d.global, b->d.global);
+	assert_ptr_equal(a->d.why, b->d.why);
+}
+
+/* Forget the walker's memo: the next walk reads every level. */
+static void
+pwc_forget(struct hvo_machine *m)
+{
+	for (unsigned i = 0; i < PWC_ENTRIES; i++)
+		m->tlb.pwc[i].key = 0;
+}
+
+/*
+ * pt_walk() and pt_walk_leaf() of @va, each from a forgotten memo and
+ * again from the memo: the same result, the same counts; pt_walk()
+ * fills every level alike, pt_walk_leaf() the one the walk stopped at.
+ */
+static void
+check_walk_leaf(struct hvo_machine *m, uint64_t va, int rc, int leaf)
+{
+	struct pt_walk full[2], last[2];
+	uint64_t before[CNT__COUNT], reads[4][CNT__COUNT];
+
+	for (unsigned k = 0; k < 4; k++) {
+		struct pt_walk *w = k < 2 ? &full[k] : &last[k - 2];
+
+		if (!(k & 1))
+			pwc_forget(m);
+		memcpy(before, m->counter, sizeof(before));
+		assert_int_equal(k < 2 ? pt_walk(m, va, w, true) :
+				 pt_walk_leaf(m, va, w, true), rc);
+		for (unsigned i = 0; i < CNT__COUNT; i++)
+			reads[k][i] = m->counter[i] - before[i];
+		assert_memory_equal(reads[k], reads[0], sizeof(reads[0]));
+		assert_int_equal(w->leaf, leaf);
+		assert_int_equal(w->nr, full[0].nr);
+		assert_int_equal(w->bad, full[0].bad);
+		if (w->nr)
+			assert_level_equal(&w->lvl[w->nr - 1],
+					   &full[0].lvl[full[0].nr - 1]);
+	}
+	for (unsigned d = 0; d < full[0].nr; d++)
+		assert_level_equal(&full[1].lvl[d], &full[0].lvl[d]);
+}
+
+/*
+ * pt_walk_leaf() stands for pt_walk() where only the walk's end counts:
+ * a page, a block, nothing mapped, no kernel address; on every shape of
+ * table.
+ */
+static void
+test_pt_walk_leaf_as_walk(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=4G", "x86_64:levels=5,mem=4G",
+		"arm64:granule=64K,va=42,mem=4G", "riscv64:va=39,mem=4G",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct hvo_machine *m = tu_machine(specs[i]);
+		const unsigned pte = pte_depth(m), pmd = pmd_depth(m);
+		uint64_t va = map_scratch_page(m, free_pa(m));
+		uint64_t blk = tu_free_kernel_va(m, pmd);
+
+		check_walk_leaf(m, va, 0, (int)pte);
+		check_walk_leaf(m, blk, 0, -1);
+		assert_int_equal(pt_map(m, blk, free_pa(m) & ~(arch_level_size(&m->arch, pmd) - 1),
+					pmd, m->arch.page_kernel), 0);
+		check_walk_leaf(m, blk, 0, (int)pmd);
+		check_walk_leaf(m, 0x1000, -EINVAL, -1);
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
 static void
 ignore_event(void *ctx, const struct hvo_event *ev)
 {
@@ -2134,6 +2223,7 @@ main(void)
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_pt_cursor_counts_as_walks),
 		cmocka_unit_test(test_pt_cursor_map_run_counts_as_pages),
+		cmocka_unit_test(test_pt_walk_leaf_as_walk),
 	};
 
 	return tu_run("mmu", tests, sizeof(tests) / sizeof(tests[0]));

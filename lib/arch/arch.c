@@ -74,6 +74,7 @@ arch_set_levels(struct hvo_arch *a, unsigned levels, unsigned top_entries)
 		l->shift = a->page_shift + bits * role;
 		l->entries = d == 0 ? top_entries : 1u << bits;
 		l->name = d == 0 ? "pgd" : role_name[role];
+		l->stat = d == 0 ? PT_NR_ROLES - 1 : role;
 	}
 }
 

@@ -58,6 +58,9 @@ struct arch_level {
 	enum pt_role role;
 	bool leaf_ok;         /* may hold a leaf (a page, or a block) */
 	const char *name;     /* Linux name: "pgd" for the top, else by role */
+	/* Whose counters its reads and writes go to: the top's are the
+	 * pgd's (PT_NR_ROLES - 1), the others' their role's. */
+	unsigned stat;
 };
 
 struct hvo_arch;
@@ -84,8 +87,8 @@ struct arch_ops {
 				uint64_t old, uint64_t new_entry);
 	/*
 	 * decode()'s pa of a last-level entry, alone: pte_pfn(), which the
-	 * remap walks call per PTE. An arch with no shorter way keeps
-	 * arch_pte_pa_decoded().
+	 * remap walks call per PTE, where pte_pa_mask says nothing. An arch
+	 * with no shorter way keeps arch_pte_pa_decoded().
 	 */
 	uint64_t (*pte_pa)(const struct hvo_arch *a, uint64_t e);
 };
@@ -188,6 +191,16 @@ struct hvo_arch {
 	bool     cfg_iommu;
 	bool     cfg_thp_pud; /* HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD */
 
+	/*
+	 * Where a PTE keeps its page's address bits in place: pte_pa_mask
+	 * covers them, and a PTE with its pte_present bit set maps a page.
+	 * arch_pte_pa() and arch_mk_pte() then need no call, which the remap
+	 * walks make per PTE. 0 where the arch moves bits about: the ops
+	 * answer.
+	 */
+	uint64_t pte_pa_mask;
+	uint64_t pte_present;
+
 	struct arch_ops ops;
 };
 
@@ -249,6 +262,24 @@ struct_page_max_shift(unsigned struct_page_size);
 /* ops.pte_pa() by decode(): every arch's, unless it has a shortcut. */
 uint64_t
 arch_pte_pa_decoded(const struct hvo_arch *a, uint64_t e);
+
+/* ops.pte_pa(), inline where the arch allows it (pte_pa_mask). */
+static inline uint64_t
+arch_pte_pa(const struct hvo_arch *a, uint64_t e)
+{
+	if (a->pte_pa_mask)
+		return e & a->pte_present ? e & a->pte_pa_mask : 0;
+	return a->ops.pte_pa(a, e);
+}
+
+/* ops.mk_leaf() of a last-level entry, inline where the arch allows it. */
+static inline uint64_t
+arch_mk_pte(const struct hvo_arch *a, uint64_t pa, pgprot_t prot)
+{
+	if (a->pte_pa_mask)
+		return (pa & a->pte_pa_mask) | prot;
+	return a->ops.mk_leaf(a, a->levels - 1, pa, prot);
+}
 
 /* Whether @va is a kernel address the kernel page table translates. */
 static inline bool

@@ -173,13 +173,6 @@ x86_decode(const struct hvo_arch *a, unsigned depth, uint64_t e,
 	out->global = e & _PAGE_GLOBAL;
 }
 
-static uint64_t
-x86_pte_pa(const struct hvo_arch *a, uint64_t e)
-{
-	(void)a;
-	return e & _PAGE_PRESENT ? e & PTE_PFN_MASK : 0;
-}
-
 static int
 x86_describe_bits(const struct hvo_arch *a, unsigned depth, uint64_t e,
 		  char *buf, size_t len)
@@ -283,9 +276,11 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->ops.mk_table = x86_mk_table;
 	a->ops.mk_leaf = x86_mk_leaf;
 	a->ops.decode = x86_decode;
-	a->ops.pte_pa = x86_pte_pa;
 	a->ops.describe_bits = x86_describe_bits;
 	a->ops.bbm_change_safe = NULL;
+	/* pte_pfn() and x86_mk_leaf() at the PTE level, inline. */
+	a->pte_pa_mask = PTE_PFN_MASK;
+	a->pte_present = _PAGE_PRESENT;
 }
 
 const struct arch_family arch_x86_64 = {

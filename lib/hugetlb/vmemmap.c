@@ -57,6 +57,12 @@ struct vmemmap_remap_walk {
 	 * made when the walk reads that PTE, not by a look-up of its own.
 	 */
 	bool copy_head;
+	/*
+	 * vmemmap_check_head()'s grain test by address, worked out once per
+	 * walk: the struct page at @addr is on the grain of the smallest
+	 * hugepage where addr - grain_va has no bit of grain_mask set.
+	 */
+	uint64_t grain_va, grain_mask;
 };
 
 /* ptep_get() of the PTE the walk is at. */
@@ -89,21 +95,34 @@ walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
  * count TLB accesses.
  */
 static int
-vmemmap_check_head(struct hvo_machine *m, const char *who, uint64_t addr,
-		   bool head)
+vmemmap_check_head(struct hvo_machine *m, const struct vmemmap_remap_walk *walk,
+		   const char *who, uint64_t addr, bool head)
 {
-	const struct hp_index *ix = &m->hugetlb->hp_index;
+	/* No hugepage starts off the grain of the smallest: most tails. */
+	bool grain = !((addr - walk->grain_va) & walk->grain_mask);
 	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
 	uint64_t pfn = (addr - m->vmemmap_base) >>
 		       __builtin_ctzll(m->cfg.struct_page_size);
-	/* No hugepage starts off the grain of the smallest: most tails. */
-	bool grain = !((pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1));
 
 	if ((grain && find_huge_page(m, pfn, NULL)) == head)
 		return 0;
 	return VMEMMAP_BUG(m, -EFAULT,
 			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
 			   who, addr, head ? "be" : "not be", head ? " not" : "");
+}
+
+/*
+ * The walk's grain for vmemmap_check_head(): the pfns from the pool
+ * index's base in steps of its grain, as vmemmap addresses.
+ */
+static void
+vmemmap_check_init(struct hvo_machine *m, struct vmemmap_remap_walk *walk)
+{
+	const struct hp_index *ix = &m->hugetlb->hp_index;
+	unsigned shift = (unsigned)__builtin_ctzll(m->cfg.struct_page_size);
+
+	walk->grain_va = m->vmemmap_base + (ix->base_pfn << shift);
+	walk->grain_mask = ((UINT64_C(1) << ix->shift) - 1) << shift;
 }
 
 static uint64_t
@@ -176,12 +195,13 @@ vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
 	unsigned pmd = pmd_depth(m);
 	int rc;
 
-	if (w->nr > pmd && pmd_leaf(m, w->lvl[pmd].entry)) {
+	/* pmd_leaf(): the walk stopped at a leaf of the PMD level. */
+	if (w->leaf == (int)pmd) {
 		rc = vmemmap_split_pmd(m, w->lvl[pmd].entry_pa,
 				       w->lvl[pmd].entry, addr, walk);
 		if (rc)
 			return rc;
-		pt_walk(m, addr, w, true);
+		pt_walk_leaf(m, addr, w, true);
 	}
 	if (w->leaf != (int)pte_depth(m))
 		return machine_err(m, -EFAULT,
@@ -190,10 +210,29 @@ vmemmap_pmd_entry(struct hvo_machine *m, struct pt_walk *w, uint64_t addr,
 }
 
 static int
+vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk);
+static int
+vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		    struct vmemmap_remap_walk *walk);
+
+static int
 vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
-	int rc = walk->remap_pte(m, ptep, addr, walk);
+	int rc;
+
+	/*
+	 * walk->remap_pte(); the two that run per hugepage are called by
+	 * name, so they are inlined into the loop: a PTE costs no indirect
+	 * call and no frame of its own.
+	 */
+	if (walk->remap_pte == vmemmap_remap_pte)
+		rc = vmemmap_remap_pte(m, ptep, addr, walk);
+	else if (walk->remap_pte == vmemmap_restore_pte)
+		rc = vmemmap_restore_pte(m, ptep, addr, walk);
+	else
+		rc = walk->remap_pte(m, ptep, addr, walk);
 
 	if (!rc)
 		walk->nr_walked++;
@@ -212,17 +251,19 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 	uint64_t next;
 	int rc = 0;
 
+	vmemmap_check_init(m, walk);
 	for (uint64_t addr = start; addr < end && !rc; addr = next) {
 		struct pt_walk w;
 		uint64_t ptep;
 
 		next = pmd_addr_end(m, addr, end);
-		pt_walk(m, addr, &w, true);
+		pt_walk_leaf(m, addr, &w, true);
 		rc = vmemmap_pmd_entry(m, &w, addr, walk);
 		/* Only splitting, not remapping the vmemmap pages. */
 		if (rc || !walk->remap_pte)
 			continue;
-		ptep = pte_offset_kernel(m, w.lvl[pmd_depth(m)].entry_pa, addr);
+		/* pte_offset_kernel(): the walk ended at that very slot. */
+		ptep = w.lvl[w.leaf].entry_pa;
 		walk->pte_host = phys_to_host(&m->phys, ptep);
 		for (; addr < next && !rc; addr += m->arch.page_size) {
 			rc = vmemmap_pte_entry(m, ptep, addr, walk);
@@ -280,7 +321,7 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
  * will share); the others take the tail page read-only. Old pages go on
  * the list to be freed.
  */
-static int
+static inline int
 vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk)
 {
@@ -298,7 +339,7 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		walk->vmemmap_tail = page;
 		return 0;
 	}
-	rc = vmemmap_check_head(m, "vmemmap_remap_pte", addr, head);
+	rc = vmemmap_check_head(m, walk, "vmemmap_remap_pte", addr, head);
 	if (rc)
 		return rc;
 	if (head) {
@@ -348,7 +389,7 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn, unsigned n)
  * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
  * PTE on any other page, and a walk that runs out of pages.
  */
-static int
+static inline int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {
@@ -366,7 +407,8 @@ vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 				   addr, src, walk->vmemmap_tail);
 	}
 	/* 2026: a head is never rebuilt from a tail. */
-	if (vmemmap_check_head(m, "vmemmap_restore_pte", addr, false))
+	if (vmemmap_check_head(m, walk, "vmemmap_restore_pte", addr,
+			       false))
 		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -ENOMEM,
@@ -397,7 +439,7 @@ vmemmap_unremap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 
 	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST)
 		return 0;
-	if (vmemmap_check_head(m, "rollback", addr, head))
+	if (vmemmap_check_head(m, walk, "rollback", addr, head))
 		return -EFAULT;
 	if (!pfn_list_take(walk->vmemmap_pages, &dst))
 		return VMEMMAP_BUG(m, -EFAULT,

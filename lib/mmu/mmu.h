@@ -31,7 +31,10 @@ struct pt_walk {
 static inline unsigned
 pt_stat_level(const struct hvo_arch *a, unsigned depth)
 {
-	return depth == 0 ? PTS_PGD : (unsigned)a->level[depth].role;
+	_Static_assert((int)PTS_PGD == (int)PT_NR_ROLES - 1 &&
+		       (int)PTS_PMD == (int)PT_PMD,
+		       "a level's counters are its role's, the top's the pgd's");
+	return a->level[depth].stat;
 }
 
 /* Count one read of an entry at @depth. */
@@ -103,7 +106,7 @@ pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 {
 	const struct hvo_arch *a = &m->arch;
 
-	if ((m->cfg.bbm_check && a->ops.bbm_change_safe) ||
+	if ((a->ops.bbm_change_safe && m->cfg.bbm_check) ||
 	    depth + 1 < a->levels || unlikely(m->trace.fn)) {
 		__pt_set_host(m, depth, va, entry_pa, host, val);
 		return;
@@ -274,7 +277,7 @@ pfn_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 {
 	const struct hvo_arch *a = &m->arch;
 
-	return a->ops.mk_leaf(a, pte_depth(m), pfn << a->page_shift, prot);
+	return arch_mk_pte(a, pfn << a->page_shift, prot);
 }
 
 /* The kernel's takes a struct page; pages here are named by their pfn. */
@@ -287,7 +290,7 @@ mk_pte(const struct hvo_machine *m, pfn_t pfn, pgprot_t prot)
 static inline uint64_t
 pte_pfn(const struct hvo_machine *m, pte_t pte)
 {
-	return m->arch.ops.pte_pa(&m->arch, pte) >> m->arch.page_shift;
+	return arch_pte_pa(&m->arch, pte) >> m->arch.page_shift;
 }
 
 /* A PMD that maps a block: pmd_leaf(), and the block's first pfn. */
@@ -325,6 +328,15 @@ pmd_populate_kernel(struct hvo_machine *m, kva_t addr, uint64_t pmdp,
  */
 int
 pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
+
+/*
+ * pt_walk() for a caller that looks only where the walk stopped: of
+ * w->lvl[], only the last level visited (w->nr - 1; the leaf's, or the
+ * bad entry's) is sure to be filled. Counted as pt_walk(); cheaper on a
+ * memo hit, which copies no other level's record.
+ */
+int
+pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 
 /* The physical page @va translates to, or -EFAULT. Not counted. */
 int

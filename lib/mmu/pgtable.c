@@ -92,6 +92,19 @@ pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
 	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
 }
 
+/* The memo of @va's region, or NULL if it holds another or none. */
+static const struct pwc_entry *
+pwc_find(struct hvo_machine *m, kva_t va)
+{
+	const struct pwc_entry *c;
+	uint64_t key;
+
+	if (m->arch.levels < 2)
+		return NULL;
+	c = pwc_slot(m, va, &key);
+	return c->key == key ? c : NULL;
+}
+
 /*
  * Remember the levels above the last one, if every one of them is a table
  * (the last of them may be a block leaf).
@@ -116,10 +129,10 @@ pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
 }
 
 int
-pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
+pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
-	uint64_t table = m->pgd_pa, key;
+	uint64_t table = m->pgd_pa;
 	unsigned first = 0;
 	const struct pwc_entry *c;
 
@@ -129,21 +142,23 @@ pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 	w->bad = -1;
 	if (!arch_va_is_kernel(a, va))
 		return -EINVAL;
-	c = a->levels >= 2 ? pwc_slot(m, va, &key) : NULL;
-	if (c && c->key == key) {
+	c = pwc_find(m, va);
+	if (c) {
+		unsigned nr = c->nr;
+		const struct pt_level_rec *last = &c->lvl[nr - 1];
+
 		/* The same entries a walk would read, counted as read. */
-		for (unsigned d = 0; d < c->nr; d++) {
-			w->lvl[d] = c->lvl[d];
-			if (counted)
+		if (counted)
+			for (unsigned d = 0; d < nr; d++)
 				pt_count_read(m, d);
-		}
-		w->nr = c->nr;
-		if (w->lvl[c->nr - 1].d.kind == PTK_LEAF) {
-			w->leaf = (int)c->nr - 1;
+		w->nr = nr;
+		if (last->d.kind == PTK_LEAF) {
+			w->lvl[nr - 1] = *last;
+			w->leaf = (int)nr - 1;
 			return 0;
 		}
-		table = w->lvl[c->nr - 1].d.pa;
-		first = c->nr;
+		table = last->d.pa;
+		first = nr;
 	}
 	for (unsigned d = first; d < a->levels; d++) {
 		struct pt_level_rec *r = &w->lvl[d];
@@ -188,11 +203,27 @@ pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 }
 
 int
+pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
+{
+	const struct pwc_entry *c;
+	int rc = pt_walk_leaf(m, va, w, counted);
+
+	/*
+	 * The levels above the last that pt_walk_leaf() took from the memo
+	 * without copying them. A walk that missed it filled it, or left
+	 * va's region out: either way the memo holds what the walk read.
+	 */
+	if (!rc && (c = pwc_find(m, va)))
+		memcpy(w->lvl, c->lvl, c->nr * sizeof(*c->lvl));
+	return rc;
+}
+
+int
 pt_lookup(struct hvo_machine *m, kva_t va, phys_addr_t *pa, bool *writable)
 {
 	struct pt_walk w;
 
-	if (pt_walk(m, va, &w, false) || w.leaf < 0)
+	if (pt_walk_leaf(m, va, &w, false) || w.leaf < 0)
 		return -EFAULT;
 	const struct pt_level_rec *r = &w.lvl[w.leaf];
 	uint64_t size = arch_level_size(&m->arch, (unsigned)w.leaf);

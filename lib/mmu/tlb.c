@@ -346,7 +346,7 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	bool own;
 
 	count(m, CNT_TLB_MISS);
-	if (pt_walk(m, va, &w, true)) {
+	if (pt_walk_leaf(m, va, &w, true)) {
 		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va,
 			     "not a kernel address");
 		return NULL;
