@@ -560,7 +560,7 @@ check_vmemmap_span(struct hvo_machine *m, uint64_t va, uint64_t e,
 		unsigned order;
 		enum hvo_page_category c;
 
-		if (pt_walk(m, va, &w, false) || w.leaf < 0)
+		if (pt_walk_leaf(m, va, &w, false) || w.leaf < 0)
 			return FAIL(m, "vmemmap: struct pages at va 0x%" PRIx64 " (section of pfn 0x%" PRIx64 ") are not mapped",
 				    va, pfn);
 		/* A described run of leaves, its frames checked at once. */

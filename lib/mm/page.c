@@ -554,7 +554,7 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	struct pt_walk w;
 	uint64_t size;
 
-	pt_walk(m, va, &w, false);
+	pt_walk_leaf(m, va, &w, false);
 	if (w.leaf < 0 || w.bad >= 0)
 		return -EFAULT;
 	size = arch_level_size(a, (unsigned)w.leaf);

@@ -298,7 +298,7 @@ vmemmap_populate_basepages(struct hvo_machine *m, struct sparse_buffer *sb,
 		cached = pt_cursor_get(m, &sb->pte, va, &d);
 
 		if (!cached)
-			pt_walk(m, va, &w, true);
+			pt_walk_leaf(m, va, &w, true);
 		if (cached ? d.kind == PTK_LEAF : w.leaf >= 0)
 			continue; /* shared with the previous section */
 		rc = vmemmap_alloc_block_buf(m, sb, a->page_size, &pa);
