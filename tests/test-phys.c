@@ -794,6 +794,26 @@ test_release_leaves(void **state)
 	phys_fini(&phys);
 }
 
+/* RAM in one range, which phys_is_ram() answers from its span. */
+static void
+test_is_ram_one_range(void **state)
+{
+	const struct hvo_mem_range r = { .base = GIB, .size = 64 * MIB };
+	const uint64_t ps = 4 * KIB;
+
+	(void)state;
+	setup_ranges(&r, 1, 12);
+	assert_true(phys_is_ram(&phys, GIB, ps));
+	assert_true(phys_is_ram(&phys, GIB, 64 * MIB));
+	assert_false(phys_is_ram(&phys, GIB, 64 * MIB + ps));
+	assert_true(phys_is_ram(&phys, GIB + 64 * MIB - 1, 1));
+	assert_false(phys_is_ram(&phys, GIB + 64 * MIB - ps, ps + 1));
+	assert_false(phys_is_ram(&phys, GIB + 64 * MIB, ps));
+	assert_false(phys_is_ram(&phys, GIB - ps, ps));
+	assert_false(phys_is_ram(&phys, 0, ps));
+	assert_false(phys_is_ram(&phys, UINT64_MAX & ~(ps - 1), ps));
+}
+
 /* 9. RAM in two ranges with a hole, not starting at 0. */
 static void
 test_ranges(void **state)
@@ -1479,6 +1499,7 @@ main(void)
 		cmocka_unit_test_teardown(test_release_reuse, teardown),
 		cmocka_unit_test_teardown(test_release_leaves, teardown),
 		cmocka_unit_test_teardown(test_release_frame, teardown),
+		cmocka_unit_test_teardown(test_is_ram_one_range, teardown),
 		cmocka_unit_test_teardown(test_ranges, teardown),
 		cmocka_unit_test_teardown(test_trim, teardown),
 		cmocka_unit_test_teardown(test_trim_waits, teardown),

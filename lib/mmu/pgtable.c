@@ -128,12 +128,60 @@ pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
 	memcpy(c->lvl, w->lvl, nr * sizeof(*c->lvl));
 }
 
+/*
+ * One level of a walk: the entry of w->va at @d in @table, read and
+ * decoded into w->lvl[d]. true with *@next the table below, to go on;
+ * false where the walk ends (a leaf, nothing, or a bad entry: w->leaf or
+ * w->bad say which).
+ */
+static inline bool
+pt_walk_level(struct hvo_machine *m, struct pt_walk *w, unsigned d,
+	      uint64_t table, bool counted, uint64_t *next)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_level_rec *r = &w->lvl[d];
+
+	r->depth = d;
+	r->index = arch_level_index(a, d, w->va);
+	r->table_pa = table;
+	r->entry_pa = pt_offset(a, d, table, w->va);
+	if (counted)
+		r->entry = pt_get(m, d, r->entry_pa);
+	else
+		r->entry = pt_peek(m, r->entry_pa);
+	a->ops.decode(a, d, r->entry, &r->d);
+	w->nr = d + 1;
+	switch (r->d.kind) {
+	case PTK_LEAF:
+		w->leaf = (int)d;
+		return false;
+	case PTK_NONE:
+		return false;
+	case PTK_BAD:
+		w->bad = (int)d;
+		return false;
+	case PTK_TABLE:
+		break;
+	}
+	/* A table must be RAM we can read; else the entry is bad. */
+	if (d + 1 == a->levels ||
+	    !phys_is_ram(&m->phys, r->d.pa, a->page_size)) {
+		r->d.kind = PTK_BAD;
+		r->d.why = d + 1 == a->levels ?
+			   "a table entry at the last level" :
+			   "a table entry that points outside RAM";
+		w->bad = (int)d;
+		return false;
+	}
+	*next = r->d.pa;
+	return true;
+}
+
 int
 pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
 	uint64_t table = m->pgd_pa;
-	unsigned first = 0;
 	const struct pwc_entry *c;
 
 	w->va = va;
@@ -157,48 +205,14 @@ pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 			w->leaf = (int)nr - 1;
 			return 0;
 		}
-		table = last->d.pa;
-		first = nr;
+		/* The memo holds every level above the last: one is left. */
+		pt_walk_level(m, w, nr, last->d.pa, counted, &table);
+		return 0;
 	}
-	for (unsigned d = first; d < a->levels; d++) {
-		struct pt_level_rec *r = &w->lvl[d];
-
-		r->depth = d;
-		r->index = arch_level_index(a, d, va);
-		r->table_pa = table;
-		r->entry_pa = pt_offset(a, d, table, va);
-		if (counted)
-			r->entry = pt_get(m, d, r->entry_pa);
-		else
-			r->entry = pt_peek(m, r->entry_pa);
-		a->ops.decode(a, d, r->entry, &r->d);
-		w->nr = d + 1;
-		switch (r->d.kind) {
-		case PTK_NONE:
-		case PTK_LEAF:
-			if (r->d.kind == PTK_LEAF)
-				w->leaf = (int)d;
-			if (first == 0)
-				pwc_fill(m, w);
-			return 0;
-		case PTK_BAD:
-			w->bad = (int)d;
-			return 0;
-		case PTK_TABLE:
-			/* A table must be RAM we can read; else the entry is bad. */
-			if (d + 1 == a->levels ||
-			    !phys_is_ram(&m->phys, r->d.pa, a->page_size)) {
-				r->d.kind = PTK_BAD;
-				r->d.why = d + 1 == a->levels ?
-					   "a table entry at the last level" :
-					   "a table entry that points outside RAM";
-				w->bad = (int)d;
-				return 0;
-			}
-			table = r->d.pa;
+	for (unsigned d = 0; d < a->levels; d++)
+		if (!pt_walk_level(m, w, d, table, counted, &table))
 			break;
-		}
-	}
+	pwc_fill(m, w);
 	return 0;
 }
 

@@ -334,7 +334,7 @@ tlb_scratch_read(struct hvo_machine *m, const struct tlb_entry *e,
  * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
  * page the entry is still filled for loads, as hardware would cache it.
  */
-static struct tlb_entry *
+static inline __attribute__((always_inline)) struct tlb_entry *
 tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 {
 	const struct hvo_arch *a = &m->arch;

@@ -177,7 +177,12 @@ phys_range_of(const struct phys *p, uint64_t pa)
 static inline bool
 phys_is_ram(const struct phys *p, uint64_t pa, uint64_t len)
 {
-	const struct hvo_mem_range *r = phys_range_of(p, pa);
+	const struct hvo_mem_range *r;
+
+	/* RAM in one piece, as most machines have it: its span is the range. */
+	if (p->nr_ranges == 1)
+		return pa - p->lo < p->hi - p->lo && len <= p->hi - pa;
+	r = phys_range_of(p, pa);
 
 	return r && len <= r->size - (pa - r->base);
 }
