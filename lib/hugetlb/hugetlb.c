@@ -143,8 +143,9 @@ variant_kept_pages(enum hvo_variant v)
 static bool
 struct_page_crosses(const struct hvo_machine *m)
 {
-	return kernel_get(m, RP_STRUCT_PAGE_POW2) &&
-	       !is_pow2(m->cfg.struct_page_size);
+	/* The size first: the release is asked only about an odd one. */
+	return !is_pow2(m->cfg.struct_page_size) &&
+	       kernel_get(m, RP_STRUCT_PAGE_POW2);
 }
 
 const char *
