@@ -8,13 +8,6 @@
 
 #include "mm/compound.h"
 
-/* Does the 2026 kernel encode compound_info as a mask on this machine? */
-bool
-compound_info_has_mask(const struct hvo_machine *m)
-{
-	return m->compound_mask;
-}
-
 /* What a tail's compound_head / compound_info holds for this head. */
 uint64_t
 compound_info(const struct hvo_machine *m, page_t head, unsigned order)

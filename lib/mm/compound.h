@@ -10,9 +10,15 @@
 
 #include "mm/folio.h"
 
-/* Does the 2026 kernel encode compound_info as a mask on this machine? */
-bool
-compound_info_has_mask(const struct hvo_machine *m);
+/*
+ * Does the 2026 kernel encode compound_info as a mask on this machine?
+ * Inline: hugetlb_vmemmap_optimizable() asks twice an optimize.
+ */
+static inline bool
+compound_info_has_mask(const struct hvo_machine *m)
+{
+	return m->compound_mask;
+}
 
 /* What a tail's compound_head / compound_info holds for this head. */
 uint64_t
