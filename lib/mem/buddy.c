@@ -1689,7 +1689,7 @@ release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 int
 free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 {
-	page_t page = pfn_to_page(m, pfn);
+	struct page_ref r;
 	struct zone *zone;
 	unsigned was;
 
@@ -1697,8 +1697,15 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 		return machine_err(m, -EINVAL,
 				   "free_reserved_page: pfn 0x%" PRIx64 " is not a single boot page",
 				   pfn);
-	page_set_flag(m, page, PG_reserved, false);
-	set_page_count(m, page, 0);
+	/*
+	 * ClearPageReserved() and set_page_count() through one reference:
+	 * the store of the flags finds the entry their load looked at, and
+	 * _refcount's store is a hit on the entry that store left.
+	 */
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	ref_set_flags(m, &r, ref_flags(m, &r) & ~pg_mask(m, PG_reserved));
+	page_ref_again(m, &r, true);
+	ref_set_page_count(m, &r, 0);
 	if (machine_oopsed(m))
 		return m->oops;
 	zone = &m->zones[pfn_zone(m, pfn)];
@@ -1711,14 +1718,14 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */
 	count_vm_events(m, PGFREE, 1);
-	if (unlikely(m->trace.fn))
+	if (unlikely(m->trace.fn)) {
 		trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
-	if (pcp_enabled(m, 0)) {
-		struct page_ref r;
-
-		page_ref_init(m, &r, page);
-		return free_unref_page(m, pfn, 0, &r);
+		/* The listener may have gone through the TLB. */
+		r.host = NULL;
 	}
+	/* The store of _refcount is the last access through the TLB. */
+	if (pcp_enabled(m, 0))
+		return free_unref_page(m, pfn, 0, &r);
 	return free_one_page(m, pfn, 0, FPI_NONE);
 }
 

@@ -26,9 +26,21 @@
 void
 zones_init(struct hvo_machine *m);
 
-/* The zone a present pfn belongs to. */
-enum zone_type
-pfn_zone(const struct hvo_machine *m, pfn_t pfn);
+/*
+ * The zone a present pfn belongs to. Inline: every page the buddy takes
+ * in or hands out asks it.
+ */
+static inline enum zone_type
+pfn_zone(const struct hvo_machine *m, pfn_t pfn)
+{
+	uint64_t pa = pfn << m->arch.page_shift;
+
+	if (m->arch.zone_dma_limit && pa < m->arch.zone_dma_limit)
+		return ZONE_DMA;
+	if (m->arch.zone_dma32_limit && pa < m->arch.zone_dma32_limit)
+		return ZONE_DMA32;
+	return ZONE_NORMAL;
+}
 
 /* The kernel address of a free list's head (never a struct page). */
 uint64_t

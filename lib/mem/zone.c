@@ -22,18 +22,6 @@ static const char *const zone_names[MAX_NR_ZONES] = {
 	[ZONE_DEVICE] = "Device",
 };
 
-enum zone_type
-pfn_zone(const struct hvo_machine *m, pfn_t pfn)
-{
-	uint64_t pa = pfn << m->arch.page_shift;
-
-	if (m->arch.zone_dma_limit && pa < m->arch.zone_dma_limit)
-		return ZONE_DMA;
-	if (m->arch.zone_dma32_limit && pa < m->arch.zone_dma32_limit)
-		return ZONE_DMA32;
-	return ZONE_NORMAL;
-}
-
 /* RAM pages in [lo, hi). */
 static uint64_t
 present_in(const struct phys *p, uint64_t lo, uint64_t hi)

@@ -505,6 +505,12 @@ ref_flags(struct hvo_machine *m, struct page_ref *r)
 	return page_ref_load64(m, r, PAGE_FLAGS_OFF);
 }
 
+static inline void
+ref_set_flags(struct hvo_machine *m, struct page_ref *r, uint64_t flags)
+{
+	page_ref_store64(m, r, PAGE_FLAGS_OFF, flags);
+}
+
 static inline uint64_t
 ref_lru_next(struct hvo_machine *m, struct page_ref *r)
 {
