@@ -1671,7 +1671,7 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
  * Freed frames read as zeros from now on; the host pages behind any of them
  * go back to the arena, for the next frame that is written.
  */
-static void
+static inline __attribute__((always_inline)) void
 release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
 	uint64_t dropped = n == 1 ? phys_release_frame(&m->phys, pfn) :
@@ -1714,7 +1714,14 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 		zone->early_free_lo = min64(zone->early_free_lo, pfn);
 		zone->early_free_hi = max64(zone->early_free_hi, pfn + 1);
 	}
-	release_frames(m, pfn, 1);
+	/*
+	 * release_frames() of one frame by phys_release() itself: boot
+	 * memory is freed rarely, and the inline fast path copied here
+	 * would only grow buddy.c past what the compiler inlines on the
+	 * hot paths.
+	 */
+	if (phys_release(&m->phys, pfn << m->arch.page_shift, m->arch.page_size))
+		count(m, CNT_HOST_RELEASE);
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */
 	count_vm_events(m, PGFREE, 1);

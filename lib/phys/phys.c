@@ -7,9 +7,6 @@
 #include "base/util.h"
 #include "phys/phys.h"
 
-/* Dropped pages wait for a TLB scan once there are this many. */
-#define PENDING_SCAN 16384
-
 /* Room above one page per frame: pages still pending, shared copies. */
 #define ARENA_SLACK (UINT64_C(1) << 17)
 /*
@@ -488,7 +485,7 @@ phys_release(struct phys *p, uint64_t pa, uint64_t len)
 		pfn = next;
 	}
 out:
-	if (p->nr_pending >= PENDING_SCAN)
+	if (p->nr_pending >= PHYS_PENDING_SCAN)
 		phys_reclaim(p, false);
 	return dropped;
 }
@@ -529,20 +526,12 @@ live_grow(struct phys *p)
 }
 
 uint64_t
-phys_release_frame(struct phys *p, uint64_t pfn)
+phys_release_host(struct phys *p, struct phys_leaf *l, uint64_t *s)
 {
-	uint64_t i = pfn - p->base_pfn;
-	struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+	uint64_t dropped = drop_host(p, *s);
 
-	/*
-	 * The common case without phys_release()'s range arithmetic: the
-	 * frame's leaf has slots and keeps others (no leaf_put()), and a
-	 * host page dropped fits the pending list without a reclaim.
-	 */
-	if (unlikely(!l || l->nonzero < 2 ||
-		     p->nr_pending + 1 >= PENDING_SCAN))
-		return phys_release(p, pfn << p->page_shift, p->page_size);
-	return release_slot(p, l, pfn);
+	slot_set(l, s, PHYS_ZERO);
+	return dropped;
 }
 
 void

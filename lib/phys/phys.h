@@ -449,9 +449,36 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 uint64_t
 phys_release(struct phys *p, uint64_t pa, uint64_t len);
 
-/* phys_release() of the one frame @pfn: what an order-0 free does. */
+/* Dropped pages wait for a TLB scan once there are this many. */
+#define PHYS_PENDING_SCAN 16384
+
+/* phys_release_frame() of a frame whose slot @s in leaf @l is a host page. */
 uint64_t
-phys_release_frame(struct phys *p, uint64_t pfn);
+phys_release_host(struct phys *p, struct phys_leaf *l, uint64_t *s);
+
+/*
+ * phys_release() of the one frame @pfn: what an order-0 free does. Inline,
+ * the common case without phys_release()'s range arithmetic: the frame's
+ * leaf has slots and keeps others (no leaf_put()), and a host page
+ * dropped fits the pending list without a reclaim.
+ */
+static inline uint64_t
+phys_release_frame(struct phys *p, uint64_t pfn)
+{
+	uint64_t i = pfn - p->base_pfn;
+	struct phys_leaf *l = p->leaf[i >> PHYS_LEAF_SHIFT];
+	uint64_t *s;
+
+	if (!l || l->nonzero < 2 || p->nr_pending + 1 >= PHYS_PENDING_SCAN)
+		return phys_release(p, pfn << p->page_shift, p->page_size);
+	s = phys_leaf_slot(p, l, pfn);
+	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
+		return phys_release_host(p, l, s);
+	/* slot_set() of PHYS_ZERO */
+	l->nonzero -= *s != 0;
+	*s = PHYS_ZERO;
+	return 0;
+}
 
 /*
  * Every cached translation is gone (flush_tlb_all()), or ask the filler
