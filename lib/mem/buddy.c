@@ -1824,9 +1824,13 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
 	return machine_oops_rc(m, 0);
 }
 
+/*
+ * @gigantic: a block above MAX_PAGE_ORDER (free_contig_range()), which
+ * never takes the pcp lists.
+ */
 static inline __attribute__((always_inline)) int
 free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
-	   po_entry_t *ref)
+	   po_entry_t *ref, bool gigantic)
 {
 	enum hvo_page_category c = po_cat(e);
 	struct page_ref r;
@@ -1847,7 +1851,7 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
 		r.host = NULL;
 	}
 	/* The store of _refcount is the last access through the TLB. */
-	if (pcp_enabled(m, order))
+	if (!gigantic && pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order, &r);
 	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
 	return free_one_page(m, pfn, order, FPI_NONE);
@@ -1864,7 +1868,7 @@ __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
 	rc = free_prepare(m, pfn, order, &e, &ref);
-	return rc ? rc : free_block(m, pfn, order, e, ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref, false);
 }
 
 int
@@ -2141,7 +2145,7 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
 	rc = free_prepare(m, pfn, order, &e, &ref);
-	return rc ? rc : free_block(m, pfn, order, e, ref);
+	return rc ? rc : free_block(m, pfn, order, e, ref, true);
 }
 
 /*
