@@ -283,7 +283,8 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 static int
 free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 {
-	uint64_t flags = page_flags(m, pfn_to_page(m, pfn));
+	const uint64_t *hit;
+	uint64_t flags = page_flags_hit(m, pfn_to_page(m, pfn), &hit);
 
 	if (machine_oopsed(m))
 		return m->oops;
@@ -293,7 +294,8 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 		return free_reserved_page(m, pfn);
 	}
 	memmap_pages_add(m, -1);
-	return free_page(m, pfn);
+	/* __free_page(page): the struct page PageReserved() looked at. */
+	return free_page_seen(m, pfn, hit);
 }
 
 /*

@@ -1790,10 +1790,11 @@ free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
  */
 static inline int
 free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
-	     po_entry_t **ref)
+	     po_entry_t **ref, const uint64_t *flags_hit)
 {
 	const struct page_owner *po = &m->owner;
 	po_entry_t e = 0;
+	uint64_t flags;
 
 	/*
 	 * The common case first: an allocation of this order starts at
@@ -1816,7 +1817,14 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
 			return rc;
 		*ref = NULL;
 	}
-	if (flag_test(m, page_flags(m, pfn_to_page(m, pfn)), PG_reserved))
+	/* page_owner lives in host memory: nothing went through the TLB. */
+	if (flags_hit) {
+		m->counter[CNT_TLB_HIT]++;
+		flags = *flags_hit;
+	} else {
+		flags = page_flags(m, pfn_to_page(m, pfn));
+	}
+	if (flag_test(m, flags, PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
 				   pfn, hvo_page_category_name(po_cat(e)));
@@ -1857,8 +1865,10 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
 	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
+/* @flags_hit: as free_page_seen() has it. */
 static inline __attribute__((always_inline)) int
-__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
+__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
+	     const uint64_t *flags_hit)
 {
 	po_entry_t e = 0, *ref;
 	int rc;
@@ -1867,20 +1877,26 @@ __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
-	rc = free_prepare(m, pfn, order, &e, &ref);
+	rc = free_prepare(m, pfn, order, &e, &ref, flags_hit);
 	return rc ? rc : free_block(m, pfn, order, e, ref, false);
 }
 
 int
 free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	return __free_pages(m, pfn, order);
+	return __free_pages(m, pfn, order, NULL);
+}
+
+int
+free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags)
+{
+	return __free_pages(m, pfn, 0, flags);
 }
 
 int
 free_page(struct hvo_machine *m, pfn_t pfn)
 {
-	return __free_pages(m, pfn, 0);
+	return free_page_seen(m, pfn, NULL);
 }
 
 int
@@ -2144,7 +2160,7 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
-	rc = free_prepare(m, pfn, order, &e, &ref);
+	rc = free_prepare(m, pfn, order, &e, &ref, NULL);
 	return rc ? rc : free_block(m, pfn, order, e, ref, true);
 }
 

@@ -321,6 +321,14 @@ free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order);
 int
 free_page(struct hvo_machine *m, pfn_t pfn);
 
+/*
+ * free_page() of a page whose flags the caller has just loaded through a
+ * TLB hit at @flags (page_flags_hit()), or NULL: with nothing through
+ * the TLB since, the free's own load of them hits there again.
+ */
+int
+free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags);
+
 /* Make an order-N allocation 2^N independent order-0 allocations. */
 int
 split_page(struct hvo_machine *m, pfn_t pfn, unsigned order);

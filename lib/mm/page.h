@@ -149,22 +149,37 @@ page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write);
  * the kernel's, a field at a time; where a value read from a struct page
  * goes on into host state (a list head, an array index) the code checks
  * machine_oopsed() first, and every operation checks at its edge.
+ *
+ * page_load64_hit() is page_load64() that also tells, in *@hit, where a
+ * TLB hit found the field (NULL after the slow path): a load of it again,
+ * with nothing through the TLB in between, hits the same entry.
  */
 static inline uint64_t
-page_load64(struct hvo_machine *m, page_t page, unsigned off)
+page_load64_hit(struct hvo_machine *m, page_t page, unsigned off,
+		const uint64_t **hit)
 {
 	void *p;
 	uint64_t v;
 
 	if (likely(kaccess_hit(m, page + off, 8, false, &p))) {
+		*hit = p;
 		memcpy(&v, p, 8);
 		return v;
 	}
+	*hit = NULL;
 	p = page_access_slow(m, page + off, 8, false);
 	v = 0;
 	if (p)
 		memcpy(&v, p, 8);
 	return v;
+}
+
+static inline uint64_t
+page_load64(struct hvo_machine *m, page_t page, unsigned off)
+{
+	const uint64_t *hit;
+
+	return page_load64_hit(m, page, off, &hit);
 }
 
 static inline void
@@ -330,6 +345,13 @@ static inline uint64_t
 page_flags(struct hvo_machine *m, page_t page)
 {
 	return page_load64(m, page, PAGE_FLAGS_OFF);
+}
+
+/* page_flags() and where it hit (page_load64_hit()). */
+static inline uint64_t
+page_flags_hit(struct hvo_machine *m, page_t page, const uint64_t **hit)
+{
+	return page_load64_hit(m, page, PAGE_FLAGS_OFF, hit);
 }
 
 static inline void
