@@ -1714,14 +1714,7 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 		zone->early_free_lo = min64(zone->early_free_lo, pfn);
 		zone->early_free_hi = max64(zone->early_free_hi, pfn + 1);
 	}
-	/*
-	 * release_frames() of one frame by phys_release() itself: boot
-	 * memory is freed rarely, and the inline fast path copied here
-	 * would only grow buddy.c past what the compiler inlines on the
-	 * hot paths.
-	 */
-	if (phys_release(&m->phys, pfn << m->arch.page_shift, m->arch.page_size))
-		count(m, CNT_HOST_RELEASE);
+	release_frames(m, pfn, 1);
 	count(m, CNT_BUDDY_FREE);
 	/* __free_page(): free_unref_page_commit() or free_one_page() */
 	count_vm_events(m, PGFREE, 1);
