@@ -209,6 +209,30 @@ test_fail_dump(void **state)
 }
 
 /*
+ * should_fail_alloc_page() before the page is taken, on the fast path
+ * too: order-0 allocations a ready pcp page of ZONE_NORMAL serves (the
+ * first ones fill the list) fail and count as the others.
+ */
+static void
+test_should_fail_alloc_page_pcp(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=6G");
+	struct hvo_fault_attr a = always(m);
+	char got[CALLS + 1];
+
+	(void)state;
+	outcomes(m, 0, 3, got);
+	assert_string_equal(got, "...");
+	a.interval = 2;
+	a.times = 2;
+	assert_int_equal(hvo_fail_page_alloc_set(m, &a), 0);
+	outcomes(m, 0, 6, got);
+	assert_string_equal(got, ".x.x..");
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * should_fail_ex()'s probability: a seeded PRNG, so the same machine and
  * steps fail the same calls; another seed another sequence.
  */
@@ -246,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_should_fail_ex_space),
 		cmocka_unit_test(test_should_fail_alloc_page_filters),
 		cmocka_unit_test(test_should_fail_alloc_page_highmem),
+		cmocka_unit_test(test_should_fail_alloc_page_pcp),
 		cmocka_unit_test(test_fail_dump),
 		cmocka_unit_test(test_should_fail_ex_probability),
 	};

@@ -91,9 +91,12 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
 /*
  * list_add() or list_add_tail() of the lru of @r's page on a list in host
  * memory. A translation @r holds is that of the caller's last access
- * through the TLB, a store (see page_ref_again()).
+ * through the TLB, a store (see page_ref_again()). Always inline: GCC's
+ * early inliner weighs it by its number of callers, and left alone may
+ * put it out of line in free_pcppages_bulk()'s loop when the allocation
+ * side changes.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	     struct page_ref *r, bool tail)
 {
@@ -1543,7 +1546,7 @@ retry:
  * zone and go on.
  */
 static inline struct free_list *
-pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
+pcp_list_ready(struct hvo_machine *m, enum zone_type highest,
 	       enum migratetype mt)
 {
 	struct zone *zone = &m->zones[highest];
@@ -1551,7 +1554,7 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
 
 	/* A page on the list: the zone is populated, as the walk wants. */
-	if (order || !pcp->high_auto || zone->below_high ||
+	if (!pcp->high_auto || zone->below_high ||
 	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
 	    list_empty(list, list->head))
 		return NULL;
@@ -1562,9 +1565,9 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 /*
- * __alloc_pages(): the fast path at the low watermark with
- * alloc_flags_nofragment() of the preferred zone (the first populated
- * one from @highest down), then the slow path's flags
+ * __alloc_pages() past pcp_list_ready(): the fast path at the low
+ * watermark with alloc_flags_nofragment() of the preferred zone (the
+ * first populated one from @highest down), then the slow path's flags
  * (gfp_to_alloc_flags(), no ALLOC_NOFRAGMENT). The machine has nothing
  * to reclaim or compact (no page cache, no swap, no movable pages
  * compaction could move), so of the slow path only what changes the
@@ -1575,23 +1578,12 @@ pcp_list_ready(struct hvo_machine *m, unsigned order, enum zone_type highest,
  */
 static int
 __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
-	      enum migratetype mt, gfp_t gfp, pfn_t *pfn, struct page_ref *r)
+	      enum migratetype mt, gfp_t gfp, pfn_t *pfn)
 {
-	struct free_list *list = pcp_list_ready(m, order, highest, mt);
 	enum zone_type preferred = highest;
 	unsigned alloc_flags;
 	int rc;
 
-	if (list) {
-		struct per_cpu_pages *pcp = &m->zones[highest].pcp;
-
-		/* rmqueue_pcplist(): an allocation halves free_count */
-		pcp->free_count >>= 1;
-		return rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn,
-					    r);
-	}
-	/* The last access of the slow path may be another page's. */
-	r->host = NULL;
 	while (preferred > ZONE_DMA && !zone_populated(&m->zones[preferred]))
 		preferred--;
 	alloc_flags = ALLOC_WMARK_LOW |
@@ -1609,39 +1601,31 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	return get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 }
 
-int
-alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
-		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
+/*
+ * The end of alloc_pages_gfp() once a block is taken, or its error:
+ * prep_new_page() and the allocation's accounting. @r holds the first
+ * page's struct page as the fast path's list_del() left it, the last
+ * access through the TLB, or nothing.
+ */
+static inline __attribute__((always_inline)) int
+alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
+		 enum zone_type highest, enum hvo_page_category cat,
+		 pfn_t *pfn, struct page_ref *r)
 {
-	struct page_ref r = { .host = NULL };
 	enum zone_type z;
-	int rc;
 
-	if (order > m->arch.max_page_order)
-		return machine_err(m, -EINVAL,
-				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
-				   order, m->arch.max_page_order);
-	if (should_fail_alloc_page(m, order, cat, false))
-		return machine_err(m, -ENOMEM,
-				   "page allocation failed (fault injection)");
-	/* prepare_alloc_pages(): the migratetype comes from the gfp alone. */
-	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn,
-			   &r);
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
 				   m->zones[highest].name, order);
 	if (rc)
 		return rc;
-	/*
-	 * prep_new_page(): the first page holds the reference. The fast
-	 * path's list_del() was the last access through the TLB.
-	 */
-	if (r.host)
-		page_ref_again(m, &r, true);
+	/* prep_new_page(): the first page holds the reference. */
+	if (r->host)
+		page_ref_again(m, r, true);
 	else
-		page_ref_init(m, &r, pfn_to_page(m, *pfn));
-	ref_set_page_count(m, &r, 1);
+		page_ref_init(m, r, pfn_to_page(m, *pfn));
+	ref_set_page_count(m, r, 1);
 	if (machine_oopsed(m))
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
@@ -1657,6 +1641,75 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
 	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
+}
+
+/* should_fail_alloc_page(), before the allocation is tried. */
+static inline int
+alloc_pages_fault(struct hvo_machine *m, unsigned order,
+		  enum hvo_page_category cat)
+{
+	if (should_fail_alloc_page(m, order, cat, false))
+		return machine_err(m, -ENOMEM,
+				   "page allocation failed (fault injection)");
+	return 0;
+}
+
+/*
+ * Without a ready pcp page. Out of line, as is alloc_pages_pcp():
+ * alloc_pages_gfp() then saves no registers before it knows which way
+ * it goes, and each way saves only those it uses.
+ */
+static __attribute__((noinline)) int
+alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
+		 gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
+{
+	/* The last access of the slow path may be another page's. */
+	struct page_ref r = { .host = NULL };
+	int rc;
+
+	if (order > m->arch.max_page_order)
+		return machine_err(m, -EINVAL,
+				   "order %u is above MAX_PAGE_ORDER %u: use the contiguous allocator",
+				   order, m->arch.max_page_order);
+	rc = alloc_pages_fault(m, order, cat);
+	if (rc)
+		return rc;
+	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
+	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r);
+}
+
+/* The fast path's page, from @list of the pcp lists of @highest. */
+static __attribute__((noinline)) int
+alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
+{
+	struct per_cpu_pages *pcp = &m->zones[highest].pcp;
+	struct page_ref r;
+	int rc = alloc_pages_fault(m, 0, cat);
+
+	if (rc)
+		return rc;
+	/* rmqueue_pcplist(): an allocation halves free_count */
+	pcp->free_count >>= 1;
+	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
+	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r);
+}
+
+int
+alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
+		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
+{
+	/*
+	 * prepare_alloc_pages(): the migratetype comes from the gfp alone.
+	 * pcp_list_ready() changes nothing, so it may come before the
+	 * checks; an order above MAX_PAGE_ORDER is never ready.
+	 */
+	struct free_list *list = order ? NULL :
+				 pcp_list_ready(m, highest, gfp_migratetype(gfp));
+
+	if (!list)
+		return alloc_pages_slow(m, order, highest, gfp, cat, pfn);
+	return alloc_pages_pcp(m, highest, cat, pfn, list);
 }
 
 int
