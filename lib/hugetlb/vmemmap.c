@@ -49,6 +49,13 @@ struct vmemmap_remap_walk {
 	 * pt_set()'s.
 	 */
 	uint64_t *pte_host;
+	/*
+	 * For that table, worked out once: the counters of its reads and
+	 * writes, and whether a write only counts and stores
+	 * (pt_set_host_plain()).
+	 */
+	uint64_t *pte_reads, *pte_writes;
+	bool pte_set_plain;
 	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
 	pte_t tail_entry;
 	uint64_t tail_entry_of;
@@ -69,7 +76,9 @@ struct vmemmap_remap_walk {
 static inline pte_t
 walk_ptep_get(struct hvo_machine *m, const struct vmemmap_remap_walk *walk)
 {
-	return pt_get_host(m, pte_depth(m), walk->pte_host);
+	(void)m;
+	(*walk->pte_reads)++;
+	return *walk->pte_host;
 }
 
 /* set_pte_at() of the PTE the walk is at, @ptep. */
@@ -77,7 +86,12 @@ static inline void
 walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
 		uint64_t addr, uint64_t ptep, pte_t pte)
 {
-	pt_set_host(m, pte_depth(m), addr, ptep, walk->pte_host, pte);
+	if (!walk->pte_set_plain) {
+		__pt_set_host(m, pte_depth(m), addr, ptep, walk->pte_host, pte);
+		return;
+	}
+	(*walk->pte_writes)++;
+	*walk->pte_host = pte;
 }
 
 /*
@@ -295,6 +309,9 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		/* pte_offset_kernel(): the walk ended at that very slot. */
 		ptep = w.lvl[w.leaf].entry_pa;
 		walk->pte_host = phys_to_host(&m->phys, ptep);
+		walk->pte_reads = pt_read_counter(m, pte_depth(m));
+		walk->pte_writes = pt_write_counter(m, pte_depth(m));
+		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));
 		if (walk->remap_pte == vmemmap_restore_pte)
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       vmemmap_restore_pte);
