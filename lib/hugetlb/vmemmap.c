@@ -49,6 +49,13 @@ struct vmemmap_remap_walk {
 	 * pt_set()'s.
 	 */
 	uint64_t *pte_host;
+	/*
+	 * For that table, worked out once: the counters of its reads and
+	 * writes, and whether a write only counts and stores
+	 * (pt_set_host_plain()).
+	 */
+	uint64_t *pte_reads, *pte_writes;
+	bool pte_set_plain;
 	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
 	pte_t tail_entry;
 	uint64_t tail_entry_of;
@@ -69,7 +76,9 @@ struct vmemmap_remap_walk {
 static inline pte_t
 walk_ptep_get(struct hvo_machine *m, const struct vmemmap_remap_walk *walk)
 {
-	return pt_get_host(m, pte_depth(m), walk->pte_host);
+	(void)m;
+	(*walk->pte_reads)++;
+	return *walk->pte_host;
 }
 
 /* set_pte_at() of the PTE the walk is at, @ptep. */
@@ -77,7 +86,12 @@ static inline void
 walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
 		uint64_t addr, uint64_t ptep, pte_t pte)
 {
-	pt_set_host(m, pte_depth(m), addr, ptep, walk->pte_host, pte);
+	if (!walk->pte_set_plain) {
+		__pt_set_host(m, pte_depth(m), addr, ptep, walk->pte_host, pte);
+		return;
+	}
+	(*walk->pte_writes)++;
+	*walk->pte_host = pte;
 }
 
 /*
@@ -131,8 +145,11 @@ hugetlb_vmemmap_size(const struct hvo_machine *m, const struct hstate *h)
 	return h->vmemmap_pages * m->arch.page_size;
 }
 
-/* copy_page() of simulated frames, as the kernel copies through the direct map. */
-static void
+/*
+ * copy_page() of simulated frames, as the kernel copies through the direct
+ * map. Inline: a restore makes one per PTE it rebuilds.
+ */
+static inline __attribute__((always_inline)) void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
 	phys_copy_frame(&m->phys, to, from, false);
@@ -216,26 +233,53 @@ static int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk);
 
-static int
-vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
-		  struct vmemmap_remap_walk *walk)
-{
-	int rc;
+typedef int (*vmemmap_remap_pte_fn)(struct hvo_machine *m, uint64_t ptep,
+				    uint64_t addr,
+				    struct vmemmap_remap_walk *walk);
 
-	/*
-	 * walk->remap_pte(); the two that run per hugepage are called by
-	 * name, so they are inlined into the loop: a PTE costs no indirect
-	 * call and no frame of its own.
-	 */
-	if (walk->remap_pte == vmemmap_remap_pte)
-		rc = vmemmap_remap_pte(m, ptep, addr, walk);
-	else if (walk->remap_pte == vmemmap_restore_pte)
-		rc = vmemmap_restore_pte(m, ptep, addr, walk);
-	else
-		rc = walk->remap_pte(m, ptep, addr, walk);
+static inline __attribute__((always_inline)) int
+vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk, vmemmap_remap_pte_fn remap_pte)
+{
+	int rc = remap_pte(m, ptep, addr, walk);
 
 	if (!rc)
 		walk->nr_walked++;
+	return rc;
+}
+
+/*
+ * walk->remap_pte() of a walk that does not restore: the optimize one by
+ * name, inlined; a rollback's through the pointer.
+ */
+static inline __attribute__((always_inline)) int
+vmemmap_other_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  struct vmemmap_remap_walk *walk)
+{
+	if (walk->remap_pte == vmemmap_remap_pte)
+		return vmemmap_remap_pte(m, ptep, addr, walk);
+	return walk->remap_pte(m, ptep, addr, walk);
+}
+
+/*
+ * The PTEs of [addr, next), one table's from @ptep on: walk->remap_pte()
+ * of each. Inline with @remap_pte a constant, the two that run per
+ * hugepage get a loop each with the callback inlined: a PTE costs no
+ * indirect call and no frame, and a restore's no test of which callback
+ * it is.
+ */
+static inline __attribute__((always_inline)) int
+vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+		  uint64_t next, struct vmemmap_remap_walk *walk,
+		  vmemmap_remap_pte_fn remap_pte)
+{
+	int rc = 0;
+
+	for (; addr < next && !rc; addr += m->arch.page_size) {
+		rc = vmemmap_pte_entry(m, ptep, addr, walk, remap_pte);
+		ptep += sizeof(pte_t);
+		walk->pte_host++;
+	}
 	return rc;
 }
 
@@ -265,11 +309,15 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		/* pte_offset_kernel(): the walk ended at that very slot. */
 		ptep = w.lvl[w.leaf].entry_pa;
 		walk->pte_host = phys_to_host(&m->phys, ptep);
-		for (; addr < next && !rc; addr += m->arch.page_size) {
-			rc = vmemmap_pte_entry(m, ptep, addr, walk);
-			ptep += sizeof(pte_t);
-			walk->pte_host++;
-		}
+		walk->pte_reads = pt_read_counter(m, pte_depth(m));
+		walk->pte_writes = pt_write_counter(m, pte_depth(m));
+		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));
+		if (walk->remap_pte == vmemmap_restore_pte)
+			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
+					       vmemmap_restore_pte);
+		else
+			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
+					       vmemmap_other_pte);
 	}
 	/* Before 6.2 the reuse page is walked first, not flushed. */
 	if (walk->flags & VMEMMAP_FLUSH_AFTER_REUSE)
@@ -391,7 +439,7 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn, unsigned n)
  * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
  * PTE on any other page, and a walk that runs out of pages.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {

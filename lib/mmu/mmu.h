@@ -37,11 +37,27 @@ pt_stat_level(const struct hvo_arch *a, unsigned depth)
 	return a->level[depth].stat;
 }
 
+/*
+ * The counters of reads and writes of entries at @depth: for a walk over
+ * one table, which counts through them without finding them each time.
+ */
+static inline uint64_t *
+pt_read_counter(struct hvo_machine *m, unsigned depth)
+{
+	return &m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))];
+}
+
+static inline uint64_t *
+pt_write_counter(struct hvo_machine *m, unsigned depth)
+{
+	return &m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))];
+}
+
 /* Count one read of an entry at @depth. */
 static inline void
 pt_count_read(struct hvo_machine *m, unsigned depth)
 {
-	m->counter[CNT_PT_READ_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
+	(*pt_read_counter(m, depth))++;
 }
 
 /* Count @n reads of entries at @depth. */
@@ -55,7 +71,7 @@ pt_count_reads(struct hvo_machine *m, unsigned depth, uint64_t n)
 static inline void
 pt_count_write(struct hvo_machine *m, unsigned depth)
 {
-	m->counter[CNT_PT_WRITE_PGD + (PTS_PGD - pt_stat_level(&m->arch, depth))]++;
+	(*pt_write_counter(m, depth))++;
 }
 
 /*
@@ -94,6 +110,19 @@ __pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 	      phys_addr_t entry_pa, uint64_t *host, uint64_t val);
 
 /*
+ * Whether pt_set_host() of an entry at @depth only counts and writes: the
+ * same for every entry of a table while a walk over it runs.
+ */
+static inline bool
+pt_set_host_plain(const struct hvo_machine *m, unsigned depth)
+{
+	const struct hvo_arch *a = &m->arch;
+
+	return !((a->ops.bbm_change_safe && m->cfg.bbm_check) ||
+		 depth + 1 < a->levels || unlikely(m->trace.fn));
+}
+
+/*
  * pt_set() of an entry whose host bytes @host the caller holds already
  * (phys_to_host() of @entry_pa, writable): a walk over one table
  * translates the table once, not every entry. Counted, checked and
@@ -104,23 +133,12 @@ static inline void
 pt_set_host(struct hvo_machine *m, unsigned depth, kva_t va,
 	    phys_addr_t entry_pa, uint64_t *host, uint64_t val)
 {
-	const struct hvo_arch *a = &m->arch;
-
-	if ((a->ops.bbm_change_safe && m->cfg.bbm_check) ||
-	    depth + 1 < a->levels || unlikely(m->trace.fn)) {
+	if (!pt_set_host_plain(m, depth)) {
 		__pt_set_host(m, depth, va, entry_pa, host, val);
 		return;
 	}
 	pt_count_write(m, depth);
 	*host = val;
-}
-
-/* pt_get() of an entry whose host bytes @host the caller holds (counted). */
-static inline uint64_t
-pt_get_host(struct hvo_machine *m, unsigned depth, const uint64_t *host)
-{
-	pt_count_read(m, depth);
-	return *host;
 }
 
 /*
