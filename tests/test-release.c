@@ -1273,6 +1273,50 @@ defined_in(const char *file, const char *test)
 	return found;
 }
 
+/*
+ * A release built by hand (resolved false) is looked up in the table at
+ * every release_get(); it must answer as the one-pass resolution of
+ * release_parse() does, for every property of releases on both sides
+ * of the table's rows. release_prop_name() names each property once.
+ */
+static void
+test_release_by_hand_matches_resolved(void **state)
+{
+	static const char *const specs[] = {
+		"5.10", "5.17", "6.1", "6.1.0-28-amd64", "6.12", "6.12.117+deb12-amd64",
+		"",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct kernel_release r, hand;
+
+		assert_int_equal(release_parse(specs[i], &r, NULL, 0), 0);
+		assert_true(r.resolved);
+		hand = r;
+		hand.resolved = false;
+		for (unsigned p = 0; p < RP__COUNT; p++) {
+			assert_ptr_equal(release_row_of(&hand, (enum release_prop)p),
+					 r.row[p]);
+			assert_ptr_equal(release_row_of(&r, (enum release_prop)p),
+					 r.row[p]);
+			assert_int_equal(release_get(&hand, (enum release_prop)p),
+					 release_get(&r, (enum release_prop)p));
+		}
+		assert_null(release_row_of(&hand, RP__COUNT));
+		assert_int_equal(release_get(&hand, RP__COUNT), 0);
+	}
+	for (unsigned p = 0; p < RP__COUNT; p++) {
+		const char *name = release_prop_name((enum release_prop)p);
+
+		assert_non_null(name);
+		for (unsigned q = 0; q < p; q++)
+			assert_string_not_equal(name,
+				release_prop_name((enum release_prop)q));
+	}
+	assert_null(release_prop_name(RP__COUNT));
+}
+
 /* Every row of the table is named by some test. */
 static void
 test_every_row_is_tested(void **state)
@@ -1330,6 +1374,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_restore_tails_exact),
 		cmocka_unit_test(test_arm64_entries_by_release),
 		/* last: it reads what the tests above covered */
+		cmocka_unit_test(test_release_by_hand_matches_resolved),
 		cmocka_unit_test(test_every_row_is_tested),
 	};
 
