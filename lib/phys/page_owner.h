@@ -66,13 +66,20 @@ po_is_uniform(const struct page_owner *po, const po_entry_t *f)
 	return (uintptr_t)f - (uintptr_t)po->uniform < sizeof(po->uniform);
 }
 
+/* The block of the entry at index @i may hold entries now. */
+static inline void
+po_mark(struct page_owner *po, uint64_t i)
+{
+	uint64_t b = i >> PO_SUMMARY_SHIFT;
+
+	po->summary[b / 64] |= UINT64_C(1) << (b % 64);
+}
+
 /* The block of @pfn's entry may hold entries now. */
 static inline void
 page_owner_mark(struct page_owner *po, uint64_t pfn)
 {
-	uint64_t b = (pfn - po->base_pfn) >> PO_SUMMARY_SHIFT;
-
-	po->summary[b / 64] |= UINT64_C(1) << (b % 64);
+	po_mark(po, pfn - po->base_pfn);
 }
 
 /*
@@ -154,9 +161,14 @@ static inline void
 page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 		 enum hvo_page_category c)
 {
-	po_set(po, pfn - po->base_pfn,
-	       (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c));
-	page_owner_mark(po, pfn);
+	uint64_t i = pfn - po->base_pfn;
+
+	/*
+	 * The summary first: the entry's store, a byte, could be anything's
+	 * to the compiler, and @i would be computed again after it.
+	 */
+	po_mark(po, i);
+	po_set(po, i, (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c));
 	po->count[c] += UINT64_C(1) << order;
 }
 
