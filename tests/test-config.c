@@ -1118,10 +1118,46 @@ test_machine_new_refuses(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/*
+ * The string helpers of lib/base at their edges, as sysfs/sysctl writes
+ * reach them: no string or no result is -EINVAL (parse_small_uint():
+ * -1), "0X" is hex as "0x", and kstrtobool() takes "on"/"off" in any case
+ * but nothing else after 'o'.
+ */
+static void
+test_util_parse_edges(void **state)
+{
+	uint64_t v = 7;
+	bool b = false;
+
+	(void)state;
+	assert_int_equal(parse_small_uint(NULL, 10), -1);
+	assert_int_equal(parse_small_uint("", 10), -1);
+	assert_int_equal(parse_small_uint("9", 10), 9);
+	assert_int_equal(parse_u64(NULL, &v), -EINVAL);
+	assert_int_equal(parse_u64("1", NULL), -EINVAL);
+	assert_int_equal(v, 7);
+	assert_int_equal(parse_u64("0X1f", &v), 0);
+	assert_int_equal(v, 31);
+	assert_int_equal(parse_u64("0x1F", &v), 0);
+	assert_int_equal(v, 31);
+	assert_int_equal(kstrtobool("ON", &b), 0);
+	assert_true(b);
+	assert_int_equal(kstrtobool("oF", &b), 0);
+	assert_false(b);
+	assert_int_equal(kstrtobool("on", &b), 0);
+	assert_true(b);
+	assert_int_equal(kstrtobool("off", &b), 0);
+	assert_false(b);
+	assert_int_equal(kstrtobool("ox", &b), -EINVAL);
+	assert_int_equal(kstrtobool(NULL, &b), -EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_util_parse_edges),
 		cmocka_unit_test(test_presets_parse),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_arch_defaults),

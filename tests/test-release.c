@@ -1317,6 +1317,61 @@ test_release_by_hand_matches_resolved(void **state)
 	assert_null(release_prop_name(RP__COUNT));
 }
 
+/*
+ * release_parse() at the edges of its grammar: NULL is the newest, as
+ * ""; a name longer than the field, a part of four digits or more and an
+ * unknown suffix are refused; a Debian flavour without an ABI number
+ * keeps the line's stable updates; "+" that is not "+deb" is a local
+ * version of a mainline release.
+ */
+static void
+test_release_parse_edges(void **state)
+{
+	struct kernel_release r, newest;
+	char err[256], longname[sizeof(r.name) + 8];
+
+	(void)state;
+	assert_int_equal(release_parse("", &newest, NULL, 0), 0);
+	assert_int_equal(release_parse(NULL, &r, NULL, 0), 0);
+	assert_string_equal(r.name, newest.name);
+	assert_int_equal(r.major, newest.major);
+	assert_int_equal(r.minor, newest.minor);
+
+	memset(longname, '1', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(release_parse(longname, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too long"));
+	assert_int_equal(release_parse("1234.1", &r, err, sizeof(err)), -EINVAL);
+	assert_int_equal(release_parse("6.1234", &r, err, sizeof(err)), -EINVAL);
+	assert_int_equal(release_parse("6.1-foo", &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a release"));
+
+	assert_int_equal(release_parse("6.1-amd64", &r, NULL, 0), 0);
+	assert_int_equal(r.major, 6);
+	assert_int_equal(r.minor, 1);
+	assert_int_equal(r.sublevel, RELEASE_NEWEST_POINT);
+	assert_int_equal(release_parse("6.1.5+foo-amd64", &r, NULL, 0), 0);
+	assert_int_equal(r.sublevel, 5);
+	assert_int_equal(release_parse("6.12.3-rc1", &r, NULL, 0), 0);
+	assert_int_equal(r.minor, 12);
+	assert_int_equal(r.sublevel, 3);
+
+	/*
+	 * A variant no release ran leaves the release as it is; an arch
+	 * past the 64 a property's set can name is in no set.
+	 */
+	{
+		struct kernel_release out;
+
+		release_for_variant(&r, (enum hvo_variant)99, &out);
+		assert_string_equal(out.name, r.name);
+		assert_int_equal(out.sublevel, r.sublevel);
+		assert_true(out.resolved);
+	}
+	assert_false(release_arch_has(&r, RP_ZONE_DEVICE_ARCHES,
+				      (enum hvo_arch_id)64));
+}
+
 /* Every row of the table is named by some test. */
 static void
 test_every_row_is_tested(void **state)
@@ -1375,6 +1430,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_arm64_entries_by_release),
 		/* last: it reads what the tests above covered */
 		cmocka_unit_test(test_release_by_hand_matches_resolved),
+		cmocka_unit_test(test_release_parse_edges),
 		cmocka_unit_test(test_every_row_is_tested),
 	};
 
