@@ -292,20 +292,20 @@ move_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 
 /*
  * page_is_buddy(): the buddy is a free block of exactly this order in the
- * same zone. @ram, if not NULL, is a RAM range likely to hold it; @r
- * takes the buddy's struct page as it was reached.
+ * same zone. @ram is the RAM range of the block that merges, likely to
+ * hold the buddy too; @r takes the buddy's struct page as it was reached.
  */
 static inline bool
 page_is_buddy(struct hvo_machine *m, pfn_t buddy_pfn, unsigned order,
 	      enum zone_type z, const struct hvo_mem_range *ram,
 	      struct page_ref *r)
 {
-	uint64_t pa = buddy_pfn << m->arch.page_shift;
-
-	if (buddy_pfn < m->vmemmap_pfn_lo || buddy_pfn >= m->vmemmap_pfn_hi)
-		return false;
-	/* pfn_valid(), first in @ram, the range of the block that merges. */
-	if (!(ram && pa >= ram->base && pa - ram->base < ram->size) &&
+	/*
+	 * pfn_valid(), first in @ram: a pfn of RAM has a struct page
+	 * (vmemmap_pfn_lo..hi spans every range). Unsigned, a pfn below
+	 * the range wraps past its size.
+	 */
+	if ((buddy_pfn << m->arch.page_shift) - ram->base >= ram->size &&
 	    !pfn_valid(&m->phys, buddy_pfn))
 		return false;
 	page_ref_init(m, r, pfn_to_page(m, buddy_pfn));
@@ -370,6 +370,7 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		enum zone_type z, enum migratetype mt, unsigned fpi)
 {
 	unsigned max = m->arch.max_page_order;
+	/* Never NULL: every caller frees RAM it checked or handed out. */
 	const struct hvo_mem_range *ram =
 		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
