@@ -50,6 +50,9 @@ arch_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->memory_failure = true;
 	a->ops.pte_pa = arch_pte_pa_decoded;
 	f->init(a, cfg, r);
+	/* The limits are page-aligned: pa < limit is pfn < limit's pfn. */
+	a->zone_dma_pfn = a->zone_dma_limit >> a->page_shift;
+	a->zone_dma32_pfn = a->zone_dma32_limit >> a->page_shift;
 }
 
 /*

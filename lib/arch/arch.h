@@ -165,6 +165,9 @@ struct hvo_arch {
 	/* Zone limits in bytes; 0: the kernel has no such zone. */
 	uint64_t zone_dma_limit;
 	uint64_t zone_dma32_limit;
+	/* The same in pfns (arch_init()), for pfn_zone(). */
+	uint64_t zone_dma_pfn;
+	uint64_t zone_dma32_pfn;
 	/*
 	 * swiotlb_init() at mem_init(): RAM above this address turns the
 	 * bounce buffer on, and memblock_alloc_low() takes it below

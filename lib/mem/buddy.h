@@ -33,11 +33,10 @@ zones_init(struct hvo_machine *m);
 static inline enum zone_type
 pfn_zone(const struct hvo_machine *m, pfn_t pfn)
 {
-	uint64_t pa = pfn << m->arch.page_shift;
-
-	if (m->arch.zone_dma_limit && pa < m->arch.zone_dma_limit)
+	/* A zone the kernel does not have ends at pfn 0. */
+	if (pfn < m->arch.zone_dma_pfn)
 		return ZONE_DMA;
-	if (m->arch.zone_dma32_limit && pa < m->arch.zone_dma32_limit)
+	if (pfn < m->arch.zone_dma32_pfn)
 		return ZONE_DMA32;
 	return ZONE_NORMAL;
 }
