@@ -1880,20 +1880,19 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
 }
 
 /*
- * @gigantic: a block above MAX_PAGE_ORDER (free_contig_range()), which
- * never takes the pcp lists.
+ * What every free of a checked allocation does before the block goes
+ * back: page_owner and the host frames let go, _refcount zeroed, the
+ * counters and the trace. @r: the page, as the store of _refcount left
+ * it, the last access through the TLB.
  */
-static inline __attribute__((always_inline)) int
-free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
-	   po_entry_t *ref, bool gigantic)
+static inline __attribute__((always_inline)) void
+free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		 po_entry_t e, po_entry_t *ref, struct page_ref *r)
 {
-	enum hvo_page_category c = po_cat(e);
-	struct page_ref r;
-
 	page_owner_forget_at(&m->owner, pfn, e, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	ref_set_page_count(m, &r, 0);
+	page_ref_init(m, r, pfn_to_page(m, pfn));
+	ref_set_page_count(m, r, 0);
 	count(m, CNT_BUDDY_FREE);
 	/*
 	 * PGFREE, 1 << order: free_unref_page_commit() or free_one_page();
@@ -1901,15 +1900,10 @@ free_block(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t e,
 	 */
 	count_vm_events(m, PGFREE, UINT64_C(1) << order);
 	if (unlikely(m->trace.fn)) {
-		trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, c);
+		trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, po_cat(e));
 		/* The listener may have gone through the TLB. */
-		r.host = NULL;
+		r->host = NULL;
 	}
-	/* The store of _refcount is the last access through the TLB. */
-	if (!gigantic && pcp_enabled(m, order))
-		return free_unref_page(m, pfn, order, &r);
-	/* __free_pages_ok(): a gigantic block too, a pageblock at a time. */
-	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
 /* @flags_hit: as free_page_seen() has it. */
@@ -1918,6 +1912,7 @@ __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	     const uint64_t *flags_hit)
 {
 	po_entry_t e = 0, *ref;
+	struct page_ref r;
 	int rc;
 
 	if (order > m->arch.max_page_order)
@@ -1925,7 +1920,13 @@ __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
 	rc = free_prepare(m, pfn, order, &e, &ref, flags_hit);
-	return rc ? rc : free_block(m, pfn, order, e, ref, false);
+	if (rc)
+		return rc;
+	free_block_start(m, pfn, order, e, ref, &r);
+	if (pcp_enabled(m, order))
+		return free_unref_page(m, pfn, order, &r);
+	/* __free_pages_ok(): a pageblock at a time above pageblock_order. */
+	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
 int
@@ -2201,6 +2202,7 @@ int
 free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
 	po_entry_t e = 0, *ref;
+	struct page_ref r;
 	int rc;
 
 	if (order <= m->arch.max_page_order || order > PO_ORDER_MASK)
@@ -2208,7 +2210,11 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
 	rc = free_prepare(m, pfn, order, &e, &ref, NULL);
-	return rc ? rc : free_block(m, pfn, order, e, ref, true);
+	if (rc)
+		return rc;
+	/* Never the pcp lists; back a pageblock at a time. */
+	free_block_start(m, pfn, order, e, ref, &r);
+	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
 /*
