@@ -172,7 +172,7 @@ pt_decode(const struct hvo_machine *m, unsigned depth, uint64_t e)
 {
 	struct pt_decoded d;
 
-	m->arch.ops.decode(&m->arch, depth, e, &d);
+	arch_decode(&m->arch, depth, e, &d);
 	return d;
 }
 
