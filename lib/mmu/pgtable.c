@@ -82,26 +82,13 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
 	}
 }
 
-/* The memo slot of @va's region, and its key. */
-static struct pwc_entry *
-pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
-{
-	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
-
-	*key = (va >> shift) + 1;
-	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
-}
-
 /* The memo of @va's region, or NULL if it holds another or none. */
 static const struct pwc_entry *
 pwc_find(struct hvo_machine *m, kva_t va)
 {
-	const struct pwc_entry *c;
 	uint64_t key;
+	const struct pwc_entry *c = pwc_slot(m, va, &key);
 
-	if (m->arch.levels < 2)
-		return NULL;
-	c = pwc_slot(m, va, &key);
 	return c->key == key ? c : NULL;
 }
 
@@ -186,31 +173,35 @@ pt_walk_read(struct hvo_machine *m, struct pt_walk *w, unsigned d,
 	arch_decode(a, d, r->entry, &r->d);
 }
 
-/*
- * pt_walk_leaf() where the memo @c does not leave one last-level table to
- * read: from the top without it (NULL), or to the block leaf it holds.
- */
-static __attribute__((noinline)) int
-pt_walk_memo_miss(struct hvo_machine *m, kva_t va, struct pt_walk *w,
-		  bool counted, const struct pwc_entry *c)
+int
+__pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
+	const struct pwc_entry *c = pwc_find(m, va);
 	uint64_t table = m->pgd_pa;
 
 	w->va = va;
 	w->nr = 0;
 	w->leaf = -1;
 	w->bad = -1;
+	/* The memo holds kernel regions only: a hit is a kernel address. */
 	if (c) {
 		unsigned nr = c->nr;
+		const struct pt_level_rec *last = &c->lvl[nr - 1];
 
 		/* The same entries a walk would read, counted as read. */
 		if (counted)
 			for (unsigned d = 0; d < nr; d++)
 				pt_count_read(m, d);
 		w->nr = nr;
-		w->lvl[nr - 1] = c->lvl[nr - 1];
-		w->leaf = (int)nr - 1;
+		if (last->d.kind == PTK_LEAF) {
+			w->lvl[nr - 1] = *last;
+			w->leaf = (int)nr - 1;
+			return 0;
+		}
+		/* The memo holds every level above the last: one is left. */
+		pt_walk_read(m, w, nr, last->d.pa, counted);
+		pt_walk_next(m, w, nr, &table);
 		return 0;
 	}
 	if (!arch_va_is_kernel(a, va))
@@ -221,44 +212,6 @@ pt_walk_memo_miss(struct hvo_machine *m, kva_t va, struct pt_walk *w,
 			break;
 	}
 	pwc_fill(m, w);
-	return 0;
-}
-
-int
-pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
-{
-	const struct hvo_arch *a = &m->arch;
-	const struct pwc_entry *c = pwc_find(m, va);
-	unsigned nr = a->levels - 1;
-	struct pt_level_rec *r = &w->lvl[nr];
-	uint64_t table;
-
-	/*
-	 * The memo holds kernel regions only, every level above the last
-	 * (pwc_fill()): on a hit that ends in a table, one level is left.
-	 */
-	if (unlikely(!c || c->lvl[nr - 1].d.kind != PTK_TABLE))
-		return pt_walk_memo_miss(m, va, w, counted, c);
-	/* The same entries a walk would read, counted as read. */
-	if (counted)
-		for (unsigned d = 0; d <= nr; d++)
-			pt_count_read(m, d);
-	table = c->lvl[nr - 1].d.pa;
-	r->depth = nr;
-	r->index = arch_level_index(a, nr, va);
-	r->table_pa = table;
-	r->entry_pa = pt_offset(a, nr, table, va);
-	r->entry = pt_peek(m, r->entry_pa);
-	arch_decode(a, nr, r->entry, &r->d);
-	w->va = va;
-	w->bad = -1;
-	if (likely(r->d.kind == PTK_LEAF)) {
-		w->nr = nr + 1;
-		w->leaf = (int)nr;
-		return 0;
-	}
-	w->leaf = -1;
-	pt_walk_next(m, w, nr, &table);
 	return 0;
 }
 
