@@ -962,6 +962,42 @@ test_roundtrip(void **state)
 		}
 		ck_u64(&ck, a.ops.pte_pa(&a, es[2]), pa, "pte_pa() of a leaf");
 	}
+	/*
+	 * arch_decode(), decode() inline for a PTE where the arch allows it,
+	 * gives decode()'s every field: for entries not present, leaves RW
+	 * and RO, and an entry of the level above.
+	 */
+	{
+		uint64_t pa = pa_for(BIT(ex->shift[pte]));
+		const uint64_t es[] = {
+			0,
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel) & ~UINT64_C(1),
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel),
+			a.ops.mk_leaf(&a, pte, pa, ex->page_kernel_ro),
+		};
+
+		for (unsigned d = pte ? pte - 1 : pte; d <= pte; d++)
+			for (size_t i = 0; i < ARRAY_SIZE(es); i++) {
+				struct pt_decoded want, got;
+				uint64_t e = d == pte ? es[i] :
+					     a.ops.mk_table(&a, d, pa);
+
+				a.ops.decode(&a, d, e, &want);
+				arch_decode(&a, d, e, &got);
+				ck_u64(&ck, got.kind, want.kind,
+				       "arch_decode() at level %u of entry %zu: kind", d, i);
+				ck_u64(&ck, got.pa, want.pa,
+				       "arch_decode() at level %u of entry %zu: pa", d, i);
+				ck_u64(&ck, got.prot, want.prot,
+				       "arch_decode() at level %u of entry %zu: prot", d, i);
+				ck_u64(&ck, got.writable, want.writable,
+				       "arch_decode() at level %u of entry %zu: writable", d, i);
+				ck_u64(&ck, got.global, want.global,
+				       "arch_decode() at level %u of entry %zu: global", d, i);
+				ck_u64(&ck, got.why == want.why, 1,
+				       "arch_decode() at level %u of entry %zu: why", d, i);
+			}
+	}
 	ck_done(&ck);
 }
 

@@ -199,10 +199,15 @@ struct hvo_arch {
 	 * covers them, and a PTE with its pte_present bit set maps a page.
 	 * arch_pte_pa() and arch_mk_pte() then need no call, which the remap
 	 * walks make per PTE. 0 where the arch moves bits about: the ops
-	 * answer.
+	 * answer. Where it is set, a PTE's format is all data: present, it
+	 * maps a page, its prot the bits outside pte_pa_mask, writable by
+	 * pte_write and global by pte_global; no encoding of it is bad
+	 * (arch_decode()).
 	 */
 	uint64_t pte_pa_mask;
 	uint64_t pte_present;
+	uint64_t pte_write;
+	uint64_t pte_global;
 
 	struct arch_ops ops;
 };
@@ -282,6 +287,29 @@ arch_mk_pte(const struct hvo_arch *a, uint64_t pa, pgprot_t prot)
 	if (a->pte_pa_mask)
 		return (pa & a->pte_pa_mask) | prot;
 	return a->ops.mk_leaf(a, a->levels - 1, pa, prot);
+}
+
+/*
+ * ops.decode(), inline for a last-level entry where the arch allows it
+ * (pte_pa_mask): the walker decodes one per TLB miss. Field for field
+ * what decode() gives, which zeroes what an entry not present leaves.
+ */
+static inline void
+arch_decode(const struct hvo_arch *a, unsigned depth, uint64_t e,
+	    struct pt_decoded *out)
+{
+	if (depth + 1 == a->levels && a->pte_pa_mask) {
+		uint64_t v = e & a->pte_present ? e : 0;
+
+		out->kind = v ? PTK_LEAF : PTK_NONE;
+		out->pa = v & a->pte_pa_mask;
+		out->prot = v & ~a->pte_pa_mask;
+		out->writable = v & a->pte_write;
+		out->global = v & a->pte_global;
+		out->why = NULL;
+		return;
+	}
+	a->ops.decode(a, depth, e, out);
 }
 
 /* Whether @va is a kernel address the kernel page table translates. */

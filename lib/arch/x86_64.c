@@ -278,9 +278,11 @@ x86_init(struct hvo_arch *a, const struct hvo_config *cfg,
 	a->ops.decode = x86_decode;
 	a->ops.describe_bits = x86_describe_bits;
 	a->ops.bbm_change_safe = NULL;
-	/* pte_pfn() and x86_mk_leaf() at the PTE level, inline. */
+	/* pte_pfn(), x86_mk_leaf() and x86_decode() at the PTE level, inline. */
 	a->pte_pa_mask = PTE_PFN_MASK;
 	a->pte_present = _PAGE_PRESENT;
+	a->pte_write = _PAGE_RW;
+	a->pte_global = _PAGE_GLOBAL;
 }
 
 const struct arch_family arch_x86_64 = {

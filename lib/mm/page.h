@@ -743,9 +743,9 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 			return 0;
 		}
 		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		a->ops.decode(a, c->depth,
-			      pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
-			      &d);
+		arch_decode(a, c->depth,
+			    pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
+			    &d);
 		if (d.kind == PTK_LEAF) {
 			*frame = d.pa >> a->page_shift;
 			return 0;

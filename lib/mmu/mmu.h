@@ -172,7 +172,7 @@ pt_decode(const struct hvo_machine *m, unsigned depth, uint64_t e)
 {
 	struct pt_decoded d;
 
-	m->arch.ops.decode(&m->arch, depth, e, &d);
+	arch_decode(&m->arch, depth, e, &d);
 	return d;
 }
 
@@ -348,13 +348,62 @@ int
 pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 
 /*
+ * The walker's memo slot of @va's region, and its key (pgtable.c). Every
+ * descriptor has two levels at least: arm64's 64K granule with 42-bit
+ * VAs has the fewest.
+ */
+static inline struct pwc_entry *
+pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
+{
+	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
+
+	*key = (va >> shift) + 1;
+	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
+}
+
+/* pt_walk_leaf(), all of it, out of line. */
+int
+__pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
+
+/*
  * pt_walk() for a caller that looks only where the walk stopped: of
  * w->lvl[], only the last level visited (w->nr - 1; the leaf's, or the
  * bad entry's) is sure to be filled. Counted as pt_walk(); cheaper on a
- * memo hit, which copies no other level's record.
+ * memo hit, which copies no other level's record. Inline where the memo
+ * leaves one last-level table to read and its entry maps a page, the
+ * walk of nearly every TLB miss: nothing is counted or filled before
+ * that is known, so anything else is __pt_walk_leaf()'s from the start.
  */
-int
-pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
+static inline int
+pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
+{
+	const struct hvo_arch *a = &m->arch;
+	unsigned nr = a->levels - 1;
+	struct pt_level_rec *r = &w->lvl[nr];
+	const struct pwc_entry *c;
+	uint64_t key;
+
+	c = pwc_slot(m, va, &key);
+	if (unlikely(c->key != key || c->lvl[nr - 1].d.kind != PTK_TABLE))
+		return __pt_walk_leaf(m, va, w, counted);
+	r->table_pa = c->lvl[nr - 1].d.pa;
+	r->entry_pa = pt_offset(a, nr, r->table_pa, va);
+	r->index = arch_level_index(a, nr, va);
+	r->entry = pt_peek(m, r->entry_pa);
+	arch_decode(a, nr, r->entry, &r->d);
+	if (unlikely(r->d.kind != PTK_LEAF))
+		return __pt_walk_leaf(m, va, w, counted);
+	/* The same entries a walk would read, counted as read. */
+	if (counted)
+		for (unsigned d = 0; d <= nr; d++)
+			pt_count_read(m, d);
+	r->depth = nr;
+	w->va = va;
+	w->nr = nr + 1;
+	w->leaf = (int)nr;
+	w->bad = -1;
+	return 0;
+}
 
 /* The physical page @va translates to, or -EFAULT. Not counted. */
 int

@@ -82,26 +82,13 @@ pt_fill_table(struct hvo_machine *m, unsigned depth, uint64_t table,
 	}
 }
 
-/* The memo slot of @va's region, and its key. */
-static struct pwc_entry *
-pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
-{
-	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
-
-	*key = (va >> shift) + 1;
-	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
-}
-
 /* The memo of @va's region, or NULL if it holds another or none. */
 static const struct pwc_entry *
 pwc_find(struct hvo_machine *m, kva_t va)
 {
-	const struct pwc_entry *c;
 	uint64_t key;
+	const struct pwc_entry *c = pwc_slot(m, va, &key);
 
-	if (m->arch.levels < 2)
-		return NULL;
-	c = pwc_slot(m, va, &key);
 	return c->key == key ? c : NULL;
 }
 
@@ -129,27 +116,17 @@ pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
 }
 
 /*
- * One level of a walk: the entry of w->va at @d in @table, read and
- * decoded into w->lvl[d]. true with *@next the table below, to go on;
- * false where the walk ends (a leaf, nothing, or a bad entry: w->leaf or
- * w->bad say which).
+ * Where a walk goes after w->lvl[@d] was decoded: true with *@next the
+ * table below, to go on; false where the walk ends (a leaf, nothing, or a
+ * bad entry: w->leaf or w->bad say which).
  */
 static inline bool
-pt_walk_level(struct hvo_machine *m, struct pt_walk *w, unsigned d,
-	      uint64_t table, bool counted, uint64_t *next)
+pt_walk_next(struct hvo_machine *m, struct pt_walk *w, unsigned d,
+	     uint64_t *next)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pt_level_rec *r = &w->lvl[d];
 
-	r->depth = d;
-	r->index = arch_level_index(a, d, w->va);
-	r->table_pa = table;
-	r->entry_pa = pt_offset(a, d, table, w->va);
-	if (counted)
-		r->entry = pt_get(m, d, r->entry_pa);
-	else
-		r->entry = pt_peek(m, r->entry_pa);
-	a->ops.decode(a, d, r->entry, &r->d);
 	w->nr = d + 1;
 	switch (r->d.kind) {
 	case PTK_LEAF:
@@ -177,20 +154,37 @@ pt_walk_level(struct hvo_machine *m, struct pt_walk *w, unsigned d,
 	return true;
 }
 
-int
-pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
+/* The entry of w->va at @d in @table, read and decoded into w->lvl[d]. */
+static inline void
+pt_walk_read(struct hvo_machine *m, struct pt_walk *w, unsigned d,
+	     uint64_t table, bool counted)
 {
 	const struct hvo_arch *a = &m->arch;
+	struct pt_level_rec *r = &w->lvl[d];
+
+	r->depth = d;
+	r->index = arch_level_index(a, d, w->va);
+	r->table_pa = table;
+	r->entry_pa = pt_offset(a, d, table, w->va);
+	if (counted)
+		r->entry = pt_get(m, d, r->entry_pa);
+	else
+		r->entry = pt_peek(m, r->entry_pa);
+	arch_decode(a, d, r->entry, &r->d);
+}
+
+int
+__pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
+{
+	const struct hvo_arch *a = &m->arch;
+	const struct pwc_entry *c = pwc_find(m, va);
 	uint64_t table = m->pgd_pa;
-	const struct pwc_entry *c;
 
 	w->va = va;
 	w->nr = 0;
 	w->leaf = -1;
 	w->bad = -1;
-	if (!arch_va_is_kernel(a, va))
-		return -EINVAL;
-	c = pwc_find(m, va);
+	/* The memo holds kernel regions only: a hit is a kernel address. */
 	if (c) {
 		unsigned nr = c->nr;
 		const struct pt_level_rec *last = &c->lvl[nr - 1];
@@ -206,12 +200,17 @@ pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 			return 0;
 		}
 		/* The memo holds every level above the last: one is left. */
-		pt_walk_level(m, w, nr, last->d.pa, counted, &table);
+		pt_walk_read(m, w, nr, last->d.pa, counted);
+		pt_walk_next(m, w, nr, &table);
 		return 0;
 	}
-	for (unsigned d = 0; d < a->levels; d++)
-		if (!pt_walk_level(m, w, d, table, counted, &table))
+	if (!arch_va_is_kernel(a, va))
+		return -EINVAL;
+	for (unsigned d = 0; d < a->levels; d++) {
+		pt_walk_read(m, w, d, table, counted);
+		if (!pt_walk_next(m, w, d, &table))
 			break;
+	}
 	pwc_fill(m, w);
 	return 0;
 }
@@ -302,7 +301,7 @@ pt_map_leaf(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 	uint64_t e = pt_get(m, depth, ep);
 	struct pt_decoded dec;
 
-	a->ops.decode(a, depth, e, &dec);
+	arch_decode(a, depth, e, &dec);
 	if (dec.kind != PTK_NONE)
 		return machine_err(m, -EEXIST,
 				   "va 0x%" PRIx64 " is already mapped at the %s level (entry 0x%016" PRIx64 ")",
@@ -326,7 +325,7 @@ pt_map(struct hvo_machine *m, kva_t va, phys_addr_t pa, unsigned depth,
 		uint64_t e = pt_get(m, d, ep);
 		struct pt_decoded dec;
 
-		a->ops.decode(a, d, e, &dec);
+		arch_decode(a, d, e, &dec);
 		if (dec.kind == PTK_LEAF)
 			return machine_err(m, -EEXIST,
 					   "va 0x%" PRIx64 " is inside a %s leaf",
@@ -375,8 +374,8 @@ pt_cursor_get(struct hvo_machine *m, const struct pt_cursor *c, kva_t va,
 
 	if (va < c->lo || va >= c->hi)
 		return false;
-	a->ops.decode(a, c->depth,
-		      pt_peek(m, pt_offset(a, c->depth, c->table, va)), d);
+	arch_decode(a, c->depth,
+		    pt_peek(m, pt_offset(a, c->depth, c->table, va)), d);
 	/* A table below, or a bad entry: the walk goes on or stops short. */
 	if (d->kind != PTK_NONE && d->kind != PTK_LEAF)
 		return false;
