@@ -219,6 +219,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		return errf(err, errlen, rc, "boot: %s", m->error);
 	/* memblock_free_all() is done: from now on pages come from the buddy. */
 	m->buddy_up = true;
+	m->pcp_up = m->cfg.pcp;
 	/*
 	 * init_per_zone_wmark_min() is a postcore initcall: after deferred
 	 * init, before hugetlb_init() gathers the boot hugepages.

@@ -151,6 +151,7 @@ struct hvo_machine {
 	struct zone zones[MAX_NR_ZONES];
 	struct vm_watermarks wmark;
 	bool buddy_up;          /* boot is over: memblock retired */
+	bool pcp_up;            /* buddy_up, with the pcp lists on (cfg.pcp) */
 	/* The sections' pageblock bitmaps, end to end (mem/pageblock.h). */
 	uint64_t *pageblock_flags;
 	uint64_t nr_pageblock_words; /* 0 without a bitmap */

@@ -195,7 +195,7 @@ pcp_allowed_order(const struct hvo_machine *m, unsigned order)
 static bool
 pcp_enabled(const struct hvo_machine *m, unsigned order)
 {
-	return m->cfg.pcp && m->buddy_up && pcp_allowed_order(m, order);
+	return m->pcp_up && pcp_allowed_order(m, order);
 }
 
 /* account_freepages(): NR_FREE_PAGES leaves isolated pages out. */
