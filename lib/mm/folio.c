@@ -4,6 +4,9 @@
  * and the accessors that follow it (mm/folio.h). The facts and their
  * sources: doc/KERNEL-FACTS.md, "The folio fields in the first tail pages".
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "mm/folio.h"
 
 #define FIELD(p, w, o, s) { .page = (p), .word = (w), .off = (o), .size = (s) }
@@ -89,21 +92,26 @@ folio_layout_of(enum release_folio_layout id)
 	return (unsigned)id < ARRAY_SIZE(layouts) ? &layouts[id] : &layouts[0];
 }
 
-/* The offset of word @w in a struct page of this machine. */
+/*
+ * The offset of word @w in a struct page of this machine: the member of
+ * struct page_layout that holds it, found by a table rather than a
+ * switch, since every folio field access asks.
+ */
 static unsigned
 word_offset(const struct hvo_machine *m, enum page_word w)
 {
-	const struct page_layout *l = page_layout(m);
+	static const uint8_t member[] = {
+		[PW_FLAGS] = offsetof(struct page_layout, flags),
+		[PW_LRU] = offsetof(struct page_layout, lru),
+		[PW_LRU_PREV] = offsetof(struct page_layout, lru_prev),
+		[PW_MAPPING] = offsetof(struct page_layout, mapping),
+		[PW_INDEX] = offsetof(struct page_layout, index),
+		[PW_PRIVATE] = offsetof(struct page_layout, private_),
+	};
+	unsigned off;
 
-	switch (w) {
-	case PW_FLAGS: return l->flags;
-	case PW_LRU: return l->lru;
-	case PW_LRU_PREV: return l->lru_prev;
-	case PW_MAPPING: return l->mapping;
-	case PW_INDEX: return l->index;
-	case PW_PRIVATE: return l->private_;
-	}
-	return PAGE_FIELD_ABSENT;
+	memcpy(&off, (const char *)page_layout(m) + member[w], sizeof(off));
+	return off;
 }
 
 bool
@@ -139,13 +147,22 @@ folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
 	}
 }
 
+/* A byte field: read-modify-write of the aligned 32 bits around it. */
+static __attribute__((noinline)) void
+field_set_byte(struct hvo_machine *m, kva_t va, uint64_t v)
+{
+	unsigned shift = 8 * (unsigned)(va & 3);
+	uint32_t w = page_load32(m, va & ~(kva_t)3, 0);
+
+	w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
+	page_store32(m, va & ~(kva_t)3, 0, w);
+}
+
 void
 folio_field_set(struct hvo_machine *m, page_t head, const struct folio_field *f,
 		uint64_t v)
 {
 	kva_t va;
-	uint32_t w;
-	unsigned shift;
 
 	if (!folio_field_present(m, f))
 		return;
@@ -158,10 +175,7 @@ folio_field_set(struct hvo_machine *m, page_t head, const struct folio_field *f,
 		page_store32(m, va, 0, (uint32_t)v);
 		break;
 	default:
-		shift = 8 * (unsigned)(va & 3);
-		w = page_load32(m, va & ~(kva_t)3, 0);
-		w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
-		page_store32(m, va & ~(kva_t)3, 0, w);
+		field_set_byte(m, va, v);
 		break;
 	}
 }
@@ -219,9 +233,10 @@ folio_init_deferred_list(struct hvo_machine *m, page_t head)
 
 	if (!folio_has_deferred_list(m))
 		return;
+	/* Both links are pointers: two 64-bit stores, as the kernel's. */
 	list = folio_field_va(m, head, f);
-	folio_field_set(m, head, f, list);
-	folio_field_set(m, head, &prev, list);
+	page_store64(m, list, 0, list);
+	page_store64(m, folio_field_va(m, head, &prev), 0, list);
 }
 
 uint64_t
