@@ -737,15 +737,20 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 
 	if (va >= c->lo && va < c->hi) {
 		struct pt_decoded d;
+		uint64_t e;
 
 		if (!c->table) {
 			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
 			return 0;
 		}
 		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		a->ops.decode(a, c->depth,
-			      pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
-			      &d);
+		e = pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8);
+		/* Where a present PTE holds its address in place, no decode. */
+		if (a->pte_pa_mask && (e & a->pte_present)) {
+			*frame = (e & a->pte_pa_mask) >> a->page_shift;
+			return 0;
+		}
+		a->ops.decode(a, c->depth, e, &d);
 		if (d.kind == PTK_LEAF) {
 			*frame = d.pa >> a->page_shift;
 			return 0;
