@@ -566,6 +566,11 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		c->pa = w.lvl[w.leaf].table_pa;
 		c->lo = va & ~(span - 1);
 		c->hi = c->lo + span;
+		/*
+		 * Nothing a memmap write does moves the table's host page:
+		 * read the entries there while the cursor lasts.
+		 */
+		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
 	} else {
 		c->pa = w.lvl[w.leaf].d.pa;
 		c->lo = va & ~(size - 1);

@@ -716,6 +716,8 @@ memmap_payload(unsigned tid, pfn_t pfn)
 struct vmemmap_cursor {
 	uint64_t lo, hi;  /* the VAs the cached block or table covers */
 	uint64_t pa;      /* the block's pa, or the table's */
+	/* The table's entries where its frame has a host page, else NULL. */
+	const uint64_t *ptes;
 	unsigned depth;
 	bool table;
 };
@@ -737,14 +739,15 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 
 	if (va >= c->lo && va < c->hi) {
 		struct pt_decoded d;
-		uint64_t e;
+		uint64_t e, j;
 
 		if (!c->table) {
 			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
 			return 0;
 		}
 		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		e = pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8);
+		j = (va - c->lo) >> a->page_shift;
+		e = c->ptes ? c->ptes[j] : pt_peek(m, c->pa + j * 8);
 		/* Where a present PTE holds its address in place, no decode. */
 		if (a->pte_pa_mask && (e & a->pte_present)) {
 			*frame = (e & a->pte_pa_mask) >> a->page_shift;
