@@ -4,9 +4,6 @@
  * and the accessors that follow it (mm/folio.h). The facts and their
  * sources: doc/KERNEL-FACTS.md, "The folio fields in the first tail pages".
  */
-#include <stddef.h>
-#include <string.h>
-
 #include "mm/folio.h"
 
 #define FIELD(p, w, o, s) { .page = (p), .word = (w), .off = (o), .size = (s) }
@@ -92,42 +89,6 @@ folio_layout_of(enum release_folio_layout id)
 	return (unsigned)id < ARRAY_SIZE(layouts) ? &layouts[id] : &layouts[0];
 }
 
-/*
- * The offset of word @w in a struct page of this machine: the member of
- * struct page_layout that holds it, found by a table rather than a
- * switch, since every folio field access asks.
- */
-static unsigned
-word_offset(const struct hvo_machine *m, enum page_word w)
-{
-	static const uint8_t member[] = {
-		[PW_FLAGS] = offsetof(struct page_layout, flags),
-		[PW_LRU] = offsetof(struct page_layout, lru),
-		[PW_LRU_PREV] = offsetof(struct page_layout, lru_prev),
-		[PW_MAPPING] = offsetof(struct page_layout, mapping),
-		[PW_INDEX] = offsetof(struct page_layout, index),
-		[PW_PRIVATE] = offsetof(struct page_layout, private_),
-	};
-	unsigned off;
-
-	memcpy(&off, (const char *)page_layout(m) + member[w], sizeof(off));
-	return off;
-}
-
-bool
-folio_field_present(const struct hvo_machine *m, const struct folio_field *f)
-{
-	return f->size && word_offset(m, (enum page_word)f->word) != PAGE_FIELD_ABSENT;
-}
-
-kva_t
-folio_field_va(const struct hvo_machine *m, page_t head,
-	       const struct folio_field *f)
-{
-	return folio_page(m, head, f->page) +
-	       word_offset(m, (enum page_word)f->word) + f->off;
-}
-
 uint64_t
 folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
 {
@@ -147,46 +108,14 @@ folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
 	}
 }
 
-/* A byte field: read-modify-write of the aligned 32 bits around it. */
-static __attribute__((noinline)) void
-field_set_byte(struct hvo_machine *m, kva_t va, uint64_t v)
+void
+folio_field_set_byte(struct hvo_machine *m, kva_t va, uint64_t v)
 {
 	unsigned shift = 8 * (unsigned)(va & 3);
 	uint32_t w = page_load32(m, va & ~(kva_t)3, 0);
 
 	w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
 	page_store32(m, va & ~(kva_t)3, 0, w);
-}
-
-void
-folio_field_set(struct hvo_machine *m, page_t head, const struct folio_field *f,
-		uint64_t v)
-{
-	kva_t va;
-
-	if (!folio_field_present(m, f))
-		return;
-	va = folio_field_va(m, head, f);
-	switch (f->size) {
-	case 8:
-		page_store64(m, va, 0, v);
-		break;
-	case 4:
-		page_store32(m, va, 0, (uint32_t)v);
-		break;
-	default:
-		field_set_byte(m, va, v);
-		break;
-	}
-}
-
-void
-folio_set_hugetlb(struct hvo_machine *m, page_t head)
-{
-	if (folio_layout(m)->hugetlb_page_type)
-		page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
-	else
-		FOLIO_SET(m, head, dtor, HUGETLB_PAGE_DTOR);
 }
 
 bool
@@ -197,46 +126,12 @@ folio_test_hugetlb(struct hvo_machine *m, page_t head)
 	return FOLIO_GET(m, head, dtor) == HUGETLB_PAGE_DTOR;
 }
 
-/* The list's second word (prev), the struct page word after its first. */
-static struct folio_field
-deferred_list_prev(const struct hvo_machine *m)
-{
-	struct folio_field prev = folio_layout(m)->deferred_list;
-
-	prev.word++;
-	return prev;
-}
-
-bool
-folio_has_deferred_list(const struct hvo_machine *m)
-{
-	struct folio_field prev = deferred_list_prev(m);
-
-	return folio_field_present(m, &folio_layout(m)->deferred_list) &&
-	       folio_field_present(m, &prev);
-}
-
 uint64_t
 folio_deferred_list_prev(struct hvo_machine *m, page_t head)
 {
-	struct folio_field prev = deferred_list_prev(m);
+	struct folio_field prev = folio_deferred_list_prev_field(m);
 
 	return folio_field_get(m, head, &prev);
-}
-
-void
-folio_init_deferred_list(struct hvo_machine *m, page_t head)
-{
-	const struct folio_field *f = &folio_layout(m)->deferred_list;
-	struct folio_field prev = deferred_list_prev(m);
-	kva_t list;
-
-	if (!folio_has_deferred_list(m))
-		return;
-	/* Both links are pointers: two 64-bit stores, as the kernel's. */
-	list = folio_field_va(m, head, f);
-	page_store64(m, list, 0, list);
-	page_store64(m, folio_field_va(m, head, &prev), 0, list);
 }
 
 uint64_t
