@@ -595,9 +595,13 @@ memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
 	return rc;
 }
 
+/*
+ * @n struct pages from @pfn from the template @tpl, @patch its fix-ups;
+ * @tid its index if the caller knows it (memmap_write_id()), else -1.
+ */
 static int
 memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
-	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
+	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head, int tid)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -609,7 +613,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	struct vmemmap_cursor c = VMEMMAP_CURSOR_INIT;
 	const struct memmap_tpl *t;
 	struct memmap_tpl local;
-	int rc, tid;
+	int rc;
 
 	/* Struct pages that straddle two pages go one by one. */
 	if (psize % l->size)
@@ -619,7 +623,8 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	 * now, or lazily); part of one, at either end, is filled through
 	 * its mapping.
 	 */
-	tid = memmap_tpl_id(m, tpl, patch);
+	if (tid < 0)
+		tid = memmap_tpl_id(m, tpl, patch);
 	if (tid < 0)
 		tpl_canonical(m, tpl, patch, &local);
 	t = tid >= 0 ? &m->tpl[tid] : &local;
@@ -663,7 +668,7 @@ int
 memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl)
 {
-	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0);
+	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0, -1);
 }
 
 int
@@ -671,5 +676,23 @@ memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl, pfn_t head)
 {
 	return memmap_write(m, pfn, n, tpl,
-			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head);
+			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head,
+			    -1);
+}
+
+int
+memmap_write_pages_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid)
+{
+	return memmap_write(m, pfn, n, m->tpl[tid].bytes, TPL_LRU_SELF, 0,
+			    (int)tid);
+}
+
+int
+memmap_write_tails_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid, pfn_t head)
+{
+	return memmap_write(m, pfn, n, m->tpl[tid].bytes,
+			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head,
+			    (int)tid);
 }

@@ -672,6 +672,19 @@ memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl, pfn_t head);
 
 /*
+ * memmap_write_pages() and memmap_write_tails() of a template registered
+ * already, m->tpl[@tid] (memmap_tpl_id() of the same template and patch),
+ * for a caller that writes the same one again and again.
+ */
+int
+memmap_write_pages_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid);
+
+int
+memmap_write_tails_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid, pfn_t head);
+
+/*
  * Fill vmemmap frame @frame with struct pages from the template: lazily if
  * the frame has no host page yet. @pfn: the pfn of the first struct page
  * in the frame (TPL_LRU_SELF), or the head (TPL_HEAD).
