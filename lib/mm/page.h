@@ -761,8 +761,11 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
 		j = (va - c->lo) >> a->page_shift;
 		e = c->ptes ? c->ptes[j] : pt_peek(m, c->pa + j * 8);
-		/* Where a present PTE holds its address in place, no decode. */
-		if (a->pte_pa_mask && (e & a->pte_present)) {
+		/*
+		 * Where a present PTE holds its address in place, no decode
+		 * (pte_present is 0 on an arch without pte_pa_mask).
+		 */
+		if (e & a->pte_present) {
 			*frame = (e & a->pte_pa_mask) >> a->page_shift;
 			return 0;
 		}
