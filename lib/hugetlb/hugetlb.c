@@ -50,17 +50,29 @@ __prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn,
 	page_t head = pfn_to_page(m, pfn);
 	unsigned zone = pfn_zone(m, pfn);
 	uint64_t zone_flags = (uint64_t)zone << ZONES_PGSHIFT;
+	pfn_t fix = compound_info_has_mask(m) ? MEMMAP_NO_HEAD : pfn;
+	int *cached = &m->hugetlb->tail_tpl[h - m->hugetlb->hstates][zone];
+	int tid = *cached - 1;
 	uint8_t tpl[256];
 	int rc;
 
-	init_compound_tail(m, tpl, h->order, zone);
-	if (!compound_info_has_mask(m)) {
-		uint64_t info = compound_info(m, head, h->order);
+	/* The same tail bytes for every hugepage of the zone: built once. */
+	if (tid < 0) {
+		init_compound_tail(m, tpl, h->order, zone);
+		if (!compound_info_has_mask(m)) {
+			uint64_t info = compound_info(m, head, h->order);
 
-		memcpy(tpl + page_layout(m)->lru, &info, 8);
+			memcpy(tpl + page_layout(m)->lru, &info, 8);
+		}
+		tid = page_layout(m)->whole ?
+		      memmap_tpl_id(m, tpl, fix == MEMMAP_NO_HEAD ? TPL_PLAIN :
+								    TPL_HEAD) :
+		      -1;
+		*cached = tid + 1;
 	}
-	rc = memmap_write_tails(m, pfn + 1, nr_tails, tpl,
-				compound_info_has_mask(m) ? MEMMAP_NO_HEAD : pfn);
+	rc = tid >= 0 ?
+	     memmap_write_tails_id(m, pfn + 1, nr_tails, (unsigned)tid, fix) :
+	     memmap_write_tails(m, pfn + 1, nr_tails, tpl, fix);
 	if (rc)
 		return rc;
 
@@ -472,7 +484,8 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 	page_t head = pfn_to_page(m, hp->pfn);
 	struct free_check fc;
 	uint8_t tpl[256];
-	int rc = hugetlb_restore_folio(m, h, hp);
+	unsigned zone;
+	int tid, rc = hugetlb_restore_folio(m, h, hp);
 
 	if (rc)
 		return rc;
@@ -491,9 +504,20 @@ update_and_free_hugetlb_folio(struct hvo_machine *m, struct hstate *h,
 			return 0;
 		}
 	}
-	/* free_pages_prepare(): every struct page clean, as a free page. */
-	page_template(m, pfn_zone(m, hp->pfn), false, 0, tpl);
-	rc = memmap_write_pages(m, hp->pfn, nr, tpl);
+	/*
+	 * free_pages_prepare(): every struct page clean, as a free page: the
+	 * same template for every hugepage of the zone, registered once.
+	 */
+	zone = pfn_zone(m, hp->pfn);
+	tid = m->hugetlb->free_tpl[zone] - 1;
+	if (tid < 0) {
+		page_template(m, zone, false, 0, tpl);
+		tid = page_layout(m)->whole ?
+		      memmap_tpl_id(m, tpl, TPL_LRU_SELF) : -1;
+		m->hugetlb->free_tpl[zone] = tid + 1;
+	}
+	rc = tid >= 0 ? memmap_write_pages_id(m, hp->pfn, nr, (unsigned)tid) :
+			memmap_write_pages(m, hp->pfn, nr, tpl);
 	if (rc)
 		return rc;
 	set_page_count(m, head, 1);

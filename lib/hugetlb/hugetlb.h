@@ -112,6 +112,13 @@ struct hugetlb {
 	uint64_t *batch_pfns;
 	size_t batch_pfns_max;
 	size_t batch_pfns_want; /* the batch's: large, its pages are given back */
+	/*
+	 * The templates prep and the free write for every hugepage, per
+	 * zone, once registered (memmap_tpl_id() + 1; 0: not yet): a plain
+	 * tail per hstate, and a free page (memmap_write_id()).
+	 */
+	int tail_tpl[HUGE_MAX_HSTATE][MAX_NR_ZONES];
+	int free_tpl[MAX_NR_ZONES];
 };
 
 /* vmemmap_remap_walk flags. */

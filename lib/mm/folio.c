@@ -89,37 +89,6 @@ folio_layout_of(enum release_folio_layout id)
 	return (unsigned)id < ARRAY_SIZE(layouts) ? &layouts[id] : &layouts[0];
 }
 
-/* The offset of word @w in a struct page of this machine. */
-static unsigned
-word_offset(const struct hvo_machine *m, enum page_word w)
-{
-	const struct page_layout *l = page_layout(m);
-
-	switch (w) {
-	case PW_FLAGS: return l->flags;
-	case PW_LRU: return l->lru;
-	case PW_LRU_PREV: return l->lru_prev;
-	case PW_MAPPING: return l->mapping;
-	case PW_INDEX: return l->index;
-	case PW_PRIVATE: return l->private_;
-	}
-	return PAGE_FIELD_ABSENT;
-}
-
-bool
-folio_field_present(const struct hvo_machine *m, const struct folio_field *f)
-{
-	return f->size && word_offset(m, (enum page_word)f->word) != PAGE_FIELD_ABSENT;
-}
-
-kva_t
-folio_field_va(const struct hvo_machine *m, page_t head,
-	       const struct folio_field *f)
-{
-	return folio_page(m, head, f->page) +
-	       word_offset(m, (enum page_word)f->word) + f->off;
-}
-
 uint64_t
 folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
 {
@@ -140,39 +109,13 @@ folio_field_get(struct hvo_machine *m, page_t head, const struct folio_field *f)
 }
 
 void
-folio_field_set(struct hvo_machine *m, page_t head, const struct folio_field *f,
-		uint64_t v)
+folio_field_set_byte(struct hvo_machine *m, kva_t va, uint64_t v)
 {
-	kva_t va;
-	uint32_t w;
-	unsigned shift;
+	unsigned shift = 8 * (unsigned)(va & 3);
+	uint32_t w = page_load32(m, va & ~(kva_t)3, 0);
 
-	if (!folio_field_present(m, f))
-		return;
-	va = folio_field_va(m, head, f);
-	switch (f->size) {
-	case 8:
-		page_store64(m, va, 0, v);
-		break;
-	case 4:
-		page_store32(m, va, 0, (uint32_t)v);
-		break;
-	default:
-		shift = 8 * (unsigned)(va & 3);
-		w = page_load32(m, va & ~(kva_t)3, 0);
-		w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
-		page_store32(m, va & ~(kva_t)3, 0, w);
-		break;
-	}
-}
-
-void
-folio_set_hugetlb(struct hvo_machine *m, page_t head)
-{
-	if (folio_layout(m)->hugetlb_page_type)
-		page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
-	else
-		FOLIO_SET(m, head, dtor, HUGETLB_PAGE_DTOR);
+	w = (w & ~(UINT32_C(0xff) << shift)) | ((uint32_t)(v & 0xff) << shift);
+	page_store32(m, va & ~(kva_t)3, 0, w);
 }
 
 bool
@@ -183,45 +126,12 @@ folio_test_hugetlb(struct hvo_machine *m, page_t head)
 	return FOLIO_GET(m, head, dtor) == HUGETLB_PAGE_DTOR;
 }
 
-/* The list's second word (prev), the struct page word after its first. */
-static struct folio_field
-deferred_list_prev(const struct hvo_machine *m)
-{
-	struct folio_field prev = folio_layout(m)->deferred_list;
-
-	prev.word++;
-	return prev;
-}
-
-bool
-folio_has_deferred_list(const struct hvo_machine *m)
-{
-	struct folio_field prev = deferred_list_prev(m);
-
-	return folio_field_present(m, &folio_layout(m)->deferred_list) &&
-	       folio_field_present(m, &prev);
-}
-
 uint64_t
 folio_deferred_list_prev(struct hvo_machine *m, page_t head)
 {
-	struct folio_field prev = deferred_list_prev(m);
+	struct folio_field prev = folio_deferred_list_prev_field(m);
 
 	return folio_field_get(m, head, &prev);
-}
-
-void
-folio_init_deferred_list(struct hvo_machine *m, page_t head)
-{
-	const struct folio_field *f = &folio_layout(m)->deferred_list;
-	struct folio_field prev = deferred_list_prev(m);
-	kva_t list;
-
-	if (!folio_has_deferred_list(m))
-		return;
-	list = folio_field_va(m, head, f);
-	folio_field_set(m, head, f, list);
-	folio_field_set(m, head, &prev, list);
 }
 
 uint64_t

@@ -28,7 +28,9 @@
 #define HVO_FOLIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mm/page.h"
 
@@ -118,24 +120,74 @@ folio_page(const struct hvo_machine *m, page_t head, unsigned i)
 	return head + (uint64_t)i * m->page_layout.size;
 }
 
+/*
+ * The offset of word @w in a struct page of this machine: the member of
+ * struct page_layout that holds it, found by a table rather than a
+ * switch, since every folio field access asks.
+ */
+static inline unsigned
+folio_word_offset(const struct hvo_machine *m, enum page_word w)
+{
+	static const uint8_t member[] = {
+		[PW_FLAGS] = offsetof(struct page_layout, flags),
+		[PW_LRU] = offsetof(struct page_layout, lru),
+		[PW_LRU_PREV] = offsetof(struct page_layout, lru_prev),
+		[PW_MAPPING] = offsetof(struct page_layout, mapping),
+		[PW_INDEX] = offsetof(struct page_layout, index),
+		[PW_PRIVATE] = offsetof(struct page_layout, private_),
+	};
+	unsigned off;
+
+	memcpy(&off, (const char *)page_layout(m) + member[w], sizeof(off));
+	return off;
+}
+
 /* Whether @f exists on this machine (its release, its struct page size). */
-bool
-folio_field_present(const struct hvo_machine *m, const struct folio_field *f);
+static inline bool
+folio_field_present(const struct hvo_machine *m, const struct folio_field *f)
+{
+	return f->size &&
+	       folio_word_offset(m, (enum page_word)f->word) != PAGE_FIELD_ABSENT;
+}
 
 /* The address of @f of the folio at @head; only for a present field. */
-kva_t
+static inline kva_t
 folio_field_va(const struct hvo_machine *m, page_t head,
-	       const struct folio_field *f);
+	       const struct folio_field *f)
+{
+	return folio_page(m, head, f->page) +
+	       folio_word_offset(m, (enum page_word)f->word) + f->off;
+}
 
 /* Load @f (zero-extended); 0 for an absent field. */
 uint64_t
 folio_field_get(struct hvo_machine *m, page_t head,
 		const struct folio_field *f);
 
-/* Store the low @f->size bytes of @v; nothing for an absent field. */
+/* folio_field_set() of a byte: the aligned 32 bits around it, rewritten. */
 void
+folio_field_set_byte(struct hvo_machine *m, kva_t va, uint64_t v);
+
+/*
+ * Store the low @f->size bytes of @v; nothing for an absent field. Inline:
+ * prep sets a dozen fields of each hugepage.
+ */
+static inline void
 folio_field_set(struct hvo_machine *m, page_t head,
-		const struct folio_field *f, uint64_t v);
+		const struct folio_field *f, uint64_t v)
+{
+	kva_t va;
+
+	if (!folio_field_present(m, f))
+		return;
+	va = folio_field_va(m, head, f);
+	if (f->size == 8)
+		page_store64(m, va, 0, v);
+	else if (f->size == 4)
+		page_store32(m, va, 0, (uint32_t)v);
+	else
+		folio_field_set_byte(m, va, v);
+}
 
 /* The fields by name. */
 #define FOLIO_GET(m, head, name) \
@@ -169,8 +221,14 @@ folio_order(struct hvo_machine *m, page_t head)
  * The hugetlb mark: __folio_set_hugetlb() (a page type, 6.9 on) or
  * set_compound_page_dtor(HUGETLB_PAGE_DTOR) (6.1), and its test.
  */
-void
-folio_set_hugetlb(struct hvo_machine *m, page_t head);
+static inline void
+folio_set_hugetlb(struct hvo_machine *m, page_t head)
+{
+	if (folio_layout(m)->hugetlb_page_type)
+		page_store32(m, head, page_layout(m)->page_type, PGTY_hugetlb << 24);
+	else
+		FOLIO_SET(m, head, dtor, HUGETLB_PAGE_DTOR);
+}
 
 bool
 folio_test_hugetlb(struct hvo_machine *m, page_t head);
@@ -242,8 +300,24 @@ set_folio_nr_pages(struct hvo_machine *m, page_t head, uint64_t nr)
  * words: not in 6.1, nor below 56 bytes, which have no ->mapping), its
  * address (what an empty list's links point at) and its links.
  */
-bool
-folio_has_deferred_list(const struct hvo_machine *m);
+/* The list's second word (prev), the struct page word after its first. */
+static inline struct folio_field
+folio_deferred_list_prev_field(const struct hvo_machine *m)
+{
+	struct folio_field prev = folio_layout(m)->deferred_list;
+
+	prev.word++;
+	return prev;
+}
+
+static inline bool
+folio_has_deferred_list(const struct hvo_machine *m)
+{
+	struct folio_field prev = folio_deferred_list_prev_field(m);
+
+	return folio_field_present(m, &folio_layout(m)->deferred_list) &&
+	       folio_field_present(m, &prev);
+}
 
 static inline kva_t
 folio_deferred_list_va(const struct hvo_machine *m, page_t head)
@@ -260,9 +334,22 @@ folio_deferred_list_next(struct hvo_machine *m, page_t head)
 uint64_t
 folio_deferred_list_prev(struct hvo_machine *m, page_t head);
 
-/* INIT_LIST_HEAD(&folio->_deferred_list); nothing where there is none. */
-void
-folio_init_deferred_list(struct hvo_machine *m, page_t head);
+/*
+ * INIT_LIST_HEAD(&folio->_deferred_list); nothing where there is none.
+ * Both links are pointers: two 64-bit stores, as the kernel's.
+ */
+static inline void
+folio_init_deferred_list(struct hvo_machine *m, page_t head)
+{
+	struct folio_field prev = folio_deferred_list_prev_field(m);
+	kva_t list;
+
+	if (!folio_has_deferred_list(m))
+		return;
+	list = folio_deferred_list_va(m, head);
+	page_store64(m, list, 0, list);
+	page_store64(m, folio_field_va(m, head, &prev), 0, list);
+}
 
 /* The hugetlb fields. */
 static inline uint64_t

@@ -322,16 +322,18 @@ store_page64(uint8_t *host, words2 w0, words2 w1, words2 w2, words2 w3)
 /*
  * fill_page() of 64-byte struct pages, @lru the first one's lru fix-up
  * (for TPL_LRU_SELF rising by 64 a page). page_layout_init() puts
- * lru.next at 8 and lru.prev at 16 in every layout: the second and third
- * words. Two struct pages a round, after an odd one.
+ * lru.next at 8 and lru.prev at 16 in every layout: for TPL_LRU_SELF
+ * both are one 16-byte store over the template's, { lru, lru }. Eight
+ * struct pages a round, after the pages the count leaves over: a round's
+ * stores outweigh its loop.
  */
 static void
 fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 	    uint8_t *host)
 {
-	const words2 step0 = { 0, 64 }, step1 = { 64, 0 };
+	const words2 one = { 64, 64 }, eight = 8 * one;
 	uint8_t *end = host + n * 64;
-	words2 w0, w1, w2, w3, v0, v1;
+	words2 w0, w1, w2, w3, s0, s1, s2, s3, s4, s5, s6, s7;
 
 	memcpy(&w0, t->bytes, 16);
 	memcpy(&w1, t->bytes + 16, 16);
@@ -340,33 +342,58 @@ fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 	if (t->patch != TPL_PLAIN)
 		w0[1] = lru;
 	if (t->patch == TPL_LRU_SELF) {
-		w1[0] = lru;
-		if (n & 1) {
+		s0 = (words2){ lru, lru };
+		for (; n & 7; n--, host += 64, s0 += one) {
 			store_page64(host, w0, w1, w2, w3);
-			w0 += step0;
-			w1 += step1;
-			host += 64;
+			memcpy(host + 8, &s0, 16);
 		}
-		/* v0 and v1 the round's second page: each steps by two. */
-		v0 = w0 + step0;
-		v1 = w1 + step1;
-		for (; host < end; host += 128) {
+		/* Each page of a round has its own links, stepping by eight. */
+		s1 = s0 + one;
+		s2 = s1 + one;
+		s3 = s2 + one;
+		s4 = s3 + one;
+		s5 = s4 + one;
+		s6 = s5 + one;
+		s7 = s6 + one;
+		for (; host < end; host += 512) {
 			store_page64(host, w0, w1, w2, w3);
-			store_page64(host + 64, v0, v1, w2, w3);
-			w0 += step0 + step0;
-			w1 += step1 + step1;
-			v0 += step0 + step0;
-			v1 += step1 + step1;
+			memcpy(host + 8, &s0, 16);
+			store_page64(host + 64, w0, w1, w2, w3);
+			memcpy(host + 64 + 8, &s1, 16);
+			store_page64(host + 128, w0, w1, w2, w3);
+			memcpy(host + 128 + 8, &s2, 16);
+			store_page64(host + 192, w0, w1, w2, w3);
+			memcpy(host + 192 + 8, &s3, 16);
+			store_page64(host + 256, w0, w1, w2, w3);
+			memcpy(host + 256 + 8, &s4, 16);
+			store_page64(host + 320, w0, w1, w2, w3);
+			memcpy(host + 320 + 8, &s5, 16);
+			store_page64(host + 384, w0, w1, w2, w3);
+			memcpy(host + 384 + 8, &s6, 16);
+			store_page64(host + 448, w0, w1, w2, w3);
+			memcpy(host + 448 + 8, &s7, 16);
+			s0 += eight;
+			s1 += eight;
+			s2 += eight;
+			s3 += eight;
+			s4 += eight;
+			s5 += eight;
+			s6 += eight;
+			s7 += eight;
 		}
 		return;
 	}
-	if (n & 1) {
+	for (; n & 7; n--, host += 64)
 		store_page64(host, w0, w1, w2, w3);
-		host += 64;
-	}
-	for (; host < end; host += 128) {
+	for (; host < end; host += 512) {
 		store_page64(host, w0, w1, w2, w3);
 		store_page64(host + 64, w0, w1, w2, w3);
+		store_page64(host + 128, w0, w1, w2, w3);
+		store_page64(host + 192, w0, w1, w2, w3);
+		store_page64(host + 256, w0, w1, w2, w3);
+		store_page64(host + 320, w0, w1, w2, w3);
+		store_page64(host + 384, w0, w1, w2, w3);
+		store_page64(host + 448, w0, w1, w2, w3);
 	}
 }
 
@@ -394,25 +421,34 @@ fill_fixups(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	}
 }
 
+/*
+ * fill_page() of any other size: the bytes first, then the fix-ups, each
+ * loop branch-free. Apart, so that the 64-byte case saves no registers.
+ */
+static __attribute__((noinline)) void
+fill_page_any(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
+	      uint64_t n, uint8_t *host)
+{
+	const unsigned size = page_layout(m)->size;
+
+	for (uint64_t k = 0; k < n; k++)
+		memcpy(host + k * size, t->bytes, size);
+	fill_fixups(m, t, pfn, n, host);
+}
+
 /* @n struct pages from the template at @host, with the fix-ups. */
 static void
 fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	  uint64_t n, uint8_t *host)
 {
-	const struct page_layout *l = page_layout(m);
-	const unsigned size = l->size;
+	uint64_t va = pfn_to_page(m, pfn);
 
-	if (size == 64) {
-		uint64_t va = pfn_to_page(m, pfn);
-
-		fill_page64(t, t->patch == TPL_HEAD ? va + 1 : va + l->lru, n,
-			    host);
+	if (page_layout(m)->size != 64) {
+		fill_page_any(m, t, pfn, n, host);
 		return;
 	}
-	/* The bytes first, then the fix-ups: each loop stays branch-free. */
-	for (uint64_t k = 0; k < n; k++)
-		memcpy(host + k * size, t->bytes, size);
-	fill_fixups(m, t, pfn, n, host);
+	fill_page64(t, t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF, n,
+		    host);
 }
 
 void
@@ -566,6 +602,11 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		c->pa = w.lvl[w.leaf].table_pa;
 		c->lo = va & ~(span - 1);
 		c->hi = c->lo + span;
+		/*
+		 * Nothing a memmap write does moves the table's host page:
+		 * read the entries there while the cursor lasts.
+		 */
+		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
 	} else {
 		c->pa = w.lvl[w.leaf].d.pa;
 		c->lo = va & ~(size - 1);
@@ -590,9 +631,13 @@ memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
 	return rc;
 }
 
+/*
+ * @n struct pages from @pfn from the template @tpl, @patch its fix-ups;
+ * @tid its index if the caller knows it (memmap_write_id()), else -1.
+ */
 static int
 memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
-	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head)
+	     const uint8_t *tpl, enum tpl_patch patch, pfn_t head, int tid)
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
@@ -604,7 +649,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	struct vmemmap_cursor c = VMEMMAP_CURSOR_INIT;
 	const struct memmap_tpl *t;
 	struct memmap_tpl local;
-	int rc, tid;
+	int rc;
 
 	/* Struct pages that straddle two pages go one by one. */
 	if (psize % l->size)
@@ -614,7 +659,8 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	 * now, or lazily); part of one, at either end, is filled through
 	 * its mapping.
 	 */
-	tid = memmap_tpl_id(m, tpl, patch);
+	if (tid < 0)
+		tid = memmap_tpl_id(m, tpl, patch);
 	if (tid < 0)
 		tpl_canonical(m, tpl, patch, &local);
 	t = tid >= 0 ? &m->tpl[tid] : &local;
@@ -658,13 +704,35 @@ int
 memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl)
 {
-	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0);
+	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0, -1);
+}
+
+/* The fix-ups of compound tails: none with the mask encoding. */
+static enum tpl_patch
+tails_patch(pfn_t head)
+{
+	return head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD;
 }
 
 int
 memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl, pfn_t head)
 {
-	return memmap_write(m, pfn, n, tpl,
-			    head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD, head);
+	return memmap_write(m, pfn, n, tpl, tails_patch(head), head, -1);
+}
+
+int
+memmap_write_pages_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid)
+{
+	return memmap_write(m, pfn, n, m->tpl[tid].bytes, TPL_LRU_SELF, 0,
+			    (int)tid);
+}
+
+int
+memmap_write_tails_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid, pfn_t head)
+{
+	return memmap_write(m, pfn, n, m->tpl[tid].bytes, tails_patch(head),
+			    head, (int)tid);
 }

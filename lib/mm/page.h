@@ -672,6 +672,19 @@ memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl, pfn_t head);
 
 /*
+ * memmap_write_pages() and memmap_write_tails() of a template registered
+ * already, m->tpl[@tid] (memmap_tpl_id() of the same template and patch),
+ * for a caller that writes the same one again and again.
+ */
+int
+memmap_write_pages_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid);
+
+int
+memmap_write_tails_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
+		      unsigned tid, pfn_t head);
+
+/*
  * Fill vmemmap frame @frame with struct pages from the template: lazily if
  * the frame has no host page yet. @pfn: the pfn of the first struct page
  * in the frame (TPL_LRU_SELF), or the head (TPL_HEAD).
@@ -716,6 +729,8 @@ memmap_payload(unsigned tid, pfn_t pfn)
 struct vmemmap_cursor {
 	uint64_t lo, hi;  /* the VAs the cached block or table covers */
 	uint64_t pa;      /* the block's pa, or the table's */
+	/* The table's entries where its frame has a host page, else NULL. */
+	const uint64_t *ptes;
 	unsigned depth;
 	bool table;
 };
@@ -737,15 +752,24 @@ vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 
 	if (va >= c->lo && va < c->hi) {
 		struct pt_decoded d;
+		uint64_t e, j;
 
 		if (!c->table) {
 			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
 			return 0;
 		}
 		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		arch_decode(a, c->depth,
-			    pt_peek(m, c->pa + ((va - c->lo) >> a->page_shift) * 8),
-			    &d);
+		j = (va - c->lo) >> a->page_shift;
+		e = c->ptes ? c->ptes[j] : pt_peek(m, c->pa + j * 8);
+		/*
+		 * Where a present PTE holds its address in place, no decode
+		 * (pte_present is 0 on an arch without pte_pa_mask).
+		 */
+		if (e & a->pte_present) {
+			*frame = (e & a->pte_pa_mask) >> a->page_shift;
+			return 0;
+		}
+		arch_decode(a, c->depth, e, &d);
 		if (d.kind == PTK_LEAF) {
 			*frame = d.pa >> a->page_shift;
 			return 0;
