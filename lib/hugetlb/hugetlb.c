@@ -65,8 +65,7 @@ __prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn,
 			memcpy(tpl + page_layout(m)->lru, &info, 8);
 		}
 		tid = page_layout(m)->whole ?
-		      memmap_tpl_id(m, tpl, fix == MEMMAP_NO_HEAD ? TPL_PLAIN :
-								    TPL_HEAD) :
+		      memmap_tpl_id(m, tpl, memmap_tails_patch(fix)) :
 		      -1;
 		*cached = tid + 1;
 	}

@@ -707,18 +707,11 @@ memmap_write_pages(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	return memmap_write(m, pfn, n, tpl, TPL_LRU_SELF, 0, -1);
 }
 
-/* The fix-ups of compound tails: none with the mask encoding. */
-static enum tpl_patch
-tails_patch(pfn_t head)
-{
-	return head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD;
-}
-
 int
 memmap_write_tails(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		   const uint8_t *tpl, pfn_t head)
 {
-	return memmap_write(m, pfn, n, tpl, tails_patch(head), head, -1);
+	return memmap_write(m, pfn, n, tpl, memmap_tails_patch(head), head, -1);
 }
 
 int
@@ -733,6 +726,6 @@ int
 memmap_write_tails_id(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		      unsigned tid, pfn_t head)
 {
-	return memmap_write(m, pfn, n, m->tpl[tid].bytes, tails_patch(head),
+	return memmap_write(m, pfn, n, m->tpl[tid].bytes, memmap_tails_patch(head),
 			    head, (int)tid);
 }

@@ -663,6 +663,16 @@ prefetch_page_meta(struct hvo_machine *m, pfn_t pfn)
 #define MEMMAP_NO_HEAD UINT64_MAX
 
 /*
+ * What the tails of a compound page need patched per struct page: their
+ * compound_head, or nothing with MEMMAP_NO_HEAD (the mask encoding).
+ */
+static inline enum tpl_patch
+memmap_tails_patch(pfn_t head)
+{
+	return head == MEMMAP_NO_HEAD ? TPL_PLAIN : TPL_HEAD;
+}
+
+/*
  * The same for compound tails: each tail's lru (compound_head) is
  * pfn_to_page(@head) + 1, or, with MEMMAP_NO_HEAD, the template's own
  * (the 2026 mask encoding, the same in every tail).
