@@ -32,7 +32,6 @@
 
 struct hugetlb;
 struct memmap_compact;
-struct folio_layout;
 
 /*
  * The kernel log: the printk ring dmesg reads (kernel/printk/printk.c),
@@ -138,7 +137,7 @@ struct hvo_machine {
 	uint64_t vmemmap_pfn_lo, vmemmap_pfn_hi; /* pfns with a struct page */
 	struct page_layout page_layout;
 	struct page_flag_bits pgflags; /* the release's enum pageflags */
-	const struct folio_layout *folio_layout; /* its struct folio */
+	struct folio_layout folio_layout; /* its struct folio, resolved */
 	bool compound_mask;     /* compound_info is a mask (2026 encoding) */
 	uint64_t hvo_fake_heads; /* hugetlb_optimize_vmemmap_key */
 	/* Templates of lazy vmemmap pages (mm/page.c). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The struct page layout and memmap template types struct hvo_machine
- * embeds (as the kernel's mm_types.h). lib/mm/page.h tells the story and
+ * The struct page and folio layouts and memmap template types struct
+ * hvo_machine embeds (as the kernel's mm_types.h). lib/mm/page.h tells the story and
  * holds the accessors.
  */
 #ifndef HVO_MM_TYPES_H
@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "release/release.h"
 
 /*
  * Four kinds of 64-bit number run through lib/, and C cannot tell them
@@ -26,6 +28,80 @@ typedef uint64_t kva_t;
 typedef uint64_t page_t;
 
 #define PAGE_FIELD_ABSENT 0xffffu
+
+/* The struct page word a folio field lies over. */
+enum page_word {
+	PW_FLAGS,
+	PW_LRU,
+	PW_LRU_PREV,
+	PW_MAPPING,
+	PW_INDEX,
+	PW_PRIVATE,
+};
+
+/*
+ * A folio field: @size bytes at byte @off of word @word of page[@page].
+ * The machine's copy of its release's layout (folio_layout()) has each
+ * field resolved at boot, as the kernel's compiler resolves
+ * folio->_folio_nr_pages: @at is its byte offset from the head's struct
+ * page, and @size is 0 where this struct page has no room for it.
+ */
+struct folio_field {
+	uint8_t page;  /* struct pages after the head; 0: no such field */
+	uint8_t word;  /* enum page_word */
+	uint8_t off;   /* the byte in the word: 0, or 1 (a byte), 4 (32 bits) */
+	uint8_t size;  /* 1, 4 or 8; 0: absent */
+	uint16_t at;   /* resolved: page * struct page size + word + off */
+};
+
+/*
+ * Where a release keeps a hugetlb folio's order and metadata, and what
+ * its prep and its free-time checks do with them.
+ */
+struct folio_layout {
+	enum release_folio_layout id;
+	const char *name;                  /* "6.1", "6.2", "6.15" */
+	struct folio_field order;          /* the folio order, one byte */
+	bool order_in_flags_1;             /* ... in page[1]'s flags' low byte */
+	struct folio_field dtor;           /* compound_dtor: the hugetlb mark */
+	struct folio_field large_mapcount; /* -1 when prepared */
+	struct folio_field entire_mapcount;/* -1 (compound_mapcount in 6.1) */
+	struct folio_field nr_pages_mapped;/* 0 */
+	struct folio_field pincount;       /* 0 */
+	struct folio_field nr_pages;       /* 1 << order */
+	struct folio_field deferred_list;  /* a list_head: its first word */
+	struct folio_field deferred_list_prev; /* resolved: its second */
+	bool deferred_list_init;           /* prep leaves the list empty (else
+					    * the hugetlb fields lie over it) */
+	struct folio_field subpool;        /* _hugetlb_subpool */
+	struct folio_field cgroup;         /* _hugetlb_cgroup */
+	struct folio_field cgroup_rsvd;    /* _hugetlb_cgroup_rsvd */
+	struct folio_field hwpoison;       /* _hugetlb_hwpoison */
+	bool hugetlb_page_type;            /* the head's page type says hugetlb
+					    * (else the destructor does) */
+	/*
+	 * The first tail whose ->mapping no folio field covers: every tail
+	 * from it on holds TAIL_MAPPING (prep_compound_tail()).
+	 */
+	uint8_t plain_mapping_from;
+	/*
+	 * Tails whose ->mapping the free-time check does not read
+	 * (free_tail_page_prepare()), a bit per tail index.
+	 */
+	uint8_t free_check_skip;
+	/*
+	 * The check reads every count of page[1] (6.2 on); 6.1 reads
+	 * compound_mapcount only.
+	 */
+	bool free_check_all_counts;
+	/*
+	 * A gigantic page's tails get no TAIL_MAPPING, and are not checked
+	 * when freed: 6.1 builds the compound page by hand
+	 * (__prep_compound_gigantic_page()) and takes it apart before
+	 * freeing it page by page.
+	 */
+	bool gigantic_by_hand;
+};
 
 struct page_layout {
 	unsigned size;

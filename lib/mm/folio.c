@@ -83,10 +83,60 @@ static const struct folio_layout layouts[] = {
 	},
 };
 
-const struct folio_layout *
-folio_layout_of(enum release_folio_layout id)
+/*
+ * The offset of word @w in this machine's struct page, or
+ * PAGE_FIELD_ABSENT: the member of struct page_layout that holds it.
+ */
+static unsigned
+page_word_offset(const struct page_layout *l, enum page_word w)
 {
-	return (unsigned)id < ARRAY_SIZE(layouts) ? &layouts[id] : &layouts[0];
+	static const uint8_t member[] = {
+		[PW_FLAGS] = offsetof(struct page_layout, flags),
+		[PW_LRU] = offsetof(struct page_layout, lru),
+		[PW_LRU_PREV] = offsetof(struct page_layout, lru_prev),
+		[PW_MAPPING] = offsetof(struct page_layout, mapping),
+		[PW_INDEX] = offsetof(struct page_layout, index),
+		[PW_PRIVATE] = offsetof(struct page_layout, private_),
+	};
+	unsigned off;
+
+	memcpy(&off, (const char *)l + member[w], sizeof(off));
+	return off;
+}
+
+static void
+folio_field_resolve(const struct page_layout *l, struct folio_field *f)
+{
+	unsigned word;
+
+	if (!f->size)
+		return;
+	word = page_word_offset(l, (enum page_word)f->word);
+	if (word == PAGE_FIELD_ABSENT) {
+		f->size = 0;
+		return;
+	}
+	f->at = (uint16_t)(f->page * l->size + word + f->off);
+}
+
+void
+folio_layout_resolve(struct hvo_machine *m, enum release_folio_layout id)
+{
+	const struct page_layout *l = page_layout(m);
+	struct folio_layout *fl = &m->folio_layout;
+	struct folio_field *fields[] = {
+		&fl->order, &fl->dtor, &fl->large_mapcount,
+		&fl->entire_mapcount, &fl->nr_pages_mapped, &fl->pincount,
+		&fl->nr_pages, &fl->deferred_list, &fl->deferred_list_prev,
+		&fl->subpool, &fl->cgroup, &fl->cgroup_rsvd, &fl->hwpoison,
+	};
+
+	*fl = layouts[(unsigned)id < ARRAY_SIZE(layouts) ? id : 0];
+	/* The list's second word (prev): the struct page word after its first. */
+	fl->deferred_list_prev = fl->deferred_list;
+	fl->deferred_list_prev.word++;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		folio_field_resolve(l, fields[i]);
 }
 
 uint64_t
@@ -129,9 +179,7 @@ folio_test_hugetlb(struct hvo_machine *m, page_t head)
 uint64_t
 folio_deferred_list_prev(struct hvo_machine *m, page_t head)
 {
-	struct folio_field prev = folio_deferred_list_prev_field(m);
-
-	return folio_field_get(m, head, &prev);
+	return FOLIO_GET(m, head, deferred_list_prev);
 }
 
 uint64_t

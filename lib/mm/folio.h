@@ -18,7 +18,8 @@
  *          mapping; page[3]: the hugetlb fields as 6.2's page[2]
  *
  * Each field is a struct folio_field of the machine's struct folio_layout,
- * chosen at boot from the release (RP_FOLIO_LAYOUT); the accessors below
+ * copied at boot from the release's (RP_FOLIO_LAYOUT) and resolved there
+ * to a byte offset from the head (core/mm_types.h); the accessors below
  * take the head's struct page and a field, and load or store it through
  * the vmemmap. A field over mapping or index is absent from a struct page
  * too small for them: a load gives 0 and a store does nothing. Loads and
@@ -34,84 +35,21 @@
 
 #include "mm/page.h"
 
-/* The struct page word a folio field lies over. */
-enum page_word {
-	PW_FLAGS,
-	PW_LRU,
-	PW_LRU_PREV,
-	PW_MAPPING,
-	PW_INDEX,
-	PW_PRIVATE,
-};
-
-/* A folio field: @size bytes at byte @off of word @word of page[@page]. */
-struct folio_field {
-	uint8_t page;  /* struct pages after the head; 0: no such field */
-	uint8_t word;  /* enum page_word */
-	uint8_t off;   /* the byte in the word: 0, or 1 (a byte), 4 (32 bits) */
-	uint8_t size;  /* 1, 4 or 8 */
-};
-
-/*
- * Where a release keeps a hugetlb folio's order and metadata, and what
- * its prep and its free-time checks do with them.
- */
-struct folio_layout {
-	enum release_folio_layout id;
-	const char *name;                  /* "6.1", "6.2", "6.15" */
-	struct folio_field order;          /* the folio order, one byte */
-	bool order_in_flags_1;             /* ... in page[1]'s flags' low byte */
-	struct folio_field dtor;           /* compound_dtor: the hugetlb mark */
-	struct folio_field large_mapcount; /* -1 when prepared */
-	struct folio_field entire_mapcount;/* -1 (compound_mapcount in 6.1) */
-	struct folio_field nr_pages_mapped;/* 0 */
-	struct folio_field pincount;       /* 0 */
-	struct folio_field nr_pages;       /* 1 << order */
-	struct folio_field deferred_list;  /* a list_head: its first word */
-	bool deferred_list_init;           /* prep leaves the list empty (else
-					    * the hugetlb fields lie over it) */
-	struct folio_field subpool;        /* _hugetlb_subpool */
-	struct folio_field cgroup;         /* _hugetlb_cgroup */
-	struct folio_field cgroup_rsvd;    /* _hugetlb_cgroup_rsvd */
-	struct folio_field hwpoison;       /* _hugetlb_hwpoison */
-	bool hugetlb_page_type;            /* the head's page type says hugetlb
-					    * (else the destructor does) */
-	/*
-	 * The first tail whose ->mapping no folio field covers: every tail
-	 * from it on holds TAIL_MAPPING (prep_compound_tail()).
-	 */
-	uint8_t plain_mapping_from;
-	/*
-	 * Tails whose ->mapping the free-time check does not read
-	 * (free_tail_page_prepare()), a bit per tail index.
-	 */
-	uint8_t free_check_skip;
-	/*
-	 * The check reads every count of page[1] (6.2 on); 6.1 reads
-	 * compound_mapcount only.
-	 */
-	bool free_check_all_counts;
-	/*
-	 * A gigantic page's tails get no TAIL_MAPPING, and are not checked
-	 * when freed: 6.1 builds the compound page by hand
-	 * (__prep_compound_gigantic_page()) and takes it apart before
-	 * freeing it page by page.
-	 */
-	bool gigantic_by_hand;
-};
-
 /* HUGETLB_PAGE_DTOR (enum compound_dtor_id, 6.1 include/linux/mm.h). */
 #define HUGETLB_PAGE_DTOR 2u
-
-/* The layout of a release. */
-const struct folio_layout *
-folio_layout_of(enum release_folio_layout id);
 
 static inline const struct folio_layout *
 folio_layout(const struct hvo_machine *m)
 {
-	return m->folio_layout;
+	return &m->folio_layout;
 }
+
+/*
+ * The machine's copy of its release's layout, each field resolved for its
+ * struct page (struct folio_field). After page_layout_init().
+ */
+void
+folio_layout_resolve(struct hvo_machine *m, enum release_folio_layout id);
 
 /* The struct page @i pages after the head. */
 static inline page_t
@@ -121,33 +59,14 @@ folio_page(const struct hvo_machine *m, page_t head, unsigned i)
 }
 
 /*
- * The offset of word @w in a struct page of this machine: the member of
- * struct page_layout that holds it, found by a table rather than a
- * switch, since every folio field access asks.
+ * Whether @f, a field of folio_layout(), exists on this machine (its
+ * release, its struct page size).
  */
-static inline unsigned
-folio_word_offset(const struct hvo_machine *m, enum page_word w)
-{
-	static const uint8_t member[] = {
-		[PW_FLAGS] = offsetof(struct page_layout, flags),
-		[PW_LRU] = offsetof(struct page_layout, lru),
-		[PW_LRU_PREV] = offsetof(struct page_layout, lru_prev),
-		[PW_MAPPING] = offsetof(struct page_layout, mapping),
-		[PW_INDEX] = offsetof(struct page_layout, index),
-		[PW_PRIVATE] = offsetof(struct page_layout, private_),
-	};
-	unsigned off;
-
-	memcpy(&off, (const char *)page_layout(m) + member[w], sizeof(off));
-	return off;
-}
-
-/* Whether @f exists on this machine (its release, its struct page size). */
 static inline bool
 folio_field_present(const struct hvo_machine *m, const struct folio_field *f)
 {
-	return f->size &&
-	       folio_word_offset(m, (enum page_word)f->word) != PAGE_FIELD_ABSENT;
+	(void)m;
+	return f->size != 0;
 }
 
 /* The address of @f of the folio at @head; only for a present field. */
@@ -155,8 +74,8 @@ static inline kva_t
 folio_field_va(const struct hvo_machine *m, page_t head,
 	       const struct folio_field *f)
 {
-	return folio_page(m, head, f->page) +
-	       folio_word_offset(m, (enum page_word)f->word) + f->off;
+	(void)m;
+	return head + f->at;
 }
 
 /* Load @f (zero-extended); 0 for an absent field. */
@@ -300,23 +219,11 @@ set_folio_nr_pages(struct hvo_machine *m, page_t head, uint64_t nr)
  * words: not in 6.1, nor below 56 bytes, which have no ->mapping), its
  * address (what an empty list's links point at) and its links.
  */
-/* The list's second word (prev), the struct page word after its first. */
-static inline struct folio_field
-folio_deferred_list_prev_field(const struct hvo_machine *m)
-{
-	struct folio_field prev = folio_layout(m)->deferred_list;
-
-	prev.word++;
-	return prev;
-}
-
 static inline bool
 folio_has_deferred_list(const struct hvo_machine *m)
 {
-	struct folio_field prev = folio_deferred_list_prev_field(m);
-
 	return folio_field_present(m, &folio_layout(m)->deferred_list) &&
-	       folio_field_present(m, &prev);
+	       folio_field_present(m, &folio_layout(m)->deferred_list_prev);
 }
 
 static inline kva_t
@@ -341,14 +248,15 @@ folio_deferred_list_prev(struct hvo_machine *m, page_t head);
 static inline void
 folio_init_deferred_list(struct hvo_machine *m, page_t head)
 {
-	struct folio_field prev = folio_deferred_list_prev_field(m);
 	kva_t list;
 
 	if (!folio_has_deferred_list(m))
 		return;
 	list = folio_deferred_list_va(m, head);
 	page_store64(m, list, 0, list);
-	page_store64(m, folio_field_va(m, head, &prev), 0, list);
+	page_store64(m, folio_field_va(m, head,
+				       &folio_layout(m)->deferred_list_prev),
+		     0, list);
 }
 
 /* The hugetlb fields. */

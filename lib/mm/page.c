@@ -142,10 +142,10 @@ page_release_init(struct hvo_machine *m)
 	pageflags_init(&m->pgflags,
 		       (enum release_pageflags)kernel_get(m, RP_PAGEFLAGS),
 		       &m->arch);
-	m->folio_layout = folio_layout_of(
-		(enum release_folio_layout)kernel_get(m, RP_FOLIO_LAYOUT));
+	folio_layout_resolve(m, (enum release_folio_layout)
+				   kernel_get(m, RP_FOLIO_LAYOUT));
 	/* PAGE_FLAGS_SECOND: the order byte, where the layout keeps it. */
-	m->pgflags.second = m->folio_layout->order_in_flags_1 ?
+	m->pgflags.second = folio_layout(m)->order_in_flags_1 ?
 			    UINT64_C(0xff) : 0;
 }
 
