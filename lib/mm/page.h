@@ -236,23 +236,31 @@ struct page_ref {
 	 */
 	const struct tlb_entry *slot;
 	bool can_write;  /* @host came from a store's translation */
-	bool whole;      /* inside one vmemmap page */
 };
 
 static inline void
 page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 {
+	(void)m;
+	/* @slot and @can_write mean something only once @host is set. */
 	r->page = page;
 	r->host = NULL;
-	r->slot = NULL;
-	r->can_write = false;
-	r->whole = m->page_layout.whole ||
-		   (page & (m->arch.page_size - 1)) + m->page_layout.size <=
-		   m->arch.page_size;
+}
+
+/*
+ * Whether @r's struct page lies inside one vmemmap page, so one
+ * translation reaches every field: asked only when one is kept.
+ */
+static inline bool
+page_ref_whole(const struct hvo_machine *m, const struct page_ref *r)
+{
+	return m->page_layout.whole ||
+	       (r->page & (m->arch.page_size - 1)) + m->page_layout.size <=
+	       m->arch.page_size;
 }
 
 /* Copy @size bytes of a field in or out through the reference. */
-static inline void
+static inline __attribute__((always_inline)) void
 page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		void *buf, unsigned size, bool write)
 {
@@ -276,7 +284,7 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 				return;
 			}
 		}
-		if (r->whole) {
+		if (page_ref_whole(m, r)) {
 			r->host = p - off;
 			r->slot = slot;
 			r->can_write = write;
