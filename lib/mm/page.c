@@ -587,9 +587,28 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		   uint64_t *frame)
 {
 	const struct hvo_arch *a = &m->arch;
+	unsigned nr = a->levels - 1;
+	const struct pwc_entry *pc;
 	struct pt_walk w;
-	uint64_t size;
+	uint64_t size, key;
 
+	/*
+	 * The walker's memo of @va's region names its PTE table, the one
+	 * pt_walk_leaf() would read the entry from: the cursor takes the
+	 * table from there, and the entry as any cursor hit.
+	 */
+	pc = pwc_slot(m, va, &key);
+	if (pc->key == key && pc->lvl[nr - 1].d.kind == PTK_TABLE) {
+		size = arch_level_size(a, nr - 1);
+		c->depth = nr;
+		c->table = true;
+		c->pa = pc->lvl[nr - 1].d.pa;
+		c->lo = va & ~(size - 1);
+		c->hi = c->lo + size;
+		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
+		if (vmemmap_cursor_frame(m, c, va, frame))
+			return 0;
+	}
 	pt_walk_leaf(m, va, &w, false);
 	if (w.leaf < 0 || w.bad >= 0)
 		return -EFAULT;
@@ -608,6 +627,7 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		 */
 		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
 	} else {
+		c->ptes = NULL;
 		c->pa = w.lvl[w.leaf].d.pa;
 		c->lo = va & ~(size - 1);
 		c->hi = c->lo + size;
@@ -629,6 +649,31 @@ memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
 		return rc ? rc : -EFAULT;
 	fill_page(m, t, fix, cnt, host + (va & (m->arch.page_size - 1)));
 	return rc;
+}
+
+/*
+ * memmap_write()'s whole vmemmap pages from @p on, while the cursor's PTE
+ * table maps them with present entries whose address is in place: the
+ * loop keeps what it needs in registers, which its stores to the frames'
+ * slots could otherwise overwrite. Returns the pfn after the last page
+ * written.
+ */
+static pfn_t
+fill_frames_ptes(struct hvo_machine *m, const struct vmemmap_cursor *c,
+		 const struct memmap_tpl *t, int tid, pfn_t p, pfn_t end,
+		 bool self, uint64_t fix)
+{
+	const uint64_t present = m->arch.pte_present;
+	const uint64_t pa_mask = m->arch.pte_pa_mask;
+	const unsigned shift = m->arch.page_shift;
+	const uint64_t per_page = m->arch.page_size / page_layout(m)->size;
+	const uint64_t *pte = c->ptes + ((pfn_to_page(m, p) - c->lo) >> shift);
+	const uint64_t *last = c->ptes + ((c->hi - c->lo) >> shift);
+
+	for (; end - p >= per_page && pte < last && (*pte & present);
+	     pte++, p += per_page)
+		fill_frame(m, (*pte & pa_mask) >> shift, t, self ? p : fix, tid);
+	return p;
 }
 
 /*
@@ -696,6 +741,8 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		}
 		fill_frame(m, frame, t, self ? p : fix, tid);
 		p += per_page;
+		if (c.ptes)
+			p = fill_frames_ptes(m, &c, t, tid, p, end, self, fix);
 	}
 	return p < end ? memmap_write_part(m, t, self ? p : fix, p, end - p) : 0;
 }
