@@ -1030,7 +1030,7 @@ test_compact_vmemmap_reads_back_configs(void **state)
 
 		assert_int_equal(memmap_compact_set_budget(a, 0), 0);
 		assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-		/* Every other machine compares pages without vectors. */
+		/* Every other machine compares and writes pages without vectors. */
 		a->compact->scalar = c % 2;
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 			struct hvo_machine *both[2] = { a, b };
