@@ -757,7 +757,8 @@ fill_frames_ptes(struct hvo_machine *m, const struct vmemmap_cursor *c,
 
 	for (; end - p >= per_page && pte < last && (*pte & present);
 	     pte++, p += per_page)
-		fill_frame(m, (*pte & pa_mask) >> shift, t, self ? p : fix, tid);
+		fill_frame(m, (*pte & pa_mask) >> shift, t, self ? p : fix,
+			   tid);
 	return p;
 }
 
