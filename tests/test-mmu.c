@@ -990,6 +990,38 @@ test_compact_vmemmap_reads_back(void **state)
 }
 
 /*
+ * memmap_write_pages() over a vmemmap page its PTE table does not map, in
+ * a region the walker's memo names (vmemmap_frame_walk()): the struct
+ * pages are "not mapped", -EFAULT, as a walk from the top says.
+ */
+static void
+test_memmap_write_unmapped_vmemmap_page(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G");
+	uint64_t P = m->arch.page_size;
+	uint64_t per = P / page_layout(m)->size;
+	uint64_t span = arch_level_size(&m->arch, m->arch.levels - 2);
+	pfn_t pfn = round_up64(m->vmemmap_pfn_lo + span / page_layout(m)->size,
+			       span / page_layout(m)->size);
+	kva_t va = pfn_to_page(m, pfn);
+	uint8_t tpl[256];
+	phys_addr_t pa;
+
+	(void)state;
+	assert_true(pfn + 8 * per <= m->vmemmap_pfn_hi);
+	assert_int_equal(va % span, 0);
+	/* The boot maps the vmemmap by PMD blocks: this one as PTEs. */
+	assert_int_equal(pt_split(m, va, true, 0), 0);
+	assert_int_equal(pt_unmap(m, va + 3 * P), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	/* A walk of the region's first page leaves its table in the memo. */
+	assert_int_equal(pt_lookup(m, va, &pa, NULL), 0);
+	page_template(m, pfn_zone(m, pfn), false, 1, tpl);
+	assert_int_equal(memmap_write_pages(m, pfn, 8 * per, tpl), -EFAULT);
+	hvo_machine_free(m);
+}
+
+/*
  * The same comparison over the variants, arches, a TLB small enough to
  * evict (its copies and aliases of described pages), page checks, 1G
  * pages, demote and a shrink that restores: each step on both machines,
@@ -1030,7 +1062,7 @@ test_compact_vmemmap_reads_back_configs(void **state)
 
 		assert_int_equal(memmap_compact_set_budget(a, 0), 0);
 		assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-		/* Every other machine compares pages without vectors. */
+		/* Every other machine compares and writes without vectors. */
 		a->compact->scalar = c % 2;
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 			struct hvo_machine *both[2] = { a, b };
@@ -2213,6 +2245,7 @@ main(void)
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
+		cmocka_unit_test(test_memmap_write_unmapped_vmemmap_page),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
 		cmocka_unit_test(test_compact_shapes),

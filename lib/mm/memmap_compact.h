@@ -96,8 +96,23 @@ struct memmap_compact {
 	uint64_t seen[MEMMAP_COMPACT_SEEN]; /* hashes of words seen once */
 	uint64_t shaped;    /* frames ever described by a shape (statistics) */
 	uint64_t bare;      /* frames ever described by a template alone */
-	bool scalar;        /* compare without the host's vector unit (tests) */
+	bool scalar;        /* no host vector unit: compare, write (tests) */
 };
+
+/*
+ * Whether host loops may use the host CPU's 32-byte vectors: it has them,
+ * and no test asked for the code without them (scalar).
+ */
+static inline bool
+memmap_host_avx2(const struct hvo_machine *m)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	return !(m->compact && m->compact->scalar) &&
+	       __builtin_cpu_supports("avx2");
+#else
+	return false;
+#endif
+}
 
 /*
  * Describe vmemmap frame @frame, which @va (a struct page address) maps,

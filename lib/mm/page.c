@@ -397,6 +397,84 @@ fill_page64(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
 	}
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_FILL_AVX2 1
+
+typedef uint64_t words4 __attribute__((vector_size(32)));
+
+/*
+ * fill_page64() with 32-byte stores, on a host CPU that has them: a
+ * struct page is two, and for TPL_LRU_SELF its first half rises by
+ * { 0, 64, 64, 0 } a page, lru.next and lru.prev at once.
+ */
+__attribute__((target("avx2"))) static void
+fill_page64_avx2(const struct memmap_tpl *t, uint64_t lru, uint64_t n,
+		 uint8_t *host)
+{
+	uint8_t *end = host + n * 64;
+	words4 lo, hi;
+
+	memcpy(&lo, t->bytes, 32);
+	memcpy(&hi, t->bytes + 32, 32);
+	if (t->patch != TPL_PLAIN)
+		lo[1] = lru;
+	if (t->patch == TPL_LRU_SELF) {
+		const words4 one = { 0, 64, 64, 0 }, eight = 8 * one;
+		words4 l0, l1, l2, l3, l4, l5, l6, l7;
+
+		lo[2] = lru;
+		for (; n & 7; n--, host += 64, lo += one) {
+			memcpy(host, &lo, 32);
+			memcpy(host + 32, &hi, 32);
+		}
+		l0 = lo;
+		l1 = l0 + one;
+		l2 = l1 + one;
+		l3 = l2 + one;
+		l4 = l3 + one;
+		l5 = l4 + one;
+		l6 = l5 + one;
+		l7 = l6 + one;
+		for (; host < end; host += 512) {
+			memcpy(host, &l0, 32);
+			memcpy(host + 32, &hi, 32);
+			memcpy(host + 64, &l1, 32);
+			memcpy(host + 96, &hi, 32);
+			memcpy(host + 128, &l2, 32);
+			memcpy(host + 160, &hi, 32);
+			memcpy(host + 192, &l3, 32);
+			memcpy(host + 224, &hi, 32);
+			memcpy(host + 256, &l4, 32);
+			memcpy(host + 288, &hi, 32);
+			memcpy(host + 320, &l5, 32);
+			memcpy(host + 352, &hi, 32);
+			memcpy(host + 384, &l6, 32);
+			memcpy(host + 416, &hi, 32);
+			memcpy(host + 448, &l7, 32);
+			memcpy(host + 480, &hi, 32);
+			l0 += eight;
+			l1 += eight;
+			l2 += eight;
+			l3 += eight;
+			l4 += eight;
+			l5 += eight;
+			l6 += eight;
+			l7 += eight;
+		}
+		return;
+	}
+	for (; n & 7; n--, host += 64) {
+		memcpy(host, &lo, 32);
+		memcpy(host + 32, &hi, 32);
+	}
+	for (; host < end; host += 512)
+		for (unsigned k = 0; k < 512; k += 64) {
+			memcpy(host + k, &lo, 32);
+			memcpy(host + k + 32, &hi, 32);
+		}
+}
+#endif
+
 /*
  * The fix-ups of @n struct pages of template @t at @host: for
  * TPL_LRU_SELF @pfn is the first one's pfn, for TPL_HEAD the head's.
@@ -447,6 +525,13 @@ fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 		fill_page_any(m, t, pfn, n, host);
 		return;
 	}
+#ifdef HAVE_FILL_AVX2
+	if (memmap_host_avx2(m)) {
+		fill_page64_avx2(t, t->patch == TPL_HEAD ? va + 1 :
+				 va + PAGE_LRU_OFF, n, host);
+		return;
+	}
+#endif
 	fill_page64(t, t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF, n,
 		    host);
 }
@@ -587,9 +672,28 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		   uint64_t *frame)
 {
 	const struct hvo_arch *a = &m->arch;
+	unsigned nr = a->levels - 1;
+	const struct pwc_entry *pc;
 	struct pt_walk w;
-	uint64_t size;
+	uint64_t size, key;
 
+	/*
+	 * The walker's memo of @va's region names its PTE table, the one
+	 * pt_walk_leaf() would read the entry from: the cursor takes the
+	 * table from there, and the entry as any cursor hit.
+	 */
+	pc = pwc_slot(m, va, &key);
+	if (pc->key == key && pc->lvl[nr - 1].d.kind == PTK_TABLE) {
+		size = arch_level_size(a, nr - 1);
+		c->depth = nr;
+		c->table = true;
+		c->pa = pc->lvl[nr - 1].d.pa;
+		c->lo = va & ~(size - 1);
+		c->hi = c->lo + size;
+		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
+		if (vmemmap_cursor_frame(m, c, va, frame))
+			return 0;
+	}
 	pt_walk_leaf(m, va, &w, false);
 	if (w.leaf < 0 || w.bad >= 0)
 		return -EFAULT;
@@ -608,6 +712,7 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		 */
 		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
 	} else {
+		c->ptes = NULL;
 		c->pa = w.lvl[w.leaf].d.pa;
 		c->lo = va & ~(size - 1);
 		c->hi = c->lo + size;
@@ -629,6 +734,32 @@ memmap_write_part(struct hvo_machine *m, const struct memmap_tpl *t,
 		return rc ? rc : -EFAULT;
 	fill_page(m, t, fix, cnt, host + (va & (m->arch.page_size - 1)));
 	return rc;
+}
+
+/*
+ * memmap_write()'s whole vmemmap pages from @p on, while the cursor's PTE
+ * table maps them with present entries whose address is in place: the
+ * loop keeps what it needs in registers, which its stores to the frames'
+ * slots could otherwise overwrite. Returns the pfn after the last page
+ * written.
+ */
+static pfn_t
+fill_frames_ptes(struct hvo_machine *m, const struct vmemmap_cursor *c,
+		 const struct memmap_tpl *t, int tid, pfn_t p, pfn_t end,
+		 bool self, uint64_t fix)
+{
+	const uint64_t present = m->arch.pte_present;
+	const uint64_t pa_mask = m->arch.pte_pa_mask;
+	const unsigned shift = m->arch.page_shift;
+	const uint64_t per_page = m->arch.page_size / page_layout(m)->size;
+	const uint64_t *pte = c->ptes + ((pfn_to_page(m, p) - c->lo) >> shift);
+	const uint64_t *last = c->ptes + ((c->hi - c->lo) >> shift);
+
+	for (; end - p >= per_page && pte < last && (*pte & present);
+	     pte++, p += per_page)
+		fill_frame(m, (*pte & pa_mask) >> shift, t, self ? p : fix,
+			   tid);
+	return p;
 }
 
 /*
@@ -696,6 +827,8 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		}
 		fill_frame(m, frame, t, self ? p : fix, tid);
 		p += per_page;
+		if (c.ptes)
+			p = fill_frames_ptes(m, &c, t, tid, p, end, self, fix);
 	}
 	return p < end ? memmap_write_part(m, t, self ? p : fix, p, end - p) : 0;
 }

@@ -761,38 +761,49 @@ int
 vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 		   uint64_t *frame);
 
+/*
+ * The frame behind @va from what @c caches, a decode at most: false if
+ * @va is outside it, or its entry there maps no page.
+ */
+static inline bool
+vmemmap_cursor_frame(struct hvo_machine *m, const struct vmemmap_cursor *c,
+		     uint64_t va, uint64_t *frame)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct pt_decoded d;
+	uint64_t e, j;
+
+	if (va < c->lo || va >= c->hi)
+		return false;
+	if (!c->table) {
+		*frame = (c->pa + (va - c->lo)) >> a->page_shift;
+		return true;
+	}
+	/* A table of PTEs: its entry j maps the page j of [lo, hi). */
+	j = (va - c->lo) >> a->page_shift;
+	e = c->ptes ? c->ptes[j] : pt_peek(m, c->pa + j * 8);
+	/*
+	 * Where a present PTE holds its address in place, no decode
+	 * (pte_present is 0 on an arch without pte_pa_mask).
+	 */
+	if (e & a->pte_present) {
+		*frame = (e & a->pte_pa_mask) >> a->page_shift;
+		return true;
+	}
+	arch_decode(a, c->depth, e, &d);
+	if (d.kind != PTK_LEAF)
+		return false;
+	*frame = d.pa >> a->page_shift;
+	return true;
+}
+
 /* Inline, for the cached block or table: a frame costs a decode. */
 static inline int
 vmemmap_frame(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 	      uint64_t *frame)
 {
-	const struct hvo_arch *a = &m->arch;
-
-	if (va >= c->lo && va < c->hi) {
-		struct pt_decoded d;
-		uint64_t e, j;
-
-		if (!c->table) {
-			*frame = (c->pa + (va - c->lo)) >> a->page_shift;
-			return 0;
-		}
-		/* A table of PTEs: its entry j maps the page j of [lo, hi). */
-		j = (va - c->lo) >> a->page_shift;
-		e = c->ptes ? c->ptes[j] : pt_peek(m, c->pa + j * 8);
-		/*
-		 * Where a present PTE holds its address in place, no decode
-		 * (pte_present is 0 on an arch without pte_pa_mask).
-		 */
-		if (e & a->pte_present) {
-			*frame = (e & a->pte_pa_mask) >> a->page_shift;
-			return 0;
-		}
-		arch_decode(a, c->depth, e, &d);
-		if (d.kind == PTK_LEAF) {
-			*frame = d.pa >> a->page_shift;
-			return 0;
-		}
-	}
+	if (vmemmap_cursor_frame(m, c, va, frame))
+		return 0;
 	return vmemmap_frame_walk(m, c, va, frame);
 }
 
