@@ -208,16 +208,20 @@ account_freepages(struct zone *zone, int64_t nr, enum migratetype mt)
 }
 
 /*
- * The free_area of @order in zone @z. The empty asm hides how the address
- * was made: GCC otherwise makes it again from z, order and mt at every use
- * (seven instructions each) rather than keep it.
+ * @p as it is, but GCC no longer knows how it was made, so it keeps the
+ * address (in a register, or on the stack) rather than make it again from
+ * a zone, an order and a list index at every use, several instructions
+ * each time.
  */
+#define keep_address(p) __asm__("" : "+r"(p))
+
+/* The free_area of @order in zone @z. */
 static inline struct free_area *
 free_area_of(struct hvo_machine *m, enum zone_type z, unsigned order)
 {
 	struct free_area *area = &m->zones[z].free_area[order];
 
-	__asm__("" : "+r"(area));
+	keep_address(area);
 	return area;
 }
 
@@ -592,9 +596,9 @@ static inline bool
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
-	struct free_list *list = free_list_of(m, z, order, mt);
+	struct free_list *list = &free_area_of(m, z, order)->free_list[mt];
 
-	if (list_empty(list, free_list_of(m, z, order, mt)->head))
+	if (list_empty(list, list->head))
 		return false;
 	*pfn = lru_to_pfn(m, list->next);
 	return true;
@@ -1273,8 +1277,10 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		   unsigned pindex)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	int64_t left = (int64_t)(count < pcp->count ? count : pcp->count);
+	int64_t left;
 
+	keep_address(pcp);
+	left = (int64_t)(count < pcp->count ? count : pcp->count);
 	pindex = pindex ? pindex - 1 : NR_PCP_LISTS - 1;
 	while (left > 0) {
 		struct free_list *list;
@@ -1334,10 +1340,9 @@ drain_all_pages(struct hvo_machine *m)
  * watermark ends ZONE_BELOW_HIGH.
  */
 static inline __attribute__((always_inline)) int
-free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
-		       unsigned order, unsigned pindex)
+free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
+		       enum zone_type z, unsigned order, unsigned pindex)
 {
-	struct zone *zone = &m->zones[z];
 	struct per_cpu_pages *pcp = &zone->pcp;
 	bool small = order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	bool free_high;
@@ -1381,30 +1386,35 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		struct page_ref *r)
 {
 	enum zone_type z = pfn_zone(m, pfn);
-	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	struct zone *zone = &m->zones[z];
 	enum migratetype mt = __get_pfnblock_migratetype(m, pfn);
+	struct free_list *list;
 	unsigned pindex;
 
+	keep_address(zone);
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE)
 			return free_one_page(m, pfn, order, FPI_NONE);
 		mt = MIGRATE_MOVABLE;
 	}
 	pindex = order_to_pindex(m, mt, order);
-	list_add_ref(m, &pcp->lists[pindex], pcp->lists[pindex].head, r,
-		     false);
-	pcp->count += UINT64_C(1) << order;
-	return free_unref_page_commit(m, z, order, pindex);
+	list = &zone->pcp.lists[pindex];
+	keep_address(list);
+	list_add_ref(m, list, list->head, r, false);
+	zone->pcp.count += UINT64_C(1) << order;
+	return free_unref_page_commit(m, zone, z, order, pindex);
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
 static inline int
 rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
-	     uint64_t n, unsigned pindex, enum migratetype mt,
+	     uint64_t n, struct free_list *list, enum migratetype mt,
 	     unsigned alloc_flags)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+
+	keep_address(pcp);
 
 	for (uint64_t i = 0; i < n; i++) {
 		pfn_t p;
@@ -1414,8 +1424,7 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 			break;
 		if (rc)
 			return rc;
-		list_add_page(m, &pcp->lists[pindex],
-			      pcp->lists[pindex].head, p, true);
+		list_add_page(m, list, list->head, p, true);
 		pcp->count += UINT64_C(1) << order;
 	}
 	return 0;
@@ -1443,11 +1452,13 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	unsigned pindex = order_to_pindex(m, mt, order);
-	struct free_list *list = &pcp->lists[pindex];
-	uint64_t head = pcp->lists[pindex].head;
+	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, order)];
+	uint64_t head;
 	struct page_ref r;
 
+	keep_address(pcp);
+	keep_address(list);
+	head = list->head;
 	/* An allocation scales the next drain back (6.1: free_factor). */
 	if (pcp->high_auto)
 		pcp->free_count >>= 1;
@@ -1456,7 +1467,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	if (list_empty(list, head)) {
 		int rc = rmqueue_bulk(m, z, order,
 				      nr_pcp_alloc(pcp, &m->zones[z], order),
-				      pindex, mt, alloc_flags);
+				      list, mt, alloc_flags);
 
 		if (rc)
 			return rc;
