@@ -1648,7 +1648,7 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 static inline __attribute__((always_inline)) int
 alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		 enum zone_type highest, enum hvo_page_category cat,
-		 pfn_t *pfn, struct page_ref *r)
+		 pfn_t *pfn, struct page_ref *r, bool from_pcp)
 {
 	enum zone_type z;
 
@@ -1668,7 +1668,8 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
-	z = pfn_zone(m, *pfn);
+	/* A pcp list of @highest holds pages of @highest only. */
+	z = from_pcp ? highest : pfn_zone(m, *pfn);
 	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
 	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
 			UINT64_C(1) << order);
@@ -1713,7 +1714,7 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (rc)
 		return rc;
 	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
-	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r);
+	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false);
 }
 
 /* The fast path's page, from @list of the pcp lists of @highest. */
@@ -1730,7 +1731,7 @@ alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	/* rmqueue_pcplist(): an allocation halves free_count */
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
-	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r);
+	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true);
 }
 
 int
