@@ -207,6 +207,24 @@ account_freepages(struct zone *zone, int64_t nr, enum migratetype mt)
 	zone->free_pages += (uint64_t)nr;
 }
 
+/*
+ * @p as it is, but GCC no longer knows how it was made, so it keeps the
+ * address (in a register, or on the stack) rather than make it again from
+ * a zone, an order and a list index at every use, several instructions
+ * each time.
+ */
+#define keep_address(p) __asm__("" : "+r"(p))
+
+/* The free_area of @order in zone @z. */
+static inline struct free_area *
+free_area_of(struct hvo_machine *m, enum zone_type z, unsigned order)
+{
+	struct free_area *area = &m->zones[z].free_area[order];
+
+	keep_address(area);
+	return area;
+}
+
 static inline struct free_list *
 free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
 	     enum migratetype mt)
@@ -219,9 +237,11 @@ static inline void
 __add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		   unsigned order, enum migratetype mt, bool tail)
 {
-	list_add_page(m, free_list_of(m, z, order, mt),
-		      free_list_of(m, z, order, mt)->head, pfn, tail);
-	m->zones[z].free_area[order].nr_free++;
+	struct free_area *area = free_area_of(m, z, order);
+
+	list_add_page(m, &area->free_list[mt], area->free_list[mt].head, pfn,
+		      tail);
+	area->nr_free++;
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, mt);
 }
@@ -245,13 +265,14 @@ static inline void
 __del_ref_from_free_list(struct hvo_machine *m, struct page_ref *r,
 			 enum zone_type z, unsigned order, enum migratetype mt)
 {
-	list_del_ref(m, free_list_of(m, z, order, mt),
-		     free_list_of(m, z, order, mt)->head, r);
+	struct free_area *area = free_area_of(m, z, order);
+
+	list_del_ref(m, &area->free_list[mt], area->free_list[mt].head, r);
 	/* The poison was the last store through the TLB: the same entry. */
 	page_ref_again(m, r, true);
 	ref_clear_page_type(m, r);
 	ref_set_private(m, r, 0);
-	m->zones[z].free_area[order].nr_free--;
+	area->nr_free--;
 }
 
 static void
@@ -546,15 +567,24 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
 	return 0;
 }
 
-/* page_del_and_expand(): take the block at @pfn, keep 2^@low of it. */
-static inline int
+/*
+ * page_del_and_expand(): take the block at @pfn, keep 2^@low of it. Always
+ * inline, and the list_del() in it too: rmqueue_bulk() takes every page
+ * of a pcp refill through here, and out of line the list_del() paid a
+ * call that saved six registers.
+ */
+static inline __attribute__((always_inline)) int
 page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
 		    unsigned low, unsigned high, enum migratetype mt)
 {
 	uint64_t added;
+	struct page_ref r;
 	int rc;
 
-	__del_page_from_free_list(m, pfn, z, high, mt);
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	__del_ref_from_free_list(m, &r, z, high, mt);
+	if (unlikely(m->strays))
+		free_list_strays_del(m, pfn);
 	rc = expand(m, pfn, low, high, z, mt, &added);
 	account_freepages(&m->zones[z],
 			  -(int64_t)((UINT64_C(1) << high) - added), mt);
@@ -566,9 +596,9 @@ static inline bool
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
-	struct free_list *list = free_list_of(m, z, order, mt);
+	struct free_list *list = &free_area_of(m, z, order)->free_list[mt];
 
-	if (list_empty(list, free_list_of(m, z, order, mt)->head))
+	if (list_empty(list, list->head))
 		return false;
 	*pfn = lru_to_pfn(m, list->next);
 	return true;
@@ -1247,8 +1277,10 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		   unsigned pindex)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	int64_t left = (int64_t)(count < pcp->count ? count : pcp->count);
+	int64_t left;
 
+	keep_address(pcp);
+	left = (int64_t)(count < pcp->count ? count : pcp->count);
 	pindex = pindex ? pindex - 1 : NR_PCP_LISTS - 1;
 	while (left > 0) {
 		struct free_list *list;
@@ -1308,10 +1340,9 @@ drain_all_pages(struct hvo_machine *m)
  * watermark ends ZONE_BELOW_HIGH.
  */
 static inline __attribute__((always_inline)) int
-free_unref_page_commit(struct hvo_machine *m, enum zone_type z,
-		       unsigned order, unsigned pindex)
+free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
+		       enum zone_type z, unsigned order, unsigned pindex)
 {
-	struct zone *zone = &m->zones[z];
 	struct per_cpu_pages *pcp = &zone->pcp;
 	bool small = order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	bool free_high;
@@ -1355,30 +1386,35 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		struct page_ref *r)
 {
 	enum zone_type z = pfn_zone(m, pfn);
-	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	struct zone *zone = &m->zones[z];
 	enum migratetype mt = __get_pfnblock_migratetype(m, pfn);
+	struct free_list *list;
 	unsigned pindex;
 
+	keep_address(zone);
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE)
 			return free_one_page(m, pfn, order, FPI_NONE);
 		mt = MIGRATE_MOVABLE;
 	}
 	pindex = order_to_pindex(m, mt, order);
-	list_add_ref(m, &pcp->lists[pindex], pcp->lists[pindex].head, r,
-		     false);
-	pcp->count += UINT64_C(1) << order;
-	return free_unref_page_commit(m, z, order, pindex);
+	list = &zone->pcp.lists[pindex];
+	keep_address(list);
+	list_add_ref(m, list, list->head, r, false);
+	zone->pcp.count += UINT64_C(1) << order;
+	return free_unref_page_commit(m, zone, z, order, pindex);
 }
 
 /* rmqueue_bulk(): @n blocks onto the tail of a pcp list. */
 static inline int
 rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
-	     uint64_t n, unsigned pindex, enum migratetype mt,
+	     uint64_t n, struct free_list *list, enum migratetype mt,
 	     unsigned alloc_flags)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+
+	keep_address(pcp);
 
 	for (uint64_t i = 0; i < n; i++) {
 		pfn_t p;
@@ -1388,8 +1424,7 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 			break;
 		if (rc)
 			return rc;
-		list_add_page(m, &pcp->lists[pindex],
-			      pcp->lists[pindex].head, p, true);
+		list_add_page(m, list, list->head, p, true);
 		pcp->count += UINT64_C(1) << order;
 	}
 	return 0;
@@ -1417,11 +1452,13 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 		enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
-	unsigned pindex = order_to_pindex(m, mt, order);
-	struct free_list *list = &pcp->lists[pindex];
-	uint64_t head = pcp->lists[pindex].head;
+	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, order)];
+	uint64_t head;
 	struct page_ref r;
 
+	keep_address(pcp);
+	keep_address(list);
+	head = list->head;
 	/* An allocation scales the next drain back (6.1: free_factor). */
 	if (pcp->high_auto)
 		pcp->free_count >>= 1;
@@ -1430,7 +1467,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	if (list_empty(list, head)) {
 		int rc = rmqueue_bulk(m, z, order,
 				      nr_pcp_alloc(pcp, &m->zones[z], order),
-				      pindex, mt, alloc_flags);
+				      list, mt, alloc_flags);
 
 		if (rc)
 			return rc;
@@ -1611,7 +1648,7 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 static inline __attribute__((always_inline)) int
 alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		 enum zone_type highest, enum hvo_page_category cat,
-		 pfn_t *pfn, struct page_ref *r)
+		 pfn_t *pfn, struct page_ref *r, bool from_pcp)
 {
 	enum zone_type z;
 
@@ -1631,7 +1668,8 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
 	count(m, CNT_BUDDY_ALLOC);
-	z = pfn_zone(m, *pfn);
+	/* A pcp list of @highest holds pages of @highest only. */
+	z = from_pcp ? highest : pfn_zone(m, *pfn);
 	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
 	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
 			UINT64_C(1) << order);
@@ -1676,7 +1714,7 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (rc)
 		return rc;
 	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
-	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r);
+	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false);
 }
 
 /* The fast path's page, from @list of the pcp lists of @highest. */
@@ -1693,7 +1731,7 @@ alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	/* rmqueue_pcplist(): an allocation halves free_count */
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
-	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r);
+	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true);
 }
 
 int
