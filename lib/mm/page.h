@@ -242,9 +242,10 @@ static inline void
 page_ref_init(struct hvo_machine *m, struct page_ref *r, page_t page)
 {
 	(void)m;
-	/* @slot and @can_write mean something only once @host is set. */
 	r->page = page;
 	r->host = NULL;
+	r->slot = NULL;
+	r->can_write = false;
 }
 
 /*
