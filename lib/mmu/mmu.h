@@ -383,12 +383,30 @@ pwc_last_table(struct hvo_machine *m, kva_t va, phys_addr_t *table_pa)
 	return true;
 }
 
-/* Count the reads of a walk from the top to the last level. */
+/*
+ * Count the reads of a walk from the top to the last level: the top's
+ * are the pgd's, and the levels below it have the roles from the top's
+ * minus one down to the PTE's (arch_set_levels()).
+ */
 static inline void
 pt_count_walk(struct hvo_machine *m)
 {
-	for (unsigned d = 0; d < m->arch.levels; d++)
-		pt_count_read(m, d);
+	uint64_t *c = &m->counter[CNT_PT_READ_PGD];
+
+	switch (m->arch.levels) {
+	case 5:
+		c[PTS_PGD - PTS_P4D]++;
+		/* fall through */
+	case 4:
+		c[PTS_PGD - PTS_PUD]++;
+		/* fall through */
+	case 3:
+		c[PTS_PGD - PTS_PMD]++;
+		/* fall through */
+	default:
+		c[PTS_PGD - PTS_PTE]++;
+		c[0]++;
+	}
 }
 
 /*
