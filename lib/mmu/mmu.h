@@ -366,6 +366,50 @@ int
 __pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 
 /*
+ * The last-level table of @va, if the memo holds the levels above it and
+ * they lead to one: nothing read, nothing counted.
+ */
+static inline bool
+pwc_last_table(struct hvo_machine *m, kva_t va, phys_addr_t *table_pa)
+{
+	unsigned nr = m->arch.levels - 1;
+	const struct pwc_entry *c;
+	uint64_t key;
+
+	c = pwc_slot(m, va, &key);
+	if (unlikely(c->key != key || c->lvl[nr - 1].d.kind != PTK_TABLE))
+		return false;
+	*table_pa = c->lvl[nr - 1].d.pa;
+	return true;
+}
+
+/*
+ * Count the reads of a walk from the top to the last level: the top's
+ * are the pgd's, and the levels below it have the roles from the top's
+ * minus one down to the PTE's (arch_set_levels()).
+ */
+static inline void
+pt_count_walk(struct hvo_machine *m)
+{
+	uint64_t *c = &m->counter[CNT_PT_READ_PGD];
+
+	switch (m->arch.levels) {
+	case 5:
+		c[PTS_PGD - PTS_P4D]++;
+		/* fall through */
+	case 4:
+		c[PTS_PGD - PTS_PUD]++;
+		/* fall through */
+	case 3:
+		c[PTS_PGD - PTS_PMD]++;
+		/* fall through */
+	default:
+		c[PTS_PGD - PTS_PTE]++;
+		c[0]++;
+	}
+}
+
+/*
  * pt_walk() for a caller that looks only where the walk stopped: of
  * w->lvl[], only the last level visited (w->nr - 1; the leaf's, or the
  * bad entry's) is sure to be filled. Counted as pt_walk(); cheaper on a
@@ -380,13 +424,9 @@ pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 	const struct hvo_arch *a = &m->arch;
 	unsigned nr = a->levels - 1;
 	struct pt_level_rec *r = &w->lvl[nr];
-	const struct pwc_entry *c;
-	uint64_t key;
 
-	c = pwc_slot(m, va, &key);
-	if (unlikely(c->key != key || c->lvl[nr - 1].d.kind != PTK_TABLE))
+	if (!pwc_last_table(m, va, &r->table_pa))
 		return __pt_walk_leaf(m, va, w, counted);
-	r->table_pa = c->lvl[nr - 1].d.pa;
 	r->entry_pa = pt_offset(a, nr, r->table_pa, va);
 	r->index = arch_level_index(a, nr, va);
 	r->entry = pt_peek(m, r->entry_pa);
@@ -395,8 +435,7 @@ pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 		return __pt_walk_leaf(m, va, w, counted);
 	/* The same entries a walk would read, counted as read. */
 	if (counted)
-		for (unsigned d = 0; d <= nr; d++)
-			pt_count_read(m, d);
+		pt_count_walk(m);
 	r->depth = nr;
 	w->va = va;
 	w->nr = nr + 1;

@@ -331,25 +331,21 @@ tlb_scratch_read(struct hvo_machine *m, const struct tlb_entry *e,
 }
 
 /*
- * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
- * page the entry is still filled for loads, as hardware would cache it.
+ * The walk behind a TLB miss where the memo does not end it at a page
+ * (tlb_fill()): the page @va maps (*@pa), the size of its leaf and
+ * whether it is writable; false with the fault counted and *@rc set.
  */
-static inline __attribute__((always_inline)) struct tlb_entry *
-tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
+static __attribute__((noinline)) bool
+tlb_walk(struct hvo_machine *m, kva_t va, uint64_t *pa, uint64_t *size,
+	 bool *writable, int *rc)
 {
 	const struct hvo_arch *a = &m->arch;
-	struct tlb *t = &m->tlb;
-	struct tlb_entry *e = tlb_slot(t, va);
-	uint64_t page = va & t->page_mask, size, pa;
-	const void *host;
 	struct pt_walk w;
-	bool own;
 
-	count(m, CNT_TLB_MISS);
 	if (pt_walk_leaf(m, va, &w, true)) {
 		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va,
 			     "not a kernel address");
-		return NULL;
+		return false;
 	}
 	if (w.bad >= 0) {
 		struct hvo_event ev = {
@@ -364,16 +360,51 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 				  "fault at va 0x%" PRIx64 ": malformed %s entry 0x%016" PRIx64 " (%s)",
 				  va, a->level[w.bad].name, w.lvl[w.bad].entry,
 				  w.lvl[w.bad].d.why);
-		return NULL;
+		return false;
 	}
 	if (w.leaf < 0) {
 		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va, "not mapped");
-		return NULL;
+		return false;
 	}
 	const struct pt_decoded *d = &w.lvl[w.leaf].d;
 
-	size = arch_level_size(a, (unsigned)w.leaf);
-	pa = d->pa + (va & (size - 1) & t->page_mask);
+	*size = arch_level_size(a, (unsigned)w.leaf);
+	*pa = d->pa + (va & (*size - 1) & m->tlb.page_mask);
+	*writable = d->writable;
+	return true;
+}
+
+/*
+ * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
+ * page the entry is still filled for loads, as hardware would cache it.
+ */
+static inline __attribute__((always_inline)) struct tlb_entry *
+tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct tlb *t = &m->tlb;
+	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t page = va & t->page_mask, size, pa, pte;
+	const void *host;
+	bool own, writable;
+
+	count(m, CNT_TLB_MISS);
+	/*
+	 * Nearly every miss: the memo leaves one last-level entry to read,
+	 * and it is a present PTE whose bits are plain data (pte_present is
+	 * 0 on an arch without pte_pa_mask). Nothing is counted before that
+	 * is known; anything else is tlb_walk()'s from the start.
+	 */
+	if (likely(pwc_last_table(m, va, &pa) &&
+		   ((pte = pt_peek(m, pt_offset(a, a->levels - 1, pa, va))) &
+		    a->pte_present))) {
+		pt_count_walk(m);
+		pa = pte & a->pte_pa_mask;
+		writable = pte & a->pte_write;
+		size = a->page_size;
+	} else if (!tlb_walk(m, va, &pa, &size, &writable, rc)) {
+		return NULL;
+	}
 	if (!phys_is_ram(&m->phys, pa, a->page_size)) {
 		*rc = kfault(m, CNT_FAULT_NOT_PRESENT, va,
 			     "mapped to a physical address that is not RAM");
@@ -384,7 +415,7 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	 * filled, may see a shared copy; the entry then takes no stores, so
 	 * the first store comes back here and gives the frame its own page.
 	 */
-	if (write && d->writable) {
+	if (write && writable) {
 		host = phys_to_host(&m->phys, pa);
 		own = true;
 	} else if (t->scratch && (host = tlb_scratch_read(m, e, pa))) {
@@ -397,9 +428,9 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	if (e->tag_read != TLB_TAG_INVALID)
 		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
 	e->tag_read = page;
-	e->tag_write = d->writable && own ? page : TLB_TAG_INVALID;
+	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
-	e->pa = pa | (d->writable && !own ? TLB_PA_COW : 0);
+	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
 	tlb_pfn_link(t, (uint32_t)(e - t->e));
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
@@ -414,7 +445,7 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 				t->large_hi = lo + size;
 		}
 	}
-	if (write && !d->writable) {
+	if (write && !writable) {
 		*rc = kfault(m, CNT_FAULT_WRITE_PROTECT, va,
 			     "store to a read-only mapping");
 		return NULL;

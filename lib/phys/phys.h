@@ -297,6 +297,22 @@ phys_to_host(struct phys *p, uint64_t pa)
 }
 
 /*
+ * Whether slot @s holds a page copy_page() shared that no other frame
+ * shares any more (refs 0: the others were freed); if so, it is the
+ * frame's own again, as phys_host_slow() would make it. Inline: restore
+ * frees the old head frame, and the first load of the new one comes here.
+ */
+static inline bool
+phys_host_alone(const struct phys *p, uint64_t *s)
+{
+	if ((*s & PHYS_OWN_MASK) != (PHYS_HOST | PHYS_SHARED_SEEN) ||
+	    p->refs[*s >> 3])
+		return false;
+	*s &= ~(uint64_t)PHYS_SHARED_SEEN;
+	return true;
+}
+
+/*
  * Host address of @pa for reading only. A zero or shareable lazy frame
  * gives a shared copy (*own false): do not write through it.
  */
@@ -305,7 +321,7 @@ phys_to_host_ro(struct phys *p, uint64_t pa, bool *own)
 {
 	uint64_t *s = phys_slot(p, pa >> p->page_shift);
 
-	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST) {
+	if (s && ((*s & PHYS_OWN_MASK) == PHYS_HOST || phys_host_alone(p, s))) {
 		if (own)
 			*own = true;
 		return phys_host_of(p, *s, pa);
