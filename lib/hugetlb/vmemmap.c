@@ -249,24 +249,10 @@ vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
- * walk->remap_pte() of a walk that does not restore: the optimize one by
- * name, inlined; a rollback's through the pointer.
- */
-static inline __attribute__((always_inline)) int
-vmemmap_other_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
-		  struct vmemmap_remap_walk *walk)
-{
-	if (walk->remap_pte == vmemmap_remap_pte)
-		return vmemmap_remap_pte(m, ptep, addr, walk);
-	return walk->remap_pte(m, ptep, addr, walk);
-}
-
-/*
  * The PTEs of [addr, next), one table's from @ptep on: walk->remap_pte()
  * of each. Inline with @remap_pte a constant, the two that run per
  * hugepage get a loop each with the callback inlined: a PTE costs no
- * indirect call and no frame, and a restore's no test of which callback
- * it is.
+ * indirect call, no frame and no test of which callback it is.
  */
 static inline __attribute__((always_inline)) int
 vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
@@ -315,9 +301,12 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		if (walk->remap_pte == vmemmap_restore_pte)
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       vmemmap_restore_pte);
+		else if (walk->remap_pte == vmemmap_remap_pte)
+			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
+					       vmemmap_remap_pte);
 		else
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
-					       vmemmap_other_pte);
+					       walk->remap_pte);
 	}
 	/* Before 6.2 the reuse page is walked first, not flushed. */
 	if (walk->flags & VMEMMAP_FLUSH_AFTER_REUSE)
