@@ -56,9 +56,11 @@ struct vmemmap_remap_walk {
 	 */
 	uint64_t *pte_reads, *pte_writes;
 	bool pte_set_plain;
-	/* The read-only entry every tail gets, and its page + 1 (0: none yet). */
+	/*
+	 * The read-only entry every tail gets, made with the walk and again
+	 * when the walk catches the reuse page.
+	 */
 	pte_t tail_entry;
-	uint64_t tail_entry_of;
 	/*
 	 * vmemmap_head still wants its copy of the page the first PTE maps:
 	 * made when the walk reads that PTE, not by a look-up of its own.
@@ -101,6 +103,17 @@ walk_set_pte_at(struct hvo_machine *m, struct vmemmap_remap_walk *walk,
 #define VMEMMAP_BUG(m, rc, ...) \
 	(count((m), CNT_HVO_SANITY), machine_err((m), (rc), __VA_ARGS__))
 
+/* Whether the struct page at @addr heads a hugepage of the pool. */
+static bool
+vmemmap_heads_hugepage(struct hvo_machine *m, uint64_t addr)
+{
+	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
+	uint64_t pfn = (addr - m->vmemmap_base) >>
+		       __builtin_ctzll(m->cfg.struct_page_size);
+
+	return find_huge_page(m, pfn, NULL);
+}
+
 /*
  * The kernel's VM_WARN_ON_ONCE(!PageHead(addr)) where @head, else its
  * PageHead() and !PageTail() warnings: whether the struct page at @addr
@@ -112,13 +125,13 @@ static int
 vmemmap_check_head(struct hvo_machine *m, const struct vmemmap_remap_walk *walk,
 		   const char *who, uint64_t addr, bool head)
 {
-	/* No hugepage starts off the grain of the smallest: most tails. */
-	bool grain = !((addr - walk->grain_va) & walk->grain_mask);
-	/* page_to_pfn(), by a shift: HVO needs a power-of-two struct page. */
-	uint64_t pfn = (addr - m->vmemmap_base) >>
-		       __builtin_ctzll(m->cfg.struct_page_size);
+	/*
+	 * No hugepage starts off the grain of the smallest: most tails, so
+	 * the look-up and its pfn stay out of a walk's way.
+	 */
+	bool grain = unlikely(!((addr - walk->grain_va) & walk->grain_mask));
 
-	if ((grain && find_huge_page(m, pfn, NULL)) == head)
+	if ((grain && vmemmap_heads_hugepage(m, addr)) == head)
 		return 0;
 	return VMEMMAP_BUG(m, -EFAULT,
 			   "%s: the struct page at 0x%" PRIx64 " should %s a head, and is%s",
@@ -376,6 +389,7 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	if (head && walk->vmemmap_head == VMEMMAP_KEEP_FIRST) {
 		/* vmemmap_pte_entry() of 6.12 catches the reuse page. */
 		walk->vmemmap_tail = page;
+		walk->tail_entry = mk_pte(m, page, m->arch.page_kernel_ro);
 		return 0;
 	}
 	rc = vmemmap_check_head(m, walk, "vmemmap_remap_pte", addr, head);
@@ -390,11 +404,6 @@ vmemmap_remap_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 	} else {
 		/* read-only, to catch illegal writes to the tails; one entry
 		 * for all of them, made once */
-		if (walk->tail_entry_of != walk->vmemmap_tail + 1) {
-			walk->tail_entry = mk_pte(m, walk->vmemmap_tail,
-						  m->arch.page_kernel_ro);
-			walk->tail_entry_of = walk->vmemmap_tail + 1;
-		}
 		entry = walk->tail_entry;
 	}
 	rc = pfn_list_add(walk->vmemmap_pages, page);
@@ -517,6 +526,8 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 		.remap_pte = vmemmap_remap_pte,
 		.vmemmap_head = head,
 		.vmemmap_tail = *tail,
+		/* Meaningless for a reuse page still to be caught. */
+		.tail_entry = mk_pte(m, *tail, m->arch.page_kernel_ro),
 		.vmemmap_pages = list,
 		.flags = flags,
 		.copy_head = head != VMEMMAP_KEEP_FIRST,
