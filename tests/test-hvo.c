@@ -751,6 +751,45 @@ test_restore_sanity(void **state)
 	}
 }
 
+/*
+ * A restore whose first PTE is not present: the walk finds its table in
+ * the walker's memo (the head's struct page was just read), sees no page
+ * there, and takes the full walk, which names the address. Nothing is
+ * rebuilt; with the PTE put back the restore goes through.
+ */
+static void
+test_restore_pte_none(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,hvo=keep2");
+	uint64_t pfn, va, ptep;
+	struct tu_acct a0, a1;
+	pte_t good;
+
+	(void)state;
+	set_nr(m, 2 * MIB, 1);
+	assert_int_equal(tu_pool_pfns(m, 2 * MIB, &pfn, 1), 1);
+	/* keep2's walk starts at the reuse page, the 2nd. */
+	va = page_va(m, pfn) + geometry(m).page_size;
+	ptep = pte_offset_kernel(m, pmd_off_k(m, va), va);
+	good = ptep_get(m, ptep);
+	set_pte_at(m, va, ptep, 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+
+	a0 = tu_acct(m);
+	assert_int_equal(hvo_hugepage_restore(m, pfn), -EFAULT);
+	assert_non_null(strstr(hvo_machine_error(m), "is not mapped by a PTE"));
+	a1 = tu_acct(m);
+	assert_int_equal(a1.free, a0.free);
+	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 1);
+
+	set_pte_at(m, va, ptep, good);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_int_equal(hvo_hugepage_restore(m, pfn), 0);
+	assert_int_equal(hstate_of(m, 2 * MIB, NULL).optimized, 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* ---------------------------------------------------------------------- */
 /* restore-needs-memory                                                   */
 /* ---------------------------------------------------------------------- */
@@ -1764,6 +1803,7 @@ main(void)
 		cmocka_unit_test(test_fake_heads),
 		cmocka_unit_test(test_rollback_corrupts_head),
 		cmocka_unit_test(test_restore_sanity),
+		cmocka_unit_test(test_restore_pte_none),
 		cmocka_unit_test(test_restore_needs_memory),
 		cmocka_unit_test(test_failed_restore_changes_nothing),
 		cmocka_unit_test(test_keep2_rollback_first_step),

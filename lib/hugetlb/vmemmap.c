@@ -283,6 +283,35 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
+ * The walk to @addr's PTE and pte_offset_kernel(), where the walker's
+ * memo holds the levels above it (pt_walk_leaf()'s inline case) and the
+ * table has a host page of its own: the PTE's slot (*@ptep) and host
+ * bytes (*@host), the walk counted as pt_walk_leaf() counts it. False,
+ * nothing read or counted, for anything else: a PMD block to split, a
+ * PTE not present, a table whose frame is described, not a page.
+ */
+static inline bool
+vmemmap_pte_offset(struct hvo_machine *m, uint64_t addr, uint64_t *ptep,
+		   uint64_t **host)
+{
+	unsigned nr = pte_depth(m);
+	phys_addr_t table;
+	struct pt_decoded d;
+
+	if (!pwc_last_table(m, addr, &table))
+		return false;
+	*ptep = pt_offset(&m->arch, nr, table, addr);
+	*host = phys_host_own(&m->phys, *ptep);
+	if (!*host)
+		return false;
+	arch_decode(&m->arch, nr, **host, &d);
+	if (d.kind != PTK_LEAF)
+		return false;
+	pt_count_walk(m);
+	return true;
+}
+
+/*
  * vmemmap_remap_range(): walk [start, end) a PMD at a time, splitting
  * blocks, then call remap_pte for each PTE (a NULL remap_pte only splits).
  * The flush comes even after a failure: the PTEs changed so far are live.
@@ -300,14 +329,17 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		uint64_t ptep;
 
 		next = pmd_addr_end(m, addr, end);
-		pt_walk_leaf(m, addr, &w, true);
-		rc = vmemmap_pmd_entry(m, &w, addr, walk);
-		/* Only splitting, not remapping the vmemmap pages. */
-		if (rc || !walk->remap_pte)
-			continue;
-		/* pte_offset_kernel(): the walk ended at that very slot. */
-		ptep = w.lvl[w.leaf].entry_pa;
-		walk->pte_host = phys_to_host(&m->phys, ptep);
+		if (!walk->remap_pte ||
+		    !vmemmap_pte_offset(m, addr, &ptep, &walk->pte_host)) {
+			pt_walk_leaf(m, addr, &w, true);
+			rc = vmemmap_pmd_entry(m, &w, addr, walk);
+			/* Only splitting, not remapping the vmemmap pages. */
+			if (rc || !walk->remap_pte)
+				continue;
+			/* pte_offset_kernel(): the walk ended at that very slot. */
+			ptep = w.lvl[w.leaf].entry_pa;
+			walk->pte_host = phys_to_host(&m->phys, ptep);
+		}
 		walk->pte_reads = pt_read_counter(m, pte_depth(m));
 		walk->pte_writes = pt_write_counter(m, pte_depth(m));
 		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));

@@ -283,17 +283,29 @@ phys_host_hint(const struct phys *p, uint64_t pa)
 }
 
 /*
+ * Host address of @pa for writing if its frame has a page of its own,
+ * else NULL (nothing is filled).
+ */
+static inline void *
+phys_host_own(const struct phys *p, uint64_t pa)
+{
+	const uint64_t *s = phys_slot(p, pa >> p->page_shift);
+
+	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST)
+		return phys_host_of(p, *s, pa);
+	return NULL;
+}
+
+/*
  * Host address of @pa (RAM) for writing: the frame gets its own page
  * (filled from its lazy content, or zeroed) if it has none.
  */
 static inline void *
 phys_to_host(struct phys *p, uint64_t pa)
 {
-	uint64_t *s = phys_slot(p, pa >> p->page_shift);
+	void *host = phys_host_own(p, pa);
 
-	if (s && (*s & PHYS_OWN_MASK) == PHYS_HOST)
-		return phys_host_of(p, *s, pa);
-	return phys_host_slow(p, pa, true, NULL);
+	return host ? host : phys_host_slow(p, pa, true, NULL);
 }
 
 /*
