@@ -210,7 +210,7 @@ next_diff_block(const struct memmap_compact *c, const uint64_t *a,
 		const uint64_t *b, uint64_t i, uint64_t words)
 {
 #ifdef HAVE_DIFF_AVX2
-	if (!c->scalar && __builtin_cpu_supports("avx2"))
+	if (memmap_host_avx2(c))
 		return next_diff_block_avx2(a, b, i, words);
 #endif
 	return next_diff_block_generic(a, b, i, words);

@@ -101,15 +101,17 @@ struct memmap_compact {
 
 /*
  * Whether host loops may use the host CPU's 32-byte vectors: it has them,
- * and no test asked for the code without them (scalar).
+ * and no test asked for the code without them (@c->scalar; @c may be
+ * NULL, a machine that compacts nothing). The one test for the
+ * compaction's compares and the memmap's fills.
  */
 static inline bool
-memmap_host_avx2(const struct hvo_machine *m)
+memmap_host_avx2(const struct memmap_compact *c)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	return !(m->compact && m->compact->scalar) &&
-	       __builtin_cpu_supports("avx2");
+	return !(c && c->scalar) && __builtin_cpu_supports("avx2");
 #else
+	(void)c;
 	return false;
 #endif
 }

@@ -526,7 +526,7 @@ fill_page(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 		return;
 	}
 #ifdef HAVE_FILL_AVX2
-	if (memmap_host_avx2(m)) {
+	if (memmap_host_avx2(m->compact)) {
 		fill_page64_avx2(t, t->patch == TPL_HEAD ? va + 1 :
 				 va + PAGE_LRU_OFF, n, host);
 		return;
