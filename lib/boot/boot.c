@@ -126,7 +126,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 		.live = tlb_mark_live,
 		.ctx = m,
 	};
-	rc = tlb_init(&m->tlb, cfg->tlb_entries, a->page_shift);
+	rc = tlb_init(&m->tlb, cfg->tlb_entries, a);
 	if (rc)
 		return errf(err, errlen, rc, "cannot allocate the TLB");
 	tlb_set_force_slow(&m->tlb, cfg->tlb_check);

@@ -64,9 +64,15 @@ struct pt_level_rec {
  * empties it (pt_set()). It changes no result and no counter.
  */
 #define PWC_ENTRIES 16
+#define PWC_NO_TABLE UINT64_MAX /* never a table's (aligned) address */
 
 struct pwc_entry {
 	uint64_t key;     /* va >> the region's shift, + 1; 0: empty */
+	/*
+	 * The last-level table the levels cached lead to, or PWC_NO_TABLE
+	 * (they end in a leaf): a miss finds it without indexing lvl[].
+	 */
+	uint64_t table;
 	unsigned nr;      /* levels cached */
 	struct pt_level_rec lvl[HVO_MAX_LEVELS];
 };
@@ -106,6 +112,13 @@ struct tlb {
 	unsigned shift;     /* page shift */
 	uint64_t page_mask; /* ~(page size - 1) */
 	/*
+	 * The walker's memo regions are 1 << pwc_shift bytes (the reach of
+	 * an entry one level above the last); a last-level table has
+	 * pte_index_mask + 1 entries. From the arch, at tlb_init().
+	 */
+	unsigned pwc_shift;
+	uint64_t pte_index_mask;
+	/*
 	 * The span covered by cached pages of leaves larger than a page. A
 	 * hardware TLB holds a large leaf as one entry, so invalidating any
 	 * page of it drops all of it; we cache per page, and instead flush
@@ -138,6 +151,12 @@ struct tlb {
 	 */
 	uint64_t own_log[TLB_OWN_LOG];
 	uint64_t own_n;
+	/*
+	 * The RAM range the last miss found its page in: a page at pa is
+	 * RAM if pa - ram_lo < ram_n (0 while none is known). Ranges never
+	 * change after boot, so this is never stale.
+	 */
+	uint64_t ram_lo, ram_n;
 	/* While the checker runs: how it reads described frames. */
 	struct tlb_scratch *scratch;
 	uint32_t pfn_head[TLB_PFN_BUCKETS];

@@ -355,7 +355,7 @@ pt_walk(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted);
 static inline struct pwc_entry *
 pwc_slot(struct hvo_machine *m, kva_t va, uint64_t *key)
 {
-	unsigned shift = m->arch.level[m->arch.levels - 2].shift;
+	unsigned shift = m->tlb.pwc_shift;
 
 	*key = (va >> shift) + 1;
 	return &m->tlb.pwc[(va >> shift) & (PWC_ENTRIES - 1)];
@@ -372,14 +372,13 @@ __pt_walk_leaf(struct hvo_machine *m, kva_t va, struct pt_walk *w, bool counted)
 static inline bool
 pwc_last_table(struct hvo_machine *m, kva_t va, phys_addr_t *table_pa)
 {
-	unsigned nr = m->arch.levels - 1;
 	const struct pwc_entry *c;
 	uint64_t key;
 
 	c = pwc_slot(m, va, &key);
-	if (unlikely(c->key != key || c->lvl[nr - 1].d.kind != PTK_TABLE))
+	if (unlikely(c->key != key || c->table == PWC_NO_TABLE))
 		return false;
-	*table_pa = c->lvl[nr - 1].d.pa;
+	*table_pa = c->table;
 	return true;
 }
 
@@ -555,7 +554,7 @@ bool
 tlb_reaches_pfn(const struct tlb *t, pfn_t pfn);
 
 int
-tlb_init(struct tlb *t, unsigned entries, unsigned page_shift);
+tlb_init(struct tlb *t, unsigned entries, const struct hvo_arch *a);
 
 void
 tlb_fini(struct tlb *t);

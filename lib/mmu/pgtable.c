@@ -111,6 +111,8 @@ pwc_fill(struct hvo_machine *m, const struct pt_walk *w)
 			return;
 	c = pwc_slot(m, w->va, &key);
 	c->key = key;
+	c->table = w->lvl[nr - 1].d.kind == PTK_TABLE ? w->lvl[nr - 1].d.pa :
+		   PWC_NO_TABLE;
 	c->nr = nr;
 	memcpy(c->lvl, w->lvl, nr * sizeof(*c->lvl));
 }

@@ -11,8 +11,10 @@
 #include "mmu/mmu.h"
 
 int
-tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
+tlb_init(struct tlb *t, unsigned entries, const struct hvo_arch *a)
 {
+	unsigned page_shift = a->page_shift;
+
 	memset(t, 0, sizeof(*t));
 	if (!is_pow2(entries))
 		return -EINVAL;
@@ -26,6 +28,8 @@ tlb_init(struct tlb *t, unsigned entries, unsigned page_shift)
 	t->mask = entries - 1;
 	t->shift = page_shift;
 	t->page_mask = ~((UINT64_C(1) << page_shift) - 1);
+	t->pwc_shift = a->level[a->levels - 2].shift;
+	t->pte_index_mask = a->level[a->levels - 1].entries - 1;
 	for (unsigned size = 1; size < 9; size++)
 		t->hit_key[size] = t->page_mask | (size - 1);
 	tlb_set_force_slow(t, false);
@@ -475,9 +479,105 @@ tlb_check_hit(struct hvo_machine *m, const struct tlb_entry *e, kva_t va,
 		    va, tlb_entry_pa(e));
 }
 
+/*
+ * phys_is_ram() of the page at @pa, asked of the range the last miss
+ * found first: RAM in a few ranges keeps a fill from searching them.
+ */
+static inline bool
+tlb_page_is_ram(struct hvo_machine *m, uint64_t pa)
+{
+	struct tlb *t = &m->tlb;
+	const struct hvo_mem_range *r;
+	uint64_t size = m->arch.page_size;
+
+	if (likely(pa - t->ram_lo < t->ram_n))
+		return true;
+	if (!phys_is_ram(&m->phys, pa, size))
+		return false;
+	r = phys_range_of(&m->phys, pa);
+	t->ram_lo = r->base;
+	t->ram_n = r->size - size + 1;
+	return true;
+}
+
+/*
+ * The miss of nearly every access, whole or not at all: the memo ends the
+ * walk at a present PTE of a page table with a page of its own, the page
+ * is RAM, the frame has a page of its own too, and the access is allowed.
+ * Then the entry is filled as tlb_fill() would fill it and the host
+ * address returned; otherwise NULL, with nothing counted or changed, and
+ * tlb_fill() does it all. Calls nothing, so kaccess_slow() saves no
+ * registers on the way.
+ */
+static inline __attribute__((always_inline)) void *
+tlb_fill_fast(struct hvo_machine *m, struct tlb_entry *e, kva_t va,
+	      bool write)
+{
+	const struct hvo_arch *a = &m->arch;
+	struct tlb *t = &m->tlb;
+	uint64_t page = va & t->page_mask, table, pte, pa;
+	const uint64_t *s;
+	uint64_t *f;
+	uint8_t *host;
+	bool writable;
+
+	if (unlikely(!pwc_last_table(m, va, &table)))
+		return NULL;
+	s = phys_slot(&m->phys, table >> a->page_shift);
+	if (unlikely(!s || (*s & PHYS_OWN_MASK) != PHYS_HOST))
+		return NULL;
+	/* The table is a page: its entry is at an offset of the index alone. */
+	memcpy(&pte, phys_host_page(&m->phys, *s) +
+		     ((va >> t->shift) & t->pte_index_mask) * 8, sizeof(pte));
+	if (unlikely(!(pte & a->pte_present)))
+		return NULL;
+	pa = pte & a->pte_pa_mask;
+	writable = pte & a->pte_write;
+	if (unlikely(write && !writable) ||
+	    unlikely(!tlb_page_is_ram(m, pa)))
+		return NULL;
+	f = phys_slot(&m->phys, pa >> a->page_shift);
+	if (unlikely(!f || ((*f & PHYS_OWN_MASK) != PHYS_HOST &&
+			    !phys_host_alone(&m->phys, f))))
+		return NULL;
+	host = phys_host_page(&m->phys, *f);
+	/* Every step known to succeed: count the walk, fill the entry. */
+	count(m, CNT_TLB_MISS);
+	pt_count_walk(m);
+	tlb_log_own(t, page);
+	if (e->tag_read != TLB_TAG_INVALID)
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
+	e->tag_read = page;
+	e->tag_write = writable ? page : TLB_TAG_INVALID;
+	e->addend = (uintptr_t)host - (uintptr_t)page;
+	e->pa = pa;
+	tlb_pfn_link(t, (uint32_t)(e - t->e));
+	return host + (va & ~t->page_mask);
+}
+
+static __attribute__((noinline)) void *
+kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+		  int *rc);
+
 void *
 kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	     int *rc)
+{
+	struct tlb_entry *e = tlb_slot(&m->tlb, va);
+	uint64_t page = va & m->tlb.page_mask;
+	void *p;
+
+	/* Not misaligned, not a hit to check, not a first store to a copy. */
+	if (likely(!(va & (size - 1)) && e->tag_read != page &&
+		   e->tag_write != page) &&
+	    (p = tlb_fill_fast(m, e, va, write)))
+		return p;
+	return kaccess_slow_full(m, va, size, write, rc);
+}
+
+static void *
+kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+		  int *rc)
 {
 	struct tlb *t = &m->tlb;
 	struct tlb_entry *e = tlb_slot(t, va);

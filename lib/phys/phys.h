@@ -251,11 +251,18 @@ phys_leaf_aligned(const struct phys *p, uint64_t pfn)
 void *
 phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own);
 
+/* The host page of a frame whose slot @s holds one. */
+static inline uint8_t *
+phys_host_page(const struct phys *p, uint64_t s)
+{
+	return p->arena + ((s >> 3) << p->page_shift);
+}
+
 /* Where @pa's byte is, for a frame whose slot @s holds a host page. */
 static inline uint8_t *
 phys_host_of(const struct phys *p, uint64_t s, uint64_t pa)
 {
-	return p->arena + ((s >> 3) << p->page_shift) + (pa & (p->page_size - 1));
+	return phys_host_page(p, s) + (pa & (p->page_size - 1));
 }
 
 /* A hint for loops that know which frames they touch next: @pfn's slot. */
