@@ -161,17 +161,6 @@ page_set_flag(struct hvo_machine *m, page_t page, enum pageflags f, bool on)
 	set_page_flags(m, page, flags);
 }
 
-void *
-page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write)
-{
-	int rc = -EFAULT;
-	void *p = kaccess_slow(m, va, size, write, &rc);
-
-	if (unlikely(!p))
-		machine_oops(m, rc);
-	return p;
-}
-
 int
 page_type_taken(struct hvo_machine *m, page_t page, uint32_t type)
 {

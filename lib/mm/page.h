@@ -135,11 +135,14 @@ page_layout(const struct hvo_machine *m)
 
 /*
  * The miss of a struct page access: kaccess_slow(), and on a fault the
- * oops. The host address, or NULL after a fault. Out of line: the hit is
- * what the fast paths inline.
+ * oops. The host address, or NULL after a fault. A call, not more: the
+ * hit is what the fast paths inline.
  */
-void *
-page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write);
+static inline void *
+page_access_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write)
+{
+	return kaccess_slow(m, va, size, write, NULL);
+}
 
 /*
  * Loads and stores of struct page fields, through the vmemmap and the MMU,

@@ -577,7 +577,8 @@ tlb_recount(struct tlb *t);
 /*
  * The slow path of every access: a miss, a misaligned access, a store to a
  * read-only page or a checked hit. Returns the host address, or NULL with a
- * fault counted and *rc set (-EINVAL or -EFAULT).
+ * fault counted and *rc set (-EINVAL or -EFAULT); with @rc NULL, the fault
+ * is a struct page access's, which oopses the machine (machine_oops()).
  */
 void *
 kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,

@@ -555,9 +555,22 @@ tlb_fill_fast(struct hvo_machine *m, struct tlb_entry *e, kva_t va,
 	return host + (va & ~t->page_mask);
 }
 
-static __attribute__((noinline)) void *
+static void *
 kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		  int *rc);
+
+/* kaccess_slow() past its fast path, and the oops where @rc is NULL. */
+static __attribute__((noinline)) void *
+kaccess_slow_rest(struct hvo_machine *m, kva_t va, unsigned size, bool write,
+		  int *rc)
+{
+	int err = -EFAULT;
+	void *p = kaccess_slow_full(m, va, size, write, rc ? rc : &err);
+
+	if (unlikely(!p) && !rc)
+		machine_oops(m, err);
+	return p;
+}
 
 void *
 kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
@@ -572,7 +585,7 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		   e->tag_write != page) &&
 	    (p = tlb_fill_fast(m, e, va, write)))
 		return p;
-	return kaccess_slow_full(m, va, size, write, rc);
+	return kaccess_slow_rest(m, va, size, write, rc);
 }
 
 static void *
