@@ -77,11 +77,11 @@ tlb_invalidate_all(struct tlb *t)
 	t->large_hi = 0;
 }
 
-/* List valid entry @i under its frame's hash. */
+/* List valid entry @i under the hash of its frame, at @pa. */
 static void
-tlb_pfn_link(struct tlb *t, uint32_t i)
+tlb_pfn_link(struct tlb *t, uint32_t i, uint64_t pa)
 {
-	uint32_t *head = &t->pfn_head[tlb_pfn_bucket(t, tlb_entry_pa(&t->e[i]))];
+	uint32_t *head = &t->pfn_head[tlb_pfn_bucket(t, pa)];
 
 	t->pfn_prev[i] = TLB_PFN_NONE;
 	t->pfn_next[i] = *head;
@@ -91,14 +91,14 @@ tlb_pfn_link(struct tlb *t, uint32_t i)
 }
 
 static void
-tlb_pfn_unlink(struct tlb *t, uint32_t i)
+tlb_pfn_unlink(struct tlb *t, uint32_t i, uint64_t pa)
 {
 	uint32_t next = t->pfn_next[i], prev = t->pfn_prev[i];
 
 	if (prev != TLB_PFN_NONE)
 		t->pfn_next[prev] = next;
 	else
-		t->pfn_head[tlb_pfn_bucket(t, tlb_entry_pa(&t->e[i]))] = next;
+		t->pfn_head[tlb_pfn_bucket(t, pa)] = next;
 	if (next != TLB_PFN_NONE)
 		t->pfn_prev[next] = prev;
 }
@@ -109,7 +109,7 @@ tlb_recount(struct tlb *t)
 	memset(t->pfn_head, 0xff, sizeof(t->pfn_head));
 	for (uint64_t i = 0; i <= t->mask; i++)
 		if (t->e[i].tag_read != TLB_TAG_INVALID)
-			tlb_pfn_link(t, (uint32_t)i);
+			tlb_pfn_link(t, (uint32_t)i, tlb_entry_pa(&t->e[i]));
 }
 
 /* Drop entry @e of the TLB's own (not the saved ones), if valid. */
@@ -117,7 +117,7 @@ static void
 tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
 {
 	if (e->tag_read != TLB_TAG_INVALID)
-		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
 	e->tag_read = TLB_TAG_INVALID;
 	e->tag_write = TLB_TAG_INVALID;
 }
@@ -430,12 +430,12 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 	if (own)
 		tlb_log_own(t, page);
 	if (e->tag_read != TLB_TAG_INVALID)
-		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
 	e->tag_read = page;
 	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
-	tlb_pfn_link(t, (uint32_t)(e - t->e));
+	tlb_pfn_link(t, (uint32_t)(e - t->e), pa);
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
 
@@ -546,12 +546,12 @@ tlb_fill_fast(struct hvo_machine *m, struct tlb_entry *e, kva_t va,
 	pt_count_walk(m);
 	tlb_log_own(t, page);
 	if (e->tag_read != TLB_TAG_INVALID)
-		tlb_pfn_unlink(t, (uint32_t)(e - t->e));
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
 	e->tag_read = page;
 	e->tag_write = writable ? page : TLB_TAG_INVALID;
 	e->addend = (uintptr_t)host - (uintptr_t)page;
 	e->pa = pa;
-	tlb_pfn_link(t, (uint32_t)(e - t->e));
+	tlb_pfn_link(t, (uint32_t)(e - t->e), pa);
 	return host + (va & ~t->page_mask);
 }
 
@@ -624,7 +624,7 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		/* Unsharing the frame may have dropped the entry: list it again. */
 		e->pa = pa;
 		if (e->tag_read == TLB_TAG_INVALID)
-			tlb_pfn_link(t, (uint32_t)(e - t->e));
+			tlb_pfn_link(t, (uint32_t)(e - t->e), pa);
 		e->tag_read = e->tag_write = page;
 		e->addend = (uintptr_t)host - (uintptr_t)page;
 		return (void *)(uintptr_t)(va + e->addend);
