@@ -122,12 +122,13 @@ tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
 	e->tag_write = TLB_TAG_INVALID;
 }
 
-static void
-trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
+/*
+ * Out of line: its event would give every flush a frame on the host's
+ * stack, traced or not.
+ */
+static __attribute__((noinline)) void
+trace_flush_event(struct hvo_machine *m, kva_t start, kva_t end, bool all)
 {
-	if (likely(!m->trace.fn))
-		return;
-
 	struct hvo_event ev = {
 		.kind = HVO_EVENT_TLB_FLUSH,
 		.start = start,
@@ -136,6 +137,13 @@ trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
 	};
 
 	trace_event(m, &ev);
+}
+
+static inline void
+trace_flush(struct hvo_machine *m, kva_t start, kva_t end, bool all)
+{
+	if (unlikely(m->trace.fn))
+		trace_flush_event(m, start, end, all);
 }
 
 /*
@@ -225,11 +233,25 @@ flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 		tlb_invalidate_all(t);
 		return;
 	}
-	for (; va < end; va += a->page_size) {
+	/*
+	 * The pages' entries follow one another in the array, from the
+	 * first page's to the array's end and on from its start: a run at
+	 * a time, each entry looked at in the pages' order. An entry that
+	 * takes stores holds the same page for loads (tlb_fill()), so the
+	 * load tag alone says whether it holds the page.
+	 */
+	while (pages) {
 		struct tlb_entry *e = tlb_slot(t, va);
+		uint64_t run = t->mask + 1 - (uint64_t)(e - t->e);
+		uint64_t step = a->page_size;
 
-		if (e->tag_read == va || e->tag_write == va)
-			tlb_entry_drop(t, e);
+		if (run > pages)
+			run = pages;
+		pages -= run;
+		for (const struct tlb_entry *stop = e + run; e != stop;
+		     e++, va += step)
+			if (e->tag_read == va)
+				tlb_entry_drop(t, e);
 	}
 }
 
