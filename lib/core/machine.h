@@ -348,13 +348,23 @@ bool
 __should_fail(struct hvo_machine *m, struct fail_attr *f);
 
 /*
+ * Whether @f may fail a call at all: only setting it arms it, so a loop
+ * may ask once.
+ */
+static inline bool
+should_fail_armed(const struct fail_attr *f)
+{
+	return f->nth || f->probability;
+}
+
+/*
  * Should this call fail, by the shortcut or by the kernel's attr? Inline
  * for the common case, neither armed, which changes nothing.
  */
 static inline bool
 should_fail(struct hvo_machine *m, struct fail_attr *f)
 {
-	if (!f->nth && !f->probability)
+	if (!should_fail_armed(f))
 		return false;
 	return __should_fail(m, f);
 }

@@ -283,6 +283,73 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
+ * vmemmap_remap_pte() of the tail PTEs from walk->pte_host on, for as
+ * long as nothing can stop one: a write only counts and stores (no
+ * trace, so nothing looks at the counters before the run ends), no
+ * fault is armed, the list has room, and no struct page is on the
+ * grain vmemmap_check_head() looks up. Each PTE's page goes on the list
+ * and the tail entry takes its place, counted as read and written.
+ * Returns how many, at most (@next - @addr) / page size; the walk goes
+ * on from there PTE by PTE. With nothing to call, what the PTEs share
+ * stays in registers: through the walk, the host would load it again
+ * for every PTE.
+ */
+static inline __attribute__((always_inline)) uint64_t
+vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
+			  struct vmemmap_remap_walk *walk)
+{
+	struct pfn_list *list = walk->vmemmap_pages;
+	const uint64_t step = m->arch.page_size, va = walk->grain_va;
+	const uint64_t mask = walk->grain_mask;
+	const pte_t entry = walk->tail_entry;
+	uint64_t *host = walk->pte_host, *slot, *end;
+	uint64_t n = (next - addr) >> m->arch.page_shift, i;
+
+	if (!walk->pte_set_plain || should_fail_armed(&m->fail_vmemmap_pte))
+		return 0;
+	slot = list->pfn + list->n;
+	end = list->pfn + list->max;
+	if ((uint64_t)(end - slot) < n)
+		n = (uint64_t)(end - slot);
+	for (i = 0; i < n && ((addr - va) & mask); i++, addr += step) {
+		slot[i] = pte_pfn(m, host[i]);
+		host[i] = entry;
+	}
+	list->n += i;
+	*walk->pte_reads += i;
+	*walk->pte_writes += i;
+	walk->nr_walked += i;
+	walk->pte_host += i;
+	return i;
+}
+
+/*
+ * The optimize walk's PTEs of [addr, next), one table's from @ptep on:
+ * the first of the walk by vmemmap_remap_pte(), the tails after it in a
+ * quick run where they can be, the rest by vmemmap_remap_pte() too.
+ */
+static inline __attribute__((always_inline)) int
+vmemmap_remap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+			uint64_t next, struct vmemmap_remap_walk *walk)
+{
+	uint64_t done;
+
+	if (!walk->nr_walked && addr < next) {
+		int rc = vmemmap_pte_range(m, ptep, addr, addr + m->arch.page_size,
+					   walk, vmemmap_remap_pte);
+
+		if (rc)
+			return rc;
+		ptep += sizeof(pte_t);
+		addr += m->arch.page_size;
+	}
+	done = vmemmap_remap_tails_quick(m, addr, next, walk);
+	ptep += done * sizeof(pte_t);
+	addr += done << m->arch.page_shift;
+	return vmemmap_pte_range(m, ptep, addr, next, walk, vmemmap_remap_pte);
+}
+
+/*
  * The walk to @addr's PTE and pte_offset_kernel(), where the walker's
  * memo holds the levels above it (pt_walk_leaf()'s inline case) and the
  * table has a host page of its own: the PTE's slot (*@ptep) and host
@@ -347,8 +414,7 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       vmemmap_restore_pte);
 		else if (walk->remap_pte == vmemmap_remap_pte)
-			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
-					       vmemmap_remap_pte);
+			rc = vmemmap_remap_pte_range(m, ptep, addr, next, walk);
 		else
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       walk->remap_pte);
