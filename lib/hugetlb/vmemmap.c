@@ -350,6 +350,86 @@ vmemmap_remap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
+ * vmemmap_restore_pte() of the PTEs from walk->pte_host on that map the
+ * tail page, for as long as nothing can stop one: a write only counts
+ * and stores (no trace, so nothing looks at the counters before the run
+ * ends), the copies are verbatim (no reset), the list has pages left,
+ * and no struct page is on the grain vmemmap_check_head() looks up. A
+ * walk that catches its reuse page has caught it already. Each PTE gets
+ * the next page of the list with a copy of the tail page, counted as
+ * read and written. Returns how many, at most (@next - @addr) / page
+ * size; the walk goes on from there PTE by PTE. With little to call,
+ * what the PTEs share stays in locals, not loaded from the walk again
+ * for every PTE.
+ */
+static inline __attribute__((always_inline)) uint64_t
+vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
+			    uint64_t next, struct vmemmap_remap_walk *walk)
+{
+	struct pfn_list *list = walk->vmemmap_pages;
+	const uint64_t step = m->arch.page_size, va = walk->grain_va;
+	const uint64_t mask = walk->grain_mask, src = walk->vmemmap_tail;
+	const pgprot_t prot = m->arch.page_kernel;
+	uint64_t *host = walk->pte_host, *pages;
+	uint64_t n = (next - addr) >> m->arch.page_shift, i;
+	pte_t seen;
+
+	if (!walk->pte_set_plain || walk->reset ||
+	    (!walk->only_tail && !walk->nr_walked))
+		return 0;
+	if (list->n - list->next < n)
+		n = list->n - list->next;
+	if (!n)
+		return 0;
+	/*
+	 * An entry seen to map the tail page: the same bits map it again.
+	 * None is yet: no entry is its own complement.
+	 */
+	seen = ~host[0];
+	pages = list->pfn + list->next;
+	for (i = 0; i < n && ((addr - va) & mask); i++, addr += step) {
+		if (host[i] != seen) {
+			if (pte_pfn(m, host[i]) != src)
+				break;
+			seen = host[i];
+		}
+		copy_page_pfn(m, pages[i], src);
+		host[i] = mk_pte(m, pages[i], prot);
+	}
+	list->next += i;
+	*walk->pte_reads += i;
+	*walk->pte_writes += i;
+	walk->nr_walked += i;
+	walk->pte_host += i;
+	return i;
+}
+
+/*
+ * The restore walk's PTEs of [addr, next), one table's from @ptep on:
+ * in a quick run where they can be, the rest by vmemmap_restore_pte().
+ */
+static inline __attribute__((always_inline)) int
+vmemmap_restore_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+			  uint64_t next, struct vmemmap_remap_walk *walk)
+{
+	uint64_t done;
+
+	if (!walk->only_tail && !walk->nr_walked && addr < next) {
+		int rc = vmemmap_pte_range(m, ptep, addr, addr + m->arch.page_size,
+					   walk, vmemmap_restore_pte);
+
+		if (rc)
+			return rc;
+		ptep += sizeof(pte_t);
+		addr += m->arch.page_size;
+	}
+	done = vmemmap_restore_tails_quick(m, addr, next, walk);
+	ptep += done * sizeof(pte_t);
+	addr += done << m->arch.page_shift;
+	return vmemmap_pte_range(m, ptep, addr, next, walk, vmemmap_restore_pte);
+}
+
+/*
  * The walk to @addr's PTE and pte_offset_kernel(), where the walker's
  * memo holds the levels above it (pt_walk_leaf()'s inline case) and the
  * table has a host page of its own: the PTE's slot (*@ptep) and host
@@ -411,8 +491,8 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		walk->pte_writes = pt_write_counter(m, pte_depth(m));
 		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));
 		if (walk->remap_pte == vmemmap_restore_pte)
-			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
-					       vmemmap_restore_pte);
+			rc = vmemmap_restore_pte_range(m, ptep, addr, next,
+						       walk);
 		else if (walk->remap_pte == vmemmap_remap_pte)
 			rc = vmemmap_remap_pte_range(m, ptep, addr, next, walk);
 		else
