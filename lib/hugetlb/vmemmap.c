@@ -476,8 +476,7 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		uint64_t ptep;
 
 		next = pmd_addr_end(m, addr, end);
-		if (!walk->remap_pte ||
-		    !vmemmap_pte_offset(m, addr, &ptep, &walk->pte_host)) {
+		if (!vmemmap_pte_offset(m, addr, &ptep, &walk->pte_host)) {
 			pt_walk_leaf(m, addr, &w, true);
 			rc = vmemmap_pmd_entry(m, &w, addr, walk);
 			/* Only splitting, not remapping the vmemmap pages. */
@@ -486,6 +485,9 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 			/* pte_offset_kernel(): the walk ended at that very slot. */
 			ptep = w.lvl[w.leaf].entry_pa;
 			walk->pte_host = phys_to_host(&m->phys, ptep);
+		} else if (!walk->remap_pte) {
+			/* A PTE table already: nothing to split. */
+			continue;
 		}
 		walk->pte_reads = pt_read_counter(m, pte_depth(m));
 		walk->pte_writes = pt_write_counter(m, pte_depth(m));
