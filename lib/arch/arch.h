@@ -271,12 +271,28 @@ struct_page_max_shift(unsigned struct_page_size);
 uint64_t
 arch_pte_pa_decoded(const struct hvo_arch *a, uint64_t e);
 
+/*
+ * The address a PTE maps, and a PTE, where the format is data: by the
+ * arch's pte_present and pte_pa_mask, which a loop may hold in locals.
+ */
+static inline uint64_t
+pte_pa_by_mask(uint64_t present, uint64_t pa_mask, uint64_t e)
+{
+	return e & present ? e & pa_mask : 0;
+}
+
+static inline uint64_t
+mk_pte_by_mask(uint64_t pa_mask, uint64_t pa, pgprot_t prot)
+{
+	return (pa & pa_mask) | prot;
+}
+
 /* ops.pte_pa(), inline where the arch allows it (pte_pa_mask). */
 static inline uint64_t
 arch_pte_pa(const struct hvo_arch *a, uint64_t e)
 {
 	if (a->pte_pa_mask)
-		return e & a->pte_present ? e & a->pte_pa_mask : 0;
+		return pte_pa_by_mask(a->pte_present, a->pte_pa_mask, e);
 	return a->ops.pte_pa(a, e);
 }
 
@@ -285,7 +301,7 @@ static inline uint64_t
 arch_mk_pte(const struct hvo_arch *a, uint64_t pa, pgprot_t prot)
 {
 	if (a->pte_pa_mask)
-		return (pa & a->pte_pa_mask) | prot;
+		return mk_pte_by_mask(a->pte_pa_mask, pa, prot);
 	return a->ops.mk_leaf(a, a->levels - 1, pa, prot);
 }
 

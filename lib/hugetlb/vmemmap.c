@@ -286,33 +286,38 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
  * vmemmap_remap_pte() of the tail PTEs from walk->pte_host on, for as
  * long as nothing can stop one: a write only counts and stores (no
  * trace, so nothing looks at the counters before the run ends), no
- * fault is armed, the list has room, and no struct page is on the
- * grain vmemmap_check_head() looks up. Each PTE's page goes on the list
- * and the tail entry takes its place, counted as read and written.
- * Returns how many, at most (@next - @addr) / page size; the walk goes
- * on from there PTE by PTE. With nothing to call, what the PTEs share
- * stays in registers: through the walk, the host would load it again
- * for every PTE.
+ * fault is armed, the list has room, no struct page is on the grain
+ * vmemmap_check_head() looks up, and the arch's PTE format is data.
+ * Each PTE's page goes on the list and the tail entry takes its place,
+ * counted as read and written. Returns how many, at most (@next -
+ * @addr) / page size; the walk goes on from there PTE by PTE. With
+ * nothing to call, what the PTEs share stays in registers: through the
+ * walk and the machine, the host would load it again for every PTE.
  */
 static inline __attribute__((always_inline)) uint64_t
 vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 			  struct vmemmap_remap_walk *walk)
 {
+	const struct hvo_arch *a = &m->arch;
 	struct pfn_list *list = walk->vmemmap_pages;
-	const uint64_t step = m->arch.page_size, va = walk->grain_va;
+	const uint64_t step = a->page_size, va = walk->grain_va;
 	const uint64_t mask = walk->grain_mask;
+	/* pte_pfn(), the PTE format held here (arch_pte_pa()) */
+	const uint64_t present = a->pte_present, pa_mask = a->pte_pa_mask;
+	const unsigned shift = a->page_shift;
 	const pte_t entry = walk->tail_entry;
 	uint64_t *host = walk->pte_host, *slot, *end;
-	uint64_t n = (next - addr) >> m->arch.page_shift, i;
+	uint64_t n = (next - addr) >> shift, i;
 
-	if (!walk->pte_set_plain || should_fail_armed(&m->fail_vmemmap_pte))
+	if (!walk->pte_set_plain || should_fail_armed(&m->fail_vmemmap_pte) ||
+	    !pa_mask)
 		return 0;
 	slot = list->pfn + list->n;
 	end = list->pfn + list->max;
 	if ((uint64_t)(end - slot) < n)
 		n = (uint64_t)(end - slot);
 	for (i = 0; i < n && ((addr - va) & mask); i++, addr += step) {
-		slot[i] = pte_pfn(m, host[i]);
+		slot[i] = pte_pa_by_mask(present, pa_mask, host[i]) >> shift;
 		host[i] = entry;
 	}
 	list->n += i;
@@ -354,13 +359,13 @@ vmemmap_remap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
  * tail page, for as long as nothing can stop one: a write only counts
  * and stores (no trace, so nothing looks at the counters before the run
  * ends), the copies are verbatim (no reset), the list has pages left,
- * and no struct page is on the grain vmemmap_check_head() looks up. A
- * walk that catches its reuse page has caught it already. Each PTE gets
- * the next page of the list with a copy of the tail page, counted as
- * read and written. Returns how many, at most (@next - @addr) / page
- * size; the walk goes on from there PTE by PTE. With little to call,
- * what the PTEs share stays in locals, not loaded from the walk again
- * for every PTE.
+ * no struct page is on the grain vmemmap_check_head() looks up, and the
+ * arch's PTE format is data. A walk that catches its reuse page has
+ * caught it already. Each PTE gets the next page of the list with a
+ * copy of the tail page, counted as read and written. Returns how many,
+ * at most (@next - @addr) / page size; the walk goes on from there PTE
+ * by PTE. With little to call, what the PTEs share stays in locals, not
+ * loaded from the walk and the machine again for every PTE.
  */
 static inline __attribute__((always_inline)) uint64_t
 vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
@@ -370,12 +375,15 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 	const uint64_t step = m->arch.page_size, va = walk->grain_va;
 	const uint64_t mask = walk->grain_mask, src = walk->vmemmap_tail;
 	const pgprot_t prot = m->arch.page_kernel;
+	/* mk_pte(), the PTE format held here (arch_mk_pte()) */
+	const uint64_t pa_mask = m->arch.pte_pa_mask;
+	const unsigned shift = m->arch.page_shift;
 	uint64_t *host = walk->pte_host, *pages;
 	uint64_t n = (next - addr) >> m->arch.page_shift, i;
 	pte_t seen;
 
 	if (!walk->pte_set_plain || walk->reset ||
-	    (!walk->only_tail && !walk->nr_walked))
+	    (!walk->only_tail && !walk->nr_walked) || !pa_mask)
 		return 0;
 	if (list->n - list->next < n)
 		n = list->n - list->next;
@@ -394,7 +402,7 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 			seen = host[i];
 		}
 		copy_page_pfn(m, pages[i], src);
-		host[i] = mk_pte(m, pages[i], prot);
+		host[i] = mk_pte_by_mask(pa_mask, pages[i] << shift, prot);
 	}
 	list->next += i;
 	*walk->pte_reads += i;
