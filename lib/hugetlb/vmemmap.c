@@ -283,6 +283,26 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
+ * How many of the pages from @addr on, @step bytes apart, are off the
+ * grain of vmemmap_check_head(): at most as many as lie before the next
+ * grain address (0 if @addr is one). The grain test's mask covers bits
+ * from the struct page's size up, so the grain recurs every (mask |
+ * those below it) + 1 bytes from grain_va, for one struct page's bytes.
+ */
+static inline uint64_t
+vmemmap_off_grain(const struct vmemmap_remap_walk *walk, uint64_t addr,
+		  uint64_t step)
+{
+	const uint64_t mask = walk->grain_mask, low = (mask & -mask) - 1;
+	const uint64_t period = (mask | low) + 1;
+	uint64_t off = (addr - walk->grain_va) & (period - 1);
+
+	if (!mask || off <= low)
+		return 0;
+	return (period - off + step - 1) / step;
+}
+
+/*
  * vmemmap_remap_pte() of the tail PTEs from walk->pte_host on, for as
  * long as nothing can stop one: a write only counts and stores (no
  * trace, so nothing looks at the counters before the run ends), no
@@ -300,8 +320,6 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 {
 	const struct hvo_arch *a = &m->arch;
 	struct pfn_list *list = walk->vmemmap_pages;
-	const uint64_t step = a->page_size, va = walk->grain_va;
-	const uint64_t mask = walk->grain_mask;
 	/* pte_pfn(), the PTE format held here (arch_pte_pa()) */
 	const uint64_t present = a->pte_present, pa_mask = a->pte_pa_mask;
 	const unsigned shift = a->page_shift;
@@ -316,7 +334,10 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 	end = list->pfn + list->max;
 	if ((uint64_t)(end - slot) < n)
 		n = (uint64_t)(end - slot);
-	for (i = 0; i < n && ((addr - va) & mask); i++, addr += step) {
+	i = vmemmap_off_grain(walk, addr, a->page_size);
+	if (i < n)
+		n = i;
+	for (i = 0; i < n; i++) {
 		slot[i] = pte_pa_by_mask(present, pa_mask, host[i]) >> shift;
 		host[i] = entry;
 	}
@@ -372,8 +393,7 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 			    uint64_t next, struct vmemmap_remap_walk *walk)
 {
 	struct pfn_list *list = walk->vmemmap_pages;
-	const uint64_t step = m->arch.page_size, va = walk->grain_va;
-	const uint64_t mask = walk->grain_mask, src = walk->vmemmap_tail;
+	const uint64_t src = walk->vmemmap_tail;
 	const pgprot_t prot = m->arch.page_kernel;
 	/* mk_pte(), the PTE format held here (arch_mk_pte()) */
 	const uint64_t pa_mask = m->arch.pte_pa_mask;
@@ -387,6 +407,9 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 		return 0;
 	if (list->n - list->next < n)
 		n = list->n - list->next;
+	i = vmemmap_off_grain(walk, addr, m->arch.page_size);
+	if (i < n)
+		n = i;
 	if (!n)
 		return 0;
 	/*
@@ -395,7 +418,7 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 	 */
 	seen = ~host[0];
 	pages = list->pfn + list->next;
-	for (i = 0; i < n && ((addr - va) & mask); i++, addr += step) {
+	for (i = 0; i < n; i++) {
 		if (host[i] != seen) {
 			if (pte_pfn(m, host[i]) != src)
 				break;
