@@ -799,27 +799,46 @@ static int
 alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 			struct pfn_list *list)
 {
+	/*
+	 * With room for every page on an empty list, each goes straight to
+	 * its place from the end, and the list needs no reversing.
+	 */
+	uint64_t *placed = !list->n && list->max >= nr_pages ?
+			   list->pfn + nr_pages : NULL;
+	uint64_t got = 0;
 	int rc = 0;
 
-	for (uint64_t i = 0; i < nr_pages && !rc; i++) {
+	for (; got < nr_pages && !rc; got++) {
 		uint64_t pfn;
 
 		/* GFP_KERNEL: an unmovable page (gfp_migratetype()). */
 		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
-		if (!rc)
+		if (rc)
+			break;
+		if (placed)
+			*--placed = pfn;
+		else
 			rc = pfn_list_add(list, pfn);
 		if (!rc)
 			count(m, CNT_HVO_VMEMMAP_ALLOCED);
 	}
 	if (!rc) {
-		pfn_list_reverse(list);
+		if (placed)
+			list->n = nr_pages;
+		else
+			pfn_list_reverse(list);
 		memmap_pages_add(m, (int64_t)nr_pages);
 		return 0;
 	}
-	/* From the list's head: the page allocated last first. */
+	/* The page allocated last first. */
 	machine_err_hold(m);
-	for (size_t i = list->n; i-- > 0;)
-		free_pages(m, list->pfn[i], 0);
+	if (placed) {
+		for (uint64_t i = 0; i < got; i++)
+			free_pages(m, placed[i], 0);
+	} else {
+		for (size_t i = list->n; i-- > 0;)
+			free_pages(m, list->pfn[i], 0);
+	}
 	machine_err_release(m);
 	list->n = 0;
 	return machine_err_wrap(m, -ENOMEM,
