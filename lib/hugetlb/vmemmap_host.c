@@ -22,16 +22,9 @@ pfn_list_grow(struct pfn_list *l)
 	return 0;
 }
 
-/*
- * A batch's list larger than this gives its host pages back when the
- * batch is done: a full pool of 1 TiB would keep 64 bytes per hugepage
- * (its eight vmemmap pages) for nothing. The next one faults them in.
- */
-#define BATCH_LIST_KEEP_BYTES (UINT64_C(1) << 20)
-
 void
-vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
-		       uint64_t want)
+__vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
+			 uint64_t want)
 {
 	struct hugetlb *hg = m->hugetlb;
 
@@ -48,7 +41,7 @@ vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 }
 
 void
-vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
+__vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
 {
 	struct hugetlb *hg = m->hugetlb;
 

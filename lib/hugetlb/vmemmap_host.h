@@ -66,11 +66,48 @@ pfn_list_empty(const struct pfn_list *l)
  * (host_forget()): they are faulted in again by the next large batch.
  */
 void
-vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
-		       uint64_t want);
+__vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
+			 uint64_t want);
 
 void
-vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l);
+__vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l);
+
+/*
+ * A list of more than this many bytes gives its host pages back when
+ * its batch is done: a full pool of 1 TiB would keep 64 bytes per
+ * hugepage (its eight vmemmap pages) for nothing. The next one faults
+ * them in.
+ */
+#define BATCH_LIST_KEEP_BYTES (UINT64_C(1) << 20)
+
+/* Inline where the list has the room already: one hugepage's. */
+static inline void
+vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
+		       uint64_t want)
+{
+	struct hugetlb *hg = m->hugetlb;
+
+	if (unlikely(hg->batch_pfns_max < want)) {
+		__vmemmap_batch_list_get(m, l, want);
+		return;
+	}
+	hg->batch_pfns_want = want;
+	*l = (struct pfn_list){ .pfn = hg->batch_pfns, .max = hg->batch_pfns_max };
+}
+
+/* Inline where the batch was small: nothing to give back. */
+static inline void
+vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
+{
+	struct hugetlb *hg = m->hugetlb;
+
+	if (unlikely(hg->batch_pfns_want * sizeof(*l->pfn) > BATCH_LIST_KEEP_BYTES)) {
+		__vmemmap_batch_list_put(m, l);
+		return;
+	}
+	hg->batch_pfns = l->pfn;
+	hg->batch_pfns_max = l->max;
+}
 
 /*
  * A safe point after the hugepage at @pfn was optimized: its new head page
