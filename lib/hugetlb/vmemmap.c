@@ -567,12 +567,15 @@ free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
 static int
 free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 {
+	const size_t first = l->next;
 	int rc = 0;
 
-	for (size_t i = l->n; i-- > l->next && !rc;) {
+	for (size_t i = l->n; i-- > first && !rc;) {
+		uint64_t pfn = l->pfn[i];
+
 		prefetch_vmemmap_list(m, l, i);
-		rc = free_vmemmap_page(m, l->pfn[i]);
-		memmap_compact_note(m, pfn_to_page(m, l->pfn[i]));
+		rc = free_vmemmap_page(m, pfn);
+		memmap_compact_note(m, pfn_to_page(m, pfn));
 	}
 	l->n = l->next = 0;
 	return rc;
