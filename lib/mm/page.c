@@ -662,21 +662,20 @@ vmemmap_frame_walk(struct hvo_machine *m, struct vmemmap_cursor *c, uint64_t va,
 {
 	const struct hvo_arch *a = &m->arch;
 	unsigned nr = a->levels - 1;
-	const struct pwc_entry *pc;
+	phys_addr_t table;
 	struct pt_walk w;
-	uint64_t size, key;
+	uint64_t size;
 
 	/*
 	 * The walker's memo of @va's region names its PTE table, the one
 	 * pt_walk_leaf() would read the entry from: the cursor takes the
 	 * table from there, and the entry as any cursor hit.
 	 */
-	pc = pwc_slot(m, va, &key);
-	if (pc->key == key && pc->lvl[nr - 1].d.kind == PTK_TABLE) {
+	if (pwc_last_table(m, va, &table)) {
 		size = arch_level_size(a, nr - 1);
 		c->depth = nr;
 		c->table = true;
-		c->pa = pc->lvl[nr - 1].d.pa;
+		c->pa = table;
 		c->lo = va & ~(size - 1);
 		c->hi = c->lo + size;
 		c->ptes = (const uint64_t *)phys_host_hint(&m->phys, c->pa);
