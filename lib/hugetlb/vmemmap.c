@@ -170,6 +170,22 @@ copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 }
 
 /*
+ * copy_page_pfn() of @from for a caller that makes many copies of it:
+ * where its frame is described (@lazy, @payload: phys_lazy_payload() of
+ * a frame with a slot, looked up once), each copy takes the description,
+ * as phys_copy_frame() would.
+ */
+static inline __attribute__((always_inline)) void
+copy_page_pfn_lazy(struct hvo_machine *m, uint64_t to, uint64_t from,
+		   bool lazy, uint64_t payload)
+{
+	if (lazy && phys_set_lazy(&m->phys, to, payload))
+		memmap_compact_copied(m, to, from, false);
+	else
+		copy_page_pfn(m, to, from);
+}
+
+/*
  * vmemmap_split_pmd(): replace the PMD block at @pmdp, which maps @addr,
  * by a PTE table that maps the same pages with PAGE_KERNEL. The table page
  * is never given back.
@@ -398,8 +414,9 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 	/* mk_pte(), the PTE format held here (arch_mk_pte()) */
 	const uint64_t pa_mask = m->arch.pte_pa_mask;
 	const unsigned shift = m->arch.page_shift;
-	uint64_t *host = walk->pte_host, *pages;
+	uint64_t *host = walk->pte_host, *pages, payload = 0;
 	uint64_t n = (next - addr) >> m->arch.page_shift, i;
+	bool lazy;
 	pte_t seen;
 
 	if (!walk->pte_set_plain || walk->reset ||
@@ -418,13 +435,15 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 	 */
 	seen = ~host[0];
 	pages = list->pfn + list->next;
+	lazy = phys_slot(&m->phys, src) &&
+	       phys_lazy_payload(&m->phys, src, &payload);
 	for (i = 0; i < n; i++) {
 		if (host[i] != seen) {
 			if (pte_pfn(m, host[i]) != src)
 				break;
 			seen = host[i];
 		}
-		copy_page_pfn(m, pages[i], src);
+		copy_page_pfn_lazy(m, pages[i], src, lazy, payload);
 		host[i] = mk_pte_by_mask(pa_mask, pages[i] << shift, prot);
 	}
 	list->next += i;
