@@ -227,6 +227,9 @@ flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
 	uint64_t end = va + (pages << a->page_shift);
+	const uint64_t step = a->page_size;
+	const struct tlb_entry *wrap;
+	struct tlb_entry *e;
 
 	m->counter[CNT_TLB_FLUSH_PAGE] += pages;
 	if (va < t->large_hi && end > t->large_lo) {
@@ -235,23 +238,18 @@ flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 	}
 	/*
 	 * The pages' entries follow one another in the array, from the
-	 * first page's to the array's end and on from its start: a run at
-	 * a time, each entry looked at in the pages' order. An entry that
-	 * takes stores holds the same page for loads (tlb_fill()), so the
-	 * load tag alone says whether it holds the page.
+	 * first page's on, past its end to its start: each looked at in
+	 * the pages' order. An entry that takes stores holds the same page
+	 * for loads (tlb_fill()), so the load tag alone says whether it
+	 * holds the page.
 	 */
-	while (pages) {
-		struct tlb_entry *e = tlb_slot(t, va);
-		uint64_t run = t->mask + 1 - (uint64_t)(e - t->e);
-		uint64_t step = a->page_size;
-
-		if (run > pages)
-			run = pages;
-		pages -= run;
-		for (const struct tlb_entry *stop = e + run; e != stop;
-		     e++, va += step)
-			if (e->tag_read == va)
-				tlb_entry_drop(t, e);
+	e = tlb_slot(t, va);
+	wrap = t->e + t->mask + 1;
+	for (; va != end; va += step) {
+		if (e->tag_read == va)
+			tlb_entry_drop(t, e);
+		if (++e == wrap)
+			e = t->e;
 	}
 }
 
