@@ -291,10 +291,13 @@ hp_index_init(struct hp_index *ix, uint64_t base_pfn, uint64_t nr_pfns,
 static uint64_t *
 hp_index_slot(const struct hp_index *ix, pfn_t pfn)
 {
-	uint64_t i = (pfn - ix->base_pfn) >> ix->shift;
+	uint64_t d = pfn - ix->base_pfn, i = d >> ix->shift;
 
-	if (!ix->slot || pfn < ix->base_pfn || i >= ix->nr ||
-	    (pfn - ix->base_pfn) & ((UINT64_C(1) << ix->shift) - 1))
+	/*
+	 * Below the base, d wraps past every slot; without a table nr is 0
+	 * (hp_index_init(), hp_index_fini()): i >= nr says both.
+	 */
+	if (i >= ix->nr || (d & ((UINT64_C(1) << ix->shift) - 1)))
 		return NULL;
 	return &ix->slot[i];
 }
