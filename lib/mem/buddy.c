@@ -1439,8 +1439,11 @@ rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
 		     struct free_list *list, uint64_t head, unsigned order,
 		     pfn_t *pfn, struct page_ref *r)
 {
-	*pfn = lru_to_pfn(m, list->next);
-	page_ref_init(m, r, pfn_to_page(m, *pfn));
+	/* The struct page from its link, not again from the pfn. */
+	page_t page = lru_to_page(m, list->next);
+
+	*pfn = page_to_pfn(m, page);
+	page_ref_init(m, r, page);
 	list_del_ref(m, list, head, r);
 	pcp->count -= UINT64_C(1) << order;
 	return machine_oops_rc(m, 0);
@@ -1639,6 +1642,18 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	return get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 }
 
+/* alloc_pages_gfp()'s error @rc: an empty zonelist explained. */
+static __attribute__((noinline, cold)) int
+alloc_pages_failed(struct hvo_machine *m, int rc, unsigned order,
+		   enum zone_type highest)
+{
+	if (rc == -ENOMEM)
+		return machine_err(m, -ENOMEM,
+				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
+				   m->zones[highest].name, order);
+	return rc;
+}
+
 /*
  * The end of alloc_pages_gfp() once a block is taken, or its error:
  * prep_new_page() and the allocation's accounting. @r holds the first
@@ -1652,12 +1667,8 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 {
 	enum zone_type z;
 
-	if (rc == -ENOMEM)
-		return machine_err(m, -ENOMEM,
-				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
-				   m->zones[highest].name, order);
-	if (rc)
-		return rc;
+	if (unlikely(rc))
+		return alloc_pages_failed(m, rc, order, highest);
 	/* prep_new_page(): the first page holds the reference. */
 	if (r->host)
 		page_ref_again(m, r, true);
