@@ -112,6 +112,9 @@ list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	set_link(m, list, head, next, true, node);
 	set_link(m, list, head, prev, false, node);
 	list->nr++;
+	/* A neighbour's link, not @r's, was the last access through the TLB. */
+	if (next != head || prev != head)
+		r->host = NULL;
 }
 
 static inline void
@@ -232,29 +235,35 @@ free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return &m->zones[z].free_area[order].free_list[mt];
 }
 
-/* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
+/*
+ * __add_to_free_list(): at the head, or the tail for a block likely to
+ * merge. @r: the block's first page, as the caller's last access through
+ * the TLB left it (see list_add_ref()).
+ */
 static inline void
-__add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		   unsigned order, enum migratetype mt, bool tail)
+__add_to_free_list(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
+		   enum zone_type z, unsigned order, enum migratetype mt,
+		   bool tail)
 {
 	struct free_area *area = free_area_of(m, z, order);
 
-	list_add_page(m, &area->free_list[mt], area->free_list[mt].head, pfn,
-		      tail);
+	list_add_ref(m, &area->free_list[mt], area->free_list[mt].head, r,
+		     tail);
 	area->nr_free++;
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, mt);
 }
 
-/* set_buddy_order(): the order in private, then PageBuddy (on no type). */
+/*
+ * set_buddy_order(): the order in private, then PageBuddy (on no type).
+ * @r as for __add_to_free_list().
+ */
 static inline int
-set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
+set_buddy_order(struct hvo_machine *m, struct page_ref *r, unsigned order)
 {
-	struct page_ref r;
-
-	page_ref_init(m, &r, page);
-	ref_set_private(m, &r, order);
-	return page_ref_set_type(m, &r, PGTY_buddy);
+	page_ref_again(m, r, true);
+	ref_set_private(m, r, order);
+	return page_ref_set_type(m, r, PGTY_buddy);
 }
 
 /*
@@ -395,6 +404,7 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	const struct hvo_mem_range *ram =
 		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
+	struct page_ref head;
 	bool tail;
 	int rc;
 
@@ -426,7 +436,8 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		pfn &= buddy;
 		order++;
 	}
-	rc = set_buddy_order(m, pfn_to_page(m, pfn), order);
+	page_ref_init(m, &head, pfn_to_page(m, pfn));
+	rc = set_buddy_order(m, &head, order);
 	if (rc)
 		return rc;
 	/*
@@ -441,10 +452,12 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 
 		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
 				     order + 1, z, ram, &r);
+		/* Its loads, not the block's, were the last access. */
+		head.host = NULL;
 	} else {
 		tail = false;
 	}
-	__add_to_free_list(m, pfn, z, order, mt, tail);
+	__add_to_free_list(m, &head, pfn, z, order, mt, tail);
 	return machine_oops_rc(m, 0);
 }
 
@@ -557,9 +570,11 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
 
 		high--;
 		uint64_t half = pfn + (UINT64_C(1) << high);
+		struct page_ref r;
 
-		__add_to_free_list(m, half, z, high, mt, false);
-		rc = set_buddy_order(m, pfn_to_page(m, half), high);
+		page_ref_init(m, &r, pfn_to_page(m, half));
+		__add_to_free_list(m, &r, half, z, high, mt, false);
+		rc = set_buddy_order(m, &r, high);
 		if (rc)
 			return rc;
 		*nr_added += UINT64_C(1) << high;
