@@ -586,56 +586,77 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
  * page_del_and_expand(): take the block at @pfn, keep 2^@low of it. Always
  * inline, and the list_del() in it too: rmqueue_bulk() takes every page
  * of a pcp refill through here, and out of line the list_del() paid a
- * call that saved six registers.
+ * call that saved six registers. @r: the block's first page, fresh; it
+ * holds the translation after if nothing else went through the TLB.
  */
 static inline __attribute__((always_inline)) int
-page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		    unsigned low, unsigned high, enum migratetype mt)
+page_del_and_expand(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
+		    enum zone_type z, unsigned low, unsigned high,
+		    enum migratetype mt)
 {
 	uint64_t added;
-	struct page_ref r;
 	int rc;
 
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	__del_ref_from_free_list(m, &r, z, high, mt);
+	__del_ref_from_free_list(m, r, z, high, mt);
 	if (unlikely(m->strays))
 		free_list_strays_del(m, pfn);
 	rc = expand(m, pfn, low, high, z, mt, &added);
+	/* The halves expand() gave back were the last access. */
+	if (high > low)
+		r->host = NULL;
 	account_freepages(&m->zones[z],
 			  -(int64_t)((UINT64_C(1) << high) - added), mt);
 	return rc;
 }
 
-/* get_page_from_free_area(): the first block of a list, or false. */
-static inline bool
+/*
+ * get_page_from_free_area(): the first block of a list, its pfn in *@pfn;
+ * its struct page, or 0 when the list is empty.
+ */
+static inline page_t
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
 	struct free_list *list = &free_area_of(m, z, order)->free_list[mt];
+	page_t page;
 
 	if (list_empty(list, list->head))
-		return false;
-	*pfn = lru_to_pfn(m, list->next);
-	return true;
+		return 0;
+	page = lru_to_page(m, list->next);
+	*pfn = page_to_pfn(m, page);
+	return page;
 }
 
 /*
  * __rmqueue_smallest(): the smallest free block of @mt that fits, split
- * down. -ENOMEM when the type has none.
+ * down. -ENOMEM when the type has none. @r: its first page, as
+ * page_del_and_expand() left it.
  */
+static inline int
+__rmqueue_smallest_ref(struct hvo_machine *m, enum zone_type z,
+		       unsigned order, enum migratetype mt, pfn_t *pfn,
+		       struct page_ref *r)
+{
+	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
+		page_t page = get_page_from_free_area(m, z, cur, mt, pfn);
+		int rc;
+
+		if (!page)
+			continue;
+		page_ref_init(m, r, page);
+		rc = page_del_and_expand(m, r, *pfn, z, order, cur, mt);
+		return rc ? rc : machine_oops_rc(m, 0);
+	}
+	return -ENOMEM;
+}
+
 static inline int
 __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 		   enum migratetype mt, pfn_t *pfn)
 {
-	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
-		int rc;
+	struct page_ref r;
 
-		if (!get_page_from_free_area(m, z, cur, mt, pfn))
-			continue;
-		rc = page_del_and_expand(m, *pfn, z, order, cur, mt);
-		return rc ? rc : machine_oops_rc(m, 0);
-	}
-	return -ENOMEM;
+	return __rmqueue_smallest_ref(m, z, order, mt, pfn, &r);
 }
 
 /* fallbacks[]: where each pcp type looks when its own lists are empty. */
@@ -887,12 +908,16 @@ __rmqueue_steal(struct hvo_machine *m, enum zone_type z, unsigned order,
 	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
 		bool can_steal;
 		int fmt = find_suitable_fallback(m, z, cur, start_mt, &can_steal);
+		struct page_ref r;
 		int rc;
 
 		if (fmt < 0)
 			continue;
-		get_page_from_free_area(m, z, cur, (enum migratetype)fmt, out);
-		rc = page_del_and_expand(m, *out, z, order, cur,
+		page_ref_init(m, &r,
+			      get_page_from_free_area(m, z, cur,
+						      (enum migratetype)fmt,
+						      out));
+		rc = page_del_and_expand(m, &r, *out, z, order, cur,
 					 (enum migratetype)fmt);
 		if (!rc)
 			count(m, CNT_BUDDY_STEAL);
@@ -990,6 +1015,7 @@ __rmqueue_fallback(struct hvo_machine *m, enum zone_type z, unsigned order,
 	bool can_steal = false;
 	int fmt = -1;
 	pfn_t pfn = 0;
+	struct page_ref r;
 	int rc;
 
 	if (order < m->arch.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
@@ -1029,7 +1055,8 @@ do_steal:
 			return rc;
 	}
 	*out = pfn;
-	rc = page_del_and_expand(m, pfn, z, order, (unsigned)cur,
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	rc = page_del_and_expand(m, &r, pfn, z, order, (unsigned)cur,
 				 (enum migratetype)fmt);
 	if (!rc)
 		count(m, CNT_BUDDY_STEAL);
@@ -1097,16 +1124,20 @@ __rmqueue_other(struct hvo_machine *m, enum zone_type z, unsigned order,
 static inline int
 __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	  enum migratetype mt, unsigned alloc_flags, enum rmqueue_mode *mode,
-	  pfn_t *pfn)
+	  pfn_t *pfn, struct page_ref *r)
 {
+	int rc;
+
 	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL ||
 	    *mode == RMQUEUE_NORMAL) {
-		int rc = __rmqueue_smallest(m, z, order, mt, pfn);
-
+		rc = __rmqueue_smallest_ref(m, z, order, mt, pfn, r);
 		if (rc != -ENOMEM)
 			return rc;
 	}
-	return __rmqueue_other(m, z, order, mt, alloc_flags, mode, pfn);
+	rc = __rmqueue_other(m, z, order, mt, alloc_flags, mode, pfn);
+	if (!rc)
+		page_ref_init(m, r, pfn_to_page(m, *pfn));
+	return rc;
 }
 
 /* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1.192 and 6.12.118 configs. */
@@ -1432,14 +1463,16 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	keep_address(pcp);
 
 	for (uint64_t i = 0; i < n; i++) {
+		struct page_ref r;
 		pfn_t p;
-		int rc = __rmqueue(m, z, order, mt, alloc_flags, &mode, &p);
+		int rc = __rmqueue(m, z, order, mt, alloc_flags, &mode, &p, &r);
 
 		if (rc == -ENOMEM)
 			break;
 		if (rc)
 			return rc;
-		list_add_page(m, list, list->head, p, true);
+		/* @r: the block as __rmqueue() took it, maybe the last access. */
+		list_add_ref(m, list, list->head, &r, true);
 		pcp->count += UINT64_C(1) << order;
 	}
 	return 0;
@@ -1501,10 +1534,11 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	struct page_ref r;
 
 	if (pcp_enabled(m, order))
 		return rmqueue_pcplist(m, z, order, mt, alloc_flags, pfn);
-	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn);
+	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn, &r);
 }
 
 /*
