@@ -1625,6 +1625,22 @@ retry:
 }
 
 /*
+ * pcp_list_ready() but for the list and the oops: what an allocation
+ * from the pcp list leaves as it was. Only the slow path, a free (and a
+ * trace listener, which may do either) change it.
+ */
+static bool
+pcp_zone_ready(struct hvo_machine *m, enum zone_type highest)
+{
+	struct zone *zone = &m->zones[highest];
+
+	return zone->pcp.high_auto && !zone->below_high &&
+	       pcp_enabled(m, 0) &&
+	       zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
+					highest);
+}
+
+/*
  * The common case of an order-0 allocation, tried before anything else:
  * the first zone populated and, from 6.7, above its high watermark by
  * zone_watermark_fast()'s order-0 shortcut (so get_page_from_freelist()
@@ -1639,17 +1655,12 @@ static inline struct free_list *
 pcp_list_ready(struct hvo_machine *m, enum zone_type highest,
 	       enum migratetype mt)
 {
-	struct zone *zone = &m->zones[highest];
-	struct per_cpu_pages *pcp = &zone->pcp;
-	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
+	struct free_list *list =
+		&m->zones[highest].pcp.lists[order_to_pindex(m, mt, 0)];
 
 	/* A page on the list: the zone is populated, as the walk wants. */
-	if (!pcp->high_auto || zone->below_high ||
-	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
-	    list_empty(list, list->head))
-		return NULL;
-	if (!zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
-				      highest))
+	if (machine_oopsed(m) || list_empty(list, list->head) ||
+	    !pcp_zone_ready(m, highest))
 		return NULL;
 	return list;
 }
@@ -1817,6 +1828,35 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 {
 	return alloc_pages_gfp(m, order, highest, page_category_gfp(cat, highest),
 			       cat, pfn);
+}
+
+int
+alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
+	      enum hvo_page_category cat, uint64_t nr, pfn_t *pfns,
+	      uint64_t *nr_done)
+{
+	gfp_t gfp = page_category_gfp(cat, highest);
+	unsigned pindex = order_to_pindex(m, gfp_migratetype(gfp), 0);
+	struct free_list *list = &m->zones[highest].pcp.lists[pindex];
+	bool ready = false;
+	uint64_t i;
+	int rc = 0;
+
+	keep_address(list);
+	for (i = 0; i < nr && !rc; i++) {
+		/* pcp_list_ready(), its zone's part asked again only when due. */
+		if (!ready || unlikely(m->trace.fn))
+			ready = pcp_zone_ready(m, highest);
+		if (ready && !machine_oopsed(m) &&
+		    !list_empty(list, list->head)) {
+			rc = alloc_pages_pcp(m, highest, cat, &pfns[i], list);
+		} else {
+			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
+			ready = false;
+		}
+	}
+	*nr_done = rc ? i - 1 : i;
+	return rc;
 }
 
 /*
