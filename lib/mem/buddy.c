@@ -14,13 +14,6 @@
 #include "mm/page.h"
 #include "release/release.h"
 
-/* The pfn whose struct page holds the list_head at @lru (container_of). */
-static pfn_t
-lru_to_pfn(const struct hvo_machine *m, kva_t lru)
-{
-	return page_to_pfn(m, lru_to_page(m, lru));
-}
-
 /*
  * trace_page() of an allocation or a free of @cat: the event is built only
  * when a trace callback listens (every page goes through here).
@@ -393,16 +386,15 @@ change_pageblock_range(struct hvo_machine *m, pfn_t pfn, unsigned order,
  * only if both types are mergeable; from 6.10 on the merged block gives
  * the freed page's type to every pageblock it covers, before (6.1, with
  * m->strays) the buddy leaves whatever list it is on and the other
- * pageblock keeps its type.
+ * pageblock keeps its type. @ram: the RAM range of the block (never NULL:
+ * every caller frees RAM it checked or handed out).
  */
 static int
 __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		enum zone_type z, enum migratetype mt, unsigned fpi)
+		enum zone_type z, enum migratetype mt, unsigned fpi,
+		const struct hvo_mem_range *ram)
 {
 	unsigned max = m->arch.max_page_order;
-	/* Never NULL: every caller frees RAM it checked or handed out. */
-	const struct hvo_mem_range *ram =
-		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
 	struct page_ref head;
 	bool tail;
@@ -480,7 +472,9 @@ free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
 		piece = m->arch.pageblock_order;
 	for (; pfn < end; pfn += UINT64_C(1) << piece) {
 		int rc = __free_one_page(m, pfn, piece, pfn_zone(m, pfn),
-					 get_pfnblock_migratetype(m, pfn), fpi);
+					 get_pfnblock_migratetype(m, pfn), fpi,
+					 phys_range_of(&m->phys,
+						       pfn << m->arch.page_shift));
 
 		if (rc)
 			return rc;
@@ -1323,6 +1317,8 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		   unsigned pindex)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	/* The RAM range of the last page, likely the next one's. */
+	const struct hvo_mem_range *ram = NULL;
 	int64_t left;
 
 	keep_address(pcp);
@@ -1342,15 +1338,21 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		order = pindex_to_order(m, pindex);
 		do {
 			/* The coldest page: the tail. */
-			pfn_t pfn = lru_to_pfn(m, list->prev);
+			page_t page = lru_to_page(m, list->prev);
+			pfn_t pfn = page_to_pfn(m, page);
+			uint64_t pa = pfn << m->arch.page_shift;
+			struct page_ref r;
 			int rc;
 
-			list_del_page(m, list, head, pfn);
+			page_ref_init(m, &r, page);
+			list_del_ref(m, list, head, &r);
 			left -= (int64_t)(UINT64_C(1) << order);
 			pcp->count -= UINT64_C(1) << order;
+			if (!ram || pa - ram->base >= ram->size)
+				ram = phys_range_of(&m->phys, pa);
 			rc = __free_one_page(m, pfn, order, z,
 					     get_pfnblock_migratetype(m, pfn),
-					     FPI_NONE);
+					     FPI_NONE, ram);
 			if (rc)
 				return rc;
 		} while (left > 0 && !list_empty(list, head));
