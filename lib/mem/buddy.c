@@ -1716,19 +1716,33 @@ alloc_pages_failed(struct hvo_machine *m, int rc, unsigned order,
 	return rc;
 }
 
+/* The counters of @nr allocations of @order from zone @z. */
+static inline void
+alloc_pages_count(struct hvo_machine *m, enum zone_type z, unsigned order,
+		  uint64_t nr)
+{
+	m->counter[CNT_BUDDY_ALLOC] += nr;
+	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z), nr << order);
+	/* zone_statistics(): one node, so a local hit per allocation */
+	count_vm_events(m, NUMA_HIT, nr);
+	count_vm_events(m, NUMA_LOCAL, nr);
+	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT] += nr;
+	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT] += nr;
+}
+
 /*
  * The end of alloc_pages_gfp() once a block is taken, or its error:
- * prep_new_page() and the allocation's accounting. @r holds the first
- * page's struct page as the fast path's list_del() left it, the last
- * access through the TLB, or nothing.
+ * prep_new_page() and the allocation's accounting, that of the counters
+ * left to the caller with !@counted (see alloc_pages_n()). @r holds the
+ * first page's struct page as the fast path's list_del() left it, the
+ * last access through the TLB, or nothing.
  */
 static inline __attribute__((always_inline)) int
 alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		 enum zone_type highest, enum hvo_page_category cat,
-		 pfn_t *pfn, struct page_ref *r, bool from_pcp)
+		 pfn_t *pfn, struct page_ref *r, bool from_pcp, bool counted)
 {
-	enum zone_type z;
-
 	if (unlikely(rc))
 		return alloc_pages_failed(m, rc, order, highest);
 	/* prep_new_page(): the first page holds the reference. */
@@ -1740,17 +1754,10 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 	if (machine_oopsed(m))
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
-	count(m, CNT_BUDDY_ALLOC);
 	/* A pcp list of @highest holds pages of @highest only. */
-	z = from_pcp ? highest : pfn_zone(m, *pfn);
-	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
-	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
-			UINT64_C(1) << order);
-	/* zone_statistics(): one node, so a local hit per allocation */
-	count_vm_events(m, NUMA_HIT, 1);
-	count_vm_events(m, NUMA_LOCAL, 1);
-	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
-	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
+	if (counted)
+		alloc_pages_count(m, from_pcp ? highest : pfn_zone(m, *pfn),
+				  order, 1);
 	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
@@ -1787,13 +1794,18 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (rc)
 		return rc;
 	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
-	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false);
+	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false,
+				true);
 }
 
-/* The fast path's page, from @list of the pcp lists of @highest. */
-static __attribute__((noinline)) int
-alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
-		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
+/*
+ * The fast path's page, from @list of the pcp lists of @highest; the
+ * counters left to the caller with !@counted.
+ */
+static inline __attribute__((always_inline)) int
+__alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+		  enum hvo_page_category cat, pfn_t *pfn,
+		  struct free_list *list, bool counted)
 {
 	struct per_cpu_pages *pcp = &m->zones[highest].pcp;
 	struct page_ref r;
@@ -1804,7 +1816,23 @@ alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	/* rmqueue_pcplist(): an allocation halves free_count */
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
-	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true);
+	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true,
+				counted);
+}
+
+static __attribute__((noinline)) int
+alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
+{
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, true);
+}
+
+static __attribute__((noinline)) int
+alloc_pages_pcp_uncounted(struct hvo_machine *m, enum zone_type highest,
+			  enum hvo_page_category cat, pfn_t *pfn,
+			  struct free_list *list)
+{
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
 }
 
 int
@@ -1841,23 +1869,38 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 	unsigned pindex = order_to_pindex(m, gfp_migratetype(gfp), 0);
 	struct free_list *list = &m->zones[highest].pcp.lists[pindex];
 	bool ready = false;
-	uint64_t i;
+	uint64_t i, slow = 0;
 	int rc = 0;
 
+	/*
+	 * A trace listener sees the counters of each event, and may change
+	 * what the zone's part of pcp_list_ready() asks: one allocation at
+	 * a time. Without one at the start there is none until the end.
+	 */
+	if (unlikely(m->trace.fn)) {
+		for (i = 0; i < nr && !rc; i++)
+			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
+		*nr_done = rc ? i - 1 : i;
+		return rc;
+	}
 	keep_address(list);
 	for (i = 0; i < nr && !rc; i++) {
 		/* pcp_list_ready(), its zone's part asked again only when due. */
-		if (!ready || unlikely(m->trace.fn))
+		if (!ready)
 			ready = pcp_zone_ready(m, highest);
 		if (ready && !machine_oopsed(m) &&
 		    !list_empty(list, list->head)) {
-			rc = alloc_pages_pcp(m, highest, cat, &pfns[i], list);
+			rc = alloc_pages_pcp_uncounted(m, highest, cat,
+						       &pfns[i], list);
 		} else {
 			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
+			slow += !rc;
 			ready = false;
 		}
 	}
 	*nr_done = rc ? i - 1 : i;
+	/* The fast path's counters, all at once: nothing read them since. */
+	alloc_pages_count(m, highest, 0, *nr_done - slow);
 	return rc;
 }
 
