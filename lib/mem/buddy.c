@@ -1799,17 +1799,18 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 /*
- * The fast path's page, from @list of the pcp lists of @highest; the
- * counters left to the caller with !@counted.
+ * The fast path's page, from @list of the pcp lists of @highest. With
+ * @batched, alloc_pages_n()'s: fail_page_alloc is not armed, and the
+ * counters are left to the caller.
  */
 static inline __attribute__((always_inline)) int
 __alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 		  enum hvo_page_category cat, pfn_t *pfn,
-		  struct free_list *list, bool counted)
+		  struct free_list *list, bool batched)
 {
 	struct per_cpu_pages *pcp = &m->zones[highest].pcp;
 	struct page_ref r;
-	int rc = alloc_pages_fault(m, 0, cat);
+	int rc = batched ? 0 : alloc_pages_fault(m, 0, cat);
 
 	if (rc)
 		return rc;
@@ -1817,22 +1818,22 @@ __alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
 	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true,
-				counted);
+				!batched);
 }
 
 static __attribute__((noinline)) int
 alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
 {
-	return __alloc_pages_pcp(m, highest, cat, pfn, list, true);
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
 }
 
 static __attribute__((noinline)) int
-alloc_pages_pcp_uncounted(struct hvo_machine *m, enum zone_type highest,
-			  enum hvo_page_category cat, pfn_t *pfn,
-			  struct free_list *list)
+alloc_pages_pcp_batched(struct hvo_machine *m, enum zone_type highest,
+			enum hvo_page_category cat, pfn_t *pfn,
+			struct free_list *list)
 {
-	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, true);
 }
 
 int
@@ -1874,10 +1875,12 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 
 	/*
 	 * A trace listener sees the counters of each event, and may change
-	 * what the zone's part of pcp_list_ready() asks: one allocation at
-	 * a time. Without one at the start there is none until the end.
+	 * what the zone's part of pcp_list_ready() asks; an armed
+	 * fail_page_alloc counts its calls: one allocation at a time.
+	 * Without either at the start there is none until the end (only a
+	 * listener or the API arms them).
 	 */
-	if (unlikely(m->trace.fn)) {
+	if (unlikely(m->trace.fn || fail_page_alloc_armed(m))) {
 		for (i = 0; i < nr && !rc; i++)
 			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
 		*nr_done = rc ? i - 1 : i;
@@ -1890,8 +1893,8 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 			ready = pcp_zone_ready(m, highest);
 		if (ready && !machine_oopsed(m) &&
 		    !list_empty(list, list->head)) {
-			rc = alloc_pages_pcp_uncounted(m, highest, cat,
-						       &pfns[i], list);
+			rc = alloc_pages_pcp_batched(m, highest, cat,
+						     &pfns[i], list);
 		} else {
 			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
 			slow += !rc;

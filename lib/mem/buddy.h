@@ -447,12 +447,19 @@ bool
 __should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 			 enum hvo_page_category cat, bool contig);
 
-/* Inline for the common case, nothing armed, which changes nothing. */
+/* Whether fail_page_alloc is armed: if not, asking it changes nothing. */
+static inline bool
+fail_page_alloc_armed(const struct hvo_machine *m)
+{
+	return m->fail_page_alloc.nth || m->fail_page_alloc.probability;
+}
+
+/* Inline for the common case, nothing armed. */
 static inline bool
 should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 		       enum hvo_page_category cat, bool contig)
 {
-	if (!m->fail_page_alloc.nth && !m->fail_page_alloc.probability)
+	if (!fail_page_alloc_armed(m))
 		return false;
 	return __should_fail_alloc_page(m, order, cat, contig);
 }
