@@ -1733,15 +1733,15 @@ alloc_pages_count(struct hvo_machine *m, enum zone_type z, unsigned order,
 
 /*
  * The end of alloc_pages_gfp() once a block is taken, or its error:
- * prep_new_page() and the allocation's accounting, that of the counters
- * left to the caller with !@counted (see alloc_pages_n()). @r holds the
- * first page's struct page as the fast path's list_del() left it, the
- * last access through the TLB, or nothing.
+ * prep_new_page() and the allocation's accounting; with @batched,
+ * alloc_pages_n()'s: the counters left to it, and no trace listener.
+ * @r holds the first page's struct page as the fast path's list_del()
+ * left it, the last access through the TLB, or nothing.
  */
 static inline __attribute__((always_inline)) int
 alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		 enum zone_type highest, enum hvo_page_category cat,
-		 pfn_t *pfn, struct page_ref *r, bool from_pcp, bool counted)
+		 pfn_t *pfn, struct page_ref *r, bool from_pcp, bool batched)
 {
 	if (unlikely(rc))
 		return alloc_pages_failed(m, rc, order, highest);
@@ -1754,10 +1754,10 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 	if (machine_oopsed(m))
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
+	if (batched)
+		return 0;
 	/* A pcp list of @highest holds pages of @highest only. */
-	if (counted)
-		alloc_pages_count(m, from_pcp ? highest : pfn_zone(m, *pfn),
-				  order, 1);
+	alloc_pages_count(m, from_pcp ? highest : pfn_zone(m, *pfn), order, 1);
 	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
@@ -1795,7 +1795,7 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		return rc;
 	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
 	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false,
-				true);
+				false);
 }
 
 /*
@@ -1818,7 +1818,7 @@ __alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
 	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true,
-				!batched);
+				batched);
 }
 
 static __attribute__((noinline)) int
