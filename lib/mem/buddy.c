@@ -14,13 +14,6 @@
 #include "mm/page.h"
 #include "release/release.h"
 
-/* The pfn whose struct page holds the list_head at @lru (container_of). */
-static pfn_t
-lru_to_pfn(const struct hvo_machine *m, kva_t lru)
-{
-	return page_to_pfn(m, lru_to_page(m, lru));
-}
-
 /*
  * trace_page() of an allocation or a free of @cat: the event is built only
  * when a trace callback listens (every page goes through here).
@@ -112,6 +105,9 @@ list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	set_link(m, list, head, next, true, node);
 	set_link(m, list, head, prev, false, node);
 	list->nr++;
+	/* A neighbour's link, not @r's, was the last access through the TLB. */
+	if (next != head || prev != head)
+		r->host = NULL;
 }
 
 static inline void
@@ -232,29 +228,35 @@ free_list_of(struct hvo_machine *m, enum zone_type z, unsigned order,
 	return &m->zones[z].free_area[order].free_list[mt];
 }
 
-/* __add_to_free_list(): at the head, or the tail for a block likely to merge. */
+/*
+ * __add_to_free_list(): at the head, or the tail for a block likely to
+ * merge. @r: the block's first page, as the caller's last access through
+ * the TLB left it (see list_add_ref()).
+ */
 static inline void
-__add_to_free_list(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		   unsigned order, enum migratetype mt, bool tail)
+__add_to_free_list(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
+		   enum zone_type z, unsigned order, enum migratetype mt,
+		   bool tail)
 {
 	struct free_area *area = free_area_of(m, z, order);
 
-	list_add_page(m, &area->free_list[mt], area->free_list[mt].head, pfn,
-		      tail);
+	list_add_ref(m, &area->free_list[mt], area->free_list[mt].head, r,
+		     tail);
 	area->nr_free++;
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, mt);
 }
 
-/* set_buddy_order(): the order in private, then PageBuddy (on no type). */
+/*
+ * set_buddy_order(): the order in private, then PageBuddy (on no type).
+ * @r as for __add_to_free_list().
+ */
 static inline int
-set_buddy_order(struct hvo_machine *m, page_t page, unsigned order)
+set_buddy_order(struct hvo_machine *m, struct page_ref *r, unsigned order)
 {
-	struct page_ref r;
-
-	page_ref_init(m, &r, page);
-	ref_set_private(m, &r, order);
-	return page_ref_set_type(m, &r, PGTY_buddy);
+	page_ref_again(m, r, true);
+	ref_set_private(m, r, order);
+	return page_ref_set_type(m, r, PGTY_buddy);
 }
 
 /*
@@ -384,17 +386,17 @@ change_pageblock_range(struct hvo_machine *m, pfn_t pfn, unsigned order,
  * only if both types are mergeable; from 6.10 on the merged block gives
  * the freed page's type to every pageblock it covers, before (6.1, with
  * m->strays) the buddy leaves whatever list it is on and the other
- * pageblock keeps its type.
+ * pageblock keeps its type. @ram: the RAM range of the block (never NULL:
+ * every caller frees RAM it checked or handed out).
  */
 static int
 __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		enum zone_type z, enum migratetype mt, unsigned fpi)
+		enum zone_type z, enum migratetype mt, unsigned fpi,
+		const struct hvo_mem_range *ram)
 {
 	unsigned max = m->arch.max_page_order;
-	/* Never NULL: every caller frees RAM it checked or handed out. */
-	const struct hvo_mem_range *ram =
-		phys_range_of(&m->phys, pfn << m->arch.page_shift);
 	uint64_t buddy = 0;
+	struct page_ref head;
 	bool tail;
 	int rc;
 
@@ -426,7 +428,8 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		pfn &= buddy;
 		order++;
 	}
-	rc = set_buddy_order(m, pfn_to_page(m, pfn), order);
+	page_ref_init(m, &head, pfn_to_page(m, pfn));
+	rc = set_buddy_order(m, &head, order);
 	if (rc)
 		return rc;
 	/*
@@ -441,10 +444,12 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 
 		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
 				     order + 1, z, ram, &r);
+		/* Its loads, not the block's, were the last access. */
+		head.host = NULL;
 	} else {
 		tail = false;
 	}
-	__add_to_free_list(m, pfn, z, order, mt, tail);
+	__add_to_free_list(m, &head, pfn, z, order, mt, tail);
 	return machine_oops_rc(m, 0);
 }
 
@@ -467,7 +472,9 @@ free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order, unsigned fpi)
 		piece = m->arch.pageblock_order;
 	for (; pfn < end; pfn += UINT64_C(1) << piece) {
 		int rc = __free_one_page(m, pfn, piece, pfn_zone(m, pfn),
-					 get_pfnblock_migratetype(m, pfn), fpi);
+					 get_pfnblock_migratetype(m, pfn), fpi,
+					 phys_range_of(&m->phys,
+						       pfn << m->arch.page_shift));
 
 		if (rc)
 			return rc;
@@ -557,9 +564,11 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
 
 		high--;
 		uint64_t half = pfn + (UINT64_C(1) << high);
+		struct page_ref r;
 
-		__add_to_free_list(m, half, z, high, mt, false);
-		rc = set_buddy_order(m, pfn_to_page(m, half), high);
+		page_ref_init(m, &r, pfn_to_page(m, half));
+		__add_to_free_list(m, &r, half, z, high, mt, false);
+		rc = set_buddy_order(m, &r, high);
 		if (rc)
 			return rc;
 		*nr_added += UINT64_C(1) << high;
@@ -571,56 +580,77 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
  * page_del_and_expand(): take the block at @pfn, keep 2^@low of it. Always
  * inline, and the list_del() in it too: rmqueue_bulk() takes every page
  * of a pcp refill through here, and out of line the list_del() paid a
- * call that saved six registers.
+ * call that saved six registers. @r: the block's first page, fresh; it
+ * holds the translation after if nothing else went through the TLB.
  */
 static inline __attribute__((always_inline)) int
-page_del_and_expand(struct hvo_machine *m, pfn_t pfn, enum zone_type z,
-		    unsigned low, unsigned high, enum migratetype mt)
+page_del_and_expand(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
+		    enum zone_type z, unsigned low, unsigned high,
+		    enum migratetype mt)
 {
 	uint64_t added;
-	struct page_ref r;
 	int rc;
 
-	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	__del_ref_from_free_list(m, &r, z, high, mt);
+	__del_ref_from_free_list(m, r, z, high, mt);
 	if (unlikely(m->strays))
 		free_list_strays_del(m, pfn);
 	rc = expand(m, pfn, low, high, z, mt, &added);
+	/* The halves expand() gave back were the last access. */
+	if (high > low)
+		r->host = NULL;
 	account_freepages(&m->zones[z],
 			  -(int64_t)((UINT64_C(1) << high) - added), mt);
 	return rc;
 }
 
-/* get_page_from_free_area(): the first block of a list, or false. */
-static inline bool
+/*
+ * get_page_from_free_area(): the first block of a list, its pfn in *@pfn;
+ * its struct page, or 0 when the list is empty.
+ */
+static inline page_t
 get_page_from_free_area(struct hvo_machine *m, enum zone_type z,
 			unsigned order, enum migratetype mt, pfn_t *pfn)
 {
 	struct free_list *list = &free_area_of(m, z, order)->free_list[mt];
+	page_t page;
 
 	if (list_empty(list, list->head))
-		return false;
-	*pfn = lru_to_pfn(m, list->next);
-	return true;
+		return 0;
+	page = lru_to_page(m, list->next);
+	*pfn = page_to_pfn(m, page);
+	return page;
 }
 
 /*
  * __rmqueue_smallest(): the smallest free block of @mt that fits, split
- * down. -ENOMEM when the type has none.
+ * down. -ENOMEM when the type has none. @r: its first page, as
+ * page_del_and_expand() left it.
  */
+static inline int
+__rmqueue_smallest_ref(struct hvo_machine *m, enum zone_type z,
+		       unsigned order, enum migratetype mt, pfn_t *pfn,
+		       struct page_ref *r)
+{
+	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
+		page_t page = get_page_from_free_area(m, z, cur, mt, pfn);
+		int rc;
+
+		if (!page)
+			continue;
+		page_ref_init(m, r, page);
+		rc = page_del_and_expand(m, r, *pfn, z, order, cur, mt);
+		return rc ? rc : machine_oops_rc(m, 0);
+	}
+	return -ENOMEM;
+}
+
 static inline int
 __rmqueue_smallest(struct hvo_machine *m, enum zone_type z, unsigned order,
 		   enum migratetype mt, pfn_t *pfn)
 {
-	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
-		int rc;
+	struct page_ref r;
 
-		if (!get_page_from_free_area(m, z, cur, mt, pfn))
-			continue;
-		rc = page_del_and_expand(m, *pfn, z, order, cur, mt);
-		return rc ? rc : machine_oops_rc(m, 0);
-	}
-	return -ENOMEM;
+	return __rmqueue_smallest_ref(m, z, order, mt, pfn, &r);
 }
 
 /* fallbacks[]: where each pcp type looks when its own lists are empty. */
@@ -872,12 +902,16 @@ __rmqueue_steal(struct hvo_machine *m, enum zone_type z, unsigned order,
 	for (unsigned cur = order; cur <= m->arch.max_page_order; cur++) {
 		bool can_steal;
 		int fmt = find_suitable_fallback(m, z, cur, start_mt, &can_steal);
+		struct page_ref r;
 		int rc;
 
 		if (fmt < 0)
 			continue;
-		get_page_from_free_area(m, z, cur, (enum migratetype)fmt, out);
-		rc = page_del_and_expand(m, *out, z, order, cur,
+		page_ref_init(m, &r,
+			      get_page_from_free_area(m, z, cur,
+						      (enum migratetype)fmt,
+						      out));
+		rc = page_del_and_expand(m, &r, *out, z, order, cur,
 					 (enum migratetype)fmt);
 		if (!rc)
 			count(m, CNT_BUDDY_STEAL);
@@ -975,6 +1009,7 @@ __rmqueue_fallback(struct hvo_machine *m, enum zone_type z, unsigned order,
 	bool can_steal = false;
 	int fmt = -1;
 	pfn_t pfn = 0;
+	struct page_ref r;
 	int rc;
 
 	if (order < m->arch.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
@@ -1014,7 +1049,8 @@ do_steal:
 			return rc;
 	}
 	*out = pfn;
-	rc = page_del_and_expand(m, pfn, z, order, (unsigned)cur,
+	page_ref_init(m, &r, pfn_to_page(m, pfn));
+	rc = page_del_and_expand(m, &r, pfn, z, order, (unsigned)cur,
 				 (enum migratetype)fmt);
 	if (!rc)
 		count(m, CNT_BUDDY_STEAL);
@@ -1082,16 +1118,20 @@ __rmqueue_other(struct hvo_machine *m, enum zone_type z, unsigned order,
 static inline int
 __rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	  enum migratetype mt, unsigned alloc_flags, enum rmqueue_mode *mode,
-	  pfn_t *pfn)
+	  pfn_t *pfn, struct page_ref *r)
 {
+	int rc;
+
 	if (m->rmqueue_fallback != FALLBACK_CLAIM_STEAL ||
 	    *mode == RMQUEUE_NORMAL) {
-		int rc = __rmqueue_smallest(m, z, order, mt, pfn);
-
+		rc = __rmqueue_smallest_ref(m, z, order, mt, pfn, r);
 		if (rc != -ENOMEM)
 			return rc;
 	}
-	return __rmqueue_other(m, z, order, mt, alloc_flags, mode, pfn);
+	rc = __rmqueue_other(m, z, order, mt, alloc_flags, mode, pfn);
+	if (!rc)
+		page_ref_init(m, r, pfn_to_page(m, *pfn));
+	return rc;
 }
 
 /* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1.192 and 6.12.118 configs. */
@@ -1277,6 +1317,8 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		   unsigned pindex)
 {
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
+	/* The RAM range of the last page, likely the next one's. */
+	const struct hvo_mem_range *ram = NULL;
 	int64_t left;
 
 	keep_address(pcp);
@@ -1296,15 +1338,21 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 		order = pindex_to_order(m, pindex);
 		do {
 			/* The coldest page: the tail. */
-			pfn_t pfn = lru_to_pfn(m, list->prev);
+			page_t page = lru_to_page(m, list->prev);
+			pfn_t pfn = page_to_pfn(m, page);
+			uint64_t pa = pfn << m->arch.page_shift;
+			struct page_ref r;
 			int rc;
 
-			list_del_page(m, list, head, pfn);
+			page_ref_init(m, &r, page);
+			list_del_ref(m, list, head, &r);
 			left -= (int64_t)(UINT64_C(1) << order);
 			pcp->count -= UINT64_C(1) << order;
+			if (!ram || pa - ram->base >= ram->size)
+				ram = phys_range_of(&m->phys, pa);
 			rc = __free_one_page(m, pfn, order, z,
 					     get_pfnblock_migratetype(m, pfn),
-					     FPI_NONE);
+					     FPI_NONE, ram);
 			if (rc)
 				return rc;
 		} while (left > 0 && !list_empty(list, head));
@@ -1417,14 +1465,16 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 	keep_address(pcp);
 
 	for (uint64_t i = 0; i < n; i++) {
+		struct page_ref r;
 		pfn_t p;
-		int rc = __rmqueue(m, z, order, mt, alloc_flags, &mode, &p);
+		int rc = __rmqueue(m, z, order, mt, alloc_flags, &mode, &p, &r);
 
 		if (rc == -ENOMEM)
 			break;
 		if (rc)
 			return rc;
-		list_add_page(m, list, list->head, p, true);
+		/* @r: the block as __rmqueue() took it, maybe the last access. */
+		list_add_ref(m, list, list->head, &r, true);
 		pcp->count += UINT64_C(1) << order;
 	}
 	return 0;
@@ -1439,8 +1489,11 @@ rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
 		     struct free_list *list, uint64_t head, unsigned order,
 		     pfn_t *pfn, struct page_ref *r)
 {
-	*pfn = lru_to_pfn(m, list->next);
-	page_ref_init(m, r, pfn_to_page(m, *pfn));
+	/* The struct page from its link, not again from the pfn. */
+	page_t page = lru_to_page(m, list->next);
+
+	*pfn = page_to_pfn(m, page);
+	page_ref_init(m, r, page);
 	list_del_ref(m, list, head, r);
 	pcp->count -= UINT64_C(1) << order;
 	return machine_oops_rc(m, 0);
@@ -1483,10 +1536,11 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	enum migratetype mt, unsigned alloc_flags, pfn_t *pfn)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	struct page_ref r;
 
 	if (pcp_enabled(m, order))
 		return rmqueue_pcplist(m, z, order, mt, alloc_flags, pfn);
-	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn);
+	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn, &r);
 }
 
 /*
@@ -1573,6 +1627,22 @@ retry:
 }
 
 /*
+ * pcp_list_ready() but for the list and the oops: what an allocation
+ * from the pcp list leaves as it was. Only the slow path, a free (and a
+ * trace listener, which may do either) change it.
+ */
+static bool
+pcp_zone_ready(struct hvo_machine *m, enum zone_type highest)
+{
+	struct zone *zone = &m->zones[highest];
+
+	return zone->pcp.high_auto && !zone->below_high &&
+	       pcp_enabled(m, 0) &&
+	       zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
+					highest);
+}
+
+/*
  * The common case of an order-0 allocation, tried before anything else:
  * the first zone populated and, from 6.7, above its high watermark by
  * zone_watermark_fast()'s order-0 shortcut (so get_page_from_freelist()
@@ -1587,17 +1657,12 @@ static inline struct free_list *
 pcp_list_ready(struct hvo_machine *m, enum zone_type highest,
 	       enum migratetype mt)
 {
-	struct zone *zone = &m->zones[highest];
-	struct per_cpu_pages *pcp = &zone->pcp;
-	struct free_list *list = &pcp->lists[order_to_pindex(m, mt, 0)];
+	struct free_list *list =
+		&m->zones[highest].pcp.lists[order_to_pindex(m, mt, 0)];
 
 	/* A page on the list: the zone is populated, as the walk wants. */
-	if (!pcp->high_auto || zone->below_high ||
-	    machine_oopsed(m) || !pcp_enabled(m, 0) ||
-	    list_empty(list, list->head))
-		return NULL;
-	if (!zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
-				      highest))
+	if (machine_oopsed(m) || list_empty(list, list->head) ||
+	    !pcp_zone_ready(m, highest))
 		return NULL;
 	return list;
 }
@@ -1639,25 +1704,47 @@ __alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	return get_page_from_freelist(m, order, highest, mt, alloc_flags, pfn);
 }
 
-/*
- * The end of alloc_pages_gfp() once a block is taken, or its error:
- * prep_new_page() and the allocation's accounting. @r holds the first
- * page's struct page as the fast path's list_del() left it, the last
- * access through the TLB, or nothing.
- */
-static inline __attribute__((always_inline)) int
-alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
-		 enum zone_type highest, enum hvo_page_category cat,
-		 pfn_t *pfn, struct page_ref *r, bool from_pcp)
+/* alloc_pages_gfp()'s error @rc: an empty zonelist explained. */
+static __attribute__((noinline, cold)) int
+alloc_pages_failed(struct hvo_machine *m, int rc, unsigned order,
+		   enum zone_type highest)
 {
-	enum zone_type z;
-
 	if (rc == -ENOMEM)
 		return machine_err(m, -ENOMEM,
 				   "out of memory: no zone up to %s keeps its watermark and protection with a free block of order %u",
 				   m->zones[highest].name, order);
-	if (rc)
-		return rc;
+	return rc;
+}
+
+/* The counters of @nr allocations of @order from zone @z. */
+static inline void
+alloc_pages_count(struct hvo_machine *m, enum zone_type z, unsigned order,
+		  uint64_t nr)
+{
+	m->counter[CNT_BUDDY_ALLOC] += nr;
+	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
+	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z), nr << order);
+	/* zone_statistics(): one node, so a local hit per allocation */
+	count_vm_events(m, NUMA_HIT, nr);
+	count_vm_events(m, NUMA_LOCAL, nr);
+	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT] += nr;
+	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT] += nr;
+}
+
+/*
+ * The end of alloc_pages_gfp() once a block is taken, or its error:
+ * prep_new_page() and the allocation's accounting; with @batched,
+ * alloc_pages_n()'s: the counters left to it, and no trace listener.
+ * @r holds the first page's struct page as the fast path's list_del()
+ * left it, the last access through the TLB, or nothing.
+ */
+static inline __attribute__((always_inline)) int
+alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
+		 enum zone_type highest, enum hvo_page_category cat,
+		 pfn_t *pfn, struct page_ref *r, bool from_pcp, bool batched)
+{
+	if (unlikely(rc))
+		return alloc_pages_failed(m, rc, order, highest);
 	/* prep_new_page(): the first page holds the reference. */
 	if (r->host)
 		page_ref_again(m, r, true);
@@ -1667,17 +1754,10 @@ alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 	if (machine_oopsed(m))
 		return m->oops;
 	page_owner_alloc(&m->owner, *pfn, order, cat);
-	count(m, CNT_BUDDY_ALLOC);
+	if (batched)
+		return 0;
 	/* A pcp list of @highest holds pages of @highest only. */
-	z = from_pcp ? highest : pfn_zone(m, *pfn);
-	/* rmqueue_pcplist() and rmqueue_buddy(): PGALLOC of the page's zone */
-	count_vm_events(m, (enum vm_event_item)(PGALLOC_DMA + z),
-			UINT64_C(1) << order);
-	/* zone_statistics(): one node, so a local hit per allocation */
-	count_vm_events(m, NUMA_HIT, 1);
-	count_vm_events(m, NUMA_LOCAL, 1);
-	m->zones[z].vm_numa_event[NUMA_HIT - NUMA_HIT]++;
-	m->zones[z].vm_numa_event[NUMA_LOCAL - NUMA_HIT]++;
+	alloc_pages_count(m, from_pcp ? highest : pfn_zone(m, *pfn), order, 1);
 	trace_buddy(m, HVO_EVENT_PAGE_ALLOC, *pfn, order, cat);
 	return 0;
 }
@@ -1714,24 +1794,46 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 	if (rc)
 		return rc;
 	rc = __alloc_pages(m, order, highest, gfp_migratetype(gfp), gfp, pfn);
-	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false);
+	return alloc_pages_done(m, rc, order, highest, cat, pfn, &r, false,
+				false);
 }
 
-/* The fast path's page, from @list of the pcp lists of @highest. */
-static __attribute__((noinline)) int
-alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
-		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
+/*
+ * The fast path's page, from @list of the pcp lists of @highest. With
+ * @batched, alloc_pages_n()'s: fail_page_alloc is not armed, and the
+ * counters are left to the caller.
+ */
+static inline __attribute__((always_inline)) int
+__alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+		  enum hvo_page_category cat, pfn_t *pfn,
+		  struct free_list *list, bool batched)
 {
 	struct per_cpu_pages *pcp = &m->zones[highest].pcp;
 	struct page_ref r;
-	int rc = alloc_pages_fault(m, 0, cat);
+	int rc = batched ? 0 : alloc_pages_fault(m, 0, cat);
 
 	if (rc)
 		return rc;
 	/* rmqueue_pcplist(): an allocation halves free_count */
 	pcp->free_count >>= 1;
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
-	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true);
+	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true,
+				batched);
+}
+
+static __attribute__((noinline)) int
+alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
+{
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
+}
+
+static __attribute__((noinline)) int
+alloc_pages_pcp_batched(struct hvo_machine *m, enum zone_type highest,
+			enum hvo_page_category cat, pfn_t *pfn,
+			struct free_list *list)
+{
+	return __alloc_pages_pcp(m, highest, cat, pfn, list, true);
 }
 
 int
@@ -1757,6 +1859,52 @@ alloc_pages(struct hvo_machine *m, unsigned order, enum zone_type highest,
 {
 	return alloc_pages_gfp(m, order, highest, page_category_gfp(cat, highest),
 			       cat, pfn);
+}
+
+int
+alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
+	      enum hvo_page_category cat, uint64_t nr, pfn_t *pfns,
+	      uint64_t *nr_done)
+{
+	gfp_t gfp = page_category_gfp(cat, highest);
+	unsigned pindex = order_to_pindex(m, gfp_migratetype(gfp), 0);
+	struct free_list *list = &m->zones[highest].pcp.lists[pindex];
+	bool ready = false;
+	uint64_t i, slow = 0;
+	int rc = 0;
+
+	/*
+	 * A trace listener sees the counters of each event, and may change
+	 * what the zone's part of pcp_list_ready() asks; an armed
+	 * fail_page_alloc counts its calls: one allocation at a time.
+	 * Without either at the start there is none until the end (only a
+	 * listener or the API arms them).
+	 */
+	if (unlikely(m->trace.fn || fail_page_alloc_armed(m))) {
+		for (i = 0; i < nr && !rc; i++)
+			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
+		*nr_done = rc ? i - 1 : i;
+		return rc;
+	}
+	keep_address(list);
+	for (i = 0; i < nr && !rc; i++) {
+		/* pcp_list_ready(), its zone's part asked again only when due. */
+		if (!ready)
+			ready = pcp_zone_ready(m, highest);
+		if (ready && !machine_oopsed(m) &&
+		    !list_empty(list, list->head)) {
+			rc = alloc_pages_pcp_batched(m, highest, cat,
+						     &pfns[i], list);
+		} else {
+			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
+			slow += !rc;
+			ready = false;
+		}
+	}
+	*nr_done = rc ? i - 1 : i;
+	/* The fast path's counters, all at once: nothing read them since. */
+	alloc_pages_count(m, highest, 0, *nr_done - slow);
+	return rc;
 }
 
 /*

@@ -309,6 +309,17 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn);
 
 /*
+ * @nr allocations of one page each, into @pfns: alloc_pages() of order 0
+ * @nr times, with what does not change between two allocations from the
+ * pcp list asked once. On a failure its error, and in *@nr_done the
+ * pages taken before it (which the caller frees); else 0 and @nr.
+ */
+int
+alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
+	      enum hvo_page_category cat, uint64_t nr, pfn_t *pfns,
+	      uint64_t *nr_done);
+
+/*
  * Free an allocation made by alloc_pages() with the same order. A pfn that
  * is not the head of such an allocation, a double free or a wrong order
  * returns -EINVAL with a reason and changes nothing.
@@ -436,12 +447,19 @@ bool
 __should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 			 enum hvo_page_category cat, bool contig);
 
-/* Inline for the common case, nothing armed, which changes nothing. */
+/* Whether fail_page_alloc is armed: if not, asking it changes nothing. */
+static inline bool
+fail_page_alloc_armed(const struct hvo_machine *m)
+{
+	return m->fail_page_alloc.nth || m->fail_page_alloc.probability;
+}
+
+/* Inline for the common case, nothing armed. */
 static inline bool
 should_fail_alloc_page(struct hvo_machine *m, unsigned order,
 		       enum hvo_page_category cat, bool contig)
 {
-	if (!m->fail_page_alloc.nth && !m->fail_page_alloc.probability)
+	if (!fail_page_alloc_armed(m))
 		return false;
 	return __should_fail_alloc_page(m, order, cat, contig);
 }

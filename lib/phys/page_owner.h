@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/util.h"
 #include "hvo/hvo.h"
 
 /*
@@ -162,13 +163,23 @@ page_owner_alloc(struct page_owner *po, uint64_t pfn, unsigned order,
 		 enum hvo_page_category c)
 {
 	uint64_t i = pfn - po->base_pfn;
+	po_entry_t v = (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c);
+	po_entry_t *f = po->fine[i >> PO_BLOCK_SHIFT];
 
 	/*
-	 * The summary first: the entry's store, a byte, could be anything's
-	 * to the compiler, and @i would be computed again after it.
+	 * A block with a fine map of its own is marked already (the map was
+	 * made for an entry written after its mark, or copied from a shared
+	 * one, whose blocks are all marked): page_owner_fini() finds the
+	 * maps that way. Anything else marks first: the entry's store, a
+	 * byte, could be anything's to the compiler, and @i would be
+	 * computed again after it.
 	 */
-	po_mark(po, i);
-	po_set(po, i, (po_entry_t)((order << PO_ORDER_SHIFT) | (unsigned)c));
+	if (likely(f && !po_is_uniform(po, f))) {
+		f[i & (PO_BLOCK - 1)] = v;
+	} else {
+		po_mark(po, i);
+		po_set(po, i, v);
+	}
 	po->count[c] += UINT64_C(1) << order;
 }
 
