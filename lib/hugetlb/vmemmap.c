@@ -797,70 +797,53 @@ vmemmap_remap_free(struct hvo_machine *m, uint64_t start, uint64_t end,
 }
 
 /*
- * The kernel's list_add() puts each page at the head; reversed once, the
- * array reads from the head, as pfn_list_take() (list_first_entry())
- * takes it.
+ * The kernel's list_add() puts each page at the head: the @n pfns from
+ * @pfn on, in the order they were allocated, reversed, read from the
+ * head, as pfn_list_take() (list_first_entry()) takes them.
  */
 static void
-pfn_list_reverse(struct pfn_list *l)
+pfn_run_reverse(uint64_t *pfn, size_t n)
 {
-	for (size_t i = 0, j = l->n; i + 1 < j; i++, j--) {
-		uint64_t t = l->pfn[i];
+	for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+		uint64_t t = pfn[i];
 
-		l->pfn[i] = l->pfn[j - 1];
-		l->pfn[j - 1] = t;
+		pfn[i] = pfn[j - 1];
+		pfn[j - 1] = t;
 	}
 }
 
 /*
  * alloc_vmemmap_page_list(): @nr_pages pages on @list, or none and
  * -ENOMEM. The list runs from its head: the restore maps its first PTE
- * to the page allocated last.
+ * to the page allocated last. alloc_pages_n() is alloc_pages() of one
+ * GFP_KERNEL (unmovable) page @nr_pages times, in a row.
  */
 static int
 alloc_vmemmap_page_list(struct hvo_machine *m, uint64_t nr_pages,
 			struct pfn_list *list)
 {
-	/*
-	 * With room for every page on an empty list, each goes straight to
-	 * its place from the end, and the list needs no reversing.
-	 */
-	uint64_t *placed = !list->n && list->max >= nr_pages ?
-			   list->pfn + nr_pages : NULL;
-	uint64_t got = 0;
+	uint64_t got = 0, *run = NULL;
 	int rc = 0;
 
-	for (; got < nr_pages && !rc; got++) {
-		uint64_t pfn;
-
-		/* GFP_KERNEL: an unmovable page (gfp_migratetype()). */
-		rc = alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_VMEMMAP, &pfn);
-		if (rc)
-			break;
-		if (placed)
-			*--placed = pfn;
-		else
-			rc = pfn_list_add(list, pfn);
-		if (!rc)
-			count(m, CNT_HVO_VMEMMAP_ALLOCED);
+	/* Room first: a page once allocated always has its place. */
+	while (list->max - list->n < nr_pages && !rc)
+		rc = pfn_list_grow(list);
+	if (!rc) {
+		run = list->pfn + list->n;
+		rc = alloc_pages_n(m, ZONE_NORMAL, HVO_PAGES_VMEMMAP, nr_pages,
+				   run, &got);
+		m->counter[CNT_HVO_VMEMMAP_ALLOCED] += got;
 	}
 	if (!rc) {
-		if (placed)
-			list->n = nr_pages;
-		else
-			pfn_list_reverse(list);
+		pfn_run_reverse(run, nr_pages);
+		list->n += nr_pages;
 		memmap_pages_add(m, (int64_t)nr_pages);
 		return 0;
 	}
 	/* The page allocated last first. */
 	machine_err_hold(m);
-	if (placed) {
-		for (uint64_t i = 0; i < got; i++)
-			free_pages(m, placed[i], 0);
-	} else {
-		for (size_t i = list->n; i-- > 0;)
-			free_pages(m, list->pfn[i], 0);
-	}
+	while (got)
+		free_pages(m, run[--got], 0);
 	machine_err_release(m);
 	list->n = 0;
 	return machine_err_wrap(m, -ENOMEM,
