@@ -463,7 +463,7 @@ phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share);
 static inline void
 phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 {
-	const uint64_t *fs = phys_slot(p, from);
+	uint64_t *fs = phys_slot(p, from);
 
 	/*
 	 * Inline, the copy of a lazy frame (a restore's copies of the tail
@@ -472,6 +472,30 @@ phys_copy_frame(struct phys *p, uint64_t to, uint64_t from, bool share)
 	if (fs && (*fs & PHYS_TAG_MASK) == PHYS_LAZY &&
 	    phys_set_lazy(p, to, *fs >> 3))
 		return;
+	/*
+	 * And a written source shared into a frame whose leaf has slots and
+	 * which holds no page and was never read through a shared copy
+	 * (HVO's copy of the head vmemmap page into a fresh one): nothing
+	 * to unshare, and the source's slot stays nonzero.
+	 */
+	if (share && fs && (*fs & PHYS_TAG_MASK) == PHYS_HOST &&
+	    p->refs[*fs >> 3] < UINT16_MAX) {
+		struct phys_leaf *tl =
+			p->leaf[(to - p->base_pfn) >> PHYS_LEAF_SHIFT];
+		uint64_t *ts = tl ? phys_leaf_slot(p, tl, to) : NULL;
+
+		if (ts && !(*ts & PHYS_SHARED_SEEN) &&
+		    (*ts & PHYS_TAG_MASK) != PHYS_HOST) {
+			uint64_t fv = *fs | PHYS_SHARED_SEEN;
+
+			p->refs[fv >> 3]++;
+			*fs = fv;
+			tl->nonzero += *ts == 0;
+			*ts = fv;
+			p->nr_host++;
+			return;
+		}
+	}
 	phys_copy_frame_slow(p, to, from, share);
 }
 
