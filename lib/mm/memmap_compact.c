@@ -242,6 +242,116 @@ count_diffs(const struct memmap_compact *c, const uint64_t *a,
 	return n;
 }
 
+#ifdef HAVE_DIFF_AVX2
+typedef uint64_t cwords4 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static inline cwords4
+load4(const uint64_t *p)
+{
+	return (cwords4)_mm256_loadu_si256((const __m256i *)p);
+}
+
+/*
+ * The words of block @i (DIFF_BLOCK words: two 64-byte struct pages) of
+ * @a that differ from @lo, @hi and @lo1, @hi, at @pos from @n, up to
+ * @limit; limit + 1 if more.
+ */
+__attribute__((target("avx2"))) static inline unsigned
+block_diffs(const uint64_t *a, uint64_t i, cwords4 lo, cwords4 hi,
+	    cwords4 lo1, unsigned n, unsigned limit, uint16_t *pos)
+{
+	uint64_t b[DIFF_BLOCK];
+
+	memcpy(b, &lo, 32);
+	memcpy(b + 4, &hi, 32);
+	memcpy(b + 8, &lo1, 32);
+	memcpy(b + 12, &hi, 32);
+	for (unsigned k = 0; k < DIFF_BLOCK; k++) {
+		if (a[i + k] == b[k])
+			continue;
+		if (n == limit)
+			return limit + 1;
+		pos[n++] = (uint16_t)(i + k);
+	}
+	return n;
+}
+
+/*
+ * count_diffs() of @a against template payload @payload's fill, for
+ * 64-byte struct pages on a host CPU with 32-byte vectors: the template's
+ * words made in registers as the memmap's fill stores them (a struct page
+ * is two vectors; for TPL_LRU_SELF the first rises by { 0, 64, 64, 0 } a
+ * page), and no page filled to compare against. Two blocks a round, one
+ * test for both. The same words, in the same order, as count_diffs()
+ * finds in the fill. @words: a multiple of two blocks.
+ */
+__attribute__((target("avx2"))) static unsigned
+count_diffs_tpl64_avx2(const struct hvo_machine *m, const uint64_t *a,
+		       uint64_t payload, uint64_t words, unsigned limit,
+		       uint16_t *pos)
+{
+	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
+	const uint64_t va = pfn_to_page(m, payload &
+				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
+	const cwords4 step = { 0, 64, 64, 0 };
+	cwords4 one = { 0, 0, 0, 0 }, lo, hi;
+	unsigned n = 0;
+
+	memcpy(&lo, t->bytes, 32);
+	memcpy(&hi, t->bytes + 32, 32);
+	if (t->patch != TPL_PLAIN)
+		lo[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
+	if (t->patch == TPL_LRU_SELF) {
+		lo[2] = lo[1];
+		one = step;
+	}
+	for (uint64_t i = 0; i < words; i += 2 * DIFF_BLOCK, lo += 4 * one) {
+		const cwords4 lo1 = lo + one, lo2 = lo1 + one, lo3 = lo2 + one;
+		cwords4 x, y;
+
+		x = (load4(a + i) ^ lo) | (load4(a + i + 4) ^ hi) |
+		    (load4(a + i + 8) ^ lo1) | (load4(a + i + 12) ^ hi);
+		y = (load4(a + i + 16) ^ lo2) | (load4(a + i + 20) ^ hi) |
+		    (load4(a + i + 24) ^ lo3) | (load4(a + i + 28) ^ hi);
+		if (_mm256_testz_si256((__m256i)(x | y), (__m256i)(x | y)))
+			continue;
+		if (!_mm256_testz_si256((__m256i)x, (__m256i)x)) {
+			n = block_diffs(a, i, lo, hi, lo1, n, limit, pos);
+			if (n > limit)
+				return n;
+		}
+		if (!_mm256_testz_si256((__m256i)y, (__m256i)y)) {
+			n = block_diffs(a, i + DIFF_BLOCK, lo2, hi, lo3, n, limit,
+					pos);
+			if (n > limit)
+				return n;
+		}
+	}
+	return n;
+}
+#endif
+
+/*
+ * Words of the frame at @a that differ from template payload @payload's
+ * fill, as count_diffs() counts them: filled into the scratch page (kept
+ * there for the next guess) unless the fill can be compared in registers.
+ */
+static unsigned
+count_diffs_tpl(struct hvo_machine *m, struct memmap_compact *c,
+		uint64_t frame, const uint64_t *a, uint64_t payload,
+		uint64_t words, unsigned limit, uint16_t *pos)
+{
+#ifdef HAVE_DIFF_AVX2
+	if (page_layout(m)->size == 64 && words % (2 * DIFF_BLOCK) == 0 &&
+	    memmap_host_avx2(c))
+		return count_diffs_tpl64_avx2(m, a, payload, words, limit, pos);
+#endif
+	memmap_refill(m, frame, c->scratch_payload, payload, c->scratch);
+	c->scratch_payload = payload;
+	return count_diffs(c, a, (const uint64_t *)c->scratch, words, limit,
+			   pos);
+}
+
 /*
  * The index of a template known to the memmap (memmap_tpl_id()) that
  * struct page @sp is, with @patch's fields left out; -1 if none. Nothing
@@ -537,10 +647,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		tried[nr_tried++] = guess;
 		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
 
-		memmap_refill(m, frame, c->scratch_payload, guess, c->scratch);
-		c->scratch_payload = guess;
-		n = count_diffs(c, host, (const uint64_t *)c->scratch, words,
-				best - 1, try_pos);
+		n = count_diffs_tpl(m, c, frame, host, guess, words, best - 1,
+				    try_pos);
 		if (n < best) {
 			best = n;
 			best_payload = guess;
