@@ -589,9 +589,14 @@ prefetch_frame(const struct hvo_machine *m, uint64_t frame)
 /* Differing words at or below which no other guess is tried. */
 #define GOOD_ENOUGH (MEMMAP_COMPACT_MAX_WORDS / 2)
 
-bool
-memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
-		     uint64_t alias)
+/*
+ * memmap_compact_frame() of a frame with a host page of its own, at slot
+ * @s. Apart: most frames noted have none (lazy, or sharing a page), and
+ * their answer takes no frame.
+ */
+static __attribute__((noinline)) bool
+compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
+		   uint64_t frame, uint64_t va, uint64_t alias, uint64_t *s)
 {
 	const struct page_layout *l = page_layout(m);
 	const uint64_t psize = m->arch.page_size, words = psize / 8;
@@ -599,31 +604,16 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	const uint64_t pos[NR_GUESSES / 2] = {
 		per - 1, 0, per / 2, 1, 2, 3, per / 4, 3 * per / 4, per - 2,
 	};
+	const uint64_t *host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
 	uint64_t tried[NR_GUESSES];
 	unsigned nr_tried = 0;
-	struct memmap_compact *c;
-	uint64_t page_va = va & ~(psize - 1), best_payload = 0, *s;
+	uint64_t page_va = va & ~(psize - 1), best_payload = 0;
 	uint64_t page, payload, *as;
-	const uint64_t *host;
 	unsigned best = MEMMAP_COMPACT_MAX_WORDS + 1;
 	uint16_t diff[2][MEMMAP_COMPACT_MAX_WORDS], *best_pos = diff[0];
 	struct rec *r;
 	int64_t idx;
 
-	if (psize % l->size || words > OFF_MASK + 1 ||
-	    !pfn_valid(&m->phys, frame))
-		return false;
-	s = phys_slot(&m->phys, frame);
-	/*
-	 * A page copy_page() shared stays with the other frame: only this
-	 * frame's hold on it is given back.
-	 */
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-		return false;
-	c = compact_get(m);
-	if (!c)
-		return false;
-	host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
 	/*
 	 * Good enough: a guess leaving at most half the room. (A better one
 	 * may exist: the struct pages of allocated buddy pages, plain ones
@@ -708,6 +698,31 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 			r->frame[1] = alias;
 	}
 	return true;
+}
+
+bool
+memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
+		     uint64_t alias)
+{
+	const struct page_layout *l = page_layout(m);
+	struct memmap_compact *c;
+	uint64_t *s;
+
+	if (!pfn_valid(&m->phys, frame))
+		return false;
+	s = phys_slot(&m->phys, frame);
+	/*
+	 * A page copy_page() shared stays with the other frame: only this
+	 * frame's hold on it is given back.
+	 */
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST ||
+	    m->arch.page_size % l->size ||
+	    m->arch.page_size / 8 > OFF_MASK + 1)
+		return false;
+	c = compact_get(m);
+	if (!c)
+		return false;
+	return compact_host_frame(m, c, frame, va, alias, s);
 }
 
 /*
