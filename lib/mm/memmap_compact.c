@@ -431,40 +431,20 @@ word_kind(uint64_t v, uint64_t base)
 /*
  * The record of the @nr words of @host at @pos, built at @r (room for a
  * third of a page); NULL if too big. It is copied only if it is kept.
+ * One pass over the words: the narrow ones go to their place, the codes
+ * and the wide ones aside until their count places them.
  */
 static struct rec *
 rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base,
 	  struct rec *r)
 {
-	unsigned nr_wide = 0, n32 = 0, n64 = 0;
-	uint16_t *code;
-	uint32_t *narrow;
-	uint64_t *wide;
+	uint16_t code[MEMMAP_COMPACT_MAX_WORDS];
+	uint64_t wide[MEMMAP_COMPACT_MAX_WORDS];
+	uint32_t *narrow = (uint32_t *)(r + 1);
+	unsigned n32 = 0, n64 = 0;
 	size_t size;
 
-	for (unsigned k = 0; k < nr; k++)
-		nr_wide += word_kind(host[pos[k]], base) == KIND_WIDE;
-	size = sizeof(*r) + 2 * nr + 4 * (nr - nr_wide);
-	size = (size + 7) & ~(size_t)7;
-	size += 8 * nr_wide;
-	/* Worth it while it takes a third of the page at most. */
-	if (size > words * 8 / 3)
-		return NULL;
-	*r = (struct rec){
-		.payload = payload,
-		.frame = { frame, NO_FRAME },
-		.base = base,
-		.nr = (uint16_t)nr,
-		.nr_wide = (uint16_t)nr_wide,
-		.size = (uint32_t)size,
-	};
-	narrow = (uint32_t *)(r + 1);
-	code = (uint16_t *)(narrow + (nr - nr_wide));
-	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
-	/* The padding before wide[] too: shapes compare records whole. */
-	if (nr)
-		memset(wide - 1, 0, 8);
 	for (unsigned k = 0; k < nr; k++) {
 		uint64_t v = host[pos[k]];
 		unsigned kind = word_kind(v, base);
@@ -477,6 +457,25 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 		else
 			narrow[n32++] = (uint32_t)v;
 	}
+	size = sizeof(*r) + 2 * nr + 4 * n32;
+	size = (size + 7) & ~(size_t)7;
+	size += 8 * n64;
+	/* Worth it while it takes a third of the page at most. */
+	if (size > words * 8 / 3)
+		return NULL;
+	*r = (struct rec){
+		.payload = payload,
+		.frame = { frame, NO_FRAME },
+		.base = base,
+		.nr = (uint16_t)nr,
+		.nr_wide = (uint16_t)n64,
+		.size = (uint32_t)size,
+	};
+	memcpy(narrow + n32, code, 2 * nr);
+	/* The padding before wide[] too: shapes compare records whole. */
+	memset((uint8_t *)(narrow + n32) + 2 * nr, 0,
+	       size - 8 * n64 - (sizeof(*r) + 4 * n32 + 2 * nr));
+	memcpy((uint8_t *)r + size - 8 * n64, wide, 8 * n64);
 	return r;
 }
 
