@@ -897,16 +897,11 @@ pend_add(const struct hvo_machine *m, struct memmap_compact *c, uint64_t va,
 	uint64_t h = page ^ alias * UINT64_C(0x9e3779b97f4a7c15);
 
 	/*
-	 * A full mix (murmur3's finalizer): the noted pages come in strides
-	 * (a hugepage's eight vmemmap pages, the head page of each), which a
-	 * multiplicative hash alone left in long runs of linear probes.
+	 * The noted pages come in strides (a hugepage's eight vmemmap pages,
+	 * the head page of each): a multiplicative hash's low bits left them
+	 * in long runs of linear probes, its top bits spread them.
 	 */
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64_C(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	h &= MEMMAP_COMPACT_HASH - 1;
+	h = h * UINT64_C(0xff51afd7ed558ccd) >> (64 - MEMMAP_COMPACT_HASH_BITS);
 	for (; c->hgen[h] == c->gen; h = (h + 1) & (MEMMAP_COMPACT_HASH - 1)) {
 		const struct memmap_compact_pend *p = &c->pend[c->hidx[h]];
 
