@@ -355,19 +355,28 @@ count_diffs_tpl(struct hvo_machine *m, struct memmap_compact *c,
 /*
  * The index of a template known to the memmap (memmap_tpl_id()) that
  * struct page @sp is, with @patch's fields left out; -1 if none. Nothing
- * is registered: the table is the memmap's.
+ * is registered: the table is the memmap's. Frames come in runs of one
+ * kind: the last answer for @patch stands while its key and the table do.
  */
 static int
-tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
+tpl_find(const struct hvo_machine *m, struct memmap_compact *c,
+	 const uint8_t *sp, enum tpl_patch patch)
 {
 	const struct page_layout *l = page_layout(m);
+	struct memmap_tpl_memo *memo = &c->tpl_memo[patch];
 	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
 	memmap_tpl_key(m, sp, patch, bytes);
+	if (memo->nr_tpl && memo->nr_tpl == m->nr_tpl &&
+	    memcmp(memo->key, bytes, l->size) == 0)
+		return memo->tid;
+	memcpy(memo->key, bytes, l->size);
+	memo->nr_tpl = m->nr_tpl;
+	memo->tid = -1;
 	for (unsigned i = 0; i < m->nr_tpl; i++)
 		if (m->tpl[i].patch == patch &&
 		    memcmp(m->tpl[i].bytes, bytes, l->size) == 0)
-			return (int)i;
+			return memo->tid = (int)i;
 	return -1;
 }
 
@@ -378,8 +387,9 @@ tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
  * from __init_single_page()). @alt: the second guess. False if none.
  */
 static bool
-guess_payload(struct hvo_machine *m, const uint8_t *host, uint64_t page_va,
-	      uint64_t k, bool alt, uint64_t *payload)
+guess_payload(struct hvo_machine *m, struct memmap_compact *c,
+	      const uint8_t *host, uint64_t page_va, uint64_t k, bool alt,
+	      uint64_t *payload)
 {
 	const struct page_layout *l = page_layout(m);
 	const uint64_t per = m->arch.page_size / l->size;
@@ -402,7 +412,7 @@ guess_payload(struct hvo_machine *m, const uint8_t *host, uint64_t page_va,
 	}
 	if (fix >> MEMMAP_PAYLOAD_PFN_BITS)
 		return false;
-	tid = tpl_find(m, sp, patch);
+	tid = tpl_find(m, c, sp, patch);
 	/*
 	 * A plain struct page the memmap never wrote (pages allocated and
 	 * taken off a list: poisoned links), the same in the frame's first,
@@ -626,7 +636,7 @@ compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
 		bool again = false;
 		unsigned n;
 
-		if (k >= per || !guess_payload(m, (const uint8_t *)host,
+		if (k >= per || !guess_payload(m, c, (const uint8_t *)host,
 					       page_va, k, i % 2, &guess))
 			continue;
 		for (unsigned j = 0; j < nr_tried; j++)
