@@ -242,22 +242,141 @@ count_diffs(const struct memmap_compact *c, const uint64_t *a,
 	return n;
 }
 
+#ifdef HAVE_DIFF_AVX2
+typedef uint64_t cwords4 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static inline cwords4
+load4(const uint64_t *p)
+{
+	return (cwords4)_mm256_loadu_si256((const __m256i *)p);
+}
+
+/*
+ * The words of block @i (DIFF_BLOCK words: two 64-byte struct pages) of
+ * @a that differ from @lo, @hi and @lo1, @hi, at @pos from @n, up to
+ * @limit; limit + 1 if more.
+ */
+__attribute__((target("avx2"))) static inline unsigned
+block_diffs(const uint64_t *a, uint64_t i, cwords4 lo, cwords4 hi,
+	    cwords4 lo1, unsigned n, unsigned limit, uint16_t *pos)
+{
+	uint64_t b[DIFF_BLOCK];
+
+	memcpy(b, &lo, 32);
+	memcpy(b + 4, &hi, 32);
+	memcpy(b + 8, &lo1, 32);
+	memcpy(b + 12, &hi, 32);
+	for (unsigned k = 0; k < DIFF_BLOCK; k++) {
+		if (a[i + k] == b[k])
+			continue;
+		if (n == limit)
+			return limit + 1;
+		pos[n++] = (uint16_t)(i + k);
+	}
+	return n;
+}
+
+/*
+ * count_diffs() of @a against template payload @payload's fill, for
+ * 64-byte struct pages on a host CPU with 32-byte vectors: the template's
+ * words made in registers as the memmap's fill stores them (a struct page
+ * is two vectors; for TPL_LRU_SELF the first rises by { 0, 64, 64, 0 } a
+ * page), and no page filled to compare against. Two blocks a round, one
+ * test for both. The same words, in the same order, as count_diffs()
+ * finds in the fill. @words: a multiple of two blocks.
+ */
+__attribute__((target("avx2"))) static unsigned
+count_diffs_tpl64_avx2(const struct hvo_machine *m, const uint64_t *a,
+		       uint64_t payload, uint64_t words, unsigned limit,
+		       uint16_t *pos)
+{
+	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
+	const uint64_t va = pfn_to_page(m, payload &
+				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
+	const cwords4 step = { 0, 64, 64, 0 };
+	cwords4 one = { 0, 0, 0, 0 }, lo, hi;
+	unsigned n = 0;
+
+	memcpy(&lo, t->bytes, 32);
+	memcpy(&hi, t->bytes + 32, 32);
+	if (t->patch != TPL_PLAIN)
+		lo[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
+	if (t->patch == TPL_LRU_SELF) {
+		lo[2] = lo[1];
+		one = step;
+	}
+	for (uint64_t i = 0; i < words; i += 2 * DIFF_BLOCK, lo += 4 * one) {
+		const cwords4 lo1 = lo + one, lo2 = lo1 + one, lo3 = lo2 + one;
+		cwords4 x, y;
+
+		x = (load4(a + i) ^ lo) | (load4(a + i + 4) ^ hi) |
+		    (load4(a + i + 8) ^ lo1) | (load4(a + i + 12) ^ hi);
+		y = (load4(a + i + 16) ^ lo2) | (load4(a + i + 20) ^ hi) |
+		    (load4(a + i + 24) ^ lo3) | (load4(a + i + 28) ^ hi);
+		if (_mm256_testz_si256((__m256i)(x | y), (__m256i)(x | y)))
+			continue;
+		if (!_mm256_testz_si256((__m256i)x, (__m256i)x)) {
+			n = block_diffs(a, i, lo, hi, lo1, n, limit, pos);
+			if (n > limit)
+				return n;
+		}
+		if (!_mm256_testz_si256((__m256i)y, (__m256i)y)) {
+			n = block_diffs(a, i + DIFF_BLOCK, lo2, hi, lo3, n, limit,
+					pos);
+			if (n > limit)
+				return n;
+		}
+	}
+	return n;
+}
+#endif
+
+/*
+ * Words of the frame at @a that differ from template payload @payload's
+ * fill, as count_diffs() counts them: filled into the scratch page (kept
+ * there for the next guess) unless the fill can be compared in registers.
+ */
+static unsigned
+count_diffs_tpl(struct hvo_machine *m, struct memmap_compact *c,
+		uint64_t frame, const uint64_t *a, uint64_t payload,
+		uint64_t words, unsigned limit, uint16_t *pos)
+{
+#ifdef HAVE_DIFF_AVX2
+	if (page_layout(m)->size == 64 && words % (2 * DIFF_BLOCK) == 0 &&
+	    memmap_host_avx2(c))
+		return count_diffs_tpl64_avx2(m, a, payload, words, limit, pos);
+#endif
+	memmap_refill(m, frame, c->scratch_payload, payload, c->scratch);
+	c->scratch_payload = payload;
+	return count_diffs(c, a, (const uint64_t *)c->scratch, words, limit,
+			   pos);
+}
+
 /*
  * The index of a template known to the memmap (memmap_tpl_id()) that
  * struct page @sp is, with @patch's fields left out; -1 if none. Nothing
- * is registered: the table is the memmap's.
+ * is registered: the table is the memmap's. Frames come in runs of one
+ * kind: the last answer for @patch stands while its key and the table do.
  */
 static int
-tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
+tpl_find(const struct hvo_machine *m, struct memmap_compact *c,
+	 const uint8_t *sp, enum tpl_patch patch)
 {
 	const struct page_layout *l = page_layout(m);
+	struct memmap_tpl_memo *memo = &c->tpl_memo[patch];
 	uint8_t bytes[sizeof(m->tpl[0].bytes)];
 
 	memmap_tpl_key(m, sp, patch, bytes);
+	if (memo->nr_tpl && memo->nr_tpl == m->nr_tpl &&
+	    memcmp(memo->key, bytes, l->size) == 0)
+		return memo->tid;
+	memcpy(memo->key, bytes, l->size);
+	memo->nr_tpl = m->nr_tpl;
+	memo->tid = -1;
 	for (unsigned i = 0; i < m->nr_tpl; i++)
 		if (m->tpl[i].patch == patch &&
 		    memcmp(m->tpl[i].bytes, bytes, l->size) == 0)
-			return (int)i;
+			return memo->tid = (int)i;
 	return -1;
 }
 
@@ -268,8 +387,9 @@ tpl_find(const struct hvo_machine *m, const uint8_t *sp, enum tpl_patch patch)
  * from __init_single_page()). @alt: the second guess. False if none.
  */
 static bool
-guess_payload(struct hvo_machine *m, const uint8_t *host, uint64_t page_va,
-	      uint64_t k, bool alt, uint64_t *payload)
+guess_payload(struct hvo_machine *m, struct memmap_compact *c,
+	      const uint8_t *host, uint64_t page_va, uint64_t k, bool alt,
+	      uint64_t *payload)
 {
 	const struct page_layout *l = page_layout(m);
 	const uint64_t per = m->arch.page_size / l->size;
@@ -292,7 +412,7 @@ guess_payload(struct hvo_machine *m, const uint8_t *host, uint64_t page_va,
 	}
 	if (fix >> MEMMAP_PAYLOAD_PFN_BITS)
 		return false;
-	tid = tpl_find(m, sp, patch);
+	tid = tpl_find(m, c, sp, patch);
 	/*
 	 * A plain struct page the memmap never wrote (pages allocated and
 	 * taken off a list: poisoned links), the same in the frame's first,
@@ -321,40 +441,20 @@ word_kind(uint64_t v, uint64_t base)
 /*
  * The record of the @nr words of @host at @pos, built at @r (room for a
  * third of a page); NULL if too big. It is copied only if it is kept.
+ * One pass over the words: the narrow ones go to their place, the codes
+ * and the wide ones aside until their count places them.
  */
 static struct rec *
 rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 	  unsigned nr, uint64_t payload, uint64_t frame, uint64_t base,
 	  struct rec *r)
 {
-	unsigned nr_wide = 0, n32 = 0, n64 = 0;
-	uint16_t *code;
-	uint32_t *narrow;
-	uint64_t *wide;
+	uint16_t code[MEMMAP_COMPACT_MAX_WORDS];
+	uint64_t wide[MEMMAP_COMPACT_MAX_WORDS];
+	uint32_t *narrow = (uint32_t *)(r + 1);
+	unsigned n32 = 0, n64 = 0;
 	size_t size;
 
-	for (unsigned k = 0; k < nr; k++)
-		nr_wide += word_kind(host[pos[k]], base) == KIND_WIDE;
-	size = sizeof(*r) + 2 * nr + 4 * (nr - nr_wide);
-	size = (size + 7) & ~(size_t)7;
-	size += 8 * nr_wide;
-	/* Worth it while it takes a third of the page at most. */
-	if (size > words * 8 / 3)
-		return NULL;
-	*r = (struct rec){
-		.payload = payload,
-		.frame = { frame, NO_FRAME },
-		.base = base,
-		.nr = (uint16_t)nr,
-		.nr_wide = (uint16_t)nr_wide,
-		.size = (uint32_t)size,
-	};
-	narrow = (uint32_t *)(r + 1);
-	code = (uint16_t *)(narrow + (nr - nr_wide));
-	wide = (uint64_t *)((uint8_t *)r + size - 8 * nr_wide);
-	/* The padding before wide[] too: shapes compare records whole. */
-	if (nr)
-		memset(wide - 1, 0, 8);
 	for (unsigned k = 0; k < nr; k++) {
 		uint64_t v = host[pos[k]];
 		unsigned kind = word_kind(v, base);
@@ -367,6 +467,25 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 		else
 			narrow[n32++] = (uint32_t)v;
 	}
+	size = sizeof(*r) + 2 * nr + 4 * n32;
+	size = (size + 7) & ~(size_t)7;
+	size += 8 * n64;
+	/* Worth it while it takes a third of the page at most. */
+	if (size > words * 8 / 3)
+		return NULL;
+	*r = (struct rec){
+		.payload = payload,
+		.frame = { frame, NO_FRAME },
+		.base = base,
+		.nr = (uint16_t)nr,
+		.nr_wide = (uint16_t)n64,
+		.size = (uint32_t)size,
+	};
+	memcpy(narrow + n32, code, 2 * nr);
+	/* The padding before wide[] too: shapes compare records whole. */
+	memset((uint8_t *)(narrow + n32) + 2 * nr, 0,
+	       size - 8 * n64 - (sizeof(*r) + 4 * n32 + 2 * nr));
+	memcpy((uint8_t *)r + size - 8 * n64, wide, 8 * n64);
 	return r;
 }
 
@@ -479,9 +598,14 @@ prefetch_frame(const struct hvo_machine *m, uint64_t frame)
 /* Differing words at or below which no other guess is tried. */
 #define GOOD_ENOUGH (MEMMAP_COMPACT_MAX_WORDS / 2)
 
-bool
-memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
-		     uint64_t alias)
+/*
+ * memmap_compact_frame() of a frame with a host page of its own, at slot
+ * @s. Apart: most frames noted have none (lazy, or sharing a page), and
+ * their answer takes no frame.
+ */
+static __attribute__((noinline)) bool
+compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
+		   uint64_t frame, uint64_t va, uint64_t alias, uint64_t *s)
 {
 	const struct page_layout *l = page_layout(m);
 	const uint64_t psize = m->arch.page_size, words = psize / 8;
@@ -489,31 +613,16 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	const uint64_t pos[NR_GUESSES / 2] = {
 		per - 1, 0, per / 2, 1, 2, 3, per / 4, 3 * per / 4, per - 2,
 	};
+	const uint64_t *host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
 	uint64_t tried[NR_GUESSES];
 	unsigned nr_tried = 0;
-	struct memmap_compact *c;
-	uint64_t page_va = va & ~(psize - 1), best_payload = 0, *s;
+	uint64_t page_va = va & ~(psize - 1), best_payload = 0;
 	uint64_t page, payload, *as;
-	const uint64_t *host;
 	unsigned best = MEMMAP_COMPACT_MAX_WORDS + 1;
 	uint16_t diff[2][MEMMAP_COMPACT_MAX_WORDS], *best_pos = diff[0];
 	struct rec *r;
 	int64_t idx;
 
-	if (psize % l->size || words > OFF_MASK + 1 ||
-	    !pfn_valid(&m->phys, frame))
-		return false;
-	s = phys_slot(&m->phys, frame);
-	/*
-	 * A page copy_page() shared stays with the other frame: only this
-	 * frame's hold on it is given back.
-	 */
-	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-		return false;
-	c = compact_get(m);
-	if (!c)
-		return false;
-	host = (const uint64_t *)phys_host_of(&m->phys, *s, 0);
 	/*
 	 * Good enough: a guess leaving at most half the room. (A better one
 	 * may exist: the struct pages of allocated buddy pages, plain ones
@@ -527,7 +636,7 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		bool again = false;
 		unsigned n;
 
-		if (k >= per || !guess_payload(m, (const uint8_t *)host,
+		if (k >= per || !guess_payload(m, c, (const uint8_t *)host,
 					       page_va, k, i % 2, &guess))
 			continue;
 		for (unsigned j = 0; j < nr_tried; j++)
@@ -537,10 +646,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 		tried[nr_tried++] = guess;
 		uint16_t *try_pos = best_pos == diff[0] ? diff[1] : diff[0];
 
-		memmap_refill(m, frame, c->scratch_payload, guess, c->scratch);
-		c->scratch_payload = guess;
-		n = count_diffs(c, host, (const uint64_t *)c->scratch, words,
-				best - 1, try_pos);
+		n = count_diffs_tpl(m, c, frame, host, guess, words, best - 1,
+				    try_pos);
 		if (n < best) {
 			best = n;
 			best_payload = guess;
@@ -600,6 +707,31 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 			r->frame[1] = alias;
 	}
 	return true;
+}
+
+bool
+memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
+		     uint64_t alias)
+{
+	const struct page_layout *l = page_layout(m);
+	struct memmap_compact *c;
+	uint64_t *s;
+
+	if (!pfn_valid(&m->phys, frame))
+		return false;
+	s = phys_slot(&m->phys, frame);
+	/*
+	 * A page copy_page() shared stays with the other frame: only this
+	 * frame's hold on it is given back.
+	 */
+	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST ||
+	    m->arch.page_size % l->size ||
+	    m->arch.page_size / 8 > OFF_MASK + 1)
+		return false;
+	c = compact_get(m);
+	if (!c)
+		return false;
+	return compact_host_frame(m, c, frame, va, alias, s);
 }
 
 /*
@@ -775,16 +907,11 @@ pend_add(const struct hvo_machine *m, struct memmap_compact *c, uint64_t va,
 	uint64_t h = page ^ alias * UINT64_C(0x9e3779b97f4a7c15);
 
 	/*
-	 * A full mix (murmur3's finalizer): the noted pages come in strides
-	 * (a hugepage's eight vmemmap pages, the head page of each), which a
-	 * multiplicative hash alone left in long runs of linear probes.
+	 * The noted pages come in strides (a hugepage's eight vmemmap pages,
+	 * the head page of each): a multiplicative hash's low bits left them
+	 * in long runs of linear probes, its top bits spread them.
 	 */
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64_C(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	h &= MEMMAP_COMPACT_HASH - 1;
+	h = h * UINT64_C(0xff51afd7ed558ccd) >> (64 - MEMMAP_COMPACT_HASH_BITS);
 	for (; c->hgen[h] == c->gen; h = (h + 1) & (MEMMAP_COMPACT_HASH - 1)) {
 		const struct memmap_compact_pend *p = &c->pend[c->hidx[h]];
 

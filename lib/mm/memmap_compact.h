@@ -69,6 +69,13 @@ _Static_assert(MEMMAP_COMPACT_HASH >= 4 * MEMMAP_COMPACT_PENDING,
 struct rec;
 struct memmap_shape;
 
+/* A template looked up by key (its bytes, the patched fields left out). */
+struct memmap_tpl_memo {
+	uint8_t key[sizeof(((struct memmap_tpl *)0)->bytes)];
+	unsigned nr_tpl; /* the table's size then: 0, nothing known */
+	int tid;         /* the answer: an index, or -1 */
+};
+
 struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
@@ -96,6 +103,7 @@ struct memmap_compact {
 	uint64_t seen[MEMMAP_COMPACT_SEEN]; /* hashes of words seen once */
 	uint64_t shaped;    /* frames ever described by a shape (statistics) */
 	uint64_t bare;      /* frames ever described by a template alone */
+	struct memmap_tpl_memo tpl_memo[TPL_HEAD + 1]; /* per patch */
 	bool scalar;        /* no host vector unit: compare, write (tests) */
 };
 
