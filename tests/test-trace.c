@@ -185,6 +185,106 @@ test_hvo_events(void **state)
 	hvo_machine_free(m);
 }
 
+/* A listener that only counts: it never goes through the machine. */
+static void
+count_only(void *ctx, const struct hvo_event *ev)
+{
+	(void)ev;
+	(*(uint64_t *)ctx)++;
+}
+
+/* hvo_machine_report_json() of @m, as a string (malloc'd). */
+static char *
+report_of(struct hvo_machine *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* Pool resizes and single-hugepage HVO calls, the same on every machine. */
+static void
+listener_scenario(struct hvo_machine *m)
+{
+	uint64_t pfn[8];
+	size_t n;
+
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 120), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 25), 0);
+	n = tu_pool_pfns(m, 2 << 20, pfn, 8);
+	for (size_t i = 0; i < n; i += 2)
+		if (hvo_hugepage_restore(m, pfn[i]))
+			fail_msg("restore: %s", hvo_machine_error(m));
+	for (size_t i = 0; i < n; i += 4)
+		if (hvo_hugepage_optimize(m, pfn[i]))
+			fail_msg("optimize: %s", hvo_machine_error(m));
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 90), 0);
+	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 3), 0);
+}
+
+/*
+ * A listener turns off every host shortcut that batches simulated steps
+ * (alloc_pages_n() and free_pages_n() go page by page, the remap walks
+ * leave their quick runs): the machine must end exactly as without one,
+ * every counter of the report and every byte of the pool's struct pages.
+ */
+static void
+test_listener_changes_nothing(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=2G,hvo=sharedtail",
+		"x86_64:mem=2G,hvo=fakehead,kernel=6.1",
+		"x86_64:mem=2G,hvo=keep2",
+		"arm64:mem=2G,hvo=sharedtail",
+		"riscv64:mem=2G,hvo=fakehead",
+	};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct hvo_machine *plain = tu_machine(specs[k]);
+		struct hvo_machine *heard = tu_machine(specs[k]);
+		uint64_t events = 0, pa[8], pb[8];
+		char *ra, *rb;
+		size_t na, nb;
+
+		assert_int_equal(hvo_set_trace(heard, count_only, &events), 0);
+		listener_scenario(plain);
+		listener_scenario(heard);
+		assert_true(events > 0);
+		ra = report_of(plain);
+		rb = report_of(heard);
+		if (strcmp(ra, rb) != 0)
+			fail_msg("%s: the report differs with a listener", specs[k]);
+		free(ra);
+		free(rb);
+		na = tu_pool_pfns(plain, 2 << 20, pa, 8);
+		nb = tu_pool_pfns(heard, 2 << 20, pb, 8);
+		assert_int_equal(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			uint64_t bytes = 512 * tu_geometry(plain).struct_page_size;
+			uint64_t *a, *b;
+
+			assert_int_equal(pa[i], pb[i]);
+			a = tu_read_struct_pages(plain, pa[i], bytes);
+			b = tu_read_struct_pages(heard, pb[i], bytes);
+			if (memcmp(a, b, bytes) != 0)
+				fail_msg("%s: struct pages of pfn 0x%" PRIx64 " differ",
+					 specs[k], pa[i]);
+			free(a);
+			free(b);
+		}
+		tu_assert_check(plain);
+		tu_assert_check(heard);
+		hvo_machine_free(plain);
+		hvo_machine_free(heard);
+	}
+}
+
 /*
  * A split of a block names the block's range: pt_split() rewrites the PMD
  * that maps 2M at the block's start, whatever address inside it was
@@ -226,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_page_table_events),
 		cmocka_unit_test(test_hvo_events),
 		cmocka_unit_test(test_split_names_block),
+		cmocka_unit_test(test_listener_changes_nothing),
 	};
 
 	return tu_run("trace", tests, sizeof(tests) / sizeof(tests[0]));
