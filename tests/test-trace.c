@@ -193,20 +193,6 @@ count_only(void *ctx, const struct hvo_event *ev)
 	(*(uint64_t *)ctx)++;
 }
 
-/* hvo_machine_report_json() of @m, as a string (malloc'd). */
-static char *
-report_of(struct hvo_machine *m)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
-	assert_int_equal(fclose(f), 0);
-	return buf;
-}
-
 /* Pool resizes and single-hugepage HVO calls, the same on every machine. */
 static void
 listener_scenario(struct hvo_machine *m)
@@ -256,8 +242,8 @@ test_listener_changes_nothing(void **state)
 		listener_scenario(plain);
 		listener_scenario(heard);
 		assert_true(events > 0);
-		ra = report_of(plain);
-		rb = report_of(heard);
+		ra = tu_report_json(plain);
+		rb = tu_report_json(heard);
 		if (strcmp(ra, rb) != 0)
 			fail_msg("%s: the report differs with a listener", specs[k]);
 		free(ra);

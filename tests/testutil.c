@@ -285,6 +285,19 @@ tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
 	return buf;
 }
 
+char *
+tu_report_json(struct hvo_machine *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(hvo_machine_report_json(m, NULL, 0, f), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
 uint64_t
 tu_rss_bytes(void)
 {

@@ -123,6 +123,10 @@ tu_vmemmap_frame(struct hvo_machine *m, uint64_t pfn, unsigned i);
 uint64_t *
 tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);
 
+/* hvo_machine_report_json() of @m with no walks, as a string (malloc'd). */
+char *
+tu_report_json(struct hvo_machine *m);
+
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 uint64_t
 tu_rss_bytes(void);

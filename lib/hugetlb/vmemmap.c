@@ -319,6 +319,20 @@ vmemmap_off_grain(const struct vmemmap_remap_walk *walk, uint64_t addr,
 }
 
 /*
+ * The end of a quick run of @n PTEs: each counted as read and written,
+ * as the PTE-by-PTE walk counts it, and the walk moved past them.
+ */
+static inline __attribute__((always_inline)) uint64_t
+vmemmap_quick_done(struct vmemmap_remap_walk *walk, uint64_t n)
+{
+	*walk->pte_reads += n;
+	*walk->pte_writes += n;
+	walk->nr_walked += n;
+	walk->pte_host += n;
+	return n;
+}
+
+/*
  * vmemmap_remap_pte() of the tail PTEs from walk->pte_host on, for as
  * long as nothing can stop one: a write only counts and stores (no
  * trace, so nothing looks at the counters before the run ends), no
@@ -358,11 +372,7 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 		host[i] = entry;
 	}
 	list->n += i;
-	*walk->pte_reads += i;
-	*walk->pte_writes += i;
-	walk->nr_walked += i;
-	walk->pte_host += i;
-	return i;
+	return vmemmap_quick_done(walk, i);
 }
 
 /*
@@ -447,11 +457,7 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 		host[i] = mk_pte_by_mask(pa_mask, pages[i] << shift, prot);
 	}
 	list->next += i;
-	*walk->pte_reads += i;
-	*walk->pte_writes += i;
-	walk->nr_walked += i;
-	walk->pte_host += i;
-	return i;
+	return vmemmap_quick_done(walk, i);
 }
 
 /*
