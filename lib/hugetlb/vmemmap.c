@@ -376,32 +376,6 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 }
 
 /*
- * The optimize walk's PTEs of [addr, next), one table's from @ptep on:
- * the first of the walk by vmemmap_remap_pte(), the tails after it in a
- * quick run where they can be, the rest by vmemmap_remap_pte() too.
- */
-static inline __attribute__((always_inline)) int
-vmemmap_remap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
-			uint64_t next, struct vmemmap_remap_walk *walk)
-{
-	uint64_t done;
-
-	if (!walk->nr_walked && addr < next) {
-		int rc = vmemmap_pte_range(m, ptep, addr, addr + m->arch.page_size,
-					   walk, vmemmap_remap_pte);
-
-		if (rc)
-			return rc;
-		ptep += sizeof(pte_t);
-		addr += m->arch.page_size;
-	}
-	done = vmemmap_remap_tails_quick(m, addr, next, walk);
-	ptep += done * sizeof(pte_t);
-	addr += done << m->arch.page_shift;
-	return vmemmap_pte_range(m, ptep, addr, next, walk, vmemmap_remap_pte);
-}
-
-/*
  * vmemmap_restore_pte() of the PTEs from walk->pte_host on that map the
  * tail page, for as long as nothing can stop one: a write only counts
  * and stores (no trace, so nothing looks at the counters before the run
@@ -461,28 +435,35 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 }
 
 /*
- * The restore walk's PTEs of [addr, next), one table's from @ptep on:
- * in a quick run where they can be, the rest by vmemmap_restore_pte().
+ * The optimize (@restore false) or restore walk's PTEs of [addr, next),
+ * one table's from @ptep on: the walk's first PTE, where it maps the
+ * head (not an only-tail restore), by vmemmap_remap_pte() or
+ * vmemmap_restore_pte(), the tails after it in a quick run where they
+ * can be, the rest PTE by PTE again.
  */
 static inline __attribute__((always_inline)) int
-vmemmap_restore_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
-			  uint64_t next, struct vmemmap_remap_walk *walk)
+vmemmap_quick_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
+			uint64_t next, struct vmemmap_remap_walk *walk,
+			bool restore)
 {
+	const vmemmap_remap_pte_fn fn = restore ? vmemmap_restore_pte :
+					    vmemmap_remap_pte;
 	uint64_t done;
 
-	if (!walk->only_tail && !walk->nr_walked && addr < next) {
+	if (!(restore && walk->only_tail) && !walk->nr_walked && addr < next) {
 		int rc = vmemmap_pte_range(m, ptep, addr, addr + m->arch.page_size,
-					   walk, vmemmap_restore_pte);
+					   walk, fn);
 
 		if (rc)
 			return rc;
 		ptep += sizeof(pte_t);
 		addr += m->arch.page_size;
 	}
-	done = vmemmap_restore_tails_quick(m, addr, next, walk);
+	done = restore ? vmemmap_restore_tails_quick(m, addr, next, walk) :
+			 vmemmap_remap_tails_quick(m, addr, next, walk);
 	ptep += done * sizeof(pte_t);
 	addr += done << m->arch.page_shift;
-	return vmemmap_pte_range(m, ptep, addr, next, walk, vmemmap_restore_pte);
+	return vmemmap_pte_range(m, ptep, addr, next, walk, fn);
 }
 
 /*
@@ -549,10 +530,11 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		walk->pte_writes = pt_write_counter(m, pte_depth(m));
 		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));
 		if (walk->remap_pte == vmemmap_restore_pte)
-			rc = vmemmap_restore_pte_range(m, ptep, addr, next,
-						       walk);
+			rc = vmemmap_quick_pte_range(m, ptep, addr, next,
+						     walk, true);
 		else if (walk->remap_pte == vmemmap_remap_pte)
-			rc = vmemmap_remap_pte_range(m, ptep, addr, next, walk);
+			rc = vmemmap_quick_pte_range(m, ptep, addr, next,
+						     walk, false);
 		else
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       walk->remap_pte);
