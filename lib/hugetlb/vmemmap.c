@@ -434,36 +434,39 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 	return vmemmap_quick_done(walk, i);
 }
 
+/* A quick run of tail PTEs: how many it set, the walk past them. */
+typedef uint64_t (*vmemmap_quick_fn)(struct hvo_machine *m, uint64_t addr,
+				     uint64_t next,
+				     struct vmemmap_remap_walk *walk);
+
 /*
- * The optimize (@restore false) or restore walk's PTEs of [addr, next),
- * one table's from @ptep on: the walk's first PTE, where it maps the
- * head (not an only-tail restore), by vmemmap_remap_pte() or
- * vmemmap_restore_pte(), the tails after it in a quick run where they
- * can be, the rest PTE by PTE again.
+ * The walk's PTEs of [addr, next), one table's from @ptep on: the walk's
+ * first PTE, where it maps the head (@head), by @remap_pte, the tails
+ * after it in a quick run (@quick) where they can be, the rest by
+ * @remap_pte again. Both callbacks are constants of the caller, so an
+ * optimizing compiler calls them directly, inline.
  */
 static inline __attribute__((always_inline)) int
 vmemmap_quick_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			uint64_t next, struct vmemmap_remap_walk *walk,
-			bool restore)
+			bool head, vmemmap_remap_pte_fn remap_pte,
+			vmemmap_quick_fn quick)
 {
-	const vmemmap_remap_pte_fn fn = restore ? vmemmap_restore_pte :
-					    vmemmap_remap_pte;
 	uint64_t done;
 
-	if (!(restore && walk->only_tail) && !walk->nr_walked && addr < next) {
+	if (head && !walk->nr_walked && addr < next) {
 		int rc = vmemmap_pte_range(m, ptep, addr, addr + m->arch.page_size,
-					   walk, fn);
+					   walk, remap_pte);
 
 		if (rc)
 			return rc;
 		ptep += sizeof(pte_t);
 		addr += m->arch.page_size;
 	}
-	done = restore ? vmemmap_restore_tails_quick(m, addr, next, walk) :
-			 vmemmap_remap_tails_quick(m, addr, next, walk);
+	done = quick(m, addr, next, walk);
 	ptep += done * sizeof(pte_t);
 	addr += done << m->arch.page_shift;
-	return vmemmap_pte_range(m, ptep, addr, next, walk, fn);
+	return vmemmap_pte_range(m, ptep, addr, next, walk, remap_pte);
 }
 
 /*
@@ -530,11 +533,14 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 		walk->pte_writes = pt_write_counter(m, pte_depth(m));
 		walk->pte_set_plain = pt_set_host_plain(m, pte_depth(m));
 		if (walk->remap_pte == vmemmap_restore_pte)
-			rc = vmemmap_quick_pte_range(m, ptep, addr, next,
-						     walk, true);
+			rc = vmemmap_quick_pte_range(m, ptep, addr, next, walk,
+						     !walk->only_tail,
+						     vmemmap_restore_pte,
+						     vmemmap_restore_tails_quick);
 		else if (walk->remap_pte == vmemmap_remap_pte)
-			rc = vmemmap_quick_pte_range(m, ptep, addr, next,
-						     walk, false);
+			rc = vmemmap_quick_pte_range(m, ptep, addr, next, walk,
+						     true, vmemmap_remap_pte,
+						     vmemmap_remap_tails_quick);
 		else
 			rc = vmemmap_pte_range(m, ptep, addr, next, walk,
 					       walk->remap_pte);
