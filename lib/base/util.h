@@ -19,6 +19,19 @@
 #define unlikely(x) (x)
 #endif
 
+/*
+ * A hot helper inlined into each caller in every optimized build,
+ * whatever the compiler's own weighing says. Unoptimized (the debug and
+ * coverage builds) it stays a plain inline function the compiler need
+ * not copy: each function's lines and branches are then counted once,
+ * as the source has them, not once per caller it was copied into.
+ */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define HVO_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define HVO_ALWAYS_INLINE inline
+#endif
+
 /* Marks the definitions that make up the public ABI. */
 #if defined(__GNUC__)
 #define HVO_EXPORT __attribute__((visibility("default")))

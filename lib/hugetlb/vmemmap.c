@@ -162,7 +162,7 @@ hugetlb_vmemmap_size(const struct hvo_machine *m, const struct hstate *h)
  * copy_page() of simulated frames, as the kernel copies through the direct
  * map. Inline: a restore makes one per PTE it rebuilds.
  */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
 {
 	phys_copy_frame(&m->phys, to, from, false);
@@ -175,7 +175,7 @@ copy_page_pfn(struct hvo_machine *m, uint64_t to, uint64_t from)
  * a frame with a slot, looked up once), each copy takes the description,
  * as phys_copy_frame() would.
  */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 copy_page_pfn_lazy(struct hvo_machine *m, uint64_t to, uint64_t from,
 		   bool lazy, uint64_t payload)
 {
@@ -266,7 +266,7 @@ typedef int (*vmemmap_remap_pte_fn)(struct hvo_machine *m, uint64_t ptep,
 				    uint64_t addr,
 				    struct vmemmap_remap_walk *walk);
 
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  struct vmemmap_remap_walk *walk, vmemmap_remap_pte_fn remap_pte)
 {
@@ -283,7 +283,7 @@ vmemmap_pte_entry(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
  * hugepage get a loop each with the callback inlined: a PTE costs no
  * indirect call, no frame and no test of which callback it is.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		  uint64_t next, struct vmemmap_remap_walk *walk,
 		  vmemmap_remap_pte_fn remap_pte)
@@ -322,7 +322,7 @@ vmemmap_off_grain(const struct vmemmap_remap_walk *walk, uint64_t addr,
  * The end of a quick run of @n PTEs: each counted as read and written,
  * as the PTE-by-PTE walk counts it, and the walk moved past them.
  */
-static inline __attribute__((always_inline)) uint64_t
+static HVO_ALWAYS_INLINE uint64_t
 vmemmap_quick_done(struct vmemmap_remap_walk *walk, uint64_t n)
 {
 	*walk->pte_reads += n;
@@ -344,7 +344,7 @@ vmemmap_quick_done(struct vmemmap_remap_walk *walk, uint64_t n)
  * nothing to call, what the PTEs share stays in registers: through the
  * walk and the machine, the host would load it again for every PTE.
  */
-static inline __attribute__((always_inline)) uint64_t
+static HVO_ALWAYS_INLINE uint64_t
 vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 			  struct vmemmap_remap_walk *walk)
 {
@@ -388,7 +388,7 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
  * by PTE. With little to call, what the PTEs share stays in locals, not
  * loaded from the walk and the machine again for every PTE.
  */
-static inline __attribute__((always_inline)) uint64_t
+static HVO_ALWAYS_INLINE uint64_t
 vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 			    uint64_t next, struct vmemmap_remap_walk *walk)
 {
@@ -446,7 +446,7 @@ typedef uint64_t (*vmemmap_quick_fn)(struct hvo_machine *m, uint64_t addr,
  * @remap_pte again. Both callbacks are constants of the caller, so an
  * optimizing compiler calls them directly, inline.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 vmemmap_quick_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 			uint64_t next, struct vmemmap_remap_walk *walk,
 			bool head, vmemmap_remap_pte_fn remap_pte,
@@ -664,7 +664,7 @@ reset_struct_pages(struct hvo_machine *m, uint64_t pfn, unsigned n)
  * page first and rebuilds every other page from it, and 6.12 BUG_ON()s a
  * PTE on any other page, and a walk that runs out of pages.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 vmemmap_restore_pte(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 		    struct vmemmap_remap_walk *walk)
 {

@@ -89,7 +89,7 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
  * put it out of line in free_pcppages_bulk()'s loop when the allocation
  * side changes.
  */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	     struct page_ref *r, bool tail)
 {
@@ -583,7 +583,7 @@ expand(struct hvo_machine *m, pfn_t pfn, unsigned low, unsigned high,
  * call that saved six registers. @r: the block's first page, fresh; it
  * holds the translation after if nothing else went through the TLB.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 page_del_and_expand(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
 		    enum zone_type z, unsigned low, unsigned high,
 		    enum migratetype mt)
@@ -1387,7 +1387,7 @@ drain_all_pages(struct hvo_machine *m)
  * the drain. From 6.7 a drain that lifts the zone above its high
  * watermark ends ZONE_BELOW_HIGH.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
 		       enum zone_type z, unsigned order, unsigned pindex)
 {
@@ -1429,7 +1429,7 @@ free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
  * buddy), drain past high starting with that list. @r: the page, as the
  * caller's last access through the TLB reached it.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		struct page_ref *r)
 {
@@ -1738,7 +1738,7 @@ alloc_pages_count(struct hvo_machine *m, enum zone_type z, unsigned order,
  * @r holds the first page's struct page as the fast path's list_del()
  * left it, the last access through the TLB, or nothing.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 alloc_pages_done(struct hvo_machine *m, int rc, unsigned order,
 		 enum zone_type highest, enum hvo_page_category cat,
 		 pfn_t *pfn, struct page_ref *r, bool from_pcp, bool batched)
@@ -1803,7 +1803,7 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
  * @batched, alloc_pages_n()'s: fail_page_alloc is not armed, and the
  * counters are left to the caller.
  */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 __alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 		  enum hvo_page_category cat, pfn_t *pfn,
 		  struct free_list *list, bool batched)
@@ -1911,7 +1911,7 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
  * Freed frames read as zeros from now on; the host pages behind any of them
  * go back to the arena, for the next frame that is written.
  */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
 {
 	uint64_t dropped = n == 1 ? phys_release_frame(&m->phys, pfn) :
@@ -2071,7 +2071,7 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
  * counters and the trace. @r: the page, as the store of _refcount left
  * it, the last access through the TLB.
  */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		 po_entry_t e, po_entry_t *ref, struct page_ref *r)
 {
@@ -2093,7 +2093,7 @@ free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 }
 
 /* @flags_hit: as free_page_seen() has it. */
-static inline __attribute__((always_inline)) int
+static HVO_ALWAYS_INLINE int
 __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	     const uint64_t *flags_hit)
 {

@@ -264,7 +264,7 @@ page_ref_whole(const struct hvo_machine *m, const struct page_ref *r)
 }
 
 /* Copy @size bytes of a field in or out through the reference. */
-static inline __attribute__((always_inline)) void
+static HVO_ALWAYS_INLINE void
 page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 		void *buf, unsigned size, bool write)
 {

@@ -402,7 +402,7 @@ tlb_walk(struct hvo_machine *m, kva_t va, uint64_t *pa, uint64_t *size,
  * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
  * page the entry is still filled for loads, as hardware would cache it.
  */
-static inline __attribute__((always_inline)) struct tlb_entry *
+static HVO_ALWAYS_INLINE struct tlb_entry *
 tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 {
 	const struct hvo_arch *a = &m->arch;
@@ -529,7 +529,7 @@ tlb_page_is_ram(struct hvo_machine *m, uint64_t pa)
  * tlb_fill() does it all. Calls nothing, so kaccess_slow() saves no
  * registers on the way.
  */
-static inline __attribute__((always_inline)) void *
+static HVO_ALWAYS_INLINE void *
 tlb_fill_fast(struct hvo_machine *m, struct tlb_entry *e, kva_t va,
 	      bool write)
 {
