@@ -2072,13 +2072,17 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
  * it, the last access through the TLB.
  */
 static HVO_ALWAYS_INLINE void
-free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		 po_entry_t e, po_entry_t *ref, struct page_ref *r)
+__free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		   po_entry_t e, po_entry_t *ref, struct page_ref *r,
+		   bool batched)
 {
 	page_owner_forget_at(&m->owner, pfn, e, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	page_ref_init(m, r, pfn_to_page(m, pfn));
 	ref_set_page_count(m, r, 0);
+	/* free_pages_n() counts its frees at the end, with no listener. */
+	if (batched)
+		return;
 	count(m, CNT_BUDDY_FREE);
 	/*
 	 * PGFREE, 1 << order: free_unref_page_commit() or free_one_page();
@@ -2092,10 +2096,21 @@ free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	}
 }
 
-/* @flags_hit: as free_page_seen() has it. */
+static HVO_ALWAYS_INLINE void
+free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		 po_entry_t e, po_entry_t *ref, struct page_ref *r)
+{
+	__free_block_start(m, pfn, order, e, ref, r, false);
+}
+
+/*
+ * @flags_hit: as free_page_seen() has it. With @batched, free_pages_n()'s
+ * free: no trace listener, and its counters left to the caller, who adds
+ * one to *@batched for a free past the checks.
+ */
 static HVO_ALWAYS_INLINE int
-__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
-	     const uint64_t *flags_hit)
+__free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
+		     const uint64_t *flags_hit, uint64_t *batched)
 {
 	po_entry_t e = 0, *ref;
 	struct page_ref r;
@@ -2108,11 +2123,20 @@ __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	rc = free_prepare(m, pfn, order, &e, &ref, flags_hit);
 	if (rc)
 		return rc;
-	free_block_start(m, pfn, order, e, ref, &r);
+	if (batched)
+		++*batched;
+	__free_block_start(m, pfn, order, e, ref, &r, batched != NULL);
 	if (pcp_enabled(m, order))
 		return free_unref_page(m, pfn, order, &r);
 	/* __free_pages_ok(): a pageblock at a time above pageblock_order. */
 	return free_one_page(m, pfn, order, FPI_NONE);
+}
+
+static HVO_ALWAYS_INLINE int
+__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
+	     const uint64_t *flags_hit)
+{
+	return __free_pages_batched(m, pfn, order, flags_hit, NULL);
 }
 
 int
@@ -2131,6 +2155,61 @@ int
 free_page(struct hvo_machine *m, pfn_t pfn)
 {
 	return free_page_seen(m, pfn, NULL);
+}
+
+/*
+ * One page of free_pages_n(): PageReserved() through the TLB, then boot
+ * memory by free_reserved_page(), the rest by the buddy's order-0 free.
+ * *@boot and *@freed count the pages that took either; on a machine
+ * that has oopsed the page is not taken. @batched: as
+ * __free_pages_batched() has it.
+ */
+static HVO_ALWAYS_INLINE int
+free_pages_n_one(struct hvo_machine *m, pfn_t pfn, uint64_t *boot,
+		 uint64_t *freed, uint64_t *batched)
+{
+	const uint64_t *hit;
+	uint64_t flags = page_flags_hit(m, pfn_to_page(m, pfn), &hit);
+
+	if (machine_oopsed(m))
+		return m->oops;
+	if (flag_test(m, flags, PG_reserved)) {
+		++*boot;
+		return free_reserved_page(m, pfn);
+	}
+	++*freed;
+	if (!batched)
+		return free_page_seen(m, pfn, hit);
+	return __free_pages_batched(m, pfn, 0, hit, batched);
+}
+
+int
+free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
+	     uint64_t *nr_done, uint64_t *nr_boot)
+{
+	uint64_t i = nr, boot = 0, freed = 0, buddy = 0;
+	int rc = 0;
+
+	/*
+	 * A trace listener sees the counters of each event: one free at a
+	 * time. Without one at the start there is none until the end (only
+	 * a listener or the API installs one, and a free calls neither).
+	 */
+	if (unlikely(m->trace.fn)) {
+		while (i-- > 0 && !rc)
+			rc = free_pages_n_one(m, pfns[i], &boot, &freed, NULL);
+		*nr_done = boot + freed;
+		*nr_boot = boot;
+		return rc;
+	}
+	while (i-- > 0 && !rc)
+		rc = free_pages_n_one(m, pfns[i], &boot, &freed, &buddy);
+	*nr_done = boot + freed;
+	*nr_boot = boot;
+	/* The buddy frees' counters, all at once: nothing read them since. */
+	m->counter[CNT_BUDDY_FREE] += buddy;
+	count_vm_events(m, PGFREE, buddy);
+	return rc;
 }
 
 int

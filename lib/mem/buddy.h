@@ -339,6 +339,18 @@ free_page(struct hvo_machine *m, pfn_t pfn);
 int
 free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags);
 
+/*
+ * @nr frees of one page each, @pfns[@nr - 1] first (a list built by
+ * list_add() is walked from its last page): PageReserved() through the
+ * TLB, boot memory by free_reserved_page(), the rest by free_page_seen(),
+ * with what does not change between two frees asked once. The first
+ * error stops it. *@nr_done: the pages taken (the one that failed too),
+ * *@nr_boot of them by free_reserved_page().
+ */
+int
+free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
+	     uint64_t *nr_done, uint64_t *nr_boot);
+
 /* Make an order-N allocation 2^N independent order-0 allocations. */
 int
 split_page(struct hvo_machine *m, pfn_t pfn, unsigned order);
