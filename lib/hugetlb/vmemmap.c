@@ -553,42 +553,35 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 	return rc;
 }
 
-/* free_vmemmap_page(): boot memory by the bootmem path, the rest to the buddy. */
-static int
-free_vmemmap_page(struct hvo_machine *m, uint64_t pfn)
-{
-	const uint64_t *hit;
-	uint64_t flags = page_flags_hit(m, pfn_to_page(m, pfn), &hit);
-
-	if (machine_oopsed(m))
-		return m->oops;
-	count(m, CNT_HVO_VMEMMAP_FREED);
-	if (flag_test(m, flags, PG_reserved)) {
-		memmap_boot_pages_add(m, -1);
-		return free_reserved_page(m, pfn);
-	}
-	memmap_pages_add(m, -1);
-	/* __free_page(page): the struct page PageReserved() looked at. */
-	return free_page_seen(m, pfn, hit);
-}
-
 /*
  * free_vmemmap_page_list(): the kernel list_add()s each old page, so the
  * list's head is the end of the array here: the page added last is freed
- * first (vmemmap page 7 of a 2M hugepage before page 1).
+ * first (vmemmap page 7 of a 2M hugepage before page 1). Each page is
+ * free_vmemmap_page(): boot memory by the bootmem path, the rest to the
+ * buddy; free_pages_n() does both. Eight pages at a time, the next eight
+ * prefetched first, and each noted for compaction once its eight are
+ * freed.
  */
 static int
 free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 {
 	const size_t first = l->next;
+	size_t hi = l->n;
 	int rc = 0;
 
-	for (size_t i = l->n; i-- > first && !rc;) {
-		uint64_t pfn = l->pfn[i];
+	while (hi > first && !rc) {
+		size_t lo = hi - first > 8 ? hi - 8 : first;
+		uint64_t done, boot;
 
-		prefetch_vmemmap_list(m, l, i);
-		rc = free_vmemmap_page(m, pfn);
-		memmap_compact_note(m, pfn_to_page(m, pfn));
+		for (size_t i = hi; i-- > lo;)
+			prefetch_vmemmap_list(m, l, i);
+		rc = free_pages_n(m, &l->pfn[lo], hi - lo, &done, &boot);
+		m->counter[CNT_HVO_VMEMMAP_FREED] += done;
+		memmap_boot_pages_add(m, -(int64_t)boot);
+		memmap_pages_add(m, -(int64_t)(done - boot));
+		for (size_t i = hi; i-- > hi - done;)
+			memmap_compact_note(m, pfn_to_page(m, l->pfn[i]));
+		hi = lo;
 	}
 	l->n = l->next = 0;
 	return rc;
