@@ -554,6 +554,18 @@ vmemmap_remap_range(struct hvo_machine *m, uint64_t start, uint64_t end,
 }
 
 /*
+ * free_vmemmap_page()'s counts of @nr pages, @boot of them boot memory:
+ * what HVO freed, and the memmap's pages by where they came from.
+ */
+static void
+free_vmemmap_acct(struct hvo_machine *m, uint64_t nr, uint64_t boot)
+{
+	m->counter[CNT_HVO_VMEMMAP_FREED] += nr;
+	memmap_boot_pages_add(m, -(int64_t)boot);
+	memmap_pages_add(m, -(int64_t)(nr - boot));
+}
+
+/*
  * free_vmemmap_page_list(): the kernel list_add()s each old page, so the
  * list's head is the end of the array here: the page added last is freed
  * first (vmemmap page 7 of a 2M hugepage before page 1). Each page is
@@ -571,15 +583,11 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 
 	while (hi > first && !rc) {
 		size_t lo = hi - first > 8 ? hi - 8 : first;
-		uint64_t done, boot;
 
 		for (size_t i = hi; i-- > lo;)
 			prefetch_vmemmap_list(m, l, i);
-		rc = free_pages_n(m, &l->pfn[lo], hi - lo, &done, &boot);
-		m->counter[CNT_HVO_VMEMMAP_FREED] += done;
-		memmap_boot_pages_add(m, -(int64_t)boot);
-		memmap_pages_add(m, -(int64_t)(done - boot));
-		for (size_t i = hi; i-- > hi - done;)
+		rc = free_pages_n(m, &l->pfn[lo], hi - lo, free_vmemmap_acct);
+		for (size_t i = hi; i-- > lo;)
 			memmap_compact_note(m, pfn_to_page(m, l->pfn[i]));
 		hi = lo;
 	}

@@ -2159,14 +2159,16 @@ free_page(struct hvo_machine *m, pfn_t pfn)
 
 /*
  * One page of free_pages_n(): PageReserved() through the TLB, then boot
- * memory by free_reserved_page(), the rest by the buddy's order-0 free.
- * *@boot and *@freed count the pages that took either; on a machine
- * that has oopsed the page is not taken. @batched: as
- * __free_pages_batched() has it.
+ * memory by free_reserved_page(), the rest by the buddy's order-0 free;
+ * on a machine that has oopsed the page is not taken. Page by page
+ * (@batched NULL) @acct is told of the page before its free, as the
+ * kernel's free_vmemmap_page() counts it; batched, *@boot counts a boot
+ * page and *@freed a buddy page for free_pages_n()'s one call of @acct
+ * at the end, and @batched is as __free_pages_batched() has it.
  */
 static HVO_ALWAYS_INLINE int
-free_pages_n_one(struct hvo_machine *m, pfn_t pfn, uint64_t *boot,
-		 uint64_t *freed, uint64_t *batched)
+free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
+		 uint64_t *freed, uint64_t *boot, uint64_t *batched)
 {
 	const uint64_t *hit;
 	uint64_t flags = page_flags_hit(m, pfn_to_page(m, pfn), &hit);
@@ -2174,20 +2176,25 @@ free_pages_n_one(struct hvo_machine *m, pfn_t pfn, uint64_t *boot,
 	if (machine_oopsed(m))
 		return m->oops;
 	if (flag_test(m, flags, PG_reserved)) {
-		++*boot;
+		if (batched)
+			++*boot;
+		else
+			acct(m, 1, 1);
 		return free_reserved_page(m, pfn);
 	}
-	++*freed;
-	if (!batched)
+	if (!batched) {
+		acct(m, 1, 0);
 		return free_page_seen(m, pfn, hit);
+	}
+	++*freed;
 	return __free_pages_batched(m, pfn, 0, hit, batched);
 }
 
 int
 free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
-	     uint64_t *nr_done, uint64_t *nr_boot)
+	     free_pages_acct_fn acct)
 {
-	uint64_t i = nr, boot = 0, freed = 0, buddy = 0;
+	uint64_t i = nr, freed = 0, boot = 0, buddy = 0;
 	int rc = 0;
 
 	/*
@@ -2197,18 +2204,17 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	 */
 	if (unlikely(m->trace.fn)) {
 		while (i-- > 0 && !rc)
-			rc = free_pages_n_one(m, pfns[i], &boot, &freed, NULL);
-		*nr_done = boot + freed;
-		*nr_boot = boot;
+			rc = free_pages_n_one(m, pfns[i], acct, NULL, NULL,
+					      NULL);
 		return rc;
 	}
 	while (i-- > 0 && !rc)
-		rc = free_pages_n_one(m, pfns[i], &boot, &freed, &buddy);
-	*nr_done = boot + freed;
-	*nr_boot = boot;
-	/* The buddy frees' counters, all at once: nothing read them since. */
+		rc = free_pages_n_one(m, pfns[i], acct, &freed, &boot, &buddy);
+	/* The counters, all at once: nothing read them since. */
 	m->counter[CNT_BUDDY_FREE] += buddy;
 	count_vm_events(m, PGFREE, buddy);
+	if (freed + boot)
+		acct(m, freed + boot, boot);
 	return rc;
 }
 

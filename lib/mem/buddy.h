@@ -340,16 +340,25 @@ int
 free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags);
 
 /*
+ * free_pages_n()'s accounting of @nr pages taken, @boot of them boot
+ * memory (PageReserved()), the rest buddy pages.
+ */
+typedef void (*free_pages_acct_fn)(struct hvo_machine *m, uint64_t nr,
+				   uint64_t boot);
+
+/*
  * @nr frees of one page each, @pfns[@nr - 1] first (a list built by
  * list_add() is walked from its last page): PageReserved() through the
  * TLB, boot memory by free_reserved_page(), the rest by free_page_seen(),
  * with what does not change between two frees asked once. The first
- * error stops it. *@nr_done: the pages taken (the one that failed too),
- * *@nr_boot of them by free_reserved_page().
+ * error stops it. @acct counts the pages taken (the one that failed
+ * too): with a trace listener each page before its free, as the
+ * kernel's free_vmemmap_page() does, since the listener may read the
+ * counters; without one, all of them once at the end.
  */
 int
 free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
-	     uint64_t *nr_done, uint64_t *nr_boot);
+	     free_pages_acct_fn acct);
 
 /* Make an order-N allocation 2^N independent order-0 allocations. */
 int
