@@ -109,20 +109,6 @@ static const char *const meminfo_6_12_amd64[] = {
 	"DirectMap2M", "DirectMap1G",
 };
 
-/* The value of /proc/vmstat line @name; fails the test without one. */
-static uint64_t
-vmstat(struct hvo_machine *m, const char *name)
-{
-	const char *n;
-	uint64_t v;
-
-	for (unsigned i = 0; hvo_machine_vmstat(m, i, &n, &v) == 0; i++)
-		if (!strcmp(n, name))
-			return v;
-	fail_msg("/proc/vmstat has no %s", name);
-	return 0;
-}
-
 static bool
 vmstat_has(struct hvo_machine *m, const char *name)
 {
@@ -461,30 +447,30 @@ test_vmstat_memmap_linux_6_11(void **state)
 
 	(void)state;
 	/* 48 sections of 128M, 512 vmemmap pages each. */
-	boot0 = vmstat(m, "nr_memmap_boot_pages");
-	pages0 = vmstat(m, "nr_memmap_pages");
+	boot0 = tu_vmstat(m, "nr_memmap_boot_pages");
+	pages0 = tu_vmstat(m, "nr_memmap_pages");
 	assert_int_equal(boot0, 48 * 512);
 	assert_int_equal(pages0, 0);
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 4), 0);
-	assert_int_equal(vmstat(m, "nr_memmap_boot_pages"), boot0 - 4 * 8);
-	assert_int_equal(vmstat(m, "nr_memmap_pages"), pages0 + 4);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_boot_pages"), boot0 - 4 * 8);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_pages"), pages0 + 4);
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 0), 0);
-	assert_int_equal(vmstat(m, "nr_memmap_boot_pages"), boot0 - 4 * 8);
-	assert_int_equal(vmstat(m, "nr_memmap_pages"), pages0 + 4 * 8);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_boot_pages"), boot0 - 4 * 8);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_pages"), pages0 + 4 * 8);
 	/*
 	 * Again: whichever pfns the pool gets (restored ones give buddy
 	 * pages back, others boot pages), the memmap held is 7 pages less
 	 * per optimized 2M page.
 	 */
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 4), 0);
-	assert_int_equal(vmstat(m, "nr_memmap_boot_pages") +
-			 vmstat(m, "nr_memmap_pages"), boot0 - 4 * 7);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_boot_pages") +
+			 tu_vmstat(m, "nr_memmap_pages"), boot0 - 4 * 7);
 	/* A 1G page from boot memmap: 4096 boot pages go, one head comes. */
-	boot0 = vmstat(m, "nr_memmap_boot_pages");
-	pages0 = vmstat(m, "nr_memmap_pages");
+	boot0 = tu_vmstat(m, "nr_memmap_boot_pages");
+	pages0 = tu_vmstat(m, "nr_memmap_pages");
 	assert_int_equal(hvo_set_nr_hugepages(m, GIB, 1), 0);
-	assert_int_equal(vmstat(m, "nr_memmap_boot_pages"), boot0 - 4096);
-	assert_int_equal(vmstat(m, "nr_memmap_pages"), pages0 + 1);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_boot_pages"), boot0 - 4096);
+	assert_int_equal(tu_vmstat(m, "nr_memmap_pages"), pages0 + 1);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -533,8 +519,8 @@ test_zoneinfo_counters_are_vmstat_text(void **state)
 	}
 	assert_int_equal(nz, 18); /* 12 zone items (nr_unaccepted), 6 NUMA */
 	assert_true(nn > 40);
-	assert_int_equal(free, vmstat(m, "nr_free_pages"));
-	assert_int_equal(hit, vmstat(m, "numa_hit"));
+	assert_int_equal(free, tu_vmstat(m, "nr_free_pages"));
+	assert_int_equal(hit, tu_vmstat(m, "numa_hit"));
 	assert_true(hit >= 2);
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -553,22 +539,22 @@ test_vmstat_pgalloc_pgfree(void **state)
 	uint64_t a0, d0, f0, h0, pfn;
 
 	(void)state;
-	a0 = vmstat(m, "pgalloc_normal");
-	d0 = vmstat(m, "pgalloc_dma");
-	f0 = vmstat(m, "pgfree");
-	h0 = vmstat(m, "numa_hit");
+	a0 = tu_vmstat(m, "pgalloc_normal");
+	d0 = tu_vmstat(m, "pgalloc_dma");
+	f0 = tu_vmstat(m, "pgfree");
+	h0 = tu_vmstat(m, "numa_hit");
 	/* There is no Normal below 4G: the DMA32 zone serves. */
 	assert_int_equal(hvo_alloc_pages(m, 2, HVO_GFP_KERNEL, &pfn), 0);
-	assert_int_equal(vmstat(m, "pgalloc_dma32"), 4);
-	assert_int_equal(vmstat(m, "pgalloc_normal"), a0);
-	assert_int_equal(vmstat(m, "numa_hit"), h0 + 1);
-	assert_int_equal(vmstat(m, "numa_local"), h0 + 1);
+	assert_int_equal(tu_vmstat(m, "pgalloc_dma32"), 4);
+	assert_int_equal(tu_vmstat(m, "pgalloc_normal"), a0);
+	assert_int_equal(tu_vmstat(m, "numa_hit"), h0 + 1);
+	assert_int_equal(tu_vmstat(m, "numa_local"), h0 + 1);
 	assert_int_equal(hvo_free_pages(m, pfn, 2), 0);
-	assert_int_equal(vmstat(m, "pgfree"), f0 + 4);
+	assert_int_equal(tu_vmstat(m, "pgfree"), f0 + 4);
 	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_DMA, &pfn), 0);
-	assert_int_equal(vmstat(m, "pgalloc_dma"), d0 + 1);
+	assert_int_equal(tu_vmstat(m, "pgalloc_dma"), d0 + 1);
 	assert_int_equal(hvo_free_pages(m, pfn, 0), 0);
-	assert_int_equal(vmstat(m, "pgfree"), f0 + 5);
+	assert_int_equal(tu_vmstat(m, "pgfree"), f0 + 5);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 
@@ -578,7 +564,7 @@ test_vmstat_pgalloc_pgfree(void **state)
 		uint64_t free, pcp, managed;
 
 		zone_sums(m, &free, &pcp, &managed);
-		assert_int_equal(vmstat(m, "pgfree"), managed);
+		assert_int_equal(tu_vmstat(m, "pgfree"), managed);
 	}
 	tu_assert_check(m);
 	hvo_machine_free(m);
@@ -597,16 +583,16 @@ test_vmstat_htlb_buddy_and_contig(void **state)
 
 	(void)state;
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 * MIB, 3), 0);
-	assert_int_equal(vmstat(m, "htlb_buddy_alloc_success"), 3);
-	assert_int_equal(vmstat(m, "htlb_buddy_alloc_fail"), 0);
+	assert_int_equal(tu_vmstat(m, "htlb_buddy_alloc_success"), 3);
+	assert_int_equal(tu_vmstat(m, "htlb_buddy_alloc_fail"), 0);
 	assert_int_equal(hvo_fail_page_alloc(m, 1, false), 0);
 	hvo_set_nr_hugepages(m, 2 * MIB, 4);
-	assert_int_equal(vmstat(m, "htlb_buddy_alloc_fail"), 1);
+	assert_int_equal(tu_vmstat(m, "htlb_buddy_alloc_fail"), 1);
 	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
-	assert_int_equal(vmstat(m, "compact_isolated"), 0);
+	assert_int_equal(tu_vmstat(m, "compact_isolated"), 0);
 	assert_int_equal(hvo_set_nr_hugepages(m, GIB, 1), 0);
-	assert_int_equal(vmstat(m, "compact_isolated"), 262144);
-	assert_int_equal(vmstat(m, "htlb_buddy_alloc_success"), 3);
+	assert_int_equal(tu_vmstat(m, "compact_isolated"), 262144);
+	assert_int_equal(tu_vmstat(m, "htlb_buddy_alloc_success"), 3);
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }

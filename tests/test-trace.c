@@ -185,20 +185,6 @@ test_hvo_events(void **state)
 	hvo_machine_free(m);
 }
 
-/* A /proc/vmstat line by name: fails the test if the release lacks it. */
-static uint64_t
-vmstat_value(const struct hvo_machine *m, const char *want)
-{
-	const char *name;
-	uint64_t v;
-
-	for (unsigned i = 0; hvo_machine_vmstat(m, i, &name, &v) == 0; i++)
-		if (!strcmp(name, want))
-			return v;
-	fail_msg("no %s in /proc/vmstat", want);
-	return 0;
-}
-
 /* What a listener saw at each page freed. */
 struct free_seen {
 	const struct hvo_machine *m;
@@ -216,8 +202,8 @@ note_free(void *ctx, const struct hvo_event *ev)
 		return;
 	assert_int_equal(hvo_counter_get(s->m, HVO_COUNTER_HVO_VMEMMAP_FREED,
 					 &s->freed[s->n]), 0);
-	s->memmap[s->n] = vmstat_value(s->m, "nr_memmap_pages") +
-			  vmstat_value(s->m, "nr_memmap_boot_pages");
+	s->memmap[s->n] = tu_vmstat(s->m, "nr_memmap_pages") +
+			  tu_vmstat(s->m, "nr_memmap_boot_pages");
 	s->n++;
 }
 
@@ -241,8 +227,8 @@ test_listener_sees_each_free_counted(void **state)
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 1), 0);
 	assert_int_equal(hvo_counter_get(m, HVO_COUNTER_HVO_VMEMMAP_FREED,
 					 &freed0), 0);
-	memmap0 = vmstat_value(m, "nr_memmap_pages") +
-		  vmstat_value(m, "nr_memmap_boot_pages");
+	memmap0 = tu_vmstat(m, "nr_memmap_pages") +
+		  tu_vmstat(m, "nr_memmap_boot_pages");
 	assert_int_equal(hvo_set_trace(m, note_free, &s), 0);
 	assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, 2), 0);
 	assert_int_equal(hvo_set_trace(m, NULL, NULL), 0);

@@ -285,6 +285,19 @@ tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
 	return buf;
 }
 
+uint64_t
+tu_vmstat(const struct hvo_machine *m, const char *name)
+{
+	const char *n;
+	uint64_t v;
+
+	for (unsigned i = 0; hvo_machine_vmstat(m, i, &n, &v) == 0; i++)
+		if (!strcmp(n, name))
+			return v;
+	fail_msg("/proc/vmstat has no %s", name);
+	return 0;
+}
+
 char *
 tu_report_json(struct hvo_machine *m)
 {

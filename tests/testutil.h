@@ -127,6 +127,10 @@ tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);
 char *
 tu_report_json(struct hvo_machine *m);
 
+/* The value of /proc/vmstat line @name; fails the test without one. */
+uint64_t
+tu_vmstat(const struct hvo_machine *m, const char *name);
+
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 uint64_t
 tu_rss_bytes(void);
