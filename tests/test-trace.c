@@ -272,8 +272,8 @@ listener_scenario(struct hvo_machine *m)
 
 /*
  * A listener turns off every host shortcut that batches simulated steps
- * (alloc_pages_n() goes page by page, the remap walks leave their
- * quick runs): the machine must end exactly as without one,
+ * (alloc_pages_n() and free_pages_n() go page by page, the remap walks
+ * leave their quick runs): the machine must end exactly as without one,
  * every counter of the report and every byte of the pool's struct pages.
  */
 static void
