@@ -107,7 +107,7 @@ list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	list->nr++;
 	/* A neighbour's link, not @r's, was the last access through the TLB. */
 	if (next != head || prev != head)
-		r->host = NULL;
+		page_ref_forget(r);
 }
 
 static inline void
@@ -445,7 +445,7 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		tail = page_is_buddy(m, __find_buddy_pfn(higher, order + 1),
 				     order + 1, z, ram, &r);
 		/* Its loads, not the block's, were the last access. */
-		head.host = NULL;
+		page_ref_forget(&head);
 	} else {
 		tail = false;
 	}
@@ -597,7 +597,7 @@ page_del_and_expand(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
 	rc = expand(m, pfn, low, high, z, mt, &added);
 	/* The halves expand() gave back were the last access. */
 	if (high > low)
-		r->host = NULL;
+		page_ref_forget(r);
 	account_freepages(&m->zones[z],
 			  -(int64_t)((UINT64_C(1) << high) - added), mt);
 	return rc;
@@ -1961,7 +1961,7 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	if (unlikely(m->trace.fn)) {
 		trace_page(m, HVO_EVENT_PAGE_FREE, pfn, 0, "boot memory");
 		/* The listener may have gone through the TLB. */
-		r.host = NULL;
+		page_ref_forget(&r);
 	}
 	/* The store of _refcount is the last access through the TLB. */
 	if (pcp_enabled(m, 0))
@@ -2092,7 +2092,7 @@ __free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	if (unlikely(m->trace.fn)) {
 		trace_buddy(m, HVO_EVENT_PAGE_FREE, pfn, order, po_cat(e));
 		/* The listener may have gone through the TLB. */
-		r->host = NULL;
+		page_ref_forget(r);
 	}
 }
 

@@ -301,6 +301,18 @@ page_ref_access(struct hvo_machine *m, struct page_ref *r, unsigned off,
 }
 
 /*
+ * Something other than @r went through the TLB since @r's last access
+ * (a neighbour's link, a buddy's loads, a trace listener): the entry @r
+ * came through may have moved or gone, so its next access looks the
+ * translation up again, and counts what that finds.
+ */
+static HVO_ALWAYS_INLINE void
+page_ref_forget(struct page_ref *r)
+{
+	r->host = NULL;
+}
+
+/*
  * The kernel reaches the struct page of @r again, for a load (or a store
  * if @write), and nothing has gone through the TLB since @r last did: the
  * access would hit the entry @r came through. Count that hit and keep the
@@ -313,7 +325,7 @@ page_ref_again(struct hvo_machine *m, struct page_ref *r, bool write)
 	if (r->host && (!write || r->can_write) && !m->tlb.force_slow)
 		m->counter[CNT_TLB_HIT]++;
 	else
-		r->host = NULL;
+		page_ref_forget(r);
 }
 
 static inline uint64_t
