@@ -102,19 +102,22 @@ enum {
 	C_SPLIT_PMD,
 	C_TABLE_ALLOC,
 	C_HOST_RELEASE,
+	C_MEMMAP_FILL,
+	C_MEMMAP_COMPACT,
 	C_NR
 };
 
 static const char *const cnt_name[C_NR] = {
 	"pt.write.pte", "pt.write.pmd", "tlb.flush_all", "tlb.flush_page",
 	"tlb.flush_range", "hvo.vmemmap_freed", "hvo.vmemmap_alloced",
-	"hvo.split_pmd", "pt.table_alloc", "host.release",
+	"hvo.split_pmd", "pt.table_alloc", "host.release", "host.memmap_fill",
+	"host.memmap_compact",
 };
 
 static const char *const cnt_key[C_NR] = {
 	"pte_writes", "pmd_writes", "flush_all", "flush_page", "flush_range",
 	"vmemmap_freed", "vmemmap_alloced", "pmd_splits", "table_allocs",
-	"host_releases",
+	"host_releases", "memmap_fills", "memmap_compactions",
 };
 
 struct snap {

@@ -1588,6 +1588,8 @@ enum hvo_counter {
 	HVO_COUNTER_HVO_SYNCHRONIZE_RCU, /**< "hvo.synchronize_rcu" */
 	HVO_COUNTER_BUDDY_CLAIM,        /**< "buddy.claim" (0.2.0) */
 	HVO_COUNTER_BUDDY_STEAL,        /**< "buddy.steal" (0.2.0) */
+	HVO_COUNTER_HOST_MEMMAP_FILL,   /**< "host.memmap_fill" (0.2.0) */
+	HVO_COUNTER_HOST_MEMMAP_COMPACT, /**< "host.memmap_compact" (0.2.0) */
 };
 
 /** @return the number of counters every machine keeps. */

@@ -119,7 +119,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	m->hooks.alloc_pagetable = pagetable_alloc_page;
 	m->hooks.section_preinit = hugetlb_section_preinit;
 	m->phys.filler = (struct phys_filler){
-		.fill = memmap_fill,
+		.fill = memmap_phys_fill,
 		.peek = memmap_compact_peek,
 		.shareable = memmap_shareable,
 		.unshare = tlb_unshare_pfn,

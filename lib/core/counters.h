@@ -56,7 +56,9 @@ enum pt_stat_level {
 	X(HVO_SANITY, "hvo.sanity_fail", "remap or restore steps whose kernel sanity check failed") \
 	X(HVO_SYNCHRONIZE_RCU, "hvo.synchronize_rcu", "RCU grace periods HVO waited for (6.10-7.0)") \
 	X(BUDDY_CLAIM, "buddy.claim", "pageblocks claimed for another migratetype (__rmqueue_claim())") \
-	X(BUDDY_STEAL, "buddy.steal", "blocks taken from another migratetype's pageblock (__rmqueue_steal())")
+	X(BUDDY_STEAL, "buddy.steal", "blocks taken from another migratetype's pageblock (__rmqueue_steal())") \
+	X(HOST_MEMMAP_FILL, "host.memmap_fill", "described vmemmap frames whose bytes the host made again, for a page of their own or a shared copy (host work, not the kernel's)") \
+	X(HOST_MEMMAP_COMPACT, "host.memmap_compact", "written vmemmap frames the host described again, giving their page back (host work, not the kernel's)")
 
 /*
  * The kernel's own statistics the machine keeps, as /proc/vmstat prints

@@ -688,7 +688,7 @@ compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
 	} else {
 		c->bare++;
 	}
-	c->compacted++;
+	count(m, CNT_HOST_MEMMAP_COMPACT);
 	page = *s >> 3;
 	phys_release(&m->phys, frame << m->arch.page_shift, psize);
 	phys_set_lazy(&m->phys, frame, payload);

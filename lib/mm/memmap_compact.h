@@ -92,7 +92,6 @@ struct memmap_compact {
 	uint64_t live;      /* records in use */
 	uint64_t gc_at;     /* look for records nobody names at this many */
 	uint64_t bytes;     /* host bytes the records hold */
-	uint64_t compacted; /* frames ever compacted (statistics) */
 	uint64_t budget;    /* MEMMAP_COMPACT_BUDGET, or what a test set */
 	uint8_t *scratch;   /* a template filled, to compare; a record built */
 	uint64_t scratch_payload; /* the template payload filled there */

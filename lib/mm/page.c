@@ -543,6 +543,13 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
 }
 
 void
+memmap_phys_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
+{
+	count(ctx, CNT_HOST_MEMMAP_FILL);
+	memmap_fill(ctx, frame, payload, host);
+}
+
+void
 memmap_refill(struct hvo_machine *m, uint64_t frame, uint64_t old,
 	      uint64_t payload, void *host)
 {

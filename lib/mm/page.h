@@ -828,6 +828,14 @@ void
 memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
 
 /*
+ * phys_filler.fill: memmap_fill() for phys, which makes a frame's bytes
+ * from its description only for a page of the frame's own or a shared
+ * copy, counted (host.memmap_fill).
+ */
+void
+memmap_phys_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
+
+/*
  * memmap_fill() of @payload at @host, which holds the fill of @old
  * (UINT64_MAX: anything): with the same template only the fix-ups are
  * written again. For a host page of the library's own (a scratch copy).
