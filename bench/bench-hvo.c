@@ -997,6 +997,14 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		"big", b->mem, sz, vname, grow_ns / 1e9, shrink_ns / 1e9, n,
 		(double)rss_grow / (double)GB, kept / (double)GB, ratio,
 		per_hugepage, (double)peak / (double)GB);
+	/* The host's vmemmap work, the same on any host (host.memmap_*). */
+	if (n)
+		fprintf(stderr, "%-13s %-13s %-4s %-10s vmemmap frames filled / compacted per hugepage: grow %.2f / %.2f, shrink %.2f / %.2f\n",
+			"big", b->mem, sz, vname,
+			(double)dg.v[C_MEMMAP_FILL] / (double)n,
+			(double)dg.v[C_MEMMAP_COMPACT] / (double)n,
+			(double)ds.v[C_MEMMAP_FILL] / (double)n,
+			(double)ds.v[C_MEMMAP_COMPACT] / (double)n);
 out:
 	if (!checked) {
 		t0 = bench_now_ns();
