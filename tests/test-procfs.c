@@ -109,18 +109,6 @@ static const char *const meminfo_6_12_amd64[] = {
 	"DirectMap2M", "DirectMap1G",
 };
 
-static bool
-vmstat_has(struct hvo_machine *m, const char *name)
-{
-	const char *n;
-	uint64_t v;
-
-	for (unsigned i = 0; hvo_machine_vmstat(m, i, &n, &v) == 0; i++)
-		if (!strcmp(n, name))
-			return true;
-	return false;
-}
-
 /* The number of /proc/meminfo field @name (kB where it has a unit). */
 static uint64_t
 meminfo(struct hvo_machine *m, const char *name)
@@ -230,7 +218,7 @@ test_meminfo_no_unaccepted_before_6_5(void **state)
 				 meminfo_6_12_amd64[k]);
 	}
 	assert_int_equal(i, ARRAY_SIZE(meminfo_6_12_amd64) - 1);
-	assert_false(vmstat_has(m, "nr_unaccepted"));
+	assert_false(tu_vmstat_find(m, "nr_unaccepted", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -247,7 +235,7 @@ test_meminfo_unaccepted_linux_6_5(void **state)
 	(void)state;
 	assert_int_equal(meminfo(m, "Unaccepted"), 0);
 	assert_int_equal(meminfo_lines(m), ARRAY_SIZE(meminfo_6_12_amd64));
-	assert_true(vmstat_has(m, "nr_unaccepted"));
+	assert_true(tu_vmstat_find(m, "nr_unaccepted", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -408,10 +396,10 @@ test_vmstat_fields_linux_6_12_x86(void **state)
 
 	/* riscv: no ZONE_DMA, no direct-map split events, no PUD THP. */
 	m = tu_machine("riscv64:mem=1G,kernel=6.12");
-	assert_false(vmstat_has(m, "pgalloc_dma"));
-	assert_true(vmstat_has(m, "pgalloc_dma32"));
-	assert_false(vmstat_has(m, "direct_map_level2_splits"));
-	assert_false(vmstat_has(m, "thp_split_pud"));
+	assert_false(tu_vmstat_find(m, "pgalloc_dma", NULL));
+	assert_true(tu_vmstat_find(m, "pgalloc_dma32", NULL));
+	assert_false(tu_vmstat_find(m, "direct_map_level2_splits", NULL));
+	assert_false(tu_vmstat_find(m, "thp_split_pud", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -423,8 +411,8 @@ test_vmstat_no_memmap_before_6_11(void **state)
 	struct hvo_machine *m = tu_machine("x86_64:mem=1G,kernel=6.10");
 
 	(void)state;
-	assert_false(vmstat_has(m, "nr_memmap_pages"));
-	assert_false(vmstat_has(m, "nr_memmap_boot_pages"));
+	assert_false(tu_vmstat_find(m, "nr_memmap_pages", NULL));
+	assert_false(tu_vmstat_find(m, "nr_memmap_boot_pages", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }
@@ -829,12 +817,12 @@ test_zone_device_before_6_11(void **state)
 
 	(void)state;
 	assert_string_equal(last_zone(m), "Movable");
-	assert_false(vmstat_has(m, "pgalloc_device"));
+	assert_false(tu_vmstat_find(m, "pgalloc_device", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 	m = tu_machine("x86_64:mem=1G,kernel=6.1");
 	assert_string_equal(last_zone(m), "Device");
-	assert_true(vmstat_has(m, "pgalloc_device"));
+	assert_true(tu_vmstat_find(m, "pgalloc_device", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 	m = tu_machine("arm64:mem=1G,kernel=6.1");
@@ -862,7 +850,7 @@ test_zone_device_linux_6_11(void **state)
 	assert_string_equal(z.name, "Device");
 	assert_int_equal(z.present_pages, 0);
 	assert_int_equal(z.managed_pages, 0);
-	assert_true(vmstat_has(m, "pgalloc_device"));
+	assert_true(tu_vmstat_find(m, "pgalloc_device", NULL));
 	tu_assert_check(m);
 	hvo_machine_free(m);
 }

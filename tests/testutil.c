@@ -285,17 +285,30 @@ tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes)
 	return buf;
 }
 
-uint64_t
-tu_vmstat(const struct hvo_machine *m, const char *name)
+bool
+tu_vmstat_find(const struct hvo_machine *m, const char *name, uint64_t *val)
 {
 	const char *n;
 	uint64_t v;
 
-	for (unsigned i = 0; hvo_machine_vmstat(m, i, &n, &v) == 0; i++)
-		if (!strcmp(n, name))
-			return v;
-	fail_msg("/proc/vmstat has no %s", name);
-	return 0;
+	for (unsigned i = 0; hvo_machine_vmstat(m, i, &n, &v) == 0; i++) {
+		if (!strcmp(n, name)) {
+			if (val)
+				*val = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t
+tu_vmstat(const struct hvo_machine *m, const char *name)
+{
+	uint64_t v = 0;
+
+	if (!tu_vmstat_find(m, name, &v))
+		fail_msg("/proc/vmstat has no %s", name);
+	return v;
 }
 
 char *

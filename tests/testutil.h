@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -126,6 +127,10 @@ tu_read_struct_pages(struct hvo_machine *m, uint64_t pfn, uint64_t bytes);
 /* hvo_machine_report_json() of @m with no walks, as a string (malloc'd). */
 char *
 tu_report_json(struct hvo_machine *m);
+
+/* Whether /proc/vmstat has line @name, its value in *@val (may be NULL). */
+bool
+tu_vmstat_find(const struct hvo_machine *m, const char *name, uint64_t *val);
 
 /* The value of /proc/vmstat line @name; fails the test without one. */
 uint64_t
