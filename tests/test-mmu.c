@@ -1845,7 +1845,8 @@ assert_tlb_pfn_lists(const struct tlb *t)
  * that may reach a frame) hold every valid entry once, through fills,
  * single page flushes, unshares, copies shared and written, HVO both
  * ways, a small TLB that evicts, and the checker's reads through scratch
- * pages; and unsharing a frame drops every entry that reached it.
+ * pages; and unsharing a frame keeps every entry that reached it, listed,
+ * reading the frame where its bytes are now.
  */
 static void
 test_tlb_pfn_lists(void **state)
@@ -1874,16 +1875,29 @@ test_tlb_pfn_lists(void **state)
 				if (m->tlb.e[i].tag_read != TLB_TAG_INVALID)
 					pfn = tlb_entry_pa(&m->tlb.e[i]) >> m->arch.page_shift;
 			assert_true(pfn != UINT64_MAX);
-			tlb_unshare_pfn(m, pfn);
+			unsigned before = 0, after = 0;
+
 			for (uint64_t i = 0; i <= m->tlb.mask; i++)
-				assert_false(m->tlb.e[i].tag_read != TLB_TAG_INVALID &&
-					     tlb_entry_pa(&m->tlb.e[i]) >> m->arch.page_shift == pfn);
+				before += m->tlb.e[i].tag_read != TLB_TAG_INVALID &&
+					  tlb_entry_pa(&m->tlb.e[i]) >> m->arch.page_shift == pfn;
+			tlb_unshare_pfn(m, pfn);
+			for (uint64_t i = 0; i <= m->tlb.mask; i++) {
+				const struct tlb_entry *e = &m->tlb.e[i];
+
+				if (e->tag_read == TLB_TAG_INVALID ||
+				    tlb_entry_pa(e) >> m->arch.page_shift != pfn)
+					continue;
+				after++;
+				assert_ptr_equal((const void *)(uintptr_t)(e->tag_read + e->addend),
+						 phys_to_host_ro(&m->phys, tlb_entry_pa(e), NULL));
+			}
+			assert_int_equal(after, before);
 			assert_tlb_pfn_lists(&m->tlb);
 		}
 		/*
 		 * A load of a page never written (the shared zeros), then a
-		 * store: the entry the frame's unsharing dropped is valid
-		 * again, and listed.
+		 * store: the entry the frame's unsharing rehosted is valid,
+		 * and listed.
 		 */
 		{
 			uint64_t va = map_scratch_page(m, free_pa(m)), v;
@@ -1899,6 +1913,47 @@ test_tlb_pfn_lists(void **state)
 		tu_assert_check(m);
 		hvo_machine_free(m);
 	}
+}
+
+/*
+ * A TLB caches where a page is, not its bytes (Intel SDM vol. 3, 4.10.2:
+ * an entry holds the translation and its permissions). A page read
+ * through one mapping while never written (the host's shared zeros),
+ * then written through another: the first mapping's entry stays, its
+ * next load and store hit without a walk and see the store. The host
+ * once dropped that entry when the frame got a page of its own, which
+ * counted a miss and a walk that hardware never makes.
+ */
+static void
+test_tlb_entry_survives_unshare(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	struct hvo_geometry g = tu_geometry(m);
+	uint64_t pa = free_pa(m), va1 = map_scratch_page(m, pa), va2;
+	uint64_t v, miss, hit, walks;
+
+	(void)state;
+	va2 = va1 + g.page_size;
+	assert_int_equal(hvo_map(m, va2, pa, g.page_size, HVO_PROT_KERNEL), 0);
+	assert_int_equal(hvo_kread64(m, va1 + 8, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(hvo_kwrite64(m, va2 + 8, MAGIC_A), 0);
+	miss = tu_counter(m, "tlb.miss");
+	hit = tu_counter(m, "tlb.hit");
+	walks = pt_reads(m);
+	assert_int_equal(hvo_kread64(m, va1 + 8, &v), 0);
+	assert_int_equal(v, MAGIC_A);
+	assert_int_equal(hvo_kwrite64(m, va1 + 16, MAGIC_B), 0);
+	assert_int_equal(hvo_kread64(m, va2 + 16, &v), 0);
+	assert_int_equal(v, MAGIC_B);
+	assert_int_equal(tu_counter(m, "tlb.miss"), miss);
+	assert_int_equal(tu_counter(m, "tlb.hit"), hit + 3);
+	assert_int_equal(pt_reads(m), walks);
+	assert_int_equal(hvo_unmap(m, va2), 0);
+	assert_int_equal(hvo_unmap(m, va1), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
 }
 
 static void
@@ -2257,6 +2312,7 @@ main(void)
 		cmocka_unit_test(test_host_forget),
 		cmocka_unit_test(test_batch_list_given_back),
 		cmocka_unit_test(test_tlb_pfn_lists),
+		cmocka_unit_test(test_tlb_entry_survives_unshare),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_pt_cursor_counts_as_walks),
 		cmocka_unit_test(test_pt_cursor_map_run_counts_as_pages),

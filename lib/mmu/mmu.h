@@ -538,8 +538,11 @@ flush_tlb_kernel_range(struct hvo_machine *m, kva_t start, kva_t end);
 void
 flush_tlb_all(struct hvo_machine *m);
 
-/* phys_filler callbacks: forget every translation of a frame that now
- * has a page of its own; say which host pages the TLB can still reach. */
+/*
+ * phys_filler callbacks: point every cached translation of a frame whose
+ * bytes moved at where they are now; say which host pages the TLB can
+ * still reach.
+ */
 void
 tlb_unshare_pfn(void *ctx, pfn_t pfn);
 

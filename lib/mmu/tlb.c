@@ -158,6 +158,34 @@ __flush_tlb_all(struct hvo_machine *m)
 	phys_reclaim(&m->phys, !m->tlb.saved);
 }
 
+/*
+ * Entry @e's frame has its bytes somewhere else now (tlb_unshare_pfn()):
+ * the entry reads them there, and takes stores if it is writable and the
+ * frame has a page of its own, as a fill now would have it. A TLB caches
+ * where a page is, not its bytes: the translation stays, uncounted. Only
+ * without host memory for the frame is the entry dropped.
+ */
+static void
+tlb_entry_rehost(struct hvo_machine *m, struct tlb_entry *e)
+{
+	struct tlb *t = &m->tlb;
+	uint64_t pa = tlb_entry_pa(e), page = e->tag_read;
+	bool writable = e->tag_write != TLB_TAG_INVALID || (e->pa & TLB_PA_COW);
+	const void *host;
+	bool own;
+
+	host = phys_to_host_ro(&m->phys, pa, &own);
+	if (!host) {
+		tlb_entry_drop(t, e);
+		return;
+	}
+	if (own)
+		tlb_log_own(t, page);
+	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
+	e->addend = (uintptr_t)host - (uintptr_t)page;
+	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
+}
+
 void
 tlb_unshare_pfn(void *ctx, pfn_t pfn)
 {
@@ -165,12 +193,20 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 	struct tlb *t = &m->tlb;
 	uint32_t k = t->pfn_head[tlb_pfn_bucket(t, pfn << m->arch.page_shift)];
 
-	/* The entries that may reach the frame: those of its hash. */
+	/*
+	 * The entries that may reach the frame: those of its hash. While the
+	 * checker runs they are its own, which read described frames through
+	 * scratch pages: those are dropped, as nothing counts them.
+	 */
 	while (k != TLB_PFN_NONE) {
 		uint32_t next = t->pfn_next[k];
 
-		if (tlb_entry_pa(&t->e[k]) >> m->arch.page_shift == pfn)
-			tlb_entry_drop(t, &t->e[k]);
+		if (tlb_entry_pa(&t->e[k]) >> m->arch.page_shift == pfn) {
+			if (t->saved)
+				tlb_entry_drop(t, &t->e[k]);
+			else
+				tlb_entry_rehost(m, &t->e[k]);
+		}
 		k = next;
 	}
 	/* The machine's own entries, while the checker runs. */
@@ -640,8 +676,12 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		count(m, CNT_TLB_HIT);
 		tlb_check_hit(m, e, va, write);
 		host = phys_to_host(&m->phys, pa);
-		tlb_log_own(&m->tlb, page);
-		/* Unsharing the frame may have dropped the entry: list it again. */
+		/*
+		 * Unsharing the frame pointed the entry at its page, listed
+		 * (tlb_entry_rehost()), or dropped it without host memory.
+		 */
+		if (e->tag_write != page)
+			tlb_log_own(&m->tlb, page);
 		e->pa = pa;
 		if (e->tag_read == TLB_TAG_INVALID)
 			tlb_pfn_link(t, (uint32_t)(e - t->e), pa);

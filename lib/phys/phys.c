@@ -270,9 +270,10 @@ phys_host_slow(struct phys *p, uint64_t pa, bool write, bool *own)
 
 			memcpy(arena_page(p, copy), arena_page(p, idx), p->page_size);
 			p->refs[idx]--;
-			idx = copy;
+			slot_set(l, s, (copy << 3) | PHYS_HOST);
 			if (p->filler.unshare)
 				p->filler.unshare(p->filler.ctx, pfn);
+			idx = copy;
 		}
 		slot_set(l, s, (idx << 3) | PHYS_HOST);
 		if (own)
@@ -316,11 +317,13 @@ phys_set_lazy_slow(struct phys *p, uint64_t pfn, uint64_t payload)
 	struct phys_leaf *l = leaf_get(p, pfn);
 	uint64_t *s = phys_leaf_slot(p, l, pfn);
 
-	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
+	uint64_t was = *s;
+
+	if ((was & PHYS_TAG_MASK) == PHYS_HOST)
 		return false;
-	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
 	slot_set(l, s, (payload << 3) | PHYS_LAZY);
+	if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
 	return true;
 }
 
@@ -400,10 +403,11 @@ phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 		} else {
 			struct phys_leaf *l = leaf_get(p, to);
 			uint64_t *s = phys_leaf_slot(p, l, to);
+			uint64_t was = *s;
 
-			if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
-				p->filler.unshare(p->filler.ctx, to);
 			slot_set(l, s, PHYS_ZERO);
+			if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
+				p->filler.unshare(p->filler.ctx, to);
 		}
 		return;
 	}
@@ -413,13 +417,14 @@ phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 		struct phys_leaf *fl = leaf_get(p, from), *tl = leaf_get(p, to);
 		uint64_t *f = phys_leaf_slot(p, fl, from);
 		uint64_t *t = phys_leaf_slot(p, tl, to);
+		uint64_t was = *t;
 
-		if ((*t & PHYS_SHARED_SEEN) && p->filler.unshare)
-			p->filler.unshare(p->filler.ctx, to);
 		p->refs[fv >> 3]++;
 		slot_set(fl, f, fv | PHYS_SHARED_SEEN);
 		slot_set(tl, t, fv | PHYS_SHARED_SEEN);
 		p->nr_host++;
+		if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
+			p->filler.unshare(p->filler.ctx, to);
 		return;
 	}
 	memcpy(phys_to_host(p, to << p->page_shift),
@@ -777,9 +782,10 @@ phys_words_store(struct phys *p, uint64_t pa, uint64_t n, uint64_t v0,
 		return false;
 	l = leaf_get(p, pfn);
 	s = phys_leaf_slot(p, l, pfn);
-	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
+	v = *s;
 	slot_set(l, s, ((uint64_t)idx << 3) | PHYS_WORDS);
+	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
 	return true;
 }
 
@@ -810,9 +816,10 @@ phys_clear_frame(struct phys *p, uint64_t pfn)
 		return;
 	l = leaf_get(p, pfn);
 	s = phys_leaf_slot(p, l, pfn);
-	if ((*s & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
+	v = *s;
 	slot_set(l, s, PHYS_ZERO);
+	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
 	if (!l->nonzero)
 		leaf_put(p, (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT);
 }

@@ -89,8 +89,12 @@ struct phys_filler {
 	/* The same bytes as @fill, for a reader that keeps them in a page
 	 * of its own (the checker): the frame stays described. Optional. */
 	void (*peek)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
-	/* A frame read through shared copies now has its own page: drop
-	 * every cached translation of it (the TLB). */
+	/*
+	 * A frame read through a shared copy (or a page it shared) is no
+	 * longer there: it has a page of its own, or other bytes. Called
+	 * once its slot says where it is now; cached translations of it
+	 * (the TLB) must not read the old copy.
+	 */
 	void (*unshare)(void *ctx, uint64_t pfn);
 	/* Which host pages cached translations may still reach: call
 	 * phys_mark_live() for each. */
