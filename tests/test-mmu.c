@@ -994,6 +994,173 @@ test_compact_vmemmap_reads_back(void **state)
 }
 
 /*
+ * Twin machines of @spec with @nr 2M hugepages: a compacts every page it
+ * can, b none. Their first hugepage's pfn; the TLBs flushed, a's vmemmap
+ * compacted, so that its first hugepage's head page is described.
+ */
+static uint64_t
+described_twins(const char *spec, uint64_t nr, struct hvo_machine **a,
+		struct hvo_machine **b)
+{
+	uint64_t pfn;
+
+	*a = tu_machine(spec);
+	*b = tu_machine(spec);
+	assert_int_equal(memmap_compact_set_budget(*a, 0), 0);
+	assert_int_equal(memmap_compact_set_budget(*b, UINT64_MAX), 0);
+	assert_int_equal(hvo_set_nr_hugepages(*a, 2 << 20, nr), 0);
+	assert_int_equal(hvo_set_nr_hugepages(*b, 2 << 20, nr), 0);
+	assert_int_equal(tu_pool_pfns(*a, 2 << 20, &pfn, 1), 1);
+	assert_int_equal(hvo_flush_tlb_all(*a), 0);
+	assert_int_equal(hvo_flush_tlb_all(*b), 0);
+	memmap_compact_flush(*a);
+	return pfn;
+}
+
+/* The twins agree byte for byte and count for count, and pass the check. */
+static void
+described_twins_end(struct hvo_machine *a, struct hvo_machine *b)
+{
+	compare_memmaps(a, b);
+	tu_assert_check(a);
+	tu_assert_check(b);
+	hvo_machine_free(a);
+	hvo_machine_free(b);
+}
+
+/*
+ * kaccess_described64() (as folio_set_vmemmap_optimized() uses it) on a
+ * vmemmap page the host compacted: a load misses and walks as any load
+ * and leaves the TLB entry without a host page, the frame described; a
+ * store through the entry hits and changes the description, not the
+ * frame; a plain load then hits and reads the store; a single page
+ * flush drops the entry. Machine b, which never compacts, makes the same
+ * accesses with kread64()/kwrite64(): the bytes and every counter of
+ * simulated work agree.
+ */
+static void
+test_described_word_access(void **state)
+{
+	struct hvo_machine *a, *b;
+	uint64_t pfn, va, frame, payload, before, v, w, fills;
+	static uint8_t bytes[2][4096];
+	const struct tlb_entry *e;
+	unsigned off;
+
+	(void)state;
+	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, &a, &b);
+	assert_int_equal(a->arch.page_size, sizeof(bytes[0]));
+	off = page_layout(a)->private_;
+	va = pfn_to_page(a, pfn) + off;
+	frame = tu_vmemmap_frame(a, pfn, 0);
+	assert_int_equal(tu_vmemmap_frame(b, pfn, 0), frame); /* one walk each */
+	assert_true(phys_lazy_payload(&a->phys, frame, &before));
+	assert_int_equal(before >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	memmap_compact_peek(a, frame, before, bytes[0]);
+	fills = a->counter[CNT_HOST_MEMMAP_FILL];
+
+	/* A load: a miss and a walk, the frame still described. */
+	assert_true(kaccess_described64(a, va, false, &v));
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(v, w);
+	assert_true(v != 0); /* HPG_vmemmap_optimized */
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_int_equal(payload, before);
+	e = tlb_slot(&a->tlb, va);
+	assert_true(tlb_entry_hostless(e, va & a->tlb.page_mask));
+	assert_true(tlb_check_stale(a) == 0);
+
+	/* The flag cleared: a load and a store that hit, a new description. */
+	folio_set_vmemmap_optimized(a, pfn, false);
+	folio_set_vmemmap_optimized(b, pfn, false);
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_true(payload != before);
+	assert_int_equal(payload >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	assert_true(kaccess_described64(a, va, false, &v));
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(w, 0);
+	/* Set again: the bytes it had. */
+	folio_set_vmemmap_optimized(a, pfn, true);
+	folio_set_vmemmap_optimized(b, pfn, true);
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_int_equal(payload >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	memmap_compact_peek(a, frame, payload, bytes[1]);
+	assert_memory_equal(bytes[0], bytes[1], sizeof(bytes[0]));
+	assert_int_equal(a->counter[CNT_HOST_MEMMAP_FILL], fills);
+
+	/* A plain load hits the entry, which gets its host page. */
+	assert_int_equal(hvo_kread64(a, va - off, &v), 0);
+	assert_int_equal(hvo_kread64(b, va - off, &w), 0);
+	assert_int_equal(v, w);
+	assert_false(tlb_entry_hostless(e, va & a->tlb.page_mask));
+	assert_int_equal(a->counter[CNT_HOST_MEMMAP_FILL], fills + 1);
+
+	/* A flush of the page drops a hostless entry too. */
+	flush_tlb_kernel_range(a, va & a->tlb.page_mask,
+			       (va & a->tlb.page_mask) + a->arch.page_size);
+	flush_tlb_kernel_range(b, va & b->tlb.page_mask,
+			       (va & b->tlb.page_mask) + b->arch.page_size);
+	memmap_compact_flush(a);
+	assert_true(kaccess_described64(a, va, false, &v));
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(v, w);
+	e = tlb_slot(&a->tlb, va);
+	assert_true(tlb_entry_hostless(e, va & a->tlb.page_mask));
+	/* The checker puts the machine's TLB back as it was. */
+	tu_assert_check(a);
+	assert_true(tlb_entry_hostless(e, va & a->tlb.page_mask));
+	flush_tlb_kernel_range(a, va & a->tlb.page_mask,
+			       (va & a->tlb.page_mask) + a->arch.page_size);
+	flush_tlb_kernel_range(b, va & b->tlb.page_mask,
+			       (va & b->tlb.page_mask) + b->arch.page_size);
+	assert_false(tlb_entry_hostless(e, va & a->tlb.page_mask));
+	assert_true(kaccess_described64(a, va, false, &v));
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+
+	described_twins_end(a, b);
+}
+
+/*
+ * A compacted vmemmap page mapped read-only (fakehead: the tails' vmemmap
+ * pages map the head's): kaccess_described64() loads through a TLB entry
+ * without a host page, and a store through that entry walks and faults
+ * as through any read-only entry, on both machines alike.
+ */
+static void
+test_described_word_read_only(void **state)
+{
+	struct hvo_machine *a, *b;
+	struct hvo_walk w0, w1;
+	uint64_t pfn, va, payload, v, w;
+
+	(void)state;
+	pfn = described_twins("x86_64:mem=2G,hvo=fakehead", 20, &a, &b);
+	w0 = tu_vmemmap_walk(a, pfn, 0);
+	w1 = tu_vmemmap_walk(a, pfn, 1);
+	(void)tu_vmemmap_walk(b, pfn, 0);
+	(void)tu_vmemmap_walk(b, pfn, 1);
+	assert_int_equal(w1.pa, w0.pa);
+	assert_true(w0.writable);
+	assert_false(w1.writable);
+	va = pfn_to_page(a, pfn) + a->arch.page_size;
+	assert_true(phys_lazy_payload(&a->phys, w0.pa >> a->arch.page_shift,
+				      &payload));
+	assert_int_equal(payload >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+
+	assert_true(kaccess_described64(a, va, false, &v));
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(v, w);
+	assert_true(tlb_entry_hostless(tlb_slot(&a->tlb, va), va));
+	assert_int_equal(hvo_kwrite64(a, va, MAGIC_A), -EFAULT);
+	assert_int_equal(hvo_kwrite64(b, va, MAGIC_A), -EFAULT);
+	assert_false(tlb_entry_hostless(tlb_slot(&a->tlb, va), va));
+	assert_int_equal(tu_counter(a, "fault.write_protect"), 1);
+
+	described_twins_end(a, b);
+}
+
+/*
  * memmap_write_pages() over a vmemmap page its PTE table does not map, in
  * a region the walker's memo names (vmemmap_frame_walk()): the struct
  * pages are "not mapped", -EFAULT, as a walk from the top says.
@@ -2303,6 +2470,8 @@ main(void)
 		cmocka_unit_test(test_table_alloc_fails),
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
+		cmocka_unit_test(test_described_word_access),
+		cmocka_unit_test(test_described_word_read_only),
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
 		cmocka_unit_test(test_memmap_write_unmapped_vmemmap_page),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),

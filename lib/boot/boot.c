@@ -121,6 +121,7 @@ machine_boot(struct hvo_machine *m, char *err, size_t errlen)
 	m->phys.filler = (struct phys_filler){
 		.fill = memmap_phys_fill,
 		.peek = memmap_compact_peek,
+		.word = memmap_compact_word,
 		.shareable = memmap_shareable,
 		.unshare = tlb_unshare_pfn,
 		.live = tlb_mark_live,

@@ -656,6 +656,7 @@ hvo_machine_check(struct hvo_machine *m)
 	memcpy(saved, m->counter, sizeof(saved));
 	memcpy(tlb, m->tlb.e, tlb_bytes);
 	uint64_t large_lo = m->tlb.large_lo, large_hi = m->tlb.large_hi;
+	bool hostless = m->tlb.hostless;
 
 	/*
 	 * Stale entries first, while the TLB is as the machine left it; then
@@ -686,6 +687,7 @@ hvo_machine_check(struct hvo_machine *m)
 	tlb_recount(&m->tlb);
 	m->tlb.large_lo = large_lo;
 	m->tlb.large_hi = large_hi;
+	m->tlb.hostless = hostless;
 	free(tlb);
 	m->last_check = rc ? -1 : 1;
 	return rc;

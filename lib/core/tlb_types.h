@@ -10,11 +10,23 @@
 #ifndef HVO_TLB_TYPES_H
 #define HVO_TLB_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/arch.h"
 
 #define TLB_TAG_INVALID (~UINT64_C(0)) /* never page aligned: never matches */
+
+/*
+ * tag_write of an entry that holds a translation but no host page: the
+ * frame it reaches is described (phys's lazy frames) and stays so. Its
+ * tag_read is TLB_TAG_INVALID and addend_slot the page, so that no
+ * access hits it inline (the hit test masks the bits a marker in a tag
+ * could use); kaccess_slow() counts the hit and gives it its host page,
+ * kaccess_described64() answers from the description. It is in no list
+ * of tlb.pfn_head[]: it holds no host pointer to drop or rehost.
+ */
+#define TLB_TAG_HOSTLESS (~UINT64_C(2))
 
 /*
  * 32 bytes, so that finding an entry is a shift: every access of
@@ -32,6 +44,8 @@ struct tlb_entry {
 	uint64_t pa;        /* physical page, | TLB_PA_COW */
 };
 
+/* In pa: writable, but loads see a shared copy; or a writable entry that
+ * holds no host page (TLB_TAG_HOSTLESS). */
 #define TLB_PA_COW UINT64_C(1)
 
 /* kaccess_hit() finds an entry by its byte offset: index << this. */
@@ -43,6 +57,13 @@ static inline uint64_t
 tlb_entry_pa(const struct tlb_entry *e)
 {
 	return e->pa & ~TLB_PA_COW;
+}
+
+/* Whether @e holds @page without a host page (TLB_TAG_HOSTLESS). */
+static inline bool
+tlb_entry_hostless(const struct tlb_entry *e, uint64_t page)
+{
+	return e->tag_write == TLB_TAG_HOSTLESS && e->addend_slot == page;
 }
 
 /* One level of a walk: where the entry is, what it holds, what it means. */
@@ -126,6 +147,9 @@ struct tlb {
 	 * does for large pages).
 	 */
 	uint64_t large_lo, large_hi;
+	/* An entry without its host page (TLB_TAG_HOSTLESS) may be valid:
+	 * set when one is made, cleared when all are flushed. */
+	bool hostless;
 	/* 1 when every hit must be checked against the page table: set
 	 * with tlb_set_force_slow(), which points kaccess_hit() at an
 	 * entry that matches nothing. */

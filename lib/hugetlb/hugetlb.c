@@ -120,14 +120,14 @@ prep_new_hugetlb_folio(struct hvo_machine *m, struct hstate *h, pfn_t pfn)
 void
 folio_set_vmemmap_optimized(struct hvo_machine *m, pfn_t pfn, bool on)
 {
-	page_t head = pfn_to_page(m, pfn);
-	uint64_t priv = page_private(m, head);
+	const uint64_t bit = UINT64_C(1) << HPG_vmemmap_optimized;
 
-	if (on)
-		priv |= UINT64_C(1) << HPG_vmemmap_optimized;
-	else
-		priv &= ~(UINT64_C(1) << HPG_vmemmap_optimized);
-	set_page_private(m, head, priv);
+	/*
+	 * A batch sets (or clears) it on thousands of heads whose vmemmap
+	 * pages the host compacted since their prep: the page stays so.
+	 */
+	page_update64_described(m, pfn_to_page(m, pfn), page_layout(m)->private_,
+				bit, on ? bit : 0);
 }
 
 int

@@ -577,6 +577,37 @@ shape_idx(struct hvo_machine *m, struct memmap_compact *c,
 	return SHAPE_BIT | page | (uint64_t)(c->nr_shape - 1) << SHAPE_PAGE_BITS;
 }
 
+/*
+ * The record index that describes record @r's words (built in the
+ * scratch space) for the frame of vmemmap page @page_va: a shape's, or a
+ * record of its own, kept. -1 without host memory.
+ */
+static int64_t
+rec_keep(struct hvo_machine *m, struct memmap_compact *c, const struct rec *r,
+	 uint64_t page_va)
+{
+	uint64_t shaped = shape_idx(m, c, r, page_va);
+	struct rec *d;
+	int64_t idx;
+
+	if (shaped != NO_FRAME) {
+		c->shaped++;
+		return (int64_t)shaped;
+	}
+	if (c->live >= c->gc_at)
+		compact_gc(m, c);
+	d = rec_dup(r);
+	idx = d ? rec_idx(c) : -1;
+	if (idx < 0) {
+		free(d);
+		return -1;
+	}
+	c->rec[idx] = d;
+	c->live++;
+	c->bytes += d->size;
+	return idx;
+}
+
 /* Start loading the host page of @frame, the next to be looked at. */
 static void
 prefetch_frame(const struct hvo_machine *m, uint64_t frame)
@@ -663,27 +694,10 @@ compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
 		r = rec_build(host, best_pos, words, best, best_payload, frame,
 			      page_va,
 			      (struct rec *)(c->scratch + m->arch.page_size));
-		if (!r)
+		idx = r ? rec_keep(m, c, r, page_va) : -1;
+		if (idx < 0)
 			return false;
-		uint64_t shaped = shape_idx(m, c, r, page_va);
-
-		if (shaped != NO_FRAME) {
-			idx = (int64_t)shaped;
-			r = NULL;
-			c->shaped++;
-		} else {
-			if (c->live >= c->gc_at)
-				compact_gc(m, c);
-			r = rec_dup(r);
-			idx = r ? rec_idx(c) : -1;
-			if (idx < 0) {
-				free(r);
-				return false;
-			}
-			c->rec[idx] = r;
-			c->live++;
-			c->bytes += r->size;
-		}
+		r = idx & (int64_t)SHAPE_BIT ? NULL : c->rec[idx];
 		payload = compact_payload((uint64_t)idx);
 	} else {
 		c->bare++;
@@ -770,47 +784,76 @@ words_of(const struct hvo_machine *m, uint64_t idx, const struct rec **r,
 	return true;
 }
 
+/* The differing words of a record, one after another, in offset order. */
+struct rec_iter {
+	const uint16_t *code;
+	const uint32_t *narrow;
+	const uint64_t *wide;
+	uint64_t base;
+	unsigned i, nr;
+};
+
+static inline void
+rec_iter_init(struct rec_iter *it, const struct rec *r, uint64_t base)
+{
+	it->narrow = (const uint32_t *)(r + 1);
+	it->code = (const uint16_t *)(it->narrow + (r->nr - r->nr_wide));
+	it->wide = (const uint64_t *)((const uint8_t *)r + r->size -
+				      8 * r->nr_wide);
+	it->base = base;
+	it->i = 0;
+	it->nr = r->nr;
+}
+
+/* The next word: its offset in *@off, its value returned. */
+static inline bool
+rec_iter_next(struct rec_iter *it, unsigned *off, uint64_t *v)
+{
+	unsigned kind;
+
+	if (it->i == it->nr)
+		return false;
+	kind = it->code[it->i] >> KIND_SHIFT;
+	*off = it->code[it->i++] & OFF_MASK;
+	if (kind == KIND_WIDE)
+		*v = *it->wide++;
+	else if (kind == KIND_REL)
+		*v = it->base + (uint64_t)(int64_t)(int32_t)*it->narrow++;
+	else
+		*v = *it->narrow++;
+	return true;
+}
+
 /* The bytes compact record index @idx describes for @frame, at @host. */
 static void
 compact_bytes(struct hvo_machine *m, uint64_t frame, uint64_t idx, void *host)
 {
-	const uint16_t *code;
-	const uint32_t *narrow;
-	const uint64_t *wide;
 	const struct rec *r;
-	uint64_t *w = host, base, payload;
+	uint64_t *w = host, base, payload, v;
+	struct rec_iter it;
+	unsigned off;
 
 	if (!words_of(m, idx, &r, &base, &payload)) {
 		memset(host, 0, m->arch.page_size);
 		return;
 	}
 	memmap_fill(m, frame, payload, host);
-	narrow = (const uint32_t *)(r + 1);
-	code = (const uint16_t *)(narrow + (r->nr - r->nr_wide));
-	wide = (const uint64_t *)((const uint8_t *)r + r->size - 8 * r->nr_wide);
-	for (unsigned i = 0; i < r->nr; i++) {
-		unsigned kind = code[i] >> KIND_SHIFT, off = code[i] & OFF_MASK;
-
-		if (kind == KIND_WIDE)
-			w[off] = *wide++;
-		else if (kind == KIND_REL)
-			w[off] = base + (uint64_t)(int64_t)(int32_t)*narrow++;
-		else
-			w[off] = *narrow++;
-	}
+	rec_iter_init(&it, r, base);
+	while (rec_iter_next(&it, &off, &v))
+		w[off] = v;
 }
 
-void
-memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
-		    void *host)
+/*
+ * @frame no longer reads record @idx's words (it has bytes of its own, or
+ * other words): the record serves its other frame, or goes.
+ */
+static void
+rec_drop_frame(struct memmap_compact *c, uint64_t idx, uint64_t frame)
 {
-	struct memmap_compact *c = m->compact;
-	struct rec *r = c && idx < c->nr ? c->rec[idx] : NULL;
+	struct rec *r = idx < c->nr ? c->rec[idx] : NULL;
 
-	compact_bytes(m, frame, idx, host);
 	if (!r)
 		return; /* a shape: nothing is given up */
-	/* The frame has its own bytes now: the record serves the other. */
 	if (r->frame[1] == frame) {
 		r->frame[1] = NO_FRAME;
 	} else if (r->frame[0] == frame && r->frame[1] != NO_FRAME) {
@@ -819,6 +862,15 @@ memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
 	} else if (r->frame[0] == frame) {
 		rec_free(c, idx);
 	}
+}
+
+void
+memmap_compact_fill(struct hvo_machine *m, uint64_t frame, uint64_t idx,
+		    void *host)
+{
+	compact_bytes(m, frame, idx, host);
+	if (m->compact)
+		rec_drop_frame(m->compact, idx, frame);
 }
 
 void
@@ -834,6 +886,77 @@ memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host)
 	compact_bytes(m, frame,
 		      payload & ((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1),
 		      host);
+}
+
+bool
+memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
+		    bool write, uint64_t *val)
+{
+	struct hvo_machine *m = ctx;
+	struct memmap_compact *c = m->compact;
+	const uint64_t pfn_mask = (UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1;
+	const uint64_t idx = *payload & pfn_mask;
+	/* A record holds at most MEMMAP_COMPACT_MAX_WORDS: one more fits. */
+	uint16_t pos[MEMMAP_COMPACT_MAX_WORDS + 1];
+	uint64_t base, tpl, v, *w;
+	const struct rec *r;
+	struct rec_iter it;
+	unsigned off, nr = 0;
+	bool placed = false;
+	int64_t nidx;
+
+	if (*payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT || !c ||
+	    !words_of(m, idx, &r, &base, &tpl))
+		return false;
+	rec_iter_init(&it, r, base);
+	if (!write) {
+		while (rec_iter_next(&it, &off, &v))
+			if (off == j) {
+				*val = v;
+				return true;
+			}
+		*val = memmap_tpl_word(m, tpl, j);
+		return true;
+	}
+	/*
+	 * The words that differ once word @j holds *@val, in offset order,
+	 * their values in the scratch page at their places (for rec_build()).
+	 */
+	w = (uint64_t *)c->scratch;
+	c->scratch_payload = UINT64_MAX;
+	while (rec_iter_next(&it, &off, &v)) {
+		if (off > j && !placed) {
+			placed = true;
+			if (*val != memmap_tpl_word(m, tpl, j)) {
+				pos[nr++] = (uint16_t)j;
+				w[j] = *val;
+			}
+		}
+		if (off == j)
+			continue;
+		pos[nr++] = (uint16_t)off;
+		w[off] = v;
+	}
+	if (!placed && *val != memmap_tpl_word(m, tpl, j)) {
+		pos[nr++] = (uint16_t)j;
+		w[j] = *val;
+	}
+	if (nr > MEMMAP_COMPACT_MAX_WORDS)
+		return false;
+	if (!nr) {
+		c->bare++;
+		rec_drop_frame(c, idx, frame);
+		*payload = tpl;
+		return true;
+	}
+	r = rec_build(w, pos, m->arch.page_size / 8, nr, tpl, frame, base,
+		      (struct rec *)(c->scratch + m->arch.page_size));
+	nidx = r ? rec_keep(m, c, r, base) : -1;
+	if (nidx < 0)
+		return false;
+	rec_drop_frame(c, idx, frame);
+	*payload = compact_payload((uint64_t)nidx);
+	return true;
 }
 
 void

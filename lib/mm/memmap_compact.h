@@ -149,6 +149,16 @@ void
 memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host);
 
 /*
+ * The phys filler's word (phys_filler.word): word @j of a compacted
+ * frame, loaded from its description, or stored into it (a shape or
+ * record for the new words, in *@payload); false for any other payload,
+ * or when the new words take more than a record holds.
+ */
+bool
+memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
+		    bool write, uint64_t *val);
+
+/*
  * copy_page() of frame @from into @to has just copied @from's description
  * (phys_copy_frame()). @from_dies: @from is unmapped and freed next, so
  * @to takes its record over; otherwise @to gets its own bytes now.

@@ -488,6 +488,36 @@ fill_fixups(struct hvo_machine *m, const struct memmap_tpl *t, pfn_t pfn,
 	}
 }
 
+uint64_t
+__page_update64_described(struct hvo_machine *m, kva_t va, uint64_t clear,
+			  uint64_t set)
+{
+	uint64_t v, n;
+
+	kaccess_described64(m, va, false, &v);
+	n = (v & ~clear) | set;
+	kaccess_described64(m, va, true, &n);
+	return v;
+}
+
+uint64_t
+memmap_tpl_word(const struct hvo_machine *m, uint64_t payload, unsigned j)
+{
+	const struct page_layout *l = page_layout(m);
+	const struct memmap_tpl *t = &m->tpl[payload >> PAYLOAD_PFN_BITS];
+	const pfn_t pfn = payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1);
+	const unsigned k = j * 8 / l->size, off = j * 8 % l->size;
+	uint64_t v;
+
+	/* fill_fixups()'s words, else the template's bytes. */
+	if (t->patch == TPL_LRU_SELF && (off == l->lru || off == l->lru_prev))
+		return pfn_to_page(m, pfn + k) + l->lru;
+	if (t->patch == TPL_HEAD && off == l->lru)
+		return pfn_to_page(m, pfn) + 1;
+	memcpy(&v, t->bytes + off, 8);
+	return v;
+}
+
 /*
  * fill_page() of any other size: the bytes first, then the fix-ups, each
  * loop branch-free. Apart, so that the 64-byte case saves no registers.

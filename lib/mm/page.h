@@ -195,6 +195,32 @@ page_store64(struct hvo_machine *m, page_t page, unsigned off, uint64_t v)
 		memcpy(p, &v, 8);
 }
 
+/*
+ * A field's bits @clear cleared and @set set, a page_load64() and a
+ * page_store64(), where the kernel touches that field alone in a struct
+ * page it leaves untouched for long (a flag of a hugepage's head, in a
+ * batch of thousands): the same loads, stores and counts, but a vmemmap
+ * page the host has compacted stays so (kaccess_described64()) instead
+ * of being filled, then compacted again. Returns the old value.
+ */
+uint64_t
+__page_update64_described(struct hvo_machine *m, kva_t va, uint64_t clear,
+			  uint64_t set);
+
+static inline uint64_t
+page_update64_described(struct hvo_machine *m, page_t page, unsigned off,
+			uint64_t clear, uint64_t set)
+{
+	uint64_t v;
+
+	/* Nothing compacted: nothing to keep so. */
+	if (unlikely(m->compact))
+		return __page_update64_described(m, page + off, clear, set);
+	v = page_load64(m, page, off);
+	page_store64(m, page, off, (v & ~clear) | set);
+	return v;
+}
+
 static inline uint32_t
 page_load32(struct hvo_machine *m, page_t page, unsigned off)
 {
@@ -834,6 +860,13 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
  */
 void
 memmap_phys_fill(void *ctx, uint64_t frame, uint64_t payload, void *host);
+
+/*
+ * Word @j of a frame memmap_fill() fills from template payload @payload
+ * (not a compacted frame's), for a layout whose struct pages tile a page.
+ */
+uint64_t
+memmap_tpl_word(const struct hvo_machine *m, uint64_t payload, unsigned j);
 
 /*
  * memmap_fill() of @payload at @host, which holds the fill of @old

@@ -719,6 +719,19 @@ kaddr_hint(struct hvo_machine *m, kva_t va)
  * as copy_page() and clear_page(): one translation, as the kernel's loads of
  * that page would take. NULL with *rc on a fault.
  */
+/*
+ * An 8-byte load (into *@val) or store (of *@val) of a struct page field
+ * the kernel touches alone, through the TLB and counted as kaccess()
+ * counts it, that leaves a frame phys describes word by word (a vmemmap
+ * page the host compacted) described: on a miss the entry holds no host
+ * page (TLB_TAG_HOSTLESS) and the description answers. Where it cannot,
+ * the frame gets its page as on any access. A fault oopses the machine,
+ * as a struct page access's does: false then, a load giving 0.
+ */
+bool
+kaccess_described64(struct hvo_machine *m, kva_t va, bool write,
+		    uint64_t *val);
+
 void *
 kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc);
 

@@ -75,6 +75,7 @@ tlb_invalidate_all(struct tlb *t)
 	memset(t->pfn_head, 0xff, sizeof(t->pfn_head));
 	t->large_lo = 0;
 	t->large_hi = 0;
+	t->hostless = false;
 }
 
 /* List valid entry @i under the hash of its frame, at @pa. */
@@ -253,6 +254,29 @@ flush_tlb_all(struct hvo_machine *m)
 }
 
 /*
+ * The pages' entries follow one another in the array, from the first
+ * page's on, past its end to its start: each looked at in the pages'
+ * order. An entry that takes stores holds the same page for loads
+ * (tlb_fill()), so the load tag alone says whether it holds the page;
+ * with @hostless, an entry without its host page may too.
+ */
+static HVO_ALWAYS_INLINE void
+flush_tlb_pages_each(struct tlb *t, kva_t va, kva_t end, uint64_t step,
+		     bool hostless)
+{
+	const struct tlb_entry *wrap = t->e + t->mask + 1;
+	struct tlb_entry *e = tlb_slot(t, va);
+
+	for (; va != end; va += step) {
+		if (e->tag_read == va ||
+		    (hostless && tlb_entry_hostless(e, va)))
+			tlb_entry_drop(t, e);
+		if (++e == wrap)
+			e = t->e;
+	}
+}
+
+/*
  * flush_tlb_one_kernel() of each page of [va, va + pages * page size),
  * each counted. An invalidation that meets a large leaf drops them all
  * (see tlb.h); the others drop the page's entry if it holds it.
@@ -263,30 +287,16 @@ flush_tlb_pages(struct hvo_machine *m, kva_t va, uint64_t pages)
 	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
 	uint64_t end = va + (pages << a->page_shift);
-	const uint64_t step = a->page_size;
-	const struct tlb_entry *wrap;
-	struct tlb_entry *e;
 
 	m->counter[CNT_TLB_FLUSH_PAGE] += pages;
 	if (va < t->large_hi && end > t->large_lo) {
 		tlb_invalidate_all(t);
 		return;
 	}
-	/*
-	 * The pages' entries follow one another in the array, from the
-	 * first page's on, past its end to its start: each looked at in
-	 * the pages' order. An entry that takes stores holds the same page
-	 * for loads (tlb_fill()), so the load tag alone says whether it
-	 * holds the page.
-	 */
-	e = tlb_slot(t, va);
-	wrap = t->e + t->mask + 1;
-	for (; va != end; va += step) {
-		if (e->tag_read == va)
-			tlb_entry_drop(t, e);
-		if (++e == wrap)
-			e = t->e;
-	}
+	if (t->hostless)
+		flush_tlb_pages_each(t, va, end, a->page_size, true);
+	else
+		flush_tlb_pages_each(t, va, end, a->page_size, false);
 }
 
 void
@@ -435,18 +445,53 @@ tlb_walk(struct hvo_machine *m, kva_t va, uint64_t *pa, uint64_t *size,
 }
 
 /*
+ * Entry @e translates @page to @pa: give it the host page a fill gives.
+ * A load of a frame never written, or of one described but not yet
+ * filled, may see a shared copy; the entry then takes no stores, so the
+ * first store comes back and gives the frame its own page.
+ */
+static HVO_ALWAYS_INLINE void
+tlb_entry_fill(struct hvo_machine *m, struct tlb_entry *e, uint64_t page,
+	       uint64_t pa, bool writable, bool write)
+{
+	struct tlb *t = &m->tlb;
+	const void *host;
+	bool own;
+
+	if (write && writable) {
+		host = phys_to_host(&m->phys, pa);
+		own = true;
+	} else if (t->scratch && (host = tlb_scratch_read(m, e, pa))) {
+		own = false;
+	} else {
+		host = phys_to_host_ro(&m->phys, pa, &own);
+	}
+	if (own)
+		tlb_log_own(t, page);
+	if (e->tag_read != TLB_TAG_INVALID)
+		tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
+	e->tag_read = page;
+	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
+	e->addend = (uintptr_t)host - (uintptr_t)page;
+	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
+	tlb_pfn_link(t, (uint32_t)(e - t->e), pa);
+}
+
+/*
  * Fill the TLB slot of @va from a fresh walk. On a store to a read-only
  * page the entry is still filled for loads, as hardware would cache it.
+ * With @described, a frame phys describes word by word stays described:
+ * the entry holds no host page (TLB_TAG_HOSTLESS).
  */
 static HVO_ALWAYS_INLINE struct tlb_entry *
-tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
+__tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc,
+	   bool described)
 {
 	const struct hvo_arch *a = &m->arch;
 	struct tlb *t = &m->tlb;
 	struct tlb_entry *e = tlb_slot(t, va);
 	uint64_t page = va & t->page_mask, size, pa, pte;
-	const void *host;
-	bool own, writable;
+	bool writable;
 
 	count(m, CNT_TLB_MISS);
 	/*
@@ -470,28 +515,17 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 			     "mapped to a physical address that is not RAM");
 		return NULL;
 	}
-	/*
-	 * A load of a frame never written, or of one described but not yet
-	 * filled, may see a shared copy; the entry then takes no stores, so
-	 * the first store comes back here and gives the frame its own page.
-	 */
-	if (write && writable) {
-		host = phys_to_host(&m->phys, pa);
-		own = true;
-	} else if (t->scratch && (host = tlb_scratch_read(m, e, pa))) {
-		own = false;
+	if (described && phys_lazy_words(&m->phys, pa)) {
+		if (e->tag_read != TLB_TAG_INVALID)
+			tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
+		e->tag_read = TLB_TAG_INVALID;
+		e->tag_write = TLB_TAG_HOSTLESS;
+		e->addend_slot = page;
+		e->pa = pa | (writable ? TLB_PA_COW : 0);
+		t->hostless = true;
 	} else {
-		host = phys_to_host_ro(&m->phys, pa, &own);
+		tlb_entry_fill(m, e, page, pa, writable, write);
 	}
-	if (own)
-		tlb_log_own(t, page);
-	if (e->tag_read != TLB_TAG_INVALID)
-		tlb_pfn_unlink(t, (uint32_t)(e - t->e), tlb_entry_pa(e));
-	e->tag_read = page;
-	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
-	e->addend = (uintptr_t)host - (uintptr_t)page;
-	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
-	tlb_pfn_link(t, (uint32_t)(e - t->e), pa);
 	if (size > a->page_size) {
 		uint64_t lo = va & ~(size - 1);
 
@@ -511,6 +545,26 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 		return NULL;
 	}
 	return e;
+}
+
+static HVO_ALWAYS_INLINE struct tlb_entry *
+tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
+{
+	return __tlb_fill(m, va, write, rc, false);
+}
+
+/*
+ * Hostless entry @e of @page gets its host page, as a fill would give it,
+ * uncounted: the translation was there all along.
+ */
+static void
+tlb_entry_rehost_hostless(struct hvo_machine *m, struct tlb_entry *e,
+			  uint64_t page, bool write)
+{
+	bool writable = e->pa & TLB_PA_COW;
+
+	e->tag_write = TLB_TAG_INVALID;
+	tlb_entry_fill(m, e, page, tlb_entry_pa(e), writable, write);
 }
 
 /*
@@ -636,9 +690,12 @@ kaccess_slow(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	uint64_t page = va & m->tlb.page_mask;
 	void *p;
 
-	/* Not misaligned, not a hit to check, not a first store to a copy. */
+	/*
+	 * Not misaligned, not a hit to check, not a first store to a copy,
+	 * not an entry without its host page.
+	 */
 	if (likely(!(va & (size - 1)) && e->tag_read != page &&
-		   e->tag_write != page) &&
+		   e->tag_write != page && e->tag_write != TLB_TAG_HOSTLESS) &&
 	    (p = tlb_fill_fast(m, e, va, write)))
 		return p;
 	return kaccess_slow_rest(m, va, size, write, rc);
@@ -657,6 +714,20 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 				  "misaligned %u-byte access at va 0x%" PRIx64,
 				  size, va);
 		return NULL;
+	}
+	if (tlb_entry_hostless(e, page)) {
+		/*
+		 * The entry holds the page, not its host page: it gets it.
+		 * A load, or a store it allows, hits; a store to a read-only
+		 * page goes on as through any read-only entry.
+		 */
+		tlb_entry_rehost_hostless(m, e, page, write);
+		if ((write ? e->tag_write : e->tag_read) == page) {
+			count(m, CNT_TLB_HIT);
+			if (t->force_slow)
+				tlb_check_hit(m, e, va, write);
+			return (void *)(uintptr_t)(va + e->addend);
+		}
 	}
 	if ((write ? e->tag_write : e->tag_read) == page) {
 		/* A hit that came here only to be checked. */
@@ -695,6 +766,67 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 	return (void *)(uintptr_t)(va + e->addend);
 }
 
+bool
+kaccess_described64(struct hvo_machine *m, kva_t va, bool write,
+		    uint64_t *val)
+{
+	struct tlb *t = &m->tlb;
+	struct tlb_entry *e = tlb_slot(t, va);
+	uint64_t page = va & t->page_mask, pa;
+	void *p;
+	int rc;
+
+	/*
+	 * A hit with a host page, a store to a shared copy or to a read-only
+	 * page, or the checker's own TLB: the plain access. The checker
+	 * reads described frames its own way (tlb_scratch_read()).
+	 */
+	if ((va & 7) || t->scratch ||
+	    (write ? e->tag_write : e->tag_read) == page ||
+	    (write && (e->tag_read == page || (tlb_entry_hostless(e, page) &&
+					       !(e->pa & TLB_PA_COW))))) {
+		p = kaccess(m, va, 8, write, NULL);
+		goto done;
+	}
+	if (!tlb_entry_hostless(e, page)) {
+		/* A frame with a page of its own: the miss of any access. */
+		p = tlb_fill_fast(m, e, va, write);
+		if (p)
+			goto done;
+		e = __tlb_fill(m, va, write, &rc, true);
+		if (!e) {
+			machine_oops(m, rc);
+			p = NULL;
+			goto done;
+		}
+		if (!tlb_entry_hostless(e, page)) {
+			p = (void *)(uintptr_t)(va + e->addend);
+			goto done;
+		}
+	} else {
+		count(m, CNT_TLB_HIT);
+		if (t->force_slow)
+			tlb_check_hit(m, e, va, write);
+	}
+	pa = tlb_entry_pa(e) + (va & ~t->page_mask);
+	if (phys_lazy_word(&m->phys, pa, write, val))
+		return true;
+	/* The description cannot take it: the frame gets its page. */
+	tlb_entry_rehost_hostless(m, e, page, write);
+	p = (void *)(uintptr_t)(va + e->addend);
+done:
+	if (!p) {
+		if (!write)
+			*val = 0;
+		return false;
+	}
+	if (write)
+		memcpy(p, val, 8);
+	else
+		memcpy(val, p, 8);
+	return true;
+}
+
 void *
 kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc)
 {
@@ -710,19 +842,21 @@ tlb_check_stale(struct hvo_machine *m)
 
 	for (uint64_t i = 0; i <= t->mask; i++) {
 		const struct tlb_entry *e = &t->e[i];
-		uint64_t pa;
+		bool hostless = e->tag_write == TLB_TAG_HOSTLESS;
+		uint64_t va = hostless ? e->addend_slot : e->tag_read, pa;
+		/* What the entry lets through: stores, or loads only. */
+		bool rw = hostless ? (e->pa & TLB_PA_COW) :
+			  e->tag_write != TLB_TAG_INVALID;
 		bool writable;
 
-		if (e->tag_read == TLB_TAG_INVALID)
+		if (va == TLB_TAG_INVALID)
 			continue;
-		if (pt_lookup(m, e->tag_read, &pa, &writable) != 0 ||
-		    pa != tlb_entry_pa(e) ||
-		    (e->tag_write != TLB_TAG_INVALID && !writable))
+		if (pt_lookup(m, va, &pa, &writable) != 0 ||
+		    pa != tlb_entry_pa(e) || (rw && !writable))
 			return machine_err(m, -EUCLEAN,
 					   "stale TLB entry: va 0x%" PRIx64 " cached as pa 0x%" PRIx64 "%s, but the page table %s (a flush is missing)",
-					   e->tag_read, tlb_entry_pa(e),
-					   e->tag_write != TLB_TAG_INVALID ? " RW" : " RO",
-					   pt_lookup(m, e->tag_read, &pa, &writable) ?
+					   va, tlb_entry_pa(e), rw ? " RW" : " RO",
+					   pt_lookup(m, va, &pa, &writable) ?
 					   "no longer maps it" : "maps it differently");
 	}
 	return 0;

@@ -354,6 +354,26 @@ phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload)
 	return true;
 }
 
+bool
+phys_lazy_word(struct phys *p, uint64_t pa, bool write, uint64_t *val)
+{
+	uint64_t pfn = pa >> p->page_shift, payload;
+	struct phys_leaf *l;
+	uint64_t *s;
+
+	if ((pa & 7) || !phys_lazy_words(p, pa))
+		return false;
+	l = leaf_get(p, pfn);
+	s = phys_leaf_slot(p, l, pfn);
+	payload = *s >> 3;
+	if (!p->filler.word(p->filler.ctx, pfn, &payload,
+			    (unsigned)((pa & (p->page_size - 1)) / 8), write, val))
+		return false;
+	if (write)
+		slot_set(l, s, (payload << 3) | PHYS_LAZY);
+	return true;
+}
+
 /*
  * Drop a frame's page: a page another frame shares stays theirs; else it
  * waits until no TLB entry can reach it.

@@ -90,6 +90,14 @@ struct phys_filler {
 	 * of its own (the checker): the frame stays described. Optional. */
 	void (*peek)(void *ctx, uint64_t pfn, uint64_t payload, void *host);
 	/*
+	 * One 8-byte word @j of a frame with @payload, the frame staying
+	 * described: a load into *@val, or a store of *@val that leaves the
+	 * payload the new bytes have in *@payload. False if this payload's
+	 * owner cannot (the frame then gets its page). Optional.
+	 */
+	bool (*word)(void *ctx, uint64_t pfn, uint64_t *payload, unsigned j,
+		     bool write, uint64_t *val);
+	/*
 	 * A frame read through a shared copy (or a page it shared) is no
 	 * longer there: it has a page of its own, or other bytes. Called
 	 * once its slot says where it is now; cached translations of it
@@ -395,6 +403,28 @@ phys_set_lazy_leaf(struct phys *p, uint64_t pfn, uint64_t payload,
 /* The payload of a lazy frame, or false. */
 bool
 phys_lazy_payload(const struct phys *p, uint64_t pfn, uint64_t *payload);
+
+/*
+ * Whether the frame at @pa is lazy with a payload whose owner answers
+ * loads and stores of a word (phys_filler.word): a TLB may then hold it
+ * without a host page.
+ */
+static inline bool
+phys_lazy_words(const struct phys *p, uint64_t pa)
+{
+	return p->filler.word &&
+	       (phys_slot_value(p, pa >> p->page_shift) & PHYS_OWN_MASK) ==
+	       PHYS_LAZY;
+}
+
+/*
+ * An aligned 8-byte load (into *@val) or store (of *@val) at @pa of a
+ * frame phys_lazy_words() admits, answered by its description, which a
+ * store changes: the frame stays without a host page. False if the
+ * filler cannot; nothing changed then.
+ */
+bool
+phys_lazy_word(struct phys *p, uint64_t pa, bool write, uint64_t *val);
 
 /* Word @j of a frame described by @w. */
 static inline uint64_t
