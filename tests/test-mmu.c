@@ -1089,6 +1089,25 @@ test_described_word_access(void **state)
 	assert_memory_equal(bytes[0], bytes[1], sizeof(bytes[0]));
 	assert_int_equal(a->counter[CNT_HOST_MEMMAP_FILL], fills);
 
+	/*
+	 * The flag cleared and set again on more heads, each described by
+	 * the same shape: the same edits, built once or twice, then
+	 * remembered.
+	 */
+	{
+		uint64_t pfns[6];
+
+		assert_int_equal(tu_pool_pfns(a, 2 << 20, pfns, 6), 6);
+		for (unsigned k = 1; k < 6; k++) {
+			folio_set_vmemmap_optimized(a, pfns[k], false);
+			folio_set_vmemmap_optimized(b, pfns[k], false);
+			folio_set_vmemmap_optimized(a, pfns[k], true);
+			folio_set_vmemmap_optimized(b, pfns[k], true);
+		}
+		assert_true(a->compact->edit_hits > 0);
+		assert_int_equal(a->counter[CNT_HOST_MEMMAP_FILL], fills);
+	}
+
 	/* A plain load hits the entry, which gets its host page. */
 	assert_int_equal(hvo_kread64(a, va - off, &v), 0);
 	assert_int_equal(hvo_kread64(b, va - off, &w), 0);

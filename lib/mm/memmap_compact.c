@@ -899,9 +899,11 @@ memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
 	/* A record holds at most MEMMAP_COMPACT_MAX_WORDS: one more fits. */
 	uint16_t pos[MEMMAP_COMPACT_MAX_WORDS + 1];
 	uint64_t base, tpl, v, *w;
+	struct memmap_edit_memo *memo = NULL;
 	const struct rec *r;
 	struct rec_iter it;
 	unsigned off, nr = 0;
+	uint32_t from = 0;
 	bool placed = false;
 	int64_t nidx;
 
@@ -917,6 +919,28 @@ memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
 			}
 		*val = memmap_tpl_word(m, tpl, j);
 		return true;
+	}
+	/*
+	 * A value that is no pointer near the page is the same on every
+	 * page a shape describes, and so is whether it matches the template:
+	 * the shape it makes is too.
+	 */
+	if ((idx & SHAPE_BIT) && word_kind(*val, base) != KIND_REL) {
+		uint64_t h;
+
+		from = (uint32_t)((idx & ~SHAPE_BIT) >> SHAPE_PAGE_BITS);
+		h = ((uint64_t)from << 16 | j) ^ *val;
+		h *= UINT64_C(0x9e3779b97f4a7c15);
+		memo = &c->edit[h >> (64 - MEMMAP_EDIT_MEMO_BITS)];
+		if (memo->from == from + 1 && memo->j == j && memo->v == *val) {
+			c->shaped++;
+			c->edit_hits++;
+			*payload = compact_payload(SHAPE_BIT |
+						   (idx & SHAPE_PAGE_MASK) |
+						   (uint64_t)(memo->to - 1)
+						   << SHAPE_PAGE_BITS);
+			return true;
+		}
 	}
 	/*
 	 * The words that differ once word @j holds *@val, in offset order,
@@ -954,6 +978,14 @@ memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
 	nidx = r ? rec_keep(m, c, r, base) : -1;
 	if (nidx < 0)
 		return false;
+	if (memo && (nidx & (int64_t)SHAPE_BIT))
+		*memo = (struct memmap_edit_memo){
+			.v = *val,
+			.from = from + 1,
+			.to = (uint32_t)(((uint64_t)nidx & ~SHAPE_BIT) >>
+					 SHAPE_PAGE_BITS) + 1,
+			.j = j,
+		};
 	rec_drop_frame(c, idx, frame);
 	*payload = compact_payload((uint64_t)nidx);
 	return true;

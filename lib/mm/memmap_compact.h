@@ -76,6 +76,20 @@ struct memmap_tpl_memo {
 	int tid;         /* the answer: an index, or -1 */
 };
 
+/*
+ * A store into a frame a shape describes, remembered: shape @from with
+ * word @j set to @v (no pointer near the page) is shape @to. The same
+ * flag set on a batch of hugepage heads, each on its own page, is one
+ * lookup, not a record built and hashed each time.
+ */
+#define MEMMAP_EDIT_MEMO_BITS 6
+
+struct memmap_edit_memo {
+	uint64_t v;
+	uint32_t from, to; /* shape indices + 1; 0: empty */
+	unsigned j;
+};
+
 struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
@@ -102,7 +116,9 @@ struct memmap_compact {
 	uint64_t seen[MEMMAP_COMPACT_SEEN]; /* hashes of words seen once */
 	uint64_t shaped;    /* frames ever described by a shape (statistics) */
 	uint64_t bare;      /* frames ever described by a template alone */
+	uint64_t edit_hits; /* stores answered by edit[] (statistics) */
 	struct memmap_tpl_memo tpl_memo[TPL_HEAD + 1]; /* per patch */
+	struct memmap_edit_memo edit[1u << MEMMAP_EDIT_MEMO_BITS];
 	bool scalar;        /* no host vector unit: compare, write (tests) */
 };
 
