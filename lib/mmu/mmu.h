@@ -715,11 +715,6 @@ kaddr_hint(struct hvo_machine *m, kva_t va)
 }
 
 /*
- * The host address of the whole page holding @va, for page-sized work such
- * as copy_page() and clear_page(): one translation, as the kernel's loads of
- * that page would take. NULL with *rc on a fault.
- */
-/*
  * An 8-byte load (into *@val) or store (of *@val) of a struct page field
  * the kernel touches alone, through the TLB and counted as kaccess()
  * counts it, that leaves a frame phys describes word by word (a vmemmap
@@ -732,6 +727,11 @@ bool
 kaccess_described64(struct hvo_machine *m, kva_t va, bool write,
 		    uint64_t *val);
 
+/*
+ * The host address of the whole page holding @va, for page-sized work such
+ * as copy_page() and clear_page(): one translation, as the kernel's loads of
+ * that page would take. NULL with *rc on a fault.
+ */
 void *
 kmap_page(struct hvo_machine *m, kva_t va, bool write, int *rc);
 

@@ -363,14 +363,15 @@ phys_lazy_word(struct phys *p, uint64_t pa, bool write, uint64_t *val)
 
 	if ((pa & 7) || !phys_lazy_words(p, pa))
 		return false;
-	l = leaf_get(p, pfn);
-	s = phys_leaf_slot(p, l, pfn);
-	payload = *s >> 3;
+	payload = phys_slot_value(p, pfn) >> 3;
 	if (!p->filler.word(p->filler.ctx, pfn, &payload,
 			    (unsigned)((pa & (p->page_size - 1)) / 8), write, val))
 		return false;
-	if (write)
+	if (write) {
+		l = leaf_get(p, pfn);
+		s = phys_leaf_slot(p, l, pfn);
 		slot_set(l, s, (payload << 3) | PHYS_LAZY);
+	}
 	return true;
 }
 
