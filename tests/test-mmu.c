@@ -1180,6 +1180,111 @@ test_described_word_read_only(void **state)
 }
 
 /*
+ * kaccess_described64() faults as a struct page access does: a misaligned
+ * address or one nothing maps oopses the machine, a load gives 0, and the
+ * fault is counted as any access's.
+ */
+static void
+test_described_word_faults(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=64M");
+	uint64_t va = tu_free_kernel_va(m, tu_geometry(m).levels - 1);
+	uint64_t v = 1, page;
+
+	(void)state;
+	assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_lo, &page), 0);
+	assert_false(kaccess_described64(m, page + 4, false, &v));
+	assert_int_equal(v, 0);
+	assert_int_equal(machine_oops_take(m, 0), -EINVAL);
+	v = 1;
+	assert_false(kaccess_described64(m, va, false, &v));
+	assert_int_equal(v, 0);
+	assert_int_equal(machine_oops_take(m, 0), -EFAULT);
+	assert_false(kaccess_described64(m, va, true, &v));
+	assert_int_equal(machine_oops_take(m, 0), -EFAULT);
+	assert_int_equal(tu_counter(m, "fault.not_present"), 2);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The struct pages of free memory at @pfn's vmemmap page, @n of their
+ * words (4 to 7 of each 64-byte struct page) set to small values through
+ * the TLB, or back to @orig; then, the TLB flushed, the page compacted.
+ */
+static void
+write_words_and_compact(struct hvo_machine *m, uint64_t pfn, unsigned n,
+			uint64_t *orig, bool back)
+{
+	uint64_t page = pfn_to_page(m, pfn), frame = tu_vmemmap_frame(m, pfn, 0);
+
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t va = page + (k / 4) * 64 + (4 + k % 4) * 8;
+
+		if (!back)
+			assert_int_equal(hvo_kread64(m, va, &orig[k]), 0);
+		assert_int_equal(hvo_kwrite64(m, va, back ? orig[k] : 0x100 + k), 0);
+	}
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	assert_true(memmap_compact_frame(m, frame, page, UINT64_MAX));
+}
+
+/*
+ * memmap_compact_word()'s edges: a store that leaves no word differing
+ * describes the frame by its template alone; one that makes the record
+ * larger than a record may be fills the frame instead, with the store in
+ * it. Both read back what the stores wrote.
+ */
+static void
+test_described_word_edges(void **state)
+{
+	/*
+	 * Struct pages initialized at boot (deferred ones are zeros), in the
+	 * middle of a free block: its head's words differ from the rest.
+	 */
+	struct hvo_machine *m = tu_machine("x86_64:mem=1G,deferred=off");
+	uint64_t pfn = (free_pa(m) >> m->arch.page_shift) + 64, orig[220];
+	uint64_t page = pfn_to_page(m, pfn), frame, fills, payload, v;
+
+	(void)state;
+	assert_int_equal(page_layout(m)->size, 64);
+	assert_int_equal(memmap_compact_set_budget(m, 0), 0);
+	frame = tu_vmemmap_frame(m, pfn, 0);
+
+	/* One word off its template, then back: the template alone. */
+	write_words_and_compact(m, pfn, 1, orig, false);
+	assert_true(phys_lazy_payload(&m->phys, frame, &payload));
+	assert_int_equal(payload >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	fills = m->counter[CNT_HOST_MEMMAP_FILL];
+	assert_true(kaccess_described64(m, page + 32, true, &orig[0]));
+	assert_true(phys_lazy_payload(&m->phys, frame, &payload));
+	assert_true(payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT);
+	assert_int_equal(m->counter[CNT_HOST_MEMMAP_FILL], fills);
+	assert_true(kaccess_described64(m, page + 32, false, &v));
+	assert_int_equal(v, orig[0]);
+
+	/* 219 words off: a record of 1,362 bytes; a 220th does not fit. */
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	write_words_and_compact(m, pfn, 219, orig, false);
+	assert_true(phys_lazy_payload(&m->phys, frame, &payload));
+	assert_int_equal(payload >> MEMMAP_PAYLOAD_PFN_BITS, MEMMAP_TPL_COMPACT);
+	assert_int_equal(hvo_kread64(m, page + 54 * 64 + 7 * 8, &orig[219]), 0);
+	assert_int_equal(hvo_flush_tlb_all(m), 0);
+	v = 0x100 + 219;
+	assert_true(kaccess_described64(m, page + 54 * 64 + 7 * 8, true, &v));
+	assert_false(phys_lazy_payload(&m->phys, frame, &payload));
+	assert_int_equal(hvo_kread64(m, page + 54 * 64 + 7 * 8, &v), 0);
+	assert_int_equal(v, 0x100 + 219);
+	assert_int_equal(hvo_kread64(m, page + 4 * 8, &v), 0);
+	assert_int_equal(v, 0x100);
+
+	/* Every struct page as it was, for the check. */
+	write_words_and_compact(m, pfn, 220, orig, true);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
  * memmap_write_pages() over a vmemmap page its PTE table does not map, in
  * a region the walker's memo names (vmemmap_frame_walk()): the struct
  * pages are "not mapped", -EFAULT, as a walk from the top says.
@@ -2491,6 +2596,8 @@ main(void)
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_described_word_access),
 		cmocka_unit_test(test_described_word_read_only),
+		cmocka_unit_test(test_described_word_faults),
+		cmocka_unit_test(test_described_word_edges),
 		cmocka_unit_test(test_compact_vmemmap_reads_back_configs),
 		cmocka_unit_test(test_memmap_write_unmapped_vmemmap_page),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
