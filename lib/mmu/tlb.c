@@ -159,33 +159,9 @@ __flush_tlb_all(struct hvo_machine *m)
 	phys_reclaim(&m->phys, !m->tlb.saved);
 }
 
-/*
- * Entry @e's frame has its bytes somewhere else now (tlb_unshare_pfn()):
- * the entry reads them there, and takes stores if it is writable and the
- * frame has a page of its own, as a fill now would have it. A TLB caches
- * where a page is, not its bytes: the translation stays, uncounted. Only
- * without host memory for the frame is the entry dropped.
- */
 static void
-tlb_entry_rehost(struct hvo_machine *m, struct tlb_entry *e)
-{
-	struct tlb *t = &m->tlb;
-	uint64_t pa = tlb_entry_pa(e), page = e->tag_read;
-	bool writable = e->tag_write != TLB_TAG_INVALID || (e->pa & TLB_PA_COW);
-	const void *host;
-	bool own;
-
-	host = phys_to_host_ro(&m->phys, pa, &own);
-	if (!host) {
-		tlb_entry_drop(t, e);
-		return;
-	}
-	if (own)
-		tlb_log_own(t, page);
-	e->tag_write = writable && own ? page : TLB_TAG_INVALID;
-	e->addend = (uintptr_t)host - (uintptr_t)page;
-	e->pa = pa | (writable && !own ? TLB_PA_COW : 0);
-}
+tlb_entry_rehost(struct hvo_machine *m, struct tlb_entry *e, uint64_t page,
+		 bool write);
 
 void
 tlb_unshare_pfn(void *ctx, pfn_t pfn)
@@ -206,7 +182,8 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 			if (t->saved)
 				tlb_entry_drop(t, &t->e[k]);
 			else
-				tlb_entry_rehost(m, &t->e[k]);
+				tlb_entry_rehost(m, &t->e[k],
+						 t->e[k].tag_read, false);
 		}
 		k = next;
 	}
@@ -554,14 +531,18 @@ tlb_fill(struct hvo_machine *m, kva_t va, bool write, int *rc)
 }
 
 /*
- * Hostless entry @e of @page gets its host page, as a fill would give it,
- * uncounted: the translation was there all along.
+ * Entry @e of @page gets the host page a fill would give it now, for a
+ * store if @write: its frame's bytes moved (tlb_unshare_pfn()), or it had
+ * none (TLB_TAG_HOSTLESS). Uncounted: a TLB caches where a page is, not
+ * its bytes, and the translation was there all along.
  */
 static void
-tlb_entry_rehost_hostless(struct hvo_machine *m, struct tlb_entry *e,
-			  uint64_t page, bool write)
+tlb_entry_rehost(struct hvo_machine *m, struct tlb_entry *e, uint64_t page,
+		 bool write)
 {
-	bool writable = e->pa & TLB_PA_COW;
+	bool writable = (e->pa & TLB_PA_COW) ||
+			(e->tag_write != TLB_TAG_INVALID &&
+			 e->tag_write != TLB_TAG_HOSTLESS);
 
 	e->tag_write = TLB_TAG_INVALID;
 	tlb_entry_fill(m, e, page, tlb_entry_pa(e), writable, write);
@@ -721,7 +702,7 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		 * A load, or a store it allows, hits; a store to a read-only
 		 * page goes on as through any read-only entry.
 		 */
-		tlb_entry_rehost_hostless(m, e, page, write);
+		tlb_entry_rehost(m, e, page, write);
 		if ((write ? e->tag_write : e->tag_read) == page) {
 			count(m, CNT_TLB_HIT);
 			if (t->force_slow)
@@ -749,7 +730,7 @@ kaccess_slow_full(struct hvo_machine *m, kva_t va, unsigned size, bool write,
 		host = phys_to_host(&m->phys, pa);
 		/*
 		 * Unsharing the frame pointed the entry at its page, listed
-		 * (tlb_entry_rehost()), or dropped it without host memory.
+		 * (tlb_entry_rehost()), or, while the checker runs, dropped it.
 		 */
 		if (e->tag_write != page)
 			tlb_log_own(&m->tlb, page);
@@ -812,7 +793,7 @@ kaccess_described64(struct hvo_machine *m, kva_t va, bool write,
 	if (phys_lazy_word(&m->phys, pa, write, val))
 		return true;
 	/* The description cannot take it: the frame gets its page. */
-	tlb_entry_rehost_hostless(m, e, page, write);
+	tlb_entry_rehost(m, e, page, write);
 	p = (void *)(uintptr_t)(va + e->addend);
 done:
 	if (!p) {

@@ -221,6 +221,22 @@ slot_set(struct phys_leaf *l, uint64_t *s, uint64_t v)
 	*s = v;
 }
 
+/*
+ * Frame @pfn's slot @s (of leaf @l) becomes @v: its bytes move. If a
+ * shared copy was read, the TLB is told once the slot says where they
+ * are now (phys_filler.unshare).
+ */
+static void
+slot_move(struct phys *p, struct phys_leaf *l, uint64_t *s, uint64_t pfn,
+	  uint64_t v)
+{
+	uint64_t was = *s;
+
+	slot_set(l, s, v);
+	if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
+		p->filler.unshare(p->filler.ctx, pfn);
+}
+
 /* The shared read-only copy of a payload's bytes. */
 static const void *
 share_get(struct phys *p, uint64_t pfn, uint64_t payload)
@@ -317,13 +333,9 @@ phys_set_lazy_slow(struct phys *p, uint64_t pfn, uint64_t payload)
 	struct phys_leaf *l = leaf_get(p, pfn);
 	uint64_t *s = phys_leaf_slot(p, l, pfn);
 
-	uint64_t was = *s;
-
-	if ((was & PHYS_TAG_MASK) == PHYS_HOST)
+	if ((*s & PHYS_TAG_MASK) == PHYS_HOST)
 		return false;
-	slot_set(l, s, (payload << 3) | PHYS_LAZY);
-	if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
+	slot_move(p, l, s, pfn, (payload << 3) | PHYS_LAZY);
 	return true;
 }
 
@@ -424,11 +436,8 @@ phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 		} else {
 			struct phys_leaf *l = leaf_get(p, to);
 			uint64_t *s = phys_leaf_slot(p, l, to);
-			uint64_t was = *s;
 
-			slot_set(l, s, PHYS_ZERO);
-			if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
-				p->filler.unshare(p->filler.ctx, to);
+			slot_move(p, l, s, to, PHYS_ZERO);
 		}
 		return;
 	}
@@ -438,14 +447,11 @@ phys_copy_frame_slow(struct phys *p, uint64_t to, uint64_t from, bool share)
 		struct phys_leaf *fl = leaf_get(p, from), *tl = leaf_get(p, to);
 		uint64_t *f = phys_leaf_slot(p, fl, from);
 		uint64_t *t = phys_leaf_slot(p, tl, to);
-		uint64_t was = *t;
 
 		p->refs[fv >> 3]++;
-		slot_set(fl, f, fv | PHYS_SHARED_SEEN);
-		slot_set(tl, t, fv | PHYS_SHARED_SEEN);
 		p->nr_host++;
-		if ((was & PHYS_SHARED_SEEN) && p->filler.unshare)
-			p->filler.unshare(p->filler.ctx, to);
+		slot_set(fl, f, fv | PHYS_SHARED_SEEN);
+		slot_move(p, tl, t, to, fv | PHYS_SHARED_SEEN);
 		return;
 	}
 	memcpy(phys_to_host(p, to << p->page_shift),
@@ -803,10 +809,7 @@ phys_words_store(struct phys *p, uint64_t pa, uint64_t n, uint64_t v0,
 		return false;
 	l = leaf_get(p, pfn);
 	s = phys_leaf_slot(p, l, pfn);
-	v = *s;
-	slot_set(l, s, ((uint64_t)idx << 3) | PHYS_WORDS);
-	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
+	slot_move(p, l, s, pfn, ((uint64_t)idx << 3) | PHYS_WORDS);
 	return true;
 }
 
@@ -837,10 +840,7 @@ phys_clear_frame(struct phys *p, uint64_t pfn)
 		return;
 	l = leaf_get(p, pfn);
 	s = phys_leaf_slot(p, l, pfn);
-	v = *s;
-	slot_set(l, s, PHYS_ZERO);
-	if ((v & PHYS_SHARED_SEEN) && p->filler.unshare)
-		p->filler.unshare(p->filler.ctx, pfn);
+	slot_move(p, l, s, pfn, PHYS_ZERO);
 	if (!l->nonzero)
 		leaf_put(p, (pfn - p->base_pfn) >> PHYS_LEAF_SHIFT);
 }
