@@ -822,6 +822,8 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	double per_hugepage = 0;
 	double grow_each[BIG_CYCLES], shrink_each[BIG_CYCLES];
 	double sorted[BIG_CYCLES];
+	/* Host page faults taken by each cycle's grow and shrink. */
+	uint64_t grow_faults[BIG_CYCLES], shrink_faults[BIG_CYCLES], f0;
 	struct hvo_machine *m;
 	struct hvo_geometry g;
 	struct hvo_hstate_info h;
@@ -907,9 +909,11 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	 */
 	for (unsigned c = 0; c < cycles; c++) {
 		snap_take(m, &s0);
+		f0 = bench_host_faults();
 		t0 = bench_now_ns();
 		rc = hvo_set_nr_hugepages(m, size, n);
 		grow_each[c] = (double)(bench_now_ns() - t0);
+		grow_faults[c] = bench_host_faults() - f0;
 		snap_delta(m, &s0, &dg);
 		if (rc) {
 			fail("%s: grow to %" PRIu64 ": %s", spec, n, hvo_machine_error(m));
@@ -928,9 +932,11 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		}
 
 		snap_take(m, &s0);
+		f0 = bench_host_faults();
 		t0 = bench_now_ns();
 		rc = hvo_set_nr_hugepages(m, size, 0);
 		shrink_each[c] = (double)(bench_now_ns() - t0);
+		shrink_faults[c] = bench_host_faults() - f0;
 		snap_delta(m, &s0, &ds);
 		if (rc) {
 			fail("%s: shrink to 0: %s", spec, hvo_machine_error(m));
@@ -939,9 +945,9 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		check_pool(m, spec, size, 0, 0, "after the shrink");
 		check_batch_flushes(spec, "shrink", &ds, hvo ? 1 : 0);
 		rss_shrink = bench_rss_bytes();
-		fprintf(stderr, "%-13s %-13s %-4s %-10s cycle %u: grow %.3f s, shrink %.3f s\n",
+		fprintf(stderr, "%-13s %-13s %-4s %-10s cycle %u: grow %.3f s, shrink %.3f s; host page faults %" PRIu64 " / %" PRIu64 "\n",
 			"big", b->mem, sz, vname, c + 1, grow_each[c] / 1e9,
-			shrink_each[c] / 1e9);
+			shrink_each[c] / 1e9, grow_faults[c], shrink_faults[c]);
 	}
 	grow_ns = bench_median(grow_each, cycles, sorted);
 	shrink_ns = bench_median(shrink_each, cycles, sorted);
@@ -965,6 +971,8 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	bench_json_u64(j, "cycles", cycles);
 	bench_json_double(j, "first_seconds", grow_each[0] / 1e9);
 	bench_json_double(j, "max_seconds", max_of(grow_each, cycles) / 1e9);
+	bench_json_u64(j, "first_host_faults", grow_faults[0]);
+	bench_json_u64(j, "last_host_faults", grow_faults[cycles - 1]);
 	bench_json_u64(j, "free_pages_at_boot", free_pages);
 	bench_json_double(j, "boot_seconds", boot_ns / 1e9);
 	bench_json_u64(j, "rss_before_boot_bytes", rss0);
@@ -986,6 +994,8 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 	bench_json_u64(j, "cycles", cycles);
 	bench_json_double(j, "first_seconds", shrink_each[0] / 1e9);
 	bench_json_double(j, "max_seconds", max_of(shrink_each, cycles) / 1e9);
+	bench_json_u64(j, "first_host_faults", shrink_faults[0]);
+	bench_json_u64(j, "last_host_faults", shrink_faults[cycles - 1]);
 	bench_json_u64(j, "rss_bytes", rss_shrink);
 	bench_json_double(j, "check_seconds", check_ns / 1e9);
 	bench_json_u64(j, "rss_before_check_bytes", rss_check0);

@@ -82,6 +82,14 @@ uint64_t
 bench_rss_bytes(void);
 
 /*
+ * Page faults this process has taken from the host (getrusage()'s minor
+ * and major ones): each is a page the host gives it for the first time,
+ * zeroed, which on a VM can cost more than the work that touched it.
+ */
+uint64_t
+bench_host_faults(void);
+
+/*
  * The median of the @n values of @v, the mean of the middle two for an
  * even @n, 0 for none. @tmp has room for @n values and ends up holding
  * them sorted, so tmp[0] and tmp[n - 1] are the least and the greatest.
