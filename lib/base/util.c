@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* mremap() */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -240,13 +241,74 @@ string_get_size_pow2(uint64_t size, char *buf, size_t len)
 			 size >= 10 ? "0" : "00", units[i]);
 }
 
-void
-host_forget(void *p, size_t bytes)
+/* Bytes of a mapped array: whole huge pages. */
+static size_t
+host_array_span(size_t bytes)
 {
-	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+	return (bytes + HOST_ARRAY_HUGE - 1) & ~(HOST_ARRAY_HUGE - 1);
+}
 
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+static void *
+host_array_map(void *p, size_t old_bytes, size_t new_bytes)
+{
+	size_t from = host_array_span(old_bytes), to = host_array_span(new_bytes);
+	void *q;
+
+	if (p && from == to)
+		return p;
+#ifdef MREMAP_MAYMOVE
+	if (p) {
+		/* The host moves the page tables: nothing is copied. */
+		q = mremap(p, from, to, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			return NULL;
+		goto advise;
+	}
+#endif
+	q = mmap(NULL, to, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (q == MAP_FAILED)
+		return NULL;
+	if (p) {
+		memcpy(q, p, old_bytes);
+		munmap(p, from);
+	}
+#ifdef MREMAP_MAYMOVE
+advise:
+#endif
+#ifdef MADV_HUGEPAGE
+	madvise(q, to, MADV_HUGEPAGE);
+#endif
+	return q;
+}
+
+void *
+host_array_grow(void *p, size_t old_bytes, size_t new_bytes)
+{
+	void *q;
+
+	if (new_bytes <= old_bytes)
+		return p;
+	if (new_bytes < HOST_ARRAY_HUGE)
+		return realloc(p, new_bytes);
+	if (old_bytes >= HOST_ARRAY_HUGE)
+		return host_array_map(p, old_bytes, new_bytes);
+	/* From the heap to a mapping of its own. */
+	q = host_array_map(NULL, 0, new_bytes);
+	if (q && p) {
+		memcpy(q, p, old_bytes);
+		free(p);
+	}
+	return q;
+}
+
+void
+host_array_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < HOST_ARRAY_HUGE)
+		free(p);
+	else
+		munmap(p, host_array_span(bytes));
 }

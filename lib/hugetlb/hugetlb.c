@@ -283,6 +283,10 @@ hp_index_init(struct hp_index *ix, uint64_t base_pfn, uint64_t nr_pfns,
 		ix->nr = 0;
 		return -ENOMEM;
 	}
+#ifdef MADV_HUGEPAGE
+	/* Touched where pools are: whole huge pages of slots at once. */
+	madvise(p, ix->nr * sizeof(*ix->slot), MADV_HUGEPAGE);
+#endif
 	ix->slot = p;
 	return 0;
 }
@@ -368,10 +372,13 @@ hugetlb_fini(struct hvo_machine *m)
 	if (!m->hugetlb)
 		return;
 	hp_index_fini(&m->hugetlb->hp_index);
-	free(m->hugetlb->batch_pages);
-	free(m->hugetlb->batch_pfns);
+	host_array_free(m->hugetlb->batch_pages,
+			m->hugetlb->batch_pages_max * sizeof(struct huge_page *));
+	host_array_free(m->hugetlb->batch_pfns,
+			m->hugetlb->batch_pfns_max * sizeof(uint64_t));
 	for (unsigned i = 0; i < m->hugetlb->nr_hstates; i++)
-		free(m->hugetlb->hstates[i].pages);
+		host_array_free(m->hugetlb->hstates[i].pages,
+				m->hugetlb->hstates[i].cap * sizeof(struct huge_page));
 	free(m->hugetlb);
 	m->hugetlb = NULL;
 }
@@ -415,7 +422,8 @@ pool_add(struct hvo_machine *m, struct hstate *h, pfn_t pfn, bool bootmem)
 {
 	if (h->nr == h->cap) {
 		uint64_t cap = h->cap ? h->cap * 2 : 16;
-		struct huge_page *p = realloc(h->pages, cap * sizeof(*p));
+		struct huge_page *p = host_array_grow(h->pages, h->cap * sizeof(*p),
+						      cap * sizeof(*p));
 
 		if (!p)
 			return machine_err(m, -ENOMEM, "out of host memory");
@@ -544,7 +552,10 @@ struct huge_page **
 batch_list(struct hvo_machine *m, uint64_t n)
 {
 	if (n > m->hugetlb->batch_pages_max) {
-		struct huge_page **l = realloc(m->hugetlb->batch_pages, n * sizeof(*l));
+		struct huge_page **l =
+			host_array_grow(m->hugetlb->batch_pages,
+					m->hugetlb->batch_pages_max * sizeof(*l),
+					n * sizeof(*l));
 
 		if (!l)
 			return NULL;
@@ -572,7 +583,8 @@ alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
 	/* Size the pfn index and the pool once, not by doubling. */
 	if (!partial || want <= freep >> h->order) {
 		struct huge_page *p = h->cap >= h->nr + want ? h->pages :
-			realloc(h->pages, (h->nr + want) * sizeof(*p));
+			host_array_grow(h->pages, h->cap * sizeof(*p),
+					(h->nr + want) * sizeof(*p));
 
 		if (!p)
 			return machine_err(m, -ENOMEM, "out of host memory");

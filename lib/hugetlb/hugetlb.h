@@ -111,7 +111,6 @@ struct hugetlb {
 	size_t batch_pages_max;
 	uint64_t *batch_pfns;
 	size_t batch_pfns_max;
-	size_t batch_pfns_want; /* the batch's: large, its pages are given back */
 	/*
 	 * The templates prep and the free write for every hugepage, per
 	 * zone, once registered (memmap_tpl_id() + 1; 0: not yet): a plain

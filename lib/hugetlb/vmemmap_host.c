@@ -13,7 +13,8 @@ int
 pfn_list_grow(struct pfn_list *l)
 {
 	size_t max = l->max ? l->max * 2 : 64;
-	uint64_t *p = realloc(l->pfn, max * sizeof(*p));
+	uint64_t *p = host_array_grow(l->pfn, l->max * sizeof(*p),
+				      max * sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
@@ -28,27 +29,16 @@ __vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 {
 	struct hugetlb *hg = m->hugetlb;
 
-	hg->batch_pfns_want = want;
 	*l = (struct pfn_list){ .pfn = hg->batch_pfns, .max = hg->batch_pfns_max };
 	if (l->max < want) {
-		uint64_t *p = realloc(l->pfn, want * sizeof(*p));
+		uint64_t *p = host_array_grow(l->pfn, l->max * sizeof(*p),
+					      want * sizeof(*p));
 
 		if (p) {
 			hg->batch_pfns = l->pfn = p;
 			hg->batch_pfns_max = l->max = want;
 		}
 	}
-}
-
-void
-__vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
-{
-	struct hugetlb *hg = m->hugetlb;
-
-	hg->batch_pfns = l->pfn;
-	hg->batch_pfns_max = l->max;
-	if (hg->batch_pfns_want * sizeof(*l->pfn) > BATCH_LIST_KEEP_BYTES)
-		host_forget(l->pfn, l->max * sizeof(*l->pfn));
 }
 
 void

@@ -62,23 +62,15 @@ pfn_list_empty(const struct pfn_list *l)
  * The machine's list for a batch that collects up to @want pages, kept
  * between batches so that resizing a pool of half a million hugepages does
  * not allocate it each time (room for all is a hint); put it back when the
- * batch is done. A list of more than 1 MiB gives its host pages back then
- * (host_forget()): they are faulted in again by the next large batch.
+ * batch is done. Its host pages stay: a full pool of 1 TiB keeps 64 bytes
+ * per hugepage (its eight vmemmap pages) for the next grow, which would
+ * otherwise fault them in again, 8,000 faults of 4 KiB, a tenth of a
+ * second on a VM (doc/PERFORMANCE.md). Past HOST_ARRAY_HUGE it is a
+ * mapping in huge pages (host_array_grow()).
  */
 void
 __vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 			 uint64_t want);
-
-void
-__vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l);
-
-/*
- * A list of more than this many bytes gives its host pages back when
- * its batch is done: a full pool of 1 TiB would keep 64 bytes per
- * hugepage (its eight vmemmap pages) for nothing. The next one faults
- * them in.
- */
-#define BATCH_LIST_KEEP_BYTES (UINT64_C(1) << 20)
 
 /* Inline where the list has the room already: one hugepage's. */
 static inline void
@@ -91,20 +83,15 @@ vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,
 		__vmemmap_batch_list_get(m, l, want);
 		return;
 	}
-	hg->batch_pfns_want = want;
 	*l = (struct pfn_list){ .pfn = hg->batch_pfns, .max = hg->batch_pfns_max };
 }
 
-/* Inline where the batch was small: nothing to give back. */
+/* The list's room, grown by the batch or not, is the machine's again. */
 static inline void
 vmemmap_batch_list_put(struct hvo_machine *m, const struct pfn_list *l)
 {
 	struct hugetlb *hg = m->hugetlb;
 
-	if (unlikely(hg->batch_pfns_want * sizeof(*l->pfn) > BATCH_LIST_KEEP_BYTES)) {
-		__vmemmap_batch_list_put(m, l);
-		return;
-	}
 	hg->batch_pfns = l->pfn;
 	hg->batch_pfns_max = l->max;
 }
