@@ -2041,6 +2041,143 @@ resident_pages(const void *p, size_t bytes)
 	return n;
 }
 
+/* Whether [@p, @p + @size) lies in one of @s's pieces. */
+static bool
+in_slab_piece(const struct host_slab *s, const void *p, size_t size)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < s->nr_piece; i++) {
+		const uint8_t *lo = s->piece[i];
+
+		if (b >= lo && b + size <= lo + HOST_ARRAY_HUGE)
+			return true;
+	}
+	return false;
+}
+
+/* How many objects @s's free list for @size holds, each checked in a piece. */
+static unsigned
+slab_free_count(const struct host_slab *s, size_t size)
+{
+	unsigned n = 0;
+
+	for (void *f = s->free[size / 8]; f; memcpy(&f, f, sizeof(f))) {
+		assert_true(in_slab_piece(s, f, size));
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Host memory only: host_slab_alloc() carves objects from 2 MiB pieces,
+ * a new piece when one is used up; a freed object goes on the free list
+ * of its size and is the next of that size, whatever the other sizes do;
+ * objects over HOST_SLAB_MAX are malloc()'s. Under AddressSanitizer all
+ * are malloc()'s.
+ */
+static void
+test_host_slab(void **state)
+{
+	enum { N = 3000, SIZE = 1024 };
+	struct host_slab s = { 0 };
+	static uint8_t *obj[N];
+	uint8_t *big, *p;
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++) {
+		obj[i] = host_slab_alloc(&s, SIZE);
+		assert_non_null(obj[i]);
+		memset(obj[i], (int)(i & 0xff), SIZE);
+	}
+	big = host_slab_alloc(&s, HOST_SLAB_MAX + 8);
+	assert_non_null(big);
+	memset(big, 0x77, HOST_SLAB_MAX + 8);
+	if (!host_slab_takes(SIZE)) {
+		assert_int_equal(s.nr_piece, 0);
+		goto out;
+	}
+	assert_false(host_slab_takes(HOST_SLAB_MAX + 8));
+	/* 3 MiB of them: two pieces, every object in one, none overlapping. */
+	assert_int_equal(s.nr_piece, 2);
+	assert_false(in_slab_piece(&s, big, 1));
+	for (unsigned i = 0; i < N; i++) {
+		assert_true(in_slab_piece(&s, obj[i], SIZE));
+		for (unsigned k = 0; k < SIZE; k += 97)
+			assert_int_equal(obj[i][k], i & 0xff);
+	}
+	/* Freed: the newest free is the next taken, of its size only. */
+	for (unsigned i = 0; i < N; i += 2)
+		host_slab_free(&s, obj[i], SIZE);
+	assert_int_equal(slab_free_count(&s, SIZE), N / 2);
+	p = host_slab_alloc(&s, 64);
+	assert_non_null(p);
+	assert_int_equal(slab_free_count(&s, SIZE), N / 2);
+	assert_ptr_equal(host_slab_alloc(&s, SIZE), obj[N - 2]);
+	for (unsigned i = 2; i < N; i += 2)
+		assert_non_null(host_slab_alloc(&s, SIZE));
+	assert_int_equal(slab_free_count(&s, SIZE), 0);
+	assert_int_equal(s.nr_piece, 2);
+	host_slab_free(&s, p, 64);
+	host_slab_free(&s, NULL, 64);
+	assert_int_equal(slab_free_count(&s, 64), 1);
+out:
+	host_slab_free(&s, big, HOST_SLAB_MAX + 8);
+	if (!host_slab_takes(SIZE))
+		for (unsigned i = 0; i < N; i++)
+			host_slab_free(&s, obj[i], SIZE);
+	host_slab_fini(&s);
+	assert_int_equal(s.nr_piece, 0);
+	assert_null(s.piece);
+}
+
+/*
+ * Host memory only: the compaction's records (records alone here, no new
+ * shapes) live in its slab, through shrinks and grows; no record held is
+ * on a free list. The twin that never compacts
+ * reads the same bytes.
+ */
+static void
+test_compact_record_slab(void **state)
+{
+	const char *spec = "x86_64:mem=8G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	struct memmap_compact *c;
+	unsigned nr_shape;
+
+	(void)state;
+	compact_twin_pools(a, b, 3000);
+	c = a->compact;
+	nr_shape = c->nr_shape;
+	c->nr_shape = MEMMAP_COMPACT_SHAPES;
+	for (int round = 0; round < 2; round++) {
+		unsigned nr_free = 0;
+
+		assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 0), 0);
+		assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 0), 0);
+		assert_true(c->live > 0);
+		if (!host_slab_takes(8)) {
+			assert_int_equal(c->slab.nr_piece, 0);
+			break;
+		}
+		assert_int_equal(c->slab.nr_piece, 1);
+		for (uint64_t i = 0; i < c->nr; i++)
+			if (c->rec[i])
+				assert_true(in_slab_piece(&c->slab, c->rec[i], 8));
+		for (unsigned k = 1; k <= HOST_SLAB_MAX / 8; k++) {
+			nr_free += slab_free_count(&c->slab, 8 * k);
+			for (void *f = c->slab.free[k]; f; memcpy(&f, f, sizeof(f)))
+				for (uint64_t i = 0; i < c->nr; i++)
+					assert_ptr_not_equal(c->rec[i], f);
+		}
+		assert_true(nr_free > 0);
+		assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 3000), 0);
+		assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 3000), 0);
+	}
+	c->nr_shape = nr_shape;
+	described_twins_end(a, b);
+}
+
 /*
  * Host memory only: host_array_grow() keeps an array's bytes as it grows
  * from malloc()'s heap into a mapping of its own and on, the new bytes of
@@ -2610,6 +2747,8 @@ main(void)
 		cmocka_unit_test(test_compact_notes_each_page_once),
 		cmocka_unit_test(test_compact_shapes),
 		cmocka_unit_test(test_compact_records_copied_and_freed),
+		cmocka_unit_test(test_host_slab),
+		cmocka_unit_test(test_compact_record_slab),
 		cmocka_unit_test(test_host_array_grow),
 		cmocka_unit_test(test_batch_list_kept),
 		cmocka_unit_test(test_tlb_pfn_lists),

@@ -94,7 +94,7 @@ rec_free(struct memmap_compact *c, uint64_t idx)
 	struct rec *r = c->rec[idx];
 
 	c->bytes -= r->size;
-	free(r);
+	host_slab_free(&c->slab, r, r->size);
 	c->rec[idx] = NULL;
 	c->live--;
 	/* Room for every index was made when it was handed out. */
@@ -491,9 +491,9 @@ rec_build(const uint64_t *host, const uint16_t *pos, uint64_t words,
 
 /* A copy of record @r of its own, or NULL without host memory. */
 static struct rec *
-rec_dup(const struct rec *r)
+rec_dup(struct memmap_compact *c, const struct rec *r)
 {
-	struct rec *d = malloc(r->size);
+	struct rec *d = host_slab_alloc(&c->slab, r->size);
 
 	if (d)
 		memcpy(d, r, r->size);
@@ -566,7 +566,7 @@ shape_idx(struct hvo_machine *m, struct memmap_compact *c,
 	if (!sh)
 		return NO_FRAME;
 	*sh = (struct memmap_shape){ .hash = h, .tid = tid, .fix = fix,
-				     .r = rec_dup(r) };
+				     .r = rec_dup(c, r) };
 	if (!sh->r) {
 		free(sh);
 		return NO_FRAME;
@@ -596,10 +596,11 @@ rec_keep(struct hvo_machine *m, struct memmap_compact *c, const struct rec *r,
 	}
 	if (c->live >= c->gc_at)
 		compact_gc(m, c);
-	d = rec_dup(r);
+	d = rec_dup(c, r);
 	idx = d ? rec_idx(c) : -1;
 	if (idx < 0) {
-		free(d);
+		if (d)
+			host_slab_free(&c->slab, d, d->size);
 		return -1;
 	}
 	c->rec[idx] = d;
@@ -1203,11 +1204,13 @@ memmap_compact_fini(struct hvo_machine *m)
 	if (!c)
 		return;
 	for (uint64_t i = 0; i < c->nr; i++)
-		free(c->rec[i]);
+		if (c->rec[i])
+			host_slab_free(&c->slab, c->rec[i], c->rec[i]->size);
 	for (unsigned i = 0; i < c->nr_shape; i++) {
-		free(c->shape[i]->r);
+		host_slab_free(&c->slab, c->shape[i]->r, c->shape[i]->r->size);
 		free(c->shape[i]);
 	}
+	host_slab_fini(&c->slab);
 	free(c->rec);
 	free(c->free_idx);
 	free(c->scratch);

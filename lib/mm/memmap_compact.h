@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/slab.h"
 #include "core/machine.h"
 #include "mm/page.h"
 
@@ -119,6 +120,7 @@ struct memmap_compact {
 	uint64_t edit_hits; /* stores answered by edit[] (statistics) */
 	struct memmap_tpl_memo tpl_memo[TPL_HEAD + 1]; /* per patch */
 	struct memmap_edit_memo edit[1u << MEMMAP_EDIT_MEMO_BITS];
+	struct host_slab slab; /* the records' and shapes' words */
 	bool scalar;        /* no host vector unit: compare, write (tests) */
 };
 
