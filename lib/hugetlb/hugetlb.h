@@ -103,9 +103,9 @@ struct hugetlb {
 	uint64_t nr_prehvo;
 	enum hvo_variant hvo_variant; /* vm.hugetlb_optimize_vmemmap, as a variant */
 	/*
-	 * Lists pool batches build, kept between calls: a resize of half a
-	 * million hugepages should not allocate its bookkeeping every time
-	 * (the vmemmap pages' list gives its host pages back when large).
+	 * Lists pool batches build, kept between calls with their host
+	 * pages: a resize of half a million hugepages should not allocate
+	 * its bookkeeping, or fault it in, every time (host_array_grow()).
 	 */
 	struct huge_page **batch_pages;
 	size_t batch_pages_max;
