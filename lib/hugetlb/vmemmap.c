@@ -571,24 +571,33 @@ free_vmemmap_acct(struct hvo_machine *m, uint64_t nr, uint64_t boot)
  * first (vmemmap page 7 of a 2M hugepage before page 1). Each page is
  * free_vmemmap_page(): boot memory by the bootmem path, the rest to the
  * buddy; free_pages_n() does both. Eight pages at a time, the next eight
- * prefetched first, and each noted for compaction once its eight are
- * freed.
+ * prefetched first, and the vmemmap pages their struct pages lie in noted
+ * for compaction once its eight are freed: each once, as a hugepage's
+ * eight pages are mostly a run, their struct pages in one vmemmap page.
  */
 static int
 free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 {
 	const size_t first = l->next;
+	const uint64_t page_mask = ~(m->arch.page_size - 1);
 	size_t hi = l->n;
 	int rc = 0;
 
 	while (hi > first && !rc) {
 		size_t lo = hi - first > 8 ? hi - 8 : first;
+		uint64_t noted = 0;
 
 		for (size_t i = hi; i-- > lo;)
 			prefetch_vmemmap_list(m, l, i);
 		rc = free_pages_n(m, &l->pfn[lo], hi - lo, free_vmemmap_acct);
-		for (size_t i = hi; i-- > lo;)
-			memmap_compact_note(m, pfn_to_page(m, l->pfn[i]));
+		/* (Notes that would be dropped: not looked at one by one.) */
+		for (size_t i = hi; memmap_compact_host_reach(m, 1) && i-- > lo;) {
+			uint64_t va = pfn_to_page(m, l->pfn[i]);
+
+			if ((va & page_mask) != noted)
+				memmap_compact_note(m, va);
+			noted = va & page_mask;
+		}
 		hi = lo;
 	}
 	l->n = l->next = 0;

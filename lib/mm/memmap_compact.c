@@ -1177,7 +1177,9 @@ memmap_compact_flush(struct hvo_machine *m)
 void
 __memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 {
-	struct memmap_compact *c = compact_get(m);
+	/* Every note after the first: no call to make it. */
+	struct memmap_compact *c = m->compact && m->compact->scratch ?
+				   m->compact : compact_get(m);
 	bool over = over_budget(m);
 
 	if (!c)
