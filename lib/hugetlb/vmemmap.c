@@ -571,8 +571,8 @@ free_vmemmap_acct(struct hvo_machine *m, uint64_t nr, uint64_t boot)
  * first (vmemmap page 7 of a 2M hugepage before page 1). Each page is
  * free_vmemmap_page(): boot memory by the bootmem path, the rest to the
  * buddy; free_pages_n() does both. Eight pages at a time, the next eight
- * prefetched first, and the vmemmap pages their struct pages lie in noted
- * for compaction once its eight are freed: each once, as a hugepage's
+ * prefetched first. Once those eight are freed, the vmemmap pages their
+ * struct pages lie in are noted for compaction, each once: a hugepage's
  * eight pages are mostly a run, their struct pages in one vmemmap page.
  */
 static int
@@ -590,7 +590,7 @@ free_vmemmap_page_list(struct hvo_machine *m, struct pfn_list *l)
 		for (size_t i = hi; i-- > lo;)
 			prefetch_vmemmap_list(m, l, i);
 		rc = free_pages_n(m, &l->pfn[lo], hi - lo, free_vmemmap_acct);
-		/* (Notes that would be dropped: not looked at one by one.) */
+		/* Below half the budget every note is dropped: none is made. */
 		for (size_t i = hi; memmap_compact_host_reach(m, 1) && i-- > lo;) {
 			uint64_t va = pfn_to_page(m, l->pfn[i]);
 

@@ -63,10 +63,10 @@ pfn_list_empty(const struct pfn_list *l)
  * between batches so that resizing a pool of half a million hugepages does
  * not allocate it each time (room for all is a hint); put it back when the
  * batch is done. Its host pages stay: a full pool of 1 TiB keeps 64 bytes
- * per hugepage (its eight vmemmap pages) for the next grow, which would
- * otherwise fault them in again, 8,000 faults of 4 KiB, a tenth of a
- * second on a VM (doc/PERFORMANCE.md). Past HOST_ARRAY_HUGE it is a
- * mapping in huge pages (host_array_grow()).
+ * per hugepage (its eight vmemmap pages) for the next grow, which faulted
+ * them in again when the list gave them back after each batch (8,000
+ * faults of 4 KiB, a tenth of a second on a VM; doc/PERFORMANCE.md).
+ * Past HOST_ARRAY_HUGE it is a mapping in huge pages (host_array_grow()).
  */
 void
 __vmemmap_batch_list_get(struct hvo_machine *m, struct pfn_list *l,

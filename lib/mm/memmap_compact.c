@@ -69,8 +69,9 @@ enum { KIND_REL, KIND_U32, KIND_WIDE };
 
 #define NO_FRAME UINT64_MAX
 
-static struct memmap_compact *
-compact_get(struct hvo_machine *m)
+/* compact_get() the first time, or after host memory ran out. */
+static __attribute__((noinline)) struct memmap_compact *
+compact_new(struct hvo_machine *m)
 {
 	if (!m->compact) {
 		m->compact = calloc(1, sizeof(*m->compact));
@@ -86,6 +87,16 @@ compact_get(struct hvo_machine *m)
 		m->compact->scratch_payload = UINT64_MAX;
 	}
 	return m->compact && m->compact->scratch ? m->compact : NULL;
+}
+
+/* The machine's compaction state, made on first use; NULL without host memory. */
+static inline struct memmap_compact *
+compact_get(struct hvo_machine *m)
+{
+	/* Every call after the first: every note makes one. */
+	if (likely(m->compact && m->compact->scratch))
+		return m->compact;
+	return compact_new(m);
 }
 
 static void
@@ -1177,9 +1188,7 @@ memmap_compact_flush(struct hvo_machine *m)
 void
 __memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 {
-	/* Every note after the first: no call to make it. */
-	struct memmap_compact *c = m->compact && m->compact->scratch ?
-				   m->compact : compact_get(m);
+	struct memmap_compact *c = compact_get(m);
 	bool over = over_budget(m);
 
 	if (!c)
