@@ -2134,8 +2134,7 @@ out:
 /*
  * Host memory only: the compaction's records (records alone here, no new
  * shapes) live in its slab, through shrinks and grows; no record held is
- * on a free list. The twin that never compacts
- * reads the same bytes.
+ * on a free list. The twin that never compacts reads the same bytes.
  */
 static void
 test_compact_record_slab(void **state)
