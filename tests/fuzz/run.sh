@@ -32,6 +32,8 @@ while getopts t:j:b:h opt; do
 	esac
 done
 shift $((OPTIND - 1))
+# Absolute or relative to the top of the tree, as every path below.
+[[ $builddir = /* ]] || builddir=$(pwd)/$builddir
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(spec scenario ops)
 
@@ -69,10 +71,10 @@ timeout=60
 root=$(pwd)
 failed=()
 for t in "${targets[@]}"; do
-	exe=$root/$builddir/tests/fuzz/fuzz-$t
-	work=$root/$builddir/fuzz-corpus/$t
-	artifacts=$root/$builddir/fuzz-artifacts
-	log=$root/$builddir/fuzz-$t.log
+	exe=$builddir/tests/fuzz/fuzz-$t
+	work=$builddir/fuzz-corpus/$t
+	artifacts=$builddir/fuzz-artifacts
+	log=$builddir/fuzz-$t.log
 	args=(-max_total_time="$seconds" -rss_limit_mb=4096
 	      -timeout="$timeout" -max_len="${max_len[$t]:-4096}"
 	      -artifact_prefix="$artifacts/$t-" -print_final_stats=1)
@@ -81,17 +83,17 @@ for t in "${targets[@]}"; do
 	# fuzz-N.log in the current directory, gathered below.
 	[ "$jobs" -gt 1 ] && args+=(-jobs="$jobs" -workers="$jobs")
 	mkdir -p "$work" "$artifacts"
-	rm -f "$root/$builddir"/fuzz-[0-9]*.log
+	rm -f "$builddir"/fuzz-[0-9]*.log
 	touch "$probe/start"
 	echo "==> fuzz-$t: $seconds s, $jobs job(s), log in $builddir/fuzz-$t.log"
-	if ! (cd "$root/$builddir" &&
+	if ! (cd "$builddir" &&
 	      "$exe" "${args[@]}" "$work" "$root/tests/fuzz/corpus/$t") \
 		>"$log" 2>&1; then
 		failed+=("$t")
 	fi
 	if [ "$jobs" -gt 1 ]; then
-		cat "$root/$builddir"/fuzz-[0-9]*.log >>"$log" 2>/dev/null || true
-		rm -f "$root/$builddir"/fuzz-[0-9]*.log
+		cat "$builddir"/fuzz-[0-9]*.log >>"$log" 2>/dev/null || true
+		rm -f "$builddir"/fuzz-[0-9]*.log
 	fi
 	# What a run reached: libFuzzer's final statistics, and the ops
 	# fuzzer's count of operations.
