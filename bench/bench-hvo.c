@@ -623,7 +623,8 @@ check_pool(struct hvo_machine *m, const char *spec, uint64_t size,
  * boot memory breaks up (the memmap of a 64 GiB machine is 1 GiB): the
  * count the free pages allow may not fit, and the exact grow fails with
  * nothing changed. The pool is then as large as `echo N > nr_hugepages`
- * makes it, found by one such write and emptied again. 0 if that fails.
+ * makes it, found by one such write and emptied again. 0 (reported) if
+ * that fails or none fits.
  */
 static uint64_t
 gigantic_fit(struct hvo_machine *m, const char *spec, uint64_t size,
@@ -636,6 +637,10 @@ gigantic_fit(struct hvo_machine *m, const char *spec, uint64_t size,
 	    hvo_set_nr_hugepages(m, size, 0)) {
 		fail("%s: nr_hugepages %" PRIu64 ": %s", spec, n,
 		     hvo_machine_error(m));
+		return 0;
+	}
+	if (!h.nr) {
+		fail("%s: no gigantic page fits", spec);
 		return 0;
 	}
 	fprintf(stderr, "bench-hvo: %s: %" PRIu64 " of %" PRIu64 " gigantic pages fit; the first grow follows this one\n",
@@ -940,8 +945,11 @@ bench_big(struct bench_json *j, const struct bench_opts *o,
 		grow_each[c] = (double)(bench_now_ns() - t0);
 		grow_faults[c] = bench_host_faults() - f0;
 		snap_delta(m, &s0, &dg);
-		if (rc == -ENOMEM && c == 0 && per > (UINT64_C(1) << g.max_page_order) &&
-		    n && (n = gigantic_fit(m, spec, size, n))) {
+		if (rc == -ENOMEM && c == 0 && n &&
+		    per > (UINT64_C(1) << g.max_page_order)) {
+			n = gigantic_fit(m, spec, size, n);
+			if (!n)
+				goto out;
 			c--;
 			continue;
 		}
