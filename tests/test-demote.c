@@ -631,6 +631,54 @@ test_demote_keeps_surplus(void **state)
 }
 
 /*
+ * The same wrap with a free page left: two 1G pages a shrink could not
+ * restore, one demoted, leave nr_huge_pages 1 under HugePages_Surp 2.
+ * set_max_huge_pages() then skips its grow and its shrink loop, while
+ * (min_count < persistent_huge_pages(h)), takes every free page whatever
+ * count is written, with remove_pool_hugetlb_folio(h, nodes, false):
+ * "echo 1 > nr_hugepages" empties the pool, HugePages_Surp stays 2 and
+ * max_huge_pages is persistent_huge_pages(), 0 - 2 wrapped. The ops
+ * fuzzer found it (tests/fuzz/corpus/ops/write-nr-after-demote-wrap).
+ */
+static void
+check_demote_wrap_frees_all(const char *spec)
+{
+	struct hvo_machine *m = tu_machine(spec);
+	uint64_t done = 99, free_before, free_after;
+
+	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 2);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 2);
+	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(hstate(m, SZ_1G).nr, 1);
+	assert_int_equal(hstate(m, SZ_1G).free, 1);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 2);
+	tu_assert_check(m);
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &free_before), 0);
+	assert_int_equal(hvo_write_nr_hugepages(m, SZ_1G, 1), 0);
+	assert_int_equal(hstate(m, SZ_1G).nr, 0);
+	assert_int_equal(hstate(m, SZ_1G).free, 0);
+	assert_int_equal(hstate(m, SZ_1G).surplus, 2);
+	assert_int_equal(hstate(m, SZ_1G).max_huge_pages, UINT64_MAX - 1);
+	/* The 1G page is back, less what its restored vmemmap took. */
+	assert_int_equal(hvo_machine_pages(m, HVO_PAGES_FREE, &free_after), 0);
+	assert_true(free_after >= free_before + SZ_1G / 4096 - 4096);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+static void
+test_demote_wrap_frees_all(void **state)
+{
+	(void)state;
+	check_demote_wrap_frees_all("x86_64:mem=4G,hugepages=1G:2,kernel=6.1");
+	check_demote_wrap_frees_all("x86_64:mem=4G,hugepages=1G:2,kernel=6.12");
+}
+
+/*
  * Before 6.12, demote_free_huge_page() puts each new 2M page through
  * free_huge_page(), which frees it to the page allocator while the 2M
  * hstate counts surplus pages (demote-frees-surplus-pieces,
@@ -739,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_demote_lifo_and_reserved),
 		cmocka_unit_test(test_demote_takes_reserved),
 		cmocka_unit_test(test_demote_keeps_surplus),
+		cmocka_unit_test(test_demote_wrap_frees_all),
 		cmocka_unit_test(test_demote_surplus_pieces),
 		cmocka_unit_test(test_demote_surplus_pieces_restore_fails),
 	};
