@@ -578,6 +578,19 @@ test_demote_takes_reserved(void **state)
 }
 
 /*
+ * nr_hugepages 0 while every page allocation fails: no 1G page's vmemmap
+ * can be restored, so each stays in the pool as a free surplus page
+ * (add_hugetlb_folio(h, folio, true)); allocations work again after.
+ */
+static void
+shrink_1g_unrestorable(struct hvo_machine *m)
+{
+	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
+	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
+	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+}
+
+/*
  * demote_pool_huge_page() removes its pages with
  * remove_hugetlb_folio(src, folio, false): surplus_huge_pages stays
  * whatever page is taken (demote-keeps-surplus, doc/KERNEL-BUGS.md). A
@@ -593,9 +606,7 @@ check_demote_keeps_surplus(const char *spec)
 	struct hvo_machine *m = tu_machine(spec);
 	uint64_t done = 99;
 
-	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
-	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
-	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	shrink_1g_unrestorable(m);
 	assert_int_equal(hstate(m, SZ_1G).nr, 1);
 	assert_int_equal(hstate(m, SZ_1G).free, 1);
 	assert_int_equal(hstate(m, SZ_1G).surplus, 1);
@@ -646,9 +657,7 @@ check_demote_wrap_frees_all(const char *spec)
 	struct hvo_machine *m = tu_machine(spec);
 	uint64_t done = 99, free_before, free_after;
 
-	assert_int_equal(hvo_fail_page_alloc(m, 1, true), 0);
-	assert_int_equal(hvo_set_max_huge_pages(m, SZ_1G, 0), 0);
-	assert_int_equal(hvo_fail_page_alloc(m, 0, false), 0);
+	shrink_1g_unrestorable(m);
 	assert_int_equal(hstate(m, SZ_1G).nr, 2);
 	assert_int_equal(hstate(m, SZ_1G).surplus, 2);
 	assert_int_equal(hvo_demote(m, SZ_1G, 1, &done), 0);
