@@ -1141,6 +1141,59 @@ test_described_word_access(void **state)
 }
 
 /*
+ * vmemmap_split_pmd() reads PageReserved() of the first struct page of
+ * the block it splits (split_vmemmap_huge_pmd(), 6.12: a block from the
+ * buddy is split_page()d, memblock's is not). With the compaction's state
+ * up, that load is answered by the description of the vmemmap page it
+ * lies in, a template alone: the page stays described instead of taking
+ * a host page for one word (at 8 TiB, 64 MiB per batch that nothing
+ * compacts until it ends). Machine a keeps every page it writes, so only
+ * the load could have given one; machine b, without the compaction's
+ * state, loads plainly: the bytes and every counter agree.
+ */
+static void
+test_described_split_load(void **state)
+{
+	const char *spec = "x86_64:mem=2G,hvo=sharedtail";
+	struct hvo_machine *a = tu_machine(spec), *b = tu_machine(spec);
+	const unsigned shift = a->arch.page_shift;
+	uint64_t frame[32], lo, hi, va, payload;
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(memmap_compact_set_budget(a, UINT64_MAX), 0);
+	assert_null(b->compact);
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_lo, &lo), 0);
+	assert_int_equal(hvo_pfn_to_page(a, a->vmemmap_pfn_hi - 1, &hi), 0);
+	/* Each PMD block of the memmap, and the frame of its first struct page. */
+	for (va = lo & ~(UINT64_C(0x1fffff)); va <= hi; va += 2 << 20) {
+		struct hvo_walk w;
+		uint64_t block;
+
+		assert_int_equal(hvo_walk(a, va, &w), 0);
+		assert_int_equal(hvo_walk(b, va, &w), 0);
+		assert_true(w.mapped);
+		assert_int_equal(w.leaf_size, 2 << 20);
+		block = (w.pa & ~(w.leaf_size - 1)) >> shift;
+		assert_true(n < sizeof(frame) / sizeof(frame[0]));
+		frame[n] = tu_vmemmap_frame(a, block, 0);
+		assert_int_equal(tu_vmemmap_frame(b, block, 0), frame[n]);
+		/* Boot memory's struct pages: a template, nothing more. */
+		assert_true(phys_lazy_payload(&a->phys, frame[n], &payload));
+		assert_true(payload >> MEMMAP_PAYLOAD_PFN_BITS !=
+			    MEMMAP_TPL_COMPACT);
+		n++;
+	}
+	/* One hugepage: one block split, none of its first pages freed. */
+	assert_int_equal(hvo_set_nr_hugepages(a, 2 << 20, 1), 0);
+	assert_int_equal(hvo_set_nr_hugepages(b, 2 << 20, 1), 0);
+	assert_int_equal(a->counter[CNT_HVO_SPLIT_PMD], 1);
+	for (unsigned i = 0; i < n; i++)
+		assert_true(phys_lazy_payload(&a->phys, frame[i], &payload));
+	described_twins_end(a, b);
+}
+
+/*
  * A compacted vmemmap page mapped read-only (fakehead: the tails' vmemmap
  * pages map the head's): kaccess_described64() loads through a TLB entry
  * without a host page, and a store through that entry walks and faults
@@ -2737,6 +2790,7 @@ main(void)
 		cmocka_unit_test(test_reclaim_spares_cached_pages),
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_described_word_access),
+		cmocka_unit_test(test_described_split_load),
 		cmocka_unit_test(test_described_word_read_only),
 		cmocka_unit_test(test_described_word_faults),
 		cmocka_unit_test(test_described_word_edges),

@@ -211,9 +211,14 @@ vmemmap_split_pmd(struct hvo_machine *m, uint64_t pmdp, pmd_t pmd,
 		return rc;
 	pt_fill_table(m, pte_depth(m), table, block << a->page_shift,
 		      a->page_kernel);
-	/* A block from the buddy becomes pages that can be freed one by one;
-	 * memblock's is reserved memory, each page freed on its own anyway. */
-	flags = page_flags(m, pfn_to_page(m, block));
+	/*
+	 * A block from the buddy becomes pages that can be freed one by one;
+	 * memblock's is reserved memory, each page freed on its own anyway.
+	 * PageReserved() is all the split reads of that struct page: where
+	 * its vmemmap page is described, it stays so, not held as a host page
+	 * per split until the batch ends.
+	 */
+	flags = page_load64_described(m, pfn_to_page(m, block), PAGE_FLAGS_OFF);
 	if (machine_oopsed(m))
 		return m->oops;
 	if (!flag_test(m, flags, PG_reserved)) {

@@ -919,8 +919,17 @@ memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
 	bool placed = false;
 	int64_t nidx;
 
-	if (*payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT || !c ||
-	    !words_of(m, idx, &r, &base, &tpl))
+	/*
+	 * A frame described by a template alone answers a load by the word
+	 * its fill would write. A store would make it a record: not here.
+	 */
+	if (*payload >> MEMMAP_PAYLOAD_PFN_BITS != MEMMAP_TPL_COMPACT) {
+		if (write)
+			return false;
+		*val = memmap_tpl_word(m, *payload, j);
+		return true;
+	}
+	if (!c || !words_of(m, idx, &r, &base, &tpl))
 		return false;
 	rec_iter_init(&it, r, base);
 	if (!write) {

@@ -169,8 +169,9 @@ memmap_compact_peek(void *ctx, uint64_t frame, uint64_t payload, void *host);
 /*
  * The phys filler's word (phys_filler.word): word @j of a compacted
  * frame, loaded from its description, or stored into it (a shape or
- * record for the new words, in *@payload); false for any other payload,
- * or when the new words take more than a record holds.
+ * record for the new words, in *@payload); of a frame described by a
+ * template alone, loaded only. False for a store into a template, or
+ * when the new words take more than a record holds.
  */
 bool
 memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,

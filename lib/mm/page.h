@@ -207,6 +207,25 @@ uint64_t
 __page_update64_described(struct hvo_machine *m, kva_t va, uint64_t clear,
 			  uint64_t set);
 
+/*
+ * A page_load64() of a field the kernel reads alone in a struct page
+ * nothing else touches for long (one per PMD a batch splits): the same
+ * load and counts, but a vmemmap page phys describes stays so
+ * (kaccess_described64()) instead of being filled for one word.
+ */
+static inline uint64_t
+page_load64_described(struct hvo_machine *m, page_t page, unsigned off)
+{
+	uint64_t v;
+
+	/* Nothing compacted: nothing to keep so. */
+	if (unlikely(m->compact)) {
+		kaccess_described64(m, page + off, false, &v);
+		return v;
+	}
+	return page_load64(m, page, off);
+}
+
 static inline uint64_t
 page_update64_described(struct hvo_machine *m, page_t page, unsigned off,
 			uint64_t clear, uint64_t set)
