@@ -1194,6 +1194,50 @@ test_described_split_load(void **state)
 }
 
 /*
+ * memmap_compact_now() (a hugepage just prepared, in a batch) compacts a
+ * written vmemmap page at once over the budget, though the TLB reaches
+ * it: tlb_unhost_pfn() leaves those entries their translation without
+ * the host page. The next load hits, as on the twin that keeps every
+ * page, and reads what was stored.
+ */
+static void
+test_compact_now(void **state)
+{
+	struct hvo_machine *a, *b;
+	uint64_t pfn, va, frame, payload, v, w, hits;
+
+	(void)state;
+	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, &a, &b);
+	va = pfn_to_page(a, pfn) + page_layout(a)->private_;
+	/* A store: the page is written, a TLB entry holds it. */
+	assert_int_equal(hvo_kread64(a, va, &v), 0);
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(hvo_kwrite64(a, va, v ^ 1), 0);
+	assert_int_equal(hvo_kwrite64(b, va, w ^ 1), 0);
+	frame = tu_vmemmap_frame(a, pfn, 0);
+	assert_int_equal(tu_vmemmap_frame(b, pfn, 0), frame);
+	assert_false(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_true(tlb_reaches_pfn(&a->tlb, frame));
+
+	memmap_compact_now(a, va);
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_false(tlb_reaches_pfn(&a->tlb, frame));
+	assert_true(tlb_entry_hostless(tlb_slot(&a->tlb, va),
+				       va & a->tlb.page_mask));
+	assert_int_equal(tlb_check_stale(a), 0);
+
+	/* A hit on both, the value stored; then the flag put back. */
+	hits = tu_counter(a, "tlb.hit");
+	assert_int_equal(hvo_kread64(a, va, &w), 0);
+	assert_int_equal(w, v ^ 1);
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(tu_counter(a, "tlb.hit"), hits + 1);
+	assert_int_equal(hvo_kwrite64(a, va, v), 0);
+	assert_int_equal(hvo_kwrite64(b, va, v), 0);
+	described_twins_end(a, b);
+}
+
+/*
  * A compacted vmemmap page mapped read-only (fakehead: the tails' vmemmap
  * pages map the head's): kaccess_described64() loads through a TLB entry
  * without a host page, and a store through that entry walks and faults
@@ -2791,6 +2835,7 @@ main(void)
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_described_word_access),
 		cmocka_unit_test(test_described_split_load),
+		cmocka_unit_test(test_compact_now),
 		cmocka_unit_test(test_described_word_read_only),
 		cmocka_unit_test(test_described_word_faults),
 		cmocka_unit_test(test_described_word_edges),

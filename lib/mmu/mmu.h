@@ -550,6 +550,16 @@ void
 tlb_mark_live(void *ctx);
 
 /*
+ * Every entry that translates to frame @pfn keeps its translation but
+ * lets go of the frame's host page (TLB_TAG_HOSTLESS), as a fill of a
+ * described frame leaves it: the frame is about to be described. Nothing
+ * is counted: a TLB caches where a page is, not its bytes. False, with
+ * nothing done, while the checker's entries stand in for the machine's.
+ */
+bool
+tlb_unhost_pfn(struct hvo_machine *m, pfn_t pfn);
+
+/*
  * Whether a valid entry of @t's own (not the saved ones) translates to
  * frame @pfn: a look at the entries of its hash, not at all of them.
  */

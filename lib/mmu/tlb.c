@@ -196,6 +196,37 @@ tlb_unshare_pfn(void *ctx, pfn_t pfn)
 }
 
 bool
+tlb_unhost_pfn(struct hvo_machine *m, pfn_t pfn)
+{
+	struct tlb *t = &m->tlb;
+	uint32_t k = t->pfn_head[tlb_pfn_bucket(t, pfn << m->arch.page_shift)];
+
+	/* The checker's entries hide the machine's: nothing to do then. */
+	if (t->saved)
+		return false;
+	while (k != TLB_PFN_NONE) {
+		uint32_t next = t->pfn_next[k];
+		struct tlb_entry *e = &t->e[k];
+
+		if (tlb_entry_pa(e) >> m->arch.page_shift == pfn) {
+			/* tlb_entry_rehost()'s test, the other way. */
+			bool writable = (e->pa & TLB_PA_COW) ||
+					e->tag_write != TLB_TAG_INVALID;
+			uint64_t page = e->tag_read;
+
+			tlb_pfn_unlink(t, k, tlb_entry_pa(e));
+			e->tag_read = TLB_TAG_INVALID;
+			e->tag_write = TLB_TAG_HOSTLESS;
+			e->addend_slot = page;
+			e->pa = tlb_entry_pa(e) | (writable ? TLB_PA_COW : 0);
+			t->hostless = true;
+		}
+		k = next;
+	}
+	return true;
+}
+
+bool
 tlb_reaches_pfn(const struct tlb *t, pfn_t pfn)
 {
 	uint32_t k = t->pfn_head[tlb_pfn_bucket(t, pfn << t->shift)];
