@@ -2396,9 +2396,18 @@ test_tlb_pfn_lists(void **state)
 		for (unsigned k = 0; k < 3; k++) {
 			uint64_t pfn = UINT64_MAX;
 
+			uint64_t va, v;
+
 			assert_int_equal(hvo_set_nr_hugepages(m, 2 << 20, nrs[k]), 0);
 			assert_tlb_pfn_lists(&m->tlb);
 			tu_assert_check(m);
+			assert_tlb_pfn_lists(&m->tlb);
+			/*
+			 * A struct page read: an entry with a host page (the
+			 * compaction left those it found without theirs).
+			 */
+			assert_int_equal(hvo_pfn_to_page(m, m->vmemmap_pfn_lo, &va), 0);
+			assert_int_equal(hvo_kread64(m, va, &v), 0);
 			assert_tlb_pfn_lists(&m->tlb);
 			/* The frame of the first valid entry, unshared. */
 			for (uint64_t i = 0; i <= m->tlb.mask && pfn == UINT64_MAX; i++)

@@ -44,8 +44,7 @@ struct memmap_compact_pend {
 /*
  * The pages noted, hashed (by vmemmap page and alias), so that each is
  * noted once: a page written again and again (the TLB's log names it at
- * each fill) takes one place, and the frames a TLB entry still reaches,
- * kept for the next time, are never more than the TLB holds.
+ * each fill) takes one place.
  */
 #define MEMMAP_COMPACT_HASH_BITS 15
 #define MEMMAP_COMPACT_HASH (1u << MEMMAP_COMPACT_HASH_BITS)
@@ -233,8 +232,9 @@ memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 
 /*
  * A safe point: the struct page at @va was written, and the caller holds
- * no host pointer into the vmemmap. Once enough frames are noted, those no
- * TLB entry reaches are compacted (memmap_compact_frame()).
+ * no host pointer into the vmemmap. Once enough frames are noted, they
+ * are compacted (memmap_compact_frame()); the TLB's entries that reach
+ * one keep their translations without its page (tlb_unhost_pfn()).
  */
 static inline void
 memmap_compact_note(struct hvo_machine *m, uint64_t va)
