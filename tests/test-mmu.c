@@ -1454,8 +1454,11 @@ test_compact_vmemmap_reads_back_configs(void **state)
 
 		assert_int_equal(memmap_compact_set_budget(a, 0), 0);
 		assert_int_equal(memmap_compact_set_budget(b, UINT64_MAX), 0);
-		/* Every other machine compares and writes without vectors. */
-		a->compact->scalar = c % 2;
+		/*
+		 * The machines compare and write with the host's widest
+		 * vectors, 32-byte ones, or none, in turn.
+		 */
+		a->compact->vec = (enum memmap_host_vec)(c % 3);
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 			struct hvo_machine *both[2] = { a, b };
 			uint64_t done[2] = { 0, 0 };

@@ -342,6 +342,57 @@ count_diffs_tpl64_avx2(const struct hvo_machine *m, const uint64_t *a,
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_DIFF_AVX512 1
+
+/*
+ * count_diffs_tpl64_avx2() with 64-byte vectors: a struct page is one,
+ * its compare a mask of the words that differ (TPL_LRU_SELF's rising by
+ * { 0, 64, 64, 0, ... } a page), four a round. The same words, in the
+ * same order.
+ */
+__attribute__((target("avx512f"))) static unsigned
+count_diffs_tpl64_avx512(const struct hvo_machine *m, const uint64_t *a,
+			 uint64_t payload, uint64_t words, unsigned limit,
+			 uint16_t *pos)
+{
+	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
+	const uint64_t va = pfn_to_page(m, payload &
+				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
+	__m512i tpl, step = _mm512_setzero_si512(), step4;
+	uint64_t w[8];
+	unsigned n = 0;
+
+	memcpy(w, t->bytes, sizeof(w));
+	if (t->patch != TPL_PLAIN)
+		w[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
+	if (t->patch == TPL_LRU_SELF) {
+		w[2] = w[1];
+		step = _mm512_set_epi64(0, 0, 0, 0, 0, 64, 64, 0);
+	}
+	tpl = _mm512_loadu_si512(w);
+	step4 = _mm512_slli_epi64(step, 2);
+	for (uint64_t i = 0; i < words; i += 32) {
+		const __m512i t1 = _mm512_add_epi64(tpl, step);
+		const __m512i t2 = _mm512_add_epi64(t1, step);
+		const __m512i t3 = _mm512_add_epi64(t2, step);
+		uint32_t k;
+
+		k = (uint32_t)_mm512_cmpneq_epu64_mask(_mm512_loadu_si512(a + i), tpl) |
+		    (uint32_t)_mm512_cmpneq_epu64_mask(_mm512_loadu_si512(a + i + 8), t1) << 8 |
+		    (uint32_t)_mm512_cmpneq_epu64_mask(_mm512_loadu_si512(a + i + 16), t2) << 16 |
+		    (uint32_t)_mm512_cmpneq_epu64_mask(_mm512_loadu_si512(a + i + 24), t3) << 24;
+		tpl = _mm512_add_epi64(tpl, step4);
+		for (; k; k &= k - 1) {
+			if (n == limit)
+				return limit + 1;
+			pos[n++] = (uint16_t)(i + (unsigned)__builtin_ctz(k));
+		}
+	}
+	return n;
+}
+#endif
+
 /*
  * Words of the frame at @a that differ from template payload @payload's
  * fill, as count_diffs() counts them: filled into the scratch page (kept
@@ -352,6 +403,11 @@ count_diffs_tpl(struct hvo_machine *m, struct memmap_compact *c,
 		uint64_t frame, const uint64_t *a, uint64_t payload,
 		uint64_t words, unsigned limit, uint16_t *pos)
 {
+#ifdef HAVE_DIFF_AVX512
+	if (page_layout(m)->size == 64 && words % (2 * DIFF_BLOCK) == 0 &&
+	    memmap_host_avx512(c))
+		return count_diffs_tpl64_avx512(m, a, payload, words, limit, pos);
+#endif
 #ifdef HAVE_DIFF_AVX2
 	if (page_layout(m)->size == 64 && words % (2 * DIFF_BLOCK) == 0 &&
 	    memmap_host_avx2(c))

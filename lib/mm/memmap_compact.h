@@ -90,6 +90,13 @@ struct memmap_edit_memo {
 	unsigned j;
 };
 
+/* How wide the host's vectors a test lets the compaction use. */
+enum memmap_host_vec {
+	HOST_VEC_ANY,   /* whatever the host CPU has */
+	HOST_VEC_AVX2,  /* none wider than 32 bytes */
+	HOST_VEC_NONE,  /* none: the scalar loops */
+};
+
 struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
@@ -121,20 +128,33 @@ struct memmap_compact {
 	struct memmap_tpl_memo tpl_memo[TPL_HEAD + 1]; /* per patch */
 	struct memmap_edit_memo edit[1u << MEMMAP_EDIT_MEMO_BITS];
 	struct host_slab slab; /* the records' and shapes' words */
-	bool scalar;        /* no host vector unit: compare, write (tests) */
+	enum memmap_host_vec vec; /* the widest host vectors allowed (tests) */
 };
 
 /*
  * Whether host loops may use the host CPU's 32-byte vectors: it has them,
- * and no test asked for the code without them (@c->scalar; @c may be
- * NULL, a machine that compacts nothing). The one test for the
- * compaction's compares and the memmap's fills.
+ * and no test asked for the code without them (@c->vec; @c may be NULL,
+ * a machine that compacts nothing). The one test for the compaction's
+ * compares and the memmap's fills.
  */
 static inline bool
 memmap_host_avx2(const struct memmap_compact *c)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	return !(c && c->scalar) && __builtin_cpu_supports("avx2");
+	return !(c && c->vec == HOST_VEC_NONE) && __builtin_cpu_supports("avx2");
+#else
+	(void)c;
+	return false;
+#endif
+}
+
+/* The same for 64-byte vectors (AVX-512F): the compaction's compares. */
+static inline bool
+memmap_host_avx512(const struct memmap_compact *c)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	return !(c && c->vec != HOST_VEC_ANY) &&
+	       __builtin_cpu_supports("avx512f");
 #else
 	(void)c;
 	return false;
