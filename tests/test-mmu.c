@@ -1194,14 +1194,13 @@ test_described_split_load(void **state)
 }
 
 /*
- * memmap_compact_now() (a hugepage just prepared, in a batch) compacts a
- * written vmemmap page at once over the budget, though the TLB reaches
- * it: tlb_unhost_pfn() leaves those entries their translation without
- * the host page. The next load hits, as on the twin that keeps every
- * page, and reads what was stored.
+ * compact_pending() compacts a noted vmemmap page though the TLB still
+ * reaches it: tlb_unhost_pfn() leaves those entries their translation
+ * without the host page. The next load hits, as on the twin that keeps
+ * every page, and reads what was stored.
  */
 static void
-test_compact_now(void **state)
+test_compact_reached(void **state)
 {
 	struct hvo_machine *a, *b;
 	uint64_t pfn, va, frame, payload, v, w, hits;
@@ -1219,7 +1218,8 @@ test_compact_now(void **state)
 	assert_false(phys_lazy_payload(&a->phys, frame, &payload));
 	assert_true(tlb_reaches_pfn(&a->tlb, frame));
 
-	memmap_compact_now(a, va);
+	memmap_compact_note(a, va);
+	memmap_compact_flush(a);
 	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
 	assert_false(tlb_reaches_pfn(&a->tlb, frame));
 	assert_true(tlb_entry_hostless(tlb_slot(&a->tlb, va),
@@ -2847,7 +2847,7 @@ main(void)
 		cmocka_unit_test(test_compact_vmemmap_reads_back),
 		cmocka_unit_test(test_described_word_access),
 		cmocka_unit_test(test_described_split_load),
-		cmocka_unit_test(test_compact_now),
+		cmocka_unit_test(test_compact_reached),
 		cmocka_unit_test(test_described_word_read_only),
 		cmocka_unit_test(test_described_word_faults),
 		cmocka_unit_test(test_described_word_edges),

@@ -606,14 +606,10 @@ alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
 		rc = prep_new_hugetlb_folio(m, h, pfn);
 		if (rc)
 			break;
-		if (!batched) {
-			memmap_compact_note(m, pfn_to_page(m, pfn));
+		memmap_compact_note(m, pfn_to_page(m, pfn));
+		if (!batched)
 			hugetlb_vmemmap_optimize_folio(m, h,
 						       &h->pages[h->nr - 1]);
-		} else {
-			/* Untouched until the batch's HVO, after every prep. */
-			memmap_compact_now(m, pfn_to_page(m, pfn));
-		}
 	}
 	if (rc && !partial) {
 		machine_err_hold(m);

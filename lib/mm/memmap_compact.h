@@ -101,7 +101,6 @@ struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
 	unsigned nr_new;    /* noted since the last look */
-	unsigned nr_now;    /* memmap_compact_now()'s since its last reclaim */
 	/* pend[] by page: the index of a slot is valid if its gen is gen */
 	uint16_t hidx[MEMMAP_COMPACT_HASH];
 	uint32_t hgen[MEMMAP_COMPACT_HASH];
@@ -260,22 +259,6 @@ static inline void
 memmap_compact_note(struct hvo_machine *m, uint64_t va)
 {
 	memmap_compact_note_alias(m, va, UINT64_MAX);
-}
-
-/*
- * memmap_compact_note() of struct pages that nothing writes again for
- * long (a hugepage just prepared, in a batch that optimizes it only once
- * every page of the batch is): over the budget, their vmemmap page is
- * compacted at once. The caller holds no host pointer into it.
- */
-void
-__memmap_compact_now(struct hvo_machine *m, uint64_t va);
-
-static inline void
-memmap_compact_now(struct hvo_machine *m, uint64_t va)
-{
-	if (memmap_compact_host_reach(m, 1))
-		__memmap_compact_now(m, va);
 }
 
 /* The same for every frame noted so far. */
