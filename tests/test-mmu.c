@@ -1238,6 +1238,46 @@ test_compact_reached(void **state)
 }
 
 /*
+ * memmap_compact_now() (a buddy hugepage just prepared, in a batch) over
+ * the budget compacts the written vmemmap page at once, though the TLB
+ * reaches it, and notes nothing: no pass runs, the list of notes is as
+ * it was. The next load hits, as on the twin, and reads the store.
+ */
+static void
+test_compact_now(void **state)
+{
+	struct hvo_machine *a, *b;
+	uint64_t pfn, va, frame, payload, v, w, hits;
+	unsigned nr_pend;
+
+	(void)state;
+	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, &a, &b);
+	va = pfn_to_page(a, pfn) + page_layout(a)->private_;
+	assert_int_equal(hvo_kread64(a, va, &v), 0);
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(hvo_kwrite64(a, va, v ^ 1), 0);
+	assert_int_equal(hvo_kwrite64(b, va, w ^ 1), 0);
+	frame = tu_vmemmap_frame(a, pfn, 0);
+	assert_int_equal(tu_vmemmap_frame(b, pfn, 0), frame);
+	assert_false(phys_lazy_payload(&a->phys, frame, &payload));
+	nr_pend = a->compact->nr_pend;
+
+	memmap_compact_now(a, va);
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_int_equal(a->compact->nr_pend, nr_pend);
+	assert_false(tlb_reaches_pfn(&a->tlb, frame));
+	assert_int_equal(tlb_check_stale(a), 0);
+	hits = tu_counter(a, "tlb.hit");
+	assert_int_equal(hvo_kread64(a, va, &w), 0);
+	assert_int_equal(w, v ^ 1);
+	assert_int_equal(hvo_kread64(b, va, &w), 0);
+	assert_int_equal(tu_counter(a, "tlb.hit"), hits + 1);
+	assert_int_equal(hvo_kwrite64(a, va, v), 0);
+	assert_int_equal(hvo_kwrite64(b, va, v), 0);
+	described_twins_end(a, b);
+}
+
+/*
  * A compacted vmemmap page mapped read-only (fakehead: the tails' vmemmap
  * pages map the head's): kaccess_described64() loads through a TLB entry
  * without a host page, and a store through that entry walks and faults
@@ -2848,6 +2888,7 @@ main(void)
 		cmocka_unit_test(test_described_word_access),
 		cmocka_unit_test(test_described_split_load),
 		cmocka_unit_test(test_compact_reached),
+		cmocka_unit_test(test_compact_now),
 		cmocka_unit_test(test_described_word_read_only),
 		cmocka_unit_test(test_described_word_faults),
 		cmocka_unit_test(test_described_word_edges),

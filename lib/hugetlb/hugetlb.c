@@ -606,10 +606,16 @@ alloc_pool_pages(struct hvo_machine *m, struct hstate *h, uint64_t want,
 		rc = prep_new_hugetlb_folio(m, h, pfn);
 		if (rc)
 			break;
-		memmap_compact_note(m, pfn_to_page(m, pfn));
-		if (!batched)
+		if (!batched) {
+			memmap_compact_note(m, pfn_to_page(m, pfn));
 			hugetlb_vmemmap_optimize_folio(m, h,
 						       &h->pages[h->nr - 1]);
+		} else if (h->order <= m->arch.max_page_order) {
+			memmap_compact_now(m, pfn_to_page(m, pfn));
+		} else {
+			/* A gigantic page's allocation writes much else. */
+			memmap_compact_note(m, pfn_to_page(m, pfn));
+		}
 	}
 	if (rc && !partial) {
 		machine_err_hold(m);

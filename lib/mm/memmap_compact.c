@@ -1270,6 +1270,32 @@ __memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 }
 
 void
+__memmap_compact_now(struct hvo_machine *m, uint64_t va)
+{
+	struct vmemmap_cursor cur = VMEMMAP_CURSOR_INIT;
+	uint64_t frame;
+
+	/*
+	 * Over the budget, compacted now, while the host still has the
+	 * bytes just written in its cache; the TLB's entries for it keep
+	 * their translations without its page. No note: a note's passes
+	 * would also compact what the TLB's log names meanwhile, the head
+	 * pages this batch prepares next. Else as any note.
+	 */
+	if (!over_budget(m) || !compact_get(m) ||
+	    vmemmap_frame(m, &cur, va, &frame) || !tlb_unhost_pfn(m, frame) ||
+	    !memmap_compact_frame(m, frame, va, NO_FRAME)) {
+		__memmap_compact_note_alias(m, va, UINT64_MAX);
+		return;
+	}
+	/* The pages given back serve the next frames, as compact_pending(). */
+	if (++m->compact->nr_now >= MEMMAP_COMPACT_PENDING / 16) {
+		m->compact->nr_now = 0;
+		phys_reclaim(&m->phys, false);
+	}
+}
+
+void
 memmap_compact_fini(struct hvo_machine *m)
 {
 	struct memmap_compact *c = m->compact;

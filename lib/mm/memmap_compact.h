@@ -101,6 +101,7 @@ struct memmap_compact {
 	struct memmap_compact_pend pend[MEMMAP_COMPACT_PENDING];
 	unsigned nr_pend;
 	unsigned nr_new;    /* noted since the last look */
+	unsigned nr_now;    /* memmap_compact_now()'s since its last reclaim */
 	/* pend[] by page: the index of a slot is valid if its gen is gen */
 	uint16_t hidx[MEMMAP_COMPACT_HASH];
 	uint32_t hgen[MEMMAP_COMPACT_HASH];
@@ -259,6 +260,24 @@ static inline void
 memmap_compact_note(struct hvo_machine *m, uint64_t va)
 {
 	memmap_compact_note_alias(m, va, UINT64_MAX);
+}
+
+/*
+ * memmap_compact_note() of a buddy hugepage just prepared in a batch:
+ * nothing writes its head page again until the batch's HVO, after every
+ * prep, and what the TLB's log names meanwhile is mostly the head pages
+ * of the hugepages it prepares next (the other half of a buddy block it
+ * split). Over the budget, the page is compacted at once, and the log
+ * left for later. The caller holds no host pointer into it.
+ */
+void
+__memmap_compact_now(struct hvo_machine *m, uint64_t va);
+
+static inline void
+memmap_compact_now(struct hvo_machine *m, uint64_t va)
+{
+	if (memmap_compact_host_reach(m, 1))
+		__memmap_compact_now(m, va);
 }
 
 /* The same for every frame noted so far. */
