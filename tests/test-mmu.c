@@ -1194,40 +1194,42 @@ test_described_split_load(void **state)
 }
 
 /*
- * compact_pending() compacts a noted vmemmap page though the TLB still
- * reaches it: tlb_unhost_pfn() leaves those entries their translation
- * without the host page. The next load hits, as on the twin that keeps
- * every page, and reads what was stored.
+ * Twins (described_twins()) whose first hugepage's head struct page had
+ * its private word flipped by a store: its vmemmap page written, and a
+ * TLB entry holding it. The word's address in *@va, its old value in
+ * *@v; returns the frame.
+ */
+static uint64_t
+written_twins(struct hvo_machine **a, struct hvo_machine **b, uint64_t *va,
+	      uint64_t *v)
+{
+	uint64_t pfn, frame, payload, w;
+
+	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, a, b);
+	*va = pfn_to_page(*a, pfn) + page_layout(*a)->private_;
+	assert_int_equal(hvo_kread64(*a, *va, v), 0);
+	assert_int_equal(hvo_kread64(*b, *va, &w), 0);
+	assert_int_equal(hvo_kwrite64(*a, *va, *v ^ 1), 0);
+	assert_int_equal(hvo_kwrite64(*b, *va, w ^ 1), 0);
+	frame = tu_vmemmap_frame(*a, pfn, 0);
+	assert_int_equal(tu_vmemmap_frame(*b, pfn, 0), frame);
+	assert_false(phys_lazy_payload(&(*a)->phys, frame, &payload));
+	assert_true(tlb_reaches_pfn(&(*a)->tlb, frame));
+	return frame;
+}
+
+/*
+ * After written_twins()'s page was described on a, its entry holding no
+ * host page: a load hits on both and reads the store; the word is put
+ * back, and the twins compared.
  */
 static void
-test_compact_reached(void **state)
+written_twins_end(struct hvo_machine *a, struct hvo_machine *b, uint64_t va,
+		  uint64_t v)
 {
-	struct hvo_machine *a, *b;
-	uint64_t pfn, va, frame, payload, v, w, hits;
+	uint64_t w, hits = tu_counter(a, "tlb.hit");
 
-	(void)state;
-	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, &a, &b);
-	va = pfn_to_page(a, pfn) + page_layout(a)->private_;
-	/* A store: the page is written, a TLB entry holds it. */
-	assert_int_equal(hvo_kread64(a, va, &v), 0);
-	assert_int_equal(hvo_kread64(b, va, &w), 0);
-	assert_int_equal(hvo_kwrite64(a, va, v ^ 1), 0);
-	assert_int_equal(hvo_kwrite64(b, va, w ^ 1), 0);
-	frame = tu_vmemmap_frame(a, pfn, 0);
-	assert_int_equal(tu_vmemmap_frame(b, pfn, 0), frame);
-	assert_false(phys_lazy_payload(&a->phys, frame, &payload));
-	assert_true(tlb_reaches_pfn(&a->tlb, frame));
-
-	memmap_compact_note(a, va);
-	memmap_compact_flush(a);
-	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
-	assert_false(tlb_reaches_pfn(&a->tlb, frame));
-	assert_true(tlb_entry_hostless(tlb_slot(&a->tlb, va),
-				       va & a->tlb.page_mask));
 	assert_int_equal(tlb_check_stale(a), 0);
-
-	/* A hit on both, the value stored; then the flag put back. */
-	hits = tu_counter(a, "tlb.hit");
 	assert_int_equal(hvo_kread64(a, va, &w), 0);
 	assert_int_equal(w, v ^ 1);
 	assert_int_equal(hvo_kread64(b, va, &w), 0);
@@ -1238,43 +1240,48 @@ test_compact_reached(void **state)
 }
 
 /*
+ * compact_pending() compacts a noted vmemmap page though the TLB still
+ * reaches it: tlb_unhost_pfn() leaves those entries their translation
+ * without the host page.
+ */
+static void
+test_compact_reached(void **state)
+{
+	struct hvo_machine *a, *b;
+	uint64_t va, v, frame, payload;
+
+	(void)state;
+	frame = written_twins(&a, &b, &va, &v);
+	memmap_compact_note(a, va);
+	memmap_compact_flush(a);
+	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
+	assert_false(tlb_reaches_pfn(&a->tlb, frame));
+	assert_true(tlb_entry_hostless(tlb_slot(&a->tlb, va),
+				       va & a->tlb.page_mask));
+	written_twins_end(a, b, va, v);
+}
+
+/*
  * memmap_compact_now() (a buddy hugepage just prepared, in a batch) over
  * the budget compacts the written vmemmap page at once, though the TLB
  * reaches it, and notes nothing: no pass runs, the list of notes is as
- * it was. The next load hits, as on the twin, and reads the store.
+ * it was.
  */
 static void
 test_compact_now(void **state)
 {
 	struct hvo_machine *a, *b;
-	uint64_t pfn, va, frame, payload, v, w, hits;
+	uint64_t va, v, frame, payload;
 	unsigned nr_pend;
 
 	(void)state;
-	pfn = described_twins("x86_64:mem=2G,hvo=sharedtail", 100, &a, &b);
-	va = pfn_to_page(a, pfn) + page_layout(a)->private_;
-	assert_int_equal(hvo_kread64(a, va, &v), 0);
-	assert_int_equal(hvo_kread64(b, va, &w), 0);
-	assert_int_equal(hvo_kwrite64(a, va, v ^ 1), 0);
-	assert_int_equal(hvo_kwrite64(b, va, w ^ 1), 0);
-	frame = tu_vmemmap_frame(a, pfn, 0);
-	assert_int_equal(tu_vmemmap_frame(b, pfn, 0), frame);
-	assert_false(phys_lazy_payload(&a->phys, frame, &payload));
+	frame = written_twins(&a, &b, &va, &v);
 	nr_pend = a->compact->nr_pend;
-
 	memmap_compact_now(a, va);
 	assert_true(phys_lazy_payload(&a->phys, frame, &payload));
 	assert_int_equal(a->compact->nr_pend, nr_pend);
 	assert_false(tlb_reaches_pfn(&a->tlb, frame));
-	assert_int_equal(tlb_check_stale(a), 0);
-	hits = tu_counter(a, "tlb.hit");
-	assert_int_equal(hvo_kread64(a, va, &w), 0);
-	assert_int_equal(w, v ^ 1);
-	assert_int_equal(hvo_kread64(b, va, &w), 0);
-	assert_int_equal(tu_counter(a, "tlb.hit"), hits + 1);
-	assert_int_equal(hvo_kwrite64(a, va, v), 0);
-	assert_int_equal(hvo_kwrite64(b, va, v), 0);
-	described_twins_end(a, b);
+	written_twins_end(a, b, va, v);
 }
 
 /*

@@ -288,6 +288,27 @@ block_diffs(const uint64_t *a, uint64_t i, cwords4 lo, cwords4 hi,
 }
 
 /*
+ * The first 64-byte struct page of template payload @payload's fill, as
+ * the memmap's fill writes it, in @w; true if its lru words rise by 64 a
+ * page (TPL_LRU_SELF), false if every page is the same.
+ */
+static inline bool
+tpl64_first(const struct hvo_machine *m, uint64_t payload, uint64_t w[8])
+{
+	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
+	const uint64_t va = pfn_to_page(m, payload &
+				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
+
+	memcpy(w, t->bytes, 64);
+	if (t->patch != TPL_PLAIN)
+		w[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
+	if (t->patch != TPL_LRU_SELF)
+		return false;
+	w[2] = w[1];
+	return true;
+}
+
+/*
  * count_diffs() of @a against template payload @payload's fill, for
  * 64-byte struct pages on a host CPU with 32-byte vectors: the template's
  * words made in registers as the memmap's fill stores them (a struct page
@@ -301,21 +322,15 @@ count_diffs_tpl64_avx2(const struct hvo_machine *m, const uint64_t *a,
 		       uint64_t payload, uint64_t words, unsigned limit,
 		       uint16_t *pos)
 {
-	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
-	const uint64_t va = pfn_to_page(m, payload &
-				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
 	const cwords4 step = { 0, 64, 64, 0 };
 	cwords4 one = { 0, 0, 0, 0 }, lo, hi;
+	uint64_t w[8];
 	unsigned n = 0;
 
-	memcpy(&lo, t->bytes, 32);
-	memcpy(&hi, t->bytes + 32, 32);
-	if (t->patch != TPL_PLAIN)
-		lo[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
-	if (t->patch == TPL_LRU_SELF) {
-		lo[2] = lo[1];
+	if (tpl64_first(m, payload, w))
 		one = step;
-	}
+	memcpy(&lo, w, 32);
+	memcpy(&hi, w + 4, 32);
 	for (uint64_t i = 0; i < words; i += 2 * DIFF_BLOCK, lo += 4 * one) {
 		const cwords4 lo1 = lo + one, lo2 = lo1 + one, lo3 = lo2 + one;
 		cwords4 x, y;
@@ -356,20 +371,12 @@ count_diffs_tpl64_avx512(const struct hvo_machine *m, const uint64_t *a,
 			 uint64_t payload, uint64_t words, unsigned limit,
 			 uint16_t *pos)
 {
-	const struct memmap_tpl *t = &m->tpl[payload >> MEMMAP_PAYLOAD_PFN_BITS];
-	const uint64_t va = pfn_to_page(m, payload &
-				((UINT64_C(1) << MEMMAP_PAYLOAD_PFN_BITS) - 1));
 	__m512i tpl, step = _mm512_setzero_si512(), step4;
 	uint64_t w[8];
 	unsigned n = 0;
 
-	memcpy(w, t->bytes, sizeof(w));
-	if (t->patch != TPL_PLAIN)
-		w[1] = t->patch == TPL_HEAD ? va + 1 : va + PAGE_LRU_OFF;
-	if (t->patch == TPL_LRU_SELF) {
-		w[2] = w[1];
+	if (tpl64_first(m, payload, w))
 		step = _mm512_set_epi64(0, 0, 0, 0, 0, 64, 64, 0);
-	}
 	tpl = _mm512_loadu_si512(w);
 	step4 = _mm512_slli_epi64(step, 2);
 	for (uint64_t i = 0; i < words; i += 32) {
