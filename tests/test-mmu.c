@@ -1146,8 +1146,8 @@ test_described_word_access(void **state)
  * buddy is split_page()d, memblock's is not). With the compaction's state
  * up, that load is answered by the description of the vmemmap page it
  * lies in, a template alone: the page stays described instead of taking
- * a host page for one word (at 8 TiB, 64 MiB per batch that nothing
- * compacts until it ends). Machine a keeps every page it writes, so only
+ * a host page for one word (at 8 TiB, 250 MiB of them before the batch's
+ * first compaction). Machine a keeps every page it writes, so only
  * the load could have given one; machine b, without the compaction's
  * state, loads plainly: the bytes and every counter agree.
  */
