@@ -779,6 +779,8 @@ compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
 	}
 	count(m, CNT_HOST_MEMMAP_COMPACT);
 	page = *s >> 3;
+	/* The TLB's entries keep their translations, not the page. */
+	tlb_unhost_pfn(m, frame);
 	phys_release(&m->phys, frame << m->arch.page_shift, psize);
 	phys_set_lazy(&m->phys, frame, payload);
 	/*
@@ -806,7 +808,8 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	struct memmap_compact *c;
 	uint64_t *s;
 
-	if (!pfn_valid(&m->phys, frame))
+	/* While the checker's TLB stands in, the machine's cannot let go. */
+	if (m->tlb.saved || !pfn_valid(&m->phys, frame))
 		return false;
 	s = phys_slot(&m->phys, frame);
 	/*
@@ -1225,7 +1228,6 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 	for (unsigned i = 0; i < c->nr_pend; i++) {
 		const struct memmap_compact_pend *pe = &c->pend[i];
 		uint64_t frame;
-		const uint64_t *s;
 
 		/* The next one's page loads while this one is looked at. */
 		if (i + 1 < c->nr_pend)
@@ -1233,11 +1235,6 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 		frame = pend_frame(m, &cur, &c->pend[i]);
 		if (frame == NO_FRAME)
 			continue; /* no longer mapped */
-		/* Only a frame with a page of its own has one to let go. */
-		s = phys_slot(&m->phys, frame);
-		if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST)
-			continue;
-		tlb_unhost_pfn(m, frame);
 		memmap_compact_frame(m, frame, pe->va, pe->alias);
 	}
 	c->nr_pend = 0;
@@ -1290,7 +1287,7 @@ __memmap_compact_now(struct hvo_machine *m, uint64_t va)
 	 * pages this batch prepares next. Else as any note.
 	 */
 	if (!over_budget(m) || !compact_get(m) ||
-	    vmemmap_frame(m, &cur, va, &frame) || !tlb_unhost_pfn(m, frame) ||
+	    vmemmap_frame(m, &cur, va, &frame) ||
 	    !memmap_compact_frame(m, frame, va, NO_FRAME)) {
 		__memmap_compact_note_alias(m, va, UINT64_MAX);
 		return;
