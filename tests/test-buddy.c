@@ -595,6 +595,128 @@ test_pcp(void **state)
 	hvo_machine_free(m);
 }
 
+/* free_pages_n()'s accounting, not under test here. */
+static void
+acct_none(struct hvo_machine *m, uint64_t nr, uint64_t boot)
+{
+	(void)m;
+	(void)nr;
+	(void)boot;
+}
+
+/* The per-cpu state of @m's zone @z, field by field, as @o's. */
+static void
+assert_same_pcp(struct hvo_machine *m, struct hvo_machine *o, enum zone_type z)
+{
+	const struct per_cpu_pages *a = &m->zones[z].pcp, *b = &o->zones[z].pcp;
+
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->high, b->high);
+	assert_int_equal(a->free_count, b->free_count);
+	assert_int_equal(a->alloc_factor, b->alloc_factor);
+	assert_int_equal(a->free_factor, b->free_factor);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(m->zones[z].below_high, o->zones[z].below_high);
+	for (unsigned i = 0; i < NR_PCP_LISTS; i++) {
+		assert_int_equal(a->lists[i].nr, b->lists[i].nr);
+		assert_int_equal(a->lists[i].next, b->lists[i].next);
+		assert_int_equal(a->lists[i].prev, b->lists[i].prev);
+	}
+}
+
+/*
+ * free_pages_n() holds back the pcp commits of frees that find the lists
+ * below high and applies their sum once (pcp_defer_flush()): the machine
+ * must end as free_unref_page_commit() (6.12; 6.1's rules for
+ * kernel=6.1) leaves it one free at a time, in runs that stay below
+ * high, that cross it and drain, between allocations that move
+ * alloc_factor and free_count, and in a zone below its high watermark,
+ * where every free moves high.
+ */
+static void
+test_free_pages_n_pcp(void **state)
+{
+	/*
+	 * With percpu_pagelist_high_fraction set, high_min = high_max: high
+	 * no longer rises to hold a run, and long runs drain.
+	 */
+	static const struct {
+		const char *spec;
+		int64_t high_fraction;
+	} specs[] = {
+		{ "x86_64:mem=1G,deferred=off", 0 },
+		{ "x86_64:mem=1G,deferred=off", 1000 },
+		{ "x86_64:mem=1G,deferred=off,kernel=6.1", 0 },
+	};
+	static const unsigned runs[] = { 8, 40, 8, 300, 7, 1, 500, 8, 64 };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct hvo_machine *m[2] = { tu_machine(specs[k].spec),
+					     tu_machine(specs[k].spec) };
+		struct buddy_state sa, sb;
+		pfn_t p[2][512], big;
+		bool below = false;
+
+		for (unsigned t = 0; t < 2 && specs[k].high_fraction; t++)
+			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
+									       specs[k].high_fraction), 0);
+
+		for (unsigned pass = 0; pass < 2; pass++) {
+			if (pass) {
+				/*
+				 * Allocations to just below the high
+				 * watermark: the next one marks the zone
+				 * ZONE_BELOW_HIGH (6.7 on). Runs of up to 200
+				 * stay above min.
+				 */
+				for (unsigned t = 0; t < 2; t++) {
+					struct zone *zone = &m[t]->zones[ZONE_DMA32];
+					uint64_t high = wmark_pages(zone, WMARK_HIGH);
+
+					while (zone_nr_free_pages(zone) >= high)
+						assert_int_equal(alloc_pages(m[t],
+									     zone_nr_free_pages(zone) >= high + 1024 ? 9 : 0,
+									     ZONE_DMA32,
+									     HVO_PAGES_ALLOCATED, &big), 0);
+				}
+			}
+			for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+				unsigned n = pass ? (unsigned)min64(runs[r], 200) : runs[r];
+
+				for (unsigned t = 0; t < 2; t++)
+					for (unsigned i = 0; i < n; i++)
+						assert_int_equal(alloc_pages(m[t], 0, ZONE_DMA32,
+									     HVO_PAGES_ALLOCATED,
+									     &p[t][i]), 0);
+				assert_memory_equal(p[0], p[1], n * sizeof(pfn_t));
+				below |= m[0]->zones[ZONE_DMA32].below_high;
+				/* In eights, as free_vmemmap_page_list() frees. */
+				for (unsigned i = 0; i < n; i += 8)
+					assert_int_equal(free_pages_n(m[0], &p[0][i],
+								      min64(8, n - i),
+								      acct_none), 0);
+				for (unsigned i = 0; i < n; i += 8)
+					for (unsigned j = (unsigned)min64(i + 8, n); j-- > i;)
+						assert_int_equal(free_page(m[1], p[1][j]), 0);
+				assert_same_pcp(m[0], m[1], ZONE_DMA32);
+				snapshot(m[0], &sa);
+				snapshot(m[1], &sb);
+				assert_memory_equal(&sa, &sb, sizeof(sa));
+			}
+		}
+		/* 6.1 has no ZONE_BELOW_HIGH. */
+		assert_int_equal(below, !strstr(specs[k].spec, "6.1"));
+		/* High below the runs of 300 and 500: they drained mid-batch. */
+		if (specs[k].high_fraction)
+			assert_true(m[0]->zones[ZONE_DMA32].pcp.high < 300);
+		for (unsigned t = 0; t < 2; t++) {
+			tu_assert_check(m[t]);
+			hvo_machine_free(m[t]);
+		}
+	}
+}
+
 /*
  * A struct page store that faults is what the kernel oopses on. Here it is
  * a sticky fault: the operation stops before host state takes in anything
@@ -670,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_host_release),
 		cmocka_unit_test(test_pcp),
 		cmocka_unit_test(test_alloc_oopsed),
+		cmocka_unit_test(test_free_pages_n_pcp),
 		cmocka_unit_test(test_kernel_pages_refused),
 	};
 

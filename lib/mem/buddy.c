@@ -1424,14 +1424,81 @@ free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
 }
 
 /*
+ * The commits free_pages_n() holds back: order-0 frees onto the pcp lists
+ * of @zone, each of which found the count below high. Such a commit
+ * drains nothing, and what it changes (6.7 on: alloc_factor halved, the
+ * last free marked order 0, free_count up by one to its cap, high
+ * clamped into its bounds) adds up to a sum pcp_defer_flush() sets at
+ * once, before the next commit that may drain and at the batch's end.
+ * Nothing looks at the pcp state in between: the batch runs with no
+ * listener, and only frees onto the lists come before the flush.
+ */
+struct pcp_defer {
+	struct zone *zone; /* the zone of the commits held, or NULL */
+	uint64_t high;     /* what nr_pcp_high() returned to each */
+	uint64_t n;        /* commits held */
+};
+
+static void
+pcp_defer_flush(struct pcp_defer *d)
+{
+	struct per_cpu_pages *pcp;
+	uint64_t cap;
+
+	if (!d->zone)
+		return;
+	pcp = &d->zone->pcp;
+	if (pcp->high_auto && d->n) {
+		pcp->alloc_factor = d->n < 32 ? pcp->alloc_factor >> d->n : 0;
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+		cap = pcp->batch << PCP_BATCH_SCALE_MAX;
+		if (pcp->free_count < cap)
+			pcp->free_count = min64(pcp->free_count + d->n, cap);
+		pcp->high = d->high;
+	}
+	d->zone = NULL;
+	d->n = 0;
+}
+
+/*
+ * Whether the commit of a free of @order just added to @zone's pcp list
+ * can be held in @d: true if it would find the count below high, as
+ * free_unref_page_commit() would compute high. A zone below its high
+ * watermark moves high with every free (nr_pcp_high()): never held.
+ */
+static HVO_ALWAYS_INLINE bool
+pcp_commit_defer(struct pcp_defer *d, struct zone *zone, unsigned order)
+{
+	struct per_cpu_pages *pcp = &zone->pcp;
+
+	if (order)
+		return false;
+	if (d->zone != zone) {
+		pcp_defer_flush(d);
+		if (pcp->high_auto && zone->below_high)
+			return false;
+		d->zone = zone;
+		d->high = !pcp->high_auto ? pcp->high :
+			  (uint64_t)clamp64((int64_t)pcp->high,
+					    (int64_t)pcp->high_min,
+					    (int64_t)pcp->high_max);
+	}
+	if (pcp->count >= d->high)
+		return false;
+	d->n++;
+	return true;
+}
+
+/*
  * free_unref_page(): park a free on the pcp list of its pageblock's type
  * (HighAtomic as movable; an isolated pageblock's page straight to the
  * buddy), drain past high starting with that list. @r: the page, as the
- * caller's last access through the TLB reached it.
+ * caller's last access through the TLB reached it. @d: free_pages_n()'s
+ * held commits, or NULL to commit each free.
  */
 static HVO_ALWAYS_INLINE int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		struct page_ref *r)
+		struct page_ref *r, struct pcp_defer *d)
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct zone *zone = &m->zones[z];
@@ -1450,6 +1517,11 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	keep_address(list);
 	list_add_ref(m, list, list->head, r, false);
 	zone->pcp.count += UINT64_C(1) << order;
+	if (d) {
+		if (pcp_commit_defer(d, zone, order))
+			return machine_oops_rc(m, 0);
+		pcp_defer_flush(d);
+	}
 	return free_unref_page_commit(m, zone, z, order, pindex);
 }
 
@@ -1926,8 +1998,8 @@ release_frames(struct hvo_machine *m, pfn_t pfn, uint64_t n)
  * free_reserved_page(): a page of boot memory (PG_reserved, from memblock)
  * joins the managed pages -- MemTotal grows -- and is freed like any other.
  */
-int
-free_reserved_page(struct hvo_machine *m, pfn_t pfn)
+static int
+__free_reserved_page(struct hvo_machine *m, pfn_t pfn, struct pcp_defer *d)
 {
 	struct page_ref r;
 	struct zone *zone;
@@ -1965,8 +2037,14 @@ free_reserved_page(struct hvo_machine *m, pfn_t pfn)
 	}
 	/* The store of _refcount is the last access through the TLB. */
 	if (pcp_enabled(m, 0))
-		return free_unref_page(m, pfn, 0, &r);
+		return free_unref_page(m, pfn, 0, &r, d);
 	return free_one_page(m, pfn, 0, FPI_NONE);
+}
+
+int
+free_reserved_page(struct hvo_machine *m, pfn_t pfn)
+{
+	return __free_reserved_page(m, pfn, NULL);
 }
 
 /* Explain why @pfn cannot be freed as an allocation of @order. */
@@ -2105,12 +2183,13 @@ free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 
 /*
  * @flags_hit: as free_page_seen() has it. With @batched, free_pages_n()'s
- * free: no trace listener, and its counters left to the caller, who adds
- * one to *@batched for a free past the checks.
+ * free: no trace listener, its counters left to the caller, who adds one
+ * to *@batched for a free past the checks, and its pcp commit to @d.
  */
 static HVO_ALWAYS_INLINE int
 __free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		     const uint64_t *flags_hit, uint64_t *batched)
+		     const uint64_t *flags_hit, uint64_t *batched,
+		     struct pcp_defer *d)
 {
 	po_entry_t e = 0, *ref;
 	struct page_ref r;
@@ -2127,7 +2206,7 @@ __free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		++*batched;
 	__free_block_start(m, pfn, order, e, ref, &r, batched != NULL);
 	if (pcp_enabled(m, order))
-		return free_unref_page(m, pfn, order, &r);
+		return free_unref_page(m, pfn, order, &r, d);
 	/* __free_pages_ok(): a pageblock at a time above pageblock_order. */
 	return free_one_page(m, pfn, order, FPI_NONE);
 }
@@ -2136,7 +2215,7 @@ static HVO_ALWAYS_INLINE int
 __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	     const uint64_t *flags_hit)
 {
-	return __free_pages_batched(m, pfn, order, flags_hit, NULL);
+	return __free_pages_batched(m, pfn, order, flags_hit, NULL, NULL);
 }
 
 int
@@ -2164,11 +2243,12 @@ free_page(struct hvo_machine *m, pfn_t pfn)
  * (@batched NULL) @acct is told of the page before its free, as the
  * kernel's free_vmemmap_page() counts it; batched, *@boot counts a boot
  * page and *@freed a buddy page for free_pages_n()'s one call of @acct
- * at the end, and @batched is as __free_pages_batched() has it.
+ * at the end, and @batched and @d are as __free_pages_batched() has them.
  */
 static HVO_ALWAYS_INLINE int
 free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
-		 uint64_t *freed, uint64_t *boot, uint64_t *batched)
+		 uint64_t *freed, uint64_t *boot, uint64_t *batched,
+		 struct pcp_defer *d)
 {
 	const uint64_t *hit;
 	uint64_t flags = page_flags_hit(m, pfn_to_page(m, pfn), &hit);
@@ -2180,14 +2260,14 @@ free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
 			++*boot;
 		else
 			acct(m, 1, 1);
-		return free_reserved_page(m, pfn);
+		return __free_reserved_page(m, pfn, d);
 	}
 	if (!batched) {
 		acct(m, 1, 0);
 		return free_page_seen(m, pfn, hit);
 	}
 	++*freed;
-	return __free_pages_batched(m, pfn, 0, hit, batched);
+	return __free_pages_batched(m, pfn, 0, hit, batched, d);
 }
 
 int
@@ -2195,6 +2275,7 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	     free_pages_acct_fn acct)
 {
 	uint64_t i = nr, freed = 0, boot = 0, buddy = 0;
+	struct pcp_defer d = { NULL, 0, 0 };
 	int rc = 0;
 
 	/*
@@ -2205,11 +2286,13 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	if (unlikely(m->trace.fn)) {
 		while (i-- > 0 && !rc)
 			rc = free_pages_n_one(m, pfns[i], acct, NULL, NULL,
-					      NULL);
+					      NULL, NULL);
 		return rc;
 	}
 	while (i-- > 0 && !rc)
-		rc = free_pages_n_one(m, pfns[i], acct, &freed, &boot, &buddy);
+		rc = free_pages_n_one(m, pfns[i], acct, &freed, &boot, &buddy,
+				      &d);
+	pcp_defer_flush(&d);
 	/* The counters, all at once: nothing read them since. */
 	m->counter[CNT_BUDDY_FREE] += buddy;
 	count_vm_events(m, PGFREE, buddy);
