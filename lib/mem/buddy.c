@@ -1425,18 +1425,21 @@ free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
 
 /*
  * The commits free_pages_n() holds back: order-0 frees onto the pcp lists
- * of @zone, each of which found the count below high. Such a commit
- * drains nothing, and what it changes (6.7 on: alloc_factor halved, the
- * last free marked order 0, free_count up by one to its cap, high
- * clamped into its bounds) adds up to a sum pcp_defer_flush() sets at
- * once, before the next commit that may drain and at the batch's end.
- * Nothing looks at the pcp state in between: the batch runs with no
- * listener, and only frees onto the lists come before the flush.
+ * of @zone none of which drains. What such a commit changes (6.7 on:
+ * alloc_factor halved, the last free marked order 0, free_count up by
+ * one to its cap, high clamped into its bounds, and in a zone below its
+ * high watermark lowered by free_count down to high_min) adds up to what
+ * pcp_defer_flush() sets at once, before the next commit that may drain
+ * and at the batch's end. Nothing looks at the pcp state in between: the
+ * batch runs with no listener, and only frees onto the lists come before
+ * the flush.
  */
 struct pcp_defer {
 	struct zone *zone; /* the zone of the commits held, or NULL */
-	uint64_t high;     /* what nr_pcp_high() returned to each */
+	uint64_t high;     /* high, clamped, before the first */
+	uint64_t limit;    /* a count below it drains nothing */
 	uint64_t n;        /* commits held */
+	bool below;        /* nr_pcp_high()'s ZONE_BELOW_HIGH case */
 };
 
 static void
@@ -1452,9 +1455,25 @@ pcp_defer_flush(struct pcp_defer *d)
 		pcp->alloc_factor = d->n < 32 ? pcp->alloc_factor >> d->n : 0;
 		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
 		cap = pcp->batch << PCP_BATCH_SCALE_MAX;
-		if (pcp->free_count < cap)
-			pcp->free_count = min64(pcp->free_count + d->n, cap);
-		pcp->high = d->high;
+		if (!d->below) {
+			if (pcp->free_count < cap)
+				pcp->free_count = min64(pcp->free_count + d->n,
+							cap);
+			pcp->high = d->high;
+		} else {
+			/* Each lowers high by free_count as it then was. */
+			pcp->high = d->high;
+			for (uint64_t i = 0; i < d->n; i++) {
+				int64_t high;
+
+				if (pcp->free_count < cap)
+					pcp->free_count++;
+				high = (int64_t)pcp->high -
+				       (int64_t)max64(pcp->free_count, pcp->batch);
+				pcp->high = high > (int64_t)pcp->high_min ?
+					    (uint64_t)high : pcp->high_min;
+			}
+		}
 	}
 	d->zone = NULL;
 	d->n = 0;
@@ -1462,9 +1481,9 @@ pcp_defer_flush(struct pcp_defer *d)
 
 /*
  * Whether the commit of a free of @order just added to @zone's pcp list
- * can be held in @d: true if it would find the count below high, as
- * free_unref_page_commit() would compute high. A zone below its high
- * watermark moves high with every free (nr_pcp_high()): never held.
+ * can be held in @d: true if nr_pcp_high() would leave the count below
+ * what it returns. Below the high watermark, with high tuned, that is
+ * the count below high_min.
  */
 static HVO_ALWAYS_INLINE bool
 pcp_commit_defer(struct pcp_defer *d, struct zone *zone, unsigned order)
@@ -1475,15 +1494,16 @@ pcp_commit_defer(struct pcp_defer *d, struct zone *zone, unsigned order)
 		return false;
 	if (d->zone != zone) {
 		pcp_defer_flush(d);
-		if (pcp->high_auto && zone->below_high)
-			return false;
 		d->zone = zone;
+		d->below = pcp->high_auto && zone->below_high &&
+			   pcp->high_min != pcp->high_max;
 		d->high = !pcp->high_auto ? pcp->high :
 			  (uint64_t)clamp64((int64_t)pcp->high,
 					    (int64_t)pcp->high_min,
 					    (int64_t)pcp->high_max);
+		d->limit = d->below ? pcp->high_min : d->high;
 	}
-	if (pcp->count >= d->high)
+	if (pcp->count >= d->limit)
 		return false;
 	d->n++;
 	return true;
@@ -2275,7 +2295,7 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	     free_pages_acct_fn acct)
 {
 	uint64_t i = nr, freed = 0, boot = 0, buddy = 0;
-	struct pcp_defer d = { NULL, 0, 0 };
+	struct pcp_defer d = { NULL, 0, 0, 0, false };
 	int rc = 0;
 
 	/*
