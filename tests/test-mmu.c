@@ -1871,6 +1871,59 @@ test_compact_notes_each_page_once(void **state)
 	hvo_machine_free(m);
 }
 
+/*
+ * Host memory only: memmap_compact_note_hosted() notes the frames that
+ * hold a host page and passes over the described ones (after a restore,
+ * seven of a hugepage's eight), and with nothing to note still reads the
+ * TLB's log once it holds an eighth of what it can: a shrink that noted
+ * nothing for thousands of hugepages lost the log's oldest pages, never
+ * compacted (1 TiB: peak RSS 0.26 -> 0.42 GiB).
+ */
+static void
+test_compact_notes_hosted_only(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=2G");
+	const struct hvo_config *cfg = hvo_machine_config(m);
+	uint64_t pfn = (cfg->mem[0].base + cfg->mem[0].size / 2) >> 12;
+	uint64_t per = m->arch.page_size / m->cfg.struct_page_size;
+	uint64_t va, v, pa, nr = TLB_OWN_LOG / 8 + 1;
+	const uint64_t *s;
+	unsigned nr_pend;
+
+	(void)state;
+	assert_int_equal(memmap_compact_set_budget(m, 0), 0);
+	/* One frame written, the next never: noted, passed over. */
+	assert_int_equal(hvo_pfn_to_page(m, pfn, &va), 0);
+	assert_int_equal(hvo_kread64(m, va, &v), 0);
+	assert_int_equal(hvo_kwrite64(m, va, v), 0);
+	assert_false(frame_described(m, va));
+	assert_int_equal(pt_lookup(m, va + m->arch.page_size, &pa, NULL), 0);
+	s = phys_slot(&m->phys, pa >> m->arch.page_shift);
+	assert_true(!s || (*s & PHYS_TAG_MASK) != PHYS_HOST);
+	nr_pend = m->compact->nr_pend;
+	memmap_compact_note_hosted(m, va, 2);
+	assert_int_equal(m->compact->nr_pend, nr_pend + 1);
+	memmap_compact_flush(m);
+	assert_true(frame_described(m, va));
+
+	/* An eighth of the log and one more written, nothing noted... */
+	for (uint64_t i = 1; i <= nr; i++) {
+		assert_int_equal(hvo_pfn_to_page(m, pfn + 2 * i * per, &va), 0);
+		assert_int_equal(hvo_kread64(m, va, &v), 0);
+		assert_int_equal(hvo_kwrite64(m, va, v), 0);
+	}
+	assert_false(frame_described(m, va));
+	/* ... a look at a described page reads the log, and compacts. */
+	assert_int_equal(hvo_pfn_to_page(m, pfn + per, &va), 0);
+	memmap_compact_note_hosted(m, va, 1);
+	for (uint64_t i = 1; i <= nr; i++) {
+		assert_int_equal(hvo_pfn_to_page(m, pfn + 2 * i * per, &va), 0);
+		assert_true(frame_described(m, va));
+	}
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
 /* The first vmemmap page of @m described by a record of its own, or 0. */
 static uint64_t
 record_vmemmap_page(struct hvo_machine *m)
@@ -2903,6 +2956,7 @@ main(void)
 		cmocka_unit_test(test_memmap_write_unmapped_vmemmap_page),
 		cmocka_unit_test(test_check_reads_described_pages_in_scratch),
 		cmocka_unit_test(test_compact_notes_each_page_once),
+		cmocka_unit_test(test_compact_notes_hosted_only),
 		cmocka_unit_test(test_compact_shapes),
 		cmocka_unit_test(test_compact_records_copied_and_freed),
 		cmocka_unit_test(test_host_slab),

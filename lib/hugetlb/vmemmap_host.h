@@ -112,15 +112,12 @@ vmemmap_host_optimized(struct hvo_machine *m, uint64_t pfn,
 /*
  * A safe point after the vmemmap of the hugepage at @pfn was restored, or
  * the hugepage went back to the buddy allocator: the vmemmap pages that
- * wrote may be described instead of held (memmap_compact_note()).
+ * wrote may be described instead of held (memmap_compact_note_hosted()).
  */
 static inline void
 hugetlb_host_freed(struct hvo_machine *m, const struct hstate *h, uint64_t pfn)
 {
-	uint64_t va = pfn_to_page(m, pfn);
-
-	for (uint64_t i = 0; i < h->vmemmap_pages; i++)
-		memmap_compact_note(m, va + i * m->arch.page_size);
+	memmap_compact_note_hosted(m, pfn_to_page(m, pfn), h->vmemmap_pages);
 }
 
 /* Loads the next steps of a loop will make, started early. */

@@ -1244,6 +1244,46 @@ compact_pending(struct hvo_machine *m, struct memmap_compact *c)
 	phys_reclaim(&m->phys, false);
 }
 
+/*
+ * Over the budget, a look once enough was noted since the last, or once
+ * the TLB's log holds an eighth of what it can: unread, its oldest
+ * entries would be lost.
+ */
+static void
+compact_due(struct hvo_machine *m, struct memmap_compact *c, bool over)
+{
+	if (over && (c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
+		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
+		compact_pending(m, c);
+}
+
+void
+__memmap_compact_note_hosted(struct hvo_machine *m, uint64_t va, uint64_t n)
+{
+	struct vmemmap_cursor cur = VMEMMAP_CURSOR_INIT;
+	struct memmap_compact *c = compact_get(m);
+	bool noted = false;
+
+	if (!c)
+		return;
+	for (uint64_t i = 0; i < n; i++, va += m->arch.page_size) {
+		const uint64_t *s;
+		uint64_t frame;
+
+		if (vmemmap_frame(m, &cur, va, &frame) ||
+		    !pfn_valid(&m->phys, frame))
+			continue;
+		s = phys_slot(&m->phys, frame);
+		if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST) {
+			__memmap_compact_note_alias(m, va, UINT64_MAX);
+			noted = true;
+		}
+	}
+	/* With nothing noted, the log still needs reading in time. */
+	if (!noted)
+		compact_due(m, c, over_budget(m));
+}
+
 void
 memmap_compact_flush(struct hvo_machine *m)
 {
@@ -1268,9 +1308,9 @@ __memmap_compact_note_alias(struct hvo_machine *m, uint64_t va, uint64_t alias)
 		compact_pending(m, c);
 	if (!pend_add(m, c, va, alias))
 		return; /* the same page again */
-	if (over && (++c->nr_new >= MEMMAP_COMPACT_PENDING / 16 ||
-		     m->tlb.own_n - c->own_seen >= TLB_OWN_LOG / 8))
-		compact_pending(m, c);
+	if (over)
+		c->nr_new++;
+	compact_due(m, c, over);
 }
 
 void

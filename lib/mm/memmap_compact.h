@@ -262,6 +262,23 @@ memmap_compact_note(struct hvo_machine *m, uint64_t va)
 	memmap_compact_note_alias(m, va, UINT64_MAX);
 }
 
+void
+__memmap_compact_note_hosted(struct hvo_machine *m, uint64_t va, uint64_t n);
+
+/*
+ * memmap_compact_note() of those of the @n vmemmap pages from @va whose
+ * frames hold a host page now: a frame described is nothing to compact,
+ * and one that gets a page later through the TLB is in the TLB's log,
+ * which every look reads. (A hugepage freed after its restore has one
+ * such frame in eight, the head's.)
+ */
+static inline void
+memmap_compact_note_hosted(struct hvo_machine *m, uint64_t va, uint64_t n)
+{
+	if (memmap_compact_host_reach(m, 1))
+		__memmap_compact_note_hosted(m, va, n);
+}
+
 /*
  * memmap_compact_note() of a buddy hugepage just prepared in a batch:
  * nothing writes its head page again until the batch's HVO, after every
