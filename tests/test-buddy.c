@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "base/util.h"
 #include "mem/buddy.h"
+#include "mem/pageblock.h"
 #include "mm/page.h"
 
 /* No pcp lists: frees reach the buddy at once, so merges can be counted. */
@@ -657,6 +658,7 @@ test_free_pages_n_pcp(void **state)
 		struct buddy_state sa, sb;
 		pfn_t p[2][512], big;
 		bool below = false;
+		unsigned types = 0;
 
 		for (unsigned t = 0; t < 2 && specs[k].high_fraction; t++)
 			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
@@ -686,10 +688,14 @@ test_free_pages_n_pcp(void **state)
 
 				for (unsigned t = 0; t < 2; t++)
 					for (unsigned i = 0; i < n; i++)
-						assert_int_equal(alloc_pages(m[t], 0, ZONE_DMA32,
-									     HVO_PAGES_ALLOCATED,
-									     &p[t][i]), 0);
+						assert_int_equal(alloc_pages_gfp(m[t], 0, ZONE_DMA32,
+										 i % 3 ? GFP_KERNEL :
+										 GFP_HIGHUSER_MOVABLE,
+										 HVO_PAGES_ALLOCATED,
+										 &p[t][i]), 0);
 				assert_memory_equal(p[0], p[1], n * sizeof(pfn_t));
+				for (unsigned i = 0; i < n; i++)
+					types |= 1u << get_pfnblock_migratetype(m[0], p[0][i]);
 				below |= m[0]->zones[ZONE_DMA32].below_high;
 				/* In eights, as free_vmemmap_page_list() frees. */
 				for (unsigned i = 0; i < n; i += 8)
@@ -707,6 +713,9 @@ test_free_pages_n_pcp(void **state)
 		}
 		/* 6.1 has no ZONE_BELOW_HIGH. */
 		assert_int_equal(below, !strstr(specs[k].spec, "6.1"));
+		/* Batches mixed pages of unmovable and movable pageblocks. */
+		assert_true(types & (1u << MIGRATE_UNMOVABLE));
+		assert_true(types & (1u << MIGRATE_MOVABLE));
 		/* High below the runs of 300 and 500: they drained mid-batch. */
 		if (specs[k].high_fraction)
 			assert_true(m[0]->zones[ZONE_DMA32].pcp.high < 300);

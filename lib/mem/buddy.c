@@ -1440,6 +1440,8 @@ struct pcp_defer {
 	uint64_t limit;    /* a count below it drains nothing */
 	uint64_t n;        /* commits held */
 	bool below;        /* nr_pcp_high()'s ZONE_BELOW_HIGH case */
+	uint64_t pb;       /* the pageblock of the last free held, + 1 */
+	enum migratetype pb_mt; /* its migratetype */
 };
 
 static void
@@ -1522,14 +1524,29 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 {
 	enum zone_type z = pfn_zone(m, pfn);
 	struct zone *zone = &m->zones[z];
-	enum migratetype mt = __get_pfnblock_migratetype(m, pfn);
+	uint64_t pb = (pfn >> m->arch.pageblock_order) + 1;
+	enum migratetype mt;
 	struct free_list *list;
 	unsigned pindex;
 
+	/* Only a drain or a free past the lists changes a pageblock's type. */
+	if (d && d->pb == pb) {
+		mt = d->pb_mt;
+	} else {
+		mt = __get_pfnblock_migratetype(m, pfn);
+		if (d) {
+			d->pb = pb;
+			d->pb_mt = mt;
+		}
+	}
+
 	keep_address(zone);
 	if (mt >= MIGRATE_PCPTYPES) {
-		if (mt == MIGRATE_ISOLATE)
+		if (mt == MIGRATE_ISOLATE) {
+			if (d)
+				d->pb = 0;
 			return free_one_page(m, pfn, order, FPI_NONE);
+		}
 		mt = MIGRATE_MOVABLE;
 	}
 	pindex = order_to_pindex(m, mt, order);
@@ -1541,6 +1558,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		if (pcp_commit_defer(d, zone, order))
 			return machine_oops_rc(m, 0);
 		pcp_defer_flush(d);
+		d->pb = 0;
 	}
 	return free_unref_page_commit(m, zone, z, order, pindex);
 }
@@ -2295,7 +2313,7 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	     free_pages_acct_fn acct)
 {
 	uint64_t i = nr, freed = 0, boot = 0, buddy = 0;
-	struct pcp_defer d = { NULL, 0, 0, 0, false };
+	struct pcp_defer d = { NULL, 0, 0, 0, false, 0, MIGRATE_UNMOVABLE };
 	int rc = 0;
 
 	/*
