@@ -1263,6 +1263,20 @@ nr_pcp_free(struct per_cpu_pages *pcp, uint64_t high, bool free_high)
 }
 
 /*
+ * nr_pcp_high() in a zone below its high watermark: high, clamped, lowered
+ * by what is freed in a row (at least a batch), down to high_min.
+ */
+static inline void
+pcp_lower_high(struct per_cpu_pages *pcp)
+{
+	int64_t high = (int64_t)pcp->high -
+		       (int64_t)max64(pcp->free_count, pcp->batch);
+
+	pcp->high = high > (int64_t)pcp->high_min ? (uint64_t)high :
+		    pcp->high_min;
+}
+
+/*
  * nr_pcp_high(): the count at which a free drains. 6.1: high, or 0 for
  * @free_high. From 6.7, high clamped into [high_min, high_max]; a
  * @free_high run lowers it by 32 batches and drains; a zone below its
@@ -1275,7 +1289,6 @@ nr_pcp_high(struct per_cpu_pages *pcp, const struct zone *zone,
 	    bool free_high)
 {
 	int64_t high, high_min, high_max, batch = (int64_t)pcp->batch;
-	int64_t free_count;
 
 	if (!pcp->high_auto)
 		return free_high ? 0 : pcp->high;
@@ -1292,11 +1305,8 @@ nr_pcp_high(struct per_cpu_pages *pcp, const struct zone *zone,
 	}
 	if (high_min == high_max)
 		return (uint64_t)high;
-	free_count = (int64_t)pcp->free_count > batch ?
-		     (int64_t)pcp->free_count : batch;
 	if (zone->below_high) {
-		pcp->high = (uint64_t)(high - free_count > high_min ?
-				       high - free_count : high_min);
+		pcp_lower_high(pcp);
 		return pcp->count > (uint64_t)high_min ? pcp->count :
 			(uint64_t)high_min;
 	}
@@ -1380,6 +1390,31 @@ drain_all_pages(struct hvo_machine *m)
 }
 
 /*
+ * What a free of @order tells pcp from 6.7 (free_unref_page_commit()):
+ * the next refill scaled back, whether this free drains as one of a run
+ * of high-order frees (returned), and the pages freed in a row.
+ */
+static inline bool
+pcp_free_seen(struct per_cpu_pages *pcp, unsigned order)
+{
+	bool small = order && order <= PAGE_ALLOC_COSTLY_ORDER;
+	bool free_high;
+
+	pcp->alloc_factor >>= 1;
+	free_high = small && pcp->free_count >= pcp->batch &&
+		    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+		    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) ||
+		     pcp->count >= pcp->batch);
+	if (small)
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	else
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	if (pcp->free_count < pcp->batch << PCP_BATCH_SCALE_MAX)
+		pcp->free_count += UINT64_C(1) << order;
+	return free_high;
+}
+
+/*
  * free_unref_page_commit() after the page is on its list: whether a run
  * of frees drains (6.1: free_factor set and a free of order 1..3; from
  * 6.7 a second such free in a row, with a batch freed in a row, and with
@@ -1397,21 +1432,10 @@ free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
 	uint64_t high;
 	int rc;
 
-	if (!pcp->high_auto) {
+	if (!pcp->high_auto)
 		free_high = pcp->free_factor && small;
-	} else {
-		pcp->alloc_factor >>= 1;
-		free_high = small && pcp->free_count >= pcp->batch &&
-			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
-			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) ||
-			     pcp->count >= pcp->batch);
-		if (small)
-			pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
-		else
-			pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
-		if (pcp->free_count < pcp->batch << PCP_BATCH_SCALE_MAX)
-			pcp->free_count += UINT64_C(1) << order;
-	}
+	else
+		free_high = pcp_free_seen(pcp, order);
 	high = nr_pcp_high(pcp, zone, free_high);
 	if (pcp->count < high)
 		return machine_oops_rc(m, 0);
@@ -1425,18 +1449,16 @@ free_unref_page_commit(struct hvo_machine *m, struct zone *zone,
 
 /*
  * The commits free_pages_n() holds back: order-0 frees onto the pcp lists
- * of @zone none of which drains. What such a commit changes (6.7 on:
- * alloc_factor halved, the last free marked order 0, free_count up by
- * one to its cap, high clamped into its bounds, and in a zone below its
- * high watermark lowered by free_count down to high_min) adds up to what
- * pcp_defer_flush() sets at once, before the next commit that may drain
- * and at the batch's end. Nothing looks at the pcp state in between: the
- * batch runs with no listener, and only frees onto the lists come before
- * the flush.
+ * of @zone none of which drains. Such a commit changes only what
+ * pcp_free_seen() and nr_pcp_high() set apart from the count (6.7 on:
+ * high clamped into its bounds, and in a zone below its high watermark
+ * lowered, pcp_lower_high()), so pcp_defer_flush() applies those, before
+ * the next commit that may drain and at the batch's end. Nothing looks at the pcp state
+ * in between: the batch runs with no listener, and only frees onto the
+ * lists come before the flush.
  */
 struct pcp_defer {
 	struct zone *zone; /* the zone of the commits held, or NULL */
-	uint64_t high;     /* high, clamped, before the first */
 	uint64_t limit;    /* a count below it drains nothing */
 	uint64_t n;        /* commits held */
 	bool below;        /* nr_pcp_high()'s ZONE_BELOW_HIGH case */
@@ -1448,33 +1470,30 @@ static void
 pcp_defer_flush(struct pcp_defer *d)
 {
 	struct per_cpu_pages *pcp;
-	uint64_t cap;
 
 	if (!d->zone)
 		return;
 	pcp = &d->zone->pcp;
 	if (pcp->high_auto && d->n) {
-		pcp->alloc_factor = d->n < 32 ? pcp->alloc_factor >> d->n : 0;
-		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
-		cap = pcp->batch << PCP_BATCH_SCALE_MAX;
-		if (!d->below) {
+		pcp->high = (uint64_t)clamp64((int64_t)pcp->high,
+					      (int64_t)pcp->high_min,
+					      (int64_t)pcp->high_max);
+		if (d->below) {
+			/* Each lowers high by free_count as it then was. */
+			for (uint64_t i = 0; i < d->n; i++) {
+				pcp_free_seen(pcp, 0);
+				pcp_lower_high(pcp);
+			}
+		} else {
+			/* d->n pcp_free_seen(pcp, 0) at once. */
+			uint64_t cap = pcp->batch << PCP_BATCH_SCALE_MAX;
+
+			pcp->alloc_factor = d->n < 32 ?
+					    pcp->alloc_factor >> d->n : 0;
+			pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
 			if (pcp->free_count < cap)
 				pcp->free_count = min64(pcp->free_count + d->n,
 							cap);
-			pcp->high = d->high;
-		} else {
-			/* Each lowers high by free_count as it then was. */
-			pcp->high = d->high;
-			for (uint64_t i = 0; i < d->n; i++) {
-				int64_t high;
-
-				if (pcp->free_count < cap)
-					pcp->free_count++;
-				high = (int64_t)pcp->high -
-				       (int64_t)max64(pcp->free_count, pcp->batch);
-				pcp->high = high > (int64_t)pcp->high_min ?
-					    (uint64_t)high : pcp->high_min;
-			}
 		}
 	}
 	d->zone = NULL;
@@ -1499,11 +1518,11 @@ pcp_commit_defer(struct pcp_defer *d, struct zone *zone, unsigned order)
 		d->zone = zone;
 		d->below = pcp->high_auto && zone->below_high &&
 			   pcp->high_min != pcp->high_max;
-		d->high = !pcp->high_auto ? pcp->high :
-			  (uint64_t)clamp64((int64_t)pcp->high,
-					    (int64_t)pcp->high_min,
-					    (int64_t)pcp->high_max);
-		d->limit = d->below ? pcp->high_min : d->high;
+		d->limit = d->below ? pcp->high_min :
+			   !pcp->high_auto ? pcp->high :
+			   (uint64_t)clamp64((int64_t)pcp->high,
+					     (int64_t)pcp->high_min,
+					     (int64_t)pcp->high_max);
 	}
 	if (pcp->count >= d->limit)
 		return false;
@@ -2313,7 +2332,7 @@ free_pages_n(struct hvo_machine *m, const pfn_t *pfns, uint64_t nr,
 	     free_pages_acct_fn acct)
 {
 	uint64_t i = nr, freed = 0, boot = 0, buddy = 0;
-	struct pcp_defer d = { NULL, 0, 0, 0, false, 0, MIGRATE_UNMOVABLE };
+	struct pcp_defer d = { .zone = NULL };
 	int rc = 0;
 
 	/*

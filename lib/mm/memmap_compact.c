@@ -1267,14 +1267,11 @@ __memmap_compact_note_hosted(struct hvo_machine *m, uint64_t va, uint64_t n)
 	if (!c)
 		return;
 	for (uint64_t i = 0; i < n; i++, va += m->arch.page_size) {
-		const uint64_t *s;
 		uint64_t frame;
 
-		if (vmemmap_frame(m, &cur, va, &frame) ||
-		    !pfn_valid(&m->phys, frame))
-			continue;
-		s = phys_slot(&m->phys, frame);
-		if (s && (*s & PHYS_TAG_MASK) == PHYS_HOST) {
+		if (!vmemmap_frame(m, &cur, va, &frame) &&
+		    pfn_valid(&m->phys, frame) &&
+		    phys_host_hint(&m->phys, frame << m->arch.page_shift)) {
 			__memmap_compact_note_alias(m, va, UINT64_MAX);
 			noted = true;
 		}
