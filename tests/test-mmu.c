@@ -648,6 +648,51 @@ test_1t_machine(void **state)
 	check_huge_machine("arm64-64k-48:mem=1T");
 }
 
+/*
+ * page_to_pfn() as the kernel's pointer subtraction: a shift where struct
+ * page is a power of two, a division where it is not (56, 72 and 80
+ * bytes), with the same answer for any offset, a struct page's start or
+ * not; and per_page, the struct pages of a vmemmap page, on 4K and 64K.
+ */
+static void
+test_struct_page_arithmetic(void **state)
+{
+	static const char *const specs[] = {
+		"x86_64:mem=256M", "x86_64:mem=256M,struct_page=72",
+		"x86_64:mem=256M,struct_page=56", "x86_64:mem=256M,struct_page=128",
+		"x86_64:mem=256M,struct_page=80", "arm64-64k-48:mem=1G",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct hvo_machine *m = tu_machine(specs[i]);
+		const struct page_layout *l;
+		unsigned size;
+
+		assert_non_null(m);
+		l = page_layout(m);
+		size = m->cfg.struct_page_size;
+		assert_int_equal(l->size, size);
+		assert_int_equal(l->per_page, m->arch.page_size / size);
+		if (is_pow2(size))
+			assert_int_equal(UINT64_C(1) << l->shift, size);
+		else
+			assert_int_equal(l->shift, 0);
+		for (uint64_t x = 0; x < 4 * UINT64_C(4096); x += 3)
+			assert_int_equal(page_layout_div(l, x), x / size);
+		assert_int_equal(page_layout_div(l, UINT64_MAX), UINT64_MAX / size);
+		for (pfn_t pfn = m->vmemmap_pfn_lo; pfn < m->vmemmap_pfn_hi;
+		     pfn += 4099) {
+			page_t page = pfn_to_page(m, pfn);
+
+			assert_int_equal(page_to_pfn(m, page), pfn);
+			assert_int_equal(page_to_pfn(m, page + size - 1), pfn);
+		}
+		tu_assert_check(m);
+		hvo_machine_free(m);
+	}
+}
+
 /* The entries of every counter, to see what a call reads and writes. */
 static void
 counters_of(const struct hvo_machine *m, uint64_t *c)
@@ -2938,6 +2983,7 @@ main(void)
 		cmocka_unit_test(test_vmemmap_entries_x86_riscv),
 		cmocka_unit_test(test_1t_ram_is_lazy),
 		cmocka_unit_test(test_1t_machine),
+		cmocka_unit_test(test_struct_page_arithmetic),
 		cmocka_unit_test(test_kernel_accessors),
 		cmocka_unit_test(test_malformed_entry_refused),
 		cmocka_unit_test(test_table_alloc_fails),

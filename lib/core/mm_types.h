@@ -118,7 +118,27 @@ struct page_layout {
 	 * page size and the vmemmap is aligned to it (set with the vmemmap).
 	 */
 	bool whole;
+	/*
+	 * log2 of @size where that is a power of two, else 0: a division
+	 * by @size is then a shift (page_layout_div()), as the kernel's
+	 * pointer arithmetic on struct page compiles to.
+	 */
+	unsigned shift;
+	/* struct pages in a vmemmap page (set with the vmemmap) */
+	uint64_t per_page;
 };
+
+/*
+ * @x / @l->size. A 64-bit division costs tens of cycles, and every list
+ * link the buddy allocator reads back as a page asks (page_to_pfn()).
+ */
+static inline uint64_t
+page_layout_div(const struct page_layout *l, uint64_t x)
+{
+	if (__builtin_expect(l->shift != 0, 1))
+		return x >> l->shift;
+	return x / l->size;
+}
 
 /*
  * The page flags libhvo names, as names: the kernel's enum pageflags

@@ -304,7 +304,7 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
 }
 
 /*
- * How many of the pages from @addr on, @step bytes apart, are off the
+ * How many of the pages from @addr on, 1 << @shift bytes apart, are off the
  * grain of vmemmap_check_head(): at most as many as lie before the next
  * grain address (0 if @addr is one). The grain test's mask covers bits
  * from the struct page's size up, so the grain recurs every (mask |
@@ -312,7 +312,7 @@ vmemmap_pte_range(struct hvo_machine *m, uint64_t ptep, uint64_t addr,
  */
 static inline uint64_t
 vmemmap_off_grain(const struct vmemmap_remap_walk *walk, uint64_t addr,
-		  uint64_t step)
+		  unsigned shift)
 {
 	const uint64_t mask = walk->grain_mask, low = (mask & -mask) - 1;
 	const uint64_t period = (mask | low) + 1;
@@ -320,7 +320,7 @@ vmemmap_off_grain(const struct vmemmap_remap_walk *walk, uint64_t addr,
 
 	if (!mask || off <= low)
 		return 0;
-	return (period - off + step - 1) / step;
+	return (period - off + (UINT64_C(1) << shift) - 1) >> shift;
 }
 
 /*
@@ -369,7 +369,7 @@ vmemmap_remap_tails_quick(struct hvo_machine *m, uint64_t addr, uint64_t next,
 	end = list->pfn + list->max;
 	if ((uint64_t)(end - slot) < n)
 		n = (uint64_t)(end - slot);
-	i = vmemmap_off_grain(walk, addr, a->page_size);
+	i = vmemmap_off_grain(walk, addr, shift);
 	if (i < n)
 		n = i;
 	for (i = 0; i < n; i++) {
@@ -413,7 +413,7 @@ vmemmap_restore_tails_quick(struct hvo_machine *m, uint64_t addr,
 		return 0;
 	if (list->n - list->next < n)
 		n = list->n - list->next;
-	i = vmemmap_off_grain(walk, addr, m->arch.page_size);
+	i = vmemmap_off_grain(walk, addr, m->arch.page_shift);
 	if (i < n)
 		n = i;
 	if (!n)

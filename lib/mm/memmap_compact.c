@@ -466,7 +466,7 @@ guess_payload(struct hvo_machine *m, struct memmap_compact *c,
 	      uint64_t *payload)
 {
 	const struct page_layout *l = page_layout(m);
-	const uint64_t per = m->arch.page_size / l->size;
+	const uint64_t per = l->per_page;
 	const uint8_t *sp = host + k * l->size;
 	enum tpl_patch patch = TPL_PLAIN;
 	uint64_t next, head, fix = 0;
@@ -475,7 +475,8 @@ guess_payload(struct hvo_machine *m, struct memmap_compact *c,
 	memcpy(&next, sp + l->lru, 8);
 	head = next - 1;
 	if (!alt && (next & 1) && head >= m->vmemmap_base &&
-	    (head - m->vmemmap_base) % l->size == 0) {
+	    page_layout_div(l, head - m->vmemmap_base) * l->size ==
+	    head - m->vmemmap_base) {
 		patch = TPL_HEAD;
 		fix = page_to_pfn(m, head);
 	} else if (!alt && !(next & 1)) {
@@ -715,7 +716,7 @@ compact_host_frame(struct hvo_machine *m, struct memmap_compact *c,
 {
 	const struct page_layout *l = page_layout(m);
 	const uint64_t psize = m->arch.page_size, words = psize / 8;
-	const uint64_t per = psize / l->size;
+	const uint64_t per = l->per_page;
 	const uint64_t pos[NR_GUESSES / 2] = {
 		per - 1, 0, per / 2, 1, 2, 3, per / 4, 3 * per / 4, per - 2,
 	};
@@ -817,7 +818,7 @@ memmap_compact_frame(struct hvo_machine *m, uint64_t frame, uint64_t va,
 	 * frame's hold on it is given back.
 	 */
 	if (!s || (*s & PHYS_TAG_MASK) != PHYS_HOST ||
-	    m->arch.page_size % l->size ||
+	    l->per_page * l->size != m->arch.page_size ||
 	    m->arch.page_size / 8 > OFF_MASK + 1)
 		return false;
 	c = compact_get(m);

@@ -17,7 +17,9 @@ void
 page_layout_init(struct page_layout *l, unsigned size)
 {
 	l->size = size;
+	l->shift = is_pow2(size) ? (unsigned)__builtin_ctz(size) : 0;
 	l->whole = false; /* until the vmemmap is placed */
+	l->per_page = 0;
 	l->flags = PAGE_FLAGS_OFF;
 	l->lru = PAGE_LRU_OFF;
 	l->lru_prev = PAGE_LRU_PREV_OFF;
@@ -506,7 +508,8 @@ memmap_tpl_word(const struct hvo_machine *m, uint64_t payload, unsigned j)
 	const struct page_layout *l = page_layout(m);
 	const struct memmap_tpl *t = &m->tpl[payload >> PAYLOAD_PFN_BITS];
 	const pfn_t pfn = payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1);
-	const unsigned k = j * 8 / l->size, off = j * 8 % l->size;
+	const unsigned k = (unsigned)page_layout_div(l, j * 8);
+	const unsigned off = j * 8 - k * l->size;
 	uint64_t v;
 
 	/* fill_fixups()'s words, else the template's bytes. */
@@ -569,7 +572,7 @@ memmap_fill(void *ctx, uint64_t frame, uint64_t payload, void *host)
 	}
 	fill_page(m, &m->tpl[payload >> PAYLOAD_PFN_BITS],
 		  payload & ((UINT64_C(1) << PAYLOAD_PFN_BITS) - 1),
-		  m->arch.page_size / page_layout(m)->size, host);
+		  page_layout(m)->per_page, host);
 }
 
 void
@@ -590,7 +593,7 @@ memmap_refill(struct hvo_machine *m, uint64_t frame, uint64_t old,
 	if (old >> PAYLOAD_PFN_BITS == tid && tid != MEMMAP_TPL_COMPACT) {
 		if (old != payload)
 			fill_fixups(m, &m->tpl[tid], payload & pfn_mask,
-				    m->arch.page_size / page_layout(m)->size,
+				    page_layout(m)->per_page,
 				    host);
 		return;
 	}
@@ -624,7 +627,7 @@ fill_frame(struct hvo_machine *m, uint64_t frame, const struct memmap_tpl *t,
 {
 	if (tid >= 0 && phys_set_lazy(&m->phys, frame, payload_make((unsigned)tid, pfn)))
 		return;
-	fill_page(m, t, pfn, m->arch.page_size / page_layout(m)->size,
+	fill_page(m, t, pfn, page_layout(m)->per_page,
 		  phys_to_host(&m->phys, frame << m->arch.page_shift));
 }
 
@@ -776,7 +779,7 @@ fill_frames_ptes(struct hvo_machine *m, const struct vmemmap_cursor *c,
 	const uint64_t present = m->arch.pte_present;
 	const uint64_t pa_mask = m->arch.pte_pa_mask;
 	const unsigned shift = m->arch.page_shift;
-	const uint64_t per_page = m->arch.page_size / page_layout(m)->size;
+	const uint64_t per_page = page_layout(m)->per_page;
 	const uint64_t *pte = c->ptes + ((pfn_to_page(m, p) - c->lo) >> shift);
 	const uint64_t *last = c->ptes + ((c->hi - c->lo) >> shift);
 
@@ -797,7 +800,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 {
 	const struct page_layout *l = page_layout(m);
 	uint64_t psize = m->arch.page_size;
-	uint64_t per_page = psize / l->size, end = pfn + n, frame, p = pfn, cnt;
+	uint64_t per_page = l->per_page, end = pfn + n, frame, p = pfn, cnt;
 	/* What the fix-ups need; a plain template needs nothing, so all its
 	 * frames share one payload (and one read-only copy). */
 	uint64_t fix = patch == TPL_HEAD ? head : 0;
@@ -808,7 +811,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 	int rc;
 
 	/* Struct pages that straddle two pages go one by one. */
-	if (psize % l->size)
+	if (per_page * l->size != psize)
 		return write_each(m, pfn, n, tpl, patch, head);
 	/*
 	 * Else page by page: a whole vmemmap page is one template (filled
@@ -842,7 +845,7 @@ memmap_write(struct hvo_machine *m, pfn_t pfn, uint64_t n,
 		 * pfn rising page by page.
 		 */
 		if (tid >= 0 && !c.table &&
-		    (end - p) / per_page >= PHYS_LEAF_FRAMES &&
+		    end - p >= per_page * PHYS_LEAF_FRAMES &&
 		    (c.hi - va) >> m->arch.page_shift >= PHYS_LEAF_FRAMES &&
 		    phys_set_lazy_leaf(&m->phys, frame,
 				       payload_make((unsigned)tid, self ? p : fix),

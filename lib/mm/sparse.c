@@ -67,6 +67,7 @@ vmemmap_base_init(struct hvo_machine *m)
 	}
 	m->page_layout.whole = !(a->page_size % cfg->struct_page_size) &&
 			       !(m->vmemmap_base % cfg->struct_page_size);
+	m->page_layout.per_page = a->page_size / cfg->struct_page_size;
 	m->vmemmap_pfn_lo = m->phys.lo >> a->page_shift;
 	m->vmemmap_pfn_hi = m->phys.hi >> a->page_shift;
 

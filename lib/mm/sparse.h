@@ -20,7 +20,7 @@ pfn_to_page(const struct hvo_machine *m, pfn_t pfn)
 static inline pfn_t
 page_to_pfn(const struct hvo_machine *m, page_t page)
 {
-	return (page - m->vmemmap_base) / m->cfg.struct_page_size;
+	return page_layout_div(&m->page_layout, page - m->vmemmap_base);
 }
 
 static inline uint64_t
