@@ -1000,7 +1000,8 @@ memmap_compact_word(void *ctx, uint64_t frame, uint64_t *payload, unsigned j,
 		return false;
 	rec_iter_init(&it, r, base);
 	if (!write) {
-		while (rec_iter_next(&it, &off, &v))
+		/* The words come in offset order: past @j, it is not there. */
+		while (rec_iter_next(&it, &off, &v) && off <= j)
 			if (off == j) {
 				*val = v;
 				return true;
