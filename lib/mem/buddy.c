@@ -1957,14 +1957,6 @@ alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
 	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
 }
 
-static __attribute__((noinline)) int
-alloc_pages_pcp_batched(struct hvo_machine *m, enum zone_type highest,
-			enum hvo_page_category cat, pfn_t *pfn,
-			struct free_list *list)
-{
-	return __alloc_pages_pcp(m, highest, cat, pfn, list, true);
-}
-
 int
 alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 		gfp_t gfp, enum hvo_page_category cat, pfn_t *pfn)
@@ -2020,10 +2012,15 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 		/* pcp_list_ready(), its zone's part asked again only when due. */
 		if (!ready)
 			ready = pcp_zone_ready(m, highest);
+		/*
+		 * The pcp take inline: the loop keeps its registers, where
+		 * a call per page saved and restored them (a restore's
+		 * seven pages).
+		 */
 		if (ready && !machine_oopsed(m) &&
 		    !list_empty(list, list->head)) {
-			rc = alloc_pages_pcp_batched(m, highest, cat,
-						     &pfns[i], list);
+			rc = __alloc_pages_pcp(m, highest, cat, &pfns[i],
+					       list, true);
 		} else {
 			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
 			slow += !rc;
