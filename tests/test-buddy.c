@@ -726,6 +726,146 @@ test_free_pages_n_pcp(void **state)
 	}
 }
 
+/* Every counter of @m as @o's, and the events of /proc/vmstat. */
+static void
+assert_same_counters(struct hvo_machine *m, struct hvo_machine *o)
+{
+	for (size_t i = 0; i < hvo_counter_count(); i++)
+		assert_int_equal(hvo_machine_counter(m, i),
+				 hvo_machine_counter(o, i));
+	assert_memory_equal(m->vm_events, o->vm_events, sizeof(m->vm_events));
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		assert_memory_equal(m->zones[z].vm_numa_event,
+				    o->zones[z].vm_numa_event,
+				    sizeof(m->zones[z].vm_numa_event));
+}
+
+/*
+ * The order-0 fast path (pcp_list_ready(), alloc_pages_n()'s loop) takes
+ * the page get_page_from_freelist()'s zonelist walk would: twin machines,
+ * the second with fail_page_alloc armed for a call it never reaches, so
+ * that every allocation takes the walk (should_fail_alloc_page() comes
+ * first). Normal is filled between passes: to just above its high
+ * watermark, so that refills in the middle of a batch take it below
+ * (6.7 on the fast path then marks it, as the walk does); to above low;
+ * below low, so that the walk passes it by and takes from DMA32's
+ * lists. 6.1 has no high mark, and an allocation there scales
+ * free_factor back (grown by the drains of the frees), not free_count.
+ */
+static void
+test_alloc_pcp_fast_path(void **state)
+{
+	/* A high fraction keeps high low: the long runs' frees drain. */
+	static const struct {
+		const char *spec;
+		int64_t high_fraction;
+	} specs[] = {
+		{ "x86_64:mem=8G,deferred=off", 0 },
+		{ "x86_64:mem=8G,deferred=off", 1000 },
+		{ "x86_64:mem=8G,deferred=off,kernel=6.1", 1000 },
+	};
+	static const unsigned runs[] = { 7, 1, 64, 300, 7, 8, 500, 3 };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct hvo_machine *m[2] = { tu_machine(specs[k].spec),
+					     tu_machine(specs[k].spec) };
+		static pfn_t p[2][512];
+		struct buddy_state sa, sb;
+		unsigned zones = 0;
+		uint64_t factor = 0;
+		pfn_t big;
+
+		for (unsigned t = 0; t < 2 && specs[k].high_fraction; t++)
+			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
+									       specs[k].high_fraction), 0);
+		assert_int_equal(hvo_fail_page_alloc(m[1], UINT64_MAX, false), 0);
+		for (unsigned pass = 0; pass < 4; pass++) {
+			for (unsigned t = 0; pass && t < 2; t++) {
+				struct zone *zone = &m[t]->zones[ZONE_NORMAL];
+				uint64_t to = pass == 1 ? wmark_pages(zone, WMARK_HIGH) + 64 :
+					      pass == 2 ? wmark_pages(zone, WMARK_LOW) + 4096 :
+					      wmark_pages(zone, WMARK_LOW);
+
+				while (zone_nr_free_pages(zone) > to &&
+				       alloc_pages(m[t],
+						   zone_nr_free_pages(zone) > to + 1024 ? 9 : 0,
+						   ZONE_NORMAL, HVO_PAGES_ALLOCATED,
+						   &big) == 0 &&
+				       pfn_zone(m[t], big) == ZONE_NORMAL)
+					;
+			}
+			for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+				unsigned n = runs[r];
+				uint64_t done[2];
+
+				for (unsigned t = 0; t < 2; t++) {
+					if (r % 2) {
+						assert_int_equal(alloc_pages_n(m[t], ZONE_NORMAL,
+									       HVO_PAGES_VMEMMAP, n,
+									       p[t], &done[t]), 0);
+						assert_int_equal(done[t], n);
+					} else {
+						for (unsigned i = 0; i < n; i++)
+							assert_int_equal(alloc_pages(m[t], 0, ZONE_NORMAL,
+										     HVO_PAGES_VMEMMAP,
+										     &p[t][i]), 0);
+					}
+				}
+				assert_memory_equal(p[0], p[1], n * sizeof(pfn_t));
+				for (unsigned i = 0; i < n; i++)
+					zones |= 1u << pfn_zone(m[0], p[0][i]);
+				assert_same_counters(m[0], m[1]);
+				assert_same_pcp(m[0], m[1], ZONE_NORMAL);
+				assert_same_pcp(m[0], m[1], ZONE_DMA32);
+				/*
+				 * Half go back, the rest stay for the next
+				 * pass; the long runs all, draining.
+				 */
+				for (unsigned t = 0; t < 2; t++)
+					for (unsigned i = 0; i < n; i += n >= 300 ? 1 : 2)
+						assert_int_equal(free_page(m[t], p[t][i]), 0);
+				assert_same_pcp(m[0], m[1], ZONE_NORMAL);
+				assert_same_pcp(m[0], m[1], ZONE_DMA32);
+				snapshot(m[0], &sa);
+				snapshot(m[1], &sb);
+				assert_memory_equal(&sa, &sb, sizeof(sa));
+				factor |= m[0]->zones[ZONE_NORMAL].pcp.free_factor;
+			}
+		}
+		/* Pages from both zones: the walk passed Normal by. */
+		assert_true(zones & (1u << ZONE_NORMAL));
+		assert_true(zones & (1u << ZONE_DMA32));
+		assert_int_equal(m[0]->zones[ZONE_NORMAL].below_high,
+				 !strstr(specs[k].spec, "6.1"));
+		/* 6.1's drains grew free_factor for allocations to halve. */
+		if (strstr(specs[k].spec, "6.1"))
+			assert_true(factor != 0);
+		/*
+		 * should_fail_alloc_page() comes before the walk and the
+		 * lists: armed, it fails a page DMA32's list holds.
+		 */
+		{
+			const struct free_list *l = &m[0]->zones[ZONE_DMA32].pcp.lists[
+				order_to_pindex(m[0], MIGRATE_UNMOVABLE, 0)];
+
+			assert_true(l->nr > 0);
+			assert_int_equal(hvo_fail_page_alloc(m[0], 1, false), 0);
+			assert_int_equal(alloc_pages(m[0], 0, ZONE_NORMAL,
+						     HVO_PAGES_VMEMMAP, &big), -ENOMEM);
+			assert_int_equal(hvo_machine_counter(m[0], CNT_FAULT_INJECTED), 1);
+			assert_int_equal(alloc_pages(m[0], 0, ZONE_NORMAL,
+						     HVO_PAGES_VMEMMAP, &big), 0);
+			assert_int_equal(free_page(m[0], big), 0);
+		}
+		assert_int_equal(hvo_machine_counter(m[1], CNT_FAULT_INJECTED), 0);
+		for (unsigned t = 0; t < 2; t++) {
+			tu_assert_check(m[t]);
+			hvo_machine_free(m[t]);
+		}
+	}
+}
+
 /*
  * A struct page store that faults is what the kernel oopses on. Here it is
  * a sticky fault: the operation stops before host state takes in anything
@@ -802,6 +942,7 @@ main(void)
 		cmocka_unit_test(test_pcp),
 		cmocka_unit_test(test_alloc_oopsed),
 		cmocka_unit_test(test_free_pages_n_pcp),
+		cmocka_unit_test(test_alloc_pcp_fast_path),
 		cmocka_unit_test(test_kernel_pages_refused),
 	};
 

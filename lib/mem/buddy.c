@@ -1628,6 +1628,16 @@ rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
 	return machine_oops_rc(m, 0);
 }
 
+/* rmqueue_pcplist(): an allocation scales the next drain back (6.1: free_factor). */
+static inline void
+pcp_alloc_seen(struct per_cpu_pages *pcp)
+{
+	if (pcp->high_auto)
+		pcp->free_count >>= 1;
+	else
+		pcp->free_factor >>= 1;
+}
+
 /* rmqueue_pcplist(): from the pcp list, refilled from the buddy in a batch. */
 static inline int
 rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
@@ -1641,11 +1651,7 @@ rmqueue_pcplist(struct hvo_machine *m, enum zone_type z, unsigned order,
 	keep_address(pcp);
 	keep_address(list);
 	head = list->head;
-	/* An allocation scales the next drain back (6.1: free_factor). */
-	if (pcp->high_auto)
-		pcp->free_count >>= 1;
-	else
-		pcp->free_factor >>= 1;
+	pcp_alloc_seen(pcp);
 	if (list_empty(list, head)) {
 		int rc = rmqueue_bulk(m, z, order,
 				      nr_pcp_alloc(pcp, &m->zones[z], order),
@@ -1756,44 +1762,77 @@ retry:
 }
 
 /*
- * pcp_list_ready() but for the list and the oops: what an allocation
- * from the pcp list leaves as it was. Only the slow path, a free (and a
- * trace listener, which may do either) change it.
+ * get_page_from_freelist()'s zonelist walk for an order-0 page on
+ * __alloc_pages()' first try (ALLOC_WMARK_LOW and no reserves, so
+ * zone_watermark_fast() is its order-0 shortcut), up to the zone whose
+ * rmqueue() it calls: the first populated zone from @highest down that
+ * keeps, from 6.7, its high watermark (one that does not is marked
+ * ZONE_BELOW_HIGH, as the walk marks it), or else its low one. -1 when
+ * none does. The mark is the walk's own change: the walk, if it follows,
+ * decides the same. An allocation from a pcp list changes no zone's free
+ * pages, so the answer holds until the slow path or a free.
  */
-static bool
-pcp_zone_ready(struct hvo_machine *m, enum zone_type highest)
+static __attribute__((noinline)) int
+__pcp_zone_pick(struct hvo_machine *m, enum zone_type highest)
 {
-	struct zone *zone = &m->zones[highest];
+	for (int z = (int)highest; z >= 0; z--) {
+		struct zone *zone = &m->zones[z];
+		bool above_high = false;
 
-	return zone->pcp.high_auto && !zone->below_high &&
-	       pcp_enabled(m, 0) &&
-	       zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
-					highest);
+		if (!zone_populated(zone))
+			continue;
+		if (zone->pcp.high_auto && !zone->below_high) {
+			above_high = zone_watermark_order0_ok(zone,
+						wmark_pages(zone, WMARK_HIGH),
+						highest);
+			zone->below_high = !above_high;
+		}
+		if (above_high ||
+		    zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_LOW),
+					     highest))
+			return z;
+	}
+	return -1;
+}
+
+static inline int
+pcp_zone_pick(struct hvo_machine *m, enum zone_type highest)
+{
+	const struct zone *zone = &m->zones[highest];
+
+	/* Inline, the common answer: the first zone, above its high mark. */
+	if (zone->pcp.high_auto && !zone->below_high &&
+	    zone_populated(zone) &&
+	    zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_HIGH),
+				     highest))
+		return (int)highest;
+	return __pcp_zone_pick(m, highest);
 }
 
 /*
  * The common case of an order-0 allocation, tried before anything else:
- * the first zone populated and, from 6.7, above its high watermark by
- * zone_watermark_fast()'s order-0 shortcut (so get_page_from_freelist()
- * would go to rmqueue() at once), the machine not oopsed, and the pcp
- * list of @mt not empty. The list, or NULL when any of that fails;
- * get_page_from_freelist() then makes the checks again (they change
- * nothing). An oopsed machine takes that way because rmqueue() would
- * return its fault, and a -ENOMEM fault makes the zonelist walk grow the
- * zone and go on.
+ * the zone pcp_zone_pick() finds has a page on its pcp list of @mt, so
+ * rmqueue() would take it from there. The list (its zone in *@z), or
+ * NULL; get_page_from_freelist() then walks the zones itself. An oopsed
+ * machine takes that way because rmqueue() would return its fault, and
+ * a -ENOMEM fault makes the zonelist walk grow the zone and go on; an
+ * armed fail_page_alloc because should_fail_alloc_page() comes before
+ * the walk, which marks zones.
  */
 static inline struct free_list *
 pcp_list_ready(struct hvo_machine *m, enum zone_type highest,
-	       enum migratetype mt)
+	       enum migratetype mt, int *z)
 {
-	struct free_list *list =
-		&m->zones[highest].pcp.lists[order_to_pindex(m, mt, 0)];
+	struct free_list *list;
 
-	/* A page on the list: the zone is populated, as the walk wants. */
-	if (machine_oopsed(m) || list_empty(list, list->head) ||
-	    !pcp_zone_ready(m, highest))
+	if (machine_oopsed(m) || fail_page_alloc_armed(m) ||
+	    !pcp_enabled(m, 0))
 		return NULL;
-	return list;
+	*z = pcp_zone_pick(m, highest);
+	if (*z < 0)
+		return NULL;
+	list = &m->zones[*z].pcp.lists[order_to_pindex(m, mt, 0)];
+	return list_empty(list, list->head) ? NULL : list;
 }
 
 /*
@@ -1928,33 +1967,28 @@ alloc_pages_slow(struct hvo_machine *m, unsigned order, enum zone_type highest,
 }
 
 /*
- * The fast path's page, from @list of the pcp lists of @highest. With
- * @batched, alloc_pages_n()'s: fail_page_alloc is not armed, and the
- * counters are left to the caller.
+ * The fast path's page, from @list of the pcp lists of zone @z
+ * (pcp_list_ready()). fail_page_alloc is not armed. With @batched,
+ * alloc_pages_n()'s: the counters are left to the caller.
  */
 static HVO_ALWAYS_INLINE int
-__alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
-		  enum hvo_page_category cat, pfn_t *pfn,
-		  struct free_list *list, bool batched)
+__alloc_pages_pcp(struct hvo_machine *m, enum zone_type z,
+		  struct per_cpu_pages *pcp, enum hvo_page_category cat,
+		  pfn_t *pfn, struct free_list *list, bool batched)
 {
-	struct per_cpu_pages *pcp = &m->zones[highest].pcp;
 	struct page_ref r;
-	int rc = batched ? 0 : alloc_pages_fault(m, 0, cat);
+	int rc;
 
-	if (rc)
-		return rc;
-	/* rmqueue_pcplist(): an allocation halves free_count */
-	pcp->free_count >>= 1;
+	pcp_alloc_seen(pcp);
 	rc = rmqueue_pcplist_take(m, pcp, list, list->head, 0, pfn, &r);
-	return alloc_pages_done(m, rc, 0, highest, cat, pfn, &r, true,
-				batched);
+	return alloc_pages_done(m, rc, 0, z, cat, pfn, &r, true, batched);
 }
 
 static __attribute__((noinline)) int
-alloc_pages_pcp(struct hvo_machine *m, enum zone_type highest,
+alloc_pages_pcp(struct hvo_machine *m, enum zone_type z,
 		enum hvo_page_category cat, pfn_t *pfn, struct free_list *list)
 {
-	return __alloc_pages_pcp(m, highest, cat, pfn, list, false);
+	return __alloc_pages_pcp(m, z, &m->zones[z].pcp, cat, pfn, list, false);
 }
 
 int
@@ -1963,15 +1997,18 @@ alloc_pages_gfp(struct hvo_machine *m, unsigned order, enum zone_type highest,
 {
 	/*
 	 * prepare_alloc_pages(): the migratetype comes from the gfp alone.
-	 * pcp_list_ready() changes nothing, so it may come before the
-	 * checks; an order above MAX_PAGE_ORDER is never ready.
+	 * pcp_list_ready() is not tried with fail_page_alloc armed, so it
+	 * may come before the checks; an order above MAX_PAGE_ORDER is
+	 * never ready.
 	 */
+	int z = 0;
 	struct free_list *list = order ? NULL :
-				 pcp_list_ready(m, highest, gfp_migratetype(gfp));
+				 pcp_list_ready(m, highest, gfp_migratetype(gfp),
+						&z);
 
 	if (!list)
 		return alloc_pages_slow(m, order, highest, gfp, cat, pfn);
-	return alloc_pages_pcp(m, highest, cat, pfn, list);
+	return alloc_pages_pcp(m, (enum zone_type)z, cat, pfn, list);
 }
 
 int
@@ -1989,17 +2026,17 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 {
 	gfp_t gfp = page_category_gfp(cat, highest);
 	unsigned pindex = order_to_pindex(m, gfp_migratetype(gfp), 0);
-	struct free_list *list = &m->zones[highest].pcp.lists[pindex];
-	bool ready = false;
-	uint64_t i, slow = 0;
-	int rc = 0;
+	struct per_cpu_pages *pcp = NULL;
+	struct free_list *list = NULL;
+	uint64_t i, fast = 0;
+	int z = -1, rc = 0;
 
 	/*
 	 * A trace listener sees the counters of each event, and may change
-	 * what the zone's part of pcp_list_ready() asks; an armed
-	 * fail_page_alloc counts its calls: one allocation at a time.
-	 * Without either at the start there is none until the end (only a
-	 * listener or the API arms them).
+	 * what pcp_list_ready() asks; an armed fail_page_alloc counts its
+	 * calls: one allocation at a time. Without either at the start
+	 * there is none until the end (only a listener or the API arms
+	 * them).
 	 */
 	if (unlikely(m->trace.fn || fail_page_alloc_armed(m))) {
 		for (i = 0; i < nr && !rc; i++)
@@ -2007,29 +2044,41 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 		*nr_done = rc ? i - 1 : i;
 		return rc;
 	}
-	keep_address(list);
 	for (i = 0; i < nr && !rc; i++) {
-		/* pcp_list_ready(), its zone's part asked again only when due. */
-		if (!ready)
-			ready = pcp_zone_ready(m, highest);
+		/* pcp_list_ready(), its zone picked again after the slow path. */
+		if (!list && !machine_oopsed(m) && pcp_enabled(m, 0)) {
+			z = pcp_zone_pick(m, highest);
+			if (z >= 0) {
+				pcp = &m->zones[z].pcp;
+				list = &pcp->lists[pindex];
+			}
+		}
 		/*
 		 * The pcp take inline: the loop keeps its registers, where
 		 * a call per page saved and restored them (a restore's
 		 * seven pages).
 		 */
-		if (ready && !machine_oopsed(m) &&
-		    !list_empty(list, list->head)) {
-			rc = __alloc_pages_pcp(m, highest, cat, &pfns[i],
-					       list, true);
-		} else {
-			rc = alloc_pages_gfp(m, 0, highest, gfp, cat, &pfns[i]);
-			slow += !rc;
-			ready = false;
+		if (list && !machine_oopsed(m) && !list_empty(list, list->head)) {
+			rc = __alloc_pages_pcp(m, (enum zone_type)z, pcp, cat,
+					       &pfns[i], list, true);
+			fast += !rc;
+			continue;
 		}
+		/*
+		 * The fast path's counters, of zone z: nothing read them
+		 * since. Then what alloc_pages_gfp() would do, the list
+		 * being empty.
+		 */
+		if (fast)
+			alloc_pages_count(m, (enum zone_type)z, 0, fast);
+		fast = 0;
+		rc = alloc_pages_slow(m, 0, highest, gfp, cat, &pfns[i]);
+		z = -1;
+		list = NULL;
 	}
 	*nr_done = rc ? i - 1 : i;
-	/* The fast path's counters, all at once: nothing read them since. */
-	alloc_pages_count(m, highest, 0, *nr_done - slow);
+	if (fast)
+		alloc_pages_count(m, (enum zone_type)z, 0, fast);
 	return rc;
 }
 
