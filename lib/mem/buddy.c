@@ -1707,6 +1707,32 @@ alloc_flags_nofragment(const struct hvo_machine *m, enum zone_type preferred,
 }
 
 /*
+ * get_page_from_freelist()'s test of a zone. From 6.7 the high watermark
+ * first: a zone above it is tried at once (it keeps any lower mark too),
+ * one below is marked ZONE_BELOW_HIGH, which lowers pcp->high on frees
+ * until a drain lifts the zone above it. Then the mark @alloc_flags
+ * names, with its protection against @highest.
+ */
+static inline bool
+zone_keeps_watermark(struct zone *zone, unsigned order, enum zone_type highest,
+		     unsigned alloc_flags)
+{
+	if (zone->pcp.high_auto && !zone->below_high) {
+		bool above_high = zone_watermark_fast(zone, order,
+						      wmark_pages(zone, WMARK_HIGH),
+						      highest, alloc_flags);
+
+		zone->below_high = !above_high;
+		if (above_high)
+			return true;
+	}
+	return (alloc_flags & ALLOC_NO_WATERMARKS) ||
+	       zone_watermark_fast(zone, order,
+				   wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
+				   highest, alloc_flags);
+}
+
+/*
  * get_page_from_freelist(): the zonelist from @highest down, each zone
  * checked against the watermark @alloc_flags names and its protection
  * against @highest, and skipped if it fails; then rmqueue() of @mt with
@@ -1725,26 +1751,9 @@ get_page_from_freelist(struct hvo_machine *m, unsigned order,
 retry:
 	for (int z = (int)highest; z >= 0; z--) {
 		struct zone *zone = &m->zones[z];
-		bool above_high = false;
 
-		if (!zone_populated(zone))
-			continue;
-		/*
-		 * From 6.7 the high watermark is checked first: a zone above
-		 * it is tried at once (it keeps any lower mark too), one
-		 * below is marked ZONE_BELOW_HIGH, which lowers pcp->high on
-		 * frees until a drain lifts the zone above it.
-		 */
-		if (zone->pcp.high_auto && !zone->below_high) {
-			above_high = zone_watermark_fast(zone, order,
-							 wmark_pages(zone, WMARK_HIGH),
-							 highest, alloc_flags);
-			zone->below_high = !above_high;
-		}
-		if (!above_high && !(alloc_flags & ALLOC_NO_WATERMARKS) &&
-		    !zone_watermark_fast(zone, order,
-					 wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK),
-					 highest, alloc_flags))
+		if (!zone_populated(zone) ||
+		    !zone_keeps_watermark(zone, order, highest, alloc_flags))
 			continue;
 		do {
 			rc = rmqueue(m, (enum zone_type)z, order, mt,
@@ -1763,33 +1772,22 @@ retry:
 
 /*
  * get_page_from_freelist()'s zonelist walk for an order-0 page on
- * __alloc_pages()' first try (ALLOC_WMARK_LOW and no reserves, so
- * zone_watermark_fast() is its order-0 shortcut), up to the zone whose
+ * __alloc_pages()' first try (ALLOC_WMARK_LOW), up to the zone whose
  * rmqueue() it calls: the first populated zone from @highest down that
- * keeps, from 6.7, its high watermark (one that does not is marked
- * ZONE_BELOW_HIGH, as the walk marks it), or else its low one. -1 when
- * none does. The mark is the walk's own change: the walk, if it follows,
- * decides the same. An allocation from a pcp list changes no zone's free
- * pages, so the answer holds until the slow path or a free.
+ * keeps its watermarks (zone_keeps_watermark(), which marks a zone below
+ * high as the walk marks it). -1 when none does. The mark is the walk's
+ * own change: the walk, if it follows, decides the same. An allocation
+ * from a pcp list changes no zone's free pages, so the answer holds
+ * until the slow path or a free.
  */
 static __attribute__((noinline)) int
 __pcp_zone_pick(struct hvo_machine *m, enum zone_type highest)
 {
 	for (int z = (int)highest; z >= 0; z--) {
 		struct zone *zone = &m->zones[z];
-		bool above_high = false;
 
-		if (!zone_populated(zone))
-			continue;
-		if (zone->pcp.high_auto && !zone->below_high) {
-			above_high = zone_watermark_order0_ok(zone,
-						wmark_pages(zone, WMARK_HIGH),
-						highest);
-			zone->below_high = !above_high;
-		}
-		if (above_high ||
-		    zone_watermark_order0_ok(zone, wmark_pages(zone, WMARK_LOW),
-					     highest))
+		if (zone_populated(zone) &&
+		    zone_keeps_watermark(zone, 0, highest, ALLOC_WMARK_LOW))
 			return z;
 	}
 	return -1;
