@@ -625,6 +625,33 @@ assert_same_pcp(struct hvo_machine *m, struct hvo_machine *o, enum zone_type z)
 	}
 }
 
+/* A machine spec and the percpu_pagelist_high_fraction to set (0: none). */
+struct twin_spec {
+	const char *spec;
+	int64_t high_fraction;
+};
+
+/* Two machines alike, for one to do a thing one way and one the other. */
+static void
+twins_new(const struct twin_spec *s, struct hvo_machine *m[2])
+{
+	for (unsigned t = 0; t < 2; t++) {
+		m[t] = tu_machine(s->spec);
+		if (s->high_fraction)
+			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
+									       s->high_fraction), 0);
+	}
+}
+
+static void
+twins_free(struct hvo_machine *m[2])
+{
+	for (unsigned t = 0; t < 2; t++) {
+		tu_assert_check(m[t]);
+		hvo_machine_free(m[t]);
+	}
+}
+
 /*
  * free_pages_n() holds back the pcp commits of frees that find the lists
  * below high and applies their sum once (pcp_defer_flush()): the machine
@@ -641,10 +668,7 @@ test_free_pages_n_pcp(void **state)
 	 * With percpu_pagelist_high_fraction set, high_min = high_max: high
 	 * no longer rises to hold a run, and long runs drain.
 	 */
-	static const struct {
-		const char *spec;
-		int64_t high_fraction;
-	} specs[] = {
+	static const struct twin_spec specs[] = {
 		{ "x86_64:mem=1G,deferred=off", 0 },
 		{ "x86_64:mem=1G,deferred=off", 1000 },
 		{ "x86_64:mem=1G,deferred=off,kernel=6.1", 0 },
@@ -653,16 +677,13 @@ test_free_pages_n_pcp(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
-		struct hvo_machine *m[2] = { tu_machine(specs[k].spec),
-					     tu_machine(specs[k].spec) };
+		struct hvo_machine *m[2];
 		struct buddy_state sa, sb;
 		pfn_t p[2][512], big;
 		bool below = false;
 		unsigned types = 0;
 
-		for (unsigned t = 0; t < 2 && specs[k].high_fraction; t++)
-			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
-									       specs[k].high_fraction), 0);
+		twins_new(&specs[k], m);
 
 		for (unsigned pass = 0; pass < 2; pass++) {
 			if (pass) {
@@ -719,10 +740,7 @@ test_free_pages_n_pcp(void **state)
 		/* High below the runs of 300 and 500: they drained mid-batch. */
 		if (specs[k].high_fraction)
 			assert_true(m[0]->zones[ZONE_DMA32].pcp.high < 300);
-		for (unsigned t = 0; t < 2; t++) {
-			tu_assert_check(m[t]);
-			hvo_machine_free(m[t]);
-		}
+		twins_free(m);
 	}
 }
 
@@ -756,10 +774,7 @@ static void
 test_alloc_pcp_fast_path(void **state)
 {
 	/* A high fraction keeps high low: the long runs' frees drain. */
-	static const struct {
-		const char *spec;
-		int64_t high_fraction;
-	} specs[] = {
+	static const struct twin_spec specs[] = {
 		{ "x86_64:mem=8G,deferred=off", 0 },
 		{ "x86_64:mem=8G,deferred=off", 1000 },
 		{ "x86_64:mem=8G,deferred=off,kernel=6.1", 1000 },
@@ -768,17 +783,14 @@ test_alloc_pcp_fast_path(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
-		struct hvo_machine *m[2] = { tu_machine(specs[k].spec),
-					     tu_machine(specs[k].spec) };
+		struct hvo_machine *m[2];
 		static pfn_t p[2][512];
 		struct buddy_state sa, sb;
 		unsigned zones = 0;
 		uint64_t factor = 0;
 		pfn_t big;
 
-		for (unsigned t = 0; t < 2 && specs[k].high_fraction; t++)
-			assert_int_equal(hvo_percpu_pagelist_high_fraction_set(m[t],
-									       specs[k].high_fraction), 0);
+		twins_new(&specs[k], m);
 		assert_int_equal(hvo_fail_page_alloc(m[1], UINT64_MAX, false), 0);
 		for (unsigned pass = 0; pass < 4; pass++) {
 			for (unsigned t = 0; pass && t < 2; t++) {
@@ -859,10 +871,7 @@ test_alloc_pcp_fast_path(void **state)
 			assert_int_equal(free_page(m[0], big), 0);
 		}
 		assert_int_equal(hvo_machine_counter(m[1], CNT_FAULT_INJECTED), 0);
-		for (unsigned t = 0; t < 2; t++) {
-			tu_assert_check(m[t]);
-			hvo_machine_free(m[t]);
-		}
+		twins_free(m);
 	}
 }
 
