@@ -932,12 +932,12 @@ test_page_owner_alloc_pages(void **state)
 
 		assert_non_null(ref);
 		assert_true(po_is_uniform(&run, ref));
-		page_owner_forget_at(&run, base + i, e, ref);
+		page_owner_forget_at(&run, base + i, e, 0, ref);
 		assert_int_equal(page_owner_free(&one, base + i, 0, &was), 0);
 		assert_false(po_is_uniform(&run, run.fine[blk + 1]));
 		e = po_get_ref(&run, i + 1, &ref);
 		assert_ptr_equal(ref, &run.fine[blk + 1][5]);
-		page_owner_forget_at(&run, base + i + 1, e, ref);
+		page_owner_forget_at(&run, base + i + 1, e, 0, ref);
 		assert_int_equal(page_owner_free(&one, base + i + 1, 0, &was), 0);
 	}
 	for (uint64_t pfn = base + 5120; pfn < base + 5130; pfn++)

@@ -2198,15 +2198,17 @@ free_check_allocation(struct hvo_machine *m, pfn_t pfn, unsigned order,
 /*
  * Checks common to both free paths; changes nothing. *@e: the
  * allocation's page_owner entry; *@ref: where it is stored, when the
- * look-up found that (see po_get_ref()), else NULL.
+ * look-up found that (see po_get_ref()), else NULL. @seen: the caller
+ * has just loaded the flags, @flags, through a TLB hit; with nothing
+ * through the TLB since, the load here hits that entry again and reads
+ * the same word, in a register still.
  */
 static inline int
 free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
-	     po_entry_t **ref, const uint64_t *flags_hit)
+	     po_entry_t **ref, bool seen, uint64_t flags)
 {
 	const struct page_owner *po = &m->owner;
 	po_entry_t e = 0;
-	uint64_t flags;
 
 	/*
 	 * The common case first: an allocation of this order starts at
@@ -2230,12 +2232,10 @@ free_prepare(struct hvo_machine *m, pfn_t pfn, unsigned order, po_entry_t *ep,
 		*ref = NULL;
 	}
 	/* page_owner lives in host memory: nothing went through the TLB. */
-	if (flags_hit) {
+	if (seen)
 		m->counter[CNT_TLB_HIT]++;
-		flags = *flags_hit;
-	} else {
+	else
 		flags = page_flags(m, pfn_to_page(m, pfn));
-	}
 	if (flag_test(m, flags, PG_reserved))
 		return machine_err(m, -EINVAL,
 				   "pfn 0x%" PRIx64 " is reserved boot memory (%s), not a page allocation",
@@ -2255,7 +2255,7 @@ __free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		   po_entry_t e, po_entry_t *ref, struct page_ref *r,
 		   bool batched)
 {
-	page_owner_forget_at(&m->owner, pfn, e, ref);
+	page_owner_forget_at(&m->owner, pfn, e, order, ref);
 	release_frames(m, pfn, UINT64_C(1) << order);
 	page_ref_init(m, r, pfn_to_page(m, pfn));
 	ref_set_page_count(m, r, 0);
@@ -2283,13 +2283,14 @@ free_block_start(struct hvo_machine *m, pfn_t pfn, unsigned order,
 }
 
 /*
- * @flags_hit: as free_page_seen() has it. With @batched, free_pages_n()'s
- * free: no trace listener, its counters left to the caller, who adds one
- * to *@batched for a free past the checks, and its pcp commit to @d.
+ * @seen and @flags: as free_prepare() has them. With @batched,
+ * free_pages_n()'s free: no trace listener, its counters left to the
+ * caller, who adds one to *@batched for a free past the checks, and its
+ * pcp commit to @d.
  */
 static HVO_ALWAYS_INLINE int
 __free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
-		     const uint64_t *flags_hit, uint64_t *batched,
+		     bool seen, uint64_t flags, uint64_t *batched,
 		     struct pcp_defer *d)
 {
 	po_entry_t e = 0, *ref;
@@ -2300,7 +2301,7 @@ __free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		return machine_err(m, -EINVAL,
 				   "order %u is above MAX_PAGE_ORDER %u", order,
 				   m->arch.max_page_order);
-	rc = free_prepare(m, pfn, order, &e, &ref, flags_hit);
+	rc = free_prepare(m, pfn, order, &e, &ref, seen, flags);
 	if (rc)
 		return rc;
 	if (batched)
@@ -2316,7 +2317,8 @@ static HVO_ALWAYS_INLINE int
 __free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	     const uint64_t *flags_hit)
 {
-	return __free_pages_batched(m, pfn, order, flags_hit, NULL, NULL);
+	return __free_pages_batched(m, pfn, order, flags_hit != NULL,
+				    flags_hit ? *flags_hit : 0, NULL, NULL);
 }
 
 int
@@ -2368,7 +2370,7 @@ free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
 		return free_page_seen(m, pfn, hit);
 	}
 	++*freed;
-	return __free_pages_batched(m, pfn, 0, hit, batched, d);
+	return __free_pages_batched(m, pfn, 0, hit != NULL, flags, batched, d);
 }
 
 int
@@ -2664,7 +2666,7 @@ free_contig_range(struct hvo_machine *m, pfn_t pfn, unsigned order)
 		return machine_err(m, -EINVAL,
 				   "free_contig_range: order %u is not a contiguous order",
 				   order);
-	rc = free_prepare(m, pfn, order, &e, &ref, NULL);
+	rc = free_prepare(m, pfn, order, &e, &ref, false, 0);
 	if (rc)
 		return rc;
 	/* Never the pcp lists; back a pageblock at a time. */

@@ -218,13 +218,14 @@ page_owner_free(struct page_owner *po, uint64_t pfn, unsigned order,
 
 /*
  * page_owner_forget() with @ref from po_get_ref() of the entry: no second
- * look-up where that found one.
+ * look-up where that found one. @order: @e's, which the caller checked;
+ * a free passes the order it was asked for, often a constant.
  */
 static inline void
 page_owner_forget_at(struct page_owner *po, uint64_t pfn, po_entry_t e,
-		     po_entry_t *ref)
+		     unsigned order, po_entry_t *ref)
 {
-	po->count[po_cat(e)] -= UINT64_C(1) << po_order(e);
+	po->count[po_cat(e)] -= UINT64_C(1) << order;
 	if (ref && !po_is_uniform(po, ref))
 		*ref = 0;
 	else
@@ -238,7 +239,7 @@ page_owner_forget_at(struct page_owner *po, uint64_t pfn, po_entry_t e,
 static inline void
 page_owner_forget(struct page_owner *po, uint64_t pfn, po_entry_t e)
 {
-	page_owner_forget_at(po, pfn, e, NULL);
+	page_owner_forget_at(po, pfn, e, po_order(e), NULL);
 }
 
 /*
