@@ -2313,30 +2313,16 @@ __free_pages_batched(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	return free_one_page(m, pfn, order, FPI_NONE);
 }
 
-static HVO_ALWAYS_INLINE int
-__free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order,
-	     const uint64_t *flags_hit)
-{
-	return __free_pages_batched(m, pfn, order, flags_hit != NULL,
-				    flags_hit ? *flags_hit : 0, NULL, NULL);
-}
-
 int
 free_pages(struct hvo_machine *m, pfn_t pfn, unsigned order)
 {
-	return __free_pages(m, pfn, order, NULL);
-}
-
-int
-free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags)
-{
-	return __free_pages(m, pfn, 0, flags);
+	return __free_pages_batched(m, pfn, order, false, 0, NULL, NULL);
 }
 
 int
 free_page(struct hvo_machine *m, pfn_t pfn)
 {
-	return free_page_seen(m, pfn, NULL);
+	return free_pages(m, pfn, 0);
 }
 
 /*
@@ -2367,7 +2353,8 @@ free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
 	}
 	if (!batched) {
 		acct(m, 1, 0);
-		return free_page_seen(m, pfn, hit);
+		return __free_pages_batched(m, pfn, 0, hit != NULL, flags, NULL,
+					    NULL);
 	}
 	++*freed;
 	return __free_pages_batched(m, pfn, 0, hit != NULL, flags, batched, d);

@@ -332,14 +332,6 @@ int
 free_page(struct hvo_machine *m, pfn_t pfn);
 
 /*
- * free_page() of a page whose flags the caller has just loaded through a
- * TLB hit at @flags (page_flags_hit()), or NULL: with nothing through
- * the TLB since, the free's own load of them hits there again.
- */
-int
-free_page_seen(struct hvo_machine *m, pfn_t pfn, const uint64_t *flags);
-
-/*
  * free_pages_n()'s accounting of @nr pages taken, @boot of them boot
  * memory (PageReserved()), the rest buddy pages.
  */
@@ -349,7 +341,7 @@ typedef void (*free_pages_acct_fn)(struct hvo_machine *m, uint64_t nr,
 /*
  * @nr frees of one page each, @pfns[@nr - 1] first (a list built by
  * list_add() is walked from its last page): PageReserved() through the
- * TLB, boot memory by free_reserved_page(), the rest by free_page_seen(),
+ * TLB, boot memory by free_reserved_page(), the rest by free_page(),
  * with what does not change between two frees asked once. The first
  * error stops it. @acct counts the pages taken (the one that failed
  * too): with a trace listener each page before its free, as the
