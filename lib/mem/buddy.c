@@ -1808,6 +1808,21 @@ pcp_zone_pick(struct hvo_machine *m, enum zone_type highest)
 }
 
 /*
+ * The pcp list @pindex of the zone pcp_zone_pick() finds (in *@z), empty
+ * or not; NULL on a machine that has oopsed, without pcp lists, or with
+ * no zone to take from.
+ */
+static inline struct free_list *
+pcp_list_pick(struct hvo_machine *m, enum zone_type highest, unsigned pindex,
+	      int *z)
+{
+	if (machine_oopsed(m) || !pcp_enabled(m, 0))
+		return NULL;
+	*z = pcp_zone_pick(m, highest);
+	return *z < 0 ? NULL : &m->zones[*z].pcp.lists[pindex];
+}
+
+/*
  * The common case of an order-0 allocation, tried before anything else:
  * the zone pcp_zone_pick() finds has a page on its pcp list of @mt, so
  * rmqueue() would take it from there. The list (its zone in *@z), or
@@ -1823,14 +1838,10 @@ pcp_list_ready(struct hvo_machine *m, enum zone_type highest,
 {
 	struct free_list *list;
 
-	if (machine_oopsed(m) || fail_page_alloc_armed(m) ||
-	    !pcp_enabled(m, 0))
+	if (fail_page_alloc_armed(m))
 		return NULL;
-	*z = pcp_zone_pick(m, highest);
-	if (*z < 0)
-		return NULL;
-	list = &m->zones[*z].pcp.lists[order_to_pindex(m, mt, 0)];
-	return list_empty(list, list->head) ? NULL : list;
+	list = pcp_list_pick(m, highest, order_to_pindex(m, mt, 0), z);
+	return list && !list_empty(list, list->head) ? list : NULL;
 }
 
 /*
@@ -2043,13 +2054,14 @@ alloc_pages_n(struct hvo_machine *m, enum zone_type highest,
 		return rc;
 	}
 	for (i = 0; i < nr && !rc; i++) {
-		/* pcp_list_ready(), its zone picked again after the slow path. */
-		if (!list && !machine_oopsed(m) && pcp_enabled(m, 0)) {
-			z = pcp_zone_pick(m, highest);
-			if (z >= 0) {
+		/*
+		 * pcp_list_ready() without its test of fail_page_alloc (not
+		 * armed), the list picked again after the slow path.
+		 */
+		if (!list) {
+			list = pcp_list_pick(m, highest, pindex, &z);
+			if (list)
 				pcp = &m->zones[z].pcp;
-				list = &pcp->lists[pindex];
-			}
 		}
 		/*
 		 * The pcp take inline: the loop keeps its registers, where
