@@ -10,6 +10,7 @@
 #include "mem/buddy.h"
 #include "mem/pageblock.h"
 #include "mm/page.h"
+#include "mmu/mmu.h"
 
 /* No pcp lists: frees reach the buddy at once, so merges can be counted. */
 #define TINY "x86_64:mem=64M,deferred=off,pcp=off"
@@ -527,16 +528,122 @@ static void
 test_alloc_oopsed(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
-	uint64_t p, q;
+	struct hvo_zone_info before, after;
+	uint64_t p, q, allocs;
 
 	(void)state;
 	/* One allocation fills ZONE_NORMAL's pcp list. */
 	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
 			 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
+	assert_true(before.pcp_pages > 0);
+	allocs = tu_counter(m, "buddy.alloc");
 	machine_oops(m, -EFAULT);
 	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &q),
 			 -EFAULT);
+	/* Past the pcp orders: rmqueue() returns the fault, no list touched. */
+	assert_int_equal(alloc_pages(m, 4, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &q),
+			 -EFAULT);
 	assert_int_equal(machine_oops_take(m, 0), -EFAULT);
+	/*
+	 * Nothing was taken: the pcp list and its count, the buddy lists
+	 * and the allocation counter are as they were.
+	 */
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, before.pcp_pages);
+	assert_int_equal(after.free_pages, before.free_pages);
+	assert_int_equal(tu_counter(m, "buddy.alloc"), allocs);
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The struct page of the pcp list's first page faults when the fast path
+ * takes it (its vmemmap PMD cleared): the allocation fails with -EFAULT
+ * and the list keeps the page and its count, so with the PMD put back
+ * the machine checks clean and the page is handed out.
+ */
+static void
+test_alloc_pcp_take_faults(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
+	struct hvo_zone_info before, after;
+	uint64_t p, q, r, va, pmdp;
+	unsigned depth = pmd_depth(m);
+	pmd_t good;
+
+	(void)state;
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
+			 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
+	assert_true(before.pcp_pages > 0);
+	/* The batch came from one buddy block: its struct pages share p's PMD. */
+	va = pfn_to_page(m, p);
+	pmdp = pmd_off_k(m, va);
+	good = pt_get(m, depth, pmdp);
+	assert_true(pmd_leaf(m, good));
+	pt_set(m, depth, va, pmdp, 0);
+	flush_tlb_all(m);
+
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &q), -EFAULT);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, before.pcp_pages);
+	assert_int_equal(after.free_pages, before.free_pages);
+
+	pt_set(m, depth, va, pmdp, good);
+	flush_tlb_all(m);
+	tu_assert_check(m);
+	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &r), 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, before.pcp_pages - 1);
+	assert_int_equal(hvo_free_pages(m, r, 0), 0);
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	tu_assert_check(m);
+	hvo_machine_free(m);
+}
+
+/*
+ * The same fault in a drain (hvo_drain_pages()): the coldest pcp page's
+ * struct page faults on list_del(), so it stays on its list, counted, and
+ * is not merged into the buddy lists; with the PMD back the machine
+ * checks clean and the drain empties the list.
+ */
+static void
+test_drain_faults(void **state)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
+	struct hvo_zone_info before, after;
+	uint64_t p, va, pmdp;
+	unsigned depth = pmd_depth(m);
+	pmd_t good;
+
+	(void)state;
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
+			 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
+	assert_true(before.pcp_pages > 0);
+	va = pfn_to_page(m, p);
+	pmdp = pmd_off_k(m, va);
+	good = pt_get(m, depth, pmdp);
+	pt_set(m, depth, va, pmdp, 0);
+	flush_tlb_all(m);
+
+	assert_int_equal(hvo_drain_pages(m), -EFAULT);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, before.pcp_pages);
+	assert_int_equal(after.free_pages, before.free_pages);
+	assert_int_equal(after.nr_free_pages, before.nr_free_pages);
+
+	pt_set(m, depth, va, pmdp, good);
+	flush_tlb_all(m);
+	tu_assert_check(m);
+	assert_int_equal(hvo_drain_pages(m), 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, 0);
+	assert_int_equal(after.free_pages, before.free_pages + before.pcp_pages);
+	assert_int_equal(hvo_free_pages(m, p, 0), 0);
+	tu_assert_check(m);
 	hvo_machine_free(m);
 }
 
@@ -950,6 +1057,8 @@ main(void)
 		cmocka_unit_test(test_host_release),
 		cmocka_unit_test(test_pcp),
 		cmocka_unit_test(test_alloc_oopsed),
+		cmocka_unit_test(test_alloc_pcp_take_faults),
+		cmocka_unit_test(test_drain_faults),
 		cmocka_unit_test(test_free_pages_n_pcp),
 		cmocka_unit_test(test_alloc_pcp_fast_path),
 		cmocka_unit_test(test_kernel_pages_refused),

@@ -87,11 +87,13 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
  * through the TLB, a store (see page_ref_again()). Always inline: GCC's
  * early inliner weighs it by its number of callers, and left alone may
  * put it out of line in free_pcppages_bulk()'s loop when the allocation
- * side changes.
+ * side changes. @count, if not NULL, is a count the caller keeps beside
+ * the list (nr_free, pcp->count): it grows by @n with the list, and only
+ * then.
  */
 static HVO_ALWAYS_INLINE void
 list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
-	     struct page_ref *r, bool tail)
+	     struct page_ref *r, bool tail, uint64_t *count, uint64_t n)
 {
 	kva_t node = page_lru_va(m, r->page);
 	uint64_t prev = tail ? list->prev : head;
@@ -105,6 +107,8 @@ list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	set_link(m, list, head, next, true, node);
 	set_link(m, list, head, prev, false, node);
 	list->nr++;
+	if (count)
+		*count += n;
 	/* A neighbour's link, not @r's, was the last access through the TLB. */
 	if (next != head || prev != head)
 		page_ref_forget(r);
@@ -117,13 +121,18 @@ list_add_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	struct page_ref r;
 
 	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	list_add_ref(m, list, head, &r, tail);
+	list_add_ref(m, list, head, &r, tail, NULL, 0);
 }
 
-/* list_del() with the kernel's poison in the unlinked node, @r's. */
+/*
+ * list_del() with the kernel's poison in the unlinked node, @r's; @count,
+ * if not NULL, drops by @n with the list (see list_add_ref()). On a
+ * machine that has oopsed, before or on the loads of @r's links, the
+ * list and @count stay as they were.
+ */
 static inline void
 list_del_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
-	     struct page_ref *r)
+	     struct page_ref *r, uint64_t *count, uint64_t n)
 {
 	uint64_t next, prev;
 
@@ -136,6 +145,8 @@ list_del_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
 	set_link(m, list, head, prev, false, next);
 	ref_set_lru(m, r, LIST_POISON1, LIST_POISON2);
 	list->nr--;
+	if (count)
+		*count -= n;
 }
 
 static void
@@ -145,7 +156,7 @@ list_del_page(struct hvo_machine *m, struct free_list *list, kva_t head,
 	struct page_ref r;
 
 	page_ref_init(m, &r, pfn_to_page(m, pfn));
-	list_del_ref(m, list, head, &r);
+	list_del_ref(m, list, head, &r, NULL, 0);
 }
 
 static inline bool
@@ -241,8 +252,7 @@ __add_to_free_list(struct hvo_machine *m, struct page_ref *r, pfn_t pfn,
 	struct free_area *area = free_area_of(m, z, order);
 
 	list_add_ref(m, &area->free_list[mt], area->free_list[mt].head, r,
-		     tail);
-	area->nr_free++;
+		     tail, &area->nr_free, 1);
 	if (unlikely(m->strays))
 		free_list_strays_add(m, pfn, mt);
 }
@@ -269,12 +279,12 @@ __del_ref_from_free_list(struct hvo_machine *m, struct page_ref *r,
 {
 	struct free_area *area = free_area_of(m, z, order);
 
-	list_del_ref(m, &area->free_list[mt], area->free_list[mt].head, r);
+	list_del_ref(m, &area->free_list[mt], area->free_list[mt].head, r,
+		     &area->nr_free, 1);
 	/* The poison was the last store through the TLB: the same entry. */
 	page_ref_again(m, r, true);
 	ref_clear_page_type(m, r);
 	ref_set_private(m, r, 0);
-	area->nr_free--;
 }
 
 static void
@@ -400,6 +410,9 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	bool tail;
 	int rc;
 
+	/* Taken off no list (list_del_ref()): nothing merges. */
+	if (unlikely(machine_oopsed(m)))
+		return m->oops;
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), mt);
 	while (order < max) {
 		enum migratetype buddy_mt = mt;
@@ -1355,9 +1368,10 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 			int rc;
 
 			page_ref_init(m, &r, page);
-			list_del_ref(m, list, head, &r);
+			/* A page that stays on the list is not freed. */
+			list_del_ref(m, list, head, &r, &pcp->count,
+				     UINT64_C(1) << order);
 			left -= (int64_t)(UINT64_C(1) << order);
-			pcp->count -= UINT64_C(1) << order;
 			if (!ram || pa - ram->base >= ram->size)
 				ram = phys_range_of(&m->phys, pa);
 			rc = __free_one_page(m, pfn, order, z,
@@ -1571,8 +1585,8 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	pindex = order_to_pindex(m, mt, order);
 	list = &zone->pcp.lists[pindex];
 	keep_address(list);
-	list_add_ref(m, list, list->head, r, false);
-	zone->pcp.count += UINT64_C(1) << order;
+	list_add_ref(m, list, list->head, r, false, &zone->pcp.count,
+		     UINT64_C(1) << order);
 	if (d) {
 		if (pcp_commit_defer(d, zone, order))
 			return machine_oops_rc(m, 0);
@@ -1603,8 +1617,8 @@ rmqueue_bulk(struct hvo_machine *m, enum zone_type z, unsigned order,
 		if (rc)
 			return rc;
 		/* @r: the block as __rmqueue() took it, maybe the last access. */
-		list_add_ref(m, list, list->head, &r, true);
-		pcp->count += UINT64_C(1) << order;
+		list_add_ref(m, list, list->head, &r, true, &pcp->count,
+			     UINT64_C(1) << order);
 	}
 	return 0;
 }
@@ -1623,8 +1637,7 @@ rmqueue_pcplist_take(struct hvo_machine *m, struct per_cpu_pages *pcp,
 
 	*pfn = page_to_pfn(m, page);
 	page_ref_init(m, r, page);
-	list_del_ref(m, list, head, r);
-	pcp->count -= UINT64_C(1) << order;
+	list_del_ref(m, list, head, r, &pcp->count, UINT64_C(1) << order);
 	return machine_oops_rc(m, 0);
 }
 
@@ -1673,6 +1686,13 @@ rmqueue(struct hvo_machine *m, enum zone_type z, unsigned order,
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	struct page_ref r;
 
+	/*
+	 * The fault the machine met is what it returns, before a list is
+	 * touched: a block taken off a free list after an oops would keep
+	 * its place there (list_del_ref()) and lose PageBuddy.
+	 */
+	if (unlikely(machine_oopsed(m)))
+		return m->oops;
 	if (pcp_enabled(m, order))
 		return rmqueue_pcplist(m, z, order, mt, alloc_flags, pfn);
 	return __rmqueue(m, z, order, mt, alloc_flags, &mode, pfn, &r);
