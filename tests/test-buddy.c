@@ -559,48 +559,75 @@ test_alloc_oopsed(void **state)
 }
 
 /*
+ * A machine whose ZONE_NORMAL pcp list holds a batch, one page of it (@p)
+ * allocated, with the vmemmap PMD of those pages' struct pages cleared:
+ * they share p's PMD, as the batch came from one buddy block.
+ */
+struct pcp_fault {
+	struct hvo_machine *m;
+	uint64_t p, va, pmdp;
+	pmd_t good;
+	struct hvo_zone_info before;
+};
+
+static void
+pcp_fault_begin(struct pcp_fault *f)
+{
+	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
+
+	f->m = m;
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED,
+				     &f->p), 0);
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &f->before), 0);
+	assert_true(f->before.pcp_pages > 0);
+	f->va = pfn_to_page(m, f->p);
+	f->pmdp = pmd_off_k(m, f->va);
+	f->good = pt_get(m, pmd_depth(m), f->pmdp);
+	assert_true(pmd_leaf(m, f->good));
+	pt_set(m, pmd_depth(m), f->va, f->pmdp, 0);
+	flush_tlb_all(m);
+}
+
+/* After the fault: nothing moved. Then the PMD back, and a clean check. */
+static void
+pcp_fault_end(struct pcp_fault *f)
+{
+	struct hvo_machine *m = f->m;
+	struct hvo_zone_info now;
+
+	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &now), 0);
+	assert_int_equal(now.pcp_pages, f->before.pcp_pages);
+	assert_int_equal(now.free_pages, f->before.free_pages);
+	assert_int_equal(now.nr_free_pages, f->before.nr_free_pages);
+	pt_set(m, pmd_depth(m), f->va, f->pmdp, f->good);
+	flush_tlb_all(m);
+	tu_assert_check(m);
+}
+
+/*
  * The struct page of the pcp list's first page faults when the fast path
- * takes it (its vmemmap PMD cleared): the allocation fails with -EFAULT
- * and the list keeps the page and its count, so with the PMD put back
- * the machine checks clean and the page is handed out.
+ * takes it: the allocation fails with -EFAULT and the list keeps the
+ * page and its count, so with the PMD put back the machine checks clean
+ * and the page is handed out.
  */
 static void
 test_alloc_pcp_take_faults(void **state)
 {
-	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
-	struct hvo_zone_info before, after;
-	uint64_t p, q, r, va, pmdp;
-	unsigned depth = pmd_depth(m);
-	pmd_t good;
+	struct pcp_fault f;
+	struct hvo_zone_info after;
+	uint64_t q;
 
 	(void)state;
-	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
-			 0);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
-	assert_true(before.pcp_pages > 0);
-	/* The batch came from one buddy block: its struct pages share p's PMD. */
-	va = pfn_to_page(m, p);
-	pmdp = pmd_off_k(m, va);
-	good = pt_get(m, depth, pmdp);
-	assert_true(pmd_leaf(m, good));
-	pt_set(m, depth, va, pmdp, 0);
-	flush_tlb_all(m);
-
-	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &q), -EFAULT);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
-	assert_int_equal(after.pcp_pages, before.pcp_pages);
-	assert_int_equal(after.free_pages, before.free_pages);
-
-	pt_set(m, depth, va, pmdp, good);
-	flush_tlb_all(m);
-	tu_assert_check(m);
-	assert_int_equal(hvo_alloc_pages(m, 0, HVO_GFP_KERNEL, &r), 0);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
-	assert_int_equal(after.pcp_pages, before.pcp_pages - 1);
-	assert_int_equal(hvo_free_pages(m, r, 0), 0);
-	assert_int_equal(hvo_free_pages(m, p, 0), 0);
-	tu_assert_check(m);
-	hvo_machine_free(m);
+	pcp_fault_begin(&f);
+	assert_int_equal(hvo_alloc_pages(f.m, 0, HVO_GFP_KERNEL, &q), -EFAULT);
+	pcp_fault_end(&f);
+	assert_int_equal(hvo_alloc_pages(f.m, 0, HVO_GFP_KERNEL, &q), 0);
+	assert_int_equal(hvo_machine_zone(f.m, ZONE_NORMAL, &after), 0);
+	assert_int_equal(after.pcp_pages, f.before.pcp_pages - 1);
+	assert_int_equal(hvo_free_pages(f.m, q, 0), 0);
+	assert_int_equal(hvo_free_pages(f.m, f.p, 0), 0);
+	tu_assert_check(f.m);
+	hvo_machine_free(f.m);
 }
 
 /*
@@ -612,39 +639,21 @@ test_alloc_pcp_take_faults(void **state)
 static void
 test_drain_faults(void **state)
 {
-	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
-	struct hvo_zone_info before, after;
-	uint64_t p, va, pmdp;
-	unsigned depth = pmd_depth(m);
-	pmd_t good;
+	struct pcp_fault f;
+	struct hvo_zone_info after;
 
 	(void)state;
-	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
-			 0);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
-	assert_true(before.pcp_pages > 0);
-	va = pfn_to_page(m, p);
-	pmdp = pmd_off_k(m, va);
-	good = pt_get(m, depth, pmdp);
-	pt_set(m, depth, va, pmdp, 0);
-	flush_tlb_all(m);
-
-	assert_int_equal(hvo_drain_pages(m), -EFAULT);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
-	assert_int_equal(after.pcp_pages, before.pcp_pages);
-	assert_int_equal(after.free_pages, before.free_pages);
-	assert_int_equal(after.nr_free_pages, before.nr_free_pages);
-
-	pt_set(m, depth, va, pmdp, good);
-	flush_tlb_all(m);
-	tu_assert_check(m);
-	assert_int_equal(hvo_drain_pages(m), 0);
-	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &after), 0);
+	pcp_fault_begin(&f);
+	assert_int_equal(hvo_drain_pages(f.m), -EFAULT);
+	pcp_fault_end(&f);
+	assert_int_equal(hvo_drain_pages(f.m), 0);
+	assert_int_equal(hvo_machine_zone(f.m, ZONE_NORMAL, &after), 0);
 	assert_int_equal(after.pcp_pages, 0);
-	assert_int_equal(after.free_pages, before.free_pages + before.pcp_pages);
-	assert_int_equal(hvo_free_pages(m, p, 0), 0);
-	tu_assert_check(m);
-	hvo_machine_free(m);
+	assert_int_equal(after.free_pages,
+			 f.before.free_pages + f.before.pcp_pages);
+	assert_int_equal(hvo_free_pages(f.m, f.p, 0), 0);
+	tu_assert_check(f.m);
+	hvo_machine_free(f.m);
 }
 
 static void
