@@ -89,7 +89,8 @@ set_link(struct hvo_machine *m, struct free_list *list, kva_t head_va,
  * put it out of line in free_pcppages_bulk()'s loop when the allocation
  * side changes. @count, if not NULL, is a count the caller keeps beside
  * the list (nr_free, pcp->count): it grows by @n with the list, and only
- * then.
+ * then, as the kernel's count moves after its list_add(), which a struct
+ * page fault stops.
  */
 static HVO_ALWAYS_INLINE void
 list_add_ref(struct hvo_machine *m, struct free_list *list, kva_t head,
@@ -410,7 +411,10 @@ __free_one_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	bool tail;
 	int rc;
 
-	/* Taken off no list (list_del_ref()): nothing merges. */
+	/*
+	 * The kernel would have stopped at the fault; the page may still be
+	 * on its pcp list (free_pcppages_bulk()).
+	 */
 	if (unlikely(machine_oopsed(m)))
 		return m->oops;
 	account_freepages(&m->zones[z], (int64_t)(UINT64_C(1) << order), mt);
@@ -1368,7 +1372,10 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 			int rc;
 
 			page_ref_init(m, &r, page);
-			/* A page that stays on the list is not freed. */
+			/*
+			 * After a fault the page stays on the list, and
+			 * __free_one_page() frees nothing.
+			 */
 			list_del_ref(m, list, head, &r, &pcp->count,
 				     UINT64_C(1) << order);
 			left -= (int64_t)(UINT64_C(1) << order);
