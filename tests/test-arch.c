@@ -528,6 +528,14 @@ test_constants(void **state)
 	       "TLB flush ceiling");
 	ck_u64(&ck, a.max_page_order, ex->max_page_order, "MAX_PAGE_ORDER");
 	ck_u64(&ck, a.pageblock_order, ex->pageblock_order, "pageblock_order");
+	/*
+	 * No zone ends inside a pageblock: free_unref_page() takes a run of
+	 * frees' zone from the pageblock it looked up last.
+	 */
+	ck_u64(&ck, a.zone_dma_pfn & ((UINT64_C(1) << a.pageblock_order) - 1),
+	       0, "ZONE_DMA's end inside a pageblock");
+	ck_u64(&ck, a.zone_dma32_pfn & ((UINT64_C(1) << a.pageblock_order) - 1),
+	       0, "ZONE_DMA32's end inside a pageblock");
 	ck_u64(&ck, a.section_size_bits, ex->section_size_bits,
 	       "SECTION_SIZE_BITS");
 	ck_u64(&ck, a.max_physmem_bits, ex->max_physmem_bits,

@@ -1485,6 +1485,7 @@ struct pcp_defer {
 	bool below;        /* nr_pcp_high()'s ZONE_BELOW_HIGH case */
 	uint64_t pb;       /* the pageblock of the last free held, + 1 */
 	enum migratetype pb_mt; /* its migratetype */
+	enum zone_type pb_z;    /* its zone (no zone ends inside one) */
 };
 
 static void
@@ -1562,24 +1563,27 @@ static HVO_ALWAYS_INLINE int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		struct page_ref *r, struct pcp_defer *d)
 {
-	enum zone_type z = pfn_zone(m, pfn);
-	struct zone *zone = &m->zones[z];
 	uint64_t pb = (pfn >> m->arch.pageblock_order) + 1;
 	enum migratetype mt;
+	enum zone_type z;
+	struct zone *zone;
 	struct free_list *list;
 	unsigned pindex;
 
 	/* Only a drain or a free past the lists changes a pageblock's type. */
 	if (d && d->pb == pb) {
 		mt = d->pb_mt;
+		z = d->pb_z;
 	} else {
+		z = pfn_zone(m, pfn);
 		mt = __get_pfnblock_migratetype(m, pfn);
 		if (d) {
 			d->pb = pb;
 			d->pb_mt = mt;
+			d->pb_z = z;
 		}
 	}
-
+	zone = &m->zones[z];
 	keep_address(zone);
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE) {
