@@ -1346,6 +1346,13 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 	struct per_cpu_pages *pcp = &m->zones[z].pcp;
 	/* The RAM range of the last page, likely the next one's. */
 	const struct hvo_mem_range *ram = NULL;
+	/*
+	 * The pageblock of the last page (+ 1) and its type, likely the
+	 * next one's: a merge changes only its buddy's pageblocks, to the
+	 * freed page's type.
+	 */
+	uint64_t pb = 0;
+	enum migratetype pb_mt = MIGRATE_UNMOVABLE;
 	int64_t left;
 
 	keep_address(pcp);
@@ -1381,9 +1388,12 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 			left -= (int64_t)(UINT64_C(1) << order);
 			if (!ram || pa - ram->base >= ram->size)
 				ram = phys_range_of(&m->phys, pa);
-			rc = __free_one_page(m, pfn, order, z,
-					     get_pfnblock_migratetype(m, pfn),
-					     FPI_NONE, ram);
+			if ((pfn >> m->arch.pageblock_order) + 1 != pb) {
+				pb = (pfn >> m->arch.pageblock_order) + 1;
+				pb_mt = get_pfnblock_migratetype(m, pfn);
+			}
+			rc = __free_one_page(m, pfn, order, z, pb_mt, FPI_NONE,
+					     ram);
 			if (rc)
 				return rc;
 		} while (left > 0 && !list_empty(list, head));
