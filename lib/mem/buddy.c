@@ -206,6 +206,43 @@ pcp_enabled(const struct hvo_machine *m, unsigned order)
 	return m->pcp_up && pcp_allowed_order(m, order);
 }
 
+/*
+ * The pageblock a run of pages looked up last (its index + 1; 0 for
+ * none), its migratetype and zone: the run's next page is likely in the
+ * same one. No zone ends inside a pageblock (test-arch checks every
+ * arch). The pageblock bits are host state, so a hit counts nothing.
+ */
+struct pageblock_memo {
+	uint64_t pb;
+	enum migratetype mt;
+	enum zone_type z;
+};
+
+/* Whether @c holds @pfn's pageblock. */
+static inline bool
+pageblock_memo_holds(const struct hvo_machine *m,
+		     const struct pageblock_memo *c, pfn_t pfn)
+{
+	return c->pb == (pfn >> m->arch.pageblock_order) + 1;
+}
+
+/* @c now holds @pfn's pageblock, of type @mt in zone @z. */
+static inline void
+pageblock_memo_set(const struct hvo_machine *m, struct pageblock_memo *c,
+		   pfn_t pfn, enum migratetype mt, enum zone_type z)
+{
+	c->pb = (pfn >> m->arch.pageblock_order) + 1;
+	c->mt = mt;
+	c->z = z;
+}
+
+/* A pageblock's type may change: @c holds none. */
+static inline void
+pageblock_memo_forget(struct pageblock_memo *c)
+{
+	c->pb = 0;
+}
+
 /* account_freepages(): NR_FREE_PAGES leaves isolated pages out. */
 static void
 account_freepages(struct zone *zone, int64_t nr, enum migratetype mt)
@@ -1347,12 +1384,10 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 	/* The RAM range of the last page, likely the next one's. */
 	const struct hvo_mem_range *ram = NULL;
 	/*
-	 * The pageblock of the last page (+ 1) and its type, likely the
-	 * next one's: a merge changes only its buddy's pageblocks, to the
-	 * freed page's type.
+	 * The last page's pageblock: a merge changes only its buddy's
+	 * pageblocks, to the freed page's type.
 	 */
-	uint64_t pb = 0;
-	enum migratetype pb_mt = MIGRATE_UNMOVABLE;
+	struct pageblock_memo pbm = { .pb = 0 };
 	int64_t left;
 
 	keep_address(pcp);
@@ -1388,11 +1423,11 @@ free_pcppages_bulk(struct hvo_machine *m, enum zone_type z, uint64_t count,
 			left -= (int64_t)(UINT64_C(1) << order);
 			if (!ram || pa - ram->base >= ram->size)
 				ram = phys_range_of(&m->phys, pa);
-			if ((pfn >> m->arch.pageblock_order) + 1 != pb) {
-				pb = (pfn >> m->arch.pageblock_order) + 1;
-				pb_mt = get_pfnblock_migratetype(m, pfn);
-			}
-			rc = __free_one_page(m, pfn, order, z, pb_mt, FPI_NONE,
+			if (!pageblock_memo_holds(m, &pbm, pfn))
+				pageblock_memo_set(m, &pbm, pfn,
+						   get_pfnblock_migratetype(m, pfn),
+						   z);
+			rc = __free_one_page(m, pfn, order, z, pbm.mt, FPI_NONE,
 					     ram);
 			if (rc)
 				return rc;
@@ -1493,9 +1528,7 @@ struct pcp_defer {
 	uint64_t limit;    /* a count below it drains nothing */
 	uint64_t n;        /* commits held */
 	bool below;        /* nr_pcp_high()'s ZONE_BELOW_HIGH case */
-	uint64_t pb;       /* the pageblock of the last free held, + 1 */
-	enum migratetype pb_mt; /* its migratetype */
-	enum zone_type pb_z;    /* its zone (no zone ends inside one) */
+	struct pageblock_memo pb; /* that of the last free held */
 };
 
 static void
@@ -1573,7 +1606,6 @@ static HVO_ALWAYS_INLINE int
 free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		struct page_ref *r, struct pcp_defer *d)
 {
-	uint64_t pb = (pfn >> m->arch.pageblock_order) + 1;
 	enum migratetype mt;
 	enum zone_type z;
 	struct zone *zone;
@@ -1581,24 +1613,21 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 	unsigned pindex;
 
 	/* Only a drain or a free past the lists changes a pageblock's type. */
-	if (d && d->pb == pb) {
-		mt = d->pb_mt;
-		z = d->pb_z;
+	if (d && pageblock_memo_holds(m, &d->pb, pfn)) {
+		mt = d->pb.mt;
+		z = d->pb.z;
 	} else {
 		z = pfn_zone(m, pfn);
 		mt = __get_pfnblock_migratetype(m, pfn);
-		if (d) {
-			d->pb = pb;
-			d->pb_mt = mt;
-			d->pb_z = z;
-		}
+		if (d)
+			pageblock_memo_set(m, &d->pb, pfn, mt, z);
 	}
 	zone = &m->zones[z];
 	keep_address(zone);
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE) {
 			if (d)
-				d->pb = 0;
+				pageblock_memo_forget(&d->pb);
 			return free_one_page(m, pfn, order, FPI_NONE);
 		}
 		mt = MIGRATE_MOVABLE;
@@ -1612,7 +1641,7 @@ free_unref_page(struct hvo_machine *m, pfn_t pfn, unsigned order,
 		if (pcp_commit_defer(d, zone, order))
 			return machine_oops_rc(m, 0);
 		pcp_defer_flush(d);
-		d->pb = 0;
+		pageblock_memo_forget(&d->pb);
 	}
 	return free_unref_page_commit(m, zone, z, order, pindex);
 }
