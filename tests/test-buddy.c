@@ -529,14 +529,24 @@ test_alloc_oopsed(void **state)
 {
 	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
 	struct hvo_zone_info before, after;
-	uint64_t p, q, allocs;
+	struct per_cpu_pages pcp;
+	uint64_t p, q, r, allocs;
 
 	(void)state;
-	/* One allocation fills ZONE_NORMAL's pcp list. */
+	/*
+	 * One allocation fills ZONE_NORMAL's pcp list; a free after a second
+	 * one leaves free_count at 1, which an allocation would halve
+	 * (pcp_alloc_seen(), as rmqueue_pcplist() does in 6.12).
+	 */
 	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
 			 0);
+	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &r),
+			 0);
+	assert_int_equal(hvo_free_pages(m, r, 0), 0);
 	assert_int_equal(hvo_machine_zone(m, ZONE_NORMAL, &before), 0);
 	assert_true(before.pcp_pages > 0);
+	pcp = m->zones[ZONE_NORMAL].pcp;
+	assert_true(pcp.free_count > 0);
 	allocs = tu_counter(m, "buddy.alloc");
 	machine_oops(m, -EFAULT);
 	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &q),
@@ -553,6 +563,13 @@ test_alloc_oopsed(void **state)
 	assert_int_equal(after.pcp_pages, before.pcp_pages);
 	assert_int_equal(after.free_pages, before.free_pages);
 	assert_int_equal(tu_counter(m, "buddy.alloc"), allocs);
+	/* Nor the pcp's own state: pcp_list_pick() takes no list. */
+	assert_int_equal(m->zones[ZONE_NORMAL].pcp.count, pcp.count);
+	assert_int_equal(m->zones[ZONE_NORMAL].pcp.high, pcp.high);
+	assert_int_equal(m->zones[ZONE_NORMAL].pcp.free_count, pcp.free_count);
+	assert_int_equal(m->zones[ZONE_NORMAL].pcp.alloc_factor,
+			 pcp.alloc_factor);
+	assert_int_equal(m->zones[ZONE_NORMAL].pcp.flags, pcp.flags);
 	assert_int_equal(hvo_free_pages(m, p, 0), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);
