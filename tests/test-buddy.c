@@ -535,7 +535,7 @@ test_alloc_oopsed(void **state)
 	(void)state;
 	/*
 	 * One allocation fills ZONE_NORMAL's pcp list; a free after a second
-	 * one leaves free_count at 1, which an allocation would halve
+	 * one leaves free_count above 0, which an allocation would halve
 	 * (pcp_alloc_seen(), as rmqueue_pcplist() does in 6.12).
 	 */
 	assert_int_equal(alloc_pages(m, 0, ZONE_NORMAL, HVO_PAGES_ALLOCATED, &p),
