@@ -516,6 +516,7 @@ test_constants(void **state)
 	struct hvo_arch a;
 	const struct arch_expect *ex = load(tu_preset_of(state), NULL, &a);
 	struct ck ck = { ex->preset, 0 };
+	const uint64_t pageblock_pages = UINT64_C(1) << a.pageblock_order;
 
 	ck_u64(&ck, a.page_kernel, ex->page_kernel, "PAGE_KERNEL");
 	ck_u64(&ck, a.page_kernel_ro, ex->page_kernel_ro, "PAGE_KERNEL_RO");
@@ -532,10 +533,10 @@ test_constants(void **state)
 	 * No zone ends inside a pageblock: free_unref_page() takes a run of
 	 * frees' zone from the pageblock it looked up last.
 	 */
-	ck_u64(&ck, a.zone_dma_pfn & ((UINT64_C(1) << a.pageblock_order) - 1),
-	       0, "ZONE_DMA's end inside a pageblock");
-	ck_u64(&ck, a.zone_dma32_pfn & ((UINT64_C(1) << a.pageblock_order) - 1),
-	       0, "ZONE_DMA32's end inside a pageblock");
+	ck_u64(&ck, a.zone_dma_pfn & (pageblock_pages - 1), 0,
+	       "ZONE_DMA's end inside a pageblock");
+	ck_u64(&ck, a.zone_dma32_pfn & (pageblock_pages - 1), 0,
+	       "ZONE_DMA32's end inside a pageblock");
 	ck_u64(&ck, a.section_size_bits, ex->section_size_bits,
 	       "SECTION_SIZE_BITS");
 	ck_u64(&ck, a.max_physmem_bits, ex->max_physmem_bits,

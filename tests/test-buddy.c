@@ -530,6 +530,7 @@ test_alloc_oopsed(void **state)
 	struct hvo_machine *m = tu_machine("x86_64:mem=8G,deferred=off");
 	struct hvo_zone_info before, after;
 	struct per_cpu_pages pcp;
+	const struct per_cpu_pages *now;
 	uint64_t p, q, r, allocs;
 
 	(void)state;
@@ -564,12 +565,12 @@ test_alloc_oopsed(void **state)
 	assert_int_equal(after.free_pages, before.free_pages);
 	assert_int_equal(tu_counter(m, "buddy.alloc"), allocs);
 	/* Nor the pcp's own state: pcp_list_pick() takes no list. */
-	assert_int_equal(m->zones[ZONE_NORMAL].pcp.count, pcp.count);
-	assert_int_equal(m->zones[ZONE_NORMAL].pcp.high, pcp.high);
-	assert_int_equal(m->zones[ZONE_NORMAL].pcp.free_count, pcp.free_count);
-	assert_int_equal(m->zones[ZONE_NORMAL].pcp.alloc_factor,
-			 pcp.alloc_factor);
-	assert_int_equal(m->zones[ZONE_NORMAL].pcp.flags, pcp.flags);
+	now = &m->zones[ZONE_NORMAL].pcp;
+	assert_int_equal(now->count, pcp.count);
+	assert_int_equal(now->high, pcp.high);
+	assert_int_equal(now->free_count, pcp.free_count);
+	assert_int_equal(now->alloc_factor, pcp.alloc_factor);
+	assert_int_equal(now->flags, pcp.flags);
 	assert_int_equal(hvo_free_pages(m, p, 0), 0);
 	tu_assert_check(m);
 	hvo_machine_free(m);

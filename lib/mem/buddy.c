@@ -2433,12 +2433,10 @@ free_pages_n_one(struct hvo_machine *m, pfn_t pfn, free_pages_acct_fn acct,
 			acct(m, 1, 1);
 		return __free_reserved_page(m, pfn, d);
 	}
-	if (!batched) {
+	if (batched)
+		++*freed;
+	else
 		acct(m, 1, 0);
-		return __free_pages_batched(m, pfn, 0, hit != NULL, flags, NULL,
-					    NULL);
-	}
-	++*freed;
 	return __free_pages_batched(m, pfn, 0, hit != NULL, flags, batched, d);
 }
 
